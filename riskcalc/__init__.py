@@ -1,0 +1,78 @@
+"""riskcalc: how identifiable is this extract?
+
+Disclosure-risk measures for record-level data (built for pupil-level extracts such as the
+National Pupil Database, usable on any table), computed on a vectorised numpy core that handles
+millions of records on a laptop.
+
+Encoding and classes
+--------------------
+encode                Encode columns once as dense integer codes, for many queries.
+partition             Equivalence classes (class id per record, class sizes) on a column set.
+EncodedTable          The encoded table that every measure accepts in place of raw data.
+
+Measures
+--------
+class_sizes           ``fk`` (and ``Fk`` with sampling weights) per record, in input order.
+k_anonymity           The k level; records and classes below thresholds.
+uniqueness            Sample uniques and pairs; average and highest prosecutor risk.
+small_count_exposure  Cells with counts at most t, and the records in them.
+risk_summary          All of the above from one partition, as one tidy table with provenance.
+
+Inputs are pandas DataFrames, pyarrow Tables, or paths to CSV, Parquet or Feather files.
+Missing values are an explicit policy (``missing="category"`` or ``"raise"``) recorded in every
+result. Outputs hold counts and shares, never the values of rare records.
+
+Not in scope: perturbative disclosure control (noise, swapping, microaggregation) - see sdcMicro;
+optimal generalisation search - see ARX.
+"""
+
+from ._keys import EncodedTable, Partition, encode, partition
+from ._version import __version__
+from .exceptions import (
+    DataFileError,
+    EmptyTableError,
+    InvalidParameterError,
+    MissingColumnError,
+    MissingValueError,
+    RiskCalcError,
+    UnsupportedTypeError,
+)
+from .frequencies import ClassSizesResult, class_sizes
+from .kanon import KAnonymityResult, k_anonymity
+from .small_counts import SmallCountResult, small_count_exposure
+from .summary import RiskSummary, risk_summary
+from .uniqueness import UniquenessResult, uniqueness
+
+__all__ = [
+    "__version__",
+    "encode",
+    "partition",
+    "EncodedTable",
+    "Partition",
+    "class_sizes",
+    "k_anonymity",
+    "uniqueness",
+    "small_count_exposure",
+    "risk_summary",
+    "ClassSizesResult",
+    "KAnonymityResult",
+    "UniquenessResult",
+    "SmallCountResult",
+    "RiskSummary",
+    "RiskCalcError",
+    "InvalidParameterError",
+    "MissingColumnError",
+    "EmptyTableError",
+    "UnsupportedTypeError",
+    "MissingValueError",
+    "DataFileError",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and isinstance(_obj, type):
+        try:
+            _obj.__module__ = "riskcalc"
+        except (AttributeError, TypeError):  # pragma: no cover
+            pass
+del _name, _obj

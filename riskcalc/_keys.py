@@ -1,0 +1,593 @@
+"""The core: dense integer codes per column, and equivalence classes from them.
+
+Every measure in riskcalc is a function of the *equivalence classes* of a table on a set of
+quasi-identifiers: the groups of records sharing the same values. This module computes them in
+two explicit steps.
+
+1. :func:`encode` turns each column into dense integer codes (``int32``), once. pandas
+   categoricals and Arrow dictionary columns give their codes for free; other columns are
+   factorised by a hash table (pandas) or by Arrow's ``dictionary_encode``. Missing values get a
+   code of their own (the last one), and the count of them is kept, so the missing-value policy
+   is applied later, per query, without re-encoding.
+2. :func:`partition` combines the codes of the chosen columns by mixed radix into one ``int64``
+   key (compressing to dense ids whenever the key space would overflow), then densifies the key
+   into a class id per record. When the key space is at most a few times the number of records
+   this is a ``bincount`` and a ``cumsum``; otherwise a hash factorisation. Both are O(n).
+
+A :class:`Partition` holds the class id per record and the class sizes; all sample measures read
+only the sizes or their histogram (class size -> number of classes), as ARX's
+``RiskModelHistogram`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._io import read_table
+from ._validation import check_column_names, check_missing_policy, check_weights
+from .exceptions import (
+    EmptyTableError,
+    InvalidParameterError,
+    MissingValueError,
+    UnsupportedTypeError,
+)
+
+__all__ = ["EncodedColumn", "EncodedTable", "Partition", "encode", "partition"]
+
+#: Largest mixed-radix key space before the partial key is compressed to dense ids.
+_MAX_KEY_SPACE = 1 << 62
+#: Dense-by-bincount when the key space is at most this many times the number of records.
+_BINCOUNT_FACTOR = 4
+#: How many partitions an :class:`EncodedTable` keeps for reuse.
+_PARTITION_CACHE_SIZE = 8
+
+
+# --------------------------------------------------------------------------------------------
+# Encoded columns and tables
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class EncodedColumn:
+    """One column as dense integer codes.
+
+    Attributes
+    ----------
+    name : str
+        The column name.
+    codes : numpy.ndarray of int32
+        One code per record in ``[0, n_levels)``. Missing values carry the code
+        ``n_levels - 1`` when ``n_missing > 0``.
+    n_levels : int
+        Number of codes, the missing level included.
+    n_missing : int
+        Number of records whose value is missing.
+    dtype : str
+        The column's type before encoding.
+    categories : object
+        The distinct non-missing values, in code order (kept for labelling; never printed by
+        default, since rare values identify people).
+    """
+
+    name: str
+    codes: np.ndarray
+    n_levels: int
+    n_missing: int
+    dtype: str
+    categories: object = None
+
+    @property
+    def missing_code(self) -> int | None:
+        """The code of missing values, or ``None`` when the column has none."""
+        return self.n_levels - 1 if self.n_missing else None
+
+    @property
+    def n_distinct(self) -> int:
+        """Number of distinct non-missing values (unused categorical levels included)."""
+        return self.n_levels - (1 if self.n_missing else 0)
+
+    def __repr__(self) -> str:
+        return (
+            f"EncodedColumn({self.name!r}, dtype={self.dtype}, n_levels={self.n_levels}, "
+            f"n_missing={self.n_missing})"
+        )
+
+
+class EncodedTable:
+    """A table whose columns have been encoded once, ready for any number of queries.
+
+    Build it with :func:`encode`. Every measure accepts it in place of raw data, so an analyst
+    running many queries on one extract pays for encoding once. Partitions (equivalence classes)
+    of recently used column sets are cached too.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The encoded columns, in the order given.
+    n_records : int
+        Number of records.
+    index : pandas.Index
+        Labels of the records (the DataFrame's index, or a RangeIndex), used to align per-record
+        outputs with the input.
+    source : str
+        Where the data came from (a file path, or the type of the in-memory object).
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, EncodedColumn],
+        n_records: int,
+        index: pd.Index | None = None,
+        source: str = "",
+        weights: dict[str, np.ndarray] | None = None,
+    ):
+        self._columns = dict(columns)
+        self.n_records = int(n_records)
+        self.index = index if index is not None else pd.RangeIndex(self.n_records)
+        self.source = source
+        self._weights = dict(weights or {})
+        self._partitions: OrderedDict = OrderedDict()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._columns)
+
+    def __getitem__(self, name: str) -> EncodedColumn:
+        return self._columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def __len__(self) -> int:
+        return self.n_records
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{c.name}[{c.n_levels}]" for c in self._columns.values())
+        src = f", source={self.source!r}" if self.source else ""
+        return f"EncodedTable(n_records={self.n_records}, columns=({cols}){src})"
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the codes and cached partitions, in bytes."""
+        total = sum(c.codes.nbytes for c in self._columns.values())
+        total += sum(p.class_id.nbytes + p.class_sizes.nbytes for p in self._partitions.values())
+        return total
+
+    def weights(self, name: str) -> np.ndarray:
+        """The sampling-weight column ``name`` kept by :func:`encode`."""
+        return self._weights[name]
+
+    @property
+    def weight_columns(self) -> tuple[str, ...]:
+        return tuple(self._weights)
+
+    def _cached_partition(self, columns: tuple[str, ...], missing: str) -> Partition:
+        key = (columns, missing)
+        part = self._partitions.get(key)
+        if part is None:
+            part = _build_partition(self, columns, missing)
+            self._partitions[key] = part
+            while len(self._partitions) > _PARTITION_CACHE_SIZE:
+                self._partitions.popitem(last=False)
+        else:
+            self._partitions.move_to_end(key)
+        return part
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------
+
+
+def encode(data, columns=None, *, weights: str | None = None, sep: str | None = None) -> EncodedTable:
+    """Encode the columns of a table as dense integer codes, once, for repeated measurement.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, pyarrow.Table, str or path-like
+        The table. A path is read by suffix: Parquet, Feather, or CSV/TSV (gzip allowed).
+    columns : sequence of str, optional
+        The columns to encode (all columns when omitted). Encode every column you will use as a
+        quasi-identifier; the cost is one pass per column.
+    weights : str, optional
+        A numeric column of sampling weights to keep alongside the codes, so that measures can
+        take ``weights=<name>`` on the encoded table.
+    sep : str, optional
+        CSV delimiter; guessed from the header when omitted.
+
+    Returns
+    -------
+    EncodedTable
+
+    Notes
+    -----
+    Equality is exact on the stored values: ``"M"`` and ``"m"`` are different values, and so are
+    the integer ``1`` and the string ``"1"``. Missing values (``None``, ``NaN``, ``NaT``,
+    ``pd.NA``, Arrow nulls, empty CSV fields) are kept as a level of their own; the policy for
+    them (``missing="category"`` or ``"raise"``) is chosen by each measure.
+
+    Strings, categoricals, integers, floats, booleans, dates, timestamps and Arrow-backed pandas
+    columns are supported. Columns of lists, dicts or other unhashable objects raise
+    :class:`~riskcalc.exceptions.UnsupportedTypeError`.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": ["F", "M", "F"], "year": [7, 7, 7]})
+    >>> enc = rc.encode(df)
+    >>> enc["sex"].n_levels, enc.n_records
+    (2, 3)
+    """
+    if isinstance(data, EncodedTable):
+        if columns is None:
+            return data
+        names = check_column_names(columns, data.columns, name="columns", func="encode")
+        return EncodedTable(
+            {c: data[c] for c in names},
+            data.n_records,
+            data.index,
+            data.source,
+            {w: data.weights(w) for w in data.weight_columns},
+        )
+    wanted = None
+    if columns is not None:
+        wanted = list(check_column_names(columns, _column_names(data, sep), "columns", "encode"))
+        if weights is not None and weights not in wanted:
+            wanted.append(weights)
+    table, index, source = _load(data, wanted, sep)
+    names = [c for c in (wanted or _table_names(table)) if c != weights or columns is None]
+    if weights is not None:
+        check_column_names([weights], _table_names(table), name="weights", func="encode")
+    n_records = _n_rows(table)
+    if n_records == 0:
+        raise EmptyTableError(f"The table {source or ''} has no records; nothing to measure.".replace("  ", " "))
+    encoded = _encode_columns(table, names)
+    kept = {}
+    if weights is not None:
+        kept[weights] = check_weights(_column_values(table, weights), n_records, "encode", weights)
+    return EncodedTable(encoded, n_records, index, source, kept)
+
+
+def _column_names(data, sep) -> list[str]:
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    if isinstance(data, pa.Table):
+        return list(data.column_names)
+    if isinstance(data, (str, os.PathLike)):
+        from ._io import table_columns
+
+        return table_columns(data, sep=sep)
+    raise InvalidParameterError(
+        "The 'data' parameter must be a pandas DataFrame, a pyarrow Table, a path to a "
+        f"CSV/Parquet file or an EncodedTable. Got {type(data).__name__} instead."
+    )
+
+
+def _load(data, columns, sep):
+    """Return (table, index, source) where table is a DataFrame or an Arrow table."""
+    if isinstance(data, pd.DataFrame):
+        if len(set(map(str, data.columns))) != data.shape[1]:
+            dupes = sorted({str(c) for c in data.columns if list(map(str, data.columns)).count(str(c)) > 1})
+            raise InvalidParameterError(
+                f"The table has duplicate column names: {', '.join(map(repr, dupes))}."
+            )
+        return data, data.index, "DataFrame"
+    if isinstance(data, pa.Table):
+        return data, None, "pyarrow.Table"
+    if isinstance(data, (str, os.PathLike)):
+        return read_table(data, columns, sep=sep), None, str(Path(data))
+    _column_names(data, sep)  # raises the standard message
+    raise AssertionError  # pragma: no cover
+
+
+def _table_names(table) -> list[str]:
+    if isinstance(table, pd.DataFrame):
+        return [str(c) for c in table.columns]
+    return list(table.column_names)
+
+
+def _n_rows(table) -> int:
+    return int(table.shape[0]) if isinstance(table, pd.DataFrame) else int(table.num_rows)
+
+
+def _column_values(table, name):
+    if isinstance(table, pd.DataFrame):
+        col = table[_frame_key(table, name)]
+        return col.to_numpy(dtype=np.float64, na_value=np.nan) if _is_numeric(col) else col.to_numpy()
+    col = table.column(name)
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        return col.to_numpy(zero_copy_only=False).astype(np.float64)
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _frame_key(frame: pd.DataFrame, name: str):
+    """The DataFrame column label whose string form is ``name`` (labels may be non-strings)."""
+    if name in frame.columns:
+        return name
+    for label in frame.columns:
+        if str(label) == name:
+            return label
+    raise KeyError(name)  # pragma: no cover - names are checked before
+
+
+def _encode_columns(table, names) -> dict[str, EncodedColumn]:
+    def one(name):
+        if isinstance(table, pd.DataFrame):
+            return encode_series(table[_frame_key(table, name)], name)
+        return encode_arrow(table.column(name), name)
+
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers <= 1:
+        return {n: one(n) for n in names}
+    # pandas' hash tables and Arrow's kernels release the GIL: columns encode in parallel.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(names, pool.map(one, names)))
+
+
+def _finish(name, codes, n_distinct, dtype, categories) -> EncodedColumn:
+    """Move missing codes (negative) to the last level and narrow to int32."""
+    codes = np.asarray(codes)
+    missing = codes < 0
+    n_missing = int(np.count_nonzero(missing))
+    n_levels = int(n_distinct) + (1 if n_missing else 0)
+    out = codes.astype(np.int32, copy=codes.dtype != np.int32)
+    if n_missing:
+        out[missing] = n_levels - 1
+    return EncodedColumn(name, out, max(n_levels, 1), n_missing, dtype, categories)
+
+
+def encode_series(series: pd.Series, name: str) -> EncodedColumn:
+    """Encode one pandas column (see :func:`encode`)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _finish(name, series.cat.codes.to_numpy(), len(dtype.categories), str(dtype), dtype.categories)
+    if isinstance(dtype, pd.ArrowDtype) or (
+        isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", "") == "pyarrow"
+    ):
+        return encode_arrow(pa.chunked_array(series.array.__arrow_array__()), name, str(dtype))
+    values = series.array if pd.api.types.is_extension_array_dtype(dtype) else series.to_numpy()
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return _encode_small_ints(name, values, str(dtype))
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError as exc:
+        raise UnsupportedTypeError(
+            f"Column {name!r} holds values that cannot be compared for equality "
+            f"(dtype {dtype}): {exc}."
+        ) from None
+    return _finish(name, codes, len(uniques), str(dtype), uniques)
+
+
+def _encode_small_ints(name, values: np.ndarray, dtype: str) -> EncodedColumn:
+    """Integers and booleans: offset codes when the range is small, else a hash table."""
+    if values.dtype.kind == "b":
+        values = values.view(np.uint8)
+    n = values.shape[0]
+    lo, hi = int(values.min()), int(values.max())
+    span = hi - lo + 1
+    if span <= max(_BINCOUNT_FACTOR * n, 1 << 16):
+        shifted = (values - lo) if lo else values
+        present = np.bincount(shifted.astype(np.intp, copy=False), minlength=span) > 0
+        remap = (np.cumsum(present) - 1).astype(np.int32)
+        uniques = np.flatnonzero(present) + lo
+        return EncodedColumn(name, remap[shifted], int(present.sum()), 0, dtype, uniques)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _finish(name, codes, len(uniques), dtype, uniques)
+
+
+def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
+    """Encode one Arrow column (see :func:`encode`)."""
+    if isinstance(array, pa.Array):
+        array = pa.chunked_array([array])
+    typ = array.type
+    dtype = dtype or str(typ)
+    if pa.types.is_nested(typ):
+        raise UnsupportedTypeError(
+            f"Column {name!r} has the nested type {typ}; only flat values (text, numbers, "
+            "booleans, dates) can be quasi-identifiers."
+        )
+    if pa.types.is_floating(typ):
+        array = pc.if_else(pc.is_nan(array), pa.scalar(None, typ), array)
+    if not pa.types.is_dictionary(typ):
+        try:
+            array = pc.dictionary_encode(array)
+        except pa.ArrowNotImplementedError:
+            raise UnsupportedTypeError(
+                f"Column {name!r} has the type {typ}, which cannot be compared for equality."
+            ) from None
+    array = pa.table({"c": array}).unify_dictionaries().column("c")
+    if array.num_chunks == 0:
+        return EncodedColumn(name, np.zeros(0, np.int32), 1, 0, dtype, None)
+    dictionary = array.chunk(0).dictionary
+    indices = np.concatenate(
+        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in array.chunks]
+    ).astype(np.int64, copy=False)
+    if dictionary.null_count:
+        # A dictionary holding a null: route it to the missing code.
+        lookup = np.arange(len(dictionary), dtype=np.int64)
+        lookup[np.asarray(dictionary.is_null())] = -1
+        indices = np.where(indices >= 0, lookup[np.maximum(indices, 0)], -1)
+    return _finish(name, indices, len(dictionary), dtype, dictionary)
+
+
+# --------------------------------------------------------------------------------------------
+# Partitions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Partition:
+    """The equivalence classes of a table on a set of columns.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The quasi-identifiers.
+    missing : str
+        The missing-value policy used.
+    class_id : numpy.ndarray
+        Class of each record, in input row order, in ``[0, n_classes)``.
+    class_sizes : numpy.ndarray of int64
+        Number of records in each class (``fk`` of its records).
+    """
+
+    columns: tuple[str, ...]
+    missing: str
+    class_id: np.ndarray = field(repr=False)
+    class_sizes: np.ndarray = field(repr=False)
+
+    @property
+    def n_records(self) -> int:
+        return int(self.class_id.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.class_sizes.shape[0])
+
+    @cached_property
+    def fk(self) -> np.ndarray:
+        """Size of each record's class, in input row order."""
+        return self.class_sizes[self.class_id]
+
+    @cached_property
+    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
+        return np.unique(self.class_sizes, return_counts=True)
+
+    def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
+        """Sum of ``weights`` in each class (``Fk`` per class)."""
+        return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
+
+
+def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
+    """Group the records of a table into equivalence classes on ``columns``.
+
+    Parameters
+    ----------
+    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    columns : sequence of str
+        The quasi-identifiers.
+    missing : {"category", "raise"}, default "category"
+        ``"category"``: a missing value is a value of its own, equal to other missing values of
+        the same column (as ARX, pyCANON and sdcMicro's ``ldiversity`` treat it).
+        ``"raise"``: raise :class:`~riskcalc.exceptions.MissingValueError` if any of ``columns``
+        holds a missing value.
+
+    Returns
+    -------
+    Partition
+    """
+    enc = as_encoded(data, columns, func="partition", sep=sep)
+    missing = check_missing_policy(missing, "partition")
+    return enc._cached_partition(tuple(columns) if not isinstance(columns, str) else (columns,), missing)
+
+
+def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers") -> EncodedTable:
+    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly)."""
+    if isinstance(data, EncodedTable):
+        check_column_names(columns, data.columns, name=name, func=func)
+        return data
+    names = check_column_names(columns, _column_names(data, sep), name=name, func=func)
+    keep = weights if isinstance(weights, str) else None
+    if keep is not None:
+        check_column_names([keep], _column_names(data, sep), name="weights", func=func)
+    return encode(data, names, weights=keep, sep=sep)
+
+
+def _build_partition(enc: EncodedTable, columns: tuple[str, ...], missing: str) -> Partition:
+    cols = [enc[c] for c in columns]
+    if missing == "raise":
+        for col in cols:
+            if col.n_missing:
+                first = int(np.flatnonzero(col.codes == col.missing_code)[0])
+                raise MissingValueError(
+                    f"Column {col.name!r} has {col.n_missing} missing value(s) (first at record "
+                    f"{first}, label {enc.index[first]!r}) and missing='raise'. Use "
+                    "missing='category' to treat a missing value as a value of its own."
+                )
+    class_id, class_sizes = group_codes([c.codes for c in cols], [c.n_levels for c in cols])
+    return Partition(tuple(columns), missing, class_id, class_sizes)
+
+
+def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense class ids and class sizes for the combination of several code arrays.
+
+    Codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``; whenever the next
+    product would leave ``int64`` the partial key is first compressed to dense ids, so the key
+    space is bounded by ``n_records * n_levels[j]``.
+    """
+    n = codes[0].shape[0]
+    key = codes[0].astype(np.int64)
+    space = int(n_levels[0])
+    for col, levels in zip(codes[1:], n_levels[1:]):
+        if space * levels >= _MAX_KEY_SPACE:
+            key, sizes = densify(key, space)
+            space = int(sizes.shape[0])
+        key *= levels
+        key += col
+        space *= int(levels)
+    if n == 0:
+        return key.astype(np.int32), np.zeros(0, np.int64)
+    return densify(key, space)
+
+
+def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
+
+    Ids are in increasing order of key, so the result does not depend on row order.
+    """
+    n = key.shape[0]
+    id_dtype = np.int32 if n < (1 << 31) else np.int64
+    if space <= max(_BINCOUNT_FACTOR * n, 1 << 16):
+        counts = np.bincount(key, minlength=space)
+        present = counts > 0
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        return remap.astype(id_dtype)[key], counts[present].astype(np.int64)
+    ids, uniques = pd.factorize(key, sort=False)
+    # Renumber classes by increasing key so ids are canonical (independent of row order).
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    class_id = rank.astype(id_dtype)[ids]
+    return class_id, np.bincount(class_id, minlength=order.shape[0]).astype(np.int64)
+
+
+def prepare(data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None):
+    """Validate arguments and return ``(encoded_table, partition, weights_or_None)``.
+
+    ``weights`` may be the name of a column (of the raw table, or one kept by :func:`encode`) or
+    an array with one value per record.
+    """
+    missing = check_missing_policy(missing, func)
+    enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
+    names = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
+    part = enc._cached_partition(names, missing)
+    return enc, part, resolve_weights(enc, weights, func)
+
+
+def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights") -> np.ndarray | None:
+    """Per-record numbers (weights, counts) as float64, from a kept column name or an array."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights not in enc.weight_columns:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {func} names {weights!r}, which was not kept when the "
+                f"table was encoded. Use encode(..., weights={weights!r})."
+            )
+        return enc.weights(weights)
+    return check_weights(weights, enc.n_records, func, name)

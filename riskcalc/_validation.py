@@ -1,0 +1,159 @@
+"""Parameter checks shared by every public function.
+
+Messages follow one pattern: "The 'threshold' parameter of k_anonymity must be an int in the
+range [1, inf). Got 0 instead."
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .exceptions import InvalidParameterError, MissingColumnError
+
+MISSING_POLICIES = ("category", "raise")
+
+
+def _where(func: str | None) -> str:
+    return f" of {func}" if func else ""
+
+
+def check_choice(value, name: str, options: Sequence[str], func: str | None = None) -> str:
+    """Return ``value`` if it is one of ``options``; raise otherwise."""
+    if not isinstance(value, str) or value not in options:
+        choices = ", ".join(repr(o) for o in options)
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be one of {choices}. Got {value!r} instead."
+        )
+    return value
+
+
+def check_missing_policy(value, func: str | None = None) -> str:
+    """Validate the ``missing=`` keyword."""
+    return check_choice(value, "missing", MISSING_POLICIES, func)
+
+
+def check_thresholds(
+    values, name: str = "thresholds", func: str | None = None, minimum: int = 1
+) -> tuple[int, ...]:
+    """Return a sorted tuple of distinct integer thresholds, each at least ``minimum``."""
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = (values,)
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a sequence of ints >= {minimum}. "
+            f"Got {values!r} instead."
+        )
+    values = list(values)
+    if not values:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must hold at least one threshold. Got an empty "
+            "sequence instead."
+        )
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            if isinstance(v, numbers.Real) and float(v).is_integer():
+                v = int(v)
+            else:
+                raise InvalidParameterError(
+                    f"The {name!r} parameter{_where(func)} must hold ints in the range "
+                    f"[{minimum}, inf). Got {v!r} instead."
+                )
+        if v < minimum:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} must hold ints in the range "
+                f"[{minimum}, inf). Got {v!r} instead."
+            )
+        out.append(int(v))
+    return tuple(sorted(set(out)))
+
+
+def check_column_names(
+    requested, available: Sequence[str], name: str = "quasi_identifiers", func: str | None = None
+) -> tuple[str, ...]:
+    """Return the requested column names as a tuple, checking they exist and are distinct.
+
+    A single string is taken as one column name. Unknown names raise
+    :class:`MissingColumnError` with the closest existing names suggested.
+    """
+    if isinstance(requested, str):
+        requested = (requested,)
+    if requested is None or not isinstance(requested, Iterable):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a list of column names. "
+            f"Got {requested!r} instead."
+        )
+    requested = tuple(requested)
+    if not requested:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must name at least one column. Got an empty "
+            "list instead."
+        )
+    for col in requested:
+        if not isinstance(col, str):
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} must hold column names (str). "
+                f"Got {col!r} instead."
+            )
+    seen = set()
+    for col in requested:
+        if col in seen:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} names the column {col!r} twice."
+            )
+        seen.add(col)
+    available = list(available)
+    for col in requested:
+        if col not in available:
+            raise MissingColumnError(missing_column_message(col, available))
+    return requested
+
+
+def missing_column_message(col: str, available: Sequence[str]) -> str:
+    """Say that ``col`` is not a column, suggesting the closest names."""
+    available = [str(a) for a in available]
+    lowered = {a.lower(): a for a in available}
+    close = difflib.get_close_matches(col.lower(), list(lowered), n=3, cutoff=0.6)
+    hint = ""
+    if close:
+        hint = " Did you mean " + " or ".join(repr(lowered[c]) for c in close) + "?"
+    shown = ", ".join(repr(a) for a in available[:12])
+    more = f", ... ({len(available)} in all)" if len(available) > 12 else ""
+    return f"No column named {col!r} in the table.{hint} Columns are: {shown}{more}."
+
+
+def check_weights(weights, n_records: int, func: str | None = None, name: str = "weights"):
+    """Return sampling weights as a float64 array of length ``n_records``.
+
+    Weights must be finite and non-negative; missing weights are an error because a silently
+    dropped weight would change every population estimate.
+    """
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be numeric. Got values of type "
+            f"{getattr(weights, 'dtype', type(weights).__name__)} instead."
+        ) from None
+    if w.ndim != 1 or w.shape[0] != n_records:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must have one value per record "
+            f"({n_records}). Got shape {w.shape} instead."
+        )
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must not hold missing or infinite values. "
+            f"Found {bad.size} (first at record {int(bad[0])})."
+        )
+    neg = np.flatnonzero(w < 0)
+    if neg.size:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be non-negative. Found {neg.size} "
+            f"negative value(s) (first {w[neg[0]]!r} at record {int(neg[0])})."
+        )
+    return w

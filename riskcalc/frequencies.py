@@ -1,0 +1,118 @@
+"""Class sizes: how many records share each record's quasi-identifier values (``fk``, ``Fk``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _format as fmt
+from ._keys import prepare
+
+__all__ = ["ClassSizesResult", "class_sizes"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSizesResult:
+    """Per-record class sizes, in input row order.
+
+    Attributes
+    ----------
+    quasi_identifiers : tuple of str
+    missing : str
+        The missing-value policy used.
+    n_records, n_classes : int
+    fk : numpy.ndarray of int64
+        Sample frequency of each record's key: the number of records sharing its values.
+    Fk : numpy.ndarray of float64 or None
+        Estimated population frequency of each record's key: the sum of the sampling weights in
+        its class. ``None`` without weights.
+    index : pandas.Index
+        Labels of the records, to align ``fk`` and ``Fk`` with the input.
+    weight_total : float or None
+        Sum of the weights: the estimated population size.
+    """
+
+    quasi_identifiers: tuple[str, ...]
+    missing: str
+    n_records: int
+    n_classes: int
+    fk: np.ndarray = field(repr=False)
+    Fk: np.ndarray | None = field(default=None, repr=False)
+    index: pd.Index | None = field(default=None, repr=False)
+    weight_total: float | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per record (input order and index): ``fk`` and, with weights, ``Fk``."""
+        data = {"fk": self.fk}
+        if self.Fk is not None:
+            data["Fk"] = self.Fk
+        return pd.DataFrame(data, index=self.index)
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.Fk is not None:
+            extra = f", Fk in [{self.Fk.min():g}, {self.Fk.max():g}]"
+        return (
+            f"ClassSizesResult(quasi_identifiers=({fmt.qi_list(self.quasi_identifiers)}), "
+            f"n_records={fmt.count(self.n_records)}, n_classes={fmt.count(self.n_classes)}, "
+            f"fk in [{self.fk.min()}, {self.fk.max()}]{extra}, missing={self.missing!r})"
+        )
+
+
+def class_sizes(data, quasi_identifiers, *, weights=None, missing="category") -> ClassSizesResult:
+    r"""Sample frequency ``fk`` (and population estimate ``Fk``) of every record's key.
+
+    The *key* of a record is its combination of values on the quasi-identifiers; its
+    equivalence class is the set of records with the same key.
+
+    .. math::
+
+        f_k = \#\{j : x_j = x_i\}, \qquad F_k = \sum_{j : x_j = x_i} w_j
+
+    In words: ``fk`` counts the records in the sample that look exactly like record *i* to an
+    intruder who knows the quasi-identifiers; ``Fk`` estimates how many people in the
+    population do, from the sampling weights (sdcMicro's ``freqCalc``).
+
+    Parameters
+    ----------
+    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+        The records. Raw tables are encoded on the fly; pass an :class:`EncodedTable` from
+        :func:`encode` to reuse the encoding across queries.
+    quasi_identifiers : sequence of str
+        The columns an intruder may know.
+    weights : str or array-like, optional
+        Sampling weights: a column name or one non-negative number per record.
+    missing : {"category", "raise"}, default "category"
+        Missing-value policy; see :func:`partition`.
+
+    Returns
+    -------
+    ClassSizesResult
+
+    See Also
+    --------
+    k_anonymity, uniqueness
+
+    References
+    ----------
+    .. [1] Templ, M., Kowarik, A. and Meindl, B. (2015). Statistical disclosure control for
+       micro-data using the R package sdcMicro. *Journal of Statistical Software* 67(4).
+       https://doi.org/10.18637/jss.v067.i04
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [7, 7, 7, 8, 8]})
+    >>> rc.class_sizes(df, ["sex", "year"]).fk.tolist()
+    [2, 2, 1, 1, 1]
+    """
+    enc, part, w = prepare(data, quasi_identifiers, func="class_sizes", missing=missing, weights=weights)
+    Fk = total = None
+    if w is not None:
+        Fk = part.weighted_sizes(w)[part.class_id]
+        total = float(w.sum())
+    return ClassSizesResult(
+        part.columns, missing, part.n_records, part.n_classes, part.fk, Fk, enc.index, total
+    )

@@ -1,0 +1,172 @@
+"""One table of the basic risk measures for one set of quasi-identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+import numpy as np
+
+from . import _format as fmt
+from ._keys import as_encoded
+from ._provenance import provenance
+from ._validation import check_missing_policy, check_thresholds
+from .frequencies import ClassSizesResult, class_sizes
+from .kanon import DEFAULT_THRESHOLDS as K_THRESHOLDS
+from .kanon import KAnonymityResult, k_anonymity
+from .small_counts import DEFAULT_THRESHOLDS as COUNT_THRESHOLDS
+from .small_counts import SmallCountResult, small_count_exposure
+from .uniqueness import UniquenessResult, uniqueness
+
+__all__ = ["RiskSummary", "risk_summary", "MEASURE_LABELS"]
+
+#: Plain-English label of every measure in :meth:`RiskSummary.to_frame`.
+MEASURE_LABELS = {
+    "records": "records",
+    "classes": "equivalence classes",
+    "k": "k (smallest class size)",
+    "sample_uniques": "sample uniques (fk = 1)",
+    "records_in_pairs": "records in pairs (fk = 2)",
+    "records_below_k": "records in classes below t (fk < t)",
+    "classes_below_k": "classes below t (fk < t)",
+    "small_cells": "cells with 0 < count <= t",
+    "records_in_small_cells": "records in cells with count <= t",
+    "average_prosecutor_risk": "average prosecutor risk (mean 1/fk)",
+    "highest_prosecutor_risk": "highest prosecutor risk (1/min fk)",
+    "estimated_population": "estimated population (sum of weights)",
+    "records_below_k_weighted": "records with Fk < t (weighted)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSummary:
+    """The basic measures for one set of quasi-identifiers, with provenance.
+
+    Attributes
+    ----------
+    uniqueness : UniquenessResult
+    k_anonymity : KAnonymityResult
+    small_counts : SmallCountResult
+    class_sizes : ClassSizesResult or None
+        Present when sampling weights were given (holds ``Fk``).
+    provenance : dict
+        riskcalc version, parameters and a description of the input.
+    """
+
+    uniqueness: UniquenessResult
+    k_anonymity: KAnonymityResult
+    small_counts: SmallCountResult
+    class_sizes: ClassSizesResult | None = None
+    provenance: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_records(self) -> int:
+        return self.uniqueness.n_records
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy rows ``measure, threshold, value, share``.
+
+        ``value`` is a count (or k, or a risk); ``share`` divides a count by its denominator
+        (records, or classes for ``classes_below_k``, or cells for ``small_cells``) and is empty
+        for k and the risks.
+        """
+        u, ka, sc = self.uniqueness, self.k_anonymity, self.small_counts
+        n = u.n_records
+        rows = [
+            ("records", None, n, 1.0),
+            ("classes", None, u.n_classes, u.n_classes / n),
+            ("k", None, ka.k, None),
+            ("sample_uniques", None, u.n_unique, u.unique_share),
+            ("records_in_pairs", None, u.n_pairs, u.pair_share),
+        ]
+        for t, r, c in zip(ka.thresholds, ka.records_below, ka.classes_below):
+            rows.append(("records_below_k", t, int(r), r / n))
+            rows.append(("classes_below_k", t, int(c), c / u.n_classes))
+        for t, c, r in zip(sc.thresholds, sc.cells_at_or_below, sc.records_in_cells):
+            rows.append(("small_cells", t, int(c), c / sc.n_cells))
+            rows.append(("records_in_small_cells", t, int(r), r / n))
+        rows.append(("average_prosecutor_risk", None, u.average_risk, None))
+        rows.append(("highest_prosecutor_risk", None, u.highest_risk, None))
+        if self.class_sizes is not None and self.class_sizes.Fk is not None:
+            rows.append(("estimated_population", None, self.class_sizes.weight_total, None))
+            for t, r in zip(ka.thresholds, ka.records_below_weighted):
+                rows.append(("records_below_k_weighted", t, int(r), r / n))
+        return pd.DataFrame(
+            {
+                "measure": [r[0] for r in rows],
+                "threshold": pd.array([r[1] for r in rows], dtype="Int64"),
+                "value": pd.Series([_plain(r[2]) for r in rows], dtype=object),
+                "share": np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float),
+            }
+        )
+
+    def __repr__(self) -> str:
+        u, ka = self.uniqueness, self.k_anonymity
+        return (
+            f"RiskSummary(quasi_identifiers=({fmt.qi_list(u.quasi_identifiers)}), "
+            f"n_records={fmt.count(u.n_records)}, k={ka.k}, "
+            f"sample_uniques={fmt.count_pct(u.n_unique, u.n_records)}, "
+            f"average_risk={u.average_risk:.4g})"
+        )
+
+
+def _plain(value):
+    """A Python int for whole counts, a float otherwise (so CSV shows ``4``, not ``4.0``)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
+
+
+def risk_summary(
+    data,
+    quasi_identifiers,
+    *,
+    weights=None,
+    k_thresholds=K_THRESHOLDS,
+    count_thresholds=COUNT_THRESHOLDS,
+    missing="category",
+    sep=None,
+) -> RiskSummary:
+    """Compute class sizes once and read every basic measure off them.
+
+    Runs :func:`uniqueness`, :func:`k_anonymity` and :func:`small_count_exposure` (and
+    :func:`class_sizes` with weights) on one encoding and one partition.
+
+    Parameters
+    ----------
+    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    quasi_identifiers : sequence of str
+    weights : str or array-like, optional
+        Sampling weights (adds ``Fk``-based rows).
+    k_thresholds : sequence of int, default (2, 3, 5, 10)
+    count_thresholds : sequence of int, default (1, 2, 3, 5, 10)
+    missing : {"category", "raise"}, default "category"
+    sep : str, optional
+        CSV delimiter when ``data`` is a CSV path.
+
+    Returns
+    -------
+    RiskSummary
+    """
+    func = "risk_summary"
+    k_thresholds = check_thresholds(k_thresholds, "k_thresholds", func)
+    count_thresholds = check_thresholds(count_thresholds, "count_thresholds", func)
+    missing = check_missing_policy(missing, func)
+    enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
+    qi = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
+    sizes = class_sizes(enc, qi, weights=weights, missing=missing) if weights is not None else None
+    params = {
+        "quasi_identifiers": list(qi),
+        "weights": weights if isinstance(weights, str) or weights is None else "array",
+        "k_thresholds": list(k_thresholds),
+        "count_thresholds": list(count_thresholds),
+        "missing": missing,
+    }
+    return RiskSummary(
+        uniqueness(enc, qi, missing=missing),
+        k_anonymity(enc, qi, thresholds=k_thresholds, weights=weights, missing=missing),
+        small_count_exposure(enc, qi, thresholds=count_thresholds, missing=missing),
+        sizes,
+        provenance(func, params, data, enc),
+    )

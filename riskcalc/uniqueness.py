@@ -1,0 +1,144 @@
+"""Sample uniqueness and the prosecutor risk read off class sizes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _format as fmt
+from ._histogram import below
+from ._keys import prepare
+
+__all__ = ["UniquenessResult", "uniqueness"]
+
+
+@dataclass(frozen=True, slots=True)
+class UniquenessResult:
+    """Sample uniques, pairs and prosecutor risk.
+
+    Attributes
+    ----------
+    quasi_identifiers : tuple of str
+    missing : str
+    n_records, n_classes : int
+    n_unique : int
+        Sample uniques ``n1``: records whose key no other record shares (``fk = 1``).
+    n_pairs : int
+        ``n2``: records in classes of exactly two (``fk = 2``), as sdcMicro counts them.
+    average_risk : float
+        Average prosecutor re-identification risk, the mean of ``1 / fk`` over records, which
+        equals ``n_classes / n_records``.
+    highest_risk : float
+        Highest prosecutor risk, ``1 / min fk``.
+    """
+
+    quasi_identifiers: tuple[str, ...]
+    missing: str
+    n_records: int
+    n_classes: int
+    n_unique: int
+    n_pairs: int
+    average_risk: float
+    highest_risk: float
+
+    @property
+    def unique_share(self) -> float:
+        """``n_unique / n_records``."""
+        return self.n_unique / self.n_records
+
+    @property
+    def pair_share(self) -> float:
+        """``n_pairs / n_records``."""
+        return self.n_pairs / self.n_records
+
+    @property
+    def expected_reidentifications(self) -> float:
+        """Records a prosecutor would re-identify on average: ``n_records * average_risk``,
+        which is the number of classes."""
+        return float(self.n_classes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: counts, then shares, then risks."""
+        return pd.DataFrame(
+            [
+                {
+                    "n_records": self.n_records,
+                    "n_classes": self.n_classes,
+                    "n_unique": self.n_unique,
+                    "unique_share": self.unique_share,
+                    "n_pairs": self.n_pairs,
+                    "pair_share": self.pair_share,
+                    "average_risk": self.average_risk,
+                    "highest_risk": self.highest_risk,
+                }
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"UniquenessResult(n_unique={fmt.count_pct(self.n_unique, self.n_records)}, "
+            f"n_pairs={fmt.count_pct(self.n_pairs, self.n_records)}, "
+            f"average_risk={self.average_risk:.4g}, highest_risk={self.highest_risk:.4g}, "
+            f"n_records={fmt.count(self.n_records)})"
+        )
+
+
+def uniqueness(data, quasi_identifiers, *, missing="category") -> UniquenessResult:
+    r"""Sample uniques, pairs, and average and highest prosecutor risk.
+
+    .. math::
+
+        n_1 = \#\{i : f_k(i) = 1\}, \quad n_2 = \#\{i : f_k(i) = 2\}, \quad
+        \bar r = \frac{1}{n}\sum_i \frac{1}{f_k(i)} = \frac{C}{n}, \quad
+        r_{\max} = \frac{1}{\min_i f_k(i)}
+
+    where *n* is the number of records and *C* the number of equivalence classes.
+
+    In words: a sample unique is a pupil no other record resembles on the quasi-identifiers. A
+    *prosecutor* knows their target is in the extract, picks at random among the records that
+    match, and so succeeds with probability ``1 / fk`` [1]_; the average over records is the
+    expected share re-identified, and the highest is that of the smallest class.
+
+    Parameters
+    ----------
+    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    quasi_identifiers : sequence of str
+    missing : {"category", "raise"}, default "category"
+
+    Returns
+    -------
+    UniquenessResult
+
+    See Also
+    --------
+    k_anonymity, class_sizes
+
+    References
+    ----------
+    .. [1] El Emam, K. and Dankar, F. K. (2008). Protecting privacy using k-anonymity.
+       *Journal of the American Medical Informatics Association* 15(5), 627-637.
+       https://doi.org/10.1197/jamia.M2716
+    .. [2] Prasser, F. and Kohlmayer, F. (2015). Putting statistical disclosure control into
+       practice: the ARX data anonymization tool. In *Medical Data Privacy Handbook*, 111-148.
+       https://doi.org/10.1007/978-3-319-23633-9_6
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [7, 7, 7, 8, 8]})
+    >>> res = rc.uniqueness(df, ["sex", "year"])
+    >>> res.n_unique, res.n_pairs, res.average_risk  # 4 classes / 5 records
+    (3, 2, 0.8)
+    """
+    _, part, _ = prepare(data, quasi_identifiers, func="uniqueness", missing=missing)
+    sizes, n_of_size = part.histogram
+    _, records = below(sizes, n_of_size, (1, 2), inclusive=True)
+    n_unique = int(records[0])
+    n_pairs = int(records[1] - records[0])
+    n = part.n_records
+    return UniquenessResult(
+        part.columns, missing, n, part.n_classes, n_unique, n_pairs,
+        part.n_classes / n, 1.0 / float(sizes[0]),
+    )
