@@ -254,7 +254,7 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     encoded = _encode_columns(table, names)
     kept = {}
     if weights is not None:
-        kept[weights] = check_weights(_column_values(table, weights), n_records, "encode", weights)
+        kept[weights] = check_weights(_column_values(table, weights), n_records, column=weights)
     return EncodedTable(encoded, n_records, index, source, kept)
 
 

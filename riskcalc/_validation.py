@@ -126,34 +126,39 @@ def missing_column_message(col: str, available: Sequence[str]) -> str:
     return f"No column named {col!r} in the table.{hint} Columns are: {shown}{more}."
 
 
-def check_weights(weights, n_records: int, func: str | None = None, name: str = "weights"):
-    """Return sampling weights as a float64 array of length ``n_records``.
+def check_weights(
+    weights, n_records: int, func: str | None = None, name: str = "weights", column: str | None = None
+):
+    """Return per-record weights (or counts) as a float64 array of length ``n_records``.
 
-    Weights must be finite and non-negative; missing weights are an error because a silently
-    dropped weight would change every population estimate.
+    Values must be finite and non-negative; missing values are an error because a silently
+    dropped weight would change every population estimate. ``column`` names the table column the
+    values came from, for the message.
     """
+    what = (
+        f"The {name} column {column!r}" if column is not None else f"The {name!r} parameter{_where(func)}"
+    )
     try:
         w = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidParameterError(
-            f"The {name!r} parameter{_where(func)} must be numeric. Got values of type "
+            f"{what} must be numeric. Got values of type "
             f"{getattr(weights, 'dtype', type(weights).__name__)} instead."
         ) from None
     if w.ndim != 1 or w.shape[0] != n_records:
         raise InvalidParameterError(
-            f"The {name!r} parameter{_where(func)} must have one value per record "
-            f"({n_records}). Got shape {w.shape} instead."
+            f"{what} must have one value per record ({n_records}). Got shape {w.shape} instead."
         )
     bad = np.flatnonzero(~np.isfinite(w))
     if bad.size:
         raise InvalidParameterError(
-            f"The {name!r} parameter{_where(func)} must not hold missing or infinite values. "
-            f"Found {bad.size} (first at record {int(bad[0])})."
+            f"{what} must not hold missing or infinite values. Found {bad.size} (first at record "
+            f"{int(bad[0])})."
         )
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise InvalidParameterError(
-            f"The {name!r} parameter{_where(func)} must be non-negative. Found {neg.size} "
-            f"negative value(s) (first {w[neg[0]]!r} at record {int(neg[0])})."
+            f"{what} must be non-negative. Found {neg.size} negative value(s) (first {w[neg[0]]!r} "
+            f"at record {int(neg[0])})."
         )
     return w

@@ -1,0 +1,238 @@
+"""Small timing / memory harness shared by the benchmark scripts (no asv needed).
+
+* ``time_repeats``: wall-clock (``time.perf_counter``) of ``repeats`` calls.
+* ``RssSampler``: peak resident set size sampled by a background thread (psutil).
+* ``max_rss_bytes``: the process's lifetime peak RSS (Linux ``VmHWM``).
+  Each benchmark case runs in its own subprocess (``run_child``), so this
+  lifetime peak is a clean per-tool figure: Python + imports + data + work.
+* ``write_jsonl`` / ``format_table``: machine-readable and readable output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+try:
+    import psutil
+except ImportError:  # the harness still works, without sampled RSS
+    psutil = None
+
+MiB = 2**20
+
+
+def median(xs: Sequence[float]) -> float:
+    return float(statistics.median(xs)) if xs else float("nan")
+
+
+def time_repeats(fn: Callable[[], Any], repeats: int,
+                 before: Callable[[], Any] | None = None) -> tuple[list[float], Any]:
+    """Call ``fn`` ``repeats`` times; return (seconds per call, last result).
+
+    ``before`` (untimed) runs ahead of every call, e.g. to drop caches.
+    """
+    times: list[float] = []
+    result = None
+    for _ in range(max(1, repeats)):
+        result = None  # let the previous result be freed before the next run
+        if before is not None:
+            before()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return times, result
+
+
+def current_rss_bytes() -> int:
+    if psutil is not None:
+        return int(psutil.Process().memory_info().rss)
+    with open("/proc/self/statm") as f:  # Linux fallback
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def max_rss_bytes() -> int:
+    """Peak RSS of this process image.
+
+    On Linux this is ``VmHWM`` from /proc/self/status: ``ru_maxrss`` is *not*
+    used there because the kernel carries the parent's high-water mark across
+    fork+exec, so a child started from a big parent would report the parent's
+    peak.  Elsewhere falls back to ``getrusage(RUSAGE_SELF).ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(r if sys.platform == "darwin" else r * 1024)
+
+
+class RssSampler:
+    """Context manager: peak RSS seen by a thread polling every ``interval`` s.
+
+    Sampling can miss very short spikes; ``max_rss_bytes`` cannot, but it also
+    covers everything before the timed region (imports, loading).
+    """
+
+    def __init__(self, interval: float = 0.005):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, current_rss_bytes())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "RssSampler":
+        self.peak = current_rss_bytes()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.peak = max(self.peak, current_rss_bytes())
+
+
+def run_child(argv: list[str], timeout: float | None = None, env: dict | None = None) -> dict:
+    """Run ``argv`` (a Python script printing one JSON object as its last stdout
+    line) in a fresh process; return that object, or ``{"error": ...}``."""
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        return {"error": f"timeout after {timeout}s", "stderr": (e.stderr or "")[-4000:] if isinstance(e.stderr, str) else ""}
+    wall = time.perf_counter() - t0
+    last = None
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            last = line
+    if proc.returncode != 0 or last is None:
+        return {
+            "error": f"exit code {proc.returncode}",
+            "stderr": proc.stderr[-4000:],
+            "stdout": proc.stdout[-2000:],
+            "child_wall_s": wall,
+        }
+    out = json.loads(last)
+    out["child_wall_s"] = wall
+    if proc.stderr.strip():
+        out.setdefault("stderr", proc.stderr[-2000:])
+    return out
+
+
+def machine_info() -> dict:
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    if psutil is not None:
+        info["physical_cores"] = psutil.cpu_count(logical=False)
+        info["total_memory_gib"] = round(psutil.virtual_memory().total / 2**30, 1)
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return info
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    from importlib import import_module
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = str(getattr(import_module(name), "__version__", "?"))
+        except Exception as e:  # noqa: BLE001 - report, don't fail
+            out[name] = f"not importable ({type(e).__name__})"
+    return out
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[dict], append: bool = True) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "a" if append else "w") as f:
+        for r in records:
+            f.write(json.dumps(r, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    try:
+        import numpy as np
+
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:
+        pass
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def format_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None) -> str:
+    """Plain-text table; ``align`` is a string of 'l'/'r' per column."""
+    cells = [[_fmt(c) for c in r] for r in rows]
+    header = [str(h) for h in header]
+    widths = [len(h) for h in header]
+    for r in cells:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    align = align or ("l" + "r" * (len(header) - 1))
+
+    def line(vals):
+        return "  ".join(v.ljust(w) if a == "l" else v.rjust(w) for v, w, a in zip(vals, widths, align))
+
+    out = [line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def format_markdown(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None) -> str:
+    align = align or ("l" + "r" * (len(header) - 1))
+    out = ["| " + " | ".join(str(h) for h in header) + " |",
+           "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def _fmt(c: Any) -> str:
+    if c is None:
+        return "-"
+    if isinstance(c, float):
+        if c != c:  # nan
+            return "-"
+        if abs(c) >= 100:
+            return f"{c:,.0f}"
+        if abs(c) >= 10:
+            return f"{c:.1f}"
+        return f"{c:.3f}" if abs(c) < 1 else f"{c:.2f}"
+    if isinstance(c, int):
+        return f"{c:,}"
+    return str(c)
