@@ -132,7 +132,9 @@ def read_table(
         if kind in PARQUET_SUFFIXES:
             import pyarrow.parquet as pq
 
-            table = pq.read_table(path, columns=columns)
+            table = pq.read_table(
+                path, columns=columns, read_dictionary=_small_dictionary_columns(path, columns) or None
+            )
         elif kind in FEATHER_SUFFIXES:
             import pyarrow.feather as feather
 
@@ -149,6 +151,40 @@ def read_table(
     except (OSError, pa.ArrowException, UnicodeError, ValueError) as exc:
         raise DataFileError(f"Cannot read {str(path)!r}: {_first_line(exc)}") from None
     return table
+
+
+def _small_dictionary_columns(path: Path, columns) -> list[str]:
+    """Text columns of a Parquet file stored with small dictionaries.
+
+    Parquet writers dictionary-encode text; reading such a column as an Arrow dictionary hands
+    riskcalc its codes for free. When the dictionary is large (a postcode column, say) Arrow's
+    per-batch dictionaries cost more than encoding afresh, so those columns are read as text.
+    The size is judged from the first row group's dictionary page: under a quarter of a byte
+    per value.
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    if meta.num_row_groups == 0:
+        return []
+    schema = meta.schema.to_arrow_schema()
+    group = meta.row_group(0)
+    wanted = set(columns) if columns is not None else set(schema.names)
+    out = []
+    for j in range(group.num_columns):
+        chunk = group.column(j)
+        name = chunk.path_in_schema
+        if name not in wanted or schema.get_field_index(name) < 0:
+            continue
+        typ = schema.field(name).type
+        if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+            continue
+        if not chunk.has_dictionary_page or chunk.num_values == 0:
+            continue
+        dict_bytes = chunk.data_page_offset - chunk.dictionary_page_offset
+        if 0 < dict_bytes <= 0.25 * chunk.num_values:
+            out.append(name)
+    return out
 
 
 def _read_csv(path: Path, columns, *, sep: str | None, strings: bool) -> pa.Table:

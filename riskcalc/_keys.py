@@ -400,28 +400,82 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
             f"Column {name!r} has the nested type {typ}; only flat values (text, numbers, "
             "booleans, dates) can be quasi-identifiers."
         )
+    if array.num_chunks == 0 or len(array) == 0:
+        return EncodedColumn(name, np.zeros(0, np.int32), 1, 0, dtype, None)
+    if pa.types.is_dictionary(typ):
+        dictionaries = _distinct_dictionaries(array)
+        if len(dictionaries) == 1:
+            return _from_dictionary(name, array.chunk(0).dictionary, _chunk_indices(array), dtype)
+        if sum(len(d) for d in dictionaries.values()) <= max(len(array) // 4, 1 << 16):
+            return _from_dictionary(name, *_merge_dictionaries(array, dictionaries), dtype)
+        array = array.cast(typ.value_type)  # large per-chunk dictionaries: encode afresh
+        typ = array.type
     if pa.types.is_floating(typ):
         array = pc.if_else(pc.is_nan(array), pa.scalar(None, typ), array)
-    if not pa.types.is_dictionary(typ):
-        try:
-            array = pc.dictionary_encode(array)
-        except pa.ArrowNotImplementedError:
-            raise UnsupportedTypeError(
-                f"Column {name!r} has the type {typ}, which cannot be compared for equality."
-            ) from None
-    array = pa.table({"c": array}).unify_dictionaries().column("c")
-    if array.num_chunks == 0:
-        return EncodedColumn(name, np.zeros(0, np.int32), 1, 0, dtype, None)
-    dictionary = array.chunk(0).dictionary
-    indices = np.concatenate(
-        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in array.chunks]
-    ).astype(np.int64, copy=False)
+    try:
+        encoded = pc.dictionary_encode(array)
+    except pa.ArrowNotImplementedError:
+        raise UnsupportedTypeError(
+            f"Column {name!r} has the type {typ}, which cannot be compared for equality."
+        ) from None
+    dictionaries = _distinct_dictionaries(encoded)
+    if len(dictionaries) > 1:  # pragma: no cover - Arrow's chunked encoding shares one memo
+        return _from_dictionary(name, *_merge_dictionaries(encoded, dictionaries), dtype)
+    return _from_dictionary(name, encoded.chunk(0).dictionary, _chunk_indices(encoded), dtype)
+
+
+def _from_dictionary(name, dictionary: pa.Array, indices: np.ndarray, dtype: str) -> EncodedColumn:
     if dictionary.null_count:
         # A dictionary holding a null: route it to the missing code.
         lookup = np.arange(len(dictionary), dtype=np.int64)
         lookup[np.asarray(dictionary.is_null())] = -1
         indices = np.where(indices >= 0, lookup[np.maximum(indices, 0)], -1)
     return _finish(name, indices, len(dictionary), dtype, dictionary)
+
+
+def _merge_dictionaries(array: pa.ChunkedArray, dictionaries: dict) -> tuple[pa.Array, np.ndarray]:
+    """One dictionary for a column whose chunks carry their own (e.g. Parquet row groups).
+
+    The distinct dictionaries are concatenated and encoded once; each chunk's indices are then
+    mapped through the merged codes. Cost: the total dictionary length plus one pass.
+    """
+    keys = list(dictionaries)
+    merged = pc.dictionary_encode(pa.concat_arrays([dictionaries[k] for k in keys]))
+    global_code = merged.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum([len(dictionaries[k]) for k in keys])])[:-1]
+    start_of = dict(zip(keys, starts))
+    offsets = np.repeat(
+        np.array([start_of[_dictionary_key(c.dictionary)] for c in array.chunks], dtype=np.int64),
+        [len(c) for c in array.chunks],
+    )
+    local = _chunk_indices(array)
+    missing = local < 0
+    local += offsets
+    codes = global_code[np.where(missing, 0, local)]
+    codes[missing] = -1
+    return merged.dictionary, codes
+
+
+def _chunk_indices(array: pa.ChunkedArray) -> np.ndarray:
+    """The dictionary indices of every chunk, concatenated, with nulls as -1."""
+    parts = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in array.chunks]
+    if not parts:
+        return np.zeros(0, np.int64)
+    return np.concatenate(parts).astype(np.int64, copy=False)
+
+
+def _dictionary_key(dictionary: pa.Array) -> tuple:
+    """Identity of a dictionary by its buffers (chunks of one encoding share them)."""
+    return (len(dictionary), dictionary.offset) + tuple(
+        b.address if b is not None else 0 for b in dictionary.buffers()
+    )
+
+
+def _distinct_dictionaries(array: pa.ChunkedArray) -> dict:
+    out: dict = {}
+    for chunk in array.chunks:
+        out.setdefault(_dictionary_key(chunk.dictionary), chunk.dictionary)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,30 +487,55 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
 class Partition:
     """The equivalence classes of a table on a set of columns.
 
+    Built by :func:`partition` from the records' combined keys. Classes are numbered in
+    increasing order of their key, so ``class_sizes`` and ``class_id`` do not depend on row
+    order. Both are computed lazily: measures that need only the class sizes (k, uniqueness,
+    small counts) pay for one sort of the keys, never for a hash table.
+
     Attributes
     ----------
     columns : tuple of str
         The quasi-identifiers.
     missing : str
         The missing-value policy used.
-    class_id : numpy.ndarray
-        Class of each record, in input row order, in ``[0, n_classes)``.
-    class_sizes : numpy.ndarray of int64
-        Number of records in each class (``fk`` of its records).
+    key : numpy.ndarray of int64
+        Mixed-radix key of each record in ``[0, key_space)``; equal keys, equal class.
+    key_space : int
     """
 
     columns: tuple[str, ...]
     missing: str
-    class_id: np.ndarray = field(repr=False)
-    class_sizes: np.ndarray = field(repr=False)
+    key: np.ndarray = field(repr=False)
+    key_space: int
 
     @property
     def n_records(self) -> int:
-        return int(self.class_id.shape[0])
+        return int(self.key.shape[0])
 
     @property
     def n_classes(self) -> int:
         return int(self.class_sizes.shape[0])
+
+    @property
+    def _small_space(self) -> bool:
+        return self.key_space <= max(_BINCOUNT_FACTOR * self.n_records, 1 << 16)
+
+    @cached_property
+    def class_sizes(self) -> np.ndarray:
+        """Number of records in each class (int64), classes in increasing key order."""
+        if self._small_space or "class_id" in self.__dict__:
+            return self._dense[1]
+        ordered = np.sort(self.key)
+        return _run_lengths(ordered)
+
+    @cached_property
+    def class_id(self) -> np.ndarray:
+        """Class of each record, in input row order, in ``[0, n_classes)``."""
+        return self._dense[0]
+
+    @cached_property
+    def _dense(self) -> tuple[np.ndarray, np.ndarray]:
+        return densify(self.key, self.key_space)
 
     @cached_property
     def fk(self) -> np.ndarray:
@@ -466,11 +545,28 @@ class Partition:
     @cached_property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
-        return np.unique(self.class_sizes, return_counts=True)
+        sizes = self.class_sizes
+        if sizes.shape[0] == 0:
+            return sizes, sizes
+        largest = int(sizes.max())
+        if largest <= 4 * sizes.shape[0] + (1 << 16):
+            counts = np.bincount(sizes, minlength=largest + 1)
+            present = np.flatnonzero(counts)
+            return present.astype(np.int64), counts[present].astype(np.int64)
+        return np.unique(sizes, return_counts=True)
 
     def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each class (``Fk`` per class)."""
         return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
+
+
+def _run_lengths(ordered: np.ndarray) -> np.ndarray:
+    """Lengths of the runs of equal values in a sorted array."""
+    n = ordered.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return np.diff(np.append(starts, n)).astype(np.int64)
 
 
 def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
@@ -519,51 +615,57 @@ def _build_partition(enc: EncodedTable, columns: tuple[str, ...], missing: str) 
                     f"{first}, label {enc.index[first]!r}) and missing='raise'. Use "
                     "missing='category' to treat a missing value as a value of its own."
                 )
-    class_id, class_sizes = group_codes([c.codes for c in cols], [c.n_levels for c in cols])
-    return Partition(tuple(columns), missing, class_id, class_sizes)
+    key, space = combine_codes([c.codes for c in cols], [c.n_levels for c in cols])
+    return Partition(tuple(columns), missing, key, space)
 
 
-def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Dense class ids and class sizes for the combination of several code arrays.
+def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:
+    """One int64 key per record for the combination of several code arrays.
 
     Codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``; whenever the next
     product would leave ``int64`` the partial key is first compressed to dense ids, so the key
-    space is bounded by ``n_records * n_levels[j]``.
+    space stays below ``n_records * max(n_levels)``. Returns ``(key, key_space)``.
     """
-    n = codes[0].shape[0]
     key = codes[0].astype(np.int64)
     space = int(n_levels[0])
     for col, levels in zip(codes[1:], n_levels[1:]):
         if space * levels >= _MAX_KEY_SPACE:
             key, sizes = densify(key, space)
+            key = key.astype(np.int64)
             space = int(sizes.shape[0])
         key *= levels
         key += col
         space *= int(levels)
-    if n == 0:
-        return key.astype(np.int32), np.zeros(0, np.int64)
+    return key, max(space, 1)
+
+
+def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense class ids and class sizes for the combination of several code arrays."""
+    key, space = combine_codes(codes, n_levels)
     return densify(key, space)
 
 
 def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
 
-    Ids are in increasing order of key, so the result does not depend on row order.
+    Ids follow increasing key, so they do not depend on row order. When the key space is small
+    this is a ``bincount`` and a ``cumsum``; otherwise a hash table numbers the keys and the
+    distinct keys are then ranked.
     """
     n = key.shape[0]
     id_dtype = np.int32 if n < (1 << 31) else np.int64
+    if n == 0:
+        return np.zeros(0, id_dtype), np.zeros(0, np.int64)
     if space <= max(_BINCOUNT_FACTOR * n, 1 << 16):
         counts = np.bincount(key, minlength=space)
         present = counts > 0
         remap = np.cumsum(present, dtype=np.int64) - 1
         return remap.astype(id_dtype)[key], counts[present].astype(np.int64)
     ids, uniques = pd.factorize(key, sort=False)
-    # Renumber classes by increasing key so ids are canonical (independent of row order).
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.shape[0])
-    class_id = rank.astype(id_dtype)[ids]
-    return class_id, np.bincount(class_id, minlength=order.shape[0]).astype(np.int64)
+    rank = np.empty(uniques.shape[0], dtype=id_dtype)
+    rank[np.argsort(uniques)] = np.arange(uniques.shape[0], dtype=id_dtype)
+    class_id = rank[ids]
+    return class_id, np.bincount(class_id, minlength=uniques.shape[0]).astype(np.int64)
 
 
 def prepare(data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None):
