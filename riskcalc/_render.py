@@ -22,7 +22,9 @@ def _cell(value, column: str) -> str:
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
         v = float(value)
-        return f"{int(v):,}" if v.is_integer() and abs(v) >= 1e4 else f"{v:.4g}"
+        if v.is_integer():
+            return f"{int(v):,}"
+        return f"{v:,.2f}" if abs(v) >= 100 else f"{v:.4g}"
     if isinstance(value, tuple):
         return ", ".join(map(str, value))
     return str(value)

@@ -56,7 +56,7 @@ def check_thresholds(
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            if isinstance(v, numbers.Real) and float(v).is_integer():
+            if not isinstance(v, bool) and isinstance(v, numbers.Real) and float(v).is_integer():
                 v = int(v)
             else:
                 raise InvalidParameterError(

@@ -126,7 +126,7 @@ def small_count_exposure(
     >>> df = pd.DataFrame({"school": list("AAABBC"), "sex": list("FFMFFM")})
     >>> res = rc.small_count_exposure(df, ["school", "sex"], thresholds=[1, 2])
     >>> res.cells_at_or_below.tolist(), res.records_in_cells.tolist()
-    [[2, 4], [2, 6]]
+    ([2, 4], [2, 6])
     """
     func = "small_count_exposure"
     thresholds = check_thresholds(thresholds, func=func)

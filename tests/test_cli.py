@@ -1,0 +1,128 @@
+"""The command line: output formats, determinism, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from riskcalc.cli import main
+
+PRACTICE = "tests/data/oracles/01_sdcpractice_tab41_individual_risk/input.csv"
+QI = "Residence,Gender,Education,Labor"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_example_runs(capsys):
+    code, out, err = run(capsys, "analyse", "--example")
+    assert code == 0 and err == ""
+    assert "quasi-identifiers: sex, date_of_birth, postcode" in out
+    assert "sample uniques (fk = 1)" in out
+
+
+def test_text_output_practice_guide(capsys):
+    code, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--weights", "Weight")
+    assert code == 0
+    lines = {line.split("  ")[0].strip(): line for line in out.splitlines()}
+    assert "4" in lines["sample uniques (fk = 1)"] and "40.00%" in lines["sample uniques (fk = 1)"]
+    assert "0.7" in lines["average prosecutor risk (mean 1/fk)"]
+    assert "1,570" in lines["estimated population (sum of weights)"]
+
+
+def test_json_output_has_provenance_and_rows(capsys):
+    code, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "json")
+    doc = json.loads(out)
+    assert doc["provenance"]["parameters"]["quasi_identifiers"] == QI.split(",")
+    assert doc["provenance"]["input"]["n_records"] == 10
+    assert len(doc["provenance"]["input"]["sha256"]) == 64
+    rows = {(r["measure"], r["threshold"]): r for r in doc["rows"]}
+    assert rows[("sample_uniques", None)]["value"] == 4
+    assert rows[("records_below_k", 3)]["value"] == 10
+    assert rows[("average_prosecutor_risk", None)]["value"] == pytest.approx(0.7)
+
+
+def test_csv_and_markdown_outputs(capsys):
+    _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "csv")
+    assert out.splitlines()[0] == "measure,threshold,value,share"
+    assert "sample_uniques,,4,0.4" in out
+    _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "markdown")
+    assert out.startswith("| measure | threshold | value | share |")
+
+
+def test_out_file_is_byte_identical_across_runs(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["analyse", PRACTICE, "--qi", QI, "--format", "csv", "--out", str(a)]) == 0
+    assert main(["analyse", PRACTICE, "--qi", QI, "--format", "csv", "--out", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    sidecar = tmp_path / "a.csv.provenance.json"
+    assert json.loads(sidecar.read_text())["riskcalc_version"]
+    code, _, err = run(capsys, "analyse", PRACTICE, "--qi", QI, "--out", str(a))
+    assert code == 2 and "exists already; add --force" in err
+    assert main(["analyse", PRACTICE, "--qi", QI, "--format", "csv", "--out", str(a), "--force"]) == 0
+
+
+def test_no_rare_values_in_output(capsys):
+    # Record 5 is the only rural record: its values must not be printed.
+    _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI)
+    assert "Rural" not in out and "Unemployed" not in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyse", "missing.csv", "--qi", "a"], "No such file: 'missing.csv'"),
+        (["analyse", PRACTICE, "--qi", "Residence,gender"], "Did you mean 'Gender'?"),
+        (["analyse", PRACTICE], "--qi is required"),
+        (["analyse", PRACTICE, "--qi", ""], "--qi takes comma-separated column names"),
+        (["analyse", PRACTICE, "--qi", QI, "--thresholds", "0"], "--thresholds takes whole numbers of at least 1; got 0"),
+        (["analyse", PRACTICE, "--qi", QI, "--count-thresholds", "2,x"], "got 'x'"),
+        (["analyse", PRACTICE, "--qi", QI, "--weights", "Health"], "The weights column 'Health' must be numeric"),
+        (["analyse"], "give a FILE to analyse"),
+        (["analyse", PRACTICE, "--example"], "either FILE or --example"),
+    ],
+)
+def test_errors_are_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_negative_and_missing_weights(tmp_path, capsys):
+    path = tmp_path / "w.csv"
+    pd.DataFrame({"a": [1, 2, 3], "w": [1.0, -1.0, 2.0]}).to_csv(path, index=False)
+    code, _, err = run(capsys, "analyse", str(path), "--qi", "a", "--weights", "w")
+    assert code == 2 and "must be non-negative" in err
+    pd.DataFrame({"a": [1, 2, 3], "w": [1.0, None, 2.0]}).to_csv(path, index=False)
+    code, _, err = run(capsys, "analyse", str(path), "--qi", "a", "--weights", "w")
+    assert code == 2 and "must not hold missing" in err
+
+
+def test_empty_file(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    path.write_text("a,b\n")
+    code, _, err = run(capsys, "analyse", str(path), "--qi", "a")
+    assert code == 2 and "has no records" in err
+
+
+def test_missing_raise_policy(tmp_path, capsys):
+    path = tmp_path / "m.csv"
+    path.write_text("a,b\n1,\n2,3\n")
+    code, _, err = run(capsys, "analyse", str(path), "--qi", "a,b", "--missing", "raise")
+    assert code == 2 and "Column 'b' has 1 missing value(s)" in err
+
+
+def test_python_dash_m_and_version():
+    out = subprocess.run(
+        [sys.executable, "-m", "riskcalc", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("riskcalc ")

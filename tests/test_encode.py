@@ -1,0 +1,103 @@
+"""The encoding core: codes, levels, missing codes, reuse, partition caching and key combination."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from numpy.testing import assert_array_equal
+
+import riskcalc as rc
+from riskcalc._keys import combine_codes, densify, group_codes
+
+
+def test_codes_are_dense_with_missing_last():
+    enc = rc.encode(pd.DataFrame({"a": ["x", None, "y", "x", None]}))
+    col = enc["a"]
+    assert col.n_levels == 3 and col.n_missing == 2 and col.missing_code == 2
+    assert col.n_distinct == 2
+    assert_array_equal(col.codes == col.missing_code, [False, True, False, False, True])
+    assert col.codes.dtype == np.int32
+
+
+def test_categorical_codes_are_used_as_they_are():
+    cat = pd.Categorical(["b", "a", None], categories=["a", "b", "c"])
+    col = rc.encode(pd.DataFrame({"a": cat}))["a"]
+    assert_array_equal(col.codes, [1, 0, 3])
+    assert col.n_levels == 4
+
+
+def test_arrow_dictionary_chunks_with_different_dictionaries():
+    c1 = pa.array(["x", "y", "x"]).dictionary_encode()
+    c2 = pa.array(["y", "z", None]).dictionary_encode()
+    table = pa.table({"a": pa.chunked_array([c1, c2])})
+    assert_array_equal(rc.class_sizes(table, ["a"]).fk, [2, 2, 2, 2, 1, 1])
+
+
+def test_arrow_float_nan_and_null_are_both_missing():
+    table = pa.table({"a": pa.array([1.0, float("nan"), None, 1.0])})
+    col = rc.encode(table)["a"]
+    assert col.n_missing == 2
+    assert_array_equal(rc.class_sizes(table, ["a"]).fk, [2, 2, 2, 2])
+
+
+def test_encode_subset_and_reuse():
+    df = pd.DataFrame({"a": [1, 2, 1], "b": ["x", "x", "y"], "c": [0.5, 0.5, 0.5]})
+    enc = rc.encode(df, ["a", "b"])
+    assert enc.columns == ("a", "b") and len(enc) == 3
+    assert rc.encode(enc, ["b"]).columns == ("b",)
+    assert rc.encode(enc) is enc
+    assert "EncodedTable(n_records=3" in repr(enc)
+
+
+def test_partition_cache_returns_same_object():
+    enc = rc.encode(pd.DataFrame({"a": [1, 2, 1], "b": ["x", "x", "y"]}))
+    assert rc.partition(enc, ["a", "b"]) is rc.partition(enc, ["a", "b"])
+    assert rc.partition(enc, ["a", "b"]) is not rc.partition(enc, ["b", "a"])
+
+
+def test_partition_sizes_and_ids_agree_for_large_key_space():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    df = pd.DataFrame({"a": rng.integers(0, 10**9, n), "b": rng.integers(0, 10**9, n)})
+    df.loc[::3, ["a", "b"]] = 7  # a big class
+    p = rc.partition(df, ["a", "b"])
+    assert p.key_space > 4 * n  # the sort / hash path
+    sizes_first = p.class_sizes.copy()
+    ids = p.class_id
+    assert_array_equal(np.bincount(ids), sizes_first)
+    q = rc.partition(rc.encode(df), ["a", "b"])
+    _ = q.class_id  # ids first, then sizes
+    assert_array_equal(q.class_sizes, sizes_first)
+
+
+def test_overflowing_key_space_is_compressed():
+    rng = np.random.default_rng(1)
+    n = 1000
+    codes = [rng.integers(0, 3, n).astype(np.int32) for _ in range(3)]
+    levels = [2**40, 2**40, 3]  # the product overflows int64
+    key, space = combine_codes(codes, levels)
+    assert space < 2**62
+    ids, sizes = group_codes(codes, levels)
+    tuples = list(zip(*[c.tolist() for c in codes]))
+    counts = {t: tuples.count(t) for t in set(tuples)}
+    assert_array_equal(sizes[ids], [counts[t] for t in tuples])
+
+
+@pytest.mark.parametrize("space", [10, 10**12])
+def test_densify_ids_follow_key_order(space):
+    key = np.array([9, 3, 9, 5, 3, 3], dtype=np.int64)
+    ids, sizes = densify(key, space)
+    assert_array_equal(ids, [2, 0, 2, 1, 0, 0])
+    assert_array_equal(sizes, [3, 1, 2])
+
+
+def test_bool_and_small_int_columns():
+    df = pd.DataFrame({"b": [True, False, True], "u": np.array([250, 3, 250], dtype=np.uint8)})
+    assert_array_equal(rc.class_sizes(df, ["b", "u"]).fk, [2, 1, 2])
+
+
+def test_non_string_frame_labels():
+    df = pd.DataFrame({0: ["a", "b", "a"], 1: [1, 1, 1]})
+    assert_array_equal(rc.class_sizes(df, ["0", "1"]).fk, [2, 1, 2])

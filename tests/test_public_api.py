@@ -1,0 +1,72 @@
+"""The public surface, the README's promises, and the docstring examples."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+import riskcalc as rc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_all_is_what_we_think():
+    assert sorted(rc.__all__) == sorted(
+        [
+            "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
+            "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary",
+            "ClassSizesResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
+            "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
+            "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
+        ]
+    )
+    for name in rc.__all__:
+        assert hasattr(rc, name), name
+
+
+def test_version_matches_metadata_when_installed():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        assert version("riskcalc") == rc.__version__
+    except PackageNotFoundError:  # running from a plain checkout
+        pytest.skip("riskcalc is not installed")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness", "riskcalc.small_counts"],
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    text = (ROOT / "README.md").read_text()
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", quick, flags=re.S)
+    commands = [line for block in blocks for line in block.strip().splitlines()]
+    assert len(commands) == 2
+    assert "riskcalc analyse" in commands[0] or "riskcalc tiers" in commands[0]
+    assert '".[test]"' in commands[1] and "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"grep -m 1 -E '\^python3 -m venv", ci)
+    assert commands[1].startswith('python3 -m venv .venv && .venv/bin/pip install ".[test]"')
+
+
+def test_readme_example_output_is_current(capsys):
+    from riskcalc.cli import main
+
+    main(["analyse", "--example"])
+    out = capsys.readouterr().out.splitlines()
+    text = (ROOT / "README.md").read_text()
+    shown = text.split("The first command prints (a real run):", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    for line in shown.splitlines():
+        if line != "...":
+            assert line in out, line
