@@ -607,16 +607,21 @@ def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_
 def _build_partition(enc: EncodedTable, columns: tuple[str, ...], missing: str) -> Partition:
     cols = [enc[c] for c in columns]
     if missing == "raise":
-        for col in cols:
-            if col.n_missing:
-                first = int(np.flatnonzero(col.codes == col.missing_code)[0])
-                raise MissingValueError(
-                    f"Column {col.name!r} has {col.n_missing} missing value(s) (first at record "
-                    f"{first}, label {enc.index[first]!r}) and missing='raise'. Use "
-                    "missing='category' to treat a missing value as a value of its own."
-                )
+        check_no_missing(enc, cols)
     key, space = combine_codes([c.codes for c in cols], [c.n_levels for c in cols])
     return Partition(tuple(columns), missing, key, space)
+
+
+def check_no_missing(enc: EncodedTable, cols: list[EncodedColumn]) -> None:
+    """Raise :class:`MissingValueError` for the first of ``cols`` holding a missing value."""
+    for col in cols:
+        if col.n_missing:
+            first = int(np.flatnonzero(col.codes == col.missing_code)[0])
+            raise MissingValueError(
+                f"Column {col.name!r} has {col.n_missing} missing value(s) (first at record "
+                f"{first}, label {enc.index[first]!r}) and missing='raise'. Use "
+                "missing='category' to treat a missing value as a value of its own."
+            )
 
 
 def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:

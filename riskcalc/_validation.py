@@ -72,6 +72,29 @@ def check_thresholds(
     return tuple(sorted(set(out)))
 
 
+def check_int(value, name: str, func: str | None = None, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]``; raise otherwise."""
+    upper = "inf)" if maximum is None else f"{maximum}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or (
+        maximum is not None and value > maximum
+    ):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be an int in the range [{minimum}, {upper}. "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def check_share(value, name: str, func: str | None = None) -> float:
+    """Return ``value`` as a float in (0, 1]; raise otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value <= 1):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number in the range (0, 1]. "
+            f"Got {value!r} instead."
+        )
+    return float(value)
+
+
 def check_column_names(
     requested, available: Sequence[str], name: str = "quasi_identifiers", func: str | None = None
 ) -> tuple[str, ...]:

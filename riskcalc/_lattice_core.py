@@ -1,0 +1,168 @@
+"""Walk the subsets of a field set, refining class ids from parent to child.
+
+This is the engine behind :func:`riskcalc.field_lattice` and :func:`riskcalc.suda`. It visits
+every non-empty subset of the fields up to a size, depth first in lexicographic order, so that
+each subset ``S + (c,)`` is computed from its parent ``S`` in one pass:
+
+``key = parent_class_id * n_levels[c] + codes[c]``, densified to the child's class ids.
+
+Two facts keep the passes short. A record that is unique on ``S`` is unique on every superset,
+so a child only refines the records that were still in classes of two or more (the *active*
+records); records that became unique are counted, not carried. And once no record is active,
+every superset is all-unique and costs nothing. The depth-first order keeps at most one state
+per level in memory (``max_size`` arrays of active-record ids and class ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Dense-by-bincount when the key space is at most this many times the active records.
+_BINCOUNT_FACTOR = 4
+
+
+def densify_fast(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids and sizes for keys in ``[0, space)``; ids are arbitrary labels."""
+    n = key.shape[0]
+    if space <= max(_BINCOUNT_FACTOR * n, 1 << 16):
+        counts = np.bincount(key, minlength=space)
+        present = counts > 0
+        remap = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+        return remap[key], counts[present].astype(np.int64)
+    ids, uniques = pd.factorize(key, sort=False)
+    ids = ids.astype(np.int32, copy=False)
+    return ids, np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class _State:
+    """Classes of the records still active (in classes of two or more) on a subset."""
+
+    active: np.ndarray | None  # row numbers of active records; None = all rows
+    class_id: np.ndarray | None  # class of each active record; None = one class (the root)
+    n_classes: int  # classes among the active records
+    n_unique: int  # records already unique (not active)
+
+    @property
+    def n_active(self) -> int:
+        return int(self.class_id.shape[0]) if self.class_id is not None else -1
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetClasses:
+    """What the walk reports for one subset.
+
+    Attributes
+    ----------
+    subset : tuple of int
+        Field positions, ascending.
+    n_records : int
+    prior_unique : int
+        Records unique already on the parent subset (classes of size 1 carried over).
+    sizes : numpy.ndarray of int64
+        Sizes of the classes formed by the parent's active records.
+    new_unique_rows : numpy.ndarray or None
+        Row numbers of the records that became unique on this subset (only when the walk was
+        asked for them).
+    """
+
+    subset: tuple[int, ...]
+    n_records: int
+    prior_unique: int
+    sizes: np.ndarray
+    new_unique_rows: np.ndarray | None = None
+
+    @property
+    def n_unique(self) -> int:
+        return self.prior_unique + int(np.count_nonzero(self.sizes == 1))
+
+    @property
+    def n_classes(self) -> int:
+        return self.prior_unique + int(self.sizes.shape[0])
+
+    @property
+    def k(self) -> int:
+        if self.prior_unique or self.sizes.shape[0] == 0:
+            return 1
+        return int(self.sizes.min())
+
+    def at_or_below(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Classes and records in classes of size ``<= t``, per threshold."""
+        ordered = np.sort(self.sizes)
+        idx = np.searchsorted(ordered, thresholds, side="right")
+        cum = np.concatenate([[0], np.cumsum(ordered)])
+        return idx + self.prior_unique, cum[idx] + self.prior_unique
+
+
+def walk(
+    codes: list[np.ndarray],
+    n_levels: list[int],
+    max_size: int,
+    *,
+    unique_rows: bool = False,
+) -> Iterator[SubsetClasses]:
+    """Yield :class:`SubsetClasses` for every subset of ``range(len(codes))`` up to ``max_size``.
+
+    Subsets come depth first in lexicographic order: (0,), (0, 1), (0, 1, 2), ..., (0, 2), ...
+    """
+    n = codes[0].shape[0]
+    root = _State(active=None, class_id=None, n_classes=1, n_unique=0)
+    yield from _visit(root, (), 0, codes, n_levels, max_size, n, unique_rows)
+
+
+def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
+    p = len(codes)
+    for c in range(start, p):
+        child_subset = subset + (c,)
+        if state.class_id is not None and state.class_id.shape[0] == 0:
+            # Every record is unique already: so on every superset.
+            yield SubsetClasses(child_subset, n, state.n_unique, np.zeros(0, np.int64),
+                                np.zeros(0, np.int64) if unique_rows else None)
+            if len(child_subset) < max_size:
+                yield from _visit(state, child_subset, c + 1, codes, n_levels, max_size, n, unique_rows)
+            continue
+        ids, sizes = _refine(state, codes[c], n_levels[c])
+        has_children = len(child_subset) < max_size and c + 1 < p
+        singleton = sizes == 1
+        n_new = int(np.count_nonzero(singleton))
+        new_rows = None
+        keep_rows = None
+        if n_new and (unique_rows or has_children):
+            keep_rows = ~singleton[ids]
+            if unique_rows:
+                lost = np.flatnonzero(~keep_rows)
+                new_rows = lost if state.active is None else state.active[lost]
+        elif unique_rows:
+            new_rows = np.zeros(0, np.int64)
+        yield SubsetClasses(child_subset, n, state.n_unique, sizes, new_rows)
+        if has_children:
+            child = _next_state(state, ids, sizes, singleton, n_new, keep_rows, n)
+            yield from _visit(child, child_subset, c + 1, codes, n_levels, max_size, n, unique_rows)
+
+
+def _refine(state: _State, codes: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    col = codes if state.active is None else codes[state.active]
+    if state.class_id is None:
+        return densify_fast(col, int(levels))
+    key = state.class_id.astype(np.int64)
+    key *= int(levels)
+    key += col
+    return densify_fast(key, state.n_classes * int(levels))
+
+
+def _next_state(state, ids, sizes, singleton, n_new, keep_rows, n) -> _State:
+    if n_new == 0:
+        return _State(state.active, ids, int(sizes.shape[0]), state.n_unique)
+    kept_rows = np.flatnonzero(keep_rows)
+    active = kept_rows if state.active is None else state.active[kept_rows]
+    remap = (np.cumsum(~singleton, dtype=np.int64) - 1).astype(np.int32)
+    return _State(
+        active.astype(np.int64, copy=False),
+        remap[ids[kept_rows]],
+        int(sizes.shape[0]) - n_new,
+        state.n_unique + n_new,
+    )
