@@ -18,6 +18,12 @@ uniqueness            Sample uniques and pairs; average and highest prosecutor r
 small_count_exposure  Cells with counts at most t, and the records in them.
 risk_summary          All of the above from one partition, as one tidy table with provenance.
 
+Field combinations
+------------------
+field_lattice         Every combination of fields up to a size: classes, k, uniques, small cells;
+                      minimal identifying combinations and each field's contribution.
+suda                  SUDA2: minimal sample uniques per record, SUDA and DIS-SUDA scores.
+
 Inputs are pandas DataFrames, pyarrow Tables, or paths to CSV, Parquet or Feather files.
 Missing values are an explicit policy (``missing="category"`` or ``"raise"``) recorded in every
 result. Outputs hold counts and shares, never the values of rare records.
@@ -39,7 +45,9 @@ from .exceptions import (
 )
 from .frequencies import ClassSizesResult, class_sizes
 from .kanon import KAnonymityResult, k_anonymity
+from .lattice import LatticeResult, field_lattice
 from .small_counts import SmallCountResult, small_count_exposure
+from .suda import SudaResult, suda
 from .summary import RiskSummary, risk_summary
 from .uniqueness import UniquenessResult, uniqueness
 
@@ -54,11 +62,15 @@ __all__ = [
     "uniqueness",
     "small_count_exposure",
     "risk_summary",
+    "field_lattice",
+    "suda",
     "ClassSizesResult",
     "KAnonymityResult",
     "UniquenessResult",
     "SmallCountResult",
     "RiskSummary",
+    "LatticeResult",
+    "SudaResult",
     "RiskCalcError",
     "InvalidParameterError",
     "MissingColumnError",

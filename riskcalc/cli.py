@@ -38,6 +38,7 @@ def _split_names(text: str | None, option: str) -> list[str]:
 
 
 def _split_ints(text: str, option: str) -> list[int]:
+    """Comma-separated whole numbers, each at least 1."""
     out = []
     for part in text.split(","):
         part = part.strip()
@@ -135,6 +136,140 @@ def _emit(text: str, args: argparse.Namespace, prov: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# lattice and suda
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_input_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("file", help="CSV, TSV, Parquet or Feather file of records")
+    p.add_argument("--fields", required=True, help=f"comma-separated {what}")
+    p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _configure_lattice(p: argparse.ArgumentParser) -> None:
+    _add_input_options(p, "candidate quasi-identifier columns")
+    p.add_argument("--max-size", type=int, help="largest combination of fields (default: all)")
+    p.add_argument("--thresholds", default="1,2,3,5,10", help="t for records and cells in classes of size <= t (default 1,2,3,5,10)")
+    p.add_argument("--threshold-by-size", help="one small-cell threshold per combination size, e.g. 1,2,3")
+    p.add_argument("--target", type=float, help="mark minimal combinations reaching this uniqueness share, e.g. 0.5")
+    p.add_argument("--top", type=int, help="show only the N most identifying combinations")
+    p.add_argument("--missing", default="category", choices=["category", "raise"])
+    _add_output_options(p)
+    p.set_defaults(func=_run_lattice)
+
+
+def _run_lattice(args: argparse.Namespace) -> int:
+    from ._io import read_table
+    from .lattice import field_lattice
+
+    fields = _split_names(args.fields, "--fields")
+    if not fields:
+        raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
+    if args.top is not None and args.top < 1:
+        raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
+    table = read_table(args.file, fields, sep=args.sep)
+    result = field_lattice(
+        table,
+        fields,
+        max_size=args.max_size,
+        thresholds=_split_ints(args.thresholds, "--thresholds"),
+        threshold_by_size=_split_ints(args.threshold_by_size, "--threshold-by-size") if args.threshold_by_size else None,
+        target=args.target,
+        missing=args.missing,
+        progress=args.progress,
+    )
+    frame = result.top(args.top) if args.top else result.to_frame()
+    prov = _provenance("field_lattice", args, result.n_records, {
+        "fields": fields, "max_size": result.max_size, "thresholds": list(result.thresholds),
+        "threshold_by_size": list(result.threshold_by_size) if result.threshold_by_size else None,
+        "target": args.target, "top": args.top, "missing": args.missing,
+    })
+    if args.format == "text":
+        text = _header(prov, "lattice") + "\n" + _render.to_text(frame)
+        text += "\nEach field's contribution (mean rise in the unique share when it is added):\n\n"
+        text += _render.to_text(result.contributions())
+    else:
+        text = _render.render(frame, args.format, prov)
+    _emit(text, args, prov)
+    return 0
+
+
+def _configure_suda(p: argparse.ArgumentParser) -> None:
+    _add_input_options(p, "key variables")
+    p.add_argument("--max-msu", type=int, help="largest minimal sample unique to search for (default: all fields)")
+    p.add_argument("--dis-fraction", type=float, default=0.01, help="sampling fraction for DIS-SUDA (default 0.01)")
+    p.add_argument("--scoring", default="elliot", choices=["elliot", "ihsn"], help="MSU weights (default elliot)")
+    _add_output_options(p)
+    p.set_defaults(func=_run_suda)
+
+
+def _run_suda(args: argparse.Namespace) -> int:
+    from ._io import read_table
+    from .suda import suda
+
+    fields = _split_names(args.fields, "--fields")
+    if not fields:
+        raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
+    table = read_table(args.file, fields, sep=args.sep)
+    result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
+                  scoring=args.scoring, progress=args.progress)
+    prov = _provenance("suda", args, result.n_records, {
+        "fields": fields, "max_msu": result.max_msu, "dis_fraction": result.dis_fraction,
+        "scoring": result.scoring,
+    })
+    frame = suda_summary(result)
+    if args.format == "text":
+        text = _header(prov, "suda") + "\n" + _render.to_text(frame)
+        text += "\nShare of the total SUDA score from MSUs holding each field:\n\n"
+        text += _render.to_text(result.field_contributions.assign(contribution=result.field_contributions["contribution"] / 100).rename(columns={"contribution": "share"}))
+    else:
+        text = _render.render(frame, args.format, prov)
+    _emit(text, args, prov)
+    return 0
+
+
+def suda_summary(result):
+    """Counts of MSUs and scores: no record-level values."""
+    import numpy as np
+    import pandas as pd
+
+    n = result.n_records
+    rows = [("records", n, 1.0), ("records with an MSU", result.n_with_msu, result.n_with_msu / n)]
+    for k, count in enumerate(result.msus_by_size, start=1):
+        rows.append((f"MSUs of size {k}", int(count), None))
+    scored = result.score[result.score > 0]
+    rows.append(("mean SUDA score (records with an MSU)", float(scored.mean()) if scored.size else 0.0, None))
+    rows.append(("highest SUDA score", float(result.score.max()), None))
+    for cut in (0.001, 0.01, 0.1):
+        hit = int(np.count_nonzero(result.dis_score > cut))
+        rows.append((f"records with DIS-SUDA > {cut:g}", hit, hit / n))
+    return pd.DataFrame(rows, columns=["measure", "value", "share"]).astype({"value": object})
+
+
+def _provenance(function: str, args, n_records: int, params: dict) -> dict:
+    from ._provenance import file_sha256
+    from ._version import __version__
+
+    path = Path(args.file)
+    return {
+        "riskcalc_version": __version__,
+        "function": function,
+        "parameters": params,
+        "input": {"source": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path), "n_records": n_records},
+    }
+
+
+def _header(prov: dict, command: str) -> str:
+    inp, params = prov["input"], prov["parameters"]
+    return (
+        f"riskcalc {prov['riskcalc_version']} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
+        f"fields: {', '.join(params['fields'])}\n"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
 
@@ -154,6 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
             aliases=["analyze"],
             help="k-anonymity, uniqueness and small counts of one table",
             description="Measure how identifiable the records of FILE are on the quasi-identifiers --qi.",
+        )
+    )
+    _configure_lattice(
+        sub.add_parser(
+            "lattice",
+            help="risk of every combination of fields up to a size",
+            description="Classes, k, sample uniques and small cells for every combination of --fields.",
+        )
+    )
+    _configure_suda(
+        sub.add_parser(
+            "suda",
+            help="SUDA2 minimal sample uniques and scores",
+            description="Find minimal sample uniques and SUDA / DIS-SUDA scores on --fields.",
         )
     )
     _add_synth(sub)

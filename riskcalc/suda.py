@@ -225,7 +225,8 @@ def _find_msus(columns, max_msu, weights, n, progress):
     p = len(columns)
     order = sorted(range(p), key=lambda j: -columns[j].n_levels)
     missing = [_pack(c.codes == c.missing_code) if c.n_missing else None for c in columns]
-    unique: dict[frozenset, np.ndarray] = {frozenset(): np.zeros((n + 7) // 8, np.uint8)}
+    # On no field at all, a lone record is already unique: a one-record table has no MSU.
+    unique: dict[frozenset, np.ndarray] = {frozenset(): _pack(np.full(n, n == 1))}
     msu_counts = np.zeros((n, max_msu), dtype=np.int64)
     field_scores = np.zeros(p)
     value_scores = [np.zeros(c.n_levels) for c in columns]

@@ -126,3 +126,41 @@ def test_python_dash_m_and_version():
         [sys.executable, "-m", "riskcalc", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("riskcalc ")
+
+
+def test_lattice_command(capsys):
+    code, out, err = run(capsys, "lattice", PRACTICE, "--fields", QI, "--top", "3", "--target", "0.4")
+    assert code == 0, err
+    assert "Residence, Education" in out and "mean_increase" in out
+    assert "Rural" not in out
+    code, out, _ = run(capsys, "lattice", PRACTICE, "--fields", QI, "--format", "json", "--max-size", "2")
+    doc = json.loads(out)
+    assert len(doc["rows"]) == 10
+    assert doc["rows"][0]["fields"] == ["Residence"]
+    assert doc["provenance"]["parameters"]["max_size"] == 2
+
+
+def test_suda_command(capsys):
+    code, out, err = run(capsys, "suda", PRACTICE, "--fields", QI)
+    assert code == 0, err
+    assert "records with an MSU" in out and "MSUs of size 1" in out
+    assert "Rural" not in out and "Post-secondary" not in out
+    code, out, _ = run(capsys, "suda", PRACTICE, "--fields", QI, "--format", "csv")
+    assert "highest SUDA score,12.0" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["lattice", PRACTICE, "--fields", "Residence,gender"], "Did you mean 'Gender'?"),
+        (["lattice", PRACTICE, "--fields", QI, "--max-size", "0"], "'max_size' parameter"),
+        (["lattice", PRACTICE, "--fields", QI, "--top", "0"], "--top takes a whole number"),
+        (["lattice", "nope.csv", "--fields", QI], "No such file"),
+        (["suda", PRACTICE, "--fields", QI, "--dis-fraction", "2"], "'dis_fraction' parameter"),
+        (["suda", PRACTICE, "--fields", ""], "--fields takes comma-separated column names"),
+    ],
+)
+def test_lattice_and_suda_errors(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+    assert err.count("\n") == 1

@@ -19,7 +19,7 @@ def test_all_is_what_we_think():
         [
             "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
             "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary",
-            "ClassSizesResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
+            "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
             "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
             "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
         ]
@@ -39,7 +39,10 @@ def test_version_matches_metadata_when_installed():
 
 @pytest.mark.parametrize(
     "module",
-    ["riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness", "riskcalc.small_counts"],
+    [
+        "riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
+        "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda",
+    ],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
