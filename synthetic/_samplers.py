@@ -1,0 +1,605 @@
+"""Vectorised per-field samplers for one LA chunk.
+
+Every sampler has the signature ``sampler(rng, chunk) -> dict[column, array]``: ``rng`` is the
+field's own child stream for this LA (see :mod:`synthetic._rng`) and ``chunk`` holds the
+columns generated so far (internal integer codes, aligned to the chunk's rows). Samplers run in
+the order of :data:`SAMPLERS`; a sampler may read only columns produced before it. No sampler
+loops over pupils; loops run over code lists or school types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._data import load_json
+from ._plan import N_YEARS, Plan, birth_days, names_tables
+from .schema import (
+    ETHNIC_EXTENDED,
+    ETHNIC_MAJOR,
+    ETHNIC_MINOR,
+    EXCLUSION_REASONS,
+    LANGUAGE_CODES,
+    PHASES,
+    SEN_TYPES,
+)
+from .upn import upn_check_letters
+
+__all__ = ["Chunk", "LocalCategorical", "SAMPLERS"]
+
+_SCHOOLS = load_json("schools.json")
+_GEO = load_json("geography.json")
+_ETH = load_json("ethnicity.json")
+_LANG = load_json("language.json")
+_CHAR = load_json("characteristics.json")
+_NAMES = load_json("names.json")
+
+PS, SS, SP, PR = range(4)
+N_, K_, E_ = range(3)
+
+
+@dataclass(slots=True)
+class LocalCategorical:
+    """Codes into categories that exist only in this chunk (postcodes, LSOAs, sectors...)."""
+
+    codes: np.ndarray
+    categories: list[str]
+
+
+@dataclass(slots=True)
+class Chunk:
+    """One LA's pupils while they are being generated."""
+
+    plan: Plan
+    la: int  # row of the LA table
+    n: int = 0
+    school: np.ndarray | None = None  # local school index per pupil
+    cols: dict = field(default_factory=dict)
+    aux: dict = field(default_factory=dict)  # per-LA intermediate arrays (not output)
+
+    @property
+    def school_slice(self) -> slice:
+        return slice(int(self.plan.la_school_start[self.la]), int(self.plan.la_school_stop[self.la]))
+
+    def school_attr(self, name: str) -> np.ndarray:
+        """Per-school array of the plan for this LA's schools."""
+        return getattr(self.plan, f"school_{name}")[self.school_slice]
+
+
+def _cum(p) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    c = np.cumsum(p)
+    return c / c[-1]
+
+
+def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Categorical draw: index i with probability cum[i] - cum[i-1]."""
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+
+
+def _pick_in_range(cw: np.ndarray, lo: np.ndarray, hi: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Weighted draw of an index in [lo, hi) given cumulative weights ``cw`` (len m + 1)."""
+    target = cw[lo] + u * (cw[hi] - cw[lo])
+    idx = np.searchsorted(cw, target, side="right") - 1
+    return np.clip(idx, lo, hi - 1)
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ------------------------------------------------------------------------------ structure
+_YEAR_W = _SCHOOLS["year_weights"]
+
+
+def _year_probs(phase: np.ndarray, sixth: np.ndarray) -> np.ndarray:
+    table = {
+        (PS, False): _YEAR_W["PS"], (PS, True): _YEAR_W["PS"],
+        (SS, False): _YEAR_W["SS_no_sixth"], (SS, True): _YEAR_W["SS_sixth"],
+        (SP, False): _YEAR_W["SP"], (SP, True): _YEAR_W["SP"],
+        (PR, False): _YEAR_W["PR"], (PR, True): _YEAR_W["PR"],
+    }
+    out = np.empty((len(phase), N_YEARS))
+    for (ph, sx), w in table.items():
+        m = (phase == ph) & (sixth == sx)
+        out[m] = np.asarray(w, float) / np.sum(w)
+    return out
+
+
+def sample_structure(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Pupils in schools by year group (multinomial per school); school-level columns."""
+    size = chunk.school_attr("size")
+    phase = chunk.school_attr("phase")
+    probs = _year_probs(phase, chunk.school_attr("sixth"))
+    counts = rng.multinomial(size, probs)
+    n_s = len(size)
+    school = np.repeat(np.repeat(np.arange(n_s, dtype=np.int32), N_YEARS), counts.ravel())
+    year = np.repeat(np.tile(np.arange(N_YEARS, dtype=np.int8), n_s), counts.ravel())
+    chunk.school = school
+    chunk.n = len(school)
+    plan = chunk.plan
+    return {
+        "nc_year": year,
+        "urn": chunk.school_attr("urn")[school],
+        "laestab": chunk.school_attr("laestab")[school],
+        "la_code": np.full(chunk.n, plan.la_code_idx[chunk.la], dtype=np.int16),
+        "region": np.full(chunk.n, plan.la_region_idx[chunk.la], dtype=np.int8),
+        "phase": phase[school].astype(np.int8),
+    }
+
+
+def sample_sex(rng: np.random.Generator, chunk: Chunk) -> dict:
+    share = np.array([_SCHOOLS["male_share"][p] for p in PHASES])
+    male = rng.random(chunk.n) < share[chunk.cols["phase"]]
+    return {"sex": np.where(male, 0, 1).astype(np.int8)}
+
+
+def sample_date_of_birth(rng: np.random.Generator, chunk: Chunk) -> dict:
+    days, cum, bounds = birth_days(chunk.plan.academic_year)
+    year = chunk.cols["nc_year"]
+    idx = _pick_in_range(cum, bounds[year, 0], bounds[year, 1], rng.random(chunk.n))
+    dob = days[idx]
+    y = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = dob.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return {"date_of_birth": dob, "year_of_birth": y.astype(np.int16),
+            "month_of_birth": m.astype(np.int8)}
+
+
+def sample_enrol_status(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _SCHOOLS["enrol_status"]
+    out = np.zeros(chunk.n, dtype=np.int8)
+    u = rng.random(chunk.n)
+    phase = chunk.cols["phase"]
+    for p, name in enumerate(PHASES):
+        m = phase == p
+        out[m] = _pick(_cum(cfg[name]), u[m])
+    return {"enrol_status": out}
+
+
+# ------------------------------------------------------------------------------ geography
+_INWARD = np.array(list(_GEO["inward_letters"]["value"]))
+_UNIT_MULT = np.array([a for a in range(1, 400) if np.gcd(a, 400) == 1])
+
+
+def _district_label(num: np.ndarray) -> list[str]:
+    out = []
+    for k in num.tolist():
+        if k <= 99:
+            out.append(str(k))
+        else:  # beyond 99 districts in one area: ANA-style outward codes (e.g. 'E1W')
+            j = k - 100
+            out.append(f"{j % 9 + 1}{'ABCDEFGHJKPSTUW'[(j // 9) % 15]}")
+    return out
+
+
+def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Home postcode (unit, sector, district, area), LSOA and IDACI decile.
+
+    Inside the LA: districts > sectors > LSOAs > postcodes, contiguous blocks; postcode
+    weights are gamma distributed. Each school sits in a sector; its pupils live in that sector,
+    its district or anywhere in the LA with the catchment shares of ``geography.json``.
+    """
+    plan, la = chunk.plan, chunk.la
+    n_pc = int(plan.la_n_postcodes[la])
+    n_lsoa = int(plan.la_n_lsoa[la])
+    n_sec = int(plan.la_n_sectors[la])
+    n_dis = int(plan.la_n_districts[la])
+    pc_lsoa = (np.arange(n_pc) * n_lsoa // n_pc).astype(np.int64)
+    lsoa_sec = (np.arange(n_lsoa) * n_sec // n_lsoa).astype(np.int64)
+    sec_dis = (np.arange(n_sec) * n_dis // n_sec).astype(np.int64)
+    pc_sec = lsoa_sec[pc_lsoa]
+    pc_dis = sec_dis[pc_sec]
+    shape = _GEO["postcode_weight_shape"]["value"]
+    w = rng.gamma(shape, 1.0, size=n_pc)
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    sec_lo = np.searchsorted(pc_sec, np.arange(n_sec), side="left")
+    sec_hi = np.searchsorted(pc_sec, np.arange(n_sec), side="right")
+    dis_lo = np.searchsorted(pc_dis, np.arange(n_dis), side="left")
+    dis_hi = np.searchsorted(pc_dis, np.arange(n_dis), side="right")
+    # schools sit in a sector chosen in proportion to its weight
+    sec_w = cw[sec_hi] - cw[sec_lo]
+    n_s = len(chunk.school_attr("size"))
+    school_sec = _pick(_cum(sec_w), rng.random(n_s))
+    # each pupil's catchment scope
+    phase = chunk.cols["phase"]
+    scope_u = rng.random(chunk.n)
+    sec = school_sec[chunk.school]
+    lo = np.zeros(chunk.n, dtype=np.int64)
+    hi = np.full(chunk.n, n_pc, dtype=np.int64)
+    for p, name in enumerate(PHASES):
+        c = _GEO["catchment"][name]
+        m = phase == p
+        in_sec = m & (scope_u < c["sector"])
+        in_dis = m & (scope_u >= c["sector"]) & (scope_u < c["sector"] + c["district"])
+        lo[in_sec], hi[in_sec] = sec_lo[sec[in_sec]], sec_hi[sec[in_sec]]
+        d = sec_dis[sec[in_dis]]
+        lo[in_dis], hi[in_dis] = dis_lo[d], dis_hi[d]
+    pc = _pick_in_range(cw, lo, hi, rng.random(chunk.n))
+    # unit postcode labels: a per-sector affine permutation of the 400 letter pairs
+    rank = np.arange(n_pc) - sec_lo[pc_sec]
+    a = _UNIT_MULT[rng.integers(0, len(_UNIT_MULT), size=n_sec)]
+    b = rng.integers(0, 400, size=n_sec)
+    unit = (a[pc_sec] * rank + b[pc_sec]) % 400
+    # IDACI decile per LSOA (1 = most deprived)
+    z = plan.la_idaci_mu[la] + rng.standard_normal(n_lsoa)
+    decile = (10 - np.searchsorted(plan.idaci_cuts, z, side="right")).astype(np.int8)
+    chunk.aux["lsoa"] = pc_lsoa[pc]
+    chunk.aux["n_lsoa"] = n_lsoa
+    # labels only for the postcodes / sectors / districts / LSOAs that have pupils
+    area = plan.la_area[la]
+    dis_num = plan.la_district_start[la] + np.arange(n_dis)
+    dis_label = np.array([area + d for d in _district_label(dis_num)], dtype=object)
+    sec_digit = np.arange(n_sec) - np.searchsorted(sec_dis, sec_dis, side="left")
+    sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
+
+    def local(idx: np.ndarray, labels_of) -> LocalCategorical:
+        used, inv = np.unique(idx, return_inverse=True)
+        return LocalCategorical(inv.astype(np.int32), list(labels_of(used)))
+
+    def pc_labels(used: np.ndarray) -> np.ndarray:
+        letters = _INWARD[unit[used] // 20].astype(object) + _INWARD[unit[used] % 20].astype(object)
+        return sec_label[pc_sec[used]] + letters
+
+    lsoa_global = plan.la_lsoa_offset[la] + pc_lsoa[pc]
+    return {
+        "postcode": local(pc, pc_labels),
+        "postcode_sector": local(pc_sec[pc], lambda u: sec_label[u]),
+        "postcode_district": local(pc_dis[pc], lambda u: dis_label[u]),
+        "postcode_area": np.full(chunk.n, plan.la_area_idx[la], dtype=np.int16),
+        "lsoa": local(lsoa_global, lambda u: [f"E01{v + 1:06d}" for v in u.tolist()]),
+        "idaci_decile": decile[pc_lsoa[pc]],
+    }
+
+
+# ------------------------------------------------------------------------------ ethnicity
+_MINOR_IDX = {c: i for i, c in enumerate(ETHNIC_MINOR)}
+_EXT_IDX = {c: i for i, c in enumerate(ETHNIC_EXTENDED)}
+_MAJOR_OF_MINOR = np.array(
+    [ETHNIC_MAJOR.index(_ETH["major_of_minor"]["values"][c]) for c in ETHNIC_MINOR], np.int8
+)
+_MINOR_OF_EXT = np.zeros(len(ETHNIC_EXTENDED), np.int8)
+for _minor, _mix in _ETH["extended"]["values"].items():
+    for _code in _mix:
+        _MINOR_OF_EXT[_EXT_IDX[_code]] = _MINOR_IDX[_minor]
+
+
+def sample_ethnicity(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Extended, minor and major ethnicity: LA mix (fitted to national shares), LSOA clustering."""
+    probs = chunk.plan.la_eth_probs[chunk.la]
+    wbri = _MINOR_IDX["WBRI"]
+    s = 1.0 - probs[wbri]
+    conc = _ETH["local_variation"]["lsoa_concentration"]
+    n_lsoa = chunk.aux["n_lsoa"]
+    if 0.0 < s < 1.0:  # LSOA share of non-WBRI pupils ~ Beta with mean s (keeps the LA mix)
+        p_other = rng.beta(s * conc, (1 - s) * conc, size=n_lsoa)[chunk.aux["lsoa"]]
+    else:
+        p_other = np.full(chunk.n, s)
+    other = rng.random(chunk.n) < p_other
+    rest = probs.copy()
+    rest[wbri] = 0.0
+    minor = np.full(chunk.n, wbri, dtype=np.int8)
+    if rest.sum() > 0:
+        minor[other] = _pick(_cum(rest), rng.random(int(other.sum())))
+    ext = np.zeros(chunk.n, dtype=np.int16)
+    u = rng.random(chunk.n)
+    for code, mix in _ETH["extended"]["values"].items():
+        sel = minor == _MINOR_IDX[code]
+        codes = np.array([_EXT_IDX[c] for c in mix], np.int16)
+        ext[sel] = codes[_pick(_cum(list(mix.values())), u[sel])]
+    return {
+        "ethnicity_extended": ext,
+        "ethnic_group_minor": minor,
+        "ethnic_group_major": _MAJOR_OF_MINOR[minor],
+    }
+
+
+# ------------------------------------------------------------------------------ language
+_LANG_IDX = {c: i for i, c in enumerate(LANGUAGE_CODES)}
+
+
+def sample_language(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """First language and EAL, by ethnicity and region (London higher)."""
+    from ._data import REGIONS
+
+    minor = chunk.cols["ethnic_group_minor"]
+    p_eth = np.array([_LANG["eal_probability"]["values"][c] for c in ETHNIC_MINOR])
+    region = REGIONS[int(chunk.plan.la_region_idx[chunk.la])]
+    shift = _LANG["region_log_odds"]["values"].get(region, _LANG["region_log_odds"]["values"]["default"])
+    logit = np.log(p_eth / (1 - p_eth)) + shift
+    eal = rng.random(chunk.n) < _logistic(logit)[minor]
+    lang = np.full(chunk.n, _LANG_IDX["ENG"], dtype=np.int16)
+    u = rng.random(chunk.n)
+    table = _LANG["by_ethnicity"]["values"]
+    for code in ETHNIC_MINOR:
+        sel = eal & (minor == _MINOR_IDX[code])
+        mix = table.get(code, table["*"])
+        codes = np.array([_LANG_IDX[c] for c in mix], np.int16)
+        lang[sel] = codes[_pick(_cum(list(mix.values())), u[sel])]
+    v = rng.random(chunk.n)
+    believed = _LANG["believed_share"]
+    lang[eal & (v < believed["OTB"])] = _LANG_IDX["OTB"]
+    lang[~eal & (v < believed["ENB"])] = _LANG_IDX["ENB"]
+    unk = _LANG["unknown_share"]
+    w = rng.random(chunk.n)
+    lang[w < unk["NOT"]] = _LANG_IDX["NOT"]
+    lang[(w >= unk["NOT"]) & (w < unk["NOT"] + unk["REF"])] = _LANG_IDX["REF"]
+    group = np.where(lang <= _LANG_IDX["ENB"], 0, 1).astype(np.int8)
+    group[(lang == _LANG_IDX["NOT"]) | (lang == _LANG_IDX["REF"])] = 2
+    return {"first_language": lang, "language_group": group, "eal": group == 1}
+
+
+# ------------------------------------------------------------------------------ SEN
+def sample_sen(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """SEN provision by year group, sex, IDACI and phase (special schools almost all EHCP)."""
+    cfg = _CHAR["sen"]
+    year, sex, phase = chunk.cols["nc_year"], chunk.cols["sex"], chunk.cols["phase"]
+    dec = chunk.cols["idaci_decile"].astype(float)
+    male = sex == 0
+    out = np.zeros(chunk.n, dtype=np.int8)
+    u = rng.random(chunk.n)
+    probs = {}
+    for code, by_year, scale in (("K", "support_by_year", "support_scale"),
+                                 ("E", "ehcp_by_year", "ehcp_scale")):
+        r = cfg["male_rate_ratio"][code]
+        sex_mult = np.where(male, 2 * r / (1 + r), 2 / (1 + r))
+        base = np.asarray(cfg[by_year])[year] * cfg[scale]
+        probs[code] = base * sex_mult * (1 + cfg["idaci_slope"][code] * (5.5 - dec))
+    pk, pe = probs["K"], probs["E"]
+    for p, key in ((SP, "special_school"), (PR, "alternative_provision")):
+        m = phase == p
+        pk = np.where(m, cfg[key]["K"], pk)
+        pe = np.where(m, cfg[key]["E"], pe)
+    out[u < pe] = E_
+    out[(u >= pe) & (u < pe + pk)] = K_
+    return {"sen_provision": out}
+
+
+def sample_sen_type(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["sen_type"]
+    prov, year, sex = chunk.cols["sen_provision"], chunk.cols["nc_year"], chunk.cols["sex"]
+    out = np.full(chunk.n, -1, dtype=np.int8)
+    u = rng.random(chunk.n)
+    mult = cfg["male_multiplier"]
+    male_w = np.array([mult.get(c, mult["_default"]) for c in SEN_TYPES])
+    for pcode, pval in (("K", K_), ("E", E_)):
+        for stage, in_stage in (("primary", year <= 6), ("secondary", year > 6)):
+            base = np.asarray(cfg[f"{pcode}_{stage}"], float)
+            for is_male, w in ((True, male_w), (False, np.ones_like(male_w))):
+                sel = (prov == pval) & in_stage & ((sex == 0) == is_male)
+                out[sel] = _pick(_cum(base * w), u[sel])
+    return {"primary_sen_type": out}
+
+
+# ------------------------------------------------------------------------------ FSM
+def sample_fsm(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """FSM eligibility: logistic in IDACI decile, phase, ethnicity and SEN provision."""
+    cfg = _CHAR["fsm"]
+    phase_eff = np.array([cfg["phase_log_odds"][p] for p in PHASES])
+    sen_eff = np.array([cfg["sen_log_odds"][c] for c in ("N", "K", "E")])
+    eth_eff = np.array([cfg["ethnicity_log_odds"][c] for c in ETHNIC_MINOR])
+    dec = chunk.cols["idaci_decile"].astype(float)
+    x = (cfg["intercept"] + cfg["idaci_log_odds_per_decile"] * (dec - 5.5)
+         + phase_eff[chunk.cols["phase"]] + sen_eff[chunk.cols["sen_provision"]]
+         + eth_eff[chunk.cols["ethnic_group_minor"]])
+    return {"fsm_eligible": rng.random(chunk.n) < _logistic(x)}
+
+
+def sample_ever_fsm(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["fsm"]["ever6_hazard"]
+    years_on_roll = np.minimum(chunk.cols["nc_year"].astype(float) + 1, 6)
+    dec = chunk.cols["idaci_decile"].astype(float)
+    h = cfg["base"] * np.exp(cfg["slope"] * (5.5 - dec))
+    p = 1 - np.exp(-h * years_on_roll)
+    return {"ever_fsm_6": chunk.cols["fsm_eligible"] | (rng.random(chunk.n) < p)}
+
+
+# ------------------------------------------------------------------------------ CLA, service, disability
+def sample_looked_after(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["looked_after"]
+    sen_mult = np.array([cfg["sen_multiplier"][c] for c in ("N", "K", "E")])
+    dec = chunk.cols["idaci_decile"].astype(float)
+    p = (cfg["base"] * sen_mult[chunk.cols["sen_provision"]]
+         * np.where(chunk.cols["sex"] == 0, cfg["male_multiplier"], 1.0)
+         * np.exp(cfg["idaci_log_slope"] * (5.5 - dec))
+         * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
+    return {"looked_after": rng.random(chunk.n) < np.minimum(p, 0.5)}
+
+
+def sample_service_child(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["service_child"]
+    plan = chunk.plan
+    w = plan.la_service_weight
+    mean_w = np.sum(w * plan.la_pupils) / max(1, plan.la_pupils.sum())
+    p = cfg["base"] * w[chunk.la] / mean_w
+    p = p * np.where(chunk.cols["fsm_eligible"], cfg["fsm_multiplier"], 1.0)
+    return {"service_child": rng.random(chunk.n) < np.minimum(p, 0.5)}
+
+
+def sample_disability(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["disability"]["by_sen"]
+    p = np.array([cfg[c] for c in ("N", "K", "E")])[chunk.cols["sen_provision"]]
+    return {"disability": rng.random(chunk.n) < p}
+
+
+# ------------------------------------------------------------------------------ exclusions
+def _rate_mult(chunk: Chunk, ratios: dict) -> np.ndarray:
+    prov = chunk.cols["sen_provision"]
+    m = np.where(chunk.cols["sex"] == 0, ratios["male"], 1.0)
+    m = m * np.where(prov == K_, ratios["K"], np.where(prov == E_, ratios["E"], 1.0))
+    return m * np.where(chunk.cols["fsm_eligible"], ratios["fsm"], 1.0)
+
+
+def sample_suspensions(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Suspension counts: negative binomial (gamma-Poisson) with published relative rates."""
+    cfg = _CHAR["exclusions"]
+    phase_m = np.array([cfg["phase_multiplier"][p] for p in PHASES])
+    lam = (cfg["suspension_base"] * _rate_mult(chunk, cfg["rate_ratio"])
+           * phase_m[chunk.cols["phase"]] * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
+    k = cfg["suspension_dispersion"]
+    frailty = rng.gamma(k, 1.0 / k, size=chunk.n)
+    counts = rng.poisson(lam * frailty)
+    return {"suspensions": np.minimum(counts, 60).astype(np.int16)}
+
+
+def sample_permanent_exclusion(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["exclusions"]
+    phase_m = np.array([cfg["pex_phase_multiplier"][p] for p in PHASES])
+    p = (cfg["pex_base"] * _rate_mult(chunk, cfg["pex_rate_ratio"]) * phase_m[chunk.cols["phase"]]
+         * np.where(chunk.cols["suspensions"] > 0, cfg["pex_if_suspended"], 1.0)
+         * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
+    return {"permanent_exclusion": rng.random(chunk.n) < np.minimum(p, 0.5)}
+
+
+def sample_exclusion_reason(rng: np.random.Generator, chunk: Chunk) -> dict:
+    cfg = _CHAR["exclusions"]
+    pex = chunk.cols["permanent_exclusion"]
+    susp = chunk.cols["suspensions"] > 0
+    primary = chunk.cols["nc_year"] <= 6
+    out = np.full(chunk.n, -1, dtype=np.int8)
+    u = rng.random(chunk.n)
+    for sel, key in ((pex, "pex_reasons"),
+                     (~pex & susp & primary, "suspension_reasons_primary"),
+                     (~pex & susp & ~primary, "suspension_reasons")):
+        out[sel] = _pick(_cum(cfg[key]), u[sel])
+    assert len(cfg["reason_codes"]) == len(EXCLUSION_REASONS)
+    return {"exclusion_reason": out}
+
+
+# ------------------------------------------------------------------------------ names
+_GROUP_MIX = {k: v for k, v in _NAMES["group_mix_by_minor"].items() if not k.startswith("_")}
+
+
+def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarray:
+    forenames, surnames = names_tables()
+    tables = forenames if kind == "forename" else surnames
+    minor = chunk.cols["ethnic_group_minor"]
+    sex = chunk.cols["sex"]
+    u_group, u_tail, u_name = rng.random(chunk.n), rng.random(chunk.n), rng.random(chunk.n)
+    group_names = sorted({g for mix in _GROUP_MIX.values() for g in mix})
+    group = np.zeros(chunk.n, dtype=np.int8)
+    for code in ETHNIC_MINOR:
+        sel = minor == _MINOR_IDX[code]
+        mix = _GROUP_MIX[code]
+        ids = np.array([group_names.index(g) for g in mix], np.int8)
+        group[sel] = ids[_pick(_cum(list(mix.values())), u_group[sel])]
+    out = np.empty(chunk.n, dtype=np.int32)
+    sexes = ((0, "M"), (1, "F")) if kind == "forename" else ((None, None),)
+    for gi, gname in enumerate(group_names):
+        for sval, skey in sexes:
+            sel = group == gi
+            if sval is not None:
+                sel &= sex == sval
+            g = tables.groups[(gname, skey)]
+            tail = sel & (u_tail < g.tail_share)
+            head = sel & ~tail
+            out[head] = g.head_idx[_pick(g.head_cum, u_name[head])]
+            out[tail] = tables.tail_idx[_pick(tables.tail_cum, u_name[tail])]
+    return out
+
+
+def sample_forename(rng: np.random.Generator, chunk: Chunk) -> dict:
+    return {"forename": _sample_names(rng, chunk, "forename")}
+
+
+def sample_surname(rng: np.random.Generator, chunk: Chunk) -> dict:
+    return {"surname": _sample_names(rng, chunk, "surname")}
+
+
+# ------------------------------------------------------------------------------ identifiers
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) matrix of the decimal digits of non-negative ints."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (values.astype(np.int64)[:, None] // powers[None, :]) % 10
+
+
+def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """UPN issued by the pupil's first school (Reception entry) or, for late entrants, the
+    current school; body = LA + establishment + 2-digit year of issue + 3-digit serial that is
+    unique within (issuing school, year)."""
+    plan = chunk.plan
+    year = chunk.cols["nc_year"].astype(np.int64)
+    phase_s = chunk.school_attr("phase")
+    laestab_s = chunk.school_attr("laestab").astype(np.int64)
+    primaries = np.flatnonzero(phase_s == PS)
+    own = laestab_s[chunk.school]
+    issuer = own.copy()
+    not_primary = chunk.cols["phase"] != PS
+    if len(primaries):
+        pick = primaries[rng.integers(0, len(primaries), size=chunk.n)]
+        issuer = np.where(not_primary, laestab_s[pick], own)
+    entry = plan.academic_year - year
+    late = (rng.random(chunk.n) < _SCHOOLS["upn"]["late_issue_share"]) & (year >= 1)
+    shift = np.floor(rng.random(chunk.n) * np.maximum(year, 1)).astype(np.int64) + 1
+    issue_year = np.where(late, entry + shift, entry)
+    issuer = np.where(late, own, issuer)
+    # serials: rank within (issuer, year), then a per-group affine permutation of 0..999
+    key = issuer * 100 + issue_year % 100
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.r_[True, sk[1:] != sk[:-1]]
+    gid_sorted = np.cumsum(starts) - 1
+    first = np.flatnonzero(starts)
+    rank_sorted = np.arange(chunk.n) - first[gid_sorted]
+    if rank_sorted.max(initial=0) >= 1000:
+        raise RuntimeError("more than 1000 UPNs issued by one school in one year")
+    n_groups = len(first)
+    mult = np.array([a for a in range(1, 1000) if np.gcd(a, 1000) == 1])
+    a = mult[rng.integers(0, len(mult), size=n_groups)]
+    b = rng.integers(0, 1000, size=n_groups)
+    serial = np.empty(chunk.n, dtype=np.int64)
+    serial[order] = (a[gid_sorted] * rank_sorted + b[gid_sorted]) % 1000
+    body = issuer * 100000 + (issue_year % 100) * 1000 + serial  # 12 digits
+    digits = _digits(body, 12)
+    out = np.empty((chunk.n, 13), dtype=np.uint8)
+    out[:, 0] = upn_check_letters(digits)
+    out[:, 1:] = digits + ord("0")
+    return {"upn": out}
+
+
+_PID_MOD = 9_999_999_967  # prime < 10**10
+
+
+def sample_pupil_id(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Pseudonymous id 'P' + 10 digits: an affine bijection of the global row number modulo a
+    prime, with multiplier and offset drawn once per cohort (the same in every chunk)."""
+    from ._rng import stream
+
+    cohort = stream(chunk.plan.root, "pupil_id.cohort")
+    a = int(cohort.integers(1, _PID_MOD))
+    b = int(cohort.integers(0, _PID_MOD))
+    start = int(chunk.plan.la_row_offset[chunk.la])
+    g = np.arange(start, start + chunk.n, dtype=np.int64)
+    v = (a * g + b) % _PID_MOD  # a < 2**34 and g < 2**27: no int64 overflow
+    out = np.empty((chunk.n, 11), dtype=np.uint8)
+    out[:, 0] = ord("P")
+    out[:, 1:] = _digits(v, 10) + ord("0")
+    return {"pupil_id": out}
+
+
+#: (stream name, sampler) in generation order. The stream name is the field whose child stream
+#: the sampler uses; derived columns (e.g. ethnic_group_minor) share their parent's stream.
+SAMPLERS: tuple[tuple[str, Callable[[np.random.Generator, Chunk], dict]], ...] = (
+    ("nc_year", sample_structure),
+    ("sex", sample_sex),
+    ("date_of_birth", sample_date_of_birth),
+    ("enrol_status", sample_enrol_status),
+    ("postcode", sample_geography),
+    ("ethnicity_extended", sample_ethnicity),
+    ("first_language", sample_language),
+    ("sen_provision", sample_sen),
+    ("primary_sen_type", sample_sen_type),
+    ("fsm_eligible", sample_fsm),
+    ("ever_fsm_6", sample_ever_fsm),
+    ("looked_after", sample_looked_after),
+    ("service_child", sample_service_child),
+    ("disability", sample_disability),
+    ("suspensions", sample_suspensions),
+    ("permanent_exclusion", sample_permanent_exclusion),
+    ("exclusion_reason", sample_exclusion_reason),
+    ("forename", sample_forename),
+    ("surname", sample_surname),
+    ("upn", sample_upn),
+    ("pupil_id", sample_pupil_id),
+)

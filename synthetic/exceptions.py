@@ -1,0 +1,26 @@
+"""Exceptions raised by :mod:`synthetic`.
+
+Exception tree::
+
+    ValueError
+     └── SyntheticError          bad argument to a public function or to ``riskcalc synth``
+          └── ExtractExistsError  an output file exists and ``force`` was not given
+
+Every message names the parameter (or file), the constraint and the bad value, on one line, so the
+CLI can print it as is.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SyntheticError", "ExtractExistsError"]
+
+
+class SyntheticError(ValueError):
+    """A bad argument to the synthetic cohort generator, its extracts or its CLI.
+
+    Subclasses :class:`ValueError`, so callers that catch ``ValueError`` keep working.
+    """
+
+
+class ExtractExistsError(SyntheticError, FileExistsError):
+    """An output file already exists and overwriting was not requested (``force=False``)."""
