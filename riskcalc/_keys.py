@@ -239,18 +239,19 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
             data.source,
             {w: data.weights(w) for w in data.weight_columns},
         )
-    wanted = None
+    names = wanted = None
     if columns is not None:
-        wanted = list(check_column_names(columns, _column_names(data, sep), "columns", "encode"))
-        if weights is not None and weights not in wanted:
-            wanted.append(weights)
+        names = list(check_column_names(columns, _column_names(data, sep), "columns", "encode"))
+        wanted = names + ([weights] if weights is not None and weights not in names else [])
     table, index, source = _load(data, wanted, sep)
-    names = [c for c in (wanted or _table_names(table)) if c != weights or columns is None]
+    if names is None:
+        names = _table_names(table)
     if weights is not None:
         check_column_names([weights], _table_names(table), name="weights", func="encode")
     n_records = _n_rows(table)
     if n_records == 0:
-        raise EmptyTableError(f"The table {source or ''} has no records; nothing to measure.".replace("  ", " "))
+        where = f" {source}" if source else ""
+        raise EmptyTableError(f"The table{where} has no records; nothing to measure.")
     encoded = _encode_columns(table, names)
     kept = {}
     if weights is not None:
@@ -344,7 +345,8 @@ def _finish(name, codes, n_distinct, dtype, categories) -> EncodedColumn:
     missing = codes < 0
     n_missing = int(np.count_nonzero(missing))
     n_levels = int(n_distinct) + (1 if n_missing else 0)
-    out = codes.astype(np.int32, copy=codes.dtype != np.int32)
+    # Always a private copy: codes may be a view of the caller's data (categorical codes).
+    out = codes.astype(np.int32, copy=True)
     if n_missing:
         out[missing] = n_levels - 1
     return EncodedColumn(name, out, max(n_levels, 1), n_missing, dtype, categories)
@@ -379,9 +381,12 @@ def _encode_small_ints(name, values: np.ndarray, dtype: str) -> EncodedColumn:
     n = values.shape[0]
     lo, hi = int(values.min()), int(values.max())
     span = hi - lo + 1
-    if span <= max(_BINCOUNT_FACTOR * n, 1 << 16):
-        shifted = (values - lo) if lo else values
-        present = np.bincount(shifted.astype(np.intp, copy=False), minlength=span) > 0
+    if -(1 << 62) <= lo and hi < (1 << 62) and span <= max(_BINCOUNT_FACTOR * n, 1 << 16):
+        # Subtract in int64: narrow types would wrap around (int8: 100 - (-100) overflows).
+        shifted = values.astype(np.int64)
+        if lo:
+            shifted -= lo
+        present = np.bincount(shifted, minlength=span) > 0
         remap = (np.cumsum(present) - 1).astype(np.int32)
         uniques = np.flatnonzero(present) + lo
         return EncodedColumn(name, remap[shifted], int(present.sum()), 0, dtype, uniques)
@@ -405,13 +410,14 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
     if pa.types.is_dictionary(typ):
         dictionaries = _distinct_dictionaries(array)
         if len(dictionaries) == 1:
-            return _from_dictionary(name, array.chunk(0).dictionary, _chunk_indices(array), dtype)
+            dictionary, indices = _canonical_dictionary(array.chunk(0).dictionary, _chunk_indices(array))
+            return _from_dictionary(name, dictionary, indices, dtype)
         if sum(len(d) for d in dictionaries.values()) <= max(len(array) // 4, 1 << 16):
             return _from_dictionary(name, *_merge_dictionaries(array, dictionaries), dtype)
         array = array.cast(typ.value_type)  # large per-chunk dictionaries: encode afresh
         typ = array.type
     if pa.types.is_floating(typ):
-        array = pc.if_else(pc.is_nan(array), pa.scalar(None, typ), array)
+        array = _normalise_floats(array)
     try:
         encoded = pc.dictionary_encode(array)
     except pa.ArrowNotImplementedError:
@@ -422,6 +428,30 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
     if len(dictionaries) > 1:  # pragma: no cover - Arrow's chunked encoding shares one memo
         return _from_dictionary(name, *_merge_dictionaries(encoded, dictionaries), dtype)
     return _from_dictionary(name, encoded.chunk(0).dictionary, _chunk_indices(encoded), dtype)
+
+
+def _normalise_floats(array):
+    """NaN becomes null and -0.0 becomes 0.0, so equal numbers get one code (as in pandas)."""
+    typ = array.type
+    array = pc.if_else(pc.is_nan(array), pa.scalar(None, typ), array)
+    return pc.add(array, pa.scalar(0.0, typ))  # IEEE: -0.0 + 0.0 == +0.0
+
+
+def _canonical_dictionary(dictionary: pa.Array, indices: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """Merge repeated dictionary entries (Arrow allows them) and float spellings of one number.
+
+    Cost: one encoding of the dictionary, which is small next to the column.
+    """
+    if pa.types.is_floating(dictionary.type):
+        dictionary = _normalise_floats(dictionary)
+    encoded = pc.dictionary_encode(dictionary)
+    if len(encoded.dictionary) == len(dictionary) and not dictionary.null_count:
+        return dictionary, indices
+    lookup = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.full(indices.shape[0], -1, dtype=np.int64)
+    valid = indices >= 0
+    codes[valid] = lookup[indices[valid]]
+    return encoded.dictionary, codes
 
 
 def _from_dictionary(name, dictionary: pa.Array, indices: np.ndarray, dtype: str) -> EncodedColumn:
@@ -440,8 +470,12 @@ def _merge_dictionaries(array: pa.ChunkedArray, dictionaries: dict) -> tuple[pa.
     mapped through the merged codes. Cost: the total dictionary length plus one pass.
     """
     keys = list(dictionaries)
-    merged = pc.dictionary_encode(pa.concat_arrays([dictionaries[k] for k in keys]))
+    values = pa.concat_arrays([dictionaries[k] for k in keys])
+    if pa.types.is_floating(values.type):
+        values = _normalise_floats(values)
+    merged = pc.dictionary_encode(values)
     global_code = merged.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    global_code = np.append(global_code, -1)  # so that an all-missing column indexes safely
     starts = np.concatenate([[0], np.cumsum([len(dictionaries[k]) for k in keys])])[:-1]
     start_of = dict(zip(keys, starts))
     offsets = np.repeat(
@@ -487,9 +521,10 @@ def _distinct_dictionaries(array: pa.ChunkedArray) -> dict:
 class Partition:
     """The equivalence classes of a table on a set of columns.
 
-    Built by :func:`partition` from the records' combined keys. Classes are numbered in
-    increasing order of their key, so ``class_sizes`` and ``class_id`` do not depend on row
-    order. Both are computed lazily: measures that need only the class sizes (k, uniqueness,
+    Built by :func:`partition` from the records' combined keys. Class numbers are labels:
+    ``class_sizes[class_id]`` is each record's ``fk`` and the multiset of class sizes does not
+    depend on row order, but the numbering itself may (column codes follow first appearance).
+    Both arrays are computed lazily: measures that need only the class sizes (k, uniqueness,
     small counts) pay for one sort of the keys, never for a hash table.
 
     Attributes
@@ -653,7 +688,8 @@ def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarra
 def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
 
-    Ids follow increasing key, so they do not depend on row order. When the key space is small
+    Ids follow increasing key (consistent with the class sizes of :class:`Partition`, which are
+    in key order too). When the key space is small
     this is a ``bincount`` and a ``cumsum``; otherwise a hash table numbers the keys and the
     distinct keys are then ranked.
     """

@@ -92,10 +92,12 @@ class SubsetClasses:
 
     def at_or_below(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Classes and records in classes of size ``<= t``, per threshold."""
-        ordered = np.sort(self.sizes)
-        idx = np.searchsorted(ordered, thresholds, side="right")
-        cum = np.concatenate([[0], np.cumsum(ordered)])
-        return idx + self.prior_unique, cum[idx] + self.prior_unique
+        top = int(np.max(thresholds)) if len(thresholds) else 0
+        counts = np.bincount(np.minimum(self.sizes, top + 1), minlength=top + 2)[: top + 1]
+        cum_classes = np.cumsum(counts)
+        cum_records = np.cumsum(counts * np.arange(top + 1))
+        idx = np.clip(np.floor(thresholds).astype(np.int64), 0, top)
+        return cum_classes[idx] + self.prior_unique, cum_records[idx] + self.prior_unique
 
 
 def walk(
