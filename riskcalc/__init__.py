@@ -18,6 +18,13 @@ uniqueness            Sample uniques and pairs; average and highest prosecutor r
 small_count_exposure  Cells with counts at most t, and the records in them.
 risk_summary          All of the above from one partition, as one tidy table with provenance.
 
+Attacker models and population risk
+-----------------------------------
+attacker_risk         Prosecutor, journalist and marketer risk (El Emam; ARX), optionally against
+                      a population table.
+individual_risk       Benedetti-Franconi individual risk with sampling weights, global risk,
+                      expected re-identifications, household risk (sdcMicro indivRisk).
+
 Field combinations
 ------------------
 field_lattice         Every combination of fields up to a size: classes, k, uniques, small cells;
@@ -25,8 +32,9 @@ field_lattice         Every combination of fields up to a size: classes, k, uniq
 suda                  SUDA2: minimal sample uniques per record, SUDA and DIS-SUDA scores.
 
 Inputs are pandas DataFrames, pyarrow Tables, or paths to CSV, Parquet or Feather files.
-Missing values are an explicit policy (``missing="category"`` or ``"raise"``) recorded in every
-result. Outputs hold counts and shares, never the values of rare records.
+Missing values are an explicit policy recorded in every result: ``missing="category"`` (a value
+of its own), ``"raise"``, or, for the per-record measures, ``"wildcard"`` (sdcMicro: a missing
+value matches anything). Outputs hold counts and shares, never the values of rare records.
 
 Not in scope: perturbative disclosure control (noise, swapping, microaggregation) - see sdcMicro;
 optimal generalisation search - see ARX.
@@ -43,7 +51,9 @@ from .exceptions import (
     RiskCalcError,
     UnsupportedTypeError,
 )
+from .attacker import AttackerRiskResult, attacker_risk
 from .frequencies import ClassSizesResult, class_sizes
+from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
 from .lattice import LatticeResult, field_lattice
 from .small_counts import SmallCountResult, small_count_exposure
@@ -64,6 +74,8 @@ __all__ = [
     "risk_summary",
     "field_lattice",
     "suda",
+    "attacker_risk",
+    "individual_risk",
     "ClassSizesResult",
     "KAnonymityResult",
     "UniquenessResult",
@@ -71,6 +83,8 @@ __all__ = [
     "RiskSummary",
     "LatticeResult",
     "SudaResult",
+    "AttackerRiskResult",
+    "IndividualRiskResult",
     "RiskCalcError",
     "InvalidParameterError",
     "MissingColumnError",

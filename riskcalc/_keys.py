@@ -709,17 +709,31 @@ def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     return class_id, np.bincount(class_id, minlength=uniques.shape[0]).astype(np.int64)
 
 
-def prepare(data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None):
+def prepare(
+    data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None, wildcard: bool = False
+):
     """Validate arguments and return ``(encoded_table, partition, weights_or_None)``.
 
     ``weights`` may be the name of a column (of the raw table, or one kept by :func:`encode`) or
-    an array with one value per record.
+    an array with one value per record. With ``wildcard=True`` the policy ``"wildcard"`` is
+    accepted; the partition returned is then that of ``"category"`` (the distinct keys), and
+    the caller reads per-record counts from :func:`record_frequencies`.
     """
-    missing = check_missing_policy(missing, func)
+    missing = check_missing_policy(missing, func, wildcard=wildcard)
     enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
     names = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
-    part = enc._cached_partition(names, missing)
+    part = enc._cached_partition(names, "category" if missing == "wildcard" else missing)
     return enc, part, resolve_weights(enc, weights, func)
+
+
+def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0):
+    """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
+    if missing != "wildcard":
+        Fk = part.weighted_sizes(weights)[part.class_id] if weights is not None else None
+        return part.fk, Fk
+    from ._wildcard import wildcard_counts
+
+    return wildcard_counts([enc[c] for c in part.columns], weights, alpha)
 
 
 def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights") -> np.ndarray | None:

@@ -15,6 +15,8 @@ import numpy as np
 from .exceptions import InvalidParameterError, MissingColumnError
 
 MISSING_POLICIES = ("category", "raise")
+#: Policies of the measures that read per-record counts (class sizes, k, uniqueness, risks).
+RECORD_MISSING_POLICIES = ("category", "raise", "wildcard")
 
 
 def _where(func: str | None) -> str:
@@ -31,9 +33,19 @@ def check_choice(value, name: str, options: Sequence[str], func: str | None = No
     return value
 
 
-def check_missing_policy(value, func: str | None = None) -> str:
-    """Validate the ``missing=`` keyword."""
-    return check_choice(value, "missing", MISSING_POLICIES, func)
+def check_missing_policy(value, func: str | None = None, *, wildcard: bool = False) -> str:
+    """Validate the ``missing=`` keyword (``"wildcard"`` only where ``wildcard`` is true)."""
+    return check_choice(value, "missing", RECORD_MISSING_POLICIES if wildcard else MISSING_POLICIES, func)
+
+
+def check_alpha(value, func: str | None = None) -> float:
+    """The wildcard weight ``alpha`` in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value <= 1):
+        raise InvalidParameterError(
+            f"The 'alpha' parameter{_where(func)} must be a number in the range [0, 1]. "
+            f"Got {value!r} instead."
+        )
+    return float(value)
 
 
 def check_thresholds(

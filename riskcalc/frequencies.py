@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._keys import prepare
+from ._keys import prepare, record_frequencies
+from ._validation import check_alpha
 
 __all__ = ["ClassSizesResult", "class_sizes"]
 
@@ -23,8 +24,9 @@ class ClassSizesResult:
     missing : str
         The missing-value policy used.
     n_records, n_classes : int
-    fk : numpy.ndarray of int64
-        Sample frequency of each record's key: the number of records sharing its values.
+    fk : numpy.ndarray of int64 (float64 for fractional wildcard weights)
+        Sample frequency of each record's key: the number of records sharing its values (with
+        ``missing="wildcard"``, matching them).
     Fk : numpy.ndarray of float64 or None
         Estimated population frequency of each record's key: the sum of the sampling weights in
         its class. ``None`` without weights.
@@ -61,7 +63,7 @@ class ClassSizesResult:
         )
 
 
-def class_sizes(data, quasi_identifiers, *, weights=None, missing="category") -> ClassSizesResult:
+def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", alpha=1.0) -> ClassSizesResult:
     r"""Sample frequency ``fk`` (and population estimate ``Fk``) of every record's key.
 
     The *key* of a record is its combination of values on the quasi-identifiers; its
@@ -84,8 +86,13 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category") ->
         The columns an intruder may know.
     weights : str or array-like, optional
         Sampling weights: a column name or one non-negative number per record.
-    missing : {"category", "raise"}, default "category"
-        Missing-value policy; see :func:`partition`.
+    missing : {"category", "raise", "wildcard"}, default "category"
+        Missing-value policy; see :func:`partition`. ``"wildcard"``: a missing value matches
+        any value (sdcMicro ``freqCalc``); ``fk`` is then the number of records matching each
+        record, and ``n_classes`` counts the distinct keys.
+    alpha : float in [0, 1], default 1
+        With ``missing="wildcard"``: the weight of a match made through a missing value
+        (sdcMicro's ``alpha``); ``fk`` is a float when ``alpha`` is not 0 or 1.
 
     Returns
     -------
@@ -108,11 +115,14 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category") ->
     >>> rc.class_sizes(df, ["sex", "year"]).fk.tolist()
     [2, 2, 1, 1, 1]
     """
-    enc, part, w = prepare(data, quasi_identifiers, func="class_sizes", missing=missing, weights=weights)
-    Fk = total = None
-    if w is not None:
-        Fk = part.weighted_sizes(w)[part.class_id]
-        total = float(w.sum())
+    alpha = check_alpha(alpha, "class_sizes")
+    enc, part, w = prepare(
+        data, quasi_identifiers, func="class_sizes", missing=missing, weights=weights, wildcard=True
+    )
+    fk, Fk = record_frequencies(enc, part, missing, w, alpha)
+    if missing == "wildcard" and alpha in (0.0, 1.0):
+        fk = np.rint(fk).astype(np.int64)
+    total = float(w.sum()) if w is not None else None
     return ClassSizesResult(
-        part.columns, missing, part.n_records, part.n_classes, part.fk, Fk, enc.index, total
+        part.columns, missing, part.n_records, part.n_classes, fk, Fk, enc.index, total
     )

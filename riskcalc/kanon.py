@@ -9,8 +9,8 @@ import pandas as pd
 
 from . import _format as fmt
 from ._histogram import below, weighted_below
-from ._keys import prepare
-from ._validation import check_thresholds
+from ._keys import prepare, record_frequencies
+from ._validation import check_alpha, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
 
@@ -44,7 +44,7 @@ class KAnonymityResult:
     missing: str
     n_records: int
     n_classes: int
-    k: int
+    k: float
     thresholds: tuple[int, ...]
     records_below: np.ndarray = field(repr=False)
     classes_below: np.ndarray = field(repr=False)
@@ -92,7 +92,7 @@ class KAnonymityResult:
 
 
 def k_anonymity(
-    data, quasi_identifiers, *, thresholds=DEFAULT_THRESHOLDS, weights=None, missing="category"
+    data, quasi_identifiers, *, thresholds=DEFAULT_THRESHOLDS, weights=None, missing="category", alpha=1.0
 ) -> KAnonymityResult:
     r"""k-anonymity level and the records violating it at each threshold.
 
@@ -116,7 +116,11 @@ def k_anonymity(
     weights : str or array-like, optional
         Sampling weights; when given, ``records_below_weighted`` counts the records whose
         estimated population frequency :math:`F_k < t` as well.
-    missing : {"category", "raise"}, default "category"
+    missing : {"category", "raise", "wildcard"}, default "category"
+        With ``"wildcard"`` (sdcMicro ``freqCalc``), ``fk`` counts the records matching each
+        record when a missing value matches anything; ``classes_below`` then counts distinct keys.
+    alpha : float in [0, 1], default 1
+        Weight of a wildcard match (``missing="wildcard"`` only).
 
     Returns
     -------
@@ -144,13 +148,26 @@ def k_anonymity(
     (2, [0, 6])
     """
     thresholds = check_thresholds(thresholds, func="k_anonymity")
-    _, part, w = prepare(data, quasi_identifiers, func="k_anonymity", missing=missing, weights=weights)
-    sizes, n_of_size = part.histogram
-    classes, records = below(sizes, n_of_size, thresholds)
+    alpha = check_alpha(alpha, "k_anonymity")
+    enc, part, w = prepare(
+        data, quasi_identifiers, func="k_anonymity", missing=missing, weights=weights, wildcard=True
+    )
     weighted = None
+    if missing == "wildcard":
+        fk, Fk = record_frequencies(enc, part, missing, w, alpha)
+        class_fk = np.empty(part.n_classes)
+        class_fk[part.class_id] = fk  # identical keys match identical records
+        records = weighted_below(fk, thresholds)
+        classes = weighted_below(class_fk, thresholds)
+        k = float(fk.min())
+        k = int(k) if k.is_integer() else k
+    else:
+        sizes, n_of_size = part.histogram
+        classes, records = below(sizes, n_of_size, thresholds)
+        k = int(sizes[0])
+        Fk = part.weighted_sizes(w)[part.class_id] if w is not None else None
     if w is not None:
-        weighted = weighted_below(part.weighted_sizes(w)[part.class_id], thresholds)
+        weighted = weighted_below(Fk, thresholds)
     return KAnonymityResult(
-        part.columns, missing, part.n_records, part.n_classes, int(sizes[0]), thresholds,
-        records, classes, weighted,
+        part.columns, missing, part.n_records, part.n_classes, k, thresholds, records, classes, weighted,
     )

@@ -11,7 +11,7 @@ import numpy as np
 from . import _format as fmt
 from ._keys import as_encoded
 from ._provenance import provenance
-from ._validation import check_missing_policy, check_thresholds
+from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes
 from .kanon import DEFAULT_THRESHOLDS as K_THRESHOLDS
 from .kanon import KAnonymityResult, k_anonymity
@@ -126,6 +126,7 @@ def risk_summary(
     k_thresholds=K_THRESHOLDS,
     count_thresholds=COUNT_THRESHOLDS,
     missing="category",
+    alpha=1.0,
     sep=None,
 ) -> RiskSummary:
     """Compute class sizes once and read every basic measure off them.
@@ -141,7 +142,11 @@ def risk_summary(
         Sampling weights (adds ``Fk``-based rows).
     k_thresholds : sequence of int, default (2, 3, 5, 10)
     count_thresholds : sequence of int, default (1, 2, 3, 5, 10)
-    missing : {"category", "raise"}, default "category"
+    missing : {"category", "raise", "wildcard"}, default "category"
+        With ``"wildcard"`` the record measures use sdcMicro's matching rule; the small cells of
+        the frequency table always count missing values as a cell of their own.
+    alpha : float in [0, 1], default 1
+        Weight of a wildcard match.
     sep : str, optional
         CSV delimiter when ``data`` is a CSV path.
 
@@ -152,21 +157,25 @@ def risk_summary(
     func = "risk_summary"
     k_thresholds = check_thresholds(k_thresholds, "k_thresholds", func)
     count_thresholds = check_thresholds(count_thresholds, "count_thresholds", func)
-    missing = check_missing_policy(missing, func)
+    missing = check_missing_policy(missing, func, wildcard=True)
+    alpha = check_alpha(alpha, func)
     enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
     qi = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
-    sizes = class_sizes(enc, qi, weights=weights, missing=missing) if weights is not None else None
+    sizes = class_sizes(enc, qi, weights=weights, missing=missing, alpha=alpha) if weights is not None else None
     params = {
         "quasi_identifiers": list(qi),
         "weights": weights if isinstance(weights, str) or weights is None else "array",
         "k_thresholds": list(k_thresholds),
         "count_thresholds": list(count_thresholds),
         "missing": missing,
+        "alpha": alpha,
     }
     return RiskSummary(
-        uniqueness(enc, qi, missing=missing),
-        k_anonymity(enc, qi, thresholds=k_thresholds, weights=weights, missing=missing),
-        small_count_exposure(enc, qi, thresholds=count_thresholds, missing=missing),
+        uniqueness(enc, qi, missing=missing, alpha=alpha),
+        k_anonymity(enc, qi, thresholds=k_thresholds, weights=weights, missing=missing, alpha=alpha),
+        small_count_exposure(
+            enc, qi, thresholds=count_thresholds, missing="category" if missing == "wildcard" else missing
+        ),
         sizes,
         provenance(func, params, data, enc),
     )

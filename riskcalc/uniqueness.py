@@ -8,7 +8,10 @@ import pandas as pd
 
 from . import _format as fmt
 from ._histogram import below
-from ._keys import prepare
+import numpy as np
+
+from ._keys import prepare, record_frequencies
+from ._validation import check_alpha
 
 __all__ = ["UniquenessResult", "uniqueness"]
 
@@ -84,7 +87,7 @@ class UniquenessResult:
         )
 
 
-def uniqueness(data, quasi_identifiers, *, missing="category") -> UniquenessResult:
+def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> UniquenessResult:
     r"""Sample uniques, pairs, and average and highest prosecutor risk.
 
     .. math::
@@ -104,7 +107,11 @@ def uniqueness(data, quasi_identifiers, *, missing="category") -> UniquenessResu
     ----------
     data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
     quasi_identifiers : sequence of str
-    missing : {"category", "raise"}, default "category"
+    missing : {"category", "raise", "wildcard"}, default "category"
+        With ``"wildcard"``, ``fk`` counts the records matching each record when a missing value
+        matches anything, and the average risk is the mean of ``1 / fk``.
+    alpha : float in [0, 1], default 1
+        Weight of a wildcard match (``missing="wildcard"`` only).
 
     Returns
     -------
@@ -131,12 +138,20 @@ def uniqueness(data, quasi_identifiers, *, missing="category") -> UniquenessResu
     >>> res.n_unique, res.n_pairs, res.average_risk  # 4 classes / 5 records
     (3, 2, 0.8)
     """
-    _, part, _ = prepare(data, quasi_identifiers, func="uniqueness", missing=missing)
+    alpha = check_alpha(alpha, "uniqueness")
+    enc, part, _ = prepare(data, quasi_identifiers, func="uniqueness", missing=missing, wildcard=True)
+    n = part.n_records
+    if missing == "wildcard":
+        fk, _ = record_frequencies(enc, part, missing, None, alpha)
+        return UniquenessResult(
+            part.columns, missing, n, part.n_classes,
+            int(np.count_nonzero(np.isclose(fk, 1.0))), int(np.count_nonzero(np.isclose(fk, 2.0))),
+            float(np.mean(1.0 / fk)), 1.0 / float(fk.min()),
+        )
     sizes, n_of_size = part.histogram
     _, records = below(sizes, n_of_size, (1, 2), inclusive=True)
     n_unique = int(records[0])
     n_pairs = int(records[1] - records[0])
-    n = part.n_records
     return UniquenessResult(
         part.columns, missing, n, part.n_classes, n_unique, n_pairs,
         part.n_classes / n, 1.0 / float(sizes[0]),

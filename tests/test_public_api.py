@@ -19,7 +19,8 @@ def test_all_is_what_we_think():
         [
             "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
             "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary",
-            "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
+            "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult",
+            "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
             "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
             "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
         ]
@@ -41,7 +42,8 @@ def test_version_matches_metadata_when_installed():
     "module",
     [
         "riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
-        "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda",
+        "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
+        "riskcalc.individual",
     ],
 )
 def test_docstring_examples(module):
