@@ -60,10 +60,20 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", nargs="?", help="CSV, TSV, Parquet or Feather file of records")
     p.add_argument("--example", action="store_true", help="analyse the small synthetic sample that ships with riskcalc")
     p.add_argument("--qi", help="comma-separated quasi-identifier columns" + f" (with --example, default {EXAMPLE_QI})")
-    p.add_argument("--weights", metavar="COL", help="column of sampling weights (adds Fk-based rows)")
+    p.add_argument("--weights", metavar="COL", help="column of sampling weights (adds Fk rows and the individual risk)")
     p.add_argument("--thresholds", default="2,3,5,10", help="k thresholds t: records in classes with fk < t (default 2,3,5,10)")
     p.add_argument("--count-thresholds", default="1,2,3,5,10", help="small-cell thresholds t: cells with 0 < count <= t (default 1,2,3,5,10)")
-    p.add_argument("--missing", default="category", choices=["category", "raise"], help="missing-value policy (default category)")
+    p.add_argument("--missing", default="category", choices=["category", "raise", "wildcard"],
+                   help="missing values: a value of their own (category, default), an error (raise), or matching anything (wildcard, sdcMicro)")
+    p.add_argument("--alpha", type=float, default=1.0, help="with --missing wildcard: weight of a match through a missing value (default 1)")
+    p.add_argument("--risk-threshold", type=float, default=0.2, help="highest acceptable risk of one record, for records at risk (default 0.2)")
+    p.add_argument("--population", metavar="FILE", help="population table the extract was drawn from (journalist and marketer risk)")
+    p.add_argument("--sampling-fraction", type=float, help="the extract is a sample of this fraction of a population: estimate population uniqueness")
+    p.add_argument("--population-size", type=int, help="size of the population the extract was sampled from")
+    p.add_argument("--population-method", default="dankar", choices=["dankar", "pitman", "zayatz", "snb"], help="population-uniqueness estimator (default dankar)")
+    p.add_argument("--household", metavar="COL", help="household / sibling-group id column, for the household risk (needs --weights)")
+    p.add_argument("--risk-method", default="approx", choices=["approx", "exact"], help="individual-risk method (default approx)")
+    p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns: attribute disclosure")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     _add_output_options(p)
     p.set_defaults(func=_run_analyse)
@@ -76,7 +86,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from .summary import MEASURE_LABELS, risk_summary
+    from . import _analyse
 
     if args.example and args.file:
         raise UsageError("give either FILE or --example, not both.")
@@ -86,28 +96,37 @@ def _run_analyse(args: argparse.Namespace) -> int:
     qi = _split_names(args.qi if args.qi is not None else (EXAMPLE_QI if args.example else None), "--qi")
     if not qi:
         raise UsageError("--qi is required: name the quasi-identifier columns, e.g. --qi sex,date_of_birth,postcode.")
-    summary = risk_summary(
+    if args.household and not args.weights:
+        raise UsageError("--household needs --weights: the household risk combines individual risks.")
+    sensitive = _split_names(args.sensitive, "--sensitive")
+    analysis = _analyse.analyse(
         path,
         qi,
         weights=args.weights,
         k_thresholds=_split_ints(args.thresholds, "--thresholds"),
         count_thresholds=_split_ints(args.count_thresholds, "--count-thresholds"),
         missing=args.missing,
+        alpha=args.alpha,
+        risk_threshold=args.risk_threshold,
+        population=args.population,
+        sampling_fraction=args.sampling_fraction,
+        population_size=args.population_size,
+        population_method=args.population_method,
+        household=args.household,
+        risk_method=args.risk_method,
+        sensitive=sensitive,
         sep=args.sep,
     )
-    frame = summary.to_frame()
-    prov = summary.provenance
+    prov = analysis.provenance
     if args.format == "text":
-        shown = frame.assign(measure=frame["measure"].map(MEASURE_LABELS))
-        shown = shown.rename(columns={"threshold": "t"})
-        text = _text_header(prov, summary) + "\n" + _render.to_text(shown)
+        text = _text_header(prov) + _analyse.to_text(analysis)
     else:
-        text = _render.render(frame, args.format, prov)
+        text = _render.render(analysis.to_frame(), args.format, prov)
     _emit(text, args, prov)
     return 0
 
 
-def _text_header(prov: dict, summary) -> str:
+def _text_header(prov: dict) -> str:
     params, inp = prov["parameters"], prov["input"]
     lines = [
         f"riskcalc {prov['riskcalc_version']} - analyse {inp['source']} "

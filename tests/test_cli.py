@@ -51,10 +51,11 @@ def test_json_output_has_provenance_and_rows(capsys):
 
 def test_csv_and_markdown_outputs(capsys):
     _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "csv")
-    assert out.splitlines()[0] == "measure,threshold,value,share"
-    assert "sample_uniques,,4,0.4" in out
+    assert out.splitlines()[0] == "section,measure,threshold,value,share"
+    assert "quasi_identifiers,sample_uniques,,4,0.4" in out
+    assert "attacker,prosecutor_success_rate,,0.7," in out
     _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "markdown")
-    assert out.startswith("| measure | threshold | value | share |")
+    assert out.startswith("| section | measure | threshold | value | share |")
 
 
 def test_out_file_is_byte_identical_across_runs(tmp_path, capsys):
@@ -164,3 +165,33 @@ def test_lattice_and_suda_errors(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and message in err
     assert err.count("\n") == 1
+
+
+def test_analyse_all_sections(tmp_path, capsys):
+    df = pd.read_csv(PRACTICE).assign(hh=[1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
+    path = tmp_path / "pg.csv"
+    df.to_csv(path, index=False)
+    pop = tmp_path / "pop.csv"
+    pd.concat([df] * 4).to_csv(pop, index=False)
+    code, out, err = run(
+        capsys, "analyse", str(path), "--qi", QI, "--weights", "Weight", "--household", "hh",
+        "--population", str(pop), "--format", "json",
+    )
+    assert code == 0, err
+    rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
+    assert rows[("individual", "global_risk")]["value"] == pytest.approx(0.01582, abs=5e-6)
+    assert rows[("attacker", "journalist_highest_risk")]["value"] == pytest.approx(0.25)
+    assert ("individual", "household_global_risk") in rows
+
+
+def test_analyse_wildcard(tmp_path, capsys):
+    path = "tests/data/oracles/02_sdcpractice_tab42_missing_wildcard/input.csv"
+    code, out, _ = run(capsys, "analyse", path, "--qi", "Gender,Education,Labor", "--missing", "wildcard", "--format", "json")
+    rows = {(r["section"], r["measure"], r["threshold"]): r for r in json.loads(out)["rows"]}
+    assert rows[("quasi_identifiers", "sample_uniques", None)]["value"] == 0
+    assert rows[("quasi_identifiers", "k", None)]["value"] == 2
+
+
+def test_household_needs_weights(capsys):
+    code, _, err = run(capsys, "analyse", PRACTICE, "--qi", QI, "--household", "Health")
+    assert code == 2 and "--household needs --weights" in err

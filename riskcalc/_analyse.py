@@ -1,0 +1,206 @@
+"""Everything ``riskcalc analyse`` reports for one file, as tidy sections with provenance.
+
+One encoding of the file serves every section: the basic measures, the attacker models, the
+individual risk with weights, population uniqueness for samples, and attribute disclosure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _render
+from ._keys import encode
+from ._provenance import describe_input
+from ._version import __version__
+from .summary import MEASURE_LABELS, risk_summary
+
+COLUMNS = ["section", "measure", "threshold", "value", "share"]
+
+SECTION_TITLES = {
+    "quasi_identifiers": "Re-identification on the quasi-identifiers",
+    "attacker": "Attacker models",
+    "individual": "Individual risk with sampling weights (Benedetti-Franconi)",
+    "population": "Population uniqueness estimated from the sample",
+    "attribute": "Attribute disclosure: sensitive values revealed by homogeneous classes",
+}
+
+LABELS = {
+    **MEASURE_LABELS,
+    "prosecutor_records_at_risk": "prosecutor: records with risk > threshold",
+    "prosecutor_highest_risk": "prosecutor: highest risk",
+    "prosecutor_success_rate": "prosecutor: success rate",
+    "journalist_records_at_risk": "journalist: records with risk > threshold",
+    "journalist_highest_risk": "journalist: highest risk",
+    "journalist_success_rate": "journalist: success rate",
+    "marketer_success_rate": "marketer: success rate",
+    "global_risk": "global risk (mean individual risk)",
+    "expected_reidentifications": "expected re-identifications (sum of risks)",
+    "records_above_threshold": "records with individual risk > threshold",
+    "household_global_risk": "household risk (mean over records)",
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Sections of tidy rows (``measure, threshold, value, share``) and their provenance."""
+
+    sections: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        frames = [frame.assign(section=name) for name, frame in self.sections.items()]
+        out = pd.concat(frames, ignore_index=True)[COLUMNS]
+        out["threshold"] = out["threshold"].astype("Float64")
+        out["value"] = out["value"].astype(object)
+        return out
+
+
+def _rows(rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "measure": [r[0] for r in rows],
+            "threshold": pd.array([r[1] for r in rows], dtype="Float64"),
+            "value": pd.Series([_plain(r[2]) for r in rows], dtype=object),
+            "share": np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float),
+        }
+    )
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
+
+
+def analyse(
+    path,
+    qi,
+    *,
+    weights=None,
+    k_thresholds=(2, 3, 5, 10),
+    count_thresholds=(1, 2, 3, 5, 10),
+    missing="category",
+    alpha=1.0,
+    risk_threshold=0.2,
+    population=None,
+    sampling_fraction=None,
+    population_size=None,
+    population_method="dankar",
+    household=None,
+    risk_method="approx",
+    sensitive=(),
+    sep=None,
+) -> Analysis:
+    """Run every requested measure on one encoding of ``path``."""
+    from .attacker import attacker_risk
+
+    columns = list(dict.fromkeys(list(qi) + ([household] if household else []) + list(sensitive)))
+    enc = encode(path, columns, weights=weights, sep=sep)
+    summary = risk_summary(
+        enc, qi, weights=weights, k_thresholds=k_thresholds, count_thresholds=count_thresholds,
+        missing=missing, alpha=alpha,
+    )
+    sections = {"quasi_identifiers": summary.to_frame()}
+    attack = attacker_risk(enc, qi, population=population, threshold=risk_threshold,
+                           missing="category" if missing == "wildcard" else missing, sep=sep)
+    sections["attacker"] = _attacker_rows(attack)
+    if weights is not None:
+        sections["individual"] = _individual_rows(enc, qi, weights, risk_method, household, missing, alpha, risk_threshold)
+    if sampling_fraction is not None or population_size is not None:
+        sections["population"] = _population_rows(enc, qi, sampling_fraction, population_size, population_method, missing)
+    if sensitive:
+        sections["attribute"] = _attribute_rows(enc, qi, sensitive, missing)
+    params = {
+        "quasi_identifiers": list(qi), "weights": weights, "k_thresholds": list(k_thresholds),
+        "count_thresholds": list(count_thresholds), "missing": missing, "alpha": alpha,
+        "risk_threshold": risk_threshold, "population": str(population) if population else None,
+        "sampling_fraction": sampling_fraction, "population_size": population_size,
+        "population_method": population_method, "household": household,
+        "risk_method": risk_method, "sensitive": list(sensitive),
+    }
+    prov = {
+        "riskcalc_version": __version__,
+        "function": "analyse",
+        "parameters": params,
+        "input": describe_input(path, enc),
+    }
+    return Analysis(sections, prov)
+
+
+def _attacker_rows(res) -> pd.DataFrame:
+    rows = [
+        ("prosecutor_records_at_risk", res.threshold, None, res.prosecutor_records_at_risk),
+        ("prosecutor_highest_risk", None, res.prosecutor_highest_risk, None),
+        ("prosecutor_success_rate", None, res.prosecutor_success_rate, None),
+        ("journalist_records_at_risk", res.threshold, None, res.journalist_records_at_risk),
+        ("journalist_highest_risk", None, res.journalist_highest_risk, None),
+        ("journalist_success_rate", None, res.journalist_success_rate, None),
+        ("marketer_success_rate", None, res.marketer_success_rate, None),
+    ]
+    rows = [(m, t, round(s * res.n_records) if v is None else v, s) for m, t, v, s in rows]
+    return _rows(rows)
+
+
+def _individual_rows(enc, qi, weights, method, household, missing, alpha, threshold) -> pd.DataFrame:
+    from .individual import individual_risk
+
+    res = individual_risk(enc, qi, weights=weights, method=method, household=household,
+                          missing=missing, alpha=alpha)
+    above = res.records_above(threshold)
+    rows = [
+        ("global_risk", None, res.global_risk, None),
+        ("expected_reidentifications", None, res.expected_reidentifications, None),
+        ("records_above_threshold", threshold, above, above / res.n_records),
+    ]
+    if res.household_risk is not None:
+        rows.append(("household_global_risk", None, res.household_global_risk, None))
+    return _rows(rows)
+
+
+def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
+    from .population import population_uniqueness
+
+    res = population_uniqueness(enc, qi, sampling_fraction=fraction, population_size=size,
+                                method=method, missing="category" if missing == "wildcard" else missing)
+    rows = [
+        ("population_size", None, res.population_size, None),
+        ("estimated_population_uniques", None, res.n_population_uniques, res.estimate),
+    ]
+    for name, value in sorted(res.estimates.items()):
+        rows.append((f"estimate_{name}", None, value, None))
+    frame = _rows(rows)
+    frame.attrs["note"] = f"estimator used: {res.method_used} ({res.reason})"
+    return frame
+
+
+def _attribute_rows(enc, qi, sensitive, missing) -> pd.DataFrame:
+    from .attribute import attribute_disclosure
+
+    res = attribute_disclosure(enc, qi, list(sensitive), missing="category" if missing == "wildcard" else missing)
+    table = res.to_frame()
+    rows = []
+    for rec in table.to_dict("records"):
+        name = rec["sensitive"] if "sensitive" in rec else rec.get("field")
+        for key, value in rec.items():
+            if key in ("sensitive", "field") or key.endswith("share"):
+                continue
+            share = rec.get(f"{key}_share") if f"{key}_share" in rec else None
+            rows.append((f"{name}: {key}", None, value, share))
+    return _rows(rows)
+
+
+def to_text(analysis: Analysis) -> str:
+    """The sections as aligned text tables with plain-English measure names."""
+    out = []
+    for name, frame in analysis.sections.items():
+        shown = frame.assign(measure=frame["measure"].map(lambda m: LABELS.get(m, m.replace("_", " "))))
+        shown = shown.rename(columns={"threshold": "t"})
+        title = SECTION_TITLES.get(name, name)
+        note = frame.attrs.get("note")
+        out.append(f"\n{title}\n" + (f"({note})\n" if note else "") + "\n" + _render.to_text(shown))
+    return "".join(out)
