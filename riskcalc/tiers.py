@@ -1,0 +1,544 @@
+"""Tier risk tables: every intruder scenario on every NPD-style tier extract, and what-if coarsening.
+
+A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
+
+``records`` (tiers 1, 2, 4 and any record-level extract), one row per (extract, scenario):
+    ``tier``, ``scenario``, ``fields``, ``n_records``, ``n_classes``, ``k``, ``n_unique``,
+    ``unique_share``, ``n_below_3``, ``below_3_share``, ``n_below_5``, ``below_5_share``,
+    ``n_below_10``, ``below_10_share``, ``average_risk``.
+``attributes``, one row per (extract, scenario, sensitive field present and not known to the
+    intruder): ``tier``, ``scenario``, ``sensitive``, ``n_revealed``, ``revealed_share``: the
+    pupils whose class on the scenario's fields holds a single value of the sensitive field, so
+    that matching them reveals it with certainty.
+``aggregates`` (tier 3), one row per published table: ``table``, ``n_cells``, ``n_pupils``,
+    ``cells_1``, ``pupils_1``, ``cells_2``, ``pupils_2``, ``cells_below_5``, ``pupils_below_5``,
+    ``cells_below_10``, ``pupils_below_10``, ``recoverable_cells``, ``recoverable_pupils``.
+
+Counts come before shares; provenance (riskcalc and generator versions, cohort seed and size,
+scenarios, parameters) is kept in :attr:`RiskTable.provenance`, never a wall-clock time, so the
+same input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _render
+from ._keys import EncodedTable, encode
+from ._version import __version__
+from .exceptions import InvalidParameterError
+from .scenarios import Scenario, load_scenarios
+
+__all__ = [
+    "RiskTable",
+    "risk_table",
+    "tier_risk_table",
+    "tier3_exposure",
+    "what_if",
+    "smallest_coarsening",
+    "DEFAULT_COARSENING",
+    "RECORD_COLUMNS",
+    "ATTRIBUTE_COLUMNS",
+    "AGGREGATE_COLUMNS",
+]
+
+K_THRESHOLDS = (3, 5, 10)
+RECORD_COLUMNS = [
+    "tier", "scenario", "fields", "n_records", "n_classes", "k", "n_unique", "unique_share",
+    "n_below_3", "below_3_share", "n_below_5", "below_5_share", "n_below_10", "below_10_share",
+    "average_risk",
+]
+ATTRIBUTE_COLUMNS = ["tier", "scenario", "sensitive", "n_revealed", "revealed_share"]
+AGGREGATE_COLUMNS = [
+    "table", "n_cells", "n_pupils", "cells_1", "pupils_1", "cells_2", "pupils_2",
+    "cells_below_5", "pupils_below_5", "cells_below_10", "pupils_below_10",
+    "recoverable_cells", "recoverable_pupils",
+]
+#: One step down each ladder the issue names: a safer release to compare with.
+DEFAULT_COARSENING = {
+    "date_of_birth": "year_month_of_birth",
+    "postcode": "postcode_sector",
+    "urn": "la_code",
+    "ethnic_group_minor": "ethnic_group_major",
+    "lsoa": "la_code",
+}
+
+
+@dataclass(frozen=True)
+class RiskTable:
+    """Risk of every scenario on every extract; see the module docstring for the columns."""
+
+    records: pd.DataFrame
+    attributes: pd.DataFrame
+    aggregates: pd.DataFrame
+    scenarios: tuple[Scenario, ...]
+    provenance: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The record-level table (``records``)."""
+        return self.records.copy()
+
+    def headline(self) -> pd.DataFrame:
+        """A compact table for people: tier, scenario, unique pupils (count, share), k,
+        pupils in classes below 5 and 10 (counts)."""
+        r = self.records
+        return pd.DataFrame(
+            {
+                "tier": r["tier"],
+                "scenario": r["scenario"],
+                "pupils": r["n_records"],
+                "unique": r["n_unique"],
+                "unique_share": r["unique_share"],
+                "k": r["k"],
+                "below_5": r["n_below_5"],
+                "below_10": r["n_below_10"],
+                "average_risk": r["average_risk"],
+            }
+        )
+
+    def to_markdown(self) -> str:
+        """Markdown: the headline table, attribute disclosure and tier 3 small counts."""
+        parts = ["## Record-level tiers: pupils an intruder could single out\n",
+                 _render.to_markdown(_display(self.headline()))]
+        if len(self.attributes):
+            parts += ["\n## Sensitive values revealed by homogeneous classes\n",
+                      _render.to_markdown(_display(self.attributes))]
+        if len(self.aggregates):
+            parts += ["\n## Tier 3 aggregate tables: small cells\n",
+                      _render.to_markdown(_display(self.aggregates))]
+        return "".join(parts)
+
+    def to_csv(self) -> dict[str, str]:
+        """``{"records": csv, "attributes": csv, "aggregates": csv}`` (``\\n`` line ends)."""
+        return {
+            "records": _render.to_csv(_display(self.records)),
+            "attributes": _render.to_csv(self.attributes),
+            "aggregates": _render.to_csv(self.aggregates),
+        }
+
+    def to_json(self) -> str:
+        """One JSON document: provenance, scenarios and the three tables."""
+        doc = {
+            "provenance": self.provenance,
+            "scenarios": [
+                {"name": s.name, "fields": list(s.fields), "rationale": s.rationale} for s in self.scenarios
+            ],
+            "records": json.loads(_render.to_json(_display(self.records)))["rows"],
+            "attributes": json.loads(_render.to_json(self.attributes))["rows"],
+            "aggregates": json.loads(_render.to_json(self.aggregates))["rows"],
+        }
+        return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+    def to_latex(self) -> str:
+        """A LaTeX ``tabular`` of the headline table (booktabs rules)."""
+        frame = _display(self.headline())
+        cells = _render._cells(frame)
+        cols = list(frame.columns)
+        esc = lambda s: s.replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
+        lines = [r"\begin{tabular}{ll" + "r" * (len(cols) - 2) + "}", r"\toprule",
+                 " & ".join(esc(c) for c in cols) + r" \\", r"\midrule"]
+        lines += [" & ".join(esc(v) for v in row) + r" \\" for row in cells]
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        worst = self.records.sort_values("unique_share", ascending=False).head(1)
+        head = ""
+        if len(worst):
+            w = worst.iloc[0]
+            head = f", most identifying: tier {w['tier']} {w['scenario']} ({w['unique_share']:.1%} unique)"
+        return (
+            f"RiskTable({len(self.records)} extract x scenario rows, {len(self.attributes)} attribute "
+            f"rows, {len(self.aggregates)} aggregate tables{head})"
+        )
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    if "fields" in frame.columns:
+        frame = frame.assign(fields=frame["fields"].map(lambda f: ", ".join(f)))
+    return frame
+
+
+# -------------------------------------------------------------------------------------------
+# Record-level extracts
+# -------------------------------------------------------------------------------------------
+
+
+def _sensitive_fields(columns) -> list[str]:
+    try:
+        from synthetic import FIELDS, Role
+    except ImportError:  # pragma: no cover
+        return []
+    sensitive = [f.name for f in FIELDS if f.role is Role.SENSITIVE]
+    return [c for c in sensitive if c in set(columns)]
+
+
+def _columns(extract) -> list[str]:
+    if isinstance(extract, EncodedTable):
+        return list(extract.columns)
+    if isinstance(extract, pd.DataFrame):
+        return [str(c) for c in extract.columns]
+    from ._keys import _column_names
+
+    return _column_names(extract, None)
+
+
+def _extract_rows(label, extract, scenarios, sensitive):
+    """Rows of ``records`` and ``attributes`` for one extract."""
+    columns = _columns(extract)
+    applicable = [s for s in scenarios if s.applies_to(columns)]
+    if not applicable:
+        return [], []
+    sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
+    needed = list(dict.fromkeys([f for s in applicable for f in s.fields] + sens))
+    enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
+    records, attributes = [], []
+    for scenario in applicable:
+        part = enc._cached_partition(scenario.fields, "category")
+        records.append(_record_row(label, scenario, part))
+        fk = part.fk
+        for s in sens:
+            if s in scenario.fields:
+                continue
+            finer = enc._cached_partition(scenario.fields + (s,), "category").fk
+            revealed = int(np.count_nonzero(finer == fk))
+            attributes.append((label, scenario.name, s, revealed, revealed / part.n_records))
+    return records, attributes
+
+
+def _record_row(label, scenario: Scenario, part) -> dict:
+    from ._histogram import below
+
+    n = part.n_records
+    sizes, n_of_size = part.histogram
+    _, records = below(sizes, n_of_size, K_THRESHOLDS)
+    n_unique = int(n_of_size[0]) if sizes[0] == 1 else 0
+    row = {
+        "tier": label,
+        "scenario": scenario.name,
+        "fields": scenario.fields,
+        "n_records": n,
+        "n_classes": part.n_classes,
+        "k": int(sizes[0]),
+        "n_unique": n_unique,
+        "unique_share": n_unique / n,
+    }
+    for t, r in zip(K_THRESHOLDS, records):
+        row[f"n_below_{t}"] = int(r)
+        row[f"below_{t}_share"] = r / n
+    row["average_risk"] = part.n_classes / n
+    return row
+
+
+# -------------------------------------------------------------------------------------------
+# Tier 3 aggregate tables
+# -------------------------------------------------------------------------------------------
+
+
+def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", suppress_below: int = 5) -> pd.DataFrame:
+    """Small-count exposure of aggregate tables, one row per table.
+
+    For each table: non-empty cells, pupils, cells of exactly 1 and 2 and below 5 and 10 with
+    the pupils in them, and the cells *recoverable by differencing*: if every cell below
+    ``suppress_below`` were suppressed while the totals over the table's last dimension (the
+    characteristic) stayed published, a suppressed cell that is the only one in its total
+    could be recovered by subtraction.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        Tidy aggregate tables: dimension columns and a ``count`` column (e.g.
+        :func:`synthetic.tier3_tables`); the last dimension column is the characteristic.
+    count : str, default "count"
+    suppress_below : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame with :data:`AGGREGATE_COLUMNS`
+    """
+    rows = []
+    for name, table in tables.items():
+        if count not in table.columns:
+            raise InvalidParameterError(f"Tier 3 table {name!r} has no {count!r} column.")
+        dims = [c for c in table.columns if c != count]
+        enc = encode(table, dims)
+        cells = enc._cached_partition(tuple(dims), "category")
+        totals = np.bincount(cells.class_id, weights=table[count].to_numpy(dtype=np.float64),
+                             minlength=cells.n_classes).astype(np.int64)
+        nonzero = totals > 0
+        c = totals[nonzero]
+        row = {"table": name, "n_cells": int(nonzero.sum()), "n_pupils": int(c.sum())}
+        for label, mask in (("1", c == 1), ("2", c == 2), ("below_5", c < 5), ("below_10", c < 10)):
+            row[f"cells_{label}"] = int(mask.sum())
+            row[f"pupils_{label}"] = int(c[mask].sum())
+        # differencing: cells below the suppression limit alone in their margin (dims minus last)
+        margin = enc._cached_partition(tuple(dims[:-1]), "category") if len(dims) > 1 else None
+        cell_margin = np.zeros(cells.n_classes, dtype=np.int64)
+        if margin is not None:
+            cell_margin[cells.class_id] = margin.class_id
+        small = nonzero & (totals < suppress_below)
+        per_margin = np.bincount(cell_margin, weights=small.astype(np.float64))
+        recoverable = small & (per_margin[cell_margin] == 1)
+        row["recoverable_cells"] = int(recoverable.sum())
+        row["recoverable_pupils"] = int(totals[recoverable].sum())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=AGGREGATE_COLUMNS)
+
+
+# -------------------------------------------------------------------------------------------
+# Public entry points
+# -------------------------------------------------------------------------------------------
+
+
+def risk_table(
+    extracts: Mapping,
+    *,
+    scenarios=None,
+    aggregates: Mapping[str, pd.DataFrame] | None = None,
+    sensitive=None,
+    provenance: dict | None = None,
+) -> RiskTable:
+    """Risk of every scenario on every record-level extract, and tier 3 small counts.
+
+    Parameters
+    ----------
+    extracts : mapping of label to table
+        Record-level extracts (DataFrame, pyarrow Table, file path or EncodedTable), keyed by a
+        label such as the tier number. A scenario contributes a row for an extract that holds
+        all its fields.
+    scenarios : path, mapping, sequence of Scenario, optional
+        See :func:`load_scenarios` (default: the built-in scenarios).
+    aggregates : mapping of str to DataFrame, optional
+        Tier 3 tables with a ``count`` column.
+    sensitive : sequence of str, optional
+        Sensitive fields for the attribute-disclosure rows (default: the fields the synthetic
+        registry marks sensitive, where present).
+    provenance : dict, optional
+        Extra provenance (cohort seed and size...) to record.
+
+    Returns
+    -------
+    RiskTable
+    """
+    scenarios = load_scenarios(scenarios)
+    records, attributes = [], []
+    for label, extract in extracts.items():
+        r, a = _extract_rows(label, extract, scenarios, sensitive)
+        records += r
+        attributes += a
+    if not records and not aggregates:
+        names = ", ".join(s.name for s in scenarios)
+        raise InvalidParameterError(
+            f"No scenario ({names}) has all its fields in any extract: nothing to measure. Check "
+            "the column names or give scenarios that match them."
+        )
+    record_frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
+    attribute_frame = pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS)
+    aggregate_frame = tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS)
+    prov = {
+        "riskcalc_version": __version__,
+        "scenarios": {s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios},
+        "k_thresholds": list(K_THRESHOLDS),
+        **(provenance or {}),
+    }
+    return RiskTable(record_frame, attribute_frame, aggregate_frame, scenarios, prov)
+
+
+def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFrame]:
+    """Record-level tier extracts of a synthetic cohort."""
+    import synthetic
+
+    return {t: synthetic.tier_extract(cohort, t) for t in tiers if t != 3}
+
+
+def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None) -> RiskTable:
+    """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
+
+    ``coarsening`` (``{field: ladder level}``) first generalises the cohort, for what-if tables.
+    """
+    import synthetic
+
+    meta = dict(cohort.attrs.get("synthetic", {}))
+    if coarsening:
+        cohort = coarsen(cohort, coarsening)
+    extracts = tier_extracts(cohort, [t for t in tiers if t != 3])
+    aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
+    prov = {
+        "cohort": {k: meta.get(k) for k in ("seed", "n_pupils", "generator_version") if k in meta},
+        "tiers": list(tiers),
+        "coarsening": dict(coarsening or {}),
+    }
+    return risk_table(extracts, scenarios=scenarios, aggregates=aggregates, provenance=prov)
+
+
+WITHHELD = "*"
+
+
+def ladder_length(name: str) -> int:
+    """Number of coarser levels of a field: its registry ladder, then withholding it (``"*"``)."""
+    from synthetic import field as registry_field
+    from synthetic.exceptions import SyntheticError
+
+    try:
+        return len(registry_field(name).ladder) + 1
+    except SyntheticError:
+        return 1  # a field the registry does not know can only be withheld
+
+
+def level_name(name: str, level: int) -> str:
+    """Name of a ladder level: the field itself (0), a rung name, or ``"*"`` (withheld)."""
+    if level == 0:
+        return name
+    if level == ladder_length(name):
+        return WITHHELD
+    from synthetic import field as registry_field
+
+    return registry_field(name).ladder[level - 1].name
+
+
+def coarsen(frame: pd.DataFrame, coarsening: Mapping[str, int | str], columns=None) -> pd.DataFrame:
+    """A copy of ``frame`` with fields generalised along their registry ladders.
+
+    ``coarsening`` maps a field to a ladder level: an index (0 = as is), a rung name, or ``"*"``
+    (withheld: every record gets the same value, the top of every hierarchy, as in ARX). The
+    column keeps its name, so scenarios still find it. Columns derived from it (e.g. the month
+    of birth when the date of birth is cut to the year) are left as they are. ``columns`` limits
+    the copy to those columns (the ladders may still read the others).
+    """
+    from synthetic import field as registry_field
+    from synthetic.exceptions import SyntheticError
+
+    out = frame[list(columns)].copy() if columns is not None else frame.copy()
+    for name, level in coarsening.items():
+        if name not in out.columns or level in (0, name):
+            continue
+        if level == WITHHELD or (isinstance(level, int) and level == ladder_length(name)):
+            out[name] = pd.Categorical([WITHHELD] * len(out))
+            continue
+        try:
+            out[name] = registry_field(name).generalise(frame, level)
+        except SyntheticError as exc:
+            raise InvalidParameterError(f"Cannot coarsen {name!r} to {level!r}: {exc}") from None
+    return out
+
+
+def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4)) -> pd.DataFrame:
+    """Before/after table: each scenario's uniqueness and k on each tier, as released and after
+    coarsening (default :data:`DEFAULT_COARSENING`).
+
+    Columns: ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
+    ``unique_after``, ``unique_share_after``, ``k_after``.
+    """
+    coarsening = DEFAULT_COARSENING if coarsening is None else coarsening
+    before = tier_risk_table(cohort, tiers=[t for t in tiers if t != 3], scenarios=scenarios).records
+    after = tier_risk_table(cohort, tiers=[t for t in tiers if t != 3], scenarios=scenarios,
+                            coarsening=coarsening).records
+    keys = ["tier", "scenario"]
+    merged = before[keys + ["n_unique", "unique_share", "k"]].merge(
+        after[keys + ["n_unique", "unique_share", "k"]], on=keys, suffixes=("_before", "_after")
+    )
+    return merged.rename(
+        columns={"n_unique_before": "unique_before", "n_unique_after": "unique_after"}
+    )[["tier", "scenario", "unique_before", "unique_share_before", "k_before",
+       "unique_after", "unique_share_after", "k_after"]]
+
+
+@dataclass(frozen=True)
+class CoarseningResult:
+    """The smallest coarsening that brings every scenario to a target k.
+
+    Attributes
+    ----------
+    target_k : int
+    max_suppressed : float
+        Share of records that may stay below ``target_k`` (to be suppressed).
+    coarsening : dict
+        ``{field: level name}`` for the fields coarsened (``"*"``: withheld).
+    steps : int
+        Total number of ladder steps taken.
+    result : pandas.DataFrame
+        Per scenario: ``scenario``, ``k_after``, ``below_target`` (records still below
+        ``target_k``), ``below_target_share``.
+    """
+
+    target_k: int
+    max_suppressed: float
+    coarsening: dict
+    steps: int
+    result: pd.DataFrame
+
+    def __repr__(self) -> str:
+        levels = ", ".join(f"{f} -> {lvl}" for f, lvl in self.coarsening.items()) or "none"
+        return (
+            f"CoarseningResult(target_k={self.target_k}, max_suppressed={self.max_suppressed:g}, "
+            f"steps={self.steps}, coarsening: {levels})"
+        )
+
+
+def smallest_coarsening(
+    cohort: pd.DataFrame, target_k: int, *, max_suppressed: float = 0.01, scenarios=None
+) -> CoarseningResult:
+    """The smallest coarsening (fewest ladder steps in total) under which every scenario leaves
+    at most ``max_suppressed`` of the records in classes smaller than ``target_k``.
+
+    Ladders come from the synthetic registry (date of birth -> year and month -> year;
+    postcode -> sector -> district -> area; school -> LA -> region; ethnicity minor -> major...),
+    each topped by withholding the field. Every tier holds the same pupils, so a scenario's
+    figures depend only on its fields: each scenario is measured once on every combination of
+    levels of its own fields (one partition each), and the combinations of all fields are then
+    searched from those figures without touching the data again.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        A synthetic cohort (every field present).
+    target_k : int
+    max_suppressed : float in [0, 1), default 0.01
+        Share of records that may remain below ``target_k`` (they would be suppressed).
+    scenarios : optional
+        See :func:`load_scenarios`.
+
+    Returns
+    -------
+    CoarseningResult
+    """
+    from ._histogram import below
+    from ._validation import check_int
+
+    func = "smallest_coarsening"
+    target_k = check_int(target_k, "target_k", func, minimum=1)
+    if isinstance(max_suppressed, bool) or not isinstance(max_suppressed, (int, float)) or not 0 <= max_suppressed < 1:
+        raise InvalidParameterError(
+            f"The 'max_suppressed' parameter of {func} must be a number in [0, 1). Got {max_suppressed!r} instead."
+        )
+    scenarios = [s for s in load_scenarios(scenarios) if s.applies_to(cohort.columns)]
+    n = len(cohort)
+    lengths = {f: ladder_length(f) for s in scenarios for f in s.fields}
+    figures: dict = {}
+    for s in scenarios:
+        for levels in itertools.product(*[range(lengths[f] + 1) for f in s.fields]):
+            coarse = coarsen(cohort, dict(zip(s.fields, levels)), columns=s.fields)
+            part = encode(coarse, list(s.fields))._cached_partition(s.fields, "category")
+            sizes, n_of_size = part.histogram
+            _, records = below(sizes, n_of_size, [target_k])
+            figures[(s.name, levels)] = (int(sizes[0]), int(records[0]))
+    fields = sorted(lengths)
+    budget = max_suppressed * n
+    best = None
+    for levels in sorted(itertools.product(*[range(lengths[f] + 1) for f in fields]), key=lambda v: (sum(v), v)):
+        chosen = dict(zip(fields, levels))
+        if all(figures[(s.name, tuple(chosen[f] for f in s.fields))][1] <= budget for s in scenarios):
+            best = chosen
+            break
+    rows = []
+    for s in scenarios:
+        k, low = figures[(s.name, tuple(best[f] for f in s.fields))]
+        rows.append({"scenario": s.name, "k_after": k, "below_target": low, "below_target_share": low / n})
+    named = {f: level_name(f, lvl) for f, lvl in best.items() if lvl}
+    return CoarseningResult(target_k, float(max_suppressed), named, int(sum(best.values())), pd.DataFrame(rows))
