@@ -24,6 +24,17 @@ attacker_risk         Prosecutor, journalist and marketer risk (El Emam; ARX), o
                       a population table.
 individual_risk       Benedetti-Franconi individual risk with sampling weights, global risk,
                       expected re-identifications, household risk (sdcMicro indivRisk).
+population_uniqueness Estimated share of population uniques when the extract is a sample
+                      (Zayatz, Pitman, SNB, Dankar's rule); zayatz, pitman, snb on a histogram.
+
+Tier tables and reports
+-----------------------
+load_scenarios        Intruder scenarios (named field sets with a rationale) from TOML or a mapping.
+risk_table            Every scenario on every extract, attribute disclosure, tier 3 small counts.
+tier_risk_table       The same for a synthetic cohort's tier extracts (tiers 1-4).
+what_if               Uniqueness before and after coarsening along the registry's ladders.
+smallest_coarsening   Fewest ladder steps giving every scenario a target k.
+html_report           A self-contained HTML report with charts, definitions and provenance.
 
 Field combinations
 ------------------
@@ -55,6 +66,10 @@ from .attacker import AttackerRiskResult, attacker_risk
 from .frequencies import ClassSizesResult, class_sizes
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
+from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
+from .report import html_report
+from .scenarios import Scenario, load_scenarios
+from .tiers import RiskTable, risk_table, smallest_coarsening, tier_risk_table, what_if
 from .lattice import LatticeResult, field_lattice
 from .small_counts import SmallCountResult, small_count_exposure
 from .suda import SudaResult, suda
@@ -76,6 +91,16 @@ __all__ = [
     "suda",
     "attacker_risk",
     "individual_risk",
+    "population_uniqueness",
+    "zayatz",
+    "pitman",
+    "snb",
+    "load_scenarios",
+    "risk_table",
+    "tier_risk_table",
+    "what_if",
+    "smallest_coarsening",
+    "html_report",
     "ClassSizesResult",
     "KAnonymityResult",
     "UniquenessResult",
@@ -85,6 +110,10 @@ __all__ = [
     "SudaResult",
     "AttackerRiskResult",
     "IndividualRiskResult",
+    "PopulationUniquenessResult",
+    "PopulationEstimate",
+    "Scenario",
+    "RiskTable",
     "RiskCalcError",
     "InvalidParameterError",
     "MissingColumnError",

@@ -289,6 +289,106 @@ def _header(prov: dict, command: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# tiers and report: the main job
+# ---------------------------------------------------------------------------------------------
+
+
+def _configure_tiers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pupils", type=int, default=1_000_000, help="pupils in the synthetic cohort (default 1,000,000)")
+    p.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
+    _add_report_options(p)
+    p.add_argument("--what-if", action=argparse.BooleanOptionalAction, default=True,
+                   help="add the what-if comparison after one coarsening step (default on)")
+    p.add_argument("--target-k", type=int, help="also search the smallest coarsening giving every scenario this k")
+    p.add_argument("--max-suppressed", type=float, default=0.01, help="with --target-k: share of pupils that may be suppressed (default 0.01)")
+    p.set_defaults(func=_run_tiers)
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenarios", metavar="FILE", help="TOML file of intruder scenarios (default: the built-in ones)")
+    p.add_argument("--out", metavar="DIR", help="write CSV, JSON, Markdown, LaTeX and the HTML report to DIR")
+    p.add_argument("--format", default="markdown", choices=_render.FORMATS, help="table printed on stdout (default markdown)")
+    p.add_argument("--force", action="store_true", help="replace files in --out")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress messages on stderr (default: when stderr is a terminal)")
+
+
+def _run_tiers(args: argparse.Namespace) -> int:
+    from . import _job
+
+    if args.pupils < 1:
+        raise UsageError(f"--pupils must be a whole number of at least 1; got {args.pupils}.")
+    if args.target_k is not None and args.target_k < 1:
+        raise UsageError(f"--target-k must be at least 1; got {args.target_k}.")
+    out = _prepare_out(args)
+    result = _job.tiers_job(
+        args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
+        target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
+    )
+    return _finish_job(result, args, out)
+
+
+def _configure_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="an extract file (CSV/Parquet/Feather) or a folder of them")
+    p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    _add_report_options(p)
+    p.set_defaults(func=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from . import _job
+
+    out = _prepare_out(args)
+    result = _job.report_job(args.path, scenarios=args.scenarios, report=out is not None,
+                             progress=_progress_flag(args), sep=args.sep)
+    return _finish_job(result, args, out)
+
+
+def _progress_flag(args) -> bool:
+    return sys.stderr.isatty() if args.progress is None else bool(args.progress)
+
+
+def _prepare_out(args) -> Path | None:
+    if not args.out:
+        return None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise UsageError(f"--out {str(out)!r} is not empty; add --force to replace its files.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {str(out)!r}: {exc.strerror or exc}.") from None
+    return out
+
+
+def _finish_job(result, args, out: Path | None) -> int:
+    table = result.table
+    if args.format == "markdown":
+        text = table.to_markdown()
+    elif args.format == "json":
+        text = table.to_json()
+    elif args.format == "csv":
+        text = table.to_csv()["records"]
+    else:
+        text = _render.to_text(_display_headline(table))
+    sys.stdout.write(text)
+    if out is not None:
+        files = result.files()
+        for name, content in files.items():
+            write_text_atomic(out / name, content, force=True)
+        print(f"wrote {len(files)} files to {out}", file=sys.stderr)
+    return 0
+
+
+def _display_headline(table):
+    from .tiers import _display
+
+    return _display(table.headline())
+
+
+# ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
 
@@ -322,6 +422,22 @@ def build_parser() -> argparse.ArgumentParser:
             "suda",
             help="SUDA2 minimal sample uniques and scores",
             description="Find minimal sample uniques and SUDA / DIS-SUDA scores on --fields.",
+        )
+    )
+    _configure_tiers(
+        sub.add_parser(
+            "tiers",
+            help="the main job: risk table of synthetic NPD tier extracts (and the HTML report)",
+            description="Generate a synthetic cohort, cut tiers 1-4, measure every intruder scenario, "
+            "print the tier table and (with --out) write CSV, JSON, Markdown, LaTeX and an HTML report.",
+        )
+    )
+    _configure_report(
+        sub.add_parser(
+            "report",
+            help="the tier table and HTML report for your own extract files",
+            description="Measure every intruder scenario on your own extract file(s); files with a "
+            "'count' column are treated as aggregate (tier 3) tables.",
         )
     )
     _add_synth(sub)

@@ -21,7 +21,7 @@ References
 ----------
 .. [1] Zayatz, L. V. (1991). Estimation of the percent of unique population elements on a
    microdata file using the sample. Statistical Research Division Report Number Census/SRD/
-   RR-91/08, US Bureau of the Census. https://www.census.gov/library/working-papers/1991/adrm/rr91-08.html
+   RR-91/08, US Bureau of the Census.
 .. [2] Hoshino, N. (2001). Applying Pitman's sampling formula to microdata disclosure risk
    assessment. *Journal of Official Statistics* 17(4), 499-520.
 .. [3] Pitman, J. (1996). Random discrete distributions invariant under size-biased
@@ -66,6 +66,10 @@ METHODS = ("dankar", "pitman", "zayatz", "snb")
 DANKAR_THRESHOLD = 0.1
 #: Relative size of the log-likelihood gradient below which Pitman's fit counts as converged.
 _PITMAN_GTOL = 1e-9
+#: Closed forms of Pitman's sums are used while theta / alpha <= this times the number of classes.
+_CLOSED_FORM_RATIO = 20.0
+#: Terms of the power series used beyond that ratio (each term shrinks by at least 20 times).
+_SERIES_TERMS = 24
 #: Largest log residual of SNB's two moment equations accepted as a solution.
 _SNB_TOL = 1e-9
 
@@ -192,7 +196,9 @@ class PopulationUniquenessResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per estimator computed: counts, then shares, then fit diagnostics.
 
-        The row of the reported estimator has ``chosen == True``.
+        The row of the reported estimator has ``chosen == True``. ``theta`` and ``alpha`` on
+        the ``pitman`` row are Pitman's MLE; ``alpha`` and ``beta`` on the ``snb`` row are the
+        SNB parameters; other cells are ``nan``.
         """
         rows = []
         for name, fit in self.fits.items():
@@ -325,7 +331,7 @@ def _trivial(method, s, c, n, N):
 
 
 def _finish(method, count, n, N, c1, params, message, converged=True):
-    ok = converged and bool(np.isfinite(count)) and 0.0 <= count <= N
+    ok = bool(converged and np.isfinite(count) and 0.0 <= count <= N)
     if converged and not ok:
         message = (
             f"The fitted model gives {count:.6g} population uniques, outside [0, N = {N}]; "
@@ -356,7 +362,8 @@ def _log_p_one(sizes: np.ndarray, n: int, N: int) -> np.ndarray:
     largest = int(sizes.max())
     k = np.arange(max(largest - 1, 0), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.log1p(-(n - 1) / (N - 1 - k)) if N > 1 else np.zeros(0)
+        # A factor N - n - k <= 0 means the class cannot leave all but one record unsampled.
+        terms = np.where(N - n - k > 0, np.log1p(-(n - 1) / (N - 1 - k)), -np.inf)
     cum = np.concatenate([[0.0], np.cumsum(terms)])  # cum[m] = sum_{k < m}
     idx = sizes.astype(np.int64) - 1
     return np.log(sizes) + math.log(n / N) + cum[idx]
@@ -402,7 +409,6 @@ def zayatz(sizes, counts, n, N) -> PopulationEstimate:
     .. [1] Zayatz, L. V. (1991). Estimation of the percent of unique population elements on a
        microdata file using the sample. Statistical Research Division Report Number
        Census/SRD/RR-91/08, US Bureau of the Census.
-       https://www.census.gov/library/working-papers/1991/adrm/rr91-08.html
     .. [2] Dankar, F. K., El Emam, K., Neisa, A. and Roffey, T. (2012). Estimating the
        re-identification risk of clinical data sets. *BMC Medical Informatics and Decision
        Making* 12, 66. https://doi.org/10.1186/1472-6947-12-66
@@ -437,6 +443,38 @@ def zayatz(sizes, counts, n, N) -> PopulationEstimate:
 # --------------------------------------------------------------------------------------------
 
 
+def _power_sums(m: int, kmax: int) -> np.ndarray:
+    """``[sum_{i=1}^m i^k for k in 0..kmax]``, exact in integers, then as floats.
+
+    From the telescoping identity ``(m+1)^(k+1) - 1 = sum_{j<=k} C(k+1, j) P_j(m)``; ``kmax`` is
+    about 26, so this is a few dozen integer operations.
+    """
+    sums: list[int] = []
+    for k in range(kmax + 1):
+        rest = sum(math.comb(k + 1, j) * sums[j] for j in range(k))
+        sums.append(((m + 1) ** (k + 1) - 1 - rest) // (k + 1))
+    return np.array([float(x) if x < 1e300 else np.inf for x in sums])
+
+
+def _series_sums(theta: float, step: float, m: float, power: np.ndarray):
+    """Sums over i = 1..m of log(x), 1/x, 1/x^2, i/x, i/x^2, i^2/x^2 with x = theta + i step.
+
+    Power series in ``eps = step / theta``: ``1 / x = (1/theta) sum_k (-eps)^k i^k``, with the
+    power sums ``power[k] = sum_i i^k``. Used only when ``m * eps < 1 / 20``, so each term is at
+    least 20 times smaller than the one before and ``_SERIES_TERMS`` terms reach full precision.
+    """
+    terms = _SERIES_TERMS
+    k = np.arange(terms, dtype=np.float64)
+    neg = (-step / theta) ** k
+    s1 = float(np.dot(neg, power[:terms])) / theta
+    t1 = float(np.dot(neg, power[1 : terms + 1])) / theta
+    s2 = float(np.dot((k + 1) * neg, power[:terms])) / theta**2
+    t2 = float(np.dot((k + 1) * neg, power[1 : terms + 1])) / theta**2
+    t3 = float(np.dot((k + 1) * neg, power[2 : terms + 2])) / theta**2
+    s0 = m * math.log(theta) - float(np.dot(neg[1:] / k[1:], power[1:terms]))
+    return s0, s1, s2, t1, t2, t3
+
+
 class _PitmanLikelihood:
     r"""Log-likelihood of the Pitman sampling formula, its gradient and Hessian, in closed form.
 
@@ -449,8 +487,8 @@ class _PitmanLikelihood:
 
     and every inner sum is a difference of log-gamma (digamma, trigamma) values:
     :math:`\sum_{i=1}^{u-1}\log(\theta + i\alpha) = (u-1)\log\alpha + \log\Gamma(\theta/\alpha + u)
-    - \log\Gamma(\theta/\alpha + 1)`, and so on. The sum over sizes is one dot product over
-    the distinct sizes.
+    - \log\Gamma(\theta/\alpha + 1)`, and so on (a power series near :math:`\alpha = 0`, see
+    ``_sums``). The sum over sizes is one dot product over the distinct sizes.
     """
 
     def __init__(self, s: np.ndarray, c: np.ndarray, n: int):
@@ -458,49 +496,74 @@ class _PitmanLikelihood:
         self.c = c
         self.n = float(n)
         self.u = float(np.sum(c))
-
-    def value(self, theta, alpha):
-        u, n, s, c = self.u, self.n, self.s, self.c
-        r = theta / alpha
-        first = (u - 1) * math.log(alpha) + special.gammaln(r + u) - special.gammaln(r + 1)
-        second = special.gammaln(theta + n) - special.gammaln(theta + 1)
-        third = float(np.dot(c, special.gammaln(s - alpha))) - u * special.gammaln(1 - alpha)
-        return first - second + third
+        self._power = _power_sums(int(self.u) - 1, _SERIES_TERMS + 2)
+        self._power_n = _power_sums(int(n) - 1, _SERIES_TERMS + 2)
 
     def _sums(self, theta, alpha):
-        r = theta / alpha
+        """Sums over i = 1..u-1 of log(x), 1/x, 1/x^2, i/x, i/x^2, i^2/x^2 with x = theta + i alpha.
+
+        Closed forms in digamma/trigamma of ``r = theta / alpha`` are used unless ``r`` dwarfs
+        ``u`` (alpha near 0), where they cancel catastrophically; there each sum is a power
+        series in ``alpha / theta`` whose coefficients are the power sums ``sum_i i^k``.
+        Either way an evaluation costs O(1), whatever the number of classes.
+        """
         u = self.u
-        s1 = (special.digamma(r + u) - special.digamma(r + 1)) / alpha  # sum 1/(t + i a)
-        s2 = (special.polygamma(1, r + 1) - special.polygamma(1, r + u)) / alpha**2  # sum 1/(.)^2
-        return s1, s2
+        m = u - 1
+        r = theta / alpha
+        if r <= _CLOSED_FORM_RATIO * u:
+            s0 = m * math.log(alpha) + special.gammaln(r + u) - special.gammaln(r + 1)
+            s1 = (special.digamma(r + u) - special.digamma(r + 1)) / alpha
+            s2 = (special.polygamma(1, r + 1) - special.polygamma(1, r + u)) / alpha**2
+            t1 = (m - theta * s1) / alpha
+            t2 = (s1 - theta * s2) / alpha
+            t3 = (m - 2 * theta * s1 + theta**2 * s2) / alpha**2
+            return s0, s1, s2, t1, t2, t3
+        return _series_sums(theta, alpha, m, self._power)
+
+    def _theta_sums(self, theta):
+        """Sums over i = 1..n-1 of log(theta + i), 1/(theta + i) and 1/(theta + i)^2.
+
+        Log-gamma differences, or the power series in ``1 / theta`` once ``theta`` dwarfs ``n``
+        (where the differences of large log-gamma values would lose digits).
+        """
+        n = self.n
+        if theta <= _CLOSED_FORM_RATIO * n:
+            return (
+                special.gammaln(theta + n) - special.gammaln(theta + 1),
+                special.digamma(theta + n) - special.digamma(theta + 1),
+                special.polygamma(1, theta + 1) - special.polygamma(1, theta + n),
+            )
+        s0, s1, s2, _, _, _ = _series_sums(theta, 1.0, n - 1, self._power_n)
+        return s0, s1, s2
+
+    def value(self, theta, alpha):
+        s, c = self.s, self.c
+        s0 = self._sums(theta, alpha)[0]
+        second = self._theta_sums(theta)[0]
+        third = float(np.dot(c, special.gammaln(s - alpha))) - self.u * special.gammaln(1 - alpha)
+        return s0 - second + third
+
+    def _parts(self, theta, alpha):
+        _, s1, _, t1, _, _ = self._sums(theta, alpha)
+        tail_theta = self._theta_sums(theta)[1]
+        tail_alpha = float(np.dot(self.c, special.digamma(self.s - alpha) - special.digamma(1 - alpha)))
+        return s1, tail_theta, t1, tail_alpha
 
     def gradient(self, theta, alpha):
-        u, n, s, c = self.u, self.n, self.s, self.c
-        s1, _ = self._sums(theta, alpha)
-        g_theta = s1 - (special.digamma(theta + n) - special.digamma(theta + 1))
-        g_alpha = (u - 1) / alpha - theta / alpha * s1 - float(
-            np.dot(c, special.digamma(s - alpha) - special.digamma(1 - alpha))
-        )
-        return np.array([g_theta, g_alpha])
+        s1, tail_theta, t1, tail_alpha = self._parts(theta, alpha)
+        return np.array([s1 - tail_theta, t1 - tail_alpha])
 
     def gradient_scale(self, theta, alpha):
         """Sizes of the terms that cancel in each gradient component (for a relative test)."""
-        u, n, s, c = self.u, self.n, self.s, self.c
-        s1, _ = self._sums(theta, alpha)
-        scale_theta = abs(s1) + abs(special.digamma(theta + n) - special.digamma(theta + 1))
-        scale_alpha = (u - 1) / alpha + abs(theta / alpha * s1) + abs(
-            float(np.dot(c, special.digamma(s - alpha) - special.digamma(1 - alpha)))
-        )
-        return np.array([max(scale_theta, 1e-300), max(scale_alpha, 1e-300)])
+        s1, tail_theta, t1, tail_alpha = self._parts(theta, alpha)
+        return np.array([max(abs(s1) + abs(tail_theta), 1e-300), max(abs(t1) + abs(tail_alpha), 1e-300)])
 
     def hessian(self, theta, alpha):
-        u, n, s, c = self.u, self.n, self.s, self.c
-        s1, s2 = self._sums(theta, alpha)
-        h_tt = -s2 + special.polygamma(1, theta + 1) - special.polygamma(1, theta + n)
-        h_ta = -(s1 - theta * s2) / alpha  # -sum i / (t + i a)^2
-        h_aa = -((u - 1) - 2 * theta * s1 + theta**2 * s2) / alpha**2 - float(
-            np.dot(c, special.polygamma(1, 1 - alpha) - special.polygamma(1, s - alpha))
-        )
+        s, c = self.s, self.c
+        _, _, s2, _, t2, t3 = self._sums(theta, alpha)
+        h_tt = -s2 + self._theta_sums(theta)[2]
+        h_ta = -t2
+        h_aa = -t3 - float(np.dot(c, special.polygamma(1, 1 - alpha) - special.polygamma(1, s - alpha)))
         return np.array([[h_tt, h_ta], [h_ta, h_aa]])
 
 
@@ -521,7 +584,7 @@ def _pitman_start(c1, c2, u, n):
 def _fit_pitman(lik: _PitmanLikelihood, start):
     """Maximise the likelihood; return (theta, alpha, converged, message, n_evaluations).
 
-    Two stages: L-BFGS-B on an unconstrained reparametrisation
+    Two stages: BFGS on an unconstrained reparametrisation
     (:math:`\\alpha = \\mathrm{expit}(a)`, :math:`\\theta = e^b - \\alpha`), which keeps every
     iterate in the parameter space; then Newton's method on the score equations with the
     closed-form Hessian (``scipy.optimize.root``), which polishes the optimum to machine
@@ -535,11 +598,14 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
         return math.exp(z[1]) - alpha, alpha
 
     def objective(z):
-        theta, alpha = to_natural(z)
-        with np.errstate(all="ignore"):
-            val = lik.value(theta, alpha)
-            g = lik.gradient(theta, alpha)
-        if not (np.isfinite(val) and np.all(np.isfinite(g))):
+        try:
+            theta, alpha = to_natural(z)
+            with np.errstate(all="ignore"):
+                val = lik.value(theta, alpha)
+                g = lik.gradient(theta, alpha)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return np.inf, np.zeros(2)
+        if not (np.isfinite(val) and np.all(np.isfinite(g)) and alpha > 0):
             return np.inf, np.zeros(2)
         # chain rule: d alpha/da = a(1-a); theta = e^b - alpha
         da = alpha * (1 - alpha)
@@ -551,8 +617,7 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
     evaluations = 0
     try:
         res = optimize.minimize(
-            objective, z0, jac=True, method="L-BFGS-B",
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12},
+            objective, z0, jac=True, method="BFGS", options={"maxiter": 500, "gtol": 1e-10},
         )
         evaluations += int(res.nfev)
         theta, alpha = to_natural(res.x)
@@ -583,10 +648,13 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
         hess = lik.hessian(theta, alpha)
     if not (np.isfinite(theta) and np.isfinite(alpha)):
         return theta, alpha, False, "the likelihood could not be evaluated", evaluations
-    if alpha < 1e-8 or alpha > 1 - 1e-8:
+    at_zero = alpha < 1e-8 or (not rel <= _PITMAN_GTOL and alpha < 1e-3 and grad[1] < 0)
+    at_one = alpha > 1 - 1e-8 or (not rel <= _PITMAN_GTOL and alpha > 1 - 1e-3 and grad[1] > 0)
+    if at_zero or at_one:
+        edge = "0" if at_zero else "1"
         return theta, alpha, False, (
-            f"the likelihood is maximised at the boundary alpha = {alpha:.3g}, where the model "
-            "gives no population-uniques estimate"
+            f"the likelihood is largest at the boundary alpha -> {edge} (the optimiser stopped "
+            f"at alpha = {alpha:.3g}), where the model gives no population-uniques estimate"
         ), evaluations
     if not rel <= _PITMAN_GTOL:
         return theta, alpha, False, (
@@ -642,12 +710,16 @@ def pitman(sizes, counts, n, N) -> PopulationEstimate:
     Notes
     -----
     The likelihood and its first and second derivatives are written with log-gamma, digamma
-    and trigamma differences, so each evaluation costs one pass over the *distinct* class sizes
-    (a few dozen numbers), not over records or classes. The optimum is found by L-BFGS-B on an
-    unconstrained reparametrisation and then polished by Newton's method on the score
-    equations (``scipy.optimize.root`` with the analytic Hessian), which solves them to about
-    machine precision; the result is a converged fit only if the relative score is below
-    ``1e-9`` and the Hessian is negative definite. Starting values are Hoshino's moment-type
+    and trigamma differences (or, when :math:`\theta/\alpha` or :math:`\theta` dwarfs the
+    number of classes or records and those differences would cancel, with a power series in
+    :math:`\alpha/\theta` whose coefficients are exact power sums), so each evaluation costs
+    one pass over the *distinct* class sizes (a few dozen numbers), not over records or
+    classes. The optimum is found by BFGS on an unconstrained reparametrisation
+    (:math:`\alpha = \operatorname{expit}(a)`, :math:`\theta = e^b - \alpha`) and then
+    polished by Newton's method on the score equations (``scipy.optimize.root`` with the
+    analytic Hessian), which solves them to about machine precision. The fit counts as
+    converged only if the relative score is below ``1e-9``, the Hessian is negative definite
+    and :math:`\alpha` is not at a boundary. Starting values are Hoshino's moment-type
     guesses (also used by ARX), or :math:`\alpha = 0.5`, :math:`\theta = 1` if those fall
     outside the parameter space. As in ARX, a sample without uniques gives 0 without a fit.
 
@@ -664,7 +736,7 @@ def pitman(sizes, counts, n, N) -> PopulationEstimate:
 
     Examples
     --------
-    >>> est = pitman([1, 2, 3, 5], [40, 10, 4, 2], n=82, N=820)
+    >>> est = pitman([1, 2, 3], [60, 5, 1], n=73, N=730)
     >>> est.converged, 0 < est.parameters["alpha"] < 1
     (True, True)
     """
@@ -1012,9 +1084,6 @@ def population_uniqueness(
        assessment. *Journal of Official Statistics* 17(4), 499-520.
     .. [4] Chen, G. and Keller-McNulty, S. (1998). Estimation of identification disclosure
        risk in microdata. *Journal of Official Statistics* 14(1), 79-95.
-    .. [5] Prasser, F., Kohlmayer, F. and Kuhn, K. A. (2016). The importance of context:
-       risk-based de-identification of biomedical data. *Methods of Information in Medicine*
-       55(4), 347-355. https://doi.org/10.3414/ME16-01-0012
 
     Examples
     --------
@@ -1022,8 +1091,8 @@ def population_uniqueness(
     >>> from riskcalc.population import population_uniqueness
     >>> df = pd.DataFrame({"sex": list("FFMMFMFM"), "year": [7, 7, 7, 8, 8, 9, 9, 10]})
     >>> res = population_uniqueness(df, ["sex", "year"], sampling_fraction=1.0)
-    >>> res.method_used, res.n_population_uniques, res.estimate  # census: 4 uniques of 8
-    ('census', 4.0, 0.5)
+    >>> res.method_used, res.n_population_uniques, res.estimate  # census: 6 uniques of 8
+    ('census', 6.0, 0.75)
     """
     func = "population_uniqueness"
     method = check_choice(method, "method", METHODS, func)

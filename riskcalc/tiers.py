@@ -189,27 +189,53 @@ def _columns(extract) -> list[str]:
     return _column_names(extract, None)
 
 
-def _extract_rows(label, extract, scenarios, sensitive):
-    """Rows of ``records`` and ``attributes`` for one extract."""
+def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
+    """Rows of ``records`` and ``attributes`` for one extract.
+
+    ``enc`` may be an encoding shared by several extracts of the same pupils (the tiers of one
+    cohort), with ``memo`` caching each scenario's figures across them.
+    """
     columns = _columns(extract)
     applicable = [s for s in scenarios if s.applies_to(columns)]
     if not applicable:
         return [], []
     sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
     needed = list(dict.fromkeys([f for s in applicable for f in s.fields] + sens))
-    enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
+    if enc is None:
+        enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
+    memo = {} if memo is None else memo
     records, attributes = [], []
     for scenario in applicable:
-        part = enc._cached_partition(scenario.fields, "category")
+        if scenario.fields not in memo:
+            memo[scenario.fields] = (enc._cached_partition(scenario.fields, "category"), {})
+        part, revealed_by = memo[scenario.fields]
         records.append(_record_row(label, scenario, part))
-        fk = part.fk
         for s in sens:
             if s in scenario.fields:
                 continue
-            finer = enc._cached_partition(scenario.fields + (s,), "category").fk
-            revealed = int(np.count_nonzero(finer == fk))
+            if s not in revealed_by:
+                revealed_by[s] = revealed_records(part, enc[s])
+            revealed = revealed_by[s]
             attributes.append((label, scenario.name, s, revealed, revealed / part.n_records))
     return records, attributes
+
+
+def revealed_records(part, column) -> int:
+    """Records in classes of ``part`` holding a single value of ``column`` (homogeneous classes).
+
+    One pass: the pairs (class, value) are counted with ``bincount`` when the pair space is
+    small, else found by sorting; a class is homogeneous when it has one distinct pair.
+    """
+    levels = int(column.n_levels)
+    key = part.class_id.astype(np.int64) * levels + column.codes
+    space = part.n_classes * levels
+    if space <= 4 * part.n_records + (1 << 16):
+        present = np.bincount(key, minlength=space).reshape(part.n_classes, levels) > 0
+        distinct = present.sum(axis=1)
+    else:
+        pairs = np.unique(key)
+        distinct = np.bincount(pairs // levels, minlength=part.n_classes)
+    return int(part.class_sizes[distinct == 1].sum())
 
 
 def _record_row(label, scenario: Scenario, part) -> dict:
@@ -360,21 +386,49 @@ def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFra
 def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
-    ``coarsening`` (``{field: ladder level}``) first generalises the cohort, for what-if tables.
+    The tiers hold the same pupils, so the cohort is encoded once and each scenario is measured
+    once, then reported for every tier that holds its fields. ``coarsening``
+    (``{field: ladder level}``) first generalises the cohort, for what-if tables.
     """
     import synthetic
 
     meta = dict(cohort.attrs.get("synthetic", {}))
+    scenarios = load_scenarios(scenarios)
+    record_tiers = [t for t in tiers if t != 3]
+    tier_columns = {t: list(synthetic.columns_for_tier(t)) for t in record_tiers}
+    needed = sorted({f for s in scenarios for f in s.fields} | set(_sensitive_fields(cohort.columns)))
+    needed = [c for c in needed if c in cohort.columns]
     if coarsening:
-        cohort = coarsen(cohort, coarsening)
-    extracts = tier_extracts(cohort, [t for t in tiers if t != 3])
+        cohort = coarsen(cohort, coarsening, columns=list(dict.fromkeys(needed + _dims_of_tier3())))
+    enc = encode(cohort, needed)
+    memo: dict = {}
+    records, attributes = [], []
+    for t in record_tiers:
+        shell = pd.DataFrame(columns=tier_columns[t])
+        r, a = _extract_rows(t, shell, scenarios, None, enc=enc, memo=memo)
+        records += r
+        attributes += a
     aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
     prov = {
+        "riskcalc_version": __version__,
+        "scenarios": {s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios},
+        "k_thresholds": list(K_THRESHOLDS),
         "cohort": {k: meta.get(k) for k in ("seed", "n_pupils", "generator_version") if k in meta},
         "tiers": list(tiers),
         "coarsening": dict(coarsening or {}),
     }
-    return risk_table(extracts, scenarios=scenarios, aggregates=aggregates, provenance=prov)
+    return RiskTable(
+        pd.DataFrame(records, columns=RECORD_COLUMNS),
+        pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS),
+        tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS),
+        scenarios,
+        prov,
+    )
+
+
+def _dims_of_tier3() -> list[str]:
+    return ["urn", "la_code", "nc_year", "sex", "ethnic_group_major", "ethnic_group_minor",
+            "fsm_eligible", "sen_provision", "eal"]
 
 
 WITHHELD = "*"
@@ -428,19 +482,21 @@ def coarsen(frame: pd.DataFrame, coarsening: Mapping[str, int | str], columns=No
     return out
 
 
-def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4)) -> pd.DataFrame:
+def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4), before: RiskTable | None = None) -> pd.DataFrame:
     """Before/after table: each scenario's uniqueness and k on each tier, as released and after
     coarsening (default :data:`DEFAULT_COARSENING`).
 
-    Columns: ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
+    ``before`` may pass the table of the cohort as released, to save recomputing it. Columns:
+    ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
     ``unique_after``, ``unique_share_after``, ``k_after``.
     """
     coarsening = DEFAULT_COARSENING if coarsening is None else coarsening
-    before = tier_risk_table(cohort, tiers=[t for t in tiers if t != 3], scenarios=scenarios).records
-    after = tier_risk_table(cohort, tiers=[t for t in tiers if t != 3], scenarios=scenarios,
-                            coarsening=coarsening).records
+    record_tiers = [t for t in tiers if t != 3]
+    if before is None:
+        before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
+    after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening).records
     keys = ["tier", "scenario"]
-    merged = before[keys + ["n_unique", "unique_share", "k"]].merge(
+    merged = before.records[keys + ["n_unique", "unique_share", "k"]].merge(
         after[keys + ["n_unique", "unique_share", "k"]], on=keys, suffixes=("_before", "_after")
     )
     return merged.rename(

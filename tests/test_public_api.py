@@ -20,7 +20,10 @@ def test_all_is_what_we_think():
             "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
             "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary",
             "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult",
-            "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
+            "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult",
+            "population_uniqueness", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
+            "PopulationEstimate", "load_scenarios", "risk_table", "tier_risk_table", "what_if",
+            "smallest_coarsening", "html_report", "Scenario", "RiskTable", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
             "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
             "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
         ]
@@ -43,7 +46,7 @@ def test_version_matches_metadata_when_installed():
     [
         "riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
         "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
-        "riskcalc.individual",
+        "riskcalc.individual", "riskcalc.population",
     ],
 )
 def test_docstring_examples(module):

@@ -1,0 +1,142 @@
+"""The main job behind ``riskcalc tiers`` and ``riskcalc report``: tables, report, files."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
+from .exceptions import DataFileError
+from . import tiers as _tiers
+from .tiers import DEFAULT_COARSENING, RiskTable, risk_table, smallest_coarsening, tier_extracts, tier_risk_table
+
+#: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
+LATTICE_MAX_SIZE = 3
+
+
+@dataclass
+class JobResult:
+    """The table and everything written with it."""
+
+    table: RiskTable
+    html: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def files(self) -> dict[str, str]:
+        t = self.table
+        out = {f"tier_table_{name}.csv": text for name, text in t.to_csv().items()}
+        out["tier_table.json"] = t.to_json()
+        out["tier_table.md"] = t.to_markdown()
+        out["tier_table.tex"] = t.to_latex()
+        if "what_if" in self.extra:
+            from . import _render
+
+            out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
+        if self.html is not None:
+            out["report.html"] = self.html
+        return out
+
+
+class _Steps:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _scenario_fields(table: RiskTable, columns) -> list[str]:
+    present = set(columns)
+    return list(dict.fromkeys(f for s in table.scenarios for f in s.fields if f in present))
+
+
+def _extras(table: RiskTable, extracts: dict, step) -> tuple[dict, tuple]:
+    from .report import most_identifying, uniqueness_staircase
+
+    identifying = {}
+    for label, extract in extracts.items():
+        fields = _scenario_fields(table, extract.columns)
+        if len(fields) >= 1:
+            step(f"lattice of {len(fields)} fields, tier {label}")
+            identifying[label] = most_identifying(extract, fields, max_size=min(LATTICE_MAX_SIZE, len(fields)))
+    label, extract = next(iter(extracts.items()))
+    fields = _scenario_fields(table, extract.columns)
+    step(f"uniqueness staircase, tier {label}")
+    return identifying, (f"tier {label}", uniqueness_staircase(extract, fields))
+
+
+def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
+              max_suppressed=0.01, progress=False) -> JobResult:
+    """Generate a cohort, build the tier table and (optionally) the HTML report."""
+    import synthetic
+
+    from .report import html_report
+
+    step = _Steps(progress)
+    step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
+    cohort = synthetic.generate_cohort(n_pupils, rng=seed)
+    step("tier table")
+    table = tier_risk_table(cohort, scenarios=scenarios)
+    result = JobResult(table)
+    if not report:
+        return result
+    extracts = tier_extracts(cohort)
+    identifying, stairs = _extras(table, extracts, step)
+    comparison = None
+    if what_if:
+        step("what-if coarsening")
+        comparison = _tiers.what_if(cohort, scenarios=scenarios, before=table)
+        table.provenance["what_if_coarsening"] = dict(DEFAULT_COARSENING)
+        result.extra["what_if"] = comparison
+    coarsening = None
+    if target_k is not None:
+        step(f"smallest coarsening for k = {target_k}")
+        coarsening = smallest_coarsening(cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios)
+        table.provenance["smallest_coarsening"] = {"target_k": target_k, "max_suppressed": max_suppressed,
+                                                   "coarsening": coarsening.coarsening}
+    step("HTML report")
+    result.html = html_report(table, identifying=identifying, staircase=stairs, what_if=comparison,
+                              coarsening=coarsening)
+    step("done")
+    return result
+
+
+def _files(path: Path) -> list[Path]:
+    known = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in known)
+        if not files:
+            raise DataFileError(f"No CSV, Parquet or Feather files in {str(path)!r}.")
+        return files
+    if not path.exists():
+        raise DataFileError(f"No such file or folder: {str(path)!r}.")
+    return [path]
+
+
+def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -> JobResult:
+    """The tier table (and report) of the user's own extract file(s)."""
+    from .report import html_report
+
+    step = _Steps(progress)
+    extracts, aggregates = {}, {}
+    for file in _files(Path(path)):
+        step(f"reading {file.name}")
+        frame = read_table(file, sep=sep).to_pandas()
+        label = file.name.split(".")[0]
+        (aggregates if "count" in frame.columns else extracts)[label] = frame
+    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None,
+                       provenance={"inputs": [f.name for f in _files(Path(path))]})
+    result = JobResult(table)
+    if report and extracts:
+        measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
+        if measured:
+            identifying, stairs = _extras(table, measured, step)
+            result.html = html_report(table, title="How identifiable are these extracts?",
+                                      identifying=identifying, staircase=stairs)
+    elif report:
+        result.html = html_report(table, title="How identifiable are these extracts?")
+    return result

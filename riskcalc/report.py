@@ -1,0 +1,290 @@
+"""A self-contained HTML report of a tier risk table: tables, charts, definitions, provenance.
+
+One file, no network access needed to view it: charts are PNG images (matplotlib, grey-scale
+friendly: hatching and shades rather than colour alone) embedded as base64. Only counts, shares
+and field names appear; never a value of any record.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+
+import numpy as np
+import pandas as pd
+
+from . import _render
+from ._keys import encode
+from .tiers import RiskTable, _display
+
+__all__ = ["html_report", "uniqueness_staircase", "most_identifying"]
+
+DEFINITIONS = [
+    ("Equivalence class", "The records sharing the same values on the fields an intruder knows."),
+    ("k", "Size of the smallest equivalence class: every pupil hides among at least k records "
+          "(Sweeney 2002, doi:10.1142/S0218488502001648)."),
+    ("Sample unique", "A pupil whose combination of values no other record has (fk = 1)."),
+    ("Records below t", "Pupils in classes of fewer than t records (violating t-anonymity)."),
+    ("Average prosecutor risk", "Mean of 1/fk over records = classes / records: the expected share "
+     "re-identified by an intruder who knows the pupil is in the extract (El Emam & Dankar 2008, "
+     "doi:10.1197/jamia.M2716)."),
+    ("Revealed by a homogeneous class", "Pupils whose class on the intruder's fields holds a single "
+     "value of a sensitive field, so a match reveals it with certainty (the l = 1 case of "
+     "l-diversity; Machanavajjhala et al. 2007, doi:10.1145/1217299.1217302)."),
+    ("Small cells", "Cells of an aggregate table with 0 < count <= t: the threshold rule of mu-Argus "
+     "and sdcMicro riskyCells (Hundepool et al. 2012, doi:10.1002/9781118348239)."),
+    ("Recoverable by differencing", "Cells under the suppression limit that are the only such cell "
+     "within a published total, so subtraction from the total recovers them."),
+    ("Coarsening", "Replacing a field by a coarser version along its ladder (date of birth to month "
+     "to year; postcode to sector to district; school to LA to region; ethnicity minor to major "
+     "group), or withholding it."),
+]
+
+
+def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
+    """Unique share as fields are added, most identifying first (greedy forward selection).
+
+    At each step the field whose addition singles out the most pupils is added; each candidate
+    refines the classes of the fields chosen so far in one pass. Columns: ``step``, ``field``,
+    ``fields``, ``n_unique``, ``unique_share``.
+    """
+    from ._lattice_core import densify_fast
+
+    enc = encode(data, list(fields))
+    n = enc.n_records
+    ids, n_ids = np.zeros(n, dtype=np.int64), 1
+    chosen: list[str] = []
+    rows = []
+    remaining = list(fields)
+    for step in range(1, (max_steps or len(fields)) + 1):
+        if not remaining:
+            break
+        best = None
+        for f in remaining:
+            col = enc[f]
+            cand_ids, sizes = densify_fast(ids * col.n_levels + col.codes, n_ids * col.n_levels)
+            n_unique = int(np.count_nonzero(sizes == 1))
+            if best is None or n_unique > best[1]:
+                best = (f, n_unique, cand_ids, sizes.shape[0])
+        f, n_unique, cand_ids, n_classes = best
+        ids, n_ids = cand_ids.astype(np.int64), n_classes
+        chosen.append(f)
+        remaining.remove(f)
+        rows.append({"step": step, "field": f, "fields": tuple(chosen),
+                     "n_unique": n_unique, "unique_share": n_unique / n})
+    return pd.DataFrame(rows)
+
+
+def most_identifying(data, fields, *, max_size=3, top=10) -> pd.DataFrame:
+    """The ``top`` combinations of up to ``max_size`` fields with the highest unique share."""
+    from .lattice import field_lattice
+
+    lat = field_lattice(data, list(fields), max_size=max_size, thresholds=[1, 4])
+    frame = lat.top(top)
+    return frame[["fields", "n_fields", "n_unique", "unique_share", "k", "records_le_4"]].rename(
+        columns={"records_le_4": "n_below_5"}
+    )
+
+
+# -------------------------------------------------------------------------------------------
+# Charts
+# -------------------------------------------------------------------------------------------
+
+_HATCHES = ["", "//", "..", "xx", "\\\\", "--", "++", "oo"]
+_GREYS = ["0.15", "0.45", "0.7", "0.85", "0.3", "0.6", "0.9", "0.05"]
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "riskcalc"})
+    return plt
+
+
+def chart_tiers(table: RiskTable) -> str:
+    """Grouped bars: unique share per scenario, one bar per tier."""
+    plt = _pyplot()
+    rec = table.records
+    scenarios = list(dict.fromkeys(rec["scenario"]))
+    tiers = list(dict.fromkeys(rec["tier"]))
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    width = 0.8 / max(len(tiers), 1)
+    x = np.arange(len(scenarios))
+    for i, tier in enumerate(tiers):
+        sub = rec[rec["tier"] == tier].set_index("scenario")["unique_share"]
+        values = [100 * sub.get(s, np.nan) for s in scenarios]
+        ax.bar(x + i * width, values, width, label=f"tier {tier}", color=_GREYS[i % 8],
+               hatch=_HATCHES[i % 8], edgecolor="black", linewidth=0.5)
+    ax.set_xticks(x + width * (len(tiers) - 1) / 2, [s.replace("_", " ") for s in scenarios], rotation=20, ha="right")
+    ax.set_ylabel("pupils unique on the scenario's fields (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Sample uniqueness by intruder scenario and tier")
+    ax.legend(frameon=False, ncols=len(tiers))
+    ax.grid(axis="y", color="0.85", linewidth=0.5)
+    return _png(fig)
+
+
+def chart_staircase(stairs: pd.DataFrame, label: str) -> str:
+    """Step line: unique share as fields are added."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    ax.step(stairs["step"], 100 * stairs["unique_share"], where="mid", color="black", marker="o", markersize=4)
+    ax.set_xticks(stairs["step"], [f.replace("_", " ") for f in stairs["field"]], rotation=30, ha="right")
+    ax.set_ylabel("pupils unique (%)")
+    ax.set_xlabel("field added (most identifying first)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"Uniqueness staircase, {label}")
+    ax.grid(axis="y", color="0.85", linewidth=0.5)
+    return _png(fig)
+
+
+def chart_what_if(what: pd.DataFrame) -> str:
+    """Paired bars: unique share before and after coarsening, per tier and scenario."""
+    plt = _pyplot()
+    labels = [f"T{t} {s.replace('_', ' ')}" for t, s in zip(what["tier"], what["scenario"])]
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, 100 * what["unique_share_before"], 0.4, label="as released", color="0.25", edgecolor="black", linewidth=0.5)
+    ax.bar(x + 0.2, 100 * what["unique_share_after"], 0.4, label="coarsened", color="0.8", hatch="//", edgecolor="black", linewidth=0.5)
+    ax.set_xticks(x, labels, rotation=35, ha="right")
+    ax.set_ylabel("pupils unique (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("What-if: uniqueness before and after coarsening")
+    ax.legend(frameon=False)
+    ax.grid(axis="y", color="0.85", linewidth=0.5)
+    return _png(fig)
+
+
+# -------------------------------------------------------------------------------------------
+# HTML
+# -------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #999}
+table{border-collapse:collapse;margin:0.8rem 0;font-size:0.85rem}
+th,td{border:1px solid #bbb;padding:0.25rem 0.5rem}th{background:#eee;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1rem 0}figcaption{font-size:0.85rem;color:#333}
+pre{background:#f4f4f4;padding:0.8rem;overflow-x:auto;font-size:0.8rem}
+.note{font-size:0.9rem;color:#333}
+"""
+
+
+def _table_html(frame: pd.DataFrame) -> str:
+    frame = _display(frame)
+    cells = _render._cells(frame)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) or c == "value" for c in frame.columns]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
+            for v, num in zip(row, numeric)
+        ) + "</tr>"
+        for row in cells
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure(png: str, caption: str) -> str:
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{png}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def html_report(
+    table: RiskTable,
+    *,
+    title: str = "How identifiable are these pupil extracts?",
+    identifying: dict | None = None,
+    staircase: tuple[str, pd.DataFrame] | None = None,
+    what_if: pd.DataFrame | None = None,
+    coarsening=None,
+) -> str:
+    """Render the report as one HTML document (a string).
+
+    Parameters
+    ----------
+    table : RiskTable
+    identifying : dict of label to DataFrame, optional
+        Most identifying field combinations per extract (:func:`most_identifying`).
+    staircase : (label, DataFrame), optional
+        :func:`uniqueness_staircase` of one extract.
+    what_if : DataFrame, optional
+        :func:`riskcalc.tiers.what_if` comparison.
+    coarsening : CoarseningResult, optional
+        :func:`riskcalc.tiers.smallest_coarsening`.
+    """
+    prov = table.provenance
+    cohort = prov.get("cohort", {})
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        '<p class="note">Figures from riskcalc '
+        + html.escape(str(prov.get("riskcalc_version", "")))
+        + (f" on a synthetic cohort of {cohort.get('n_pupils', 0):,} pupils (seed {cohort.get('seed')})" if cohort else "")
+        + ". Counts come before shares. No value of any record is shown. The data are synthetic: "
+        "they imitate the structure of the National Pupil Database, not any real child.</p>",
+        '<h2 id="tiers">Tier table: pupils an intruder could single out</h2>',
+        '<p class="note">One row per tier extract and intruder scenario whose fields the tier holds.</p>',
+        _table_html(table.headline()),
+    ]
+    if len(table.records):
+        parts.append(_figure(chart_tiers(table), "Share of pupils unique on each scenario's fields, by tier (bars: tiers; hatching distinguishes them in grey-scale)."))
+    parts.append('<h2 id="scenarios">Intruder scenarios</h2>')
+    parts.append(_table_html(pd.DataFrame(
+        [{"scenario": s.name, "fields": ", ".join(s.fields), "rationale": s.rationale} for s in table.scenarios]
+    )))
+    if len(table.attributes):
+        parts += ['<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
+                  '<p class="note">Pupils whose sensitive value is certain once matched on the scenario\'s fields.</p>',
+                  _table_html(table.attributes)]
+    if len(table.aggregates):
+        parts += ['<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
+                  '<p class="note">Published without suppression: cells of 1 and 2 point at one or two pupils. '
+                  '"Recoverable" cells would be found by subtraction if cells under 5 were suppressed but totals published.</p>',
+                  _table_html(table.aggregates)]
+    if identifying:
+        parts.append('<h2 id="lattice">Most identifying combinations of fields</h2>')
+        for label, frame in identifying.items():
+            parts += [f"<h3>Tier {html.escape(str(label))}</h3>", _table_html(frame)]
+    if staircase is not None:
+        label, stairs = staircase
+        parts += ['<h2 id="staircase">Uniqueness staircase</h2>',
+                  '<p class="note">Fields added one at a time, each time the one that singles out the most pupils.</p>',
+                  _table_html(stairs.drop(columns=["fields"])),
+                  _figure(chart_staircase(stairs, str(label)), f"Share of pupils unique as fields are added ({label}).")]
+    if what_if is not None:
+        parts += ['<h2 id="whatif">What-if: a coarser release</h2>',
+                  '<p class="note">The same scenarios after coarsening: '
+                  + html.escape(", ".join(f"{k} to {v}" for k, v in prov.get("what_if_coarsening", {}).items()))
+                  + ".</p>", _table_html(what_if),
+                  _figure(chart_what_if(what_if), "Share of pupils unique before and after coarsening.")]
+    if coarsening is not None:
+        levels = ", ".join(f"{f} to {lvl}" for f, lvl in coarsening.coarsening.items()) or "none"
+        parts += ['<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
+                  f'<p class="note">Target k = {coarsening.target_k}, allowing {coarsening.max_suppressed:.1%} of pupils '
+                  f"to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps).</p>",
+                  _table_html(coarsening.result)]
+    parts.append('<h2 id="definitions">Definitions</h2><dl>')
+    parts += [f"<dt><b>{html.escape(t)}</b></dt><dd>{html.escape(d)}</dd>" for t, d in DEFINITIONS]
+    parts.append("</dl>")
+    parts += ['<h2 id="provenance">Provenance</h2>',
+              f"<pre>{html.escape(json.dumps(prov, indent=2, sort_keys=True, default=str))}</pre>",
+              "</body></html>"]
+    return "\n".join(parts) + "\n"
