@@ -396,8 +396,12 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     record, or of records with one value, has every level equal to 1. Recursive (c, l) with
     ``l`` larger than the class's number of values fails (the right-hand sum is empty), so
     ``recursive_l <= distinct_l``; for ``c <= 1`` even ``l = 1`` can fail, giving 0.
-    Matches sdcMicro's ``ldiversity`` (distinct and entropy measures) and pyCANON's
-    ``l_diversity`` / ``entropy_l_diversity`` up to the rounding pyCANON applies.
+    Distinct l per record is sdcMicro's ``ldiversity`` distinct measure (checked on the SDC
+    Practice Guide's table 4.3). Two differences from pyCANON: its ``entropy_l_diversity``
+    truncates ``exp(H)`` to an integer (here it is kept as a real number), and its
+    ``recursive_c_l_diversity`` sorts the counts *ascending*, so its :math:`r_1` is the least
+    frequent value, and it returns a *c* for the distinct *l* rather than the *l* for a given
+    *c*; here :math:`r_1` is the most frequent value, as in the paper [1]_.
 
     References
     ----------
@@ -826,7 +830,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
     Notes
     -----
-    The enhanced criterion follows the paper's Definition as implemented in ARX
+    The enhanced criterion follows the paper's definition, as ARX implements it
     (``EnhancedBLikeness``: a class fails when ``(q - p) / p > min(beta, -ln p)``). pyCANON's
     ``enhanced_beta_likeness`` instead returns ``min(basic beta, -ln(min p))``, which is not
     the smallest beta satisfying the definition; its value is *not* reproduced here.

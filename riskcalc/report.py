@@ -252,8 +252,11 @@ def html_report(
     )))
     if len(table.attributes):
         parts += ['<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
-                  '<p class="note">Pupils whose sensitive value is certain once matched on the scenario\'s fields.</p>',
-                  _table_html(table.attributes)]
+                  '<p class="note">Pupils whose sensitive status is certain once matched on the scenario\'s '
+                  'fields, counting those revealed to hold a value other than the most common one (for '
+                  'instance, eligible for free meals or looked after). Full counts, including pupils revealed '
+                  'to hold the common value, are in the CSV and JSON files.</p>',
+                  _table_html(table.attribute_matrix())]
     if len(table.aggregates):
         parts += ['<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
                   '<p class="note">Published without suppression: cells of 1 and 2 point at one or two pupils. '

@@ -9,7 +9,10 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
 ``attributes``, one row per (extract, scenario, sensitive field present and not known to the
     intruder): ``tier``, ``scenario``, ``sensitive``, ``n_revealed``, ``revealed_share``: the
     pupils whose class on the scenario's fields holds a single value of the sensitive field, so
-    that matching them reveals it with certainty.
+    that matching them reveals it with certainty (sample uniques included);
+    ``n_revealed_minority``, ``revealed_minority_share``: those of them whose revealed value is
+    not the field's most common one (e.g. revealed as eligible for free meals, not as not
+    eligible). Shares are of all records.
 ``aggregates`` (tier 3), one row per published table: ``table``, ``n_cells``, ``n_pupils``,
     ``cells_1``, ``pupils_1``, ``cells_2``, ``pupils_2``, ``cells_below_5``, ``pupils_below_5``,
     ``cells_below_10``, ``pupils_below_10``, ``recoverable_cells``, ``recoverable_pupils``.
@@ -54,7 +57,10 @@ RECORD_COLUMNS = [
     "n_below_3", "below_3_share", "n_below_5", "below_5_share", "n_below_10", "below_10_share",
     "average_risk",
 ]
-ATTRIBUTE_COLUMNS = ["tier", "scenario", "sensitive", "n_revealed", "revealed_share"]
+ATTRIBUTE_COLUMNS = [
+    "tier", "scenario", "sensitive", "n_revealed", "revealed_share", "n_revealed_minority",
+    "revealed_minority_share",
+]
 AGGREGATE_COLUMNS = [
     "table", "n_cells", "n_pupils", "cells_1", "pupils_1", "cells_2", "pupils_2",
     "cells_below_5", "pupils_below_5", "cells_below_10", "pupils_below_10",
@@ -102,13 +108,32 @@ class RiskTable:
             }
         )
 
+    def attribute_matrix(self, minority: bool = True) -> pd.DataFrame:
+        """Attribute disclosure as one row per (tier, scenario) and one column per sensitive
+        field, each cell "pupils (share)" whose value is revealed (with ``minority``, only
+        those revealed to hold a value other than the most common one, e.g. eligible for free
+        meals); empty where the field is not in the tier or is known to the intruder."""
+        a = self.attributes
+        if not len(a):
+            return pd.DataFrame()
+        from . import _format as fmt
+
+        n_col, p_col = ("n_revealed_minority", "revealed_minority_share") if minority else ("n_revealed", "revealed_share")
+        cell = [f"{fmt.count(n)} ({fmt.pct(p, 1)})" for n, p in zip(a[n_col], a[p_col])]
+        order = list(dict.fromkeys(a["sensitive"]))
+        wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
+        keys = list(dict.fromkeys(zip(a["tier"], a["scenario"])))
+        wide = wide.reindex(pd.MultiIndex.from_tuples(keys, names=["tier", "scenario"]))[order]
+        return wide.reset_index().fillna("").rename_axis(columns=None)
+
     def to_markdown(self) -> str:
         """Markdown: the headline table, attribute disclosure and tier 3 small counts."""
         parts = ["## Record-level tiers: pupils an intruder could single out\n",
                  _render.to_markdown(_display(self.headline()))]
         if len(self.attributes):
-            parts += ["\n## Sensitive values revealed by homogeneous classes\n",
-                      _render.to_markdown(_display(self.attributes))]
+            parts += ["\n## Sensitive status revealed: pupils whose class shows a value other than the "
+                      "most common one (pupils, share)\n",
+                      _render.to_markdown(self.attribute_matrix())]
         if len(self.aggregates):
             parts += ["\n## Tier 3 aggregate tables: small cells\n",
                       _render.to_markdown(_display(self.aggregates))]
@@ -215,13 +240,15 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
                 continue
             if s not in revealed_by:
                 revealed_by[s] = revealed_records(part, enc[s])
-            revealed = revealed_by[s]
-            attributes.append((label, scenario.name, s, revealed, revealed / part.n_records))
+            revealed, minority = revealed_by[s]
+            n = part.n_records
+            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n))
     return records, attributes
 
 
-def revealed_records(part, column) -> int:
-    """Records in classes of ``part`` holding a single value of ``column`` (homogeneous classes).
+def revealed_records(part, column) -> tuple[int, int]:
+    """Records in classes of ``part`` holding a single value of ``column`` (homogeneous classes),
+    and how many of them hold a value other than the column's most common one.
 
     One pass: the pairs (class, value) are counted with ``bincount`` when the pair space is
     small, else found by sorting; a class is homogeneous when it has one distinct pair.
@@ -232,10 +259,18 @@ def revealed_records(part, column) -> int:
     if space <= 4 * part.n_records + (1 << 16):
         present = np.bincount(key, minlength=space).reshape(part.n_classes, levels) > 0
         distinct = present.sum(axis=1)
+        value = present.argmax(axis=1)
     else:
         pairs = np.unique(key)
-        distinct = np.bincount(pairs // levels, minlength=part.n_classes)
-    return int(part.class_sizes[distinct == 1].sum())
+        owner = pairs // levels
+        distinct = np.bincount(owner, minlength=part.n_classes)
+        value = np.zeros(part.n_classes, dtype=np.int64)
+        value[owner] = pairs % levels
+    homogeneous = distinct == 1
+    modal = int(np.bincount(column.codes, minlength=levels).argmax())
+    revealed = int(part.class_sizes[homogeneous].sum())
+    minority = int(part.class_sizes[homogeneous & (value != modal)].sum())
+    return revealed, minority
 
 
 def _record_row(label, scenario: Scenario, part) -> dict:
