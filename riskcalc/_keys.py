@@ -575,7 +575,11 @@ class Partition:
     @cached_property
     def fk(self) -> np.ndarray:
         """Size of each record's class, in input row order."""
-        return self.class_sizes[self.class_id]
+        if self._small_space or "class_id" in self.__dict__:
+            return self.class_sizes[self.class_id]
+        # Any labelling of the classes gives the sizes: skip ranking them in key order.
+        ids, uniques = pd.factorize(self.key, sort=False)
+        return np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)[ids]
 
     @cached_property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
