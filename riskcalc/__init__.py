@@ -27,6 +27,14 @@ individual_risk       Benedetti-Franconi individual risk with sampling weights, 
 population_uniqueness Estimated share of population uniques when the extract is a sample
                       (Zayatz, Pitman, SNB, Dankar's rule); zayatz, pitman, snb on a histogram.
 
+Attribute disclosure
+--------------------
+l_diversity           Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
+t_closeness           Earth mover's distance between each class and the table (Li et al. 2007).
+beta_likeness         Basic and enhanced beta-likeness (Cao & Karras 2012).
+delta_disclosure      Largest log-ratio of class to table frequencies (Brickell & Shmatikov 2008).
+attribute_disclosure  Pupils whose sensitive value their class reveals, per sensitive field.
+
 Tier tables and reports
 -----------------------
 load_scenarios        Intruder scenarios (named field sets with a rationale) from TOML or a mapping.
@@ -63,6 +71,18 @@ from .exceptions import (
     UnsupportedTypeError,
 )
 from .attacker import AttackerRiskResult, attacker_risk
+from .attribute import (
+    AttributeDisclosureResult,
+    BetaLikenessResult,
+    DeltaDisclosureResult,
+    LDiversityResult,
+    TClosenessResult,
+    attribute_disclosure,
+    beta_likeness,
+    delta_disclosure,
+    l_diversity,
+    t_closeness,
+)
 from .frequencies import ClassSizesResult, class_sizes
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
@@ -92,6 +112,11 @@ __all__ = [
     "attacker_risk",
     "individual_risk",
     "population_uniqueness",
+    "l_diversity",
+    "t_closeness",
+    "beta_likeness",
+    "delta_disclosure",
+    "attribute_disclosure",
     "zayatz",
     "pitman",
     "snb",
@@ -111,6 +136,11 @@ __all__ = [
     "AttackerRiskResult",
     "IndividualRiskResult",
     "PopulationUniquenessResult",
+    "LDiversityResult",
+    "TClosenessResult",
+    "BetaLikenessResult",
+    "DeltaDisclosureResult",
+    "AttributeDisclosureResult",
     "PopulationEstimate",
     "Scenario",
     "RiskTable",

@@ -640,10 +640,11 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
     sensitive : str
     ordered : bool, optional
         ``True``: ordered distance (numeric or ordinal values); ``False``: equal distance
-        (nominal values). By default, numbers, dates and times are ordered and everything else
-        (text, booleans, categoricals) is nominal. Ordered values sort by value, except pandas
-        categoricals, which keep their category order: make an ordinal text field such as SEN
-        provision an ordered ``Categorical`` and pass ``ordered=True``.
+        (nominal values). By default, numbers, dates and times are ordered (categoricals too,
+        when their categories are numbers) and everything else (text, booleans, categoricals of
+        text) is nominal. Ordered values sort by value, except pandas categoricals, which keep
+        their category order: make an ordinal text field such as SEN provision an ordered
+        ``Categorical`` and pass ``ordered=True``.
     missing : {"category", "raise"}, default "category"
         With ``"category"`` a missing value is a value of its own; for the ordered distance it
         sorts after every other value.

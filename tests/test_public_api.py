@@ -23,7 +23,10 @@ def test_all_is_what_we_think():
             "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult",
             "population_uniqueness", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
             "PopulationEstimate", "load_scenarios", "risk_table", "tier_risk_table", "what_if",
-            "smallest_coarsening", "html_report", "Scenario", "RiskTable", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
+            "smallest_coarsening", "html_report", "Scenario", "RiskTable", "l_diversity",
+            "t_closeness", "beta_likeness", "delta_disclosure", "attribute_disclosure",
+            "LDiversityResult", "TClosenessResult", "BetaLikenessResult", "DeltaDisclosureResult",
+            "AttributeDisclosureResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
             "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
             "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
         ]
@@ -46,7 +49,7 @@ def test_version_matches_metadata_when_installed():
     [
         "riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
         "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
-        "riskcalc.individual", "riskcalc.population",
+        "riskcalc.individual", "riskcalc.population", "riskcalc.attribute",
     ],
 )
 def test_docstring_examples(module):
