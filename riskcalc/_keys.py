@@ -732,7 +732,8 @@ def prepare(
 
 def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0):
     """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
-    if missing != "wildcard":
+    if missing != "wildcard" or not any(enc[c].n_missing for c in part.columns):
+        # Without missing values wildcard matching is plain equality.
         Fk = part.weighted_sizes(weights)[part.class_id] if weights is not None else None
         return part.fk, Fk
     from ._wildcard import wildcard_counts

@@ -139,14 +139,17 @@ def benedetti_franconi(fk, Fk, method: str = "approx") -> np.ndarray:
     f = fk[sampled]
     p = f / Fk[sampled]
     q = 1.0 - p
+    # For fk = 1 and 2 the closed forms are exact; the methods differ only above.
+    out = np.empty_like(p)
+    one, two, more = f == 1, f == 2, f > 2
+    odds = p[one | two] / q[one | two]
+    log_inv = np.log(1.0 / p[one | two])
+    small = np.where(f[one | two] == 1, odds * log_inv, odds - odds**2 * log_inv)
+    out[one | two] = small
     if method == "exact":
-        out = p / f * special.hyp2f1(1.0, 1.0, f + 1.0, q)
+        out[more] = p[more] / f[more] * special.hyp2f1(1.0, 1.0, f[more] + 1.0, q[more])
     else:
-        out = p / (f - q)
-        one, two = f == 1, f == 2
-        odds = p / q
-        out[one] = odds[one] * np.log(1.0 / p[one])
-        out[two] = odds[two] - odds[two] ** 2 * np.log(1.0 / p[two])
+        out[more] = p[more] / (f[more] - q[more])
     r[sampled] = out
     return r
 
