@@ -308,7 +308,7 @@ def _check_by_size(values, max_size: int, func: str) -> tuple[int, ...]:
 
 
 def _progress(total: int, progress, desc: str):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the plain bar on stderr (tqdm.auto would need ipywidgets in Jupyter)
 
     if progress is None:
         progress = total > 64 and sys.stderr.isatty()

@@ -99,29 +99,26 @@ _GREYS = ["0.15", "0.45", "0.7", "0.85", "0.3", "0.6", "0.9", "0.05"]
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _pyplot():
-    import matplotlib
+def _figure(size):
+    """A matplotlib Figure that does not touch pyplot's global state or the user's backend."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "riskcalc"})
-    return plt
+    with rc_context({"font.size": 9}):
+        fig = Figure(figsize=size)
+        ax = fig.subplots()
+    return fig, ax
 
 
 def chart_tiers(table: RiskTable) -> str:
     """Grouped bars: unique share per scenario, one bar per tier."""
-    plt = _pyplot()
     rec = table.records
     scenarios = list(dict.fromkeys(rec["scenario"]))
     tiers = list(dict.fromkeys(rec["tier"]))
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig, ax = _figure((7.5, 3.6))
     width = 0.8 / max(len(tiers), 1)
     x = np.arange(len(scenarios))
     for i, tier in enumerate(tiers):
@@ -140,8 +137,7 @@ def chart_tiers(table: RiskTable) -> str:
 
 def chart_staircase(stairs: pd.DataFrame, label: str) -> str:
     """Step line: unique share as fields are added."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig, ax = _figure((7.5, 3.4))
     ax.step(stairs["step"], 100 * stairs["unique_share"], where="mid", color="black", marker="o", markersize=4)
     ax.set_xticks(stairs["step"], [f.replace("_", " ") for f in stairs["field"]], rotation=30, ha="right")
     ax.set_ylabel("pupils unique (%)")
@@ -154,9 +150,8 @@ def chart_staircase(stairs: pd.DataFrame, label: str) -> str:
 
 def chart_what_if(what: pd.DataFrame) -> str:
     """Paired bars: unique share before and after coarsening, per tier and scenario."""
-    plt = _pyplot()
     labels = [f"T{t} {s.replace('_', ' ')}" for t, s in zip(what["tier"], what["scenario"])]
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = _figure((7.5, 3.8))
     x = np.arange(len(labels))
     ax.bar(x - 0.2, 100 * what["unique_share_before"], 0.4, label="as released", color="0.25", edgecolor="black", linewidth=0.5)
     ax.bar(x + 0.2, 100 * what["unique_share_after"], 0.4, label="coarsened", color="0.8", hatch="//", edgecolor="black", linewidth=0.5)
@@ -200,7 +195,7 @@ def _table_html(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _figure(png: str, caption: str) -> str:
+def _figure_html(png: str, caption: str) -> str:
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{png}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
@@ -245,7 +240,7 @@ def html_report(
         _table_html(table.headline()),
     ]
     if len(table.records):
-        parts.append(_figure(chart_tiers(table), "Share of pupils unique on each scenario's fields, by tier (bars: tiers; hatching distinguishes them in grey-scale)."))
+        parts.append(_figure_html(chart_tiers(table), "Share of pupils unique on each scenario's fields, by tier (bars: tiers; hatching distinguishes them in grey-scale)."))
     parts.append('<h2 id="scenarios">Intruder scenarios</h2>')
     parts.append(_table_html(pd.DataFrame(
         [{"scenario": s.name, "fields": ", ".join(s.fields), "rationale": s.rationale} for s in table.scenarios]
@@ -271,13 +266,13 @@ def html_report(
         parts += ['<h2 id="staircase">Uniqueness staircase</h2>',
                   '<p class="note">Fields added one at a time, each time the one that singles out the most pupils.</p>',
                   _table_html(stairs.drop(columns=["fields"])),
-                  _figure(chart_staircase(stairs, str(label)), f"Share of pupils unique as fields are added ({label}).")]
+                  _figure_html(chart_staircase(stairs, str(label)), f"Share of pupils unique as fields are added ({label}).")]
     if what_if is not None:
         parts += ['<h2 id="whatif">What-if: a coarser release</h2>',
                   '<p class="note">The same scenarios after coarsening: '
                   + html.escape(", ".join(f"{k} to {v}" for k, v in prov.get("what_if_coarsening", {}).items()))
                   + ".</p>", _table_html(what_if),
-                  _figure(chart_what_if(what_if), "Share of pupils unique before and after coarsening.")]
+                  _figure_html(chart_what_if(what_if), "Share of pupils unique before and after coarsening.")]
     if coarsening is not None:
         levels = ", ".join(f"{f} to {lvl}" for f, lvl in coarsening.coarsening.items()) or "none"
         parts += ['<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
