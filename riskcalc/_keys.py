@@ -592,11 +592,20 @@ class Partition:
             counts = np.bincount(sizes, minlength=largest + 1)
             present = np.flatnonzero(counts)
             return present.astype(np.int64), counts[present].astype(np.int64)
-        return np.unique(sizes, return_counts=True)
+        ordered = np.sort(sizes)
+        return sorted_unique_counts(ordered)
 
     def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each class (``Fk`` per class)."""
         return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
+
+
+def sorted_unique_counts(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and how often each occurs (one pass, no hashing)."""
+    if ordered.shape[0] == 0:
+        return ordered, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[starts], np.diff(np.append(starts, ordered.shape[0])).astype(np.int64)
 
 
 def _run_lengths(ordered: np.ndarray) -> np.ndarray:

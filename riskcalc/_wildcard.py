@@ -22,6 +22,7 @@ cost is O(number of patterns x number of records) and never a loop over records.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ._keys import EncodedColumn, densify, combine_codes
 
@@ -33,9 +34,9 @@ def missing_patterns(columns: list[EncodedColumn]) -> tuple[np.ndarray, np.ndarr
     for j, col in enumerate(columns):
         if col.n_missing:
             bits |= (col.codes == col.missing_code).astype(np.int64) << j
-    values, pattern = np.unique(bits, return_inverse=True)
+    pattern, values = pd.factorize(bits, sort=True)
     masks = ((values[:, None] >> np.arange(len(columns))) & 1).astype(bool)
-    return pattern.reshape(-1), masks
+    return pattern, masks
 
 
 def wildcard_counts(

@@ -239,11 +239,11 @@ def individual_risk(
 
 def household_risk(risk: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """``1 - prod(1 - r)`` over each group, returned per record."""
-    ids, inverse = np.unique(groups, return_inverse=True)
+    inverse, ids = pd.factorize(np.asarray(groups))
     with np.errstate(divide="ignore"):
         logs = np.log1p(-np.minimum(risk, 1.0))
-    total = np.bincount(inverse.reshape(-1), weights=logs, minlength=ids.shape[0])
-    return 1.0 - np.exp(total)[inverse.reshape(-1)]
+    total = np.bincount(inverse, weights=logs, minlength=len(ids))
+    return 1.0 - np.exp(total)[inverse]
 
 
 def _household_ids(data, enc, household, func) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import _render
-from ._keys import EncodedTable, encode
+from ._keys import EncodedTable, encode, sorted_unique_counts
 from ._version import __version__
 from .exceptions import InvalidParameterError
 from .scenarios import Scenario, load_scenarios
@@ -261,7 +261,7 @@ def revealed_records(part, column) -> tuple[int, int]:
         distinct = present.sum(axis=1)
         value = present.argmax(axis=1)
     else:
-        pairs = np.unique(key)
+        pairs, _ = sorted_unique_counts(np.sort(key))
         owner = pairs // levels
         distinct = np.bincount(owner, minlength=part.n_classes)
         value = np.zeros(part.n_classes, dtype=np.int64)
