@@ -109,6 +109,55 @@ class RssSampler:
         self.peak = max(self.peak, current_rss_bytes())
 
 
+def _busy_seconds() -> float:
+    """System-wide non-idle CPU seconds since boot (all cores)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+class CpuMeter:
+    """Context manager: wall time, this process's CPU time (all its threads) and the
+    share of the machine's CPU used by *other* processes meanwhile.
+
+    ``other_busy`` near 0 means the timings were taken on a quiet machine; 0.5 on a
+    2-core box means another process kept one core busy the whole time.
+    """
+
+    def __enter__(self) -> "CpuMeter":
+        self.wall = self.own_cpu = self.other_busy = float("nan")
+        if psutil is None:
+            return self
+        self._p = psutil.Process()
+        c = self._p.cpu_times()
+        self._own0 = c.user + c.system
+        self._sys0 = _busy_seconds()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if psutil is None:
+            return
+        self.wall = time.perf_counter() - self._t0
+        c = self._p.cpu_times()
+        self.own_cpu = c.user + c.system - self._own0
+        other = _busy_seconds() - self._sys0 - self.own_cpu
+        ncpu = psutil.cpu_count() or 1
+        self.other_busy = max(0.0, other) / (self.wall * ncpu) if self.wall > 0 else 0.0
+
+
+def wait_for_quiet(max_busy: float = 0.25, max_wait: float = 60.0, interval: float = 1.0) -> tuple[float, float]:
+    """Block until system-wide CPU use over ``interval`` s is below ``max_busy``
+    (fraction of all cores) or ``max_wait`` s have passed.  Returns (waited, busy)."""
+    if psutil is None or max_wait <= 0:
+        return 0.0, float("nan")
+    t0 = time.perf_counter()
+    while True:
+        busy = psutil.cpu_percent(interval=interval) / 100.0
+        waited = time.perf_counter() - t0
+        if busy < max_busy or waited >= max_wait:
+            return waited, busy
+
+
 def run_child(argv: list[str], timeout: float | None = None, env: dict | None = None) -> dict:
     """Run ``argv`` (a Python script printing one JSON object as its last stdout
     line) in a fresh process; return that object, or ``{"error": ...}``."""

@@ -314,6 +314,8 @@ def child_main(spec: dict) -> dict:
     qi = QI_SETS[qi_name]
     t_start = time.perf_counter()
     out: dict = {"tool": tool, "source": source, "qi": qi_name, "n": n}
+    if tool.startswith("riskcalc"):
+        out["riskcalc_source_sha1"] = _tree_hash(REPO / "riskcalc")
 
     if spec.get("warmup", True):
         wpaths = _data.cached_paths(WARMUP_ROWS, spec["seed"])
@@ -331,10 +333,13 @@ def child_main(spec: dict) -> dict:
     out["base_rss"] = H.current_rss_bytes()
     out["setup_s"] = time.perf_counter() - t_start
 
-    with H.RssSampler() as sampler:
+    with H.RssSampler() as sampler, H.CpuMeter() as cpu:
         times, fig = H.time_repeats(lambda: run_case(st), spec["repeats"], before=lambda: reset_case(st))
     out["times"] = times
     out["median_s"] = H.median(times)
+    out["min_s"] = min(times)
+    out["cpu_s_per_run"] = cpu.own_cpu / len(times)   # this process, all threads
+    out["other_busy"] = cpu.other_busy                # other processes' share of the machine
     out["timed_peak_rss"] = sampler.peak
     if st.get("cache_cleared"):
         out["partition_cache_cleared"] = True
@@ -349,6 +354,7 @@ def child_main(spec: dict) -> dict:
     out["api_errors"] = errs
 
     if spec.get("profile") and tool.startswith("riskcalc"):
+        reset_case(st)
         prof = cProfile.Profile()
         prof.enable()
         run_case(st)
@@ -420,6 +426,10 @@ def _ratio(num, den):
     return num / den
 
 
+def _pct(x):
+    return None if x is None or x != x else f"{x:.0%}"
+
+
 def _med(results, tool, source):
     for r in results:
         if r["tool"] == tool and r["source"] == source and "median_s" in r:
@@ -445,7 +455,7 @@ def group_report(n: int, qi_name: str, results: list[dict]) -> str:
         ref_src = "frame" if r["source"] == "encoded" else r["source"]
         ref = _med(results, "riskcalc", ref_src)
         if "error" in r:
-            rows.append([r["tool"], r["source"], None, None, None, None, None, "ERROR: " + r["error"]])
+            rows.append([r["tool"], r["source"]] + [None] * 9 + ["ERROR: " + r["error"]])
             continue
         note = ""
         if "encode_s" in r:
@@ -453,11 +463,12 @@ def group_report(n: int, qi_name: str, results: list[dict]) -> str:
         if "k_anonymity_s" in r:
             note = f"k_anonymity() alone {r['k_anonymity_s']:.2f}s, uniqueness() {r['uniqueness_s']:.2f}s"
         rows.append([
-            r["tool"], r["source"], r["median_s"], len(r["times"]), _ratio(r["median_s"], ref),
-            r["peak_rss"] / H.MiB, r["base_rss"] / H.MiB, note,
+            r["tool"], r["source"], r["median_s"], r.get("min_s"), len(r["times"]), _ratio(r["median_s"], ref),
+            r.get("cpu_s_per_run"), _pct(r.get("other_busy")),
+            r["peak_rss"] / H.MiB, r.get("timed_peak_rss", 0) / H.MiB, r["base_rss"] / H.MiB, note,
         ])
-    table = H.format_table(rows, ["tool", "source", "median_s", "runs", "x riskcalc", "peak_MiB", "base_MiB", "note"],
-                           "llrrrrrl")
+    table = H.format_table(rows, ["tool", "source", "median_s", "min_s", "runs", "x riskcalc", "cpu_s",
+                                  "busy", "peak_MiB", "run_MiB", "base_MiB", "note"], "llrrrrrrrrrl")
     return head + "\n" + table
 
 
@@ -474,16 +485,19 @@ def summary_rows(all_results: dict) -> list[list]:
             pola = _med(res, "polars-agg", src)
             ddb = _med(res, "duckdb", src)
             ddba = _med(res, "duckdb-agg", src)
+            busy = [r.get("other_busy", 0) for r in res
+                    if r["source"] == src or (src == "frame" and r["source"] == "encoded")]
             rows.append([
                 n, qi_name, src, rc, enc, pdm, pol, pola, ddb, ddba,
                 _ratio(pdm, rc), _ratio(_best(res, ["polars", "polars-agg"], src), rc),
                 _ratio(_best(res, ["duckdb", "duckdb-agg"], src), rc), _ratio(pdm, enc),
+                _pct(max(busy, default=None)),
             ])
     return rows
 
 
 SUMMARY_HEADER = ["rows", "set", "source", "riskcalc", "rc-enc", "pandas", "polars", "polars-agg",
-                  "duckdb", "duckdb-agg", "pandas/rc", "polars/rc", "duckdb/rc", "pandas/enc"]
+                  "duckdb", "duckdb-agg", "pandas/rc", "polars/rc", "duckdb/rc", "pandas/enc", "max busy"]
 
 
 def memory_rows(all_results: dict) -> list[list]:
@@ -564,6 +578,15 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=3600.0, help="per-case timeout in seconds")
     ap.add_argument("--keep-going", action="store_true",
                     help="report disagreements at the end instead of aborting at the first one")
+    ap.add_argument("--quiet-wait", type=float, default=60.0,
+                    help="before each case wait up to this many seconds for the machine to be quiet (default 60)")
+    ap.add_argument("--quiet-below", type=float, default=0.25,
+                    help="'quiet' = system CPU use below this fraction of all cores (default 0.25)")
+    ap.add_argument("--noisy", type=float, default=0.15,
+                    help="rerun a case when other processes used more than this share of the CPU "
+                         "during its timed runs (default 0.15)")
+    ap.add_argument("--retries", type=int, default=2, help="max reruns of a noisy case (default 2); the "
+                    "least-disturbed attempt is kept")
     ap.add_argument("--_case", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -617,15 +640,28 @@ def main(argv=None) -> int:
                 spec = {"tool": tool, "source": src, "qi": qi_name, "n": n, "seed": args.seed,
                         "repeats": repeats, "paths": {k: str(v) for k, v in paths.items()},
                         "warmup": not args.no_warmup, "profile": args.profile}
-                r = H.run_child([sys.executable, str(Path(__file__).resolve()), "--_case", json.dumps(spec)],
-                                timeout=args.timeout, env=env)
+                r = None
+                for attempt in range(1 + max(0, args.retries)):
+                    waited, busy = H.wait_for_quiet(args.quiet_below, args.quiet_wait)
+                    ri = H.run_child([sys.executable, str(Path(__file__).resolve()), "--_case", json.dumps(spec)],
+                                     timeout=args.timeout, env=env)
+                    ri["quiet_wait_s"], ri["busy_before"], ri["attempt"] = waited, busy, attempt + 1
+                    if r is None or ("error" in r and "error" not in ri) or (
+                            "error" not in ri and ri.get("other_busy", 0) < r.get("other_busy", 0)):
+                        r = ri
+                    if "error" in ri or ri.get("other_busy", 0) <= args.noisy:
+                        break
+                    if attempt < args.retries:
+                        print(f"   ({tool}/{src} set {qi_name}: other processes used {ri['other_busy']:.0%} "
+                              f"of the CPU during the timed runs; retrying)", flush=True)
                 r.update({"type": "case", "tool": tool, "source": src, "qi": qi_name, "n": n})
                 if "error" in r:
                     failures.append(f"{tool}/{src} set {qi_name} n={n}: {r['error']}\n{r.get('stderr', '')}")
                     print(f"   {tool:12s} {src:8s} set {qi_name}: ERROR {r['error']}", file=sys.stderr, flush=True)
                 else:
                     print(f"   {tool:12s} {src:8s} set {qi_name}: median {r['median_s']:.3f}s "
-                          f"peak {r['peak_rss'] / H.MiB:,.0f} MiB", flush=True)
+                          f"peak {r['peak_rss'] / H.MiB:,.0f} MiB  other-busy {r.get('other_busy', 0):.0%}",
+                          flush=True)
                 results.append(r)
                 if args.json:
                     H.write_jsonl(args.json, [r])
@@ -656,14 +692,14 @@ def _final_report(all_results, args) -> None:
     tl = target_lines(all_results)
     mem_header = ["tool", "source"] + [f"{n:,} rows" for n in sizes]
     print("\n== medians (seconds) and ratios (peer median / riskcalc median; >1 = riskcalc faster)")
-    print(H.format_table(srows, SUMMARY_HEADER, "rll" + "r" * 11))
+    print(H.format_table(srows, SUMMARY_HEADER, "rll" + "r" * 12))
     print("\n== peak RSS per process (MiB; max over sets), includes Python, imports and the loaded data")
     print(H.format_table(mrows, mem_header, "ll" + "r" * len(sizes)))
     if tl:
         print("\n== targets")
         print("\n".join(tl))
     if args.markdown:
-        md = ["### Medians (s) and ratios", "", H.format_markdown(srows, SUMMARY_HEADER, "rll" + "r" * 11), "",
+        md = ["### Medians (s) and ratios", "", H.format_markdown(srows, SUMMARY_HEADER, "rll" + "r" * 12), "",
               "### Peak RSS (MiB)", "", H.format_markdown(mrows, mem_header, "ll" + "r" * len(sizes)), ""]
         if tl:
             md += ["### Targets", "", "```", *tl, "```", ""]
