@@ -205,6 +205,12 @@ def _read_csv(path: Path, columns, *, sep: str | None, strings: bool) -> pa.Tabl
     )
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder.
 
@@ -228,6 +234,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = Fa
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -143,6 +143,9 @@ def write_extract(
                       if not (pa.types.is_string(table.schema.field(c).type)
                               and str(c) in _UNIQUE_STRINGS)]
         pq.write_table(table, tmp, compression=compression, use_dictionary=dictionary)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
         if force:
             os.replace(tmp, path)
         else:

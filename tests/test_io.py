@@ -114,6 +114,7 @@ def test_atomic_write_refuses_to_overwrite(tmp_path):
     write_text_atomic(path, "two", force=True)
     assert path.read_text() == "two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temporary left
+    assert path.stat().st_mode & 0o644 == 0o644  # readable like any other file, not 0600
 
 
 def test_atomic_write_missing_folder(tmp_path):
