@@ -130,7 +130,7 @@ def chart_tiers(table: RiskTable) -> str:
     ax.set_ylabel("pupils unique on the scenario's fields (%)")
     ax.set_ylim(0, 100)
     ax.set_title("Sample uniqueness by intruder scenario and tier")
-    ax.legend(frameon=False, ncols=len(tiers))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", color="0.85", linewidth=0.5)
     return _png(fig)
 
@@ -159,7 +159,7 @@ def chart_what_if(what: pd.DataFrame) -> str:
     ax.set_ylabel("pupils unique (%)")
     ax.set_ylim(0, 100)
     ax.set_title("What-if: uniqueness before and after coarsening")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", color="0.85", linewidth=0.5)
     return _png(fig)
 
@@ -176,7 +176,7 @@ th,td{border:1px solid #bbb;padding:0.25rem 0.5rem}th{background:#eee;text-align
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1rem 0}figcaption{font-size:0.85rem;color:#333}
 pre{background:#f4f4f4;padding:0.8rem;overflow-x:auto;font-size:0.8rem}
-.note{font-size:0.9rem;color:#333}
+.note{font-size:0.9rem;color:#333}.wide{overflow-x:auto}
 """
 
 
@@ -192,7 +192,7 @@ def _table_html(frame: pd.DataFrame) -> str:
         ) + "</tr>"
         for row in cells
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _figure_html(png: str, caption: str) -> str:

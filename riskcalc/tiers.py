@@ -185,8 +185,11 @@ class RiskTable:
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Field tuples shown as "a, b, c" (strings are left as they are)."""
     if "fields" in frame.columns:
-        frame = frame.assign(fields=frame["fields"].map(lambda f: ", ".join(f)))
+        frame = frame.assign(
+            fields=frame["fields"].map(lambda f: ", ".join(f) if isinstance(f, (tuple, list)) else f)
+        )
     return frame
 
 
