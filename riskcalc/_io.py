@@ -122,11 +122,7 @@ def read_table(
         available = table_columns(path, sep=sep)
         for col in columns:
             if col not in available:
-                raise MissingColumnError(
-                    missing_column_message(col, available).replace(
-                        "in the table", f"in {path.name!r}"
-                    )
-                )
+                raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
         columns = list(dict.fromkeys(columns))
     try:
         if kind in PARQUET_SUFFIXES:

@@ -241,7 +241,7 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         )
     names = wanted = None
     if columns is not None:
-        names = list(check_column_names(columns, _column_names(data, sep), "columns", "encode"))
+        names = list(check_column_names(columns, _column_names(data, sep), "columns", "encode", _label(data)))
         wanted = names + ([weights] if weights is not None and weights not in names else [])
     table, index, source = _load(data, wanted, sep)
     if names is None:
@@ -257,6 +257,13 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     if weights is not None:
         kept[weights] = check_weights(_column_values(table, weights), n_records, column=weights)
     return EncodedTable(encoded, n_records, index, source, kept)
+
+
+def _label(data) -> str:
+    """How messages name the table: a file by its name, anything else as "the table"."""
+    if isinstance(data, (str, os.PathLike)):
+        return repr(Path(data).name)
+    return "the table"
 
 
 def _column_names(data, sep) -> list[str]:
@@ -645,10 +652,10 @@ def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_
     if isinstance(data, EncodedTable):
         check_column_names(columns, data.columns, name=name, func=func)
         return data
-    names = check_column_names(columns, _column_names(data, sep), name=name, func=func)
+    names = check_column_names(columns, _column_names(data, sep), name=name, func=func, table=_label(data))
     keep = weights if isinstance(weights, str) else None
     if keep is not None:
-        check_column_names([keep], _column_names(data, sep), name="weights", func=func)
+        check_column_names([keep], _column_names(data, sep), name="weights", func=func, table=_label(data))
     return encode(data, names, weights=keep, sep=sep)
 
 

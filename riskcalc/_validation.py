@@ -108,7 +108,11 @@ def check_share(value, name: str, func: str | None = None) -> float:
 
 
 def check_column_names(
-    requested, available: Sequence[str], name: str = "quasi_identifiers", func: str | None = None
+    requested,
+    available: Sequence[str],
+    name: str = "quasi_identifiers",
+    func: str | None = None,
+    table: str = "the table",
 ) -> tuple[str, ...]:
     """Return the requested column names as a tuple, checking they exist and are distinct.
 
@@ -144,11 +148,11 @@ def check_column_names(
     available = list(available)
     for col in requested:
         if col not in available:
-            raise MissingColumnError(missing_column_message(col, available))
+            raise MissingColumnError(missing_column_message(col, available, table))
     return requested
 
 
-def missing_column_message(col: str, available: Sequence[str]) -> str:
+def missing_column_message(col: str, available: Sequence[str], table: str = "the table") -> str:
     """Say that ``col`` is not a column, suggesting the closest names."""
     available = [str(a) for a in available]
     lowered = {a.lower(): a for a in available}
@@ -158,7 +162,7 @@ def missing_column_message(col: str, available: Sequence[str]) -> str:
         hint = " Did you mean " + " or ".join(repr(lowered[c]) for c in close) + "?"
     shown = ", ".join(repr(a) for a in available[:12])
     more = f", ... ({len(available)} in all)" if len(available) > 12 else ""
-    return f"No column named {col!r} in the table.{hint} Columns are: {shown}{more}."
+    return f"No column named {col!r} in {table}.{hint} Columns are: {shown}{more}."
 
 
 def check_weights(

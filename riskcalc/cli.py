@@ -180,7 +180,7 @@ def _configure_lattice(p: argparse.ArgumentParser) -> None:
 
 
 def _run_lattice(args: argparse.Namespace) -> int:
-    from ._io import read_table
+    from ._keys import encode
     from .lattice import field_lattice
 
     fields = _split_names(args.fields, "--fields")
@@ -188,7 +188,7 @@ def _run_lattice(args: argparse.Namespace) -> int:
         raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
-    table = read_table(args.file, fields, sep=args.sep)
+    table = encode(args.file, fields, sep=args.sep)
     result = field_lattice(
         table,
         fields,
@@ -225,13 +225,13 @@ def _configure_suda(p: argparse.ArgumentParser) -> None:
 
 
 def _run_suda(args: argparse.Namespace) -> int:
-    from ._io import read_table
+    from ._keys import encode
     from .suda import suda
 
     fields = _split_names(args.fields, "--fields")
     if not fields:
         raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
-    table = read_table(args.file, fields, sep=args.sep)
+    table = encode(args.file, fields, sep=args.sep)
     result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
                   scoring=args.scoring, progress=args.progress)
     prov = _provenance("suda", args, result.n_records, {
