@@ -556,6 +556,9 @@ class Partition:
 
     @property
     def n_classes(self) -> int:
+        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
+            lone, _, sizes = self._split
+            return int(np.count_nonzero(lone)) + int(sizes.shape[0])
         return int(self.class_sizes.shape[0])
 
     @property
@@ -580,18 +583,38 @@ class Partition:
         return densify(self.key, self.key_space)
 
     @cached_property
+    def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lone, rest_class, rest_sizes)``: records whose key is certainly unique, then the
+        class (any labelling) and class sizes of the others.
+
+        Keys are hashed into about ``2 n`` buckets and counted with ``bincount``; a record alone
+        in its bucket is alone with its key. Only the rest (a minority when most keys are
+        unique, the usual case for large key spaces) goes through the hash table, which is
+        what dominates the cost of grouping.
+        """
+        lone = lone_keys(self.key)
+        rest = np.flatnonzero(~lone)
+        ids, uniques = pd.factorize(self.key[rest], sort=False)
+        return lone, ids, np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)
+
+    @cached_property
     def fk(self) -> np.ndarray:
         """Size of each record's class, in input row order."""
         if self._small_space or "class_id" in self.__dict__:
             return self.class_sizes[self.class_id]
-        # Any labelling of the classes gives the sizes: skip ranking them in key order.
-        ids, uniques = pd.factorize(self.key, sort=False)
-        return np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)[ids]
+        lone, ids, sizes = self._split
+        fk = np.ones(self.n_records, dtype=np.int64)
+        fk[~lone] = sizes[ids]
+        return fk
 
     @cached_property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
-        sizes = self.class_sizes
+        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
+            lone, _, rest = self._split
+            sizes = np.concatenate([np.ones(int(np.count_nonzero(lone)), np.int64), rest])
+        else:
+            sizes = self.class_sizes
         if sizes.shape[0] == 0:
             return sizes, sizes
         largest = int(sizes.max())
@@ -605,6 +628,24 @@ class Partition:
     def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each class (``Fk`` per class)."""
         return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
+
+
+def lone_keys(key: np.ndarray) -> np.ndarray:
+    """Mask of the records whose key no other record has, found by counting hash buckets.
+
+    A record alone in its bucket is certainly alone with its key; a record sharing a bucket
+    may or may not share its key (the mask is then false). About 2 n buckets: one multiply,
+    one shift, one ``bincount``.
+    """
+    n = key.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    bits = min(max(16, int(np.ceil(np.log2(2 * n)))), 40)
+    bucket = ((key.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+    return np.bincount(bucket, minlength=1 << bits)[bucket] == 1
 
 
 def sorted_unique_counts(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -101,3 +101,21 @@ def test_bool_and_small_int_columns():
 def test_non_string_frame_labels():
     df = pd.DataFrame({0: ["a", "b", "a"], 1: [1, 1, 1]})
     assert_array_equal(rc.class_sizes(df, ["0", "1"]).fk, [2, 1, 2])
+
+
+def test_fk_by_hash_buckets_equals_fk_by_class_ids():
+    rng = np.random.default_rng(7)
+    n = 30_000
+    df = pd.DataFrame({"a": rng.integers(0, 10**9, n), "b": rng.integers(0, 3_000, n)})
+    df.iloc[: n // 3] = df.iloc[: n // 3].assign(a=5, b=rng.integers(0, 40, n // 3))  # many repeats
+    first = rc.partition(rc.encode(df), ["a", "b"])
+    assert first.key_space > 4 * n
+    fk_buckets = first.fk.copy()            # through the bucket split
+    hist_buckets = first.histogram
+    n_classes = first.n_classes
+    second = rc.partition(rc.encode(df), ["a", "b"])
+    _ = second.class_id                     # class ids first: fk from them
+    assert_array_equal(fk_buckets, second.fk)
+    assert_array_equal(hist_buckets[0], second.histogram[0])
+    assert_array_equal(hist_buckets[1], second.histogram[1])
+    assert n_classes == second.n_classes == len(set(zip(df["a"], df["b"])))
