@@ -629,6 +629,35 @@ class Partition:
         """Sum of ``weights`` in each class (``Fk`` per class)."""
         return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
 
+    def labels(self) -> tuple[np.ndarray, int]:
+        """``(label per record, number of labels)``: a class labelling, cheapest available.
+
+        The numbering is arbitrary (``class_id`` when already computed, else the hash-bucket
+        split: the records alone with their key first, then the others).
+        """
+        if self._small_space or "class_id" in self.__dict__:
+            return self.class_id, self.n_classes
+        lone, ids, sizes = self._split
+        n_lone = int(np.count_nonzero(lone))
+        out = np.empty(self.n_records, dtype=np.int64)
+        out[lone] = np.arange(n_lone)
+        out[~lone] = ids + n_lone
+        return out, n_lone + int(sizes.shape[0])
+
+    def weighted_fk(self, weights: np.ndarray) -> np.ndarray:
+        """Sum of ``weights`` in each record's class (``Fk`` per record, input order).
+
+        Uses the hash-bucket split when class ids have not been numbered: a record alone with
+        its key has its own weight.
+        """
+        if self._small_space or "class_id" in self.__dict__:
+            return self.weighted_sizes(weights)[self.class_id]
+        lone, ids, sizes = self._split
+        Fk = np.array(weights, dtype=np.float64, copy=True)
+        rest = ~lone
+        Fk[rest] = np.bincount(ids, weights=Fk[rest], minlength=sizes.shape[0])[ids]
+        return Fk
+
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
 
@@ -791,7 +820,7 @@ def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights
     """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
     if missing != "wildcard" or not any(enc[c].n_missing for c in part.columns):
         # Without missing values wildcard matching is plain equality.
-        Fk = part.weighted_sizes(weights)[part.class_id] if weights is not None else None
+        Fk = part.weighted_fk(weights) if weights is not None else None
         return part.fk, Fk
     from ._wildcard import wildcard_counts
 

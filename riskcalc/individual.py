@@ -227,7 +227,14 @@ def individual_risk(
         )
     enc, part, w = prepare(data, quasi_identifiers, func=func, missing=missing, weights=weights, wildcard=True)
     fk, Fk = record_frequencies(enc, part, missing, w, alpha)
-    risk = qual * benedetti_franconi(fk, Fk, method)
+    if missing == "wildcard":
+        risk = qual * benedetti_franconi(fk, Fk, method)
+    else:
+        # The risk is a function of the class: evaluate it once per class.
+        labels, n_labels = part.labels()
+        class_fk = np.bincount(labels, minlength=n_labels)
+        class_Fk = np.bincount(labels, weights=w, minlength=n_labels)
+        risk = qual * benedetti_franconi(class_fk, class_Fk, method)[labels]
     hh = None
     if household is not None:
         groups = _household_ids(data, enc, household, func)

@@ -165,7 +165,7 @@ def k_anonymity(
         sizes, n_of_size = part.histogram
         classes, records = below(sizes, n_of_size, thresholds)
         k = int(sizes[0])
-        Fk = part.weighted_sizes(w)[part.class_id] if w is not None else None
+        Fk = part.weighted_fk(w) if w is not None else None
     if w is not None:
         weighted = weighted_below(Fk, thresholds)
     return KAnonymityResult(

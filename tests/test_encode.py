@@ -119,3 +119,15 @@ def test_fk_by_hash_buckets_equals_fk_by_class_ids():
     assert_array_equal(hist_buckets[0], second.histogram[0])
     assert_array_equal(hist_buckets[1], second.histogram[1])
     assert n_classes == second.n_classes == len(set(zip(df["a"], df["b"])))
+
+
+def test_weighted_fk_by_buckets_equals_by_class_ids():
+    rng = np.random.default_rng(8)
+    n = 20_000
+    df = pd.DataFrame({"a": rng.integers(0, 10**9, n), "b": rng.integers(0, 10**6, n)})
+    df.iloc[:5000] = df.iloc[:5000].assign(a=1, b=rng.integers(0, 50, 5000))
+    w = rng.uniform(1, 3, n)
+    split = rc.partition(rc.encode(df), ["a", "b"])
+    by_ids = rc.partition(rc.encode(df), ["a", "b"])
+    _ = by_ids.class_id
+    np.testing.assert_allclose(split.weighted_fk(w), by_ids.weighted_fk(w), rtol=1e-12)
