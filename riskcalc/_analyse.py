@@ -182,15 +182,12 @@ def _attribute_rows(enc, qi, sensitive, missing) -> pd.DataFrame:
     from .attribute import attribute_disclosure
 
     res = attribute_disclosure(enc, qi, list(sensitive), missing="category" if missing == "wildcard" else missing)
-    table = res.to_frame()
     rows = []
-    for rec in table.to_dict("records"):
-        name = rec["sensitive"] if "sensitive" in rec else rec.get("field")
+    for rec in res.to_frame().to_dict("records"):
+        name = rec.pop("sensitive")
         for key, value in rec.items():
-            if key in ("sensitive", "field") or key.endswith("share"):
-                continue
-            share = rec.get(f"{key}_share") if f"{key}_share" in rec else None
-            rows.append((f"{name}: {key}", None, value, share))
+            if not key.endswith("_share"):
+                rows.append((f"{name}: {key}", None, value, rec.get(f"{key}_share")))
     return _rows(rows)
 
 

@@ -195,3 +195,19 @@ def test_analyse_wildcard(tmp_path, capsys):
 def test_household_needs_weights(capsys):
     code, _, err = run(capsys, "analyse", PRACTICE, "--qi", QI, "--household", "Health")
     assert code == 2 and "--household needs --weights" in err
+
+
+def test_analyse_sensitive_and_population_sections(capsys):
+    path = "tests/data/oracles/03_sdcpractice_tab43_ldiversity/input.csv"
+    code, out, err = run(capsys, "analyse", path, "--qi", QI, "--sensitive", "Health",
+                         "--sampling-fraction", "0.5", "--format", "json")
+    assert code == 0, err
+    rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
+    # Practice Guide table 4.3: distinct l per record 1,1,1,2,1,2,1,1,2,2 -> 6 records revealed
+    assert rows[("attribute", "Health: records_homogeneous")]["value"] == 6
+    assert rows[("attribute", "Health: distinct_l")]["value"] == 1
+    assert rows[("population", "population_size")]["value"] == 20
+    code, _, err = run(capsys, "analyse", path, "--qi", QI, "--sensitive", "Gender")
+    assert code == 2 and "Gender" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "analyse", path, "--qi", QI, "--sampling-fraction", "1.5")
+    assert code == 2 and "sampling_fraction" in err
