@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._keys import lone_keys
+
 #: Dense-by-bincount when the key space is at most this many times the active records.
 _BINCOUNT_FACTOR = 4
 
@@ -33,9 +35,18 @@ def densify_fast(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
         present = counts > 0
         remap = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
         return remap[key], counts[present].astype(np.int64)
-    ids, uniques = pd.factorize(key, sort=False)
-    ids = ids.astype(np.int32, copy=False)
-    return ids, np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)
+    # Records alone in their hash bucket are alone with their key (singleton classes); only
+    # the others go through the hash table (see ``_keys.lone_keys``).
+    lone = lone_keys(key)
+    rest = np.flatnonzero(~lone)
+    rest_ids, uniques = pd.factorize(key[rest], sort=False)
+    n_rest = uniques.shape[0]
+    n_lone = n - rest.shape[0]
+    ids = np.empty(n, dtype=np.int32)
+    ids[rest] = rest_ids
+    ids[lone] = np.arange(n_rest, n_rest + n_lone, dtype=np.int32)
+    sizes = np.concatenate([np.bincount(rest_ids, minlength=n_rest), np.ones(n_lone, np.int64)])
+    return ids, sizes.astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)

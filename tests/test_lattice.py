@@ -178,3 +178,27 @@ def test_too_many_combinations_refused():
     df = pd.DataFrame({f"c{i}": [0, 1] for i in range(40)})
     with pytest.raises(rc.InvalidParameterError, match="Lower max_size"):
         rc.field_lattice(df, list(df.columns))
+
+
+def test_large_key_spaces_equal_single_combination_measures():
+    # High-cardinality columns push refinements onto the hashing path (key space > 4 n).
+    rng = np.random.default_rng(11)
+    n = 30_000
+    df = pd.DataFrame(
+        {
+            "id_like": rng.integers(0, 25_000, n),
+            "wide": rng.integers(0, 9_000, n),
+            "mid": rng.integers(0, 300, n),
+            "low": rng.integers(0, 3, n),
+        }
+    )
+    df.loc[: n // 4, ["id_like", "wide"]] = 7  # a block of repeats
+    lat = rc.field_lattice(df, list(df.columns), thresholds=[1, 2, 3])
+    for row in lat.to_frame().itertuples(index=False):
+        qi = list(row.fields)
+        u = rc.uniqueness(df, qi)
+        ka = rc.k_anonymity(df, qi, thresholds=[2, 3, 4])
+        assert (row.n_classes, row.n_unique, row.k) == (u.n_classes, u.n_unique, ka.k), qi
+        assert [row.records_le_1, row.records_le_2, row.records_le_3] == ka.records_below.tolist()
+    s = rc.suda(df, list(df.columns), max_msu=2)
+    assert s.n_with_msu <= rc.uniqueness(df, list(df.columns)).n_unique
