@@ -388,7 +388,7 @@ def _encode_small_ints(name, values: np.ndarray, dtype: str) -> EncodedColumn:
     n = values.shape[0]
     lo, hi = int(values.min()), int(values.max())
     span = hi - lo + 1
-    if -(1 << 62) <= lo and hi < (1 << 62) and span <= max(_BINCOUNT_FACTOR * n, 1 << 16):
+    if -(1 << 62) <= lo and hi < (1 << 62) and small_key_space(span, n):
         # Subtract in int64: narrow types would wrap around (int8: 100 - (-100) overflows).
         shifted = values.astype(np.int64)
         if lo:
@@ -563,7 +563,7 @@ class Partition:
 
     @property
     def _small_space(self) -> bool:
-        return self.key_space <= max(_BINCOUNT_FACTOR * self.n_records, 1 << 16)
+        return small_key_space(self.key_space, self.n_records)
 
     @cached_property
     def class_sizes(self) -> np.ndarray:
@@ -775,6 +775,19 @@ def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarra
     return densify(key, space)
 
 
+def small_key_space(space: int, n: int) -> bool:
+    """Whether keys in ``[0, space)`` for ``n`` records are best counted by ``bincount``."""
+    return space <= max(_BINCOUNT_FACTOR * n, 1 << 16)
+
+
+def densify_by_bincount(key: np.ndarray, space: int, id_dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids in increasing key order and class sizes, by ``bincount`` and ``cumsum``."""
+    counts = np.bincount(key, minlength=space)
+    present = counts > 0
+    remap = (np.cumsum(present, dtype=np.int64) - 1).astype(id_dtype)
+    return remap[key], counts[present].astype(np.int64)
+
+
 def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
 
@@ -787,11 +800,8 @@ def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     id_dtype = np.int32 if n < (1 << 31) else np.int64
     if n == 0:
         return np.zeros(0, id_dtype), np.zeros(0, np.int64)
-    if space <= max(_BINCOUNT_FACTOR * n, 1 << 16):
-        counts = np.bincount(key, minlength=space)
-        present = counts > 0
-        remap = np.cumsum(present, dtype=np.int64) - 1
-        return remap.astype(id_dtype)[key], counts[present].astype(np.int64)
+    if small_key_space(space, n):
+        return densify_by_bincount(key, space, id_dtype)
     ids, uniques = pd.factorize(key, sort=False)
     rank = np.empty(uniques.shape[0], dtype=id_dtype)
     rank[np.argsort(uniques)] = np.arange(uniques.shape[0], dtype=id_dtype)

@@ -21,20 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._keys import lone_keys
-
-#: Dense-by-bincount when the key space is at most this many times the active records.
-_BINCOUNT_FACTOR = 4
-
+from ._keys import densify_by_bincount, lone_keys, small_key_space
 
 def densify_fast(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """Dense ids and sizes for keys in ``[0, space)``; ids are arbitrary labels."""
     n = key.shape[0]
-    if space <= max(_BINCOUNT_FACTOR * n, 1 << 16):
-        counts = np.bincount(key, minlength=space)
-        present = counts > 0
-        remap = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-        return remap[key], counts[present].astype(np.int64)
+    if small_key_space(space, n):
+        return densify_by_bincount(key, space)
     # Records alone in their hash bucket are alone with their key (singleton classes); only
     # the others go through the hash table (see ``_keys.lone_keys``).
     lone = lone_keys(key)
