@@ -59,7 +59,7 @@ Not in scope: perturbative disclosure control (noise, swapping, microaggregation
 optimal generalisation search - see ARX.
 """
 
-from ._keys import EncodedTable, Partition, encode, partition
+from ._core import EncodedTable, Partition, encode, partition
 from ._version import __version__
 from .exceptions import (
     DataFileError,
@@ -87,9 +87,10 @@ from .frequencies import ClassSizesResult, class_sizes
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
 from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
-from .report import html_report
-from .scenarios import Scenario, load_scenarios
-from .tiers import RiskTable, risk_table, smallest_coarsening, tier_risk_table, what_if
+from .release.report import html_report
+from .release.scenarios import Scenario, load_scenarios
+from .release.coarsening import smallest_coarsening, what_if
+from .release.tables import RiskTable, risk_table, tier_risk_table
 from .lattice import LatticeResult, field_lattice
 from .small_counts import SmallCountResult, small_count_exposure
 from .suda import SudaResult, suda

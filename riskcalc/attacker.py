@@ -10,8 +10,9 @@ import pandas as pd
 import pyarrow as pa
 
 from . import _format as fmt
-from ._io import read_table
-from ._keys import EncodedTable, encode, prepare
+from ._core.io import read_table
+from ._core.access import prepare
+from ._core.encoding import EncodedTable, encode
 from ._validation import check_column_names, check_missing_policy, check_share
 from .exceptions import InvalidParameterError
 
@@ -188,7 +189,7 @@ def _population_sizes(enc: EncodedTable, part, population, names, missing, sep, 
         )
     combined = _concat(sample, pop_table, names)
     joint = encode(combined, list(names))
-    jpart = joint._cached_partition(tuple(names), missing)
+    jpart = joint.partition(tuple(names), missing)
     ids = jpart.class_id
     n = part.n_records
     in_population = np.bincount(ids[n:], minlength=jpart.n_classes)

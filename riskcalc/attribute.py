@@ -41,7 +41,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _format as fmt
-from ._keys import EncodedColumn, EncodedTable, _column_names, as_encoded, check_no_missing
+from ._core.access import as_encoded
+from ._core.encoding import EncodedColumn, EncodedTable, _column_names
+from ._core.partition import check_no_missing
 from ._validation import check_column_names, check_missing_policy
 from .exceptions import InvalidParameterError
 
@@ -197,7 +199,7 @@ def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep
             "define the classes, so every class would reveal it. Remove it from one of the lists."
         )
     enc = as_encoded(data, qi + sens, func=func, sep=sep)
-    part = enc._cached_partition(qi, missing)
+    part = enc.partition(qi, missing)
     cols = [enc[s] for s in sens]
     if missing == "raise":
         check_no_missing(enc, cols)

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import _render
-from ._io import write_text_atomic
+from ._core.io import write_text_atomic
 from ._version import __version__
 from .exceptions import RiskCalcError
 
@@ -86,7 +86,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from . import _analyse
+    from .release import analyse as _analyse
 
     if args.example and args.file:
         raise UsageError("give either FILE or --example, not both.")
@@ -180,7 +180,7 @@ def _configure_lattice(p: argparse.ArgumentParser) -> None:
 
 
 def _run_lattice(args: argparse.Namespace) -> int:
-    from ._keys import encode
+    from ._core.encoding import encode
     from .lattice import field_lattice
 
     fields = _split_names(args.fields, "--fields")
@@ -225,7 +225,7 @@ def _configure_suda(p: argparse.ArgumentParser) -> None:
 
 
 def _run_suda(args: argparse.Namespace) -> int:
-    from ._keys import encode
+    from ._core.encoding import encode
     from .suda import suda
 
     fields = _split_names(args.fields, "--fields")
@@ -314,7 +314,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run_tiers(args: argparse.Namespace) -> int:
-    from . import _job
+    from .release import job as _job
 
     if args.pupils < 1:
         raise UsageError(f"--pupils must be a whole number of at least 1; got {args.pupils}.")
@@ -336,7 +336,7 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from . import _job
+    from .release import job as _job
 
     out = _prepare_out(args)
     result = _job.report_job(args.path, scenarios=args.scenarios, report=out is not None,
@@ -383,7 +383,7 @@ def _finish_job(result, args, out: Path | None) -> int:
 
 
 def _display_headline(table):
-    from .tiers import _display
+    from .release.tables import _display
 
     return _display(table.headline())
 

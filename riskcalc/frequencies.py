@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._keys import prepare, record_frequencies
+from ._core.access import prepare, record_frequencies
 from ._validation import check_alpha
 
 __all__ = ["ClassSizesResult", "class_sizes"]

@@ -9,7 +9,8 @@ import pandas as pd
 from scipy import special
 
 from . import _format as fmt
-from ._keys import EncodedTable, as_encoded, prepare, record_frequencies
+from ._core.access import as_encoded, prepare, record_frequencies
+from ._core.encoding import EncodedTable
 from ._validation import check_alpha, check_choice, check_share
 from .exceptions import InvalidParameterError
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._histogram import below, weighted_below
-from ._keys import prepare, record_frequencies
+from ._core.histogram import below, weighted_below
+from ._core.access import prepare, record_frequencies
 from ._validation import check_alpha, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._keys import as_encoded, check_no_missing
-from ._lattice_core import walk
+from ._core.access import as_encoded
+from ._core.partition import check_no_missing
+from ._core.lattice import walk
 from ._validation import check_column_names, check_missing_policy, check_thresholds, check_int, check_share
 from .exceptions import InvalidParameterError
 

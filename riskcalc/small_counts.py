@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._histogram import below, weighted_below
-from ._keys import as_encoded, resolve_weights
+from ._core.histogram import below, weighted_below
+from ._core.access import as_encoded, resolve_weights
 from ._validation import check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
@@ -133,7 +133,7 @@ def small_count_exposure(
     missing = check_missing_policy(missing, func)
     enc = as_encoded(data, columns, func=func, weights=count, name="columns")
     names = (columns,) if isinstance(columns, str) else tuple(columns)
-    part = enc._cached_partition(names, missing)
+    part = enc.partition(names, missing)
     if count is None:
         sizes, n_of_size = part.histogram
         cells, records = below(sizes, n_of_size, thresholds, inclusive=True)

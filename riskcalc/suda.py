@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._keys import as_encoded
-from ._lattice_core import walk
+from ._core.access import as_encoded
+from ._core.lattice import walk
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError
 

@@ -9,7 +9,7 @@ import pandas as pd
 import numpy as np
 
 from . import _format as fmt
-from ._keys import as_encoded
+from ._core.access import as_encoded
 from ._provenance import provenance
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes

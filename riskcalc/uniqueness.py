@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import _format as fmt
-from ._histogram import below
+from ._core.histogram import below
 import numpy as np
 
-from ._keys import prepare, record_frequencies
+from ._core.access import prepare, record_frequencies
 from ._validation import check_alpha
 
 __all__ = ["UniquenessResult", "uniqueness"]

@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import riskcalc as rc
-from riskcalc._keys import combine_codes, densify, group_codes
+from riskcalc._core.grouping import combine_codes, densify, group_codes
 
 
 def test_codes_are_dense_with_missing_last():

@@ -12,7 +12,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import riskcalc as rc
-from riskcalc._io import read_table, write_text_atomic
+from riskcalc._core.io import read_table, write_text_atomic
 
 FRAME = pd.DataFrame(
     {

@@ -36,7 +36,7 @@ def frame_from_histogram(sizes, counts) -> pd.DataFrame:
 
 
 def histogram(df, columns):
-    from riskcalc._keys import prepare
+    from riskcalc._core.access import prepare
 
     _, part, _ = prepare(df, columns, func="test", missing="category")
     sizes, counts = part.histogram

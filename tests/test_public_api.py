@@ -47,7 +47,7 @@ def test_version_matches_metadata_when_installed():
 @pytest.mark.parametrize(
     "module",
     [
-        "riskcalc._keys", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
+        "riskcalc._core.encoding", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
         "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
         "riskcalc.individual", "riskcalc.population", "riskcalc.attribute",
     ],
@@ -75,7 +75,7 @@ def test_readme_quick_start_has_exactly_two_commands():
 def test_readme_example_output_is_current():
     """The table shown under the quick start is what `riskcalc tiers` prints (1,000,000 pupils,
     seed 0)."""
-    from riskcalc._job import tiers_job
+    from riskcalc.release.job import tiers_job
 
     out = tiers_job(1_000_000, 0, report=False).table.to_markdown().splitlines()
     text = (ROOT / "README.md").read_text()

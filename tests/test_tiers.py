@@ -14,9 +14,9 @@ import pytest
 import riskcalc as rc
 import synthetic
 from riskcalc.cli import main
-from riskcalc.tiers import (
-    AGGREGATE_COLUMNS, ATTRIBUTE_COLUMNS, RECORD_COLUMNS, coarsen, revealed_records, tier3_exposure,
-)
+from riskcalc.release.ladders import coarsen
+from riskcalc.release.tables import ATTRIBUTE_COLUMNS, RECORD_COLUMNS, revealed_records
+from riskcalc.release.tier3 import AGGREGATE_COLUMNS, tier3_exposure
 
 GOLDEN = Path(__file__).parent / "data" / "golden_tiers_3000.md"
 
@@ -168,7 +168,7 @@ class _Sections(HTMLParser):
 
 
 def test_html_report_parses_with_every_section_and_image(cohort, table):
-    from riskcalc.report import most_identifying, uniqueness_staircase
+    from riskcalc.release.report import most_identifying, uniqueness_staircase
 
     tier1 = synthetic.tier_extract(cohort, 1)
     what = rc.what_if(cohort, before=table)

@@ -1,4 +1,4 @@
-"""Tier risk tables: every intruder scenario on every NPD-style tier extract, and what-if coarsening.
+"""Tier risk tables: every intruder scenario on every NPD-style tier extract.
 
 A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
 
@@ -24,7 +24,6 @@ same input gives byte-identical files.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,23 +31,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import _render
-from ._keys import EncodedTable, encode, sorted_unique_counts
-from ._version import __version__
-from .exceptions import InvalidParameterError
+from .. import _render
+from .._core.encoding import EncodedTable, encode
+from .._core.grouping import sorted_unique_counts
+from .._version import __version__
+from ..exceptions import InvalidParameterError
+from .ladders import coarsen
 from .scenarios import Scenario, load_scenarios
+from .tier3 import AGGREGATE_COLUMNS, tier3_exposure
 
 __all__ = [
-    "RiskTable",
-    "risk_table",
-    "tier_risk_table",
-    "tier3_exposure",
-    "what_if",
-    "smallest_coarsening",
-    "DEFAULT_COARSENING",
-    "RECORD_COLUMNS",
-    "ATTRIBUTE_COLUMNS",
-    "AGGREGATE_COLUMNS",
+    "RiskTable", "risk_table", "tier_risk_table", "tier_extracts", "RECORD_COLUMNS",
+    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records",
 ]
 
 K_THRESHOLDS = (3, 5, 10)
@@ -61,19 +55,6 @@ ATTRIBUTE_COLUMNS = [
     "tier", "scenario", "sensitive", "n_revealed", "revealed_share", "n_revealed_minority",
     "revealed_minority_share",
 ]
-AGGREGATE_COLUMNS = [
-    "table", "n_cells", "n_pupils", "cells_1", "pupils_1", "cells_2", "pupils_2",
-    "cells_below_5", "pupils_below_5", "cells_below_10", "pupils_below_10",
-    "recoverable_cells", "recoverable_pupils",
-]
-#: One step down each ladder the issue names: a safer release to compare with.
-DEFAULT_COARSENING = {
-    "date_of_birth": "year_month_of_birth",
-    "postcode": "postcode_sector",
-    "urn": "la_code",
-    "ethnic_group_minor": "ethnic_group_major",
-    "lsoa": "la_code",
-}
 
 
 @dataclass(frozen=True)
@@ -116,7 +97,7 @@ class RiskTable:
         a = self.attributes
         if not len(a):
             return pd.DataFrame()
-        from . import _format as fmt
+        from .. import _format as fmt
 
         n_col, p_col = ("n_revealed_minority", "revealed_minority_share") if minority else ("n_revealed", "revealed_share")
         cell = [f"{fmt.count(n)} ({fmt.pct(p, 1)})" for n, p in zip(a[n_col], a[p_col])]
@@ -212,7 +193,7 @@ def _columns(extract) -> list[str]:
         return list(extract.columns)
     if isinstance(extract, pd.DataFrame):
         return [str(c) for c in extract.columns]
-    from ._keys import _column_names
+    from .._core.encoding import _column_names
 
     return _column_names(extract, None)
 
@@ -235,7 +216,7 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
     records, attributes = [], []
     for scenario in applicable:
         if scenario.fields not in memo:
-            memo[scenario.fields] = (enc._cached_partition(scenario.fields, "category"), {})
+            memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
         part, revealed_by = memo[scenario.fields]
         records.append(_record_row(label, scenario, part))
         for s in sens:
@@ -277,7 +258,7 @@ def revealed_records(part, column) -> tuple[int, int]:
 
 
 def _record_row(label, scenario: Scenario, part) -> dict:
-    from ._histogram import below
+    from .._core.histogram import below
 
     n = part.n_records
     sizes, n_of_size = part.histogram
@@ -298,61 +279,6 @@ def _record_row(label, scenario: Scenario, part) -> dict:
         row[f"below_{t}_share"] = r / n
     row["average_risk"] = part.n_classes / n
     return row
-
-
-# -------------------------------------------------------------------------------------------
-# Tier 3 aggregate tables
-# -------------------------------------------------------------------------------------------
-
-
-def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", suppress_below: int = 5) -> pd.DataFrame:
-    """Small-count exposure of aggregate tables, one row per table.
-
-    For each table: non-empty cells, pupils, cells of exactly 1 and 2 and below 5 and 10 with
-    the pupils in them, and the cells *recoverable by differencing*: if every cell below
-    ``suppress_below`` were suppressed while the totals over the table's last dimension (the
-    characteristic) stayed published, a suppressed cell that is the only one in its total
-    could be recovered by subtraction.
-
-    Parameters
-    ----------
-    tables : mapping of str to pandas.DataFrame
-        Tidy aggregate tables: dimension columns and a ``count`` column (e.g.
-        :func:`synthetic.tier3_tables`); the last dimension column is the characteristic.
-    count : str, default "count"
-    suppress_below : int, default 5
-
-    Returns
-    -------
-    pandas.DataFrame with :data:`AGGREGATE_COLUMNS`
-    """
-    rows = []
-    for name, table in tables.items():
-        if count not in table.columns:
-            raise InvalidParameterError(f"Tier 3 table {name!r} has no {count!r} column.")
-        dims = [c for c in table.columns if c != count]
-        enc = encode(table, dims)
-        cells = enc._cached_partition(tuple(dims), "category")
-        totals = np.bincount(cells.class_id, weights=table[count].to_numpy(dtype=np.float64),
-                             minlength=cells.n_classes).astype(np.int64)
-        nonzero = totals > 0
-        c = totals[nonzero]
-        row = {"table": name, "n_cells": int(nonzero.sum()), "n_pupils": int(c.sum())}
-        for label, mask in (("1", c == 1), ("2", c == 2), ("below_5", c < 5), ("below_10", c < 10)):
-            row[f"cells_{label}"] = int(mask.sum())
-            row[f"pupils_{label}"] = int(c[mask].sum())
-        # differencing: cells below the suppression limit alone in their margin (dims minus last)
-        margin = enc._cached_partition(tuple(dims[:-1]), "category") if len(dims) > 1 else None
-        cell_margin = np.zeros(cells.n_classes, dtype=np.int64)
-        if margin is not None:
-            cell_margin[cells.class_id] = margin.class_id
-        small = nonzero & (totals < suppress_below)
-        per_margin = np.bincount(cell_margin, weights=small.astype(np.float64))
-        recoverable = small & (per_margin[cell_margin] == 1)
-        row["recoverable_cells"] = int(recoverable.sum())
-        row["recoverable_pupils"] = int(totals[recoverable].sum())
-        rows.append(row)
-    return pd.DataFrame(rows, columns=AGGREGATE_COLUMNS)
 
 
 # -------------------------------------------------------------------------------------------
@@ -467,172 +393,3 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
 def _dims_of_tier3() -> list[str]:
     return ["urn", "la_code", "nc_year", "sex", "ethnic_group_major", "ethnic_group_minor",
             "fsm_eligible", "sen_provision", "eal"]
-
-
-WITHHELD = "*"
-
-
-def ladder_length(name: str) -> int:
-    """Number of coarser levels of a field: its registry ladder, then withholding it (``"*"``)."""
-    from synthetic import field as registry_field
-    from synthetic.exceptions import SyntheticError
-
-    try:
-        return len(registry_field(name).ladder) + 1
-    except SyntheticError:
-        return 1  # a field the registry does not know can only be withheld
-
-
-def level_name(name: str, level: int) -> str:
-    """Name of a ladder level: the field itself (0), a rung name, or ``"*"`` (withheld)."""
-    if level == 0:
-        return name
-    if level == ladder_length(name):
-        return WITHHELD
-    from synthetic import field as registry_field
-
-    return registry_field(name).ladder[level - 1].name
-
-
-def coarsen(frame: pd.DataFrame, coarsening: Mapping[str, int | str], columns=None) -> pd.DataFrame:
-    """A copy of ``frame`` with fields generalised along their registry ladders.
-
-    ``coarsening`` maps a field to a ladder level: an index (0 = as is), a rung name, or ``"*"``
-    (withheld: every record gets the same value, the top of every hierarchy, as in ARX). The
-    column keeps its name, so scenarios still find it. Columns derived from it (e.g. the month
-    of birth when the date of birth is cut to the year) are left as they are. ``columns`` limits
-    the copy to those columns (the ladders may still read the others).
-    """
-    from synthetic import field as registry_field
-    from synthetic.exceptions import SyntheticError
-
-    out = frame[list(columns)].copy() if columns is not None else frame.copy()
-    for name, level in coarsening.items():
-        if name not in out.columns or level in (0, name):
-            continue
-        if level == WITHHELD or (isinstance(level, int) and level == ladder_length(name)):
-            out[name] = pd.Categorical([WITHHELD] * len(out))
-            continue
-        try:
-            out[name] = registry_field(name).generalise(frame, level)
-        except SyntheticError as exc:
-            raise InvalidParameterError(f"Cannot coarsen {name!r} to {level!r}: {exc}") from None
-    return out
-
-
-def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4), before: RiskTable | None = None) -> pd.DataFrame:
-    """Before/after table: each scenario's uniqueness and k on each tier, as released and after
-    coarsening (default :data:`DEFAULT_COARSENING`).
-
-    ``before`` may pass the table of the cohort as released, to save recomputing it. Columns:
-    ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
-    ``unique_after``, ``unique_share_after``, ``k_after``.
-    """
-    coarsening = DEFAULT_COARSENING if coarsening is None else coarsening
-    record_tiers = [t for t in tiers if t != 3]
-    if before is None:
-        before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
-    after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening).records
-    keys = ["tier", "scenario"]
-    merged = before.records[keys + ["n_unique", "unique_share", "k"]].merge(
-        after[keys + ["n_unique", "unique_share", "k"]], on=keys, suffixes=("_before", "_after")
-    )
-    return merged.rename(
-        columns={"n_unique_before": "unique_before", "n_unique_after": "unique_after"}
-    )[["tier", "scenario", "unique_before", "unique_share_before", "k_before",
-       "unique_after", "unique_share_after", "k_after"]]
-
-
-@dataclass(frozen=True)
-class CoarseningResult:
-    """The smallest coarsening that brings every scenario to a target k.
-
-    Attributes
-    ----------
-    target_k : int
-    max_suppressed : float
-        Share of records that may stay below ``target_k`` (to be suppressed).
-    coarsening : dict
-        ``{field: level name}`` for the fields coarsened (``"*"``: withheld).
-    steps : int
-        Total number of ladder steps taken.
-    result : pandas.DataFrame
-        Per scenario: ``scenario``, ``k_after``, ``below_target`` (records still below
-        ``target_k``), ``below_target_share``.
-    """
-
-    target_k: int
-    max_suppressed: float
-    coarsening: dict
-    steps: int
-    result: pd.DataFrame
-
-    def __repr__(self) -> str:
-        levels = ", ".join(f"{f} -> {lvl}" for f, lvl in self.coarsening.items()) or "none"
-        return (
-            f"CoarseningResult(target_k={self.target_k}, max_suppressed={self.max_suppressed:g}, "
-            f"steps={self.steps}, coarsening: {levels})"
-        )
-
-
-def smallest_coarsening(
-    cohort: pd.DataFrame, target_k: int, *, max_suppressed: float = 0.01, scenarios=None
-) -> CoarseningResult:
-    """The smallest coarsening (fewest ladder steps in total) under which every scenario leaves
-    at most ``max_suppressed`` of the records in classes smaller than ``target_k``.
-
-    Ladders come from the synthetic registry (date of birth -> year and month -> year;
-    postcode -> sector -> district -> area; school -> LA -> region; ethnicity minor -> major...),
-    each topped by withholding the field. Every tier holds the same pupils, so a scenario's
-    figures depend only on its fields: each scenario is measured once on every combination of
-    levels of its own fields (one partition each), and the combinations of all fields are then
-    searched from those figures without touching the data again.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        A synthetic cohort (every field present).
-    target_k : int
-    max_suppressed : float in [0, 1), default 0.01
-        Share of records that may remain below ``target_k`` (they would be suppressed).
-    scenarios : optional
-        See :func:`load_scenarios`.
-
-    Returns
-    -------
-    CoarseningResult
-    """
-    from ._histogram import below
-    from ._validation import check_int
-
-    func = "smallest_coarsening"
-    target_k = check_int(target_k, "target_k", func, minimum=1)
-    if isinstance(max_suppressed, bool) or not isinstance(max_suppressed, (int, float)) or not 0 <= max_suppressed < 1:
-        raise InvalidParameterError(
-            f"The 'max_suppressed' parameter of {func} must be a number in [0, 1). Got {max_suppressed!r} instead."
-        )
-    scenarios = [s for s in load_scenarios(scenarios) if s.applies_to(cohort.columns)]
-    n = len(cohort)
-    lengths = {f: ladder_length(f) for s in scenarios for f in s.fields}
-    figures: dict = {}
-    for s in scenarios:
-        for levels in itertools.product(*[range(lengths[f] + 1) for f in s.fields]):
-            coarse = coarsen(cohort, dict(zip(s.fields, levels)), columns=s.fields)
-            part = encode(coarse, list(s.fields))._cached_partition(s.fields, "category")
-            sizes, n_of_size = part.histogram
-            _, records = below(sizes, n_of_size, [target_k])
-            figures[(s.name, levels)] = (int(sizes[0]), int(records[0]))
-    fields = sorted(lengths)
-    budget = max_suppressed * n
-    best = None
-    for levels in sorted(itertools.product(*[range(lengths[f] + 1) for f in fields]), key=lambda v: (sum(v), v)):
-        chosen = dict(zip(fields, levels))
-        if all(figures[(s.name, tuple(chosen[f] for f in s.fields))][1] <= budget for s in scenarios):
-            best = chosen
-            break
-    rows = []
-    for s in scenarios:
-        k, low = figures[(s.name, tuple(best[f] for f in s.fields))]
-        rows.append({"scenario": s.name, "k_after": k, "below_target": low, "below_target_share": low / n})
-    named = {f: level_name(f, lvl) for f, lvl in best.items() if lvl}
-    return CoarseningResult(target_k, float(max_suppressed), named, int(sum(best.values())), pd.DataFrame(rows))

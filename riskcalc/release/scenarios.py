@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
-from .exceptions import DataFileError, InvalidParameterError
+from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = ["Scenario", "DEFAULT_SCENARIOS", "load_scenarios"]
 

@@ -1,22 +1,12 @@
-"""The core: dense integer codes per column, and equivalence classes from them.
+"""Encoding: dense integer codes per column, computed once per table.
 
 Every measure in riskcalc is a function of the *equivalence classes* of a table on a set of
-quasi-identifiers: the groups of records sharing the same values. This module computes them in
-two explicit steps.
-
-1. :func:`encode` turns each column into dense integer codes (``int32``), once. pandas
-   categoricals and Arrow dictionary columns give their codes for free; other columns are
-   factorised by a hash table (pandas) or by Arrow's ``dictionary_encode``. Missing values get a
-   code of their own (the last one), and the count of them is kept, so the missing-value policy
-   is applied later, per query, without re-encoding.
-2. :func:`partition` combines the codes of the chosen columns by mixed radix into one ``int64``
-   key (compressing to dense ids whenever the key space would overflow), then densifies the key
-   into a class id per record. When the key space is at most a few times the number of records
-   this is a ``bincount`` and a ``cumsum``; otherwise a hash factorisation. Both are O(n).
-
-A :class:`Partition` holds the class id per record and the class sizes; all sample measures read
-only the sizes or their histogram (class size -> number of classes), as ARX's
-``RiskModelHistogram`` does.
+quasi-identifiers. The first step is :func:`encode`: each column becomes dense integer codes
+(``int32``), once. pandas categoricals and Arrow dictionary columns give their codes for free;
+other columns are factorised by a hash table (pandas) or by Arrow's ``dictionary_encode``.
+Missing values get a code of their own (the last one), and the count of them is kept, so the
+missing-value policy is applied later, per query, without re-encoding. The second step,
+grouping the codes into classes, is :mod:`riskcalc._core.partition`.
 """
 
 from __future__ import annotations
@@ -24,8 +14,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,24 +22,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._io import read_table
-from ._validation import check_column_names, check_missing_policy, check_weights
-from .exceptions import (
-    EmptyTableError,
-    InvalidParameterError,
-    MissingValueError,
-    UnsupportedTypeError,
-)
+from .._validation import check_column_names, check_weights
+from ..exceptions import EmptyTableError, InvalidParameterError, UnsupportedTypeError
+from .io import read_table
+from .grouping import small_key_space
+from .partition import Partition, build_partition
 
-__all__ = ["EncodedColumn", "EncodedTable", "Partition", "encode", "partition"]
+__all__ = ["EncodedColumn", "EncodedTable", "encode", "encode_series", "encode_arrow"]
 
-#: Largest mixed-radix key space before the partial key is compressed to dense ids.
-_MAX_KEY_SPACE = 1 << 62
-#: Dense-by-bincount when the key space is at most this many times the number of records.
-_BINCOUNT_FACTOR = 4
 #: How many partitions an :class:`EncodedTable` keeps for reuse.
 _PARTITION_CACHE_SIZE = 8
-
 
 # --------------------------------------------------------------------------------------------
 # Encoded columns and tables
@@ -171,11 +152,17 @@ class EncodedTable:
     def weight_columns(self) -> tuple[str, ...]:
         return tuple(self._weights)
 
-    def _cached_partition(self, columns: tuple[str, ...], missing: str) -> Partition:
+    def partition(self, columns, missing: str = "category") -> Partition:
+        """The (cached) :class:`Partition` of the records on ``columns``.
+
+        ``missing`` is ``"category"`` or ``"raise"``; columns must have been encoded. The last
+        few partitions are kept, so measures asked about the same columns share one grouping.
+        """
+        columns = (columns,) if isinstance(columns, str) else tuple(columns)
         key = (columns, missing)
         part = self._partitions.get(key)
         if part is None:
-            part = _build_partition(self, columns, missing)
+            part = build_partition(self, columns, missing)
             self._partitions[key] = part
             while len(self._partitions) > _PARTITION_CACHE_SIZE:
                 self._partitions.popitem(last=False)
@@ -272,7 +259,7 @@ def _column_names(data, sep) -> list[str]:
     if isinstance(data, pa.Table):
         return list(data.column_names)
     if isinstance(data, (str, os.PathLike)):
-        from ._io import table_columns
+        from .io import table_columns
 
         return table_columns(data, sep=sep)
     raise InvalidParameterError(
@@ -517,335 +504,3 @@ def _distinct_dictionaries(array: pa.ChunkedArray) -> dict:
     for chunk in array.chunks:
         out.setdefault(_dictionary_key(chunk.dictionary), chunk.dictionary)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Partitions
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class Partition:
-    """The equivalence classes of a table on a set of columns.
-
-    Built by :func:`partition` from the records' combined keys. Class numbers are labels:
-    ``class_sizes[class_id]`` is each record's ``fk`` and the multiset of class sizes does not
-    depend on row order, but the numbering itself may (column codes follow first appearance).
-    Both arrays are computed lazily: measures that need only the class sizes (k, uniqueness,
-    small counts) pay for one sort of the keys, never for a hash table.
-
-    Attributes
-    ----------
-    columns : tuple of str
-        The quasi-identifiers.
-    missing : str
-        The missing-value policy used.
-    key : numpy.ndarray of int64
-        Mixed-radix key of each record in ``[0, key_space)``; equal keys, equal class.
-    key_space : int
-    """
-
-    columns: tuple[str, ...]
-    missing: str
-    key: np.ndarray = field(repr=False)
-    key_space: int
-
-    @property
-    def n_records(self) -> int:
-        return int(self.key.shape[0])
-
-    @property
-    def n_classes(self) -> int:
-        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
-            lone, _, sizes = self._split
-            return int(np.count_nonzero(lone)) + int(sizes.shape[0])
-        return int(self.class_sizes.shape[0])
-
-    @property
-    def _small_space(self) -> bool:
-        return small_key_space(self.key_space, self.n_records)
-
-    @cached_property
-    def class_sizes(self) -> np.ndarray:
-        """Number of records in each class (int64), classes in increasing key order."""
-        if self._small_space or "class_id" in self.__dict__:
-            return self._dense[1]
-        ordered = np.sort(self.key)
-        return _run_lengths(ordered)
-
-    @cached_property
-    def class_id(self) -> np.ndarray:
-        """Class of each record, in input row order, in ``[0, n_classes)``."""
-        return self._dense[0]
-
-    @cached_property
-    def _dense(self) -> tuple[np.ndarray, np.ndarray]:
-        return densify(self.key, self.key_space)
-
-    @cached_property
-    def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(lone, rest_class, rest_sizes)``: records whose key is certainly unique, then the
-        class (any labelling) and class sizes of the others.
-
-        Keys are hashed into about ``2 n`` buckets and counted with ``bincount``; a record alone
-        in its bucket is alone with its key. Only the rest (a minority when most keys are
-        unique, the usual case for large key spaces) goes through the hash table, which is
-        what dominates the cost of grouping.
-        """
-        lone = lone_keys(self.key)
-        rest = np.flatnonzero(~lone)
-        ids, uniques = pd.factorize(self.key[rest], sort=False)
-        return lone, ids, np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)
-
-    @cached_property
-    def fk(self) -> np.ndarray:
-        """Size of each record's class, in input row order."""
-        if self._small_space or "class_id" in self.__dict__:
-            return self.class_sizes[self.class_id]
-        lone, ids, sizes = self._split
-        fk = np.ones(self.n_records, dtype=np.int64)
-        fk[~lone] = sizes[ids]
-        return fk
-
-    @cached_property
-    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
-        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
-            lone, _, rest = self._split
-            sizes = np.concatenate([np.ones(int(np.count_nonzero(lone)), np.int64), rest])
-        else:
-            sizes = self.class_sizes
-        if sizes.shape[0] == 0:
-            return sizes, sizes
-        largest = int(sizes.max())
-        if largest <= 4 * sizes.shape[0] + (1 << 16):
-            counts = np.bincount(sizes, minlength=largest + 1)
-            present = np.flatnonzero(counts)
-            return present.astype(np.int64), counts[present].astype(np.int64)
-        ordered = np.sort(sizes)
-        return sorted_unique_counts(ordered)
-
-    def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
-        """Sum of ``weights`` in each class (``Fk`` per class)."""
-        return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
-
-    def labels(self) -> tuple[np.ndarray, int]:
-        """``(label per record, number of labels)``: a class labelling, cheapest available.
-
-        The numbering is arbitrary (``class_id`` when already computed, else the hash-bucket
-        split: the records alone with their key first, then the others).
-        """
-        if self._small_space or "class_id" in self.__dict__:
-            return self.class_id, self.n_classes
-        lone, ids, sizes = self._split
-        n_lone = int(np.count_nonzero(lone))
-        out = np.empty(self.n_records, dtype=np.int64)
-        out[lone] = np.arange(n_lone)
-        out[~lone] = ids + n_lone
-        return out, n_lone + int(sizes.shape[0])
-
-    def weighted_fk(self, weights: np.ndarray) -> np.ndarray:
-        """Sum of ``weights`` in each record's class (``Fk`` per record, input order).
-
-        Uses the hash-bucket split when class ids have not been numbered: a record alone with
-        its key has its own weight.
-        """
-        if self._small_space or "class_id" in self.__dict__:
-            return self.weighted_sizes(weights)[self.class_id]
-        lone, ids, sizes = self._split
-        Fk = np.array(weights, dtype=np.float64, copy=True)
-        rest = ~lone
-        Fk[rest] = np.bincount(ids, weights=Fk[rest], minlength=sizes.shape[0])[ids]
-        return Fk
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
-
-
-def lone_keys(key: np.ndarray) -> np.ndarray:
-    """Mask of the records whose key no other record has, found by counting hash buckets.
-
-    A record alone in its bucket is certainly alone with its key; a record sharing a bucket
-    may or may not share its key (the mask is then false). About 2 n buckets: one multiply,
-    one shift, one ``bincount``.
-    """
-    n = key.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    bits = min(max(16, int(np.ceil(np.log2(2 * n)))), 40)
-    bucket = ((key.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
-    return np.bincount(bucket, minlength=1 << bits)[bucket] == 1
-
-
-def sorted_unique_counts(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array and how often each occurs (one pass, no hashing)."""
-    if ordered.shape[0] == 0:
-        return ordered, np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    return ordered[starts], np.diff(np.append(starts, ordered.shape[0])).astype(np.int64)
-
-
-def _run_lengths(ordered: np.ndarray) -> np.ndarray:
-    """Lengths of the runs of equal values in a sorted array."""
-    n = ordered.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    return np.diff(np.append(starts, n)).astype(np.int64)
-
-
-def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
-    """Group the records of a table into equivalence classes on ``columns``.
-
-    Parameters
-    ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
-    columns : sequence of str
-        The quasi-identifiers.
-    missing : {"category", "raise"}, default "category"
-        ``"category"``: a missing value is a value of its own, equal to other missing values of
-        the same column (as ARX, pyCANON and sdcMicro's ``ldiversity`` treat it).
-        ``"raise"``: raise :class:`~riskcalc.exceptions.MissingValueError` if any of ``columns``
-        holds a missing value.
-
-    Returns
-    -------
-    Partition
-    """
-    enc = as_encoded(data, columns, func="partition", sep=sep)
-    missing = check_missing_policy(missing, "partition")
-    return enc._cached_partition(tuple(columns) if not isinstance(columns, str) else (columns,), missing)
-
-
-def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers") -> EncodedTable:
-    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly)."""
-    if isinstance(data, EncodedTable):
-        check_column_names(columns, data.columns, name=name, func=func)
-        return data
-    names = check_column_names(columns, _column_names(data, sep), name=name, func=func, table=_label(data))
-    keep = weights if isinstance(weights, str) else None
-    if keep is not None:
-        check_column_names([keep], _column_names(data, sep), name="weights", func=func, table=_label(data))
-    return encode(data, names, weights=keep, sep=sep)
-
-
-def _build_partition(enc: EncodedTable, columns: tuple[str, ...], missing: str) -> Partition:
-    cols = [enc[c] for c in columns]
-    if missing == "raise":
-        check_no_missing(enc, cols)
-    key, space = combine_codes([c.codes for c in cols], [c.n_levels for c in cols])
-    return Partition(tuple(columns), missing, key, space)
-
-
-def check_no_missing(enc: EncodedTable, cols: list[EncodedColumn]) -> None:
-    """Raise :class:`MissingValueError` for the first of ``cols`` holding a missing value."""
-    for col in cols:
-        if col.n_missing:
-            first = int(np.flatnonzero(col.codes == col.missing_code)[0])
-            raise MissingValueError(
-                f"Column {col.name!r} has {col.n_missing} missing value(s) (first at record "
-                f"{first}, label {enc.index[first]!r}) and missing='raise'. Use "
-                "missing='category' to treat a missing value as a value of its own."
-            )
-
-
-def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:
-    """One int64 key per record for the combination of several code arrays.
-
-    Codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``; whenever the next
-    product would leave ``int64`` the partial key is first compressed to dense ids, so the key
-    space stays below ``n_records * max(n_levels)``. Returns ``(key, key_space)``.
-    """
-    key = codes[0].astype(np.int64)
-    space = int(n_levels[0])
-    for col, levels in zip(codes[1:], n_levels[1:]):
-        if space * levels >= _MAX_KEY_SPACE:
-            key, sizes = densify(key, space)
-            key = key.astype(np.int64)
-            space = int(sizes.shape[0])
-        key *= levels
-        key += col
-        space *= int(levels)
-    return key, max(space, 1)
-
-
-def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Dense class ids and class sizes for the combination of several code arrays."""
-    key, space = combine_codes(codes, n_levels)
-    return densify(key, space)
-
-
-def small_key_space(space: int, n: int) -> bool:
-    """Whether keys in ``[0, space)`` for ``n`` records are best counted by ``bincount``."""
-    return space <= max(_BINCOUNT_FACTOR * n, 1 << 16)
-
-
-def densify_by_bincount(key: np.ndarray, space: int, id_dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids in increasing key order and class sizes, by ``bincount`` and ``cumsum``."""
-    counts = np.bincount(key, minlength=space)
-    present = counts > 0
-    remap = (np.cumsum(present, dtype=np.int64) - 1).astype(id_dtype)
-    return remap[key], counts[present].astype(np.int64)
-
-
-def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
-
-    Ids follow increasing key (consistent with the class sizes of :class:`Partition`, which are
-    in key order too). When the key space is small
-    this is a ``bincount`` and a ``cumsum``; otherwise a hash table numbers the keys and the
-    distinct keys are then ranked.
-    """
-    n = key.shape[0]
-    id_dtype = np.int32 if n < (1 << 31) else np.int64
-    if n == 0:
-        return np.zeros(0, id_dtype), np.zeros(0, np.int64)
-    if small_key_space(space, n):
-        return densify_by_bincount(key, space, id_dtype)
-    ids, uniques = pd.factorize(key, sort=False)
-    rank = np.empty(uniques.shape[0], dtype=id_dtype)
-    rank[np.argsort(uniques)] = np.arange(uniques.shape[0], dtype=id_dtype)
-    class_id = rank[ids]
-    return class_id, np.bincount(class_id, minlength=uniques.shape[0]).astype(np.int64)
-
-
-def prepare(
-    data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None, wildcard: bool = False
-):
-    """Validate arguments and return ``(encoded_table, partition, weights_or_None)``.
-
-    ``weights`` may be the name of a column (of the raw table, or one kept by :func:`encode`) or
-    an array with one value per record. With ``wildcard=True`` the policy ``"wildcard"`` is
-    accepted; the partition returned is then that of ``"category"`` (the distinct keys), and
-    the caller reads per-record counts from :func:`record_frequencies`.
-    """
-    missing = check_missing_policy(missing, func, wildcard=wildcard)
-    enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
-    names = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
-    part = enc._cached_partition(names, "category" if missing == "wildcard" else missing)
-    return enc, part, resolve_weights(enc, weights, func)
-
-
-def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0):
-    """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
-    if missing != "wildcard" or not any(enc[c].n_missing for c in part.columns):
-        # Without missing values wildcard matching is plain equality.
-        Fk = part.weighted_fk(weights) if weights is not None else None
-        return part.fk, Fk
-    from ._wildcard import wildcard_counts
-
-    return wildcard_counts([enc[c] for c in part.columns], weights, alpha)
-
-
-def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights") -> np.ndarray | None:
-    """Per-record numbers (weights, counts) as float64, from a kept column name or an array."""
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        if weights not in enc.weight_columns:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {func} names {weights!r}, which was not kept when the "
-                f"table was encoded. Use encode(..., weights={weights!r})."
-            )
-        return enc.weights(weights)
-    return check_weights(weights, enc.n_records, func, name)

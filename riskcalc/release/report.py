@@ -15,9 +15,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from . import _render
-from ._keys import encode
-from .tiers import RiskTable, _display
+from .. import _render
+from .._core.encoding import encode
+from .tables import RiskTable, _display
 
 __all__ = ["html_report", "uniqueness_staircase", "most_identifying"]
 
@@ -50,7 +50,7 @@ def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
     refines the classes of the fields chosen so far in one pass. Columns: ``step``, ``field``,
     ``fields``, ``n_unique``, ``unique_share``.
     """
-    from ._lattice_core import densify_fast
+    from .._core.grouping import densify_fast
 
     enc = encode(data, list(fields))
     n = enc.n_records
@@ -79,7 +79,7 @@ def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
 
 def most_identifying(data, fields, *, max_size=3, top=10) -> pd.DataFrame:
     """The ``top`` combinations of up to ``max_size`` fields with the highest unique share."""
-    from .lattice import field_lattice
+    from ..lattice import field_lattice
 
     lat = field_lattice(data, list(fields), max_size=max_size, thresholds=[1, 4])
     frame = lat.top(top)
@@ -219,9 +219,9 @@ def html_report(
     staircase : (label, DataFrame), optional
         :func:`uniqueness_staircase` of one extract.
     what_if : DataFrame, optional
-        :func:`riskcalc.tiers.what_if` comparison.
+        :func:`riskcalc.what_if` comparison.
     coarsening : CoarseningResult, optional
-        :func:`riskcalc.tiers.smallest_coarsening`.
+        :func:`riskcalc.smallest_coarsening`.
     """
     prov = table.provenance
     cohort = prov.get("cohort", {})

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
-from .exceptions import DataFileError
-from . import tiers as _tiers
-from .tiers import DEFAULT_COARSENING, RiskTable, risk_table, smallest_coarsening, tier_extracts, tier_risk_table
+from .._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
+from ..exceptions import DataFileError
+from . import coarsening as _coarsening
+from .coarsening import DEFAULT_COARSENING, smallest_coarsening
+from .tables import RiskTable, risk_table, tier_extracts, tier_risk_table
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
 LATTICE_MAX_SIZE = 3
@@ -31,7 +32,7 @@ class JobResult:
         out["tier_table.md"] = t.to_markdown()
         out["tier_table.tex"] = t.to_latex()
         if "what_if" in self.extra:
-            from . import _render
+            from .. import _render
 
             out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
         if self.html is not None:
@@ -89,7 +90,7 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     comparison = None
     if what_if:
         step("what-if coarsening")
-        comparison = _tiers.what_if(cohort, scenarios=scenarios, before=table)
+        comparison = _coarsening.what_if(cohort, scenarios=scenarios, before=table)
         table.provenance["what_if_coarsening"] = dict(DEFAULT_COARSENING)
         result.extra["what_if"] = comparison
     coarsening = None

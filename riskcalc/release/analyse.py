@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import _render
-from ._keys import encode
-from ._provenance import describe_input
-from ._version import __version__
-from .summary import MEASURE_LABELS, risk_summary
+from .. import _render
+from .._core.encoding import encode
+from .._provenance import describe_input
+from .._version import __version__
+from ..summary import MEASURE_LABELS, risk_summary
 
 COLUMNS = ["section", "measure", "threshold", "value", "share"]
 
@@ -97,7 +97,7 @@ def analyse(
     sep=None,
 ) -> Analysis:
     """Run every requested measure on one encoding of ``path``."""
-    from .attacker import attacker_risk
+    from ..attacker import attacker_risk
 
     columns = list(dict.fromkeys(list(qi) + ([household] if household else []) + list(sensitive)))
     enc = encode(path, columns, weights=weights, sep=sep)
@@ -147,7 +147,7 @@ def _attacker_rows(res) -> pd.DataFrame:
 
 
 def _individual_rows(enc, qi, weights, method, household, missing, alpha, threshold) -> pd.DataFrame:
-    from .individual import individual_risk
+    from ..individual import individual_risk
 
     res = individual_risk(enc, qi, weights=weights, method=method, household=household,
                           missing=missing, alpha=alpha)
@@ -163,7 +163,7 @@ def _individual_rows(enc, qi, weights, method, household, missing, alpha, thresh
 
 
 def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
-    from .population import population_uniqueness
+    from ..population import population_uniqueness
 
     res = population_uniqueness(enc, qi, sampling_fraction=fraction, population_size=size,
                                 method=method, missing="category" if missing == "wildcard" else missing)
@@ -179,7 +179,7 @@ def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
 
 
 def _attribute_rows(enc, qi, sensitive, missing) -> pd.DataFrame:
-    from .attribute import attribute_disclosure
+    from ..attribute import attribute_disclosure
 
     res = attribute_disclosure(enc, qi, list(sensitive), missing="category" if missing == "wildcard" else missing)
     rows = []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ._validation import missing_column_message
-from .exceptions import DataFileError, EmptyTableError, MissingColumnError
+from .._validation import missing_column_message
+from ..exceptions import DataFileError, EmptyTableError, MissingColumnError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")

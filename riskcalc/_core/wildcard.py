@@ -21,10 +21,15 @@ cost is O(number of patterns x number of records) and never a loop over records.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from ._keys import EncodedColumn, densify, combine_codes
+from .grouping import combine_codes, densify
+
+if TYPE_CHECKING:
+    from .encoding import EncodedColumn
 
 
 def missing_patterns(columns: list[EncodedColumn]) -> tuple[np.ndarray, np.ndarray]:

@@ -19,27 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from ._keys import densify_by_bincount, lone_keys, small_key_space
-
-def densify_fast(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids and sizes for keys in ``[0, space)``; ids are arbitrary labels."""
-    n = key.shape[0]
-    if small_key_space(space, n):
-        return densify_by_bincount(key, space)
-    # Records alone in their hash bucket are alone with their key (singleton classes); only
-    # the others go through the hash table (see ``_keys.lone_keys``).
-    lone = lone_keys(key)
-    rest = np.flatnonzero(~lone)
-    rest_ids, uniques = pd.factorize(key[rest], sort=False)
-    n_rest = uniques.shape[0]
-    n_lone = n - rest.shape[0]
-    ids = np.empty(n, dtype=np.int32)
-    ids[rest] = rest_ids
-    ids[lone] = np.arange(n_rest, n_rest + n_lone, dtype=np.int32)
-    sizes = np.concatenate([np.bincount(rest_ids, minlength=n_rest), np.ones(n_lone, np.int64)])
-    return ids, sizes.astype(np.int64)
+from .grouping import densify_fast
 
 
 @dataclass(frozen=True, eq=False)
