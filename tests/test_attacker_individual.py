@@ -126,13 +126,44 @@ def _wildcard_reference(df, qi, alpha):
     rows = [tuple(None if pd.isna(v) else v for v in r) for r in df[qi].itertuples(index=False)]
     out = []
     for a in rows:
+        if all(x is None for x in a):  # every key missing: fk = n
+            out.append(float(len(rows)))
+            continue
         total = 0.0
         for b in rows:
             if all(x is None or y is None or x == y for x, y in zip(a, b)):
                 same = all((x is None) == (y is None) for x, y in zip(a, b))
-                total += 1.0 if same else alpha
+                complete = all(y is not None for y in b)
+                total += 1.0 if same or complete else alpha
         out.append(total)
     return out
+
+
+def _wildcard_weighted_reference(df, qi, alpha, w):
+    rows = [tuple(None if pd.isna(v) else v for v in r) for r in df[qi].itertuples(index=False)]
+    out = []
+    for a in rows:
+        if all(x is None for x in a):
+            out.append(float(np.sum(w)))
+            continue
+        total = 0.0
+        for b, wb in zip(rows, w):
+            if all(x is None or y is None or x == y for x, y in zip(a, b)):
+                same = all((x is None) == (y is None) for x, y in zip(a, b))
+                complete = all(y is not None for y in b)
+                total += (1.0 if same or complete else alpha) * wb
+        out.append(total)
+    return out
+
+
+def test_wildcard_alpha_weights_by_who_carries_the_missing_value():
+    # Issue 9: sdcMicro weights a match by who has the missing value.
+    df = pd.DataFrame({"a": [3, 3, 3, 3], "b": [1, 1, 1, 1], "c": [None, 4, 7, 4], "d": [2, 2, 2, 2]})
+    got = rc.class_sizes(df, list(df.columns), missing="wildcard", alpha=0.5).fk
+    assert_allclose(got, [4, 2.5, 1.5, 2.5])
+    res = rc.class_sizes(df.assign(w=[10.0, 20.0, 30.0, 40.0]), list("abcd"), weights="w",
+                         missing="wildcard", alpha=0.5)
+    assert_allclose(res.Fk, [100, 20 + 40 + 5, 30 + 5, 20 + 40 + 5])
 
 
 @settings(max_examples=80, deadline=None)
@@ -142,15 +173,16 @@ def _wildcard_reference(df, qi, alpha):
             st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n), min_size=1, max_size=4
         )
     ),
-    st.sampled_from([0.0, 0.5, 1.0]),
+    st.sampled_from([0.0, 0.1, 0.5, 1.0]),
 )
 def test_wildcard_against_pairwise_reference(columns, alpha):
     df = pd.DataFrame({f"c{j}": pd.Series(col, dtype=object) for j, col in enumerate(columns)})
     qi = list(df.columns)
     got = rc.class_sizes(df, qi, missing="wildcard", alpha=alpha).fk
     assert_allclose(got, _wildcard_reference(df, qi, alpha))
-    if alpha == 0.0:
-        assert_array_equal(got, rc.class_sizes(df, qi).fk)
+    w = np.arange(1, len(df) + 1, dtype=np.float64) / 4
+    weighted = rc.class_sizes(df.assign(_w=w), qi, weights="_w", missing="wildcard", alpha=alpha).Fk
+    assert_allclose(weighted, _wildcard_weighted_reference(df, qi, alpha, w))
     u = rc.uniqueness(df, qi, missing="wildcard", alpha=alpha)
     assert u.average_risk == pytest.approx(float(np.mean(1 / np.asarray(got))))
     assert rc.k_anonymity(df, qi, missing="wildcard", alpha=alpha).k == pytest.approx(min(got))

@@ -8,10 +8,17 @@ are no equivalence classes: each record gets its own count
 
     f_k(i) = \\sum_j m_{ij}, \\qquad F_k(i) = \\sum_j m_{ij} w_j,
 
-with :math:`m_{ij} = 1` when *i* and *j* match and have the same missing fields, and
-:math:`m_{ij} = \\alpha` when they match only through a missing value (sdcMicro's ``alpha``;
-``alpha = 1`` is sdcMicro's default, ``alpha = 0`` gives back ``missing="category"``). A record
-whose fields are all missing matches every record.
+where the weight of a match depends on who carries the missing value, as in sdcMicro's
+``freqCalc``: :math:`m_{ij} = 1` when *j* has no missing key value, or has exactly *i*'s pattern
+of missing fields (and agrees with *i* where observed); :math:`m_{ij} = \\alpha` when *j* has
+missing values in a pattern other than *i*'s and matches *i* only through them. So a record
+with a missing value counts every complete record it matches at full weight, while complete
+records count it at ``alpha`` (sdcMicro's ``alpha``; ``alpha = 1`` is its default; with
+``alpha = 0`` complete records ignore the records with missing values). A record whose key is all missing gets :math:`f_k = n`
+(and :math:`F_k` the sum of all weights).
+
+Example (``alpha = 0.5``): keys (3,1,NA,2), (3,1,4,2), (3,1,7,2), (3,1,4,2) give
+:math:`f_k` = 4, 2.5, 1.5, 2.5.
 
 The computation groups records by their *pattern* of missing fields. For every pair of patterns
 (P, Q) the records of P are matched with those of Q on the fields both observe, by combining
@@ -53,9 +60,15 @@ def wildcard_counts(
     members = [np.flatnonzero(pattern == p) for p in range(masks.shape[0])]
     fk = np.zeros(n, dtype=np.float64)
     Fk = np.zeros(n, dtype=np.float64) if weights is not None else None
+    complete = ~masks.any(axis=1)
     for p, rows_p in enumerate(members):
+        if masks[p].all():  # every key value missing: matches every record at full weight
+            fk[rows_p] = n
+            if Fk is not None:
+                Fk[rows_p] = float(weights.sum())
+            continue
         for q, rows_q in enumerate(members):
-            factor = 1.0 if p == q else float(alpha)
+            factor = 1.0 if p == q or complete[q] else float(alpha)
             if factor == 0.0:
                 continue
             common = [j for j in range(len(columns)) if not masks[p, j] and not masks[q, j]]
