@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.encoding import EncodedColumn, EncodedTable, _column_names
+from ._core.crosstab import ClassValueTable, class_value_table, homogeneous_counts
 from ._core.partition import check_no_missing
 from ._validation import check_column_names, check_missing_policy
 from .exceptions import InvalidParameterError
@@ -60,82 +61,11 @@ __all__ = [
     "t_closeness",
 ]
 
-#: Count the class x value cells with a dense ``bincount`` while the key space is at most this
-#: many times the number of records (or at most ``_DENSE_MIN`` cells); otherwise hash the keys.
-_DENSE_FACTOR = 4
-_DENSE_MIN = 1 << 16
-
-
 # --------------------------------------------------------------------------------------------
-# The core: the sparse class x value count table
+# The core: the sparse class x value count table (riskcalc._core.crosstab)
 # --------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, eq=False)
-class _Cells:
-    """The non-empty cells of the class x sensitive-value table, sorted by (class, value).
-
-    ``cls``, ``value`` and ``count`` have one entry per non-empty cell. ``starts[c]`` is the
-    position of class ``c``'s first cell (every class has at least one). ``value_counts`` holds
-    the table-wide count of each value code.
-    """
-
-    cls: np.ndarray
-    value: np.ndarray
-    count: np.ndarray
-    starts: np.ndarray
-    class_sizes: np.ndarray
-    value_counts: np.ndarray
-    n_records: int
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.class_sizes.shape[0])
-
-    @property
-    def distinct(self) -> np.ndarray:
-        """Distinct values per class."""
-        return np.diff(np.append(self.starts, self.cls.shape[0])).astype(np.int64)
-
-    @property
-    def q(self) -> np.ndarray:
-        """Share of each cell's value within its class."""
-        return self.count / self.class_sizes[self.cls]
-
-    @property
-    def p(self) -> np.ndarray:
-        """Table-wide share of each cell's value."""
-        return self.value_counts[self.value] / self.n_records
-
-
-def _count_cells(class_id: np.ndarray, class_sizes: np.ndarray, values: np.ndarray, n_values: int) -> _Cells:
-    """Build :class:`_Cells` from one class id and one value code (``0 <= v < n_values``) per record."""
-    n = int(class_id.shape[0])
-    n_classes = int(class_sizes.shape[0])
-    n_values = max(int(n_values), 1)
-    key = class_id.astype(np.int64)
-    key *= n_values
-    key += values
-    space = n_classes * n_values
-    if space <= max(_DENSE_FACTOR * n, _DENSE_MIN):
-        table = np.bincount(key, minlength=space)
-        cells = np.flatnonzero(table)
-        count = table[cells]
-    else:
-        # Most cells hold one or two records here, so sorting the keys (in 32 bits when they
-        # fit, which halves the cost) beats a hash count followed by sorting its uniques.
-        ordered = np.sort(key.astype(np.uint32) if space <= (1 << 32) else key)
-        first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-        cells = ordered[first].astype(np.int64)
-        count = np.diff(np.append(first, n))
-    cls, value = np.divmod(cells, n_values)
-    # Every class has at least one cell, and cells are sorted by class.
-    starts = np.flatnonzero(np.concatenate([[True], cls[1:] != cls[:-1]])) if cls.size else cls
-    value_counts = np.bincount(values, minlength=n_values)
-    return _Cells(
-        cls, value, count.astype(np.int64), starts, class_sizes.astype(np.int64),
-        value_counts.astype(np.int64), n,
-    )
+_Cells = ClassValueTable
 
 
 def _cross_products(cells: _Cells) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +139,7 @@ def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep
 def _cells_for(part, col: EncodedColumn, values: np.ndarray | None = None, n_values: int | None = None) -> _Cells:
     if values is None:
         values, n_values = col.codes, col.n_levels
-    return _count_cells(part.class_id, part.class_sizes, values, n_values)
+    return class_value_table(part.class_id, part.class_sizes, values, n_values)
 
 
 def _check_positive(value, name: str, func: str) -> float:
@@ -265,7 +195,7 @@ class LDiversityResult:
     recursive_l : int or None
         The largest *l* for which every class satisfies recursive (c, l)-diversity (0 if even
         ``l = 1`` fails, which happens only for ``c <= 1``); ``None`` without ``c``.
-    records_homogeneous, classes_homogeneous : int
+    records_revealed, classes_homogeneous : int
         Records in, and number of, classes with a single sensitive value (``distinct l = 1``).
     distinct_l_per_record : numpy.ndarray of int64
         Distinct sensitive values in each record's class, in input row order.
@@ -287,7 +217,7 @@ class LDiversityResult:
     distinct_l: int
     entropy_l: float
     recursive_l: int | None
-    records_homogeneous: int
+    records_revealed: int
     classes_homogeneous: int
     distinct_l_per_record: np.ndarray = field(repr=False)
     entropy_l_per_record: np.ndarray = field(repr=False)
@@ -295,9 +225,9 @@ class LDiversityResult:
     index: pd.Index | None = field(default=None, repr=False)
 
     @property
-    def records_homogeneous_share(self) -> float:
-        """``records_homogeneous / n_records``."""
-        return self.records_homogeneous / self.n_records
+    def records_revealed_share(self) -> float:
+        """``records_revealed / n_records``."""
+        return self.records_revealed / self.n_records
 
     def is_l_diverse(self, l: int, kind: str = "distinct") -> bool:
         """Whether every class satisfies ``kind`` ("distinct", "entropy" or "recursive") l-diversity."""
@@ -328,7 +258,7 @@ class LDiversityResult:
         return (
             f"LDiversityResult(sensitive={self.sensitive!r}, distinct_l={self.distinct_l}, "
             f"entropy_l={self.entropy_l:.4g}{rec}, records in homogeneous classes="
-            f"{fmt.count_pct(self.records_homogeneous, self.n_records)}, "
+            f"{fmt.count_pct(self.records_revealed, self.n_records)}, "
             f"n_records={fmt.count(self.n_records)}, n_classes={fmt.count(self.n_classes)}, "
             f"missing={self.missing!r})"
         )
@@ -419,7 +349,7 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     >>> import pandas as pd, riskcalc as rc
     >>> df = pd.DataFrame({"year": [7, 7, 7, 8, 8], "fsm": ["y", "n", "n", "y", "y"]})
     >>> res = rc.l_diversity(df, ["year"], "fsm", c=3)
-    >>> res.distinct_l_per_record.tolist(), res.distinct_l, res.records_homogeneous
+    >>> res.distinct_l_per_record.tolist(), res.distinct_l, res.records_revealed
     ([2, 2, 2, 1, 1], 1, 2)
     >>> import math; math.isclose(res.entropy_l_per_record[0], math.exp(-(1/3)*math.log(1/3) - (2/3)*math.log(2/3)))
     True
@@ -1014,10 +944,10 @@ class AttributeDisclosureResult:
     sensitive_fields : tuple of str
     missing : str
     n_records, n_classes : int
-    records_homogeneous : numpy.ndarray of int64
+    records_revealed : numpy.ndarray of int64
         Records in homogeneous classes (every record of the class has the same value of the
         field): an intruder who places a pupil in the class learns the value for certain.
-    records_homogeneous_nonunique : numpy.ndarray of int64
+    records_revealed_nonunique : numpy.ndarray of int64
         Of those, records in homogeneous classes of two or more records: the value is revealed
         even though the pupil's record cannot be singled out (pure attribute disclosure).
     classes_homogeneous : numpy.ndarray of int64
@@ -1034,16 +964,16 @@ class AttributeDisclosureResult:
     missing: str
     n_records: int
     n_classes: int
-    records_homogeneous: np.ndarray = field(repr=False)
-    records_homogeneous_nonunique: np.ndarray = field(repr=False)
+    records_revealed: np.ndarray = field(repr=False)
+    records_revealed_nonunique: np.ndarray = field(repr=False)
     classes_homogeneous: np.ndarray = field(repr=False)
     distinct_l: np.ndarray = field(repr=False)
     n_values: np.ndarray = field(repr=False)
 
     @property
-    def records_homogeneous_share(self) -> np.ndarray:
-        """``records_homogeneous / n_records``, per field."""
-        return self.records_homogeneous / self.n_records
+    def records_revealed_share(self) -> np.ndarray:
+        """``records_revealed / n_records``, per field."""
+        return self.records_revealed / self.n_records
 
     @property
     def classes_homogeneous_share(self) -> np.ndarray:
@@ -1056,10 +986,10 @@ class AttributeDisclosureResult:
             {
                 "sensitive": list(self.sensitive_fields),
                 "n_records": np.full(len(self.sensitive_fields), self.n_records, dtype=np.int64),
-                "records_homogeneous": self.records_homogeneous,
-                "records_homogeneous_share": self.records_homogeneous_share,
-                "records_homogeneous_nonunique": self.records_homogeneous_nonunique,
-                "records_homogeneous_nonunique_share": self.records_homogeneous_nonunique / self.n_records,
+                "records_revealed": self.records_revealed,
+                "records_revealed_share": self.records_revealed_share,
+                "records_revealed_nonunique": self.records_revealed_nonunique,
+                "records_revealed_nonunique_share": self.records_revealed_nonunique / self.n_records,
                 "classes_homogeneous": self.classes_homogeneous,
                 "classes_homogeneous_share": self.classes_homogeneous_share,
                 "distinct_l": self.distinct_l,
@@ -1070,7 +1000,7 @@ class AttributeDisclosureResult:
     def __repr__(self) -> str:
         rows = "; ".join(
             f"{s}: {fmt.count_pct(r, self.n_records)}"
-            for s, r in zip(self.sensitive_fields, self.records_homogeneous)
+            for s, r in zip(self.sensitive_fields, self.records_revealed)
         )
         return (
             f"AttributeDisclosureResult(records whose value is revealed with certainty: {rows}; "
@@ -1093,7 +1023,7 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     In words: someone who knows a pupil's quasi-identifiers (say year group, sex, school) and
     that the pupil is in the extract finds the pupil's class; if everyone in that class has
     the same SEN status, they learn the pupil's SEN status without needing to find the record.
-    ``records_homogeneous_nonunique`` counts those in classes of two or more, where the value
+    ``records_revealed_nonunique`` counts those in classes of two or more, where the value
     leaks even though the record itself is not unique.
 
     Parameters
@@ -1130,23 +1060,19 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     ...                    "fsm": ["y", "n", "n", "y", "y", "n"],
     ...                    "sen": ["a", "a", "a", "b", "a", "a"]})
     >>> res = rc.attribute_disclosure(df, ["year"], ["fsm", "sen"])
-    >>> res.records_homogeneous.tolist(), res.records_homogeneous_nonunique.tolist()
+    >>> res.records_revealed.tolist(), res.records_revealed_nonunique.tolist()
     ([3, 4], [2, 3])
     """
     func = "attribute_disclosure"
     fields = (sensitive_fields,) if isinstance(sensitive_fields, str) else sensitive_fields
     enc, part, cols = _prepare(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
-    sizes = part.class_sizes
-    records, nonunique, classes, lmin, nvals = [], [], [], [], []
-    for col in cols:  # one pass per sensitive field (a handful), vectorised within
-        cells = _cells_for(part, col)
-        distinct = cells.distinct
-        homo = distinct == 1
-        records.append(int(sizes[homo].sum()))
-        nonunique.append(int(sizes[homo & (sizes > 1)].sum()))
-        classes.append(int(np.count_nonzero(homo)))
-        lmin.append(int(distinct.min()))
-        nvals.append(int(np.count_nonzero(cells.value_counts)))
+    labels, n_labels = part.labels()
+    counts = [homogeneous_counts(labels, n_labels, col.codes, col.n_levels) for col in cols]
+    records = [c.records_revealed for c in counts]
+    nonunique = [c.records_revealed_nonunique for c in counts]
+    classes = [c.classes_homogeneous for c in counts]
+    lmin = [c.min_distinct for c in counts]
+    nvals = [c.n_values for c in counts]
     as_arr = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     return AttributeDisclosureResult(
         part.columns, tuple(c.name for c in cols), missing, part.n_records, part.n_classes,

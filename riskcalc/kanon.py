@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._core.histogram import below, weighted_below
+from ._core.histogram import weighted_below
 from ._core.access import prepare, record_frequencies
 from ._validation import check_alpha, check_thresholds
 
@@ -162,9 +162,9 @@ def k_anonymity(
         k = float(fk.min())
         k = int(k) if k.is_integer() else k
     else:
-        sizes, n_of_size = part.histogram
-        classes, records = below(sizes, n_of_size, thresholds)
-        k = int(sizes[0])
+        hist = part.size_histogram
+        classes, records = hist.classes_below(thresholds), hist.records_below(thresholds)
+        k = hist.k
         Fk = part.weighted_fk(w) if w is not None else None
     if w is not None:
         weighted = weighted_below(Fk, thresholds)

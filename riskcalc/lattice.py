@@ -13,6 +13,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.partition import check_no_missing
+from ._core.histogram import SizeHistogram
 from ._core.lattice import walk
 from ._validation import check_column_names, check_missing_policy, check_thresholds, check_int, check_share
 from .exceptions import InvalidParameterError
@@ -35,7 +36,7 @@ class LatticeResult:
     max_size : int
         Largest combination examined.
     thresholds : tuple of int
-        Thresholds *t* for the ``records_le_t`` and ``small_cells_le_t`` columns.
+        Thresholds *t* for the ``records_in_cells_at_most_t`` and ``cells_at_most_t`` columns.
     threshold_by_size : tuple of int or None
         A threshold per combination size (sdcMicro ``riskyCells`` style), if given.
     missing : str
@@ -59,11 +60,11 @@ class LatticeResult:
         """One row per combination, by size then in the order of ``fields``.
 
         Columns: ``fields`` (tuple of names), ``n_fields``, ``n_classes``, ``k``,
-        ``n_unique``, ``unique_share``, ``records_le_<t>`` and ``small_cells_le_<t>`` per
+        ``n_unique``, ``unique_share``, ``records_in_cells_at_most_<t>`` and ``cells_at_most_<t>`` per
         threshold (records in, and number of, classes of size at most *t*),
         ``average_risk`` (``n_classes / n_records``), ``highest_risk`` (``1 / k``); with
-        ``threshold_by_size``, ``size_threshold``, ``small_cells_at_size_threshold`` and
-        ``records_at_size_threshold``; with ``target``, ``minimal``.
+        ``threshold_by_size``, ``size_threshold``, ``cells_at_size_threshold`` and
+        ``records_in_cells_at_size_threshold``; with ``target``, ``minimal``.
         """
         return self.table.copy()
 
@@ -242,24 +243,18 @@ def field_lattice(
 
 
 def _row(res, thr, thresholds, by_size, size) -> dict:
-    n = res.n_records
-    cells, records = res.at_or_below(thr)
-    row = {
-        "n_classes": res.n_classes,
-        "k": res.k,
-        "n_unique": res.n_unique,
-    }
-    for t, r, c in zip(thresholds, records, cells):
-        row[f"records_le_{t}"] = int(r)
-        row[f"small_cells_le_{t}"] = int(c)
-    row["average_risk"] = res.n_classes / n
-    row["highest_risk"] = 1.0 / row["k"]
+    hist = SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique)
+    row = {"n_classes": hist.n_classes, "k": hist.k, "n_unique": hist.n_unique}
+    for t, r, c in zip(thresholds, hist.records_at_most(thr), hist.classes_at_most(thr)):
+        row[f"records_in_cells_at_most_{t}"] = int(r)
+        row[f"cells_at_most_{t}"] = int(c)
+    row["average_risk"] = hist.average_risk
+    row["highest_risk"] = hist.highest_risk
     if by_size is not None:
         t = by_size[size - 1]
-        c, r = res.at_or_below(np.asarray([t], dtype=np.float64))
         row["size_threshold"] = t
-        row["small_cells_at_size_threshold"] = int(c[0])
-        row["records_at_size_threshold"] = int(r[0])
+        row["cells_at_size_threshold"] = int(hist.classes_at_most([t])[0])
+        row["records_in_cells_at_size_threshold"] = int(hist.records_at_most([t])[0])
     return row
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._core.histogram import below, weighted_below
+from ._core.histogram import SizeHistogram
 from ._core.access import as_encoded, resolve_weights
 from ._validation import check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
@@ -34,9 +34,9 @@ class SmallCountResult:
     n_cells : int
         Non-empty cells.
     thresholds : tuple of int
-    cells_at_or_below : numpy.ndarray of int64
+    cells_at_most : numpy.ndarray of int64
         Non-empty cells whose count is at most ``t``, per threshold.
-    records_in_cells : numpy.ndarray of int64
+    records_in_cells_at_most : numpy.ndarray of int64
         Records in those cells, per threshold: the people a published table exposes.
     """
 
@@ -46,33 +46,33 @@ class SmallCountResult:
     n_records: int
     n_cells: int
     thresholds: tuple[int, ...]
-    cells_at_or_below: np.ndarray = field(repr=False)
-    records_in_cells: np.ndarray = field(repr=False)
+    cells_at_most: np.ndarray = field(repr=False)
+    records_in_cells_at_most: np.ndarray = field(repr=False)
 
     @property
-    def cells_share(self) -> np.ndarray:
-        return self.cells_at_or_below / self.n_cells if self.n_cells else np.full(len(self.thresholds), np.nan)
+    def cells_at_most_share(self) -> np.ndarray:
+        return self.cells_at_most / self.n_cells if self.n_cells else np.full(len(self.thresholds), np.nan)
 
     @property
-    def records_share(self) -> np.ndarray:
-        return self.records_in_cells / self.n_records if self.n_records else np.full(len(self.thresholds), np.nan)
+    def records_in_cells_at_most_share(self) -> np.ndarray:
+        return self.records_in_cells_at_most / self.n_records if self.n_records else np.full(len(self.thresholds), np.nan)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per threshold: small cells and the records in them, counts then shares."""
         return pd.DataFrame(
             {
                 "threshold": np.asarray(self.thresholds, dtype=np.int64),
-                "cells_at_or_below": self.cells_at_or_below,
-                "cells_share": self.cells_share,
-                "records_in_cells": self.records_in_cells,
-                "records_share": self.records_share,
+                "cells_at_most": self.cells_at_most,
+                "cells_at_most_share": self.cells_at_most_share,
+                "records_in_cells_at_most": self.records_in_cells_at_most,
+                "records_in_cells_at_most_share": self.records_in_cells_at_most_share,
             }
         )
 
     def __repr__(self) -> str:
         rows = "; ".join(
             f"<={t}: {fmt.count(c)} cells, {fmt.count_pct(r, self.n_records)} records"
-            for t, c, r in zip(self.thresholds, self.cells_at_or_below, self.records_in_cells)
+            for t, c, r in zip(self.thresholds, self.cells_at_most, self.records_in_cells_at_most)
         )
         return (
             f"SmallCountResult(columns=({fmt.qi_list(self.columns)}), n_cells={fmt.count(self.n_cells)}, "
@@ -125,7 +125,7 @@ def small_count_exposure(
     >>> import pandas as pd, riskcalc as rc
     >>> df = pd.DataFrame({"school": list("AAABBC"), "sex": list("FFMFFM")})
     >>> res = rc.small_count_exposure(df, ["school", "sex"], thresholds=[1, 2])
-    >>> res.cells_at_or_below.tolist(), res.records_in_cells.tolist()
+    >>> res.cells_at_most.tolist(), res.records_in_cells_at_most.tolist()
     ([2, 4], [2, 6])
     """
     func = "small_count_exposure"
@@ -135,9 +135,7 @@ def small_count_exposure(
     names = (columns,) if isinstance(columns, str) else tuple(columns)
     part = enc.partition(names, missing)
     if count is None:
-        sizes, n_of_size = part.histogram
-        cells, records = below(sizes, n_of_size, thresholds, inclusive=True)
-        n_records, n_cells = part.n_records, part.n_classes
+        hist = part.size_histogram
     else:
         counts = resolve_weights(enc, count, func, name="count")
         if not np.all(counts == np.round(counts)):
@@ -145,14 +143,9 @@ def small_count_exposure(
             raise InvalidParameterError(
                 f"The 'count' parameter of {func} must hold whole numbers. Got {bad!r}."
             )
-        totals = part.weighted_sizes(counts).astype(np.int64)
-        totals = totals[totals > 0]
-        cells = weighted_below(totals, thresholds, inclusive=True)
-        ordered = np.sort(totals)
-        cum = np.concatenate([[0], np.cumsum(ordered)])
-        records = cum[cells]
-        n_records, n_cells = int(totals.sum()), int(totals.shape[0])
+        labels, n_labels = part.labels()
+        hist = SizeHistogram.from_class_sizes(np.bincount(labels, weights=counts, minlength=n_labels))
     return SmallCountResult(
-        part.columns, missing, count is not None, n_records, n_cells, thresholds,
-        np.asarray(cells, dtype=np.int64), np.asarray(records, dtype=np.int64),
+        part.columns, missing, count is not None, hist.n_records, hist.n_classes, thresholds,
+        hist.classes_at_most(thresholds), hist.records_at_most(thresholds),
     )

@@ -23,19 +23,19 @@ __all__ = ["RiskSummary", "risk_summary", "MEASURE_LABELS"]
 
 #: Plain-English label of every measure in :meth:`RiskSummary.to_frame`.
 MEASURE_LABELS = {
-    "records": "records",
-    "classes": "equivalence classes",
+    "n_records": "records",
+    "n_classes": "equivalence classes",
     "k": "k (smallest class size)",
-    "sample_uniques": "sample uniques (fk = 1)",
-    "records_in_pairs": "records in pairs (fk = 2)",
-    "records_below_k": "records in classes below t (fk < t)",
-    "classes_below_k": "classes below t (fk < t)",
-    "small_cells": "cells with 0 < count <= t",
-    "records_in_small_cells": "records in cells with count <= t",
-    "average_prosecutor_risk": "average prosecutor risk (mean 1/fk)",
-    "highest_prosecutor_risk": "highest prosecutor risk (1/min fk)",
+    "n_unique": "sample uniques (fk = 1)",
+    "n_pairs": "records in pairs (fk = 2)",
+    "records_below": "records in classes below t (fk < t)",
+    "classes_below": "classes below t (fk < t)",
+    "cells_at_most": "cells with 0 < count <= t",
+    "records_in_cells_at_most": "records in cells with count <= t",
+    "average_risk": "average prosecutor risk (mean 1/fk)",
+    "highest_risk": "highest prosecutor risk (1/min fk)",
     "estimated_population": "estimated population (sum of weights)",
-    "records_below_k_weighted": "records with Fk < t (weighted)",
+    "records_below_weighted": "records with Fk < t (weighted)",
 }
 
 
@@ -68,30 +68,30 @@ class RiskSummary:
         """Tidy rows ``measure, threshold, value, share``.
 
         ``value`` is a count (or k, or a risk); ``share`` divides a count by its denominator
-        (records, or classes for ``classes_below_k``, or cells for ``small_cells``) and is empty
+        (records, or classes for ``classes_below``, or cells for ``cells_at_most``) and is empty
         for k and the risks.
         """
         u, ka, sc = self.uniqueness, self.k_anonymity, self.small_counts
         n = u.n_records
         rows = [
-            ("records", None, n, 1.0),
-            ("classes", None, u.n_classes, u.n_classes / n),
+            ("n_records", None, n, 1.0),
+            ("n_classes", None, u.n_classes, u.n_classes / n),
             ("k", None, ka.k, None),
-            ("sample_uniques", None, u.n_unique, u.unique_share),
-            ("records_in_pairs", None, u.n_pairs, u.pair_share),
+            ("n_unique", None, u.n_unique, u.unique_share),
+            ("n_pairs", None, u.n_pairs, u.pair_share),
         ]
         for t, r, c in zip(ka.thresholds, ka.records_below, ka.classes_below):
-            rows.append(("records_below_k", t, int(r), r / n))
-            rows.append(("classes_below_k", t, int(c), c / u.n_classes))
-        for t, c, r in zip(sc.thresholds, sc.cells_at_or_below, sc.records_in_cells):
-            rows.append(("small_cells", t, int(c), c / sc.n_cells))
-            rows.append(("records_in_small_cells", t, int(r), r / n))
-        rows.append(("average_prosecutor_risk", None, u.average_risk, None))
-        rows.append(("highest_prosecutor_risk", None, u.highest_risk, None))
+            rows.append(("records_below", t, int(r), r / n))
+            rows.append(("classes_below", t, int(c), c / u.n_classes))
+        for t, c, r in zip(sc.thresholds, sc.cells_at_most, sc.records_in_cells_at_most):
+            rows.append(("cells_at_most", t, int(c), c / sc.n_cells))
+            rows.append(("records_in_cells_at_most", t, int(r), r / n))
+        rows.append(("average_risk", None, u.average_risk, None))
+        rows.append(("highest_risk", None, u.highest_risk, None))
         if self.class_sizes is not None and self.class_sizes.Fk is not None:
             rows.append(("estimated_population", None, self.class_sizes.weight_total, None))
             for t, r in zip(ka.thresholds, ka.records_below_weighted):
-                rows.append(("records_below_k_weighted", t, int(r), r / n))
+                rows.append(("records_below_weighted", t, int(r), r / n))
         return pd.DataFrame(
             {
                 "measure": [r[0] for r in rows],

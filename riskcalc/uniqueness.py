@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import _format as fmt
-from ._core.histogram import below
 import numpy as np
 
 from ._core.access import prepare, record_frequencies
@@ -148,11 +147,8 @@ def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> Uni
             int(np.count_nonzero(np.isclose(fk, 1.0))), int(np.count_nonzero(np.isclose(fk, 2.0))),
             float(np.mean(1.0 / fk)), 1.0 / float(fk.min()),
         )
-    sizes, n_of_size = part.histogram
-    _, records = below(sizes, n_of_size, (1, 2), inclusive=True)
-    n_unique = int(records[0])
-    n_pairs = int(records[1] - records[0])
+    hist = part.size_histogram
     return UniquenessResult(
-        part.columns, missing, n, part.n_classes, n_unique, n_pairs,
-        part.n_classes / n, 1.0 / float(sizes[0]),
+        part.columns, missing, n, hist.n_classes, hist.n_unique, hist.n_pairs,
+        hist.average_risk, hist.highest_risk,
     )

@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
 import riskcalc.attribute as attribute
+import riskcalc._core.crosstab as crosstab
 from riskcalc.attribute import (
     attribute_disclosure,
     beta_likeness,
@@ -56,7 +57,7 @@ def test_practice_guide_table_4_3_distinct_l():
     # (c=2, l=2) for a yes/no pair: r1 = 1 < 2 * r2 = 2. Singletons stop at l = 1.
     assert_array_equal(res.recursive_l_per_record, [1, 1, 1, 2, 1, 2, 1, 1, 2, 2])
     # Records 1, 2, 3, 5, 7, 8 are in homogeneous classes (here all of size 1 or a "yes" pair).
-    assert res.records_homogeneous == 6
+    assert res.records_revealed == 6
     assert_array_equal(res.to_frame().index, df.index)
 
 
@@ -69,7 +70,7 @@ def test_sdcmicro_ldiversity_missing_keys():
     assert_allclose(res.entropy_l_per_record, [3, 3, 3, 2, 2, 2, 2], rtol=RTOL)
     # Counts (1, 1, 1): l = 3 since 1 < 2 * 1; counts (1, 1): l = 2.
     assert_array_equal(res.recursive_l_per_record, [3, 3, 3, 2, 2, 2, 2])
-    assert (res.distinct_l, res.recursive_l, res.records_homogeneous) == (2, 2, 0)
+    assert (res.distinct_l, res.recursive_l, res.records_revealed) == (2, 2, 0)
     with pytest.raises(rc.MissingValueError, match="occupation"):
         l_diversity(df, ["sex", "occupation", "ethnicity"], "sensitive", missing="raise")
 
@@ -144,7 +145,7 @@ def test_pycanon_hospital_example():
     df = pd.read_csv(oracle("19_pycanon_hospital/input.csv"))
     ld = l_diversity(df, HOSPITAL_QI, "disease", c=2)
     assert_array_equal(ld.distinct_l_per_record, [2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 1, 1, 1])
-    assert (ld.distinct_l, ld.recursive_l, ld.records_homogeneous) == (1, 1, 3)
+    assert (ld.distinct_l, ld.recursive_l, ld.records_revealed) == (1, 1, 3)
     assert_allclose(ld.entropy_l, 1.0)
     tc = t_closeness(df, HOSPITAL_QI, "disease")
     assert_allclose(tc.t, 8 / 13, rtol=RTOL)
@@ -160,7 +161,7 @@ def test_pycanon_hospital_example():
     assert enh.beta == math.inf
     assert (enh.classes_over_cap, enh.records_over_cap) == (4, 10)
     ad = attribute_disclosure(df, HOSPITAL_QI, ["disease", "religion"])
-    assert ad.records_homogeneous.tolist() == [3, 13]  # religion is suppressed: all "*"
+    assert ad.records_revealed.tolist() == [3, 13]  # religion is suppressed: all "*"
     assert ad.classes_homogeneous.tolist() == [1, 5]
     assert ad.distinct_l.tolist() == [1, 1]
 
@@ -176,18 +177,18 @@ def test_attribute_disclosure_frame_and_counts():
     res = attribute_disclosure(df, ["year"], ["fsm", "sen"])
     # fsm: year 8 (2, both y), year 9 (1), year 10 (2, both missing: revealed as missing).
     # sen: year 7 (3, all a), year 9 (1).
-    assert res.records_homogeneous.tolist() == [5, 4]
-    assert res.records_homogeneous_nonunique.tolist() == [4, 3]
+    assert res.records_revealed.tolist() == [5, 4]
+    assert res.records_revealed_nonunique.tolist() == [4, 3]
     assert res.classes_homogeneous.tolist() == [3, 2]
     assert res.distinct_l.tolist() == [1, 1]
     assert res.n_values.tolist() == [3, 2]
     frame = res.to_frame()
     assert frame["sensitive"].tolist() == ["fsm", "sen"]
-    assert_allclose(frame["records_homogeneous_share"], [5 / 8, 4 / 8])
+    assert_allclose(frame["records_revealed_share"], [5 / 8, 4 / 8])
     assert_allclose(frame["classes_homogeneous_share"], [3 / 4, 2 / 4])
     assert "fsm: 5 (62.50%)" in repr(res)
     # A single field may be given as a string.
-    assert attribute_disclosure(df, ["year"], "sen").records_homogeneous.tolist() == [4]
+    assert attribute_disclosure(df, ["year"], "sen").records_revealed.tolist() == [4]
     with pytest.raises(rc.MissingValueError, match="'fsm'"):
         attribute_disclosure(df, ["year"], ["fsm"], missing="raise")
 
@@ -271,8 +272,7 @@ def _count_path(sparse: bool):
     """Force the sparse (sorted keys) cell count, which small frames never reach on their own."""
     with pytest.MonkeyPatch.context() as mp:
         if sparse:
-            mp.setattr(attribute, "_DENSE_FACTOR", 0)
-            mp.setattr(attribute, "_DENSE_MIN", 0)
+            mp.setattr(crosstab, "small_key_space", lambda space, n: False)
         yield
 
 
@@ -298,7 +298,7 @@ def test_l_diversity_matches_reference(problem, c, form, sparse):
     assert res.recursive_l == min(rec)
     assert res.distinct_l == min(res.distinct_l_per_record)
     records, _, classes = ref.homogeneous(frame, qi, "s")
-    assert (res.records_homogeneous, res.classes_homogeneous) == (records, classes)
+    assert (res.records_revealed, res.classes_homogeneous) == (records, classes)
     assert res.n_values == len(ref.table_counts(frame, "s"))
 
 
@@ -322,7 +322,7 @@ def test_nominal_measures_match_reference(problem, form, sparse):
                     rtol=RTOL, atol=1e-12)
     assert_allclose(d.delta_per_record, ref.per_record(frame, qi, "s", lambda c: ref.delta(c, table)),
                     rtol=RTOL, atol=1e-12)
-    got = (ad.records_homogeneous[0], ad.records_homogeneous_nonunique[0], ad.classes_homogeneous[0])
+    got = (ad.records_revealed[0], ad.records_revealed_nonunique[0], ad.classes_homogeneous[0])
     assert got == ref.homogeneous(frame, qi, "s")
 
 
@@ -346,8 +346,7 @@ def test_sparse_and_dense_cell_counts_agree(monkeypatch):
     df = pd.DataFrame({"a": rng.integers(0, 400, n), "b": rng.integers(0, 30, n), "s": rng.integers(0, 40, n)})
     dense = [t_closeness(df, ["a", "b"], "s"), l_diversity(df, ["a", "b"], "s", c=2),
              beta_likeness(df, ["a", "b"], "s"), delta_disclosure(df, ["a", "b"], "s")]
-    monkeypatch.setattr(attribute, "_DENSE_FACTOR", 0)
-    monkeypatch.setattr(attribute, "_DENSE_MIN", 0)
+    monkeypatch.setattr(crosstab, "small_key_space", lambda space, n: False)
     sparse = [t_closeness(df, ["a", "b"], "s"), l_diversity(df, ["a", "b"], "s", c=2),
               beta_likeness(df, ["a", "b"], "s"), delta_disclosure(df, ["a", "b"], "s")]
     assert_allclose(dense[0].emd, sparse[0].emd, rtol=1e-12)
@@ -370,7 +369,7 @@ def test_row_order_never_matters(problem, rnd):
     rnd.shuffle(perm)
     shuffled = frame.iloc[perm]
     a, b = l_diversity(frame, qi, "s", c=2), l_diversity(shuffled, qi, "s", c=2)
-    assert (a.distinct_l, a.recursive_l, a.records_homogeneous) == (b.distinct_l, b.recursive_l, b.records_homogeneous)
+    assert (a.distinct_l, a.recursive_l, a.records_revealed) == (b.distinct_l, b.recursive_l, b.records_revealed)
     assert_allclose(a.entropy_l, b.entropy_l, rtol=RTOL)
     assert_array_equal(a.distinct_l_per_record[perm], b.distinct_l_per_record)
     for func in (t_closeness, beta_likeness, delta_disclosure):
@@ -390,10 +389,10 @@ def test_bounds(problem):
     assert (res.entropy_l_per_record >= 1 - 1e-12).all()
     assert (res.entropy_l_per_record <= res.distinct_l_per_record * (1 + 1e-12)).all()
     assert (res.recursive_l_per_record <= res.distinct_l_per_record).all()
-    assert 0 <= res.records_homogeneous_share <= 1
+    assert 0 <= res.records_revealed_share <= 1
     ad = attribute_disclosure(frame, qi, "s")
-    assert ((0 <= ad.records_homogeneous_share) & (ad.records_homogeneous_share <= 1)).all()
-    assert ad.records_homogeneous_nonunique[0] <= ad.records_homogeneous[0]
+    assert ((0 <= ad.records_revealed_share) & (ad.records_revealed_share <= 1)).all()
+    assert ad.records_revealed_nonunique[0] <= ad.records_revealed[0]
     for ordered in (False, True):
         try:
             tc = t_closeness(frame, qi, "s", ordered=ordered)
@@ -418,7 +417,7 @@ def test_adding_a_quasi_identifier_never_raises_distinct_l(problem, data):
     fine = l_diversity(frame, qi + [extra], "s")
     assert fine.distinct_l <= coarse.distinct_l
     assert (fine.distinct_l_per_record <= coarse.distinct_l_per_record).all()
-    assert fine.records_homogeneous >= coarse.records_homogeneous
+    assert fine.records_revealed >= coarse.records_revealed
 
 
 def test_enhanced_fails_every_homogeneous_class_below_full_share():
@@ -540,3 +539,29 @@ def test_docstring_examples(monkeypatch):
     result = doctest.testmod(attribute, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@FEW
+@given(st.data())
+def test_homogeneous_counts_against_a_direct_count(data):
+    # One "homogeneous class" implementation: the tier table and attribute_disclosure agree
+    # with a dictionary count.
+    n = data.draw(st.integers(1, 60))
+    q = data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    s = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    df = pd.DataFrame({"q": q, "s": s})
+    groups: dict = {}
+    for a, b in zip(q, s):
+        groups.setdefault(a, []).append(b)
+    tally = pd.Series(s).value_counts()
+    modal = tally.index[0]
+    revealed = sum(len(v) for v in groups.values() if len(set(v)) == 1)
+    minority = sum(len(v) for v in groups.values() if len(set(v)) == 1 and v[0] != modal)
+    enc = rc.encode(df)
+    from riskcalc.release.tables import revealed_records
+
+    got = revealed_records(enc.partition(["q"]), enc["s"])
+    assert got[0] == revealed
+    if (tally == tally.iloc[0]).sum() == 1:  # the most common value is unambiguous
+        assert got[1] == minority
+    assert rc.attribute_disclosure(df, ["q"], ["s"]).records_revealed.tolist() == [revealed]

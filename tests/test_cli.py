@@ -44,15 +44,15 @@ def test_json_output_has_provenance_and_rows(capsys):
     assert doc["provenance"]["input"]["n_records"] == 10
     assert len(doc["provenance"]["input"]["sha256"]) == 64
     rows = {(r["measure"], r["threshold"]): r for r in doc["rows"]}
-    assert rows[("sample_uniques", None)]["value"] == 4
-    assert rows[("records_below_k", 3)]["value"] == 10
-    assert rows[("average_prosecutor_risk", None)]["value"] == pytest.approx(0.7)
+    assert rows[("n_unique", None)]["value"] == 4
+    assert rows[("records_below", 3)]["value"] == 10
+    assert rows[("average_risk", None)]["value"] == pytest.approx(0.7)
 
 
 def test_csv_and_markdown_outputs(capsys):
     _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "csv")
     assert out.splitlines()[0] == "section,measure,threshold,value,share"
-    assert "quasi_identifiers,sample_uniques,,4,0.4" in out
+    assert "quasi_identifiers,n_unique,,4,0.4" in out
     assert "attacker,prosecutor_success_rate,,0.7," in out
     _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "markdown")
     assert out.startswith("| section | measure | threshold | value | share |")
@@ -188,7 +188,7 @@ def test_analyse_wildcard(tmp_path, capsys):
     path = "tests/data/oracles/02_sdcpractice_tab42_missing_wildcard/input.csv"
     code, out, _ = run(capsys, "analyse", path, "--qi", "Gender,Education,Labor", "--missing", "wildcard", "--format", "json")
     rows = {(r["section"], r["measure"], r["threshold"]): r for r in json.loads(out)["rows"]}
-    assert rows[("quasi_identifiers", "sample_uniques", None)]["value"] == 0
+    assert rows[("quasi_identifiers", "n_unique", None)]["value"] == 0
     assert rows[("quasi_identifiers", "k", None)]["value"] == 2
 
 
@@ -204,7 +204,7 @@ def test_analyse_sensitive_and_population_sections(capsys):
     assert code == 0, err
     rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
     # Practice Guide table 4.3: distinct l per record 1,1,1,2,1,2,1,1,2,2 -> 6 records revealed
-    assert rows[("attribute", "Health: records_homogeneous")]["value"] == 6
+    assert rows[("attribute", "Health: records_revealed")]["value"] == 6
     assert rows[("attribute", "Health: distinct_l")]["value"] == 1
     assert rows[("population", "population_size")]["value"] == 20
     code, _, err = run(capsys, "analyse", path, "--qi", QI, "--sensitive", "Gender")

@@ -172,8 +172,8 @@ def test_small_counts_microdata_match_reference(case, thresholds):
         assert res.thresholds == tuple(ts)
         assert res.n_cells == ref.n_cells(frame, qi), form
         assert res.n_records == len(frame), form
-        assert res.cells_at_or_below.tolist() == [c for c, _ in expected], form
-        assert res.records_in_cells.tolist() == [r for _, r in expected], form
+        assert res.cells_at_most.tolist() == [c for c, _ in expected], form
+        assert res.records_in_cells_at_most.tolist() == [r for _, r in expected], form
 
 
 @FAST
@@ -190,8 +190,8 @@ def test_small_counts_aggregated_match_reference(case, thresholds):
             assert res.aggregated
             assert res.n_cells == ref.n_cells(frame, qi, counts), form
             assert res.n_records == ref.n_people(frame, qi, counts), form
-            assert res.cells_at_or_below.tolist() == [c for c, _ in expected], form
-            assert res.records_in_cells.tolist() == [r for _, r in expected], form
+            assert res.cells_at_most.tolist() == [c for c, _ in expected], form
+            assert res.records_in_cells_at_most.tolist() == [r for _, r in expected], form
 
 
 @FAST
@@ -213,21 +213,21 @@ def test_risk_summary_matches_reference(case, k_thresholds, count_thresholds):
             (m, None if pd.isna(t) else int(t)): v
             for m, t, v in zip(table["measure"], table["threshold"], table["value"])
         }
-        assert values[("records", None)] == len(frame)
-        assert values[("classes", None)] == ref.n_classes(frame, qi)
+        assert values[("n_records", None)] == len(frame)
+        assert values[("n_classes", None)] == ref.n_classes(frame, qi)
         assert values[("k", None)] == ref.k(frame, qi)
-        assert values[("sample_uniques", None)] == ref.n_unique(frame, qi)
-        assert values[("records_in_pairs", None)] == ref.n_pairs(frame, qi)
+        assert values[("n_unique", None)] == ref.n_unique(frame, qi)
+        assert values[("n_pairs", None)] == ref.n_pairs(frame, qi)
         for t in set(k_thresholds):
-            assert values[("records_below_k", t)] == ref.records_below(frame, qi, t)
-            assert values[("classes_below_k", t)] == ref.classes_below(frame, qi, t)
-            assert values[("records_below_k_weighted", t)] == ref.records_below_weighted(frame, qi, w, t)
+            assert values[("records_below", t)] == ref.records_below(frame, qi, t)
+            assert values[("classes_below", t)] == ref.classes_below(frame, qi, t)
+            assert values[("records_below_weighted", t)] == ref.records_below_weighted(frame, qi, w, t)
         for t in set(count_thresholds):
             cells, records = ref.small_cells(frame, qi, t)
-            assert values[("small_cells", t)] == cells
-            assert values[("records_in_small_cells", t)] == records
-        assert_allclose(values[("average_prosecutor_risk", None)], ref.average_risk(frame, qi), rtol=RTOL)
-        assert_allclose(values[("highest_prosecutor_risk", None)], ref.highest_risk(frame, qi), rtol=RTOL)
+            assert values[("cells_at_most", t)] == cells
+            assert values[("records_in_cells_at_most", t)] == records
+        assert_allclose(values[("average_risk", None)], ref.average_risk(frame, qi), rtol=RTOL)
+        assert_allclose(values[("highest_risk", None)], ref.highest_risk(frame, qi), rtol=RTOL)
         assert_allclose(values[("estimated_population", None)], np.sum(w), rtol=RTOL)
 
 
@@ -315,7 +315,7 @@ def test_parquet_and_feather_files_match_reference(case):
                 assert u.n_unique == ref.n_unique(back, qi)
                 assert rc.k_anonymity(data, qi).k == ref.k(back, qi)
                 sc = rc.small_count_exposure(data, qi, thresholds=[1, 3])
-                assert sc.records_in_cells.tolist() == [
+                assert sc.records_in_cells_at_most.tolist() == [
                     ref.small_cells(back, qi, 1)[1], ref.small_cells(back, qi, 3)[1]
                 ]
 
@@ -373,8 +373,8 @@ def test_fixed_files(tmp_path):
         u = rc.uniqueness(path, qi)
         assert (u.n_unique, u.n_pairs, u.n_classes) == (2, 6, 5), name
         sc = rc.small_count_exposure(path, ["school"], thresholds=[1, 2])
-        assert sc.cells_at_or_below.tolist() == [1, 3], name
-        assert sc.records_in_cells.tolist() == [1, 5], name
+        assert sc.cells_at_most.tolist() == [1, 3], name
+        assert sc.records_in_cells_at_most.tolist() == [1, 5], name
         with pytest.raises(rc.MissingValueError):
             rc.uniqueness(path, qi, missing="raise")
         assert rc.uniqueness(path, ["year"], missing="raise").n_classes == 3

@@ -122,13 +122,13 @@ def test_small_counts_practice_guide_by_hand():
     # Residence x Gender: Urban/Female 6, Urban/Male 3, Rural/Female 1.
     res = rc.small_count_exposure(df, ["Residence", "Gender"], thresholds=[1, 2, 3])
     assert res.n_cells == 3
-    assert_array_equal(res.cells_at_or_below, [1, 1, 2])
-    assert_array_equal(res.records_in_cells, [1, 1, 4])
+    assert_array_equal(res.cells_at_most, [1, 1, 2])
+    assert_array_equal(res.records_in_cells_at_most, [1, 1, 4])
     # Education alone: Secondary incomplete 4, Secondary complete 3, Primary incomplete 1,
     # Primary complete 1, Post-secondary 1.
     res = rc.small_count_exposure(df, ["Education"], thresholds=[1, 2, 3])
-    assert_array_equal(res.cells_at_or_below, [3, 3, 4])
-    assert_array_equal(res.records_in_cells, [3, 3, 6])
+    assert_array_equal(res.cells_at_most, [3, 3, 4])
+    assert_array_equal(res.records_in_cells_at_most, [3, 3, 6])
 
 
 def test_small_counts_on_aggregate_table():
@@ -143,8 +143,8 @@ def test_small_counts_on_aggregate_table():
     assert res.aggregated
     assert res.n_cells == 5  # B/F is empty
     assert res.n_records == 23
-    assert_array_equal(res.cells_at_or_below, [1, 2, 4])
-    assert_array_equal(res.records_in_cells, [1, 3, 11])
+    assert_array_equal(res.cells_at_most, [1, 2, 4])
+    assert_array_equal(res.records_in_cells_at_most, [1, 3, 11])
 
 
 # --- Every supported dtype, hand-computed ------------------------------------------------------

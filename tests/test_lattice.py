@@ -43,15 +43,15 @@ def test_practice_guide_all_fifteen_combinations(practice):
     }
     for fields, (c1, r1, c2, r2) in expected.items():
         row = lat.row(fields)
-        assert (row.small_cells_le_1, row.records_le_1, row.small_cells_le_2, row.records_le_2) == (c1, r1, c2, r2)
+        assert (row.cells_at_most_1, row.records_in_cells_at_most_1, row.cells_at_most_2, row.records_in_cells_at_most_2) == (c1, r1, c2, r2)
     # Per-size threshold: size-2 tables at t = 2, size-3 at t = 3.
-    assert lat.row(["Education", "Labor"]).small_cells_at_size_threshold == 7
+    assert lat.row(["Education", "Labor"]).cells_at_size_threshold == 7
     assert lat.row(["Residence", "Gender", "Labor"]).size_threshold == 3
     # Every combination against the brute-force reference.
     for fields in frame["fields"]:
         row = lat.row(fields)
         for t in (1, 2):
-            assert row[f"small_cells_le_{t}"] == ref.small_cells(practice, list(fields), t)[0]
+            assert row[f"cells_at_most_{t}"] == ref.small_cells(practice, list(fields), t)[0]
 
 
 @st.composite
@@ -86,9 +86,9 @@ def test_every_row_equals_single_combination_measures_and_reference(df, max_size
         u = rc.uniqueness(df, qi)
         ka = rc.k_anonymity(df, qi, thresholds=[2, 3, 4])
         assert (row.n_classes, row.k, row.n_unique) == (u.n_classes, ka.k, u.n_unique)
-        assert [row.records_le_1, row.records_le_2, row.records_le_3] == ka.records_below.tolist()
+        assert [row.records_in_cells_at_most_1, row.records_in_cells_at_most_2, row.records_in_cells_at_most_3] == ka.records_below.tolist()
         assert row.n_unique == ref.n_unique(df, qi)
-        assert row.small_cells_le_2 == ref.small_cells(df, qi, 2)[0]
+        assert row.cells_at_most_2 == ref.small_cells(df, qi, 2)[0]
         assert row.average_risk == pytest.approx(ref.average_risk(df, qi), rel=1e-12)
 
 
@@ -199,6 +199,6 @@ def test_large_key_spaces_equal_single_combination_measures():
         u = rc.uniqueness(df, qi)
         ka = rc.k_anonymity(df, qi, thresholds=[2, 3, 4])
         assert (row.n_classes, row.n_unique, row.k) == (u.n_classes, u.n_unique, ka.k), qi
-        assert [row.records_le_1, row.records_le_2, row.records_le_3] == ka.records_below.tolist()
+        assert [row.records_in_cells_at_most_1, row.records_in_cells_at_most_2, row.records_in_cells_at_most_3] == ka.records_below.tolist()
     s = rc.suda(df, list(df.columns), max_msu=2)
     assert s.n_with_msu <= rc.uniqueness(df, list(df.columns)).n_unique

@@ -38,8 +38,8 @@ def figures(data, qi, *, thresholds=K_THRESHOLDS) -> dict:
         "n_pairs": u.n_pairs,
         "average_risk": u.average_risk,
         "highest_risk": u.highest_risk,
-        "cells": sc.cells_at_or_below.tolist(),
-        "records_in_cells": sc.records_in_cells.tolist(),
+        "cells": sc.cells_at_most.tolist(),
+        "records_in_cells_at_most": sc.records_in_cells_at_most.tolist(),
         "n_cells": sc.n_cells,
         "class_sizes": sorted(part.class_sizes.tolist()),
         "histogram": [a.tolist() for a in part.histogram],
@@ -192,7 +192,7 @@ def test_threshold_counts_are_monotone(case, thresholds):
     ts = sorted(set(thresholds))
     k = rc.k_anonymity(frame, qi, thresholds=thresholds)
     sc = rc.small_count_exposure(frame, qi, thresholds=thresholds)
-    for arr in (k.records_below, k.classes_below, sc.cells_at_or_below, sc.records_in_cells):
+    for arr in (k.records_below, k.classes_below, sc.cells_at_most, sc.records_in_cells_at_most):
         assert (np.diff(arr) >= 0).all()
     assert (k.records_below <= k.n_records).all() and (k.classes_below <= k.n_classes).all()
     for t, r, c in zip(ts, k.records_below, k.classes_below):
@@ -201,8 +201,8 @@ def test_threshold_counts_are_monotone(case, thresholds):
         assert c <= r
     # Record-level data: "at or below t" is "below t + 1".
     shifted = rc.k_anonymity(frame, qi, thresholds=[t + 1 for t in ts])
-    assert sc.records_in_cells.tolist() == shifted.records_below.tolist()
-    assert sc.cells_at_or_below.tolist() == shifted.classes_below.tolist()
+    assert sc.records_in_cells_at_most.tolist() == shifted.records_below.tolist()
+    assert sc.cells_at_most.tolist() == shifted.classes_below.tolist()
 
 
 @PROPS
@@ -211,8 +211,8 @@ def test_small_counts_at_one_are_the_sample_uniques(case):
     frame, qi = case
     u = rc.uniqueness(frame, qi)
     sc = rc.small_count_exposure(frame, qi, thresholds=[1, 2])
-    assert sc.records_in_cells[0] == u.n_unique == sc.cells_at_or_below[0]
-    assert sc.records_in_cells[1] == u.n_unique + u.n_pairs
+    assert sc.records_in_cells_at_most[0] == u.n_unique == sc.cells_at_most[0]
+    assert sc.records_in_cells_at_most[1] == u.n_unique + u.n_pairs
     assert sc.n_cells == u.n_classes
     assert sc.n_records == u.n_records
 
@@ -239,7 +239,7 @@ def test_adding_a_column_refines_the_classes(frame, data):
     assert b["average_risk"] >= a["average_risk"] - 1e-15
     assert b["highest_risk"] >= a["highest_risk"]
     assert all(x >= y for x, y in zip(b["records_below"], a["records_below"]))
-    assert all(x >= y for x, y in zip(b["records_in_cells"], a["records_in_cells"]))
+    assert all(x >= y for x, y in zip(b["records_in_cells_at_most"], a["records_in_cells_at_most"]))
     fa, fb = rc.class_sizes(frame, qi).fk, rc.class_sizes(frame, wider).fk
     assert (fb <= fa).all()
     # Each wider class lies inside one narrower class.
@@ -298,13 +298,13 @@ def test_aggregate_table_equals_the_records_it_counts(case, thresholds):
     records = frame.loc[frame.index.repeat(counts)]
     if len(records) == 0:
         assert agg.n_cells == 0 and agg.n_records == 0
-        assert agg.cells_at_or_below.tolist() == [0] * len(set(thresholds))
+        assert agg.cells_at_most.tolist() == [0] * len(set(thresholds))
         return
     micro = rc.small_count_exposure(records, qi, thresholds=thresholds)
     assert agg.n_records == micro.n_records == sum(counts)
     assert agg.n_cells == micro.n_cells
-    assert agg.cells_at_or_below.tolist() == micro.cells_at_or_below.tolist()
-    assert agg.records_in_cells.tolist() == micro.records_in_cells.tolist()
+    assert agg.cells_at_most.tolist() == micro.cells_at_most.tolist()
+    assert agg.records_in_cells_at_most.tolist() == micro.records_in_cells_at_most.tolist()
 
 
 @PROPS
@@ -313,8 +313,8 @@ def test_aggregate_rows_with_a_count_of_one_are_records(case, thresholds):
     frame, qi, _ = case
     ones = rc.small_count_exposure(frame, qi, thresholds=thresholds, count=np.ones(len(frame)))
     micro = rc.small_count_exposure(frame, qi, thresholds=thresholds)
-    assert ones.cells_at_or_below.tolist() == micro.cells_at_or_below.tolist()
-    assert ones.records_in_cells.tolist() == micro.records_in_cells.tolist()
+    assert ones.cells_at_most.tolist() == micro.cells_at_most.tolist()
+    assert ones.records_in_cells_at_most.tolist() == micro.records_in_cells_at_most.tolist()
     assert (ones.n_cells, ones.n_records) == (micro.n_cells, micro.n_records)
 
 
@@ -378,7 +378,7 @@ def test_risk_summary_agrees_with_the_single_measures(case):
     summary = rc.risk_summary(frame, qi)
     assert summary.uniqueness.n_unique == rc.uniqueness(frame, qi).n_unique
     assert summary.k_anonymity.records_below.tolist() == rc.k_anonymity(frame, qi).records_below.tolist()
-    assert summary.small_counts.records_in_cells.tolist() == rc.small_count_exposure(frame, qi).records_in_cells.tolist()
+    assert summary.small_counts.records_in_cells_at_most.tolist() == rc.small_count_exposure(frame, qi).records_in_cells_at_most.tolist()
     table = summary.to_frame()
     assert list(table.columns) == ["measure", "threshold", "value", "share"]
     shares = table["share"].dropna().to_numpy()

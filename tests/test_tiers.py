@@ -45,9 +45,9 @@ def test_every_figure_equals_the_direct_measure(cohort, table):
         u = rc.uniqueness(extract, qi)
         ka = rc.k_anonymity(extract, qi, thresholds=[3, 5, 10])
         assert (row.n_records, row.n_classes, row.n_unique, row.k) == (u.n_records, u.n_classes, u.n_unique, ka.k)
-        assert [row.n_below_3, row.n_below_5, row.n_below_10] == ka.records_below.tolist()
+        assert [row.records_below_3, row.records_below_5, row.records_below_10] == ka.records_below.tolist()
         assert row.unique_share == row.n_unique / row.n_records
-        assert row.below_5_share == row.n_below_5 / row.n_records
+        assert row.records_below_5_share == row.records_below_5 / row.n_records
         assert row.average_risk == pytest.approx(u.average_risk)
 
 
@@ -57,9 +57,9 @@ def test_attribute_rows_equal_a_direct_count(cohort, table):
         qi = list(rc.load_scenarios()[[s.name for s in rc.load_scenarios()].index(row.scenario)].fields)
         fk = rc.class_sizes(tier1, qi).fk
         fk_s = rc.class_sizes(tier1, qi + [row.sensitive]).fk
-        assert row.n_revealed == int(np.count_nonzero(fk == fk_s))
-        assert row.revealed_share == row.n_revealed / len(tier1)
-        assert row.n_revealed_minority <= row.n_revealed
+        assert row.records_revealed == int(np.count_nonzero(fk == fk_s))
+        assert row.records_revealed_share == row.records_revealed / len(tier1)
+        assert row.records_revealed_minority <= row.records_revealed
 
 
 def test_revealed_records_by_hand():
@@ -80,12 +80,14 @@ def test_tier3_exposure_by_hand():
         }
     )
     row = tier3_exposure({"t": t}).iloc[0]
-    assert (row.n_cells, row.n_pupils) == (6, 45)
-    assert (row.cells_1, row.pupils_1, row.cells_2, row.pupils_2) == (1, 1, 1, 2)
-    assert (row.cells_below_5, row.pupils_below_5) == (3, 6)
-    assert (row.cells_below_10, row.pupils_below_10) == (4, 13)
+    assert (row.n_cells, row.n_records, row.dimensions) == (6, 45, "school x sex x fsm")
+    assert (row.cells_at_most_1, row.records_in_cells_at_most_1) == (1, 1)
+    assert (row.cells_at_most_2, row.records_in_cells_at_most_2) == (2, 3)
+    assert (row.cells_at_most_3, row.records_in_cells_at_most_3) == (3, 6)
+    assert (row.cells_at_most_5, row.records_in_cells_at_most_5) == (3, 6)
+    assert (row.cells_at_most_10, row.records_in_cells_at_most_10) == (4, 13)
     # margins (school, sex): A/F has one small cell (1), A/M one (3), B/F one (2): all recoverable
-    assert (row.recoverable_cells, row.recoverable_pupils) == (3, 6)
+    assert (row.recoverable_cells, row.recoverable_records) == (3, 6)
 
 
 def test_golden_markdown_snapshot(table):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import MissingValueError
+from .histogram import SizeHistogram
 from .grouping import combine_codes, densify, lone_keys, run_lengths, small_key_space, sorted_unique_counts
 
 __all__ = ["Partition", "build_partition", "check_no_missing"]
@@ -120,6 +121,13 @@ class Partition:
             return present.astype(np.int64), counts[present].astype(np.int64)
         ordered = np.sort(sizes)
         return sorted_unique_counts(ordered)
+
+    @cached_property
+    def size_histogram(self) -> SizeHistogram:
+        """The class-size histogram as a :class:`~riskcalc.SizeHistogram` (what every sample
+        measure reads)."""
+        sizes, counts = self.histogram
+        return SizeHistogram(sizes, counts)
 
     def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each class (``Fk`` per class)."""

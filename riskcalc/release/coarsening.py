@@ -108,7 +108,6 @@ def smallest_coarsening(
     -------
     CoarseningResult
     """
-    from .._core.histogram import below
     from .._validation import check_int
 
     func = "smallest_coarsening"
@@ -125,9 +124,8 @@ def smallest_coarsening(
         for levels in itertools.product(*[range(lengths[f] + 1) for f in s.fields]):
             coarse = coarsen(cohort, dict(zip(s.fields, levels)), columns=s.fields)
             part = encode(coarse, list(s.fields)).partition(s.fields, "category")
-            sizes, n_of_size = part.histogram
-            _, records = below(sizes, n_of_size, [target_k])
-            figures[(s.name, levels)] = (int(sizes[0]), int(records[0]))
+            hist = part.size_histogram
+            figures[(s.name, levels)] = (hist.k, int(hist.records_below([target_k])[0]))
     fields = sorted(lengths)
     budget = max_suppressed * n
     best = None

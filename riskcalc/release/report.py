@@ -83,8 +83,8 @@ def most_identifying(data, fields, *, max_size=3, top=10) -> pd.DataFrame:
 
     lat = field_lattice(data, list(fields), max_size=max_size, thresholds=[1, 4])
     frame = lat.top(top)
-    return frame[["fields", "n_fields", "n_unique", "unique_share", "k", "records_le_4"]].rename(
-        columns={"records_le_4": "n_below_5"}
+    return frame[["fields", "n_fields", "n_unique", "unique_share", "k", "records_in_cells_at_most_4"]].rename(
+        columns={"records_in_cells_at_most_4": "records_below_5"}
     )
 
 

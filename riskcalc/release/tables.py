@@ -4,18 +4,18 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
 
 ``records`` (tiers 1, 2, 4 and any record-level extract), one row per (extract, scenario):
     ``tier``, ``scenario``, ``fields``, ``n_records``, ``n_classes``, ``k``, ``n_unique``,
-    ``unique_share``, ``n_below_3``, ``below_3_share``, ``n_below_5``, ``below_5_share``,
-    ``n_below_10``, ``below_10_share``, ``average_risk``.
+    ``unique_share``, ``records_below_3``, ``records_below_3_share``, ``records_below_5``, ``records_below_5_share``,
+    ``records_below_10``, ``records_below_10_share``, ``average_risk``.
 ``attributes``, one row per (extract, scenario, sensitive field present and not known to the
-    intruder): ``tier``, ``scenario``, ``sensitive``, ``n_revealed``, ``revealed_share``: the
+    intruder): ``tier``, ``scenario``, ``sensitive``, ``records_revealed``, ``records_revealed_share``: the
     pupils whose class on the scenario's fields holds a single value of the sensitive field, so
     that matching them reveals it with certainty (sample uniques included);
-    ``n_revealed_minority``, ``revealed_minority_share``: those of them whose revealed value is
+    ``records_revealed_minority``, ``records_revealed_minority_share``: those of them whose revealed value is
     not the field's most common one (e.g. revealed as eligible for free meals, not as not
     eligible). Shares are of all records.
-``aggregates`` (tier 3), one row per published table: ``table``, ``n_cells``, ``n_pupils``,
-    ``cells_1``, ``pupils_1``, ``cells_2``, ``pupils_2``, ``cells_below_5``, ``pupils_below_5``,
-    ``cells_below_10``, ``pupils_below_10``, ``recoverable_cells``, ``recoverable_pupils``.
+``aggregates`` (tier 3), one row per published table: ``table``, ``dimensions``, ``n_cells``,
+    ``n_records``, ``cells_at_most_t`` and ``records_in_cells_at_most_t`` for t = 1, 2, 3, 5, 10
+    (cells with ``0 < count <= t``), ``recoverable_cells``, ``recoverable_records``.
 
 Counts come before shares; provenance (riskcalc and generator versions, cohort seed and size,
 scenarios, parameters) is kept in :attr:`RiskTable.provenance`, never a wall-clock time, so the
@@ -28,12 +28,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from .. import _render
 from .._core.encoding import EncodedTable, encode
-from .._core.grouping import sorted_unique_counts
+from .._core.crosstab import homogeneous_counts
 from .._version import __version__
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
@@ -48,12 +47,12 @@ __all__ = [
 K_THRESHOLDS = (3, 5, 10)
 RECORD_COLUMNS = [
     "tier", "scenario", "fields", "n_records", "n_classes", "k", "n_unique", "unique_share",
-    "n_below_3", "below_3_share", "n_below_5", "below_5_share", "n_below_10", "below_10_share",
+    "records_below_3", "records_below_3_share", "records_below_5", "records_below_5_share", "records_below_10", "records_below_10_share",
     "average_risk",
 ]
 ATTRIBUTE_COLUMNS = [
-    "tier", "scenario", "sensitive", "n_revealed", "revealed_share", "n_revealed_minority",
-    "revealed_minority_share",
+    "tier", "scenario", "sensitive", "records_revealed", "records_revealed_share", "records_revealed_minority",
+    "records_revealed_minority_share",
 ]
 
 
@@ -83,8 +82,8 @@ class RiskTable:
                 "unique": r["n_unique"],
                 "unique_share": r["unique_share"],
                 "k": r["k"],
-                "below_5": r["n_below_5"],
-                "below_10": r["n_below_10"],
+                "below_5": r["records_below_5"],
+                "below_10": r["records_below_10"],
                 "average_risk": r["average_risk"],
             }
         )
@@ -99,7 +98,7 @@ class RiskTable:
             return pd.DataFrame()
         from .. import _format as fmt
 
-        n_col, p_col = ("n_revealed_minority", "revealed_minority_share") if minority else ("n_revealed", "revealed_share")
+        n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
         cell = [f"{fmt.count(n)} ({fmt.pct(p, 1)})" for n, p in zip(a[n_col], a[p_col])]
         order = list(dict.fromkeys(a["sensitive"]))
         wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
@@ -232,52 +231,28 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
 
 def revealed_records(part, column) -> tuple[int, int]:
     """Records in classes of ``part`` holding a single value of ``column`` (homogeneous classes),
-    and how many of them hold a value other than the column's most common one.
-
-    One pass: the pairs (class, value) are counted with ``bincount`` when the pair space is
-    small, else found by sorting; a class is homogeneous when it has one distinct pair.
-    """
-    levels = int(column.n_levels)
-    key = part.class_id.astype(np.int64) * levels + column.codes
-    space = part.n_classes * levels
-    if space <= 4 * part.n_records + (1 << 16):
-        present = np.bincount(key, minlength=space).reshape(part.n_classes, levels) > 0
-        distinct = present.sum(axis=1)
-        value = present.argmax(axis=1)
-    else:
-        pairs, _ = sorted_unique_counts(np.sort(key))
-        owner = pairs // levels
-        distinct = np.bincount(owner, minlength=part.n_classes)
-        value = np.zeros(part.n_classes, dtype=np.int64)
-        value[owner] = pairs % levels
-    homogeneous = distinct == 1
-    modal = int(np.bincount(column.codes, minlength=levels).argmax())
-    revealed = int(part.class_sizes[homogeneous].sum())
-    minority = int(part.class_sizes[homogeneous & (value != modal)].sum())
-    return revealed, minority
+    and how many of them hold a value other than the column's most common one
+    (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
+    counts = homogeneous_counts(*part.labels(), column.codes, column.n_levels)
+    return counts.records_revealed, counts.records_revealed_minority
 
 
 def _record_row(label, scenario: Scenario, part) -> dict:
-    from .._core.histogram import below
-
-    n = part.n_records
-    sizes, n_of_size = part.histogram
-    _, records = below(sizes, n_of_size, K_THRESHOLDS)
-    n_unique = int(n_of_size[0]) if sizes[0] == 1 else 0
+    hist = part.size_histogram
     row = {
         "tier": label,
         "scenario": scenario.name,
         "fields": scenario.fields,
-        "n_records": n,
-        "n_classes": part.n_classes,
-        "k": int(sizes[0]),
-        "n_unique": n_unique,
-        "unique_share": n_unique / n,
+        "n_records": hist.n_records,
+        "n_classes": hist.n_classes,
+        "k": hist.k,
+        "n_unique": hist.n_unique,
+        "unique_share": hist.n_unique / hist.n_records,
     }
-    for t, r in zip(K_THRESHOLDS, records):
-        row[f"n_below_{t}"] = int(r)
-        row[f"below_{t}_share"] = r / n
-    row["average_risk"] = part.n_classes / n
+    for t, r in zip(K_THRESHOLDS, hist.records_below(K_THRESHOLDS)):
+        row[f"records_below_{t}"] = int(r)
+        row[f"records_below_{t}_share"] = r / hist.n_records
+    row["average_risk"] = hist.average_risk
     return row
 
 

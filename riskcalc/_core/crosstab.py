@@ -1,0 +1,140 @@
+"""The class x value table: how the records of each equivalence class spread over the values
+of a sensitive field. Every attribute-disclosure measure reads it (l-diversity, t-closeness,
+beta-likeness, delta-disclosure, "revealed by a homogeneous class").
+
+Only the non-empty cells are kept, sorted by (class, value). They come from one ``bincount`` of
+``class * n_values + value`` when that key space is small (the rule of
+:func:`riskcalc._core.grouping.small_key_space`), otherwise from one sort of the same keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .grouping import small_key_space
+
+__all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
+
+
+@dataclass(frozen=True, eq=False)
+class ClassValueTable:
+    """The non-empty cells of the class x value table, sorted by (class, value).
+
+    ``cls``, ``value`` and ``count`` have one entry per non-empty cell. ``starts[c]`` is the
+    position of class ``c``'s first cell (every class has at least one). ``value_counts`` holds
+    the table-wide count of each value code.
+    """
+
+    cls: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+    starts: np.ndarray
+    class_sizes: np.ndarray
+    value_counts: np.ndarray
+    n_records: int
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.class_sizes.shape[0])
+
+    @property
+    def distinct(self) -> np.ndarray:
+        """Distinct values per class."""
+        return np.diff(np.append(self.starts, self.cls.shape[0])).astype(np.int64)
+
+    @property
+    def first_value(self) -> np.ndarray:
+        """The smallest value code present in each class (its only one when homogeneous)."""
+        return self.value[self.starts]
+
+    @property
+    def q(self) -> np.ndarray:
+        """Share of each cell's value within its class."""
+        return self.count / self.class_sizes[self.cls]
+
+    @property
+    def p(self) -> np.ndarray:
+        """Table-wide share of each cell's value."""
+        return self.value_counts[self.value] / self.n_records
+
+
+def class_value_table(labels: np.ndarray, class_sizes: np.ndarray, values: np.ndarray, n_values: int) -> ClassValueTable:
+    """Build the table from one class label (``0 <= label < len(class_sizes)``) and one value
+    code (``0 <= v < n_values``) per record."""
+    n = int(labels.shape[0])
+    n_classes = int(class_sizes.shape[0])
+    n_values = max(int(n_values), 1)
+    key = labels.astype(np.int64)
+    key *= n_values
+    key += values
+    space = n_classes * n_values
+    if small_key_space(space, n):
+        tally = np.bincount(key, minlength=space)
+        cells = np.flatnonzero(tally)
+        count = tally[cells]
+    else:
+        # Most cells hold one or two records here, so sorting the keys (in 32 bits when they
+        # fit, which halves the cost) beats a hash count followed by sorting its uniques.
+        ordered = np.sort(key.astype(np.uint32) if space <= (1 << 32) else key)
+        first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        cells = ordered[first].astype(np.int64)
+        count = np.diff(np.append(first, n))
+    cls, value = np.divmod(cells, n_values)
+    starts = np.flatnonzero(np.concatenate([[True], cls[1:] != cls[:-1]])) if cls.size else cls
+    value_counts = np.bincount(values, minlength=n_values)
+    return ClassValueTable(
+        cls, value, count.astype(np.int64), starts, np.asarray(class_sizes, dtype=np.int64),
+        value_counts.astype(np.int64), n,
+    )
+
+
+@dataclass(frozen=True)
+class HomogeneousCounts:
+    """Records whose class holds a single value of a field (the value is revealed by a match).
+
+    ``records_revealed`` includes the sample uniques (a unique record reveals every field);
+    ``records_revealed_nonunique`` counts those in classes of two or more;
+    ``records_revealed_minority`` those whose revealed value is not the field's most common;
+    ``classes_homogeneous`` the classes with one value; ``min_distinct`` the smallest number of
+    distinct values in a class (distinct l-diversity); ``n_values`` the values present.
+    """
+
+    records_revealed: int
+    records_revealed_nonunique: int
+    records_revealed_minority: int
+    classes_homogeneous: int
+    min_distinct: int
+    n_values: int
+
+
+def homogeneous_counts(labels: np.ndarray, n_labels: int, codes: np.ndarray, n_levels: int) -> HomogeneousCounts:
+    """:class:`HomogeneousCounts` of a value column over a class labelling.
+
+    Singleton classes are homogeneous by definition and are counted without building their
+    cells; only the records in classes of two or more go into the class x value table.
+    """
+    sizes = np.bincount(labels, minlength=n_labels)
+    value_counts = np.bincount(codes, minlength=max(int(n_levels), 1))
+    modal = int(value_counts.argmax()) if value_counts.shape[0] else 0
+    single = sizes[labels] == 1
+    n_single = int(np.count_nonzero(single))
+    single_minority = int(np.count_nonzero(codes[single] != modal))
+    multi = np.flatnonzero(~single)
+    if multi.shape[0] == 0:
+        return HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0,
+                                 int(np.count_nonzero(value_counts)))
+    # Relabel the classes of two or more densely, by bincount over the existing labels.
+    big = sizes > 1
+    remap = np.cumsum(big, dtype=np.int64) - 1
+    table = class_value_table(remap[labels[multi]], sizes[big], codes[multi], n_levels)
+    distinct = table.distinct
+    homo = distinct == 1
+    revealed_multi = int(table.class_sizes[homo].sum())
+    minority_multi = int(table.class_sizes[homo & (table.first_value != modal)].sum())
+    return HomogeneousCounts(
+        n_single + revealed_multi, revealed_multi, single_minority + minority_multi,
+        n_single + int(np.count_nonzero(homo)), 1 if n_single else int(distinct.min()),
+        int(np.count_nonzero(value_counts)),
+    )
