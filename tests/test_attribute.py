@@ -565,3 +565,16 @@ def test_homogeneous_counts_against_a_direct_count(data):
     if (tally == tally.iloc[0]).sum() == 1:  # the most common value is unambiguous
         assert got[1] == minority
     assert rc.attribute_disclosure(df, ["q"], ["s"]).records_revealed.tolist() == [revealed]
+
+
+@FEW
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), min_size=1, max_size=80))
+def test_homogeneous_counts_variance_and_table_paths_agree(pairs):
+    # The zero-variance test and the class x value table give the same counts.
+    labels = np.array([p[0] for p in pairs], dtype=np.int64)
+    codes = np.array([p[1] for p in pairs], dtype=np.int64)
+    fast = crosstab.homogeneous_counts(labels, 7, [(codes, 5)])[0]
+    table = crosstab.homogeneous_counts(labels, 7, [(codes, 2**31)])[0]  # too wide: table path
+    assert (fast.records_revealed, fast.records_revealed_nonunique, fast.classes_homogeneous,
+            fast.min_distinct) == (table.records_revealed, table.records_revealed_nonunique,
+                                   table.classes_homogeneous, table.min_distinct)

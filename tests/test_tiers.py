@@ -170,7 +170,7 @@ class _Sections(HTMLParser):
 
 
 def test_html_report_parses_with_every_section_and_image(cohort, table):
-    from riskcalc.release.report import most_identifying, uniqueness_staircase
+    from riskcalc.release.combinations import most_identifying, uniqueness_staircase
 
     tier1 = synthetic.tier_extract(cohort, 1)
     what = rc.what_if(cohort, before=table)

@@ -109,32 +109,56 @@ class HomogeneousCounts:
     n_values: int
 
 
-def homogeneous_counts(labels: np.ndarray, n_labels: int, codes: np.ndarray, n_levels: int) -> HomogeneousCounts:
-    """:class:`HomogeneousCounts` of a value column over a class labelling.
+def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[HomogeneousCounts]:
+    """:class:`HomogeneousCounts` of each value column over one class labelling.
 
-    Singleton classes are homogeneous by definition and are counted without building their
-    cells; only the records in classes of two or more go into the class x value table.
+    ``columns`` is a sequence of ``(codes, n_levels)``. Singleton classes are homogeneous by
+    definition and are counted without further work. For the records in classes of two or
+    more, a class is homogeneous exactly when the variance of its codes is zero: with
+    :math:`S_1 = \\sum v`, :math:`S_2 = \\sum v^2` and size :math:`m`, when
+    :math:`m S_2 = S_1^2` (Cauchy-Schwarz), two ``bincount`` passes in exact integer
+    arithmetic, no sort. Codes too wide for exact integers fall back to the class x value table.
     """
-    sizes = np.bincount(labels, minlength=n_labels)
-    value_counts = np.bincount(codes, minlength=max(int(n_levels), 1))
-    modal = int(value_counts.argmax()) if value_counts.shape[0] else 0
+    sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
     single = sizes[labels] == 1
     n_single = int(np.count_nonzero(single))
-    single_minority = int(np.count_nonzero(codes[single] != modal))
     multi = np.flatnonzero(~single)
-    if multi.shape[0] == 0:
-        return HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0,
-                                 int(np.count_nonzero(value_counts)))
-    # Relabel the classes of two or more densely, by bincount over the existing labels.
     big = sizes > 1
     remap = np.cumsum(big, dtype=np.int64) - 1
-    table = class_value_table(remap[labels[multi]], sizes[big], codes[multi], n_levels)
-    distinct = table.distinct
-    homo = distinct == 1
-    revealed_multi = int(table.class_sizes[homo].sum())
-    minority_multi = int(table.class_sizes[homo & (table.first_value != modal)].sum())
-    return HomogeneousCounts(
-        n_single + revealed_multi, revealed_multi, single_minority + minority_multi,
-        n_single + int(np.count_nonzero(homo)), 1 if n_single else int(distinct.min()),
-        int(np.count_nonzero(value_counts)),
-    )
+    multi_labels = remap[labels[multi]]
+    multi_sizes = sizes[big]
+    largest = int(multi_sizes.max()) if multi_sizes.shape[0] else 0
+    out = []
+    for codes, n_levels in columns:  # one pass per sensitive field (a handful)
+        n_levels = max(int(n_levels), 1)
+        value_counts = np.bincount(codes, minlength=n_levels)
+        modal = int(value_counts.argmax())
+        single_minority = int(np.count_nonzero(codes[single] != modal))
+        n_values = int(np.count_nonzero(value_counts))
+        if multi.shape[0] == 0:
+            out.append(HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0, n_values))
+            continue
+        values = codes[multi]
+        if float(n_levels) ** 2 * float(largest) ** 2 < 2.0 ** 62:
+            s1 = np.bincount(multi_labels, weights=values, minlength=multi_sizes.shape[0]).astype(np.int64)
+            sq = values.astype(np.float64) ** 2
+            s2 = np.bincount(multi_labels, weights=sq, minlength=multi_sizes.shape[0]).astype(np.int64)
+            homo = s2 * multi_sizes == s1 * s1
+            value = s1 // np.maximum(multi_sizes, 1)
+            if n_single or homo.any():
+                min_distinct = 1
+            else:  # no homogeneous class: the smallest number of distinct values needs the cells
+                min_distinct = int(class_value_table(multi_labels, multi_sizes, values, n_levels).distinct.min())
+        else:
+            table = class_value_table(multi_labels, multi_sizes, values, n_levels)
+            distinct = table.distinct
+            homo = distinct == 1
+            value = table.first_value
+            min_distinct = 1 if n_single else int(distinct.min())
+        revealed_multi = int(multi_sizes[homo].sum())
+        minority_multi = int(multi_sizes[homo & (value != modal)].sum())
+        out.append(HomogeneousCounts(
+            n_single + revealed_multi, revealed_multi, single_minority + minority_multi,
+            n_single + int(np.count_nonzero(homo)), min_distinct, n_values,
+        ))
+    return out

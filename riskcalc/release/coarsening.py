@@ -38,7 +38,8 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
     record_tiers = [t for t in tiers if t != 3]
     if before is None:
         before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
-    after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening).records
+    after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening,
+                            attributes=False).records
     keys = ["tier", "scenario"]
     merged = before.records[keys + ["n_unique", "unique_share", "k"]].merge(
         after[keys + ["n_unique", "unique_share", "k"]], on=keys, suffixes=("_before", "_after")

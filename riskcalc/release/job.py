@@ -7,11 +7,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from .._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
 from ..exceptions import DataFileError
 from . import coarsening as _coarsening
 from .coarsening import DEFAULT_COARSENING, smallest_coarsening
-from .tables import RiskTable, risk_table, tier_extracts, tier_risk_table
+from .._core.encoding import encode
+from .tables import RiskTable, cohort_fields, risk_table, tier_risk_table
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
 LATTICE_MAX_SIZE = 3
@@ -55,19 +58,37 @@ def _scenario_fields(table: RiskTable, columns) -> list[str]:
     return list(dict.fromkeys(f for s in table.scenarios for f in s.fields if f in present))
 
 
-def _extras(table: RiskTable, extracts: dict, step) -> tuple[dict, tuple]:
-    from .report import most_identifying, uniqueness_staircase
+def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict, tuple]:
+    """The most identifying combinations per extract and the staircase of the first.
 
+    Extracts whose scenario fields are nested (the tiers of one cohort: tier 1's fields hold
+    tier 2's, which hold tier 4's) share one lattice on the largest field set, computed once on
+    ``encoded`` (an encoding of the pupils they share) when given.
+    """
+    from ..lattice import field_lattice
+    from .combinations import most_identifying, uniqueness_staircase
+
+    fields_of = {label: _scenario_fields(table, extract.columns) for label, extract in extracts.items()}
+    fields_of = {label: f for label, f in fields_of.items() if f}
     identifying = {}
-    for label, extract in extracts.items():
-        fields = _scenario_fields(table, extract.columns)
-        if len(fields) >= 1:
+    shared = encoded is not None
+    if shared:
+        widest = max(fields_of.values(), key=len, default=[])
+        shared = all(set(f) <= set(widest) for f in fields_of.values())
+    if shared and widest:
+        step(f"lattice of {len(widest)} fields, shared by {len(fields_of)} extracts")
+        lattice = field_lattice(encoded, widest, max_size=min(LATTICE_MAX_SIZE, len(widest)), thresholds=[1, 4])
+        for label, fields in fields_of.items():
+            identifying[label] = most_identifying(None, fields, max_size=LATTICE_MAX_SIZE, lattice=lattice)
+    else:
+        for label, fields in fields_of.items():
             step(f"lattice of {len(fields)} fields, tier {label}")
-            identifying[label] = most_identifying(extract, fields, max_size=min(LATTICE_MAX_SIZE, len(fields)))
+            identifying[label] = most_identifying(extracts[label], fields, max_size=min(LATTICE_MAX_SIZE, len(fields)))
     label, extract = next(iter(extracts.items()))
     fields = _scenario_fields(table, extract.columns)
     step(f"uniqueness staircase, tier {label}")
-    return identifying, (f"tier {label}", uniqueness_staircase(extract, fields))
+    stairs = uniqueness_staircase(encoded if shared else extract, fields)
+    return identifying, (f"tier {label}", stairs)
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
@@ -80,13 +101,15 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     step = _Steps(progress)
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
     cohort = synthetic.generate_cohort(n_pupils, rng=seed)
+    step("encoding")
+    encoded = encode(cohort, cohort_fields(cohort, scenarios))
     step("tier table")
-    table = tier_risk_table(cohort, scenarios=scenarios)
+    table = tier_risk_table(cohort, scenarios=scenarios, encoded=encoded)
     result = JobResult(table)
     if not report:
         return result
-    extracts = tier_extracts(cohort)
-    identifying, stairs = _extras(table, extracts, step)
+    extracts = {t: pd.DataFrame(columns=list(synthetic.columns_for_tier(t))) for t in (1, 2, 4)}
+    identifying, stairs = _extras(table, extracts, step, encoded=encoded)
     comparison = None
     if what_if:
         step("what-if coarsening")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _render
-from .._core.encoding import encode
+from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display
 
 __all__ = ["html_report", "uniqueness_staircase", "most_identifying"]
@@ -41,51 +41,6 @@ DEFINITIONS = [
      "to year; postcode to sector to district; school to LA to region; ethnicity minor to major "
      "group), or withholding it."),
 ]
-
-
-def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
-    """Unique share as fields are added, most identifying first (greedy forward selection).
-
-    At each step the field whose addition singles out the most pupils is added; each candidate
-    refines the classes of the fields chosen so far in one pass. Columns: ``step``, ``field``,
-    ``fields``, ``n_unique``, ``unique_share``.
-    """
-    from .._core.grouping import densify_fast
-
-    enc = encode(data, list(fields))
-    n = enc.n_records
-    ids, n_ids = np.zeros(n, dtype=np.int64), 1
-    chosen: list[str] = []
-    rows = []
-    remaining = list(fields)
-    for step in range(1, (max_steps or len(fields)) + 1):
-        if not remaining:
-            break
-        best = None
-        for f in remaining:
-            col = enc[f]
-            cand_ids, sizes = densify_fast(ids * col.n_levels + col.codes, n_ids * col.n_levels)
-            n_unique = int(np.count_nonzero(sizes == 1))
-            if best is None or n_unique > best[1]:
-                best = (f, n_unique, cand_ids, sizes.shape[0])
-        f, n_unique, cand_ids, n_classes = best
-        ids, n_ids = cand_ids.astype(np.int64), n_classes
-        chosen.append(f)
-        remaining.remove(f)
-        rows.append({"step": step, "field": f, "fields": tuple(chosen),
-                     "n_unique": n_unique, "unique_share": n_unique / n})
-    return pd.DataFrame(rows)
-
-
-def most_identifying(data, fields, *, max_size=3, top=10) -> pd.DataFrame:
-    """The ``top`` combinations of up to ``max_size`` fields with the highest unique share."""
-    from ..lattice import field_lattice
-
-    lat = field_lattice(data, list(fields), max_size=max_size, thresholds=[1, 4])
-    frame = lat.top(top)
-    return frame[["fields", "n_fields", "n_unique", "unique_share", "k", "records_in_cells_at_most_4"]].rename(
-        columns={"records_in_cells_at_most_4": "records_below_5"}
-    )
 
 
 # -------------------------------------------------------------------------------------------

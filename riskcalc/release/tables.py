@@ -218,23 +218,26 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
             memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
         part, revealed_by = memo[scenario.fields]
         records.append(_record_row(label, scenario, part))
-        for s in sens:
-            if s in scenario.fields:
-                continue
-            if s not in revealed_by:
-                revealed_by[s] = revealed_records(part, enc[s])
+        unknown = [s for s in sens if s not in scenario.fields]
+        todo = [s for s in unknown if s not in revealed_by]
+        if todo:
+            revealed_by.update(zip(todo, revealed_records(part, [enc[s] for s in todo])))
+        for s in unknown:
             revealed, minority = revealed_by[s]
             n = part.n_records
             attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n))
     return records, attributes
 
 
-def revealed_records(part, column) -> tuple[int, int]:
-    """Records in classes of ``part`` holding a single value of ``column`` (homogeneous classes),
-    and how many of them hold a value other than the column's most common one
-    (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
-    counts = homogeneous_counts(*part.labels(), column.codes, column.n_levels)
-    return counts.records_revealed, counts.records_revealed_minority
+def revealed_records(part, columns) -> list[tuple[int, int]]:
+    """For each of ``columns`` (encoded columns, or one): the records in classes of ``part``
+    holding a single value of it (homogeneous classes), and how many of them hold a value other
+    than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
+    one = not isinstance(columns, (list, tuple))
+    cols = [columns] if one else list(columns)
+    counts = homogeneous_counts(*part.labels(), [(c.codes, c.n_levels) for c in cols])
+    pairs = [(c.records_revealed, c.records_revealed_minority) for c in counts]
+    return pairs[0] if one else pairs
 
 
 def _record_row(label, scenario: Scenario, part) -> dict:
@@ -322,12 +325,15 @@ def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFra
     return {t: synthetic.tier_extract(cohort, t) for t in tiers if t != 3}
 
 
-def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None) -> RiskTable:
+def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None,
+                    encoded: EncodedTable | None = None, attributes: bool = True) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
     The tiers hold the same pupils, so the cohort is encoded once and each scenario is measured
     once, then reported for every tier that holds its fields. ``coarsening``
-    (``{field: ladder level}``) first generalises the cohort, for what-if tables.
+    (``{field: ladder level}``) first generalises the cohort, for what-if tables. ``encoded``
+    may pass an encoding of the cohort (as released) holding :func:`cohort_fields`, to share it
+    with other work; ``attributes=False`` skips the attribute-disclosure rows.
     """
     import synthetic
 
@@ -335,18 +341,17 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     scenarios = load_scenarios(scenarios)
     record_tiers = [t for t in tiers if t != 3]
     tier_columns = {t: list(synthetic.columns_for_tier(t)) for t in record_tiers}
-    needed = sorted({f for s in scenarios for f in s.fields} | set(_sensitive_fields(cohort.columns)))
-    needed = [c for c in needed if c in cohort.columns]
+    needed = cohort_fields(cohort, scenarios, attributes=attributes)
     if coarsening:
         cohort = coarsen(cohort, coarsening, columns=list(dict.fromkeys(needed + _dims_of_tier3())))
-    enc = encode(cohort, needed)
+    enc = encoded if encoded is not None and not coarsening else encode(cohort, needed)
     memo: dict = {}
-    records, attributes = [], []
+    records, attribute_rows = [], []
     for t in record_tiers:
         shell = pd.DataFrame(columns=tier_columns[t])
-        r, a = _extract_rows(t, shell, scenarios, None, enc=enc, memo=memo)
+        r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo)
         records += r
-        attributes += a
+        attribute_rows += a
     aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
     prov = {
         "riskcalc_version": __version__,
@@ -358,11 +363,21 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     }
     return RiskTable(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
-        pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS),
+        pd.DataFrame(attribute_rows, columns=ATTRIBUTE_COLUMNS),
         tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS),
         scenarios,
         prov,
     )
+
+
+def cohort_fields(cohort, scenarios=None, *, attributes: bool = True) -> list[str]:
+    """The cohort columns the tier table reads: every scenario's fields, and the sensitive
+    fields (with ``attributes``)."""
+    scenarios = load_scenarios(scenarios)
+    wanted = {f for s in scenarios for f in s.fields}
+    if attributes:
+        wanted |= set(_sensitive_fields(cohort.columns))
+    return [c for c in sorted(wanted) if c in cohort.columns]
 
 
 def _dims_of_tier3() -> list[str]:
