@@ -485,10 +485,12 @@ def audit_tables(
     narrow = verdict == "narrow"
     reason[narrow] = [f"{r}; interval width {int(w)} < protection {p}" for r, w, p in zip(reason[narrow], width[narrow], prot[narrow])]
     shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
-    cell_text = np.concatenate([_cell_labels(f, d) for f, d in zip(frames, dims)])
+    cell_text = np.concatenate(
+        [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
+    )
     cells = pd.DataFrame({
         "table": np.asarray(names, dtype=object)[table_of[aud]],
-        "cell": cell_text[aud],
+        "cell": cell_text,
         "status": a_status,
         "shown": shown_all[aud],
         "lower": lower.astype(np.int64),
@@ -581,8 +583,10 @@ def _star_intervals(frames, dims, common, lo, hi, unknown, table_of):
 
 
 def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
-    out = None
+    out = np.empty(0, dtype=object) if len(frame) == 0 else None
     for c in dims:
+        if len(frame) == 0:
+            break
         part = (c + "=" + frame[c].astype(str)).to_numpy(dtype=object)
         out = part if out is None else out + ", " + part
     return out
