@@ -141,8 +141,9 @@ class OutputCheckResult:
     """Verdicts of one output: per cell (``cells``) and overall (``verdict``).
 
     ``cells`` has :data:`CELL_COLUMNS`: the cell's label, the statistic checked, the number of
-    units ``n`` behind it, the verdict and the rules that set it. No cell value or magnitude is
-    kept, so the report can travel with the output request.
+    units ``n`` behind it (for a frequency table, the cell's count), the verdict and the rules
+    that set it. No magnitude, mean or extreme value is kept. The report is meant for the output
+    checker inside the secure environment, attached to the output request, not for release.
     """
 
     name: str

@@ -283,3 +283,47 @@ def test_bad_input_one_line():
     with pytest.raises(InvalidParameterError, match="inconsistent"):
         audit_tables({"t": _frame(g=["a", "a"], c=[1, 2], count=[2, 9])}, "dfe_suppress_below_5",
                      margins={"m": _frame(g=["a"], count=[30])})
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def test_cli_audit_tables(tmp_path, capsys):
+    from riskcalc.cli import main
+
+    d = tmp_path / "tables"
+    d.mkdir()
+    tables, margins = _school_tables()
+    tables["sex"].to_csv(d / "sex.csv", index=False)
+    tables["fsm"].to_csv(d / "fsm.csv", index=False)
+    margins["totals"].to_csv(d / "totals.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "exactly recoverable: 2" in text
+    doc = json.loads((out / "audit.json").read_text())
+    assert doc["provenance"]["function"] == "audit_tables"
+    assert len(doc["provenance"]["input"]["files"]) == 3
+    cells = pd.read_csv(out / "audit_cells.csv")
+    assert list(cells.columns) == CELL_COLUMNS and set(cells["verdict"]) == {"exact"}
+    # refuses to overwrite, one line
+    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--force" in err[0]
+    assert main(["audit-tables", str(d), "--margins", "nope.csv"]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+
+
+def test_cli_audit_tables_never_shows_a_protected_suppressed_value(tmp_path, capsys):
+    from riskcalc.cli import main
+
+    d = tmp_path / "t"
+    d.mkdir()
+    # 2 + 3 in one total of 25: both protected in [1, 4]
+    pd.DataFrame({"school": ["A"] * 3, "cat": ["x", "y", "z"], "count": [2, 3, 20]}).to_csv(d / "t.csv", index=False)
+    pd.DataFrame({"school": ["A"], "count": [25]}).to_csv(d / "m.csv", index=False)
+    assert main(["audit-tables", str(d), "--margins", "m.csv", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    shown = [c["shown"] for c in doc["cells"]]
+    assert shown == ["c", "c"]
+    assert all((c["lower"], c["upper"]) == (1, 4) for c in doc["cells"])

@@ -158,3 +158,23 @@ def test_bad_input(tmp_path):
         load_rules("x", bad)
     with pytest.raises(InvalidParameterError, match="'statistics'"):
         check_summary(pd.DataFrame({"v": [1.0]}), "v", statistics=["mode"])
+
+
+def test_cli_check_output(tmp_path, capsys):
+    from riskcalc.cli import main
+
+    f = tmp_path / "tab.csv"
+    pd.DataFrame({"school": ["A", "A", "B", "B"], "sex": ["F", "M", "F", "M"], "count": [12, 15, 4, 20]}).to_csv(f, index=False)
+    assert main(["check-output", str(f), "--out", str(tmp_path / "rep")]) == 0
+    assert "verdict: FAIL" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "rep" / "tab.check.json").read_text())
+    assert doc["summary"]["cells_fail"] == 1 and doc["provenance"]["input"]["source"] == "tab.csv"
+    assert main(["check-output", str(f), "--profile", "dfe_3", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["verdict"] == "pass"
+    rec = tmp_path / "rec.csv"
+    pd.DataFrame({"g": ["a"] * 12, "v": range(12)}).to_csv(rec, index=False)
+    assert main(["check-output", str(rec), "--kind", "summary", "--value", "v", "--by", "g",
+                 "--statistics", "mean,max", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["cells_fail"] == 1
+    assert main(["check-output", str(rec), "--kind", "magnitude", "--value", "v"]) == 2
+    assert "--by is required" in capsys.readouterr().err
