@@ -94,12 +94,13 @@ def build_tables(n_pupils: int, seed: int):
     schools = cohort.groupby(["la_code", "urn"]).size().reset_index(name="pupils")
     few = schools["la_code"].value_counts().sort_values(kind="stable").index[:10]  # LAs with fewest schools
     schools = schools[schools["la_code"].isin(few)].reset_index(drop=True)
-    return cohort, small, schools
+    by_phase = cohort.groupby(["region", "phase", "urn"]).size().reset_index(name="pupils")
+    return cohort, small, schools, by_phase
 
 
 def compare(n_pupils: int = 30_000, seed: int = 0) -> pd.DataFrame:
     session, _ = _acro_session()
-    cohort, small, schools = build_tables(n_pupils, seed)
+    cohort, small, schools, by_phase = build_tables(n_pupils, seed)
     profiles = {p: load_rules(p) for p in ("acro_default", "ons_srs")}
     frames = []
 
@@ -137,6 +138,12 @@ def compare(n_pupils: int = 30_000, seed: int = 0) -> pd.DataFrame:
     _, outcome = _last_outcome(session)
     ours = {p: check_magnitude_table(schools, ["la_code"], "pupils", rules=r) for p, r in profiles.items()}
     frames.append(_merge("pupils by LA (sum over schools)", _acro_cells(outcome, "la_code", None), ours))
+
+    # 5. magnitude: total pupils by region x phase, summed over schools
+    _quiet(session.pivot_table, by_phase, index="region", columns="phase", values="pupils", aggfunc="sum")
+    _, outcome = _last_outcome(session)
+    ours = {p: check_magnitude_table(by_phase, ["region", "phase"], "pupils", rules=r) for p, r in profiles.items()}
+    frames.append(_merge("pupils by region x phase (sum over schools)", _acro_cells(outcome, "region", "phase"), ours))
     return pd.concat(frames, ignore_index=True)
 
 
