@@ -144,6 +144,18 @@ def compare(n_pupils: int = 30_000, seed: int = 0) -> pd.DataFrame:
     _, outcome = _last_outcome(session)
     ours = {p: check_magnitude_table(by_phase, ["region", "phase"], "pupils", rules=r) for p, r in profiles.items()}
     frames.append(_merge("pupils by region x phase (sum over schools)", _acro_cells(outcome, "region", "phase"), ours))
+
+    # 6. hand-made magnitudes, 12 contributors per cell: d1 one unit holds 60% (top 2: 65%);
+    #    d2 two units hold 88%; d3 two units hold 95%; d4 even; d5 all equal
+    values = {
+        "d1": [60.0, 5.0] + [3.5] * 10, "d2": [50.0, 38.0] + [1.2] * 10, "d3": [60.0, 35.0] + [0.5] * 10,
+        "d4": [10.0, 9.0] + [8.1] * 10, "d5": [7.0] * 12,
+    }
+    hand = pd.DataFrame([(k, v) for k, vs in values.items() for v in vs], columns=["cell", "x"])
+    _quiet(session.pivot_table, hand, index="cell", values="x", aggfunc="sum")
+    _, outcome = _last_outcome(session)
+    ours = {p: check_magnitude_table(hand, ["cell"], "x", rules=r) for p, r in profiles.items()}
+    frames.append(_merge("hand-made dominance", _acro_cells(outcome, "cell", None), ours))
     return pd.concat(frames, ignore_index=True)
 
 
