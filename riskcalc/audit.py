@@ -627,6 +627,11 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - starts[var_comp[order]]
     multi = (size[var_comp] > 1) & (rows_per_comp[var_comp] > 0)
+    # unbounded cells (rule unknown to the attacker, secondary suppressions): cap them so that one
+    # unbounded component cannot make a whole batch unbounded; a maximum at the cap is infinite
+    finite = ~np.isinf(hi)
+    cap = float(np.abs(rhs).sum() + hi[finite].sum() + lo.sum() + 1.0)
+    hi_capped = np.where(finite, hi, cap)
     n_solves = 0
     if multi.any():
         row_of_multi = (size[row_comp] > 1) if m else np.zeros(0, bool)
@@ -639,13 +644,13 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
             target = rank[vars_r] == r
             for sign in (1.0, -1.0):
                 c = np.where(target, sign, 0.0)
-                x = _solve(c, sub, rhs[rows_r], lo[vars_r], hi[vars_r], integer)
+                x = _solve(c, sub, rhs[rows_r], lo[vars_r], hi_capped[vars_r], integer)
                 n_solves += 1
                 vals = x[target]
                 if sign > 0:
                     lower[vars_r[target]] = vals
                 else:
-                    upper[vars_r[target]] = vals
+                    upper[vars_r[target]] = np.where(vals >= cap - 0.5, np.inf, vals)
     lower = np.where(np.isinf(lower), lower, np.ceil(lower - _TOL))
     upper = np.where(np.isinf(upper), upper, np.floor(upper + _TOL))
     return lower, upper, n_solves

@@ -327,3 +327,18 @@ def test_cli_audit_tables_never_shows_a_protected_suppressed_value(tmp_path, cap
     shown = [c["shown"] for c in doc["cells"]]
     assert shown == ["c", "c"]
     assert all((c["lower"], c["upper"]) == (1, 4) for c in doc["cells"])
+
+
+@pytest.mark.parametrize("method", ["auto", "lp", "milp"])
+def test_unbounded_cells_with_a_solver(method):
+    # rule unknown, two linked tables, no totals.  School A: sex F = 2 (c), M = 3 (c), X = 28;
+    # fsm Y = 30, N = 3 (c).  F + M + 28 = 30 + N with N >= 0: F is unbounded above.
+    # School B: sex F = 11 published; fsm Y = 7, N = 4 (c): N = 11 - 7 = 4 exactly.
+    pol = SuppressionPolicy("s", suppress_below=5, attacker_knows_rule=False)
+    sex = _frame(school=["A", "A", "A", "B"], sex=["F", "M", "X", "F"], count=[2, 3, 28, 11])
+    fsm = _frame(school=["A", "A", "B", "B"], fsm=["Y", "N", "Y", "N"], count=[30, 3, 7, 4])
+    r = audit_tables({"sex": sex, "fsm": fsm}, pol, method=method)
+    f = r.cells[(r.cells["table"] == "sex") & (r.cells["cell"] == "school=A, sex=F")]
+    assert int(f["lower"].iloc[0]) == 0 and pd.isna(f["upper"].iloc[0])
+    m = r.cells[(r.cells["table"] == "fsm") & (r.cells["cell"] == "school=B, fsm=N")]
+    assert (int(m["lower"].iloc[0]), int(m["upper"].iloc[0])) == (4, 4)  # B: F = 11 = 7 + N
