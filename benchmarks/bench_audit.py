@@ -45,7 +45,7 @@ def main() -> None:
         dt = time.perf_counter() - t
         print(f"\n{name} ({args.method}): audit {dt:.1f} s (load {os.getloadavg()[0]:.2f})")
         print(out.to_string(index=False))
-        tot = out[["cells", "suppressed", "rounded", "exact_cells", "narrow_cells", "pupils_exposed"]].sum()
+        tot = out[["cells", "suppressed", "rounded", "exact_cells", "narrow_cells", "pupils_exact", "pupils_exposed"]].sum()
         print("sum over tables (a pupil counts once per table):", {k: int(v) for k, v in tot.items()})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS {peak:,.0f} MiB; load after: {os.getloadavg()}")

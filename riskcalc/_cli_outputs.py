@@ -138,12 +138,12 @@ def _audit_markdown(result, prov: dict) -> str:
         f"- exactly recoverable: {result.n_exact}; narrower than protection (exact included): {result.n_narrow}",
         f"- solver: {result.method}; HiGHS calls: {result.n_solves}",
         f"- riskcalc {prov['riskcalc_version']}", "",
-        "| table | cells | suppressed | rounded | exact | narrow | pupils exposed |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| table | cells | suppressed | rounded | exact | narrow | pupils in exact cells | pupils exposed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for _, r in result.tables.iterrows():
         lines.append(f"| {r['table']} | {r['cells']} | {r['suppressed']} | {r['rounded']} | {r['exact_cells']} | "
-                     f"{r['narrow_cells']} | {r['pupils_exposed']} |")
+                     f"{r['narrow_cells']} | {r['pupils_exact']} | {r['pupils_exposed']} |")
     fail = result.failing
     lines += ["", f"## Failing cells ({len(fail)})", ""]
     if len(fail):

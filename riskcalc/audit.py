@@ -79,7 +79,7 @@ _TOL = 1e-6
 #: Columns of :func:`tier3_audit`.
 TIER3_AUDIT_COLUMNS = [
     "table", "policy", "cells", "pupils", "suppressed", "rounded", "exact_cells", "narrow_cells",
-    "pupils_exposed",
+    "pupils_exact", "pupils_exposed",
 ]
 
 #: Columns of :attr:`AuditResult.cells` (never the true value of a cell).
@@ -321,8 +321,10 @@ class AuditResult:
         ``verdict`` (``exact``, ``narrow`` or ``protected``) and the reason. It never holds a
         cell's true value.
     tables : pandas.DataFrame
-        Per table: cells, pupils, suppressed, rounded, exact and narrow cells, pupils exposed
-        (true pupils in cells narrower than the protection level: a releaser-side figure).
+        Per table: cells, pupils, suppressed, rounded, exact and narrow cells, pupils in the
+        exact cells (``pupils_exact``, known to the attacker anyway) and pupils exposed (true
+        pupils in cells narrower than the protection level, exact ones included: a
+        releaser-side figure, not for publication).
     policy : SuppressionPolicy
     method : str
         How the intervals were found: the closed form, linprog or milp.
@@ -517,6 +519,7 @@ def audit_tables(
         "rounded": np.bincount(table_of, weights=np.isin(status, ["rounded", "low"]), minlength=t).astype(np.int64),
         "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
         "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
+        "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
         "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
     })
     return AuditResult(cells=cells, tables=summary, policy=pol, method=solver, n_solves=n_solves)
@@ -703,7 +706,7 @@ def tier3_audit(
     pandas.DataFrame
         One row per table, :data:`TIER3_AUDIT_COLUMNS`: cells, pupils, suppressed and rounded
         cells, cells exactly recoverable, cells narrower than the protection level (exact ones
-        included) and the pupils in those.
+        included), the pupils in the exact cells and the pupils in all failing cells.
     """
     pol = _check_policy(policy, "tier3_audit")
     if not isinstance(tables, Mapping):

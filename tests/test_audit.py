@@ -52,7 +52,7 @@ def test_exactly_recoverable_by_differencing(method):
     r = audit_tables(tables, "dfe_suppress_below_5", margins=margins, method=method)
     assert _interval(r, "sex", "school=A, sex=F") == (3, 3, "exact")
     assert _interval(r, "fsm", "school=B, fsm=Y") == (2, 2, "exact")
-    assert r.n_exact == 2 and r.pupils_exposed == 5
+    assert r.n_exact == 2 and r.pupils_exposed == 5 and r.tables["pupils_exact"].sum() == 5
     assert "differencing" in r.failing["reason"].iloc[0]
     per = r.tables.set_index("table")
     assert per.loc["sex", "pupils_exposed"] == 3 and per.loc["fsm", "exact_cells"] == 1
@@ -65,7 +65,7 @@ def test_bounded_narrower_than_protection():
     assert _interval(r, "t", "school=A, cat=x") == (1, 2, "narrow")
     assert _interval(r, "t", "school=A, cat=y") == (1, 2, "narrow")
     assert "width 1 < protection 3" in r.failing["reason"].iloc[0]
-    assert r.pupils_exposed == 3 and r.n_exact == 0
+    assert r.pupils_exposed == 3 and r.n_exact == 0 and r.tables["pupils_exact"].sum() == 0
 
 
 def test_safe_pattern():
