@@ -720,8 +720,13 @@ def tier3_audit(
         first = next(iter(group.values()))
         shared = [c for c in first.columns if c != count and all(c in f.columns for f in group.values())]
         margin = first.groupby(shared, observed=True, dropna=False, sort=True)[count].sum().reset_index()
-        result = audit_tables(group, pol, margins={f"{level}_totals": margin}, count=count, method=method)
+        name = f"{level}_totals"
+        while name in group:
+            name += "_"
+        result = audit_tables(group, pol, margins={name: margin}, count=count, method=method)
         rows.append(result.tables[~result.tables["margin"]])
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)
+    if not rows:
+        return pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)
+    out = pd.concat(rows, ignore_index=True).set_index("table").loc[list(tables)].reset_index()
     out.insert(1, "policy", pol.name)
-    return out[TIER3_AUDIT_COLUMNS].reset_index(drop=True)
+    return out[TIER3_AUDIT_COLUMNS]

@@ -253,7 +253,14 @@ def test_tier3_audit_counts(tmp_path):
     small = (t["count"] < 5)
     alone = small.groupby([t[k] for k in key]).transform("sum") == 1
     assert out.set_index("table").loc["urn_x_fsm_eligible", "exact_cells"] >= int((small & alone).sum())
+    # row order follows the input; the result does not depend on it
+    backwards = tier3_audit(dict(reversed(list(tables.items()))), "dfe_suppress_below_5")
+    assert list(backwards["table"]) == list(reversed(list(tables)))
+    pd.testing.assert_frame_equal(backwards.iloc[::-1].reset_index(drop=True), out)
+    # the closed form and the batched LP agree on real tables
+    pd.testing.assert_frame_equal(tier3_audit(tables, "dfe_suppress_below_5", method="lp"), out)
     rounded = tier3_audit(tables, "dfe_round_5")
+    pd.testing.assert_frame_equal(tier3_audit(tables, "dfe_round_5", method="lp"), rounded)
     assert (rounded["rounded"] == rounded["cells"]).all() and (rounded["suppressed"] == 0).all()
 
 
