@@ -50,6 +50,15 @@ field_lattice         Every combination of fields up to a size: classes, k, uniq
                       minimal identifying combinations and each field's contribution.
 suda                  SUDA2: minimal sample uniques per record, SUDA and DIS-SUDA scores.
 
+Safe outputs
+------------
+audit_tables          Feasible interval of every suppressed or rounded cell of linked tables
+                      (what an attacker can still work out); exact and narrow cells.
+tier3_audit           The same for the synthetic tier 3 tables, per table.
+check_frequency_table Output checking (pass / review / fail per cell): threshold, zeros, class
+check_magnitude_table disclosure; (n, k) dominance and p%; means, medians, extremes and
+check_summary         percentages. Rules from ``load_output_rules`` (TOML).
+
 Inputs are pandas DataFrames, pyarrow Tables, or paths to CSV, Parquet or Feather files.
 Missing values are an explicit policy recorded in every result: ``missing="category"`` (a value
 of its own), ``"raise"``, or, for the per-record measures, ``"wildcard"`` (sdcMicro: a missing
@@ -96,6 +105,11 @@ from .small_counts import SmallCountResult, small_count_exposure
 from .suda import SudaResult, suda
 from .summary import RiskSummary, risk_summary
 from .uniqueness import UniquenessResult, uniqueness
+
+# safe outputs: table audit and output checking
+from .audit import AuditResult, SuppressionPolicy, apply_policy, audit_tables, tier3_audit
+from .output_check import OutputCheckResult, check_frequency_table, check_magnitude_table, check_summary
+from .output_check import load_rules as load_output_rules
 
 __all__ = [
     "__version__",
@@ -152,6 +166,17 @@ __all__ = [
     "UnsupportedTypeError",
     "MissingValueError",
     "DataFileError",
+    # safe outputs
+    "audit_tables",
+    "tier3_audit",
+    "apply_policy",
+    "SuppressionPolicy",
+    "AuditResult",
+    "check_frequency_table",
+    "check_magnitude_table",
+    "check_summary",
+    "load_output_rules",
+    "OutputCheckResult",
 ]
 
 for _name in __all__:

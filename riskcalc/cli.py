@@ -441,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     _add_synth(sub)
+    from . import _cli_outputs  # check-output and audit-tables
+
+    _cli_outputs.add_parsers(sub)
     return parser
 
 

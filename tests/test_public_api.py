@@ -29,6 +29,9 @@ def test_all_is_what_we_think():
             "AttributeDisclosureResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
             "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
             "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
+            "audit_tables", "tier3_audit", "apply_policy", "SuppressionPolicy", "AuditResult",
+            "check_frequency_table", "check_magnitude_table", "check_summary", "load_output_rules",
+            "OutputCheckResult",
         ]
     )
     for name in rc.__all__:

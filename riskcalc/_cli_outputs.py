@@ -1,0 +1,209 @@
+"""Command-line commands ``check-output`` and ``audit-tables`` (registered by :mod:`riskcalc.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ._io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, read_table, write_text_atomic
+from ._provenance import file_sha256, provenance
+from .exceptions import DataFileError, RiskCalcError
+
+_TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
+
+
+class OutputsUsageError(RiskCalcError, ValueError):
+    """A command-line argument of check-output or audit-tables that cannot be used as given."""
+
+
+def _names(text: str | None, option: str) -> list[str]:
+    if text is None:
+        return []
+    names = [t.strip() for t in text.split(",")]
+    if any(not n for n in names):
+        raise OutputsUsageError(f"{option} takes comma-separated names; got {text!r}.")
+    return names
+
+
+def _read_frame(path: Path, sep: str | None):
+    return read_table(path, sep=sep).to_pandas()
+
+
+def _file_info(path: Path) -> dict:
+    return {"source": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+
+
+def _write_outputs(out: str | None, force: bool, files: dict[str, str]) -> None:
+    if out is None:
+        return
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise OutputsUsageError(f"--out {str(folder)!r} exists and is not a folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputsUsageError(f"cannot create --out {str(folder)!r}: {exc.strerror or exc}.") from None
+    if not force:
+        for name in files:
+            if (folder / name).exists():
+                raise OutputsUsageError(f"{str(folder / name)!r} exists already; add --force to replace it.")
+    for name, text in files.items():
+        write_text_atomic(folder / name, text, force=True)
+    print(f"wrote {len(files)} files to {folder}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# check-output
+# ---------------------------------------------------------------------------------------------
+
+
+def configure_check_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="CSV, TSV, Parquet or Feather file: a frequency table (dimensions + count) or the records behind a magnitude table / summary")
+    p.add_argument("--kind", default="frequency", choices=["frequency", "magnitude", "summary"], help="what FILE holds (default frequency)")
+    p.add_argument("--profile", default="ons_srs", help="rules profile (default ons_srs; also dfe_5, dfe_3, acro_default)")
+    p.add_argument("--rules", metavar="TOML", help="rules file (default: the one bundled with riskcalc)")
+    p.add_argument("--count", default="count", help="frequency: the count column (default count)")
+    p.add_argument("--rows", help="frequency: comma-separated row dimensions (default: all but the last)")
+    p.add_argument("--columns", help="frequency: comma-separated column dimensions (default: the last)")
+    p.add_argument("--by", help="magnitude/summary: comma-separated grouping columns")
+    p.add_argument("--value", help="magnitude/summary: the value column")
+    p.add_argument("--unit", help="magnitude: the contributor id column (records summed per unit)")
+    p.add_argument("--statistics", default="mean", help="summary: comma-separated mean, median, min, max, percent (default mean)")
+    p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    p.add_argument("--format", default="markdown", choices=["markdown", "json"], help="report printed on stdout (default markdown)")
+    p.add_argument("--out", metavar="DIR", help="also write the Markdown and JSON reports to DIR")
+    p.add_argument("--force", action="store_true", help="replace reports in --out")
+    p.set_defaults(func=run_check_output)
+
+
+def run_check_output(args: argparse.Namespace) -> int:
+    from . import output_check as oc
+
+    path = Path(args.file)
+    rules = oc.load_rules(args.profile, args.rules)
+    frame = _read_frame(path, args.sep)
+    name = path.name
+    if args.kind == "frequency":
+        result = oc.check_frequency_table(
+            frame, count=args.count, rows=_names(args.rows, "--rows") if args.rows else None,
+            columns=_names(args.columns, "--columns") if args.columns else None, rules=rules, name=name,
+        )
+    else:
+        if not args.value:
+            raise OutputsUsageError(f"--value is required with --kind {args.kind}: name the value column.")
+        by = _names(args.by, "--by")
+        if args.kind == "magnitude":
+            if not by:
+                raise OutputsUsageError("--by is required with --kind magnitude: name the table's dimensions.")
+            result = oc.check_magnitude_table(frame, by, args.value, unit=args.unit, rules=rules, name=name)
+        else:
+            result = oc.check_summary(frame, args.value, by=by or None,
+                                      statistics=_names(args.statistics, "--statistics"), rules=rules, name=name)
+    params = {k: getattr(args, k) for k in ("kind", "profile", "count", "rows", "columns", "by", "value", "unit", "statistics")}
+    params["rules_file"] = Path(args.rules).name if args.rules else "riskcalc/data/output_rules.toml"
+    prov = provenance("check_output", params)
+    prov["input"] = {**_file_info(path), "n_records": len(frame)}
+    md, js = result.to_markdown(prov), result.to_json(prov)
+    sys.stdout.write(md if args.format == "markdown" else js)
+    stem = path.name.split(".")[0]
+    _write_outputs(args.out, args.force, {f"{stem}.check.md": md, f"{stem}.check.json": js})
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# audit-tables
+# ---------------------------------------------------------------------------------------------
+
+
+def configure_audit_tables(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", metavar="DIR", help="folder of true (unprotected) frequency tables, one file each: dimension columns + a count column")
+    p.add_argument("--policy", default="dfe_suppress_below_5", help="protection applied before publication (default dfe_suppress_below_5; also dfe_suppress_1_2, dfe_round_5, dfe_round_10, dfe_suppress_below_5_round_5, ons_srs_10)")
+    p.add_argument("--margins", help="comma-separated file names in DIR that are published totals")
+    p.add_argument("--protection", type=int, help="minimum width of a cell's feasible interval (default: what the policy promises)")
+    p.add_argument("--method", default="auto", choices=["auto", "lp", "milp"], help="interval solver (default auto)")
+    p.add_argument("--count", default="count", help="the count column (default count)")
+    p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    p.add_argument("--format", default="markdown", choices=["markdown", "json"], help="summary printed on stdout (default markdown)")
+    p.add_argument("--out", metavar="DIR", help="write audit_cells.csv, audit_tables.csv, audit.md and audit.json to DIR")
+    p.add_argument("--force", action="store_true", help="replace files in --out")
+    p.set_defaults(func=run_audit_tables)
+
+
+def _audit_markdown(result, prov: dict) -> str:
+    lines = [
+        f"# Table audit ({result.policy.name})", "",
+        f"- tables: {len(result.tables)}; audited cells (suppressed or rounded): {result.n_audited}",
+        f"- exactly recoverable: {result.n_exact}; narrower than protection (exact included): {result.n_narrow}",
+        f"- solver: {result.method}; HiGHS calls: {result.n_solves}",
+        f"- riskcalc {prov['riskcalc_version']}", "",
+        "| table | cells | suppressed | rounded | exact | narrow | pupils in exact cells | pupils exposed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for _, r in result.tables.iterrows():
+        lines.append(f"| {r['table']} | {r['cells']} | {r['suppressed']} | {r['rounded']} | {r['exact_cells']} | "
+                     f"{r['narrow_cells']} | {r['pupils_exact']} | {r['pupils_exposed']} |")
+    fail = result.failing
+    lines += ["", f"## Failing cells ({len(fail)})", ""]
+    if len(fail):
+        lines += ["| table | cell | shown | interval | verdict | reason |", "|---|---|---|---|---|---|"]
+        for _, r in fail.head(200).iterrows():
+            lines.append(f"| {r['table']} | {r['cell']} | {r['shown']} | [{r['lower']}, {r['upper']}] | {r['verdict']} | {r['reason']} |")
+        if len(fail) > 200:
+            lines.append(f"\n({len(fail) - 200} more in audit_cells.csv)")
+    return "\n".join(lines) + "\n"
+
+
+def run_audit_tables(args: argparse.Namespace) -> int:
+    from . import audit
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise DataFileError(f"{str(folder)!r} is not a folder of tables.")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(_TABLE_SUFFIXES))
+    if not files:
+        raise DataFileError(f"The folder {str(folder)!r} holds no CSV, Parquet or Feather tables.")
+    margin_names = _names(args.margins, "--margins")
+    known = {p.name for p in files}
+    for m in margin_names:
+        if m not in known:
+            raise OutputsUsageError(f"--margins names {m!r}, which is not a table file in {str(folder)!r}.")
+    pol = audit.policy(args.policy) if args.protection is None else audit.policy(args.policy, protection=args.protection)
+    tables, margins = {}, {}
+    for p in files:
+        (margins if p.name in margin_names else tables)[p.name] = _read_frame(p, args.sep)
+    if not tables:
+        raise OutputsUsageError("every file is a margin: at least one table must be audited.")
+    result = audit.audit_tables(tables, pol, margins=margins, count=args.count, method=args.method)
+    params = {"policy": pol.name, "margins": margin_names, "protection": args.protection, "method": args.method,
+              "count": args.count}
+    prov = provenance("audit_tables", params)
+    prov["input"] = {"source": folder.name, "files": [_file_info(p) for p in files]}
+    md = _audit_markdown(result, prov)
+    doc = {"provenance": prov, "policy": {k: getattr(pol, k) for k in pol.__dataclass_fields__},
+           "tables": result.tables.to_dict("records"),
+           "cells": json.loads(result.cells.to_json(orient="records"))}
+    js = json.dumps(doc, indent=2, default=int) + "\n"
+    sys.stdout.write(md if args.format == "markdown" else js)
+    _write_outputs(args.out, args.force, {
+        "audit_cells.csv": result.cells.to_csv(index=False),
+        "audit_tables.csv": result.tables.to_csv(index=False),
+        "audit.md": md, "audit.json": js,
+        "audit.provenance.json": json.dumps(prov, indent=2, sort_keys=True) + "\n",
+    })
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Register ``check-output`` and ``audit-tables`` on the ``riskcalc`` subparsers."""
+    configure_check_output(sub.add_parser(
+        "check-output", help="output checking: pass / review / fail per cell of a research output",
+        description="Check a frequency table, magnitude table or summary against output-checking rules "
+        "(ONS SRS defaults, DfE-style variants) and write a report to attach to an output request.",
+    ))
+    configure_audit_tables(sub.add_parser(
+        "audit-tables", help="what an attacker can still work out from suppressed / rounded linked tables",
+        description="Apply a suppression / rounding policy to the tables in DIR and compute every protected "
+        "cell's feasible interval from the published totals and linked tables.",
+    ))

@@ -1,0 +1,732 @@
+"""Audit suppressed and rounded frequency tables: what can an attacker still work out?
+
+A releaser publishes linked frequency tables (school x sex, school x FSM, ... sharing the school
+totals) after suppressing small cells and/or rounding. For every suppressed or rounded cell this
+module computes the attacker's *feasible interval* ``[lower, upper]``: the smallest and largest
+value of the cell over all non-negative tables that agree with everything published,
+
+.. math::
+
+    \\underline{x}_c = \\min x_c, \\quad \\overline{x}_c = \\max x_c
+    \\quad \\text{s.t.} \\quad A x = 0 \\text{ (shared margins agree)},\\;
+    x_j = v_j \\text{ (published cells)},\\; l_j \\le x_j \\le u_j \\text{ (suppressed / rounded)}.
+
+``A`` has one row for each group of every pair of linked tables (the sum of table 1 over the
+group equals the sum of table 2 over it). Published cells are moved to the right-hand side, so
+the linear programmes hold only the unknown cells. The a-priori bounds ``l, u`` are the
+suppression rule (a cell shown as ``c`` under "suppress below 5" is in ``[1, 4]``), the rounding
+interval (a cell shown as 10 under "round to 5" is in ``[8, 12]``) and non-negativity.
+
+This is the classical *audit* of a cell-suppression pattern (Fischetti & Salazar-Gonzalez 2001;
+Hundepool et al. 2012, section 4.4). Secondary-suppression advice is out of scope (tau-Argus).
+
+Solving. The constraint graph (cells joined by a shared total) splits into connected
+components, typically one per school x year group x sex. Components are independent, so one
+linear programme that minimises the sum of *one target cell per component* gives every
+component's minimum at once: solve round ``r`` with the ``r``-th unknown cell of every component
+still holding one, for ``min`` and for ``max``. The number of HiGHS calls is twice the largest
+number of unknown cells in one component, not twice the number of cells. Components with a
+single unknown cell are solved in closed form. The bounds of the LP relaxation are rounded
+inwards to integers (``ceil`` / ``floor``); with ``method="milp"`` the same rounds are solved
+with :func:`scipy.optimize.milp`, which gives the exact integer interval. The LP interval
+contains the integer one and equals it when the constraint matrix is totally unimodular (one
+two-way table with its margins); otherwise the LP may understate, never overstate, what an
+attacker can narrow a cell to. When every table is linked through one set of common
+dimensions (the tier 3 layout: each table's cells in a school x year x sex group sum to that
+group's total) the intervals have a closed form, exact for integers, used by ``method="auto"``.
+
+References
+----------
+.. [1] Fischetti, M. and Salazar-Gonzalez, J.J. (2001). Solving the cell suppression problem on
+   tabular data with linear constraints. Management Science 47(7), 1008-1027.
+   https://doi.org/10.1287/mnsc.47.7.1008.9805
+.. [2] Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley.
+   https://doi.org/10.1002/9781118348239
+.. [3] Government Statistical Service (2024). Symbols in tables, definitions and help
+   (``c`` confidential, ``low``, ``x`` unavailable, ``z`` not applicable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+from ._validation import check_choice, check_int
+from .exceptions import InvalidParameterError, MissingColumnError
+
+__all__ = [
+    "SuppressionPolicy",
+    "POLICIES",
+    "policy",
+    "apply_policy",
+    "audit_tables",
+    "AuditResult",
+    "tier3_audit",
+    "TIER3_AUDIT_COLUMNS",
+]
+
+_FUNC = "audit_tables"
+_TOL = 1e-6
+
+#: Columns of :func:`tier3_audit`.
+TIER3_AUDIT_COLUMNS = [
+    "table", "policy", "cells", "pupils", "suppressed", "rounded", "exact_cells", "narrow_cells",
+    "pupils_exact", "pupils_exposed",
+]
+
+#: Columns of :attr:`AuditResult.cells` (never the true value of a cell).
+CELL_COLUMNS = ["table", "cell", "status", "shown", "lower", "upper", "width", "verdict", "reason"]
+
+
+@dataclass(frozen=True)
+class SuppressionPolicy:
+    """How a releaser protects a frequency table before publishing it.
+
+    A cell with true count ``n`` is shown as:
+
+    - ``symbol`` (suppressed) if ``suppress_from <= n < suppress_below``;
+    - otherwise, when ``round_to > 1``, ``n`` rounded to the nearest multiple of ``round_to``
+      (halves up), or ``low_symbol`` when that is 0 but ``n > 0`` (GSS ``low``);
+    - otherwise ``n``.
+
+    Parameters
+    ----------
+    name : str
+        Label used in reports.
+    suppress_below : int, default 0
+        Cells with ``suppress_from <= n < suppress_below`` are suppressed (0: no suppression).
+    suppress_from : int, default 1
+        Smallest suppressed count (1 publishes zeros; 0 suppresses them too).
+    round_to : int, default 1
+        Rounding base (1: no rounding).
+    symbol, low_symbol : str
+        GSS symbols shown for suppressed cells (``c``) and non-zero cells rounding to 0 (``low``).
+    margins : {"exact", "policy"}
+        Whether the published totals (margins) are exact or protected by the same rule.
+    protection : int, optional
+        A cell fails when its feasible interval is narrower (``upper - lower < protection``).
+        Default: the width the rule itself promises, ``suppress_below - 1 - suppress_from`` for a
+        suppressed cell and ``round_to - 1`` for a rounded one.
+    attacker_knows_rule : bool, default True
+        The attacker knows the rule (published with the table, as DfE and ONS do), so a
+        suppressed cell is known to lie in ``[suppress_from, suppress_below - 1]``.
+    """
+
+    name: str = "custom"
+    suppress_below: int = 0
+    suppress_from: int = 1
+    round_to: int = 1
+    symbol: str = "c"
+    low_symbol: str = "low"
+    margins: str = "exact"
+    protection: int | None = None
+    attacker_knows_rule: bool = True
+
+    def __post_init__(self):
+        func = "SuppressionPolicy"
+        check_int(self.suppress_below, "suppress_below", func, minimum=0)
+        check_int(self.suppress_from, "suppress_from", func, minimum=0)
+        check_int(self.round_to, "round_to", func, minimum=1)
+        check_choice(self.margins, "margins", ("exact", "policy"), func)
+        if self.protection is not None:
+            check_int(self.protection, "protection", func, minimum=0)
+        for name in ("symbol", "low_symbol", "name"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {func} must be a non-empty str. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
+
+    @property
+    def suppresses(self) -> bool:
+        return self.suppress_below > self.suppress_from
+
+    def suppressed_bounds(self) -> tuple[float, float]:
+        """A-priori interval of a suppressed cell."""
+        if not self.attacker_knows_rule:
+            return 0.0, np.inf
+        return float(self.suppress_from), float(self.suppress_below - 1)
+
+    def protection_for(self, status: np.ndarray) -> np.ndarray:
+        """Protection level (minimum interval width) of each audited cell."""
+        if self.protection is not None:
+            return np.full(status.shape, self.protection, dtype=np.int64)
+        supp = max(self.suppress_below - 1 - self.suppress_from, 0)
+        low = max(math.ceil(self.round_to / 2) - 2, 0)
+        out = np.where(status == "suppressed", supp, self.round_to - 1)
+        return np.where(status == "low", low, out).astype(np.int64)
+
+
+def _presets() -> dict[str, SuppressionPolicy]:
+    p = SuppressionPolicy
+    out = [
+        p("dfe_suppress_below_5", suppress_below=5),
+        p("dfe_suppress_1_2", suppress_below=3),
+        p("dfe_round_5", round_to=5, margins="policy"),
+        p("dfe_round_10", round_to=10, margins="policy"),
+        p("dfe_suppress_below_5_round_5", suppress_below=5, round_to=5, margins="policy"),
+        p("ons_srs_10", suppress_below=10),
+    ]
+    return {q.name: q for q in out}
+
+
+#: DfE-like and ONS SRS presets, by name.
+POLICIES: dict[str, SuppressionPolicy] = _presets()
+
+
+def policy(name: str, **changes) -> SuppressionPolicy:
+    """A preset from :data:`POLICIES`, optionally with fields changed (``protection=2``)."""
+    check_choice(name, "name", tuple(POLICIES), "policy")
+    return dataclasses.replace(POLICIES[name], **changes) if changes else POLICIES[name]
+
+
+def _check_policy(value, func: str) -> SuppressionPolicy:
+    if isinstance(value, str):
+        return policy(value)
+    if not isinstance(value, SuppressionPolicy):
+        raise InvalidParameterError(
+            f"The 'policy' parameter of {func} must be a SuppressionPolicy or one of "
+            f"{list(POLICIES)}. Got {type(value).__name__} instead."
+        )
+    return value
+
+
+def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False):
+    """Status, shown value (float, nan where a symbol) and a-priori bounds of each cell."""
+    n = counts.astype(np.float64)
+    status = np.full(counts.shape, "published", dtype=object)
+    shown = n.copy()
+    lo, hi = n.copy(), n.copy()
+    if exact:
+        return status, shown, lo, hi
+    supp = (counts >= pol.suppress_from) & (counts < pol.suppress_below) if pol.suppresses else np.zeros(counts.shape, bool)
+    if pol.round_to > 1:
+        b = pol.round_to
+        r = np.floor(n / b + 0.5) * b  # halves up
+        rounded = ~supp
+        status[rounded] = "rounded"
+        shown[rounded] = r[rounded]
+        lo[rounded] = np.maximum(np.ceil(r[rounded] - b / 2), 0)
+        hi[rounded] = np.ceil(r[rounded] + b / 2) - 1
+        low = rounded & (r == 0) & (counts > 0)
+        status[low] = "low"
+        shown[low] = np.nan
+        lo[low] = 1
+        zero = rounded & (counts == 0)  # a zero shown as 0 is exact under the low convention
+        status[zero] = "published"
+        lo[zero] = hi[zero] = 0
+    status[supp] = "suppressed"
+    shown[supp] = np.nan
+    slo, shi = pol.suppressed_bounds()
+    lo[supp], hi[supp] = slo, shi
+    return status, shown, lo, hi
+
+
+def _shown_text(status: np.ndarray, shown: np.ndarray, pol: SuppressionPolicy) -> np.ndarray:
+    text = np.where(np.isnan(shown), "", np.char.mod("%d", np.nan_to_num(shown).astype(np.int64)))
+    text = text.astype(object)
+    text[status == "suppressed"] = pol.symbol
+    text[status == "low"] = pol.low_symbol
+    return text
+
+
+def _check_table(name: str, table, count: str) -> list[str]:
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidParameterError(
+            f"Table {name!r} passed to {_FUNC} must be a pandas DataFrame. Got {type(table).__name__} instead."
+        )
+    if count not in table.columns:
+        raise MissingColumnError(f"Table {name!r} passed to {_FUNC} has no count column {count!r}.")
+    values = table[count]
+    if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+        raise InvalidParameterError(f"The count column {count!r} of table {name!r} must hold whole numbers without gaps.")
+    v = values.to_numpy(dtype=np.float64)
+    if (v < 0).any() or not np.all(np.floor(v) == v):
+        raise InvalidParameterError(f"The count column {count!r} of table {name!r} must hold non-negative whole numbers.")
+    dims = [c for c in table.columns if c != count]
+    if not dims:
+        raise InvalidParameterError(f"Table {name!r} passed to {_FUNC} has no dimension columns besides {count!r}.")
+    return dims
+
+
+def apply_policy(table: pd.DataFrame, policy: SuppressionPolicy | str, *, count: str = "count") -> pd.DataFrame:
+    """The table as it would be published under ``policy``.
+
+    Returns the dimension columns, ``shown`` (the published text: a number or a GSS symbol) and
+    ``status`` (``published``, ``suppressed``, ``rounded`` or ``low``). The true count is not kept.
+    """
+    pol = _check_policy(policy, "apply_policy")
+    dims = _check_table("table", table, count)
+    status, shown, _, _ = _protect(table[count].to_numpy(dtype=np.int64), pol)
+    out = table[dims].reset_index(drop=True).copy()
+    out["shown"] = _shown_text(status, shown, pol)
+    out["status"] = status
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Constraint system
+# ---------------------------------------------------------------------------------------------
+
+
+def _joint_group(frames: list[pd.DataFrame], cols: list[str]) -> list[np.ndarray]:
+    """Dense group ids of ``cols`` over several frames, consistent across them."""
+    sizes = [len(f) for f in frames]
+    if not cols:
+        return [np.zeros(s, dtype=np.int64) for s in sizes]
+    key = np.zeros(sum(sizes), dtype=np.int64)
+    for c in cols:
+        joined = pd.concat([f[c].reset_index(drop=True).astype(object) for f in frames], ignore_index=True)
+        codes, uniques = pd.factorize(joined, use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+        _, key = np.unique(key, return_inverse=True)  # keep the key dense (no overflow)
+    return np.split(key.astype(np.int64), np.cumsum(sizes)[:-1])
+
+
+def _links(dims: list[list[str]]) -> list[tuple[int, int, list[str]]]:
+    """Pairs of tables to link and their common dimensions, through one hub per common set."""
+    common_sets: dict[tuple[str, ...], list[int]] = {}
+    for i in range(len(dims)):
+        for j in range(i + 1, len(dims)):
+            common = tuple(c for c in dims[i] if c in dims[j])
+            for t in (i, j):
+                members = common_sets.setdefault(common, [])
+                if t not in members:
+                    members.append(t)
+    links = []
+    for common, members in common_sets.items():
+        hubs = [t for t in members if tuple(sorted(dims[t])) == tuple(sorted(common))]
+        hub = hubs[0] if hubs else members[0]
+        links.extend((hub, t, list(common)) for t in members if t != hub)
+    return links
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Feasible intervals of every suppressed or rounded cell of linked tables.
+
+    Attributes
+    ----------
+    cells : pandas.DataFrame
+        One row per audited cell (:data:`CELL_COLUMNS`): table, the cell's dimension values as
+        text, its status and shown text, the feasible ``lower``/``upper`` bound, ``width``,
+        ``verdict`` (``exact``, ``narrow`` or ``protected``) and the reason. It never holds a
+        cell's true value.
+    tables : pandas.DataFrame
+        Per table: cells, pupils, suppressed, rounded, exact and narrow cells, pupils in the
+        exact cells (``pupils_exact``, known to the attacker anyway) and pupils exposed (true
+        pupils in cells narrower than the protection level, exact ones included: a
+        releaser-side figure, not for publication).
+    policy : SuppressionPolicy
+    method : str
+        How the intervals were found: the closed form, linprog or milp.
+    n_solves : int
+        Number of HiGHS calls.
+    """
+
+    cells: pd.DataFrame = field(repr=False)
+    tables: pd.DataFrame = field(repr=False)
+    policy: SuppressionPolicy
+    method: str
+    n_solves: int
+
+    @property
+    def n_audited(self) -> int:
+        return len(self.cells)
+
+    @property
+    def n_exact(self) -> int:
+        return int((self.cells["verdict"] == "exact").sum())
+
+    @property
+    def n_narrow(self) -> int:
+        return int((self.cells["verdict"] != "protected").sum())
+
+    @property
+    def pupils_exposed(self) -> int:
+        return int(self.tables["pupils_exposed"].sum())
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """The audited cells that fail (exact or narrower than protection), with the reason."""
+        return self.cells[self.cells["verdict"] != "protected"].reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.cells.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"AuditResult(policy={self.policy.name!r}, tables={len(self.tables)}, "
+            f"audited_cells={self.n_audited}, exact={self.n_exact}, "
+            f"narrower_than_protection={self.n_narrow}, pupils_exposed={self.pupils_exposed})"
+        )
+
+
+def audit_tables(
+    tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    policy: SuppressionPolicy | str,
+    *,
+    margins: Mapping[str, pd.DataFrame] | None = None,
+    count: str = "count",
+    suppressed: str | None = None,
+    method: str = "auto",
+) -> AuditResult:
+    """Feasible interval of every suppressed or rounded cell of linked frequency tables.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame, or one DataFrame
+        The *true* tables (the auditor is the releaser): long frames of dimension columns and a
+        ``count`` column, one row per cell. Cells not listed are zeros, published as such.
+        Tables are linked through the dimensions they share: the sums of two tables over their
+        common dimensions must agree (grand totals when they share none).
+    policy : SuppressionPolicy or str
+        The protection applied to ``tables`` (a name from :data:`POLICIES`).
+    margins : mapping of str to pandas.DataFrame, optional
+        Published totals, as further true tables over fewer dimensions; shown exactly or under
+        the policy according to ``policy.margins``.
+    count : str, default "count"
+    suppressed : str, optional
+        A boolean column flagging further suppressed cells (for example the releaser's
+        secondary suppressions), shown with the policy's symbol and bounded only by 0 (and the
+        known totals).
+    method : {"auto", "lp", "milp"}, default "auto"
+        ``"lp"``: linear programmes (:func:`scipy.optimize.linprog`, HiGHS) on the sparse
+        constraint matrix, bounds rounded inwards to integers; ``"milp"``: integer programmes
+        (:func:`scipy.optimize.milp`), the exact integer interval; ``"auto"``: the closed form
+        when all tables are linked through one set of common dimensions (the tier 3 layout:
+        exact, no solver), else ``"lp"``.
+
+    Returns
+    -------
+    AuditResult
+
+    Notes
+    -----
+    A cell fails when ``upper - lower < protection`` (exact disclosure when
+    ``upper == lower``). Differencing, the simplest attack, is the special case of a total with
+    one unknown cell.
+    """
+    pol = _check_policy(policy, _FUNC)
+    check_choice(method, "method", ("auto", "lp", "milp"), _FUNC)
+    if isinstance(tables, pd.DataFrame):
+        tables = {"table": tables}
+    if not isinstance(tables, Mapping) or not tables:
+        raise InvalidParameterError(f"The 'tables' parameter of {_FUNC} must be a non-empty mapping of names to DataFrames.")
+    margins = dict(margins or {})
+    clash = set(tables) & set(margins)
+    if clash:
+        raise InvalidParameterError(f"The names {sorted(clash)} are used both in 'tables' and 'margins' of {_FUNC}.")
+    names = list(tables) + list(margins)
+    frames = [tables[n] for n in tables] + [margins[n] for n in margins]
+    is_margin = [False] * len(tables) + [True] * len(margins)
+    dims = [_check_table(n, f, count) for n, f in zip(names, frames)]
+    if suppressed is not None:
+        for n, f, d in zip(names, frames, dims):
+            if suppressed in d:
+                d.remove(suppressed)
+    # per-cell arrays over all tables
+    parts = []
+    offset = 0
+    for t, (n, f, d, m) in enumerate(zip(names, frames, dims, is_margin)):
+        counts = f[count].to_numpy(dtype=np.int64)
+        status, shown, lo, hi = _protect(counts, pol, exact=m and pol.margins == "exact")
+        if suppressed is not None and suppressed in f.columns:
+            extra = f[suppressed].to_numpy(dtype=bool) & (status != "suppressed")
+            status[extra] = "suppressed"
+            shown[extra] = np.nan
+            lo[extra], hi[extra] = 0, np.inf
+        parts.append(dict(t=t, counts=counts, status=status, shown=shown, lo=lo, hi=hi, offset=offset))
+        offset += len(f)
+    n_var = offset
+    status = np.concatenate([p["status"] for p in parts]) if parts else np.array([], object)
+    true = np.concatenate([p["counts"] for p in parts]).astype(np.float64)
+    lo = np.concatenate([p["lo"] for p in parts])
+    hi = np.concatenate([p["hi"] for p in parts])
+    table_of = np.concatenate([np.full(len(f), t) for t, f in enumerate(frames)])
+    unknown = lo < hi
+
+    links = _links(dims)
+    commons = {tuple(sorted(c)) for _, _, c in links}
+    star = len(commons) == 1
+    if method == "auto" and star:
+        lower, upper, single = _star_intervals(frames, dims, links[0][2], lo, hi, unknown, table_of)
+        n_solves, solver = 0, "closed form"
+    else:
+        Au, rhs = _equalities(frames, parts, links, lo, unknown, n_var)
+        lower, upper, n_solves = _intervals(Au, rhs, lo[unknown], hi[unknown], method == "milp")
+        single = np.zeros(int(unknown.sum()), dtype=bool)
+        if Au.shape[0]:
+            lone_rows = np.flatnonzero(np.diff(Au.indptr) == 1)
+            single[Au.indices[Au.indptr[lone_rows]]] = True
+        solver = "scipy.optimize.milp (HiGHS)" if method == "milp" else "scipy.optimize.linprog (HiGHS)"
+
+    # verdicts for the audited (unknown a priori) cells
+    aud = np.flatnonzero(unknown)
+    a_status = status[aud]
+    width = upper - lower
+    prot = pol.protection_for(a_status)
+    verdict = np.where(width == 0, "exact", np.where(width < prot, "narrow", "protected"))
+    reason = np.where(
+        verdict == "protected",
+        "",
+        np.where(
+            single,
+            "differencing: the only unknown cell in a published total",
+            "linked tables: pinned by several published totals together",
+        ),
+    ).astype(object)
+    narrow = verdict == "narrow"
+    reason[narrow] = [f"{r}; interval width {int(w)} < protection {p}" for r, w, p in zip(reason[narrow], width[narrow], prot[narrow])]
+    shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
+    cell_text = np.concatenate(
+        [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
+    )
+    cells = pd.DataFrame({
+        "table": np.asarray(names, dtype=object)[table_of[aud]],
+        "cell": cell_text,
+        "status": a_status,
+        "shown": shown_all[aud],
+        "lower": lower.astype(np.int64),
+        "upper": pd.array(np.where(np.isinf(upper), 0, upper).astype(np.int64), dtype="Int64"),
+        "width": pd.array(np.where(np.isinf(width), 0, width).astype(np.int64), dtype="Int64"),
+        "verdict": verdict,
+        "reason": reason,
+    }, columns=CELL_COLUMNS)
+    if np.isinf(upper).any():
+        cells.loc[np.isinf(upper), ["upper", "width"]] = pd.NA
+
+    # per-table summary
+    t = len(frames)
+    fails = np.zeros(n_var, dtype=bool)
+    fails[aud[verdict != "protected"]] = True
+    exact_v = np.zeros(n_var, dtype=bool)
+    exact_v[aud[verdict == "exact"]] = True
+    summary = pd.DataFrame({
+        "table": names,
+        "margin": is_margin,
+        "cells": np.bincount(table_of, minlength=t),
+        "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
+        "suppressed": np.bincount(table_of, weights=status == "suppressed", minlength=t).astype(np.int64),
+        "rounded": np.bincount(table_of, weights=np.isin(status, ["rounded", "low"]), minlength=t).astype(np.int64),
+        "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
+        "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
+        "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
+        "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
+    })
+    return AuditResult(cells=cells, tables=summary, policy=pol, method=solver, n_solves=n_solves)
+
+
+def _equalities(frames, parts, links, lo, unknown, n_var):
+    """Sparse equality system over the unknown cells: ``Au x = rhs``."""
+    rows, cols, vals = [], [], []
+    n_rows = 0
+    for i, j, common in links:
+        gi, gj = _joint_group([frames[i], frames[j]], common)
+        rows += [gi + n_rows, gj + n_rows]
+        cols += [np.arange(len(gi)) + parts[i]["offset"], np.arange(len(gj)) + parts[j]["offset"]]
+        vals += [np.ones(len(gi)), -np.ones(len(gj))]
+        n_rows += int(max(gi.max(initial=-1), gj.max(initial=-1)) + 1)
+    if rows:
+        A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var))
+    else:
+        A = sp.csr_matrix((0, n_var))
+    known = ~unknown
+    rhs = -(A[:, known] @ lo[known])
+    Au = A[:, unknown].tocsr()
+    keep = np.diff(Au.indptr) > 0
+    return Au[keep], rhs[keep]
+
+
+def _star_intervals(frames, dims, common, lo, hi, unknown, table_of):
+    """Closed-form intervals when every table is linked through one set of common dimensions.
+
+    Within a group ``g`` of the common dimensions every table's cells sum to one total ``T``.
+    Table ``k`` admits ``T`` in ``[S_lo(k, g), S_hi(k, g)]`` (the sums of its cells' bounds), so
+    ``T`` lies in ``[L, U] = [max_k S_lo, min_k S_hi]``, and a cell ``c`` of table ``k`` in
+
+    ``[max(lo_c, L - (S_hi(k, g) - hi_c)), min(hi_c, U - (S_lo(k, g) - lo_c))]``.
+
+    Every integer in that interval is attained (for integer ``T`` each table is a bounded sum),
+    so these are the exact integer bounds, equal to the LP bounds.
+    """
+    groups = np.concatenate(_joint_group(frames, common))
+    n_g = int(groups.max(initial=-1)) + 1
+    n_t = len(frames)
+    row = table_of * n_g + groups
+    size = n_t * n_g
+    finite_hi = np.where(np.isinf(hi), 0.0, hi)
+    s_lo = np.bincount(row, weights=lo, minlength=size)
+    s_hi = np.bincount(row, weights=finite_hi, minlength=size)
+    n_inf = np.bincount(row, weights=np.isinf(hi), minlength=size)
+    s_hi_total = np.where(n_inf > 0, np.inf, s_hi)
+    L = s_lo.reshape(n_t, n_g).max(axis=0)
+    U = s_hi_total.reshape(n_t, n_g).min(axis=0)
+    if np.any(L > U + _TOL):
+        raise InvalidParameterError(
+            "The tables passed to audit_tables are inconsistent: no non-negative counts agree with every published total."
+        )
+    g = groups
+    rest_hi = np.where(n_inf[row] - np.isinf(hi) > 0, np.inf, s_hi[row] - finite_hi)
+    rest_lo = s_lo[row] - lo
+    lower = np.maximum(lo, L[g] - rest_hi)
+    upper = np.minimum(hi, U[g] - rest_lo)
+    n_unknown = np.bincount(row, weights=unknown, minlength=size)
+    single = (n_unknown[row] == 1) & (L[g] == U[g])
+    u = unknown
+    return lower[u], upper[u], single[u]
+
+
+def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
+    out = np.empty(0, dtype=object) if len(frame) == 0 else None
+    for c in dims:
+        if len(frame) == 0:
+            break
+        part = (c + "=" + frame[c].astype(str)).to_numpy(dtype=object)
+        out = part if out is None else out + ", " + part
+    return out
+
+
+def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, integer: bool):
+    """Min and max of every unknown variable, batched over connected components."""
+    n = Au.shape[1]
+    lower, upper = lo.copy(), hi.copy()
+    if n == 0:
+        return lower, upper, 0
+    m = Au.shape[0]
+    graph = sp.bmat([[None, Au], [Au.T, None]], format="csr") if m else sp.csr_matrix((n, n))
+    _, labels = connected_components(graph, directed=False)
+    var_comp = labels[m:] if m else labels
+    row_comp = labels[:m]
+    _, var_comp = np.unique(var_comp, return_inverse=True)
+    _, row_comp = np.unique(row_comp, return_inverse=True) if m else (None, np.array([], np.int64))
+    # rows hold only variables of one component; renumber rows to the variables' components
+    if m:
+        first_var = Au.indices[Au.indptr[:-1]]
+        row_comp = var_comp[first_var]
+    size = np.bincount(var_comp)
+    # single-variable components: closed form (each row reads a * x = b)
+    rows_per_comp = np.bincount(row_comp, minlength=len(size)) if m else np.zeros(len(size), np.int64)
+    lone = size[var_comp] == 1
+    if m:
+        coef = Au.data[Au.indptr[:-1]]
+        lone_row = lone[first_var]
+        val = rhs[lone_row] / coef[lone_row]
+        v = first_var[lone_row]
+        # several rows on one lone variable agree if the tables are consistent
+        lower[v] = val
+        upper[v] = val
+        _check_consistent(val, lo[v], hi[v])
+    order = np.argsort(var_comp, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(size)[:-1]])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts[var_comp[order]]
+    multi = (size[var_comp] > 1) & (rows_per_comp[var_comp] > 0)
+    # unbounded cells (rule unknown to the attacker, secondary suppressions): cap them so that one
+    # unbounded component cannot make a whole batch unbounded; a maximum at the cap is infinite
+    finite = ~np.isinf(hi)
+    cap = float(np.abs(rhs).sum() + hi[finite].sum() + lo.sum() + 1.0)
+    hi_capped = np.where(finite, hi, cap)
+    n_solves = 0
+    if multi.any():
+        row_of_multi = (size[row_comp] > 1) if m else np.zeros(0, bool)
+        for r in range(int(size[var_comp[multi]].max())):
+            active_comp = np.zeros(len(size), dtype=bool)
+            active_comp[var_comp[multi & (rank == r)]] = True
+            vars_r = np.flatnonzero(active_comp[var_comp] & multi)
+            rows_r = np.flatnonzero(active_comp[row_comp] & row_of_multi)
+            sub = Au[rows_r][:, vars_r]
+            target = rank[vars_r] == r
+            for sign in (1.0, -1.0):
+                c = np.where(target, sign, 0.0)
+                x = _solve(c, sub, rhs[rows_r], lo[vars_r], hi_capped[vars_r], integer)
+                n_solves += 1
+                vals = x[target]
+                if sign > 0:
+                    lower[vars_r[target]] = vals
+                else:
+                    upper[vars_r[target]] = np.where(vals >= cap - 0.5, np.inf, vals)
+    lower = np.where(np.isinf(lower), lower, np.ceil(lower - _TOL))
+    upper = np.where(np.isinf(upper), upper, np.floor(upper + _TOL))
+    return lower, upper, n_solves
+
+
+def _check_consistent(val, lo, hi):
+    if np.any(val < lo - _TOL) or np.any(val > hi + _TOL):
+        raise InvalidParameterError(
+            "The tables passed to audit_tables are inconsistent: their shared totals do not agree."
+        )
+
+
+def _solve(c, A, b, lo, hi, integer: bool) -> np.ndarray:
+    if integer:
+        res = milp(c, constraints=LinearConstraint(A, b, b), bounds=Bounds(lo, hi), integrality=np.ones(len(c)))
+        ok = res.status == 0
+    else:
+        res = linprog(c, A_eq=A, b_eq=b, bounds=np.column_stack([lo, hi]), method="highs")
+        ok = res.status == 0
+    if not ok:
+        if res.status == 2 or "nfeasible" in str(res.message):
+            raise InvalidParameterError(
+                "The tables passed to audit_tables are inconsistent: no non-negative counts agree with every published total."
+            )
+        raise InvalidParameterError(f"audit_tables: the solver stopped without an answer ({res.message}).")  # pragma: no cover
+    return res.x
+
+
+# ---------------------------------------------------------------------------------------------
+# Tier 3
+# ---------------------------------------------------------------------------------------------
+
+
+def tier3_audit(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy | str = "dfe_suppress_below_5",
+    *,
+    count: str = "count",
+    method: str = "auto",
+) -> pd.DataFrame:
+    """Audit the tier 3 tables (:func:`synthetic.tier3_tables`) under a suppression policy.
+
+    Tables with the same first dimension (the grouping level: ``urn`` or ``la_code``) are
+    linked through their shared ``level x nc_year x sex`` totals, which are published as a
+    margin table (exactly, or under the policy when ``policy.margins == "policy"``). Levels are
+    audited separately: the nesting of schools in local authorities is not in the tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per table, :data:`TIER3_AUDIT_COLUMNS`: cells, pupils, suppressed and rounded
+        cells, cells exactly recoverable, cells narrower than the protection level (exact ones
+        included), the pupils in the exact cells and the pupils in all failing cells.
+    """
+    pol = _check_policy(policy, "tier3_audit")
+    if not isinstance(tables, Mapping):
+        raise InvalidParameterError("The 'tables' parameter of tier3_audit must be a mapping of names to DataFrames.")
+    by_level: dict[str, dict[str, pd.DataFrame]] = {}
+    for name, frame in tables.items():
+        dims = _check_table(name, frame, count)
+        by_level.setdefault(dims[0], {})[name] = frame
+    rows = []
+    for level, group in by_level.items():
+        first = next(iter(group.values()))
+        shared = [c for c in first.columns if c != count and all(c in f.columns for f in group.values())]
+        margin = first.groupby(shared, observed=True, dropna=False, sort=True)[count].sum().reset_index()
+        name = f"{level}_totals"
+        while name in group:
+            name += "_"
+        result = audit_tables(group, pol, margins={name: margin}, count=count, method=method)
+        rows.append(result.tables[~result.tables["margin"]])
+    if not rows:
+        return pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)
+    out = pd.concat(rows, ignore_index=True).set_index("table").loc[list(tables)].reset_index()
+    out.insert(1, "policy", pol.name)
+    return out[TIER3_AUDIT_COLUMNS]
