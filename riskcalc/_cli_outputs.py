@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, read_table, write_text_atomic
+from ._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, read_table, write_text_atomic
 from ._provenance import file_sha256, provenance
 from .exceptions import DataFileError, RiskCalcError
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,7 +83,7 @@ TIER3_AUDIT_COLUMNS = [
 ]
 
 #: Columns of :attr:`AuditResult.cells` (never the true value of a cell).
-CELL_COLUMNS = ["table", "cell", "status", "shown", "lower", "upper", "width", "verdict", "reason"]
+CELL_COLUMNS = ["table", "cell", "status", "shown", "lower", "upper", "width", "protection", "verdict", "reason"]
 
 
 @dataclass(frozen=True)
@@ -378,6 +378,7 @@ def audit_tables(
     count: str = "count",
     suppressed: str | None = None,
     method: str = "auto",
+    details: bool = True,
 ) -> AuditResult:
     """Feasible interval of every suppressed or rounded cell of linked frequency tables.
 
@@ -404,6 +405,9 @@ def audit_tables(
         (:func:`scipy.optimize.milp`), the exact integer interval; ``"auto"``: the closed form
         when all tables are linked through one set of common dimensions (the tier 3 layout:
         exact, no solver), else ``"lp"``.
+    details : bool, default True
+        Whether the per-cell frame describes each cell (its dimension values and the published
+        text); ``False`` keeps the intervals and verdicts only, for summaries of large tables.
 
     Returns
     -------
@@ -485,11 +489,15 @@ def audit_tables(
         ),
     ).astype(object)
     narrow = verdict == "narrow"
-    reason[narrow] = [f"{r}; interval width {int(w)} < protection {p}" for r, w, p in zip(reason[narrow], width[narrow], prot[narrow])]
-    shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
-    cell_text = np.concatenate(
-        [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
-    )
+    reason[narrow] = reason[narrow] + "; interval narrower than the protection level"
+    if details:
+        shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
+        cell_text = np.concatenate(
+            [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
+        )
+    else:  # the per-table summary only: no per-cell text
+        shown_all = np.full(n_var, "", dtype=object)
+        cell_text = np.full(aud.shape[0], "", dtype=object)
     cells = pd.DataFrame({
         "table": np.asarray(names, dtype=object)[table_of[aud]],
         "cell": cell_text,
@@ -498,6 +506,7 @@ def audit_tables(
         "lower": lower.astype(np.int64),
         "upper": pd.array(np.where(np.isinf(upper), 0, upper).astype(np.int64), dtype="Int64"),
         "width": pd.array(np.where(np.isinf(width), 0, width).astype(np.int64), dtype="Int64"),
+        "protection": prot.astype(np.int64),
         "verdict": verdict,
         "reason": reason,
     }, columns=CELL_COLUMNS)
@@ -723,7 +732,7 @@ def tier3_audit(
         name = f"{level}_totals"
         while name in group:
             name += "_"
-        result = audit_tables(group, pol, margins={name: margin}, count=count, method=method)
+        result = audit_tables(group, pol, margins={name: margin}, count=count, method=method, details=False)
         rows.append(result.tables[~result.tables["margin"]])
     if not rows:
         return pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)

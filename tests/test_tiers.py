@@ -87,7 +87,11 @@ def test_tier3_exposure_by_hand():
     assert (row.cells_at_most_5, row.records_in_cells_at_most_5) == (3, 6)
     assert (row.cells_at_most_10, row.records_in_cells_at_most_10) == (4, 13)
     # margins (school, sex): A/F has one small cell (1), A/M one (3), B/F one (2): all recoverable
-    assert (row.recoverable_cells, row.recoverable_records) == (3, 6)
+    assert (row.suppressed_cells, row.recoverable_cells, row.recoverable_records) == (3, 3, 6)
+    from riskcalc.audit import SuppressionPolicy, tier3_audit
+
+    rounded = tier3_audit({"t": t}, SuppressionPolicy("r5", round_to=5, margins="policy")).iloc[0]
+    assert (row.rounded_recoverable_cells, row.rounded_recoverable_records) == (rounded.exact_cells, rounded.pupils_exact)
 
 
 def test_golden_markdown_snapshot(table):

@@ -35,8 +35,10 @@ DEFINITIONS = [
      "l-diversity; Machanavajjhala et al. 2007, doi:10.1145/1217299.1217302)."),
     ("Small cells", "Cells of an aggregate table with 0 < count <= t: the threshold rule of mu-Argus "
      "and sdcMicro riskyCells (Hundepool et al. 2012, doi:10.1002/9781118348239)."),
-    ("Recoverable by differencing", "Cells under the suppression limit that are the only such cell "
-     "within a published total, so subtraction from the total recovers them."),
+    ("Recoverable cells", "Cells suppressed (below 5) or rounded (to 5) whose exact count can still be "
+     "worked out from the published totals and the linked tables: the attacker's feasible interval "
+     "(the smallest and largest values consistent with everything published) is a single value "
+     "(riskcalc.audit; the interval logic of tau-Argus audits, Hundepool et al. 2012)."),
     ("Coarsening", "Replacing a field by a coarser version along its ladder (date of birth to month "
      "to year; postcode to sector to district; school to LA to region; ethnicity minor to major "
      "group), or withholding it."),

@@ -15,7 +15,11 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
     eligible). Shares are of all records.
 ``aggregates`` (tier 3), one row per published table: ``table``, ``dimensions``, ``n_cells``,
     ``n_records``, ``cells_at_most_t`` and ``records_in_cells_at_most_t`` for t = 1, 2, 3, 5, 10
-    (cells with ``0 < count <= t``), ``recoverable_cells``, ``recoverable_records``.
+    (cells with ``0 < count <= t``); under suppression below 5 with exact totals,
+    ``suppressed_cells`` and the suppressed cells still exactly recoverable from the linked tables
+    (``recoverable_cells``, ``recoverable_records``); under rounding to 5,
+    ``rounded_recoverable_cells`` and ``rounded_recoverable_records``
+    (:func:`riskcalc.release.tier3.tier3_exposure`).
 
 Counts come before shares; provenance (riskcalc and generator versions, cohort seed and size,
 scenarios, parameters) is kept in :attr:`RiskTable.provenance`, never a wall-clock time, so the
