@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, read_table, write_text_atomic
-from ._provenance import file_sha256, provenance
+from ._provenance import describe_file, provenance
 from .exceptions import DataFileError, RiskCalcError
 
 _TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
@@ -29,10 +29,6 @@ def _names(text: str | None, option: str) -> list[str]:
 
 def _read_frame(path: Path, sep: str | None):
     return read_table(path, sep=sep).to_pandas()
-
-
-def _file_info(path: Path) -> dict:
-    return {"source": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _write_outputs(out: str | None, force: bool, files: dict[str, str]) -> None:
@@ -103,8 +99,7 @@ def run_check_output(args: argparse.Namespace) -> int:
                                       statistics=_names(args.statistics, "--statistics"), rules=rules, name=name)
     params = {k: getattr(args, k) for k in ("kind", "profile", "count", "rows", "columns", "by", "value", "unit", "statistics")}
     params["rules_file"] = Path(args.rules).name if args.rules else "riskcalc/data/output_rules.toml"
-    prov = provenance("check_output", params)
-    prov["input"] = {**_file_info(path), "n_records": len(frame)}
+    prov = provenance("check_output", params, inputs=[describe_file(path, len(frame))])
     md, js = result.to_markdown(prov), result.to_json(prov)
     sys.stdout.write(md if args.format == "markdown" else js)
     stem = path.name.split(".")[0]
@@ -178,8 +173,7 @@ def run_audit_tables(args: argparse.Namespace) -> int:
     result = audit.audit_tables(tables, pol, margins=margins, count=args.count, method=args.method)
     params = {"policy": pol.name, "margins": margin_names, "protection": args.protection, "method": args.method,
               "count": args.count}
-    prov = provenance("audit_tables", params)
-    prov["input"] = {"source": folder.name, "files": [_file_info(p) for p in files]}
+    prov = provenance("audit_tables", params, inputs=[describe_file(p) for p in files])
     md = _audit_markdown(result, prov)
     doc = {"provenance": prov, "policy": {k: getattr(pol, k) for k in pol.__dataclass_fields__},
            "tables": result.tables.to_dict("records"),

@@ -1,15 +1,36 @@
-"""Provenance recorded with every table: version, parameters and a fingerprint of the input.
+"""Provenance: the one home of what every output records about where its figures came from.
 
-No wall-clock time is recorded, so the same input and parameters give byte-identical files.
+Every table, report and sidecar carries the block :func:`provenance` builds: the riskcalc
+version, the function and its parameters, the command line when run from the CLI, and the
+source of the data: a *synthetic* cohort (seed, size, generator version) or the user's files
+(name, size in bytes, SHA-256, records). No wall-clock time is recorded, so the same input and
+parameters give byte-identical files.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
+import shlex
 from pathlib import Path
 
 from ._version import __version__
+
+__all__ = ["provenance", "describe_file", "describe_input", "describe_cohort", "file_sha256",
+           "command_line", "set_command"]
+
+_COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("riskcalc_command", default=None)
+
+
+def set_command(argv) -> contextvars.Token:
+    """Record the command line (``riskcalc`` and its arguments) for the outputs of this run."""
+    return _COMMAND.set("riskcalc " + shlex.join([str(a) for a in argv]))
+
+
+def command_line() -> str | None:
+    """The command line recorded by :func:`set_command`, if any."""
+    return _COMMAND.get()
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -21,21 +42,64 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def describe_input(data, encoded) -> dict:
-    """A JSON-able description of the input: its source, size and, for files, a hash."""
-    info: dict = {"source": encoded.source, "n_records": encoded.n_records}
-    if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        info["source"] = path.name
+def describe_file(path: str | os.PathLike, n_records: int | None = None) -> dict:
+    """``{"source": name, "bytes", "sha256"[, "n_records"]}`` of one input file (or, for a
+    directory of Parquet parts, of its files in name order)."""
+    path = Path(path)
+    info: dict = {"source": path.name}
+    if path.is_dir():
+        parts = sorted(p for p in path.rglob("*") if p.is_file())
+        digest = hashlib.sha256()
+        for p in parts:
+            digest.update(p.relative_to(path).as_posix().encode("utf-8") + b"\0" + file_sha256(p).encode("ascii"))
+        info["bytes"] = sum(p.stat().st_size for p in parts)
+        info["sha256"] = digest.hexdigest()
+        info["files"] = len(parts)
+    else:
         info["bytes"] = path.stat().st_size
         info["sha256"] = file_sha256(path)
+    if n_records is not None:
+        info["n_records"] = int(n_records)
+    return info
+
+
+def describe_input(data, encoded) -> dict:
+    """A JSON-able description of an encoded input: its source, size and, for files, a hash."""
+    if isinstance(data, (str, os.PathLike)):
+        info = describe_file(data, encoded.n_records)
+    else:
+        info = {"source": encoded.source, "n_records": encoded.n_records}
     info["columns"] = {c: encoded[c].dtype for c in encoded.columns}
     return info
 
 
-def provenance(function: str, parameters: dict, data=None, encoded=None) -> dict:
-    """The provenance block: ``riskcalc_version``, ``function``, ``parameters``, ``input``."""
-    block = {"riskcalc_version": __version__, "function": function, "parameters": parameters}
-    if encoded is not None:
+def describe_cohort(meta: dict) -> dict:
+    """The synthetic cohort a table was measured on (seed, size, generator version)."""
+    out = {k: meta.get(k) for k in ("seed", "n_pupils", "generator_version") if k in meta}
+    out["synthetic"] = True
+    return out
+
+
+def provenance(function: str, parameters: dict, data=None, encoded=None, *, inputs=None, cohort=None,
+               **extra) -> dict:
+    """The provenance block.
+
+    Keys: ``riskcalc_version``, ``function``, ``parameters``, ``command`` (when run from the
+    CLI), ``data`` (``"synthetic"``, ``"file"`` or ``"in-memory"``), then ``input`` (one encoded
+    input, from ``data``/``encoded``), ``inputs`` (a list of :func:`describe_file` blocks) or
+    ``cohort`` (:func:`describe_cohort`), and any ``extra`` entries.
+    """
+    block: dict = {"riskcalc_version": __version__, "function": function, "parameters": parameters}
+    if command_line() is not None:
+        block["command"] = command_line()
+    if cohort is not None:
+        block["data"] = "synthetic"
+        block["cohort"] = describe_cohort(cohort)
+    elif inputs is not None:
+        block["data"] = "file"
+        block["inputs"] = list(inputs)
+    elif encoded is not None:
+        block["data"] = "file" if isinstance(data, (str, os.PathLike)) else "in-memory"
         block["input"] = describe_input(data, encoded)
+    block.update(extra)
     return block

@@ -189,9 +189,9 @@ class OutputCheckResult:
         for rule, n in s["rules_triggered"].items():
             lines.append(f"- {rule}: {n} cells")
         if provenance is not None:
+            first = (provenance.get("inputs") or [provenance.get("input", {})])[0]
             lines.append(f"- riskcalc {provenance.get('riskcalc_version', '')}; input "
-                         f"{provenance.get('input', {}).get('source', '')} sha256 "
-                         f"{provenance.get('input', {}).get('sha256', '')[:16]}")
+                         f"{first.get('source', '')} sha256 {first.get('sha256', '')}")
         flagged = self.cells[self.cells["verdict"] != "pass"]
         lines += ["", "## Cells needing action" if len(flagged) else "## No cell needs action", ""]
         if len(flagged):

@@ -312,7 +312,7 @@ def test_cli_audit_tables(tmp_path, capsys):
     assert "exactly recoverable: 2" in text
     doc = json.loads((out / "audit.json").read_text())
     assert doc["provenance"]["function"] == "audit_tables"
-    assert len(doc["provenance"]["input"]["files"]) == 3
+    assert len(doc["provenance"]["inputs"]) == 3 and doc["provenance"]["data"] == "file"
     cells = pd.read_csv(out / "audit_cells.csv")
     assert list(cells.columns) == CELL_COLUMNS and set(cells["verdict"]) == {"exact"}
     # refuses to overwrite, one line

@@ -168,7 +168,7 @@ def test_cli_check_output(tmp_path, capsys):
     assert main(["check-output", str(f), "--out", str(tmp_path / "rep")]) == 0
     assert "verdict: FAIL" in capsys.readouterr().out
     doc = json.loads((tmp_path / "rep" / "tab.check.json").read_text())
-    assert doc["summary"]["cells_fail"] == 1 and doc["provenance"]["input"]["source"] == "tab.csv"
+    assert doc["summary"]["cells_fail"] == 1 and doc["provenance"]["inputs"][0]["source"] == "tab.csv"
     assert main(["check-output", str(f), "--profile", "dfe_3", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["verdict"] == "pass"
     rec = tmp_path / "rec.csv"

@@ -13,8 +13,7 @@ import pandas as pd
 
 from .. import _render
 from .._core.encoding import encode
-from .._provenance import describe_input
-from .._version import __version__
+from .._provenance import provenance
 from ..summary import MEASURE_LABELS, risk_summary
 
 COLUMNS = ["section", "measure", "threshold", "value", "share"]
@@ -123,12 +122,7 @@ def analyse(
         "population_method": population_method, "household": household,
         "risk_method": risk_method, "sensitive": list(sensitive),
     }
-    prov = {
-        "riskcalc_version": __version__,
-        "function": "analyse",
-        "parameters": params,
-        "input": describe_input(path, enc),
-    }
+    prov = provenance("analyse", params, path, enc)
     return Analysis(sections, prov)
 
 

@@ -14,6 +14,7 @@ from ..exceptions import DataFileError
 from . import coarsening as _coarsening
 from .coarsening import DEFAULT_COARSENING, smallest_coarsening
 from .._core.encoding import encode
+from .._provenance import describe_file
 from .tables import RiskTable, cohort_fields, risk_table, tier_risk_table
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
@@ -153,7 +154,7 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -
         label = file.name.split(".")[0]
         (aggregates if "count" in frame.columns else extracts)[label] = frame
     table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None,
-                       provenance={"inputs": [f.name for f in _files(Path(path))]})
+                       provenance={"inputs": [describe_file(f) for f in _files(Path(path))]})
     result = JobResult(table)
     if report and extracts:
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}

@@ -37,7 +37,7 @@ import pandas as pd
 from .. import _render
 from .._core.encoding import EncodedTable, encode
 from .._core.crosstab import homogeneous_counts
-from .._version import __version__
+from .._provenance import provenance as make_provenance
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
 from .scenarios import Scenario, load_scenarios
@@ -292,7 +292,9 @@ def risk_table(
         Sensitive fields for the attribute-disclosure rows (default: the fields the synthetic
         registry marks sensitive, where present).
     provenance : dict, optional
-        Extra provenance (cohort seed and size...) to record.
+        Extra provenance to record: ``inputs`` (a list of
+        :func:`riskcalc._provenance.describe_file` blocks), ``cohort`` (synthetic metadata), and
+        any other entries.
 
     Returns
     -------
@@ -313,13 +315,20 @@ def risk_table(
     record_frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
     attribute_frame = pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS)
     aggregate_frame = tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS)
-    prov = {
-        "riskcalc_version": __version__,
+    extra = dict(provenance or {})
+    prov = make_provenance(
+        "risk_table", _table_parameters(scenarios), inputs=extra.pop("inputs", None),
+        cohort=extra.pop("cohort", None), **extra,
+    )
+    return RiskTable(record_frame, attribute_frame, aggregate_frame, scenarios, prov)
+
+
+def _table_parameters(scenarios, **more) -> dict:
+    return {
         "scenarios": {s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios},
         "k_thresholds": list(K_THRESHOLDS),
-        **(provenance or {}),
+        **more,
     }
-    return RiskTable(record_frame, attribute_frame, aggregate_frame, scenarios, prov)
 
 
 def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFrame]:
@@ -357,14 +366,10 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
         records += r
         attribute_rows += a
     aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
-    prov = {
-        "riskcalc_version": __version__,
-        "scenarios": {s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios},
-        "k_thresholds": list(K_THRESHOLDS),
-        "cohort": {k: meta.get(k) for k in ("seed", "n_pupils", "generator_version") if k in meta},
-        "tiers": list(tiers),
-        "coarsening": dict(coarsening or {}),
-    }
+    prov = make_provenance(
+        "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {})),
+        cohort=meta,
+    )
     return RiskTable(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
         pd.DataFrame(attribute_rows, columns=ATTRIBUTE_COLUMNS),
