@@ -13,6 +13,7 @@ EncodedTable          The encoded table that every measure accepts in place of r
 Measures
 --------
 class_sizes           ``fk`` (and ``Fk`` with sampling weights) per record, in input order.
+size_histogram        The class-size histogram (``SizeHistogram``), which every sample measure reads.
 k_anonymity           The k level; records and classes below thresholds.
 uniqueness            Sample uniques and pairs; average and highest prosecutor risk.
 small_count_exposure  Cells with counts at most t, and the records in them.
@@ -92,7 +93,7 @@ from .attribute import (
     l_diversity,
     t_closeness,
 )
-from .frequencies import ClassSizesResult, class_sizes
+from .frequencies import ClassSizesResult, SizeHistogram, class_sizes, size_histogram
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
 from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
@@ -118,6 +119,8 @@ __all__ = [
     "EncodedTable",
     "Partition",
     "class_sizes",
+    "size_histogram",
+    "SizeHistogram",
     "k_anonymity",
     "uniqueness",
     "small_count_exposure",

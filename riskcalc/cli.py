@@ -448,10 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_synth(sub) -> None:
-    try:
-        from synthetic import _cli as synth_cli
-    except ImportError:  # pragma: no cover - the synthetic package ships with riskcalc
-        return
+    from .release import synth as synth_cli
     p = sub.add_parser(
         "synth",
         help="generate a synthetic NPD-like cohort and its tier extracts",
@@ -462,14 +459,9 @@ def _add_synth(sub) -> None:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [RiskCalcError, OSError]
-    try:
-        from synthetic.exceptions import SyntheticError
+    from .release.synth import SyntheticError
 
-        errors.append(SyntheticError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
+    return (RiskCalcError, OSError, SyntheticError)
 
 
 def main(argv: list[str] | None = None) -> int:

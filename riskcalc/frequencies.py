@@ -9,9 +9,10 @@ import pandas as pd
 
 from . import _format as fmt
 from ._core.access import prepare, record_frequencies
+from ._core.histogram import SizeHistogram
 from ._validation import check_alpha
 
-__all__ = ["ClassSizesResult", "class_sizes"]
+__all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +127,43 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
     return ClassSizesResult(
         part.columns, missing, part.n_records, part.n_classes, fk, Fk, enc.index, total
     )
+
+
+def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistogram:
+    r"""The class-size histogram of a table on its quasi-identifiers.
+
+    The sufficient statistic of every sample measure (ARX's ``RiskModelHistogram``): the
+    number of equivalence classes of each size,
+
+    .. math::
+
+        c_s = \#\{E : |E| = s\}, \qquad n = \sum_s s\, c_s,
+
+    from which k, the sample uniques and pairs, the records and classes below (or at most) any
+    threshold, the average prosecutor risk and the population estimators all follow.
+
+    Parameters
+    ----------
+    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    quasi_identifiers : sequence of str
+    missing : {"category", "raise"}, default "category"
+
+    Returns
+    -------
+    SizeHistogram
+
+    References
+    ----------
+    .. [1] Prasser, F., Kohlmayer, F. et al. (2016). Lightning: utility-driven anonymization of
+       high-dimensional data. *Transactions on Data Privacy* 9(2), 161-185 (ARX's risk
+       histogram).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> h = rc.size_histogram(pd.DataFrame({"sex": list("FFMMF")}), ["sex"])
+    >>> h.sizes.tolist(), h.counts.tolist(), h.k, h.n_unique
+    ([2, 3], [1, 1], 2, 0)
+    """
+    _, part, _ = prepare(data, quasi_identifiers, func="size_histogram", missing=missing)
+    return part.size_histogram
