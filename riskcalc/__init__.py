@@ -10,6 +10,12 @@ encode                Encode columns once as dense integer codes, for many queri
 partition             Equivalence classes (class id per record, class sizes) on a column set.
 EncodedTable          The encoded table that every measure accepts in place of raw data.
 
+Before measuring
+----------------
+profile_columns       Messy quasi-identifiers (case and space variants, mixed date formats, numbers
+                      spelt two ways, direct identifiers), counts only.
+normalise             The explicit opt-in fix: a normalised copy and what changed.
+
 Measures
 --------
 class_sizes           ``fk`` (and ``Fk`` with sampling weights) per record, in input order.
@@ -96,6 +102,7 @@ from .attribute import (
 from .frequencies import ClassSizesResult, SizeHistogram, class_sizes, size_histogram
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
+from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
 from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
 from .release.report import html_report
 from .release.scenarios import Scenario, load_scenarios
@@ -120,6 +127,10 @@ __all__ = [
     "Partition",
     "class_sizes",
     "size_histogram",
+    "profile_columns",
+    "normalise",
+    "ProfileResult",
+    "ColumnProfile",
     "SizeHistogram",
     "k_anonymity",
     "uniqueness",

@@ -52,6 +52,7 @@ MEASURES = {
     "beta_likeness": lambda d, q: rc.beta_likeness(d, q, "sen"),
     "delta_disclosure": lambda d, q: rc.delta_disclosure(d, q, "sen"),
     "attribute_disclosure": lambda d, q: rc.attribute_disclosure(d, q, ["sen", "fsm"]),
+    "profile_columns": lambda d, q: rc.profile_columns(d, q),
 }
 
 #: Public functions that are not measures of a table on quasi-identifiers, and why.
@@ -70,6 +71,7 @@ NOT_MEASURES = {
     "check_magnitude_table": "output checking (tests/test_output_check.py)",
     "check_summary": "output checking (tests/test_output_check.py)",
     "load_output_rules": "reads the output-checking rules",
+    "normalise": "returns a normalised copy of the data (tests/test_profile.py)",
 }
 
 

@@ -18,7 +18,7 @@ def test_all_is_what_we_think():
     assert sorted(rc.__all__) == sorted(
         [
             "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
-            "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary", "size_histogram", "SizeHistogram",
+            "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary", "size_histogram", "SizeHistogram", "profile_columns", "normalise", "ProfileResult", "ColumnProfile",
             "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult",
             "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult",
             "population_uniqueness", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
