@@ -59,11 +59,15 @@ class AttackerRiskResult:
     marketer_success_rate: float
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per attacker model: records at risk, highest risk, success rate."""
+        """One row per attacker model: records at risk (count, then share), highest risk, success
+        rate."""
         return pd.DataFrame(
             {
                 "attacker": ["prosecutor", "journalist", "marketer"],
-                "records_at_risk": [self.prosecutor_records_at_risk, self.journalist_records_at_risk, np.nan],
+                "records_at_risk": pd.array([round(self.prosecutor_records_at_risk * self.n_records),
+                                             round(self.journalist_records_at_risk * self.n_records), None],
+                                            dtype="Int64"),
+                "records_at_risk_share": [self.prosecutor_records_at_risk, self.journalist_records_at_risk, np.nan],
                 "highest_risk": [self.prosecutor_highest_risk, self.journalist_highest_risk, np.nan],
                 "success_rate": [
                     self.prosecutor_success_rate, self.journalist_success_rate, self.marketer_success_rate,
