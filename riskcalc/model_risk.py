@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, signal, sparse, special
+from scipy import linalg, signal, sparse, special, stats
 from scipy.sparse import linalg as splinalg
 
 from . import _format as fmt
@@ -75,6 +75,8 @@ METHODS = ("default", "CE", "PML", "weightedLLM", "IPF")
 _WEIGHTED = ("CE", "PML", "weightedLLM")
 #: Largest table of a component with interactions (its cells are held densely).
 MAX_COMPONENT_CELLS = 1 << 23
+#: Components with more parameters than this are fitted by IPF (same MLE) rather than IRLS.
+MAX_IRLS_PARAMETERS = 5000
 #: Largest number of parameters of a Newton fit (CE, weightedLLM), whose Hessian is dense.
 MAX_NEWTON_PARAMETERS = 3000
 #: Up to this many cells, sums over the whole cross-classification are exact; beyond it, they
@@ -435,9 +437,10 @@ def _fit_factorised(cells: _Cells, comps, y: np.ndarray, method: str) -> _Fit:
     for comp in comps:
         table = np.bincount(comp.cell_index, weights=y, minlength=comp.size)
         n_par += comp.design.shape[1]
-        if len(comp.fields) == 1:
+        saturated = any(len(t) == len(comp.fields) for t in comp.terms)
+        if saturated:  # one field, or a term over all the component's fields: the table itself
             fitted = table
-        elif method == "IPF":
+        elif method == "IPF" or comp.design.shape[1] > MAX_IRLS_PARAMETERS:
             fitted, conv, it = _ipf(table.reshape(comp.shape), comp.terms)
             fitted = fitted.ravel()
             ok, iters = ok and conv, max(iters, it)
@@ -504,6 +507,8 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
         eta_t = Xt @ th[:p0]
         eta = eta_t + (covariate * th[p0] if has_cov else 0.0) + offset_ne
         logZ = th[0] + sum(logT)
+        if logZ > 700 or np.max(eta, initial=-np.inf) > 700:  # a step far too long
+            return -math.inf, comp_eta, logT
         rest = math.exp(logZ) - np.exp(eta_t).sum()  # sum over the empty cells of e^eta
         return float(y @ eta - np.exp(eta).sum() - a0 * max(rest, 0.0)), comp_eta, logT
 
@@ -530,10 +535,7 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
         Ht = (Xt.T @ Xt.multiply(e_t[:, None])).toarray()
         H += a0 * Z * (np.outer(u, u) + B)
         H[:p0, :p0] -= a0 * Ht
-        try:
-            step = linalg.solve(H, grad, assume_a="sym")
-        except (linalg.LinAlgError, ValueError):
-            step = linalg.lstsq(H, grad)[0]
+        step = _solve_psd(H, grad)
         t = 1.0
         for _ in range(40):
             cand = theta + t * step
@@ -551,6 +553,18 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
     log_mu = eta_t + (covariate * theta[p0] if has_cov else 0.0) + offset_ne
     # an empty cell's mean is a0 * e^{theta0} * prod_C e^{eta_C}
     return _Fit(log_mu, list(comp_eta), theta[0] + log_a0, eta_t + log_a0, converged, it, p)
+
+
+def _solve_psd(H, g):
+    """Newton step ``H^-1 g`` for a positive semi-definite ``H`` (pseudo-inverse if singular:
+    a parameter whose margin is 0 has no finite MLE and is left where it is)."""
+    d = np.sqrt(np.clip(np.diag(H), 1e-300, None))
+    Hs = H / d[:, None] / d[None, :]
+    try:
+        c = linalg.cho_factor(Hs + 1e-12 * np.eye(H.shape[0]), check_finite=False)
+        return linalg.cho_solve(c, g / d, check_finite=False) / d
+    except linalg.LinAlgError:
+        return linalg.lstsq(Hs, g / d, cond=1e-12)[0] / d
 
 
 # --------------------------------------------------------------------------------------------
@@ -745,8 +759,10 @@ def model_risk(
     select : {None, "impact"}
         ``"impact"``: forward selection over two-way interactions by the Skinner-Shlomo
         criterion, starting from ``terms``: at each step add the interaction that brings the
-        standardised impact :math:`|\hat B/\sqrt{\hat v}|` (see :func:`_impact`) closest to 0;
-        stop when it is at most ``z_threshold``, when no interaction reduces it, or after
+        while the standardised impact :math:`|\hat B/\sqrt{\hat v}|` (see :func:`_impact`) of
+        the current model exceeds ``z_threshold``, add the two-way interaction with the
+        strongest evidence (smallest likelihood-ratio p-value); stop when the impact is at most
+        ``z_threshold``, when no interaction is significant at 5%, or after
         ``max_interactions`` additions. The steps are in ``selection``.
     z_threshold : float, default 1.96
     max_interactions : int, optional
@@ -831,13 +847,14 @@ def model_risk(
 
     def run(inter):
         comps = _components(cells, inter, names)
-        return _fit_method(cells, comps, method), comps
+        return _fit_method(cells, comps, method)
 
-    fit, comps = run(interactions)
+    fit = run(interactions)
     B, z = _impact(fit, cells.f, pi_bar)
     steps = []
     if select == "impact":
         steps.append(SelectionStep(None, _named(interactions, names), B, z, _tau(cells, fit)[0]))
+        dev_now = _full_deviance(fit, cells)
         while abs(z) > z_threshold and len(steps) - 1 < max_interactions:
             best = None
             for pair in pairs:
@@ -847,15 +864,19 @@ def model_risk(
                 try:
                     if _joined_size(cells, trial) > MAX_COMPONENT_CELLS:
                         continue
-                    tf, _ = run(trial)
+                    tf = run(trial)
                 except InvalidParameterError:
                     continue
                 tb, tz = _impact(tf, cells.f, pi_bar)
-                if np.isfinite(tz) and (best is None or abs(tz) < abs(best[2])):
-                    best = (pair, tb, tz, tf, None, trial)
-            if best is None or abs(best[2]) >= abs(z):
-                break
-            pair, B, z, fit, _, interactions = best
+                drop = dev_now - _full_deviance(tf, cells)
+                df_added = tf.n_parameters - fit.n_parameters
+                score = float(stats.chi2.logsf(max(drop, 0.0), max(df_added, 1)))
+                if np.isfinite(tz) and (best is None or score < best[0]):
+                    best = (score, pair, tb, tz, tf, trial)
+            if best is None or best[0] > math.log(0.05):
+                break  # no interaction improves the fit significantly
+            _, pair, B, z, fit, interactions = best
+            dev_now = _full_deviance(fit, cells)
             steps.append(SelectionStep(tuple(names[i] for i in pair), _named(interactions, names), B, z, _tau(cells, fit)[0]))
 
     tau1, tau2, nu = _tau(cells, fit)
