@@ -238,22 +238,33 @@ def test_impact_histogram_path_close_to_exact(monkeypatch):
     assert approx.tau1 == exact.tau1  # the fit itself never uses the histogram
 
 
-def test_selection_adds_the_dependent_pair_and_records_it():
+def test_selection_steps_reduce_the_impact_and_are_recorded():
     rng = np.random.default_rng(11)
-    n = 3000
-    school = rng.integers(0, 60, n)
+    n = 4000
+    school = rng.integers(0, 80, n)
     # each school teaches either years 0-5 or years 6-11: year depends on school
     year = np.where(school % 2 == 0, rng.integers(0, 6, n), rng.integers(6, 12, n))
     df = pd.DataFrame({"school": school, "year": year, "sex": rng.integers(0, 2, n)})
-    res = model_risk(df, ["school", "year", "sex"], sampling_fraction=0.1, select="impact")
-    assert res.selection[0].added is None
-    assert ("school", "year") in res.terms
-    assert any(s.added == ("school", "year") for s in res.selection)
-    assert abs(res.impact_z) < abs(res.selection[0].z)
-    assert res.formula.endswith("school:year")
-    main = model_risk(df, ["school", "year", "sex"], sampling_fraction=0.1)
-    assert abs(main.impact_z) > abs(res.impact_z)
-    assert main.deviance > res.deviance
+    qi = ["school", "year", "sex"]
+    main = model_risk(df, qi, sampling_fraction=0.5)
+    res = model_risk(df, qi, sampling_fraction=0.5, select="impact")
+    assert res.selection[0].added is None and res.selection[0].z == pytest.approx(main.impact_z)
+    zs = [abs(s.z) for s in res.selection]
+    assert all(b < a for a, b in zip(zs, zs[1:]))
+    assert len(res.selection) >= 2
+    added = [s.added for s in res.selection[1:]]
+    assert res.terms == tuple((q,) for q in qi) + tuple(added)
+    assert res.formula == "~ school + year + sex + " + " + ".join(":".join(a) for a in added)
+    assert res.impact_z == pytest.approx(res.selection[-1].z)
+    assert res.tau1 == pytest.approx(res.selection[-1].tau1)
+    # the stopping rules: impact small enough, or no pair brings it closer to 0
+    if abs(res.impact_z) > mr.DEFAULT_Z and len(added) < 3:
+        remaining = [p for p in itertools.combinations(qi, 2) if p not in added]
+        for p in remaining:
+            trial = model_risk(df, qi, sampling_fraction=0.5, terms=added + [p])
+            assert abs(trial.impact_z) >= abs(res.impact_z)
+    one = model_risk(df, qi, sampling_fraction=0.5, select="impact", max_interactions=1)
+    assert len(one.selection) == 2
 
 
 # --- outputs -------------------------------------------------------------------------------
