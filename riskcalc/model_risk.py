@@ -733,7 +733,11 @@ def model_risk(
         while the standardised impact :math:`|\hat B/\sqrt{\hat v}|` (see :func:`_impact`) of
         the current model exceeds ``z_threshold``, add the two-way interaction that brings it
         closest to 0; stop when it is at most ``z_threshold``, when no interaction brings it
-        closer to 0, or after ``max_interactions`` additions. The criterion measures the fit
+        closer to 0, or after ``max_interactions`` additions. A candidate must be supported by
+        the data (it lowers the AIC: deviance falls by more than twice the parameters it adds;
+        this keeps a sparse sample from saturating a large table) and must join two fields not
+        yet connected, so that the interaction graph stays a forest: the model is then
+        decomposable and its fit closed-form. The criterion measures the fit
         where it matters for the risk (the bias of :math:`\hat\tau_1`), not the fit of the
         whole table, so an interaction that changes no risky cell is not added. Interactions whose joined table would exceed
         ``MAX_COMPONENT_CELLS`` cells are not tried. The steps are in ``selection``.
@@ -828,11 +832,13 @@ def model_risk(
     steps = []
     if select == "impact":
         steps.append(SelectionStep(None, _named(interactions, names), B, z, _tau(cells, fit)[0]))
+        dev_now = _full_deviance(fit, cells)
         while abs(z) > z_threshold and len(steps) - 1 < max_interactions:
             best = None
+            roots = _roots(len(names), interactions)
             for pair in pairs:
-                if pair in interactions:
-                    continue
+                if roots[pair[0]] == roots[pair[1]]:
+                    continue  # already joined: the model stays a forest (decomposable)
                 trial = _closure(interactions + [pair])
                 try:
                     if _joined_size(cells, trial) > MAX_COMPONENT_CELLS:
@@ -840,12 +846,15 @@ def model_risk(
                     tf = run(trial)
                 except InvalidParameterError:
                     continue
+                dev = _full_deviance(tf, cells)
+                if dev_now - dev <= 2.0 * (tf.n_parameters - fit.n_parameters):
+                    continue  # the data do not support it (no fall in AIC)
                 tb, tz = _impact(tf, cells.f, pi_bar)
                 if np.isfinite(tz) and (best is None or abs(tz) < best[0]):
-                    best = (abs(tz), pair, tb, tz, tf, trial)
+                    best = (abs(tz), pair, tb, tz, tf, trial, dev)
             if best is None or best[0] >= abs(z):
-                break  # no interaction brings the impact closer to 0
-            _, pair, B, z, fit, interactions = best
+                break  # no supported interaction brings the impact closer to 0
+            _, pair, B, z, fit, interactions, dev_now = best
             steps.append(SelectionStep(tuple(names[i] for i in pair), _named(interactions, names), B, z, _tau(cells, fit)[0]))
 
     tau1, tau2, nu = _tau(cells, fit)
@@ -876,6 +885,23 @@ def model_risk(
 
 def _named(interactions, names):
     return tuple(tuple(names[i] for i in t) for t in interactions)
+
+
+def _roots(k: int, interactions) -> list[int]:
+    """Component (a root field) of each field under the interactions."""
+    parent = list(range(k))
+
+    def find(a):
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for t in interactions:
+        for a in t[1:]:
+            ra, rb = find(t[0]), find(a)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    return [find(i) for i in range(k)]
 
 
 def _joined_size(cells, interactions) -> int:
