@@ -543,8 +543,8 @@ def _solve_psd(H, g):
 # --------------------------------------------------------------------------------------------
 
 
-def _grid_sum(fit: _Fit, funcs) -> list[float]:
-    """``[sum over every cell of the table of func(mu)]`` for the model's fitted means.
+def _grid_sum(fit: _Fit, func) -> list[float]:
+    """Sums over every cell of the table of the arrays ``func(mu)`` returns (a tuple).
 
     Exact when the table has at most ``_EXACT_GRID`` cells; otherwise from the histogram of
     :math:`\\log\\mu` (the convolution of the components' histograms, bins ``_LOG_BIN`` wide).
@@ -555,8 +555,7 @@ def _grid_sum(fit: _Fit, funcs) -> list[float]:
         acc = np.array([fit.log_scale])
         for v in vecs:
             acc = (acc[:, None] + v[None, :]).ravel()
-        mu = np.exp(acc)
-        return [float(np.sum(fn(mu))) for fn in funcs]
+        return [float(np.sum(a)) for a in func(np.exp(acc))]
     lo = fit.log_scale
     hist = np.ones(1)
     for v in vecs:
@@ -568,7 +567,7 @@ def _grid_sum(fit: _Fit, funcs) -> list[float]:
     hist = np.clip(hist, 0.0, None)
     hist *= size / hist.sum()
     mu = np.exp(lo + _LOG_BIN * np.arange(hist.shape[0]))
-    return [float(hist @ fn(mu)) for fn in funcs]
+    return [float(hist @ a) for a in func(mu)]
 
 
 def _impact(fit: _Fit, f: np.ndarray, pi: float) -> tuple[float, float]:
@@ -588,25 +587,22 @@ def _impact(fit: _Fit, f: np.ndarray, pi: float) -> tuple[float, float]:
     summed over every cell of the table (empty cells included), as in Skinner and Shlomo
     (2008, section 4). The criterion is :math:`\hat B / \sqrt{\hat v}`.
     """
-    def h1(m):
-        return np.exp(-m / pi) * (1 - m / pi)
+    def derivatives(m):
+        e = np.exp(-m / pi)
+        return e * (1 - m / pi), e * (m / pi - 2) / pi
 
-    def h2(m):
-        return np.exp(-m / pi) * (m / pi - 2) / pi
-
-    def empty_b(m):
-        return -h1(m) * m + 0.5 * h2(m) * m * m
-
-    def var(m):
-        return h1(m) ** 2 * m + 0.5 * (h2(m) * m) ** 2
+    def empty_terms(m):  # the bias and variance terms of a cell with f = 0
+        a1, a2 = derivatives(m)
+        return -a1 * m + 0.5 * a2 * m * m, a1 * a1 * m + 0.5 * (a2 * m) ** 2
 
     mu, mu0 = np.exp(fit.log_mu), np.exp(fit.log_mu_empty)
     # every cell of the table as if empty (f = 0), then the non-empty cells corrected
-    g_b, g_v = _grid_sum(fit, [empty_b, var])
-    a1, a2 = h1(mu), h2(mu)
+    g_b, g_v = _grid_sum(fit, empty_terms)
+    e_b, e_v = empty_terms(mu0)
+    a1, a2 = derivatives(mu)
     d = f - mu
-    b = g_b - np.sum(empty_b(mu0)) + np.sum(a1 * d + 0.5 * a2 * (d * d - f))
-    v = g_v - np.sum(var(mu0)) + np.sum(var(mu))
+    b = g_b - e_b.sum() + np.sum(a1 * d + 0.5 * a2 * (d * d - f))
+    v = g_v - e_v.sum() + np.sum(a1 * a1 * mu + 0.5 * (a2 * mu) ** 2)
     B = -float(b)
     return B, B / math.sqrt(v) if v > 0 else float("nan")
 
@@ -984,6 +980,8 @@ def _full_deviance(fit: _Fit, cells: _Cells) -> float:
     y = cells.f
     with np.errstate(divide="ignore", invalid="ignore"):
         ne = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
-    total = _grid_sum(fit, [lambda m: m])[0]
+    # the sum of the means over the table factorises over the components
+    log_total = fit.log_scale + sum(float(special.logsumexp(v)) for v in fit.comp_log)
+    total = math.exp(log_total)
     empty = total - float(np.exp(fit.log_mu_empty).sum())
     return float(2 * (ne.sum() + max(empty, 0.0)))
