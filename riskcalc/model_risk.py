@@ -82,10 +82,12 @@ MAX_NEWTON_PARAMETERS = 3000
 #: Up to this many cells, sums over the whole cross-classification are exact; beyond it, they
 #: are computed from the histogram of the log fitted means (bins of width ``_LOG_BIN``).
 _EXACT_GRID = 1 << 22
-_LOG_BIN = 1e-3
+_LOG_BIN = 2e-3
 #: Convergence of IRLS / Newton: relative change of the deviance (R's glm uses 1e-8).
 _TOL = 1e-10
 _MAX_ITER = 100
+#: Forward selection computes the impact of this many candidates, those lowering the AIC most.
+SCREEN_CANDIDATES = 8
 #: |standardised impact| at or below which forward selection stops.
 DEFAULT_Z = 1.96
 
@@ -298,12 +300,23 @@ class _Component:
     fields: tuple           # field indices
     shape: tuple            # levels of each
     terms: list             # terms (tuples of positions within ``fields``), mains first
-    design: sparse.csr_matrix  # (size, n_params): treatment-coded indicators over the table
     cell_index: np.ndarray  # each non-empty cell's index in the component table
+    _design: sparse.csr_matrix | None = None
 
     @property
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(np.prod([self.shape[j] - 1 for j in t], dtype=np.int64)) for t in self.terms)
+
+    @property
+    def design(self) -> sparse.csr_matrix:
+        """(size, n_params) treatment-coded indicators over the table, built when needed."""
+        if self._design is None:
+            self._design = _design(self.shape, self.terms)
+        return self._design
 
 
 def _components(cells: _Cells, interactions, names) -> list[_Component]:
@@ -337,9 +350,8 @@ def _components(cells: _Cells, interactions, names) -> list[_Component]:
                 f"whose table has {fmt.count(size)} cells, more than {fmt.count(MAX_COMPONENT_CELLS)}. "
                 "Drop an interaction with a many-valued field."
             )
-        design = _design(shape, terms)
         index = np.ravel_multi_index(tuple(cells.codes[:, i] for i in fields), shape)
-        comps.append(_Component(fields, shape, terms, design, index.astype(np.int64)))
+        comps.append(_Component(fields, shape, terms, index.astype(np.int64)))
     return comps
 
 
@@ -411,7 +423,7 @@ def _fit_factorised(cells: _Cells, comps, y: np.ndarray, method: str) -> _Fit:
     comp_log, ok, iters, n_par = [], True, 0, 1
     for comp in comps:
         table = np.bincount(comp.cell_index, weights=y, minlength=comp.size)
-        n_par += comp.design.shape[1]
+        n_par += comp.n_params
         saturated = any(len(t) == len(comp.fields) for t in comp.terms)
         if saturated:  # one field, or a term over all the component's fields: the table itself
             fitted = table
@@ -731,7 +743,8 @@ def model_risk(
         closest to 0; stop when it is at most ``z_threshold``, when no interaction brings it
         closer to 0, or after ``max_interactions`` additions. A candidate must be supported by
         the data (it lowers the AIC: deviance falls by more than twice the parameters it adds;
-        this keeps a sparse sample from saturating a large table) and must join two fields not
+        this keeps a sparse sample from saturating a large table; only the
+        ``SCREEN_CANDIDATES`` = 8 candidates lowering it most are scored by the impact) and must join two fields not
         yet connected, so that the interaction graph stays a forest: the model is then
         decomposable and its fit closed-form. The criterion measures the fit
         where it matters for the risk (the bias of :math:`\hat\tau_1`), not the fit of the
@@ -832,6 +845,7 @@ def model_risk(
         while abs(z) > z_threshold and len(steps) - 1 < max_interactions:
             best = None
             roots = _roots(len(names), interactions)
+            supported = []
             for pair in pairs:
                 if roots[pair[0]] == roots[pair[1]]:
                     continue  # already joined: the model stays a forest (decomposable)
@@ -843,8 +857,12 @@ def model_risk(
                 except InvalidParameterError:
                     continue
                 dev = _full_deviance(tf, cells)
-                if dev_now - dev <= 2.0 * (tf.n_parameters - fit.n_parameters):
-                    continue  # the data do not support it (no fall in AIC)
+                gain = dev_now - dev - 2.0 * (tf.n_parameters - fit.n_parameters)
+                if gain > 0:  # the data support it (a fall in AIC)
+                    supported.append((gain, pair, tf, trial, dev))
+            # the impact (the costly part) of the best-supported candidates only
+            supported.sort(key=lambda c: -c[0])
+            for _, pair, tf, trial, dev in supported[:SCREEN_CANDIDATES]:
                 tb, tz = _impact(tf, cells.f, pi_bar)
                 if np.isfinite(tz) and (best is None or abs(tz) < best[0]):
                     best = (abs(tz), pair, tb, tz, tf, trial, dev)

@@ -70,6 +70,9 @@ __all__ = [
 
 #: Accepted values of ``method``.
 METHODS = ("auto", "dankar", "pitman", "zayatz", "snb", "loglinear")
+#: Interactions the log-linear estimate may add (a cost cap: each step tries every pair of
+#: fields; the simulation in docs/population.md never chose more than 3).
+LOGLINEAR_MAX_INTERACTIONS = 3
 #: Estimators whose estimates every call reports.
 ESTIMATORS = ("zayatz", "pitman", "snb", "loglinear")
 #: Dankar et al.'s threshold on the sampling fraction: Pitman at or below it, Zayatz/SNB above.
@@ -990,7 +993,7 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
 
     try:
         res = model_risk(enc, part.columns, sampling_fraction=n / N, select="impact",
-                         missing=part.missing)
+                         max_interactions=LOGLINEAR_MAX_INTERACTIONS, missing=part.missing)
     except InvalidParameterError as exc:  # e.g. a component too large to hold
         return PopulationEstimate(
             "loglinear", float("nan"), float("nan"), False, {},
@@ -1092,8 +1095,9 @@ def population_uniqueness(
       (4 keys, 5 fractions, 20 samples each, 1 million pupils) is the evidence for this choice,
       and shows where it is still off;
     * ``"loglinear"`` - a Poisson log-linear model of the sample's cell counts
-      (:func:`riskcalc.model_risk.model_risk` with ``select="impact"``: main effects, then the
-      two-way interactions that Skinner and Shlomo's impact criterion asks for), giving the
+      (:func:`riskcalc.model_risk.model_risk` with ``select="impact"``: main effects, then up
+      to ``LOGLINEAR_MAX_INTERACTIONS`` two-way interactions that Skinner and Shlomo's impact
+      criterion asks for and the data support), giving the
       expected number of population uniques :math:`\hat U = \hat\tau_1 / f`, with
       :math:`\hat\tau_1 = \sum_{f_j=1} e^{-\hat\mu_j (1 - f) / f}` [5]_;
     * ``"zayatz"`` - :func:`zayatz` (Zayatz 1991);

@@ -329,3 +329,29 @@ def test_missing_raise(sdc_table):
     with pytest.raises(MissingValueError):
         model_risk(df, SDC_QI, sampling_fraction=0.1, missing="raise")
     assert model_risk(df, SDC_QI, sampling_fraction=0.1).n_records == 10
+
+
+# --- the CLI -------------------------------------------------------------------------------
+
+def test_analyse_shows_model_figures(capsys, tmp_path):
+    import json
+
+    from riskcalc.cli import main
+
+    df, _ = _random_table(13, n=400)
+    path = tmp_path / "extract.csv"
+    df.to_csv(path, index=False)
+    qi = list(df.columns)
+    code = main(["analyse", str(path), "--qi", ",".join(qi), "--sampling-fraction", "0.1",
+                 "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
+    expect = model_risk(df, qi, sampling_fraction=0.1, select="impact")
+    assert rows[("model", "tau1_expected_population_unique")]["value"] == pytest.approx(expect.tau1)
+    assert rows[("model", "sdcmicro_gr1")]["value"] == pytest.approx(expect.gr1)
+    assert rows[("model", "expected_population_uniques")]["share"] == pytest.approx(expect.estimate)
+    assert ("population", "estimate_loglinear") in rows
+    code = main(["analyse", str(path), "--qi", ",".join(qi), "--sampling-fraction", "0.1"])
+    text, _ = capsys.readouterr()
+    assert "Log-linear model risk" in text and "model ~ v0 + v1 + v2" in text
