@@ -73,6 +73,9 @@ METHODS = ("auto", "dankar", "pitman", "zayatz", "snb", "loglinear")
 #: Interactions the log-linear estimate may add (a cost cap: each step tries every pair of
 #: fields; the simulation in docs/population.md never chose more than 3).
 LOGLINEAR_MAX_INTERACTIONS = 3
+#: The default takes Pitman over the log-linear model when the model's standardised impact
+#: exceeds this (the selection's own stopping threshold) and Pitman's fit converged.
+AUTO_Z = 1.96
 #: Estimators whose estimates every call reports.
 ESTIMATORS = ("zayatz", "pitman", "snb", "loglinear")
 #: Dankar et al.'s threshold on the sampling fraction: Pitman at or below it, Zayatz/SNB above.
@@ -1090,10 +1093,12 @@ def population_uniqueness(
 
     as ARX does. ``method`` picks the estimator:
 
-    * ``"auto"`` (default) - the log-linear estimate; if its fit fails, the rule says so in
-      ``reason`` and reports Dankar's choice instead. The simulation in ``docs/population.md``
-      (4 keys, 5 fractions, 20 samples each, 1 million pupils) is the evidence for this choice,
-      and shows where it is still off;
+    * ``"auto"`` (default) - the log-linear estimate, unless the model's own impact criterion
+      says it misfits the cells that decide the risk (:math:`|z| > 1.96`, ``AUTO_Z``) and
+      Pitman's fit converged, in which case Pitman's estimate; if the log-linear fit fails,
+      Dankar's choice. ``reason`` says which branch was taken and why. The simulation in
+      ``docs/population.md`` (5 keys, 5 fractions, 20 samples each, 1 million pupils) is the
+      evidence for this rule, and shows where it is still off;
     * ``"loglinear"`` - a Poisson log-linear model of the sample's cell counts
       (:func:`riskcalc.model_risk.model_risk` with ``select="impact"``: main effects, then up
       to ``LOGLINEAR_MAX_INTERACTIONS`` two-way interactions that Skinner and Shlomo's impact
@@ -1223,12 +1228,8 @@ def population_uniqueness(
             f"{_lower_first(fits[method].message)}"
         )
     elif method == "auto" and fits["loglinear"].converged:
-        used = "loglinear"
-        count = fits["loglinear"].n_population_uniques
-        reason = (
-            "The log-linear model is the default (the estimator the simulation supports): "
-            f"{fits['loglinear'].message}"
-        )
+        used, reason = _auto(fits)
+        count = fits[used].n_population_uniques
     else:
         used, reason = _dankar(f_given, fits)
         count = fits[used].n_population_uniques
@@ -1253,6 +1254,28 @@ def population_uniqueness(
         missing=part.missing,
         estimates=estimates,
         fits=fits,
+    )
+
+
+def _auto(fits: dict) -> tuple[str, str]:
+    """The default rule: the log-linear model unless its own criterion says it misfits."""
+    ll = fits["loglinear"]
+    z = ll.parameters.get("impact_z", 0.0)
+    if not abs(z) > AUTO_Z:  # nan (nothing to misfit) counts as small
+        return "loglinear", (
+            f"The log-linear model is the default, and its impact criterion is small "
+            f"(|z| <= {AUTO_Z}): {ll.message}"
+        )
+    if _valid(fits["pitman"]):
+        return "pitman", (
+            f"The log-linear model is the default, but its impact criterion z = {z:.2f} says it "
+            f"misfits the cells that decide the risk (|z| > {AUTO_Z}); Pitman's model converged, "
+            f"so it is used (log-linear: {fmt.pct(ll.estimate, 3)})."
+        )
+    return "loglinear", (
+        f"The log-linear model is the default; its impact criterion z = {z:.2f} is large "
+        f"(|z| > {AUTO_Z}) but Pitman's fit failed too, so the log-linear estimate is reported: "
+        f"{ll.message} Compare the other estimates before quoting it."
     )
 
 

@@ -566,7 +566,7 @@ def test_auto_falls_back_to_dankar_and_says_so(monkeypatch):
     assert res.method_used == "zayatz"  # Dankar's rule, which itself falls back here
     assert "its fit failed" in res.reason and "Dankar's rule is used instead" in res.reason
     assert "falls back to Zayatz" in res.reason
-    assert "reason='The log-linear model is the default, but" in repr(res)
+    assert "reason=" in repr(res) and "The log-linear model is the default, but" in repr(res)
 
 
 def test_repr_shows_reason_other_estimates_and_expected_count():
@@ -580,3 +580,26 @@ def test_repr_shows_reason_other_estimates_and_expected_count():
     # a census count is exact, and shown without the caveat
     census = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=1.0)
     assert "(expected" not in repr(census)
+
+
+def test_auto_takes_pitman_when_the_model_misfits(monkeypatch):
+    import riskcalc.population as pop
+
+    monkeypatch.setattr(pop, "AUTO_Z", 1e-12)  # every model now "misfits"
+    df = frame_from_histogram(*PITMAN_INTERIOR)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.1)
+    assert res.fits["pitman"].converged and res.method_used == "pitman"
+    assert res.estimate == res.estimates["pitman"]
+    assert "impact criterion" in res.reason and "Pitman's model converged" in res.reason
+    # Pitman failing too: the log-linear estimate is kept, with a warning in the reason
+    df = frame_from_histogram(*PITMAN_BOUNDARY)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
+    assert res.method_used == "loglinear" and "Pitman's fit failed too" in res.reason
+
+
+def test_auto_keeps_the_model_when_it_fits():
+    df = _crossed(3)
+    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1)
+    z = res.fits["loglinear"].parameters["impact_z"]
+    assert abs(z) <= 1.96 and res.method_used == "loglinear"
+    assert "impact criterion is small" in res.reason
