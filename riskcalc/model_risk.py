@@ -62,7 +62,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import linalg, signal, sparse, special
-from scipy.sparse import linalg as splinalg
 
 from . import _format as fmt
 from ._keys import prepare

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import riskcalc.model_risk as mr
-from conftest import oracle
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.model_risk import model_risk
 
@@ -250,7 +250,7 @@ def test_selection_steps_reduce_the_impact_and_are_recorded():
     res = model_risk(df, qi, sampling_fraction=0.5, select="impact")
     assert res.selection[0].added is None and res.selection[0].z == pytest.approx(main.impact_z)
     zs = [abs(s.z) for s in res.selection]
-    assert all(b < a for a, b in zip(zs, zs[1:]))
+    assert all(b < a for a, b in itertools.pairwise(zs))
     assert len(res.selection) >= 2
     added = [s.added for s in res.selection[1:]]
     assert res.terms == tuple((q,) for q in qi) + tuple(added)
@@ -355,3 +355,36 @@ def test_analyse_shows_model_figures(capsys, tmp_path):
     code = main(["analyse", str(path), "--qi", ",".join(qi), "--sampling-fraction", "0.1"])
     text, _ = capsys.readouterr()
     assert "Log-linear model risk" in text and "model ~ v0 + v1 + v2" in text
+
+
+# --- a small version of benchmarks/sim_population.py ----------------------------------------
+
+@pytest.mark.parametrize(
+    "key, fraction",
+    [
+        (("sex", "year_of_birth", "month_of_birth", "la_code"), 0.2),
+        (("sex", "nc_year", "ethnic_group_major", "sen_provision", "fsm_eligible"), 0.1),
+    ],
+)
+def test_small_simulation_near_the_truth(key, fraction):
+    import riskcalc as rc
+    import synthetic
+    from riskcalc.population import zayatz
+
+    pop = synthetic.generate_cohort(60_000, rng=5)[list(key)]
+    enc = rc.encode(pop, list(key))
+    truth = rc.uniqueness(enc, list(key)).n_unique
+    assert truth >= 100
+    rng = np.random.default_rng(2)
+    errors, zayatz_errors = [], []
+    for _ in range(3):
+        idx = rng.choice(len(pop), size=int(fraction * len(pop)), replace=False)
+        sample = pop.iloc[idx].reset_index(drop=True)
+        res = model_risk(sample, key, sampling_fraction=fraction, select="impact")
+        errors.append(res.n_population_uniques / truth - 1)
+        part = rc.partition(sample, list(key))
+        sizes, counts = part.histogram
+        z = zayatz(sizes, counts, len(sample), len(pop))
+        zayatz_errors.append(z.n_population_uniques / truth - 1)
+    assert abs(np.mean(errors)) < 0.4
+    assert abs(np.mean(errors)) < abs(np.mean(zayatz_errors))
