@@ -388,3 +388,10 @@ def test_small_simulation_near_the_truth(key, fraction):
         zayatz_errors.append(z.n_population_uniques / truth - 1)
     assert abs(np.mean(errors)) < 0.4
     assert abs(np.mean(errors)) < abs(np.mean(zayatz_errors))
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(mr, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
