@@ -395,3 +395,21 @@ def test_docstring_examples():
 
     result = doctest.testmod(mr, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 100_000),
+    method=st.sampled_from(["default", "CE", "weightedLLM", "PML", "IPF"]),
+    interaction=st.booleans(),
+    levels=st.tuples(st.integers(2, 4), st.integers(2, 4), st.integers(2, 3)),
+)
+def test_fits_match_statsmodels_on_random_tables(seed, method, interaction, levels):
+    df, w = _random_table(seed, n=150, levels=levels)
+    qi = list(df.columns)
+    inter = [("v0", "v1")] if interaction and df["v0"].nunique() > 1 and df["v1"].nunique() > 1 else []
+    res = model_risk(df, qi, weights=w, method=method, terms=inter)
+    ref, _ = _reference(df, qi, w, "default" if method == "IPF" else method, inter)
+    mine = _cells_frame(res, df, qi).merge(ref, on=qi, suffixes=("", "_ref"))
+    assert len(mine) == res.n_cells
+    assert_allclose(mine["mu"], mine["mu_ref"], rtol=1e-6, atol=1e-8)
