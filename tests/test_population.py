@@ -86,11 +86,11 @@ def test_arx_adult_pitman_parameters_solve_score_equations(arx_adult):
 
 
 def test_arx_adult_dankar(arx_adult):
-    low = population_uniqueness(arx_adult, ARX_QI, sampling_fraction=0.1)
+    low = population_uniqueness(arx_adult, ARX_QI, sampling_fraction=0.1, method="dankar")
     assert low.method_used == "pitman"
     assert_allclose(low.estimate, 0.27684993883653597, rtol=1e-9)
     assert "at most 0.1" in low.reason
-    high = population_uniqueness(arx_adult, ARX_QI, sampling_fraction=0.2)
+    high = population_uniqueness(arx_adult, ARX_QI, sampling_fraction=0.2, method="dankar")
     assert high.method_used in ("zayatz", "snb")
     assert high.estimate == pytest.approx(min(high.estimates["zayatz"], high.estimates["snb"]))
     assert "smaller of Zayatz" in high.reason
@@ -315,7 +315,7 @@ def test_no_sample_uniques_gives_zero(method):
     df = frame_from_histogram([2, 3], [5, 2])
     res = population_uniqueness(df, ["key"], sampling_fraction=0.1, method=method)
     assert res.estimate == 0.0 and res.n_population_uniques == 0.0
-    assert res.method_used == ("none" if method == "dankar" else method)
+    assert res.method_used == ("none" if method in ("dankar", "auto") else method)
     assert "No record is unique" in res.reason
 
 
@@ -343,7 +343,7 @@ def test_more_sampling_means_fewer_estimated_population_uniques_per_sample_uniqu
 
 def test_dankar_falls_back_to_zayatz_when_pitman_fails():
     df = frame_from_histogram(*PITMAN_BOUNDARY)
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.05, method="dankar")
     assert res.method_used == "zayatz"
     assert not res.fits["pitman"].converged and not res.converged["pitman"]
     assert math.isnan(res.estimates["pitman"])
@@ -362,7 +362,7 @@ def test_explicit_pitman_failure_gives_nan_and_says_why():
 
 def test_dankar_uses_pitman_at_small_fractions():
     df = frame_from_histogram(*PITMAN_INTERIOR)
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.1)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.1, method="dankar")
     assert res.method_used == "pitman"
     assert res.estimate == res.estimates["pitman"]
     assert set(res.parameters["pitman"]) >= {"theta", "alpha"}
@@ -370,7 +370,7 @@ def test_dankar_uses_pitman_at_small_fractions():
 
 def test_dankar_takes_the_smaller_of_zayatz_and_snb_above_a_tenth():
     df = frame_from_histogram([1, 2, 3, 5], [40, 10, 4, 2])
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.25)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.25, method="dankar")
     z, s = res.estimates["zayatz"], res.estimates["snb"]
     assert res.estimate == min(z, s)
     assert res.method_used == ("zayatz" if z < s else "snb")
@@ -378,7 +378,7 @@ def test_dankar_takes_the_smaller_of_zayatz_and_snb_above_a_tenth():
 
 def test_dankar_uses_zayatz_when_snb_fails():
     df = frame_from_histogram([1, 3], [10, 2])  # no pairs: SNB cannot be fitted
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.3)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.3, method="dankar")
     assert res.method_used == "zayatz"
     assert "SNB's fit failed" in res.reason
 
@@ -386,7 +386,7 @@ def test_dankar_uses_zayatz_when_snb_fails():
 def test_threshold_compares_the_given_fraction():
     # 7 records at f = 0.1 -> N = 70 exactly; the rule must treat f = 0.1 as "at most 0.1".
     df = frame_from_histogram(*PITMAN_INTERIOR)
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.1)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.1, method="dankar")
     assert res.sampling_fraction == 0.1
     assert res.method_used == "pitman"
 
@@ -425,8 +425,8 @@ def test_population_size_alone_and_both_agreeing():
         ({"population_size": float("inf")}, r"must be an int"),
         ({"sampling_fraction": 0.1, "population_size": 800}, "disagree"),
         ({"sampling_fraction": 0.1, "method": "arx"},
-         r"The 'method' parameter of population_uniqueness must be one of 'dankar', 'pitman', "
-         r"'zayatz', 'snb'. Got 'arx' instead."),
+         r"The 'method' parameter of population_uniqueness must be one of 'auto', 'dankar', "
+         r"'pitman', 'zayatz', 'snb', 'loglinear'. Got 'arx' instead."),
         ({"sampling_fraction": 0.1, "missing": "drop"}, r"The 'missing' parameter"),
     ],
 )
@@ -475,8 +475,8 @@ def test_result_is_frozen_keeps_parameters_and_prints_headline():
                  "population_size=328", "n_records=82"):
         assert part in text
     frame = res.to_frame()
-    assert list(frame["method"]) == ["zayatz", "pitman", "snb"]
-    assert frame["chosen"].tolist() == [True, False, False]
+    assert list(frame["method"]) == ["zayatz", "pitman", "snb", "loglinear"]
+    assert frame["chosen"].tolist() == [True, False, False, False]
     assert {"n_population_uniques", "estimate", "converged", "theta", "alpha", "beta"} <= set(frame.columns)
     assert frame.loc[0, "estimate"] == res.estimate
 
@@ -509,8 +509,97 @@ def test_simulation_ballpark(cohort, key, fraction):
     rng = np.random.default_rng(11)
     idx = np.sort(rng.choice(N, size=int(round(fraction * N)), replace=False))
     res = population_uniqueness(cohort.iloc[idx], key, population_size=N)
-    # Sample uniqueness overstates population uniqueness; Dankar's estimate is much closer.
+    # Sample uniqueness overstates population uniqueness; the default estimate is much closer.
     assert res.sample_uniqueness > truth
     assert abs(res.estimate - truth) < 0.35 * truth
     assert abs(res.estimate - truth) < abs(res.sample_uniqueness - truth)
     assert res.estimates["zayatz"] <= res.sample_uniqueness
+
+
+# --------------------------------------------------------------------------------------------
+# The default: the log-linear estimate, with every estimate and the reason shown
+# --------------------------------------------------------------------------------------------
+
+
+def _crossed(seed=0, n=2000):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.integers(0, 40, n), "b": rng.integers(0, 25, n), "c": rng.integers(0, 3, n)})
+
+
+def test_default_is_the_loglinear_estimate_and_says_why():
+    df = _crossed()
+    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1)
+    assert res.method == "auto" and res.method_used == "loglinear"
+    ll = res.fits["loglinear"]
+    assert res.estimate == ll.estimate == res.estimates["loglinear"]
+    assert ll.converged and ll.parameters["model"].startswith("~ a + b + c")
+    # tau1 / f: the expected population uniques among the sample uniques, scaled up
+    assert res.n_population_uniques == pytest.approx(ll.parameters["tau1"] * 10)
+    assert "log-linear model is the default" in res.reason
+    # every estimator is reported, with its diagnostics
+    assert set(res.estimates) == {"zayatz", "pitman", "snb", "loglinear"}
+    frame = res.to_frame().set_index("method")
+    assert math.isfinite(frame.loc["loglinear", "impact_z"])
+    assert frame.loc["loglinear", "chosen"] and frame["message"].str.len().min() > 0
+
+
+def test_loglinear_agrees_with_model_risk():
+    from riskcalc.model_risk import model_risk
+
+    df = _crossed(1)
+    res = population_uniqueness(df, ["a", "b", "c"], population_size=40_000, method="loglinear")
+    mr = model_risk(df, ["a", "b", "c"], sampling_fraction=2000 / 40_000, select="impact")
+    assert res.n_population_uniques == pytest.approx(mr.tau1 * 20)
+    assert res.fits["loglinear"].parameters["model"] == mr.formula
+
+
+def test_auto_falls_back_to_dankar_and_says_so(monkeypatch):
+    import riskcalc.model_risk as mr_module
+
+    def broken(*args, **kwargs):
+        raise InvalidParameterError("The model cannot be held.")
+
+    monkeypatch.setattr(mr_module, "model_risk", broken)
+    df = frame_from_histogram(*PITMAN_BOUNDARY)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
+    assert not res.fits["loglinear"].converged and math.isnan(res.estimates["loglinear"])
+    assert res.method_used == "zayatz"  # Dankar's rule, which itself falls back here
+    assert "its fit failed" in res.reason and "Dankar's rule is used instead" in res.reason
+    assert "falls back to Zayatz" in res.reason
+    assert "reason=" in repr(res) and "The log-linear model is the default, but" in repr(res)
+
+
+def test_repr_shows_reason_other_estimates_and_expected_count():
+    df = _crossed(2)
+    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.2)
+    text = repr(res)
+    assert "reason=" in text and "other estimates: zayatz=" in text
+    assert not float(res.n_population_uniques).is_integer()
+    assert "(expected, rounded)" in text
+    assert f"~{round(res.n_population_uniques):,}" in text
+    # a census count is exact, and shown without the caveat
+    census = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=1.0)
+    assert "(expected" not in repr(census)
+
+
+def test_auto_takes_pitman_when_the_model_misfits(monkeypatch):
+    import riskcalc.population as pop
+
+    monkeypatch.setattr(pop, "AUTO_Z", 1e-12)  # every model now "misfits"
+    df = frame_from_histogram(*PITMAN_INTERIOR)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.1)
+    assert res.fits["pitman"].converged and res.method_used == "pitman"
+    assert res.estimate == res.estimates["pitman"]
+    assert "impact criterion" in res.reason and "Pitman's model converged" in res.reason
+    # Pitman failing too: the log-linear estimate is kept, with a warning in the reason
+    df = frame_from_histogram(*PITMAN_BOUNDARY)
+    res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
+    assert res.method_used == "loglinear" and "Pitman's fit failed too" in res.reason
+
+
+def test_auto_keeps_the_model_when_it_fits():
+    df = _crossed(3)
+    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1)
+    z = res.fits["loglinear"].parameters["impact_z"]
+    assert abs(z) <= 1.96 and res.method_used == "loglinear"
+    assert "impact criterion is small" in res.reason

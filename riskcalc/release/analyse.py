@@ -23,6 +23,7 @@ SECTION_TITLES = {
     "attacker": "Attacker models",
     "individual": "Individual risk with sampling weights (Benedetti-Franconi)",
     "population": "Population uniqueness estimated from the sample",
+    "model": "Log-linear model risk (Skinner-Shlomo; sdcMicro modRisk)",
     "attribute": "Attribute disclosure: sensitive values revealed by homogeneous classes",
 }
 
@@ -89,7 +90,7 @@ def analyse(
     population=None,
     sampling_fraction=None,
     population_size=None,
-    population_method="dankar",
+    population_method="auto",
     household=None,
     risk_method="approx",
     sensitive=(),
@@ -112,6 +113,7 @@ def analyse(
         sections["individual"] = _individual_rows(enc, qi, weights, risk_method, household, missing, alpha, risk_threshold)
     if sampling_fraction is not None or population_size is not None:
         sections["population"] = _population_rows(enc, qi, sampling_fraction, population_size, population_method, missing)
+        sections["model"] = _model_rows(enc, qi, sampling_fraction, population_size, missing)
     if sensitive:
         sections["attribute"] = _attribute_rows(enc, qi, sensitive, missing)
     params = {
@@ -169,6 +171,29 @@ def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
         rows.append((f"estimate_{name}", None, value, None))
     frame = _rows(rows)
     frame.attrs["note"] = f"estimator used: {res.method_used} ({res.reason})"
+    return frame
+
+
+def _model_rows(enc, qi, fraction, size, missing) -> pd.DataFrame:
+    from .model_risk import model_risk
+
+    n = enc.n_records
+    f = fraction if fraction is not None else n / size
+    res = model_risk(enc, qi, sampling_fraction=f, select="impact",
+                     missing="category" if missing == "wildcard" else missing)
+    su = res.n_sample_uniques
+    rows = [
+        ("sample_uniques", None, su, su / n),
+        ("tau1_expected_population_unique", None, res.tau1, res.tau1 / su if su else None),
+        ("tau2_expected_correct_matches", None, res.tau2, res.tau2 / su if su else None),
+        ("expected_population_uniques", None, res.n_population_uniques, res.estimate),
+        ("sdcmicro_gr1", None, res.gr1, None),
+        ("sdcmicro_gr2", None, res.gr2, None),
+        ("impact_z", None, res.impact_z, None),
+    ]
+    frame = _rows(rows)
+    frame.attrs["note"] = (f"model {res.formula}; tau shares are of the sample uniques; expected "
+                           "counts are model expectations, not counts of pupils")
     return frame
 
 
