@@ -29,6 +29,7 @@ Attacker models and population risk
 -----------------------------------
 attacker_risk         Prosecutor, journalist and marketer risk (El Emam; ARX), optionally against
                       a population table.
+model_risk            Log-linear model risk (Skinner-Shlomo tau1/tau2, sdcMicro modRisk methods).
 individual_risk       Benedetti-Franconi individual risk with sampling weights, global risk,
                       expected re-identifications, household risk (sdcMicro indivRisk).
 population_uniqueness Estimated share of population uniques when the extract is a sample
@@ -103,6 +104,7 @@ from .frequencies import ClassSizesResult, SizeHistogram, class_sizes, size_hist
 from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
 from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
+from .model_risk import ModelRiskResult, model_risk
 from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
 from .release.report import html_report
 from .release.scenarios import Scenario, load_scenarios
@@ -141,6 +143,8 @@ __all__ = [
     "attacker_risk",
     "individual_risk",
     "population_uniqueness",
+    "model_risk",
+    "ModelRiskResult",
     "l_diversity",
     "t_closeness",
     "beta_likeness",

@@ -64,7 +64,7 @@ import pandas as pd
 from scipy import linalg, signal, sparse, special
 
 from . import _format as fmt
-from ._keys import prepare
+from ._core.access import prepare
 from ._validation import check_choice, check_int, check_share
 from .exceptions import InvalidParameterError
 

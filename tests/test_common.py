@@ -53,6 +53,7 @@ MEASURES = {
     "delta_disclosure": lambda d, q: rc.delta_disclosure(d, q, "sen"),
     "attribute_disclosure": lambda d, q: rc.attribute_disclosure(d, q, ["sen", "fsm"]),
     "profile_columns": lambda d, q: rc.profile_columns(d, q),
+    "model_risk": lambda d, q: rc.model_risk(d, q, sampling_fraction=0.2),
 }
 
 #: Public functions that are not measures of a table on quasi-identifiers, and why.

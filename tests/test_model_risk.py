@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-import riskcalc.model_risk as mr
+import importlib
+
+mr = importlib.import_module("riskcalc.model_risk")  # the module (rc.model_risk is the function)
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.model_risk import model_risk
 
