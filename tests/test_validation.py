@@ -121,7 +121,7 @@ def test_bad_weight_arrays(weights, message, frame):
 
 def test_bad_weight_column_is_named(frame):
     frame = frame.assign(w=[1.0, None, 2.0, 3.0])
-    with pytest.raises(rc.InvalidParameterError, match="The weights column 'w' must not hold missing"):
+    with pytest.raises(rc.InvalidParameterError, match="The column 'w' must not hold missing"):
         rc.class_sizes(frame, ["sex"], weights="w")
     with pytest.raises(rc.MissingColumnError, match="No column named 'weight'"):
         rc.class_sizes(frame, ["sex"], weights="weight")
