@@ -7,7 +7,6 @@ import gzip
 import io
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -345,12 +344,6 @@ def _bad_row_message(path: Path, bad: list, n_header: int) -> str:
     return where + text + " Check the delimiter (--sep) and quoting."
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder.
 
@@ -360,24 +353,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise DataFileError(f"{str(path)!r} exists already; pass force=True (--force) to replace it.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataFileError(f"Cannot write {str(path)!r}: folder {str(folder)!r} does not exist.")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise DataFileError(f"Cannot write {str(path)!r}: {_first_line(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (temporary file, then rename; exclusive without
+    ``force``)."""
+    from .._outputs import write_files
+
+    return write_files({Path(path): data}, force=force)[0]
