@@ -399,6 +399,8 @@ def _finish_job(result, args, out: Path | None) -> int:
         text = table.to_json()
     elif args.format == "csv":
         text = table.to_csv()["records"]
+    elif args.format == "latex":
+        text = table.to_latex()
     else:
         text = _render.to_text(_display_headline(table))
     if out is not None:

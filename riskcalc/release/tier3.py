@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.encoding import encode
+from .._validation import check_counts
 from ..exceptions import InvalidParameterError
 
 __all__ = ["tier3_exposure", "AGGREGATE_COLUMNS"]
@@ -45,9 +46,17 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
         if count not in table.columns:
             raise InvalidParameterError(f"Tier 3 table {name!r} has no {count!r} column.")
         dims = [c for c in table.columns if c != count]
+        if not dims:
+            raise InvalidParameterError(
+                f"Tier 3 table {name!r} has only a {count!r} column: it needs at least one "
+                "dimension column (the cells' categories)."
+            )
+        if not len(table):
+            raise InvalidParameterError(f"Tier 3 table {name!r} has no rows.")
+        values = check_counts(table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}")
         enc = encode(table, dims)
         cells = enc.partition(tuple(dims), "category")
-        totals = np.bincount(cells.class_id, weights=table[count].to_numpy(dtype=np.float64),
+        totals = np.bincount(cells.class_id, weights=values.astype(np.float64),
                              minlength=cells.n_classes).astype(np.int64)
         nonzero = totals > 0
         c = totals[nonzero]
