@@ -10,7 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.histogram import below, weighted_below
 from ._core.access import as_encoded, resolve_weights
-from ._validation import check_missing_policy, check_thresholds
+from ._validation import check_counts, check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
 __all__ = ["SmallCountResult", "small_count_exposure"]
@@ -131,20 +131,21 @@ def small_count_exposure(
     func = "small_count_exposure"
     thresholds = check_thresholds(thresholds, func=func)
     missing = check_missing_policy(missing, func)
+    names = (columns,) if isinstance(columns, str) else tuple(columns) if columns is not None else ()
+    if isinstance(count, str) and count in names:
+        raise InvalidParameterError(
+            f"The 'count' parameter of {func} names {count!r}, which is also one of the 'columns': "
+            "the count column holds the cells' counts, not a dimension of the table."
+        )
     enc = as_encoded(data, columns, func=func, weights=count, name="columns")
-    names = (columns,) if isinstance(columns, str) else tuple(columns)
     part = enc.partition(names, missing)
     if count is None:
         sizes, n_of_size = part.histogram
         cells, records = below(sizes, n_of_size, thresholds, inclusive=True)
         n_records, n_cells = part.n_records, part.n_classes
     else:
-        counts = resolve_weights(enc, count, func, name="count")
-        if not np.all(counts == np.round(counts)):
-            bad = counts[counts != np.round(counts)][0]
-            raise InvalidParameterError(
-                f"The 'count' parameter of {func} must hold whole numbers. Got {bad!r}."
-            )
+        what = f"The count column {count!r}" if isinstance(count, str) else f"The 'count' parameter of {func}"
+        counts = check_counts(resolve_weights(enc, count, func, name="count"), enc.n_records, what)
         totals = part.weighted_sizes(counts).astype(np.int64)
         totals = totals[totals > 0]
         cells = weighted_below(totals, thresholds, inclusive=True)
