@@ -319,6 +319,15 @@ def check_sampling_weights(w: np.ndarray, func: str | None = None) -> np.ndarray
 # ---------------------------------------------------------------------------------------------
 
 
+def check_column_name(value, func: str | None = None, name: str = "sensitive") -> str:
+    """One column name (a str)."""
+    if not isinstance(value, str):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a column name (str). Got {show(value)} instead."
+        )
+    return value
+
+
 def check_positive(value, name: str, func: str | None = None) -> float:
     """A finite number in (0, inf)."""
     if (
