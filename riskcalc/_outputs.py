@@ -252,9 +252,11 @@ def _lock(out: Path, option: str):
                     raise busy
             except FileNotFoundError:
                 raise busy from None
-        yield
-        with contextlib.suppress(OSError):
-            os.unlink(lock_path)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)
     finally:
         os.close(fd)
 

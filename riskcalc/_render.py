@@ -131,18 +131,22 @@ def _is_fraction(column) -> bool:
 
 
 def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Float columns of whole numbers that are not fractions (counts, thresholds, sizes held as
-    floats because a value is missing) as nullable integers, so CSV shows ``3``, not ``3.0``."""
+    """Whole numbers in float columns that are not fractions (counts, thresholds, sizes held as
+    floats because a value is missing or another row holds a fraction) written as integers, so
+    CSV shows ``3``, not ``3.0``. Cells of a result table, never records: a comprehension is fine."""
     changes = {}
     for c, numeric in zip(frame.columns, numeric_columns(frame)):
         col = frame[c]
         if not numeric or _is_fraction(c) or not pd.api.types.is_float_dtype(col.dtype):
             continue
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        present = values[~np.isnan(values)]
-        if present.size and np.all(np.isfinite(present)) and np.all(present == np.round(present)) \
-                and np.all(np.abs(present) < 2**53):
-            changes[c] = pd.array(col.to_numpy(dtype=np.float64, na_value=np.nan), dtype="Float64").astype("Int64")
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+        if not whole.any():
+            continue
+        changes[c] = pd.Series(
+            [int(v) if w else (None if np.isnan(v) else float(v)) for v, w in zip(values.tolist(), whole.tolist())],
+            index=frame.index, dtype=object,
+        )
     return frame.assign(**changes) if changes else frame
 
 

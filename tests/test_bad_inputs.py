@@ -238,3 +238,418 @@ def test_feather_duplicate_columns_are_refused(tmp_path):
     feather.write_feather(pa.Table.from_arrays([pa.array(["F"]), pa.array(["M"])], names=["sex", "sex"]), path)
     with pytest.raises(rc.DataFileError, match="duplicate column names 'sex'"):
         rc.uniqueness(path, ["sex"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The defects of issue 10, one test (or more) each: each fails on the code before the fix
+# ---------------------------------------------------------------------------------------------
+
+
+def _json_rows(capsys, argv):
+    import json
+
+    assert main(argv) == 0
+    out, _ = capsys.readouterr()
+    return {(r["section"], r["measure"], r["threshold"]): r["value"] for r in json.loads(out)["rows"]}
+
+
+def test_d01_long_integer_ids_stay_distinct(tmp_path, capsys):
+    import numpy as np
+
+    import riskcalc as rc
+
+    path = tmp_path / "ids.csv"
+    path.write_text("id\n12345678901234567890\n12345678901234567891\n12345678901234567892\n")
+    rows = _json_rows(capsys, ["analyse", str(path), "--qi", "id", "--format", "json"])
+    assert rows[("quasi_identifiers", "classes", None)] == 3
+    assert rows[("quasi_identifiers", "sample_uniques", None)] == 3
+    ids = [str(10**19 + 7 * i) for i in range(200)]
+    path.write_text("id\n" + "\n".join(ids) + "\n")
+    assert rc.uniqueness(path, ["id"]).n_unique == 200
+    # 17-digit ids beside one "1.5": float inference would merge neighbours
+    rng = np.random.default_rng(1)
+    ids = sorted({str(10**16 + int(x)) for x in rng.integers(0, 10**6, 400)})[:200] + ["1.5"]
+    path.write_text("id\n" + "\n".join(ids) + "\n")
+    assert rc.class_sizes(path, ["id"]).n_classes == 201
+    # labels: "007" and "7" are different values
+    path.write_text("code\n007\n7\n7\n")
+    assert rc.class_sizes(path, ["code"]).n_classes == 2
+
+
+def test_d01_weights_and_counts_from_csv_text_stay_numeric(tmp_path):
+    import numpy as np
+
+    import riskcalc as rc
+
+    path = tmp_path / "w.csv"
+    path.write_text("sex,w\nF,10\nF,2.5\nM,1e2\n")
+    res = rc.class_sizes(path, ["sex"], weights="w")
+    assert res.weight_total == 112.5
+    agg = tmp_path / "agg.csv"
+    agg.write_text("la,sex,n\nA,F,1\nA,M,2\nB,F,7\n")
+    sc = rc.small_count_exposure(agg, ["la", "sex"], count="n", thresholds=[1, 2])
+    assert sc.cells_at_or_below.tolist() == [1, 2] and sc.n_records == 10
+    assert np.issubdtype(np.asarray(sc.records_in_cells).dtype, np.integer)
+
+
+@pytest.mark.parametrize("command", [
+    ["analyse", "{x}", "--qi", "sex,dob"], ["lattice", "{x}", "--fields", "sex,dob"], ["suda", "{x}", "--fields", "sex,dob"],
+])
+def test_d02_out_never_replaces_the_input(tmp_path, capsys, command):
+    x = tmp_path / "x.csv"
+    x.write_text(PUPILS)
+    before = x.read_bytes()
+    (tmp_path / "dir").mkdir()
+    for target in (x, tmp_path / "dir" / ".." / "x.csv"):
+        code = main([a.format(x=x) for a in command] + ["--out", str(target), "--force"])
+        _, err = capsys.readouterr()
+        assert code == 2 and "would replace the input" in err
+    # a hard link to the input is the input too
+    link = tmp_path / "link.csv"
+    link.hardlink_to(x)
+    assert main([a.format(x=x) for a in command] + ["--out", str(link), "--force"]) == 2
+    assert x.read_bytes() == before
+
+
+def test_d03_tier3_counts_validated_like_small_count_exposure():
+    import riskcalc as rc
+    from riskcalc.release.tier3 import tier3_exposure
+
+    for bad, message in [(-3, "whole, non-negative"), (2.5, "whole, non-negative"), (None, "missing"),
+                         ("many", "must be numeric")]:
+        table = pd.DataFrame({"la": ["A", "A", "B"], "sex": ["F", "M", "F"],
+                              "count": pd.Series([bad, 5, 7], dtype=object)})
+        with pytest.raises(rc.InvalidParameterError, match=message):
+            tier3_exposure({"t": table})
+    good = pd.DataFrame({"la": ["A", "A", "B"], "sex": ["F", "M", "F"], "count": ["1", "5", "7"]})
+    assert tier3_exposure({"t": good})["cells_1"].tolist() == [1]
+
+
+def test_d04_report_labels_by_full_stem(tmp_path, capsys):
+    folder = tmp_path / "ex"
+    folder.mkdir()
+    (folder / "x.csv").write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\n")
+    (folder / "x.backup.csv").write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nF,2017-01-01,A\nM,2017-01-02,B\n")
+    assert main(["report", str(folder), "--format", "csv"]) == 0
+    out, _ = capsys.readouterr()
+    frame = pd.read_csv(io.StringIO(out))
+    assert set(frame["tier"]) == {"x", "x.backup"}
+    assert set(frame.loc[frame["tier"] == "x.backup", "n_records"]) == {3}
+
+
+def test_d05_utf8_bom(tmp_path, capsys):
+    import riskcalc as rc
+
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfsex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\n")
+    assert rc.class_sizes(path, ["sex"]).n_classes == 2
+    assert main(["analyse", str(path), "--qi", "sex"]) == 0
+    assert main(["report", str(path), "--format", "csv"]) == 0
+    out, _ = capsys.readouterr()
+    assert "bom" in out
+
+
+def test_d06_quoted_line_breaks_in_a_large_csv(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "notes.csv"
+    n = 40_000
+    body = "".join(f'{i % 7},"first line\nsecond line {i % 3}"\n' for i in range(n))
+    path.write_text("a,note\n" + body)
+    assert path.stat().st_size > 1_000_000
+    res = rc.class_sizes(path, ["a", "note"])
+    assert res.n_records == n and res.n_classes == 21
+
+
+def test_d07_memory_check_refuses_before_allocating(monkeypatch, capsys):
+    from riskcalc import _memory
+
+    monkeypatch.delenv("RISKCALC_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: (300 * 2**20, "free memory"))
+    code = main(["tiers", "--pupils", "2000000"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    needed = f"needs about {_memory.tiers_bytes(2_000_000, report=False) / 2**30:.1f} GiB"
+    assert needed in err and "0.3 GiB is available" in err and "fewer pupils" in err
+
+
+def test_d07_memory_error_is_one_line(monkeypatch, capsys):
+    from riskcalc.release import job
+
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 6.9 EiB")
+
+    monkeypatch.setattr(job, "tiers_job", boom)
+    code = main(["tiers", "--pupils", "100"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("riskcalc tiers: error: out of memory") and "fewer --pupils" in err
+
+
+def test_d07_ulimit_in_a_subprocess(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+
+    proc = subprocess.run([sys.executable, "-m", "riskcalc", "tiers", "--pupils", "2000000"],
+                          capture_output=True, text=True, preexec_fn=limit, timeout=300, cwd=Path.cwd())
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert proc.stderr.count("\n") == 1 and "memory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_d08_concurrent_run_is_refused(tmp_path, capsys):
+    from riskcalc._outputs import _lock
+
+    out = tmp_path / "D"
+    with _lock(out, "--out"):
+        code = main(["tiers", "--pupils", "300", "--out", str(out), "--no-what-if"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Another riskcalc run is writing" in err
+    assert not out.exists()
+
+
+def test_d08_second_run_without_force_keeps_the_first(tmp_path, capsys):
+    out = tmp_path / "D"
+    assert main(["tiers", "--pupils", "300", "--out", str(out), "--no-what-if"]) == 0
+    first = _hashes(out)
+    assert main(["tiers", "--pupils", "300", "--seed", "1", "--out", str(out), "--no-what-if"]) == 2
+    assert _hashes(out) == first
+
+
+def test_d08_force_replaces_the_whole_set(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "D"
+    assert main(["tiers", "--pupils", "300", "--out", str(out)]) == 0
+    assert (out / "what_if.csv").exists()
+    assert main(["tiers", "--pupils", "300", "--out", str(out), "--force", "--no-what-if"]) == 0
+    assert not (out / "what_if.csv").exists()  # no file of the earlier run mixed in
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    for name, info in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rc-")]
+
+
+def test_d08_a_failed_write_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    import builtins
+
+    import riskcalc as rc
+    from riskcalc import _outputs
+
+    out = tmp_path / "D"
+    _outputs.write_folder(out, {"a.csv": "1\n", "b.csv": "2\n"})
+    before = _hashes(out)
+    real_open = builtins.open
+    calls = {"n": 0}
+
+    def full_disk(file, mode="r", *args, **kwargs):
+        if "x" in mode:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(28, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", full_disk)
+    with pytest.raises(rc.DataFileError, match="No space left on device"):
+        _outputs.write_folder(out, {"a.csv": "3\n", "b.csv": "4\n", "c.csv": "5\n"}, force=True)
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert _hashes(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rc-")]
+
+
+def test_d08_analyse_main_file_and_sidecar_are_one_set(tmp_path, capsys, monkeypatch):
+    import riskcalc as rc
+    from riskcalc import _outputs
+
+    x = tmp_path / "x.csv"
+    x.write_text(PUPILS)
+    out = tmp_path / "r.txt"
+    real = _outputs._place_exclusive
+    seen = []
+
+    def fail_second(tmp, target):
+        seen.append(target)
+        if len(seen) == 2:
+            raise OSError(28, "No space left on device")
+        return real(tmp, target)
+
+    monkeypatch.setattr(_outputs, "_place_exclusive", fail_second)
+    assert main(["analyse", str(x), "--qi", "sex", "--out", str(out)]) == 2
+    assert not out.exists() and not (tmp_path / "r.txt.provenance.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+    monkeypatch.undo()
+    assert main(["analyse", str(x), "--qi", "sex", "--out", str(out)]) == 0
+    assert out.exists() and (tmp_path / "r.txt.provenance.json").exists()
+    with pytest.raises(rc.DataFileError, match="exists already"):
+        _outputs.write_files({out: "other"})
+
+
+def test_d09_latin1_is_named(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "l.csv"
+    path.write_bytes("prénom,sex\nA,F\n".encode("latin-1"))
+    with pytest.raises(rc.DataFileError, match="not UTF-8"):
+        rc.encode(path)
+    path.write_bytes("sex,town\nF,Orl\xe9ans\n".encode("latin-1"))
+    with pytest.raises(rc.DataFileError, match="not UTF-8"):
+        rc.uniqueness(path, ["town"])
+
+
+def test_d10_target_k_above_n_in_the_api():
+    import synthetic
+
+    import riskcalc as rc
+    from riskcalc.release.coarsening import smallest_coarsening
+
+    cohort = synthetic.generate_cohort(200, rng=0)
+    with pytest.raises(rc.InvalidParameterError, match="above the number of records"):
+        smallest_coarsening(cohort, 201)
+
+
+def test_d10_dollars_in_names_do_not_break_the_charts(tmp_path, capsys):
+    folder = tmp_path / "$x$"
+    folder.mkdir()
+    (folder / "$tier^{1$.csv").write_text("sex,$d_{ob$\nF,1\nM,2\nF,1\n")
+    scen = tmp_path / "s.toml"
+    scen.write_text('["$\\\\frac{a$"]\nfields = ["sex", "$d_{ob$"]\n["plain"]\nfields = ["sex"]\n')
+    assert main(["report", str(folder), "--scenarios", str(scen), "--out", str(tmp_path / "o")]) == 0
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "data:image/png;base64," in html
+
+
+def test_d10_lattice_threshold_far_above_n(tmp_path):
+    import riskcalc as rc
+
+    df = pd.DataFrame({"a": list("aab"), "b": list("xyy")})
+    lat = rc.field_lattice(df, ["a", "b"], thresholds=[2, 2**53])
+    assert lat.to_frame()[f"records_le_{2**53}"].tolist() == [3, 3, 3]
+    with pytest.raises(rc.InvalidParameterError, match="thresholds"):
+        rc.field_lattice(df, ["a", "b"], thresholds=[10**18])
+
+
+def test_d10_non_ascii_output_on_an_ascii_terminal(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "n.csv"
+    path.write_text("prénom,sex\nA,F\nB,M\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "riskcalc", "analyse", str(path), "--qi", "prénom"],
+                          capture_output=True, env=env, timeout=120, cwd=Path.cwd())
+    err = proc.stderr.decode("ascii")
+    assert proc.returncode == 2 and err.count("\n") == 1
+    assert "PYTHONIOENCODING=utf-8" in err and "internal error" not in err
+
+
+def test_d11_no_record_in_messages(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "r.csv"
+    path.write_text(PUPILS + "F,Florence,Hughes,2017-08-17,DH1 0AW,W840254521499,X\n")
+    with pytest.raises(rc.DataFileError) as info:
+        rc.uniqueness(path, ["sex"])
+    assert "row 5" in str(info.value) and "Florence" not in str(info.value)
+
+
+def test_d12_duplicate_csv_columns(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "d.csv"
+    path.write_text("sex,sex,dob\nF,M,1\n")
+    for call in (lambda: rc.encode(path), lambda: rc.uniqueness(path, ["dob"])):
+        with pytest.raises(rc.DataFileError, match="duplicate column names 'sex'"):
+            call()
+
+
+def test_d13_latex_and_markdown_escape_every_text_cell():
+    import riskcalc as rc
+    from riskcalc.release.tables import risk_table
+
+    extract = pd.DataFrame({"sex": list("FMF"), "dob": ["1", "2", "1"]})
+    nasty = "\\input{/etc/passwd}#^{$<script>alert(1)</script>"
+    table = risk_table({"t&1": extract}, scenarios={nasty: ["sex", "dob"]})
+    tex = table.to_latex()
+    assert "\\input{" not in tex and "\\textbackslash{}input\\{/etc/passwd\\}\\#\\^{}\\{\\$" in tex
+    assert "t\\&1" in tex
+    md = table.to_markdown()
+    assert "<script>" not in md and "&lt;script&gt;" in md and "\\$" in md
+    assert rc  # the package imports
+
+
+def test_d13_csv_counts_are_integers(capsys):
+    _ = main(["analyse", "--example", "--format", "csv"])
+    out, _ = capsys.readouterr()
+    assert "quasi_identifiers,records_below_k,2," in out
+    assert "records_below_k,2.0," not in out
+
+
+def test_d14_weights_below_one_are_refused():
+    import riskcalc as rc
+
+    df = pd.DataFrame({"sex": list("FMF")})
+    for w in ([0, 0, 0], [0.5, 0.2, 1.0], [True, False, True]):
+        with pytest.raises(rc.InvalidParameterError):
+            rc.individual_risk(df, ["sex"], weights=w)
+    assert rc.individual_risk(df, ["sex"], weights=[1, 1, 1]).risk.tolist() == [0.5, 1.0, 0.5]
+
+
+def test_d15_unknown_suffix_one_rule(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "x.xlsx"
+    path.write_text("sex\nF\n")
+    for call in (lambda: rc.encode(path), lambda: rc.uniqueness(path, ["sex"]),
+                 lambda: rc.attacker_risk(pd.DataFrame({"sex": ["F"]}), ["sex"], population=path)):
+        with pytest.raises(rc.DataFileError, match="unknown file type '.xlsx'"):
+            call()
+
+
+def test_d16_argument_errors_are_one_line(capsys):
+    for argv in (["analyse", "--bogus"], ["tiers", "--pupils"], ["lattice"], ["suda", "x.csv"]):
+        assert main(argv) == 2
+        _, err = capsys.readouterr()
+        assert err.count("\n") == 1 and "usage:" not in err and "--help" in err
+
+
+def test_d17_small_count_messages_name_the_count_column():
+    import riskcalc as rc
+
+    agg = pd.DataFrame({"a": ["x", "y"], "n": ["one", "2"]})
+    with pytest.raises(rc.InvalidParameterError, match="'n'") as info:
+        rc.small_count_exposure(agg, ["a"], count="n")
+    assert "weights" not in str(info.value)
+    with pytest.raises(rc.InvalidParameterError, match="also one of the 'columns'"):
+        rc.small_count_exposure(pd.DataFrame({"a": ["x"], "n": [1]}), ["a", "n"], count="n")
+    with pytest.raises(rc.InvalidParameterError) as info:
+        rc.small_count_exposure(pd.DataFrame({"a": ["x", "y"]}), ["a"], count=__import__("numpy").array([-3.0, 1.0]))
+    assert "np.float64" not in str(info.value) and "-3" not in str(info.value)
+
+
+def test_d17_long_out_names(tmp_path, capsys):
+    x = tmp_path / "x.csv"
+    x.write_text(PUPILS)
+    name = "a" * 250
+    assert main(["analyse", str(x), "--qi", "sex", "--format", "json", "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).exists()
+    assert main(["tiers", "--pupils", "300", "--no-what-if", "--out", str(tmp_path / ("b" * 250))]) == 0
+    assert (tmp_path / ("b" * 250) / "manifest.json").exists()
+    # a sidecar that cannot have a name: refused before anything is written
+    assert main(["analyse", str(x), "--qi", "sex", "--out", str(tmp_path / ("c" * 250))]) == 2
+    assert not (tmp_path / ("c" * 250)).exists()
+
+
+def test_d17_report_does_not_read_its_own_outputs(tmp_path, capsys):
+    folder = tmp_path / "D"
+    folder.mkdir()
+    (folder / "x.csv").write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\n")
+    assert main(["report", str(folder), "--out", str(folder), "--force"]) == 2
+    assert sorted(p.name for p in folder.iterdir()) == ["x.csv"]
+    out = tmp_path / "O"
+    assert main(["report", str(folder), "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 2  # an output folder is not a folder of extracts
