@@ -381,6 +381,16 @@ def check_fraction(value, name: str, func: str | None = None) -> float:
     return float(value)
 
 
+def check_open_fraction(value, name: str, func: str | None = None) -> float:
+    """A number in the open range (0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number in the open range (0, 1). "
+            f"Got {show(value)} instead."
+        )
+    return float(value)
+
+
 def check_thresholds_by_size(values, max_size: int, name: str = "threshold_by_size", func: str | None = None) -> tuple[int, ...]:
     """One threshold per combination size ``1..max_size``."""
     if isinstance(values, (int, np.integer)) or isinstance(values, (str, bytes)):

@@ -37,7 +37,6 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +45,7 @@ from scipy import optimize, special
 
 from . import _format as fmt
 from ._core.access import prepare
-from ._validation import check_choice, check_histogram, check_share
+from ._validation import check_choice, check_histogram, check_share, check_whole
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -898,24 +897,8 @@ def resolve_population(n_records: int, sampling_fraction, population_size, func:
         f = check_share(sampling_fraction, "sampling_fraction", func)
     N = None
     if population_size is not None:
-        ok = (
-            not isinstance(population_size, bool)
-            and isinstance(population_size, numbers.Real)
-            and math.isfinite(population_size)
-            and float(population_size).is_integer()
-        )
-        if not ok:
-            raise InvalidParameterError(
-                f"The 'population_size' parameter of {func} must be an int in the range "
-                f"[{n_records}, inf). Got {population_size!r} instead."
-            )
-        N = int(population_size)
-        if N < n_records:
-            raise InvalidParameterError(
-                f"The 'population_size' parameter of {func} must be an int in the range "
-                f"[{n_records}, inf) (at least the number of records in the extract). "
-                f"Got {population_size!r} instead."
-            )
+        # at least the number of records in the extract
+        N = check_whole(population_size, "population_size", func, minimum=n_records)
     if f is not None:
         implied = int(round(n_records / f))
         if N is not None and N != implied:
