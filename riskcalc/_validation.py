@@ -171,7 +171,8 @@ def check_column_names(
 def missing_column_message(col: str, available: Sequence[str], table: str = "the table") -> str:
     """Say that ``col`` is not a column, suggesting the closest names."""
     available = [str(a) for a in available]
-    if looks_like_data(available):
+    # a file (named, unlike "the table") whose first line is a record: never list its values
+    if table != "the table" and looks_like_data(available):
         return (
             f"No column named {col!r} in {table}: its first line does not look like a header "
             "(it holds numbers, dates or quoted records). The first line must name the columns."
