@@ -183,6 +183,7 @@ def read_table(
     *,
     sep: str | None = None,
     strings: bool = True,
+    numeric=(),
 ) -> pa.Table:
     """Read a CSV, Parquet or Feather file into an Arrow table.
 
@@ -203,6 +204,10 @@ def read_table(
         inference (through float64 for long numbers) does not guarantee. Measures convert the
         columns they need as numbers (weights, counts) themselves. ``False`` lets Arrow infer
         the types.
+    numeric : sequence of str, optional
+        CSV columns that hold numbers (weights, counts): their types are inferred even when
+        ``strings`` is true, which is faster than converting text later. Values that are not
+        numbers leave the column as text, for the caller's validator to refuse.
 
     Notes
     -----
@@ -232,7 +237,7 @@ def read_table(
 
             table = feather.read_table(path, columns=columns)
         else:
-            table = _read_csv(path, columns, available, sep=sep, strings=strings)
+            table = _read_csv(path, columns, available, sep=sep, strings=strings, numeric=numeric)
     except (DataFileError, EmptyTableError, MissingColumnError):
         raise
     except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError) as exc:
@@ -274,7 +279,7 @@ def _small_dictionary_columns(path: Path, columns) -> list[str]:
     return out
 
 
-def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, strings: bool) -> pa.Table:
+def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, strings: bool, numeric=()) -> pa.Table:
     """Read delimited text with the header decoded once (byte-order mark removed).
 
     The fast path reads blocks in parallel assuming no quoted field holds a line break; when
@@ -289,7 +294,7 @@ def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, string
     convert = pacsv.ConvertOptions(
         include_columns=wanted,
         strings_can_be_null=True,
-        column_types={c: pa.string() for c in wanted} if strings else None,
+        column_types={c: pa.string() for c in wanted if c not in set(numeric)} if strings else None,
     )
     bad: list = []
 

@@ -158,7 +158,7 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -
     files = _files(Path(path))
     for label, file in _labels(files).items():
         step(f"reading {file.name}")
-        frame = read_table(file, sep=sep).to_pandas()
+        frame = read_table(file, sep=sep, numeric=("count",)).to_pandas()
         if not len(frame):
             raise EmptyTableError(f"The file {str(file)!r} has no records (only a header line).")
         (aggregates if "count" in frame.columns else extracts)[label] = frame
