@@ -233,20 +233,23 @@ def _lock(out: Path, option: str):
     lock_path = parent / f"{_PREFIX}{digest}.lock"
     busy = DataFileError(f"Another riskcalc run is writing {option} {str(out)!r}; wait for it to finish.")
     try:
-        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o666)
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: creating the lock file is the lock
+        fcntl = None
+    try:
+        flags = os.O_CREAT | os.O_RDWR | (os.O_EXCL if fcntl is None else 0)
+        fd = os.open(lock_path, flags, 0o666)
+    except FileExistsError:  # pragma: no cover - Windows
+        raise busy from None
     except OSError as exc:
         raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None
     try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: the lock file itself is the lock
-            fcntl = None
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 raise busy from None
-            # the lock file may have been removed by the previous holder after we opened it
+            # the previous holder may have removed the lock file after we opened it
             try:
                 if os.fstat(fd).st_ino != os.stat(lock_path).st_ino:
                     raise busy
