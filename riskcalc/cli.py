@@ -106,6 +106,8 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if args.household and not args.weights:
         raise UsageError("--household needs --weights: the household risk combines individual risks.")
     sensitive = _split_names(args.sensitive, "--sensitive")
+    if args.out:
+        _out_files(args, inputs=(path, args.population))
     analysis = _analyse.analyse(
         path,
         qi,
@@ -145,23 +147,34 @@ def _text_header(prov: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _out_files(args: argparse.Namespace, inputs=()) -> list[Path]:
+    """The files ``--out`` will write (the file, and its provenance sidecar unless JSON), checked
+    against the inputs and the folder before any work is done."""
+    from ._outputs import check_name_length, check_not_input
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a folder; give the name of the file to write.")
+    targets = [out] + ([out.with_name(out.name + ".provenance.json")] if args.format != "json" else [])
+    for target in targets:
+        check_name_length(target)
+        check_not_input(target, inputs)
+        if target.exists() and not args.force:
+            raise UsageError(f"{str(target)!r} exists already; add --force to replace it.")
+    return targets
+
+
 def _emit(text: str, args: argparse.Namespace, prov: dict, inputs=()) -> None:
     """Print ``text``, or write it to ``--out`` with its provenance sidecar, as one set."""
     if not args.out:
         _write_stdout(text)
         return
-    from ._outputs import check_not_input, write_files
+    from ._outputs import write_files
 
-    out = Path(args.out)
-    if out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a folder; give the name of the file to write.")
-    files = {out: text}
-    if args.format != "json":
-        files[out.with_name(out.name + ".provenance.json")] = json.dumps(prov, indent=2, sort_keys=True) + "\n"
-    for target in files:
-        check_not_input(target, inputs)
-    write_files(files, force=args.force)
-    print(f"wrote {out}", file=sys.stderr)
+    targets = _out_files(args, inputs)
+    contents = [text, json.dumps(prov, indent=2, sort_keys=True) + "\n"]
+    write_files(dict(zip(targets, contents)), force=args.force)
+    print(f"wrote {targets[0]}", file=sys.stderr)
 
 
 def _write_stdout(text: str) -> None:
@@ -209,6 +222,8 @@ def _run_lattice(args: argparse.Namespace) -> int:
         raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
+    if args.out:
+        _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
     result = field_lattice(
         table,
@@ -252,6 +267,8 @@ def _run_suda(args: argparse.Namespace) -> int:
     fields = _split_names(args.fields, "--fields")
     if not fields:
         raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
+    if args.out:
+        _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
     result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
                   scoring=args.scoring, progress=args.progress)
