@@ -18,16 +18,19 @@ import os
 
 from .exceptions import InsufficientMemoryError
 
-__all__ = ["available_bytes", "require", "tiers_bytes", "check_tiers_memory"]
+__all__ = ["available_bytes", "require", "tiers_bytes", "tiers_address_bytes", "check_tiers_memory"]
 
-#: Peak resident memory of ``riskcalc tiers`` per pupil, and the fixed cost of the interpreter and
-#: libraries, measured on the synthetic cohort (see the report of issue 10 for the runs), with a
-#: margin. Address space (``ulimit -v``) grows by more than resident memory: thread arenas and
-#: libraries map memory they never touch, hence the separate factor.
+#: Peak resident memory of ``riskcalc tiers`` per pupil and the fixed cost of the interpreter and
+#: libraries: measured 0.29 GB at 200,000 pupils and 0.59 GB at 800,000 (about 520 bytes per
+#: pupil, with --out; issue 9 measured 4.2 GB at 8.5 million), with a margin of a quarter.
 TIERS_BYTES_PER_PUPIL = 650
 TIERS_REPORT_BYTES_PER_PUPIL = 700
 TIERS_FIXED_BYTES = 200 * 2**20
-ADDRESS_SPACE_FACTOR = 1.3
+#: Growth of the address space (what ``ulimit -v`` limits) per pupil after the libraries are
+#: loaded: about 380 bytes measured (1.89 GB at 200,000 pupils, 2.12 GB at 800,000), more at
+#: larger sizes: under a 1.5 GiB limit 1,500,000 pupils run and 1,800,000 crash unchecked.
+TIERS_ADDRESS_BYTES_PER_PUPIL = 550
+TIERS_ADDRESS_FIXED_BYTES = 100 * 2**20
 
 
 def _meminfo_available() -> int | None:
@@ -83,7 +86,7 @@ def _cgroup_room() -> int | None:
 
 
 def available_bytes() -> tuple[int | None, str]:
-    """The memory a job can still use, and what limits it (``None`` when unknown)."""
+    """Memory a job can still touch (free memory, container limit), and what limits it."""
     found = []
     free = _meminfo_available()
     if free is not None:
@@ -91,25 +94,27 @@ def available_bytes() -> tuple[int | None, str]:
     room = _cgroup_room()
     if room is not None:
         found.append((room, "the container's memory limit"))
-    address = _address_space_room()
-    if address is not None:
-        found.append((int(address / ADDRESS_SPACE_FACTOR), "the address-space limit (ulimit -v)"))
-    if not found:
-        return None, "unknown"
-    return min(found)
+    return min(found) if found else (None, "unknown")
 
 
 def _gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB"
+    return f"{n / 2**30:.2f} GiB"
 
 
-def require(needed: int, what: str, advice: str) -> None:
-    """Raise :class:`InsufficientMemoryError` if ``needed`` bytes are not available."""
+def require(needed: int, what: str, advice: str, *, address_space: int | None = None) -> None:
+    """Raise :class:`InsufficientMemoryError` if ``needed`` bytes of memory (or
+    ``address_space`` bytes under ``ulimit -v``) are not available."""
     available, limit = available_bytes()
     if available is not None and needed > available:
         raise InsufficientMemoryError(
             f"not enough memory: {what} needs about {_gib(needed)}, and {_gib(available)} is "
             f"available (limited by {limit}). {advice}"
+        )
+    room = _address_space_room()
+    if address_space is not None and room is not None and address_space > room:
+        raise InsufficientMemoryError(
+            f"not enough memory: {what} needs about {_gib(address_space)} more address space, and "
+            f"{_gib(room)} is left under the limit (ulimit -v). {advice}"
         )
 
 
@@ -117,6 +122,11 @@ def tiers_bytes(n_pupils: int, *, report: bool) -> int:
     """Predicted peak memory of ``riskcalc tiers`` for ``n_pupils`` (with or without ``--out``)."""
     per = TIERS_REPORT_BYTES_PER_PUPIL if report else TIERS_BYTES_PER_PUPIL
     return TIERS_FIXED_BYTES + per * int(n_pupils)
+
+
+def tiers_address_bytes(n_pupils: int) -> int:
+    """Predicted growth of the address space of ``riskcalc tiers`` once started."""
+    return TIERS_ADDRESS_FIXED_BYTES + TIERS_ADDRESS_BYTES_PER_PUPIL * int(n_pupils)
 
 
 def check_tiers_memory(n_pupils: int, *, report: bool) -> None:
@@ -128,4 +138,5 @@ def check_tiers_memory(n_pupils: int, *, report: bool) -> None:
         tiers_bytes(n_pupils, report=report),
         f"a cohort of {n_pupils:,} pupils",
         f"Use fewer pupils (e.g. --pupils {fewer:,}) or a machine with more memory.",
+        address_space=tiers_address_bytes(n_pupils),
     )

@@ -366,11 +366,23 @@ def test_d07_memory_check_refuses_before_allocating(monkeypatch, capsys):
 
     monkeypatch.delenv("RISKCALC_SKIP_MEMORY_CHECK", raising=False)
     monkeypatch.setattr(_memory, "available_bytes", lambda: (300 * 2**20, "free memory"))
+    monkeypatch.setattr(_memory, "_address_space_room", lambda: None)
     code = main(["tiers", "--pupils", "2000000"])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1
-    needed = f"needs about {_memory.tiers_bytes(2_000_000, report=False) / 2**30:.1f} GiB"
-    assert needed in err and "0.3 GiB is available" in err and "fewer pupils" in err
+    needed = f"needs about {_memory._gib(_memory.tiers_bytes(2_000_000, report=False))}"
+    assert needed in err and "0.29 GiB is available" in err and "fewer pupils" in err
+
+
+def test_d07_address_space_limit_is_checked(monkeypatch, capsys):
+    from riskcalc import _memory
+
+    monkeypatch.delenv("RISKCALC_SKIP_MEMORY_CHECK", raising=False)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: (None, "unknown"))
+    monkeypatch.setattr(_memory, "_address_space_room", lambda: 2**30)
+    assert main(["tiers", "--pupils", "3000000"]) == 2
+    _, err = capsys.readouterr()
+    assert "address space" in err and "ulimit -v" in err and err.count("\n") == 1
 
 
 def test_d07_memory_error_is_one_line(monkeypatch, capsys):
