@@ -6,10 +6,11 @@ predictable, as the synthetic cohort of ``riskcalc tiers`` is (linear in the num
 it is checked before the first big allocation and refused in one line saying how much the job
 needs, how much is available, and what to do.
 
-Available memory is the smallest of: free physical memory (``MemAvailable`` in
-``/proc/meminfo``), the room left under the address-space limit (``ulimit -v``) and the room
-left under a cgroup (container) limit. Where none of these can be read (not Linux), the check
-passes and the ordinary ``MemoryError`` handler still gives the one-line message.
+Two figures are checked: the resident memory a job will touch, against free physical memory
+(``MemAvailable`` in ``/proc/meminfo``) and the room left under a cgroup (container) limit; and
+the growth of its address space, against the room left under ``ulimit -v``. Where none of these
+can be read (not Linux), the check passes and the ordinary ``MemoryError`` handler still gives
+the one-line message.
 """
 
 from __future__ import annotations

@@ -188,17 +188,21 @@ def missing_column_message(col: str, available: Sequence[str], table: str = "the
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_LONG_DIGITS = re.compile(r"\d{6,}")
 _DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
 
 
 def looks_like_data(names: Sequence[str]) -> bool:
-    """Whether a file's "column names" look like a record: a number, a date or a JSON/quoted
-    fragment among them (a file without a header line, or not delimited text at all)."""
+    """Whether a file's "column names" look like a record: a number, a date, an identifier
+    with a run of six or more digits (a UPN, a phone number; not ``ks2_2019``) or a JSON/quoted fragment among them (a
+    file without a header line, or not delimited text at all)."""
     for name in names:
         text = str(name).strip()
         if not text:
             continue
         if _NUMBER.match(text) or _DATE.match(text) or text[0] in "{[\"" or text[-1] in "}]":
+            return True
+        if _LONG_DIGITS.search(text):
             return True
     return False
 

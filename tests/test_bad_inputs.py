@@ -667,3 +667,27 @@ def test_d17_report_does_not_read_its_own_outputs(tmp_path, capsys):
     out = tmp_path / "O"
     assert main(["report", str(folder), "--out", str(out)]) == 0
     assert main(["report", str(out)]) == 2  # an output folder is not a folder of extracts
+
+
+@pytest.mark.parametrize("first_line", [
+    "F,Florence,2017-08-17", "M,Oliver,W840254521499", '{"sex": "F"}', "[1, 2]", "F,12.5,x",
+])
+def test_d11_a_record_as_header_is_never_listed(tmp_path, first_line):
+    import riskcalc as rc
+
+    path = tmp_path / "h.csv"
+    path.write_text(first_line + "\n" + first_line + "\n")
+    with pytest.raises(rc.MissingColumnError, match="does not look like a header") as info:
+        rc.uniqueness(path, ["sex"])
+    for part in ("Florence", "Oliver", "W840254521499", "12.5"):
+        assert part not in str(info.value)
+
+
+@pytest.mark.parametrize("header", ["sex,dob,ks2_2019", "a,b,c", "pupil id,year 7 score"])
+def test_d11_real_headers_are_listed(tmp_path, header):
+    import riskcalc as rc
+
+    path = tmp_path / "h.csv"
+    path.write_text(header + "\n" + ",".join("x" * len(header.split(","))) + "\n")
+    with pytest.raises(rc.MissingColumnError, match="Columns are"):
+        rc.uniqueness(path, ["nope"])
