@@ -24,8 +24,24 @@ _COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("riskcalc_
 
 
 def set_command(argv) -> contextvars.Token:
-    """Record the command line (``riskcalc`` and its arguments) for the outputs of this run."""
-    return _COMMAND.set("riskcalc " + shlex.join([str(a) for a in argv]))
+    """Record the command line (``riskcalc`` and its arguments) for the outputs of this run.
+
+    The output location is recorded as ``OUT``: where the files were written is not part of
+    what they say, and the same command into two folders gives byte-identical files.
+    """
+    args, hide = [], False
+    for a in map(str, argv):
+        if hide:
+            args.append("OUT")
+            hide = False
+        elif a == "--out":
+            args.append(a)
+            hide = True
+        elif a.startswith("--out="):
+            args.append("--out=OUT")
+        else:
+            args.append(a)
+    return _COMMAND.set(shlex.join(["riskcalc", *args]))
 
 
 def command_line() -> str | None:

@@ -1,14 +1,77 @@
-"""Render tidy result frames as text, Markdown, CSV or JSON (with provenance), deterministically."""
+"""Render tidy result frames as text, Markdown, CSV, JSON (with provenance), LaTeX or HTML
+table cells, deterministically: the one home of table rendering.
+
+One rule decides which columns are numeric (:func:`numeric_columns`: right-aligned, never
+escaped), one formats a cell for people (:func:`_cell`), and every format escapes every text
+cell for itself: Markdown (backslash escapes, HTML entities for ``<``, ``>``, ``&``), LaTeX (the
+ten special characters), HTML (entities), CSV (quoting). Names from the user's files and
+scenarios can hold anything; they must come out as text, never as markup.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
 
-FORMATS = ("text", "csv", "json", "markdown")
+FORMATS = ("text", "csv", "json", "markdown", "latex")
+
+#: Column-name endings of figures that are fractions, never counts (kept as floats in CSV).
+_FRACTION_SUFFIXES = ("share", "risk", "rate", "fraction", "estimate", "score", "contribution", "alpha")
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    """Which columns hold numbers: a numeric dtype (booleans excluded), or an object column
+    whose non-missing values are all numbers (the mixed ``value`` column of a summary)."""
+    out = []
+    for c in frame.columns:
+        dtype = frame[c].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            out.append(False)
+        elif pd.api.types.is_numeric_dtype(dtype):
+            out.append(True)
+        elif dtype == object:
+            values = [v for v in frame[c].tolist() if v is not None and v is not pd.NA
+                      and not (isinstance(v, float) and math.isnan(v))]
+            out.append(bool(values) and all(
+                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                for v in values))
+        else:
+            out.append(False)
+    return out
+
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~$])")
+_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def escape_markdown(text: str) -> str:
+    """A table cell as literal Markdown text: markup characters backslash-escaped, ``<``, ``>``
+    and ``&`` as HTML entities (no raw HTML), line breaks as spaces. An underscore inside a word
+    (``unique_share``) cannot start emphasis and is left as it is."""
+    text = " ".join(str(text).splitlines())
+    text = html.escape(text, quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_UNDERSCORE.sub(r"\\_", text)
+
+
+_LATEX = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+_LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX))
+
+
+def escape_latex(text: str) -> str:
+    """A table cell as literal LaTeX text (every special character escaped, line breaks as
+    spaces), so ``\\input{...}`` or ``$`` in a name is printed, never run."""
+    text = " ".join(str(text).splitlines())
+    return _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], text)
 
 
 def _cell(value, column: str) -> str:
@@ -38,9 +101,7 @@ def to_text(frame: pd.DataFrame) -> str:
     """An aligned plain-text table: text left, numbers right."""
     cells = _cells(frame)
     header = [str(c) for c in frame.columns]
-    numeric = [
-        pd.api.types.is_numeric_dtype(frame[c].dtype) or c in ("value",) for c in frame.columns
-    ]
+    numeric = numeric_columns(frame)
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
 
     def line(row):
@@ -57,17 +118,76 @@ def to_markdown(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table."""
     cells = _cells(frame)
     header = [str(c) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) or c == "value" for c in frame.columns]
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    numeric = numeric_columns(frame)
+    esc = escape_markdown
     out = ["| " + " | ".join(esc(h) for h in header) + " |"]
     out.append("|" + "|".join("---:" if num else ":---" for num in numeric) + "|")
     out += ["| " + " | ".join(esc(v) for v in r) + " |" for r in cells]
     return "\n".join(out) + "\n"
 
 
+def _is_fraction(column) -> bool:
+    return str(column).lower().endswith(_FRACTION_SUFFIXES)
+
+
+def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Whole numbers in float columns that are not fractions (counts, thresholds, sizes held as
+    floats because a value is missing or another row holds a fraction) written as integers, so
+    CSV shows ``3``, not ``3.0``. Cells of a result table, never records: a comprehension is fine."""
+    changes = {}
+    for c, numeric in zip(frame.columns, numeric_columns(frame)):
+        col = frame[c]
+        if not numeric or _is_fraction(c) or not pd.api.types.is_float_dtype(col.dtype):
+            continue
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+        if not whole.any():
+            continue
+        changes[c] = pd.Series(
+            [int(v) if w else (None if np.isnan(v) else float(v)) for v, w in zip(values.tolist(), whole.tolist())],
+            index=frame.index, dtype=object,
+        )
+    return frame.assign(**changes) if changes else frame
+
+
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV with ``\\n`` line ends and full-precision numbers."""
-    return frame.to_csv(index=False, lineterminator="\n")
+    """CSV with ``\\n`` line ends, full-precision fractions and counts as integers."""
+    frame = _integral_counts(frame)
+    tuples = {
+        c: pd.Series([", ".join(map(str, v)) if isinstance(v, tuple) else v for v in frame[c].tolist()],
+                     index=frame.index, dtype=object)
+        for c in frame.columns
+        if frame[c].dtype == object and any(isinstance(v, tuple) for v in frame[c].tolist())
+    }
+    return (frame.assign(**tuples) if tuples else frame).to_csv(index=False, lineterminator="\n")
+
+
+def to_latex(frame: pd.DataFrame) -> str:
+    """A LaTeX ``tabular`` (booktabs rules): text columns left, numbers right, every cell
+    escaped."""
+    cells = _cells(frame)
+    cols = [str(c) for c in frame.columns]
+    align = "".join("r" if num else "l" for num in numeric_columns(frame))
+    lines = [r"\begin{tabular}{" + align + "}", r"\toprule",
+             " & ".join(escape_latex(c) for c in cols) + r" \\", r"\midrule"]
+    lines += [" & ".join(escape_latex(v) for v in row) + r" \\" for row in cells]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_html_table(frame: pd.DataFrame) -> str:
+    """An HTML ``<table>``, every cell escaped; numeric cells carry ``class="num"``."""
+    cells = _cells(frame)
+    numeric = numeric_columns(frame)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
+            for v, num in zip(row, numeric)
+        ) + "</tr>"
+        for row in cells
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _jsonable(value):
@@ -101,4 +221,6 @@ def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None) -> str
         return to_csv(frame)
     if fmt == "markdown":
         return to_markdown(frame)
+    if fmt == "latex":
+        return to_latex(frame)
     return to_text(frame)

@@ -7,7 +7,9 @@ range [1, inf). Got 0 instead."
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -19,8 +21,22 @@ MISSING_POLICIES = ("category", "raise")
 RECORD_MISSING_POLICIES = ("category", "raise", "wildcard")
 
 
+#: Largest threshold accepted: beyond it every class is "small" anyway, and larger numbers
+#: would not survive conversion to float64 or int64 exactly.
+MAX_THRESHOLD = 2**53
+
+
 def _where(func: str | None) -> str:
     return f" of {func}" if func else ""
+
+
+def show(value) -> str:
+    """``repr`` of a parameter value as the user wrote it: numpy scalars as plain numbers, long
+    values cut short."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_choice(value, name: str, options: Sequence[str], func: str | None = None) -> str:
@@ -28,7 +44,7 @@ def check_choice(value, name: str, options: Sequence[str], func: str | None = No
     if not isinstance(value, str) or value not in options:
         choices = ", ".join(repr(o) for o in options)
         raise InvalidParameterError(
-            f"The {name!r} parameter{_where(func)} must be one of {choices}. Got {value!r} instead."
+            f"The {name!r} parameter{_where(func)} must be one of {choices}. Got {show(value)} instead."
         )
     return value
 
@@ -43,7 +59,7 @@ def check_alpha(value, func: str | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value <= 1):
         raise InvalidParameterError(
             f"The 'alpha' parameter{_where(func)} must be a number in the range [0, 1]. "
-            f"Got {value!r} instead."
+            f"Got {show(value)} instead."
         )
     return float(value)
 
@@ -57,7 +73,7 @@ def check_thresholds(
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be a sequence of ints >= {minimum}. "
-            f"Got {values!r} instead."
+            f"Got {show(values)} instead."
         )
     values = list(values)
     if not values:
@@ -73,12 +89,12 @@ def check_thresholds(
             else:
                 raise InvalidParameterError(
                     f"The {name!r} parameter{_where(func)} must hold ints in the range "
-                    f"[{minimum}, inf). Got {v!r} instead."
+                    f"[{minimum}, 2**53]. Got {show(v)} instead."
                 )
-        if v < minimum:
+        if v < minimum or v > MAX_THRESHOLD:
             raise InvalidParameterError(
                 f"The {name!r} parameter{_where(func)} must hold ints in the range "
-                f"[{minimum}, inf). Got {v!r} instead."
+                f"[{minimum}, 2**53]. Got {show(v)} instead."
             )
         out.append(int(v))
     return tuple(sorted(set(out)))
@@ -92,7 +108,7 @@ def check_int(value, name: str, func: str | None = None, minimum: int = 1, maxim
     ):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be an int in the range [{minimum}, {upper}. "
-            f"Got {value!r} instead."
+            f"Got {show(value)} instead."
         )
     return int(value)
 
@@ -102,7 +118,7 @@ def check_share(value, name: str, func: str | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value <= 1):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be a number in the range (0, 1]. "
-            f"Got {value!r} instead."
+            f"Got {show(value)} instead."
         )
     return float(value)
 
@@ -155,6 +171,12 @@ def check_column_names(
 def missing_column_message(col: str, available: Sequence[str], table: str = "the table") -> str:
     """Say that ``col`` is not a column, suggesting the closest names."""
     available = [str(a) for a in available]
+    # a file (named, unlike "the table") whose first line is a record: never list its values
+    if table != "the table" and looks_like_data(available):
+        return (
+            f"No column named {col!r} in {table}: its first line does not look like a header "
+            "(it holds numbers, dates or quoted records). The first line must name the columns."
+        )
     lowered = {a.lower(): a for a in available}
     close = difflib.get_close_matches(col.lower(), list(lowered), n=3, cutoff=0.6)
     hint = ""
@@ -165,6 +187,68 @@ def missing_column_message(col: str, available: Sequence[str], table: str = "the
     return f"No column named {col!r} in {table}.{hint} Columns are: {shown}{more}."
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_LONG_DIGITS = re.compile(r"\d{6,}")
+_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
+
+
+def looks_like_data(names: Sequence[str]) -> bool:
+    """Whether a file's "column names" look like a record: a number, a date, an identifier
+    with a run of six or more digits (a UPN, a phone number; not ``ks2_2019``) or a JSON/quoted fragment among them (a
+    file without a header line, or not delimited text at all)."""
+    for name in names:
+        text = str(name).strip()
+        if not text:
+            continue
+        if _NUMBER.match(text) or _DATE.match(text) or text[0] in "{[\"" or text[-1] in "}]":
+            return True
+        if _LONG_DIGITS.search(text):
+            return True
+    return False
+
+
+def check_sep(sep) -> str | None:
+    """The ``sep`` keyword: ``None`` (guess) or one character other than a quote or line end."""
+    if sep is None:
+        return None
+    if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n":
+        raise InvalidParameterError(
+            "The 'sep' parameter (the CSV delimiter) must be one character such as ',' or ';'. "
+            f"Got {show(sep)} instead."
+        )
+    return sep
+
+
+def _float_values(values, what: str) -> np.ndarray:
+    """Numbers as float64; text that spells numbers (a CSV column) is converted, anything else
+    refused. Booleans are refused: true/false is not a weight or a count."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and str(dtype).lower() in ("bool", "boolean", "bool[pyarrow]"):
+        raise InvalidParameterError(f"{what} must be numeric. Got true/false values instead.")
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values)
+    if arr.dtype == bool:
+        raise InvalidParameterError(f"{what} must be numeric. Got true/false values instead.")
+    if arr.dtype == object or arr.dtype.kind in "US":
+        flat = arr.reshape(-1)
+        if any(isinstance(v, (bool, np.bool_)) for v in flat[:1000]):
+            raise InvalidParameterError(f"{what} must be numeric. Got true/false values instead.")
+        if flat.size and all(isinstance(v, str) or v is None for v in flat[:1000]):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            try:
+                converted = pc.cast(pa.array(flat, type=pa.string()), pa.float64())
+            except (pa.ArrowException, ValueError, TypeError):
+                raise InvalidParameterError(f"{what} must be numeric. Got text values instead.") from None
+            return converted.to_numpy(zero_copy_only=False).astype(np.float64).reshape(arr.shape)
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"{what} must be numeric. Got values of type {getattr(values, 'dtype', type(values).__name__)} instead."
+        ) from None
+
+
 def check_weights(
     weights, n_records: int, func: str | None = None, name: str = "weights", column: str | None = None
 ):
@@ -172,18 +256,11 @@ def check_weights(
 
     Values must be finite and non-negative; missing values are an error because a silently
     dropped weight would change every population estimate. ``column`` names the table column the
-    values came from, for the message.
+    values came from, for the message. Text that spells numbers (a CSV column) is converted;
+    booleans are refused. Messages give record numbers, never values.
     """
-    what = (
-        f"The {name} column {column!r}" if column is not None else f"The {name!r} parameter{_where(func)}"
-    )
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"{what} must be numeric. Got values of type "
-            f"{getattr(weights, 'dtype', type(weights).__name__)} instead."
-        ) from None
+    what = f"The column {column!r}" if column is not None else f"The {name!r} parameter{_where(func)}"
+    w = _float_values(weights, what)
     if w.ndim != 1 or w.shape[0] != n_records:
         raise InvalidParameterError(
             f"{what} must have one value per record ({n_records}). Got shape {w.shape} instead."
@@ -197,7 +274,191 @@ def check_weights(
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise InvalidParameterError(
-            f"{what} must be non-negative. Found {neg.size} negative value(s) (first {w[neg[0]]!r} "
-            f"at record {int(neg[0])})."
+            f"{what} must be non-negative. Found {neg.size} negative value(s) (first at record "
+            f"{int(neg[0])})."
         )
     return w
+
+
+def check_counts(counts, n_records: int, what: str) -> np.ndarray:
+    """Cell counts of an aggregate table: whole, non-negative, finite numbers (as int64).
+
+    ``what`` names the column for the message, e.g. ``"The 'count' column of 'x.csv'"``.
+    """
+    c = _float_values(counts, what)
+    if c.ndim != 1 or c.shape[0] != n_records:
+        raise InvalidParameterError(f"{what} must have one value per row ({n_records}).")
+    bad = np.flatnonzero(~np.isfinite(c))
+    if bad.size:
+        raise InvalidParameterError(
+            f"{what} must not hold missing values. Found {bad.size} (first at row {int(bad[0]) + 1})."
+        )
+    wrong = np.flatnonzero((c < 0) | (c != np.round(c)))
+    if wrong.size:
+        raise InvalidParameterError(
+            f"{what} must hold whole, non-negative numbers. Found {wrong.size} other value(s) "
+            f"(first at row {int(wrong[0]) + 1})."
+        )
+    return c.astype(np.int64)
+
+
+def check_sampling_weights(w: np.ndarray, func: str | None = None) -> np.ndarray:
+    """Sampling weights: each record stands for at least itself in the population (w >= 1).
+
+    Weights below 1 (all zero, shares, booleans read as 0/1) imply a population smaller than
+    the sample, which no risk model describes; they are refused, as a population size below the
+    number of records is.
+    """
+    low = np.flatnonzero(w < 1)
+    if low.size:
+        raise InvalidParameterError(
+            f"The 'weights' parameter{_where(func)} must hold sampling weights of at least 1 (the "
+            f"number of population records each record stands for). Found {low.size} below 1 "
+            f"(first at record {int(low[0])})."
+        )
+    return w
+
+
+# ---------------------------------------------------------------------------------------------
+# Validators used by single measures (one home for every parameter check)
+# ---------------------------------------------------------------------------------------------
+
+
+def check_column_name(value, func: str | None = None, name: str = "sensitive") -> str:
+    """One column name (a str)."""
+    if not isinstance(value, str):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a column name (str). Got {show(value)} instead."
+        )
+    return value
+
+
+def check_positive(value, name: str, func: str | None = None) -> float:
+    """A finite number in (0, inf)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or value <= 0
+    ):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number in the range (0, inf). "
+            f"Got {show(value)} instead."
+        )
+    return float(value)
+
+
+def check_bool(value, name: str, func: str | None = None, allow_none: bool = False):
+    """``True`` or ``False`` (or ``None`` where allowed)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        what = "True, False or None" if allow_none else "True or False"
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be {what}. Got {show(value)} instead."
+        )
+    return bool(value)
+
+
+def check_whole(value, name: str, func: str | None = None, minimum: int = 1) -> int:
+    """An int, or an integral float, at least ``minimum`` (sizes given as ``1e6``)."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and float(value).is_integer()
+        and value >= minimum
+    )
+    if not ok:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be an int in the range [{minimum}, inf). "
+            f"Got {show(value)} instead."
+        )
+    return int(value)
+
+
+def check_fraction(value, name: str, func: str | None = None) -> float:
+    """A number in [0, 1) (a share that may be zero but not everything)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number in [0, 1). Got {show(value)} instead."
+        )
+    return float(value)
+
+
+def check_open_fraction(value, name: str, func: str | None = None) -> float:
+    """A number in the open range (0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number in the open range (0, 1). "
+            f"Got {show(value)} instead."
+        )
+    return float(value)
+
+
+def check_thresholds_by_size(values, max_size: int, name: str = "threshold_by_size", func: str | None = None) -> tuple[int, ...]:
+    """One threshold per combination size ``1..max_size``."""
+    if isinstance(values, (int, np.integer)) or isinstance(values, (str, bytes)):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a sequence with one threshold per "
+            f"combination size (1..{max_size}). Got {show(values)} instead."
+        )
+    values = list(values)
+    if len(values) < max_size:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must give a threshold for every size "
+            f"1..{max_size}. Got {len(values)} value(s)."
+        )
+    for v in values:
+        check_thresholds([v], name=name, func=func)
+    return tuple(int(v) for v in values)
+
+
+def check_histogram(sizes, counts, n, N, func: str | None = None):
+    """A class-size histogram (distinct sizes >= 1, counts >= 0) with its sample and population
+    sizes; return sorted clean arrays (empty sizes dropped) and ``n``, ``N`` as ints."""
+    try:
+        s = np.asarray(sizes, dtype=np.float64)
+        c = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"The 'sizes' and 'counts' parameters{_where(func)} must be numeric arrays. "
+            f"Got {type(sizes).__name__} and {type(counts).__name__} instead."
+        ) from None
+    if s.ndim != 1 or c.ndim != 1 or s.shape != c.shape:
+        raise InvalidParameterError(
+            f"The 'sizes' and 'counts' parameters{_where(func)} must be 1-d arrays of the same "
+            f"length. Got shapes {s.shape} and {c.shape} instead."
+        )
+    if not (np.all(np.isfinite(s)) and np.all(s >= 1) and np.all(s == np.round(s))):
+        raise InvalidParameterError(
+            f"The 'sizes' parameter{_where(func)} must hold ints >= 1 (class sizes). "
+            f"Got {show(sizes)} instead."
+        )
+    if not (np.all(np.isfinite(c)) and np.all(c >= 0) and np.all(c == np.round(c))):
+        raise InvalidParameterError(
+            f"The 'counts' parameter{_where(func)} must hold ints >= 0 (numbers of classes). "
+            f"Got {show(counts)} instead."
+        )
+    if np.unique(s).shape[0] != s.shape[0]:
+        raise InvalidParameterError(
+            f"The 'sizes' parameter{_where(func)} must hold distinct class sizes. Got {show(sizes)} instead."
+        )
+    keep = c > 0
+    s, c = s[keep], c[keep]
+    order = np.argsort(s)
+    s, c = s[order], c[order]
+    total = int(np.sum(s * c))
+    if total < 1:
+        raise InvalidParameterError(
+            f"The 'counts' parameter{_where(func)} must describe at least one record. "
+            f"Got {show(counts)} instead."
+        )
+    n = check_whole(n, "n", func, 1)
+    if n != total:
+        raise InvalidParameterError(
+            f"The 'n' parameter{_where(func)} must equal the number of records in the histogram, "
+            f"sum(sizes * counts) = {total}. Got {show(n)} instead."
+        )
+    N = check_whole(N, "N", func, n)
+    return s, c, n, N

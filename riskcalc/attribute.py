@@ -31,8 +31,6 @@ quasi-identifiers or of the sensitive field.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +43,7 @@ from ._core.access import as_encoded
 from ._core.encoding import EncodedColumn, EncodedTable, _column_names
 from ._core.crosstab import ClassValueTable, class_value_table, homogeneous_counts
 from ._core.partition import check_no_missing
-from ._validation import check_column_names, check_missing_policy
+from ._validation import check_bool, check_column_name, check_column_names, check_missing_policy, check_positive
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -101,15 +99,6 @@ def _available(data, sep) -> tuple[str, ...]:
     return tuple(_column_names(data, sep))
 
 
-def _check_sensitive_name(sensitive, func: str) -> str:
-    if not isinstance(sensitive, str):
-        raise InvalidParameterError(
-            f"The 'sensitive' parameter of {func} must be a column name (str). "
-            f"Got {sensitive!r} instead."
-        )
-    return sensitive
-
-
 def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
     """Validate; return ``(encoded, partition, [sensitive EncodedColumn, ...])``.
 
@@ -140,31 +129,6 @@ def _cells_for(part, col: EncodedColumn, values: np.ndarray | None = None, n_val
     if values is None:
         values, n_values = col.codes, col.n_levels
     return class_value_table(part.class_id, part.class_sizes, values, n_values)
-
-
-def _check_positive(value, name: str, func: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(float(value))
-        or value <= 0
-    ):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be a number in the range (0, inf). "
-            f"Got {value!r} instead."
-        )
-    return float(value)
-
-
-def _check_bool(value, name: str, func: str, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, (bool, np.bool_)):
-        what = "True, False or None" if allow_none else "True or False"
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead."
-        )
-    return bool(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,9 +319,9 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     True
     """
     func = "l_diversity"
-    sensitive = _check_sensitive_name(sensitive, func)
+    sensitive = check_column_name(sensitive, func)
     if c is not None:
-        c = _check_positive(c, "c", func)
+        c = check_positive(c, "c", func)
     enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
     cells = _cells_for(part, col)
     sizes = cells.class_sizes.astype(np.float64)
@@ -625,8 +589,8 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
     ([0.375, 0.1667, 0.2361], 0.375)
     """
     func = "t_closeness"
-    sensitive = _check_sensitive_name(sensitive, func)
-    ordered = _check_bool(ordered, "ordered", func, allow_none=True)
+    sensitive = check_column_name(sensitive, func)
+    ordered = check_bool(ordered, "ordered", func, allow_none=True)
     enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
     if ordered is None:
         ordered = _is_orderable_by_default(col)
@@ -782,8 +746,8 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
     1.0
     """
     func = "beta_likeness"
-    sensitive = _check_sensitive_name(sensitive, func)
-    enhanced = _check_bool(enhanced, "enhanced", func)
+    sensitive = check_column_name(sensitive, func)
+    enhanced = check_bool(enhanced, "enhanced", func)
     enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
     cells = _cells_for(part, col)
     p = cells.p
@@ -913,7 +877,7 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
     True
     """
     func = "delta_disclosure"
-    sensitive = _check_sensitive_name(sensitive, func)
+    sensitive = check_column_name(sensitive, func)
     enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
     cells = _cells_for(part, col)
     num, den = _cross_products(cells)

@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 
 from . import _render
-from ._core.io import write_text_atomic
 from ._version import __version__
 from .exceptions import RiskCalcError
 
@@ -26,6 +25,14 @@ def _example_path() -> Path:
 
 class UsageError(RiskCalcError, ValueError):
     """A command-line argument that cannot be used as given."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``riskcalc CMD: error: ... (see riskcalc CMD --help)``,
+    without the usage block."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _split_names(text: str | None, option: str) -> list[str]:
@@ -99,6 +106,8 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if args.household and not args.weights:
         raise UsageError("--household needs --weights: the household risk combines individual risks.")
     sensitive = _split_names(args.sensitive, "--sensitive")
+    if args.out:
+        _out_files(args, inputs=(path, args.population))
     analysis = _analyse.analyse(
         path,
         qi,
@@ -122,7 +131,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         text = _text_header(prov) + _analyse.to_text(analysis)
     else:
         text = _render.render(analysis.to_frame(), args.format, prov)
-    _emit(text, args, prov)
+    _emit(text, args, prov, inputs=(path, args.population))
     return 0
 
 
@@ -138,20 +147,45 @@ def _text_header(prov: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _emit(text: str, args: argparse.Namespace, prov: dict) -> None:
-    if args.out:
-        out = Path(args.out)
-        if not args.force:
-            for target in (out, out.with_name(out.name + ".provenance.json")):
-                if target.exists():
-                    raise UsageError(f"{str(target)!r} exists already; add --force to replace it.")
-        write_text_atomic(out, text, force=args.force)
-        if args.format != "json":
-            sidecar = out.with_name(out.name + ".provenance.json")
-            write_text_atomic(sidecar, json.dumps(prov, indent=2, sort_keys=True) + "\n", force=args.force)
-        print(f"wrote {out}", file=sys.stderr)
-    else:
+def _out_files(args: argparse.Namespace, inputs=()) -> list[Path]:
+    """The files ``--out`` will write (the file, and its provenance sidecar unless JSON), checked
+    against the inputs and the folder before any work is done."""
+    from ._outputs import check_name_length, check_not_input
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a folder; give the name of the file to write.")
+    targets = [out] + ([out.with_name(out.name + ".provenance.json")] if args.format != "json" else [])
+    for target in targets:
+        check_name_length(target)
+        check_not_input(target, inputs)
+        if target.exists() and not args.force:
+            raise UsageError(f"{str(target)!r} exists already; add --force to replace it.")
+    return targets
+
+
+def _emit(text: str, args: argparse.Namespace, prov: dict, inputs=()) -> None:
+    """Print ``text``, or write it to ``--out`` with its provenance sidecar, as one set."""
+    if not args.out:
+        _write_stdout(text)
+        return
+    from ._outputs import write_files
+
+    targets = _out_files(args, inputs)
+    contents = [text, json.dumps(prov, indent=2, sort_keys=True) + "\n"]
+    write_files(dict(zip(targets, contents)), force=args.force)
+    print(f"wrote {targets[0]}", file=sys.stderr)
+
+
+def _write_stdout(text: str) -> None:
+    try:
         sys.stdout.write(text)
+    except UnicodeEncodeError:
+        enc = getattr(sys.stdout, "encoding", None) or "unknown"
+        raise UsageError(
+            f"the output holds characters the terminal's encoding ({enc}) cannot show; set "
+            "PYTHONIOENCODING=utf-8 or write to a file with --out."
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +222,8 @@ def _run_lattice(args: argparse.Namespace) -> int:
         raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
+    if args.out:
+        _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
     result = field_lattice(
         table,
@@ -211,7 +247,7 @@ def _run_lattice(args: argparse.Namespace) -> int:
         text += _render.to_text(result.contributions())
     else:
         text = _render.render(frame, args.format, prov)
-    _emit(text, args, prov)
+    _emit(text, args, prov, inputs=(args.file,))
     return 0
 
 
@@ -231,6 +267,8 @@ def _run_suda(args: argparse.Namespace) -> int:
     fields = _split_names(args.fields, "--fields")
     if not fields:
         raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
+    if args.out:
+        _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
     result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
                   scoring=args.scoring, progress=args.progress)
@@ -245,7 +283,7 @@ def _run_suda(args: argparse.Namespace) -> int:
         text += _render.to_text(result.field_contributions.assign(contribution=result.field_contributions["contribution"] / 100).rename(columns={"contribution": "share"}))
     else:
         text = _render.render(frame, args.format, prov)
-    _emit(text, args, prov)
+    _emit(text, args, prov, inputs=(args.file,))
     return 0
 
 
@@ -268,16 +306,10 @@ def suda_summary(result):
 
 
 def _provenance(function: str, args, n_records: int, params: dict) -> dict:
-    from ._provenance import file_sha256
-    from ._version import __version__
+    from ._provenance import describe_file, provenance
 
-    path = Path(args.file)
-    return {
-        "riskcalc_version": __version__,
-        "function": function,
-        "parameters": params,
-        "input": {"source": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path), "n_records": n_records},
-    }
+    info = describe_file(args.file, n_records)
+    return provenance(function, params, inputs=[info], input=info)
 
 
 def _header(prov: dict, command: str) -> str:
@@ -320,7 +352,17 @@ def _run_tiers(args: argparse.Namespace) -> int:
         raise UsageError(f"--pupils must be a whole number of at least 1; got {args.pupils}.")
     if args.target_k is not None and args.target_k < 1:
         raise UsageError(f"--target-k must be at least 1; got {args.target_k}.")
-    out = _prepare_out(args)
+    if args.target_k is not None and not args.out:
+        raise UsageError("--target-k needs --out: the smallest coarsening is part of the HTML report.")
+    if args.target_k is not None and args.target_k > args.pupils:
+        raise UsageError(
+            f"--target-k ({args.target_k:,}) is above --pupils ({args.pupils:,}): no coarsening "
+            "gives classes larger than the cohort."
+        )
+    from ._memory import check_tiers_memory
+
+    check_tiers_memory(args.pupils, report=bool(args.out))
+    out = _prepare_out(args, inputs=(args.scenarios,))
     result = _job.tiers_job(
         args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
         target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
@@ -338,7 +380,7 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
 def _run_report(args: argparse.Namespace) -> int:
     from .release import job as _job
 
-    out = _prepare_out(args)
+    out = _prepare_out(args, inputs=(args.path, args.scenarios))
     result = _job.report_job(args.path, scenarios=args.scenarios, report=out is not None,
                              progress=_progress_flag(args), sep=args.sep)
     return _finish_job(result, args, out)
@@ -348,18 +390,15 @@ def _progress_flag(args) -> bool:
     return sys.stderr.isatty() if args.progress is None else bool(args.progress)
 
 
-def _prepare_out(args) -> Path | None:
+def _prepare_out(args, inputs=()) -> Path | None:
+    """Check ``--out`` before the work starts (again, under a lock, when the set is written)."""
     if not args.out:
         return None
+    from ._outputs import check_folder_target, check_not_input
+
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} exists and is not a folder.")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise UsageError(f"--out {str(out)!r} is not empty; add --force to replace its files.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create --out {str(out)!r}: {exc.strerror or exc}.") from None
+    check_not_input(out, inputs, folder=True)
+    check_folder_target(out, force=args.force)
     return out
 
 
@@ -371,14 +410,19 @@ def _finish_job(result, args, out: Path | None) -> int:
         text = table.to_json()
     elif args.format == "csv":
         text = table.to_csv()["records"]
+    elif args.format == "latex":
+        text = table.to_latex()
     else:
         text = _render.to_text(_display_headline(table))
-    sys.stdout.write(text)
     if out is not None:
+        from ._outputs import write_folder
+
         files = result.files()
-        for name, content in files.items():
-            write_text_atomic(out / name, content, force=True)
-        print(f"wrote {len(files)} files to {out}", file=sys.stderr)
+        write_folder(out, files, force=args.force)
+        _write_stdout(text)
+        print(f"wrote {len(files)} files and {'manifest.json'} to {out}", file=sys.stderr)
+    else:
+        _write_stdout(text)
     return 0
 
 
@@ -394,7 +438,7 @@ def _display_headline(table):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="riskcalc",
         description="How identifiable is this extract? Disclosure-risk measures for record-level data.",
     )
@@ -441,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     _add_synth(sub)
+    parser.commands = dict(sub.choices)
     from . import _cli_outputs  # check-output and audit-tables
 
     _cli_outputs.add_parsers(sub)
@@ -464,29 +509,72 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (RiskCalcError, OSError, SyntheticError)
 
 
+def _out_of_memory(command: str, exc: BaseException) -> str:
+    """The one line for an exhausted memory (no imports: there may be no memory for them)."""
+    if isinstance(exc, RiskCalcError):  # the memory check's own message: needed and available
+        return f"{command}: error: {exc}"
+    return (
+        f"{command}: error: out of memory: the job needs more memory than this machine "
+        "or its limits (ulimit -v, container) allow. Run it on fewer records (tiers: fewer "
+        "--pupils), or on a machine with more memory."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        sys.stderr.reconfigure(errors="backslashreplace")  # a message must always print
+    except (AttributeError, ValueError):  # pragma: no cover - a replaced stderr
+        pass
+    command = "riskcalc"  # the prefix of every message: "riskcalc CMD"
+    try:
+        parser = build_parser()
+        try:
+            args, extra = parser.parse_known_args(argv)
+            if extra:  # reported by the subcommand, so the message names it
+                parser.commands.get(getattr(args, "command", None), parser).error(
+                    f"unrecognized arguments: {' '.join(extra)}"
+                )
+        except SystemExit as exc:  # argparse has printed its one line (or --help / --version)
+            return exc.code if isinstance(exc.code, int) else 2
+        command = f"riskcalc {args.command}"
+        from ._provenance import set_command
+
+        set_command(sys.argv[1:] if argv is None else argv)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("riskcalc: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError as exc:
+        print(_out_of_memory(command, exc), file=sys.stderr)
+        return 2
     except _user_errors() as exc:
-        print(f"riskcalc {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:  # an unexpected error is a bug: say so in one line
-        if args.debug:
+        if _looks_like_oom(exc):  # a library's own out-of-memory error (pandas' parser, C++)
+            print(_out_of_memory(command, exc), file=sys.stderr)
+            return 2
+        if "args" in locals() and getattr(args, "debug", False):
             raise
         print(
-            f"riskcalc {args.command}: internal error: {type(exc).__name__}: {exc} "
+            f"{command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
             "(rerun with --debug for the traceback, and please report it)",
             file=sys.stderr,
         )
         return 3
+
+
+def _looks_like_oom(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "out of memory" in text or "bad_alloc" in text or "cannot allocate memory" in text
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 600 else text[:597] + "..."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,8 @@ The tree::
     ├── EmptyTableError                (ValueError) no records to measure
     ├── UnsupportedTypeError           (TypeError) a column whose values cannot be compared
     ├── MissingValueError              (ValueError) missing values where the policy forbids them
-    └── DataFileError                  (OSError) a file that cannot be read or written
+    ├── DataFileError                  (OSError) a file that cannot be read or written
+    └── InsufficientMemoryError        (MemoryError) a job that needs more memory than is available
 
     RiskCalcWarning                    base class of riskcalc warnings (UserWarning)
 
@@ -26,6 +27,7 @@ __all__ = [
     "UnsupportedTypeError",
     "MissingValueError",
     "DataFileError",
+    "InsufficientMemoryError",
     "RiskCalcWarning",
 ]
 
@@ -63,3 +65,7 @@ class DataFileError(RiskCalcError, OSError):
 
 class RiskCalcWarning(UserWarning):
     """Base class of riskcalc warnings."""
+
+
+class InsufficientMemoryError(RiskCalcError, MemoryError):
+    """A job needs more memory than is available; the message says how much and what to do."""

@@ -11,7 +11,7 @@ from scipy import special
 from . import _format as fmt
 from ._core.access import as_encoded, prepare, record_frequencies
 from ._core.encoding import EncodedTable
-from ._validation import check_alpha, check_choice, check_share
+from ._validation import check_alpha, check_choice, check_sampling_weights, check_share
 from .exceptions import InvalidParameterError
 
 __all__ = ["IndividualRiskResult", "individual_risk", "benedetti_franconi"]
@@ -186,7 +186,9 @@ def individual_risk(
     data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
     quasi_identifiers : sequence of str
     weights : str or array-like
-        Sampling weights (required: without them the risk is simply ``1 / fk``).
+        Sampling weights (required: without them the risk is simply ``1 / fk``), each at least
+        1: a record stands for itself and possibly others, so weights below 1 (all zero, shares,
+        booleans) would imply a population smaller than the sample and are refused.
     method : {"approx", "exact"}, default "approx"
     qual : float in (0, 1], default 1
         Final correction factor.
@@ -227,6 +229,7 @@ def individual_risk(
             "weights (without them use uniqueness(), whose risk is 1 / fk)."
         )
     enc, part, w = prepare(data, quasi_identifiers, func=func, missing=missing, weights=weights, wildcard=True)
+    check_sampling_weights(w, func)
     fk, Fk = record_frequencies(enc, part, missing, w, alpha)
     if missing == "wildcard":
         risk = qual * benedetti_franconi(fk, Fk, method)

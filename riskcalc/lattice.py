@@ -15,7 +15,9 @@ from ._core.access import as_encoded
 from ._core.partition import check_no_missing
 from ._core.histogram import SizeHistogram
 from ._core.lattice import walk
-from ._validation import check_column_names, check_missing_policy, check_thresholds, check_int, check_share
+from ._validation import (
+    check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
+)
 from .exceptions import InvalidParameterError
 
 __all__ = ["LatticeResult", "field_lattice"]
@@ -214,7 +216,7 @@ def field_lattice(
     thresholds = check_thresholds(thresholds, func=func)
     by_size = None
     if threshold_by_size is not None:
-        by_size = _check_by_size(threshold_by_size, max_size, func)
+        by_size = check_thresholds_by_size(threshold_by_size, max_size, func=func)
     if target is not None:
         target = check_share(target, "target", func)
     missing = check_missing_policy(missing, func)
@@ -229,7 +231,9 @@ def field_lattice(
         check_no_missing(enc, columns)
     order = sorted(range(p), key=lambda j: -columns[j].n_levels)
     rows = {}
-    thr = np.asarray(thresholds, dtype=np.float64)
+    # a threshold at or above the number of records counts every class: clamp it, so that no
+    # table of size max(threshold) is allocated
+    thr = np.minimum(np.asarray(thresholds, dtype=np.float64), enc.n_records)
     bar = _progress(n_subsets, progress, "lattice")
     for res in walk([columns[j].codes for j in order], [columns[j].n_levels for j in order], max_size):
         subset = tuple(sorted(order[j] for j in res.subset))
@@ -284,23 +288,6 @@ def _minimal_mask(table: pd.DataFrame, target: float) -> np.ndarray:
             s = frozenset(combo)
             out[i] = not any(reaches.get(s - {f}, False) for f in s) if len(s) > 1 else True
     return out
-
-
-def _check_by_size(values, max_size: int, func: str) -> tuple[int, ...]:
-    if isinstance(values, (int, np.integer)) or isinstance(values, (str, bytes)):
-        raise InvalidParameterError(
-            f"The 'threshold_by_size' parameter of {func} must be a sequence with one threshold per "
-            f"combination size (1..{max_size}). Got {values!r} instead."
-        )
-    values = list(values)
-    if len(values) < max_size:
-        raise InvalidParameterError(
-            f"The 'threshold_by_size' parameter of {func} must give a threshold for every size "
-            f"1..{max_size}. Got {len(values)} value(s)."
-        )
-    for v in values:
-        check_thresholds([v], name="threshold_by_size", func=func)
-    return tuple(int(v) for v in values)
 
 
 def _progress(total: int, progress, desc: str):

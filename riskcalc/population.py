@@ -45,7 +45,6 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +53,7 @@ from scipy import optimize, special
 
 from . import _format as fmt
 from ._core.access import prepare
-from ._validation import check_choice, check_share
+from ._validation import check_choice, check_histogram, check_share, check_whole
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -283,72 +282,6 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
 
 
-def _check_histogram(sizes, counts, n, N, func):
-    """Validate a class-size histogram and the sizes; return clean arrays and ints."""
-    try:
-        s = np.asarray(sizes, dtype=np.float64)
-        c = np.asarray(counts, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"The 'sizes' and 'counts' parameters of {func} must be numeric arrays. "
-            f"Got {type(sizes).__name__} and {type(counts).__name__} instead."
-        ) from None
-    if s.ndim != 1 or c.ndim != 1 or s.shape != c.shape:
-        raise InvalidParameterError(
-            f"The 'sizes' and 'counts' parameters of {func} must be 1-d arrays of the same "
-            f"length. Got shapes {s.shape} and {c.shape} instead."
-        )
-    if not (np.all(np.isfinite(s)) and np.all(s >= 1) and np.all(s == np.round(s))):
-        raise InvalidParameterError(
-            f"The 'sizes' parameter of {func} must hold ints >= 1 (class sizes). "
-            f"Got {sizes!r} instead."
-        )
-    if not (np.all(np.isfinite(c)) and np.all(c >= 0) and np.all(c == np.round(c))):
-        raise InvalidParameterError(
-            f"The 'counts' parameter of {func} must hold ints >= 0 (numbers of classes). "
-            f"Got {counts!r} instead."
-        )
-    if np.unique(s).shape[0] != s.shape[0]:
-        raise InvalidParameterError(
-            f"The 'sizes' parameter of {func} must hold distinct class sizes. Got {sizes!r} instead."
-        )
-    keep = c > 0
-    s, c = s[keep], c[keep]
-    order = np.argsort(s)
-    s, c = s[order], c[order]
-    total = int(np.sum(s * c))
-    if total < 1:
-        raise InvalidParameterError(
-            f"The 'counts' parameter of {func} must describe at least one record. "
-            f"Got {counts!r} instead."
-        )
-    n = _check_count(n, "n", func, 1)
-    if n != total:
-        raise InvalidParameterError(
-            f"The 'n' parameter of {func} must equal the number of records in the histogram, "
-            f"sum(sizes * counts) = {total}. Got {n!r} instead."
-        )
-    N = _check_count(N, "N", func, n)
-    return s, c, n, N
-
-
-def _check_count(value, name, func, minimum) -> int:
-    """An int (or an integral float) at least ``minimum``."""
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-        and float(value).is_integer()
-        and value >= minimum
-    )
-    if not ok:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be an int in the range [{minimum}, inf). "
-            f"Got {value!r} instead."
-        )
-    return int(value)
-
-
 def _trivial(method, s, c, n, N):
     """The cases every estimator answers without a model: no sample uniques, or a census."""
     c1 = int(c[0]) if s[0] == 1 else 0
@@ -459,7 +392,7 @@ def zayatz(sizes, counts, n, N) -> PopulationEstimate:
     >>> bool(abs(est.n_population_uniques - 2 * p_hat / (4 / 40)) < 1e-12)
     True
     """
-    s, c, n, N = _check_histogram(sizes, counts, n, N, "zayatz")
+    s, c, n, N = check_histogram(sizes, counts, n, N, "zayatz")
     trivial = _trivial("zayatz", s, c, n, N)
     if trivial is not None:
         return trivial
@@ -777,7 +710,7 @@ def pitman(sizes, counts, n, N) -> PopulationEstimate:
     >>> est.converged, 0 < est.parameters["alpha"] < 1
     (True, True)
     """
-    s, c, n, N = _check_histogram(sizes, counts, n, N, "pitman")
+    s, c, n, N = check_histogram(sizes, counts, n, N, "pitman")
     trivial = _trivial("pitman", s, c, n, N)
     if trivial is not None:
         return trivial
@@ -924,7 +857,7 @@ def snb(sizes, counts, n, N) -> PopulationEstimate:
     >>> est.converged
     True
     """
-    s, c, n, N = _check_histogram(sizes, counts, n, N, "snb")
+    s, c, n, N = check_histogram(sizes, counts, n, N, "snb")
     trivial = _trivial("snb", s, c, n, N)
     if trivial is not None:
         return trivial
@@ -1041,24 +974,8 @@ def resolve_population(n_records: int, sampling_fraction, population_size, func:
         f = check_share(sampling_fraction, "sampling_fraction", func)
     N = None
     if population_size is not None:
-        ok = (
-            not isinstance(population_size, bool)
-            and isinstance(population_size, numbers.Real)
-            and math.isfinite(population_size)
-            and float(population_size).is_integer()
-        )
-        if not ok:
-            raise InvalidParameterError(
-                f"The 'population_size' parameter of {func} must be an int in the range "
-                f"[{n_records}, inf). Got {population_size!r} instead."
-            )
-        N = int(population_size)
-        if N < n_records:
-            raise InvalidParameterError(
-                f"The 'population_size' parameter of {func} must be an int in the range "
-                f"[{n_records}, inf) (at least the number of records in the extract). "
-                f"Got {population_size!r} instead."
-            )
+        # at least the number of records in the extract
+        N = check_whole(population_size, "population_size", func, minimum=n_records)
     if f is not None:
         implied = int(round(n_records / f))
         if N is not None and N != implied:

@@ -10,7 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.histogram import SizeHistogram
 from ._core.access import as_encoded, resolve_weights
-from ._validation import check_missing_policy, check_thresholds
+from ._validation import check_counts, check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
 __all__ = ["SmallCountResult", "small_count_exposure"]
@@ -131,18 +131,19 @@ def small_count_exposure(
     func = "small_count_exposure"
     thresholds = check_thresholds(thresholds, func=func)
     missing = check_missing_policy(missing, func)
+    names = (columns,) if isinstance(columns, str) else tuple(columns) if columns is not None else ()
+    if isinstance(count, str) and count in names:
+        raise InvalidParameterError(
+            f"The 'count' parameter of {func} names {count!r}, which is also one of the 'columns': "
+            "the count column holds the cells' counts, not a dimension of the table."
+        )
     enc = as_encoded(data, columns, func=func, weights=count, name="columns")
-    names = (columns,) if isinstance(columns, str) else tuple(columns)
     part = enc.partition(names, missing)
     if count is None:
         hist = part.size_histogram
     else:
-        counts = resolve_weights(enc, count, func, name="count")
-        if not np.all(counts == np.round(counts)):
-            bad = counts[counts != np.round(counts)][0]
-            raise InvalidParameterError(
-                f"The 'count' parameter of {func} must hold whole numbers. Got {bad!r}."
-            )
+        what = f"The count column {count!r}" if isinstance(count, str) else f"The 'count' parameter of {func}"
+        counts = check_counts(resolve_weights(enc, count, func, name="count"), enc.n_records, what)
         labels, n_labels = part.labels()
         hist = SizeHistogram.from_class_sizes(np.bincount(labels, weights=counts, minlength=n_labels))
     return SmallCountResult(

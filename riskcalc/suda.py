@@ -11,8 +11,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.lattice import walk
-from ._validation import check_choice, check_int
-from .exceptions import InvalidParameterError
+from ._validation import check_choice, check_int, check_open_fraction
 
 __all__ = ["SudaResult", "suda"]
 
@@ -193,11 +192,7 @@ def suda(data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", pro
     names = (fields,) if isinstance(fields, str) else tuple(fields)
     p = len(names)
     max_msu = p if max_msu is None else min(check_int(max_msu, "max_msu", func, minimum=1), p)
-    if isinstance(dis_fraction, bool) or not isinstance(dis_fraction, (int, float)) or not 0 < dis_fraction < 1:
-        raise InvalidParameterError(
-            f"The 'dis_fraction' parameter of {func} must be a number in the open range (0, 1). "
-            f"Got {dis_fraction!r} instead."
-        )
+    dis_fraction = check_open_fraction(dis_fraction, "dis_fraction", func)
     scoring = check_choice(scoring, "scoring", SCORINGS, func)
     columns = [enc[c] for c in names]
     n = enc.n_records

@@ -85,7 +85,7 @@ def test_no_rare_values_in_output(capsys):
         (["analyse", PRACTICE, "--qi", ""], "--qi takes comma-separated column names"),
         (["analyse", PRACTICE, "--qi", QI, "--thresholds", "0"], "--thresholds takes whole numbers of at least 1; got 0"),
         (["analyse", PRACTICE, "--qi", QI, "--count-thresholds", "2,x"], "got 'x'"),
-        (["analyse", PRACTICE, "--qi", QI, "--weights", "Health"], "The weights column 'Health' must be numeric"),
+        (["analyse", PRACTICE, "--qi", QI, "--weights", "Health"], "The column 'Health' must be numeric"),
         (["analyse"], "give a FILE to analyse"),
         (["analyse", PRACTICE, "--example"], "either FILE or --example"),
     ],

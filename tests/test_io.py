@@ -128,3 +128,13 @@ def test_input_file_is_not_modified(tmp_path):
     before = path.read_bytes()
     rc.risk_summary(path, QI)
     assert path.read_bytes() == before
+
+
+def test_csv_columns_are_text_unless_named_numeric(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,w\n007,1.5\n7,2\n")
+    table = read_table(path)
+    assert table.column("id").to_pylist() == ["007", "7"] and table.column("w").type == pa.string()
+    typed = read_table(path, numeric=["w"])
+    assert typed.column("id").type == pa.string() and typed.column("w").type == pa.float64()
+    assert read_table(path, strings=False).column("id").type == pa.int64()

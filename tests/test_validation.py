@@ -121,7 +121,7 @@ def test_bad_weight_arrays(weights, message, frame):
 
 def test_bad_weight_column_is_named(frame):
     frame = frame.assign(w=[1.0, None, 2.0, 3.0])
-    with pytest.raises(rc.InvalidParameterError, match="The weights column 'w' must not hold missing"):
+    with pytest.raises(rc.InvalidParameterError, match="The column 'w' must not hold missing"):
         rc.class_sizes(frame, ["sex"], weights="w")
     with pytest.raises(rc.MissingColumnError, match="No column named 'weight'"):
         rc.class_sizes(frame, ["sex"], weights="weight")
@@ -155,7 +155,7 @@ def test_nested_arrow_column_raises_unsupported_type():
 
 def test_aggregate_count_must_be_whole_and_non_negative():
     agg = pd.DataFrame({"a": ["x", "y"], "n": [1.5, 2]})
-    with pytest.raises(rc.InvalidParameterError, match="'count' parameter of small_count_exposure must hold whole numbers"):
+    with pytest.raises(rc.InvalidParameterError, match="The count column 'n' must hold whole, non-negative numbers"):
         rc.small_count_exposure(agg, ["a"], count="n")
     agg = pd.DataFrame({"a": ["x", "y"], "n": [-1, 2]})
     with pytest.raises(rc.InvalidParameterError, match="must be non-negative"):

@@ -17,6 +17,10 @@ from .grouping import small_key_space
 
 __all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
 
+#: The zero-variance test of :func:`homogeneous_counts` is exact while ``(levels * size)**2``
+#: stays below this (int64 sums of codes and squared codes).
+_EXACT_LIMIT = 2.0 ** 62
+
 
 @dataclass(frozen=True, eq=False)
 class ClassValueTable:
@@ -139,7 +143,7 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
             out.append(HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0, n_values))
             continue
         values = codes[multi]
-        if float(n_levels) ** 2 * float(largest) ** 2 < 2.0 ** 62:
+        if float(n_levels) ** 2 * float(largest) ** 2 < _EXACT_LIMIT:
             s1 = np.bincount(multi_labels, weights=values, minlength=multi_sizes.shape[0]).astype(np.int64)
             sq = values.astype(np.float64) ** 2
             s2 = np.bincount(multi_labels, weights=sq, minlength=multi_sizes.shape[0]).astype(np.int64)

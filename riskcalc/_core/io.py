@@ -6,70 +6,142 @@ import csv
 import gzip
 import io
 import os
-import tempfile
+import re
 from pathlib import Path
 
 import pyarrow as pa
 
-from .._validation import missing_column_message
+from .._validation import check_sep, missing_column_message
 from ..exceptions import DataFileError, EmptyTableError, MissingColumnError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 FEATHER_SUFFIXES = (".feather", ".arrow", ".ipc")
+KNOWN_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
 _DELIMITERS = ",;\t|"
+_EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
+#: Bytes read when a header line must be decoded (a header longer than this is an error).
+_HEADER_BYTES = 1 << 20
 
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    for suffix in CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES:
+    for suffix in KNOWN_SUFFIXES:
         if name.endswith(suffix):
             return suffix
     return path.suffix.lower()
 
 
-def _open_text(path: Path):
-    if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace", newline="")
+def stem(path: str | os.PathLike) -> str:
+    """The file name without its data suffix (``x.backup.csv`` -> ``x.backup``, ``t.csv.gz`` -> ``t``)."""
+    path = Path(path)
+    kind = _suffix(path)
+    name = path.name
+    return name[: len(name) - len(kind)] if kind and name.lower().endswith(kind) else path.stem
+
+
+def file_kind(path: Path) -> str:
+    """``"csv"``, ``"parquet"`` or ``"feather"`` by suffix; any other suffix is refused.
+
+    One rule for the command line and the API: the type is never guessed from the content, so
+    a spreadsheet or a JSON file is not read as delimited text.
+    """
+    kind = _suffix(path)
+    if kind in CSV_SUFFIXES:
+        return "csv"
+    if kind in PARQUET_SUFFIXES:
+        return "parquet"
+    if kind in FEATHER_SUFFIXES:
+        return "feather"
+    shown = repr(kind) if kind else "(no suffix)"
+    hint = " Save the sheet as CSV UTF-8 (Excel: File > Save As)." if kind in _EXCEL else ""
+    raise DataFileError(
+        f"Cannot read {str(path)!r}: unknown file type {shown}. Use .csv, .tsv, .txt, .parquet or "
+        f".feather.{hint}"
+    )
+
+
+def _not_utf8(path: Path) -> DataFileError:
+    return DataFileError(
+        f"Cannot read {str(path)!r}: it is not UTF-8 text. Re-save it as UTF-8 (Excel: CSV UTF-8)."
+    )
+
+
+def _head_text(path: Path) -> str:
+    """The first bytes of a text file, decoded as UTF-8 with any byte-order mark removed."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        raw = fh.read(_HEADER_BYTES)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:  # a character cut at the end of the block
+            return raw[: exc.start].decode("utf-8")
+        raise _not_utf8(path) from None
 
 
 def sniff_delimiter(path: Path) -> str:
     """Guess a CSV delimiter from the header line: the most frequent of ``, ; TAB |``."""
-    with _open_text(path) as fh:
-        header = fh.readline()
+    header = _head_text(path).split("\n", 1)[0]
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
 
 
 def csv_header(path: Path, delimiter: str) -> list[str]:
-    """Return the column names of a CSV file."""
-    with _open_text(path) as fh:
-        row = next(csv.reader(fh, delimiter=delimiter), None)
-    if row is None:
+    """Return the column names of a CSV file (the first line, byte-order mark removed)."""
+    head = _head_text(path)
+    row = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), None)
+    if row is None or row == []:
         raise EmptyTableError(f"The file {str(path)!r} is empty: it has no header line.")
+    if len(head) >= _HEADER_BYTES - 4 and "\n" not in head:
+        raise DataFileError(f"Cannot read {str(path)!r}: the first line is longer than 1 MiB; is it a CSV file?")
     return row
+
+
+def _check_names(path: Path, names: list[str]) -> list[str]:
+    seen, dupes = set(), []
+    for name in names:
+        if name in seen and name not in dupes:
+            dupes.append(name)
+        seen.add(name)
+    if dupes:
+        shown = ", ".join(repr(d) for d in dupes[:5])
+        raise DataFileError(
+            f"Cannot read {str(path)!r}: duplicate column names {shown}. Give every column its own name."
+        )
+    return names
 
 
 def table_columns(path: str | os.PathLike, *, sep: str | None = None) -> list[str]:
     """Column names of a data file, without reading its rows."""
     path = _existing_file(path)
-    kind = _suffix(path)
+    sep = check_sep(sep)
+    kind = file_kind(path)
     try:
-        if kind in PARQUET_SUFFIXES:
+        if kind == "parquet":
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
-        if kind in FEATHER_SUFFIXES:
-            import pyarrow.feather as feather
+            names = list(pq.read_schema(path).names)
+        elif kind == "feather":
+            import pyarrow.ipc as ipc
 
-            return list(feather.read_table(path, memory_map=True).schema.names)
-        return csv_header(path, sep or sniff_delimiter(path))
+            with pa.memory_map(str(path)) as source:
+                try:
+                    names = list(ipc.open_file(source).schema.names)
+                except pa.ArrowInvalid:
+                    import pyarrow.feather as feather
+
+                    names = list(feather.read_table(path, memory_map=True).schema.names)
+        else:
+            names = csv_header(path, sep or sniff_delimiter(path))
     except (EmptyTableError, DataFileError):
         raise
-    except (OSError, pa.ArrowException, UnicodeError) as exc:
-        raise DataFileError(f"Cannot read {str(path)!r}: {_first_line(exc)}") from None
+    except (OSError, pa.ArrowException, UnicodeError, EOFError) as exc:
+        raise DataFileError(f"Cannot read {str(path)!r}: {_safe_reason(exc)}") from None
+    return _check_names(path, names)
 
 
 def _existing_file(path) -> Path:
@@ -88,12 +160,30 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _safe_reason(exc: BaseException) -> str:
+    """Why a file could not be read, without any of its content.
+
+    Arrow's messages quote the offending row or value after a colon ("Expected 2 columns, got
+    3: F,Florence,..."); only the text before the quoted part is kept.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = _first_line(exc)
+    head = re.split(r":\s", text)
+    if "parse error" in text.lower() or "conversion error" in text.lower():
+        return "not a valid delimited text file"
+    if len(head) > 2:  # "Invalid: <what>: <detail quoting content>"
+        return ": ".join(head[:2])
+    return text if len(text) <= 200 else text[:200]
+
+
 def read_table(
     path: str | os.PathLike,
     columns=None,
     *,
     sep: str | None = None,
-    strings: bool = False,
+    strings: bool = True,
+    numeric=(),
 ) -> pa.Table:
     """Read a CSV, Parquet or Feather file into an Arrow table.
 
@@ -101,51 +191,57 @@ def read_table(
     ----------
     path : str or path-like
         The file. The format is chosen by suffix: ``.parquet``/``.pq``, ``.feather``/``.arrow``,
-        and ``.csv``/``.tsv``/``.txt`` (optionally gzip-compressed) for delimited text.
+        and ``.csv``/``.tsv``/``.txt`` (optionally gzip-compressed) for delimited text; any
+        other suffix is refused.
     columns : sequence of str, optional
         Read only these columns. Unknown names raise :class:`MissingColumnError` with a
         suggestion.
     sep : str, optional
-        The CSV delimiter; guessed from the header line when omitted.
-    strings : bool, default False
-        Read every CSV column as text instead of inferring types. Equality classes are the same
-        either way except where two spellings denote one number (``"01"`` and ``"1"``).
+        The CSV delimiter (one character); guessed from the header line when omitted.
+    strings : bool, default True
+        Read every CSV column as text. Quasi-identifiers are labels: ``"007"`` and ``"7"``, or
+        two 20-digit ids that differ in the last digit, must stay distinct, which type
+        inference (through float64 for long numbers) does not guarantee. Measures convert the
+        columns they need as numbers (weights, counts) themselves. ``False`` lets Arrow infer
+        the types.
+    numeric : sequence of str, optional
+        CSV columns that hold numbers (weights, counts): their types are inferred even when
+        ``strings`` is true, which is faster than converting text later. Values that are not
+        numbers leave the column as text, for the caller's validator to refuse.
 
     Notes
     -----
-    In CSV files an empty field, ``NA``, ``NaN``, ``null`` and similar markers are read as
-    missing values, in text columns too.
+    CSV files must be UTF-8 (a byte-order mark is allowed and removed). Quoted fields may
+    hold line breaks. An empty field, ``NA``, ``NaN``, ``null`` and similar markers are read as
+    missing values, in text columns too. Column names must be distinct. Error messages name
+    the file and a line number, never a value from the file.
     """
     path = _existing_file(path)
-    kind = _suffix(path)
+    sep = check_sep(sep)
+    kind = file_kind(path)
+    available = table_columns(path, sep=sep)
     if columns is not None:
-        available = table_columns(path, sep=sep)
         for col in columns:
             if col not in available:
                 raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
         columns = list(dict.fromkeys(columns))
     try:
-        if kind in PARQUET_SUFFIXES:
+        if kind == "parquet":
             import pyarrow.parquet as pq
 
             table = pq.read_table(
                 path, columns=columns, read_dictionary=_small_dictionary_columns(path, columns) or None
             )
-        elif kind in FEATHER_SUFFIXES:
+        elif kind == "feather":
             import pyarrow.feather as feather
 
             table = feather.read_table(path, columns=columns)
-        elif kind in CSV_SUFFIXES:
-            table = _read_csv(path, columns, sep=sep, strings=strings)
         else:
-            raise DataFileError(
-                f"Cannot read {str(path)!r}: unknown file type {kind or '(no suffix)'!r}. "
-                "Use .csv, .tsv, .parquet or .feather."
-            )
+            table = _read_csv(path, columns, available, sep=sep, strings=strings, numeric=numeric)
     except (DataFileError, EmptyTableError, MissingColumnError):
         raise
-    except (OSError, pa.ArrowException, UnicodeError, ValueError) as exc:
-        raise DataFileError(f"Cannot read {str(path)!r}: {_first_line(exc)}") from None
+    except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError) as exc:
+        raise DataFileError(f"Cannot read {str(path)!r}: {_safe_reason(exc)}") from None
     return table
 
 
@@ -183,28 +279,74 @@ def _small_dictionary_columns(path: Path, columns) -> list[str]:
     return out
 
 
-def _read_csv(path: Path, columns, *, sep: str | None, strings: bool) -> pa.Table:
+def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, strings: bool, numeric=()) -> pa.Table:
+    """Read delimited text with the header decoded once (byte-order mark removed).
+
+    The fast path reads blocks in parallel assuming no quoted field holds a line break; when
+    the parse fails it is retried with line breaks allowed in quoted values (valid CSV of any
+    size). A row with the wrong number of fields is reported by its line number, never by its
+    content.
+    """
     import pyarrow.csv as pacsv
 
     delimiter = sep or sniff_delimiter(path)
-    header = csv_header(path, delimiter)
-    wanted = columns if columns is not None else header
+    wanted = list(columns) if columns is not None else list(header)
     convert = pacsv.ConvertOptions(
-        include_columns=list(wanted),
+        include_columns=wanted,
         strings_can_be_null=True,
-        column_types={c: pa.string() for c in wanted} if strings else None,
+        column_types={c: pa.string() for c in wanted if c not in set(numeric)} if strings else None,
     )
-    return pacsv.read_csv(
-        path,
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=convert,
-    )
+    bad: list = []
+
+    def on_bad_row(row):
+        bad.append((row.expected_columns, row.actual_columns, row.number))
+        return "error"
+
+    def attempt(newlines: bool, threads: bool) -> pa.Table:
+        bad.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1, use_threads=threads),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=newlines, invalid_row_handler=on_bad_row
+            ),
+            convert_options=convert,
+        )
+
+    try:
+        try:
+            return attempt(False, True)
+        except pa.ArrowInvalid as exc:
+            if "parse error" not in str(exc).lower() and "out of sync" not in str(exc).lower():
+                raise
+        try:
+            return attempt(True, True)
+        except pa.ArrowInvalid as exc:
+            if "parse error" not in str(exc).lower():
+                raise
+        try:  # once more on one thread, for the line number of the bad row
+            return attempt(True, False)
+        except pa.ArrowInvalid as exc:
+            if "parse error" not in str(exc).lower():
+                raise
+            raise DataFileError(_bad_row_message(path, bad, len(header))) from None
+    except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            raise _not_utf8(path) from None
+        raise
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _bad_row_message(path: Path, bad: list, n_header: int) -> str:
+    where = f"Cannot read {str(path)!r}: "
+    if not bad:
+        return where + "not a valid delimited text file (unbalanced quotes?)."
+    expected, actual, number = bad[0]
+    line = f"row {number}" if number is not None and number > 0 else "a row"
+    text = (
+        f"{line} (counting the header as row 1) has {actual} field(s) where the header has "
+        f"{expected}."
+    )
+    return where + text + " Check the delimiter (--sep) and quoting."
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:
@@ -216,24 +358,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise DataFileError(f"{str(path)!r} exists already; pass force=True (--force) to replace it.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataFileError(f"Cannot write {str(path)!r}: folder {str(folder)!r} does not exist.")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise DataFileError(f"Cannot write {str(path)!r}: {_first_line(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (temporary file, then rename; exclusive without
+    ``force``)."""
+    from .._outputs import write_files
+
+    return write_files({Path(path): data}, force=force)[0]

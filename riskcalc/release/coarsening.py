@@ -109,16 +109,18 @@ def smallest_coarsening(
     -------
     CoarseningResult
     """
-    from .._validation import check_int
+    from .._validation import check_fraction, check_int
 
     func = "smallest_coarsening"
-    target_k = check_int(target_k, "target_k", func, minimum=1)
-    if isinstance(max_suppressed, bool) or not isinstance(max_suppressed, (int, float)) or not 0 <= max_suppressed < 1:
-        raise InvalidParameterError(
-            f"The 'max_suppressed' parameter of {func} must be a number in [0, 1). Got {max_suppressed!r} instead."
-        )
-    scenarios = [s for s in load_scenarios(scenarios) if s.applies_to(cohort.columns)]
     n = len(cohort)
+    target_k = check_int(target_k, "target_k", func, minimum=1)
+    if target_k > n:
+        raise InvalidParameterError(
+            f"The 'target_k' parameter of {func} ({target_k:,}) is above the number of records "
+            f"({n:,}): no coarsening makes a class larger than the whole table."
+        )
+    max_suppressed = check_fraction(max_suppressed, "max_suppressed", func)
+    scenarios = [s for s in load_scenarios(scenarios) if s.applies_to(cohort.columns)]
     lengths = {f: ladder_length(f) for s in scenarios for f in s.fields}
     figures: dict = {}
     for s in scenarios:
@@ -135,6 +137,8 @@ def smallest_coarsening(
         if all(figures[(s.name, tuple(chosen[f] for f in s.fields))][1] <= budget for s in scenarios):
             best = chosen
             break
+    if best is None:  # pragma: no cover - withholding every field gives k = n >= target_k
+        raise InvalidParameterError(f"No coarsening brings every scenario to k = {target_k}.")
     rows = []
     for s in scenarios:
         k, low = figures[(s.name, tuple(best[f] for f in s.fields))]

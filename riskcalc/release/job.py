@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
-from ..exceptions import DataFileError
+from .._core.io import KNOWN_SUFFIXES, _suffix, file_kind, read_table, stem
+from .._outputs import MANIFEST
+from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
 from . import coarsening as _coarsening
 from .coarsening import DEFAULT_COARSENING, smallest_coarsening
 from .._core.encoding import encode
@@ -106,6 +107,13 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     encoded = encode(cohort, cohort_fields(cohort, scenarios))
     step("tier table")
     table = tier_risk_table(cohort, scenarios=scenarios, encoded=encoded)
+    if not len(table.records):
+        names = ", ".join(s.name for s in table.scenarios)
+        raise InvalidParameterError(
+            f"No scenario ({names}) has all its fields in any record-level tier of the synthetic "
+            f"cohort: nothing to measure. Check the field names in --scenarios against "
+            f"the cohort's fields: {', '.join(map(str, cohort.columns))}."
+        )
     result = JobResult(table)
     if not report:
         return result
@@ -131,15 +139,38 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
 
 
 def _files(path: Path) -> list[Path]:
-    known = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
+    """The extract files of ``path`` (a file, or the data files directly in a folder).
+
+    A folder's riskcalc output files (a folder holding a manifest) are not extracts.
+    """
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in known)
+        if (path / MANIFEST).is_file():
+            raise DataFileError(
+                f"{str(path)!r} is a riskcalc output folder (it holds {MANIFEST}), not a folder of extracts."
+            )
+        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in KNOWN_SUFFIXES
+                       and not p.name.startswith("."))
         if not files:
             raise DataFileError(f"No CSV, Parquet or Feather files in {str(path)!r}.")
         return files
     if not path.exists():
         raise DataFileError(f"No such file or folder: {str(path)!r}.")
+    file_kind(path)  # an unknown suffix is refused here, as everywhere
     return [path]
+
+
+def _labels(files: list[Path]) -> dict[str, Path]:
+    """Each file's label: its name without the data suffix; two files may not share one."""
+    labels: dict[str, Path] = {}
+    for file in files:
+        label = stem(file)
+        if label in labels:
+            raise DataFileError(
+                f"{labels[label].name!r} and {file.name!r} would both be reported as {label!r}; "
+                "rename one of them (each extract is labelled by its file name)."
+            )
+        labels[label] = file
+    return labels
 
 
 def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -> JobResult:
@@ -148,13 +179,15 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -
 
     step = _Steps(progress)
     extracts, aggregates = {}, {}
-    for file in _files(Path(path)):
+    files = _files(Path(path))
+    for label, file in _labels(files).items():
         step(f"reading {file.name}")
-        frame = read_table(file, sep=sep).to_pandas()
-        label = file.name.split(".")[0]
+        frame = read_table(file, sep=sep, numeric=("count",)).to_pandas()
+        if not len(frame):
+            raise EmptyTableError(f"The file {str(file)!r} has no records (only a header line).")
         (aggregates if "count" in frame.columns else extracts)[label] = frame
     table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None,
-                       provenance={"inputs": [describe_file(f) for f in _files(Path(path))]})
+                       provenance={"inputs": [describe_file(f) for f in files]})
     result = JobResult(table)
     if report and extracts:
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}

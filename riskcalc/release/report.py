@@ -54,6 +54,12 @@ _GREYS = ["0.15", "0.45", "0.7", "0.85", "0.3", "0.6", "0.9", "0.05"]
 
 
 def _png(fig) -> str:
+    from matplotlib.text import Text
+
+    # Labels are names from the user's files and scenarios, not formulas: a "$" must print as
+    # itself, not start matplotlib mathtext (which fails on unbalanced or invalid TeX).
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -138,18 +144,7 @@ pre{background:#f4f4f4;padding:0.8rem;overflow-x:auto;font-size:0.8rem}
 
 
 def _table_html(frame: pd.DataFrame) -> str:
-    frame = _display(frame)
-    cells = _render._cells(frame)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) or c == "value" for c in frame.columns]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
-            for v, num in zip(row, numeric)
-        ) + "</tr>"
-        for row in cells
-    )
-    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return f'<div class="wide">{_render.to_html_table(_display(frame))}</div>'
 
 
 def _figure_html(png: str, caption: str) -> str:

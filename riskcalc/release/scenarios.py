@@ -64,6 +64,12 @@ def _from_mapping(mapping: Mapping, source: str) -> tuple[Scenario, ...]:
     return tuple(out)
 
 
+def _toml_reason(exc) -> str:
+    """The parser's reason and position, without quoting the file's text."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def load_scenarios(source=None) -> tuple[Scenario, ...]:
     """Scenarios from a TOML file, a mapping, or (``None``) the defaults.
 
@@ -89,8 +95,20 @@ def load_scenarios(source=None) -> tuple[Scenario, ...]:
                 data = tomllib.load(fh)
         except FileNotFoundError:
             raise DataFileError(f"No such scenario file: {str(source)!r}.") from None
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise DataFileError(f"Cannot read the scenario file {str(source)!r}: {exc}") from None
+        except IsADirectoryError:
+            raise DataFileError(f"The scenario file {str(source)!r} is a folder.") from None
+        except UnicodeDecodeError:
+            raise DataFileError(
+                f"Cannot read the scenario file {str(source)!r}: it is not UTF-8 text. Re-save it as UTF-8."
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise DataFileError(
+                f"Cannot read the scenario file {str(source)!r}: not valid TOML ({_toml_reason(exc)})."
+            ) from None
+        except OSError as exc:
+            raise DataFileError(
+                f"Cannot read the scenario file {str(source)!r}: {exc.strerror or type(exc).__name__}."
+            ) from None
         return _from_mapping(data, repr(str(source)))
     if isinstance(source, (list, tuple)) and all(isinstance(s, Scenario) for s in source):
         return tuple(source)

@@ -145,16 +145,8 @@ class RiskTable:
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
     def to_latex(self) -> str:
-        """A LaTeX ``tabular`` of the headline table (booktabs rules)."""
-        frame = _display(self.headline())
-        cells = _render._cells(frame)
-        cols = list(frame.columns)
-        esc = lambda s: s.replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
-        lines = [r"\begin{tabular}{ll" + "r" * (len(cols) - 2) + "}", r"\toprule",
-                 " & ".join(esc(c) for c in cols) + r" \\", r"\midrule"]
-        lines += [" & ".join(esc(v) for v in row) + r" \\" for row in cells]
-        lines += [r"\bottomrule", r"\end{tabular}"]
-        return "\n".join(lines) + "\n"
+        """A LaTeX ``tabular`` of the headline table (booktabs rules, every cell escaped)."""
+        return _render.to_latex(_display(self.headline()))
 
     def __repr__(self) -> str:
         worst = self.records.sort_values("unique_share", ascending=False).head(1)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._core.encoding import encode
 from .._core.histogram import SizeHistogram
+from .._validation import check_counts
 from ..exceptions import InvalidParameterError
 
 __all__ = ["tier3_exposure", "AGGREGATE_COLUMNS", "CELL_THRESHOLDS"]
@@ -58,9 +59,17 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
         if count not in table.columns:
             raise InvalidParameterError(f"Tier 3 table {name!r} has no {count!r} column.")
         dims = [c for c in table.columns if c != count]
+        if not dims:
+            raise InvalidParameterError(
+                f"Tier 3 table {name!r} has only a {count!r} column: it needs at least one "
+                "dimension column (the cells' categories)."
+            )
+        if not len(table):
+            raise InvalidParameterError(f"Tier 3 table {name!r} has no rows.")
+        values = check_counts(table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}")
         enc = encode(table, dims)
         labels, n_labels = enc.partition(tuple(dims), "category").labels()
-        totals = np.bincount(labels, weights=table[count].to_numpy(dtype=np.float64), minlength=n_labels)
+        totals = np.bincount(labels, weights=values.astype(np.float64), minlength=n_labels)
         hist = SizeHistogram.from_class_sizes(totals)
         row = {"table": name, "dimensions": " x ".join(dims), "n_cells": hist.n_classes, "n_records": hist.n_records}
         for t, c, r in zip(CELL_THRESHOLDS, hist.classes_at_most(CELL_THRESHOLDS), hist.records_at_most(CELL_THRESHOLDS)):
