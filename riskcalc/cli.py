@@ -82,6 +82,9 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
     p.add_argument("--risk-method", default="approx", choices=["approx", "exact"], help="individual-risk method (default approx)")
     p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns: attribute disclosure")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    p.add_argument("--normalise", action="store_true",
+                   help="strip spaces, upper-case, unify numbers and dates in the columns before measuring "
+                        "(recorded in the provenance; the file is not changed)")
     _add_output_options(p)
     p.set_defaults(func=_run_analyse)
 
@@ -99,7 +102,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         raise UsageError("give either FILE or --example, not both.")
     if not args.example and not args.file:
         raise UsageError("give a FILE to analyse (or --example for the bundled sample).")
-    path = _example_path() if args.example else Path(args.file)
+    path = _example_path() if args.example else Path(_stdin_file(args.file))
     qi = _split_names(args.qi if args.qi is not None else (EXAMPLE_QI if args.example else None), "--qi")
     if not qi:
         raise UsageError("--qi is required: name the quasi-identifier columns, e.g. --qi sex,date_of_birth,postcode.")
@@ -125,7 +128,9 @@ def _run_analyse(args: argparse.Namespace) -> int:
         risk_method=args.risk_method,
         sensitive=sensitive,
         sep=args.sep,
+        normalise=args.normalise,
     )
+    _warn(args, analysis.problems)
     prov = analysis.provenance
     if args.format == "text":
         text = _text_header(prov) + _analyse.to_text(analysis)
@@ -133,6 +138,32 @@ def _run_analyse(args: argparse.Namespace) -> int:
         text = _render.render(analysis.to_frame(), args.format, prov)
     _emit(text, args, prov, inputs=(path, args.population))
     return 0
+
+
+def _warn(args, problems) -> None:
+    """One line on stderr per data problem found before measuring (counts only, no values)."""
+    for problem in problems:
+        print(f"riskcalc {args.command}: warning: {problem}", file=sys.stderr)
+    if problems and not getattr(args, "normalise", False):
+        print(f"riskcalc {args.command}: warning: figures are for the data as written; --normalise "
+              "strips spaces, upper-cases and unifies numbers and dates first (recorded in the provenance)",
+              file=sys.stderr)
+
+
+def _stdin_file(name: str | None) -> str | None:
+    """``-`` is standard input: read it once into a private temporary file (removed at exit),
+    so it can be hashed and read like any CSV file."""
+    if name != "-":
+        return name
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="riskcalc-stdin-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "stdin.csv"
+    path.write_bytes(sys.stdin.buffer.read())
+    return str(path)
 
 
 def _text_header(prov: dict) -> str:
@@ -213,6 +244,10 @@ def _configure_lattice(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_run_lattice)
 
 
+#: Rows of the lattice printed on screen without --top or --out.
+_LATTICE_SCREEN_ROWS = 20
+
+
 def _run_lattice(args: argparse.Namespace) -> int:
     from ._core.encoding import encode
     from .lattice import field_lattice
@@ -222,6 +257,7 @@ def _run_lattice(args: argparse.Namespace) -> int:
         raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
+    args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
@@ -235,7 +271,12 @@ def _run_lattice(args: argparse.Namespace) -> int:
         missing=args.missing,
         progress=args.progress,
     )
-    frame = result.top(args.top) if args.top else result.to_frame()
+    # On screen: the most identifying combinations first; a file gets every row.
+    shown = args.top or (None if args.out else _LATTICE_SCREEN_ROWS)
+    frame = result.top(shown) if shown else result.to_frame()
+    if shown and not args.top and len(result.table) > shown:
+        print(f"riskcalc lattice: showing the {shown} most identifying of {len(result.table):,} "
+              "combinations; --top N shows more, --out FILE writes them all", file=sys.stderr)
     prov = _provenance("field_lattice", args, result.n_records, {
         "fields": fields, "max_size": result.max_size, "thresholds": list(result.thresholds),
         "threshold_by_size": list(result.threshold_by_size) if result.threshold_by_size else None,
@@ -267,6 +308,7 @@ def _run_suda(args: argparse.Namespace) -> int:
     fields = _split_names(args.fields, "--fields")
     if not fields:
         raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
+    args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
     table = encode(args.file, fields, sep=args.sep)
@@ -371,8 +413,13 @@ def _run_tiers(args: argparse.Namespace) -> int:
 
 
 def _configure_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="an extract file (CSV/Parquet/Feather) or a folder of them")
+    p.add_argument("path", help="an extract file (CSV/Parquet/Feather/Excel; - for standard input), a folder "
+                                "of them, or a folder of Parquet parts (one dataset)")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns for the attribute-"
+                                                       "disclosure table (default: the registry's, where present)")
+    p.add_argument("--normalise", action="store_true",
+                   help="strip spaces, upper-case, unify numbers and dates in the scenario fields first")
     _add_report_options(p)
     p.set_defaults(func=_run_report)
 
@@ -380,9 +427,13 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
 def _run_report(args: argparse.Namespace) -> int:
     from .release import job as _job
 
+    args.path = _stdin_file(args.path)
     out = _prepare_out(args, inputs=(args.path, args.scenarios))
     result = _job.report_job(args.path, scenarios=args.scenarios, report=out is not None,
-                             progress=_progress_flag(args), sep=args.sep)
+                             progress=_progress_flag(args), sep=args.sep,
+                             sensitive=_split_names(args.sensitive, "--sensitive") or None,
+                             normalise=args.normalise)
+    _warn(args, result.extra.get("problems", []))
     return _finish_job(result, args, out)
 
 
@@ -414,6 +465,10 @@ def _finish_job(result, args, out: Path | None) -> int:
         text = table.to_latex()
     else:
         text = _render.to_text(_display_headline(table))
+    if "coarsening" in result.extra:
+        from .release.job import describe_coarsening
+
+        print(f"riskcalc {args.command}: {describe_coarsening(result.extra['coarsening'])}", file=sys.stderr)
     if out is not None:
         from ._outputs import write_folder
 

@@ -24,7 +24,7 @@ __all__ = ["configure_parser", "run"]
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``synth`` options to ``parser``.
 
-    Options: ``--pupils N`` (default 8,500,000), ``--seed S`` (default 0), ``--out DIR``
+    Options: ``--pupils N`` (default 1,000,000, as riskcalc tiers), ``--seed S`` (default 0), ``--out DIR``
     (required), ``--tiers 1,2,3,4`` (default all) and ``--force``. Values are validated by
     :func:`run`, which raises :class:`SyntheticError` naming the bad value.
     """
@@ -32,8 +32,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Generate a synthetic NPD-like pupil cohort and write tier 1, 2 and 4 extracts and "
         "tier 3 aggregate tables as Parquet files in DIR."
     )
-    parser.add_argument("--pupils", metavar="N", default="8500000",
-                        help="number of pupils (default: 8500000)")
+    parser.add_argument("--pupils", metavar="N", default="1000000",
+                        help="number of pupils (default: 1000000, as riskcalc tiers)")
     parser.add_argument("--seed", metavar="S", default="0",
                         help="random seed, a non-negative int (default: 0)")
     parser.add_argument("--out", metavar="DIR", required=True,

@@ -17,9 +17,11 @@ from ..exceptions import DataFileError, EmptyTableError, MissingColumnError
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 FEATHER_SUFFIXES = (".feather", ".arrow", ".ipc")
-KNOWN_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
 _DELIMITERS = ",;\t|"
 _EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
+#: Workbooks read with openpyxl (the ``excel`` extra); .xls and .ods are refused with a hint.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+KNOWN_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES + EXCEL_SUFFIXES
 #: Bytes read when a header line must be decoded (a header longer than this is an error).
 _HEADER_BYTES = 1 << 20
 
@@ -46,19 +48,60 @@ def file_kind(path: Path) -> str:
     One rule for the command line and the API: the type is never guessed from the content, so
     a spreadsheet or a JSON file is not read as delimited text.
     """
+    if path.is_dir():
+        return "parquet-dataset"
     kind = _suffix(path)
     if kind in CSV_SUFFIXES:
         return "csv"
+    if kind in EXCEL_SUFFIXES:
+        return "excel"
     if kind in PARQUET_SUFFIXES:
         return "parquet"
     if kind in FEATHER_SUFFIXES:
         return "feather"
     shown = repr(kind) if kind else "(no suffix)"
-    hint = " Save the sheet as CSV UTF-8 (Excel: File > Save As)." if kind in _EXCEL else ""
+    hint = " Save the sheet as .xlsx or as CSV UTF-8 (Excel: File > Save As)." if kind in _EXCEL else ""
     raise DataFileError(
-        f"Cannot read {str(path)!r}: unknown file type {shown}. Use .csv, .tsv, .txt, .parquet or "
-        f".feather.{hint}"
+        f"Cannot read {str(path)!r}: unknown file type {shown}. Use .csv, .tsv, .txt, .parquet, "
+        f".feather, .xlsx or a folder of Parquet files.{hint}"
     )
+
+
+def _parquet_parts(path: Path) -> list[Path]:
+    """The Parquet files of a dataset folder (hive partitions included), in name order."""
+    return sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in PARQUET_SUFFIXES
+                  and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+
+
+def _dataset(path: Path):
+    import pyarrow.dataset as ds
+
+    parts = _parquet_parts(path)
+    if not parts:
+        raise DataFileError(f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
+                            "folder of Parquet parts (one dataset).")
+    return ds.dataset([str(p) for p in parts], format="parquet",
+                      partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(path))
+
+
+def _need_openpyxl(path: Path) -> None:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise DataFileError(
+            f"Reading {path.name!r} needs the optional Excel reader: pip install 'riskcalc[excel]' "
+            "(or save the sheet as CSV UTF-8)."
+        ) from None
+
+
+def _read_excel(path: Path, columns=None) -> pa.Table:
+    """The first sheet of an Excel workbook, every column as text (optional extra ``excel``)."""
+    _need_openpyxl(path)
+    import pandas as pd
+
+    frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl", usecols=columns)
+    frame.columns = [str(c) for c in frame.columns]
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _not_utf8(path: Path) -> DataFileError:
@@ -125,6 +168,13 @@ def table_columns(path: str | os.PathLike, *, sep: str | None = None) -> list[st
             import pyarrow.parquet as pq
 
             names = list(pq.read_schema(path).names)
+        elif kind == "parquet-dataset":
+            names = list(_dataset(path).schema.names)
+        elif kind == "excel":
+            import pandas as pd
+
+            _need_openpyxl(path)
+            names = [str(c) for c in pd.read_excel(path, sheet_name=0, nrows=0, engine="openpyxl").columns]
         elif kind == "feather":
             import pyarrow.ipc as ipc
 
@@ -149,7 +199,9 @@ def _existing_file(path) -> Path:
     if not path.exists():
         raise DataFileError(f"No such file: {str(path)!r}.")
     if path.is_dir():
-        raise DataFileError(f"{str(path)!r} is a directory, not a data file.")
+        if not _parquet_parts(path):
+            raise DataFileError(f"{str(path)!r} is a directory with no Parquet files, not a data file.")
+        return path
     if not os.access(path, os.R_OK):
         raise DataFileError(f"Cannot read {str(path)!r}: permission denied.")
     return path
@@ -232,6 +284,10 @@ def read_table(
             table = pq.read_table(
                 path, columns=columns, read_dictionary=_small_dictionary_columns(path, columns) or None
             )
+        elif kind == "parquet-dataset":
+            table = _dataset(path).to_table(columns=columns)
+        elif kind == "excel":
+            table = _read_excel(path, columns)
         elif kind == "feather":
             import pyarrow.feather as feather
 

@@ -49,6 +49,7 @@ class Analysis:
 
     sections: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         frames = [frame.assign(section=name) for name, frame in self.sections.items()]
@@ -95,12 +96,24 @@ def analyse(
     risk_method="approx",
     sensitive=(),
     sep=None,
+    normalise=False,
 ) -> Analysis:
-    """Run every requested measure on one encoding of ``path``."""
+    """Run every requested measure on one encoding of ``path``.
+
+    The quasi-identifiers and sensitive columns are profiled first
+    (:func:`riskcalc.profile_columns`; problems in ``Analysis.problems``). With ``normalise``
+    their text is normalised (:func:`riskcalc.normalise`) before measuring, and the provenance
+    records what changed; the file itself is never modified.
+    """
     from ..attacker import attacker_risk
+    from ..profile import profile_columns
 
     columns = list(dict.fromkeys(list(qi) + ([household] if household else []) + list(sensitive)))
     enc = encode(path, columns, weights=weights, sep=sep)
+    problems = profile_columns(enc, columns).problems()
+    changes = None
+    if normalise:
+        enc, changes = _normalised(path, enc, columns, weights, sep)
     summary = risk_summary(
         enc, qi, weights=weights, k_thresholds=k_thresholds, count_thresholds=count_thresholds,
         missing=missing, alpha=alpha,
@@ -124,8 +137,21 @@ def analyse(
         "population_method": population_method, "household": household,
         "risk_method": risk_method, "sensitive": list(sensitive),
     }
-    prov = provenance("analyse", params, path, enc)
-    return Analysis(sections, prov)
+    params["normalise"] = bool(normalise)
+    prov = provenance("analyse", params, path, enc, **({"normalised": changes} if normalise else {}))
+    return Analysis(sections, prov, problems)
+
+
+def _normalised(path, enc, columns, weights, sep):
+    """The encoded table after :func:`riskcalc.normalise` of ``columns``, and what changed."""
+    from ..profile import normalise as normalise_columns
+
+    fixed, changes = normalise_columns(enc, columns)
+    if weights is not None:
+        fixed[weights] = enc.weights(weights)
+    out = encode(fixed, columns, weights=weights)
+    out.source = enc.source
+    return out, changes
 
 
 def _attacker_rows(res) -> pd.DataFrame:

@@ -36,13 +36,34 @@ class JobResult:
         out["tier_table.json"] = t.to_json()
         out["tier_table.md"] = t.to_markdown()
         out["tier_table.tex"] = t.to_latex()
-        if "what_if" in self.extra:
-            from .. import _render
+        from .. import _render
 
+        if "what_if" in self.extra:
             out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
+        if "coarsening" in self.extra:
+            out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
         if self.html is not None:
             out["report.html"] = self.html
         return out
+
+
+def coarsening_frame(found) -> pd.DataFrame:
+    """The smallest coarsening as a table: one row per scenario with the fields coarsened, k
+    after coarsening (measured before any suppression) and the pupils still below the target."""
+    levels = "; ".join(f"{f} -> {lvl}" for f, lvl in found.coarsening.items()) or "none"
+    frame = found.result.copy()
+    frame.insert(0, "target_k", found.target_k)
+    frame.insert(1, "coarsening", levels)
+    return frame
+
+
+def describe_coarsening(found) -> str:
+    """One plain sentence about the smallest coarsening found (printed by the CLI)."""
+    levels = ", ".join(f"{f} -> {lvl}" for f, lvl in found.coarsening.items()) or "no coarsening"
+    worst = int(found.result["below_target"].max()) if len(found.result) else 0
+    return (f"smallest coarsening for k = {found.target_k} ({found.steps} ladder steps): {levels}; "
+            f"k is measured before suppression: at most {worst:,} pupils per scenario stay below "
+            f"{found.target_k} and would be suppressed (budget {found.max_suppressed:.1%})")
 
 
 class _Steps:
@@ -131,6 +152,7 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
         coarsening = smallest_coarsening(cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios)
         table.provenance["smallest_coarsening"] = {"target_k": target_k, "max_suppressed": max_suppressed,
                                                    "coarsening": coarsening.coarsening}
+        result.extra["coarsening"] = coarsening
     step("HTML report")
     result.html = html_report(table, identifying=identifying, staircase=stairs, what_if=comparison,
                               coarsening=coarsening)
@@ -150,13 +172,28 @@ def _files(path: Path) -> list[Path]:
             )
         files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in KNOWN_SUFFIXES
                        and not p.name.startswith("."))
+        if _is_parquet_dataset(path, files):
+            return [path]
         if not files:
-            raise DataFileError(f"No CSV, Parquet or Feather files in {str(path)!r}.")
+            raise DataFileError(f"No CSV, Parquet, Feather or Excel files in {str(path)!r}.")
         return files
     if not path.exists():
         raise DataFileError(f"No such file or folder: {str(path)!r}.")
     file_kind(path)  # an unknown suffix is refused here, as everywhere
     return [path]
+
+
+def _is_parquet_dataset(path: Path, files: list[Path]) -> bool:
+    """Whether a folder is one dataset in Parquet parts (pyarrow's layout, hive partitions
+    allowed) rather than a folder of separate extracts. Tier extracts written by
+    ``riskcalc synth`` carry the generator's metadata and stay separate extracts."""
+    import pyarrow.parquet as pq
+
+    if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
+        return True
+    if not files or any(file_kind(f) != "parquet" for f in files):
+        return False
+    return not any(b"synthetic" in (pq.read_schema(f).metadata or {}) for f in files)
 
 
 def _labels(files: list[Path]) -> dict[str, Path]:
@@ -173,22 +210,45 @@ def _labels(files: list[Path]) -> dict[str, Path]:
     return labels
 
 
-def report_job(path, *, scenarios=None, report=True, progress=False, sep=None) -> JobResult:
-    """The tier table (and report) of the user's own extract file(s)."""
+def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
+               normalise=False) -> JobResult:
+    """The tier table (and report) of the user's own extract file(s).
+
+    Each record-level extract's scenario fields are profiled first
+    (:func:`riskcalc.profile_columns`, problems in ``extra["problems"]``); with ``normalise``
+    they are normalised before measuring (:func:`riskcalc.normalise`, recorded in the
+    provenance).
+    """
+    from ..profile import normalise as normalise_columns
+    from ..profile import profile_columns
     from .report import html_report
+    from .scenarios import load_scenarios
 
     step = _Steps(progress)
-    extracts, aggregates = {}, {}
+    extracts, aggregates, problems, changes = {}, {}, [], {}
     files = _files(Path(path))
+    wanted = {f for s in load_scenarios(scenarios) for f in s.fields}
     for label, file in _labels(files).items():
         step(f"reading {file.name}")
         frame = read_table(file, sep=sep, numeric=("count",)).to_pandas()
         if not len(frame):
             raise EmptyTableError(f"The file {str(file)!r} has no records (only a header line).")
-        (aggregates if "count" in frame.columns else extracts)[label] = frame
-    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None,
-                       provenance={"inputs": [describe_file(f) for f in files]})
-    result = JobResult(table)
+        if "count" in frame.columns:
+            aggregates[label] = frame
+            continue
+        fields = [c for c in frame.columns if c in wanted]
+        if fields:
+            problems += [f"{file.name}: {p}" for p in profile_columns(frame, fields).problems()]
+            if normalise:
+                fixed, changes[label] = normalise_columns(frame, fields)
+                frame = frame.assign(**{c: fixed[c] for c in fields})
+        extracts[label] = frame
+    extra = {"inputs": [describe_file(f) for f in files], "normalise": bool(normalise)}
+    if normalise:
+        extra["normalised"] = changes
+    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None, sensitive=sensitive,
+                       provenance=extra)
+    result = JobResult(table, extra={"problems": problems})
     if report and extracts:
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
         if measured:
