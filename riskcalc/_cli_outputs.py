@@ -28,7 +28,9 @@ def _names(text: str | None, option: str) -> list[str]:
 
 
 def _read_frame(path: Path, sep: str | None):
-    return read_table(path, sep=sep).to_pandas()
+    """A published table: its counts and values are numbers, so CSV types are inferred (a
+    dimension of digits becomes a number too, which an output check only displays)."""
+    return read_table(path, sep=sep, strings=False).to_pandas()
 
 
 def _write_outputs(out: str | None, force: bool, files: dict[str, str]) -> None:

@@ -94,12 +94,32 @@ def _need_openpyxl(path: Path) -> None:
         ) from None
 
 
+def _bad_workbook(path: Path, exc: BaseException) -> DataFileError:
+    return DataFileError(
+        f"Cannot read {str(path)!r}: not a readable Excel workbook ({type(exc).__name__}). Save it "
+        "again from Excel as .xlsx, or as CSV UTF-8."
+    )
+
+
+def _excel_header(path: Path) -> list[str]:
+    import pandas as pd
+
+    _need_openpyxl(path)
+    try:
+        return [str(c) for c in pd.read_excel(path, sheet_name=0, nrows=0, engine="openpyxl").columns]
+    except Exception as exc:
+        raise _bad_workbook(path, exc) from None
+
+
 def _read_excel(path: Path, columns=None) -> pa.Table:
     """The first sheet of an Excel workbook, every column as text (optional extra ``excel``)."""
     _need_openpyxl(path)
     import pandas as pd
 
-    frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl", usecols=columns)
+    try:
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl", usecols=columns)
+    except Exception as exc:  # zip, XML and openpyxl errors: the workbook is not readable
+        raise _bad_workbook(path, exc) from None
     frame.columns = [str(c) for c in frame.columns]
     return pa.Table.from_pandas(frame, preserve_index=False)
 
@@ -171,10 +191,7 @@ def table_columns(path: str | os.PathLike, *, sep: str | None = None) -> list[st
         elif kind == "parquet-dataset":
             names = list(_dataset(path).schema.names)
         elif kind == "excel":
-            import pandas as pd
-
-            _need_openpyxl(path)
-            names = [str(c) for c in pd.read_excel(path, sheet_name=0, nrows=0, engine="openpyxl").columns]
+            names = _excel_header(path)
         elif kind == "feather":
             import pyarrow.ipc as ipc
 

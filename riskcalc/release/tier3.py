@@ -54,7 +54,7 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
     """
     from ..audit import SuppressionPolicy, tier3_audit
 
-    rows = []
+    rows, checked = [], {}
     for name, table in tables.items():
         if count not in table.columns:
             raise InvalidParameterError(f"Tier 3 table {name!r} has no {count!r} column.")
@@ -67,6 +67,7 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
         if not len(table):
             raise InvalidParameterError(f"Tier 3 table {name!r} has no rows.")
         values = check_counts(table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}")
+        checked[name] = table.assign(**{count: np.asarray(values, dtype=np.int64)})
         enc = encode(table, dims)
         labels, n_labels = enc.partition(tuple(dims), "category").labels()
         totals = np.bincount(labels, weights=values.astype(np.float64), minlength=n_labels)
@@ -79,9 +80,9 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
     frame = pd.DataFrame(rows, columns=AGGREGATE_COLUMNS[: 4 + 2 * len(CELL_THRESHOLDS)])
     if not len(frame):
         return pd.DataFrame(columns=AGGREGATE_COLUMNS)
-    suppressed = tier3_audit(tables, SuppressionPolicy(f"suppress_below_{suppress_below}", suppress_below=suppress_below),
+    suppressed = tier3_audit(checked, SuppressionPolicy(f"suppress_below_{suppress_below}", suppress_below=suppress_below),
                              count=count)
-    rounded = tier3_audit(tables, SuppressionPolicy(f"round_to_{round_to}", round_to=round_to, margins="policy"),
+    rounded = tier3_audit(checked, SuppressionPolicy(f"round_to_{round_to}", round_to=round_to, margins="policy"),
                           count=count)
     frame["suppressed_cells"] = suppressed["suppressed"].to_numpy()
     frame["recoverable_cells"] = suppressed["exact_cells"].to_numpy()
