@@ -219,3 +219,73 @@ def group_hash_serial(key, pb, ids):
         total += mp
     _add_base(key, 0, n, pb, base, ids)
     return sizes_at[:total].copy()
+
+
+# --------------------------------------------------------------------------------------------
+# one lattice step: refine the active records' classes by one more field
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _bits_for(distinct):
+    pb = 0
+    while pb < 12 and (np.int64(16384) << pb) < distinct:
+        pb += 1
+    return pb
+
+
+@njit(nogil=True, cache=True)
+def refine(rows, cid, root, codes, levels, n_classes, want_next, want_lost):
+    """Classes of the active records on one more field, and the next active set.
+
+    ``rows`` are the active records (ignored at the root, where every record is active and in
+    one class) and ``cid`` their classes in ``[0, n_classes)``. The child key is
+    ``cid * levels + codes[row]``. Returns ``(sizes, next_rows, next_cid, next_n_classes,
+    lost_rows)``: the child class sizes; when ``want_next``, the records of child classes of
+    two or more and their classes renumbered densely (row order kept); when ``want_lost``, the
+    records that became unique (row order kept).
+    """
+    m = codes.shape[0] if root else rows.shape[0]
+    key = np.empty(m, np.int64)
+    if root:
+        for i in range(m):
+            key[i] = codes[i]
+        space = np.int64(levels)
+    else:
+        for i in range(m):
+            key[i] = np.int64(cid[i]) * levels + codes[rows[i]]
+        space = np.int64(n_classes) * levels
+    ids = np.empty(m, np.int32)
+    if space <= max(4 * m, 1 << 16):
+        counts = np.zeros(space, np.int64)
+        sizes = group_small_serial(key, counts, ids)
+    else:
+        sizes = group_hash_serial(key, _bits_for(min(np.int64(m), space)), ids)
+    n_keep = 0
+    n_keep_classes = 0
+    remap = np.empty(sizes.shape[0], np.int32)
+    for c in range(sizes.shape[0]):
+        if sizes[c] > 1:
+            remap[c] = n_keep_classes
+            n_keep_classes += 1
+            n_keep += sizes[c]
+        else:
+            remap[c] = -1
+    next_rows = np.empty(n_keep if want_next else 0, np.int64)
+    next_cid = np.empty(n_keep if want_next else 0, np.int32)
+    lost = np.empty((m - n_keep) if want_lost else 0, np.int64)
+    t = 0
+    u = 0
+    if want_next or want_lost:
+        for i in range(m):
+            r = remap[ids[i]]
+            row = i if root else rows[i]
+            if r >= 0:
+                if want_next:
+                    next_rows[t] = row
+                    next_cid[t] = r
+                    t += 1
+            elif want_lost:
+                lost[u] = row
+                u += 1
+    return sizes, next_rows, next_cid, n_keep_classes, lost
