@@ -298,3 +298,39 @@ def test_numba_backend_really_compiles():
     assert run_with("numba", kernels.compiled, 1) is not None
     assert run_with("numpy", kernels.compiled, 10**9) is None
     assert run_with("auto", kernels.compiled, kernels.MIN_COMPILED - 1) is None
+
+
+def _assert_same_encoding(col_a, col_b, values):
+    """Two encodings of one column: the same partition, and categories naming the values."""
+    assert col_a.n_levels == col_b.n_levels and col_a.n_missing == col_b.n_missing
+    assert len(set(zip(col_a.codes.tolist(), col_b.codes.tolist()))) == col_a.n_levels
+    for col in (col_a, col_b):
+        cats = np.asarray(col.categories.to_pylist() + [None], dtype=object)
+        codes = np.where(col.codes == (col.missing_code if col.n_missing else -1), len(cats) - 1, col.codes)
+        assert cats[codes].tolist() == values
+
+
+@pytest.mark.parametrize("variant", ["plain", "nulls", "long", "nul-byte", "large", "sliced"])
+def test_short_strings_packed_as_integers(variant):
+    rng = np.random.default_rng(4)
+    n = 20_000
+    alphabet = np.array(list("ABCDEFGHJ0123456789 é"), dtype=object)
+    lengths = rng.integers(0, 8, n)
+    values = ["".join(alphabet[rng.integers(0, len(alphabet), k)]) for k in lengths]
+    values = [v.encode()[:8].decode(errors="ignore") for v in values]  # at most 8 bytes
+    if variant == "nulls":
+        values = [None if i % 17 == 0 else v for i, v in enumerate(values)]
+    if variant == "long":
+        values[-1] = "a much longer string"
+    if variant == "nul-byte":
+        values[5] = "a\x00"
+    typ = pa.large_string() if variant == "large" else pa.string()
+    chunks = [pa.array(values[:7000], typ), pa.array(values[7000:], typ)]
+    array = pa.chunked_array(chunks)
+    if variant == "sliced":
+        array = pa.chunked_array([pa.array(["zz"] * 50 + values, typ).slice(50)])
+    from riskcalc._core.encoding import encode_arrow
+
+    a = run_with("numba", encode_arrow, array, "s")
+    b = run_with("numpy", encode_arrow, array, "s")
+    _assert_same_encoding(a, b, values)

@@ -289,3 +289,70 @@ def refine(rows, cid, root, codes, levels, n_classes, want_next, want_lost):
                 lost[u] = row
                 u += 1
     return sizes, next_rows, next_cid, n_keep_classes, lost
+
+
+# --------------------------------------------------------------------------------------------
+# short strings as integers
+# --------------------------------------------------------------------------------------------
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def pack_short_strings(offsets, data, out, start):
+    """Bytes of strings ``i`` (``offsets[i]:offsets[i + 1]`` of ``data``) packed little-endian
+    into ``out[start + i]``; returns False when a string is longer than 8 bytes or holds a NUL
+    byte (then zero padding would not be injective and the caller falls back)."""
+    n = offsets.shape[0] - 1
+    bad = 0
+    for i in prange(n):
+        s = offsets[i]
+        e = offsets[i + 1]
+        if e - s > 8:
+            bad += 1
+            continue
+        v = np.uint64(0)
+        for j in range(e - s):
+            b = np.uint64(data[s + j])
+            if b == 0:
+                bad += 1
+            v |= b << np.uint64(8 * j)
+        out[start + i] = np.int64(v)
+    return bad == 0
+
+
+@njit(nogil=True, cache=True)
+def group_few(key, cap, ids):
+    """First-appearance ids with one small hash table, for keys with at most ``cap`` distinct
+    values (``cap`` a power of two); returns ``(m, sizes, distinct)``, ``m = -1`` as soon as
+    there are more (the caller then takes the partitioned kernel)."""
+    size = 2 * cap
+    mask = size - 1
+    table_key = np.empty(size, np.int64)
+    table_id = np.full(size, -1, np.int64)
+    sizes = np.zeros(cap, np.int64)
+    distinct = np.empty(cap, np.int64)
+    down = np.uint64(64)
+    lb = 0
+    while (1 << lb) < size:
+        lb += 1
+    down = np.uint64(64 - lb)
+    m = 0
+    for i in range(key.shape[0]):
+        k = key[i]
+        s = np.int64(_hash(k) >> down)
+        while True:
+            c = table_id[s]
+            if c < 0:
+                if m == cap:
+                    return -1, sizes, distinct
+                table_key[s] = k
+                table_id[s] = m
+                distinct[m] = k
+                c = m
+                m += 1
+                break
+            if table_key[s] == k:
+                break
+            s = (s + 1) & mask
+        sizes[c] += 1
+        ids[i] = c
+    return m, sizes, distinct

@@ -474,6 +474,10 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
         return _encode_arrow_temporal(name, array, dtype)
     if pa.types.is_floating(typ):
         array = _normalise_floats(array)
+    if _is_string(typ) and not pa.types.is_string_view(typ):
+        packed = _encode_short_strings(name, array, dtype)
+        if packed is not None:
+            return packed
     if _is_string(typ) and len(array) >= _CHUNKED_ENCODE_MIN and (os.cpu_count() or 1) > 1:
         return _encode_strings_parallel(name, array, dtype)
     try:
@@ -500,6 +504,62 @@ def _is_plain_temporal(typ) -> bool:
 def _is_string(typ) -> bool:
     return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
             or pa.types.is_large_binary(typ) or pa.types.is_string_view(typ))
+
+
+#: Rows sampled to choose between packed strings (many distinct values) and Arrow's encoding.
+_PACK_SAMPLE = 8192
+#: The packed sentinel of a missing value: a NUL byte then 0x01, which no packed string is.
+_NULL_PACKED = 0x0100
+
+
+def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn | None:
+    """Strings of at most 8 bytes without NUL bytes (codes, postcodes, sexes...): their bytes
+    packed into one ``int64`` each, grouped by the integer kernels. ``None`` when the column
+    does not qualify or the compiled kernels are not in use (Arrow's encoding then runs)."""
+    from . import kernels
+
+    n = len(array)
+    mod = kernels.compiled(n)
+    if mod is None or n == 0:
+        return None
+    # Arrow's own encoding is quicker on few distinct values: look at a sample first.
+    if pc.count_distinct(array.slice(0, _PACK_SAMPLE)).as_py() < _PACK_SAMPLE // 8:
+        return None
+    key = np.empty(n, np.int64)
+    start = 0
+    for chunk in array.chunks:
+        m = len(chunk)
+        if m == 0:
+            continue
+        _, off_buf, data_buf = chunk.buffers()[:3]
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[chunk.offset: chunk.offset + m + 1]
+        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+        if data.shape[0] == 0:
+            data = np.zeros(1, np.uint8)
+        with kernels._run_lock:
+            ok = mod.pack_short_strings(offsets, data, key, np.int64(start))
+        if not ok:
+            return None
+        if chunk.null_count:
+            nulls = np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
+            key[start: start + m][nulls] = _NULL_PACKED
+        start += m
+    ids, sizes = kernels.group(key, np.iinfo(np.int64).max)
+    any_row = np.empty(sizes.shape[0], np.int64)
+    any_row[ids] = np.arange(n, dtype=np.int64)  # any record of a class: they share the value
+    categories = array.take(pa.array(any_row))
+    if array.null_count:
+        null_class = int(ids[int(np.flatnonzero(key == _NULL_PACKED)[0])])
+        remap = np.arange(sizes.shape[0], dtype=np.int64)
+        remap[null_class] = -1
+        remap[null_class + 1:] -= 1
+        keep = np.ones(sizes.shape[0], dtype=bool)
+        keep[null_class] = False
+        categories = categories.filter(pa.array(keep))
+        return _finish(name, remap[ids], sizes.shape[0] - 1, dtype, categories.combine_chunks())
+    return EncodedColumn(name, ids.astype(np.int32, copy=False), max(int(sizes.shape[0]), 1), 0, dtype,
+                         categories.combine_chunks())
 
 
 def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn:

@@ -158,6 +158,12 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
             sizes = mod.group_small_serial(key, counts, ids)
         return ids, sizes
     pb = _partition_bits(n, space)
+    if n >= _FEW_MIN:
+        # Few distinct keys (codes, sexes, ...): one small table in cache, one pass; it gives
+        # up early, at the (_FEW_CAP + 1)-th distinct key, on keys that are not few.
+        m, counts, distinct = mod.group_few(key, _FEW_CAP, ids)
+        if m >= 0:
+            return _reorder_by_partition(ids, counts[:m], distinct[:m], pb)
     if threads:
         with _run_lock:
             sizes = mod.group_hash(key, pb, max(int(mod.n_threads()), 1), ids)
@@ -166,11 +172,30 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
     return ids, sizes
 
 
+#: The small-table path is tried for inputs of at least this many records, up to this many keys.
+_FEW_MIN = 1 << 14
+_FEW_CAP = 1 << 11
+
+
+def _reorder_by_partition(ids, sizes, distinct, pb):
+    """First-appearance classes (their keys ``distinct``) renumbered partition by partition."""
+    if pb == 0:
+        return ids, sizes
+    part = (distinct.astype(np.uint64) * np.uint64(_GOLDEN)) >> np.uint64(64 - pb)
+    order = np.argsort(part, kind="stable")
+    rank = np.empty(order.shape[0], ids.dtype)
+    rank[order] = np.arange(order.shape[0], dtype=ids.dtype)
+    return rank[ids], sizes[order]
+
+
 def _partition_bits(n: int, space: int) -> int:
     """log2 of the number of hash partitions: about 16,384 distinct keys or fewer in each, so
     that a partition's hash table stays in the processor's cache."""
     distinct = min(n, int(space))
-    return min(max(int(np.ceil(np.log2(max(distinct, 1) / 16384))), 0), 12)
+    pb = 0
+    while pb < 12 and (16384 << pb) < distinct:
+        pb += 1
+    return pb
 
 
 def _group_bincount(key, space, id_dtype):
