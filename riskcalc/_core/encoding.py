@@ -506,8 +506,6 @@ def _is_string(typ) -> bool:
             or pa.types.is_large_binary(typ) or pa.types.is_string_view(typ))
 
 
-#: Rows sampled to choose between packed strings (many distinct values) and Arrow's encoding.
-_PACK_SAMPLE = 8192
 #: The packed sentinel of a missing value: a NUL byte then 0x01, which no packed string is.
 _NULL_PACKED = 0x0100
 
@@ -522,9 +520,6 @@ def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedCo
     mod = kernels.compiled(n)
     if mod is None or n == 0:
         return None
-    # Arrow's own encoding is quicker on few distinct values: look at a sample first.
-    if pc.count_distinct(array.slice(0, _PACK_SAMPLE)).as_py() < _PACK_SAMPLE // 8:
-        return None
     key = np.empty(n, np.int64)
     start = 0
     for chunk in array.chunks:
@@ -537,8 +532,7 @@ def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedCo
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
         if data.shape[0] == 0:
             data = np.zeros(1, np.uint8)
-        with kernels._run_lock:
-            ok = mod.pack_short_strings(offsets, data, key, np.int64(start))
+        ok = mod.pack_short_strings(offsets, data, key, np.int64(start))
         if not ok:
             return None
         if chunk.null_count:

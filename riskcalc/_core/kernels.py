@@ -112,8 +112,7 @@ def mix(key: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
     """``key * levels + codes`` in place on the ``int64`` array ``key``; returns ``key``."""
     mod = compiled(key.shape[0])
     if mod is not None:
-        with _run_lock:
-            mod.mix(key, np.ascontiguousarray(codes), np.int64(levels))
+        mod.mix(key, np.ascontiguousarray(codes), np.int64(levels))
         return key
     key *= levels
     key += codes
@@ -151,12 +150,8 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
     ids = np.empty(n, id_dtype)
     if small:
         counts = np.zeros(int(space), np.int64)
-        if threads:
-            with _run_lock:
-                sizes = mod.group_small(key, counts, ids)
-        else:
-            sizes = mod.group_small_serial(key, counts, ids)
-        return ids, sizes
+        # serial: one counting pass and one gather, cheaper than a parallel launch
+        return ids, mod.group_small_serial(key, counts, ids)
     pb = _partition_bits(n, space)
     if n >= _FEW_MIN:
         # Few distinct keys (codes, sexes, ...): one small table in cache, one pass; it gives
