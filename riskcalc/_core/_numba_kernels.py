@@ -235,26 +235,35 @@ def _bits_for(distinct):
 
 
 @njit(nogil=True, cache=True)
-def refine(rows, cid, root, codes, levels, n_classes, want_next, want_lost):
+def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, want_lost):
     """Classes of the active records on one more field, and the next active set.
 
-    ``rows`` are the active records (ignored at the root, where every record is active and in
-    one class) and ``cid`` their classes in ``[0, n_classes)``. The child key is
-    ``cid * levels + codes[row]``. Returns ``(sizes, next_rows, next_cid, next_n_classes,
-    lost_rows)``: the child class sizes; when ``want_next``, the records of child classes of
-    two or more and their classes renumbered densely (row order kept); when ``want_lost``, the
-    records that became unique (row order kept).
+    ``rows`` are the active records (every record when not ``has_rows``) and ``cid`` their
+    classes in ``[0, n_classes)`` (one class when not ``has_cid``). The child key is
+    ``cid * levels + codes[row]``. Returns ``(sizes, next_rows, next_has_rows, next_cid,
+    next_n_classes, lost_rows)``: the child class sizes; when ``want_next``, the records of
+    child classes of two or more and their classes numbered densely (row order kept; when no
+    record became unique these are ``rows`` and the child ids themselves, not copies); when
+    ``want_lost``, the records that became unique (row order kept).
     """
-    m = codes.shape[0] if root else rows.shape[0]
+    m = rows.shape[0] if has_rows else codes.shape[0]
     key = np.empty(m, np.int64)
-    if root:
-        for i in range(m):
-            key[i] = codes[i]
-        space = np.int64(levels)
-    else:
-        for i in range(m):
-            key[i] = np.int64(cid[i]) * levels + codes[rows[i]]
+    if has_cid:
         space = np.int64(n_classes) * levels
+        if has_rows:
+            for i in range(m):
+                key[i] = np.int64(cid[i]) * levels + codes[rows[i]]
+        else:
+            for i in range(m):
+                key[i] = np.int64(cid[i]) * levels + codes[i]
+    else:
+        space = np.int64(levels)
+        if has_rows:
+            for i in range(m):
+                key[i] = codes[rows[i]]
+        else:
+            for i in range(m):
+                key[i] = codes[i]
     ids = np.empty(m, np.int32)
     if space <= max(4 * m, 1 << 16):
         counts = np.zeros(space, np.int64)
@@ -271,15 +280,17 @@ def refine(rows, cid, root, codes, levels, n_classes, want_next, want_lost):
             n_keep += sizes[c]
         else:
             remap[c] = -1
+    lost = np.empty((m - n_keep) if want_lost else 0, np.int64)
+    if n_keep == m:  # nobody became unique: the child state is the parent's rows, child ids
+        return sizes, rows, has_rows, ids, n_keep_classes, lost
     next_rows = np.empty(n_keep if want_next else 0, np.int64)
     next_cid = np.empty(n_keep if want_next else 0, np.int32)
-    lost = np.empty((m - n_keep) if want_lost else 0, np.int64)
     t = 0
     u = 0
     if want_next or want_lost:
         for i in range(m):
             r = remap[ids[i]]
-            row = i if root else rows[i]
+            row = rows[i] if has_rows else i
             if r >= 0:
                 if want_next:
                     next_rows[t] = row
@@ -288,7 +299,7 @@ def refine(rows, cid, root, codes, levels, n_classes, want_next, want_lost):
             elif want_lost:
                 lost[u] = row
                 u += 1
-    return sizes, next_rows, next_cid, n_keep_classes, lost
+    return sizes, next_rows, True, next_cid, n_keep_classes, lost
 
 
 # --------------------------------------------------------------------------------------------

@@ -200,14 +200,16 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
                                            unique_rows)
             continue
         has_children = len(child_subset) < max_size and c + 1 < p
-        is_root = state.class_id is None
-        sizes, rows, cid, n_keep, lost = mod.refine(
-            _NO_ROWS if is_root else state.active, _NO_IDS if is_root else state.class_id, is_root,
+        has_rows = state.active is not None
+        has_cid = state.class_id is not None
+        sizes, rows, rows_kept, cid, n_keep, lost = mod.refine(
+            state.active if has_rows else _NO_ROWS, has_rows, state.class_id if has_cid else _NO_IDS, has_cid,
             codes[c], np.int64(n_levels[c]), np.int64(state.n_classes), has_children, unique_rows,
         )
         yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None)
         if has_children:
-            child = _State(rows, cid, int(n_keep), state.n_unique + int(sizes.shape[0]) - int(n_keep))
+            child = _State(rows if rows_kept else None, cid, int(n_keep),
+                           state.n_unique + int(sizes.shape[0]) - int(n_keep))
             yield from _visit_compiled(mod, child, child_subset, c + 1, p, codes, n_levels, max_size, n,
                                        unique_rows)
 
