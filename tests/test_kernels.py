@@ -9,6 +9,7 @@ across paths too.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import pandas as pd
@@ -334,3 +335,23 @@ def test_short_strings_packed_as_integers(variant):
     a = run_with("numba", encode_arrow, array, "s")
     b = run_with("numpy", encode_arrow, array, "s")
     _assert_same_encoding(a, b, values)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_can_group_after_the_parent_ran_parallel_kernels():
+    """GNU OpenMP kills a forked child entering a parallel region: the child must go serial."""
+    key = np.random.default_rng(0).integers(0, 10**15, 200_000)
+    expected = run_with("numba", kernels.group, key, 10**15)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            ids, sizes = run_with("numba", kernels.group, key, 10**15)
+            ok = np.array_equal(ids, expected[0]) and np.array_equal(sizes, expected[1])
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    assert os.WIFEXITED(status)

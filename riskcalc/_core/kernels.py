@@ -56,6 +56,20 @@ _load_lock = threading.Lock()
 _run_lock = threading.Lock()
 
 
+# GNU OpenMP (numba's usual threading layer on Linux) aborts a forked child that enters a
+# parallel region its parent used: after a fork the child runs the serial kernels only.
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def backend() -> str:
     """The kernel backend in force: ``"auto"``, ``"numba"`` or ``"numpy"``."""
     return _backend
@@ -159,7 +173,7 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
         m, counts, distinct = mod.group_few(key, _FEW_CAP, ids)
         if m >= 0:
             return _reorder_by_partition(ids, counts[:m], distinct[:m], pb)
-    if threads:
+    if threads and not _forked:
         with _run_lock:
             sizes = mod.group_hash(key, pb, max(int(mod.n_threads()), 1), ids)
     else:
