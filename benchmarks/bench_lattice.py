@@ -66,8 +66,8 @@ MiB = 2**20
 REPO = Path(__file__).resolve().parents[1]
 
 # Targets (seconds / bytes).
-TARGET_A_SECONDS = 20.0
-TARGET_A_VS_POLARS = 5.0
+TARGET_A_SECONDS = 5.0  # issue 9
+TARGET_A_VS_POLARS = 20.0  # issue 9
 TARGET_B_SECONDS = 120.0
 TARGET_C_SECONDS = 120.0
 TARGET_MEMORY = 6 * 10**9
@@ -173,7 +173,10 @@ def child_riskcalc(spec: dict) -> dict:
     m = spec["max_size"]
     kind = spec["kind"]
 
+    cpu_t = []
+
     def run(frame):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         enc = riskcalc.encode(frame, columns=fields)
         t1 = time.perf_counter()
@@ -182,6 +185,7 @@ def child_riskcalc(spec: dict) -> dict:
         else:
             res = riskcalc.suda(enc, fields, max_msu=m)
         t2 = time.perf_counter()
+        cpu_t.append(time.process_time() - c0)  # this process, all threads
         return t1 - t0, t2 - t1, res
 
     run(df.head(2000))  # warm-up: imports, first-call setup
@@ -215,6 +219,8 @@ def child_riskcalc(spec: dict) -> dict:
         "profile_top_tottime": profile,
         "encode_s": enc_t, "work_s": work_t,
         "total_s": [e + w for e, w in zip(enc_t, work_t)],
+        "cpu_s": cpu_t[1:1 + len(enc_t)],  # the timed runs (not the warm-up)
+        "loadavg": os.getloadavg(),
         "base_rss": base, "run_rss": sampler.peak, "peak_rss": vm_hwm(),
     }
     if kind == "lattice":
@@ -401,6 +407,8 @@ def report(results: list[dict]) -> tuple[str, list[str]]:
         if r["tool"] == "riskcalc":
             how = f"median of {n}" if n > 1 else "1 run"
             notes = f"encode {_fmt_s(_med(r['encode_s']))} + {'lattice' if r['kind'] == 'lattice' else 'suda'} {_fmt_s(_med(r['work_s']))}"
+            if r.get("cpu_s"):
+                notes += f"; cpu {_fmt_s(_med(r['cpu_s']))} s; load {r['loadavg'][0]:.1f}"
             ratio = "1"
         else:
             if r["mode"] == "extrapolated":
@@ -428,7 +436,8 @@ def targets(results, rc_time) -> list[str]:
     full = lambda c: by[(c, "riskcalc")]["rows"] == CASES[c]["rows"] and by[(c, "riskcalc")]["max_size"] == CASES[c]["max_size"]
     if ("a", "riskcalc") in by:
         t = rc_time["a"]
-        lines.append(f"{mark(t < TARGET_A_SECONDS)} a: full lattice in {t:.1f} s (target < {TARGET_A_SECONDS:.0f} s)"
+        lines.append(f"{mark(t < TARGET_A_SECONDS)} a: full lattice in {t:.1f} s, encoding included "
+                     f"(lattice alone {_med(by[('a', 'riskcalc')]['work_s']):.1f} s; target < {TARGET_A_SECONDS:.0f} s)"
                      + ("" if full("a") else "  [not the target size]"))
         if ("a", "polars") in by:
             ratio = _med(by[("a", "polars")]["total_s"]) / t

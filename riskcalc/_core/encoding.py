@@ -358,6 +358,17 @@ def encode_series(series: pd.Series, name: str) -> EncodedColumn:
     values = series.array if pd.api.types.is_extension_array_dtype(dtype) else series.to_numpy()
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return _encode_small_ints(name, values, str(dtype))
+    if isinstance(values, np.ndarray) and values.dtype.kind in "mM":
+        return _encode_temporal(name, values, str(dtype))
+    if isinstance(values, np.ndarray) and values.dtype == object and _holds_dates(values):
+        # pandas gives Parquet/Arrow dates as Python ``date`` objects: hashing them one by one
+        # is slow, their day numbers (Arrow ``date32``) are not.
+        try:
+            days = pa.array(values, type=pa.date32(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # mixed objects after all: factorised below
+        else:
+            return encode_arrow(days, name, str(dtype))
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError as exc:
@@ -366,6 +377,55 @@ def encode_series(series: pd.Series, name: str) -> EncodedColumn:
             f"(dtype {dtype}): {exc}."
         ) from None
     return _finish(name, codes, len(uniques), str(dtype), uniques)
+
+
+def _holds_dates(values: np.ndarray) -> bool:
+    """Whether an object column looks like Python ``datetime.date`` values (not datetimes)."""
+    import datetime as dt
+
+    for v in values[:64]:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            continue
+        return type(v) is dt.date
+    return False
+
+
+def _encode_temporal(name, values: np.ndarray, dtype: str) -> EncodedColumn:
+    """datetime64 / timedelta64: codes of the integer representation (``NaT`` is missing)."""
+    ints = values.view(np.int64)
+    col = _encode_ints_missing(name, ints, ints == np.iinfo(np.int64).min, dtype)
+    if col.categories is not None:
+        object.__setattr__(col, "categories", np.asarray(col.categories, dtype=np.int64).view(values.dtype))
+    return col
+
+
+def _encode_ints_missing(name, ints: np.ndarray, missing: np.ndarray | None, dtype: str) -> EncodedColumn:
+    """Integers some of which (``missing``) are missing values."""
+    if missing is None or not missing.any():
+        return _encode_small_ints(name, ints, dtype)
+    present = ~missing
+    if not present.any():
+        return _finish(name, np.full(ints.shape[0], -1, np.int64), 0, dtype, ints[:0])
+    col = _encode_small_ints(name, ints[present], dtype)
+    codes = np.full(ints.shape[0], -1, np.int64)
+    codes[present] = col.codes
+    return _finish(name, codes, col.n_levels, dtype, col.categories)
+
+
+def _encode_arrow_temporal(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn:
+    """Arrow dates, times, timestamps and durations: codes of their integer representation."""
+    typ = array.type
+    ints = array.cast(pa.int32() if typ.bit_width == 32 else pa.int64())
+    missing = None
+    if ints.null_count:
+        missing = ints.is_null().to_numpy(zero_copy_only=False)
+        ints = ints.fill_null(0)
+    values = ints.to_numpy()
+    col = _encode_ints_missing(name, values, missing, dtype)
+    if col.categories is not None:
+        cats = pa.array(np.asarray(col.categories, dtype=values.dtype)).cast(typ)
+        object.__setattr__(col, "categories", cats)
+    return col
 
 
 def _encode_small_ints(name, values: np.ndarray, dtype: str) -> EncodedColumn:
@@ -410,8 +470,16 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
             return _from_dictionary(name, *_merge_dictionaries(array, dictionaries), dtype)
         array = array.cast(typ.value_type)  # large per-chunk dictionaries: encode afresh
         typ = array.type
+    if _is_plain_temporal(typ):
+        return _encode_arrow_temporal(name, array, dtype)
     if pa.types.is_floating(typ):
         array = _normalise_floats(array)
+    if _is_string(typ) and not pa.types.is_string_view(typ):
+        packed = _encode_short_strings(name, array, dtype)
+        if packed is not None:
+            return packed
+    if _is_string(typ) and len(array) >= _CHUNKED_ENCODE_MIN and (os.cpu_count() or 1) > 1:
+        return _encode_strings_parallel(name, array, dtype)
     try:
         encoded = pc.dictionary_encode(array)
     except pa.ArrowNotImplementedError:
@@ -422,6 +490,87 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
     if len(dictionaries) > 1:  # pragma: no cover - Arrow's chunked encoding shares one memo
         return _from_dictionary(name, *_merge_dictionaries(encoded, dictionaries), dtype)
     return _from_dictionary(name, encoded.chunk(0).dictionary, _chunk_indices(encoded), dtype)
+
+
+#: String columns at least this long are dictionary-encoded in slices, one per core.
+_CHUNKED_ENCODE_MIN = 1 << 18
+
+
+def _is_plain_temporal(typ) -> bool:
+    return (pa.types.is_date(typ) or pa.types.is_timestamp(typ) or pa.types.is_time(typ)
+            or pa.types.is_duration(typ))
+
+
+def _is_string(typ) -> bool:
+    return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
+            or pa.types.is_large_binary(typ) or pa.types.is_string_view(typ))
+
+
+#: The packed sentinel of a missing value: a NUL byte then 0x01, which no packed string is.
+_NULL_PACKED = 0x0100
+
+
+def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn | None:
+    """Strings of at most 8 bytes without NUL bytes (codes, postcodes, sexes...): their bytes
+    packed into one ``int64`` each, grouped by the integer kernels. ``None`` when the column
+    does not qualify or the compiled kernels are not in use (Arrow's encoding then runs)."""
+    from . import kernels
+
+    n = len(array)
+    mod = kernels.compiled(n)
+    if mod is None or n == 0:
+        return None
+    key = np.empty(n, np.int64)
+    start = 0
+    for chunk in array.chunks:
+        m = len(chunk)
+        if m == 0:
+            continue
+        _, off_buf, data_buf = chunk.buffers()[:3]
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[chunk.offset: chunk.offset + m + 1]
+        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+        if data.shape[0] == 0:
+            data = np.zeros(1, np.uint8)
+        ok = mod.pack_short_strings(offsets, data, key, np.int64(start))
+        if not ok:
+            return None
+        if chunk.null_count:
+            nulls = np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
+            key[start: start + m][nulls] = _NULL_PACKED
+        start += m
+    ids, sizes = kernels.group(key, np.iinfo(np.int64).max)
+    any_row = np.empty(sizes.shape[0], np.int64)
+    any_row[ids] = np.arange(n, dtype=np.int64)  # any record of a class: they share the value
+    categories = array.take(pa.array(any_row))
+    if array.null_count:
+        null_class = int(ids[int(np.flatnonzero(key == _NULL_PACKED)[0])])
+        remap = np.arange(sizes.shape[0], dtype=np.int64)
+        remap[null_class] = -1
+        remap[null_class + 1:] -= 1
+        keep = np.ones(sizes.shape[0], dtype=bool)
+        keep[null_class] = False
+        categories = categories.filter(pa.array(keep))
+        return _finish(name, remap[ids], sizes.shape[0] - 1, dtype, categories.combine_chunks())
+    return EncodedColumn(name, ids.astype(np.int32, copy=False), max(int(sizes.shape[0]), 1), 0, dtype,
+                         categories.combine_chunks())
+
+
+def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn:
+    """Dictionary-encode slices of a long string column on threads (Arrow releases the GIL),
+    then merge the slices' dictionaries (:func:`_merge_dictionaries`)."""
+    workers = os.cpu_count() or 1
+    n = len(array)
+    bounds = np.linspace(0, n, workers + 1).astype(np.int64)
+    slices = [array.slice(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(pc.dictionary_encode, slices))
+    chunks = [c for part in parts for c in part.chunks]
+    encoded = pa.chunked_array(chunks, type=parts[0].type)
+    dictionaries = _distinct_dictionaries(encoded)
+    if len(dictionaries) == 1:
+        return _from_dictionary(name, encoded.chunk(0).dictionary, _chunk_indices(encoded), dtype)
+    return _from_dictionary(name, *_merge_dictionaries(encoded, dictionaries), dtype)
 
 
 def _normalise_floats(array):

@@ -6,14 +6,19 @@ The one home of the rules every grouping in riskcalc follows:
   partial key to dense ids when the next product would leave ``int64`` (:func:`combine_codes`);
 * when the key space is at most a few times the number of records (:func:`small_key_space`),
   keys are numbered by ``bincount`` and ``cumsum`` (:func:`densify_by_bincount`);
-* otherwise the records alone in their hash bucket are alone with their key
-  (:func:`lone_keys`), and only the rest go through a hash table (:func:`densify_fast`).
+* otherwise a hash table numbers them (:func:`densify_fast`, any labelling; :func:`densify`,
+  labels in key order).
+
+The work is done by the kernels of :mod:`riskcalc._core.kernels` (compiled, on every core, for
+large inputs; plain numpy otherwise, with identical results).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from . import kernels
+from .kernels import small_key_space
 
 __all__ = [
     "combine_codes", "group_codes", "small_key_space", "densify_by_bincount", "densify",
@@ -22,9 +27,6 @@ __all__ = [
 
 #: Largest mixed-radix key space before the partial key is compressed to dense ids.
 _MAX_KEY_SPACE = 1 << 62
-#: Dense-by-bincount when the key space is at most this many times the number of records.
-_BINCOUNT_FACTOR = 4
-
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
 
 
@@ -72,11 +74,11 @@ def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndar
     space = int(n_levels[0])
     for col, levels in zip(codes[1:], n_levels[1:]):
         if space * levels >= _MAX_KEY_SPACE:
-            key, sizes = densify(key, space)
-            key = key.astype(np.int64)
+            # Compress the partial key: any labelling will do (class ids need no key order).
+            ids, sizes = kernels.group(key, space)
+            key = ids.astype(np.int64)
             space = int(sizes.shape[0])
-        key *= levels
-        key += col
+        kernels.mix(key, col, int(levels))
         space *= int(levels)
     return key, max(space, 1)
 
@@ -84,12 +86,7 @@ def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndar
 def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Dense class ids and class sizes for the combination of several code arrays."""
     key, space = combine_codes(codes, n_levels)
-    return densify(key, space)
-
-
-def small_key_space(space: int, n: int) -> bool:
-    """Whether keys in ``[0, space)`` for ``n`` records are best counted by ``bincount``."""
-    return space <= max(_BINCOUNT_FACTOR * n, 1 << 16)
+    return kernels.group(key, space)
 
 
 def densify_by_bincount(key: np.ndarray, space: int, id_dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
@@ -103,39 +100,26 @@ def densify_by_bincount(key: np.ndarray, space: int, id_dtype=np.int32) -> tuple
 def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """Map keys in ``[0, space)`` to dense ids ``[0, n_classes)``; return ``(ids, sizes)``.
 
-    Ids follow increasing key (consistent with the class sizes of :class:`Partition`, which are
-    in key order too). When the key space is small
-    this is a ``bincount`` and a ``cumsum``; otherwise a hash table numbers the keys and the
-    distinct keys are then ranked.
+    Ids follow increasing key. When the key space is small this is a ``bincount`` and a
+    ``cumsum``; otherwise a hash table numbers the keys (:func:`densify_fast`) and the distinct
+    keys are then ranked. Callers content with any labelling use :func:`densify_fast`.
     """
     n = key.shape[0]
-    id_dtype = np.int32 if n < (1 << 31) else np.int64
-    if n == 0:
-        return np.zeros(0, id_dtype), np.zeros(0, np.int64)
-    if small_key_space(space, n):
-        return densify_by_bincount(key, space, id_dtype)
-    ids, uniques = pd.factorize(key, sort=False)
-    rank = np.empty(uniques.shape[0], dtype=id_dtype)
-    rank[np.argsort(uniques)] = np.arange(uniques.shape[0], dtype=id_dtype)
-    class_id = rank[ids]
-    return class_id, np.bincount(class_id, minlength=uniques.shape[0]).astype(np.int64)
+    ids, sizes = kernels.group(key, space)
+    if n == 0 or small_key_space(space, n):
+        return ids, sizes  # bincount numbering: key order already
+    distinct = np.empty(sizes.shape[0], dtype=np.int64)
+    distinct[ids] = key  # every record of a class carries the same key
+    order = np.argsort(distinct)
+    rank = np.empty(order.shape[0], dtype=ids.dtype)
+    rank[order] = np.arange(order.shape[0], dtype=ids.dtype)
+    return rank[ids], sizes[order]
 
 
+def densify_fast(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids and sizes for keys in ``[0, space)``; ids are labels in no promised order.
 
-def densify_fast(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids and sizes for keys in ``[0, space)``; ids are arbitrary labels."""
-    n = key.shape[0]
-    if small_key_space(space, n):
-        return densify_by_bincount(key, space)
-    # Records alone in their hash bucket are alone with their key (singleton classes); only
-    # the others go through the hash table (see ``_keys.lone_keys``).
-    lone = lone_keys(key)
-    rest = np.flatnonzero(~lone)
-    rest_ids, uniques = pd.factorize(key[rest], sort=False)
-    n_rest = uniques.shape[0]
-    n_lone = n - rest.shape[0]
-    ids = np.empty(n, dtype=np.int32)
-    ids[rest] = rest_ids
-    ids[lone] = np.arange(n_rest, n_rest + n_lone, dtype=np.int32)
-    sizes = np.concatenate([np.bincount(rest_ids, minlength=n_rest), np.ones(n_lone, np.int64)])
-    return ids, sizes.astype(np.int64)
+    ``threads=False`` keeps the compiled kernel on the calling thread (for callers running
+    groupings on threads of their own).
+    """
+    return kernels.group(key, space, threads=threads)

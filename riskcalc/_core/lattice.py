@@ -11,15 +11,24 @@ so a child only refines the records that were still in classes of two or more (t
 records); records that became unique are counted, not carried. And once no record is active,
 every superset is all-unique and costs nothing. The depth-first order keeps at most one state
 per level in memory (``max_size`` arrays of active-record ids and class ids).
+
+For large tables each step is one compiled kernel (:func:`riskcalc._core._numba_kernels.refine`:
+child key, grouping, next active set, in one call that releases the GIL), and the subtrees of
+the first fields are walked on threads, one per core. Every subset still comes after its
+parent, and each subtree comes depth first; subtrees walked on different threads interleave.
 """
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from .grouping import densify_fast
 
 
@@ -91,14 +100,118 @@ def walk(
     max_size: int,
     *,
     unique_rows: bool = False,
+    threads: int | None = None,
 ) -> Iterator[SubsetClasses]:
     """Yield :class:`SubsetClasses` for every subset of ``range(len(codes))`` up to ``max_size``.
 
-    Subsets come depth first in lexicographic order: (0,), (0, 1), (0, 1, 2), ..., (0, 2), ...
+    On one thread subsets come depth first in lexicographic order: (0,), (0, 1), (0, 1, 2), ...,
+    (0, 2), ... With several threads (large tables with compiled kernels: one per core, or
+    ``threads``) the subtrees of different first fields interleave; each subset still comes
+    after its parent.
     """
     n = codes[0].shape[0]
     root = _State(active=None, class_id=None, n_classes=1, n_unique=0)
-    yield from _visit(root, (), 0, codes, n_levels, max_size, n, unique_rows)
+    mod = kernels.compiled(n)
+    if mod is None:
+        yield from _visit(root, (), 0, codes, n_levels, max_size, n, unique_rows)
+        return
+    codes = [np.ascontiguousarray(c) for c in codes]
+    workers = min(int(threads or os.cpu_count() or 1), len(codes))
+    if workers <= 1:
+        yield from _visit_compiled(mod, root, (), 0, len(codes), codes, n_levels, max_size, n, unique_rows)
+        return
+    yield from _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
+
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers):
+    """Walk the subtree of each first field on a pool of threads, yielding as results come."""
+    p = len(codes)
+    out: queue.Queue = queue.Queue(maxsize=4 * workers)
+    stop = threading.Event()
+    lock = threading.Lock()
+    next_first = [0]
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            while not stop.is_set():
+                with lock:
+                    c = next_first[0]
+                    next_first[0] += 1
+                if c >= p:
+                    break
+                for res in _visit_compiled(mod, root, (), c, c + 1, codes, n_levels, max_size, n, unique_rows):
+                    if not put(res):
+                        return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failure(exc))
+        finally:
+            put(_DONE)
+
+    pool = [threading.Thread(target=work, name=f"riskcalc-walk-{i}", daemon=True) for i in range(workers)]
+    for t in pool:
+        t.start()
+    done = 0
+    try:
+        while done < workers:
+            item = out.get()
+            if item is _DONE:
+                done += 1
+            elif isinstance(item, _Failure):
+                raise item.exc
+            else:
+                yield item
+    finally:
+        stop.set()
+        for t in pool:
+            t.join()
+
+
+_NO_ROWS = np.zeros(0, np.int64)
+_NO_IDS = np.zeros(0, np.int32)
+
+
+def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows):
+    """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`)."""
+    p = len(codes)
+    for c in range(start, stop):
+        child_subset = subset + (c,)
+        if state.class_id is not None and state.class_id.shape[0] == 0:
+            yield SubsetClasses(child_subset, n, state.n_unique, np.zeros(0, np.int64),
+                                np.zeros(0, np.int64) if unique_rows else None)
+            if len(child_subset) < max_size:
+                yield from _visit_compiled(mod, state, child_subset, c + 1, p, codes, n_levels, max_size, n,
+                                           unique_rows)
+            continue
+        has_children = len(child_subset) < max_size and c + 1 < p
+        has_rows = state.active is not None
+        has_cid = state.class_id is not None
+        sizes, rows, rows_kept, cid, n_keep, lost = mod.refine(
+            state.active if has_rows else _NO_ROWS, has_rows, state.class_id if has_cid else _NO_IDS, has_cid,
+            codes[c], np.int64(n_levels[c]), np.int64(state.n_classes), has_children, unique_rows,
+        )
+        yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None)
+        if has_children:
+            child = _State(rows if rows_kept else None, cid, int(n_keep),
+                           state.n_unique + int(sizes.shape[0]) - int(n_keep))
+            yield from _visit_compiled(mod, child, child_subset, c + 1, p, codes, n_levels, max_size, n,
+                                       unique_rows)
 
 
 def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from ..exceptions import MissingValueError
 from .histogram import SizeHistogram
-from .grouping import combine_codes, densify, lone_keys, run_lengths, small_key_space, sorted_unique_counts
+from .grouping import combine_codes, densify_fast, small_key_space
 
 __all__ = ["Partition", "build_partition", "check_no_missing"]
 
@@ -28,8 +27,8 @@ class Partition:
     Built by :func:`partition` from the records' combined keys. Class numbers are labels:
     ``class_sizes[class_id]`` is each record's ``fk`` and the multiset of class sizes does not
     depend on row order, but the numbering itself may (column codes follow first appearance).
-    Both arrays are computed lazily: measures that need only the class sizes (k, uniqueness,
-    small counts) pay for one sort of the keys, never for a hash table.
+    Ids and sizes come from one grouping (:func:`riskcalc._core.kernels.group`), computed on
+    first use and kept.
 
     Attributes
     ----------
@@ -53,9 +52,6 @@ class Partition:
 
     @property
     def n_classes(self) -> int:
-        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
-            lone, _, sizes = self._split
-            return int(np.count_nonzero(lone)) + int(sizes.shape[0])
         return int(self.class_sizes.shape[0])
 
     @property
@@ -64,103 +60,52 @@ class Partition:
 
     @cached_property
     def class_sizes(self) -> np.ndarray:
-        """Number of records in each class (int64), classes in increasing key order."""
-        if self._small_space or "class_id" in self.__dict__:
-            return self._dense[1]
-        ordered = np.sort(self.key)
-        return run_lengths(ordered)
+        """Number of records in each class (int64), in class-id order."""
+        return self._dense[1]
 
     @cached_property
     def class_id(self) -> np.ndarray:
-        """Class of each record, in input row order, in ``[0, n_classes)``."""
+        """Class of each record, in input row order, in ``[0, n_classes)``.
+
+        A labelling: increasing key when the key space is small, otherwise hash partition then
+        first appearance (see :func:`riskcalc._core.kernels.group`); deterministic for a given
+        table.
+        """
         return self._dense[0]
 
     @cached_property
     def _dense(self) -> tuple[np.ndarray, np.ndarray]:
-        return densify(self.key, self.key_space)
-
-    @cached_property
-    def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(lone, rest_class, rest_sizes)``: records whose key is certainly unique, then the
-        class (any labelling) and class sizes of the others.
-
-        Keys are hashed into about ``2 n`` buckets and counted with ``bincount``; a record alone
-        in its bucket is alone with its key. Only the rest (a minority when most keys are
-        unique, the usual case for large key spaces) goes through the hash table, which is
-        what dominates the cost of grouping.
-        """
-        lone = lone_keys(self.key)
-        rest = np.flatnonzero(~lone)
-        ids, uniques = pd.factorize(self.key[rest], sort=False)
-        return lone, ids, np.bincount(ids, minlength=uniques.shape[0]).astype(np.int64)
+        # One grouping gives ids and sizes together (compiled on every core for large tables).
+        return densify_fast(self.key, self.key_space)
 
     @cached_property
     def fk(self) -> np.ndarray:
         """Size of each record's class, in input row order."""
-        if self._small_space or "class_id" in self.__dict__:
-            return self.class_sizes[self.class_id]
-        lone, ids, sizes = self._split
-        fk = np.ones(self.n_records, dtype=np.int64)
-        fk[~lone] = sizes[ids]
-        return fk
+        return self.class_sizes[self.class_id]
 
     @cached_property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
-        if "class_sizes" not in self.__dict__ and "_split" in self.__dict__:
-            lone, _, rest = self._split
-            sizes = np.concatenate([np.ones(int(np.count_nonzero(lone)), np.int64), rest])
-        else:
-            sizes = self.class_sizes
-        if sizes.shape[0] == 0:
-            return sizes, sizes
-        largest = int(sizes.max())
-        if largest <= 4 * sizes.shape[0] + (1 << 16):
-            counts = np.bincount(sizes, minlength=largest + 1)
-            present = np.flatnonzero(counts)
-            return present.astype(np.int64), counts[present].astype(np.int64)
-        ordered = np.sort(sizes)
-        return sorted_unique_counts(ordered)
+        hist = self.size_histogram
+        return hist.sizes, hist.counts
 
     @cached_property
     def size_histogram(self) -> SizeHistogram:
         """The class-size histogram as a :class:`~riskcalc.SizeHistogram` (what every sample
         measure reads)."""
-        sizes, counts = self.histogram
-        return SizeHistogram(sizes, counts)
+        return SizeHistogram.from_class_sizes(self.class_sizes)
 
     def weighted_sizes(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each class (``Fk`` per class)."""
         return np.bincount(self.class_id, weights=weights, minlength=self.n_classes)
 
     def labels(self) -> tuple[np.ndarray, int]:
-        """``(label per record, number of labels)``: a class labelling, cheapest available.
-
-        The numbering is arbitrary (``class_id`` when already computed, else the hash-bucket
-        split: the records alone with their key first, then the others).
-        """
-        if self._small_space or "class_id" in self.__dict__:
-            return self.class_id, self.n_classes
-        lone, ids, sizes = self._split
-        n_lone = int(np.count_nonzero(lone))
-        out = np.empty(self.n_records, dtype=np.int64)
-        out[lone] = np.arange(n_lone)
-        out[~lone] = ids + n_lone
-        return out, n_lone + int(sizes.shape[0])
+        """``(label per record, number of labels)``: a class labelling (``class_id``)."""
+        return self.class_id, self.n_classes
 
     def weighted_fk(self, weights: np.ndarray) -> np.ndarray:
-        """Sum of ``weights`` in each record's class (``Fk`` per record, input order).
-
-        Uses the hash-bucket split when class ids have not been numbered: a record alone with
-        its key has its own weight.
-        """
-        if self._small_space or "class_id" in self.__dict__:
-            return self.weighted_sizes(weights)[self.class_id]
-        lone, ids, sizes = self._split
-        Fk = np.array(weights, dtype=np.float64, copy=True)
-        rest = ~lone
-        Fk[rest] = np.bincount(ids, weights=Fk[rest], minlength=sizes.shape[0])[ids]
-        return Fk
+        """Sum of ``weights`` in each record's class (``Fk`` per record, input order)."""
+        return self.weighted_sizes(weights)[self.class_id]
 
 
 

@@ -1,0 +1,368 @@
+"""The numba side of :mod:`riskcalc._core.kernels` (imported only when compiled kernels run).
+
+Every function here has a numpy twin in :mod:`riskcalc._core.kernels` returning identical
+arrays; ``tests/test_kernels.py`` compares them. Kernels release the GIL (``nogil``) and are
+cached on disk (``cache=True``).
+
+Hash table layout: ``table[s, 0]`` is the key held by slot ``s`` and ``table[s, 1]`` packs the
+first row holding it (high 32 bits) with the number of rows holding it (low 32 bits), ``-1``
+when empty; one slot is one 16-byte pair, so a probe touches one cache line. The slot of a key
+is the top ``bits`` bits of ``key * golden`` (Fibonacci hashing). With ``parts = 2**p`` regions,
+the top ``p`` bits of the slot choose the region; region ``t`` is filled by thread ``t`` alone
+(linear probing wraps inside the region), so no locks are needed.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_LOW = np.int64(0xFFFFFFFF)
+
+
+def n_threads() -> int:
+    return numba.get_num_threads()
+
+
+@njit(nogil=True, cache=True)
+def mix(key, codes, levels):
+    """``key = key * levels + codes`` in place (memory-bound: serial is as fast)."""
+    for i in range(key.shape[0]):
+        key[i] = key[i] * levels + codes[i]
+
+
+# --------------------------------------------------------------------------------------------
+# small key space: bincount, cumsum, gather (ids in key order)
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _count_and_rank(key, counts):
+    """Count keys into ``counts``, then turn ``counts`` into the rank of each present key;
+    return the sizes of the present keys, in key order."""
+    for i in range(key.shape[0]):
+        counts[key[i]] += 1
+    m = 0
+    for v in range(counts.shape[0]):
+        if counts[v] > 0:
+            m += 1
+    sizes = np.empty(m, np.int64)
+    r = 0
+    for v in range(counts.shape[0]):
+        c = counts[v]
+        if c > 0:
+            sizes[r] = c
+            counts[v] = r
+            r += 1
+    return sizes
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def group_small(key, counts, ids):
+    sizes = _count_and_rank(key, counts)
+    for i in prange(key.shape[0]):
+        ids[i] = counts[key[i]]
+    return sizes
+
+
+@njit(nogil=True, cache=True)
+def group_small_serial(key, counts, ids):
+    sizes = _count_and_rank(key, counts)
+    for i in range(key.shape[0]):
+        ids[i] = counts[key[i]]
+    return sizes
+
+
+# --------------------------------------------------------------------------------------------
+# large key space: radix partition by hash, then one small hash table per partition
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _hash(k):
+    return np.uint64(k) * _GOLDEN
+
+
+@njit(nogil=True, cache=True)
+def _histogram(key, lo, hi, pb, counts):
+    """``counts[p]`` += records of rows ``lo:hi`` whose hash falls in partition ``p``."""
+    shift = np.uint64(64 - pb)
+    for i in range(lo, hi):
+        counts[np.int64(_hash(key[i]) >> shift) if pb else 0] += 1
+
+
+@njit(nogil=True, cache=True)
+def _scatter(key, lo, hi, pb, offsets, pkey, prow):
+    """Copy keys and row numbers of rows ``lo:hi`` to their partition (row order kept)."""
+    shift = np.uint64(64 - pb)
+    for i in range(lo, hi):
+        p = np.int64(_hash(key[i]) >> shift) if pb else 0
+        j = offsets[p]
+        pkey[j] = key[i]
+        prow[j] = i
+        offsets[p] = j + 1
+
+
+@njit(nogil=True, cache=True)
+def _group_partition(pkey, prow, a, b, pb, ids, sizes):
+    """Number the keys of partition ``pkey[a:b]`` in order of first appearance; write each
+    record's local id to ``ids[row]`` and the class sizes to ``sizes[a:a + m]``; return m."""
+    n = b - a
+    if n == 0:
+        return 0
+    lb = 1
+    while (1 << lb) < 2 * n:
+        lb += 1
+    table_key = np.empty(1 << lb, np.int64)
+    table_id = np.full(1 << lb, -1, np.int64)
+    up = np.uint64(pb)
+    down = np.uint64(64 - lb)
+    mask = (np.int64(1) << lb) - 1
+    m = 0
+    for j in range(a, b):
+        k = pkey[j]
+        s = np.int64((_hash(k) << up) >> down)
+        while True:
+            c = table_id[s]
+            if c < 0:
+                table_key[s] = k
+                table_id[s] = m
+                sizes[a + m] = 1
+                c = m
+                m += 1
+                break
+            if table_key[s] == k:
+                sizes[a + c] += 1
+                break
+            s = (s + 1) & mask
+        ids[prow[j]] = c
+    return m
+
+
+@njit(nogil=True, cache=True)
+def _add_base(key, lo, hi, pb, base, ids):
+    shift = np.uint64(64 - pb)
+    for i in range(lo, hi):
+        ids[i] += base[np.int64(_hash(key[i]) >> shift) if pb else 0]
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def group_hash(key, pb, chunks, ids):
+    """Ids (partition by partition, first appearance within each) and class sizes."""
+    n = key.shape[0]
+    n_parts = 1 << pb
+    bounds = np.linspace(0, n, chunks + 1).astype(np.int64)
+    counts = np.zeros((chunks, n_parts), np.int64)
+    for c in prange(chunks):
+        _histogram(key, bounds[c], bounds[c + 1], pb, counts[c])
+    offsets = np.empty((chunks, n_parts), np.int64)
+    starts = np.empty(n_parts + 1, np.int64)
+    pos = 0
+    for p in range(n_parts):
+        starts[p] = pos
+        for c in range(chunks):
+            offsets[c, p] = pos
+            pos += counts[c, p]
+    starts[n_parts] = pos
+    pkey = np.empty(n, np.int64)
+    prow = np.empty(n, np.int64)
+    for c in prange(chunks):
+        _scatter(key, bounds[c], bounds[c + 1], pb, offsets[c], pkey, prow)
+    sizes_at = np.empty(n, np.int64)
+    m = np.empty(n_parts, np.int64)
+    for p in prange(n_parts):
+        m[p] = _group_partition(pkey, prow, starts[p], starts[p + 1], pb, ids, sizes_at)
+    base = np.empty(n_parts, np.int64)
+    total = 0
+    for p in range(n_parts):
+        base[p] = total
+        total += m[p]
+    sizes = np.empty(total, np.int64)
+    for p in prange(n_parts):
+        a = starts[p]
+        for c in range(m[p]):
+            sizes[base[p] + c] = sizes_at[a + c]
+    for c in prange(chunks):
+        _add_base(key, bounds[c], bounds[c + 1], pb, base, ids)
+    return sizes
+
+
+@njit(nogil=True, cache=True)
+def group_hash_serial(key, pb, ids):
+    """:func:`group_hash` on the calling thread alone (same result)."""
+    n = key.shape[0]
+    n_parts = 1 << pb
+    counts = np.zeros(n_parts, np.int64)
+    _histogram(key, 0, n, pb, counts)
+    offsets = np.empty(n_parts, np.int64)
+    starts = np.empty(n_parts + 1, np.int64)
+    pos = 0
+    for p in range(n_parts):
+        starts[p] = pos
+        offsets[p] = pos
+        pos += counts[p]
+    starts[n_parts] = pos
+    pkey = np.empty(n, np.int64)
+    prow = np.empty(n, np.int64)
+    _scatter(key, 0, n, pb, offsets, pkey, prow)
+    sizes_at = np.empty(n, np.int64)
+    base = np.empty(n_parts, np.int64)
+    total = 0
+    for p in range(n_parts):
+        a = starts[p]
+        mp = _group_partition(pkey, prow, a, starts[p + 1], pb, ids, sizes_at)
+        for c in range(mp):
+            sizes_at[total + c] = sizes_at[a + c]  # compact in place (total <= a)
+        base[p] = total
+        total += mp
+    _add_base(key, 0, n, pb, base, ids)
+    return sizes_at[:total].copy()
+
+
+# --------------------------------------------------------------------------------------------
+# one lattice step: refine the active records' classes by one more field
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def _bits_for(distinct):
+    pb = 0
+    while pb < 12 and (np.int64(16384) << pb) < distinct:
+        pb += 1
+    return pb
+
+
+@njit(nogil=True, cache=True)
+def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, want_lost):
+    """Classes of the active records on one more field, and the next active set.
+
+    ``rows`` are the active records (every record when not ``has_rows``) and ``cid`` their
+    classes in ``[0, n_classes)`` (one class when not ``has_cid``). The child key is
+    ``cid * levels + codes[row]``. Returns ``(sizes, next_rows, next_has_rows, next_cid,
+    next_n_classes, lost_rows)``: the child class sizes; when ``want_next``, the records of
+    child classes of two or more and their classes numbered densely (row order kept; when no
+    record became unique these are ``rows`` and the child ids themselves, not copies); when
+    ``want_lost``, the records that became unique (row order kept).
+    """
+    m = rows.shape[0] if has_rows else codes.shape[0]
+    key = np.empty(m, np.int64)
+    if has_cid:
+        space = np.int64(n_classes) * levels
+        if has_rows:
+            for i in range(m):
+                key[i] = np.int64(cid[i]) * levels + codes[rows[i]]
+        else:
+            for i in range(m):
+                key[i] = np.int64(cid[i]) * levels + codes[i]
+    else:
+        space = np.int64(levels)
+        if has_rows:
+            for i in range(m):
+                key[i] = codes[rows[i]]
+        else:
+            for i in range(m):
+                key[i] = codes[i]
+    ids = np.empty(m, np.int32)
+    if space <= max(4 * m, 1 << 16):
+        counts = np.zeros(space, np.int64)
+        sizes = group_small_serial(key, counts, ids)
+    else:
+        sizes = group_hash_serial(key, _bits_for(min(np.int64(m), space)), ids)
+    n_keep = 0
+    n_keep_classes = 0
+    remap = np.empty(sizes.shape[0], np.int32)
+    for c in range(sizes.shape[0]):
+        if sizes[c] > 1:
+            remap[c] = n_keep_classes
+            n_keep_classes += 1
+            n_keep += sizes[c]
+        else:
+            remap[c] = -1
+    lost = np.empty((m - n_keep) if want_lost else 0, np.int64)
+    if n_keep == m:  # nobody became unique: the child state is the parent's rows, child ids
+        return sizes, rows, has_rows, ids, n_keep_classes, lost
+    next_rows = np.empty(n_keep if want_next else 0, np.int64)
+    next_cid = np.empty(n_keep if want_next else 0, np.int32)
+    t = 0
+    u = 0
+    if want_next or want_lost:
+        for i in range(m):
+            r = remap[ids[i]]
+            row = rows[i] if has_rows else i
+            if r >= 0:
+                if want_next:
+                    next_rows[t] = row
+                    next_cid[t] = r
+                    t += 1
+            elif want_lost:
+                lost[u] = row
+                u += 1
+    return sizes, next_rows, True, next_cid, n_keep_classes, lost
+
+
+# --------------------------------------------------------------------------------------------
+# short strings as integers
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def pack_short_strings(offsets, data, out, start):
+    """Bytes of strings ``i`` (``offsets[i]:offsets[i + 1]`` of ``data``) packed little-endian
+    into ``out[start + i]``; returns False when a string is longer than 8 bytes or holds a NUL
+    byte (then zero padding would not be injective and the caller falls back). Serial: a few
+    nanoseconds a string, less than a parallel launch costs."""
+    n = offsets.shape[0] - 1
+    bad = False
+    for i in range(n):
+        s = offsets[i]
+        length = offsets[i + 1] - s
+        if length > 8:
+            return False
+        v = np.uint64(0)
+        for j in range(length):
+            b = np.uint64(data[s + j])
+            bad |= b == 0
+            v |= b << np.uint64(8 * j)
+        out[start + i] = np.int64(v)
+    return not bad
+
+
+@njit(nogil=True, cache=True)
+def group_few(key, cap, ids):
+    """First-appearance ids with one small hash table, for keys with at most ``cap`` distinct
+    values (``cap`` a power of two); returns ``(m, sizes, distinct)``, ``m = -1`` as soon as
+    there are more (the caller then takes the partitioned kernel)."""
+    size = 2 * cap
+    mask = size - 1
+    table_key = np.empty(size, np.int64)
+    table_id = np.full(size, -1, np.int64)
+    sizes = np.zeros(cap, np.int64)
+    distinct = np.empty(cap, np.int64)
+    down = np.uint64(64)
+    lb = 0
+    while (1 << lb) < size:
+        lb += 1
+    down = np.uint64(64 - lb)
+    m = 0
+    for i in range(key.shape[0]):
+        k = key[i]
+        s = np.int64(_hash(k) >> down)
+        while True:
+            c = table_id[s]
+            if c < 0:
+                if m == cap:
+                    return -1, sizes, distinct
+                table_key[s] = k
+                table_id[s] = m
+                distinct[m] = k
+                c = m
+                m += 1
+                break
+            if table_key[s] == k:
+                break
+            s = (s + 1) & mask
+        sizes[c] += 1
+        ids[i] = c
+    return m, sizes, distinct

@@ -1,0 +1,263 @@
+"""Compiled grouping kernels (numba), each with a plain-numpy twin giving the same answer.
+
+Two kernels carry the engine's grouping work:
+
+* :func:`mix` -- one step of the mixed-radix key, ``key = key * levels + codes``, in place;
+* :func:`group` -- dense class ids and class sizes for ``int64`` keys in ``[0, space)``.
+
+:func:`group` numbers classes *canonically*, so the compiled and the numpy path return the same
+arrays, not merely the same partition: when the key space is small (see
+:func:`small_key_space`) ids follow increasing key (``bincount`` and ``cumsum``); otherwise the
+keys are radix-partitioned by the top ``pb`` bits of their hash (``pb`` depends only on the
+number of records and the key space, see :func:`_partition_bits`), and ids run partition by
+partition, in order of first appearance within each. The compiled kernel scatters the records
+to their partition (row order kept) and then groups every partition with a hash table small
+enough to stay in cache, the partitions spread over the threads; the numbering depends neither
+on the number of threads nor on the path.
+
+Which path runs
+---------------
+``RISKCALC_KERNELS`` (environment, read at import) or :func:`set_backend`:
+
+* ``"auto"`` (default): compiled when numba imports and the input has at least
+  :data:`MIN_COMPILED` records (below that, numpy is as fast and numba's import is not paid);
+* ``"numba"``: compiled for every size (tests compare it with the numpy path);
+* ``"numpy"``: numpy only.
+
+Compiled kernels are cached on disk (``cache=True``), so only the first run after installation
+pays the compilation (see ``benchmarks/README.md`` for the measured cold and warm costs).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["backend", "set_backend", "compiled", "mix", "group", "MIN_COMPILED"]
+
+#: Records below which ``"auto"`` keeps to numpy.
+MIN_COMPILED = 1 << 17
+
+_BACKENDS = ("auto", "numba", "numpy")
+_backend = os.environ.get("RISKCALC_KERNELS", "auto").strip().lower() or "auto"
+if _backend not in _BACKENDS:  # pragma: no cover - a mistyped environment variable
+    _backend = "auto"
+
+_GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing multiplier (odd, so a bijection on 64 bits)
+_BINCOUNT_FACTOR = 4  # the small-key-space rule, shared with grouping.small_key_space
+
+_numba = None  # the compiled module namespace once loaded, False when numba is unavailable
+_load_lock = threading.Lock()
+# The 'workqueue' threading layer (used where neither OpenMP nor TBB is found) must not be
+# entered by two Python threads at once: parallel kernels are serialised by this lock.
+_run_lock = threading.Lock()
+
+
+# GNU OpenMP (numba's usual threading layer on Linux) aborts a forked child that enters a
+# parallel region its parent used: after a fork the child runs the serial kernels only.
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def backend() -> str:
+    """The kernel backend in force: ``"auto"``, ``"numba"`` or ``"numpy"``."""
+    return _backend
+
+
+def set_backend(name: str) -> str:
+    """Select the kernel backend; returns the previous one."""
+    global _backend
+    name = str(name).strip().lower()
+    if name not in _BACKENDS:
+        from ..exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"The kernel backend must be one of {', '.join(map(repr, _BACKENDS))}; got {name!r}."
+        )
+    old, _backend = _backend, name
+    return old
+
+
+def small_key_space(space: int, n: int) -> bool:
+    """Whether keys in ``[0, space)`` for ``n`` records are best counted by ``bincount``."""
+    return space <= max(_BINCOUNT_FACTOR * n, 1 << 16)
+
+
+def _load():
+    """Import the compiled kernels (once); ``False`` when numba is not available."""
+    global _numba
+    if _numba is None:
+        with _load_lock:
+            if _numba is None:
+                try:
+                    from . import _numba_kernels
+                except ImportError:
+                    _numba = False
+                else:
+                    _numba = _numba_kernels
+    return _numba
+
+
+def compiled(n: int):
+    """The compiled-kernel module to use for ``n`` records, or ``None`` for numpy."""
+    if _backend == "numpy" or (_backend == "auto" and n < MIN_COMPILED):
+        return None
+    mod = _load()
+    return mod or None
+
+
+# --------------------------------------------------------------------------------------------
+# mix: key = key * levels + codes
+# --------------------------------------------------------------------------------------------
+
+
+def mix(key: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
+    """``key * levels + codes`` in place on the ``int64`` array ``key``; returns ``key``."""
+    mod = compiled(key.shape[0])
+    if mod is not None:
+        mod.mix(key, np.ascontiguousarray(codes), np.int64(levels))
+        return key
+    key *= levels
+    key += codes
+    return key
+
+
+# --------------------------------------------------------------------------------------------
+# group: canonical dense ids and sizes
+# --------------------------------------------------------------------------------------------
+
+
+def _id_dtype(n: int):
+    return np.int32 if n < (1 << 31) else np.int64
+
+
+def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids in ``[0, n_classes)`` and class sizes (int64) for keys in ``[0, space)``.
+
+    Ids follow increasing key when the key space is small (bincount), else hash partition, then
+    first appearance. The compiled and numpy paths return identical arrays.
+    ``threads=False`` runs the compiled kernel on the calling thread only (for callers that
+    run several groupings on threads of their own).
+    """
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    n = key.shape[0]
+    id_dtype = _id_dtype(n)
+    if n == 0:
+        return np.zeros(0, id_dtype), np.zeros(0, np.int64)
+    small = small_key_space(space, n)
+    mod = compiled(n) if n < (1 << 31) else None
+    if mod is None:
+        if small:
+            return _group_bincount(key, space, id_dtype)
+        return _by_partition(key, *_group_hash_numpy(key, id_dtype), _partition_bits(n, space))
+    ids = np.empty(n, id_dtype)
+    if small:
+        counts = np.zeros(int(space), np.int64)
+        # serial: one counting pass and one gather, cheaper than a parallel launch
+        return ids, mod.group_small_serial(key, counts, ids)
+    pb = _partition_bits(n, space)
+    if n >= _FEW_MIN:
+        # Few distinct keys (codes, sexes, ...): one small table in cache, one pass; it gives
+        # up early, at the (_FEW_CAP + 1)-th distinct key, on keys that are not few.
+        m, counts, distinct = mod.group_few(key, _FEW_CAP, ids)
+        if m >= 0:
+            return _reorder_by_partition(ids, counts[:m], distinct[:m], pb)
+    if threads and not _forked:
+        with _run_lock:
+            sizes = mod.group_hash(key, pb, max(int(mod.n_threads()), 1), ids)
+    else:
+        sizes = mod.group_hash_serial(key, pb, ids)
+    return ids, sizes
+
+
+#: The small-table path is tried for inputs of at least this many records, up to this many keys.
+_FEW_MIN = 1 << 14
+_FEW_CAP = 1 << 11
+
+
+def _reorder_by_partition(ids, sizes, distinct, pb):
+    """First-appearance classes (their keys ``distinct``) renumbered partition by partition."""
+    if pb == 0:
+        return ids, sizes
+    part = (distinct.astype(np.uint64) * np.uint64(_GOLDEN)) >> np.uint64(64 - pb)
+    order = np.argsort(part, kind="stable")
+    rank = np.empty(order.shape[0], ids.dtype)
+    rank[order] = np.arange(order.shape[0], dtype=ids.dtype)
+    return rank[ids], sizes[order]
+
+
+def _partition_bits(n: int, space: int) -> int:
+    """log2 of the number of hash partitions: about 16,384 distinct keys or fewer in each, so
+    that a partition's hash table stays in the processor's cache."""
+    distinct = min(n, int(space))
+    pb = 0
+    while pb < 12 and (16384 << pb) < distinct:
+        pb += 1
+    return pb
+
+
+def _group_bincount(key, space, id_dtype):
+    counts = np.bincount(key, minlength=int(space))
+    present = counts > 0
+    remap = (np.cumsum(present, dtype=np.int64) - 1).astype(id_dtype)
+    return remap[key], counts[present].astype(np.int64)
+
+
+def _group_hash_numpy(key, id_dtype):
+    """First-appearance ids by numpy: keys alone in their hash bucket are certainly unique
+    (one ``bincount``); only the others go through pandas' hash table."""
+    n = key.shape[0]
+    lone = _lone_keys(key)
+    rest = np.flatnonzero(~lone)
+    if rest.shape[0] == 0:
+        return np.arange(n, dtype=id_dtype), np.ones(n, np.int64)
+    rest_ids, uniques = pd.factorize(key[rest], sort=False)  # first appearance among the rest
+    m = uniques.shape[0]
+    # First row of each class of the rest: where rest_ids reaches a new maximum.
+    new = np.empty(rest_ids.shape[0], dtype=bool)
+    new[0] = True
+    np.greater(rest_ids[1:], np.maximum.accumulate(rest_ids[:-1]), out=new[1:])
+    first_rest = rest[new]  # first row of rest class c, c = 0..m-1
+    is_first = lone.copy()
+    is_first[first_rest] = True
+    rank = (np.cumsum(is_first, dtype=np.int64) - 1).astype(id_dtype)
+    ids = np.empty(n, id_dtype)
+    ids[lone] = rank[lone]
+    ids[rest] = rank[first_rest][rest_ids]
+    n_classes = int(rank[-1]) + 1
+    sizes = np.ones(n_classes, np.int64)
+    sizes[rank[first_rest]] = np.bincount(rest_ids, minlength=m)
+    return ids, sizes
+
+
+def _by_partition(key, ids, sizes, pb):
+    """Renumber first-appearance classes partition by partition (stable), as the compiled
+    kernel numbers them."""
+    if pb == 0:
+        return ids, sizes
+    part = ((key.astype(np.uint64) * np.uint64(_GOLDEN)) >> np.uint64(64 - pb)).astype(np.uint16)
+    part_of_class = np.empty(sizes.shape[0], np.uint16)
+    part_of_class[ids] = part  # every record of a class carries the same partition
+    order = np.argsort(part_of_class, kind="stable")
+    rank = np.empty(order.shape[0], ids.dtype)
+    rank[order] = np.arange(order.shape[0], dtype=ids.dtype)
+    return rank[ids], sizes[order]
+
+
+def _lone_keys(key: np.ndarray) -> np.ndarray:
+    """Mask of the records alone in their hash bucket (about ``2 n`` buckets)."""
+    n = key.shape[0]
+    bits = min(max(16, int(np.ceil(np.log2(2 * n)))), 40)
+    bucket = ((key.astype(np.uint64) * np.uint64(_GOLDEN)) >> np.uint64(64 - bits)).astype(np.int64)
+    return np.bincount(bucket, minlength=1 << bits)[bucket] == 1

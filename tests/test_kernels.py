@@ -1,0 +1,357 @@
+"""The compiled kernels (numba) against their numpy twins and against an obvious reference.
+
+Every kernel of ``riskcalc._core.kernels`` must give *identical* arrays on both paths (the
+numbering of classes is canonical, see ``kernels.group``), and both must agree with a reference
+built from ``np.unique``. The lattice walk, partitions and the encoding of dates are compared
+across paths too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+
+import riskcalc as rc
+from riskcalc._core import kernels
+from riskcalc._core.grouping import combine_codes, densify, densify_fast
+from riskcalc._core.lattice import walk
+from riskcalc.exceptions import InvalidParameterError
+
+pytest.importorskip("numba")
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def run_with(backend, fn, *args, **kwargs):
+    old = kernels.set_backend(backend)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        kernels.set_backend(old)
+
+
+def reference_groups(key):
+    """fk per record and the sorted multiset of class sizes, by ``np.unique``."""
+    if key.shape[0] == 0:
+        return np.zeros(0, np.int64), []
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return counts[inverse], sorted(counts.tolist())
+
+
+def check_labelling(key, ids, sizes):
+    """``ids`` is a labelling of ``key``: same id exactly when same key; sizes are the counts."""
+    fk, multiset = reference_groups(key)
+    assert ids.shape == key.shape
+    assert sizes.dtype == np.int64
+    if key.shape[0] == 0:
+        assert sizes.shape[0] == 0
+        return
+    assert set(np.unique(ids).tolist()) == set(range(sizes.shape[0]))
+    assert_array_equal(sizes[ids], fk)
+    assert sorted(sizes.tolist()) == multiset
+    # one id per key: the (key, id) pairs are as many as the keys
+    assert len(set(zip(key.tolist(), ids.tolist()))) == len(set(key.tolist()))
+
+
+@st.composite
+def keys_and_space(draw):
+    n = draw(st.integers(0, 400))
+    kind = draw(st.sampled_from(["small", "wide", "extreme", "equal", "distinct"]))
+    if kind == "small":
+        space = draw(st.integers(1, 50))
+        key = draw(st.lists(st.integers(0, space - 1), min_size=n, max_size=n))
+    elif kind == "wide":
+        space = draw(st.integers(10**6, 10**15))
+        pool = draw(st.lists(st.integers(0, space - 1), min_size=1, max_size=20))
+        key = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+    elif kind == "extreme":
+        space = INT64_MAX
+        pool = [0, 1, INT64_MAX - 1, INT64_MAX - 2, 2**62, 2**31, 2**32 - 1]
+        key = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+    elif kind == "equal":
+        space = draw(st.sampled_from([1, 7, 10**12]))
+        key = [space - 1] * n
+    else:
+        space = draw(st.sampled_from([max(n, 1), 10**12]))
+        key = draw(st.lists(st.integers(0, space - 1), min_size=n, max_size=n, unique=True))
+    return np.asarray(key, dtype=np.int64).reshape(-1), int(space)
+
+
+@settings(max_examples=150, deadline=None)
+@given(keys_and_space())
+def test_group_compiled_equals_numpy_and_reference(case):
+    key, space = case
+    ids_np, sizes_np = run_with("numpy", kernels.group, key, space)
+    ids_nb, sizes_nb = run_with("numba", kernels.group, key, space)
+    ids_1, sizes_1 = run_with("numba", kernels.group, key, space, threads=False)
+    check_labelling(key, ids_np, sizes_np)
+    assert_array_equal(ids_nb, ids_np)
+    assert_array_equal(sizes_nb, sizes_np)
+    assert_array_equal(ids_1, ids_np)
+    assert_array_equal(sizes_1, sizes_np)
+
+
+def _large_cases():
+    rng = np.random.default_rng(3)
+    n = 60_000  # several hash partitions
+    yield "all distinct", rng.permutation(n).astype(np.int64) * 1_000_003, 10**12
+    yield "all equal", np.full(n, 123_456_789_012, np.int64), 10**12
+    repeats = rng.integers(0, 10**14, n)
+    repeats[::3] = 5  # one big class among mostly unique keys
+    repeats[1::7] = repeats[2::7][: repeats[1::7].shape[0]]  # many pairs
+    yield "mixed", repeats, 10**14
+    yield "extremes", rng.choice(np.array([0, INT64_MAX - 1, 2**62, 17], np.int64), n), INT64_MAX
+    yield "small space", rng.integers(0, 1000, n), 1000
+    yield "bincount edge", rng.integers(0, 4 * n, n), 4 * n
+
+
+@pytest.mark.parametrize("name,key,space", list(_large_cases()), ids=[c[0] for c in _large_cases()])
+def test_group_large_inputs(name, key, space):
+    ids_np, sizes_np = run_with("numpy", kernels.group, key, space)
+    check_labelling(key, ids_np, sizes_np)
+    for threads in (True, False):
+        ids, sizes = run_with("numba", kernels.group, key, space, threads=threads)
+        assert_array_equal(ids, ids_np, err_msg=name)
+        assert_array_equal(sizes, sizes_np, err_msg=name)
+
+
+def test_group_n0_and_n1():
+    for backend in ("numpy", "numba"):
+        ids, sizes = run_with(backend, kernels.group, np.zeros(0, np.int64), 10)
+        assert ids.shape == (0,) and sizes.shape == (0,)
+        ids, sizes = run_with(backend, kernels.group, np.array([INT64_MAX - 1]), INT64_MAX)
+        assert ids.tolist() == [0] and sizes.tolist() == [1]
+
+
+def test_hash_numbering_is_partition_then_first_appearance():
+    rng = np.random.default_rng(11)
+    key = rng.integers(0, 10**15, 40_000)
+    key = np.concatenate([key, key[::-1][:1000]])
+    space = 10**15
+    ids, sizes = run_with("numba", kernels.group, key, space)
+    pb = kernels._partition_bits(key.shape[0], space)
+    part = (key.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)
+    first = pd.unique(key)  # distinct keys in order of first appearance
+    first_part = (first.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)
+    expected = np.empty(first.shape[0], np.int64)
+    expected[np.argsort(first_part, kind="stable")] = np.arange(first.shape[0])
+    lookup = dict(zip(first.tolist(), expected.tolist()))
+    assert_array_equal(ids, [lookup[k] for k in key.tolist()])
+    assert part.shape == key.shape
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.integers(1, 1000), st.integers(0, 2**20), st.randoms(use_true_random=False))
+def test_mix_compiled_equals_numpy(n, levels, top, rnd):
+    key = np.array([rnd.randint(0, top) for _ in range(n)], dtype=np.int64)
+    codes = np.array([rnd.randint(0, levels - 1) for _ in range(n)], dtype=np.int32)
+    expected = key * levels + codes
+    a = run_with("numpy", kernels.mix, key.copy(), codes, levels)
+    b = run_with("numba", kernels.mix, key.copy(), codes, levels)
+    assert_array_equal(a, expected)
+    assert_array_equal(b, expected)
+
+
+def test_combine_codes_overflow_both_paths():
+    rng = np.random.default_rng(1)
+    n = 5000
+    codes = [rng.integers(0, 3, n).astype(np.int32) for _ in range(4)]
+    levels = [2**40, 2**40, 3, 2**30]
+    outs = [run_with(b, combine_codes, codes, levels) for b in ("numpy", "numba")]
+    assert outs[0][1] == outs[1][1] < 2**62
+    assert_array_equal(outs[0][0], outs[1][0])
+    tuples = list(zip(*[c.tolist() for c in codes]))
+    key = outs[0][0]
+    assert len(set(tuples)) == len(set(key.tolist())) == len(set(zip(tuples, key.tolist())))
+
+
+@pytest.mark.parametrize("space", [10, 10**12])
+def test_densify_key_order_and_fast_labelling_both_paths(space):
+    key = np.array([9, 3, 9, 5, 3, 3] * 30_000, dtype=np.int64)
+    for backend in ("numpy", "numba"):
+        ids, sizes = run_with(backend, densify, key, space)
+        assert_array_equal(ids[:6], [2, 0, 2, 1, 0, 0])
+        assert_array_equal(sizes, [90_000, 30_000, 60_000])
+        ids, sizes = run_with(backend, densify_fast, key, space)
+        check_labelling(key, ids, sizes)
+
+
+def _frame(n, seed):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "a": rng.integers(0, 4, n),
+        "b": rng.choice(np.array(["x", "y", "z"], dtype=object), n),
+        "c": rng.integers(0, 10**9, n),
+        "d": rng.integers(0, 50, n),
+    })
+
+
+@pytest.mark.parametrize("qi", [["a", "b"], ["a", "c"], ["c", "d", "a", "b"]])
+def test_partition_identical_on_both_paths(qi):
+    frame = _frame(30_000, 5)
+    frame.loc[::4, "c"] = 7
+
+    def figures():
+        p = rc.partition(rc.encode(frame), qi)
+        return p.class_id, p.class_sizes, p.fk, *p.histogram
+
+    for a, b in zip(run_with("numpy", figures), run_with("numba", figures)):
+        assert_array_equal(a, b)
+
+
+def _walk_summary(backend, codes, levels, max_size, threads, unique_rows):
+    def go():
+        out = {}
+        for res in walk(codes, levels, max_size, unique_rows=unique_rows, threads=threads):
+            out[res.subset] = (
+                res.prior_unique, sorted(res.sizes.tolist()),
+                None if res.new_unique_rows is None else res.new_unique_rows.tolist(),
+            )
+        return out
+
+    return run_with(backend, go)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 120), st.lists(st.integers(1, 6), min_size=1, max_size=5), st.integers(1, 5),
+    st.booleans(), st.randoms(use_true_random=False),
+)
+def test_walk_compiled_equals_numpy(n, levels, max_size, unique_rows, rnd):
+    codes = [np.array([rnd.randint(0, lv - 1) for _ in range(n)], dtype=np.int32) for lv in levels]
+    ref = _walk_summary("numpy", codes, levels, max_size, None, unique_rows)
+    for threads in (1, 2):
+        got = _walk_summary("numba", codes, levels, max_size, threads, unique_rows)
+        assert got == ref
+
+
+def test_walk_threads_parent_before_child_and_large_spaces():
+    rng = np.random.default_rng(9)
+    n = 20_000
+    levels = [5000, 3000, 7, 2, 40]
+    codes = [rng.integers(0, lv, n).astype(np.int32) for lv in levels]
+    ref = _walk_summary("numpy", codes, levels, 5, None, True)
+    seen = set()
+    old = kernels.set_backend("numba")
+    try:
+        for res in walk(codes, levels, 5, threads=2):
+            assert len(res.subset) == 1 or res.subset[:-1] in seen
+            seen.add(res.subset)
+    finally:
+        kernels.set_backend(old)
+    assert len(seen) == 31
+    assert _walk_summary("numba", codes, levels, 5, 2, True) == ref
+
+
+def test_walk_consumer_may_stop_early():
+    codes = [np.arange(200_000, dtype=np.int32) % m for m in (7, 11, 13, 17)]
+    old = kernels.set_backend("numba")
+    try:
+        gen = walk(codes, [7, 11, 13, 17], 4, threads=2)
+        first = next(gen)
+        gen.close()  # the worker threads must stop, not hang
+    finally:
+        kernels.set_backend(old)
+    assert len(first.subset) == 1
+
+
+def test_object_dates_encode_as_factorised():
+    days = [dt.date(2000, 1, 1), dt.date(1999, 12, 31), None, dt.date(9999, 12, 31), dt.date(1, 1, 1)]
+    values = pd.Series([days[i % 5] for i in range(997)], dtype=object)
+    col = rc.encode(pd.DataFrame({"d": values}))["d"]
+    assert col.n_missing == values.isna().sum()
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    # same partition as pandas' own factorisation (missing: its own level)
+    pairs = set(zip(codes.tolist(), col.codes.tolist()))
+    assert len(pairs) == len(set(codes.tolist())) == col.n_levels
+
+
+def test_temporal_columns_encode_by_integers():
+    ts = pd.Series(pd.to_datetime(["2001-01-01", None, "2001-01-01", "1677-09-22", "2262-04-11"]))
+    arrow = pa.table({
+        "d": pa.array([dt.date(2000, 1, 1), None, dt.date(2000, 1, 1), dt.date(1970, 1, 1)]),
+        "t": pa.array([1, None, 1, -(2**62)], pa.timestamp("ns")),
+        "u": pa.array([None, None, None, None], pa.date32()),
+    })
+    assert rc.class_sizes(pd.DataFrame({"t": ts}), ["t"]).fk.tolist() == [2, 1, 2, 1, 1]
+    enc = rc.encode(arrow)
+    assert enc["d"].n_missing == 1 and enc["d"].n_levels == 3
+    assert enc["u"].n_missing == 4 and enc["u"].n_levels == 1
+    assert rc.class_sizes(arrow, ["d", "t"]).fk.tolist() == [2, 1, 2, 1]
+
+
+def test_backend_switch_validates():
+    with pytest.raises(InvalidParameterError, match="backend"):
+        kernels.set_backend("fortran")
+    assert kernels.backend() in ("auto", "numba", "numpy")
+
+
+def test_numba_backend_really_compiles():
+    """The comparisons above are not numpy against numpy: the numba backend loads kernels."""
+    assert run_with("numba", kernels.compiled, 1) is not None
+    assert run_with("numpy", kernels.compiled, 10**9) is None
+    assert run_with("auto", kernels.compiled, kernels.MIN_COMPILED - 1) is None
+
+
+def _assert_same_encoding(col_a, col_b, values):
+    """Two encodings of one column: the same partition, and categories naming the values."""
+    assert col_a.n_levels == col_b.n_levels and col_a.n_missing == col_b.n_missing
+    assert len(set(zip(col_a.codes.tolist(), col_b.codes.tolist()))) == col_a.n_levels
+    for col in (col_a, col_b):
+        cats = np.asarray(col.categories.to_pylist() + [None], dtype=object)
+        codes = np.where(col.codes == (col.missing_code if col.n_missing else -1), len(cats) - 1, col.codes)
+        assert cats[codes].tolist() == values
+
+
+@pytest.mark.parametrize("variant", ["plain", "nulls", "long", "nul-byte", "large", "sliced"])
+def test_short_strings_packed_as_integers(variant):
+    rng = np.random.default_rng(4)
+    n = 20_000
+    alphabet = np.array(list("ABCDEFGHJ0123456789 é"), dtype=object)
+    lengths = rng.integers(0, 8, n)
+    values = ["".join(alphabet[rng.integers(0, len(alphabet), k)]) for k in lengths]
+    values = [v.encode()[:8].decode(errors="ignore") for v in values]  # at most 8 bytes
+    if variant == "nulls":
+        values = [None if i % 17 == 0 else v for i, v in enumerate(values)]
+    if variant == "long":
+        values[-1] = "a much longer string"
+    if variant == "nul-byte":
+        values[5] = "a\x00"
+    typ = pa.large_string() if variant == "large" else pa.string()
+    chunks = [pa.array(values[:7000], typ), pa.array(values[7000:], typ)]
+    array = pa.chunked_array(chunks)
+    if variant == "sliced":
+        array = pa.chunked_array([pa.array(["zz"] * 50 + values, typ).slice(50)])
+    from riskcalc._core.encoding import encode_arrow
+
+    a = run_with("numba", encode_arrow, array, "s")
+    b = run_with("numpy", encode_arrow, array, "s")
+    _assert_same_encoding(a, b, values)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_can_group_after_the_parent_ran_parallel_kernels():
+    """GNU OpenMP kills a forked child entering a parallel region: the child must go serial."""
+    key = np.random.default_rng(0).integers(0, 10**15, 200_000)
+    expected = run_with("numba", kernels.group, key, 10**15)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            ids, sizes = run_with("numba", kernels.group, key, 10**15)
+            ok = np.array_equal(ids, expected[0]) and np.array_equal(sizes, expected[1])
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    assert os.WIFEXITED(status)
