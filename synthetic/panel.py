@@ -325,6 +325,9 @@ class _LA:
         self.pupil_id = _ids(spec.root, "panel.pupil_id", "P", g)
         self.family_id = _ids(spec.root, "panel.family_id", "F", offset_id + self.root)
         self.dob_days = c["date_of_birth"].astype("datetime64[D]").astype(np.int64)
+        unit = geo["unit"]
+        self.pc_label = (geo["sec_label"][geo["pc_sec"]] + _INWARD[unit // 20].astype(object)
+                         + _INWARD[unit % 20].astype(object))
 
     # -------------------------------------------------------------- set-up pieces
     def _attainment(self, rows, year, fsm, ever, sen):
@@ -623,8 +626,7 @@ class _LA:
         school_la = plan.school_la[sch]
         sec = geo["pc_sec"][pc]
         used_pc, inv_pc = np.unique(pc, return_inverse=True)
-        unit = geo["unit"][used_pc]
-        pc_labels = geo["sec_label"][geo["pc_sec"][used_pc]] + _INWARD[unit // 20].astype(object) + _INWARD[unit % 20].astype(object)
+        pc_labels = self.pc_label[used_pc]
         used_sec, inv_sec = np.unique(sec, return_inverse=True)
         dis = geo["sec_dis"][sec]
         used_dis, inv_dis = np.unique(dis, return_inverse=True)
@@ -646,8 +648,8 @@ class _LA:
             "enrol_status": _dict(c["enrol_status"][rows], field("enrol_status").codes),
             "lsoa": _dict(inv_lsoa, [f"E01{v + 1:06d}" for v in used_lsoa.tolist()]),
             "idaci_decile": pa.array(dec),
-            "postcode_sector": _dict(inv_sec, list(geo["sec_label"][used_sec])),
-            "postcode_district": _dict(inv_dis, list(geo["dis_label"][used_dis])),
+            "postcode_sector": _dict(inv_sec, geo["sec_label"][used_sec]),
+            "postcode_district": _dict(inv_dis, geo["dis_label"][used_dis]),
             "postcode_area": _dict(np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes),
             "ethnic_group_minor": _dict(c["ethnic_group_minor"][rows], field("ethnic_group_minor").codes),
             "ethnic_group_major": _dict(c["ethnic_group_major"][rows], field("ethnic_group_major").codes),
@@ -660,7 +662,7 @@ class _LA:
             "forename": _names(c["forename"][rows], 0),
             "surname": _names(c["surname"][rows], 1),
             "date_of_birth": pa.array(c["date_of_birth"][rows].astype("datetime64[ns]")),
-            "postcode": _dict(inv_pc, list(pc_labels)),
+            "postcode": _dict(inv_pc, pc_labels),
             "ethnicity_extended": _dict(c["ethnicity_extended"][rows], field("ethnicity_extended").codes),
             "first_language": _dict(c["first_language"][rows], field("first_language").codes),
             "primary_sen_type": _dict(sen_type, field("primary_sen_type").codes),
@@ -695,10 +697,22 @@ def _year_table():
 _CFG_YEAR_W = _year_table()
 
 
+_FIXED: dict[int, tuple[tuple, pa.Array]] = {}
+
+
 def _dict(codes, categories) -> pa.DictionaryArray:
+    """Dictionary column; fixed code lists (tuples) are converted to Arrow once."""
     codes = np.asarray(codes)
     idx = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(idx, pa.array(list(categories), type=pa.string()))
+    if isinstance(categories, tuple):
+        hit = _FIXED.get(id(categories))
+        if hit is None or hit[0] is not categories:
+            hit = (categories, pa.array(list(categories), type=pa.string()))
+            _FIXED[id(categories)] = hit
+        dictionary = hit[1]
+    else:
+        dictionary = pa.array(categories, type=pa.string())
+    return pa.DictionaryArray.from_arrays(idx, dictionary)
 
 
 def _strings(mat: np.ndarray) -> pa.Array:
@@ -715,7 +729,7 @@ def _names(codes: np.ndarray, which: int) -> pa.DictionaryArray:
         fn, sn = names_tables()
         _NAME_CATS.extend([np.array(fn.categories, dtype=object), np.array(sn.categories, dtype=object)])
     used, inv = np.unique(codes, return_inverse=True)
-    return _dict(inv, list(_NAME_CATS[which][used]))
+    return _dict(inv, _NAME_CATS[which][used])
 
 
 # ------------------------------------------------------------------------------ driver
