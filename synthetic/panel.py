@@ -384,11 +384,14 @@ class _LA:
         self.region = {}
         for p in (PS, SS, SP, PR):
             m = (plan.school_phase == p) & (reg == plan.la_region_idx[la])
+            if not m.any():  # small cohorts: no school of the phase in the region -> England
+                m = plan.school_phase == p
             cap = plan.school_size[m] / np.where(p == SS, 5 + 1.22 * plan.school_sixth[m], 1.0)
             self.region[p] = (np.flatnonzero(m), np.concatenate([[0.0], np.cumsum(cap.astype(float))]))
 
     def _region_pick(self, p: int, m: int) -> np.ndarray:
-        """Global indices of ``m`` capacity-weighted schools of phase ``p`` in the region."""
+        """Global indices of ``m`` capacity-weighted schools of phase ``p`` in the region (in
+        England when the region has none, which happens only in small cohorts)."""
         idx, cw = self.region[p]
         if len(idx) == 0:
             return np.full(m, -1, np.int64)
@@ -426,13 +429,13 @@ class _LA:
     def _move_school(self, rows, phase_now):
         """Move ``rows`` to another school of their phase near the family home.
 
-        A draw that lands on the current school is redrawn LA-wide, then region-wide (so a
-        move is a move even where the LA has one school of the phase)."""
+        A draw that lands on the current school is redrawn LA-wide, then region-wide (up to three
+        times), so a move is a move even where the LA has one school of the phase."""
         rng = self.rng
         home_sec = self.sector_of(self.home[self.root[rows]])
         cur = self.school[rows].astype(np.int64)
         new = np.full(len(rows), -1, np.int64)
-        for scope in ("near", "la", "region"):
+        for scope in ("near", "la", "region", "region", "region"):
             redo = (new < 0) | (new == cur)
             for p in (PS, SS, SP, PR):
                 m = redo & (phase_now == p)
@@ -521,7 +524,8 @@ class _LA:
                           np.where(far, sm["other_district"]["SS"], sm["same_district"]["SS"]))
         sen = self.sen_prev if hasattr(self, "sen_prev") else np.zeros(n, np.int8)
         bmult = (np.where(fsm_prev, bg["fsm"], 1.0) * np.where(sen > 0, bg["sen"], 1.0)
-                 * np.where(self.susp > 0, bg["suspended"], 1.0))
+                 * np.where(self.susp > 0, bg["suspended"], 1.0)
+                 * np.where(self.low_ks2 & (self.year >= 7), bg["low_ks2"], 1.0))
         p_bg = np.where(phase == PS, bg["PS"], bg["SS"]) * dt * bmult
         move = p & mainstream & ((fam_moved & (u < p_home)) | (~fam_moved & (u < p_bg)))
         rows = np.flatnonzero(move)
