@@ -66,11 +66,12 @@ class Trajectories:
 def _time_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     year = frame["academic_year"].to_numpy().astype(np.int64)
     if "census" in frame.columns:
-        c = frame["census"].astype(str).map(_CENSUS_ORDER)
-        if c.isna().any():
+        codes, uniq = pd.factorize(frame["census"], sort=False)
+        order = np.array([_CENSUS_ORDER.get(str(u), -1) for u in np.asarray(uniq, dtype=object)], np.int64)
+        if (codes < 0).any() or (order < 0).any():
             raise InvalidParameterError(
                 "The 'census' column must hold 'autumn', 'spring' or 'summer'.")
-        cen = c.to_numpy().astype(np.int64)
+        cen = order[codes]
     else:
         cen = np.ones(len(frame), np.int64)
     key = year * 3 + cen
@@ -101,11 +102,11 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
     place, _ = pd.factorize(panel[point], sort=False, use_na_sentinel=False)
     n, m = int(pid.max()) + 1, len(labels)
     flat = pid.astype(np.int64) * m + t
-    if np.unique(flat).shape[0] != flat.shape[0]:
-        raise InvalidParameterError(
-            f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
     codes = np.full((n, m), -1, dtype=np.int64)
     codes.reshape(-1)[flat] = place
+    if np.count_nonzero(codes >= 0) != flat.shape[0]:  # two rows landed in one cell
+        raise InvalidParameterError(
+            f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
     stat = np.zeros((n, len(static)), dtype=np.int64)
     if static:
         order = np.lexsort((t, pid))
