@@ -8,7 +8,7 @@ Plain script::
 Reads ``pupil_id``, ``academic_year``, ``census``, ``urn`` (and the stable fields) of every
 census, then times ``trajectory_uniqueness`` (school history, 1..5 censuses linked, with sex and
 month/year of birth), ``points_singled_out`` (p = 1..5 random points, and first and last school)
-and ``linkage_risk``; prints the figures, the peak RSS and the load average. A small check
+``linkage_risk`` and ``history_attribute_disclosure`` (FSM history); prints the figures, the peak RSS and the load average. A small check
 against a plain groupby runs first.
 """
 
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from riskcalc.histories import linkage_risk, points_singled_out, trajectory_uniqueness  # noqa: E402
-from synthetic import generate_panel, read_panel  # noqa: E402
+from riskcalc.histories import linkage_risk, points_singled_out, trajectory_uniqueness
+from synthetic import generate_panel, read_panel
 
 
 def peak_rss_gb() -> float:
@@ -57,7 +57,7 @@ def main() -> None:
         path = Path(args.panel)
     out = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     t0 = time.perf_counter()
-    cols = ["pupil_id", "urn", "sex", "year_of_birth", "month_of_birth"]
+    cols = ["pupil_id", "urn", "sex", "year_of_birth", "month_of_birth", "fsm_eligible"]
     panel = read_panel(path, columns=cols)
     out["read_s"] = round(time.perf_counter() - t0, 1)
     out["rows"] = len(panel)
@@ -76,6 +76,10 @@ def main() -> None:
     out["linkage_s"] = round(time.perf_counter() - t0, 1)
     out["linkage_correct_share"] = [round(c / n, 4) for c, n in zip(lk.n_correct, lk.n_records)]
     out["history_recovered_separate_releases"] = round(lk.chain_share, 4)
+    t0 = time.perf_counter()
+    hd = history_attribute_disclosure(panel, "urn", "fsm_eligible", static=("sex", "year_of_birth", "month_of_birth"))
+    out["fsm_history_s"] = round(time.perf_counter() - t0, 1)
+    out["fsm_history_revealed_share"] = [round(r / n, 4) for r, n in zip(hd.n_revealed, hd.n_pupils)]
     out["peak_rss_gb"] = round(peak_rss_gb(), 2)
     out["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out))

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synthetic import generate_panel, read_panel  # noqa: E402
+from synthetic import generate_panel, read_panel
 
 
 def peak_rss_gb() -> float:

@@ -9,6 +9,8 @@ points_singled_out     the share of pupils singled out by p known points of thei
                        points picked by an intruder or drawn at random per pupil (de Montjoye)
 linkage_risk           one release with a common id against separate yearly releases that an
                        intruder links on stable fields (sex, month and year of birth, school)
+history_attribute_disclosure
+                       pupils whose FSM / SEN history their history class reveals
 
 The input is a long table: ``pupil_id``, ``academic_year``, ``census`` (optional, spring if
 absent) and the place column; e.g. :func:`synthetic.generate_panel` or a longitudinal tier
@@ -28,14 +30,16 @@ from ._validation import check_column_names, check_int
 from .exceptions import InvalidParameterError
 
 __all__ = [
-    "TrajectoryUniquenessResult",
-    "PointsResult",
     "LinkageResult",
-    "trajectories",
-    "trajectory_uniqueness",
-    "points_singled_out",
+    "PointsResult",
+    "TrajectoryUniquenessResult",
+    "HistoryDisclosureResult",
+    "history_attribute_disclosure",
     "linkage_risk",
     "point_matches",
+    "points_singled_out",
+    "trajectories",
+    "trajectory_uniqueness",
 ]
 
 _CENSUS_ORDER = {"autumn": 0, "spring": 1, "summer": 2}
@@ -119,7 +123,8 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
 
 def _class_sizes(columns: list[np.ndarray]) -> np.ndarray:
     """Per-row class size on the given code columns, with the public riskcalc partition."""
-    from . import partition  # public API; imported here to avoid a cycle at package import
+    # the public API, imported here to avoid a cycle at package import
+    from . import partition
 
     frame = pd.DataFrame({f"c{j}": c for j, c in enumerate(columns)})
     return partition(frame, list(frame.columns)).fk
@@ -542,7 +547,8 @@ def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_
     present[pid, t] = True
     ok_chain = present.all(axis=1)
     pairs, n_rec, n_11, n_ok, n_bad = [], [], [], [], []
-    from . import partition  # public API; imported here to avoid a cycle at package import
+    # the public API, imported here to avoid a cycle at package import
+    from . import partition
 
     for a in range(m - 1):
         sel = np.flatnonzero((t == a) | (t == a + 1))
@@ -571,3 +577,93 @@ def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_
     return LinkageResult(stable, tuple(labels), tuple(pairs), tuple(n_rec), tuple(n_11), tuple(n_ok),
                          tuple(n_bad), int(present.all(axis=1).sum()), int(ok_chain.sum()))
 
+
+
+# --------------------------------------------------------------------------------------------
+# attribute disclosure over time
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HistoryDisclosureResult:
+    """Pupils whose sensitive history is revealed by a homogeneous history class.
+
+    Attributes
+    ----------
+    point, sensitive : str
+    static : tuple of str
+    n_linked : tuple of int
+        Censuses linked (the first k).
+    n_pupils : tuple of int
+        Pupils present in at least one of the k censuses.
+    n_revealed : tuple of int
+        Pupils in classes of two or more whose members all share one sensitive history (the
+        sequence of the sensitive value over the k censuses): knowing the pupil's history
+        reveals, e.g., its FSM in every year without singling it out.
+    n_unique : tuple of int
+        Sample-unique pupils (their sensitive history is revealed with their identity).
+    """
+
+    point: str
+    sensitive: str
+    static: tuple[str, ...]
+    n_linked: tuple[int, ...]
+    n_pupils: tuple[int, ...]
+    n_revealed: tuple[int, ...]
+    n_unique: tuple[int, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "n_linked": self.n_linked, "n_pupils": self.n_pupils,
+            "n_revealed": self.n_revealed,
+            "revealed_share": [r / n if n else float("nan") for r, n in zip(self.n_revealed, self.n_pupils)],
+            "n_unique": self.n_unique,
+            "unique_share": [u / n if n else float("nan") for u, n in zip(self.n_unique, self.n_pupils)],
+        })
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {fmt.count_pct(r, n)}" for k, r, n in zip(self.n_linked, self.n_revealed, self.n_pupils))
+        return (f"HistoryDisclosureResult(point={self.point!r}, sensitive={self.sensitive!r}, "
+                f"revealed in classes of 2+ by censuses linked {{{parts}}})")
+
+
+def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensitive: str = "fsm_eligible",
+                                 *, static=(), max_linked=None) -> HistoryDisclosureResult:
+    r"""Pupils whose sensitive history (e.g. FSM in each year) their history class reveals.
+
+    With :math:`q_i^{(k)}` the history quasi-identifier of :func:`trajectory_uniqueness` and
+    :math:`a_i^{(k)} = (a_{i,t_1}, \dots, a_{i,t_k})` the pupil's sensitive values over the
+    same censuses ("absent" where it is not in the extract), the class of *i* is
+    homogeneous when every pupil sharing :math:`q_i^{(k)}` also shares :math:`a_i^{(k)}`, i.e.
+    :math:`f(q_i, a_i) = f(q_i)`; the pupil is counted as revealed when moreover
+    :math:`f(q_i) \ge 2` (l-diversity of 1 on the sensitive history, Machanavajjhala et al.
+    2007). Two partitions per k, no loop over records.
+
+    References
+    ----------
+    .. [1] Machanavajjhala, A., Kifer, D., Gehrke, J. and Venkitasubramaniam, M. (2007).
+       l-diversity: privacy beyond k-anonymity. *ACM Transactions on Knowledge Discovery from
+       Data* 1(1), 3. https://doi.org/10.1145/1217299.1217302
+    """
+    func = "history_attribute_disclosure"
+    check_column_names([sensitive], panel.columns if isinstance(panel, pd.DataFrame) else [],
+                       name="sensitive", func=func)
+    if sensitive == point:
+        raise InvalidParameterError(
+            f"The 'sensitive' parameter of {func} must differ from 'point'.")
+    tr = trajectories(panel, point, static=static, func=func)
+    sens = trajectories(panel, sensitive, func=func)
+    m = len(tr.times)
+    top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+    ks, n_p, n_r, n_u = [], [], [], []
+    for k in range(1, top + 1):
+        keep = (tr.codes[:, :k] >= 0).any(axis=1)
+        qi = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [tr.codes[keep, j] for j in range(k)]
+        if keep.any():
+            f_q = _class_sizes(qi)
+            f_qa = _class_sizes(qi + [sens.codes[keep, j] for j in range(k)])
+        else:
+            f_q = f_qa = np.zeros(0, np.int64)
+        ks.append(k)
+        n_p.append(int(keep.sum()))
+        n_r.append(int(np.count_nonzero((f_q >= 2) & (f_qa == f_q))))
+        n_u.append(int(np.count_nonzero(f_q == 1)))
+    return HistoryDisclosureResult(point, sensitive, tr.static_names, tuple(ks), tuple(n_p), tuple(n_r), tuple(n_u))

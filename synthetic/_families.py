@@ -18,7 +18,7 @@ import numpy as np
 
 from ._data import load_json
 
-__all__ = ["Families", "form_families", "family_rank", "FAMILY_CFG"]
+__all__ = ["FAMILY_CFG", "Families", "family_rank", "form_families"]
 
 FAMILY_CFG = load_json("families.json")
 

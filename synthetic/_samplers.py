@@ -28,7 +28,7 @@ from .schema import (
 )
 from .upn import upn_check_letters
 
-__all__ = ["Chunk", "LocalCategorical", "SAMPLERS"]
+__all__ = ["SAMPLERS", "Chunk", "LocalCategorical"]
 
 _SCHOOLS = load_json("schools.json")
 _GEO = load_json("geography.json")

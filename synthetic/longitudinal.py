@@ -25,7 +25,7 @@ from .exceptions import SyntheticError
 from .panel import CENSUSES, PANEL_FIELDS, _to_frame, read_panel
 from .schema import RECORD_TIERS, columns_for_tier
 
-__all__ = ["longitudinal_columns", "cohort_extract", "school_extract", "history_wide"]
+__all__ = ["cohort_extract", "history_wide", "longitudinal_columns", "school_extract"]
 
 
 def longitudinal_columns(tier: int) -> tuple[str, ...]:

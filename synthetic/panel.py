@@ -35,6 +35,7 @@ from ._families import family_rank
 from ._plan import N_YEARS, Plan, build_plan, names_tables
 from ._rng import root_entropy, stream
 from ._samplers import (
+    _INWARD,
     SAMPLERS,
     Chunk,
     _digits,
@@ -56,8 +57,14 @@ from .cohort import FULL_POPULATION
 from .exceptions import ExtractExistsError, SyntheticError
 from .schema import FIELD_NAMES, field, pandas_dtype
 
-__all__ = ["generate_panel", "read_panel", "PanelDataset", "CENSUSES", "PANEL_FIELDS",
-           "panel_columns"]
+__all__ = [
+    "CENSUSES",
+    "PANEL_FIELDS",
+    "PanelDataset",
+    "generate_panel",
+    "panel_columns",
+    "read_panel",
+]
 
 #: Census terms in calendar order within an academic year.
 CENSUSES: tuple[str, ...] = ("autumn", "spring", "summer")
@@ -574,7 +581,7 @@ class _LA:
             self._move_school(rows, np.full(len(rows), target_phase))
 
     # -------------------------------------------------------------- one census
-    def census(self, s: int, t: int, census: str, new_year: bool) -> pa.Table:
+    def census(self, s: int, t: int, census: str) -> pa.Table:
         plan, rng = self.plan, self.rng
         dt = 1.0 / len(self.spec.censuses)
         rho = _CFG["persistence"]
@@ -686,9 +693,6 @@ class _LA:
         return pa.table(data)
 
 
-from ._samplers import _INWARD  # noqa: E402  (label letters of the geography sampler)
-
-
 def _year_table():
     w = load_json("schools.json")["year_weights"]
     keys = [w["SS_no_sixth"], w["SS_sixth"], w["PS"], w["SS_no_sixth"], w["SP"], w["PR"]]
@@ -748,7 +752,7 @@ def _iter_panel(spec: _Spec, progress: bool) -> Iterator[tuple[int, int, str, st
             if new_year:
                 state.new_year(t)
             state.step_events(s, t, 1.0 / len(spec.censuses))
-            yield s, t, census, plan.la_code[la], state.census(s, t, census, new_year)
+            yield s, t, census, plan.la_code[la], state.census(s, t, census)
     bar.close()
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from riskcalc.exceptions import InvalidParameterError, MissingColumnError
 from riskcalc.histories import (
     _choose_points,
+    history_attribute_disclosure,
     linkage_risk,
     point_matches,
     points_singled_out,
@@ -150,7 +151,7 @@ def test_linkage_risk_matches_reference(panel):
     for j, (a, b) in enumerate(zip(years[:-1], years[1:])):
         A = panel[panel["academic_year"] == a]
         B = panel[panel["academic_year"] == b]
-        key = lambda r: (r.sex, r.month_of_birth, r.urn)  # noqa: E731
+        key = lambda r: (r.sex, r.month_of_birth, r.urn)
         ca = Counter(key(r) for r in A.itertuples())
         cb = Counter(key(r) for r in B.itertuples())
         who_b = {key(r): r.pupil_id for r in B.itertuples()}
@@ -169,6 +170,28 @@ def test_linkage_risk_matches_reference(panel):
     if len(years) > 1:
         assert res.n_chain_correct == len(ok_all & present_all)
     assert res.n_pupils_all == len(present_all)
+
+
+@settings(max_examples=40, deadline=None)
+@given(panels, st.integers(0, 10**6))
+def test_history_attribute_disclosure_matches_reference(panel, seed):
+    rng = np.random.default_rng(seed)
+    panel = panel.assign(fsm=rng.random(len(panel)) < 0.3)
+    res = history_attribute_disclosure(panel, "urn", "fsm", static=("sex",))
+    hist, fsm = histories(panel), histories(panel, "fsm")
+    sex = panel.groupby("pupil_id")["sex"].first()
+    years = sorted(panel["academic_year"].unique())
+    for k, n_p, n_r, n_u in zip(res.n_linked, res.n_pupils, res.n_revealed, res.n_unique):
+        ys = years[:k]
+        q = {pid: (sex[pid],) + tuple(h.get(y) for y in ys) for pid, h in hist.items() if any(y in h for y in ys)}
+        a = {pid: tuple(fsm[pid].get(y) for y in ys) for pid in q}
+        classes = {}
+        for pid, key in q.items():
+            classes.setdefault(key, []).append(pid)
+        revealed = sum(1 for pid, key in q.items()
+                       if len(classes[key]) >= 2 and len({a[j] for j in classes[key]}) == 1)
+        assert n_p == len(q) and n_r == revealed
+        assert n_u == sum(1 for key in q.values() if len(classes[key]) == 1)
 
 
 def test_on_a_synthetic_panel_histories_identify():
