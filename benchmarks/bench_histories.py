@@ -26,7 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from riskcalc.histories import linkage_risk, points_singled_out, trajectory_uniqueness
+from riskcalc.histories import (
+    history_attribute_disclosure,
+    linkage_risk,
+    points_singled_out,
+    trajectory_uniqueness,
+)
 from synthetic import generate_panel, read_panel
 
 

@@ -30,10 +30,10 @@ from ._validation import check_column_names, check_int
 from .exceptions import InvalidParameterError
 
 __all__ = [
+    "HistoryDisclosureResult",
     "LinkageResult",
     "PointsResult",
     "TrajectoryUniquenessResult",
-    "HistoryDisclosureResult",
     "history_attribute_disclosure",
     "linkage_risk",
     "point_matches",
