@@ -7,9 +7,9 @@ Plain script::
 
 Reads ``pupil_id``, ``academic_year``, ``census``, ``urn`` (and the stable fields) of every
 census, then times ``trajectory_uniqueness`` (school history, 1..5 censuses linked, with sex and
-month/year of birth), ``points_singled_out`` (p = 1..5 random points, and first and last school)
-``linkage_risk`` and ``history_attribute_disclosure`` (FSM history); prints the figures, the peak RSS and the load average. A small check
-against a plain groupby runs first.
+month/year of birth), ``points_singled_out`` (p = 1..5 random points, and first and last
+school), ``linkage_risk`` and ``history_attribute_disclosure`` (FSM history); prints the
+figures, the peak RSS and the load average. A small check against a plain pivot runs first.
 """
 
 from __future__ import annotations

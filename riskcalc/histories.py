@@ -229,6 +229,17 @@ def trajectory_uniqueness(panel: pd.DataFrame, point: str = "urn", *, static=(),
     -------
     TrajectoryUniquenessResult
 
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from riskcalc.histories import trajectory_uniqueness
+    >>> panel = pd.DataFrame({"pupil_id": list("aabbc"),
+    ...                       "academic_year": [2022, 2023, 2022, 2023, 2022],
+    ...                       "urn": [1, 2, 1, 3, 1]})
+    >>> res = trajectory_uniqueness(panel, "urn")
+    >>> res.n_pupils, res.n_unique  # one school in 2022; then three different histories
+    ((3, 3), (0, 3))
+
     References
     ----------
     .. [1] El Emam, K., Buckeridge, D., Tamblyn, R., Neisa, A., Jonker, E. and Verma, A. (2011).
