@@ -119,3 +119,17 @@ def test_family_rank_matches_reference(seed, n):
         mates = [j for j in range(n) if present[j] and root[j] == root[i]]
         assert n_sib[i] == len(mates) - 1
         assert order[i] == 1 + sum((dob[j], j) < (dob[i], i) for j in mates)
+
+
+def test_household_risk_runs_on_real_households(cohort):
+    import riskcalc as rc
+
+    data = cohort[["sex", "nc_year", "postcode_district", "family_id"]].assign(w=20.0)
+    res = rc.individual_risk(data, ["sex", "nc_year", "postcode_district"], weights="w",
+                             household="family_id")
+    hh = pd.Series(res.household_risk, index=cohort.index)
+    # 1 - prod(1 - r) over a household: at least each member's own risk, the same for siblings
+    assert (res.household_risk >= res.risk - 1e-12).all()
+    assert (hh.groupby(cohort["family_id"], observed=True).nunique() == 1).all()
+    multi = (cohort["n_siblings"] > 0).to_numpy()
+    assert (res.household_risk[multi] > res.risk[multi]).mean() > 0.99
