@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _format as fmt
 from ._validation import check_column_names, check_int
@@ -57,6 +59,11 @@ class Trajectories:
     codes: np.ndarray  # (n_pupils, n_times) int64
     static: np.ndarray  # (n_pupils, n_static) int64 codes of the static fields (first seen)
     static_names: tuple[str, ...]
+    rows: np.ndarray  # (n_pupils, n_times) the table row of each cell, -1 when absent
+
+    def column(self, values: pd.Series) -> np.ndarray:
+        """Another column of the same table laid out on this pupils x censuses grid."""
+        return np.where(self.rows >= 0, _value_codes(values)[np.maximum(self.rows, 0)], -1)
 
     @property
     def n_pupils(self) -> int:
@@ -85,6 +92,36 @@ def _time_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64), labels
 
 
+def _value_codes(values: pd.Series) -> np.ndarray:
+    """Non-negative int64 codes, equal iff the values are equal (missing is one more value).
+
+    Categorical codes and small integers are used as they are (no hashing); anything else is
+    factorised."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        c = values.cat.codes.to_numpy().astype(np.int64)
+        return np.where(c < 0, len(dtype.categories), c)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        v = values.to_numpy().astype(np.int64)
+        lo = int(v.min()) if len(v) else 0
+        return v - lo
+    c, _ = pd.factorize(values, sort=False, use_na_sentinel=False)
+    return c.astype(np.int64)
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Codes of ``values`` numbered in sorted order of the distinct values (hash factorisation,
+    then one sort of the distinct values only)."""
+    codes, uniq = pd.factorize(values, sort=False)
+    try:
+        order = np.asarray(pc.sort_indices(pa.array(uniq)))
+    except (TypeError, ValueError, pa.ArrowException):  # mixed types: numpy's order
+        order = np.argsort(np.asarray(uniq), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes]
+
+
 def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str = "pupil_id",
                  func: str = "trajectories") -> Trajectories:
     """Build the pupils x censuses matrix of ``point`` codes from a long table.
@@ -101,24 +138,23 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
     check_column_names([id, "academic_year", point], panel.columns, name="point", func=func)
     if len(panel) == 0:
         raise InvalidParameterError(f"The 'panel' parameter of {func} has no rows.")
-    pid, _ = pd.factorize(panel[id], sort=True)  # pupils in id order: row order never matters
+    pid = _sorted_codes(panel[id])  # pupils in id order: row order never matters
     t, labels = _time_labels(panel)
-    place, _ = pd.factorize(panel[point], sort=False, use_na_sentinel=False)
+    place = _value_codes(panel[point])
     n, m = int(pid.max()) + 1, len(labels)
     flat = pid.astype(np.int64) * m + t
-    codes = np.full((n, m), -1, dtype=np.int64)
-    codes.reshape(-1)[flat] = place
-    if np.count_nonzero(codes >= 0) != flat.shape[0]:  # two rows landed in one cell
+    row = np.full((n, m), -1, dtype=np.int64)
+    row.reshape(-1)[flat] = np.arange(len(flat))
+    if np.count_nonzero(row >= 0) != flat.shape[0]:  # two rows landed in one cell
         raise InvalidParameterError(
             f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
+    codes = np.where(row >= 0, place[np.maximum(row, 0)], -1)
     stat = np.zeros((n, len(static)), dtype=np.int64)
-    if static:
-        order = np.lexsort((t, pid))
-        first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]]
+    if static:  # from the pupil's first census in the table
+        first = row[np.arange(n), np.argmax(row >= 0, axis=1)]
         for j, col in enumerate(static):
-            c, _ = pd.factorize(panel[col], sort=False, use_na_sentinel=False)
-            stat[pid[first], j] = c[first]
-    return Trajectories(point, tuple(labels), codes, stat, tuple(static))
+            stat[:, j] = _value_codes(panel[col])[first]
+    return Trajectories(point, tuple(labels), codes, stat, tuple(static), row)
 
 
 def _class_sizes(columns: list[np.ndarray]) -> np.ndarray:
@@ -335,20 +371,19 @@ def _choose_points(obs: np.ndarray, p: int, how: str, rng) -> tuple[np.ndarray, 
     n, m = obs.shape
     n_obs = obs.sum(axis=1)
     eligible = n_obs >= p
-    if how == "random":
+    if p > m:  # nobody has more observed censuses than there are censuses
+        return eligible, np.zeros((n, m), dtype=bool)
+    if how == "first_last":  # first ceil(p/2), last floor(p/2): rank from the front and back
+        rank_f = np.cumsum(obs, axis=1) - 1
+        rank_b = n_obs[:, None] - 1 - rank_f
+        pick = obs & ((rank_f < (p + 1) // 2) | (rank_b < p // 2))
+        return eligible, pick & eligible[:, None]
+    if how == "random":  # distinct keys (ties have probability 0); absent censuses last
         key = np.where(obs, rng.random((n, m)), np.inf)
-    else:
-        pos = np.where(obs, np.arange(m)[None, :], m + np.arange(m)[None, :]).astype(float)
-        if how == "first":
-            key = pos
-        else:  # first ceil(p/2), last floor(p/2): rank from the front and from the back
-            rank_f = np.cumsum(obs, axis=1) - 1
-            rank_b = n_obs[:, None] - 1 - rank_f
-            front, back = (p + 1) // 2, p // 2
-            pick = obs & ((rank_f < front) | (rank_b < back))
-            return eligible, pick & eligible[:, None]
-    ranks = np.argsort(np.argsort(key, axis=1, kind="stable"), axis=1, kind="stable")
-    return eligible, (ranks < p) & obs & eligible[:, None]
+    else:  # "first": the observed censuses in time order
+        key = np.where(obs, np.arange(m)[None, :], np.inf) * np.ones((n, 1))
+    kth = np.partition(key, p - 1, axis=1)[:, p - 1]  # the p-th smallest key of each pupil
+    return eligible, (key <= kth[:, None]) & obs & eligible[:, None]
 
 
 def point_matches(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -363,9 +398,11 @@ def point_matches(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     matches = np.zeros(n, dtype=np.int64)
     for subset in np.unique(mask[mask > 0]).tolist():  # census subsets, at most 2**m
         cols = [j for j in range(m) if subset >> j & 1]
-        fk = _class_sizes([codes[:, j] for j in cols])
-        sel = mask == subset
-        matches[sel] = fk[sel]
+        # only pupils observed at every census of the set can hold all its (observed) points
+        cand = np.flatnonzero((codes[:, cols] >= 0).all(axis=1))
+        fk = _class_sizes([codes[cand, j] for j in cols])
+        sel = mask[cand] == subset
+        matches[cand[sel]] = fk[sel]
     return matches
 
 
@@ -661,7 +698,7 @@ def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensit
         raise InvalidParameterError(
             f"The 'sensitive' parameter of {func} must differ from 'point'.")
     tr = trajectories(panel, point, static=static, func=func)
-    sens = trajectories(panel, sensitive, func=func)
+    sens_codes = tr.column(panel[sensitive])
     m = len(tr.times)
     top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
     ks, n_p, n_r, n_u = [], [], [], []
@@ -670,7 +707,7 @@ def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensit
         qi = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [tr.codes[keep, j] for j in range(k)]
         if keep.any():
             f_q = _class_sizes(qi)
-            f_qa = _class_sizes(qi + [sens.codes[keep, j] for j in range(k)])
+            f_qa = _class_sizes(qi + [sens_codes[keep, j] for j in range(k)])
         else:
             f_q = f_qa = np.zeros(0, np.int64)
         ks.append(k)
