@@ -10,6 +10,17 @@ Cohort
 generate_cohort       one row per pupil, vectorised, chunked by LA, reproducible (SPEC 7 ``rng=``)
 FULL_POPULATION       8,457,089 state-funded pupils (January 2024)
 
+Panel
+-----
+generate_panel        one row per pupil per census over several years, stable ids; LA chunks,
+                      partitioned Parquet dataset (``out=``) or a DataFrame
+read_panel            read (part of) a panel dataset, filters pushed down
+panel_columns, CENSUSES, PanelDataset
+cohort_extract        a KS4 cohort with its censuses back to Year 7, KS2 and KS4 (tier 1/2/4)
+school_extract        one school's or LA's pupils over several years (tier 1/2/4)
+history_wide          a long extract as one row per pupil (school / year group per census)
+longitudinal_columns  the columns of a longitudinal tier extract
+
 Extracts
 --------
 tier_extract          record-level extract of tier 1, 2 or 4 (columns from the registry)
@@ -43,6 +54,8 @@ Out of scope: the disclosure-risk measures themselves live in :mod:`riskcalc`.
 from ._version import GENERATOR_VERSION
 from .cohort import FULL_POPULATION, generate_cohort
 from .exceptions import ExtractExistsError, SyntheticError
+from .panel import CENSUSES, PanelDataset, generate_panel, panel_columns, read_panel
+from .longitudinal import cohort_extract, history_wide, longitudinal_columns, school_extract
 from .io import read_extract, read_metadata, tier_paths, write_extract, write_tiers
 from .schema import (
     FIELD_NAMES,
@@ -64,6 +77,15 @@ __version__ = GENERATOR_VERSION
 __all__ = [
     "generate_cohort",
     "FULL_POPULATION",
+    "generate_panel",
+    "read_panel",
+    "PanelDataset",
+    "panel_columns",
+    "CENSUSES",
+    "cohort_extract",
+    "school_extract",
+    "history_wide",
+    "longitudinal_columns",
     "tier_extract",
     "tier3_tables",
     "write_extract",

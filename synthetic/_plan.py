@@ -213,7 +213,8 @@ def build_plan(root: int, n_pupils: int) -> Plan:
     pps = geo["pupils_per_sector"]["value"]
     ppl = geo["pupils_per_lsoa"]["value"]
     ppp = geo["pupils_per_postcode"]["value"]
-    n_pc = np.maximum(1, np.rint(la_pupils / ppp * 1.07)).astype(np.int64)
+    pc_factor = load_json("families.json")["postcode_count_factor"]["value"]  # siblings share
+    n_pc = np.maximum(1, np.rint(la_pupils / ppp * 1.07 * pc_factor)).astype(np.int64)
     n_lsoa = np.maximum(1, np.rint(la_pupils / ppl)).astype(np.int64)
     n_districts = np.maximum(1, np.rint(la_pupils / ppd)).astype(np.int64)
     n_sectors = np.maximum(n_districts, np.rint(la_pupils / pps)).astype(np.int64)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._data import load_json
+from ._families import FAMILY_CFG, family_rank, form_families
 from ._plan import N_YEARS, Plan, birth_days, names_tables
 from .schema import (
     ETHNIC_EXTENDED,
@@ -27,7 +28,7 @@ from .schema import (
 )
 from .upn import upn_check_letters
 
-__all__ = ["Chunk", "LocalCategorical", "SAMPLERS"]
+__all__ = ["SAMPLERS", "Chunk", "LocalCategorical"]
 
 _SCHOOLS = load_json("schools.json")
 _GEO = load_json("geography.json")
@@ -84,6 +85,12 @@ def _pick_in_range(cw: np.ndarray, lo: np.ndarray, hi: np.ndarray, u: np.ndarray
     target = cw[lo] + u * (cw[hi] - cw[lo])
     idx = np.searchsorted(cw, target, side="right") - 1
     return np.clip(idx, lo, hi - 1)
+
+
+def _shared(chunk: Chunk, u: np.ndarray) -> np.ndarray:
+    """Give every pupil its family's draw (the eldest's), so siblings share the outcome."""
+    fam = chunk.aux.get("family")
+    return u if fam is None else u[fam.root]
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -217,6 +224,22 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         d = sec_dis[sec[in_dis]]
         lo[in_dis], hi[in_dis] = dis_lo[d], dis_hi[d]
     pc = _pick_in_range(cw, lo, hi, rng.random(chunk.n))
+    # households: twins and sibling chains within the home sector; siblings share the eldest's home
+    from ._rng import stream
+
+    vyear = chunk.aux.get("vyear", chunk.cols["nc_year"])
+    fam = form_families(stream(plan.root, "family", int(plan.la_code[la])), school=chunk.school,
+                        vyear=vyear, sector=pc_sec[pc], entry=chunk.aux.get("entry_step"))
+    pc = pc[fam.root]
+    chunk.aux["family"] = fam
+    chunk.aux["pc"] = pc
+    chunk.aux["geo"] = {"school_sector": school_sec, "pc_sec": pc_sec, "pc_lsoa": pc_lsoa,
+                        "sec_dis": sec_dis, "cw": cw, "sec_lo": sec_lo, "sec_hi": sec_hi,
+                        "dis_lo": dis_lo, "dis_hi": dis_hi, "decile": None}
+    twins = fam.twin_of >= 0
+    dob_cols = {k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")}
+    for k, col in dob_cols.items():
+        col[twins] = col[fam.twin_of[twins]]
     # unit postcode labels: a per-sector affine permutation of the 400 letter pairs
     rank = np.arange(n_pc) - sec_lo[pc_sec]
     a = _UNIT_MULT[rng.integers(0, len(_UNIT_MULT), size=n_sec)]
@@ -225,6 +248,7 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     # IDACI decile per LSOA (1 = most deprived)
     z = plan.la_idaci_mu[la] + rng.standard_normal(n_lsoa)
     decile = (10 - np.searchsorted(plan.idaci_cuts, z, side="right")).astype(np.int8)
+    chunk.aux["geo"]["decile"] = decile
     chunk.aux["lsoa"] = pc_lsoa[pc]
     chunk.aux["n_lsoa"] = n_lsoa
     # labels only for the postcodes / sectors / districts / LSOAs that have pupils
@@ -233,6 +257,8 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     dis_label = np.array([area + d for d in _district_label(dis_num)], dtype=object)
     sec_digit = np.arange(n_sec) - np.searchsorted(sec_dis, sec_dis, side="left")
     sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
+
+    chunk.aux["geo"].update(unit=unit, sec_label=sec_label, dis_label=dis_label)
 
     def local(idx: np.ndarray, labels_of) -> LocalCategorical:
         used, inv = np.unique(idx, return_inverse=True)
@@ -243,7 +269,13 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         return sec_label[pc_sec[used]] + letters
 
     lsoa_global = plan.la_lsoa_offset[la] + pc_lsoa[pc]
+    dob_days = dob_cols["date_of_birth"].astype("datetime64[D]").astype(np.int64)
+    n_sib, order = family_rank(fam.root, dob_days)
     return {
+        **dob_cols,
+        "family_id": family_ids(plan.root, plan.la_row_offset[la] + fam.root),
+        "n_siblings": n_sib,
+        "birth_order": order,
         "postcode": local(pc, pc_labels),
         "postcode_sector": local(pc_sec[pc], lambda u: sec_label[u]),
         "postcode_district": local(pc_dis[pc], lambda u: dis_label[u]),
@@ -276,14 +308,14 @@ def sample_ethnicity(rng: np.random.Generator, chunk: Chunk) -> dict:
         p_other = rng.beta(s * conc, (1 - s) * conc, size=n_lsoa)[chunk.aux["lsoa"]]
     else:
         p_other = np.full(chunk.n, s)
-    other = rng.random(chunk.n) < p_other
+    other = _shared(chunk, rng.random(chunk.n)) < p_other
     rest = probs.copy()
     rest[wbri] = 0.0
     minor = np.full(chunk.n, wbri, dtype=np.int8)
     if rest.sum() > 0:
-        minor[other] = _pick(_cum(rest), rng.random(int(other.sum())))
+        minor[other] = _pick(_cum(rest), _shared(chunk, rng.random(chunk.n))[other])
     ext = np.zeros(chunk.n, dtype=np.int16)
-    u = rng.random(chunk.n)
+    u = _shared(chunk, rng.random(chunk.n))
     for code, mix in _ETH["extended"]["values"].items():
         sel = minor == _MINOR_IDX[code]
         codes = np.array([_EXT_IDX[c] for c in mix], np.int16)
@@ -308,21 +340,21 @@ def sample_language(rng: np.random.Generator, chunk: Chunk) -> dict:
     region = REGIONS[int(chunk.plan.la_region_idx[chunk.la])]
     shift = _LANG["region_log_odds"]["values"].get(region, _LANG["region_log_odds"]["values"]["default"])
     logit = np.log(p_eth / (1 - p_eth)) + shift
-    eal = rng.random(chunk.n) < _logistic(logit)[minor]
+    eal = _shared(chunk, rng.random(chunk.n)) < _logistic(logit)[minor]
     lang = np.full(chunk.n, _LANG_IDX["ENG"], dtype=np.int16)
-    u = rng.random(chunk.n)
+    u = _shared(chunk, rng.random(chunk.n))
     table = _LANG["by_ethnicity"]["values"]
     for code in ETHNIC_MINOR:
         sel = eal & (minor == _MINOR_IDX[code])
         mix = table.get(code, table["*"])
         codes = np.array([_LANG_IDX[c] for c in mix], np.int16)
         lang[sel] = codes[_pick(_cum(list(mix.values())), u[sel])]
-    v = rng.random(chunk.n)
+    v = _shared(chunk, rng.random(chunk.n))
     believed = _LANG["believed_share"]
     lang[eal & (v < believed["OTB"])] = _LANG_IDX["OTB"]
     lang[~eal & (v < believed["ENB"])] = _LANG_IDX["ENB"]
     unk = _LANG["unknown_share"]
-    w = rng.random(chunk.n)
+    w = _shared(chunk, rng.random(chunk.n))
     lang[w < unk["NOT"]] = _LANG_IDX["NOT"]
     lang[(w >= unk["NOT"]) & (w < unk["NOT"] + unk["REF"])] = _LANG_IDX["REF"]
     group = np.where(lang <= _LANG_IDX["ENB"], 0, 1).astype(np.int8)
@@ -333,12 +365,24 @@ def sample_language(rng: np.random.Generator, chunk: Chunk) -> dict:
 # ------------------------------------------------------------------------------ SEN
 def sample_sen(rng: np.random.Generator, chunk: Chunk) -> dict:
     """SEN provision by year group, sex, IDACI and phase (special schools almost all EHCP)."""
+    pk, pe = sen_probs(chunk.cols["nc_year"], chunk.cols["sex"], chunk.cols["idaci_decile"],
+                       chunk.cols["phase"])
+    return {"sen_provision": sen_from_uniform(rng.random(chunk.n), pk, pe)}
+
+
+def sen_from_uniform(u: np.ndarray, pk: np.ndarray, pe: np.ndarray) -> np.ndarray:
+    """N/K/E codes from uniforms: E if u < pe, K if pe <= u < pe + pk, else N."""
+    out = np.zeros(len(u), dtype=np.int8)
+    out[u < pe] = E_
+    out[(u >= pe) & (u < pe + pk)] = K_
+    return out
+
+
+def sen_probs(year, sex, idaci_decile, phase) -> tuple[np.ndarray, np.ndarray]:
+    """P(SEN support), P(EHC plan) by year group, sex, IDACI decile and phase."""
     cfg = _CHAR["sen"]
-    year, sex, phase = chunk.cols["nc_year"], chunk.cols["sex"], chunk.cols["phase"]
-    dec = chunk.cols["idaci_decile"].astype(float)
+    dec = idaci_decile.astype(float)
     male = sex == 0
-    out = np.zeros(chunk.n, dtype=np.int8)
-    u = rng.random(chunk.n)
     probs = {}
     for code, by_year, scale in (("K", "support_by_year", "support_scale"),
                                  ("E", "ehcp_by_year", "ehcp_scale")):
@@ -351,16 +395,19 @@ def sample_sen(rng: np.random.Generator, chunk: Chunk) -> dict:
         m = phase == p
         pk = np.where(m, cfg[key]["K"], pk)
         pe = np.where(m, cfg[key]["E"], pe)
-    out[u < pe] = E_
-    out[(u >= pe) & (u < pe + pk)] = K_
-    return {"sen_provision": out}
+    return pk, pe
 
 
 def sample_sen_type(rng: np.random.Generator, chunk: Chunk) -> dict:
+    c = chunk.cols
+    return {"primary_sen_type": sen_type_from_uniform(rng.random(chunk.n), c["sen_provision"],
+                                                      c["nc_year"], c["sex"])}
+
+
+def sen_type_from_uniform(u, prov, year, sex) -> np.ndarray:
+    """Primary SEN type (code index, -1 for no SEN) from uniforms, by provision, stage, sex."""
     cfg = _CHAR["sen_type"]
-    prov, year, sex = chunk.cols["sen_provision"], chunk.cols["nc_year"], chunk.cols["sex"]
-    out = np.full(chunk.n, -1, dtype=np.int8)
-    u = rng.random(chunk.n)
+    out = np.full(len(u), -1, dtype=np.int8)
     mult = cfg["male_multiplier"]
     male_w = np.array([mult.get(c, mult["_default"]) for c in SEN_TYPES])
     for pcode, pval in (("K", K_), ("E", E_)):
@@ -369,21 +416,27 @@ def sample_sen_type(rng: np.random.Generator, chunk: Chunk) -> dict:
             for is_male, w in ((True, male_w), (False, np.ones_like(male_w))):
                 sel = (prov == pval) & in_stage & ((sex == 0) == is_male)
                 out[sel] = _pick(_cum(base * w), u[sel])
-    return {"primary_sen_type": out}
+    return out
 
 
 # ------------------------------------------------------------------------------ FSM
 def sample_fsm(rng: np.random.Generator, chunk: Chunk) -> dict:
     """FSM eligibility: logistic in IDACI decile, phase, ethnicity and SEN provision."""
+    c = chunk.cols
+    p = fsm_prob(c["idaci_decile"], c["phase"], c["sen_provision"], c["ethnic_group_minor"])
+    return {"fsm_eligible": _shared(chunk, rng.random(chunk.n)) < p}
+
+
+def fsm_prob(idaci_decile, phase, sen_provision, ethnic_group_minor) -> np.ndarray:
+    """P(FSM eligible): logistic in IDACI decile, phase, SEN provision and minor ethnicity."""
     cfg = _CHAR["fsm"]
     phase_eff = np.array([cfg["phase_log_odds"][p] for p in PHASES])
     sen_eff = np.array([cfg["sen_log_odds"][c] for c in ("N", "K", "E")])
     eth_eff = np.array([cfg["ethnicity_log_odds"][c] for c in ETHNIC_MINOR])
-    dec = chunk.cols["idaci_decile"].astype(float)
+    dec = idaci_decile.astype(float)
     x = (cfg["intercept"] + cfg["idaci_log_odds_per_decile"] * (dec - 5.5)
-         + phase_eff[chunk.cols["phase"]] + sen_eff[chunk.cols["sen_provision"]]
-         + eth_eff[chunk.cols["ethnic_group_minor"]])
-    return {"fsm_eligible": rng.random(chunk.n) < _logistic(x)}
+         + phase_eff[phase] + sen_eff[sen_provision] + eth_eff[ethnic_group_minor])
+    return _logistic(x)
 
 
 def sample_ever_fsm(rng: np.random.Generator, chunk: Chunk) -> dict:
@@ -392,19 +445,26 @@ def sample_ever_fsm(rng: np.random.Generator, chunk: Chunk) -> dict:
     dec = chunk.cols["idaci_decile"].astype(float)
     h = cfg["base"] * np.exp(cfg["slope"] * (5.5 - dec))
     p = 1 - np.exp(-h * years_on_roll)
-    return {"ever_fsm_6": chunk.cols["fsm_eligible"] | (rng.random(chunk.n) < p)}
+    return {"ever_fsm_6": chunk.cols["fsm_eligible"] | (_shared(chunk, rng.random(chunk.n)) < p)}
 
 
 # ------------------------------------------------------------------------------ CLA, service, disability
 def sample_looked_after(rng: np.random.Generator, chunk: Chunk) -> dict:
+    c = chunk.cols
+    p = looked_after_prob(c["sen_provision"], c["sex"], c["idaci_decile"], c["nc_year"])
+    return {"looked_after": rng.random(chunk.n) < p}
+
+
+def looked_after_prob(sen_provision, sex, idaci_decile, nc_year) -> np.ndarray:
+    """P(looked after) by SEN provision, sex, IDACI decile and year group (capped at 0.5)."""
     cfg = _CHAR["looked_after"]
     sen_mult = np.array([cfg["sen_multiplier"][c] for c in ("N", "K", "E")])
-    dec = chunk.cols["idaci_decile"].astype(float)
-    p = (cfg["base"] * sen_mult[chunk.cols["sen_provision"]]
-         * np.where(chunk.cols["sex"] == 0, cfg["male_multiplier"], 1.0)
+    dec = idaci_decile.astype(float)
+    p = (cfg["base"] * sen_mult[sen_provision]
+         * np.where(sex == 0, cfg["male_multiplier"], 1.0)
          * np.exp(cfg["idaci_log_slope"] * (5.5 - dec))
-         * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
-    return {"looked_after": rng.random(chunk.n) < np.minimum(p, 0.5)}
+         * np.asarray(cfg["year_multiplier"])[nc_year])
+    return np.minimum(p, 0.5)
 
 
 def sample_service_child(rng: np.random.Generator, chunk: Chunk) -> dict:
@@ -414,7 +474,7 @@ def sample_service_child(rng: np.random.Generator, chunk: Chunk) -> dict:
     mean_w = np.sum(w * plan.la_pupils) / max(1, plan.la_pupils.sum())
     p = cfg["base"] * w[chunk.la] / mean_w
     p = p * np.where(chunk.cols["fsm_eligible"], cfg["fsm_multiplier"], 1.0)
-    return {"service_child": rng.random(chunk.n) < np.minimum(p, 0.5)}
+    return {"service_child": _shared(chunk, rng.random(chunk.n)) < np.minimum(p, 0.5)}
 
 
 def sample_disability(rng: np.random.Generator, chunk: Chunk) -> dict:
@@ -424,19 +484,36 @@ def sample_disability(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 
 # ------------------------------------------------------------------------------ exclusions
-def _rate_mult(chunk: Chunk, ratios: dict) -> np.ndarray:
-    prov = chunk.cols["sen_provision"]
-    m = np.where(chunk.cols["sex"] == 0, ratios["male"], 1.0)
+def _rate_mult(cols: dict, ratios: dict) -> np.ndarray:
+    prov = cols["sen_provision"]
+    m = np.where(cols["sex"] == 0, ratios["male"], 1.0)
     m = m * np.where(prov == K_, ratios["K"], np.where(prov == E_, ratios["E"], 1.0))
-    return m * np.where(chunk.cols["fsm_eligible"], ratios["fsm"], 1.0)
+    return m * np.where(cols["fsm_eligible"], ratios["fsm"], 1.0)
+
+
+def suspension_rate(cols: dict) -> np.ndarray:
+    """Expected suspensions this year (before the gamma frailty), from the columns in ``cols``
+    (sen_provision, sex, fsm_eligible, phase, nc_year)."""
+    cfg = _CHAR["exclusions"]
+    phase_m = np.array([cfg["phase_multiplier"][p] for p in PHASES])
+    return (cfg["suspension_base"] * _rate_mult(cols, cfg["rate_ratio"])
+            * phase_m[cols["phase"]] * np.asarray(cfg["year_multiplier"])[cols["nc_year"]])
+
+
+def permanent_exclusion_prob(cols: dict, suspended: np.ndarray) -> np.ndarray:
+    """P(permanent exclusion this year), higher after a suspension."""
+    cfg = _CHAR["exclusions"]
+    phase_m = np.array([cfg["pex_phase_multiplier"][p] for p in PHASES])
+    p = (cfg["pex_base"] * _rate_mult(cols, cfg["pex_rate_ratio"]) * phase_m[cols["phase"]]
+         * np.where(suspended, cfg["pex_if_suspended"], 1.0)
+         * np.asarray(cfg["year_multiplier"])[cols["nc_year"]])
+    return np.minimum(p, 0.5)
 
 
 def sample_suspensions(rng: np.random.Generator, chunk: Chunk) -> dict:
     """Suspension counts: negative binomial (gamma-Poisson) with published relative rates."""
     cfg = _CHAR["exclusions"]
-    phase_m = np.array([cfg["phase_multiplier"][p] for p in PHASES])
-    lam = (cfg["suspension_base"] * _rate_mult(chunk, cfg["rate_ratio"])
-           * phase_m[chunk.cols["phase"]] * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
+    lam = suspension_rate(chunk.cols)
     k = cfg["suspension_dispersion"]
     frailty = rng.gamma(k, 1.0 / k, size=chunk.n)
     counts = rng.poisson(lam * frailty)
@@ -444,27 +521,26 @@ def sample_suspensions(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 
 def sample_permanent_exclusion(rng: np.random.Generator, chunk: Chunk) -> dict:
-    cfg = _CHAR["exclusions"]
-    phase_m = np.array([cfg["pex_phase_multiplier"][p] for p in PHASES])
-    p = (cfg["pex_base"] * _rate_mult(chunk, cfg["pex_rate_ratio"]) * phase_m[chunk.cols["phase"]]
-         * np.where(chunk.cols["suspensions"] > 0, cfg["pex_if_suspended"], 1.0)
-         * np.asarray(cfg["year_multiplier"])[chunk.cols["nc_year"]])
-    return {"permanent_exclusion": rng.random(chunk.n) < np.minimum(p, 0.5)}
+    p = permanent_exclusion_prob(chunk.cols, chunk.cols["suspensions"] > 0)
+    return {"permanent_exclusion": rng.random(chunk.n) < p}
 
 
 def sample_exclusion_reason(rng: np.random.Generator, chunk: Chunk) -> dict:
+    c = chunk.cols
+    return {"exclusion_reason": exclusion_reason_from_uniform(
+        rng.random(chunk.n), c["permanent_exclusion"], c["suspensions"] > 0, c["nc_year"] <= 6)}
+
+
+def exclusion_reason_from_uniform(u, pex, susp, primary) -> np.ndarray:
+    """Reason code index (-1 if none): the permanent exclusion's, else the latest suspension's."""
     cfg = _CHAR["exclusions"]
-    pex = chunk.cols["permanent_exclusion"]
-    susp = chunk.cols["suspensions"] > 0
-    primary = chunk.cols["nc_year"] <= 6
-    out = np.full(chunk.n, -1, dtype=np.int8)
-    u = rng.random(chunk.n)
+    out = np.full(len(u), -1, dtype=np.int8)
     for sel, key in ((pex, "pex_reasons"),
                      (~pex & susp & primary, "suspension_reasons_primary"),
                      (~pex & susp & ~primary, "suspension_reasons")):
         out[sel] = _pick(_cum(cfg[key]), u[sel])
     assert len(cfg["reason_codes"]) == len(EXCLUSION_REASONS)
-    return {"exclusion_reason": out}
+    return out
 
 
 # ------------------------------------------------------------------------------ names
@@ -477,6 +553,12 @@ def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarr
     minor = chunk.cols["ethnic_group_minor"]
     sex = chunk.cols["sex"]
     u_group, u_tail, u_name = rng.random(chunk.n), rng.random(chunk.n), rng.random(chunk.n)
+    fam = chunk.aux.get("family")
+    if kind == "surname" and fam is not None:  # siblings usually carry the family surname
+        p_share = np.where(fam.lone_parent, FAMILY_CFG["surname_shared"]["lone_parent"],
+                           FAMILY_CFG["surname_shared"]["couple"])
+        src = np.where(rng.random(chunk.n) < p_share, fam.root, np.arange(chunk.n))
+        u_group, u_tail, u_name = u_group[src], u_tail[src], u_name[src]
     group_names = sorted({g for mix in _GROUP_MIX.values() for g in mix})
     group = np.zeros(chunk.n, dtype=np.int8)
     for code in ETHNIC_MINOR:
@@ -559,6 +641,21 @@ def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 
 _PID_MOD = 9_999_999_967  # prime < 10**10
+
+
+def family_ids(root: int, global_row: np.ndarray) -> np.ndarray:
+    """Family group id 'F' + 10 digits: an affine bijection (mod a prime) of the eldest pupil's
+    global row, with its own multiplier and offset, so it carries no information."""
+    from ._rng import stream
+
+    cohort = stream(root, "family_id.cohort")
+    a = int(cohort.integers(1, _PID_MOD))
+    b = int(cohort.integers(0, _PID_MOD))
+    v = (a * np.asarray(global_row, np.int64) + b) % _PID_MOD
+    out = np.empty((len(v), 11), dtype=np.uint8)
+    out[:, 0] = ord("F")
+    out[:, 1:] = _digits(v, 10) + ord("0")
+    return out
 
 
 def sample_pupil_id(rng: np.random.Generator, chunk: Chunk) -> dict:

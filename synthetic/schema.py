@@ -22,7 +22,7 @@ Examples
 >>> field("postcode").ladder_names
 ('postcode_sector', 'postcode_district', 'postcode_area')
 >>> [f.name for f in FIELDS if f.role is Role.DIRECT_IDENTIFIER]
-['pupil_id', 'upn', 'forename', 'surname']
+['pupil_id', 'upn', 'forename', 'surname', 'family_id']
 """
 
 from __future__ import annotations
@@ -350,6 +350,12 @@ FIELDS: tuple[Field, ...] = (
     Field("exclusion_reason", "category", "Exclusions: reason [U]", 1, _S,
           "Reason for the permanent exclusion, else for the latest suspension; missing if none.",
           codes=EXCLUSION_REASONS),
+    Field("family_id", "string", "GroupID_SGAS", 1, _D,
+          "Pseudonymous family group id ('F' + 10 digits): the same for siblings in one home."),
+    Field("n_siblings", "int8", "NSiblings_SGAS", 1, _Q,
+          "Number of the pupil's siblings in the census (same family group)."),
+    Field("birth_order", "int8", "BirthOrder_SGAS", 1, _Q,
+          "Rank of the pupil by date of birth among the siblings in the census, 1 = eldest."),
 )
 
 _BY_NAME = MappingProxyType({f.name: f for f in FIELDS})

@@ -288,7 +288,7 @@ def test_registry_covers_cohort_and_roles(cohort):
                 "permanent_exclusion", "exclusion_reason"}
     assert required <= set(FIELD_NAMES)
     assert {f.name for f in FIELDS if f.role is Role.DIRECT_IDENTIFIER} == {
-        "pupil_id", "upn", "forename", "surname"}
+        "pupil_id", "upn", "forename", "surname", "family_id"}
     assert field("fsm_eligible").role is Role.SENSITIVE
     for f in FIELDS:
         assert f.tier in (1, 2, 4)

@@ -164,6 +164,9 @@ def test_public_api():
         "read_extract", "read_metadata", "write_tiers", "tier_paths", "FIELDS", "FIELD_NAMES", "Field", "Rung", "Role",
         "field", "columns_for_tier", "quasi_identifiers", "sensitive_attributes",
         "direct_identifiers", "upn_check_letter", "is_valid_upn", "SyntheticError",
-        "ExtractExistsError", "GENERATOR_VERSION"}
+        "ExtractExistsError", "GENERATOR_VERSION",
+        # the panel and its longitudinal extracts
+        "generate_panel", "read_panel", "PanelDataset", "panel_columns", "CENSUSES",
+        "cohort_extract", "school_extract", "history_wide", "longitudinal_columns"}
     for name in synthetic.__all__:
         assert hasattr(synthetic, name)
