@@ -52,6 +52,13 @@ what_if               Uniqueness before and after coarsening along the registry'
 smallest_coarsening   Fewest ladder steps giving every scenario a target k.
 html_report           A self-contained HTML report with charts, definitions and provenance.
 
+Histories (pupils followed census after census)
+-----------------------------------------------
+trajectory_uniqueness Uniqueness of a pupil's history as more censuses are linked.
+points_singled_out    Pupils singled out by p known points of their history (de Montjoye).
+linkage_risk          One release with a common id against yearly releases linked on stable fields.
+history_attribute_disclosure  FSM/SEN histories revealed by a homogeneous history class.
+
 Field combinations
 ------------------
 field_lattice         Every combination of fields up to a size: classes, k, uniques, small cells;
@@ -105,6 +112,12 @@ from .individual import IndividualRiskResult, individual_risk
 from .kanon import KAnonymityResult, k_anonymity
 from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
 from .model_risk import ModelRiskResult, model_risk
+from .histories import (
+    linkage_risk,
+    points_singled_out,
+    trajectory_uniqueness,
+    history_attribute_disclosure,
+)
 from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
 from .release.report import html_report
 from .release.scenarios import Scenario, load_scenarios
@@ -144,6 +157,10 @@ __all__ = [
     "individual_risk",
     "population_uniqueness",
     "model_risk",
+    "trajectory_uniqueness",
+    "points_singled_out",
+    "linkage_risk",
+    "history_attribute_disclosure",
     "ModelRiskResult",
     "l_diversity",
     "t_closeness",

@@ -158,12 +158,15 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
 
 
 def _class_sizes(columns: list[np.ndarray]) -> np.ndarray:
-    """Per-row class size on the given code columns, with the public riskcalc partition."""
-    # the public API, imported here to avoid a cycle at package import
-    from . import partition
+    """Per-row class size on the given non-negative code columns (the engine's grouping kernel,
+    no re-encoding)."""
+    from ._core.grouping import group_codes
 
-    frame = pd.DataFrame({f"c{j}": c for j, c in enumerate(columns)})
-    return partition(frame, list(frame.columns)).fk
+    if not columns or columns[0].shape[0] == 0:
+        return np.zeros(0 if not columns else columns[0].shape[0], dtype=np.int64)
+    shifted = [np.asarray(c, dtype=np.int64) - int(np.min(c)) for c in columns]  # sentinels may be < 0
+    ids, sizes = group_codes(shifted, [int(c.max()) + 1 for c in shifted])
+    return sizes[ids]
 
 
 # --------------------------------------------------------------------------------------------

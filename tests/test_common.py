@@ -73,6 +73,10 @@ NOT_MEASURES = {
     "check_summary": "output checking (tests/test_output_check.py)",
     "load_output_rules": "reads the output-checking rules",
     "normalise": "returns a normalised copy of the data (tests/test_profile.py)",
+    "trajectory_uniqueness": "panel measure: one row per pupil per census (tests/test_histories.py)",
+    "points_singled_out": "panel measure (tests/test_histories.py)",
+    "linkage_risk": "panel measure (tests/test_histories.py)",
+    "history_attribute_disclosure": "panel measure (tests/test_histories.py)",
 }
 
 

@@ -21,7 +21,7 @@ def test_all_is_what_we_think():
             "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary", "size_histogram", "SizeHistogram", "profile_columns", "normalise", "ProfileResult", "ColumnProfile",
             "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult",
             "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult",
-            "population_uniqueness", "model_risk", "ModelRiskResult", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
+            "population_uniqueness", "model_risk", "trajectory_uniqueness", "points_singled_out", "linkage_risk", "history_attribute_disclosure", "ModelRiskResult", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
             "PopulationEstimate", "load_scenarios", "risk_table", "tier_risk_table", "what_if",
             "smallest_coarsening", "html_report", "Scenario", "RiskTable", "l_diversity",
             "t_closeness", "beta_likeness", "delta_disclosure", "attribute_disclosure",
