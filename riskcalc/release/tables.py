@@ -108,10 +108,8 @@ class RiskTable:
         a = self.attributes
         if not len(a):
             return pd.DataFrame()
-        from .. import _format as fmt
-
         n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
-        cell = [f"{fmt.count(n)} ({fmt.pct(p, 1)})" for n, p in zip(a[n_col], a[p_col])]
+        cell = [f"{int(n):,} ({pct_text(p)})" for n, p in zip(a[n_col], a[p_col])]
         order = list(dict.fromkeys(a["sensitive"]))
         wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
         keys = list(dict.fromkeys(zip(a["tier"], a["scenario"])))
@@ -174,6 +172,29 @@ class RiskTable:
             f"RiskTable({len(self.records)} extract x scenario rows, {len(self.attributes)} attribute "
             f"rows, {len(self.aggregates)} aggregate tables{head})"
         )
+
+
+def pct_text(share) -> str:
+    """A share in [0, 1] as a percentage for people, with as many decimals as it needs.
+
+    ``0%`` and ``100%`` only when exact; below 0.1% ``<0.1%`` (a handful of pupils never reads
+    as none); above 99.9% ``>99.9%``; below 1% two decimals (``0.45%``), else one (``12.3%``).
+    ``nan`` gives an empty string.
+    """
+    if share is None or share is pd.NA:
+        return ""
+    p = 100 * float(share)
+    if p != p:
+        return ""
+    if p == 0:
+        return "0%"
+    if p == 100:
+        return "100%"
+    if p < 0.1:
+        return "<0.1%"
+    if p > 99.9:
+        return ">99.9%"
+    return f"{p:.2f}%" if p < 1 else f"{p:.1f}%"
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
