@@ -265,14 +265,15 @@ def key_findings(table: RiskTable) -> list[str]:
     return out[:3]
 
 
-def identifying_combinations(lattice, fields, *, top: int = 10, exclude=None) -> pd.DataFrame:
+def identifying_combinations(lattice, fields, *, top: int = 10, min_gain: float = 0.01, exclude=None) -> pd.DataFrame:
     """The minimal identifying combinations of ``fields`` read off a lattice, for the report.
 
-    A combination is kept when every one of its fields adds to it: no subset with one field
-    fewer (in the lattice) singles out as many pupils. Direct identifiers (``exclude``, default
-    the synthetic registry's: forename, surname, UPN, pupil id) are left out, as the intruder
-    scenarios already assume them absent. Rows are the ``top`` by unique share, ties by fewer
-    fields. Columns: as :func:`most_identifying`.
+    A combination is kept when every one of its fields adds to it: each subset with one field
+    fewer (in the lattice) singles out a share of pupils at least ``min_gain`` smaller (default
+    one percentage point), so the near-identical supersets of one identifying pair are left
+    out. Direct identifiers (``exclude``, default the synthetic registry's: forename, surname,
+    UPN, pupil id) are left out, as the intruder scenarios already assume them absent. Rows are
+    the ``top`` by unique share, ties by fewer fields. Columns: as :func:`most_identifying`.
 
     Parameters
     ----------
@@ -286,7 +287,7 @@ def identifying_combinations(lattice, fields, *, top: int = 10, exclude=None) ->
         exclude = _direct_identifiers()
     keep = [f for f in fields if f not in set(exclude)]
     rows = lattice_within(lattice, keep).rename(columns={"records_in_cells_at_most_4": "records_below_5"})
-    return _minimal(rows, top)[IDENTIFYING_COLUMNS]
+    return _minimal(rows, top, min_gain)[IDENTIFYING_COLUMNS]
 
 
 def _direct_identifiers() -> tuple[str, ...]:
@@ -297,13 +298,14 @@ def _direct_identifiers() -> tuple[str, ...]:
     return tuple(synthetic.direct_identifiers())
 
 
-def _minimal(rows: pd.DataFrame, top: int) -> pd.DataFrame:
-    """Rows whose every one-smaller subset present in ``rows`` singles out fewer pupils."""
-    share = dict(zip(rows["fields"].map(frozenset), rows["n_unique"]))
-    keys = rows["fields"].map(frozenset)
-    keep = [all(share.get(combo - {f}, -1) < n for f in combo) if len(combo) > 1 else True
-            for combo, n in zip(keys, rows["n_unique"])]
-    out = rows.loc[np.asarray(keep, dtype=bool)]
+def _minimal(rows: pd.DataFrame, top: int, min_gain: float = 0.01) -> pd.DataFrame:
+    """Rows each of whose fields adds at least ``min_gain`` to the unique share of every
+    one-smaller subset present in ``rows`` (the empty set singles out no one)."""
+    share = dict(zip(rows["fields"].map(frozenset), rows["unique_share"]))
+    share[frozenset()] = 0.0
+    keep = [all(s - share.get(combo - {f}, -np.inf) >= min_gain for f in combo)
+            for combo, s in zip(rows["fields"].map(frozenset), rows["unique_share"])]
+    out = rows.loc[np.asarray(keep, dtype=bool)] if len(rows) else rows
     return out.sort_values(["unique_share", "n_fields"], ascending=[False, True], kind="stable").head(top).reset_index(drop=True)
 
 
@@ -674,8 +676,8 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
         parts += ['<h2 id="lattice">Most identifying combinations of fields</h2>',
                   f'<p class="note">Every combination of up to {max(sizes, default=0)} of the scenarios\' fields '
-                  "was measured (the search stops there); shown are the minimal ones, where every field adds to "
-                  "the pupils singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
+                  "was measured (the search stops there); shown are the minimal ones, where every field adds at "
+                  "least 1% of pupils to those singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
                   "left out.</p>"]
         for label, frame in identifying.items():
             frame = frame.loc[~frame["fields"].map(lambda f: bool(set(f) & exclude))]
