@@ -265,3 +265,19 @@ def test_report_files_are_deterministic_png_and_svg(table):
     assert "Synthetic data imitating the National Pupil Database" in a["chart_tiers.svg"]
     assert 'alt="Bar chart of the share of pupils unique' in a["report.html"]
     assert a["report.html"] == html_report(table)
+
+
+def test_projected_attribute_rows_equal_a_direct_count(cohort, table):
+    import numpy as np
+
+    att = table.attributes
+    proj = att[att["projected"]]
+    assert len(proj) and set(proj["tier"]) <= {2, 4}
+    fields = table.records.set_index(["tier", "scenario"])["fields"]
+    for row in proj.head(6).itertuples(index=False):
+        extract = synthetic.tier_extract(cohort, row.tier)
+        qi = list(fields[(row.tier, row.scenario)])
+        fk = rc.class_sizes(extract, qi).fk
+        fk_s = rc.class_sizes(extract, qi + [row.sensitive]).fk
+        assert row.records_revealed == int(np.count_nonzero(fk == fk_s))
+    assert "neighbour (projected)" in set(table.attribute_matrix()["scenario"])

@@ -17,7 +17,7 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
     that matching them reveals it with certainty (sample uniques included);
     ``records_revealed_minority``, ``records_revealed_minority_share``: those of them whose revealed value is
     not the field's most common one (e.g. revealed as eligible for free meals, not as not
-    eligible). Shares are of all records.
+    eligible). Shares are of all records. ``projected`` as for ``records``.
 ``aggregates`` (tier 3), one row per published table: ``table``, ``dimensions``, ``n_cells``,
     ``n_records``, ``cells_at_most_t`` and ``records_in_cells_at_most_t`` for t = 1, 2, 3, 5, 10
     (cells with ``0 < count <= t``); under suppression below 5 with exact totals,
@@ -61,7 +61,7 @@ RECORD_COLUMNS = [
 ]
 ATTRIBUTE_COLUMNS = [
     "tier", "scenario", "sensitive", "records_revealed", "records_revealed_share", "records_revealed_minority",
-    "records_revealed_minority_share",
+    "records_revealed_minority_share", "projected",
 ]
 
 
@@ -109,6 +109,8 @@ class RiskTable:
         if not len(a):
             return pd.DataFrame()
         n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
+        if "projected" in a.columns:
+            a = a.assign(scenario=a["scenario"].where(~a["projected"].astype(bool), a["scenario"] + " (projected)"))
         cell = [f"{int(n):,} ({pct_text(p)})" for n, p in zip(a[n_col], a[p_col])]
         order = list(dict.fromkeys(a["sensitive"]))
         wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
@@ -256,11 +258,11 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
         enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
     memo = {} if memo is None else memo
     records, attributes = [], []
-    for scenario in applicable:
+    for scenario, is_projected in [(s, False) for s in applicable] + [(s, True) for s in projected]:
         if scenario.fields not in memo:
             memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
         part, revealed_by = memo[scenario.fields]
-        records.append(_record_row(label, scenario, part))
+        records.append(_record_row(label, scenario, part, projected=is_projected))
         unknown = [s for s in sens if s not in scenario.fields]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
@@ -268,11 +270,7 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
         for s in unknown:
             revealed, minority = revealed_by[s]
             n = part.n_records
-            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n))
-    for scenario in projected:
-        if scenario.fields not in memo:
-            memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
-        records.append(_record_row(label, scenario, memo[scenario.fields][0], projected=True))
+            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n, is_projected))
     return records, attributes
 
 
