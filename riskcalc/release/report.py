@@ -73,7 +73,7 @@ FIELD_LABELS = {
     "sex": "sex", "date_of_birth": "date of birth", "year_of_birth": "year of birth",
     "month_of_birth": "month of birth", "postcode": "postcode", "postcode_sector": "postcode sector",
     "postcode_district": "postcode district", "postcode_area": "postcode area", "lsoa": "LSOA",
-    "ethnic_group_minor": "ethnic group (minor)", "ethnic_group_major": "ethnic group (major)",
+    "year_month_of_birth": "year and month of birth", "ethnic_group_minor": "ethnic group (minor)", "ethnic_group_major": "ethnic group (major)",
     "sen_provision": "SEN provision", "primary_sen_type": "primary SEN type", "fsm_eligible": "free meals",
     "ever_fsm_6": "free meals, last 6 years", "eal": "English additional language", "forename": "forename",
     "looked_after": "looked after", "service_child": "service child", "disability": "disability",
@@ -334,13 +334,13 @@ def _source(fig, prov: dict, extra: str = "") -> None:
     fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=7, color="0.2", wrap=True)
 
 
-def _bar_labels(ax, bars, values) -> None:
+def _bar_labels(ax, bars, values, rotate: bool = False) -> None:
     for bar, v in zip(bars, values):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
         ax.annotate(pct_text(v / 100), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=6.5,
-                    rotation=90 if bar.get_width() < 0.2 else 0)
+                    rotation=90 if rotate or bar.get_width() < 0.2 else 0)
 
 
 def chart_tiers(table: RiskTable):
@@ -382,20 +382,21 @@ def chart_tiers(table: RiskTable):
 
 
 def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict):
-    """Step line: unique share as fields are added."""
+    """Bars: unique share as fields are added, one bar per step, labelled with its share."""
     fig, ax = _figure((7.5, 3.9))
     y = 100 * stairs["unique_share"].to_numpy(dtype=float)
-    ax.step(stairs["step"], y, where="mid", color="black", marker="o", markersize=4)
-    for s, v in zip(stairs["step"], y):
-        ax.annotate(pct_text(v / 100), (s, v), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=7)
-    ax.set_xticks(stairs["step"], [_field_label(f) for f in stairs["field"]], rotation=30, ha="right")
+    x = np.arange(len(stairs))
+    bars = ax.bar(x, y, 0.6, color="0.45", edgecolor="black", linewidth=0.5)
+    _bar_labels(ax, bars, y)
+    ax.set_xticks(x, [f"+ {_field_label(f)}" for f in stairs["field"]], rotation=30, ha="right")
     ax.set_ylabel("pupils unique (%)")
     ax.set_xlabel("field added (most identifying first)")
     ax.set_ylim(0, 112)
     ax.set_yticks(range(0, 101, 20))
     ax.set_title(f"Uniqueness staircase, {label}")
     ax.grid(axis="y", color="0.85", linewidth=0.5)
-    fig.subplots_adjust(bottom=0.32)
+    ax.set_axisbelow(True)
+    fig.subplots_adjust(bottom=0.34, left=0.1)
     _source(fig, prov)
     return fig
 
@@ -403,17 +404,17 @@ def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict):
 def chart_what_if(what: pd.DataFrame, prov: dict):
     """Paired bars: unique share before and after coarsening, per tier and scenario."""
     labels = [f"T{t} {s.replace('_', ' ')}" for t, s in zip(what["tier"], what["scenario"])]
-    fig, ax = _figure((7.5, 4.2))
+    fig, ax = _figure((7.5 if len(labels) <= 10 else 9.5, 4.4))
     x = np.arange(len(labels))
     before = 100 * what["unique_share_before"].to_numpy(dtype=float)
     after = 100 * what["unique_share_after"].to_numpy(dtype=float)
     b1 = ax.bar(x - 0.2, before, 0.4, label="as released", color="0.25", edgecolor="black", linewidth=0.5)
     b2 = ax.bar(x + 0.2, after, 0.4, label="coarsened", color="0.8", hatch="//", edgecolor="black", linewidth=0.5)
-    _bar_labels(ax, b1, before)
-    _bar_labels(ax, b2, after)
+    _bar_labels(ax, b1, before, rotate=len(labels) > 8)
+    _bar_labels(ax, b2, after, rotate=len(labels) > 8)
     ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=7)
     ax.set_ylabel("pupils unique (%)")
-    ax.set_ylim(0, 118)
+    ax.set_ylim(0, 125)
     ax.set_yticks(range(0, 101, 20))
     ax.set_title("What-if: uniqueness before and after coarsening")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
