@@ -164,3 +164,24 @@ def test_screenshots_render(report, tmp_path):
         shot = tmp_path / f"shot_{width}.png"
         _chromium([f"--window-size={width},2000", f"--screenshot={shot}", (report / "report.html").as_uri()], tmp_path)
         assert Image.open(shot).size[0] == width
+
+
+@pytest.fixture(scope="module")
+def own_report(tmp_path_factory):
+    """A report on an analyst's own file: a long file name and a 64-character hash at the top."""
+    from riskcalc._provenance import describe_file
+
+    folder = tmp_path_factory.mktemp("own")
+    path = folder / "pupil_level_extract_autumn_census_2024_final_v2.csv"
+    frame = synthetic.tier_extract(synthetic.generate_cohort(2_000, rng=4), 2)
+    frame.to_csv(path, index=False)
+    table = rc.risk_table({"autumn_2024": frame}, provenance={"inputs": [describe_file(path, len(frame))]})
+    (folder / "report.html").write_text(report_files(table)["report.html"], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_own_file_report_fits_with_its_hash(own_report, width, tmp_path):
+    m = _measure(own_report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]

@@ -225,16 +225,22 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
 # -------------------------------------------------------------------------------------------
 
 
+def _noun(prov: dict) -> str:
+    """What the extracts are called: NPD "tier" for a synthetic cohort, else "extract"."""
+    return "tier" if _is_synthetic(prov) else "extract"
+
+
 def key_findings(table: RiskTable) -> list[str]:
     """Two or three sentences with counts and denominators, for the top of the report."""
     out = []
+    noun = _noun(table.provenance)
     rec = table.records
     if len(rec):
         measured = rec[~rec["projected"].astype(bool)] if "projected" in rec.columns else rec
         measured = measured if len(measured) else rec
         worst = measured.sort_values("unique_share", ascending=False, kind="stable").iloc[0]
         out.append(
-            f"On tier {worst['tier']}, an intruder in the {worst['scenario'].replace('_', ' ')} scenario "
+            f"On {noun} {worst['tier']}, an intruder in the {worst['scenario'].replace('_', ' ')} scenario "
             f"(knowing {_fields_text(worst['fields'])}) singles out {int(worst['n_unique']):,} of "
             f"{int(worst['n_records']):,} pupils ({pct_text(worst['unique_share'])})."
         )
@@ -243,7 +249,7 @@ def key_findings(table: RiskTable) -> list[str]:
         if safest["tier"] != worst["tier"]:
             how = " (projected onto the fields it holds)" if bool(safest.get("projected", False)) else ""
             out.append(
-                f"Even on tier {safest['tier']}, the most identifying scenario, "
+                f"Even on {noun} {safest['tier']}, the most identifying scenario, "
                 f"{safest['scenario'].replace('_', ' ')}{how}, singles out {int(safest['n_unique']):,} of "
                 f"{int(safest['n_records']):,} pupils ({pct_text(safest['unique_share'])})."
             )
@@ -252,7 +258,7 @@ def key_findings(table: RiskTable) -> list[str]:
         a = att.sort_values("records_revealed_minority", ascending=False, kind="stable").iloc[0]
         n = int(round(a["records_revealed_minority"] / a["records_revealed_minority_share"])) if a["records_revealed_minority_share"] else 0
         out.append(
-            f"Matching on the {a['scenario'].replace('_', ' ')} fields in tier {a['tier']} reveals the "
+            f"Matching on the {a['scenario'].replace('_', ' ')} fields in {noun} {a['tier']} reveals the "
             f"{_field_label(a['sensitive'])} status of {int(a['records_revealed_minority']):,} of {n:,} pupils "
             f"({pct_text(a['records_revealed_minority_share'])}) to be other than the most common value."
         )
@@ -356,12 +362,12 @@ def chart_tiers(table: RiskTable):
     for i, tier in enumerate(tiers):
         sub = rec[rec["tier"] == tier].assign(projected=projected[rec["tier"] == tier]).set_index("scenario")
         values = [100 * sub["unique_share"].get(s, np.nan) for s in scenarios]
-        bars = ax.bar(x + i * width, np.nan_to_num(values), width, label=f"tier {tier}", color=_GREYS[i % 8],
+        bars = ax.bar(x + i * width, np.nan_to_num(values), width, label=f"{_noun(table.provenance)} {tier}", color=_GREYS[i % 8],
                       hatch=_HATCHES[i % 8], edgecolor="black", linewidth=0.5)
         for bar, s, v in zip(bars, scenarios, values):
             px = bar.get_x() + bar.get_width() / 2
             if math.isnan(v):
-                ax.text(px, 1, "not in tier", rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
+                ax.text(px, 1, f"not in {_noun(table.provenance)}", rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
                 continue
             star = "*" if bool(sub["projected"].get(s, False)) else ""
             ax.annotate(pct_text(v / 100) + star, (px, bar.get_height()), xytext=(0, 2),
@@ -371,12 +377,13 @@ def chart_tiers(table: RiskTable):
     ax.set_ylabel("pupils unique on the scenario's fields (%)")
     ax.set_ylim(0, 118)
     ax.set_yticks(range(0, 101, 20))
-    ax.set_title("Sample uniqueness by intruder scenario and tier")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"Sample uniqueness by intruder scenario and {_noun(table.provenance)}", pad=20)
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(tiers), 4), fontsize=7)
     ax.grid(axis="y", color="0.85", linewidth=0.5)
-    note = ("* projected: measured on the coarser fields the tier holds. 'not in tier': none of the "
-            "scenario's fields is in the tier, which is not zero risk.") if projected.any() or rec.groupby("scenario")["tier"].nunique().lt(len(tiers)).any() else ""
-    fig.subplots_adjust(bottom=0.24, right=0.86)
+    noun = _noun(table.provenance)
+    note = (f"* projected: measured on the coarser fields the {noun} holds. 'not in {noun}': the {noun} "
+            "lacks the scenario's fields, which is not zero risk.") if projected.any() or rec.groupby("scenario")["tier"].nunique().lt(len(tiers)).any() else ""
+    fig.subplots_adjust(bottom=0.24, right=0.98, left=0.08, top=0.86)
     _source(fig, table.provenance, note)
     return fig
 
@@ -500,6 +507,7 @@ figure{margin:1rem 0}figcaption{font-size:0.85rem;color:#333}
 .cite p,.mono{overflow-wrap:anywhere;word-break:break-word}
 code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.85em}
 dt{margin-top:0.5rem}dd{margin-left:1rem}
+table.kv{width:100%;table-layout:fixed}table.kv td{overflow-wrap:anywhere}table.kv td:first-child,table.kv th:first-child{width:32%}
 @media screen and (max-width:700px){
  body{margin:0.8rem auto;padding:0 0.6rem}
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
@@ -540,7 +548,8 @@ def _cell_text(value, column: str) -> str:
     return str(value)
 
 
-def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool = True, caption: str = "") -> str:
+def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool = True, caption: str = "",
+                css: str = "") -> str:
     """A table with plain-English headers (``labels`` overrides) and one number format."""
     frame = _display(frame)
     labels = labels or {}
@@ -556,7 +565,8 @@ def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool 
             cells.append(f'<td class="{cls}" data-label="{html.escape(h)}">{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    cls = ' class="cards"' if cards else ""
+    classes = " ".join(c for c in ("cards" if cards else "", css) if c)
+    cls = f' class="{classes}"' if classes else ""
     return f'<div class="wide"><table{cls}>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
@@ -576,7 +586,7 @@ def _headline_frame(table: RiskTable) -> pd.DataFrame:
     return head[cols]
 
 
-def _attribute_tables(table: RiskTable) -> list[str]:
+def _attribute_tables(table: RiskTable, noun: str = "tier") -> list[str]:
     """One table per tier: a row per sensitive field, a column per scenario (transposed, so the
     width grows with the scenarios, not with the sensitive fields)."""
     wide = table.attribute_matrix()
@@ -587,7 +597,7 @@ def _attribute_tables(table: RiskTable) -> list[str]:
         t.columns = [str(c).replace("_", " ") for c in t.columns]
         t = t.rename_axis("sensitive").reset_index()
         t["sensitive"] = t["sensitive"].map(_field_label)
-        out += [f"<h3>Tier {html.escape(str(tier))}</h3>",
+        out += [f"<h3>{noun.capitalize()} {html.escape(str(tier))}</h3>",
                 _table_html(t, labels={"sensitive": "Sensitive field"})]
     return out
 
@@ -613,6 +623,7 @@ def _aggregate_tables(agg: pd.DataFrame) -> list[str]:
 def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _is_synthetic(prov)
+    noun = _noun(prov)
     charts = chart_images(table, staircase=staircase, what_if=what_if)
     rec = table.records
     if synthetic_data:
@@ -643,7 +654,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
         "measure a scenario on a tier that lacks some of its fields, using the coarser versions the "
         "tier holds (the fields listed); a scenario with no row on a tier is not zero risk.</p>",
-        _table_html(_headline_frame(table)) if len(rec) else "<p>No record-level extract.</p>",
+        _table_html(_headline_frame(table), labels={"tier": noun.capitalize()}) if len(rec) else "<p>No record-level extract.</p>",
     ]
     if len(rec) and (rec["k"] == rec["k"].iloc[0]).all():
         parts.append(f'<p class="note">The smallest class, k, is {int(rec["k"].iloc[0]):,} in every row, '
@@ -665,7 +676,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
                   "field, one column per scenario; blank where the tier lacks the field or the intruder already "
                   "knows it. Full counts, including pupils revealed to hold the common value, are in the CSV and "
                   "JSON files.</p>"]
-        parts += _attribute_tables(table)
+        parts += _attribute_tables(table, noun)
     if len(table.aggregates):
         parts += ['<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
                   '<p class="note">Each table counts pupils by every dimension listed. Published without '
@@ -682,7 +693,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
                   "left out.</p>"]
         for label, frame in identifying.items():
             frame = frame.loc[~frame["fields"].map(lambda f: bool(set(f) & exclude))]
-            parts += [f"<h3>Tier {html.escape(str(label))}</h3>", _table_html(_minimal(frame, len(frame)))]
+            parts += [f"<h3>{noun.capitalize()} {html.escape(str(label))}</h3>", _table_html(_minimal(frame, len(frame)))]
     if staircase is not None:
         label, stairs = staircase
         parts += ['<h2 id="staircase">Uniqueness staircase</h2>',
@@ -716,7 +727,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
     prov_frame = pd.DataFrame(_provenance_rows(prov), columns=["item", "value"])
     parts += ['<h2 id="provenance">Provenance</h2>',
               '<p class="note">Where these figures come from; the full record is in tier_table.json.</p>',
-              _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False),
+              _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False, css="kv"),
               "</body></html>"]
     return "\n".join(parts) + "\n", charts
 
