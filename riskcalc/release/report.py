@@ -525,7 +525,7 @@ table.kv{width:100%;table-layout:fixed}table.kv td{overflow-wrap:anywhere}table.
  td.num{white-space:normal}
  thead{display:table-header-group}
  tr,figure,img{break-inside:avoid}
- h2{break-after:avoid}
+ h2,h3{break-after:avoid}
 }
 """
 
