@@ -30,7 +30,7 @@ class JobResult:
     html: str | None = None
     extra: dict = field(default_factory=dict)
 
-    def files(self) -> dict[str, str]:
+    def files(self) -> dict[str, str | bytes]:
         t = self.table
         out = {f"tier_table_{name}.csv": text for name, text in t.to_csv().items()}
         out["tier_table.json"] = t.to_json()
@@ -44,6 +44,7 @@ class JobResult:
             out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
         if self.html is not None:
             out["report.html"] = self.html
+        out.update(self.extra.get("charts", {}))
         return out
 
 
@@ -77,19 +78,24 @@ class _Steps:
 
 
 def _scenario_fields(table: RiskTable, columns) -> list[str]:
-    present = set(columns)
-    return list(dict.fromkeys(f for s in table.scenarios for f in s.fields if f in present))
+    """The scenarios' fields present in an extract, direct identifiers (names, UPN) left out:
+    they single out every pupil by themselves and belong in no combination search."""
+    import synthetic
+
+    present, direct = set(columns), set(synthetic.direct_identifiers())
+    return list(dict.fromkeys(f for s in table.scenarios for f in s.fields if f in present and f not in direct))
 
 
 def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict, tuple]:
-    """The most identifying combinations per extract and the staircase of the first.
+    """The minimal identifying combinations per extract and the staircase of the first.
 
     Extracts whose scenario fields are nested (the tiers of one cohort: tier 1's fields hold
     tier 2's, which hold tier 4's) share one lattice on the largest field set, computed once on
     ``encoded`` (an encoding of the pupils they share) when given.
     """
     from ..lattice import field_lattice
-    from .combinations import most_identifying, uniqueness_staircase
+    from .combinations import uniqueness_staircase
+    from .report import identifying_combinations
 
     fields_of = {label: _scenario_fields(table, extract.columns) for label, extract in extracts.items()}
     fields_of = {label: f for label, f in fields_of.items() if f}
@@ -102,16 +108,28 @@ def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict,
         step(f"lattice of {len(widest)} fields, shared by {len(fields_of)} extracts")
         lattice = field_lattice(encoded, widest, max_size=min(LATTICE_MAX_SIZE, len(widest)), thresholds=[1, 4])
         for label, fields in fields_of.items():
-            identifying[label] = most_identifying(None, fields, max_size=LATTICE_MAX_SIZE, lattice=lattice)
+            identifying[label] = identifying_combinations(lattice, fields)
     else:
         for label, fields in fields_of.items():
-            step(f"lattice of {len(fields)} fields, tier {label}")
-            identifying[label] = most_identifying(extracts[label], fields, max_size=min(LATTICE_MAX_SIZE, len(fields)))
-    label, extract = next(iter(extracts.items()))
-    fields = _scenario_fields(table, extract.columns)
-    step(f"uniqueness staircase, tier {label}")
-    stairs = uniqueness_staircase(encoded if shared else extract, fields)
-    return identifying, (f"tier {label}", stairs)
+            step(f"lattice of {len(fields)} fields, {label}")
+            lattice = field_lattice(extracts[label], fields, max_size=min(LATTICE_MAX_SIZE, len(fields)),
+                                    thresholds=[1, 4])
+            identifying[label] = identifying_combinations(lattice, fields)
+    if not fields_of:
+        return identifying, None
+    label, fields = next(iter(fields_of.items()))
+    step(f"uniqueness staircase, {label}")
+    stairs = uniqueness_staircase(encoded if shared else extracts[label], fields)
+    return identifying, (f"tier {label}" if shared else str(label), stairs)
+
+
+def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
+    """The HTML report and its charts (PNG and SVG files) into ``result``."""
+    from .report import report_files
+
+    files = report_files(table, **kwargs)
+    result.html = files.pop("report.html")
+    result.extra["charts"] = files
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
@@ -119,7 +137,6 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     """Generate a cohort, build the tier table and (optionally) the HTML report."""
     import synthetic
 
-    from .report import html_report
 
     step = _Steps(progress)
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
@@ -154,8 +171,7 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
                                                    "coarsening": coarsening.coarsening}
         result.extra["coarsening"] = coarsening
     step("HTML report")
-    result.html = html_report(table, identifying=identifying, staircase=stairs, what_if=comparison,
-                              coarsening=coarsening)
+    _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening)
     step("done")
     return result
 
@@ -221,7 +237,6 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     """
     from ..profile import normalise as normalise_columns
     from ..profile import profile_columns
-    from .report import html_report
     from .scenarios import load_scenarios
 
     step = _Steps(progress)
@@ -253,8 +268,8 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
         if measured:
             identifying, stairs = _extras(table, measured, step)
-            result.html = html_report(table, title="How identifiable are these extracts?",
-                                      identifying=identifying, staircase=stairs)
+            _report(result, table, title="How identifiable are these extracts?", identifying=identifying,
+                    staircase=stairs)
     elif report:
-        result.html = html_report(table, title="How identifiable are these extracts?")
+        _report(result, table, title="How identifiable are these extracts?")
     return result

@@ -5,14 +5,19 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
 ``records`` (tiers 1, 2, 4 and any record-level extract), one row per (extract, scenario):
     ``tier``, ``scenario``, ``fields``, ``n_records``, ``n_classes``, ``k``, ``n_unique``,
     ``unique_share``, ``records_below_3``, ``records_below_3_share``, ``records_below_5``, ``records_below_5_share``,
-    ``records_below_10``, ``records_below_10_share``, ``average_risk``.
+    ``records_below_10``, ``records_below_10_share``, ``average_risk``, ``projected``.
+    A scenario whose fields an extract does not all hold is *projected* onto it
+    (:func:`project_scenario`): the intruder who knows a date of birth also knows the year and
+    month of birth, the one who knows a postcode knows its sector and LSOA. Such a row has
+    ``projected`` true and ``fields`` the extract's fields actually used; a scenario with no row
+    at all on an extract is one none of whose fields (nor any coarser version) it holds.
 ``attributes``, one row per (extract, scenario, sensitive field present and not known to the
     intruder): ``tier``, ``scenario``, ``sensitive``, ``records_revealed``, ``records_revealed_share``: the
     pupils whose class on the scenario's fields holds a single value of the sensitive field, so
     that matching them reveals it with certainty (sample uniques included);
     ``records_revealed_minority``, ``records_revealed_minority_share``: those of them whose revealed value is
     not the field's most common one (e.g. revealed as eligible for free meals, not as not
-    eligible). Shares are of all records.
+    eligible). Shares are of all records. ``projected`` as for ``records``.
 ``aggregates`` (tier 3), one row per published table: ``table``, ``dimensions``, ``n_cells``,
     ``n_records``, ``cells_at_most_t`` and ``records_in_cells_at_most_t`` for t = 1, 2, 3, 5, 10
     (cells with ``0 < count <= t``); under suppression below 5 with exact totals,
@@ -45,18 +50,18 @@ from .tier3 import AGGREGATE_COLUMNS, tier3_exposure
 
 __all__ = [
     "RiskTable", "risk_table", "tier_risk_table", "tier_extracts", "RECORD_COLUMNS",
-    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records",
+    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records", "project_scenario", "ALSO_DETERMINES",
 ]
 
 K_THRESHOLDS = (3, 5, 10)
 RECORD_COLUMNS = [
     "tier", "scenario", "fields", "n_records", "n_classes", "k", "n_unique", "unique_share",
     "records_below_3", "records_below_3_share", "records_below_5", "records_below_5_share", "records_below_10", "records_below_10_share",
-    "average_risk",
+    "average_risk", "projected",
 ]
 ATTRIBUTE_COLUMNS = [
     "tier", "scenario", "sensitive", "records_revealed", "records_revealed_share", "records_revealed_minority",
-    "records_revealed_minority_share",
+    "records_revealed_minority_share", "projected",
 ]
 
 
@@ -76,12 +81,15 @@ class RiskTable:
 
     def headline(self) -> pd.DataFrame:
         """A compact table for people: tier, scenario, unique pupils (count, share), k,
-        pupils in classes below 5 and 10 (counts)."""
+        pupils in classes below 5 and 10 (counts). A projected row's scenario reads
+        ``"name (projected)"`` (see :func:`project_scenario`)."""
         r = self.records
+        projected = r["projected"].astype(bool) if "projected" in r.columns else pd.Series(False, index=r.index)
+        scenario = r["scenario"].where(~projected, r["scenario"] + " (projected)")
         return pd.DataFrame(
             {
                 "tier": r["tier"],
-                "scenario": r["scenario"],
+                "scenario": scenario,
                 "pupils": r["n_records"],
                 "unique": r["n_unique"],
                 "unique_share": r["unique_share"],
@@ -100,10 +108,10 @@ class RiskTable:
         a = self.attributes
         if not len(a):
             return pd.DataFrame()
-        from .. import _format as fmt
-
         n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
-        cell = [f"{fmt.count(n)} ({fmt.pct(p, 1)})" for n, p in zip(a[n_col], a[p_col])]
+        if "projected" in a.columns:
+            a = a.assign(scenario=a["scenario"].where(~a["projected"].astype(bool), a["scenario"] + " (projected)"))
+        cell = [f"{int(n):,} ({pct_text(p)})" for n, p in zip(a[n_col], a[p_col])]
         order = list(dict.fromkeys(a["sensitive"]))
         wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
         keys = list(dict.fromkeys(zip(a["tier"], a["scenario"])))
@@ -160,6 +168,29 @@ class RiskTable:
         )
 
 
+def pct_text(share) -> str:
+    """A share in [0, 1] as a percentage for people, with as many decimals as it needs.
+
+    ``0%`` and ``100%`` only when exact; below 0.1% ``<0.1%`` (a handful of pupils never reads
+    as none); above 99.9% ``>99.9%``; below 1% two decimals (``0.45%``), else one (``12.3%``).
+    ``nan`` gives an empty string.
+    """
+    if share is None or share is pd.NA:
+        return ""
+    p = 100 * float(share)
+    if p != p:
+        return ""
+    if p == 0:
+        return "0%"
+    if p == 100:
+        return "100%"
+    if p < 0.1:
+        return "<0.1%"
+    if p > 99.9:
+        return ">99.9%"
+    return f"{p:.2f}%" if p < 1 else f"{p:.1f}%"
+
+
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
     """Field tuples shown as "a, b, c" (strings are left as they are)."""
     if "fields" in frame.columns:
@@ -193,15 +224,25 @@ def _columns(extract) -> list[str]:
     return _column_names(extract, None)
 
 
-def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
+def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, project=False):
     """Rows of ``records`` and ``attributes`` for one extract.
 
     ``enc`` may be an encoding shared by several extracts of the same pupils (the tiers of one
-    cohort), with ``memo`` caching each scenario's figures across them.
+    cohort), with ``memo`` caching each scenario's figures across them. With ``project``, a
+    scenario the extract does not hold is measured on its projection (:func:`project_scenario`),
+    as a records row marked ``projected`` (no attribute rows).
     """
     columns = _columns(extract)
     applicable = [s for s in scenarios if s.applies_to(columns)]
-    if not applicable:
+    projected = []
+    if project:
+        for s in scenarios:
+            if s in applicable:
+                continue
+            fields = project_scenario(s.fields, columns)
+            if fields:
+                projected.append(Scenario(s.name, fields, s.rationale))
+    if not applicable and not projected:
         return [], []
     sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
     needed = list(dict.fromkeys([f for s in applicable for f in s.fields] + sens))
@@ -209,11 +250,11 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
         enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
     memo = {} if memo is None else memo
     records, attributes = [], []
-    for scenario in applicable:
+    for scenario, is_projected in [(s, False) for s in applicable] + [(s, True) for s in projected]:
         if scenario.fields not in memo:
             memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
         part, revealed_by = memo[scenario.fields]
-        records.append(_record_row(label, scenario, part))
+        records.append(_record_row(label, scenario, part, projected=is_projected))
         unknown = [s for s in sens if s not in scenario.fields]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
@@ -221,8 +262,65 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None):
         for s in unknown:
             revealed, minority = revealed_by[s]
             n = part.n_records
-            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n))
+            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n, is_projected))
     return records, attributes
+
+
+#: Fields a quasi-identifier determines beyond its registry ladder: a full date of birth gives
+#: the year and the month of birth; a full postcode gives its LSOA (the ONS postcode directory
+#: places every unit postcode in one LSOA).
+ALSO_DETERMINES = {
+    "date_of_birth": ("year_of_birth", "month_of_birth"),
+    "postcode": ("lsoa",),
+}
+
+
+def _ladder_of(name: str) -> list[str]:
+    """Names and columns of the coarser levels of a field in the synthetic registry, finest first."""
+    try:
+        from synthetic import field as registry_field
+        from synthetic.exceptions import SyntheticError
+    except ImportError:  # pragma: no cover
+        return []
+    try:
+        rungs = registry_field(name).ladder
+    except SyntheticError:
+        return []
+    return [n for r in rungs for n in dict.fromkeys([r.column or r.name, r.name])]
+
+
+def project_scenario(fields, columns) -> tuple[str, ...]:
+    """What an intruder who knows ``fields`` knows of an extract with ``columns``.
+
+    Each field the extract holds is kept. Each field it lacks is replaced by the finest coarser
+    version on its registry ladder that the extract holds (postcode -> postcode sector, school
+    -> local authority), together with the fields it determines (:data:`ALSO_DETERMINES`: date
+    of birth -> year and month of birth, postcode -> LSOA); a field with neither (a forename) is
+    dropped. Fields implied by another chosen field (a rung of its ladder) are dropped as
+    redundant. Returns the fields in a stable order, or ``()`` when nothing is left, or when the
+    extract holds every field (no projection needed).
+
+    Examples
+    --------
+    >>> project_scenario(("sex", "date_of_birth", "postcode"),
+    ...                  ("sex", "year_of_birth", "month_of_birth", "lsoa", "postcode_sector"))
+    ('sex', 'year_of_birth', 'month_of_birth', 'postcode_sector', 'lsoa')
+    """
+    present = set(columns)
+    if all(f in present for f in fields):
+        return ()
+    chosen: list[str] = []
+    for f in fields:
+        if f in present:
+            chosen.append(f)
+            continue
+        rung = next((r for r in _ladder_of(f) if r in present), None)
+        if rung is not None:
+            chosen.append(rung)
+        chosen += [g for g in ALSO_DETERMINES.get(f, ()) if g in present]
+    chosen = list(dict.fromkeys(chosen))
+    implied = {g for h in chosen for g in _ladder_of(h)}
+    return tuple(f for f in chosen if f not in implied)
 
 
 def revealed_records(part, columns) -> list[tuple[int, int]]:
@@ -236,7 +334,7 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     return pairs[0] if one else pairs
 
 
-def _record_row(label, scenario: Scenario, part) -> dict:
+def _record_row(label, scenario: Scenario, part, projected: bool = False) -> dict:
     hist = part.size_histogram
     row = {
         "tier": label,
@@ -252,6 +350,7 @@ def _record_row(label, scenario: Scenario, part) -> dict:
         row[f"records_below_{t}"] = int(r)
         row[f"records_below_{t}_share"] = r / hist.n_records
     row["average_risk"] = hist.average_risk
+    row["projected"] = bool(projected)
     return row
 
 
@@ -331,14 +430,18 @@ def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFra
 
 
 def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None,
-                    encoded: EncodedTable | None = None, attributes: bool = True) -> RiskTable:
+                    encoded: EncodedTable | None = None, attributes: bool = True,
+                    project: bool = True) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
     The tiers hold the same pupils, so the cohort is encoded once and each scenario is measured
     once, then reported for every tier that holds its fields. ``coarsening``
     (``{field: ladder level}``) first generalises the cohort, for what-if tables. ``encoded``
     may pass an encoding of the cohort (as released) holding :func:`cohort_fields`, to share it
-    with other work; ``attributes=False`` skips the attribute-disclosure rows.
+    with other work; ``attributes=False`` skips the attribute-disclosure rows. With
+    ``project`` (default), a scenario a tier does not hold is measured on its projection onto
+    the tier (:func:`project_scenario`) in a row marked ``projected``, so that an absent
+    scenario never reads as no risk.
     """
     import synthetic
 
@@ -346,20 +449,22 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     scenarios = load_scenarios(scenarios)
     record_tiers = [t for t in tiers if t != 3]
     tier_columns = {t: list(synthetic.columns_for_tier(t)) for t in record_tiers}
-    needed = cohort_fields(cohort, scenarios, attributes=attributes)
+    needed = cohort_fields(cohort, scenarios, attributes=attributes, tiers=record_tiers if project else ())
     if coarsening:
         cohort = coarsen(cohort, coarsening, columns=list(dict.fromkeys(needed + _dims_of_tier3())))
-    enc = encoded if encoded is not None and not coarsening else encode(cohort, needed)
+    usable = encoded is not None and not coarsening and set(needed) <= set(encoded.columns)
+    enc = encoded if usable else encode(cohort, needed)
     memo: dict = {}
     records, attribute_rows = [], []
     for t in record_tiers:
         shell = pd.DataFrame(columns=tier_columns[t])
-        r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo)
+        r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo, project=project)
         records += r
         attribute_rows += a
     aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
     prov = make_provenance(
-        "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {})),
+        "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}),
+                                             project=bool(project)),
         cohort=meta,
     )
     return RiskTable(
@@ -371,11 +476,17 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     )
 
 
-def cohort_fields(cohort, scenarios=None, *, attributes: bool = True) -> list[str]:
-    """The cohort columns the tier table reads: every scenario's fields, and the sensitive
-    fields (with ``attributes``)."""
+def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 2, 4)) -> list[str]:
+    """The cohort columns the tier table reads: every scenario's fields, their projections onto
+    ``tiers`` (:func:`project_scenario`) and the sensitive fields (with ``attributes``)."""
     scenarios = load_scenarios(scenarios)
     wanted = {f for s in scenarios for f in s.fields}
+    if tiers:
+        import synthetic
+
+        for t in tiers:
+            columns = synthetic.columns_for_tier(t)
+            wanted |= {f for s in scenarios for f in project_scenario(s.fields, columns)}
     if attributes:
         wanted |= set(_sensitive_fields(cohort.columns))
     return [c for c in sorted(wanted) if c in cohort.columns]

@@ -1,0 +1,187 @@
+"""The HTML report in a real browser: headless Chromium at desktop (1,400 px) and phone (390 px)
+widths and printed to PDF.
+
+Checks that no table, image or figure runs past the viewport (nor any scroll box scrolls
+sideways) and that every table column header survives printing (``pdftotext``). Skipped, with
+the reason, only when Chromium or pdftotext is not installed (CI installs both: Debian packages
+``chromium`` and ``poppler-utils``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import riskcalc as rc
+import synthetic
+from riskcalc.release.combinations import most_identifying, uniqueness_staircase
+from riskcalc.release.report import report_files
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+PDFTOTEXT = shutil.which("pdftotext")
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"),
+]
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars", "--mute-audio"]
+
+#: Written into the page after layout: the viewport width and every element past its edge.
+MEASURE = """
+<script>
+window.addEventListener('load', function () {
+  var vw = document.documentElement.clientWidth, bad = [];
+  document.querySelectorAll('table, img, figure, pre, p, h1, h2, h3, dl').forEach(function (el, i) {
+    var r = el.getBoundingClientRect();
+    if (r.right > vw + 0.5 || r.left < -0.5) bad.push(el.tagName + '#' + i + ' right=' + Math.round(r.right));
+  });
+  document.querySelectorAll('.wide').forEach(function (el, i) {
+    if (el.scrollWidth > el.clientWidth + 1) bad.push('scrollbox#' + i + ' ' + el.scrollWidth + '>' + el.clientWidth);
+  });
+  var out = parent.document.createElement('pre');
+  out.id = 'measure';
+  out.textContent = JSON.stringify({viewport: vw, page: document.documentElement.scrollWidth,
+                                    images: document.images.length, bad: bad});
+  parent.document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def _chromium(args, tmp_path: Path) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                          text=True, timeout=120, check=True)
+
+
+class _Headers(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.headers, self._in = [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "th":
+            self._in, self._text = True, ""
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "th" and self._in:
+            self.headers.append(self._text.strip())
+            self._in = False
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A full synthetic report (every section) written to a folder with its chart files."""
+    cohort = synthetic.generate_cohort(4_000, rng=11)
+    table = rc.tier_risk_table(cohort)
+    tier1 = synthetic.tier_extract(cohort, 1)
+    fields = ["sex", "date_of_birth", "postcode", "urn", "nc_year"]
+    files = report_files(
+        table,
+        identifying={1: most_identifying(tier1, fields, max_size=3)},
+        staircase=("tier 1", uniqueness_staircase(tier1, fields)),
+        what_if=rc.what_if(cohort, before=table),
+        coarsening=rc.smallest_coarsening(cohort, 2, max_suppressed=0.5,
+                                          scenarios={"gate": {"fields": ["urn", "nc_year", "sex"]}}),
+    )
+    folder = tmp_path_factory.mktemp("report")
+    for name, content in files.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return folder
+
+
+def _measure(report: Path, width: int, tmp_path: Path) -> dict:
+    """Lay the report out in a frame ``width`` pixels wide (a headless window has a minimum
+    width; a frame has none) and read back what the script inside it measured."""
+    inner = (report / "report.html").read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>")
+    page = tmp_path / f"measure_{width}.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+        f'<iframe style="width:{width}px;height:1000px;border:0" srcdoc="{html.escape(inner, quote=True)}">'
+        "</iframe></body></html>", encoding="utf-8")
+    dom = _chromium([f"--window-size={width + 100},1100", "--virtual-time-budget=15000", "--dump-dom",
+                     page.as_uri()], tmp_path).stdout
+    found = re.search(r'<pre id="measure">(.*?)</pre>', dom, re.S)
+    assert found, "the measuring script did not run"
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&gt;", ">").replace("&amp;", "&"))
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_nothing_runs_past_the_viewport(report, width, tmp_path):
+    m = _measure(report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)  # the window really is that wide
+    assert m["images"] == 3
+    assert m["bad"] == []
+    assert m["page"] <= m["viewport"]
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is not installed (apt-get install poppler-utils)")
+def test_every_table_column_is_printed(report, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", (report / "report.html").as_uri()], tmp_path)
+    text = subprocess.run([PDFTOTEXT, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text.replace("\u200b", "")))  # a header may wrap at a hyphen
+    parser = _Headers()
+    parser.feed((report / "report.html").read_text(encoding="utf-8"))
+    headers = set(parser.headers)
+    # the wide tables' columns are all there: tier 3 (rounded), sensitive values (exclusions)
+    assert {"Pupils in recoverable rounded cells", "Sensitive field", "Home area"} <= headers
+    missing = [h for h in sorted(headers) if re.sub(r"\s+", " ", h) not in flat]
+    assert missing == []
+    # and the rows of the sensitive-values table, down to the last field
+    assert "permanent exclusion" in flat and "exclusion reason" in flat
+    assert "The data are synthetic" in flat
+
+
+def test_chart_files_are_png_and_svg(report):
+    for name in ("chart_tiers", "chart_staircase", "chart_what_if"):
+        assert (report / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        svg = (report / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<svg" in svg and "synthetic" in svg  # the source line is inside the image
+
+
+def test_screenshots_render(report, tmp_path):
+    """Both widths render to an image whose width is the window's (a visual check is in the
+    session report)."""
+    from PIL import Image
+
+    for width in (1400, 390):
+        shot = tmp_path / f"shot_{width}.png"
+        _chromium([f"--window-size={width},2000", f"--screenshot={shot}", (report / "report.html").as_uri()], tmp_path)
+        assert Image.open(shot).size[0] == width
+
+
+@pytest.fixture(scope="module")
+def own_report(tmp_path_factory):
+    """A report on an analyst's own file: a long file name and a 64-character hash at the top."""
+    from riskcalc._provenance import describe_file
+
+    folder = tmp_path_factory.mktemp("own")
+    path = folder / "pupil_level_extract_autumn_census_2024_final_v2.csv"
+    frame = synthetic.tier_extract(synthetic.generate_cohort(2_000, rng=4), 2)
+    frame.to_csv(path, index=False)
+    table = rc.risk_table({"autumn_2024": frame}, provenance={"inputs": [describe_file(path, len(frame))]})
+    (folder / "report.html").write_text(report_files(table)["report.html"], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_own_file_report_fits_with_its_hash(own_report, width, tmp_path):
+    m = _measure(own_report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]
