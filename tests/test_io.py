@@ -88,7 +88,8 @@ def test_strings_option_reads_text(tmp_path):
         (lambda p: p, "No such file"),
         (lambda p: (p.mkdir(), p)[1], "is a directory"),
         (lambda p: (p.write_text(""), p)[1], "is empty"),
-        (lambda p: (p.with_suffix(".xlsx").write_text("a\n1\n"), p.with_suffix(".xlsx"))[1], "unknown file type '.xlsx'"),
+        (lambda p: (p.with_suffix(".xlsx").write_text("a\n1\n"), p.with_suffix(".xlsx"))[1], "not a readable Excel workbook"),
+        (lambda p: (p.with_suffix(".json").write_text("a\n1\n"), p.with_suffix(".json"))[1], "unknown file type '.json'"),
         (lambda p: (p.with_suffix(".parquet").write_text("not parquet"), p.with_suffix(".parquet"))[1], "Cannot read"),
     ],
 )

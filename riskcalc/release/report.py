@@ -321,7 +321,8 @@ def _minimal(rows: pd.DataFrame, top: int, min_gain: float = 0.01) -> pd.DataFra
 
 _HATCHES = ["", "//", "..", "xx", "\\\\", "--", "++", "oo"]
 _GREYS = ["0.15", "0.45", "0.7", "0.85", "0.3", "0.6", "0.9", "0.05"]
-_RC = {"font.size": 9, "svg.hashsalt": "riskcalc", "svg.fonttype": "none", "hatch.linewidth": 0.6}
+_RC = {"font.size": 9, "svg.hashsalt": "riskcalc", "svg.fonttype": "none", "hatch.linewidth": 0.6,
+       "text.parse_math": False}  # names from files and scenarios are text, not TeX
 #: PNG resolution: print quality (a 7.5-inch chart is 1,500 pixels wide).
 DPI = 200
 
@@ -336,8 +337,13 @@ def _figure(size):
 
 
 def _source(fig, prov: dict, extra: str = "") -> None:
-    text = source_line(prov) + (f"\n{extra}" if extra else "")
-    fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=7, color="0.2", wrap=True)
+    import textwrap
+
+    # Wrapped here, not by matplotlib: its wrapping measures any text with two "$" as TeX, and
+    # file names may hold them.
+    width = int(fig.get_figwidth() * 20)
+    lines = [textwrap.fill(part, width) for part in (source_line(prov) + (f"\n{extra}" if extra else "")).split("\n")]
+    fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=7, color="0.2")
 
 
 def _bar_labels(ax, bars, values, rotate: bool = False) -> None:
