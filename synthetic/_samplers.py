@@ -543,6 +543,11 @@ def exclusion_reason_from_uniform(u, pex, susp, primary) -> np.ndarray:
     return out
 
 
+#: Multipliers coprime with 1000: ``a * rank + b (mod 1000)`` then numbers a school's UPNs
+#: without repeats.
+_UNITS_MOD_1000 = np.arange(1, 1000)[np.gcd(np.arange(1, 1000), 1000) == 1]
+
+
 # ------------------------------------------------------------------------------ names
 _GROUP_MIX = {k: v for k, v in _NAMES["group_mix_by_minor"].items() if not k.startswith("_")}
 
@@ -627,7 +632,7 @@ def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
     if rank_sorted.max(initial=0) >= 1000:
         raise RuntimeError("more than 1000 UPNs issued by one school in one year")
     n_groups = len(first)
-    mult = np.array([a for a in range(1, 1000) if np.gcd(a, 1000) == 1])
+    mult = _UNITS_MOD_1000
     a = mult[rng.integers(0, len(mult), size=n_groups)]
     b = rng.integers(0, 1000, size=n_groups)
     serial = np.empty(chunk.n, dtype=np.int64)

@@ -17,10 +17,6 @@ from .grouping import small_key_space
 
 __all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
 
-#: The zero-variance test of :func:`homogeneous_counts` is exact while ``(levels * size)**2``
-#: stays below this (int64 sums of codes and squared codes).
-_EXACT_LIMIT = 2.0 ** 62
-
 
 @dataclass(frozen=True, eq=False)
 class ClassValueTable:
@@ -117,11 +113,10 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
     """:class:`HomogeneousCounts` of each value column over one class labelling.
 
     ``columns`` is a sequence of ``(codes, n_levels)``. Singleton classes are homogeneous by
-    definition and are counted without further work. For the records in classes of two or
-    more, a class is homogeneous exactly when the variance of its codes is zero: with
-    :math:`S_1 = \\sum v`, :math:`S_2 = \\sum v^2` and size :math:`m`, when
-    :math:`m S_2 = S_1^2` (Cauchy-Schwarz), two ``bincount`` passes in exact integer
-    arithmetic, no sort. Codes too wide for exact integers fall back to the class x value table.
+    definition and are counted without further work. For the records in classes of two or more,
+    each class's first record gives a candidate value; the class is homogeneous exactly when no
+    record of it differs from that value: one scatter, one gather and one ``bincount`` over the
+    records that differ, in integers, no sort.
     """
     sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
     single = sizes[labels] == 1
@@ -131,7 +126,7 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
     remap = np.cumsum(big, dtype=np.int64) - 1
     multi_labels = remap[labels[multi]]
     multi_sizes = sizes[big]
-    largest = int(multi_sizes.max()) if multi_sizes.shape[0] else 0
+    n_multi = int(multi_sizes.shape[0])
     out = []
     for codes, n_levels in columns:  # one pass per sensitive field (a handful)
         n_levels = max(int(n_levels), 1)
@@ -139,28 +134,20 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
         modal = int(value_counts.argmax())
         single_minority = int(np.count_nonzero(codes[single] != modal))
         n_values = int(np.count_nonzero(value_counts))
-        if multi.shape[0] == 0:
+        if n_multi == 0:
             out.append(HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0, n_values))
             continue
         values = codes[multi]
-        if float(n_levels) ** 2 * float(largest) ** 2 < _EXACT_LIMIT:
-            s1 = np.bincount(multi_labels, weights=values, minlength=multi_sizes.shape[0]).astype(np.int64)
-            sq = values.astype(np.float64) ** 2
-            s2 = np.bincount(multi_labels, weights=sq, minlength=multi_sizes.shape[0]).astype(np.int64)
-            homo = s2 * multi_sizes == s1 * s1
-            value = s1 // np.maximum(multi_sizes, 1)
-            if n_single or homo.any():
-                min_distinct = 1
-            else:  # no homogeneous class: the smallest number of distinct values needs the cells
-                min_distinct = int(class_value_table(multi_labels, multi_sizes, values, n_levels).distinct.min())
-        else:
-            table = class_value_table(multi_labels, multi_sizes, values, n_levels)
-            distinct = table.distinct
-            homo = distinct == 1
-            value = table.first_value
-            min_distinct = 1 if n_single else int(distinct.min())
+        first = np.empty(n_multi, dtype=values.dtype)
+        first[multi_labels[::-1]] = values[::-1]  # the first record's value of each class
+        differs = values != first[multi_labels]
+        homo = np.bincount(multi_labels[differs], minlength=n_multi) == 0
+        if n_single or homo.any():
+            min_distinct = 1
+        else:  # no homogeneous class: the smallest number of distinct values needs the cells
+            min_distinct = int(class_value_table(multi_labels, multi_sizes, values, n_levels).distinct.min())
         revealed_multi = int(multi_sizes[homo].sum())
-        minority_multi = int(multi_sizes[homo & (value != modal)].sum())
+        minority_multi = int(multi_sizes[homo & (first != modal)].sum())
         out.append(HomogeneousCounts(
             n_single + revealed_multi, revealed_multi, single_minority + minority_multi,
             n_single + int(np.count_nonzero(homo)), min_distinct, n_values,

@@ -24,6 +24,32 @@ AGGREGATE_COLUMNS = [
 ]
 
 
+def _text_labels(column) -> np.ndarray:
+    """The distinct values of an encoded column as text, in code order, missing last."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cats = column.categories
+    if isinstance(cats, (pa.Array, pa.ChunkedArray)):
+        labels = pc.cast(cats, pa.string()).to_numpy(zero_copy_only=False)
+    else:
+        labels = pd.Index(cats).astype(str).to_numpy()
+    labels = labels.astype(object)
+    return np.append(labels, "\0missing") if column.n_missing else labels
+
+
+def _shared_codes(encodings: dict) -> dict:
+    """Integer codes of every table's dimensions that agree across tables (one number per
+    distinct value of a dimension name), built on the tables' dictionaries, not their cells."""
+    names = {d for enc, dims in encodings.values() for d in dims}
+    known = {d: np.unique(np.concatenate([_text_labels(enc[d]) for enc, dims in encodings.values() if d in dims]))
+             for d in names}
+    out = {}
+    for table, (enc, dims) in encodings.items():
+        out[table] = {d: np.searchsorted(known[d], _text_labels(enc[d]))[enc[d].codes] for d in dims}
+    return out
+
+
 def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", suppress_below: int = 5,
                    round_to: int = 5) -> pd.DataFrame:
     """Small-count exposure of aggregate tables, and what suppression or rounding leaves exposed.
@@ -67,8 +93,8 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
         if not len(table):
             raise InvalidParameterError(f"Tier 3 table {name!r} has no rows.")
         values = check_counts(table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}")
-        checked[name] = table.assign(**{count: np.asarray(values, dtype=np.int64)})
         enc = encode(table, dims)
+        checked[name] = (enc, dims, np.asarray(values, dtype=np.int64))
         labels, n_labels = enc.partition(tuple(dims), "category").labels()
         totals = np.bincount(labels, weights=values.astype(np.float64), minlength=n_labels)
         hist = SizeHistogram.from_class_sizes(totals)
@@ -80,6 +106,10 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
     frame = pd.DataFrame(rows, columns=AGGREGATE_COLUMNS[: 4 + 2 * len(CELL_THRESHOLDS)])
     if not len(frame):
         return pd.DataFrame(columns=AGGREGATE_COLUMNS)
+    # The audit reads only which cells share which totals: integer codes of the dimensions (the
+    # same number for the same school in every table) instead of their text.
+    codes = _shared_codes({name: (enc, dims) for name, (enc, dims, _) in checked.items()})
+    checked = {name: pd.DataFrame({**codes[name], count: values}) for name, (_, _, values) in checked.items()}
     suppressed = tier3_audit(checked, SuppressionPolicy(f"suppress_below_{suppress_below}", suppress_below=suppress_below),
                              count=count)
     rounded = tier3_audit(checked, SuppressionPolicy(f"round_to_{round_to}", round_to=round_to, margins="policy"),
