@@ -126,13 +126,18 @@ def sample_structure(rng: np.random.Generator, chunk: Chunk) -> dict:
     year = np.repeat(np.tile(np.arange(N_YEARS, dtype=np.int8), n_s), counts.ravel())
     chunk.school = school
     chunk.n = len(school)
+    return school_columns(chunk, school, year, phase)
+
+
+def school_columns(chunk: Chunk, school: np.ndarray, year: np.ndarray, phase: np.ndarray) -> dict:
+    """The school-level columns of the pupils of a chunk, from their school and year group."""
     plan = chunk.plan
     return {
         "nc_year": year,
         "urn": chunk.school_attr("urn")[school],
         "laestab": chunk.school_attr("laestab")[school],
-        "la_code": np.full(chunk.n, plan.la_code_idx[chunk.la], dtype=np.int16),
-        "region": np.full(chunk.n, plan.la_region_idx[chunk.la], dtype=np.int8),
+        "la_code": np.full(len(school), plan.la_code_idx[chunk.la], dtype=np.int16),
+        "region": np.full(len(school), plan.la_region_idx[chunk.la], dtype=np.int8),
         "phase": phase[school].astype(np.int8),
     }
 

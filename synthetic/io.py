@@ -190,7 +190,14 @@ def read_extract(path: str | os.PathLike) -> pd.DataFrame:
         (see :func:`read_metadata`).
     """
     meta = read_metadata(path)
-    frame = pq.read_table(path).to_pandas()
+    frame = restore_dtypes(pq.read_table(path).to_pandas())
+    frame.attrs = {"synthetic": meta}
+    return frame
+
+
+def restore_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give the registry's fields their registry dtypes again after a round trip through Arrow
+    (in place; returns ``frame``)."""
     for col in frame.columns:
         if col in FIELD_NAMES:
             f = field(col)
@@ -204,7 +211,6 @@ def read_extract(path: str | os.PathLike) -> pd.DataFrame:
                 frame[col] = frame[col].astype(pandas_dtype(f))
         elif col == "count":
             frame[col] = frame[col].astype("int64")
-    frame.attrs = {"synthetic": meta}
     return frame
 
 

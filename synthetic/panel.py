@@ -46,6 +46,7 @@ from ._samplers import (
     looked_after_prob,
     permanent_exclusion_prob,
     sample_structure,
+    school_columns,
     sample_upn,
     sen_from_uniform,
     sen_probs,
@@ -224,15 +225,7 @@ def _panel_structure(spec: _Spec):
         chunk.aux["entry_t"] = entry_t
         chunk.aux["entry_step"] = entry_step
         chunk.aux["vyear"] = year.astype(np.int64) - entry_t
-        plan = chunk.plan
-        return {
-            "nc_year": year,
-            "urn": chunk.school_attr("urn")[school],
-            "laestab": chunk.school_attr("laestab")[school],
-            "la_code": np.full(chunk.n, plan.la_code_idx[chunk.la], dtype=np.int16),
-            "region": np.full(chunk.n, plan.la_region_idx[chunk.la], dtype=np.int8),
-            "phase": phase[school].astype(np.int8),
-        }
+        return school_columns(chunk, school, year, phase)
 
     return sampler
 
@@ -889,16 +882,10 @@ def _meta(spec: _Spec) -> dict:
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
+    from .io import restore_dtypes
+
     table = table.unify_dictionaries() if hasattr(table, "unify_dictionaries") else table
-    frame = table.to_pandas()
-    for col in frame.columns:
-        if col in FIELD_NAMES:
-            f = field(col)
-            if f.dtype == "category" and f.codes is None:
-                if not isinstance(frame[col].dtype, pd.CategoricalDtype):
-                    frame[col] = frame[col].astype("category")
-            else:
-                frame[col] = frame[col].astype(pandas_dtype(f))
+    frame = restore_dtypes(table.to_pandas())
     frame["academic_year"] = frame["academic_year"].astype(np.int16)
     frame["census"] = pd.Categorical(frame["census"].astype(str), categories=list(CENSUSES), ordered=True)
     frame["ks2_reading"] = frame["ks2_reading"].astype("Int8")
