@@ -135,13 +135,14 @@ def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
-              max_suppressed=0.01, progress=False, history=True) -> JobResult:
+              max_suppressed=0.01, progress=False, history=True, history_pupils=None) -> JobResult:
     """Generate a cohort, build the tier table and (optionally) the HTML report.
 
     With ``report`` and ``history`` (the default), the report gains the longitudinal section
     (:func:`riskcalc.release.history.history_section` on a synthetic panel of
-    ``HISTORY_PUPILS`` pupils with the same seed): ``extra["history"]``, ``history.csv``, its
-    chart and the panel's seed and size in the provenance."""
+    ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
+    same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
+    in the provenance."""
     import synthetic
 
     step = _Steps(progress)
@@ -180,8 +181,9 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     if history:
         from .history import HISTORY_PUPILS, history_section
 
-        step(f"school history: synthetic panel of {HISTORY_PUPILS:,} pupils x 5 spring censuses")
-        section = history_section(HISTORY_PUPILS, seed, years=5)
+        size = HISTORY_PUPILS if history_pupils is None else history_pupils
+        step(f"school history: synthetic panel of {size:,} pupils x 5 spring censuses")
+        section = history_section(size, seed, years=5)
         table.provenance["history"] = section.provenance()
         result.extra["history"] = section
     step("HTML report")
