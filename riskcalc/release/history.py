@@ -19,6 +19,7 @@ from .. import _format as fmt
 from .._validation import check_int
 from ..histories import TrajectoryUniquenessResult, trajectory_uniqueness
 from .scenarios import DEFAULT_SCENARIOS
+from .tables import pct_text
 
 __all__ = ["HISTORY_PUPILS", "HistorySection", "PER_CENSUS_FIELDS", "history_section"]
 
@@ -105,14 +106,14 @@ class HistorySection:
     def sentence(self) -> str:
         """One sentence for a policy writer: counts with their denominators, and "synthetic"."""
         r = self.result
-        first = f"{r.n_unique[0]:,} of {r.n_pupils[0]:,} pupils ({fmt.pct(r.n_unique[0] / r.n_pupils[0])})"
+        first = f"{r.n_unique[0]:,} of {r.n_pupils[0]:,} pupils ({pct_text(r.n_unique[0] / r.n_pupils[0])})"
         where = (f"In a synthetic panel of {self.n_pupils:,} pupils followed over {_NUMBERS.get(self.years, self.years)} "
                  f"spring censuses ({_academic(self.first_year)} to {_academic(self.first_year + self.years - 1)})")
         if len(r.n_linked) == 1:
             return (f"{where}, {first} are unique on their school, year group, sex and year and month of "
                     f"birth in one census.")
         k = r.n_linked[-1]
-        last = f"{r.n_unique[-1]:,} of {r.n_pupils[-1]:,} pupils ({fmt.pct(r.n_unique[-1] / r.n_pupils[-1])})"
+        last = f"{r.n_unique[-1]:,} of {r.n_pupils[-1]:,} pupils ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})"
         return (f"{where}, {first} are unique on their school, year group, sex and year and month of "
                 f"birth in one census; linking {_NUMBERS.get(k, k)} years of school history makes {last} unique.")
 
