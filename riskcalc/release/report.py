@@ -685,7 +685,7 @@ def _history_html(history, charts: dict) -> list[str]:
              "pseudonymous pupil id. Here the school-gate intruder knows the school and year group at each "
              "linked spring census and the pupil's sex and year and month of birth. Pupils counted: those in at "
              "least one linked census (Reception intakes and joiners add to the count). The panel is "
-             f"synthetic and smaller than the cohort above ({history.n_pupils:,} pupils in its first census, "
+             f"synthetic and separate from the cohort above ({history.n_pupils:,} pupils in its first census, "
              f"seed {history.seed}); shares move with its size.</p>",
              _table_html(history.to_frame(), labels=labels)]
     if "chart_history" in charts:
