@@ -18,7 +18,7 @@ from pathlib import Path
 from ._version import __version__
 
 __all__ = ["provenance", "describe_file", "describe_input", "describe_cohort", "file_sha256",
-           "command_line", "set_command"]
+           "command_line", "set_command", "reset_command"]
 
 _COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("riskcalc_command", default=None)
 
@@ -42,6 +42,11 @@ def set_command(argv) -> contextvars.Token:
         else:
             args.append(a)
     return _COMMAND.set(shlex.join(["riskcalc", *args]))
+
+
+def reset_command(token: contextvars.Token) -> None:
+    """Forget the command line recorded by :func:`set_command` (at the end of a CLI run)."""
+    _COMMAND.reset(token)
 
 
 def command_line() -> str | None:

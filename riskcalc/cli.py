@@ -375,6 +375,9 @@ def _configure_tiers(p: argparse.ArgumentParser) -> None:
                    help="add the what-if comparison after one coarsening step (default on)")
     p.add_argument("--target-k", type=int, help="also search the smallest coarsening giving every scenario this k")
     p.add_argument("--max-suppressed", type=float, default=0.01, help="with --target-k: share of pupils that may be suppressed (default 0.01)")
+    p.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
+                   help="add the school-history section: tier 4 uniqueness as 1-5 years are linked, on a "
+                        "synthetic panel of 50,000 pupils (default on)")
     p.set_defaults(func=_run_tiers)
 
 
@@ -408,6 +411,7 @@ def _run_tiers(args: argparse.Namespace) -> int:
     result = _job.tiers_job(
         args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
         target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
+        history=args.history,
     )
     return _finish_job(result, args, out)
 
@@ -593,10 +597,13 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # argparse has printed its one line (or --help / --version)
             return exc.code if isinstance(exc.code, int) else 2
         command = f"riskcalc {args.command}"
-        from ._provenance import set_command
+        from ._provenance import reset_command, set_command
 
-        set_command(sys.argv[1:] if argv is None else argv)
-        return int(args.func(args) or 0)
+        token = set_command(sys.argv[1:] if argv is None else argv)
+        try:
+            return int(args.func(args) or 0)
+        finally:  # the command line belongs to this run's outputs only
+            reset_command(token)
     except KeyboardInterrupt:
         print("riskcalc: interrupted", file=sys.stderr)
         return 130

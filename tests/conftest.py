@@ -36,3 +36,12 @@ ARX_QI = [
 def arx_adult() -> pd.DataFrame:
     """ARX's adult data, every column read as a string label."""
     return pd.read_csv(oracle("data/arx_adult.csv.gz"), sep=";", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(autouse=True)
+def _small_history_panel(monkeypatch):
+    """The main job's school-history section on a 5,000-pupil panel in tests (50,000 by
+    default), so each ``riskcalc tiers --out`` run in the suite stays quick."""
+    import riskcalc.release.history as history
+
+    monkeypatch.setattr(history, "HISTORY_PUPILS", 5_000)

@@ -23,7 +23,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_researcher_tour.ipynb", "02_policy_brief.ipynb", "03_your_own_csv.ipynb", "04_safe_outputs.ipynb"]
+NAMES = ["01_researcher_tour.ipynb", "02_policy_brief.ipynb", "03_your_own_csv.ipynb", "04_safe_outputs.ipynb",
+         "05_histories.ipynb"]
 SIZE_CELL = "N_PUPILS = 20_000"
 SMALL_SIZE = "N_PUPILS = 5_000"
 SECONDS_PER_NOTEBOOK = 45

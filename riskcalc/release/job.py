@@ -42,6 +42,8 @@ class JobResult:
             out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
         if "coarsening" in self.extra:
             out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
+        if "history" in self.extra:
+            out["history.csv"] = _render.to_csv(self.extra["history"].to_frame())
         if self.html is not None:
             out["report.html"] = self.html
         out.update(self.extra.get("charts", {}))
@@ -133,10 +135,15 @@ def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
-              max_suppressed=0.01, progress=False) -> JobResult:
-    """Generate a cohort, build the tier table and (optionally) the HTML report."""
-    import synthetic
+              max_suppressed=0.01, progress=False, history=True, history_pupils=None) -> JobResult:
+    """Generate a cohort, build the tier table and (optionally) the HTML report.
 
+    With ``report`` and ``history`` (the default), the report gains the longitudinal section
+    (:func:`riskcalc.release.history.history_section` on a synthetic panel of
+    ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
+    same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
+    in the provenance."""
+    import synthetic
 
     step = _Steps(progress)
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
@@ -170,8 +177,18 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
         table.provenance["smallest_coarsening"] = {"target_k": target_k, "max_suppressed": max_suppressed,
                                                    "coarsening": coarsening.coarsening}
         result.extra["coarsening"] = coarsening
+    section = None
+    if history:
+        from .history import HISTORY_PUPILS, history_section
+
+        size = HISTORY_PUPILS if history_pupils is None else history_pupils
+        step(f"school history: synthetic panel of {size:,} pupils x 5 spring censuses")
+        section = history_section(size, seed, years=5)
+        table.provenance["history"] = section.provenance()
+        result.extra["history"] = section
     step("HTML report")
-    _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening)
+    _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
+            history=section)
     step("done")
     return result
 

@@ -437,6 +437,41 @@ def chart_what_if(what: pd.DataFrame, prov: dict):
     return fig
 
 
+def _history_source(history) -> str:
+    """The panel behind the history chart, for its source line."""
+    return (f"School history: synthetic panel of {history.n_pupils:,} pupils, {history.years} spring censuses "
+            f"from {history.first_year}/{(history.first_year + 1) % 100:02d}, seed {history.seed}.")
+
+
+def chart_history(history, prov: dict):
+    """Paired bars: pupils unique, and in classes below 5, as years of school history are linked."""
+    frame = history.to_frame()
+    t = history.result.k_threshold
+    fig, ax = _figure((7.5, 4.2))
+    x = np.arange(len(frame))
+    unique = 100 * frame["unique_share"].to_numpy(dtype=float)
+    below = 100 * frame[f"records_below_{t}_share"].to_numpy(dtype=float)
+    b1 = ax.bar(x - 0.2, unique, 0.4, label="unique", color="0.25", edgecolor="black", linewidth=0.5)
+    b2 = ax.bar(x + 0.2, below, 0.4, label=f"in classes below {t}", color="0.8", hatch="//", edgecolor="black",
+                linewidth=0.5)
+    _bar_labels(ax, b1, unique)
+    _bar_labels(ax, b2, below)
+    ticks = [f"{k} year{'s' if k > 1 else ''}\n{n:,} pupils" for k, n in zip(frame["years_linked"], frame["n_records"])]
+    ax.set_xticks(x, ticks, fontsize=7)
+    ax.set_xlabel("spring censuses of school history linked (from the first)")
+    ax.set_ylabel("pupils (%)")
+    ax.set_ylim(0, 112)
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_title("Tier 4 school-gate fields: school and year group at each census, sex, birth month and year",
+                 fontsize=8.5)
+    ax.legend(frameon=False, loc="upper left", fontsize=7)
+    ax.grid(axis="y", color="0.85", linewidth=0.5)
+    ax.set_axisbelow(True)
+    fig.subplots_adjust(bottom=0.27, left=0.09, right=0.98, top=0.9)
+    _source(fig, prov, _history_source(history))
+    return fig
+
+
 def _render_chart(fig) -> tuple[bytes, str]:
     from matplotlib import rc_context
     from matplotlib.text import Text
@@ -452,10 +487,10 @@ def _render_chart(fig) -> tuple[bytes, str]:
     return png.getvalue(), svg.getvalue()
 
 
-def chart_images(table: RiskTable, *, staircase=None, what_if=None) -> dict[str, dict]:
+def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None) -> dict[str, dict]:
     """Every chart of the report: ``{name: {"png": bytes, "svg": str, "alt": str, "caption": str}}``
-    (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``). Deterministic: the same
-    table gives the same bytes."""
+    (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``, ``chart_history``).
+    Deterministic: the same table gives the same bytes."""
     from matplotlib import rc_context
 
     prov = table.provenance
@@ -491,6 +526,18 @@ def chart_images(table: RiskTable, *, staircase=None, what_if=None) -> dict[str,
                 "alt": (f"Paired bar chart of the share of pupils unique before and after coarsening, for "
                         f"{len(what_if)} tier and scenario pairs."),
                 "caption": "Share of pupils unique before (dark) and after (hatched) coarsening.",
+            }
+        if history is not None and len(history.result.n_linked):
+            r = history.result
+            charts["chart_history"] = {
+                "fig": chart_history(history, prov),
+                "alt": (f"Paired bar chart of the share of pupils of a synthetic panel unique on the tier 4 "
+                        f"school-gate fields, and in classes below {r.k_threshold}, as 1 to {r.n_linked[-1]} "
+                        f"years of school history are linked: from {r.n_unique[0]:,} of {r.n_pupils[0]:,} "
+                        f"pupils unique ({pct_text(r.n_unique[0] / r.n_pupils[0])}) to {r.n_unique[-1]:,} of "
+                        f"{r.n_pupils[-1]:,} ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})."),
+                "caption": (f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
+                            "years of school history are linked; synthetic panel."),
             }
     for item in charts.values():
         item["png"], item["svg"] = _render_chart(item.pop("fig"))
@@ -631,11 +678,32 @@ def _aggregate_tables(agg: pd.DataFrame) -> list[str]:
     return parts
 
 
-def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening) -> tuple[str, dict]:
+def _history_html(history, charts: dict) -> list[str]:
+    """The longitudinal section: the quotable sentence, the table, the chart."""
+    t = history.result.k_threshold
+    labels = {"years_linked": "Years of history linked", "academic_years": "Spring censuses linked",
+              "n_records": "Pupils", "n_unique": "Unique pupils", "unique_share": "Unique (% of pupils)",
+              f"records_below_{t}": f"In classes below {t}", f"records_below_{t}_share": f"In classes below {t} (%)",
+              "k": "Smallest class (k)", "average_risk": "Average risk"}
+    parts = ['<h2 id="history">School history: uniqueness as years are linked</h2>',
+             f"<p><b>{html.escape(history.sentence)}</b></p>",
+             '<p class="note">A tier 4 extract spanning several years links each pupil\'s censuses through the '
+             "pseudonymous pupil id. Here the school-gate intruder knows the school and year group at each "
+             "linked spring census and the pupil's sex and year and month of birth. Pupils counted: those in at "
+             "least one linked census (Reception intakes and joiners add to the count). The panel is "
+             f"synthetic and separate from the cohort above ({history.n_pupils:,} pupils in its first census, "
+             f"seed {history.seed}); shares move with its size.</p>",
+             _table_html(history.to_frame(), labels=labels)]
+    if "chart_history" in charts:
+        parts.append(_figure_html(charts["chart_history"]))
+    return parts
+
+
+def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _is_synthetic(prov)
     noun = _noun(prov)
-    charts = chart_images(table, staircase=staircase, what_if=what_if)
+    charts = chart_images(table, staircase=staircase, what_if=what_if, history=history)
     rec = table.records
     if synthetic_data:
         banner = html.escape(SYNTHETIC_NOTE)
@@ -694,6 +762,8 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
                   "suppression, cells of 1 and 2 point at one or two pupils. \"Recoverable\" cells would be worked "
                   "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5.</p>"]
         parts += _aggregate_tables(table.aggregates)
+    if history is not None:
+        parts += _history_html(history, charts)
     if identifying:
         exclude = set(_direct_identifiers())
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
@@ -751,6 +821,7 @@ def html_report(
     staircase: tuple[str, pd.DataFrame] | None = None,
     what_if: pd.DataFrame | None = None,
     coarsening=None,
+    history=None,
 ) -> str:
     """Render the report as one HTML document (a string).
 
@@ -768,9 +839,12 @@ def html_report(
         :func:`riskcalc.what_if` comparison.
     coarsening : CoarseningResult, optional
         :func:`riskcalc.smallest_coarsening`.
+    history : HistorySection, optional
+        :func:`riskcalc.release.history.history_section`: the school-history section, placed
+        after the tier table sections.
     """
     text, _ = _build(table, title=title, identifying=identifying, staircase=staircase, what_if=what_if,
-                     coarsening=coarsening)
+                     coarsening=coarsening, history=history)
     return text
 
 
@@ -783,6 +857,7 @@ def report_files(table: RiskTable, **kwargs) -> dict[str, bytes | str]:
     kwargs.setdefault("staircase", None)
     kwargs.setdefault("what_if", None)
     kwargs.setdefault("coarsening", None)
+    kwargs.setdefault("history", None)
     text, charts = _build(table, **kwargs)
     out: dict[str, bytes | str] = {"report.html": text}
     for name, item in charts.items():
