@@ -213,14 +213,48 @@ def to_json(frame: pd.DataFrame, provenance: dict | None = None) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
+def provenance_lines(prov: dict | None) -> list[str]:
+    """The provenance block as short plain lines: version, command, and the data's source
+    (a synthetic cohort, or each input file with its size, records and SHA-256)."""
+    if not prov:
+        return []
+    lines = [f"riskcalc {prov.get('riskcalc_version', '')}, {prov.get('function', '')}"]
+    if prov.get("command"):
+        lines.append(f"command: {prov['command']}")
+    cohort = prov.get("cohort")
+    if cohort:
+        lines.append(f"data: synthetic cohort (seed {cohort.get('seed')}, {cohort.get('n_pupils', 0):,} pupils, "
+                     f"generator {cohort.get('generator_version')}), not real pupils")
+    inputs = prov.get("inputs") or ([prov["input"]] if prov.get("input") else [])
+    for inp in inputs:
+        size = f", {inp['bytes']:,} bytes" if "bytes" in inp else ""
+        rows = f", {inp['n_records']:,} records" if "n_records" in inp else ""
+        digest = f", SHA-256 {inp['sha256']}" if "sha256" in inp else ""
+        lines.append(f"input: {inp.get('source', '')}{size}{rows}{digest}")
+    return lines
+
+
+def markdown_provenance(prov: dict | None) -> str:
+    """A provenance footer for Markdown outputs (empty without provenance)."""
+    lines = provenance_lines(prov)
+    return ("\n\n---\n" + "  \n".join(f"*{escape_markdown(line)}*" for line in lines) + "\n") if lines else ""
+
+
+def latex_provenance(prov: dict | None) -> str:
+    """Provenance as LaTeX comment lines, to put before a table (empty without provenance)."""
+    return "".join(f"% {line}\n" for line in provenance_lines(prov))
+
+
 def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None) -> str:
-    """Render ``frame`` in one of :data:`FORMATS`."""
+    """Render ``frame`` in one of :data:`FORMATS`. JSON, Markdown and LaTeX carry the
+    provenance (in the document, a footer, comment lines); CSV stays plain rows for other
+    tools, its provenance in the JSON sidecar or manifest written beside it."""
     if fmt == "json":
         return to_json(frame, provenance)
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "markdown":
-        return to_markdown(frame)
+        return to_markdown(frame) + markdown_provenance(provenance)
     if fmt == "latex":
-        return to_latex(frame)
+        return latex_provenance(provenance) + to_latex(frame)
     return to_text(frame)

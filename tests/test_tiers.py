@@ -235,3 +235,17 @@ def test_report_command_on_own_files(tmp_path, capsys, cohort):
     assert {r["tier"] for r in doc["records"]} == {"tier2"}
     assert [r["table"] for r in doc["aggregates"]] == ["fsm_table"]
     assert (out / "report.html").exists()
+
+
+def test_markdown_and_latex_carry_the_provenance(tmp_path, capsys):
+    # Issue 11: every output says where its figures came from (the CSV's is in the JSON and
+    # the manifest beside it).
+    csv = tmp_path / "own.csv"
+    csv.write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\nF,2017-01-01,A\n")
+    for fmt in ("markdown", "latex"):
+        assert main(["report", str(csv), "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        from riskcalc._provenance import file_sha256
+
+        assert file_sha256(csv) in out and "command: riskcalc report" in out
+        assert "synthetic" not in out

@@ -129,7 +129,7 @@ class RiskTable:
         if len(self.aggregates):
             parts += ["\n## Tier 3 aggregate tables: small cells\n",
                       _render.to_markdown(_display(self.aggregates))]
-        return "".join(parts)
+        return "".join(parts) + _render.markdown_provenance(self.provenance)
 
     def to_csv(self) -> dict[str, str]:
         """``{"records": csv, "attributes": csv, "aggregates": csv}`` (``\\n`` line ends)."""
@@ -154,7 +154,7 @@ class RiskTable:
 
     def to_latex(self) -> str:
         """A LaTeX ``tabular`` of the headline table (booktabs rules, every cell escaped)."""
-        return _render.to_latex(_display(self.headline()))
+        return _render.latex_provenance(self.provenance) + _render.to_latex(_display(self.headline()))
 
     def __repr__(self) -> str:
         worst = self.records.sort_values("unique_share", ascending=False).head(1)
