@@ -318,27 +318,9 @@ class _Component:
         return self._design
 
 
-def _field_roots(k: int, interactions) -> list[int]:
-    """For each of ``k`` fields, the smallest field it is joined to by the interactions (a
-    union-find over the handful of fields, not over cells)."""
-    parent = list(range(k))
-
-    def find(a):
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    for t in interactions:
-        for a in t[1:]:
-            ra, rb = find(t[0]), find(a)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    return [find(i) for i in range(k)]
-
-
 def _components(cells: _Cells, interactions, names) -> list[_Component]:
     groups: dict = {}
-    for i, root in enumerate(_field_roots(len(cells.levels), interactions)):
+    for i, root in enumerate(_roots(len(cells.levels), interactions)):
         groups.setdefault(root, []).append(i)
     comps = []
     for members in groups.values():
@@ -925,7 +907,7 @@ def _roots(k: int, interactions) -> list[int]:
 def _joined_size(cells, interactions) -> int:
     """Largest table among the components the interactions would form."""
     sizes: dict = {}
-    for i, root in enumerate(_field_roots(len(cells.levels), interactions)):
+    for i, root in enumerate(_roots(len(cells.levels), interactions)):
         sizes[root] = sizes.get(root, 1) * cells.levels[i]
     return max(sizes.values())
 
