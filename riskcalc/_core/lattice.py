@@ -187,14 +187,24 @@ _NO_ROWS = np.zeros(0, np.int64)
 _NO_IDS = np.zeros(0, np.int32)
 
 
+def _all_unique(state: _State) -> bool:
+    """Whether every record is unique already on the state's subset (so on every superset)."""
+    return state.class_id is not None and state.class_id.shape[0] == 0
+
+
+def _unique_subset(subset, n, state: _State, unique_rows: bool) -> SubsetClasses:
+    """The figures of a superset of an all-unique subset: nothing left to refine."""
+    return SubsetClasses(subset, n, state.n_unique, np.zeros(0, np.int64),
+                         np.zeros(0, np.int64) if unique_rows else None)
+
+
 def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows):
     """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`)."""
     p = len(codes)
     for c in range(start, stop):
         child_subset = subset + (c,)
-        if state.class_id is not None and state.class_id.shape[0] == 0:
-            yield SubsetClasses(child_subset, n, state.n_unique, np.zeros(0, np.int64),
-                                np.zeros(0, np.int64) if unique_rows else None)
+        if _all_unique(state):
+            yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
                 yield from _visit_compiled(mod, state, child_subset, c + 1, p, codes, n_levels, max_size, n,
                                            unique_rows)
@@ -218,10 +228,8 @@ def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
     p = len(codes)
     for c in range(start, p):
         child_subset = subset + (c,)
-        if state.class_id is not None and state.class_id.shape[0] == 0:
-            # Every record is unique already: so on every superset.
-            yield SubsetClasses(child_subset, n, state.n_unique, np.zeros(0, np.int64),
-                                np.zeros(0, np.int64) if unique_rows else None)
+        if _all_unique(state):
+            yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
                 yield from _visit(state, child_subset, c + 1, codes, n_levels, max_size, n, unique_rows)
             continue
