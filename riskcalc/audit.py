@@ -156,13 +156,17 @@ class SuppressionPolicy:
         return float(self.suppress_from), float(self.suppress_below - 1)
 
     def protection_for(self, status: np.ndarray) -> np.ndarray:
-        """Protection level (minimum interval width) of each audited cell."""
+        """Protection level (minimum interval width) of each audited cell, from its status
+        (``"published"``, ``"suppressed"``, ``"rounded"`` or ``"low"``)."""
+        return self._protection_for_codes(_status_codes(np.asarray(status, dtype=object)))
+
+    def _protection_for_codes(self, codes: np.ndarray) -> np.ndarray:
         if self.protection is not None:
-            return np.full(status.shape, self.protection, dtype=np.int64)
+            return np.full(codes.shape, self.protection, dtype=np.int64)
         supp = max(self.suppress_below - 1 - self.suppress_from, 0)
         low = max(math.ceil(self.round_to / 2) - 2, 0)
-        out = np.where(status == "suppressed", supp, self.round_to - 1)
-        return np.where(status == "low", low, out).astype(np.int64)
+        per_status = np.array([self.round_to - 1, supp, self.round_to - 1, low], dtype=np.int64)
+        return per_status[codes]
 
 
 def _presets() -> dict[str, SuppressionPolicy]:
@@ -199,10 +203,24 @@ def _check_policy(value, func: str) -> SuppressionPolicy:
     return value
 
 
+#: Cell statuses, by the integer code the audit computes with.
+STATUS_NAMES = ("published", "suppressed", "rounded", "low")
+_PUBLISHED, _SUPPRESSED, _ROUNDED, _LOW = range(4)
+
+
+def _status_codes(status: np.ndarray) -> np.ndarray:
+    """Status names -> their codes in :data:`STATUS_NAMES`."""
+    codes = np.full(status.shape, _PUBLISHED, dtype=np.int8)
+    for code, name in enumerate(STATUS_NAMES[1:], start=1):
+        codes[status == name] = code
+    return codes
+
+
 def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False):
-    """Status, shown value (float, nan where a symbol) and a-priori bounds of each cell."""
+    """Status code (:data:`STATUS_NAMES`), shown value (float, nan where a symbol) and
+    a-priori bounds of each cell."""
     n = counts.astype(np.float64)
-    status = np.full(counts.shape, "published", dtype=object)
+    status = np.full(counts.shape, _PUBLISHED, dtype=np.int8)
     shown = n.copy()
     lo, hi = n.copy(), n.copy()
     if exact:
@@ -212,18 +230,18 @@ def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False):
         b = pol.round_to
         r = np.floor(n / b + 0.5) * b  # halves up
         rounded = ~supp
-        status[rounded] = "rounded"
+        status[rounded] = _ROUNDED
         shown[rounded] = r[rounded]
         lo[rounded] = np.maximum(np.ceil(r[rounded] - b / 2), 0)
         hi[rounded] = np.ceil(r[rounded] + b / 2) - 1
         low = rounded & (r == 0) & (counts > 0)
-        status[low] = "low"
+        status[low] = _LOW
         shown[low] = np.nan
         lo[low] = 1
         zero = rounded & (counts == 0)  # a zero shown as 0 is exact under the low convention
-        status[zero] = "published"
+        status[zero] = _PUBLISHED
         lo[zero] = hi[zero] = 0
-    status[supp] = "suppressed"
+    status[supp] = _SUPPRESSED
     shown[supp] = np.nan
     slo, shi = pol.suppressed_bounds()
     lo[supp], hi[supp] = slo, shi
@@ -233,9 +251,31 @@ def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False):
 def _shown_text(status: np.ndarray, shown: np.ndarray, pol: SuppressionPolicy) -> np.ndarray:
     text = np.where(np.isnan(shown), "", np.char.mod("%d", np.nan_to_num(shown).astype(np.int64)))
     text = text.astype(object)
-    text[status == "suppressed"] = pol.symbol
-    text[status == "low"] = pol.low_symbol
+    text[status == _SUPPRESSED] = pol.symbol
+    text[status == _LOW] = pol.low_symbol
     return text
+
+
+def _status_text(codes: np.ndarray) -> np.ndarray:
+    return _texts(STATUS_NAMES, codes)
+
+
+#: Verdicts of an audited cell, by code.
+VERDICTS = ("exact", "narrow", "protected")
+_DIFFERENCING = "differencing: the only unknown cell in a published total"
+_LINKED = "linked tables: pinned by several published totals together"
+_NARROWER = "; interval narrower than the protection level"
+_REASONS = ("", _DIFFERENCING, _LINKED, _DIFFERENCING + _NARROWER, _LINKED + _NARROWER)
+
+
+def _texts(names, codes: np.ndarray) -> np.ndarray:
+    """The names of ``codes`` as an object array of text."""
+    return np.asarray(names, dtype=object)[codes]
+
+
+def _categories(names, codes: np.ndarray) -> pd.Categorical:
+    """The names of ``codes`` as a categorical (cheap for millions of cells)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
 
 
 def _check_table(name: str, table, count: str) -> list[str]:
@@ -268,7 +308,7 @@ def apply_policy(table: pd.DataFrame, policy: SuppressionPolicy | str, *, count:
     status, shown, _, _ = _protect(table[count].to_numpy(dtype=np.int64), pol)
     out = table[dims].reset_index(drop=True).copy()
     out["shown"] = _shown_text(status, shown, pol)
-    out["status"] = status
+    out["status"] = _status_text(status)
     return out
 
 
@@ -284,11 +324,22 @@ def _joint_group(frames: list[pd.DataFrame], cols: list[str]) -> list[np.ndarray
         return [np.zeros(s, dtype=np.int64) for s in sizes]
     key = np.zeros(sum(sizes), dtype=np.int64)
     for c in cols:
-        joined = pd.concat([f[c].reset_index(drop=True).astype(object) for f in frames], ignore_index=True)
-        codes, uniques = pd.factorize(joined, use_na_sentinel=False)
-        key = key * (len(uniques) + 1) + codes
-        _, key = np.unique(key, return_inverse=True)  # keep the key dense (no overflow)
+        codes, n_codes = _joint_codes([f[c] for f in frames])
+        key = key * (n_codes + 1) + codes
+        key = pd.factorize(key)[0]  # keep the key dense (no overflow); any numbering will do
     return np.split(key.astype(np.int64), np.cumsum(sizes)[:-1])
+
+
+def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
+    """One code per value of the concatenated ``columns`` (equal values, equal codes): hashed
+    as integers when every column holds integers without gaps (the codes tier 3 passes),
+    else as Python objects."""
+    if all(pd.api.types.is_integer_dtype(c.dtype) and not c.hasnans for c in columns):
+        joined = np.concatenate([c.to_numpy(dtype=np.int64) for c in columns])
+    else:
+        joined = pd.concat([c.reset_index(drop=True).astype(object) for c in columns], ignore_index=True)
+    codes, uniques = pd.factorize(joined, use_na_sentinel=False)
+    return codes, len(uniques)
 
 
 def _links(dims: list[list[str]]) -> list[tuple[int, int, list[str]]]:
@@ -444,14 +495,14 @@ def audit_tables(
         counts = f[count].to_numpy(dtype=np.int64)
         status, shown, lo, hi = _protect(counts, pol, exact=m and pol.margins == "exact")
         if suppressed is not None and suppressed in f.columns:
-            extra = f[suppressed].to_numpy(dtype=bool) & (status != "suppressed")
-            status[extra] = "suppressed"
+            extra = f[suppressed].to_numpy(dtype=bool) & (status != _SUPPRESSED)
+            status[extra] = _SUPPRESSED
             shown[extra] = np.nan
             lo[extra], hi[extra] = 0, np.inf
         parts.append(dict(t=t, counts=counts, status=status, shown=shown, lo=lo, hi=hi, offset=offset))
         offset += len(f)
     n_var = offset
-    status = np.concatenate([p["status"] for p in parts]) if parts else np.array([], object)
+    status = np.concatenate([p["status"] for p in parts]) if parts else np.array([], np.int8)
     true = np.concatenate([p["counts"] for p in parts]).astype(np.float64)
     lo = np.concatenate([p["lo"] for p in parts])
     hi = np.concatenate([p["hi"] for p in parts])
@@ -473,42 +524,34 @@ def audit_tables(
             single[Au.indices[Au.indptr[lone_rows]]] = True
         solver = "scipy.optimize.milp (HiGHS)" if method == "milp" else "scipy.optimize.linprog (HiGHS)"
 
-    # verdicts for the audited (unknown a priori) cells
+    # verdicts for the audited (unknown a priori) cells, as codes into VERDICTS and _REASONS
     aud = np.flatnonzero(unknown)
     a_status = status[aud]
     width = upper - lower
-    prot = pol.protection_for(a_status)
-    verdict = np.where(width == 0, "exact", np.where(width < prot, "narrow", "protected"))
-    reason = np.where(
-        verdict == "protected",
-        "",
-        np.where(
-            single,
-            "differencing: the only unknown cell in a published total",
-            "linked tables: pinned by several published totals together",
-        ),
-    ).astype(object)
-    narrow = verdict == "narrow"
-    reason[narrow] = reason[narrow] + "; interval narrower than the protection level"
+    prot = pol._protection_for_codes(a_status)
+    verdict = np.where(width == 0, 0, np.where(width < prot, 1, 2)).astype(np.int8)
+    reason = np.where(verdict == 2, 0, np.where(single, 1, 2) + 2 * (verdict == 1)).astype(np.int8)
     if details:
         shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
         cell_text = np.concatenate(
             [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
         )
-    else:  # the per-table summary only: no per-cell text
+        text = _texts
+    else:  # the per-table summary only: no per-cell text, categorical columns
         shown_all = np.full(n_var, "", dtype=object)
         cell_text = np.full(aud.shape[0], "", dtype=object)
+        text = _categories
     cells = pd.DataFrame({
-        "table": np.asarray(names, dtype=object)[table_of[aud]],
+        "table": text(names, table_of[aud]),
         "cell": cell_text,
-        "status": a_status,
+        "status": text(STATUS_NAMES, a_status),
         "shown": shown_all[aud],
         "lower": lower.astype(np.int64),
         "upper": pd.array(np.where(np.isinf(upper), 0, upper).astype(np.int64), dtype="Int64"),
         "width": pd.array(np.where(np.isinf(width), 0, width).astype(np.int64), dtype="Int64"),
         "protection": prot.astype(np.int64),
-        "verdict": verdict,
-        "reason": reason,
+        "verdict": text(VERDICTS, verdict),
+        "reason": text(_REASONS, reason),
     }, columns=CELL_COLUMNS)
     if np.isinf(upper).any():
         cells.loc[np.isinf(upper), ["upper", "width"]] = pd.NA
@@ -516,16 +559,16 @@ def audit_tables(
     # per-table summary
     t = len(frames)
     fails = np.zeros(n_var, dtype=bool)
-    fails[aud[verdict != "protected"]] = True
+    fails[aud[verdict != 2]] = True
     exact_v = np.zeros(n_var, dtype=bool)
-    exact_v[aud[verdict == "exact"]] = True
+    exact_v[aud[verdict == 0]] = True
     summary = pd.DataFrame({
         "table": names,
         "margin": is_margin,
         "cells": np.bincount(table_of, minlength=t),
         "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
-        "suppressed": np.bincount(table_of, weights=status == "suppressed", minlength=t).astype(np.int64),
-        "rounded": np.bincount(table_of, weights=np.isin(status, ["rounded", "low"]), minlength=t).astype(np.int64),
+        "suppressed": np.bincount(table_of, weights=status == _SUPPRESSED, minlength=t).astype(np.int64),
+        "rounded": np.bincount(table_of, weights=(status == _ROUNDED) | (status == _LOW), minlength=t).astype(np.int64),
         "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
         "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
         "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
+from riskcalc._core.encoding import EncodedColumn
 import riskcalc.attribute as attribute
 import riskcalc._core.crosstab as crosstab
 from riskcalc.attribute import (
@@ -575,7 +576,8 @@ def test_homogeneous_counts_against_the_class_value_table(pairs):
     codes = np.array([p[1] for p in pairs], dtype=np.int64)
     _, labels = np.unique(raw, return_inverse=True)  # dense class labels
     sizes = np.bincount(labels)
-    fast = crosstab.homogeneous_counts(labels, len(sizes), [(codes, 5)])[0]
+    column = EncodedColumn("s", codes, 5, 0, "int64")
+    fast = crosstab.homogeneous_counts(labels, len(sizes), [column])[0]
     table = crosstab.class_value_table(labels, sizes, codes, 5)
     homo = table.distinct == 1
     assert fast.records_revealed == int(sizes[homo].sum())

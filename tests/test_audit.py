@@ -351,3 +351,20 @@ def test_unbounded_cells_with_a_solver(method):
     assert int(f["lower"].iloc[0]) == 0 and pd.isna(f["upper"].iloc[0])
     m = r.cells[(r.cells["table"] == "fsm") & (r.cells["cell"] == "school=B, fsm=N")]
     assert (int(m["lower"].iloc[0]), int(m["upper"].iloc[0])) == (4, 4)  # B: F = 11 = 7 + N
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_tables(), st.booleans())
+def test_summary_only_audit_agrees_with_the_detailed_one(case, as_text):
+    # details=False (categorical columns, no cell text) gives the same verdicts and summary;
+    # dimensions held as integer codes or as text group the same cells.
+    tables, margins, pol = case
+    assume(all(len(t) for t in tables.values()))
+    if as_text:
+        tables = {k: v.assign(b=v["b"].map("b{}".format)) if "b" in v else v for k, v in tables.items()}
+    full = audit_tables(tables, pol, margins=margins)
+    brief = audit_tables(tables, pol, margins=margins, details=False)
+    pd.testing.assert_frame_equal(full.tables, brief.tables)
+    for column in ("table", "status", "verdict", "reason"):
+        assert brief.cells[column].astype(object).tolist() == full.cells[column].astype(object).tolist()
+    assert (brief.n_exact, brief.n_narrow) == (full.n_exact, full.n_narrow)

@@ -355,3 +355,43 @@ def test_forked_child_can_group_after_the_parent_ran_parallel_kernels():
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
     assert os.WIFEXITED(status)
+
+
+def reference_first_and_mixed(labels, n_labels, codes):
+    """Per class, by a loop over the records: its first value and whether another follows."""
+    first, mixed = [-1] * n_labels, [False] * n_labels
+    for c, v in zip(labels.tolist(), codes.tolist()):
+        if first[c] < 0:
+            first[c] = v
+        elif first[c] != v:
+            mixed[c] = True
+    return np.array(first, np.int64), np.array(mixed, bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.integers(1, 40), st.integers(1, 6), st.sampled_from([np.int8, np.int32, np.int64]),
+       st.randoms(use_true_random=False))
+def test_first_and_mixed_compiled_equals_numpy_and_reference(n, n_labels, n_values, dtype, rnd):
+    labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
+    codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=dtype)
+    expected = reference_first_and_mixed(labels, n_labels, codes)
+    for backend in ("numpy", "numba"):
+        first, mixed = run_with(backend, kernels.first_and_mixed, labels, n_labels, codes)
+        assert first.dtype == np.int64 and mixed.dtype == np.bool_
+        assert_array_equal(first, expected[0])
+        assert_array_equal(mixed, expected[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 40), st.integers(1, 6), st.randoms(use_true_random=False))
+def test_homogeneous_tally_compiled_equals_numpy_and_reference(n, n_labels, n_values, rnd):
+    labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
+    codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=np.int16)
+    sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
+    first, mixed = reference_first_and_mixed(labels, n_labels, codes)
+    modal = int(np.bincount(codes).argmax())
+    homo = [c for c in range(n_labels) if not mixed[c]]
+    expected = (sum(int(sizes[c]) for c in homo), sum(int(sizes[c]) for c in homo if sizes[c] > 1),
+                sum(int(sizes[c]) for c in homo if first[c] != modal), len(homo))
+    for backend in ("numpy", "numba"):
+        assert run_with(backend, kernels.homogeneous_tally, first, mixed, sizes, modal) == expected

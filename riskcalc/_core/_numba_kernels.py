@@ -366,3 +366,40 @@ def group_few(key, cap, ids):
         sizes[c] += 1
         ids[i] = c
     return m, sizes, distinct
+
+
+# --------------------------------------------------------------------------------------------
+# homogeneous classes: the first value of each class, and whether another value follows
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def first_and_mixed(labels, codes, first, mixed):
+    """One pass in row order: ``first[c]`` the value of class ``c``'s first record (``-1``
+    before any), ``mixed[c]`` set when a later record of ``c`` holds another value."""
+    for i in range(labels.shape[0]):
+        c = labels[i]
+        v = codes[i]
+        f = first[c]
+        if f < 0:
+            first[c] = v
+        elif f != v:
+            mixed[c] = True
+
+
+@njit(nogil=True, cache=True)
+def homogeneous_tally(first, mixed, sizes, modal):
+    """Over the classes not ``mixed``: their records, those in classes of two or more, those
+    whose value is not ``modal``, and the classes."""
+    records = nonunique = minority = classes = 0
+    for c in range(sizes.shape[0]):
+        if mixed[c]:
+            continue
+        s = sizes[c]
+        records += s
+        classes += 1
+        if s > 1:
+            nonunique += s
+        if first[c] != modal:
+            minority += s
+    return records, nonunique, minority, classes

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import small_key_space
+from .kernels import first_and_mixed, homogeneous_tally
 
 __all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
 
@@ -112,44 +113,27 @@ class HomogeneousCounts:
 def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[HomogeneousCounts]:
     """:class:`HomogeneousCounts` of each value column over one class labelling.
 
-    ``columns`` is a sequence of ``(codes, n_levels)``. Singleton classes are homogeneous by
-    definition and are counted without further work. For the records in classes of two or more,
-    each class's first record gives a candidate value; the class is homogeneous exactly when no
-    record of it differs from that value: one scatter, one gather and one ``bincount`` over the
-    records that differ, in integers, no sort.
+    ``columns`` is a sequence of encoded columns (:class:`~riskcalc._core.encoding.EncodedColumn`:
+    ``codes``, ``n_levels`` and their cached ``value_counts``). A class is homogeneous exactly
+    when no record of it differs from its first record's value (:func:`riskcalc._core.kernels.
+    first_and_mixed`: one pass over the records, compiled, or a scatter, a gather and a
+    ``bincount`` in numpy), and one pass over the classes tallies them
+    (:func:`~riskcalc._core.kernels.homogeneous_tally`); singleton classes are homogeneous by
+    definition. Only when no class is homogeneous does the smallest number of distinct values
+    need the class x value cells.
     """
     sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
-    single = sizes[labels] == 1
-    n_single = int(np.count_nonzero(single))
-    multi = np.flatnonzero(~single)
-    big = sizes > 1
-    remap = np.cumsum(big, dtype=np.int64) - 1
-    multi_labels = remap[labels[multi]]
-    multi_sizes = sizes[big]
-    n_multi = int(multi_sizes.shape[0])
     out = []
-    for codes, n_levels in columns:  # one pass per sensitive field (a handful)
-        n_levels = max(int(n_levels), 1)
-        value_counts = np.bincount(codes, minlength=n_levels)
+    for column in columns:  # one pass per sensitive field (a handful)
+        codes, n_levels = column.codes, max(int(column.n_levels), 1)
+        value_counts = column.value_counts
         modal = int(value_counts.argmax())
-        single_minority = int(np.count_nonzero(codes[single] != modal))
         n_values = int(np.count_nonzero(value_counts))
-        if n_multi == 0:
-            out.append(HomogeneousCounts(n_single, 0, single_minority, n_single, 1 if n_single else 0, n_values))
-            continue
-        values = codes[multi]
-        first = np.empty(n_multi, dtype=values.dtype)
-        first[multi_labels[::-1]] = values[::-1]  # the first record's value of each class
-        differs = values != first[multi_labels]
-        homo = np.bincount(multi_labels[differs], minlength=n_multi) == 0
-        if n_single or homo.any():
-            min_distinct = 1
+        first, mixed = first_and_mixed(labels, n_labels, codes)
+        records, nonunique, minority, classes = homogeneous_tally(first, mixed, sizes, modal)
+        if classes or not n_labels:
+            min_distinct = int(classes > 0)
         else:  # no homogeneous class: the smallest number of distinct values needs the cells
-            min_distinct = int(class_value_table(multi_labels, multi_sizes, values, n_levels).distinct.min())
-        revealed_multi = int(multi_sizes[homo].sum())
-        minority_multi = int(multi_sizes[homo & (first != modal)].sum())
-        out.append(HomogeneousCounts(
-            n_single + revealed_multi, revealed_multi, single_minority + minority_multi,
-            n_single + int(np.count_nonzero(homo)), min_distinct, n_values,
-        ))
+            min_distinct = int(class_value_table(labels, sizes, codes, n_levels).distinct.min())
+        out.append(HomogeneousCounts(records, nonunique, minority, classes, min_distinct, n_values))
     return out

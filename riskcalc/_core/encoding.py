@@ -15,6 +15,7 @@ import os
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,11 @@ class EncodedColumn:
     def n_distinct(self) -> int:
         """Number of distinct non-missing values (unused categorical levels included)."""
         return self.n_levels - (1 if self.n_missing else 0)
+
+    @cached_property
+    def value_counts(self) -> np.ndarray:
+        """Records holding each code (``int64``, length ``n_levels``), counted once."""
+        return np.bincount(self.codes, minlength=self.n_levels).astype(np.int64)
 
     def __repr__(self) -> str:
         return (

@@ -3,7 +3,9 @@
 Two kernels carry the engine's grouping work:
 
 * :func:`mix` -- one step of the mixed-radix key, ``key = key * levels + codes``, in place;
-* :func:`group` -- dense class ids and class sizes for ``int64`` keys in ``[0, space)``.
+* :func:`group` -- dense class ids and class sizes for ``int64`` keys in ``[0, space)``;
+* :func:`first_and_mixed` -- per class, its first record's value of a field and whether any
+  record of it holds another (the homogeneous-class test of attribute disclosure).
 
 :func:`group` numbers classes *canonically*, so the compiled and the numpy path return the same
 arrays, not merely the same partition: when the key space is small (see
@@ -36,7 +38,8 @@ import threading
 import numpy as np
 import pandas as pd
 
-__all__ = ["backend", "set_backend", "compiled", "mix", "group", "MIN_COMPILED"]
+__all__ = ["backend", "set_backend", "compiled", "mix", "group", "first_and_mixed", "homogeneous_tally",
+           "MIN_COMPILED"]
 
 #: Records below which ``"auto"`` keeps to numpy.
 MIN_COMPILED = 1 << 17
@@ -261,3 +264,38 @@ def _lone_keys(key: np.ndarray) -> np.ndarray:
     bits = min(max(16, int(np.ceil(np.log2(2 * n)))), 40)
     bucket = ((key.astype(np.uint64) * np.uint64(_GOLDEN)) >> np.uint64(64 - bits)).astype(np.int64)
     return np.bincount(bucket, minlength=1 << bits)[bucket] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# first_and_mixed: the homogeneous-class test
+# --------------------------------------------------------------------------------------------
+
+
+def first_and_mixed(labels: np.ndarray, n_labels: int, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each class ``c`` in ``[0, n_labels)``: the value (``int64``) of its first record in
+    row order, and whether a record of ``c`` holds a different value (``mixed``; a class is
+    homogeneous exactly when it is not mixed). ``codes`` are non-negative integers."""
+    n = labels.shape[0]
+    mod = compiled(n)
+    if mod is not None:
+        first = np.full(int(n_labels), -1, np.int64)
+        mixed = np.zeros(int(n_labels), np.bool_)
+        mod.first_and_mixed(np.ascontiguousarray(labels), np.ascontiguousarray(codes), first, mixed)
+        return first, mixed
+    first = np.full(int(n_labels), -1, np.int64)
+    first[labels[::-1]] = codes[::-1]  # the last write of each class is its first record
+    differs = codes != first[labels]
+    mixed = np.bincount(labels[differs], minlength=int(n_labels)) > 0
+    return first, mixed
+
+
+def homogeneous_tally(first: np.ndarray, mixed: np.ndarray, sizes: np.ndarray, modal: int) -> tuple[int, int, int, int]:
+    """Over the homogeneous (not ``mixed``) classes: their records, the records in those of
+    two or more, the records whose value (``first``) is not ``modal``, and the classes."""
+    mod = compiled(sizes.shape[0])
+    if mod is not None:
+        return tuple(int(v) for v in mod.homogeneous_tally(first, mixed, sizes, np.int64(modal)))
+    homo = ~mixed
+    homo_sizes = sizes[homo]
+    return (int(homo_sizes.sum()), int(homo_sizes[homo_sizes > 1].sum()),
+            int(sizes[homo & (first != modal)].sum()), int(np.count_nonzero(homo)))

@@ -329,7 +329,7 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
     one = not isinstance(columns, (list, tuple))
     cols = [columns] if one else list(columns)
-    counts = homogeneous_counts(*part.labels(), [(c.codes, c.n_levels) for c in cols])
+    counts = homogeneous_counts(*part.labels(), cols)
     pairs = [(c.records_revealed, c.records_revealed_minority) for c in counts]
     return pairs[0] if one else pairs
 
