@@ -73,6 +73,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def parallel_started() -> bool:
+    """Whether compiled parallel kernels have started their threads in this process (after
+    which forking it is unsafe: see ``_after_fork_in_child``)."""
+    if not _numba:
+        return False
+    import sys
+
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    return bool(getattr(parallel, "_is_initialized", True))
+
+
 def backend() -> str:
     """The kernel backend in force: ``"auto"``, ``"numba"`` or ``"numpy"``."""
     return _backend

@@ -36,19 +36,19 @@ class Partition:
         The quasi-identifiers.
     missing : str
         The missing-value policy used.
-    key : numpy.ndarray of int64
-        Mixed-radix key of each record in ``[0, key_space)``; equal keys, equal class.
+    key : numpy.ndarray of int64 or None
+        Mixed-radix key of each record in ``[0, key_space)``; equal keys, equal class. Released
+        (``None``) once the classes are numbered: a cached partition keeps 4 bytes a record
+        (``class_id``), not 12.
     key_space : int
+    n_records : int
     """
 
     columns: tuple[str, ...]
     missing: str
-    key: np.ndarray = field(repr=False)
+    key: np.ndarray | None = field(repr=False)
     key_space: int
-
-    @property
-    def n_records(self) -> int:
-        return int(self.key.shape[0])
+    n_records: int
 
     @property
     def n_classes(self) -> int:
@@ -75,12 +75,15 @@ class Partition:
 
     @cached_property
     def _dense(self) -> tuple[np.ndarray, np.ndarray]:
-        # One grouping gives ids and sizes together (compiled on every core for large tables).
-        return densify_fast(self.key, self.key_space)
+        # One grouping gives ids and sizes together (compiled on every core for large tables);
+        # the keys are not needed after it.
+        dense = densify_fast(self.key, self.key_space)
+        object.__setattr__(self, "key", None)
+        return dense
 
-    @cached_property
+    @property
     def fk(self) -> np.ndarray:
-        """Size of each record's class, in input row order."""
+        """Size of each record's class, in input row order (computed on each call, not kept)."""
         return self.class_sizes[self.class_id]
 
     @cached_property
@@ -114,7 +117,7 @@ def build_partition(enc, columns: tuple[str, ...], missing: str) -> Partition:
     if missing == "raise":
         check_no_missing(enc, cols)
     key, space = combine_codes([c.codes for c in cols], [c.n_levels for c in cols])
-    return Partition(tuple(columns), missing, key, space)
+    return Partition(tuple(columns), missing, key, space, int(key.shape[0]))
 
 
 def check_no_missing(enc, cols) -> None:

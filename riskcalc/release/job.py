@@ -16,6 +16,7 @@ from . import coarsening as _coarsening
 from .coarsening import DEFAULT_COARSENING, smallest_coarsening
 from .._core.encoding import encode
 from .._provenance import describe_file
+from .background import Background
 from .tables import RiskTable, cohort_fields, risk_table, tier_risk_table
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
@@ -143,9 +144,22 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
     same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
     in the provenance."""
+    with Background() as background:
+        return _tiers_job(background, n_pupils, seed, scenarios=scenarios, report=report, what_if=what_if,
+                          target_k=target_k, max_suppressed=max_suppressed, progress=progress, history=history,
+                          history_pupils=history_pupils)
+
+
+def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed, progress,
+               history, history_pupils) -> JobResult:
     import synthetic
 
+    from .history import HISTORY_PUPILS, history_section
+
     step = _Steps(progress)
+    history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
+    # The school-history panel needs nothing from the cohort: it starts now, on another core.
+    section_of = background.submit(history_section, history_size, seed, years=5) if report and history else None
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
     cohort = synthetic.generate_cohort(n_pupils, rng=seed)
     step("encoding")
@@ -178,12 +192,10 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
                                                    "coarsening": coarsening.coarsening}
         result.extra["coarsening"] = coarsening
     section = None
-    if history:
-        from .history import HISTORY_PUPILS, history_section
-
-        size = HISTORY_PUPILS if history_pupils is None else history_pupils
-        step(f"school history: synthetic panel of {size:,} pupils x 5 spring censuses")
-        section = history_section(size, seed, years=5)
+    if section_of is not None:
+        where = " (computed alongside, on another core)" if background.forked else ""
+        step(f"school history: synthetic panel of {history_size:,} pupils x 5 spring censuses{where}")
+        section = section_of()
         table.provenance["history"] = section.provenance()
         result.extra["history"] = section
     step("HTML report")

@@ -1,0 +1,111 @@
+"""The main job's second core: work forked to a worker gives what the calling process gives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from riskcalc.release import background
+from riskcalc.release.background import Background, can_fork
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux only")
+
+
+def _pid_and_square(x):
+    return os.getpid(), x * x
+
+
+def _fail(x):
+    raise ValueError(f"bad {x}")
+
+
+_PARENT = os.getpid()
+
+
+def _die_in_worker(x):
+    if os.getpid() != _PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return os.getpid(), x + 1
+
+
+FRESH_PROCESS = """
+import os, sys
+from riskcalc.release import background
+background._cores = lambda: 2
+import test_background as t
+with background.Background() as bg:
+    assert bg.forked, "a fresh single-threaded process forks its worker"
+    pid, value = bg.submit(t._pid_and_square, 12)()
+    assert value == 144 and pid != os.getpid()
+    pid, value = bg.submit(t._die_in_worker, 4)()
+    assert (pid, value) == (os.getpid(), 5), "a killed worker's work is redone here"
+print("ok")
+"""
+
+
+@linux_only
+def test_forked_worker_runs_elsewhere_and_a_killed_one_is_replaced():
+    # In a fresh interpreter (this test process may already run kernel threads, which
+    # rightly prevents forking here).
+    here = os.path.dirname(__file__)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(here), here])}
+    env.pop("RISKCALC_BACKGROUND", None)
+    done = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+
+
+def test_after_kernel_threads_started_no_fork(monkeypatch):
+    monkeypatch.setattr(background, "_cores", lambda: 2)
+    monkeypatch.setattr(background, "parallel_started", lambda: True)
+    assert not can_fork()
+
+
+def test_disabled_by_environment_runs_inline(monkeypatch):
+    monkeypatch.setenv("RISKCALC_BACKGROUND", "0")
+    assert not can_fork()
+    with Background() as bg:
+        assert not bg.forked
+        assert bg.submit(_pid_and_square, 3)() == (os.getpid(), 9)
+
+
+def test_no_fork_while_another_python_thread_runs(monkeypatch):
+    monkeypatch.setattr(background, "_cores", lambda: 2)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_one_core_runs_inline(monkeypatch):
+    monkeypatch.setattr(background, "_cores", lambda: 1)
+    assert not can_fork()
+
+
+@linux_only
+def test_errors_of_the_work_reach_the_caller(monkeypatch):
+    monkeypatch.setattr(background, "_cores", lambda: 2)
+    with Background() as bg:
+        result = bg.submit(_fail, 1)
+        with pytest.raises(ValueError, match="bad 1"):
+            result()
+
+
+def test_main_job_files_identical_with_and_without_the_worker(monkeypatch):
+    from riskcalc.release.job import tiers_job
+
+    monkeypatch.setattr(background, "_cores", lambda: 2)
+    forked = tiers_job(3_000, 5, what_if=False).files()
+    monkeypatch.setenv("RISKCALC_BACKGROUND", "0")
+    inline = tiers_job(3_000, 5, what_if=False).files()
+    assert forked.keys() == inline.keys()
+    assert all(forked[name] == inline[name] for name in forked)
