@@ -87,6 +87,14 @@ class Background:
 
         return result
 
+    def map(self, fn: Callable, items: list) -> list:
+        """``[fn(x) for x in items]``: the first half on the worker, the rest here, at once."""
+        if self._pool is None or len(items) < 2:
+            return [fn(x) for x in items]
+        far = [self.submit(fn, x) for x in items[: len(items) // 2]]
+        near = [fn(x) for x in items[len(far):]]
+        return [result() for result in far] + near
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)

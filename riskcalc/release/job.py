@@ -200,7 +200,7 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         result.extra["history"] = section
     step("HTML report")
     _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
-            history=section)
+            history=section, render_all=background.map)
     step("done")
     return result
 

@@ -487,10 +487,12 @@ def _render_chart(fig) -> tuple[bytes, str]:
     return png.getvalue(), svg.getvalue()
 
 
-def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None) -> dict[str, dict]:
+def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None, render_all=None) -> dict[str, dict]:
     """Every chart of the report: ``{name: {"png": bytes, "svg": str, "alt": str, "caption": str}}``
     (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``, ``chart_history``).
-    Deterministic: the same table gives the same bytes."""
+    Deterministic: the same table gives the same bytes. ``render_all(render, figures)``, when
+    given, returns ``[render(f) for f in figures]`` its own way (the main job spreads them over
+    two processes)."""
     from matplotlib import rc_context
 
     prov = table.provenance
@@ -539,8 +541,10 @@ def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None
                 "caption": (f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
                             "years of school history are linked; synthetic panel."),
             }
-    for item in charts.values():
-        item["png"], item["svg"] = _render_chart(item.pop("fig"))
+    figures = [item.pop("fig") for item in charts.values()]
+    rendered = render_all(_render_chart, figures) if render_all else [_render_chart(f) for f in figures]
+    for item, (png, svg) in zip(charts.values(), rendered):
+        item["png"], item["svg"] = png, svg
     return charts
 
 
@@ -699,11 +703,12 @@ def _history_html(history, charts: dict) -> list[str]:
     return parts
 
 
-def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None) -> tuple[str, dict]:
+def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None,
+           render_all=None) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _is_synthetic(prov)
     noun = _noun(prov)
-    charts = chart_images(table, staircase=staircase, what_if=what_if, history=history)
+    charts = chart_images(table, staircase=staircase, what_if=what_if, history=history, render_all=render_all)
     rec = table.records
     if synthetic_data:
         banner = html.escape(SYNTHETIC_NOTE)
@@ -850,14 +855,15 @@ def html_report(
 
 def report_files(table: RiskTable, **kwargs) -> dict[str, bytes | str]:
     """The report and its charts as files: ``{"report.html": str, "chart_tiers.png": bytes,
-    "chart_tiers.svg": str, ...}`` (same keyword arguments as :func:`html_report`; the charts are
-    drawn once for both). Write ``bytes`` values in binary mode, ``str`` values as UTF-8 text."""
+    "chart_tiers.svg": str, ...}`` (same keyword arguments as :func:`html_report`, and
+    ``render_all`` of :func:`chart_images`; the charts are drawn once for both). Write ``bytes`` values in binary mode, ``str`` values as UTF-8 text."""
     kwargs.setdefault("title", "How identifiable are these pupil extracts?")
     kwargs.setdefault("identifying", None)
     kwargs.setdefault("staircase", None)
     kwargs.setdefault("what_if", None)
     kwargs.setdefault("coarsening", None)
     kwargs.setdefault("history", None)
+    kwargs.setdefault("render_all", None)
     text, charts = _build(table, **kwargs)
     out: dict[str, bytes | str] = {"report.html": text}
     for name, item in charts.items():
