@@ -16,10 +16,12 @@ the one-line message.
 from __future__ import annotations
 
 import os
+import sys
 
 from .exceptions import InsufficientMemoryError
 
-__all__ = ["available_bytes", "require", "tiers_bytes", "tiers_address_bytes", "check_tiers_memory"]
+__all__ = ["available_bytes", "require", "tiers_bytes", "tiers_address_bytes", "check_tiers_memory",
+           "return_free_memory"]
 
 #: Peak resident memory of ``riskcalc tiers`` per pupil and the fixed cost of the interpreter and
 #: libraries: measured 0.29 GB at 200,000 pupils and 0.59 GB at 800,000 (about 520 bytes per
@@ -141,3 +143,31 @@ def check_tiers_memory(n_pupils: int, *, report: bool) -> None:
         f"Use fewer pupils (e.g. --pupils {fewer:,}) or a machine with more memory.",
         address_space=tiers_address_bytes(n_pupils),
     )
+
+
+_libc = None
+
+
+def return_free_memory() -> None:
+    """Give the memory freed by the last stage of a job back to the operating system.
+
+    glibc keeps freed blocks below its (adaptive, up to 32 MB) mmap threshold in its heaps, so
+    a job of many stages, each allocating and freeing arrays of millions of records on several
+    threads, grows its resident memory stage after stage although its live data does not
+    (measured: 0.26 GB retained after the tier table of 2 million pupils, all of it returned by
+    ``malloc_trim``). Called between stages, ``malloc_trim(0)`` returns it, so the next stage's
+    peak starts from the live data. A no-op where glibc is not the allocator.
+    """
+    global _libc
+    if _libc is None:
+        _libc = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            try:
+                libc = ctypes.CDLL("libc.so.6")
+                _libc = libc if hasattr(libc, "malloc_trim") else False
+            except OSError:  # pragma: no cover - musl or no libc.so.6
+                _libc = False
+    if _libc:
+        _libc.malloc_trim(0)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._core.io import KNOWN_SUFFIXES, _suffix, file_kind, read_table, stem
+from .._memory import return_free_memory
 from .._outputs import MANIFEST
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
 from . import coarsening as _coarsening
@@ -76,6 +77,7 @@ class _Steps:
         self.t0 = time.perf_counter()
 
     def __call__(self, message: str) -> None:
+        return_free_memory()  # a stage boundary: what the last stage freed goes back to the system
         if self.enabled:
             print(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._memory import return_free_memory
 from .. import _render
 from .._core.encoding import EncodedTable, encode
 from .._core.crosstab import homogeneous_counts
@@ -461,7 +462,9 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
         r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo, project=project)
         records += r
         attribute_rows += a
+        return_free_memory()
     aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
+    return_free_memory()
     prov = make_provenance(
         "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}),
                                              project=bool(project)),
