@@ -27,7 +27,7 @@ import multiprocessing
 import numbers
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from ._plan import Plan
 from ._rng import stream
 from ._samplers import SAMPLERS, Chunk, LocalCategorical
 from .exceptions import SyntheticError
+
+Samplers = Sequence[tuple[str, Callable]]
 
 __all__ = ["ColumnStore", "MIN_PARALLEL_PUPILS", "check_workers", "chunk_columns", "fill",
            "start_method", "usable_cores"]
@@ -76,11 +78,11 @@ def check_workers(workers: object, *, func: str) -> int:
     return int(workers)
 
 
-def chunk_columns(plan: Plan, la: int) -> dict:
-    """Run every sampler on LA ``la``; return its columns (chunk rows, internal codes)."""
+def chunk_columns(plan: Plan, la: int, samplers: Samplers = SAMPLERS) -> dict:
+    """Run ``samplers`` on LA ``la``; return its columns (chunk rows, internal codes)."""
     chunk = Chunk(plan=plan, la=la)
     key = int(plan.la_code[la])
-    for name, sampler in SAMPLERS:
+    for name, sampler in samplers:
         chunk.cols.update(sampler(stream(plan.root, name, key), chunk))
     return chunk.cols
 
@@ -149,24 +151,26 @@ class ColumnStore:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, store: ColumnStore | None) -> None:
+def _init_worker(plan: Plan, samplers: Samplers, store: ColumnStore | None) -> None:
     _WORKER["plan"] = plan
+    _WORKER["samplers"] = samplers
     _WORKER["store"] = store
 
 
 def _run_one(la: int):
     plan, store = _WORKER["plan"], _WORKER["store"]
-    cols = chunk_columns(plan, la)
+    cols = chunk_columns(plan, la, _WORKER["samplers"])
     if store is None:  # spawn: send the columns back
         return la, cols
     store.put(la, cols)  # fork: rows written into shared memory
     return la, {col: v.categories for col, v in cols.items() if isinstance(v, LocalCategorical)}
 
 
-def fill(plan: Plan, las: list[int], workers: int,
+def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
          on_done: Callable[[], None] | None = None) -> ColumnStore:
     """Generate the chunks of ``las`` (LAs with pupils, ascending) into a :class:`ColumnStore`.
 
+    ``samplers`` are ``(stream name, sampler)`` pairs in generation order (:data:`SAMPLERS`).
     ``workers`` processes are used for cohorts of at least :data:`MIN_PARALLEL_PUPILS` pupils
     (never more than there are chunks after the first); ``on_done`` is called once per chunk.
     """
@@ -177,21 +181,21 @@ def fill(plan: Plan, las: list[int], workers: int,
     workers = min(int(workers), len(rest))
     parallel = workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
     method = start_method() if parallel else None
-    first = chunk_columns(plan, las[0])
+    first = chunk_columns(plan, las[0], samplers)
     store = ColumnStore(plan, first, shared=method == "fork")
     store.put(las[0], first)
     del first
     tick()
     if not parallel:
         for la in rest:
-            store.put(la, chunk_columns(plan, la))
+            store.put(la, chunk_columns(plan, la, samplers))
             tick()
         return store
     # largest chunks first, handed out one at a time: the pool stays balanced by pupils
     tasks = sorted(rest, key=lambda i: (-int(plan.la_pupils[i]), i))
     ctx = multiprocessing.get_context(method)
     init_store = store if method == "fork" else None
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(plan, init_store)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(plan, samplers, init_store)) as pool:
         for la, payload in pool.imap_unordered(_run_one, tasks, chunksize=1):
             if method == "fork":
                 for col, cats in payload.items():

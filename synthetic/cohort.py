@@ -13,6 +13,7 @@ from tqdm import tqdm
 from ._parallel import check_workers, fill
 from ._plan import build_plan, names_tables
 from ._rng import root_entropy
+from ._samplers import SAMPLERS
 from ._version import GENERATOR_VERSION
 from .exceptions import SyntheticError
 from .schema import FIELD_NAMES, field, pandas_dtype
@@ -118,7 +119,7 @@ def generate_cohort(
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
     bar = tqdm(total=len(las), desc="synthetic cohort", unit="LA", disable=not progress,
                file=sys.stderr)
-    store = fill(plan, las, n_workers, on_done=lambda: bar.update(1))
+    store = fill(plan, las, n_workers, SAMPLERS, on_done=lambda: bar.update(1))
     bar.close()
     local = store.finish_categories(las)
     arrays = store.arrays

@@ -166,3 +166,53 @@ def test_bad_workers_leaves_the_callers_generator_alone():
     with pytest.raises(SyntheticError):
         synthetic.generate_cohort(100, rng=g, workers=0)
     assert g.bit_generator.state == state
+
+
+def test_workers_run_the_cohort_modules_samplers(pool_for_small, monkeypatch):
+    """A field added to ``synthetic.cohort.SAMPLERS`` reaches forked workers too."""
+    from synthetic import _samplers
+
+    def extra(rng, chunk):
+        return {"disability": np.ones(chunk.n, dtype=bool)}
+
+    kept = [(n, s) for n, s in _samplers.SAMPLERS if n != "disability"]
+    monkeypatch.setattr(synthetic.cohort, "SAMPLERS", tuple(kept + [("disability", extra)]))
+    frame = generate_cohort(3_000, rng=4, workers=2)
+    assert frame["disability"].all()
+
+
+# ------------------------------------------------------------------------------ exact fast sorts
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from synthetic import _sort  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-50, 50), min_size=0, max_size=300), st.integers(0, 2**32 - 1),
+       st.sampled_from([1, 2**26, 2**53]))
+def test_key_then_uniform_equals_lexsort(keys, seed, grain):
+    """Coarse uniforms (grain) force ties, which must fall back to lexsort's order."""
+    key = np.array(keys, dtype=np.int64) * (1 if grain < 2**53 else 2**45)
+    u = np.floor(np.random.default_rng(seed).random(len(key)) * grain) / grain
+    np.testing.assert_array_equal(_sort.argsort_by_key_then_uniform(key, u), np.lexsort((u, key)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(-3, 3), st.integers(0, 2**40)),
+                min_size=0, max_size=200))
+def test_int_sorts_equal_the_stable_sorts(rows):
+    a = np.array([r[0] for r in rows], dtype=np.int64)
+    b = np.array([r[1] for r in rows], dtype=np.int64)
+    big = np.array([r[2] for r in rows], dtype=np.int64)
+    np.testing.assert_array_equal(_sort.lexsort_ints((b, a)), np.lexsort((b, a)))
+    np.testing.assert_array_equal(_sort.lexsort_ints((big, a)), np.lexsort((big, a)))  # falls back
+    np.testing.assert_array_equal(_sort.stable_argsort_int(a), np.argsort(a, kind="stable"))
+    np.testing.assert_array_equal(_sort.stable_argsort_int(big * 2**20), np.argsort(big * 2**20, kind="stable"))
+
+
+def test_fast_paths_are_taken_on_a_real_chunk(monkeypatch):
+    calls = []
+    real = _sort._stable_lexsort
+    monkeypatch.setattr(_sort, "_stable_lexsort", lambda keys: calls.append(1) or real(keys))
+    generate_cohort(20_000, rng=3, workers=1)
+    assert calls == []
