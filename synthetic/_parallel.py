@@ -179,7 +179,8 @@ def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS
         return ColumnStore(plan, {}, shared=False)
     rest = las[1:]
     workers = min(int(workers), len(rest))
-    parallel = workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
+    parallel = (workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
+                and not multiprocessing.current_process().daemon)  # a pool worker has no children
     method = start_method() if parallel else None
     first = chunk_columns(plan, las[0], samplers)
     store = ColumnStore(plan, first, shared=method == "fork")

@@ -216,3 +216,20 @@ def test_fast_paths_are_taken_on_a_real_chunk(monkeypatch):
     monkeypatch.setattr(_sort, "_stable_lexsort", lambda keys: calls.append(1) or real(keys))
     generate_cohort(20_000, rng=3, workers=1)
     assert calls == []
+
+
+def _cohort_in_a_daemon(_):
+    import synthetic._parallel as par
+
+    par.MIN_PARALLEL_PUPILS = 1
+    frame = generate_cohort(2_000, rng=6, workers=2)  # a daemon cannot start a pool: in-process
+    return _digests(frame)
+
+
+def test_cohort_inside_a_pool_worker_runs_in_process():
+    import multiprocessing
+
+    ctx = multiprocessing.get_context(_parallel.start_method())
+    with ctx.Pool(1) as pool:
+        inside = pool.map(_cohort_in_a_daemon, [0])[0]
+    assert inside == _digests(generate_cohort(2_000, rng=6, workers=1))
