@@ -9,7 +9,7 @@ cohort is the same byte for byte whatever the number of workers.
   districts, LSOAs) store their local codes and keep the chunk's category list; their codes are
   shifted to cohort codes once every chunk is in (:meth:`ColumnStore.finish_categories`).
 * :func:`fill` runs the chunks: in the calling process (``workers == 1`` or a small cohort), or
-  in a pool of worker processes. On Linux the pool is forked and the arrays live in anonymous
+  in a pool of worker processes (:func:`pool_executor`). On Linux the pool is forked and the arrays live in anonymous
   shared memory (``mmap``), so workers write their rows in place and send back only the chunk
   category lists. Elsewhere (macOS, Windows: ``spawn``) workers send back their chunk's columns,
   which the calling process copies in; a script that asks for ``workers > 1`` there needs the
@@ -28,6 +28,7 @@ import numbers
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from .exceptions import SyntheticError
 Samplers = Sequence[tuple[str, Callable]]
 
 __all__ = ["ColumnStore", "MIN_PARALLEL_PUPILS", "check_workers", "chunk_columns", "fill",
-           "start_method", "usable_cores"]
+           "pool_executor", "start_method", "usable_cores"]
 
 #: Cohorts below this many pupils are generated in the calling process whatever ``workers``
 #: says: a pool costs more to start than it saves there.
@@ -194,10 +195,10 @@ def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS
         return store
     # largest chunks first, handed out one at a time: the pool stays balanced by pupils
     tasks = sorted(rest, key=lambda i: (-int(plan.la_pupils[i]), i))
-    ctx = multiprocessing.get_context(method)
     init_store = store if method == "fork" else None
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(plan, samplers, init_store)) as pool:
-        for la, payload in pool.imap_unordered(_run_one, tasks, chunksize=1):
+    with pool_executor(workers, method, _init_worker, (plan, samplers, init_store)) as pool:
+        for done in as_completed([pool.submit(_run_one, la) for la in tasks]):
+            la, payload = done.result()
             if method == "fork":
                 for col, cats in payload.items():
                     store.categories[col][la] = cats
@@ -205,3 +206,11 @@ def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS
                 store.put(la, payload)
             tick()
     return store
+
+
+def pool_executor(workers: int, method: str, initializer: Callable, initargs: tuple):
+    """A process pool; a worker that dies (e.g. killed for memory) raises ``BrokenProcessPool``
+    in the caller instead of leaving it waiting. With ``fork`` the initializer's arguments are
+    inherited, not pickled."""
+    ctx = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)

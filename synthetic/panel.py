@@ -785,9 +785,9 @@ def _iter_panel(spec: _Spec, progress: bool,
     else:
         bar.close()
         return
-    ctx = multiprocessing.get_context(_parallel.start_method())
-    with ctx.Pool(workers, initializer=_init_panel_worker, initargs=(plan, spec)) as pool:
-        for tables in pool.imap(_run_panel_la, las[1:], chunksize=1):
+    with _parallel.pool_executor(workers, _parallel.start_method(), _init_panel_worker,
+                                 (plan, spec)) as pool:
+        for tables in pool.map(_run_panel_la, las[1:]):
             yield from tables
             bar.update(1)
     bar.close()

@@ -268,3 +268,22 @@ def test_panel_bad_workers_is_one_line_error(bad):
 
     with pytest.raises(SyntheticError, match=r"^The 'workers' parameter of generate_panel .*instead\.$"):
         generate_panel(100, years=1, rng=0, workers=bad)
+
+
+@pytest.mark.skipif(_parallel.start_method() != "fork", reason="inherits a patched sampler")
+def test_a_dying_worker_raises_instead_of_hanging(pool_for_small, monkeypatch):
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from synthetic import _samplers
+
+    parent = os.getpid()
+
+    def killer(rng, chunk):
+        if os.getpid() != parent:
+            os._exit(3)  # as if the OOM killer took the worker
+        return {}
+
+    monkeypatch.setattr(synthetic.cohort, "SAMPLERS", (*_samplers.SAMPLERS, ("x", killer)))
+    with pytest.raises(BrokenProcessPool):
+        generate_cohort(3_000, rng=1, workers=2)
