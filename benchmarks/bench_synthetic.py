@@ -144,20 +144,27 @@ def child_generate(pupils: int, seed: int, workers: int) -> dict:
     from _harness import CpuMeter
 
     load0 = os.getloadavg()[0]
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with TreePss() as mem, CpuMeter() as cpu:
         t0 = time.perf_counter()
         cohort = generate_cohort(pupils, rng=seed, workers=workers)
         seconds = time.perf_counter() - t0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # pool workers, reaped at shutdown
+    workers_cpu = kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
     return {"pupils": pupils, "workers": workers, "generate_s": round(seconds, 2),
             "peak_pss_gb": round(mem.peak_kb * 1024 / 1e9, 2), "processes": mem.max_procs,
             "parent_peak_rss_gb": round(peak_rss_gb(), 2),
             "frame_gb": round(cohort.memory_usage(deep=True).sum() / 1e9, 2),
-            "cpu_s": round(cpu.own_cpu, 1), "other_busy": round(cpu.other_busy, 2),
+            "cpu_s": round(cpu.own_cpu, 1), "workers_cpu_s": round(workers_cpu, 1),
+            "other_busy": round(cpu.other_busy, 2),
             "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2),
             "digest": frame_digest(cohort)}
 
 
-def compare_workers(sizes: list[int], seed: int, repeats: int) -> list[dict]:
+def compare_workers(sizes: list[int], seed: int, repeats: int, wait_quiet: float = 0.0) -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _harness import wait_for_quiet
+
     from synthetic._parallel import usable_cores
 
     cores = usable_cores()
@@ -166,14 +173,17 @@ def compare_workers(sizes: list[int], seed: int, repeats: int) -> list[dict]:
         digests = set()
         for workers in sorted({1, cores}):
             for _ in range(max(1, repeats)):
+                waited, busy = wait_for_quiet(max_busy=0.2, max_wait=wait_quiet)
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", str(n), str(seed), str(workers)],
                     capture_output=True, text=True, check=True)
                 row = json.loads(proc.stdout.strip().splitlines()[-1])
                 digests.add(row.pop("digest"))
+                row["waited_s"], row["busy_before"] = round(waited, 1), round(busy, 2)
                 rows.append(row)
                 print(f"generate_cohort({n:,}, workers={workers}): {row['generate_s']} s, "
                       f"peak PSS {row['peak_pss_gb']} GB over {row['processes']} processes, "
+                      f"CPU {row['cpu_s']} s + workers {row['workers_cpu_s']} s, "
                       f"load {row['load_before']} -> {row['load_after']}, "
                       f"other_busy {row['other_busy']}", flush=True)
         if len(digests) != 1:
@@ -201,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="time generate_cohort with 1 worker and with every core, in fresh processes")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 8_500_000])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--wait-quiet", type=float, default=0.0,
+                        help="before each run, wait up to this many seconds for the machine to be quiet")
     parser.add_argument("--child", type=int, nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -209,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     self_check()
     if args.compare_workers:
-        rows = compare_workers(args.sizes, args.seed, args.repeats)
+        rows = compare_workers(args.sizes, args.seed, args.repeats, args.wait_quiet)
         print(json.dumps({"compare_workers": rows, "python": platform.python_version(),
                           "numpy": np.__version__, "pandas": pd.__version__,
                           "cpu_count": os.cpu_count(), "generator_version": synthetic.GENERATOR_VERSION}))
