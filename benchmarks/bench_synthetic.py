@@ -14,8 +14,8 @@ prints the share of sample-unique pupils for the key combinations of npd-spec se
 
 ``--compare-workers`` times ``generate_cohort`` alone with ``workers=1`` and with every usable
 core, each size and worker count in a fresh process (``--repeats`` times), and checks that both
-frames hash the same. Memory is the peak, sampled every 20 ms, of the summed proportional set
-size (PSS) of that process and its pool workers: shared pages are counted once. Every row
+frames hash the same. Memory is the peak, sampled every 50 ms, of that process and its pool
+workers: private memory summed, shared pages (the pool's output columns) counted once. Every row
 records the 1-minute load average before and after and the share of the machine other
 processes used meanwhile (``other_busy``, 0 = quiet).
 """
@@ -69,15 +69,18 @@ def unique_share(frame: pd.DataFrame, cols: list[str]) -> float:
     return float((size == 1).mean())
 
 
-def _pss_kb(pid: int) -> int:
+def _rss_parts_kb(pid: int) -> tuple[int, int, int]:
+    """(RssAnon, RssFile, RssShmem) of ``pid`` in KiB, from /proc/PID/status (cheap counters)."""
+    parts = {"RssAnon:": 0, "RssFile:": 0, "RssShmem:": 0}
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
+        with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
+                key = line.split(":", 1)[0] + ":"
+                if key in parts:
+                    parts[key] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return parts["RssAnon:"], parts["RssFile:"], parts["RssShmem:"]
 
 
 def _children(pid: int) -> list[int]:
@@ -92,16 +95,23 @@ def _children(pid: int) -> list[int]:
 
 
 class TreePss:
-    """Peak of the summed PSS of this process and its children (Linux), sampled by a thread."""
+    """Peak memory of this process and its pool workers (Linux), sampled by a thread.
 
-    def __init__(self, interval: float = 0.02) -> None:
+    Private (anonymous) memory is summed over the processes; file-backed and shared memory (the
+    pool's shared output columns) are counted once, as the largest process's. Reading
+    /proc/PID/status costs little, unlike smaps (PSS), which walks the page tables.
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
         self.interval, self.peak_kb, self.max_procs = interval, 0, 1
         self._stop = threading.Event()
 
     def _sample(self) -> None:
         pids = [os.getpid(), *_children(os.getpid())]
         self.max_procs = max(self.max_procs, len(pids))
-        self.peak_kb = max(self.peak_kb, sum(_pss_kb(p) for p in pids))
+        parts = [_rss_parts_kb(p) for p in pids]
+        total = sum(a for a, _, _ in parts) + max(f for _, f, _ in parts) + max(s for _, _, s in parts)
+        self.peak_kb = max(self.peak_kb, total)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -152,7 +162,7 @@ def child_generate(pupils: int, seed: int, workers: int) -> dict:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # pool workers, reaped at shutdown
     workers_cpu = kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
     return {"pupils": pupils, "workers": workers, "generate_s": round(seconds, 2),
-            "peak_pss_gb": round(mem.peak_kb * 1024 / 1e9, 2), "processes": mem.max_procs,
+            "peak_gb": round(mem.peak_kb * 1024 / 1e9, 2), "processes": mem.max_procs,
             "parent_peak_rss_gb": round(peak_rss_gb(), 2),
             "frame_gb": round(cohort.memory_usage(deep=True).sum() / 1e9, 2),
             "cpu_s": round(cpu.own_cpu, 1), "workers_cpu_s": round(workers_cpu, 1),
@@ -182,7 +192,7 @@ def compare_workers(sizes: list[int], seed: int, repeats: int, wait_quiet: float
                 row["waited_s"], row["busy_before"] = round(waited, 1), round(busy, 2)
                 rows.append(row)
                 print(f"generate_cohort({n:,}, workers={workers}): {row['generate_s']} s, "
-                      f"peak PSS {row['peak_pss_gb']} GB over {row['processes']} processes, "
+                      f"peak memory {row['peak_gb']} GB over {row['processes']} processes, "
                       f"CPU {row['cpu_s']} s + workers {row['workers_cpu_s']} s, "
                       f"load {row['load_before']} -> {row['load_after']}, "
                       f"other_busy {row['other_busy']}", flush=True)
