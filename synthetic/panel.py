@@ -14,7 +14,6 @@ right years. See ``docs/synthetic.md`` ("The panel") and ``synthetic/data/panel.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import numbers
 import os
 import shutil
@@ -31,7 +30,6 @@ import pyarrow.parquet as pq
 from scipy.special import ndtr
 from tqdm import tqdm
 
-from . import _parallel
 from ._data import REGIONS, load_json
 from ._families import family_rank
 from ._plan import N_YEARS, Plan, build_plan, names_tables
@@ -736,60 +734,18 @@ def _names(codes: np.ndarray, which: int) -> pa.DictionaryArray:
 
 
 # ------------------------------------------------------------------------------ driver
-def _la_panel(plan: Plan, la: int, spec: _Spec) -> list[tuple[int, int, str, str, pa.Table]]:
-    """Every census of one LA: ``(step, year index, census, LA code, table)`` in step order."""
-    state = _LA(plan, la, spec, offset_id=la << 22)
-    out = []
-    for s, (t, census) in enumerate(spec.steps):
-        new_year = t > 0 and census == spec.censuses[0]
-        if new_year:
-            state.new_year(t)
-        state.step_events(s, t, 1.0 / len(spec.censuses))
-        out.append((s, t, census, plan.la_code[la], state.census(s, t, census)))
-    return out
-
-
-_PANEL_WORKER: dict = {}
-
-
-def _init_panel_worker(plan: Plan, spec: _Spec) -> None:
-    _PANEL_WORKER["plan"], _PANEL_WORKER["spec"] = plan, spec
-
-
-def _run_panel_la(la: int):
-    return _la_panel(_PANEL_WORKER["plan"], la, _PANEL_WORKER["spec"])
-
-
-def _iter_panel(spec: _Spec, progress: bool,
-                workers: int = 1) -> Iterator[tuple[int, int, str, str, pa.Table]]:
-    """The panel's tables LA by LA (in LA order), each LA's censuses in order.
-
-    Each LA draws only from its own streams, so with ``workers > 1`` (and at least
-    ``MIN_PARALLEL_PUPILS`` pupil-censuses) the LAs run in a pool of processes and the tables,
-    sent back in LA order, are the same bytes as in one process.
-    """
+def _iter_panel(spec: _Spec, progress: bool) -> Iterator[tuple[int, int, str, str, pa.Table]]:
     plan = build_plan(spec.root, spec.n_pupils)
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
-    bar = tqdm(total=len(las), desc="synthetic panel", unit="LA", disable=not progress,
-               file=sys.stderr)
-    workers = min(int(workers), len(las) - 1)
-    parallel = (workers > 1 and spec.n_pupils * len(spec.steps) >= _parallel.MIN_PARALLEL_PUPILS
-                and not multiprocessing.current_process().daemon)
-    for i, la in enumerate(las):
-        # the first LA runs here in any case: it fills the per-process caches (name tables,
-        # birth-day weights) before a pool is forked, so workers do not each rebuild them
-        if parallel and i == 1:
-            break
-        yield from _la_panel(plan, la, spec)
-        bar.update(1)
-    else:
-        bar.close()
-        return
-    with _parallel.pool_executor(workers, _parallel.start_method(), _init_panel_worker,
-                                 (plan, spec)) as pool:
-        for tables in pool.map(_run_panel_la, las[1:]):
-            yield from tables
-            bar.update(1)
+    bar = tqdm(las, desc="synthetic panel", unit="LA", disable=not progress, file=sys.stderr)
+    for la in bar:
+        state = _LA(plan, la, spec, offset_id=la << 22)
+        for s, (t, census) in enumerate(spec.steps):
+            new_year = t > 0 and census == spec.censuses[0]
+            if new_year:
+                state.new_year(t)
+            state.step_events(s, t, 1.0 / len(spec.censuses))
+            yield s, t, census, plan.la_code[la], state.census(s, t, census)
     bar.close()
 
 
@@ -822,7 +778,6 @@ def generate_panel(
     out: str | os.PathLike | None = None,
     force: bool = False,
     progress: bool = False,
-    workers: int | None = None,
 ) -> pd.DataFrame | PanelDataset:
     """Generate a synthetic NPD-like panel: one row per pupil per census, stable pupil ids.
 
@@ -859,10 +814,6 @@ def generate_panel(
         Replace an existing ``out`` directory (it is never silently overwritten).
     progress : bool, default False
         tqdm progress bar over the LAs.
-    workers : int or None, default None
-        Processes simulating LAs: None uses every usable core (on Linux; one process
-        elsewhere), 1 runs in the calling process. Panels under 200,000 pupil-censuses always
-        run in the calling process. The panel is byte-identical for every ``workers``.
 
     Returns
     -------
@@ -889,12 +840,11 @@ def generate_panel(
     years = _check_int(years, "years", 1, 14)
     first_year = _check_int(first_year, "first_year", 2006, 2040)
     cens = _check_censuses(censuses)
-    n_workers = _parallel.check_workers(workers, func="generate_panel")
     root = root_entropy(rng, func="generate_panel")
     spec = _Spec(root=root, n_pupils=n, years=years, first_year=first_year, censuses=cens)
     if out is None:
         parts: dict[int, list[pa.Table]] = {}
-        for s, _t, _c, _la, table in _iter_panel(spec, progress, n_workers):
+        for s, _t, _c, _la, table in _iter_panel(spec, progress):
             parts.setdefault(s, []).append(table)
         tables = [t for s in sorted(parts) for t in parts[s]]
         frame = _to_frame(pa.concat_tables(tables))
@@ -913,7 +863,7 @@ def generate_panel(
         shutil.rmtree(tmp)
     n_rows = n_files = 0
     meta = {b"synthetic": json.dumps(_meta(spec), sort_keys=True).encode()}
-    for _s, t, census, la_code, table in _iter_panel(spec, progress, n_workers):
+    for _s, t, census, la_code, table in _iter_panel(spec, progress):
         d = tmp / f"academic_year={first_year + t}" / f"census={census}"
         d.mkdir(parents=True, exist_ok=True)
         table = table.drop_columns(["academic_year", "census"]).replace_schema_metadata(meta)

@@ -235,41 +235,6 @@ def test_cohort_inside_a_pool_worker_runs_in_process():
     assert inside == _digests(generate_cohort(2_000, rng=6, workers=1))
 
 
-# ------------------------------------------------------------------------------ panel
-def test_panel_worker_count_does_not_change_a_byte(pool_for_small, tmp_path):
-    from synthetic import generate_panel
-
-    args = dict(years=3, censuses=("autumn", "summer"), rng=12)
-    one = generate_panel(3_000, workers=1, **args)
-    two = generate_panel(3_000, workers=2, **args)
-    pd.testing.assert_frame_equal(two, one, check_exact=True)
-    assert _digests(two) == _digests(one) and two.attrs == one.attrs
-    d1 = generate_panel(3_000, workers=1, out=tmp_path / "one", **args)
-    d2 = generate_panel(3_000, workers=2, out=tmp_path / "two", **args)
-    files = sorted(p.relative_to(d1.path) for p in d1.path.rglob("*.parquet"))
-    assert files == sorted(p.relative_to(d2.path) for p in d2.path.rglob("*.parquet"))
-    assert all((d1.path / f).read_bytes() == (d2.path / f).read_bytes() for f in files)
-    assert (d1.n_rows, d1.n_files) == (d2.n_rows, d2.n_files)
-
-
-def test_small_panels_stay_in_process(monkeypatch):
-    from synthetic import generate_panel
-
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a pool was started")
-
-    monkeypatch.setattr(synthetic.panel.multiprocessing, "get_context", no_pool)
-    assert len(generate_panel(2_000, years=2, rng=1, workers=2)) > 2_000
-
-
-@pytest.mark.parametrize("bad", [0, -2, 2.0, "all", False])
-def test_panel_bad_workers_is_one_line_error(bad):
-    from synthetic import generate_panel
-
-    with pytest.raises(SyntheticError, match=r"^The 'workers' parameter of generate_panel .*instead\.$"):
-        generate_panel(100, years=1, rng=0, workers=bad)
-
-
 @pytest.mark.skipif(_parallel.start_method() != "fork", reason="inherits a patched sampler")
 def test_a_dying_worker_raises_instead_of_hanging(pool_for_small, monkeypatch):
     import os
