@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._data import load_json
+from ._sort import argsort_by_key_then_uniform, lexsort_ints
 
 __all__ = ["FAMILY_CFG", "Families", "family_rank", "form_families"]
 
@@ -74,7 +75,7 @@ def form_families(
     tkey = school.astype(np.int64) * ny + v
     if entry is not None:
         tkey = tkey * (int(entry.max(initial=0)) + 1) + entry
-    order = np.lexsort((rng.random(n), tkey))
+    order = argsort_by_key_then_uniform(tkey, rng.random(n))
     sk = tkey[order]
     rank = _rank_in_groups(sk)
     nxt_same = np.r_[sk[1:] == sk[:-1], False]
@@ -86,7 +87,7 @@ def form_families(
     unit = np.flatnonzero(twin_of < 0)  # singles and first twins
     # ---- sibling chains among units, matched within (home sector, virtual year)
     ukey = sector[unit].astype(np.int64) * ny + v[unit]
-    corder = np.lexsort((rng.random(len(unit)), ukey))
+    corder = argsort_by_key_then_uniform(ukey, rng.random(len(unit)))
     cand = unit[corder]
     ckey = ukey[corder]
     asks = rng.random(len(unit)) < cfg["younger_sibling_probability"]["value"]
@@ -98,7 +99,7 @@ def form_families(
     asks &= tv >= 0
     req = unit[asks]
     rkey = sector[req].astype(np.int64) * ny + tv[asks]
-    rorder = np.lexsort((rng.random(len(req)), rkey))
+    rorder = argsort_by_key_then_uniform(rkey, rng.random(len(req)))
     req, rkey = req[rorder], rkey[rorder]
     rrank = _rank_in_groups(rkey)
     lo = np.searchsorted(ckey, rkey, side="left")
@@ -129,7 +130,7 @@ def family_rank(root: np.ndarray, dob_days: np.ndarray, present: np.ndarray | No
     if present is None:
         present = np.ones(n, dtype=bool)
     rows = np.flatnonzero(present)
-    order = rows[np.lexsort((rows, dob_days[rows], root[rows]))]
+    order = rows[lexsort_ints((dob_days[rows], root[rows]))]  # rows ascending: ties by row
     sk = root[order]
     rank = _rank_in_groups(sk)
     starts = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.zeros(0, bool)

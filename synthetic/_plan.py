@@ -315,6 +315,11 @@ def _tail_names(cfg: dict, kind: str, exclude: set[str]) -> list[str]:
     vowels = cfg.get(f"{kind}_vowels", cfg["vowels"])
     codas = cfg.get(f"{kind}_codas", cfg["codas"])
     endings = cfg[f"{kind}_endings"]
+    on = np.array(onsets, dtype=object)
+    on_low = np.array([x.lower() for x in onsets], dtype=object)
+    vo = np.array(vowels, dtype=object)
+    co = np.array(codas, dtype=object)
+    en = np.array(endings, dtype=object)
     out: dict[str, None] = {}
     while len(out) < spec["n"]:
         k = 4096
@@ -325,16 +330,15 @@ def _tail_names(cfg: dict, kind: str, exclude: set[str]) -> list[str]:
         v2 = rng.integers(0, len(vowels), k)
         e = rng.integers(0, len(endings), k)
         two = rng.random(k) < 0.5
-        for i in range(k):
-            name = onsets[o[i]] + vowels[v[i]] + codas[c[i]]
-            if two[i]:
-                name += onsets[o2[i]].lower() + vowels[v2[i]]
-            name += endings[e[i]]
-            name = name[0].upper() + name[1:].lower()
+        # candidate i: onset + vowel + coda [+ onset.lower() + vowel if two] + ending, then
+        # first letter upper, the rest lower; kept in draw order until n distinct names
+        middle = np.where(two, on_low[o2] + vo[v2], "")
+        for raw in (on[o] + vo[v] + co[c] + middle + en[e]).tolist():
+            name = raw[0].upper() + raw[1:].lower()
             if len(name) >= 3 and name not in exclude:
                 out.setdefault(name, None)
-            if len(out) >= spec["n"]:
-                break
+                if len(out) >= spec["n"]:
+                    break
     return list(out)
 
 

@@ -9,6 +9,7 @@ loops over pupils; loops run over code lists or school types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ import numpy as np
 from ._data import load_json
 from ._families import FAMILY_CFG, family_rank, form_families
 from ._plan import N_YEARS, Plan, birth_days, names_tables
+from ._sort import stable_argsort_int
 from .schema import (
     ETHNIC_EXTENDED,
     ETHNIC_MAJOR,
@@ -557,9 +559,36 @@ _UNITS_MOD_1000 = np.arange(1, 1000)[np.gcd(np.arange(1, 1000), 1000) == 1]
 _GROUP_MIX = {k: v for k, v in _NAMES["group_mix_by_minor"].items() if not k.startswith("_")}
 
 
-def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarray:
+def _runs(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by a small non-negative int key: ``(order, bounds)``.
+
+    ``order[bounds[k]:bounds[k + 1]]`` are the rows with key ``k``, ascending (a stable sort), so
+    one pass over the rows replaces a boolean mask per key value.
+    """
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange(n_keys + 1), side="left")
+    return order, bounds
+
+
+@functools.cache
+def _name_plan(kind: str) -> tuple:
+    """Per-kind constants of :func:`_sample_names`, built once per process."""
     forenames, surnames = names_tables()
     tables = forenames if kind == "forename" else surnames
+    group_names = sorted({g for mix in _GROUP_MIX.values() for g in mix})
+    by_minor = []
+    for code in ETHNIC_MINOR:
+        mix = _GROUP_MIX[code]
+        ids = np.array([group_names.index(g) for g in mix], np.int8)
+        by_minor.append((ids, _cum(list(mix.values()))))
+    sexes = ("M", "F") if kind == "forename" else (None,)
+    groups = [tables.groups[(gname, skey)] for gname in group_names for skey in sexes]
+    share = np.array([g.tail_share for g in groups])
+    return tables, len(sexes), by_minor, groups, share
+
+
+def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarray:
+    tables, n_sex, by_minor, groups, share = _name_plan(kind)
     minor = chunk.cols["ethnic_group_minor"]
     sex = chunk.cols["sex"]
     u_group, u_tail, u_name = rng.random(chunk.n), rng.random(chunk.n), rng.random(chunk.n)
@@ -569,25 +598,24 @@ def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarr
                            FAMILY_CFG["surname_shared"]["couple"])
         src = np.where(rng.random(chunk.n) < p_share, fam.root, np.arange(chunk.n))
         u_group, u_tail, u_name = u_group[src], u_tail[src], u_name[src]
-    group_names = sorted({g for mix in _GROUP_MIX.values() for g in mix})
+    # name group from the pupil's minor ethnicity
     group = np.zeros(chunk.n, dtype=np.int8)
-    for code in ETHNIC_MINOR:
-        sel = minor == _MINOR_IDX[code]
-        mix = _GROUP_MIX[code]
-        ids = np.array([group_names.index(g) for g in mix], np.int8)
-        group[sel] = ids[_pick(_cum(list(mix.values())), u_group[sel])]
+    order, bounds = _runs(minor, len(ETHNIC_MINOR))
+    for code, (ids, cum) in enumerate(by_minor):
+        rows = order[bounds[code]:bounds[code + 1]]
+        if len(rows):
+            group[rows] = ids[_pick(cum, u_group[rows])]
+    # tail names share one table; head names come from the (group, sex) table
+    key = group.astype(np.int64) * n_sex + (sex if n_sex > 1 else 0)
+    tail = u_tail < share[key]
     out = np.empty(chunk.n, dtype=np.int32)
-    sexes = ((0, "M"), (1, "F")) if kind == "forename" else ((None, None),)
-    for gi, gname in enumerate(group_names):
-        for sval, skey in sexes:
-            sel = group == gi
-            if sval is not None:
-                sel &= sex == sval
-            g = tables.groups[(gname, skey)]
-            tail = sel & (u_tail < g.tail_share)
-            head = sel & ~tail
-            out[head] = g.head_idx[_pick(g.head_cum, u_name[head])]
-            out[tail] = tables.tail_idx[_pick(tables.tail_cum, u_name[tail])]
+    out[tail] = tables.tail_idx[_pick(tables.tail_cum, u_name[tail])]
+    head = np.flatnonzero(~tail)
+    order, bounds = _runs(key[head], len(groups))
+    for k, g in enumerate(groups):
+        rows = head[order[bounds[k]:bounds[k + 1]]]
+        if len(rows):
+            out[rows] = g.head_idx[_pick(g.head_cum, u_name[rows])]
     return out
 
 
@@ -600,10 +628,24 @@ def sample_surname(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 
 # ------------------------------------------------------------------------------ identifiers
+def _ascii_digits(values: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) uint8 matrix of the ASCII decimal digits of non-negative ints (the lowest
+    ``width`` digits), one column per pass: ``q = v // 10`` (a division by a constant) and
+    ``v - 10 q``."""
+    v = np.array(values, dtype=np.int64)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    for j in range(width - 1, -1, -1):
+        q = v // 10
+        v -= q * 10
+        out[:, j] = v
+        out[:, j] += ord("0")
+        v = q
+    return out
+
+
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    """(n, width) matrix of the decimal digits of non-negative ints."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (values.astype(np.int64)[:, None] // powers[None, :]) % 10
+    """(n, width) int64 matrix of the decimal digits of non-negative ints."""
+    return _ascii_digits(values, width).astype(np.int64) - ord("0")
 
 
 def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
@@ -628,7 +670,7 @@ def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
     issuer = np.where(late, own, issuer)
     # serials: rank within (issuer, year), then a per-group affine permutation of 0..999
     key = issuer * 100 + issue_year % 100
-    order = np.argsort(key, kind="stable")
+    order = stable_argsort_int(key)
     sk = key[order]
     starts = np.r_[True, sk[1:] != sk[:-1]]
     gid_sorted = np.cumsum(starts) - 1
@@ -643,10 +685,9 @@ def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
     serial = np.empty(chunk.n, dtype=np.int64)
     serial[order] = (a[gid_sorted] * rank_sorted + b[gid_sorted]) % 1000
     body = issuer * 100000 + (issue_year % 100) * 1000 + serial  # 12 digits
-    digits = _digits(body, 12)
     out = np.empty((chunk.n, 13), dtype=np.uint8)
-    out[:, 0] = upn_check_letters(digits)
-    out[:, 1:] = digits + ord("0")
+    out[:, 1:] = _ascii_digits(body, 12)
+    out[:, 0] = upn_check_letters(out[:, 1:] - ord("0"))
     return {"upn": out}
 
 
@@ -664,7 +705,7 @@ def family_ids(root: int, global_row: np.ndarray) -> np.ndarray:
     v = (a * np.asarray(global_row, np.int64) + b) % _PID_MOD
     out = np.empty((len(v), 11), dtype=np.uint8)
     out[:, 0] = ord("F")
-    out[:, 1:] = _digits(v, 10) + ord("0")
+    out[:, 1:] = _ascii_digits(v, 10)
     return out
 
 
@@ -681,7 +722,7 @@ def sample_pupil_id(rng: np.random.Generator, chunk: Chunk) -> dict:
     v = (a * g + b) % _PID_MOD  # a < 2**34 and g < 2**27: no int64 overflow
     out = np.empty((chunk.n, 11), dtype=np.uint8)
     out[:, 0] = ord("P")
-    out[:, 1:] = _digits(v, 10) + ord("0")
+    out[:, 1:] = _ascii_digits(v, 10)
     return {"pupil_id": out}
 
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
+from ._parallel import check_workers, fill
 from ._plan import build_plan, names_tables
-from ._rng import root_entropy, stream
-from ._samplers import SAMPLERS, Chunk, LocalCategorical
+from ._rng import root_entropy
+from ._samplers import SAMPLERS
 from ._version import GENERATOR_VERSION
 from .exceptions import SyntheticError
 from .schema import FIELD_NAMES, field, pandas_dtype
@@ -45,14 +46,16 @@ def _name_categories() -> dict[str, tuple[str, ...]]:
     return {"forename": forenames.categories, "surname": surnames.categories}
 
 
-def _string_array(parts: list[np.ndarray]) -> pd.arrays.ArrowStringArray:
-    """Fixed-width ASCII byte matrices -> one pyarrow-backed pandas string array."""
-    mat = np.concatenate(parts) if parts else np.zeros((0, 1), np.uint8)
+def _string_array(mat: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """A fixed-width ASCII byte matrix -> one pyarrow-backed pandas string array, no copy.
+
+    The array is built as ``large_string`` (the type pandas' pyarrow strings hold), so pandas
+    does not cast it, and its data buffer is ``mat`` itself.
+    """
     n, width = mat.shape
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-    arr = pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat).tobytes())
-    )
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    data = np.ascontiguousarray(mat).reshape(-1)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
     return pd.array(arr, dtype=pd.StringDtype("pyarrow"))
 
 
@@ -61,6 +64,7 @@ def generate_cohort(
     *,
     rng: int | np.random.Generator | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Generate a synthetic NPD-like spring-census cohort, one row per pupil.
 
@@ -81,6 +85,11 @@ def generate_cohort(
         ``n_pupils`` give a byte-identical frame and adding a field changes no other column.
     progress : bool, default False
         Show a tqdm progress bar (stderr) over the LA chunks.
+    workers : int or None, default None
+        Processes generating LA chunks: None uses every core this process may run on (on
+        Linux; one process elsewhere, where a pool needs ``spawn``), 1 generates in the calling
+        process. Cohorts under 200,000 pupils always run in the calling process. The frame is
+        byte-identical for every ``workers``: each chunk draws only from its own streams.
 
     Returns
     -------
@@ -93,7 +102,8 @@ def generate_cohort(
     Raises
     ------
     SyntheticError
-        If ``n_pupils`` is not an int in [1, 50,000,000] or ``rng`` is not a seed / Generator.
+        If ``n_pupils`` is not an int in [1, 50,000,000], ``rng`` is not a seed / Generator or
+        ``workers`` is not None or an int >= 1.
 
     Examples
     --------
@@ -103,54 +113,40 @@ def generate_cohort(
     (2000, [13])
     """
     n = _check_n(n_pupils)
+    n_workers = check_workers(workers, func="generate_cohort")
     root = root_entropy(rng, func="generate_cohort")
     plan = build_plan(root, n)
-    arrays: dict[str, np.ndarray] = {}
-    cat_parts: dict[str, list] = {}
-    string_parts: dict[str, list] = {}
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
-    bar = tqdm(las, desc="synthetic cohort", unit="LA", disable=not progress, file=sys.stderr)
-    for la in bar:
-        chunk = Chunk(plan=plan, la=la)
-        chunk_key = int(plan.la_code[la])
-        for name, sampler in SAMPLERS:
-            chunk.cols.update(sampler(stream(root, name, chunk_key), chunk))
-        lo = int(plan.la_row_offset[la])
-        hi = lo + chunk.n
-        for col, value in chunk.cols.items():
-            if isinstance(value, LocalCategorical):
-                parts = cat_parts.setdefault(col, [[], []])
-                offset = sum(len(c) for c in parts[1])
-                parts[0].append(value.codes + offset)
-                parts[1].append(value.categories)
-            elif value.ndim == 2:
-                string_parts.setdefault(col, []).append(value)
-            else:
-                if col not in arrays:
-                    arrays[col] = np.empty(n, dtype=value.dtype)
-                arrays[col][lo:hi] = value
+    bar = tqdm(total=len(las), desc="synthetic cohort", unit="LA", disable=not progress,
+               file=sys.stderr)
+    store = fill(plan, las, n_workers, SAMPLERS, on_done=lambda: bar.update(1))
     bar.close()
+    local = store.finish_categories(las)
+    arrays = store.arrays
+    del store
 
+    # Each column is converted, then its raw array dropped, so at most one column is held twice.
     data: dict[str, object] = {}
     for name in FIELD_NAMES:
+        if name not in arrays:
+            continue
         f = field(name)
-        if name in cat_parts:
-            codes = np.concatenate(cat_parts[name][0]).astype(np.int32)
-            cats = [c for part in cat_parts[name][1] for c in part]
-            data[name] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
-        elif name in string_parts:
-            data[name] = _string_array(string_parts[name])
-        elif name in arrays:
-            values = arrays[name]
-            if f.dtype == "category" and f.codes is None:  # names: codes into the name tables
-                cats = pd.Index(list(_name_categories()[name]), dtype=object)
-                data[name] = pd.Categorical.from_codes(values, categories=cats)
-            elif f.dtype == "category":
-                data[name] = pd.Categorical.from_codes(values, dtype=pandas_dtype(f))
-            elif f.dtype.startswith("datetime64"):
-                data[name] = values.astype(f.dtype)
-            else:
-                data[name] = values.astype(pandas_dtype(f), copy=False)
+        values = arrays.pop(name)
+        if name in local:
+            cats = pd.Index(local.pop(name), dtype=object)
+            data[name] = pd.Categorical.from_codes(values, categories=cats)
+        elif values.ndim == 2:
+            data[name] = _string_array(values)
+        elif f.dtype == "category" and f.codes is None:  # names: codes into the name tables
+            cats = pd.Index(list(_name_categories()[name]), dtype=object)
+            data[name] = pd.Categorical.from_codes(values, categories=cats)
+        elif f.dtype == "category":
+            data[name] = pd.Categorical.from_codes(values, dtype=pandas_dtype(f))
+        elif f.dtype.startswith("datetime64"):
+            data[name] = values.astype(f.dtype)
+        else:
+            data[name] = values.astype(pandas_dtype(f), copy=False)
+        del values
     frame = pd.DataFrame(data, copy=False)
     frame.attrs["synthetic"] = {
         "seed": root,
