@@ -18,6 +18,7 @@ probabilistic attack runs.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import numbers
@@ -249,6 +250,9 @@ def _joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, in
     a = a.reset_index(drop=True)
     b = b.reset_index(drop=True)
     if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+        if a.cat.categories.dtype != b.cat.categories.dtype:
+            a = a.cat.rename_categories(a.cat.categories.astype(str))
+            b = b.cat.rename_categories(b.cat.categories.astype(str))
         u = pd.api.types.union_categoricals([a.array, b.array], ignore_order=True)
         codes = np.asarray(u.codes, dtype=np.int64)
         size = len(u.categories)
@@ -422,16 +426,23 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
         # model predicts with the u of random pairs, what non-matching candidates look like.
         sampler = Linker([left, right], settings, log_level=None)
         sampler.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
-        u_model = sampler.misc.save_model_to_json()
-        trainer = Linker([left, right], u_model, log_level=None)
+        u_model = copy.deepcopy(sampler.misc.save_model_to_json())
+        trainer = Linker([left, right], copy.deepcopy(u_model), log_level=None)
         for rule in em_rules:
-            trainer.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule), fix_u_probabilities=False, max_pairs=em_pairs)
-        model = trainer.misc.save_model_to_json()
-        for comp, u_comp in zip(model["comparisons"], u_model["comparisons"]):
-            for lev, u_lev in zip(comp["comparison_levels"], u_comp["comparison_levels"]):
-                if "u_probability" in u_lev:
-                    lev["u_probability"] = u_lev["u_probability"]
+            try:
+                trainer.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule), fix_u_probabilities=False, max_pairs=em_pairs)
+            except ValueError:  # a level unseen among non-matches of the block: u kept fixed
+                trainer.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule), fix_u_probabilities=True, max_pairs=em_pairs)
+        model = copy.deepcopy(trainer.misc.save_model_to_json())
+        u_of = {(c["output_column_name"], lv.get("label_for_charts")): lv.get("u_probability")
+                for c in u_model["comparisons"] for lv in c["comparison_levels"]}
+        for comp in model["comparisons"]:
+            for lev in comp["comparison_levels"]:
+                u = u_of.get((comp["output_column_name"], lev.get("label_for_charts")))
+                if u is not None:
+                    lev["u_probability"] = u
         model["probability_two_random_records_match"] = 1.0 / len(extract)
         linker = Linker([left, right], model, log_level=None)
         pred = linker.inference.predict(warning_mode="never") if _accepts_warning_mode(linker) \
