@@ -82,6 +82,11 @@ class LinkageAttackResult:
         Predicted probability of a correct re-identification against the observed rate, in bins.
     attributes : pandas.DataFrame
         What the claims reveal about the sensitive columns.
+    links : pandas.DataFrame
+        Per auxiliary record (row order): ``exact_row`` (the extract row the exact attack
+        claims, -1 if none), ``best_row`` and ``best_probability`` (the best probabilistic
+        candidate, -1 and 0 if none) and ``true_row`` (-1 if the pupil is not in the extract).
+        Row positions, for checking and further analysis in memory; never written to outputs.
     seed : int
     """
 
@@ -102,6 +107,7 @@ class LinkageAttackResult:
     blocking: tuple[tuple[str, ...], ...]
     calibration: pd.DataFrame
     attributes: pd.DataFrame
+    links: pd.DataFrame
     seed: int
 
     # -- headline figures
@@ -417,7 +423,7 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
             comparisons=[make[kinds[f]](f) for f in fields],
             blocking_rules_to_generate_predictions=[block_on(*r) for r in rules],
             probability_two_random_records_match=1.0 / len(extract),
-            max_iterations=100,
+            max_iterations=40,
             retain_matching_columns=False,
             retain_intermediate_calculation_columns=False,
         )
@@ -429,12 +435,16 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
         u_model = copy.deepcopy(sampler.misc.save_model_to_json())
         trainer = Linker([left, right], copy.deepcopy(u_model), log_level=None)
         for rule in em_rules:
-            try:
-                trainer.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*rule), fix_u_probabilities=False, max_pairs=em_pairs)
-            except ValueError:  # a level unseen among non-matches of the block: u kept fixed
-                trainer.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*rule), fix_u_probabilities=True, max_pairs=em_pairs)
+            # a level never seen among the block's non-matches (or matches) drives u (or m) to
+            # zero, which Splink refuses: retry with u fixed, else skip the session (the
+            # fields keep their estimates from the other sessions)
+            for fix_u in (False, True):
+                try:
+                    trainer.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*rule), fix_u_probabilities=fix_u, max_pairs=em_pairs)
+                    break
+                except ValueError:
+                    continue
         model = copy.deepcopy(trainer.misc.save_model_to_json())
         u_of = {(c["output_column_name"], lv.get("label_for_charts")): lv.get("u_probability")
                 for c in u_model["comparisons"] for lv in c["comparison_levels"]}
@@ -678,6 +688,8 @@ def linkage_attack(
     threads = check_int(threads, "threads", func, minimum=1, maximum=256)
     budget = max(10**6, 50 * len(auxiliary)) if max_pairs is None else check_int(max_pairs, "max_pairs", func)
 
+    if blocking is not None:
+        blocking = _check_blocking(blocking, fields)
     ext_ids = pd.Index(extract[extract_id].to_numpy())
     if ext_ids.hasnans or not ext_ids.is_unique:
         raise InvalidParameterError(
@@ -716,7 +728,7 @@ def linkage_attack(
         if blocking is None:
             rules = _choose_blocking(fields, ext_codes, aux_codes, sizes, budget)
         else:
-            rules = _check_blocking(blocking, fields)
+            rules = blocking
         if rules:
             em_rules = _choose_em_rules(fields, ext_codes, aux_codes, sizes, n_a)
             a_rows, e_rows, p = _probabilistic(
@@ -755,7 +767,10 @@ def linkage_attack(
         expected_prosecutor=float(np.round(np.sum(1.0 / true_fk), 9)) if n_targets else 0.0,
         exact_claimed=int(np.count_nonzero(exact_row >= 0)), exact_correct=int(exact_ok.sum()),
         probabilistic=bool(probabilistic), claimed=claimed, correct=correct, blocking=rules,
-        calibration=calibration, attributes=attributes, seed=seed,
+        calibration=calibration, attributes=attributes,
+        links=pd.DataFrame({"exact_row": exact_row, "best_row": best_row,
+                            "best_probability": best_p, "true_row": true_row}),
+        seed=seed,
     )
 
 
