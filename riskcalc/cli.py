@@ -544,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     _add_synth(sub)
+    _add_attack(sub)
     parser.commands = dict(sub.choices)
     from . import _cli_outputs  # check-output and audit-tables
 
@@ -560,6 +561,19 @@ def _add_synth(sub) -> None:
     )
     synth_cli.configure_parser(p)
     p.set_defaults(func=synth_cli.run)
+
+
+def _add_attack(sub) -> None:
+    from .release import attack as attack_cli
+    p = sub.add_parser(
+        "attack",
+        help="a simulated linkage attack: intruder profiles linked to synthetic tier extracts",
+        description="Link each intruder profile's outside knowledge to each tier extract of a "
+        "synthetic cohort (exact match and Splink probabilistic linkage); print predicted "
+        "against actual re-identification and (with --out) write the tables.",
+    )
+    attack_cli.configure_parser(p)
+    p.set_defaults(func=attack_cli.run)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
