@@ -378,6 +378,9 @@ def _configure_tiers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
                    help="add the school-history section: tier 4 uniqueness as 1-5 years are linked, on a "
                         "synthetic panel of 50,000 pupils (default on)")
+    p.add_argument("--attack", action=argparse.BooleanOptionalAction, default=False,
+                   help="add the simulated linkage attack section (needs the linkage extra; a "
+                        "cohort of 20,000 pupils; default off, see riskcalc attack)")
     p.set_defaults(func=_run_tiers)
 
 
@@ -411,7 +414,7 @@ def _run_tiers(args: argparse.Namespace) -> int:
     result = _job.tiers_job(
         args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
         target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
-        history=args.history,
+        history=args.history, attack=args.attack,
     )
     return _finish_job(result, args, out)
 

@@ -26,11 +26,13 @@ from ..exceptions import InvalidParameterError
 from ..linkage_attack import linkage_attack
 
 __all__ = ["AttackExperiment", "attack_experiment", "attack_section", "configure_parser", "run",
-           "SENSITIVE"]
+           "SENSITIVE", "ATTACK_PUPILS"]
 
 #: Sensitive fields whose disclosure through a link is tabulated, where the tier carries them.
 SENSITIVE: tuple[str, ...] = ("fsm_eligible", "sen_provision", "looked_after", "permanent_exclusion")
 _TIERS = (1, 2, 4)
+#: Cohort size of the attack section of ``riskcalc tiers --attack``.
+ATTACK_PUPILS = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +71,7 @@ class AttackExperiment:
             "attack.json": json.dumps({"provenance": prov,
                                        "summary": json.loads(_render.to_json(self.summary))},
                                       indent=2, sort_keys=True, default=str) + "\n",
+            "attack.html": _page(self),
             "attack.md": "# Simulated linkage attack\n\n" + _render.to_markdown(self.summary)
                          + "\n\n" + _render.markdown_provenance(prov) + "\n",
         }
@@ -193,6 +196,19 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
 
 
 # ------------------------------------------------------------------------------ HTML section
+def _page(experiment: AttackExperiment) -> str:
+    """A self-contained page holding the section and the provenance."""
+    import html
+
+    lines = _render.provenance_lines(experiment.provenance)
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Simulated linkage attack</title><style>body{font-family:sans-serif;max-width:70em;"
+            "margin:auto;padding:1em}table{border-collapse:collapse;font-size:90%}td,th{border:1px "
+            "solid #ccc;padding:2px 6px}</style></head><body><p>Synthetic data: no real pupil.</p>\n"
+            + attack_section(experiment)
+            + "\n<h2>Provenance</h2><pre>" + html.escape("\n".join(lines)) + "</pre></body></html>\n")
+
+
 def attack_section(experiment: AttackExperiment) -> str:
     """HTML for the report: per tier, a table of predicted and actual re-identification and a
     bar chart (inline SVG) of the shares, with how to read them."""

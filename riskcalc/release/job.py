@@ -44,6 +44,8 @@ class JobResult:
             out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
         if "history" in self.extra:
             out["history.csv"] = _render.to_csv(self.extra["history"].to_frame())
+        if "attack" in self.extra:  # the simulated linkage attack (tiers --attack)
+            out.update({k: v for k, v in self.extra["attack"].files().items() if k.endswith(".csv")})
         if self.html is not None:
             out["report.html"] = self.html
         out.update(self.extra.get("charts", {}))
@@ -135,14 +137,17 @@ def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
-              max_suppressed=0.01, progress=False, history=True, history_pupils=None) -> JobResult:
+              max_suppressed=0.01, progress=False, history=True, history_pupils=None,
+              attack=False, attack_pupils=None) -> JobResult:
     """Generate a cohort, build the tier table and (optionally) the HTML report.
 
     With ``report`` and ``history`` (the default), the report gains the longitudinal section
     (:func:`riskcalc.release.history.history_section` on a synthetic panel of
     ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
     same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
-    in the provenance."""
+    in the provenance. With ``report`` and ``attack`` (off by default: it adds about a minute),
+    the report gains the simulated linkage attack on a cohort of ``attack_pupils`` pupils
+    (default ``ATTACK_PUPILS`` = 20,000, same seed) and the ``attack_*.csv`` tables."""
     import synthetic
 
     step = _Steps(progress)
@@ -186,9 +191,18 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
         section = history_section(size, seed, years=5)
         table.provenance["history"] = section.provenance()
         result.extra["history"] = section
+    attack_exp = None
+    if attack:
+        from .attack import ATTACK_PUPILS, attack_experiment
+
+        size = ATTACK_PUPILS if attack_pupils is None else attack_pupils
+        step(f"linkage attack: synthetic cohort of {size:,} pupils, 4 intruder profiles x 3 tiers")
+        attack_exp = attack_experiment(size, seed)
+        table.provenance["attack"] = attack_exp.provenance["parameters"]
+        result.extra["attack"] = attack_exp
     step("HTML report")
     _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
-            history=section)
+            history=section, attack=attack_exp)
     step("done")
     return result
 

@@ -699,7 +699,8 @@ def _history_html(history, charts: dict) -> list[str]:
     return parts
 
 
-def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None) -> tuple[str, dict]:
+def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None,
+           attack=None) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _is_synthetic(prov)
     noun = _noun(prov)
@@ -764,6 +765,10 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         parts += _aggregate_tables(table.aggregates)
     if history is not None:
         parts += _history_html(history, charts)
+    if attack is not None:  # the simulated linkage attack (riskcalc.release.attack)
+        from .attack import attack_section
+
+        parts.append(attack_section(attack))
     if identifying:
         exclude = set(_direct_identifiers())
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
@@ -822,6 +827,7 @@ def html_report(
     what_if: pd.DataFrame | None = None,
     coarsening=None,
     history=None,
+    attack=None,
 ) -> str:
     """Render the report as one HTML document (a string).
 
@@ -842,9 +848,12 @@ def html_report(
     history : HistorySection, optional
         :func:`riskcalc.release.history.history_section`: the school-history section, placed
         after the tier table sections.
+    attack : AttackExperiment, optional
+        :func:`riskcalc.release.attack.attack_experiment`: the simulated linkage attack section
+        (a table and a chart per tier), placed after the history section.
     """
     text, _ = _build(table, title=title, identifying=identifying, staircase=staircase, what_if=what_if,
-                     coarsening=coarsening, history=history)
+                     coarsening=coarsening, history=history, attack=attack)
     return text
 
 
@@ -858,6 +867,7 @@ def report_files(table: RiskTable, **kwargs) -> dict[str, bytes | str]:
     kwargs.setdefault("what_if", None)
     kwargs.setdefault("coarsening", None)
     kwargs.setdefault("history", None)
+    kwargs.setdefault("attack", None)
     text, charts = _build(table, **kwargs)
     out: dict[str, bytes | str] = {"report.html": text}
     for name, item in charts.items():
