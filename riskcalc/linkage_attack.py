@@ -382,19 +382,24 @@ def _import_splink():
 
 
 def _splink_frame(frame: pd.DataFrame, fields, kinds) -> pd.DataFrame:
+    """The linking fields in types DuckDB compares as intended; missing values become NULL."""
     out = {"unique_id": np.arange(len(frame), dtype=np.int64)}
     for f in fields:
         s = frame[f].reset_index(drop=True)
+        textual = (isinstance(s.dtype, pd.CategoricalDtype) or kinds[f] in ("name", "postcode")
+                   or pd.api.types.is_string_dtype(s.dtype) or s.dtype == object)
         if kinds[f] == "date":
             out[f] = pd.to_datetime(s).astype("datetime64[ns]")
-        elif isinstance(s.dtype, pd.CategoricalDtype) or kinds[f] in ("name", "postcode") or \
-                pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            out[f] = s.astype(object).where(s.notna(), None).astype("string[pyarrow]") \
-                if not isinstance(s.dtype, pd.StringDtype) else s
+        elif isinstance(s.dtype, pd.StringDtype):
+            out[f] = s
+        elif textual:
+            out[f] = s.astype(object).where(s.notna(), None).astype("string[pyarrow]")
         elif pd.api.types.is_bool_dtype(s.dtype):
             out[f] = s.astype("boolean")
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            out[f] = s.astype("Int64")
         else:
-            out[f] = s.astype("Int64") if pd.api.types.is_integer_dtype(s.dtype) else s
+            out[f] = s
     return pd.DataFrame(out)
 
 
@@ -411,6 +416,7 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
     }
     con = duckdb.connect(":memory:")
     con.execute(f"SET threads={int(threads)}")
+    con.execute("SET enable_progress_bar = false")
     splink_log = logging.getLogger("splink")
     level, propagate = splink_log.level, splink_log.propagate
     splink_log.setLevel(logging.ERROR)
