@@ -59,6 +59,11 @@ points_singled_out    Pupils singled out by p known points of their history (de 
 linkage_risk          One release with a common id against yearly releases linked on stable fields.
 history_attribute_disclosure  FSM/SEN histories revealed by a homogeneous history class.
 
+Simulated linkage attack
+------------------------
+linkage_attack        Link an intruder's auxiliary table to an extract (exact and Splink
+                      Fellegi-Sunter); correct and wrong claims against the truth.
+
 Field combinations
 ------------------
 field_lattice         Every combination of fields up to a size: classes, k, uniques, small cells;
@@ -128,6 +133,7 @@ from .small_counts import SmallCountResult, small_count_exposure
 from .suda import SudaResult, suda
 from .summary import RiskSummary, risk_summary
 from .uniqueness import UniquenessResult, uniqueness
+from .linkage_attack import LinkageAttackResult, linkage_attack
 
 # safe outputs: table audit and output checking
 from .audit import AuditResult, SuppressionPolicy, apply_policy, audit_tables, tier3_audit
@@ -212,6 +218,9 @@ __all__ = [
     "check_summary",
     "load_output_rules",
     "OutputCheckResult",
+    # simulated linkage attack
+    "linkage_attack",
+    "LinkageAttackResult",
 ]
 
 for _name in __all__:

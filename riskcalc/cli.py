@@ -378,6 +378,9 @@ def _configure_tiers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
                    help="add the school-history section: tier 4 uniqueness as 1-5 years are linked, on a "
                         "synthetic panel of 50,000 pupils (default on)")
+    p.add_argument("--attack", action=argparse.BooleanOptionalAction, default=False,
+                   help="add the simulated linkage attack section (needs the linkage extra; a "
+                        "cohort of 20,000 pupils; default off, see riskcalc attack)")
     p.set_defaults(func=_run_tiers)
 
 
@@ -411,7 +414,7 @@ def _run_tiers(args: argparse.Namespace) -> int:
     result = _job.tiers_job(
         args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
         target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
-        history=args.history,
+        history=args.history, attack=args.attack,
     )
     return _finish_job(result, args, out)
 
@@ -544,6 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     _add_synth(sub)
+    _add_attack(sub)
     parser.commands = dict(sub.choices)
     from . import _cli_outputs  # check-output and audit-tables
 
@@ -560,6 +564,19 @@ def _add_synth(sub) -> None:
     )
     synth_cli.configure_parser(p)
     p.set_defaults(func=synth_cli.run)
+
+
+def _add_attack(sub) -> None:
+    from .release import attack as attack_cli
+    p = sub.add_parser(
+        "attack",
+        help="a simulated linkage attack: intruder profiles linked to synthetic tier extracts",
+        description="Link each intruder profile's outside knowledge to each tier extract of a "
+        "synthetic cohort (exact match and Splink probabilistic linkage); print predicted "
+        "against actual re-identification and (with --out) write the tables.",
+    )
+    attack_cli.configure_parser(p)
+    p.set_defaults(func=attack_cli.run)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

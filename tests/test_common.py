@@ -77,6 +77,7 @@ NOT_MEASURES = {
     "points_singled_out": "panel measure (tests/test_histories.py)",
     "linkage_risk": "panel measure (tests/test_histories.py)",
     "history_attribute_disclosure": "panel measure (tests/test_histories.py)",
+    "linkage_attack": "links an auxiliary table to an extract with a truth id (tests/test_linkage_attack.py)",
 }
 
 

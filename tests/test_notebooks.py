@@ -24,7 +24,7 @@ import pytest  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01_researcher_tour.ipynb", "02_policy_brief.ipynb", "03_your_own_csv.ipynb", "04_safe_outputs.ipynb",
-         "05_histories.ipynb"]
+         "05_histories.ipynb", "06_linkage_attack.ipynb"]
 SIZE_CELL = "N_PUPILS = 20_000"
 SMALL_SIZE = "N_PUPILS = 5_000"
 SECONDS_PER_NOTEBOOK = 45

@@ -32,6 +32,7 @@ def test_all_is_what_we_think():
             "audit_tables", "tier3_audit", "apply_policy", "SuppressionPolicy", "AuditResult",
             "check_frequency_table", "check_magnitude_table", "check_summary", "load_output_rules",
             "OutputCheckResult",
+            "linkage_attack", "LinkageAttackResult",
         ]
     )
     for name in rc.__all__:

@@ -46,6 +46,8 @@ class JobResult:
             out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
         if "history" in self.extra:
             out["history.csv"] = _render.to_csv(self.extra["history"].to_frame())
+        if "attack" in self.extra:  # the simulated linkage attack (tiers --attack)
+            out.update({k: v for k, v in self.extra["attack"].files().items() if k.endswith(".csv")})
         if self.html is not None:
             out["report.html"] = self.html
         out.update(self.extra.get("charts", {}))
@@ -138,22 +140,25 @@ def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
-              max_suppressed=0.01, progress=False, history=True, history_pupils=None) -> JobResult:
+              max_suppressed=0.01, progress=False, history=True, history_pupils=None,
+              attack=False, attack_pupils=None) -> JobResult:
     """Generate a cohort, build the tier table and (optionally) the HTML report.
 
     With ``report`` and ``history`` (the default), the report gains the longitudinal section
     (:func:`riskcalc.release.history.history_section` on a synthetic panel of
     ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
     same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
-    in the provenance."""
+    in the provenance. With ``report`` and ``attack`` (off by default: it adds about a minute),
+    the report gains the simulated linkage attack on a cohort of ``attack_pupils`` pupils
+    (default ``ATTACK_PUPILS`` = 20,000, same seed) and the ``attack_*.csv`` tables."""
     with Background() as background:
         return _tiers_job(background, n_pupils, seed, scenarios=scenarios, report=report, what_if=what_if,
                           target_k=target_k, max_suppressed=max_suppressed, progress=progress, history=history,
-                          history_pupils=history_pupils)
+                          history_pupils=history_pupils, attack=attack, attack_pupils=attack_pupils)
 
 
 def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed, progress,
-               history, history_pupils) -> JobResult:
+               history, history_pupils, attack, attack_pupils) -> JobResult:
     import synthetic
 
     from .history import HISTORY_PUPILS, history_section
@@ -200,9 +205,18 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         section = section_of()
         table.provenance["history"] = section.provenance()
         result.extra["history"] = section
+    attack_exp = None
+    if attack:
+        from .attack import ATTACK_PUPILS, attack_experiment
+
+        size = ATTACK_PUPILS if attack_pupils is None else attack_pupils
+        step(f"linkage attack: synthetic cohort of {size:,} pupils, 4 intruder profiles x 3 tiers")
+        attack_exp = attack_experiment(size, seed)
+        table.provenance["attack"] = attack_exp.provenance["parameters"]
+        result.extra["attack"] = attack_exp
     step("HTML report")
     _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
-            history=section, render_all=background.map)
+            history=section, attack=attack_exp, render_all=background.map)
     step("done")
     return result
 

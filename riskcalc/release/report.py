@@ -704,7 +704,7 @@ def _history_html(history, charts: dict) -> list[str]:
 
 
 def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None,
-           render_all=None) -> tuple[str, dict]:
+           attack=None, render_all=None) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _is_synthetic(prov)
     noun = _noun(prov)
@@ -769,6 +769,10 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         parts += _aggregate_tables(table.aggregates)
     if history is not None:
         parts += _history_html(history, charts)
+    if attack is not None:  # the simulated linkage attack (riskcalc.release.attack)
+        from .attack import attack_section
+
+        parts.append(attack_section(attack))
     if identifying:
         exclude = set(_direct_identifiers())
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
@@ -827,6 +831,7 @@ def html_report(
     what_if: pd.DataFrame | None = None,
     coarsening=None,
     history=None,
+    attack=None,
 ) -> str:
     """Render the report as one HTML document (a string).
 
@@ -847,9 +852,12 @@ def html_report(
     history : HistorySection, optional
         :func:`riskcalc.release.history.history_section`: the school-history section, placed
         after the tier table sections.
+    attack : AttackExperiment, optional
+        :func:`riskcalc.release.attack.attack_experiment`: the simulated linkage attack section
+        (a table and a chart per tier), placed after the history section.
     """
     text, _ = _build(table, title=title, identifying=identifying, staircase=staircase, what_if=what_if,
-                     coarsening=coarsening, history=history)
+                     coarsening=coarsening, history=history, attack=attack)
     return text
 
 
@@ -863,6 +871,7 @@ def report_files(table: RiskTable, **kwargs) -> dict[str, bytes | str]:
     kwargs.setdefault("what_if", None)
     kwargs.setdefault("coarsening", None)
     kwargs.setdefault("history", None)
+    kwargs.setdefault("attack", None)
     kwargs.setdefault("render_all", None)
     text, charts = _build(table, **kwargs)
     out: dict[str, bytes | str] = {"report.html": text}
