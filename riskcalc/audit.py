@@ -332,10 +332,12 @@ def _joint_group(frames: list[pd.DataFrame], cols: list[str]) -> list[np.ndarray
 
 def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
     """One code per value of the concatenated ``columns`` (equal values, equal codes): hashed
-    as integers when every column holds integers without gaps (the codes tier 3 passes),
-    else as Python objects."""
+    as integers when every column holds integers without gaps (the codes tier 3 passes) or
+    categories of one dtype (their codes), else as Python objects."""
     if all(pd.api.types.is_integer_dtype(c.dtype) and not c.hasnans for c in columns):
         joined = np.concatenate([c.to_numpy(dtype=np.int64) for c in columns])
+    elif all(isinstance(c.dtype, pd.CategoricalDtype) and c.dtype == columns[0].dtype for c in columns):
+        joined = np.concatenate([c.cat.codes.to_numpy(dtype=np.int64) for c in columns])  # -1: missing
     else:
         joined = pd.concat([c.reset_index(drop=True).astype(object) for c in columns], ignore_index=True)
     codes, uniques = pd.factorize(joined, use_na_sentinel=False)

@@ -368,3 +368,20 @@ def test_summary_only_audit_agrees_with_the_detailed_one(case, as_text):
     for column in ("table", "status", "verdict", "reason"):
         assert brief.cells[column].astype(object).tolist() == full.cells[column].astype(object).tolist()
     assert (brief.n_exact, brief.n_narrow) == (full.n_exact, full.n_narrow)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_tables())
+def test_dimensions_as_categories_audit_as_text(case):
+    # Categorical dimensions (of one dtype across tables) group cells as their text does.
+    tables, margins, pol = case
+    assume(all(len(t) for t in tables.values()))
+    dtype = pd.CategoricalDtype(["a0", "a1", "a2"])
+    as_cat = {k: v.assign(a=v["a"].map("a{}".format).astype(dtype)) for k, v in tables.items()}
+    as_text = {k: v.assign(a=v["a"].map("a{}".format)) for k, v in tables.items()}
+    m_cat = {k: v.assign(a=v["a"].map("a{}".format).astype(dtype)) for k, v in margins.items()}
+    m_text = {k: v.assign(a=v["a"].map("a{}".format)) for k, v in margins.items()}
+    a = audit_tables(as_cat, pol, margins=m_cat)
+    b = audit_tables(as_text, pol, margins=m_text)
+    pd.testing.assert_frame_equal(a.tables, b.tables)
+    assert a.cells[["lower", "upper", "verdict"]].equals(b.cells[["lower", "upper", "verdict"]])
