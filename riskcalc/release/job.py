@@ -171,6 +171,11 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     cohort = synthetic.generate_cohort(n_pupils, rng=seed)
     step("encoding")
     encoded = encode(cohort, cohort_fields(cohort, scenarios))
+    fields = list(cohort.columns)
+    # The direct identifiers no scenario reads (UPN, pupil and family ids) are the cohort's
+    # largest columns and nothing after this point reads them: freed now, not at the end.
+    unused = [c for c in synthetic.direct_identifiers() if c in fields and c not in encoded.columns]
+    cohort = cohort.drop(columns=unused)
     step("tier table")
     table = tier_risk_table(cohort, scenarios=scenarios, encoded=encoded)
     if not len(table.records):
@@ -178,7 +183,7 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         raise InvalidParameterError(
             f"No scenario ({names}) has all its fields in any record-level tier of the synthetic "
             f"cohort: nothing to measure. Check the field names in --scenarios against "
-            f"the cohort's fields: {', '.join(map(str, cohort.columns))}."
+            f"the cohort's fields: {', '.join(map(str, fields))}."
         )
     result = JobResult(table)
     if not report:
