@@ -395,3 +395,28 @@ def test_homogeneous_tally_compiled_equals_numpy_and_reference(n, n_labels, n_va
                 sum(int(sizes[c]) for c in homo if first[c] != modal), len(homo))
     for backend in ("numpy", "numba"):
         assert run_with(backend, kernels.homogeneous_tally, first, mixed, sizes, modal) == expected
+
+
+@pytest.mark.parametrize("n", [5_000, 300_000])
+def test_key_spaces_past_int64_group_both_paths(n):
+    # A key space between 2**63 and 2**64 is combined without compression, in unsigned
+    # arithmetic (keys past 2**63 held as negative int64), and grouped right on both paths.
+    rng = np.random.default_rng(3)
+    levels = [2**31 + 11, 2**31 + 7, 3]  # product ~1.4 * 2**63
+    codes = [rng.integers(0, 40, n).astype(np.int64) * (lv // 40) for lv in levels[:2]]
+    codes.append(rng.integers(0, 3, n).astype(np.int32))
+    codes[0][::7] = levels[0] - 1  # the largest codes: keys past 2**63
+    tuples = list(zip(*[c.tolist() for c in codes]))
+    expected = pd.Series(tuples).map(pd.Series(tuples).value_counts()).to_numpy()
+    for backend in ("numpy", "numba"):
+        key, space = run_with(backend, combine_codes, codes, levels)
+        assert space == levels[0] * levels[1] * levels[2] > 2**63
+        assert (key < 0).any()  # values of 2**63 or more, read as negative int64
+        assert len(set(key.tolist())) == len(set(tuples))
+        ids, sizes = run_with(backend, densify_fast, key, space)
+        assert_array_equal(sizes[ids], expected)
+        ids, sizes = run_with(backend, densify, key, space)
+        assert_array_equal(sizes[ids], expected)
+        class_key = np.empty(sizes.shape[0], np.uint64)
+        class_key[ids] = key.view(np.uint64)
+        assert np.all(class_key[1:] > class_key[:-1])  # densify numbers classes in unsigned key order

@@ -28,9 +28,10 @@ def n_threads() -> int:
 
 @njit(nogil=True, cache=True)
 def mix(key, codes, levels):
-    """``key = key * levels + codes`` in place (memory-bound: serial is as fast)."""
+    """``key = key * levels + codes`` in place, ``key`` and ``levels`` unsigned 64-bit (wrapping
+    arithmetic; memory-bound: serial is as fast)."""
     for i in range(key.shape[0]):
-        key[i] = key[i] * levels + codes[i]
+        key[i] = key[i] * levels + np.uint64(codes[i])
 
 
 # --------------------------------------------------------------------------------------------

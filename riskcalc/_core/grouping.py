@@ -2,8 +2,10 @@
 
 The one home of the rules every grouping in riskcalc follows:
 
-* codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``, compressing the
-  partial key to dense ids when the next product would leave ``int64`` (:func:`combine_codes`);
+* codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``, in unsigned 64-bit
+  arithmetic, compressing the partial key to dense ids when the next product would leave 64
+  bits (:func:`combine_codes`); keys are held in ``int64`` arrays (values of ``2**63`` or more
+  read as negative), and every kernel compares or hashes their bits, never their sign;
 * when the key space is at most a few times the number of records (:func:`small_key_space`),
   keys are numbered by ``bincount`` and ``cumsum`` (:func:`densify_by_bincount`);
 * otherwise a hash table numbers them (:func:`densify_fast`, any labelling; :func:`densify`,
@@ -25,8 +27,9 @@ __all__ = [
     "densify_fast", "lone_keys", "sorted_unique_counts", "run_lengths",
 ]
 
-#: Largest mixed-radix key space before the partial key is compressed to dense ids.
-_MAX_KEY_SPACE = 1 << 62
+#: Largest mixed-radix key space before the partial key is compressed to dense ids: the full
+#: unsigned 64 bits (ten census fields, postcode and school included, fit without compressing).
+_MAX_KEY_SPACE = 1 << 64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
 
 
@@ -66,9 +69,10 @@ def run_lengths(ordered: np.ndarray) -> np.ndarray:
 def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:
     """One int64 key per record for the combination of several code arrays.
 
-    Codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]``; whenever the next
-    product would leave ``int64`` the partial key is first compressed to dense ids, so the key
-    space stays below ``n_records * max(n_levels)``. Returns ``(key, key_space)``.
+    Codes are combined by mixed radix, ``key = key * n_levels[j] + codes[j]`` (unsigned 64-bit
+    arithmetic, held in ``int64``); whenever the next product would leave 64 bits the partial
+    key is first compressed to dense ids, so the key space stays below
+    ``n_records * max(n_levels)``. Returns ``(key, key_space)``, ``key_space <= 2**64``.
     """
     key = codes[0].astype(np.int64)
     space = int(n_levels[0])
@@ -110,7 +114,7 @@ def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
         return ids, sizes  # bincount numbering: key order already
     distinct = np.empty(sizes.shape[0], dtype=np.int64)
     distinct[ids] = key  # every record of a class carries the same key
-    order = np.argsort(distinct)
+    order = np.argsort(distinct.view(np.uint64))  # keys are unsigned
     rank = np.empty(order.shape[0], dtype=ids.dtype)
     rank[order] = np.arange(order.shape[0], dtype=ids.dtype)
     return rank[ids], sizes[order]

@@ -137,13 +137,15 @@ def compiled(n: int):
 
 
 def mix(key: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
-    """``key * levels + codes`` in place on the ``int64`` array ``key``; returns ``key``."""
+    """``key * levels + codes`` in place on the ``int64`` array ``key``, in unsigned 64-bit
+    arithmetic (a key space up to ``2**64``); returns ``key``."""
+    unsigned = key.view(np.uint64)
     mod = compiled(key.shape[0])
     if mod is not None:
-        mod.mix(key, np.ascontiguousarray(codes), np.int64(levels))
+        mod.mix(unsigned, np.ascontiguousarray(codes), np.uint64(levels))
         return key
-    key *= levels
-    key += codes
+    unsigned *= np.uint64(levels)
+    unsigned += codes.astype(np.uint64)
     return key
 
 
