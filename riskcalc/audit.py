@@ -540,8 +540,8 @@ def audit_tables(
         )
         text = _texts
     else:  # the per-table summary only: no per-cell text, categorical columns
-        shown_all = np.full(n_var, "", dtype=object)
-        cell_text = np.full(aud.shape[0], "", dtype=object)
+        shown_all = _categories(("",), np.zeros(n_var, dtype=np.int8))
+        cell_text = _categories(("",), np.zeros(aud.shape[0], dtype=np.int8))
         text = _categories
     cells = pd.DataFrame({
         "table": text(names, table_of[aud]),
