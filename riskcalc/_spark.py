@@ -68,9 +68,14 @@ def _bad_values(name: str, *, whole: bool):
 # --------------------------------------------------------------------------------------------
 
 
+#: Name of the ``Fk`` column on Spark (whose column names ignore case, so ``fk``/``Fk`` would clash).
+WEIGHTED_FK = "weighted_fk"
+
+
 def class_sizes(sdf, quasi_identifiers, *, weights=None, missing="category", alpha=1.0):
-    """The records with their class size ``fk`` (and ``Fk``, the class's sum of ``weights``)
-    as columns of a Spark DataFrame: a window count on the cluster, never collected."""
+    """The records with their class size ``fk`` (and, with ``weights``, ``weighted_fk``: the
+    class's sum of weights, ``Fk``) as columns of a Spark DataFrame: a window count on the
+    cluster, never collected. (Spark column names ignore case, so ``Fk`` would replace ``fk``.)"""
     func = "class_sizes"
     check_alpha(alpha, func)
     missing = _policy(missing, func, wildcard=True)
@@ -78,12 +83,11 @@ def class_sizes(sdf, quasi_identifiers, *, weights=None, missing="category", alp
     weights = _weight_column(weights, func)
     if weights is not None:
         spark_columns(sdf, [weights], func=func, name="weights")
-        for name in ("fk", "Fk"):
-            if name in sdf.columns:
-                raise InvalidParameterError(f"The Spark table given to {func} already has a column {name!r}.")
-    elif "fk" in sdf.columns:
-        raise InvalidParameterError(f"The Spark table given to {func} already has a column 'fk'.")
-    return with_class_sizes(sdf, names, missing=missing, weights=weights)
+    taken = {c.lower() for c in sdf.columns}  # Spark resolves names without regard to case
+    for name in ("fk", WEIGHTED_FK) if weights is not None else ("fk",):
+        if name.lower() in taken:
+            raise InvalidParameterError(f"The Spark table given to {func} already has a column {name!r}.")
+    return with_class_sizes(sdf, names, missing=missing, weights=weights, Fk=WEIGHTED_FK)
 
 
 def _histogram(classes, names, missing, func, extra=None):
@@ -512,3 +516,36 @@ def field_lattice(sdf, fields, *, max_size=None, thresholds, threshold_by_size=N
     if target is not None:
         table["minimal"] = _minimal_mask(table, target)
     return LatticeResult(names, max_size, thresholds, by_size, missing, n, target, table)
+
+
+# --------------------------------------------------------------------------------------------
+# The release layer's tier table: revealed records per sensitive field
+# --------------------------------------------------------------------------------------------
+
+
+def revealed_records(part, names) -> list[tuple[int, int]]:
+    """For each sensitive column: records in homogeneous classes of ``part`` (a
+    :class:`~riskcalc._core.spark.SparkPartition`), and those whose value is not the column's
+    most common (ties: the first value in Spark's order). One job per column, on the cluster."""
+    from pyspark.sql import Window
+
+    F = _functions()
+    sdf, qi = part.frame, list(part.columns)
+    out = []
+    for s in names:
+        cells = _cells(sdf, qi, s)
+        top = cells.groupBy("__rc_v").agg(F.sum("__rc_cnt").alias("__rc_vc"))
+        top = top.withColumn("__rc_r", F.row_number().over(
+            Window.orderBy(F.desc("__rc_vc"), _col("__rc_v").asc_nulls_last()))).where(_col("__rc_r") == 1)
+        top = top.select(_col("__rc_v").alias("__rc_top"))
+        flagged = cells.join(F.broadcast(top), how="cross").withColumn(
+            "__rc_modal", F.when(_col("__rc_v").eqNullSafe(_col("__rc_top")), 1).otherwise(0))
+        classes = flagged.groupBy(*[_col(q) for q in qi]).agg(
+            F.sum("__rc_cnt").alias("size"), F.count(F.lit(1)).alias("distinct"), F.max("__rc_modal").alias("modal"))
+        homo = _col("distinct") == 1
+        row = classes.agg(
+            F.sum(F.when(homo, _col("size")).otherwise(0)).alias("r"),
+            F.sum(F.when(homo & (_col("modal") == 0), _col("size")).otherwise(0)).alias("m"),
+        ).collect()[0]
+        out.append((int(row["r"] or 0), int(row["m"] or 0)))
+    return out

@@ -36,7 +36,7 @@ from .histogram import SizeHistogram
 __all__ = [
     "SparkUnsupportedError", "SparkTable", "SparkPartition", "is_spark_frame", "spark_table",
     "class_table", "histogram_and_nulls", "with_class_sizes", "null_counts", "fingerprint",
-    "source_name", "key_columns", "ALTERNATIVE",
+    "source_name", "key_columns", "ALTERNATIVE", "SparkColumn",
 ]
 
 #: What to do instead when a computation cannot run on Spark.
@@ -238,6 +238,7 @@ class SparkPartition:
     missing: str
     size_histogram: SizeHistogram = field(repr=False)
     func: str | None = None
+    frame: object = field(default=None, repr=False)
 
     @property
     def n_records(self) -> int:
@@ -298,7 +299,20 @@ class SparkTable:
         raise unsupported(f"Reading the encoded records ({name})", self.func)
 
     def __getitem__(self, name):
-        raise unsupported("Reading an encoded column", self.func)
+        return SparkColumn(name, self.func)
+
+
+@dataclass(frozen=True)
+class SparkColumn:
+    """A column of a :class:`SparkTable` by name; its codes (the records) are refused."""
+
+    name: str
+    func: str | None = None
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise unsupported(f"Reading the encoded column {self.name!r} ({attr})", self.func)
 
 
 def spark_table(sdf, columns, *, func: str, name: str = "quasi_identifiers") -> SparkTable:
@@ -313,4 +327,4 @@ def spark_partition(sdf, names, missing: str, func: str | None) -> SparkPartitio
         raise_on_nulls(names, nulls)
     if hist.n_records == 0:
         raise EmptyTableError(f"The Spark table{'' if func is None else ' given to ' + func} has no records; nothing to measure.")
-    return SparkPartition(tuple(names), missing, hist, func)
+    return SparkPartition(tuple(names), missing, hist, func, sdf)
