@@ -74,6 +74,8 @@ def case_spark(path: str, cores: int, driver_memory: str) -> dict:
     spark = (SparkSession.builder.master(f"local[{cores}]").appName("bench_spark")
              .config("spark.ui.enabled", "false").config("spark.driver.memory", driver_memory)
              .config("spark.sql.shuffle.partitions", str(max(2, 4 * cores)))
+             # pandas writes nanosecond timestamps (date_of_birth), which Spark reads as longs
+             .config("spark.sql.legacy.parquet.nanosAsLong", "true")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     startup = time.perf_counter() - t0

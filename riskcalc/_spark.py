@@ -549,3 +549,78 @@ def revealed_records(part, names) -> list[tuple[int, int]]:
         ).collect()[0]
         out.append((int(row["r"] or 0), int(row["m"] or 0)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Histories: uniqueness as censuses are linked, on a Spark-resident panel
+# --------------------------------------------------------------------------------------------
+
+
+def trajectory_uniqueness(panel, point="urn", *, static=(), max_linked=None, order="forward", k_threshold=5,
+                          id="pupil_id"):
+    """:func:`riskcalc.histories.trajectory_uniqueness` on a Spark panel (one row per pupil per
+    census): the panel pivoted on the cluster to one row per pupil (the place at each census,
+    an "absent" flag, the static fields of the pupil's first census), then one class-size
+    histogram per number of censuses linked."""
+    from .histories import _CENSUS_ORDER, TrajectoryUniquenessResult
+
+    func = "trajectory_uniqueness"
+    if order not in ("forward", "backward"):
+        raise InvalidParameterError(
+            f"The 'order' parameter of {func} must be 'forward' or 'backward'. Got {order!r} instead.")
+    k_threshold = check_int(k_threshold, "k_threshold", func, minimum=2)
+    static = spark_columns(panel, static, func=func, name="static") if static else ()
+    spark_columns(panel, [id, "academic_year", point], func=func, name="point")
+    F = _functions()
+    year = _col("academic_year").cast("long")
+    if "census" in panel.columns:
+        census = F.coalesce(*[F.when(_col("census") == name, F.lit(code)) for name, code in _CENSUS_ORDER.items()],
+                            F.lit(-1))
+    else:
+        census = F.lit(1)
+    timed = panel.select(_col(id).alias("__rc_id"), (year * 3 + census).alias("__rc_t"), census.alias("__rc_cen"),
+                         *key_columns(panel, [point]), *key_columns(panel, list(static)))
+    times = [int(r["__rc_t"]) for r in timed.select("__rc_t").distinct().orderBy("__rc_t").collect()]
+    if not times:
+        raise InvalidParameterError(f"The 'panel' parameter of {func} has no rows.")
+    if timed.where(_col("__rc_cen") < 0).limit(1).count():
+        raise InvalidParameterError("The 'census' column must hold 'autumn', 'spring' or 'summer'.")
+    names = {v: k for k, v in _CENSUS_ORDER.items()}
+    labels = tuple(f"{t // 3} {names[t % 3]}" for t in times)
+    m = len(times)
+    aggs = [F.count(F.lit(1)).alias("__rc_rows"), F.countDistinct("__rc_t").alias("__rc_times")]
+    for j, t in enumerate(times):
+        at = _col("__rc_t") == t
+        aggs.append(F.max(F.when(at, 1).otherwise(0)).alias(f"__rc_h{j}"))
+        aggs.append(F.first(F.when(at, _col(point)), ignorenulls=True).alias(f"__rc_p{j}"))
+    aggs += [F.min_by(_col(s), _col("__rc_t")).alias(f"__rc_s{i}") for i, s in enumerate(static)]
+    pupils = timed.groupBy("__rc_id").agg(*aggs).persist()
+    try:
+        if pupils.where(_col("__rc_rows") > _col("__rc_times")).limit(1).count():
+            raise InvalidParameterError(
+                f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
+        top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+        rows = {"n_linked": [], "n_pupils": [], "n_unique": [], "n_below": [], "min": [], "risk": []}
+        for k in range(1, top + 1):
+            cols = list(range(k)) if order == "forward" else list(range(m - k, m))
+            present = None
+            for j in cols:
+                present = (_col(f"__rc_h{j}") == 1) if present is None else present | (_col(f"__rc_h{j}") == 1)
+            keys = [f"__rc_s{i}" for i in range(len(static))]
+            keys += [x for j in cols for x in (f"__rc_h{j}", f"__rc_p{j}")]
+            classes = pupils.where(present).groupBy(*keys).agg(F.count(F.lit(1)).alias(SIZE))
+            hist, _ = histogram_and_nulls(classes, keys, count_nulls=False)
+            rows["n_linked"].append(k)
+            rows["n_pupils"].append(hist.n_records)
+            rows["n_unique"].append(hist.n_unique)
+            rows["n_below"].append(int(hist.records_below([k_threshold])[0]))
+            rows["min"].append(hist.k)
+            rows["risk"].append(hist.average_risk)
+    finally:
+        pupils.unpersist()
+    return TrajectoryUniquenessResult(
+        point=point, static=tuple(static), times=labels, order=order,
+        n_linked=tuple(rows["n_linked"]), n_pupils=tuple(rows["n_pupils"]),
+        n_unique=tuple(rows["n_unique"]), n_below_k=tuple(rows["n_below"]), k_threshold=k_threshold,
+        min_class=tuple(rows["min"]), average_risk=tuple(rows["risk"]),
+    )

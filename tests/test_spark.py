@@ -439,3 +439,21 @@ def test_tier_table_on_spark_extracts(spark):
     pd.testing.assert_frame_equal(a.records, b.records, check_exact=False, rtol=1e-12)
     pd.testing.assert_frame_equal(a.attributes, b.attributes, check_exact=False, rtol=1e-12)
     assert len(b.records) > 0 and len(b.attributes) > 0
+
+
+@pytest.mark.parametrize("order", ["forward", "backward"])
+def test_trajectory_uniqueness_on_a_spark_panel(spark, tmp_path, order):
+    import synthetic
+    from riskcalc.histories import trajectory_uniqueness
+
+    panel = synthetic.generate_panel(600, years=3, rng=3)
+    path = tmp_path / "panel"
+    panel[["pupil_id", "academic_year", "census", "urn", "sex", "postcode_district"]].to_parquet(path, partition_cols=["academic_year"])
+    spanel = spark.read.parquet(str(path))  # a partitioned Parquet dataset, as generate_panel writes
+    kw = dict(static=["sex"], order=order, k_threshold=3)
+    a = trajectory_uniqueness(panel, "urn", **kw)
+    b = trajectory_uniqueness(spanel, "urn", **kw)
+    same(a, b)
+    same(trajectory_uniqueness(panel, "postcode_district", max_linked=2), trajectory_uniqueness(spanel, "postcode_district", max_linked=2))
+    with pytest.raises(rc.InvalidParameterError, match="more than one row"):
+        trajectory_uniqueness(spanel.unionByName(spanel.limit(1)), "urn")

@@ -37,7 +37,9 @@ def session(master: str | None = None, *, app: str = "riskcalc"):
     if active is not None and master is None:
         return active
     master = master or "local[*]"
-    builder = SparkSession.builder.master(master).appName(app)
+    # Parquet written by pandas holds nanosecond timestamps, which Spark reads only as longs
+    # (the same values, so the same classes).
+    builder = SparkSession.builder.master(master).appName(app).config("spark.sql.legacy.parquet.nanosAsLong", "true")
     if master.startswith("local"):
         cores = os.cpu_count() or 2
         builder = (builder.config("spark.ui.enabled", "false")
