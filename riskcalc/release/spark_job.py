@@ -42,7 +42,7 @@ def session(master: str | None = None, *, app: str = "riskcalc"):
     builder = SparkSession.builder.master(master).appName(app).config("spark.sql.legacy.parquet.nanosAsLong", "true")
     if master.startswith("local"):
         cores = os.cpu_count() or 2
-        builder = (builder.config("spark.ui.enabled", "false")
+        builder = (builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores))))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
