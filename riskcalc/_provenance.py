@@ -18,7 +18,7 @@ from pathlib import Path
 from ._version import __version__
 
 __all__ = ["provenance", "describe_file", "describe_input", "describe_cohort", "file_sha256",
-           "command_line", "set_command", "reset_command"]
+           "command_line", "set_command", "reset_command", "describe_spark"]
 
 _COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("riskcalc_command", default=None)
 
@@ -91,6 +91,29 @@ def describe_input(data, encoded) -> dict:
     else:
         info = {"source": encoded.source, "n_records": encoded.n_records}
     info["columns"] = {c: encoded[c].dtype for c in encoded.columns}
+    return info
+
+
+def describe_spark(frame, source=None) -> dict:
+    """A Spark table in place of a file: ``{"source", "engine", "n_records", "fingerprint",
+    "columns"}``.
+
+    ``source`` is the table name or the path it was read from (recorded by its last component,
+    as :func:`describe_file` does, so the same data in two folders gives the same block); by
+    default the folder its files share. The fingerprint is computed on the cluster
+    (:func:`riskcalc._core.spark.fingerprint`: row count, sum and XOR of 64-bit row hashes),
+    since a Spark table may be too large, or too scattered, to hash its files.
+    """
+    from ._core.spark import fingerprint, source_name
+
+    if source is None:
+        name = source_name(frame)
+    else:
+        text = str(source).rstrip("/")
+        name = Path(text).name if ("/" in text or os.sep in text) else text
+    info: dict = {"source": name, "engine": "spark"}
+    info.update(fingerprint(frame))
+    info["columns"] = dict(frame.dtypes)
     return info
 
 

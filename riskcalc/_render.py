@@ -230,6 +230,8 @@ def provenance_lines(prov: dict | None) -> list[str]:
         size = f", {inp['bytes']:,} bytes" if "bytes" in inp else ""
         rows = f", {inp['n_records']:,} records" if "n_records" in inp else ""
         digest = f", SHA-256 {inp['sha256']}" if "sha256" in inp else ""
+        if "fingerprint" in inp:  # a Spark table: its content fingerprint, computed on the cluster
+            digest += f", Spark {inp['fingerprint']}"
         lines.append(f"input: {inp.get('source', '')}{size}{rows}{digest}")
     return lines
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from . import _format as fmt
 from ._core.io import read_table
 from ._core.access import prepare
+from ._core.spark import is_spark_frame
 from ._core.encoding import EncodedTable, encode
 from ._validation import check_column_names, check_missing_policy, check_share
 from .exceptions import InvalidParameterError
@@ -155,6 +156,11 @@ def attacker_risk(
     (1.0, 0.5, 0.4167)
     """
     func = "attacker_risk"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.attacker_risk(data, quasi_identifiers, population=population, threshold=threshold,
+                                     missing=missing)
     threshold = check_share(threshold, "threshold", func)
     missing = check_missing_policy(missing, func)
     enc, part, _ = prepare(data, quasi_identifiers, func=func, missing=missing, sep=sep)

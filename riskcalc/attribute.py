@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from . import _format as fmt
 from ._core.access import as_encoded
+from ._core.spark import is_spark_frame
 from ._core.encoding import EncodedColumn, EncodedTable, _column_names
 from ._core.crosstab import ClassValueTable, class_value_table, homogeneous_counts
 from ._core.partition import check_no_missing
@@ -99,14 +100,8 @@ def _available(data, sep) -> tuple[str, ...]:
     return tuple(_column_names(data, sep))
 
 
-def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
-    """Validate; return ``(encoded, partition, [sensitive EncodedColumn, ...])``.
-
-    ``sensitive`` is a tuple of column names. A sensitive field that is also a quasi-identifier
-    is an error: its value would define the classes, so every class would be homogeneous.
-    """
-    missing = check_missing_policy(missing, func)
-    available = _available(data, sep)
+def _check_fields(available, quasi_identifiers, sensitive, func: str):
+    """Validate the quasi-identifier and sensitive names; return them as tuples."""
     qi = check_column_names(quasi_identifiers, available, name="quasi_identifiers", func=func)
     name = "sensitive" if func != "attribute_disclosure" else "sensitive_fields"
     sens = check_column_names(sensitive, available, name=name, func=func)
@@ -117,6 +112,21 @@ def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep
             "'quasi_identifiers'. A sensitive field cannot be a quasi-identifier: its value would "
             "define the classes, so every class would reveal it. Remove it from one of the lists."
         )
+    return qi, sens
+
+
+def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
+    """Validate; return ``(encoded, partition, [sensitive EncodedColumn, ...])``.
+
+    ``sensitive`` is a tuple of column names. A sensitive field that is also a quasi-identifier
+    is an error: its value would define the classes, so every class would be homogeneous.
+    """
+    if is_spark_frame(data):
+        from ._core.spark import unsupported
+
+        raise unsupported("This measure", func)
+    missing = check_missing_policy(missing, func)
+    qi, sens = _check_fields(_available(data, sep), quasi_identifiers, sensitive, func)
     enc = as_encoded(data, qi + sens, func=func, sep=sep)
     part = enc.partition(qi, missing)
     cols = [enc[s] for s in sens]
@@ -319,6 +329,10 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     True
     """
     func = "l_diversity"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.l_diversity(data, quasi_identifiers, sensitive, c=c, missing=missing)
     sensitive = check_column_name(sensitive, func)
     if c is not None:
         c = check_positive(c, "c", func)
@@ -589,6 +603,10 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
     ([0.375, 0.1667, 0.2361], 0.375)
     """
     func = "t_closeness"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.t_closeness(data, quasi_identifiers, sensitive, ordered=ordered, missing=missing)
     sensitive = check_column_name(sensitive, func)
     ordered = check_bool(ordered, "ordered", func, allow_none=True)
     enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
@@ -1028,6 +1046,10 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     ([3, 4], [2, 3])
     """
     func = "attribute_disclosure"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.attribute_disclosure(data, quasi_identifiers, sensitive_fields, missing=missing)
     fields = (sensitive_fields,) if isinstance(sensitive_fields, str) else sensitive_fields
     enc, part, cols = _prepare(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
     labels, n_labels = part.labels()

@@ -86,7 +86,29 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
                    help="strip spaces, upper-case, unify numbers and dates in the columns before measuring "
                         "(recorded in the provenance; the file is not changed)")
     _add_output_options(p)
+    _add_engine_options(p)
     p.set_defaults(func=_run_analyse)
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="memory", choices=["memory", "spark"],
+                   help="where to compute: in memory (default) or on Spark, for Parquet datasets too big for "
+                        "memory (the active session, else local mode; needs riskcalc[spark])")
+    p.add_argument("--spark-master", metavar="URL", help="with --engine spark: the Spark master (default: the "
+                                                         "active session, else local[*])")
+
+
+def _engine(args, memory_function, spark_name: str):
+    """The job function for ``--engine``: the in-memory one, or its Spark twin."""
+    if getattr(args, "engine", "memory") != "spark":
+        if getattr(args, "spark_master", None):
+            raise UsageError("--spark-master needs --engine spark.")
+        return memory_function
+    import functools
+
+    from .release import spark_job
+
+    return functools.partial(getattr(spark_job, spark_name), spark_master=args.spark_master)
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -111,7 +133,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
     sensitive = _split_names(args.sensitive, "--sensitive")
     if args.out:
         _out_files(args, inputs=(path, args.population))
-    analysis = _analyse.analyse(
+    analysis = _engine(args, _analyse.analyse, "analyse")(
         path,
         qi,
         weights=args.weights,
@@ -428,6 +450,7 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--normalise", action="store_true",
                    help="strip spaces, upper-case, unify numbers and dates in the scenario fields first")
     _add_report_options(p)
+    _add_engine_options(p)
     p.set_defaults(func=_run_report)
 
 
@@ -436,7 +459,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
     args.path = _stdin_file(args.path)
     out = _prepare_out(args, inputs=(args.path, args.scenarios))
-    result = _job.report_job(args.path, scenarios=args.scenarios, report=out is not None,
+    result = _engine(args, _job.report_job, "report_job")(args.path, scenarios=args.scenarios, report=out is not None,
                              progress=_progress_flag(args), sep=args.sep,
                              sensitive=_split_names(args.sensitive, "--sensitive") or None,
                              normalise=args.normalise)

@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.access import prepare, record_frequencies
 from ._core.histogram import SizeHistogram
+from ._core.spark import is_spark_frame
 from ._validation import check_alpha
 
 __all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
@@ -117,6 +118,10 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
     [2, 2, 1, 1, 1]
     """
     alpha = check_alpha(alpha, "class_sizes")
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.class_sizes(data, quasi_identifiers, weights=weights, missing=missing, alpha=alpha)
     enc, part, w = prepare(
         data, quasi_identifiers, func="class_sizes", missing=missing, weights=weights, wildcard=True
     )

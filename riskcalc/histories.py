@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from . import _format as fmt
 from ._validation import check_column_names, check_int
+from ._core.spark import is_spark_frame
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -289,6 +290,11 @@ def trajectory_uniqueness(panel: pd.DataFrame, point: str = "urn", *, static=(),
        https://doi.org/10.1038/srep01376
     """
     func = "trajectory_uniqueness"
+    if is_spark_frame(panel):  # a Spark-resident panel, computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.trajectory_uniqueness(panel, point, static=static, max_linked=max_linked, order=order,
+                                            k_threshold=k_threshold)
     if order not in ("forward", "backward"):
         raise InvalidParameterError(
             f"The 'order' parameter of {func} must be 'forward' or 'backward'. Got {order!r} instead.")

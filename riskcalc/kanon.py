@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.histogram import weighted_below
 from ._core.access import prepare, record_frequencies
+from ._core.spark import is_spark_frame
 from ._validation import check_alpha, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
@@ -149,6 +150,11 @@ def k_anonymity(
     """
     thresholds = check_thresholds(thresholds, func="k_anonymity")
     alpha = check_alpha(alpha, "k_anonymity")
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.k_anonymity(data, quasi_identifiers, thresholds=thresholds, weights=weights, missing=missing,
+                                   alpha=alpha)
     enc, part, w = prepare(
         data, quasi_identifiers, func="k_anonymity", missing=missing, weights=weights, wildcard=True
     )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import _format as fmt
 from ._core.access import as_encoded
+from ._core.spark import is_spark_frame
 from ._core.partition import check_no_missing
 from ._core.histogram import SizeHistogram
 from ._core.lattice import walk
@@ -208,6 +209,12 @@ def field_lattice(
     [[('sex',), 0], [('year',), 1], [('fsm',), 1], [('sex', 'year'), 2]]
     """
     func = "field_lattice"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.field_lattice(data, fields, max_size=max_size, thresholds=thresholds,
+                                     threshold_by_size=threshold_by_size, target=target, missing=missing,
+                                     progress=progress)
     enc = as_encoded(data, fields, func=func, name="fields")
     names = (fields,) if isinstance(fields, str) else tuple(fields)
     p = len(names)
@@ -248,6 +255,10 @@ def field_lattice(
 
 def _row(res, thr, thresholds, by_size, size) -> dict:
     hist = SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique)
+    return _row_from_histogram(hist, thr, thresholds, by_size, size)
+
+
+def _row_from_histogram(hist, thr, thresholds, by_size, size) -> dict:
     row = {"n_classes": hist.n_classes, "k": hist.k, "n_unique": hist.n_unique}
     for t, r, c in zip(thresholds, hist.records_at_most(thr), hist.classes_at_most(thr)):
         row[f"records_in_cells_at_most_{t}"] = int(r)

@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.histogram import SizeHistogram
 from ._core.access import as_encoded, resolve_weights
+from ._core.spark import is_spark_frame
 from ._validation import check_counts, check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
@@ -129,6 +130,10 @@ def small_count_exposure(
     ([2, 4], [2, 6])
     """
     func = "small_count_exposure"
+    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
+        from . import _spark
+
+        return _spark.small_count_exposure(data, columns, thresholds=thresholds, count=count, missing=missing)
     thresholds = check_thresholds(thresholds, func=func)
     missing = check_missing_policy(missing, func)
     names = (columns,) if isinstance(columns, str) else tuple(columns) if columns is not None else ()

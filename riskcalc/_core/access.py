@@ -13,6 +13,12 @@ from ..exceptions import InvalidParameterError
 from .encoding import EncodedTable, _column_names, _label, encode
 from .partition import Partition
 
+def _is_spark(data) -> bool:
+    from .spark import is_spark_frame  # cheap: never imports pyspark
+
+    return is_spark_frame(data)
+
+
 __all__ = ["partition", "as_encoded", "prepare", "record_frequencies", "resolve_weights"]
 
 def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
@@ -39,7 +45,22 @@ def partition(data, columns, *, missing: str = "category", sep: str | None = Non
 
 
 def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers") -> EncodedTable:
-    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly)."""
+    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly).
+
+    A Spark DataFrame gives a :class:`~riskcalc._core.spark.SparkTable`, which partitions on the
+    cluster and refuses anything that would need the records on the driver.
+    """
+    if _is_spark(data):
+        from .spark import spark_table, unsupported
+
+        if weights is not None:
+            raise unsupported(f"The {'weights'!r} parameter", func)
+        return spark_table(data, columns, func=func, name=name)
+    if type(data).__name__ == "SparkTable":  # a measure handed on a Spark stand-in (e.g. model_risk)
+        from .spark import SparkTable, unsupported
+
+        if isinstance(data, SparkTable):
+            raise unsupported("Reading the records", func)
     if isinstance(data, EncodedTable):
         check_column_names(columns, data.columns, name=name, func=func)
         return data
@@ -62,6 +83,10 @@ def prepare(
     the caller reads per-record counts from :func:`record_frequencies`.
     """
     missing = check_missing_policy(missing, func, wildcard=wildcard)
+    if missing == "wildcard" and _is_spark(data):
+        from .spark import unsupported
+
+        raise unsupported("The wildcard rule (missing='wildcard')", func)
     enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
     names = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
     part = enc.partition(names, "category" if missing == "wildcard" else missing)

@@ -145,6 +145,9 @@ def _input_text(info: dict, full_hash: bool = True) -> str:
         bits.append(f"{int(info['bytes']):,} bytes")
     if sha:
         bits.append("SHA-256 " + (sha if full_hash else sha[:12] + "..."))
+    if "fingerprint" in info:  # a Spark table (riskcalc._provenance.describe_spark)
+        fp = str(info["fingerprint"])
+        bits.append("Spark fingerprint " + (fp if full_hash else fp[:29] + "..."))
     return f"{info.get('source', 'input')}" + (f" ({', '.join(bits)})" if bits else "")
 
 

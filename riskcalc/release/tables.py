@@ -43,6 +43,7 @@ from .._memory import return_free_memory
 from .. import _render
 from .._core.encoding import EncodedTable, encode
 from .._core.crosstab import homogeneous_counts
+from .._core.spark import SparkPartition, is_spark_frame, spark_table
 from .._provenance import provenance as make_provenance
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
@@ -216,6 +217,8 @@ def _sensitive_fields(columns) -> list[str]:
 
 
 def _columns(extract) -> list[str]:
+    if is_spark_frame(extract):
+        return list(extract.columns)
     if isinstance(extract, EncodedTable):
         return list(extract.columns)
     if isinstance(extract, pd.DataFrame):
@@ -248,7 +251,10 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
     needed = list(dict.fromkeys([f for s in applicable for f in s.fields] + sens))
     if enc is None:
-        enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
+        if is_spark_frame(extract):  # measured on the cluster (riskcalc._core.spark)
+            enc = spark_table(extract, needed, func="risk_table")
+        else:
+            enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
     memo = {} if memo is None else memo
     records, attributes = [], []
     for scenario, is_projected in [(s, False) for s in applicable] + [(s, True) for s in projected]:
@@ -330,6 +336,11 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
     one = not isinstance(columns, (list, tuple))
     cols = [columns] if one else list(columns)
+    if isinstance(part, SparkPartition):
+        from .._spark import revealed_records as on_spark
+
+        pairs = on_spark(part, [c.name for c in cols])
+        return pairs[0] if one else pairs
     counts = homogeneous_counts(*part.labels(), cols)
     pairs = [(c.records_revealed, c.records_revealed_minority) for c in counts]
     return pairs[0] if one else pairs

@@ -1,0 +1,183 @@
+"""``riskcalc analyse`` and ``riskcalc report`` on Spark: the same outputs, computed on a cluster.
+
+For Parquet datasets (or Delta tables, or tables of the Spark catalogue) too big for one
+machine's memory. The session is the active one (a Databricks notebook's ``spark``), else a new
+one on ``spark_master`` (default ``local[*]``, the cores of this machine). Every measure runs
+through :mod:`riskcalc._spark`: only histograms and per-table counts reach the driver. The
+provenance names the table or path and a content fingerprint computed on the cluster
+(:func:`riskcalc._provenance.describe_spark`) in place of a file hash.
+
+Sections that need every record on the driver (the individual risk with sampling weights, the
+household risk, the log-linear model) are refused with the usual one-line error, never
+computed on a silent collect.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .._core.spark import SparkUnsupportedError, unsupported
+from .._provenance import describe_spark, provenance
+from ..exceptions import DataFileError, InvalidParameterError
+
+__all__ = ["session", "read", "analyse", "report_job"]
+
+
+def session(master: str | None = None, *, app: str = "riskcalc"):
+    """The active Spark session, or a new one on ``master`` (default ``local[*]``).
+
+    A new local session keeps the UI off and uses as many shuffle partitions as cores.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise InvalidParameterError("--engine spark needs pyspark: pip install 'riskcalc[spark]'.") from exc
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    master = master or "local[*]"
+    # Parquet written by pandas holds nanosecond timestamps, which Spark reads only as longs
+    # (the same values, so the same classes).
+    builder = SparkSession.builder.master(master).appName(app).config("spark.sql.legacy.parquet.nanosAsLong", "true")
+    if master.startswith("local"):
+        cores = os.cpu_count() or 2
+        builder = (builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores))))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def read(spark, source):
+    """A Spark DataFrame of ``source``: a Parquet file or dataset folder (hive partitions
+    allowed), a Delta table folder (holding ``_delta_log``), a CSV file (header, types
+    inferred), or the name of a table in the session's catalogue."""
+    text = str(source)
+    path = Path(text)
+    if path.is_dir():
+        if (path / "_delta_log").is_dir():
+            return spark.read.format("delta").load(text)
+        return spark.read.parquet(text)
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in (".parquet", ".pq"):
+            return spark.read.parquet(text)
+        if suffix in (".csv", ".tsv", ".txt"):
+            return spark.read.csv(text, header=True, inferSchema=True, sep="\t" if suffix == ".tsv" else ",")
+        raise DataFileError(f"{text!r}: --engine spark reads Parquet, Delta or CSV; convert it to Parquet first.")
+    if "://" in text:  # a cloud path (abfss://, s3a://, dbfs:/ ...): let Spark resolve it
+        return spark.read.parquet(text)
+    if spark.catalog.tableExists(text):
+        return spark.table(text)
+    raise DataFileError(f"No such file, folder or Spark table: {text!r}.")
+
+
+def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresholds=(1, 2, 3, 5, 10),
+            missing="category", alpha=1.0, risk_threshold=0.2, population=None, sampling_fraction=None,
+            population_size=None, population_method="auto", household=None, risk_method="approx",
+            sensitive=(), sep=None, normalise=False, spark=None, spark_master=None):
+    """:func:`riskcalc.release.analyse.analyse` on Spark: the same sections and rows.
+
+    ``path`` is a path or table name (read with :func:`read`) or a Spark DataFrame. The
+    population section's log-linear estimate is not fitted (it needs the cells on the driver);
+    the estimator rule says so in its note.
+    """
+    from ..attacker import attacker_risk
+    from ..kanon import k_anonymity
+    from ..small_counts import small_count_exposure
+    from ..summary import RiskSummary
+    from ..uniqueness import uniqueness
+    from . import analyse as memory
+
+    func = "analyse --engine spark"
+    if weights is not None:
+        raise unsupported("The individual risk with sampling weights (--weights)", func)
+    if household is not None:
+        raise unsupported("The household risk (--household)", func)
+    if normalise:
+        raise unsupported("Normalising the columns (--normalise)", func)
+    spark = spark if spark is not None else session(spark_master)
+    frame = path if _is_frame(path) else read(spark, path)
+    missing_records = "category" if missing == "wildcard" else missing
+    if missing == "wildcard":
+        raise unsupported("The wildcard rule (missing='wildcard')", func)
+    summary = RiskSummary(
+        uniqueness(frame, qi, missing=missing),
+        k_anonymity(frame, qi, thresholds=k_thresholds, missing=missing),
+        small_count_exposure(frame, qi, thresholds=count_thresholds, missing=missing),
+    )
+    sections = {"quasi_identifiers": summary.to_frame()}
+    pop_frame = None if population is None else (population if _is_frame(population) else read(spark, population))
+    attack = attacker_risk(frame, qi, population=pop_frame, threshold=risk_threshold, missing=missing_records)
+    sections["attacker"] = memory._attacker_rows(attack)
+    if sampling_fraction is not None or population_size is not None:
+        sections["population"] = memory._population_rows(frame, qi, sampling_fraction, population_size,
+                                                        population_method, missing)
+    if sensitive:
+        sections["attribute"] = memory._attribute_rows(frame, qi, sensitive, missing)
+    params = {
+        "quasi_identifiers": list(qi), "weights": weights, "k_thresholds": list(k_thresholds),
+        "count_thresholds": list(count_thresholds), "missing": missing, "alpha": alpha,
+        "risk_threshold": risk_threshold, "population": _name(population) if population is not None else None,
+        "sampling_fraction": sampling_fraction, "population_size": population_size,
+        "population_method": population_method, "household": household,
+        "risk_method": risk_method, "sensitive": list(sensitive), "normalise": False, "engine": "spark",
+    }
+    source = None if _is_frame(path) else path
+    prov = provenance("analyse", params)
+    prov["data"] = "spark"
+    prov["input"] = describe_spark(frame, source)
+    if pop_frame is not None:
+        prov["population"] = describe_spark(pop_frame, None if _is_frame(population) else population)
+    return memory.Analysis(sections, prov, [])
+
+
+def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
+               normalise=False, spark=None, spark_master=None):
+    """:func:`riskcalc.release.job.report_job` on Spark: the tier table of each extract (a
+    Parquet dataset folder, a folder of extract files, or one file), measured on the cluster,
+    and the HTML report of that table.
+
+    The report's extra chapters that re-read the records (the identifying-field search and the
+    staircase) are left out; aggregate tables (with a ``count`` column) are read into memory,
+    as they are small by construction.
+    """
+    from .job import JobResult, _files, _labels, _report
+    from .tables import risk_table
+
+    if normalise:
+        raise unsupported("Normalising the columns (--normalise)", "report --engine spark")
+    spark = spark if spark is not None else session(spark_master)
+    files = _files(Path(path)) if Path(str(path)).exists() else [path]
+    labels = _labels(files) if all(isinstance(f, Path) for f in files) else {str(path): path}
+    extracts, aggregates, inputs = {}, {}, []
+    for label, file in labels.items():
+        frame = read(spark, file)
+        inputs.append(describe_spark(frame, file))
+        if inputs[-1]["n_records"] == 0:
+            raise DataFileError(f"The table {str(file)!r} has no records.")
+        if "count" in frame.columns:
+            aggregates[label] = frame.toPandas()  # a published table: one row per cell
+            continue
+        extracts[label] = frame
+    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None, sensitive=sensitive,
+                       provenance={"inputs": inputs, "normalise": False, "engine": "spark"})
+    result = JobResult(table, extra={"problems": []})
+    if report:
+        _report(result, table, title="How identifiable are these extracts?")
+    return result
+
+
+def _is_frame(obj) -> bool:
+    from .._core.spark import is_spark_frame
+
+    return is_spark_frame(obj)
+
+
+def _name(source) -> str:
+    return "spark DataFrame" if _is_frame(source) else str(source)
+
+
+# Re-exported so callers can catch the one error class without importing the engine.
+SparkUnsupportedError = SparkUnsupportedError
