@@ -420,3 +420,19 @@ def test_key_spaces_past_int64_group_both_paths(n):
         class_key = np.empty(sizes.shape[0], np.uint64)
         class_key[ids] = key.view(np.uint64)
         assert np.all(class_key[1:] > class_key[:-1])  # densify numbers classes in unsigned key order
+
+
+def test_homogeneous_counts_on_threads_equal_the_numpy_path():
+    from riskcalc._core.crosstab import homogeneous_counts
+    from riskcalc._core.encoding import EncodedColumn
+
+    rng = np.random.default_rng(4)
+    n, n_labels = 20_000, 3_000
+    labels = rng.integers(0, n_labels, n).astype(np.int32)
+    columns = [EncodedColumn(f"s{j}", rng.integers(0, lv, n).astype(np.int32), lv, 0, "int32")
+               for j, lv in enumerate([2, 3, 7, 40, 1])]
+    for c in columns[:3]:  # some homogeneous classes: one value for a block of labels
+        c.codes[labels < 500] = 0
+    expected = run_with("numpy", homogeneous_counts, labels, n_labels, columns)
+    assert run_with("numba", homogeneous_counts, labels, n_labels, columns) == expected
+    assert [c.records_revealed > 0 for c in expected] == [True] * 5

@@ -9,12 +9,14 @@ Only the non-empty cells are kept, sorted by (class, value). They come from one 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .grouping import small_key_space
-from .kernels import first_and_mixed, homogeneous_tally
+from .kernels import compiled, first_and_mixed, homogeneous_tally
 
 __all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
 
@@ -123,8 +125,9 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
     need the class x value cells.
     """
     sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
-    out = []
-    for column in columns:  # one pass per sensitive field (a handful)
+    columns = list(columns)
+
+    def one(column) -> HomogeneousCounts:
         codes, n_levels = column.codes, max(int(column.n_levels), 1)
         value_counts = column.value_counts
         modal = int(value_counts.argmax())
@@ -135,5 +138,12 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
             min_distinct = int(classes > 0)
         else:  # no homogeneous class: the smallest number of distinct values needs the cells
             min_distinct = int(class_value_table(labels, sizes, codes, n_levels).distinct.min())
-        out.append(HomogeneousCounts(records, nonunique, minority, classes, min_distinct, n_values))
-    return out
+        return HomogeneousCounts(records, nonunique, minority, classes, min_distinct, n_values)
+
+    workers = min(len(columns), os.cpu_count() or 1)
+    if workers < 2 or compiled(labels.shape[0]) is None:
+        return [one(c) for c in columns]
+    # The compiled passes release the GIL: one field per core (a field's scratch is freed as
+    # soon as its counts are taken, so at most one per thread is alive).
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskcalc-homogeneous") as pool:
+        return list(pool.map(one, columns))
