@@ -34,6 +34,7 @@ same input gives byte-identical files.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -468,13 +469,19 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     enc = encoded if usable else encode(cohort, needed)
     memo: dict = {}
     records, attribute_rows = [], []
-    for t in record_tiers:
-        shell = pd.DataFrame(columns=tier_columns[t])
-        r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo, project=project)
-        records += r
-        attribute_rows += a
-        return_free_memory()
-    aggregates = synthetic.tier3_tables(cohort) if 3 in tiers else None
+    # Tier 3 (aggregate tables from the cohort, and their audits) shares nothing with the
+    # record tiers: it runs on a thread of its own, alongside them (much of both is compiled or
+    # numpy work that releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskcalc-tier3") as pool:
+        tier3 = pool.submit(_tier3_rows, cohort) if 3 in tiers else None
+        for t in record_tiers:
+            shell = pd.DataFrame(columns=tier_columns[t])
+            r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo,
+                                 project=project)
+            records += r
+            attribute_rows += a
+            return_free_memory()
+        aggregates = tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
     return_free_memory()
     prov = make_provenance(
         "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}),
@@ -484,10 +491,18 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     return RiskTable(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
         pd.DataFrame(attribute_rows, columns=ATTRIBUTE_COLUMNS),
-        tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS),
+        aggregates,
         scenarios,
         prov,
     )
+
+
+def _tier3_rows(cohort) -> pd.DataFrame:
+    """The tier 3 rows of a cohort: its aggregate tables' exposure and audits."""
+    import synthetic
+
+    tables = synthetic.tier3_tables(cohort)
+    return tier3_exposure(tables) if tables else pd.DataFrame(columns=AGGREGATE_COLUMNS)
 
 
 def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 2, 4)) -> list[str]:
