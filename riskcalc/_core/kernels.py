@@ -1,11 +1,12 @@
 """Compiled grouping kernels (numba), each with a plain-numpy twin giving the same answer.
 
-Two kernels carry the engine's grouping work:
+The kernels carry the engine's grouping work:
 
 * :func:`mix` -- one step of the mixed-radix key, ``key = key * levels + codes``, in place;
 * :func:`group` -- dense class ids and class sizes for ``int64`` keys in ``[0, space)``;
 * :func:`first_and_mixed` -- per class, its first record's value of a field and whether any
-  record of it holds another (the homogeneous-class test of attribute disclosure).
+  record of it holds another (the homogeneous-class test of attribute disclosure), and
+  :func:`homogeneous_tally`, the records and classes of the homogeneous classes.
 
 :func:`group` numbers classes *canonically*, so the compiled and the numpy path return the same
 arrays, not merely the same partition: when the key space is small (see
