@@ -68,8 +68,6 @@ def panel_dir(data: Path, rows: int) -> Path:
 def case_spark(path: str, cores: int, driver_memory: str) -> dict:
     from pyspark.sql import SparkSession
 
-    import riskcalc as rc
-
     t0 = time.perf_counter()
     spark = (SparkSession.builder.master(f"local[{cores}]").appName("bench_spark")
              .config("spark.ui.enabled", "false").config("spark.driver.memory", driver_memory)
@@ -81,19 +79,27 @@ def case_spark(path: str, cores: int, driver_memory: str) -> dict:
     startup = time.perf_counter() - t0
     sdf = spark.read.parquet(path).select(*FIELDS)
     out = {"startup_s": startup}
-    t = time.perf_counter()
-    hist = rc.size_histogram(sdf, FIELDS)
-    out["histogram_s"] = time.perf_counter() - t
-    k = u = s = None
-    if os.environ.get("BENCH_SPARK_HISTOGRAM_ONLY") != "1":  # each call is one more job over the data
-        t = time.perf_counter()
-        k = rc.k_anonymity(sdf, FIELDS)
-        u = rc.uniqueness(sdf, FIELDS)
-        s = rc.small_count_exposure(sdf, FIELDS)
-        out["three_measures_s"] = time.perf_counter() - t
-    out.update(_figures(hist, k, u, s))
+    # on Spark each further measure is one more job over the data
+    _measure(sdf, out, three=os.environ.get("BENCH_SPARK_HISTOGRAM_ONLY") != "1")
     spark.stop()
     return out
+
+
+def _measure(data, out: dict, *, three: bool) -> None:
+    """Time the histogram, then (``three``) k-anonymity, uniqueness and small counts, into ``out``."""
+    import riskcalc as rc
+
+    t = time.perf_counter()
+    hist = rc.size_histogram(data, FIELDS)
+    out["histogram_s"] = time.perf_counter() - t
+    k = u = s = None
+    if three:
+        t = time.perf_counter()
+        k = rc.k_anonymity(data, FIELDS)
+        u = rc.uniqueness(data, FIELDS)
+        s = rc.small_count_exposure(data, FIELDS)
+        out["three_measures_s"] = time.perf_counter() - t
+    out.update(_figures(hist, k, u, s))
 
 
 def _lattice(path: str, cores: int, driver_memory: str, strategy: str) -> dict:
@@ -139,15 +145,7 @@ def case_memory(path: str, cores: int, driver_memory: str) -> dict:
     enc = rc.encode(df, list(FIELDS))
     del df
     out["encode_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    hist = rc.size_histogram(enc, FIELDS)
-    out["histogram_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    k = rc.k_anonymity(enc, FIELDS)
-    u = rc.uniqueness(enc, FIELDS)
-    s = rc.small_count_exposure(enc, FIELDS)
-    out["three_measures_s"] = time.perf_counter() - t
-    out.update(_figures(hist, k, u, s))
+    _measure(enc, out, three=True)
     return out
 
 

@@ -13,8 +13,6 @@ The engine side (grouping, NULL handling, fingerprint) is :mod:`riskcalc._core.s
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._core.histogram import SizeHistogram
@@ -24,7 +22,7 @@ from ._core.spark import (
 )
 from ._validation import (
     check_alpha, check_column_name, check_bool, check_int, check_missing_policy, check_positive, check_share,
-    check_thresholds, check_thresholds_by_size,
+    check_thresholds,
 )
 from .exceptions import EmptyTableError, InvalidParameterError
 
@@ -486,24 +484,14 @@ def field_lattice(sdf, fields, *, max_size=None, thresholds, threshold_by_size=N
                   missing="category", progress=None, strategy="grouping_sets"):
     import itertools
 
-    from .lattice import MAX_SUBSETS, LatticeResult, _minimal_mask, _row_from_histogram, _table
+    from .lattice import LatticeResult, _checked_parameters, _minimal_mask, _row_from_histogram, _table
 
     func = "field_lattice"
     names = spark_columns(sdf, fields, func=func, name="fields")
     p = len(names)
-    max_size = p if max_size is None else check_int(max_size, "max_size", func, minimum=1)
-    max_size = min(max_size, p)
-    thresholds = check_thresholds(thresholds, func=func)
-    by_size = None if threshold_by_size is None else check_thresholds_by_size(threshold_by_size, max_size, func=func)
-    if target is not None:
-        target = check_share(target, "target", func)
+    max_size, thresholds, by_size, target, n_subsets = _checked_parameters(p, max_size, thresholds,
+                                                                           threshold_by_size, target)
     missing = _policy(missing, func)
-    n_subsets = sum(math.comb(p, m) for m in range(1, max_size + 1))
-    if n_subsets > MAX_SUBSETS:
-        raise InvalidParameterError(
-            f"The lattice of {p} fields up to size {max_size} has {n_subsets:,} combinations, more "
-            f"than the {MAX_SUBSETS:,} field_lattice enumerates. Lower max_size."
-        )
     if missing == "raise":
         raise_on_nulls(names, null_counts(sdf, names))
     subsets = [s for m in range(1, max_size + 1) for s in itertools.combinations(range(p), m)]

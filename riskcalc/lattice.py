@@ -134,6 +134,27 @@ class LatticeResult:
         )
 
 
+def _checked_parameters(p: int, max_size, thresholds, threshold_by_size, target):
+    """``field_lattice``'s size, thresholds and target, validated, and the number of subsets
+    (shared by the Spark path)."""
+    func = "field_lattice"
+    max_size = p if max_size is None else check_int(max_size, "max_size", func, minimum=1)
+    max_size = min(max_size, p)
+    thresholds = check_thresholds(thresholds, func=func)
+    by_size = None
+    if threshold_by_size is not None:
+        by_size = check_thresholds_by_size(threshold_by_size, max_size, func=func)
+    if target is not None:
+        target = check_share(target, "target", func)
+    n_subsets = sum(math.comb(p, m) for m in range(1, max_size + 1))
+    if n_subsets > MAX_SUBSETS:
+        raise InvalidParameterError(
+            f"The lattice of {p} fields up to size {max_size} has {n_subsets:,} combinations, more "
+            f"than the {MAX_SUBSETS:,} field_lattice enumerates. Lower max_size."
+        )
+    return max_size, thresholds, by_size, target, n_subsets
+
+
 def field_lattice(
     data,
     fields,
@@ -218,21 +239,9 @@ def field_lattice(
     enc = as_encoded(data, fields, func=func, name="fields")
     names = (fields,) if isinstance(fields, str) else tuple(fields)
     p = len(names)
-    max_size = p if max_size is None else check_int(max_size, "max_size", func, minimum=1)
-    max_size = min(max_size, p)
-    thresholds = check_thresholds(thresholds, func=func)
-    by_size = None
-    if threshold_by_size is not None:
-        by_size = check_thresholds_by_size(threshold_by_size, max_size, func=func)
-    if target is not None:
-        target = check_share(target, "target", func)
+    max_size, thresholds, by_size, target, n_subsets = _checked_parameters(p, max_size, thresholds,
+                                                                           threshold_by_size, target)
     missing = check_missing_policy(missing, func)
-    n_subsets = sum(math.comb(p, m) for m in range(1, max_size + 1))
-    if n_subsets > MAX_SUBSETS:
-        raise InvalidParameterError(
-            f"The lattice of {p} fields up to size {max_size} has {n_subsets:,} combinations, more "
-            f"than the {MAX_SUBSETS:,} field_lattice enumerates. Lower max_size."
-        )
     columns = [enc[c] for c in names]
     if missing == "raise":
         check_no_missing(enc, columns)
