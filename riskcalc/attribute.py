@@ -1053,7 +1053,7 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     fields = (sensitive_fields,) if isinstance(sensitive_fields, str) else sensitive_fields
     enc, part, cols = _prepare(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
     labels, n_labels = part.labels()
-    counts = homogeneous_counts(labels, n_labels, cols)
+    counts = homogeneous_counts(labels, n_labels, cols, sizes=part.class_sizes)
     records = [c.records_revealed for c in counts]
     nonunique = [c.records_revealed_nonunique for c in counts]
     classes = [c.classes_homogeneous for c in counts]

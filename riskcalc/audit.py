@@ -256,10 +256,6 @@ def _shown_text(status: np.ndarray, shown: np.ndarray, pol: SuppressionPolicy) -
     return text
 
 
-def _status_text(codes: np.ndarray) -> np.ndarray:
-    return _texts(STATUS_NAMES, codes)
-
-
 #: Verdicts of an audited cell, by code.
 VERDICTS = ("exact", "narrow", "protected")
 _DIFFERENCING = "differencing: the only unknown cell in a published total"
@@ -308,7 +304,7 @@ def apply_policy(table: pd.DataFrame, policy: SuppressionPolicy | str, *, count:
     status, shown, _, _ = _protect(table[count].to_numpy(dtype=np.int64), pol)
     out = table[dims].reset_index(drop=True).copy()
     out["shown"] = _shown_text(status, shown, pol)
-    out["status"] = _status_text(status)
+    out["status"] = _texts(STATUS_NAMES, status)
     return out
 
 

@@ -112,7 +112,8 @@ class HomogeneousCounts:
     n_values: int
 
 
-def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[HomogeneousCounts]:
+def homogeneous_counts(labels: np.ndarray, n_labels: int, columns,
+                       sizes: np.ndarray | None = None) -> list[HomogeneousCounts]:
     """:class:`HomogeneousCounts` of each value column over one class labelling.
 
     ``columns`` is a sequence of encoded columns (:class:`~riskcalc._core.encoding.EncodedColumn`:
@@ -122,9 +123,10 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns) -> list[Homog
     ``bincount`` in numpy), and one pass over the classes tallies them
     (:func:`~riskcalc._core.kernels.homogeneous_tally`); singleton classes are homogeneous by
     definition. Only when no class is homogeneous does the smallest number of distinct values
-    need the class x value cells.
+    need the class x value cells. ``sizes`` (records per label) may be passed when known.
     """
-    sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
+    if sizes is None:
+        sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
     columns = list(columns)
 
     def one(column) -> HomogeneousCounts:

@@ -49,7 +49,7 @@ from .._provenance import provenance as make_provenance
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
 from .scenarios import Scenario, load_scenarios
-from .tier3 import AGGREGATE_COLUMNS, tier3_exposure
+from .tier3 import AGGREGATE_COLUMNS, tier3_rows
 
 __all__ = [
     "RiskTable", "risk_table", "tier_risk_table", "tier_extracts", "RECORD_COLUMNS",
@@ -342,7 +342,7 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
 
         pairs = on_spark(part, [c.name for c in cols])
         return pairs[0] if one else pairs
-    counts = homogeneous_counts(*part.labels(), cols)
+    counts = homogeneous_counts(*part.labels(), cols, sizes=part.class_sizes)
     pairs = [(c.records_revealed, c.records_revealed_minority) for c in counts]
     return pairs[0] if one else pairs
 
@@ -418,7 +418,7 @@ def risk_table(
         )
     record_frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
     attribute_frame = pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS)
-    aggregate_frame = tier3_exposure(aggregates) if aggregates else pd.DataFrame(columns=AGGREGATE_COLUMNS)
+    aggregate_frame = tier3_rows(aggregates)
     extra = dict(provenance or {})
     prov = make_provenance(
         "risk_table", _table_parameters(scenarios), inputs=extra.pop("inputs", None),
@@ -501,8 +501,7 @@ def _tier3_rows(cohort) -> pd.DataFrame:
     """The tier 3 rows of a cohort: its aggregate tables' exposure and audits."""
     import synthetic
 
-    tables = synthetic.tier3_tables(cohort)
-    return tier3_exposure(tables) if tables else pd.DataFrame(columns=AGGREGATE_COLUMNS)
+    return tier3_rows(synthetic.tier3_tables(cohort))
 
 
 def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 2, 4)) -> list[str]:

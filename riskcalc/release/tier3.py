@@ -12,7 +12,7 @@ from .._core.histogram import SizeHistogram
 from .._validation import check_counts
 from ..exceptions import InvalidParameterError
 
-__all__ = ["tier3_exposure", "AGGREGATE_COLUMNS", "CELL_THRESHOLDS"]
+__all__ = ["tier3_exposure", "tier3_rows", "AGGREGATE_COLUMNS", "CELL_THRESHOLDS"]
 
 #: Cell-count thresholds of the tier 3 rows: cells with ``0 < count <= t``.
 CELL_THRESHOLDS = (1, 2, 3, 5, 10)
@@ -120,3 +120,9 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
     frame["rounded_recoverable_cells"] = rounded["exact_cells"].to_numpy()
     frame["rounded_recoverable_records"] = rounded["pupils_exact"].to_numpy()
     return frame[AGGREGATE_COLUMNS]
+
+
+def tier3_rows(tables) -> pd.DataFrame:
+    """:func:`tier3_exposure` of ``tables``, or an empty frame with :data:`AGGREGATE_COLUMNS`
+    when there are none."""
+    return tier3_exposure(tables) if tables else pd.DataFrame(columns=AGGREGATE_COLUMNS)
