@@ -104,3 +104,17 @@ def test_errors_of_the_work_reach_the_caller(monkeypatch):
         result = bg.submit(_fail, 1)
         with pytest.raises(ValueError, match="bad 1"):
             result()
+
+
+def test_parallel_started_reads_numbas_threading_layer(monkeypatch):
+    import types
+
+    from riskcalc._core import kernels
+
+    monkeypatch.setattr(kernels, "_numba", types.SimpleNamespace())  # compiled kernels loaded
+    monkeypatch.delitem(sys.modules, "numba.np.ufunc.parallel", raising=False)
+    assert kernels.parallel_started() is False
+    monkeypatch.setitem(sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=True))
+    assert kernels.parallel_started() is True
+    monkeypatch.setitem(sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=False))
+    assert kernels.parallel_started() is False

@@ -82,7 +82,9 @@ def parallel_started() -> bool:
     import sys
 
     parallel = sys.modules.get("numba.np.ufunc.parallel")
-    return bool(getattr(parallel, "_is_initialized", True))
+    if parallel is None:  # numba's threading layer never loaded: no kernel thread exists
+        return False
+    return bool(getattr(parallel, "_is_initialized", True))  # unknown layout: assume started
 
 
 def backend() -> str:
