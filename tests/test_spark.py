@@ -457,3 +457,14 @@ def test_trajectory_uniqueness_on_a_spark_panel(spark, tmp_path, order):
     same(trajectory_uniqueness(panel, "postcode_district", max_linked=2), trajectory_uniqueness(spanel, "postcode_district", max_linked=2))
     with pytest.raises(rc.InvalidParameterError, match="more than one row"):
         trajectory_uniqueness(spanel.unionByName(spanel.limit(1)), "urn")
+
+
+@pytest.mark.parametrize("source", ["missing_dir/survey.parquet", "survey.csv", "not a table!"])
+def test_cli_engine_spark_missing_source_is_one_line(spark, tmp_path, capsys, monkeypatch, source):
+    # A path that does not exist, or a name Spark cannot parse, is one line naming it.
+    from riskcalc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyse", source, "--qi", "sex", "--engine", "spark"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error" not in err[0] and "No such file" in err[0], err

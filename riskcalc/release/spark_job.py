@@ -68,7 +68,13 @@ def read(spark, source):
         raise DataFileError(f"{text!r}: --engine spark reads Parquet, Delta or CSV; convert it to Parquet first.")
     if "://" in text:  # a cloud path (abfss://, s3a://, dbfs:/ ...): let Spark resolve it
         return spark.read.parquet(text)
-    if spark.catalog.tableExists(text):
+    if "/" in text or "\\" in text or path.suffix:  # a path, not a table name: it does not exist
+        raise DataFileError(f"No such file or folder: {text!r}.")
+    try:
+        exists = spark.catalog.tableExists(text)
+    except Exception:  # not a valid table identifier (Spark's parser refuses it)
+        exists = False
+    if exists:
         return spark.table(text)
     raise DataFileError(f"No such file, folder or Spark table: {text!r}.")
 
