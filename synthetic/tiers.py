@@ -143,14 +143,17 @@ def tier3_tables(
 def _encode(series: pd.Series) -> tuple[np.ndarray, object, int]:
     """Sorted dense codes of a column; missing values get the last code (as groupby sorts)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.int64)
+        codes = series.cat.codes.to_numpy()
         n_levels = len(series.cat.categories)
         uniques = series.dtype
     else:
         codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
-        codes = codes.astype(np.int64)
         n_levels = len(uniques)
-    codes = np.where(codes < 0, n_levels, codes)
+    # The narrowest integer type holding the codes: nine code columns of a national cohort are
+    # alive at once while the tables are counted.
+    narrow = np.int16 if n_levels < np.iinfo(np.int16).max else np.int32
+    codes = codes.astype(narrow)
+    codes[codes < 0] = n_levels
     return codes, uniques, n_levels + 1
 
 
@@ -160,7 +163,8 @@ def _count_cells(cohort: pd.DataFrame, keys: list[str], encoded: list) -> pd.Dat
     key = np.zeros(n, dtype=np.int64)
     radix = 1
     for codes, _, size in encoded:
-        key = key * size + codes
+        key *= size  # in place: one key array, however many columns
+        key += codes
         radix *= size
     if radix <= 4 * n + 10_000_000:
         counts = np.bincount(key, minlength=radix)

@@ -18,7 +18,7 @@ def test_codes_are_dense_with_missing_last():
     assert col.n_levels == 3 and col.n_missing == 2 and col.missing_code == 2
     assert col.n_distinct == 2
     assert_array_equal(col.codes == col.missing_code, [False, True, False, False, True])
-    assert col.codes.dtype == np.int32
+    assert col.codes.dtype == np.int8  # the narrowest type holding 3 levels
 
 
 def test_categorical_codes_are_used_as_they_are():
@@ -131,3 +131,21 @@ def test_weighted_fk_by_buckets_equals_by_class_ids():
     by_ids = rc.partition(rc.encode(df), ["a", "b"])
     _ = by_ids.class_id
     np.testing.assert_allclose(split.weighted_fk(w), by_ids.weighted_fk(w), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_levels, dtype", [(1, np.int8), (128, np.int8), (129, np.int16),
+                                             (32768, np.int16), (32769, np.int32)])
+def test_codes_take_the_narrowest_type_and_group_as_wide_codes(n_levels, dtype):
+    """Codes are int8/int16/int32 by the number of levels (boundaries included), and class
+    sizes on narrow codes equal those on the same codes as int64 (no wrap-around in mixing)."""
+    rng = np.random.default_rng(n_levels)
+    n = max(2 * n_levels, 300)
+    a = np.concatenate([np.arange(n_levels), rng.integers(0, n_levels, n - n_levels)])
+    b = rng.integers(0, 3, n)
+    frame = pd.DataFrame({"a": a.astype(np.int64) * 7 + 10**12, "b": b})
+    enc = rc.encode(frame)
+    assert enc["a"].codes.dtype == dtype and enc["a"].n_levels == n_levels
+    assert enc["b"].codes.dtype == np.int8
+    fk = rc.class_sizes(enc, ["a", "b"]).fk
+    expected = frame.groupby(["a", "b"])["a"].transform("size").to_numpy()
+    assert_array_equal(fk, expected)

@@ -436,3 +436,102 @@ def test_homogeneous_counts_on_threads_equal_the_numpy_path():
     expected = run_with("numpy", homogeneous_counts, labels, n_labels, columns)
     assert run_with("numba", homogeneous_counts, labels, n_labels, columns) == expected
     assert [c.records_revealed > 0 for c in expected] == [True] * 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-3, 40), max_size=300), st.sampled_from([1, 4, 16, 64]))
+def test_first_appearance_compiled_equals_numpy_and_reference(values, cap):
+    key = np.array(values, dtype=np.int64) * (2**40 + 7)  # spread over the hash
+    distinct = list(dict.fromkeys(key.tolist()))  # first-appearance order
+    expected = None
+    if len(distinct) <= cap:
+        rank = {k: r for r, k in enumerate(distinct)}
+        expected = ([rank[k] for k in key.tolist()], [key.tolist().count(k) for k in distinct],
+                    [key.tolist().index(k) for k in distinct])
+    for backend in ("numba", "numpy"):
+        got = run_with(backend, kernels.first_appearance, key, cap)
+        if expected is None:
+            assert got is None
+        else:
+            ids, sizes, first = got
+            assert ids.dtype == np.int32 and sizes.dtype == np.int64 and first.dtype == np.int64
+            assert (ids.tolist(), sizes.tolist(), first.tolist()) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=300), st.integers(0, 5))
+def test_first_rows_compiled_equals_numpy_and_reference(values, extra):
+    ids = np.array(values, dtype=np.int32)
+    n_ids = (max(values) + 1 if values else 0) + extra  # some ids no row holds
+    expected = [values.index(c) if c in values else -1 for c in range(n_ids)]
+    for backend in ("numba", "numpy"):
+        assert run_with(backend, kernels.first_rows, ids, n_ids).tolist() == expected
+
+
+def _direct_encoding(series):
+    from riskcalc._core import encoding
+
+    return encoding._encode_values("c", series.to_numpy(), series.dtype)
+
+
+@pytest.mark.parametrize("kind", ["dates", "text", "mixed", "floats"])
+def test_object_columns_grouped_by_identity_encode_as_directly(kind):
+    """Records sharing Python objects (as Arrow's conversion to pandas gives them) are encoded
+    through the objects: codes, levels, missing counts and categories equal the direct encoding,
+    equal values held by distinct objects included."""
+    from riskcalc._core import encoding
+
+    rng = np.random.default_rng(3)
+    if kind == "dates":
+        pool = [dt.date(2010, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 3000, 300)]
+        pool += [None, dt.date(2010, 1, 1), dt.date(2010, 1, 1)]  # equal values, other objects
+    elif kind == "text":
+        pool = ["".join(rng.choice(list("ABCDE"), 3)) for _ in range(400)] + [None, float("nan")]
+        pool += [str(s) + "" for s in ("ABC", "ABC")]
+    elif kind == "mixed":
+        pool = [1, 1.0, "1", None, True, dt.date(2000, 1, 1), (1, 2), "x" * 20]
+    else:
+        pool = [float(v) for v in rng.integers(0, 50, 200)] + [float("nan"), -0.0, 0.0]
+    n = encoding._IDENTITY_MIN + 1234
+    picks = rng.integers(0, len(pool), n)
+    values = np.empty(n, dtype=object)
+    values[:] = [pool[i] for i in picks]
+    series = pd.Series(values)
+    assert encoding._encode_by_identity("c", values, "object") is not None  # the path under test
+    got = encoding.encode_series(series, "c")
+    want = _direct_encoding(series)
+    assert got.n_levels == want.n_levels and got.n_missing == want.n_missing
+    assert_array_equal(got.codes, want.codes)
+    assert list(pd.Series(got.categories, dtype=object)) == list(pd.Series(want.categories, dtype=object))
+
+
+def test_object_columns_of_many_objects_or_unhashables_take_the_direct_path():
+    from riskcalc._core import encoding
+    from riskcalc.exceptions import UnsupportedTypeError
+
+    n = encoding._IDENTITY_MIN
+    many = pd.Series(np.array([str(i) for i in range(n)], dtype=object))  # n distinct objects
+    assert encoding._encode_by_identity("c", many.to_numpy(), "object") is None
+    assert encoding.encode_series(many, "c").n_levels == n
+    shared = [[1], [2]]
+    lists = pd.Series(np.array([shared[i % 2] for i in range(n)] + [None], dtype=object))
+    with pytest.raises(UnsupportedTypeError, match="'c'"):
+        encoding.encode_series(lists, "c")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["bool", "int8", "uint8", "int16", "int32", "int64", "uint64"]),
+       st.lists(st.integers(-128, 127), min_size=1, max_size=300))
+def test_range_codes_compiled_equals_numpy_and_reference(dtype, values):
+    info = np.iinfo(dtype) if dtype != "bool" else None
+    if dtype == "bool":
+        arr = (np.array(values) > 0).view(np.uint8)
+    else:
+        arr = np.clip(np.array(values), info.min, info.max).astype(dtype)
+    lo, hi = int(arr.min()), int(arr.max())
+    present = sorted(set(arr.tolist()))
+    expected = [present.index(v) for v in arr.tolist()]
+    for backend in ("numba", "numpy"):
+        codes, uniques = run_with(backend, kernels.range_codes, arr, lo, hi - lo + 1)
+        assert codes.dtype == np.int32 and codes.tolist() == expected
+        assert uniques.tolist() == present

@@ -404,3 +404,78 @@ def homogeneous_tally(first, mixed, sizes, modal):
         if first[c] != modal:
             minority += s
     return records, nonunique, minority, classes
+
+
+# --------------------------------------------------------------------------------------------
+# first appearance: few distinct keys numbered in row order, with each one's first row
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def first_appearance(key, cap, ids, sizes, first):
+    """``ids[i]``: the rank of ``key[i]`` among the distinct keys in order of first appearance,
+    ``sizes[c]`` and ``first[c]`` the records and the first row of key ``c``, by one hash table
+    of ``2 * cap`` slots (``cap`` a power of two); returns the number of distinct keys, or
+    ``-1`` as soon as there are more than ``cap``."""
+    size = 2 * cap
+    mask = size - 1
+    lb = 0
+    while (1 << lb) < size:
+        lb += 1
+    down = np.uint64(64 - lb)
+    table_key = np.empty(size, np.int64)
+    table_id = np.full(size, -1, np.int64)
+    m = 0
+    for i in range(key.shape[0]):
+        k = key[i]
+        s = np.int64(_hash(k) >> down)
+        while True:
+            c = table_id[s]
+            if c < 0:
+                if m == cap:
+                    return -1
+                table_key[s] = k
+                table_id[s] = m
+                first[m] = i
+                sizes[m] = 0
+                c = m
+                m += 1
+                break
+            if table_key[s] == k:
+                break
+            s = (s + 1) & mask
+        sizes[c] += 1
+        ids[i] = c
+    return m
+
+
+@njit(nogil=True, cache=True)
+def first_rows(ids, first):
+    """``first[c]``: the first row whose id is ``c`` (``first`` filled with ``-1`` before)."""
+    for i in range(ids.shape[0]):
+        c = ids[i]
+        if first[c] < 0:
+            first[c] = i
+
+
+# --------------------------------------------------------------------------------------------
+# integers of a small range: dense codes in increasing value
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def range_codes(values, lo, counts, codes):
+    """Count ``values - lo`` into ``counts``, then ``codes[i]`` the rank of ``values[i]`` among
+    the values present (``counts`` is left holding those ranks)."""
+    for i in range(values.shape[0]):
+        counts[np.int64(values[i]) - lo] += 1
+    r = 0
+    for v in range(counts.shape[0]):
+        if counts[v] > 0:
+            counts[v] = r
+            r += 1
+        else:
+            counts[v] = -1
+    for i in range(values.shape[0]):
+        codes[i] = counts[np.int64(values[i]) - lo]
+    return r

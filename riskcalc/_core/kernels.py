@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["backend", "set_backend", "compiled", "mix", "group", "first_and_mixed", "homogeneous_tally",
+           "first_appearance", "first_rows", "range_codes",
            "MIN_COMPILED"]
 
 #: Records below which ``"auto"`` keeps to numpy.
@@ -315,3 +316,64 @@ def homogeneous_tally(first: np.ndarray, mixed: np.ndarray, sizes: np.ndarray, m
     homo_sizes = sizes[homo]
     return (int(homo_sizes.sum()), int(homo_sizes[homo_sizes > 1].sum()),
             int(sizes[homo & (first != modal)].sum()), int(np.count_nonzero(homo)))
+
+
+# --------------------------------------------------------------------------------------------
+# first appearance and first rows
+# --------------------------------------------------------------------------------------------
+
+
+def first_appearance(key: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Ids numbered by first appearance in row order (``int32``), the size and the first row of
+    each distinct key (``int64``); ``None`` when ``key`` has more than ``cap`` distinct values
+    (the compiled kernel then stops at the first key past ``cap``)."""
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    n = key.shape[0]
+    cap = 1 << max(int(cap) - 1, 0).bit_length()  # a power of two
+    mod = compiled(n)
+    if mod is not None:
+        ids = np.empty(n, np.int32)
+        sizes = np.empty(cap, np.int64)
+        first = np.empty(cap, np.int64)
+        m = int(mod.first_appearance(key, cap, ids, sizes, first))
+        if m < 0:
+            return None
+        return ids, sizes[:m].copy(), first[:m].copy()
+    codes, uniques = pd.factorize(key, sort=False)
+    if uniques.shape[0] > cap:
+        return None
+    m = uniques.shape[0]
+    first = np.empty(m, np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write is the first row
+    return codes.astype(np.int32), np.bincount(codes, minlength=m).astype(np.int64), first
+
+
+def first_rows(ids: np.ndarray, n_ids: int) -> np.ndarray:
+    """The first row holding each id in ``[0, n_ids)`` (``int64``; ``-1`` for an id no row holds)."""
+    first = np.full(int(n_ids), -1, np.int64)
+    mod = compiled(ids.shape[0])
+    if mod is not None:
+        mod.first_rows(np.ascontiguousarray(ids), first)
+        return first
+    rows = np.arange(ids.shape[0] - 1, -1, -1, dtype=np.int64)
+    first[ids[::-1]] = rows  # the last write of each id is its first row
+    return first
+
+
+def range_codes(values: np.ndarray, lo: int, span: int, dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (of the integer type ``dtype``, wide enough for ``span`` codes) of integers in
+    ``[lo, lo + span)`` by increasing value, and the values present (``int64``, ascending): a
+    counting pass and a lookup pass."""
+    mod = compiled(values.shape[0])
+    if mod is not None:
+        ranks = np.zeros(int(span), np.int64)
+        codes = np.empty(values.shape[0], dtype)
+        mod.range_codes(np.ascontiguousarray(values), np.int64(lo), ranks, codes)
+        return codes, np.flatnonzero(ranks >= 0) + lo
+    # Subtract in int64: narrow types would wrap around (int8: 100 - (-100) overflows).
+    shifted = values.astype(np.int64)
+    if lo:
+        shifted -= lo
+    present = np.bincount(shifted, minlength=int(span)) > 0
+    remap = (np.cumsum(present) - 1).astype(dtype)
+    return remap[shifted], np.flatnonzero(present) + lo

@@ -259,17 +259,23 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     memo = {} if memo is None else memo
     records, attributes = [], []
     for scenario, is_projected in [(s, False) for s in applicable] + [(s, True) for s in projected]:
+        # The memo keeps each scenario's figures (its class-size histogram and the records its
+        # classes reveal), not its partition: a national cohort's partitions take 100 MB each.
+        part = None
         if scenario.fields not in memo:
-            memo[scenario.fields] = (enc.partition(scenario.fields, "category"), {})
-        part, revealed_by = memo[scenario.fields]
-        records.append(_record_row(label, scenario, part, projected=is_projected))
+            part = enc.partition(scenario.fields, "category")
+            memo[scenario.fields] = (part.size_histogram, {})
+        hist, revealed_by = memo[scenario.fields]
+        records.append(_record_row(label, scenario, hist, projected=is_projected))
         unknown = [s for s in sens if s not in scenario.fields]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
+            part = part if part is not None else enc.partition(scenario.fields, "category")
             revealed_by.update(zip(todo, revealed_records(part, [enc[s] for s in todo])))
+        del part
         for s in unknown:
             revealed, minority = revealed_by[s]
-            n = part.n_records
+            n = hist.n_records
             attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n, is_projected))
     return records, attributes
 
@@ -347,8 +353,7 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     return pairs[0] if one else pairs
 
 
-def _record_row(label, scenario: Scenario, part, projected: bool = False) -> dict:
-    hist = part.size_histogram
+def _record_row(label, scenario: Scenario, hist, projected: bool = False) -> dict:
     row = {
         "tier": label,
         "scenario": scenario.name,
