@@ -59,6 +59,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
+from ._core.grouping import group_codes
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
 
@@ -318,12 +319,10 @@ def _joint_group(frames: list[pd.DataFrame], cols: list[str]) -> list[np.ndarray
     sizes = [len(f) for f in frames]
     if not cols:
         return [np.zeros(s, dtype=np.int64) for s in sizes]
-    key = np.zeros(sum(sizes), dtype=np.int64)
-    for c in cols:
-        codes, n_codes = _joint_codes([f[c] for f in frames])
-        key = key * (n_codes + 1) + codes
-        key = pd.factorize(key)[0]  # keep the key dense (no overflow); any numbering will do
-    return np.split(key.astype(np.int64), np.cumsum(sizes)[:-1])
+    joint = [_joint_codes([f[c] for f in frames]) for c in cols]
+    # One mixed-radix key and one grouping (the engine's kernels); any numbering will do.
+    ids, _ = group_codes([codes for codes, _ in joint], [n_codes for _, n_codes in joint])
+    return np.split(ids.astype(np.int64), np.cumsum(sizes)[:-1])
 
 
 def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
@@ -468,6 +467,14 @@ def audit_tables(
     ``upper == lower``). Differencing, the simplest attack, is the special case of a total with
     one unknown cell.
     """
+    return _audit_tables(tables, policy, margins=margins, count=count, suppressed=suppressed, method=method,
+                         details=bool(details))
+
+
+def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=None, method="auto",
+                  details: bool | None = True) -> AuditResult:
+    """:func:`audit_tables`; ``details=None`` leaves the per-cell frame empty (for callers that
+    read only the per-table summary: a national tier 3 has millions of cells)."""
     pol = _check_policy(policy, _FUNC)
     check_choice(method, "method", ("auto", "lp", "milp"), _FUNC)
     if isinstance(tables, pd.DataFrame):
@@ -529,6 +536,37 @@ def audit_tables(
     prot = pol._protection_for_codes(a_status)
     verdict = np.where(width == 0, 0, np.where(width < prot, 1, 2)).astype(np.int8)
     reason = np.where(verdict == 2, 0, np.where(single, 1, 2) + 2 * (verdict == 1)).astype(np.int8)
+    if details is None:
+        cells = pd.DataFrame(columns=CELL_COLUMNS)
+    else:
+        cells = _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot,
+                            verdict, reason, unknown, n_var, pol, details)
+
+    # per-table summary
+    t = len(frames)
+    fails = np.zeros(n_var, dtype=bool)
+    fails[aud[verdict != 2]] = True
+    exact_v = np.zeros(n_var, dtype=bool)
+    exact_v[aud[verdict == 0]] = True
+    summary = pd.DataFrame({
+        "table": names,
+        "margin": is_margin,
+        "cells": np.bincount(table_of, minlength=t),
+        "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
+        "suppressed": np.bincount(table_of, weights=status == _SUPPRESSED, minlength=t).astype(np.int64),
+        "rounded": np.bincount(table_of, weights=(status == _ROUNDED) | (status == _LOW), minlength=t).astype(np.int64),
+        "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
+        "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
+        "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
+        "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
+    })
+    return AuditResult(cells=cells, tables=summary, policy=pol, method=solver, n_solves=n_solves)
+
+
+def _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot, verdict, reason,
+                unknown, n_var, pol, details: bool) -> pd.DataFrame:
+    """The per-cell frame of an audit (:data:`CELL_COLUMNS`), with each cell's dimension values
+    and published text when ``details``, else categorical columns without per-cell text."""
     if details:
         shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
         cell_text = np.concatenate(
@@ -553,26 +591,7 @@ def audit_tables(
     }, columns=CELL_COLUMNS)
     if np.isinf(upper).any():
         cells.loc[np.isinf(upper), ["upper", "width"]] = pd.NA
-
-    # per-table summary
-    t = len(frames)
-    fails = np.zeros(n_var, dtype=bool)
-    fails[aud[verdict != 2]] = True
-    exact_v = np.zeros(n_var, dtype=bool)
-    exact_v[aud[verdict == 0]] = True
-    summary = pd.DataFrame({
-        "table": names,
-        "margin": is_margin,
-        "cells": np.bincount(table_of, minlength=t),
-        "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
-        "suppressed": np.bincount(table_of, weights=status == _SUPPRESSED, minlength=t).astype(np.int64),
-        "rounded": np.bincount(table_of, weights=(status == _ROUNDED) | (status == _LOW), minlength=t).astype(np.int64),
-        "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
-        "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
-        "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
-        "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
-    })
-    return AuditResult(cells=cells, tables=summary, policy=pol, method=solver, n_solves=n_solves)
+    return cells
 
 
 def _equalities(frames, parts, links, lo, unknown, n_var):
@@ -773,7 +792,7 @@ def tier3_audit(
         name = f"{level}_totals"
         while name in group:
             name += "_"
-        result = audit_tables(group, pol, margins={name: margin}, count=count, method=method, details=False)
+        result = _audit_tables(group, pol, margins={name: margin}, count=count, method=method, details=None)
         rows.append(result.tables[~result.tables["margin"]])
     if not rows:
         return pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)
