@@ -249,3 +249,21 @@ def test_markdown_and_latex_carry_the_provenance(tmp_path, capsys):
 
         assert file_sha256(csv) in out and "command: riskcalc report" in out
         assert "synthetic" not in out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("max_size, max_steps", [(1, None), (2, None), (3, 2), (3, None)])
+def test_staircase_read_off_a_lattice_equals_the_refinement(seed, max_size, max_steps):
+    """The staircase's first steps taken from a lattice (on a superset of the fields) are the
+    refinement's own, ties included (few levels make ties common)."""
+    from riskcalc.release.combinations import uniqueness_staircase
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    frame = pd.DataFrame({c: rng.integers(0, k, n) for c, k in zip("abcdef", (2, 3, 3, 5, 7, 2))})
+    fields = ["b", "a", "c", "d", "e"]
+    lattice = rc.field_lattice(frame, list("abcdef"), max_size=max_size, thresholds=[1, 4])
+    plain = uniqueness_staircase(frame, fields, max_steps=max_steps)
+    read = uniqueness_staircase(frame, fields, max_steps=max_steps, lattice=lattice)
+    pd.testing.assert_frame_equal(read, plain)
+    assert len(plain) >= 2

@@ -41,25 +41,27 @@ def most_identifying(data, fields, *, max_size=3, top=10, lattice=None) -> pd.Da
     return ordered.rename(columns={"records_in_cells_at_most_4": "records_below_5"})[IDENTIFYING_COLUMNS].reset_index(drop=True)
 
 
-def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
+def uniqueness_staircase(data, fields, *, max_steps=None, lattice=None) -> pd.DataFrame:
     """Unique share as fields are added, most identifying first (greedy forward selection).
 
-    At each step the field whose addition singles out the most pupils is added; each candidate
-    refines the classes of the fields chosen so far in one pass over the records that are not
-    yet unique (a record unique on some fields stays unique on more). The staircase stops
-    when every record is unique. Columns: ``step``, ``field``, ``fields``, ``n_unique``,
-    ``unique_share``.
+    At each step the field whose addition singles out the most pupils is added (the first in
+    ``fields`` order on a tie); each candidate refines the classes of the fields chosen so far
+    in one pass over the records that are not yet unique (a record unique on some fields stays
+    unique on more). The staircase stops when every record is unique. ``lattice`` may be a
+    :class:`~riskcalc.lattice.LatticeResult` on a superset of ``fields`` (as the main job
+    computes once): the steps whose candidates it holds are read off it, and the refinement
+    starts from the fields chosen by then. Columns: ``step``, ``field``, ``fields``,
+    ``n_unique``, ``unique_share``.
     """
     fields = list(fields)
     enc = as_encoded(data, fields, func="uniqueness_staircase", name="fields")
     n = enc.n_records
-    active = np.arange(n, dtype=np.int64)  # records not yet unique
-    ids, n_ids = np.zeros(n, dtype=np.int64), 1  # their classes on the chosen fields
-    n_unique = 0
-    chosen: list[str] = []
-    rows = []
-    remaining = list(fields)
-    for step in range(1, (max_steps or len(fields)) + 1):
+    steps = max_steps or len(fields)
+    chosen, rows = _steps_from_lattice(lattice, fields, steps, n) if lattice is not None else ([], [])
+    remaining = [f for f in fields if f not in chosen]
+    n_unique = rows[-1]["n_unique"] if rows else 0
+    active, ids, n_ids = _active_classes(enc, chosen)
+    for step in range(len(rows) + 1, steps + 1):
         if not remaining or n_unique == n:
             break
         best = None
@@ -77,6 +79,43 @@ def uniqueness_staircase(data, fields, *, max_steps=None) -> pd.DataFrame:
         n_unique += new_unique
         chosen.append(f)
         remaining.remove(f)
-        rows.append({"step": step, "field": f, "fields": tuple(chosen),
-                     "n_unique": n_unique, "unique_share": n_unique / n})
+        rows.append(_stair(step, f, chosen, n_unique, n))
     return pd.DataFrame(rows, columns=["step", "field", "fields", "n_unique", "unique_share"])
+
+
+def _stair(step, field, chosen, n_unique, n) -> dict:
+    return {"step": step, "field": field, "fields": tuple(chosen), "n_unique": int(n_unique),
+            "unique_share": n_unique / n}
+
+
+def _steps_from_lattice(lattice, fields, steps, n) -> tuple[list[str], list[dict]]:
+    """The first steps of the staircase read off a lattice's unique counts, as long as it holds
+    every candidate (the same choice and tie-breaking as the refinement)."""
+    known = {frozenset(f): int(u) for f, u in zip(lattice.table["fields"], lattice.table["n_unique"])}
+    chosen: list[str] = []
+    rows: list[dict] = []
+    n_unique = 0
+    while len(rows) < steps and len(chosen) < len(fields) and n_unique < n:
+        counts = [known.get(frozenset(chosen + [f])) for f in fields if f not in chosen]
+        if any(c is None for c in counts):
+            break
+        candidates = [f for f in fields if f not in chosen]
+        best = int(np.argmax(counts))  # the first of the largest: the refinement's tie-break
+        chosen.append(candidates[best])
+        n_unique = counts[best]
+        rows.append(_stair(len(rows) + 1, candidates[best], chosen, n_unique, n))
+    return chosen, rows
+
+
+def _active_classes(enc, chosen) -> tuple[np.ndarray, np.ndarray, int]:
+    """The records not unique on ``chosen`` (row numbers), their classes numbered densely, and
+    the number of those classes; every record in one class when nothing is chosen."""
+    n = enc.n_records
+    if not chosen:
+        return np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64), 1
+    part = enc.partition(tuple(chosen), "category")
+    sizes, class_id = part.class_sizes, part.class_id
+    big = sizes > 1
+    active = np.flatnonzero(big[class_id])
+    relabel = np.cumsum(big, dtype=np.int64) - 1
+    return active, relabel[class_id[active]], int(np.count_nonzero(big))

@@ -126,7 +126,9 @@ def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict,
         return identifying, None
     label, fields = next(iter(fields_of.items()))
     step(f"uniqueness staircase, {label}")
-    stairs = uniqueness_staircase(encoded if shared else extracts[label], fields)
+    # Its first steps (up to the lattice's size) are read off the shared lattice.
+    stairs = uniqueness_staircase(encoded if shared else extracts[label], fields,
+                                  lattice=lattice if shared and widest else None)
     return identifying, (f"tier {label}" if shared else str(label), stairs)
 
 
