@@ -357,29 +357,28 @@ def test_forked_child_can_group_after_the_parent_ran_parallel_kernels():
     assert os.WIFEXITED(status)
 
 
-def reference_first_and_mixed(labels, n_labels, codes):
-    """Per class, by a loop over the records: its first value and whether another follows."""
-    first, mixed = [-1] * n_labels, [False] * n_labels
+def reference_class_values(labels, n_labels, codes):
+    """Per class, by a loop over the records: its one value, -2 when it holds two, -1 if empty."""
+    values = [-1] * n_labels
     for c, v in zip(labels.tolist(), codes.tolist()):
-        if first[c] < 0:
-            first[c] = v
-        elif first[c] != v:
-            mixed[c] = True
-    return np.array(first, np.int64), np.array(mixed, bool)
+        if values[c] == -1:
+            values[c] = v
+        elif values[c] != v:
+            values[c] = -2
+    return np.array(values, np.int64)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 300), st.integers(1, 40), st.integers(1, 6), st.sampled_from([np.int8, np.int32, np.int64]),
        st.randoms(use_true_random=False))
-def test_first_and_mixed_compiled_equals_numpy_and_reference(n, n_labels, n_values, dtype, rnd):
+def test_class_values_compiled_equals_numpy_and_reference(n, n_labels, n_values, dtype, rnd):
     labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
     codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=dtype)
-    expected = reference_first_and_mixed(labels, n_labels, codes)
+    expected = reference_class_values(labels, n_labels, codes)
     for backend in ("numpy", "numba"):
-        first, mixed = run_with(backend, kernels.first_and_mixed, labels, n_labels, codes)
-        assert first.dtype == np.int64 and mixed.dtype == np.bool_
-        assert_array_equal(first, expected[0])
-        assert_array_equal(mixed, expected[1])
+        values = run_with(backend, kernels.class_values, labels, n_labels, codes)
+        assert values.dtype == (np.int64 if dtype == np.int64 else np.int32)
+        assert_array_equal(values, expected)
 
 
 @settings(max_examples=40, deadline=None)
@@ -388,13 +387,13 @@ def test_homogeneous_tally_compiled_equals_numpy_and_reference(n, n_labels, n_va
     labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
     codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=np.int16)
     sizes = np.bincount(labels, minlength=n_labels).astype(np.int64)
-    first, mixed = reference_first_and_mixed(labels, n_labels, codes)
+    values = reference_class_values(labels, n_labels, codes).astype(np.int32)
     modal = int(np.bincount(codes).argmax())
-    homo = [c for c in range(n_labels) if not mixed[c]]
+    homo = [c for c in range(n_labels) if values[c] != -2]
     expected = (sum(int(sizes[c]) for c in homo), sum(int(sizes[c]) for c in homo if sizes[c] > 1),
-                sum(int(sizes[c]) for c in homo if first[c] != modal), len(homo))
+                sum(int(sizes[c]) for c in homo if values[c] != modal), len(homo))
     for backend in ("numpy", "numba"):
-        assert run_with(backend, kernels.homogeneous_tally, first, mixed, sizes, modal) == expected
+        assert run_with(backend, kernels.homogeneous_tally, values, sizes, modal) == expected
 
 
 @pytest.mark.parametrize("n", [5_000, 300_000])

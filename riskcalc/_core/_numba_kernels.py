@@ -375,33 +375,35 @@ def group_few(key, cap, ids):
 
 
 @njit(nogil=True, cache=True)
-def first_and_mixed(labels, codes, first, mixed):
-    """One pass in row order: ``first[c]`` the value of class ``c``'s first record (``-1``
-    before any), ``mixed[c]`` set when a later record of ``c`` holds another value."""
+def class_values(labels, codes, values):
+    """One pass in row order: ``values[c]`` (``-1`` before) becomes the value of class ``c``'s
+    first record, and ``-2`` (mixed) once a record of ``c`` holds another. One array, so one
+    memory access a record."""
     for i in range(labels.shape[0]):
         c = labels[i]
         v = codes[i]
-        f = first[c]
-        if f < 0:
-            first[c] = v
-        elif f != v:
-            mixed[c] = True
+        s = values[c]
+        if s == -1:
+            values[c] = v
+        elif s != v and s != -2:
+            values[c] = -2
 
 
 @njit(nogil=True, cache=True)
-def homogeneous_tally(first, mixed, sizes, modal):
-    """Over the classes not ``mixed``: their records, those in classes of two or more, those
-    whose value is not ``modal``, and the classes."""
+def homogeneous_tally(values, sizes, modal):
+    """Over the classes not mixed (``values[c] != -2``): their records, those in classes of two
+    or more, those whose value is not ``modal``, and the classes."""
     records = nonunique = minority = classes = 0
     for c in range(sizes.shape[0]):
-        if mixed[c]:
+        v = values[c]
+        if v == -2:
             continue
         s = sizes[c]
         records += s
         classes += 1
         if s > 1:
             nonunique += s
-        if first[c] != modal:
+        if v != modal:
             minority += s
     return records, nonunique, minority, classes
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import small_key_space
-from .kernels import compiled, first_and_mixed, homogeneous_tally
+from .kernels import class_values, compiled, homogeneous_tally
 
 __all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
 
@@ -119,7 +119,7 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns,
     ``columns`` is a sequence of encoded columns (:class:`~riskcalc._core.encoding.EncodedColumn`:
     ``codes``, ``n_levels`` and their cached ``value_counts``). A class is homogeneous exactly
     when no record of it differs from its first record's value (:func:`riskcalc._core.kernels.
-    first_and_mixed`: one pass over the records, compiled, or a scatter, a gather and a
+    class_values`: one pass over the records, compiled, or a scatter, a gather and a
     ``bincount`` in numpy), and one pass over the classes tallies them
     (:func:`~riskcalc._core.kernels.homogeneous_tally`); singleton classes are homogeneous by
     definition. Only when no class is homogeneous does the smallest number of distinct values
@@ -134,8 +134,8 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns,
         value_counts = column.value_counts
         modal = int(value_counts.argmax())
         n_values = int(np.count_nonzero(value_counts))
-        first, mixed = first_and_mixed(labels, n_labels, codes)
-        records, nonunique, minority, classes = homogeneous_tally(first, mixed, sizes, modal)
+        values = class_values(labels, n_labels, codes)
+        records, nonunique, minority, classes = homogeneous_tally(values, sizes, modal)
         if classes or not n_labels:
             min_distinct = int(classes > 0)
         else:  # no homogeneous class: the smallest number of distinct values needs the cells

@@ -4,9 +4,9 @@ The kernels carry the engine's grouping work:
 
 * :func:`mix` -- one step of the mixed-radix key, ``key = key * levels + codes``, in place;
 * :func:`group` -- dense class ids and class sizes for ``int64`` keys in ``[0, space)``;
-* :func:`first_and_mixed` -- per class, its first record's value of a field and whether any
-  record of it holds another (the homogeneous-class test of attribute disclosure), and
-  :func:`homogeneous_tally`, the records and classes of the homogeneous classes.
+* :func:`class_values` -- per class, the one value of a field its records hold, or "mixed"
+  (the homogeneous-class test of attribute disclosure), and :func:`homogeneous_tally`, the
+  records and classes of the homogeneous classes.
 
 :func:`group` numbers classes *canonically*, so the compiled and the numpy path return the same
 arrays, not merely the same partition: when the key space is small (see
@@ -39,7 +39,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-__all__ = ["backend", "set_backend", "compiled", "mix", "group", "first_and_mixed", "homogeneous_tally",
+__all__ = ["backend", "set_backend", "compiled", "mix", "group", "class_values", "homogeneous_tally", "MIXED",
            "first_appearance", "first_rows", "range_codes",
            "MIN_COMPILED"]
 
@@ -284,38 +284,43 @@ def _lone_keys(key: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# first_and_mixed: the homogeneous-class test
+# class_values: the homogeneous-class test
 # --------------------------------------------------------------------------------------------
 
 
-def first_and_mixed(labels: np.ndarray, n_labels: int, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each class ``c`` in ``[0, n_labels)``: the value (``int64``) of its first record in
-    row order, and whether a record of ``c`` holds a different value (``mixed``; a class is
-    homogeneous exactly when it is not mixed). ``codes`` are non-negative integers."""
+#: The class value of a class holding two or more values (:func:`class_values`).
+MIXED = -2
+
+
+def class_values(labels: np.ndarray, n_labels: int, codes: np.ndarray) -> np.ndarray:
+    """For each class ``c`` in ``[0, n_labels)``: the value its records hold when they hold one
+    (a homogeneous class), :data:`MIXED` (``-2``) when they hold two or more, ``-1`` for a
+    label no record carries. ``codes`` are non-negative integers; the result is ``int32``
+    (``int64`` for 64-bit codes)."""
     n = labels.shape[0]
+    dtype = np.int64 if codes.dtype.itemsize > 4 else np.int32
+    values = np.full(int(n_labels), -1, dtype)
     mod = compiled(n)
     if mod is not None:
-        first = np.full(int(n_labels), -1, np.int64)
-        mixed = np.zeros(int(n_labels), np.bool_)
-        mod.first_and_mixed(np.ascontiguousarray(labels), np.ascontiguousarray(codes), first, mixed)
-        return first, mixed
-    first = np.full(int(n_labels), -1, np.int64)
-    first[labels[::-1]] = codes[::-1]  # the last write of each class is its first record
-    differs = codes != first[labels]
-    mixed = np.bincount(labels[differs], minlength=int(n_labels)) > 0
-    return first, mixed
+        mod.class_values(np.ascontiguousarray(labels), np.ascontiguousarray(codes), values)
+        return values
+    values[labels[::-1]] = codes[::-1]  # the last write of each class is its first record
+    differs = codes != values[labels]
+    values[np.bincount(labels[differs], minlength=int(n_labels)) > 0] = MIXED
+    return values
 
 
-def homogeneous_tally(first: np.ndarray, mixed: np.ndarray, sizes: np.ndarray, modal: int) -> tuple[int, int, int, int]:
-    """Over the homogeneous (not ``mixed``) classes: their records, the records in those of
-    two or more, the records whose value (``first``) is not ``modal``, and the classes."""
+def homogeneous_tally(values: np.ndarray, sizes: np.ndarray, modal: int) -> tuple[int, int, int, int]:
+    """Over the homogeneous classes (``values`` of :func:`class_values` not :data:`MIXED`):
+    their records, the records in those of two or more, the records whose value is not
+    ``modal``, and the classes."""
     mod = compiled(sizes.shape[0])
     if mod is not None:
-        return tuple(int(v) for v in mod.homogeneous_tally(first, mixed, sizes, np.int64(modal)))
-    homo = ~mixed
+        return tuple(int(v) for v in mod.homogeneous_tally(values, sizes, np.int64(modal)))
+    homo = values != MIXED
     homo_sizes = sizes[homo]
     return (int(homo_sizes.sum()), int(homo_sizes[homo_sizes > 1].sum()),
-            int(sizes[homo & (first != modal)].sum()), int(np.count_nonzero(homo)))
+            int(sizes[homo & (values != modal)].sum()), int(np.count_nonzero(homo)))
 
 
 # --------------------------------------------------------------------------------------------
