@@ -56,8 +56,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse.csgraph import connected_components
 
 from ._core.grouping import group_codes
 from ._validation import check_choice, check_int
@@ -666,6 +664,8 @@ def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
 
 def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, integer: bool):
     """Min and max of every unknown variable, batched over connected components."""
+    from scipy.sparse.csgraph import connected_components  # on first use: a slow import
+
     n = Au.shape[1]
     lower, upper = lo.copy(), hi.copy()
     if n == 0:
@@ -736,6 +736,8 @@ def _check_consistent(val, lo, hi):
 
 
 def _solve(c, A, b, lo, hi, integer: bool) -> np.ndarray:
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # on first use: a slow import
+
     if integer:
         res = milp(c, constraints=LinearConstraint(A, b, b), bounds=Bounds(lo, hi), integrality=np.ones(len(c)))
         ok = res.status == 0

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from ._lazy import lazy_module
+
+special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.access import as_encoded, prepare, record_frequencies

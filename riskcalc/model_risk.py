@@ -61,7 +61,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse, special
+from scipy import sparse
+
+from ._lazy import lazy_module
+
+linalg = lazy_module("scipy.linalg")
+special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.access import prepare

@@ -1,0 +1,31 @@
+"""Slow imports are deferred: ``import riskcalc`` (and the main job's modules) load neither
+``scipy.special``, ``scipy.optimize`` nor ``scipy.linalg``; the measures that need them import
+them on first use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+import riskcalc as rc
+from riskcalc._lazy import lazy_module
+
+
+def test_importing_riskcalc_and_the_main_job_defers_the_slow_scipy_modules():
+    code = ("import sys, riskcalc, riskcalc.cli, riskcalc.release.job; "
+            "print(sorted(m for m in ('scipy.special', 'scipy.optimize', 'scipy.linalg') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_lazy_module_imports_on_first_attribute_and_measures_use_it():
+    mod = lazy_module("json")
+    assert "not imported yet" in repr(mod)
+    assert mod.dumps([1]) == "[1]"
+    assert "imported" in repr(mod) and "not" not in repr(mod)
+    # a measure whose module holds lazy scipy modules still computes
+    sizes, counts = np.array([1, 2, 3, 4, 5]), np.array([300, 80, 30, 10, 5])
+    est = rc.snb(sizes, counts, n=615, N=6150)  # scipy.optimize and scipy.special inside
+    assert est.converged and 0 < est.n_population_uniques < 6150
