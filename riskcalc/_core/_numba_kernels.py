@@ -4,12 +4,14 @@ Every function here has a numpy twin in :mod:`riskcalc._core.kernels` returning 
 arrays; ``tests/test_kernels.py`` compares them. Kernels release the GIL (``nogil``) and are
 cached on disk (``cache=True``).
 
-Hash table layout: ``table[s, 0]`` is the key held by slot ``s`` and ``table[s, 1]`` packs the
-first row holding it (high 32 bits) with the number of rows holding it (low 32 bits), ``-1``
-when empty; one slot is one 16-byte pair, so a probe touches one cache line. The slot of a key
-is the top ``bits`` bits of ``key * golden`` (Fibonacci hashing). With ``parts = 2**p`` regions,
-the top ``p`` bits of the slot choose the region; region ``t`` is filled by thread ``t`` alone
-(linear probing wraps inside the region), so no locks are needed.
+Hash grouping (:func:`hash_group`, then :func:`hash_ids`): the keys are scattered to ``2**pb``
+partitions by the top ``pb`` bits of ``key * golden`` (Fibonacci hashing), row order kept; each
+partition is numbered in place, in order of first appearance, with a hash table of
+interleaved (key, ``stamp << 32 | id``) slots (one 16-byte pair: a probe touches one cache
+line; linear probing on the next bits of the same hash). A thread keeps one table for all its
+partitions: a slot counts as empty unless it carries the current partition's stamp, so tables
+are never cleared. The local ids are then read back in row order through per-chunk partition
+cursors, so no pass writes to random places of a large array.
 """
 
 from __future__ import annotations
