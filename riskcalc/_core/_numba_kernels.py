@@ -309,9 +309,10 @@ def hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes):
     chunks = cursor.shape[0]
     bounds = np.linspace(0, n, chunks + 1).astype(np.int64)
     base, _ = _bases(m)
-    for p in prange(n_parts):
-        _sizes(pkey, starts[p], m[p], sizes, base[p])
-    for c in prange(chunks):
+    split = _partition_split(starts, n_parts, chunks)
+    for c in prange(chunks):  # one parallel region: both halves only read pkey
+        for p in range(split[c], split[c + 1]):
+            _sizes(pkey, starts[p], m[p], sizes, base[p])
         _gather_ids(key, bounds[c], bounds[c + 1], pb, base, cursor[c], pkey, ids)
 
 
