@@ -163,12 +163,14 @@ def test_group_hash_tables_that_must_grow(monkeypatch, table_bits):
 def test_group_hash_partition_layout_in_place():
     """After the first half of the kernel, ``pkey`` holds each record's local id (low 32 bits,
     first appearance within its partition) and each local class's size (high 32 bits of the
-    partition's first ``m`` slots), as the reference by ``pd.factorize`` gives them."""
+    partition's first ``m`` slots), as the reference by ``pd.factorize`` gives them; the second
+    half then numbers as the numpy path does, for 1, 2 or 3 chunks."""
     rng = np.random.default_rng(12)
     n = 70_000
     key = rng.integers(0, 10**6, n) * 1_000_003
     pb = kernels._partition_bits(n, 10**15)
     mod = kernels._load()
+    expected = run_with("numpy", kernels.group, key, 10**15)
     for chunks in (1, 2, 3):
         pkey = np.empty(n, np.int64)
         if chunks == 1:
@@ -184,6 +186,15 @@ def test_group_hash_partition_layout_in_place():
             assert_array_equal(pkey[a:a + m[p]] >> 32, np.bincount(local))
         assert cursor.shape == (chunks, 1 << pb)
         assert_array_equal(cursor[0], starts[:-1])
+        # the second half gives the canonical numbering whatever the number of chunks
+        ids = np.empty(n, np.int32)
+        sizes = np.empty(int(m.sum()), np.int64)
+        if chunks == 1:
+            mod.hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes)
+        else:
+            mod.hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes)
+        assert_array_equal(ids, expected[0])
+        assert_array_equal(sizes, expected[1])
 
 
 def test_group_n0_and_n1():
