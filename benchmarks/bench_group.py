@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python benchmarks/bench_group.py                     # 8.6M and 1M rows, all cases
     python benchmarks/bench_group.py --rows 8600000 --repeats 7 --cases distinct,census10
+    python benchmarks/bench_group.py --rows 1000000,300000 --refine   # the lattice's variant
 
 Cases (keys in a key space too large for ``bincount``, so the hash-partition kernel runs):
 
@@ -244,10 +245,25 @@ def main(argv=None):
     ap.add_argument("--cases", default="distinct,census10,800k,50k")
     ap.add_argument("--repeats", type=int, default=7, help="timed runs of each kernel (median)")
     ap.add_argument("--serial", action="store_true", help="threads=False (the one-thread kernel)")
+    ap.add_argument("--refine", action="store_true",
+                    help="time group_hash_serial, the variant the lattice's compiled refine step calls "
+                         "(temporaries allocated inside), instead of kernels.group")
     args = ap.parse_args(argv)
     kernels.set_backend("numba")
     mod = kernels._load()
-    print(f"numba threads: {mod.n_threads()}, threads={'False' if args.serial else 'True'}")
+    what = "group_hash_serial (refine)" if args.refine else f"kernels.group, threads={not args.serial}"
+    print(f"numba threads: {mod.n_threads()}; timing {what}")
+
+    def refine_kernel(fn):
+        def run(key, space, threads):
+            ids = np.empty(key.shape[0], np.int32)
+            return ids, fn(key, mod._bits_for(min(key.shape[0], space)), ids)
+        return run
+
+    if args.refine:
+        kernels_old, kernels_new = refine_kernel(_old_group_hash_serial), refine_kernel(mod.group_hash_serial)
+    else:
+        kernels_old, kernels_new = old_group, kernels.group
     print(f"{'case':10s} {'n':>10s} {'distinct':>10s} {'old s':>8s} {'new s':>8s} {'speed-up':>8s}  load before / after")
     for n in [int(float(r)) for r in args.rows.split(",")]:
         for name in args.cases.split(","):
@@ -256,7 +272,7 @@ def main(argv=None):
             results = {}
             before = load()
             for r in range(args.repeats + 1):
-                for label, fn in (("old", old_group), ("new", kernels.group)):
+                for label, fn in (("old", kernels_old), ("new", kernels_new)):
                     t0 = time.perf_counter()
                     out = fn(key, space, threads=not args.serial)
                     dt = time.perf_counter() - t0
