@@ -123,6 +123,80 @@ def test_group_large_inputs(name, key, space):
         assert_array_equal(sizes, sizes_np, err_msg=name)
 
 
+def _one_partition_keys(n, space, seed):
+    """``n`` keys (about a third of them repeats) that all hash to partition 0."""
+    rng = np.random.default_rng(seed)
+    pb = kernels._partition_bits(n, space)
+    pool = rng.integers(0, space, 8 * n << pb)
+    part = (pool.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)
+    pool = pool[part == 0][: (2 * n) // 3]
+    return np.concatenate([pool, rng.choice(pool, n - pool.shape[0])]), pb
+
+
+@pytest.mark.parametrize("table_bits", [4, 7])
+def test_group_hash_tables_that_must_grow(monkeypatch, table_bits):
+    """Tables start at most ``2**table_bits`` slots and grow (rehash) when the distinct keys of
+    a partition fill them: the numbering is unchanged, on one thread and on several, also when
+    every record falls in one partition (one thread gets all the work)."""
+    rng = np.random.default_rng(8)
+    n = 60_000
+    skewed, pb = _one_partition_keys(n, 10**15, 8)
+    assert pb > 0 and skewed.shape[0] == n
+    cases = [rng.integers(0, 10**15, n), rng.integers(0, 10**15, 3000)[rng.integers(0, 3000, n)], skewed]
+    for key in cases:
+        ids_np, sizes_np = run_with("numpy", kernels.group, key, 10**15)
+        check_labelling(key, ids_np, sizes_np)
+        monkeypatch.setattr(kernels, "_TABLE_BITS", table_bits)
+        for threads in (True, False):
+            ids, sizes = run_with("numba", kernels.group, key, 10**15, threads=threads)
+            assert_array_equal(ids, ids_np)
+            assert_array_equal(sizes, sizes_np)
+        monkeypatch.setattr(kernels, "_TABLE_BITS", 18)
+        # the variant compiled callers (the lattice's refine) use, temporaries allocated inside
+        mod = kernels._load()
+        ids = np.empty(n, np.int32)
+        sizes = mod.group_hash_serial(key, kernels._partition_bits(n, 10**15), ids, table_bits)
+        assert_array_equal(ids, ids_np)
+        assert_array_equal(sizes, sizes_np)
+
+
+def test_group_hash_partition_layout_in_place():
+    """After the first half of the kernel, ``pkey`` holds each record's local id (low 32 bits,
+    first appearance within its partition) and each local class's size (high 32 bits of the
+    partition's first ``m`` slots), as the reference by ``pd.factorize`` gives them; the second
+    half then numbers as the numpy path does, for 1, 2 or 3 chunks."""
+    rng = np.random.default_rng(12)
+    n = 70_000
+    key = rng.integers(0, 10**6, n) * 1_000_003
+    pb = kernels._partition_bits(n, 10**15)
+    mod = kernels._load()
+    expected = run_with("numpy", kernels.group, key, 10**15)
+    for chunks in (1, 2, 3):
+        pkey = np.empty(n, np.int64)
+        if chunks == 1:
+            starts, cursor, m = mod.hash_group_serial(key, pb, pkey, 18)
+        else:
+            starts, cursor, m = mod.hash_group(key, pb, chunks, pkey, 18)
+        part = ((key.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)).astype(np.int64)
+        for p in range(1 << pb):
+            local, uniques = pd.factorize(key[part == p], sort=False)
+            a, b = starts[p], starts[p + 1]
+            assert b - a == local.shape[0] and m[p] == uniques.shape[0]
+            assert_array_equal(pkey[a:b] & 0xFFFFFFFF, local)
+            assert_array_equal(pkey[a:a + m[p]] >> 32, np.bincount(local))
+        assert cursor.shape == (chunks, 1 << pb)
+        assert_array_equal(cursor[0], starts[:-1])
+        # the second half gives the canonical numbering whatever the number of chunks
+        ids = np.empty(n, np.int32)
+        sizes = np.empty(int(m.sum()), np.int64)
+        if chunks == 1:
+            mod.hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes)
+        else:
+            mod.hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes)
+        assert_array_equal(ids, expected[0])
+        assert_array_equal(sizes, expected[1])
+
+
 def test_group_n0_and_n1():
     for backend in ("numpy", "numba"):
         ids, sizes = run_with(backend, kernels.group, np.zeros(0, np.int64), 10)

@@ -4,12 +4,14 @@ Every function here has a numpy twin in :mod:`riskcalc._core.kernels` returning 
 arrays; ``tests/test_kernels.py`` compares them. Kernels release the GIL (``nogil``) and are
 cached on disk (``cache=True``).
 
-Hash table layout: ``table[s, 0]`` is the key held by slot ``s`` and ``table[s, 1]`` packs the
-first row holding it (high 32 bits) with the number of rows holding it (low 32 bits), ``-1``
-when empty; one slot is one 16-byte pair, so a probe touches one cache line. The slot of a key
-is the top ``bits`` bits of ``key * golden`` (Fibonacci hashing). With ``parts = 2**p`` regions,
-the top ``p`` bits of the slot choose the region; region ``t`` is filled by thread ``t`` alone
-(linear probing wraps inside the region), so no locks are needed.
+Hash grouping (:func:`hash_group`, then :func:`hash_ids`): the keys are scattered to ``2**pb``
+partitions by the top ``pb`` bits of ``key * golden`` (Fibonacci hashing), row order kept; each
+partition is numbered in place, in order of first appearance, with a hash table of
+interleaved (key, ``stamp << 32 | id``) slots (one 16-byte pair: a probe touches one cache
+line; linear probing on the next bits of the same hash). A thread keeps one table for all its
+partitions: a slot counts as empty unless it carries the current partition's stamp, so tables
+are never cleared. The local ids are then read back in row order through per-chunk partition
+cursors, so no pass writes to random places of a large array.
 """
 
 from __future__ import annotations
@@ -95,69 +97,156 @@ def _histogram(key, lo, hi, pb, counts):
 
 
 @njit(nogil=True, cache=True)
-def _scatter(key, lo, hi, pb, offsets, pkey, prow):
-    """Copy keys and row numbers of rows ``lo:hi`` to their partition (row order kept)."""
+def _scatter(key, lo, hi, pb, offsets, pkey):
+    """Copy the keys of rows ``lo:hi`` to their partition (row order kept)."""
     shift = np.uint64(64 - pb)
     for i in range(lo, hi):
         p = np.int64(_hash(key[i]) >> shift) if pb else 0
         j = offsets[p]
         pkey[j] = key[i]
-        prow[j] = i
         offsets[p] = j + 1
 
 
 @njit(nogil=True, cache=True)
-def _group_partition(pkey, prow, a, b, pb, ids, sizes):
-    """Number the keys of partition ``pkey[a:b]`` in order of first appearance; write each
-    record's local id to ``ids[row]`` and the class sizes to ``sizes[a:a + m]``; return m."""
-    n = b - a
-    if n == 0:
-        return 0
-    lb = 1
-    while (1 << lb) < 2 * n:
+def _table_bits(n, cap_bits):
+    """log2 of the slots for a partition of ``n`` records: at least ``1.5 n``, at most
+    ``2**cap_bits`` (the table grows past that only when the distinct keys need it)."""
+    lb = 4
+    while lb < cap_bits and (np.int64(1) << lb) < n + (n >> 1):
         lb += 1
-    table_key = np.empty(1 << lb, np.int64)
-    table_id = np.full(1 << lb, -1, np.int64)
+    return lb
+
+
+@njit(nogil=True, cache=True)
+def _rehash(table, lb, stamp, new_lb, pb):
+    """A table of ``2**new_lb`` slots holding the entries of ``table`` (first ``2**lb`` slots)
+    stamped ``stamp``."""
+    new = np.zeros(2 << new_lb, np.int64)
+    up = np.uint64(pb)
+    down = np.uint64(64 - new_lb)
+    mask = (np.int64(1) << new_lb) - 1
+    for s in range(np.int64(1) << lb):
+        w = table[2 * s + 1]
+        if (w >> 32) == stamp:
+            k = table[2 * s]
+            t = np.int64((_hash(k) << up) >> down)
+            while (new[2 * t + 1] >> 32) == stamp:
+                t = (t + 1) & mask
+            new[2 * t] = k
+            new[2 * t + 1] = w
+    return new
+
+
+@njit(nogil=True, cache=True)
+def _insert_run(pkey, a, lo, hi, pb, table, lb, stamp, m):
+    """Records ``lo:hi`` of the partition starting at ``a`` into ``table`` (``2**lb`` slots,
+    room for every new key assumed); returns the number of local classes."""
     up = np.uint64(pb)
     down = np.uint64(64 - lb)
     mask = (np.int64(1) << lb) - 1
-    m = 0
-    for j in range(a, b):
+    tag = np.int64(stamp) << 32
+    one = np.int64(1) << 32
+    for j in range(lo, hi):
         k = pkey[j]
         s = np.int64((_hash(k) << up) >> down)
         while True:
-            c = table_id[s]
-            if c < 0:
-                table_key[s] = k
-                table_id[s] = m
-                sizes[a + m] = 1
+            w = table[2 * s + 1]
+            if (w >> 32) != stamp:
+                table[2 * s] = k
+                table[2 * s + 1] = tag | m
                 c = m
                 m += 1
                 break
-            if table_key[s] == k:
-                sizes[a + c] += 1
+            if table[2 * s] == k:
+                c = w & _LOW
                 break
             s = (s + 1) & mask
-        ids[prow[j]] = c
+        pkey[j] = c
+        pkey[a + c] += one
     return m
 
 
 @njit(nogil=True, cache=True)
-def _add_base(key, lo, hi, pb, base, ids):
+def _group_partition(pkey, a, b, pb, table, cap_bits, stamp):
+    """Number the keys of partition ``pkey[a:b]`` in order of first appearance, in place:
+    afterwards the low 32 bits of ``pkey[j]`` hold record ``j``'s local id and the high 32 bits
+    of ``pkey[a + c]`` the size of local class ``c`` (``c < m``). Returns ``(m, table)``.
+
+    ``table`` (one per thread, reused across its partitions) interleaves slot ``s``'s key
+    (``table[2 s]``) with ``stamp << 32 | id`` (``table[2 s + 1]``): a slot is empty unless it
+    carries this partition's ``stamp``, so the table is never cleared. Its first ``2**lb`` slots
+    are used, ``lb`` from the partition's records (:func:`_table_bits`); records go in by runs
+    short enough that the load stays under 3/4, and the table is replaced by one twice as large
+    (returned) when the load passes about 2/3.
+
+    In-place is safe: class ``c`` is created at a record ``j >= a + c``, so ``pkey[a + c]`` has
+    already been read when its size is first written; record ``j`` is read before it is written.
+    """
+    n = b - a
+    if n == 0:
+        return 0, table
+    lb = _table_bits(n, cap_bits)
+    if (2 << lb) > table.shape[0]:
+        table = np.zeros(2 << lb, np.int64)
+    m = 0
+    j = a
+    while j < b:
+        limit = (np.int64(3) << lb) >> 2
+        if limit - m < (limit >> 3) + 1:
+            table = _rehash(table, lb, stamp, lb + 1, pb)
+            lb += 1
+            continue
+        hi = min(b, j + (limit - m))
+        m = _insert_run(pkey, a, j, hi, pb, table, lb, stamp, m)
+        j = hi
+    return m, table
+
+
+@njit(nogil=True, cache=True)
+def _sizes(pkey, a, m, out, o):
+    for c in range(m):
+        out[o + c] = pkey[a + c] >> 32
+
+
+@njit(nogil=True, cache=True)
+def _gather_ids(key, lo, hi, pb, base, cursor, pkey, ids):
+    """``ids[i] = base[p] + local id`` for rows ``lo:hi``, reading each partition's local ids
+    (low 32 bits of ``pkey``) in row order from the chunk's ``cursor``."""
     shift = np.uint64(64 - pb)
     for i in range(lo, hi):
-        ids[i] += base[np.int64(_hash(key[i]) >> shift) if pb else 0]
+        p = np.int64(_hash(key[i]) >> shift) if pb else 0
+        j = cursor[p]
+        ids[i] = base[p] + (pkey[j] & _LOW)
+        cursor[p] = j + 1
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def group_hash(key, pb, chunks, ids):
-    """Ids (partition by partition, first appearance within each) and class sizes."""
-    n = key.shape[0]
-    n_parts = 1 << pb
-    bounds = np.linspace(0, n, chunks + 1).astype(np.int64)
-    counts = np.zeros((chunks, n_parts), np.int64)
-    for c in prange(chunks):
-        _histogram(key, bounds[c], bounds[c + 1], pb, counts[c])
+@njit(nogil=True, cache=True)
+def _partition_split(starts, n_parts, chunks):
+    """Partition ranges ``[split[c], split[c + 1])`` with about equal records each."""
+    split = np.empty(chunks + 1, np.int64)
+    split[0] = 0
+    n = starts[n_parts]
+    p = 0
+    for c in range(1, chunks):
+        while p < n_parts and starts[p] * chunks < c * n:
+            p += 1
+        split[c] = p
+    split[chunks] = n_parts
+    return split
+
+
+@njit(nogil=True, cache=True)
+def _first_table(starts, lo, hi, cap_bits):
+    big = 0
+    for p in range(lo, hi):
+        big = max(big, starts[p + 1] - starts[p])
+    return np.zeros(2 << _table_bits(big, cap_bits), np.int64)
+
+
+@njit(nogil=True, cache=True)
+def _layout(counts, chunks, n_parts):
+    """From per-chunk partition counts: ``starts`` of the partitions and each chunk's first
+    position in each partition (``offsets[c, p]``; chunks in row order within a partition)."""
     offsets = np.empty((chunks, n_parts), np.int64)
     starts = np.empty(n_parts + 1, np.int64)
     pos = 0
@@ -167,59 +256,103 @@ def group_hash(key, pb, chunks, ids):
             offsets[c, p] = pos
             pos += counts[c, p]
     starts[n_parts] = pos
-    pkey = np.empty(n, np.int64)
-    prow = np.empty(n, np.int64)
-    for c in prange(chunks):
-        _scatter(key, bounds[c], bounds[c + 1], pb, offsets[c], pkey, prow)
-    sizes_at = np.empty(n, np.int64)
-    m = np.empty(n_parts, np.int64)
-    for p in prange(n_parts):
-        m[p] = _group_partition(pkey, prow, starts[p], starts[p + 1], pb, ids, sizes_at)
-    base = np.empty(n_parts, np.int64)
-    total = 0
-    for p in range(n_parts):
-        base[p] = total
-        total += m[p]
-    sizes = np.empty(total, np.int64)
-    for p in prange(n_parts):
-        a = starts[p]
-        for c in range(m[p]):
-            sizes[base[p] + c] = sizes_at[a + c]
-    for c in prange(chunks):
-        _add_base(key, bounds[c], bounds[c + 1], pb, base, ids)
-    return sizes
+    return starts, offsets
 
 
 @njit(nogil=True, cache=True)
-def group_hash_serial(key, pb, ids):
-    """:func:`group_hash` on the calling thread alone (same result)."""
+def _bases(m):
+    base = np.empty(m.shape[0], np.int64)
+    total = 0
+    for p in range(m.shape[0]):
+        base[p] = total
+        total += m[p]
+    return base, total
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def hash_group(key, pb, chunks, pkey, cap_bits):
+    """First half of the hash-partition grouping, on ``chunks`` threads.
+
+    Rows are cut into ``chunks`` ranges: histogram, then scatter of the keys to their partition
+    in ``pkey`` (row order kept), then each partition numbered in place
+    (:func:`_group_partition`; partitions cut into ``chunks`` ranges of about equal records).
+    Returns ``(starts, cursor, m)``: partition bounds in ``pkey``, each chunk's first position in
+    each partition, classes per partition. :func:`hash_ids` finishes.
+    """
     n = key.shape[0]
     n_parts = 1 << pb
-    counts = np.zeros(n_parts, np.int64)
-    _histogram(key, 0, n, pb, counts)
-    offsets = np.empty(n_parts, np.int64)
-    starts = np.empty(n_parts + 1, np.int64)
-    pos = 0
+    bounds = np.linspace(0, n, chunks + 1).astype(np.int64)
+    counts = np.zeros((chunks, n_parts), np.int64)
+    for c in prange(chunks):
+        _histogram(key, bounds[c], bounds[c + 1], pb, counts[c])
+    starts, offsets = _layout(counts, chunks, n_parts)
+    cursor = offsets.copy()
+    for c in prange(chunks):
+        _scatter(key, bounds[c], bounds[c + 1], pb, offsets[c], pkey)
+    split = _partition_split(starts, n_parts, chunks)
+    m = np.empty(n_parts, np.int64)
+    for c in prange(chunks):
+        table = _first_table(starts, split[c], split[c + 1], cap_bits)
+        for p in range(split[c], split[c + 1]):
+            mp, table = _group_partition(pkey, starts[p], starts[p + 1], pb, table, cap_bits, p + 1)
+            m[p] = mp
+    return starts, cursor, m
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes):
+    """Second half: class sizes into ``sizes`` (``m.sum()`` of them) and every row's id into
+    ``ids``, in one pass in row order reading the local ids back through the chunk cursors
+    (sequential streams, no random writes)."""
+    n = key.shape[0]
+    n_parts = 1 << pb
+    chunks = cursor.shape[0]
+    bounds = np.linspace(0, n, chunks + 1).astype(np.int64)
+    base, _ = _bases(m)
+    split = _partition_split(starts, n_parts, chunks)
+    for c in prange(chunks):  # one parallel region: both halves only read pkey
+        for p in range(split[c], split[c + 1]):
+            _sizes(pkey, starts[p], m[p], sizes, base[p])
+        _gather_ids(key, bounds[c], bounds[c + 1], pb, base, cursor[c], pkey, ids)
+
+
+@njit(nogil=True, cache=True)
+def hash_group_serial(key, pb, pkey, cap_bits):
+    """:func:`hash_group` on the calling thread alone (one chunk; same result)."""
+    n = key.shape[0]
+    n_parts = 1 << pb
+    counts = np.zeros((1, n_parts), np.int64)
+    _histogram(key, 0, n, pb, counts[0])
+    starts, offsets = _layout(counts, 1, n_parts)
+    cursor = offsets.copy()
+    _scatter(key, 0, n, pb, offsets[0], pkey)
+    table = _first_table(starts, 0, n_parts, cap_bits)
+    m = np.empty(n_parts, np.int64)
     for p in range(n_parts):
-        starts[p] = pos
-        offsets[p] = pos
-        pos += counts[p]
-    starts[n_parts] = pos
-    pkey = np.empty(n, np.int64)
-    prow = np.empty(n, np.int64)
-    _scatter(key, 0, n, pb, offsets, pkey, prow)
-    sizes_at = np.empty(n, np.int64)
-    base = np.empty(n_parts, np.int64)
-    total = 0
-    for p in range(n_parts):
-        a = starts[p]
-        mp = _group_partition(pkey, prow, a, starts[p + 1], pb, ids, sizes_at)
-        for c in range(mp):
-            sizes_at[total + c] = sizes_at[a + c]  # compact in place (total <= a)
-        base[p] = total
-        total += mp
-    _add_base(key, 0, n, pb, base, ids)
-    return sizes_at[:total].copy()
+        mp, table = _group_partition(pkey, starts[p], starts[p + 1], pb, table, cap_bits, p + 1)
+        m[p] = mp
+    return starts, cursor, m
+
+
+@njit(nogil=True, cache=True)
+def hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes):
+    """:func:`hash_ids` on the calling thread alone."""
+    base, _ = _bases(m)
+    for p in range(1 << pb):
+        _sizes(pkey, starts[p], m[p], sizes, base[p])
+    _gather_ids(key, 0, key.shape[0], pb, base, cursor[0], pkey, ids)
+
+
+@njit(nogil=True, cache=True)
+def group_hash_serial(key, pb, ids, cap_bits=18):
+    """Ids (partition by partition, first appearance within each) and class sizes, on the
+    calling thread, temporaries allocated here (for compiled callers such as :func:`refine`)."""
+    pkey = np.empty(key.shape[0], np.int64)
+    starts, cursor, m = hash_group_serial(key, pb, pkey, cap_bits)
+    _, total = _bases(m)
+    sizes = np.empty(total, np.int64)
+    hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes)
+    return sizes
 
 
 # --------------------------------------------------------------------------------------------

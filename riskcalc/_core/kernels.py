@@ -193,13 +193,24 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
         m, counts, distinct = mod.group_few(key, _FEW_CAP, ids)
         if m >= 0:
             return _reorder_by_partition(ids, counts[:m], distinct[:m], pb)
+    # The big temporaries are numpy arrays (numpy asks the kernel for huge pages: first-touch
+    # page faults of a fresh 4 KiB-paged array cost as much as a pass over it).
+    pkey = np.empty(n, np.int64)
     if threads and not _forked:
         with _run_lock:
-            sizes = mod.group_hash(key, pb, max(int(mod.n_threads()), 1), ids)
+            starts, cursor, m = mod.hash_group(key, pb, max(int(mod.n_threads()), 1), pkey, _TABLE_BITS)
+            sizes = np.empty(int(m.sum()), np.int64)
+            mod.hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes)
     else:
-        sizes = mod.group_hash_serial(key, pb, ids)
+        starts, cursor, m = mod.hash_group_serial(key, pb, pkey, _TABLE_BITS)
+        sizes = np.empty(int(m.sum()), np.int64)
+        mod.hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes)
     return ids, sizes
 
+
+#: log2 of the largest hash table a partition starts with (16 bytes a slot: 4 MiB); a partition
+#: with more distinct keys grows its table (tests lower it to exercise the growth).
+_TABLE_BITS = 18
 
 #: The small-table path is tried for inputs of at least this many records, up to this many keys.
 _FEW_MIN = 1 << 14
