@@ -1,7 +1,5 @@
 """``python -m riskcalc``: the same as the ``riskcalc`` command."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

@@ -355,6 +355,19 @@ def group_hash_serial(key, pb, ids, cap_bits=18):
     return sizes
 
 
+@njit(nogil=True, cache=True)
+def count_hash_serial(key, pb, cap_bits=18):
+    """The class sizes of :func:`group_hash_serial` (same order) without the ids: no pass to
+    write them back (for a lattice leaf, whose classes nobody refines)."""
+    pkey = np.empty(key.shape[0], np.int64)
+    starts, _, m = hash_group_serial(key, pb, pkey, cap_bits)
+    base, total = _bases(m)
+    sizes = np.empty(total, np.int64)
+    for p in range(1 << pb):
+        _sizes(pkey, starts[p], m[p], sizes, base[p])
+    return sizes
+
+
 # --------------------------------------------------------------------------------------------
 # one lattice step: refine the active records' classes by one more field
 # --------------------------------------------------------------------------------------------
@@ -398,8 +411,15 @@ def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, wa
         else:
             for i in range(m):
                 key[i] = codes[i]
+    small = space <= max(4 * m, 1 << 16)
+    if not want_next and not want_lost:  # a leaf of the walk: the class sizes alone
+        if small:
+            sizes = _count_and_rank(key, np.zeros(space, np.int64))
+        else:
+            sizes = count_hash_serial(key, _bits_for(min(np.int64(m), space)))
+        return sizes, rows[:0], has_rows, np.empty(0, np.int32), 0, np.empty(0, np.int64)
     ids = np.empty(m, np.int32)
-    if space <= max(4 * m, 1 << 16):
+    if small:
         counts = np.zeros(space, np.int64)
         sizes = group_small_serial(key, counts, ids)
     else:
