@@ -55,11 +55,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ._core.grouping import group_codes
+from ._lazy import lazy_module
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = [
     "SuppressionPolicy",

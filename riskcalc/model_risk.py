@@ -61,11 +61,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-
 from ._lazy import lazy_module
 
 linalg = lazy_module("scipy.linalg")
+sparse = lazy_module("scipy.sparse")
 special = lazy_module("scipy.special")
 
 from . import _format as fmt
