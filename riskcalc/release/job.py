@@ -167,10 +167,12 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
 
     step = _Steps(progress)
     history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
-    # The school-history panel needs nothing from the cohort: it starts now, on another core.
-    section_of = background.submit(history_section, history_size, seed, years=5) if report and history else None
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
     cohort = synthetic.generate_cohort(n_pupils, rng=seed)
+    # The school-history panel needs nothing from the cohort: it runs on the other core from
+    # now, when the stages that follow leave it idle part of the time (the cohort's own
+    # generation keeps both busy).
+    section_of = background.submit(history_section, history_size, seed, years=5) if report and history else None
     step("encoding")
     encoded = encode(cohort, cohort_fields(cohort, scenarios))
     fields = list(cohort.columns)
