@@ -346,8 +346,15 @@ def hash_ids_serial(key, pb, pkey, starts, cursor, m, ids, sizes):
 @njit(nogil=True, cache=True)
 def group_hash_serial(key, pb, ids, cap_bits=18):
     """Ids (partition by partition, first appearance within each) and class sizes, on the
-    calling thread, temporaries allocated here (for compiled callers such as :func:`refine`)."""
-    pkey = np.empty(key.shape[0], np.int64)
+    calling thread, temporaries allocated here."""
+    return group_hash_into(key, pb, ids, np.empty(key.shape[0], np.int64), cap_bits)
+
+
+@njit(nogil=True, cache=True)
+def group_hash_into(key, pb, ids, pkey, cap_bits=18):
+    """:func:`group_hash_serial` with the caller's scratch ``pkey`` (at least ``len(key)``
+    int64), so that a walk of many steps allocates it once (for :func:`refine`)."""
+    pkey = pkey[: key.shape[0]]
     starts, cursor, m = hash_group_serial(key, pb, pkey, cap_bits)
     _, total = _bases(m)
     sizes = np.empty(total, np.int64)
@@ -356,10 +363,10 @@ def group_hash_serial(key, pb, ids, cap_bits=18):
 
 
 @njit(nogil=True, cache=True)
-def count_hash_serial(key, pb, cap_bits=18):
-    """The class sizes of :func:`group_hash_serial` (same order) without the ids: no pass to
+def count_hash_into(key, pb, pkey, cap_bits=18):
+    """The class sizes of :func:`group_hash_into` (same order) without the ids: no pass to
     write them back (for a lattice leaf, whose classes nobody refines)."""
-    pkey = np.empty(key.shape[0], np.int64)
+    pkey = pkey[: key.shape[0]]
     starts, _, m = hash_group_serial(key, pb, pkey, cap_bits)
     base, total = _bases(m)
     sizes = np.empty(total, np.int64)
@@ -382,19 +389,24 @@ def _bits_for(distinct):
 
 
 @njit(nogil=True, cache=True)
-def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, want_lost):
+def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, want_lost,
+           key, ids, pkey, next_rows, next_cid):
     """Classes of the active records on one more field, and the next active set.
 
     ``rows`` are the active records (every record when not ``has_rows``) and ``cid`` their
     classes in ``[0, n_classes)`` (one class when not ``has_cid``). The child key is
-    ``cid * levels + codes[row]``. Returns ``(sizes, next_rows, next_has_rows, next_cid,
-    next_n_classes, lost_rows)``: the child class sizes; when ``want_next``, the records of
-    child classes of two or more and their classes numbered densely (row order kept; when no
-    record became unique these are ``rows`` and the child ids themselves, not copies); when
-    ``want_lost``, the records that became unique (row order kept).
+    ``cid * levels + codes[row]``. ``key``, ``ids`` and ``pkey`` are the caller's scratch (at
+    least as long as the active records; reused step after step, so that a walk does not fault
+    in fresh pages at every step), ``next_rows`` and ``next_cid`` where the next active set is
+    written. Returns ``(sizes, next_has_rows, n_next, next_n_classes, lost_rows)``: the child
+    class sizes; when ``want_next``, the records of child classes of two or more and their
+    classes numbered densely in ``next_rows[:n_next]`` and ``next_cid[:n_next]`` (row order
+    kept; when no record became unique the rows are ``rows`` themselves, not copied, and
+    ``next_has_rows`` is ``has_rows``); when ``want_lost``, the records that became unique (row
+    order kept).
     """
     m = rows.shape[0] if has_rows else codes.shape[0]
-    key = np.empty(m, np.int64)
+    key = key[:m]
     if has_cid:
         space = np.int64(n_classes) * levels
         if has_rows:
@@ -416,14 +428,14 @@ def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, wa
         if small:
             sizes = _count_and_rank(key, np.zeros(space, np.int64))
         else:
-            sizes = count_hash_serial(key, _bits_for(min(np.int64(m), space)))
-        return sizes, rows[:0], has_rows, np.empty(0, np.int32), 0, np.empty(0, np.int64)
-    ids = np.empty(m, np.int32)
+            sizes = count_hash_into(key, _bits_for(min(np.int64(m), space)), pkey)
+        return sizes, has_rows, 0, 0, np.empty(0, np.int64)
+    ids = ids[:m]
     if small:
         counts = np.zeros(space, np.int64)
         sizes = group_small_serial(key, counts, ids)
     else:
-        sizes = group_hash_serial(key, _bits_for(min(np.int64(m), space)), ids)
+        sizes = group_hash_into(key, _bits_for(min(np.int64(m), space)), ids, pkey)
     n_keep = 0
     n_keep_classes = 0
     remap = np.empty(sizes.shape[0], np.int32)
@@ -435,25 +447,24 @@ def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, wa
         else:
             remap[c] = -1
     lost = np.empty((m - n_keep) if want_lost else 0, np.int64)
-    if n_keep == m:  # nobody became unique: the child state is the parent's rows, child ids
-        return sizes, rows, has_rows, ids, n_keep_classes, lost
-    next_rows = np.empty(n_keep if want_next else 0, np.int64)
-    next_cid = np.empty(n_keep if want_next else 0, np.int32)
+    if n_keep == m:  # nobody became unique: the same rows, the child ids as classes
+        if want_next:
+            next_cid[:m] = ids
+        return sizes, has_rows, m, n_keep_classes, lost
     t = 0
     u = 0
-    if want_next or want_lost:
-        for i in range(m):
-            r = remap[ids[i]]
-            row = rows[i] if has_rows else i
-            if r >= 0:
-                if want_next:
-                    next_rows[t] = row
-                    next_cid[t] = r
-                    t += 1
-            elif want_lost:
-                lost[u] = row
-                u += 1
-    return sizes, next_rows, True, next_cid, n_keep_classes, lost
+    for i in range(m):
+        r = remap[ids[i]]
+        row = rows[i] if has_rows else i
+        if r >= 0:
+            if want_next:
+                next_rows[t] = row
+                next_cid[t] = r
+                t += 1
+        elif want_lost:
+            lost[u] = row
+            u += 1
+    return sizes, True, n_keep, n_keep_classes, lost
 
 
 # --------------------------------------------------------------------------------------------

@@ -118,7 +118,8 @@ def walk(
     codes = [np.ascontiguousarray(c) for c in codes]
     workers = min(int(threads or os.cpu_count() or 1), len(codes))
     if workers <= 1:
-        yield from _visit_compiled(mod, root, (), 0, len(codes), codes, n_levels, max_size, n, unique_rows)
+        yield from _visit_compiled(mod, root, (), 0, len(codes), codes, n_levels, max_size, n, unique_rows,
+                                   _Scratch(n))
         return
     yield from _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
 
@@ -149,6 +150,7 @@ def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
         return False
 
     def work():
+        scratch = _Scratch(n)  # this thread's, reused by all its steps
         try:
             while not stop.is_set():
                 with lock:
@@ -156,7 +158,8 @@ def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
                     next_first[0] += 1
                 if c >= p:
                     break
-                for res in _visit_compiled(mod, root, (), c, c + 1, codes, n_levels, max_size, n, unique_rows):
+                for res in _visit_compiled(mod, root, (), c, c + 1, codes, n_levels, max_size, n, unique_rows,
+                                           scratch):
                     if not put(res):
                         return
         except BaseException as exc:  # handed to the consumer, raised there
@@ -198,7 +201,27 @@ def _unique_subset(subset, n, state: _State, unique_rows: bool) -> SubsetClasses
                          np.zeros(0, np.int64) if unique_rows else None)
 
 
-def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows):
+class _Scratch:
+    """One walking thread's buffers, allocated once (numpy, so large ones get huge pages) and
+    reused by every step: the key, ids and partitioned keys of a step, and per depth the active
+    records and their classes of the state at that depth (depth first, one state per depth is
+    alive). Fresh buffers at every step cost a page fault per 4 KiB: about half the lattice's
+    time on 8.5 million records."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.key = np.empty(n, np.int64)
+        self.ids = np.empty(n, np.int32)
+        self.pkey = np.empty(n, np.int64)
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def level(self, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        if depth not in self._levels:
+            self._levels[depth] = (np.empty(self.n, np.int64), np.empty(self.n, np.int32))
+        return self._levels[depth]
+
+
+def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows, scratch):
     """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`)."""
     p = len(codes)
     for c in range(start, stop):
@@ -207,21 +230,26 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
             yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
                 yield from _visit_compiled(mod, state, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                           unique_rows)
+                                           unique_rows, scratch)
             continue
         has_children = len(child_subset) < max_size and c + 1 < p
         has_rows = state.active is not None
         has_cid = state.class_id is not None
-        sizes, rows, rows_kept, cid, n_keep, lost = mod.refine(
+        next_rows, next_cid = scratch.level(len(child_subset)) if has_children else (_NO_ROWS, _NO_IDS)
+        sizes, next_has_rows, n_next, n_next_classes, lost = mod.refine(
             state.active if has_rows else _NO_ROWS, has_rows, state.class_id if has_cid else _NO_IDS, has_cid,
             codes[c], np.int64(n_levels[c]), np.int64(state.n_classes), has_children, unique_rows,
+            scratch.key, scratch.ids, scratch.pkey, next_rows, next_cid,
         )
         yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None)
         if has_children:
-            child = _State(rows if rows_kept else None, cid, int(n_keep),
-                           state.n_unique + int(sizes.shape[0]) - int(n_keep))
+            n_next = int(n_next)
+            same_rows = n_next == (state.active.shape[0] if has_rows else n)
+            active = (state.active if same_rows else next_rows[:n_next]) if next_has_rows else None
+            child = _State(active, next_cid[:n_next], int(n_next_classes),
+                           state.n_unique + int(sizes.shape[0]) - int(n_next_classes))
             yield from _visit_compiled(mod, child, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                       unique_rows)
+                                       unique_rows, scratch)
 
 
 def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
