@@ -121,6 +121,7 @@ class _Spec:
     years: int
     first_year: int
     censuses: tuple[str, ...]
+    columns: tuple[str, ...] | None = None  # None: every column of panel_columns()
 
     @property
     def steps(self) -> list[tuple[int, str]]:
@@ -629,61 +630,62 @@ class _LA:
         n = len(rows)
         school_la = plan.school_la[sch]
         sec = geo["pc_sec"][pc]
-        used_pc, inv_pc = np.unique(pc, return_inverse=True)
-        pc_labels = self.pc_label[used_pc]
-        used_sec, inv_sec = np.unique(sec, return_inverse=True)
-        dis = geo["sec_dis"][sec]
-        used_dis, inv_dis = np.unique(dis, return_inverse=True)
-        lsoa = plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc]
-        used_lsoa, inv_lsoa = np.unique(lsoa, return_inverse=True)
+
+        def coded(values, labels):  # a dictionary column of the values present
+            used, inv = np.unique(values, return_inverse=True)
+            return _dict(inv, labels(used))
+
         data = {
-            "academic_year": pa.array(np.full(n, self.spec.first_year + t, np.int16)),
-            "census": _dict(np.full(n, CENSUSES.index(census)), CENSUSES),
-            "pupil_id": _strings(self.pupil_id[rows]),
-            "sex": _dict(self.sex[rows], field("sex").codes),
-            "year_of_birth": pa.array(c["year_of_birth"][rows]),
-            "month_of_birth": pa.array(c["month_of_birth"][rows]),
-            "nc_year": _dict(year, field("nc_year").codes),
-            "urn": pa.array(plan.school_urn[sch]),
-            "laestab": pa.array(plan.school_laestab[sch]),
-            "la_code": _dict(plan.la_code_idx[school_la], field("la_code").codes),
-            "region": _dict(plan.la_region_idx[school_la], REGIONS),
-            "phase": _dict(phase, field("phase").codes),
-            "enrol_status": _dict(c["enrol_status"][rows], field("enrol_status").codes),
-            "lsoa": _dict(inv_lsoa, [f"E01{v + 1:06d}" for v in used_lsoa.tolist()]),
-            "idaci_decile": pa.array(dec),
-            "postcode_sector": _dict(inv_sec, geo["sec_label"][used_sec]),
-            "postcode_district": _dict(inv_dis, geo["dis_label"][used_dis]),
-            "postcode_area": _dict(np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes),
-            "ethnic_group_minor": _dict(c["ethnic_group_minor"][rows], field("ethnic_group_minor").codes),
-            "ethnic_group_major": _dict(c["ethnic_group_major"][rows], field("ethnic_group_major").codes),
-            "language_group": _dict(c["language_group"][rows], field("language_group").codes),
-            "eal": pa.array(c["eal"][rows]),
-            "fsm_eligible": pa.array(fsm),
-            "ever_fsm_6": pa.array(ever),
-            "sen_provision": _dict(sen, field("sen_provision").codes),
-            "upn": _strings(c["upn"][rows]),
-            "forename": _names(c["forename"][rows], 0),
-            "surname": _names(c["surname"][rows], 1),
-            "date_of_birth": pa.array(c["date_of_birth"][rows].astype("datetime64[ns]")),
-            "postcode": _dict(inv_pc, pc_labels),
-            "ethnicity_extended": _dict(c["ethnicity_extended"][rows], field("ethnicity_extended").codes),
-            "first_language": _dict(c["first_language"][rows], field("first_language").codes),
-            "primary_sen_type": _dict(sen_type, field("primary_sen_type").codes),
-            "looked_after": pa.array(cla),
-            "service_child": pa.array(c["service_child"][rows]),
-            "disability": pa.array(c["disability"][rows]),
-            "suspensions": pa.array(self.susp[rows]),
-            "permanent_exclusion": pa.array(self.pex[rows]),
-            "exclusion_reason": _dict(self.reason[rows], field("exclusion_reason").codes),
-            "family_id": _strings(self.family_id[rows]),
-            "n_siblings": pa.array(n_sib),
-            "birth_order": pa.array(order),
-            "ks2_reading": pa.array(self.ks2_reading[rows], mask=~ks2_ok),
-            "ks2_maths": pa.array(self.ks2_maths[rows], mask=~ks2_ok),
-            "attainment8": pa.array(self.att8[rows], mask=~ks4_ok),
+            "academic_year": lambda: pa.array(np.full(n, self.spec.first_year + t, np.int16)),
+            "census": lambda: _dict(np.full(n, CENSUSES.index(census)), CENSUSES),
+            "pupil_id": lambda: _strings(self.pupil_id[rows]),
+            "sex": lambda: _dict(self.sex[rows], field("sex").codes),
+            "year_of_birth": lambda: pa.array(c["year_of_birth"][rows]),
+            "month_of_birth": lambda: pa.array(c["month_of_birth"][rows]),
+            "nc_year": lambda: _dict(year, field("nc_year").codes),
+            "urn": lambda: pa.array(plan.school_urn[sch]),
+            "laestab": lambda: pa.array(plan.school_laestab[sch]),
+            "la_code": lambda: _dict(plan.la_code_idx[school_la], field("la_code").codes),
+            "region": lambda: _dict(plan.la_region_idx[school_la], REGIONS),
+            "phase": lambda: _dict(phase, field("phase").codes),
+            "enrol_status": lambda: _dict(c["enrol_status"][rows], field("enrol_status").codes),
+            "lsoa": lambda: coded(plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc],
+                                  lambda used: [f"E01{v + 1:06d}" for v in used.tolist()]),
+            "idaci_decile": lambda: pa.array(dec),
+            "postcode_sector": lambda: coded(sec, lambda used: geo["sec_label"][used]),
+            "postcode_district": lambda: coded(geo["sec_dis"][sec], lambda used: geo["dis_label"][used]),
+            "postcode_area": lambda: _dict(np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes),
+            "ethnic_group_minor": lambda: _dict(c["ethnic_group_minor"][rows], field("ethnic_group_minor").codes),
+            "ethnic_group_major": lambda: _dict(c["ethnic_group_major"][rows], field("ethnic_group_major").codes),
+            "language_group": lambda: _dict(c["language_group"][rows], field("language_group").codes),
+            "eal": lambda: pa.array(c["eal"][rows]),
+            "fsm_eligible": lambda: pa.array(fsm),
+            "ever_fsm_6": lambda: pa.array(ever),
+            "sen_provision": lambda: _dict(sen, field("sen_provision").codes),
+            "upn": lambda: _strings(c["upn"][rows]),
+            "forename": lambda: _names(c["forename"][rows], 0),
+            "surname": lambda: _names(c["surname"][rows], 1),
+            "date_of_birth": lambda: pa.array(c["date_of_birth"][rows].astype("datetime64[ns]")),
+            "postcode": lambda: coded(pc, lambda used: self.pc_label[used]),
+            "ethnicity_extended": lambda: _dict(c["ethnicity_extended"][rows], field("ethnicity_extended").codes),
+            "first_language": lambda: _dict(c["first_language"][rows], field("first_language").codes),
+            "primary_sen_type": lambda: _dict(sen_type, field("primary_sen_type").codes),
+            "looked_after": lambda: pa.array(cla),
+            "service_child": lambda: pa.array(c["service_child"][rows]),
+            "disability": lambda: pa.array(c["disability"][rows]),
+            "suspensions": lambda: pa.array(self.susp[rows]),
+            "permanent_exclusion": lambda: pa.array(self.pex[rows]),
+            "exclusion_reason": lambda: _dict(self.reason[rows], field("exclusion_reason").codes),
+            "family_id": lambda: _strings(self.family_id[rows]),
+            "n_siblings": lambda: pa.array(n_sib),
+            "birth_order": lambda: pa.array(order),
+            "ks2_reading": lambda: pa.array(self.ks2_reading[rows], mask=~ks2_ok),
+            "ks2_maths": lambda: pa.array(self.ks2_maths[rows], mask=~ks2_ok),
+            "attainment8": lambda: pa.array(self.att8[rows], mask=~ks4_ok),
         }
-        return pa.table(data)
+        # Each column is built only when asked for (``generate_panel(columns=...)``).
+        wanted = self.spec.columns
+        return pa.table({name: build() for name, build in data.items() if wanted is None or name in wanted})
 
 
 def _year_table():
@@ -778,6 +780,7 @@ def generate_panel(
     out: str | os.PathLike | None = None,
     force: bool = False,
     progress: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame | PanelDataset:
     """Generate a synthetic NPD-like panel: one row per pupil per census, stable pupil ids.
 
@@ -814,6 +817,11 @@ def generate_panel(
         Replace an existing ``out`` directory (it is never silently overwritten).
     progress : bool, default False
         tqdm progress bar over the LAs.
+    columns : sequence of str, optional
+        The columns to return (names from :func:`panel_columns`; ``academic_year``, ``census``
+        and ``pupil_id`` are always included), in the panel's order. The pupils and their
+        histories are the same whatever is asked for; only the columns not asked for are not
+        built (a history measure reading five fields needs a tenth of the work).
 
     Returns
     -------
@@ -840,8 +848,9 @@ def generate_panel(
     years = _check_int(years, "years", 1, 14)
     first_year = _check_int(first_year, "first_year", 2006, 2040)
     cens = _check_censuses(censuses)
+    wanted = _check_columns(columns)
     root = root_entropy(rng, func="generate_panel")
-    spec = _Spec(root=root, n_pupils=n, years=years, first_year=first_year, censuses=cens)
+    spec = _Spec(root=root, n_pupils=n, years=years, first_year=first_year, censuses=cens, columns=wanted)
     if out is None:
         parts: dict[int, list[pa.Table]] = {}
         for s, _t, _c, _la, table in _iter_panel(spec, progress):
@@ -875,6 +884,22 @@ def generate_panel(
                         years=years, first_year=first_year, censuses=cens)
 
 
+def _check_columns(columns) -> tuple[str, ...] | None:
+    """The columns a panel is asked for, always with its keys, or ``None`` for all of them."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = [columns]
+    known = panel_columns()
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise SyntheticError(
+            f"The 'columns' parameter of generate_panel names columns a panel does not have: "
+            f"{unknown}. Known columns: {list(known)}."
+        )
+    return tuple(c for c in known if c in {"academic_year", "census", "pupil_id", *columns})
+
+
 def _meta(spec: _Spec) -> dict:
     return {"seed": spec.root, "n_pupils": spec.n_pupils, "years": spec.years,
             "first_year": spec.first_year, "censuses": list(spec.censuses),
@@ -888,9 +913,9 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     frame = restore_dtypes(table.to_pandas())
     frame["academic_year"] = frame["academic_year"].astype(np.int16)
     frame["census"] = pd.Categorical(frame["census"].astype(str), categories=list(CENSUSES), ordered=True)
-    frame["ks2_reading"] = frame["ks2_reading"].astype("Int8")
-    frame["ks2_maths"] = frame["ks2_maths"].astype("Int8")
-    frame["attainment8"] = frame["attainment8"].astype("Float32")
+    for col, dtype in (("ks2_reading", "Int8"), ("ks2_maths", "Int8"), ("attainment8", "Float32")):
+        if col in frame.columns:
+            frame[col] = frame[col].astype(dtype)
     return frame
 
 

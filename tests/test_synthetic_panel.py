@@ -355,3 +355,17 @@ def test_history_wide_matches_a_plain_loop(panel):
     # a census a pupil was absent from is missing
     n_present = wide.filter(like="urn@").notna().sum(axis=1)
     assert (n_present.to_numpy() == ex.groupby("pupil_id", observed=True).size().loc[wide["pupil_id"]].to_numpy()).all()
+
+
+def test_panel_columns_subset_is_the_full_panels_columns():
+    """Asking for some columns builds only those: the same pupils and values as the full
+    panel's, keys always included, in panel order; an unknown name is one clear error."""
+    import synthetic
+    from synthetic.exceptions import SyntheticError
+
+    full = synthetic.generate_panel(2_000, years=3, rng=11)
+    part = synthetic.generate_panel(2_000, years=3, rng=11, columns=["nc_year", "urn", "attainment8"])
+    assert list(part.columns) == ["academic_year", "census", "pupil_id", "nc_year", "urn", "attainment8"]
+    pd.testing.assert_frame_equal(part, full[part.columns])
+    with pytest.raises(SyntheticError, match="'columns'.*'no_such'"):
+        synthetic.generate_panel(100, years=1, rng=1, columns=["urn", "no_such"])

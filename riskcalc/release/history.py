@@ -187,7 +187,8 @@ def history_section(n_pupils: int = HISTORY_PUPILS, seed: int = 0, *, years: int
     scenario = next(s for s in DEFAULT_SCENARIOS if s.name == SCENARIO)
     per_census = tuple(f for f in scenario.fields if f in PER_CENSUS_FIELDS)
     static = tuple(f for f in scenario.fields if f not in PER_CENSUS_FIELDS)
-    panel = synthetic.generate_panel(n_pupils, years=years, first_year=FIRST_YEAR, censuses=("spring",), rng=seed)
+    panel = synthetic.generate_panel(n_pupils, years=years, first_year=FIRST_YEAR, censuses=("spring",), rng=seed,
+                                     columns=[*static, *per_census])
     frame = panel.loc[:, ["pupil_id", "academic_year", "census", *static]]
     frame["school_gate_point"] = school_gate_point(panel, per_census)
     result = trajectory_uniqueness(frame, "school_gate_point", static=static, k_threshold=K_THRESHOLD)
