@@ -494,47 +494,8 @@ def pack_short_strings(offsets, data, out, start):
     return not bad
 
 
-@njit(nogil=True, cache=True)
-def group_few(key, cap, ids):
-    """First-appearance ids with one small hash table, for keys with at most ``cap`` distinct
-    values (``cap`` a power of two); returns ``(m, sizes, distinct)``, ``m = -1`` as soon as
-    there are more (the caller then takes the partitioned kernel)."""
-    size = 2 * cap
-    mask = size - 1
-    table_key = np.empty(size, np.int64)
-    table_id = np.full(size, -1, np.int64)
-    sizes = np.zeros(cap, np.int64)
-    distinct = np.empty(cap, np.int64)
-    down = np.uint64(64)
-    lb = 0
-    while (1 << lb) < size:
-        lb += 1
-    down = np.uint64(64 - lb)
-    m = 0
-    for i in range(key.shape[0]):
-        k = key[i]
-        s = np.int64(_hash(k) >> down)
-        while True:
-            c = table_id[s]
-            if c < 0:
-                if m == cap:
-                    return -1, sizes, distinct
-                table_key[s] = k
-                table_id[s] = m
-                distinct[m] = k
-                c = m
-                m += 1
-                break
-            if table_key[s] == k:
-                break
-            s = (s + 1) & mask
-        sizes[c] += 1
-        ids[i] = c
-    return m, sizes, distinct
-
-
 # --------------------------------------------------------------------------------------------
-# homogeneous classes: the first value of each class, and whether another value follows
+# homogeneous classes: the one value of each class, or "mixed"
 # --------------------------------------------------------------------------------------------
 
 

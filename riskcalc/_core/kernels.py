@@ -190,9 +190,10 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
     if n >= _FEW_MIN:
         # Few distinct keys (codes, sexes, ...): one small table in cache, one pass; it gives
         # up early, at the (_FEW_CAP + 1)-th distinct key, on keys that are not few.
-        m, counts, distinct = mod.group_few(key, _FEW_CAP, ids)
+        sizes, first = np.empty(_FEW_CAP, np.int64), np.empty(_FEW_CAP, np.int64)
+        m = int(mod.first_appearance(key, _FEW_CAP, ids, sizes, first))
         if m >= 0:
-            return _reorder_by_partition(ids, counts[:m], distinct[:m], pb)
+            return _reorder_by_partition(ids, sizes[:m], key[first[:m]], pb)
     # The big temporaries are numpy arrays (numpy asks the kernel for huge pages: first-touch
     # page faults of a fresh 4 KiB-paged array cost as much as a pass over it).
     pkey = np.empty(n, np.int64)
