@@ -164,6 +164,7 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     import synthetic
 
     from .history import HISTORY_PUPILS, history_section
+    from .report import preload_charting
 
     step = _Steps(progress)
     history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
@@ -173,6 +174,8 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     # now, when the stages that follow leave it idle part of the time (the cohort's own
     # generation keeps both busy).
     section_of = background.submit(history_section, history_size, seed, years=5) if report and history else None
+    if report and background.forked:  # then matplotlib, for the half of the charts it will draw
+        background.submit(preload_charting)
     step("encoding")
     encoded = encode(cohort, cohort_fields(cohort, scenarios))
     fields = list(cohort.columns)
