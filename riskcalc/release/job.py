@@ -141,6 +141,37 @@ def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
     result.extra["charts"] = files
 
 
+class _EarlyCharts:
+    """The report's charts drawn on the worker process as soon as their data is ready (the
+    tier chart after the tier table, the staircase after the lattice, ...), so that this
+    process draws none and never imports matplotlib; the report then collects them.
+
+    ``render_all`` has the signature of :func:`riskcalc.release.report.chart_images`' argument:
+    a chart drawn early is used when the report asks for the same builder on the same objects,
+    any other is drawn on the worker then (or here, when there is no worker)."""
+
+    def __init__(self, background: Background):
+        self.background = background
+        self.drawn: dict[str, tuple] = {}
+
+    def draw(self, specs: dict) -> None:
+        from .report import draw_chart
+
+        for name, spec in specs.items():
+            if name not in self.drawn:
+                self.drawn[name] = (spec, self.background.submit(draw_chart, spec))
+
+    def render_all(self, draw, specs) -> list:
+        pending = []
+        for spec in specs:
+            early = [result for (builder, args), result in self.drawn.values()
+                     if builder is spec[0] and len(args) == len(spec[1])
+                     and all(a is b or a == b for a, b in zip(args, spec[1]) if isinstance(a, str))
+                     and all(a is b for a, b in zip(args, spec[1]) if not isinstance(a, str))]
+            pending.append(early[0] if early else self.background.submit(draw, spec))
+        return [result() for result in pending]
+
+
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
               max_suppressed=0.01, progress=False, history=True, history_pupils=None,
               attack=False, attack_pupils=None) -> JobResult:
@@ -164,7 +195,7 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     import synthetic
 
     from .history import HISTORY_PUPILS, history_section
-    from .report import preload_charting
+    from .report import chart_specs, preload_charting
 
     step = _Steps(progress)
     history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
@@ -195,12 +226,19 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     result = JobResult(table)
     if not report:
         return result
+    charts = _EarlyCharts(background) if background.forked else None
+    if charts is not None:
+        charts.draw(chart_specs(table))
     extracts = {t: pd.DataFrame(columns=list(synthetic.columns_for_tier(t))) for t in (1, 2, 4)}
     identifying, stairs = _extras(table, extracts, step, encoded=encoded)
+    if charts is not None:
+        charts.draw(chart_specs(table, staircase=stairs))
     comparison = None
     if what_if:
         step("what-if coarsening")
         comparison = _coarsening.what_if(cohort, scenarios=scenarios, before=table)
+        if charts is not None:
+            charts.draw(chart_specs(table, what_if=comparison))
         table.provenance["what_if_coarsening"] = dict(DEFAULT_COARSENING)
         result.extra["what_if"] = comparison
     coarsening = None
@@ -215,6 +253,8 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         where = " (computed alongside, on another core)" if background.forked else ""
         step(f"school history: synthetic panel of {history_size:,} pupils x 5 spring censuses{where}")
         section = section_of()
+        if charts is not None:
+            charts.draw(chart_specs(table, history=section))
         table.provenance["history"] = section.provenance()
         result.extra["history"] = section
     attack_exp = None
@@ -228,7 +268,8 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         result.extra["attack"] = attack_exp
     step("HTML report")
     _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
-            history=section, attack=attack_exp, render_all=background.map)
+            history=section, attack=attack_exp,
+            render_all=charts.render_all if charts is not None else background.map)
     step("done")
     return result
 

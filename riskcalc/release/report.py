@@ -29,7 +29,7 @@ import pandas as pd
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
 
-__all__ = ["html_report", "report_files", "chart_images", "identifying_combinations",
+__all__ = ["html_report", "report_files", "chart_images", "chart_specs", "draw_chart", "identifying_combinations",
            "uniqueness_staircase", "most_identifying", "SYNTHETIC_NOTE"]
 
 #: What a synthetic run says at the top of its report (and only a synthetic run).
@@ -498,62 +498,79 @@ def _render_chart(fig) -> tuple[bytes, str]:
     return png.getvalue(), svg.getvalue()
 
 
+def chart_specs(table: RiskTable, *, staircase=None, what_if=None, history=None) -> dict[str, tuple]:
+    """The report's charts that the given data make: ``{name: (builder, args)}``, each drawn by
+    :func:`draw_chart` (so that a job can draw one as soon as its data is ready, elsewhere)."""
+    prov = table.provenance
+    specs: dict[str, tuple] = {}
+    if len(table.records):
+        specs["chart_tiers"] = (chart_tiers, (table,))
+    if staircase is not None and len(staircase[1]):
+        specs["chart_staircase"] = (chart_staircase, (staircase[1], str(staircase[0]), prov))
+    if what_if is not None and len(what_if):
+        specs["chart_what_if"] = (chart_what_if, (what_if, prov))
+    if history is not None and len(history.result.n_linked):
+        specs["chart_history"] = (chart_history, (history, prov))
+    return specs
+
+
+def draw_chart(spec: tuple) -> tuple[bytes, str]:
+    """The PNG and SVG of one chart of :func:`chart_specs`."""
+    from matplotlib import rc_context
+
+    builder, args = spec
+    with rc_context(_RC):
+        return _render_chart(builder(*args))
+
+
 def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None, render_all=None) -> dict[str, dict]:
     """Every chart of the report: ``{name: {"png": bytes, "svg": str, "alt": str, "caption": str}}``
     (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``, ``chart_history``).
-    Deterministic: the same table gives the same bytes. ``render_all(render, figures)``, when
-    given, returns ``[render(f) for f in figures]`` its own way (the main job spreads them over
-    two processes)."""
-    from matplotlib import rc_context
-
-    prov = table.provenance
+    Deterministic: the same table gives the same bytes. ``render_all(draw_chart, specs)``, when
+    given, returns ``[draw_chart(s) for s in specs]`` its own way (the main job draws them on
+    its worker process)."""
+    specs = chart_specs(table, staircase=staircase, what_if=what_if, history=history)
     charts: dict[str, dict] = {}
-    with rc_context(_RC):
-        if len(table.records):
-            rec = table.records
-            worst = rec.sort_values("unique_share", ascending=False, kind="stable").iloc[0]
-            charts["chart_tiers"] = {
-                "fig": chart_tiers(table),
-                "alt": (f"Bar chart of the share of pupils unique on each intruder scenario's fields, one bar "
-                        f"per tier. Highest: tier {worst['tier']} {worst['scenario'].replace('_', ' ')}, "
-                        f"{int(worst['n_unique']):,} of {int(worst['n_records']):,} pupils "
-                        f"({pct_text(worst['unique_share'])}). Starred bars are projected scenarios."),
-                "caption": ("Share of pupils unique on each scenario's fields, by tier (hatching distinguishes "
-                            "tiers in grey-scale). Starred bars: the scenario projected onto the coarser fields "
-                            "the tier holds; 'not in tier' is not zero risk."),
-            }
-        if staircase is not None:
-            label, stairs = staircase
-            if len(stairs):
-                last = stairs.iloc[-1]
-                charts["chart_staircase"] = {
-                    "fig": chart_staircase(stairs, str(label), prov),
-                    "alt": (f"Step chart of the share of pupils unique as fields are added ({label}), ending at "
-                            f"{int(last['n_unique']):,} pupils ({pct_text(last['unique_share'])}) with "
-                            f"{len(stairs)} fields."),
-                    "caption": f"Share of pupils unique as fields are added, most identifying first ({label}).",
-                }
-        if what_if is not None and len(what_if):
-            charts["chart_what_if"] = {
-                "fig": chart_what_if(what_if, prov),
-                "alt": (f"Paired bar chart of the share of pupils unique before and after coarsening, for "
-                        f"{len(what_if)} tier and scenario pairs."),
-                "caption": "Share of pupils unique before (dark) and after (hatched) coarsening.",
-            }
-        if history is not None and len(history.result.n_linked):
-            r = history.result
-            charts["chart_history"] = {
-                "fig": chart_history(history, prov),
-                "alt": (f"Paired bar chart of the share of pupils of a synthetic panel unique on the tier 4 "
-                        f"school-gate fields, and in classes below {r.k_threshold}, as 1 to {r.n_linked[-1]} "
-                        f"years of school history are linked: from {r.n_unique[0]:,} of {r.n_pupils[0]:,} "
-                        f"pupils unique ({pct_text(r.n_unique[0] / r.n_pupils[0])}) to {r.n_unique[-1]:,} of "
-                        f"{r.n_pupils[-1]:,} ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})."),
-                "caption": (f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
-                            "years of school history are linked; synthetic panel."),
-            }
-    figures = [item.pop("fig") for item in charts.values()]
-    rendered = render_all(_render_chart, figures) if render_all else [_render_chart(f) for f in figures]
+    if "chart_tiers" in specs:
+        rec = table.records
+        worst = rec.sort_values("unique_share", ascending=False, kind="stable").iloc[0]
+        charts["chart_tiers"] = {
+            "alt": (f"Bar chart of the share of pupils unique on each intruder scenario's fields, one bar "
+                    f"per tier. Highest: tier {worst['tier']} {worst['scenario'].replace('_', ' ')}, "
+                    f"{int(worst['n_unique']):,} of {int(worst['n_records']):,} pupils "
+                    f"({pct_text(worst['unique_share'])}). Starred bars are projected scenarios."),
+            "caption": ("Share of pupils unique on each scenario's fields, by tier (hatching distinguishes "
+                        "tiers in grey-scale). Starred bars: the scenario projected onto the coarser fields "
+                        "the tier holds; 'not in tier' is not zero risk."),
+        }
+    if "chart_staircase" in specs:
+        label, stairs = staircase
+        last = stairs.iloc[-1]
+        charts["chart_staircase"] = {
+            "alt": (f"Step chart of the share of pupils unique as fields are added ({label}), ending at "
+                    f"{int(last['n_unique']):,} pupils ({pct_text(last['unique_share'])}) with "
+                    f"{len(stairs)} fields."),
+            "caption": f"Share of pupils unique as fields are added, most identifying first ({label}).",
+        }
+    if "chart_what_if" in specs:
+        charts["chart_what_if"] = {
+            "alt": (f"Paired bar chart of the share of pupils unique before and after coarsening, for "
+                    f"{len(what_if)} tier and scenario pairs."),
+            "caption": "Share of pupils unique before (dark) and after (hatched) coarsening.",
+        }
+    if "chart_history" in specs:
+        r = history.result
+        charts["chart_history"] = {
+            "alt": (f"Paired bar chart of the share of pupils of a synthetic panel unique on the tier 4 "
+                    f"school-gate fields, and in classes below {r.k_threshold}, as 1 to {r.n_linked[-1]} "
+                    f"years of school history are linked: from {r.n_unique[0]:,} of {r.n_pupils[0]:,} "
+                    f"pupils unique ({pct_text(r.n_unique[0] / r.n_pupils[0])}) to {r.n_unique[-1]:,} of "
+                    f"{r.n_pupils[-1]:,} ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})."),
+            "caption": (f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
+                        "years of school history are linked; synthetic panel."),
+        }
+    ordered = [specs[name] for name in charts]
+    rendered = render_all(draw_chart, ordered) if render_all else [draw_chart(spec) for spec in ordered]
     for item, (png, svg) in zip(charts.values(), rendered):
         item["png"], item["svg"] = png, svg
     return charts
