@@ -890,6 +890,13 @@ def _check_columns(columns) -> tuple[str, ...] | None:
         return None
     if isinstance(columns, str):
         columns = [columns]
+    try:
+        columns = list(columns)
+    except TypeError:
+        raise SyntheticError(
+            "The 'columns' parameter of generate_panel must be a sequence of column names. "
+            f"Got {type(columns).__name__} instead."
+        ) from None
     known = panel_columns()
     unknown = [c for c in columns if c not in known]
     if unknown:

@@ -369,3 +369,5 @@ def test_panel_columns_subset_is_the_full_panels_columns():
     pd.testing.assert_frame_equal(part, full[part.columns])
     with pytest.raises(SyntheticError, match="'columns'.*'no_such'"):
         synthetic.generate_panel(100, years=1, rng=1, columns=["urn", "no_such"])
+    with pytest.raises(SyntheticError, match="'columns'.*sequence of column names.*int"):
+        synthetic.generate_panel(100, years=1, rng=1, columns=5)
