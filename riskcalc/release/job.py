@@ -164,12 +164,17 @@ class _EarlyCharts:
     def render_all(self, draw, specs) -> list:
         pending = []
         for spec in specs:
-            early = [result for (builder, args), result in self.drawn.values()
-                     if builder is spec[0] and len(args) == len(spec[1])
-                     and all(a is b or a == b for a, b in zip(args, spec[1]) if isinstance(a, str))
-                     and all(a is b for a, b in zip(args, spec[1]) if not isinstance(a, str))]
-            pending.append(early[0] if early else self.background.submit(draw, spec))
+            early = next((result for drawn, result in self.drawn.values() if _same_chart(drawn, spec)), None)
+            pending.append(early or self.background.submit(draw, spec))
         return [result() for result in pending]
+
+
+def _same_chart(a: tuple, b: tuple) -> bool:
+    """Whether two chart specs draw the same chart: one builder, the same data objects (labels,
+    being strings, may be equal copies)."""
+    (builder_a, args_a), (builder_b, args_b) = a, b
+    return builder_a is builder_b and len(args_a) == len(args_b) and all(
+        x is y or (isinstance(x, str) and x == y) for x, y in zip(args_a, args_b))
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
