@@ -79,13 +79,16 @@ def check_workers(workers: object, *, func: str) -> int:
     return int(workers)
 
 
-def chunk_columns(plan: Plan, la: int, samplers: Samplers = SAMPLERS) -> dict:
-    """Run ``samplers`` on LA ``la``; return its columns (chunk rows, internal codes)."""
+def chunk_columns(plan: Plan, la: int, samplers: Samplers = SAMPLERS, keep: frozenset | None = None) -> dict:
+    """Run ``samplers`` on LA ``la``; return its columns (chunk rows, internal codes), only
+    those in ``keep`` when given."""
     chunk = Chunk(plan=plan, la=la)
     key = int(plan.la_code[la])
     for name, sampler in samplers:
         chunk.cols.update(sampler(stream(plan.root, name, key), chunk))
-    return chunk.cols
+    if keep is None:
+        return chunk.cols
+    return {col: value for col, value in chunk.cols.items() if col in keep}
 
 
 def _empty(shape: tuple[int, ...], dtype: np.dtype, shared: bool) -> np.ndarray:
@@ -152,15 +155,16 @@ class ColumnStore:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, samplers: Samplers, store: ColumnStore | None) -> None:
+def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None, store: ColumnStore | None) -> None:
     _WORKER["plan"] = plan
     _WORKER["samplers"] = samplers
+    _WORKER["keep"] = keep
     _WORKER["store"] = store
 
 
 def _run_one(la: int):
     plan, store = _WORKER["plan"], _WORKER["store"]
-    cols = chunk_columns(plan, la, _WORKER["samplers"])
+    cols = chunk_columns(plan, la, _WORKER["samplers"], _WORKER["keep"])
     if store is None:  # spawn: send the columns back
         return la, cols
     store.put(la, cols)  # fork: rows written into shared memory
@@ -168,12 +172,13 @@ def _run_one(la: int):
 
 
 def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
-         on_done: Callable[[], None] | None = None) -> ColumnStore:
+         on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> ColumnStore:
     """Generate the chunks of ``las`` (LAs with pupils, ascending) into a :class:`ColumnStore`.
 
-    ``samplers`` are ``(stream name, sampler)`` pairs in generation order (:data:`SAMPLERS`).
-    ``workers`` processes are used for cohorts of at least :data:`MIN_PARALLEL_PUPILS` pupils
-    (never more than there are chunks after the first); ``on_done`` is called once per chunk.
+    ``samplers`` are ``(stream name, sampler)`` pairs in generation order (:data:`SAMPLERS`);
+    only the columns in ``keep`` are stored, when given. ``workers`` processes are used for
+    cohorts of at least :data:`MIN_PARALLEL_PUPILS` pupils (never more than there are chunks
+    after the first); ``on_done`` is called once per chunk.
     """
     tick = on_done or (lambda: None)
     if not las:
@@ -183,20 +188,20 @@ def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS
     parallel = (workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
                 and not multiprocessing.current_process().daemon)  # a pool worker has no children
     method = start_method() if parallel else None
-    first = chunk_columns(plan, las[0], samplers)
+    first = chunk_columns(plan, las[0], samplers, keep)
     store = ColumnStore(plan, first, shared=method == "fork")
     store.put(las[0], first)
     del first
     tick()
     if not parallel:
         for la in rest:
-            store.put(la, chunk_columns(plan, la, samplers))
+            store.put(la, chunk_columns(plan, la, samplers, keep))
             tick()
         return store
     # largest chunks first, handed out one at a time: the pool stays balanced by pupils
     tasks = sorted(rest, key=lambda i: (-int(plan.la_pupils[i]), i))
     init_store = store if method == "fork" else None
-    with pool_executor(workers, method, _init_worker, (plan, samplers, init_store)) as pool:
+    with pool_executor(workers, method, _init_worker, (plan, samplers, keep, init_store)) as pool:
         for done in as_completed([pool.submit(_run_one, la) for la in tasks]):
             la, payload = done.result()
             if method == "fork":

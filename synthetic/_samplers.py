@@ -30,7 +30,7 @@ from .schema import (
 )
 from .upn import upn_check_letters
 
-__all__ = ["SAMPLERS", "Chunk", "LocalCategorical"]
+__all__ = ["SAMPLERS", "SAMPLER_COLUMNS", "Chunk", "LocalCategorical", "samplers_for"]
 
 _SCHOOLS = load_json("schools.json")
 _GEO = load_json("geography.json")
@@ -751,3 +751,41 @@ SAMPLERS: tuple[tuple[str, Callable[[np.random.Generator, Chunk], dict]], ...] =
     ("upn", sample_upn),
     ("pupil_id", sample_pupil_id),
 )
+
+#: The columns each sampler of :data:`SAMPLERS` returns (a later one may return an earlier
+#: one's column again: households give twins one date of birth). The tests run every sampler
+#: and compare.
+SAMPLER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "nc_year": ("nc_year", "urn", "laestab", "la_code", "region", "phase"),
+    "sex": ("sex",),
+    "date_of_birth": ("date_of_birth", "year_of_birth", "month_of_birth"),
+    "enrol_status": ("enrol_status",),
+    "postcode": ("date_of_birth", "year_of_birth", "month_of_birth", "family_id", "n_siblings",
+                 "birth_order", "postcode", "postcode_sector", "postcode_district", "postcode_area",
+                 "lsoa", "idaci_decile"),
+    "ethnicity_extended": ("ethnicity_extended", "ethnic_group_minor", "ethnic_group_major"),
+    "first_language": ("first_language", "language_group", "eal"),
+    "sen_provision": ("sen_provision",),
+    "primary_sen_type": ("primary_sen_type",),
+    "fsm_eligible": ("fsm_eligible",),
+    "ever_fsm_6": ("ever_fsm_6",),
+    "looked_after": ("looked_after",),
+    "service_child": ("service_child",),
+    "disability": ("disability",),
+    "suspensions": ("suspensions",),
+    "permanent_exclusion": ("permanent_exclusion",),
+    "exclusion_reason": ("exclusion_reason",),
+    "forename": ("forename",),
+    "surname": ("surname",),
+    "upn": ("upn",),
+    "pupil_id": ("pupil_id",),
+}
+
+
+def samplers_for(columns) -> tuple[tuple[str, Callable[[np.random.Generator, Chunk], dict]], ...]:
+    """The samplers that ``columns`` need: :data:`SAMPLERS` up to the last one returning one of
+    them. A sampler reads only the columns of the samplers before it, and each draws from its
+    own stream, so the columns of this prefix are the same as those of the full run."""
+    wanted = set(columns)
+    last = max((i for i, (name, _) in enumerate(SAMPLERS) if wanted & set(SAMPLER_COLUMNS[name])), default=-1)
+    return SAMPLERS[:last + 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,10 @@ from tqdm import tqdm
 from ._parallel import check_workers, fill
 from ._plan import build_plan, names_tables
 from ._rng import root_entropy
-from ._samplers import SAMPLERS
+from ._samplers import SAMPLERS, samplers_for
 from ._version import GENERATOR_VERSION
 from .exceptions import SyntheticError
-from .schema import FIELD_NAMES, field, pandas_dtype
+from .schema import FIELD_NAMES, check_column_names, field, pandas_dtype
 
 __all__ = ["generate_cohort", "FULL_POPULATION", "MAX_PUPILS"]
 
@@ -39,6 +40,16 @@ def _check_n(n_pupils: object) -> int:
             f"[1, {MAX_PUPILS}]. Got {n} instead."
         )
     return n
+
+
+def _check_columns(columns) -> frozenset | None:
+    """The fields a cohort is asked for, or ``None`` for all of them."""
+    if columns is None:
+        return None
+    columns = check_column_names(columns, FIELD_NAMES, func="generate_cohort")
+    if not columns:
+        raise SyntheticError("The 'columns' parameter of generate_cohort must name at least one field.")
+    return frozenset(columns)
 
 
 def _name_categories() -> dict[str, tuple[str, ...]]:
@@ -65,6 +76,7 @@ def generate_cohort(
     rng: int | np.random.Generator | None = None,
     progress: bool = False,
     workers: int | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Generate a synthetic NPD-like spring-census cohort, one row per pupil.
 
@@ -90,6 +102,11 @@ def generate_cohort(
         Linux; one process elsewhere, where a pool needs ``spawn``), 1 generates in the calling
         process. Cohorts under 200,000 pupils always run in the calling process. The frame is
         byte-identical for every ``workers``: each chunk draws only from its own streams.
+    columns : sequence of str, optional
+        The columns to return (names from :data:`synthetic.FIELD_NAMES`), in the registry's
+        order. The pupils and the values of every column are the same whatever is asked for;
+        the fields generated after the last one asked for (the direct identifiers surname, UPN
+        and pupil id come last) are not generated at all.
 
     Returns
     -------
@@ -102,8 +119,9 @@ def generate_cohort(
     Raises
     ------
     SyntheticError
-        If ``n_pupils`` is not an int in [1, 50,000,000], ``rng`` is not a seed / Generator or
-        ``workers`` is not None or an int >= 1.
+        If ``n_pupils`` is not an int in [1, 50,000,000], ``rng`` is not a seed / Generator,
+        ``workers`` is not None or an int >= 1, or ``columns`` names no field or a field the
+        cohort does not have.
 
     Examples
     --------
@@ -114,12 +132,14 @@ def generate_cohort(
     """
     n = _check_n(n_pupils)
     n_workers = check_workers(workers, func="generate_cohort")
+    wanted = _check_columns(columns)
     root = root_entropy(rng, func="generate_cohort")
     plan = build_plan(root, n)
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
     bar = tqdm(total=len(las), desc="synthetic cohort", unit="LA", disable=not progress,
                file=sys.stderr)
-    store = fill(plan, las, n_workers, SAMPLERS, on_done=lambda: bar.update(1))
+    samplers = SAMPLERS if wanted is None else samplers_for(wanted)
+    store = fill(plan, las, n_workers, samplers, on_done=lambda: bar.update(1), keep=wanted)
     bar.close()
     local = store.finish_categories(las)
     arrays = store.arrays

@@ -13,6 +13,7 @@ right years. See ``docs/synthetic.md`` ("The panel") and ``synthetic/data/panel.
 
 from __future__ import annotations
 
+import functools
 import json
 import numbers
 import os
@@ -56,7 +57,7 @@ from ._samplers import (
 from ._version import GENERATOR_VERSION
 from .cohort import FULL_POPULATION
 from .exceptions import ExtractExistsError, SyntheticError
-from .schema import FIELD_NAMES, field, pandas_dtype
+from .schema import FIELD_NAMES, check_column_names, field, pandas_dtype
 
 __all__ = [
     "CENSUSES",
@@ -126,6 +127,9 @@ class _Spec:
     @property
     def steps(self) -> list[tuple[int, str]]:
         return [(t, c) for t in range(self.years) for c in self.censuses]
+
+    def wants(self, column: str) -> bool:
+        return self.columns is None or column in self.columns
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -235,20 +239,26 @@ _SKIP = {"primary_sen_type", "ever_fsm_6", "looked_after", "suspensions", "perma
          "exclusion_reason", "pupil_id", "upn"}
 
 
+#: Fields only the panel's output reads (its dynamics do not): not drawn unless asked for.
+_OUTPUT_ONLY = ("forename", "surname", "upn")
+
+
 def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     chunk = Chunk(plan=plan, la=la)
     key = int(plan.la_code[la])
     structure = _panel_structure(spec)
+    skip = _SKIP | {f for f in _OUTPUT_ONLY if not spec.wants(f)}
     for name, sampler in SAMPLERS:
-        if name in _SKIP:
+        if name in skip:
             continue
         fn = structure if name == "nc_year" else sampler
         chunk.cols.update(fn(stream(spec.root, name, key), chunk))
-    # UPN: issued in the year the pupil entered Reception (first year minus its virtual year)
-    saved = chunk.cols["nc_year"]
-    chunk.cols["nc_year"] = (chunk.aux["vyear"] + (plan.academic_year - spec.first_year)).astype(np.int64)
-    chunk.cols.update(sample_upn(stream(spec.root, "upn", key), chunk))
-    chunk.cols["nc_year"] = saved
+    if spec.wants("upn"):
+        # UPN: issued in the year the pupil entered Reception (first year minus its virtual year)
+        saved = chunk.cols["nc_year"]
+        chunk.cols["nc_year"] = (chunk.aux["vyear"] + (plan.academic_year - spec.first_year)).astype(np.int64)
+        chunk.cols.update(sample_upn(stream(spec.root, "upn", key), chunk))
+        chunk.cols["nc_year"] = saved
     # dates of birth: drawn for the plan's year, shifted to the pupil's entry year
     shift = chunk.aux["entry_t"] + (spec.first_year - plan.academic_year)
     dob = _shift_years(chunk.cols["date_of_birth"].astype("datetime64[D]"), shift)
@@ -324,11 +334,19 @@ class _LA:
         # static output columns
         g = offset_id + np.arange(n, dtype=np.int64)
         self.pupil_id = _ids(spec.root, "panel.pupil_id", "P", g)
-        self.family_id = _ids(spec.root, "panel.family_id", "F", offset_id + self.root)
+        self.offset_id = offset_id
         self.dob_days = c["date_of_birth"].astype("datetime64[D]").astype(np.int64)
-        unit = geo["unit"]
-        self.pc_label = (geo["sec_label"][geo["pc_sec"]] + _INWARD[unit // 20].astype(object)
-                         + _INWARD[unit % 20].astype(object))
+
+    # Static output columns only some panels ask for, built once per LA when first asked.
+    @functools.cached_property
+    def family_id(self) -> np.ndarray:
+        return _ids(self.spec.root, "panel.family_id", "F", self.offset_id + self.root)
+
+    @functools.cached_property
+    def pc_label(self) -> np.ndarray:
+        geo, unit = self.geo, self.geo["unit"]
+        return (geo["sec_label"][geo["pc_sec"]] + _INWARD[unit // 20].astype(object)
+                + _INWARD[unit % 20].astype(object))
 
     # -------------------------------------------------------------- set-up pieces
     def _attainment(self, rows, year, fsm, ever, sen):
@@ -888,22 +906,8 @@ def _check_columns(columns) -> tuple[str, ...] | None:
     """The columns a panel is asked for, always with its keys, or ``None`` for all of them."""
     if columns is None:
         return None
-    if isinstance(columns, str):
-        columns = [columns]
-    try:
-        columns = list(columns)
-    except TypeError:
-        raise SyntheticError(
-            "The 'columns' parameter of generate_panel must be a sequence of column names. "
-            f"Got {type(columns).__name__} instead."
-        ) from None
     known = panel_columns()
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        raise SyntheticError(
-            f"The 'columns' parameter of generate_panel names columns a panel does not have: "
-            f"{unknown}. Known columns: {list(known)}."
-        )
+    columns = check_column_names(columns, known, func="generate_panel")
     return tuple(c for c in known if c in {"academic_year", "census", "pupil_id", *columns})
 
 

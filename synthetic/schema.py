@@ -429,3 +429,27 @@ def pandas_dtype(f: Field):
     if f.dtype == "string":
         return pd.StringDtype("pyarrow")
     return np.dtype(f.dtype)
+
+
+def check_column_names(columns, known: Iterable[str], *, func: str) -> list[str]:
+    """``columns`` (a name or a sequence of names) as a list, each one of ``known``: the
+    validation of the ``columns`` parameter of :func:`generate_cohort` and
+    :func:`generate_panel`, one :class:`SyntheticError` line naming it otherwise."""
+    if isinstance(columns, str):
+        columns = [columns]
+    try:
+        columns = list(columns)
+    except TypeError:
+        raise SyntheticError(
+            f"The 'columns' parameter of {func} must be a sequence of column names. "
+            f"Got {type(columns).__name__} instead."
+        ) from None
+    known = list(known)
+    unknown = [c for c in columns if not isinstance(c, str) or c not in known]
+    if unknown:
+        raise SyntheticError(
+            f"The 'columns' parameter of {func} names columns it does not have: "
+            f"{unknown}. Known columns: {known}."
+        )
+    return columns
+

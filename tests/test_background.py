@@ -118,3 +118,56 @@ def test_parallel_started_reads_numbas_threading_layer(monkeypatch):
     assert kernels.parallel_started() is True
     monkeypatch.setitem(sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=False))
     assert kernels.parallel_started() is False
+
+
+def _returns_unpicklable(x):
+    return lambda: x
+
+
+PIPES_PROCESS = """
+import os, sys, threading
+from riskcalc.release import background
+background._cores = lambda: 2
+import test_background as t
+with background.Background() as bg:
+    assert bg.forked
+    # the worker leaves no thread here (this process may fork again), and answers are matched
+    # to their work whatever order they are asked in
+    results = [bg.submit(t._pid_and_square, x) for x in range(5)]
+    assert threading.active_count() == 1, threading.enumerate()
+    worker = bg._process.pid
+    assert [r() for r in reversed(results)] == [(worker, x * x) for x in reversed(range(5))]
+    assert all(r.ready() for r in results)
+    # work that does not pickle runs here; a result that does not pickle back is redone here
+    local = bg.submit(lambda: os.getpid())
+    assert not local.ready() and local() == os.getpid() and local.ready()
+    assert bg.submit(t._returns_unpicklable, 7)()() == 7
+    assert bg.submit(t._pid_and_square, 3)() == (worker, 9), "the worker still answers"
+# answers nobody asked for, larger than a pipe holds, do not keep the worker (or close) waiting
+bg = background.Background()
+for _ in range(3):
+    bg.submit(bytes, 4_000_000)
+process = bg._process
+bg.close()
+assert not process.is_alive()
+print("ok")
+"""
+
+
+@linux_only
+def test_the_worker_talks_over_pipes_leaves_no_thread_and_redoes_what_does_not_pickle():
+    here = os.path.dirname(__file__)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(here), here])}
+    env.pop("RISKCALC_BACKGROUND", None)
+    done = subprocess.run([sys.executable, "-c", PIPES_PROCESS], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+
+
+def test_inline_result_is_computed_once_when_asked(monkeypatch):
+    monkeypatch.setenv("RISKCALC_BACKGROUND", "0")
+    calls = []
+    with Background() as bg:
+        result = bg.submit(calls.append, 1)
+        assert not result.ready() and calls == []
+        assert result() is None and result() is None and calls == [1] and result.ready()

@@ -367,6 +367,11 @@ def test_panel_columns_subset_is_the_full_panels_columns():
     part = synthetic.generate_panel(2_000, years=3, rng=11, columns=["nc_year", "urn", "attainment8"])
     assert list(part.columns) == ["academic_year", "census", "pupil_id", "nc_year", "urn", "attainment8"]
     pd.testing.assert_frame_equal(part, full[part.columns])
+    # the columns only the output reads (names, UPN, postcode and family id labels) are built
+    # only when asked for, with the full panel's values
+    for asked in (["postcode", "family_id"], ["surname", "upn", "sex"], ["forename"]):
+        part = synthetic.generate_panel(2_000, years=3, rng=11, columns=asked)
+        pd.testing.assert_frame_equal(part, full[part.columns])
     with pytest.raises(SyntheticError, match="'columns'.*'no_such'"):
         synthetic.generate_panel(100, years=1, rng=1, columns=["urn", "no_such"])
     with pytest.raises(SyntheticError, match="'columns'.*sequence of column names.*int"):

@@ -252,3 +252,69 @@ def test_a_dying_worker_raises_instead_of_hanging(pool_for_small, monkeypatch):
     monkeypatch.setattr(synthetic.cohort, "SAMPLERS", (*_samplers.SAMPLERS, ("x", killer)))
     with pytest.raises(BrokenProcessPool):
         generate_cohort(3_000, rng=1, workers=2)
+
+
+# ------------------------------------------------------------------------------ columns=
+def test_sampler_columns_are_what_each_sampler_returns():
+    """The table that ``columns=`` trims by is checked against the samplers themselves."""
+    from synthetic._samplers import SAMPLER_COLUMNS
+
+    plan = build_plan(5, 2_000)
+    la = next(i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0)
+    chunk = Chunk(plan=plan, la=la)
+    assert [name for name, _ in SAMPLERS] == list(SAMPLER_COLUMNS)
+    for name, sampler in SAMPLERS:
+        out = sampler(stream(plan.root, name, int(plan.la_code[la])), chunk)
+        assert tuple(out) == SAMPLER_COLUMNS[name], name
+        chunk.cols.update(out)
+    assert set(chunk.cols) == set(FIELD_NAMES)
+
+
+def test_samplers_for_stops_after_the_last_field_asked_for():
+    from synthetic._samplers import samplers_for
+
+    names = [name for name, _ in samplers_for(["sex", "forename"])]
+    assert names == [name for name, _ in SAMPLERS][: names.index("forename") + 1]
+    assert names[-1] == "forename" and "upn" not in names and "pupil_id" not in names
+    assert [n for n, _ in samplers_for(["nc_year"])] == ["nc_year"]
+    assert len(samplers_for(FIELD_NAMES)) == len(SAMPLERS)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("columns", [["sex", "postcode", "forename"], ["nc_year"],
+                                     [f for f in FIELD_NAMES if f not in {"upn", "pupil_id", "surname"}]])
+def test_cohort_columns_subset_is_the_full_cohorts_columns(pool_for_small, workers, columns):
+    """Asking for some fields gives exactly the full cohort's values for them, in registry
+    order, with the same attributes, in the calling process and on the pool."""
+    full = generate_cohort(4_000, rng=9, workers=workers)
+    part = generate_cohort(4_000, rng=9, workers=workers, columns=list(reversed(columns)))
+    assert list(part.columns) == [f for f in FIELD_NAMES if f in columns]
+    pd.testing.assert_frame_equal(part, full[part.columns], check_exact=True)
+    assert _digests(part) == {c: d for c, d in _digests(full).items() if c in columns}
+    assert part.attrs == full.attrs
+
+
+def test_cohort_columns_skip_the_samplers_after_the_last_field(monkeypatch):
+    """The direct identifiers come last: a cohort without them never runs their samplers."""
+    from synthetic import _samplers
+
+    def refuse(rng, chunk):
+        raise AssertionError("a sampler after the last field asked for ran")
+
+    patched = tuple((n, refuse if n in {"surname", "upn", "pupil_id"} else s) for n, s in _samplers.SAMPLERS)
+    monkeypatch.setattr(_samplers, "SAMPLERS", patched)
+    frame = generate_cohort(1_500, rng=2, columns=["sex", "forename", "postcode"])
+    assert list(frame.columns) == [f for f in FIELD_NAMES if f in {"sex", "forename", "postcode"}]
+    assert len(frame) == 1_500
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (["sex", "no_such"], r"'columns' parameter of generate_cohort.*'no_such'"),
+    (5, r"'columns' parameter of generate_cohort must be a sequence of column names.*int"),
+    ([], r"'columns' parameter of generate_cohort must name at least one field"),
+    ([1], r"'columns' parameter of generate_cohort names columns it does not have: \[1\]"),
+])
+def test_bad_columns_is_one_line_error(bad, message):
+    with pytest.raises(SyntheticError, match=message) as info:
+        generate_cohort(100, rng=1, columns=bad)
+    assert "\n" not in str(info.value).strip()

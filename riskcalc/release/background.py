@@ -13,6 +13,10 @@ of a job, when forking is safe and useful, and runs such work there:
   are fork-safe: both libraries reset them in the child;
 * more than one core is available to the process (``os.sched_getaffinity``).
 
+The worker leaves no thread in the calling process: work goes to it, and results come back,
+over two pipes, which the worker's own threads read and write. So the calling process may fork
+again afterwards (the cohort generator's worker processes) as safely as before.
+
 Otherwise, or when the environment variable ``RISKCALC_BACKGROUND=0``, or if the worker dies,
 the work runs in the calling process when its result is asked for. Either way the result is the
 same object with the same values: where it ran changes the elapsed time only.
@@ -21,16 +25,15 @@ same object with the same values: where it ran changes the elapsed time only.
 from __future__ import annotations
 
 import os
+import pickle
+import queue
 import sys
 import threading
-import warnings
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 
 from .._core.kernels import parallel_started
 
-__all__ = ["Background", "can_fork"]
+__all__ = ["Background", "Result", "can_fork"]
 
 
 def _cores() -> int:
@@ -48,6 +51,78 @@ def can_fork() -> bool:
             and not parallel_started())
 
 
+_DEAD = object()  # a result the worker could not give: the work is redone in the caller
+
+
+def _serve(tasks, results) -> None:
+    """The worker: run each task it is sent, in order, and send its result back.
+
+    One thread reads the tasks as they arrive and one writes the results, so the caller never
+    waits on a full pipe while this process computes."""
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                item = tasks.recv()
+            except (EOFError, OSError):
+                item = None
+            inbox.put(item)
+            if item is None:
+                return
+
+    def write() -> None:
+        while (item := outbox.get()) is not None:
+            try:
+                results.send(item)
+            except (BrokenPipeError, EOFError):  # the caller has gone: nothing to answer
+                return
+            except Exception:  # noqa: BLE001 - a result that does not pickle: the caller redoes it
+                results.send((item[0], "dead", None))
+
+    threading.Thread(target=read, daemon=True).start()
+    writer = threading.Thread(target=write)
+    writer.start()
+    while (item := inbox.get()) is not None:
+        index, payload = item
+        try:
+            fn, args, kwargs = pickle.loads(payload)
+            outbox.put((index, "ok", fn(*args, **kwargs)))
+        except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
+            outbox.put((index, "error", exc))
+    outbox.put(None)
+    writer.join()
+
+
+class Result:
+    """The result of work given to :meth:`Background.submit`: call it for the value (waiting
+    for the worker, or computing it here); :meth:`ready` says whether calling it now would
+    not wait."""
+
+    def __init__(self, background: Background, index: int | None, fn, args, kwargs):
+        self._background, self._index = background, index
+        self._work = (fn, args, kwargs)
+        self._value: list = []
+
+    def ready(self) -> bool:
+        if self._value:
+            return True
+        if self._index is None or self._background._process is None:
+            return False
+        return self._background._arrived(self._index)
+
+    def __call__(self):
+        if not self._value:
+            fn, args, kwargs = self._work
+            answer = _DEAD
+            if self._index is not None and self._background._process is not None:
+                answer = self._background._answer(self._index)
+            self._value.append(fn(*args, **kwargs) if answer is _DEAD else answer)
+            self._work = None
+        return self._value[0]
+
+
 class Background:
     """One forked worker for independent work, or the calling process when forking is unsafe.
 
@@ -55,50 +130,95 @@ class Background:
     """
 
     def __init__(self) -> None:
-        self._pool = None
+        self._process = None
+        self._sent = 0
+        self._results: dict[int, tuple] = {}
         if can_fork():
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            ctx = multiprocessing.get_context("fork")
+            tasks_r, self._tasks = ctx.Pipe(duplex=False)
+            self._answers, results_w = ctx.Pipe(duplex=False)
+            self._process = ctx.Process(target=_serve, args=(tasks_r, results_w), daemon=True,
+                                        name="riskcalc-background")
+            self._process.start()
+            tasks_r.close()  # the worker's ends: its death then ends the pipes
+            results_w.close()
 
     @property
     def forked(self) -> bool:
-        return self._pool is not None
+        return self._process is not None
 
-    def submit(self, fn: Callable, *args, **kwargs) -> Callable[[], object]:
+    def submit(self, fn: Callable, *args, **kwargs) -> Result:
         """Start ``fn(*args, **kwargs)`` in the worker (now) or in this process (when asked)."""
-        future: Future | None = None
-        if self._pool is not None:
-            try:
-                with warnings.catch_warnings():  # Python 3.12+ warns of any thread; see above
-                    warnings.filterwarnings("ignore", message=".*multi-threaded.*", category=DeprecationWarning)
-                    future = self._pool.submit(fn, *args, **kwargs)
-            except (BrokenProcessPool, OSError, RuntimeError):  # pragma: no cover - fork refused
-                future = None
+        return Result(self, self._send(fn, args, kwargs), fn, args, kwargs)
 
-        def result():
-            if future is not None:
-                try:
-                    return future.result()
-                except BrokenProcessPool:  # the worker died (for example killed): redo it here
-                    pass
-            return fn(*args, **kwargs)
+    def _send(self, fn, args, kwargs) -> int | None:
+        """The number of the task sent to the worker, or ``None`` when it runs here."""
+        if self._process is None:
+            return None
+        try:
+            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - work that does not pickle runs here
+            return None
+        try:
+            self._tasks.send((self._sent, payload))
+        except OSError:  # the worker has died
+            return None
+        self._sent += 1
+        return self._sent - 1
 
-        return result
+    def _receive(self) -> bool:
+        """Read one answer from the worker; ``False`` when none can come any more."""
+        try:
+            got, status, value = self._answers.recv()
+        except (EOFError, OSError, pickle.UnpicklingError, AttributeError, ImportError):
+            return False  # the worker died, or its answer cannot be read here
+        self._results[got] = (status, value)
+        return True
+
+    def _arrived(self, index: int) -> bool:
+        """Whether task ``index``'s answer is here (or never will be), without waiting."""
+        try:
+            while index not in self._results and self._answers.poll():
+                if not self._receive():
+                    return True
+        except (EOFError, OSError):
+            return True
+        return index in self._results
+
+    def _answer(self, index: int):
+        """Task ``index``'s result from the worker (raising its error), or ``_DEAD``."""
+        while index not in self._results:
+            if not self._receive():
+                return _DEAD
+        status, value = self._results.pop(index)
+        if status == "error":
+            raise value
+        return _DEAD if status == "dead" else value
 
     def map(self, fn: Callable, items: list) -> list:
         """``[fn(x) for x in items]``: the first half on the worker, the rest here, at once."""
-        if self._pool is None or len(items) < 2:
+        if self._process is None or len(items) < 2:
             return [fn(x) for x in items]
         far = [self.submit(fn, x) for x in items[: len(items) // 2]]
         near = [fn(x) for x in items[len(far):]]
         return [result() for result in far] + near
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        try:
+            self._tasks.send(None)  # done: the worker finishes its current task and exits
+        except OSError:
+            pass
+        self._tasks.close()
+        self._answers.close()  # answers nobody asked for are dropped
+        process.join(timeout=5)
+        if process.is_alive():  # still busy with work nobody waits for
+            process.terminate()
+            process.join()
 
     def __enter__(self) -> Background:
         return self
