@@ -171,3 +171,18 @@ def test_inline_result_is_computed_once_when_asked(monkeypatch):
         result = bg.submit(calls.append, 1)
         assert not result.ready() and calls == []
         assert result() is None and result() is None and calls == [1] and result.ready()
+
+
+def test_a_refused_fork_runs_the_work_here(monkeypatch):
+    """Forking can fail (no memory, a process limit): the job then runs its work inline."""
+    import multiprocessing
+
+    monkeypatch.setattr(background, "can_fork", lambda: True)
+
+    def refuse(self):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
+    with Background() as bg:
+        assert not bg.forked
+        assert bg.submit(_pid_and_square, 4)() == (os.getpid(), 16)

@@ -139,9 +139,15 @@ class Background:
             ctx = multiprocessing.get_context("fork")
             tasks_r, self._tasks = ctx.Pipe(duplex=False)
             self._answers, results_w = ctx.Pipe(duplex=False)
-            self._process = ctx.Process(target=_serve, args=(tasks_r, results_w), daemon=True,
-                                        name="riskcalc-background")
-            self._process.start()
+            process = ctx.Process(target=_serve, args=(tasks_r, results_w), daemon=True,
+                                  name="riskcalc-background")
+            try:
+                process.start()
+            except OSError:  # fork refused (no memory, process limit): the work runs here
+                self._tasks.close()
+                self._answers.close()
+            else:
+                self._process = process
             tasks_r.close()  # the worker's ends: its death then ends the pipes
             results_w.close()
 
