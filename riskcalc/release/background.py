@@ -203,14 +203,6 @@ class Background:
             raise value
         return _DEAD if status == "dead" else value
 
-    def map(self, fn: Callable, items: list) -> list:
-        """``[fn(x) for x in items]``: the first half on the worker, the rest here, at once."""
-        if self._process is None or len(items) < 2:
-            return [fn(x) for x in items]
-        far = [self.submit(fn, x) for x in items[: len(items) // 2]]
-        near = [fn(x) for x in items[len(far):]]
-        return [result() for result in far] + near
-
     def close(self) -> None:
         if self._process is None:
             return

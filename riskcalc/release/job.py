@@ -195,15 +195,15 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
                           history_pupils=history_pupils, attack=attack, attack_pupils=attack_pupils)
 
 
-def _cohort_columns(scenarios) -> list[str]:
-    """The cohort fields the main job reads: all but the direct identifiers (UPN, names, pupil
-    and family ids) no scenario reads. They are the cohort's largest columns, and the last
-    ones generated: not asking for them saves about a tenth of the generation."""
+def _cohort_columns(read) -> list[str]:
+    """The cohort fields the main job generates: all but the direct identifiers (UPN, names,
+    pupil and family ids) that are not among ``read`` (the fields its tables read). They are
+    the cohort's largest columns, and the last ones generated: not asking for them saves about
+    a tenth of the generation."""
     import synthetic
 
-    read = set(cohort_fields(pd.DataFrame(columns=list(synthetic.FIELD_NAMES)), scenarios))
-    direct = set(synthetic.direct_identifiers())
-    return [f for f in synthetic.FIELD_NAMES if f not in direct or f in read]
+    direct = set(synthetic.direct_identifiers()) - set(read)
+    return [f for f in synthetic.FIELD_NAMES if f not in direct]
 
 
 def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed, progress,
@@ -222,9 +222,10 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     if report and background.forked:
         background.submit(preload_charting)
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
-    cohort = synthetic.generate_cohort(n_pupils, rng=seed, columns=_cohort_columns(scenarios))
+    read = cohort_fields(synthetic.FIELD_NAMES, scenarios)
+    cohort = synthetic.generate_cohort(n_pupils, rng=seed, columns=_cohort_columns(read))
     step("encoding")
-    encoded = encode(cohort, cohort_fields(cohort, scenarios))
+    encoded = encode(cohort, read)
     fields = list(cohort.columns)
     step("tier table")
     table = tier_risk_table(cohort, scenarios=scenarios, encoded=encoded)
@@ -282,7 +283,7 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
     step("HTML report")
     _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
             history=section, attack=attack_exp,
-            render_all=charts.render_all if charts is not None else background.map)
+            render_all=charts.render_all if charts is not None else None)
     step("done")
     return result
 

@@ -331,8 +331,8 @@ DPI = 200
 
 
 def preload_charting() -> None:
-    """Import the parts of matplotlib the charts use (about 0.7 s of CPU), ahead of the charts:
-    the main job has its worker process do it while idle, before it renders half the charts."""
+    """Import the parts of matplotlib the charts use (about 0.6 s of CPU), ahead of the charts:
+    the main job has its worker process do it after the history section, before the charts."""
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
@@ -484,17 +484,16 @@ def chart_history(history, prov: dict):
 
 
 def _render_chart(fig) -> tuple[bytes, str]:
-    from matplotlib import rc_context
+    """The PNG and SVG bytes of a figure (under the report's rc settings: see :func:`draw_chart`)."""
     from matplotlib.text import Text
 
     # Labels are names from the user's files and scenarios, not formulas: a "$" must print as
     # itself, not start matplotlib mathtext (which fails on unbalanced or invalid TeX).
     for text in fig.findobj(Text):
         text.set_parse_math(False)
-    with rc_context(_RC):
-        png, svg = io.BytesIO(), io.StringIO()
-        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    png, svg = io.BytesIO(), io.StringIO()
+    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
 
 

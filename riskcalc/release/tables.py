@@ -511,8 +511,10 @@ def _tier3_rows(cohort) -> pd.DataFrame:
 
 def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 2, 4)) -> list[str]:
     """The cohort columns the tier table reads: every scenario's fields, their projections onto
-    ``tiers`` (:func:`project_scenario`) and the sensitive fields (with ``attributes``)."""
+    ``tiers`` (:func:`project_scenario`) and the sensitive fields (with ``attributes``), among
+    the columns of ``cohort`` (a frame, or its column names)."""
     scenarios = load_scenarios(scenarios)
+    present = list(getattr(cohort, "columns", cohort))
     wanted = {f for s in scenarios for f in s.fields}
     if tiers:
         import synthetic
@@ -521,8 +523,8 @@ def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 
             columns = synthetic.columns_for_tier(t)
             wanted |= {f for s in scenarios for f in project_scenario(s.fields, columns)}
     if attributes:
-        wanted |= set(_sensitive_fields(cohort.columns))
-    return [c for c in sorted(wanted) if c in cohort.columns]
+        wanted |= set(_sensitive_fields(present))
+    return [c for c in sorted(wanted) if c in present]
 
 
 def _dims_of_tier3() -> list[str]:
