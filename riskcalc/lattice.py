@@ -14,7 +14,6 @@ from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.spark import is_spark_frame
 from ._core.partition import check_no_missing
-from ._core.histogram import SizeHistogram
 from ._core.lattice import walk
 from ._validation import (
     check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
@@ -251,7 +250,8 @@ def field_lattice(
     # table of size max(threshold) is allocated
     thr = np.minimum(np.asarray(thresholds, dtype=np.float64), enc.n_records)
     bar = _progress(n_subsets, progress, "lattice")
-    for res in walk([columns[j].codes for j in order], [columns[j].n_levels for j in order], max_size):
+    for res in walk([columns[j].codes for j in order], [columns[j].n_levels for j in order], max_size,
+                    histograms=True):
         subset = tuple(sorted(order[j] for j in res.subset))
         rows[subset] = _row(res, thr, thresholds, by_size, len(subset))
         bar.update(1)
@@ -263,8 +263,7 @@ def field_lattice(
 
 
 def _row(res, thr, thresholds, by_size, size) -> dict:
-    hist = SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique)
-    return _row_from_histogram(hist, thr, thresholds, by_size, size)
+    return _row_from_histogram(res.histogram(), thr, thresholds, by_size, size)
 
 
 def _row_from_histogram(hist, thr, thresholds, by_size, size) -> dict:

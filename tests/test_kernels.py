@@ -608,3 +608,48 @@ def test_range_codes_compiled_equals_numpy_and_reference(dtype, values):
         codes, uniques = run_with(backend, kernels.range_codes, arr, lo, hi - lo + 1)
         assert codes.dtype == np.int32 and codes.tolist() == expected
         assert uniques.tolist() == present
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=300), st.lists(st.integers(10**6, 10**9), max_size=3))
+def test_size_tally_compiled_equals_the_histograms_numpy_tally(small, huge):
+    """Dense tally (small sizes) and sort-and-run-lengths (a huge size among few) paths."""
+    from riskcalc._core import _numba_kernels
+    from riskcalc._core.histogram import SizeHistogram
+
+    for values in (small, small + huge):
+        sizes = np.array(values, dtype=np.int64)
+        distinct, counts = _numba_kernels.size_tally(sizes)
+        want = SizeHistogram.from_class_sizes(sizes)
+        assert_array_equal(distinct, want.sizes)
+        assert_array_equal(counts, want.counts)
+        # and the plain reference: each positive value and how often it occurs
+        ref = sorted({v: values.count(v) for v in values if v > 0}.items())
+        assert list(zip(distinct.tolist(), counts.tolist())) == ref
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_walk_histograms_are_the_tallies_of_the_class_sizes(threads):
+    """With ``histograms`` the walking threads tally each subset's sizes: the same histogram as
+    tallying them afterwards (and the numpy walk, which tallies on demand)."""
+    from riskcalc._core.histogram import SizeHistogram
+
+    rng = np.random.default_rng(4)
+    levels = [40, 7, 3, 900]
+    codes = [rng.integers(0, lv, 30_000).astype(np.int32) for lv in levels]
+
+    def histograms(backend):
+        def go():
+            return {res.subset: (res.histogram(), SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique),
+                                 res.size_counts is not None)
+                    for res in walk(codes, levels, 4, threads=threads, histograms=True)}
+        return run_with(backend, go)
+
+    compiled, plain = histograms("numba"), histograms("numpy")
+    assert compiled.keys() == plain.keys() and len(compiled) == 15
+    for subset, (hist, tallied, walked) in compiled.items():
+        assert walked
+        assert_array_equal(hist.sizes, tallied.sizes)
+        assert_array_equal(hist.counts, tallied.counts)
+        assert_array_equal(hist.sizes, plain[subset][0].sizes)
+        assert_array_equal(hist.counts, plain[subset][0].counts)

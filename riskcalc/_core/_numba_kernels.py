@@ -467,6 +467,53 @@ def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, wa
     return sizes, True, n_keep, n_keep_classes, lost
 
 
+@njit(nogil=True, cache=True)
+def size_tally(sizes):
+    """``(distinct, counts)``: the distinct positive values of ``sizes``, ascending, and how many
+    times each occurs (zeros ignored), as :meth:`SizeHistogram.from_class_sizes` tallies them: a
+    dense tally when the largest value is small, else a sort and run lengths."""
+    m = sizes.shape[0]
+    top = 0
+    for i in range(m):
+        if sizes[i] > top:
+            top = sizes[i]
+    if top <= 4 * m + (1 << 16):
+        tally = np.zeros(top + 1, np.int64)
+        for i in range(m):
+            if sizes[i] > 0:
+                tally[sizes[i]] += 1
+        k = 0
+        for s in range(1, top + 1):
+            if tally[s]:
+                k += 1
+        distinct = np.empty(k, np.int64)
+        counts = np.empty(k, np.int64)
+        k = 0
+        for s in range(1, top + 1):
+            if tally[s]:
+                distinct[k] = s
+                counts[k] = tally[s]
+                k += 1
+        return distinct, counts
+    ordered = np.sort(sizes)
+    first = 0
+    while first < m and ordered[first] <= 0:
+        first += 1
+    k = 0
+    for i in range(first, m):
+        if i == first or ordered[i] != ordered[i - 1]:
+            k += 1
+    distinct = np.empty(k, np.int64)
+    counts = np.zeros(k, np.int64)
+    k = -1
+    for i in range(first, m):
+        if i == first or ordered[i] != ordered[i - 1]:
+            k += 1
+            distinct[k] = ordered[i]
+        counts[k] += 1
+    return distinct, counts
+
+
 # --------------------------------------------------------------------------------------------
 # short strings as integers
 # --------------------------------------------------------------------------------------------

@@ -82,8 +82,13 @@ class SizeHistogram:
                 starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
                 distinct = ordered[starts]
                 counts = np.diff(np.append(starts, ordered.shape[0])).astype(np.int64)
-        hist = cls(distinct, counts)
-        return hist.merge(cls(np.ones(1, np.int64), np.full(1, extra_singletons, np.int64))) if extra_singletons else hist
+        return cls(distinct, counts).with_singletons(extra_singletons)
+
+    def with_singletons(self, extra: int) -> "SizeHistogram":
+        """This histogram with ``extra`` more classes of size 1 (counted elsewhere)."""
+        if not extra:
+            return self
+        return self.merge(SizeHistogram(np.ones(1, np.int64), np.full(1, extra, np.int64)))
 
     @classmethod
     def empty(cls) -> "SizeHistogram":

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import kernels
 from .grouping import densify_fast
+from .histogram import SizeHistogram
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +63,10 @@ class SubsetClasses:
     new_unique_rows : numpy.ndarray or None
         Row numbers of the records that became unique on this subset (only when the walk was
         asked for them).
+    size_counts : tuple of numpy.ndarray or None
+        ``sizes`` tallied (distinct sizes ascending, and their counts), when the walk was asked
+        for histograms: tallied in the walking thread, by a compiled kernel that releases the
+        GIL, not in the thread that reads the results.
     """
 
     subset: tuple[int, ...]
@@ -69,6 +74,13 @@ class SubsetClasses:
     prior_unique: int
     sizes: np.ndarray
     new_unique_rows: np.ndarray | None = None
+    size_counts: tuple[np.ndarray, np.ndarray] | None = None  # ``sizes`` tallied by the walk
+
+    def histogram(self) -> SizeHistogram:
+        """The subset's class-size histogram, the records unique on the parent included."""
+        if self.size_counts is None:
+            return SizeHistogram.from_class_sizes(self.sizes, extra_singletons=self.prior_unique)
+        return SizeHistogram(*self.size_counts).with_singletons(self.prior_unique)
 
     @property
     def n_unique(self) -> int:
@@ -101,13 +113,15 @@ def walk(
     *,
     unique_rows: bool = False,
     threads: int | None = None,
+    histograms: bool = False,
 ) -> Iterator[SubsetClasses]:
     """Yield :class:`SubsetClasses` for every subset of ``range(len(codes))`` up to ``max_size``.
 
     On one thread subsets come depth first in lexicographic order: (0,), (0, 1), (0, 1, 2), ...,
     (0, 2), ... With several threads (large tables with compiled kernels: one per core, or
     ``threads``) the subtrees of different first fields interleave; each subset still comes
-    after its parent.
+    after its parent. With ``histograms`` the compiled walk also tallies each subset's class
+    sizes (:attr:`SubsetClasses.size_counts`) in the walking thread.
     """
     n = codes[0].shape[0]
     root = _State(active=None, class_id=None, n_classes=1, n_unique=0)
@@ -117,11 +131,12 @@ def walk(
         return
     codes = [np.ascontiguousarray(c) for c in codes]
     workers = min(int(threads or os.cpu_count() or 1), len(codes))
+    tally = mod.size_tally if histograms else None
     if workers <= 1:
         yield from _visit_compiled(mod, root, (), 0, len(codes), codes, n_levels, max_size, n, unique_rows,
-                                   _Scratch(n))
+                                   _Scratch(n), tally)
         return
-    yield from _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
+    yield from _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers, tally)
 
 
 _DONE = object()
@@ -132,7 +147,7 @@ class _Failure:
         self.exc = exc
 
 
-def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers):
+def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers, tally):
     """Walk the subtree of each first field on a pool of threads, yielding as results come."""
     p = len(codes)
     out: queue.Queue = queue.Queue(maxsize=4 * workers)
@@ -159,7 +174,7 @@ def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers)
                 if c >= p:
                     break
                 for res in _visit_compiled(mod, root, (), c, c + 1, codes, n_levels, max_size, n, unique_rows,
-                                           scratch):
+                                           scratch, tally):
                     if not put(res):
                         return
         except BaseException as exc:  # handed to the consumer, raised there
@@ -197,8 +212,8 @@ def _all_unique(state: _State) -> bool:
 
 def _unique_subset(subset, n, state: _State, unique_rows: bool) -> SubsetClasses:
     """The figures of a superset of an all-unique subset: nothing left to refine."""
-    return SubsetClasses(subset, n, state.n_unique, np.zeros(0, np.int64),
-                         np.zeros(0, np.int64) if unique_rows else None)
+    none = np.zeros(0, np.int64)
+    return SubsetClasses(subset, n, state.n_unique, none, none if unique_rows else None, (none, none))
 
 
 class _Scratch:
@@ -221,8 +236,9 @@ class _Scratch:
         return self._levels[depth]
 
 
-def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows, scratch):
-    """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`)."""
+def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows, scratch, tally):
+    """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`), and the
+    class sizes tallied by ``tally`` when given."""
     p = len(codes)
     for c in range(start, stop):
         child_subset = subset + (c,)
@@ -230,7 +246,7 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
             yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
                 yield from _visit_compiled(mod, state, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                           unique_rows, scratch)
+                                           unique_rows, scratch, tally)
             continue
         has_children = len(child_subset) < max_size and c + 1 < p
         has_rows = state.active is not None
@@ -241,7 +257,8 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
             codes[c], np.int64(n_levels[c]), np.int64(state.n_classes), has_children, unique_rows,
             scratch.key, scratch.ids, scratch.pkey, next_rows, next_cid,
         )
-        yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None)
+        yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None,
+                            None if tally is None else tally(sizes))
         if has_children:
             n_next = int(n_next)
             same_rows = n_next == (state.active.shape[0] if has_rows else n)
@@ -249,7 +266,7 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
             child = _State(active, next_cid[:n_next], int(n_next_classes),
                            state.n_unique + int(sizes.shape[0]) - int(n_next_classes))
             yield from _visit_compiled(mod, child, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                       unique_rows, scratch)
+                                       unique_rows, scratch, tally)
 
 
 def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
