@@ -240,9 +240,10 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
 # the panel is the same whatever the grouping (``_GROUP_ROWS``; a test compares groups of one LA
 # with larger groups, byte for byte).
 
-#: Rows (pupils, first census and later entrants) of a group of LAs stepped together: bounds the
+#: Rows (pupils, first census and later entrants) after which a group of LAs stepped together is
+#: closed (a group ends with the LA that reaches it): bounds the
 #: group's memory (some 40 arrays of this length) for national panels.
-_GROUP_ROWS = 400_000
+_GROUP_ROWS = 100_000
 
 
 def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:

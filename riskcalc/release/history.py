@@ -23,7 +23,7 @@ from .tables import pct_text
 
 __all__ = ["HISTORY_PUPILS", "HistorySection", "PER_CENSUS_FIELDS", "history_section"]
 
-#: Panel size of the main job's section: about 4 s of generation on a quiet 2-core machine.
+#: Panel size of the main job's section: about 1.4 CPU-s of generation on a quiet 2-core machine.
 HISTORY_PUPILS = 50_000
 #: Scenario fields that change from census to census (the rest are fixed for a pupil).
 PER_CENSUS_FIELDS = ("urn", "nc_year")
