@@ -600,6 +600,8 @@ class _Group:
     # -------------------------------------------------------------- random draws per LA
     def _per_la(self, la: np.ndarray, draw) -> np.ndarray:
         """``draw(rng, a, b)`` for each LA's rows ``a:b`` of ``la`` (ascending), side by side."""
+        if len(la) > 1 and (la[1:] < la[:-1]).any():  # the draws would go to the wrong rows
+            raise AssertionError("panel draws asked for rows out of LA order")
         counts = np.bincount(la, minlength=self.n_las)
         ends = np.cumsum(counts)
         parts = [draw(self.rngs[j], int(ends[j] - counts[j]), int(ends[j])) for j in np.flatnonzero(counts)]
