@@ -246,6 +246,11 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
 _GROUP_ROWS = 100_000
 
 
+def _offsets(counts) -> np.ndarray:
+    """Start of each part when parts of ``counts`` items are put side by side."""
+    return np.concatenate([[0], np.cumsum(np.asarray(counts, np.int64))[:-1]]).astype(np.int64)
+
+
 def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
     out = np.empty(len(imag), np.complex128)
     out.real = real
@@ -264,7 +269,7 @@ class _Segments:
     def __init__(self, cws: Sequence[np.ndarray]):
         lengths = np.array([len(c) for c in cws], np.int64)
         self.cw = np.concatenate(cws) if cws else np.zeros(0)
-        self.base = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.base = _offsets(lengths)
         self.key = _complex(np.repeat(np.arange(len(cws)), lengths), self.cw)
 
     def pick(self, seg: np.ndarray, lo: np.ndarray, hi: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -304,7 +309,7 @@ class _GroupChooser:
 
     def __init__(self, choosers: Sequence[_SchoolChooser]):
         self.n = np.array([c.n for c in choosers], np.int64)
-        self.idx_base = np.concatenate([[0], np.cumsum(self.n)[:-1]]).astype(np.int64)
+        self.idx_base = _offsets(self.n)
         self.idx = np.concatenate([c.idx for c in choosers]).astype(np.int64)
         self.cw = _Segments([c.cw for c in choosers])
         for name in ("sec_lo", "sec_hi", "dis_lo", "dis_hi"):
@@ -511,11 +516,6 @@ class _Rows:
     att8: np.ndarray
 
 
-def _offsets(counts) -> np.ndarray:
-    """Start of each part when parts of ``counts`` items are put side by side."""
-    return np.concatenate([[0], np.cumsum(np.asarray(counts, np.int64))[:-1]]).astype(np.int64)
-
-
 class _Group:
     """State of a group of LA chunks while they are stepped through the censuses together.
 
@@ -531,6 +531,7 @@ class _Group:
         self.n_las = len(setups)
         self.row0 = _offsets(sizes)
         self.n = int(sizes.sum())
+        self.row_bounds = np.append(self.row0, self.n)  # LA j's rows: row_bounds[j]:row_bounds[j + 1]
         self.la_of = np.repeat(np.arange(self.n_las), sizes)
         self.rngs = [s.rng for s in setups]
         geos = [s.geo for s in setups]
@@ -702,7 +703,7 @@ class _Group:
         families on roll move at the configured rate on average (0 where none is on roll)."""
         rate = _CFG["home_move"]["rate"] * dt
         base = np.zeros(self.n_las)
-        for j, (a, b) in enumerate(zip(self.row0, np.append(self.row0[1:], self.n))):
+        for j, (a, b) in enumerate(zip(self.row_bounds[:-1], self.row_bounds[1:])):
             on = fam_rows[a:b]
             if on.any():
                 base[j] = rate / max(mult[a:b][on].mean(), 1e-9)
@@ -849,7 +850,7 @@ class _Group:
         # Year 6; KS4 from Year 11 (the cohort's results)
         ks2_ok = self.has_ks2[rows] & ((year >= 7) | ((year == 6) & (census == "summer")))
         ks4_ok = self.has_ks4[rows]
-        bounds = np.searchsorted(rows, np.append(self.row0, self.n))
+        bounds = np.searchsorted(rows, self.row_bounds)
         for j, setup in enumerate(self.las):
             a, b = int(bounds[j]), int(bounds[j + 1])
             r = rows[a:b]

@@ -82,29 +82,6 @@ class SubsetClasses:
             return SizeHistogram.from_class_sizes(self.sizes, extra_singletons=self.prior_unique)
         return SizeHistogram(*self.size_counts).with_singletons(self.prior_unique)
 
-    @property
-    def n_unique(self) -> int:
-        return self.prior_unique + int(np.count_nonzero(self.sizes == 1))
-
-    @property
-    def n_classes(self) -> int:
-        return self.prior_unique + int(self.sizes.shape[0])
-
-    @property
-    def k(self) -> int:
-        if self.prior_unique or self.sizes.shape[0] == 0:
-            return 1
-        return int(self.sizes.min())
-
-    def at_or_below(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Classes and records in classes of size ``<= t``, per threshold."""
-        top = int(np.max(thresholds)) if len(thresholds) else 0
-        counts = np.bincount(np.minimum(self.sizes, top + 1), minlength=top + 2)[: top + 1]
-        cum_classes = np.cumsum(counts)
-        cum_records = np.cumsum(counts * np.arange(top + 1))
-        idx = np.clip(np.floor(thresholds).astype(np.int64), 0, top)
-        return cum_classes[idx] + self.prior_unique, cum_records[idx] + self.prior_unique
-
 
 def walk(
     codes: list[np.ndarray],
