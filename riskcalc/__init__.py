@@ -88,7 +88,19 @@ Not in scope: perturbative disclosure control (noise, swapping, microaggregation
 optimal generalisation search - see ARX.
 """
 
-from ._core import EncodedTable, Partition, encode, partition
+# The public names are imported on first use (the pattern of Scientific Python's SPEC 1, "lazy
+# loading of submodules and functions"): ``import riskcalc`` then costs about 0.1 s instead of
+# a second of pandas, pyarrow and numba, and the ``riskcalc tiers`` job starts its cohort's
+# worker processes before it imports them (:func:`riskcalc.release.job.tiers_job`). The
+# errors and the version are imported now: every message a user sees names them.
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 from .exceptions import (
     DataFileError,
@@ -99,46 +111,80 @@ from .exceptions import (
     RiskCalcError,
     UnsupportedTypeError,
 )
-from .attacker import AttackerRiskResult, attacker_risk
-from .attribute import (
-    AttributeDisclosureResult,
-    BetaLikenessResult,
-    DeltaDisclosureResult,
-    LDiversityResult,
-    TClosenessResult,
-    attribute_disclosure,
-    beta_likeness,
-    delta_disclosure,
-    l_diversity,
-    t_closeness,
-)
-from .frequencies import ClassSizesResult, SizeHistogram, class_sizes, size_histogram
-from .individual import IndividualRiskResult, individual_risk
-from .kanon import KAnonymityResult, k_anonymity
-from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
-from .model_risk import ModelRiskResult, model_risk
-from .histories import (
-    linkage_risk,
-    points_singled_out,
-    trajectory_uniqueness,
-    history_attribute_disclosure,
-)
-from .population import PopulationEstimate, PopulationUniquenessResult, pitman, population_uniqueness, snb, zayatz
-from .release.report import html_report
-from .release.scenarios import Scenario, load_scenarios
-from .release.coarsening import smallest_coarsening, what_if
-from .release.tables import RiskTable, risk_table, tier_risk_table
-from .lattice import LatticeResult, field_lattice
-from .small_counts import SmallCountResult, small_count_exposure
-from .suda import SudaResult, suda
-from .summary import RiskSummary, risk_summary
-from .uniqueness import UniquenessResult, uniqueness
-from .linkage_attack import LinkageAttackResult, linkage_attack
 
-# safe outputs: table audit and output checking
-from .audit import AuditResult, SuppressionPolicy, apply_policy, audit_tables, tier3_audit
-from .output_check import OutputCheckResult, check_frequency_table, check_magnitude_table, check_summary
-from .output_check import load_rules as load_output_rules
+#: Public name -> (module under riskcalc, attribute), imported by :func:`__getattr__`.
+_LAZY: dict[str, tuple[str, str]] = {
+    "EncodedTable": ("_core.encoding", "EncodedTable"),
+    "Partition": ("_core.partition", "Partition"),
+    "encode": ("_core.encoding", "encode"),
+    "partition": ("_core.access", "partition"),
+    "AttackerRiskResult": ("attacker", "AttackerRiskResult"),
+    "attacker_risk": ("attacker", "attacker_risk"),
+    "AttributeDisclosureResult": ("attribute", "AttributeDisclosureResult"),
+    "BetaLikenessResult": ("attribute", "BetaLikenessResult"),
+    "DeltaDisclosureResult": ("attribute", "DeltaDisclosureResult"),
+    "LDiversityResult": ("attribute", "LDiversityResult"),
+    "TClosenessResult": ("attribute", "TClosenessResult"),
+    "attribute_disclosure": ("attribute", "attribute_disclosure"),
+    "beta_likeness": ("attribute", "beta_likeness"),
+    "delta_disclosure": ("attribute", "delta_disclosure"),
+    "l_diversity": ("attribute", "l_diversity"),
+    "t_closeness": ("attribute", "t_closeness"),
+    "ClassSizesResult": ("frequencies", "ClassSizesResult"),
+    "SizeHistogram": ("frequencies", "SizeHistogram"),
+    "class_sizes": ("frequencies", "class_sizes"),
+    "size_histogram": ("frequencies", "size_histogram"),
+    "IndividualRiskResult": ("individual", "IndividualRiskResult"),
+    "individual_risk": ("individual", "individual_risk"),
+    "KAnonymityResult": ("kanon", "KAnonymityResult"),
+    "k_anonymity": ("kanon", "k_anonymity"),
+    "ColumnProfile": ("profile", "ColumnProfile"),
+    "ProfileResult": ("profile", "ProfileResult"),
+    "normalise": ("profile", "normalise"),
+    "profile_columns": ("profile", "profile_columns"),
+    "ModelRiskResult": ("model_risk", "ModelRiskResult"),
+    "model_risk": ("model_risk", "model_risk"),
+    "linkage_risk": ("histories", "linkage_risk"),
+    "points_singled_out": ("histories", "points_singled_out"),
+    "trajectory_uniqueness": ("histories", "trajectory_uniqueness"),
+    "history_attribute_disclosure": ("histories", "history_attribute_disclosure"),
+    "PopulationEstimate": ("population", "PopulationEstimate"),
+    "PopulationUniquenessResult": ("population", "PopulationUniquenessResult"),
+    "pitman": ("population", "pitman"),
+    "population_uniqueness": ("population", "population_uniqueness"),
+    "snb": ("population", "snb"),
+    "zayatz": ("population", "zayatz"),
+    "html_report": ("release.report", "html_report"),
+    "Scenario": ("release.scenarios", "Scenario"),
+    "load_scenarios": ("release.scenarios", "load_scenarios"),
+    "smallest_coarsening": ("release.coarsening", "smallest_coarsening"),
+    "what_if": ("release.coarsening", "what_if"),
+    "RiskTable": ("release.tables", "RiskTable"),
+    "risk_table": ("release.tables", "risk_table"),
+    "tier_risk_table": ("release.tables", "tier_risk_table"),
+    "LatticeResult": ("lattice", "LatticeResult"),
+    "field_lattice": ("lattice", "field_lattice"),
+    "SmallCountResult": ("small_counts", "SmallCountResult"),
+    "small_count_exposure": ("small_counts", "small_count_exposure"),
+    "SudaResult": ("suda", "SudaResult"),
+    "suda": ("suda", "suda"),
+    "RiskSummary": ("summary", "RiskSummary"),
+    "risk_summary": ("summary", "risk_summary"),
+    "UniquenessResult": ("uniqueness", "UniquenessResult"),
+    "uniqueness": ("uniqueness", "uniqueness"),
+    "LinkageAttackResult": ("linkage_attack", "LinkageAttackResult"),
+    "linkage_attack": ("linkage_attack", "linkage_attack"),
+    "AuditResult": ("audit", "AuditResult"),
+    "SuppressionPolicy": ("audit", "SuppressionPolicy"),
+    "apply_policy": ("audit", "apply_policy"),
+    "audit_tables": ("audit", "audit_tables"),
+    "tier3_audit": ("audit", "tier3_audit"),
+    "OutputCheckResult": ("output_check", "OutputCheckResult"),
+    "check_frequency_table": ("output_check", "check_frequency_table"),
+    "check_magnitude_table": ("output_check", "check_magnitude_table"),
+    "check_summary": ("output_check", "check_summary"),
+    "load_output_rules": ("output_check", "load_rules"),
+}
 
 __all__ = [
     "__version__",
@@ -223,11 +269,112 @@ __all__ = [
     "LinkageAttackResult",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and isinstance(_obj, type):
-        try:
-            _obj.__module__ = "riskcalc"
-        except (AttributeError, TypeError):  # pragma: no cover
-            pass
-del _name, _obj
+if TYPE_CHECKING:  # what static analysis and IDEs see: the same names, imported eagerly
+    from ._core.access import partition
+    from ._core.encoding import EncodedTable, encode
+    from ._core.partition import Partition
+    from .attacker import AttackerRiskResult, attacker_risk
+    from .attribute import (
+        AttributeDisclosureResult,
+        BetaLikenessResult,
+        DeltaDisclosureResult,
+        LDiversityResult,
+        TClosenessResult,
+        attribute_disclosure,
+        beta_likeness,
+        delta_disclosure,
+        l_diversity,
+        t_closeness,
+    )
+    from .audit import (
+        AuditResult,
+        SuppressionPolicy,
+        apply_policy,
+        audit_tables,
+        tier3_audit,
+    )
+    from .frequencies import (
+        ClassSizesResult,
+        SizeHistogram,
+        class_sizes,
+        size_histogram,
+    )
+    from .histories import (
+        history_attribute_disclosure,
+        linkage_risk,
+        points_singled_out,
+        trajectory_uniqueness,
+    )
+    from .individual import IndividualRiskResult, individual_risk
+    from .kanon import KAnonymityResult, k_anonymity
+    from .lattice import LatticeResult, field_lattice
+    from .linkage_attack import LinkageAttackResult, linkage_attack
+    from .model_risk import ModelRiskResult, model_risk
+    from .output_check import (
+        OutputCheckResult,
+        check_frequency_table,
+        check_magnitude_table,
+        check_summary,
+    )
+    from .output_check import load_rules as load_output_rules
+    from .population import (
+        PopulationEstimate,
+        PopulationUniquenessResult,
+        pitman,
+        population_uniqueness,
+        snb,
+        zayatz,
+    )
+    from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
+    from .release.coarsening import smallest_coarsening, what_if
+    from .release.report import html_report
+    from .release.scenarios import Scenario, load_scenarios
+    from .release.tables import RiskTable, risk_table, tier_risk_table
+    from .small_counts import SmallCountResult, small_count_exposure
+    from .suda import SudaResult, suda
+    from .summary import RiskSummary, risk_summary
+    from .uniqueness import UniquenessResult, uniqueness
+
+
+def _publish(module_name: str) -> None:
+    """Bind every public name that ``riskcalc.<module_name>`` defines; its classes print as
+    ``riskcalc.<Name>``, as they do in the documentation."""
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    for name, (home, attr) in _LAZY.items():
+        if home == module_name:
+            value = getattr(module, attr)
+            if isinstance(value, type):
+                try:
+                    value.__module__ = __name__
+                except (AttributeError, TypeError):  # pragma: no cover
+                    pass
+            globals()[name] = value
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _publish(_LAZY[name][0])
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module: importing a submodule that shares its name with a public function
+    (``riskcalc.suda``, ``riskcalc.uniqueness``, ...) leaves ``riskcalc.<name>`` the function,
+    as the eager imports did (Python's import system would otherwise bind the submodule)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+for _error in (DataFileError, EmptyTableError, InvalidParameterError, MissingColumnError, MissingValueError,
+               RiskCalcError, UnsupportedTypeError):
+    _error.__module__ = __name__
+del _error
+sys.modules[__name__].__class__ = _Package

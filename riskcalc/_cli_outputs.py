@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from ._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES, read_table, write_text_atomic
 from ._provenance import describe_file, provenance
 from .exceptions import DataFileError, RiskCalcError
 
-_TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
+# The engine's reader (pyarrow) is imported by the commands that read, not by the parser:
+# building the command line loads neither pyarrow nor pandas.
 
 
 class OutputsUsageError(RiskCalcError, ValueError):
@@ -30,6 +30,8 @@ def _names(text: str | None, option: str) -> list[str]:
 def _read_frame(path: Path, sep: str | None):
     """A published table: its counts and values are numbers, so CSV types are inferred (a
     dimension of digits becomes a number too, which an output check only displays)."""
+    from ._core.io import read_table
+
     return read_table(path, sep=sep, strings=False).to_pandas()
 
 
@@ -47,6 +49,8 @@ def _write_outputs(out: str | None, force: bool, files: dict[str, str]) -> None:
         for name in files:
             if (folder / name).exists():
                 raise OutputsUsageError(f"{str(folder / name)!r} exists already; add --force to replace it.")
+    from ._core.io import write_text_atomic
+
     for name, text in files.items():
         write_text_atomic(folder / name, text, force=True)
     print(f"wrote {len(files)} files to {folder}", file=sys.stderr)
@@ -158,7 +162,10 @@ def run_audit_tables(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise DataFileError(f"{str(folder)!r} is not a folder of tables.")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(_TABLE_SUFFIXES))
+    from ._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES
+
+    suffixes = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(suffixes))
     if not files:
         raise DataFileError(f"The folder {str(folder)!r} holds no CSV, Parquet or Feather tables.")
     margin_names = _names(args.margins, "--margins")

@@ -16,7 +16,10 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
+
+from ._lazy import lazy_module
+
+pd = lazy_module("pandas")  # imported on first use: the command line parses before pandas is loaded
 
 FORMATS = ("text", "csv", "json", "markdown", "latex")
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from .cohort import MAX_PUPILS, generate_cohort
 from .exceptions import ExtractExistsError, SyntheticError
-from .io import check_output_dir, tier_paths, write_tiers
 
 __all__ = ["configure_parser", "run"]
 
@@ -82,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         an output directory that cannot be created or written, or an existing output file
         without ``--force``.
     """
+    from .io import check_output_dir, tier_paths, write_tiers  # pyarrow: once the arguments are read
+
     n = _parse_int(args.pupils, "--pupils", 1, MAX_PUPILS)
     seed = _parse_int(args.seed, "--seed", 0)
     tiers = _parse_tiers(args.tiers)

@@ -7,13 +7,13 @@ are constants of the package, not random state.
 
 from __future__ import annotations
 
+import csv
 import functools
-import io
 import json
 from importlib import resources
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 __all__ = ["load_json", "local_authorities"]
 
@@ -32,23 +32,30 @@ def load_json(name: str) -> dict[str, Any]:
     return json.loads(_load_json_cached(name))
 
 
+#: The LA table's numeric columns (the others are text).
+_LA_NUMBERS = ("population_k", "deprivation", "service_weight")
+
+
 @functools.cache
-def _local_authorities_cached() -> pd.DataFrame:
-    frame = pd.read_csv(
-        io.StringIO(_read_text("local_authorities.csv")),
-        comment="#",
-        dtype={"la_code": str, "la_name": str, "region": str, "postcode_area": str},
-    )
-    return frame
+def _local_authorities_cached() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    lines = [line for line in _read_text("local_authorities.csv").splitlines() if not line.startswith("#")]
+    header, *rows = list(csv.reader(lines))
+    return tuple(header), tuple(tuple(row) for row in rows)
 
 
-def local_authorities() -> pd.DataFrame:
-    """Return the table of 153 English local authorities (a copy).
+def local_authorities() -> dict[str, Any]:
+    """Return the table of 153 English local authorities (fresh copies of its columns).
 
-    Columns: ``la_code`` (3-digit string), ``la_name``, ``region``, ``population_k``,
-    ``postcode_area``, ``deprivation``, ``service_weight``.
+    Columns, in file order: ``la_code`` (3-digit string), ``la_name``, ``region``,
+    ``population_k``, ``postcode_area``, ``deprivation``, ``service_weight``. Text columns are
+    tuples of str, the numeric ones float64 arrays (parsed with ``float``, correctly rounded).
+    Read with the :mod:`csv` module, not pandas: the cohort's plan and its worker processes
+    start before pandas is imported (:func:`synthetic.start_cohort`).
     """
-    return _local_authorities_cached().copy()
+    header, rows = _local_authorities_cached()
+    columns = zip(*rows) if rows else ((),) * len(header)
+    return {name: np.array([float(v) for v in values]) if name in _LA_NUMBERS else tuple(values)
+            for name, values in zip(header, columns)}
 
 
 REGIONS: tuple[str, ...] = (

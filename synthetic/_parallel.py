@@ -1,4 +1,4 @@
-"""LA chunks on every core: the column store the chunks write into, and the worker pool.
+"""LA chunks on every core: the column store the chunks write into, and the worker processes.
 
 Each LA chunk draws only from its own streams (``SeedSequence((root, hash(field), la_code))``,
 :mod:`synthetic._rng`), so chunks can be generated in any order, by any process, and the
@@ -8,12 +8,19 @@ cohort is the same byte for byte whatever the number of workers.
   chunk writes its rows at its LA's row offset. Chunk-local categoricals (postcodes, sectors,
   districts, LSOAs) store their local codes and keep the chunk's category list; their codes are
   shifted to cohort codes once every chunk is in (:meth:`ColumnStore.finish_categories`).
-* :func:`fill` runs the chunks: in the calling process (``workers == 1`` or a small cohort), or
-  in a pool of worker processes (:func:`pool_executor`). On Linux the pool is forked and the arrays live in anonymous
-  shared memory (``mmap``), so workers write their rows in place and send back only the chunk
-  category lists. Elsewhere (macOS, Windows: ``spawn``) workers send back their chunk's columns,
-  which the calling process copies in; a script that asks for ``workers > 1`` there needs the
-  usual ``if __name__ == "__main__":`` guard.
+* :func:`start_fill` starts the chunks and returns a :class:`Filling`, whose
+  :meth:`~Filling.finish` waits for them; :func:`fill` does both. The chunks run in the
+  calling process (``workers == 1`` or a small cohort), or in worker processes:
+  - on Linux, forked :class:`_ForkedWorkers`: the arrays live in anonymous shared memory
+    (``mmap``), each worker takes the next chunk from a shared counter (largest chunks first,
+    so the workers stay balanced), writes its rows in place and sends back only the chunks'
+    category lists, once, when it has no chunk left. They start no thread in the calling
+    process, which may go on (import pandas, fork again) while they work: the main job starts
+    its cohort first of all (:func:`synthetic.start_cohort`);
+  - elsewhere (macOS, Windows: ``spawn``), a process pool (:func:`pool_executor`) whose workers
+    send back their chunk's columns, which the calling process copies in, before
+    :func:`start_fill` returns; a script that asks for ``workers > 1`` there needs the usual
+    ``if __name__ == "__main__":`` guard.
 
 The first LA with pupils always runs in the calling process: it fixes each column's dtype and
 width, exactly as the one-process loop did.
@@ -39,8 +46,18 @@ from .exceptions import SyntheticError
 
 Samplers = Sequence[tuple[str, Callable]]
 
-__all__ = ["ColumnStore", "MIN_PARALLEL_PUPILS", "check_workers", "chunk_columns", "fill",
-           "pool_executor", "start_method", "usable_cores"]
+__all__ = [
+    "MIN_PARALLEL_PUPILS",
+    "ColumnStore",
+    "Filling",
+    "check_workers",
+    "chunk_columns",
+    "fill",
+    "pool_executor",
+    "start_fill",
+    "start_method",
+    "usable_cores",
+]
 
 #: Cohorts below this many pupils are generated in the calling process whatever ``workers``
 #: says: a pool costs more to start than it saves there.
@@ -151,38 +168,167 @@ class ColumnStore:
         return out
 
 
-# ---- worker side (module globals set by the pool initializer)
+# ---- spawn: a process pool (module globals set by its initializer)
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None, store: ColumnStore | None) -> None:
+def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None) -> None:
     _WORKER["plan"] = plan
     _WORKER["samplers"] = samplers
     _WORKER["keep"] = keep
-    _WORKER["store"] = store
 
 
 def _run_one(la: int):
-    plan, store = _WORKER["plan"], _WORKER["store"]
-    cols = chunk_columns(plan, la, _WORKER["samplers"], _WORKER["keep"])
-    if store is None:  # spawn: send the columns back
-        return la, cols
-    store.put(la, cols)  # fork: rows written into shared memory
-    return la, {col: v.categories for col, v in cols.items() if isinstance(v, LocalCategorical)}
+    return la, chunk_columns(_WORKER["plan"], la, _WORKER["samplers"], _WORKER["keep"])
 
 
-def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
-         on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> ColumnStore:
-    """Generate the chunks of ``las`` (LAs with pupils, ascending) into a :class:`ColumnStore`.
+def _categories_of(cols: dict) -> dict[str, list]:
+    return {col: value.categories for col, value in cols.items() if isinstance(value, LocalCategorical)}
+
+
+# ---- fork: workers that write into the shared store
+def _next_chunks(tasks: Sequence[int], counter: np.ndarray, lock):
+    """The chunks this worker takes, one at a time, from the counter the workers share."""
+    while True:
+        with lock:
+            i = int(counter[0])
+            counter[0] = i + 1
+        if i >= len(tasks):
+            return
+        yield tasks[i]
+        with lock:
+            counter[1] += 1  # chunks done, for the progress bar
+
+
+def _fill_worker(plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks, counter, lock, conn) -> None:
+    """A forked worker: generate chunks until none is left, then send their category lists."""
+    try:
+        categories = {}
+        for la in _next_chunks(tasks, counter, lock):
+            cols = chunk_columns(plan, la, samplers, keep)
+            store.put(la, cols)
+            categories[la] = _categories_of(cols)
+            del cols
+        message = ("ok", categories)
+    except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
+        message = ("error", exc)
+    try:
+        conn.send(message)
+    except Exception:  # noqa: BLE001 - an error that does not pickle: its text
+        conn.send(("error", RuntimeError(f"{type(message[1]).__name__}: {message[1]}")))
+    conn.close()
+
+
+class _ForkedWorkers:
+    """Worker processes forked now, generating ``tasks`` into ``store`` (shared memory)."""
+
+    def __init__(self, plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks: list[int],
+                 workers: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.n_tasks = len(tasks)
+        self.counter = _empty((2,), np.int64, shared=True)  # next chunk, chunks done
+        self.counter[:] = 0
+        lock = ctx.Lock()
+        self.processes, self.conns = [], []
+        try:
+            for i in range(workers):
+                recv, send = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_fill_worker, name=f"synthetic-chunks-{i}", daemon=True,
+                                      args=(plan, samplers, keep, store, tasks, self.counter, lock, send))
+                process.start()
+                send.close()  # the worker holds the only write end: its death ends the pipe
+                self.processes.append(process)
+                self.conns.append(recv)
+        except BaseException:
+            self.stop()
+            raise
+
+    def done(self) -> int:
+        return int(self.counter[1])
+
+    def collect(self, tick: Callable[[], None]) -> dict[int, dict[str, list]]:
+        """Wait for every worker; return the chunks' category lists (raising a worker's error,
+        or :class:`BrokenProcessPool` for a worker that died)."""
+        from multiprocessing.connection import wait
+
+        categories: dict[int, dict[str, list]] = {}
+        pending = list(self.conns)
+        ticked = 0
+        try:
+            while pending:
+                for conn in wait(pending, timeout=0.1):
+                    pending.remove(conn)
+                    categories.update(self._receive(conn))
+                for _ in range(self.done() - ticked):
+                    tick()
+                ticked = max(ticked, self.done())
+        finally:
+            self.stop()
+        return categories
+
+    def _receive(self, conn) -> dict:
+        try:
+            status, payload = conn.recv()
+        except (EOFError, OSError):
+            from concurrent.futures.process import BrokenProcessPool
+
+            raise BrokenProcessPool(
+                "A worker process generating the synthetic cohort died (killed, perhaps for "
+                "memory); generate fewer pupils or use fewer workers."
+            ) from None
+        if status == "error":
+            raise payload
+        return payload
+
+    def stop(self) -> None:
+        """End the workers (at once, if they are still busy) and close the pipes."""
+        for process in self.processes:
+            if process.is_alive() and process.exitcode is None:
+                process.join(timeout=0 if self.done() < self.n_tasks else 5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        for conn in self.conns:
+            conn.close()
+        self.processes, self.conns = [], []
+
+
+class Filling:
+    """LA chunks being generated into a :class:`ColumnStore` (:func:`start_fill`)."""
+
+    def __init__(self, store: ColumnStore, tick: Callable[[], None], workers: _ForkedWorkers | None = None):
+        self._store, self._tick, self._workers = store, tick, workers
+
+    def finish(self) -> ColumnStore:
+        """Wait for every chunk; return the store (chunk categories filed)."""
+        if self._workers is not None:
+            workers, self._workers = self._workers, None
+            for la, cats in workers.collect(self._tick).items():
+                for col, part in cats.items():
+                    self._store.categories[col][la] = part
+        return self._store
+
+    def cancel(self) -> None:
+        """Stop the workers still generating (nothing is collected)."""
+        if self._workers is not None:
+            workers, self._workers = self._workers, None
+            workers.stop()
+
+
+def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
+               on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> Filling:
+    """Start generating the chunks of ``las`` (LAs with pupils, ascending) into a
+    :class:`ColumnStore`; :meth:`Filling.finish` waits for them.
 
     ``samplers`` are ``(stream name, sampler)`` pairs in generation order (:data:`SAMPLERS`);
     only the columns in ``keep`` are stored, when given. ``workers`` processes are used for
     cohorts of at least :data:`MIN_PARALLEL_PUPILS` pupils (never more than there are chunks
-    after the first); ``on_done`` is called once per chunk.
+    after the first); ``on_done`` is called once per chunk. Only forked workers (Linux) go on
+    after this returns; otherwise every chunk is done by then.
     """
     tick = on_done or (lambda: None)
     if not las:
-        return ColumnStore(plan, {}, shared=False)
+        return Filling(ColumnStore(plan, {}, shared=False), tick)
     rest = las[1:]
     workers = min(int(workers), len(rest))
     parallel = (workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
@@ -193,29 +339,31 @@ def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS
     store.put(las[0], first)
     del first
     tick()
-    if not parallel:
+    # largest chunks first, handed out one at a time: the workers stay balanced by pupils
+    tasks = sorted(rest, key=lambda i: (-int(plan.la_pupils[i]), i))
+    if method == "fork":
+        return Filling(store, tick, _ForkedWorkers(plan, samplers, keep, store, tasks, workers))
+    if method is None:
         for la in rest:
             store.put(la, chunk_columns(plan, la, samplers, keep))
             tick()
-        return store
-    # largest chunks first, handed out one at a time: the pool stays balanced by pupils
-    tasks = sorted(rest, key=lambda i: (-int(plan.la_pupils[i]), i))
-    init_store = store if method == "fork" else None
-    with pool_executor(workers, method, _init_worker, (plan, samplers, keep, init_store)) as pool:
+        return Filling(store, tick)
+    with pool_executor(workers, method, _init_worker, (plan, samplers, keep)) as pool:
         for done in as_completed([pool.submit(_run_one, la) for la in tasks]):
-            la, payload = done.result()
-            if method == "fork":
-                for col, cats in payload.items():
-                    store.categories[col][la] = cats
-            else:
-                store.put(la, payload)
+            la, cols = done.result()
+            store.put(la, cols)
             tick()
-    return store
+    return Filling(store, tick)
+
+
+def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
+         on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> ColumnStore:
+    """:func:`start_fill`, then wait for the chunks: the filled store."""
+    return start_fill(plan, las, workers, samplers, on_done, keep=keep).finish()
 
 
 def pool_executor(workers: int, method: str, initializer: Callable, initargs: tuple):
     """A process pool; a worker that dies (e.g. killed for memory) raises ``BrokenProcessPool``
-    in the caller instead of leaving it waiting. With ``fork`` the initializer's arguments are
-    inherited, not pickled."""
+    in the caller instead of leaving it waiting."""
     ctx = multiprocessing.get_context(method)
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)

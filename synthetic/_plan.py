@@ -11,7 +11,6 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from ._data import REGIONS, load_json, local_authorities
 from ._rng import stream
@@ -164,7 +163,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
     geo = load_json("geography.json")
     eth = load_json("ethnicity.json")
     la = local_authorities()
-    n_la = len(la)
+    n_la = len(la["la_code"])
     academic_year = int(schools_cfg["census"]["academic_year_start"])
 
     # ---- pupils by phase, schools by phase, schools into LAs
@@ -179,7 +178,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
         phases.append(np.full(len(s), p, dtype=np.int8))
     size = np.concatenate(sizes)
     phase = np.concatenate(phases)
-    weight = la["population_k"].to_numpy(float)
+    weight = la["population_k"]
     rng = stream(root, "plan.school_la")
     school_la = rng.choice(n_la, size=len(size), p=weight / weight.sum()).astype(np.int16)
     tiebreak = rng.random(len(size))
@@ -201,7 +200,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
         k = b - a
         cap = max(caps[ph], k)
         estab[a:b] = bases[ph] + np.sort(rng.choice(cap, size=k, replace=False))
-    la_num = la["la_code"].astype(int).to_numpy()
+    la_num = np.array([int(code) for code in la["la_code"]], dtype=np.int64)
     laestab = (la_num[school_la] * 10000 + estab).astype(np.int32)
 
     # ---- LA sizes and geography sizes
@@ -222,7 +221,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
     n_districts = np.maximum(n_districts, np.ceil(n_sectors / 10)).astype(np.int64)
     n_lsoa = np.maximum(n_lsoa, n_sectors)
     n_pc = np.maximum(n_pc, n_lsoa)
-    area = la["postcode_area"].tolist()
+    area = list(la["postcode_area"])
     counter: dict[str, int] = {}
     district_start = np.zeros(n_la, dtype=np.int64)
     for i in range(n_la):
@@ -235,12 +234,15 @@ def build_plan(root: int, n_pupils: int) -> Plan:
     # ---- IDACI: LSOA deprivation ~ N(mu_la, 1); national decile cut-points of the mixture
     region_idx = np.array([REGIONS.index(r) for r in la["region"]], dtype=np.int8)
     idaci = geo["idaci"]
-    mu = idaci["la_effect"] * la["deprivation"].to_numpy(float) + np.array(
+    mu = idaci["la_effect"] * la["deprivation"] + np.array(
         [idaci["region_effect"][r] for r in la["region"]]
     )
     w_lsoa = np.where(la_pupils > 0, n_lsoa, 0).astype(float)
     if w_lsoa.sum() == 0:
         w_lsoa = np.ones(n_la)
+    # scipy here, not at the top: the command line's parser imports this module
+    from scipy.special import ndtr
+
     grid = np.linspace(-8, 8, 16001)
     cdf = (ndtr(grid[:, None] - mu[None, :]) * (w_lsoa / w_lsoa.sum())[None, :]).sum(axis=1)
     cuts = np.interp(np.arange(1, 10) / 10, cdf, grid)
@@ -270,7 +272,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
         la_region_idx=region_idx,
         la_area_idx=np.array([POSTCODE_AREAS.index(a) for a in area], dtype=np.int16),
         la_area=tuple(area),
-        la_service_weight=la["service_weight"].to_numpy(float),
+        la_service_weight=la["service_weight"],
         la_pupils=la_pupils,
         la_row_offset=la_row_offset,
         la_school_start=la_school_start,

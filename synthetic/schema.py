@@ -29,14 +29,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ._data import REGIONS, load_json, local_authorities
 from .exceptions import SyntheticError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the cohort's samplers need numpy alone
+    import pandas as pd
 
 __all__ = [
     "Role",
@@ -76,6 +80,8 @@ NC_YEARS: tuple[str, ...] = ("R",) + tuple(str(i) for i in range(1, 14))
 # --------------------------------------------------------------------------- coarsening helpers
 def _map_categories(series: pd.Series, func: Callable[[pd.Index], Iterable]) -> pd.Series:
     """Apply ``func`` to the categories of a categorical (or to the values) and re-encode."""
+    import pandas as pd
+
     if not isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype("category")
     cats = series.cat.categories
@@ -128,6 +134,8 @@ def _idaci_quintile(s: pd.Series) -> pd.Series:
 
 
 def _laestab_la(s: pd.Series) -> pd.Series:
+    import pandas as pd
+
     codes = (s.to_numpy().astype(np.int64) // 10000).astype(str)
     return pd.Series(pd.Categorical(np.char.zfill(codes, 3), categories=list(LA_CODES)),
                      index=s.index, name=s.name)
@@ -422,6 +430,8 @@ def direct_identifiers(tier: int | None = None) -> tuple[str, ...]:
 
 def pandas_dtype(f: Field):
     """Return the pandas dtype used for field ``f`` in a cohort or extract."""
+    import pandas as pd
+
     if f.dtype == "category":
         if f.codes is None:
             return "category"

@@ -186,3 +186,81 @@ def test_a_refused_fork_runs_the_work_here(monkeypatch):
     with Background() as bg:
         assert not bg.forked
         assert bg.submit(_pid_and_square, 4)() == (os.getpid(), 16)
+
+
+def _slow_square(x):
+    import time
+
+    time.sleep(0.3)
+    return os.getpid(), x * x
+
+
+def _pid_and_add(value, y):
+    return os.getpid(), value[1] + y
+
+
+THEN_PROCESS = """
+import os
+from riskcalc.release import background
+background._cores = lambda: 2
+import test_background as t
+with background.Background() as bg:
+    assert bg.forked
+    worker = bg._process.pid
+    earlier = bg.keep(t._slow_square, 6)
+    later = bg.then(earlier, t._pid_and_add, 1)   # sent before the first value exists anywhere
+    assert later() == (worker, 37), "then() ran in the worker, on the value the worker kept"
+    assert earlier() == (worker, 36)
+    failed = bg.keep(t._fail, 2)
+    after_failure = bg.then(failed, t._pid_and_add, 1)
+    try:
+        after_failure()
+    except ValueError as exc:
+        assert "bad 2" in str(exc), "the earlier work's error"
+    else:
+        raise AssertionError("then() on failed work must raise its error")
+    not_kept = bg.submit(t._pid_and_square, 2)
+    here = bg.then(not_kept, t._pid_and_add, 1)
+    assert here() == (os.getpid(), 5), "work on a value the worker did not keep runs here"
+print("ok")
+"""
+
+
+@linux_only
+def test_then_runs_on_a_kept_value_in_the_worker():
+    _run_in_a_fresh_interpreter(THEN_PROCESS)
+
+
+def test_then_runs_here_when_nothing_is_forked(monkeypatch):
+    monkeypatch.setenv("RISKCALC_BACKGROUND", "0")
+    with Background() as bg:
+        earlier = bg.keep(_pid_and_square, 3)
+        later = bg.then(earlier, _pid_and_add, 2)
+        assert not later.ready()
+        assert later() == (os.getpid(), 11) and earlier() == (os.getpid(), 9)
+
+
+JOB_ORDER_PROCESS = """
+import sys
+from synthetic import _parallel
+forked_with = []
+real = _parallel._ForkedWorkers.__init__
+def spy(self, *args, **kwargs):
+    forked_with.append(sorted(m for m in ("pandas", "pyarrow", "numba", "matplotlib") if m in sys.modules))
+    real(self, *args, **kwargs)
+_parallel._ForkedWorkers.__init__ = spy
+_parallel.usable_cores = lambda: 2  # a one-core machine would generate in this process
+import contextlib, io
+from riskcalc import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["tiers", "--pupils", "200000", "--no-what-if", "--no-history", "--format", "csv"]) == 0
+assert forked_with == [[]], forked_with
+print("ok")
+"""
+
+
+@linux_only
+def test_the_tiers_job_starts_its_cohort_before_importing_pandas():
+    """The cohort's worker processes are forked before pandas, pyarrow and numba are imported,
+    so they generate while this process imports them."""
+    _run_in_a_fresh_interpreter(JOB_ORDER_PROCESS)

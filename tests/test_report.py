@@ -267,6 +267,32 @@ def test_report_files_are_deterministic_png_and_svg(table):
     assert a["report.html"] == html_report(table)
 
 
+def test_chart_png_is_one_grey_channel_with_the_pixels_matplotlib_draws(table):
+    """The charts are pure grey: stored as one grey channel (half the bytes of RGBA), with
+    exactly the pixels matplotlib's own PNG has; a chart with colour stays RGBA."""
+    import io
+
+    import numpy as np
+    from matplotlib import rc_context
+    from PIL import Image
+
+    from riskcalc.release import report as rpt
+
+    with rc_context(rpt._RC):
+        fig = rpt.chart_tiers(table)
+        ours = rpt._png(fig)
+        reference = io.BytesIO()
+        fig.savefig(reference, format="png", dpi=rpt.DPI, metadata={"Software": None})
+    mine, theirs = Image.open(io.BytesIO(ours)), Image.open(io.BytesIO(reference.getvalue()))
+    assert mine.mode == "L" and theirs.mode == "RGBA" and mine.size == theirs.size
+    assert np.array_equal(np.asarray(mine.convert("RGBA")), np.asarray(theirs))
+    assert mine.info["dpi"] == theirs.info["dpi"]
+    assert len(ours) < 0.6 * len(reference.getvalue())
+    fig.axes[0].bar([0], [50], color="tab:red")
+    coloured = Image.open(io.BytesIO(rpt._png(fig)))
+    assert coloured.mode == "RGBA"
+
+
 def test_projected_attribute_rows_equal_a_direct_count(cohort, table):
     import numpy as np
 

@@ -318,3 +318,114 @@ def test_bad_columns_is_one_line_error(bad, message):
     with pytest.raises(SyntheticError, match=message) as info:
         generate_cohort(100, rng=1, columns=bad)
     assert "\n" not in str(info.value).strip()
+
+
+# ------------------------------------------------------------------------------ start_cohort
+_START_WITHOUT_PANDAS = """
+import sys
+import synthetic
+import synthetic._parallel as par
+par.MIN_PARALLEL_PUPILS = 1
+pending = synthetic.start_cohort(6_000, rng=8, workers=2)
+started = sorted(m for m in ("pandas", "pyarrow", "tqdm", "matplotlib", "numba") if m in sys.modules)
+frame = pending.result()
+import hashlib
+h = hashlib.sha256(frame.to_csv().encode()).hexdigest()
+print("started with", started, "digest", h)
+"""
+
+
+@pytest.mark.skipif(_parallel.start_method() != "fork", reason="workers go on after start_cohort only when forked")
+def test_a_cohort_starts_on_numpy_alone_and_gives_the_same_frame():
+    """The main job starts its cohort before pandas is imported: starting one imports neither
+    pandas nor pyarrow, and the frame is byte for byte the one-process frame."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _START_WITHOUT_PANDAS], capture_output=True, text=True,
+                         check=True).stdout
+    assert "started with [] digest" in out, out
+    expected = hashlib.sha256(generate_cohort(6_000, rng=8, workers=1).to_csv().encode()).hexdigest()
+    assert out.split()[-1] == expected
+
+
+def test_start_cohort_result_equals_generate_cohort(pool_for_small):
+    pending = synthetic.start_cohort(5_000, rng=3, workers=2, columns=["sex", "postcode", "urn"])
+    frame = pending.result()
+    pd.testing.assert_frame_equal(frame, generate_cohort(5_000, rng=3, workers=1, columns=["sex", "postcode", "urn"]),
+                                  check_exact=True)
+    assert frame.attrs["synthetic"]["seed"] == 3
+    with pytest.raises(RuntimeError, match="already been taken"):
+        pending.result()
+
+
+def test_start_cohort_checks_its_parameters_before_any_work():
+    with pytest.raises(SyntheticError, match="n_pupils"):
+        synthetic.start_cohort(0)
+    with pytest.raises(SyntheticError, match="columns"):
+        synthetic.start_cohort(10, columns=["no_such_field"])
+
+
+@pytest.mark.skipif(_parallel.start_method() != "fork", reason="the forked workers' errors")
+def test_a_workers_error_is_raised_by_result(pool_for_small, monkeypatch):
+    import os
+
+    from synthetic import _samplers
+
+    parent = os.getpid()
+
+    def fails(rng, chunk):
+        if os.getpid() != parent:
+            raise ValueError("a sampler failed in a worker")
+        return {}
+
+    monkeypatch.setattr(synthetic.cohort, "SAMPLERS", (*_samplers.SAMPLERS, ("x", fails)))
+    pending = synthetic.start_cohort(3_000, rng=1, workers=2)
+    with pytest.raises(ValueError, match="a sampler failed in a worker"):
+        pending.result()
+
+
+@pytest.mark.skipif(_parallel.start_method() != "fork", reason="the forked workers")
+def test_cancel_stops_the_workers(pool_for_small, monkeypatch):
+    import os
+    import time
+
+    from synthetic import _samplers
+
+    parent = os.getpid()
+
+    def slow(rng, chunk):
+        if os.getpid() != parent:
+            time.sleep(30)
+        return {}
+
+    monkeypatch.setattr(synthetic.cohort, "SAMPLERS", (*_samplers.SAMPLERS, ("x", slow)))
+    pending = synthetic.start_cohort(3_000, rng=1, workers=2)
+    processes = list(pending._filling._workers.processes)
+    assert processes and all(p.is_alive() for p in processes)
+    started = time.perf_counter()
+    pending.cancel()
+    assert not any(p.is_alive() for p in processes)
+    assert time.perf_counter() - started < 10
+    with pytest.raises(RuntimeError):
+        pending.result()
+
+
+def test_the_la_table_reads_as_pandas_reads_it():
+    """The plan's LA table is read without pandas (the csv module); its values are the ones
+    pandas reads, bit for bit."""
+    import io
+
+    from synthetic._data import _read_text, local_authorities
+
+    ours = local_authorities()
+    theirs = pd.read_csv(io.StringIO(_read_text("local_authorities.csv")), comment="#",
+                         dtype={"la_code": str, "la_name": str, "region": str, "postcode_area": str})
+    assert list(ours) == list(theirs.columns)
+    for name in theirs.columns:
+        if theirs[name].dtype == object or isinstance(theirs[name].dtype, pd.StringDtype):
+            assert ours[name] == tuple(theirs[name]), name
+        else:
+            np.testing.assert_array_equal(ours[name], theirs[name].to_numpy(float), strict=True)
+    ours["population_k"][0] = -1.0  # a copy: the cached table is not changed
+    assert local_authorities()["population_k"][0] != -1.0

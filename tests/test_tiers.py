@@ -267,3 +267,22 @@ def test_staircase_read_off_a_lattice_equals_the_refinement(seed, max_size, max_
     read = uniqueness_staircase(frame, fields, max_steps=max_steps, lattice=lattice)
     pd.testing.assert_frame_equal(read, plain)
     assert len(plain) >= 2
+
+
+def test_the_jobs_cohort_columns_hold_every_field_its_tables_read():
+    """The tiers job chooses its cohort's columns before it imports the tables (from the
+    scenarios' fields alone): every field :func:`cohort_fields` reads must be among them, for
+    the built-in scenarios and for a scenario of each single field."""
+    import synthetic
+
+    from riskcalc.release.job import _cohort_columns
+    from riskcalc.release.scenarios import load_scenarios
+    from riskcalc.release.tables import cohort_fields
+
+    sets = [None] + [{f"only_{f}": {"fields": [f], "rationale": "test"}} for f in synthetic.FIELD_NAMES]
+    for spec in sets:
+        scenarios = load_scenarios(spec)
+        columns = set(_cohort_columns(scenarios))
+        read = set(cohort_fields(synthetic.FIELD_NAMES, scenarios))
+        assert read <= columns, (spec, read - columns)
+        assert set(synthetic.FIELD_NAMES) - columns <= set(synthetic.direct_identifiers())

@@ -17,14 +17,14 @@ import sys
 from dataclasses import dataclass, field as dc_field
 
 import numpy as np
-import pandas as pd
 
 from .. import _render
+from .._lazy import lazy_module
 from .._provenance import provenance
 from .._validation import check_int
 from ..exceptions import InvalidParameterError
-from ..linkage_attack import linkage_attack
 
+pd = lazy_module("pandas")  # on first use: the command line's parser reads this module
 __all__ = ["AttackExperiment", "attack_experiment", "attack_section", "configure_parser", "run",
            "SENSITIVE", "ATTACK_PUPILS"]
 
@@ -128,6 +128,8 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
     """
     import synthetic
     from synthetic.intruders import COMPARISONS, PROFILES, auxiliary_table, linking_view
+
+    from ..linkage_attack import linkage_attack
 
     func = "attack_experiment"
     seed = check_int(seed, "seed", func, minimum=0)

@@ -84,11 +84,18 @@ def _serve(tasks, results) -> None:
     threading.Thread(target=read, daemon=True).start()
     writer = threading.Thread(target=write)
     writer.start()
+    kept: dict[int, object] = {}  # results that later tasks read (Background.keep / then)
     while (item := inbox.get()) is not None:
         index, payload = item
         try:
-            fn, args, kwargs = pickle.loads(payload)
-            outbox.put((index, "ok", fn(*args, **kwargs)))
+            fn, args, kwargs, keep, after = pickle.loads(payload)
+            if after is not None and after not in kept:  # it failed or died: the caller redoes both
+                outbox.put((index, "dead", None))
+                continue
+            value = fn(*((kept[after],) if after is not None else ()), *args, **kwargs)
+            if keep:
+                kept[index] = value
+            outbox.put((index, "ok", value))
         except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
             outbox.put((index, "error", exc))
     outbox.put(None)
@@ -104,6 +111,8 @@ class Result:
         self._background, self._index = background, index
         self._work = (fn, args, kwargs)
         self._value: list = []
+        self._kept = False  # set by Background.keep when the worker keeps the value
+
 
     def ready(self) -> bool:
         if self._value:
@@ -159,12 +168,26 @@ class Background:
         """Start ``fn(*args, **kwargs)`` in the worker (now) or in this process (when asked)."""
         return Result(self, self._send(fn, args, kwargs), fn, args, kwargs)
 
-    def _send(self, fn, args, kwargs) -> int | None:
+    def keep(self, fn: Callable, *args, **kwargs) -> Result:
+        """:meth:`submit`, the worker also keeping the value for work sent with :meth:`then`."""
+        result = Result(self, self._send(fn, args, kwargs, keep=True), fn, args, kwargs)
+        result._kept = result._index is not None
+        return result
+
+    def then(self, earlier: Result, fn: Callable, *args, **kwargs) -> Result:
+        """Start ``fn(value, *args, **kwargs)`` on the value of ``earlier`` (a :meth:`keep`
+        result) where that value is: in the worker, as soon as it is done there, without its
+        coming back first; in this process otherwise (when asked)."""
+        after = earlier._index if earlier._kept else None
+        index = self._send(fn, args, kwargs, after=after) if after is not None else None
+        return Result(self, index, lambda: fn(earlier(), *args, **kwargs), (), {})
+
+    def _send(self, fn, args, kwargs, *, keep: bool = False, after: int | None = None) -> int | None:
         """The number of the task sent to the worker, or ``None`` when it runs here."""
         if self._process is None:
             return None
         try:
-            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((fn, args, kwargs, keep, after), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - work that does not pickle runs here
             return None
         try:

@@ -6,19 +6,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .._core.io import KNOWN_SUFFIXES, _suffix, file_kind, read_table, stem
+from .._lazy import lazy_module
 from .._memory import return_free_memory
 from .._outputs import MANIFEST
-from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
-from . import coarsening as _coarsening
-from .coarsening import DEFAULT_COARSENING, smallest_coarsening
-from .._core.encoding import encode
 from .._provenance import describe_file
-from .background import Background
-from .tables import RiskTable, cohort_fields, risk_table, tier_risk_table
+from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from .background import Background
+    from .tables import RiskTable
+
+# The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and the
+# measures (:func:`tiers_job`): this module imports them where they are used.
+pd = lazy_module("pandas")
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
 LATTICE_MAX_SIZE = 3
@@ -161,6 +163,13 @@ class _EarlyCharts:
             if name not in self.drawn:
                 self.drawn[name] = (spec, self.background.submit(draw_chart, spec))
 
+    def draw_on(self, name: str, earlier, builder, *args) -> None:
+        """Draw chart ``name``, ``builder(value, *args)``, on the value of ``earlier`` (work the
+        worker keeps, :meth:`Background.keep`) as soon as the worker has it: the chart does not
+        wait for the value to come to this process and be asked for."""
+        if name not in self.drawn:
+            self.drawn[name] = ((builder, (earlier, *args)), self.background.then(earlier, _draw_on, builder, args))
+
     def render_all(self, draw, specs) -> list:
         pending = []
         for spec in specs:
@@ -169,12 +178,22 @@ class _EarlyCharts:
         return [result() for result in pending]
 
 
+def _draw_on(value, builder, args: tuple):
+    """The PNG and SVG of ``builder(value, *args)`` (run where ``value`` is: :meth:`_EarlyCharts.draw_on`)."""
+    from .report import draw_chart
+
+    return draw_chart((builder, (value, *args)))
+
+
 def _same_chart(a: tuple, b: tuple) -> bool:
     """Whether two chart specs draw the same chart: one builder, the same data objects (labels,
-    being strings, may be equal copies)."""
+    being strings, may be equal copies; a background result stands for its value)."""
+    from .background import Result
+
     (builder_a, args_a), (builder_b, args_b) = a, b
     return builder_a is builder_b and len(args_a) == len(args_b) and all(
-        x is y or (isinstance(x, str) and x == y) for x, y in zip(args_a, args_b))
+        x is y or (isinstance(x, str) and x == y) or (isinstance(x, Result) and x.ready() and x() is y)
+        for x, y in zip(args_a, args_b))
 
 
 def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
@@ -189,41 +208,70 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     in the provenance. With ``report`` and ``attack`` (off by default: it adds about a minute),
     the report gains the simulated linkage attack on a cohort of ``attack_pupils`` pupils
     (default ``ATTACK_PUPILS`` = 20,000, same seed) and the ``attack_*.csv`` tables."""
-    with Background() as background:
-        return _tiers_job(background, n_pupils, seed, scenarios=scenarios, report=report, what_if=what_if,
-                          target_k=target_k, max_suppressed=max_suppressed, progress=progress, history=history,
-                          history_pupils=history_pupils, attack=attack, attack_pupils=attack_pupils)
-
-
-def _cohort_columns(read) -> list[str]:
-    """The cohort fields the main job generates: all but the direct identifiers (UPN, names,
-    pupil and family ids) that are not among ``read`` (the fields its tables read). They are
-    the cohort's largest columns, and the last ones generated: not asking for them saves about
-    a tenth of the generation."""
     import synthetic
 
-    direct = set(synthetic.direct_identifiers()) - set(read)
+    from .scenarios import load_scenarios
+
+    step = _Steps(progress)
+    # The cohort first: its worker processes need numpy alone, so they generate the LA chunks
+    # while this process imports pandas, pyarrow and the measures (about a second on one core)
+    # and forks its background worker, which inherits those imports.
+    step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
+    pending = synthetic.start_cohort(n_pupils, rng=seed, columns=_cohort_columns(load_scenarios(scenarios)))
+    try:
+        from .background import Background
+
+        _import_job_modules()
+
+        with Background() as background:
+            return _tiers_job(background, pending, step, n_pupils, seed, scenarios=scenarios, report=report,
+                              what_if=what_if, target_k=target_k, max_suppressed=max_suppressed, history=history,
+                              history_pupils=history_pupils, attack=attack, attack_pupils=attack_pupils)
+    finally:
+        pending.cancel()  # workers still running only if the job failed before collecting them
+
+
+def _import_job_modules() -> None:
+    """Import what the job and its background worker run (pandas, pyarrow, the measures, the
+    report) here, before the worker is forked, so that it inherits them instead of importing
+    them again."""
+    from . import coarsening, history, report, tables  # noqa: F401
+
+
+def _cohort_columns(scenarios) -> list[str]:
+    """The cohort fields the main job generates: all but the direct identifiers (UPN, names,
+    pupil and family ids) that no scenario names. They are the cohort's largest columns, and
+    the last ones generated: not asking for them saves about a tenth of the generation. (The
+    tables read a direct identifier only when a scenario names it: projections and the
+    sensitive fields hold none, which ``tests/test_tiers.py`` checks against
+    :func:`~riskcalc.release.tables.cohort_fields`.)"""
+    import synthetic
+
+    named = {f for s in scenarios for f in s.fields}
+    direct = set(synthetic.direct_identifiers()) - named
     return [f for f in synthetic.FIELD_NAMES if f not in direct]
 
 
-def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed, progress,
+def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed,
                history, history_pupils, attack, attack_pupils) -> JobResult:
     import synthetic
 
+    from .._core.encoding import encode
+    from . import coarsening as _coarsening
+    from .coarsening import DEFAULT_COARSENING, smallest_coarsening
     from .history import HISTORY_PUPILS, history_section
     from .report import chart_specs, preload_charting
+    from .tables import cohort_fields, tier_risk_table
 
-    step = _Steps(progress)
     history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
     # The school-history panel needs nothing from the cohort: it runs on the other core from
     # the start (the worker leaves no thread here, so the cohort's own worker processes are
     # forked as safely), then matplotlib is loaded there for the charts it will draw.
-    section_of = background.submit(history_section, history_size, seed, years=5) if report and history else None
+    section_of = background.keep(history_section, history_size, seed, years=5) if report and history else None
     if report and background.forked:
         background.submit(preload_charting)
-    step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
     read = cohort_fields(synthetic.FIELD_NAMES, scenarios)
-    cohort = synthetic.generate_cohort(n_pupils, rng=seed, columns=_cohort_columns(read))
+    cohort = pending.result()
     step("encoding")
     encoded = encode(cohort, read)
     fields = list(cohort.columns)
@@ -241,8 +289,11 @@ def _tiers_job(background, n_pupils, seed, *, scenarios, report, what_if, target
         return result
     charts = _EarlyCharts(background) if background.forked else None
     if charts is not None:  # the history chart too when the section is done (usually, by now)
-        early = section_of() if section_of is not None and section_of.ready() else None
-        charts.draw(chart_specs(table, history=early))
+        charts.draw(chart_specs(table))
+        if section_of is not None:
+            from .report import chart_history
+
+            charts.draw_on("chart_history", section_of, chart_history, table.provenance)
     comparison = None
     if what_if:  # before the lattice, so that its chart is drawn meanwhile
         step("what-if coarsening")
@@ -293,6 +344,8 @@ def _files(path: Path) -> list[Path]:
 
     A folder's riskcalc output files (a folder holding a manifest) are not extracts.
     """
+    from .._core.io import KNOWN_SUFFIXES, _suffix, file_kind
+
     if path.is_dir():
         if (path / MANIFEST).is_file():
             raise DataFileError(
@@ -317,6 +370,8 @@ def _is_parquet_dataset(path: Path, files: list[Path]) -> bool:
     ``riskcalc synth`` carry the generator's metadata and stay separate extracts."""
     import pyarrow.parquet as pq
 
+    from .._core.io import file_kind
+
     if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
         return True
     if not files or any(file_kind(f) != "parquet" for f in files):
@@ -326,6 +381,8 @@ def _is_parquet_dataset(path: Path, files: list[Path]) -> bool:
 
 def _labels(files: list[Path]) -> dict[str, Path]:
     """Each file's label: its name without the data suffix; two files may not share one."""
+    from .._core.io import stem
+
     labels: dict[str, Path] = {}
     for file in files:
         label = stem(file)
@@ -347,9 +404,11 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     they are normalised before measuring (:func:`riskcalc.normalise`, recorded in the
     provenance).
     """
+    from .._core.io import read_table
     from ..profile import normalise as normalise_columns
     from ..profile import profile_columns
     from .scenarios import load_scenarios
+    from .tables import risk_table
 
     step = _Steps(progress)
     extracts, aggregates, problems, changes = {}, {}, [], {}
