@@ -22,8 +22,10 @@ cohort is the same byte for byte whatever the number of workers.
     :func:`start_fill` returns; a script that asks for ``workers > 1`` there needs the usual
     ``if __name__ == "__main__":`` guard.
 
-The first LA with pupils always runs in the calling process: it fixes each column's dtype and
-width, exactly as the one-process loop did.
+The smallest LA with pupils always runs first, in the calling process: its chunk fixes each
+column's dtype and width, which are the same in every chunk (numpy dtypes do not depend on
+values, and the fixed-width text columns have one width), so the store is the one-process
+loop's.
 """
 
 from __future__ import annotations
@@ -329,14 +331,17 @@ def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SA
     tick = on_done or (lambda: None)
     if not las:
         return Filling(ColumnStore(plan, {}, shared=False), tick)
-    rest = las[1:]
+    # The smallest LA's chunk, generated here, fixes each column's dtype and width (the same in
+    # every chunk); it is small so that the workers start as soon as possible.
+    probe = min(las, key=lambda i: (int(plan.la_pupils[i]), i))
+    rest = [la for la in las if la != probe]
     workers = min(int(workers), len(rest))
     parallel = (workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
                 and not multiprocessing.current_process().daemon)  # a pool worker has no children
     method = start_method() if parallel else None
-    first = chunk_columns(plan, las[0], samplers, keep)
+    first = chunk_columns(plan, probe, samplers, keep)
     store = ColumnStore(plan, first, shared=method == "fork")
-    store.put(las[0], first)
+    store.put(probe, first)
     del first
     tick()
     # largest chunks first, handed out one at a time: the workers stay balanced by pupils

@@ -16,7 +16,7 @@ from ._data import REGIONS, load_json, local_authorities
 from ._rng import stream
 from .schema import ETHNIC_MINOR, LA_CODES, NC_YEARS, PHASES, POSTCODE_AREAS
 
-__all__ = ["Plan", "build_plan", "names_tables", "birth_days"]
+__all__ = ["Plan", "build_plan", "names_tables", "name_table", "birth_days"]
 
 N_YEARS = len(NC_YEARS)
 
@@ -350,35 +350,38 @@ def _zipf_cum(n: int, exponent: float, offset: float) -> np.ndarray:
     return c / c[-1]
 
 
-@functools.cache
 def names_tables() -> tuple[NameTables, NameTables]:
     """Return (forename, surname) sampling tables built from ``names.json``."""
+    return name_table("forename"), name_table("surname")
+
+
+@functools.cache
+def name_table(kind: str) -> NameTables:
+    """The sampling table of ``kind`` (``"forename"`` or ``"surname"``), built once per process
+    (a tenth of a second each: a cohort without surnames does not build theirs)."""
     cfg = load_json("names.json")
     tail_cfg = cfg["tail"]
-    result = []
-    for kind, groups_key in (("forename", "forename_groups"), ("surname", "surname_groups")):
-        groups = cfg[groups_key]
-        heads: dict[str, None] = {}
-        for g in groups.values():
-            for key in ("M", "F", "head"):
-                for name in g.get(key, {}):
-                    heads.setdefault(name, None)
-        tail = _tail_names(tail_cfg, kind, set(heads))
-        categories = tuple(heads) + tuple(tail)
-        index = {name: i for i, name in enumerate(categories)}
-        tail_idx = np.arange(len(heads), len(categories), dtype=np.int32)
-        spec = tail_cfg[kind]
-        tail_cum = _zipf_cum(len(tail), spec["exponent"], spec["offset"])
-        out = {}
-        for gname, g in groups.items():
-            keys = ("M", "F") if kind == "forename" else ("head",)
-            for key in keys:
-                names = list(g[key])
-                w = np.array([g[key][n] for n in names], float)
-                out[(gname, None if key == "head" else key)] = NameGroup(
-                    head_idx=np.array([index[n] for n in names], dtype=np.int32),
-                    head_cum=np.cumsum(w) / w.sum(),
-                    tail_share=float(g["tail_share"]),
-                )
-        result.append(NameTables(categories, tail_idx, tail_cum, out))
-    return result[0], result[1]
+    groups = cfg[f"{kind}_groups"]
+    heads: dict[str, None] = {}
+    for g in groups.values():
+        for key in ("M", "F", "head"):
+            for name in g.get(key, {}):
+                heads.setdefault(name, None)
+    tail = _tail_names(tail_cfg, kind, set(heads))
+    categories = tuple(heads) + tuple(tail)
+    index = {name: i for i, name in enumerate(categories)}
+    tail_idx = np.arange(len(heads), len(categories), dtype=np.int32)
+    spec = tail_cfg[kind]
+    tail_cum = _zipf_cum(len(tail), spec["exponent"], spec["offset"])
+    out = {}
+    for gname, g in groups.items():
+        keys = ("M", "F") if kind == "forename" else ("head",)
+        for key in keys:
+            names = list(g[key])
+            w = np.array([g[key][n] for n in names], float)
+            out[(gname, None if key == "head" else key)] = NameGroup(
+                head_idx=np.array([index[n] for n in names], dtype=np.int32),
+                head_cum=np.cumsum(w) / w.sum(),
+                tail_share=float(g["tail_share"]),
+            )
+    return NameTables(categories, tail_idx, tail_cum, out)

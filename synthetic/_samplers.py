@@ -17,7 +17,7 @@ import numpy as np
 
 from ._data import load_json
 from ._families import FAMILY_CFG, family_rank, form_families
-from ._plan import N_YEARS, Plan, birth_days, names_tables
+from ._plan import N_YEARS, Plan, birth_days, name_table
 from ._sort import stable_argsort_int
 from .schema import (
     ETHNIC_EXTENDED,
@@ -188,6 +188,16 @@ def _district_label(num: np.ndarray) -> list[str]:
     return out
 
 
+def _unique_codes(idx: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(idx, return_inverse=True)`` for ints in ``[0, size)``, without a sort: the
+    values present (ascending, int64) and each element's rank among them (int32), from a
+    presence table and its running count."""
+    present = np.zeros(size, dtype=bool)
+    present[idx] = True
+    rank = np.cumsum(present, dtype=np.int32) - 1
+    return np.flatnonzero(present), rank[idx]
+
+
 def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     """Home postcode (unit, sector, district, area), LSOA and IDACI decile.
 
@@ -267,15 +277,14 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
 
     chunk.aux["geo"].update(unit=unit, sec_label=sec_label, dis_label=dis_label)
 
-    def local(idx: np.ndarray, labels_of) -> LocalCategorical:
-        used, inv = np.unique(idx, return_inverse=True)
-        return LocalCategorical(inv.astype(np.int32), list(labels_of(used)))
+    def local(idx: np.ndarray, size: int, labels_of, offset: int = 0) -> LocalCategorical:
+        used, inv = _unique_codes(idx, size)
+        return LocalCategorical(inv, list(labels_of(used + offset)))
 
     def pc_labels(used: np.ndarray) -> np.ndarray:
         letters = _INWARD[unit[used] // 20].astype(object) + _INWARD[unit[used] % 20].astype(object)
         return sec_label[pc_sec[used]] + letters
 
-    lsoa_global = plan.la_lsoa_offset[la] + pc_lsoa[pc]
     dob_days = dob_cols["date_of_birth"].astype("datetime64[D]").astype(np.int64)
     n_sib, order = family_rank(fam.root, dob_days)
     return {
@@ -283,11 +292,12 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         "family_id": family_ids(plan.root, plan.la_row_offset[la] + fam.root),
         "n_siblings": n_sib,
         "birth_order": order,
-        "postcode": local(pc, pc_labels),
-        "postcode_sector": local(pc_sec[pc], lambda u: sec_label[u]),
-        "postcode_district": local(pc_dis[pc], lambda u: dis_label[u]),
+        "postcode": local(pc, n_pc, pc_labels),
+        "postcode_sector": local(pc_sec[pc], n_sec, lambda u: sec_label[u]),
+        "postcode_district": local(pc_dis[pc], n_dis, lambda u: dis_label[u]),
         "postcode_area": np.full(chunk.n, plan.la_area_idx[la], dtype=np.int16),
-        "lsoa": local(lsoa_global, lambda u: [f"E01{v + 1:06d}" for v in u.tolist()]),
+        "lsoa": local(pc_lsoa[pc], n_lsoa, lambda u: [f"E01{v + 1:06d}" for v in u.tolist()],
+                      int(plan.la_lsoa_offset[la])),
         "idaci_decile": decile[pc_lsoa[pc]],
     }
 
@@ -573,8 +583,7 @@ def _runs(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
 @functools.cache
 def _name_plan(kind: str) -> tuple:
     """Per-kind constants of :func:`_sample_names`, built once per process."""
-    forenames, surnames = names_tables()
-    tables = forenames if kind == "forename" else surnames
+    tables = name_table(kind)
     group_names = sorted({g for mix in _GROUP_MIX.values() for g in mix})
     by_minor = []
     for code in ETHNIC_MINOR:
@@ -694,14 +703,22 @@ def sample_upn(rng: np.random.Generator, chunk: Chunk) -> dict:
 _PID_MOD = 9_999_999_967  # prime < 10**10
 
 
+@functools.lru_cache(maxsize=16)
+def _affine_key(root: int, name: str) -> tuple[int, int]:
+    """The multiplier and offset of a cohort's pseudonymous ids, drawn once per cohort from the
+    stream ``name`` (the same in every chunk)."""
+    from ._rng import stream
+
+    cohort = stream(root, name)
+    a = int(cohort.integers(1, _PID_MOD))
+    b = int(cohort.integers(0, _PID_MOD))
+    return a, b
+
+
 def family_ids(root: int, global_row: np.ndarray) -> np.ndarray:
     """Family group id 'F' + 10 digits: an affine bijection (mod a prime) of the eldest pupil's
     global row, with its own multiplier and offset, so it carries no information."""
-    from ._rng import stream
-
-    cohort = stream(root, "family_id.cohort")
-    a = int(cohort.integers(1, _PID_MOD))
-    b = int(cohort.integers(0, _PID_MOD))
+    a, b = _affine_key(root, "family_id.cohort")
     v = (a * np.asarray(global_row, np.int64) + b) % _PID_MOD
     out = np.empty((len(v), 11), dtype=np.uint8)
     out[:, 0] = ord("F")
@@ -712,11 +729,7 @@ def family_ids(root: int, global_row: np.ndarray) -> np.ndarray:
 def sample_pupil_id(rng: np.random.Generator, chunk: Chunk) -> dict:
     """Pseudonymous id 'P' + 10 digits: an affine bijection of the global row number modulo a
     prime, with multiplier and offset drawn once per cohort (the same in every chunk)."""
-    from ._rng import stream
-
-    cohort = stream(chunk.plan.root, "pupil_id.cohort")
-    a = int(cohort.integers(1, _PID_MOD))
-    b = int(cohort.integers(0, _PID_MOD))
+    a, b = _affine_key(chunk.plan.root, "pupil_id.cohort")
     start = int(chunk.plan.la_row_offset[chunk.la])
     g = np.arange(start, start + chunk.n, dtype=np.int64)
     v = (a * g + b) % _PID_MOD  # a < 2**34 and g < 2**27: no int64 overflow

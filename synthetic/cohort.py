@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._parallel import Filling, check_workers, start_fill
-from ._plan import build_plan, names_tables
+from ._plan import build_plan, name_table
 from ._rng import root_entropy
 from ._samplers import SAMPLERS, samplers_for
 from ._version import GENERATOR_VERSION
@@ -57,11 +57,6 @@ def _check_columns(columns) -> frozenset | None:
     if not columns:
         raise SyntheticError("The 'columns' parameter of generate_cohort must name at least one field.")
     return frozenset(columns)
-
-
-def _name_categories() -> dict[str, tuple[str, ...]]:
-    forenames, surnames = names_tables()
-    return {"forename": forenames.categories, "surname": surnames.categories}
 
 
 def _string_array(mat: np.ndarray):
@@ -250,7 +245,7 @@ def _frame(store, las: list[int], attrs: dict) -> pd.DataFrame:
         elif values.ndim == 2:
             data[name] = _string_array(values)
         elif f.dtype == "category" and f.codes is None:  # names: codes into the name tables
-            cats = pd.Index(list(_name_categories()[name]), dtype=object)
+            cats = pd.Index(list(name_table(name).categories), dtype=object)
             data[name] = pd.Categorical.from_codes(values, categories=cats)
         elif f.dtype == "category":
             data[name] = pd.Categorical.from_codes(values, dtype=pandas_dtype(f))

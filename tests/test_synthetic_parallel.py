@@ -210,6 +210,22 @@ def test_int_sorts_equal_the_stable_sorts(rows):
     np.testing.assert_array_equal(_sort.stable_argsort_int(big * 2**20), np.argsort(big * 2**20, kind="stable"))
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=0, max_size=300), st.integers(0, 40))
+def test_unique_codes_equal_numpys_unique(values, extra):
+    """The geography's chunk-local codes: ``np.unique(..., return_inverse=True)`` by a presence
+    table, the same values and ranks."""
+    from synthetic._samplers import _unique_codes
+
+    idx = np.array(values, dtype=np.int64)
+    size = int(idx.max(initial=-1)) + 1 + extra
+    used, codes = _unique_codes(idx, size)
+    ref_used, ref_codes = np.unique(idx, return_inverse=True)
+    np.testing.assert_array_equal(used, ref_used)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert used.dtype == np.int64 and codes.dtype == np.int32
+
+
 def test_fast_paths_are_taken_on_a_real_chunk(monkeypatch):
     calls = []
     real = _sort._stable_lexsort
