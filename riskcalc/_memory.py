@@ -171,3 +171,25 @@ def return_free_memory() -> None:
                 _libc = False
     if _libc:
         _libc.malloc_trim(0)
+
+
+#: Set by the ``riskcalc`` command (:func:`riskcalc.cli.console`) for its own process only.
+_FREEZE_AFTER_IMPORTS = [False]
+
+
+def freeze_after_imports() -> None:
+    """Ask :func:`imports_done` to freeze the collector (the ``riskcalc`` command does)."""
+    _FREEZE_AFTER_IMPORTS[0] = True
+
+
+def imports_done() -> None:
+    """A job has imported its modules: under the ``riskcalc`` command, move every object alive
+    out of the cyclic garbage collector's reach (:func:`gc.freeze`), so that the collections
+    during the run do not walk pandas', pyarrow's and the measures' objects again and again.
+    The tiers job imports them after it has started its cohort, later than the command's own
+    freeze after its imports. A no-op for a library caller."""
+    if _FREEZE_AFTER_IMPORTS[0]:
+        import gc
+
+        gc.freeze()
+

@@ -673,15 +673,20 @@ def console() -> None:
     """The ``riskcalc`` command (and ``python -m riskcalc``): :func:`main`, then exit.
 
     Every object alive is moved out of the cyclic garbage collector's reach
-    (:func:`gc.freeze`) twice: after the imports, so that the collections during the run do not
-    walk the modules' objects again and again (0.1-0.15 s of a main job), and before the
+    (:func:`gc.freeze`): after the imports, and again after a job's own imports
+    (:func:`riskcalc._memory.imports_done`: the tiers job imports pandas after starting its
+    cohort), so that the collections during the run do not walk the modules' objects again and
+    again (0.1-0.15 s of a main job), and before the
     interpreter shuts down, when the last collection would otherwise walk the millions of
     objects numba leaves behind (about half a second, after the outputs are written and
     closed). Only the ``riskcalc`` command is affected, not :func:`main` called from Python.
     """
     import gc
 
+    from ._memory import freeze_after_imports
+
     gc.freeze()
+    freeze_after_imports()  # and again once a job has imported its modules (riskcalc._memory)
     code = main()
     gc.freeze()
     sys.exit(code)

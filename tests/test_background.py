@@ -264,3 +264,27 @@ def test_the_tiers_job_starts_its_cohort_before_importing_pandas():
     """The cohort's worker processes are forked before pandas, pyarrow and numba are imported,
     so they generate while this process imports them."""
     _run_in_a_fresh_interpreter(JOB_ORDER_PROCESS)
+
+
+NATIVE_GARBAGE_PROCESS = """
+import contextlib, gc, io, os
+from riskcalc.cli import main
+from riskcalc.release import background
+background._cores = lambda: 2
+# a Splink (DuckDB) run leaves garbage holding DuckDB's objects, whose threads a fork does not copy
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    assert main(["attack", "--pupils", "600", "--seed", "2", "--intruders", "class_list", "--tiers", "1"]) == 0
+with background.Background() as bg:
+    assert bg.forked
+    bg.submit(gc.collect)
+    assert bg.submit(os.getpid)() != os.getpid(), "the worker died collecting what the parent left"
+print("ok")
+"""
+
+
+@linux_only
+def test_the_worker_does_not_inherit_garbage_holding_native_objects():
+    """Garbage is collected before the fork: the worker crashed (a segmentation fault, its work
+    redone here) when its first collection freed DuckDB objects left by a Splink run."""
+    pytest.importorskip("splink")
+    _run_in_a_fresh_interpreter(NATIVE_GARBAGE_PROCESS)

@@ -143,8 +143,13 @@ class Background:
         self._sent = 0
         self._results: dict[int, tuple] = {}
         if can_fork():
+            import gc
             import multiprocessing
 
+            # Garbage left by earlier work is collected here, not in the worker: a cycle holding
+            # a native library's objects (DuckDB's, under Splink) is freed by its own process;
+            # the worker, whose copy has no library threads, crashed freeing one.
+            gc.collect()
             ctx = multiprocessing.get_context("fork")
             tasks_r, self._tasks = ctx.Pipe(duplex=False)
             self._answers, results_w = ctx.Pipe(duplex=False)

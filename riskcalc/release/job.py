@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_module
-from .._memory import return_free_memory
+from .._memory import imports_done, return_free_memory
 from .._outputs import MANIFEST
 from .._provenance import describe_file
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
@@ -236,6 +236,8 @@ def _import_job_modules() -> None:
     report) here, before the worker is forked, so that it inherits them instead of importing
     them again."""
     from . import coarsening, history, report, tables  # noqa: F401
+
+    imports_done()
 
 
 def _cohort_columns(scenarios) -> list[str]:
