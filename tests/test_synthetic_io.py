@@ -160,7 +160,7 @@ def test_cli_bad_output_directory(tmp_path, monkeypatch):
 
 def test_public_api():
     assert set(synthetic.__all__) == {
-        "generate_cohort", "FULL_POPULATION", "tier_extract", "tier3_tables", "write_extract",
+        "generate_cohort", "start_cohort", "PendingCohort", "FULL_POPULATION", "tier_extract", "tier3_tables", "write_extract",
         "read_extract", "read_metadata", "write_tiers", "tier_paths", "FIELDS", "FIELD_NAMES", "Field", "Rung", "Role",
         "field", "columns_for_tier", "quasi_identifiers", "sensitive_attributes",
         "direct_identifiers", "upn_check_letter", "is_valid_upn", "SyntheticError",
