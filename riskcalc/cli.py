@@ -612,6 +612,12 @@ def _out_of_memory(command: str, exc: BaseException) -> str:
     """The one line for an exhausted memory (no imports: there may be no memory for them)."""
     if isinstance(exc, RiskCalcError):  # the memory check's own message: needed and available
         return f"{command}: error: {exc}"
+    if _NO_THREAD in str(exc):  # a thread's stack does not fit under the limits
+        return (
+            f"{command}: error: out of memory or threads: a thread could not start within this "
+            "machine's or this process's limits (ulimit -v, ulimit -u, container). Run it on fewer "
+            "records (tiers: fewer --pupils), or with higher limits."
+        )
     return (
         f"{command}: error: out of memory: the job needs more memory than this machine "
         "or its limits (ulimit -v, container) allow. Run it on fewer records (tiers: fewer "
@@ -692,9 +698,14 @@ def console() -> None:
     sys.exit(code)
 
 
+#: Python's message when the operating system refuses a thread (its stack is memory too).
+_NO_THREAD = "can't start new thread"
+
+
 def _looks_like_oom(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return "out of memory" in text or "bad_alloc" in text or "cannot allocate memory" in text
+    return ("out of memory" in text or "bad_alloc" in text or "cannot allocate memory" in text
+            or (isinstance(exc, RuntimeError) and _NO_THREAD in text))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -412,6 +412,21 @@ def test_d07_ulimit_in_a_subprocess(tmp_path):
     assert proc.stderr.count("\n") == 1 and "memory" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_d07_a_thread_refused_for_memory_is_one_line(monkeypatch, capsys):
+    """Under an address-space limit the job may fail to start a thread (its stack is memory):
+    one line naming the limits, status 2, not an internal error."""
+    from riskcalc.release import job
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(job, "tiers_job", refused)
+    code = main(["tiers", "--pupils", "300"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "memory" in err and "ulimit" in err
+    assert "internal error" not in err
+
+
 def test_d08_concurrent_run_is_refused(tmp_path, capsys):
     from riskcalc._outputs import _lock
 
