@@ -21,7 +21,7 @@ import sys
 from .exceptions import InsufficientMemoryError
 
 __all__ = ["available_bytes", "require", "tiers_bytes", "tiers_address_bytes", "check_tiers_memory",
-           "return_free_memory"]
+           "return_free_memory", "freeze_after_imports", "imports_done"]
 
 #: Peak resident memory of ``riskcalc tiers`` per pupil and the fixed cost of the interpreter and
 #: libraries: measured 0.29 GB at 200,000 pupils and 0.59 GB at 800,000 (about 520 bytes per

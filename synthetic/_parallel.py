@@ -261,9 +261,10 @@ class _ForkedWorkers:
                 for conn in wait(pending, timeout=0.1):
                     pending.remove(conn)
                     categories.update(self._receive(conn))
-                for _ in range(self.done() - ticked):
+                done = self.done()
+                for _ in range(done - ticked):
                     tick()
-                ticked = max(ticked, self.done())
+                ticked = done
         finally:
             self.stop()
         return categories
@@ -284,9 +285,9 @@ class _ForkedWorkers:
 
     def stop(self) -> None:
         """End the workers (at once, if they are still busy) and close the pipes."""
+        finished = self.done() >= self.n_tasks  # then the workers are only exiting
         for process in self.processes:
-            if process.is_alive() and process.exitcode is None:
-                process.join(timeout=0 if self.done() < self.n_tasks else 5)
+            process.join(timeout=5 if finished else 0)
             if process.is_alive():
                 process.terminate()
                 process.join()

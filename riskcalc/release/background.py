@@ -2,8 +2,9 @@
 
 The main job's longitudinal section (a synthetic panel of its own, see
 :func:`riskcalc.release.history.history_section`) needs nothing from the cohort, so it can run
-while the cohort is generated and measured. :class:`Background` forks one worker at the start
-of a job, when forking is safe and useful, and runs such work there:
+while the cohort is generated and measured. :class:`Background` forks one worker early in a
+job (the tiers job: once its cohort's workers are started and its modules imported, so that the
+worker inherits them), when forking is safe and useful, and runs such work there:
 
 * the platform forks cheaply and safely (Linux; macOS and Windows start processes afresh, which
   re-imports the caller's script, so they run the work in the calling process instead);
@@ -15,7 +16,11 @@ of a job, when forking is safe and useful, and runs such work there:
 
 The worker leaves no thread in the calling process: work goes to it, and results come back,
 over two pipes, which the worker's own threads read and write. So the calling process may fork
-again afterwards (the cohort generator's worker processes) as safely as before.
+again afterwards as safely as before. Garbage is collected just before the fork, so that the
+worker's own collections never free objects of a library whose threads a fork does not copy
+(DuckDB's, left by a Splink run, crashed it). :meth:`Background.keep` and
+:meth:`Background.then` chain work in the worker: ``then(earlier, fn)`` runs ``fn`` on the
+value the worker kept, without it coming back to the calling process first.
 
 Otherwise, or when the environment variable ``RISKCALC_BACKGROUND=0``, or if the worker dies,
 the work runs in the calling process when its result is asked for. Either way the result is the

@@ -266,9 +266,9 @@ def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, 
     from .tables import cohort_fields, tier_risk_table
 
     history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
-    # The school-history panel needs nothing from the cohort: it runs on the other core from
-    # the start (the worker leaves no thread here, so the cohort's own worker processes are
-    # forked as safely), then matplotlib is loaded there for the charts it will draw.
+    # The school-history panel needs nothing from the cohort: it runs on the other core while
+    # the cohort's workers finish, and the worker keeps it for its chart; then matplotlib is
+    # loaded there for the charts it will draw.
     section_of = background.keep(history_section, history_size, seed, years=5) if report and history else None
     if report and background.forked:
         background.submit(preload_charting)
