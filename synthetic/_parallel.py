@@ -9,8 +9,8 @@ cohort is the same byte for byte whatever the number of workers.
   districts, LSOAs) store their local codes and keep the chunk's category list; their codes are
   shifted to cohort codes once every chunk is in (:meth:`ColumnStore.finish_categories`).
 * :func:`start_fill` starts the chunks and returns a :class:`Filling`, whose
-  :meth:`~Filling.finish` waits for them; :func:`fill` does both. The chunks run in the
-  calling process (``workers == 1`` or a small cohort), or in worker processes:
+  :meth:`~Filling.finish` waits for them. The chunks run in the calling process
+  (``workers == 1`` or a small cohort), or in worker processes:
   - on Linux, forked :class:`_ForkedWorkers`: the arrays live in anonymous shared memory
     (``mmap``), each worker takes the next chunk from a shared counter (largest chunks first,
     so the workers stay balanced), writes its rows in place and sends back only the chunks'
@@ -54,7 +54,6 @@ __all__ = [
     "Filling",
     "check_workers",
     "chunk_columns",
-    "fill",
     "pool_executor",
     "start_fill",
     "start_method",
@@ -360,12 +359,6 @@ def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SA
             store.put(la, cols)
             tick()
     return Filling(store, tick)
-
-
-def fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
-         on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> ColumnStore:
-    """:func:`start_fill`, then wait for the chunks: the filled store."""
-    return start_fill(plan, las, workers, samplers, on_done, keep=keep).finish()
 
 
 def pool_executor(workers: int, method: str, initializer: Callable, initargs: tuple):
