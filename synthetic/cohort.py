@@ -34,28 +34,28 @@ FULL_POPULATION = 8_457_089
 MAX_PUPILS = 50_000_000
 
 
-def _check_n(n_pupils: object) -> int:
+def _check_n(n_pupils: object, func: str) -> int:
     if isinstance(n_pupils, bool) or not isinstance(n_pupils, numbers.Integral):
         raise SyntheticError(
-            f"The 'n_pupils' parameter of generate_cohort must be an int in the range "
+            f"The 'n_pupils' parameter of {func} must be an int in the range "
             f"[1, {MAX_PUPILS}]. Got {n_pupils!r} instead."
         )
     n = int(n_pupils)
     if not 1 <= n <= MAX_PUPILS:
         raise SyntheticError(
-            f"The 'n_pupils' parameter of generate_cohort must be an int in the range "
+            f"The 'n_pupils' parameter of {func} must be an int in the range "
             f"[1, {MAX_PUPILS}]. Got {n} instead."
         )
     return n
 
 
-def _check_columns(columns) -> frozenset | None:
+def _check_columns(columns, func: str) -> frozenset | None:
     """The fields a cohort is asked for, or ``None`` for all of them."""
     if columns is None:
         return None
-    columns = check_column_names(columns, FIELD_NAMES, func="generate_cohort")
+    columns = check_column_names(columns, FIELD_NAMES, func=func)
     if not columns:
-        raise SyntheticError("The 'columns' parameter of generate_cohort must name at least one field.")
+        raise SyntheticError(f"The 'columns' parameter of {func} must name at least one field.")
     return frozenset(columns)
 
 
@@ -135,7 +135,7 @@ def generate_cohort(
     >>> len(cohort), cohort["upn"].str.len().unique().tolist()
     (2000, [13])
     """
-    return start_cohort(n_pupils, rng=rng, progress=progress, workers=workers, columns=columns).result()
+    return _start(n_pupils, rng, progress, workers, columns, func="generate_cohort").result()
 
 
 def start_cohort(
@@ -167,10 +167,15 @@ def start_cohort(
     SyntheticError
         As :func:`generate_cohort`, for a bad parameter (before any work starts).
     """
-    n = _check_n(n_pupils)
-    n_workers = check_workers(workers, func="generate_cohort")
-    wanted = _check_columns(columns)
-    root = root_entropy(rng, func="generate_cohort")
+    return _start(n_pupils, rng, progress, workers, columns, func="start_cohort")
+
+
+def _start(n_pupils, rng, progress, workers, columns, *, func: str) -> PendingCohort:
+    """:func:`start_cohort`, its messages naming ``func`` (the function the user called)."""
+    n = _check_n(n_pupils, func)
+    n_workers = check_workers(workers, func=func)
+    wanted = _check_columns(columns, func)
+    root = root_entropy(rng, func=func)
     plan = build_plan(root, n)
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
     bar = _progress_bar(len(las)) if progress else None

@@ -376,10 +376,16 @@ def test_start_cohort_result_equals_generate_cohort(pool_for_small):
 
 
 def test_start_cohort_checks_its_parameters_before_any_work():
-    with pytest.raises(SyntheticError, match="n_pupils"):
-        synthetic.start_cohort(0)
-    with pytest.raises(SyntheticError, match="columns"):
-        synthetic.start_cohort(10, columns=["no_such_field"])
+    """One line each, naming the parameter and the function the user called."""
+    for bad, name in [(dict(n_pupils=0), "n_pupils"), (dict(n_pupils=10, columns=["no_such_field"]), "columns"),
+                      (dict(n_pupils=10, columns=[]), "columns"), (dict(n_pupils=10, workers=0), "workers"),
+                      (dict(n_pupils=10, rng="x"), "rng")]:
+        with pytest.raises(SyntheticError) as info:
+            synthetic.start_cohort(**bad)
+        msg = str(info.value)
+        assert f"'{name}'" in msg and "start_cohort" in msg and "\n" not in msg, msg
+    with pytest.raises(SyntheticError, match="'n_pupils' parameter of generate_cohort"):
+        generate_cohort(0)
 
 
 @pytest.mark.skipif(_parallel.start_method() != "fork", reason="the forked workers' errors")
