@@ -50,14 +50,30 @@ def numeric_columns(frame: pd.DataFrame) -> list[bool]:
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~$])")
 _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+#: A ``<`` that could open raw HTML or an autolink in CommonMark (a tag name, ``</``, ``<!``,
+#: ``<?``): only these are written as ``&lt;``, so ``<0.1%`` stays readable as plain text.
+_MD_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+#: An ``&`` that would start an entity or character reference (``&amp;``, ``&#38;``).
+_MD_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]*;)")
 
 
 def escape_markdown(text: str) -> str:
-    """A table cell as literal Markdown text: markup characters backslash-escaped, ``<``, ``>``
-    and ``&`` as HTML entities (no raw HTML), line breaks as spaces. An underscore inside a word
-    (``unique_share``) cannot start emphasis and is left as it is."""
+    """A table cell as literal Markdown text: markup characters backslash-escaped, a ``<`` that
+    could open raw HTML and an ``&`` that could start an entity written as ``&lt;`` / ``&amp;``
+    (no raw HTML, ever), line breaks as spaces. Every other character stays as it is, so the
+    file reads the same raw and rendered (``43 (<0.1%)``). An underscore inside a word
+    (``unique_share``) cannot start emphasis and is left as it is.
+
+    Examples
+    --------
+    >>> escape_markdown("43 (<0.1%)")
+    '43 (<0.1%)'
+    >>> print(escape_markdown("<script>a|b</script> &amp;"))
+    &lt;script>a\\|b&lt;/script> &amp;amp;
+    """
     text = " ".join(str(text).splitlines())
-    text = html.escape(text, quote=False)
+    text = _MD_ENTITY.sub("&amp;", text)
+    text = _MD_TAG_OPEN.sub("&lt;", text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_UNDERSCORE.sub(r"\\_", text)
 
@@ -140,9 +156,10 @@ def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
     changes = {}
     for c, numeric in zip(frame.columns, numeric_columns(frame)):
         col = frame[c]
-        if not numeric or _is_fraction(c) or not pd.api.types.is_float_dtype(col.dtype):
+        if not numeric or _is_fraction(c) or pd.api.types.is_integer_dtype(col.dtype):
             continue
-        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        # a float column, or an object column of numbers (a summary's mixed ``value`` column)
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
         if not whole.any():
             continue
@@ -165,9 +182,29 @@ def to_csv(frame: pd.DataFrame) -> str:
     return (frame.assign(**tuples) if tuples else frame).to_csv(index=False, lineterminator="\n")
 
 
-def to_latex(frame: pd.DataFrame) -> str:
+def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
     """A LaTeX ``tabular`` (booktabs rules): text columns left, numbers right, every cell
-    escaped."""
+    escaped. With a ``caption`` (and a ``label`` for ``\\ref``), the tabular is wrapped in a
+    floating ``table`` with ``\\caption`` and ``\\label``, ready to ``\\input`` into a paper
+    (``\\usepackage{booktabs}``).
+
+    Examples
+    --------
+    >>> print(to_latex(pd.DataFrame({"tier": [1], "unique_share": [0.5]}), caption="Uniques", label="tab:u"))
+    \\begin{table}[htbp]
+    \\centering
+    \\caption{Uniques}
+    \\label{tab:u}
+    \\begin{tabular}{rr}
+    \\toprule
+    tier & unique\\_share \\\\
+    \\midrule
+    1 & 50.00\\% \\\\
+    \\bottomrule
+    \\end{tabular}
+    \\end{table}
+    <BLANKLINE>
+    """
     cells = _cells(frame)
     cols = [str(c) for c in frame.columns]
     align = "".join("r" if num else "l" for num in numeric_columns(frame))
@@ -175,7 +212,23 @@ def to_latex(frame: pd.DataFrame) -> str:
              " & ".join(escape_latex(c) for c in cols) + r" \\", r"\midrule"]
     lines += [" & ".join(escape_latex(v) for v in row) + r" \\" for row in cells]
     lines += [r"\bottomrule", r"\end{tabular}"]
+    if caption is not None:
+        head = [r"\begin{table}[htbp]", r"\centering", r"\caption{" + escape_latex(caption) + "}"]
+        if label:
+            head.append(r"\label{" + latex_label(label) + "}")
+        lines = head + lines + [r"\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def latex_label(text: str) -> str:
+    """A ``\\label`` key: letters, digits and ``:-.`` only (``tab:riskcalc-tier-risk-table``)."""
+    return re.sub(r"[^A-Za-z0-9:.-]+", "-", str(text)).strip("-") or "tab:riskcalc"
+
+
+def latex_caption(title: str, prov: dict | None) -> str:
+    """A table caption: the title, then the data's source (:func:`source_line`), so a table
+    pasted into a paper keeps its provenance."""
+    return f"{title}. {source_line(prov)}" if prov else f"{title}."
 
 
 def to_html_table(frame: pd.DataFrame) -> str:
@@ -216,6 +269,51 @@ def to_json(frame: pd.DataFrame, provenance: dict | None = None) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
+def is_synthetic(prov: dict) -> bool:
+    """Whether the provenance describes a synthetic cohort (not a user's files)."""
+    return prov.get("data") == "synthetic" or ("cohort" in prov and prov.get("data") is None)
+
+
+def inputs_of(prov: dict) -> list[dict]:
+    """The input files (or tables) the provenance records, in order."""
+    if prov.get("inputs"):
+        return list(prov["inputs"])
+    if prov.get("input"):
+        return [prov["input"]]
+    return []
+
+
+def input_text(info: dict, full_hash: bool = True) -> str:
+    """One input for people: its source, records, size and SHA-256 (shortened unless ``full_hash``)."""
+    sha = str(info.get("sha256", ""))
+    bits = []
+    if "n_records" in info:
+        bits.append(f"{int(info['n_records']):,} records")
+    if "bytes" in info:
+        bits.append(f"{int(info['bytes']):,} bytes")
+    if sha:
+        bits.append("SHA-256 " + (sha if full_hash else sha[:12] + "..."))
+    if "fingerprint" in info:  # a Spark table (riskcalc._provenance.describe_spark)
+        fp = str(info["fingerprint"])
+        bits.append("Spark fingerprint " + (fp if full_hash else fp[:29] + "..."))
+    return f"{info.get('source', 'input')}" + (f" ({', '.join(bits)})" if bits else "")
+
+
+def source_line(prov: dict) -> str:
+    """One line naming the data behind the figures, as printed inside every chart."""
+    version = prov.get("riskcalc_version", "")
+    if is_synthetic(prov):
+        c = prov.get("cohort", {})
+        size = f" of {int(c['n_pupils']):,} pupils" if c.get("n_pupils") is not None else ""
+        seed = f", seed {c['seed']}" if c.get("seed") is not None else ""
+        return (f"Source: riskcalc {version}, synthetic cohort{size}{seed}. Synthetic data imitating "
+                "the National Pupil Database, not any real child.")
+    inputs = inputs_of(prov)
+    if inputs:
+        return f"Source: riskcalc {version}, input " + "; ".join(input_text(i, full_hash=False) for i in inputs) + "."
+    return f"Source: riskcalc {version}, tables supplied in memory (no file recorded)."
+
+
 def provenance_lines(prov: dict | None) -> list[str]:
     """The provenance block as short plain lines: version, command, and the data's source
     (a synthetic cohort, or each input file with its size, records and SHA-256)."""
@@ -250,10 +348,12 @@ def latex_provenance(prov: dict | None) -> str:
     return "".join(f"% {line}\n" for line in provenance_lines(prov))
 
 
-def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None) -> str:
+def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, title: str | None = None) -> str:
     """Render ``frame`` in one of :data:`FORMATS`. JSON, Markdown and LaTeX carry the
-    provenance (in the document, a footer, comment lines); CSV stays plain rows for other
-    tools, its provenance in the JSON sidecar or manifest written beside it."""
+    provenance (in the document, a footer, comment lines and the caption); CSV stays plain rows
+    for other tools, its provenance in the JSON sidecar or manifest written beside it. LaTeX is a
+    floating table captioned with ``title`` (default: the function in the provenance) and the
+    data's source, labelled ``tab:riskcalc-<function>``."""
     if fmt == "json":
         return to_json(frame, provenance)
     if fmt == "csv":
@@ -261,5 +361,8 @@ def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None) -> str
     if fmt == "markdown":
         return to_markdown(frame) + markdown_provenance(provenance)
     if fmt == "latex":
-        return latex_provenance(provenance) + to_latex(frame)
+        function = (provenance or {}).get("function") or "table"
+        title = title or f"riskcalc {function}"
+        return latex_provenance(provenance) + to_latex(frame, caption=latex_caption(title, provenance),
+                                                       label=f"tab:riskcalc-{function}")
     return to_text(frame)

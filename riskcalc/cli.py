@@ -157,7 +157,8 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if args.format == "text":
         text = _text_header(prov) + _analyse.to_text(analysis)
     else:
-        text = _render.render(analysis.to_frame(), args.format, prov)
+        text = _render.render(analysis.to_frame(), args.format, prov,
+                              title="Disclosure-risk measures on " + ", ".join(prov["parameters"].get("quasi_identifiers") or []))
     _emit(text, args, prov, inputs=(path, args.population))
     return 0
 
@@ -309,7 +310,7 @@ def _run_lattice(args: argparse.Namespace) -> int:
         text += "\nEach field's contribution (mean rise in the unique share when it is added):\n\n"
         text += _render.to_text(result.contributions())
     else:
-        text = _render.render(frame, args.format, prov)
+        text = _render.render(frame, args.format, prov, title="Risk of each combination of fields")
     _emit(text, args, prov, inputs=(args.file,))
     return 0
 
@@ -346,7 +347,7 @@ def _run_suda(args: argparse.Namespace) -> int:
         text += "\nShare of the total SUDA score from MSUs holding each field:\n\n"
         text += _render.to_text(result.field_contributions.assign(contribution=result.field_contributions["contribution"] / 100).rename(columns={"contribution": "share"}))
     else:
-        text = _render.render(frame, args.format, prov)
+        text = _render.render(frame, args.format, prov, title="SUDA2 special uniques")
     _emit(text, args, prov, inputs=(args.file,))
     return 0
 

@@ -27,6 +27,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .. import _format as fmt
+from .. import _render
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
 
@@ -125,58 +127,16 @@ def _column_label(name: str) -> str:
 # -------------------------------------------------------------------------------------------
 
 
-def _is_synthetic(prov: dict) -> bool:
-    return prov.get("data") == "synthetic" or ("cohort" in prov and prov.get("data") is None)
-
-
-def _inputs(prov: dict) -> list[dict]:
-    if prov.get("inputs"):
-        return list(prov["inputs"])
-    if prov.get("input"):
-        return [prov["input"]]
-    return []
-
-
-def _input_text(info: dict, full_hash: bool = True) -> str:
-    sha = str(info.get("sha256", ""))
-    bits = []
-    if "n_records" in info:
-        bits.append(f"{int(info['n_records']):,} records")
-    if "bytes" in info:
-        bits.append(f"{int(info['bytes']):,} bytes")
-    if sha:
-        bits.append("SHA-256 " + (sha if full_hash else sha[:12] + "..."))
-    if "fingerprint" in info:  # a Spark table (riskcalc._provenance.describe_spark)
-        fp = str(info["fingerprint"])
-        bits.append("Spark fingerprint " + (fp if full_hash else fp[:29] + "..."))
-    return f"{info.get('source', 'input')}" + (f" ({', '.join(bits)})" if bits else "")
-
-
-def source_line(prov: dict) -> str:
-    """One line naming the data behind the figures, as printed inside every chart."""
-    version = prov.get("riskcalc_version", "")
-    if _is_synthetic(prov):
-        c = prov.get("cohort", {})
-        size = f" of {int(c['n_pupils']):,} pupils" if c.get("n_pupils") is not None else ""
-        seed = f", seed {c['seed']}" if c.get("seed") is not None else ""
-        return (f"Source: riskcalc {version}, synthetic cohort{size}{seed}. Synthetic data imitating "
-                "the National Pupil Database, not any real child.")
-    inputs = _inputs(prov)
-    if inputs:
-        return f"Source: riskcalc {version}, input " + "; ".join(_input_text(i, full_hash=False) for i in inputs) + "."
-    return f"Source: riskcalc {version}, tables supplied in memory (no file recorded)."
-
-
 def citation(prov: dict) -> str:
     """A ready-made citation sentence for the report's figures."""
     version = prov.get("riskcalc_version", "")
     function = prov.get("function", "")
-    if _is_synthetic(prov):
+    if _render.is_synthetic(prov):
         c = prov.get("cohort", {})
         data = (f"a synthetic cohort of {int(c.get('n_pupils', 0)):,} pupils (seed {c.get('seed')}, "
                 f"generator {c.get('generator_version', 'unknown')})")
-    elif _inputs(prov):
-        data = "; ".join(_input_text(i) for i in _inputs(prov))
+    elif _render.inputs_of(prov):
+        data = "; ".join(_render.input_text(i) for i in _render.inputs_of(prov))
     else:
         data = "tables supplied in memory"
     command = f", command: {prov['command']}" if prov.get("command") else ""
@@ -187,40 +147,30 @@ def citation(prov: dict) -> str:
 def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
     """The provenance block as (item, value) rows for people."""
     rows: list[tuple[str, str]] = []
-
-    def text(v) -> str:
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        if isinstance(v, int):
-            return f"{v:,}"
-        if isinstance(v, (list, tuple)):
-            return ", ".join(text(x) for x in v) or "none"
-        if isinstance(v, dict):
-            return "; ".join(f"{k}: {text(x)}" for k, x in v.items()) or "none"
-        return str(v)
+    text = fmt.setting
 
     labels = {"riskcalc_version": "riskcalc version", "function": "Function", "command": "Command line",
               "data": "Data"}
     for key in ("riskcalc_version", "function", "command", "data"):
         if key in prov:
-            rows.append((labels[key], text(prov[key])))
+            rows.append((labels[key], text(prov[key], key)))
     for key, value in prov.get("cohort", {}).items():
-        rows.append((f"Cohort: {key.replace('_', ' ')}", text(value)))
-    for i, info in enumerate(_inputs(prov), 1):
+        rows.append((f"Cohort: {key.replace('_', ' ')}", text(value, key)))
+    for i, info in enumerate(_render.inputs_of(prov), 1):
         for key, value in info.items():
             if key == "columns":
                 value = list(value)
             label = {"sha256": "SHA-256", "n_records": "records", "bytes": "size (bytes)"}.get(key, key)
-            rows.append((f"Input {i}: {label}", text(value)))
+            rows.append((f"Input {i}: {label}", text(value, key)))
     for key, value in prov.get("parameters", {}).items():
         if key == "scenarios":
             rows.append(("Parameter: scenarios", ", ".join(value) + " (fields in the scenario table)"))
         else:
-            rows.append((f"Parameter: {key.replace('_', ' ')}", text(value)))
+            rows.append((f"Parameter: {key.replace('_', ' ')}", text(value, key)))
     skip = {"riskcalc_version", "function", "command", "data", "cohort", "inputs", "input", "parameters"}
     for key, value in prov.items():
         if key not in skip:
-            rows.append((key.replace("_", " ").capitalize(), text(value)))
+            rows.append((key.replace("_", " ").capitalize(), text(value, key)))
     return rows
 
 
@@ -231,7 +181,7 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
 
 def _noun(prov: dict) -> str:
     """What the extracts are called: NPD "tier" for a synthetic cohort, else "extract"."""
-    return "tier" if _is_synthetic(prov) else "extract"
+    return "tier" if _render.is_synthetic(prov) else "extract"
 
 
 def key_findings(table: RiskTable) -> list[str]:
@@ -354,7 +304,7 @@ def _source(fig, prov: dict, extra: str = "") -> None:
     # Wrapped here, not by matplotlib: its wrapping measures any text with two "$" as TeX, and
     # file names may hold them.
     width = int(fig.get_figwidth() * 20)
-    lines = [textwrap.fill(part, width) for part in (source_line(prov) + (f"\n{extra}" if extra else "")).split("\n")]
+    lines = [textwrap.fill(part, width) for part in (_render.source_line(prov) + (f"\n{extra}" if extra else "")).split("\n")]
     fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=7, color="0.2")
 
 
@@ -757,15 +707,15 @@ def _history_html(history, charts: dict) -> list[str]:
 def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None,
            attack=None, render_all=None) -> tuple[str, dict]:
     prov = table.provenance
-    synthetic_data = _is_synthetic(prov)
+    synthetic_data = _render.is_synthetic(prov)
     noun = _noun(prov)
     charts = chart_images(table, staircase=staircase, what_if=what_if, history=history, render_all=render_all)
     rec = table.records
     if synthetic_data:
         banner = html.escape(SYNTHETIC_NOTE)
-    elif _inputs(prov):
+    elif _render.inputs_of(prov):
         banner = "Data: " + "; ".join(
-            f'<span class="mono">{html.escape(_input_text(i))}</span>' for i in _inputs(prov)) + "."
+            f'<span class="mono">{html.escape(_render.input_text(i))}</span>' for i in _render.inputs_of(prov)) + "."
     else:
         banner = "Data: tables supplied in memory; no input file was recorded."
 

@@ -156,8 +156,12 @@ class RiskTable:
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
     def to_latex(self) -> str:
-        """A LaTeX ``tabular`` of the headline table (booktabs rules, every cell escaped)."""
-        return _render.latex_provenance(self.provenance) + _render.to_latex(_display(self.headline()))
+        """The headline table as a floating LaTeX ``table`` (booktabs rules, every cell escaped),
+        captioned with what it shows and the data's source, labelled ``tab:riskcalc-tiers``."""
+        title = "Pupils an intruder could single out, by extract and intruder scenario"
+        return _render.latex_provenance(self.provenance) + _render.to_latex(
+            _display(self.headline()), caption=_render.latex_caption(title, self.provenance),
+            label="tab:riskcalc-tiers")
 
     def __repr__(self) -> str:
         worst = self.records.sort_values("unique_share", ascending=False).head(1)
