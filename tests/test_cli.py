@@ -148,7 +148,7 @@ def test_suda_command(capsys):
     assert "records with an MSU" in out and "MSUs of size 1" in out
     assert "Rural" not in out and "Post-secondary" not in out
     code, out, _ = run(capsys, "suda", PRACTICE, "--fields", QI, "--format", "csv")
-    assert "highest SUDA score,12.0" in out
+    assert "highest SUDA score,12" in out
 
 
 @pytest.mark.parametrize(

@@ -48,10 +48,19 @@ window.addEventListener('load', function () {
   document.querySelectorAll('.wide').forEach(function (el, i) {
     if (el.scrollWidth > el.clientWidth + 1) bad.push('scrollbox#' + i + ' ' + el.scrollWidth + '>' + el.clientWidth);
   });
+  var shown = [];
+  document.querySelectorAll('figure img').forEach(function (img) {
+    shown.push({natural: img.naturalWidth, width: img.getBoundingClientRect().width});
+  });
+  var toc = [];
+  document.querySelectorAll('nav#contents a').forEach(function (a) { toc.push(a.getAttribute('href')); });
+  var heads = [];
+  document.querySelectorAll('h2[id]').forEach(function (h) { heads.push('#' + h.id); });
   var out = parent.document.createElement('pre');
   out.id = 'measure';
   out.textContent = JSON.stringify({viewport: vw, page: document.documentElement.scrollWidth,
-                                    images: document.images.length, bad: bad});
+                                    images: document.images.length, bad: bad, shown: shown,
+                                    toc: toc, heads: heads, height: document.documentElement.scrollHeight});
   parent.document.body.appendChild(out);
 });
 </script>
@@ -185,3 +194,48 @@ def test_own_file_report_fits_with_its_hash(own_report, width, tmp_path):
     m = _measure(own_report, width, tmp_path)
     assert m["viewport"] == pytest.approx(width, abs=20)
     assert m["bad"] == [] and m["page"] <= m["viewport"]
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_chart_text_is_readable_at_every_width(report, width, tmp_path):
+    """Before: on a 390-pixel phone the desktop charts (7.5 inches) shrank to about 48 pixels an
+    inch, their 6-point labels about 4 pixels high, the what-if labels rotated (issue 24, item 7).
+    Now a phone gets each chart's phone rendition, whose smallest text is 9 pixels or more."""
+    from riskcalc.release import report as rpt
+
+    m = _measure(report, width, tmp_path)
+    assert len(m["shown"]) == 3
+    for img in m["shown"]:
+        inches = img["natural"] / rpt.DPI  # the rendition the browser chose
+        if width == 390:
+            assert inches == pytest.approx(rpt.PHONE_WIDTH_IN, abs=0.01)
+            assert rpt.PHONE_MIN_PT / 72 * img["width"] / inches >= 9.0
+        else:  # the desktop chart, at no more than its print size
+            assert inches >= 7.5 and 8 / 72 * img["width"] / inches >= 9.0
+
+
+def test_phone_charts_have_no_small_or_rotated_text(report):
+    from matplotlib.text import Text
+
+    from riskcalc.release import report as rpt
+
+    cohort = synthetic.generate_cohort(3_000, rng=5)
+    table = rc.tier_risk_table(cohort)
+    tier1 = synthetic.tier_extract(cohort, 1)
+    specs = rpt.chart_specs(table, staircase=("tier 1", uniqueness_staircase(tier1, ["sex", "date_of_birth", "postcode"])),
+                            what_if=rc.what_if(cohort, before=table))
+    assert set(specs) == {"chart_tiers", "chart_staircase", "chart_what_if"}
+    for builder, args in specs.values():
+        fig = builder(*args, phone=True)
+        texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        assert fig.get_figwidth() == pytest.approx(rpt.PHONE_WIDTH_IN)
+        assert min(t.get_fontsize() for t in texts) >= rpt.PHONE_MIN_PT
+        assert all(t.get_rotation() == 0 for t in texts), builder.__name__
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_contents_link_every_section(report, width, tmp_path):
+    """Before: the report (about 40,700 pixels long on a phone) had no table of contents."""
+    m = _measure(report, width, tmp_path)
+    assert m["toc"] and set(m["toc"]) == set(m["heads"]) - {"#findings", "#contents"}
+    assert m["toc"] == [h for h in m["heads"] if h in m["toc"]]  # in page order

@@ -186,8 +186,8 @@ def test_html_report_parses_with_every_section_and_image(cohort, table):
     )
     parser = _Sections()
     parser.feed(html)
-    assert parser.ids == ["tiers", "scenarios", "attributes", "tier3", "lattice", "staircase", "whatif",
-                          "definitions", "provenance"]
+    assert parser.ids == ["findings", "contents", "cite", "tiers", "scenarios", "attributes", "tier3", "lattice",
+                          "staircase", "whatif", "definitions", "provenance"]
     assert parser.images == 3
     assert "http://" not in html and "https://" not in html  # self-contained
 

@@ -279,6 +279,12 @@ _RC = {"font.size": 9, "svg.hashsalt": "riskcalc", "svg.fonttype": "none", "hatc
        "text.parse_math": False}  # names from files and scenarios are text, not TeX
 #: PNG resolution: print quality (a 7.5-inch chart is 1,500 pixels wide).
 DPI = 200
+#: The phone rendition of every chart (shown below 700 CSS pixels): 3.8 inches wide, so on a
+#: 390-pixel phone an inch of chart is about 97 pixels and its smallest text, PHONE_MIN_PT
+#: points, about 9.5 pixels high (the desktop chart, 7.5 inches shrunk to the same width, had
+#: 6-point labels about 4 pixels high). Bars run horizontally, so no label is rotated.
+PHONE_WIDTH_IN = 3.8
+PHONE_MIN_PT = 7.0
 
 
 def preload_charting() -> None:
@@ -317,13 +323,77 @@ def _bar_labels(ax, bars, values, rotate: bool = False) -> None:
                     rotation=90 if rotate or bar.get_width() < 0.2 else 0)
 
 
-def chart_tiers(table: RiskTable):
+def _phone_bars(labels, series, *, title: str, xlabel: str, prov: dict, note: str = "", stars=None):
+    """The phone rendition of a bar chart: one horizontal group of bars per label (top to
+    bottom), one bar per series ``(name, values in %, grey, hatch)``, each bar labelled with its
+    share, every text at least :data:`PHONE_MIN_PT` points and none rotated. ``stars`` marks
+    values (per series, per label) with ``*``; a missing value (NaN) reads "not in it". The
+    layout is set in inches (title, legend, bars, axis label, source lines), so the figure grows
+    with its labels and nothing overlaps."""
+    import textwrap
+
+    pt = PHONE_MIN_PT
+    line = lambda size: size * 1.3 / 72  # noqa: E731 - inches per line of text at ``size`` points
+    n, k = len(labels), max(len(series), 1)
+    title_lines = textwrap.wrap(title, 40)
+    source = [textwrap.fill(part, 46) for part in (_render.source_line(prov) + (f"\n{note}" if note else "")).split("\n")]
+    n_source = sum(part.count("\n") + 1 for part in source)
+    ticks = ["\n".join(textwrap.wrap(str(lab), 17)) or " " for lab in labels]
+    group = max(0.2 * k, line(pt + 0.5) * max(t.count("\n") + 1 for t in ticks)) + 0.1 if n else 0.3
+    top = 0.1 + line(pt + 2) * len(title_lines) + (line(pt) + 0.08 if k > 1 else 0.04)
+    axes = n * group + 0.08
+    bottom = 0.1 + line(pt) + 0.05 + line(pt + 0.5) + 0.14 + line(pt) * n_source
+    height = top + axes + bottom
+    fig, ax = _figure((PHONE_WIDTH_IN, height))
+    bar_h = min(0.8 * group, 0.2 * k) / k / group
+    y = np.arange(n)
+    for i, (name, values, grey, hatch) in enumerate(series):
+        values = np.asarray(values, dtype=float)
+        bars = ax.barh(y + (i - (k - 1) / 2) * bar_h, np.nan_to_num(values), bar_h, label=name, color=grey,
+                       hatch=hatch, edgecolor="black", linewidth=0.5)
+        for j, (bar, v) in enumerate(zip(bars, values)):
+            star = "*" if stars is not None and stars[i][j] else ""
+            text = "not in it" if math.isnan(v) else pct_text(v / 100) + star
+            ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(2, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=pt)
+    ax.set_yticks(y, ticks, fontsize=pt + 0.5)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, 130)
+    ax.set_xticks(range(0, 101, 25))
+    ax.tick_params(axis="x", labelsize=pt)
+    ax.set_xlabel(xlabel, fontsize=pt + 0.5)
+    ax.grid(axis="x", color="0.85", linewidth=0.5)
+    ax.set_axisbelow(True)
+    fig.subplots_adjust(left=0.37, right=0.97, top=1 - top / height, bottom=bottom / height)
+    fig.text(0.02, 1 - 0.06 / height, "\n".join(title_lines), ha="left", va="top", fontsize=pt + 2,
+             fontweight="bold")
+    if k > 1:
+        ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(-0.55, 1.0), ncol=min(k, 3), fontsize=pt,
+                  borderaxespad=0.1, handlelength=1.4, columnspacing=1.0)
+    fig.text(0.02, 0.04 / height, "\n".join(source), ha="left", va="bottom", fontsize=pt, color="0.2")
+    return fig
+
+
+def chart_tiers(table: RiskTable, phone: bool = False):
     """Grouped bars: unique share per scenario, one bar per tier (projected rows starred, absent
-    ones marked "not in tier")."""
+    ones marked "not in tier"); with ``phone``, the narrow rendition (:func:`_phone_bars`)."""
     rec = table.records
     scenarios = list(dict.fromkeys(rec["scenario"]))
     tiers = list(dict.fromkeys(rec["tier"]))
     projected = rec["projected"].astype(bool) if "projected" in rec.columns else pd.Series(False, index=rec.index)
+    if phone:
+        noun = _noun(table.provenance)
+        series, stars = [], []
+        for i, tier in enumerate(tiers):
+            sub = rec[rec["tier"] == tier].assign(projected=projected[rec["tier"] == tier]).set_index("scenario")
+            series.append((f"{noun} {tier}", [100 * sub["unique_share"].get(s, np.nan) for s in scenarios],
+                           _GREYS[i % 8], _HATCHES[i % 8]))
+            stars.append([bool(sub["projected"].get(s, False)) for s in scenarios])
+        note = (f"* projected: measured on the coarser fields the {noun} holds. 'not in it': the {noun} lacks "
+                "the scenario's fields, which is not zero risk.")
+        return _phone_bars([s.replace("_", " ") for s in scenarios], series, stars=stars, note=note,
+                           title=f"Pupils unique by intruder scenario and {noun}",
+                           xlabel="pupils unique on the scenario's fields (%)", prov=table.provenance)
     fig, ax = _figure((7.5, 4.4))
     width = 0.8 / max(len(tiers), 1)
     x = np.arange(len(scenarios))
@@ -356,8 +426,12 @@ def chart_tiers(table: RiskTable):
     return fig
 
 
-def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict):
+def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict, phone: bool = False):
     """Bars: unique share as fields are added, one bar per step, labelled with its share."""
+    if phone:
+        return _phone_bars([f"+ {_field_label(f)}" for f in stairs["field"]],
+                           [("unique", 100 * stairs["unique_share"].to_numpy(dtype=float), "0.45", "")],
+                           title=f"Uniqueness staircase, {label}", xlabel="pupils unique (%)", prov=prov)
     fig, ax = _figure((7.5, 3.9))
     y = 100 * stairs["unique_share"].to_numpy(dtype=float)
     x = np.arange(len(stairs))
@@ -376,9 +450,14 @@ def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict):
     return fig
 
 
-def chart_what_if(what: pd.DataFrame, prov: dict):
+def chart_what_if(what: pd.DataFrame, prov: dict, phone: bool = False):
     """Paired bars: unique share before and after coarsening, per tier and scenario."""
     labels = [f"T{t} {s.replace('_', ' ')}" for t, s in zip(what["tier"], what["scenario"])]
+    if phone:
+        return _phone_bars(labels, [
+            ("as released", 100 * what["unique_share_before"].to_numpy(dtype=float), "0.25", ""),
+            ("coarsened", 100 * what["unique_share_after"].to_numpy(dtype=float), "0.8", "//"),
+        ], title="What-if: uniqueness before and after coarsening", xlabel="pupils unique (%)", prov=prov)
     fig, ax = _figure((7.5 if len(labels) <= 10 else 9.5, 4.4))
     x = np.arange(len(labels))
     before = 100 * what["unique_share_before"].to_numpy(dtype=float)
@@ -405,10 +484,17 @@ def _history_source(history) -> str:
             f"from {history.first_year}/{(history.first_year + 1) % 100:02d}, seed {history.seed}.")
 
 
-def chart_history(history, prov: dict):
+def chart_history(history, prov: dict, phone: bool = False):
     """Paired bars: pupils unique, and in classes below 5, as years of school history are linked."""
     frame = history.to_frame()
     t = history.result.k_threshold
+    if phone:
+        return _phone_bars(
+            [f"{k} year{'s' if k > 1 else ''}, {n:,} pupils" for k, n in zip(frame["years_linked"], frame["n_records"])],
+            [("unique", 100 * frame["unique_share"].to_numpy(dtype=float), "0.25", ""),
+             (f"in classes below {t}", 100 * frame[f"records_below_{t}_share"].to_numpy(dtype=float), "0.8", "//")],
+            title="Tier 4 school-gate fields as years of school history are linked",
+            xlabel="pupils (%)", prov=prov, note=_history_source(history))
     fig, ax = _figure((7.5, 4.2))
     x = np.arange(len(frame))
     unique = 100 * frame["unique_share"].to_numpy(dtype=float)
@@ -434,15 +520,20 @@ def chart_history(history, prov: dict):
     return fig
 
 
-def _render_chart(fig) -> tuple[bytes, str]:
-    """The PNG and SVG bytes of a figure (under the report's rc settings: see :func:`draw_chart`)."""
+def _no_math(fig):
+    """``fig`` with every text printed as itself: labels are names from the user's files and
+    scenarios, not formulas, so a "$" must not start matplotlib mathtext (which fails on
+    unbalanced or invalid TeX)."""
     from matplotlib.text import Text
 
-    # Labels are names from the user's files and scenarios, not formulas: a "$" must print as
-    # itself, not start matplotlib mathtext (which fails on unbalanced or invalid TeX).
     for text in fig.findobj(Text):
         text.set_parse_math(False)
-    png = _png(fig)
+    return fig
+
+
+def _render_chart(fig) -> tuple[bytes, str]:
+    """The PNG and SVG bytes of a figure (under the report's rc settings: see :func:`draw_chart`)."""
+    png = _png(_no_math(fig))
     svg = io.StringIO()
     fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg.getvalue()
@@ -487,17 +578,19 @@ def chart_specs(table: RiskTable, *, staircase=None, what_if=None, history=None)
     return specs
 
 
-def draw_chart(spec: tuple) -> tuple[bytes, str]:
-    """The PNG and SVG of one chart of :func:`chart_specs`."""
+def draw_chart(spec: tuple) -> tuple[bytes, str, bytes]:
+    """The PNG and SVG of one chart of :func:`chart_specs`, and the PNG of its phone rendition."""
     from matplotlib import rc_context
 
     builder, args = spec
     with rc_context(_RC):
-        return _render_chart(builder(*args))
+        png, svg = _render_chart(builder(*args))
+        return png, svg, _png(_no_math(builder(*args, phone=True)))
 
 
 def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None, render_all=None) -> dict[str, dict]:
-    """Every chart of the report: ``{name: {"png": bytes, "svg": str, "alt": str, "caption": str}}``
+    """Every chart of the report: ``{name: {"png": bytes, "svg": str, "phone_png": bytes, "alt": str,
+    "caption": str}}`` (``phone_png``: the narrow rendition shown on phones)
     (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``, ``chart_history``).
     Deterministic: the same table gives the same bytes. ``render_all(draw_chart, specs)``, when
     given, returns ``[draw_chart(s) for s in specs]`` its own way (the main job draws them on
@@ -544,8 +637,8 @@ def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None
         }
     ordered = [specs[name] for name in charts]
     rendered = render_all(draw_chart, ordered) if render_all else [draw_chart(spec) for spec in ordered]
-    for item, (png, svg) in zip(charts.values(), rendered):
-        item["png"], item["svg"] = png, svg
+    for item, (png, svg, phone) in zip(charts.values(), rendered):
+        item["png"], item["svg"], item["phone_png"] = png, svg, phone
     return charts
 
 
@@ -564,6 +657,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 img{width:100%;max-width:50rem;height:auto;display:block}
 figure{margin:1rem 0}figcaption{font-size:0.85rem;color:#333}
 .note{font-size:0.9rem;color:#333}.wide{max-width:100%;overflow-x:auto}
+.toc{border:1px solid #bbb;padding:0.3rem 0.9rem;margin:1rem 0;background:#fafafa}
+.toc h2{border:0;margin:0.2rem 0;font-size:1.05rem}.toc ol{margin:0.2rem 0;padding-left:1.4rem}
+.toc li{margin:0.15rem 0}.toc a,.totop a{color:#111}
+.totop{position:fixed;right:0.6rem;bottom:0.6rem;margin:0;font-size:0.85rem;background:#fff;border:1px solid #999;padding:0.15rem 0.5rem}
 .banner{border:2px solid #333;padding:0.6rem 0.8rem;font-weight:600;background:#f6f6f6}
 .findings,.cite{border-left:4px solid #333;padding:0.4rem 0.9rem;margin:1rem 0;background:#fafafa}
 .findings h2,.cite h2{border:0;margin:0.2rem 0;font-size:1.05rem}
@@ -588,6 +685,7 @@ table.kv{width:100%;table-layout:fixed}table.kv td{overflow-wrap:anywhere}table.
  td.num{white-space:normal}
  thead{display:table-header-group}
  tr,figure,img{break-inside:avoid}
+ .totop{display:none}
  h2,h3{break-after:avoid}
 }
 """
@@ -634,9 +732,15 @@ def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool 
 
 
 def _figure_html(chart: dict) -> str:
+    """A chart as a ``<picture>``: its phone rendition on narrow screens (up to 700 CSS pixels),
+    the desktop chart elsewhere and on paper."""
     png = base64.b64encode(chart["png"]).decode("ascii")
-    return (f'<figure><img alt="{html.escape(chart["alt"])}" src="data:image/png;base64,{png}">'
-            f"<figcaption>{html.escape(chart['caption'])}</figcaption></figure>")
+    phone = ""
+    if chart.get("phone_png"):
+        phone = (f'<source media="screen and (max-width: 700px)" '
+                 f'srcset="data:image/png;base64,{base64.b64encode(chart["phone_png"]).decode("ascii")}">')
+    return (f'<figure><picture>{phone}<img alt="{html.escape(chart["alt"])}" src="data:image/png;base64,{png}">'
+            f"</picture><figcaption>{html.escape(chart['caption'])}</figcaption></figure>")
 
 
 def _headline_frame(table: RiskTable) -> pd.DataFrame:
@@ -731,9 +835,10 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
     ]
     findings = key_findings(table)
     if findings:
-        parts.append('<div class="findings"><h2>Key findings</h2>'
+        parts.append('<div class="findings"><h2 id="findings">Key findings</h2>'
                      + "".join(f"<p>{html.escape(s)}</p>" for s in findings) + "</div>")
-    parts.append(f'<div class="cite"><h2>How to cite these figures</h2><p>{html.escape(citation(prov))}</p></div>')
+    parts.append(_TOC_PLACE)
+    parts.append(f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(citation(prov))}</p></div>')
     parts += [
         '<h2 id="tiers">Tier table: pupils an intruder could single out</h2>',
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
@@ -819,8 +924,25 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
     parts += ['<h2 id="provenance">Provenance</h2>',
               '<p class="note">Where these figures come from; the full record is in tier_table.json.</p>',
               _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False, css="kv"),
+              '<p class="totop"><a href="#contents">Back to contents</a></p>',
               "</body></html>"]
-    return "\n".join(parts) + "\n", charts
+    text = "\n".join(parts) + "\n"
+    return text.replace(_TOC_PLACE, _contents(text), 1), charts
+
+
+#: Where the table of contents goes (after the key findings), filled in once every section is known.
+_TOC_PLACE = "<!-- riskcalc: contents -->"
+
+
+def _contents(page: str) -> str:
+    """The report's table of contents: a link to every section heading (``<h2 id=...>``) of
+    ``page``, in order, so a long report (tens of thousands of pixels on a phone) can be walked
+    by section."""
+    import re
+
+    heads = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', page)
+    items = "".join(f'<li><a href="#{i}">{t}</a></li>' for i, t in heads if i != "findings")
+    return f'<nav id="contents" class="toc" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>' if items else ""
 
 
 def html_report(
