@@ -331,7 +331,19 @@ def check_frequency_table(
 
     The grid is every observed row combination x every observed column combination; listed
     cells absent from the grid are zeros. ``columns`` defaults to the last dimension, ``rows``
-    to the others.
+    to the others. A blank category is a category of its own, labelled ``(missing)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
+    ...                   "count": [12, 3, 15, 20, 22]})
+    >>> r = check_frequency_table(t)
+    >>> r.verdict, r.counts
+    ('fail', {'pass': 4, 'review': 1, 'fail': 1})
+    >>> flagged = r.cells[r.cells["verdict"] != "pass"]
+    >>> list(zip(flagged["cell"], flagged["n"].tolist(), flagged["verdict"]))
+    [('LA=206, Sex=(missing)', 3, 'fail'), ('LA=208, Sex=(missing)', 0, 'review')]
     """
     func = "check_frequency_table"
     r = _rules(rules)
