@@ -80,6 +80,24 @@ def configure_check_output(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_check_output)
 
 
+def _check(oc, args, frame, rules, name):
+    """The check that --kind names, on the table read from FILE."""
+    if args.kind == "frequency":
+        return oc.check_frequency_table(
+            frame, count=args.count, rows=_names(args.rows, "--rows") if args.rows else None,
+            columns=_names(args.columns, "--columns") if args.columns else None, rules=rules, name=name,
+        )
+    if not args.value:
+        raise OutputsUsageError(f"--value is required with --kind {args.kind}: name the value column.")
+    by = _names(args.by, "--by")
+    if args.kind == "magnitude":
+        if not by:
+            raise OutputsUsageError("--by is required with --kind magnitude: name the table's dimensions.")
+        return oc.check_magnitude_table(frame, by, args.value, unit=args.unit, rules=rules, name=name)
+    return oc.check_summary(frame, args.value, by=by or None,
+                            statistics=_names(args.statistics, "--statistics"), rules=rules, name=name)
+
+
 def run_check_output(args: argparse.Namespace) -> int:
     from . import output_check as oc
 
@@ -87,22 +105,14 @@ def run_check_output(args: argparse.Namespace) -> int:
     rules = oc.load_rules(args.profile, args.rules)
     frame = _read_frame(path, args.sep)
     name = path.name
-    if args.kind == "frequency":
-        result = oc.check_frequency_table(
-            frame, count=args.count, rows=_names(args.rows, "--rows") if args.rows else None,
-            columns=_names(args.columns, "--columns") if args.columns else None, rules=rules, name=name,
-        )
-    else:
-        if not args.value:
-            raise OutputsUsageError(f"--value is required with --kind {args.kind}: name the value column.")
-        by = _names(args.by, "--by")
-        if args.kind == "magnitude":
-            if not by:
-                raise OutputsUsageError("--by is required with --kind magnitude: name the table's dimensions.")
-            result = oc.check_magnitude_table(frame, by, args.value, unit=args.unit, rules=rules, name=name)
-        else:
-            result = oc.check_summary(frame, args.value, by=by or None,
-                                      statistics=_names(args.statistics, "--statistics"), rules=rules, name=name)
+    try:
+        result = _check(oc, args, frame, rules, name)
+    except oc.CellValueError as exc:  # the file's row, counting its header line as row 1
+        from ._core.io import CSV_SUFFIXES
+
+        csv = path.name.lower().endswith(CSV_SUFFIXES)
+        where = f"row {exc.first_row + 2}, counting the header as row 1" if csv else f"row {exc.first_row + 1}"
+        raise DataFileError(exc.text(f"The {exc.column!r} column of {name!r}", where)) from None
     params = {k: getattr(args, k) for k in ("kind", "profile", "count", "rows", "columns", "by", "value", "unit", "statistics")}
     params["rules_file"] = Path(args.rules).name if args.rules else "riskcalc/data/output_rules.toml"
     prov = provenance("check_output", params, inputs=[describe_file(path, len(frame))])

@@ -22,6 +22,13 @@ Magnitude tables (a total of unit contributions ``x_1 >= x_2 >= ... >= x_N`` per
   largest within ``p``), Hundepool et al. [3]_ section 4.2;
 - negative contributions get ``negative``; all values identical gets ``identical_values``.
 
+Cells are labelled ``col=value, col=value``. A blank category (an empty CSV field, ``NaN``,
+``None``, ``pd.NA``, ``NaT``, an Arrow null, a text of spaces) in any dimension column is a
+category of its own, labelled :data:`MISSING_LABEL` (``(missing)``) and checked like any other;
+a real category spelt ``(missing)`` is shown in quotes (rules in :mod:`riskcalc._labels`). A
+blank or non-numeric count or value stops the check with :class:`CellValueError`, naming the
+column and the first such row, never a value.
+
 Summaries (per group): means need ``N >= t``; medians need ``N >= t`` and get ``median``;
 minima and maxima get ``extremes``; a percentage fails when its numerator or its complement is
 in ``(0, t)``.
@@ -48,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._labels import MISSING_LABEL, column_codes, group_codes
 from ._validation import check_choice, check_column_names
 from .exceptions import DataFileError, InvalidParameterError
 
@@ -59,6 +67,8 @@ __all__ = [
     "check_magnitude_table",
     "check_summary",
     "VERDICTS",
+    "MISSING_LABEL",
+    "CellValueError",
 ]
 
 VERDICTS = ("pass", "review", "fail")
@@ -198,7 +208,8 @@ class OutputCheckResult:
             lines.append("| cell | statistic | n | verdict | rules |")
             lines.append("|---|---|---:|---|---|")
             for _, r in flagged.iterrows():
-                lines.append(f"| {r['cell']} | {r['statistic']} | {r['n']} | {r['verdict']} | {r['rules']} |")
+                cell, stat = (str(r[k]).replace("|", "\\|") for k in ("cell", "statistic"))
+                lines.append(f"| {cell} | {stat} | {r['n']} | {r['verdict']} | {r['rules']} |")
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
@@ -212,24 +223,77 @@ class OutputCheckResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _codes(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Dense ids of the combinations of ``cols`` (sorted) and the table of those combinations."""
-    if not cols:
-        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
-    keys = frame[list(cols)].drop_duplicates().sort_values(list(cols)).reset_index(drop=True)
-    keys["_id"] = np.arange(len(keys))
-    ids = frame[list(cols)].merge(keys, on=list(cols), how="left")["_id"].to_numpy(dtype=np.int64)
-    return ids, keys.drop(columns="_id")
+def _codes(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of the combinations of ``cols`` (sorted; a blank category last) and their labels."""
+    return group_codes(frame, cols)
 
 
-def _labels(keys: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
-    if not cols:
-        return np.array(["(all)"] * len(keys), dtype=object)
-    out = None
-    for c in cols:
-        part = (c + "=" + keys[c].astype(str)).to_numpy(dtype=object)
-        out = part if out is None else out + ", " + part
-    return out
+class CellValueError(InvalidParameterError):
+    """A count or value column with cells that cannot be used (missing, not a number, ...).
+
+    The message names the column and the first such row (1-based, as in the table), never a
+    value; ``first_row`` is its 0-based position, for a caller that knows the file's layout.
+    """
+
+    def __init__(self, column, func: str, requirement: str, rows: np.ndarray):
+        self.column, self.func, self.requirement = column, func, requirement
+        self.n_rows, self.first_row = int(len(rows)), int(rows[0])
+        super().__init__(self.text(f"The {column!r} column passed to {func}", f"row {self.first_row + 1}"))
+
+    def text(self, what: str, where: str) -> str:
+        return f"{what} {self.requirement}. Found {self.n_rows} (first at {where})."
+
+
+def _column(frame: pd.DataFrame, col, func: str) -> pd.Series:
+    v = frame[col]
+    if isinstance(v, pd.DataFrame):
+        raise InvalidParameterError(f"The table passed to {func} has {v.shape[1]} columns named {col!r}; rename them.")
+    return v
+
+
+def _check_numeric(frame, col: str, func: str, *, whole: bool = False) -> np.ndarray:
+    """A count or value column as float64: numbers, booleans or text that spells numbers.
+
+    Missing or blank cells, texts that are not numbers and infinite values are refused with the
+    first row that holds one (:class:`CellValueError`); with ``whole``, so are negative and
+    fractional numbers. Messages never show a value.
+    """
+    v = _column(frame, col, func)
+    dtype = v.dtype
+    if (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype) or getattr(dtype, "kind", "") in "cmM"):
+        raise InvalidParameterError(f"The {col!r} column passed to {func} must hold numbers; it holds dates, "
+                                    "times or complex numbers.")
+    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                             and not isinstance(dtype, pd.CategoricalDtype)):
+        arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(arr)
+        text = np.zeros(len(arr), dtype=bool)
+    else:  # text, categories, mixed objects: each cell on its own
+        obj = v.astype(object).to_numpy()
+        missing = np.asarray(pd.isna(obj), dtype=bool) | np.fromiter(
+            (isinstance(x, str) and not x.strip() for x in obj), dtype=bool, count=len(obj))
+        clean = np.where(missing, None, obj)
+        clean = np.array([float(x) if isinstance(x, (bool, np.bool_)) else x for x in clean], dtype=object) \
+            if any(isinstance(x, (bool, np.bool_)) for x in clean) else clean
+        try:
+            arr = pd.to_numeric(pd.Series(clean, dtype=object), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # objects to_numeric cannot even try
+            arr = np.full(len(obj), np.nan)
+        text = ~missing & np.isnan(arr)
+    for bad, requirement in (
+        (missing, "must not hold missing or blank values"),
+        (text, "must hold numbers; some cells are text or other values that are not numbers"),
+        (np.isinf(arr), "must hold finite numbers"),
+    ):
+        if bad.any():
+            raise CellValueError(col, func, requirement, np.flatnonzero(bad))
+    if whole:
+        wrong = (arr < 0) | (np.floor(arr) != arr) | (arr > 2.0 ** 53)
+        if wrong.any():
+            raise CellValueError(col, func, "must hold whole, non-negative numbers (counts)", np.flatnonzero(wrong))
+    return arr
 
 
 class _Verdicts:
@@ -247,18 +311,6 @@ class _Verdicts:
 
     def verdicts(self) -> np.ndarray:
         return np.asarray(VERDICTS, dtype=object)[self.rank]
-
-
-def _check_numeric(frame, col: str, func: str, *, whole: bool = False):
-    v = frame[col]
-    if not (pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v)):
-        raise InvalidParameterError(f"The {col!r} column passed to {func} must be numeric.")
-    arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isnan(arr).any():
-        raise InvalidParameterError(f"The {col!r} column passed to {func} has missing values.")
-    if whole and ((arr < 0).any() or not np.all(np.floor(arr) == arr)):
-        raise InvalidParameterError(f"The {col!r} column passed to {func} must hold non-negative whole numbers.")
-    return arr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +331,19 @@ def check_frequency_table(
 
     The grid is every observed row combination x every observed column combination; listed
     cells absent from the grid are zeros. ``columns`` defaults to the last dimension, ``rows``
-    to the others.
+    to the others. A blank category is a category of its own, labelled ``(missing)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
+    ...                   "count": [12, 3, 15, 20, 22]})
+    >>> r = check_frequency_table(t)
+    >>> r.verdict, r.counts
+    ('fail', {'pass': 4, 'review': 1, 'fail': 1})
+    >>> flagged = r.cells[r.cells["verdict"] != "pass"]
+    >>> list(zip(flagged["cell"], flagged["n"].tolist(), flagged["verdict"]))
+    [('LA=206, Sex=(missing)', 3, 'fail'), ('LA=208, Sex=(missing)', 0, 'review')]
     """
     func = "check_frequency_table"
     r = _rules(rules)
@@ -294,10 +358,16 @@ def check_frequency_table(
     check_column_names(columns, table.columns, "columns", func)
     if rows:
         check_column_names(rows, table.columns, "rows", func)
+    for name_, cols in (("rows", rows), ("columns", columns)):
+        if count in cols:
+            raise InvalidParameterError(f"The {name_!r} parameter of {func} names the count column {count!r}.")
+    both = [c for c in rows if c in columns]
+    if both:
+        raise InvalidParameterError(f"The 'rows' and 'columns' parameters of {func} both name {both[0]!r}.")
     n = _check_numeric(table, count, func, whole=True)
-    rid, rkeys = _codes(table, rows)
-    cid, ckeys = _codes(table, columns)
-    n_r, n_c = len(rkeys), len(ckeys)
+    rid, rlabels = _codes(table, rows)
+    cid, clabels = _codes(table, columns)
+    n_r, n_c = len(rlabels), len(clabels)
     grid = np.bincount(rid * n_c + cid, weights=n, minlength=n_r * n_c).reshape(n_r, n_c)
     f = r.frequency
     v = _Verdicts(n_r * n_c)
@@ -308,9 +378,9 @@ def check_frequency_table(
     full_col = (grid > 0) & ((grid > 0).sum(axis=0, keepdims=True) == 1) & (n_r > 1)
     v.apply(full_row.ravel(), f["class_disclosure"], "class disclosure: all units of the row in one category")
     v.apply(full_col.ravel(), f["class_disclosure"], "class disclosure: all units of the column in one category")
-    rl = np.repeat(_labels(rkeys, rows), n_c)
-    cl = np.tile(_labels(ckeys, columns), n_r)
-    label = rl + ", " + cl if rows else cl
+    rl = np.repeat(rlabels, n_c)
+    cl = np.tile(clabels, n_r)
+    label = rl + ", " + cl if rows and len(cl) else cl
     cells = pd.DataFrame({"cell": label, "statistic": "count", "n": flat.astype(np.int64),
                           "verdict": v.verdicts(), "rules": v.rules}, columns=CELL_COLUMNS)
     return OutputCheckResult(name, "frequency", r, cells)
@@ -324,15 +394,16 @@ def check_frequency_table(
 def _unit_contributions(records, by, value, unit, func):
     x = _check_numeric(records, value, func)
     if unit is None:
-        gid, keys = _codes(records, by)
-        return gid, x, keys
+        gid, labels = _codes(records, by)
+        return gid, x, labels
     check_column_names([unit], records.columns, "unit", func)
-    gid, keys = _codes(records, by)
-    uid = pd.factorize(records[unit], use_na_sentinel=False)[0].astype(np.int64)
+    gid, labels = _codes(records, by)
+    # records without a unit id are one unit (fewer units, larger shares: the cautious reading)
+    uid = column_codes(_column(records, unit, func))[0]
     pair = gid * (int(uid.max(initial=0)) + 1) + uid
     uniq, inv = np.unique(pair, return_inverse=True)
     sums = np.bincount(inv, weights=x)
-    return uniq // (int(uid.max(initial=0)) + 1), sums, keys
+    return uniq // (int(uid.max(initial=0)) + 1), sums, labels
 
 
 def _sorted_within(gid: np.ndarray, x: np.ndarray):
@@ -365,10 +436,10 @@ def check_magnitude_table(
         raise InvalidParameterError(f"The 'records' parameter of {func} must be a pandas DataFrame.")
     by = list(check_column_names(by, records.columns, "by", func))
     check_column_names([value], records.columns, "value", func)
-    gid, x, keys = _unit_contributions(records, by, value, unit, func)
+    gid, x, labels = _unit_contributions(records, by, value, unit, func)
     m = r.magnitude
     g, xs, rank, n_g = _sorted_within(gid, x)
-    n_cells = len(keys)
+    n_cells = len(labels)
     n_g = np.bincount(g, minlength=n_cells)
     total = np.bincount(g, weights=xs, minlength=n_cells)
     v = _Verdicts(n_cells)
@@ -388,7 +459,7 @@ def check_magnitude_table(
     np.minimum.at(vmin, g, xs)
     np.maximum.at(vmax, g, xs)
     v.apply((n_g > 1) & (vmin == vmax), m["identical_values"], "all units have the same value")
-    cells = pd.DataFrame({"cell": _labels(keys, by), "statistic": f"sum of {value}", "n": n_g.astype(np.int64),
+    cells = pd.DataFrame({"cell": labels, "statistic": f"sum of {value}", "n": n_g.astype(np.int64),
                           "verdict": v.verdicts(), "rules": v.rules}, columns=CELL_COLUMNS)
     return OutputCheckResult(name, "magnitude", r, cells)
 
@@ -425,12 +496,11 @@ def check_summary(
     for s in stats:
         check_choice(s, "statistics", SUMMARY_STATISTICS, func)
     x = _check_numeric(records, value, func)
-    gid, keys = _codes(records, by)
-    n_cells = len(keys)
+    gid, labels = _codes(records, by)
+    n_cells = len(labels)
     n_g = np.bincount(gid, minlength=n_cells)
     s = r.summary
     t = s["threshold"]
-    labels = _labels(keys, by)
     frames = []
     for stat in stats:
         v = _Verdicts(n_cells)
@@ -442,8 +512,9 @@ def check_summary(
             v.apply(n_g > 0, s["extremes"], f"{stat} is a single unit's value")
             v.apply(n_g < t, "fail", f"threshold: fewer than {t} units")
         else:
-            if ((x != 0) & (x != 1)).any():
-                raise InvalidParameterError(f"For 'percent', the {value!r} column passed to {func} must hold 0/1 or booleans.")
+            other = np.flatnonzero((x != 0) & (x != 1))
+            if other.size:
+                raise CellValueError(value, func, "must hold 0/1 or booleans for 'percent'", other)
             num = np.bincount(gid, weights=x, minlength=n_cells)
             rest = n_g - num
             small = ((num > 0) & (num < t)) | ((rest > 0) & (rest < t))

@@ -3,8 +3,12 @@
 An :class:`IntruderProfile` names what an intruder knows (cohort fields), whom they know it
 about (``coverage``, pupil by pupil or whole classes at a time) and how wrong it is (an error
 model whose rates are parameters). :func:`auxiliary_table` draws the table from a cohort:
-vectorised numpy noise, seeded, deterministic, no loop over pupils. The hidden truth
-(``pupil_id``) is kept so that a linkage attack can be scored; an attack must never link on it.
+vectorised numpy noise, seeded, deterministic, no loop over pupils. Each error changes the
+value it touches (a nickname differs from the name, a former school from the current one), so
+the share of values an error changes is its rate at every cohort size; wrong schools and homes
+come from the other pupils of the cohort, in the LA, else the region (:data:`POOL_COLUMNS`).
+The hidden truth (``pupil_id``) is kept so that a linkage attack can be scored; an attack must
+never link on it.
 
 The four built-in profiles (:data:`PROFILES`) are illustrations, not measurements: no
 published source gives error rates for what strangers know about children. Every rate is
@@ -76,20 +80,30 @@ class IntruderProfile:
     by_class : bool
         Coverage is drawn by whole (school, year group) classes, as for a leaked class list.
     nickname_rate : float
-        Share of forenames given as a nickname (``Thomas`` -> ``Tom``; else the first four
-        letters).
+        Share of forenames given as a nickname, which always differs from the forename
+        (:func:`_nickname`: ``Thomas`` -> ``Tom``, longer names their first four letters,
+        names of up to four letters a pet form such as ``Tom`` -> ``Tommie``).
     misspelling_rate : float
         Share of forenames and surnames with one typing error (a letter dropped, doubled or two
-        letters swapped).
+        letters swapped), drawn independently of the nickname (a nickname can be misspelt too).
     wrong_year_rate : float
         Share of dates of birth whose year is one off (the day and month kept).
     former_school_rate : float
-        Share of school URNs that are out of date: another school of the pupil's LA.
+        Share of school URNs that are out of date: a school other than the pupil's own, that of
+        another pupil of the pupil's LA (by pupil numbers); of the region when every pupil of
+        the LA is at that one school, of the whole cohort when the region has no other school.
     moved_rate : float
-        Share of postcodes (and postcode districts) out of date after a home move: the home of
-        another pupil of the same LA.
+        Share of homes out of date after a move: every known postcode and postcode district
+        changes. The old home is that of another pupil whose postcode district (or postcode,
+        when the district is not known) differs from the pupil's: of the same LA, else of the
+        region, else of the whole cohort.
     missing_rate : float
         Share of each known value absent (field by field, independently).
+
+    Every rate is the share of the covered pupils' known values that the error changes, at any
+    cohort size: a wrong value is always drawn among values that differ from the true one. The
+    one exception is a cohort in which every pupil shares the value (a single school), where no
+    other value exists; that value is kept.
     sources : dict of str to str
         Source or rationale of each rate.
     """
@@ -206,62 +220,131 @@ def profile(name: str) -> IntruderProfile:
 
 
 # --------------------------------------------------------------------------------- noise
-def _name_variants(cats: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Per category: a nickname and three one-error spellings (loop over names, not pupils)."""
-    nick, typo = [], []
-    for name in map(str, cats):
-        nick.append(_NICKNAMES.get(name, name[:4] if len(name) > 4 else name))
+def _nickname(name: str) -> str:
+    """The name a pupil goes by: always different from ``name``.
+
+    The table :data:`_NICKNAMES` first (``Thomas`` -> ``Tom``); other names longer than four
+    letters shorten to their first four (``Oscar`` -> ``Osca``); names of up to four letters
+    take a pet form: a final vowel or ``y`` becomes ``s`` (``Ella`` -> ``Ells``, ``Lily`` ->
+    ``Lils``), otherwise ``ie`` is added, doubling a single consonant after a vowel (``Tom`` ->
+    ``Tommie``, ``Jack`` -> ``Jackie``). A rule written for this project, so that every name has
+    a nickname and ``nickname_rate`` is the share of forenames that differ because of one.
+    """
+    if name in _NICKNAMES:
+        nick = _NICKNAMES[name]
+    elif len(name) > 4:
+        nick = name[:4]
+    elif name[-1:].lower() in ("a", "e", "i", "o", "u", "y") and len(name) > 2:
+        nick = name[:-1] + "s"
+    elif len(name) >= 2 and name[-2].lower() in "aeiou" and name[-1].lower() not in "aeiouhwxy":
+        nick = name + name[-1] + "ie"
+    else:
+        nick = name + "ie"
+    return nick if nick != name else name + "ie"
+
+
+def _typos(names) -> np.ndarray:
+    """Per name, three one-error spellings: a letter dropped, doubled, or two letters swapped;
+    each differs from the name (a swap of two equal letters adds an ``e`` instead)."""
+    out = []
+    for name in names:
         mid = max(1, len(name) // 2)
-        drop = name[:mid] + name[mid + 1:] if len(name) > 2 else name + name[-1]
+        drop = name[:mid] + name[mid + 1:] if len(name) > 2 else name + name[-1:]
         double = name[:mid] + name[mid] + name[mid:] if len(name) > 1 else name * 2
         swap = name[:mid - 1] + name[mid] + name[mid - 1] + name[mid + 1:] if len(name) > 2 else name[::-1] + "e"
         if swap == name:
             swap = name + "e"
-        typo.append((drop, double, swap))
-    return np.asarray(nick, dtype=object), np.asarray(typo, dtype=object).reshape(len(cats), 3)
+        out.append((drop, double, swap))
+    return np.asarray(out, dtype=object).reshape(len(out), 3)
 
 
 def _noisy_names(s: pd.Series, rng, nickname_rate: float, misspelling_rate: float) -> pd.Series:
+    """Nicknames and typing errors, drawn independently: a share ``nickname_rate`` of the known
+    names is given as the nickname, a share ``misspelling_rate`` has one typing error (of the
+    nickname, when there is one). Each error changes the value; the loop is over names, not
+    pupils."""
     s = s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
     codes = s.cat.codes.to_numpy()
-    cats = s.cat.categories
-    values = np.asarray(cats, dtype=object)[np.maximum(codes, 0)]
+    cats = [str(c) for c in s.cat.categories]
+    names = np.asarray(cats, dtype=object)
+    values = names[np.maximum(codes, 0)]
     u_nick = rng.random(len(s))
     u_typo = rng.random(len(s))
     which = rng.integers(0, 3, len(s))
     if nickname_rate > 0 or misspelling_rate > 0:
-        nick, typo = _name_variants(cats)
-        is_nick = (u_nick < nickname_rate) & (codes >= 0)
-        is_typo = (u_typo < misspelling_rate) & (codes >= 0) & ~is_nick
-        values = np.where(is_nick, nick[np.maximum(codes, 0)], values)
-        values = np.where(is_typo, typo[np.maximum(codes, 0), which], values)
+        known = codes >= 0
+        c = np.maximum(codes, 0)
+        nick = np.asarray([_nickname(n) for n in cats], dtype=object)
+        typo = _typos(cats)
+        nick_typo = _typos(nick)
+        # a typing error in a nickname that happens to spell the legal name would undo both
+        nick_typo = np.where(nick_typo == names[:, None], nick_typo + "e", nick_typo)
+        is_nick = (u_nick < nickname_rate) & known
+        is_typo = (u_typo < misspelling_rate) & known
+        values = np.where(is_nick, nick[c], values)
+        values = np.where(is_typo & ~is_nick, typo[c, which], values)
+        values = np.where(is_typo & is_nick, nick_typo[c, which], values)
     values = np.where(codes >= 0, values, None)
     return pd.Series(pd.Categorical(values), index=s.index, name=s.name)
 
 
-def _other_in_group(group: np.ndarray, rng) -> np.ndarray:
-    """For every row, the row of a random member of the same group (possibly itself)."""
-    n = len(group)
-    order = np.lexsort((rng.random(n), group))
-    g = group[order]
-    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-    sizes = np.diff(np.r_[starts, n])
-    gid = np.searchsorted(starts, np.arange(n), side="right") - 1
-    pick = starts[gid] + (rng.random(n) * sizes[gid]).astype(np.int64)
-    out = np.empty(n, dtype=np.int64)
-    out[order] = order[pick]
-    return out
+def _codes_of(s: pd.Series) -> np.ndarray:
+    """Integer codes of a column (-1 where missing)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy().astype(np.int64)
+    return pd.factorize(s, use_na_sentinel=True)[0].astype(np.int64)
 
 
-def _replace_rows(s: pd.Series, mask: np.ndarray, donor: np.ndarray) -> pd.Series:
-    if not mask.any():
+def _different_donors(value: np.ndarray, levels: list[np.ndarray], targets: np.ndarray,
+                      u: np.ndarray) -> np.ndarray:
+    """For each target row, a random other row whose value differs from the target's own.
+
+    ``value`` holds integer codes over the whole cohort (-1 missing: never a donor); ``levels``
+    are nested group codes, narrowest first (LA, region; the whole cohort is added last);
+    ``targets`` are the rows that need a wrong value and ``u`` one uniform draw per target.
+    The donor is drawn uniformly among the pupils of the target's group at the narrowest level
+    that holds a known value different from the target's (so by pupil numbers, among values
+    that differ). Returns donor rows, -1 where no other value exists anywhere (a cohort whose
+    every pupil shares the value) or the target's own value is missing. Vectorised: one sort
+    per level, no loop over pupils.
+    """
+    donor = np.full(len(targets), -1, dtype=np.int64)
+    todo = np.flatnonzero(value[targets] >= 0)
+    known = np.flatnonzero(value >= 0)
+    n_values = int(value.max(initial=-1)) + 1
+    for group in [*levels, np.zeros(len(value), dtype=np.int64)]:
+        if not len(todo):
+            break
+        g_pool, v_pool = group[known], value[known]
+        order = np.lexsort((v_pool, g_pool))
+        key = g_pool[order] * n_values + v_pool[order]
+        rows = targets[todo]
+        g, v = group[rows], value[rows]
+        g_start = np.searchsorted(key, g * n_values, side="left")
+        g_end = np.searchsorted(key, (g + 1) * n_values, side="left")
+        v_start = np.searchsorted(key, g * n_values + v, side="left")
+        own = np.searchsorted(key, g * n_values + v, side="right") - v_start
+        available = g_end - g_start - own
+        ok = available > 0
+        k = np.minimum((u[todo] * available).astype(np.int64), np.maximum(available - 1, 0))
+        idx = g_start + k + np.where(k >= v_start - g_start, own, 0)
+        donor[todo[ok]] = known[order[idx[ok]]]
+        todo = todo[~ok]
+    return donor
+
+
+def _replace_from(s: pd.Series, changed: np.ndarray, donor: np.ndarray, source: pd.Series) -> pd.Series:
+    """``s`` (the covered pupils' values) with ``changed`` positions taken from the cohort rows
+    ``donor`` of ``source`` (the same column over the whole cohort)."""
+    use = changed & (donor >= 0)
+    if not use.any():
         return s
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy().copy()
-        codes[mask] = codes[donor[mask]]
+        codes[use] = source.cat.codes.to_numpy()[donor[use]]
         return pd.Series(pd.Categorical.from_codes(codes, dtype=s.dtype), index=s.index, name=s.name)
     values = s.to_numpy().copy()
-    values[mask] = values[donor[mask]]
+    values[use] = source.to_numpy()[donor[use]]
     return pd.Series(values, index=s.index, name=s.name).astype(s.dtype)
 
 
@@ -271,6 +354,16 @@ def _with_missing(s: pd.Series, mask: np.ndarray) -> pd.Series:
     if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("Int64")
     return s.mask(mask)
+
+
+#: Where a wrong school or an old home is drawn from, narrowest first: the pupil's LA, then
+#: region; the whole cohort is the last resort (:func:`_different_donors`). Both are the school's
+#: LA and region, the only geography a cohort row carries today.
+POOL_COLUMNS: tuple[str, ...] = ("la_code", "region")
+
+
+def _pool_levels(cohort: pd.DataFrame) -> list[np.ndarray]:
+    return [_codes_of(cohort[c]) for c in POOL_COLUMNS if c in cohort.columns]
 
 
 def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
@@ -323,13 +416,19 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
     rows = np.flatnonzero(keep)
     base = cohort.iloc[rows].reset_index(drop=True)
     m = len(base)
-    la = base["la_code"].cat.codes.to_numpy() if isinstance(base["la_code"].dtype, pd.CategoricalDtype) \
-        else pd.factorize(base["la_code"])[0]
     out: dict[str, pd.Series] = {"pupil_id": base["pupil_id"]}
-    # moves: one draw per record, shared by postcode and district (a move changes both)
+    levels = _pool_levels(cohort)
+    # moves: one draw per record, shared by postcode and district (a move changes both): the
+    # home of another pupil whose coarsest known home field differs (so every known home field
+    # is out of date)
     r_move = stream(root, "intruder:moved")
     moved = r_move.random(m) < p.moved_rate
-    home_donor = _other_in_group(la, r_move)
+    u_move = r_move.random(m)
+    home_fields = [f for f in ("postcode_district", "postcode") if f in p.knows]
+    if home_fields and moved.any():
+        home_donor = np.full(m, -1, dtype=np.int64)
+        home_donor[moved] = _different_donors(_codes_of(cohort[home_fields[0]]), levels, rows[moved],
+                                              u_move[moved])
     for f in p.knows:
         r = stream(root, f"intruder:{f}")
         if f in ("forename", "surname"):
@@ -340,7 +439,7 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
                           name=f)
         elif f == "date_of_birth":
             s = base[f].copy()
-            wrong = r.random(m) < p.wrong_year_rate
+            wrong = (r.random(m) < p.wrong_year_rate) & s.notna().to_numpy()
             step = np.where(r.random(m) < 0.5, -1, 1)
             if wrong.any():
                 sub = s[wrong]
@@ -353,9 +452,13 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
                 s = pd.Series(vals, name=f).astype(base[f].dtype)
         elif f == "urn":
             former = r.random(m) < p.former_school_rate
-            s = _replace_rows(base[f], former, _other_in_group(la, r))
+            u = r.random(m)
+            donor = np.full(m, -1, dtype=np.int64)
+            if former.any():
+                donor[former] = _different_donors(_codes_of(cohort[f]), levels, rows[former], u[former])
+            s = _replace_from(base[f], former, donor, cohort[f])
         elif f in ("postcode", "postcode_district"):
-            s = _replace_rows(base[f], moved, home_donor)
+            s = _replace_from(base[f], moved, home_donor, cohort[f]) if moved.any() else base[f]
         else:
             s = base[f]
         if p.missing_rate > 0:

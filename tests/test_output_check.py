@@ -7,10 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import frames
 
-from riskcalc.exceptions import DataFileError, InvalidParameterError, MissingColumnError
+from riskcalc.exceptions import (
+    DataFileError,
+    InvalidParameterError,
+    MissingColumnError,
+    RiskCalcError,
+)
 from riskcalc.output_check import (
     check_frequency_table,
     check_magnitude_table,
@@ -178,3 +184,309 @@ def test_cli_check_output(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["summary"]["cells_fail"] == 1
     assert main(["check-output", str(rec), "--kind", "magnitude", "--value", "v"]) == 2
     assert "--by is required" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ blank categories (issue 24 item 5)
+ISSUE_TABLE = "LA,Sex,count\n206,F,12\n206,,3\n206,M,15\n208,F,20\n208,M,22\n"
+
+
+def test_blank_category_is_labelled_and_gets_a_verdict():
+    t = pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
+                      "count": [12, 3, 15, 20, 22]})
+    v = _verdicts(check_frequency_table(t))
+    # the blank column holds 3 units, all in LA 206: threshold fails, and it is a full column
+    assert v == {"LA=206, Sex=F": "pass", "LA=206, Sex=M": "pass", "LA=206, Sex=(missing)": "fail",
+                 "LA=208, Sex=F": "pass", "LA=208, Sex=M": "pass", "LA=208, Sex=(missing)": "review"}
+    # every spelling of a blank is the same category: NaN, None, pd.NA, "", "  "
+    for blank in (np.nan, pd.NA, "", "  "):
+        t2 = t.assign(Sex=pd.Series(["F", blank, "M", "F", "M"], dtype=object))
+        assert _verdicts(check_frequency_table(t2)) == v
+    m = check_magnitude_table(t, ["LA", "Sex"], "count")
+    assert list(m.cells["cell"]) == ["LA=206, Sex=F", "LA=206, Sex=M", "LA=206, Sex=(missing)",
+                                     "LA=208, Sex=F", "LA=208, Sex=M"]
+    s = check_summary(t, "count", by=["LA", "Sex"], statistics=["mean", "median"])
+    assert "LA=206, Sex=(missing)" in set(s.cells["cell"]) and len(s.cells) == 10
+
+
+def test_a_real_category_spelt_missing_is_not_the_blank_one():
+    t = pd.DataFrame({"g": ["(missing)", None, "a,b", "x=y", 'say "hi"', " pad"], "count": [11, 12, 13, 14, 15, 16]})
+    cells = check_frequency_table(t, rows=[], columns=["g"]).cells
+    assert list(cells["cell"]) == ['g=" pad"', 'g="(missing)"', 'g="a,b"', 'g="say \\"hi\\""', 'g="x=y"', "g=(missing)"]
+    assert list(cells["n"]) == [16, 11, 13, 15, 14, 12]
+
+
+def test_blank_in_an_integer_column_keeps_integer_labels():
+    # a CSV column of whole numbers with a blank is read as floats: 206.0 is the category 206
+    t = pd.DataFrame({"LA": [np.nan, 206.0, 208.0], "count": [12, 30, 40]})
+    assert list(check_frequency_table(t).cells["cell"]) == ["LA=206", "LA=208", "LA=(missing)"]
+    t = pd.DataFrame({"LA": pd.array([None, 206, 208], dtype="Int64"), "count": [12, 30, 40]})
+    assert list(check_frequency_table(t).cells["cell"]) == ["LA=206", "LA=208", "LA=(missing)"]
+
+
+def test_blank_in_categorical_bool_datetime_and_mixed_columns():
+    cat = pd.Series(pd.Categorical(["b", None, "a"], categories=["b", "a", "unused"]))
+    assert list(check_frequency_table(pd.DataFrame({"g": cat, "count": [10, 11, 12]})).cells["cell"]) == [
+        "g=b", "g=a", "g=(missing)"]
+    b = pd.Series(pd.array([True, None, False], dtype="boolean"))
+    assert list(check_frequency_table(pd.DataFrame({"g": b, "count": [10, 11, 12]})).cells["cell"]) == [
+        "g=False", "g=True", "g=(missing)"]
+    d = pd.Series(pd.to_datetime(["2020-01-02", None, "2020-01-01"]))
+    assert list(check_frequency_table(pd.DataFrame({"g": d, "count": [10, 11, 12]})).cells["cell"]) == [
+        "g=2020-01-01", "g=2020-01-02", "g=(missing)"]
+    mixed = pd.Series([2, "1", None, 1, 2.5], dtype=object)  # numbers first, then quoted texts
+    assert list(check_frequency_table(pd.DataFrame({"g": mixed, "count": [10] * 5})).cells["cell"]) == [
+        "g=1", "g=2", "g=2.5", 'g="1"', "g=(missing)"]
+
+
+@pytest.mark.parametrize("kind", [[], ["--kind", "magnitude", "--by", "LA,Sex", "--value", "count"],
+                                  ["--kind", "summary", "--by", "LA,Sex", "--value", "count"]])
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_cli_issue_table_with_a_blank(tmp_path, capsys, kind, fmt):
+    from riskcalc.cli import main
+
+    f = tmp_path / "f.csv"
+    f.write_text(ISSUE_TABLE)
+    assert main(["check-output", str(f), *kind, "--format", fmt, "--out", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads((tmp_path / "rep" / "f.check.json").read_text())
+    labels = [c["cell"] for c in doc["cells"]]
+    assert "LA=206, Sex=(missing)" in labels and "LA=206, Sex=F" in labels
+    assert all(c["verdict"] in ("pass", "review", "fail") for c in doc["cells"])
+    assert "Sex=(missing)" in out and "Sex=(missing)" in (tmp_path / "rep" / "f.check.md").read_text()
+
+
+@pytest.mark.parametrize("cell, requirement", [("", "missing or blank"), ("x3", "numbers"),
+                                               ("-2", "whole, non-negative"), ("2.5", "whole, non-negative"),
+                                               ("inf", "finite")])
+def test_bad_count_cell_is_one_line_with_its_row(tmp_path, capsys, cell, requirement):
+    from riskcalc.cli import main
+
+    f = tmp_path / "t.csv"
+    f.write_text(f"LA,Sex,count\n206,F,12\n206,M,{cell}\n208,F,987654\n")
+    assert main(["check-output", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'count'" in err and "'t.csv'" in err and requirement in err
+    assert "row 3, counting the header as row 1" in err
+    assert "987654" not in err and ("x3" not in err) and "206" not in err
+    expected = r"'count' column passed to check_frequency_table .*\(first at row 2\)"
+    with pytest.raises(InvalidParameterError, match=expected):
+        check_frequency_table(pd.read_csv(f, keep_default_na=False, dtype={"count": object}))
+
+
+def test_bad_value_cells_in_magnitude_and_summary(tmp_path, capsys):
+    from riskcalc.cli import main
+
+    rec = tmp_path / "rec.parquet"
+    pd.DataFrame({"g": ["a", "a", "b"], "v": [1.5, np.nan, 123456.75]}).to_parquet(rec)
+    for kind in ("magnitude", "summary"):
+        assert main(["check-output", str(rec), "--kind", kind, "--by", "g", "--value", "v"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "'v' column of 'rec.parquet'" in err and "first at row 2)" in err
+        assert "123456" not in err and "1.5" not in err
+    with pytest.raises(InvalidParameterError, match="0/1 or booleans for 'percent'. Found 2 \\(first at row 1\\)"):
+        check_summary(pd.DataFrame({"v": [2.0, 1.0, 3.0]}), "v", statistics="percent")
+
+
+# ------------------------------------------------------------------------ property tests: the checker never crashes
+MIXED = [1, 2, "1", "a", 2.5, None, "", " ", "(missing)", pd.Timestamp("2020-01-01"), np.nan, "a,b"]
+SECRET_TEXT = "zqsecret"  # a text count: must never be printed
+SECRET_NUMBER = 987654.25  # a magnitude value: must never be printed
+
+
+def _is_missing(v) -> bool:
+    return (isinstance(v, str) and not v.strip()) or bool(pd.api.types.is_scalar(v) and pd.isna(v))
+
+
+def _key(v):
+    """A category as the reference sees it: blank or missing values are one category."""
+    if _is_missing(v):
+        return ("<missing>",)
+    return (v.item() if hasattr(v, "item") else v,)
+
+
+@st.composite
+def dimension_frames(draw, min_rows=0, max_rows=14):
+    frame = draw(frames(min_rows=min_rows, max_rows=max_rows, min_cols=1, max_cols=3))
+    if draw(st.booleans()):  # a column mixing numbers, texts, dates and blanks
+        frame[f"c{frame.shape[1]}"] = pd.Series(draw(st.lists(st.sampled_from(MIXED), min_size=len(frame),
+                                                              max_size=len(frame))), dtype=object, index=frame.index)
+    return frame
+
+
+@st.composite
+def counts(draw, n, *, valid):
+    """A count column: whole non-negative numbers of several dtypes, or one bad cell."""
+    vals = draw(st.lists(st.one_of(st.integers(0, 12), st.integers(0, 2**40)), min_size=n, max_size=n))
+    dtype = draw(st.sampled_from(["int64", "float64", "Int64", "object-text", "uint64"]))
+    col = pd.Series([str(v) for v in vals] if dtype == "object-text" else vals,
+                    dtype=object if dtype == "object-text" else dtype)
+    bad_row = None
+    if not valid and n:
+        bad_row = draw(st.integers(0, n - 1))
+        bad = draw(st.sampled_from([np.nan, None, -3, 2.5, float("inf"), SECRET_TEXT, ""]))
+        col = col.astype(object)
+        col.iloc[bad_row] = bad
+    return col, bad_row
+
+
+def _reference_frequency(frame, rows, columns, count, threshold=10):
+    """Brute force: the grid of every observed row key x column key, its counts and verdicts."""
+    grid, rkeys, ckeys = {}, {}, {}
+    for i in range(len(frame)):
+        rk = tuple(_key(frame[c].iloc[i]) for c in rows)
+        ck = tuple(_key(frame[c].iloc[i]) for c in columns)
+        rkeys[rk] = True
+        ckeys[ck] = True
+        grid[rk, ck] = grid.get((rk, ck), 0) + int(float(frame[count].iloc[i]))
+    out = []
+    for rk in rkeys:
+        for ck in ckeys:
+            n = grid.get((rk, ck), 0)
+            row_nz = sum(grid.get((rk, c), 0) > 0 for c in ckeys)
+            col_nz = sum(grid.get((r, ck), 0) > 0 for r in rkeys)
+            full = n > 0 and ((row_nz == 1 and len(ckeys) > 1) or (col_nz == 1 and len(rkeys) > 1))
+            verdict = "fail" if (0 < n < threshold or full) else ("review" if n == 0 else "pass")
+            missing = tuple(c for c, k in zip(list(rows) + list(columns), rk + ck, strict=True) if k == ("<missing>",))
+            out.append((missing, n, verdict))
+    return sorted(out)
+
+
+def _observed(cells, dims):
+    got = []
+    for label, n, verdict in zip(cells["cell"], cells["n"], cells["verdict"], strict=True):
+        parts = label.split(", ")
+        missing = tuple(c for c in dims if f"{c}=(missing)" in parts)
+        got.append((missing, int(n), verdict))
+    return sorted(got)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_frequency_checker_never_crashes_and_labels_every_blank(data):
+    frame = data.draw(dimension_frames())
+    dims = list(frame.columns)
+    valid = data.draw(st.booleans())
+    col, bad_row = data.draw(counts(len(frame), valid=valid))
+    frame["count"] = col.to_numpy() if col.dtype == object else col.values
+    split = data.draw(st.integers(0, len(dims) - 1))
+    rows, columns = dims[:split], dims[split:]
+    try:
+        r = check_frequency_table(frame, rows=rows, columns=columns)
+    except RiskCalcError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and SECRET_TEXT not in msg
+        assert bad_row is not None, msg  # a valid table is checked
+        assert isinstance(exc, InvalidParameterError) and f"(first at row {bad_row + 1})" in msg
+        return
+    assert bad_row is None or len(frame) == 0
+    cells = r.cells
+    assert cells["verdict"].isin(["pass", "review", "fail"]).all() and cells["cell"].is_unique
+    assert _observed(cells, dims) == _reference_frequency(frame, rows, columns, "count")
+    text = r.to_markdown() + r.to_json({"riskcalc_version": "x"})
+    assert SECRET_TEXT not in text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_magnitude_and_summary_checkers_never_crash(data):
+    frame = data.draw(dimension_frames(max_rows=24))
+    by = data.draw(st.lists(st.sampled_from(list(frame.columns)), min_size=1, max_size=3, unique=True))
+    n = len(frame)
+    values = data.draw(st.lists(st.one_of(st.floats(-5, 1e6, allow_nan=False), st.integers(0, 50),
+                                          st.just(SECRET_NUMBER)), min_size=n, max_size=n))
+    bad_row = None
+    v = pd.Series(values, dtype=float)
+    if n and data.draw(st.booleans()):
+        bad_row = data.draw(st.integers(0, n - 1))
+        v = v.astype(object)
+        v.iloc[bad_row] = data.draw(st.sampled_from([np.nan, None, SECRET_TEXT, float("-inf"), ""]))
+    frame["v"] = v.to_numpy()
+    unit = data.draw(st.sampled_from([None] + list(frame.columns[:-1])))
+    for call in (lambda: check_magnitude_table(frame, by, "v", unit=unit),
+                 lambda: check_summary(frame, "v", by=by, statistics=["mean", "median", "min", "max"])):
+        try:
+            r = call()
+        except RiskCalcError as exc:
+            msg = str(exc)
+            assert "\n" not in msg and SECRET_TEXT not in msg and "987654" not in msg
+            assert bad_row is not None and f"(first at row {bad_row + 1})" in msg, msg
+            continue
+        assert bad_row is None
+        cells = r.cells
+        assert cells["verdict"].isin(["pass", "review", "fail"]).all()
+        keys = {tuple(_key(frame[c].iloc[i]) for c in by) for i in range(n)}
+        per_stat = len(cells) // max(1, cells["statistic"].nunique())
+        assert per_stat == len(keys) and cells.groupby("statistic")["cell"].nunique().eq(len(keys)).all()
+        assert sum(k == ("<missing>",) for key in keys for k in key) == sum(
+            label.split(", ").count(f"{c}=(missing)") for label in cells["cell"][:per_stat] for c in by)
+        text = r.to_markdown() + r.to_json({"riskcalc_version": "x"})
+        assert "987654" not in text
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_cli_checker_never_crashes_on_a_written_csv(tmp_path_factory, data):
+    from riskcalc.cli import main
+
+    frame = data.draw(dimension_frames(min_rows=1))
+    valid = data.draw(st.booleans())
+    col, bad_row = data.draw(counts(len(frame), valid=valid))
+    frame["count"] = col.to_numpy()
+    f = tmp_path_factory.mktemp("csv") / "t.csv"
+    frame.to_csv(f, index=False)
+    kind = data.draw(st.sampled_from([[], ["--kind", "magnitude", "--by", "c0", "--value", "count"],
+                                      ["--kind", "summary", "--by", ",".join(frame.columns[:-1]), "--value", "count",
+                                       "--statistics", "mean,percent"]]))
+    import contextlib
+    import io
+
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        status = main(["check-output", str(f), "--format", "json", *kind])
+    assert status in (0, 2), err.getvalue()
+    if status == 2:
+        line = err.getvalue()
+        assert line.count("\n") == 1 and line.startswith("riskcalc check-output: error:") and SECRET_TEXT not in line
+        return
+    doc = json.loads(out.getvalue())
+    assert all(c["verdict"] in ("pass", "review", "fail") for c in doc["cells"])
+    assert len({c["cell"] for c in doc["cells"]}) == len({(c["cell"], c["statistic"]) for c in doc["cells"]}) or \
+        kind[1:2] == ["summary"]
+    if bad_row is None and not kind:  # a valid frequency table: every blank of the file is labelled
+        blanks = {c for c in frame.columns[:-1] if frame[c].map(_is_missing).any()}
+        labelled = {c for c in frame.columns[:-1] for cell in doc["cells"]
+                    if f"{c}=(missing)" in cell["cell"].split(", ")}
+        assert labelled == blanks
+
+
+def _awkward_csvs():
+    yield "LA,Sex,count\n206,F,12\n206,,3\n206,M,15\n208,F,20\n208,M,22\n"
+    yield "LA,Sex,count\n,F,12\n206,M,3\n"
+    yield "when,flag,count\n2020-01-01,true,4\n,false,5\n2020-01-02,,6\n"
+    yield 'g,count\n"(missing)",3\n,4\n"a,b",5\n'
+    yield "g,count\na,1\nb,\n"
+    yield "g,count\na,x\n"
+    yield "g,count\n"
+
+
+@pytest.mark.parametrize("i, text", list(enumerate(_awkward_csvs())))
+def test_cli_subprocess_never_reports_an_internal_error(tmp_path, i, text):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    f = tmp_path / f"t{i}.csv"
+    f.write_text(text)
+    by = text.split("\n")[0].split(",")[0]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for kind in ([], ["--kind", "magnitude", "--by", by, "--value", "count"],
+                 ["--kind", "summary", "--by", by, "--value", "count"]):
+        p = subprocess.run([sys.executable, "-m", "riskcalc", "check-output", str(f), *kind], capture_output=True,
+                           text=True, env=env, timeout=120)
+        assert p.returncode in (0, 2), p.stderr
+        if p.returncode == 2:
+            assert p.stderr.count("\n") == 1 and "internal error" not in p.stderr
+        else:
+            assert "verdict:" in p.stdout
