@@ -1,0 +1,229 @@
+"""One LA's home geography: postcodes in LSOAs in sectors in districts, and their labels.
+
+A pupil may live in another LA than its school's (cross-border attendance,
+:func:`synthetic._samplers.sample_geography`), so an LA's geography is needed by other LAs'
+chunks too, and must be the same in each of them: it is drawn from its own stream,
+``(seed, "geography", la_code)``, and depends only on the plan. :func:`la_geography` builds it
+once per process (a chunk's own LA and the few LAs its cross-border pupils live in) and keeps it
+for the rest of the cohort.
+
+Numbers are the LA's own (postcode, LSOA, sector and district ``0 .. n - 1``); a *key* is the
+number across England: the LA's offset (the plan's LAs in order) plus its own number, so that
+one postcode has one key whichever chunk draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._data import load_json
+from ._plan import Plan
+from ._rng import stream
+
+__all__ = ["Geography", "la_geography", "INWARD"]
+
+_GEO = load_json("geography.json")
+#: Letters of the inward code (Royal Mail never uses C, I, K, M, O or V there).
+INWARD = np.array(list(_GEO["inward_letters"]["value"]))
+_UNIT_MULT = np.array([a for a in range(1, 400) if np.gcd(a, 400) == 1])
+
+
+def _district_label(num: np.ndarray) -> list[str]:
+    out = []
+    for k in num.tolist():
+        if k <= 99:
+            out.append(str(k))
+        else:  # beyond 99 districts in one area: ANA-style outward codes (e.g. 'E1W')
+            j = k - 100
+            out.append(f"{j % 9 + 1}{'ABCDEFGHJKPSTUW'[(j // 9) % 15]}")
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Geography:
+    """The home geography of one LA (row ``la`` of the plan's LA table).
+
+    Districts > sectors > LSOAs > unit postcodes, contiguous blocks (each level nested in the
+    one above); postcode weights gamma distributed (``cw``: cumulative, from 0); each LSOA's
+    IDACI decile (1 = most deprived); the labels of districts and sectors, and each postcode's
+    inward-code number (``unit``, 0-399, a per-sector permutation).
+    """
+
+    la: int
+    pc_lsoa: np.ndarray  # per postcode
+    pc_sec: np.ndarray  # per postcode
+    sec_dis: np.ndarray  # per sector
+    cw: np.ndarray  # cumulative postcode weights, n_pc + 1
+    sec_lo: np.ndarray  # postcodes of sector s: sec_lo[s]:sec_hi[s]
+    sec_hi: np.ndarray
+    dis_lo: np.ndarray  # postcodes of district d: dis_lo[d]:dis_hi[d]
+    dis_hi: np.ndarray
+    unit: np.ndarray  # per postcode
+    decile: np.ndarray  # per LSOA
+    sec_label: np.ndarray  # object, per sector ('LS6 2')
+    dis_label: np.ndarray  # object, per district ('LS6')
+
+    @property
+    def n_pc(self) -> int:
+        return len(self.pc_sec)
+
+    def postcode_labels(self, pc: np.ndarray) -> np.ndarray:
+        """Unit postcode labels ('LS6 2AB') of the LA's postcodes ``pc`` (object array)."""
+        u = self.unit[pc]
+        letters = INWARD[u // 20].astype(object) + INWARD[u % 20].astype(object)
+        return self.sec_label[self.pc_sec[pc]] + letters
+
+    def aux(self) -> dict:
+        """The arrays a chunk keeps (``chunk.aux["geo"]``; the panel reads them)."""
+        return {"pc_sec": self.pc_sec, "pc_lsoa": self.pc_lsoa, "sec_dis": self.sec_dis, "cw": self.cw,
+                "sec_lo": self.sec_lo, "sec_hi": self.sec_hi, "dis_lo": self.dis_lo, "dis_hi": self.dis_hi,
+                "decile": self.decile, "unit": self.unit, "sec_label": self.sec_label,
+                "dis_label": self.dis_label}
+
+
+def build_geography(plan: Plan, la: int) -> Geography:
+    """Draw LA ``la``'s geography from its stream ``(seed, "geography", la_code)``."""
+    rng = stream(plan.root, "geography", int(plan.la_code[la]))
+    n_pc = int(plan.la_n_postcodes[la])
+    n_lsoa = int(plan.la_n_lsoa[la])
+    n_sec = int(plan.la_n_sectors[la])
+    n_dis = int(plan.la_n_districts[la])
+    pc_lsoa = (np.arange(n_pc, dtype=np.int64) * n_lsoa // n_pc).astype(np.int32)
+    lsoa_sec = np.arange(n_lsoa, dtype=np.int64) * n_sec // n_lsoa
+    sec_dis = (np.arange(n_sec, dtype=np.int64) * n_dis // n_sec).astype(np.int32)
+    pc_sec = lsoa_sec[pc_lsoa].astype(np.int32)
+    pc_dis = sec_dis[pc_sec]
+    w = rng.gamma(_GEO["postcode_weight_shape"]["value"], 1.0, size=n_pc)
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    steps = np.arange(n_sec)
+    sec_lo = np.searchsorted(pc_sec, steps, side="left")
+    sec_hi = np.searchsorted(pc_sec, steps, side="right")
+    dis_lo = np.searchsorted(pc_dis, np.arange(n_dis), side="left")
+    dis_hi = np.searchsorted(pc_dis, np.arange(n_dis), side="right")
+    # unit postcode labels: a per-sector affine permutation of the 400 letter pairs
+    rank = np.arange(n_pc) - sec_lo[pc_sec]
+    a = _UNIT_MULT[rng.integers(0, len(_UNIT_MULT), size=n_sec)]
+    b = rng.integers(0, 400, size=n_sec)
+    unit = ((a[pc_sec] * rank + b[pc_sec]) % 400).astype(np.int16)
+    # IDACI decile per LSOA (1 = most deprived)
+    z = plan.la_idaci_mu[la] + rng.standard_normal(n_lsoa)
+    decile = (10 - np.searchsorted(plan.idaci_cuts, z, side="right")).astype(np.int8)
+    area = plan.la_area[la]
+    dis_num = plan.la_district_start[la] + np.arange(n_dis)
+    dis_label = np.array([area + d for d in _district_label(dis_num)], dtype=object)
+    sec_digit = steps - np.searchsorted(sec_dis, sec_dis, side="left")
+    sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
+    return Geography(la, pc_lsoa, pc_sec, sec_dis, cw, sec_lo, sec_hi, dis_lo, dis_hi, unit, decile,
+                     sec_label, dis_label)
+
+
+# The geographies built in this process, for one plan at a time (a national cohort's take some
+# 30 MB; a new plan drops them). Forked workers start with the parent's.
+# No lock (the process may fork at any time): two threads may build one geography twice,
+# identically, and keep either.
+_CACHE: dict = {"plan": None, "las": {}}
+
+
+def la_geography(plan: Plan, la: int) -> Geography:
+    """LA ``la``'s geography (:func:`build_geography`), built once per process and plan (a
+    plan is a function of its seed and size)."""
+    key = (plan.root, plan.n_pupils)
+    las = _CACHE["las"]
+    if _CACHE["plan"] != key:
+        las = {}
+        _CACHE["plan"], _CACHE["las"] = key, las
+    geo = las.get(la)
+    if geo is None:
+        geo = las.setdefault(la, build_geography(plan, la))
+    return geo
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegionHomes:
+    """The postcodes of a region's LAs side by side (the LAs with pupils, in plan order): where a
+    pupil who crosses an LA border to school lives, drawn and labelled in one pass however many
+    LAs its chunk's families live in.
+
+    A *position* numbers the region's postcodes (sectors, districts) LA after LA; ``*_key``
+    turns a position into its key across England, which is increasing in the position.
+    """
+
+    las: np.ndarray  # LA rows, ascending
+    starts: np.ndarray  # per postcode position: where its weight interval starts (shifted by LA)
+    shift: np.ndarray  # per LA row (all rows): the start of its block of weight (0 if not here)
+    total: np.ndarray  # per LA row: its total postcode weight
+    first: np.ndarray  # per LA row: its first postcode position
+    n_pc: np.ndarray  # per LA row: its postcodes
+    pc_key: np.ndarray
+    pc_sec: np.ndarray  # sector position of each postcode position
+    pc_lsoa_key: np.ndarray  # LSOA key (= global LSOA number) of each postcode position
+    pc_decile: np.ndarray
+    unit: np.ndarray
+    sec_key: np.ndarray
+    sec_dis: np.ndarray  # district position of each sector position
+    sec_label: np.ndarray
+    dis_key: np.ndarray
+    dis_label: np.ndarray
+
+    def pick(self, la: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A postcode position in LA ``la`` (rows) for each uniform ``u``, by postcode weight."""
+        pos = np.searchsorted(self.starts, self.shift[la] + u * self.total[la], side="right") - 1
+        return np.clip(pos, self.first[la], self.first[la] + self.n_pc[la] - 1)
+
+    def postcode_labels(self, pos: np.ndarray) -> np.ndarray:
+        u = self.unit[pos]
+        letters = INWARD[u // 20].astype(object) + INWARD[u % 20].astype(object)
+        return self.sec_label[self.pc_sec[pos]] + letters
+
+
+def build_region_homes(plan: Plan, region: int) -> RegionHomes:
+    """The :class:`RegionHomes` of a region, from its LAs' geographies."""
+    n_la = len(plan.la_code)
+    las = np.flatnonzero((plan.la_region_idx == region) & (plan.la_pupils > 0))
+    geos = [la_geography(plan, int(la)) for la in las]
+    n_pc = np.zeros(n_la, np.int64)
+    total = np.zeros(n_la)
+    shift = np.zeros(n_la)
+    first = np.zeros(n_la, np.int64)
+    n_pc[las] = [g.n_pc for g in geos]
+    total[las] = [g.cw[-1] for g in geos]
+    shift[las] = np.concatenate([[0.0], np.cumsum(total[las])[:-1]])
+    first[las] = np.concatenate([[0], np.cumsum(n_pc[las])[:-1]])
+    n_sec = np.array([len(g.sec_dis) for g in geos], np.int64)
+    n_dis = np.array([len(g.dis_label) for g in geos], np.int64)
+    sec_first = np.concatenate([[0], np.cumsum(n_sec)[:-1]])
+    dis_first = np.concatenate([[0], np.cumsum(n_dis)[:-1]])
+
+    def cat(parts, dtype):
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    pairs = list(zip(geos, las.tolist(), strict=True))
+    return RegionHomes(
+        las=las,
+        starts=cat([g.cw[:-1] + shift[la] for g, la in pairs], np.float64),
+        shift=shift, total=total, first=first, n_pc=n_pc,
+        pc_key=cat([plan.la_pc_offset[la] + np.arange(g.n_pc) for g, la in pairs], np.int64),
+        pc_sec=cat([g.pc_sec + s for g, s in zip(geos, sec_first, strict=True)], np.int64),
+        pc_lsoa_key=cat([g.pc_lsoa + plan.la_lsoa_offset[la] for g, la in pairs], np.int64),
+        pc_decile=cat([g.decile[g.pc_lsoa] for g in geos], np.int8),
+        unit=cat([g.unit for g in geos], np.int16),
+        sec_key=cat([plan.la_sec_offset[la] + np.arange(len(g.sec_dis)) for g, la in pairs], np.int64),
+        sec_dis=cat([g.sec_dis + d for g, d in zip(geos, dis_first, strict=True)], np.int64),
+        sec_label=cat([g.sec_label for g in geos], object),
+        dis_key=cat([plan.la_dis_offset[la] + np.arange(len(g.dis_label)) for g, la in pairs], np.int64),
+        dis_label=cat([g.dis_label for g in geos], object),
+    )
+
+
+def region_homes(plan: Plan, region: int) -> RegionHomes:
+    """The region's :class:`RegionHomes`, built once per process and plan."""
+    key = (plan.root, plan.n_pupils)
+    if _CACHE["plan"] != key:
+        _CACHE["plan"], _CACHE["las"] = key, {}
+    las = _CACHE["las"]
+    homes = las.get(("region", region))
+    if homes is None:
+        homes = las.setdefault(("region", region), build_region_homes(plan, region))
+    return homes
