@@ -28,6 +28,7 @@ _GEO = load_json("geography.json")
 #: Letters of the inward code (Royal Mail never uses C, I, K, M, O or V there).
 INWARD = np.array(list(_GEO["inward_letters"]["value"]))
 _UNIT_MULT = np.array([a for a in range(1, 400) if np.gcd(a, 400) == 1])
+_PHASES = ("PS", "SS", "SP", "PR")  # the plan's phase codes 0-3 (schema.PHASES)
 
 
 def _district_label(num: np.ndarray) -> list[str]:
@@ -46,9 +47,14 @@ class Geography:
     """The home geography of one LA (row ``la`` of the plan's LA table).
 
     Districts > sectors > LSOAs > unit postcodes, contiguous blocks (each level nested in the
-    one above); postcode weights gamma distributed (``cw``: cumulative, from 0); each LSOA's
-    IDACI decile (1 = most deprived); the labels of districts and sectors, and each postcode's
-    inward-code number (``unit``, 0-399, a per-sector permutation).
+    one above); postcode weights gamma distributed (``cw``: cumulative, from 0); the sector of
+    each of the LA's schools; each LSOA's IDACI decile (1 = most deprived); the labels of
+    districts and sectors, and each postcode's inward-code number (``unit``, 0-399, a
+    per-sector permutation). ``home_w[phase]`` is where the LA's pupils of each school phase live:
+    the expected pupils per postcode of the catchment model (each school's pupils in its
+    sector, its district or anywhere in the LA, in proportion to the postcode weights); a pupil
+    who lives here and goes to school in another LA lives where the LA's own pupils of its
+    phase do.
     """
 
     la: int
@@ -62,6 +68,8 @@ class Geography:
     dis_hi: np.ndarray
     unit: np.ndarray  # per postcode
     decile: np.ndarray  # per LSOA
+    school_sector: np.ndarray  # per school of the LA (plan order)
+    home_w: np.ndarray  # (phase, postcode): expected pupils of the phase living there
     sec_label: np.ndarray  # object, per sector ('LS6 2')
     dis_label: np.ndarray  # object, per district ('LS6')
 
@@ -77,7 +85,7 @@ class Geography:
 
     def aux(self) -> dict:
         """The arrays a chunk keeps (``chunk.aux["geo"]``; the panel reads them)."""
-        return {"pc_sec": self.pc_sec, "pc_lsoa": self.pc_lsoa, "sec_dis": self.sec_dis, "cw": self.cw,
+        return {"school_sector": self.school_sector, "pc_sec": self.pc_sec, "pc_lsoa": self.pc_lsoa, "sec_dis": self.sec_dis, "cw": self.cw,
                 "sec_lo": self.sec_lo, "sec_hi": self.sec_hi, "dis_lo": self.dis_lo, "dis_hi": self.dis_hi,
                 "decile": self.decile, "unit": self.unit, "sec_label": self.sec_label,
                 "dis_label": self.dis_label}
@@ -102,6 +110,25 @@ def build_geography(plan: Plan, la: int) -> Geography:
     sec_hi = np.searchsorted(pc_sec, steps, side="right")
     dis_lo = np.searchsorted(pc_dis, np.arange(n_dis), side="left")
     dis_hi = np.searchsorted(pc_dis, np.arange(n_dis), side="right")
+    # schools sit in a sector chosen in proportion to its weight
+    sec_w = cw[sec_hi] - cw[sec_lo]
+    school = slice(int(plan.la_school_start[la]), int(plan.la_school_stop[la]))
+    size = plan.school_size[school].astype(float)
+    phase = plan.school_phase[school]
+    cum = np.cumsum(sec_w)
+    school_sec = np.minimum(np.searchsorted(cum / cum[-1], rng.random(len(size)), side="right"), n_sec - 1)
+    # where the LA's pupils live: each school's catchment shares spread over postcode weights
+    share = {k: np.array([_GEO["catchment"][p][k] for p in _PHASES]) for k in ("sector", "district", "la")}
+    school_dis = sec_dis[school_sec]
+    dis_w = cw[dis_hi] - cw[dis_lo]
+    home_w = np.empty((len(_PHASES), n_pc))
+    for p in range(len(_PHASES)):  # a loop over the 4 phases
+        m = phase == p
+        sz, ss, sd = size[m], school_sec[m], school_dis[m]
+        sec_mass = np.bincount(ss, weights=sz * share["sector"][p] / sec_w[ss], minlength=n_sec)
+        dis_mass = np.bincount(sd, weights=sz * share["district"][p] / dis_w[sd], minlength=n_dis)
+        la_mass = float(np.sum(sz)) * share["la"][p] / cw[-1]
+        home_w[p] = w * (sec_mass[pc_sec] + dis_mass[pc_dis] + la_mass)
     # unit postcode labels: a per-sector affine permutation of the 400 letter pairs
     rank = np.arange(n_pc) - sec_lo[pc_sec]
     a = _UNIT_MULT[rng.integers(0, len(_UNIT_MULT), size=n_sec)]
@@ -116,7 +143,7 @@ def build_geography(plan: Plan, la: int) -> Geography:
     sec_digit = steps - np.searchsorted(sec_dis, sec_dis, side="left")
     sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
     return Geography(la, pc_lsoa, pc_sec, sec_dis, cw, sec_lo, sec_hi, dis_lo, dis_hi, unit, decile,
-                     sec_label, dis_label)
+                     school_sec, home_w, sec_label, dis_label)
 
 
 # The geographies built in this process, for one plan at a time (a national cohort's take some
@@ -151,9 +178,9 @@ class RegionHomes:
     """
 
     las: np.ndarray  # LA rows, ascending
-    starts: np.ndarray  # per postcode position: where its weight interval starts (shifted by LA)
-    shift: np.ndarray  # per LA row (all rows): the start of its block of weight (0 if not here)
-    total: np.ndarray  # per LA row: its total postcode weight
+    starts: np.ndarray  # (phase, postcode position): where its home-weight interval starts
+    shift: np.ndarray  # (phase, LA row, all rows): the start of the LA's block (0 if not here)
+    total: np.ndarray  # (phase, LA row): the LA's total home weight
     first: np.ndarray  # per LA row: its first postcode position
     n_pc: np.ndarray  # per LA row: its postcodes
     pc_key: np.ndarray
@@ -167,9 +194,14 @@ class RegionHomes:
     dis_key: np.ndarray
     dis_label: np.ndarray
 
-    def pick(self, la: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """A postcode position in LA ``la`` (rows) for each uniform ``u``, by postcode weight."""
-        pos = np.searchsorted(self.starts, self.shift[la] + u * self.total[la], side="right") - 1
+    def pick(self, la: np.ndarray, phase: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A postcode position in LA ``la`` (rows) for each uniform ``u``, where the LA's pupils
+        of school phase ``phase`` live (``Geography.home_w``)."""
+        pos = np.empty(len(la), dtype=np.int64)
+        for p in range(self.starts.shape[0]):  # a loop over the 4 phases
+            m = phase == p
+            pos[m] = np.searchsorted(self.starts[p], self.shift[p, la[m]] + u[m] * self.total[p, la[m]],
+                                     side="right") - 1
         return np.clip(pos, self.first[la], self.first[la] + self.n_pc[la] - 1)
 
     def postcode_labels(self, pos: np.ndarray) -> np.ndarray:
@@ -183,13 +215,15 @@ def build_region_homes(plan: Plan, region: int) -> RegionHomes:
     n_la = len(plan.la_code)
     las = np.flatnonzero((plan.la_region_idx == region) & (plan.la_pupils > 0))
     geos = [la_geography(plan, int(la)) for la in las]
+    k = len(_PHASES)
     n_pc = np.zeros(n_la, np.int64)
-    total = np.zeros(n_la)
-    shift = np.zeros(n_la)
+    total = np.zeros((k, n_la))
+    shift = np.zeros((k, n_la))
     first = np.zeros(n_la, np.int64)
     n_pc[las] = [g.n_pc for g in geos]
-    total[las] = [g.cw[-1] for g in geos]
-    shift[las] = np.concatenate([[0.0], np.cumsum(total[las])[:-1]])
+    home_cw = [np.cumsum(g.home_w, axis=1) - g.home_w for g in geos]  # each interval's start
+    total[:, las] = np.array([g.home_w.sum(axis=1) for g in geos]).T if geos else np.zeros((k, 0))
+    shift[:, las] = np.cumsum(total[:, las], axis=1) - total[:, las]
     first[las] = np.concatenate([[0], np.cumsum(n_pc[las])[:-1]])
     n_sec = np.array([len(g.sec_dis) for g in geos], np.int64)
     n_dis = np.array([len(g.dis_label) for g in geos], np.int64)
@@ -202,7 +236,8 @@ def build_region_homes(plan: Plan, region: int) -> RegionHomes:
     pairs = list(zip(geos, las.tolist(), strict=True))
     return RegionHomes(
         las=las,
-        starts=cat([g.cw[:-1] + shift[la] for g, la in pairs], np.float64),
+        starts=(np.concatenate([c + shift[:, [la]] for c, la in zip(home_cw, las.tolist(), strict=True)], axis=1)
+                if geos else np.zeros((k, 0))),
         shift=shift, total=total, first=first, n_pc=n_pc,
         pc_key=cat([plan.la_pc_offset[la] + np.arange(g.n_pc) for g, la in pairs], np.int64),
         pc_sec=cat([g.pc_sec + s for g, s in zip(geos, sec_first, strict=True)], np.int64),

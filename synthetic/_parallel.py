@@ -170,7 +170,11 @@ class ColumnStore:
             for la, k in zip(order, keys, strict=True):
                 lo = int(self.plan.la_row_offset[la])
                 hi = lo + int(self.plan.la_pupils[la])
-                codes[lo:hi] = rank[k][codes[lo:hi]]
+                remap = rank[k]
+                if len(remap) and np.array_equal(remap, remap[0] + np.arange(len(remap))):  # a shift
+                    codes[lo:hi] += remap[0]
+                else:
+                    codes[lo:hi] = remap[codes[lo:hi]]
             out[col] = label_of[present]
         self.categories = {}
         return out

@@ -254,7 +254,8 @@ def cross_border_homes(plan: Plan, la: int, fam, phase: np.ndarray):
     """Homes in other LAs: each family (siblings share a home) lives in another LA of the
     region, with a share set by its eldest pupil's phase so that each phase's share is the one
     of ``geography.json`` (``cross_border``; :func:`family_rates`), at a postcode of that LA
-    drawn by its weights. Draws come from the stream ``(seed, "home_la", la_code)``: one
+    drawn where its own pupils of the eldest's phase live (:class:`~synthetic._geography.Geography`,
+    ``home_w``). Draws come from the stream ``(seed, "home_la", la_code)``: one
     uniform per pupil, then two per family living elsewhere (its eldest's).
 
     Returns ``(rows, home, pos, homes)``: the pupils living in another LA, their LA (rows of
@@ -277,7 +278,7 @@ def cross_border_homes(plan: Plan, la: int, fam, phase: np.ndarray):
     u_la, u_pc = rng.random(len(away_root)), rng.random(len(away_root))
     homes = region_homes(plan, int(plan.la_region_idx[la]))
     dest = cand[_pick(cum, u_la)]
-    pos = homes.pick(dest, u_pc)
+    pos = homes.pick(dest, eldest[away_root], u_pc)
     # every pupil of those families: its eldest's draws
     of_root = np.full(n, -1, dtype=np.int64)
     of_root[away_root] = np.arange(len(away_root))
@@ -302,10 +303,7 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     n_pc = geo.n_pc
     pc_sec, sec_dis, cw = geo.pc_sec, geo.sec_dis, geo.cw
     sec_lo, sec_hi, dis_lo, dis_hi = geo.sec_lo, geo.sec_hi, geo.dis_lo, geo.dis_hi
-    # schools sit in a sector chosen in proportion to its weight
-    sec_w = cw[sec_hi] - cw[sec_lo]
-    n_s = len(chunk.school_attr("size"))
-    school_sec = _pick(_cum(sec_w), rng.random(n_s))
+    school_sec = geo.school_sector
     # each pupil's catchment scope
     phase = chunk.cols["phase"]
     scope_u = rng.random(n)
@@ -330,7 +328,7 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     pc = pc[fam.root]
     chunk.aux["family"] = fam
     chunk.aux["pc"] = pc
-    chunk.aux["geo"] = {"school_sector": school_sec, **geo.aux()}
+    chunk.aux["geo"] = geo.aux()
     twins = fam.twin_of >= 0
     dob_cols = {k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")}
     for k, col in dob_cols.items():

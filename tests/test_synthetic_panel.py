@@ -169,8 +169,11 @@ def test_each_census_matches_cross_sectional_targets(panel, year):
     assert c["permanent_exclusion"].mean() < 0.003
     per_pc = c["postcode"].value_counts()
     assert 5.0 <= per_pc[per_pc > 0].mean() <= 7.5
+    # special schools 43%: some 900 pupils in a dozen schools swing from 0.33 to 0.60 from seed
+    # to seed at this size (generators 1.1.0 and 1.2.0, six seeds each); the cross-sectional
+    # share is checked on 400,000 pupils in tests/test_synthetic.py
     fsm_sp = c.loc[c["phase"] == "SP", "fsm_eligible"].mean()
-    assert 0.35 < fsm_sp < 0.55
+    assert 0.30 < fsm_sp < 0.62
     assert 0.26 < c["ever_fsm_6"].mean() < 0.36  # cross-section 28.6%; the panel's own history
 
 
@@ -402,8 +405,8 @@ def _frame_digest(frame: pd.DataFrame) -> str:
 #: the groups; 1.2.0 draws each LA's geography from a stream of its own, so every panel
 #: changed, and the pins were taken again with groups of one LA, of a few and of all agreeing.)
 _ONE_LA_AT_A_TIME = {
-    (3_000, 3, ("autumn", "spring", "summer"), 5): "01f8e0812e80eaef3042",
-    (400, 4, ("spring", "summer"), 3): "388e310ead62dfef6869",
+    (3_000, 3, ("autumn", "spring", "summer"), 5): "2e54fb67dc932f53c095",
+    (400, 4, ("spring", "summer"), 3): "6a043f99364670e92824",
 }
 
 
