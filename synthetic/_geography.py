@@ -85,10 +85,9 @@ class Geography:
 
     def aux(self) -> dict:
         """The arrays a chunk keeps (``chunk.aux["geo"]``; the panel reads them)."""
-        return {"school_sector": self.school_sector, "pc_sec": self.pc_sec, "pc_lsoa": self.pc_lsoa,
-                "sec_dis": self.sec_dis, "cw": self.cw, "sec_lo": self.sec_lo, "sec_hi": self.sec_hi, "dis_lo": self.dis_lo, "dis_hi": self.dis_hi,
-                "decile": self.decile, "unit": self.unit, "sec_label": self.sec_label,
-                "dis_label": self.dis_label}
+        names = ("school_sector", "pc_sec", "pc_lsoa", "sec_dis", "cw", "sec_lo", "sec_hi", "dis_lo",
+                 "dis_hi", "decile", "unit", "sec_label", "dis_label")
+        return {name: getattr(self, name) for name in names}
 
 
 def build_geography(plan: Plan, la: int) -> Geography:
