@@ -38,6 +38,11 @@ Registry (``synthetic.schema``)
 FIELDS, FIELD_NAMES   every field: name, dtype, code list, NPD item, tier, role, ladder
 Field, Rung, Role     the registry types (a Rung names a column and/or a coarsening function)
 field                 look up one field by name
+DETERMINES, determines, closure
+                      the dependency graph: which field determines which (postcode -> LSOA ->
+                      home LA -> home region, school -> LA, ...), and everything a set of
+                      fields tells an intruder
+GUESSED_BY            a field's best guess where an extract lacks it (home LA -> school's LA)
 columns_for_tier      column names of a tier extract
 quasi_identifiers, sensitive_attributes, direct_identifiers
                       field names by role, optionally for one tier
@@ -89,6 +94,10 @@ _LAZY: dict[str, str] = {
     "Role": "schema",
     "Rung": "schema",
     "columns_for_tier": "schema",
+    "DETERMINES": "schema",
+    "GUESSED_BY": "schema",
+    "closure": "schema",
+    "determines": "schema",
     "direct_identifiers": "schema",
     "field": "schema",
     "quasi_identifiers": "schema",
@@ -131,6 +140,10 @@ __all__ = [
     "Role",
     "field",
     "columns_for_tier",
+    "DETERMINES",
+    "GUESSED_BY",
+    "closure",
+    "determines",
     "quasi_identifiers",
     "sensitive_attributes",
     "direct_identifiers",
@@ -152,12 +165,16 @@ if TYPE_CHECKING:
     )
     from .panel import CENSUSES, PanelDataset, generate_panel, panel_columns, read_panel
     from .schema import (
+        DETERMINES,
         FIELD_NAMES,
         FIELDS,
+        GUESSED_BY,
         Field,
         Role,
         Rung,
+        closure,
         columns_for_tier,
+        determines,
         direct_identifiers,
         field,
         quasi_identifiers,

@@ -6,8 +6,10 @@ cohort is the same byte for byte whatever the number of workers.
 
 * :class:`ColumnStore` holds one preallocated array per output column (``n_pupils`` rows); a
   chunk writes its rows at its LA's row offset. Chunk-local categoricals (postcodes, sectors,
-  districts, LSOAs) store their local codes and keep the chunk's category list; their codes are
-  shifted to cohort codes once every chunk is in (:meth:`ColumnStore.finish_categories`).
+  districts, LSOAs) store their local codes and keep the chunk's category list and the
+  categories' keys (their numbers across England: pupils of several chunks may live at one
+  postcode); their codes are mapped to cohort codes once every chunk is in
+  (:meth:`ColumnStore.finish_categories`).
 * :func:`start_fill` starts the chunks and returns a :class:`Filling`, whose
   :meth:`~Filling.finish` waits for them. The chunks run in the calling process
   (``workers == 1`` or a small cohort), or in worker processes:
@@ -126,7 +128,7 @@ class ColumnStore:
         n = int(plan.n_pupils)
         self.plan = plan
         self.arrays: dict[str, np.ndarray] = {}
-        self.categories: dict[str, dict[int, list]] = {}
+        self.categories: dict[str, dict[int, tuple]] = {}  # col -> LA -> (labels, keys)
         for col, value in first.items():
             if isinstance(value, LocalCategorical):
                 self.arrays[col] = _empty((n,), np.int32, shared)
@@ -140,31 +142,40 @@ class ColumnStore:
         for col, value in cols.items():
             if isinstance(value, LocalCategorical):
                 self.arrays[col][lo:lo + len(value.codes)] = value.codes
-                self.categories[col][la] = value.categories
+                self.categories[col][la] = (value.categories, value.keys)
             else:
                 self.arrays[col][lo:lo + len(value)] = value
 
-    def finish_categories(self, las: Iterable[int]) -> dict[str, list]:
-        """Shift chunk-local codes to cohort codes in place; return each column's categories.
+    def finish_categories(self, las: Iterable[int]) -> dict[str, np.ndarray]:
+        """Map chunk-local codes to cohort codes in place; return each column's categories.
 
-        The categories are the chunks' lists one after another in LA (row) order, so the code
-        of a chunk's category ``j`` is ``j`` plus the number of categories of earlier chunks.
+        A category (a postcode, an LSOA...) may be in several chunks: pupils of several LAs'
+        schools live in it. The cohort's categories are the distinct ones, in key order (the
+        plan's LAs in order, then each LA's own numbering); each chunk's codes are mapped to
+        them (a presence table over the keys and its running count: no sort). The result does
+        not depend on which process generated which chunk.
         """
-        out: dict[str, list] = {}
+        out: dict[str, np.ndarray] = {}
         order = sorted(las)
         for col, parts in self.categories.items():
             codes = self.arrays[col]
-            offset = 0
-            cats: list = []
-            for la in order:
-                part = parts[la]
-                if offset:
-                    lo = int(self.plan.la_row_offset[la])
-                    hi = lo + int(self.plan.la_pupils[la])
-                    codes[lo:hi] += offset
-                offset += len(part)
-                cats.extend(part)
-            out[col] = cats
+            keys = [np.asarray(parts[la][1], np.int64) for la in order]
+            size = max((int(k.max()) + 1 for k in keys if len(k)), default=0)
+            present = np.zeros(size, dtype=bool)
+            label_of = np.empty(size, dtype=object)
+            for la, k in zip(order, keys, strict=True):
+                present[k] = True
+                label_of[k] = parts[la][0]
+            rank = (np.cumsum(present, dtype=np.int64) - 1).astype(codes.dtype)
+            for la, k in zip(order, keys, strict=True):
+                lo = int(self.plan.la_row_offset[la])
+                hi = lo + int(self.plan.la_pupils[la])
+                remap = rank[k]
+                if len(remap) and np.array_equal(remap, remap[0] + np.arange(len(remap))):  # a shift
+                    codes[lo:hi] += remap[0]
+                else:
+                    codes[lo:hi] = remap[codes[lo:hi]]
+            out[col] = label_of[present]
         self.categories = {}
         return out
 
@@ -183,8 +194,9 @@ def _run_one(la: int):
     return la, chunk_columns(_WORKER["plan"], la, _WORKER["samplers"], _WORKER["keep"])
 
 
-def _categories_of(cols: dict) -> dict[str, list]:
-    return {col: value.categories for col, value in cols.items() if isinstance(value, LocalCategorical)}
+def _categories_of(cols: dict) -> dict[str, tuple]:
+    return {col: (value.categories, value.keys) for col, value in cols.items()
+            if isinstance(value, LocalCategorical)}
 
 
 # ---- fork: workers that write into the shared store

@@ -45,6 +45,11 @@ class Plan:
     la_n_lsoa: np.ndarray
     la_lsoa_offset: np.ndarray
     la_n_postcodes: np.ndarray
+    # first key of each LA's postcodes, sectors and districts across England (LA table order):
+    # one postcode has one key whichever chunk draws it (synthetic._geography)
+    la_pc_offset: np.ndarray
+    la_sec_offset: np.ndarray
+    la_dis_offset: np.ndarray
     la_idaci_mu: np.ndarray
     idaci_cuts: np.ndarray  # 9 ascending cut-points of the national LSOA deprivation score
     la_eth_probs: np.ndarray  # (n_la, 20) minor-ethnicity probabilities
@@ -229,7 +234,10 @@ def build_plan(root: int, n_pupils: int) -> Plan:
             continue
         district_start[i] = counter.get(area[i], 0) + 1
         counter[area[i]] = counter.get(area[i], 0) + int(n_districts[i])
-    lsoa_offset = np.concatenate([[0], np.cumsum(n_lsoa)[:-1]])
+    def offsets(counts):
+        return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+    lsoa_offset = offsets(n_lsoa)
 
     # ---- IDACI: LSOA deprivation ~ N(mu_la, 1); national decile cut-points of the mixture
     region_idx = np.array([REGIONS.index(r) for r in la["region"]], dtype=np.int8)
@@ -283,6 +291,9 @@ def build_plan(root: int, n_pupils: int) -> Plan:
         la_n_lsoa=n_lsoa,
         la_lsoa_offset=lsoa_offset,
         la_n_postcodes=n_pc,
+        la_pc_offset=offsets(n_pc),
+        la_sec_offset=offsets(n_sectors),
+        la_dis_offset=offsets(n_districts),
         la_idaci_mu=mu,
         idaci_cuts=cuts,
         la_eth_probs=probs,

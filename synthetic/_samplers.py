@@ -17,6 +17,7 @@ import numpy as np
 
 from ._data import load_json
 from ._families import FAMILY_CFG, family_rank, form_families
+from ._geography import INWARD, la_geography, region_homes
 from ._plan import N_YEARS, Plan, birth_days, name_table
 from ._sort import stable_argsort_int
 from .schema import (
@@ -41,14 +42,6 @@ _NAMES = load_json("names.json")
 
 PS, SS, SP, PR = range(4)
 N_, K_, E_ = range(3)
-
-
-@dataclass(slots=True)
-class LocalCategorical:
-    """Codes into categories that exist only in this chunk (postcodes, LSOAs, sectors...)."""
-
-    codes: np.ndarray
-    categories: list[str]
 
 
 @dataclass(slots=True)
@@ -173,19 +166,22 @@ def sample_enrol_status(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 
 # ------------------------------------------------------------------------------ geography
-_INWARD = np.array(list(_GEO["inward_letters"]["value"]))
-_UNIT_MULT = np.array([a for a in range(1, 400) if np.gcd(a, 400) == 1])
+_INWARD = INWARD  # the panel's labels read it here
 
 
-def _district_label(num: np.ndarray) -> list[str]:
-    out = []
-    for k in num.tolist():
-        if k <= 99:
-            out.append(str(k))
-        else:  # beyond 99 districts in one area: ANA-style outward codes (e.g. 'E1W')
-            j = k - 100
-            out.append(f"{j % 9 + 1}{'ABCDEFGHJKPSTUW'[(j // 9) % 15]}")
-    return out
+@dataclass(slots=True)
+class LocalCategorical:
+    """Codes into categories that exist only in this chunk (postcodes, LSOAs, sectors...).
+
+    ``keys`` (int64, one per category) number the categories across England (a postcode's
+    key is the same in every chunk, :mod:`synthetic._geography`): chunks whose pupils live in
+    the same LA share categories, which the cohort keeps once, in key order
+    (:meth:`synthetic._parallel.ColumnStore.finish_categories`).
+    """
+
+    codes: np.ndarray
+    categories: np.ndarray  # object: the labels, str
+    keys: np.ndarray
 
 
 def _unique_codes(idx: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -198,40 +194,122 @@ def _unique_codes(idx: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), rank[idx]
 
 
-def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
-    """Home postcode (unit, sector, district, area), LSOA and IDACI decile.
+def _local_categorical(n: int, own_rows, own_local: np.ndarray, n_own: int, own_offset: int, own_labels,
+                       away_rows=None, away_value=None, away_key=None, away_labels=None) -> LocalCategorical:
+    """The chunk's categorical of one geography level (postcode, sector, district, LSOA).
 
-    Inside the LA: districts > sectors > LSOAs > postcodes, contiguous blocks; postcode
-    weights are gamma distributed. Each school sits in a sector; its pupils live in that sector,
-    its district or anywhere in the LA with the catchment shares of ``geography.json``.
+    ``own_local`` numbers the level in the chunk's LA for the pupils living there (rows
+    ``own_rows``, None for all; keys ``own_offset`` + number, labels ``own_labels(numbers)``);
+    ``away_value`` identifies it for the others (rows ``away_rows``; keys
+    ``away_key(values)``, labels ``away_labels(values)``, both increasing with the value).
+    Categories: the chunk LA's used values, ascending, then the others', by key."""
+    used, inv = _unique_codes(own_local, n_own)
+    labels = np.asarray(own_labels(used), dtype=object)
+    keys = used + own_offset
+    if away_rows is None or not len(away_rows):
+        return LocalCategorical(inv, labels, keys)
+    used_away, inv_away = np.unique(away_value, return_inverse=True)
+    codes = np.empty(n, dtype=np.int32)
+    codes[own_rows] = inv
+    codes[away_rows] = len(used) + inv_away
+    return LocalCategorical(codes, np.concatenate([labels, np.asarray(away_labels(used_away), dtype=object)]),
+                            np.concatenate([keys, away_key(used_away)]))
+
+
+_CROSS = _GEO["cross_border"]
+
+
+def _cross_border_rates(plan: Plan, la: int) -> np.ndarray:
+    """Share of the LA's pupils living in another LA, by phase (``geography.json``)."""
+    from ._data import REGIONS
+
+    rates = _CROSS.get(REGIONS[int(plan.la_region_idx[la])], _CROSS["default"])
+    return np.array([rates[p] for p in PHASES])
+
+
+def _other_las(plan: Plan, la: int) -> tuple[np.ndarray, np.ndarray]:
+    """The LAs a pupil of LA ``la`` may live in instead: the region's other LAs with pupils,
+    and their cumulative weights (their pupils)."""
+    region = plan.la_region_idx
+    cand = np.flatnonzero((region == region[la]) & (plan.la_pupils > 0) & (np.arange(len(region)) != la))
+    return cand, _cum(plan.la_pupils[cand]) if len(cand) else np.zeros(0)
+
+
+def family_rates(rates: np.ndarray, phase: np.ndarray, eldest: np.ndarray) -> np.ndarray:
+    """The share of families living in another LA, by the phase of their eldest pupil, such
+    that the expected share of the pupils of each phase is ``rates[phase]``.
+
+    Siblings share a home, so a primary pupil whose eldest sibling is at secondary school lives
+    where that family lives. With ``N[p, q]`` the pupils of phase ``p`` whose eldest is of phase
+    ``q``, the family shares ``x`` solve ``N x = rates * N.sum(axis=1)`` (least squares,
+    clipped to [0, 1]; a phase with no eldest pupil gets 0).
+    """
+    k = len(PHASES)
+    counts = np.bincount(phase.astype(np.int64) * k + eldest, minlength=k * k).reshape(k, k).astype(float)
+    x = np.linalg.lstsq(counts, rates * counts.sum(axis=1), rcond=None)[0]
+    return np.clip(x, 0.0, 1.0)
+
+
+def cross_border_homes(plan: Plan, la: int, fam, phase: np.ndarray):
+    """Homes in other LAs: each family (siblings share a home) lives in another LA of the
+    region, with a share set by its eldest pupil's phase so that each phase's share is the one
+    of ``geography.json`` (``cross_border``; :func:`family_rates`), at a postcode of that LA
+    drawn where its own pupils of the eldest's phase live (:class:`~synthetic._geography.Geography`,
+    ``home_w``). Draws come from the stream ``(seed, "home_la", la_code)``: one
+    uniform per pupil, then two per family living elsewhere (its eldest's).
+
+    Returns ``(rows, home, pos, homes)``: the pupils living in another LA, their LA (rows of
+    the LA table), their postcode's position in the region's
+    :class:`~synthetic._geography.RegionHomes` ``homes``; None when no pupil does.
+    """
+    from ._rng import stream
+
+    n = len(phase)
+    cand, cum = _other_las(plan, la)
+    if not len(cand):
+        return None
+    rng = stream(plan.root, "home_la", int(plan.la_code[la]))
+    root = fam.root
+    eldest = phase[root]
+    rate = family_rates(_cross_border_rates(plan, la), phase, eldest)
+    away_root = np.flatnonzero((rng.random(n) < rate[eldest]) & (root == np.arange(n)))
+    if not len(away_root):
+        return None
+    u_la, u_pc = rng.random(len(away_root)), rng.random(len(away_root))
+    homes = region_homes(plan, int(plan.la_region_idx[la]))
+    dest = cand[_pick(cum, u_la)]
+    pos = homes.pick(dest, eldest[away_root], u_pc)
+    # every pupil of those families: its eldest's draws
+    of_root = np.full(n, -1, dtype=np.int64)
+    of_root[away_root] = np.arange(len(away_root))
+    which = of_root[root]
+    rows = np.flatnonzero(which >= 0)
+    return rows, dest[which[rows]], pos[which[rows]], homes
+
+
+def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
+    """Home postcode (unit, sector, district, area), LSOA, IDACI decile and home LA / region.
+
+    Inside the LA (:func:`synthetic._geography.la_geography`): districts > sectors > LSOAs >
+    postcodes, contiguous blocks; postcode weights are gamma distributed. Each school sits in a
+    sector; its pupils live in that sector, its district or anywhere in the LA with the
+    catchment shares of ``geography.json``; then some families live in another LA of the region
+    instead (:func:`cross_border_homes`; not when ``chunk.aux["cross_border"]`` is false, as in
+    the panel, whose homes stay in the school's LA at the first census).
     """
     plan, la = chunk.plan, chunk.la
-    n_pc = int(plan.la_n_postcodes[la])
-    n_lsoa = int(plan.la_n_lsoa[la])
-    n_sec = int(plan.la_n_sectors[la])
-    n_dis = int(plan.la_n_districts[la])
-    pc_lsoa = (np.arange(n_pc) * n_lsoa // n_pc).astype(np.int64)
-    lsoa_sec = (np.arange(n_lsoa) * n_sec // n_lsoa).astype(np.int64)
-    sec_dis = (np.arange(n_sec) * n_dis // n_sec).astype(np.int64)
-    pc_sec = lsoa_sec[pc_lsoa]
-    pc_dis = sec_dis[pc_sec]
-    shape = _GEO["postcode_weight_shape"]["value"]
-    w = rng.gamma(shape, 1.0, size=n_pc)
-    cw = np.concatenate([[0.0], np.cumsum(w)])
-    sec_lo = np.searchsorted(pc_sec, np.arange(n_sec), side="left")
-    sec_hi = np.searchsorted(pc_sec, np.arange(n_sec), side="right")
-    dis_lo = np.searchsorted(pc_dis, np.arange(n_dis), side="left")
-    dis_hi = np.searchsorted(pc_dis, np.arange(n_dis), side="right")
-    # schools sit in a sector chosen in proportion to its weight
-    sec_w = cw[sec_hi] - cw[sec_lo]
-    n_s = len(chunk.school_attr("size"))
-    school_sec = _pick(_cum(sec_w), rng.random(n_s))
+    n = chunk.n
+    geo = la_geography(plan, la)
+    n_pc = geo.n_pc
+    pc_sec, sec_dis, cw = geo.pc_sec, geo.sec_dis, geo.cw
+    sec_lo, sec_hi, dis_lo, dis_hi = geo.sec_lo, geo.sec_hi, geo.dis_lo, geo.dis_hi
+    school_sec = geo.school_sector
     # each pupil's catchment scope
     phase = chunk.cols["phase"]
-    scope_u = rng.random(chunk.n)
+    scope_u = rng.random(n)
     sec = school_sec[chunk.school]
-    lo = np.zeros(chunk.n, dtype=np.int64)
-    hi = np.full(chunk.n, n_pc, dtype=np.int64)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, n_pc, dtype=np.int64)
     for p, name in enumerate(PHASES):
         c = _GEO["catchment"][name]
         m = phase == p
@@ -240,7 +318,7 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         lo[in_sec], hi[in_sec] = sec_lo[sec[in_sec]], sec_hi[sec[in_sec]]
         d = sec_dis[sec[in_dis]]
         lo[in_dis], hi[in_dis] = dis_lo[d], dis_hi[d]
-    pc = _pick_in_range(cw, lo, hi, rng.random(chunk.n))
+    pc = _pick_in_range(cw, lo, hi, rng.random(n))
     # households: twins and sibling chains within the home sector; siblings share the eldest's home
     from ._rng import stream
 
@@ -250,41 +328,50 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     pc = pc[fam.root]
     chunk.aux["family"] = fam
     chunk.aux["pc"] = pc
-    chunk.aux["geo"] = {"school_sector": school_sec, "pc_sec": pc_sec, "pc_lsoa": pc_lsoa,
-                        "sec_dis": sec_dis, "cw": cw, "sec_lo": sec_lo, "sec_hi": sec_hi,
-                        "dis_lo": dis_lo, "dis_hi": dis_hi, "decile": None}
+    chunk.aux["geo"] = geo.aux()
     twins = fam.twin_of >= 0
     dob_cols = {k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")}
     for k, col in dob_cols.items():
         col[twins] = col[fam.twin_of[twins]]
-    # unit postcode labels: a per-sector affine permutation of the 400 letter pairs
-    rank = np.arange(n_pc) - sec_lo[pc_sec]
-    a = _UNIT_MULT[rng.integers(0, len(_UNIT_MULT), size=n_sec)]
-    b = rng.integers(0, 400, size=n_sec)
-    unit = (a[pc_sec] * rank + b[pc_sec]) % 400
-    # IDACI decile per LSOA (1 = most deprived)
-    z = plan.la_idaci_mu[la] + rng.standard_normal(n_lsoa)
-    decile = (10 - np.searchsorted(plan.idaci_cuts, z, side="right")).astype(np.int8)
-    chunk.aux["geo"]["decile"] = decile
-    chunk.aux["lsoa"] = pc_lsoa[pc]
-    chunk.aux["n_lsoa"] = n_lsoa
-    # labels only for the postcodes / sectors / districts / LSOAs that have pupils
-    area = plan.la_area[la]
-    dis_num = plan.la_district_start[la] + np.arange(n_dis)
-    dis_label = np.array([area + d for d in _district_label(dis_num)], dtype=object)
-    sec_digit = np.arange(n_sec) - np.searchsorted(sec_dis, sec_dis, side="left")
-    sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
+    # cross-border attendance: some families live in another LA of the region
+    away = cross_border_homes(plan, la, fam, phase) if chunk.aux.get("cross_border", True) else None
+    home = np.full(n, la, dtype=np.int64)
+    if away is None:
+        rows = None
+        own_pc = pc
+        levels = {}
+    else:
+        rows, home_away, pos, homes = away
+        home[rows] = home_away
+        own = np.ones(n, dtype=bool)
+        own[rows] = False
+        own_pc = pc[own]
+        rows_own = np.flatnonzero(own)
+        sec_pos = homes.pc_sec[pos]
+        levels = {"postcode": (pos, homes.pc_key.__getitem__, homes.postcode_labels),
+                  "postcode_sector": (sec_pos, homes.sec_key.__getitem__, homes.sec_label.__getitem__),
+                  "postcode_district": (homes.sec_dis[sec_pos], homes.dis_key.__getitem__,
+                                        homes.dis_label.__getitem__),
+                  "lsoa": (homes.pc_lsoa_key[pos], lambda k: k, _lsoa_labels)}
+    own_sec = pc_sec[own_pc]
+    own_lsoa = geo.pc_lsoa[own_pc]
 
-    chunk.aux["geo"].update(unit=unit, sec_label=sec_label, dis_label=dis_label)
+    def categorical(name, local, size, offset, labels):
+        if rows is None:
+            return _local_categorical(n, None, local, size, offset, labels)
+        value, key, away_labels = levels[name]
+        return _local_categorical(n, rows_own, local, size, offset, labels, rows, value, key, away_labels)
 
-    def local(idx: np.ndarray, size: int, labels_of, offset: int = 0) -> LocalCategorical:
-        used, inv = _unique_codes(idx, size)
-        return LocalCategorical(inv, list(labels_of(used + offset)))
-
-    def pc_labels(used: np.ndarray) -> np.ndarray:
-        letters = _INWARD[unit[used] // 20].astype(object) + _INWARD[unit[used] % 20].astype(object)
-        return sec_label[pc_sec[used]] + letters
-
+    lsoa_offset = int(plan.la_lsoa_offset[la])
+    lsoa = categorical("lsoa", own_lsoa, int(plan.la_n_lsoa[la]), lsoa_offset,
+                       lambda used: _lsoa_labels(used + lsoa_offset))
+    decile = geo.decile[own_lsoa]
+    if rows is not None:
+        decile = np.empty(n, dtype=np.int8)
+        decile[rows_own] = geo.decile[own_lsoa]
+        decile[rows] = homes.pc_decile[pos]
+    chunk.aux["lsoa"] = lsoa.codes  # the LSOAs of the chunk's pupils, numbered 0 .. n_lsoa - 1
+    chunk.aux["n_lsoa"] = len(lsoa.categories)
     dob_days = dob_cols["date_of_birth"].astype("datetime64[D]").astype(np.int64)
     n_sib, order = family_rank(fam.root, dob_days)
     return {
@@ -292,14 +379,24 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         "family_id": family_ids(plan.root, plan.la_row_offset[la] + fam.root),
         "n_siblings": n_sib,
         "birth_order": order,
-        "postcode": local(pc, n_pc, pc_labels),
-        "postcode_sector": local(pc_sec[pc], n_sec, lambda u: sec_label[u]),
-        "postcode_district": local(pc_dis[pc], n_dis, lambda u: dis_label[u]),
-        "postcode_area": np.full(chunk.n, plan.la_area_idx[la], dtype=np.int16),
-        "lsoa": local(pc_lsoa[pc], n_lsoa, lambda u: [f"E01{v + 1:06d}" for v in u.tolist()],
-                      int(plan.la_lsoa_offset[la])),
-        "idaci_decile": decile[pc_lsoa[pc]],
+        "postcode": categorical("postcode", own_pc, n_pc, int(plan.la_pc_offset[la]), geo.postcode_labels),
+        "postcode_sector": categorical("postcode_sector", own_sec, len(sec_dis), int(plan.la_sec_offset[la]),
+                                       geo.sec_label.__getitem__),
+        "postcode_district": categorical("postcode_district", sec_dis[own_sec], len(geo.dis_label),
+                                         int(plan.la_dis_offset[la]), geo.dis_label.__getitem__),
+        "postcode_area": plan.la_area_idx[home].astype(np.int16),
+        "lsoa": lsoa,
+        "idaci_decile": decile,
+        "home_la": plan.la_code_idx[home].astype(np.int16),
+        "home_region": plan.la_region_idx[home].astype(np.int8),
     }
+
+
+def _lsoa_labels(keys: np.ndarray) -> np.ndarray:
+    """LSOA codes of LSOA keys (their number across England): 'E01000001'..."""
+    out = np.empty(len(keys), dtype=object)
+    out[:] = [f"E01{v + 1:06d}" for v in keys.tolist()]
+    return out
 
 
 # ------------------------------------------------------------------------------ ethnicity
@@ -775,7 +872,7 @@ SAMPLER_COLUMNS: dict[str, tuple[str, ...]] = {
     "enrol_status": ("enrol_status",),
     "postcode": ("date_of_birth", "year_of_birth", "month_of_birth", "family_id", "n_siblings",
                  "birth_order", "postcode", "postcode_sector", "postcode_district", "postcode_area",
-                 "lsoa", "idaci_decile"),
+                 "lsoa", "idaci_decile", "home_la", "home_region"),
     "ethnicity_extended": ("ethnicity_extended", "ethnic_group_minor", "ethnic_group_major"),
     "first_language": ("first_language", "language_group", "eal"),
     "sen_provision": ("sen_provision",),

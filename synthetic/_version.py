@@ -3,4 +3,4 @@
 Bump the minor number whenever the same seed and ``n_pupils`` would produce a different cohort.
 """
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"

@@ -205,6 +205,9 @@ _OUTPUT_ONLY = ("forename", "surname", "upn")
 
 def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     chunk = Chunk(plan=plan, la=la)
+    # homes stay in the chunk's LA (its pupils' home LA): a pupil's school may be in another LA
+    # after a move or a transfer (the school choosers), not its home at the first census
+    chunk.aux["cross_border"] = False
     key = int(plan.la_code[la])
     structure = _panel_structure(spec)
     skip = _SKIP | {f for f in _OUTPUT_ONLY if not spec.wants(f)}
@@ -467,6 +470,8 @@ class _Setup:
             "enrol_status": lambda: _dict(c["enrol_status"][rows], field("enrol_status").codes),
             "lsoa": lambda: coded(plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc],
                                   lambda used: [f"E01{v + 1:06d}" for v in used.tolist()]),
+            "home_la": lambda: _dict(np.full(n, plan.la_code_idx[self.la]), field("home_la").codes),
+            "home_region": lambda: _dict(np.full(n, plan.la_region_idx[self.la]), REGIONS),
             "idaci_decile": lambda: pa.array(dec),
             "postcode_sector": lambda: coded(sec, lambda used: geo["sec_label"][used]),
             "postcode_district": lambda: coded(geo["sec_dis"][sec], lambda used: geo["dis_label"][used]),

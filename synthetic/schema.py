@@ -16,13 +16,30 @@ names the cohort column that holds that level (if any) and/or a vectorised funct
 coarsens the field's own column; :meth:`Field.generalise` uses the column when the frame has it
 and the function otherwise.
 
+What a field determines
+-----------------------
+One dependency graph says which field determines which: ``a -> b`` when every value of ``a``
+gives one value of ``b`` in England, not only in the synthetic generator (a unit postcode lies
+in one LSOA, an LSOA in one local authority, a school in one LA and one phase, a date of birth
+gives the month of birth). Its edges are the ladder rungs that are registry fields (a ladder
+coarsens a field, so each rung is a function of it) plus each field's ``determines`` (the
+functions that are not generalisations of it). :data:`DETERMINES` holds the direct edges and
+:func:`closure` everything a set of fields tells: what an intruder who knows them knows.
+
+Some fields usually, but not always, hold the value of another: the home LA (``home_la``) is
+the school's LA (``la_code``) for most pupils, not for those who cross an LA border to school.
+``guessed_by`` names that field, the intruder's best guess (:data:`GUESSED_BY`); it is not an
+edge of the graph.
+
 Examples
 --------
->>> from synthetic.schema import FIELDS, field
+>>> from synthetic.schema import FIELDS, closure, field
 >>> field("postcode").ladder_names
 ('postcode_sector', 'postcode_district', 'postcode_area')
 >>> [f.name for f in FIELDS if f.role is Role.DIRECT_IDENTIFIER]
 ['pupil_id', 'upn', 'forename', 'surname', 'family_id']
+>>> closure(["lsoa"])
+('lsoa', 'home_la', 'home_region', 'idaci_decile')
 """
 
 from __future__ import annotations
@@ -57,6 +74,10 @@ __all__ = [
     "direct_identifiers",
     "pandas_dtype",
     "NC_YEARS",
+    "DETERMINES",
+    "GUESSED_BY",
+    "determines",
+    "closure",
 ]
 
 
@@ -199,6 +220,12 @@ class Field:
         Whether the categorical is ordered.
     ladder : tuple of Rung
         Generalisation ladder, finest first (quasi-identifiers only).
+    determines : tuple of str
+        Fields this one determines (true in England) besides its ladder's rungs, e.g. a
+        postcode its LSOA; see :data:`DETERMINES`.
+    guessed_by : str or None
+        A field that usually holds this one's value, not always (the school's LA for the home
+        LA): an intruder's best guess of it from an extract that lacks it.
     """
 
     name: str
@@ -210,6 +237,8 @@ class Field:
     codes: tuple[str, ...] | None = None
     ordered: bool = False
     ladder: tuple[Rung, ...] = dc_field(default=())
+    determines: tuple[str, ...] = ()
+    guessed_by: str | None = None
 
     @property
     def tiers(self) -> tuple[int, ...]:
@@ -266,6 +295,7 @@ _S = Role.SENSITIVE
 _D = Role.DIRECT_IDENTIFIER
 _TO_REGION = Rung("region", column="region")
 _TO_LA = Rung("la_code", column="la_code")
+_TO_HOME_REGION = Rung("home_region", column="home_region")
 
 FIELDS: tuple[Field, ...] = (
     # ---------------------------------------------------------------- tier 4: non-sensitive
@@ -278,10 +308,11 @@ FIELDS: tuple[Field, ...] = (
           "National Curriculum year group, R then 1-13 (31 August cut-off).",
           codes=NC_YEARS, ordered=True, ladder=(Rung("key_stage", coarsen=_key_stage),)),
     Field("urn", "int32", "URN", 4, _Q, "School Unique Reference Number (6 digits).",
-          ladder=(_TO_LA, _TO_REGION)),
+          ladder=(_TO_LA, _TO_REGION), determines=("laestab", "phase")),
     Field("laestab", "int32", "LAESTAB", 4, _Q,
           "LA number x 10000 + DfE establishment number.",
-          ladder=(Rung("la_code", column="la_code", coarsen=_laestab_la), _TO_REGION)),
+          ladder=(Rung("la_code", column="la_code", coarsen=_laestab_la), _TO_REGION),
+          determines=("urn",)),
     Field("la_code", "category", "LEA", 4, _Q, "3-digit DfE local authority number of the school.",
           codes=LA_CODES, ladder=(_TO_REGION,)),
     Field("region", "category", "GOR [U]", 4, _Q, "Region of the school's LA.", codes=REGIONS),
@@ -293,7 +324,13 @@ FIELDS: tuple[Field, ...] = (
           codes=("C", "M", "S")),
     # ---------------------------------------------------------------- tier 2: sensitive
     Field("lsoa", "category", "LLSOA", 2, _Q, "Home Lower layer Super Output Area (synthetic code).",
-          ladder=(_TO_LA, _TO_REGION)),
+          ladder=(Rung("home_la", column="home_la"), _TO_HOME_REGION), determines=("idaci_decile",)),
+    Field("home_la", "category", "LA of residence (from the home postcode) [U]", 2, _Q,
+          "3-digit DfE number of the LA of the pupil's home (the LSOA's LA); not always the "
+          "school's (la_code): some pupils cross an LA border to school.",
+          codes=LA_CODES, ladder=(_TO_HOME_REGION,), guessed_by="la_code"),
+    Field("home_region", "category", "Region of residence [U]", 2, _Q,
+          "Region of the home LA.", codes=REGIONS, guessed_by="region"),
     Field("idaci_decile", "int8", "IDACIDecile", 2, _Q,
           "IDACI decile of the home LSOA, 1 = most deprived 10% of LSOAs.",
           ladder=(Rung("idaci_quintile", coarsen=_idaci_quintile),)),
@@ -313,7 +350,7 @@ FIELDS: tuple[Field, ...] = (
           codes=ETHNIC_MAJOR),
     Field("language_group", "category", "LanguageGroupMajor", 2, _Q,
           "First language group: ENG English (or believed), OTH other than English, UNCL unknown.",
-          codes=LANGUAGE_GROUPS),
+          codes=LANGUAGE_GROUPS, determines=("eal",)),
     Field("eal", "bool", "EAL (from LanguageGroup)", 2, _Q,
           "English as an additional language: first language (believed) other than English."),
     Field("fsm_eligible", "bool", "FSMeligible", 2, _S,
@@ -330,12 +367,14 @@ FIELDS: tuple[Field, ...] = (
     Field("date_of_birth", "datetime64[ns]", "DOB", 1, _Q,
           "Full date of birth, consistent with nc_year.",
           ladder=(Rung("year_month_of_birth", coarsen=_year_month),
-                  Rung("year_of_birth", column="year_of_birth", coarsen=_year))),
+                  Rung("year_of_birth", column="year_of_birth", coarsen=_year)),
+          determines=("month_of_birth",)),
     Field("postcode", "category", "Postcode", 1, _Q, "Full home unit postcode, e.g. 'LS6 2AB'.",
           ladder=(Rung("postcode_sector", column="postcode_sector", coarsen=_postcode_sector),
                   Rung("postcode_district", column="postcode_district",
                        coarsen=_postcode_district),
-                  Rung("postcode_area", column="postcode_area", coarsen=_postcode_area))),
+                  Rung("postcode_area", column="postcode_area", coarsen=_postcode_area)),
+          determines=("lsoa",)),
     Field("ethnicity_extended", "category", "Ethnicity (extended code) [U]", 1, _Q,
           "Extended DfE ethnicity code (rolls up to ethnic_group_minor).", codes=ETHNIC_EXTENDED,
           ladder=(Rung("ethnic_group_minor", column="ethnic_group_minor"),
@@ -387,6 +426,96 @@ def field(name: str) -> Field:
         close = difflib.get_close_matches(str(name), FIELD_NAMES, n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise SyntheticError(f"Unknown field {name!r}.{hint}") from None
+
+
+def _edges(f: Field) -> tuple[str, ...]:
+    """The fields ``f`` determines directly: its ladder's rungs that are registry fields (the
+    rung's column, else its name), then its ``determines``."""
+    rungs = [r.column or r.name for r in f.ladder]
+    return tuple(dict.fromkeys([n for n in rungs if n in _BY_NAME] + list(f.determines)))
+
+
+#: The dependency graph: each field -> the fields it determines directly (``a -> b`` when a
+#: value of ``a`` gives one value of ``b``, in England: unit postcode -> LSOA -> home LA -> home
+#: region, postcode -> sector -> district -> area, LSOA -> IDACI decile, school (URN <-> LAESTAB)
+#: -> LA -> region and -> phase, date of birth -> year and month of birth, extended ethnicity ->
+#: minor -> major group, first language -> language group -> EAL). Derived from the ladders and
+#: each field's ``determines``; the tests check every edge on a generated cohort.
+DETERMINES: MappingProxyType = MappingProxyType({f.name: _edges(f) for f in FIELDS})
+
+#: Best guesses: a field -> the field that usually (not always) holds its value, which an
+#: intruder uses for it on an extract that lacks it (home LA -> the school's LA).
+GUESSED_BY: MappingProxyType = MappingProxyType({f.name: f.guessed_by for f in FIELDS if f.guessed_by})
+
+
+def _check_graph() -> None:
+    for name, targets in DETERMINES.items():
+        unknown = [t for t in targets if t not in _BY_NAME]
+        if unknown:  # pragma: no cover - a registry edit that names no field
+            raise SyntheticError(f"Field {name!r} determines unknown fields {unknown}.")
+    for name, proxy in GUESSED_BY.items():
+        if proxy not in _BY_NAME:  # pragma: no cover
+            raise SyntheticError(f"Field {name!r} is guessed by an unknown field {proxy!r}.")
+
+
+_check_graph()
+
+
+def determines(name: str) -> tuple[str, ...]:
+    """The fields that field ``name`` determines directly (:data:`DETERMINES`).
+
+    Raises
+    ------
+    SyntheticError
+        If ``name`` is not a registered field.
+
+    Examples
+    --------
+    >>> determines("postcode")
+    ('postcode_sector', 'postcode_district', 'postcode_area', 'lsoa')
+    """
+    return DETERMINES[field(name).name]
+
+
+def closure(fields) -> tuple[str, ...]:
+    """Every field that ``fields`` determine, themselves included: the transitive closure of
+    :data:`DETERMINES`, what an intruder who knows ``fields`` knows.
+
+    The order is stable: each given field, then what it determines, breadth first, each field
+    once. A name that is not a registry field (a column of a user's own file) determines only
+    itself. :data:`GUESSED_BY` is not followed: a guess is not knowledge.
+
+    Parameters
+    ----------
+    fields : str or iterable of str
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> closure(["sex", "date_of_birth"])
+    ('sex', 'date_of_birth', 'year_of_birth', 'month_of_birth')
+    >>> closure("urn")
+    ('urn', 'la_code', 'region', 'laestab', 'phase')
+    """
+    names = [fields] if isinstance(fields, str) else list(fields)
+    seen: dict[str, None] = {}
+    for start in names:
+        if start in seen:
+            continue
+        seen[start] = None
+        queue = [start]
+        while queue:
+            nxt = []
+            for name in queue:
+                for target in DETERMINES.get(name, ()):
+                    if target not in seen:
+                        seen[target] = None
+                        nxt.append(target)
+            queue = nxt
+    return tuple(seen)
 
 
 def _check_tier(tier: object, func: str, allowed: tuple[int, ...] = RECORD_TIERS) -> int:

@@ -163,6 +163,7 @@ def test_public_api():
         "generate_cohort", "start_cohort", "PendingCohort", "FULL_POPULATION", "tier_extract", "tier3_tables", "write_extract",
         "read_extract", "read_metadata", "write_tiers", "tier_paths", "FIELDS", "FIELD_NAMES", "Field", "Rung", "Role",
         "field", "columns_for_tier", "quasi_identifiers", "sensitive_attributes",
+        "DETERMINES", "GUESSED_BY", "closure", "determines",
         "direct_identifiers", "upn_check_letter", "is_valid_upn", "SyntheticError",
         "ExtractExistsError", "GENERATOR_VERSION",
         # the panel and its longitudinal extracts

@@ -110,6 +110,14 @@ def test_siblings_share_a_postcode_every_census(panel):
     assert (panel["n_siblings"] == g["pupil_id"].transform("size") - 1).all()
 
 
+def test_home_la_is_the_lsoas_la_and_schools_may_be_elsewhere(panel):
+    """The panel's homes stay in the LA of the first census (no cross-border homes drawn), so
+    the LSOA gives the home LA; the school's LA differs after a transfer to another LA."""
+    assert panel.groupby("lsoa", observed=True)["home_la"].nunique().max() == 1
+    assert panel.groupby("pupil_id", observed=True)["home_la"].nunique().max() == 1
+    assert (panel["home_region"].astype(str) == panel["region"].astype(str)).mean() > 0.95
+
+
 def test_ever_fsm6_is_fsm_in_the_last_six_years_of_the_panel(by_pupil):
     b = by_pupil
     ay = b["academic_year"].to_numpy().astype(int)
@@ -161,8 +169,11 @@ def test_each_census_matches_cross_sectional_targets(panel, year):
     assert c["permanent_exclusion"].mean() < 0.003
     per_pc = c["postcode"].value_counts()
     assert 5.0 <= per_pc[per_pc > 0].mean() <= 7.5
+    # special schools 43%: some 900 pupils in a dozen schools swing from 0.33 to 0.60 from seed
+    # to seed at this size (generators 1.1.0 and 1.2.0, six seeds each); the cross-sectional
+    # share is checked on 400,000 pupils in tests/test_synthetic.py
     fsm_sp = c.loc[c["phase"] == "SP", "fsm_eligible"].mean()
-    assert 0.35 < fsm_sp < 0.55
+    assert 0.30 < fsm_sp < 0.62
     assert 0.26 < c["ever_fsm_6"].mean() < 0.36  # cross-section 28.6%; the panel's own history
 
 
@@ -389,11 +400,13 @@ def _frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:20]
 
 
-#: Digests of panels generated before LAs were stepped through the censuses in groups (each LA
-#: on its own, generator 1.1.0): grouping must not change a single value.
+#: Digests of panels generated one LA at a time (groups of one LA), generator 1.2.0: grouping
+#: must not change a single value. (Generator 1.1.0 pinned the panels of the code from before
+#: the groups; 1.2.0 draws each LA's geography from a stream of its own, so every panel
+#: changed, and the pins were taken again with groups of one LA, of a few and of all agreeing.)
 _ONE_LA_AT_A_TIME = {
-    (3_000, 3, ("autumn", "spring", "summer"), 5): "33587e6d9db573d475b2",
-    (400, 4, ("spring", "summer"), 3): "ba031d39000554c31d16",
+    (3_000, 3, ("autumn", "spring", "summer"), 5): "2e54fb67dc932f53c095",
+    (400, 4, ("spring", "summer"), 3): "6a043f99364670e92824",
 }
 
 

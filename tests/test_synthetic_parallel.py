@@ -1,7 +1,9 @@
 """``generate_cohort`` on several processes: the same bytes for every worker count.
 
 The reference is the one-process loop the generator had before the pool (kept below as
-``_reference_cohort``): every LA chunk through every sampler, the parts concatenated at the end.
+``_reference_cohort``): every LA chunk through every sampler, the parts concatenated at the end
+(a chunk's postcodes, sectors, districts and LSOAs by their keys: chunks share the ones their
+cross-border pupils live in).
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ def _reference_cohort(n: int, seed: int) -> pd.DataFrame:
             chunk.cols.update(sampler(stream(seed, name, int(plan.la_code[la])), chunk))
         lo = int(plan.la_row_offset[la])
         for col, value in chunk.cols.items():
-            if isinstance(value, LocalCategorical):
-                parts = cat_parts.setdefault(col, [[], []])
-                parts[0].append(value.codes + sum(len(c) for c in parts[1]))
-                parts[1].append(value.categories)
+            if isinstance(value, LocalCategorical):  # codes kept as keys; labels by key
+                parts = cat_parts.setdefault(col, [[], {}])
+                parts[0].append(np.asarray(value.keys)[value.codes])
+                for k, label in zip(value.keys.tolist(), value.categories, strict=True):
+                    assert parts[1].setdefault(k, label) == label  # one key, one label
+
             elif value.ndim == 2:
                 string_parts.setdefault(col, []).append(value)
             else:
@@ -47,9 +51,11 @@ def _reference_cohort(n: int, seed: int) -> pd.DataFrame:
     data: dict[str, object] = {}
     for name in FIELD_NAMES:
         f = field(name)
-        if name in cat_parts:
-            codes = np.concatenate(cat_parts[name][0]).astype(np.int32)
-            cats = pd.Index([c for part in cat_parts[name][1] for c in part], dtype=object)
+        if name in cat_parts:  # the categories in key order, each once
+            keys = sorted(cat_parts[name][1])
+            code_of = {k: i for i, k in enumerate(keys)}
+            codes = np.array([code_of[k] for k in np.concatenate(cat_parts[name][0]).tolist()], dtype=np.int32)
+            cats = pd.Index([cat_parts[name][1][k] for k in keys], dtype=object)
             data[name] = pd.Categorical.from_codes(codes, categories=cats)
         elif name in string_parts:
             mat = np.concatenate(string_parts[name])
@@ -101,6 +107,11 @@ def test_worker_count_does_not_change_a_byte(pool_for_small, n, seed):
         assert frames[w].attrs == frames[1].attrs
     # pupil ids and UPNs stay unique across chunks written by different processes
     assert frames[2]["pupil_id"].is_unique and frames[2]["upn"].is_unique
+    if n >= 4_000:  # cross-border homes: chunks in different processes share postcodes and LSOAs
+        f = frames[3]
+        assert (f["home_la"].astype(str) != f["la_code"].astype(str)).any()
+        assert f.groupby("lsoa", observed=True)["la_code"].nunique().max() > 1
+        assert f["postcode"].cat.categories.is_unique and f["lsoa"].cat.categories.is_unique
 
 
 @pytest.mark.parametrize(("n", "seed"), [(3, 1), (2_500, 5), (12_000, 7)])

@@ -21,7 +21,7 @@ DEFAULT_COARSENING = {
     "postcode": "postcode_sector",
     "urn": "la_code",
     "ethnic_group_minor": "ethnic_group_major",
-    "lsoa": "la_code",
+    "lsoa": "home_la",
 }
 
 

@@ -82,6 +82,7 @@ FIELD_LABELS = {
     "looked_after": "looked after", "service_child": "service child", "disability": "disability",
     "suspensions": "suspensions", "permanent_exclusion": "permanent exclusion",
     "exclusion_reason": "exclusion reason", "idaci_decile": "IDACI decile", "region": "region",
+    "home_la": "home local authority", "home_region": "home region",
 }
 
 #: Plain-English column headers (report only).
@@ -103,7 +104,20 @@ COLUMN_LABELS = {
 
 
 def _field_label(name: str) -> str:
+    column, mark, guessed = str(name).partition("~")  # a best guess (tables.GUESS_MARK)
+    if mark:
+        return f"{_field_label(column)} (a guess of the {_field_label(guessed)})"
     return FIELD_LABELS.get(name, str(name).replace("_", " "))
+
+
+def _has_guesses(rec: pd.DataFrame) -> bool:
+    """Whether a row was measured with a best guess (the school's LA for the home LA)."""
+    return "records_guessed_wrong" in rec.columns and bool(rec["records_guessed_wrong"].notna().any())
+
+
+#: One sentence on best guesses, for notes under the tier chart and table.
+GUESS_NOTE = ("A field written 'la_code~home_la' is a best guess: the school's local authority for the "
+              "home one; pupils who cross an LA border to school, for whom it is wrong, are not counted.")
 
 
 def _fields_text(fields) -> str:
@@ -421,6 +435,9 @@ def chart_tiers(table: RiskTable, phone: bool = False):
     noun = _noun(table.provenance)
     note = (f"* projected: measured on the coarser fields the {noun} holds. 'not in {noun}': the {noun} "
             "lacks the scenario's fields, which is not zero risk.") if projected.any() or rec.groupby("scenario")["tier"].nunique().lt(len(tiers)).any() else ""
+    if _has_guesses(rec):
+        note += (" Some projections use the school's LA as a guess of the home LA, counting pupils only "
+                 "where it is right.")
     fig.subplots_adjust(bottom=0.24, right=0.98, left=0.08, top=0.86)
     _source(fig, table.provenance, note)
     return fig
@@ -843,7 +860,8 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         '<h2 id="tiers">Tier table: pupils an intruder could single out</h2>',
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
         "measure a scenario on a tier that lacks some of its fields, using the coarser versions the "
-        "tier holds (the fields listed); a scenario with no row on a tier is not zero risk.</p>",
+        "tier holds (the fields listed); a scenario with no row on a tier is not zero risk."
+        + (" " + html.escape(GUESS_NOTE) if _has_guesses(rec) else "") + "</p>",
         _table_html(_headline_frame(table), labels={"tier": noun.capitalize()}) if len(rec) else "<p>No record-level extract.</p>",
     ]
     if len(rec) and (rec["k"] == rec["k"].iloc[0]).all():

@@ -5,12 +5,32 @@ A :class:`RiskTable` holds three tidy frames with fixed, documented columns:
 ``records`` (tiers 1, 2, 4 and any record-level extract), one row per (extract, scenario):
     ``tier``, ``scenario``, ``fields``, ``n_records``, ``n_classes``, ``k``, ``n_unique``,
     ``unique_share``, ``records_below_3``, ``records_below_3_share``, ``records_below_5``, ``records_below_5_share``,
-    ``records_below_10``, ``records_below_10_share``, ``average_risk``, ``projected``.
+    ``records_below_10``, ``records_below_10_share``, ``average_risk``, ``projected``,
+    ``records_guessed_wrong``, ``records_wrongly_singled_out``.
     A scenario whose fields an extract does not all hold is *projected* onto it
-    (:func:`project_scenario`): the intruder who knows a date of birth also knows the year and
-    month of birth, the one who knows a postcode knows its sector and LSOA. Such a row has
-    ``projected`` true and ``fields`` the extract's fields actually used; a scenario with no row
-    at all on an extract is one none of whose fields (nor any coarser version) it holds.
+    (:func:`project_scenario`): the intruder knows everything the fields determine (the
+    registry's dependency graph, :func:`synthetic.closure`: a date of birth gives the year and
+    month of birth, a postcode its sector, LSOA, home LA and home region, a school its LA) and
+    uses the finest of it the extract holds. Such a row has ``projected`` true and ``fields``
+    the extract's fields actually used; a scenario with no row at all on an extract is one none
+    of whose fields (nor anything they determine) it holds.
+
+    *Best guesses.* Where the intruder knows a field the extract lacks and nothing it holds
+    determines it, but the extract holds the field that usually has its value
+    (:data:`synthetic.GUESSED_BY`: the school's LA for the home LA, the school's region for the
+    home region), that field is used as a guess, listed as ``"la_code~home_la"`` (the column
+    used, ``~``, the field it stands for). The guess is wrong for pupils who cross an LA border
+    to school: such a pupil cannot be singled out that way, so ``n_unique``, the
+    ``records_below_t`` counts and ``average_risk`` count a pupil only when its class is small
+    (or, for the average, ``1/fk``) *and* every guess is right for it. ``k`` and ``n_classes``
+    describe the extract's classes, as in every row. ``records_guessed_wrong`` counts the pupils
+    for whom a guess is wrong, and ``records_wrongly_singled_out`` those of them whose guessed
+    class (their fields, with the guessed value in place of the column) holds exactly one pupil,
+    another one: the intruder would single out the wrong pupil. Both are empty in rows without
+    a guess. The truth comes from the cohort (:func:`tier_risk_table` reads ``home_la``); where
+    it is absent, the row assumes every guess right (an upper bound) and the two counts are
+    empty. Guessed rows have no attribute rows. :func:`risk_table` (your own extracts) does not
+    project.
 ``attributes``, one row per (extract, scenario, sensitive field present and not known to the
     intruder): ``tier``, ``scenario``, ``sensitive``, ``records_revealed``, ``records_revealed_share``: the
     pupils whose class on the scenario's fields holds a single value of the sensitive field, so
@@ -38,12 +58,14 @@ from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .._memory import return_free_memory
 from .. import _render
 from .._core.encoding import EncodedTable, encode
 from .._core.crosstab import homogeneous_counts
+from .._core.grouping import group_codes
 from .._core.spark import SparkPartition, is_spark_frame, spark_table
 from .._provenance import provenance as make_provenance
 from ..exceptions import InvalidParameterError
@@ -53,14 +75,15 @@ from .tier3 import AGGREGATE_COLUMNS, tier3_rows
 
 __all__ = [
     "RiskTable", "risk_table", "tier_risk_table", "tier_extracts", "RECORD_COLUMNS",
-    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records", "project_scenario", "ALSO_DETERMINES",
+    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records", "project_scenario", "GUESS_MARK",
+    "split_guesses",
 ]
 
 K_THRESHOLDS = (3, 5, 10)
 RECORD_COLUMNS = [
     "tier", "scenario", "fields", "n_records", "n_classes", "k", "n_unique", "unique_share",
     "records_below_3", "records_below_3_share", "records_below_5", "records_below_5_share", "records_below_10", "records_below_10_share",
-    "average_risk", "projected",
+    "average_risk", "projected", "records_guessed_wrong", "records_wrongly_singled_out",
 ]
 ATTRIBUTE_COLUMNS = [
     "tier", "scenario", "sensitive", "records_revealed", "records_revealed_share", "records_revealed_minority",
@@ -239,106 +262,208 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     ``enc`` may be an encoding shared by several extracts of the same pupils (the tiers of one
     cohort), with ``memo`` caching each scenario's figures across them. With ``project``, a
     scenario the extract does not hold is measured on its projection (:func:`project_scenario`),
-    as a records row marked ``projected`` (no attribute rows).
+    as a records row marked ``projected``; a projection with a best guess reads the truth (the
+    guessed field) from ``enc`` and has no attribute rows.
     """
     columns = _columns(extract)
-    applicable = [s for s in scenarios if s.applies_to(columns)]
-    projected = []
+    rows = [(s, s.fields, (), False) for s in scenarios if s.applies_to(columns)]
     if project:
         for s in scenarios:
-            if s in applicable:
+            if s.applies_to(columns):
                 continue
-            fields = project_scenario(s.fields, columns)
-            if fields:
-                projected.append(Scenario(s.name, fields, s.rationale))
-    if not applicable and not projected:
+            shown = project_scenario(s.fields, columns)
+            if shown:
+                used, guesses = split_guesses(shown)
+                rows.append((Scenario(s.name, shown, s.rationale), used, guesses, True))
+    if not rows:
         return [], []
     sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
-    needed = list(dict.fromkeys([f for s in applicable for f in s.fields] + sens))
     if enc is None:
+        needed = list(dict.fromkeys([f for _, used, _, _ in rows for f in used] + sens))
         if is_spark_frame(extract):  # measured on the cluster (riskcalc._core.spark)
             enc = spark_table(extract, needed, func="risk_table")
         else:
             enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
     memo = {} if memo is None else memo
     records, attributes = [], []
-    for scenario, is_projected in [(s, False) for s in applicable] + [(s, True) for s in projected]:
+    for scenario, used, guesses, is_projected in rows:
         # The memo keeps each scenario's figures (its class-size histogram and the records its
         # classes reveal), not its partition: a national cohort's partitions take 100 MB each.
         part = None
-        if scenario.fields not in memo:
-            part = enc.partition(scenario.fields, "category")
-            memo[scenario.fields] = (part.size_histogram, {})
-        hist, revealed_by = memo[scenario.fields]
-        records.append(_record_row(label, scenario, hist, projected=is_projected))
-        unknown = [s for s in sens if s not in scenario.fields]
+        key = (used, guesses)
+        if key not in memo:
+            part = enc.partition(used, "category")
+            figures = _guessed_figures(enc, part, used, guesses) if guesses else _Figures.of(part.size_histogram)
+            memo[key] = (figures, {})
+        figures, revealed_by = memo[key]
+        records.append(_record_row(label, scenario, figures, projected=is_projected))
+        if guesses:
+            continue
+        unknown = [s for s in sens if s not in used]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
-            part = part if part is not None else enc.partition(scenario.fields, "category")
+            part = part if part is not None else enc.partition(used, "category")
             revealed_by.update(zip(todo, revealed_records(part, [enc[s] for s in todo])))
         del part
         for s in unknown:
             revealed, minority = revealed_by[s]
-            n = hist.n_records
+            n = figures.n_records
             attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n, is_projected))
     return records, attributes
 
 
-#: Fields a quasi-identifier determines beyond its registry ladder: a full date of birth gives
-#: the year and the month of birth; a full postcode gives its LSOA (the ONS postcode directory
-#: places every unit postcode in one LSOA).
-ALSO_DETERMINES = {
-    "date_of_birth": ("year_of_birth", "month_of_birth"),
-    "postcode": ("lsoa",),
-}
+#: Marks a best guess in a projection's fields: ``"la_code~home_la"`` is the column ``la_code``
+#: used for the field ``home_la`` (:func:`project_scenario`).
+GUESS_MARK = "~"
 
 
-def _ladder_of(name: str) -> list[str]:
-    """Names and columns of the coarser levels of a field in the synthetic registry, finest first."""
+def split_guesses(fields) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``(columns, guesses)`` of a projection's fields: the columns to group by (a guess's
+    column included) and the ``(column, guessed field)`` pairs.
+
+    Examples
+    --------
+    >>> split_guesses(("sex", "la_code~home_la"))
+    (('sex', 'la_code'), (('la_code', 'home_la'),))
+    """
+    used, guesses = [], []
+    for f in fields:
+        column, mark, guessed = f.partition(GUESS_MARK)
+        used.append(column)
+        if mark:
+            guesses.append((column, guessed))
+    return tuple(used), tuple(guesses)
+
+
+def _registry():
+    """The synthetic registry's graph (``closure``, ``GUESSED_BY``), or None without it."""
     try:
-        from synthetic import field as registry_field
-        from synthetic.exceptions import SyntheticError
+        from synthetic import GUESSED_BY, closure
     except ImportError:  # pragma: no cover
-        return []
-    try:
-        rungs = registry_field(name).ladder
-    except SyntheticError:
-        return []
-    return [n for r in rungs for n in dict.fromkeys([r.column or r.name, r.name])]
+        return None
+    return closure, GUESSED_BY
+
+
+def _finest(candidates: list[str], closure) -> list[str]:
+    """``candidates`` less those another one determines (of two that determine each other, the
+    first is kept): the finest field of each chain, in the given order."""
+    reach = {f: set(closure([f])) for f in candidates}
+    return [f for i, f in enumerate(candidates)
+            if not any(f in reach[g] and (g not in reach[f] or j < i)
+                       for j, g in enumerate(candidates) if g != f)]
 
 
 def project_scenario(fields, columns) -> tuple[str, ...]:
     """What an intruder who knows ``fields`` knows of an extract with ``columns``.
 
-    Each field the extract holds is kept. Each field it lacks is replaced by the finest coarser
-    version on its registry ladder that the extract holds (postcode -> postcode sector, school
-    -> local authority), together with the fields it determines (:data:`ALSO_DETERMINES`: date
-    of birth -> year and month of birth, postcode -> LSOA); a field with neither (a forename) is
-    dropped. Fields implied by another chosen field (a rung of its ladder) are dropped as
-    redundant. Returns the fields in a stable order, or ``()`` when nothing is left, or when the
-    extract holds every field (no projection needed).
+    1. The intruder knows the closure of ``fields`` under the registry's dependency graph
+       (:func:`synthetic.closure`: a postcode gives its sector, district, area, LSOA, home LA,
+       home region and IDACI decile; a date of birth the year and month of birth; a school its
+       LA, region, LAESTAB and phase). A column the registry does not know stands for itself.
+    2. Of that, the fields the extract holds are kept, less those another kept field determines
+       (the finest of each chain; of two fields that determine each other, URN and LAESTAB, the
+       first reached).
+    3. A known field that nothing kept determines, whose best guess (:data:`synthetic.GUESSED_BY`:
+       the school's LA for the home LA) the extract holds and nothing kept determines, adds that
+       column as a guess, written ``"column~field"`` (``"la_code~home_la"``); a guess another
+       guess determines (the home region, once the home LA is guessed) is left out. A kept
+       field stays even when a guess's column determines it: it is known, the guess is not.
+
+    Returns the fields in a stable order (each of ``fields`` in turn, then what it determines,
+    breadth first; guesses last), ``()`` when nothing is left, or when the extract holds every
+    field of ``fields`` (no projection needed). :func:`split_guesses` separates the guesses.
 
     Examples
     --------
     >>> project_scenario(("sex", "date_of_birth", "postcode"),
     ...                  ("sex", "year_of_birth", "month_of_birth", "lsoa", "postcode_sector"))
     ('sex', 'year_of_birth', 'month_of_birth', 'postcode_sector', 'lsoa')
+    >>> project_scenario(("sex", "date_of_birth", "postcode"),
+    ...                  ("sex", "year_of_birth", "month_of_birth", "la_code", "region"))
+    ('sex', 'year_of_birth', 'month_of_birth', 'la_code~home_la')
     """
     present = set(columns)
+    fields = tuple(fields)
     if all(f in present for f in fields):
         return ()
-    chosen: list[str] = []
-    for f in fields:
-        if f in present:
-            chosen.append(f)
-            continue
-        rung = next((r for r in _ladder_of(f) if r in present), None)
-        if rung is not None:
-            chosen.append(rung)
-        chosen += [g for g in ALSO_DETERMINES.get(f, ()) if g in present]
-    chosen = list(dict.fromkeys(chosen))
-    implied = {g for h in chosen for g in _ladder_of(h)}
-    return tuple(f for f in chosen if f not in implied)
+    registry = _registry()
+    if registry is None:  # pragma: no cover - without the registry nothing is determined
+        return tuple(f for f in fields if f in present)
+    closure, guessed_by = registry
+    known = closure(fields)
+    kept = _finest([f for f in known if f in present], closure)
+    reached = set(closure(kept))
+    guesses = [f for f in known
+               if f not in reached and guessed_by.get(f) in present and guessed_by[f] not in reached]
+    guesses = _finest(guesses, closure)
+    return tuple(kept) + tuple(f"{guessed_by[f]}{GUESS_MARK}{f}" for f in guesses)
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """One row's figures: from a class-size histogram, or counted with best guesses."""
+
+    n_records: int
+    n_classes: int
+    k: int
+    n_unique: int
+    below: tuple[int, ...]  # records below each of K_THRESHOLDS
+    average_risk: float
+    guessed_wrong: int | None = None
+    wrongly_singled_out: int | None = None
+
+    @classmethod
+    def of(cls, hist) -> "_Figures":
+        return cls(hist.n_records, hist.n_classes, hist.k, hist.n_unique,
+                   tuple(int(r) for r in hist.records_below(K_THRESHOLDS)), hist.average_risk)
+
+
+def _codes_in(column, other) -> np.ndarray:
+    """``other``'s codes in ``column``'s code space (matched by value; -1 for a value
+    ``column`` does not hold; missing matches missing)."""
+    mine = pd.Index(np.asarray(column.categories if column.categories is not None else [], dtype=object))
+    theirs = np.asarray(other.categories if other.categories is not None else [], dtype=object)
+    lookup = np.full(other.n_levels, -1, dtype=np.int64)
+    lookup[:other.n_distinct] = mine.get_indexer(pd.Index(theirs[:other.n_distinct]))
+    if other.missing_code is not None and column.missing_code is not None:
+        lookup[other.missing_code] = column.missing_code
+    return lookup[other.codes]
+
+
+def _guessed_figures(enc, part, used, guesses) -> _Figures:
+    """Figures of a projection with best guesses: a pupil counts only when every guess is right
+    for it (see the module docstring). Vectorised: class sizes per record, one grouping for the
+    wrong guesses' classes."""
+    hist = part.size_histogram
+    if not all(g in enc for _, g in guesses):  # no truth: every guess assumed right (upper bound)
+        return _Figures.of(hist)
+    n = part.n_records
+    guessed = {c: _codes_in(enc[c], enc[g]) for c, g in guesses}
+    right = np.ones(n, dtype=bool)
+    for c, _ in guesses:
+        right &= guessed[c] == enc[c].codes
+    fk = part.fk
+    fk_right = fk[right]
+    below = tuple(int(np.count_nonzero(fk_right < t)) for t in K_THRESHOLDS)
+    average = float(np.sum(1.0 / fk_right) / n) if n else 0.0
+    wrong = np.flatnonzero(~right)
+    # each wrong guess looks up its guessed class: its own values, the guessed ones in place of
+    # the guesses' columns; a class of exactly one pupil (another one) is a false singling-out
+    wrongly = 0
+    reachable = wrong[np.all([guessed[c][wrong] >= 0 for c, _ in guesses], axis=0)] if len(wrong) else wrong
+    if len(reachable):
+        cols = list(dict.fromkeys(used))
+        codes, levels = [], []
+        for c in cols:
+            col = enc[c]
+            query = guessed[c][reachable] if c in guessed else col.codes[reachable]
+            codes.append(np.concatenate([col.codes.astype(np.int64), query.astype(np.int64)]))
+            levels.append(col.n_levels)
+        ids, _ = group_codes(codes, levels)
+        counts = np.bincount(ids[:n], minlength=int(ids.max()) + 1)
+        wrongly = int(np.count_nonzero(counts[ids[n:]] == 1))
+    return _Figures(n, hist.n_classes, hist.k, int(np.count_nonzero(fk_right == 1)), below, average,
+                    guessed_wrong=int(len(wrong)), wrongly_singled_out=wrongly)
 
 
 def revealed_records(part, columns) -> list[tuple[int, int]]:
@@ -357,22 +482,25 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     return pairs[0] if one else pairs
 
 
-def _record_row(label, scenario: Scenario, hist, projected: bool = False) -> dict:
+def _record_row(label, scenario: Scenario, figures: _Figures, projected: bool = False) -> dict:
+    n = figures.n_records
     row = {
         "tier": label,
         "scenario": scenario.name,
         "fields": scenario.fields,
-        "n_records": hist.n_records,
-        "n_classes": hist.n_classes,
-        "k": hist.k,
-        "n_unique": hist.n_unique,
-        "unique_share": hist.n_unique / hist.n_records,
+        "n_records": n,
+        "n_classes": figures.n_classes,
+        "k": figures.k,
+        "n_unique": figures.n_unique,
+        "unique_share": figures.n_unique / n,
     }
-    for t, r in zip(K_THRESHOLDS, hist.records_below(K_THRESHOLDS)):
+    for t, r in zip(K_THRESHOLDS, figures.below, strict=True):
         row[f"records_below_{t}"] = int(r)
-        row[f"records_below_{t}_share"] = r / hist.n_records
-    row["average_risk"] = hist.average_risk
+        row[f"records_below_{t}_share"] = r / n
+    row["average_risk"] = figures.average_risk
     row["projected"] = bool(projected)
+    row["records_guessed_wrong"] = figures.guessed_wrong
+    row["records_wrongly_singled_out"] = figures.wrongly_singled_out
     return row
 
 
@@ -463,7 +591,8 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     with other work; ``attributes=False`` skips the attribute-disclosure rows. With
     ``project`` (default), a scenario a tier does not hold is measured on its projection onto
     the tier (:func:`project_scenario`) in a row marked ``projected``, so that an absent
-    scenario never reads as no risk.
+    scenario never reads as no risk; a best guess in it (the school's LA for the home LA) is
+    checked against the cohort's truth (``home_la``), coarsened as its column is.
     """
     import synthetic
 
@@ -473,7 +602,7 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     tier_columns = {t: list(synthetic.columns_for_tier(t)) for t in record_tiers}
     needed = cohort_fields(cohort, scenarios, attributes=attributes, tiers=record_tiers if project else ())
     if coarsening:
-        cohort = coarsen(cohort, coarsening, columns=list(dict.fromkeys(needed + _dims_of_tier3())))
+        cohort = coarsen(cohort, _with_truth(coarsening), columns=list(dict.fromkeys(needed + _dims_of_tier3())))
     usable = encoded is not None and not coarsening and set(needed) <= set(encoded.columns)
     enc = encoded if usable else encode(cohort, needed)
     memo: dict = {}
@@ -515,8 +644,9 @@ def _tier3_rows(cohort) -> pd.DataFrame:
 
 def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 2, 4)) -> list[str]:
     """The cohort columns the tier table reads: every scenario's fields, their projections onto
-    ``tiers`` (:func:`project_scenario`) and the sensitive fields (with ``attributes``), among
-    the columns of ``cohort`` (a frame, or its column names)."""
+    ``tiers`` (:func:`project_scenario`: the columns and the truth of each best guess) and the
+    sensitive fields (with ``attributes``), among the columns of ``cohort`` (a frame, or its
+    column names)."""
     scenarios = load_scenarios(scenarios)
     present = list(getattr(cohort, "columns", cohort))
     wanted = {f for s in scenarios for f in s.fields}
@@ -525,10 +655,38 @@ def cohort_fields(cohort, scenarios=None, *, attributes: bool = True, tiers=(1, 
 
         for t in tiers:
             columns = synthetic.columns_for_tier(t)
-            wanted |= {f for s in scenarios for f in project_scenario(s.fields, columns)}
+            for s in scenarios:
+                used, guesses = split_guesses(project_scenario(s.fields, columns))
+                wanted |= set(used) | {g for _, g in guesses}
     if attributes:
         wanted |= set(_sensitive_fields(present))
     return [c for c in sorted(wanted) if c in present]
+
+
+def _with_truth(coarsening: Mapping) -> dict:
+    """``coarsening`` with each best guess's truth coarsened as its column is (the home LA to
+    the home region when the school's LA is cut to the region, withheld when it is withheld),
+    so that a guess is checked at the level the extract holds."""
+    from synthetic import GUESSED_BY, field
+    from synthetic.exceptions import SyntheticError
+
+    from .ladders import WITHHELD, ladder_length
+
+    out = dict(coarsening)
+    for truth, column in GUESSED_BY.items():
+        level = coarsening.get(column, 0)
+        if truth in coarsening or level in (0, column):
+            continue
+        if isinstance(level, str) and level != WITHHELD:
+            try:
+                level = field(column).ladder_names.index(level) + 1
+            except (SyntheticError, ValueError):
+                continue  # not a level of the column: coarsen() says so
+        if level == WITHHELD or level >= ladder_length(column):
+            out[truth] = WITHHELD
+        else:  # the truth's ladder parallels its column's (LA -> region)
+            out[truth] = level if level < ladder_length(truth) else WITHHELD
+    return out
 
 
 def _dims_of_tier3() -> list[str]:
