@@ -6,7 +6,8 @@ model whose rates are parameters). :func:`auxiliary_table` draws the table from 
 vectorised numpy noise, seeded, deterministic, no loop over pupils. Each error changes the
 value it touches (a nickname differs from the name, a former school from the current one), so
 the share of values an error changes is its rate at every cohort size; wrong schools and homes
-come from the other pupils of the cohort, in the LA, else the region (:data:`POOL_COLUMNS`).
+come from the other pupils of the cohort, in the LA, else the region (:data:`POOL_COLUMNS` for
+schools, :data:`HOME_POOL_COLUMNS` for homes).
 The hidden truth (``pupil_id``) is kept so that a linkage attack can be scored; an attack must
 never link on it.
 
@@ -95,8 +96,8 @@ class IntruderProfile:
     moved_rate : float
         Share of homes out of date after a move: every known postcode and postcode district
         changes. The old home is that of another pupil whose postcode district (or postcode,
-        when the district is not known) differs from the pupil's: of the same LA, else of the
-        region, else of the whole cohort.
+        when the district is not known) differs from the pupil's: living in the same home LA,
+        else the home region, else anywhere in the cohort (:data:`HOME_POOL_COLUMNS`).
     missing_rate : float
         Share of each known value absent (field by field, independently).
 
@@ -356,14 +357,19 @@ def _with_missing(s: pd.Series, mask: np.ndarray) -> pd.Series:
     return s.mask(mask)
 
 
-#: Where a wrong school or an old home is drawn from, narrowest first: the pupil's LA, then
-#: region; the whole cohort is the last resort (:func:`_different_donors`). Both are the school's
-#: LA and region, the only geography a cohort row carries today.
+#: Where a wrong school is drawn from, narrowest first: the school's LA, then its region; the
+#: whole cohort is the last resort (:func:`_different_donors`).
 POOL_COLUMNS: tuple[str, ...] = ("la_code", "region")
+#: Where an old home is drawn from: the home's LA, then its region (a family that moves mostly
+#: stays near; a pupil who crosses an LA border to school moved near its home, not its school).
+#: A cohort without the home columns falls back to :data:`POOL_COLUMNS`.
+HOME_POOL_COLUMNS: tuple[str, ...] = ("home_la", "home_region")
 
 
-def _pool_levels(cohort: pd.DataFrame) -> list[np.ndarray]:
-    return [_codes_of(cohort[c]) for c in POOL_COLUMNS if c in cohort.columns]
+def _pool_levels(cohort: pd.DataFrame, columns: tuple[str, ...] = POOL_COLUMNS) -> list[np.ndarray]:
+    if not all(c in cohort.columns for c in columns):
+        columns = POOL_COLUMNS
+    return [_codes_of(cohort[c]) for c in columns if c in cohort.columns]
 
 
 def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
@@ -427,7 +433,8 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
     home_fields = [f for f in ("postcode_district", "postcode") if f in p.knows]
     if home_fields and moved.any():
         home_donor = np.full(m, -1, dtype=np.int64)
-        home_donor[moved] = _different_donors(_codes_of(cohort[home_fields[0]]), levels, rows[moved],
+        home_donor[moved] = _different_donors(_codes_of(cohort[home_fields[0]]),
+                                              _pool_levels(cohort, HOME_POOL_COLUMNS), rows[moved],
                                               u_move[moved])
     for f in p.knows:
         r = stream(root, f"intruder:{f}")
