@@ -175,11 +175,16 @@ class Rung:
         Cohort column that holds this level, if any.
     coarsen : callable or None
         Vectorised function mapping the field's own column (a Series) to this level.
+    same_as : tuple of str
+        Registry fields that together carry exactly this level's information, when it is not a
+        field itself (year and month of birth for ``year_month_of_birth``): what the level
+        determines, and what determines it jointly.
     """
 
     name: str
     column: str | None = None
     coarsen: Callable[[pd.Series], pd.Series] | None = None
+    same_as: tuple[str, ...] = ()
 
     def apply(self, frame: pd.DataFrame, source: str) -> pd.Series:
         """Return this level for every row of ``frame``, given the field column ``source``."""
@@ -366,7 +371,7 @@ FIELDS: tuple[Field, ...] = (
     Field("surname", "category", "Surname [U]", 1, _D, "Legal surname (synthetic)."),
     Field("date_of_birth", "datetime64[ns]", "DOB", 1, _Q,
           "Full date of birth, consistent with nc_year.",
-          ladder=(Rung("year_month_of_birth", coarsen=_year_month),
+          ladder=(Rung("year_month_of_birth", coarsen=_year_month, same_as=("year_of_birth", "month_of_birth")),
                   Rung("year_of_birth", column="year_of_birth", coarsen=_year)),
           determines=("month_of_birth",)),
     Field("postcode", "category", "Postcode", 1, _Q, "Full home unit postcode, e.g. 'LS6 2AB'.",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._core.encoding import encode
 from ..exceptions import InvalidParameterError
-from .ladders import coarsen, ladder_length, level_name
+from .ladders import WITHHELD, coarsen, ladder_length, level_name
 from .scenarios import load_scenarios
 from .tables import RiskTable, tier_risk_table
 
@@ -65,7 +65,8 @@ class CoarseningResult:
         Total number of ladder steps taken.
     result : pandas.DataFrame
         Per scenario: ``scenario``, ``k_after``, ``below_target`` (records still below
-        ``target_k``), ``below_target_share``.
+        ``target_k``), ``below_target_share``, ``matched_on`` (what the intruder matches on in
+        the coarsened release: fields and ladder levels, finest of each chain).
     """
 
     target_k: int
@@ -74,12 +75,93 @@ class CoarseningResult:
     steps: int
     result: pd.DataFrame
 
+    def describe(self, label=str) -> str:
+        """The coarsening in words: each field released at a coarser level (``date_of_birth as
+        year_of_birth``), then the fields withheld; ``label`` names a field for people.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> CoarseningResult(5, 0.01, {"date_of_birth": "year_of_birth", "sex": "*"}, 3, pd.DataFrame()).describe()
+        'date_of_birth as year_of_birth; withheld: sex'
+        """
+        kept = [f"{label(f)} as {label(lvl)}" for f, lvl in self.coarsening.items() if lvl != WITHHELD]
+        withheld = [label(f) for f, lvl in self.coarsening.items() if lvl == WITHHELD]
+        parts = [", ".join(kept)] if kept else []
+        if withheld:
+            parts.append("withheld: " + ", ".join(withheld))
+        return "; ".join(parts) or "none"
+
     def __repr__(self) -> str:
-        levels = ", ".join(f"{f} -> {lvl}" for f, lvl in self.coarsening.items()) or "none"
+        levels = self.describe()
         return (
             f"CoarseningResult(target_k={self.target_k}, max_suppressed={self.max_suppressed:g}, "
             f"steps={self.steps}, coarsening: {levels})"
         )
+
+
+class _Information:
+    """What a value tells, over the registry's fields and the levels of their ladders.
+
+    The registry's dependency graph (:data:`synthetic.DETERMINES`) covers fields; a ladder level
+    that is no field (``year_month_of_birth``, ``key_stage``) is added here: a field determines
+    its first level, each level the next, and a level with ``same_as`` determines those fields
+    (the year and month of birth). :meth:`closure` is everything a set of names determines;
+    :meth:`values` computes one name's values from a cohort."""
+
+    def __init__(self):
+        from synthetic import DETERMINES, FIELDS
+
+        graph = {name: set(targets) for name, targets in DETERMINES.items()}
+        self.level_of: dict[str, tuple[str, int]] = {}  # level name -> (field, ladder index)
+        for f in FIELDS:
+            names = [f.name] + [r.column or r.name for r in f.ladder]
+            for i, rung in enumerate(f.ladder):
+                graph.setdefault(names[i], set()).add(names[i + 1])
+                graph.setdefault(names[i + 1], set()).update(rung.same_as)
+                if names[i + 1] not in DETERMINES:
+                    self.level_of.setdefault(names[i + 1], (f.name, i + 1))
+        self.graph = graph
+        self._memo: dict[str, frozenset] = {}
+
+    def of(self, name: str) -> frozenset:
+        """Everything ``name`` determines, itself included (a column the registry does not know
+        determines itself)."""
+        if name not in self._memo:
+            seen, queue = {name}, [name]
+            while queue:
+                for b in self.graph.get(queue.pop(), ()):
+                    if b not in seen:
+                        seen.add(b)
+                        queue.append(b)
+            self._memo[name] = frozenset(seen)
+        return self._memo[name]
+
+    def closure(self, names) -> frozenset:
+        return frozenset().union(*(self.of(n) for n in names))
+
+    def finest(self, names) -> tuple[str, ...]:
+        """``names`` less those another one determines (of two that determine each other, the
+        first in sorted order): the same classes, fewest columns."""
+        names = sorted(names)
+        return tuple(f for i, f in enumerate(names)
+                     if not any(f in self.of(g) and (g not in self.of(f) or j < i)
+                                for j, g in enumerate(names) if g != f))
+
+    def values(self, cohort: pd.DataFrame, name: str) -> pd.Series:
+        if name in cohort.columns:
+            return cohort[name]
+        from synthetic import field as registry_field
+
+        source, level = self.level_of[name]
+        return registry_field(source).generalise(cohort, level)
+
+
+def _released_as(field: str, level: int) -> str | None:
+    """The information a field released at ``level`` carries: itself, a ladder level's name,
+    or None (withheld)."""
+    name = level_name(field, level)
+    return None if name == WITHHELD else name
 
 
 def smallest_coarsening(
@@ -90,10 +172,22 @@ def smallest_coarsening(
 
     Ladders come from the synthetic registry (date of birth -> year and month -> year;
     postcode -> sector -> district -> area; school -> LA -> region; ethnicity minor -> major...),
-    each topped by withholding the field. Every tier holds the same pupils, so a scenario's
-    figures depend only on its fields: each scenario is measured once on every combination of
-    levels of its own fields (one partition each), and the combinations of all fields are then
-    searched from those figures without touching the data again.
+    each topped by withholding the field. The release holds every scenario field at its level.
+
+    An intruder matches on everything it knows that the release tells: the closure of its
+    fields under the registry's dependency graph (:func:`synthetic.closure`, with the ladder
+    levels that are no field: a date of birth tells the year and month of birth, which tell
+    the year) intersected with the closure of what the released columns hold. So a field is
+    never both released and withheld in effect: with the date of birth released as the year of
+    birth, the ``year_of_birth`` column adds nothing, and withholding it protects nothing; an
+    intruder who knows the year and month of birth still matches on the date of birth released
+    as year and month. A field the intruder knows but cannot see, whose usual stand-in the
+    release holds (the school's LA for the home LA, :data:`synthetic.GUESSED_BY`), is counted as
+    if the guess were always right: the search errs on the safe side.
+
+    Every tier holds the same pupils, so a scenario's figures depend only on the levels of the
+    fields that can tell it something: each distinct set of matched columns is measured once
+    (one partition), and the combinations of levels are then searched from those figures.
 
     Parameters
     ----------
@@ -120,28 +214,60 @@ def smallest_coarsening(
             f"({n:,}): no coarsening makes a class larger than the whole table."
         )
     max_suppressed = check_fraction(max_suppressed, "max_suppressed", func)
+    from synthetic import GUESSED_BY
+
     scenarios = [s for s in load_scenarios(scenarios) if s.applies_to(cohort.columns)]
-    lengths = {f: ladder_length(f) for s in scenarios for f in s.fields}
-    figures: dict = {}
+    info = _Information()
+    fields = sorted({f for s in scenarios for f in s.fields})
+    lengths = {f: ladder_length(f) for f in fields}
+    # what each field tells at each level: everything its released value determines
+    tells = {f: [info.of(name) if (name := _released_as(f, lvl)) else frozenset()
+                 for lvl in range(lengths[f] + 1)] for f in fields}
+    # what each intruder knows: the closure of its fields, and the field that usually holds the
+    # value of one it knows but cannot see (the school's LA for the home LA) as if always right,
+    # so the search errs on the safe side
+    knows = {}
     for s in scenarios:
-        for levels in itertools.product(*[range(lengths[f] + 1) for f in s.fields]):
-            coarse = coarsen(cohort, dict(zip(s.fields, levels)), columns=s.fields)
-            part = encode(coarse, list(s.fields)).partition(s.fields, "category")
-            hist = part.size_histogram
-            figures[(s.name, levels)] = (hist.k, int(hist.records_below([target_k])[0]))
-    fields = sorted(lengths)
+        known = info.closure(s.fields)
+        knows[s.name] = info.closure(known | {GUESSED_BY[g] for g in known if g in GUESSED_BY})
+    # the fields whose level can change what an intruder matches on
+    relevant = {s.name: [f for f in fields if tells[f][0] & knows[s.name]] for s in scenarios}
     budget = max_suppressed * n
+    # every name an intruder could match on, encoded once; each match is a partition of it
+    names = sorted(frozenset().union(*knows.values()) & frozenset().union(*(t for f in fields for t in tells[f])))
+    enc = encode(pd.DataFrame({m: info.values(cohort, m) for m in names}, index=cohort.index), names) if names else None
+    per_scenario: dict = {}
+    per_match: dict = {}
+
+    def figures(s, chosen) -> tuple[int, int, tuple[str, ...]]:
+        """k, records below the target and the columns matched on, for scenario ``s`` when each
+        field is released at ``chosen[field]``: the intruder matches on everything it knows
+        that the release tells (both closures), computed from the cohort."""
+        key = (s.name, tuple(chosen[f] for f in relevant[s.name]))
+        if key not in per_scenario:
+            told = frozenset().union(*(tells[f][chosen[f]] for f in relevant[s.name]))
+            match = info.finest(knows[s.name] & told)
+            if match not in per_match:
+                if match:
+                    hist = enc.partition(list(match), "category").size_histogram
+                    per_match[match] = (hist.k, int(hist.records_below([target_k])[0]))
+                else:  # nothing to match on: one class of everyone
+                    per_match[match] = (n, 0 if target_k <= n else n)
+            per_scenario[key] = (*per_match[match], match)
+        return per_scenario[key]
+
     best = None
     for levels in sorted(itertools.product(*[range(lengths[f] + 1) for f in fields]), key=lambda v: (sum(v), v)):
         chosen = dict(zip(fields, levels))
-        if all(figures[(s.name, tuple(chosen[f] for f in s.fields))][1] <= budget for s in scenarios):
+        if all(figures(s, chosen)[1] <= budget for s in scenarios):
             best = chosen
             break
     if best is None:  # pragma: no cover - withholding every field gives k = n >= target_k
         raise InvalidParameterError(f"No coarsening brings every scenario to k = {target_k}.")
     rows = []
     for s in scenarios:
-        k, low = figures[(s.name, tuple(best[f] for f in s.fields))]
-        rows.append({"scenario": s.name, "k_after": k, "below_target": low, "below_target_share": low / n})
+        k, low, match = figures(s, best)
+        rows.append({"scenario": s.name, "k_after": k, "below_target": low, "below_target_share": low / n,
+                     "matched_on": match})
     named = {f: level_name(f, lvl) for f, lvl in best.items() if lvl}
     return CoarseningResult(target_k, float(max_suppressed), named, int(sum(best.values())), pd.DataFrame(rows))

@@ -59,7 +59,7 @@ class JobResult:
 def coarsening_frame(found) -> pd.DataFrame:
     """The smallest coarsening as a table: one row per scenario with the fields coarsened, k
     after coarsening (measured before any suppression) and the pupils still below the target."""
-    levels = "; ".join(f"{f} -> {lvl}" for f, lvl in found.coarsening.items()) or "none"
+    levels = found.describe()
     frame = found.result.copy()
     frame.insert(0, "target_k", found.target_k)
     frame.insert(1, "coarsening", levels)
@@ -68,7 +68,7 @@ def coarsening_frame(found) -> pd.DataFrame:
 
 def describe_coarsening(found) -> str:
     """One plain sentence about the smallest coarsening found (printed by the CLI)."""
-    levels = ", ".join(f"{f} -> {lvl}" for f, lvl in found.coarsening.items()) or "no coarsening"
+    levels = found.describe() if found.coarsening else "no coarsening"
     worst = int(found.result["below_target"].max()) if len(found.result) else 0
     return (f"smallest coarsening for k = {found.target_k} ({found.steps} ladder steps): {levels}; "
             f"k is measured before suppression: at most {worst:,} pupils per scenario stay below "

@@ -929,7 +929,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         if "chart_what_if" in charts:
             parts.append(_figure_html(charts["chart_what_if"]))
     if coarsening is not None:
-        levels = ", ".join(f"{_field_label(f)} to {_field_label(lvl)}" for f, lvl in coarsening.coarsening.items()) or "none"
+        levels = coarsening.describe(_field_label)
         parts += ['<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
                   f'<p class="note">Target k = {coarsening.target_k}, allowing {pct_text(coarsening.max_suppressed)} of '
                   f"pupils to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps). k is measured "
