@@ -41,7 +41,7 @@ MEASURE = """
 <script>
 window.addEventListener('load', function () {
   var vw = document.documentElement.clientWidth, bad = [];
-  document.querySelectorAll('table, img, figure, pre, p, h1, h2, h3, dl').forEach(function (el, i) {
+  document.querySelectorAll('table, img, figure, pre, p, h1, h2, h3, dl, svg').forEach(function (el, i) {
     var r = el.getBoundingClientRect();
     if (r.right > vw + 0.5 || r.left < -0.5) bad.push(el.tagName + '#' + i + ' right=' + Math.round(r.right));
   });
@@ -239,3 +239,24 @@ def test_contents_link_every_section(report, width, tmp_path):
     m = _measure(report, width, tmp_path)
     assert m["toc"] and set(m["toc"]) == set(m["heads"]) - {"#findings", "#contents"}
     assert m["toc"] == [h for h in m["heads"] if h in m["toc"]]  # in page order
+
+
+@pytest.fixture(scope="module")
+def attack_report(tmp_path_factory):
+    """A report with the simulated linkage attack section (exact attack only: quick)."""
+    from riskcalc.release.attack import attack_experiment
+
+    cohort = synthetic.generate_cohort(4_000, rng=11)
+    files = report_files(rc.tier_risk_table(cohort), attack=attack_experiment(cohort=cohort, probabilistic=False))
+    folder = tmp_path_factory.mktemp("attack")
+    (folder / "report.html").write_text(files["report.html"], encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_attack_section_fits(attack_report, width, tmp_path):
+    """Before: the attack section's tables ran to 1,356 pixels on a 390-pixel phone (and past a
+    1,400-pixel window), and its chart's legend was cut off at the chart's edge."""
+    m = _measure(attack_report, width, tmp_path)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]
+    assert "#attack" in m["toc"]

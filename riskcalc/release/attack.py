@@ -199,23 +199,31 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
 
 # ------------------------------------------------------------------------------ HTML section
 def _page(experiment: AttackExperiment) -> str:
-    """A self-contained page holding the section and the provenance."""
+    """A self-contained page holding the section and the provenance, laid out as the report is
+    (the report's style sheet: tables become cards on a phone)."""
     import html
+
+    from .report import _CSS
 
     lines = _render.provenance_lines(experiment.provenance)
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            "<title>Simulated linkage attack</title><style>body{font-family:sans-serif;max-width:70em;"
-            "margin:auto;padding:1em}table{border-collapse:collapse;font-size:90%}td,th{border:1px "
-            "solid #ccc;padding:2px 6px}</style></head><body><p>Synthetic data: no real pupil.</p>\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Simulated linkage attack</title><style>{_CSS}</style></head><body>"
+            '<p class="banner">Synthetic data: no real pupil.</p>\n'
             + attack_section(experiment)
-            + "\n<h2>Provenance</h2><pre>" + html.escape("\n".join(lines)) + "</pre></body></html>\n")
+            + '\n<h2 id="provenance">Provenance</h2><pre class="mono">' + html.escape("\n".join(lines))
+            + "</pre></body></html>\n")
 
 
 def attack_section(experiment: AttackExperiment) -> str:
     """HTML for the report: per tier, a table of predicted and actual re-identification and a
-    bar chart (inline SVG) of the shares, with how to read them."""
+    bar chart (inline SVG) of the shares, with how to read them. Tables are the report's (one
+    card per row on a phone); the chart is drawn in a 380-unit box that scales down to the
+    page, its text 12 units high, so it reads on a 390-pixel phone."""
+    from .report import _table_html
+
     s = experiment.summary
-    parts = ['<section id="linkage-attack"><h2>Simulated linkage attack</h2>',
+    parts = ['<section id="linkage-attack"><h2 id="attack">Simulated linkage attack</h2>',
              "<p>An intruder's outside knowledge (with errors) linked to each tier extract. "
              "<em>Predicted</em>: the share of the intruder's targets riskcalc calls at risk "
              "(sample unique) and the prosecutor's expected share (mean 1/fk). <em>Actual</em>: "
@@ -233,33 +241,47 @@ def attack_section(experiment: AttackExperiment) -> str:
                             "exact_claimed", "exact_correct", "exact_precision", "linkage_claimed",
                             "linkage_correct", "linkage_precision", "linkage_recall") if c in t]
         parts.append(f"<h3>Tier {tier}</h3>")
-        parts.append(_render.to_html_table(t[cols].reset_index(drop=True)))
+        parts.append(_table_html(t[cols].reset_index(drop=True)))
         parts.append(_svg_bars(t, [c for c in share_cols if c[0] in t]))
     parts.append("</section>")
     return "\n".join(parts)
 
 
+#: Fills of the attack chart's bars: grey shades, as the report's charts (dark = predicted).
+_SVG_FILLS = ("#262626", "#737373", "#b3b3b3", "#e6e6e6")
+
+
 def _svg_bars(t: pd.DataFrame, cols) -> str:
-    colours = ["#9ecae1", "#4292c6", "#fd8d3c", "#d94801"]
-    bw, gap, h = 14, 18, 160
-    groups = list(t["intruder"])
-    width = max(1, len(groups)) * (len(cols) * bw + gap) + 40
-    out = [f'<svg role="img" width="{width}" height="{h + 60}" viewBox="0 0 {width} {h + 60}" '
-           'xmlns="http://www.w3.org/2000/svg"><title>Predicted against actual re-identification</title>']
-    for gi, (_, row) in enumerate(t.iterrows()):
-        x0 = 30 + gi * (len(cols) * bw + gap)
-        for ci, (col, _label) in enumerate(cols):
+    """Horizontal bars, one group per intruder (its name on a line above), one bar per share,
+    each labelled with its value; the legend on top, one entry a line. Drawn in a box 380 units
+    wide that scales to the page (never wider than it), text 12 units high; names escaped."""
+    import html
+
+    width, left, bar, gap, font = 380, 8, 11, 10, 12
+    scale = width - left - 70  # room for the value after the longest bar
+    y = 4
+    out = []
+    for ci, (_, label) in enumerate(cols):
+        out.append(f'<rect x="{left}" y="{y + 2}" width="11" height="11" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
+                   f'stroke-width="0.5"/><text x="{left + 17}" y="{y + 12}" font-size="{font}">{html.escape(label)}</text>')
+        y += font + 5
+    y += 6
+    for _, row in t.iterrows():
+        out.append(f'<text x="{left}" y="{y + font}" font-size="{font}" font-weight="600">'
+                   f'{html.escape(str(row["intruder"]).replace("_", " "))}</text>')
+        y += font + 4
+        for ci, (col, label) in enumerate(cols):
             v = row.get(col)
             v = 0.0 if v is None or pd.isna(v) else float(v)
-            bh = round(v * h, 1)
-            out.append(f'<rect x="{x0 + ci * bw}" y="{h - bh + 10}" width="{bw - 2}" height="{bh}" '
-                       f'fill="{colours[ci % 4]}"><title>{_label}: {100 * v:.1f}%</title></rect>')
-        out.append(f'<text x="{x0}" y="{h + 25}" font-size="10">{row["intruder"]}</text>')
-    for ci, (_, label) in enumerate(cols):
-        out.append(f'<rect x="{30 + ci * 150}" y="{h + 38}" width="10" height="10" fill="{colours[ci % 4]}"/>'
-                   f'<text x="{44 + ci * 150}" y="{h + 47}" font-size="10">{label}</text>')
-    out.append("</svg>")
-    return "".join(out)
+            w = round(v * scale, 1)
+            out.append(f'<rect x="{left}" y="{y}" width="{w}" height="{bar}" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
+                       f'stroke-width="0.5"><title>{html.escape(label)}: {100 * v:.1f}%</title></rect>'
+                       f'<text x="{left + w + 4}" y="{y + bar - 1}" font-size="{font - 1}">{100 * v:.1f}%</text>')
+            y += bar + 2
+        y += gap
+    return (f'<svg role="img" viewBox="0 0 {width} {y}" style="width:100%;max-width:{width * 1.4:.0f}px;height:auto;display:block" '
+            'xmlns="http://www.w3.org/2000/svg"><title>Predicted against actual re-identification</title>'
+            + "".join(out) + "</svg>")
 
 
 # ------------------------------------------------------------------------------ CLI

@@ -711,7 +711,7 @@ table.kv{width:100%;table-layout:fixed}table.kv td{overflow-wrap:anywhere}table.
 def _cell_text(value, column: str) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if "share" in column or column == "average_risk":
+    if "share" in column or column == "average_risk" or column.endswith(("_precision", "_recall", "_rate")):
         return pct_text(value)
     if column == "fields" or isinstance(value, (tuple, list)):
         return _fields_text(value)
