@@ -499,7 +499,7 @@ def _calibration(models: dict[str, tuple[np.ndarray, np.ndarray]], bins: int) ->
         c = np.bincount(b, weights=hit.astype(np.float64), minlength=bins)
         rows.append(pd.DataFrame({
             "model": model, "bin_lower": edges[:-1], "bin_upper": edges[1:],
-            "n": n.astype(np.int64), "mean_predicted": np.round(_ratios(s, n), 9),
+            "n": n.astype(np.int64), "mean_predicted": _ratios(s, n),
             "n_correct": np.round(c).astype(np.int64),
         }))
     out = pd.concat(rows, ignore_index=True)
@@ -770,7 +770,7 @@ def linkage_attack(
         n_extract=n_e, n_auxiliary=n_a, n_targets=n_targets,
         n_sample_unique=int(np.count_nonzero(true_fk == 1)),
         n_fk_below_5=int(np.count_nonzero(true_fk < 5)),
-        expected_prosecutor=float(np.round(np.sum(1.0 / true_fk), 9)) if n_targets else 0.0,
+        expected_prosecutor=float(np.sum(1.0 / true_fk)) if n_targets else 0.0,
         exact_claimed=int(np.count_nonzero(exact_row >= 0)), exact_correct=int(exact_ok.sum()),
         probabilistic=bool(probabilistic), claimed=claimed, correct=correct, blocking=rules,
         calibration=calibration, attributes=attributes,

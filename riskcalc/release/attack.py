@@ -160,7 +160,7 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
             pred = res.prediction_frame().set_index("measure")["count"]
             row = {**key, "fields": "+".join(fields), "targets": res.n_targets,
                    "sample_unique": int(res.n_sample_unique), "fk_below_5": int(res.n_fk_below_5),
-                   "prosecutor_expected": round(float(pred["prosecutor_expected"]), 6),
+                   "prosecutor_expected": float(pred["prosecutor_expected"]),
                    "exact_claimed": res.exact_claimed, "exact_correct": res.exact_correct,
                    "exact_precision": res.exact_precision, "exact_recall": res.exact_recall}
             if probabilistic:
