@@ -458,7 +458,7 @@ def detect_kind(values) -> str:
         return "postcode"
     if sum(share(p) for p in DATE_FORMATS.values()) >= KIND_SHARE:
         return "date"
-    sexes = set(_lookup(out, _SEX).to_pylist())
+    sexes = set(pc.unique(_lookup(out, _SEX)).to_pylist()) if n <= 64 else set()
     others = n - int(pc.sum(pc.is_in(out, value_set=pa.array(list(_SEX)))).as_py() or 0)
     if {"F", "M"} <= sexes and others <= 3:
         return "sex"
@@ -587,16 +587,27 @@ def _column_stats(data, columns, *, sep=None, sheet=None, func="profile_columns"
     return [_encoded_stats(enc, c) for c in columns], enc.source
 
 
-def _identifier(stats: _Stats, name_like: float) -> str:
+def _name_like(text: pa.Array | None) -> float:
+    """Share of distinct text values shaped like personal names (words of letters)."""
+    if text is None or not len(text):
+        return 0.0
+    shaped = pc.match_substring_regex(pc.utf8_trim_whitespace(text), _NAME_LIKE)
+    return float(pc.mean(pc.cast(shaped, pa.float64())).as_py() or 0)
+
+
+def _identifier(stats: _Stats) -> str:
+    """Why a column looks like a direct identifier (``""`` when it does not)."""
     n, d = stats.n_records, stats.n_distinct
     share = d / n if n else 0.0
     if n >= 20 and share >= IDENTIFIER_SHARE:
         return f"{fmt.pct(share, 1)} of its values are distinct"
     if _identifier_name(stats.name):
         return "its name is that of an identifier"
-    if n >= 20 and d >= 50 and share >= NAME_SHARE and name_like >= 0.9:
-        return (f"its values look like personal names: {fmt.pct(share, 1)} of them are distinct, and "
-                f"{fmt.pct(name_like, 0)} of the distinct values are words of letters")
+    if n >= 20 and d >= 50 and share >= NAME_SHARE:  # only then are its values read
+        name_like = _name_like(stats.text)
+        if name_like >= 0.9:
+            return (f"its values look like personal names: {fmt.pct(share, 1)} of them are distinct, and "
+                    f"{fmt.pct(name_like, 0)} of the distinct values are words of letters")
     return ""
 
 
@@ -609,8 +620,7 @@ def _profile(stats: _Stats, kind_spec=(None, None), role: str = "") -> ColumnPro
     variants: list[tuple[str, int]] = []
     kind, codes = kind_spec
     kind_from = "given" if kind else ""
-    name_like = 0.0
-    if text is not None and len(text):
+    if text is not None and len(text) and role != "other":  # "other": checked for identifiers only
         if kind is None:
             kind, kind_from = detect_kind(text), "content"
         stripped = pc.utf8_trim_whitespace(text)
@@ -631,10 +641,9 @@ def _profile(stats: _Stats, kind_spec=(None, None), role: str = "") -> ColumnPro
         upper = steps[1][1]
         formats = tuple(label for label, pattern in DATE_FORMATS.items()
                         if pc.any(pc.match_substring_regex(upper, pattern)).as_py())
-        name_like = float(pc.mean(pc.cast(pc.match_substring_regex(stripped, _NAME_LIKE), pa.float64())).as_py() or 0)
-    elif text is not None:
+    elif text is not None and role != "other":
         kind, kind_from = (kind or "text"), (kind_from or "content")
-    reason = _identifier(stats, name_like)
+    reason = _identifier(stats)
     return ColumnProfile(stats.name, stats.dtype, stats.n_records, stats.n_distinct, stats.n_missing, smallest,
                          case, padded, formats, spellings, bool(reason), reason, kind or "", kind_from if kind else "",
                          tuple(variants), space, unreadable, role)
@@ -802,11 +811,43 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
     return frame, changes
 
 
-def _spark_normalise(sdf, columns, kinds):
+def _after(stats: _Stats, fixed: pa.Array) -> _Stats:
+    """The statistics of a column after normalising, from its distinct values' canonical forms
+    (counts summed over the values each canonical form merges; no pass over the records)."""
+    valid = pc.is_valid(fixed).to_numpy(zero_copy_only=False)
+    uniq = pc.unique(fixed.filter(pc.is_valid(fixed)))
+    index = pc.index_in(fixed, value_set=uniq).to_numpy(zero_copy_only=False)
+    where = np.asarray(index[valid], dtype=np.int64)
+    counts = np.bincount(where, weights=stats.counts[valid], minlength=len(uniq)).astype(np.int64)
+    missing = stats.n_missing + int(stats.counts[~valid].sum())
+    return _Stats(stats.name, stats.dtype, stats.n_records, len(uniq), missing, counts, uniq)
+
+
+def normalise_and_profile(data, columns, *, kinds=None, roles=None, sep=None, sheet=None):
+    """:func:`normalise`, then :func:`profile_columns` of what will be measured: ``(table,
+    record, ProfileResult)``. On Spark the profile after normalising is read off the distinct
+    values' canonical forms and counts (no second pass over the cluster's records)."""
+    from ._core.spark import is_spark_frame
+
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    roles = roles or {}
+    if not is_spark_frame(data):
+        fixed, changes = normalise(data, columns, sep=sep, kinds=kinds, sheet=sheet)
+        return fixed, changes, profile_columns(fixed, columns, kinds=kinds, roles=roles)
+    after: list[_Stats] = []
+    fixed, changes = _spark_normalise(data, columns, kinds, after=after)
+    kinds_used = {**dict(kinds or {}), **{c: changes[c]["kind"] for c in changes if c not in (kinds or {})}}
+    profiles = tuple(_profile(st, _kind_spec(kinds_used, st.name), roles.get(st.name, "")) for st in after)
+    return fixed, changes, ProfileResult(profiles, after[0].n_records if after else 0, "")
+
+
+def _spark_normalise(sdf, columns, kinds, after=None):
     """:func:`normalise` on a Spark DataFrame: each text column's distinct values come to the
     driver (a ``GROUP BY``, never the records), their canonical forms are computed there, and
     the values a rule rewrites are replaced on the cluster through a join with that small
-    mapping. Returns the whole DataFrame, ``columns`` replaced, and the record."""
+    mapping (only for a column where a rule merges values: a rewritten spelling that merges
+    nothing changes no class). Returns the whole DataFrame, ``columns`` replaced, and the
+    record."""
     from ._core.spark import _col, _functions, spark_columns
 
     F = _functions()
@@ -814,13 +855,16 @@ def _spark_normalise(sdf, columns, kinds):
     changes = {}
     for stats in _spark_stats(sdf, columns):
         if stats.text is None:
+            if after is not None:
+                after.append(stats)
             continue
         kind, given = _kind_spec(kinds, stats.name)
         kind_from = "given" if kind else "content"
         kind = kind or detect_kind(stats.text)
         fixed, rules, unreadable = _normalise_column(stats.text, kind, given)
         changed = pc.fill_null(pc.not_equal(fixed, stats.text), True)
-        if pc.any(changed).as_py():
+        # Values rewritten without merging leave every class as it is: no join for them.
+        if _n_unique(fixed) < stats.n_distinct and pc.any(changed).as_py():
             mapping = sdf.sparkSession.createDataFrame(pa.table({
                 "__rc_raw": stats.text.filter(changed), "__rc_canon": fixed.filter(changed)}))
             name = stats.name
@@ -829,6 +873,8 @@ def _spark_normalise(sdf, columns, kinds):
                    .drop("__rc_raw", "__rc_canon"))
         changes[stats.name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(stats.n_distinct),
                                "distinct_after": _n_unique(fixed), "rules": rules, "unreadable": int(unreadable)}
+        if after is not None:
+            after.append(_after(stats, fixed))
     return sdf, changes
 
 

@@ -15,7 +15,7 @@ was fixed (that is the ``normalisation`` record).
 
 from __future__ import annotations
 
-from ..profile import DataQuality, ProfileResult
+from ..profile import DataQuality, ProfileResult, normalise_and_profile
 from ..profile import normalise as _normalise_columns
 from ..profile import profile_columns as _profile_columns
 
@@ -94,9 +94,8 @@ def quality_check(data, columns, *, roles=None, normalise_columns=False, source=
     fixed, record = None, ()
     if normalise_columns and columns:
         used = _kinds_used(profile, kinds)
-        fixed, changes = _normalise_columns(data, columns, sep=sep, kinds=used, sheet=sheet)
+        fixed, changes, profile = normalise_and_profile(data, columns, kinds=used, roles=roles, sep=sep, sheet=sheet)
         record = tuple({"source": str(source), "column": c, **changes[c]} for c in columns if c in changes)
-        profile = _profile_columns(fixed, columns, kinds=used, roles=roles)
     extra = ()
     others = [c for c in dict.fromkeys(identifiers) if c not in set(columns)]
     if others:
