@@ -140,8 +140,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "k_anonymity": ("kanon", "k_anonymity"),
     "ColumnProfile": ("profile", "ColumnProfile"),
     "ProfileResult": ("profile", "ProfileResult"),
-    "normalise": ("profile", "normalise"),
-    "profile_columns": ("profile", "profile_columns"),
+    "normalise": ("release.quality", "normalise"),
+    "profile_columns": ("release.quality", "profile_columns"),
     "ModelRiskResult": ("model_risk", "ModelRiskResult"),
     "model_risk": ("model_risk", "model_risk"),
     "linkage_risk": ("histories", "linkage_risk"),
@@ -325,7 +325,8 @@ if TYPE_CHECKING:  # what static analysis and IDEs see: the same names, imported
         snb,
         zayatz,
     )
-    from .profile import ColumnProfile, ProfileResult, normalise, profile_columns
+    from .profile import ColumnProfile, ProfileResult
+    from .release.quality import normalise, profile_columns
     from .release.coarsening import smallest_coarsening, what_if
     from .release.report import html_report
     from .release.scenarios import Scenario, load_scenarios

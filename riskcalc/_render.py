@@ -350,19 +350,137 @@ def latex_provenance(prov: dict | None) -> str:
 
 def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, title: str | None = None) -> str:
     """Render ``frame`` in one of :data:`FORMATS`. JSON, Markdown and LaTeX carry the
-    provenance (in the document, a footer, comment lines and the caption); CSV stays plain rows
-    for other tools, its provenance in the JSON sidecar or manifest written beside it. LaTeX is a
-    floating table captioned with ``title`` (default: the function in the provenance) and the
-    data's source, labelled ``tab:riskcalc-<function>``."""
+    provenance (in the document, a footer, comment lines and the caption) and its data-quality
+    block (in the document, a section before the table, a paragraph before the table); CSV stays
+    plain rows for other tools, its provenance in the JSON sidecar or manifest written beside it.
+    LaTeX is a floating table captioned with ``title`` (default: the function in the provenance)
+    and the data's source, labelled ``tab:riskcalc-<function>``."""
     if fmt == "json":
         return to_json(frame, provenance)
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "markdown":
-        return to_markdown(frame) + markdown_provenance(provenance)
+        return markdown_quality(provenance) + to_markdown(frame) + markdown_provenance(provenance)
     if fmt == "latex":
         function = (provenance or {}).get("function") or "table"
         title = title or f"riskcalc {function}"
-        return latex_provenance(provenance) + to_latex(frame, caption=latex_caption(title, provenance),
-                                                       label=f"tab:riskcalc-{function}")
+        return latex_provenance(provenance) + latex_quality(provenance) + to_latex(
+            frame, caption=latex_caption(title, provenance), label=f"tab:riskcalc-{function}")
     return to_text(frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data quality: the profile's findings, shown with the figures (riskcalc.profile.DataQuality)
+# ---------------------------------------------------------------------------------------------
+
+#: The checks the profile runs, named in the sentence of a clean profile.
+CHECKS_DONE = ("letter case and spaces, number spellings, date formats, postcodes, year groups, sex codes, "
+               "direct identifiers")
+
+
+def _names(items) -> str:
+    return ", ".join(dict.fromkeys(items))
+
+
+def _columns_phrase(names) -> str:
+    names = list(dict.fromkeys(names))
+    return (f"column {names[0]} still holds" if len(names) == 1
+            else f"columns {', '.join(names)} still hold")
+
+
+def _checks_text(checks) -> str:
+    return ", ".join(c.replace("_", " ") for c in checks)
+
+
+def quality_summary(doc: dict) -> str:
+    """One sentence summing up a data-quality block (``provenance["data_quality"]``)."""
+    n_cols = sum(len(c["columns"]) for c in doc.get("checked", []))
+    upper, lower, findings = doc.get("upper_bound", []), doc.get("lower_bound", []), doc.get("findings", [])
+    done = ""
+    if doc.get("normalised"):
+        changed = [n for n in doc.get("normalisation", []) if n["distinct_before"] != n["distinct_after"]]
+        done = f"Normalised before measuring: {len(changed)} column(s) now hold fewer distinct values. "
+    if upper:
+        return (done + "Figures are upper bounds of the risk: "
+                f"{_columns_phrase(u['column'] for u in upper)} one value written in more than one way, which "
+                "splits pupils who look alike into separate classes.")
+    if lower:
+        return (done + "Attribute-disclosure figures may be understated: sensitive "
+                f"{_columns_phrase(u['column'] for u in lower)} one value written in more than one way.")
+    ids = [f["column"] for f in findings if f.get("check") == "direct_identifier"]
+    rest = [f for f in findings if f.get("check") != "direct_identifier"]
+    if ids and not rest:
+        return (done + f"The profile found no value written in more than one way in the {n_cols} column(s) "
+                f"checked; {len(ids)} column(s) look like direct identifiers ({_names(ids)}).")
+    if findings:
+        return done + f"The profile of the {n_cols} column(s) checked found {len(findings)} thing(s) to look at."
+    return done + f"The profile found nothing to fix in the {n_cols} column(s) checked ({CHECKS_DONE})."
+
+
+def quality_lines(doc: dict | None, *, quiet: bool = False) -> list[str]:
+    """A data-quality block as plain lines: the summary (left out with ``quiet`` when nothing was
+    found), one line per normalised column (``distinct values before -> after`` and the rules
+    applied), one per finding, and the reason for each upper bound. Column names and counts
+    only, never a value."""
+    if not doc:
+        return []
+    lines = []
+    clean = not doc.get("findings") and not doc.get("upper_bound")
+    if not (quiet and clean):
+        lines.append(doc.get("summary") or quality_summary(doc))
+    several = len(doc.get("checked", [])) > 1
+    unchanged = [n for n in doc.get("normalisation", []) if not n.get("rules") and not n.get("unreadable")]
+    for n in doc.get("normalisation", []):
+        if n in unchanged:
+            continue
+        rules = "; ".join(f"{r['rule'].replace('_', ' ')}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
+                          for r in n.get("rules", [])) or "nothing to change"
+        where = f"{n['source']}: " if several and n.get("source") else ""
+        extra = ""
+        if n.get("unreadable") and n.get("kind") in ("postcode", "date"):
+            what = "not shaped like a postcode" if n["kind"] == "postcode" else "not readable as dates"
+            extra = f"; {n['unreadable']:,} distinct values {what}, left as written"
+        lines.append(f"normalised: {where}column {n['column']!r} ({n['kind'].replace('_', ' ')}): "
+                     f"{n['distinct_before']:,} -> {n['distinct_after']:,} distinct values ({rules}{extra})")
+    if unchanged:
+        lines.append(f"normalised: {len(unchanged)} other column(s) needed no change "
+                     f"({_names(n['column'] for n in unchanged)})")
+    lines += [f["message"] for f in doc.get("findings", [])]
+    for label, kind, what in (("upper_bound", "upper bound", "figures measured on them are upper bounds of the "
+                               "risk (a lower bound of k): one value written in more than one way splits a class"),
+                              ("lower_bound", "lower bound", "attribute disclosure of these sensitive columns may "
+                               "be understated: one value written in more than one way hides a homogeneous class")):
+        by_source: dict = {}
+        for u in doc.get(label, []):
+            by_source.setdefault(u.get("source", "") if several else "", []).append(u)
+        for source, items in by_source.items():
+            where = f"{source}: " if source else ""
+            cols = "; ".join(f"{u['column']!r} ({_checks_text(u['checks'])})" for u in items)
+            lines.append(f"{kind}: {where}{cols}: {what}")
+    if (doc.get("upper_bound") or doc.get("lower_bound")) and not doc.get("normalised"):
+        lines.append("--normalise (rc.normalise) unifies the spellings its rules know before measuring; it is "
+                     "recorded in the provenance and the file is not changed")
+    return lines
+
+
+def markdown_quality(prov: dict | None) -> str:
+    """The data-quality block of a provenance as a Markdown section (empty without one)."""
+    lines = quality_lines((prov or {}).get("data_quality"))
+    if not lines:
+        return ""
+    return "## Data quality\n\n" + "".join(f"- {escape_markdown(line)}\n" for line in lines) + "\n"
+
+
+def latex_quality(prov: dict | None) -> str:
+    """The data-quality block as visible LaTeX text before a table (empty without one)."""
+    lines = quality_lines((prov or {}).get("data_quality"))
+    if not lines:
+        return ""
+    return ("\\noindent\\textbf{Data quality.} " + " ".join(escape_latex(line) + "." if not line.endswith(".")
+                                                            else escape_latex(line) for line in lines) + "\\par\n")
+
+
+def text_quality(prov: dict | None) -> str:
+    """The data-quality block as plain text lines (empty without one)."""
+    lines = quality_lines((prov or {}).get("data_quality"))
+    return "".join(f"data quality: {line}\n" for line in lines)

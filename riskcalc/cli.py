@@ -82,12 +82,24 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
     p.add_argument("--risk-method", default="approx", choices=["approx", "exact"], help="individual-risk method (default approx)")
     p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns: attribute disclosure")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
-    p.add_argument("--normalise", action="store_true",
-                   help="strip spaces, upper-case, unify numbers and dates in the columns before measuring "
-                        "(recorded in the provenance; the file is not changed)")
+    _add_sheet_option(p)
+    _add_normalise_option(p)
     _add_output_options(p)
     _add_engine_options(p)
     p.set_defaults(func=_run_analyse)
+
+
+def _add_sheet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sheet", metavar="NAME|NUMBER",
+                   help="the sheet of an Excel workbook to read: its name, or its number counting from 1 "
+                        "(default: the first sheet)")
+
+
+def _add_normalise_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--normalise", action="store_true",
+                   help="unify the spellings of each value before measuring: case and spaces, numbers, UK "
+                        "postcodes (DL10NG -> DL1 0NG), year groups (Year 5, Y5 -> 5), sex codes, dates (-> ISO, "
+                        "day first); each rule is reported and recorded in the provenance, the file is not changed")
 
 
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
@@ -151,9 +163,10 @@ def _run_analyse(args: argparse.Namespace) -> int:
         sensitive=sensitive,
         sep=args.sep,
         normalise=args.normalise,
+        **({"sheet": args.sheet} if args.sheet is not None else {}),
     )
-    _warn(args, analysis.problems)
     prov = analysis.provenance
+    _warn(args, prov.get("data_quality"))
     if args.format == "text":
         text = _text_header(prov) + _analyse.to_text(analysis)
     else:
@@ -163,14 +176,15 @@ def _run_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn(args, problems) -> None:
-    """One line on stderr per data problem found before measuring (counts only, no values)."""
-    for problem in problems:
-        print(f"riskcalc {args.command}: warning: {problem}", file=sys.stderr)
-    if problems and not getattr(args, "normalise", False):
-        print(f"riskcalc {args.command}: warning: figures are for the data as written; --normalise "
-              "strips spaces, upper-cases and unifies numbers and dates first (recorded in the provenance)",
-              file=sys.stderr)
+def _warn(args, quality: dict | None) -> None:
+    """The data-quality block of the figures on stderr, from the block the outputs carry (so
+    never stale: after --normalise, what is still messy, not what was fixed): a note per
+    normalised column, a warning per finding and per upper bound (counts only, no values)."""
+    lines = _render.quality_lines(quality, quiet=True)
+    serious = bool(quality and (quality.get("findings") or quality.get("upper_bound")))
+    for line in lines:
+        kind = "warning" if serious and not line.startswith("normalised:") else "note"
+        print(f"riskcalc {args.command}: {kind}: {line}", file=sys.stderr)
 
 
 def _stdin_file(name: str | None) -> str | None:
@@ -248,9 +262,11 @@ def _write_stdout(text: str) -> None:
 
 
 def _add_input_options(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("file", help="CSV, TSV, Parquet or Feather file of records")
+    p.add_argument("file", help="CSV, TSV, Parquet, Feather or Excel file of records")
     p.add_argument("--fields", required=True, help=f"comma-separated {what}")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
+    _add_sheet_option(p)
+    _add_normalise_option(p)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
 
@@ -272,8 +288,8 @@ _LATTICE_SCREEN_ROWS = 20
 
 
 def _run_lattice(args: argparse.Namespace) -> int:
-    from ._core.encoding import encode
     from .lattice import field_lattice
+    from .release.quality import measured_table, upper_bound_rows
 
     fields = _split_names(args.fields, "--fields")
     if not fields:
@@ -283,7 +299,8 @@ def _run_lattice(args: argparse.Namespace) -> int:
     args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
-    table = encode(args.file, fields, sep=args.sep)
+    table, quality = measured_table(args.file, fields, normalise_columns=args.normalise, sep=args.sep,
+                                    sheet=args.sheet)
     result = field_lattice(
         table,
         fields,
@@ -304,7 +321,10 @@ def _run_lattice(args: argparse.Namespace) -> int:
         "fields": fields, "max_size": result.max_size, "thresholds": list(result.thresholds),
         "threshold_by_size": list(result.threshold_by_size) if result.threshold_by_size else None,
         "target": args.target, "top": args.top, "missing": args.missing,
-    })
+    }, quality)
+    flags = upper_bound_rows([None] * len(frame), frame["fields"], prov["data_quality"])
+    if flags is not None:  # rows measured on a column still holding one value written two ways
+        frame = frame.assign(upper_bound=flags)
     if args.format == "text":
         text = _header(prov, "lattice") + "\n" + _render.to_text(frame)
         text += "\nEach field's contribution (mean rise in the unique share when it is added):\n\n"
@@ -325,7 +345,7 @@ def _configure_suda(p: argparse.ArgumentParser) -> None:
 
 
 def _run_suda(args: argparse.Namespace) -> int:
-    from ._core.encoding import encode
+    from .release.quality import measured_table
     from .suda import suda
 
     fields = _split_names(args.fields, "--fields")
@@ -334,13 +354,14 @@ def _run_suda(args: argparse.Namespace) -> int:
     args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
-    table = encode(args.file, fields, sep=args.sep)
+    table, quality = measured_table(args.file, fields, normalise_columns=args.normalise, sep=args.sep,
+                                    sheet=args.sheet)
     result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
                   scoring=args.scoring, progress=args.progress)
     prov = _provenance("suda", args, result.n_records, {
         "fields": fields, "max_msu": result.max_msu, "dis_fraction": result.dis_fraction,
         "scoring": result.scoring,
-    })
+    }, quality)
     frame = suda_summary(result)
     if args.format == "text":
         text = _header(prov, "suda") + "\n" + _render.to_text(frame)
@@ -370,18 +391,27 @@ def suda_summary(result):
     return pd.DataFrame(rows, columns=["measure", "value", "share"]).astype({"value": object})
 
 
-def _provenance(function: str, args, n_records: int, params: dict) -> dict:
+def _provenance(function: str, args, n_records: int, params: dict, quality=None) -> dict:
+    """The provenance of a lattice or SUDA run, with the profile of its fields (``data_quality``;
+    also printed on stderr)."""
     from ._provenance import describe_file, provenance
 
     info = describe_file(args.file, n_records)
-    return provenance(function, params, inputs=[info], input=info)
+    params = {**params, "normalise": bool(getattr(args, "normalise", False))}
+    if getattr(args, "sheet", None) is not None:
+        params["sheet"] = args.sheet
+    extra = {} if quality is None else {"data_quality": quality.to_dict()}
+    prov = provenance(function, params, inputs=[info], input=info, **extra)
+    if quality is not None:
+        _warn(args, prov["data_quality"])
+    return prov
 
 
 def _header(prov: dict, command: str) -> str:
     inp, params = prov["input"], prov["parameters"]
     return (
         f"riskcalc {prov['riskcalc_version']} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
-        f"fields: {', '.join(params['fields'])}\n"
+        f"fields: {', '.join(params['fields'])}\n" + _render.text_quality(prov)
     )
 
 
@@ -448,8 +478,11 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns for the attribute-"
                                                        "disclosure table (default: the registry's, where present)")
-    p.add_argument("--normalise", action="store_true",
-                   help="strip spaces, upper-case, unify numbers and dates in the scenario fields first")
+    _add_sheet_option(p)
+    p.add_argument("--columns", metavar="FIELD=COLUMN,...",
+                   help="map your column names onto the scenarios' field names, e.g. "
+                        "sex=Gender,date_of_birth=DOB (recorded in the provenance)")
+    _add_normalise_option(p)
     _add_report_options(p)
     _add_engine_options(p)
     p.set_defaults(func=_run_report)
@@ -457,14 +490,19 @@ def _configure_report(p: argparse.ArgumentParser) -> None:
 
 def _run_report(args: argparse.Namespace) -> int:
     from .release import job as _job
+    from .release.quality import parse_column_map
 
     args.path = _stdin_file(args.path)
+    columns = parse_column_map(args.columns)
     out = _prepare_out(args, inputs=(args.path, args.scenarios))
     result = _engine(args, _job.report_job, "report_job")(args.path, scenarios=args.scenarios, report=out is not None,
                              progress=_progress_flag(args), sep=args.sep,
                              sensitive=_split_names(args.sensitive, "--sensitive") or None,
-                             normalise=args.normalise)
-    _warn(args, result.extra.get("problems", []))
+                             normalise=args.normalise, sheet=args.sheet, columns=columns or None)
+    _warn(args, result.table.provenance.get("data_quality"))
+    if result.extra.get("not_measured"):
+        print(f"riskcalc {args.command}: note: {result.extra['not_measured']}; pass --scenarios FILE naming your "
+              "columns, or --columns FIELD=COLUMN to map them", file=sys.stderr)
     return _finish_job(result, args, out)
 
 
@@ -495,7 +533,7 @@ def _finish_job(result, args, out: Path | None) -> int:
     elif args.format == "latex":
         text = table.to_latex()
     else:
-        text = _render.to_text(_display_headline(table))
+        text = _render.text_quality(table.provenance) + _render.to_text(_display_headline(table))
     if "coarsening" in result.extra:
         from .release.job import describe_coarsening
 

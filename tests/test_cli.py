@@ -55,7 +55,9 @@ def test_csv_and_markdown_outputs(capsys):
     assert "quasi_identifiers,n_unique,,4,0.4" in out
     assert "attacker,prosecutor_success_rate,,0.7," in out
     _, out, _ = run(capsys, "analyse", PRACTICE, "--qi", QI, "--format", "markdown")
-    assert out.startswith("| section | measure | threshold | value | share |")
+    # the profile of the columns first (here: nothing to fix), then the table
+    assert out.startswith("## Data quality\n\n- The profile found nothing to fix")
+    assert "\n| section | measure | threshold | value | share |" in out
 
 
 def test_out_file_is_byte_identical_across_runs(tmp_path, capsys):

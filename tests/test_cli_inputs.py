@@ -92,7 +92,8 @@ def test_messy_values_warn_and_normalise_is_recorded(tmp_path, capsys):
     value = lambda doc: [r for r in doc["rows"] if r["measure"] == "n_unique"][0]["value"]  # noqa: E731
     assert value(fixed) < value(raw)
     assert fixed["provenance"]["parameters"]["normalise"] is True
-    assert fixed["provenance"]["normalised"]["sex"] == {"distinct_before": 8, "distinct_after": 2}  # F f "F " "f " M m ...
+    record = {n["column"]: n for n in fixed["provenance"]["data_quality"]["normalisation"]}
+    assert (record["sex"]["distinct_before"], record["sex"]["distinct_after"]) == (8, 2)  # F f "F " "f " M m ...
     assert path.read_bytes() == before
 
 

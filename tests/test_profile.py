@@ -64,7 +64,8 @@ def test_normalise_fixes_and_records_and_leaves_input_alone():
     assert fixed["sex"].tolist()[:4] == ["F", "F", "M", "M"] and fixed["sex"].isna().sum() == 2
     assert fixed["year"].tolist() == ["7", "7", "8", "8", "9", "9"]
     assert fixed["dob"].tolist()[:4] == ["2015-09-01", "2015-09-01", "2015-09-02", "2015-09-03"]
-    assert changes["sex"] == {"distinct_before": 5, "distinct_after": 2}  # "" counted as a value before
+    assert (changes["sex"]["distinct_before"], changes["sex"]["distinct_after"]) == (5, 2)  # "" a value before
+    assert changes["sex"]["kind"] == "sex" and [r["rule"] for r in changes["sex"]["rules"]] == ["case_or_space"]
     # fewer spellings can only merge classes: uniqueness never rises after normalisation
     assert rc.uniqueness(fixed, ["sex", "year"]).n_unique <= rc.uniqueness(df, ["sex", "year"]).n_unique
 

@@ -11,6 +11,7 @@ mixed-type tables with missing values (hypothesis; few examples, Spark calls are
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import shutil
@@ -468,3 +469,65 @@ def test_cli_engine_spark_missing_source_is_one_line(spark, tmp_path, capsys, mo
     assert main(["analyse", source, "--qi", "sex", "--engine", "spark"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "internal error" not in err[0] and "No such file" in err[0], err
+
+
+def _messy_pupils(n=1_500, seed=6):
+    """Clean and messy text versions of a synthetic extract (issue 24 item 2): sex codes in
+    mixed case, padded school numbers, postcodes without their inner space, year-group labels."""
+    import synthetic
+
+    cohort = synthetic.generate_cohort(n, rng=seed)
+    clean = cohort[["sex", "postcode", "urn", "nc_year", "year_of_birth", "month_of_birth"]].astype(str)
+    rng = np.random.default_rng(seed)
+    messy = clean.copy()
+    hit = lambda: rng.random(n) < 0.3  # noqa: E731
+    for col, fix in (("sex", str.lower), ("urn", lambda s: " " + s), ("postcode", lambda s: s.replace(" ", "")),
+                     ("nc_year", lambda s: "Year " + s if s.isdigit() else "Reception")):
+        v = messy[col].to_numpy(dtype=object)
+        rows = hit()
+        v[rows] = [fix(s) for s in v[rows]]
+        messy[col] = v
+    return clean, messy
+
+
+def test_messy_file_on_spark_carries_the_profile_and_normalises_on_the_cluster(spark, tmp_path, capsys):
+    from riskcalc.cli import main
+    from riskcalc.release import analyse as memory
+    from riskcalc.release import spark_job
+
+    clean, messy = _messy_pupils()
+    path = tmp_path / "messy.parquet"
+    messy.to_parquet(path)
+    qi = ["urn", "nc_year", "sex", "postcode"]
+    a, b = memory.analyse(path, qi), spark_job.analyse(path, qi, spark=spark)
+    assert b.provenance["data_quality"] == a.provenance["data_quality"]  # the same profile, on the cluster
+    assert {u["column"] for u in b.provenance["data_quality"]["upper_bound"]} == set(qi)
+    a, b = memory.analyse(path, qi, normalise=True), spark_job.analyse(path, qi, spark=spark, normalise=True)
+    assert b.provenance["data_quality"] == a.provenance["data_quality"]
+    for name, frame in b.sections.items():
+        pd.testing.assert_frame_equal(a.sections[name], frame, check_exact=False, rtol=1e-12)
+    clean.to_parquet(tmp_path / "clean.parquet")
+    want = memory.analyse(tmp_path / "clean.parquet", qi).sections["quasi_identifiers"]
+    pd.testing.assert_frame_equal(b.sections["quasi_identifiers"], want, check_exact=False, rtol=1e-12)
+    # the command line warned of nothing on Spark before
+    assert main(["analyse", str(path), "--qi", ",".join(qi), "--engine", "spark", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "riskcalc analyse: warning: column 'postcode'" in err and "upper bound" in err
+
+
+def test_report_on_spark_carries_the_profile(spark, tmp_path):
+    from riskcalc.release import job, spark_job
+
+    _, messy = _messy_pupils(800)
+    path = tmp_path / "messy.parquet"
+    messy.to_parquet(path)
+    scen = {"gate": {"fields": ["urn", "nc_year", "sex"]}, "home": {"fields": ["sex", "postcode"]}}
+    for normalise in (False, True):
+        a = job.report_job(path, scenarios=scen, report=False, normalise=normalise)
+        b = spark_job.report_job(path, scenarios=scen, report=False, normalise=normalise, spark=spark)
+        qa, qb = a.table.provenance["data_quality"], b.table.provenance["data_quality"]
+        assert qa["findings"] == qb["findings"] and qa["upper_bound"] == qb["upper_bound"]
+        assert qa["normalisation"] == qb["normalisation"]
+        pd.testing.assert_frame_equal(a.table.records, b.table.records, check_exact=False, rtol=1e-12)
+        rows = json.loads(b.table.to_json())["records"]
+        assert all(r.get("upper_bound") is True for r in rows) is (not normalise)

@@ -209,7 +209,7 @@ class EncodedTable:
 # --------------------------------------------------------------------------------------------
 
 
-def encode(data, columns=None, *, weights: str | None = None, sep: str | None = None) -> EncodedTable:
+def encode(data, columns=None, *, weights: str | None = None, sep: str | None = None, sheet=None) -> EncodedTable:
     """Encode the columns of a table as dense integer codes, once, for repeated measurement.
 
     Parameters
@@ -224,6 +224,9 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         take ``weights=<name>`` on the encoded table.
     sep : str, optional
         CSV delimiter; guessed from the header when omitted.
+    sheet : str or int, optional
+        The sheet of an Excel workbook (``.xlsx``): its name, or its number counting from 1
+        (default: the first sheet).
 
     Returns
     -------
@@ -261,9 +264,10 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         )
     names = wanted = None
     if columns is not None:
-        names = list(check_column_names(columns, _column_names(data, sep), "columns", "encode", _label(data)))
+        names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",
+                                        _label(data)))
         wanted = names + ([weights] if weights is not None and weights not in names else [])
-    table, index, source = _load(data, wanted, sep)
+    table, index, source = _load(data, wanted, sep, sheet)
     if names is None:
         names = _table_names(table)
     if weights is not None:
@@ -286,7 +290,7 @@ def _label(data) -> str:
     return "the table"
 
 
-def _column_names(data, sep) -> list[str]:
+def _column_names(data, sep, sheet=None) -> list[str]:
     if isinstance(data, pd.DataFrame):
         return [str(c) for c in data.columns]
     if isinstance(data, pa.Table):
@@ -294,14 +298,14 @@ def _column_names(data, sep) -> list[str]:
     if isinstance(data, (str, os.PathLike)):
         from .io import table_columns
 
-        return table_columns(data, sep=sep)
+        return table_columns(data, sep=sep, sheet=sheet)
     raise InvalidParameterError(
         "The 'data' parameter must be a pandas DataFrame, a pyarrow Table, a path to a "
         f"CSV/Parquet file or an EncodedTable. Got {type(data).__name__} instead."
     )
 
 
-def _load(data, columns, sep):
+def _load(data, columns, sep, sheet=None):
     """Return (table, index, source) where table is a DataFrame or an Arrow table."""
     if isinstance(data, pd.DataFrame):
         if len(set(map(str, data.columns))) != data.shape[1]:
@@ -313,7 +317,7 @@ def _load(data, columns, sep):
     if isinstance(data, pa.Table):
         return data, None, "pyarrow.Table"
     if isinstance(data, (str, os.PathLike)):
-        return read_table(data, columns, sep=sep), None, str(Path(data))
+        return read_table(data, columns, sep=sep, sheet=sheet), None, str(Path(data))
     _column_names(data, sep)  # raises the standard message
     raise AssertionError  # pragma: no cover
 

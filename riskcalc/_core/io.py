@@ -101,27 +101,74 @@ def _bad_workbook(path: Path, exc: BaseException) -> DataFileError:
     )
 
 
-def _excel_header(path: Path) -> list[str]:
-    import pandas as pd
-
+def excel_sheets(path: str | os.PathLike) -> list[str]:
+    """The sheet names of an Excel workbook, in workbook order."""
+    path = Path(path)
     _need_openpyxl(path)
+    import openpyxl
+
     try:
-        return [str(c) for c in pd.read_excel(path, sheet_name=0, nrows=0, engine="openpyxl").columns]
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return [str(n) for n in book.sheetnames]
+        finally:
+            book.close()
     except Exception as exc:
         raise _bad_workbook(path, exc) from None
 
 
-def _read_excel(path: Path, columns=None) -> pa.Table:
-    """The first sheet of an Excel workbook, every column as text (optional extra ``excel``)."""
-    _need_openpyxl(path)
+def excel_sheet(path: str | os.PathLike, sheet=None) -> str:
+    """The name of the sheet ``sheet`` of a workbook: ``None`` is the first sheet, a name is
+    that sheet, a whole number (or its digits) counts sheets from 1. A sheet that does not exist
+    is one line naming the workbook and its sheets."""
+    path = Path(path)
+    names = excel_sheets(path)
+    if not names:
+        raise DataFileError(f"The workbook {path.name!r} has no sheets.")
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, bool):
+        raise DataFileError(f"The sheet of {path.name!r} must be a name or a number from 1; got {sheet!r}.")
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    text = str(sheet).strip()
+    if isinstance(sheet, int) or text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(names):
+            return names[number - 1]
+        raise DataFileError(f"The workbook {path.name!r} has {len(names)} sheet(s); there is no sheet "
+                            f"number {number} (sheets count from 1: {', '.join(map(repr, names))}).")
+    raise DataFileError(f"The workbook {path.name!r} has no sheet {text!r}; its sheets are "
+                        f"{', '.join(map(repr, names))}.")
+
+
+def _excel_header(path: Path, sheet=None) -> list[str]:
     import pandas as pd
 
+    name = excel_sheet(path, sheet)
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl", usecols=columns)
+        return [str(c) for c in pd.read_excel(path, sheet_name=name, nrows=0, engine="openpyxl").columns]
+    except Exception as exc:
+        raise _bad_workbook(path, exc) from None
+
+
+def _read_excel(path: Path, columns=None, sheet=None) -> pa.Table:
+    """One sheet of an Excel workbook (the first by default), every column as text (optional
+    extra ``excel``)."""
+    import pandas as pd
+
+    name = excel_sheet(path, sheet)
+    try:
+        frame = pd.read_excel(path, sheet_name=name, dtype=str, engine="openpyxl", usecols=columns)
     except Exception as exc:  # zip, XML and openpyxl errors: the workbook is not readable
         raise _bad_workbook(path, exc) from None
     frame.columns = [str(c) for c in frame.columns]
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _check_sheet(path: Path, kind: str, sheet) -> None:
+    if sheet is not None and kind != "excel":
+        raise DataFileError(f"{path.name!r} is not an Excel workbook: a sheet applies to .xlsx and .xlsm files only.")
 
 
 def _not_utf8(path: Path) -> DataFileError:
@@ -178,11 +225,12 @@ def _check_names(path: Path, names: list[str]) -> list[str]:
     return names
 
 
-def table_columns(path: str | os.PathLike, *, sep: str | None = None) -> list[str]:
-    """Column names of a data file, without reading its rows."""
+def table_columns(path: str | os.PathLike, *, sep: str | None = None, sheet=None) -> list[str]:
+    """Column names of a data file (of one sheet of a workbook), without reading its rows."""
     path = _existing_file(path)
     sep = check_sep(sep)
     kind = file_kind(path)
+    _check_sheet(path, kind, sheet)
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
@@ -191,7 +239,7 @@ def table_columns(path: str | os.PathLike, *, sep: str | None = None) -> list[st
         elif kind == "parquet-dataset":
             names = list(_dataset(path).schema.names)
         elif kind == "excel":
-            names = _excel_header(path)
+            names = _excel_header(path, sheet)
         elif kind == "feather":
             import pyarrow.ipc as ipc
 
@@ -253,6 +301,7 @@ def read_table(
     sep: str | None = None,
     strings: bool = True,
     numeric=(),
+    sheet=None,
 ) -> pa.Table:
     """Read a CSV, Parquet or Feather file into an Arrow table.
 
@@ -277,6 +326,10 @@ def read_table(
         CSV columns that hold numbers (weights, counts): their types are inferred even when
         ``strings`` is true, which is faster than converting text later. Values that are not
         numbers leave the column as text, for the caller's validator to refuse.
+    sheet : str or int, optional
+        The sheet of an Excel workbook: its name, or its number counting from 1 (default: the
+        first sheet). A sheet that does not exist raises :class:`DataFileError` naming the
+        workbook's sheets; any other kind of file refuses ``sheet``.
 
     Notes
     -----
@@ -288,7 +341,7 @@ def read_table(
     path = _existing_file(path)
     sep = check_sep(sep)
     kind = file_kind(path)
-    available = table_columns(path, sep=sep)
+    available = table_columns(path, sep=sep, sheet=sheet)
     if columns is not None:
         for col in columns:
             if col not in available:
@@ -304,7 +357,7 @@ def read_table(
         elif kind == "parquet-dataset":
             table = _dataset(path).to_table(columns=columns)
         elif kind == "excel":
-            table = _read_excel(path, columns)
+            table = _read_excel(path, columns, sheet)
         elif kind == "feather":
             import pyarrow.feather as feather
 

@@ -45,11 +45,16 @@ LABELS = {
 
 @dataclass(frozen=True)
 class Analysis:
-    """Sections of tidy rows (``measure, threshold, value, share``) and their provenance."""
+    """Sections of tidy rows (``measure, threshold, value, share``) and their provenance.
+
+    ``quality`` is the profile of the measured columns (:class:`riskcalc.profile.DataQuality`),
+    also recorded as ``provenance["data_quality"]``; ``problems`` its findings, one line each.
+    """
 
     sections: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    quality: object = None
 
     def to_frame(self) -> pd.DataFrame:
         frames = [frame.assign(section=name) for name, frame in self.sections.items()]
@@ -97,23 +102,29 @@ def analyse(
     sensitive=(),
     sep=None,
     normalise=False,
+    sheet=None,
 ) -> Analysis:
     """Run every requested measure on one encoding of ``path``.
 
     The quasi-identifiers and sensitive columns are profiled first
-    (:func:`riskcalc.profile_columns`; problems in ``Analysis.problems``). With ``normalise``
-    their text is normalised (:func:`riskcalc.normalise`) before measuring, and the provenance
-    records what changed; the file itself is never modified.
+    (:func:`riskcalc.release.quality.quality_check`: findings in ``Analysis.quality``, and in
+    the provenance as ``data_quality``). With ``normalise`` their text is normalised
+    (:func:`riskcalc.normalise`) before measuring, the normalisation is recorded there, and
+    the findings are those of the normalised columns; the file itself is never modified.
     """
+    from pathlib import Path
+
     from ..attacker import attacker_risk
-    from ..profile import profile_columns
+    from .quality import quality_check
 
     columns = list(dict.fromkeys(list(qi) + ([household] if household else []) + list(sensitive)))
-    enc = encode(path, columns, weights=weights, sep=sep)
-    problems = profile_columns(enc, columns).problems()
-    changes = None
+    enc = encode(path, columns, weights=weights, sep=sep, sheet=sheet)
+    profiled = list(dict.fromkeys(list(qi) + list(sensitive)))
+    roles = {c: ("quasi_identifier" if c in set(qi) else "sensitive") for c in profiled}
+    source = Path(str(path)).name
+    fixed, quality = quality_check(enc, profiled, roles=roles, normalise_columns=normalise, source=source)
     if normalise:
-        enc, changes = _normalised(path, enc, columns, weights, sep)
+        enc = _normalised(enc, fixed, household, weights)
     summary = risk_summary(
         enc, qi, weights=weights, k_thresholds=k_thresholds, count_thresholds=count_thresholds,
         missing=missing, alpha=alpha,
@@ -138,20 +149,24 @@ def analyse(
         "risk_method": risk_method, "sensitive": list(sensitive),
     }
     params["normalise"] = bool(normalise)
-    prov = provenance("analyse", params, path, enc, **({"normalised": changes} if normalise else {}))
-    return Analysis(sections, prov, problems)
+    if sheet is not None:
+        params["sheet"] = sheet
+    prov = provenance("analyse", params, path, enc, data_quality=quality.to_dict())
+    return Analysis(sections, prov, [f["message"] for f in quality.findings()], quality)
 
 
-def _normalised(path, enc, columns, weights, sep):
-    """The encoded table after :func:`riskcalc.normalise` of ``columns``, and what changed."""
+def _normalised(enc, fixed, household, weights):
+    """The encoded table after normalising: the normalised columns, the household column
+    normalised too, the weights kept."""
     from ..profile import normalise as normalise_columns
 
-    fixed, changes = normalise_columns(enc, columns)
+    if household is not None and household not in fixed.columns:
+        fixed[household] = normalise_columns(enc, [household])[0][household]
     if weights is not None:
         fixed[weights] = enc.weights(weights)
-    out = encode(fixed, columns, weights=weights)
+    out = encode(fixed, [c for c in fixed.columns if c != weights], weights=weights)
     out.source = enc.source
-    return out, changes
+    return out
 
 
 def _attacker_rows(res) -> pd.DataFrame:
@@ -237,8 +252,9 @@ def _attribute_rows(enc, qi, sensitive, missing) -> pd.DataFrame:
 
 
 def to_text(analysis: Analysis) -> str:
-    """The sections as aligned text tables with plain-English measure names."""
-    out = []
+    """The data-quality lines, then the sections as aligned text tables with plain-English
+    measure names."""
+    out = [_render.text_quality(analysis.provenance)]
     for name, frame in analysis.sections.items():
         shown = frame.assign(measure=frame["measure"].map(lambda m: LABELS.get(m, m.replace("_", " "))))
         shown = shown.rename(columns={"threshold": "t"})

@@ -397,52 +397,157 @@ def _labels(files: list[Path]) -> dict[str, Path]:
     return labels
 
 
+def measured_columns(columns, scenarios, sensitive=None) -> tuple[list[str], list[str]]:
+    """The columns the tier table measures on an extract with ``columns``: the fields of the
+    scenarios it holds in full, and the sensitive fields (``sensitive``, else the registry's)
+    it holds that are not among them."""
+    from .tables import _sensitive_fields
+
+    present = [str(c) for c in columns]
+    fields = list(dict.fromkeys(f for s in scenarios if s.applies_to(present) for f in s.fields))
+    sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(present))
+            if c in set(present) and c not in set(fields)]
+    return fields, sens
+
+
+def scenario_coverage(scenarios, columns_of: dict, builtin: bool) -> tuple[str, list[dict]]:
+    """Which scenarios no extract holds in full, as one plain sentence (empty when all are
+    measured) and a list ``[{"scenario", "missing"}]`` for the provenance."""
+    missing = []
+    for s in scenarios:
+        if any(s.applies_to(cols) for cols in columns_of.values()):
+            continue
+        lack = [f for f in s.fields if not any(f in set(cols) for cols in columns_of.values())]
+        lack = lack or list(s.fields)
+        missing.append({"scenario": s.name, "missing": lack})
+    if not missing:
+        return "", []
+    kind = "built-in " if builtin else ""
+    lacking = ", ".join(dict.fromkeys(f for m in missing for f in m["missing"]))
+    text = (f"{len(missing)} of {len(scenarios)} {kind}scenarios not measured ("
+            + ", ".join(m["scenario"] for m in missing) + f"): no extract holds all their fields (missing: {lacking})")
+    return text, missing
+
+
+def _no_scenario_message(scenarios, columns_of: dict, builtin: bool, inputs=()) -> str:
+    """One line when no scenario has all its fields in any extract: the fields they need, and
+    the two ways out (``--scenarios FILE``, ``--columns FIELD=COLUMN``)."""
+    needed = list(dict.fromkeys(f for s in scenarios for f in s.fields))
+    have = set().union(*map(set, columns_of.values())) if columns_of else set()
+    lack = [f for f in needed if f not in have]
+    kind = "the built-in scenarios" if builtin else "the scenarios"
+    where = ", ".join(map(repr, columns_of)) or "the input"
+    sheets = [f" (read the first sheet, {i['sheet']!r}, of {i['source']!r}: it has {i['sheets']}; --sheet NAME "
+              "reads another)" for i in inputs if i.get("sheets", 1) > 1 and i.get("sheet_chosen") is None]
+    return (f"No scenario has all its fields in {where}{''.join(sheets[:1])}: {kind} need the columns "
+            f"{', '.join(needed)} (missing: {', '.join(lack) or 'none'}). Pass --scenarios FILE naming your own "
+            "columns (the shape of riskcalc/data/scenarios.toml), or map your columns onto the fields with "
+            "--columns FIELD=COLUMN,... (e.g. --columns sex=Gender,date_of_birth=DOB).")
+
+
+def _check_mapping_used(mapping: dict, columns_of: dict) -> None:
+    """``columns_of``: each extract's columns as written in its file (before the mapping)."""
+    from .._validation import missing_column_message
+    from ..exceptions import MissingColumnError
+
+    for name, column in mapping.items():
+        if not any(column in cols for cols in columns_of.values()):
+            label, cols = next(iter(columns_of.items()))
+            raise MissingColumnError("--columns " + name + "=" + column + ": "
+                                     + missing_column_message(column, cols, repr(label)))
+
+
 def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
-               normalise=False) -> JobResult:
+               normalise=False, sheet=None, columns=None) -> JobResult:
     """The tier table (and report) of the user's own extract file(s).
 
-    Each record-level extract's scenario fields are profiled first
-    (:func:`riskcalc.profile_columns`, problems in ``extra["problems"]``); with ``normalise``
-    they are normalised before measuring (:func:`riskcalc.normalise`, recorded in the
-    provenance).
+    Each record-level extract's measured columns (the fields of the scenarios it holds, and the
+    sensitive fields) are profiled first, and its other columns checked for direct identifiers
+    (:func:`riskcalc.release.quality.quality_check`); with ``normalise`` the measured columns
+    are normalised before measuring (:func:`riskcalc.normalise`). The findings, and the
+    normalisation, are recorded in the table's provenance as ``data_quality``; each input's
+    record count, size and SHA-256 as ``inputs``. ``sheet`` chooses the sheet of Excel inputs;
+    ``columns`` (``{field: column}``) maps the files' column names onto the scenario fields
+    (recorded in the provenance).
     """
-    from .._core.io import read_table
-    from ..profile import normalise as normalise_columns
-    from ..profile import profile_columns
+    from .._core.io import file_kind, read_table
+    from ..profile import DataQuality
+    from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
     from .tables import risk_table
 
     step = _Steps(progress)
-    extracts, aggregates, problems, changes = {}, {}, [], {}
+    mapping = dict(columns or {})
+    scen = load_scenarios(scenarios)
+    extracts, aggregates, qualities, inputs, columns_of, written = {}, {}, [], [], {}, {}
     files = _files(Path(path))
-    wanted = {f for s in load_scenarios(scenarios) for f in s.fields}
+    excel = [f for f in files if f.is_file() and file_kind(f) == "excel"]
+    if sheet is not None and not excel:
+        raise DataFileError(f"--sheet applies to Excel workbooks; {str(path)!r} holds none.")
+    fields_known = {f for s in scen for f in s.fields} | set(sensitive or ())
     for label, file in _labels(files).items():
         step(f"reading {file.name}")
-        frame = read_table(file, sep=sep, numeric=("count",)).to_pandas()
+        table = read_table(file, sep=sep, numeric=("count",), sheet=sheet if file in excel else None)
+        frame = table.to_pandas()
+        del table
         if not len(frame):
             raise EmptyTableError(f"The file {str(file)!r} has no records (only a header line).")
+        written[label] = [str(c) for c in frame.columns]
+        rename = apply_column_map(frame.columns, mapping, fields_known, where=repr(file.name))
+        if rename:
+            frame = frame.rename(columns=rename)
+        columns_of[label] = [str(c) for c in frame.columns]
+        info = describe_file(file)
+        if file in excel:  # which sheet of how many was read
+            from .._core.io import excel_sheet, excel_sheets
+
+            info["sheet"], info["sheets"] = excel_sheet(file, sheet), len(excel_sheets(file))
         if "count" in frame.columns:
+            info["n_rows"] = int(len(frame))
+            inputs.append(info)
             aggregates[label] = frame
             continue
-        fields = [c for c in frame.columns if c in wanted]
-        if fields:
-            problems += [f"{file.name}: {p}" for p in profile_columns(frame, fields).problems()]
-            if normalise:
-                fixed, changes[label] = normalise_columns(frame, fields)
-                frame = frame.assign(**{c: fixed[c] for c in fields})
+        info["n_records"] = int(len(frame))
+        inputs.append(info)
+        fields, sens = measured_columns(frame.columns, scen, sensitive)
+        roles = {**{f: "quasi_identifier" for f in fields}, **{c: "sensitive" for c in sens}}
+        others = [c for c in columns_of[label] if c not in roles]
+        step(f"profiling {file.name}")
+        fixed, quality = quality_check(frame, fields + sens, roles=roles, normalise_columns=normalise,
+                                       source=str(label), identifiers=others)
+        if fixed is not None and len(fixed.columns):
+            frame = frame.assign(**{c: fixed[c] for c in fixed.columns})
+        qualities.append(quality)
         extracts[label] = frame
-    extra = {"inputs": [describe_file(f) for f in files], "normalise": bool(normalise)}
-    if normalise:
-        extra["normalised"] = changes
-    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None, sensitive=sensitive,
+    _check_mapping_used(mapping, written)
+    builtin = scenarios is None
+    if not any(measured_columns(cols, scen, [])[0] for label, cols in columns_of.items() if label in extracts) \
+            and not aggregates:
+        shown = [{**i, "sheet_chosen": sheet} for i in inputs]
+        raise InvalidParameterError(_no_scenario_message(scen, {lab: columns_of[lab] for lab in extracts}, builtin,
+                                                         shown))
+    note, not_measured = scenario_coverage(scen, {lab: columns_of[lab] for lab in extracts}, builtin) \
+        if extracts else ("", [])
+    extra = {"inputs": inputs, "normalise": bool(normalise),
+             "data_quality": DataQuality.combine(qualities).to_dict()}
+    if mapping:
+        extra["columns"] = mapping
+    if sheet is not None:
+        extra["sheet"] = sheet
+    if not_measured:
+        extra["scenarios_not_measured"] = not_measured
+    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
                        provenance=extra)
-    result = JobResult(table, extra={"problems": problems})
+    result = JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
+                                     "not_measured": note})
     if report and extracts:
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
         if measured:
             identifying, stairs = _extras(table, measured, step)
             _report(result, table, title="How identifiable are these extracts?", identifying=identifying,
                     staircase=stairs)
+        else:
+            _report(result, table, title="How identifiable are these extracts?")
     elif report:
         _report(result, table, title="How identifiable are these extracts?")
     return result

@@ -100,6 +100,7 @@ COLUMN_LABELS = {
     "suppressed_cells": "Cells below 5 (suppressed)", "recoverable_cells": "Suppressed, yet recoverable",
     "recoverable_records": "Pupils in recoverable cells", "rounded_recoverable_cells": "Rounded, yet recoverable",
     "rounded_recoverable_records": "Pupils in recoverable rounded cells", "sensitive": "Sensitive field",
+    "upper_bound": "Upper bound (see Data quality)",
 }
 
 
@@ -181,7 +182,8 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
             rows.append(("Parameter: scenarios", ", ".join(value) + " (fields in the scenario table)"))
         else:
             rows.append((f"Parameter: {key.replace('_', ' ')}", text(value, key)))
-    skip = {"riskcalc_version", "function", "command", "data", "cohort", "inputs", "input", "parameters"}
+    skip = {"riskcalc_version", "function", "command", "data", "cohort", "inputs", "input", "parameters",
+            "data_quality"}  # the data-quality block has its own section, at the top
     for key, value in prov.items():
         if key not in skip:
             rows.append((key.replace("_", " ").capitalize(), text(value, key)))
@@ -207,10 +209,15 @@ def key_findings(table: RiskTable) -> list[str]:
         measured = rec[~rec["projected"].astype(bool)] if "projected" in rec.columns else rec
         measured = measured if len(measured) else rec
         worst = measured.sort_values("unique_share", ascending=False, kind="stable").iloc[0]
+        flags = table.upper_bound()
+
+        def bound(row) -> str:
+            return " (an upper bound: see Data quality)" if flags is not None and bool(flags.loc[row.name]) else ""
+
         out.append(
             f"On {noun} {worst['tier']}, an intruder in the {worst['scenario'].replace('_', ' ')} scenario "
             f"(knowing {_fields_text(worst['fields'])}) singles out {int(worst['n_unique']):,} of "
-            f"{int(worst['n_records']):,} pupils ({pct_text(worst['unique_share'])})."
+            f"{int(worst['n_records']):,} pupils ({pct_text(worst['unique_share'])}){bound(worst)}."
         )
         by_tier = rec.sort_values("unique_share", ascending=False, kind="stable").groupby("tier", sort=False).head(1)
         safest = by_tier.sort_values("unique_share", kind="stable").iloc[0]
@@ -219,7 +226,7 @@ def key_findings(table: RiskTable) -> list[str]:
             out.append(
                 f"Even on {noun} {safest['tier']}, the most identifying scenario, "
                 f"{safest['scenario'].replace('_', ' ')}{how}, singles out {int(safest['n_unique']):,} of "
-                f"{int(safest['n_records']):,} pupils ({pct_text(safest['unique_share'])})."
+                f"{int(safest['n_records']):,} pupils ({pct_text(safest['unique_share'])}){bound(safest)}."
             )
     att = table.attributes
     if len(att) and att["records_revealed_minority"].max() > 0:
@@ -679,8 +686,8 @@ figure{margin:1rem 0}figcaption{font-size:0.85rem;color:#333}
 .toc li{margin:0.15rem 0}.toc a,.totop a{color:#111}
 .totop{position:fixed;right:0.6rem;bottom:0.6rem;margin:0;font-size:0.85rem;background:#fff;border:1px solid #999;padding:0.15rem 0.5rem}
 .banner{border:2px solid #333;padding:0.6rem 0.8rem;font-weight:600;background:#f6f6f6}
-.findings,.cite{border-left:4px solid #333;padding:0.4rem 0.9rem;margin:1rem 0;background:#fafafa}
-.findings h2,.cite h2{border:0;margin:0.2rem 0;font-size:1.05rem}
+.findings,.cite,.quality{border-left:4px solid #333;padding:0.4rem 0.9rem;margin:1rem 0;background:#fafafa}
+.findings h2,.cite h2,.quality h2{border:0;margin:0.2rem 0;font-size:1.05rem}
 .cite p,.mono{overflow-wrap:anywhere;word-break:break-word}
 code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.85em}
 dt{margin-top:0.5rem}dd{margin-left:1rem}
@@ -767,7 +774,60 @@ def _headline_frame(table: RiskTable) -> pd.DataFrame:
     cols = ["tier", "scenario", "fields", "pupils", "unique", "unique_share", "below_5", "below_10", "average_risk"]
     if not (r["k"] == r["k"].iloc[0]).all() if len(r) else False:
         cols.insert(6, "k")
+    if "upper_bound" in head.columns:  # rows measured on a field still holding one value written two ways
+        cols.append("upper_bound")
     return head[cols]
+
+
+def _quality_html(prov: dict) -> list[str]:
+    """The "Data quality" section: what the profile of the measured columns found, the upper
+    bounds it makes of the figures and why, and the normalisation applied (counts only)."""
+    from .. import _render
+
+    doc = prov.get("data_quality")
+    if not doc:
+        return []
+    upper = doc.get("upper_bound", [])
+    several = len(doc.get("checked", [])) > 1
+    parts = ['<div class="quality"><h2 id="quality">Data quality</h2>',
+             f"<p><b>{html.escape(doc.get('summary') or _render.quality_summary(doc))}</b></p>"]
+    if upper:
+        items = "".join(
+            f"<li>{html.escape((u['source'] + ': ') if several else '')}<b>{html.escape(_field_label(u['column']))}</b> "
+            f"({html.escape(', '.join(c.replace('_', ' ') for c in u['checks']))})</li>" for u in upper)
+        parts.append('<p>Rows marked "upper bound" in the tables below are measured on a field that still holds '
+                     "one value written in more than one way. Each spelling counts as a value of its own, so "
+                     "pupils who share a value fall into separate classes: the counts of unique pupils and of "
+                     "pupils in small classes, and the average risk, are <b>upper bounds</b> (k a lower bound). "
+                     f"Fields concerned:</p><ul>{items}</ul>")
+    for u in doc.get("lower_bound", []):
+        parts.append(f"<p>The sensitive field <b>{html.escape(_field_label(u['column']))}</b> holds one value "
+                     "written in more than one way: classes look more mixed than they are, so the pupils whose "
+                     "status a match reveals may be <b>understated</b>.</p>")
+    findings = doc.get("findings", [])
+    if findings:
+        parts.append("<p>What the profile found (counts only, never a value):</p><ul>"
+                     + "".join(f"<li>{html.escape(f['message'])}</li>" for f in findings) + "</ul>")
+    if doc.get("normalisation"):
+        rows = [{"source": n.get("source", ""), "column": n["column"], "kind": n["kind"].replace("_", " "),
+                 "distinct_before": n["distinct_before"], "distinct_after": n["distinct_after"],
+                 "rules": "; ".join(f"{r['description']}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
+                                    for r in n.get("rules", [])) or "nothing to change"}
+                for n in doc["normalisation"]]
+        frame = pd.DataFrame(rows)
+        if not several:
+            frame = frame.drop(columns="source")
+        parts += ["<p>Normalised before measuring (the file itself was not changed): distinct values before "
+                  "and after, and each rule applied.</p>",
+                  _table_html(frame, labels={"source": "Extract", "column": "Column", "kind": "Kind",
+                                             "distinct_before": "Distinct before", "distinct_after": "Distinct after",
+                                             "rules": "Rules applied"})]
+    elif upper:
+        parts.append('<p class="note">riskcalc report --normalise unifies the spellings its rules know (case and '
+                     "spaces, numbers, UK postcodes, year groups, sex codes, dates) before measuring, and records "
+                     "each rule; the file is not changed.</p>")
+    parts.append("</div>")
+    return parts
 
 
 def _attribute_tables(table: RiskTable, noun: str = "tier") -> list[str]:
@@ -850,6 +910,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         '<p class="note">Figures from riskcalc ' + html.escape(str(prov.get("riskcalc_version", "")))
         + ". Counts come before shares. No value of any record is shown.</p>",
     ]
+    parts += _quality_html(prov)
     findings = key_findings(table)
     if findings:
         parts.append('<div class="findings"><h2 id="findings">Key findings</h2>'
@@ -873,6 +934,10 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
     if "chart_tiers" in charts:
         parts.append(_figure_html(charts["chart_tiers"]))
     parts.append('<h2 id="scenarios">Intruder scenarios</h2>')
+    for gap in prov.get("scenarios_not_measured", []):
+        parts.append(f'<p class="note">Not measured: {html.escape(gap["scenario"].replace("_", " "))}, as no extract '
+                     f"holds all its fields (missing: {html.escape(', '.join(gap['missing']))}). Pass --scenarios FILE "
+                     "naming your columns, or --columns FIELD=COLUMN to map them.</p>")
     parts.append(_table_html(pd.DataFrame(
         [{"scenario": s.name.replace("_", " "), "fields": s.fields, "rationale": s.rationale} for s in table.scenarios]
     )))

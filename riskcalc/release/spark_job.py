@@ -82,12 +82,15 @@ def read(spark, source):
 def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresholds=(1, 2, 3, 5, 10),
             missing="category", alpha=1.0, risk_threshold=0.2, population=None, sampling_fraction=None,
             population_size=None, population_method="auto", household=None, risk_method="approx",
-            sensitive=(), sep=None, normalise=False, spark=None, spark_master=None):
+            sensitive=(), sep=None, normalise=False, spark=None, spark_master=None, sheet=None):
     """:func:`riskcalc.release.analyse.analyse` on Spark: the same sections and rows.
 
     ``path`` is a path or table name (read with :func:`read`) or a Spark DataFrame. The
     population section's log-linear estimate is not fitted (it needs the cells on the driver);
-    the estimator rule says so in its note.
+    the estimator rule says so in its note. The columns are profiled on the cluster (each text
+    column's distinct values and their counts, never the records) and, with ``normalise``,
+    normalised there through a join with the small mapping of the values a rule rewrites
+    (:func:`riskcalc.release.quality.quality_check`).
     """
     from ..attacker import attacker_risk
     from ..kanon import k_anonymity
@@ -101,10 +104,17 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
         raise unsupported("The individual risk with sampling weights (--weights)", func)
     if household is not None:
         raise unsupported("The household risk (--household)", func)
-    if normalise:
-        raise unsupported("Normalising the columns (--normalise)", func)
+    if sheet is not None:
+        raise unsupported("Reading a sheet of an Excel workbook (--sheet)", func)
+    from .quality import quality_check
+
     spark = spark if spark is not None else session(spark_master)
     frame = path if _is_frame(path) else read(spark, path)
+    profiled = list(dict.fromkeys(list(qi) + list(sensitive)))
+    roles = {c: ("quasi_identifier" if c in set(qi) else "sensitive") for c in profiled}
+    source = _name(path) if _is_frame(path) else Path(str(path).rstrip("/")).name
+    fixed, quality = quality_check(frame, profiled, roles=roles, normalise_columns=normalise, source=source)
+    raw, frame = frame, (fixed if fixed is not None else frame)
     missing_records = "category" if missing == "wildcard" else missing
     if missing == "wildcard":
         raise unsupported("The wildcard rule (missing='wildcard')", func)
@@ -128,48 +138,91 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
         "risk_threshold": risk_threshold, "population": _name(population) if population is not None else None,
         "sampling_fraction": sampling_fraction, "population_size": population_size,
         "population_method": population_method, "household": household,
-        "risk_method": risk_method, "sensitive": list(sensitive), "normalise": False, "engine": "spark",
+        "risk_method": risk_method, "sensitive": list(sensitive), "normalise": bool(normalise), "engine": "spark",
     }
     source = None if _is_frame(path) else path
     prov = provenance("analyse", params)
     prov["data"] = "spark"
-    prov["input"] = describe_spark(frame, source)
+    prov["input"] = describe_spark(raw, source)
     if pop_frame is not None:
         prov["population"] = describe_spark(pop_frame, None if _is_frame(population) else population)
-    return memory.Analysis(sections, prov, [])
+    prov["data_quality"] = quality.to_dict()
+    return memory.Analysis(sections, prov, [f["message"] for f in quality.findings()], quality)
 
 
 def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
-               normalise=False, spark=None, spark_master=None):
+               normalise=False, spark=None, spark_master=None, sheet=None, columns=None):
     """:func:`riskcalc.release.job.report_job` on Spark: the tier table of each extract (a
     Parquet dataset folder, a folder of extract files, or one file), measured on the cluster,
     and the HTML report of that table.
 
-    The report's extra chapters that re-read the records (the identifying-field search and the
-    staircase) are left out; aggregate tables (with a ``count`` column) are read into memory,
-    as they are small by construction.
+    The measured columns are profiled on the cluster, and normalised there with ``normalise``
+    (:func:`riskcalc.release.quality.quality_check`: each text column's distinct values and
+    their counts, never the records); the other columns are not read for the direct-identifier
+    check. The report's extra chapters that re-read the records (the identifying-field search
+    and the staircase) are left out; aggregate tables (with a ``count`` column) are read into
+    memory, as they are small by construction.
     """
-    from .job import JobResult, _files, _labels, _report
+    from ..profile import DataQuality
+    from .job import (
+        JobResult,
+        _check_mapping_used,
+        _files,
+        _labels,
+        _no_scenario_message,
+        _report,
+        measured_columns,
+        scenario_coverage,
+    )
+    from .quality import apply_column_map, quality_check
+    from .scenarios import load_scenarios
     from .tables import risk_table
 
-    if normalise:
-        raise unsupported("Normalising the columns (--normalise)", "report --engine spark")
+    if sheet is not None:
+        raise unsupported("Reading a sheet of an Excel workbook (--sheet)", "report --engine spark")
+
     spark = spark if spark is not None else session(spark_master)
+    scen = load_scenarios(scenarios)
+    mapping = dict(columns or {})
+    fields_known = {f for s in scen for f in s.fields} | set(sensitive or ())
     files = _files(Path(path)) if Path(str(path)).exists() else [path]
     labels = _labels(files) if all(isinstance(f, Path) for f in files) else {str(path): path}
-    extracts, aggregates, inputs = {}, {}, []
+    extracts, aggregates, inputs, qualities, columns_of, written = {}, {}, [], [], {}, {}
     for label, file in labels.items():
         frame = read(spark, file)
         inputs.append(describe_spark(frame, file))
         if inputs[-1]["n_records"] == 0:
             raise DataFileError(f"The table {str(file)!r} has no records.")
+        written[label] = list(frame.columns)
+        rename = apply_column_map(frame.columns, mapping, fields_known, where=repr(str(label)))
+        for old, new in rename.items():
+            frame = frame.withColumnRenamed(old, new)
+        columns_of[label] = list(frame.columns)
         if "count" in frame.columns:
             aggregates[label] = frame.toPandas()  # a published table: one row per cell
             continue
-        extracts[label] = frame
-    table = risk_table(extracts, scenarios=scenarios, aggregates=aggregates or None, sensitive=sensitive,
-                       provenance={"inputs": inputs, "normalise": False, "engine": "spark"})
-    result = JobResult(table, extra={"problems": []})
+        fields, sens = measured_columns(frame.columns, scen, sensitive)
+        roles = {**{f: "quasi_identifier" for f in fields}, **{c: "sensitive" for c in sens}}
+        fixed, quality = quality_check(frame, fields + sens, roles=roles, normalise_columns=normalise,
+                                       source=str(label))
+        qualities.append(quality)
+        extracts[label] = fixed if fixed is not None else frame
+    _check_mapping_used(mapping, written)
+    builtin = scenarios is None
+    record_columns = {lab: columns_of[lab] for lab in extracts}
+    if not any(measured_columns(cols, scen, [])[0] for cols in record_columns.values()) and not aggregates:
+        raise InvalidParameterError(_no_scenario_message(scen, record_columns, builtin))
+    note, not_measured = scenario_coverage(scen, record_columns, builtin) if extracts else ("", [])
+    extra = {"inputs": inputs, "normalise": bool(normalise), "engine": "spark",
+             "data_quality": DataQuality.combine(qualities).to_dict()}
+    if mapping:
+        extra["columns"] = mapping
+    if not_measured:
+        extra["scenarios_not_measured"] = not_measured
+    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
+                       provenance=extra)
+    result = JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
+                                     "not_measured": note})
     if report:
         _report(result, table, title="How identifiable are these extracts?")
     return result

@@ -112,7 +112,7 @@ class RiskTable:
         r = self.records
         projected = r["projected"].astype(bool) if "projected" in r.columns else pd.Series(False, index=r.index)
         scenario = r["scenario"].where(~projected, r["scenario"] + " (projected)")
-        return pd.DataFrame(
+        return _with_upper_bound(pd.DataFrame(
             {
                 "tier": r["tier"],
                 "scenario": scenario,
@@ -124,7 +124,17 @@ class RiskTable:
                 "below_10": r["records_below_10"],
                 "average_risk": r["average_risk"],
             }
-        )
+        ), r, self.provenance)
+
+    def upper_bound(self) -> pd.Series | None:
+        """Per row of ``records``: whether its figures are an upper bound of the risk, because a
+        field it is measured on still holds one value written in more than one way (the
+        provenance's ``data_quality``); ``None`` when no row is."""
+        from .quality import upper_bound_rows
+
+        r = self.records
+        flags = upper_bound_rows(r["tier"], r["fields"], self.provenance.get("data_quality"))
+        return None if flags is None else pd.Series(flags, index=r.index, name="upper_bound")
 
     def attribute_matrix(self, minority: bool = True) -> pd.DataFrame:
         """Attribute disclosure as one row per (tier, scenario) and one column per sensitive
@@ -146,7 +156,8 @@ class RiskTable:
 
     def to_markdown(self) -> str:
         """Markdown: the headline table, attribute disclosure and tier 3 small counts."""
-        parts = ["## Record-level tiers: pupils an intruder could single out\n",
+        parts = [_render.markdown_quality(self.provenance),
+                 "## Record-level tiers: pupils an intruder could single out\n",
                  _render.to_markdown(_display(self.headline()))]
         if len(self.attributes):
             parts += ["\n## Sensitive status revealed: pupils whose class shows a value other than the "
@@ -160,7 +171,7 @@ class RiskTable:
     def to_csv(self) -> dict[str, str]:
         """``{"records": csv, "attributes": csv, "aggregates": csv}`` (``\\n`` line ends)."""
         return {
-            "records": _render.to_csv(_display(self.records)),
+            "records": _render.to_csv(_display(_with_upper_bound(self.records, self.records, self.provenance))),
             "attributes": _render.to_csv(self.attributes),
             "aggregates": _render.to_csv(self.aggregates),
         }
@@ -172,7 +183,8 @@ class RiskTable:
             "scenarios": [
                 {"name": s.name, "fields": list(s.fields), "rationale": s.rationale} for s in self.scenarios
             ],
-            "records": json.loads(_render.to_json(_display(self.records)))["rows"],
+            "records": json.loads(_render.to_json(_display(_with_upper_bound(self.records, self.records,
+                                                                              self.provenance))))["rows"],
             "attributes": json.loads(_render.to_json(self.attributes))["rows"],
             "aggregates": json.loads(_render.to_json(self.aggregates))["rows"],
         }
@@ -180,11 +192,12 @@ class RiskTable:
 
     def to_latex(self) -> str:
         """The headline table as a floating LaTeX ``table`` (booktabs rules, every cell escaped),
-        captioned with what it shows and the data's source, labelled ``tab:riskcalc-tiers``."""
+        captioned with what it shows and the data's source, labelled ``tab:riskcalc-tiers``; the
+        data-quality paragraph before it."""
         title = "Pupils an intruder could single out, by extract and intruder scenario"
-        return _render.latex_provenance(self.provenance) + _render.to_latex(
-            _display(self.headline()), caption=_render.latex_caption(title, self.provenance),
-            label="tab:riskcalc-tiers")
+        return (_render.latex_provenance(self.provenance) + _render.latex_quality(self.provenance)
+                + _render.to_latex(_display(self.headline()), caption=_render.latex_caption(title, self.provenance),
+                                   label="tab:riskcalc-tiers"))
 
     def __repr__(self) -> str:
         worst = self.records.sort_values("unique_share", ascending=False).head(1)
@@ -219,6 +232,15 @@ def pct_text(share) -> str:
     if p > 99.9:
         return ">99.9%"
     return f"{p:.2f}%" if p < 1 else f"{p:.1f}%"
+
+
+def _with_upper_bound(frame: pd.DataFrame, records: pd.DataFrame, prov: dict) -> pd.DataFrame:
+    """``frame`` (rows of ``records``) with an ``upper_bound`` column when the data-quality
+    block of ``prov`` makes some rows upper bounds of the risk; unchanged otherwise."""
+    from .quality import upper_bound_rows
+
+    flags = upper_bound_rows(records["tier"], records["fields"], (prov or {}).get("data_quality"))
+    return frame if flags is None else frame.assign(upper_bound=flags)
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -557,11 +579,30 @@ def risk_table(
     attribute_frame = pd.DataFrame(attributes, columns=ATTRIBUTE_COLUMNS)
     aggregate_frame = tier3_rows(aggregates)
     extra = dict(provenance or {})
+    if "data_quality" not in extra and len(record_frame):
+        extra["data_quality"] = _profile_extracts(extracts, record_frame, attribute_frame)
     prov = make_provenance(
         "risk_table", _table_parameters(scenarios), inputs=extra.pop("inputs", None),
         cohort=extra.pop("cohort", None), **extra,
     )
     return RiskTable(record_frame, attribute_frame, aggregate_frame, scenarios, prov)
+
+
+def _profile_extracts(extracts: Mapping, records: pd.DataFrame, attributes: pd.DataFrame) -> dict:
+    """The data-quality block of the columns the rows were measured on, extract by extract
+    (:func:`riskcalc.release.quality.quality_check`)."""
+    from ..profile import DataQuality
+    from .quality import quality_check
+
+    found = []
+    for label, extract in extracts.items():
+        fields = list(dict.fromkeys(f for fs in records.loc[records["tier"] == label, "fields"] for f in fs))
+        if not fields:
+            continue
+        sens = [s for s in dict.fromkeys(attributes.loc[attributes["tier"] == label, "sensitive"]) if s not in fields]
+        roles = {**{f: "quasi_identifier" for f in fields}, **{s: "sensitive" for s in sens}}
+        found.append(quality_check(extract, fields + sens, roles=roles, source=str(label))[1])
+    return DataQuality.combine(found).to_dict()
 
 
 def _table_parameters(scenarios, **more) -> dict:
