@@ -517,11 +517,18 @@ class _Stats:
     n_missing: int
     counts: np.ndarray  # records per distinct non-missing value
     text: pa.Array | None  # the distinct non-missing values, when the column is text
+    levels: np.ndarray | None = None  # each value's code in the encoded column (in memory)
 
 
 def _encoded_stats(enc, name: str) -> _Stats:
+    """The column's statistics over the values its records hold: a categorical column (a
+    Parquet dictionary, a sample of a larger table) may list values no record holds, which are
+    neither distinct values nor spellings of one (a 10% sample's postcodes counted 166.7%
+    distinct before)."""
     col = enc[name]
-    counts = np.asarray(col.value_counts[: col.n_distinct], dtype=np.int64)
+    all_counts = np.asarray(col.value_counts[: col.n_distinct], dtype=np.int64)
+    levels = np.flatnonzero(all_counts > 0)
+    counts = all_counts[levels]
     text = None
     cats = col.categories
     if cats is not None:
@@ -530,8 +537,8 @@ def _encoded_stats(enc, name: str) -> _Stats:
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in one column: not text
             arr = None
         if arr is not None and pa.types.is_string(arr.type):
-            text = arr
-    return _Stats(name, col.dtype, enc.n_records, col.n_distinct, col.n_missing, counts, text)
+            text = arr if len(levels) == len(arr) else arr.take(pa.array(levels))
+    return _Stats(name, col.dtype, enc.n_records, len(levels), col.n_missing, counts, text, levels)
 
 
 #: Distinct values of a Spark column above which its values are not brought to the driver
@@ -799,11 +806,13 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
         uniq = pc.unique(fixed.filter(pc.is_valid(fixed)))
         new_code = pc.index_in(fixed, value_set=uniq).to_numpy(zero_copy_only=False)
         new_code = np.where(np.isnan(new_code.astype(np.float64)), -1, new_code).astype(np.int64)
+        per_level = np.full(col.n_distinct, -1, dtype=np.int64)  # a level no record holds: none
+        per_level[stats.levels] = new_code
         per_record = np.full(codes.shape[0], -1, dtype=np.int64)
         observed = codes < col.n_distinct
-        per_record[observed] = new_code[codes[observed]]
+        per_record[observed] = per_level[codes[observed]]
         out[name] = pd.Series(pd.Categorical.from_codes(per_record, categories=pd.Index(uniq.to_pylist(), dtype=object)))
-        changes[name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(col.n_distinct),
+        changes[name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(stats.n_distinct),
                          "distinct_after": int(len(uniq)), "rules": rules, "unreadable": int(unreadable)}
     frame = pd.DataFrame(out)
     if isinstance(data, pd.DataFrame):

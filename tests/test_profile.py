@@ -78,3 +78,35 @@ def test_variant_count_against_a_direct_count(values):
         groups.setdefault(v.strip().upper(), set()).add(v)
     expected = sum(len(g) - 1 for g in groups.values())
     assert _one(values).case_or_space_variants == expected
+
+
+def test_values_no_record_holds_are_not_counted(tmp_path):
+    """A sample of a categorical table keeps the whole table's categories (a Parquet dictionary
+    too). Before, the profile counted them: a 10% sample's postcodes were "166.7% distinct" and
+    flagged as a direct identifier, and spellings of unused categories read as messy values."""
+    used = pd.DataFrame({"sex": pd.Categorical(["F", "M"] * 50, categories=["F", "M", "f", " M"]),
+                         "pc": pd.Categorical([f"A{i % 40} 1AA" for i in range(100)],
+                                              categories=[f"A{i} 1AA" for i in range(400)])})
+    p = rc.profile_columns(used, ["sex", "pc"])
+    by = {c.name: c for c in p.columns}
+    assert by["sex"].n_distinct == 2 and by["sex"].case_or_space_variants == 0
+    assert by["pc"].n_distinct == 40 and not by["pc"].looks_like_identifier
+    assert p.problems() == []
+    path = tmp_path / "s.parquet"
+    used.to_parquet(path)
+    assert {c.name: c.n_distinct for c in rc.profile_columns(path, ["sex", "pc"]).columns} == {"sex": 2, "pc": 40}
+    frame, record = rc.normalise(used, ["sex", "pc"])
+    assert list(frame["sex"].astype(str)) == list(used["sex"].astype(str))
+    assert {name: r["distinct_before"] for name, r in record.items()} == {"sex": 2, "pc": 40}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["F", "M", "f ", " m", "X"]), min_size=1, max_size=30),
+       st.lists(st.sampled_from(["F", "M", "f ", " m", "X", "Y", "y"]), max_size=5))
+def test_unused_categories_never_change_the_profile(values, extra):
+    plain = pd.DataFrame({"c": pd.Categorical(values)})
+    cats = list(dict.fromkeys(sorted(set(values)) + extra))
+    wide = pd.DataFrame({"c": pd.Categorical(values, categories=cats)})
+    a, b = (rc.profile_columns(f, ["c"]).columns[0] for f in (plain, wide))
+    assert (a.n_distinct, a.case_or_space_variants, a.padded_values, a.smallest_class, a.looks_like_identifier) == \
+           (b.n_distinct, b.case_or_space_variants, b.padded_values, b.smallest_class, b.looks_like_identifier)
