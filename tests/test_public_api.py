@@ -53,7 +53,7 @@ def test_version_matches_metadata_when_installed():
     [
         "riskcalc._core.encoding", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
         "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
-        "riskcalc.individual", "riskcalc.population", "riskcalc.attribute",
+        "riskcalc.individual", "riskcalc.population", "riskcalc.attribute", "riskcalc.audit",
     ],
 )
 def test_docstring_examples(module):
