@@ -133,18 +133,30 @@ def configure_audit_tables(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", default="dfe_suppress_below_5", help="protection applied before publication (default dfe_suppress_below_5; also dfe_suppress_1_2, dfe_round_5, dfe_round_10, dfe_suppress_below_5_round_5, ons_srs_10)")
     p.add_argument("--margins", help="comma-separated file names in DIR that are published totals")
     p.add_argument("--protection", type=int, help="minimum width of a cell's feasible interval (default: what the policy promises)")
-    p.add_argument("--method", default="auto", choices=["auto", "lp", "milp"], help="interval solver (default auto)")
+    p.add_argument("--method", default="auto", choices=["auto", "lp", "milp"],
+                   help="interval solver (default auto: exact; lp: the LP relaxation, which may understate "
+                   "what an attacker can narrow a cell to)")
     p.add_argument("--count", default="count", help="the count column (default count)")
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     p.add_argument("--format", default="markdown", choices=["markdown", "json"], help="summary printed on stdout (default markdown)")
-    p.add_argument("--out", metavar="DIR", help="write audit_cells.csv, audit_tables.csv, audit.md and audit.json to DIR")
+    p.add_argument("--for-release", action="store_true",
+                   help="list the failing cells without their intervals, widths or pupil counts: a report to attach "
+                   "to an output request (without it the report holds true counts of protected cells: INTERNAL)")
+    p.add_argument("--out", metavar="DIR",
+                   help="write the report to DIR: internal_audit_cells.csv, internal_audit_tables.csv, "
+                   "internal_audit.md, internal_audit.json, internal_audit.provenance.json; with --for-release "
+                   "the same names starting release_audit")
     p.add_argument("--force", action="store_true", help="replace files in --out")
     p.set_defaults(func=run_audit_tables)
 
 
 def _audit_markdown(result, prov: dict) -> str:
+    """The internal report: intervals of the failing cells (an exact cell's is its true count)."""
+    from .audit import INTERNAL_NOTICE
+
     lines = [
-        f"# Table audit ({result.policy.name})", "",
+        f"{INTERNAL_NOTICE} For an output request use `riskcalc audit-tables --for-release`.", "",
+        f"# Table audit ({result.policy.name}): INTERNAL", "",
         f"- tables: {len(result.tables)}; audited cells (suppressed or rounded): {result.n_audited}",
         f"- exactly recoverable: {result.n_exact}; narrower than protection (exact included): {result.n_narrow}",
         f"- solver: {result.method}; HiGHS calls: {result.n_solves}",
@@ -162,7 +174,36 @@ def _audit_markdown(result, prov: dict) -> str:
         for _, r in fail.head(200).iterrows():
             lines.append(f"| {r['table']} | {r['cell']} | {r['shown']} | [{r['lower']}, {r['upper']}] | {r['verdict']} | {r['reason']} |")
         if len(fail) > 200:
-            lines.append(f"\n({len(fail) - 200} more in audit_cells.csv)")
+            lines.append(f"\n({len(fail) - 200} more in internal_audit_cells.csv)")
+    return "\n".join(lines) + "\n"
+
+
+def _release_markdown(release, prov: dict) -> str:
+    """The report for an output request: which cells fail and why, nothing the tables hide."""
+    fail = release.failing
+    lines = [
+        f"# Table audit ({release.policy.name}): failing cells", "",
+        ("For an output request: no interval, width or count of a protected cell; everything here "
+         "follows from the published tables and the policy."), "",
+        (f"- tables: {len(release.tables)}; suppressed cells: {int(release.tables['suppressed'].sum())}; "
+         f"rounded cells: {int(release.tables['rounded'].sum())}"),
+        (f"- exactly recoverable: {int((fail['verdict'] == 'exact').sum())}; "
+         f"narrower than protection (exact included): {len(fail)}"),
+        f"- riskcalc {prov['riskcalc_version']}", "",
+        "| table | cells | suppressed | rounded | exact | narrow |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for _, r in release.tables.iterrows():
+        lines.append(f"| {r['table']} | {r['cells']} | {r['suppressed']} | {r['rounded']} | {r['exact_cells']} | "
+                     f"{r['narrow_cells']} |")
+    lines += ["", f"## Failing cells ({len(fail)})", ""]
+    if len(fail):
+        lines += ["| table | cell | status | shown | verdict | reason |", "|---|---|---|---|---|---|"]
+        for _, r in fail.head(200).iterrows():
+            lines.append(f"| {r['table']} | {r['cell']} | {r['status']} | {r['shown']} | {r['verdict']} | "
+                         f"{r['reason']} |")
+        if len(fail) > 200:
+            lines.append(f"\n({len(fail) - 200} more in release_audit_cells.csv)")
     return "\n".join(lines) + "\n"
 
 
@@ -191,19 +232,36 @@ def run_audit_tables(args: argparse.Namespace) -> int:
         raise OutputsUsageError("every file is a margin: at least one table must be audited.")
     result = audit.audit_tables(tables, pol, margins=margins, count=args.count, method=args.method)
     params = {"policy": pol.name, "margins": margin_names, "protection": args.protection, "method": args.method,
-              "count": args.count}
-    prov = provenance("audit_tables", params, inputs=[describe_file(p) for p in files])
-    md = _audit_markdown(result, prov)
-    doc = {"provenance": prov, "policy": {k: getattr(pol, k) for k in pol.__dataclass_fields__},
-           "tables": result.tables.to_dict("records"),
-           "cells": json.loads(result.cells.to_json(orient="records"))}
+              "count": args.count, "for_release": bool(args.for_release)}
+    policy = {k: getattr(pol, k) for k in pol.__dataclass_fields__}
+    internal = not args.for_release
+    if internal:
+        prov = provenance("audit_tables", params, inputs=[describe_file(p) for p in files], internal=True,
+                          disclosive=True)
+        md = _audit_markdown(result, prov)
+        doc = {"internal": True, "disclosive": True, "notice": audit.INTERNAL_NOTICE, "provenance": prov,
+               "policy": policy, "tables": result.tables.to_dict("records"),
+               "cells": json.loads(result.cells.to_json(orient="records"))}
+        cells, summary = result.cells, result.tables
+    else:
+        # The true tables' files are not described by size or hash: a hash of a small table is
+        # found again by hashing every table consistent with the release.
+        prov = provenance("audit_tables", params, inputs=[{"source": p.name} for p in files], internal=False,
+                          disclosive=False)
+        release = result.for_release()
+        md = _release_markdown(release, prov)
+        doc = {"internal": False, "disclosive": False, "provenance": prov, "policy": policy,
+               "tables": release.tables.to_dict("records"),
+               "failing_cells": json.loads(release.failing.to_json(orient="records"))}
+        cells, summary = release.failing, release.tables
     js = json.dumps(doc, indent=2, default=int) + "\n"
     sys.stdout.write(md if args.format == "markdown" else js)
+    stem = "internal_audit" if internal else "release_audit"
     _write_outputs(args.out, args.force, {
-        "audit_cells.csv": result.cells.to_csv(index=False),
-        "audit_tables.csv": result.tables.to_csv(index=False),
-        "audit.md": md, "audit.json": js,
-        "audit.provenance.json": json.dumps(prov, indent=2, sort_keys=True) + "\n",
+        f"{stem}_cells.csv": cells.to_csv(index=False),
+        f"{stem}_tables.csv": summary.to_csv(index=False),
+        f"{stem}.md": md, f"{stem}.json": js,
+        f"{stem}.provenance.json": json.dumps(prov, indent=2, sort_keys=True) + "\n",
     })
     return 0
 
@@ -218,5 +276,7 @@ def add_parsers(sub) -> None:
     configure_audit_tables(sub.add_parser(
         "audit-tables", help="what an attacker can still work out from suppressed / rounded linked tables",
         description="Apply a suppression / rounding policy to the tables in DIR and compute every protected "
-        "cell's feasible interval from the published totals and linked tables.",
+        "cell's feasible interval from the published totals and linked tables. The report holds true counts "
+        "of protected cells and is INTERNAL (files named internal_audit*); --for-release lists the failing "
+        "cells without them, for an output request (files named release_audit*).",
     ))

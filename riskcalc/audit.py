@@ -13,27 +13,53 @@ value of the cell over all non-negative tables that agree with everything publis
 
 ``A`` has one row for each group of every pair of linked tables (the sum of table 1 over the
 group equals the sum of table 2 over it). Published cells are moved to the right-hand side, so
-the linear programmes hold only the unknown cells. The a-priori bounds ``l, u`` are the
-suppression rule (a cell shown as ``c`` under "suppress below 5" is in ``[1, 4]``), the rounding
-interval (a cell shown as 10 under "round to 5" is in ``[8, 12]``) and non-negativity.
+the programmes hold only the unknown cells.
+
+What each symbol tells an attacker who knows the rule (published with the tables, as DfE and
+ONS do): the set of counts the policy would publish the same way (:func:`_protect`).
+
+* ``c`` (suppressed): ``[suppress_from, suppress_below - 1]`` (``[1, 4]`` under "suppress below
+  5"; ``[0, 4]`` when zeros are suppressed too); ``[0, inf)`` when the rule is not known.
+* A published number without rounding: that count. Under rounding, a 0 is exact (a non-zero
+  count rounding to 0 is shown as ``low``).
+* ``r`` rounded to base ``b`` (halves up): ``[max(ceil(r - b/2), 0), ceil(r + b/2) - 1]``, and
+  ``low`` is ``[1, ceil(b/2) - 1]``; then without the counts the rule would have suppressed. Under
+  "suppress 1-4, round to 5" a 5 is in ``[5, 7]``, not ``[3, 7]``: 3 and 4 would have been ``c``.
+* A secondary suppression (``suppressed=`` column, shown as ``c``): any count the rule would not
+  have suppressed, ``{0, ..., suppress_from - 1}`` and ``[suppress_below, inf)`` (the attacker is
+  assumed to tell secondary from primary suppressions: the worst case).
+* Margins: exact, or protected by the same rule (``margins="policy"``), each margin cell its own
+  variable with its own set.
+
+Each set is one run of integers or, for secondary suppressions and for custom policies whose
+suppressed range lies strictly inside a rounding interval (``suppress_from >= 2``), two runs with
+a gap. ``[lower, upper]`` is the smallest and largest count over all *integer* tables consistent
+with the release: the hull of the cell's feasible values. Values inside it may still be ruled out
+(a gap in the cell's own set, or an integer gap of a non-unimodular system); the verdict reads the
+width ``upper - lower`` only.
 
 This is the classical *audit* of a cell-suppression pattern (Fischetti & Salazar-Gonzalez 2001;
 Hundepool et al. 2012, section 4.4). Secondary-suppression advice is out of scope (tau-Argus).
 
 Solving. The constraint graph (cells joined by a shared total) splits into connected
 components, typically one per school x year group x sex. Components are independent, so one
-linear programme that minimises the sum of *one target cell per component* gives every
-component's minimum at once: solve round ``r`` with the ``r``-th unknown cell of every component
-still holding one, for ``min`` and for ``max``. The number of HiGHS calls is twice the largest
-number of unknown cells in one component, not twice the number of cells. Components with a
-single unknown cell are solved in closed form. The bounds of the LP relaxation are rounded
-inwards to integers (``ceil`` / ``floor``); with ``method="milp"`` the same rounds are solved
-with :func:`scipy.optimize.milp`, which gives the exact integer interval. The LP interval
-contains the integer one and equals it when the constraint matrix is totally unimodular (one
-two-way table with its margins); otherwise the LP may understate, never overstate, what an
-attacker can narrow a cell to. When every table is linked through one set of common
+programme that minimises the sum of *one target cell per component* gives every component's
+minimum at once: solve round ``r`` with the ``r``-th unknown cell of every component still
+holding one, for ``min`` and for ``max``. The number of HiGHS calls is twice the largest number
+of unknown cells in one component (more when some components need integer programmes), not
+twice the number of cells. Components with a single unknown cell are solved in closed form.
+
+``method="auto"`` (the default) is exact. When every table is linked through one set of common
 dimensions (the tier 3 layout: each table's cells in a school x year x sex group sum to that
-group's total) the intervals have a closed form, exact for integers, used by ``method="auto"``.
+group's total) and no cell's set has a gap, the intervals have a closed form, exact for
+integers. Otherwise each round solves the LP relaxation (:func:`scipy.optimize.linprog`, HiGHS)
+and keeps a component's optimum where the LP solution is integral on that component (an integer
+table then attains the LP bound, which bounds the integer optimum); components with a
+fractional solution, or with a cell whose set has a gap, are solved again as integer programmes
+(:func:`scipy.optimize.milp`, a binary per gap choosing its side). ``method="milp"`` solves every
+component as an integer programme. ``method="lp"`` keeps the LP relaxation, gaps bridged, bounds
+rounded inwards: its interval contains the exact one and may be wider, so it may understate what
+an attacker can narrow a cell to.
 
 References
 ----------
@@ -52,6 +78,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +97,8 @@ __all__ = [
     "apply_policy",
     "audit_tables",
     "AuditResult",
+    "AuditRelease",
+    "INTERNAL_NOTICE",
     "tier3_audit",
     "TIER3_AUDIT_COLUMNS",
 ]
@@ -83,7 +112,8 @@ TIER3_AUDIT_COLUMNS = [
     "pupils_exact", "pupils_exposed",
 ]
 
-#: Columns of :attr:`AuditResult.cells` (never the true value of a cell).
+#: Columns of :attr:`AuditResult.cells`. No count column, but the intervals bracket the true counts
+#: (an exact cell's interval is its count): internal.
 CELL_COLUMNS = ["table", "cell", "status", "shown", "lower", "upper", "width", "protection", "verdict", "reason"]
 
 
@@ -97,6 +127,10 @@ class SuppressionPolicy:
     - otherwise, when ``round_to > 1``, ``n`` rounded to the nearest multiple of ``round_to``
       (halves up), or ``low_symbol`` when that is 0 but ``n > 0`` (GSS ``low``);
     - otherwise ``n``.
+
+    A zero is never rounded away: it is shown as 0 (or suppressed when ``suppress_from == 0``).
+    Read backwards, each symbol is a set of counts (the module notes): under "suppress 1-4,
+    round to 5" a ``c`` is 1-4, a 5 is 5-7 and a 10 is 8-12.
 
     Parameters
     ----------
@@ -115,10 +149,22 @@ class SuppressionPolicy:
     protection : int, optional
         A cell fails when its feasible interval is narrower (``upper - lower < protection``).
         Default: the width the rule itself promises, ``suppress_below - 1 - suppress_from`` for a
-        suppressed cell and ``round_to - 1`` for a rounded one.
+        suppressed cell and ``round_to - 1`` for a rounded one, ``ceil(round_to / 2) - 2`` for a
+        ``low`` one. A symbol can promise less than that on its own (a 5 under "suppress 1-4,
+        round to 5" is 5-7, width 2): such a cell fails by the rule.
     attacker_knows_rule : bool, default True
         The attacker knows the rule (published with the table, as DfE and ONS do), so a
-        suppressed cell is known to lie in ``[suppress_from, suppress_below - 1]``.
+        suppressed cell is known to lie in ``[suppress_from, suppress_below - 1]`` and a rounded
+        one outside it. When False, a suppressed cell is only known to be ``>= 0`` and a rounded
+        one to round to the value shown (the base is plain from the figures).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from riskcalc.audit import apply_policy, policy
+    >>> t = pd.DataFrame({"g": ["a", "b", "c", "d"], "count": [0, 3, 6, 12]})
+    >>> apply_policy(t, policy("dfe_suppress_below_5_round_5"))["shown"].tolist()
+    ['0', 'c', '5', '10']
     """
 
     name: str = "custom"
@@ -217,36 +263,74 @@ def _status_codes(status: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False):
-    """Status code (:data:`STATUS_NAMES`), shown value (float, nan where a symbol) and
-    a-priori bounds of each cell."""
+class _Prior(NamedTuple):
+    """What the published release tells the attacker about each cell, before any total is used:
+    the status code (:data:`STATUS_NAMES`), the shown value (nan where a symbol), the hull
+    ``[lo, hi]`` of the values the symbol allows and, where those values are not one run of
+    integers, the excluded run ``[gap_lo, gap_hi]`` strictly inside it (nan where none)."""
+
+    status: np.ndarray
+    shown: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    gap_lo: np.ndarray
+    gap_hi: np.ndarray
+
+
+def _minus(lo: np.ndarray, hi: np.ndarray, s0: float, s1: float):
+    """``[lo, hi]`` without the integers ``[s0, s1]``: the hull and the gap left inside it (nan
+    where none). ``[lo, hi]`` never lies inside ``[s0, s1]`` (the cell's true value is outside)."""
+    overlap = (s0 <= hi) & (s1 >= lo)
+    covers_low = overlap & (s0 <= lo)
+    covers_high = overlap & (s1 >= hi)
+    new_lo = np.where(covers_low, s1 + 1, lo)
+    new_hi = np.where(covers_high, s0 - 1, hi)
+    inside = overlap & ~covers_low & ~covers_high
+    return new_lo, new_hi, np.where(inside, s0, np.nan), np.where(inside, s1, np.nan)
+
+
+def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False) -> _Prior:
+    """The attacker's a-priori knowledge of each cell (:class:`_Prior`) under ``pol``: the
+    set of counts that the policy would publish with the same symbol or number.
+
+    * published (no rounding, not suppressed): the count itself;
+    * suppressed: ``[suppress_from, suppress_below - 1]`` (``[0, inf)`` when the attacker does
+      not know the rule);
+    * rounded to ``r`` (base ``b``, halves up): ``[max(ceil(r - b/2), 0), ceil(r + b/2) - 1]``,
+      ``low``: ``[1, ceil(b/2) - 1]``, a 0 is exact; then, when the attacker knows the rule, minus
+      the counts the policy suppresses (they would have been shown as ``c``): under "suppress
+      1-4, round to 5" a 5 is in ``[5, 7]``, not ``[3, 7]``. What is left is one run of integers,
+      or two when the suppressed range lies strictly inside (a custom ``suppress_from >= 2``).
+    """
     n = counts.astype(np.float64)
     status = np.full(counts.shape, _PUBLISHED, dtype=np.int8)
     shown = n.copy()
     lo, hi = n.copy(), n.copy()
+    gap_lo, gap_hi = np.full(n.shape, np.nan), np.full(n.shape, np.nan)
     if exact:
-        return status, shown, lo, hi
+        return _Prior(status, shown, lo, hi, gap_lo, gap_hi)
     supp = (counts >= pol.suppress_from) & (counts < pol.suppress_below) if pol.suppresses else np.zeros(counts.shape, bool)
     if pol.round_to > 1:
         b = pol.round_to
         r = np.floor(n / b + 0.5) * b  # halves up
-        rounded = ~supp
+        rounded = ~supp & (counts > 0)  # a zero is shown as 0: exact under the low convention
         status[rounded] = _ROUNDED
         shown[rounded] = r[rounded]
-        lo[rounded] = np.maximum(np.ceil(r[rounded] - b / 2), 0)
-        hi[rounded] = np.ceil(r[rounded] + b / 2) - 1
-        low = rounded & (r == 0) & (counts > 0)
+        plo = np.maximum(np.ceil(r - b / 2), 0)
+        phi = np.ceil(r + b / 2) - 1
+        low = rounded & (r == 0)
         status[low] = _LOW
         shown[low] = np.nan
-        lo[low] = 1
-        zero = rounded & (counts == 0)  # a zero shown as 0 is exact under the low convention
-        status[zero] = _PUBLISHED
-        lo[zero] = hi[zero] = 0
+        plo[low] = 1
+        if pol.suppresses and pol.attacker_knows_rule:
+            plo, phi, glo, ghi = _minus(plo, phi, pol.suppress_from, pol.suppress_below - 1)
+            gap_lo[rounded], gap_hi[rounded] = glo[rounded], ghi[rounded]
+        lo[rounded], hi[rounded] = plo[rounded], phi[rounded]
     status[supp] = _SUPPRESSED
     shown[supp] = np.nan
     slo, shi = pol.suppressed_bounds()
     lo[supp], hi[supp] = slo, shi
-    return status, shown, lo, hi
+    return _Prior(status, shown, lo, hi, gap_lo, gap_hi)
 
 
 def _shown_text(status: np.ndarray, shown: np.ndarray, pol: SuppressionPolicy) -> np.ndarray:
@@ -261,8 +345,25 @@ def _shown_text(status: np.ndarray, shown: np.ndarray, pol: SuppressionPolicy) -
 VERDICTS = ("exact", "narrow", "protected")
 _DIFFERENCING = "differencing: the only unknown cell in a published total"
 _LINKED = "linked tables: pinned by several published totals together"
+_RULE = "the rule: the symbol shown, read with the policy, leaves only this interval"
+_RULE_EXACT = "the rule: the symbol shown, read with the policy, leaves one value"
 _NARROWER = "; interval narrower than the protection level"
-_REASONS = ("", _DIFFERENCING, _LINKED, _DIFFERENCING + _NARROWER, _LINKED + _NARROWER)
+_REASONS = ("", _DIFFERENCING, _LINKED, _DIFFERENCING + _NARROWER, _LINKED + _NARROWER, _RULE_EXACT,
+            _RULE + _NARROWER)
+
+
+def _secondary_prior(pol: SuppressionPolicy, n: int):
+    """A-priori hull and gap of ``n`` secondary suppressions (shown as ``c`` but not below the
+    threshold): every count the rule would not suppress, ``[0, suppress_from - 1]`` and
+    ``[suppress_below, inf)``; ``[0, inf)`` when the attacker does not know the rule."""
+    lo, hi = np.zeros(n), np.full(n, np.inf)
+    glo, ghi = np.full(n, np.nan), np.full(n, np.nan)
+    if pol.suppresses and pol.attacker_knows_rule:
+        if pol.suppress_from == 0:
+            lo[:] = pol.suppress_below
+        else:
+            glo[:], ghi[:] = pol.suppress_from, pol.suppress_below - 1
+    return lo, hi, glo, ghi
 
 
 def _texts(names, codes: np.ndarray) -> np.ndarray:
@@ -302,10 +403,10 @@ def apply_policy(table: pd.DataFrame, policy: SuppressionPolicy | str, *, count:
     """
     pol = _check_policy(policy, "apply_policy")
     dims = _check_table("table", table, count)
-    status, shown, _, _ = _protect(table[count].to_numpy(dtype=np.int64), pol)
+    prior = _protect(table[count].to_numpy(dtype=np.int64), pol)
     out = table[dims].reset_index(drop=True).copy()
-    out["shown"] = _shown_text(status, shown, pol)
-    out["status"] = _texts(STATUS_NAMES, status)
+    out["shown"] = _shown_text(prior.status, prior.shown, pol)
+    out["status"] = _texts(STATUS_NAMES, prior.status)
     return out
 
 
@@ -357,27 +458,49 @@ def _links(dims: list[list[str]]) -> list[tuple[int, int, list[str]]]:
     return links
 
 
+#: The line that heads every output holding what the audit knows about protected cells.
+INTERNAL_NOTICE = ("INTERNAL: contains the true counts of suppressed and rounded cells (their feasible "
+                   "intervals); do not release.")
+
+#: Columns of :attr:`AuditRelease.failing`: no interval, width or count.
+RELEASE_CELL_COLUMNS = ["table", "cell", "status", "shown", "verdict", "reason"]
+#: Columns of :attr:`AuditRelease.tables`: cell counts only, no pupils.
+RELEASE_TABLE_COLUMNS = ["table", "margin", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells"]
+
+
+def _mark(frame: pd.DataFrame, internal: bool) -> pd.DataFrame:
+    frame.attrs["internal"] = internal
+    frame.attrs["disclosive"] = internal
+    return frame
+
+
 @dataclass(frozen=True)
 class AuditResult:
     """Feasible intervals of every suppressed or rounded cell of linked tables.
+
+    **Internal.** The intervals bracket the true counts the policy protects (an ``exact`` cell's
+    interval *is* its count), and ``pupils_exact`` / ``pupils_exposed`` are sums of true
+    counts: nothing here may leave the releaser. :meth:`for_release` gives the failing cells
+    without any of it. The frames carry ``attrs["internal"] = attrs["disclosive"] = True``.
 
     Attributes
     ----------
     cells : pandas.DataFrame
         One row per audited cell (:data:`CELL_COLUMNS`): table, the cell's dimension values as
         text, its status and shown text, the feasible ``lower``/``upper`` bound, ``width``,
-        ``verdict`` (``exact``, ``narrow`` or ``protected``) and the reason. It never holds a
-        cell's true value.
+        ``verdict`` (``exact``, ``narrow`` or ``protected``) and the reason.
     tables : pandas.DataFrame
         Per table: cells, pupils, suppressed, rounded, exact and narrow cells, pupils in the
-        exact cells (``pupils_exact``, known to the attacker anyway) and pupils exposed (true
-        pupils in cells narrower than the protection level, exact ones included: a
-        releaser-side figure, not for publication).
+        exact cells (``pupils_exact``) and pupils exposed (true pupils in cells narrower than
+        the protection level, exact ones included).
     policy : SuppressionPolicy
     method : str
         How the intervals were found: the closed form, linprog or milp.
     n_solves : int
         Number of HiGHS calls.
+    milp_cells : int
+        Audited cells whose minimum or maximum needed an integer programme (``method="auto"``:
+        the LP optimum was fractional, or the cell's a-priori values have a gap).
     """
 
     cells: pd.DataFrame = field(repr=False)
@@ -385,6 +508,10 @@ class AuditResult:
     policy: SuppressionPolicy
     method: str
     n_solves: int
+    milp_cells: int = 0
+
+    #: Holds true counts (intervals of protected cells, pupils in them): never release.
+    internal: ClassVar[bool] = True
 
     @property
     def n_audited(self) -> int:
@@ -405,17 +532,66 @@ class AuditResult:
     @property
     def failing(self) -> pd.DataFrame:
         """The audited cells that fail (exact or narrower than protection), with the reason."""
-        return self.cells[self.cells["verdict"] != "protected"].reset_index(drop=True)
+        return _mark(self.cells[self.cells["verdict"] != "protected"].reset_index(drop=True), True)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.cells.copy()
+        """:attr:`cells` (a copy, marked ``attrs["internal"] = True``)."""
+        return _mark(self.cells.copy(), True)
+
+    def for_release(self) -> AuditRelease:
+        """The failing cells and per-table cell counts without intervals, widths or pupils.
+
+        Everything in it follows from the published tables and the policy alone (two true
+        tables with the same publication give the same release view), so it can be attached to
+        an output request.
+
+        Examples
+        --------
+        >>> import pandas as pd, riskcalc as rc
+        >>> t = pd.DataFrame({"school": ["A", "A"], "sex": ["F", "M"], "count": [3, 20]})
+        >>> r = rc.audit_tables({"t": t}, "dfe_suppress_below_5",
+        ...                     margins={"tot": pd.DataFrame({"school": ["A"], "count": [23]})})
+        >>> r.for_release().failing[["cell", "shown", "verdict"]].to_dict("records")
+        [{'cell': 'school=A, sex=F', 'shown': 'c', 'verdict': 'exact'}]
+        """
+        failing = self.cells.loc[self.cells["verdict"] != "protected", RELEASE_CELL_COLUMNS].reset_index(drop=True)
+        tables = self.tables[RELEASE_TABLE_COLUMNS].reset_index(drop=True)
+        return AuditRelease(failing=_mark(failing, False), tables=_mark(tables, False), policy=self.policy)
 
     def __repr__(self) -> str:
         return (
             f"AuditResult(policy={self.policy.name!r}, tables={len(self.tables)}, "
             f"audited_cells={self.n_audited}, exact={self.n_exact}, "
-            f"narrower_than_protection={self.n_narrow}, pupils_exposed={self.pupils_exposed})"
+            f"narrower_than_protection={self.n_narrow}, pupils_exposed={self.pupils_exposed}; "
+            "INTERNAL: holds true counts, not for release)"
         )
+
+
+@dataclass(frozen=True)
+class AuditRelease:
+    """What an audit found, for an output request: no interval, width or count.
+
+    Attributes
+    ----------
+    failing : pandas.DataFrame
+        The failing cells (:data:`RELEASE_CELL_COLUMNS`): table, cell, status, the published
+        text, verdict and reason.
+    tables : pandas.DataFrame
+        Per table (:data:`RELEASE_TABLE_COLUMNS`): cells, suppressed, rounded, exact and narrow
+        cells.
+    policy : SuppressionPolicy
+    """
+
+    failing: pd.DataFrame = field(repr=False)
+    tables: pd.DataFrame = field(repr=False)
+    policy: SuppressionPolicy
+
+    internal: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        exact = int((self.failing["verdict"] == "exact").sum())
+        return (f"AuditRelease(policy={self.policy.name!r}, tables={len(self.tables)}, failing_cells={len(self.failing)}, "
+                f"exact={exact})")
 
 
 def audit_tables(
@@ -434,7 +610,8 @@ def audit_tables(
     ----------
     tables : mapping of str to pandas.DataFrame, or one DataFrame
         The *true* tables (the auditor is the releaser): long frames of dimension columns and a
-        ``count`` column, one row per cell. Cells not listed are zeros, published as such.
+        ``count`` column, one row per cell. Cells not listed are zeros, published as such (list
+        the zero cells when the policy suppresses zeros, ``suppress_from=0``).
         Tables are linked through the dimensions they share: the sums of two tables over their
         common dimensions must agree (grand totals when they share none).
     policy : SuppressionPolicy or str
@@ -445,14 +622,17 @@ def audit_tables(
     count : str, default "count"
     suppressed : str, optional
         A boolean column flagging further suppressed cells (for example the releaser's
-        secondary suppressions), shown with the policy's symbol and bounded only by 0 (and the
-        known totals).
+        secondary suppressions), shown with the policy's symbol. Such a cell holds a count the
+        rule would not have suppressed (0 to ``suppress_from - 1``, or ``suppress_below`` and
+        more), and the attacker is assumed to know which ``c`` are secondary (the worst case).
     method : {"auto", "lp", "milp"}, default "auto"
-        ``"lp"``: linear programmes (:func:`scipy.optimize.linprog`, HiGHS) on the sparse
-        constraint matrix, bounds rounded inwards to integers; ``"milp"``: integer programmes
-        (:func:`scipy.optimize.milp`), the exact integer interval; ``"auto"``: the closed form
-        when all tables are linked through one set of common dimensions (the tier 3 layout:
-        exact, no solver), else ``"lp"``.
+        ``"auto"``: the exact integer interval: the closed form when all tables are linked
+        through one set of common dimensions and no cell's set of values has a gap (the tier 3
+        layout, no solver), else linear programmes (:func:`scipy.optimize.linprog`, HiGHS) whose
+        optima are kept where integral, and integer programmes (:func:`scipy.optimize.milp`) for
+        the other components; ``"milp"``: integer programmes throughout; ``"lp"``: the LP
+        relaxation, bounds rounded inwards, which contains the exact interval and may be wider
+        (it may understate what an attacker can narrow a cell to).
     details : bool, default True
         Whether the per-cell frame describes each cell (its dimension values and the published
         text); ``False`` keeps the intervals and verdicts only, for summaries of large tables.
@@ -460,12 +640,22 @@ def audit_tables(
     Returns
     -------
     AuditResult
+        Internal: the intervals bracket the true counts. :meth:`AuditResult.for_release` lists
+        the failing cells without them.
 
     Notes
     -----
     A cell fails when ``upper - lower < protection`` (exact disclosure when
     ``upper == lower``). Differencing, the simplest attack, is the special case of a total with
-    one unknown cell.
+    one unknown cell; a symbol can fail on its own (a 5 under "suppress 1-4, round to 5").
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> t = pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["p", "q", "p", "q"], "count": [6, 30, 22, 41]})
+    >>> r = rc.audit_tables({"t": t}, "dfe_suppress_below_5_round_5")
+    >>> r.failing[["cell", "shown", "lower", "upper", "verdict"]].to_dict("records")
+    [{'cell': 'a=x, b=p', 'shown': '5', 'lower': 5, 'upper': 7, 'verdict': 'narrow'}]
     """
     return _audit_tables(tables, policy, margins=margins, count=count, suppressed=suppressed, method=method,
                          details=bool(details))
@@ -498,49 +688,70 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
     offset = 0
     for t, (n, f, d, m) in enumerate(zip(names, frames, dims, is_margin)):
         counts = f[count].to_numpy(dtype=np.int64)
-        status, shown, lo, hi = _protect(counts, pol, exact=m and pol.margins == "exact")
+        status, shown, lo, hi, gap_lo, gap_hi = _protect(counts, pol, exact=m and pol.margins == "exact")
         if suppressed is not None and suppressed in f.columns:
             extra = f[suppressed].to_numpy(dtype=bool) & (status != _SUPPRESSED)
             status[extra] = _SUPPRESSED
             shown[extra] = np.nan
-            lo[extra], hi[extra] = 0, np.inf
-        parts.append(dict(t=t, counts=counts, status=status, shown=shown, lo=lo, hi=hi, offset=offset))
+            lo[extra], hi[extra], gap_lo[extra], gap_hi[extra] = _secondary_prior(pol, int(extra.sum()))
+        parts.append({"t": t, "counts": counts, "status": status, "shown": shown, "lo": lo, "hi": hi,
+                      "gap_lo": gap_lo, "gap_hi": gap_hi, "offset": offset})
         offset += len(f)
     n_var = offset
     status = np.concatenate([p["status"] for p in parts]) if parts else np.array([], np.int8)
     true = np.concatenate([p["counts"] for p in parts]).astype(np.float64)
     lo = np.concatenate([p["lo"] for p in parts])
     hi = np.concatenate([p["hi"] for p in parts])
+    gap_lo = np.concatenate([p["gap_lo"] for p in parts])
+    gap_hi = np.concatenate([p["gap_hi"] for p in parts])
     table_of = np.concatenate([np.full(len(f), t) for t, f in enumerate(frames)])
-    unknown = lo < hi
+    unknown = lo < hi  # the solvers' variables
+    audited = status != _PUBLISHED  # suppressed or rounded: some a single value by the rule alone
 
     links = _links(dims)
     commons = {tuple(sorted(c)) for _, _, c in links}
     star = len(commons) == 1
-    if method == "auto" and star:
+    gapped = ~np.isnan(gap_lo)
+    milp_cells = 0
+    if method == "auto" and star and not gapped.any():
         lower, upper, single = _star_intervals(frames, dims, links[0][2], lo, hi, unknown, table_of)
         n_solves, solver = 0, "closed form"
     else:
         Au, rhs = _equalities(frames, parts, links, lo, unknown, n_var)
-        lower, upper, n_solves = _intervals(Au, rhs, lo[unknown], hi[unknown], method == "milp")
+        lower, upper, n_solves, by_milp = _intervals(Au, rhs, lo[unknown], hi[unknown], gap_lo[unknown],
+                                                     gap_hi[unknown], method)
         single = np.zeros(int(unknown.sum()), dtype=bool)
         if Au.shape[0]:
             lone_rows = np.flatnonzero(np.diff(Au.indptr) == 1)
             single[Au.indices[Au.indptr[lone_rows]]] = True
-        solver = "scipy.optimize.milp (HiGHS)" if method == "milp" else "scipy.optimize.linprog (HiGHS)"
+        milp_cells = int(by_milp.sum())
+        solver = "closed form" if n_solves == 0 else {
+            "milp": "scipy.optimize.milp (HiGHS)",
+            "lp": "scipy.optimize.linprog (HiGHS), LP relaxation: intervals may be wider than an attacker's",
+            "auto": "scipy.optimize.linprog (HiGHS), integral optima checked"
+            + (f"; scipy.optimize.milp for {milp_cells} cells" if milp_cells else ""),
+        }[method]
 
-    # verdicts for the audited (unknown a priori) cells, as codes into VERDICTS and _REASONS
-    aud = np.flatnonzero(unknown)
+    # verdicts for the audited cells, as codes into VERDICTS and _REASONS
+    aud = np.flatnonzero(audited)
+    lower_all, upper_all = lo.copy(), hi.copy()
+    lower_all[unknown], upper_all[unknown] = lower, upper
+    single_all = np.zeros(n_var, dtype=bool)
+    single_all[unknown] = single
+    lower, upper, single = lower_all[aud], upper_all[aud], single_all[aud]
+    by_rule = (lower == lo[aud]) & (upper == hi[aud])  # no total narrows the symbol's interval
     a_status = status[aud]
     width = upper - lower
     prot = pol._protection_for_codes(a_status)
     verdict = np.where(width == 0, 0, np.where(width < prot, 1, 2)).astype(np.int8)
-    reason = np.where(verdict == 2, 0, np.where(single, 1, 2) + 2 * (verdict == 1)).astype(np.int8)
+    reason = np.where(single, 1, 2) + 2 * (verdict == 1)
+    reason = np.where(by_rule, 5 + (verdict == 1), reason)
+    reason = np.where(verdict == 2, 0, reason).astype(np.int8)
     if details is None:
         cells = pd.DataFrame(columns=CELL_COLUMNS)
     else:
         cells = _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot,
-                            verdict, reason, unknown, n_var, pol, details)
+                            verdict, reason, audited, n_var, pol, details)
 
     # per-table summary
     t = len(frames)
@@ -560,17 +771,18 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
         "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
         "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
     })
-    return AuditResult(cells=cells, tables=summary, policy=pol, method=solver, n_solves=n_solves)
+    return AuditResult(cells=_mark(cells, True), tables=_mark(summary, True), policy=pol, method=solver,
+                       n_solves=n_solves, milp_cells=milp_cells)
 
 
 def _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot, verdict, reason,
-                unknown, n_var, pol, details: bool) -> pd.DataFrame:
+                audited, n_var, pol, details: bool) -> pd.DataFrame:
     """The per-cell frame of an audit (:data:`CELL_COLUMNS`), with each cell's dimension values
     and published text when ``details``, else categorical columns without per-cell text."""
     if details:
         shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
         cell_text = np.concatenate(
-            [_cell_labels(f.iloc[unknown[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
+            [_cell_labels(f.iloc[audited[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
         )
         text = _texts
     else:  # the per-table summary only: no per-cell text, categorical columns
@@ -664,62 +876,94 @@ def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
     return out
 
 
-def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, integer: bool):
-    """Min and max of every unknown variable, batched over connected components."""
+def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, gap_lo: np.ndarray,
+               gap_hi: np.ndarray, mode: str):
+    """Min and max of every unknown variable, batched over connected components.
+
+    ``mode``: ``"lp"`` the LP relaxation (a cell's gap bridged); ``"milp"`` integer programmes;
+    ``"auto"`` the LP, then integer programmes for the components whose LP optimum is not
+    integral or that hold a cell with a gap. An integral LP optimum of a component is an integer
+    table attaining the LP bound, which bounds the integer optimum: the two are equal. Returns
+    ``lower, upper, n_solves`` and which variables an integer programme bounded.
+    """
     from scipy.sparse.csgraph import connected_components  # on first use: a slow import
 
     n = Au.shape[1]
     lower, upper = lo.copy(), hi.copy()
+    by_milp = np.zeros(n, dtype=bool)
     if n == 0:
-        return lower, upper, 0
+        return lower, upper, 0, by_milp
     m = Au.shape[0]
     graph = sp.bmat([[None, Au], [Au.T, None]], format="csr") if m else sp.csr_matrix((n, n))
     _, labels = connected_components(graph, directed=False)
     var_comp = labels[m:] if m else labels
-    row_comp = labels[:m]
     _, var_comp = np.unique(var_comp, return_inverse=True)
-    _, row_comp = np.unique(row_comp, return_inverse=True) if m else (None, np.array([], np.int64))
-    # rows hold only variables of one component; renumber rows to the variables' components
-    if m:
-        first_var = Au.indices[Au.indptr[:-1]]
-        row_comp = var_comp[first_var]
+    # rows hold only variables of one component; number rows by their variables' components
+    first_var = Au.indices[Au.indptr[:-1]] if m else np.array([], np.int64)
+    row_comp = var_comp[first_var]
     size = np.bincount(var_comp)
+    n_comp = len(size)
+    gapped = ~np.isnan(gap_lo)
     # single-variable components: closed form (each row reads a * x = b)
-    rows_per_comp = np.bincount(row_comp, minlength=len(size)) if m else np.zeros(len(size), np.int64)
+    rows_per_comp = np.bincount(row_comp, minlength=n_comp)
     lone = size[var_comp] == 1
     if m:
         coef = Au.data[Au.indptr[:-1]]
         lone_row = lone[first_var]
         val = rhs[lone_row] / coef[lone_row]
         v = first_var[lone_row]
-        # several rows on one lone variable agree if the tables are consistent
-        lower[v] = val
-        upper[v] = val
-        _check_consistent(val, lo[v], hi[v])
+        lower[v] = np.inf
+        upper[v] = -np.inf
+        np.minimum.at(lower, v, val)
+        np.maximum.at(upper, v, val)
+        # several rows on one lone variable agree, inside its a-priori set, if the tables are consistent
+        _check_consistent(lower[v], upper[v], lo[v], hi[v], gap_lo[v], gap_hi[v])
     order = np.argsort(var_comp, kind="stable")
     starts = np.concatenate([[0], np.cumsum(size)[:-1]])
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - starts[var_comp[order]]
     multi = (size[var_comp] > 1) & (rows_per_comp[var_comp] > 0)
+    comp_gapped = np.bincount(var_comp, weights=gapped, minlength=n_comp) > 0
     # unbounded cells (rule unknown to the attacker, secondary suppressions): cap them so that one
     # unbounded component cannot make a whole batch unbounded; a maximum at the cap is infinite
     finite = ~np.isinf(hi)
-    cap = float(np.abs(rhs).sum() + hi[finite].sum() + lo.sum() + 1.0)
+    cap = float(np.abs(rhs).sum() + hi[finite].sum() + lo.sum() + np.nansum(gap_hi) + 1.0)
     hi_capped = np.where(finite, hi, cap)
     n_solves = 0
     if multi.any():
-        row_of_multi = (size[row_comp] > 1) if m else np.zeros(0, bool)
+        row_of_multi = size[row_comp] > 1
         for r in range(int(size[var_comp[multi]].max())):
-            active_comp = np.zeros(len(size), dtype=bool)
+            active_comp = np.zeros(n_comp, dtype=bool)
             active_comp[var_comp[multi & (rank == r)]] = True
             vars_r = np.flatnonzero(active_comp[var_comp] & multi)
             rows_r = np.flatnonzero(active_comp[row_comp] & row_of_multi)
-            sub = Au[rows_r][:, vars_r]
             target = rank[vars_r] == r
             for sign in (1.0, -1.0):
                 c = np.where(target, sign, 0.0)
-                x = _solve(c, sub, rhs[rows_r], lo[vars_r], hi_capped[vars_r], integer)
-                n_solves += 1
+                x = np.full(len(vars_r), np.nan)
+                integer = np.zeros(n_comp, dtype=bool)  # components solved as integer programmes
+                if mode == "milp":
+                    integer[var_comp[vars_r]] = True
+                elif mode == "auto":
+                    integer = comp_gapped.copy()
+                relax = active_comp & ~integer
+                if relax.any():
+                    sel = relax[var_comp[vars_r]]
+                    x[sel] = _solve(c[sel], Au[rows_r[relax[row_comp[rows_r]]]][:, vars_r[sel]],
+                                    rhs[rows_r[relax[row_comp[rows_r]]]], vars_r[sel], lo, hi_capped, None, None)
+                    n_solves += 1
+                    if mode == "auto":
+                        xs = x[sel]
+                        fractional = np.abs(xs - np.round(xs)) > _TOL * np.maximum(1.0, np.abs(xs))
+                        integer[var_comp[vars_r[sel][fractional]]] = True
+                solve_int = active_comp & integer
+                if solve_int.any():
+                    sel = solve_int[var_comp[vars_r]]
+                    rows_int = rows_r[solve_int[row_comp[rows_r]]]
+                    x[sel] = _solve(c[sel], Au[rows_int][:, vars_r[sel]], rhs[rows_int], vars_r[sel], lo, hi_capped,
+                                    gap_lo, gap_hi)
+                    n_solves += 1
+                    by_milp[vars_r[sel & target]] = True
                 vals = x[target]
                 if sign > 0:
                     lower[vars_r[target]] = vals
@@ -727,32 +971,51 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
                     upper[vars_r[target]] = np.where(vals >= cap - 0.5, np.inf, vals)
     lower = np.where(np.isinf(lower), lower, np.ceil(lower - _TOL))
     upper = np.where(np.isinf(upper), upper, np.floor(upper + _TOL))
-    return lower, upper, n_solves
+    return lower, upper, n_solves, by_milp
 
 
-def _check_consistent(val, lo, hi):
-    if np.any(val < lo - _TOL) or np.any(val > hi + _TOL):
+def _check_consistent(val_min, val_max, lo, hi, gap_lo, gap_hi):
+    in_gap = (val_min >= gap_lo - _TOL) & (val_min <= gap_hi + _TOL)  # nan gap: False
+    if (np.any(val_max - val_min > _TOL) or np.any(val_min < lo - _TOL) or np.any(val_max > hi + _TOL)
+            or np.any(in_gap) or np.any(np.abs(val_min - np.round(val_min)) > _TOL)):
         raise InvalidParameterError(
             "The tables passed to audit_tables are inconsistent: their shared totals do not agree."
         )
 
 
-def _solve(c, A, b, lo, hi, integer: bool) -> np.ndarray:
+def _solve(c, A, b, idx, lo, hi, gap_lo, gap_hi) -> np.ndarray:
+    """Minimise ``c @ x`` subject to ``A x = b`` and the bounds of variables ``idx``: the linear
+    programme when ``gap_lo`` is None, else the integer programme, where a variable with a gap
+    ``[g0, g1]`` inside its bounds ``[l, u]`` has a binary ``z`` choosing a side:
+    ``x >= l + (g1 + 1 - l) z`` and ``x <= g0 - 1 + (u - g0 + 1) z``."""
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # on first use: a slow import
 
-    if integer:
-        res = milp(c, constraints=LinearConstraint(A, b, b), bounds=Bounds(lo, hi), integrality=np.ones(len(c)))
-        ok = res.status == 0
-    else:
+    lo, hi = lo[idx], hi[idx]
+    if gap_lo is None:
         res = linprog(c, A_eq=A, b_eq=b, bounds=np.column_stack([lo, hi]), method="highs")
-        ok = res.status == 0
-    if not ok:
+    else:
+        n = len(c)
+        g = np.flatnonzero(~np.isnan(gap_lo[idx]))
+        k = len(g)
+        g0, g1 = gap_lo[idx][g], gap_hi[idx][g]
+        rows, cols = np.concatenate([np.arange(k)] * 2), np.concatenate([g, n + np.arange(k)])
+        side = sp.csr_matrix((np.concatenate([np.ones(k), -(g1 + 1 - lo[g])]), (rows, cols)), shape=(k, n + k))
+        upper_side = sp.csr_matrix((np.concatenate([np.ones(k), -(hi[g] - g0 + 1)]), (rows, cols)), shape=(k, n + k))
+        constraints = [LinearConstraint(sp.hstack([A, sp.csr_matrix((A.shape[0], k))]).tocsr(), b, b)]
+        if k:
+            constraints += [LinearConstraint(side, lo[g], np.inf), LinearConstraint(upper_side, -np.inf, g0 - 1)]
+        # mip_rel_gap 0: the objective sums one target per component, and HiGHS's default
+        # relative gap (1e-4) would let a large sum stop short of some component's optimum
+        res = milp(np.concatenate([c, np.zeros(k)]), constraints=constraints,
+                   bounds=Bounds(np.concatenate([lo, np.zeros(k)]), np.concatenate([hi, np.ones(k)])),
+                   integrality=np.ones(n + k), options={"mip_rel_gap": 0})
+    if res.status != 0:
         if res.status == 2 or "nfeasible" in str(res.message):
             raise InvalidParameterError(
                 "The tables passed to audit_tables are inconsistent: no non-negative counts agree with every published total."
             )
         raise InvalidParameterError(f"audit_tables: the solver stopped without an answer ({res.message}).")  # pragma: no cover
-    return res.x
+    return res.x[: len(c)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from riskcalc.audit import (
@@ -22,7 +23,7 @@ from riskcalc.audit import (
 )
 from riskcalc.exceptions import InvalidParameterError, MissingColumnError
 
-from _reference_audit import as_lookup, brute_force, n_combinations
+from _reference_audit import TooBig, as_lookup, brute_force, consistent_tables, kinds, verdict
 
 
 def _frame(**cols):
@@ -148,11 +149,120 @@ def test_rounding_with_an_exact_total_narrows_both_cells():
     assert _interval(r, "t", "g=a, c=B") == (12, 14, "narrow")
 
 
+# --- what each symbol means under the policy (issue 24 item 3) ---------------------------------
+
+
+def test_issue_24_a_cell_shown_5_under_suppress_and_round_is_narrow():
+    # Suppress 1-4, round the rest to 5: a cell shown as 5 was 5, 6 or 7 (3 and 4 would have been
+    # suppressed), width 2 < the protection of 4. The others keep their full rounding interval.
+    t = _frame(a=["x", "x", "y", "y"], b=["p", "q", "p", "q"], count=[6, 30, 22, 41])
+    for method in ("auto", "lp", "milp"):
+        r = audit_tables({"t": t}, "dfe_suppress_below_5_round_5", method=method)
+        assert _interval(r, "t", "a=x, b=p") == (5, 7, "narrow")
+        assert _interval(r, "t", "a=x, b=q") == (28, 32, "protected")
+        assert _interval(r, "t", "a=y, b=p") == (18, 22, "protected")
+        assert _interval(r, "t", "a=y, b=q") == (38, 42, "protected")
+        assert r.failing["reason"].tolist() == [
+            ("the rule: the symbol shown, read with the policy, leaves only this interval; "
+             "interval narrower than the protection level")]
+    assert apply_policy(t, "dfe_suppress_below_5_round_5")["shown"].tolist() == ["5", "30", "20", "40"]
+
+
+@pytest.mark.parametrize(
+    ("pol", "n", "shown", "interval"),
+    [
+        # suppress 1-4 and round to 5: 5 means 5-7, 10 means 8-12; no count rounds to 0 unsuppressed
+        (policy("dfe_suppress_below_5_round_5"), 7, "5", (5, 7)),
+        (policy("dfe_suppress_below_5_round_5"), 8, "10", (8, 12)),
+        # suppress 1-2, round to 5: 5 means 3-7 (3 and 4 are not suppressed)
+        (SuppressionPolicy("s3r5", suppress_below=3, round_to=5), 3, "5", (3, 7)),
+        # suppress 1-2, round to 10: low means 3 or 4, 10 means 5-14
+        (SuppressionPolicy("s3r10", suppress_below=3, round_to=10), 4, "low", (3, 4)),
+        (SuppressionPolicy("s3r10", suppress_below=3, round_to=10), 5, "10", (5, 14)),
+        # zeros suppressed too (suppress 0-4), round to 10: 10 means 5-14, c means 0-4
+        (SuppressionPolicy("z", suppress_below=5, suppress_from=0, round_to=10), 0, "c", (0, 4)),
+        (SuppressionPolicy("z", suppress_below=5, suppress_from=0, round_to=10), 5, "10", (5, 14)),
+        # suppress 1-6, round to 5: a 5 can only be 7
+        (SuppressionPolicy("s7r5", suppress_below=7, round_to=5), 7, "5", (7, 7)),
+        # round to 3: low can only be 1
+        (SuppressionPolicy("r3", round_to=3), 1, "low", (1, 1)),
+    ],
+)
+def test_what_a_symbol_means(pol, n, shown, interval):
+    t = _frame(g=["a"], count=[n])
+    assert apply_policy(t, pol)["shown"].tolist() == [shown]
+    r = audit_tables({"t": t}, pol)
+    assert tuple(r.cells[["lower", "upper"]].iloc[0]) == interval
+    if interval[0] == interval[1]:  # the rule alone discloses the count
+        assert r.cells["verdict"].iloc[0] == "exact" and r.cells["reason"].iloc[0].startswith("the rule")
+
+
+@pytest.mark.parametrize("method", ["auto", "milp"])
+def test_a_gap_in_what_a_symbol_allows_is_kept(method):
+    # Suppress 2 only (1 is published), round to 10: low means 1, 3 or 4, never 2. Two low cells
+    # with an exact total of 6 are both 3 (1 + 5 and 4 + 2 are ruled out), though each one's
+    # hull [1, 4] alone would leave [2, 4] (the LP relaxation's answer).
+    pol = SuppressionPolicy("gap", suppress_below=3, suppress_from=2, round_to=10)
+    t = _frame(g=["a", "a"], c=["x", "y"], count=[3, 3])
+    margins = {"tot": _frame(g=["a"], count=[6])}
+    r = audit_tables({"t": t}, pol, margins=margins, method=method)
+    assert _interval(r, "t", "g=a, c=x") == (3, 3, "exact")
+    assert _interval(r, "t", "g=a, c=y") == (3, 3, "exact")
+    assert r.milp_cells == 2
+    relaxed = audit_tables({"t": t}, pol, margins=margins, method="lp")
+    assert _interval(relaxed, "t", "g=a, c=x")[:2] == (2, 4)  # documented: the LP may understate
+
+
+def test_secondary_suppression_is_not_in_the_suppressed_range():
+    # x = 3 is suppressed by the rule ([1, 4]); y = 5 is a secondary suppression, so not 1-4:
+    # 0 or at least 5. The total 28 - 20 gives x + y = 8: y in [5, 7], x in [1, 3].
+    t = _frame(school=["A"] * 3, cat=["x", "y", "z"], count=[3, 5, 20], secondary=[False, True, False])
+    for method in ("auto", "milp"):
+        r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[28])},
+                         suppressed="secondary", method=method)
+        assert _interval(r, "t", "school=A, cat=x") == (1, 3, "narrow")
+        assert _interval(r, "t", "school=A, cat=y")[:2] == (5, 7)
+
+
+def test_a_fractional_lp_optimum_is_not_trusted(monkeypatch):
+    # "auto" takes an LP optimum only where it is integral (then an integer table attains it);
+    # a component whose LP solution is fractional is solved again as an integer programme.
+    from riskcalc import audit
+
+    real = audit._solve
+    calls = {"lp": 0, "milp": 0}
+
+    def fractional_lp(c, A, b, idx, lo, hi, gap_lo, gap_hi):
+        x = real(c, A, b, idx, lo, hi, gap_lo, gap_hi)
+        calls["lp" if gap_lo is None else "milp"] += 1
+        return x + 0.25 if gap_lo is None else x  # a wrong, fractional "optimum"
+
+    counts = [[2, 3, 30], [4, 2, 40], [20, 25, 50]]
+    cells = _frame(r=np.repeat(["a", "b", "c"], 3), c=np.tile(["p", "q", "s"], 3), count=np.ravel(counts))
+    margins = {"rows": cells.groupby("r", as_index=False)["count"].sum(),
+               "cols": cells.groupby("c", as_index=False)["count"].sum()}
+    exact = audit_tables({"t": cells}, "dfe_suppress_below_5", margins=margins, method="milp").cells
+    monkeypatch.setattr(audit, "_solve", fractional_lp)
+    r = audit_tables({"t": cells}, "dfe_suppress_below_5", margins=margins)
+    assert calls["milp"] == calls["lp"] > 0 and r.milp_cells == 4
+    pd.testing.assert_frame_equal(r.cells[["lower", "upper", "verdict"]], exact[["lower", "upper", "verdict"]])
+
+
 # --- brute force -------------------------------------------------------------------------------
+
+#: Every policy the audit offers by name, and custom ones (zeros suppressed, suppression ranges
+#: inside a rounding interval, odd bases, totals exact or protected).
+CUSTOM_POLICIES = st.builds(
+    lambda below, start, base, margins: SuppressionPolicy(
+        "custom", suppress_below=below, suppress_from=start, round_to=base, margins=margins),
+    st.sampled_from([0, 2, 3, 5]), st.sampled_from([0, 1, 2]), st.sampled_from([1, 2, 3, 5, 10]),
+    st.sampled_from(["exact", "policy"]),
+)
+ALL_POLICIES = st.one_of(st.sampled_from(sorted(POLICIES)).map(policy), CUSTOM_POLICIES)
 
 
 @st.composite
-def linked_tables(draw):
+def linked_tables(draw, policies=None):
     na, nb, nc = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
     cube = np.array(draw(st.lists(st.integers(0, 7), min_size=na * nb * nc, max_size=na * nb * nc))).reshape(na, nb, nc)
     a, b, c = np.meshgrid(np.arange(na), np.arange(nb), np.arange(nc), indexing="ij")
@@ -164,7 +274,7 @@ def linked_tables(draw):
     if draw(st.booleans()):
         m = micro.groupby("a", as_index=False)["count"].sum()
         margins["a"] = m[m["count"] > 0].reset_index(drop=True)
-    pol = draw(st.sampled_from([
+    pol = draw(policies if policies is not None else st.sampled_from([
         SuppressionPolicy("s3", suppress_below=3),
         SuppressionPolicy("s5", suppress_below=5),
         SuppressionPolicy("r5", round_to=5, margins="policy"),
@@ -174,20 +284,100 @@ def linked_tables(draw):
     return tables, margins, pol
 
 
+def _sums(micro: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return micro.groupby(by, as_index=False)["count"].sum()
+
+
+@st.composite
+def audit_cases(draw):
+    """Small linked tables of every layout the audit meets, under every kind of policy.
+
+    * ``star``: two tables sharing one dimension (``a x b``, ``a x c``), with or without the
+      ``a`` totals: the closed form;
+    * ``two_way``: one 2 x 2, 2 x 3 or 3 x 3 table with its row and column totals (and the
+      grand total): two sets of shared dimensions, linear programmes;
+    * ``three_way``: a 2 x 2 x 2 or 2 x 2 x 3 table with its three two-way margins (not totally
+      unimodular: integer programmes where the LP optimum is fractional).
+    """
+    layout = draw(st.sampled_from(["star", "two_way", "three_way"]))
+    top = draw(st.sampled_from([7, 15]))
+    if layout == "star":
+        tables, margins, _ = draw(linked_tables())
+        return layout, tables, margins, draw(ALL_POLICIES)
+    shape = draw(st.sampled_from([(2, 2), (2, 3), (3, 3)] if layout == "two_way" else [(2, 2, 2), (2, 2, 3)]))
+    size = int(np.prod(shape))
+    counts = np.array(draw(st.lists(st.integers(0, top), min_size=size, max_size=size)))
+    grid = np.meshgrid(*[np.arange(s) for s in shape], indexing="ij")
+    names = "abc"[: len(shape)]
+    micro = pd.DataFrame({n: g.ravel() for n, g in zip(names, grid, strict=True)} | {"count": counts})
+    if draw(st.booleans()):  # zero cells listed or left out (both are published as 0 or c)
+        micro = micro[micro["count"] > 0].reset_index(drop=True)
+    if len(micro) == 0:
+        micro = pd.DataFrame({n: [0] for n in names} | {"count": [draw(st.integers(1, top))]})
+    if layout == "two_way":
+        margins = {"rows": _sums(micro, ["a"]), "cols": _sums(micro, ["b"])}
+        if draw(st.booleans()):
+            margins["total"] = pd.DataFrame({"count": [int(micro["count"].sum())]}).assign(all="all")[["all", "count"]]
+    else:
+        margins = {"ab": _sums(micro, ["a", "b"]), "ac": _sums(micro, ["a", "c"]), "bc": _sums(micro, ["b", "c"])}
+    return layout, {"t": micro}, margins, draw(ALL_POLICIES)
+
+
+def _check_against_brute_force(tables, margins, pol, method, suppressed=None, cap=None):
+    try:
+        expected = brute_force(tables, pol, margins, suppressed=suppressed, cap=cap)
+    except TooBig:
+        assume(False)
+    result = audit_tables(tables, pol, margins=margins, method=method, suppressed=suppressed)
+    got = as_lookup(result, tables, margins, suppressed=suppressed)
+    assert set(got) == set(expected)
+    status = kinds(tables, pol, margins, suppressed=suppressed, cap=cap)
+    for key, (lo, hi) in expected.items():
+        if method == "lp":  # the LP relaxation contains the integer interval
+            assert got[key][0] <= lo and got[key][1] >= hi, key
+            continue
+        assert got[key][:2] == (lo, hi), (key, got[key], (lo, hi))
+        protection = pol.protection_for(np.array([status[key]], dtype=object))[0]
+        assert got[key][2] == verdict(lo, hi, protection), key
+    return result
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(audit_cases(), st.sampled_from(["auto", "lp", "milp"]))
+def test_every_policy_equals_brute_force(case, method):
+    # Issue 24 item 3, the class: for every policy (presets and custom), every layout (the
+    # closed form, LPs, non-unimodular three-way tables), each audited cell's [lower, upper] is
+    # the min and max over all integer tables the release allows, and the verdict follows.
+    layout, tables, margins, pol = case
+    result = _check_against_brute_force(tables, margins, pol, method)
+    event(f"{layout}, {method}: {'integer programmes' if result.milp_cells else result.method.split(',')[0]}")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(linked_tables(), st.sampled_from(["auto", "lp", "milp"]))
 def test_intervals_match_brute_force(case, method):
     tables, margins, pol = case
     assume(all(len(t) for t in tables.values()))
-    assume(n_combinations(tables, pol, margins) <= 20_000)
-    expected = brute_force(tables, pol, margins)
-    got = as_lookup(audit_tables(tables, pol, margins=margins, method=method), tables, margins)
-    assert set(got) == set(expected)
-    for key, (lo, hi) in expected.items():
-        if method == "lp":  # the LP interval contains the integer one
-            assert got[key][0] <= lo and got[key][1] >= hi, key
-        else:
-            assert got[key] == (lo, hi), key
+    _check_against_brute_force(tables, margins, pol, method)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(linked_tables(policies=ALL_POLICIES.filter(lambda p: p.suppresses)), st.data(),
+       st.sampled_from(["auto", "milp"]))
+def test_secondary_suppressions_equal_brute_force(case, data, method):
+    # A secondary suppression is a c the rule would have published: any count outside the
+    # suppressed range (0 included), bounded here by the exact totals every cell sums to.
+    tables, _, pol = case
+    micro = pd.concat([t.groupby("a", as_index=False)["count"].sum() for t in tables.values()][:1])
+    margins = {"a": micro.reset_index(drop=True)}
+    pol = dataclasses.replace(pol, margins="exact")
+    name = data.draw(st.sampled_from(sorted(tables)))
+    t = tables[name]
+    assume(len(t))
+    flag = np.zeros(len(t), dtype=bool)
+    flag[data.draw(st.integers(0, len(t) - 1))] = True
+    tables = {**tables, name: t.assign(secondary=flag)}
+    _check_against_brute_force(tables, margins, pol, method, suppressed="secondary", cap=int(micro["count"].max()))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -297,23 +487,32 @@ def test_bad_input_one_line():
 # --- command line ------------------------------------------------------------------------------
 
 
+def _write_folder(folder, tables, margins=None):
+    folder.mkdir(exist_ok=True)
+    for name, frame in list(tables.items()) + list((margins or {}).items()):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+
+
+INTERNAL_FILES = ["internal_audit.json", "internal_audit.md", "internal_audit.provenance.json",
+                  "internal_audit_cells.csv", "internal_audit_tables.csv"]
+RELEASE_FILES = [f.replace("internal_", "release_") for f in INTERNAL_FILES]
+
+
 def test_cli_audit_tables(tmp_path, capsys):
     from riskcalc.cli import main
 
     d = tmp_path / "tables"
-    d.mkdir()
     tables, margins = _school_tables()
-    tables["sex"].to_csv(d / "sex.csv", index=False)
-    tables["fsm"].to_csv(d / "fsm.csv", index=False)
-    margins["totals"].to_csv(d / "totals.csv", index=False)
+    _write_folder(d, tables, margins)
     out = tmp_path / "out"
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "exactly recoverable: 2" in text
-    doc = json.loads((out / "audit.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == INTERNAL_FILES
+    doc = json.loads((out / "internal_audit.json").read_text())
     assert doc["provenance"]["function"] == "audit_tables"
     assert len(doc["provenance"]["inputs"]) == 3 and doc["provenance"]["data"] == "file"
-    cells = pd.read_csv(out / "audit_cells.csv")
+    cells = pd.read_csv(out / "internal_audit_cells.csv")
     assert list(cells.columns) == CELL_COLUMNS and set(cells["verdict"]) == {"exact"}
     # refuses to overwrite, one line
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 2
@@ -321,6 +520,95 @@ def test_cli_audit_tables(tmp_path, capsys):
     assert len(err) == 1 and "--force" in err[0]
     assert main(["audit-tables", str(d), "--margins", "nope.csv"]) == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_issue_24_every_output_with_intervals_is_marked_internal(tmp_path, capsys):
+    # Issue 24 item 4: the report prints true counts (an exact cell's interval is its count):
+    # the terminal text, every file name, the JSON and its provenance say it is internal.
+    from riskcalc.cli import main
+
+    d = tmp_path / "tables"
+    tables, margins = _school_tables()
+    _write_folder(d, tables, margins)
+    out = tmp_path / "out"
+    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("INTERNAL: contains the true counts") and "[3, 3]" in text
+    assert all(p.name.startswith("internal_") for p in out.iterdir())
+    assert (out / "internal_audit.md").read_text().startswith("INTERNAL:")
+    doc = json.loads((out / "internal_audit.json").read_text())
+    assert list(doc)[:3] == ["internal", "disclosive", "notice"] and doc["internal"] and doc["disclosive"]
+    assert doc["provenance"]["internal"] and doc["provenance"]["disclosive"]
+    assert json.loads((out / "internal_audit.provenance.json").read_text())["internal"] is True
+    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["internal"] is True
+    # the API: the repr and the frames say so too
+    r = audit_tables(tables, "dfe_suppress_below_5", margins={"totals": margins["totals"]})
+    assert "INTERNAL" in repr(r) and r.internal
+    assert r.to_frame().attrs == {"internal": True, "disclosive": True}
+    assert r.cells.attrs["internal"] and r.tables.attrs["disclosive"] and r.failing.attrs["internal"]
+
+
+def test_issue_24_release_mode_lists_failing_cells_without_counts(tmp_path, capsys):
+    from riskcalc.cli import main
+
+    d = tmp_path / "tables"
+    tables, margins = _school_tables()
+    _write_folder(d, tables, margins)
+    out = tmp_path / "out"
+    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--for-release", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "INTERNAL" not in text and "[3, 3]" not in text and "interval" not in text.lower().replace(
+        "no interval", "")
+    assert "| sex.csv | school=A, sex=F | suppressed | c | exact |" in text
+    assert sorted(p.name for p in out.iterdir()) == RELEASE_FILES
+    doc = json.loads((out / "release_audit.json").read_text())
+    assert doc["internal"] is False and doc["disclosive"] is False and "cells" not in doc
+    assert [c["cell"] for c in doc["failing_cells"]] == ["school=B, fsm=Y", "school=A, sex=F"]  # files sorted by name
+    assert set(doc["failing_cells"][0]) == {"table", "cell", "status", "shown", "verdict", "reason"}
+    assert set(doc["tables"][0]) == {"table", "margin", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells"}
+    # the inputs are named, not hashed (a small table's hash is found by hashing the candidates)
+    assert doc["provenance"]["inputs"] == [{"source": n} for n in ("fsm.csv", "sex.csv", "totals.csv")]
+    cells = pd.read_csv(out / "release_audit_cells.csv")
+    assert list(cells.columns) == ["table", "cell", "status", "shown", "verdict", "reason"]
+    release = audit_tables(tables, "dfe_suppress_below_5", margins={"totals": margins["totals"]}).for_release()
+    assert not release.internal and "INTERNAL" not in repr(release)
+    assert release.failing.attrs == {"internal": False, "disclosive": False}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(audit_cases(), st.data())
+def test_release_mode_depends_only_on_the_publication(tmp_path_factory, case, data):
+    # The class behind item 4: the release report must hold nothing the tables hide. Any other
+    # true tables that the policy publishes the same way give byte-identical release files,
+    # so no true count of a protected cell (nor a sum of them) can be in them.
+    from riskcalc.cli import main
+
+    _, tables, margins, _ = case
+    pol = policy(data.draw(st.sampled_from(sorted(POLICIES))))  # the policies the CLI offers
+    assume(all(len(t) for t in tables.values()))
+    try:
+        others = consistent_tables(tables, pol, margins)
+    except TooBig:
+        assume(False)
+    other = data.draw(st.sampled_from(others))
+    same = all(other[0][k]["count"].equals(tables[k]["count"]) for k in tables)
+    event("the same tables" if same else "other true tables")
+    root = tmp_path_factory.mktemp("release")
+    files = []
+    for truth in ((tables, margins), other):
+        _write_folder(root / "in", *truth)
+        args = ["audit-tables", str(root / "in"), "--policy", pol.name, "--for-release", "--out", str(root / "out"),
+                "--force"] + (["--margins", ",".join(f"{m}.csv" for m in margins)] if margins else [])
+        assert main(args) == 0
+        files.append({p.name: p.read_bytes() for p in sorted((root / "out").iterdir())})
+    assert files[0] == files[1]
+    assert sorted(files[0]) == RELEASE_FILES
+    doc = json.loads(files[0]["release_audit.json"])
+    text = json.dumps(doc)
+    for word in ("lower", "upper", "width", "pupils", "sha256", "bytes", "n_records"):
+        assert f'"{word}' not in text
 
 
 def test_cli_audit_tables_never_shows_a_protected_suppressed_value(tmp_path, capsys):

@@ -54,7 +54,7 @@ def test_version_matches_metadata_when_installed():
         "riskcalc._core.encoding", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
         "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
         "riskcalc.individual", "riskcalc.population", "riskcalc.attribute", "riskcalc.output_check",
-        "riskcalc._labels", "riskcalc.profile", "riskcalc.release.quality",
+        "riskcalc._labels", "riskcalc.profile", "riskcalc.release.quality", "riskcalc.audit",
     ],
 )
 def test_docstring_examples(module):

@@ -954,7 +954,10 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         parts += ['<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
                   '<p class="note">Each table counts pupils by every dimension listed. Published without '
                   "suppression, cells of 1 and 2 point at one or two pupils. \"Recoverable\" cells would be worked "
-                  "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5.</p>"]
+                  "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5. "
+                  "These figures come from the unprotected tables and are for the data owner: per table only "
+                  "(cells, and pupils summed over them), not cell by cell; the cells' feasible "
+                  "intervals are in the internal report of <code>riskcalc audit-tables</code>.</p>"]
         parts += _aggregate_tables(table.aggregates)
     if history is not None:
         parts += _history_html(history, charts)
