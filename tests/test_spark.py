@@ -138,6 +138,11 @@ def same(a, b, where=""):
     if isinstance(a, float) and isinstance(b, float):
         assert (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15), (where, a, b)
         return
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):  # per history step: reals to rounding
+        assert len(a) == len(b), (where, a, b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{i}] ")
+        return
     assert a == b, (where, a, b)
 
 
