@@ -87,6 +87,8 @@ from ._core.grouping import group_codes
 from ._lazy import lazy_module
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
+from ._labels import column_codes
+from ._labels import group_codes as group_codes_labelled
 
 sp = lazy_module("scipy.sparse")
 
@@ -434,8 +436,10 @@ def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
         joined = np.concatenate([c.to_numpy(dtype=np.int64) for c in columns])
     elif all(isinstance(c.dtype, pd.CategoricalDtype) and c.dtype == columns[0].dtype for c in columns):
         joined = np.concatenate([c.cat.codes.to_numpy(dtype=np.int64) for c in columns])  # -1: missing
-    else:
+    else:  # one category per value, and one for every blank (NaN, None, NA, "", spaces): riskcalc._labels
         joined = pd.concat([c.reset_index(drop=True).astype(object) for c in columns], ignore_index=True)
+        codes, texts = column_codes(joined)
+        return codes, len(texts)
     codes, uniques = pd.factorize(joined, use_na_sentinel=False)
     return codes, len(uniques)
 
@@ -867,13 +871,12 @@ def _star_intervals(frames, dims, common, lo, hi, unknown, table_of):
 
 
 def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
-    out = np.empty(0, dtype=object) if len(frame) == 0 else None
-    for c in dims:
-        if len(frame) == 0:
-            break
-        part = (c + "=" + frame[c].astype(str)).to_numpy(dtype=object)
-        out = part if out is None else out + ", " + part
-    return out
+    """``dim=value, dim=value`` per row, a blank category labelled ``(missing)``, as the output
+    checker labels cells (:func:`riskcalc._labels.group_codes`: one home for cell labels)."""
+    if len(frame) == 0:
+        return np.empty(0, dtype=object)
+    ids, labels = group_codes_labelled(frame, dims)
+    return labels[ids]
 
 
 def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, gap_lo: np.ndarray,

@@ -673,3 +673,37 @@ def test_dimensions_as_categories_audit_as_text(case):
     b = audit_tables(as_text, pol, margins=m_text)
     pd.testing.assert_frame_equal(a.tables, b.tables)
     assert a.cells[["lower", "upper", "verdict"]].equals(b.cells[["lower", "upper", "verdict"]])
+
+
+# ------------------------------------------------------------------------ blank categories
+def test_blank_category_is_a_category_labelled_missing(tmp_path):
+    """Before: a blank dimension value crashed the audit (``internal error: TypeError``, exit 3),
+    as it crashed the output checker (issue 24, item 5's sibling)."""
+    from riskcalc.cli import main
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "t.csv").write_text("LA,Sex,count\n206,F,12\n206,,3\n206,M,15\n208,F,20\n208,M,2\n")
+    assert main(["audit-tables", str(folder)]) == 0
+    res = audit_tables({"t": pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
+                                           "count": [12, 3, 15, 20, 2]})}, "dfe_suppress_below_5")
+    assert set(res.cells["cell"]) == {"LA=206, Sex=(missing)", "LA=208, Sex=M"}
+
+
+_BLANKS = [None, np.nan, pd.NA, "", "  "]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 12), min_size=4, max_size=4), st.sampled_from(_BLANKS),
+       st.sampled_from(["dfe_suppress_below_5", "dfe_round_5", "dfe_suppress_below_5_round_5"]))
+def test_a_blank_category_audits_as_any_other_label(counts, blank, policy):
+    """Relabelling a category never changes an interval: a blank category (any spelling of
+    blank) gives the intervals the same table gives with the category written 'Z'."""
+    def table(label):
+        return {"t": pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["p", label, "p", label], "count": counts})}
+
+    with_blank = audit_tables(table(blank), policy).cells
+    with_z = audit_tables(table("Z"), policy).cells
+    assert list(with_blank["cell"].str.replace("b=(missing)", "b=Z", regex=False)) == list(with_z["cell"])
+    cols = ["status", "shown", "lower", "upper", "verdict"]
+    pd.testing.assert_frame_equal(with_blank[cols].reset_index(drop=True), with_z[cols].reset_index(drop=True))
