@@ -457,6 +457,31 @@ def _check_mapping_used(mapping: dict, columns_of: dict) -> None:
                                      + missing_column_message(column, cols, repr(label)))
 
 
+def measure_extracts(extracts, aggregates, columns_of: dict, scen, *, builtin: bool, sensitive, inputs, qualities,
+                     normalise: bool, mapping: dict, before=None, after=None, shown_inputs=()):
+    """The tier table of a user's extracts, read and profiled (in memory or on Spark): one line
+    when no scenario can be measured, the provenance (inputs, normalisation, the data-quality
+    record, the column mapping, ``before`` / ``after`` items such as the engine or the sheet, the
+    scenarios not measured), and the :class:`JobResult` carrying the profile's messages."""
+    from ..profile import DataQuality
+    from .tables import risk_table
+
+    if not any(measured_columns(cols, scen, [])[0] for cols in columns_of.values()) and not aggregates:
+        raise InvalidParameterError(_no_scenario_message(scen, columns_of, builtin, shown_inputs))
+    note, not_measured = scenario_coverage(scen, columns_of, builtin) if extracts else ("", [])
+    extra = {"inputs": inputs, "normalise": bool(normalise), **(before or {}),
+             "data_quality": DataQuality.combine(qualities).to_dict()}
+    if mapping:
+        extra["columns"] = mapping
+    extra.update(after or {})
+    if not_measured:
+        extra["scenarios_not_measured"] = not_measured
+    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
+                       provenance=extra)
+    return table, JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
+                                          "not_measured": note})
+
+
 def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
                normalise=False, sheet=None, columns=None) -> JobResult:
     """The tier table (and report) of the user's own extract file(s).
@@ -471,10 +496,8 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     (recorded in the provenance).
     """
     from .._core.io import file_kind, read_table
-    from ..profile import DataQuality
     from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
-    from .tables import risk_table
 
     step = _Steps(progress)
     mapping = dict(columns or {})
@@ -520,26 +543,11 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
         qualities.append(quality)
         extracts[label] = frame
     _check_mapping_used(mapping, written)
-    builtin = scenarios is None
-    if not any(measured_columns(cols, scen, [])[0] for label, cols in columns_of.items() if label in extracts) \
-            and not aggregates:
-        shown = [{**i, "sheet_chosen": sheet} for i in inputs]
-        raise InvalidParameterError(_no_scenario_message(scen, {lab: columns_of[lab] for lab in extracts}, builtin,
-                                                         shown))
-    note, not_measured = scenario_coverage(scen, {lab: columns_of[lab] for lab in extracts}, builtin) \
-        if extracts else ("", [])
-    extra = {"inputs": inputs, "normalise": bool(normalise),
-             "data_quality": DataQuality.combine(qualities).to_dict()}
-    if mapping:
-        extra["columns"] = mapping
-    if sheet is not None:
-        extra["sheet"] = sheet
-    if not_measured:
-        extra["scenarios_not_measured"] = not_measured
-    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
-                       provenance=extra)
-    result = JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
-                                     "not_measured": note})
+    table, result = measure_extracts(
+        extracts, aggregates, {lab: columns_of[lab] for lab in extracts}, scen, builtin=scenarios is None,
+        sensitive=sensitive, inputs=inputs, qualities=qualities, normalise=normalise, mapping=mapping,
+        after={"sheet": sheet} if sheet is not None else {},
+        shown_inputs=[{**i, "sheet_chosen": sheet} for i in inputs])
     if report and extracts:
         measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
         if measured:

@@ -163,20 +163,9 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     and the staircase) are left out; aggregate tables (with a ``count`` column) are read into
     memory, as they are small by construction.
     """
-    from ..profile import DataQuality
-    from .job import (
-        JobResult,
-        _check_mapping_used,
-        _files,
-        _labels,
-        _no_scenario_message,
-        _report,
-        measured_columns,
-        scenario_coverage,
-    )
+    from .job import _check_mapping_used, _files, _labels, _report, measure_extracts, measured_columns
     from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
-    from .tables import risk_table
 
     if sheet is not None:
         raise unsupported("Reading a sheet of an Excel workbook (--sheet)", "report --engine spark")
@@ -208,21 +197,10 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
         qualities.append(quality)
         extracts[label] = fixed if fixed is not None else frame
     _check_mapping_used(mapping, written)
-    builtin = scenarios is None
-    record_columns = {lab: columns_of[lab] for lab in extracts}
-    if not any(measured_columns(cols, scen, [])[0] for cols in record_columns.values()) and not aggregates:
-        raise InvalidParameterError(_no_scenario_message(scen, record_columns, builtin))
-    note, not_measured = scenario_coverage(scen, record_columns, builtin) if extracts else ("", [])
-    extra = {"inputs": inputs, "normalise": bool(normalise), "engine": "spark",
-             "data_quality": DataQuality.combine(qualities).to_dict()}
-    if mapping:
-        extra["columns"] = mapping
-    if not_measured:
-        extra["scenarios_not_measured"] = not_measured
-    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
-                       provenance=extra)
-    result = JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
-                                     "not_measured": note})
+    table, result = measure_extracts(
+        extracts, aggregates, {lab: columns_of[lab] for lab in extracts}, scen, builtin=scenarios is None,
+        sensitive=sensitive, inputs=inputs, qualities=qualities, normalise=normalise, mapping=mapping,
+        before={"engine": "spark"})
     if report:
         _report(result, table, title="How identifiable are these extracts?")
     return result
