@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._core.encoding import encode
 from ..exceptions import InvalidParameterError
-from .ladders import WITHHELD, coarsen, ladder_length, level_name
+from .ladders import WITHHELD, ladder_length, level_name
 from .scenarios import load_scenarios
 from .tables import RiskTable, tier_risk_table
 
