@@ -445,7 +445,7 @@ def _codes_in(column, other) -> np.ndarray:
     ``column`` does not hold; missing matches missing)."""
     mine = pd.Index(np.asarray(column.categories if column.categories is not None else [], dtype=object))
     theirs = np.asarray(other.categories if other.categories is not None else [], dtype=object)
-    lookup = np.full(other.n_levels, -1, dtype=np.int64)
+    lookup = np.full(other.n_levels, -1, dtype=column.codes.dtype)  # narrow codes: 1-2 bytes a record
     lookup[:other.n_distinct] = mine.get_indexer(pd.Index(theirs[:other.n_distinct]))
     if other.missing_code is not None and column.missing_code is not None:
         lookup[other.missing_code] = column.missing_code
@@ -464,10 +464,15 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
     right = np.ones(n, dtype=bool)
     for c, _ in guesses:
         right &= guessed[c] == enc[c].codes
-    fk = part.fk
-    fk_right = fk[right]
-    below = tuple(int(np.count_nonzero(fk_right < t)) for t in K_THRESHOLDS)
-    average = float(np.sum(1.0 / fk_right) / n) if n else 0.0
+    # pupils whose guess is right, by the size of their class: per class, then per size (no
+    # per-record array of class sizes: a national cohort's would take 68 MB each)
+    sizes = part.class_sizes
+    right_in_class = np.bincount(part.class_id[right], minlength=len(sizes))
+    by_size = np.bincount(sizes, weights=right_in_class, minlength=max(K_THRESHOLDS) + 1)
+    below = tuple(int(round(by_size[:t].sum())) for t in K_THRESHOLDS)
+    size = np.arange(len(by_size))
+    average = float(np.sum(by_size[1:] / size[1:]) / n) if n else 0.0
+    n_unique = int(round(by_size[1]))
     wrong = np.flatnonzero(~right)
     # each wrong guess looks up its guessed class: its own values, the guessed ones in place of
     # the guesses' columns; a class of exactly one pupil (another one) is a false singling-out
@@ -484,7 +489,7 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
         ids, _ = group_codes(codes, levels)
         counts = np.bincount(ids[:n], minlength=int(ids.max()) + 1)
         wrongly = int(np.count_nonzero(counts[ids[n:]] == 1))
-    return _Figures(n, hist.n_classes, hist.k, int(np.count_nonzero(fk_right == 1)), below, average,
+    return _Figures(n, hist.n_classes, hist.k, n_unique, below, average,
                     guessed_wrong=int(len(wrong)), wrongly_singled_out=wrongly)
 
 
