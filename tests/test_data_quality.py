@@ -468,3 +468,33 @@ def test_what_normalising_cannot_fix_stays_an_upper_bound(tmp_path, capsys):
     assert checks["club"] == ["space_variants"] and "unreadable_dates" in checks["date_of_birth"]
     assert "no rule for this column's kind tells whether they are one value" in err
     assert "month above 12" in err and "upper bound" in err
+
+
+def test_attribute_disclosure_figures_carry_the_profile_too():
+    """Before: the attribute rows (and the report's finding on them) carried no mark, although a
+    messy quasi-identifier splits classes (more of them homogeneous: an overstatement) and a
+    messy sensitive field splits values (fewer homogeneous classes: an understatement)."""
+    import riskcalc as rc
+
+    rng = np.random.default_rng(3)
+    n = 400
+    base = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "urn": rng.choice(["1", "2", "3"], n),
+                         "fsm_eligible": rng.choice(["Y", "N"], n), "sen_provision": rng.choice(["N", "K"], n)})
+    scen = {"gate": ["sex", "urn"]}
+    sens = ["fsm_eligible", "sen_provision"]
+
+    def bounds(frame):
+        t = rc.risk_table({"x": frame}, scenarios=scen, sensitive=sens)
+        b = t.attribute_bound()
+        return None if b is None else dict(zip(t.attributes["sensitive"], b))
+
+    assert bounds(base) is None
+    messy_qi = base.assign(sex=[s.lower() if i % 3 == 0 else s for i, s in enumerate(base["sex"])])
+    assert bounds(messy_qi) == {"fsm_eligible": "upper bound", "sen_provision": "upper bound"}
+    messy_sens = base.assign(fsm_eligible=[v.lower() if i % 3 == 0 else v for i, v in enumerate(base["fsm_eligible"])])
+    assert bounds(messy_sens) == {"fsm_eligible": "may be understated", "sen_provision": ""}
+    both = messy_qi.assign(fsm_eligible=messy_sens["fsm_eligible"])
+    assert bounds(both) == {"fsm_eligible": "direction unknown", "sen_provision": "upper bound"}
+    t = rc.risk_table({"x": both}, scenarios=scen, sensitive=sens)
+    assert "bound" in t.to_csv()["attributes"].splitlines()[0]
+    assert "direction unknown" in t.to_markdown() and "upper bound" in t.to_json()

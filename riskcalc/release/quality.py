@@ -19,7 +19,7 @@ from ..profile import DataQuality, ProfileResult, normalise_and_profile
 from ..profile import normalise as _normalise_columns
 from ..profile import profile_columns as _profile_columns
 
-__all__ = ["registry_kinds", "quality_check", "upper_bound_rows", "apply_column_map", "parse_column_map",
+__all__ = ["registry_kinds", "quality_check", "upper_bound_rows", "attribute_bound_rows", "apply_column_map", "parse_column_map",
            "measured_table", "profile_columns", "normalise"]
 
 
@@ -121,6 +121,35 @@ def upper_bound_rows(labels, fields, doc: dict | None) -> list[bool] | None:
         cols = messy.get(str(label) if several else None, set())
         flags.append(bool(cols & set(used)))
     return flags if any(flags) else None
+
+
+def attribute_bound_rows(labels, fields, sensitive, doc: dict | None) -> list[str] | None:
+    """For rows of attribute disclosure (an extract's label, the fields the intruder matches
+    on, the sensitive field): how the data-quality block ``doc`` qualifies the figure, or
+    ``None`` when it qualifies none. A quasi-identifier still holding one value written in more
+    than one way splits classes, so more of them hold one sensitive value: ``"upper bound"``. A
+    sensitive field written in more than one way splits its values, so fewer classes look
+    homogeneous: ``"may be understated"``. Both: ``"direction unknown"``. Else ``""``."""
+    if not doc or not (doc.get("upper_bound") or doc.get("lower_bound")):
+        return None
+    several = len(doc.get("checked", [])) > 1
+
+    def by_source(key):
+        out: dict = {}
+        for u in doc.get(key, []):
+            out.setdefault(str(u["source"]) if several else None, set()).add(u["column"])
+        return out
+
+    messy_qi, messy_sensitive = by_source("upper_bound"), by_source("lower_bound")
+    out = []
+    for label, used, sens in zip(labels, fields, sensitive, strict=True):
+        used = [f.strip() for f in used.split(",")] if isinstance(used, str) else list(used)
+        key = str(label) if several else None
+        over = bool(messy_qi.get(key, set()) & set(used))
+        under = sens in messy_sensitive.get(key, set())
+        out.append("direction unknown" if over and under else "upper bound" if over
+                   else "may be understated" if under else "")
+    return out if any(out) else None
 
 
 def parse_column_map(text: str | None, option: str = "--columns") -> dict[str, str]:

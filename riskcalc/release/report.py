@@ -230,12 +230,14 @@ def key_findings(table: RiskTable) -> list[str]:
             )
     att = table.attributes
     if len(att) and att["records_revealed_minority"].max() > 0:
+        bounds = table.attribute_bound()
         a = att.sort_values("records_revealed_minority", ascending=False, kind="stable").iloc[0]
         n = int(round(a["records_revealed_minority"] / a["records_revealed_minority_share"])) if a["records_revealed_minority_share"] else 0
+        mark = f" ({bounds.loc[a.name]}: see Data quality)" if bounds is not None and bounds.loc[a.name] else ""
         out.append(
             f"Matching on the {a['scenario'].replace('_', ' ')} fields in {noun} {a['tier']} reveals the "
             f"{_field_label(a['sensitive'])} status of {int(a['records_revealed_minority']):,} of {n:,} pupils "
-            f"({pct_text(a['records_revealed_minority_share'])}) to be other than the most common value."
+            f"({pct_text(a['records_revealed_minority_share'])}) to be other than the most common value{mark}."
         )
     elif len(table.aggregates):
         agg = table.aggregates

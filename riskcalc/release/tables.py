@@ -136,18 +136,28 @@ class RiskTable:
         flags = upper_bound_rows(r["tier"], r["fields"], self.provenance.get("data_quality"))
         return None if flags is None else pd.Series(flags, index=r.index, name="upper_bound")
 
+    def attribute_bound(self) -> pd.Series | None:
+        """Per row of ``attributes``: how the data-quality profile qualifies its figure
+        (``"upper bound"``, ``"may be understated"``, ``"direction unknown"`` or ``""``;
+        :func:`riskcalc.release.quality.attribute_bound_rows`), ``None`` when it qualifies none."""
+        a = _with_attribute_bound(self.attributes, self.records, self.provenance)
+        return a["bound"] if "bound" in a.columns else None
+
     def attribute_matrix(self, minority: bool = True) -> pd.DataFrame:
         """Attribute disclosure as one row per (tier, scenario) and one column per sensitive
         field, each cell "pupils (share)" whose value is revealed (with ``minority``, only
         those revealed to hold a value other than the most common one, e.g. eligible for free
-        meals); empty where the field is not in the tier or is known to the intruder."""
+        meals); empty where the field is not in the tier or is known to the intruder. A figure
+        the data-quality profile qualifies says so in the cell ("pupils (share, upper bound)")."""
         a = self.attributes
         if not len(a):
             return pd.DataFrame()
         n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
+        bound = self.attribute_bound()
         if "projected" in a.columns:
             a = a.assign(scenario=a["scenario"].where(~a["projected"].astype(bool), a["scenario"] + " (projected)"))
-        cell = [f"{int(n):,} ({pct_text(p)})" for n, p in zip(a[n_col], a[p_col])]
+        marks = [f", {b}" if b else "" for b in bound] if bound is not None else [""] * len(a)
+        cell = [f"{int(n):,} ({pct_text(p)}{m})" for n, p, m in zip(a[n_col], a[p_col], marks)]
         order = list(dict.fromkeys(a["sensitive"]))
         wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
         keys = list(dict.fromkeys(zip(a["tier"], a["scenario"])))
@@ -172,7 +182,7 @@ class RiskTable:
         """``{"records": csv, "attributes": csv, "aggregates": csv}`` (``\\n`` line ends)."""
         return {
             "records": _render.to_csv(_display(_with_upper_bound(self.records, self.records, self.provenance))),
-            "attributes": _render.to_csv(self.attributes),
+            "attributes": _render.to_csv(_with_attribute_bound(self.attributes, self.records, self.provenance)),
             "aggregates": _render.to_csv(self.aggregates),
         }
 
@@ -185,7 +195,8 @@ class RiskTable:
             ],
             "records": json.loads(_render.to_json(_display(_with_upper_bound(self.records, self.records,
                                                                               self.provenance))))["rows"],
-            "attributes": json.loads(_render.to_json(self.attributes))["rows"],
+            "attributes": json.loads(_render.to_json(_with_attribute_bound(self.attributes, self.records,
+                                                                           self.provenance)))["rows"],
             "aggregates": json.loads(_render.to_json(self.aggregates))["rows"],
         }
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
@@ -232,6 +243,20 @@ def pct_text(share) -> str:
     if p > 99.9:
         return ">99.9%"
     return f"{p:.2f}%" if p < 1 else f"{p:.1f}%"
+
+
+def _with_attribute_bound(attributes: pd.DataFrame, records: pd.DataFrame, prov: dict) -> pd.DataFrame:
+    """``attributes`` with a ``bound`` column when the data-quality block of ``prov`` qualifies
+    some of its figures (each row's matched fields are its records row's); unchanged otherwise."""
+    from .quality import attribute_bound_rows
+
+    doc = (prov or {}).get("data_quality")
+    if not doc or not len(attributes):
+        return attributes
+    fields = dict(zip(zip(records["tier"], records["scenario"]), records["fields"]))
+    used = [fields.get((t, s), ()) for t, s in zip(attributes["tier"], attributes["scenario"])]
+    bounds = attribute_bound_rows(attributes["tier"], used, attributes["sensitive"], doc)
+    return attributes if bounds is None else attributes.assign(bound=bounds)
 
 
 def _with_upper_bound(frame: pd.DataFrame, records: pd.DataFrame, prov: dict) -> pd.DataFrame:
