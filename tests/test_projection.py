@@ -213,3 +213,13 @@ def test_cohort_fields_read_the_truth():
     read = cohort_fields(synthetic.FIELD_NAMES)
     assert "home_la" in read and "la_code" in read
     assert np.all([f in synthetic.FIELD_NAMES for f in read])
+
+
+def test_the_report_says_how_often_the_guess_fails(table):
+    """The report's tier-table note gives the guessed rows' failures in counts, not only the rule."""
+    from riskcalc.release.report import html_report
+
+    rec = table.records
+    wrong = int(rec["records_guessed_wrong"].dropna().iloc[0])
+    page = html_report(table)
+    assert f"the guess is wrong for {wrong:,} of {int(rec['n_records'].iloc[0]):,} pupils" in page

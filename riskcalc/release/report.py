@@ -116,9 +116,22 @@ def _has_guesses(rec: pd.DataFrame) -> bool:
     return "records_guessed_wrong" in rec.columns and bool(rec["records_guessed_wrong"].notna().any())
 
 
-#: One sentence on best guesses, for notes under the tier chart and table.
-GUESS_NOTE = ("A field written 'la_code~home_la' is a best guess: the school's local authority for the "
-              "home one; pupils who cross an LA border to school, for whom it is wrong, are not counted.")
+def _guess_counts(rec: pd.DataFrame) -> str:
+    """The best-guess sentence with its counts: for how many pupils the guess is wrong, and how
+    many of them it would single out wrongly, per distinct figure (rows sharing a guess share
+    it), so the reader sees how much the guess costs the intruder."""
+    rows = rec[rec["records_guessed_wrong"].notna()]
+    parts = []
+    for (wrong, wrongly), sub in rows.groupby(["records_guessed_wrong", "records_wrongly_singled_out"], sort=False,
+                                               dropna=False):
+        n = int(sub["n_records"].iloc[0])
+        names = ", ".join(dict.fromkeys(sub["scenario"].str.replace("_", " ")))
+        who = f"{int(wrong):,} of {n:,} pupils ({pct_text(wrong / n if n else 0)})"
+        wrongly_text = "" if pd.isna(wrongly) else (
+            f"; {int(wrongly):,} of them would be singled out wrongly (another pupil alone in the guessed class)")
+        parts.append(f"for {names} the guess is wrong for {who}{wrongly_text}")
+    return ("A field shown as a guess (the school's local authority for the home one) counts a pupil only "
+            "when the guess is right: " + "; ".join(parts) + ".")
 
 
 def _fields_text(fields) -> str:
@@ -924,7 +937,7 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
         "measure a scenario on a tier that lacks some of its fields, using the coarser versions the "
         "tier holds (the fields listed); a scenario with no row on a tier is not zero risk."
-        + (" " + html.escape(GUESS_NOTE) if _has_guesses(rec) else "") + "</p>",
+        + (" " + html.escape(_guess_counts(rec)) if _has_guesses(rec) else "") + "</p>",
         _table_html(_headline_frame(table), labels={"tier": noun.capitalize()}) if len(rec) else "<p>No record-level extract.</p>",
     ]
     if len(rec) and (rec["k"] == rec["k"].iloc[0]).all():
