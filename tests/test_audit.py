@@ -498,13 +498,20 @@ INTERNAL_FILES = ["internal_audit.json", "internal_audit.md", "internal_audit.pr
 RELEASE_FILES = [f.replace("internal_", "release_") for f in INTERNAL_FILES]
 
 
-def test_cli_audit_tables(tmp_path, capsys):
-    from riskcalc.cli import main
-
+@pytest.fixture
+def school_folder(tmp_path):
+    """The school tables and their totals written as CSV files in a folder: ``(folder, tables,
+    margins, out)``, ``out`` a folder name for the outputs."""
     d = tmp_path / "tables"
     tables, margins = _school_tables()
     _write_folder(d, tables, margins)
-    out = tmp_path / "out"
+    return d, tables, margins, tmp_path / "out"
+
+
+def test_cli_audit_tables(school_folder, capsys):
+    from riskcalc.cli import main
+
+    d, tables, margins, out = school_folder
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "exactly recoverable: 2" in text
@@ -522,15 +529,12 @@ def test_cli_audit_tables(tmp_path, capsys):
     assert "nope.csv" in capsys.readouterr().err
 
 
-def test_issue_24_every_output_with_intervals_is_marked_internal(tmp_path, capsys):
+def test_issue_24_every_output_with_intervals_is_marked_internal(school_folder, capsys):
     # Issue 24 item 4: the report prints true counts (an exact cell's interval is its count):
     # the terminal text, every file name, the JSON and its provenance say it is internal.
     from riskcalc.cli import main
 
-    d = tmp_path / "tables"
-    tables, margins = _school_tables()
-    _write_folder(d, tables, margins)
-    out = tmp_path / "out"
+    d, tables, margins, out = school_folder
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("INTERNAL: contains the true counts") and "[3, 3]" in text
@@ -549,13 +553,10 @@ def test_issue_24_every_output_with_intervals_is_marked_internal(tmp_path, capsy
     assert r.cells.attrs["internal"] and r.tables.attrs["disclosive"] and r.failing.attrs["internal"]
 
 
-def test_issue_24_release_mode_lists_failing_cells_without_counts(tmp_path, capsys):
+def test_issue_24_release_mode_lists_failing_cells_without_counts(school_folder, capsys):
     from riskcalc.cli import main
 
-    d = tmp_path / "tables"
-    tables, margins = _school_tables()
-    _write_folder(d, tables, margins)
-    out = tmp_path / "out"
+    d, tables, margins, out = school_folder
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--for-release", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "INTERNAL" not in text and "[3, 3]" not in text and "interval" not in text.lower().replace(

@@ -144,12 +144,7 @@ def test_frequency_verdicts_match_a_cell_by_cell_reading(cells, rnd):
     v = _verdicts(r)
     for a in rows:
         for b in cols:
-            n = grid.get((a, b), 0)
-            row_nonzero = sum(grid.get((a, bb), 0) > 0 for bb in cols)
-            col_nonzero = sum(grid.get((aa, b), 0) > 0 for aa in rows)
-            full = n > 0 and ((row_nonzero == 1 and len(cols) > 1) or (col_nonzero == 1 and len(rows) > 1))
-            expected = "fail" if (0 < n < 10 or full) else ("review" if n == 0 else "pass")
-            assert v[f"r={a}, c={b}"] == expected
+            assert v[f"r={a}, c={b}"] == _cell_verdict(grid, a, b, rows, cols)
 
 
 def test_bad_input(tmp_path):
@@ -329,6 +324,17 @@ def counts(draw, n, *, valid):
     return col, bad_row
 
 
+def _cell_verdict(grid: dict, row, col, rows, cols, threshold: int = 10) -> str:
+    """The SDAP reading of one cell of a grid ``{(row, col): count}``, by hand: fail below the
+    threshold or when it is the only non-zero cell of its row or column (class disclosure),
+    review a zero, else pass."""
+    n = grid.get((row, col), 0)
+    row_nz = sum(grid.get((row, c), 0) > 0 for c in cols)
+    col_nz = sum(grid.get((r, col), 0) > 0 for r in rows)
+    full = n > 0 and ((row_nz == 1 and len(cols) > 1) or (col_nz == 1 and len(rows) > 1))
+    return "fail" if (0 < n < threshold or full) else ("review" if n == 0 else "pass")
+
+
 def _reference_frequency(frame, rows, columns, count, threshold=10):
     """Brute force: the grid of every observed row key x column key, its counts and verdicts."""
     grid, rkeys, ckeys = {}, {}, {}
@@ -342,10 +348,7 @@ def _reference_frequency(frame, rows, columns, count, threshold=10):
     for rk in rkeys:
         for ck in ckeys:
             n = grid.get((rk, ck), 0)
-            row_nz = sum(grid.get((rk, c), 0) > 0 for c in ckeys)
-            col_nz = sum(grid.get((r, ck), 0) > 0 for r in rkeys)
-            full = n > 0 and ((row_nz == 1 and len(ckeys) > 1) or (col_nz == 1 and len(rkeys) > 1))
-            verdict = "fail" if (0 < n < threshold or full) else ("review" if n == 0 else "pass")
+            verdict = _cell_verdict(grid, rk, ck, list(rkeys), list(ckeys), threshold)
             missing = tuple(c for c, k in zip(list(rows) + list(columns), rk + ck, strict=True) if k == ("<missing>",))
             out.append((missing, n, verdict))
     return sorted(out)
