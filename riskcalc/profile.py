@@ -963,10 +963,6 @@ class DataQuality:
                 for prof in self.profiles for col in prof.columns
                 if col.role == "sensitive" and col.messy_checks()]
 
-    def upper_bound_columns(self, source=None) -> list[str]:
-        """Names of the quasi-identifiers whose figures are upper bounds (of ``source``)."""
-        return [u["column"] for u in self.upper_bound() if source is None or u["source"] == str(source)]
-
     def summary(self) -> str:
         """One sentence: what the profile found, for the top of every output."""
         return _render.quality_summary(self.to_dict())

@@ -106,20 +106,29 @@ def quality_check(data, columns, *, roles=None, normalise_columns=False, source=
     return fixed, DataQuality((result,), bool(normalise_columns), record)
 
 
+def _messy_by_source(doc: dict, key: str) -> tuple[dict, bool]:
+    """``({source: {columns}}, several)``: the columns a data-quality block lists under ``key``
+    (``"upper_bound"`` or ``"lower_bound"``), by extract when it checked several (else under
+    ``None``, whatever an extract is called)."""
+    several = len(doc.get("checked", [])) > 1
+    out: dict = {}
+    for u in doc.get(key, []):
+        out.setdefault(str(u["source"]) if several else None, set()).add(u["column"])
+    return out, several
+
+
+def _used(fields) -> set[str]:
+    return {f.strip() for f in fields.split(",")} if isinstance(fields, str) else set(fields)
+
+
 def upper_bound_rows(labels, fields, doc: dict | None) -> list[bool] | None:
     """For rows of figures (an extract's label and the fields each row is measured on): whether
     the row is an upper bound, by the data-quality block ``doc``; ``None`` when no row is."""
     if not doc or not doc.get("upper_bound"):
         return None
-    several = len(doc.get("checked", [])) > 1
-    messy: dict = {}
-    for u in doc["upper_bound"]:
-        messy.setdefault(str(u["source"]) if several else None, set()).add(u["column"])
-    flags = []
-    for label, used in zip(labels, fields, strict=True):
-        used = [f.strip() for f in used.split(",")] if isinstance(used, str) else list(used)
-        cols = messy.get(str(label) if several else None, set())
-        flags.append(bool(cols & set(used)))
+    messy, several = _messy_by_source(doc, "upper_bound")
+    flags = [bool(messy.get(str(label) if several else None, set()) & _used(used))
+             for label, used in zip(labels, fields, strict=True)]
     return flags if any(flags) else None
 
 
@@ -132,20 +141,12 @@ def attribute_bound_rows(labels, fields, sensitive, doc: dict | None) -> list[st
     homogeneous: ``"may be understated"``. Both: ``"direction unknown"``. Else ``""``."""
     if not doc or not (doc.get("upper_bound") or doc.get("lower_bound")):
         return None
-    several = len(doc.get("checked", [])) > 1
-
-    def by_source(key):
-        out: dict = {}
-        for u in doc.get(key, []):
-            out.setdefault(str(u["source"]) if several else None, set()).add(u["column"])
-        return out
-
-    messy_qi, messy_sensitive = by_source("upper_bound"), by_source("lower_bound")
+    messy_qi, several = _messy_by_source(doc, "upper_bound")
+    messy_sensitive, _ = _messy_by_source(doc, "lower_bound")
     out = []
     for label, used, sens in zip(labels, fields, sensitive, strict=True):
-        used = [f.strip() for f in used.split(",")] if isinstance(used, str) else list(used)
         key = str(label) if several else None
-        over = bool(messy_qi.get(key, set()) & set(used))
+        over = bool(messy_qi.get(key, set()) & _used(used))
         under = sens in messy_sensitive.get(key, set())
         out.append("direction unknown" if over and under else "upper bound" if over
                    else "may be understated" if under else "")
