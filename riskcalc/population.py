@@ -56,8 +56,9 @@ special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.access import prepare
-from ._validation import check_choice, check_histogram, check_share, check_whole
-from .exceptions import InvalidParameterError
+from ._validation import check_choice, check_histogram, check_int, check_share, check_whole
+from ._forest import fit_forest, unique_probability
+from .exceptions import InvalidParameterError, RiskCalcError
 
 __all__ = [
     "METHODS",
@@ -71,15 +72,12 @@ __all__ = [
 ]
 
 #: Accepted values of ``method``.
-METHODS = ("auto", "dankar", "pitman", "zayatz", "snb", "loglinear")
+METHODS = ("auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear")
 #: Interactions the log-linear estimate may add (a cost cap: each step tries every pair of
 #: fields; the simulation in docs/population.md never chose more than 3).
 LOGLINEAR_MAX_INTERACTIONS = 3
-#: The default takes Pitman over the log-linear model when the model's standardised impact
-#: exceeds this (the selection's own stopping threshold) and Pitman's fit converged.
-AUTO_Z = 1.96
 #: Estimators whose estimates every call reports.
-ESTIMATORS = ("zayatz", "pitman", "snb", "loglinear")
+ESTIMATORS = ("zayatz", "pitman", "snb", "loglinear", "forest")
 #: Dankar et al.'s threshold on the sampling fraction: Pitman at or below it, Zayatz/SNB above.
 DANKAR_THRESHOLD = 0.1
 #: Relative size of the log-likelihood gradient below which Pitman's fit counts as converged.
@@ -185,6 +183,26 @@ class PopulationUniquenessResult:
         Share of population uniques according to each estimator computed (``nan`` if it failed).
     fits : dict of str to PopulationEstimate
         Each estimator's full answer: fitted parameters, convergence flag and message.
+    interval : tuple of float
+        ``(low, high)``: where the number of population uniques lies, at ``confidence``, whatever
+        estimator is reported: from the two models that bound the forest estimate (the unique
+        record's own count fully trusted, and left out) widened by the sampling noise of each
+        (see :func:`population_uniqueness`). ``(0, N - (n - n_sample_uniques))`` when no model
+        could be fitted. Quote it with the estimate.
+    confidence : float
+        The interval's intended coverage (default 0.9).
+    trusted : bool
+        Whether the interval lies within ``TRUST_SHARE`` (25%) of the estimate on each side (or
+        within ``TRUST_COUNT`` = 50 records): if not, the extract cannot pin the figure down and
+        only the interval should be quoted; ``caution`` says why.
+    caution : str
+        Empty when ``trusted``; otherwise one sentence for the reader.
+    record_probabilities : numpy.ndarray or None
+        Per record, input order: the forest model's probability that the record is unique in the
+        population (0 for records not unique in the extract; 1 for sample uniques of a census).
+        ``None`` when the model could not be fitted (a Spark table). See :meth:`records_frame`.
+    record_sizes : numpy.ndarray or None
+        Per record, input order: the size of its class in the extract.
     """
 
     estimate: float
@@ -200,6 +218,28 @@ class PopulationUniquenessResult:
     missing: str
     estimates: dict
     fits: dict
+    interval: tuple = (math.nan, math.nan)
+    confidence: float = 0.9
+    trusted: bool = False
+    caution: str = ""
+    record_probabilities: np.ndarray | None = field(default=None, repr=False, compare=False)
+    record_sizes: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def interval_share(self) -> tuple:
+        """``interval`` divided by the population size."""
+        return (self.interval[0] / self.population_size, self.interval[1] / self.population_size)
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per record of the extract (input order): its class size in the extract
+        (``fk``) and its estimated probability of being unique in the population
+        (``population_unique_prob``, 0 unless unique in the extract), to rank records by."""
+        if self.record_probabilities is None:
+            raise InvalidParameterError(
+                "This estimate has no per-record probabilities: the forest model was not fitted "
+                f"({_lower_first(self.fits['forest'].message)})"
+            )
+        return pd.DataFrame({"fk": self.record_sizes, "population_unique_prob": self.record_probabilities})
 
     @property
     def sample_uniqueness(self) -> float:
@@ -912,7 +952,8 @@ def snb(sizes, counts, n, N) -> PopulationEstimate:
 
 
 _ESTIMATORS = {"zayatz": zayatz, "pitman": pitman, "snb": snb}
-_LABEL = {"zayatz": "Zayatz", "pitman": "Pitman", "snb": "SNB", "loglinear": "The log-linear model"}
+_LABEL = {"zayatz": "Zayatz", "pitman": "Pitman", "snb": "SNB", "loglinear": "The log-linear model",
+          "forest": "The forest model"}
 
 
 def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
@@ -953,6 +994,148 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
         f"{res.tau1:,.1f} of {c1:,} sample uniques expected to be population unique, "
         f"times N / n.",
     )
+
+
+#: Share of the extract in each subsample that measures how much the unique record's own count
+#: should weigh (the extract stands for the population, its own uniques known).
+VALIDATION_SHARE = 0.2
+#: Subsamples drawn for that measurement; their median weight is used.
+VALIDATION_REPS = 3
+#: The estimate is called trusted when its interval lies within this share of it on each side
+#: (or within ``TRUST_COUNT`` records, whichever is larger).
+TRUST_SHARE = 0.25
+TRUST_COUNT = 50
+
+
+def _cells_of(enc, part, n):
+    """The extract's non-empty cells (codes, counts, each record's cell), or why not."""
+    from .model_risk import _cells
+
+    try:
+        return _cells(enc, part, np.ones(n)), ""
+    except RiskCalcError as exc:  # e.g. a Spark table: the cells stay on the cluster
+        return None, str(exc)
+
+
+def _weight_for(forest, codes_su, rest: float, target: float) -> float:
+    """The own-record weight ``w`` in [0, 1] whose expected count of uniques equals ``target``
+    (bisection: the count falls as ``w`` grows)."""
+    def total(w):
+        return float(unique_probability(forest, codes_su, rest, w).sum())
+
+    if total(0.0) <= target:
+        return 0.0
+    if total(1.0) >= target:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if total(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _validate_weight(cells, n: int, seed: int) -> tuple[list[float], int]:
+    r"""Measure the own-record weight on subsamples of the extract.
+
+    Each subsample :math:`T` holds ``VALIDATION_SHARE`` of the extract's records (simple random,
+    without replacement). The forest is fitted to :math:`T`, and the weight :math:`w` is solved so
+    that the expected number of :math:`T`'s uniques that are unique in the whole extract equals
+    the number that are (known: the extract is the population of its subsamples). Returns the
+    weights and the number of subsample uniques they rest on.
+    """
+    rng = np.random.default_rng(seed)
+    m = int(round(VALIDATION_SHARE * n))
+    weights, support = [], 0
+    if m < 2 or m >= n:
+        return weights, support
+    n_cells = cells.f.shape[0]
+    for _ in range(VALIDATION_REPS):
+        idx = rng.choice(n, size=m, replace=False)
+        counts = np.bincount(cells.record_cell[idx], minlength=n_cells)
+        present = counts > 0
+        codes = cells.codes[present]
+        sub = counts[present].astype(np.float64)
+        su = sub == 1
+        if not su.any():
+            continue
+        forest = fit_forest(codes, sub, cells.levels)
+        still_unique = float(np.count_nonzero(cells.f[present][su] == 1))
+        weights.append(_weight_for(forest, codes[su], float(n - m), still_unique))
+        support += int(su.sum())
+    return weights, support
+
+
+def _design_sd(p: np.ndarray, count: float, f: float) -> float:
+    r"""Standard deviation of :math:`\hat U = \sum p / f` from the sampling alone:
+    :math:`\sum p(1-p)/f^2` (which sample uniques are population unique) plus
+    :math:`U (1 - f) / f` (how many population uniques the sample drew)."""
+    return math.sqrt(float(np.sum(p * (1.0 - p))) / f**2 + max(count, 0.0) * (1.0 - f) / f)
+
+
+def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed: int):
+    """The default estimate: ``(PopulationEstimate, interval, record probabilities)``."""
+    f = n / N
+    z = float(special.ndtri(0.5 + confidence / 2.0))
+    top = float(N - (n - c1))  # records in sample classes of size >= 2 are not population unique
+    if c1 == 0:
+        # no sample unique: population uniques may still exist among the unsampled records; had
+        # there been U, the sample would have missed all of them with chance (1 - f)^U
+        hi = min(top, math.log(1.0 - confidence) / math.log1p(-f)) if f < 1 else 0.0
+        est = PopulationEstimate(
+            "forest", 0.0, 0.0, True, {"interval_low": 0.0, "interval_high": hi},
+            "No record is unique in the sample; population uniques missed by the sample are "
+            "bounded by the chance of missing them all.", n, N, 0,
+        )
+        return est, (0.0, float(hi)), np.zeros(n)
+    if N == n:
+        est = PopulationEstimate(
+            "forest", float(c1), c1 / N, True, {"interval_low": float(c1), "interval_high": float(c1)},
+            "The sample is the whole population: population uniques are the sample uniques.",
+            n, N, c1,
+        )
+        return est, (float(c1), float(c1)), (part.class_sizes == 1).astype(np.float64)
+    cells, why = _cells_of(enc, part, n)
+    if cells is None:
+        est = PopulationEstimate(
+            "forest", float("nan"), float("nan"), False, {},
+            f"The forest model could not be fitted: {_lower_first(why)}", n, N, c1,
+        )
+        return est, (0.0, top), None
+    su = cells.f == 1
+    codes_su = cells.codes[su]
+    forest = fit_forest(cells.codes, cells.f, cells.levels)
+    weights, support = _validate_weight(cells, n, seed)
+    w = float(np.median(weights)) if weights else 0.5
+    rest = float(N - n)
+    p = unique_probability(forest, codes_su, rest, w)
+    p_fit = unique_probability(forest, codes_su, rest, 1.0)
+    p_out = unique_probability(forest, codes_su, rest, 0.0)
+    count, low_model, high_model = p.sum() / f, p_fit.sum() / f, p_out.sum() / f
+    lo = max(0.0, low_model - z * _design_sd(p_fit, low_model, f))
+    hi = min(top, high_model + z * _design_sd(p_out, high_model, f))
+    per_cell = np.zeros(cells.f.shape[0])
+    per_cell[su] = p
+    names = part.columns
+    edges = forest.edges(names)
+    params = {
+        "weight": w, "weight_spread": (max(weights) - min(weights)) if weights else math.nan,
+        "validation_uniques": support, "fitted_count": low_model, "left_out_count": high_model,
+        "interval_low": lo, "interval_high": hi, "n_edges": len(edges),
+        "model": "; ".join(f"{a} -> {b}" for a, b in edges) or "independent fields",
+    }
+    message = (
+        f"forest of {len(edges)} edge(s) ({params['model']}); own-record weight {w:.2f} "
+        f"measured on {len(weights)} subsample(s) of {VALIDATION_SHARE:.0%} of the extract "
+        f"({support:,} subsample uniques); {p.sum():,.1f} of {c1:,} sample uniques expected to "
+        "be population unique, times N / n."
+    )
+    if not weights:
+        message += " No subsample had a unique record, so the weight is the midpoint 0.5."
+    est = _finish("forest", count, n, N, c1, params, message)
+    return est, (lo, hi), per_cell[cells.record_cell]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1000,6 +1183,8 @@ def population_uniqueness(
     population_size=None,
     method="auto",
     missing="category",
+    confidence=0.9,
+    rng=0,
 ) -> PopulationUniquenessResult:
     r"""Estimated share of population uniques when the extract is a sample of a population.
 
@@ -1115,6 +1300,8 @@ def population_uniqueness(
     """
     func = "population_uniqueness"
     method = check_choice(method, "method", METHODS, func)
+    confidence = _check_confidence(confidence, func)
+    seed = check_int(rng, "rng", func, minimum=0)
     enc, part, _ = prepare(data, quasi_identifiers, func=func, missing=missing)
     n = part.n_records
     f_given, N = resolve_population(n, sampling_fraction, population_size, func)
@@ -1123,6 +1310,7 @@ def population_uniqueness(
 
     fits = {name: est(sizes, counts, n, N) for name, est in _ESTIMATORS.items()}
     fits["loglinear"] = _loglinear(enc, part, n, N, c1)
+    fits["forest"], interval, record_p = _forest_estimate(enc, part, n, N, c1, confidence, seed)
     estimates = {name: fit.estimate for name, fit in fits.items()}
 
     if N == n:
@@ -1147,18 +1335,19 @@ def population_uniqueness(
             else f"{_LABEL[method]} was requested but its fit failed, so there is no estimate: "
             f"{_lower_first(fits[method].message)}"
         )
-    elif method == "auto" and fits["loglinear"].converged:
-        used, reason = _auto(fits)
+    elif method == "auto" and fits["forest"].converged:
+        used, reason = "forest", _auto_reason(fits["forest"])
         count = fits[used].n_population_uniques
     else:
         used, reason = _dankar(f_given, fits)
         count = fits[used].n_population_uniques
         if method == "auto":
             reason = (
-                "The log-linear model is the default, but its fit failed "
-                f"({_lower_first(fits['loglinear'].message).rstrip('.')}); Dankar's rule is "
+                "The forest model is the default, but it could not be fitted "
+                f"({_lower_first(fits['forest'].message).rstrip('.')}); Dankar's rule is "
                 f"used instead. {reason}"
             )
+    trusted, caution = _trust(count, interval, used, N == n, fits)
 
     return PopulationUniquenessResult(
         estimate=count / N if math.isfinite(count) else float("nan"),
@@ -1174,29 +1363,62 @@ def population_uniqueness(
         missing=part.missing,
         estimates=estimates,
         fits=fits,
+        interval=(float(interval[0]), float(interval[1])),
+        confidence=confidence,
+        trusted=trusted,
+        caution=caution,
+        record_probabilities=record_p,
+        record_sizes=None if record_p is None else part.class_sizes[part.class_id].astype(np.int64),
     )
 
 
-def _auto(fits: dict) -> tuple[str, str]:
-    """The default rule: the log-linear model unless its own criterion says it misfits."""
-    ll = fits["loglinear"]
-    z = ll.parameters.get("impact_z", 0.0)
-    if not abs(z) > AUTO_Z:  # nan (nothing to misfit) counts as small
-        return "loglinear", (
-            f"The log-linear model is the default, and its impact criterion is small "
-            f"(|z| <= {AUTO_Z}): {ll.message}"
+def _check_confidence(value, func: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (
+        0.5 <= float(value) < 1
+    ):
+        raise InvalidParameterError(
+            f"The 'confidence' parameter of {func} must be a number in [0.5, 1), the interval's "
+            f"intended coverage (e.g. 0.9). Got {value!r} instead."
         )
-    if _valid(fits["pitman"]):
-        return "pitman", (
-            f"The log-linear model is the default, but its impact criterion z = {z:.2f} says it "
-            f"misfits the cells that decide the risk (|z| > {AUTO_Z}); Pitman's model converged, "
-            f"so it is used (log-linear: {fmt.pct(ll.estimate, 3)})."
-        )
-    return "loglinear", (
-        f"The log-linear model is the default; its impact criterion z = {z:.2f} is large "
-        f"(|z| > {AUTO_Z}) but Pitman's fit failed too, so the log-linear estimate is reported: "
-        f"{ll.message} Compare the other estimates before quoting it."
+    return float(value)
+
+
+def _auto_reason(fit: PopulationEstimate) -> str:
+    w = fit.parameters.get("weight", math.nan)
+    return (
+        "The forest model is the default: each sample unique's chance of being population "
+        "unique comes from a forest of smoothed field-to-field conditionals fitted to the "
+        f"extract, and how much the record's own count weighs (here {w:.2f}, between 0: left "
+        "out, and 1: fully counted) was measured on subsamples of the extract, whose own uniques "
+        f"are known. {fit.message}"
     )
+
+
+def _trust(count: float, interval, used: str, census: bool, fits: dict) -> tuple[bool, str]:
+    """Whether the estimate can be quoted as a number, and if not, one sentence why."""
+    lo, hi = interval
+    if census:
+        return True, ""
+    if not math.isfinite(count):
+        return False, "The requested estimator failed; quote the interval only."
+    if not fits["forest"].converged:
+        return False, (
+            "No model of the cells could be fitted here, so the interval is only the logical "
+            f"bound [0, {hi:,.0f}]; the estimate is a histogram estimator's and may be far off."
+        )
+    tol = max(TRUST_SHARE * count, TRUST_COUNT)
+    if not lo <= count <= hi:
+        return False, (
+            f"{_LABEL.get(used, used)}'s estimate lies outside the interval the extract supports "
+            f"({lo:,.0f} to {hi:,.0f}); quote the interval."
+        )
+    if hi - count > tol or count - lo > tol:
+        return False, (
+            f"The extract cannot pin this down: the population uniques lie between {lo:,.0f} and "
+            f"{hi:,.0f} (at the stated confidence), wider than 25% of the estimate; quote the "
+            "interval, not the estimate."
+        )
+    return True, ""
 
 
 def _lower_first(text: str) -> str:
