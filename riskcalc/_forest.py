@@ -86,7 +86,7 @@ class Forest:
             \prod_c \frac{n_{x_{\pi(c)} x_c} - d + a_c P(x_c)}{n_{x_{\pi(c)}} - d + a_c},
 
         times :math:`(n - d) / n` (the records left), with :math:`p_0` = 0.5 pseudo-records
-        per level of a root.
+        per level of a root (Jeffreys' prior; :math:`L_r` its levels with records).
         """
         d = float(leave_out)
         out = np.zeros(codes.shape[0], dtype=np.float64)
@@ -96,10 +96,7 @@ class Forest:
             margin = self.margins[j]
             if p < 0:
                 L = int(np.count_nonzero(margin))
-                if d == 0.0:
-                    out += np.log(margin[x] / n)
-                else:
-                    out += np.log((margin[x] - d + _ROOT_PRIOR) / (n - d + _ROOT_PRIOR * L))
+                out += np.log((margin[x] - d + _ROOT_PRIOR) / (n - d + _ROOT_PRIOR * L))
                 continue
             pair = self.pairs[j]
             a = self.alpha[j]

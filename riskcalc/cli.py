@@ -77,7 +77,7 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
     p.add_argument("--population", metavar="FILE", help="population table the extract was drawn from (journalist and marketer risk)")
     p.add_argument("--sampling-fraction", type=float, help="the extract is a sample of this fraction of a population: estimate population uniqueness")
     p.add_argument("--population-size", type=int, help="size of the population the extract was sampled from")
-    p.add_argument("--population-method", default="auto", choices=["auto", "dankar", "pitman", "zayatz", "snb", "loglinear"], help="population-uniqueness estimator (default auto: the log-linear model)")
+    p.add_argument("--population-method", default="auto", choices=["auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"], help="population-uniqueness estimator (default auto: the forest model, with an interval)")
     p.add_argument("--household", metavar="COL", help="household / sibling-group id column, for the household risk (needs --weights)")
     p.add_argument("--risk-method", default="approx", choices=["approx", "exact"], help="individual-risk method (default approx)")
     p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns: attribute disclosure")

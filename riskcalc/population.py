@@ -297,7 +297,9 @@ class PopulationUniquenessResult:
         )
         return (
             f"PopulationUniquenessResult(n_population_uniques={_expected(self.n_population_uniques)}, "
-            f"estimate={fmt.pct(self.estimate, 4)}, method_used={self.method_used!r}, "
+            f"estimate={fmt.pct(self.estimate, 4)}, "
+            f"interval=({_expected_bound(self.interval[0])}, {_expected_bound(self.interval[1])}) "
+            f"at {self.confidence:.0%}, trusted={self.trusted}, method_used={self.method_used!r}, "
             f"method={self.method!r}, reason={self.reason!r}, other estimates: {others}; "
             f"n_sample_uniques={fmt.count(self.n_sample_uniques)}, "
             f"sample_uniqueness={fmt.pct(self.sample_uniqueness, 4)}, "
@@ -305,6 +307,10 @@ class PopulationUniquenessResult:
             f"population_size={fmt.count(self.population_size)}, "
             f"n_records={fmt.count(self.n_records)})"
         )
+
+
+def _expected_bound(count: float) -> str:
+    return "nan" if not math.isfinite(count) else fmt.count(round(count))
 
 
 def _expected(count: float) -> str:
@@ -998,9 +1004,11 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
 
 #: Share of the extract in each subsample that measures how much the unique record's own count
 #: should weigh (the extract stands for the population, its own uniques known).
-VALIDATION_SHARE = 0.2
+VALIDATION_SHARE = 0.1
+#: ...but never fewer records than this in a subsample (a larger share of a small extract).
+VALIDATION_MIN = 200
 #: Subsamples drawn for that measurement; their median weight is used.
-VALIDATION_REPS = 3
+VALIDATION_REPS = 5
 #: The estimate is called trusted when its interval lies within this share of it on each side
 #: (or within ``TRUST_COUNT`` records, whichever is larger).
 TRUST_SHARE = 0.25
@@ -1037,17 +1045,21 @@ def _weight_for(forest, codes_su, rest: float, target: float) -> float:
     return 0.5 * (lo + hi)
 
 
+def _validation_size(n: int) -> int:
+    return min(max(int(round(VALIDATION_SHARE * n)), VALIDATION_MIN), n // 2)
+
+
 def _validate_weight(cells, n: int, seed: int) -> tuple[list[float], int]:
     r"""Measure the own-record weight on subsamples of the extract.
 
-    Each subsample :math:`T` holds ``VALIDATION_SHARE`` of the extract's records (simple random,
-    without replacement). The forest is fitted to :math:`T`, and the weight :math:`w` is solved so
+    Each subsample :math:`T` holds ``VALIDATION_SHARE`` of the extract's records (at least
+    ``VALIDATION_MIN``, at most half; simple random, without replacement). The forest is fitted to :math:`T`, and the weight :math:`w` is solved so
     that the expected number of :math:`T`'s uniques that are unique in the whole extract equals
     the number that are (known: the extract is the population of its subsamples). Returns the
     weights and the number of subsample uniques they rest on.
     """
     rng = np.random.default_rng(seed)
-    m = int(round(VALIDATION_SHARE * n))
+    m = _validation_size(n)
     weights, support = [], 0
     if m < 2 or m >= n:
         return weights, support
@@ -1128,7 +1140,7 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     }
     message = (
         f"forest of {len(edges)} edge(s) ({params['model']}); own-record weight {w:.2f} "
-        f"measured on {len(weights)} subsample(s) of {VALIDATION_SHARE:.0%} of the extract "
+        f"measured on {len(weights)} subsample(s) of {_validation_size(n):,} records of the extract "
         f"({support:,} subsample uniques); {p.sum():,.1f} of {c1:,} sample uniques expected to "
         "be population unique, times N / n."
     )

@@ -425,9 +425,12 @@ def test_population_size_alone_and_both_agreeing():
         ({"population_size": float("inf")}, r"must be an int"),
         ({"sampling_fraction": 0.1, "population_size": 800}, "disagree"),
         ({"sampling_fraction": 0.1, "method": "arx"},
-         r"The 'method' parameter of population_uniqueness must be one of 'auto', 'dankar', "
-         r"'pitman', 'zayatz', 'snb', 'loglinear'. Got 'arx' instead."),
+         r"The 'method' parameter of population_uniqueness must be one of 'auto', 'forest', "
+         r"'dankar', 'pitman', 'zayatz', 'snb', 'loglinear'. Got 'arx' instead."),
         ({"sampling_fraction": 0.1, "missing": "drop"}, r"The 'missing' parameter"),
+        ({"sampling_fraction": 0.1, "confidence": 1.0}, r"The 'confidence' parameter .* \[0.5, 1\)"),
+        ({"sampling_fraction": 0.1, "confidence": "90%"}, r"The 'confidence' parameter"),
+        ({"sampling_fraction": 0.1, "rng": -1}, r"The 'rng' parameter"),
     ],
 )
 def test_parameter_errors(kwargs, match):
@@ -475,8 +478,8 @@ def test_result_is_frozen_keeps_parameters_and_prints_headline():
                  "population_size=328", "n_records=82"):
         assert part in text
     frame = res.to_frame()
-    assert list(frame["method"]) == ["zayatz", "pitman", "snb", "loglinear"]
-    assert frame["chosen"].tolist() == [True, False, False, False]
+    assert list(frame["method"]) == ["zayatz", "pitman", "snb", "loglinear", "forest"]
+    assert frame["chosen"].tolist() == [True, False, False, False, False]
     assert {"n_population_uniques", "estimate", "converged", "theta", "alpha", "beta"} <= set(frame.columns)
     assert frame.loc[0, "estimate"] == res.estimate
 
@@ -526,21 +529,21 @@ def _crossed(seed=0, n=2000):
     return pd.DataFrame({"a": rng.integers(0, 40, n), "b": rng.integers(0, 25, n), "c": rng.integers(0, 3, n)})
 
 
-def test_default_is_the_loglinear_estimate_and_says_why():
+def test_default_is_the_forest_estimate_and_says_why():
     df = _crossed()
     res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1)
-    assert res.method == "auto" and res.method_used == "loglinear"
-    ll = res.fits["loglinear"]
-    assert res.estimate == ll.estimate == res.estimates["loglinear"]
-    assert ll.converged and ll.parameters["model"].startswith("~ a + b + c")
-    # tau1 / f: the expected population uniques among the sample uniques, scaled up
-    assert res.n_population_uniques == pytest.approx(ll.parameters["tau1"] * 10)
-    assert "log-linear model is the default" in res.reason
+    assert res.method == "auto" and res.method_used == "forest"
+    fo = res.fits["forest"]
+    assert res.estimate == fo.estimate == res.estimates["forest"]
+    # sum of the sample uniques' probabilities / f: the expected population uniques
+    assert res.n_population_uniques == pytest.approx(res.record_probabilities.sum() * 10)
+    assert "forest model is the default" in res.reason and "subsamples" in res.reason
+    assert 0.0 <= fo.parameters["weight"] <= 1.0
     # every estimator is reported, with its diagnostics
-    assert set(res.estimates) == {"zayatz", "pitman", "snb", "loglinear"}
+    assert set(res.estimates) == {"zayatz", "pitman", "snb", "loglinear", "forest"}
     frame = res.to_frame().set_index("method")
     assert math.isfinite(frame.loc["loglinear", "impact_z"])
-    assert frame.loc["loglinear", "chosen"] and frame["message"].str.len().min() > 0
+    assert frame.loc["forest", "chosen"] and frame["message"].str.len().min() > 0
 
 
 def test_loglinear_agrees_with_model_risk():
@@ -554,21 +557,29 @@ def test_loglinear_agrees_with_model_risk():
 
 
 def test_auto_falls_back_to_dankar_and_says_so(monkeypatch):
-    import importlib
-
-    mr_module = importlib.import_module("riskcalc.model_risk")  # the module, not rc.model_risk
+    import riskcalc.population as pop
 
     def broken(*args, **kwargs):
-        raise InvalidParameterError("The model cannot be held.")
+        raise InvalidParameterError("The cells cannot be held.")
 
-    monkeypatch.setattr(mr_module, "model_risk", broken)
+    monkeypatch.setattr(pop, "fit_forest", broken)
     df = frame_from_histogram(*PITMAN_BOUNDARY)
+    with pytest.raises(InvalidParameterError):  # a bug in the model is not swallowed...
+        population_uniqueness(df, ["key"], sampling_fraction=0.05)
+    monkeypatch.undo()
+    # ...but a table whose cells cannot be read (a Spark table) falls back, and says so
+    monkeypatch.setattr(pop, "_cells_of", lambda enc, part, n: (None, "The cells stay on the cluster."))
     res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
-    assert not res.fits["loglinear"].converged and math.isnan(res.estimates["loglinear"])
+    assert not res.fits["forest"].converged and math.isnan(res.estimates["forest"])
     assert res.method_used == "zayatz"  # Dankar's rule, which itself falls back here
-    assert "its fit failed" in res.reason and "Dankar's rule is used instead" in res.reason
+    assert "could not be fitted" in res.reason and "Dankar's rule is used instead" in res.reason
     assert "falls back to Zayatz" in res.reason
-    assert "reason=" in repr(res) and "The log-linear model is the default, but" in repr(res)
+    # no per-record probabilities, the logical bound as the interval, and not trusted
+    assert res.record_probabilities is None and not res.trusted
+    assert res.interval == (0.0, res.population_size - (res.n_records - res.n_sample_uniques))
+    assert "logical bound" in res.caution
+    with pytest.raises(InvalidParameterError, match="no per-record probabilities"):
+        res.records_frame()
 
 
 def test_repr_shows_reason_other_estimates_and_expected_count():
@@ -584,24 +595,3 @@ def test_repr_shows_reason_other_estimates_and_expected_count():
     assert "(expected" not in repr(census)
 
 
-def test_auto_takes_pitman_when_the_model_misfits(monkeypatch):
-    import riskcalc.population as pop
-
-    monkeypatch.setattr(pop, "AUTO_Z", 1e-12)  # every model now "misfits"
-    df = frame_from_histogram(*PITMAN_INTERIOR)
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.1)
-    assert res.fits["pitman"].converged and res.method_used == "pitman"
-    assert res.estimate == res.estimates["pitman"]
-    assert "impact criterion" in res.reason and "Pitman's model converged" in res.reason
-    # Pitman failing too: the log-linear estimate is kept, with a warning in the reason
-    df = frame_from_histogram(*PITMAN_BOUNDARY)
-    res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
-    assert res.method_used == "loglinear" and "Pitman's fit failed too" in res.reason
-
-
-def test_auto_keeps_the_model_when_it_fits():
-    df = _crossed(3)
-    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1)
-    z = res.fits["loglinear"].parameters["impact_z"]
-    assert abs(z) <= 1.96 and res.method_used == "loglinear"
-    assert "impact criterion is small" in res.reason

@@ -146,15 +146,27 @@ def same(a, b, where=""):
     assert a == b, (where, a, b)
 
 
+#: What needs the cells on the driver: the log-linear and forest models, and what the forest
+#: gives (the interval, the trust verdict, per-record probabilities).
+_CELL_MODELS = ("loglinear", "forest")
+_FROM_THE_FOREST = ("interval", "trusted", "caution", "record_probabilities", "record_sizes")
+
+
 def _population_same(a, b):
-    """Population estimates: all but the log-linear model, which needs the cells on the driver."""
+    """Population estimates: all but the models that need the cells on the driver."""
     for f in dataclasses.fields(a):
         x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name in _FROM_THE_FOREST:
+            continue
         if f.name in ("estimates", "fits"):
-            x = {k: v for k, v in x.items() if k != "loglinear"}
-            y = {k: v for k, v in y.items() if k != "loglinear"}
+            x = {k: v for k, v in x.items() if k not in _CELL_MODELS}
+            y = {k: v for k, v in y.items() if k not in _CELL_MODELS}
         same(x, y, f"PopulationUniquenessResult.{f.name}: ")
-    assert not b.fits["loglinear"].converged and "Spark" in b.fits["loglinear"].message
+    for model in _CELL_MODELS:
+        assert not b.fits[model].converged and "Spark" in b.fits[model].message
+    # on Spark the interval is the logical bound, never trusted, and says so
+    assert b.interval == (0.0, b.population_size - (b.n_records - b.n_sample_uniques))
+    assert not b.trusted and "logical bound" in b.caution and b.record_probabilities is None
 
 
 def compare(pdf, sdf, qi, *, sensitive=None, ordered=None, weights=None, count=None, missing="category"):
@@ -242,8 +254,9 @@ def test_population_estimators_fit_on_the_driver(spark):
     for method in ("zayatz", "dankar", "auto"):
         a = rc.population_uniqueness(pdf, qi, sampling_fraction=0.3, method=method)
         b = rc.population_uniqueness(sdf, qi, sampling_fraction=0.3, method=method)
-        if method == "auto":  # the log-linear model is not fitted on Spark: Dankar's rule, said so
+        if method == "auto":  # the forest model is not fitted on Spark: Dankar's rule, said so
             assert b.method_used in ("zayatz", "pitman", "snb") and "Dankar" in b.reason
+            assert not b.trusted and b.caution
             continue
         _population_same(a, b)
 
@@ -410,8 +423,13 @@ def test_analyse_on_spark_gives_the_same_sections(spark, tmp_path):
     for name, frame in b.sections.items():
         expected = a.sections[name]
         if name == "population":
-            keep = expected["measure"] != "estimate_loglinear"
-            expected, frame = expected[keep].reset_index(drop=True), frame[frame["measure"] != "estimate_loglinear"].reset_index(drop=True)
+            # the cell models (and the forest's interval) need the cells on the driver
+            cells = ["estimate_loglinear", "estimate_forest", "population_uniques_low", "population_uniques_high"]
+            hi = frame.set_index("measure").loc["population_uniques_high", "value"]
+            c1 = rc.uniqueness(_survey(), ["sex", "year", "school"]).n_unique
+            assert hi == 800 - 400 + c1  # the logical bound: unsampled records plus sample uniques
+            expected = expected[~expected["measure"].isin(cells)].reset_index(drop=True)
+            frame = frame[~frame["measure"].isin(cells)].reset_index(drop=True)
         pd.testing.assert_frame_equal(expected, frame, check_exact=False, rtol=1e-12)
     inp = b.provenance["input"]
     assert b.provenance["data"] == "spark" and inp["source"] == "survey.parquet" and inp["n_records"] == 400

@@ -204,14 +204,21 @@ def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
 
     res = population_uniqueness(enc, qi, sampling_fraction=fraction, population_size=size,
                                 method=method, missing="category" if missing == "wildcard" else missing)
+    lo, hi = res.interval
+    N = res.population_size
     rows = [
-        ("population_size", None, res.population_size, None),
+        ("population_size", None, N, None),
         ("estimated_population_uniques", None, res.n_population_uniques, res.estimate),
+        ("population_uniques_low", res.confidence, lo, lo / N),
+        ("population_uniques_high", res.confidence, hi, hi / N),
     ]
     for name, value in sorted(res.estimates.items()):
         rows.append((f"estimate_{name}", None, value, None))
     frame = _rows(rows)
-    frame.attrs["note"] = f"estimator used: {res.method_used} ({res.reason})"
+    verdict = ("the estimate can be quoted with its interval" if res.trusted
+               else f"NOT TRUSTED: {res.caution}")
+    frame.attrs["note"] = (f"estimator used: {res.method_used} ({res.reason}); interval at "
+                           f"{res.confidence:.0%} (the low and high rows); {verdict}")
     return frame
 
 
