@@ -75,6 +75,30 @@ class Forest:
         """``(parent, child)`` field names, in field order."""
         return [(names[p], names[j]) for j, p in enumerate(self.parent) if p >= 0]
 
+    def terms(self, codes: np.ndarray) -> Terms:
+        """What :meth:`probability` reads for each row of ``codes``, gathered once."""
+        k, m = len(self.parent), codes.shape[0]
+        count = np.empty((k, m))
+        prior = np.empty((k, m))
+        total = np.empty((k, m))
+        n = self.n
+        for j, p in enumerate(self.parent):
+            x = codes[:, j]
+            margin = self.margins[j]
+            if p < 0:
+                count[j] = margin[x]
+                prior[j] = _ROOT_PRIOR
+                total[j] = n + _ROOT_PRIOR * int(np.count_nonzero(margin))
+                continue
+            pair = self.pairs[j]
+            a = self.alpha[j]
+            key = codes[:, p].astype(np.int64) * pair.n_child + x
+            pos = np.minimum(np.searchsorted(pair.key, key), pair.key.shape[0] - 1)
+            count[j] = np.where(pair.key[pos] == key, pair.count[pos], 0.0)
+            prior[j] = a * margin[x] / n
+            total[j] = self.margins[p][codes[:, p]] + a
+        return Terms(n, count, prior, total)
+
     def probability(self, codes: np.ndarray, leave_out: float = 0.0) -> np.ndarray:
         r"""Each row's cell probability, with ``leave_out`` of its own record removed.
 
@@ -82,31 +106,29 @@ class Forest:
         count the row's probability reads (its own, for a row that is a record of the data):
 
         .. math::
-            P_{-d}(x) = \prod_r \frac{n_{x_r} - d + p_0}{n - d + p_0 L_r}
+            P_{-d}(x) = \frac{n - d}{n} \prod_r \frac{n_{x_r} - d + p_0}{n - d + p_0 L_r}
             \prod_c \frac{n_{x_{\pi(c)} x_c} - d + a_c P(x_c)}{n_{x_{\pi(c)}} - d + a_c},
 
-        times :math:`(n - d) / n` (the records left), with :math:`p_0` = 0.5 pseudo-records
-        per level of a root (Jeffreys' prior; :math:`L_r` its levels with records).
+        with :math:`p_0` = 0.5 pseudo-records per level of a root (Jeffreys' prior;
+        :math:`L_r` its levels with records).
         """
+        return self.terms(codes).probability(leave_out)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Per field and row: ``count``, ``prior`` and ``total`` of the factor
+    ``(max(count - d, 0) + prior) / (total - d)``."""
+
+    n: float
+    count: np.ndarray
+    prior: np.ndarray
+    total: np.ndarray
+
+    def probability(self, leave_out: float = 0.0) -> np.ndarray:
         d = float(leave_out)
-        out = np.zeros(codes.shape[0], dtype=np.float64)
-        n = self.n
-        for j, p in enumerate(self.parent):
-            x = codes[:, j]
-            margin = self.margins[j]
-            if p < 0:
-                L = int(np.count_nonzero(margin))
-                out += np.log((margin[x] - d + _ROOT_PRIOR) / (n - d + _ROOT_PRIOR * L))
-                continue
-            pair = self.pairs[j]
-            a = self.alpha[j]
-            key = codes[:, p].astype(np.int64) * pair.n_child + x
-            pos = np.minimum(np.searchsorted(pair.key, key), pair.key.shape[0] - 1)
-            n_ab = np.where(pair.key[pos] == key, pair.count[pos], 0.0)
-            n_a = self.margins[p][codes[:, p]]
-            prior = margin[x] / n
-            out += np.log((np.maximum(n_ab - d, 0.0) + a * prior) / (n_a - d + a))
-        return np.exp(out) * ((n - d) / n)
+        factors = (np.maximum(self.count - d, 0.0) + self.prior) / (self.total - d)
+        return np.exp(np.log(factors).sum(axis=0)) * ((self.n - d) / self.n)
 
 
 def _gain_curve(pair: _Pair, parent_margin: np.ndarray, child_p: np.ndarray) -> np.ndarray:
@@ -200,8 +222,9 @@ def fit_forest(codes: np.ndarray, counts: np.ndarray, levels) -> Forest:
     return Forest(n, tuple(int(v) for v in levels), tuple(parent), alpha, tuple(margins), pairs, gains)
 
 
-def unique_probability(forest: Forest, codes: np.ndarray, rest: float, weight: float) -> np.ndarray:
-    r"""Chance that each sample-unique cell of ``codes`` has no other record among ``rest`` more.
+def unique_probability(terms: Terms, rest: float, weight: float) -> np.ndarray:
+    r"""Chance that each sample-unique cell (its :class:`Terms`) has no other record among
+    ``rest`` more.
 
     With the own record counted with weight :math:`w` (``weight``; :math:`d = 1 - w` of it left
     out), the cell's expected share is :math:`P_{-d}(x)` and, the rest being a Poisson number of
@@ -214,4 +237,4 @@ def unique_probability(forest: Forest, codes: np.ndarray, rest: float, weight: f
     cell is common (it understates the chance); :math:`w = 0` leaves the record out, and a cell
     that only the record shows looks empty (it overstates the chance).
     """
-    return np.exp(-rest * forest.probability(codes, 1.0 - weight))
+    return np.exp(-rest * terms.probability(1.0 - weight))

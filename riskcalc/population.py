@@ -1002,13 +1002,13 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
     )
 
 
-#: Share of the extract in each subsample that measures how much the unique record's own count
-#: should weigh (the extract stands for the population, its own uniques known).
-VALIDATION_SHARE = 0.1
-#: ...but never fewer records than this in a subsample (a larger share of a small extract).
+#: Shares of the extract a validation subsample may hold: the extract's own sampling fraction,
+#: so that subsample -> extract mirrors extract -> population, kept within these bounds.
+VALIDATION_SHARES = (0.1, 0.5)
+#: ...and never fewer records than this in a subsample (a larger share of a small extract).
 VALIDATION_MIN = 200
-#: Subsamples drawn for that measurement; their median weight is used.
-VALIDATION_REPS = 5
+#: Subsamples drawn for that measurement; one weight is solved over all of them together.
+VALIDATION_REPS = 11
 #: The estimate is called trusted when its interval lies within this share of it on each side
 #: (or within ``TRUST_COUNT`` records, whichever is larger).
 TRUST_SHARE = 0.25
@@ -1025,18 +1025,22 @@ def _cells_of(enc, part, n):
         return None, str(exc)
 
 
-def _weight_for(forest, codes_su, rest: float, target: float) -> float:
-    """The own-record weight ``w`` in [0, 1] whose expected count of uniques equals ``target``
-    (bisection: the count falls as ``w`` grows)."""
+def _pooled_weight(runs, rest: float) -> float:
+    r"""The own-record weight :math:`w \in [0, 1]` at which the expected number of uniques that
+    stay unique, summed over ``runs`` (``(terms of the sample uniques, observed)``),
+    equals the observed number summed (bisection: the expected count falls as :math:`w`
+    grows)."""
+    target = sum(observed for _, observed in runs)
+
     def total(w):
-        return float(unique_probability(forest, codes_su, rest, w).sum())
+        return sum(float(unique_probability(terms, rest, w).sum()) for terms, _ in runs)
 
     if total(0.0) <= target:
         return 0.0
     if total(1.0) >= target:
         return 1.0
     lo, hi = 0.0, 1.0
-    for _ in range(30):
+    for _ in range(24):
         mid = 0.5 * (lo + hi)
         if total(mid) > target:
             lo = mid
@@ -1045,28 +1049,66 @@ def _weight_for(forest, codes_su, rest: float, target: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _validation_size(n: int) -> int:
-    return min(max(int(round(VALIDATION_SHARE * n)), VALIDATION_MIN), n // 2)
+def _value_ranks(enc, part, cells) -> np.ndarray:
+    """Each cell's levels as ranks of their values (labels sorted as text, a missing value
+    last): an order of the cells that does not depend on the order of the records."""
+    ranks = np.empty_like(cells.codes)
+    for j, name in enumerate(part.columns):
+        col = enc[name]
+        cats = col.categories
+        if hasattr(cats, "to_numpy"):  # pandas Index, pyarrow Array
+            labels = cats.to_numpy(zero_copy_only=False) if hasattr(cats, "to_pylist") else cats.to_numpy()
+        else:
+            labels = np.asarray(cats if cats is not None else [], dtype=object)
+        text = np.asarray(labels).astype(str)
+        if text.shape[0] != col.n_levels - (col.missing_code is not None):
+            text = np.array([f"{c:012d}" for c in range(col.n_levels)], dtype=object)  # codes as text
+        order = np.argsort(text, kind="stable")
+        rank = np.empty(col.n_levels, dtype=np.int64)
+        rank[order] = np.arange(order.shape[0])
+        if col.missing_code is not None and order.shape[0] < col.n_levels:
+            # the missing level: after every value (its code is the last, as the encoder gives it)
+            rank[order.shape[0]:] = order.shape[0]
+        seen = np.flatnonzero(np.bincount(col.codes, minlength=col.n_levels) > 0)
+        ranks[:, j] = rank[seen][cells.codes[:, j]]
+    return ranks
 
 
-def _validate_weight(cells, n: int, seed: int) -> tuple[list[float], int]:
+def _validation_size(n: int, f: float) -> int:
+    """Records in each validation subsample: the share ``f`` of ``n``, kept within
+    ``VALIDATION_SHARES``, at least ``VALIDATION_MIN`` and at most half the extract."""
+    g = min(max(f, VALIDATION_SHARES[0]), VALIDATION_SHARES[1])
+    return min(max(int(round(g * n)), VALIDATION_MIN), n // 2)
+
+
+def _validate_weight(cells, ranks, n: int, f: float, seed: int):
     r"""Measure the own-record weight on subsamples of the extract.
 
-    Each subsample :math:`T` holds ``VALIDATION_SHARE`` of the extract's records (at least
-    ``VALIDATION_MIN``, at most half; simple random, without replacement). The forest is fitted to :math:`T`, and the weight :math:`w` is solved so
-    that the expected number of :math:`T`'s uniques that are unique in the whole extract equals
-    the number that are (known: the extract is the population of its subsamples). Returns the
-    weights and the number of subsample uniques they rest on.
+    Each subsample :math:`T` holds the share :math:`g` of the extract's records, :math:`g` the
+    extract's own sampling fraction :math:`f` kept within ``VALIDATION_SHARES`` (so that the
+    step from :math:`T` to the extract mirrors the step from the extract to the population;
+    at least ``VALIDATION_MIN`` records, at most half; simple random, without replacement: its
+    cell counts drawn from the multivariate hypergeometric distribution over the cells in the
+    order of their codes, so that the row order never changes a figure). The
+    forest is fitted to :math:`T`, and the weight :math:`w` is solved so that the expected
+    number of :math:`T`'s uniques that are unique in the whole extract equals the number that
+    are (known: the extract is the population of its subsamples).
+
+    Returns the weights, the number of subsample uniques they rest on, and the cross-validated
+    log error of the procedure: for each subsample, the count predicted with the weight solved
+    on the *other* subsamples against the count observed, :math:`\log\{(\hat c + 1)/(c + 1)\}`.
     """
     rng = np.random.default_rng(seed)
-    m = _validation_size(n)
-    weights, support = [], 0
+    m = _validation_size(n, f)
+    weights, support, runs = [], 0, []
     if m < 2 or m >= n:
-        return weights, support
-    n_cells = cells.f.shape[0]
+        return weights, support, [], []
+    # cells in the order of their values, so that the subsamples never depend on the row order
+    order = np.lexsort(ranks.T[::-1])
+    colours = cells.f[order].astype(np.int64)
     for _ in range(VALIDATION_REPS):
-        idx = rng.choice(n, size=m, replace=False)
-        counts = np.bincount(cells.record_cell[idx], minlength=n_cells)
+        counts = np.empty(order.shape[0], dtype=np.int64)
+        counts[order] = rng.multivariate_hypergeometric(colours, m, method="marginals")
         present = counts > 0
         codes = cells.codes[present]
         sub = counts[present].astype(np.float64)
@@ -1075,9 +1117,16 @@ def _validate_weight(cells, n: int, seed: int) -> tuple[list[float], int]:
             continue
         forest = fit_forest(codes, sub, cells.levels)
         still_unique = float(np.count_nonzero(cells.f[present][su] == 1))
-        weights.append(_weight_for(forest, codes[su], float(n - m), still_unique))
+        runs.append((forest.terms(codes[su]), still_unique))
+        weights.append(_pooled_weight(runs[-1:], float(n - m)))
         support += int(su.sum())
-    return weights, support
+    errors = []
+    if len(runs) >= 2:
+        for i, (terms, observed) in enumerate(runs):
+            w_other = _pooled_weight(runs[:i] + runs[i + 1:], float(n - m))
+            predicted = float(unique_probability(terms, float(n - m), w_other).sum())
+            errors.append(math.log((predicted + 1.0) / (observed + 1.0)))
+    return weights, support, errors, runs
 
 
 def _design_sd(p: np.ndarray, count: float, f: float) -> float:
@@ -1119,28 +1168,36 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     su = cells.f == 1
     codes_su = cells.codes[su]
     forest = fit_forest(cells.codes, cells.f, cells.levels)
-    weights, support = _validate_weight(cells, n, seed)
-    w = float(np.median(weights)) if weights else 0.5
+    weights, support, errors, runs = _validate_weight(cells, _value_ranks(enc, part, cells), n, f, seed)
+    w = _pooled_weight(runs, float(n - _validation_size(n, f))) if runs else 0.5
+    # the procedure's own error, measured one step down (root mean square of the log errors)
+    sigma = math.sqrt(float(np.mean(np.square(errors)))) if errors else math.inf
     rest = float(N - n)
-    p = unique_probability(forest, codes_su, rest, w)
-    p_fit = unique_probability(forest, codes_su, rest, 1.0)
-    p_out = unique_probability(forest, codes_su, rest, 0.0)
+    terms = forest.terms(codes_su)
+    p = unique_probability(terms, rest, w)
+    p_fit = unique_probability(terms, rest, 1.0)
+    p_out = unique_probability(terms, rest, 0.0)
     count, low_model, high_model = p.sum() / f, p_fit.sum() / f, p_out.sum() / f
-    lo = max(0.0, low_model - z * _design_sd(p_fit, low_model, f))
-    hi = min(top, high_model + z * _design_sd(p_out, high_model, f))
+    # the interval: the two bounding models with their sampling noise, and the estimate with its
+    # sampling noise and the procedure's measured error, whichever reaches further
+    sd = _design_sd(p, count, f)
+    spread = math.exp(z * sigma) if math.isfinite(sigma) else math.inf
+    lo = max(0.0, min(low_model - z * _design_sd(p_fit, low_model, f), count / spread - z * sd))
+    hi = min(top, max(high_model + z * _design_sd(p_out, high_model, f), count * spread + z * sd))
     per_cell = np.zeros(cells.f.shape[0])
     per_cell[su] = p
     names = part.columns
     edges = forest.edges(names)
     params = {
         "weight": w, "weight_spread": (max(weights) - min(weights)) if weights else math.nan,
+        "validation_error": sigma,
         "validation_uniques": support, "fitted_count": low_model, "left_out_count": high_model,
         "interval_low": lo, "interval_high": hi, "n_edges": len(edges),
         "model": "; ".join(f"{a} -> {b}" for a, b in edges) or "independent fields",
     }
     message = (
         f"forest of {len(edges)} edge(s) ({params['model']}); own-record weight {w:.2f} "
-        f"measured on {len(weights)} subsample(s) of {_validation_size(n):,} records of the extract "
+        f"measured on {len(weights)} subsample(s) of {_validation_size(n, f):,} records of the extract "
         f"({support:,} subsample uniques); {p.sum():,.1f} of {c1:,} sample uniques expected to "
         "be population unique, times N / n."
     )
