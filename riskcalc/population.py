@@ -56,8 +56,8 @@ special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.access import prepare
-from ._validation import check_choice, check_histogram, check_int, check_share, check_whole
 from ._forest import fit_forest, unique_probability
+from ._validation import check_choice, check_histogram, check_int, check_share, check_whole
 from .exceptions import InvalidParameterError, RiskCalcError
 
 __all__ = [
@@ -295,11 +295,17 @@ class PopulationUniquenessResult:
         others = ", ".join(
             f"{m}={fmt.pct(v, 3)}" for m, v in self.estimates.items() if m != self.method_used
         )
+        interval = (f"interval=({_expected_bound(self.interval[0])}, "
+                    f"{_expected_bound(self.interval[1])}) at {self.confidence:.0%}")
+        if self.trusted:
+            head = (f"n_population_uniques={_expected(self.n_population_uniques)}, "
+                    f"estimate={fmt.pct(self.estimate, 4)}, {interval}, trusted=True")
+        else:  # the interval first: the estimate alone should not be quoted
+            head = (f"NOT TRUSTED: {interval}, caution={self.caution!r}, "
+                    f"n_population_uniques={_expected(self.n_population_uniques)}, "
+                    f"estimate={fmt.pct(self.estimate, 4)}")
         return (
-            f"PopulationUniquenessResult(n_population_uniques={_expected(self.n_population_uniques)}, "
-            f"estimate={fmt.pct(self.estimate, 4)}, "
-            f"interval=({_expected_bound(self.interval[0])}, {_expected_bound(self.interval[1])}) "
-            f"at {self.confidence:.0%}, trusted={self.trusted}, method_used={self.method_used!r}, "
+            f"PopulationUniquenessResult({head}, method_used={self.method_used!r}, "
             f"method={self.method!r}, reason={self.reason!r}, other estimates: {others}; "
             f"n_sample_uniques={fmt.count(self.n_sample_uniques)}, "
             f"sample_uniqueness={fmt.pct(self.sample_uniqueness, 4)}, "

@@ -296,3 +296,14 @@ def test_row_order_never_changes_a_figure(seed, blanks):
     assert a.interval == pytest.approx(b.interval, rel=1e-12)
     assert a.n_population_uniques == pytest.approx(b.n_population_uniques, rel=1e-12)
     np.testing.assert_allclose(a.record_probabilities[perm], b.record_probabilities, rtol=1e-12)
+
+
+def test_an_untrusted_estimate_leads_with_its_interval():
+    df = _sample(8, 300)
+    res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.01)
+    assert not res.trusted
+    text = repr(res)
+    assert text.startswith("PopulationUniquenessResult(NOT TRUSTED: interval=(")
+    assert text.index("interval=") < text.index("n_population_uniques=")
+    census = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=1.0)
+    assert repr(census).startswith("PopulationUniquenessResult(n_population_uniques=")
