@@ -485,8 +485,23 @@ def test_result_is_frozen_keeps_parameters_and_prints_headline():
 
 
 # --------------------------------------------------------------------------------------------
-# Simulation (small): estimates near the truth on a synthetic population
+# Simulation (benchmarks/sim_population.py) on a tiny configuration, and its helpers
 # --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """The simulation module (benchmarks/ is not a package), registered so workers can unpickle."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "sim_population.py"
+    spec = importlib.util.spec_from_file_location("sim_population", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sim_population"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -494,29 +509,134 @@ def cohort():
     import synthetic
 
     cols = ["sex", "nc_year", "ethnic_group_minor", "urn", "year_of_birth", "month_of_birth", "la_code"]
-    return synthetic.generate_cohort(50_000, rng=7)[cols]
+    return synthetic.generate_cohort(50_000, rng=7, columns=cols)[cols]
+
+
+SIM_KEYS = {
+    "school": ("sex", "nc_year", "ethnic_group_minor", "urn"),
+    "dob_la": ("sex", "year_of_birth", "month_of_birth", "la_code"),
+}
+
+
+@pytest.fixture(scope="module")
+def sim_samples(sim, cohort):
+    population = sim.Population("tiny", "generate_cohort(50_000, rng=7)", lambda scale: cohort)
+    return sim.simulate([("tune", "tiny", tuple(SIM_KEYS))], fractions=(0.1, 0.5), reps=2, seed=3,
+                        workers=1, populations={"tiny": population}, keys=SIM_KEYS, log=lambda m: None)
+
+
+def test_simulation_ballpark(sim, cohort, sim_samples):
+    samples = sim_samples
+    N = len(cohort)
+    # one row per sample: 2 keys x 2 fractions x 2 samples
+    assert len(samples) == 8
+    assert set(zip(samples["key"], samples["fraction"], samples["rep"], strict=True)) == {
+        (k, f, r) for k in SIM_KEYS for f in (0.1, 0.5) for r in (0, 1)}
+    cell_table = sim.cells(samples)
+    assert len(cell_table) == 4 and (cell_table["reps"] == 2).all()
+    for row in samples.itertuples(index=False):
+        key = list(SIM_KEYS[row.key])
+        sizes = cohort.groupby(key, observed=True, dropna=False).size()
+        assert row.truth == int((sizes == 1).sum())  # the truth is a brute-force count
+        # the sample is the one its seed gives, and its uniques are counted right
+        rng = sim.sample_rng(3, "tiny", row.key, row.fraction, row.rep)
+        idx = np.sort(rng.choice(N, size=int(round(row.fraction * N)), replace=False))
+        sample = cohort.iloc[idx].reset_index(drop=True)
+        in_sample = sample.groupby(key, observed=True, dropna=False)[key[0]].transform("size").to_numpy() == 1
+        in_population = cohort.groupby(key, observed=True, dropna=False)[key[0]].transform("size").to_numpy()[idx] == 1
+        assert row.n == len(sample) and row.sample_uniques == int(in_sample.sum())
+        assert row.sample_uniques_pop_unique == int((in_sample & in_population).sum())
+        # the figure read is the estimator's own on that sample (codes or labels alike)
+        res = population_uniqueness(sample, key, population_size=N)
+        assert row.estimate == pytest.approx(res.n_population_uniques, rel=1e-9)
+        if row.prob_violations >= 0:  # the estimator reports per-record probabilities
+            n_cal = sum(getattr(row, f"cal_n_{b}") for b in range(sim.N_BINS))
+            o_cal = sum(getattr(row, f"cal_o_{b}") for b in range(sim.N_BINS))
+            assert (n_cal, o_cal) == (row.sample_uniques, row.sample_uniques_pop_unique)
+    # The sample's share of uniques overstates the population's; at half the population the
+    # default estimate is close to the truth.
+    assert (cell_table["sample_uniques"] / cell_table["n"] > cell_table["truth"] / N).all()
+    half = cell_table[cell_table["fraction"] == 0.5]
+    assert (abs(half["estimate"] / half["truth"] - 1) < 0.35).all()
+    text = sim.markdown(samples, title="tiny", settings="test")
+    assert text.count("| tiny | ") == 4  # one line per cell
+
+
+def test_simulation_same_figures_in_a_pool(sim, cohort, sim_samples):
+    population = sim.Population("tiny", "generate_cohort(50_000, rng=7)", lambda scale: cohort)
+    again = sim.simulate([("tune", "tiny", ("dob_la",))], fractions=(0.1, 0.5), reps=2, seed=3,
+                         workers=2, populations={"tiny": population}, keys=SIM_KEYS, log=lambda m: None)
+    mine = sim_samples[sim_samples["key"] == "dob_la"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), mine.drop(columns="seconds"))
+
+
+def _pairwise_auc(scores, labels):
+    pos, neg = scores[labels], scores[~labels]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return wins / (len(pos) * len(neg))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), min_size=1, max_size=40))
+def test_simulation_auc_is_the_pairwise_share(sim, pairs):
+    scores = np.array([p[0] for p in pairs], dtype=float) / 6
+    labels = np.array([p[1] for p in pairs])
+    got = sim.auc(scores, labels)
+    if labels.all() or not labels.any():
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(_pairwise_auc(scores, labels))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=0, max_size=40))
+def test_simulation_calibration_bins(sim, pairs):
+    probs = np.array([p[0] for p in pairs], dtype=float)
+    labels = np.array([p[1] for p in pairs], dtype=bool)
+    n, p, o = sim.calibration_counts(probs, labels)
+    for b in range(sim.N_BINS):
+        lo, hi = b / sim.N_BINS, (b + 1) / sim.N_BINS
+        member = [(q >= lo and q < hi) or (b == sim.N_BINS - 1 and q == 1) for q in probs]
+        member = np.array(member, dtype=bool)
+        assert n[b] == member.sum() and o[b] == labels[member].sum()
+        assert p[b] == pytest.approx(probs[member].sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 3), st.booleans(), st.integers(0, 10_000))
+def test_simulation_class_ids_and_uniques(sim, n, n_cols, huge, seed):
+    rng = np.random.default_rng(seed)
+    # huge levels force the path for keys whose packed code would not fit in 62 bits
+    high = 2**40 if huge else 4
+    codes = {f"c{j}": rng.integers(0, high, n) for j in range(n_cols)}
+    key = list(codes)
+    ids = sim.class_ids(codes, key)
+    frame = pd.DataFrame(codes)
+    expect = frame.groupby(key, sort=True).ngroup().to_numpy()
+    assert np.array_equal(ids, expect)
+    assert np.array_equal(sim.uniques_mask(ids), frame.groupby(key)[key[0]].transform("size").to_numpy() == 1)
 
 
 @pytest.mark.parametrize(
-    ("key", "fraction"),
+    ("estimate", "truth", "within", "beyond"),
     [
-        (("sex", "nc_year", "ethnic_group_minor", "urn"), 0.1),
-        (("sex", "nc_year", "ethnic_group_minor", "urn"), 0.5),
-        (("sex", "year_of_birth", "month_of_birth", "la_code"), 0.5),
+        (149.0, 100, True, False),    # truth < 200: within 50 records
+        (151.0, 100, False, False),   # 51 off: outside the 50 records, but only 1.51x
+        (25.0, 10, True, True),       # within 50 records, yet 2.5x
+        (370.0, 300, True, False),    # 23% off
+        (380.0, 300, False, False),   # 27% off
+        (700.0, 300, False, True),
+        (140.0, 300, False, True),
+        (0.4, 0, True, False),
+        (60.0, 0, False, True),
+        (math.nan, 300, False, True),
     ],
 )
-def test_simulation_ballpark(cohort, key, fraction):
-    N = len(cohort)
-    sizes = cohort.groupby(list(key), observed=True).size().to_numpy()
-    truth = np.count_nonzero(sizes == 1) / N
-    rng = np.random.default_rng(11)
-    idx = np.sort(rng.choice(N, size=int(round(fraction * N)), replace=False))
-    res = population_uniqueness(cohort.iloc[idx], key, population_size=N)
-    # Sample uniqueness overstates population uniqueness; the default estimate is much closer.
-    assert res.sample_uniqueness > truth
-    assert abs(res.estimate - truth) < 0.35 * truth
-    assert abs(res.estimate - truth) < abs(res.sample_uniqueness - truth)
-    assert res.estimates["zayatz"] <= res.sample_uniqueness
+def test_simulation_target_rules(sim, estimate, truth, within, beyond):
+    assert sim.within_target(estimate, truth) is within
+    assert sim.beyond_2x(estimate, truth) is beyond
+    arr = sim.within_target(np.array([estimate, estimate]), np.array([truth, truth]))
+    assert arr.tolist() == [within, within]
 
 
 # --------------------------------------------------------------------------------------------
