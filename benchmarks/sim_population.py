@@ -13,8 +13,8 @@ Populations (``POPULATIONS``)
 * ``p100k_s2024`` - ``generate_cohort(100_000, rng=2024)``.
 * ``p2m_s31337`` - ``generate_cohort(2_000_000, rng=31337)``.
 * ``lamix_s4242`` - a different LA mix: ``generate_cohort(1_000_000, rng=4242)`` keeping only
-  the pupils whose school is in London or the North East (about 170,000 pupils in 45 LAs: the
-  most diverse region and the least, with no LA in between).
+  the pupils whose school is in London or the North East (198,354 pupils in 45 LAs, 151,498 of
+  them in London: the most diverse region and the least, and no other).
 * ``interact_s777`` - strong interactions, built from ``generate_cohort(300_000, rng=777)`` by
   replacing three fields (stream ``default_rng(777)``):
 
@@ -22,7 +22,7 @@ Populations (``POPULATIONS``)
      ``ethnic_group_minor`` from the cohort's own national mix, and 90% of its pupils take it
      (the other 10% keep theirs); ``ethnic_group_major`` follows the minor group;
   2. *a three-way interaction sex x year group x month of birth with no two-way one*: a pupil
-     is "early" when (sex is the first level) XOR (year group even, Reception = 0); early
+     is "early" when (sex is M, the first level) XOR (year group even, Reception = 0); early
      pupils are born in September-November with probability 0.8, the others in June-August
      with probability 0.8 (the remaining 0.2 spread evenly over the other nine months); so
      month of birth hardly depends on sex alone or on year group alone, but strongly on both.
@@ -80,6 +80,14 @@ intervals covering the truth in at least 85% of samples; per-record AUC at least
 every sample on its own. "Beyond 2x" is an estimate / truth ratio outside [1/2, 2] (a failed
 estimate counts as beyond); it is also reported for the cells off by more than 50 records,
 since a truth of 10 estimated as 25 is beyond 2x but within the 50-record allowance.
+
+Output (per half): the summary against the targets (the default; its interval, ``trusted`` and
+probabilities; the two comparisons), the calibration table, a table by fraction, one by
+(population, key) with the ratios at every fraction, and one line per cell; the code's git
+revision, run time and machine load. ``--csv`` writes one row per sample (calibration counts
+in ``cal_n_b``, ``cal_p_b``, ``cal_o_b``: records, sum of predictions, population uniques in
+bin ``b``). The per-record AUC target is read as the median over samples; the share of samples
+at or above 0.9 is shown too.
 
 Run from the repository root::
 
@@ -658,6 +666,22 @@ def summary(samples: pd.DataFrame, cell_table: pd.DataFrame) -> list[tuple[str, 
     return rows
 
 
+def by_pair(cell_table: pd.DataFrame) -> pd.DataFrame:
+    """Per (population, key): cells within target, beyond 2x, samples covered and trusted, the
+    median AUC, and the cells' ratios in fraction order."""
+    out = []
+    for (pop, key), g in cell_table.groupby(["population", "key"], sort=False):
+        g = g.sort_values("fraction")
+        out.append({"population": pop, "key": key, "truth": int(g["truth"].iloc[0]), "cells": len(g),
+                    "ok": int(g["ok"].sum()), "beyond_2x": int(g["beyond_2x"].sum()),
+                    "samples": int(g["reps"].sum()), "covered": int(g["covered"].sum()),
+                    "has_interval": bool(g["has_interval"].all()), "trusted": int(g["trusted"].sum()),
+                    "has_trusted": bool(g["has_trusted"].all()),
+                    "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
+                    "ratios": " / ".join(_ratio(x) for x in g["ratio"])})
+    return pd.DataFrame(out)
+
+
 def by_fraction(samples: pd.DataFrame) -> pd.DataFrame:
     """Per fraction: samples within target, beyond 2x, covered, median AUC, trusted."""
     out = []
@@ -681,16 +705,18 @@ def _ratio(x) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.2f}"
 
 
-def markdown(samples: pd.DataFrame, *, title: str, settings: str) -> str:
+def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=None, keys=None) -> str:
     """Summary against the targets, calibration, per-fraction and per-cell tables of one half."""
+    populations = POPULATIONS if populations is None else populations
+    keys_of = KEYS if keys is None else keys
     table = cells(samples)
     parts = [f"## {title}\n", settings + "\n"]
     pops = list(dict.fromkeys(samples["population"]))
     keys = list(dict.fromkeys(samples["key"]))
     parts.append("Populations: " + "; ".join(
-        f"`{p}` = {POPULATIONS[p].description if p in POPULATIONS else p} "
+        f"`{p}` = {populations[p].description if p in populations else p} "
         f"(N = {int(samples.loc[samples['population'] == p, 'N'].iloc[0]):,})" for p in pops) + ".\n")
-    parts.append("Keys: " + "; ".join(f"`{k}` = ({', '.join(KEYS.get(k, ()))})" for k in keys) + ".\n")
+    parts.append("Keys: " + "; ".join(f"`{k}` = ({', '.join(keys_of.get(k, ()))})" for k in keys) + ".\n")
     parts.append(f"{len(table):,} cells (population x key x fraction), {len(samples):,} samples.\n")
     parts.append("### Against the targets\n")
     lines = ["| figure | value | target | |", "|---|---|---|---|"]
@@ -715,6 +741,17 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str) -> str:
         lines.append(f"| {r.fraction:g} | {r.samples:,} | {r.within:,} | {r.beyond_2x:,} | "
                      f"{r.covered:,} | {_ratio(r.auc)} | {r.trusted:,} |")
     parts.append("\n".join(lines) + "\n")
+    parts.append("### By population and key\n")
+    fr = ", ".join(f"{f:g}" for f in sorted(set(samples["fraction"])))
+    lines = [f"| population | key | truth | cells ok | cells beyond 2x | samples covered | samples trusted "
+             f"| median AUC | ratio (median estimate / truth) at f = {fr} |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in by_pair(table).itertuples(index=False):
+        cov = f"{r.covered}/{r.samples}" if r.has_interval else "n/a"
+        tr = f"{r.trusted}/{r.samples}" if r.has_trusted else "n/a"
+        lines.append(f"| {r.population} | {r.key} | {r.truth:,} | {r.ok}/{r.cells} | {r.beyond_2x} | {cov} | "
+                     f"{tr} | {_ratio(r.auc)} | {r.ratios} |")
+    parts.append("\n".join(lines) + "\n")
     parts.append("### Per cell\n")
     parts.append("Estimate and ratio: median over the cell's samples; `ok`: that median within 25% of "
                  "the truth (or 50 records where the truth is under 200); `samples ok`, `covered`, "
@@ -736,6 +773,20 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str) -> str:
             f"{_ratio(r['dankar_ratio'])} | {_ratio(r['loglinear_ratio'])} | {r['methods']} |")
     parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
+
+
+def _revision() -> str:
+    """The git revision of the code run (and whether the tree had changes), or 'unknown'."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "revision unknown"
+    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -798,7 +849,8 @@ def main(argv=None) -> int:
         if len(part):
             text.append(markdown(part, title=titles[h], settings=settings))
     elapsed = time.perf_counter() - t0
-    text.append(f"Run time {elapsed:.0f} s with {args.workers} worker(s); median call "
+    text.append(f"Code: riskcalc {_revision()}. Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+                f"{elapsed:.0f} s with {args.workers} worker(s); median call "
                 f"{samples['seconds'].median():.2f} s, slowest {samples['seconds'].max():.1f} s; "
                 f"load at the end {_load()} ({os.cpu_count()} CPUs).\n")
     out = "\n".join(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -549,17 +550,30 @@ def test_simulation_ballpark(sim, cohort, sim_samples):
         # the figure read is the estimator's own on that sample (codes or labels alike)
         res = population_uniqueness(sample, key, population_size=N)
         assert row.estimate == pytest.approx(res.n_population_uniques, rel=1e-9)
-        if row.prob_violations >= 0:  # the estimator reports per-record probabilities
-            n_cal = sum(getattr(row, f"cal_n_{b}") for b in range(sim.N_BINS))
-            o_cal = sum(getattr(row, f"cal_o_{b}") for b in range(sim.N_BINS))
-            assert (n_cal, o_cal) == (row.sample_uniques, row.sample_uniques_pop_unique)
+        # the AUC is over the sample uniques only, and the calibration counts hold them all
+        probs, labels = res.record_probabilities[in_sample], in_population[in_sample]
+        assert row.prob_violations == 0
+        if labels.all() or not labels.any():
+            assert math.isnan(row.auc)
+        else:
+            assert row.auc == pytest.approx(_pairwise_auc(probs, labels))
+        n_cal = sum(getattr(row, f"cal_n_{b}") for b in range(sim.N_BINS))
+        o_cal = sum(getattr(row, f"cal_o_{b}") for b in range(sim.N_BINS))
+        p_cal = sum(getattr(row, f"cal_p_{b}") for b in range(sim.N_BINS))
+        assert (n_cal, o_cal) == (row.sample_uniques, row.sample_uniques_pop_unique)
+        assert p_cal == pytest.approx(probs.sum())
+        # the interval read is the estimator's, and coverage is counted against the truth
+        assert (row.low, row.high) == pytest.approx(res.interval)
+        assert row.trusted == res.trusted
     # The sample's share of uniques overstates the population's; at half the population the
     # default estimate is close to the truth.
     assert (cell_table["sample_uniques"] / cell_table["n"] > cell_table["truth"] / N).all()
     half = cell_table[cell_table["fraction"] == 0.5]
     assert (abs(half["estimate"] / half["truth"] - 1) < 0.35).all()
-    text = sim.markdown(samples, title="tiny", settings="test")
-    assert text.count("| tiny | ") == 4  # one line per cell
+    text = sim.markdown(samples, title="tiny", settings="test", keys=SIM_KEYS)
+    cell_lines = [line for line in text.splitlines() if re.match(r"\| tiny \| \w+ \| 0\.[15] \|", line)]
+    assert len(cell_lines) == 4  # one line per cell
+    assert "`school` = (sex, nc_year, ethnic_group_minor, urn)" in text
 
 
 def test_simulation_same_figures_in_a_pool(sim, cohort, sim_samples):
