@@ -725,6 +725,9 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=No
     cal = calibration(samples)
     if cal["records"].sum():
         parts.append("### Calibration of `record_probabilities` (sample uniques of every sample, pooled)\n")
+        parts.append("Every sample unique of every sample counts once, so the largest populations and "
+                     "fractions weigh most. Records not unique in their sample are left out (they are "
+                     "never population unique, and get 0).\n")
         lines = ["| predicted | records | mean predicted | population uniques | observed share |",
                  "|---|---:|---:|---:|---:|"]
         for _, r in cal.iterrows():
@@ -782,11 +785,15 @@ def _revision() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        package = subprocess.run(["git", "log", "-1", "--format=%h", "--", "riskcalc"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "riskcalc",
+                                "benchmarks/sim_population.py"], cwd=ROOT,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "revision unknown"
-    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
+    return (f"commit {head} (last change to riskcalc/: {package})"
+            + (" with uncommitted changes to riskcalc/ or this script" if dirty else ""))
 
 
 def _write_atomic(path: Path, text: str) -> None:
