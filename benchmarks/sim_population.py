@@ -94,6 +94,7 @@ Run from the repository root::
     PYTHONPATH=. python benchmarks/sim_population.py --quick                 # smoke test
     PYTHONPATH=. python benchmarks/sim_population.py --half heldout --markdown heldout.md
     PYTHONPATH=. python benchmarks/sim_population.py --half tune --reps 5 --csv tune.csv
+    PYTHONPATH=. python benchmarks/sim_population.py --half both --populations p100k_s2024 --keys sector
 
 Every figure is deterministic for a ``--seed`` (the ``seconds`` column of the CSV and the
 timing and load lines are not).
@@ -454,10 +455,19 @@ def _load() -> str:
         return "n/a"
 
 
-def plan(half: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(half, population, key names) of a half, or of both."""
+def plan(half: str, populations=None, keys=None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(half, population, key names) of a half, or of both; optionally only some populations
+    and keys of it (a subset of the protocol, e.g. to look at one failing pair)."""
     halves = ("tune", "heldout") if half == "both" else (half,)
-    return [(h, pop, keys) for h in halves for pop, keys in HALVES[h]]
+    rows = []
+    for h in halves:
+        for pop, key_names in HALVES[h]:
+            if populations is not None and pop not in populations:
+                continue
+            kept = tuple(k for k in key_names if keys is None or k in keys)
+            if kept:
+                rows.append((h, pop, kept))
+    return rows
 
 
 def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence=CONFIDENCE,
@@ -816,6 +826,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--confidence", type=float, default=CONFIDENCE)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--populations", help="comma-separated: only these populations of the half(s)")
+    parser.add_argument("--keys", help="comma-separated: only these keys of the half(s)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: populations at {QUICK_SCALE:g} of their size (adult whole), "
                              f"fractions {','.join(map(str, QUICK_FRACTIONS))}, 1 sample per cell")
@@ -841,12 +853,24 @@ def main(argv=None) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.perf_counter()
     log(f"start {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, load {_load()}")
-    samples = simulate(plan(args.half), fractions=fractions, reps=reps, seed=args.seed,
+    subset = {}
+    for name, value, known in (("populations", args.populations, POPULATIONS), ("keys", args.keys, KEYS)):
+        if value is not None:
+            subset[name] = set(value.split(","))
+            unknown = sorted(subset[name] - set(known))
+            if unknown:
+                parser.error(f"--{name}: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    rows = plan(args.half, subset.get("populations"), subset.get("keys"))
+    if not rows:
+        parser.error(f"--populations / --keys select no (population, key) pair of --half {args.half}")
+    samples = simulate(rows, fractions=fractions, reps=reps, seed=args.seed,
                        confidence=args.confidence, workers=args.workers, scale=scale, log=log)
     settings = (f"Settings: seed {args.seed}, {reps} simple random sample(s) per cell, fractions "
                 f"{', '.join(f'{f:g}' for f in fractions)}, confidence {args.confidence:g}"
                 + (f", **quick** (populations at {QUICK_SCALE:g} of their size; not the protocol)"
-                   if args.quick else "") + ". Command: `PYTHONPATH=. python benchmarks/sim_population.py "
+                   if args.quick else "")
+                + (", **a subset** of the half's populations and keys (not the protocol)" if subset else "")
+                + ". Command: `PYTHONPATH=. python benchmarks/sim_population.py "
                 + " ".join(argv if argv is not None else sys.argv[1:]) + "`.")
     titles = {"tune": "Tuning half (the default was chosen and tuned here: not evidence)",
               "heldout": "Held-out half (no population or key of the tuning half)"}
