@@ -869,7 +869,8 @@ def main(argv=None) -> int:
                 f"{', '.join(f'{f:g}' for f in fractions)}, confidence {args.confidence:g}"
                 + (f", **quick** (populations at {QUICK_SCALE:g} of their size; not the protocol)"
                    if args.quick else "")
-                + (", **a subset** of the half's populations and keys (not the protocol)" if subset else "")
+                + (", **a subset** of the protocol's populations, keys or fractions"
+                   if subset or (fractions != FRACTIONS and not args.quick) else "")
                 + ". Command: `PYTHONPATH=. python benchmarks/sim_population.py "
                 + " ".join(argv if argv is not None else sys.argv[1:]) + "`.")
     titles = {"tune": "Tuning half (the default was chosen and tuned here: not evidence)",
