@@ -408,7 +408,10 @@ def run_cell(task: dict) -> list[dict]:
     for rep in range(task["reps"]):
         rng = sample_rng(task["seed"], task["population"], task["key_name"], f, rep)
         idx = np.sort(rng.choice(N, size=n, replace=False))
-        sample = encode(pd.DataFrame({c: codes[c][idx] for c in key}))
+        # the sample as a user would hold it: the population's own values (as categoricals built
+        # from the codes, so no string work), since an estimator may read the values' order
+        sample = pd.DataFrame({c: pd.Categorical.from_codes(codes[c][idx], categories=task["labels"][c])
+                               for c in key})
         is_pop_unique = pop_unique[idx]
         is_sample_unique = uniques_mask(pop_ids[idx])
         t0 = time.perf_counter()
@@ -446,6 +449,24 @@ def run_cell(task: dict) -> list[dict]:
         row["seconds"] = seconds
         rows.append(row)
     return rows
+
+
+def _codes_with_missing(col) -> np.ndarray:
+    """A column's codes with the missing level as -1 (``pandas.Categorical``'s convention)."""
+    codes = np.asarray(col.codes)
+    if col.missing_code is None:
+        return codes
+    codes = codes.astype(np.int32)
+    codes[codes == col.missing_code] = -1
+    return codes
+
+
+def _labels(col) -> pd.Index:
+    """A column's distinct non-missing values in code order, as a pandas Index."""
+    cats = col.categories
+    if hasattr(cats, "to_pylist"):  # a pyarrow Array
+        return pd.Index(cats.to_pylist())
+    return pd.Index(cats)
 
 
 def _load() -> str:
@@ -490,7 +511,8 @@ def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence
         columns = sorted({c for k in key_names for c in keys[k]})
         enc = encode(frame, columns)
         del frame
-        codes = {c: enc[c].codes for c in columns}
+        codes = {c: _codes_with_missing(enc[c]) for c in columns}
+        labels = {c: _labels(enc[c]) for c in columns}
         N = enc.n_records
         for key_name in key_names:
             key = keys[key_name]
@@ -501,7 +523,8 @@ def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence
                 raise RuntimeError(f"{pop_name} {key_name}: truth {int(pop_unique.sum())} != uniqueness {check}")
             for f in fractions:
                 tasks.append({"half": half, "population": pop_name, "key_name": key_name, "key": key,
-                              "codes": {c: codes[c] for c in key}, "ids": ids, "pop_unique": pop_unique,
+                              "codes": {c: codes[c] for c in key}, "labels": {c: labels[c] for c in key},
+                              "ids": ids, "pop_unique": pop_unique,
                               "N": N, "fraction": f, "reps": reps, "seed": seed, "kwargs": kwargs})
         log(f"{half}: {pop_name} ({N:,} records) built and encoded in {time.perf_counter() - t0:.1f} s, "
             f"load {_load()}")

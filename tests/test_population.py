@@ -576,6 +576,24 @@ def test_simulation_ballpark(sim, cohort, sim_samples):
     assert "`school` = (sex, nc_year, ethnic_group_minor, urn)" in text
 
 
+def test_simulation_population_with_missing_values(sim):
+    rng = np.random.default_rng(4)
+    a = rng.choice(np.array(["x", "y", "z", None], dtype=object), 3000, p=[0.5, 0.3, 0.19, 0.01])
+    frame = pd.DataFrame({"a": a, "b": rng.integers(0, 400, 3000)})
+    population = sim.Population("gaps", "strings with missing values", lambda scale: frame)
+    samples = sim.simulate([("heldout", "gaps", ("ab",))], fractions=(0.3,), reps=1, seed=1, workers=1,
+                           populations={"gaps": population}, keys={"ab": ("a", "b")}, log=lambda m: None)
+    row = samples.iloc[0]
+    sizes = frame.groupby(["a", "b"], dropna=False).size()
+    assert row["truth"] == int((sizes == 1).sum())
+    idx = np.sort(sim.sample_rng(1, "gaps", "ab", 0.3, 0).choice(3000, size=900, replace=False))
+    sample = frame.iloc[idx].reset_index(drop=True)
+    assert sample["a"].isna().any()  # the missing level is sampled, and read back as missing
+    res = population_uniqueness(sample, ["a", "b"], population_size=3000)
+    assert row["estimate"] == pytest.approx(res.n_population_uniques, rel=1e-9)
+    assert row["sample_uniques"] == res.n_sample_uniques
+
+
 def test_simulation_same_figures_in_a_pool(sim, cohort, sim_samples):
     population = sim.Population("tiny", "generate_cohort(50_000, rng=7)", lambda scale: cohort)
     again = sim.simulate([("tune", "tiny", ("dob_la",))], fractions=(0.1, 0.5), reps=2, seed=3,
