@@ -140,20 +140,35 @@ def _gain_curve(pair: _Pair, parent_margin: np.ndarray, child_p: np.ndarray) -> 
         + \sum_b \big(\log\Gamma(n_{ab} + \alpha P_b) - \log\Gamma(\alpha P_b)\big)\Big]
         - \sum_{ab} n_{ab} \log P_b.
     """
-    n_a = parent_margin[parent_margin > 0][:, None]
-    prior = child_p[pair.key % pair.n_child][:, None]
-    count = pair.count[:, None]
     al = _ALPHAS[None, :]
-    ev = (special.gammaln(al) - special.gammaln(n_a + al)).sum(axis=0)
-    ev += (special.gammaln(count + al * prior) - special.gammaln(al * prior)).sum(axis=0)
-    plug = float(np.sum(pair.count * np.log(prior[:, 0])))
+    # each term depends on a few numbers only: evaluate it once per distinct value, times its
+    # multiplicity (parents by their size; pairs by (count, child level))
+    sizes, times = np.unique(parent_margin[parent_margin > 0], return_counts=True)
+    ev = times @ (special.gammaln(al) - special.gammaln(sizes[:, None] + al))
+    child = pair.key % pair.n_child
+    combo, mult = np.unique(pair.count.astype(np.int64) * pair.n_child + child, return_counts=True)
+    count = (combo // pair.n_child).astype(np.float64)[:, None]
+    prior = child_p[combo % pair.n_child][:, None]
+    ev += mult @ (special.gammaln(count + al * prior) - special.gammaln(al * prior))
+    plug = float(np.sum(pair.count * np.log(child_p[child])))
     return ev - plug
 
 
-def _pair(codes: np.ndarray, counts: np.ndarray, parent: int, child: int, levels) -> _Pair:
-    key = codes[:, parent].astype(np.int64) * levels[child] + codes[:, child]
-    distinct, inverse = np.unique(key, return_inverse=True)
-    return _Pair(distinct, np.bincount(inverse.ravel(), weights=counts), int(levels[child]))
+def _pairs(codes: np.ndarray, counts: np.ndarray, i: int, j: int, levels) -> tuple[_Pair, _Pair]:
+    """The (i, j) and (j, i) pair counts: one dense count when the two fields' table is small,
+    one sort otherwise; the reverse pair re-sorts only the distinct pairs."""
+    li, lj = int(levels[i]), int(levels[j])
+    key = codes[:, i].astype(np.int64) * lj + codes[:, j]
+    if li * lj <= max(4 * codes.shape[0], 1 << 16):
+        dense = np.bincount(key, weights=counts, minlength=li * lj)
+        distinct = np.flatnonzero(dense)
+        total = dense[distinct]
+    else:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        total = np.bincount(inverse.ravel(), weights=counts)
+    back = (distinct % lj) * li + distinct // lj
+    order = np.argsort(back, kind="stable")
+    return _Pair(distinct, total, lj), _Pair(back[order], total[order], li)
 
 
 def fit_forest(codes: np.ndarray, counts: np.ndarray, levels) -> Forest:
@@ -166,13 +181,11 @@ def fit_forest(codes: np.ndarray, counts: np.ndarray, levels) -> Forest:
     shares = [m / n for m in margins]
     directed: dict[tuple[int, int], tuple[float, float, _Pair]] = {}
     for i in range(k):
-        for j in range(k):
-            if i == j:
-                continue
-            pair = _pair(codes, counts, i, j, levels)
-            curve = _gain_curve(pair, margins[i], shares[j])
-            best = int(np.argmax(curve))
-            directed[(i, j)] = (max(float(curve[best]), 0.0), float(_ALPHAS[best]), pair)
+        for j in range(i + 1, k):
+            for (p, c), pair in zip(((i, j), (j, i)), _pairs(codes, counts, i, j, levels)):
+                curve = _gain_curve(pair, margins[p], shares[c])
+                best = int(np.argmax(curve))
+                directed[(p, c)] = (max(float(curve[best]), 0.0), float(_ALPHAS[best]), pair)
     charge = 0.5 * math.log(max(n, 2.0))
     undirected = sorted(
         ((max(directed[(i, j)][0], directed[(j, i)][0]), i, j) for i in range(k) for j in range(i + 1, k)),

@@ -1046,7 +1046,7 @@ def _pooled_weight(runs, rest: float) -> float:
     if total(1.0) >= target:
         return 1.0
     lo, hi = 0.0, 1.0
-    for _ in range(24):
+    for _ in range(18):  # w to 4e-6
         mid = 0.5 * (lo + hi)
         if total(mid) > target:
             lo = mid
@@ -1093,9 +1093,9 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
     Each subsample :math:`T` holds the share :math:`g` of the extract's records, :math:`g` the
     extract's own sampling fraction :math:`f` kept within ``VALIDATION_SHARES`` (so that the
     step from :math:`T` to the extract mirrors the step from the extract to the population;
-    at least ``VALIDATION_MIN`` records, at most half; simple random, without replacement: its
-    cell counts drawn from the multivariate hypergeometric distribution over the cells in the
-    order of their codes, so that the row order never changes a figure). The
+    at least ``VALIDATION_MIN`` records, at most half; simple random, without replacement, over
+    the records put in the order of their cells' values, so that the row order never changes a
+    figure). The
     forest is fitted to :math:`T`, and the weight :math:`w` is solved so that the expected
     number of :math:`T`'s uniques that are unique in the whole extract equals the number that
     are (known: the extract is the population of its subsamples).
@@ -1109,12 +1109,13 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
     weights, support, runs = [], 0, []
     if m < 2 or m >= n:
         return weights, support, [], []
-    # cells in the order of their values, so that the subsamples never depend on the row order
+    # the records in the order of their cells' values (records of one cell are alike), so that
+    # the subsamples never depend on the row order
     order = np.lexsort(ranks.T[::-1])
-    colours = cells.f[order].astype(np.int64)
+    records = np.repeat(order, cells.f[order].astype(np.int64))
+    n_cells = order.shape[0]
     for _ in range(VALIDATION_REPS):
-        counts = np.empty(order.shape[0], dtype=np.int64)
-        counts[order] = rng.multivariate_hypergeometric(colours, m, method="marginals")
+        counts = np.bincount(records[rng.choice(n, size=m, replace=False)], minlength=n_cells)
         present = counts > 0
         codes = cells.codes[present]
         sub = counts[present].astype(np.float64)

@@ -144,10 +144,10 @@ def test_unique_probability_is_monotone_in_the_weight_and_bounded():
     terms = forest.terms(su)
     target = float(unique_probability(terms, 4500.0, 0.37).sum())
     w = pop._pooled_weight([(terms, target)], 4500.0)
-    assert w == pytest.approx(0.37, abs=1e-6)
+    assert w == pytest.approx(0.37, abs=1e-5)
     # solved over several runs, the expected counts add up to the observed ones
     w2 = pop._pooled_weight([(terms, target), (terms, target)], 4500.0)
-    assert w2 == pytest.approx(w, abs=1e-6)
+    assert w2 == pytest.approx(w, abs=1e-5)
 
 
 # --------------------------------------------------------------------------------------------
