@@ -1,4 +1,5 @@
-r"""Population uniqueness estimated from a sample: Zayatz, Pitman, SNB and Dankar's rule.
+r"""Population uniqueness estimated from a sample: a forest model with an interval, Zayatz,
+Pitman, SNB, the log-linear model and Dankar's rule.
 
 When an extract is a simple random sample (sampling fraction :math:`f = n / N`) of a
 population of :math:`N` records, a record that is unique in the extract need not be unique in
@@ -16,11 +17,15 @@ that number divided by :math:`N` (as ARX reports it).
 * ``"loglinear"`` - a Poisson log-linear model of the cell counts with interactions chosen by
   Skinner and Shlomo's impact criterion (:func:`riskcalc.model_risk.model_risk`) [6]_: the
   expected number of population uniques :math:`\hat\tau_1 / f`.
+* ``"forest"`` - a forest of smoothed field-to-field conditionals (Chow and Liu 1968 [7]_;
+  ``riskcalc._forest``) giving each sample unique's chance of being a population unique, with
+  the weight of the record's own count measured on subsamples of the extract; it also gives
+  the interval every result carries.
 * :func:`population_uniqueness` - runs them all on a table. Its default, ``"auto"``, reports the
-  log-linear estimate (the estimator the project's simulation supports, see
-  ``docs/population.md``); Dankar et al.'s rule (2012) [5]_ (Pitman when :math:`f \le 0.1`,
-  Zayatz if Pitman fails, otherwise the smaller of Zayatz and SNB) stays available as
-  ``method="dankar"``.
+  forest's estimate with its interval and a verdict on whether it can be quoted (the evidence,
+  a simulation with a held-out half, is in ``docs/population.md``); Dankar et al.'s rule
+  (2012) [5]_ (Pitman when :math:`f \le 0.1`, Zayatz if Pitman fails, otherwise the smaller of
+  Zayatz and SNB) stays available as ``method="dankar"``.
 
 References
 ----------
@@ -40,6 +45,9 @@ References
 .. [6] Skinner, C. J. and Shlomo, N. (2008). Assessing identification risk in survey microdata
    using log-linear models. *Journal of the American Statistical Association* 103(483),
    989-1001. https://doi.org/10.1198/016214507000001328
+.. [7] Chow, C. K. and Liu, C. N. (1968). Approximating discrete probability distributions with
+   dependence trees. *IEEE Transactions on Information Theory* 14(3), 462-467.
+   https://doi.org/10.1109/TIT.1968.1054142
 """
 
 from __future__ import annotations
@@ -1274,12 +1282,20 @@ def population_uniqueness(
 
     as ARX does. ``method`` picks the estimator:
 
-    * ``"auto"`` (default) - the log-linear estimate, unless the model's own impact criterion
-      says it misfits the cells that decide the risk (:math:`|z| > 1.96`, ``AUTO_Z``) and
-      Pitman's fit converged, in which case Pitman's estimate; if the log-linear fit fails,
-      Dankar's choice. ``reason`` says which branch was taken and why. The simulation in
-      ``docs/population.md`` (5 keys, 5 fractions, 20 samples each, 1 million pupils) is the
-      evidence for this rule, and shows where it is still off;
+    * ``"auto"`` (default) - the forest estimate (``"forest"``); Dankar's choice where the
+      forest cannot be fitted (a Spark table), said in ``reason``;
+    * ``"forest"`` - the fields form a forest of smoothed conditionals (``riskcalc._forest``),
+      and each sample unique :math:`x` is a population unique with chance
+
+      .. math::
+          p(x) = \exp\{-(N - n)\, P_w(x)\}, \qquad \hat U = \frac{1}{f} \sum_{f_x = 1} p(x),
+
+      where :math:`P_w(x)` counts the unique record itself with weight :math:`w` (1: the fitted
+      model, which understates :math:`p`; 0: the record left out, which overstates it). The
+      weight is *measured*: on ``VALIDATION_REPS`` subsamples of the extract (at its own
+      sampling fraction, kept within ``VALIDATION_SHARES``), the one :math:`w` is solved for
+      which the expected number of subsample uniques that stay unique in the extract equals the
+      number that do;
     * ``"loglinear"`` - a Poisson log-linear model of the sample's cell counts
       (:func:`riskcalc.model_risk.model_risk` with ``select="impact"``: main effects, then up
       to ``LOGLINEAR_MAX_INTERACTIONS`` two-way interactions that Skinner and Shlomo's impact
@@ -1296,8 +1312,17 @@ def population_uniqueness(
       fallback is taken whenever Pitman's likelihood peaks at its boundary, so this rule is no
       longer the default.
 
-    Zayatz, Pitman and SNB read only the sample's class-size histogram; the log-linear model
-    reads the cells' values too (it borrows strength from cells sharing a value).
+    Zayatz, Pitman and SNB read only the sample's class-size histogram; the log-linear and
+    forest models read the cells' values too (they borrow strength from cells sharing a value).
+
+    **The interval** (whatever ``method``) takes whichever reaches further of the two bounding
+    forests (:math:`w = 1` below, :math:`w = 0` above) and the estimate widened by the
+    procedure's cross-validated error on the subsamples, each with its sampling noise
+    (:math:`\sqrt{\sum p(1-p)/f^2 + \hat U (1 - f)/f}`), within
+    :math:`[0, N - (n - c_1)]`. With no sample unique it is
+    :math:`[0, \log(1 - \text{confidence}) / \log(1 - f)]`. ``trusted`` is whether it lies
+    within ``TRUST_SHARE`` of the estimate (or ``TRUST_COUNT`` records) on each side; when not,
+    quote the interval, not the estimate (``caution`` says so).
 
     In words: for a policy reader, ``estimate`` is the estimated proportion of the *whole
     population* who would be unique on these fields, which is what matters when an intruder
@@ -1315,16 +1340,22 @@ def population_uniqueness(
         Number of records in the population, at least the number in the extract. Give this or
         ``sampling_fraction``; if both are given they must satisfy
         ``population_size == round(n_records / sampling_fraction)``.
-    method : {"auto", "dankar", "pitman", "zayatz", "snb", "loglinear"}, default "auto"
+    method : {"auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"}, default "auto"
     missing : {"category", "raise"}, default "category"
+    confidence : float in [0.5, 1), default 0.9
+        The interval's intended coverage.
+    rng : int >= 0, default 0
+        Seed of the validation subsamples. Fixed by default, so that the same call gives
+        byte-identical results; another seed moves the estimate within its interval.
 
     Returns
     -------
     PopulationUniquenessResult
         ``estimate`` and ``n_population_uniques`` from the chosen estimator, ``method_used``
-        and ``reason`` (why the rule chose it or fell back), the three estimators' values in
-        ``estimates`` and their fits (Pitman's :math:`\hat\theta, \hat\alpha`, the log-linear
-        model and its impact criterion, convergence) in ``fits``.
+        and ``reason`` (why the rule chose it or fell back); ``interval`` (at ``confidence``),
+        ``trusted`` and ``caution``; ``record_probabilities``; every estimator's value in
+        ``estimates`` and its fit (Pitman's :math:`\hat\theta, \hat\alpha`, the log-linear
+        model and its impact criterion, the forest's edges and weight, convergence) in ``fits``.
 
     Notes
     -----
@@ -1333,12 +1364,13 @@ def population_uniqueness(
     compared with ``sampling_fraction`` as given (so ``0.1`` selects Pitman even if rounding
     makes :math:`n / N` a hair above 0.1).
 
-    All four estimators are computed (the histogram ones cost microseconds to milliseconds;
-    the log-linear fit milliseconds to a few seconds), so the result can show how far they
-    disagree. A fit that fails gives ``nan``
+    All five estimators are computed (the histogram ones cost microseconds to milliseconds;
+    the log-linear and forest fits milliseconds to a few seconds), so the result can show how
+    far they disagree. A fit that fails gives ``nan``
     in ``estimates``; for ``method="pitman"`` or ``"snb"`` a failed fit makes ``estimate``
     ``nan`` too, while Dankar's rule falls back to Zayatz and says so in ``reason``. Following
-    ARX, an extract without sample uniques gets 0 from every estimator.
+    ARX, an extract without sample uniques gets 0 from every estimator (but not a zero-width
+    interval).
 
     The estimators assume a simple random sample without replacement (Zayatz) or a Bernoulli
     sample (Pitman, SNB) from the population. They are not meant for an extract that is the
@@ -1364,6 +1396,9 @@ def population_uniqueness(
     .. [5] Skinner, C. J. and Shlomo, N. (2008). Assessing identification risk in survey
        microdata using log-linear models. *Journal of the American Statistical Association*
        103(483), 989-1001. https://doi.org/10.1198/016214507000001328
+    .. [6] Chow, C. K. and Liu, C. N. (1968). Approximating discrete probability distributions
+       with dependence trees. *IEEE Transactions on Information Theory* 14(3), 462-467.
+       https://doi.org/10.1109/TIT.1968.1054142
 
     Examples
     --------
@@ -1373,6 +1408,19 @@ def population_uniqueness(
     >>> res = population_uniqueness(df, ["sex", "year"], sampling_fraction=1.0)
     >>> res.method_used, res.n_population_uniques, res.estimate  # census: 6 uniques of 8
     ('census', 6.0, 0.75)
+
+    A 10% sample: the default's estimate, its 90% interval, and whether it can be quoted.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> sample = pd.DataFrame({"school": rng.integers(0, 60, 800), "year": rng.integers(7, 12, 800)})
+    >>> res = population_uniqueness(sample, ["school", "year"], sampling_fraction=0.1)
+    >>> res.method_used, bool(res.interval[0] <= res.n_population_uniques <= res.interval[1])
+    ('forest', True)
+    >>> res.trusted == (res.caution == "")
+    True
+    >>> len(res.records_frame()) == len(sample)  # one probability per record, to rank them
+    True
     """
     func = "population_uniqueness"
     method = check_choice(method, "method", METHODS, func)
