@@ -1108,15 +1108,16 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
     number of :math:`T`'s uniques that are unique in the whole extract equals the number that
     are (known: the extract is the population of its subsamples).
 
-    Returns the weights, the number of subsample uniques they rest on, and the cross-validated
-    log error of the procedure: for each subsample, the count predicted with the weight solved
-    on the *other* subsamples against the count observed, :math:`\log\{(\hat c + 1)/(c + 1)\}`.
+    Returns the number of subsample uniques the weight rests on, the cross-validated log error
+    of the procedure (for each subsample, the count predicted with the weight solved on the
+    *other* subsamples against the count observed, :math:`\log\{(\hat c + 1)/(c + 1)\}`), and
+    the runs ``(terms of the subsample uniques, observed)`` the weight is solved on.
     """
     rng = np.random.default_rng(seed)
     m = _validation_size(n, f)
-    weights, support, runs = [], 0, []
+    support, runs = 0, []
     if m < 2 or m >= n:
-        return weights, support, [], []
+        return support, [], []
     # the records in the order of their cells' values (records of one cell are alike), so that
     # the subsamples never depend on the row order
     order = np.lexsort(ranks.T[::-1])
@@ -1133,7 +1134,6 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
         forest = fit_forest(codes, sub, cells.levels)
         still_unique = float(np.count_nonzero(cells.f[present][su] == 1))
         runs.append((forest.terms(codes[su]), still_unique))
-        weights.append(_pooled_weight(runs[-1:], float(n - m)))
         support += int(su.sum())
     errors = []
     if len(runs) >= 2:
@@ -1141,7 +1141,7 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
             w_other = _pooled_weight(runs[:i] + runs[i + 1:], float(n - m))
             predicted = float(unique_probability(terms, float(n - m), w_other).sum())
             errors.append(math.log((predicted + 1.0) / (observed + 1.0)))
-    return weights, support, errors, runs
+    return support, errors, runs
 
 
 def _design_sd(p: np.ndarray, count: float, f: float) -> float:
@@ -1183,7 +1183,7 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     su = cells.f == 1
     codes_su = cells.codes[su]
     forest = fit_forest(cells.codes, cells.f, cells.levels)
-    weights, support, errors, runs = _validate_weight(cells, _value_ranks(enc, part, cells), n, f, seed)
+    support, errors, runs = _validate_weight(cells, _value_ranks(enc, part, cells), n, f, seed)
     w = _pooled_weight(runs, float(n - _validation_size(n, f))) if runs else 0.5
     # the procedure's own error, measured one step down (root mean square of the log errors)
     sigma = math.sqrt(float(np.mean(np.square(errors)))) if errors else math.inf
@@ -1204,7 +1204,7 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     names = part.columns
     edges = forest.edges(names)
     params = {
-        "weight": w, "weight_spread": (max(weights) - min(weights)) if weights else math.nan,
+        "weight": w,
         "validation_error": sigma,
         "validation_uniques": support, "fitted_count": low_model, "left_out_count": high_model,
         "interval_low": lo, "interval_high": hi, "n_edges": len(edges),
@@ -1212,11 +1212,11 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     }
     message = (
         f"forest of {len(edges)} edge(s) ({params['model']}); own-record weight {w:.2f} "
-        f"measured on {len(weights)} subsample(s) of {_validation_size(n, f):,} records of the extract "
+        f"measured on {len(runs)} subsample(s) of {_validation_size(n, f):,} records of the extract "
         f"({support:,} subsample uniques); {p.sum():,.1f} of {c1:,} sample uniques expected to "
         "be population unique, times N / n."
     )
-    if not weights:
+    if not runs:
         message += " No subsample had a unique record, so the weight is the midpoint 0.5."
     est = _finish("forest", count, n, N, c1, params, message)
     return est, (lo, hi), per_cell[cells.record_cell]
