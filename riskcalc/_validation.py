@@ -49,6 +49,27 @@ def check_choice(value, name: str, options: Sequence[str], func: str | None = No
     return value
 
 
+def check_tiers(value, func: str | None = None, *, allowed: Sequence[int] = (1, 2, 3, 4),
+                why: str = "") -> tuple[int, ...]:
+    """A non-empty sequence of distinct tier numbers among ``allowed``; ``why`` explains a
+    refused tier (e.g. that tier 3 holds aggregate tables)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, set, frozenset)) or not value:
+        raise InvalidParameterError(
+            f"The 'tiers' parameter{_where(func)} must be a non-empty sequence of tier numbers "
+            f"among {list(allowed)}. Got {show(value)} instead."
+        )
+    out = []
+    for t in value:
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or int(t) not in allowed:
+            raise InvalidParameterError(
+                f"The 'tiers' parameter{_where(func)} must hold tier numbers among "
+                f"{list(allowed)}. Got {show(t)}{why}."
+            )
+        if int(t) not in out:
+            out.append(int(t))
+    return tuple(out)
+
+
 def check_missing_policy(value, func: str | None = None, *, wildcard: bool = False) -> str:
     """Validate the ``missing=`` keyword (``"wildcard"`` only where ``wildcard`` is true)."""
     return check_choice(value, "missing", RECORD_MISSING_POLICIES if wildcard else MISSING_POLICIES, func)

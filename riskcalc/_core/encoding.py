@@ -262,6 +262,12 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
             data.source,
             {w: data.weights(w) for w in data.weight_columns},
         )
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidParameterError(
+            "The 'weights' parameter of encode must be the name of a column of sampling weights "
+            f"to keep with the codes. Got {type(weights).__name__} instead; an array of weights "
+            "goes to the measure itself (e.g. individual_risk(table, qi, weights=array))."
+        )
     names = wanted = None
     if columns is not None:
         names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",

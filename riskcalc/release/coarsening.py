@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._core.encoding import encode
+from .._validation import check_column_names, check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import WITHHELD, ladder_length, level_name
 from .scenarios import load_scenarios
@@ -26,6 +27,14 @@ DEFAULT_COARSENING = {
 
 
 
+def _check_cohort(cohort, func: str) -> None:
+    if not isinstance(cohort, pd.DataFrame):
+        raise InvalidParameterError(
+            f"The 'cohort' parameter of {func} must be a pandas DataFrame (a synthetic cohort, "
+            f"or your own table with its fields). Got {type(cohort).__name__} instead."
+        )
+
+
 def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4), before: RiskTable | None = None) -> pd.DataFrame:
     """Before/after table: each scenario's uniqueness and k on each tier, as released and after
     coarsening (default :data:`DEFAULT_COARSENING`).
@@ -34,8 +43,18 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
     ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
     ``unique_after``, ``unique_share_after``, ``k_after``.
     """
+    _check_cohort(cohort, "what_if")
+    tiers = check_tiers(tiers, "what_if", allowed=(1, 2, 4),
+                        why=" (tier 3 holds aggregate tables, not records to coarsen)")
     coarsening = DEFAULT_COARSENING if coarsening is None else coarsening
-    record_tiers = [t for t in tiers if t != 3]
+    if not isinstance(coarsening, dict) or not coarsening:
+        raise InvalidParameterError(
+            "The 'coarsening' parameter of what_if must be a non-empty mapping of field to "
+            f"ladder level (e.g. {{'postcode': 'district'}}). Got {type(coarsening).__name__} instead."
+        )
+    check_column_names(list(coarsening), list(cohort.columns), name="coarsening", func="what_if",
+                       table="the cohort")
+    record_tiers = list(tiers)
     if before is None:
         before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
     after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening,
@@ -206,6 +225,7 @@ def smallest_coarsening(
     from .._validation import check_fraction, check_int
 
     func = "smallest_coarsening"
+    _check_cohort(cohort, func)
     n = len(cohort)
     target_k = check_int(target_k, "target_k", func, minimum=1)
     if target_k > n:

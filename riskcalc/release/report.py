@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import _format as fmt
 from .. import _render
+from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
 
@@ -1080,6 +1081,11 @@ def html_report(
         :func:`riskcalc.release.attack.attack_experiment`: the simulated linkage attack section
         (a table and a chart per tier), placed after the history section.
     """
+    if not isinstance(table, RiskTable):
+        raise InvalidParameterError(
+            "The 'table' parameter of html_report must be a RiskTable (from tier_risk_table or "
+            f"risk_table). Got {type(table).__name__} instead."
+        )
     text, _ = _build(table, title=title, identifying=identifying, staircase=staircase, what_if=what_if,
                      coarsening=coarsening, history=history, attack=attack)
     return text

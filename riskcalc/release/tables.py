@@ -68,6 +68,7 @@ from .._core.crosstab import homogeneous_counts
 from .._core.grouping import group_codes
 from .._core.spark import SparkPartition, is_spark_frame, spark_table
 from .._provenance import provenance as make_provenance
+from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
 from .scenarios import Scenario, load_scenarios
@@ -593,6 +594,11 @@ def risk_table(
     -------
     RiskTable
     """
+    if not isinstance(extracts, Mapping) or not extracts:
+        raise InvalidParameterError(
+            "The 'extracts' parameter of risk_table must be a non-empty mapping of label to "
+            f"record-level extract (e.g. {{'1': tier1_frame}}). Got {type(extracts).__name__} instead."
+        )
     scenarios = load_scenarios(scenarios)
     records, attributes = [], []
     for label, extract in extracts.items():
@@ -667,6 +673,12 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     """
     import synthetic
 
+    if not isinstance(cohort, pd.DataFrame):
+        raise InvalidParameterError(
+            "The 'cohort' parameter of tier_risk_table must be a pandas DataFrame (a synthetic "
+            f"cohort, or your own table with its fields). Got {type(cohort).__name__} instead."
+        )
+    tiers = check_tiers(tiers, "tier_risk_table")
     meta = dict(cohort.attrs.get("synthetic", {}))
     scenarios = load_scenarios(scenarios)
     record_tiers = [t for t in tiers if t != 3]
