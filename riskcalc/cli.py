@@ -664,8 +664,35 @@ def _out_of_memory(command: str, exc: BaseException) -> str:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as for Ctrl-C: temporary
+    folders removed, locks released, workers stopped."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    SIGTERM (``kill``, ``timeout``, ``docker stop``, a scheduler's cancel) is handled as Ctrl-C:
+    one line, nothing left behind, exit status 143 (130 for Ctrl-C).
+    """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         sys.stderr.reconfigure(errors="backslashreplace")  # a message must always print
     except (AttributeError, ValueError):  # pragma: no cover - a replaced stderr
@@ -689,6 +716,9 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(args) or 0)
         finally:  # the command line belongs to this run's outputs only
             reset_command(token)
+    except Terminated:
+        print("riskcalc: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("riskcalc: interrupted", file=sys.stderr)
         return 130

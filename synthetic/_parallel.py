@@ -184,7 +184,29 @@ class ColumnStore:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None) -> None:
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this worker process end when its parent does (Linux ``PR_SET_PDEATHSIG``).
+
+    A worker re-parented to init would otherwise compute on for minutes after its parent was
+    killed (``kill``, ``timeout``, a scheduler's cancel). ``parent`` is the parent's pid as the
+    worker was started: if it has already gone, the worker ends at once. Elsewhere (no
+    ``prctl``) nothing changes; the pipes still end the workers when they next talk.
+    """
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None, parent: int | None = None) -> None:
+    die_with_parent(parent)
     _WORKER["plan"] = plan
     _WORKER["samplers"] = samplers
     _WORKER["keep"] = keep
@@ -213,8 +235,10 @@ def _next_chunks(tasks: Sequence[int], counter: np.ndarray, lock):
             counter[1] += 1  # chunks done, for the progress bar
 
 
-def _fill_worker(plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks, counter, lock, conn) -> None:
+def _fill_worker(plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks, counter, lock, conn,
+                 parent: int | None = None) -> None:
     """A forked worker: generate chunks until none is left, then send their category lists."""
+    die_with_parent(parent)
     try:
         categories = {}
         for la in _next_chunks(tasks, counter, lock):
@@ -247,7 +271,8 @@ class _ForkedWorkers:
             for i in range(workers):
                 recv, send = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=_fill_worker, name=f"synthetic-chunks-{i}", daemon=True,
-                                      args=(plan, samplers, keep, store, tasks, self.counter, lock, send))
+                                      args=(plan, samplers, keep, store, tasks, self.counter, lock, send,
+                                            os.getpid()))
                 process.start()
                 send.close()  # the worker holds the only write end: its death ends the pipe
                 self.processes.append(process)
@@ -365,7 +390,7 @@ def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SA
             store.put(la, chunk_columns(plan, la, samplers, keep))
             tick()
         return Filling(store, tick)
-    with pool_executor(workers, method, _init_worker, (plan, samplers, keep)) as pool:
+    with pool_executor(workers, method, _init_worker, (plan, samplers, keep, os.getpid())) as pool:
         for done in as_completed([pool.submit(_run_one, la) for la in tasks]):
             la, cols = done.result()
             store.put(la, cols)

@@ -59,11 +59,14 @@ def can_fork() -> bool:
 _DEAD = object()  # a result the worker could not give: the work is redone in the caller
 
 
-def _serve(tasks, results) -> None:
+def _serve(tasks, results, parent: int | None = None) -> None:
     """The worker: run each task it is sent, in order, and send its result back.
 
     One thread reads the tasks as they arrive and one writes the results, so the caller never
     waits on a full pipe while this process computes."""
+    from synthetic._parallel import die_with_parent
+
+    die_with_parent(parent)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
@@ -158,7 +161,7 @@ class Background:
             ctx = multiprocessing.get_context("fork")
             tasks_r, self._tasks = ctx.Pipe(duplex=False)
             self._answers, results_w = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_serve, args=(tasks_r, results_w), daemon=True,
+            process = ctx.Process(target=_serve, args=(tasks_r, results_w, os.getpid()), daemon=True,
                                   name="riskcalc-background")
             try:
                 process.start()
