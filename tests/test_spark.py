@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 import riskcalc as rc
 from riskcalc._core.spark import SparkUnsupportedError, fingerprint, is_spark_frame
+from riskcalc.exceptions import DataFileError
 
 from conftest import oracle
 
@@ -554,3 +556,62 @@ def test_report_on_spark_carries_the_profile(spark, tmp_path):
         pd.testing.assert_frame_equal(a.table.records, b.table.records, check_exact=False, rtol=1e-12)
         rows = json.loads(b.table.to_json())["records"]
         assert all(r.get("upper_bound") is True for r in rows) is (not normalise)
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input on --engine spark: one line before Spark starts, Spark's errors in one line, a quiet
+# JVM (issue 26, item 7)
+# --------------------------------------------------------------------------------------------
+
+
+def _cli(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("RISKCALC_SPARK_LOG", None)
+    return subprocess.run([sys.executable, "-m", "riskcalc", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda d: (d / "bad.parquet").write_bytes(b"PAR1" + b"x" * 64), "not a readable Parquet file"),
+    (lambda d: ((d / "ds").mkdir(), _survey().to_parquet(d / "ds" / "a.parquet"),
+                (d / "ds" / "b.parquet").write_bytes(b"PAR1garbage")), "b.parquet"),
+])
+def test_a_corrupt_parquet_input_is_one_line_before_spark_starts(tmp_path, make, match):
+    make(tmp_path)
+    target = "bad.parquet" if (tmp_path / "bad.parquet").exists() else "ds"
+    res = _cli(tmp_path, "analyse", target, "--qi", "sex", "--engine", "spark")
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0] and "Traceback" not in res.stderr
+    assert "Py4J" not in lines[0] and "internal error" not in lines[0]
+
+
+def test_an_unreachable_master_is_one_line(tmp_path):
+    _survey().to_parquet(tmp_path / "s.parquet")
+    res = _cli(tmp_path, "analyse", "s.parquet", "--qi", "sex", "--engine", "spark",
+               "--spark-master", "spark://127.0.0.1:9")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--spark-master" in lines[0] and "cannot be reached" in lines[0]
+
+
+def test_a_valid_spark_run_prints_no_jvm_log(tmp_path):
+    if _skip_reason():
+        pytest.skip(_skip_reason())
+    _survey().to_parquet(tmp_path / "s.parquet")
+    res = _cli(tmp_path, "analyse", "s.parquet", "--qi", "sex,year", "--engine", "spark", "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip() == ""  # the JVM's warnings went to its own (temporary) log
+
+
+def test_spark_errors_become_one_line(spark, tmp_path):
+    from riskcalc.release.spark_job import spark_error
+
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1" + b"x" * 64)
+    with pytest.raises(Exception) as info:
+        spark.read.parquet(str(tmp_path / "bad.parquet")).count()
+    mapped = spark_error(info.value)
+    assert isinstance(mapped, DataFileError)
+    text = str(mapped)
+    assert "\n" not in text and text.startswith("Spark failed:") and " at org.apache" not in text
+    assert spark_error(ValueError("not Spark's")) is None

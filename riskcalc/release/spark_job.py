@@ -24,10 +24,92 @@ from ..exceptions import DataFileError, InvalidParameterError
 __all__ = ["session", "read", "analyse", "report_job"]
 
 
+def check_source(source) -> None:
+    """Refuse, in one line and before Spark starts, a local input Spark could not read.
+
+    A Parquet file (or every part of a Parquet dataset folder) must have a readable footer (read
+    with pyarrow: a few kilobytes a part); a CSV file must be readable. Cloud paths and table
+    names are left to Spark. Spark itself would fail later with pages of Java log.
+    """
+    text = str(source)
+    path = Path(text)
+    if "://" in text or not (path.is_file() or path.is_dir()):
+        return
+    if path.is_dir() and (path / "_delta_log").is_dir():
+        return
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise DataFileError(f"Cannot read {text!r}: {exc.strerror or exc}.") from None
+        return
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    try:
+        parts = [text] if path.is_file() else ds.dataset(text, format="parquet", partitioning="hive").files
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{text!r} is not a readable Parquet dataset: {_first_line(exc)}") from None
+    for part in parts:
+        try:
+            pq.read_metadata(part)
+        except (OSError, ValueError) as exc:
+            raise DataFileError(
+                f"{part!r} is not a readable Parquet file (its footer cannot be read: "
+                f"{_first_line(exc)}); a corrupt or truncated part?"
+            ) from None
+
+
+def check_master(master: str | None, timeout: float = 5.0) -> None:
+    """Refuse a ``spark://host:port`` master that cannot be reached, in one line, before Spark
+    starts (Spark retries for a minute or more and then fails with a Java stack)."""
+    if not master or not master.startswith("spark://"):
+        return
+    import socket
+
+    for hostport in master[len("spark://"):].split(","):
+        host, _, port = hostport.partition(":")
+        try:
+            with socket.create_connection((host, int(port or 7077)), timeout=timeout):
+                return
+        except (OSError, ValueError):
+            continue
+    raise InvalidParameterError(
+        f"The --spark-master {master!r} cannot be reached (no answer within {timeout:g} s): check "
+        "the address and port, or run with a local master (--spark-master 'local[*]')."
+    )
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def spark_error(exc) -> Exception | None:
+    """A one-line :class:`DataFileError` for an error raised by Spark (a Java exception through
+    py4j, or PySpark's own), or ``None`` for any other error: the first line of Spark's message,
+    without the Java stack."""
+    module = type(exc).__module__ or ""
+    if not (module.startswith("py4j") or module.startswith("pyspark")):
+        return None
+    text = str(exc)
+    for marker in ("org.apache.spark.", "java.", ": "):
+        if marker in text:
+            text = text[text.index(marker):]
+            break
+    line = " ".join(text.split())
+    line = line.split(" at org.")[0].split(" at java.")[0]
+    return DataFileError(f"Spark failed: {line[:300]}")
+
+
 def session(master: str | None = None, *, app: str = "riskcalc"):
     """The active Spark session, or a new one on ``master`` (default ``local[*]``).
 
-    A new local session keeps the UI off and uses as many shuffle partitions as cores.
+    A new local session keeps the UI off and uses as many shuffle partitions as cores. The JVM's
+    own console log (start-up warnings, stage errors) goes to a temporary file that disappears
+    with the process, unless the environment variable ``RISKCALC_SPARK_LOG`` is set: riskcalc
+    says what went wrong in one line instead.
     """
     try:
         from pyspark.sql import SparkSession
@@ -44,9 +126,33 @@ def session(master: str | None = None, *, app: str = "riskcalc"):
         cores = os.cpu_count() or 2
         builder = (builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores))))
-    spark = builder.getOrCreate()
+    check_master(master)
+    spark = _quietly(builder.getOrCreate)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _quietly(start):
+    """Run ``start`` (which launches the JVM) with file descriptor 2 pointing at an unlinked
+    temporary file, so that the JVM inherits it as its stderr; Python's stderr comes back."""
+    if os.environ.get("RISKCALC_SPARK_LOG"):
+        return start()
+    import sys
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # pragma: no cover - no file descriptor 2
+        return start()
+    log = tempfile.TemporaryFile(prefix="riskcalc-spark-")
+    try:
+        os.dup2(log.fileno(), 2)
+        return start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        log.close()
 
 
 def read(spark, source):
@@ -79,6 +185,25 @@ def read(spark, source):
     raise DataFileError(f"No such file, folder or Spark table: {text!r}.")
 
 
+def _spark_errors(job):
+    """Spark's own errors (a Java exception through py4j, PySpark's exceptions) leave ``job`` as
+    one-line :class:`DataFileError`; every other error is left as it is."""
+    import functools
+
+    @functools.wraps(job)
+    def run(*args, **kwargs):
+        try:
+            return job(*args, **kwargs)
+        except Exception as exc:
+            mapped = spark_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from None
+
+    return run
+
+
+@_spark_errors
 def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresholds=(1, 2, 3, 5, 10),
             missing="category", alpha=1.0, risk_threshold=0.2, population=None, sampling_fraction=None,
             population_size=None, population_method="auto", household=None, risk_method="approx",
@@ -108,6 +233,9 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
         raise unsupported("Reading a sheet of an Excel workbook (--sheet)", func)
     from .quality import quality_check
 
+    for source in (path, population):
+        if source is not None and not _is_frame(source):
+            check_source(source)
     spark = spark if spark is not None else session(spark_master)
     frame = path if _is_frame(path) else read(spark, path)
     profiled = list(dict.fromkeys(list(qi) + list(sensitive)))
@@ -150,6 +278,7 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
     return memory.Analysis(sections, prov, [f["message"] for f in quality.findings()], quality)
 
 
+@_spark_errors
 def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
                normalise=False, spark=None, spark_master=None, sheet=None, columns=None):
     """:func:`riskcalc.release.job.report_job` on Spark: the tier table of each extract (a
@@ -170,6 +299,11 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     if sheet is not None:
         raise unsupported("Reading a sheet of an Excel workbook (--sheet)", "report --engine spark")
 
+    if not _is_frame(path) and Path(str(path)).is_dir():
+        for part in _files(Path(path)):
+            check_source(part)
+    elif not _is_frame(path):
+        check_source(path)
     spark = spark if spark is not None else session(spark_master)
     scen = load_scenarios(scenarios)
     mapping = dict(columns or {})
