@@ -534,7 +534,8 @@ def _encoded_stats(enc, name: str) -> _Stats:
     if cats is not None:
         try:
             arr = _text_values(cats)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in one column: not text
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types, or integers past
+            # int64 (an id column of 20-digit numbers): not text, so no spelling to unify
             arr = None
         if arr is not None and pa.types.is_string(arr.type):
             text = arr if len(levels) == len(arr) else arr.take(pa.array(levels))

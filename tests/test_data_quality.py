@@ -498,3 +498,56 @@ def test_attribute_disclosure_figures_carry_the_profile_too():
     t = rc.risk_table({"x": both}, scenarios=scen, sensitive=sens)
     assert "bound" in t.to_csv()["attributes"].splitlines()[0]
     assert "direction unknown" in t.to_markdown() and "upper bound" in t.to_json()
+
+
+# Issue 26 item 2: distinct long ids, through every way a table reaches the normaliser and the
+# profile (text in a frame, a CSV file, uint64 and Python integers past int64), stay distinct and
+# are never reported as one value "written in more than one way".
+_LONG_IDS = st.integers(1, 40).flatmap(lambda n: st.tuples(
+    st.integers(10 ** (n - 1) if n > 1 else 0, 10 ** n - 1),
+    st.lists(st.integers(0, 2_000), min_size=2, max_size=12, unique=True)))
+
+
+def _distinct_ids(base_deltas) -> list[int]:
+    base, deltas = base_deltas
+    return sorted({base + d for d in deltas})
+
+
+def _ids_frames(ids: list[int]) -> dict[str, pd.DataFrame]:
+    frames = {"text": pd.DataFrame({"id": [str(i) for i in ids]}),
+              "python_int": pd.DataFrame({"id": pd.Series(ids, dtype=object)})}
+    if max(ids) < 2 ** 64:
+        frames["uint64"] = pd.DataFrame({"id": np.array(ids, dtype=np.uint64)})
+    return frames
+
+
+@settings(max_examples=80, deadline=None)
+@given(base_deltas=_LONG_IDS)
+def test_distinct_digit_strings_up_to_40_digits_never_merge(base_deltas):
+    ids = _distinct_ids(base_deltas)
+    for how, frame in _ids_frames(ids).items():
+        fixed, record = rc.normalise(frame, ["id"])
+        assert fixed["id"].nunique() == len(ids), how  # (8 digits may read as yyyymmdd dates)
+        as_text = rc.normalise(frame, ["id"], kinds={"id": "text"})[0]
+        assert [str(v) for v in as_text["id"].tolist()] == [str(i) for i in ids], how
+        if "id" in record:
+            assert record["id"]["distinct_after"] == len(ids), how
+        profile = rc.profile_columns(frame, ["id"])
+        assert profile.to_frame()["n_distinct"].tolist() == [len(ids)], how
+        assert profile.to_frame()["variants"].tolist() == [0], how
+        assert not any("more than one way" in p for p in profile.problems()), how
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base_deltas=_LONG_IDS)
+def test_distinct_long_ids_in_a_file_stay_distinct_with_normalise(base_deltas, tmp_path, capsys):
+    ids = _distinct_ids(base_deltas)
+    path = tmp_path / "ids.csv"
+    path.write_text("id\n" + "\n".join(map(str, ids)) + "\n")
+    for extra in ([], ["--normalise"]):
+        code, out, err = _run(capsys, "analyse", path, "--qi", "id", "--format", "json", *extra)
+        assert code == 0, err
+        rows = {(r["measure"], r["threshold"]): r["value"] for r in json.loads(out)["rows"]
+                if r["section"] == "quasi_identifiers"}
+        assert rows[("n_classes", None)] == len(ids) and rows[("n_unique", None)] == len(ids)
+        assert "more than one way" not in err.replace("no value written in more than one way", "")
