@@ -551,3 +551,51 @@ def test_distinct_long_ids_in_a_file_stay_distinct_with_normalise(base_deltas, t
                 if r["section"] == "quasi_identifiers"}
         assert rows[("n_classes", None)] == len(ids) and rows[("n_unique", None)] == len(ids)
         assert "more than one way" not in err.replace("no value written in more than one way", "")
+
+
+# Issue 26 item 12 (first part): a column mixing types (the number 7 beside the text "07") was
+# profiled as "no problems found" and left unnormalised (an ArrowInvalid crash in the issue's
+# build); its values are now read as text, and two distinct values that are one value as text
+# are reported and merged by the rule value_types.
+def test_a_mixed_type_column_is_read_as_text():
+    df = pd.DataFrame({"urn": pd.Series([7, "07", "7", "a", None, 7], dtype=object)})
+    before = df.copy()
+    problems = rc.profile_columns(df).problems()
+    assert any("mixes types" in p for p in problems) and any("written in more than one way" in p for p in problems)
+    fixed, record = rc.normalise(df, ["urn"])
+    pd.testing.assert_frame_equal(df, before)  # the input is never changed
+    assert [None if pd.isna(v) else v for v in fixed["urn"].tolist()] == ["7", "7", "7", "A", None, "7"]
+    assert record["urn"]["distinct_before"] == 4 and record["urn"]["distinct_after"] == 2
+    assert [r["rule"] for r in record["urn"]["rules"]][0] == "value_types"
+    # the figures on the unnormalised column carry the mark, the normalised ones do not
+    from riskcalc.release.analyse import analyse
+
+    assert analyse(df, ["urn"]).quality.upper_bound()
+    normalised = analyse(df, ["urn"], normalise=True)
+    assert not normalised.quality.upper_bound()
+    def classes(result):  # missing values are a category of their own
+        return result.to_frame().set_index("measure")["value"]["n_classes"]
+
+    assert classes(analyse(df, ["urn"])) == 5 and classes(normalised) == 3
+
+
+_MIXED = st.lists(st.one_of(st.none(), st.integers(-10 ** 25, 10 ** 25), st.floats(-1e6, 1e6, allow_nan=False),
+                            st.text(alphabet="07a. -", max_size=5)), min_size=1, max_size=25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_MIXED)
+def test_a_mixed_type_column_normalises_as_its_text(values):
+    """Normalising a column of mixed types gives what normalising the text of its values gives;
+    the profile finds as many spellings as the normaliser merges."""
+    df = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    kinds = {str(type(v)) for v in values if v is not None}
+    as_text = pd.DataFrame({"c": pd.Series([None if v is None else str(v) for v in values], dtype=object)})
+    fixed, record = rc.normalise(df, ["c"], kinds={"c": "text"})
+    want, want_record = rc.normalise(as_text, ["c"], kinds={"c": "text"})
+    if any(isinstance(v, str) for v in values) and len(kinds) > 1:  # a mixed column
+        assert [None if pd.isna(v) else v for v in fixed["c"].tolist()] == \
+               [None if pd.isna(v) else v for v in want["c"].tolist()]
+        assert record["c"]["distinct_after"] == want_record["c"]["distinct_after"]
+        profile = rc.profile_columns(df, ["c"], kinds={"c": "text"}).columns[0]
+        assert profile.n_distinct - profile.n_variants == record["c"]["distinct_after"]
