@@ -599,3 +599,15 @@ def test_a_mixed_type_column_normalises_as_its_text(values):
         assert record["c"]["distinct_after"] == want_record["c"]["distinct_after"]
         profile = rc.profile_columns(df, ["c"], kinds={"c": "text"}).columns[0]
         assert profile.n_distinct - profile.n_variants == record["c"]["distinct_after"]
+
+
+def test_uint64_ids_in_a_parquet_file_are_measured(tmp_path, capsys):
+    """Before: an internal error (OverflowError) in every command that profiles, with or without
+    --normalise: the ids past int64 could not be read as the profile's text."""
+    path = tmp_path / "ids.parquet"
+    pd.DataFrame({"id": np.array([2 ** 63 + 1, 2 ** 63 + 2, 2 ** 64 - 1], dtype=np.uint64)}).to_parquet(path)
+    for extra in ([], ["--normalise"]):
+        code, out, err = _run(capsys, "analyse", path, "--qi", "id", "--format", "json", *extra)
+        assert code == 0, err
+        rows = {r["measure"]: r["value"] for r in json.loads(out)["rows"] if r["section"] == "quasi_identifiers"}
+        assert rows["n_classes"] == 3 and rows["n_unique"] == 3
