@@ -65,6 +65,7 @@ KINDS = ("text", "integer", "code", "postcode", "year_group", "sex", "date")
 
 #: Spelling rules, in the order they are applied: name -> what the rule does (for outputs).
 RULES = {
+    "value_types": "a column of mixed types is read as text: the number 7 and the text '7' -> 7",
     "case_or_space": "letter case and surrounding spaces: ' f', 'F ' -> F; a value of spaces only is missing",
     "inner_spaces": "runs of spaces inside a value become one space",
     "number_spellings": "numbers get one spelling, digit by digit (07 -> 7, 7.0 -> 7), never through floating point",
@@ -237,7 +238,10 @@ class ColumnProfile:
             add("mixed_date_formats", len(self.date_formats),
                 f"dates written in {len(self.date_formats)} formats ({', '.join(self.date_formats)})", messy=False)
         for rule, n in self.variants:
-            if rule == "case_or_space":
+            if rule == "value_types":
+                add(rule, n, f"{n:,} distinct values are a value already there as another type (such as the "
+                             "number 7 and the text 7): the column mixes types")
+            elif rule == "case_or_space":
                 add(rule, n, f"{n:,} distinct values differ from another only by letter case or surrounding spaces")
             elif rule == "inner_spaces":
                 add(rule, n, f"{n:,} distinct values differ from another only by repeated spaces inside them")
@@ -385,10 +389,12 @@ def _dates(out: pa.Array) -> tuple[pa.Array, int]:
 
 def _steps(values: pa.Array, kind: str, codes=None) -> tuple[list[tuple[str, pa.Array]], int]:
     """The canonical form of each value after each rule, in rule order, and the count of
-    values the kind's rule could not read. ``values`` are distinct non-missing text values."""
+    values the kind's rule could not read. ``values`` are the distinct non-missing values as text
+    (two distinct values of a mixed-type column, the number 7 and the text ``"7"``, are both
+    ``"7"``: the first step, ``value_types``, is where they become one)."""
     out = pc.utf8_upper(pc.utf8_trim_whitespace(values))
     out = pc.if_else(pc.equal(out, ""), _null_like(out), out)
-    steps = [("case_or_space", out)]
+    steps = [("value_types", values), ("case_or_space", out)]
     out = pc.replace_substring_regex(out, _WS, " ")
     steps.append(("inner_spaces", out))
     unreadable = 0
@@ -427,6 +433,19 @@ def _text_values(values) -> pa.Array:
     return arr
 
 
+def _mixed_as_text(values) -> pa.Array | None:
+    """The values of a column holding text beside other types (an object column of ``7`` and
+    ``"07"``), each as its text (``str``), missing values kept missing; ``None`` when no value
+    is text (integers past int64, say: a numeric column, nothing to spell two ways). Distinct
+    values may then share a text: the profile counts them as one value written two ways."""
+    index = pd.Index(np.asarray(values, dtype=object))
+    if pd.api.types.infer_dtype(index, skipna=True) not in ("mixed", "mixed-integer"):
+        return None
+    missing = np.asarray(index.isna())
+    text = np.asarray(index.astype(str), dtype=object)
+    return pa.array(np.where(missing, None, text), pa.string())
+
+
 def detect_kind(values) -> str:
     """The kind of a text column from its distinct values: ``"postcode"``, ``"date"``,
     ``"sex"``, ``"year_group"`` or ``"text"``.
@@ -441,8 +460,13 @@ def detect_kind(values) -> str:
     >>> detect_kind(["DL1 0NG", "dl10ng", "LS6 2AB"]), detect_kind(["Year 5", "5", "Reception"])
     ('postcode', 'year_group')
     """
-    arr = _text_values(pa.array(list(values), pa.string()) if isinstance(values, (list, tuple)) else values)
-    if not (pa.types.is_string(arr.type)):
+    if isinstance(values, (list, tuple)):
+        values = pa.array([None if v is None else str(v) for v in values], pa.string())
+    try:
+        arr = _text_values(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        arr = _mixed_as_text(values)
+    if arr is None or not pa.types.is_string(arr.type):
         return "text"
     arr = arr.filter(pc.is_valid(arr))
     out = pc.replace_substring_regex(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), _WS, " ")
@@ -534,8 +558,9 @@ def _encoded_stats(enc, name: str) -> _Stats:
     if cats is not None:
         try:
             arr = _text_values(cats)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in one column: not text
-            arr = None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types, or integers past
+            # int64 (an id column of 20-digit numbers, not text: no spelling to unify)
+            arr = _mixed_as_text(cats)
         if arr is not None and pa.types.is_string(arr.type):
             text = arr if len(levels) == len(arr) else arr.take(pa.array(levels))
     return _Stats(name, col.dtype, enc.n_records, len(levels), col.n_missing, counts, text, levels)
@@ -645,7 +670,7 @@ def _profile(stats: _Stats, kind_spec=(None, None), role: str = "") -> ColumnPro
             before = after
         final = steps[-1][1]
         space = before - _n_unique(pc.replace_substring_regex(final, _WS, ""))
-        upper = steps[1][1]
+        upper = dict(steps)["case_or_space"]
         formats = tuple(label for label, pattern in DATE_FORMATS.items()
                         if pc.any(pc.match_substring_regex(upper, pattern)).as_py())
     elif text is not None and role != "other":
@@ -722,6 +747,8 @@ def _normalise_column(text: pa.Array, kind: str, codes) -> tuple[pa.Array, list[
         after = _n_unique(values)
         rewritten = int(pc.sum(pc.fill_null(pc.not_equal(values, prev), True)).as_py() or 0) \
             - int(pc.sum(pc.and_(pc.is_null(values), pc.is_null(prev))).as_py() or 0)
+        if rule == "value_types":  # values of other types, read as the text of one already there
+            rewritten = before - after
         if rewritten:
             rules.append({"rule": rule, "description": RULES[rule], "values_rewritten": rewritten,
                           "merged": before - after})

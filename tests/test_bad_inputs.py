@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pytest
 
+from riskcalc._core.io import read_table
 from riskcalc.cli import main
 
 # One pupil-like record set. Every value below is "data": none may appear in a message.
@@ -706,3 +707,131 @@ def test_d11_real_headers_are_listed(tmp_path, header):
     path.write_text(header + "\n" + ",".join("x" * len(header.split(","))) + "\n")
     with pytest.raises(rc.MissingColumnError, match="Columns are"):
         rc.uniqueness(path, ["nope"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 26: hostile headers and workbooks, refused in one line by the readers' shared guard
+# ---------------------------------------------------------------------------------------------
+
+
+def _refused_in_one_line(folder: Path, argv: list[str], words: list[str], capsys) -> str:
+    """Run the CLI and check the verdict rule: exit 2, nothing on stdout, one stderr line naming
+    what is at fault, no traceback, no record value, every file in ``folder`` unchanged."""
+    before = _hashes(folder)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(f"riskcalc {argv[0]}: error: "), err
+    assert "Traceback" not in err and "internal error" not in err
+    for word in words:
+        assert word in err, (word, err)
+    for secret in SECRETS:
+        assert secret not in err, (secret, err)
+    assert _hashes(folder) == before, "an input file changed"
+    assert not [p for p in folder.rglob(".rc-*")], "temporary files left behind"
+    return err
+
+
+@pytest.mark.parametrize("command", [["analyse", "--qi", "sex"], ["lattice", "--fields", "sex"],
+                                     ["suda", "--fields", "sex"], ["report"]])
+@pytest.mark.parametrize("name_chars, words", [
+    (140_000, ["longer than 128 KiB"]),        # one header cell over the csv module's field limit
+    (1_100_000, ["longer than 1 MiB"]),        # the whole first line over the 1 MiB header check
+])
+def test_h26_a_huge_header_cell_is_one_line(tmp_path, capsys, command, name_chars, words):
+    path = tmp_path / "wide.csv"
+    path.write_text("x" * name_chars + ",sex\n1,F\n2,M\n")
+    argv = [command[0], str(path), *command[1:]]
+    if command[0] == "report":
+        argv += ["--out", str(tmp_path / "out")]
+    _refused_in_one_line(tmp_path, argv, ["wide.csv", *words], capsys)
+
+
+def test_h26_a_huge_header_cell_through_the_api(tmp_path):
+    import riskcalc as rc
+
+    path = tmp_path / "wide.csv"
+    path.write_text("x" * 140_000 + ",sex\n1,F\n2,M\n")
+    for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: read_table(path),
+                 lambda: rc.profile_columns(path)):
+        with pytest.raises(rc.DataFileError, match="wide.csv.*128 KiB") as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+def _workbook(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    pd.DataFrame(rows, columns=header).to_excel(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", [["analyse", "--qi", "sex"], ["lattice", "--fields", "sex"],
+                                     ["suda", "--fields", "sex"], ["report"]])
+def test_h26_duplicate_columns_in_a_workbook_are_refused(tmp_path, capsys, command):
+    import riskcalc as rc
+
+    path = _workbook(tmp_path / "dup.xlsx", ["sex", "sex", "dob"], [["F", "M", "2017-08-17"], ["M", "F", "2016-02-29"]])
+    argv = [command[0], str(path), *command[1:]]
+    if command[0] == "report":
+        argv += ["--out", str(tmp_path / "out")]
+    _refused_in_one_line(tmp_path, argv, ["dup.xlsx", "duplicate column names 'sex'"], capsys)
+    for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: rc.encode(path), lambda: read_table(path)):
+        with pytest.raises(rc.DataFileError, match="duplicate column names 'sex'"):
+            call()
+
+
+def test_h26_a_workbook_with_distinct_names_reads_as_before(tmp_path):
+    import riskcalc as rc
+
+    path = _workbook(tmp_path / "ok.xlsx", ["sex", "dob", "Sex"], [["F", "2017-08-17", "x"], ["M", "2016-02-29", "y"]])
+    assert read_table(path).column_names == ["sex", "dob", "Sex"]
+    assert rc.uniqueness(path, ["sex", "dob"]).n_unique == 2
+
+
+def _bomb(path: Path, rows: int) -> Path:
+    """A real workbook whose sheet XML is ``rows`` repeated rows, deflated: small on disk."""
+    import zipfile
+
+    buf = io.BytesIO()
+    pd.DataFrame({"sex": ["F", "M"], "dob": ["2017", "2016"]}).to_excel(buf, index=False)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    row = b'<row><c t="inlineStr"><is><t>F</t></is></c><c t="inlineStr"><is><t>2017</t></is></c></row>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                head, tail = data.split(b"</sheetData>")
+                data = head + row * rows + b"</sheetData>" + tail
+            out.writestr(info.filename, data)
+    return path
+
+
+@pytest.mark.parametrize("command", [["analyse", "--qi", "sex"], ["report"]])
+def test_h26_a_decompression_bomb_workbook_is_refused_before_inflating(tmp_path, capsys, command):
+    import time
+
+    import riskcalc as rc
+
+    path = _bomb(tmp_path / "bomb.xlsx", 200_000)  # 19 MB of XML in under 100 kB
+    assert path.stat().st_size < 200_000
+    argv = [command[0], str(path), *command[1:]]
+    if command[0] == "report":
+        argv += ["--out", str(tmp_path / "out")]
+    start = time.perf_counter()
+    err = _refused_in_one_line(tmp_path, argv, ["bomb.xlsx", "decompression bomb", "limit of 100-fold"], capsys)
+    assert time.perf_counter() - start < 5, err
+    for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: read_table(path)):
+        with pytest.raises(rc.DataFileError, match="decompression bomb"):
+            call()
+
+
+def test_h26_a_workbook_over_the_inflated_size_limit_is_refused(tmp_path, monkeypatch):
+    import riskcalc as rc
+    from riskcalc._core import io as rio
+
+    path = _workbook(tmp_path / "ok.xlsx", ["sex"], [["F"], ["M"]])
+    assert rc.uniqueness(path, ["sex"]).n_unique == 2
+    monkeypatch.setattr(rio, "XLSX_MAX_INFLATED", 10_000)  # this workbook's parts hold about 16 kB
+    with pytest.raises(rc.DataFileError, match=r"'.*ok.xlsx'.*over the limit of 0 MiB") as info:
+        rc.uniqueness(path, ["sex"])
+    assert "\n" not in str(info.value)

@@ -498,3 +498,116 @@ def test_attribute_disclosure_figures_carry_the_profile_too():
     t = rc.risk_table({"x": both}, scenarios=scen, sensitive=sens)
     assert "bound" in t.to_csv()["attributes"].splitlines()[0]
     assert "direction unknown" in t.to_markdown() and "upper bound" in t.to_json()
+
+
+# Issue 26 item 2: distinct long ids, through every way a table reaches the normaliser and the
+# profile (text in a frame, a CSV file, uint64 and Python integers past int64), stay distinct and
+# are never reported as one value "written in more than one way".
+_LONG_IDS = st.integers(1, 40).flatmap(lambda n: st.tuples(
+    st.integers(10 ** (n - 1) if n > 1 else 0, 10 ** n - 1),
+    st.lists(st.integers(0, 2_000), min_size=2, max_size=12, unique=True)))
+
+
+def _distinct_ids(base_deltas) -> list[int]:
+    base, deltas = base_deltas
+    return sorted({base + d for d in deltas})
+
+
+def _ids_frames(ids: list[int]) -> dict[str, pd.DataFrame]:
+    frames = {"text": pd.DataFrame({"id": [str(i) for i in ids]}),
+              "python_int": pd.DataFrame({"id": pd.Series(ids, dtype=object)})}
+    if max(ids) < 2 ** 64:
+        frames["uint64"] = pd.DataFrame({"id": np.array(ids, dtype=np.uint64)})
+    return frames
+
+
+@settings(max_examples=80, deadline=None)
+@given(base_deltas=_LONG_IDS)
+def test_distinct_digit_strings_up_to_40_digits_never_merge(base_deltas):
+    ids = _distinct_ids(base_deltas)
+    for how, frame in _ids_frames(ids).items():
+        fixed, record = rc.normalise(frame, ["id"])
+        assert fixed["id"].nunique() == len(ids), how  # (8 digits may read as yyyymmdd dates)
+        as_text = rc.normalise(frame, ["id"], kinds={"id": "text"})[0]
+        assert [str(v) for v in as_text["id"].tolist()] == [str(i) for i in ids], how
+        if "id" in record:
+            assert record["id"]["distinct_after"] == len(ids), how
+        profile = rc.profile_columns(frame, ["id"])
+        assert profile.to_frame()["n_distinct"].tolist() == [len(ids)], how
+        assert profile.to_frame()["variants"].tolist() == [0], how
+        assert not any("more than one way" in p for p in profile.problems()), how
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base_deltas=_LONG_IDS)
+def test_distinct_long_ids_in_a_file_stay_distinct_with_normalise(base_deltas, tmp_path, capsys):
+    ids = _distinct_ids(base_deltas)
+    path = tmp_path / "ids.csv"
+    path.write_text("id\n" + "\n".join(map(str, ids)) + "\n")
+    for extra in ([], ["--normalise"]):
+        code, out, err = _run(capsys, "analyse", path, "--qi", "id", "--format", "json", *extra)
+        assert code == 0, err
+        rows = {(r["measure"], r["threshold"]): r["value"] for r in json.loads(out)["rows"]
+                if r["section"] == "quasi_identifiers"}
+        assert rows[("n_classes", None)] == len(ids) and rows[("n_unique", None)] == len(ids)
+        assert "more than one way" not in err.replace("no value written in more than one way", "")
+
+
+# Issue 26 item 12 (first part): a column mixing types (the number 7 beside the text "07") was
+# profiled as "no problems found" and left unnormalised (an ArrowInvalid crash in the issue's
+# build); its values are now read as text, and two distinct values that are one value as text
+# are reported and merged by the rule value_types.
+def test_a_mixed_type_column_is_read_as_text():
+    df = pd.DataFrame({"urn": pd.Series([7, "07", "7", "a", None, 7], dtype=object)})
+    before = df.copy()
+    problems = rc.profile_columns(df).problems()
+    assert any("mixes types" in p for p in problems) and any("written in more than one way" in p for p in problems)
+    fixed, record = rc.normalise(df, ["urn"])
+    pd.testing.assert_frame_equal(df, before)  # the input is never changed
+    assert [None if pd.isna(v) else v for v in fixed["urn"].tolist()] == ["7", "7", "7", "A", None, "7"]
+    assert record["urn"]["distinct_before"] == 4 and record["urn"]["distinct_after"] == 2
+    assert [r["rule"] for r in record["urn"]["rules"]][0] == "value_types"
+    # the figures on the unnormalised column carry the mark, the normalised ones do not
+    from riskcalc.release.analyse import analyse
+
+    assert analyse(df, ["urn"]).quality.upper_bound()
+    normalised = analyse(df, ["urn"], normalise=True)
+    assert not normalised.quality.upper_bound()
+    def classes(result):  # missing values are a category of their own
+        return result.to_frame().set_index("measure")["value"]["n_classes"]
+
+    assert classes(analyse(df, ["urn"])) == 5 and classes(normalised) == 3
+
+
+_MIXED = st.lists(st.one_of(st.none(), st.integers(-10 ** 25, 10 ** 25), st.floats(-1e6, 1e6, allow_nan=False),
+                            st.text(alphabet="07a. -", max_size=5)), min_size=1, max_size=25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_MIXED)
+def test_a_mixed_type_column_normalises_as_its_text(values):
+    """Normalising a column of mixed types gives what normalising the text of its values gives;
+    the profile finds as many spellings as the normaliser merges."""
+    df = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    kinds = {str(type(v)) for v in values if v is not None}
+    as_text = pd.DataFrame({"c": pd.Series([None if v is None else str(v) for v in values], dtype=object)})
+    fixed, record = rc.normalise(df, ["c"], kinds={"c": "text"})
+    want, want_record = rc.normalise(as_text, ["c"], kinds={"c": "text"})
+    if any(isinstance(v, str) for v in values) and len(kinds) > 1:  # a mixed column
+        assert [None if pd.isna(v) else v for v in fixed["c"].tolist()] == \
+               [None if pd.isna(v) else v for v in want["c"].tolist()]
+        assert record["c"]["distinct_after"] == want_record["c"]["distinct_after"]
+        profile = rc.profile_columns(df, ["c"], kinds={"c": "text"}).columns[0]
+        assert profile.n_distinct - profile.n_variants == record["c"]["distinct_after"]
+
+
+def test_uint64_ids_in_a_parquet_file_are_measured(tmp_path, capsys):
+    """Before: an internal error (OverflowError) in every command that profiles, with or without
+    --normalise: the ids past int64 could not be read as the profile's text."""
+    path = tmp_path / "ids.parquet"
+    pd.DataFrame({"id": np.array([2 ** 63 + 1, 2 ** 63 + 2, 2 ** 64 - 1], dtype=np.uint64)}).to_parquet(path)
+    for extra in ([], ["--normalise"]):
+        code, out, err = _run(capsys, "analyse", path, "--qi", "id", "--format", "json", *extra)
+        assert code == 0, err
+        rows = {r["measure"]: r["value"] for r in json.loads(out)["rows"] if r["section"] == "quasi_identifiers"}
+        assert rows["n_classes"] == 3 and rows["n_unique"] == 3

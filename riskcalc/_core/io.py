@@ -24,6 +24,13 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 KNOWN_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES + EXCEL_SUFFIXES
 #: Bytes read when a header line must be decoded (a header longer than this is an error).
 _HEADER_BYTES = 1 << 20
+#: A workbook whose parts would inflate to more than this many bytes in all is refused before
+#: a sheet is opened (a decompression bomb: a few MB on disk, gigabytes of XML).
+XLSX_MAX_INFLATED = 1 << 30
+#: The most a workbook part over :data:`_XLSX_RATIO_FLOOR` bytes may inflate (uncompressed over
+#: compressed size); real sheets compress 5-30 fold, repeated filler hundreds or thousands fold.
+XLSX_MAX_RATIO = 100
+_XLSX_RATIO_FLOOR = 1 << 20
 
 
 def _suffix(path: Path) -> str:
@@ -101,10 +108,39 @@ def _bad_workbook(path: Path, exc: BaseException) -> DataFileError:
     )
 
 
+def _check_inflation(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate beyond :data:`XLSX_MAX_INFLATED` bytes in all,
+    or any part over 1 MiB beyond :data:`XLSX_MAX_RATIO` times its compressed size, from the
+    sizes its zip directory declares (nothing is inflated). The declared sizes bound what is
+    read: Python's zip reader stops at a part's declared size."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _bad_workbook(path, exc) from None
+    total = sum(p.file_size for p in parts)
+    if total > XLSX_MAX_INFLATED:
+        raise DataFileError(
+            f"Cannot read {str(path)!r}: its parts would inflate to {total / 2**20:,.0f} MiB, over the limit of "
+            f"{XLSX_MAX_INFLATED // 2**20:,} MiB for a workbook (a decompression bomb?); save the sheet as CSV UTF-8."
+        )
+    for part in parts:
+        if part.file_size > _XLSX_RATIO_FLOOR and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1):
+            ratio = part.file_size / max(part.compress_size, 1)
+            raise DataFileError(
+                f"Cannot read {str(path)!r}: a part of it would inflate {ratio:,.0f}-fold, over the limit of "
+                f"{XLSX_MAX_RATIO}-fold for a workbook (a decompression bomb?); save the sheet as CSV UTF-8."
+            )
+
+
 def excel_sheets(path: str | os.PathLike) -> list[str]:
-    """The sheet names of an Excel workbook, in workbook order."""
+    """The sheet names of an Excel workbook, in workbook order. A workbook whose zip directory
+    declares a decompression bomb is refused before any part is inflated."""
     path = Path(path)
     _need_openpyxl(path)
+    _check_inflation(path)
     import openpyxl
 
     try:
@@ -143,13 +179,24 @@ def excel_sheet(path: str | os.PathLike, sheet=None) -> str:
 
 
 def _excel_header(path: Path, sheet=None) -> list[str]:
+    """The column names of a sheet as :func:`_read_excel` names them, except that a name the
+    sheet's first row holds twice is returned twice (pandas would rename the second ``sex.1``
+    and the first would be measured), for :func:`_check_names` to refuse as for any file."""
+    import openpyxl
     import pandas as pd
 
     name = excel_sheet(path, sheet)
     try:
-        return [str(c) for c in pd.read_excel(path, sheet_name=name, nrows=0, engine="openpyxl").columns]
+        names = [str(c) for c in pd.read_excel(path, sheet_name=name, nrows=0, engine="openpyxl").columns]
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            first = next(book[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        finally:
+            book.close()
     except Exception as exc:
         raise _bad_workbook(path, exc) from None
+    given = [str(v) for v in first if v is not None and str(v).strip()]
+    return given if len(set(given)) < len(given) else names
 
 
 def _read_excel(path: Path, columns=None, sheet=None) -> pa.Table:
@@ -203,11 +250,18 @@ def sniff_delimiter(path: Path) -> str:
 def csv_header(path: Path, delimiter: str) -> list[str]:
     """Return the column names of a CSV file (the first line, byte-order mark removed)."""
     head = _head_text(path)
-    row = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), None)
-    if row is None or row == []:
-        raise EmptyTableError(f"The file {str(path)!r} is empty: it has no header line.")
     if len(head) >= _HEADER_BYTES - 4 and "\n" not in head:
         raise DataFileError(f"Cannot read {str(path)!r}: the first line is longer than 1 MiB; is it a CSV file?")
+    limit = csv.field_size_limit()
+    try:
+        row = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), None)
+    except csv.Error:  # a name over the csv module's field limit (128 KiB), or a quote left open
+        raise DataFileError(
+            f"Cannot read {str(path)!r}: the header line holds a column name longer than {limit // 1024:,} KiB "
+            "(or a quote left open); is it a CSV file?"
+        ) from None
+    if row is None or row == []:
+        raise EmptyTableError(f"The file {str(path)!r} is empty: it has no header line.")
     return row
 
 
@@ -335,8 +389,12 @@ def read_table(
     -----
     CSV files must be UTF-8 (a byte-order mark is allowed and removed). Quoted fields may
     hold line breaks. An empty field, ``NA``, ``NaN``, ``null`` and similar markers are read as
-    missing values, in text columns too. Column names must be distinct. Error messages name
-    the file and a line number, never a value from the file.
+    missing values, in text columns too. Column names must be distinct (in a workbook too: a
+    name its first row holds twice is refused, not renamed). A CSV header line over 1 MiB, or a
+    name in it over the ``csv`` module's field limit (128 KiB), is refused. A workbook whose zip
+    directory declares more than :data:`XLSX_MAX_INFLATED` bytes in all, or a part over 1 MiB
+    inflating more than :data:`XLSX_MAX_RATIO`-fold, is refused before it is inflated. Error
+    messages name the file and a line number, never a value from the file.
     """
     path = _existing_file(path)
     sep = check_sep(sep)
