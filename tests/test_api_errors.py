@@ -51,7 +51,7 @@ def cohort():
     (lambda c: rc.what_if(c, {"nope": "x"}), r"nope"),
     (lambda c: rc.what_if(c, {}), r"non-empty mapping"),
     (lambda c: rc.risk_table(None), r"'extracts' parameter of risk_table"),
-    (lambda c: rc.risk_table({}), r"non-empty mapping"),
+    (lambda c: rc.risk_table({}), r"non-empty unless 'aggregates' are given"),
     (lambda c: rc.html_report(None), r"'table' parameter of html_report must be a RiskTable"),
     (lambda c: rc.encode(c[["sex"]], ["sex"], weights=np.ones(len(c))), r"'weights' parameter of encode"),
 ])

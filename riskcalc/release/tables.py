@@ -594,10 +594,11 @@ def risk_table(
     -------
     RiskTable
     """
-    if not isinstance(extracts, Mapping) or not extracts:
+    if not isinstance(extracts, Mapping) or not (extracts or aggregates):
         raise InvalidParameterError(
-            "The 'extracts' parameter of risk_table must be a non-empty mapping of label to "
-            f"record-level extract (e.g. {{'1': tier1_frame}}). Got {type(extracts).__name__} instead."
+            "The 'extracts' parameter of risk_table must be a mapping of label to record-level "
+            "extract (e.g. {'1': tier1_frame}), non-empty unless 'aggregates' are given. Got "
+            + (f"{type(extracts).__name__} instead." if not isinstance(extracts, Mapping) else "an empty one.")
         )
     scenarios = load_scenarios(scenarios)
     records, attributes = [], []
