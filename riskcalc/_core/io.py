@@ -80,6 +80,62 @@ def _parquet_parts(path: Path) -> list[Path]:
                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
 
 
+def parquet_schema(path):
+    """The schema of a Parquet file, read from its footer; a file whose footer cannot be read
+    (corrupt, truncated, not Parquet) is one :class:`DataFileError` naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(str(path))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise DataFileError(
+            f"{str(path)!r} is not a readable Parquet file (its footer cannot be read: {reason}); "
+            "a corrupt or truncated part?"
+        ) from None
+
+
+def check_parquet_parts(parts, root=None) -> None:
+    """Every part of a Parquet dataset readable and with one schema: the same columns, of the
+    same types (pyarrow would otherwise union them: a missing column becomes a category of
+    its own, integers become text). The first part that differs is named (relative to the
+    dataset folder ``root``), with how."""
+    parts = list(parts)
+
+    def name(part) -> str:
+        if root is not None:
+            try:
+                return str(Path(part).relative_to(root))
+            except ValueError:
+                pass
+        return str(part)
+
+    first = None
+    for part in parts:
+        schema = parquet_schema(part).remove_metadata()
+        if first is None:
+            first = (part, schema)
+            continue
+        if not schema.equals(first[1]):
+            base = {f.name: f.type for f in first[1]}
+            here = {f.name: f.type for f in schema}
+            missing = [n for n in base if n not in here]
+            extra = [n for n in here if n not in base]
+            retyped = [n for n in base if n in here and base[n] != here[n]]
+            how = "; ".join(x for x in (
+                f"no column {', '.join(map(repr, missing[:3]))}" if missing else "",
+                f"other column(s) {', '.join(map(repr, extra[:3]))}" if extra else "",
+                "column(s) of another type: " + ", ".join(f"{n!r} is {here[n]}, not {base[n]}" for n in retyped[:3])
+                if retyped else "",
+            ) if x) or "the columns in another order"
+            where = "" if root is None else f" {Path(root).name!r}"
+            raise DataFileError(
+                f"The parts of the Parquet dataset{where} differ: {name(part)!r} against "
+                f"{name(first[0])!r}: {how}. Write every part with one schema."
+            )
+
+
 def _dataset(path: Path):
     import pyarrow.dataset as ds
 
@@ -87,6 +143,7 @@ def _dataset(path: Path):
     if not parts:
         raise DataFileError(f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
                             "folder of Parquet parts (one dataset).")
+    check_parquet_parts(parts, root=path)
     return ds.dataset([str(p) for p in parts], format="parquet",
                       partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(path))
 

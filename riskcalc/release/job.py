@@ -370,15 +370,13 @@ def _is_parquet_dataset(path: Path, files: list[Path]) -> bool:
     """Whether a folder is one dataset in Parquet parts (pyarrow's layout, hive partitions
     allowed) rather than a folder of separate extracts. Tier extracts written by
     ``riskcalc synth`` carry the generator's metadata and stay separate extracts."""
-    import pyarrow.parquet as pq
-
-    from .._core.io import file_kind
+    from .._core.io import file_kind, parquet_schema
 
     if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
         return True
     if not files or any(file_kind(f) != "parquet" for f in files):
         return False
-    return not any(b"synthetic" in (pq.read_schema(f).metadata or {}) for f in files)
+    return not any(b"synthetic" in (parquet_schema(f).metadata or {}) for f in files)
 
 
 def _labels(files: list[Path]) -> dict[str, Path]:

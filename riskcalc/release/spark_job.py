@@ -44,21 +44,9 @@ def check_source(source) -> None:
         except OSError as exc:
             raise DataFileError(f"Cannot read {text!r}: {exc.strerror or exc}.") from None
         return
-    import pyarrow.dataset as ds
-    import pyarrow.parquet as pq
+    from .._core.io import _parquet_parts, check_parquet_parts
 
-    try:
-        parts = [text] if path.is_file() else ds.dataset(text, format="parquet", partitioning="hive").files
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"{text!r} is not a readable Parquet dataset: {_first_line(exc)}") from None
-    for part in parts:
-        try:
-            pq.read_metadata(part)
-        except (OSError, ValueError) as exc:
-            raise DataFileError(
-                f"{part!r} is not a readable Parquet file (its footer cannot be read: "
-                f"{_first_line(exc)}); a corrupt or truncated part?"
-            ) from None
+    check_parquet_parts([path] if path.is_file() else _parquet_parts(path), root=None if path.is_file() else path)
 
 
 def check_master(master: str | None, timeout: float = 5.0) -> None:
@@ -79,11 +67,6 @@ def check_master(master: str | None, timeout: float = 5.0) -> None:
         f"The --spark-master {master!r} cannot be reached (no answer within {timeout:g} s): check "
         "the address and port, or run with a local master (--spark-master 'local[*]')."
     )
-
-
-def _first_line(exc) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
 
 
 def spark_error(exc) -> Exception | None:
