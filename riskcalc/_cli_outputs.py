@@ -257,9 +257,12 @@ def run_audit_tables(args: argparse.Namespace) -> int:
     js = json.dumps(doc, indent=2, default=int) + "\n"
     sys.stdout.write(md if args.format == "markdown" else js)
     stem = "internal_audit" if internal else "release_audit"
+    # the one CSV writer: counts as integers, text a spreadsheet will not run as a formula
+    from ._render import to_csv
+
     _write_outputs(args.out, args.force, {
-        f"{stem}_cells.csv": cells.to_csv(index=False),
-        f"{stem}_tables.csv": summary.to_csv(index=False),
+        f"{stem}_cells.csv": to_csv(cells),
+        f"{stem}_tables.csv": to_csv(summary),
         f"{stem}.md": md, f"{stem}.json": js,
         f"{stem}.provenance.json": json.dumps(prov, indent=2, sort_keys=True) + "\n",
     })

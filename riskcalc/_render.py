@@ -4,7 +4,8 @@ table cells, deterministically: the one home of table rendering.
 One rule decides which columns are numeric (:func:`numeric_columns`: right-aligned, never
 escaped), one formats a cell for people (:func:`_cell`), and every format escapes every text
 cell for itself: Markdown (backslash escapes, HTML entities for ``<``, ``>``, ``&``), LaTeX (the
-ten special characters), HTML (entities), CSV (quoting). Names from the user's files and
+ten special characters), HTML (entities), CSV (quoting, and a single quote before a text cell a
+spreadsheet would run as a formula: :func:`escape_formula`). Names from the user's files and
 scenarios can hold anything; they must come out as text, never as markup.
 """
 
@@ -170,8 +171,101 @@ def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**changes) if changes else frame
 
 
+#: First characters that make a spreadsheet read a text cell as a formula or split it (OWASP
+#: "CSV Injection"; ASVS 5.0 requirement 1.2.10): ``= + - @``, tab, carriage return, line feed
+#: and NUL. A text cell starting with one of them is written with a single quote before it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+#: A plain decimal number written as text (``-0.5``, ``+3``, ``-1e-05``): a spreadsheet reads it as
+#: a number, never a formula, so it is left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def escape_formula(text: str) -> str:
+    """A CSV text cell that no spreadsheet runs as a formula (OWASP CSV injection guidance,
+    ASVS 5.0 1.2.10).
+
+    A cell starting with a formula trigger (:data:`FORMULA_TRIGGERS`: ``= + - @``, tab, carriage
+    return, line feed, NUL) gets a single quote (``'``) before it, as OWASP recommends: Excel,
+    LibreOffice and Google Sheets then show it as text. A cell already starting with a single
+    quote gets one more, so the escape is reversible (:func:`unescape_formula`: a text cell
+    starting with ``'`` lost its first character). A plain decimal number written as text
+    (``-0.5``) is not a formula and is left as it is; number cells are never passed here.
+
+    Examples
+    --------
+    >>> print(escape_formula('=HYPERLINK("http://x")'))
+    '=HYPERLINK("http://x")
+    >>> escape_formula("-0.5"), escape_formula("'quoted"), escape_formula("sex")
+    ('-0.5', "''quoted", 'sex')
+    """
+    text = str(text)
+    if text[:1] == "'" or (text[:1] in FORMULA_TRIGGERS and not _PLAIN_NUMBER.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    """A text cell of a riskcalc CSV as it was before :func:`escape_formula` (one leading single
+    quote removed).
+
+    Examples
+    --------
+    >>> unescape_formula(escape_formula("=1+1")), unescape_formula(escape_formula("'a"))
+    ('=1+1', "'a")
+    """
+    text = str(text)
+    return text[1:] if text[:1] == "'" else text
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating, bool, np.bool_))
+
+
+def _text_columns(frame: pd.DataFrame) -> list:
+    """Columns that may hold text: every column but those of a number, boolean or date type."""
+    return [c for c in frame.columns
+            if not (pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)
+                    or pd.api.types.is_datetime64_any_dtype(frame[c].dtype))]
+
+
+def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and every column name through :func:`escape_formula`; number, boolean and
+    missing cells, and columns of a number, boolean or date type, unchanged. Cells of a result
+    table, never records: a comprehension is fine."""
+    changes = {}
+    for c in _text_columns(frame):
+        values = frame[c].tolist()
+        escaped = [v if v is None or v is pd.NA or _is_number(v) else escape_formula(v) for v in values]
+        if escaped != values:
+            changes[c] = pd.Series(escaped, index=frame.index, dtype=object)
+    if changes:
+        frame = frame.assign(**changes)
+    names = [escape_formula(c) for c in frame.columns]
+    if names != [str(c) for c in frame.columns]:
+        frame = frame.set_axis(names, axis=1)
+    return frame
+
+
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV with ``\\n`` line ends, full-precision fractions and counts as integers."""
+    """CSV with ``\\n`` line ends, full-precision fractions and counts as integers, safe to open
+    in a spreadsheet: the one CSV writer of riskcalc.
+
+    Every text cell and column name that starts with a formula trigger (``= + - @``, tab,
+    carriage return, line feed, NUL) or a single quote is written with a single quote before it
+    (:func:`escape_formula`, the OWASP CSV-injection rule): a column named
+    ``=HYPERLINK("http://x")`` in the user's file is shown as text, never run. Number cells
+    (``-0.5``) are written as numbers. To read the text back as it was, remove one leading
+    ``'`` from a text cell that starts with one (:func:`unescape_formula`). A text cell holding
+    a carriage return is quoted (Python's CSV writer leaves it bare), so no reader starts a new
+    row inside it.
+
+    Examples
+    --------
+    >>> print(to_csv(pd.DataFrame({"fields": ["=1+1", "sex"], "change": [-0.5, 2.0]})), end="")
+    fields,change
+    '=1+1,-0.5
+    sex,2
+    """
     frame = _integral_counts(frame)
     tuples = {
         c: pd.Series([", ".join(map(str, v)) if isinstance(v, tuple) else v for v in frame[c].tolist()],
@@ -179,7 +273,39 @@ def to_csv(frame: pd.DataFrame) -> str:
         for c in frame.columns
         if frame[c].dtype == object and any(isinstance(v, tuple) for v in frame[c].tolist())
     }
-    return (frame.assign(**tuples) if tuples else frame).to_csv(index=False, lineterminator="\n")
+    frame = _formula_safe(frame.assign(**tuples) if tuples else frame)
+    frame, marker = _force_quotes(frame)
+    text = frame.to_csv(index=False, lineterminator="\n")
+    return text.replace(marker, "") if marker else text
+
+
+#: Text that must be written quoted though Python's CSV writer (under pandas) leaves it bare: a
+#: carriage return (the writer quotes only the characters of its line end, ``\n``), which
+#: readers take for a line break, so ``a\r=1+1`` would start a new row with a formula.
+_FORCE_QUOTE = re.compile("\r")
+
+
+def _force_quotes(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``frame`` with a marker (a private-use character absent from its text, then ``\\n``)
+    after every text cell and column name matching :data:`_FORCE_QUOTE`: the line feed makes
+    the writer quote the cell, and the marker is removed from the written text. Returns the
+    frame unchanged and ``""`` when no cell needs it."""
+    texts = [c for c in frame.columns if isinstance(c, str)]
+    columns = _text_columns(frame)
+    for c in columns:
+        texts += [v for v in frame[c].tolist() if isinstance(v, str)]
+    if not any(_FORCE_QUOTE.search(t) for t in texts):
+        return frame, ""
+    joined = "".join(texts)
+    marker = next(chr(code) for code in range(0xE000, 0xF900) if chr(code) not in joined) + "\n"
+
+    def mark(v):
+        return v + marker if isinstance(v, str) and _FORCE_QUOTE.search(v) else v
+
+    changes = {c: pd.Series([mark(v) for v in frame[c].tolist()], index=frame.index, dtype=object)
+               for c in columns}
+    frame = frame.assign(**changes) if changes else frame
+    return frame.set_axis([mark(c) for c in frame.columns], axis=1), marker
 
 
 def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
@@ -343,9 +469,23 @@ def markdown_provenance(prov: dict | None) -> str:
     return ("\n\n---\n" + "  \n".join(f"*{escape_markdown(line)}*" for line in lines) + "\n") if lines else ""
 
 
+def latex_comment(text: str) -> str:
+    """``text`` as one LaTeX comment line: every line break in it (line feed, carriage return,
+    and the other breaks of :meth:`str.splitlines`) becomes a space, so a file name or an
+    argument holding ``\\n\\input{...}`` stays inside the comment, never a live line.
+
+    Examples
+    --------
+    >>> print(latex_comment("input: a\\n\\\\input{x}.csv"), end="")
+    % input: a \\input{x}.csv
+    """
+    return "% " + " ".join(str(text).splitlines()) + "\n"
+
+
 def latex_provenance(prov: dict | None) -> str:
-    """Provenance as LaTeX comment lines, to put before a table (empty without provenance)."""
-    return "".join(f"% {line}\n" for line in provenance_lines(prov))
+    """Provenance as LaTeX comment lines (:func:`latex_comment`), to put before a table (empty
+    without provenance)."""
+    return "".join(latex_comment(line) for line in provenance_lines(prov))
 
 
 def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, title: str | None = None) -> str:
