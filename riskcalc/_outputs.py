@@ -386,13 +386,16 @@ def write_folder(out, files, *, force: bool = False, option: str = "--out", inpu
     """
     out = Path(out)
     if callable(files):
-        fill, data = files, None
+        fill = files
     else:
         data = {name: d.encode("utf-8") if isinstance(d, str) else bytes(d) for name, d in files.items()}
         for name in data:
             if name != Path(name).name or name in ("", ".", "..", MANIFEST) or name.startswith(_PREFIX):
                 raise ValueError(f"bad output file name {name!r}")  # pragma: no cover - programming error
-        fill = None
+
+        def fill(folder: Path) -> None:
+            for name, content in data.items():
+                _write_file(folder / name, content)
     parent = out.parent if str(out.parent) else Path(".")
     check_not_input(out, inputs, option=option, folder=True)
     try:
@@ -412,11 +415,7 @@ def write_folder(out, files, *, force: bool = False, option: str = "--out", inpu
         try:
             try:
                 os.chmod(tmp, 0o777 & ~_umask())
-                if fill is not None:
-                    fill(tmp)
-                else:
-                    for name, content in data.items():
-                        _write_file(tmp / name, content)
+                fill(tmp)
                 _write_manifest(tmp, command)
             except OSError as exc:
                 raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None

@@ -985,3 +985,45 @@ def test_h26_a_file_output_is_never_inside_an_input_folder(tmp_path, capsys):
         _one_error(capsys.readouterr().err, "analyse", "--out", "is inside the input folder")
     assert _hashes(tmp_path) == before
     assert main(["analyse", str(parts), "--qi", "sex", "--out", str(tmp_path / "r.txt")]) == 0
+
+
+def test_h26_check_not_input_matches_a_path_reference(tmp_path_factory):
+    """Property: for any --out spelled with ``..``, ``.`` and symbolic links, and any input,
+    the check refuses exactly the outputs that are, hold, or lie inside an input folder (and,
+    for a file output, the input itself), against a reference on the resolved paths."""
+    import os
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import riskcalc as rc
+    from riskcalc._outputs import check_not_input
+
+    root = tmp_path_factory.mktemp("paths")
+    for folder in ("a/b", "c"):
+        (root / folder).mkdir(parents=True)
+    for name in ("a/x.csv", "a/b/y.csv", "c/z.csv"):
+        (root / name).write_text("v\n1\n")
+    (root / "link").symlink_to(root / "a")
+    items = ["a", "a/b", "c", "a/x.csv", "a/b/y.csv", "c/z.csv", "link", "."]
+    parts = st.sampled_from(["a", "b", "c", "x.csv", "new", "..", ".", "link"])
+
+    def inside(p: str, q: str) -> bool:
+        return p == q or p.startswith(q.rstrip(os.sep) + os.sep)
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(parts, min_size=1, max_size=4), st.sampled_from(items), st.booleans())
+    def check(out_parts, item, folder):
+        out = root.joinpath(*out_parts)
+        source = root / item
+        o, i = os.path.realpath(out), os.path.realpath(source)
+        expected = (inside(i, o) if folder else o == i) or (source.is_dir() and inside(o, i))
+        try:
+            check_not_input(out, [source], folder=folder)
+            refused = False
+        except rc.DataFileError as exc:
+            refused = True
+            assert "--out" in str(exc) and "\n" not in str(exc)
+        assert refused == expected, (out, source, folder)
+
+    check()

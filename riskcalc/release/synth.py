@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import synthetic._cli as _synth_cli
 from synthetic.exceptions import SyntheticError
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     n = _synth_cli._parse_int(args.pupils, "--pupils", 1, MAX_PUPILS)
     seed = _synth_cli._parse_int(args.seed, "--seed", 0)
     tiers = _synth_cli._parse_tiers(args.tiers)
-    out = check_folder_out(args.out, force=bool(args.force))  # synth reads no file
+    out = Path(args.out)  # required by the parser
+    check_folder_out(out, force=bool(args.force))  # synth reads no file
     show = sys.stderr.isatty()
     cohort = generate_cohort(n, rng=seed, progress=show)
 
