@@ -35,25 +35,24 @@ def _read_frame(path: Path, sep: str | None):
     return read_table(path, sep=sep, strings=False).to_pandas()
 
 
-def _write_outputs(out: str | None, force: bool, files: dict[str, str]) -> None:
-    if out is None:
-        return
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise OutputsUsageError(f"--out {str(folder)!r} exists and is not a folder.")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputsUsageError(f"cannot create --out {str(folder)!r}: {exc.strerror or exc}.") from None
-    if not force:
-        for name in files:
-            if (folder / name).exists():
-                raise OutputsUsageError(f"{str(folder / name)!r} exists already; add --force to replace it.")
-    from ._core.io import write_text_atomic
+def _prepare_out(args: argparse.Namespace, inputs) -> Path | None:
+    """Check ``--out`` before the work starts, with the writer every folder command shares."""
+    from ._outputs import check_folder_out
 
-    for name, text in files.items():
-        write_text_atomic(folder / name, text, force=True)
-    print(f"wrote {len(files)} files to {folder}", file=sys.stderr)
+    args.out_inputs = tuple(inputs)
+    return check_folder_out(args.out, force=args.force, inputs=args.out_inputs)
+
+
+def _finish(args: argparse.Namespace, out: Path | None, files: dict[str, str], text: str) -> int:
+    """Write the set (atomically, manifest last, under a lock), then print the report."""
+    if out is not None:
+        from ._outputs import write_folder
+
+        write_folder(out, files, force=args.force, inputs=args.out_inputs, command=args.command)
+    sys.stdout.write(text)
+    if out is not None:
+        print(f"wrote {len(files)} files and manifest.json to {out}", file=sys.stderr)
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +75,7 @@ def configure_check_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     p.add_argument("--format", default="markdown", choices=["markdown", "json"], help="report printed on stdout (default markdown)")
     p.add_argument("--out", metavar="DIR", help="also write the Markdown and JSON reports to DIR")
-    p.add_argument("--force", action="store_true", help="replace reports in --out")
+    p.add_argument("--force", action="store_true", help="replace a riskcalc output folder at --out")
     p.set_defaults(func=run_check_output)
 
 
@@ -102,6 +101,7 @@ def run_check_output(args: argparse.Namespace) -> int:
     from . import output_check as oc
 
     path = Path(args.file)
+    out = _prepare_out(args, (path, args.rules))
     rules = oc.load_rules(args.profile, args.rules)
     frame = _read_frame(path, args.sep)
     name = path.name
@@ -117,10 +117,9 @@ def run_check_output(args: argparse.Namespace) -> int:
     params["rules_file"] = Path(args.rules).name if args.rules else "riskcalc/data/output_rules.toml"
     prov = provenance("check_output", params, inputs=[describe_file(path, len(frame))])
     md, js = result.to_markdown(prov), result.to_json(prov)
-    sys.stdout.write(md if args.format == "markdown" else js)
     stem = path.name.split(".")[0]
-    _write_outputs(args.out, args.force, {f"{stem}.check.md": md, f"{stem}.check.json": js})
-    return 0
+    return _finish(args, out, {f"{stem}.check.md": md, f"{stem}.check.json": js},
+                   md if args.format == "markdown" else js)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ def configure_audit_tables(p: argparse.ArgumentParser) -> None:
                    help="write the report to DIR: internal_audit_cells.csv, internal_audit_tables.csv, "
                    "internal_audit.md, internal_audit.json, internal_audit.provenance.json; with --for-release "
                    "the same names starting release_audit")
-    p.add_argument("--force", action="store_true", help="replace files in --out")
+    p.add_argument("--force", action="store_true", help="replace a riskcalc output folder at --out")
     p.set_defaults(func=run_audit_tables)
 
 
@@ -213,6 +212,7 @@ def run_audit_tables(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise DataFileError(f"{str(folder)!r} is not a folder of tables.")
+    out = _prepare_out(args, (folder,))
     from ._core.io import CSV_SUFFIXES, FEATHER_SUFFIXES, PARQUET_SUFFIXES
 
     suffixes = CSV_SUFFIXES + PARQUET_SUFFIXES + FEATHER_SUFFIXES
@@ -255,18 +255,16 @@ def run_audit_tables(args: argparse.Namespace) -> int:
                "failing_cells": json.loads(release.failing.to_json(orient="records"))}
         cells, summary = release.failing, release.tables
     js = json.dumps(doc, indent=2, default=int) + "\n"
-    sys.stdout.write(md if args.format == "markdown" else js)
     stem = "internal_audit" if internal else "release_audit"
     # the one CSV writer: counts as integers, text a spreadsheet will not run as a formula
     from ._render import to_csv
 
-    _write_outputs(args.out, args.force, {
+    return _finish(args, out, {
         f"{stem}_cells.csv": to_csv(cells),
         f"{stem}_tables.csv": to_csv(summary),
         f"{stem}.md": md, f"{stem}.json": js,
         f"{stem}.provenance.json": json.dumps(prov, indent=2, sort_keys=True) + "\n",
-    })
-    return 0
+    }, md if args.format == "markdown" else js)
 
 
 def add_parsers(sub) -> None:

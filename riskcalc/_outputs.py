@@ -11,9 +11,16 @@ or not at all, never over an input, and never over existing files without ``forc
   instead of replacing the first one's folder; a killed run leaves the destination as it was.
   With ``force`` only an empty folder or a folder riskcalc wrote (one holding a manifest) is
   replaced, so ``--force`` can never delete a folder of the user's own files.
+* Every command that writes a set of files (``tiers``, ``report``, ``attack``, ``synth``,
+  ``check-output``, ``audit-tables``) goes through :func:`check_folder_out` before its work and
+  :func:`write_folder` after it: the checks (not an input, not inside an input folder, no input
+  inside it, not a folder of the user's own files) are made in one place, again under the lock.
 
-Temporary names have a fixed length (``.rc-`` and eight random characters), so an output name
-that is itself close to the file-system limit still works.
+Temporary names have a fixed length (``.rc-`` and eight random characters; a folder's are
+``.rc-``, 16 characters of a hash of the destination, ``-`` and eight random characters), so an
+output name that is itself close to the file-system limit still works. A run killed outright
+(SIGKILL, power cut) cannot clean up: the destination is as it was, and the next run that
+writes the same destination removes the temporary folders left for it (see :func:`_sweep`).
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from pathlib import Path
 
 from .exceptions import DataFileError
 
-__all__ = ["MANIFEST", "check_not_input", "write_files", "write_folder", "check_folder_target"]
+__all__ = ["MANIFEST", "check_not_input", "check_folder_out", "write_files", "write_folder",
+           "check_folder_target"]
 
 #: The file a riskcalc output folder holds, written last, that marks it complete.
 MANIFEST = "manifest.json"
@@ -55,11 +63,12 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_not_input(out, inputs: Iterable, *, option: str = "--out", folder: bool = False) -> None:
-    """Refuse an output that would replace an input.
+    """Refuse an output that would replace an input, or be written inside an input folder.
 
     ``out`` is a file (or, with ``folder``, a folder that will be replaced as a whole, so no input
     may live inside it). ``inputs`` are the files or folders read by the run; ``None`` entries
-    are ignored. The check resolves ``..``, symbolic and hard links.
+    are ignored. An output inside an input folder is refused too: a later run on that folder
+    would read it as an input. The check resolves ``..``, symbolic and hard links.
     """
     out = Path(out)
     for item in inputs:
@@ -74,6 +83,26 @@ def check_not_input(out, inputs: Iterable, *, option: str = "--out", folder: boo
                 f"{option} {str(out)!r} would replace the input {str(item)!r}; write the output "
                 "somewhere else."
             )
+        if item.is_dir() and _inside(out, item):
+            raise DataFileError(
+                f"{option} {str(out)!r} is inside the input folder {str(item)!r}; write the output "
+                "somewhere else."
+            )
+
+
+def check_folder_out(out, *, force: bool, inputs: Iterable = (), option: str = "--out") -> Path | None:
+    """Check an output folder before a command's work starts: not an input, not inside an input
+    folder, holding no input, and (:func:`check_folder_target`) new, empty, or (with ``force``)
+    a folder riskcalc wrote. :func:`write_folder` checks the same again under its lock.
+
+    ``out`` of ``None`` (no ``--out`` given) returns ``None``.
+    """
+    if out is None or out == "":
+        return None
+    out = Path(out)
+    check_not_input(out, inputs, option=option, folder=True)
+    check_folder_target(out, force=force, option=option)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,12 +254,16 @@ def check_folder_target(out, *, force: bool, option: str = "--out") -> Path:
     return out
 
 
+def _digest(out: Path) -> str:
+    """A fixed-length name for ``out`` (its lock and its temporary folders are named by it)."""
+    return hashlib.sha256(os.path.abspath(out).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 @contextlib.contextmanager
 def _lock(out: Path, option: str):
     """Hold an exclusive lock for ``out`` (a fixed-length lock file beside it)."""
     parent = out.parent if str(out.parent) else Path(".")
-    digest = hashlib.sha256(os.path.abspath(out).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    lock_path = parent / f"{_PREFIX}{digest}.lock"
+    lock_path = parent / f"{_PREFIX}{_digest(out)}.lock"
     busy = DataFileError(f"Another riskcalc run is writing {option} {str(out)!r}; wait for it to finish.")
     try:
         import fcntl
@@ -264,58 +297,130 @@ def _lock(out: Path, option: str):
         os.close(fd)
 
 
-def manifest(files: Mapping[str, bytes]) -> bytes:
-    """``manifest.json``: each file's size and SHA-256, names sorted (no time: reproducible)."""
+def _sweep(out: Path, parent: Path) -> None:
+    """Remove the temporary folders a killed run (SIGKILL, power cut) left for ``out``.
+
+    Called under the lock, so no live run owns them. A run killed between moving the folder it
+    replaced aside and moving the new one in left the old folder in its temporary folder: it is
+    put back first, so a kill never loses a complete output folder.
+    """
+    prefix = f"{_PREFIX}{_digest(out)}-"
+    try:
+        stale = sorted(p for p in parent.iterdir() if p.name.startswith(prefix) and p.is_dir())
+    except OSError:
+        return
+    for folder in stale:
+        previous = folder / "previous"
+        if previous.is_dir() and not os.path.lexists(out):
+            with contextlib.suppress(OSError):
+                os.rename(previous, out)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def _manifest_doc(entries: Mapping[str, tuple[int, str]], command: str | None) -> bytes:
     from ._version import __version__
 
     doc = {
         "riskcalc_version": __version__,
-        "files": {
-            name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-            for name, data in sorted(files.items())
-        },
+        "files": {name: {"bytes": size, "sha256": sha} for name, (size, sha) in sorted(entries.items())},
     }
+    if command is not None:
+        doc["command"] = command
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def write_folder(out, files: Mapping, *, force: bool = False, option: str = "--out") -> Path:
-    """Write ``{name: text or bytes}`` into the folder ``out`` as one set (see the module notes).
+def manifest(files: Mapping[str, bytes], command: str | None = None) -> bytes:
+    """``manifest.json``: each file's size and SHA-256, names sorted, and the command that wrote
+    the folder (no time: reproducible)."""
+    return _manifest_doc({name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()},
+                         command)
 
-    The parent folders of ``out`` are created if needed.
+
+def manifest_command(folder) -> str | None:
+    """The command recorded in ``folder``'s manifest (``None``: no manifest, or none recorded)."""
+    try:
+        doc = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    command = doc.get("command") if isinstance(doc, dict) else None
+    return command if isinstance(command, str) else None
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_manifest(folder: Path, command: str | None) -> None:
+    """Hash every file of the finished temporary folder and write the manifest (the last file)."""
+    entries = {}
+    for path in sorted(folder.iterdir()):
+        if path.name == MANIFEST or not path.is_file() or path.is_symlink():
+            raise ValueError(f"unexpected entry {path.name!r} in an output folder")  # pragma: no cover
+        entries[path.name] = _hash_file(path)
+    _write_file(folder / MANIFEST, _manifest_doc(entries, command))
+
+
+def write_folder(out, files, *, force: bool = False, option: str = "--out", inputs: Iterable = (),
+                 command: str | None = None) -> Path:
+    """Write a set of files into the folder ``out`` as one set (see the module notes).
+
+    ``files`` is ``{name: text or bytes}``, or a function that writes the files into the
+    (temporary) folder it is given, for outputs too large to hold in memory. The files are
+    written into a temporary sibling folder, the manifest (each file's size and SHA-256, and
+    ``command``) last, and the folder is then renamed to ``out`` while a lock is held. ``inputs``
+    are checked as :func:`check_folder_out` does, again under the lock. The parent folders of
+    ``out`` are created if needed.
     """
     out = Path(out)
-    data = {name: d.encode("utf-8") if isinstance(d, str) else bytes(d) for name, d in files.items()}
-    for name in data:
-        if name != Path(name).name or name in ("", ".", "..", MANIFEST):
-            raise ValueError(f"bad output file name {name!r}")  # pragma: no cover - programming error
+    if callable(files):
+        fill = files
+    else:
+        data = {name: d.encode("utf-8") if isinstance(d, str) else bytes(d) for name, d in files.items()}
+        for name in data:
+            if name != Path(name).name or name in ("", ".", "..", MANIFEST) or name.startswith(_PREFIX):
+                raise ValueError(f"bad output file name {name!r}")  # pragma: no cover - programming error
+
+        def fill(folder: Path) -> None:
+            for name, content in data.items():
+                _write_file(folder / name, content)
     parent = out.parent if str(out.parent) else Path(".")
+    check_not_input(out, inputs, option=option, folder=True)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataFileError(f"Cannot create {option} {str(out)!r}: {_reason(exc)}.") from None
     with _lock(out, option):
+        _sweep(out, parent)
+        check_not_input(out, inputs, option=option, folder=True)
         check_folder_target(out, force=force, option=option)
+        prefix = f"{_PREFIX}{_digest(out)}-"
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=parent))
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         except OSError as exc:
             raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None
         old = None
         try:
             try:
                 os.chmod(tmp, 0o777 & ~_umask())
-                for name, content in data.items():
-                    with open(tmp / name, "xb") as fh:
-                        fh.write(content)
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                with open(tmp / MANIFEST, "xb") as fh:
-                    fh.write(manifest(data))
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                fill(tmp)
+                _write_manifest(tmp, command)
             except OSError as exc:
                 raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None
             if out.is_dir() and any(out.iterdir()):
-                old = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=parent))
+                old = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
                 os.rename(out, old / "previous")
             try:
                 os.rename(tmp, out)

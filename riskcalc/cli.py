@@ -512,14 +512,10 @@ def _progress_flag(args) -> bool:
 
 def _prepare_out(args, inputs=()) -> Path | None:
     """Check ``--out`` before the work starts (again, under a lock, when the set is written)."""
-    if not args.out:
-        return None
-    from ._outputs import check_folder_target, check_not_input
+    from ._outputs import check_folder_out
 
-    out = Path(args.out)
-    check_not_input(out, inputs, folder=True)
-    check_folder_target(out, force=args.force)
-    return out
+    args.out_inputs = tuple(inputs)
+    return check_folder_out(args.out, force=args.force, inputs=args.out_inputs)
 
 
 def _finish_job(result, args, out: Path | None) -> int:
@@ -542,9 +538,9 @@ def _finish_job(result, args, out: Path | None) -> int:
         from ._outputs import write_folder
 
         files = result.files()
-        write_folder(out, files, force=args.force)
+        write_folder(out, files, force=args.force, inputs=args.out_inputs, command=args.command)
         _write_stdout(text)
-        print(f"wrote {len(files)} files and {'manifest.json'} to {out}", file=sys.stderr)
+        print(f"wrote {len(files)} files and manifest.json to {out}", file=sys.stderr)
     else:
         _write_stdout(text)
     return 0

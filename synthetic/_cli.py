@@ -1,10 +1,9 @@
-"""``riskcalc synth``: generate a cohort and write its tier extracts to Parquet.
+"""The ``synth`` options and their checks: generate a cohort and write its tier extracts to Parquet.
 
-The project CLI (``riskcalc/cli.py``) wires this in as a sub-command::
-
-    sub = subparsers.add_parser("synth", help="generate synthetic NPD-like extracts")
-    synthetic._cli.configure_parser(sub)
-    sub.set_defaults(func=synthetic._cli.run)
+``riskcalc synth`` (``riskcalc/release/synth.py``) uses :func:`configure_parser` and the
+argument checks here, and writes the extracts with riskcalc's own output writer (one set,
+``manifest.json`` last, under a lock, never into a folder of the user's files). :func:`run`
+is the generator's stand-alone version, which writes the files one by one into a folder.
 
 Bad arguments raise :class:`synthetic.exceptions.SyntheticError` with one clear line.
 """

@@ -835,3 +835,322 @@ def test_h26_a_workbook_over_the_inflated_size_limit_is_refused(tmp_path, monkey
     with pytest.raises(rc.DataFileError, match=r"'.*ok.xlsx'.*over the limit of 0 MiB") as info:
         rc.uniqueness(path, ["sex"])
     assert "\n" not in str(info.value)
+
+# Issue 26, items 1 and 3: one output writer for every command that writes a set of files
+# ---------------------------------------------------------------------------------------------
+
+GATE = '[gate]\nfields = ["sex", "date_of_birth"]\n'
+EXTRACT = "sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\nF,2017-01-01,A\n"
+TABLE = "pc,sex,count\nA,F,3\nA,M,4\nB,F,6\nB,M,2\n"
+
+# Every subcommand that writes a folder: its arguments (``{in}`` is its input folder, ``None``
+# for a command that reads no file) and the files of that input folder.
+FOLDER_COMMANDS = {
+    "tiers": (["tiers", "--pupils", "300", "--no-what-if", "--no-history", "--scenarios", "{in}/s.toml"],
+              {"s.toml": GATE}),
+    "report": (["report", "{in}", "--scenarios", "{in}/s.toml"], {"x.csv": EXTRACT, "s.toml": GATE}),
+    "attack": (["attack", "--pupils", "50", "--exact-only"], None),
+    "synth": (["synth", "--pupils", "200", "--tiers", "1,4"], None),
+    "check-output": (["check-output", "{in}/t.csv"], {"t.csv": TABLE}),
+    "audit-tables": (["audit-tables", "{in}"], {"t.csv": TABLE}),
+}
+# Every subcommand that writes one file (and its provenance sidecar): test_d02 covers them.
+FILE_COMMANDS = {"analyse", "analyze", "lattice", "suda"}  # analyze: an alias
+
+
+def _out_options() -> dict[str, str | None]:
+    """``{subcommand: metavar of its --out}`` for every subcommand that has an --out option."""
+    import argparse
+
+    from riskcalc.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: a.metavar for name, p in sub.choices.items() for a in p._actions if a.dest == "out"}
+
+
+def test_h26_every_command_with_out_is_covered():
+    """The class of defect: a command that writes files but bypasses the shared checks. Every
+    --out DIR command is in FOLDER_COMMANDS (and so runs through the tests below)."""
+    options = _out_options()
+    assert {n for n, m in options.items() if m == "DIR"} == set(FOLDER_COMMANDS)
+    assert {n for n, m in options.items() if m != "DIR"} == FILE_COMMANDS
+
+
+def _setup(tmp_path: Path, command: str) -> tuple[list[str], Path | None]:
+    argv, files = FOLDER_COMMANDS[command]
+    folder = None
+    if files is not None:
+        folder = tmp_path / "in"
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    return [a.replace("{in}", str(folder)) for a in argv], folder
+
+
+def _manifest_matches(out: Path, command: str) -> None:
+    import json
+
+    doc = json.loads((out / "manifest.json").read_text())
+    assert doc["command"] == command
+    assert sorted(doc["files"]) == sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    for name, info in doc["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
+
+
+def _one_error(err: str, command: str, *words: str) -> None:
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith(f"riskcalc {command}: error: "), err
+    assert "Traceback" not in err and "internal error" not in err
+    for word in words:
+        assert word in err, (word, err)
+
+
+def _no_temporaries(root: Path) -> None:
+    assert not [p for p in root.rglob(".rc-*")], "temporary files left behind"
+
+
+@pytest.mark.parametrize("command", [c for c, (_, files) in FOLDER_COMMANDS.items() if files is not None])
+def test_h26_out_is_never_an_input_folder(command, tmp_path, capsys):
+    argv, folder = _setup(tmp_path, command)
+    before = _hashes(tmp_path)
+    cases = [(folder, ["--out", "would replace the input"]),  # holds the input (file or folder)
+             (folder / "sub" / "..", ["--out", "would replace the input"]),
+             (tmp_path, ["--out", "would replace the input"])]
+    if str(folder) in argv:  # the input is the folder itself: nothing may be written inside it
+        cases.append((folder / "rep", ["--out", "is inside the input folder"]))
+    for out, words in cases:
+        for force in ([], ["--force"]):
+            assert main(argv + ["--out", str(out)] + force) == 2
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            _one_error(captured.err, command, *words)
+            assert _hashes(tmp_path) == before, "an input file changed or an output appeared"
+    _no_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("command", sorted(FOLDER_COMMANDS))
+def test_h26_a_folder_of_own_files_is_never_written(command, tmp_path, capsys):
+    argv, _ = _setup(tmp_path, command)
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "tier1.parquet").write_text("my own file")  # a name synth writes
+    (own / "internal_audit.md").write_text("my own notes")  # a name audit-tables writes
+    before = _hashes(tmp_path)
+    for force, words in (([], ["--out", "not empty"]), (["--force"], ["--out", "did not write"])):
+        assert main(argv + ["--out", str(own)] + force) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        _one_error(captured.err, command, *words)
+        assert _hashes(tmp_path) == before
+    _no_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("error, code, words", [
+    (OSError(28, "No space left on device"), 2, ["--out", "No space left on device"]),
+    (KeyboardInterrupt(), 130, ["interrupted"]),
+], ids=["full-disk", "ctrl-c"])
+@pytest.mark.parametrize("command", sorted(FOLDER_COMMANDS))
+def test_h26_a_failed_write_leaves_no_partial_set(command, error, code, words, tmp_path, capsys, monkeypatch):
+    """A failure once every file is written, before the manifest: nothing appears, nothing of
+    the run is left, and a riskcalc folder being replaced (--force) stays as it was."""
+    from riskcalc import _outputs
+
+    argv, _ = _setup(tmp_path, command)
+    out = tmp_path / "o"
+    assert main(argv + ["--out", str(out)]) == 0
+    capsys.readouterr()
+    _manifest_matches(out, command)
+    before = _hashes(tmp_path)
+
+    def fail(folder, name):
+        assert any(folder.iterdir())  # the run's files are there, the manifest not yet
+        raise error
+
+    monkeypatch.setattr(_outputs, "_write_manifest", fail)
+    for target, force in ((out, ["--force"]), (tmp_path / "new", [])):
+        assert main(argv + ["--out", str(target)] + force) == code
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        if code == 2:
+            _one_error(captured.err, command, *words)
+        else:
+            assert captured.err == "riskcalc: interrupted\n"
+        assert _hashes(tmp_path) == before
+        assert not (tmp_path / "new").exists()
+        _no_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("command", sorted(FOLDER_COMMANDS))
+def test_h26_a_concurrent_run_is_refused(command, tmp_path, capsys):
+    from riskcalc._outputs import _lock
+
+    argv, _ = _setup(tmp_path, command)
+    out = tmp_path / "o"
+    with _lock(out, "--out"):
+        assert main(argv + ["--out", str(out)]) == 2
+    _one_error(capsys.readouterr().err, command, "Another riskcalc run is writing --out")
+    assert not out.exists()
+
+
+def test_h26_issue_reproduction_audit_tables_into_its_input(tmp_path, capsys):
+    """The issue's command: audit-tables t --out t (--force) wrote five files among the tables
+    (and the next run read them as tables)."""
+    t = tmp_path / "t"
+    t.mkdir()
+    (t / "x.csv").write_text(TABLE)
+    (t / "audit_cells.csv").write_text(TABLE)
+    for force in ([], ["--force"]):
+        assert main(["audit-tables", str(t), "--out", str(t)] + force) == 2
+        _one_error(capsys.readouterr().err, "audit-tables", "--out", "would replace the input")
+        assert sorted(p.name for p in t.iterdir()) == ["audit_cells.csv", "x.csv"]
+    assert (t / "audit_cells.csv").read_text() == TABLE
+
+
+def test_h26_synth_force_keeps_a_users_file(tmp_path, capsys):
+    own = tmp_path / "s"
+    own.mkdir()
+    (own / "tier1.parquet").write_text("my own file")
+    assert main(["synth", "--pupils", "200", "--out", str(own), "--force"]) == 2
+    assert (own / "tier1.parquet").read_text() == "my own file"
+    assert sorted(p.name for p in own.iterdir()) == ["tier1.parquet"]
+
+
+def test_h26_synth_output_is_a_folder_of_extracts(tmp_path, capsys):
+    """The manifest names synth, so report reads synth's folder (and only synth's) as extracts."""
+    out = tmp_path / "s"
+    assert main(["synth", "--pupils", "300", "--tiers", "1,4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(out / "tier1.parquet"), str(out / "tier4.parquet")]
+    _manifest_matches(out, "synth")
+    assert main(["report", str(out), "--format", "csv"]) == 0
+    assert set(pd.read_csv(io.StringIO(capsys.readouterr().out))["tier"]) == {"tier1", "tier4"}
+    assert main(["report", str(out), "--out", str(tmp_path / "r")]) == 0
+    assert main(["report", str(tmp_path / "r")]) == 2  # a report folder is not a folder of extracts
+
+
+_KILL = """
+import os, signal, sys
+from riskcalc import _outputs
+from riskcalc.cli import main
+stage = sys.argv[1]
+if stage == "manifest":  # every file written, no manifest yet
+    def kill(*a, **k):
+        os.kill(os.getpid(), signal.SIGKILL)
+    _outputs._write_manifest = kill
+else:  # the replaced folder moved aside, the new one not yet in place
+    real, calls = os.rename, []
+    def rename(a, b):
+        calls.append(a)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(a, b)
+    _outputs.os.rename = rename
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("stage", ["manifest", "swap"])
+def test_h26_sigkill_never_leaves_a_partial_set(stage, tmp_path):
+    """SIGKILL at the worst moments: the folder is either absent or the complete previous set;
+    the next run removes what the killed one left (and puts back a folder it had moved aside)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "s"
+    argv = ["synth", "--pupils", "300", "--tiers", "1", "--out", str(out)]
+    if stage == "swap":
+        assert main(argv) == 0
+        before = _hashes(out)
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    proc = subprocess.run([sys.executable, "-c", _KILL, stage, *argv, "--seed", "1", "--force"],
+                          capture_output=True, timeout=300, cwd=Path.cwd(), env=env)
+    assert proc.returncode == -9, proc.stderr[-500:]
+    if stage == "manifest":
+        assert not out.exists()
+    else:
+        assert not out.exists()  # killed between the two renames
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".rc-") and p.is_dir()]  # left by the kill
+    if stage == "swap":  # the next run puts the previous set back, and refuses to replace it
+        assert main(argv) == 2
+        assert _hashes(out) == before
+    assert main(argv + ["--force"]) == 0
+    _manifest_matches(out, "synth")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rc-")]
+
+
+def test_h26_concurrent_synth_runs_leave_one_whole_set(tmp_path):
+    """Two runs into one folder at once: exactly one succeeds, the other says why in one line,
+    and the folder is one complete set."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "s"
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    runs = [subprocess.Popen([sys.executable, "-m", "riskcalc", "synth", "--pupils", "20000", "--seed", str(seed),
+                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             cwd=Path.cwd()) for seed in (1, 2)]
+    results = [(p.wait(timeout=300), p.stderr.read().decode()) for p in runs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    err = next(e for code, e in results if code == 2)
+    _one_error(err, "synth", "--out")
+    _manifest_matches(out, "synth")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rc-")]
+
+
+def test_h26_a_file_output_is_never_inside_an_input_folder(tmp_path, capsys):
+    """analyse on a folder of Parquet parts: --out FILE inside it would join the dataset."""
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(2):
+        pd.read_csv(io.StringIO(PUPILS)).to_parquet(parts / f"part-{i}.parquet")
+    before = _hashes(tmp_path)
+    for name in ("r.txt", "r.parquet"):
+        assert main(["analyse", str(parts), "--qi", "sex", "--out", str(parts / name), "--force"]) == 2
+        _one_error(capsys.readouterr().err, "analyse", "--out", "is inside the input folder")
+    assert _hashes(tmp_path) == before
+    assert main(["analyse", str(parts), "--qi", "sex", "--out", str(tmp_path / "r.txt")]) == 0
+
+
+def test_h26_check_not_input_matches_a_path_reference(tmp_path_factory):
+    """Property: for any --out spelled with ``..``, ``.`` and symbolic links, and any input,
+    the check refuses exactly the outputs that are, hold, or lie inside an input folder (and,
+    for a file output, the input itself), against a reference on the resolved paths."""
+    import os
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import riskcalc as rc
+    from riskcalc._outputs import check_not_input
+
+    root = tmp_path_factory.mktemp("paths")
+    for folder in ("a/b", "c"):
+        (root / folder).mkdir(parents=True)
+    for name in ("a/x.csv", "a/b/y.csv", "c/z.csv"):
+        (root / name).write_text("v\n1\n")
+    (root / "link").symlink_to(root / "a")
+    items = ["a", "a/b", "c", "a/x.csv", "a/b/y.csv", "c/z.csv", "link", "."]
+    parts = st.sampled_from(["a", "b", "c", "x.csv", "new", "..", ".", "link"])
+
+    def inside(p: str, q: str) -> bool:
+        return p == q or p.startswith(q.rstrip(os.sep) + os.sep)
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(parts, min_size=1, max_size=4), st.sampled_from(items), st.booleans())
+    def check(out_parts, item, folder):
+        out = root.joinpath(*out_parts)
+        source = root / item
+        o, i = os.path.realpath(out), os.path.realpath(source)
+        expected = (inside(i, o) if folder else o == i) or (source.is_dir() and inside(o, i))
+        try:
+            check_not_input(out, [source], folder=folder)
+            refused = False
+        except rc.DataFileError as exc:
+            refused = True
+            assert "--out" in str(exc) and "\n" not in str(exc)
+        assert refused == expected, (out, source, folder)
+
+    check()

@@ -303,9 +303,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``riskcalc attack``: parse, call :func:`attack_experiment`, print, write."""
-    from pathlib import Path
-
-    from .._outputs import check_folder_target, write_folder
+    from .._outputs import check_folder_out, write_folder
 
     def names(text):
         return [t.strip() for t in text.split(",") if t.strip()] if text else []
@@ -318,15 +316,15 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"--tiers takes comma-separated tiers from 1, 2, 4; got {args.tiers!r}.") from None
     if args.coverage is not None and not 0 < args.coverage <= 1:
         raise InvalidParameterError(f"--coverage must be a number in (0, 1]; got {args.coverage}.")
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        check_folder_target(out, force=args.force)
+    out = check_folder_out(args.out, force=args.force)  # the attack reads no file
     exp = attack_experiment(args.pupils, args.seed, intruders=names(args.intruders) or None,
                             tiers=tiers, coverage=args.coverage, probabilistic=not args.exact_only,
                             reference_threshold=args.threshold, progress=args.progress)
-    print(_render.render(exp.summary, args.format, exp.provenance if args.format == "json" else None))
-    if out is not None:
+    text = _render.render(exp.summary, args.format, exp.provenance if args.format == "json" else None)
+    if out is not None:  # the set first: a failed write prints no summary
         files = exp.files()
-        write_folder(out, files, force=args.force)
+        write_folder(out, files, force=args.force, command="attack")
+    print(text)
+    if out is not None:
         print(f"wrote {len(files)} files and manifest.json to {out}", file=sys.stderr)
     return 0

@@ -344,12 +344,14 @@ def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, 
 def _files(path: Path) -> list[Path]:
     """The extract files of ``path`` (a file, or the data files directly in a folder).
 
-    A folder's riskcalc output files (a folder holding a manifest) are not extracts.
+    A folder's riskcalc output files (a folder holding a manifest) are not extracts, except the
+    extracts ``riskcalc synth`` wrote (its manifest names the command).
     """
     from .._core.io import KNOWN_SUFFIXES, _suffix, file_kind
+    from .._outputs import manifest_command
 
     if path.is_dir():
-        if (path / MANIFEST).is_file():
+        if (path / MANIFEST).is_file() and manifest_command(path) != "synth":
             raise DataFileError(
                 f"{str(path)!r} is a riskcalc output folder (it holds {MANIFEST}), not a folder of extracts."
             )
