@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import _render
 from ._provenance import describe_file, provenance
 from .exceptions import DataFileError, RiskCalcError
 
@@ -149,6 +150,11 @@ def configure_audit_tables(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_audit_tables)
 
 
+#: The audit reports' column heads.
+_AUDIT_HEADS = {"exact_cells": "exact", "narrow_cells": "narrow", "pupils_exact": "pupils in exact cells",
+                "pupils_exposed": "pupils exposed"}
+
+
 def _audit_markdown(result, prov: dict) -> str:
     """The internal report: intervals of the failing cells (an exact cell's is its true count)."""
     from .audit import INTERNAL_NOTICE
@@ -160,18 +166,16 @@ def _audit_markdown(result, prov: dict) -> str:
         f"- exactly recoverable: {result.n_exact}; narrower than protection (exact included): {result.n_narrow}",
         f"- solver: {result.method}; HiGHS calls: {result.n_solves}",
         f"- riskcalc {prov['riskcalc_version']}", "",
-        "| table | cells | suppressed | rounded | exact | narrow | pupils in exact cells | pupils exposed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        # the shared renderer escapes every cell: a table's file name or a category is text
+        _render.to_markdown(result.tables[["table", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells",
+                                           "pupils_exact", "pupils_exposed"]].rename(columns=_AUDIT_HEADS)),
     ]
-    for _, r in result.tables.iterrows():
-        lines.append(f"| {r['table']} | {r['cells']} | {r['suppressed']} | {r['rounded']} | {r['exact_cells']} | "
-                     f"{r['narrow_cells']} | {r['pupils_exact']} | {r['pupils_exposed']} |")
     fail = result.failing
-    lines += ["", f"## Failing cells ({len(fail)})", ""]
+    lines += [f"## Failing cells ({len(fail)})", ""]
     if len(fail):
-        lines += ["| table | cell | shown | interval | verdict | reason |", "|---|---|---|---|---|---|"]
-        for _, r in fail.head(200).iterrows():
-            lines.append(f"| {r['table']} | {r['cell']} | {r['shown']} | [{r['lower']}, {r['upper']}] | {r['verdict']} | {r['reason']} |")
+        # "lower to upper": no bracket for Markdown to escape
+        shown = fail.head(200).assign(interval=lambda f: f["lower"].astype(str) + " to " + f["upper"].astype(str))
+        lines.append(_render.to_markdown(shown[["table", "cell", "shown", "interval", "verdict", "reason"]]))
         if len(fail) > 200:
             lines.append(f"\n({len(fail) - 200} more in internal_audit_cells.csv)")
     return "\n".join(lines) + "\n"
@@ -189,18 +193,12 @@ def _release_markdown(release, prov: dict) -> str:
         (f"- exactly recoverable: {int((fail['verdict'] == 'exact').sum())}; "
          f"narrower than protection (exact included): {len(fail)}"),
         f"- riskcalc {prov['riskcalc_version']}", "",
-        "| table | cells | suppressed | rounded | exact | narrow |",
-        "|---|---:|---:|---:|---:|---:|",
+        _render.to_markdown(release.tables[["table", "cells", "suppressed", "rounded", "exact_cells",
+                                            "narrow_cells"]].rename(columns=_AUDIT_HEADS)),
     ]
-    for _, r in release.tables.iterrows():
-        lines.append(f"| {r['table']} | {r['cells']} | {r['suppressed']} | {r['rounded']} | {r['exact_cells']} | "
-                     f"{r['narrow_cells']} |")
-    lines += ["", f"## Failing cells ({len(fail)})", ""]
+    lines += [f"## Failing cells ({len(fail)})", ""]
     if len(fail):
-        lines += ["| table | cell | status | shown | verdict | reason |", "|---|---|---|---|---|---|"]
-        for _, r in fail.head(200).iterrows():
-            lines.append(f"| {r['table']} | {r['cell']} | {r['status']} | {r['shown']} | {r['verdict']} | "
-                         f"{r['reason']} |")
+        lines.append(_render.to_markdown(fail.head(200)[["table", "cell", "status", "shown", "verdict", "reason"]]))
         if len(fail) > 200:
             lines.append(f"\n({len(fail) - 200} more in release_audit_cells.csv)")
     return "\n".join(lines) + "\n"

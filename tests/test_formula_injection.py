@@ -266,3 +266,31 @@ def test_every_csv_of_every_command_is_formula_safe(label, hostile, tmp_path, ca
     joined = "\n".join(texts.values())
     for token in EXPECT[label]:
         assert token in joined, (label, token)
+
+
+def test_audit_reports_escape_table_names_and_values(tmp_path):
+    """The audit's Markdown reports go through the shared renderer: a table's file name or a
+    category holding Markdown or HTML is printed as text (issue 26, found while fixing item 10)."""
+    from riskcalc.cli import main
+
+    tables = tmp_path / "t"
+    tables.mkdir()
+    name = "a|b<script>"
+    (tables / f"{name}.csv").write_text("pc,sex,count\n<b>A|x</b>,F,3\n<b>A|x</b>,M,1\nB,F,6\nB,M,2\n")
+    for extra, stem in (([], "internal_audit"), (["--for-release"], "release_audit")):
+        out = tmp_path / f"out{len(extra)}"
+        assert main(["audit-tables", str(tables), "--out", str(out), *extra]) == 0
+        md = (out / f"{stem}.md").read_text()
+        assert "<script>" not in md and "<b>" not in md
+        assert "a\\|b&lt;script>" in md
+        # every row of each Markdown table has as many cells as its header (no stray pipe)
+        import re
+
+        blocks, block = [], []
+        for line in md.splitlines() + [""]:
+            if line.startswith("|"):
+                block.append(len(re.findall(r"(?<!\\)\|", line)))
+            elif block:
+                blocks.append(block)
+                block = []
+        assert blocks and all(len(set(b)) == 1 for b in blocks), blocks
