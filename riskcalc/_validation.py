@@ -298,6 +298,13 @@ def check_weights(
             f"{what} must be non-negative. Found {neg.size} negative value(s) (first at record "
             f"{int(neg[0])})."
         )
+    with np.errstate(over="ignore"):
+        total = float(np.sum(w))
+    if not np.isfinite(total):
+        raise InvalidParameterError(
+            f"{what} sums to more than a floating-point number can hold (over 1.8e308): every "
+            "population figure would be infinite. Are they weights (1 / inclusion probability)?"
+        )
     return w
 
 

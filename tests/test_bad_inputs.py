@@ -1154,3 +1154,33 @@ def test_h26_check_not_input_matches_a_path_reference(tmp_path_factory):
         assert refused == expected, (out, source, folder)
 
     check()
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 26, item 12: arguments accepted silently, and weights beyond float64
+# --------------------------------------------------------------------------------------------
+
+
+def test_h26_report_sensitive_field_that_no_extract_holds(tmp_path, capsys):
+    import synthetic
+
+    synthetic.tier_extract(synthetic.generate_cohort(800, rng=3), 1).to_parquet(tmp_path / "t1.parquet")
+    code = main(["report", str(tmp_path / "t1.parquet"), "--sensitive", "fsm_eligibel", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len([e for e in err if "error" in e]) == 1
+    assert "fsm_eligibel" in err[-1] and "fsm_eligible" in err[-1]  # did you mean
+    assert not (tmp_path / "o").exists()
+
+
+def test_h26_weights_whose_sum_overflows(tmp_path, capsys):
+    (tmp_path / "w.csv").write_text("sex,w\nF,1e308\nM,1e308\nF,1e308\nM,2\n")
+    code = main(["analyse", str(tmp_path / "w.csv"), "--qi", "sex", "--weights", "w"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "'w'" in err[0] and "floating-point" in err[0]
+    import numpy as np
+
+    import riskcalc as rc
+    from riskcalc.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="sums to more than"):
+        rc.individual_risk(pd.DataFrame({"sex": list("FMF")}), ["sex"], weights=np.array([1e308, 1e308, 2.0]))

@@ -468,6 +468,11 @@ def measure_extracts(extracts, aggregates, columns_of: dict, scen, *, builtin: b
 
     if not any(measured_columns(cols, scen, [])[0] for cols in columns_of.values()) and not aggregates:
         raise InvalidParameterError(_no_scenario_message(scen, columns_of, builtin, shown_inputs))
+    if sensitive:  # a sensitive field no extract holds would be dropped without a word
+        from .._validation import check_column_names
+
+        held = sorted({c for cols in columns_of.values() for c in cols})
+        check_column_names(list(sensitive), held, name="sensitive", func="report", table="the extracts")
     note, not_measured = scenario_coverage(scen, columns_of, builtin) if extracts else ("", [])
     extra = {"inputs": inputs, "normalise": bool(normalise), **(before or {}),
              "data_quality": DataQuality.combine(qualities).to_dict()}
