@@ -156,6 +156,17 @@ def check_column_names(
     A single string is taken as one column name. Unknown names raise
     :class:`MissingColumnError` with the closest existing names suggested.
     """
+    requested = column_list(requested, name, func)
+    available = list(available)
+    for col in requested:
+        if col not in available:
+            raise MissingColumnError(missing_column_message(col, available, table))
+    return requested
+
+
+def column_list(requested, name: str = "columns", func: str | None = None) -> tuple[str, ...]:
+    """The requested column names as a tuple: one name (a string), or a non-empty sequence of
+    distinct names; anything else is one :class:`InvalidParameterError` naming the parameter."""
     if isinstance(requested, str):
         requested = (requested,)
     if requested is None or not isinstance(requested, Iterable):
@@ -182,10 +193,6 @@ def check_column_names(
                 f"The {name!r} parameter{_where(func)} names the column {col!r} twice."
             )
         seen.add(col)
-    available = list(available)
-    for col in requested:
-        if col not in available:
-            raise MissingColumnError(missing_column_message(col, available, table))
     return requested
 
 

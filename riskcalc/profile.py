@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from . import _format as fmt
 from . import _render
 from ._core.access import as_encoded
+from ._validation import column_list
 from .exceptions import InvalidParameterError
 
 __all__ = ["ColumnProfile", "ProfileResult", "DataQuality", "profile_columns", "normalise", "canonical_values",
@@ -725,7 +726,7 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
             from ._core.encoding import _column_names
 
             columns = _column_names(data, sep, sheet=sheet)
-    columns = [columns] if isinstance(columns, str) else list(columns)
+    columns = list(column_list(columns, "columns", "profile_columns"))
     stats, source = _column_stats(data, columns, sep=sep, sheet=sheet)
     roles = roles or {}
     profiles = tuple(_profile(s, _kind_spec(kinds, s.name), roles.get(s.name, "")) for s in stats)
@@ -801,7 +802,7 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
     >>> record["postcode"]["distinct_before"], record["postcode"]["distinct_after"]
     (3, 1)
     """
-    columns = [columns] if isinstance(columns, str) else list(columns)
+    columns = list(column_list(columns, "columns", "normalise"))
     from ._core.spark import is_spark_frame
 
     if is_spark_frame(data):
@@ -865,7 +866,7 @@ def normalise_and_profile(data, columns, *, kinds=None, roles=None, sep=None, sh
     values' canonical forms and counts (no second pass over the cluster's records)."""
     from ._core.spark import is_spark_frame
 
-    columns = [columns] if isinstance(columns, str) else list(columns)
+    columns = list(column_list(columns, "columns", "normalise"))
     roles = roles or {}
     if not is_spark_frame(data):
         fixed, changes = normalise(data, columns, sep=sep, kinds=kinds, sheet=sheet)

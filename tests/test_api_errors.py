@@ -54,6 +54,9 @@ def cohort():
     (lambda c: rc.risk_table({}), r"non-empty unless 'aggregates' are given"),
     (lambda c: rc.html_report(None), r"'table' parameter of html_report must be a RiskTable"),
     (lambda c: rc.encode(c[["sex"]], ["sex"], weights=np.ones(len(c))), r"'weights' parameter of encode"),
+    (lambda c: rc.profile_columns(c, 5), r"'columns' parameter of profile_columns must be a list"),
+    (lambda c: rc.normalise(c, 5), r"'columns' parameter of normalise must be a list"),
+    (lambda c: rc.normalise(c, []), r"'columns' parameter of normalise must name at least one"),
 ])
 def test_bad_arguments_are_one_line(cohort, call, match):
     with pytest.raises((InvalidParameterError, MissingColumnError), match=match) as info:

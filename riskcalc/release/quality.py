@@ -15,6 +15,7 @@ was fixed (that is the ``normalisation`` record).
 
 from __future__ import annotations
 
+from .._validation import column_list
 from ..profile import DataQuality, ProfileResult, normalise_and_profile
 from ..profile import normalise as _normalise_columns
 from ..profile import profile_columns as _profile_columns
@@ -224,7 +225,7 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
     if columns is None:
         names = _all_columns(data, sep, sheet)
     else:
-        names = [columns] if isinstance(columns, str) else list(columns)
+        names = list(column_list(columns, "columns", "profile_columns"))
     return _profile_columns(data, names, sep=sep, kinds=_with_registry(kinds, names), roles=roles, sheet=sheet)
 
 
@@ -240,7 +241,7 @@ def _all_columns(data, sep, sheet):
 
 def normalise(data, columns, *, sep=None, kinds=None, sheet=None):
     # the docstring is riskcalc.profile.normalise's, with the registry's kinds (below)
-    names = [columns] if isinstance(columns, str) else list(columns)
+    names = list(column_list(columns, "columns", "normalise"))
     return _normalise_columns(data, names, sep=sep, kinds=_with_registry(kinds, names), sheet=sheet)
 
 
