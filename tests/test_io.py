@@ -139,3 +139,35 @@ def test_csv_columns_are_text_unless_named_numeric(tmp_path):
     typed = read_table(path, numeric=["w"])
     assert typed.column("id").type == pa.string() and typed.column("w").type == pa.float64()
     assert read_table(path, strings=False).column("id").type == pa.int64()
+
+
+@pytest.mark.parametrize("message", ["Unknown error: Failed to launch worker thread", "std::bad_alloc",
+                                     "Out of memory: realloc of size 64 failed"])
+def test_a_reader_out_of_threads_or_memory_blames_the_limits_not_the_file(tmp_path, monkeypatch, message):
+    """Issue 26, item 12: under ulimit -v, pyarrow's "Failed to launch worker thread" was
+    reported as a fault of the file ("Cannot read 'x.csv': Unknown error: ...")."""
+    import pyarrow as pa
+
+    import riskcalc as rc
+    import riskcalc._core.io as io_module
+    from riskcalc.exceptions import InsufficientMemoryError
+
+    path = tmp_path / "x.csv"
+    path.write_text("sex\nF\nM\n")
+
+    def starved(*args, **kwargs):
+        raise pa.ArrowException(message)
+
+    monkeypatch.setattr(io_module, "csv_header", starved)
+    with pytest.raises(InsufficientMemoryError, match="out of memory or threads") as info:
+        rc.encode(path)
+    assert "x.csv'" in str(info.value) and "ulimit" in str(info.value) and "\n" not in str(info.value)
+    # a fault of the file is still the file's
+    from riskcalc.exceptions import DataFileError
+
+    def broken(*args, **kwargs):
+        raise pa.ArrowInvalid("CSV parse error: Expected 2 columns, got 3")
+
+    monkeypatch.setattr(io_module, "csv_header", broken)
+    with pytest.raises(DataFileError, match="not a valid delimited text file"):
+        rc.encode(path)

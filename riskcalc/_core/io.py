@@ -366,7 +366,7 @@ def table_columns(path: str | os.PathLike, *, sep: str | None = None, sheet=None
     except (EmptyTableError, DataFileError):
         raise
     except (OSError, pa.ArrowException, UnicodeError, EOFError) as exc:
-        raise DataFileError(f"Cannot read {str(path)!r}: {_safe_reason(exc)}") from None
+        raise _read_error(path, exc) from None
     return _check_names(path, names)
 
 
@@ -386,6 +386,26 @@ def _existing_file(path) -> Path:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+#: What a reader's error says when the machine, not the file, is the problem.
+_RESOURCE_WORDS = ("failed to launch worker thread", "can't start new thread", "out of memory",
+                   "bad_alloc", "cannot allocate memory", "resource temporarily unavailable")
+
+
+def _read_error(path, exc: BaseException):
+    """The one-line error for a file that could not be read: the machine's limits (threads,
+    memory: ``ulimit -v``, a container) when the library says so, else the file's fault."""
+    from ..exceptions import InsufficientMemoryError
+
+    text = str(exc).lower()
+    if isinstance(exc, MemoryError) or any(w in text for w in _RESOURCE_WORDS):
+        return InsufficientMemoryError(
+            f"Cannot read {str(path)!r}: out of memory or threads (the reader could not start a "
+            "thread or allocate memory within this machine's or this process's limits: ulimit -v, "
+            "ulimit -u, a container). Raise the limits, or give a smaller file."
+        )
+    return DataFileError(f"Cannot read {str(path)!r}: {_safe_reason(exc)}")
 
 
 def _safe_reason(exc: BaseException) -> str:
@@ -482,7 +502,7 @@ def read_table(
     except (DataFileError, EmptyTableError, MissingColumnError):
         raise
     except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError) as exc:
-        raise DataFileError(f"Cannot read {str(path)!r}: {_safe_reason(exc)}") from None
+        raise _read_error(path, exc) from None
     return table
 
 
