@@ -50,6 +50,7 @@ def cohort():
     (lambda c: rc.what_if(c, tiers=(3,)), r"tier 3 holds aggregate tables"),
     (lambda c: rc.what_if(c, {"nope": "x"}), r"nope"),
     (lambda c: rc.what_if(c, {}), r"non-empty mapping"),
+    (lambda c: rc.tier_risk_table(c, coarsening={"postcod": "district"}), r"postcod"),
     (lambda c: rc.risk_table(None), r"'extracts' parameter of risk_table"),
     (lambda c: rc.risk_table({}), r"non-empty unless 'aggregates' are given"),
     (lambda c: rc.html_report(None), r"'table' parameter of html_report must be a RiskTable"),

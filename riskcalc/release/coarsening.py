@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._core.encoding import encode
-from .._validation import check_column_names, check_tiers
+from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import WITHHELD, ladder_length, level_name
 from .scenarios import load_scenarios
@@ -52,8 +52,6 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
             "The 'coarsening' parameter of what_if must be a non-empty mapping of field to "
             f"ladder level (e.g. {{'postcode': 'district'}}). Got {type(coarsening).__name__} instead."
         )
-    check_column_names(list(coarsening), list(cohort.columns), name="coarsening", func="what_if",
-                       table="the cohort")
     record_tiers = list(tiers)
     if before is None:
         before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
