@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 import riskcalc as rc
@@ -149,3 +151,18 @@ def test_codes_take_the_narrowest_type_and_group_as_wide_codes(n_levels, dtype):
     fk = rc.class_sizes(enc, ["a", "b"]).fk
     expected = frame.groupby(["a", "b"])["a"].transform("size").to_numpy()
     assert_array_equal(fk, expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.integers(-2, 2), st.booleans(), st.sampled_from([0.0, 1.0, 2.0, 1.5]),
+                          st.sampled_from(["1", "0", "a"]), st.none()), min_size=1, max_size=40))
+def test_an_object_column_mixing_types_never_merges_values_of_different_types(values):
+    """Python's equality merges 1, 1.0 and True (0 and False): the encoder keeps a value of one
+    type apart from an equal one of another, so mixed spellings are never counted as one person
+    (the risk would be understated). The reference: one class per (type, value), missing apart."""
+    import riskcalc as rc
+
+    df = pd.DataFrame({"x": pd.Series(values, dtype=object)})
+    key = [("missing",) if v is None else (type(v).__name__, v) for v in values]
+    expected = [key.count(k) for k in key]
+    assert rc.class_sizes(df, ["x"]).fk.tolist() == expected

@@ -463,7 +463,32 @@ def _encode_values(name, values, dtype) -> EncodedColumn:
             f"Column {name!r} holds values that cannot be compared for equality "
             f"(dtype {dtype}): {exc}."
         ) from None
+    if isinstance(values, np.ndarray) and values.dtype == object \
+            and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed"):
+        return _split_by_type(name, values, codes, str(dtype))
     return _finish(name, codes, len(uniques), str(dtype), uniques)
+
+
+def _split_by_type(name, values: np.ndarray, codes: np.ndarray, dtype: str) -> EncodedColumn:
+    """Codes of an object column mixing types, one per (type, value).
+
+    Python's equality merges ``1``, ``1.0`` and ``True`` (and ``0`` with ``False``), which would
+    count three spellings as one value and understate the risk. Kept apart, they are counted as
+    distinct, as the text ``"7"`` and the number ``7`` already are: the profile's rule
+    ``value_types`` reports the mix (the figures an upper bound) and ``--normalise`` reads the
+    values as their text. Codes follow first appearance, as every encoding's do.
+    """
+    types = pd.factorize(np.array([type(v).__name__ for v in values], dtype=object))[0]
+    key = np.where(codes < 0, -1, codes.astype(np.int64) * (int(types.max()) + 1) + types)
+    kept = key >= 0
+    distinct, first, inverse = np.unique(key[kept], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # first-appearance order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    out = np.full(key.shape[0], -1, dtype=np.int64)
+    out[kept] = rank[inverse.ravel()]
+    categories = values[np.flatnonzero(kept)[first[order]]]
+    return _finish(name, out, distinct.shape[0], dtype, pd.Index(categories, dtype=object))
 
 
 def _holds_dates(values: np.ndarray) -> bool:
