@@ -142,6 +142,23 @@ def _identifier_name(name: str) -> bool:
     return False
 
 
+#: What each normalisation rule's finding says, for ``n`` distinct values it would rewrite.
+_VARIANT_MESSAGES = {
+    "value_types": "{n:,} distinct values are a value already there as another type (such as the number 7 "
+                   "and the text 7): the column mixes types",
+    "case_or_space": "{n:,} distinct values differ from another only by letter case or surrounding spaces",
+    "inner_spaces": "{n:,} distinct values differ from another only by repeated spaces inside them",
+    "number_spellings": "{n:,} numeric codes are written in more than one way (such as 01 and 1)",
+    "postcode_spacing": "{n:,} distinct postcodes differ from another only by the space before the inward "
+                        "code (such as AB12CD and AB1 2CD)",
+    "year_group_labels": "{n:,} distinct year groups are another label of one already there (such as Year 5, "
+                         "Y5 and 5)",
+    "sex_codes": "{n:,} distinct sex codes are another spelling of one already there (such as female and F)",
+    "date_formats": "{n:,} distinct dates are a date already there written in another format",
+    "registry_codes": "{n:,} distinct codes are another spelling of a code of the registry's list",
+}
+
+
 @dataclass(frozen=True)
 class ColumnProfile:
     """What :func:`profile_columns` found in one column (counts only, never values).
@@ -239,28 +256,8 @@ class ColumnProfile:
             add("mixed_date_formats", len(self.date_formats),
                 f"dates written in {len(self.date_formats)} formats ({', '.join(self.date_formats)})", messy=False)
         for rule, n in self.variants:
-            if rule == "value_types":
-                add(rule, n, f"{n:,} distinct values are a value already there as another type (such as the "
-                             "number 7 and the text 7): the column mixes types")
-            elif rule == "case_or_space":
-                add(rule, n, f"{n:,} distinct values differ from another only by letter case or surrounding spaces")
-            elif rule == "inner_spaces":
-                add(rule, n, f"{n:,} distinct values differ from another only by repeated spaces inside them")
-            elif rule == "number_spellings":
-                add(rule, n, f"{n:,} numeric codes are written in more than one way (such as 01 and 1)")
-            elif rule == "postcode_spacing":
-                add(rule, n, f"{n:,} distinct postcodes differ from another only by the space before the inward "
-                             "code (such as AB12CD and AB1 2CD)")
-            elif rule == "year_group_labels":
-                add(rule, n, f"{n:,} distinct year groups are another label of one already there (such as Year 5, "
-                             "Y5 and 5)")
-            elif rule == "sex_codes":
-                add(rule, n, f"{n:,} distinct sex codes are another spelling of one already there (such as female "
-                             "and F)")
-            elif rule == "date_formats":
-                add(rule, n, f"{n:,} distinct dates are a date already there written in another format")
-            elif rule == "registry_codes":
-                add(rule, n, f"{n:,} distinct codes are another spelling of a code of the registry's list")
+            if rule in _VARIANT_MESSAGES:
+                add(rule, n, _VARIANT_MESSAGES[rule].format(n=n))
         if self.space_variants:
             add("space_variants", self.space_variants,
                 f"{self.space_variants:,} distinct values differ from another only by spaces inside them; no rule "
