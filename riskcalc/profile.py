@@ -819,9 +819,15 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
         if text is None:
             values = col.categories
             labels = pd.Index(np.asarray(values)) if values is not None else None
-            out[name] = pd.Series(pd.Categorical.from_codes(
-                np.where(codes == (col.missing_code if col.missing_code is not None else -2), -1, codes),
-                categories=labels)) if labels is not None else pd.Series(codes)
+            missing = codes == (col.missing_code if col.missing_code is not None else -2)
+            if labels is not None and not labels.is_unique:
+                # equal values of different types (0 and 0.0) kept apart by the encoder: the
+                # values themselves, as objects (a Categorical refuses equal categories)
+                objects = np.asarray(values, dtype=object)
+                out[name] = pd.Series(np.where(missing, None, objects[np.where(missing, 0, codes)]), dtype=object)
+            else:
+                out[name] = pd.Series(pd.Categorical.from_codes(np.where(missing, -1, codes), categories=labels)) \
+                    if labels is not None else pd.Series(codes)
             continue
         kind, given = _kind_spec(kinds, name)
         kind_from = "given" if kind else "content"

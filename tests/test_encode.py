@@ -166,3 +166,16 @@ def test_an_object_column_mixing_types_never_merges_values_of_different_types(va
     key = [("missing",) if v is None else (type(v).__name__, v) for v in values]
     expected = [key.count(k) for k in key]
     assert rc.class_sizes(df, ["x"]).fk.tolist() == expected
+
+
+def test_equal_values_of_different_types_stay_themselves_and_normalise():
+    """The encoder keeps 0, 0.0 and False apart and labels them with the values themselves (equal
+    labels: a pandas Categorical refuses them, so normalise gives such a column as objects)."""
+    import riskcalc as rc
+
+    df = pd.DataFrame({"x": pd.Series([0, 0.0, False, 0, None], dtype=object)})
+    col = rc.encode(df, ["x"])["x"]
+    assert [(type(v).__name__, v) for v in col.categories] == [("int", 0), ("float", 0.0), ("bool", False)]
+    fixed, _ = rc.normalise(df, ["x"])
+    assert [(type(v).__name__, v) for v in fixed["x"]] == [("int", 0), ("float", 0.0), ("bool", False),
+                                                           ("int", 0), ("NoneType", None)]

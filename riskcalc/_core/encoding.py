@@ -487,6 +487,7 @@ def _split_by_type(name, values: np.ndarray, codes: np.ndarray, dtype: str) -> E
     rank[order] = np.arange(order.shape[0])
     out = np.full(key.shape[0], -1, dtype=np.int64)
     out[kept] = rank[inverse.ravel()]
+    # the values themselves (0 and 0.0 may both be there: equal, but kept apart)
     categories = values[np.flatnonzero(kept)[first[order]]]
     return _finish(name, out, distinct.shape[0], dtype, pd.Index(categories, dtype=object))
 
