@@ -469,6 +469,9 @@ def _encode_values(name, values, dtype) -> EncodedColumn:
     return _finish(name, codes, len(uniques), str(dtype), uniques)
 
 
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
 def _split_by_type(name, values: np.ndarray, codes: np.ndarray, dtype: str) -> EncodedColumn:
     """Codes of an object column mixing types, one per (type, value).
 
@@ -478,7 +481,7 @@ def _split_by_type(name, values: np.ndarray, codes: np.ndarray, dtype: str) -> E
     ``value_types`` reports the mix (the figures an upper bound) and ``--normalise`` reads the
     values as their text. Codes follow first appearance, as every encoding's do.
     """
-    types = pd.factorize(np.array([type(v).__name__ for v in values], dtype=object))[0]
+    types = pd.factorize(_TYPE_OF(values))[0]  # a ufunc loop over the objects, no Python loop
     key = np.where(codes < 0, -1, codes.astype(np.int64) * (int(types.max()) + 1) + types)
     kept = key >= 0
     distinct, first, inverse = np.unique(key[kept], return_index=True, return_inverse=True)

@@ -282,16 +282,14 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     if sheet is not None:
         raise unsupported("Reading a sheet of an Excel workbook (--sheet)", "report --engine spark")
 
-    if not _is_frame(path) and Path(str(path)).is_dir():
-        for part in _files(Path(path)):
-            check_source(part)
-    elif not _is_frame(path):
-        check_source(path)
+    files = _files(Path(path)) if not _is_frame(path) and Path(str(path)).exists() else [path]
+    for file in files:  # before Spark starts
+        if not _is_frame(file):
+            check_source(file)
     spark = spark if spark is not None else session(spark_master)
     scen = load_scenarios(scenarios)
     mapping = dict(columns or {})
     fields_known = {f for s in scen for f in s.fields} | set(sensitive or ())
-    files = _files(Path(path)) if Path(str(path)).exists() else [path]
     labels = _labels(files) if all(isinstance(f, Path) for f in files) else {str(path): path}
     extracts, aggregates, inputs, qualities, columns_of, written = {}, {}, [], [], {}, {}
     for label, file in labels.items():
