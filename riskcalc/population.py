@@ -1172,7 +1172,7 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
             "The sample is the whole population: population uniques are the sample uniques.",
             n, N, c1,
         )
-        return est, (float(c1), float(c1)), (part.class_sizes == 1).astype(np.float64)
+        return est, (float(c1), float(c1)), (part.class_sizes[part.class_id] == 1).astype(np.float64)
     cells, why = _cells_of(enc, part, n)
     if cells is None:
         est = PopulationEstimate(

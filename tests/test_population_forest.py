@@ -205,6 +205,10 @@ def test_census_is_exact_and_trusted():
     c1 = res.n_sample_uniques
     assert res.interval == (c1, c1) and res.trusted and res.caution == ""
     assert res.record_probabilities.sum() == c1
+    # one probability per record (1 for the uniques), as for a sample
+    assert res.record_probabilities.shape == (len(df),)
+    assert np.array_equal(res.record_probabilities, (res.record_sizes == 1).astype(float))
+    assert len(res.records_frame()) == len(df)
 
 
 def test_no_sample_unique_bounds_what_the_sample_missed():
