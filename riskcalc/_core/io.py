@@ -136,6 +136,11 @@ def check_parquet_parts(parts, root=None) -> None:
             )
 
 
+#: Datasets whose parts were found readable and of one schema, by (part, mtime, size) of every
+#: part: a part rewritten since is checked again.
+_CHECKED_DATASETS: set = set()
+
+
 def _dataset(path: Path):
     import pyarrow.dataset as ds
 
@@ -143,7 +148,12 @@ def _dataset(path: Path):
     if not parts:
         raise DataFileError(f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
                             "folder of Parquet parts (one dataset).")
-    check_parquet_parts(parts, root=path)
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p in parts for st in [p.stat()])
+    if stamp not in _CHECKED_DATASETS:  # a dataset is opened 2-3 times by one encode: footers read once
+        check_parquet_parts(parts, root=path)
+        if len(_CHECKED_DATASETS) >= 8:
+            _CHECKED_DATASETS.clear()
+        _CHECKED_DATASETS.add(stamp)
     return ds.dataset([str(p) for p in parts], format="parquet",
                       partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(path))
 
@@ -555,7 +565,7 @@ def stream_file(path: str | os.PathLike, columns, consume, *, sep: str | None = 
         else:
             dataset = _dataset(path)
         scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
-                                  batch_readahead=2, fragment_readahead=1)
+                                  batch_readahead=4, fragment_readahead=4)
         return consume(scanner.projected_schema, iter(scanner.to_batches()))
     except RiskCalcError:
         raise

@@ -99,25 +99,82 @@ class _Chunks:
 # --------------------------------------------------------------------------------------------
 
 
+class _KeyTable:
+    """``int64`` keys numbered by first appearance across calls (a persistent hash table).
+
+    The compiled table (:func:`riskcalc._core._numba_kernels.table_factorize`: open
+    addressing, at most half full, doubled when a call could fill it past that) when numba is
+    in use, else pandas' ``Int64Factorizer`` (same numbering; it copies its level list on each
+    call, so it is slow for columns of very many levels)."""
+
+    def __init__(self):
+        self.mod = kernels._load() if kernels.backend() != "numpy" else None
+        self.count = 0
+        if self.mod:
+            self._alloc(1 << 10)
+        else:
+            self.table = _pd_hashtable.Int64Factorizer(1 << 10)
+
+    def _alloc(self, size: int) -> None:
+        self.slot_keys = np.empty(size, np.int64)
+        self.slot_ids = np.full(size, -1, np.int32)
+        self.shift = 64 - (size.bit_length() - 1)
+        if not hasattr(self, "keys"):
+            self.keys = np.empty(size // 2, np.int64)
+
+    def factorize(self, keys: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
+        if not self.mod:
+            codes = self.table.factorize(keys, na_sentinel=-1, mask=nulls)
+            self.count = self.table.get_count()
+            return codes
+        need = self.count + keys.shape[0]
+        if 2 * need > self.slot_keys.shape[0]:
+            size = self.slot_keys.shape[0]
+            while 2 * need > size:
+                size *= 2
+            self._alloc(size)
+            self.mod.table_rehash(self.keys, self.count, self.slot_keys, self.slot_ids, self.shift)
+        if need > self.keys.shape[0]:
+            grown = np.empty(max(need, 2 * self.keys.shape[0]), np.int64)
+            grown[: self.count] = self.keys[: self.count]
+            self.keys = grown
+        out = np.empty(keys.shape[0], np.int32)
+        empty = np.zeros(0, np.bool_)
+        self.count = int(self.mod.table_factorize(
+            np.ascontiguousarray(keys, dtype=np.int64), empty if nulls is None else nulls, self.slot_keys,
+            self.slot_ids, self.shift, self.keys, self.count, out))
+        return out
+
+    def uniques(self) -> np.ndarray:
+        if not self.mod:
+            return self.table.uniques.to_array()
+        return self.keys[: self.count].copy()
+
+
 class _KeyBuilder:
     """Values that map one-to-one onto ``int64`` keys, numbered by a persistent hash table."""
 
     def __init__(self, name: str, typ: pa.DataType):
         self.name, self.type, self.dtype = name, typ, str(typ)
-        self.table = _pd_hashtable.Int64Factorizer(1 << 10)
+        self.table = _KeyTable()
         self.chunks = _Chunks()
 
     def keys(self, array: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
         raise NotImplementedError
 
+    def add_many(self, arrays: list[pa.Array]):
+        """Encode the arrays (consecutive batches of the column) as one; returns the builder
+        to use from now on (a short-text builder may turn into a dictionary builder)."""
+        return self.add(arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays))
+
     def add(self, array: pa.Array) -> "_KeyBuilder":
         keys, nulls = self.keys(array)
-        codes = self.table.factorize(keys, na_sentinel=-1, mask=nulls)
-        self.chunks.add(codes, self.table.get_count())
+        codes = self.table.factorize(keys, nulls)
+        self.chunks.add(codes, self.table.count)
         return self
 
     def uniques(self) -> np.ndarray:
-        return self.table.uniques.to_array()
+        return self.table.uniques()
 
     def categories(self, uniques: np.ndarray):
         return pa.array(uniques).cast(self.type)
@@ -222,13 +279,19 @@ class _ShortStringBuilder(_KeyBuilder):
         super().__init__(name, typ)
         self.mod = mod
 
+    def keys(self, array):
+        """Packed keys and null mask, or ``None`` when a value does not pack (too long, NUL)."""
+        key = np.empty(len(array), np.int64)
+        if len(array) and not self._pack(array, key):
+            return None
+        return key, _nulls(array)
+
     def add(self, array):
-        n = len(array)
-        key = np.empty(n, np.int64)
-        if n and not self._pack(array, key):
+        keyed = self.keys(array)
+        if keyed is None:
             return self._to_dictionary().add(array)
-        codes = self.table.factorize(key, na_sentinel=-1, mask=_nulls(array))
-        self.chunks.add(codes, self.table.get_count())
+        codes = self.table.factorize(*keyed)
+        self.chunks.add(codes, self.table.count)
         return self
 
     def _pack(self, chunk, key) -> bool:
@@ -266,6 +329,87 @@ class _ShortStringBuilder(_KeyBuilder):
         return builder
 
 
+class _KeyedDictionaryBuilder:
+    """A dictionary column whose values map onto ``int64`` keys (short text, numbers, dates):
+    each batch's dictionary goes through the value type's persistent hash table (a few
+    thousand entries, microseconds), its indices through the resulting lookup. The levels are
+    the dictionaries' entries by first appearance, unused entries included, as
+    :func:`riskcalc._core.encoding.encode_arrow` numbers a column of several dictionaries.
+    Text that does not pack turns it into a :class:`_DictionaryBuilder`."""
+
+    def __init__(self, name, typ, values: _KeyBuilder):
+        self.name, self.type, self.dtype = name, typ, str(typ)
+        self.values = values
+        self.chunks = _Chunks()
+        self._last: tuple | None = None  # (key, dictionary, lookup) of the last dictionary
+
+    def add(self, array):
+        from .encoding import _dictionary_key
+
+        dictionary = array.dictionary
+        key = _dictionary_key(dictionary)
+        if self._last is not None and self._last[0] == key:
+            lookup = self._last[2]
+        else:
+            keyed = self.values.keys(dictionary)
+            if keyed is None:
+                return self._to_dictionary().add(array)
+            table = self.values.table
+            lookup = _narrow(np.append(table.factorize(*keyed), -1), table.count)
+            self._last = (key, dictionary, lookup)  # the dictionary held: its address stays its own
+        local = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        self.chunks.add(lookup[local], self.values.table.count)
+        return self
+
+    def add_many(self, arrays: list[pa.Array]):
+        """Several batches at once: each dictionary through the hash table (one call per
+        distinct dictionary), then one gather for all the indices."""
+        if len(arrays) == 1:
+            return self.add(arrays[0])
+        from .encoding import _dictionary_key
+
+        table = self.values.table
+        lookups = []
+        for array in arrays:
+            dictionary = array.dictionary
+            key = _dictionary_key(dictionary)
+            if self._last is None or self._last[0] != key:
+                keyed = self.values.keys(dictionary)
+                if keyed is None:  # nothing of this group is coded yet: all go the other way
+                    builder = self._to_dictionary()
+                    for a in arrays:
+                        builder = builder.add(a)
+                    return builder
+                lookup = np.append(table.factorize(*keyed), -1)
+                self._last = (key, dictionary, lookup)
+            lookups.append(self._last[2])
+        # Each lookup ends with -1, so a missing index (-1) plus the batch's offset reads the
+        # previous lookup's last entry (the first batch's: the very last entry): -1 again.
+        lengths = np.array([lk.shape[0] for lk in lookups], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lookup = _narrow(np.concatenate(lookups), table.count)
+        indices = [a.indices for a in arrays]
+        typ = indices[0].type
+        indices = pa.concat_arrays([i if i.type == typ else i.cast(typ) for i in indices])
+        local = indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        local += np.repeat(offsets, [len(a) for a in arrays])
+        self.chunks.add(lookup[local], table.count)
+        return self
+
+    def _categories(self):
+        return self.values.categories(self.values.uniques())
+
+    def _to_dictionary(self) -> "_DictionaryBuilder":
+        builder = _DictionaryBuilder(self.name, self.type)
+        builder.merged = self._categories()
+        builder.chunks = self.chunks
+        return builder
+
+    def finish(self):
+        uniques = self.values.uniques()
+        return self.chunks.finish(self.name, uniques.shape[0], self.dtype, self.values.categories(uniques))
+
+
 class _DictionaryBuilder:
     """Any other comparable type, and dictionary columns: batch dictionaries merged into one.
 
@@ -288,6 +432,12 @@ class _DictionaryBuilder:
         self.pending_entries = 0
         self.chunks = _Chunks()
         self._last: tuple | None = None  # (key, dictionary, lookup) of the last merged dictionary
+
+    def add_many(self, arrays: list[pa.Array]):
+        builder = self
+        for array in arrays:
+            builder = builder.add(array)
+        return builder
 
     def add(self, array):
         if pa.types.is_dictionary(array.type):
@@ -389,7 +539,14 @@ def column_builder(name: str, typ: pa.DataType):
                 f"Column {name!r} has the nested type {typ}; only flat values (text, numbers, "
                 "booleans, dates) can be quasi-identifiers."
             )
+        values = _scalar_builder(name, typ.value_type)
+        if isinstance(values, _KeyBuilder):
+            return _KeyedDictionaryBuilder(name, typ, values)
         return _DictionaryBuilder(name, typ)
+    return _scalar_builder(name, typ)
+
+
+def _scalar_builder(name: str, typ: pa.DataType):
     if pa.types.is_integer(typ):
         return _IntBuilder(name, typ)
     if pa.types.is_boolean(typ):
@@ -409,6 +566,11 @@ def column_builder(name: str, typ: pa.DataType):
 # --------------------------------------------------------------------------------------------
 # The stream
 # --------------------------------------------------------------------------------------------
+
+#: Batches are encoded in groups of about this many rows (consecutive small batches together).
+_GROUP_ROWS = 1 << 17
+#: Groups of at least this many rows have their columns encoded on threads.
+_PARALLEL_ROWS = 1 << 15
 
 
 def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = None, source: str = "",
@@ -460,21 +622,35 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
 
     def one(item):
-        name, array = item
-        return name, builders[name].add(array)
+        name, arrays = item
+        return name, builders[name].add_many(arrays)
+
+    def flush(group, rows):
+        items = [(n, [b.column(n) for b in group]) for n in names]
+        # threads pay for themselves on big groups only (a thread hand-off costs ~50 us)
+        parallel = pool is not None and rows >= _PARALLEL_ROWS
+        for name, builder in (pool.map(one, items) if parallel else map(one, items)):
+            builders[name] = builder
+        if weights is not None:
+            kept.extend(b.column(weights) for b in group)
 
     try:
+        # Small batches (a Parquet part per LA and census) are encoded a group at a time: the
+        # cost per call, not per value, dominates below some 10^4 rows.
+        group, rows = [], 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             n_records += batch.num_rows
-            items = [(n, batch.column(n)) for n in names]
-            done = pool.map(one, items) if pool is not None else map(one, items)
-            for name, builder in done:
-                builders[name] = builder
-            if weights is not None:
-                kept.append(batch.column(weights))
-            del batch, items
+            group.append(batch)
+            rows += batch.num_rows
+            if rows >= _GROUP_ROWS:
+                flush(group, rows)
+                group, rows = [], 0
+            del batch
+        if group:
+            flush(group, rows)
+        del group
         if n_records == 0:
             where = f" {source}" if source else ""
             raise EmptyTableError(f"The table{where} has no records; nothing to measure.")
