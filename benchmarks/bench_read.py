@@ -86,9 +86,8 @@ def case_riskcalc(path: str, cores: int) -> dict:
 
 
 def case_pandas(path: str, cores: int) -> dict:
-    from synthetic import read_panel
-
     import riskcalc as rc
+    from synthetic import read_panel
 
     fields = _fields()
     t = time.perf_counter()
@@ -130,7 +129,7 @@ def case_polars(path: str, cores: int) -> dict:
 
 
 def _figures_from(sizes, counts) -> dict:
-    return {"n_records": int(sum(s * c for s, c in zip(sizes, counts))), "n_classes": int(sum(counts)),
+    return {"n_records": int(sum(s * c for s, c in zip(sizes, counts, strict=True))), "n_classes": int(sum(counts)),
             "histogram": [[int(s) for s in sizes], [int(c) for c in counts]]}
 
 

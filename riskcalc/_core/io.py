@@ -556,14 +556,14 @@ def stream_file(path: str | os.PathLike, columns, consume, *, sep: str | None = 
             return consume(table.schema, iter(table.to_batches()))
         if kind == "feather":
             return _stream_feather(path, wanted, consume)
-        import pyarrow.dataset as ds
+        if kind == "parquet":  # row group by row group (a scanner would read ahead several)
+            import pyarrow.parquet as pq
 
-        if kind == "parquet":
-            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(
-                dictionary_columns=_small_dictionary_columns(path, wanted)))
-            dataset = ds.dataset(str(path), format=fmt)
-        else:
-            dataset = _dataset(path)
+            parquet = pq.ParquetFile(path, read_dictionary=_small_dictionary_columns(path, wanted) or None)
+            schema = pa.schema([parquet.schema_arrow.field(c) for c in wanted])
+            batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True)
+            return consume(schema, batches)
+        dataset = _dataset(path)
         scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
                                   batch_readahead=4, fragment_readahead=4)
         return consume(scanner.projected_schema, iter(scanner.to_batches()))

@@ -655,7 +655,7 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
             where = f" {source}" if source else ""
             raise EmptyTableError(f"The table{where} has no records; nothing to measure.")
         if pool is not None:
-            columns = dict(zip(names, pool.map(lambda n: builders.pop(n).finish(), names)))
+            columns = dict(zip(names, pool.map(lambda n: builders.pop(n).finish(), names), strict=True))
         else:
             columns = {n: builders.pop(n).finish() for n in names}
     finally:
