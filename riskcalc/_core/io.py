@@ -549,28 +549,33 @@ def stream_file(path: str | os.PathLike, columns, consume, *, sep: str | None = 
         columns = list(dict.fromkeys(columns))
     wanted = list(available) if columns is None else columns
     try:
-        if kind == "csv":
-            return _stream_csv(path, wanted, available, consume, sep=sep)
-        if kind == "excel":
-            table = _read_excel(path, columns, sheet)
-            return consume(table.schema, iter(table.to_batches()))
-        if kind == "feather":
-            return _stream_feather(path, wanted, consume)
-        if kind == "parquet":  # row group by row group (a scanner would read ahead several)
-            import pyarrow.parquet as pq
-
-            parquet = pq.ParquetFile(path, read_dictionary=_small_dictionary_columns(path, wanted) or None)
-            schema = pa.schema([parquet.schema_arrow.field(c) for c in wanted])
-            batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True)
-            return consume(schema, batches)
-        dataset = _dataset(path)
-        scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
-                                  batch_readahead=4, fragment_readahead=4)
-        return consume(scanner.projected_schema, iter(scanner.to_batches()))
+        return _stream(path, kind, wanted, available, consume, sep, sheet)
     except RiskCalcError:
         raise
     except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError, MemoryError) as exc:
         raise _read_error(path, exc) from None
+
+
+def _stream(path: Path, kind: str, wanted: list[str], available: list[str], consume, sep, sheet):
+    """:func:`stream_file` once the file and its columns are checked."""
+    if kind == "csv":
+        return _stream_csv(path, wanted, available, consume, sep=sep)
+    if kind == "excel":
+        table = _read_excel(path, wanted, sheet)
+        return consume(table.schema, iter(table.to_batches()))
+    if kind == "feather":
+        return _stream_feather(path, wanted, consume)
+    if kind == "parquet":  # row group by row group (a scanner would read ahead several)
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path, read_dictionary=_small_dictionary_columns(path, wanted) or None)
+        schema = pa.schema([parquet.schema_arrow.field(c) for c in wanted])
+        batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True)
+        return consume(schema, batches)
+    dataset = _dataset(path)
+    scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
+                              batch_readahead=4, fragment_readahead=4)
+    return consume(scanner.projected_schema, iter(scanner.to_batches()))
 
 
 def _stream_feather(path: Path, columns: list[str], consume):
