@@ -327,3 +327,29 @@ def test_streaming_holds_a_batch_not_the_table(tmp_path):
     records, peak = map(int, proc.stdout.split())
     assert records == n
     assert peak < table.nbytes / 3, (peak, table.nbytes)
+
+
+# --------------------------------------------------------------------------------------------
+# Class sizes without a key per record for all records at once
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=5), st.integers(1, 3000),
+       st.sampled_from([1 << 10, 1 << 14, 1 << 30]), st.integers(0, 2**32 - 1))
+def test_class_sizes_bounded_equal_the_grouping(levels, n, budget, seed):
+    """Counting (a small key space) and hash passes (otherwise) give the class sizes of
+    ``group_codes``, whatever the chunk and the budget."""
+    from riskcalc._core import grouping
+
+    rng = np.random.default_rng(seed)
+    codes = [rng.integers(0, lv, n).astype(np.int16) for lv in levels]
+    expected = np.sort(grouping.group_codes(codes, levels)[1])
+    old = grouping._CHUNK
+    grouping._CHUNK = 97
+    try:
+        got = np.sort(grouping.class_sizes_bounded(codes, levels, budget=budget))
+    finally:
+        grouping._CHUNK = old
+    assert_array_equal(got, expected)
+    assert got.sum() == n

@@ -704,3 +704,10 @@ def table_rehash(uniques, count, slot_keys, slot_ids, shift):
             h = (h + 1) & mask
         slot_keys[h] = k
         slot_ids[h] = j
+
+
+@njit(nogil=True, cache=True)
+def add_counts(key, counts):
+    """``counts[key[i]] += 1`` for every record (serial: memory-bound)."""
+    for i in range(key.shape[0]):
+        counts[key[i]] += 1
