@@ -665,7 +665,8 @@ def table_factorize(keys, nulls, slot_keys, slot_ids, shift, uniques, count, out
     """Number ``keys`` by first appearance in a table kept across calls (open addressing,
     linear probing, ``len(slot_keys)`` a power of two with room for every key of this call;
     ``slot_ids`` -1 when empty). New keys get ids from ``count`` on and are written to
-    ``uniques``; ``shift`` is ``64 - log2(len(slot_keys))``. A record whose ``nulls`` is set (when ``nulls`` is not empty) gets -1. Returns
+    ``uniques``; ``shift`` is ``64 - log2(len(slot_keys))``. A record
+    whose ``nulls`` is set (when ``nulls`` is not empty) gets -1. Returns
     the new count."""
     bits = np.uint64(shift)  # 64 - log2(len(slot_keys))
     mask = slot_keys.shape[0] - 1
