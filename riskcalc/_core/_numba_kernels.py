@@ -712,3 +712,22 @@ def add_counts(key, counts):
     """``counts[key[i]] += 1`` for every record (serial: memory-bound)."""
     for i in range(key.shape[0]):
         counts[key[i]] += 1
+
+
+@njit(nogil=True, cache=True)
+def map_indices(indices, nulls, lookup, out, start):
+    """``out[start + i] = lookup[indices[i]]``, or -1 where ``nulls[i]`` (when ``nulls`` is not
+    empty; a null's index is not read); returns the number of -1 written (a missing index, or
+    a dictionary entry that is missing)."""
+    check = nulls.shape[0] > 0
+    missing = 0
+    for i in range(indices.shape[0]):
+        if check and nulls[i]:
+            out[start + i] = -1
+            missing += 1
+        else:
+            v = lookup[indices[i]]
+            out[start + i] = v
+            if v < 0:
+                missing += 1
+    return missing

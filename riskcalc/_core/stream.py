@@ -63,14 +63,14 @@ class _Chunks:
         self.parts.append(None)
         return len(self.parts) - 1
 
-    def put(self, slot: int, codes: np.ndarray, n_levels: int) -> None:
+    def put(self, slot: int, codes: np.ndarray, n_levels: int, n_missing: int | None = None) -> None:
         codes = _narrow(codes, n_levels)
-        self.n_missing += int(np.count_nonzero(codes < 0))
+        self.n_missing += int(np.count_nonzero(codes < 0)) if n_missing is None else n_missing
         self.n += codes.shape[0]
         self.parts[slot] = codes
 
-    def add(self, codes: np.ndarray, n_levels: int) -> None:
-        self.put(self.reserve(), codes, n_levels)
+    def add(self, codes: np.ndarray, n_levels: int, n_missing: int | None = None) -> None:
+        self.put(self.reserve(), codes, n_levels, n_missing)
 
     def finish(self, name, n_distinct: int, dtype: str, categories, order: np.ndarray | None = None):
         """The :class:`EncodedColumn`; ``order`` (optional) gives the final code of each
@@ -124,6 +124,7 @@ class _KeyTable:
 
     def factorize(self, keys: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
         if not self.mod:
+            keys = keys.view(np.int64) if keys.dtype == np.uint64 else keys.astype(np.int64, copy=False)
             codes = self.table.factorize(keys, na_sentinel=-1, mask=nulls)
             self.count = self.table.get_count()
             return codes
@@ -140,8 +141,10 @@ class _KeyTable:
             self.keys = grown
         out = np.empty(keys.shape[0], np.int32)
         empty = np.zeros(0, np.bool_)
+        if keys.dtype == np.uint64:
+            keys = keys.view(np.int64)
         self.count = int(self.mod.table_factorize(
-            np.ascontiguousarray(keys, dtype=np.int64), empty if nulls is None else nulls, self.slot_keys,
+            np.ascontiguousarray(keys), empty if nulls is None else nulls, self.slot_keys,
             self.slot_ids, self.shift, self.keys, self.count, out))
         return out
 
@@ -192,20 +195,27 @@ class _KeyBuilder:
         return self.chunks.finish(self.name, uniques.shape[0], self.dtype, self.categories(cats), order)
 
 
+_NO_NULLS = np.zeros(0, np.bool_)
+
+
 def _nulls(array: pa.Array) -> np.ndarray | None:
     if not array.null_count:
         return None
     return np.asarray(array.is_null().to_numpy(zero_copy_only=False))
 
 
-def _ints(array: pa.Array, typ) -> np.ndarray:
-    """The values of an integer array as ``int64`` (nulls as 0; uint64 by their bits)."""
-    if array.null_count:
-        array = array.fill_null(0)
-    values = array.to_numpy(zero_copy_only=False)
-    if values.dtype == np.uint64:
-        return values.view(np.int64)
-    return values.astype(np.int64, copy=False)
+def _ints(array: pa.Array, typ=None) -> np.ndarray:
+    """The stored integers of a fixed-width array (integers; dates, times, timestamps and
+    durations by their storage), read from Arrow's buffer without a copy; a null's slot holds
+    any value (the caller masks it). Keys of any integer width hash alike: the hash table
+    compares and hashes values, not bytes."""
+    width = array.type.bit_width
+    signed = not (pa.types.is_unsigned_integer(array.type))
+    dtype = np.dtype(f"{'int' if signed else 'uint'}{width}")
+    buf = array.buffers()[1]
+    if buf is None or len(array) == 0:
+        return np.zeros(0, dtype)
+    return np.frombuffer(buf, dtype=dtype)[array.offset: array.offset + len(array)]
 
 
 class _IntBuilder(_KeyBuilder):
@@ -220,7 +230,7 @@ class _IntBuilder(_KeyBuilder):
 
 class _BoolBuilder(_KeyBuilder):
     def keys(self, array):
-        return _ints(pc.cast(array, pa.int8()), None), _nulls(array)
+        return _ints(pc.cast(array, pa.int8())), _nulls(array)
 
     def categories(self, uniques):
         return pa.array(uniques.astype(bool))
@@ -232,8 +242,7 @@ class _TemporalBuilder(_KeyBuilder):
     them), else first appearance."""
 
     def keys(self, array):
-        width = pa.int32() if self.type.bit_width == 32 else pa.int64()
-        return _ints(array.cast(width), None), _nulls(array)
+        return _ints(array), _nulls(array)
 
     def order(self, uniques, n):
         if uniques.shape[0] == 0:
@@ -344,28 +353,11 @@ class _KeyedDictionaryBuilder:
         self._last: tuple | None = None  # (key, dictionary, lookup) of the last dictionary
 
     def add(self, array):
-        from .encoding import _dictionary_key
-
-        dictionary = array.dictionary
-        key = _dictionary_key(dictionary)
-        if self._last is not None and self._last[0] == key:
-            lookup = self._last[2]
-        else:
-            keyed = self.values.keys(dictionary)
-            if keyed is None:
-                return self._to_dictionary().add(array)
-            table = self.values.table
-            lookup = _narrow(np.append(table.factorize(*keyed), -1), table.count)
-            self._last = (key, dictionary, lookup)  # the dictionary held: its address stays its own
-        local = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        self.chunks.add(lookup[local], self.values.table.count)
-        return self
+        return self.add_many([array])
 
     def add_many(self, arrays: list[pa.Array]):
         """Several batches at once: each dictionary through the hash table (one call per
         distinct dictionary), then one gather for all the indices."""
-        if len(arrays) == 1:
-            return self.add(arrays[0])
         from .encoding import _dictionary_key
 
         table = self.values.table
@@ -383,6 +375,19 @@ class _KeyedDictionaryBuilder:
                 lookup = np.append(table.factorize(*keyed), -1)
                 self._last = (key, dictionary, lookup)
             lookups.append(self._last[2])
+        mod = kernels.compiled(1 << 30) if self.values.table.mod else None
+        if mod is not None:  # one compiled pass a batch, straight from Arrow's index buffers
+            out = np.empty(sum(len(a) for a in arrays), _narrow(np.zeros(0, np.int64), table.count).dtype)
+            start = missing = 0
+            for array, lookup in zip(arrays, lookups, strict=True):
+                indices = array.indices
+                if len(indices):
+                    nulls = _nulls(indices)
+                    missing += int(mod.map_indices(_ints(indices), _NO_NULLS if nulls is None else nulls,
+                                                   lookup.astype(out.dtype, copy=False), out, np.int64(start)))
+                start += len(indices)
+            self.chunks.add(out, table.count, missing)
+            return self
         # Each lookup ends with -1, so a missing index (-1) plus the batch's offset reads the
         # previous lookup's last entry (the first batch's: the very last entry): -1 again.
         lengths = np.array([lk.shape[0] for lk in lookups], np.int64)
