@@ -353,3 +353,16 @@ def test_class_sizes_bounded_equal_the_grouping(levels, n, budget, seed):
         grouping._CHUNK = old
     assert_array_equal(got, expected)
     assert got.sum() == n
+
+
+def test_encode_batches_takes_any_arrow_stream():
+    """A RecordBatchReader (as DuckDB's and polars' exports give), tables in place of batches,
+    and batches holding more columns than asked for."""
+    t = pa.table({"sex": ["F", "M", None, "F"], "year": [7, 8, 7, 7], "other": [1, 2, 3, 4]})
+    expected = encode(t, ["sex", "year"])
+    reader = pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=3))
+    for stream in (reader, [t.slice(0, 1), t.slice(1)]):
+        got = encode_batches(stream, t.schema, ["sex", "year"])
+        assert got.columns == ("sex", "year")
+        for name in ("sex", "year"):
+            assert_array_equal(got[name].codes, expected[name].codes)

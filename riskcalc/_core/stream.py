@@ -602,6 +602,15 @@ _GROUP_ROWS = 1 << 17
 _PARALLEL_ROWS = 1 << 15
 
 
+def _chunks_of(group, name: str) -> list[pa.Array]:
+    """The arrays of column ``name`` in a group of record batches (or tables: their chunks)."""
+    out = []
+    for batch in group:
+        column = batch.column(name)
+        out.extend(column.chunks if isinstance(column, pa.ChunkedArray) else [column])
+    return [a for a in out if len(a)]
+
+
 def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = None, source: str = "",
                    threads: bool = True):
     """Encode a stream of Arrow record batches, column by column, batch by batch.
@@ -655,13 +664,13 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
         return name, builders[name].add_many(arrays)
 
     def flush(group, rows):
-        items = [(n, [b.column(n) for b in group]) for n in names]
+        items = [(n, _chunks_of(group, n)) for n in names]
         # threads pay for themselves on big groups only (a thread hand-off costs ~50 us)
         parallel = pool is not None and rows >= _PARALLEL_ROWS
         for name, builder in (pool.map(one, items) if parallel else map(one, items)):
             builders[name] = builder
         if weights is not None:
-            kept.extend(b.column(weights) for b in group)
+            kept.extend(_chunks_of(group, weights))
 
     try:
         # Small batches (a Parquet part per LA and census) are encoded a group at a time: the
