@@ -217,7 +217,10 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     Parameters
     ----------
     data : pandas.DataFrame, pyarrow.Table, str or path-like
-        The table. A path is read by suffix: Parquet, Feather, or CSV/TSV (gzip allowed).
+        The table. A path is read by suffix: Parquet (a file, or a folder of parts), Feather /
+        Arrow IPC, CSV/TSV (gzip allowed) or Excel. Files other than workbooks are streamed into
+        codes batch by batch (:func:`encode_batches`), reading only ``columns``: memory holds
+        the codes and a batch, never the whole table (``docs/reading.md``).
     columns : sequence of str, optional
         The columns to encode (all columns when omitted). Encode every column you will use as a
         quasi-identifier; the cost is one pass per column.
