@@ -653,3 +653,81 @@ def range_codes(values, lo, counts, codes):
     for i in range(values.shape[0]):
         codes[i] = counts[np.int64(values[i]) - lo]
     return r
+
+
+# --------------------------------------------------------------------------------------------
+# a persistent hash table: keys numbered by first appearance across calls (streaming encoding)
+# --------------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def table_factorize(keys, nulls, slot_keys, slot_ids, shift, uniques, count, out):
+    """Number ``keys`` by first appearance in a table kept across calls (open addressing,
+    linear probing, ``len(slot_keys)`` a power of two with room for every key of this call;
+    ``slot_ids`` -1 when empty). New keys get ids from ``count`` on and are written to
+    ``uniques``; ``shift`` is ``64 - log2(len(slot_keys))``. A record
+    whose ``nulls`` is set (when ``nulls`` is not empty) gets -1. Returns
+    the new count."""
+    bits = np.uint64(shift)  # 64 - log2(len(slot_keys))
+    mask = slot_keys.shape[0] - 1
+    check = nulls.shape[0] > 0
+    for i in range(keys.shape[0]):
+        if check and nulls[i]:
+            out[i] = -1
+            continue
+        k = keys[i]
+        h = np.int64((np.uint64(k) * _GOLDEN) >> bits)
+        while True:
+            v = slot_ids[h]
+            if v < 0:
+                slot_keys[h] = k
+                slot_ids[h] = count
+                uniques[count] = k
+                out[i] = count
+                count += 1
+                break
+            if slot_keys[h] == k:
+                out[i] = v
+                break
+            h = (h + 1) & mask
+    return count
+
+
+@njit(nogil=True, cache=True)
+def table_rehash(uniques, count, slot_keys, slot_ids, shift):
+    """Insert ``uniques[:count]`` (ids 0..count-1) into an empty table."""
+    bits = np.uint64(shift)  # 64 - log2(len(slot_keys))
+    mask = slot_keys.shape[0] - 1
+    for j in range(count):
+        k = uniques[j]
+        h = np.int64((np.uint64(k) * _GOLDEN) >> bits)
+        while slot_ids[h] >= 0:
+            h = (h + 1) & mask
+        slot_keys[h] = k
+        slot_ids[h] = j
+
+
+@njit(nogil=True, cache=True)
+def add_counts(key, counts):
+    """``counts[key[i]] += 1`` for every record (serial: memory-bound)."""
+    for i in range(key.shape[0]):
+        counts[key[i]] += 1
+
+
+@njit(nogil=True, cache=True)
+def map_indices(indices, nulls, lookup, out, start):
+    """``out[start + i] = lookup[indices[i]]``, or -1 where ``nulls[i]`` (when ``nulls`` is not
+    empty; a null's index is not read); returns the number of -1 written (a missing index, or
+    a dictionary entry that is missing)."""
+    check = nulls.shape[0] > 0
+    missing = 0
+    for i in range(indices.shape[0]):
+        if check and nulls[i]:
+            out[start + i] = -1
+            missing += 1
+        else:
+            v = lookup[indices[i]]
+            out[start + i] = v
+            if v < 0:
+                missing += 1
+    return missing

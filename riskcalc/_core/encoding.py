@@ -30,8 +30,10 @@ from .io import read_table
 from . import kernels
 from .grouping import small_key_space
 from .partition import Partition, build_partition
+from .stream import encode_batches
 
-__all__ = ["EncodedColumn", "EncodedTable", "encode", "encode_series", "encode_arrow", "code_dtype"]
+__all__ = ["EncodedColumn", "EncodedTable", "encode", "encode_batches", "encode_series", "encode_arrow",
+           "code_dtype"]
 
 #: How many partitions an :class:`EncodedTable` keeps for reuse: at most this many, and no
 #: more than fit in ``_PARTITION_CACHE_BYTES`` at 12 bytes a record (class id and class size),
@@ -215,7 +217,10 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     Parameters
     ----------
     data : pandas.DataFrame, pyarrow.Table, str or path-like
-        The table. A path is read by suffix: Parquet, Feather, or CSV/TSV (gzip allowed).
+        The table. A path is read by suffix: Parquet (a file, or a folder of parts), Feather /
+        Arrow IPC, CSV/TSV (gzip allowed) or Excel. Files other than workbooks are streamed into
+        codes batch by batch (:func:`encode_batches`), reading only ``columns``: memory holds
+        the codes and a batch, never the whole table (``docs/reading.md``).
     columns : sequence of str, optional
         The columns to encode (all columns when omitted). Encode every column you will use as a
         quasi-identifier; the cost is one pass per column.
@@ -273,6 +278,8 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",
                                         _label(data)))
         wanted = names + ([weights] if weights is not None and weights not in names else [])
+    if isinstance(data, (str, os.PathLike)) and not _is_excel(data):
+        return _encode_file(data, names, wanted, weights, sep, sheet)
     table, index, source = _load(data, wanted, sep, sheet)
     if names is None:
         names = _table_names(table)
@@ -287,6 +294,29 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     if weights is not None:
         kept[weights] = check_weights(_column_values(table, weights), n_records, column=weights)
     return EncodedTable(encoded, n_records, index, source, kept)
+
+
+def _is_excel(path) -> bool:
+    from .io import file_kind
+
+    path = Path(path)
+    return path.exists() and file_kind(path) == "excel"
+
+
+def _encode_file(path, names, wanted, weights, sep, sheet) -> EncodedTable:
+    """A data file streamed into codes (:func:`riskcalc._core.io.stream_file`, then
+    :func:`encode_batches`): only the columns asked for, batch by batch, no whole table."""
+    from .io import stream_file
+
+    source = str(Path(path))
+
+    def consume(schema, batches):
+        chosen = list(schema.names) if names is None else names
+        if weights is not None:
+            check_column_names([weights], list(schema.names), name="weights", func="encode")
+        return encode_batches(batches, schema, chosen, weights=weights, source=source)
+
+    return stream_file(path, wanted, consume, sep=sep, sheet=sheet)
 
 
 def _label(data) -> str:

@@ -24,7 +24,7 @@ from .kernels import small_key_space
 
 __all__ = [
     "combine_codes", "group_codes", "small_key_space", "densify_by_bincount", "densify",
-    "densify_fast", "lone_keys", "sorted_unique_counts", "run_lengths",
+    "densify_fast", "lone_keys", "sorted_unique_counts", "run_lengths", "class_sizes_bounded",
 ]
 
 #: Largest mixed-radix key space before the partial key is compressed to dense ids: the full
@@ -127,3 +127,59 @@ def densify_fast(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[
     groupings on threads of their own).
     """
     return kernels.group(key, space, threads=threads)
+
+
+#: Records a chunk of :func:`class_sizes_bounded` combines at a time.
+_CHUNK = 1 << 20
+
+
+def class_sizes_bounded(codes: list[np.ndarray], n_levels: list[int], budget: int = 1 << 28) -> np.ndarray:
+    """The class sizes of the combination of several code arrays (as :func:`group_codes`
+    gives them, in no promised order), without a key per record held for all records at once.
+
+    The mixed-radix key is built a chunk of :data:`_CHUNK` records at a time. When
+    ``key_space`` counts fit in ``budget`` bytes, each chunk's keys are counted into them;
+    otherwise the records are grouped in ``P`` passes, pass ``p`` keeping
+    the keys whose hash falls in its ``1 / P`` of the hash range (equal keys share a pass), with
+    ``P`` chosen so that a pass's keys, ids and scratch (20 bytes a key) fit in ``budget``
+    bytes. Memory: the codes plus about ``budget``; time: one pass over
+    the codes per hash pass. A key space of ``2**64`` or more (needing the compression of
+    :func:`combine_codes`) falls back to :func:`group_codes`.
+    """
+    n = int(codes[0].shape[0]) if codes else 0
+    space = 1
+    for levels in n_levels:
+        space *= int(levels)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if space >= _MAX_KEY_SPACE or n <= _CHUNK:
+        return group_codes(codes, n_levels)[1]
+
+    def keys(start: int, stop: int) -> np.ndarray:
+        key = codes[0][start:stop].astype(np.int64)
+        for col, levels in zip(codes[1:], n_levels[1:], strict=True):
+            kernels.mix(key, col[start:stop], int(levels))
+        return key
+
+    if 8 * space <= budget:
+        counts = np.zeros(space, np.int64)
+        for start in range(0, n, _CHUNK):
+            kernels.add_counts(keys(start, min(start + _CHUNK, n)), counts)
+        return counts[counts > 0]
+    passes = max(1, -(-20 * n // budget))
+    bits = max(1, (passes - 1).bit_length())
+    passes = 1 << bits
+    out = []
+    for p in range(passes):
+        kept = []
+        for start in range(0, n, _CHUNK):
+            key = keys(start, min(start + _CHUNK, n))
+            if passes > 1:
+                part = (key.view(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)
+                key = key[part == p]
+            kept.append(key)
+        key = np.concatenate(kept)
+        del kept
+        out.append(kernels.group(key, space)[1])
+        del key
+    return np.concatenate(out)

@@ -136,6 +136,11 @@ def check_parquet_parts(parts, root=None) -> None:
             )
 
 
+#: Datasets whose parts were found readable and of one schema, by (part, mtime, size) of every
+#: part: a part rewritten since is checked again.
+_CHECKED_DATASETS: set = set()
+
+
 def _dataset(path: Path):
     import pyarrow.dataset as ds
 
@@ -143,7 +148,12 @@ def _dataset(path: Path):
     if not parts:
         raise DataFileError(f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
                             "folder of Parquet parts (one dataset).")
-    check_parquet_parts(parts, root=path)
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p in parts for st in [p.stat()])
+    if stamp not in _CHECKED_DATASETS:  # a dataset is opened 2-3 times by one encode: footers read once
+        check_parquet_parts(parts, root=path)
+        if len(_CHECKED_DATASETS) >= 8:
+            _CHECKED_DATASETS.clear()
+        _CHECKED_DATASETS.add(stamp)
     return ds.dataset([str(p) for p in parts], format="parquet",
                       partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(path))
 
@@ -504,6 +514,110 @@ def read_table(
     except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError) as exc:
         raise _read_error(path, exc) from None
     return table
+
+
+#: Rows a batch holds when a file is streamed into codes (Parquet, Arrow IPC); CSV batches are
+#: blocks of :data:`_CSV_BLOCK` bytes. Big enough that per-batch costs vanish, small enough
+#: that a batch of ten columns is a few megabytes.
+STREAM_BATCH_ROWS = 1 << 18
+_CSV_BLOCK = 1 << 24
+
+
+def stream_file(path: str | os.PathLike, columns, consume, *, sep: str | None = None, sheet=None):
+    """Read a data file as a stream of Arrow record batches and hand them to ``consume``.
+
+    ``consume(schema, batches)`` receives the schema of the columns read and an iterator of
+    ``pyarrow.RecordBatch`` holding only ``columns`` (all columns when ``None``), in record
+    order; its result is returned. The batches are read as :func:`read_table` reads the whole
+    file (the same types, the same CSV rules: text by default, the header checked, empty fields
+    missing, quoted line breaks allowed), on Arrow's threads, one batch after another, so that
+    the reader never holds the whole table. Parquet datasets are scanned with a small
+    read-ahead. Errors are the one-line messages of :func:`read_table`; ``consume`` may be
+    called again after a failed CSV attempt (quoted line breaks), with the file read afresh.
+    Excel workbooks are read whole (one batch).
+    """
+    from ..exceptions import RiskCalcError
+
+    path = _existing_file(path)
+    sep = check_sep(sep)
+    kind = file_kind(path)
+    available = table_columns(path, sep=sep, sheet=sheet)
+    if columns is not None:
+        for col in columns:
+            if col not in available:
+                raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
+        columns = list(dict.fromkeys(columns))
+    wanted = list(available) if columns is None else columns
+    try:
+        return _stream(path, kind, wanted, available, consume, sep, sheet)
+    except RiskCalcError:
+        raise
+    except (OSError, pa.ArrowException, UnicodeError, ValueError, EOFError, MemoryError) as exc:
+        raise _read_error(path, exc) from None
+
+
+def _stream(path: Path, kind: str, wanted: list[str], available: list[str], consume, sep, sheet):
+    """:func:`stream_file` once the file and its columns are checked."""
+    if kind == "csv":
+        return _stream_csv(path, wanted, available, consume, sep=sep)
+    if kind == "excel":
+        table = _read_excel(path, wanted, sheet)
+        return consume(table.schema, iter(table.to_batches()))
+    if kind == "feather":
+        return _stream_feather(path, wanted, consume)
+    if kind == "parquet":  # row group by row group (a scanner would read ahead several)
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path, read_dictionary=_small_dictionary_columns(path, wanted) or None)
+        schema = pa.schema([parquet.schema_arrow.field(c) for c in wanted])
+        batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True)
+        return consume(schema, batches)
+    dataset = _dataset(path)
+    scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
+                              batch_readahead=4, fragment_readahead=4)
+    return consume(scanner.projected_schema, iter(scanner.to_batches()))
+
+
+def _stream_feather(path: Path, columns: list[str], consume):
+    import pyarrow.ipc as ipc
+
+    with pa.memory_map(str(path)) as source:
+        try:
+            reader = ipc.open_file(source)
+        except pa.ArrowInvalid:  # Feather version 1: read whole
+            import pyarrow.feather as feather
+
+            table = feather.read_table(path, columns=columns)
+            return consume(table.schema, iter(table.to_batches()))
+        schema = pa.schema([reader.schema.field(c) for c in columns])
+        batches = (reader.get_batch(i).select(columns) for i in range(reader.num_record_batches))
+        return consume(schema, batches)
+
+
+def _stream_csv(path: Path, columns: list[str], header: list[str], consume, *, sep: str | None):
+    """CSV streamed block by block (``pyarrow.csv.open_csv``), every column as text. When the
+    stream fails (a quoted line break without the option, a bad row, bad UTF-8), it is read once
+    more allowing quoted line breaks; when that fails too, :func:`_read_csv` reads the file
+    whole, for the message naming the bad row's line (or, should it succeed, for the table)."""
+    import pyarrow.csv as pacsv
+
+    delimiter = sep or sniff_delimiter(path)
+    convert = pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True,
+                                   column_types={c: pa.string() for c in columns})
+    for newlines in (False, True):
+        try:
+            reader = pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1, use_threads=True,
+                                               block_size=_CSV_BLOCK),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines),
+                convert_options=convert,
+            )
+            return consume(reader.schema, reader)
+        except pa.ArrowInvalid:
+            continue
+    table = _read_csv(path, columns, header, sep=sep, strings=True)
+    return consume(table.schema, iter(table.to_batches()))
 
 
 def _small_dictionary_columns(path: Path, columns) -> list[str]:

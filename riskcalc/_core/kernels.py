@@ -153,6 +153,16 @@ def mix(key: np.ndarray, codes: np.ndarray, levels: int) -> np.ndarray:
     return key
 
 
+def add_counts(key: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``counts[k] += 1`` for every ``k`` in ``key`` (keys in ``[0, len(counts))``), in place."""
+    mod = compiled(key.shape[0])
+    if mod is not None:
+        mod.add_counts(np.ascontiguousarray(key, dtype=np.int64), counts)
+        return counts
+    counts += np.bincount(key, minlength=counts.shape[0]).astype(np.int64, copy=False)
+    return counts
+
+
 # --------------------------------------------------------------------------------------------
 # group: canonical dense ids and sizes
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,258 @@
+"""From the file: Parquet dataset to class-size histogram, riskcalc against DuckDB and polars.
+
+Plain script (issue 27, part 2: reading, not counting, is the cost)::
+
+    python benchmarks/bench_read.py --rows 1000000 10000000 --rounds 2
+    python benchmarks/bench_read.py --panel national --rounds 2            # 8.5 M pupils x 5 censuses
+    python benchmarks/bench_read.py --rows 100000000 --fields 6 --cores 2  # the 2 GB target
+    python benchmarks/bench_read.py --rows 10000000 --baseline /work/main  # before/after
+
+The data are the synthetic panel of ``bench_spark.py`` (``rows / 5`` pupils x 5 spring
+censuses, a Parquet dataset partitioned by academic year and census), written once under
+``--data``. Each case runs in its own subprocess (the peak memory is that of one tool: the
+resident set of the process and its children, sampled every 20 ms with psutil) and the tools
+alternate round by round, so a change of machine load falls on all of them. The work, on the
+first ``--fields`` of the ten fields of ``bench_lattice.py``:
+
+* ``riskcalc``: ``riskcalc.encode(dir, fields)`` (the dataset streamed into codes), then
+  ``riskcalc.size_histogram`` on the encoded table (``NUMBA_NUM_THREADS`` and Arrow's CPU count
+  set to ``--cores``);
+* ``riskcalc-baseline``: the same calls with another checkout of riskcalc first on the path
+  (``--baseline DIR``, e.g. the main branch before this change);
+* ``pandas``: ``synthetic.read_panel`` into pandas, then ``encode`` and the histogram (the
+  path the issue measured);
+* ``duckdb``: ``SELECT n, count(*) FROM (SELECT count(*) n FROM read_parquet(...) GROUP BY
+  fields) GROUP BY n`` (``SET threads = cores``);
+* ``polars``: ``scan_parquet(...).group_by(fields).len()``, then the counts of the lengths
+  (``POLARS_MAX_THREADS = cores``).
+
+Every tool's histogram must equal the others' (checked: a fast wrong answer fails). Prints one
+line per case with the machine load (``os.getloadavg``) before and after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+FIELDS = (
+    "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
+    "sen_provision", "la_code", "urn", "postcode",
+)
+#: The national panel: 8.5 million pupils x 5 censuses.
+PANELS = {"national": 42_500_000}
+
+
+def _fields() -> list[str]:
+    return list(FIELDS[: int(os.environ.get("BENCH_READ_FIELDS", len(FIELDS)))])
+
+
+def _glob(path: str) -> str:
+    return f"{path}/**/*.parquet"
+
+
+# ---------------------------------------------------------------------------------------------
+# The cases (each run in a child process)
+# ---------------------------------------------------------------------------------------------
+
+
+def case_riskcalc(path: str, cores: int) -> dict:
+    import pyarrow as pa
+
+    pa.set_cpu_count(cores)
+    pa.set_io_thread_count(max(cores, 2))
+    import riskcalc as rc
+
+    fields = _fields()
+    t = time.perf_counter()
+    enc = rc.encode(path, fields)
+    out = {"encode_s": time.perf_counter() - t, "codes_mb": sum(enc[c].codes.nbytes for c in fields) / 2**20,
+           "riskcalc_from": str(Path(rc.__file__).parents[1])}
+    t = time.perf_counter()
+    hist = rc.size_histogram(enc, fields)
+    out["histogram_s"] = time.perf_counter() - t
+    return out | _figures(hist)
+
+
+def case_pandas(path: str, cores: int) -> dict:
+    import riskcalc as rc
+    from synthetic import read_panel
+
+    fields = _fields()
+    t = time.perf_counter()
+    df = read_panel(path, columns=fields)
+    out = {"read_s": time.perf_counter() - t}
+    t = time.perf_counter()
+    enc = rc.encode(df, fields)
+    del df
+    out["encode_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    hist = rc.size_histogram(enc, fields)
+    out["histogram_s"] = time.perf_counter() - t
+    return out | _figures(hist)
+
+
+def case_duckdb(path: str, cores: int) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {cores}")
+    cols = ", ".join(f'"{c}"' for c in _fields())
+    t = time.perf_counter()
+    rows = con.execute(
+        f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM read_parquet('{_glob(path)}', "
+        f"hive_partitioning = true) GROUP BY {cols}) GROUP BY n ORDER BY n"
+    ).fetchall()
+    out = {"histogram_s": time.perf_counter() - t}
+    return out | _figures_from([r[0] for r in rows], [r[1] for r in rows])
+
+
+def case_polars(path: str, cores: int) -> dict:
+    import polars as pl
+
+    t = time.perf_counter()
+    sizes = (pl.scan_parquet(_glob(path), hive_partitioning=True).group_by(_fields()).len()
+             .group_by("len").agg(pl.len().alias("classes")).sort("len").collect())
+    out = {"histogram_s": time.perf_counter() - t}
+    return out | _figures_from(sizes["len"].to_list(), sizes["classes"].to_list())
+
+
+def _figures_from(sizes, counts) -> dict:
+    return {"n_records": int(sum(s * c for s, c in zip(sizes, counts, strict=True))), "n_classes": int(sum(counts)),
+            "histogram": [[int(s) for s in sizes], [int(c) for c in counts]]}
+
+
+def _figures(hist) -> dict:
+    return _figures_from(hist.sizes.tolist(), hist.counts.tolist())
+
+
+CASES = {"riskcalc": case_riskcalc, "riskcalc-baseline": case_riskcalc, "pandas": case_pandas,
+         "duckdb": case_duckdb, "polars": case_polars}
+
+
+def child(engine: str, path: str, cores: int) -> None:
+    print(json.dumps(CASES[engine](path, cores)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent
+# ---------------------------------------------------------------------------------------------
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_case(engine: str, path: Path, cores: int, n_fields: int, baseline: str | None, timeout: float) -> dict:
+    code = baseline if engine == "riskcalc-baseline" else str(ROOT)
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), POLARS_MAX_THREADS=str(cores),
+               OMP_NUM_THREADS=str(cores), BENCH_READ_FIELDS=str(n_fields), PYTHONPATH=code)
+    load_before = os.getloadavg()
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", engine, str(path), str(cores)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=code)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"engine": engine, "cores": cores, "error": f"timeout after {timeout:.0f} s"}
+    sampler.join()
+    result = {"engine": engine, "cores": cores, "fields": n_fields, "wall_s": time.perf_counter() - t,
+              "peak_rss_mb": peak[0] / 2**20, "load_before": load_before, "load_after": os.getloadavg()}
+    if proc.returncode != 0:
+        result["error"] = (err.strip().splitlines() or ["?"])[-1]
+        return result
+    result.update(json.loads(out.strip().splitlines()[-1]))
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--panel", choices=list(PANELS), help="a named panel size (national: 8.5 M pupils x 5)")
+    ap.add_argument("--fields", type=int, default=len(FIELDS), help="the first N of the ten fields")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--engines", nargs="+", default=["riskcalc", "duckdb", "polars"], choices=list(CASES))
+    ap.add_argument("--baseline", default=None, help="a checkout of riskcalc for the riskcalc-baseline case")
+    ap.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
+                    help="where the panels are written (shared with bench_spark.py, kept for reuse)")
+    ap.add_argument("--timeout", type=float, default=7200)
+    ap.add_argument("--json", default=None, help="append JSON lines here")
+    args = ap.parse_args()
+    engines = list(args.engines)
+    if args.baseline and "riskcalc-baseline" not in engines:
+        engines.insert(1, "riskcalc-baseline")
+    if "riskcalc-baseline" in engines and not args.baseline:
+        ap.error("riskcalc-baseline needs --baseline DIR")
+    from bench_spark import panel_dir
+
+    sizes = [PANELS[args.panel]] if args.panel else args.rows
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    print(f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"{args.fields} fields, {args.cores} cores per tool", flush=True)
+    for rows in sizes:
+        t = time.perf_counter()
+        path = panel_dir(data, rows)
+        print(f"# panel {rows:,} rows at {path} ({time.perf_counter() - t:.0f} s)", flush=True)
+        reference = None
+        for r in range(args.rounds):
+            order = engines if r % 2 == 0 else engines[::-1]
+            for engine in order:
+                res = run_case(engine, path, args.cores, args.fields, args.baseline, args.timeout)
+                res["rows_requested"], res["round"] = rows, r
+                hist = res.pop("histogram", None)
+                if hist is not None:
+                    reference = reference or hist
+                    res["histogram_matches"] = hist == reference
+                shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
+                         if k not in ("load_before", "load_after")}
+                print(json.dumps(shown), f"load {res.get('load_before', [0])[0]:.1f} -> "
+                      f"{res.get('load_after', [0])[0]:.1f}", flush=True)
+                if args.json:
+                    with open(args.json, "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps(res) + "\n")
+                if hist is not None and hist != reference:
+                    sys.exit(f"{engine}: a different histogram from the first tool's")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
