@@ -112,7 +112,18 @@ class MemoryBackend:
         return np.array([enc[c].n_missing for c in columns], dtype=np.int64)
 
     def size_histogram(self, columns, *, missing: str, func: str) -> SizeHistogram:
-        return self._partition(columns, missing, func)[1].size_histogram
+        if isinstance(self.data, EncodedTable):  # the user's table keeps its partitions for reuse
+            return self._partition(columns, missing, func)[1].size_histogram
+        # Raw data encoded for this question alone: count the classes without a key and a class
+        # number per record (memory: the codes plus a bounded budget; grouping.class_sizes_bounded)
+        from .grouping import class_sizes_bounded
+
+        enc = self.encoded(columns, func=func)
+        cols = [enc[c] for c in columns]
+        if missing == "raise":
+            check_no_missing(enc, cols)
+        return SizeHistogram.from_class_sizes(
+            class_sizes_bounded([c.codes for c in cols], [c.n_levels for c in cols]))
 
     def lattice_histograms(self, columns, max_size: int, *, missing: str,
                            func: str) -> Iterator[tuple[tuple[int, ...], SizeHistogram]]:
