@@ -64,6 +64,15 @@ def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_
     if isinstance(data, EncodedTable):
         check_column_names(columns, data.columns, name=name, func=func)
         return data
+    from . import frames
+
+    if frames.is_native(data):  # polars, DuckDB, Arrow streams and datasets, PyCapsule tables
+        src = frames.source(data, func=func)
+        names = check_column_names(columns, src.names, name=name, func=func, table=src.label)
+        keep = weights if isinstance(weights, str) else None
+        if keep is not None:
+            check_column_names([keep], src.names, name="weights", func=func, table=src.label)
+        return frames.encode_native(src, names, weights=keep, func=func)
     names = check_column_names(columns, _column_names(data, sep), name=name, func=func, table=_label(data))
     keep = weights if isinstance(weights, str) else None
     if keep is not None:

@@ -268,6 +268,15 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
             f"to keep with the codes. Got {type(weights).__name__} instead; an array of weights "
             "goes to the measure itself (e.g. individual_risk(table, qi, weights=array))."
         )
+    from . import frames  # polars, DuckDB, Arrow streams and datasets: read as Arrow batches
+
+    if frames.is_native(data):
+        src = frames.source(data, func="encode")
+        names = src.names if columns is None else check_column_names(columns, src.names, "columns", "encode",
+                                                                      src.label)
+        if weights is not None:
+            check_column_names([weights], src.names, name="weights", func="encode", table=src.label)
+        return frames.encode_native(src, names, weights=weights)
     names = wanted = None
     if columns is not None:
         names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",
@@ -293,7 +302,9 @@ def _label(data) -> str:
     """How messages name the table: a file by its name, anything else as "the table"."""
     if isinstance(data, (str, os.PathLike)):
         return repr(Path(data).name)
-    return "the table"
+    from .frames import label
+
+    return label(data)
 
 
 def _column_names(data, sep, sheet=None) -> list[str]:
@@ -305,10 +316,11 @@ def _column_names(data, sep, sheet=None) -> list[str]:
         from .io import table_columns
 
         return table_columns(data, sep=sep, sheet=sheet)
-    raise InvalidParameterError(
-        "The 'data' parameter must be a pandas DataFrame, a pyarrow Table, a path to a "
-        f"CSV/Parquet file or an EncodedTable. Got {type(data).__name__} instead."
-    )
+    from . import frames
+
+    if frames.is_native(data):
+        return frames.column_names(data)
+    raise frames.refuse(data)
 
 
 def _load(data, columns, sep, sheet=None):
