@@ -336,6 +336,21 @@ def _spark(data, *, func: str, sep=None) -> Backend:
 register_backend(_is_spark, _spark)
 
 
+def _is_frame(data) -> bool:
+    from .frames import is_native  # never imports polars, duckdb or pyarrow.dataset
+
+    return is_native(data)
+
+
+def _frame(data, *, func: str, sep=None) -> Backend:
+    from .lazy import backend  # LazyBackend (counts pushed down) or FrameBackend (through Arrow)
+
+    return backend(data, func=func, sep=sep)
+
+
+register_backend(_is_frame, _frame)
+
+
 def backend_for(data, *, func: str, sep=None) -> Backend:
     """The backend answering for ``data`` (a backend passes through unchanged).
 

@@ -35,12 +35,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._validation import check_column_names, check_missing_policy
+from .._validation import check_column_names
 from ..exceptions import EmptyTableError, InvalidParameterError, MissingValueError, UnsupportedTypeError
 from . import frames
 from .histogram import SizeHistogram
 
-__all__ = ["LazyBackend", "lazy_backend"]
+__all__ = ["LazyBackend", "FrameBackend", "backend"]
 
 
 def _missing_error(name: str, count: int) -> MissingValueError:
@@ -124,7 +124,8 @@ class _DuckDB:
             w = f"CAST({frames.quote_ident(weights)} AS DOUBLE)"
             wsel = f", {w} AS __rc_w"
             wagg = (", sum(__rc_w) AS __rc_w, sum(CASE WHEN __rc_w IS NULL OR isnan(__rc_w) OR isinf(__rc_w) "
-                    "THEN 1 ELSE 0 END) AS __rc_bad, sum(CASE WHEN __rc_w < 0 THEN 1 ELSE 0 END) AS __rc_neg")
+                    "THEN 1 ELSE 0 END) AS __rc_bad, sum(CASE WHEN __rc_w < 0 THEN 1 ELSE 0 END) AS __rc_neg, "
+                    "sum(CASE WHEN __rc_w <> round(__rc_w) THEN 1 ELSE 0 END) AS __rc_frac")
         sql = (f"SELECT count(*) AS __rc_n{wagg} FROM (SELECT {self._keys(names)}{wsel} FROM __rc_t) "
                f"GROUP BY {groups}")
         return self._run(sql)
@@ -182,7 +183,7 @@ class _Polars:
             w = pl.col("__rc_w")
             aggs += [w.sum().alias("__rc_w"),
                      (w.is_null() | w.is_nan() | w.is_infinite()).sum().alias("__rc_bad"),
-                     (w < 0).sum().alias("__rc_neg")]
+                     (w < 0).sum().alias("__rc_neg"), (w != w.round()).sum().alias("__rc_frac")]
         return self._collect([self.lf.select(sel).group_by(keys).agg(aggs)])[0]
 
 
@@ -242,8 +243,8 @@ class _Dataset:
         if weights is not None:
             w = pc.field(weights).cast(pa.float64())
             exprs += [w, (pc.is_null(w) | pc.is_nan(w) | pc.is_inf(w)).cast(pa.int64()),
-                      pc.less(w, 0.0).cast(pa.int64())]
-            keys_w = ["__rc_w", "__rc_bad", "__rc_neg"]
+                      pc.less(w, 0.0).cast(pa.int64()), pc.not_equal(w, pc.round(w)).cast(pa.int64())]
+            keys_w = ["__rc_w", "__rc_bad", "__rc_neg", "__rc_frac"]
             aggs += [(k, "hash_sum", None, k) for k in keys_w]
             columns.append(weights)
         else:
@@ -256,42 +257,36 @@ _ENGINES = {"duckdb": _DuckDB, "polars-lazy": _Polars, "arrow-dataset": _Dataset
 
 
 # --------------------------------------------------------------------------------------------
-# The backend
+# The backends
 # --------------------------------------------------------------------------------------------
 
 
-class LazyBackend:
-    """A lazy table measured by its own engine: counts pushed down, records streamed.
+#: Kinds whose rows may come in another order from one query to the next.
+_UNORDERED = ("duckdb", "polars-lazy")
 
-    Parameters
-    ----------
-    data : polars.LazyFrame, duckdb.DuckDBPyRelation or pyarrow.dataset.Dataset
-    func : str, optional
-        The public function asking, for messages.
-    """
 
-    def __init__(self, data, *, func: str | None = None):
+class _Delegating:
+    """What the two backends of this module share: the table resolved once
+    (:func:`riskcalc._core.frames.source`), names checked against its schema, and every
+    question about the records answered by the in-memory backend over an encoding of only the
+    asked-for columns. Each column is encoded at most once per backend (one backend per
+    measure call): a second question adds the columns it needs to the same encoding."""
+
+    is_backend = True
+    holds_records = True
+
+    def __init__(self, data, *, func: str | None = None, sep=None):
         self.source = frames.source(data, func=func)
-        if self.source.kind not in _ENGINES:
-            raise InvalidParameterError(f"{self.source.label} is not a lazy table.")
-        self.func = func
-        self._engine = _ENGINES[self.source.kind](data, self.source.schema)
-
-    @property
-    def kind(self) -> str:
-        return self.source.kind
-
-    @property
-    def label(self) -> str:
-        return self.source.label
+        self.kind = self.source.kind
+        self.label = self.source.label
+        self._enc = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(self.source.names)
 
-    def check_columns(self, columns, name: str = "quasi_identifiers") -> tuple[str, ...]:
-        """The names, checked against the table (did-you-mean message) and flat types."""
-        names = check_column_names(columns, self.source.names, name=name, func=self.func, table=self.label)
+    def names(self, requested, *, func: str, name: str = "quasi_identifiers") -> tuple[str, ...]:
+        names = check_column_names(requested, self.source.names, name=name, func=func, table=self.label)
         for c in names:
             typ = self.source.schema.field(c).type
             if pa.types.is_nested(typ):
@@ -301,92 +296,229 @@ class LazyBackend:
                 )
         return names
 
+    def _capital_label(self) -> str:
+        return self.label[0].upper() + self.label[1:]
+
+    # -- the records, streamed into one encoding ------------------------------------------------
+
+    def encoded(self, columns, *, func: str, weights=None, name: str = "quasi_identifiers"):
+        """The records of ``columns`` (and a ``weights`` column kept alongside), encoded once:
+        only the columns not encoded yet are streamed."""
+        from .encoding import EncodedTable, encode
+
+        names = self.names(columns, func=func, name=name)
+        keep = weights if isinstance(weights, str) else None
+        if keep is not None:
+            check_column_names([keep], self.source.names, name="weights", func=func, table=self.label)
+        enc = self._enc
+        todo = [c for c in names if enc is None or c not in enc.columns]
+        if keep is not None and (enc is None or keep not in enc.weight_columns):
+            todo_w = keep
+        else:
+            todo_w = None
+        if (todo or todo_w is not None) and enc is not None and self.kind in _UNORDERED:
+            # An engine's query result has no fixed row order (DuckDB and polars may stream a
+            # join or a group-by in another order each time): columns read in two queries
+            # cannot be put side by side. Read every column needed so far again, in one query.
+            todo = list(dict.fromkeys([*enc.columns, *names]))
+            todo_w = keep if keep is not None else (enc.weight_columns[0] if enc.weight_columns else None)
+            enc = None
+        if todo or todo_w is not None:
+            new = frames.encode_native(self.source, todo or list(names[:1]), weights=todo_w, func=func)
+            if enc is None:
+                enc = new
+            else:
+                cols = {c: enc[c] for c in enc.columns} | {c: new[c] for c in new.columns}
+                kept = {w: enc.weights(w) for w in enc.weight_columns}
+                kept |= {w: new.weights(w) for w in new.weight_columns}
+                enc = EncodedTable(cols, enc.n_records, enc.index, enc.source, kept)
+            self._enc = enc
+        return encode(enc, list(names)) if keep is None else _with_weights(enc, names)
+
+    def _memory(self, columns, *, func: str, weights=None):
+        """The in-memory backend over the encoding of ``columns`` (and a weights column)."""
+        from .memory import MemoryBackend
+
+        enc = self.encoded(columns, func=func, weights=weights if isinstance(weights, str) else None)
+        return MemoryBackend(enc)
+
+    def refuse(self, what: str, func: str | None) -> Exception:
+        where = f" of {func}" if func else ""
+        return InvalidParameterError(f"{what}{where} cannot run on {self.label}.")
+
+    # -- questions answered in memory (the records are streamed here) ---------------------------
+
+    def missing_counts(self, columns) -> np.ndarray:
+        return self._memory(columns, func="missing_counts").missing_counts(columns)
+
+    def size_histogram(self, columns, *, missing: str, func: str) -> SizeHistogram:
+        return self._memory(columns, func=func).size_histogram(columns, missing=missing, func=func)
+
+    def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str):
+        return self._memory(columns, func=func).lattice_histograms(columns, max_size, missing=missing, func=func)
+
+    def weighted_below(self, columns, weights, thresholds, *, missing: str, func: str):
+        return self._memory(columns, func=func, weights=weights).weighted_below(
+            columns, weights, thresholds, missing=missing, func=func)
+
+    def summed_histogram(self, columns, count, *, missing: str, func: str) -> SizeHistogram:
+        return self._memory(columns, func=func, weights=count).summed_histogram(
+            columns, count, missing=missing, func=func)
+
+    def size_pairs(self, columns, population=None, *, missing: str, func: str):
+        if population is not None and frames.is_native(population):
+            pop = frames.source(population, func=func, name="population")
+            check_column_names(columns, pop.names, name="quasi_identifiers", func=func, table=pop.label)
+            population = frames.encode_native(pop, list(columns), func=func)
+        return self._memory(columns, func=func).size_pairs(columns, population, missing=missing, func=func)
+
+    def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, **options):
+        cols = list(dict.fromkeys([*quasi_identifiers, *sensitive]))
+        return self._memory(cols, func=func).attribute_figures(
+            quasi_identifiers, sensitive, missing=missing, func=func, **options)
+
+    def closeness_figures(self, quasi_identifiers, sensitive: str, *, ordered, missing: str, func: str):
+        cols = list(dict.fromkeys([*quasi_identifiers, sensitive]))
+        return self._memory(cols, func=func).closeness_figures(
+            quasi_identifiers, sensitive, ordered=ordered, missing=missing, func=func)
+
+    def trajectory_histograms(self, point: str, *, static, id: str, order: str, max_linked, func: str):
+        cols = [c for c in dict.fromkeys([id, point, *static, "academic_year", "census"]) if c in self.source.names]
+        return self._memory(cols, func=func).trajectory_histograms(
+            point, static=static, id=id, order=order, max_linked=max_linked, func=func)
+
+    def record_sizes(self, columns, *, missing: str, func: str, weights=None, alpha: float = 1.0):
+        return self._memory(columns, func=func, weights=weights).record_sizes(
+            columns, missing=missing, func=func, weights=weights, alpha=alpha)
+
+
+def _with_weights(enc, names):
+    """The encoding restricted to ``names``, its weight columns kept."""
+    from .encoding import EncodedTable
+
+    return EncodedTable({c: enc[c] for c in names}, enc.n_records, enc.index, enc.source,
+                        {w: enc.weights(w) for w in enc.weight_columns})
+
+
+class FrameBackend(_Delegating):
+    """An eager foreign table (polars DataFrame, pyarrow RecordBatchReader, any Arrow PyCapsule
+    table): every question is answered in memory, on an encoding of only the asked-for
+    columns, read through Arrow (no pandas copy).
+
+    A one-shot stream (a RecordBatchReader, a PyCapsule stream) is read once, whole, into Arrow
+    memory on the first question (its later questions may ask for other columns); give a
+    ``pyarrow.dataset.Dataset`` to read only the columns asked for from disk.
+    """
+
+    def __init__(self, data, *, func: str | None = None, sep=None):
+        super().__init__(data, func=func, sep=sep)
+        if self.source._reader is not None:  # one-shot: keep it as a table (Arrow, all columns)
+            schema, batches = self.source.batches(self.source.names)
+            table = pa.Table.from_batches(list(batches), schema=schema)
+            self.source = frames.Source(table, "arrow-table", self.label, schema)
+
+
+class LazyBackend(_Delegating):
+    """A lazy table measured by its own engine: counts pushed down, records streamed.
+
+    Pushed down (only grouped counts come back): :meth:`size_histogram`,
+    :meth:`lattice_histograms` (DuckDB: one ``GROUPING SETS`` query), :meth:`missing_counts`,
+    :meth:`weighted_below` and :meth:`summed_histogram` with a column name. Everything else
+    reads the asked-for columns into the in-memory backend (:class:`_Delegating`).
+    """
+
+    def __init__(self, data, *, func: str | None = None, sep=None):
+        super().__init__(data, func=func, sep=sep)
+        if self.kind not in _ENGINES:
+            raise InvalidParameterError(f"{self.label} is not a lazy table.")
+        self._engine = _ENGINES[self.kind](data, self.source.schema)
+
     def _nonempty(self, hist: SizeHistogram) -> SizeHistogram:
         if hist.n_records == 0:
-            raise EmptyTableError(f"{self.label[0].upper()}{self.label[1:]} has no records; nothing to measure.")
+            raise EmptyTableError(f"{self._capital_label()} has no records; nothing to measure.")
         return hist
 
-    def missing_counts(self, columns) -> dict[str, int]:
-        """Missing values (``NULL``, and ``NaN`` in floating-point columns) per column, counted
-        by the engine."""
-        names = self.check_columns(columns)
-        return dict(zip(names, self._engine.null_counts(list(names))))
+    def missing_counts(self, columns) -> np.ndarray:
+        """Missing values (``NULL``, and ``NaN`` in floating-point columns) per column."""
+        return np.asarray(self._engine.null_counts(list(columns)), dtype=np.int64)
 
     def _check_missing(self, names, missing: str) -> None:
-        missing = check_missing_policy(missing, self.func)
         if missing == "raise":
-            for name, count in self.missing_counts(names).items():
+            for name, count in zip(names, self.missing_counts(names)):
                 if count:
-                    raise _missing_error(name, count)
+                    raise _missing_error(name, int(count))
 
-    def histogram(self, columns, missing: str = "category") -> SizeHistogram:
-        """The class-size histogram on ``columns``: two group-bys pushed down; only the
-        histogram comes back."""
-        return self.subset_histograms([columns], missing)[0]
+    def size_histogram(self, columns, *, missing: str, func: str) -> SizeHistogram:
+        """Two group-bys pushed down; only the histogram comes back."""
+        return self.histograms([tuple(columns)], missing=missing)[0]
 
-    def subset_histograms(self, subsets, missing: str = "category") -> list[SizeHistogram]:
+    def histograms(self, subsets, *, missing: str) -> list[SizeHistogram]:
         """The histogram of each subset of columns (in the order given), in one query where the
         engine allows it (DuckDB ``GROUPING SETS``)."""
-        subsets = [self.check_columns(s) for s in subsets]
-        if missing == "raise":
-            self._check_missing(list(dict.fromkeys(c for s in subsets for c in s)), missing)
-        else:
-            check_missing_policy(missing, self.func)
+        subsets = [tuple(s) for s in subsets]
+        self._check_missing(list(dict.fromkeys(c for s in subsets for c in s)), missing)
         if not subsets:
             return []
-        # one query per distinct set of columns (a repeated or reordered subset is one grouping set)
+        # one grouping per distinct set of columns (a repeated or reordered subset is one)
         distinct = list(dict.fromkeys(frozenset(s) for s in subsets))
         first = {key: next(list(s) for s in subsets if frozenset(s) == key) for key in distinct}
         hists = dict(zip(distinct, self._engine.histograms([first[k] for k in distinct])))
         return [self._nonempty(hists[frozenset(s)]) for s in subsets]
 
-    @cached_property
-    def n_records(self) -> int:
-        first = self.source.names[:1]
-        if not first:
-            raise EmptyTableError(f"{self.label[0].upper()}{self.label[1:]} has no columns.")
-        return int(self._engine.classes([first[0]], None).column("__rc_n").to_numpy().sum())
+    def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str):
+        from itertools import combinations
 
-    def class_counts(self, columns, *, weights: str | None = None, missing: str = "category"):
-        """``(fk, Fk)`` per class (in no particular order): the size of each class and, with
-        ``weights`` (a column name), the sum of its weights; ``Fk`` is ``None`` without.
+        columns = tuple(columns)
+        subsets = [combo for size in range(1, min(max_size, len(columns)) + 1)
+                   for combo in combinations(range(len(columns)), size)]
+        hists = self.histograms([tuple(columns[i] for i in s) for s in subsets], missing=missing)
+        return iter(list(zip(subsets, hists)))
 
-        Weights must be finite and non-negative, as :func:`riskcalc._validation.check_weights`
-        requires of a column in memory (counted by the engine in the same query).
-        """
-        names = self.check_columns(columns)
-        self._check_missing(names, missing)
-        if weights is not None:
-            check_column_names([weights], self.source.names, name="weights", func=self.func, table=self.label)
-        table = self._engine.classes(list(names), weights)
+    def _classes(self, columns, value: str, *, missing: str, whole: bool, what: str):
+        """``(fk, sum of value)`` per class, the value column validated by the engine."""
+        self._check_missing(list(columns), missing)
+        table = self._engine.classes(list(columns), value)
         fk = table.column("__rc_n").to_numpy().astype(np.int64)
         if fk.sum() == 0:
             self._nonempty(SizeHistogram.from_class_sizes(fk))
-        if weights is None:
-            return fk, None
         bad = int(pc.sum(table.column("__rc_bad")).as_py() or 0)
         if bad:
-            raise InvalidParameterError(
-                f"The column {weights!r} must not hold missing or infinite values. Found {bad}.")
+            raise InvalidParameterError(f"{what} must not hold missing or infinite values. Found {bad}.")
         neg = int(pc.sum(table.column("__rc_neg")).as_py() or 0)
         if neg:
+            raise InvalidParameterError(f"{what} must be non-negative. Found {neg} negative value(s).")
+        sums = table.column("__rc_w").to_numpy().astype(np.float64)
+        if whole:
+            frac = np.asarray(table.column("__rc_frac").to_numpy(), dtype=np.int64).sum()
+            if frac:
+                raise InvalidParameterError(
+                    f"{what} must hold whole, non-negative numbers. Found {int(frac)} other value(s).")
+        elif not np.isfinite(sums.sum()):
             raise InvalidParameterError(
-                f"The column {weights!r} must be non-negative. Found {neg} negative value(s).")
-        Fk = table.column("__rc_w").to_numpy().astype(np.float64)
-        if not np.isfinite(Fk.sum()):
-            raise InvalidParameterError(
-                f"The column {weights!r} sums to more than a floating-point number can hold (over 1.8e308).")
-        return fk, Fk
+                f"{what} sums to more than a floating-point number can hold (over 1.8e308): every "
+                "population figure would be infinite. Are they weights (1 / inclusion probability)?")
+        return fk, sums
 
-    def records(self, columns, *, weights: str | None = None):
-        """An :class:`~riskcalc.EncodedTable` of ``columns`` (and the ``weights`` column):
-        only those columns are streamed from the engine, and encoded once."""
-        names = self.check_columns(columns)
-        if weights is not None:
-            check_column_names([weights], self.source.names, name="weights", func=self.func, table=self.label)
-        return frames.encode_native(self.source, names, weights=weights, func=self.func)
+    def weighted_below(self, columns, weights, thresholds, *, missing: str, func: str):
+        if not isinstance(weights, str):  # one number per record: the records are read here
+            return super().weighted_below(columns, weights, thresholds, missing=missing, func=func)
+        check_column_names([weights], self.source.names, name="weights", func=func, table=self.label)
+        fk, Fk = self._classes(columns, weights, missing=missing, whole=False, what=f"The column {weights!r}")
+        below = np.array([int(fk[Fk < t].sum()) for t in thresholds], dtype=np.int64)
+        return SizeHistogram.from_class_sizes(fk), below
+
+    def summed_histogram(self, columns, count, *, missing: str, func: str) -> SizeHistogram:
+        if not isinstance(count, str):
+            return super().summed_histogram(columns, count, missing=missing, func=func)
+        check_column_names([count], self.source.names, name="count", func=func, table=self.label)
+        _, sums = self._classes(columns, count, missing=missing, whole=True,
+                                what=f"The {count!r} column of {self.label}")
+        return SizeHistogram.from_class_sizes(sums.astype(np.int64))
 
 
-def lazy_backend(data, *, func: str | None = None) -> LazyBackend | None:
-    """A :class:`LazyBackend` for a lazy table, ``None`` for anything else."""
-    return LazyBackend(data, func=func) if frames.is_lazy(data) else None
+def backend(data, *, func: str | None = None, sep=None):
+    """The backend of a table :mod:`riskcalc._core.frames` reads: :class:`LazyBackend` for a
+    polars LazyFrame, DuckDB relation or pyarrow Dataset, :class:`FrameBackend` otherwise."""
+    if frames.is_lazy(data):
+        return LazyBackend(data, func=func, sep=sep)
+    return FrameBackend(data, func=func, sep=sep)
