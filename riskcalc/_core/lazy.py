@@ -29,8 +29,6 @@ encoding per call.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -444,7 +442,7 @@ class LazyBackend(_Delegating):
 
     def _check_missing(self, names, missing: str) -> None:
         if missing == "raise":
-            for name, count in zip(names, self.missing_counts(names)):
+            for name, count in zip(names, self.missing_counts(names), strict=True):
                 if count:
                     raise _missing_error(name, int(count))
 
@@ -462,7 +460,7 @@ class LazyBackend(_Delegating):
         # one grouping per distinct set of columns (a repeated or reordered subset is one)
         distinct = list(dict.fromkeys(frozenset(s) for s in subsets))
         first = {key: next(list(s) for s in subsets if frozenset(s) == key) for key in distinct}
-        hists = dict(zip(distinct, self._engine.histograms([first[k] for k in distinct])))
+        hists = dict(zip(distinct, self._engine.histograms([first[k] for k in distinct]), strict=True))
         return [self._nonempty(hists[frozenset(s)]) for s in subsets]
 
     def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str):
@@ -472,7 +470,7 @@ class LazyBackend(_Delegating):
         subsets = [combo for size in range(1, min(max_size, len(columns)) + 1)
                    for combo in combinations(range(len(columns)), size)]
         hists = self.histograms([tuple(columns[i] for i in s) for s in subsets], missing=missing)
-        return iter(list(zip(subsets, hists)))
+        return iter(list(zip(subsets, hists, strict=True)))
 
     def _classes(self, columns, value: str, *, missing: str, whole: bool, what: str):
         """``(fk, sum of value)`` per class, the value column validated by the engine."""
