@@ -102,9 +102,11 @@ def kind_of(obj) -> str | None:
 
 
 def is_native(obj) -> bool:
-    """Whether ``obj`` is a table this module reads (see :func:`kind_of`), a pyarrow Table
-    aside: the encoder reads it as it is."""
-    return not isinstance(obj, pa.Table) and kind_of(obj) is not None
+    """Whether ``obj`` is a table this module reads (see :func:`kind_of`); a pyarrow Table only
+    when its types need a cast first (:func:`needs_cast`): the encoder reads it as it is."""
+    if isinstance(obj, pa.Table):
+        return needs_cast(obj.schema)
+    return kind_of(obj) is not None
 
 
 #: Kinds whose engine can group and count (pushed down by :mod:`riskcalc._core.lazy`).
@@ -166,7 +168,47 @@ class Source:
         """``(schema, batches)`` of only ``columns`` (in that order), streamed."""
         columns = list(dict.fromkeys(columns))
         schema = pa.schema([self.schema.field(c) for c in columns])
-        return schema, _batches(self, columns, schema)
+        target = _signed_schema(schema)
+        if target.equals(schema):
+            return schema, _batches(self, columns, schema)
+        return target, (batch.cast(target) for batch in _batches(self, columns, schema))
+
+
+_VIEWS = {"string_view": pa.large_string(), "binary_view": pa.large_binary()}
+
+
+def _plain(typ: pa.DataType) -> pa.DataType:
+    return _VIEWS.get(str(typ), typ) if pa.types.is_string_view(typ) or pa.types.is_binary_view(typ) else typ
+
+
+def _signed_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` in the types the encoder reads as it reads pandas' and Parquet's:
+
+    * unsigned dictionary indices made signed (``int64``): polars gives its categoricals and
+      enums as ``dictionary<uint32>``/``<uint8>``, which the encoder's dictionary path does not
+      take (the cast copies the indices, not the values);
+    * ``string_view``/``binary_view`` (polars' own layout, through the PyCapsule stream) as
+      ``large_string``/``large_binary``, which the encoder's and the profile's text paths know
+      (a copy of those columns only).
+
+    Both belong in the encoder; until it takes them, this keeps every kind's figures equal.
+    """
+    fields = []
+    for f in schema:
+        typ = f.type
+        if pa.types.is_dictionary(typ):
+            index = pa.int64() if pa.types.is_unsigned_integer(typ.index_type) else typ.index_type
+            typ = pa.dictionary(index, _plain(typ.value_type), typ.ordered)
+        else:
+            typ = _plain(typ)
+        fields.append(f.with_type(typ) if typ != f.type else f)
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def needs_cast(schema: pa.Schema) -> bool:
+    """Whether a table of ``schema`` must be cast before the encoder reads it
+    (:func:`_signed_schema`)."""
+    return not _signed_schema(schema).equals(schema)
 
 
 def source(obj, *, name: str = "data", func: str | None = None) -> Source:
