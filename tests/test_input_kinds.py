@@ -20,14 +20,13 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import frames as frame_strategy
+from strategies import quasi_identifiers
+from test_common import MEASURES, QI, _frame
 
 import riskcalc as rc
 from riskcalc._core import frames
 from riskcalc._core.lazy import FrameBackend, LazyBackend, backend
-
-from strategies import frames as frame_strategy
-from strategies import quasi_identifiers
-from test_common import MEASURES, QI, _frame
 
 pl = pytest.importorskip("polars")
 duckdb = pytest.importorskip("duckdb")
