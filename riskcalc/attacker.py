@@ -14,6 +14,7 @@ from ._core.io import read_table
 from ._core.access import prepare
 from ._core.spark import is_spark_frame
 from ._core.encoding import EncodedTable, encode
+from ._render import Displayed
 from ._validation import check_column_names, check_missing_policy, check_share
 from .exceptions import InvalidParameterError
 
@@ -21,7 +22,7 @@ __all__ = ["AttackerRiskResult", "attacker_risk"]
 
 
 @dataclass(frozen=True, slots=True)
-class AttackerRiskResult:
+class AttackerRiskResult(Displayed):
     """Re-identification risk under the three attacker models of El Emam.
 
     Attributes

@@ -44,6 +44,7 @@ from ._core.spark import is_spark_frame
 from ._core.encoding import EncodedColumn, EncodedTable, _column_names
 from ._core.crosstab import ClassValueTable, class_value_table, homogeneous_counts
 from ._core.partition import check_no_missing
+from ._render import Displayed, RecordFrames
 from ._validation import check_bool, check_column_name, check_column_names, check_missing_policy, check_positive
 from .exceptions import InvalidParameterError
 
@@ -147,7 +148,7 @@ def _cells_for(part, col: EncodedColumn, values: np.ndarray | None = None, n_val
 
 
 @dataclass(frozen=True, slots=True)
-class LDiversityResult:
+class LDiversityResult(RecordFrames):
     """Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
 
     Attributes
@@ -376,7 +377,7 @@ def _records_over(per_class: np.ndarray, sizes: np.ndarray, threshold: float) ->
 
 
 @dataclass(frozen=True, slots=True)
-class TClosenessResult:
+class TClosenessResult(Displayed):
     """t-closeness of a sensitive field: the earth mover's distance of each class to the table.
 
     Attributes
@@ -640,7 +641,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
 
 
 @dataclass(frozen=True, slots=True)
-class BetaLikenessResult:
+class BetaLikenessResult(Displayed):
     """Basic or enhanced beta-likeness of a sensitive field.
 
     Attributes
@@ -785,7 +786,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
 
 @dataclass(frozen=True, slots=True)
-class DeltaDisclosureResult:
+class DeltaDisclosureResult(Displayed):
     """delta-disclosure privacy of a sensitive field.
 
     Attributes
@@ -915,7 +916,7 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
 
 
 @dataclass(frozen=True, slots=True)
-class AttributeDisclosureResult:
+class AttributeDisclosureResult(Displayed):
     """Records whose sensitive value their class reveals with certainty, per sensitive field.
 
     Arrays hold one entry per field of ``sensitive_fields``, in order.

@@ -11,13 +11,14 @@ from . import _format as fmt
 from ._core.access import prepare, record_frequencies
 from ._core.histogram import SizeHistogram
 from ._core.spark import is_spark_frame
+from ._render import RecordFrames
 from ._validation import check_alpha
 
 __all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
 
 
 @dataclass(frozen=True, slots=True)
-class ClassSizesResult:
+class ClassSizesResult(RecordFrames):
     """Per-record class sizes, in input row order.
 
     Attributes

@@ -11,6 +11,7 @@ from . import _format as fmt
 from ._core.histogram import weighted_below
 from ._core.access import prepare, record_frequencies
 from ._core.spark import is_spark_frame
+from ._render import Displayed
 from ._validation import check_alpha, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
@@ -19,7 +20,7 @@ DEFAULT_THRESHOLDS = (2, 3, 5, 10)
 
 
 @dataclass(frozen=True, slots=True)
-class KAnonymityResult:
+class KAnonymityResult(Displayed):
     """The k-anonymity level of a table and its violations at several thresholds.
 
     Attributes

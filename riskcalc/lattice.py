@@ -15,6 +15,7 @@ from ._core.access import as_encoded
 from ._core.spark import is_spark_frame
 from ._core.partition import check_no_missing
 from ._core.lattice import walk
+from ._render import Displayed
 from ._validation import (
     check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
 )
@@ -28,7 +29,7 @@ MAX_SUBSETS = 1 << 20
 
 
 @dataclass(frozen=True)
-class LatticeResult:
+class LatticeResult(Displayed):
     """Risk figures for every combination of fields up to a size.
 
     Attributes

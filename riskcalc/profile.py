@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from . import _format as fmt
 from . import _render
 from ._core.access import as_encoded
+from ._render import Displayed
 from ._validation import column_list
 from .exceptions import InvalidParameterError
 
@@ -281,7 +282,7 @@ class ColumnProfile:
 
 
 @dataclass(frozen=True)
-class ProfileResult:
+class ProfileResult(Displayed):
     """Profiles of the quasi-identifiers of a table (:func:`profile_columns`)."""
 
     columns: tuple[ColumnProfile, ...]

@@ -11,6 +11,7 @@ from . import _format as fmt
 from ._core.histogram import SizeHistogram
 from ._core.access import as_encoded, resolve_weights
 from ._core.spark import is_spark_frame
+from ._render import Displayed
 from ._validation import check_counts, check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
@@ -20,7 +21,7 @@ DEFAULT_THRESHOLDS = (1, 2, 3, 5, 10)
 
 
 @dataclass(frozen=True, slots=True)
-class SmallCountResult:
+class SmallCountResult(Displayed):
     """Cells with small counts in the frequency table of a field combination.
 
     Attributes

@@ -11,6 +11,7 @@ import numpy as np
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._provenance import provenance
+from ._render import Displayed
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes
 from .kanon import DEFAULT_THRESHOLDS as K_THRESHOLDS
@@ -40,7 +41,7 @@ MEASURE_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class RiskSummary:
+class RiskSummary(Displayed):
     """The basic measures for one set of quasi-identifiers, with provenance.
 
     Attributes

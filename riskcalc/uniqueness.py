@@ -10,13 +10,14 @@ from . import _format as fmt
 import numpy as np
 
 from ._core.access import prepare, record_frequencies
+from ._render import Displayed
 from ._validation import check_alpha
 
 __all__ = ["UniquenessResult", "uniqueness"]
 
 
 @dataclass(frozen=True, slots=True)
-class UniquenessResult:
+class UniquenessResult(Displayed):
     """Sample uniques, pairs and prosecutor risk.
 
     Attributes
