@@ -112,7 +112,7 @@ def test_anything_else_is_one_line_naming_the_parameter_and_the_kinds():
         rc.uniqueness({"sex": ["F"]}, ["sex"])
     text = str(info.value)
     assert "\n" not in text
-    assert "'data' parameter" in text and "Got dict instead" in text
+    assert "'data' parameter of uniqueness must be a table" in text and "Got dict instead" in text
     for kind in ("pandas", "polars", "LazyFrame", "RecordBatchReader", "Dataset", "DuckDB", "__arrow_c_stream__"):
         assert kind in text
 

@@ -66,6 +66,8 @@ def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_
         return data
     from . import frames
 
+    if not frames.is_readable(data):
+        raise frames.refuse(data, func=func)
     if frames.is_native(data):  # polars, DuckDB, Arrow streams and datasets, PyCapsule tables
         src = frames.source(data, func=func)
         names = check_column_names(columns, src.names, name=name, func=func, table=src.label)

@@ -38,7 +38,7 @@ import pyarrow as pa
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
-    "ACCEPTED", "Source", "kind_of", "is_native", "is_lazy", "source", "column_names", "label",
+    "ACCEPTED", "Source", "kind_of", "is_native", "is_lazy", "is_readable", "needs_cast", "source", "column_names", "label",
     "arrow_batches", "encode_stream", "encode_native", "refuse", "quote_ident",
 ]
 
@@ -106,6 +106,16 @@ def is_native(obj) -> bool:
     when its types need a cast first (:func:`needs_cast`): the encoder reads it as it is."""
     if isinstance(obj, pa.Table):
         return needs_cast(obj.schema)
+    return kind_of(obj) is not None
+
+
+def is_readable(obj) -> bool:
+    """Whether some reader of riskcalc takes ``obj`` as a table: a pandas DataFrame, a pyarrow
+    Table, a path, an EncodedTable, a Spark DataFrame or a kind of :func:`kind_of`."""
+    if isinstance(obj, (str, os.PathLike, pa.Table)) or _isinstance(obj, "pandas", "DataFrame"):
+        return True
+    if _isinstance(obj, "pyspark.sql", "DataFrame") or type(obj).__name__ in ("EncodedTable", "SparkTable"):
+        return True
     return kind_of(obj) is not None
 
 
