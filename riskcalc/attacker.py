@@ -116,7 +116,7 @@ def attacker_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract.
     quasi_identifiers : sequence of str
     population : pandas.DataFrame, pyarrow.Table, str or path-like, optional

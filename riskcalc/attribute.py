@@ -276,7 +276,7 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
         The sensitive column. It must not be one of ``quasi_identifiers``.
@@ -546,7 +546,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     ordered : bool, optional
@@ -729,7 +729,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     enhanced : bool, default False
@@ -859,7 +859,7 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     missing : {"category", "raise"}, default "category"
@@ -1011,7 +1011,7 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive_fields : str or sequence of str
         The sensitive columns, each measured on its own against the same classes. None may be a

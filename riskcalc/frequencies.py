@@ -82,7 +82,7 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The records. Raw tables are encoded on the fly; pass an :class:`EncodedTable` from
         :func:`encode` to reuse the encoding across queries.
     quasi_identifiers : sequence of str
@@ -150,7 +150,7 @@ def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistog
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     missing : {"category", "raise"}, default "category"
 

@@ -186,7 +186,7 @@ def individual_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     weights : str or array-like
         Sampling weights (required: without them the risk is simply ``1 / fk``), each at least

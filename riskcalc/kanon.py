@@ -111,7 +111,7 @@ def k_anonymity(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     thresholds : sequence of int, default (2, 3, 5, 10)
         Values of *t* (each at least 1).

@@ -182,7 +182,7 @@ def field_lattice(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     fields : sequence of str
         The candidate quasi-identifiers.
     max_size : int, optional

@@ -708,7 +708,7 @@ def model_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract (the sample).
     quasi_identifiers : sequence of str
         The fields of the key; each gets a main effect.

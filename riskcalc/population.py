@@ -1331,7 +1331,7 @@ def population_uniqueness(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract (the sample).
     quasi_identifiers : sequence of str
     sampling_fraction : float in (0, 1], optional

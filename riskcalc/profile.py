@@ -689,7 +689,7 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, Spark DataFrame, str or path-like
+    data : table-like
         A Spark DataFrame is profiled by aggregated queries on the cluster: each text column's
         distinct values and their counts, never the records.
     columns : sequence of str, optional
@@ -774,7 +774,7 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     columns : sequence of str
     sep : str, optional
         CSV separator.

@@ -99,7 +99,7 @@ def small_count_exposure(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         Record-level data (one row per person), or, with ``count``, an aggregate table with one
         row per cell. Rows of an aggregate table that share the same cell are added together;
         cells whose total is 0 are empty and never unsafe.

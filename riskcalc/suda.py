@@ -147,7 +147,7 @@ def suda(data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", pro
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     fields : sequence of str
         The key variables.
     max_msu : int, optional

@@ -137,7 +137,7 @@ def risk_summary(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     weights : str or array-like, optional
         Sampling weights (adds ``Fk``-based rows).

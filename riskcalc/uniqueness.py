@@ -105,7 +105,7 @@ def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> Uni
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     missing : {"category", "raise", "wildcard"}, default "category"
         With ``"wildcard"``, ``fk`` counts the records matching each record when a missing value

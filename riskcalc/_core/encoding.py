@@ -214,8 +214,9 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
 
     Parameters
     ----------
-    data : pandas.DataFrame, pyarrow.Table, str or path-like
-        The table. A path is read by suffix: Parquet, Feather, or CSV/TSV (gzip allowed).
+    data : table-like
+        The table (see ``docs/inputs.md``). A path is read by suffix: Parquet, Feather, or
+        CSV/TSV (gzip allowed); a polars, DuckDB or Arrow table as Arrow batches of ``columns``.
     columns : sequence of str, optional
         The columns to encode (all columns when omitted). Encode every column you will use as a
         quasi-identifier; the cost is one pass per column.
