@@ -1,14 +1,14 @@
-"""The lazy backend: a polars LazyFrame, a DuckDB relation or a pyarrow Dataset, measured where
-it lives.
+"""The lazy backend: a polars LazyFrame or a DuckDB relation, measured where it lives; and the
+frame backend: any other foreign table, read as Arrow batches of the asked-for columns.
 
 Every sample measure reads the class-size histogram (:class:`~riskcalc.SizeHistogram`). On a
 lazy table that is two group-bys run by the table's own engine: ``GROUP BY`` the
 quasi-identifiers (one row per class, with its size), then ``GROUP BY`` the size; only the
 histogram (one row per distinct class size) comes back. Many subsets of columns (the field
 lattice) are one query in DuckDB (``GROUPING SETS``), one plan per subset run together in
-polars (``collect_all``) and one Acero plan per subset for a Dataset. Missing counts and
-weighted class sizes (the sum of a weight column per class, ``Fk``) are pushed down the same
-way.
+polars (``collect_all``). Missing counts, weighted class sizes (the sum of a weight column per
+class, ``Fk``) and summed cells (a count column) are pushed down the same way: what comes back
+is one row per class at most, never a record.
 
 Value semantics follow the in-memory encoder (:func:`riskcalc._core.encoding.encode`), so the
 figures are those of the same data given as a pandas DataFrame:
@@ -22,9 +22,9 @@ figures are those of the same data given as a pandas DataFrame:
   :class:`~riskcalc.exceptions.UnsupportedTypeError` line.
 
 Whatever needs the records themselves (per-record class sizes, the class x value table, SUDA,
-the wildcard rule) is answered by :meth:`LazyBackend.records`: only the asked-for columns are
-streamed as Arrow batches (:func:`riskcalc._core.frames.arrow_batches`) into one in-memory
-encoding per call.
+the wildcard rule) is answered by the in-memory backend over :meth:`_Delegating.encoded`: only
+the asked-for columns are streamed as Arrow batches (:func:`riskcalc._core.frames.arrow_batches`)
+into one encoding per backend (one backend per measure call).
 """
 
 from __future__ import annotations
@@ -185,73 +185,7 @@ class _Polars:
         return self._collect([self.lf.select(sel).group_by(keys).agg(aggs)])[0]
 
 
-class _Dataset:
-    """Acero plans over the Dataset's scanner: scan (only the asked-for columns), project the
-    keys, hash-aggregate. Batches stream through; only the groups are held."""
-
-    def __init__(self, dataset, schema: pa.Schema):
-        self.dataset, self.schema = dataset, schema
-
-    def _key(self, name: str):
-        f = pc.field(name)
-        typ = self.schema.field(name).type
-        if pa.types.is_dictionary(typ):
-            f = f.cast(typ.value_type)
-            typ = typ.value_type
-        if pa.types.is_floating(typ):
-            return pc.if_else(pc.is_nan(f), pa.scalar(None, typ), pc.add(f, pa.scalar(0.0, typ)))
-        return f
-
-    def _plan(self, columns, exprs, names, *steps):
-        import pyarrow.acero as ac
-
-        decls = [ac.Declaration("scan", ac.ScanNodeOptions(self.dataset, columns=list(columns))),
-                 ac.Declaration("project", ac.ProjectNodeOptions(exprs, names))]
-        decls += [ac.Declaration("aggregate", step) for step in steps]
-        return ac.Declaration.from_sequence(decls).to_table(use_threads=True)
-
-    def histograms(self, subsets) -> list[SizeHistogram]:
-        import pyarrow.acero as ac
-
-        out = []
-        for s in subsets:
-            keys = [f"__rc_k{i}" for i in range(len(s))]
-            table = self._plan(s, [self._key(c) for c in s], keys,
-                               ac.AggregateNodeOptions([([], "hash_count_all", None, "__rc_n")], keys=keys),
-                               ac.AggregateNodeOptions([([], "hash_count_all", None, "__rc_c")], keys=["__rc_n"]))
-            out.append(_histogram(table.column("__rc_n").to_numpy(), table.column("__rc_c").to_numpy()))
-        return out
-
-    def null_counts(self, names) -> list[int]:
-        import pyarrow.acero as ac
-
-        keys = [f"__rc_m{i}" for i in range(len(names))]
-        exprs = [pc.is_null(self._key(c)).cast(pa.int64()) for c in names]
-        table = self._plan(names, exprs, keys,
-                           ac.AggregateNodeOptions([(k, "sum", None, k) for k in keys]))
-        return [int(table.column(k)[0].as_py() or 0) for k in keys]
-
-    def classes(self, names, weights: str | None):
-        import pyarrow.acero as ac
-
-        keys = [f"__rc_k{i}" for i in range(len(names))]
-        exprs = [self._key(c) for c in names]
-        aggs = [([], "hash_count_all", None, "__rc_n")]
-        columns = list(names)
-        if weights is not None:
-            w = pc.field(weights).cast(pa.float64())
-            exprs += [w, (pc.is_null(w) | pc.is_nan(w) | pc.is_inf(w)).cast(pa.int64()),
-                      pc.less(w, 0.0).cast(pa.int64()), pc.not_equal(w, pc.round(w)).cast(pa.int64())]
-            keys_w = ["__rc_w", "__rc_bad", "__rc_neg", "__rc_frac"]
-            aggs += [(k, "hash_sum", None, k) for k in keys_w]
-            columns.append(weights)
-        else:
-            keys_w = []
-        return self._plan(dict.fromkeys(columns), exprs, keys + keys_w,
-                          ac.AggregateNodeOptions(aggs, keys=keys))
-
-
-_ENGINES = {"duckdb": _DuckDB, "polars-lazy": _Polars, "arrow-dataset": _Dataset}
+_ENGINES = {"duckdb": _DuckDB, "polars-lazy": _Polars}
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,9 +333,10 @@ def _with_weights(enc, names):
 
 
 class FrameBackend(_Delegating):
-    """An eager foreign table (polars DataFrame, pyarrow RecordBatchReader, any Arrow PyCapsule
-    table): every question is answered in memory, on an encoding of only the asked-for
-    columns, read through Arrow (no pandas copy).
+    """Any other foreign table (polars DataFrame, pyarrow Dataset or RecordBatchReader, any
+    Arrow PyCapsule table): every question is answered in memory, on an encoding of only the
+    asked-for columns, read through Arrow (no pandas copy; a Dataset reads only those columns
+    from disk).
 
     A one-shot stream (a RecordBatchReader, a PyCapsule stream) is read once, whole, into Arrow
     memory on the first question (its later questions may ask for other columns); give a
@@ -516,7 +451,8 @@ class LazyBackend(_Delegating):
 
 def backend(data, *, func: str | None = None, sep=None):
     """The backend of a table :mod:`riskcalc._core.frames` reads: :class:`LazyBackend` for a
-    polars LazyFrame, DuckDB relation or pyarrow Dataset, :class:`FrameBackend` otherwise."""
+    polars LazyFrame or DuckDB relation, :class:`FrameBackend` otherwise (a pyarrow Dataset
+    included: streaming its columns into the encoder is faster than Acero's group-by)."""
     if frames.is_lazy(data):
         return LazyBackend(data, func=func, sep=sep)
     return FrameBackend(data, func=func, sep=sep)
