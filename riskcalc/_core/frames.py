@@ -121,8 +121,9 @@ def is_readable(obj) -> bool:
 
 #: Kinds whose engine groups and counts for riskcalc (pushed down by :mod:`riskcalc._core.lazy`).
 #: A pyarrow Dataset is not one of them: its columns are streamed into the encoder, which is
-#: faster than Acero's hash aggregation (4x for one histogram, 6x for a lattice of 41 subsets,
-#: one scan instead of one per subset; 100,000 rows, docs/inputs.md) for the same memory.
+#: faster than Acero's hash aggregation (2.5x to 4x for one histogram at 100,000 rows; a
+#: lattice reads the files once, not once per subset; benchmarks/bench_inputs.py) for the same
+#: memory.
 LAZY_KINDS = ("polars-lazy", "duckdb")
 
 
