@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from . import _format as fmt
-from ._core.io import read_table
-from ._core.access import prepare
-from ._core.spark import is_spark_frame
-from ._core.encoding import EncodedTable, encode
+from ._core.backend import backend_for
 from ._render import Displayed
-from ._validation import check_column_names, check_missing_policy, check_share
+from ._validation import check_missing_policy, check_share
 from .exceptions import InvalidParameterError
 
 __all__ = ["AttackerRiskResult", "attacker_risk"]
@@ -157,114 +152,35 @@ def attacker_risk(
     (1.0, 0.5, 0.4167)
     """
     func = "attacker_risk"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.attacker_risk(data, quasi_identifiers, population=population, threshold=threshold,
-                                     missing=missing)
     threshold = check_share(threshold, "threshold", func)
     missing = check_missing_policy(missing, func)
-    enc, part, _ = prepare(data, quasi_identifiers, func=func, missing=missing, sep=sep)
-    names = part.columns
-    f = part.class_sizes.astype(np.float64)
-    n = part.n_records
-    prosecutor = (_share_above(f, f, threshold, n), float(1.0 / f.min()), part.n_classes / n)
-    if population is None:
-        F, n_population = f, None
-    else:
-        F, n_population = _population_sizes(enc, part, population, names, missing, sep, func)
+    backend = backend_for(data, func=func, sep=sep)
+    names = backend.names(quasi_identifiers, func=func)
+    pairs = backend.size_pairs(names, population, missing=missing, func=func)
+    # c classes have f records in the extract and F in the population (in memory c = 1 per class)
+    f, F, c = pairs.sample, pairs.population, pairs.counts
+    records = f * c
+    n = int(records.sum())
+    n_classes = int(c.sum())
+    absent = F == 0
+    if absent.any():
+        raise InvalidParameterError(
+            f"The 'population' parameter of {func}: {int(records[absent].sum()):,} record(s) of the extract have "
+            "quasi-identifier values that do not occur in the population table. Is it the "
+            "population the extract was drawn from (same columns, same coding)?"
+        )
+    prosecutor = (_share_above(f, records, threshold, n), float(1.0 / f.min()), n_classes / n)
+    ratio = float(np.sum(f / F * c))
     journalist = (
-        _share_above(F, f, threshold, n),
+        _share_above(F, records, threshold, n),
         float(1.0 / F.min()),
-        float(max(part.n_classes / F.sum(), np.sum(f / F) / n)),
+        float(max(n_classes / float(np.sum(F * c)), ratio / n)),
     )
-    marketer = float(np.sum(f / F)) / n
     return AttackerRiskResult(
-        names, missing, threshold, n, part.n_classes, n_population, *prosecutor, *journalist, marketer
+        names, missing, threshold, n, n_classes, pairs.n_population, *prosecutor, *journalist, ratio / n
     )
 
 
 def _share_above(sizes: np.ndarray, class_records: np.ndarray, threshold: float, n: int) -> float:
     """Share of records in classes whose risk ``1 / size`` exceeds ``threshold``."""
     return float(class_records[1.0 / sizes > threshold].sum()) / n
-
-
-def _population_sizes(enc: EncodedTable, part, population, names, missing, sep, func):
-    """Size in the population of each of the extract's classes, in the partition's class order."""
-    sample = _as_arrow(enc, names, part, func)
-    pop_table = _population_arrow(population, names, sep, func)
-    if pop_table.num_rows < part.n_records:
-        raise InvalidParameterError(
-            f"The 'population' parameter of {func} has {pop_table.num_rows:,} records, fewer than "
-            f"the extract's {part.n_records:,}: a population must contain the extract."
-        )
-    combined = _concat(sample, pop_table, names)
-    joint = encode(combined, list(names))
-    jpart = joint.partition(tuple(names), missing)
-    ids = jpart.class_id
-    n = part.n_records
-    in_population = np.bincount(ids[n:], minlength=jpart.n_classes)
-    # Map each extract class to its joint class through any of its records.
-    joint_of_class = np.empty(part.n_classes, dtype=np.int64)
-    joint_of_class[part.class_id] = ids[:n]
-    F = in_population[joint_of_class].astype(np.float64)
-    absent = F == 0
-    if absent.any():
-        lost = int(part.class_sizes[absent].sum())
-        raise InvalidParameterError(
-            f"The 'population' parameter of {func}: {lost:,} record(s) of the extract have "
-            "quasi-identifier values that do not occur in the population table. Is it the "
-            "population the extract was drawn from (same columns, same coding)?"
-        )
-    return F, int(pop_table.num_rows)
-
-
-def _as_arrow(enc: EncodedTable, names, part, func) -> pa.Table:
-    """The extract's quasi-identifier values as Arrow (decoded from its codes)."""
-    arrays = {}
-    for name in names:
-        col = enc[name]
-        cats = col.categories
-        if cats is None:
-            raise InvalidParameterError(f"Column {name!r} of the extract has no values to compare.")
-        if isinstance(cats, pa.ChunkedArray):
-            cats = cats.combine_chunks()
-        dictionary = cats if isinstance(cats, pa.Array) else pa.array(cats, from_pandas=True)
-        codes = col.codes.astype(np.int32)
-        mask = codes == col.missing_code if col.n_missing else None
-        indices = pa.array(np.where(mask, 0, codes) if mask is not None else codes, mask=mask, type=pa.int32())
-        arrays[name] = pa.DictionaryArray.from_arrays(indices, dictionary).cast(dictionary.type)
-    return pa.table(arrays)
-
-
-def _population_arrow(population, names, sep, func) -> pa.Table:
-    if isinstance(population, pd.DataFrame):
-        check_column_names(list(names), [str(c) for c in population.columns], name="population", func=func)
-        return pa.Table.from_pandas(population[list(names)], preserve_index=False)
-    if isinstance(population, pa.Table):
-        check_column_names(list(names), population.column_names, name="population", func=func)
-        return population.select(list(names))
-    if isinstance(population, (str, os.PathLike)):
-        return read_table(population, list(names), sep=sep)
-    raise InvalidParameterError(
-        f"The 'population' parameter of {func} must be a pandas DataFrame, a pyarrow Table or a "
-        f"path to a data file. Got {type(population).__name__} instead."
-    )
-
-
-def _concat(sample: pa.Table, population: pa.Table, names) -> pa.Table:
-    """Stack extract and population; columns whose types differ are compared as text."""
-    columns = {}
-    for name in names:
-        a, b = sample.column(name), population.column(name)
-        if pa.types.is_dictionary(a.type):
-            a = a.cast(a.type.value_type)
-        if pa.types.is_dictionary(b.type):
-            b = b.cast(b.type.value_type)
-        if a.type != b.type:
-            try:
-                b = b.cast(a.type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                a, b = a.cast(pa.string()), b.cast(pa.string())
-        columns[name] = pa.chunked_array(a.chunks + b.chunks, type=a.type)
-    return pa.table(columns)

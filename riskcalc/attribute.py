@@ -35,17 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _format as fmt
-from ._core.access import as_encoded
-from ._core.spark import is_spark_frame
-from ._core.encoding import EncodedColumn, EncodedTable, _column_names
-from ._core.crosstab import ClassValueTable, class_value_table, homogeneous_counts
+from ._core.backend import backend_for
+from ._core.crosstab import ClassValueTable, class_value_table
+from ._core.encoding import EncodedColumn
 from ._core.partition import check_no_missing
 from ._render import Displayed, RecordFrames
-from ._validation import check_bool, check_column_name, check_column_names, check_missing_policy, check_positive
+from ._validation import check_bool, check_column_name, check_missing_policy, check_positive
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -95,17 +92,15 @@ def _per_class_sum(cells: _Cells, x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _available(data, sep) -> tuple[str, ...]:
-    if isinstance(data, EncodedTable):
-        return data.columns
-    return tuple(_column_names(data, sep))
+def _check_fields(backend, quasi_identifiers, sensitive, func: str):
+    """Validate the quasi-identifier and sensitive names against the table; return them as tuples.
 
-
-def _check_fields(available, quasi_identifiers, sensitive, func: str):
-    """Validate the quasi-identifier and sensitive names; return them as tuples."""
-    qi = check_column_names(quasi_identifiers, available, name="quasi_identifiers", func=func)
+    A sensitive field that is also a quasi-identifier is an error: its value would define the
+    classes, so every class would be homogeneous.
+    """
+    qi = backend.names(quasi_identifiers, func=func)
     name = "sensitive" if func != "attribute_disclosure" else "sensitive_fields"
-    sens = check_column_names(sensitive, available, name=name, func=func)
+    sens = backend.names(sensitive, func=func, name=name)
     both = [s for s in sens if s in qi]
     if both:
         raise InvalidParameterError(
@@ -116,19 +111,19 @@ def _check_fields(available, quasi_identifiers, sensitive, func: str):
     return qi, sens
 
 
-def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
-    """Validate; return ``(encoded, partition, [sensitive EncodedColumn, ...])``.
-
-    ``sensitive`` is a tuple of column names. A sensitive field that is also a quasi-identifier
-    is an error: its value would define the classes, so every class would be homogeneous.
-    """
-    if is_spark_frame(data):
-        from ._core.spark import unsupported
-
-        raise unsupported("This measure", func)
+def _fields(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
+    """Validate the policy and the names; return ``(backend, qi, sensitive, missing)``."""
     missing = check_missing_policy(missing, func)
-    qi, sens = _check_fields(_available(data, sep), quasi_identifiers, sensitive, func)
-    enc = as_encoded(data, qi + sens, func=func, sep=sep)
+    backend = backend_for(data, func=func, sep=sep)
+    qi, sens = _check_fields(backend, quasi_identifiers, sensitive, func)
+    return backend, qi, sens, missing
+
+
+def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
+    """For the measures that read the records: validate; return ``(encoded, partition,
+    [sensitive EncodedColumn, ...])`` (refused in one line where the records are not here)."""
+    backend, qi, sens, missing = _fields(data, quasi_identifiers, sensitive, func=func, missing=missing, sep=sep)
+    enc = backend.encoded(qi + sens, func=func)
     part = enc.partition(qi, missing)
     cols = [enc[s] for s in sens]
     if missing == "raise":
@@ -239,19 +234,6 @@ class LDiversityResult(RecordFrames):
         )
 
 
-def _recursive_l(cells: _Cells, c: float) -> np.ndarray:
-    """Per class, the largest l with ``r_1 < c (r_l + ... + r_m)`` (0 if none)."""
-    order = np.lexsort((-cells.count, cells.cls))
-    r = cells.count[order]  # counts, descending within each class (classes in order)
-    cls = cells.cls[order]
-    starts = cells.starts
-    before = np.cumsum(r) - r  # records in earlier cells (all classes)
-    tail = cells.class_sizes[cls] - (before - before[starts][cls])  # r_l + ... + r_m
-    r1 = r[starts][cls]
-    ok = r1 < c * tail  # true on a prefix of each class's ranks, since the tail shrinks
-    return np.bincount(cls, weights=ok, minlength=cells.n_classes).astype(np.int64)
-
-
 def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category", sep=None) -> LDiversityResult:
     r"""Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
 
@@ -330,33 +312,21 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     True
     """
     func = "l_diversity"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.l_diversity(data, quasi_identifiers, sensitive, c=c, missing=missing)
     sensitive = check_column_name(sensitive, func)
     if c is not None:
         c = check_positive(c, "c", func)
-    enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
-    cells = _cells_for(part, col)
-    sizes = cells.class_sizes.astype(np.float64)
-    distinct = cells.distinct
-    clogc = cells.count * np.log(cells.count)
-    entropy = np.log(sizes) - _per_class_sum(cells, clogc) / sizes
-    entropy_l = np.exp(np.maximum(entropy, 0.0))
-    entropy_l[distinct == 1] = 1.0  # exact, whatever the rounding
-    recursive = _recursive_l(cells, c) if c is not None else None
-    homogeneous = distinct == 1
-    class_id = part.class_id
+    backend, qi, sens, missing = _fields(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    (fig,) = backend.attribute_figures(qi, sens, missing=missing, func=func, entropy=True, c=c)
+    class_id = fig.class_id  # None where the records stay remote: so are the per-record arrays
+
+    def per_record(per_class):
+        return None if class_id is None or per_class is None else per_class[class_id]
+
     return LDiversityResult(
-        part.columns, sensitive, missing, c, part.n_records, part.n_classes,
-        int(np.count_nonzero(cells.value_counts)),
-        int(distinct.min()), float(entropy_l.min()),
-        None if recursive is None else int(recursive.min()),
-        int(cells.class_sizes[homogeneous].sum()), int(np.count_nonzero(homogeneous)),
-        distinct[class_id], entropy_l[class_id],
-        None if recursive is None else recursive[class_id],
-        enc.index,
+        qi, sensitive, missing, c, fig.n_records, fig.n_classes, fig.n_values, fig.min_distinct, fig.min_entropy_l,
+        fig.min_recursive_l, fig.records_homogeneous, fig.classes_homogeneous,
+        per_record(fig.distinct_per_class), per_record(fig.entropy_l_per_class),
+        per_record(fig.recursive_l_per_class), fig.index,
     )
 
 
@@ -446,82 +416,6 @@ class TClosenessResult(Displayed):
         )
 
 
-def _is_orderable_by_default(col: EncodedColumn) -> bool:
-    """Numbers (not booleans), dates and times are ordered by default; text is nominal."""
-    cats = col.categories
-    if cats is None:
-        return False
-    if isinstance(cats, (pa.Array, pa.ChunkedArray)):
-        t = cats.type
-        return (
-            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-            or pa.types.is_temporal(t)
-        )
-    try:
-        dtype = pd.Index(cats).dtype
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-    if pd.api.types.is_bool_dtype(dtype):
-        return False
-    return bool(
-        pd.api.types.is_numeric_dtype(dtype)
-        or pd.api.types.is_datetime64_any_dtype(dtype)
-        or pd.api.types.is_timedelta64_dtype(dtype)
-    )
-
-
-def _value_order(col: EncodedColumn, func: str) -> np.ndarray:
-    """Codes of the non-missing values, in increasing order of value.
-
-    pandas categoricals keep their category order (so an ordered categorical's order is used);
-    other columns are sorted by value.
-    """
-    n = col.n_distinct
-    cats = col.categories
-    if cats is None or n == 0:
-        return np.arange(n, dtype=np.int64)
-    if str(col.dtype).startswith("category"):
-        return np.arange(n, dtype=np.int64)
-    try:
-        if isinstance(cats, (pa.Array, pa.ChunkedArray)):
-            order = np.asarray(pc.array_sort_indices(cats), dtype=np.int64)
-        else:
-            order = np.asarray(pd.Index(cats).argsort(), dtype=np.int64)
-    except (TypeError, ValueError, pa.ArrowException):
-        raise InvalidParameterError(
-            f"The 'ordered' parameter of {func} is True, but the values of column {col.name!r} "
-            "cannot be sorted (mixed types?). Use ordered=False, or convert the column to an "
-            "ordered pandas Categorical."
-        ) from None
-    return order[:n]
-
-
-def _emd_ordered(cells: _Cells, n_values: int) -> np.ndarray:
-    r"""Per class, :math:`\frac{1}{m-1}\sum_{i=1}^{m} |\sum_{j \le i} (q_j - p_j)|`.
-
-    Values are ranks ``0..m-1`` with a positive table count. The class's cumulative share
-    ``Q`` is a step function changing only at the class's own values, and the table's
-    cumulative share ``P`` is increasing, so on each step ``[a, b)`` the sum of ``|Q - P(i)|``
-    splits at ``searchsorted(P, Q)`` and is read off prefix sums of ``P``.
-    """
-    m = n_values
-    if m <= 1:
-        return np.zeros(cells.n_classes)
-    P = np.cumsum(cells.value_counts[:m]) / cells.n_records  # P[i] = share of ranks <= i
-    SP = np.concatenate([[0.0], np.cumsum(P)])  # SP[t] = sum of P[i] for i < t
-    cum = np.cumsum(cells.count)
-    within = cum - (cum[cells.starts] - cells.count[cells.starts])[cells.cls]
-    Q = within / cells.class_sizes[cells.cls]
-    a = cells.value
-    last = np.append(cells.starts[1:] - 1, cells.cls.shape[0] - 1)
-    b = np.append(a[1:], m)
-    b[last] = m
-    t = np.clip(np.searchsorted(P, Q, side="right"), a, b)
-    seg = Q * (t - a) - (SP[t] - SP[a]) + (SP[b] - SP[t]) - Q * (b - t)
-    first = SP[a[cells.starts]]  # ranks below the class's smallest value, where Q = 0
-    return (_per_class_sum(cells, seg) + first) / (m - 1)
-
-
 def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="category", sep=None) -> TClosenessResult:
     r"""t-closeness: how far each class's distribution of a sensitive field is from the table's.
 
@@ -604,39 +498,13 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
     ([0.375, 0.1667, 0.2361], 0.375)
     """
     func = "t_closeness"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.t_closeness(data, quasi_identifiers, sensitive, ordered=ordered, missing=missing)
     sensitive = check_column_name(sensitive, func)
     ordered = check_bool(ordered, "ordered", func, allow_none=True)
-    enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
-    if ordered is None:
-        ordered = _is_orderable_by_default(col)
-    counts = np.bincount(col.codes, minlength=col.n_levels)
-    if ordered:
-        # Rank the values present in the table: sorted non-missing values, then missing.
-        order = _value_order(col, func)
-        if col.n_missing:
-            order = np.append(order, col.missing_code)
-        order = order[counts[order] > 0]
-        rank = np.zeros(col.n_levels, dtype=np.int64)
-        rank[order] = np.arange(order.shape[0], dtype=np.int64)
-        m = int(order.shape[0])
-        cells = _cells_for(part, col, rank[col.codes], m)
-        emd = _emd_ordered(cells, m)
-    else:
-        cells = _cells_for(part, col)
-        m = int(np.count_nonzero(counts))
-        q, p = cells.q, cells.p
-        # Values absent from a class contribute p: sum over all = sum_present(|q-p| - p) + 1.
-        emd = 0.5 * (_per_class_sum(cells, np.abs(q - p) - p) + 1.0)
-    emd = np.clip(emd, 0.0, 1.0)
-    t = float(emd.max())
-    at_t = np.isclose(emd, t, rtol=1e-9, atol=1e-12)
+    backend, qi, _, missing = _fields(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    fig = backend.closeness_figures(qi, sensitive, ordered=ordered, missing=missing, func=func)
     return TClosenessResult(
-        part.columns, sensitive, missing, bool(ordered), part.n_records, part.n_classes, m, t,
-        int(cells.class_sizes[at_t].sum()), emd, cells.class_sizes, part.class_id, enc.index,
+        qi, sensitive, missing, fig.ordered, fig.n_records, fig.n_classes, fig.n_values, fig.t, fig.records_at_t,
+        fig.emd_per_class, fig.class_sizes, fig.class_id, fig.index,
     )
 
 
@@ -1047,21 +915,15 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     ([3, 4], [2, 3])
     """
     func = "attribute_disclosure"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.attribute_disclosure(data, quasi_identifiers, sensitive_fields, missing=missing)
     fields = (sensitive_fields,) if isinstance(sensitive_fields, str) else sensitive_fields
-    enc, part, cols = _prepare(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
-    labels, n_labels = part.labels()
-    counts = homogeneous_counts(labels, n_labels, cols, sizes=part.class_sizes)
-    records = [c.records_revealed for c in counts]
-    nonunique = [c.records_revealed_nonunique for c in counts]
-    classes = [c.classes_homogeneous for c in counts]
-    lmin = [c.min_distinct for c in counts]
-    nvals = [c.n_values for c in counts]
-    as_arr = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    backend, qi, sens, missing = _fields(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
+    figs = backend.attribute_figures(qi, sens, missing=missing, func=func)
+
+    def column(attr):
+        return np.asarray([getattr(f, attr) for f in figs], dtype=np.int64)
+
     return AttributeDisclosureResult(
-        part.columns, tuple(c.name for c in cols), missing, part.n_records, part.n_classes,
-        as_arr(records), as_arr(nonunique), as_arr(classes), as_arr(lmin), as_arr(nvals),
+        qi, sens, missing, figs[-1].n_records, figs[-1].n_classes, column("records_homogeneous"),
+        column("records_homogeneous_nonunique"), column("classes_homogeneous"), column("min_distinct"),
+        column("n_values"),
     )

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._core.access import prepare, record_frequencies
+from ._core.backend import backend_for
 from ._core.histogram import SizeHistogram
-from ._core.spark import is_spark_frame
 from ._render import RecordFrames
-from ._validation import check_alpha
+from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
 
@@ -100,6 +99,8 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
     Returns
     -------
     ClassSizesResult
+        For a Spark DataFrame: the DataFrame with the class size as a column ``fk`` (and, with
+        ``weights``, ``weighted_fk``), computed on the cluster.
 
     See Also
     --------
@@ -118,20 +119,19 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
     >>> rc.class_sizes(df, ["sex", "year"]).fk.tolist()
     [2, 2, 1, 1, 1]
     """
-    alpha = check_alpha(alpha, "class_sizes")
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.class_sizes(data, quasi_identifiers, weights=weights, missing=missing, alpha=alpha)
-    enc, part, w = prepare(
-        data, quasi_identifiers, func="class_sizes", missing=missing, weights=weights, wildcard=True
-    )
-    fk, Fk = record_frequencies(enc, part, missing, w, alpha)
+    func = "class_sizes"
+    alpha = check_alpha(alpha, func)
+    missing = check_missing_policy(missing, func, wildcard=True)
+    backend = backend_for(data, func=func)
+    names = backend.names(quasi_identifiers, func=func)
+    sizes = backend.record_sizes(names, missing=missing, func=func, weights=weights, alpha=alpha)
+    if sizes.frame is not None:  # the sizes stay where the data are: the user's table, with columns added
+        return sizes.frame
+    fk = sizes.fk
     if missing == "wildcard" and alpha in (0.0, 1.0):
         fk = np.rint(fk).astype(np.int64)
-    total = float(w.sum()) if w is not None else None
     return ClassSizesResult(
-        part.columns, missing, part.n_records, part.n_classes, fk, Fk, enc.index, total
+        sizes.columns, missing, sizes.n_records, sizes.n_classes, fk, sizes.Fk, sizes.index, sizes.total_weight
     )
 
 
@@ -171,5 +171,7 @@ def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistog
     >>> h.sizes.tolist(), h.counts.tolist(), h.k, h.n_unique
     ([2, 3], [1, 1], 2, 0)
     """
-    _, part, _ = prepare(data, quasi_identifiers, func="size_histogram", missing=missing)
-    return part.size_histogram
+    func = "size_histogram"
+    missing = check_missing_policy(missing, func)
+    backend = backend_for(data, func=func)
+    return backend.size_histogram(backend.names(quasi_identifiers, func=func), missing=missing, func=func)

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
+from ._core.backend import backend_for
 from ._core.histogram import weighted_below
-from ._core.access import prepare, record_frequencies
-from ._core.spark import is_spark_frame
 from ._render import Displayed
-from ._validation import check_alpha, check_thresholds
+from ._validation import check_alpha, check_missing_policy, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
 
@@ -149,32 +148,30 @@ def k_anonymity(
     >>> res.k, res.records_below.tolist()
     (2, [0, 6])
     """
-    thresholds = check_thresholds(thresholds, func="k_anonymity")
-    alpha = check_alpha(alpha, "k_anonymity")
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.k_anonymity(data, quasi_identifiers, thresholds=thresholds, weights=weights, missing=missing,
-                                   alpha=alpha)
-    enc, part, w = prepare(
-        data, quasi_identifiers, func="k_anonymity", missing=missing, weights=weights, wildcard=True
-    )
+    func = "k_anonymity"
+    thresholds = check_thresholds(thresholds, func=func)
+    alpha = check_alpha(alpha, func)
+    missing = check_missing_policy(missing, func, wildcard=True)
+    backend = backend_for(data, func=func)
+    names = backend.names(quasi_identifiers, func=func)
     weighted = None
     if missing == "wildcard":
-        fk, Fk = record_frequencies(enc, part, missing, w, alpha)
-        class_fk = np.empty(part.n_classes)
-        class_fk[part.class_id] = fk  # identical keys match identical records
+        sizes = backend.record_sizes(names, missing=missing, func=func, weights=weights, alpha=alpha)
+        fk, class_id = sizes.fk, sizes.class_id
+        class_fk = np.empty(sizes.n_classes)
+        class_fk[class_id] = fk  # identical keys match identical records
         records = weighted_below(fk, thresholds)
         classes = weighted_below(class_fk, thresholds)
         k = float(fk.min())
         k = int(k) if k.is_integer() else k
+        if weights is not None:
+            weighted = weighted_below(sizes.Fk, thresholds)
+        n_records, n_classes = sizes.n_records, sizes.n_classes
     else:
-        hist = part.size_histogram
+        if weights is None:
+            hist = backend.size_histogram(names, missing=missing, func=func)
+        else:
+            hist, weighted = backend.weighted_below(names, weights, thresholds, missing=missing, func=func)
         classes, records = hist.classes_below(thresholds), hist.records_below(thresholds)
-        k = hist.k
-        Fk = part.weighted_fk(w) if w is not None else None
-    if w is not None:
-        weighted = weighted_below(Fk, thresholds)
-    return KAnonymityResult(
-        part.columns, missing, part.n_records, part.n_classes, k, thresholds, records, classes, weighted,
-    )
+        k, n_records, n_classes = hist.k, hist.n_records, hist.n_classes
+    return KAnonymityResult(names, missing, n_records, n_classes, k, thresholds, records, classes, weighted)

@@ -11,10 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._core.access import as_encoded
-from ._core.spark import is_spark_frame
-from ._core.partition import check_no_missing
-from ._core.lattice import walk
+from ._core.backend import backend_for
 from ._render import Displayed
 from ._validation import (
     check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
@@ -230,41 +227,30 @@ def field_lattice(
     [[('sex',), 0], [('year',), 1], [('fsm',), 1], [('sex', 'year'), 2]]
     """
     func = "field_lattice"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.field_lattice(data, fields, max_size=max_size, thresholds=thresholds,
-                                     threshold_by_size=threshold_by_size, target=target, missing=missing,
-                                     progress=progress)
-    enc = as_encoded(data, fields, func=func, name="fields")
-    names = (fields,) if isinstance(fields, str) else tuple(fields)
+    backend = backend_for(data, func=func)
+    names = backend.names(fields, func=func, name="fields")
     p = len(names)
     max_size, thresholds, by_size, target, n_subsets = _checked_parameters(p, max_size, thresholds,
                                                                            threshold_by_size, target)
     missing = check_missing_policy(missing, func)
-    columns = [enc[c] for c in names]
-    if missing == "raise":
-        check_no_missing(enc, columns)
-    order = sorted(range(p), key=lambda j: -columns[j].n_levels)
     rows = {}
-    # a threshold at or above the number of records counts every class: clamp it, so that no
-    # table of size max(threshold) is allocated
-    thr = np.minimum(np.asarray(thresholds, dtype=np.float64), enc.n_records)
+    thr = n = None
     bar = _progress(n_subsets, progress, "lattice")
-    for res in walk([columns[j].codes for j in order], [columns[j].n_levels for j in order], max_size,
-                    histograms=True):
-        subset = tuple(sorted(order[j] for j in res.subset))
-        rows[subset] = _row(res, thr, thresholds, by_size, len(subset))
-        bar.update(1)
-    bar.close()
-    table = _table(rows, names, max_size, enc.n_records)
+    try:
+        for subset, hist in backend.lattice_histograms(names, max_size, missing=missing, func=func):
+            if thr is None:
+                n = hist.n_records
+                # a threshold at or above the number of records counts every class: clamp it,
+                # so that no table of size max(threshold) is allocated
+                thr = np.minimum(np.asarray(thresholds, dtype=np.float64), n)
+            rows[subset] = _row_from_histogram(hist, thr, thresholds, by_size, len(subset))
+            bar.update(1)
+    finally:
+        bar.close()
+    table = _table(rows, names, max_size, n)
     if target is not None:
         table["minimal"] = _minimal_mask(table, target)
-    return LatticeResult(names, max_size, thresholds, by_size, missing, enc.n_records, target, table)
-
-
-def _row(res, thr, thresholds, by_size, size) -> dict:
-    return _row_from_histogram(res.histogram(), thr, thresholds, by_size, size)
+    return LatticeResult(names, max_size, thresholds, by_size, missing, n, target, table)
 
 
 def _row_from_histogram(hist, thr, thresholds, by_size, size) -> dict:

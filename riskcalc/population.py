@@ -64,9 +64,9 @@ optimize = lazy_module("scipy.optimize")
 special = lazy_module("scipy.special")
 
 from . import _format as fmt
-from ._core.access import prepare
+from ._core.backend import backend_for
 from ._forest import fit_forest, unique_probability
-from ._validation import check_choice, check_histogram, check_int, check_share, check_whole
+from ._validation import check_choice, check_histogram, check_int, check_missing_policy, check_share, check_whole
 from .exceptions import InvalidParameterError, RiskCalcError
 
 __all__ = [
@@ -977,7 +977,7 @@ _LABEL = {"zayatz": "Zayatz", "pitman": "Pitman", "snb": "SNB", "loglinear": "Th
           "forest": "The forest model"}
 
 
-def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
+def _loglinear(enc, part, names, missing, n: int, N: int, c1: int, why: str = "") -> PopulationEstimate:
     """The log-linear estimate of the number of population uniques, ``tau1 * N / n``."""
     if c1 == 0:
         return PopulationEstimate(
@@ -990,11 +990,16 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
             "The sample is the whole population: population uniques are the sample uniques.",
             n, N, c1,
         )
+    if enc is None:  # the cells stay where the records are
+        return PopulationEstimate(
+            "loglinear", float("nan"), float("nan"), False, {},
+            f"The log-linear model could not be fitted: {_lower_first(why)}", n, N, c1,
+        )
     from .model_risk import model_risk
 
     try:
-        res = model_risk(enc, part.columns, sampling_fraction=n / N, select="impact",
-                         max_interactions=LOGLINEAR_MAX_INTERACTIONS, missing=part.missing)
+        res = model_risk(enc, names, sampling_fraction=n / N, select="impact",
+                         max_interactions=LOGLINEAR_MAX_INTERACTIONS, missing=missing)
     except InvalidParameterError as exc:  # e.g. a component too large to hold
         return PopulationEstimate(
             "loglinear", float("nan"), float("nan"), False, {},
@@ -1003,7 +1008,7 @@ def _loglinear(enc, part, n: int, N: int, c1: int) -> PopulationEstimate:
     count = res.tau1 * N / n
     params = {
         "tau1": res.tau1, "tau2": res.tau2, "impact_z": res.impact_z,
-        "n_interactions": len(res.terms) - len(part.columns), "deviance": res.deviance,
+        "n_interactions": len(res.terms) - len(names), "deviance": res.deviance,
         "model": res.formula,
     }
     if not res.converged:
@@ -1036,7 +1041,7 @@ def _cells_of(enc, part, n):
 
     try:
         return _cells(enc, part, np.ones(n)), ""
-    except RiskCalcError as exc:  # e.g. a Spark table: the cells stay on the cluster
+    except RiskCalcError as exc:  # e.g. a component too large to hold
         return None, str(exc)
 
 
@@ -1152,7 +1157,7 @@ def _design_sd(p: np.ndarray, count: float, f: float) -> float:
     return math.sqrt(float(np.sum(p * (1.0 - p))) / f**2 + max(count, 0.0) * (1.0 - f) / f)
 
 
-def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed: int):
+def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed: int, why: str = ""):
     """The default estimate: ``(PopulationEstimate, interval, record probabilities)``."""
     f = n / N
     z = float(special.ndtri(0.5 + confidence / 2.0))
@@ -1166,15 +1171,16 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
             "No record is unique in the sample; population uniques missed by the sample are "
             "bounded by the chance of missing them all.", n, N, 0,
         )
-        return est, (0.0, float(hi)), np.zeros(n)
+        return est, (0.0, float(hi)), None if part is None else np.zeros(n)
     if N == n:
         est = PopulationEstimate(
             "forest", float(c1), c1 / N, True, {"interval_low": float(c1), "interval_high": float(c1)},
             "The sample is the whole population: population uniques are the sample uniques.",
             n, N, c1,
         )
-        return est, (float(c1), float(c1)), (part.class_sizes[part.class_id] == 1).astype(np.float64)
-    cells, why = _cells_of(enc, part, n)
+        record_p = None if part is None else (part.class_sizes[part.class_id] == 1).astype(np.float64)
+        return est, (float(c1), float(c1)), record_p
+    cells, why = _cells_of(enc, part, n) if part is not None else (None, why)
     if cells is None:
         est = PopulationEstimate(
             "forest", float("nan"), float("nan"), False, {},
@@ -1427,15 +1433,25 @@ def population_uniqueness(
     method = check_choice(method, "method", METHODS, func)
     confidence = _check_confidence(confidence, func)
     seed = check_int(rng, "rng", func, minimum=0)
-    enc, part, _ = prepare(data, quasi_identifiers, func=func, missing=missing)
-    n = part.n_records
+    missing = check_missing_policy(missing, func)
+    backend = backend_for(data, func=func)
+    names = backend.names(quasi_identifiers, func=func)
+    if backend.holds_records:
+        enc = backend.encoded(names, func=func)
+        part = enc.partition(names, missing)
+        hist, why = part.size_histogram, ""
+    else:  # the records stay where they are: the histogram comes here, the models' cells cannot
+        enc = part = None
+        hist = backend.size_histogram(names, missing=missing, func=func)
+        why = str(backend.refuse("Counting the cells of the records", func))
+    n = hist.n_records
     f_given, N = resolve_population(n, sampling_fraction, population_size, func)
-    sizes, counts = part.histogram
+    sizes, counts = hist.sizes, hist.counts
     c1 = int(counts[0]) if sizes.shape[0] and sizes[0] == 1 else 0
 
     fits = {name: est(sizes, counts, n, N) for name, est in _ESTIMATORS.items()}
-    fits["loglinear"] = _loglinear(enc, part, n, N, c1)
-    fits["forest"], interval, record_p = _forest_estimate(enc, part, n, N, c1, confidence, seed)
+    fits["loglinear"] = _loglinear(enc, part, names, missing, n, N, c1, why)
+    fits["forest"], interval, record_p = _forest_estimate(enc, part, n, N, c1, confidence, seed, why)
     estimates = {name: fit.estimate for name, fit in fits.items()}
 
     if N == n:
@@ -1484,8 +1500,8 @@ def population_uniqueness(
         population_size=N,
         n_records=n,
         n_sample_uniques=c1,
-        quasi_identifiers=part.columns,
-        missing=part.missing,
+        quasi_identifiers=names,
+        missing=missing,
         estimates=estimates,
         fits=fits,
         interval=(float(interval[0]), float(interval[1])),

@@ -41,7 +41,8 @@ import pyarrow.compute as pc
 
 from . import _format as fmt
 from . import _render
-from ._core.access import as_encoded
+from ._core.backend import backend_for
+from ._core.values import encoded_column_values, mixed_as_text, text_values
 from ._render import Displayed
 from ._validation import column_list
 from .exceptions import InvalidParameterError
@@ -421,30 +422,6 @@ def _n_unique(values: pa.Array) -> int:
     return len(pc.unique(values.filter(pc.is_valid(values))))
 
 
-def _text_values(values) -> pa.Array:
-    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if not isinstance(arr, pa.Array):
-        arr = pa.array(np.asarray(arr, dtype=object), from_pandas=True)
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    if pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    return arr
-
-
-def _mixed_as_text(values) -> pa.Array | None:
-    """The values of a column holding text beside other types (an object column of ``7`` and
-    ``"07"``), each as its text (``str``), missing values kept missing; ``None`` when no value
-    is text (integers past int64, say: a numeric column, nothing to spell two ways). Distinct
-    values may then share a text: the profile counts them as one value written two ways."""
-    index = pd.Index(np.asarray(values, dtype=object))
-    if pd.api.types.infer_dtype(index, skipna=True) not in ("mixed", "mixed-integer"):
-        return None
-    missing = np.asarray(index.isna())
-    text = np.asarray(index.astype(str), dtype=object)
-    return pa.array(np.where(missing, None, text), pa.string())
-
-
 def detect_kind(values) -> str:
     """The kind of a text column from its distinct values: ``"postcode"``, ``"date"``,
     ``"sex"``, ``"year_group"`` or ``"text"``.
@@ -462,9 +439,9 @@ def detect_kind(values) -> str:
     if isinstance(values, (list, tuple)):
         values = pa.array([None if v is None else str(v) for v in values], pa.string())
     try:
-        arr = _text_values(values)
+        arr = text_values(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        arr = _mixed_as_text(values)
+        arr = mixed_as_text(values)
     if arr is None or not pa.types.is_string(arr.type):
         return "text"
     arr = arr.filter(pc.is_valid(arr))
@@ -543,79 +520,36 @@ class _Stats:
     levels: np.ndarray | None = None  # each value's code in the encoded column (in memory)
 
 
+def _stats(values) -> _Stats:
+    return _Stats(values.name, values.dtype, values.n_records, values.n_distinct, values.n_missing, values.counts,
+                  values.text, values.levels)
+
+
 def _encoded_stats(enc, name: str) -> _Stats:
-    """The column's statistics over the values its records hold: a categorical column (a
-    Parquet dictionary, a sample of a larger table) may list values no record holds, which are
-    neither distinct values nor spellings of one (a 10% sample's postcodes counted 166.7%
-    distinct before)."""
-    col = enc[name]
-    all_counts = np.asarray(col.value_counts[: col.n_distinct], dtype=np.int64)
-    levels = np.flatnonzero(all_counts > 0)
-    counts = all_counts[levels]
-    text = None
-    cats = col.categories
-    if cats is not None:
-        try:
-            arr = _text_values(cats)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types, or integers past
-            # int64 (an id column of 20-digit numbers, not text: no spelling to unify)
-            arr = _mixed_as_text(cats)
-        if arr is not None and pa.types.is_string(arr.type):
-            text = arr if len(levels) == len(arr) else arr.take(pa.array(levels))
-    return _Stats(name, col.dtype, enc.n_records, len(levels), col.n_missing, counts, text, levels)
+    """The column's statistics over the values its records hold (a categorical column may list
+    values no record holds: :func:`riskcalc._core.values.encoded_column_values`)."""
+    return _stats(encoded_column_values(enc, name))
 
 
-#: Distinct values of a Spark column above which its values are not brought to the driver
-#: (the profile then keeps to counts: distinct values, missing values, the identifier share).
-SPARK_DISTINCT_LIMIT = 2_000_000
-
-
-def _spark_stats(sdf, names) -> list[_Stats]:
-    """Per-column statistics of a Spark DataFrame by aggregated queries on the cluster: one
-    query for the counts, then one ``GROUP BY`` per text column (its distinct values and their
-    counts, never the records)."""
-    from ._core.spark import _col, _functions
-
-    F = _functions()
-    aggs = [F.count(F.lit(1)).alias("__n")]
-    for i, name in enumerate(names):
-        aggs += [F.approx_count_distinct(_col(name)).alias(f"__d{i}"),
-                 F.sum(F.when(_col(name).isNull(), 1).otherwise(0)).alias(f"__m{i}")]
-    row = sdf.agg(*aggs).collect()[0]
-    n = int(row["__n"])
-    types = dict(sdf.dtypes)
-    out = []
-    for i, name in enumerate(names):
-        dtype = types[name]
-        n_missing = int(row[f"__m{i}"] or 0)
-        approx = int(row[f"__d{i}"] or 0)
-        if dtype == "string" and approx <= SPARK_DISTINCT_LIMIT:
-            grouped = sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
-            table = grouped.toArrow()
-            values = _text_values(table.column("value"))
-            counts = table.column("count").to_numpy().astype(np.int64)
-            out.append(_Stats(name, dtype, n, len(values), n_missing, counts, values))
-        else:
-            exact = int(sdf.agg(F.countDistinct(_col(name))).collect()[0][0]) if approx <= SPARK_DISTINCT_LIMIT else approx
-            out.append(_Stats(name, dtype, n, exact, n_missing, np.zeros(0, np.int64), None))
-    return out
-
-
-def _column_stats(data, columns, *, sep=None, sheet=None, func="profile_columns") -> tuple[list[_Stats], str]:
-    from ._core.spark import is_spark_frame
-
-    if is_spark_frame(data):
-        from ._core.spark import spark_columns
-
-        spark_columns(data, columns, func=func, name="columns")
-        return _spark_stats(data, columns), ""
+def _backend(data, columns, *, sep, sheet, func):
+    """``(backend, source)``: the table's backend, its records encoded once when they are here
+    (a sheet of a workbook is read in memory); the columns checked either way."""
     if sheet is not None and not hasattr(data, "columns"):
         from ._core.encoding import encode
 
         enc = encode(data, columns, sep=sep, sheet=sheet)
-    else:
-        enc = as_encoded(data, columns, func=func, sep=sep, name="columns")
-    return [_encoded_stats(enc, c) for c in columns], enc.source
+        return backend_for(enc, func=func), enc.source
+    backend = backend_for(data, func=func, sep=sep)
+    if backend.holds_records:
+        enc = backend.encoded(columns, func=func, name="columns")
+        return backend_for(enc, func=func), enc.source
+    backend.names(columns, func=func, name="columns")
+    return backend, ""
+
+
+def _column_stats(data, columns, *, sep=None, sheet=None, func="profile_columns") -> tuple[list[_Stats], str]:
+    backend, source = _backend(data, columns, sep=sep, sheet=sheet, func=func)
+    return [_stats(v) for v in backend.column_values(columns, func=func)], source
 
 
 def _name_like(text: pa.Array | None) -> float:
@@ -801,16 +735,15 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
     (3, 1)
     """
     columns = list(column_list(columns, "columns", "normalise"))
-    from ._core.spark import is_spark_frame
-
-    if is_spark_frame(data):
-        return _spark_normalise(data, columns, kinds)
+    backend = backend_for(data, func="normalise", sep=sep)
+    if sheet is None and not backend.holds_records:  # rewritten where the data are
+        return _remote_normalise(data, backend, columns, kinds)
     if sheet is not None and not hasattr(data, "columns"):
         from ._core.encoding import encode
 
         enc = encode(data, columns, sep=sep, sheet=sheet)
     else:
-        enc = as_encoded(data, columns, func="normalise", sep=sep, name="columns")
+        enc = backend.encoded(columns, func="normalise", name="columns")
     out, changes = {}, {}
     for name in columns:
         col = enc[name]
@@ -868,33 +801,31 @@ def normalise_and_profile(data, columns, *, kinds=None, roles=None, sep=None, sh
     """:func:`normalise`, then :func:`profile_columns` of what will be measured: ``(table,
     record, ProfileResult)``. On Spark the profile after normalising is read off the distinct
     values' canonical forms and counts (no second pass over the cluster's records)."""
-    from ._core.spark import is_spark_frame
-
     columns = list(column_list(columns, "columns", "normalise"))
     roles = roles or {}
-    if not is_spark_frame(data):
+    backend = backend_for(data, func="normalise", sep=sep)
+    if sheet is not None or backend.holds_records:
         fixed, changes = normalise(data, columns, sep=sep, kinds=kinds, sheet=sheet)
         return fixed, changes, profile_columns(fixed, columns, kinds=kinds, roles=roles)
     after: list[_Stats] = []
-    fixed, changes = _spark_normalise(data, columns, kinds, after=after)
+    fixed, changes = _remote_normalise(data, backend, columns, kinds, after=after)
     kinds_used = {**dict(kinds or {}), **{c: changes[c]["kind"] for c in changes if c not in (kinds or {})}}
     profiles = tuple(_profile(st, _kind_spec(kinds_used, st.name), roles.get(st.name, "")) for st in after)
     return fixed, changes, ProfileResult(profiles, after[0].n_records if after else 0, "")
 
 
-def _spark_normalise(sdf, columns, kinds, after=None):
-    """:func:`normalise` on a Spark DataFrame: each text column's distinct values come to the
-    driver (a ``GROUP BY``, never the records), their canonical forms are computed there, and
-    the values a rule rewrites are replaced on the cluster through a join with that small
-    mapping (only for a column where a rule merges values: a rewritten spelling that merges
-    nothing changes no class). Returns the whole DataFrame, ``columns`` replaced, and the
-    record."""
-    from ._core.spark import _col, _functions, spark_columns
-
-    F = _functions()
-    spark_columns(sdf, columns, func="normalise", name="columns")
-    changes = {}
-    for stats in _spark_stats(sdf, columns):
+def _remote_normalise(data, backend, columns, kinds, after=None):
+    """:func:`normalise` of a table whose records stay where they are (Spark): each text
+    column's distinct values come here (:meth:`~riskcalc._core.backend.Backend.column_values`,
+    never the records), their canonical forms are computed here, and the values a rule rewrites
+    are replaced where the data are (:meth:`~riskcalc._core.backend.Backend.replace_values`:
+    on Spark a join with that small mapping), only for a column where a rule merges values (a
+    rewritten spelling that merges nothing changes no class). Returns the whole table,
+    ``columns`` replaced, and the record."""
+    func = "normalise"
+    backend.names(columns, func=func, name="columns")
+    table, changes = data, {}
+    for stats in map(_stats, backend.column_values(columns, func=func)):
         if stats.text is None:
             if after is not None:
                 after.append(stats)
@@ -904,19 +835,15 @@ def _spark_normalise(sdf, columns, kinds, after=None):
         kind = kind or detect_kind(stats.text)
         fixed, rules, unreadable = _normalise_column(stats.text, kind, given)
         changed = pc.fill_null(pc.not_equal(fixed, stats.text), True)
-        # Values rewritten without merging leave every class as it is: no join for them.
+        # Values rewritten without merging leave every class as it is: nothing to rewrite.
         if _n_unique(fixed) < stats.n_distinct and pc.any(changed).as_py():
-            mapping = sdf.sparkSession.createDataFrame(pa.table({
-                "__rc_raw": stats.text.filter(changed), "__rc_canon": fixed.filter(changed)}))
-            name = stats.name
-            sdf = (sdf.join(mapping, _col(name) == F.col("__rc_raw"), "left")
-                   .withColumn(name, F.when(F.col("__rc_raw").isNotNull(), F.col("__rc_canon")).otherwise(_col(name)))
-                   .drop("__rc_raw", "__rc_canon"))
+            table = backend_for(table, func=func).replace_values(
+                stats.name, stats.text.filter(changed), fixed.filter(changed), func=func)
         changes[stats.name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(stats.n_distinct),
                                "distinct_after": _n_unique(fixed), "rules": rules, "unreadable": int(unreadable)}
         if after is not None:
             after.append(_after(stats, fixed))
-    return sdf, changes
+    return table, changes
 
 
 # ---------------------------------------------------------------------------------------------

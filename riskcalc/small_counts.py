@@ -8,11 +8,9 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._core.histogram import SizeHistogram
-from ._core.access import as_encoded, resolve_weights
-from ._core.spark import is_spark_frame
+from ._core.backend import backend_for
 from ._render import Displayed
-from ._validation import check_counts, check_missing_policy, check_thresholds
+from ._validation import check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
 __all__ = ["SmallCountResult", "small_count_exposure"]
@@ -131,28 +129,20 @@ def small_count_exposure(
     ([2, 4], [2, 6])
     """
     func = "small_count_exposure"
-    if is_spark_frame(data):  # computed on the cluster: riskcalc._spark
-        from . import _spark
-
-        return _spark.small_count_exposure(data, columns, thresholds=thresholds, count=count, missing=missing)
     thresholds = check_thresholds(thresholds, func=func)
     missing = check_missing_policy(missing, func)
-    names = (columns,) if isinstance(columns, str) else tuple(columns) if columns is not None else ()
+    backend = backend_for(data, func=func)
+    names = backend.names(columns, func=func, name="columns")
     if isinstance(count, str) and count in names:
         raise InvalidParameterError(
             f"The 'count' parameter of {func} names {count!r}, which is also one of the 'columns': "
             "the count column holds the cells' counts, not a dimension of the table."
         )
-    enc = as_encoded(data, columns, func=func, weights=count, name="columns")
-    part = enc.partition(names, missing)
     if count is None:
-        hist = part.size_histogram
+        hist = backend.size_histogram(names, missing=missing, func=func)
     else:
-        what = f"The count column {count!r}" if isinstance(count, str) else f"The 'count' parameter of {func}"
-        counts = check_counts(resolve_weights(enc, count, func, name="count"), enc.n_records, what)
-        labels, n_labels = part.labels()
-        hist = SizeHistogram.from_class_sizes(np.bincount(labels, weights=counts, minlength=n_labels))
+        hist = backend.summed_histogram(names, count, missing=missing, func=func)
     return SmallCountResult(
-        part.columns, missing, count is not None, hist.n_records, hist.n_classes, thresholds,
+        names, missing, count is not None, hist.n_records, hist.n_classes, thresholds,
         hist.classes_at_most(thresholds), hist.records_at_most(thresholds),
     )

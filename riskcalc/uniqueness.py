@@ -9,9 +9,9 @@ import pandas as pd
 from . import _format as fmt
 import numpy as np
 
-from ._core.access import prepare, record_frequencies
+from ._core.backend import backend_for
 from ._render import Displayed
-from ._validation import check_alpha
+from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["UniquenessResult", "uniqueness"]
 
@@ -138,18 +138,21 @@ def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> Uni
     >>> res.n_unique, res.n_pairs, res.average_risk  # 4 classes / 5 records
     (3, 2, 0.8)
     """
-    alpha = check_alpha(alpha, "uniqueness")
-    enc, part, _ = prepare(data, quasi_identifiers, func="uniqueness", missing=missing, wildcard=True)
-    n = part.n_records
+    func = "uniqueness"
+    alpha = check_alpha(alpha, func)
+    missing = check_missing_policy(missing, func, wildcard=True)
+    backend = backend_for(data, func=func)
+    names = backend.names(quasi_identifiers, func=func)
     if missing == "wildcard":
-        fk, _ = record_frequencies(enc, part, missing, None, alpha)
+        sizes = backend.record_sizes(names, missing=missing, func=func, alpha=alpha)
+        fk = sizes.fk
         return UniquenessResult(
-            part.columns, missing, n, part.n_classes,
+            names, missing, sizes.n_records, sizes.n_classes,
             int(np.count_nonzero(np.isclose(fk, 1.0))), int(np.count_nonzero(np.isclose(fk, 2.0))),
             float(np.mean(1.0 / fk)), 1.0 / float(fk.min()),
         )
-    hist = part.size_histogram
+    hist = backend.size_histogram(names, missing=missing, func=func)
     return UniquenessResult(
-        part.columns, missing, n, hist.n_classes, hist.n_unique, hist.n_pairs,
+        names, missing, hist.n_records, hist.n_classes, hist.n_unique, hist.n_pairs,
         hist.average_risk, hist.highest_risk,
     )

@@ -95,3 +95,83 @@ def _module_layer_exists(name: str) -> bool:
 
 def test_the_engine_is_a_package_of_its_own():
     assert (PKG / "_core" / "__init__.py").exists() and (PKG / "release" / "__init__.py").exists()
+
+
+def _import_edges(path: Path) -> set[str]:
+    """The riskcalc modules a file imports, anywhere in it (module level, inside functions, under
+    ``TYPE_CHECKING``): ``from pkg import sub`` is an edge to the module ``sub`` when it is one,
+    else to ``pkg``; the parent packages Python loads on the way are not edges."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            subs = {f"{mod}.{a.name}" for a in node.names if _module_layer_exists(f"{mod}.{a.name}")}
+            out |= subs
+            if len(subs) < len(node.names):
+                out.add(mod)
+    return {m for m in out if m.startswith("riskcalc") and _module_layer_exists(m) and m != name}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], [], [0]
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            node, it = work[-1]
+            for nxt in it:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter[0]
+                    counter[0] += 1
+                    stack.append(nxt)
+                    on.add(nxt)
+                    work.append((nxt, iter(sorted(graph.get(nxt, ())))))
+                    break
+                if nxt in on:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        top = stack.pop()
+                        on.discard(top)
+                        comp.append(top)
+                        if top == node:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    """No module imports (directly or through others, at module level or inside a function) a
+    module that imports it back: each layer's modules form a tree of dependencies. The package
+    ``riskcalc/__init__.py`` (which gathers the public names) is left out: it imports the
+    measures by design, and a measure reaching it would be caught by the layer test above."""
+    graph = {_module_name(p): _import_edges(p) for p in FILES}
+    graph = {m: {t for t in targets if t != "riskcalc"} for m, targets in graph.items() if m != "riskcalc"}
+    cycles = _cycles(graph)
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)

@@ -371,7 +371,7 @@ def test_attacker_population_is_a_spark_table(spark):
 
 
 def test_lattice_strategies_agree(spark):
-    from riskcalc._spark import lattice_histograms
+    from riskcalc._core.spark import lattice_histograms
 
     rng = np.random.default_rng(11)
     pdf = pd.DataFrame({c: rng.choice([0, 1, 2, None], 120) for c in "abcd"}).astype("Int64")

@@ -1,23 +1,20 @@
-"""The engine's front door for measures: raw data or an encoded table in, a partition out.
+"""The records' door of the engine: raw data or an encoded table in, a partition out.
 
-Measures call :func:`prepare` (validate, encode if needed, partition, resolve weights) and
-:func:`record_frequencies` (``fk``/``Fk`` per record under the missing-value policy).
+Measures that need the records (SUDA, the population models, per-record risks) call
+:func:`prepare` (validate, encode if needed, partition, resolve weights) and
+:func:`record_frequencies` (``fk``/``Fk`` per record under the missing-value policy). Both ask
+the table's backend (:func:`riskcalc._core.backend.backend_for`) for the records, so a table
+whose records are not here (Spark) is refused in one line; measures that read only counts ask
+the backend directly (:mod:`riskcalc._core.backend`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._validation import check_column_names, check_missing_policy, check_weights
-from ..exceptions import InvalidParameterError
-from .encoding import EncodedTable, _column_names, _label, encode
+from .._validation import check_missing_policy
+from .backend import backend_for
+from .encoding import EncodedTable
+from .memory import record_frequencies, resolve_weights
 from .partition import Partition
-
-def _is_spark(data) -> bool:
-    from .spark import is_spark_frame  # cheap: never imports pyspark
-
-    return is_spark_frame(data)
-
 
 __all__ = ["partition", "as_encoded", "prepare", "record_frequencies", "resolve_weights"]
 
@@ -45,42 +42,10 @@ def partition(data, columns, *, missing: str = "category", sep: str | None = Non
 
 
 def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers") -> EncodedTable:
-    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly).
-
-    A Spark DataFrame gives a :class:`~riskcalc._core.spark.SparkTable`, which partitions on the
-    cluster and refuses anything that would need the records on the driver.
-    """
-    if _is_spark(data):
-        from .spark import spark_table, unsupported
-
-        if weights is not None:
-            raise unsupported(f"The {'weights'!r} parameter", func)
-        return spark_table(data, columns, func=func, name=name)
-    if type(data).__name__ == "SparkTable":  # a measure handed on a Spark stand-in (e.g. model_risk)
-        from .spark import SparkTable, unsupported
-
-        if isinstance(data, SparkTable):
-            raise unsupported("Reading the records", func)
-    if isinstance(data, EncodedTable):
-        check_column_names(columns, data.columns, name=name, func=func)
-        return data
-    from . import frames
-
-    if not frames.is_readable(data):
-        raise frames.refuse(data, func=func)
-    if frames.is_native(data):  # polars, DuckDB, Arrow streams and datasets, PyCapsule tables
-        src = frames.source(data, func=func)
-        names = check_column_names(columns, src.names, name=name, func=func, table=src.label)
-        keep = weights if isinstance(weights, str) else None
-        if keep is not None:
-            check_column_names([keep], src.names, name="weights", func=func, table=src.label)
-        return frames.encode_native(src, names, weights=keep, func=func)
-    names = check_column_names(columns, _column_names(data, sep), name=name, func=func, table=_label(data))
-    keep = weights if isinstance(weights, str) else None
-    if keep is not None:
-        check_column_names([keep], _column_names(data, sep), name="weights", func=func, table=_label(data))
-    return encode(data, names, weights=keep, sep=sep)
-
+    """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly): the
+    records, asked of the table's backend (:meth:`~riskcalc._core.backend.Backend.encoded`),
+    which refuses in one line where the records are not here (a Spark DataFrame)."""
+    return backend_for(data, func=func, sep=sep).encoded(columns, func=func, weights=weights, name=name)
 
 
 def prepare(
@@ -94,36 +59,10 @@ def prepare(
     the caller reads per-record counts from :func:`record_frequencies`.
     """
     missing = check_missing_policy(missing, func, wildcard=wildcard)
-    if missing == "wildcard" and _is_spark(data):
-        from .spark import unsupported
-
-        raise unsupported("The wildcard rule (missing='wildcard')", func)
-    enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
+    backend = backend_for(data, func=func, sep=sep)
+    if missing == "wildcard" and not backend.holds_records:
+        raise backend.refuse("The wildcard rule (missing='wildcard')", func)
+    enc = backend.encoded(quasi_identifiers, func=func, weights=weights)
     names = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
     part = enc.partition(names, "category" if missing == "wildcard" else missing)
     return enc, part, resolve_weights(enc, weights, func)
-
-
-def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0):
-    """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
-    if missing != "wildcard" or not any(enc[c].n_missing for c in part.columns):
-        # Without missing values wildcard matching is plain equality.
-        Fk = part.weighted_fk(weights) if weights is not None else None
-        return part.fk, Fk
-    from .wildcard import wildcard_counts
-
-    return wildcard_counts([enc[c] for c in part.columns], weights, alpha)
-
-
-def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights") -> np.ndarray | None:
-    """Per-record numbers (weights, counts) as float64, from a kept column name or an array."""
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        if weights not in enc.weight_columns:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {func} names {weights!r}, which was not kept when the "
-                f"table was encoded. Use encode(..., weights={weights!r})."
-            )
-        return enc.weights(weights)
-    return check_weights(weights, enc.n_records, func, name)

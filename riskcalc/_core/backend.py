@@ -41,7 +41,13 @@ Counts (every backend answers; the answers are small numpy objects whatever the 
   trajectory per pupil, and the histogram of each number of censuses linked;
 * :meth:`Backend.record_sizes` -- per-record class sizes *where the data are*
   (:class:`RecordSizes`: arrays in input row order in memory; on Spark a column added to the
-  user's DataFrame, in ``frame``).
+  user's DataFrame, in ``frame``);
+* :meth:`Backend.column_values` -- each column's distinct values and their counts (the profile);
+  :meth:`Backend.replace_values` -- the table with some values rewritten where the data are
+  (normalising a remote table).
+
+The answers that are more than a histogram are the dataclasses of :mod:`riskcalc._core.answers`
+(re-exported here).
 
 Records: :meth:`Backend.encoded` returns the records as an :class:`EncodedTable` (SUDA, the
 population models, the wildcard rule, per-record risks need them). A backend whose records are
@@ -66,133 +72,22 @@ MemoryBackend`), or refuse with its one-line message.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+from .answers import (
+    AttributeFigures, ClosenessFigures, ColumnValues, RecordSizes, SizePairs, TrajectoryHistograms,
+)
 
+if TYPE_CHECKING:  # pragma: no cover
     from .encoding import EncodedTable
     from .histogram import SizeHistogram
 
 __all__ = [
-    "Backend", "AttributeFigures", "ClosenessFigures", "RecordSizes", "SizePairs",
+    "Backend", "AttributeFigures", "ClosenessFigures", "ColumnValues", "RecordSizes", "SizePairs",
     "TrajectoryHistograms", "backend_for", "register_backend",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# The answers that are more than a histogram
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class SizePairs:
-    """The classes of a sample joined to the population's: ``counts[i]`` classes have
-    ``sample[i]`` records in the sample and ``population[i]`` in the population (float64).
-
-    Only classes present in the sample are listed. The in-memory backend answers one row per
-    class (``counts`` all 1, classes in the partition's order); Spark one row per distinct pair.
-    ``population`` is 0 for a sample class absent from the population (the measure names
-    it); ``n_population`` is the population's number of records (``None`` without one, when
-    ``population`` repeats ``sample``).
-    """
-
-    sample: np.ndarray
-    population: np.ndarray
-    counts: np.ndarray
-    n_population: int | None
-
-
-@dataclass(frozen=True, eq=False)
-class AttributeFigures:
-    """What the attribute measures report of one sensitive field over the classes of the
-    quasi-identifiers (the class x value table, summarised where the data are).
-
-    Always present: ``n_records``, ``n_classes``, ``n_values`` (distinct values in the table,
-    missing counting as one), ``min_distinct`` (fewest distinct values in a class),
-    ``records_homogeneous`` (records in classes with one value), ``records_homogeneous_nonunique``
-    (those in classes of two or more), ``classes_homogeneous``.
-
-    Present when asked (else ``None``): ``records_homogeneous_minority`` (``minority=True``:
-    homogeneous records whose value is not the field's most common), ``min_entropy_l``
-    (``entropy=True``), ``min_recursive_l`` (``c`` given).
-
-    Arrays, present only when the records are in memory (``None`` where they stay remote):
-    ``distinct_per_class``, ``entropy_l_per_class`` (``entropy=True``),
-    ``recursive_l_per_class`` (``c`` given), ``class_id`` (each record's class, input order),
-    ``index`` (the records' labels).
-    """
-
-    name: str
-    n_records: int
-    n_classes: int
-    n_values: int
-    min_distinct: int
-    records_homogeneous: int
-    records_homogeneous_nonunique: int
-    classes_homogeneous: int
-    records_homogeneous_minority: int | None = None
-    min_entropy_l: float | None = None
-    min_recursive_l: int | None = None
-    distinct_per_class: np.ndarray | None = None
-    entropy_l_per_class: np.ndarray | None = None
-    recursive_l_per_class: np.ndarray | None = None
-    class_id: np.ndarray | None = None
-    index: pd.Index | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class ClosenessFigures:
-    """t-closeness figures of one sensitive field: ``t`` (largest distance of a class's
-    distribution to the table's), ``records_at_t``, ``n_values`` (values present), ``ordered``
-    (the distance used, resolved from the column's type when not given). ``emd_per_class``,
-    ``class_sizes``, ``class_id`` and ``index`` are present in memory, ``None`` when remote."""
-
-    n_records: int
-    n_classes: int
-    n_values: int
-    ordered: bool
-    t: float
-    records_at_t: int
-    emd_per_class: np.ndarray | None = None
-    class_sizes: np.ndarray | None = None
-    class_id: np.ndarray | None = None
-    index: pd.Index | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class RecordSizes:
-    """Per-record class sizes where the data are.
-
-    In memory: ``fk`` (class size or wildcard match count, input row order), ``Fk`` (sum of the
-    weights of the record's class, with weights), ``class_id``, ``n_records``, ``n_classes``,
-    ``index`` and ``total_weight``; ``frame`` is ``None``. Where the records stay remote:
-    ``frame`` is the user's table with the sizes added as columns (``fk``, and ``weighted_fk``
-    with weights), and every array and count is ``None``.
-    """
-
-    columns: tuple[str, ...]
-    missing: str
-    n_records: int | None = None
-    n_classes: int | None = None
-    fk: np.ndarray | None = None
-    Fk: np.ndarray | None = None
-    class_id: np.ndarray | None = None
-    index: pd.Index | None = None
-    total_weight: float | None = None
-    frame: Any = None
-
-
-@dataclass(frozen=True, eq=False)
-class TrajectoryHistograms:
-    """One histogram per number of censuses linked (``histograms[j]`` links ``j + 1``), and the
-    censuses' labels (``"2022 autumn"``...) in time order."""
-
-    times: tuple[str, ...]
-    histograms: tuple[SizeHistogram, ...]
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,13 +176,26 @@ class Backend(Protocol):
         first (``order="forward"``) or the last census."""
         ...
 
+    def column_values(self, columns: Sequence[str], *, func: str) -> list[ColumnValues]:
+        """:class:`ColumnValues` of each column (the profile's question): counts of the distinct
+        values, and a text column's distinct values themselves (never the records)."""
+        ...
+
+    def replace_values(self, column: str, before, after, *, func: str):
+        """The table (of the user's kind) with the values ``before`` of ``column`` rewritten to
+        ``after`` (two Arrow arrays of equal length) where the data are: how :func:`riskcalc.
+        normalise` rewrites a table whose records stay remote. The in-memory backend refuses
+        (in memory, normalise builds a new table from the codes)."""
+        ...
+
     def record_sizes(self, columns: Sequence[str], *, missing: str, func: str, weights=None,
                      alpha: float = 1.0) -> RecordSizes:
         """Per-record class sizes where the data are (``missing`` may be ``"wildcard"`` where
         the records are here; weights validated here)."""
         ...
 
-    def encoded(self, columns: Sequence[str], *, func: str, weights=None, name: str = "quasi_identifiers") -> EncodedTable:
+    def encoded(self, columns: Sequence[str], *, func: str, weights=None,
+                name: str = "quasi_identifiers") -> EncodedTable:
         """The records of ``columns`` as an :class:`EncodedTable` (``weights``: a column name to
         keep alongside). Refused (:meth:`refuse`) where the records are not here."""
         ...
@@ -349,6 +257,21 @@ def _frame(data, *, func: str, sep=None) -> Backend:
 
 
 register_backend(_is_frame, _frame)
+
+
+def _is_no_table(data) -> bool:
+    from .frames import is_readable
+
+    return not is_readable(data)
+
+
+def _no_table(data, *, func: str, sep=None) -> Backend:
+    from .frames import refuse  # one line naming the parameter, the function and every kind
+
+    raise refuse(data, func=func)
+
+
+register_backend(_is_no_table, _no_table)
 
 
 def backend_for(data, *, func: str, sep=None) -> Backend:

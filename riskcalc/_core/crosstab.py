@@ -18,7 +18,10 @@ import numpy as np
 from .grouping import small_key_space
 from .kernels import class_values, compiled, homogeneous_tally
 
-__all__ = ["ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts"]
+__all__ = [
+    "ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts", "per_class_sum", "entropy_l",
+    "recursive_l", "emd_equal", "emd_ordered", "is_orderable_by_default", "value_order", "value_ranks",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,3 +152,143 @@ def homogeneous_counts(labels: np.ndarray, n_labels: int, columns,
     # soon as its counts are taken, so at most one per thread is alive).
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskcalc-homogeneous") as pool:
         return list(pool.map(one, columns))
+
+
+# --------------------------------------------------------------------------------------------
+# Per-class figures of the attribute measures, read off the cells (the in-memory backend's
+# answers to riskcalc._core.backend.Backend.attribute_figures / closeness_figures)
+# --------------------------------------------------------------------------------------------
+
+
+def per_class_sum(cells: ClassValueTable, x: np.ndarray) -> np.ndarray:
+    """The sum of ``x`` (one number per cell) over each class's cells."""
+    return np.bincount(cells.cls, weights=x, minlength=cells.n_classes)
+
+
+def entropy_l(cells: ClassValueTable) -> np.ndarray:
+    r"""Per class, :math:`\exp(H)` with :math:`H = -\sum_v q_v \ln q_v` (exactly 1 when the
+    class holds one value)."""
+    sizes = cells.class_sizes.astype(np.float64)
+    clogc = cells.count * np.log(cells.count)
+    entropy = np.log(sizes) - per_class_sum(cells, clogc) / sizes
+    out = np.exp(np.maximum(entropy, 0.0))
+    out[cells.distinct == 1] = 1.0  # exact, whatever the rounding
+    return out
+
+
+def recursive_l(cells: ClassValueTable, c: float) -> np.ndarray:
+    """Per class, the largest l with ``r_1 < c (r_l + ... + r_m)`` (0 if none)."""
+    order = np.lexsort((-cells.count, cells.cls))
+    r = cells.count[order]  # counts, descending within each class (classes in order)
+    cls = cells.cls[order]
+    starts = cells.starts
+    before = np.cumsum(r) - r  # records in earlier cells (all classes)
+    tail = cells.class_sizes[cls] - (before - before[starts][cls])  # r_l + ... + r_m
+    r1 = r[starts][cls]
+    ok = r1 < c * tail  # true on a prefix of each class's ranks, since the tail shrinks
+    return np.bincount(cls, weights=ok, minlength=cells.n_classes).astype(np.int64)
+
+
+def emd_equal(cells: ClassValueTable) -> np.ndarray:
+    r"""Per class, the equal-distance EMD :math:`\frac12\sum_v |q_v - p_v|` (values absent
+    from a class contribute :math:`p_v`: the sum over all is ``sum_present(|q - p| - p) + 1``)."""
+    q, p = cells.q, cells.p
+    return 0.5 * (per_class_sum(cells, np.abs(q - p) - p) + 1.0)
+
+
+def emd_ordered(cells: ClassValueTable, n_values: int) -> np.ndarray:
+    r"""Per class, :math:`\frac{1}{m-1}\sum_{i=1}^{m} |\sum_{j \le i} (q_j - p_j)|`.
+
+    Values are ranks ``0..m-1`` with a positive table count. The class's cumulative share
+    ``Q`` is a step function changing only at the class's own values, and the table's
+    cumulative share ``P`` is increasing, so on each step ``[a, b)`` the sum of ``|Q - P(i)|``
+    splits at ``searchsorted(P, Q)`` and is read off prefix sums of ``P``.
+    """
+    m = n_values
+    if m <= 1:
+        return np.zeros(cells.n_classes)
+    P = np.cumsum(cells.value_counts[:m]) / cells.n_records  # P[i] = share of ranks <= i
+    SP = np.concatenate([[0.0], np.cumsum(P)])  # SP[t] = sum of P[i] for i < t
+    cum = np.cumsum(cells.count)
+    within = cum - (cum[cells.starts] - cells.count[cells.starts])[cells.cls]
+    Q = within / cells.class_sizes[cells.cls]
+    a = cells.value
+    last = np.append(cells.starts[1:] - 1, cells.cls.shape[0] - 1)
+    b = np.append(a[1:], m)
+    b[last] = m
+    t = np.clip(np.searchsorted(P, Q, side="right"), a, b)
+    seg = Q * (t - a) - (SP[t] - SP[a]) + (SP[b] - SP[t]) - Q * (b - t)
+    first = SP[a[cells.starts]]  # ranks below the class's smallest value, where Q = 0
+    return (per_class_sum(cells, seg) + first) / (m - 1)
+
+
+def is_orderable_by_default(col) -> bool:
+    """Numbers (not booleans), dates and times are ordered by default; text is nominal."""
+    import pandas as pd
+    import pyarrow as pa
+
+    cats = col.categories
+    if cats is None:
+        return False
+    if isinstance(cats, (pa.Array, pa.ChunkedArray)):
+        t = cats.type
+        return (
+            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+            or pa.types.is_temporal(t)
+        )
+    try:
+        dtype = pd.Index(cats).dtype
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    return bool(
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    )
+
+
+def value_order(col, func: str) -> np.ndarray:
+    """Codes of the non-missing values of an encoded column, in increasing order of value.
+
+    pandas categoricals keep their category order (so an ordered categorical's order is used);
+    other columns are sorted by value.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..exceptions import InvalidParameterError
+
+    n = col.n_distinct
+    cats = col.categories
+    if cats is None or n == 0:
+        return np.arange(n, dtype=np.int64)
+    if str(col.dtype).startswith("category"):
+        return np.arange(n, dtype=np.int64)
+    try:
+        if isinstance(cats, (pa.Array, pa.ChunkedArray)):
+            order = np.asarray(pc.array_sort_indices(cats), dtype=np.int64)
+        else:
+            order = np.asarray(pd.Index(cats).argsort(), dtype=np.int64)
+    except (TypeError, ValueError, pa.ArrowException):
+        raise InvalidParameterError(
+            f"The 'ordered' parameter of {func} is True, but the values of column {col.name!r} "
+            "cannot be sorted (mixed types?). Use ordered=False, or convert the column to an "
+            "ordered pandas Categorical."
+        ) from None
+    return order[:n]
+
+
+def value_ranks(col, func: str) -> tuple[np.ndarray, int]:
+    """``(rank per record, m)``: the values present ranked ``0..m-1`` in increasing order,
+    missing last (:func:`value_order`)."""
+    counts = np.bincount(col.codes, minlength=col.n_levels)
+    order = value_order(col, func)
+    if col.n_missing:
+        order = np.append(order, col.missing_code)
+    order = order[counts[order] > 0]
+    rank = np.zeros(col.n_levels, dtype=np.int64)
+    rank[order] = np.arange(order.shape[0], dtype=np.int64)
+    return rank[col.codes], int(order.shape[0])

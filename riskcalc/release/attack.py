@@ -77,6 +77,11 @@ class AttackExperiment:
         }
         return {k: v.encode("utf-8") for k, v in out.items()}
 
+    def section_html(self) -> str:
+        """The report's section (:func:`attack_section`): what
+        :func:`riskcalc.release.report.html_report` places, without importing this module."""
+        return attack_section(self)
+
     def __repr__(self) -> str:
         return (f"AttackExperiment({len(self.summary)} tier x intruder runs, "
                 f"tiers={sorted(set(self.summary['tier']))}, "

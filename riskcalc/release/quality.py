@@ -230,9 +230,7 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
 
 
 def _all_columns(data, sep, sheet):
-    from .._core.spark import is_spark_frame
-
-    if is_spark_frame(data) or (hasattr(data, "columns") and not isinstance(data, str)):
+    if hasattr(data, "columns") and not isinstance(data, str):  # a data frame (pandas, Spark...)
         return [str(c) for c in data.columns]
     from .._core.encoding import _column_names
 

@@ -977,10 +977,8 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         parts += _aggregate_tables(table.aggregates)
     if history is not None:
         parts += _history_html(history, charts)
-    if attack is not None:  # the simulated linkage attack (riskcalc.release.attack)
-        from .attack import attack_section
-
-        parts.append(attack_section(attack))
+    if attack is not None:  # the simulated linkage attack (riskcalc.release.attack), which imports this module
+        parts.append(attack.section_html())
     if identifying:
         exclude = set(_direct_identifiers())
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]

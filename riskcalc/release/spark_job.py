@@ -3,9 +3,9 @@
 For Parquet datasets (or Delta tables, or tables of the Spark catalogue) too big for one
 machine's memory. The session is the active one (a Databricks notebook's ``spark``), else a new
 one on ``spark_master`` (default ``local[*]``, the cores of this machine). Every measure runs
-through :mod:`riskcalc._spark`: only histograms and per-table counts reach the driver. The
-provenance names the table or path and a content fingerprint computed on the cluster
-(:func:`riskcalc._provenance.describe_spark`) in place of a file hash.
+through the Spark backend (:mod:`riskcalc._core.spark`): only histograms and per-table counts
+reach the driver. The provenance names the table or path and a content fingerprint computed on
+the cluster (:func:`riskcalc._provenance.describe_spark`) in place of a file hash.
 
 Sections that need every record on the driver (the individual risk with sampling weights, the
 household risk, the log-linear model) are refused with the usual one-line error, never
@@ -322,9 +322,10 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
 
 
 def _is_frame(obj) -> bool:
-    from .._core.spark import is_spark_frame
+    """Whether ``obj`` is a table measured on Spark (else a path or a table name to read)."""
+    from .._core.backend import backend_for
 
-    return is_spark_frame(obj)
+    return backend_for(obj, func="spark job").kind == "spark"
 
 
 def _name(source) -> str:

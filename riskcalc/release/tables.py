@@ -66,7 +66,7 @@ from .. import _render
 from .._core.encoding import EncodedTable, encode
 from .._core.crosstab import homogeneous_counts
 from .._core.grouping import group_codes
-from .._core.spark import SparkPartition, is_spark_frame, spark_table
+from .._core.backend import backend_for
 from .._provenance import provenance as make_provenance
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
@@ -293,15 +293,7 @@ def _sensitive_fields(columns) -> list[str]:
 
 
 def _columns(extract) -> list[str]:
-    if is_spark_frame(extract):
-        return list(extract.columns)
-    if isinstance(extract, EncodedTable):
-        return list(extract.columns)
-    if isinstance(extract, pd.DataFrame):
-        return [str(c) for c in extract.columns]
-    from .._core.encoding import _column_names
-
-    return _column_names(extract, None)
+    return list(backend_for(extract, func="risk_table").columns)
 
 
 def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, project=False):
@@ -326,22 +318,28 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     if not rows:
         return [], []
     sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
+    func = "risk_table"
     if enc is None:
         needed = list(dict.fromkeys([f for _, used, _, _ in rows for f in used] + sens))
-        if is_spark_frame(extract):  # measured on the cluster (riskcalc._core.spark)
-            enc = spark_table(extract, needed, func="risk_table")
-        else:
-            enc = extract if isinstance(extract, EncodedTable) else encode(extract, needed)
+        backend = backend_for(extract, func=func)
+        if backend.holds_records:  # encoded once, for every scenario
+            backend = backend_for(backend.encoded(needed, func=func), func=func)
+        else:  # measured where the data are (a Spark table: on the cluster)
+            backend.names(needed, func=func)
+    else:
+        backend = backend_for(enc, func=func)
     memo = {} if memo is None else memo
     records, attributes = [], []
     for scenario, used, guesses, is_projected in rows:
         # The memo keeps each scenario's figures (its class-size histogram and the records its
         # classes reveal), not its partition: a national cohort's partitions take 100 MB each.
-        part = None
         key = (used, guesses)
         if key not in memo:
-            part = enc.partition(used, "category")
-            figures = _guessed_figures(enc, part, used, guesses) if guesses else _Figures.of(part.size_histogram)
+            if guesses:  # a pupil counts only when every guess is right: the records are read
+                table = backend.encoded(list(dict.fromkeys(used)), func=func)
+                figures = _guessed_figures(table, table.partition(used, "category"), used, guesses)
+            else:
+                figures = _Figures.of(backend.size_histogram(used, missing="category", func=func))
             memo[key] = (figures, {})
         figures, revealed_by = memo[key]
         records.append(_record_row(label, scenario, figures, projected=is_projected))
@@ -350,9 +348,8 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
         unknown = [s for s in sens if s not in used]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
-            part = part if part is not None else enc.partition(used, "category")
-            revealed_by.update(zip(todo, revealed_records(part, [enc[s] for s in todo])))
-        del part
+            found = backend.attribute_figures(used, todo, missing="category", func=func, minority=True)
+            revealed_by.update({f.name: (f.records_homogeneous, f.records_homogeneous_minority) for f in found})
         for s in unknown:
             revealed, minority = revealed_by[s]
             n = figures.n_records
@@ -525,11 +522,6 @@ def revealed_records(part, columns) -> list[tuple[int, int]]:
     than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
     one = not isinstance(columns, (list, tuple))
     cols = [columns] if one else list(columns)
-    if isinstance(part, SparkPartition):
-        from .._spark import revealed_records as on_spark
-
-        pairs = on_spark(part, [c.name for c in cols])
-        return pairs[0] if one else pairs
     counts = homogeneous_counts(*part.labels(), cols, sizes=part.class_sizes)
     pairs = [(c.records_revealed, c.records_revealed_minority) for c in counts]
     return pairs[0] if one else pairs
