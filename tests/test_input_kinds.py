@@ -299,3 +299,23 @@ def test_property_pushed_down_counts_equal_the_encoder(data):
     for subset, hist in b.lattice_histograms(cols, 3, missing="category", func="t"):
         ref = enc.partition([cols[i] for i in subset]).size_histogram
         assert (hist.sizes.tolist(), hist.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist()), subset
+
+
+#: Measures that read counts only: on a lazy table nothing is encoded, the engine counts.
+_COUNTS_ONLY = ("size_histogram", "k_anonymity", "uniqueness", "small_count_exposure", "field_lattice")
+
+
+@pytest.mark.parametrize("kind", frames.LAZY_KINDS)
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_lazy_tables_push_counts_down_and_encode_at_most_once(name, kind, monkeypatch):
+    calls = []
+    real = frames.encode_native
+
+    def spy(*args, **kwargs):
+        calls.append(args[1] if len(args) > 1 else kwargs.get("names"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(frames, "encode_native", spy)
+    table = pa.Table.from_pandas(_frame(), preserve_index=False)
+    MEASURES[name](_kinds(table)[kind](), QI)
+    assert len(calls) == (0 if name in _COUNTS_ONLY else 1), calls
