@@ -277,7 +277,9 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
                                                                       src.label)
         if weights is not None:
             check_column_names([weights], src.names, name="weights", func="encode", table=src.label)
-        return frames.encode_native(src, names, weights=weights)
+        wanted = list(names) + ([weights] if weights is not None and weights not in names else [])
+        schema, batches = src.batches(wanted)
+        return encode_stream(batches, schema, names, weights=weights, source=src.label)
     names = wanted = None
     if columns is not None:
         names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",
@@ -297,6 +299,23 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     if weights is not None:
         kept[weights] = check_weights(_column_values(table, weights), n_records, column=weights)
     return EncodedTable(encoded, n_records, index, source, kept)
+
+
+def encode_stream(batches, schema: pa.Schema, names, *, weights: str | None = None,
+                  source: str = "") -> EncodedTable:
+    """Encode Arrow record batches of ``names`` (and a ``weights`` column kept alongside): the
+    foreign tables of :mod:`riskcalc._core.frames` (polars, DuckDB, Arrow streams and
+    datasets) come in here.
+
+    THE SEAM: today the batches are gathered into one Arrow table (the asked-for columns only;
+    no pandas copy) and encoded by :func:`encode`. The streaming encoder (memory bounded by the
+    codes and one batch) replaces these three lines by
+    ``return encode_batches(batches, schema, list(names), weights=weights, source=source)``.
+    """
+    table = pa.Table.from_batches(batches, schema=schema)
+    enc = encode(table, list(names), weights=weights)
+    enc.source = source
+    return enc
 
 
 def _label(data) -> str:

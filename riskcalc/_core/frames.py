@@ -21,8 +21,8 @@ dependency for no figure it could compute and we could not.
 Nothing here imports an optional library: an object is a polars frame only if polars has
 been imported (``sys.modules``), as :func:`riskcalc._core.spark.is_spark_frame` does.
 
-One seam: :func:`encode_stream` turns the batches into an :class:`EncodedTable`; it is the
-one place to switch to a streaming encoder.
+This module imports no encoder: the batches it streams are encoded by
+:func:`riskcalc._core.encoding.encode_stream` (the one place to switch to a streaming encoder).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
     "ACCEPTED", "LAZY_KINDS", "Source", "kind_of", "is_native", "is_lazy", "is_readable", "needs_cast",
-    "source", "column_names", "label", "arrow_batches", "encode_stream", "encode_native", "refuse", "quote_ident",
+    "source", "column_names", "label", "arrow_batches", "refuse", "quote_ident",
 ]
 
 #: What every ``data`` parameter accepts, as messages list it.
@@ -372,32 +372,3 @@ def _duckdb_column(name: str):
     import duckdb
 
     return duckdb.SQLExpression(quote_ident(name))
-
-
-# --------------------------------------------------------------------------------------------
-# Into the engine: the in-memory encoding of only the asked-for columns
-# --------------------------------------------------------------------------------------------
-
-
-def encode_stream(batches, schema: pa.Schema, names, *, weights: str | None = None, source: str = ""):
-    """Encode record batches of ``names`` (and the ``weights`` column) into an EncodedTable.
-
-    THE SEAM: today the batches are gathered into one Arrow table (the asked-for columns only;
-    no pandas copy) and encoded by :func:`~riskcalc._core.encoding.encode`. A streaming
-    encoder (memory bounded by the codes and one batch) replaces these two lines.
-    """
-    from .encoding import encode
-
-    table = pa.Table.from_batches(batches, schema=schema)
-    enc = encode(table, list(names), weights=weights)
-    enc.source = source
-    return enc
-
-
-def encode_native(obj, names, *, weights: str | None = None, func: str | None = None):
-    """The EncodedTable of ``names`` (and a ``weights`` column) of a foreign table, streamed
-    (:func:`arrow_batches`) and encoded (:func:`encode_stream`)."""
-    src = obj if isinstance(obj, Source) else source(obj, func=func)
-    wanted = list(names) + ([weights] if weights is not None and weights not in names else [])
-    schema, batches = src.batches(wanted)
-    return encode_stream(batches, schema, names, weights=weights, source=src.label)

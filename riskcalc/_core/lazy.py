@@ -38,7 +38,7 @@ from ..exceptions import EmptyTableError, InvalidParameterError, MissingValueErr
 from . import frames
 from .histogram import SizeHistogram
 
-__all__ = ["LazyBackend", "FrameBackend", "backend"]
+__all__ = ["LazyBackend", "FrameBackend", "backend", "encode_native"]
 
 
 def _missing_error(name: str, count: int) -> MissingValueError:
@@ -193,6 +193,17 @@ _ENGINES = {"duckdb": _DuckDB, "polars-lazy": _Polars}
 # --------------------------------------------------------------------------------------------
 
 
+def encode_native(src: frames.Source, names, *, weights: str | None = None):
+    """The EncodedTable of ``names`` (and a ``weights`` column) of a foreign table: only those
+    columns streamed (:meth:`riskcalc._core.frames.Source.batches`) into the encoder
+    (:func:`riskcalc._core.encoding.encode_stream`)."""
+    from .encoding import encode_stream
+
+    wanted = list(names) + ([weights] if weights is not None and weights not in names else [])
+    schema, batches = src.batches(wanted)
+    return encode_stream(batches, schema, names, weights=weights, source=src.label)
+
+
 #: Kinds whose rows may come in another order from one query to the next.
 _UNORDERED = ("duckdb", "polars-lazy")
 
@@ -256,7 +267,7 @@ class _Delegating:
             todo_w = keep if keep is not None else (enc.weight_columns[0] if enc.weight_columns else None)
             enc = None
         if todo or todo_w is not None:
-            new = frames.encode_native(self.source, todo or list(names[:1]), weights=todo_w, func=func)
+            new = encode_native(self.source, todo or list(names[:1]), weights=todo_w)
             if enc is None:
                 enc = new
             else:
@@ -301,7 +312,7 @@ class _Delegating:
         if population is not None and frames.is_native(population):
             pop = frames.source(population, func=func, name="population")
             check_column_names(columns, pop.names, name="quasi_identifiers", func=func, table=pop.label)
-            population = frames.encode_native(pop, list(columns), func=func)
+            population = encode_native(pop, list(columns))
         return self._memory(columns, func=func).size_pairs(columns, population, missing=missing, func=func)
 
     def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, **options):
