@@ -109,3 +109,12 @@ def test_a_missing_optional_library_is_one_line(monkeypatch):
         result.to_polars()
     with pytest.raises(rc.RiskCalcError):
         result.to_polars()
+
+
+def test_every_public_result_class_displays():
+    results = [n for n in rc.__all__ if isinstance(getattr(rc, n), type)
+               and (n.endswith("Result") or n in ("SizeHistogram", "Partition", "RiskSummary", "RiskTable",
+                                                   "PopulationEstimate"))]
+    assert len(results) > 20
+    missing = [n for n in results if not callable(getattr(getattr(rc, n), "_repr_html_", None))]
+    assert not missing
