@@ -105,7 +105,8 @@ def test_a_polars_input_gives_its_rows_back_in_order():
 def test_a_missing_optional_library_is_one_line(monkeypatch):
     result = rc.class_sizes(_frame(), QI)
     monkeypatch.setitem(sys.modules, "polars", None)  # import polars -> ImportError
-    with pytest.raises(ImportError, match=r"^to_polars\(\) needs polars, which is not installed: pip install polars\.$"):
+    line = r"^to_polars\(\) needs polars, which is not installed: pip install polars\.$"
+    with pytest.raises(ImportError, match=line):
         result.to_polars()
     with pytest.raises(rc.RiskCalcError):
         result.to_polars()

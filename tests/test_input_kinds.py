@@ -299,6 +299,21 @@ def test_property_pushed_down_counts_equal_the_encoder(data):
     for subset, hist in b.lattice_histograms(cols, 3, missing="category", func="t"):
         ref = enc.partition([cols[i] for i in subset]).size_histogram
         assert (hist.sizes.tolist(), hist.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist()), subset
+    # weighted class sizes and summed cells, pushed down, against the partition in memory
+    n = len(df)
+    w = np.asarray(data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.25]), min_size=n, max_size=n)))
+    c = np.asarray(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    extra = table.append_column("__w", pa.array(w)).append_column("__n", pa.array(c))
+    b = backend(_kinds(extra)[kind](), func="test")
+    part = enc.partition(cols)
+    thresholds = [0.5, 1.0, 3.0, 10.0]
+    _, below = b.weighted_below(cols, "__w", thresholds, missing="category", func="t")
+    Fk = part.weighted_sizes(w)
+    assert below.tolist() == [int(part.class_sizes[Fk < t].sum()) for t in thresholds]
+    cells = b.summed_histogram(cols, "__n", missing="category", func="t")
+    sums = np.bincount(part.class_id, weights=c, minlength=part.n_classes).astype(np.int64)
+    ref = rc.SizeHistogram.from_class_sizes(sums)
+    assert (cells.sizes.tolist(), cells.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist())
 
 
 #: Measures that read counts only: on a lazy table nothing is encoded, the engine counts.
