@@ -334,3 +334,15 @@ def test_lazy_tables_push_counts_down_and_encode_at_most_once(name, kind, monkey
     table = pa.Table.from_pandas(_frame(), preserve_index=False)
     MEASURES[name](_kinds(table)[kind](), QI)
     assert len(calls) == (0 if name in _COUNTS_ONLY else 1), calls
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_population_of_any_kind(kind):
+    df = _frame()
+    pop = pd.concat([df, df, df.iloc[:20]], ignore_index=True)
+    expected = rc.attacker_risk(df, QI, population=pop)
+    population = _kinds(pa.Table.from_pandas(pop, preserve_index=False))[kind]()
+    assert repr(rc.attacker_risk(df, QI, population=population)) == repr(expected)
+    with pytest.raises(rc.InvalidParameterError, match=r"^The 'population' parameter of attacker_risk must be a "
+                                                       r"table: .* Got dict instead\.$"):
+        rc.attacker_risk(df, QI, population={"sex": ["F"]})

@@ -39,7 +39,7 @@ from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
     "ACCEPTED", "LAZY_KINDS", "Source", "kind_of", "is_native", "is_lazy", "is_readable", "needs_cast",
-    "source", "column_names", "label", "arrow_batches", "refuse", "quote_ident",
+    "source", "column_names", "label", "arrow_batches", "arrow_table", "refuse", "quote_ident",
 ]
 
 #: What every ``data`` parameter accepts, as messages list it.
@@ -48,6 +48,13 @@ ACCEPTED = (
     "Dataset, a DuckDB relation, any table with the Arrow PyCapsule interface "
     "(__arrow_c_stream__), a Spark DataFrame, an EncodedTable, or a path to a CSV, Parquet, "
     "Feather or Excel file"
+)
+
+#: What a table of values (not codes) may be, e.g. a population compared with an extract.
+VALUE_TABLES = (
+    "a pandas or polars DataFrame, a polars LazyFrame, a pyarrow Table, RecordBatchReader or "
+    "Dataset, a DuckDB relation, any table with the Arrow PyCapsule interface "
+    "(__arrow_c_stream__), or a path to a CSV, Parquet, Feather or Excel file"
 )
 
 #: Rows per batch when riskcalc asks an engine for a stream.
@@ -312,13 +319,13 @@ def column_names(obj) -> list[str]:
     return source(obj).names
 
 
-def refuse(obj, *, name: str = "data", func: str | None = None) -> InvalidParameterError:
+def refuse(obj, *, name: str = "data", func: str | None = None, accepted: str = ACCEPTED) -> InvalidParameterError:
     """The one line refusing a ``data`` argument of a kind no reader knows."""
     what = type(obj).__name__
     module = type(obj).__module__.split(".")[0]
     shown = what if module in ("builtins", "") else f"{module}.{what}"
     return InvalidParameterError(
-        f"The {name!r} parameter{_where(func)} must be a table: {ACCEPTED}. Got {shown} instead."
+        f"The {name!r} parameter{_where(func)} must be a table: {accepted}. Got {shown} instead."
     )
 
 
@@ -372,3 +379,15 @@ def _duckdb_column(name: str):
     import duckdb
 
     return duckdb.SQLExpression(quote_ident(name))
+
+
+def arrow_table(obj, columns, *, name: str = "data", func: str | None = None) -> pa.Table:
+    """``columns`` of a foreign table as one Arrow table (streamed, then gathered), the names
+    checked with the did-you-mean message naming the parameter ``name``: for a table whose
+    values (not codes) are needed, such as a population compared with an extract."""
+    from .._validation import check_column_names
+
+    src = obj if isinstance(obj, Source) else source(obj, name=name, func=func)
+    names = check_column_names(columns, src.names, name=name, func=func, table=src.label)
+    schema, batches = src.batches(list(names))
+    return pa.Table.from_batches(list(batches), schema=schema)

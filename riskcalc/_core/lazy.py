@@ -309,10 +309,6 @@ class _Delegating:
             columns, count, missing=missing, func=func)
 
     def size_pairs(self, columns, population=None, *, missing: str, func: str):
-        if population is not None and frames.is_native(population):
-            pop = frames.source(population, func=func, name="population")
-            check_column_names(columns, pop.names, name="quasi_identifiers", func=func, table=pop.label)
-            population = encode_native(pop, list(columns))
         return self._memory(columns, func=func).size_pairs(columns, population, missing=missing, func=func)
 
     def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, **options):
