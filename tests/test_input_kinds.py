@@ -346,3 +346,16 @@ def test_a_population_of_any_kind(kind):
     with pytest.raises(rc.InvalidParameterError, match=r"^The 'population' parameter of attacker_risk must be a "
                                                        r"table: .* Got dict instead\.$"):
         rc.attacker_risk(df, QI, population={"sex": ["F"]})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_table_of_any_kind_is_named(kind):
+    table = pa.Table.from_pandas(_frame().iloc[:0], preserve_index=False)
+    for measure in (rc.uniqueness, rc.class_sizes):
+        obj = _kinds(table)[kind]()
+        with pytest.raises(rc.EmptyTableError, match="has no records; nothing to measure"):
+            measure(obj, QI)
+        if kind != "arrow-table":
+            with pytest.raises(rc.EmptyTableError) as info:
+                measure(_kinds(table)[kind](), QI)
+            assert "pyarrow.Table" not in str(info.value)

@@ -309,10 +309,13 @@ def encode_stream(batches, schema: pa.Schema, names, *, weights: str | None = No
 
     THE SEAM: today the batches are gathered into one Arrow table (the asked-for columns only;
     no pandas copy) and encoded by :func:`encode`. The streaming encoder (memory bounded by the
-    codes and one batch) replaces these three lines by
+    codes and one batch) replaces this body by
     ``return encode_batches(batches, schema, list(names), weights=weights, source=source)``.
     """
     table = pa.Table.from_batches(batches, schema=schema)
+    if table.num_rows == 0:
+        what = source[0].upper() + source[1:] if source else "The table"
+        raise EmptyTableError(f"{what} has no records; nothing to measure.")
     enc = encode(table, list(names), weights=weights)
     enc.source = source
     return enc
