@@ -108,7 +108,7 @@ def _lattice(path: str, cores: int, driver_memory: str, strategy: str) -> dict:
 
     from pyspark.sql import SparkSession
 
-    from riskcalc._spark import lattice_histograms
+    from riskcalc._core.spark import lattice_histograms
 
     spark = (SparkSession.builder.master(f"local[{cores}]").appName("bench_spark_lattice")
              .config("spark.ui.enabled", "false").config("spark.driver.memory", driver_memory)

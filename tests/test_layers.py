@@ -175,3 +175,21 @@ def test_no_import_cycles():
     graph = {m: {t for t in targets if t != "riskcalc"} for m, targets in graph.items() if m != "riskcalc"}
     cycles = _cycles(graph)
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+#: The modules outside the engine allowed to name a backend's module: the Spark job (its
+#: one-line refusals before a session starts) and the provenance (a Spark table's fingerprint).
+KNOWS_SPARK = {"riskcalc.release.spark_job", "riskcalc._provenance"}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if _layer(_module_name(p)) != "engine"],
+                         ids=lambda p: str(p.relative_to(PKG)))
+def test_only_the_engine_knows_the_kinds_of_table(path):
+    """Measures and the release layer ask the backend interface (riskcalc._core.backend); they
+    never import a backend's module, nor test what kind of table they hold."""
+    name = _module_name(path)
+    backends = {m for m in _riskcalc_imports(path)
+                if m.startswith(("riskcalc._core.spark", "riskcalc._core.memory"))}
+    if name not in KNOWS_SPARK:
+        assert not backends, f"{name} imports {sorted(backends)}: ask riskcalc._core.backend instead"
+    assert "is_spark_frame" not in path.read_text(encoding="utf-8") or name in KNOWS_SPARK

@@ -77,7 +77,12 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from .answers import (
-    AttributeFigures, ClosenessFigures, ColumnValues, RecordSizes, SizePairs, TrajectoryHistograms,
+    AttributeFigures,
+    ClosenessFigures,
+    ColumnValues,
+    RecordSizes,
+    SizePairs,
+    TrajectoryHistograms,
 )
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -18,7 +18,13 @@ import numpy as np
 from .._validation import check_column_names, check_counts, check_weights
 from ..exceptions import InvalidParameterError
 from .answers import (
-    AttributeFigures, ClosenessFigures, ColumnValues, RecordSizes, SizePairs, TrajectoryHistograms, population_too_small,
+    AttributeFigures,
+    ClosenessFigures,
+    ColumnValues,
+    RecordSizes,
+    SizePairs,
+    TrajectoryHistograms,
+    population_too_small,
 )
 from .encoding import EncodedTable, _column_names, _label, encode
 from .histogram import SizeHistogram, weighted_below
@@ -182,7 +188,7 @@ class MemoryBackend:
         out = []
         if not (entropy or c is not None):  # homogeneity alone: one pass per field, no cells
             counts = homogeneous_counts(*part.labels(), cols, sizes=part.class_sizes)
-            for col, h in zip(cols, counts):
+            for col, h in zip(cols, counts, strict=True):
                 out.append(AttributeFigures(
                     col.name, n, k, h.n_values, h.min_distinct, h.records_revealed, h.records_revealed_nonunique,
                     h.classes_homogeneous, h.records_revealed_minority if minority else None,
