@@ -359,3 +359,31 @@ def test_an_empty_table_of_any_kind_is_named(kind):
             with pytest.raises(rc.EmptyTableError) as info:
                 measure(_kinds(table)[kind](), QI)
             assert "pyarrow.Table" not in str(info.value)
+
+
+@pytest.mark.parametrize("cls", [LazyBackend, FrameBackend])
+def test_each_backend_of_this_module_answers_every_question(cls):
+    """Every question of the engine's protocol, with its keyword parameters."""
+    import inspect
+
+    from riskcalc._core import backend as engine
+
+    questions = [n for n, m in vars(engine.Backend).items()
+                 if not n.startswith("_") and (callable(m) or isinstance(m, property))]
+    assert cls.is_backend is True
+    for q in questions:
+        assert hasattr(cls, q), f"{cls.__name__} does not answer {q}"
+        member = getattr(engine.Backend, q)
+        if callable(member):
+            have = inspect.signature(getattr(cls, q)).parameters
+            for p in inspect.signature(member).parameters.values():
+                if p.name != "self" and p.kind is not p.VAR_KEYWORD:
+                    assert p.name in have or any(h.kind is h.VAR_KEYWORD for h in have.values()), (q, p.name)
+    table = pa.Table.from_pandas(_frame(), preserve_index=False)
+    obj = _kinds(table)["polars-lazy" if cls is LazyBackend else "polars"]()
+    b = backend(obj, func="t")
+    assert isinstance(b, cls) and isinstance(b, engine.Backend) and isinstance(b.kind, str)
+    values = b.column_values(("sex", "year"), func="profile_columns")
+    assert len(values) == 2
+    with pytest.raises(rc.InvalidParameterError, match="cannot run on the polars"):
+        raise b.replace_values("sex", pa.array(["F"]), pa.array(["f"]), func="normalise")

@@ -326,6 +326,13 @@ class _Delegating:
         return self._memory(cols, func=func).trajectory_histograms(
             point, static=static, id=id, order=order, max_linked=max_linked, func=func)
 
+    def column_values(self, columns, *, func: str):
+        return self._memory(columns, func=func).column_values(columns, func=func)
+
+    def replace_values(self, column: str, before, after, *, func: str):
+        raise self.refuse("Rewriting values in place (the records are read here, and normalise returns a "
+                          "new table)", func)
+
     def record_sizes(self, columns, *, missing: str, func: str, weights=None, alpha: float = 1.0):
         return self._memory(columns, func=func, weights=weights).record_sizes(
             columns, missing=missing, func=func, weights=weights, alpha=alpha)
