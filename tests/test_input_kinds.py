@@ -387,3 +387,16 @@ def test_each_backend_of_this_module_answers_every_question(cls):
     assert len(values) == 2
     with pytest.raises(rc.InvalidParameterError, match="cannot run on the polars"):
         raise b.replace_values("sex", pa.array(["F"]), pa.array(["f"]), func="normalise")
+
+
+def test_narwhals_frames_are_read_as_the_native_frame_inside():
+    nw = pytest.importorskip("narwhals")
+    df = _frame()
+    expected = repr(rc.uniqueness(df, QI))
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for native in (df, pl.from_arrow(table), pl.from_arrow(table).lazy(), duckdb.connect().from_arrow(table), table):
+        wrapped = nw.from_native(native)
+        assert repr(rc.uniqueness(wrapped, QI)) == expected, type(native)
+        assert rc.encode(wrapped, QI).n_records == len(df)
+    lazy = backend(nw.from_native(pl.from_arrow(table).lazy()), func="t")
+    assert isinstance(lazy, LazyBackend)

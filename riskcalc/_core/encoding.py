@@ -271,6 +271,7 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         )
     from . import frames  # polars, DuckDB, Arrow streams and datasets: read as Arrow batches
 
+    data = frames.unwrap(data)  # a narwhals frame: the native one inside
     if frames.is_native(data):
         src = frames.source(data, func="encode")
         names = src.names if columns is None else check_column_names(columns, src.names, "columns", "encode",
@@ -341,6 +342,9 @@ def _column_names(data, sep, sheet=None) -> list[str]:
         return table_columns(data, sep=sep, sheet=sheet)
     from . import frames
 
+    native = frames.unwrap(data)
+    if native is not data:
+        return _column_names(native, sep, sheet)
     if frames.is_native(data):
         return frames.column_names(data)
     raise frames.refuse(data)

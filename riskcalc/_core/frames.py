@@ -38,8 +38,9 @@ import pyarrow as pa
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
-    "ACCEPTED", "LAZY_KINDS", "Source", "kind_of", "is_native", "is_lazy", "is_readable", "needs_cast",
-    "source", "column_names", "label", "arrow_batches", "arrow_table", "refuse", "quote_ident",
+    "ACCEPTED", "VALUE_TABLES", "LAZY_KINDS", "Source", "is_narwhals", "unwrap", "kind_of", "is_native",
+    "is_lazy", "is_readable", "needs_cast", "source", "column_names", "label", "arrow_batches", "arrow_table",
+    "refuse", "quote_ident",
 ]
 
 #: What every ``data`` parameter accepts, as messages list it.
@@ -75,6 +76,18 @@ def _isinstance(obj, module: str, name: str) -> bool:
     return cls is not None and isinstance(obj, cls)
 
 
+def is_narwhals(obj) -> bool:
+    """A narwhals DataFrame or LazyFrame (never imports narwhals)."""
+    nw = sys.modules.get("narwhals")
+    return nw is not None and isinstance(obj, (nw.DataFrame, nw.LazyFrame))
+
+
+def unwrap(obj):
+    """The native frame inside a narwhals DataFrame or LazyFrame (dataframe-agnostic code hands
+    those on); anything else as it is."""
+    return sys.modules["narwhals"].to_native(obj) if is_narwhals(obj) else obj
+
+
 def kind_of(obj) -> str | None:
     """The kind of ``obj`` among those this module reads, or ``None``.
 
@@ -85,6 +98,7 @@ def kind_of(obj) -> str | None:
     """
     if isinstance(obj, (str, os.PathLike, bytes)):
         return None
+    obj = unwrap(obj)
     if _isinstance(obj, "pandas", "DataFrame") or _isinstance(obj, "pyspark.sql", "DataFrame"):
         return None
     if type(obj).__name__ in ("EncodedTable", "SparkTable"):
@@ -111,6 +125,8 @@ def kind_of(obj) -> str | None:
 def is_native(obj) -> bool:
     """Whether ``obj`` is a table this module reads (see :func:`kind_of`); a pyarrow Table only
     when its types need a cast first (:func:`needs_cast`): the encoder reads it as it is."""
+    if is_narwhals(obj):  # the backend dispatches on the native frame inside
+        return True
     if isinstance(obj, pa.Table):
         return needs_cast(obj.schema)
     return kind_of(obj) is not None
@@ -118,7 +134,9 @@ def is_native(obj) -> bool:
 
 def is_readable(obj) -> bool:
     """Whether some reader of riskcalc takes ``obj`` as a table: a pandas DataFrame, a pyarrow
-    Table, a path, an EncodedTable, a Spark DataFrame or a kind of :func:`kind_of`."""
+    Table, a path, an EncodedTable, a Spark DataFrame or a kind of :func:`kind_of` (or a
+    narwhals frame holding one)."""
+    obj = unwrap(obj)
     if isinstance(obj, (str, os.PathLike, pa.Table)) or _isinstance(obj, "pandas", "DataFrame"):
         return True
     if _isinstance(obj, "pyspark.sql", "DataFrame") or type(obj).__name__ in ("EncodedTable", "SparkTable"):
@@ -151,6 +169,7 @@ _LABELS = {
 
 def label(obj) -> str:
     """How messages name the table (never a value from it)."""
+    obj = unwrap(obj)
     kind = kind_of(obj)
     if kind == "arrow-stream":
         return f"the {type(obj).__name__} table"
@@ -235,6 +254,7 @@ def needs_cast(schema: pa.Schema) -> bool:
 def source(obj, *, name: str = "data", func: str | None = None) -> Source:
     """Resolve ``obj`` (a kind of :func:`kind_of`) into a :class:`Source`; anything else is
     refused with one line naming the parameter (:func:`refuse`)."""
+    obj = unwrap(obj)
     kind = kind_of(obj)
     if kind is None:
         raise refuse(obj, name=name, func=func)
@@ -306,6 +326,7 @@ def column_names(obj) -> list[str]:
     when its schema can be read without it)."""
     if isinstance(obj, Source):
         return obj.names
+    obj = unwrap(obj)
     kind = kind_of(obj)
     if kind in ("polars", "polars-lazy"):
         schema = obj.collect_schema() if hasattr(obj, "collect_schema") else obj.schema

@@ -378,7 +378,7 @@ class LazyBackend(_Delegating):
         super().__init__(data, func=func, sep=sep)
         if self.kind not in _ENGINES:
             raise InvalidParameterError(f"{self.label} is not a lazy table.")
-        self._engine = _ENGINES[self.kind](data, self.source.schema)
+        self._engine = _ENGINES[self.kind](self.source.obj, self.source.schema)
 
     def _nonempty(self, hist: SizeHistogram) -> SizeHistogram:
         if hist.n_records == 0:
@@ -467,6 +467,19 @@ def backend(data, *, func: str | None = None, sep=None):
     """The backend of a table :mod:`riskcalc._core.frames` reads: :class:`LazyBackend` for a
     polars LazyFrame or DuckDB relation, :class:`FrameBackend` otherwise (a pyarrow Dataset
     included: streaming its columns into the encoder is faster than Acero's group-by)."""
+    if frames.is_narwhals(data):  # the native frame inside, read as itself
+        native = frames.unwrap(data)
+        if frames.is_native(native):
+            return backend(native, func=func, sep=sep)
+        from .spark import is_spark_frame  # never imports pyspark
+
+        if is_spark_frame(native):
+            from .spark import SparkBackend
+
+            return SparkBackend(native)
+        from .memory import MemoryBackend  # a pandas DataFrame or a pyarrow Table
+
+        return MemoryBackend(native, sep=sep)
     if frames.is_lazy(data):
         return LazyBackend(data, func=func, sep=sep)
     return FrameBackend(data, func=func, sep=sep)
