@@ -246,3 +246,20 @@ def test_remote_arrays_are_none_and_sizes_stay_remote(remote_kind):
 def test_answers_are_documented_dataclasses():
     for cls in (AttributeFigures, ClosenessFigures, RecordSizes):
         assert dataclasses.is_dataclass(cls) and cls.__doc__
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.5])
+def test_population_uniqueness_without_records_has_no_per_record_figures(remote_kind, fraction):
+    """Where the records stay remote the models are not fitted and no per-record probability
+    is given, whatever the branch (a census, or no sample unique: both once read per-class
+    arrays of a Spark partition and failed)."""
+    df = pd.DataFrame({"a": [1, 1, 2, 2, 3, 3], "b": ["x"] * 6})
+    res = rc.population_uniqueness(Remote(df), ["a", "b"], sampling_fraction=fraction, method="zayatz")
+    ref = rc.population_uniqueness(df, ["a", "b"], sampling_fraction=fraction, method="zayatz")
+    assert res.record_probabilities is None and res.record_sizes is None
+    assert (res.n_population_uniques, res.method_used) == (ref.n_population_uniques, ref.method_used)
+    uniques = pd.DataFrame({"a": [1, 2, 2, 3, 3, 4], "b": ["x"] * 6})
+    res = rc.population_uniqueness(Remote(uniques), ["a", "b"], sampling_fraction=0.5, method="auto")
+    assert not res.fits["forest"].converged and not res.fits["loglinear"].converged
+    assert "cannot run on the remote table" in res.fits["loglinear"].message
+    assert res.record_probabilities is None and "Dankar" in res.reason

@@ -263,6 +263,17 @@ def test_population_estimators_fit_on_the_driver(spark):
         _population_same(a, b)
 
 
+
+@pytest.mark.parametrize("fraction", [0.5, 1.0])
+def test_population_without_sample_uniques_or_a_census_on_spark(spark, fraction):
+    """Both branches read a per-class array of the partition and raised SparkUnsupportedError;
+    now the figures come from the histogram and there are no per-record probabilities."""
+    pdf = pd.DataFrame({"a": [1, 1, 2, 2, 3, 3], "b": ["x"] * 6})
+    a = rc.population_uniqueness(pdf, ["a", "b"], sampling_fraction=fraction, method="zayatz")
+    b = rc.population_uniqueness(to_spark(spark, pdf), ["a", "b"], sampling_fraction=fraction, method="zayatz")
+    assert (b.n_population_uniques, b.method_used, b.estimate) == (a.n_population_uniques, a.method_used, a.estimate)
+    assert b.record_probabilities is None and b.record_sizes is None
+
 # --------------------------------------------------------------------------------------------
 # Random mixed-type tables with missing values
 # --------------------------------------------------------------------------------------------

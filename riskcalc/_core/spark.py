@@ -344,7 +344,7 @@ class SparkBackend:
         self.names(columns, func=func, name=name)
         if weights is not None:
             raise self.refuse(f"The {'weights'!r} parameter", func)
-        raise self.refuse(f"{func}, which reads every record,", None)
+        raise self.refuse(func, None)  # "suda cannot run on a Spark DataFrame without collecting every record..."
 
     def _column_of(self, value, func: str, name: str) -> str:
         """A per-record parameter (weights, counts) as a column of the Spark table."""
