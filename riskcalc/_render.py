@@ -675,7 +675,8 @@ def headline_rows(text: str) -> tuple[str, list[tuple[str, str]]]:
     match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s*", text, flags=re.S)
     if match is None:
         return "", [("", text)]
-    rows, labelled = [], False
+    rows: list[tuple[str, str]] = []
+    labelled = False
     for part in _top_level_split(match.group(2), (", ", "; ")):
         key, sep, value = part.partition("=")
         colon = False

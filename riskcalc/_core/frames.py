@@ -32,6 +32,7 @@ import sys
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -173,7 +174,7 @@ def label(obj) -> str:
     kind = kind_of(obj)
     if kind == "arrow-stream":
         return f"the {type(obj).__name__} table"
-    return _LABELS.get(kind, "the table")
+    return _LABELS.get(kind or "", "the table")
 
 
 def quote_ident(name: str) -> str:
@@ -194,7 +195,7 @@ class Source:
     schema comes from the opened stream and :meth:`batches` may be called once.
     """
 
-    obj: object
+    obj: Any
     kind: str
     label: str
     schema: pa.Schema

@@ -185,7 +185,7 @@ class _Polars:
         return self._collect([self.lf.select(sel).group_by(keys).agg(aggs)])[0]
 
 
-_ENGINES = {"duckdb": _DuckDB, "polars-lazy": _Polars}
+_ENGINES: dict[str, type[_DuckDB] | type[_Polars]] = {"duckdb": _DuckDB, "polars-lazy": _Polars}
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class LazyBackend(_Delegating):
         super().__init__(data, func=func, sep=sep)
         if self.kind not in _ENGINES:
             raise InvalidParameterError(f"{self.label} is not a lazy table.")
-        self._engine = _ENGINES[self.kind](self.source.obj, self.source.schema)
+        self._engine: _DuckDB | _Polars = _ENGINES[self.kind](self.source.obj, self.source.schema)
 
     def _nonempty(self, hist: SizeHistogram) -> SizeHistogram:
         if hist.n_records == 0:
