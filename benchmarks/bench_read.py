@@ -17,6 +17,8 @@ first ``--fields`` of the ten fields of ``bench_lattice.py``:
 * ``riskcalc``: ``riskcalc.encode(dir, fields)`` (the dataset streamed into codes), then
   ``riskcalc.size_histogram`` on the encoded table (``NUMBA_NUM_THREADS`` and Arrow's CPU count
   set to ``--cores``);
+* ``riskcalc-direct``: ``riskcalc.size_histogram(dir, fields)``, the one call a user writes (the
+  codes are made for this question alone, so no class number per record is kept);
 * ``riskcalc-baseline``: the same calls with another checkout of riskcalc first on the path
   (``--baseline DIR``, e.g. the main branch before this change);
 * ``pandas``: ``synthetic.read_panel`` into pandas, then ``encode`` and the histogram (the
@@ -85,6 +87,20 @@ def case_riskcalc(path: str, cores: int) -> dict:
     return out | _figures(hist)
 
 
+def case_riskcalc_direct(path: str, cores: int) -> dict:
+    """The one call a user writes: ``size_histogram(path, fields)``. The codes are made for this
+    question alone, so the classes are counted without a class number per record."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(cores)
+    pa.set_io_thread_count(max(cores, 2))
+    import riskcalc as rc
+
+    t = time.perf_counter()
+    hist = rc.size_histogram(path, _fields())
+    return {"histogram_s": time.perf_counter() - t} | _figures(hist)
+
+
 def case_pandas(path: str, cores: int) -> dict:
     import riskcalc as rc
     from synthetic import read_panel
@@ -137,7 +153,7 @@ def _figures(hist) -> dict:
     return _figures_from(hist.sizes.tolist(), hist.counts.tolist())
 
 
-CASES = {"riskcalc": case_riskcalc, "riskcalc-baseline": case_riskcalc, "pandas": case_pandas,
+CASES = {"riskcalc": case_riskcalc, "riskcalc-direct": case_riskcalc_direct, "riskcalc-baseline": case_riskcalc, "pandas": case_pandas,
          "duckdb": case_duckdb, "polars": case_polars}
 
 
@@ -207,7 +223,7 @@ def main() -> None:
     ap.add_argument("--fields", type=int, default=len(FIELDS), help="the first N of the ten fields")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--engines", nargs="+", default=["riskcalc", "duckdb", "polars"], choices=list(CASES))
+    ap.add_argument("--engines", nargs="+", default=["riskcalc", "riskcalc-direct", "duckdb", "polars"], choices=list(CASES))
     ap.add_argument("--baseline", default=None, help="a checkout of riskcalc for the riskcalc-baseline case")
     ap.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
                     help="where the panels are written (shared with bench_spark.py, kept for reuse)")

@@ -79,7 +79,11 @@ check_frequency_table Output checking (pass / review / fail per cell): threshold
 check_magnitude_table disclosure; (n, k) dominance and p%; means, medians, extremes and
 check_summary         percentages. Rules from ``load_output_rules`` (TOML).
 
-Inputs are pandas DataFrames, pyarrow Tables, or paths to CSV, Parquet or Feather files.
+Inputs are *table-like*: pandas or polars DataFrames, polars LazyFrames, pyarrow Tables,
+RecordBatchReaders or Datasets, DuckDB relations, any table with the Arrow PyCapsule interface
+(``__arrow_c_stream__``), Spark DataFrames, or paths to CSV, Parquet, Feather or Excel files
+(``docs/inputs.md``: what is pushed down, what is streamed). Per-record results come back with
+``to_pandas()``, ``to_polars()`` or ``to_arrow()``; every result displays as a table in Jupyter.
 Missing values are an explicit policy recorded in every result: ``missing="category"`` (a value
 of its own), ``"raise"``, or, for the per-record measures, ``"wildcard"`` (sdcMicro: a missing
 value matches anything). Outputs hold counts and shares, never the values of rare records.

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from ._lazy import lazy_module
+from .exceptions import RiskCalcError
 
 pd = lazy_module("pandas")  # imported on first use: the command line parses before pandas is loaded
 
@@ -624,3 +625,163 @@ def text_quality(prov: dict | None) -> str:
     """The data-quality block as plain text lines (empty without one)."""
     lines = quality_lines((prov or {}).get("data_quality"))
     return "".join(f"data quality: {line}\n" for line in lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Result objects in Jupyter, and per-record outputs in the user's kind of frame
+# --------------------------------------------------------------------------------------------
+
+#: The attributes naming the columns a result is about, in the order they are looked for.
+_COLUMN_ATTRIBUTES = ("quasi_identifiers", "columns", "fields")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def _top_level_split(text: str, separators: tuple[str, ...]) -> list[str]:
+    """``text`` cut at each separator outside brackets and quotes."""
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            sep = next((s for s in separators if text.startswith(s, i)), None)
+            if sep is not None:
+                parts.append(text[start:i])
+                i += len(sep)
+                start = i
+                continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def headline_rows(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``(name, [(figure, value), ...])`` read off a result's repr ``Name(a=1, b: 2; c)``.
+
+    The repr is the one place a result states its headline figures (and the one reviewed for
+    disclosure: counts and shares, never a value of the data), so the HTML display shows
+    exactly those. A part with neither ``=`` nor ``:`` continues the row before it.
+    """
+    match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s*", text, flags=re.S)
+    if match is None:
+        return "", [("", text)]
+    rows: list[tuple[str, str]] = []
+    labelled = False
+    for part in _top_level_split(match.group(2), (", ", "; ")):
+        key, sep, value = part.partition("=")
+        colon = False
+        if not (sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ ]*", key.strip())):
+            pieces = _top_level_split(part, (": ",))
+            colon = len(pieces) > 1
+            key, value = (pieces[0], part[len(pieces[0]) + 2:]) if colon else ("", part)
+        if not key.strip() and rows and labelled:  # "prosecutor: at risk 5%, highest 1": one row
+            rows[-1] = (rows[-1][0], f"{rows[-1][1]}, {value.strip()}")
+            continue
+        labelled = colon
+        rows.append((key.strip(), value.strip()))
+    return match.group(1), rows
+
+
+def _measure_name(class_name: str) -> str:
+    """``UniquenessResult`` -> ``uniqueness``; ``SizeHistogram`` -> ``size histogram``."""
+    base = class_name[:-len("Result")] if class_name.endswith("Result") else class_name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", base).lower()
+
+
+def result_html(result) -> str:
+    """The HTML table Jupyter shows for a result (:class:`Displayed`): a caption with the
+    measure and the columns it is about, then the headline figures of its repr, one a row.
+    Every text is escaped; nothing beyond the repr is shown."""
+    name, rows = headline_rows(repr(result))
+    caption = _measure_name(name or type(result).__name__)
+    for attr in _COLUMN_ATTRIBUTES:
+        cols = getattr(result, attr, None)
+        if isinstance(cols, (tuple, list)) and cols and all(isinstance(c, str) for c in cols):
+            caption += f" of {', '.join(cols)}"
+            break
+    body = "".join(
+        f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
+    )
+    return (
+        f'<table class="riskcalc-result"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr><th>figure</th><th>value</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+class Displayed:
+    """Mixin: a result shows as a table in Jupyter (``_repr_html_``), as pandas and polars
+    objects do. No state (``__slots__ = ()``), so slotted dataclasses stay slotted."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
+
+
+class MissingDependencyError(RiskCalcError, ImportError):
+    """An optional library needed for an output is not installed."""
+
+
+def _need(module: str, method: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{method}() needs {module}, which is not installed: pip install {module}."
+        ) from None
+
+
+class RecordFrames(Displayed):
+    """Mixin of the results that carry one row per record: the per-record table as pandas,
+    polars or pyarrow, rows in the input's order.
+
+    The per-record table is the result's ``records_frame()`` when it has one, else its
+    ``to_frame()``. A pandas frame keeps the input's index; polars and Arrow have no index, so
+    a non-default one (the labels of a pandas input) comes first as a column (named after the
+    index, else ``index``), as ``pyarrow.Table.from_pandas`` keeps it. polars and pyarrow are
+    imported when asked for, with one line saying what to install if missing.
+    """
+
+    __slots__ = ()
+
+    def _records(self):
+        method = getattr(self, "records_frame", None)
+        return method() if callable(method) else self.to_frame()
+
+    def to_pandas(self):
+        """One row per record (input order and index), as a pandas DataFrame."""
+        return self._records()
+
+    def _columns(self) -> dict:
+        frame = self._records()
+        out = {}
+        index = frame.index
+        default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+        if not default:
+            name = index.name if index.name is not None and index.name not in frame.columns else "index"
+            out[str(name)] = index.to_numpy()
+        for c in frame.columns:
+            out[str(c)] = frame[c].to_numpy()
+        return out
+
+    def to_arrow(self):
+        """One row per record (input order), as a ``pyarrow.Table`` (numbers not copied)."""
+        pa = _need("pyarrow", "to_arrow")
+        return pa.table(self._columns())
+
+    def to_polars(self):
+        """One row per record (input order), as a ``polars.DataFrame``."""
+        pl = _need("polars", "to_polars")
+        return pl.DataFrame(self._columns())

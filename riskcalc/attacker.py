@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import _format as fmt
 from ._core.backend import backend_for
+from ._render import Displayed
 from ._validation import check_missing_policy, check_share
 from .exceptions import InvalidParameterError
 
@@ -16,7 +17,7 @@ __all__ = ["AttackerRiskResult", "attacker_risk"]
 
 
 @dataclass(frozen=True, slots=True)
-class AttackerRiskResult:
+class AttackerRiskResult(Displayed):
     """Re-identification risk under the three attacker models of El Emam.
 
     Attributes
@@ -110,7 +111,7 @@ def attacker_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract.
     quasi_identifiers : sequence of str
     population : pandas.DataFrame, pyarrow.Table, str or path-like, optional

@@ -41,6 +41,7 @@ from ._core.backend import backend_for
 from ._core.crosstab import ClassValueTable, class_value_table
 from ._core.encoding import EncodedColumn
 from ._core.partition import check_no_missing
+from ._render import Displayed, RecordFrames
 from ._validation import check_bool, check_column_name, check_missing_policy, check_positive
 from .exceptions import InvalidParameterError
 
@@ -142,7 +143,7 @@ def _cells_for(part, col: EncodedColumn, values: np.ndarray | None = None, n_val
 
 
 @dataclass(frozen=True, slots=True)
-class LDiversityResult:
+class LDiversityResult(RecordFrames):
     """Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
 
     Attributes
@@ -257,7 +258,7 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
         The sensitive column. It must not be one of ``quasi_identifiers``.
@@ -346,7 +347,7 @@ def _records_over(per_class: np.ndarray, sizes: np.ndarray, threshold: float) ->
 
 
 @dataclass(frozen=True, slots=True)
-class TClosenessResult:
+class TClosenessResult(Displayed):
     """t-closeness of a sensitive field: the earth mover's distance of each class to the table.
 
     Attributes
@@ -439,7 +440,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     ordered : bool, optional
@@ -508,7 +509,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
 
 
 @dataclass(frozen=True, slots=True)
-class BetaLikenessResult:
+class BetaLikenessResult(Displayed):
     """Basic or enhanced beta-likeness of a sensitive field.
 
     Attributes
@@ -596,7 +597,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     enhanced : bool, default False
@@ -653,7 +654,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
 
 @dataclass(frozen=True, slots=True)
-class DeltaDisclosureResult:
+class DeltaDisclosureResult(Displayed):
     """delta-disclosure privacy of a sensitive field.
 
     Attributes
@@ -726,7 +727,7 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive : str
     missing : {"category", "raise"}, default "category"
@@ -783,7 +784,7 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
 
 
 @dataclass(frozen=True, slots=True)
-class AttributeDisclosureResult:
+class AttributeDisclosureResult(Displayed):
     """Records whose sensitive value their class reveals with certainty, per sensitive field.
 
     Arrays hold one entry per field of ``sensitive_fields``, in order.
@@ -878,7 +879,7 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     sensitive_fields : str or sequence of str
         The sensitive columns, each measured on its own against the same classes. None may be a

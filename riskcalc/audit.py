@@ -85,6 +85,7 @@ import pandas as pd
 
 from ._core.grouping import group_codes
 from ._lazy import lazy_module
+from ._render import Displayed
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
 from ._labels import column_codes
@@ -479,7 +480,7 @@ def _mark(frame: pd.DataFrame, internal: bool) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class AuditResult:
+class AuditResult(Displayed):
     """Feasible intervals of every suppressed or rounded cell of linked tables.
 
     **Internal.** The intervals bracket the true counts the policy protects (an ``exact`` cell's

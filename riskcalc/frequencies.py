@@ -10,13 +10,14 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._core.histogram import SizeHistogram
+from ._render import RecordFrames
 from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
 
 
 @dataclass(frozen=True, slots=True)
-class ClassSizesResult:
+class ClassSizesResult(RecordFrames):
     """Per-record class sizes, in input row order.
 
     Attributes
@@ -80,7 +81,7 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The records. Raw tables are encoded on the fly; pass an :class:`EncodedTable` from
         :func:`encode` to reuse the encoding across queries.
     quasi_identifiers : sequence of str
@@ -149,7 +150,7 @@ def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistog
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     missing : {"category", "raise"}, default "category"
 

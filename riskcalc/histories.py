@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
+from ._render import Displayed
 from ._validation import check_column_names, check_int
 from ._core.backend import backend_for
 from ._core.panel import Trajectories, _time_labels, trajectories  # noqa: F401 - the history matrix, public here
@@ -49,7 +50,7 @@ __all__ = [
 # uniqueness as censuses are linked
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class TrajectoryUniquenessResult:
+class TrajectoryUniquenessResult(Displayed):
     """Uniqueness of a pupil's history as more censuses are linked.
 
     Attributes
@@ -187,7 +188,7 @@ def trajectory_uniqueness(panel: pd.DataFrame, point: str = "urn", *, static=(),
 # p known points (de Montjoye)
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class PointsResult:
+class PointsResult(Displayed):
     """Pupils singled out by p known points of their history.
 
     For each pupil a set of p points (census, place) of its own history is chosen; the matches
@@ -357,7 +358,7 @@ def points_singled_out(panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4
 # one release with an id vs separate yearly releases linked on stable fields
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class LinkageResult:
+class LinkageResult(Displayed):
     """Linking pupils across censuses: with the release's own id, or by an intruder who joins
     separate releases on stable fields.
 
@@ -500,7 +501,7 @@ def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_
 # attribute disclosure over time
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class HistoryDisclosureResult:
+class HistoryDisclosureResult(Displayed):
     """Pupils whose sensitive history is revealed by a homogeneous history class.
 
     Attributes

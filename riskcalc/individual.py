@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from ._lazy import lazy_module
+from ._render import RecordFrames
 
 special = lazy_module("scipy.special")
 
@@ -22,7 +23,7 @@ METHODS = ("approx", "exact")
 
 
 @dataclass(frozen=True)
-class IndividualRiskResult:
+class IndividualRiskResult(RecordFrames):
     """Per-record re-identification risk estimated from sample frequencies and weights.
 
     Attributes
@@ -185,7 +186,7 @@ def individual_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     weights : str or array-like
         Sampling weights (required: without them the risk is simply ``1 / fk``), each at least

@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._core.histogram import weighted_below
+from ._render import Displayed
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
@@ -18,7 +19,7 @@ DEFAULT_THRESHOLDS = (2, 3, 5, 10)
 
 
 @dataclass(frozen=True, slots=True)
-class KAnonymityResult:
+class KAnonymityResult(Displayed):
     """The k-anonymity level of a table and its violations at several thresholds.
 
     Attributes
@@ -109,7 +110,7 @@ def k_anonymity(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     thresholds : sequence of int, default (2, 3, 5, 10)
         Values of *t* (each at least 1).

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import _format as fmt
 from ._core.backend import backend_for
+from ._render import Displayed
 from ._validation import (
     check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
 )
@@ -25,7 +26,7 @@ MAX_SUBSETS = 1 << 20
 
 
 @dataclass(frozen=True)
-class LatticeResult:
+class LatticeResult(Displayed):
     """Risk figures for every combination of fields up to a size.
 
     Attributes
@@ -178,7 +179,7 @@ def field_lattice(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     fields : sequence of str
         The candidate quasi-identifiers.
     max_size : int, optional

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
+from ._render import Displayed
 from ._validation import check_column_names, check_int, show
 from .exceptions import EmptyTableError, InvalidParameterError, RiskCalcError
 
@@ -48,7 +49,7 @@ class MissingDependencyError(RiskCalcError, ImportError):
 
 # ------------------------------------------------------------------------------ the result
 @dataclass(frozen=True, slots=True, eq=False)
-class LinkageAttackResult:
+class LinkageAttackResult(Displayed):
     """Outcome of :func:`linkage_attack`.
 
     Attributes

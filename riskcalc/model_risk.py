@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from ._lazy import lazy_module
+from ._render import RecordFrames
 
 linalg = lazy_module("scipy.linalg")
 sparse = lazy_module("scipy.sparse")
@@ -116,7 +117,7 @@ class SelectionStep:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelRiskResult:
+class ModelRiskResult(RecordFrames):
     """Log-linear model risk of an extract that is a sample of a population.
 
     Attributes
@@ -707,7 +708,7 @@ def model_risk(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract (the sample).
     quasi_identifiers : sequence of str
         The fields of the key; each gets a main effect.

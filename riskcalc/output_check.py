@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from ._labels import MISSING_LABEL, column_codes, group_codes
+from ._render import Displayed
 from ._validation import check_choice, check_column_names
 from .exceptions import DataFileError, InvalidParameterError
 
@@ -147,7 +148,7 @@ def _rules(rules) -> OutputRules:
 
 
 @dataclass(frozen=True)
-class OutputCheckResult:
+class OutputCheckResult(Displayed):
     """Verdicts of one output: per cell (``cells``) and overall (``verdict``).
 
     ``cells`` has :data:`CELL_COLUMNS`: the cell's label, the statistic checked, the number of

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from ._lazy import lazy_module
+from ._render import Displayed, RecordFrames
 
 optimize = lazy_module("scipy.optimize")
 special = lazy_module("scipy.special")
@@ -104,7 +105,7 @@ _SNB_TOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
-class PopulationEstimate:
+class PopulationEstimate(Displayed):
     """One estimator's answer, computed from a class-size histogram.
 
     Attributes
@@ -156,7 +157,7 @@ class PopulationEstimate:
 
 
 @dataclass(frozen=True, slots=True)
-class PopulationUniquenessResult:
+class PopulationUniquenessResult(RecordFrames):
     """Estimated population uniques, the estimator used, and why.
 
     Attributes
@@ -1336,7 +1337,7 @@ def population_uniqueness(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         The extract (the sample).
     quasi_identifiers : sequence of str
     sampling_fraction : float in (0, 1], optional

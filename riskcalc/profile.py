@@ -43,6 +43,7 @@ from . import _format as fmt
 from . import _render
 from ._core.backend import backend_for
 from ._core.values import encoded_column_values, mixed_as_text, text_values
+from ._render import Displayed
 from ._validation import column_list
 from .exceptions import InvalidParameterError
 
@@ -282,7 +283,7 @@ class ColumnProfile:
 
 
 @dataclass(frozen=True)
-class ProfileResult:
+class ProfileResult(Displayed):
     """Profiles of the quasi-identifiers of a table (:func:`profile_columns`)."""
 
     columns: tuple[ColumnProfile, ...]
@@ -622,7 +623,7 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, Spark DataFrame, str or path-like
+    data : table-like
         A Spark DataFrame is profiled by aggregated queries on the cluster: each text column's
         distinct values and their counts, never the records.
     columns : sequence of str, optional
@@ -707,7 +708,7 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     columns : sequence of str
     sep : str, optional
         CSV separator.

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import _format as fmt
 from ._core.backend import backend_for
+from ._render import Displayed
 from ._validation import check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
@@ -18,7 +19,7 @@ DEFAULT_THRESHOLDS = (1, 2, 3, 5, 10)
 
 
 @dataclass(frozen=True, slots=True)
-class SmallCountResult:
+class SmallCountResult(Displayed):
     """Cells with small counts in the frequency table of a field combination.
 
     Attributes
@@ -96,7 +97,7 @@ def small_count_exposure(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
         Record-level data (one row per person), or, with ``count``, an aggregate table with one
         row per cell. Rows of an aggregate table that share the same cell are added together;
         cells whose total is 0 are empty and never unsafe.

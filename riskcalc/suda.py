@@ -11,6 +11,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.lattice import walk
+from ._render import RecordFrames
 from ._validation import check_choice, check_int, check_open_fraction
 
 __all__ = ["SudaResult", "suda"]
@@ -19,7 +20,7 @@ SCORINGS = ("elliot", "ihsn")
 
 
 @dataclass(frozen=True)
-class SudaResult:
+class SudaResult(RecordFrames):
     """Minimal sample uniques, SUDA and DIS-SUDA scores.
 
     Attributes
@@ -146,7 +147,7 @@ def suda(data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", pro
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     fields : sequence of str
         The key variables.
     max_msu : int, optional

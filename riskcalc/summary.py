@@ -11,6 +11,7 @@ import numpy as np
 from . import _format as fmt
 from ._core.access import as_encoded
 from ._provenance import provenance
+from ._render import Displayed
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes
 from .kanon import DEFAULT_THRESHOLDS as K_THRESHOLDS
@@ -40,7 +41,7 @@ MEASURE_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class RiskSummary:
+class RiskSummary(Displayed):
     """The basic measures for one set of quasi-identifiers, with provenance.
 
     Attributes
@@ -136,7 +137,7 @@ def risk_summary(
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     weights : str or array-like, optional
         Sampling weights (adds ``Fk``-based rows).

@@ -10,13 +10,14 @@ from . import _format as fmt
 import numpy as np
 
 from ._core.backend import backend_for
+from ._render import Displayed
 from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["UniquenessResult", "uniqueness"]
 
 
 @dataclass(frozen=True, slots=True)
-class UniquenessResult:
+class UniquenessResult(Displayed):
     """Sample uniques, pairs and prosecutor risk.
 
     Attributes
@@ -104,7 +105,7 @@ def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> Uni
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     quasi_identifiers : sequence of str
     missing : {"category", "raise", "wildcard"}, default "category"
         With ``"wildcard"``, ``fk`` counts the records matching each record when a missing value

@@ -83,7 +83,9 @@ def test_missing_raise_names_column_and_count(name, frame):
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_unsupported_data_type(name):
-    with pytest.raises(rc.InvalidParameterError, match="must be a pandas DataFrame, a pyarrow Table"):
+    with pytest.raises(rc.InvalidParameterError,
+                       match=r"^The 'data' parameter of \w+ must be a table: a pandas or polars DataFrame, .* "
+                             r"Got list instead\.$"):
         MEASURES[name]([[1, 2]], ["a"])
 
 

@@ -23,7 +23,7 @@ def partition(data, columns, *, missing: str = "category", sep: str | None = Non
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, str or path-like
+    data : table-like
     columns : sequence of str
         The quasi-identifiers.
     missing : {"category", "raise"}, default "category"

@@ -249,6 +249,36 @@ def _spark(data, *, func: str, sep=None) -> Backend:
 register_backend(_is_spark, _spark)
 
 
+def _is_frame(data) -> bool:
+    from .frames import is_native  # never imports polars, duckdb or pyarrow.dataset
+
+    return is_native(data)
+
+
+def _frame(data, *, func: str, sep=None) -> Backend:
+    from .lazy import backend  # LazyBackend (counts pushed down) or FrameBackend (through Arrow)
+
+    return backend(data, func=func, sep=sep)
+
+
+register_backend(_is_frame, _frame)
+
+
+def _is_no_table(data) -> bool:
+    from .frames import is_readable
+
+    return not is_readable(data)
+
+
+def _no_table(data, *, func: str, sep=None) -> Backend:
+    from .frames import refuse  # one line naming the parameter, the function and every kind
+
+    raise refuse(data, func=func)
+
+
+register_backend(_is_no_table, _no_table)
+
+
 def backend_for(data, *, func: str, sep=None) -> Backend:
     """The backend answering for ``data`` (a backend passes through unchanged).
 

@@ -24,11 +24,13 @@ from functools import cached_property
 
 import numpy as np
 
+from .._render import Displayed
+
 __all__ = ["SizeHistogram", "below", "weighted_below"]
 
 
 @dataclass(frozen=True, eq=False)
-class SizeHistogram:
+class SizeHistogram(Displayed):
     """Class sizes and how many classes have each size.
 
     Parameters

@@ -322,8 +322,11 @@ def _population_arrow(population, names, sep, func):
     import pandas as pd
     import pyarrow as pa
 
+    from . import frames
     from .io import read_table
 
+    if frames.is_native(population):  # polars, DuckDB, Arrow streams and datasets
+        return frames.arrow_table(population, list(names), name="population", func=func)
     if isinstance(population, pd.DataFrame):
         check_column_names(list(names), [str(c) for c in population.columns], name="population", func=func)
         return pa.Table.from_pandas(population[list(names)], preserve_index=False)
@@ -332,10 +335,7 @@ def _population_arrow(population, names, sep, func):
         return population.select(list(names))
     if isinstance(population, (str, os.PathLike)):
         return read_table(population, list(names), sep=sep)
-    raise InvalidParameterError(
-        f"The 'population' parameter of {func} must be a pandas DataFrame, a pyarrow Table or a "
-        f"path to a data file. Got {type(population).__name__} instead."
-    )
+    raise frames.refuse(population, name="population", func=func, accepted=frames.VALUE_TABLES)
 
 
 def _concat(sample, population, names):

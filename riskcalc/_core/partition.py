@@ -14,6 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .._render import Displayed
 from ..exceptions import MissingValueError
 from .histogram import SizeHistogram
 from .grouping import combine_codes, densify_fast, small_key_space
@@ -21,7 +22,7 @@ from .grouping import combine_codes, densify_fast, small_key_space
 __all__ = ["Partition", "build_partition", "check_no_missing"]
 
 @dataclass(frozen=True, eq=False)
-class Partition:
+class Partition(Displayed):
     """The equivalence classes of a table on a set of columns.
 
     Built by :func:`partition` from the records' combined keys. Class numbers are labels:

@@ -75,7 +75,7 @@ class _Chunks:
     def finish(self, name, n_distinct: int, dtype: str, categories, order: np.ndarray | None = None):
         """The :class:`EncodedColumn`; ``order`` (optional) gives the final code of each
         first-appearance code. One gather per batch; batches are dropped as they are copied."""
-        from .encoding import EncodedColumn, code_dtype
+        from .codes import EncodedColumn, code_dtype
 
         n_levels = max(n_distinct + (1 if self.n_missing else 0), 1)
         out_dtype = code_dtype(n_levels)
@@ -264,7 +264,7 @@ class _FloatBuilder(_KeyBuilder):
     """Floats by their bits after NaN became null and ``-0.0`` became ``0.0``."""
 
     def keys(self, array):
-        from .encoding import _normalise_floats
+        from .codes import _normalise_floats
 
         array = _normalise_floats(array)
         nulls = _nulls(array)
@@ -314,7 +314,7 @@ class _ShortStringBuilder(_KeyBuilder):
         return bool(self.mod.pack_short_strings(offsets, data, key, np.int64(0)))
 
     def categories(self, uniques):
-        from .encoding import _unpack_short_strings
+        from .codes import _unpack_short_strings
 
         return _unpack_short_strings(uniques, self.type)
 
@@ -358,7 +358,7 @@ class _KeyedDictionaryBuilder:
     def add_many(self, arrays: list[pa.Array]):
         """Several batches at once: each dictionary through the hash table (one call per
         distinct dictionary), then one gather for all the indices."""
-        from .encoding import _dictionary_key
+        from .codes import _dictionary_key
 
         table = self.values.table
         lookups = []
@@ -455,7 +455,7 @@ class _DictionaryBuilder:
                     f"Column {self.name!r} has the type {self.type}, which cannot be compared for equality."
                 ) from None
             dictionary, indices = encoded.dictionary, encoded.indices
-        from .encoding import _dictionary_key
+        from .codes import _dictionary_key
 
         local = _narrow(indices.fill_null(-1).to_numpy(zero_copy_only=False), len(dictionary))
         # A dictionary is known by its buffers' addresses; the builder holds every dictionary
@@ -487,7 +487,7 @@ class _DictionaryBuilder:
     def _merge(self) -> None:
         if not self.pending:
             return
-        from .encoding import _normalise_floats
+        from .codes import _normalise_floats
 
         parts = ([] if self.merged is None else [self.merged]) + [d for d, _ in self.pending]
         values = pa.concat_arrays([p.cast(self.value_type) if p.type != self.value_type else p for p in parts])
@@ -515,7 +515,7 @@ class _DictionaryBuilder:
             for slot, local in locals_:
                 self._map(lookup, local, slot)
         last, _ = self.pending[-1]
-        from .encoding import _dictionary_key
+        from .codes import _dictionary_key
 
         self._last = (_dictionary_key(last), last, lookup)
         self.pending, self.pending_entries, self.pending_of = [], 0, {}
@@ -650,7 +650,7 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
     """
     from .._validation import check_weights
     from ..exceptions import EmptyTableError
-    from .encoding import EncodedTable, _column_values
+    from .codes import EncodedTable, _column_values
 
     names = list(names)
     builders = {n: column_builder(n, schema.field(n).type) for n in names}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._core.encoding import encode
+from .._render import Displayed
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import WITHHELD, ladder_length, level_name
@@ -68,7 +69,7 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
 
 
 @dataclass(frozen=True)
-class CoarseningResult:
+class CoarseningResult(Displayed):
     """The smallest coarsening that brings every scenario to a target k.
 
     Attributes

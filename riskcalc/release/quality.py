@@ -67,7 +67,7 @@ def quality_check(data, columns, *, roles=None, normalise_columns=False, source=
 
     Parameters
     ----------
-    data : EncodedTable, pandas.DataFrame, pyarrow.Table, Spark DataFrame, str or path-like
+    data : table-like
     columns : sequence of str
         The columns the figures are measured on.
     roles : mapping of str to str, optional

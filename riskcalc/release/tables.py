@@ -93,7 +93,7 @@ ATTRIBUTE_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class RiskTable:
+class RiskTable(_render.Displayed):
     """Risk of every scenario on every extract; see the module docstring for the columns."""
 
     records: pd.DataFrame
