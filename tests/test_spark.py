@@ -626,3 +626,62 @@ def test_spark_errors_become_one_line(spark, tmp_path):
     text = str(mapped)
     assert "\n" not in text and text.startswith("Spark failed:") and " at org.apache" not in text
     assert spark_error(ValueError("not Spark's")) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Every public measure on the Spark backend (tests/test_common.py's registry)
+# --------------------------------------------------------------------------------------------
+
+def _headline(result) -> dict:
+    """The figures a result reports, whatever the backend: its scalar fields (arrays, which
+    stay on the cluster on Spark, are left out)."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(result):
+        return {"repr": repr(result)}
+    out = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if isinstance(value, (int, float, str, bool, tuple)) or value is None:
+            out[f.name] = value
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(__import__("test_common").MEASURES))
+def test_every_measure_on_spark_gives_the_in_memory_figures_or_one_line(spark, name):
+    """Each measure of the registry on a Spark table holding the registry's frame (with missing
+    values): the in-memory headline figures, or a one-line refusal naming the alternatives."""
+    from test_common import MEASURES, QI, _frame
+
+    pdf = _frame()
+    pdf.loc[[2, 11, 30], "sex"] = None
+    try:
+        got = MEASURES[name](to_spark(spark, pdf), QI)
+    except SparkUnsupportedError as err:
+        assert "\n" not in str(err) and "in memory" in str(err)
+        return
+    expected = MEASURES[name](pdf, QI)
+    if name == "population_uniqueness":  # on Spark the default is Dankar's rule (docs/population.md)
+        assert not got.trusted and got.caution  # Dankar's rule picks an estimator of the histogram
+        ref = rc.population_uniqueness(pdf, QI, sampling_fraction=0.2, method=got.method_used)
+        assert got.estimate == pytest.approx(ref.estimate, rel=1e-9)
+        return
+    if name == "profile_columns":  # each column's type as its own library names it
+        def strip(r):
+            return [dataclasses.replace(c, dtype="") for c in r.columns]
+
+        assert strip(got) == strip(expected)
+        return
+    if is_spark_frame(got):  # class sizes stay where the data are, as a column
+        assert int(got.count()) == len(pdf)
+        return
+    if name == "partition":
+        expected, got = expected.size_histogram, got.size_histogram
+    a, b = _headline(expected), _headline(got)
+    for key, value in a.items():
+        if b.get(key) is None and value is not None and key not in b:
+            continue
+        if isinstance(value, float):
+            assert b[key] == pytest.approx(value, rel=1e-9), key
+        elif b[key] is not None:
+            assert b[key] == value, key

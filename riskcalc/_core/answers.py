@@ -145,8 +145,10 @@ class ColumnValues:
     """A column's distinct values, as the profile reads them: ``dtype`` (the column's type as the
     backend knows it), ``n_records``, ``n_distinct`` and ``n_missing``; ``counts`` (records per
     distinct non-missing value) and ``text`` (those values, as an Arrow string array) when the
-    column is text and its distinct values may come here (else ``counts`` is empty and ``text``
-    ``None``); ``levels`` (each value's code in the encoded column) in memory only."""
+    column is text and its distinct values may come here (else ``text`` is ``None``, and
+    ``counts`` holds the counts without their values, or, where the values are too many to bring
+    here, only the smallest count: enough for the profile's smallest class); ``levels`` (each
+    value's code in the encoded column) in memory only."""
 
     name: str
     dtype: Any

@@ -509,10 +509,17 @@ class SparkBackend:
                 counts = table.column("count").to_numpy().astype(np.int64)
                 out.append(ColumnValues(name, dtype, n, len(values), n_missing, counts, values))
             else:
-                exact = approx
+                # the exact number of distinct values and the smallest class (the rarest value's
+                # count) in one GROUP BY; the counts themselves only when they are few
+                grouped = sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
                 if approx <= DISTINCT_LIMIT:
-                    exact = int(sdf.agg(F.countDistinct(_col(name))).collect()[0][0])
-                out.append(ColumnValues(name, dtype, n, exact, n_missing, np.zeros(0, np.int64), None))
+                    counts = grouped.select("count").toArrow().column("count").to_numpy().astype(np.int64)
+                    exact = int(counts.shape[0])
+                else:
+                    row = grouped.agg(F.count(F.lit(1)).alias("d"), F.min("count").alias("m")).collect()[0]
+                    exact = int(row["d"] or 0)
+                    counts = np.array([int(row["m"])] if row["m"] is not None else [], dtype=np.int64)
+                out.append(ColumnValues(name, dtype, n, exact, n_missing, counts, None))
         return out
 
     def replace_values(self, column: str, before, after, *, func: str):
