@@ -27,14 +27,15 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path) -> set[str]:
-    """Absolute names of the modules a file imports (anywhere in it, lazy imports included)."""
+def _import_nodes(path: Path):
+    """``(module, names)`` for every import statement of a file, anywhere in it (lazy imports
+    included), with relative imports made absolute; ``names`` is empty for ``import x``."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    out = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
+            for a in node.names:
+                yield a.name, []
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -42,8 +43,15 @@ def _imports(path: Path) -> set[str]:
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            out.add(mod)
-            out |= {f"{mod}.{a.name}" for a in node.names}
+            yield mod, [a.name for a in node.names]
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of the modules a file imports (anywhere in it, lazy imports included)."""
+    out = set()
+    for mod, names in _import_nodes(path):
+        out.add(mod)
+        out |= {f"{mod}.{n}" for n in names}
     return out
 
 
@@ -102,22 +110,15 @@ def _import_edges(path: Path) -> set[str]:
     ``TYPE_CHECKING``): ``from pkg import sub`` is an edge to the module ``sub`` when it is one,
     else to ``pkg``; the parent packages Python loads on the way are not edges."""
     name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            subs = {f"{mod}.{a.name}" for a in node.names if _module_layer_exists(f"{mod}.{a.name}")}
-            out |= subs
-            if len(subs) < len(node.names):
-                out.add(mod)
+    for mod, names in _import_nodes(path):
+        if not names:
+            out.add(mod)
+            continue
+        subs = {f"{mod}.{n}" for n in names if _module_layer_exists(f"{mod}.{n}")}
+        out |= subs
+        if len(subs) < len(names):
+            out.add(mod)
     return {m for m in out if m.startswith("riskcalc") and _module_layer_exists(m) and m != name}
 
 

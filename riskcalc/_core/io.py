@@ -435,6 +435,22 @@ def _safe_reason(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200]
 
 
+def _checked_request(path, columns, sep, sheet):
+    """``(path, sep, kind, available columns, columns asked for without repeats or None)``: the
+    file checked to exist and be readable by kind, the columns checked to be in it (one line
+    naming the column and the file, with a suggestion)."""
+    path = _existing_file(path)
+    sep = check_sep(sep)
+    kind = file_kind(path)
+    available = table_columns(path, sep=sep, sheet=sheet)
+    if columns is not None:
+        for col in columns:
+            if col not in available:
+                raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
+        columns = list(dict.fromkeys(columns))
+    return path, sep, kind, available, columns
+
+
 def read_table(
     path: str | os.PathLike,
     columns=None,
@@ -483,15 +499,7 @@ def read_table(
     inflating more than :data:`XLSX_MAX_RATIO`-fold, is refused before it is inflated. Error
     messages name the file and a line number, never a value from the file.
     """
-    path = _existing_file(path)
-    sep = check_sep(sep)
-    kind = file_kind(path)
-    available = table_columns(path, sep=sep, sheet=sheet)
-    if columns is not None:
-        for col in columns:
-            if col not in available:
-                raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
-        columns = list(dict.fromkeys(columns))
+    path, sep, kind, available, columns = _checked_request(path, columns, sep, sheet)
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
@@ -538,15 +546,7 @@ def stream_file(path: str | os.PathLike, columns, consume, *, sep: str | None = 
     """
     from ..exceptions import RiskCalcError
 
-    path = _existing_file(path)
-    sep = check_sep(sep)
-    kind = file_kind(path)
-    available = table_columns(path, sep=sep, sheet=sheet)
-    if columns is not None:
-        for col in columns:
-            if col not in available:
-                raise MissingColumnError(missing_column_message(col, available, repr(path.name)))
-        columns = list(dict.fromkeys(columns))
+    path, sep, kind, available, columns = _checked_request(path, columns, sep, sheet)
     wanted = list(available) if columns is None else columns
     try:
         return _stream(path, kind, wanted, available, consume, sep, sheet)

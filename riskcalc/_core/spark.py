@@ -185,13 +185,15 @@ def class_table(sdf, names, *, weights: str | None = None, extra=()):
     return sdf.groupBy(*key_columns(sdf, names)).agg(*aggs, *extra)
 
 
-def histogram_and_nulls(classes, names, *, count_nulls: bool, size: str = SIZE):
-    """``(SizeHistogram, NULL count per column or None)`` from a class table, in one job."""
+def histogram_and_nulls(classes, names, *, count_nulls: bool, size: str = SIZE, extra: dict | None = None):
+    """``(SizeHistogram, NULL count per column or None)`` from a class table, in one job; with
+    ``extra`` (name -> column over classes), ``(histogram, nulls, {name: sum})``."""
     F = _functions()
     aggs = [F.count(F.lit(1)).alias(CLASSES)]
     if count_nulls:
         aggs += [F.sum(F.when(_col(c).isNull(), _col(size)).otherwise(0)).alias(f"__rc_null{i}")
                  for i, c in enumerate(names)]
+    aggs += [F.sum(col).alias(key) for key, col in (extra or {}).items()]
     rows = classes.groupBy(_col(size).alias(size)).agg(*aggs).collect()
     sizes = np.array([r[size] for r in rows], dtype=np.int64)
     counts = np.array([r[CLASSES] for r in rows], dtype=np.int64)
@@ -201,7 +203,9 @@ def histogram_and_nulls(classes, names, *, count_nulls: bool, size: str = SIZE):
     nulls = None
     if count_nulls:
         nulls = [int(sum(r[f"__rc_null{i}"] or 0 for r in rows)) for i in range(len(names))]
-    return hist, nulls
+    if extra is None:
+        return hist, nulls
+    return hist, nulls, {key: sum((r[key] or 0) for r in rows) for key in extra}
 
 
 def null_counts(sdf, names) -> list[int]:
@@ -245,28 +249,6 @@ def _bad_values(name: str, *, whole: bool):
     if whole:
         bad = bad | (c != F.round(c))
     return F.sum(F.when(bad, 1).otherwise(0)).alias("__rc_bad")
-
-
-def _histogram_job(classes, names, count_nulls: bool, extra: dict):
-    """Like :func:`histogram_and_nulls`, plus ``extra`` (name -> column over classes) summed."""
-    F = _functions()
-    if not extra:
-        hist, nulls = histogram_and_nulls(classes, names, count_nulls=count_nulls)
-        return hist, nulls, {}
-    aggs = [F.count(F.lit(1)).alias(CLASSES)]
-    if count_nulls:
-        aggs += [F.sum(F.when(_col(c).isNull(), _col(SIZE)).otherwise(0)).alias(f"__rc_null{i}")
-                 for i, c in enumerate(names)]
-    aggs += [F.sum(col).alias(key) for key, col in extra.items()]
-    rows = classes.groupBy(_col(SIZE).alias(SIZE)).agg(*aggs).collect()
-    sizes = np.array([r[SIZE] for r in rows], dtype=np.int64)
-    counts = np.array([r[CLASSES] for r in rows], dtype=np.int64)
-    order = np.argsort(sizes, kind="stable")
-    keep = sizes[order] > 0
-    hist = SizeHistogram(sizes[order][keep], counts[order][keep])
-    nulls = [int(sum(r[f"__rc_null{i}"] or 0 for r in rows)) for i in range(len(names))] if count_nulls else None
-    sums = {key: sum((r[key] or 0) for r in rows) for key in extra}
-    return hist, nulls, sums
 
 
 def lattice_histograms(sdf, names, subsets, *, strategy: str = "grouping_sets") -> dict:
@@ -360,7 +342,7 @@ class SparkBackend:
 
     def _histogram(self, classes, names, missing, func, extra=None):
         """Histogram, NULL check and summed extra class aggregates, in one job."""
-        hist, nulls, sums = _histogram_job(classes, names, missing == "raise", extra or {})
+        hist, nulls, sums = histogram_and_nulls(classes, names, count_nulls=missing == "raise", extra=extra or {})
         if nulls is not None:
             raise_on_nulls(names, nulls)
         _check_nonempty(hist.n_records, func)
@@ -405,7 +387,8 @@ class SparkBackend:
         cells = self.frame.groupBy(*key_columns(self.frame, names)).agg(
             F.sum(_col(count).cast("double")).cast("long").alias(SIZE), _bad_values(count, whole=True)
         )
-        hist, nulls, sums = _histogram_job(cells, names, missing == "raise", {"__rc_bad": _col("__rc_bad")})
+        hist, nulls, sums = histogram_and_nulls(cells, names, count_nulls=missing == "raise",
+                                                   extra={"__rc_bad": _col("__rc_bad")})
         if sums["__rc_bad"]:
             raise InvalidParameterError(
                 f"The count column {count!r} must hold whole, non-negative numbers with no missing "
