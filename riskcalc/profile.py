@@ -436,7 +436,7 @@ def _mixed_as_text(values) -> pa.Array | None:
     ``"07"``), each as its text (``str``), missing values kept missing; ``None`` when no value
     is text (integers past int64, say: a numeric column, nothing to spell two ways). Distinct
     values may then share a text: the profile counts them as one value written two ways."""
-    index = pd.Index(np.asarray(values, dtype=object))
+    index = pd.Index(np.asarray(values, dtype=object), dtype=object)  # pandas 1.5 would infer numbers
     if pd.api.types.infer_dtype(index, skipna=True) not in ("mixed", "mixed-integer"):
         return None
     missing = np.asarray(index.isna())
@@ -818,7 +818,9 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
         codes = col.codes
         if text is None:
             values = col.categories
-            labels = pd.Index(np.asarray(values)) if values is not None else None
+            arr = np.asarray(values) if values is not None else None
+            # object stays object (pandas 1.5 would infer numbers from it, as pandas 2 does not)
+            labels = pd.Index(arr, dtype=object if arr.dtype == object else None) if arr is not None else None
             missing = codes == (col.missing_code if col.missing_code is not None else -2)
             if labels is not None and not labels.is_unique:
                 # equal values of different types (0 and 0.0) kept apart by the encoder: the
