@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._compat import PANDAS_MAJOR, numeric_view
+
 __all__ = ["MISSING_LABEL", "ALL_LABEL", "column_codes", "group_codes"]
 
 #: Label of a blank or missing category in a cell label (``LA=(missing)``).
@@ -78,7 +80,7 @@ def _text(v, mixed: bool) -> str:
 
 #: pandas before 2.0 factorizes an Arrow dictionary column by dictionary-encoding it again,
 #: which pyarrow cannot do (no kernel for a dictionary input).
-_FACTORIZE_ARROW_DICTIONARIES = int(pd.__version__.split(".")[0]) < 2
+_FACTORIZE_ARROW_DICTIONARIES = PANDAS_MAJOR < 2
 
 
 def _factorize(s: pd.Series):
@@ -121,8 +123,7 @@ def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         new[keep] = np.arange(len(keep))
         codes = new[raw]
     else:
-        # numpy_dtype: pandas 1.5 does not call an Arrow double column a float dtype
-        if pd.api.types.is_float_dtype(getattr(s.dtype, "numpy_dtype", s.dtype)):
+        if pd.api.types.is_float_dtype(numeric_view(s.dtype)):  # an Arrow double too
             s = s + 0.0  # -0.0 is 0.0 (hash tables may tell the two apart)
         codes, found = _factorize(s)
         codes = codes.astype(np.int64)

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _format as fmt
+from ._compat import numeric_view
 from ._core.access import as_encoded
 from ._core.spark import is_spark_frame
 from ._core.encoding import EncodedColumn, EncodedTable, _column_names
@@ -463,7 +464,7 @@ def _is_orderable_by_default(col: EncodedColumn) -> bool:
     if pd.api.types.is_bool_dtype(dtype):
         return False
     return bool(
-        pd.api.types.is_numeric_dtype(dtype)
+        pd.api.types.is_numeric_dtype(numeric_view(dtype))
         or pd.api.types.is_datetime64_any_dtype(dtype)
         or pd.api.types.is_timedelta64_dtype(dtype)
     )

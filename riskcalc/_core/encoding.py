@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._validation import check_column_names, check_weights
+from .._compat import numeric_view
 from ..exceptions import EmptyTableError, InvalidParameterError, UnsupportedTypeError
 from .io import read_table
 from . import kernels
@@ -349,7 +350,8 @@ def _column_values(table, name):
 
 
 def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+    dtype = series.dtype
+    return pd.api.types.is_numeric_dtype(numeric_view(dtype)) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _frame_key(frame: pd.DataFrame, name: str):
