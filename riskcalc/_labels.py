@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,6 +100,10 @@ def _factorize(s: pd.Series):
             return np.zeros(0, np.int64), pd.Series([], dtype=object)
         codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks])
         return codes, chunks[0].dictionary.to_pandas()
+    if PANDAS_MAJOR < 2:  # pandas 1.5 warns that its Index of object numbers will stay object
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return pd.factorize(s, use_na_sentinel=True)
     return pd.factorize(s, use_na_sentinel=True)
 
 
