@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _format as fmt
-from .._compat import numeric_view
 from .. import _render
+from .._compat import numeric_view
 from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
