@@ -22,10 +22,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from ._compat import PANDAS_MAJOR, numeric_view
 
 __all__ = ["MISSING_LABEL", "ALL_LABEL", "column_codes", "group_codes"]
 
@@ -76,6 +79,34 @@ def _text(v, mixed: bool) -> str:
     return json.dumps(text, ensure_ascii=False) if any(s in text for s in _NEEDS_QUOTES) else text
 
 
+#: pandas before 2.0 factorizes an Arrow dictionary column by dictionary-encoding it again,
+#: which pyarrow cannot do (no kernel for a dictionary input).
+_FACTORIZE_ARROW_DICTIONARIES = PANDAS_MAJOR < 2
+
+
+def _factorize(s: pd.Series):
+    """``pd.factorize(s, use_na_sentinel=True)``; on pandas 1.5 an Arrow dictionary column is
+    factorized as pandas 2 does it: its indices (missing -1) and its whole dictionary."""
+    typ = getattr(s.dtype, "pyarrow_dtype", None)
+    if _FACTORIZE_ARROW_DICTIONARIES and typ is not None:
+        import pyarrow as pa
+
+        if not pa.types.is_dictionary(typ):
+            return pd.factorize(s, use_na_sentinel=True)
+        data = s.array.__arrow_array__()
+        chunked = data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+        chunks = chunked.unify_dictionaries().chunks
+        if not chunks:
+            return np.zeros(0, np.int64), pd.Series([], dtype=object)
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks])
+        return codes, chunks[0].dictionary.to_pandas()
+    if PANDAS_MAJOR < 2:  # pandas 1.5 warns that its Index of object numbers will stay object
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return pd.factorize(s, use_na_sentinel=True)
+    return pd.factorize(s, use_na_sentinel=True)
+
+
 def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Dense codes of a column's categories in sorted order, and each code's label text.
 
@@ -97,9 +128,9 @@ def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         new[keep] = np.arange(len(keep))
         codes = new[raw]
     else:
-        if pd.api.types.is_float_dtype(s.dtype):
+        if pd.api.types.is_float_dtype(numeric_view(s.dtype)):  # an Arrow double too
             s = s + 0.0  # -0.0 is 0.0 (hash tables may tell the two apart)
-        codes, found = pd.factorize(s, use_na_sentinel=True)
+        codes, found = _factorize(s)
         codes = codes.astype(np.int64)
         obj = np.asarray(found, dtype=object)
         blank = np.fromiter((_blank(v) for v in obj), dtype=bool, count=len(obj))

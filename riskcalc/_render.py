@@ -32,12 +32,14 @@ _FRACTION_SUFFIXES = ("share", "risk", "rate", "fraction", "estimate", "score", 
 def numeric_columns(frame: pd.DataFrame) -> list[bool]:
     """Which columns hold numbers: a numeric dtype (booleans excluded), or an object column
     whose non-missing values are all numbers (the mixed ``value`` column of a summary)."""
+    from ._compat import numeric_view  # here: this module imports pandas lazily
+
     out = []
     for c in frame.columns:
         dtype = frame[c].dtype
         if pd.api.types.is_bool_dtype(dtype):
             out.append(False)
-        elif pd.api.types.is_numeric_dtype(dtype):
+        elif pd.api.types.is_numeric_dtype(numeric_view(dtype)):
             out.append(True)
         elif dtype == object:
             values = [v for v in frame[c].tolist() if v is not None and v is not pd.NA
@@ -155,10 +157,12 @@ def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Whole numbers in float columns that are not fractions (counts, thresholds, sizes held as
     floats because a value is missing or another row holds a fraction) written as integers, so
     CSV shows ``3``, not ``3.0``. Cells of a result table, never records: a comprehension is fine."""
+    from ._compat import numeric_view
+
     changes = {}
     for c, numeric in zip(frame.columns, numeric_columns(frame)):
         col = frame[c]
-        if not numeric or _is_fraction(c) or pd.api.types.is_integer_dtype(col.dtype):
+        if not numeric or _is_fraction(c) or pd.api.types.is_integer_dtype(numeric_view(col.dtype)):
             continue
         # a float column, or an object column of numbers (a summary's mixed ``value`` column)
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -224,8 +228,11 @@ def _is_number(value) -> bool:
 
 def _text_columns(frame: pd.DataFrame) -> list:
     """Columns that may hold text: every column but those of a number, boolean or date type."""
+    from ._compat import numeric_view
+
     return [c for c in frame.columns
-            if not (pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)
+            if not (pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype))
+                    or pd.api.types.is_bool_dtype(frame[c].dtype)
                     or pd.api.types.is_datetime64_any_dtype(frame[c].dtype))]
 
 

@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 
 from ._core.grouping import group_codes
+from ._compat import numeric_view
 from ._lazy import lazy_module
 from ._render import Displayed
 from ._validation import check_choice, check_int
@@ -387,7 +388,7 @@ def _check_table(name: str, table, count: str) -> list[str]:
     if count not in table.columns:
         raise MissingColumnError(f"Table {name!r} passed to {_FUNC} has no count column {count!r}.")
     values = table[count]
-    if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+    if not pd.api.types.is_numeric_dtype(numeric_view(values.dtype)) or values.isna().any():
         raise InvalidParameterError(f"The count column {count!r} of table {name!r} must hold whole numbers without gaps.")
     v = values.to_numpy(dtype=np.float64)
     if (v < 0).any() or not np.all(np.floor(v) == v):
@@ -433,7 +434,7 @@ def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
     """One code per value of the concatenated ``columns`` (equal values, equal codes): hashed
     as integers when every column holds integers without gaps (the codes tier 3 passes) or
     categories of one dtype (their codes), else as Python objects."""
-    if all(pd.api.types.is_integer_dtype(c.dtype) and not c.hasnans for c in columns):
+    if all(pd.api.types.is_integer_dtype(numeric_view(c.dtype)) and not c.hasnans for c in columns):
         joined = np.concatenate([c.to_numpy(dtype=np.int64) for c in columns])
     elif all(isinstance(c.dtype, pd.CategoricalDtype) and c.dtype == columns[0].dtype for c in columns):
         joined = np.concatenate([c.cat.codes.to_numpy(dtype=np.int64) for c in columns])  # -1: missing

@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import _format as fmt
 from ._render import Displayed
+from ._compat import numeric_view
 from ._validation import check_column_names, check_int, show
 from .exceptions import EmptyTableError, InvalidParameterError, RiskCalcError
 
@@ -397,7 +398,7 @@ def _splink_frame(frame: pd.DataFrame, fields, kinds) -> pd.DataFrame:
             out[f] = s.astype(object).where(s.notna(), None).astype("string[pyarrow]")
         elif pd.api.types.is_bool_dtype(s.dtype):
             out[f] = s.astype("boolean")
-        elif pd.api.types.is_integer_dtype(s.dtype):
+        elif pd.api.types.is_integer_dtype(numeric_view(s.dtype)):
             out[f] = s.astype("Int64")
         else:
             out[f] = s

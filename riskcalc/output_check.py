@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._compat import numeric_view
 from ._labels import MISSING_LABEL, column_codes, group_codes
 from ._render import Displayed
 from ._validation import check_choice, check_column_names
@@ -265,7 +266,7 @@ def _check_numeric(frame, col: str, func: str, *, whole: bool = False) -> np.nda
             or isinstance(dtype, pd.PeriodDtype) or getattr(dtype, "kind", "") in "cmM"):
         raise InvalidParameterError(f"The {col!r} column passed to {func} must hold numbers; it holds dates, "
                                     "times or complex numbers.")
-    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(numeric_view(dtype))
                                              and not isinstance(dtype, pd.CategoricalDtype)):
         arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(arr)

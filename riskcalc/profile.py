@@ -752,7 +752,9 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
         codes = col.codes
         if text is None:
             values = col.categories
-            labels = pd.Index(np.asarray(values)) if values is not None else None
+            arr = np.asarray(values) if values is not None else None
+            # object stays object (pandas 1.5 would infer numbers from it, as pandas 2 does not)
+            labels = pd.Index(arr, dtype=object if arr.dtype == object else None) if arr is not None else None
             missing = codes == (col.missing_code if col.missing_code is not None else -2)
             if labels is not None and not labels.is_unique:
                 # equal values of different types (0 and 0.0) kept apart by the encoder: the

@@ -72,6 +72,9 @@ def _string_array(mat: np.ndarray):
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
     data = np.ascontiguousarray(mat).reshape(-1)
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    if int(pd.__version__.split(".")[0]) < 2:
+        # pandas 1.5 holds only 32-bit-offset strings and builds through numpy: one cast
+        return pd.arrays.ArrowStringArray(pa.chunked_array([arr.cast(pa.string())]))
     return pd.array(arr, dtype=pd.StringDtype("pyarrow"))
 
 

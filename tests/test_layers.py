@@ -16,7 +16,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "riskcalc"
 SHARED = {"riskcalc._validation", "riskcalc.exceptions", "riskcalc._version", "riskcalc._format",
-          "riskcalc._provenance", "riskcalc._render", "riskcalc._outputs", "riskcalc._memory", "riskcalc._lazy"}
+          "riskcalc._provenance", "riskcalc._render", "riskcalc._outputs", "riskcalc._memory", "riskcalc._lazy",
+          "riskcalc._compat"}
 
 
 def _module_name(path: Path) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._compat import numeric_view
 from .partition import Partition, build_partition
 
 __all__ = ["EncodedColumn", "EncodedTable", "code_dtype"]
@@ -202,7 +203,8 @@ def _column_values(table, name):
 
 
 def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+    dtype = series.dtype
+    return pd.api.types.is_numeric_dtype(numeric_view(dtype)) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _frame_key(frame: pd.DataFrame, name: str):

@@ -227,6 +227,8 @@ def is_orderable_by_default(col) -> bool:
     import pandas as pd
     import pyarrow as pa
 
+    from .._compat import numeric_view
+
     cats = col.categories
     if cats is None:
         return False
@@ -243,7 +245,7 @@ def is_orderable_by_default(col) -> bool:
     if pd.api.types.is_bool_dtype(dtype):
         return False
     return bool(
-        pd.api.types.is_numeric_dtype(dtype)
+        pd.api.types.is_numeric_dtype(numeric_view(dtype))
         or pd.api.types.is_datetime64_any_dtype(dtype)
         or pd.api.types.is_timedelta64_dtype(dtype)
     )

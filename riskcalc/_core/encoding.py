@@ -275,7 +275,8 @@ def encode_series(series: pd.Series, name: str) -> EncodedColumn:
     if isinstance(dtype, pd.ArrowDtype) or (
         isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", "") == "pyarrow"
     ):
-        return encode_arrow(pa.chunked_array(series.array.__arrow_array__()), name, str(dtype))
+        # an Array or a ChunkedArray by pandas version; encode_arrow takes either
+        return encode_arrow(series.array.__arrow_array__(), name, str(dtype))
     values = series.array if pd.api.types.is_extension_array_dtype(dtype) else series.to_numpy()
     if isinstance(values, np.ndarray) and values.dtype == object:
         by_identity = _encode_by_identity(name, values, str(dtype))
@@ -462,7 +463,7 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
         return _encode_arrow_temporal(name, array, dtype)
     if pa.types.is_floating(typ):
         array = _normalise_floats(array)
-    if _is_string(typ) and not pa.types.is_string_view(typ):
+    if _is_string(typ) and not _is_string_view(typ):
         packed = _encode_short_strings(name, array, dtype)
         if packed is not None:
             return packed
@@ -491,7 +492,11 @@ def _is_plain_temporal(typ) -> bool:
 
 def _is_string(typ) -> bool:
     return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
-            or pa.types.is_large_binary(typ) or pa.types.is_string_view(typ))
+            or pa.types.is_large_binary(typ) or _is_string_view(typ))
+
+
+#: Arrow's string_view type (pyarrow >= 16); older pyarrow has no such type, so nothing is one.
+_is_string_view = getattr(pa.types, "is_string_view", lambda typ: False)
 
 
 #: The packed sentinel of a missing value: a NUL byte then 0x01, which no packed string is.

@@ -83,7 +83,22 @@ def _functions():
         raise InvalidParameterError(
             "Spark support needs pyspark: pip install 'riskcalc[spark]'."
         ) from exc
+    _check_pyspark_version(sys.modules["pyspark"].__version__)
     return F
+
+
+def _check_pyspark_version(version: str) -> None:
+    """Spark 3.5 (Databricks Runtime 15.4 and 16.4 LTS) lacks APIs riskcalc uses (grouping sets,
+    ``toArrow``): refuse it in one line rather than fail part-way (docs/runtimes.md)."""
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:  # pragma: no cover - an unreadable version string: let it run
+        return
+    if major < 4:
+        raise SparkUnsupportedError(
+            f"riskcalc on Spark needs pyspark 4.0 or newer (Databricks Runtime 17.3 LTS or newer); "
+            f"this session has pyspark {version}. {ALTERNATIVE}"
+        )
 
 
 def _col(name: str):

@@ -35,7 +35,7 @@ def mixed_as_text(values) -> pa.Array | None:
     ``"07"``), each as its text (``str``), missing values kept missing; ``None`` when no value
     is text (integers past int64, say: a numeric column, nothing to spell two ways). Distinct
     values may then share a text: the profile counts them as one value written two ways."""
-    index = pd.Index(np.asarray(values, dtype=object))
+    index = pd.Index(np.asarray(values, dtype=object), dtype=object)  # pandas 1.5 would infer numbers
     if pd.api.types.infer_dtype(index, skipna=True) not in ("mixed", "mixed-integer"):
         return None
     missing = np.asarray(index.isna())

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import _format as fmt
 from .. import _render
+from .._compat import numeric_view
 from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
@@ -755,7 +756,8 @@ def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool 
     frame = _display(frame)
     labels = labels or {}
     heads = [labels.get(c, _column_label(str(c))) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) and frame[c].dtype != bool for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype)) and frame[c].dtype != bool
+               for c in frame.columns]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     rows = []
     for row in frame.itertuples(index=False):
