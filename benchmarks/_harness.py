@@ -59,6 +59,25 @@ def current_rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def tree_rss_bytes(pid: int) -> int:
+    """Resident set of a process and all its children now (0 once it is gone): sampled by the
+    benchmarks that report a whole process tree's peak (a Spark JVM, a pool of workers)."""
+    import psutil as _psutil
+
+    try:
+        proc = _psutil.Process(pid)
+        procs = [proc] + proc.children(recursive=True)
+    except _psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except _psutil.Error:
+            pass
+    return total
+
+
 def max_rss_bytes() -> int:
     """Peak RSS of this process image.
 

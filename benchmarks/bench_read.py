@@ -48,6 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _harness import tree_rss_bytes  # noqa: E402
+
 FIELDS = (
     "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
     "sen_provision", "la_code", "urn", "postcode",
@@ -166,23 +168,6 @@ def child(engine: str, path: str, cores: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def run_case(engine: str, path: Path, cores: int, n_fields: int, baseline: str | None, timeout: float) -> dict:
     code = baseline if engine == "riskcalc-baseline" else str(ROOT)
     env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), POLARS_MAX_THREADS=str(cores),
@@ -195,7 +180,7 @@ def run_case(engine: str, path: Path, cores: int, n_fields: int, baseline: str |
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -40,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _harness import tree_rss_bytes  # noqa: E402
 
 FIELDS = (
     "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
@@ -191,23 +194,6 @@ def child(engine: str, path: str, cores: int, driver_memory: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def run_case(engine: str, path: Path, cores: int, driver_memory: str, timeout: float) -> dict:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), PYTHONPATH=str(ROOT))
     load_before = os.getloadavg()
@@ -220,7 +206,7 @@ def run_case(engine: str, path: Path, cores: int, driver_memory: str, timeout: f
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
