@@ -375,7 +375,11 @@ def _batches(src: Source, columns: list[str], schema: pa.Schema) -> Iterator[pa.
     if kind == "polars":
         yield from obj.select(columns).to_arrow().to_batches()
     elif kind == "polars-lazy":
-        for frame in obj.select(columns).collect_batches(chunk_size=BATCH_ROWS):
+        query = obj.select(columns)
+        if not hasattr(query, "collect_batches"):  # an older polars has no streaming collect: only the columns, at once
+            yield from query.collect().to_arrow().to_batches()
+            return
+        for frame in query.collect_batches(chunk_size=BATCH_ROWS):
             yield from frame.to_arrow().to_batches()
     elif kind == "arrow-table":
         table = obj if isinstance(obj, pa.Table) else pa.Table.from_batches([obj])
