@@ -78,6 +78,65 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
+def run_sampled(argv: list[str], *, env: dict, timeout: float, interval: float = 0.02,
+                cwd: str | None = None) -> dict:
+    """Run ``argv`` as a child process and sample its whole tree's resident set every
+    ``interval`` seconds: ``{"wall_s", "peak_bytes", "returncode", "stdout", "stderr"}``, or
+    ``{"error": "timeout after ..."}`` (the child killed) past ``timeout`` seconds."""
+    import subprocess
+    import threading
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"error": f"timeout after {timeout:.0f} s"}
+    sampler.join()
+    return {"wall_s": time.perf_counter() - t, "peak_bytes": peak[0], "returncode": proc.returncode,
+            "stdout": out, "stderr": err}
+
+
+def case_result(run: dict, head: dict, load_before) -> dict:
+    """One benchmark case's JSON record from :func:`run_sampled`'s answer: ``head`` (engine,
+    cores...), wall time, whole-tree peak (MB), the load before and after, then the figures
+    the child printed as its last line of JSON (or its last error line)."""
+    import json
+
+    if "error" in run:
+        return head | {"error": run["error"]}
+    result = head | {"wall_s": run["wall_s"], "peak_rss_mb": run["peak_bytes"] / 2**20,
+                     "load_before": load_before, "load_after": os.getloadavg()}
+    if run["returncode"] != 0:
+        return result | {"error": (run["stderr"].strip().splitlines() or ["?"])[-1]}
+    return result | json.loads(run["stdout"].strip().splitlines()[-1])
+
+
+def print_case(res: dict, json_path: str | None) -> None:
+    """Print one case's record (floats rounded, with the load before -> after) and append it
+    whole to ``json_path`` as a JSON line when given."""
+    import json
+
+    shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
+             if k not in ("load_before", "load_after")}
+    print(json.dumps(shown), f"load {res.get('load_before', [0])[0]:.1f} -> "
+          f"{res.get('load_after', [0])[0]:.1f}", flush=True)
+    if json_path:
+        with open(json_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(res) + "\n")
+
+
 def max_rss_bytes() -> int:
     """Peak RSS of this process image.
 

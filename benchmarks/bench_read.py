@@ -38,17 +38,15 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import tree_rss_bytes  # noqa: E402
+from _harness import case_result, print_case, run_sampled  # noqa: E402
 
 FIELDS = (
     "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
@@ -173,32 +171,9 @@ def run_case(engine: str, path: Path, cores: int, n_fields: int, baseline: str |
     env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), POLARS_MAX_THREADS=str(cores),
                OMP_NUM_THREADS=str(cores), BENCH_READ_FIELDS=str(n_fields), PYTHONPATH=code)
     load_before = os.getloadavg()
-    t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", engine, str(path), str(cores)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=code)
-    peak = [0]
-
-    def sample():
-        while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return {"engine": engine, "cores": cores, "error": f"timeout after {timeout:.0f} s"}
-    sampler.join()
-    result = {"engine": engine, "cores": cores, "fields": n_fields, "wall_s": time.perf_counter() - t,
-              "peak_rss_mb": peak[0] / 2**20, "load_before": load_before, "load_after": os.getloadavg()}
-    if proc.returncode != 0:
-        result["error"] = (err.strip().splitlines() or ["?"])[-1]
-        return result
-    result.update(json.loads(out.strip().splitlines()[-1]))
-    return result
+    run = run_sampled([sys.executable, __file__, "--child", engine, str(path), str(cores)], env=env,
+                      timeout=timeout, cwd=code)
+    return case_result(run, {"engine": engine, "cores": cores, "fields": n_fields}, load_before)
 
 
 def main() -> None:
@@ -241,13 +216,7 @@ def main() -> None:
                 if hist is not None:
                     reference = reference or hist
                     res["histogram_matches"] = hist == reference
-                shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
-                         if k not in ("load_before", "load_after")}
-                print(json.dumps(shown), f"load {res.get('load_before', [0])[0]:.1f} -> "
-                      f"{res.get('load_after', [0])[0]:.1f}", flush=True)
-                if args.json:
-                    with open(args.json, "a", encoding="utf-8") as fh:
-                        fh.write(json.dumps(res) + "\n")
+                print_case(res, args.json)
                 if hist is not None and hist != reference:
                     sys.exit(f"{engine}: a different histogram from the first tool's")
 

@@ -31,10 +31,8 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import tree_rss_bytes  # noqa: E402
+from _harness import case_result, print_case, run_sampled  # noqa: E402
 
 FIELDS = (
     "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
@@ -197,35 +195,9 @@ def child(engine: str, path: str, cores: int, driver_memory: str) -> None:
 def run_case(engine: str, path: Path, cores: int, driver_memory: str, timeout: float) -> dict:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), PYTHONPATH=str(ROOT))
     load_before = os.getloadavg()
-    t = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", engine, str(path), str(cores), driver_memory],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    peak = [0]
-
-    def sample():
-        while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return {"engine": engine, "cores": cores, "error": f"timeout after {timeout:.0f} s"}
-    sampler.join()
-    wall = time.perf_counter() - t
-    result = {"engine": engine, "cores": cores, "wall_s": wall, "peak_rss_mb": peak[0] / 2**20,
-              "load_before": load_before, "load_after": os.getloadavg()}
-    if proc.returncode != 0:
-        result["error"] = (err.strip().splitlines() or ["?"])[-1]
-        return result
-    result.update(json.loads(out.strip().splitlines()[-1]))
-    return result
+    run = run_sampled([sys.executable, __file__, "--child", engine, str(path), str(cores), driver_memory],
+                      env=env, timeout=timeout, interval=0.05)
+    return case_result(run, {"engine": engine, "cores": cores}, load_before)
 
 
 def main() -> None:
@@ -264,13 +236,7 @@ def main() -> None:
                     reference = reference or hist
                     res["histogram_matches"] = hist == reference
                     assert hist == reference, f"{engine} on {cores} cores: a different histogram"
-                shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
-                         if k not in ("load_before", "load_after")}
-                print(json.dumps(shown), f"load {res.get('load_before', [0])[0]:.1f} -> "
-                      f"{res.get('load_after', [0])[0]:.1f}", flush=True)
-                if args.json:
-                    with open(args.json, "a", encoding="utf-8") as fh:
-                        fh.write(json.dumps(res) + "\n")
+                print_case(res, args.json)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ Nothing here imports an optional library: an object is a polars frame only if po
 been imported (``sys.modules``), as :func:`riskcalc._core.spark.is_spark_frame` does.
 
 This module imports no encoder: the batches it streams are encoded by
-:func:`riskcalc._core.encoding.encode_stream` (the one place to switch to a streaming encoder).
+:func:`riskcalc._core.encoding.encode_stream`, through the streaming encoder
+(:func:`riskcalc._core.stream.encode_batches`, the codes plus one batch).
 """
 
 from __future__ import annotations
