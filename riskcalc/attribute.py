@@ -342,12 +342,22 @@ def _class_frame(name: str, values: np.ndarray, sizes: np.ndarray) -> pd.DataFra
     )
 
 
+def _record_frame(name: str, values, sizes, class_id, index) -> pd.DataFrame:
+    """One row per record (input order and index): its class's size and figure ``name``."""
+    if class_id is None:  # computed where the records stay (Spark): only per-table figures here
+        raise InvalidParameterError(
+            f"Per-record figures ({name}) were not computed: the records stayed where the data are "
+            "(Spark). Measure the table in memory to have them."
+        )
+    return pd.DataFrame({"class_size": sizes[class_id], name: values[class_id]}, index=index)
+
+
 def _records_over(per_class: np.ndarray, sizes: np.ndarray, threshold: float) -> int:
     return int(sizes[per_class > threshold].sum())
 
 
 @dataclass(frozen=True, slots=True)
-class TClosenessResult(Displayed):
+class TClosenessResult(RecordFrames):
     """t-closeness of a sensitive field: the earth mover's distance of each class to the table.
 
     Attributes
@@ -401,6 +411,11 @@ class TClosenessResult(Displayed):
     def is_t_close(self, t: float) -> bool:
         """Whether every class is within distance ``t`` of the table."""
         return bool(self.t <= t + 1e-12)
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per record (input order and index): its class's size and emd (the table
+        behind ``to_pandas()``, ``to_polars()`` and ``to_arrow()``)."""
+        return _record_frame("emd", self.emd, self.class_sizes, self.class_id, self.index)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: its size and distance (no values shown)."""
@@ -509,7 +524,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
 
 
 @dataclass(frozen=True, slots=True)
-class BetaLikenessResult(Displayed):
+class BetaLikenessResult(RecordFrames):
     """Basic or enhanced beta-likeness of a sensitive field.
 
     Attributes
@@ -556,6 +571,11 @@ class BetaLikenessResult(Displayed):
     def records_over(self, beta: float) -> int:
         """Records in classes violating beta-likeness for this ``beta``."""
         return _records_over(self.beta_per_class, self.class_sizes, beta)
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per record (input order and index): its class's size and beta (the table
+        behind ``to_pandas()``, ``to_polars()`` and ``to_arrow()``)."""
+        return _record_frame("beta", self.beta_per_class, self.class_sizes, self.class_id, self.index)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: its size and beta (no values shown)."""
@@ -654,7 +674,7 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
 
 
 @dataclass(frozen=True, slots=True)
-class DeltaDisclosureResult(Displayed):
+class DeltaDisclosureResult(RecordFrames):
     """delta-disclosure privacy of a sensitive field.
 
     Attributes
@@ -695,6 +715,11 @@ class DeltaDisclosureResult(Displayed):
         """Records in classes that are not delta-disclosure private for this ``delta``
         (classes with ``delta_per_class >= delta``, the definition's inequality being strict)."""
         return int(self.class_sizes[self.delta_per_class >= delta].sum())
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per record (input order and index): its class's size and delta (the table
+        behind ``to_pandas()``, ``to_polars()`` and ``to_arrow()``)."""
+        return _record_frame("delta", self.delta_per_class, self.class_sizes, self.class_id, self.index)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: its size and delta (no values shown)."""

@@ -66,7 +66,25 @@ PER_RECORD = {
     "l_diversity": lambda d: rc.l_diversity(d, QI, "sen"),
     "model_risk": lambda d: rc.model_risk(d, QI, sampling_fraction=0.2),
     "population_uniqueness": lambda d: rc.population_uniqueness(d, QI, sampling_fraction=0.2),
+    "t_closeness": lambda d: rc.t_closeness(d, QI, "sen"),
+    "beta_likeness": lambda d: rc.beta_likeness(d, QI, "sen"),
+    "delta_disclosure": lambda d: rc.delta_disclosure(d, QI, "sen"),
 }
+
+
+@pytest.mark.parametrize(("name", "column", "per_record"), [
+    ("t_closeness", "emd", "emd_per_record"), ("beta_likeness", "beta", "beta_per_record"),
+    ("delta_disclosure", "delta", "delta_per_record"),
+])
+def test_attribute_results_give_each_record_its_class_figure(name, column, per_record):
+    df = _frame()
+    df.index = pd.Index(np.arange(len(df))[::-1] + 500, name="upn")
+    result = PER_RECORD[name](df)
+    frame = result.records_frame()
+    assert frame.index.equals(df.index)
+    np.testing.assert_array_equal(frame[column].to_numpy(), getattr(result, per_record))
+    sizes = df.groupby(QI, dropna=False)[QI[0]].transform("size").to_numpy()  # the obvious reference
+    np.testing.assert_array_equal(frame["class_size"].to_numpy(), sizes)
 
 
 @pytest.mark.parametrize("name", sorted(PER_RECORD))
