@@ -106,7 +106,7 @@ def batch_streams(draw):
     batches = []
     for start in range(0, n, size):
         arrays = {name: _array(kind, values[start: start + size], rng) for name, (kind, values) in cols.items()}
-        batches.append(pa.record_batch(arrays))
+        batches.append(pa.RecordBatch.from_pydict(arrays))  # pyarrow 14: no dict in record_batch
     return batches
 
 
@@ -176,10 +176,10 @@ def test_encode_batches_on_a_large_table_gives_the_codes_of_encode(backend, batc
 def test_a_dictionary_column_with_a_long_value_later_keeps_its_levels():
     """Short text packs into integers until a batch holds a longer value: the builder then
     turns into a dictionary merge, keeping the levels (and codes) seen so far."""
-    b1 = pa.record_batch({"a": pa.array(["x", "y", None, "x"]).dictionary_encode(),
-                          "s": pa.array(["x", "y", None, "x"])})
-    b2 = pa.record_batch({"a": pa.array(["a value over eight bytes", "y"]).dictionary_encode(),
-                          "s": pa.array(["a value over eight bytes", "y"])})
+    b1 = pa.RecordBatch.from_pydict({"a": pa.array(["x", "y", None, "x"]).dictionary_encode(),
+                                     "s": pa.array(["x", "y", None, "x"])})
+    b2 = pa.RecordBatch.from_pydict({"a": pa.array(["a value over eight bytes", "y"]).dictionary_encode(),
+                                     "s": pa.array(["a value over eight bytes", "y"])})
     got = encode_batches([b1, b2], b1.schema, ["a", "s"])
     whole = encode(pa.Table.from_batches([b1, b2]))
     for name in ("a", "s"):

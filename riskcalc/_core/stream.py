@@ -125,7 +125,12 @@ class _KeyTable:
     def factorize(self, keys: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
         if not self.mod:
             keys = keys.view(np.int64) if keys.dtype == np.uint64 else keys.astype(np.int64, copy=False)
-            codes = self.table.factorize(keys, na_sentinel=-1, mask=nulls)
+            if nulls is not None and nulls.any():  # pandas' factorizer takes no mask before 2.0
+                codes = np.full(keys.shape[0], -1, np.int64)
+                valid = ~nulls
+                codes[valid] = self.table.factorize(keys[valid], na_sentinel=-1)
+            else:
+                codes = self.table.factorize(keys, na_sentinel=-1)
             self.count = self.table.get_count()
             return codes
         need = self.count + keys.shape[0]
