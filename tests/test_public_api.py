@@ -105,3 +105,12 @@ def test_readme_library_example_output_is_current(tmp_path, monkeypatch):
     exec(compile(code.rsplit("\n", 1)[0] + "\n_result = " + last + "\n", "README.md", "exec"), scope)
     printed = repr(scope["_result"])
     assert printed.startswith(shown.rstrip(".)").rstrip(", ")), (printed, shown)
+
+
+def test_the_citation_file_cites_this_version():
+    """CITATION.cff names the version every output's provenance names (they must move together)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "CITATION.cff").read_text(encoding="utf-8")
+    versions = [line.split(":", 1)[1].strip().strip('"') for line in text.splitlines() if line.startswith("version:")]
+    assert versions == [rc.__version__]
