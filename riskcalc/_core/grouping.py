@@ -161,7 +161,7 @@ def class_sizes_bounded(codes: list[np.ndarray], n_levels: list[int], budget: in
             kernels.mix(key, col[start:stop], int(levels))
         return key
 
-    if 8 * space <= budget:
+    if 8 * space <= budget and small_key_space(space, n):  # as the partition's rule: at most 4 slots a record
         counts = np.zeros(space, np.int64)
         for start in range(0, n, _CHUNK):
             kernels.add_counts(keys(start, min(start + _CHUNK, n)), counts)
