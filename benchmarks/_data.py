@@ -42,16 +42,42 @@ import pyarrow.parquet as pq
 GENERATOR_VERSION = 1
 
 COLUMNS = (
-    "urn", "la_code", "sex", "date_of_birth", "postcode",
-    "ethnicity", "nc_year", "fsm", "sen", "eal",
+    "urn",
+    "la_code",
+    "sex",
+    "date_of_birth",
+    "postcode",
+    "ethnicity",
+    "nc_year",
+    "fsm",
+    "sen",
+    "eal",
 )
 
 N_LA = 150
 N_SCHOOLS = 22_000
 
 ETHNICITY_CODES = (
-    "WBRI", "WOTH", "APKN", "BAFR", "MWBC", "AIND", "MOTH", "ABAN", "AOTH", "WIRI",
-    "BCRB", "MWBA", "MWAS", "CHNE", "OOTH", "BOTH", "WROM", "REFU", "NOBT", "WIRT",
+    "WBRI",
+    "WOTH",
+    "APKN",
+    "BAFR",
+    "MWBC",
+    "AIND",
+    "MOTH",
+    "ABAN",
+    "AOTH",
+    "WIRI",
+    "BCRB",
+    "MWBA",
+    "MWAS",
+    "CHNE",
+    "OOTH",
+    "BOTH",
+    "WROM",
+    "REFU",
+    "NOBT",
+    "WIRT",
 )
 #: postcode unit letters (the official inward-code alphabet: no C I K M O V)
 _UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
@@ -59,7 +85,7 @@ _UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 # year groups R, 1..13; sixth-form years are thinner in schools data
 _NC_YEARS = ("R",) + tuple(str(i) for i in range(1, 14))
 _YEAR_WEIGHTS = np.array([1.0] * 12 + [0.45, 0.42])
-_FIRST_DOB = np.datetime64("2005-09-01")   # oldest: year 13 in the 2023/24 census
+_FIRST_DOB = np.datetime64("2005-09-01")  # oldest: year 13 in the 2023/24 census
 
 
 def _repo_root() -> Path:
@@ -67,7 +93,9 @@ def _repo_root() -> Path:
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("RISKCALC_BENCH_CACHE", _repo_root() / "benchmarks" / "results" / "cache"))
+    d = Path(
+        os.environ.get("RISKCALC_BENCH_CACHE", _repo_root() / "benchmarks" / "results" / "cache")
+    )
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -77,7 +105,9 @@ def _take(values, idx: np.ndarray) -> pa.Array:
     return pc.take(pa.array(values), pa.array(idx))
 
 
-def _postcode_strings(area_codes: np.ndarray, la_of_pc: np.ndarray, local_idx: np.ndarray) -> np.ndarray:
+def _postcode_strings(
+    area_codes: np.ndarray, la_of_pc: np.ndarray, local_idx: np.ndarray
+) -> np.ndarray:
     """Unique "AB12 3CD" strings for postcode ``local_idx`` within area ``la_of_pc``."""
     district = (1 + local_idx // 4000).astype(str)
     sector = ((local_idx // 400) % 10).astype(str)
@@ -104,7 +134,9 @@ def make_table(n_rows: int, seed: int = 20240118) -> pa.Table:
     area_codes = np.char.add(letters[pairs // 26], letters[pairs % 26])
 
     school_la = rng.choice(N_LA, N_SCHOOLS, p=la_w / la_w.sum())
-    urns = np.sort(rng.choice(np.arange(100_000, 150_000), N_SCHOOLS, replace=False)).astype(np.int32)
+    urns = np.sort(rng.choice(np.arange(100_000, 150_000), N_SCHOOLS, replace=False)).astype(
+        np.int32
+    )
     rng.shuffle(urns)
     # primaries ~ 250, secondaries ~ 1000 pupils: log-normal mix
     school_w = rng.lognormal(np.log(250.0), 0.55, N_SCHOOLS)
@@ -139,31 +171,40 @@ def make_table(n_rows: int, seed: int = 20240118) -> pa.Table:
         [np.datetime64(f"{2005 + (13 - g)}-09-01") for g in range(14)], dtype="datetime64[D]"
     )
     year_len = np.array(
-        [(np.datetime64(f"{2006 + (13 - g)}-09-01") - np.datetime64(f"{2005 + (13 - g)}-09-01")).astype(int)
-         for g in range(14)]
+        [
+            (
+                np.datetime64(f"{2006 + (13 - g)}-09-01")
+                - np.datetime64(f"{2005 + (13 - g)}-09-01")
+            ).astype(int)
+            for g in range(14)
+        ]
     )
     day = np.floor(rng.random(n) * year_len[yg]).astype(np.int64)
     dob_days = (year_start[yg] - np.datetime64("1970-01-01", "D")).astype(np.int64) + day
 
-    eth_w = np.concatenate(([0.65], 0.35 * (1.0 / np.arange(1, 20) ** 1.1) / (1.0 / np.arange(1, 20) ** 1.1).sum()))
+    eth_w = np.concatenate(
+        ([0.65], 0.35 * (1.0 / np.arange(1, 20) ** 1.1) / (1.0 / np.arange(1, 20) ** 1.1).sum())
+    )
     eth = rng.choice(len(ETHNICITY_CODES), n, p=eth_w)
-    sex = (rng.random(n) < 0.512).astype(np.int8)          # 0 -> M, 1 -> F
+    sex = (rng.random(n) < 0.512).astype(np.int8)  # 0 -> M, 1 -> F
     fsm = rng.random(n) < 0.24
     sen = np.searchsorted(np.cumsum([0.83, 0.13, 0.04])[:-1], rng.random(n), side="right")
     eal = rng.random(n) < 0.21
 
-    return pa.table({
-        "urn": pa.array(urns[school], pa.int32()),
-        "la_code": pa.array(la_codes[la], pa.int32()),
-        "sex": _take(["M", "F"], sex),
-        "date_of_birth": pa.array(dob_days.astype(np.int32), pa.int32()).cast(pa.date32()),
-        "postcode": _take(pc_strings.astype(object), pc_id),
-        "ethnicity": _take(list(ETHNICITY_CODES), eth),
-        "nc_year": _take(list(_NC_YEARS), yg),
-        "fsm": pa.array(fsm),
-        "sen": _take(["N", "K", "E"], sen),
-        "eal": pa.array(eal),
-    })
+    return pa.table(
+        {
+            "urn": pa.array(urns[school], pa.int32()),
+            "la_code": pa.array(la_codes[la], pa.int32()),
+            "sex": _take(["M", "F"], sex),
+            "date_of_birth": pa.array(dob_days.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "postcode": _take(pc_strings.astype(object), pc_id),
+            "ethnicity": _take(list(ETHNICITY_CODES), eth),
+            "nc_year": _take(list(_NC_YEARS), yg),
+            "fsm": pa.array(fsm),
+            "sen": _take(["N", "K", "E"], sen),
+            "eal": pa.array(eal),
+        }
+    )
 
 
 def cached_paths(n_rows: int, seed: int = 20240118, csv: bool = True) -> dict[str, Path]:
@@ -203,7 +244,9 @@ if __name__ == "__main__":  # quick look: python benchmarks/_data.py 1000000
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     t0 = time.perf_counter()
     t = make_table(n)
-    print(f"{n:,} rows generated in {time.perf_counter() - t0:.2f}s, {t.nbytes / 2**20:.0f} MiB in Arrow")
+    print(
+        f"{n:,} rows generated in {time.perf_counter() - t0:.2f}s, {t.nbytes / 2**20:.0f} MiB in Arrow"
+    )
     print(t.slice(0, 5).to_pandas())
     for k, v in describe(t).items():
         print(f"  {k:15s} {v:>10,} distinct")

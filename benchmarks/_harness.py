@@ -34,8 +34,9 @@ def median(xs: Sequence[float]) -> float:
     return float(statistics.median(xs)) if xs else float("nan")
 
 
-def time_repeats(fn: Callable[[], Any], repeats: int,
-                 before: Callable[[], Any] | None = None) -> tuple[list[float], Any]:
+def time_repeats(
+    fn: Callable[[], Any], repeats: int, before: Callable[[], Any] | None = None
+) -> tuple[list[float], Any]:
     """Call ``fn`` ``repeats`` times; return (seconds per call, last result).
 
     ``before`` (untimed) runs ahead of every call, e.g. to drop caches.
@@ -78,8 +79,9 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def run_sampled(argv: list[str], *, env: dict, timeout: float, interval: float = 0.02,
-                cwd: str | None = None) -> dict:
+def run_sampled(
+    argv: list[str], *, env: dict, timeout: float, interval: float = 0.02, cwd: str | None = None
+) -> dict:
     """Run ``argv`` as a child process and sample its whole tree's resident set every
     ``interval`` seconds: ``{"wall_s", "peak_bytes", "returncode", "stdout", "stderr"}``, or
     ``{"error": "timeout after ..."}`` (the child killed) past ``timeout`` seconds."""
@@ -87,7 +89,9 @@ def run_sampled(argv: list[str], *, env: dict, timeout: float, interval: float =
     import threading
 
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
+    )
     peak = [0]
 
     def sample():
@@ -104,8 +108,13 @@ def run_sampled(argv: list[str], *, env: dict, timeout: float, interval: float =
         proc.communicate()
         return {"error": f"timeout after {timeout:.0f} s"}
     sampler.join()
-    return {"wall_s": time.perf_counter() - t, "peak_bytes": peak[0], "returncode": proc.returncode,
-            "stdout": out, "stderr": err}
+    return {
+        "wall_s": time.perf_counter() - t,
+        "peak_bytes": peak[0],
+        "returncode": proc.returncode,
+        "stdout": out,
+        "stderr": err,
+    }
 
 
 def case_result(run: dict, head: dict, load_before) -> dict:
@@ -116,8 +125,12 @@ def case_result(run: dict, head: dict, load_before) -> dict:
 
     if "error" in run:
         return head | {"error": run["error"]}
-    result = head | {"wall_s": run["wall_s"], "peak_rss_mb": run["peak_bytes"] / 2**20,
-                     "load_before": load_before, "load_after": os.getloadavg()}
+    result = head | {
+        "wall_s": run["wall_s"],
+        "peak_rss_mb": run["peak_bytes"] / 2**20,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+    }
     if run["returncode"] != 0:
         return result | {"error": (run["stderr"].strip().splitlines() or ["?"])[-1]}
     return result | json.loads(run["stdout"].strip().splitlines()[-1])
@@ -128,10 +141,16 @@ def print_case(res: dict, json_path: str | None) -> None:
     whole to ``json_path`` as a JSON line when given."""
     import json
 
-    shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in res.items()
-             if k not in ("load_before", "load_after")}
-    print(json.dumps(shown), f"load {res.get('load_before', [0])[0]:.1f} -> "
-          f"{res.get('load_after', [0])[0]:.1f}", flush=True)
+    shown = {
+        k: (round(v, 2) if isinstance(v, float) else v)
+        for k, v in res.items()
+        if k not in ("load_before", "load_after")
+    }
+    print(
+        json.dumps(shown),
+        f"load {res.get('load_before', [0])[0]:.1f} -> {res.get('load_after', [0])[0]:.1f}",
+        flush=True,
+    )
     if json_path:
         with open(json_path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(res) + "\n")
@@ -223,7 +242,9 @@ class CpuMeter:
         self.other_busy = max(0.0, other) / (self.wall * ncpu) if self.wall > 0 else 0.0
 
 
-def wait_for_quiet(max_busy: float = 0.25, max_wait: float = 60.0, interval: float = 1.0) -> tuple[float, float]:
+def wait_for_quiet(
+    max_busy: float = 0.25, max_wait: float = 60.0, interval: float = 1.0
+) -> tuple[float, float]:
     """Block until system-wide CPU use over ``interval`` s is below ``max_busy``
     (fraction of all cores) or ``max_wait`` s have passed.  Returns (waited, busy)."""
     if psutil is None or max_wait <= 0:
@@ -243,7 +264,10 @@ def run_child(argv: list[str], timeout: float | None = None, env: dict | None = 
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:
-        return {"error": f"timeout after {timeout}s", "stderr": (e.stderr or "")[-4000:] if isinstance(e.stderr, str) else ""}
+        return {
+            "error": f"timeout after {timeout}s",
+            "stderr": (e.stderr or "")[-4000:] if isinstance(e.stderr, str) else "",
+        }
     wall = time.perf_counter() - t0
     last = None
     for line in proc.stdout.splitlines():
@@ -322,7 +346,9 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
-def format_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None) -> str:
+def format_table(
+    rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None
+) -> str:
     """Plain-text table; ``align`` is a string of 'l'/'r' per column."""
     cells = [[_fmt(c) for c in r] for r in rows]
     header = [str(h) for h in header]
@@ -333,17 +359,23 @@ def format_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: st
     align = align or ("l" + "r" * (len(header) - 1))
 
     def line(vals):
-        return "  ".join(v.ljust(w) if a == "l" else v.rjust(w) for v, w, a in zip(vals, widths, align))
+        return "  ".join(
+            v.ljust(w) if a == "l" else v.rjust(w) for v, w, a in zip(vals, widths, align)
+        )
 
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     return "\n".join(out)
 
 
-def format_markdown(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None) -> str:
+def format_markdown(
+    rows: Sequence[Sequence[Any]], header: Sequence[str], align: str | None = None
+) -> str:
     align = align or ("l" + "r" * (len(header) - 1))
-    out = ["| " + " | ".join(str(h) for h in header) + " |",
-           "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
+    out = [
+        "| " + " | ".join(str(h) for h in header) + " |",
+        "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|",
+    ]
     for r in rows:
         out.append("| " + " | ".join(_fmt(c) for c in r) + " |")
     return "\n".join(out)

@@ -46,10 +46,14 @@ def self_check() -> None:
     p = profile("social_media").error_free().with_(coverage=1.0)
     f, aux, ext = linking_view(auxiliary_table(cohort, p, rng=1), synthetic.tier_extract(cohort, 2))
     res = linkage_attack(ext, aux, f, probabilistic=False)
-    assert res.exact_correct == res.exact_claimed == uniqueness(ext, list(f)).n_unique, "self-check failed"
+    assert res.exact_correct == res.exact_claimed == uniqueness(ext, list(f)).n_unique, (
+        "self-check failed"
+    )
 
 
-def one_run(pupils: int, coverage: float, intruder: str, seed: int, threads: int, tier: int) -> dict:
+def one_run(
+    pupils: int, coverage: float, intruder: str, seed: int, threads: int, tier: int
+) -> dict:
     import synthetic
     from riskcalc.linkage_attack import linkage_attack
     from synthetic.intruders import COMPARISONS, auxiliary_table, linking_view, profile
@@ -64,19 +68,36 @@ def one_run(pupils: int, coverage: float, intruder: str, seed: int, threads: int
     exact = linkage_attack(ext, aux, fields, probabilistic=False)
     t_exact = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = linkage_attack(ext, aux, fields, comparisons={k: v for k, v in COMPARISONS.items() if k in fields},
-                         seed=seed, threads=threads)
+    res = linkage_attack(
+        ext,
+        aux,
+        fields,
+        comparisons={k: v for k, v in COMPARISONS.items() if k in fields},
+        seed=seed,
+        threads=threads,
+    )
     t_attack = time.perf_counter() - t0
     j = res.thresholds.index(res.reference_threshold)
     return {
-        "pupils": pupils, "tier": tier, "intruder": intruder, "coverage": coverage, "threads": threads,
-        "auxiliary_records": len(aux), "fields": list(fields), "blocking": [list(r) for r in res.blocking],
-        "seconds_auxiliary": round(t_aux, 2), "seconds_exact": round(t_exact, 2),
+        "pupils": pupils,
+        "tier": tier,
+        "intruder": intruder,
+        "coverage": coverage,
+        "threads": threads,
+        "auxiliary_records": len(aux),
+        "fields": list(fields),
+        "blocking": [list(r) for r in res.blocking],
+        "seconds_auxiliary": round(t_aux, 2),
+        "seconds_exact": round(t_exact, 2),
         "seconds_attack": round(t_attack, 2),
-        "targets": res.n_targets, "sample_unique": res.n_sample_unique,
-        "exact_correct": exact.exact_correct, "linkage_claimed": res.claimed[j],
-        "linkage_correct": res.correct[j], "peak_rss_mib": round(_peak_mib(), 1),
-        "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in os.getloadavg()],
+        "targets": res.n_targets,
+        "sample_unique": res.n_sample_unique,
+        "exact_correct": exact.exact_correct,
+        "linkage_claimed": res.claimed[j],
+        "linkage_correct": res.correct[j],
+        "peak_rss_mib": round(_peak_mib(), 1),
+        "load_before": [round(x, 2) for x in load0],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
     }
 
@@ -84,23 +105,51 @@ def one_run(pupils: int, coverage: float, intruder: str, seed: int, threads: int
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pupils", type=int, default=1_000_000)
-    ap.add_argument("--coverage", default="0.01,0.05,0.1", help="comma-separated coverages, one run each")
+    ap.add_argument(
+        "--coverage", default="0.01,0.05,0.1", help="comma-separated coverages, one run each"
+    )
     ap.add_argument("--intruder", default="social_media")
     ap.add_argument("--tier", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads (default 2, the machine's cores)")
+    ap.add_argument(
+        "--threads", type=int, default=2, help="DuckDB threads (default 2, the machine's cores)"
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--jsonl", help="append one JSON line per run to this file")
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(one_run(args.pupils, float(args.coverage), args.intruder, args.seed, args.threads,
-                                 args.tier)))
+        print(
+            json.dumps(
+                one_run(
+                    args.pupils,
+                    float(args.coverage),
+                    args.intruder,
+                    args.seed,
+                    args.threads,
+                    args.tier,
+                )
+            )
+        )
         return 0
     self_check()
     for cov in (float(c) for c in args.coverage.split(",")):
-        cmd = [sys.executable, __file__, "--child", "--pupils", str(args.pupils), "--coverage", str(cov),
-               "--intruder", args.intruder, "--seed", str(args.seed), "--threads", str(args.threads),
-               "--tier", str(args.tier)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--pupils",
+            str(args.pupils),
+            "--coverage",
+            str(cov),
+            "--intruder",
+            args.intruder,
+            "--seed",
+            str(args.seed),
+            "--threads",
+            str(args.threads),
+            "--tier",
+            str(args.tier),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(row), flush=True)

@@ -26,10 +26,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pupils", type=int, default=8_500_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--policies", default="dfe_suppress_below_5,dfe_round_5,dfe_suppress_below_5_round_5")
-    ap.add_argument("--method", default="auto", choices=["auto", "lp", "milp"],
-                    help="auto: closed form (tier 3 tables share one margin); lp: batched HiGHS LPs (a relaxation); "
-                    "milp: batched integer programmes")
+    ap.add_argument(
+        "--policies", default="dfe_suppress_below_5,dfe_round_5,dfe_suppress_below_5_round_5"
+    )
+    ap.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "lp", "milp"],
+        help="auto: closed form (tier 3 tables share one margin); lp: batched HiGHS LPs (a relaxation); "
+        "milp: batched integer programmes",
+    )
     args = ap.parse_args()
     print(f"load before: {os.getloadavg()}")
     t = time.perf_counter()
@@ -40,15 +46,29 @@ def main() -> None:
     del cohort
     n_cells = sum(len(v) for v in tables.values())
     n_schools = tables["urn_x_eal"]["urn"].nunique()
-    print(f"tier 3 tables: {len(tables)} tables, {n_cells:,} cells, {n_schools:,} schools: {time.perf_counter() - t:.1f} s")
+    print(
+        f"tier 3 tables: {len(tables)} tables, {n_cells:,} cells, {n_schools:,} schools: {time.perf_counter() - t:.1f} s"
+    )
     for name in args.policies.split(","):
         t = time.perf_counter()
         out = tier3_audit(tables, name, method=args.method)
         dt = time.perf_counter() - t
         print(f"\n{name} ({args.method}): audit {dt:.1f} s (load {os.getloadavg()[0]:.2f})")
         print(out.to_string(index=False))
-        tot = out[["cells", "suppressed", "rounded", "exact_cells", "narrow_cells", "pupils_exact", "pupils_exposed"]].sum()
-        print("sum over tables (a pupil counts once per table):", {k: int(v) for k, v in tot.items()})
+        tot = out[
+            [
+                "cells",
+                "suppressed",
+                "rounded",
+                "exact_cells",
+                "narrow_cells",
+                "pupils_exact",
+                "pupils_exposed",
+            ]
+        ].sum()
+        print(
+            "sum over tables (a pupil counts once per table):", {k: int(v) for k, v in tot.items()}
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS {peak:,.0f} MiB; load after: {os.getloadavg()}")
 

@@ -47,6 +47,7 @@ def _with_backend(name):
             return kernels.group(key, space, threads=threads)
         finally:
             kernels.set_backend(old)
+
     return run
 
 
@@ -101,7 +102,9 @@ def main(argv=None):
     mod = kernels._load()
     print(f"numba threads: {mod.n_threads()}; timing kernels.group, threads={not args.serial}")
     kernels_old, kernels_new = _with_backend("numpy"), _with_backend("numba")
-    print(f"{'case':10s} {'n':>10s} {'distinct':>10s} {'numpy s':>8s} {'numba s':>8s} {'speed-up':>8s}  load before / after")
+    print(
+        f"{'case':10s} {'n':>10s} {'distinct':>10s} {'numpy s':>8s} {'numba s':>8s} {'speed-up':>8s}  load before / after"
+    )
     for n in [int(float(r)) for r in args.rows.split(",")]:
         for name in args.cases.split(","):
             key, space = make_case(name, n)
@@ -123,8 +126,11 @@ def main(argv=None):
             if not (np.array_equal(ids_o, ids_n) and np.array_equal(sizes_o, sizes_n)):
                 raise SystemExit(f"{name} at {n}: the compiled and the numpy path disagree")
             t_old, t_new = statistics.median(times["old"]), statistics.median(times["new"])
-            print(f"{name:10s} {n:>10,} {sizes_n.shape[0]:>10,} {t_old:8.3f} {t_new:8.3f} {t_old / t_new:7.2f}x  "
-                  f"{before} / {load()}", flush=True)
+            print(
+                f"{name:10s} {n:>10,} {sizes_n.shape[0]:>10,} {t_old:8.3f} {t_new:8.3f} {t_old / t_new:7.2f}x  "
+                f"{before} / {load()}",
+                flush=True,
+            )
             del results, ids_o, ids_n, sizes_o, sizes_n, key
 
 

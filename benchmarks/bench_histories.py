@@ -73,7 +73,9 @@ def main() -> None:
     t0 = time.perf_counter()
     pr = points_singled_out(panel, "urn", p=(1, 2, 3, 4, 5), how="random", rng=0)
     out["points_random_s"] = round(time.perf_counter() - t0, 1)
-    out["singled_out_random"] = [round(s / e, 4) if e else None for s, e in zip(pr.n_singled_out, pr.n_eligible)]
+    out["singled_out_random"] = [
+        round(s / e, 4) if e else None for s, e in zip(pr.n_singled_out, pr.n_eligible)
+    ]
     pf = points_singled_out(panel, "urn", p=2, how="first_last")
     out["singled_out_first_last_school"] = round(pf.n_singled_out[0] / pf.n_eligible[0], 4)
     t0 = time.perf_counter()
@@ -82,9 +84,13 @@ def main() -> None:
     out["linkage_correct_share"] = [round(c / n, 4) for c, n in zip(lk.n_correct, lk.n_records)]
     out["history_recovered_separate_releases"] = round(lk.chain_share, 4)
     t0 = time.perf_counter()
-    hd = history_attribute_disclosure(panel, "urn", "fsm_eligible", static=("sex", "year_of_birth", "month_of_birth"))
+    hd = history_attribute_disclosure(
+        panel, "urn", "fsm_eligible", static=("sex", "year_of_birth", "month_of_birth")
+    )
     out["fsm_history_s"] = round(time.perf_counter() - t0, 1)
-    out["fsm_history_revealed_share"] = [round(r / n, 4) for r, n in zip(hd.n_revealed, hd.n_pupils)]
+    out["fsm_history_revealed_share"] = [
+        round(r / n, 4) for r, n in zip(hd.n_revealed, hd.n_pupils)
+    ]
     out["peak_rss_gb"] = round(peak_rss_gb(), 2)
     out["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out))

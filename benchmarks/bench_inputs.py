@@ -18,11 +18,16 @@ import pandas as pd
 
 def _table(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(1)
-    return pd.DataFrame({
-        "sex": rng.choice(["F", "M"], n), "year": rng.integers(7, 12, n), "la": rng.integers(0, 150, n),
-        "eth": rng.choice([f"E{i}" for i in range(18)], n), "dob_month": rng.integers(1, 13, n),
-        "fsm": rng.random(n) < 0.2,
-    })
+    return pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "year": rng.integers(7, 12, n),
+            "la": rng.integers(0, 150, n),
+            "eth": rng.choice([f"E{i}" for i in range(18)], n),
+            "dob_month": rng.integers(1, 13, n),
+            "fsm": rng.random(n) < 0.2,
+        }
+    )
 
 
 def _acero_histogram(dataset, columns):
@@ -32,12 +37,19 @@ def _acero_histogram(dataset, columns):
     import pyarrow.compute as pc
 
     keys = list(columns)
-    plan = ac.Declaration.from_sequence([
-        ac.Declaration("scan", ac.ScanNodeOptions(dataset, columns=keys)),
-        ac.Declaration("project", ac.ProjectNodeOptions([pc.field(k) for k in keys], keys)),
-        ac.Declaration("aggregate", ac.AggregateNodeOptions([([], "hash_count_all", None, "n")], keys=keys)),
-        ac.Declaration("aggregate", ac.AggregateNodeOptions([([], "hash_count_all", None, "c")], keys=["n"])),
-    ])
+    plan = ac.Declaration.from_sequence(
+        [
+            ac.Declaration("scan", ac.ScanNodeOptions(dataset, columns=keys)),
+            ac.Declaration("project", ac.ProjectNodeOptions([pc.field(k) for k in keys], keys)),
+            ac.Declaration(
+                "aggregate", ac.AggregateNodeOptions([([], "hash_count_all", None, "n")], keys=keys)
+            ),
+            ac.Declaration(
+                "aggregate",
+                ac.AggregateNodeOptions([([], "hash_count_all", None, "c")], keys=["n"]),
+            ),
+        ]
+    )
     return plan.to_table()
 
 
@@ -68,7 +80,9 @@ def main(n: int = 100_000) -> None:
 
         rows = {
             "pandas DataFrame (in memory)": lambda: rc.size_histogram(df, qi),
-            "polars DataFrame (through Arrow)": lambda: rc.size_histogram(pl.read_parquet(path), qi),
+            "polars DataFrame (through Arrow)": lambda: rc.size_histogram(
+                pl.read_parquet(path), qi
+            ),
             "polars LazyFrame (pushed down)": lambda: pushed(pl.scan_parquet(path)),
             "DuckDB relation (pushed down)": lambda: pushed(duckdb.connect().read_parquet(path)),
             "pyarrow Dataset (streamed)": lambda: rc.size_histogram(ds.dataset(path), qi),
@@ -79,14 +93,26 @@ def main(n: int = 100_000) -> None:
             print(f"  {label:40s} {best(f):8.1f} ms")
 
         def lattice(obj):
-            return list(backend(obj, func="bench").lattice_histograms(qi, 3, missing="category", func="bench"))
+            return list(
+                backend(obj, func="bench").lattice_histograms(
+                    qi, 3, missing="category", func="bench"
+                )
+            )
 
         print("field lattice up to size 3")
-        print(f"  {'DuckDB GROUPING SETS':40s} {best(lambda: lattice(duckdb.connect().read_parquet(path)), 1):8.1f} ms")
-        print(f"  {'polars collect_all':40s} {best(lambda: lattice(pl.scan_parquet(path)), 1):8.1f} ms")
-        print(f"  {'pandas in memory':40s} {best(lambda: rc.field_lattice(df, qi, max_size=3), 1):8.1f} ms")
-        print(f"  {'pyarrow Dataset streamed':40s} "
-              f"{best(lambda: rc.field_lattice(ds.dataset(path), qi, max_size=3), 1):8.1f} ms")
+        print(
+            f"  {'DuckDB GROUPING SETS':40s} {best(lambda: lattice(duckdb.connect().read_parquet(path)), 1):8.1f} ms"
+        )
+        print(
+            f"  {'polars collect_all':40s} {best(lambda: lattice(pl.scan_parquet(path)), 1):8.1f} ms"
+        )
+        print(
+            f"  {'pandas in memory':40s} {best(lambda: rc.field_lattice(df, qi, max_size=3), 1):8.1f} ms"
+        )
+        print(
+            f"  {'pyarrow Dataset streamed':40s} "
+            f"{best(lambda: rc.field_lattice(ds.dataset(path), qi, max_size=3), 1):8.1f} ms"
+        )
 
 
 if __name__ == "__main__":

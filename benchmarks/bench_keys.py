@@ -48,24 +48,37 @@ QI_SETS: dict[str, tuple[str, ...]] = {
     "A": ("sex", "date_of_birth", "postcode"),
     "B": ("sex", "date_of_birth", "urn"),
     "C": ("sex", "nc_year", "ethnicity", "fsm", "sen", "eal"),
-    "D": ("sex", "date_of_birth", "nc_year", "ethnicity", "fsm", "eal", "sen", "la_code", "urn",
-          "postcode"),
+    "D": (
+        "sex",
+        "date_of_birth",
+        "nc_year",
+        "ethnicity",
+        "fsm",
+        "eal",
+        "sen",
+        "la_code",
+        "urn",
+        "postcode",
+    ),
 }
 ALL_QI: tuple[str, ...] = tuple(dict.fromkeys(c for qi in QI_SETS.values() for c in qi))
 THRESHOLDS = (2, 3, 5, 10)
 WARMUP_ROWS = 1_000
-INT_FIGURES = ("n", "n_classes", "k", "n1", "n2") + tuple(f"below_{t}" for t in THRESHOLDS) \
+INT_FIGURES = (
+    ("n", "n_classes", "k", "n1", "n2")
+    + tuple(f"below_{t}" for t in THRESHOLDS)
     + tuple(f"classes_below_{t}" for t in THRESHOLDS)
+)
 
 # tool name -> sources it supports.  "encoded" = riskcalc.encode() of the frame, untimed.
 TOOLS: dict[str, tuple[str, ...]] = {
     "riskcalc": ("frame", "parquet", "csv"),
     "riskcalc-enc": ("encoded",),
     "pandas": ("frame", "parquet", "csv"),
-    "polars": ("frame", "parquet", "csv"),       # pl.len().over(qi): per-record fk
-    "polars-agg": ("frame", "parquet", "csv"),   # group_by(qi).len(): class sizes only
-    "duckdb": ("frame", "parquet", "csv"),       # count(*) OVER (PARTITION BY qi)
-    "duckdb-agg": ("frame", "parquet", "csv"),   # GROUP BY qi: class sizes only
+    "polars": ("frame", "parquet", "csv"),  # pl.len().over(qi): per-record fk
+    "polars-agg": ("frame", "parquet", "csv"),  # group_by(qi).len(): class sizes only
+    "duckdb": ("frame", "parquet", "csv"),  # count(*) OVER (PARTITION BY qi)
+    "duckdb-agg": ("frame", "parquet", "csv"),  # GROUP BY qi: class sizes only
 }
 DEFAULT_TOOLS = tuple(TOOLS)
 
@@ -73,6 +86,7 @@ DEFAULT_TOOLS = tuple(TOOLS)
 # ---------------------------------------------------------------------------
 # figures
 # ---------------------------------------------------------------------------
+
 
 def _figures_from_records_per_size(rec: np.ndarray, n: int) -> dict:
     """``rec[f]`` = number of records whose class has size f."""
@@ -119,6 +133,7 @@ def compare_figures(a: dict, b: dict) -> list[str]:
 # loading (untimed for "frame"/"encoded"; inside the timed call for files)
 # ---------------------------------------------------------------------------
 
+
 def load_pandas_frame(path):
     import pandas as pd
 
@@ -161,13 +176,21 @@ def _ident(c):
 # cases: setup(paths, source, qi) -> state (untimed), run(state) -> figures (timed)
 # ---------------------------------------------------------------------------
 
+
 def setup_case(tool: str, source: str, qi, paths: dict) -> dict:
-    st: dict = {"tool": tool, "source": source, "qi": tuple(qi), "path": str(paths.get(source, paths["parquet"]))}
+    st: dict = {
+        "tool": tool,
+        "source": source,
+        "qi": tuple(qi),
+        "path": str(paths.get(source, paths["parquet"])),
+    }
     if tool == "riskcalc":
         import riskcalc
 
         st["rc"] = riskcalc
-        st["data"] = load_pandas_frame(paths["parquet"]) if source == "frame" else str(paths[source])
+        st["data"] = (
+            load_pandas_frame(paths["parquet"]) if source == "frame" else str(paths[source])
+        )
     elif tool == "riskcalc-enc":
         import riskcalc
 
@@ -281,12 +304,18 @@ def api_consistency(fig: dict) -> list[str]:
     """Internal consistency of riskcalc's results against the fk-derived figures."""
     errs = []
     if "_cs_n_classes" in fig and fig["_cs_n_classes"] != fig["n_classes"]:
-        errs.append(f"class_sizes.n_classes {fig['_cs_n_classes']} != k_anonymity.n_classes {fig['n_classes']}")
+        errs.append(
+            f"class_sizes.n_classes {fig['_cs_n_classes']} != k_anonymity.n_classes {fig['n_classes']}"
+        )
     if "_un_n_classes" in fig and fig["_un_n_classes"] != fig["n_classes"]:
         errs.append(f"uniqueness.n_classes {fig['_un_n_classes']} != {fig['n_classes']}")
     if "_un_n_pairs" in fig and fig["_un_n_pairs"] not in (fig["n2"], fig["n2"] // 2):
         errs.append(f"uniqueness.n_pairs {fig['_un_n_pairs']} is neither n2={fig['n2']} nor n2/2")
-    if "_un_highest_risk" in fig and fig["k"] and abs(fig["_un_highest_risk"] - 1.0 / fig["k"]) > 1e-12:
+    if (
+        "_un_highest_risk" in fig
+        and fig["k"]
+        and abs(fig["_un_highest_risk"] - 1.0 / fig["k"]) > 1e-12
+    ):
         errs.append(f"uniqueness.highest_risk {fig['_un_highest_risk']} != 1/k = {1.0 / fig['k']}")
     return errs
 
@@ -334,12 +363,14 @@ def child_main(spec: dict) -> dict:
     out["setup_s"] = time.perf_counter() - t_start
 
     with H.RssSampler() as sampler, H.CpuMeter() as cpu:
-        times, fig = H.time_repeats(lambda: run_case(st), spec["repeats"], before=lambda: reset_case(st))
+        times, fig = H.time_repeats(
+            lambda: run_case(st), spec["repeats"], before=lambda: reset_case(st)
+        )
     out["times"] = times
     out["median_s"] = H.median(times)
     out["min_s"] = min(times)
-    out["cpu_s_per_run"] = cpu.own_cpu / len(times)   # this process, all threads
-    out["other_busy"] = cpu.other_busy                # other processes' share of the machine
+    out["cpu_s_per_run"] = cpu.own_cpu / len(times)  # this process, all threads
+    out["other_busy"] = cpu.other_busy  # other processes' share of the machine
     out["timed_peak_rss"] = sampler.peak
     if st.get("cache_cleared"):
         out["partition_cache_cleared"] = True
@@ -391,7 +422,7 @@ def round_child(spec: dict) -> list[dict]:
     busy = {c: [] for c in cases}
     figs = {}
     for r in range(spec["repeats"]):
-        order = cases[r % len(cases):] + cases[: r % len(cases)]
+        order = cases[r % len(cases) :] + cases[: r % len(cases)]
         for case in order:
             st = states[case]
             reset_case(st)
@@ -407,10 +438,21 @@ def round_child(spec: dict) -> list[dict]:
     for case in cases:
         tool, src = case
         st = states[case]
-        res = {"tool": tool, "source": src, "qi": spec["qi"], "n": spec["n"], "times": times[case],
-               "median_s": H.median(times[case]), "min_s": min(times[case]),
-               "cpu_s_per_run": H.median(cpus[case]), "other_busy": max(busy[case]),
-               "peak_rss": peak, "timed_peak_rss": peak, "base_rss": base, "mode": "interleaved"}
+        res = {
+            "tool": tool,
+            "source": src,
+            "qi": spec["qi"],
+            "n": spec["n"],
+            "times": times[case],
+            "median_s": H.median(times[case]),
+            "min_s": min(times[case]),
+            "cpu_s_per_run": H.median(cpus[case]),
+            "other_busy": max(busy[case]),
+            "peak_rss": peak,
+            "timed_peak_rss": peak,
+            "base_rss": base,
+            "mode": "interleaved",
+        }
         if "encode_s" in st:
             res["encode_s"] = st["encode_s"]
         errs = api_consistency(figs[case])
@@ -452,7 +494,9 @@ def compile_cost(n: int = 200_000) -> dict:
         for label in ("cold", "warm"):
             import subprocess
 
-            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+            proc = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env
+            )
             last = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             out[label] = json.loads(last[-1]) if last else {"error": proc.stderr[-2000:]}
     return out
@@ -461,6 +505,7 @@ def compile_cost(n: int = 200_000) -> dict:
 # ---------------------------------------------------------------------------
 # parent: plan, run, check, report
 # ---------------------------------------------------------------------------
+
 
 def _csv_list(s: str, conv=str):
     return [conv(x) for x in s.split(",") if x.strip()]
@@ -503,7 +548,9 @@ def check_agreement(results: list[dict]) -> list[str]:
     for r in ok[1:]:
         d = compare_figures(ref["figures"], r["figures"])
         if d:
-            problems.append(f"{r['tool']}/{r['source']} vs {ref['tool']}/{ref['source']}: " + "; ".join(d))
+            problems.append(
+                f"{r['tool']}/{r['source']} vs {ref['tool']}/{ref['source']}: " + "; ".join(d)
+            )
     for r in ok:
         for e in r.get("api_errors", []):
             problems.append(f"{r['tool']}/{r['source']}: {e}")
@@ -537,9 +584,11 @@ def group_report(n: int, qi_name: str, results: list[dict]) -> str:
     fig = next((r["figures"] for r in results if "figures" in r), None)
     head = f"n={n:,}  set {qi_name} ({', '.join(qi)})"
     if fig:
-        head += (f"\n  classes={fig['n_classes']:,}  k={fig['k']}  n1={fig['n1']:,}  n2={fig['n2']:,}  "
-                 f"below 2/3/5/10 = {fig['below_2']:,}/{fig['below_3']:,}/{fig['below_5']:,}/{fig['below_10']:,}  "
-                 f"avg risk={fig['avg_risk']:.4f}")
+        head += (
+            f"\n  classes={fig['n_classes']:,}  k={fig['k']}  n1={fig['n1']:,}  n2={fig['n2']:,}  "
+            f"below 2/3/5/10 = {fig['below_2']:,}/{fig['below_3']:,}/{fig['below_5']:,}/{fig['below_10']:,}  "
+            f"avg risk={fig['avg_risk']:.4f}"
+        )
     rows = []
     for r in results:
         ref_src = "frame" if r["source"] == "encoded" else r["source"]
@@ -552,21 +601,50 @@ def group_report(n: int, qi_name: str, results: list[dict]) -> str:
             note = f"encode {r['encode_s']:.2f}s (not in median)"
         if "k_anonymity_s" in r:
             note = f"k_anonymity() alone {r['k_anonymity_s']:.2f}s, uniqueness() {r['uniqueness_s']:.2f}s"
-        rows.append([
-            r["tool"], r["source"], r["median_s"], r.get("min_s"), len(r["times"]), _ratio(r["median_s"], ref),
-            r.get("cpu_s_per_run"), _pct(r.get("other_busy")),
-            r["peak_rss"] / H.MiB, r.get("timed_peak_rss", 0) / H.MiB, r["base_rss"] / H.MiB, note,
-        ])
-    table = H.format_table(rows, ["tool", "source", "median_s", "min_s", "runs", "x riskcalc", "cpu_s",
-                                  "busy", "peak_MiB", "run_MiB", "base_MiB", "note"], "llrrrrrrrrrl")
+        rows.append(
+            [
+                r["tool"],
+                r["source"],
+                r["median_s"],
+                r.get("min_s"),
+                len(r["times"]),
+                _ratio(r["median_s"], ref),
+                r.get("cpu_s_per_run"),
+                _pct(r.get("other_busy")),
+                r["peak_rss"] / H.MiB,
+                r.get("timed_peak_rss", 0) / H.MiB,
+                r["base_rss"] / H.MiB,
+                note,
+            ]
+        )
+    table = H.format_table(
+        rows,
+        [
+            "tool",
+            "source",
+            "median_s",
+            "min_s",
+            "runs",
+            "x riskcalc",
+            "cpu_s",
+            "busy",
+            "peak_MiB",
+            "run_MiB",
+            "base_MiB",
+            "note",
+        ],
+        "llrrrrrrrrrl",
+    )
     return head + "\n" + table
 
 
 def summary_rows(all_results: dict) -> list[list]:
     rows = []
     for (n, qi_name), res in all_results.items():
-        sources = sorted({r["source"] for r in res if r["source"] != "encoded"},
-                         key=["frame", "parquet", "csv"].index)
+        sources = sorted(
+            {r["source"] for r in res if r["source"] != "encoded"},
+            key=["frame", "parquet", "csv"].index,
+        )
         for src in sources:
             rc = _med(res, "riskcalc", src)
             enc = _med(res, "riskcalc-enc", "encoded") if src == "frame" else None
@@ -575,19 +653,50 @@ def summary_rows(all_results: dict) -> list[list]:
             pola = _med(res, "polars-agg", src)
             ddb = _med(res, "duckdb", src)
             ddba = _med(res, "duckdb-agg", src)
-            busy = [r.get("other_busy", 0) for r in res
-                    if r["source"] == src or (src == "frame" and r["source"] == "encoded")]
-            rows.append([
-                n, qi_name, src, rc, enc, pdm, pol, pola, ddb, ddba,
-                _ratio(pdm, rc), _ratio(_best(res, ["polars", "polars-agg"], src), rc),
-                _ratio(_best(res, ["duckdb", "duckdb-agg"], src), rc), _ratio(pdm, enc),
-                _pct(max(busy, default=None)),
-            ])
+            busy = [
+                r.get("other_busy", 0)
+                for r in res
+                if r["source"] == src or (src == "frame" and r["source"] == "encoded")
+            ]
+            rows.append(
+                [
+                    n,
+                    qi_name,
+                    src,
+                    rc,
+                    enc,
+                    pdm,
+                    pol,
+                    pola,
+                    ddb,
+                    ddba,
+                    _ratio(pdm, rc),
+                    _ratio(_best(res, ["polars", "polars-agg"], src), rc),
+                    _ratio(_best(res, ["duckdb", "duckdb-agg"], src), rc),
+                    _ratio(pdm, enc),
+                    _pct(max(busy, default=None)),
+                ]
+            )
     return rows
 
 
-SUMMARY_HEADER = ["rows", "set", "source", "riskcalc", "rc-enc", "pandas", "polars", "polars-agg",
-                  "duckdb", "duckdb-agg", "pandas/rc", "polars/rc", "duckdb/rc", "pandas/enc", "max busy"]
+SUMMARY_HEADER = [
+    "rows",
+    "set",
+    "source",
+    "riskcalc",
+    "rc-enc",
+    "pandas",
+    "polars",
+    "polars-agg",
+    "duckdb",
+    "duckdb-agg",
+    "pandas/rc",
+    "polars/rc",
+    "duckdb/rc",
+    "pandas/enc",
+    "max busy",
+]
 
 
 def memory_rows(all_results: dict) -> list[list]:
@@ -600,7 +709,10 @@ def memory_rows(all_results: dict) -> list[list]:
                 by[key] = max(by.get(key, 0), r["peak_rss"])
     sizes = sorted({k[0] for k in by})
     tools = sorted({(k[1], k[2]) for k in by}, key=lambda x: (list(TOOLS).index(x[0]), x[1]))
-    return [[t, s] + [by.get((n, t, s), None) and by[(n, t, s)] / H.MiB for n in sizes] for t, s in tools], sizes
+    return [
+        [t, s] + [by.get((n, t, s), None) and by[(n, t, s)] / H.MiB for n in sizes]
+        for t, s in tools
+    ], sizes
 
 
 def target_lines(all_results: dict) -> list[str]:
@@ -614,25 +726,48 @@ def target_lines(all_results: dict) -> list[str]:
                 continue
             checks = [
                 ("pandas/riskcalc >= 2", _ratio(_med(res, "pandas", src), rc), 2.0),
-                ("polars/riskcalc >= 1", _ratio(_best(res, ["polars", "polars-agg"], src), rc), 1.0),
-                ("duckdb/riskcalc (info)", _ratio(_best(res, ["duckdb", "duckdb-agg"], src), rc), None),
+                (
+                    "polars/riskcalc >= 1",
+                    _ratio(_best(res, ["polars", "polars-agg"], src), rc),
+                    1.0,
+                ),
+                (
+                    "duckdb/riskcalc (info)",
+                    _ratio(_best(res, ["duckdb", "duckdb-agg"], src), rc),
+                    None,
+                ),
             ]
             if src == "frame":
-                checks.append(("polars/riskcalc-enc >= 2",
-                               _ratio(_best(res, ["polars", "polars-agg"], "frame"),
-                                      _med(res, "riskcalc-enc", "encoded")), 2.0))
+                checks.append(
+                    (
+                        "polars/riskcalc-enc >= 2",
+                        _ratio(
+                            _best(res, ["polars", "polars-agg"], "frame"),
+                            _med(res, "riskcalc-enc", "encoded"),
+                        ),
+                        2.0,
+                    )
+                )
             for label, val, goal in checks:
                 if val is None:
                     continue
                 verdict = "    " if goal is None else ("ok  " if val >= goal else "MISS")
-                lines.append(f"{verdict} n={n:>9,} set {qi_name} {src:7s} {label:26s} measured {val:6.2f}")
+                lines.append(
+                    f"{verdict} n={n:>9,} set {qi_name} {src:7s} {label:26s} measured {val:6.2f}"
+                )
         for r in res:
-            if (r["tool"].startswith("riskcalc") and "peak_rss" in r and n >= 8_000_000
-                    and r.get("mode") != "interleaved"):  # interleaved: one process for all tools
+            if (
+                r["tool"].startswith("riskcalc")
+                and "peak_rss" in r
+                and n >= 8_000_000
+                and r.get("mode") != "interleaved"
+            ):  # interleaved: one process for all tools
                 gb = r["peak_rss"] / 1e9
                 verdict = "ok  " if gb < 3.0 else "MISS"
-                lines.append(f"{verdict} n={n:>9,} set {qi_name} {r['source']:7s} "
-                             f"{r['tool'] + ' peak RSS < 3 GB':26s} measured {gb:6.2f} GB")
+                lines.append(
+                    f"{verdict} n={n:>9,} set {qi_name} {r['source']:7s} "
+                    f"{r['tool'] + ' peak RSS < 3 GB':26s} measured {gb:6.2f} GB"
+                )
     return lines
 
 
@@ -648,42 +783,90 @@ def _tree_hash(d: Path) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", default="1000000,8600000",
-                    help="comma-separated row counts (100k, 1m, 8.5m accepted)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="timed runs per case (default 3; capped by --big-repeats at >= 5M rows)")
-    ap.add_argument("--big-repeats", type=int, default=2, help="max timed runs at >= 5,000,000 rows (default 2)")
-    ap.add_argument("--source", default="frame",
-                    help="comma list of frame|parquet|csv (default frame). frame = each tool's "
-                         "in-memory table, loaded untimed; parquet/csv = reading the file is timed")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--rows",
+        default="1000000,8600000",
+        help="comma-separated row counts (100k, 1m, 8.5m accepted)",
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed runs per case (default 3; capped by --big-repeats at >= 5M rows)",
+    )
+    ap.add_argument(
+        "--big-repeats", type=int, default=2, help="max timed runs at >= 5,000,000 rows (default 2)"
+    )
+    ap.add_argument(
+        "--source",
+        default="frame",
+        help="comma list of frame|parquet|csv (default frame). frame = each tool's "
+        "in-memory table, loaded untimed; parquet/csv = reading the file is timed",
+    )
     ap.add_argument("--sets", default="A,B,C,D", help="quasi-identifier sets (default A,B,C,D)")
     ap.add_argument("--tools", default=",".join(DEFAULT_TOOLS), help=f"subset of {','.join(TOOLS)}")
     ap.add_argument("--seed", type=int, default=20240118)
-    ap.add_argument("--json", metavar="OUT", help="append JSON lines (one per case, plus a meta line) to OUT")
-    ap.add_argument("--markdown", metavar="OUT", help="also write the summary tables as Markdown to OUT")
+    ap.add_argument(
+        "--json", metavar="OUT", help="append JSON lines (one per case, plus a meta line) to OUT"
+    )
+    ap.add_argument(
+        "--markdown", metavar="OUT", help="also write the summary tables as Markdown to OUT"
+    )
     ap.add_argument("--threads", type=int, help="limit polars/DuckDB threads (default: all cores)")
-    ap.add_argument("--profile", metavar="DIR", nargs="?", const=str(HERE / "results"),
-                    help="cProfile one extra riskcalc run per case into DIR (default benchmarks/results)")
+    ap.add_argument(
+        "--profile",
+        metavar="DIR",
+        nargs="?",
+        const=str(HERE / "results"),
+        help="cProfile one extra riskcalc run per case into DIR (default benchmarks/results)",
+    )
     ap.add_argument("--no-warmup", action="store_true")
     ap.add_argument("--timeout", type=float, default=3600.0, help="per-case timeout in seconds")
-    ap.add_argument("--keep-going", action="store_true",
-                    help="report disagreements at the end instead of aborting at the first one")
-    ap.add_argument("--quiet-wait", type=float, default=60.0,
-                    help="before each case wait up to this many seconds for the machine to be quiet (default 60)")
-    ap.add_argument("--quiet-below", type=float, default=0.25,
-                    help="'quiet' = system CPU use below this fraction of all cores (default 0.25)")
-    ap.add_argument("--noisy", type=float, default=0.15,
-                    help="rerun a case when other processes used more than this share of the CPU "
-                         "during its timed runs (default 0.15)")
-    ap.add_argument("--retries", type=int, default=2, help="max reruns of a noisy case (default 2); the "
-                    "least-disturbed attempt is kept")
-    ap.add_argument("--mode", choices=("interleaved", "isolated"), default="interleaved",
-                    help="interleaved (default): per size and set, all tools in one process, "
-                         "alternating run by run; isolated: one process per tool (clean peak RSS)")
-    ap.add_argument("--compile-cost", action="store_true",
-                    help="measure the compiled kernels' first-call cost (cold and warm numba cache) and exit")
+    ap.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="report disagreements at the end instead of aborting at the first one",
+    )
+    ap.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each case wait up to this many seconds for the machine to be quiet (default 60)",
+    )
+    ap.add_argument(
+        "--quiet-below",
+        type=float,
+        default=0.25,
+        help="'quiet' = system CPU use below this fraction of all cores (default 0.25)",
+    )
+    ap.add_argument(
+        "--noisy",
+        type=float,
+        default=0.15,
+        help="rerun a case when other processes used more than this share of the CPU "
+        "during its timed runs (default 0.15)",
+    )
+    ap.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="max reruns of a noisy case (default 2); the least-disturbed attempt is kept",
+    )
+    ap.add_argument(
+        "--mode",
+        choices=("interleaved", "isolated"),
+        default="interleaved",
+        help="interleaved (default): per size and set, all tools in one process, "
+        "alternating run by run; isolated: one process per tool (clean peak RSS)",
+    )
+    ap.add_argument(
+        "--compile-cost",
+        action="store_true",
+        help="measure the compiled kernels' first-call cost (cold and warm numba cache) and exit",
+    )
     ap.add_argument("--_case", help=argparse.SUPPRESS)
     ap.add_argument("--_round", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -692,7 +875,9 @@ def main(argv=None) -> int:
         print(json.dumps(child_main(json.loads(args._case)), default=H._json_default))
         return 0
     if args._round:
-        print(json.dumps({"results": round_child(json.loads(args._round))}, default=H._json_default))
+        print(
+            json.dumps({"results": round_child(json.loads(args._round))}, default=H._json_default)
+        )
         return 0
     if args.compile_cost:
         print(json.dumps(compile_cost(), indent=1))
@@ -719,11 +904,16 @@ def main(argv=None) -> int:
         env["POLARS_MAX_THREADS"] = str(args.threads)
         env["BENCH_THREADS"] = str(args.threads)
 
-    meta = {"type": "meta", "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "machine": H.machine_info(),
-            "versions": H.library_versions(["numpy", "pandas", "pyarrow", "polars", "duckdb", "riskcalc"]),
-            "args": vars(args) | {"_case": None},
-            "riskcalc_source_sha1": _tree_hash(REPO / "riskcalc")}
+    meta = {
+        "type": "meta",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": H.machine_info(),
+        "versions": H.library_versions(
+            ["numpy", "pandas", "pyarrow", "polars", "duckdb", "riskcalc"]
+        ),
+        "args": vars(args) | {"_case": None},
+        "riskcalc_source_sha1": _tree_hash(REPO / "riskcalc"),
+    }
     print(f"machine: {meta['machine']}")
     print(f"versions: {meta['versions']}  riskcalc source sha1 {meta['riskcalc_source_sha1']}")
     if args.json:
@@ -736,56 +926,107 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         paths = _data.cached_paths(n, args.seed, csv="csv" in sources)
         _data.cached_paths(WARMUP_ROWS, args.seed, csv=True)
-        print(f"\n== {n:,} rows: data ready in {time.perf_counter() - t0:.1f}s ({paths['parquet'].name})", flush=True)
+        print(
+            f"\n== {n:,} rows: data ready in {time.perf_counter() - t0:.1f}s ({paths['parquet'].name})",
+            flush=True,
+        )
         repeats = min(args.repeats, args.big_repeats) if n >= 5_000_000 else args.repeats
         for qi_name in sets:
             results = []
             if args.mode == "interleaved":
-                spec = {"qi": qi_name, "n": n, "seed": args.seed, "repeats": repeats,
-                        "cases": list(plan_cases(tools, sources)),
-                        "paths": {k: str(v) for k, v in paths.items()}, "warmup": not args.no_warmup}
-                print(f"   set {qi_name}: {len(spec['cases'])} cases, alternating, load {os.getloadavg()}",
-                      flush=True)
-                r = H.run_child([sys.executable, str(Path(__file__).resolve()), "--_round", json.dumps(spec)],
-                                timeout=args.timeout, env=env)
+                spec = {
+                    "qi": qi_name,
+                    "n": n,
+                    "seed": args.seed,
+                    "repeats": repeats,
+                    "cases": list(plan_cases(tools, sources)),
+                    "paths": {k: str(v) for k, v in paths.items()},
+                    "warmup": not args.no_warmup,
+                }
+                print(
+                    f"   set {qi_name}: {len(spec['cases'])} cases, alternating, load {os.getloadavg()}",
+                    flush=True,
+                )
+                r = H.run_child(
+                    [sys.executable, str(Path(__file__).resolve()), "--_round", json.dumps(spec)],
+                    timeout=args.timeout,
+                    env=env,
+                )
                 if "error" in r:
                     failures.append(f"set {qi_name} n={n}: {r['error']}\n{r.get('stderr', '')}")
-                    print(f"   set {qi_name}: ERROR {r['error']}\n{r.get('stderr', '')}", file=sys.stderr, flush=True)
+                    print(
+                        f"   set {qi_name}: ERROR {r['error']}\n{r.get('stderr', '')}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     continue
                 load = os.getloadavg()
                 for ri in r["results"]:
                     ri.update({"type": "case", "loadavg_after": load})
-                    print(f"   {ri['tool']:12s} {ri['source']:8s} set {qi_name}: median {ri['median_s']:.3f}s "
-                          f"cpu {ri['cpu_s_per_run']:.3f}s  other-busy {ri.get('other_busy', 0):.0%}", flush=True)
+                    print(
+                        f"   {ri['tool']:12s} {ri['source']:8s} set {qi_name}: median {ri['median_s']:.3f}s "
+                        f"cpu {ri['cpu_s_per_run']:.3f}s  other-busy {ri.get('other_busy', 0):.0%}",
+                        flush=True,
+                    )
                     results.append(ri)
                     if args.json:
                         H.write_jsonl(args.json, [ri])
-            for tool, src in (plan_cases(tools, sources) if args.mode == "isolated" else ()):
-                spec = {"tool": tool, "source": src, "qi": qi_name, "n": n, "seed": args.seed,
-                        "repeats": repeats, "paths": {k: str(v) for k, v in paths.items()},
-                        "warmup": not args.no_warmup, "profile": args.profile}
+            for tool, src in plan_cases(tools, sources) if args.mode == "isolated" else ():
+                spec = {
+                    "tool": tool,
+                    "source": src,
+                    "qi": qi_name,
+                    "n": n,
+                    "seed": args.seed,
+                    "repeats": repeats,
+                    "paths": {k: str(v) for k, v in paths.items()},
+                    "warmup": not args.no_warmup,
+                    "profile": args.profile,
+                }
                 r = None
                 for attempt in range(1 + max(0, args.retries)):
                     waited, busy = H.wait_for_quiet(args.quiet_below, args.quiet_wait)
-                    ri = H.run_child([sys.executable, str(Path(__file__).resolve()), "--_case", json.dumps(spec)],
-                                     timeout=args.timeout, env=env)
+                    ri = H.run_child(
+                        [
+                            sys.executable,
+                            str(Path(__file__).resolve()),
+                            "--_case",
+                            json.dumps(spec),
+                        ],
+                        timeout=args.timeout,
+                        env=env,
+                    )
                     ri["quiet_wait_s"], ri["busy_before"], ri["attempt"] = waited, busy, attempt + 1
-                    if r is None or ("error" in r and "error" not in ri) or (
-                            "error" not in ri and ri.get("other_busy", 0) < r.get("other_busy", 0)):
+                    if (
+                        r is None
+                        or ("error" in r and "error" not in ri)
+                        or ("error" not in ri and ri.get("other_busy", 0) < r.get("other_busy", 0))
+                    ):
                         r = ri
                     if "error" in ri or ri.get("other_busy", 0) <= args.noisy:
                         break
                     if attempt < args.retries:
-                        print(f"   ({tool}/{src} set {qi_name}: other processes used {ri['other_busy']:.0%} "
-                              f"of the CPU during the timed runs; retrying)", flush=True)
+                        print(
+                            f"   ({tool}/{src} set {qi_name}: other processes used {ri['other_busy']:.0%} "
+                            f"of the CPU during the timed runs; retrying)",
+                            flush=True,
+                        )
                 r.update({"type": "case", "tool": tool, "source": src, "qi": qi_name, "n": n})
                 if "error" in r:
-                    failures.append(f"{tool}/{src} set {qi_name} n={n}: {r['error']}\n{r.get('stderr', '')}")
-                    print(f"   {tool:12s} {src:8s} set {qi_name}: ERROR {r['error']}", file=sys.stderr, flush=True)
+                    failures.append(
+                        f"{tool}/{src} set {qi_name} n={n}: {r['error']}\n{r.get('stderr', '')}"
+                    )
+                    print(
+                        f"   {tool:12s} {src:8s} set {qi_name}: ERROR {r['error']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 else:
-                    print(f"   {tool:12s} {src:8s} set {qi_name}: median {r['median_s']:.3f}s "
-                          f"peak {r['peak_rss'] / H.MiB:,.0f} MiB  other-busy {r.get('other_busy', 0):.0%}",
-                          flush=True)
+                    print(
+                        f"   {tool:12s} {src:8s} set {qi_name}: median {r['median_s']:.3f}s "
+                        f"peak {r['peak_rss'] / H.MiB:,.0f} MiB  other-busy {r.get('other_busy', 0):.0%}",
+                        flush=True,
+                    )
                 results.append(r)
                 if args.json:
                     H.write_jsonl(args.json, [r])
@@ -817,14 +1058,24 @@ def _final_report(all_results, args) -> None:
     mem_header = ["tool", "source"] + [f"{n:,} rows" for n in sizes]
     print("\n== medians (seconds) and ratios (peer median / riskcalc median; >1 = riskcalc faster)")
     print(H.format_table(srows, SUMMARY_HEADER, "rll" + "r" * 12))
-    print("\n== peak RSS per process (MiB; max over sets), includes Python, imports and the loaded data")
+    print(
+        "\n== peak RSS per process (MiB; max over sets), includes Python, imports and the loaded data"
+    )
     print(H.format_table(mrows, mem_header, "ll" + "r" * len(sizes)))
     if tl:
         print("\n== targets")
         print("\n".join(tl))
     if args.markdown:
-        md = ["### Medians (s) and ratios", "", H.format_markdown(srows, SUMMARY_HEADER, "rll" + "r" * 12), "",
-              "### Peak RSS (MiB)", "", H.format_markdown(mrows, mem_header, "ll" + "r" * len(sizes)), ""]
+        md = [
+            "### Medians (s) and ratios",
+            "",
+            H.format_markdown(srows, SUMMARY_HEADER, "rll" + "r" * 12),
+            "",
+            "### Peak RSS (MiB)",
+            "",
+            H.format_markdown(mrows, mem_header, "ll" + "r" * len(sizes)),
+            "",
+        ]
         if tl:
             md += ["### Targets", "", "```", *tl, "```", ""]
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
@@ -834,6 +1085,7 @@ def _final_report(all_results, args) -> None:
 # ---------------------------------------------------------------------------
 # asv-shaped wrappers (optional; no asv dependency)
 # ---------------------------------------------------------------------------
+
 
 class TimeClassSizes:
     params = ([100_000, 1_000_000], list(QI_SETS), ["riskcalc", "pandas", "polars", "duckdb"])

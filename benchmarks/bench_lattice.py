@@ -53,8 +53,16 @@ import time
 from pathlib import Path
 
 FIELDS = (
-    "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
-    "sen_provision", "la_code", "urn", "postcode",
+    "sex",
+    "date_of_birth",
+    "nc_year",
+    "ethnic_group_minor",
+    "fsm_eligible",
+    "eal",
+    "sen_provision",
+    "la_code",
+    "urn",
+    "postcode",
 )
 CASES = {
     "a": {"kind": "lattice", "rows": 1_000_000, "max_size": 10},
@@ -74,6 +82,7 @@ TARGET_MEMORY = 6 * 10**9
 
 
 # ----------------------------------------------------------------------------- memory
+
 
 def vm_hwm() -> int:
     """Lifetime peak RSS of this process (Linux VmHWM; ru_maxrss would carry the parent's)."""
@@ -124,6 +133,7 @@ def rss_now() -> int:
 
 # ----------------------------------------------------------------------------- subsets
 
+
 def all_subsets(fields, max_size):
     return [tuple(s) for m in range(1, max_size + 1) for s in itertools.combinations(fields, m)]
 
@@ -158,6 +168,7 @@ def extrapolate(times: dict, subsets) -> float:
 
 
 # ----------------------------------------------------------------------------- child side
+
 
 def _load_frame(path):
     import pandas as pd
@@ -213,15 +224,20 @@ def child_riskcalc(spec: dict) -> dict:
         pr.disable()
         st = pstats.Stats(pr)
         top = sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:8]
-        profile = [[f"{Path(f).name}:{line}({fn})", round(tt, 3), round(ct, 3)]
-                   for (f, line, fn), (cc, nc, tt, ct, callers) in top]
+        profile = [
+            [f"{Path(f).name}:{line}({fn})", round(tt, 3), round(ct, 3)]
+            for (f, line, fn), (cc, nc, tt, ct, callers) in top
+        ]
     out = {
         "profile_top_tottime": profile,
-        "encode_s": enc_t, "work_s": work_t,
+        "encode_s": enc_t,
+        "work_s": work_t,
         "total_s": [e + w for e, w in zip(enc_t, work_t)],
-        "cpu_s": cpu_t[1:1 + len(enc_t)],  # the timed runs (not the warm-up)
+        "cpu_s": cpu_t[1 : 1 + len(enc_t)],  # the timed runs (not the warm-up)
         "loadavg": os.getloadavg(),
-        "base_rss": base, "run_rss": sampler.peak, "peak_rss": vm_hwm(),
+        "base_rss": base,
+        "run_rss": sampler.peak,
+        "peak_rss": vm_hwm(),
     }
     if kind == "lattice":
         tab = res.to_frame()
@@ -310,14 +326,20 @@ def child_peer(spec: dict) -> dict:
                     one(S)
                 totals.append(time.perf_counter() - t0)
     return {
-        "mode": mode, "total_s": totals, "sample_estimate_s": estimate,
-        "n_sample": len(sample), "n_timed": len(times), "n_subsets": len(subsets),
+        "mode": mode,
+        "total_s": totals,
+        "sample_estimate_s": estimate,
+        "n_sample": len(sample),
+        "n_timed": len(times),
+        "n_subsets": len(subsets),
         "figures": [[list(S), *figures[S]] for S in figures],
         "per_size_mean_s": {
             str(m): statistics.fmean([t for S, t in times.items() if len(S) == m])
             for m in sorted({len(S) for S in times})
         },
-        "base_rss": base, "run_rss": sampler.peak, "peak_rss": vm_hwm(),
+        "base_rss": base,
+        "run_rss": sampler.peak,
+        "peak_rss": vm_hwm(),
     }
 
 
@@ -332,6 +354,7 @@ def child_main(spec_path: str) -> None:
 
 
 # ----------------------------------------------------------------------------- parent side
+
 
 def wait_for_load(max_load: float, max_wait: float) -> float:
     """Sleep (30 s steps) until the 1-minute load average is below ``max_load``."""
@@ -382,7 +405,9 @@ def check_figures(ref: dict, peer: dict) -> list[str]:
         if want is None:
             bad.append(f"{peer['tool']}: subset {S} missing from riskcalc's table")
         elif tuple(fig) != want:
-            bad.append(f"{peer['tool']}: subset {S}: (n_classes, k, n_unique) = {tuple(fig)}, riskcalc {want}")
+            bad.append(
+                f"{peer['tool']}: subset {S}: (n_classes, k, n_unique) = {tuple(fig)}, riskcalc {want}"
+            )
     return bad
 
 
@@ -395,7 +420,18 @@ def _fmt_s(x):
 
 
 def report(results: list[dict]) -> tuple[str, list[str]]:
-    header = ["case", "rows", "tool", "seconds", "how", "subsets", "x riskcalc", "peak MiB", "run MiB", "notes"]
+    header = [
+        "case",
+        "rows",
+        "tool",
+        "seconds",
+        "how",
+        "subsets",
+        "x riskcalc",
+        "peak MiB",
+        "run MiB",
+        "notes",
+    ]
     rows = []
     rc_time = {}
     for r in results:
@@ -417,12 +453,27 @@ def report(results: list[dict]) -> tuple[str, list[str]]:
                 how = f"median of {n}" if n > 1 else "1 run"
             ratio = f"{t / rc_time[r['case']]:.1f}"
             notes = "per-size mean s: " + ", ".join(
-                f"{m}:{v:.3f}" for m, v in r["per_size_mean_s"].items())
-        rows.append([r["case"], f"{r['rows']:,}", r["tool"], _fmt_s(t), how, str(r["n_subsets"]), ratio,
-                     f"{r['peak_rss'] / MiB:,.0f}", f"{r['run_rss'] / MiB:,.0f}", notes])
+                f"{m}:{v:.3f}" for m, v in r["per_size_mean_s"].items()
+            )
+        rows.append(
+            [
+                r["case"],
+                f"{r['rows']:,}",
+                r["tool"],
+                _fmt_s(t),
+                how,
+                str(r["n_subsets"]),
+                ratio,
+                f"{r['peak_rss'] / MiB:,.0f}",
+                f"{r['run_rss'] / MiB:,.0f}",
+                notes,
+            ]
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"
-    out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+    out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
+        line(r) for r in rows
+    ]
     return "\n".join(out), targets(results, rc_time)
 
 
@@ -433,27 +484,41 @@ def targets(results, rc_time) -> list[str]:
     def mark(ok):
         return "ok  " if ok else "MISS"
 
-    full = lambda c: by[(c, "riskcalc")]["rows"] == CASES[c]["rows"] and by[(c, "riskcalc")]["max_size"] == CASES[c]["max_size"]
+    full = lambda c: (
+        by[(c, "riskcalc")]["rows"] == CASES[c]["rows"]
+        and by[(c, "riskcalc")]["max_size"] == CASES[c]["max_size"]
+    )
     if ("a", "riskcalc") in by:
         t = rc_time["a"]
-        lines.append(f"{mark(t < TARGET_A_SECONDS)} a: full lattice in {t:.1f} s, encoding included "
-                     f"(lattice alone {_med(by[('a', 'riskcalc')]['work_s']):.1f} s; target < {TARGET_A_SECONDS:.0f} s)"
-                     + ("" if full("a") else "  [not the target size]"))
+        lines.append(
+            f"{mark(t < TARGET_A_SECONDS)} a: full lattice in {t:.1f} s, encoding included "
+            f"(lattice alone {_med(by[('a', 'riskcalc')]['work_s']):.1f} s; target < {TARGET_A_SECONDS:.0f} s)"
+            + ("" if full("a") else "  [not the target size]")
+        )
         if ("a", "polars") in by:
             ratio = _med(by[("a", "polars")]["total_s"]) / t
-            lines.append(f"{mark(ratio >= TARGET_A_VS_POLARS)} a: {ratio:.1f}x faster than one polars group-by per subset "
-                         f"(target >= {TARGET_A_VS_POLARS:.0f}x)" + ("" if full("a") else "  [not the target size]"))
+            lines.append(
+                f"{mark(ratio >= TARGET_A_VS_POLARS)} a: {ratio:.1f}x faster than one polars group-by per subset "
+                f"(target >= {TARGET_A_VS_POLARS:.0f}x)"
+                + ("" if full("a") else "  [not the target size]")
+            )
     if ("b", "riskcalc") in by:
         t = rc_time["b"]
-        lines.append(f"{mark(t < TARGET_B_SECONDS)} b: subsets up to size 4 in {t:.1f} s (target < {TARGET_B_SECONDS:.0f} s)"
-                     + ("" if full("b") else "  [not the target size]"))
+        lines.append(
+            f"{mark(t < TARGET_B_SECONDS)} b: subsets up to size 4 in {t:.1f} s (target < {TARGET_B_SECONDS:.0f} s)"
+            + ("" if full("b") else "  [not the target size]")
+        )
     if ("c", "riskcalc") in by:
         t = rc_time["c"]
-        lines.append(f"{mark(t < TARGET_C_SECONDS)} c: SUDA2 (MSU <= 4) in {t:.1f} s (target < {TARGET_C_SECONDS:.0f} s)"
-                     + ("" if full("c") else "  [not the target size]"))
+        lines.append(
+            f"{mark(t < TARGET_C_SECONDS)} c: SUDA2 (MSU <= 4) in {t:.1f} s (target < {TARGET_C_SECONDS:.0f} s)"
+            + ("" if full("c") else "  [not the target size]")
+        )
     peak = max(r["peak_rss"] for r in results)
-    lines.append(f"{mark(peak < TARGET_MEMORY)} memory: largest process peak {peak / 10**9:.2f} GB "
-                 f"(target < {TARGET_MEMORY / 10**9:.0f} GB)")
+    lines.append(
+        f"{mark(peak < TARGET_MEMORY)} memory: largest process peak {peak / 10**9:.2f} GB "
+        f"(target < {TARGET_MEMORY / 10**9:.0f} GB)"
+    )
     return lines
 
 
@@ -461,9 +526,13 @@ def meta() -> dict:
     import numpy, pandas, polars, pyarrow
 
     return {
-        "python": platform.python_version(), "platform": platform.platform(),
-        "cpu_count": os.cpu_count(), "numpy": numpy.__version__, "pandas": pandas.__version__,
-        "polars": polars.__version__, "pyarrow": pyarrow.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "polars": polars.__version__,
+        "pyarrow": pyarrow.__version__,
         "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
     }
 
@@ -471,20 +540,65 @@ def meta() -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default="a,b,c", help="cases to run: a,b,c")
-    ap.add_argument("--rows", type=float, default=None, help="rows for every selected case (default: per case, 1e6 / 8.5e6 / 1e6)")
-    ap.add_argument("--max-size", type=int, default=None, help="largest subset / MSU for every selected case (default 10 / 4 / 4)")
+    ap.add_argument(
+        "--rows",
+        type=float,
+        default=None,
+        help="rows for every selected case (default: per case, 1e6 / 8.5e6 / 1e6)",
+    )
+    ap.add_argument(
+        "--max-size",
+        type=int,
+        default=None,
+        help="largest subset / MSU for every selected case (default 10 / 4 / 4)",
+    )
     ap.add_argument("--tools", default="riskcalc,pandas,polars")
-    ap.add_argument("--repeats", type=int, default=3, help="riskcalc timed runs per case (median); 1 at >= 5M rows")
-    ap.add_argument("--peer-repeats", type=int, default=1, help="whole-lattice runs per peer when not extrapolated")
-    ap.add_argument("--sample", type=int, default=40, help="subsets in a peer's stratified pilot sample")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="riskcalc timed runs per case (median); 1 at >= 5M rows",
+    )
+    ap.add_argument(
+        "--peer-repeats",
+        type=int,
+        default=1,
+        help="whole-lattice runs per peer when not extrapolated",
+    )
+    ap.add_argument(
+        "--sample", type=int, default=40, help="subsets in a peer's stratified pilot sample"
+    )
     ap.add_argument("--sample-seed", type=int, default=7)
-    ap.add_argument("--budget", type=float, default=600.0, help="extrapolate a peer instead of running it fully beyond this many seconds")
-    ap.add_argument("--force-sample", default="", help="tool:case pairs always extrapolated, e.g. pandas:b")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=600.0,
+        help="extrapolate a peer instead of running it fully beyond this many seconds",
+    )
+    ap.add_argument(
+        "--force-sample", default="", help="tool:case pairs always extrapolated, e.g. pandas:b"
+    )
     ap.add_argument("--seed", type=int, default=20240118, help="cohort seed")
-    ap.add_argument("--max-load", type=float, default=1.5, help="wait before each child until the 1-min load is below this (0: no wait)")
-    ap.add_argument("--max-wait", type=float, default=1800.0, help="give up waiting for low load after this many seconds")
-    ap.add_argument("--profile", action="store_true", help="one extra untimed cProfile run of riskcalc per case; prints the top functions")
-    ap.add_argument("--json", default=None, help="write all results (and machine info) to this JSON file")
+    ap.add_argument(
+        "--max-load",
+        type=float,
+        default=1.5,
+        help="wait before each child until the 1-min load is below this (0: no wait)",
+    )
+    ap.add_argument(
+        "--max-wait",
+        type=float,
+        default=1800.0,
+        help="give up waiting for low load after this many seconds",
+    )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="one extra untimed cProfile run of riskcalc per case; prints the top functions",
+    )
+    ap.add_argument(
+        "--json", default=None, help="write all results (and machine info) to this JSON file"
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -495,8 +609,10 @@ def main(argv=None) -> int:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     forced = {tuple(p.split(":")) for p in args.force_sample.split(",") if ":" in p}
     info = meta()
-    print(f"bench_lattice  {info['started_utc']} UTC  python {info['python']}  cpus {info['cpu_count']}  "
-          f"numpy {info['numpy']} pandas {info['pandas']} polars {info['polars']} pyarrow {info['pyarrow']}")
+    print(
+        f"bench_lattice  {info['started_utc']} UTC  python {info['python']}  cpus {info['cpu_count']}  "
+        f"numpy {info['numpy']} pandas {info['pandas']} polars {info['polars']} pyarrow {info['pyarrow']}"
+    )
     results: list[dict] = []
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench_lattice_") as tmpdir:
@@ -509,34 +625,59 @@ def main(argv=None) -> int:
                 cfg["max_size"] = min(args.max_size, len(FIELDS))
             rows, m, kind = cfg["rows"], cfg["max_size"], cfg["kind"]
             subsets = all_subsets(FIELDS, m)
-            print(f"\ncase {case}: {kind}, {rows:,} rows, max size {m} ({len(subsets)} subsets)", flush=True)
+            print(
+                f"\ncase {case}: {kind}, {rows:,} rows, max size {m} ({len(subsets)} subsets)",
+                flush=True,
+            )
             data = make_data(rows, args.seed, tmp)
             base = {"case": case, "kind": kind, "data": str(data), "max_size": m}
             ref = None
             for tool in tools:
                 if tool == "riskcalc":
                     reps = args.repeats if rows < 5_000_000 else 1
-                    r = run_child(dict(base, tool=tool, repeats=reps, profile=args.profile), tmp, args)
+                    r = run_child(
+                        dict(base, tool=tool, repeats=reps, profile=args.profile), tmp, args
+                    )
                     if kind == "lattice":
                         ref = {tuple(S): (c, k, u) for S, c, k, u in r["figures"]}
-                    print(f"  riskcalc: {_med(r['total_s']):.2f} s (encode {_med(r['encode_s']):.2f} + "
-                          f"{kind} {_med(r['work_s']):.2f}), peak {r['peak_rss'] / MiB:,.0f} MiB, "
-                          f"load {r['loadavg_start']:.2f}", flush=True)
+                    print(
+                        f"  riskcalc: {_med(r['total_s']):.2f} s (encode {_med(r['encode_s']):.2f} + "
+                        f"{kind} {_med(r['work_s']):.2f}), peak {r['peak_rss'] / MiB:,.0f} MiB, "
+                        f"load {r['loadavg_start']:.2f}",
+                        flush=True,
+                    )
                 else:
                     if kind != "lattice":
                         continue  # no peer implements SUDA2
                     if ref is None:
-                        sys.exit("the peers need riskcalc's figures: keep riskcalc first in --tools")
+                        sys.exit(
+                            "the peers need riskcalc's figures: keep riskcalc first in --tools"
+                        )
                     sample = stratified_sample(subsets, args.sample, args.sample_seed)
-                    spec = dict(base, tool=tool, subsets=subsets, sample=sample, budget=args.budget,
-                                repeats=args.peer_repeats, force_sample=(tool, case) in forced)
+                    spec = dict(
+                        base,
+                        tool=tool,
+                        subsets=subsets,
+                        sample=sample,
+                        budget=args.budget,
+                        repeats=args.peer_repeats,
+                        force_sample=(tool, case) in forced,
+                    )
                     r = run_child(spec, tmp, args)
                     bad = check_figures(ref, r)
-                    print(f"  {tool}: {_med(r['total_s']):.1f} s ({r['mode']}, {r['n_timed']} of {r['n_subsets']} "
-                          f"subsets timed), peak {r['peak_rss'] / MiB:,.0f} MiB, load {r['loadavg_start']:.2f}; "
-                          f"figures {'AGREE' if not bad else 'DISAGREE'} on {len(r['figures'])} subsets", flush=True)
+                    print(
+                        f"  {tool}: {_med(r['total_s']):.1f} s ({r['mode']}, {r['n_timed']} of {r['n_subsets']} "
+                        f"subsets timed), peak {r['peak_rss'] / MiB:,.0f} MiB, load {r['loadavg_start']:.2f}; "
+                        f"figures {'AGREE' if not bad else 'DISAGREE'} on {len(r['figures'])} subsets",
+                        flush=True,
+                    )
                     if bad:
-                        print("\n!!! FIGURES DISAGREE WITH RISKCALC !!!", *bad[:20], sep="\n  ", file=sys.stderr)
+                        print(
+                            "\n!!! FIGURES DISAGREE WITH RISKCALC !!!",
+                            *bad[:20],
+                            sep="\n  ",
+                            file=sys.stderr,
+                        )
                         failures.extend(bad)
                         sys.exit(2)
                 r.update(rows=rows, max_size=m, kind=kind)
@@ -550,7 +691,9 @@ def main(argv=None) -> int:
         print("  " + line)
     for r in results:
         if r.get("profile_top_tottime"):
-            print(f"\nriskcalc profile, case {r['case']} (top by own time: function, tottime s, cumtime s):")
+            print(
+                f"\nriskcalc profile, case {r['case']} (top by own time: function, tottime s, cumtime s):"
+            )
             for name, tt, ct in r["profile_top_tottime"]:
                 print(f"  {tt:7.2f} {ct:7.2f}  {name}")
     for r in results:
@@ -560,8 +703,9 @@ def main(argv=None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         for r in results:  # keep the JSON small: figures are checked, not stored
             r.pop("figures", None)
-        Path(args.json).write_text(json.dumps({"meta": info, "results": results, "targets": target_lines},
-                                              indent=1))
+        Path(args.json).write_text(
+            json.dumps({"meta": info, "results": results, "targets": target_lines}, indent=1)
+        )
         print(f"\nwrote {args.json}")
     return 0
 

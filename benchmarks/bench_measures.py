@@ -37,8 +37,12 @@ def cases(enc, cohort):
         "uniqueness": lambda: rc.uniqueness(enc, QI),
         "small_count_exposure": lambda: rc.small_count_exposure(enc, QI),
         "attacker_risk": lambda: rc.attacker_risk(enc, QI),
-        "population_uniqueness (dankar, f=0.1)": lambda: rc.population_uniqueness(sample, QI, sampling_fraction=0.1, method="dankar"),
-        "population_uniqueness (auto, f=0.1)": lambda: rc.population_uniqueness(sample, QI, sampling_fraction=0.1),
+        "population_uniqueness (dankar, f=0.1)": lambda: rc.population_uniqueness(
+            sample, QI, sampling_fraction=0.1, method="dankar"
+        ),
+        "population_uniqueness (auto, f=0.1)": lambda: rc.population_uniqueness(
+            sample, QI, sampling_fraction=0.1
+        ),
         "individual_risk (approx)": lambda: rc.individual_risk(enc, QI, weights="w"),
         "individual_risk (exact)": lambda: rc.individual_risk(enc, QI, weights="w", method="exact"),
         "class_sizes (wildcard)": lambda: rc.class_sizes(enc, QI, missing="wildcard"),
@@ -46,7 +50,9 @@ def cases(enc, cohort):
         "t_closeness": lambda: rc.t_closeness(enc, QI, SENSITIVE),
         "beta_likeness": lambda: rc.beta_likeness(enc, QI, SENSITIVE),
         "delta_disclosure": lambda: rc.delta_disclosure(enc, QI, SENSITIVE),
-        "attribute_disclosure": lambda: rc.attribute_disclosure(enc, QI, [SENSITIVE, "fsm_eligible"]),
+        "attribute_disclosure": lambda: rc.attribute_disclosure(
+            enc, QI, [SENSITIVE, "fsm_eligible"]
+        ),
     }
 
 
@@ -62,7 +68,10 @@ def main(argv=None) -> int:
     t1 = time.perf_counter()
     enc = rc.encode(cohort, QI + [SENSITIVE, "fsm_eligible"], weights="w")
     t2 = time.perf_counter()
-    print(f"cohort {args.pupils:,} pupils: generated in {t1 - t0:.1f} s, encoded in {t2 - t1:.2f} s", flush=True)
+    print(
+        f"cohort {args.pupils:,} pupils: generated in {t1 - t0:.1f} s, encoded in {t2 - t1:.2f} s",
+        flush=True,
+    )
     rows, base = [], None
     for name, call in cases(enc, cohort).items():
         times = []

@@ -58,8 +58,11 @@ def main() -> None:
     ap.add_argument("--censuses", default="spring", help="comma-separated: autumn,spring,summer")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="keep the dataset here (default: a temp dir)")
-    ap.add_argument("--read-cohort", action="store_true",
-                    help="also time reading one Year 11 cohort back (read_panel)")
+    ap.add_argument(
+        "--read-cohort",
+        action="store_true",
+        help="also time reading one Year 11 cohort back (read_panel)",
+    )
     args = ap.parse_args()
     self_check()
     tmp = None
@@ -70,18 +73,30 @@ def main() -> None:
         out = Path(args.out)
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    ds = generate_panel(args.pupils, years=args.years, censuses=tuple(args.censuses.split(",")),
-                        rng=args.seed, out=out, force=True)
+    ds = generate_panel(
+        args.pupils,
+        years=args.years,
+        censuses=tuple(args.censuses.split(",")),
+        rng=args.seed,
+        out=out,
+        force=True,
+    )
     wall = time.perf_counter() - t0
     load_after = os.getloadavg()
     result = {
-        "pupils": args.pupils, "years": args.years, "censuses": args.censuses,
-        "rows": ds.n_rows, "files": ds.n_files, "seconds": round(wall, 1),
-        "rows_per_second": round(ds.n_rows / wall), "disk_gb": round(dir_size(out) / 1e9, 2),
+        "pupils": args.pupils,
+        "years": args.years,
+        "censuses": args.censuses,
+        "rows": ds.n_rows,
+        "files": ds.n_files,
+        "seconds": round(wall, 1),
+        "rows_per_second": round(ds.n_rows / wall),
+        "disk_gb": round(dir_size(out) / 1e9, 2),
         "peak_rss_gb": round(peak_rss_gb(), 2),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
-        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
     }
     if args.read_cohort:
         t1 = time.perf_counter()

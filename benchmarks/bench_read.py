@@ -49,8 +49,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _harness import case_result, print_case, run_sampled  # noqa: E402
 
 FIELDS = (
-    "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
-    "sen_provision", "la_code", "urn", "postcode",
+    "sex",
+    "date_of_birth",
+    "nc_year",
+    "ethnic_group_minor",
+    "fsm_eligible",
+    "eal",
+    "sen_provision",
+    "la_code",
+    "urn",
+    "postcode",
 )
 #: The national panel: 8.5 million pupils x 5 censuses.
 PANELS = {"national": 42_500_000}
@@ -79,8 +87,11 @@ def case_riskcalc(path: str, cores: int) -> dict:
     fields = _fields()
     t = time.perf_counter()
     enc = rc.encode(path, fields)
-    out = {"encode_s": time.perf_counter() - t, "codes_mb": sum(enc[c].codes.nbytes for c in fields) / 2**20,
-           "riskcalc_from": str(Path(rc.__file__).parents[1])}
+    out = {
+        "encode_s": time.perf_counter() - t,
+        "codes_mb": sum(enc[c].codes.nbytes for c in fields) / 2**20,
+        "riskcalc_from": str(Path(rc.__file__).parents[1]),
+    }
     t = time.perf_counter()
     hist = rc.size_histogram(enc, fields)
     out["histogram_s"] = time.perf_counter() - t
@@ -138,23 +149,39 @@ def case_polars(path: str, cores: int) -> dict:
     import polars as pl
 
     t = time.perf_counter()
-    sizes = (pl.scan_parquet(_glob(path), hive_partitioning=True).group_by(_fields()).len()
-             .group_by("len").agg(pl.len().alias("classes")).sort("len").collect())
+    sizes = (
+        pl.scan_parquet(_glob(path), hive_partitioning=True)
+        .group_by(_fields())
+        .len()
+        .group_by("len")
+        .agg(pl.len().alias("classes"))
+        .sort("len")
+        .collect()
+    )
     out = {"histogram_s": time.perf_counter() - t}
     return out | _figures_from(sizes["len"].to_list(), sizes["classes"].to_list())
 
 
 def _figures_from(sizes, counts) -> dict:
-    return {"n_records": int(sum(s * c for s, c in zip(sizes, counts, strict=True))), "n_classes": int(sum(counts)),
-            "histogram": [[int(s) for s in sizes], [int(c) for c in counts]]}
+    return {
+        "n_records": int(sum(s * c for s, c in zip(sizes, counts, strict=True))),
+        "n_classes": int(sum(counts)),
+        "histogram": [[int(s) for s in sizes], [int(c) for c in counts]],
+    }
 
 
 def _figures(hist) -> dict:
     return _figures_from(hist.sizes.tolist(), hist.counts.tolist())
 
 
-CASES = {"riskcalc": case_riskcalc, "riskcalc-direct": case_riskcalc_direct, "riskcalc-baseline": case_riskcalc, "pandas": case_pandas,
-         "duckdb": case_duckdb, "polars": case_polars}
+CASES = {
+    "riskcalc": case_riskcalc,
+    "riskcalc-direct": case_riskcalc_direct,
+    "riskcalc-baseline": case_riskcalc,
+    "pandas": case_pandas,
+    "duckdb": case_duckdb,
+    "polars": case_polars,
+}
 
 
 def child(engine: str, path: str, cores: int) -> None:
@@ -166,27 +193,51 @@ def child(engine: str, path: str, cores: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_case(engine: str, path: Path, cores: int, n_fields: int, baseline: str | None, timeout: float) -> dict:
+def run_case(
+    engine: str, path: Path, cores: int, n_fields: int, baseline: str | None, timeout: float
+) -> dict:
     code = baseline if engine == "riskcalc-baseline" else str(ROOT)
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), POLARS_MAX_THREADS=str(cores),
-               OMP_NUM_THREADS=str(cores), BENCH_READ_FIELDS=str(n_fields), PYTHONPATH=code)
+    env = dict(
+        os.environ,
+        NUMBA_NUM_THREADS=str(cores),
+        POLARS_MAX_THREADS=str(cores),
+        OMP_NUM_THREADS=str(cores),
+        BENCH_READ_FIELDS=str(n_fields),
+        PYTHONPATH=code,
+    )
     load_before = os.getloadavg()
-    run = run_sampled([sys.executable, __file__, "--child", engine, str(path), str(cores)], env=env,
-                      timeout=timeout, cwd=code)
+    run = run_sampled(
+        [sys.executable, __file__, "--child", engine, str(path), str(cores)],
+        env=env,
+        timeout=timeout,
+        cwd=code,
+    )
     return case_result(run, {"engine": engine, "cores": cores, "fields": n_fields}, load_before)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
-    ap.add_argument("--panel", choices=list(PANELS), help="a named panel size (national: 8.5 M pupils x 5)")
+    ap.add_argument(
+        "--panel", choices=list(PANELS), help="a named panel size (national: 8.5 M pupils x 5)"
+    )
     ap.add_argument("--fields", type=int, default=len(FIELDS), help="the first N of the ten fields")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--engines", nargs="+", default=["riskcalc", "riskcalc-direct", "duckdb", "polars"], choices=list(CASES))
-    ap.add_argument("--baseline", default=None, help="a checkout of riskcalc for the riskcalc-baseline case")
-    ap.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
-                    help="where the panels are written (shared with bench_spark.py, kept for reuse)")
+    ap.add_argument(
+        "--engines",
+        nargs="+",
+        default=["riskcalc", "riskcalc-direct", "duckdb", "polars"],
+        choices=list(CASES),
+    )
+    ap.add_argument(
+        "--baseline", default=None, help="a checkout of riskcalc for the riskcalc-baseline case"
+    )
+    ap.add_argument(
+        "--data",
+        default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
+        help="where the panels are written (shared with bench_spark.py, kept for reuse)",
+    )
     ap.add_argument("--timeout", type=float, default=7200)
     ap.add_argument("--json", default=None, help="append JSON lines here")
     args = ap.parse_args()
@@ -200,8 +251,11 @@ def main() -> None:
     sizes = [PANELS[args.panel]] if args.panel else args.rows
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
-    print(f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"{args.fields} fields, {args.cores} cores per tool", flush=True)
+    print(
+        f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"{args.fields} fields, {args.cores} cores per tool",
+        flush=True,
+    )
     for rows in sizes:
         t = time.perf_counter()
         path = panel_dir(data, rows)

@@ -43,8 +43,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _harness import case_result, print_case, run_sampled  # noqa: E402
 
 FIELDS = (
-    "sex", "date_of_birth", "nc_year", "ethnic_group_minor", "fsm_eligible", "eal",
-    "sen_provision", "la_code", "urn", "postcode",
+    "sex",
+    "date_of_birth",
+    "nc_year",
+    "ethnic_group_minor",
+    "fsm_eligible",
+    "eal",
+    "sen_provision",
+    "la_code",
+    "urn",
+    "postcode",
 )
 YEARS = 5
 
@@ -70,12 +78,16 @@ def case_spark(path: str, cores: int, driver_memory: str) -> dict:
     from pyspark.sql import SparkSession
 
     t0 = time.perf_counter()
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName("bench_spark")
-             .config("spark.ui.enabled", "false").config("spark.driver.memory", driver_memory)
-             .config("spark.sql.shuffle.partitions", str(max(2, 4 * cores)))
-             # pandas writes nanosecond timestamps (date_of_birth), which Spark reads as longs
-             .config("spark.sql.legacy.parquet.nanosAsLong", "true")
-             .getOrCreate())
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("bench_spark")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(max(2, 4 * cores)))
+        # pandas writes nanosecond timestamps (date_of_birth), which Spark reads as longs
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     startup = time.perf_counter() - t0
     sdf = spark.read.parquet(path).select(*FIELDS)
@@ -111,17 +123,25 @@ def _lattice(path: str, cores: int, driver_memory: str, strategy: str) -> dict:
 
     from riskcalc._core.spark import lattice_histograms
 
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName("bench_spark_lattice")
-             .config("spark.ui.enabled", "false").config("spark.driver.memory", driver_memory)
-             .config("spark.sql.shuffle.partitions", str(max(2, 4 * cores)))
-             .config("spark.sql.legacy.parquet.nanosAsLong", "true").getOrCreate())
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("bench_spark_lattice")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(max(2, 4 * cores)))
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     sdf = spark.read.parquet(path).select(*FIELDS)
     subsets = [s for m in (1, 2) for s in itertools.combinations(range(len(FIELDS)), m)]
     t = time.perf_counter()
     hists = lattice_histograms(sdf, list(FIELDS), subsets, strategy=strategy)
-    out = {"lattice_s": time.perf_counter() - t, "subsets": len(subsets),
-           "n_unique_pairs_total": sum(h.n_unique for s, h in hists.items() if len(s) == 2)}
+    out = {
+        "lattice_s": time.perf_counter() - t,
+        "subsets": len(subsets),
+        "n_unique_pairs_total": sum(h.n_unique for s, h in hists.items() if len(s) == 2),
+    }
     spark.stop()
     return out
 
@@ -164,22 +184,34 @@ def case_duckdb(path: str, cores: int, driver_memory: str) -> dict:
         f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM read_parquet('{path}/**/*.parquet', "
         f"hive_partitioning = true) GROUP BY {cols}) GROUP BY n ORDER BY n"
     ).fetchall()
-    hist = rc.SizeHistogram(np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64))
+    hist = rc.SizeHistogram(
+        np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64)
+    )
     out = {"histogram_s": time.perf_counter() - t}
     out.update(_figures(hist, None, None, None))
     return out
 
 
 def _figures(hist, k, u, s) -> dict:
-    out = {"n_records": hist.n_records, "n_classes": hist.n_classes, "k": hist.k, "n_unique": hist.n_unique,
-           "histogram": [hist.sizes.tolist(), hist.counts.tolist()]}
+    out = {
+        "n_records": hist.n_records,
+        "n_classes": hist.n_classes,
+        "k": hist.k,
+        "n_unique": hist.n_unique,
+        "histogram": [hist.sizes.tolist(), hist.counts.tolist()],
+    }
     if k is not None:
         assert k.k == hist.k and u.n_unique == hist.n_unique and s.n_cells == hist.n_classes
     return out
 
 
-CASES = {"spark": case_spark, "memory": case_memory, "duckdb": case_duckdb,
-         "lattice-grouping-sets": case_lattice_grouping_sets, "lattice-per-subset": case_lattice_per_subset}
+CASES = {
+    "spark": case_spark,
+    "memory": case_memory,
+    "duckdb": case_duckdb,
+    "lattice-grouping-sets": case_lattice_grouping_sets,
+    "lattice-per-subset": case_lattice_per_subset,
+}
 
 
 def child(engine: str, path: str, cores: int, driver_memory: str) -> None:
@@ -195,8 +227,12 @@ def child(engine: str, path: str, cores: int, driver_memory: str) -> None:
 def run_case(engine: str, path: Path, cores: int, driver_memory: str, timeout: float) -> dict:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), PYTHONPATH=str(ROOT))
     load_before = os.getloadavg()
-    run = run_sampled([sys.executable, __file__, "--child", engine, str(path), str(cores), driver_memory],
-                      env=env, timeout=timeout, interval=0.05)
+    run = run_sampled(
+        [sys.executable, __file__, "--child", engine, str(path), str(cores), driver_memory],
+        env=env,
+        timeout=timeout,
+        interval=0.05,
+    )
     return case_result(run, {"engine": engine, "cores": cores}, load_before)
 
 
@@ -204,17 +240,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--cores", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--engines", nargs="+", default=["spark", "memory", "duckdb"], choices=list(CASES),
-                    help="cases to run; lattice-grouping-sets / lattice-per-subset time the Spark field "
-                         "lattice up to pairs (55 subsets) by each strategy")
-    ap.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
-                    help="where the panels are written (kept for reuse)")
+    ap.add_argument(
+        "--engines",
+        nargs="+",
+        default=["spark", "memory", "duckdb"],
+        choices=list(CASES),
+        help="cases to run; lattice-grouping-sets / lattice-per-subset time the Spark field "
+        "lattice up to pairs (55 subsets) by each strategy",
+    )
+    ap.add_argument(
+        "--data",
+        default=str(Path(tempfile.gettempdir()) / "riskcalc_bench_spark"),
+        help="where the panels are written (kept for reuse)",
+    )
     ap.add_argument("--driver-memory", default="1g")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--json", default=None, help="append JSON lines here")
-    ap.add_argument("--histogram-only", action="store_true",
-                    help="Spark: time the class-size histogram only (k, uniqueness and small counts are "
-                         "read off it; each extra call is one more pass over the data)")
+    ap.add_argument(
+        "--histogram-only",
+        action="store_true",
+        help="Spark: time the class-size histogram only (k, uniqueness and small counts are "
+        "read off it; each extra call is one more pass over the data)",
+    )
     args = ap.parse_args()
     if args.histogram_only:
         os.environ["BENCH_SPARK_HISTOGRAM_ONLY"] = "1"
@@ -224,8 +271,11 @@ def main() -> None:
     for rows in args.rows:
         t = time.perf_counter()
         path = panel_dir(data, rows)
-        print(f"# panel {rows:,} rows at {path} ({time.perf_counter() - t:.0f} s; generated in "
-              f"{(path / '_done').read_text().strip()})", flush=True)
+        print(
+            f"# panel {rows:,} rows at {path} ({time.perf_counter() - t:.0f} s; generated in "
+            f"{(path / '_done').read_text().strip()})",
+            flush=True,
+        )
         reference = None
         for cores in args.cores:
             for engine in args.engines:

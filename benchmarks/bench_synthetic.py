@@ -46,13 +46,28 @@ from synthetic import generate_cohort, write_tiers  # noqa: E402
 # (label, columns, optional phase filter, npd-spec section 5 expectation under uniform spread)
 UNIQUENESS_KEYS = [
     ("postcode + DOB", ["postcode", "date_of_birth"], None, 0.999),
-    ("postcode + year/month of birth + sex", ["postcode", "year_of_birth", "month_of_birth", "sex"], None, 0.985),
+    (
+        "postcode + year/month of birth + sex",
+        ["postcode", "year_of_birth", "month_of_birth", "sex"],
+        None,
+        0.985,
+    ),
     ("postcode + NC year + sex", ["postcode", "nc_year", "sex"], None, 0.84),
     ("LSOA + DOB + sex", ["lsoa", "date_of_birth", "sex"], None, 0.976),
-    ("LSOA + year/month of birth + sex", ["lsoa", "year_of_birth", "month_of_birth", "sex"], None, 0.47),
+    (
+        "LSOA + year/month of birth + sex",
+        ["lsoa", "year_of_birth", "month_of_birth", "sex"],
+        None,
+        0.47,
+    ),
     ("LSOA + NC year + sex", ["lsoa", "nc_year", "sex"], None, 0.0),
     ("primary school + DOB + sex", ["urn", "date_of_birth", "sex"], "PS", 0.95),
-    ("primary school + birth month + sex (within year group)", ["urn", "nc_year", "month_of_birth", "sex"], "PS", 0.20),
+    (
+        "primary school + birth month + sex (within year group)",
+        ["urn", "nc_year", "month_of_birth", "sex"],
+        "PS",
+        0.20,
+    ),
     ("secondary school + DOB + sex", ["urn", "date_of_birth", "sex"], "SS", 0.81),
     ("LA + DOB + sex", ["la_code", "date_of_birth", "sex"], None, 0.004),
 ]
@@ -110,7 +125,9 @@ class TreePss:
         pids = [os.getpid(), *_children(os.getpid())]
         self.max_procs = max(self.max_procs, len(pids))
         parts = [_rss_parts_kb(p) for p in pids]
-        total = sum(a for a, _, _ in parts) + max(f for _, f, _ in parts) + max(s for _, _, s in parts)
+        total = (
+            sum(a for a, _, _ in parts) + max(f for _, f, _ in parts) + max(s for _, _, s in parts)
+        )
         self.peak_kb = max(self.peak_kb, total)
 
     def _run(self) -> None:
@@ -161,17 +178,26 @@ def child_generate(pupils: int, seed: int, workers: int) -> dict:
         seconds = time.perf_counter() - t0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # pool workers, reaped at shutdown
     workers_cpu = kids.ru_utime + kids.ru_stime - kids0.ru_utime - kids0.ru_stime
-    return {"pupils": pupils, "workers": workers, "generate_s": round(seconds, 2),
-            "peak_gb": round(mem.peak_kb * 1024 / 1e9, 2), "processes": mem.max_procs,
-            "parent_peak_rss_gb": round(peak_rss_gb(), 2),
-            "frame_gb": round(cohort.memory_usage(deep=True).sum() / 1e9, 2),
-            "cpu_s": round(cpu.own_cpu, 1), "workers_cpu_s": round(workers_cpu, 1),
-            "other_busy": round(cpu.other_busy, 2),
-            "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2),
-            "digest": frame_digest(cohort)}
+    return {
+        "pupils": pupils,
+        "workers": workers,
+        "generate_s": round(seconds, 2),
+        "peak_gb": round(mem.peak_kb * 1024 / 1e9, 2),
+        "processes": mem.max_procs,
+        "parent_peak_rss_gb": round(peak_rss_gb(), 2),
+        "frame_gb": round(cohort.memory_usage(deep=True).sum() / 1e9, 2),
+        "cpu_s": round(cpu.own_cpu, 1),
+        "workers_cpu_s": round(workers_cpu, 1),
+        "other_busy": round(cpu.other_busy, 2),
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "digest": frame_digest(cohort),
+    }
 
 
-def compare_workers(sizes: list[int], seed: int, repeats: int, wait_quiet: float = 0.0) -> list[dict]:
+def compare_workers(
+    sizes: list[int], seed: int, repeats: int, wait_quiet: float = 0.0
+) -> list[dict]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _harness import wait_for_quiet
 
@@ -186,16 +212,22 @@ def compare_workers(sizes: list[int], seed: int, repeats: int, wait_quiet: float
                 waited, busy = wait_for_quiet(max_busy=0.2, max_wait=wait_quiet)
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", str(n), str(seed), str(workers)],
-                    capture_output=True, text=True, check=True)
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 row = json.loads(proc.stdout.strip().splitlines()[-1])
                 digests.add(row.pop("digest"))
                 row["waited_s"], row["busy_before"] = round(waited, 1), round(busy, 2)
                 rows.append(row)
-                print(f"generate_cohort({n:,}, workers={workers}): {row['generate_s']} s, "
-                      f"peak memory {row['peak_gb']} GB over {row['processes']} processes, "
-                      f"CPU {row['cpu_s']} s + workers {row['workers_cpu_s']} s, "
-                      f"load {row['load_before']} -> {row['load_after']}, "
-                      f"other_busy {row['other_busy']}", flush=True)
+                print(
+                    f"generate_cohort({n:,}, workers={workers}): {row['generate_s']} s, "
+                    f"peak memory {row['peak_gb']} GB over {row['processes']} processes, "
+                    f"CPU {row['cpu_s']} s + workers {row['workers_cpu_s']} s, "
+                    f"load {row['load_before']} -> {row['load_after']}, "
+                    f"other_busy {row['other_busy']}",
+                    flush=True,
+                )
         if len(digests) != 1:
             raise SystemExit(f"workers changed the cohort at {n:,} pupils")
         print(f"  {n:,} pupils: every worker count gave the same frame", flush=True)
@@ -214,15 +246,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", type=int, default=8_500_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="directory for the Parquet files (default: a temp dir)")
-    parser.add_argument("--uniqueness", action="store_true", help="also compute the uniqueness table")
-    parser.add_argument("--workers", type=int, default=None, help="generate_cohort workers (default: all cores)")
-    parser.add_argument("--compare-workers", action="store_true",
-                        help="time generate_cohort with 1 worker and with every core, in fresh processes")
+    parser.add_argument(
+        "--out", default=None, help="directory for the Parquet files (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--uniqueness", action="store_true", help="also compute the uniqueness table"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="generate_cohort workers (default: all cores)"
+    )
+    parser.add_argument(
+        "--compare-workers",
+        action="store_true",
+        help="time generate_cohort with 1 worker and with every core, in fresh processes",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 8_500_000])
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--wait-quiet", type=float, default=0.0,
-                        help="before each run, wait up to this many seconds for the machine to be quiet")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each run, wait up to this many seconds for the machine to be quiet",
+    )
     parser.add_argument("--child", type=int, nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -232,13 +277,26 @@ def main(argv: list[str] | None = None) -> int:
     self_check()
     if args.compare_workers:
         rows = compare_workers(args.sizes, args.seed, args.repeats, args.wait_quiet)
-        print(json.dumps({"compare_workers": rows, "python": platform.python_version(),
-                          "numpy": np.__version__, "pandas": pd.__version__,
-                          "cpu_count": os.cpu_count(), "generator_version": synthetic.GENERATOR_VERSION}))
+        print(
+            json.dumps(
+                {
+                    "compare_workers": rows,
+                    "python": platform.python_version(),
+                    "numpy": np.__version__,
+                    "pandas": pd.__version__,
+                    "cpu_count": os.cpu_count(),
+                    "generator_version": synthetic.GENERATOR_VERSION,
+                }
+            )
+        )
         return 0
     results: dict[str, object] = {
-        "pupils": args.pupils, "seed": args.seed, "python": platform.python_version(),
-        "numpy": np.__version__, "pandas": pd.__version__, "machine": platform.machine(),
+        "pupils": args.pupils,
+        "seed": args.seed,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "machine": platform.machine(),
         "generator_version": synthetic.GENERATOR_VERSION,
     }
     t0 = time.perf_counter()
@@ -246,9 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     results["generate_s"] = round(time.perf_counter() - t0, 2)
     results["generate_peak_rss_gb"] = round(peak_rss_gb(), 2)
     results["frame_gb"] = round(cohort.memory_usage(deep=True).sum() / 1e9, 2)
-    print(f"generate_cohort({args.pupils:,}): {results['generate_s']} s, "
-          f"peak RSS {results['generate_peak_rss_gb']} GB, frame {results['frame_gb']} GB",
-          flush=True)
+    print(
+        f"generate_cohort({args.pupils:,}): {results['generate_s']} s, "
+        f"peak RSS {results['generate_peak_rss_gb']} GB, frame {results['frame_gb']} GB",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out) if args.out else Path(tmp)
@@ -256,12 +316,19 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         paths = write_tiers(cohort, out, force=True)
         results["write_s"] = round(time.perf_counter() - t0, 2)
-        sizes = {k: round(p.stat().st_size / 1e6, 1) for k, p in paths.items() if not k.startswith("tier3:")}
+        sizes = {
+            k: round(p.stat().st_size / 1e6, 1)
+            for k, p in paths.items()
+            if not k.startswith("tier3:")
+        }
         sizes["tier3 tables"] = sum(1 for k in paths if k.startswith("tier3:"))
         results["file_mb"] = sizes
     results["peak_rss_gb"] = round(peak_rss_gb(), 2)
-    print(f"write_tiers (tier 1, 2, 4 extracts + tier 3 tables): {results['write_s']} s {sizes}; "
-          f"peak RSS {results['peak_rss_gb']} GB", flush=True)
+    print(
+        f"write_tiers (tier 1, 2, 4 extracts + tier 3 tables): {results['write_s']} s {sizes}; "
+        f"peak RSS {results['peak_rss_gb']} GB",
+        flush=True,
+    )
 
     if args.uniqueness:
         rows = []
@@ -269,9 +336,15 @@ def main(argv: list[str] | None = None) -> int:
             sub = cohort if phase is None else cohort[cohort["phase"] == phase]
             t1 = time.perf_counter()
             share = unique_share(sub, cols)
-            rows.append({"key": label, "records": len(sub), "expected": expected,
-                         "unique_share": round(share, 4),
-                         "seconds": round(time.perf_counter() - t1, 1)})
+            rows.append(
+                {
+                    "key": label,
+                    "records": len(sub),
+                    "expected": expected,
+                    "unique_share": round(share, 4),
+                    "seconds": round(time.perf_counter() - t1, 1),
+                }
+            )
             print(f"  {label:58s} unique {share:7.2%}  (npd-spec 5: {expected:.1%})", flush=True)
         results["uniqueness"] = rows
     print(json.dumps(results, default=str))

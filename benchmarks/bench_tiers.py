@@ -34,10 +34,22 @@ def run(pupils: int, seed: int) -> dict:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        cmd = [sys.executable, "-m", "riskcalc", "tiers", "--pupils", str(pupils), "--seed", str(seed),
-               "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "riskcalc",
+            "tiers",
+            "--pupils",
+            str(pupils),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+        ]
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         err = proc.stderr.read()
@@ -45,8 +57,13 @@ def run(pupils: int, seed: int) -> dict:
     if os.waitstatus_to_exitcode(status):
         sys.stderr.write(err)
         raise SystemExit(f"riskcalc tiers failed at {pupils:,} pupils")
-    return {"pupils": pupils, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "peak": usage.ru_maxrss / 2**20, "load": load}
+    return {
+        "pupils": pupils,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak": usage.ru_maxrss / 2**20,
+        "load": load,
+    }
 
 
 def verdict(pupils: int, wall: float, peak: float) -> str:
@@ -54,7 +71,9 @@ def verdict(pupils: int, wall: float, peak: float) -> str:
     if limit_s is None:
         return ""
     ok = wall < limit_s and (limit_gb is None or peak < limit_gb)
-    return f"{'met' if ok else 'MISS'} (< {limit_s:g} s" + (f", < {limit_gb:g} GB)" if limit_gb else ")")
+    return f"{'met' if ok else 'MISS'} (< {limit_s:g} s" + (
+        f", < {limit_gb:g} GB)" if limit_gb else ")"
+    )
 
 
 def main(argv=None) -> int:
@@ -70,17 +89,23 @@ def main(argv=None) -> int:
         for pupils in sizes:
             r = run(pupils, args.seed)
             runs.append(r)
-            print(f"{r['pupils']:>12,} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['peak']:>9.2f} {r['load']:>5.2f}",
-                  flush=True)
-    print(f"\n{'pupils':>12} {'median s':>9} {'range s':>13} {'under target':>13} {'peak GiB':>9}  target")
+            print(
+                f"{r['pupils']:>12,} {r['wall']:>8.2f} {r['cpu']:>8.2f} {r['peak']:>9.2f} {r['load']:>5.2f}",
+                flush=True,
+            )
+    print(
+        f"\n{'pupils':>12} {'median s':>9} {'range s':>13} {'under target':>13} {'peak GiB':>9}  target"
+    )
     for pupils in sizes:
         mine = [r for r in runs if r["pupils"] == pupils]
         walls = [r["wall"] for r in mine]
         peak = max(r["peak"] for r in mine)
         limit = TARGETS.get(pupils, (float("inf"), None))[0]
         under = f"{sum(w < limit for w in walls)} of {len(walls)}"
-        print(f"{pupils:>12,} {statistics.median(walls):>9.2f} {min(walls):>6.2f}-{max(walls):<6.2f} "
-              f"{under:>13} {peak:>9.2f}  {verdict(pupils, statistics.median(walls), peak)}")
+        print(
+            f"{pupils:>12,} {statistics.median(walls):>9.2f} {min(walls):>6.2f}-{max(walls):<6.2f} "
+            f"{under:>13} {peak:>9.2f}  {verdict(pupils, statistics.median(walls), peak)}"
+        )
     return 0
 
 

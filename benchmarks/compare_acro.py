@@ -25,7 +25,12 @@ import numpy as np
 import pandas as pd
 
 import synthetic
-from riskcalc.output_check import check_frequency_table, check_magnitude_table, check_summary, load_rules
+from riskcalc.output_check import (
+    check_frequency_table,
+    check_magnitude_table,
+    check_summary,
+    load_rules,
+)
 
 
 def _acro_session():
@@ -67,7 +72,13 @@ def _acro_cells(outcome: pd.DataFrame, row: str, col: str | None) -> pd.DataFram
             text = str(outcome.loc[r, c]).strip()
             cc = c[-1] if isinstance(c, tuple) else c
             label = f"{row}={r}, {col}={cc}" if col else f"{row}={r}"
-            rows.append((label, "pass" if text == "ok" else "fail", "" if text == "ok" else text.rstrip("; ")))
+            rows.append(
+                (
+                    label,
+                    "pass" if text == "ok" else "fail",
+                    "" if text == "ok" else text.rstrip("; "),
+                )
+            )
     return pd.DataFrame(rows, columns=["cell", "acro", "acro_checks"])
 
 
@@ -75,7 +86,8 @@ def _merge(name: str, acro_cells: pd.DataFrame, ours: dict) -> pd.DataFrame:
     out = acro_cells
     for profile, result in ours.items():
         cells = result.cells[["cell", "verdict", "rules"]].rename(
-            columns={"verdict": f"riskcalc_{profile}", "rules": f"rules_{profile}"})
+            columns={"verdict": f"riskcalc_{profile}", "rules": f"rules_{profile}"}
+        )
         if result.kind == "summary":
             cells = cells.drop_duplicates("cell")
         out = out.merge(cells, on="cell", how="outer")
@@ -85,14 +97,18 @@ def _merge(name: str, acro_cells: pd.DataFrame, ours: dict) -> pd.DataFrame:
 
 def build_tables(n_pupils: int, seed: int):
     cohort = synthetic.generate_cohort(n_pupils, rng=seed)
-    cohort["age_in_months"] = ((pd.Timestamp("2024-08-31") - pd.to_datetime(cohort["date_of_birth"])).dt.days // 30).astype(float)
+    cohort["age_in_months"] = (
+        (pd.Timestamp("2024-08-31") - pd.to_datetime(cohort["date_of_birth"])).dt.days // 30
+    ).astype(float)
     for c in cohort.columns:
         if isinstance(cohort[c].dtype, pd.CategoricalDtype):
             cohort[c] = cohort[c].astype(str)
     la = cohort["la_code"].value_counts().index[-1]  # the smallest local authority
     small = cohort[cohort["la_code"] == la].reset_index(drop=True)
     schools = cohort.groupby(["la_code", "urn"]).size().reset_index(name="pupils")
-    few = schools["la_code"].value_counts().sort_values(kind="stable").index[:10]  # LAs with fewest schools
+    few = (
+        schools["la_code"].value_counts().sort_values(kind="stable").index[:10]
+    )  # LAs with fewest schools
     schools = schools[schools["la_code"].isin(few)].reset_index(drop=True)
     by_phase = cohort.groupby(["region", "phase", "urn"]).size().reset_index(name="pupils")
     return cohort, small, schools, by_phase
@@ -109,14 +125,22 @@ def compare(n_pupils: int = 30_000, seed: int = 0) -> pd.DataFrame:
     _, outcome = _last_outcome(session)
     long = small.groupby(["sen_provision", "ethnic_group_major"]).size().reset_index(name="count")
     ours = {p: check_frequency_table(long, rules=r) for p, r in profiles.items()}
-    frames.append(_merge("sen x ethnic group (one LA)", _acro_cells(outcome, "sen_provision", "ethnic_group_major"), ours))
+    frames.append(
+        _merge(
+            "sen x ethnic group (one LA)",
+            _acro_cells(outcome, "sen_provision", "ethnic_group_major"),
+            ours,
+        )
+    )
 
     # 2. frequency: year group x FSM, smallest LA
     _quiet(session.crosstab, small["nc_year"], small["fsm_eligible"])
     _, outcome = _last_outcome(session)
     long = small.groupby(["nc_year", "fsm_eligible"]).size().reset_index(name="count")
     ours = {p: check_frequency_table(long, rules=r) for p, r in profiles.items()}
-    frames.append(_merge("year x FSM (one LA)", _acro_cells(outcome, "nc_year", "fsm_eligible"), ours))
+    frames.append(
+        _merge("year x FSM (one LA)", _acro_cells(outcome, "nc_year", "fsm_eligible"), ours)
+    )
 
     # 2b. the same with FSM labelled "N"/"Y" instead of False/True
     small["fsm"] = small["fsm_eligible"].map({True: "Y", False: "N"})
@@ -124,32 +148,71 @@ def compare(n_pupils: int = 30_000, seed: int = 0) -> pd.DataFrame:
     _, outcome = _last_outcome(session)
     long = small.groupby(["nc_year", "fsm"]).size().reset_index(name="count")
     ours = {p: check_frequency_table(long, rules=r) for p, r in profiles.items()}
-    frames.append(_merge("year x FSM as N/Y (one LA)", _acro_cells(outcome, "nc_year", "fsm"), ours))
+    frames.append(
+        _merge("year x FSM as N/Y (one LA)", _acro_cells(outcome, "nc_year", "fsm"), ours)
+    )
 
     # 3. mean age by SEN provision x sex, smallest LA
-    _quiet(session.pivot_table, small, index="sen_provision", columns="sex", values="age_in_months", aggfunc="mean")
+    _quiet(
+        session.pivot_table,
+        small,
+        index="sen_provision",
+        columns="sex",
+        values="age_in_months",
+        aggfunc="mean",
+    )
     _, outcome = _last_outcome(session)
-    ours = {p: check_summary(small, "age_in_months", by=["sen_provision", "sex"], statistics="mean", rules=r)
-            for p, r in profiles.items()}
-    frames.append(_merge("mean age, sen x sex (one LA)", _acro_cells(outcome, "sen_provision", "sex"), ours))
+    ours = {
+        p: check_summary(
+            small, "age_in_months", by=["sen_provision", "sex"], statistics="mean", rules=r
+        )
+        for p, r in profiles.items()
+    }
+    frames.append(
+        _merge("mean age, sen x sex (one LA)", _acro_cells(outcome, "sen_provision", "sex"), ours)
+    )
 
     # 4. magnitude: total pupils by LA, summed over schools (dominance of large schools)
     _quiet(session.pivot_table, schools, index="la_code", values="pupils", aggfunc="sum")
     _, outcome = _last_outcome(session)
-    ours = {p: check_magnitude_table(schools, ["la_code"], "pupils", rules=r) for p, r in profiles.items()}
-    frames.append(_merge("pupils by LA (sum over schools)", _acro_cells(outcome, "la_code", None), ours))
+    ours = {
+        p: check_magnitude_table(schools, ["la_code"], "pupils", rules=r)
+        for p, r in profiles.items()
+    }
+    frames.append(
+        _merge("pupils by LA (sum over schools)", _acro_cells(outcome, "la_code", None), ours)
+    )
 
     # 5. magnitude: total pupils by region x phase, summed over schools
-    _quiet(session.pivot_table, by_phase, index="region", columns="phase", values="pupils", aggfunc="sum")
+    _quiet(
+        session.pivot_table,
+        by_phase,
+        index="region",
+        columns="phase",
+        values="pupils",
+        aggfunc="sum",
+    )
     _, outcome = _last_outcome(session)
-    ours = {p: check_magnitude_table(by_phase, ["region", "phase"], "pupils", rules=r) for p, r in profiles.items()}
-    frames.append(_merge("pupils by region x phase (sum over schools)", _acro_cells(outcome, "region", "phase"), ours))
+    ours = {
+        p: check_magnitude_table(by_phase, ["region", "phase"], "pupils", rules=r)
+        for p, r in profiles.items()
+    }
+    frames.append(
+        _merge(
+            "pupils by region x phase (sum over schools)",
+            _acro_cells(outcome, "region", "phase"),
+            ours,
+        )
+    )
 
     # 6. hand-made magnitudes, 12 contributors per cell: d1 one unit holds 60% (top 2: 65%);
     #    d2 two units hold 88%; d3 two units hold 95%; d4 even; d5 all equal
     values = {
-        "d1": [60.0, 5.0] + [3.5] * 10, "d2": [50.0, 38.0] + [1.2] * 10, "d3": [60.0, 35.0] + [0.5] * 10,
-        "d4": [10.0, 9.0] + [8.1] * 10, "d5": [7.0] * 12,
+        "d1": [60.0, 5.0] + [3.5] * 10,
+        "d2": [50.0, 38.0] + [1.2] * 10,
+        "d3": [60.0, 35.0] + [0.5] * 10,
+        "d4": [10.0, 9.0] + [8.1] * 10,
+        "d5": [7.0] * 12,
     }
     hand = pd.DataFrame([(k, v) for k, vs in values.items() for v in vs], columns=["cell", "x"])
     _quiet(session.pivot_table, hand, index="cell", values="x", aggfunc="sum")
@@ -167,17 +230,26 @@ def main() -> None:
     from importlib.metadata import version
 
     table = compare(args.pupils, args.seed)
-    print(f"ACRO {version('acro')}, pandas {pd.__version__}, cohort {args.pupils:,} pupils, seed {args.seed}\n")
+    print(
+        f"ACRO {version('acro')}, pandas {pd.__version__}, cohort {args.pupils:,} pupils, seed {args.seed}\n"
+    )
     for name, g in table.groupby("table", sort=False):
         agree_a = (g["acro"] == g["riskcalc_acro_default"]).sum()
         agree_s = (g["acro"] == g["riskcalc_ons_srs"]).sum()
-        print(f"{name}: {len(g)} cells; same verdict as ACRO: {agree_a} (acro_default profile), "
-              f"{agree_s} (ons_srs profile)")
+        print(
+            f"{name}: {len(g)} cells; same verdict as ACRO: {agree_a} (acro_default profile), "
+            f"{agree_s} (ons_srs profile)"
+        )
         for col in ("acro", "riskcalc_acro_default", "riskcalc_ons_srs"):
             print(f"    {col}: {g[col].value_counts().to_dict()}")
-    diff = table[(table["acro"] != table["riskcalc_acro_default"]) | (table["acro"] != table["riskcalc_ons_srs"])]
+    diff = table[
+        (table["acro"] != table["riskcalc_acro_default"])
+        | (table["acro"] != table["riskcalc_ons_srs"])
+    ]
     print(f"\n{len(diff)} cells where a verdict differs:\n")
-    with pd.option_context("display.width", 250, "display.max_colwidth", 80, "display.max_rows", 500):
+    with pd.option_context(
+        "display.width", 250, "display.max_colwidth", 80, "display.max_rows", 500
+    ):
         print(diff.fillna("").to_string(index=False))
 
 

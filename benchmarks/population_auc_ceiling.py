@@ -56,7 +56,9 @@ def main() -> int:
     print("| key | f | sample uniques | AUC of the population's own forest |")
     print("|---|---:|---:|---:|")
     for name, key in KEYS.items():
-        frame = pd.DataFrame({c: pd.factorize(population[c], use_na_sentinel=False)[0] for c in key})
+        frame = pd.DataFrame(
+            {c: pd.factorize(population[c], use_na_sentinel=False)[0] for c in key}
+        )
         enc, part, _ = prepare(frame, list(key), func="population_auc_ceiling")
         cells = _cells(enc, part, np.ones(N))
         forest = fit_forest(cells.codes, cells.f, cells.levels)

@@ -149,7 +149,14 @@ KEYS = {
     "pcd_sen_fsm": ("postcode_district", "sen_provision", "fsm_eligible", "sex", "year_of_birth"),
     "dob_la": ("sex", "year_of_birth", "month_of_birth", "la_code"),
     # held-out pupil keys
-    "low6": ("sex", "nc_year", "ethnic_group_major", "sen_provision", "fsm_eligible", "idaci_decile"),
+    "low6": (
+        "sex",
+        "nc_year",
+        "ethnic_group_major",
+        "sen_provision",
+        "fsm_eligible",
+        "idaci_decile",
+    ),
     "dob_region": ("sex", "date_of_birth", "region"),
     "school_eth": ("urn", "ethnic_group_minor"),
     "home": ("lsoa", "sex", "year_of_birth"),
@@ -165,8 +172,9 @@ TUNE_KEYS = ("dob_eth", "school", "pcd_sen_fsm", "dob_la")
 HELDOUT_PUPIL_KEYS = ("low6", "dob_region", "school_eth", "home", "mob_idaci", "sector")
 ADULT_KEYS = ("a_demo", "a_social", "a_arx6", "a_work")
 #: Every pupil column a key uses (the cohorts are generated with these only).
-PUPIL_COLUMNS = tuple(sorted({c for k in TUNE_KEYS + HELDOUT_PUPIL_KEYS for c in KEYS[k]}
-                             | {"region"}))
+PUPIL_COLUMNS = tuple(
+    sorted({c for k in TUNE_KEYS + HELDOUT_PUPIL_KEYS for c in KEYS[k]} | {"region"})
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,8 +213,13 @@ def _interactions(scale: float) -> pd.DataFrame:
     n = len(df)
     # 1. ethnicity nearly determined by the school
     minor = df["ethnic_group_minor"]
-    major_of = (pd.DataFrame({"mi": minor.cat.codes.to_numpy(), "ma": df["ethnic_group_major"].cat.codes.to_numpy()})
-                .drop_duplicates("mi").set_index("mi")["ma"])
+    major_of = (
+        pd.DataFrame(
+            {"mi": minor.cat.codes.to_numpy(), "ma": df["ethnic_group_major"].cat.codes.to_numpy()}
+        )
+        .drop_duplicates("mi")
+        .set_index("mi")["ma"]
+    )
     codes = minor.cat.codes.to_numpy().astype(np.int64)
     k = len(minor.cat.categories)
     shares = np.bincount(codes, minlength=k) / n
@@ -217,11 +230,12 @@ def _interactions(scale: float) -> pd.DataFrame:
     major_map = np.full(k, int(np.bincount(df["ethnic_group_major"].cat.codes.to_numpy()).argmax()))
     major_map[major_of.index.to_numpy()] = major_of.to_numpy()
     df["ethnic_group_minor"] = pd.Categorical.from_codes(new_minor, dtype=minor.dtype)
-    df["ethnic_group_major"] = pd.Categorical.from_codes(major_map[new_minor],
-                                                         dtype=df["ethnic_group_major"].dtype)
+    df["ethnic_group_major"] = pd.Categorical.from_codes(
+        major_map[new_minor], dtype=df["ethnic_group_major"].dtype
+    )
     # 2. month of birth: a three-way interaction with sex and year group
     year = df["nc_year"].cat.codes.to_numpy().astype(np.int64)  # R = 0, 1, ..., 13
-    first_sex = (df["sex"].cat.codes.to_numpy() == 0)
+    first_sex = df["sex"].cat.codes.to_numpy() == 0
     early = first_sex ^ (year % 2 == 0)
     p_early = np.full(12, 0.2 / 9)
     p_early[:3] = 0.8 / 3  # academic months 0-2: September-November
@@ -229,7 +243,9 @@ def _interactions(scale: float) -> pd.DataFrame:
     academic = np.where(early, rng.choice(12, size=n, p=p_early), rng.choice(12, size=n, p=p_late))
     month = (academic + 8) % 12 + 1
     yob = 2018 - year + (academic >= 4)  # September-December: 2018 - N; January-August: 2019 - N
-    last_day = np.array([[calendar.monthrange(y, m)[1] for m in range(1, 13)] for y in range(1990, 2030)])
+    last_day = np.array(
+        [[calendar.monthrange(y, m)[1] for m in range(1, 13)] for y in range(1990, 2030)]
+    )
     day = np.minimum(df["date_of_birth"].dt.day.to_numpy(), last_day[yob - 1990, month - 1])
     df["month_of_birth"] = month.astype(df["month_of_birth"].dtype)
     df["year_of_birth"] = yob.astype(df["year_of_birth"].dtype)
@@ -248,18 +264,35 @@ def _adult(scale: float) -> pd.DataFrame:
 POPULATIONS = {
     p.name: p
     for p in (
-        Population("p400k_s13579", "generate_cohort(400_000, rng=13579)",
-                   lambda s: _cohort(400_000, 13579, s)),
-        Population("p200k_s98765", "generate_cohort(200_000, rng=98765)",
-                   lambda s: _cohort(200_000, 98765, s)),
-        Population("p100k_s2024", "generate_cohort(100_000, rng=2024)",
-                   lambda s: _cohort(100_000, 2024, s)),
-        Population("p2m_s31337", "generate_cohort(2_000_000, rng=31337)",
-                   lambda s: _cohort(2_000_000, 31337, s)),
-        Population("lamix_s4242", "generate_cohort(1_000_000, rng=4242), schools in London and "
-                   "the North East only", _la_mix),
-        Population("interact_s777", "generate_cohort(300_000, rng=777) with ethnicity set by "
-                   "school, month of birth by sex x year group, FSM by district", _interactions),
+        Population(
+            "p400k_s13579",
+            "generate_cohort(400_000, rng=13579)",
+            lambda s: _cohort(400_000, 13579, s),
+        ),
+        Population(
+            "p200k_s98765",
+            "generate_cohort(200_000, rng=98765)",
+            lambda s: _cohort(200_000, 98765, s),
+        ),
+        Population(
+            "p100k_s2024", "generate_cohort(100_000, rng=2024)", lambda s: _cohort(100_000, 2024, s)
+        ),
+        Population(
+            "p2m_s31337",
+            "generate_cohort(2_000_000, rng=31337)",
+            lambda s: _cohort(2_000_000, 31337, s),
+        ),
+        Population(
+            "lamix_s4242",
+            "generate_cohort(1_000_000, rng=4242), schools in London and the North East only",
+            _la_mix,
+        ),
+        Population(
+            "interact_s777",
+            "generate_cohort(300_000, rng=777) with ethnicity set by "
+            "school, month of birth by sex x year group, FSM by district",
+            _interactions,
+        ),
         Population("adult", "ARX adult data (30,162 people)", _adult),
     )
 }
@@ -290,7 +323,9 @@ def read_result(res, population_size: int) -> dict:
     ``dankar`` is read from ``res.estimates`` when there, else from the fits by Dankar's rule.
     """
     interval = getattr(res, "interval", None)
-    low, high = (math.nan, math.nan) if interval is None else (float(interval[0]), float(interval[1]))
+    low, high = (
+        (math.nan, math.nan) if interval is None else (float(interval[0]), float(interval[1]))
+    )
     probs = getattr(res, "record_probabilities", None)
     estimates = dict(res.estimates)
     if "dankar" not in estimates and hasattr(res, "fits"):
@@ -306,7 +341,9 @@ def read_result(res, population_size: int) -> dict:
         "trusted": trusted if trusted is None else bool(trusted),
         "caution": str(getattr(res, "caution", "") or ""),
         "method_used": str(res.method_used),
-        "comparisons": {m: float(estimates.get(m, math.nan)) * population_size for m in COMPARISONS},
+        "comparisons": {
+            m: float(estimates.get(m, math.nan)) * population_size for m in COMPARISONS
+        },
         "record_probabilities": None if probs is None else np.asarray(probs, dtype=float),
     }
 
@@ -394,7 +431,9 @@ def _stable(name: str) -> int:
 
 def sample_rng(seed: int, population: str, key: str, fraction: float, rep: int):
     """The generator of one sample: depends on nothing but these five."""
-    return np.random.default_rng([seed, _stable(population), _stable(key), int(round(fraction * 10**6)), rep])
+    return np.random.default_rng(
+        [seed, _stable(population), _stable(key), int(round(fraction * 10**6)), rep]
+    )
 
 
 def run_cell(task: dict) -> list[dict]:
@@ -410,8 +449,9 @@ def run_cell(task: dict) -> list[dict]:
         idx = np.sort(rng.choice(N, size=n, replace=False))
         # the sample as a user would hold it: the population's own values (as categoricals built
         # from the codes, so no string work), since an estimator may read the values' order
-        sample = pd.DataFrame({c: pd.Categorical.from_codes(codes[c][idx], categories=task["labels"][c])
-                               for c in key})
+        sample = pd.DataFrame(
+            {c: pd.Categorical.from_codes(codes[c][idx], categories=task["labels"][c]) for c in key}
+        )
         is_pop_unique = pop_unique[idx]
         is_sample_unique = uniques_mask(pop_ids[idx])
         t0 = time.perf_counter()
@@ -419,12 +459,23 @@ def run_cell(task: dict) -> list[dict]:
         seconds = time.perf_counter() - t0
         r = read_result(res, N)
         row = {
-            "half": task["half"], "population": task["population"], "key": task["key_name"],
-            "fields": len(key), "fraction": f, "rep": rep, "N": N, "n": n, "truth": truth,
+            "half": task["half"],
+            "population": task["population"],
+            "key": task["key_name"],
+            "fields": len(key),
+            "fraction": f,
+            "rep": rep,
+            "N": N,
+            "n": n,
+            "truth": truth,
             "sample_uniques": int(is_sample_unique.sum()),
             "sample_uniques_pop_unique": int((is_sample_unique & is_pop_unique).sum()),
-            "estimate": r["estimate"], "low": r["low"], "high": r["high"],
-            "trusted": r["trusted"], "caution": r["caution"], "method_used": r["method_used"],
+            "estimate": r["estimate"],
+            "low": r["low"],
+            "high": r["high"],
+            "trusted": r["trusted"],
+            "caution": r["caution"],
+            "method_used": r["method_used"],
         }
         for m, v in r["comparisons"].items():
             row[m] = v
@@ -445,7 +496,11 @@ def run_cell(task: dict) -> list[dict]:
                 row["sum_prob_uniques"] = float(p_u.sum())
                 cal = calibration_counts(p_u, y_u)
         for b in range(N_BINS):
-            row[f"cal_n_{b}"], row[f"cal_p_{b}"], row[f"cal_o_{b}"] = int(cal[0][b]), float(cal[1][b]), int(cal[2][b])
+            row[f"cal_n_{b}"], row[f"cal_p_{b}"], row[f"cal_o_{b}"] = (
+                int(cal[0][b]),
+                float(cal[1][b]),
+                int(cal[2][b]),
+            )
         row["seconds"] = seconds
         rows.append(row)
     return rows
@@ -491,8 +546,19 @@ def plan(half: str, populations=None, keys=None) -> list[tuple[str, str, tuple[s
     return rows
 
 
-def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence=CONFIDENCE,
-             workers=2, scale=1.0, populations=None, keys=None, log=print) -> pd.DataFrame:
+def simulate(
+    plan_rows,
+    *,
+    fractions=FRACTIONS,
+    reps=REPS,
+    seed=SEED,
+    confidence=CONFIDENCE,
+    workers=2,
+    scale=1.0,
+    populations=None,
+    keys=None,
+    log=print,
+) -> pd.DataFrame:
     """Run every (half, population, keys) of ``plan_rows`` at every fraction; one row per sample.
 
     Each population is built and encoded once; its tasks (one per key and fraction) carry the
@@ -520,14 +586,31 @@ def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence
             pop_unique = uniques_mask(ids)
             check = uniqueness(enc, list(key)).n_unique  # a second count of the truth
             if check != int(pop_unique.sum()):
-                raise RuntimeError(f"{pop_name} {key_name}: truth {int(pop_unique.sum())} != uniqueness {check}")
+                raise RuntimeError(
+                    f"{pop_name} {key_name}: truth {int(pop_unique.sum())} != uniqueness {check}"
+                )
             for f in fractions:
-                tasks.append({"half": half, "population": pop_name, "key_name": key_name, "key": key,
-                              "codes": {c: codes[c] for c in key}, "labels": {c: labels[c] for c in key},
-                              "ids": ids, "pop_unique": pop_unique,
-                              "N": N, "fraction": f, "reps": reps, "seed": seed, "kwargs": kwargs})
-        log(f"{half}: {pop_name} ({N:,} records) built and encoded in {time.perf_counter() - t0:.1f} s, "
-            f"load {_load()}")
+                tasks.append(
+                    {
+                        "half": half,
+                        "population": pop_name,
+                        "key_name": key_name,
+                        "key": key,
+                        "codes": {c: codes[c] for c in key},
+                        "labels": {c: labels[c] for c in key},
+                        "ids": ids,
+                        "pop_unique": pop_unique,
+                        "N": N,
+                        "fraction": f,
+                        "reps": reps,
+                        "seed": seed,
+                        "kwargs": kwargs,
+                    }
+                )
+        log(
+            f"{half}: {pop_name} ({N:,} records) built and encoded in {time.perf_counter() - t0:.1f} s, "
+            f"load {_load()}"
+        )
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i]["N"] * tasks[i]["fraction"])
     results: list = [None] * len(tasks)
     t0 = time.perf_counter()
@@ -536,10 +619,12 @@ def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence
         results[i] = rows
         finished = sum(r is not None for r in results)
         t = tasks[i]
-        log(f"[{finished}/{len(tasks)}] {t['population']} {t['key_name']} f={t['fraction']:g}: truth "
+        log(
+            f"[{finished}/{len(tasks)}] {t['population']} {t['key_name']} f={t['fraction']:g}: truth "
             f"{rows[0]['truth']:,}, median estimate {np.median([r['estimate'] for r in rows]):,.1f} "
             f"({sum(r['seconds'] for r in rows):.1f} s; elapsed {time.perf_counter() - t0:.0f} s, "
-            f"load {_load()})")
+            f"load {_load()})"
+        )
 
     if workers <= 1:
         for i in order:
@@ -560,25 +645,38 @@ def simulate(plan_rows, *, fractions=FRACTIONS, reps=REPS, seed=SEED, confidence
 def cells(samples: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: truth, medians over samples, and per-sample counts."""
     out = []
-    for (half, pop, key, f), g in samples.groupby(["half", "population", "key", "fraction"], sort=False):
+    for (half, pop, key, f), g in samples.groupby(
+        ["half", "population", "key", "fraction"], sort=False
+    ):
         truth = int(g["truth"].iloc[0])
         est = g["estimate"].to_numpy(dtype=float)
         med = float(np.median(est)) if np.isfinite(est).all() else math.nan
-        row = {"half": half, "population": pop, "key": key, "fraction": f, "N": int(g["N"].iloc[0]),
-               "n": int(g["n"].iloc[0]), "truth": truth, "reps": len(g),
-               "sample_uniques": float(g["sample_uniques"].median()),
-               "estimate": med, "ratio": med / truth if truth else math.nan,
-               "ok": within_target(med, truth), "beyond_2x": beyond_2x(med, truth),
-               "samples_ok": int(within_target(est, truth).sum()),
-               "samples_beyond_2x": int(beyond_2x(est, truth).sum()),
-               "covered": int(((g["low"] <= truth) & (truth <= g["high"])).sum()),
-               "has_interval": bool(np.isfinite(g["low"]).all()),
-               "low": float(g["low"].median()), "high": float(g["high"].median()),
-               "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
-               "trusted": int((g["trusted"] == True).sum()),  # noqa: E712 (None: not reported)
-               "has_trusted": bool(g["trusted"].notna().all()),
-               "methods": ", ".join(f"{k} {v}" for k, v in g["method_used"].value_counts().items()),
-               "seconds": float(g["seconds"].median())}
+        row = {
+            "half": half,
+            "population": pop,
+            "key": key,
+            "fraction": f,
+            "N": int(g["N"].iloc[0]),
+            "n": int(g["n"].iloc[0]),
+            "truth": truth,
+            "reps": len(g),
+            "sample_uniques": float(g["sample_uniques"].median()),
+            "estimate": med,
+            "ratio": med / truth if truth else math.nan,
+            "ok": within_target(med, truth),
+            "beyond_2x": beyond_2x(med, truth),
+            "samples_ok": int(within_target(est, truth).sum()),
+            "samples_beyond_2x": int(beyond_2x(est, truth).sum()),
+            "covered": int(((g["low"] <= truth) & (truth <= g["high"])).sum()),
+            "has_interval": bool(np.isfinite(g["low"]).all()),
+            "low": float(g["low"].median()),
+            "high": float(g["high"].median()),
+            "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
+            "trusted": int((g["trusted"] == True).sum()),  # noqa: E712 (None: not reported)
+            "has_trusted": bool(g["trusted"].notna().all()),
+            "methods": ", ".join(f"{k} {v}" for k, v in g["method_used"].value_counts().items()),
+            "seconds": float(g["seconds"].median()),
+        }
         for m in COMPARISONS:
             v = g[m].to_numpy(dtype=float)
             mm = float(np.median(v)) if np.isfinite(v).all() else math.nan
@@ -599,9 +697,15 @@ def calibration(samples: pd.DataFrame) -> pd.DataFrame:
         n = int(samples[f"cal_n_{b}"].sum())
         p = float(samples[f"cal_p_{b}"].sum())
         o = int(samples[f"cal_o_{b}"].sum())
-        rows.append({"bin": f"{b / N_BINS:.1f}-{(b + 1) / N_BINS:.1f}", "records": n,
-                     "mean_predicted": p / n if n else math.nan,
-                     "population_uniques": o, "observed": o / n if n else math.nan})
+        rows.append(
+            {
+                "bin": f"{b / N_BINS:.1f}-{(b + 1) / N_BINS:.1f}",
+                "records": n,
+                "mean_predicted": p / n if n else math.nan,
+                "population_uniques": o,
+                "observed": o / n if n else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -619,16 +723,36 @@ def summary(samples: pd.DataFrame, cell_table: pd.DataFrame) -> list[tuple[str, 
     rows = []
     n_cells, n_samples = len(cell_table), len(samples)
     ok_cells = int(cell_table["ok"].sum())
-    rows.append(("default: cells within 25% (or 50 records, truth < 200), median of samples",
-                 _pct(ok_cells, n_cells), ">= 90% of cells", _met(ok_cells >= TARGET_CELLS * n_cells)))
+    rows.append(
+        (
+            "default: cells within 25% (or 50 records, truth < 200), median of samples",
+            _pct(ok_cells, n_cells),
+            ">= 90% of cells",
+            _met(ok_cells >= TARGET_CELLS * n_cells),
+        )
+    )
     b2 = int(cell_table["beyond_2x"].sum())
     b2_50 = int((cell_table["beyond_2x"] & ~cell_table["ok"]).sum())
-    rows.append(("default: cells beyond 2x (median of samples)", _pct(b2, n_cells), "none", _met(b2 == 0)))
-    rows.append(("default: cells beyond 2x and outside the 25% / 50-record allowance", _pct(b2_50, n_cells),
-                 "", ""))
+    rows.append(
+        ("default: cells beyond 2x (median of samples)", _pct(b2, n_cells), "none", _met(b2 == 0))
+    )
+    rows.append(
+        (
+            "default: cells beyond 2x and outside the 25% / 50-record allowance",
+            _pct(b2_50, n_cells),
+            "",
+            "",
+        )
+    )
     ok_s = int(cell_table["samples_ok"].sum())
-    rows.append(("default: samples within 25% (or 50 records), each sample on its own",
-                 _pct(ok_s, n_samples), "(>= 90%)", _met(ok_s >= TARGET_CELLS * n_samples)))
+    rows.append(
+        (
+            "default: samples within 25% (or 50 records), each sample on its own",
+            _pct(ok_s, n_samples),
+            "(>= 90%)",
+            _met(ok_s >= TARGET_CELLS * n_samples),
+        )
+    )
     b2s = int(cell_table["samples_beyond_2x"].sum())
     rows.append(("default: samples beyond 2x", _pct(b2s, n_samples), "(none)", _met(b2s == 0)))
     fail = int((~np.isfinite(samples["estimate"].to_numpy(dtype=float))).sum())
@@ -637,25 +761,51 @@ def summary(samples: pd.DataFrame, cell_table: pd.DataFrame) -> list[tuple[str, 
     finite = samples[np.isfinite(samples["estimate"]) & (samples["truth"] > 0)]
     if len(finite):
         ratio = finite["estimate"] / finite["truth"]
-        rows.append(("default: estimate / truth over samples (truth > 0): 5%, median, 95%, worst",
-                     f"{ratio.quantile(0.05):.2f}, {ratio.median():.2f}, {ratio.quantile(0.95):.2f}; "
-                     f"{ratio.min():.2f} / {ratio.max():.2f}", "", ""))
+        rows.append(
+            (
+                "default: estimate / truth over samples (truth > 0): 5%, median, 95%, worst",
+                f"{ratio.quantile(0.05):.2f}, {ratio.median():.2f}, {ratio.quantile(0.95):.2f}; "
+                f"{ratio.min():.2f} / {ratio.max():.2f}",
+                "",
+                "",
+            )
+        )
     has_iv = np.isfinite(samples["low"].to_numpy(dtype=float))
     if has_iv.all():
         cov = (samples["low"] <= samples["truth"]) & (samples["truth"] <= samples["high"])
         k = int(cov.sum())
-        rows.append(("interval: samples covered", _pct(k, n_samples), ">= 85% of samples",
-                     _met(k >= TARGET_COVERAGE * n_samples)))
+        rows.append(
+            (
+                "interval: samples covered",
+                _pct(k, n_samples),
+                ">= 85% of samples",
+                _met(k >= TARGET_COVERAGE * n_samples),
+            )
+        )
         cell_cov = cell_table["covered"] / cell_table["reps"]
-        rows.append(("interval: cells with every sample covered / with none covered",
-                     f"{int((cell_cov == 1).sum()):,} / {int((cell_cov == 0).sum()):,} of {n_cells:,}", "", ""))
+        rows.append(
+            (
+                "interval: cells with every sample covered / with none covered",
+                f"{int((cell_cov == 1).sum()):,} / {int((cell_cov == 0).sum()):,} of {n_cells:,}",
+                "",
+                "",
+            )
+        )
         pos = samples["truth"] > 0
         width = ((samples["high"] - samples["low"]) / samples["truth"])[pos]
-        rows.append(("interval: width / truth, median (90th percentile)",
-                     f"{width.median():.2f} ({width.quantile(0.9):.2f})", "", ""))
+        rows.append(
+            (
+                "interval: width / truth, median (90th percentile)",
+                f"{width.median():.2f} ({width.quantile(0.9):.2f})",
+                "",
+                "",
+            )
+        )
         below = int((samples["high"] < samples["truth"]).sum())
         above = int((samples["low"] > samples["truth"]).sum())
-        rows.append(("interval: misses with the truth above / below it", f"{below:,} / {above:,}", "", ""))
+        rows.append(
+            ("interval: misses with the truth above / below it", f"{below:,} / {above:,}", "", "")
+        )
     else:
         rows.append(("interval", "not reported by this estimator", ">= 85% of samples", ""))
     if samples["trusted"].notna().all():
@@ -675,17 +825,35 @@ def summary(samples: pd.DataFrame, cell_table: pd.DataFrame) -> list[tuple[str, 
     a = samples["auc"].dropna()
     if len(a):
         k = int((a >= TARGET_AUC).sum())
-        rows.append(("per-record AUC among sample uniques: median (10th percentile, lowest)",
-                     f"{a.median():.3f} ({a.quantile(0.1):.3f}, {a.min():.3f})", ">= 0.9",
-                     _met(a.median() >= TARGET_AUC)))
+        rows.append(
+            (
+                "per-record AUC among sample uniques: median (10th percentile, lowest)",
+                f"{a.median():.3f} ({a.quantile(0.1):.3f}, {a.min():.3f})",
+                ">= 0.9",
+                _met(a.median() >= TARGET_AUC),
+            )
+        )
         rows.append(("per-record AUC: samples with AUC >= 0.9", _pct(k, len(a)), "", ""))
         undefined = int(samples["auc"].isna().sum())
         if undefined:
-            rows.append(("per-record AUC undefined (sample uniques all or none population unique)",
-                         _pct(undefined, n_samples), "", ""))
+            rows.append(
+                (
+                    "per-record AUC undefined (sample uniques all or none population unique)",
+                    _pct(undefined, n_samples),
+                    "",
+                    "",
+                )
+            )
         viol = int((samples["prob_violations"] > 0).sum())
-        rows.append(("record_probabilities: samples with a value off [0, 1], the wrong length or "
-                     "nonzero off the sample uniques", _pct(viol, n_samples), "none", _met(viol == 0)))
+        rows.append(
+            (
+                "record_probabilities: samples with a value off [0, 1], the wrong length or "
+                "nonzero off the sample uniques",
+                _pct(viol, n_samples),
+                "none",
+                _met(viol == 0),
+            )
+        )
     else:
         rows.append(("per-record probabilities", "not reported by this estimator", ">= 0.9", ""))
     for m in COMPARISONS:
@@ -693,9 +861,22 @@ def summary(samples: pd.DataFrame, cell_table: pd.DataFrame) -> list[tuple[str, 
         b = int(cell_table[f"{m}_beyond_2x"].sum())
         ks = int(cell_table[f"{m}_samples_ok"].sum())
         bs = int(cell_table[f"{m}_samples_beyond_2x"].sum())
-        rows.append((f'method="{m}": cells within 25% / 50 (median); beyond 2x',
-                     f"{_pct(k, n_cells)}; {b:,}", "", ""))
-        rows.append((f'method="{m}": samples within 25% / 50; beyond 2x', f"{_pct(ks, n_samples)}; {bs:,}", "", ""))
+        rows.append(
+            (
+                f'method="{m}": cells within 25% / 50 (median); beyond 2x',
+                f"{_pct(k, n_cells)}; {b:,}",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f'method="{m}": samples within 25% / 50; beyond 2x',
+                f"{_pct(ks, n_samples)}; {bs:,}",
+                "",
+                "",
+            )
+        )
     return rows
 
 
@@ -705,13 +886,23 @@ def by_pair(cell_table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for (pop, key), g in cell_table.groupby(["population", "key"], sort=False):
         g = g.sort_values("fraction")
-        out.append({"population": pop, "key": key, "truth": int(g["truth"].iloc[0]), "cells": len(g),
-                    "ok": int(g["ok"].sum()), "beyond_2x": int(g["beyond_2x"].sum()),
-                    "samples": int(g["reps"].sum()), "covered": int(g["covered"].sum()),
-                    "has_interval": bool(g["has_interval"].all()), "trusted": int(g["trusted"].sum()),
-                    "has_trusted": bool(g["has_trusted"].all()),
-                    "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
-                    "ratios": " / ".join(_ratio(x) for x in g["ratio"])})
+        out.append(
+            {
+                "population": pop,
+                "key": key,
+                "truth": int(g["truth"].iloc[0]),
+                "cells": len(g),
+                "ok": int(g["ok"].sum()),
+                "beyond_2x": int(g["beyond_2x"].sum()),
+                "samples": int(g["reps"].sum()),
+                "covered": int(g["covered"].sum()),
+                "has_interval": bool(g["has_interval"].all()),
+                "trusted": int(g["trusted"].sum()),
+                "has_trusted": bool(g["has_trusted"].all()),
+                "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
+                "ratios": " / ".join(_ratio(x) for x in g["ratio"]),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -722,9 +913,17 @@ def by_fraction(samples: pd.DataFrame) -> pd.DataFrame:
         ok = within_target(g["estimate"], g["truth"]).sum()
         b2 = beyond_2x(g["estimate"], g["truth"]).sum()
         cov = ((g["low"] <= g["truth"]) & (g["truth"] <= g["high"])).sum()
-        out.append({"fraction": f, "samples": len(g), "within": int(ok), "beyond_2x": int(b2),
-                    "covered": int(cov), "auc": g["auc"].median(),
-                    "trusted": int((g["trusted"] == True).sum())})  # noqa: E712
+        out.append(
+            {
+                "fraction": f,
+                "samples": len(g),
+                "within": int(ok),
+                "beyond_2x": int(b2),
+                "covered": int(cov),
+                "auc": g["auc"].median(),
+                "trusted": int((g["trusted"] == True).sum()),
+            }
+        )  # noqa: E712
     return pd.DataFrame(out)
 
 
@@ -738,7 +937,9 @@ def _ratio(x) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.2f}"
 
 
-def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=None, keys=None) -> str:
+def markdown(
+    samples: pd.DataFrame, *, title: str, settings: str, populations=None, keys=None
+) -> str:
     """Summary against the targets, calibration, per-fraction and per-cell tables of one half."""
     populations = POPULATIONS if populations is None else populations
     keys_of = KEYS if keys is None else keys
@@ -746,10 +947,18 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=No
     parts = [f"## {title}\n", settings + "\n"]
     pops = list(dict.fromkeys(samples["population"]))
     keys = list(dict.fromkeys(samples["key"]))
-    parts.append("Populations: " + "; ".join(
-        f"`{p}` = {populations[p].description if p in populations else p} "
-        f"(N = {int(samples.loc[samples['population'] == p, 'N'].iloc[0]):,})" for p in pops) + ".\n")
-    parts.append("Keys: " + "; ".join(f"`{k}` = ({', '.join(keys_of.get(k, ()))})" for k in keys) + ".\n")
+    parts.append(
+        "Populations: "
+        + "; ".join(
+            f"`{p}` = {populations[p].description if p in populations else p} "
+            f"(N = {int(samples.loc[samples['population'] == p, 'N'].iloc[0]):,})"
+            for p in pops
+        )
+        + ".\n"
+    )
+    parts.append(
+        "Keys: " + "; ".join(f"`{k}` = ({', '.join(keys_of.get(k, ()))})" for k in keys) + ".\n"
+    )
     parts.append(f"{len(table):,} cells (population x key x fraction), {len(samples):,} samples.\n")
     parts.append("### Against the targets\n")
     lines = ["| figure | value | target | |", "|---|---|---|---|"]
@@ -757,45 +966,65 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=No
     parts.append("\n".join(lines) + "\n")
     cal = calibration(samples)
     if cal["records"].sum():
-        parts.append("### Calibration of `record_probabilities` (sample uniques of every sample, pooled)\n")
-        parts.append("Every sample unique of every sample counts once, so the largest populations and "
-                     "fractions weigh most. Records not unique in their sample are left out (they are "
-                     "never population unique, and get 0).\n")
-        lines = ["| predicted | records | mean predicted | population uniques | observed share |",
-                 "|---|---:|---:|---:|---:|"]
+        parts.append(
+            "### Calibration of `record_probabilities` (sample uniques of every sample, pooled)\n"
+        )
+        parts.append(
+            "Every sample unique of every sample counts once, so the largest populations and "
+            "fractions weigh most. Records not unique in their sample are left out (they are "
+            "never population unique, and get 0).\n"
+        )
+        lines = [
+            "| predicted | records | mean predicted | population uniques | observed share |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for _, r in cal.iterrows():
-            lines.append(f"| {r['bin']} | {r['records']:,} | {_ratio(r['mean_predicted'])} | "
-                         f"{r['population_uniques']:,} | {_ratio(r['observed'])} |")
+            lines.append(
+                f"| {r['bin']} | {r['records']:,} | {_ratio(r['mean_predicted'])} | "
+                f"{r['population_uniques']:,} | {_ratio(r['observed'])} |"
+            )
         tot_n, tot_o = int(cal["records"].sum()), int(cal["population_uniques"].sum())
         tot_p = float(samples[[f"cal_p_{b}" for b in range(N_BINS)]].to_numpy().sum())
         lines.append(f"| all | {tot_n:,} | {tot_p / tot_n:.2f} | {tot_o:,} | {tot_o / tot_n:.2f} |")
         parts.append("\n".join(lines) + "\n")
     parts.append("### By fraction (samples)\n")
-    lines = ["| f | samples | within 25% / 50 | beyond 2x | interval covers | median AUC | trusted |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| f | samples | within 25% / 50 | beyond 2x | interval covers | median AUC | trusted |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in by_fraction(samples).itertuples(index=False):
-        lines.append(f"| {r.fraction:g} | {r.samples:,} | {r.within:,} | {r.beyond_2x:,} | "
-                     f"{r.covered:,} | {_ratio(r.auc)} | {r.trusted:,} |")
+        lines.append(
+            f"| {r.fraction:g} | {r.samples:,} | {r.within:,} | {r.beyond_2x:,} | "
+            f"{r.covered:,} | {_ratio(r.auc)} | {r.trusted:,} |"
+        )
     parts.append("\n".join(lines) + "\n")
     parts.append("### By population and key\n")
     fr = ", ".join(f"{f:g}" for f in sorted(set(samples["fraction"])))
-    lines = [f"| population | key | truth | cells ok | cells beyond 2x | samples covered | samples trusted "
-             f"| median AUC | ratio (median estimate / truth) at f = {fr} |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        f"| population | key | truth | cells ok | cells beyond 2x | samples covered | samples trusted "
+        f"| median AUC | ratio (median estimate / truth) at f = {fr} |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in by_pair(table).itertuples(index=False):
         cov = f"{r.covered}/{r.samples}" if r.has_interval else "n/a"
         tr = f"{r.trusted}/{r.samples}" if r.has_trusted else "n/a"
-        lines.append(f"| {r.population} | {r.key} | {r.truth:,} | {r.ok}/{r.cells} | {r.beyond_2x} | {cov} | "
-                     f"{tr} | {_ratio(r.auc)} | {r.ratios} |")
+        lines.append(
+            f"| {r.population} | {r.key} | {r.truth:,} | {r.ok}/{r.cells} | {r.beyond_2x} | {cov} | "
+            f"{tr} | {_ratio(r.auc)} | {r.ratios} |"
+        )
     parts.append("\n".join(lines) + "\n")
     parts.append("### Per cell\n")
-    parts.append("Estimate and ratio: median over the cell's samples; `ok`: that median within 25% of "
-                 "the truth (or 50 records where the truth is under 200); `samples ok`, `covered`, "
-                 "`trusted`: counts of samples; interval: medians of the bounds; AUC: median over "
-                 "samples, among sample uniques.\n")
-    lines = ["| population | key | f | n | truth | sample uniques | estimate | ratio | ok | samples ok "
-             "| interval | covered | AUC | trusted | dankar ratio | loglinear ratio | method used |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    parts.append(
+        "Estimate and ratio: median over the cell's samples; `ok`: that median within 25% of "
+        "the truth (or 50 records where the truth is under 200); `samples ok`, `covered`, "
+        "`trusted`: counts of samples; interval: medians of the bounds; AUC: median over "
+        "samples, among sample uniques.\n"
+    )
+    lines = [
+        "| population | key | f | n | truth | sample uniques | estimate | ratio | ok | samples ok "
+        "| interval | covered | AUC | trusted | dankar ratio | loglinear ratio | method used |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
     for _, r in table.iterrows():
         reps = r["reps"]
         iv = f"{_num(r['low'])} - {_num(r['high'])}" if r["has_interval"] else "n/a"
@@ -806,7 +1035,8 @@ def markdown(samples: pd.DataFrame, *, title: str, settings: str, populations=No
             f"{_num(r['sample_uniques'])} | {_num(r['estimate'])} | {_ratio(r['ratio'])} | "
             f"{'yes' if r['ok'] else '**NO**'} | {r['samples_ok']}/{reps} | {iv} | "
             f"{covered} | {_ratio(r['auc'])} | {trusted} | "
-            f"{_ratio(r['dankar_ratio'])} | {_ratio(r['loglinear_ratio'])} | {r['methods']} |")
+            f"{_ratio(r['dankar_ratio'])} | {_ratio(r['loglinear_ratio'])} | {r['methods']} |"
+        )
     parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
@@ -816,17 +1046,40 @@ def _revision() -> str:
     import subprocess
 
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        package = subprocess.run(["git", "log", "-1", "--format=%h", "--", "riskcalc"], cwd=ROOT,
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "riskcalc",
-                                "benchmarks/sim_population.py"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        package = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--", "riskcalc"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "riskcalc",
+                "benchmarks/sim_population.py",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "revision unknown"
-    return (f"commit {head} (last change to riskcalc/: {package})"
-            + (" with uncommitted changes to riskcalc/ or this script" if dirty else ""))
+    return f"commit {head} (last change to riskcalc/: {package})" + (
+        " with uncommitted changes to riskcalc/ or this script" if dirty else ""
+    )
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -844,16 +1097,25 @@ def _write_atomic(path: Path, text: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--half", choices=("tune", "heldout", "both"), default="heldout")
-    parser.add_argument("--reps", type=int, default=None, help=f"samples per cell (default {REPS}; --quick 1)")
-    parser.add_argument("--fractions", default=None, help="comma-separated (default: the six of issue 25)")
+    parser.add_argument(
+        "--reps", type=int, default=None, help=f"samples per cell (default {REPS}; --quick 1)"
+    )
+    parser.add_argument(
+        "--fractions", default=None, help="comma-separated (default: the six of issue 25)"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--confidence", type=float, default=CONFIDENCE)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--populations", help="comma-separated: only these populations of the half(s)")
+    parser.add_argument(
+        "--populations", help="comma-separated: only these populations of the half(s)"
+    )
     parser.add_argument("--keys", help="comma-separated: only these keys of the half(s)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: populations at {QUICK_SCALE:g} of their size (adult whole), "
-                             f"fractions {','.join(map(str, QUICK_FRACTIONS))}, 1 sample per cell")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: populations at {QUICK_SCALE:g} of their size (adult whole), "
+        f"fractions {','.join(map(str, QUICK_FRACTIONS))}, 1 sample per cell",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument("--csv", type=Path, help="also write one row per sample to this file")
     args = parser.parse_args(argv)
@@ -877,7 +1139,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     log(f"start {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, load {_load()}")
     subset = {}
-    for name, value, known in (("populations", args.populations, POPULATIONS), ("keys", args.keys, KEYS)):
+    for name, value, known in (
+        ("populations", args.populations, POPULATIONS),
+        ("keys", args.keys, KEYS),
+    ):
         if value is not None:
             subset[name] = set(value.split(","))
             unknown = sorted(subset[name] - set(known))
@@ -885,29 +1150,52 @@ def main(argv=None) -> int:
                 parser.error(f"--{name}: unknown {', '.join(unknown)} (known: {', '.join(known)})")
     rows = plan(args.half, subset.get("populations"), subset.get("keys"))
     if not rows:
-        parser.error(f"--populations / --keys select no (population, key) pair of --half {args.half}")
-    samples = simulate(rows, fractions=fractions, reps=reps, seed=args.seed,
-                       confidence=args.confidence, workers=args.workers, scale=scale, log=log)
-    settings = (f"Settings: seed {args.seed}, {reps} simple random sample(s) per cell, fractions "
-                f"{', '.join(f'{f:g}' for f in fractions)}, confidence {args.confidence:g}"
-                + (f", **quick** (populations at {QUICK_SCALE:g} of their size; not the protocol)"
-                   if args.quick else "")
-                + (", **a subset** of the protocol's populations, keys or fractions"
-                   if subset or (fractions != FRACTIONS and not args.quick) else "")
-                + ". Command: `PYTHONPATH=. python benchmarks/sim_population.py "
-                + " ".join(argv if argv is not None else sys.argv[1:]) + "`.")
-    titles = {"tune": "Tuning half (the default was chosen and tuned here: not evidence)",
-              "heldout": "Held-out half (no population or key of the tuning half)"}
+        parser.error(
+            f"--populations / --keys select no (population, key) pair of --half {args.half}"
+        )
+    samples = simulate(
+        rows,
+        fractions=fractions,
+        reps=reps,
+        seed=args.seed,
+        confidence=args.confidence,
+        workers=args.workers,
+        scale=scale,
+        log=log,
+    )
+    settings = (
+        f"Settings: seed {args.seed}, {reps} simple random sample(s) per cell, fractions "
+        f"{', '.join(f'{f:g}' for f in fractions)}, confidence {args.confidence:g}"
+        + (
+            f", **quick** (populations at {QUICK_SCALE:g} of their size; not the protocol)"
+            if args.quick
+            else ""
+        )
+        + (
+            ", **a subset** of the protocol's populations, keys or fractions"
+            if subset or (fractions != FRACTIONS and not args.quick)
+            else ""
+        )
+        + ". Command: `PYTHONPATH=. python benchmarks/sim_population.py "
+        + " ".join(argv if argv is not None else sys.argv[1:])
+        + "`."
+    )
+    titles = {
+        "tune": "Tuning half (the default was chosen and tuned here: not evidence)",
+        "heldout": "Held-out half (no population or key of the tuning half)",
+    }
     text = ["# Simulation of population_uniqueness (benchmarks/sim_population.py)\n"]
     for h in ("tune", "heldout"):
         part = samples[samples["half"] == h]
         if len(part):
             text.append(markdown(part, title=titles[h], settings=settings))
     elapsed = time.perf_counter() - t0
-    text.append(f"Code: riskcalc {_revision()}. Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
-                f"{elapsed:.0f} s with {args.workers} worker(s); median call "
-                f"{samples['seconds'].median():.2f} s, slowest {samples['seconds'].max():.1f} s; "
-                f"load at the end {_load()} ({os.cpu_count()} CPUs).\n")
+    text.append(
+        f"Code: riskcalc {_revision()}. Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+        f"{elapsed:.0f} s with {args.workers} worker(s); median call "
+        f"{samples['seconds'].median():.2f} s, slowest {samples['seconds'].max():.1f} s; "
+        f"load at the end {_load()} ({os.cpu_count()} CPUs).\n"
+    )
     out = "\n".join(text)
     print(out)
     if args.markdown:

@@ -378,8 +378,15 @@ class _Package(types.ModuleType):
         super().__setattr__(name, value)
 
 
-for _error in (DataFileError, EmptyTableError, InvalidParameterError, MissingColumnError, MissingValueError,
-               RiskCalcError, UnsupportedTypeError):
+for _error in (
+    DataFileError,
+    EmptyTableError,
+    InvalidParameterError,
+    MissingColumnError,
+    MissingValueError,
+    RiskCalcError,
+    UnsupportedTypeError,
+):
     _error.__module__ = __name__
 del _error
 sys.modules[__name__].__class__ = _Package

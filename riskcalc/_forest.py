@@ -54,8 +54,8 @@ _ROOT_PRIOR = 0.5
 class _Pair:
     """Counts of a (parent, child) pair of fields over the non-empty cells."""
 
-    key: np.ndarray      # parent * n_child_levels + child, sorted, distinct
-    count: np.ndarray    # records with that pair
+    key: np.ndarray  # parent * n_child_levels + child, sorted, distinct
+    count: np.ndarray  # records with that pair
     n_child: int
 
 
@@ -65,11 +65,11 @@ class Forest:
 
     n: float
     levels: tuple[int, ...]
-    parent: tuple[int, ...]          # -1 for a root
-    alpha: tuple[float, ...]         # concentration of each child's conditional (nan for roots)
+    parent: tuple[int, ...]  # -1 for a root
+    alpha: tuple[float, ...]  # concentration of each child's conditional (nan for roots)
     margins: tuple[np.ndarray, ...]  # records per level, per field
     pairs: tuple[_Pair | None, ...]  # the (parent, field) counts, per field (None for roots)
-    gains: tuple[float, ...]         # marginal-likelihood gain of each edge (0 for roots)
+    gains: tuple[float, ...]  # marginal-likelihood gain of each edge (0 for roots)
 
     def edges(self, names) -> list[tuple[str, str]]:
         """``(parent, child)`` field names, in field order."""
@@ -188,7 +188,11 @@ def fit_forest(codes: np.ndarray, counts: np.ndarray, levels) -> Forest:
                 directed[(p, c)] = (max(float(curve[best]), 0.0), float(_ALPHAS[best]), pair)
     charge = 0.5 * math.log(max(n, 2.0))
     undirected = sorted(
-        ((max(directed[(i, j)][0], directed[(j, i)][0]), i, j) for i in range(k) for j in range(i + 1, k)),
+        (
+            (max(directed[(i, j)][0], directed[(j, i)][0]), i, j)
+            for i in range(k)
+            for j in range(i + 1, k)
+        ),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     root = list(range(k))
@@ -232,7 +236,9 @@ def fit_forest(codes: np.ndarray, counts: np.ndarray, levels) -> Forest:
     alpha = tuple(directed[(p, j)][1] if p >= 0 else math.nan for j, p in enumerate(parent))
     pairs = tuple(directed[(p, j)][2] if p >= 0 else None for j, p in enumerate(parent))
     gains = tuple(directed[(p, j)][0] if p >= 0 else 0.0 for j, p in enumerate(parent))
-    return Forest(n, tuple(int(v) for v in levels), tuple(parent), alpha, tuple(margins), pairs, gains)
+    return Forest(
+        n, tuple(int(v) for v in levels), tuple(parent), alpha, tuple(margins), pairs, gains
+    )
 
 
 def unique_probability(terms: Terms, rest: float, weight: float) -> np.ndarray:

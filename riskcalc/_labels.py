@@ -62,8 +62,13 @@ def _sort_key(v):
 def _text(v, mixed: bool) -> str:
     """How one non-missing category is shown."""
     if isinstance(v, str):
-        quote = (mixed or v == MISSING_LABEL or v != v.strip() or any(s in v for s in _NEEDS_QUOTES)
-                 or any(ord(ch) < 32 for ch in v))
+        quote = (
+            mixed
+            or v == MISSING_LABEL
+            or v != v.strip()
+            or any(s in v for s in _NEEDS_QUOTES)
+            or any(ord(ch) < 32 for ch in v)
+        )
         return json.dumps(v, ensure_ascii=False) if quote else v
     if isinstance(v, (bool, np.bool_)):
         return "True" if v else "False"
@@ -73,7 +78,9 @@ def _text(v, mixed: bool) -> str:
         f = float(v)
         return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
     if isinstance(v, _dt.datetime):  # pandas Timestamps too; a midnight without a zone is a date
-        midnight = (v.hour, v.minute, v.second, v.microsecond, getattr(v, "nanosecond", 0)) == (0,) * 5
+        midnight = (v.hour, v.minute, v.second, v.microsecond, getattr(v, "nanosecond", 0)) == (
+            0,
+        ) * 5
         return str(v.date()) if midnight and v.tzinfo is None else str(v)
     text = str(v)
     return json.dumps(text, ensure_ascii=False) if any(s in text for s in _NEEDS_QUOTES) else text
@@ -98,7 +105,9 @@ def _factorize(s: pd.Series):
         chunks = chunked.unify_dictionaries().chunks
         if not chunks:
             return np.zeros(0, np.int64), pd.Series([], dtype=object)
-        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks])
+        codes = np.concatenate(
+            [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks]
+        )
         return codes, chunks[0].dictionary.to_pandas()
     if PANDAS_MAJOR < 2:  # pandas 1.5 warns that its Index of object numbers will stay object
         with warnings.catch_warnings():
@@ -138,8 +147,11 @@ def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         try:
             order = keep[np.asarray(pd.Index(found).take(keep).argsort(), dtype=np.int64)]
         except (TypeError, ValueError, NotImplementedError):  # mixed types; Arrow dictionaries
-            order = keep[np.asarray(sorted(range(len(keep)), key=lambda i: _sort_key(obj[keep[i]])),
-                                    dtype=np.int64)]
+            order = keep[
+                np.asarray(
+                    sorted(range(len(keep)), key=lambda i: _sort_key(obj[keep[i]])), dtype=np.int64
+                )
+            ]
         rank = np.full(len(obj) + 1, -1, dtype=np.int64)  # the last entry: code -1 stays -1
         rank[order] = np.arange(len(order))
         codes = rank[codes]
@@ -147,7 +159,7 @@ def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     mixed = len({isinstance(v, str) for v in uniq}) > 1
     texts = [_text(v, mixed) for v in uniq]
     if len(set(texts)) < len(texts):  # distinct values shown alike (e.g. 1 and "1" are quoted;
-        seen: dict[str, int] = {}     # this is the last resort): number the repeats
+        seen: dict[str, int] = {}  # this is the last resort): number the repeats
         for i, t in enumerate(texts):
             seen[t] = seen.get(t, 0) + 1
             if seen[t] > 1:

@@ -20,8 +20,16 @@ import sys
 
 from .exceptions import InsufficientMemoryError
 
-__all__ = ["available_bytes", "require", "tiers_bytes", "tiers_address_bytes", "check_tiers_memory",
-           "return_free_memory", "freeze_after_imports", "imports_done"]
+__all__ = [
+    "available_bytes",
+    "require",
+    "tiers_bytes",
+    "tiers_address_bytes",
+    "check_tiers_memory",
+    "return_free_memory",
+    "freeze_after_imports",
+    "imports_done",
+]
 
 #: Peak resident memory of ``riskcalc tiers`` per pupil and the fixed cost of the interpreter and
 #: libraries: measured 0.29 GB at 200,000 pupils and 0.59 GB at 800,000 (about 520 bytes per
@@ -70,7 +78,10 @@ def _address_space_room() -> int | None:
 def _cgroup_room() -> int | None:
     for limit_file, usage_file in (
         ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
     ):
         try:
             with open(limit_file, encoding="ascii") as fh:
@@ -192,4 +203,3 @@ def imports_done() -> None:
         import gc
 
         gc.freeze()
-

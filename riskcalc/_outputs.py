@@ -36,8 +36,14 @@ from pathlib import Path
 
 from .exceptions import DataFileError
 
-__all__ = ["MANIFEST", "check_not_input", "check_folder_out", "write_files", "write_folder",
-           "check_folder_target"]
+__all__ = [
+    "MANIFEST",
+    "check_not_input",
+    "check_folder_out",
+    "write_files",
+    "write_folder",
+    "check_folder_target",
+]
 
 #: The file a riskcalc output folder holds, written last, that marks it complete.
 MANIFEST = "manifest.json"
@@ -90,7 +96,9 @@ def check_not_input(out, inputs: Iterable, *, option: str = "--out", folder: boo
             )
 
 
-def check_folder_out(out, *, force: bool, inputs: Iterable = (), option: str = "--out") -> Path | None:
+def check_folder_out(
+    out, *, force: bool, inputs: Iterable = (), option: str = "--out"
+) -> Path | None:
     """Check an output folder before a command's work starts: not an input, not inside an input
     folder, holding no input, and (:func:`check_folder_target`) new, empty, or (with ``force``)
     a folder riskcalc wrote. :func:`write_folder` checks the same again under its lock.
@@ -153,16 +161,22 @@ def write_files(files: Mapping, *, force: bool = False) -> list[Path]:
     Without ``force`` no existing file is replaced (checked before anything is written, and
     again, exclusively, when each file is placed).
     """
-    targets = [(Path(p), d.encode("utf-8") if isinstance(d, str) else bytes(d)) for p, d in files.items()]
+    targets = [
+        (Path(p), d.encode("utf-8") if isinstance(d, str) else bytes(d)) for p, d in files.items()
+    ]
     for path, _ in targets:
         folder = path.parent if str(path.parent) else Path(".")
         check_name_length(path)
         if path.is_dir():
             raise DataFileError(f"{str(path)!r} is a folder; give the name of a file to write.")
         if path.exists() and not force:
-            raise DataFileError(f"{str(path)!r} exists already; add --force (force=True) to replace it.")
+            raise DataFileError(
+                f"{str(path)!r} exists already; add --force (force=True) to replace it."
+            )
         if not folder.is_dir():
-            raise DataFileError(f"Cannot write {str(path)!r}: folder {str(folder)!r} does not exist.")
+            raise DataFileError(
+                f"Cannot write {str(path)!r}: folder {str(folder)!r} does not exist."
+            )
     temps: list[str] = []
     placed: list[Path] = []
     try:
@@ -245,7 +259,9 @@ def check_folder_target(out, *, force: bool, option: str = "--out") -> Path:
             raise DataFileError(f"Cannot use {option} {str(out)!r}: {_reason(exc)}.") from None
         if not empty:
             if not force:
-                raise DataFileError(f"{option} {str(out)!r} is not empty; add --force to replace it.")
+                raise DataFileError(
+                    f"{option} {str(out)!r} is not empty; add --force to replace it."
+                )
             if not _is_riskcalc_folder(out):
                 raise DataFileError(
                     f"{option} {str(out)!r} holds files riskcalc did not write (no {MANIFEST}); "
@@ -264,7 +280,9 @@ def _lock(out: Path, option: str):
     """Hold an exclusive lock for ``out`` (a fixed-length lock file beside it)."""
     parent = out.parent if str(out.parent) else Path(".")
     lock_path = parent / f"{_PREFIX}{_digest(out)}.lock"
-    busy = DataFileError(f"Another riskcalc run is writing {option} {str(out)!r}; wait for it to finish.")
+    busy = DataFileError(
+        f"Another riskcalc run is writing {option} {str(out)!r}; wait for it to finish."
+    )
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: creating the lock file is the lock
@@ -332,7 +350,9 @@ def _manifest_doc(entries: Mapping[str, tuple[int, str]], command: str | None) -
 
     doc = {
         "riskcalc_version": __version__,
-        "files": {name: {"bytes": size, "sha256": sha} for name, (size, sha) in sorted(entries.items())},
+        "files": {
+            name: {"bytes": size, "sha256": sha} for name, (size, sha) in sorted(entries.items())
+        },
     }
     if command is not None:
         doc["command"] = command
@@ -342,8 +362,10 @@ def _manifest_doc(entries: Mapping[str, tuple[int, str]], command: str | None) -
 def manifest(files: Mapping[str, bytes], command: str | None = None) -> bytes:
     """``manifest.json``: each file's size and SHA-256, names sorted, and the command that wrote
     the folder (no time: reproducible)."""
-    return _manifest_doc({name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()},
-                         command)
+    return _manifest_doc(
+        {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()},
+        command,
+    )
 
 
 def manifest_command(folder) -> str | None:
@@ -368,13 +390,22 @@ def _write_manifest(folder: Path, command: str | None) -> None:
     entries = {}
     for path in sorted(folder.iterdir()):
         if path.name == MANIFEST or not path.is_file() or path.is_symlink():
-            raise ValueError(f"unexpected entry {path.name!r} in an output folder")  # pragma: no cover
+            raise ValueError(
+                f"unexpected entry {path.name!r} in an output folder"
+            )  # pragma: no cover
         entries[path.name] = _hash_file(path)
     _write_file(folder / MANIFEST, _manifest_doc(entries, command))
 
 
-def write_folder(out, files, *, force: bool = False, option: str = "--out", inputs: Iterable = (),
-                 command: str | None = None) -> Path:
+def write_folder(
+    out,
+    files,
+    *,
+    force: bool = False,
+    option: str = "--out",
+    inputs: Iterable = (),
+    command: str | None = None,
+) -> Path:
     """Write a set of files into the folder ``out`` as one set (see the module notes).
 
     ``files`` is ``{name: text or bytes}``, or a function that writes the files into the
@@ -388,14 +419,23 @@ def write_folder(out, files, *, force: bool = False, option: str = "--out", inpu
     if callable(files):
         fill = files
     else:
-        data = {name: d.encode("utf-8") if isinstance(d, str) else bytes(d) for name, d in files.items()}
+        data = {
+            name: d.encode("utf-8") if isinstance(d, str) else bytes(d) for name, d in files.items()
+        }
         for name in data:
-            if name != Path(name).name or name in ("", ".", "..", MANIFEST) or name.startswith(_PREFIX):
-                raise ValueError(f"bad output file name {name!r}")  # pragma: no cover - programming error
+            if (
+                name != Path(name).name
+                or name in ("", ".", "..", MANIFEST)
+                or name.startswith(_PREFIX)
+            ):
+                raise ValueError(
+                    f"bad output file name {name!r}"
+                )  # pragma: no cover - programming error
 
         def fill(folder: Path) -> None:
             for name, content in data.items():
                 _write_file(folder / name, content)
+
     parent = out.parent if str(out.parent) else Path(".")
     check_not_input(out, inputs, option=option, folder=True)
     try:
@@ -418,7 +458,9 @@ def write_folder(out, files, *, force: bool = False, option: str = "--out", inpu
                 fill(tmp)
                 _write_manifest(tmp, command)
             except OSError as exc:
-                raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None
+                raise DataFileError(
+                    f"Cannot write {option} {str(out)!r}: {_reason(exc)}."
+                ) from None
             if out.is_dir() and any(out.iterdir()):
                 old = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
                 os.rename(out, old / "previous")
@@ -427,7 +469,9 @@ def write_folder(out, files, *, force: bool = False, option: str = "--out", inpu
             except OSError as exc:
                 if old is not None:
                     os.rename(old / "previous", out)
-                raise DataFileError(f"Cannot write {option} {str(out)!r}: {_reason(exc)}.") from None
+                raise DataFileError(
+                    f"Cannot write {option} {str(out)!r}: {_reason(exc)}."
+                ) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -17,10 +17,21 @@ from pathlib import Path
 
 from ._version import __version__
 
-__all__ = ["provenance", "describe_file", "describe_input", "describe_cohort", "file_sha256",
-           "command_line", "set_command", "reset_command", "describe_spark"]
+__all__ = [
+    "provenance",
+    "describe_file",
+    "describe_input",
+    "describe_cohort",
+    "file_sha256",
+    "command_line",
+    "set_command",
+    "reset_command",
+    "describe_spark",
+]
 
-_COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("riskcalc_command", default=None)
+_COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "riskcalc_command", default=None
+)
 
 
 def set_command(argv) -> contextvars.Token:
@@ -72,7 +83,11 @@ def describe_file(path: str | os.PathLike, n_records: int | None = None) -> dict
         parts = sorted(p for p in path.rglob("*") if p.is_file())
         digest = hashlib.sha256()
         for p in parts:
-            digest.update(p.relative_to(path).as_posix().encode("utf-8") + b"\0" + file_sha256(p).encode("ascii"))
+            digest.update(
+                p.relative_to(path).as_posix().encode("utf-8")
+                + b"\0"
+                + file_sha256(p).encode("ascii")
+            )
         info["bytes"] = sum(p.stat().st_size for p in parts)
         info["sha256"] = digest.hexdigest()
         info["files"] = len(parts)
@@ -124,8 +139,9 @@ def describe_cohort(meta: dict) -> dict:
     return out
 
 
-def provenance(function: str, parameters: dict, data=None, encoded=None, *, inputs=None, cohort=None,
-               **extra) -> dict:
+def provenance(
+    function: str, parameters: dict, data=None, encoded=None, *, inputs=None, cohort=None, **extra
+) -> dict:
     """The provenance block.
 
     Keys: ``riskcalc_version``, ``function``, ``parameters``, ``command`` (when run from the

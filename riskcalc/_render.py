@@ -26,7 +26,16 @@ pd = lazy_module("pandas")  # imported on first use: the command line parses bef
 FORMATS = ("text", "csv", "json", "markdown", "latex")
 
 #: Column-name endings of figures that are fractions, never counts (kept as floats in CSV).
-_FRACTION_SUFFIXES = ("share", "risk", "rate", "fraction", "estimate", "score", "contribution", "alpha")
+_FRACTION_SUFFIXES = (
+    "share",
+    "risk",
+    "rate",
+    "fraction",
+    "estimate",
+    "score",
+    "contribution",
+    "alpha",
+)
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[bool]:
@@ -42,11 +51,19 @@ def numeric_columns(frame: pd.DataFrame) -> list[bool]:
         elif pd.api.types.is_numeric_dtype(numeric_view(dtype)):
             out.append(True)
         elif dtype == object:
-            values = [v for v in frame[c].tolist() if v is not None and v is not pd.NA
-                      and not (isinstance(v, float) and math.isnan(v))]
-            out.append(bool(values) and all(
-                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-                for v in values))
+            values = [
+                v
+                for v in frame[c].tolist()
+                if v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
+            ]
+            out.append(
+                bool(values)
+                and all(
+                    isinstance(v, (int, float, np.integer, np.floating))
+                    and not isinstance(v, (bool, np.bool_))
+                    for v in values
+                )
+            )
         else:
             out.append(False)
     return out
@@ -83,8 +100,17 @@ def escape_markdown(text: str) -> str:
 
 
 _LATEX = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}",
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\^{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
     ">": r"\textgreater{}",
 }
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX))
@@ -117,7 +143,9 @@ def _cell(value, column: str) -> str:
 
 
 def _cells(frame: pd.DataFrame) -> list[list[str]]:
-    return [[_cell(v, c) for c, v in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    return [
+        [_cell(v, c) for c, v in zip(frame.columns, row)] for row in frame.itertuples(index=False)
+    ]
 
 
 def to_text(frame: pd.DataFrame) -> str:
@@ -170,8 +198,12 @@ def _integral_counts(frame: pd.DataFrame) -> pd.DataFrame:
         if not whole.any():
             continue
         changes[c] = pd.Series(
-            [int(v) if w else (None if np.isnan(v) else float(v)) for v, w in zip(values.tolist(), whole.tolist())],
-            index=frame.index, dtype=object,
+            [
+                int(v) if w else (None if np.isnan(v) else float(v))
+                for v, w in zip(values.tolist(), whole.tolist())
+            ],
+            index=frame.index,
+            dtype=object,
         )
     return frame.assign(**changes) if changes else frame
 
@@ -230,10 +262,15 @@ def _text_columns(frame: pd.DataFrame) -> list:
     """Columns that may hold text: every column but those of a number, boolean or date type."""
     from ._compat import numeric_view
 
-    return [c for c in frame.columns
-            if not (pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype))
-                    or pd.api.types.is_bool_dtype(frame[c].dtype)
-                    or pd.api.types.is_datetime64_any_dtype(frame[c].dtype))]
+    return [
+        c
+        for c in frame.columns
+        if not (
+            pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype))
+            or pd.api.types.is_bool_dtype(frame[c].dtype)
+            or pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+        )
+    ]
 
 
 def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +280,9 @@ def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     changes = {}
     for c in _text_columns(frame):
         values = frame[c].tolist()
-        escaped = [v if v is None or v is pd.NA or _is_number(v) else escape_formula(v) for v in values]
+        escaped = [
+            v if v is None or v is pd.NA or _is_number(v) else escape_formula(v) for v in values
+        ]
         if escaped != values:
             changes[c] = pd.Series(escaped, index=frame.index, dtype=object)
     if changes:
@@ -276,8 +315,11 @@ def to_csv(frame: pd.DataFrame) -> str:
     """
     frame = _integral_counts(frame)
     tuples = {
-        c: pd.Series([", ".join(map(str, v)) if isinstance(v, tuple) else v for v in frame[c].tolist()],
-                     index=frame.index, dtype=object)
+        c: pd.Series(
+            [", ".join(map(str, v)) if isinstance(v, tuple) else v for v in frame[c].tolist()],
+            index=frame.index,
+            dtype=object,
+        )
         for c in frame.columns
         if frame[c].dtype == object and any(isinstance(v, tuple) for v in frame[c].tolist())
     }
@@ -310,8 +352,10 @@ def _force_quotes(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     def mark(v):
         return v + marker if isinstance(v, str) and _FORCE_QUOTE.search(v) else v
 
-    changes = {c: pd.Series([mark(v) for v in frame[c].tolist()], index=frame.index, dtype=object)
-               for c in columns}
+    changes = {
+        c: pd.Series([mark(v) for v in frame[c].tolist()], index=frame.index, dtype=object)
+        for c in columns
+    }
     frame = frame.assign(**changes) if changes else frame
     return frame.set_axis([mark(c) for c in frame.columns], axis=1), marker
 
@@ -342,8 +386,12 @@ def to_latex(frame: pd.DataFrame, *, caption: str | None = None, label: str | No
     cells = _cells(frame)
     cols = [str(c) for c in frame.columns]
     align = "".join("r" if num else "l" for num in numeric_columns(frame))
-    lines = [r"\begin{tabular}{" + align + "}", r"\toprule",
-             " & ".join(escape_latex(c) for c in cols) + r" \\", r"\midrule"]
+    lines = [
+        r"\begin{tabular}{" + align + "}",
+        r"\toprule",
+        " & ".join(escape_latex(c) for c in cols) + r" \\",
+        r"\midrule",
+    ]
     lines += [" & ".join(escape_latex(v) for v in row) + r" \\" for row in cells]
     lines += [r"\bottomrule", r"\end{tabular}"]
     if caption is not None:
@@ -371,10 +419,12 @@ def to_html_table(frame: pd.DataFrame) -> str:
     numeric = numeric_columns(frame)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(
+        "<tr>"
+        + "".join(
             f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
             for v, num in zip(row, numeric)
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in cells
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -397,7 +447,8 @@ def _jsonable(value):
 def to_json(frame: pd.DataFrame, provenance: dict | None = None) -> str:
     """``{"provenance": ..., "rows": [...]}``, keys sorted, two-space indent."""
     rows = [
-        {c: _jsonable(v) for c, v in zip(frame.columns, row)} for row in frame.itertuples(index=False)
+        {c: _jsonable(v) for c, v in zip(frame.columns, row)}
+        for row in frame.itertuples(index=False)
     ]
     doc = {"provenance": provenance or {}, "rows": rows}
     return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
@@ -440,11 +491,17 @@ def source_line(prov: dict) -> str:
         c = prov.get("cohort", {})
         size = f" of {int(c['n_pupils']):,} pupils" if c.get("n_pupils") is not None else ""
         seed = f", seed {c['seed']}" if c.get("seed") is not None else ""
-        return (f"Source: riskcalc {version}, synthetic cohort{size}{seed}. Synthetic data imitating "
-                "the National Pupil Database, not any real child.")
+        return (
+            f"Source: riskcalc {version}, synthetic cohort{size}{seed}. Synthetic data imitating "
+            "the National Pupil Database, not any real child."
+        )
     inputs = inputs_of(prov)
     if inputs:
-        return f"Source: riskcalc {version}, input " + "; ".join(input_text(i, full_hash=False) for i in inputs) + "."
+        return (
+            f"Source: riskcalc {version}, input "
+            + "; ".join(input_text(i, full_hash=False) for i in inputs)
+            + "."
+        )
     return f"Source: riskcalc {version}, tables supplied in memory (no file recorded)."
 
 
@@ -458,8 +515,10 @@ def provenance_lines(prov: dict | None) -> list[str]:
         lines.append(f"command: {prov['command']}")
     cohort = prov.get("cohort")
     if cohort:
-        lines.append(f"data: synthetic cohort (seed {cohort.get('seed')}, {cohort.get('n_pupils', 0):,} pupils, "
-                     f"generator {cohort.get('generator_version')}), not real pupils")
+        lines.append(
+            f"data: synthetic cohort (seed {cohort.get('seed')}, {cohort.get('n_pupils', 0):,} pupils, "
+            f"generator {cohort.get('generator_version')}), not real pupils"
+        )
     inputs = prov.get("inputs") or ([prov["input"]] if prov.get("input") else [])
     for inp in inputs:
         size = f", {inp['bytes']:,} bytes" if "bytes" in inp else ""
@@ -474,7 +533,11 @@ def provenance_lines(prov: dict | None) -> list[str]:
 def markdown_provenance(prov: dict | None) -> str:
     """A provenance footer for Markdown outputs (empty without provenance)."""
     lines = provenance_lines(prov)
-    return ("\n\n---\n" + "  \n".join(f"*{escape_markdown(line)}*" for line in lines) + "\n") if lines else ""
+    return (
+        ("\n\n---\n" + "  \n".join(f"*{escape_markdown(line)}*" for line in lines) + "\n")
+        if lines
+        else ""
+    )
 
 
 def latex_comment(text: str) -> str:
@@ -496,7 +559,9 @@ def latex_provenance(prov: dict | None) -> str:
     return "".join(latex_comment(line) for line in provenance_lines(prov))
 
 
-def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, title: str | None = None) -> str:
+def render(
+    frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, title: str | None = None
+) -> str:
     """Render ``frame`` in one of :data:`FORMATS`. JSON, Markdown and LaTeX carry the
     provenance (in the document, a footer, comment lines and the caption) and its data-quality
     block (in the document, a section before the table, a paragraph before the table); CSV stays
@@ -512,8 +577,13 @@ def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, tit
     if fmt == "latex":
         function = (provenance or {}).get("function") or "table"
         title = title or f"riskcalc {function}"
-        return latex_provenance(provenance) + latex_quality(provenance) + to_latex(
-            frame, caption=latex_caption(title, provenance), label=f"tab:riskcalc-{function}")
+        return (
+            latex_provenance(provenance)
+            + latex_quality(provenance)
+            + to_latex(
+                frame, caption=latex_caption(title, provenance), label=f"tab:riskcalc-{function}"
+            )
+        )
     return to_text(frame)
 
 
@@ -522,8 +592,10 @@ def render(frame: pd.DataFrame, fmt: str, provenance: dict | None = None, *, tit
 # ---------------------------------------------------------------------------------------------
 
 #: The checks the profile runs, named in the sentence of a clean profile.
-CHECKS_DONE = ("letter case and spaces, number spellings, date formats, postcodes, year groups, sex codes, "
-               "direct identifiers")
+CHECKS_DONE = (
+    "letter case and spaces, number spellings, date formats, postcodes, year groups, sex codes, "
+    "direct identifiers"
+)
 
 
 def _names(items) -> str:
@@ -532,8 +604,11 @@ def _names(items) -> str:
 
 def _columns_phrase(names) -> str:
     names = list(dict.fromkeys(names))
-    return (f"column {names[0]} still holds" if len(names) == 1
-            else f"columns {', '.join(names)} still hold")
+    return (
+        f"column {names[0]} still holds"
+        if len(names) == 1
+        else f"columns {', '.join(names)} still hold"
+    )
 
 
 def _checks_text(checks) -> str:
@@ -543,26 +618,45 @@ def _checks_text(checks) -> str:
 def quality_summary(doc: dict) -> str:
     """One sentence summing up a data-quality block (``provenance["data_quality"]``)."""
     n_cols = sum(len(c["columns"]) for c in doc.get("checked", []))
-    upper, lower, findings = doc.get("upper_bound", []), doc.get("lower_bound", []), doc.get("findings", [])
+    upper, lower, findings = (
+        doc.get("upper_bound", []),
+        doc.get("lower_bound", []),
+        doc.get("findings", []),
+    )
     done = ""
     if doc.get("normalised"):
-        changed = [n for n in doc.get("normalisation", []) if n["distinct_before"] != n["distinct_after"]]
+        changed = [
+            n for n in doc.get("normalisation", []) if n["distinct_before"] != n["distinct_after"]
+        ]
         done = f"Normalised before measuring: {len(changed)} column(s) now hold fewer distinct values. "
     if upper:
-        return (done + "Figures are upper bounds of the risk: "
-                f"{_columns_phrase(u['column'] for u in upper)} one value written in more than one way, which "
-                "splits pupils who look alike into separate classes.")
+        return (
+            done + "Figures are upper bounds of the risk: "
+            f"{_columns_phrase(u['column'] for u in upper)} one value written in more than one way, which "
+            "splits pupils who look alike into separate classes."
+        )
     if lower:
-        return (done + "Attribute-disclosure figures may be understated: sensitive "
-                f"{_columns_phrase(u['column'] for u in lower)} one value written in more than one way.")
+        return (
+            done + "Attribute-disclosure figures may be understated: sensitive "
+            f"{_columns_phrase(u['column'] for u in lower)} one value written in more than one way."
+        )
     ids = [f["column"] for f in findings if f.get("check") == "direct_identifier"]
     rest = [f for f in findings if f.get("check") != "direct_identifier"]
     if ids and not rest:
-        return (done + f"The profile found no value written in more than one way in the {n_cols} column(s) "
-                f"checked; {len(ids)} column(s) look like direct identifiers ({_names(ids)}).")
+        return (
+            done
+            + f"The profile found no value written in more than one way in the {n_cols} column(s) "
+            f"checked; {len(ids)} column(s) look like direct identifiers ({_names(ids)})."
+        )
     if findings:
-        return done + f"The profile of the {n_cols} column(s) checked found {len(findings)} thing(s) to look at."
-    return done + f"The profile found nothing to fix in the {n_cols} column(s) checked ({CHECKS_DONE})."
+        return (
+            done
+            + f"The profile of the {n_cols} column(s) checked found {len(findings)} thing(s) to look at."
+        )
+    return (
+        done
+        + f"The profile found nothing to fix in the {n_cols} column(s) checked ({CHECKS_DONE})."
+    )
 
 
 def quality_lines(doc: dict | None, *, quiet: bool = False) -> list[str]:
@@ -577,27 +671,50 @@ def quality_lines(doc: dict | None, *, quiet: bool = False) -> list[str]:
     if not (quiet and clean):
         lines.append(doc.get("summary") or quality_summary(doc))
     several = len(doc.get("checked", [])) > 1
-    unchanged = [n for n in doc.get("normalisation", []) if not n.get("rules") and not n.get("unreadable")]
+    unchanged = [
+        n for n in doc.get("normalisation", []) if not n.get("rules") and not n.get("unreadable")
+    ]
     for n in doc.get("normalisation", []):
         if n in unchanged:
             continue
-        rules = "; ".join(f"{r['rule'].replace('_', ' ')}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
-                          for r in n.get("rules", [])) or "nothing to change"
+        rules = (
+            "; ".join(
+                f"{r['rule'].replace('_', ' ')}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
+                for r in n.get("rules", [])
+            )
+            or "nothing to change"
+        )
         where = f"{n['source']}: " if several and n.get("source") else ""
         extra = ""
         if n.get("unreadable") and n.get("kind") in ("postcode", "date"):
-            what = "not shaped like a postcode" if n["kind"] == "postcode" else "not readable as dates"
+            what = (
+                "not shaped like a postcode" if n["kind"] == "postcode" else "not readable as dates"
+            )
             extra = f"; {n['unreadable']:,} distinct values {what}, left as written"
-        lines.append(f"normalised: {where}column {n['column']!r} ({n['kind'].replace('_', ' ')}): "
-                     f"{n['distinct_before']:,} -> {n['distinct_after']:,} distinct values ({rules}{extra})")
+        lines.append(
+            f"normalised: {where}column {n['column']!r} ({n['kind'].replace('_', ' ')}): "
+            f"{n['distinct_before']:,} -> {n['distinct_after']:,} distinct values ({rules}{extra})"
+        )
     if unchanged:
-        lines.append(f"normalised: {len(unchanged)} other column(s) needed no change "
-                     f"({_names(n['column'] for n in unchanged)})")
+        lines.append(
+            f"normalised: {len(unchanged)} other column(s) needed no change "
+            f"({_names(n['column'] for n in unchanged)})"
+        )
     lines += [f["message"] for f in doc.get("findings", [])]
-    for label, kind, what in (("upper_bound", "upper bound", "figures measured on them are upper bounds of the "
-                               "risk (a lower bound of k): one value written in more than one way splits a class"),
-                              ("lower_bound", "lower bound", "attribute disclosure of these sensitive columns may "
-                               "be understated: one value written in more than one way hides a homogeneous class")):
+    for label, kind, what in (
+        (
+            "upper_bound",
+            "upper bound",
+            "figures measured on them are upper bounds of the "
+            "risk (a lower bound of k): one value written in more than one way splits a class",
+        ),
+        (
+            "lower_bound",
+            "lower bound",
+            "attribute disclosure of these sensitive columns may "
+            "be understated: one value written in more than one way hides a homogeneous class",
+        ),
+    ):
         by_source: dict = {}
         for u in doc.get(label, []):
             by_source.setdefault(u.get("source", "") if several else "", []).append(u)
@@ -606,8 +723,10 @@ def quality_lines(doc: dict | None, *, quiet: bool = False) -> list[str]:
             cols = "; ".join(f"{u['column']!r} ({_checks_text(u['checks'])})" for u in items)
             lines.append(f"{kind}: {where}{cols}: {what}")
     if (doc.get("upper_bound") or doc.get("lower_bound")) and not doc.get("normalised"):
-        lines.append("--normalise (rc.normalise) unifies the spellings its rules know before measuring; it is "
-                     "recorded in the provenance and the file is not changed")
+        lines.append(
+            "--normalise (rc.normalise) unifies the spellings its rules know before measuring; it is "
+            "recorded in the provenance and the file is not changed"
+        )
     return lines
 
 
@@ -624,8 +743,14 @@ def latex_quality(prov: dict | None) -> str:
     lines = quality_lines((prov or {}).get("data_quality"))
     if not lines:
         return ""
-    return ("\\noindent\\textbf{Data quality.} " + " ".join(escape_latex(line) + "." if not line.endswith(".")
-                                                            else escape_latex(line) for line in lines) + "\\par\n")
+    return (
+        "\\noindent\\textbf{Data quality.} "
+        + " ".join(
+            escape_latex(line) + "." if not line.endswith(".") else escape_latex(line)
+            for line in lines
+        )
+        + "\\par\n"
+    )
 
 
 def text_quality(prov: dict | None) -> str:
@@ -690,7 +815,7 @@ def headline_rows(text: str) -> tuple[str, list[tuple[str, str]]]:
         if not (sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ ]*", key.strip())):
             pieces = _top_level_split(part, (": ",))
             colon = len(pieces) > 1
-            key, value = (pieces[0], part[len(pieces[0]) + 2:]) if colon else ("", part)
+            key, value = (pieces[0], part[len(pieces[0]) + 2 :]) if colon else ("", part)
         if not key.strip() and rows and labelled:  # "prosecutor: at risk 5%, highest 1": one row
             rows[-1] = (rows[-1][0], f"{rows[-1][1]}, {value.strip()}")
             continue
@@ -701,7 +826,7 @@ def headline_rows(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 def _measure_name(class_name: str) -> str:
     """``UniquenessResult`` -> ``uniqueness``; ``SizeHistogram`` -> ``size histogram``."""
-    base = class_name[:-len("Result")] if class_name.endswith("Result") else class_name
+    base = class_name[: -len("Result")] if class_name.endswith("Result") else class_name
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", base).lower()
 
 
@@ -717,7 +842,7 @@ def result_html(result) -> str:
             caption += f" of {', '.join(cols)}"
             break
     body = "".join(
-        f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
+        f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows
     )
     return (
         f'<table class="riskcalc-result"><caption>{html.escape(caption)}</caption>'
@@ -777,7 +902,11 @@ class RecordFrames(Displayed):
         index = frame.index
         default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
         if not default:
-            name = index.name if index.name is not None and index.name not in frame.columns else "index"
+            name = (
+                index.name
+                if index.name is not None and index.name not in frame.columns
+                else "index"
+            )
             out[str(name)] = index.to_numpy()
         for c in frame.columns:
             out[str(c)] = frame[c].to_numpy()

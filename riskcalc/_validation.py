@@ -49,11 +49,16 @@ def check_choice(value, name: str, options: Sequence[str], func: str | None = No
     return value
 
 
-def check_tiers(value, func: str | None = None, *, allowed: Sequence[int] = (1, 2, 3, 4),
-                why: str = "") -> tuple[int, ...]:
+def check_tiers(
+    value, func: str | None = None, *, allowed: Sequence[int] = (1, 2, 3, 4), why: str = ""
+) -> tuple[int, ...]:
     """A non-empty sequence of distinct tier numbers among ``allowed``; ``why`` explains a
     refused tier (e.g. that tier 3 holds aggregate tables)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, set, frozenset)) or not value:
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, (Sequence, set, frozenset))
+        or not value
+    ):
         raise InvalidParameterError(
             f"The 'tiers' parameter{_where(func)} must be a non-empty sequence of tier numbers "
             f"among {list(allowed)}. Got {show(value)} instead."
@@ -72,7 +77,9 @@ def check_tiers(value, func: str | None = None, *, allowed: Sequence[int] = (1, 
 
 def check_missing_policy(value, func: str | None = None, *, wildcard: bool = False) -> str:
     """Validate the ``missing=`` keyword (``"wildcard"`` only where ``wildcard`` is true)."""
-    return check_choice(value, "missing", RECORD_MISSING_POLICIES if wildcard else MISSING_POLICIES, func)
+    return check_choice(
+        value, "missing", RECORD_MISSING_POLICIES if wildcard else MISSING_POLICIES, func
+    )
 
 
 def check_alpha(value, func: str | None = None) -> float:
@@ -121,11 +128,16 @@ def check_thresholds(
     return tuple(sorted(set(out)))
 
 
-def check_int(value, name: str, func: str | None = None, minimum: int = 1, maximum: int | None = None) -> int:
+def check_int(
+    value, name: str, func: str | None = None, minimum: int = 1, maximum: int | None = None
+) -> int:
     """Return ``value`` as an int in ``[minimum, maximum]``; raise otherwise."""
     upper = "inf)" if maximum is None else f"{maximum}]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or (
-        maximum is not None and value > maximum
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+        or (maximum is not None and value > maximum)
     ):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be an int in the range [{minimum}, {upper}. "
@@ -228,7 +240,7 @@ def looks_like_data(names: Sequence[str]) -> bool:
         text = str(name).strip()
         if not text:
             continue
-        if _NUMBER.match(text) or _DATE.match(text) or text[0] in "{[\"" or text[-1] in "}]":
+        if _NUMBER.match(text) or _DATE.match(text) or text[0] in '{["' or text[-1] in "}]":
             return True
         if _LONG_DIGITS.search(text):
             return True
@@ -239,7 +251,7 @@ def check_sep(sep) -> str | None:
     """The ``sep`` keyword: ``None`` (guess) or one character other than a quote or line end."""
     if sep is None:
         return None
-    if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n":
+    if not isinstance(sep, str) or len(sep) != 1 or sep in '"\r\n':
         raise InvalidParameterError(
             "The 'sep' parameter (the CSV delimiter) must be one character such as ',' or ';'. "
             f"Got {show(sep)} instead."
@@ -267,7 +279,9 @@ def _float_values(values, what: str) -> np.ndarray:
             try:
                 converted = pc.cast(pa.array(flat, type=pa.string()), pa.float64())
             except (pa.ArrowException, ValueError, TypeError):
-                raise InvalidParameterError(f"{what} must be numeric. Got text values instead.") from None
+                raise InvalidParameterError(
+                    f"{what} must be numeric. Got text values instead."
+                ) from None
             return converted.to_numpy(zero_copy_only=False).astype(np.float64).reshape(arr.shape)
     try:
         return np.asarray(arr, dtype=np.float64)
@@ -278,7 +292,11 @@ def _float_values(values, what: str) -> np.ndarray:
 
 
 def check_weights(
-    weights, n_records: int, func: str | None = None, name: str = "weights", column: str | None = None
+    weights,
+    n_records: int,
+    func: str | None = None,
+    name: str = "weights",
+    column: str | None = None,
 ):
     """Return per-record weights (or counts) as a float64 array of length ``n_records``.
 
@@ -287,7 +305,9 @@ def check_weights(
     values came from, for the message. Text that spells numbers (a CSV column) is converted;
     booleans are refused. Messages give record numbers, never values.
     """
-    what = f"The column {column!r}" if column is not None else f"The {name!r} parameter{_where(func)}"
+    what = (
+        f"The column {column!r}" if column is not None else f"The {name!r} parameter{_where(func)}"
+    )
     w = _float_values(weights, what)
     if w.ndim != 1 or w.shape[0] != n_records:
         raise InvalidParameterError(
@@ -431,7 +451,9 @@ def check_open_fraction(value, name: str, func: str | None = None) -> float:
     return float(value)
 
 
-def check_thresholds_by_size(values, max_size: int, name: str = "threshold_by_size", func: str | None = None) -> tuple[int, ...]:
+def check_thresholds_by_size(
+    values, max_size: int, name: str = "threshold_by_size", func: str | None = None
+) -> tuple[int, ...]:
     """One threshold per combination size ``1..max_size``."""
     if isinstance(values, (int, np.integer)) or isinstance(values, (str, bytes)):
         raise InvalidParameterError(

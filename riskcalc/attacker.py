@@ -61,13 +61,28 @@ class AttackerRiskResult(Displayed):
         return pd.DataFrame(
             {
                 "attacker": ["prosecutor", "journalist", "marketer"],
-                "records_at_risk": pd.array([round(self.prosecutor_records_at_risk * self.n_records),
-                                             round(self.journalist_records_at_risk * self.n_records), None],
-                                            dtype="Int64"),
-                "records_at_risk_share": [self.prosecutor_records_at_risk, self.journalist_records_at_risk, np.nan],
-                "highest_risk": [self.prosecutor_highest_risk, self.journalist_highest_risk, np.nan],
+                "records_at_risk": pd.array(
+                    [
+                        round(self.prosecutor_records_at_risk * self.n_records),
+                        round(self.journalist_records_at_risk * self.n_records),
+                        None,
+                    ],
+                    dtype="Int64",
+                ),
+                "records_at_risk_share": [
+                    self.prosecutor_records_at_risk,
+                    self.journalist_records_at_risk,
+                    np.nan,
+                ],
+                "highest_risk": [
+                    self.prosecutor_highest_risk,
+                    self.journalist_highest_risk,
+                    np.nan,
+                ],
                 "success_rate": [
-                    self.prosecutor_success_rate, self.journalist_success_rate, self.marketer_success_rate,
+                    self.prosecutor_success_rate,
+                    self.journalist_success_rate,
+                    self.marketer_success_rate,
                 ],
             }
         )
@@ -177,7 +192,15 @@ def attacker_risk(
         float(max(n_classes / float(np.sum(F * c)), ratio / n)),
     )
     return AttackerRiskResult(
-        names, missing, threshold, n, n_classes, pairs.n_population, *prosecutor, *journalist, ratio / n
+        names,
+        missing,
+        threshold,
+        n,
+        n_classes,
+        pairs.n_population,
+        *prosecutor,
+        *journalist,
+        ratio / n,
     )
 
 

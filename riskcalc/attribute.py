@@ -122,7 +122,9 @@ def _fields(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=
 def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep=None):
     """For the measures that read the records: validate; return ``(encoded, partition,
     [sensitive EncodedColumn, ...])`` (refused in one line where the records are not here)."""
-    backend, qi, sens, missing = _fields(data, quasi_identifiers, sensitive, func=func, missing=missing, sep=sep)
+    backend, qi, sens, missing = _fields(
+        data, quasi_identifiers, sensitive, func=func, missing=missing, sep=sep
+    )
     enc = backend.encoded(qi + sens, func=func)
     part = enc.partition(qi, missing)
     cols = [enc[s] for s in sens]
@@ -131,7 +133,9 @@ def _prepare(data, quasi_identifiers, sensitive, *, func: str, missing: str, sep
     return enc, part, cols
 
 
-def _cells_for(part, col: EncodedColumn, values: np.ndarray | None = None, n_values: int | None = None) -> _Cells:
+def _cells_for(
+    part, col: EncodedColumn, values: np.ndarray | None = None, n_values: int | None = None
+) -> _Cells:
     if values is None:
         values, n_values = col.codes, col.n_levels
     return class_value_table(part.class_id, part.class_sizes, values, n_values)
@@ -234,7 +238,9 @@ class LDiversityResult(RecordFrames):
         )
 
 
-def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category", sep=None) -> LDiversityResult:
+def l_diversity(
+    data, quasi_identifiers, sensitive, *, c=None, missing="category", sep=None
+) -> LDiversityResult:
     r"""Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
 
     For an equivalence class :math:`E` with :math:`m` distinct sensitive values whose counts,
@@ -315,7 +321,9 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
     sensitive = check_column_name(sensitive, func)
     if c is not None:
         c = check_positive(c, "c", func)
-    backend, qi, sens, missing = _fields(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    backend, qi, sens, missing = _fields(
+        data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep
+    )
     (fig,) = backend.attribute_figures(qi, sens, missing=missing, func=func, entropy=True, c=c)
     class_id = fig.class_id  # None where the records stay remote: so are the per-record arrays
 
@@ -323,10 +331,22 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c=None, missing="category
         return None if class_id is None or per_class is None else per_class[class_id]
 
     return LDiversityResult(
-        qi, sensitive, missing, c, fig.n_records, fig.n_classes, fig.n_values, fig.min_distinct, fig.min_entropy_l,
-        fig.min_recursive_l, fig.records_homogeneous, fig.classes_homogeneous,
-        per_record(fig.distinct_per_class), per_record(fig.entropy_l_per_class),
-        per_record(fig.recursive_l_per_class), fig.index,
+        qi,
+        sensitive,
+        missing,
+        c,
+        fig.n_records,
+        fig.n_classes,
+        fig.n_values,
+        fig.min_distinct,
+        fig.min_entropy_l,
+        fig.min_recursive_l,
+        fig.records_homogeneous,
+        fig.classes_homogeneous,
+        per_record(fig.distinct_per_class),
+        per_record(fig.entropy_l_per_class),
+        per_record(fig.recursive_l_per_class),
+        fig.index,
     )
 
 
@@ -431,7 +451,9 @@ class TClosenessResult(RecordFrames):
         )
 
 
-def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="category", sep=None) -> TClosenessResult:
+def t_closeness(
+    data, quasi_identifiers, sensitive, *, ordered=None, missing="category", sep=None
+) -> TClosenessResult:
     r"""t-closeness: how far each class's distribution of a sensitive field is from the table's.
 
     With :math:`p` the distribution of the sensitive value in the table and :math:`q_E` its
@@ -515,11 +537,24 @@ def t_closeness(data, quasi_identifiers, sensitive, *, ordered=None, missing="ca
     func = "t_closeness"
     sensitive = check_column_name(sensitive, func)
     ordered = check_bool(ordered, "ordered", func, allow_none=True)
-    backend, qi, _, missing = _fields(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    backend, qi, _, missing = _fields(
+        data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep
+    )
     fig = backend.closeness_figures(qi, sensitive, ordered=ordered, missing=missing, func=func)
     return TClosenessResult(
-        qi, sensitive, missing, fig.ordered, fig.n_records, fig.n_classes, fig.n_values, fig.t, fig.records_at_t,
-        fig.emd_per_class, fig.class_sizes, fig.class_id, fig.index,
+        qi,
+        sensitive,
+        missing,
+        fig.ordered,
+        fig.n_records,
+        fig.n_classes,
+        fig.n_values,
+        fig.t,
+        fig.records_at_t,
+        fig.emd_per_class,
+        fig.class_sizes,
+        fig.class_id,
+        fig.index,
     )
 
 
@@ -575,7 +610,9 @@ class BetaLikenessResult(RecordFrames):
     def records_frame(self) -> pd.DataFrame:
         """One row per record (input order and index): its class's size and beta (the table
         behind ``to_pandas()``, ``to_polars()`` and ``to_arrow()``)."""
-        return _record_frame("beta", self.beta_per_class, self.class_sizes, self.class_id, self.index)
+        return _record_frame(
+            "beta", self.beta_per_class, self.class_sizes, self.class_id, self.index
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: its size and beta (no values shown)."""
@@ -592,7 +629,9 @@ class BetaLikenessResult(RecordFrames):
         )
 
 
-def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing="category", sep=None) -> BetaLikenessResult:
+def beta_likeness(
+    data, quasi_identifiers, sensitive, *, enhanced=False, missing="category", sep=None
+) -> BetaLikenessResult:
     r"""Beta-likeness: the largest relative gain in an intruder's belief about a sensitive value.
 
     With :math:`p_i` the share of value :math:`i` in the table and :math:`q_{E,i}` its share in
@@ -655,7 +694,9 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
     func = "beta_likeness"
     sensitive = check_column_name(sensitive, func)
     enhanced = check_bool(enhanced, "enhanced", func)
-    enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    enc, part, (col,) = _prepare(
+        data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep
+    )
     cells = _cells_for(part, col)
     p = cells.p
     num, den = _cross_products(cells)
@@ -667,9 +708,19 @@ def beta_likeness(data, quasi_identifiers, sensitive, *, enhanced=False, missing
         over = np.bincount(cells.cls, weights=bad, minlength=cells.n_classes) > 0
     per_class = _per_class_max(cells, gain)
     return BetaLikenessResult(
-        part.columns, sensitive, missing, enhanced, part.n_records, part.n_classes,
-        float(per_class.max()), int(cells.class_sizes[over].sum()), int(np.count_nonzero(over)),
-        per_class, cells.class_sizes, part.class_id, enc.index,
+        part.columns,
+        sensitive,
+        missing,
+        enhanced,
+        part.n_records,
+        part.n_classes,
+        float(per_class.max()),
+        int(cells.class_sizes[over].sum()),
+        int(np.count_nonzero(over)),
+        per_class,
+        cells.class_sizes,
+        part.class_id,
+        enc.index,
     )
 
 
@@ -719,7 +770,9 @@ class DeltaDisclosureResult(RecordFrames):
     def records_frame(self) -> pd.DataFrame:
         """One row per record (input order and index): its class's size and delta (the table
         behind ``to_pandas()``, ``to_polars()`` and ``to_arrow()``)."""
-        return _record_frame("delta", self.delta_per_class, self.class_sizes, self.class_id, self.index)
+        return _record_frame(
+            "delta", self.delta_per_class, self.class_sizes, self.class_id, self.index
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: its size and delta (no values shown)."""
@@ -734,7 +787,9 @@ class DeltaDisclosureResult(RecordFrames):
         )
 
 
-def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", sep=None) -> DeltaDisclosureResult:
+def delta_disclosure(
+    data, quasi_identifiers, sensitive, *, missing="category", sep=None
+) -> DeltaDisclosureResult:
     r"""delta-disclosure privacy: the largest log ratio of a class's share of a value to the table's.
 
     A class :math:`E` is :math:`\delta`-disclosure private when [1]_
@@ -790,7 +845,9 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
     """
     func = "delta_disclosure"
     sensitive = check_column_name(sensitive, func)
-    enc, part, (col,) = _prepare(data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep)
+    enc, part, (col,) = _prepare(
+        data, quasi_identifiers, (sensitive,), func=func, missing=missing, sep=sep
+    )
     cells = _cells_for(part, col)
     num, den = _cross_products(cells)
     ratio = np.abs(np.log(num / den))  # q / p = (count * n) / (size * table_count)
@@ -798,8 +855,17 @@ def delta_disclosure(data, quasi_identifiers, sensitive, *, missing="category", 
     delta = float(per_class.max())
     at = np.isclose(per_class, delta, rtol=1e-9, atol=1e-12)
     return DeltaDisclosureResult(
-        part.columns, sensitive, missing, part.n_records, part.n_classes, delta,
-        int(cells.class_sizes[at].sum()), per_class, cells.class_sizes, part.class_id, enc.index,
+        part.columns,
+        sensitive,
+        missing,
+        part.n_records,
+        part.n_classes,
+        delta,
+        int(cells.class_sizes[at].sum()),
+        per_class,
+        cells.class_sizes,
+        part.class_id,
+        enc.index,
     )
 
 
@@ -865,7 +931,8 @@ class AttributeDisclosureResult(Displayed):
                 "records_revealed": self.records_revealed,
                 "records_revealed_share": self.records_revealed_share,
                 "records_revealed_nonunique": self.records_revealed_nonunique,
-                "records_revealed_nonunique_share": self.records_revealed_nonunique / self.n_records,
+                "records_revealed_nonunique_share": self.records_revealed_nonunique
+                / self.n_records,
                 "classes_homogeneous": self.classes_homogeneous,
                 "classes_homogeneous_share": self.classes_homogeneous_share,
                 "distinct_l": self.distinct_l,
@@ -885,7 +952,9 @@ class AttributeDisclosureResult(Displayed):
         )
 
 
-def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="category", sep=None) -> AttributeDisclosureResult:
+def attribute_disclosure(
+    data, quasi_identifiers, sensitive_fields, *, missing="category", sep=None
+) -> AttributeDisclosureResult:
     r"""How many pupils have a sensitive value that their class reveals with certainty.
 
     A class :math:`E` is *homogeneous* in a sensitive field when all its records share one
@@ -941,14 +1010,23 @@ def attribute_disclosure(data, quasi_identifiers, sensitive_fields, *, missing="
     """
     func = "attribute_disclosure"
     fields = (sensitive_fields,) if isinstance(sensitive_fields, str) else sensitive_fields
-    backend, qi, sens, missing = _fields(data, quasi_identifiers, fields, func=func, missing=missing, sep=sep)
+    backend, qi, sens, missing = _fields(
+        data, quasi_identifiers, fields, func=func, missing=missing, sep=sep
+    )
     figs = backend.attribute_figures(qi, sens, missing=missing, func=func)
 
     def column(attr):
         return np.asarray([getattr(f, attr) for f in figs], dtype=np.int64)
 
     return AttributeDisclosureResult(
-        qi, sens, missing, figs[-1].n_records, figs[-1].n_classes, column("records_homogeneous"),
-        column("records_homogeneous_nonunique"), column("classes_homogeneous"), column("min_distinct"),
+        qi,
+        sens,
+        missing,
+        figs[-1].n_records,
+        figs[-1].n_classes,
+        column("records_homogeneous"),
+        column("records_homogeneous_nonunique"),
+        column("classes_homogeneous"),
+        column("min_distinct"),
         column("n_values"),
     )

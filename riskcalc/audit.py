@@ -112,13 +112,32 @@ _TOL = 1e-6
 
 #: Columns of :func:`tier3_audit`.
 TIER3_AUDIT_COLUMNS = [
-    "table", "policy", "cells", "pupils", "suppressed", "rounded", "exact_cells", "narrow_cells",
-    "pupils_exact", "pupils_exposed",
+    "table",
+    "policy",
+    "cells",
+    "pupils",
+    "suppressed",
+    "rounded",
+    "exact_cells",
+    "narrow_cells",
+    "pupils_exact",
+    "pupils_exposed",
 ]
 
 #: Columns of :attr:`AuditResult.cells`. No count column, but the intervals bracket the true counts
 #: (an exact cell's interval is its count): internal.
-CELL_COLUMNS = ["table", "cell", "status", "shown", "lower", "upper", "width", "protection", "verdict", "reason"]
+CELL_COLUMNS = [
+    "table",
+    "cell",
+    "status",
+    "shown",
+    "lower",
+    "upper",
+    "width",
+    "protection",
+    "verdict",
+    "reason",
+]
 
 
 @dataclass(frozen=True)
@@ -313,7 +332,11 @@ def _protect(counts: np.ndarray, pol: SuppressionPolicy, exact: bool = False) ->
     gap_lo, gap_hi = np.full(n.shape, np.nan), np.full(n.shape, np.nan)
     if exact:
         return _Prior(status, shown, lo, hi, gap_lo, gap_hi)
-    supp = (counts >= pol.suppress_from) & (counts < pol.suppress_below) if pol.suppresses else np.zeros(counts.shape, bool)
+    supp = (
+        (counts >= pol.suppress_from) & (counts < pol.suppress_below)
+        if pol.suppresses
+        else np.zeros(counts.shape, bool)
+    )
     if pol.round_to > 1:
         b = pol.round_to
         r = np.floor(n / b + 0.5) * b  # halves up
@@ -352,8 +375,15 @@ _LINKED = "linked tables: pinned by several published totals together"
 _RULE = "the rule: the symbol shown, read with the policy, leaves only this interval"
 _RULE_EXACT = "the rule: the symbol shown, read with the policy, leaves one value"
 _NARROWER = "; interval narrower than the protection level"
-_REASONS = ("", _DIFFERENCING, _LINKED, _DIFFERENCING + _NARROWER, _LINKED + _NARROWER, _RULE_EXACT,
-            _RULE + _NARROWER)
+_REASONS = (
+    "",
+    _DIFFERENCING,
+    _LINKED,
+    _DIFFERENCING + _NARROWER,
+    _LINKED + _NARROWER,
+    _RULE_EXACT,
+    _RULE + _NARROWER,
+)
 
 
 def _secondary_prior(pol: SuppressionPolicy, n: int):
@@ -389,17 +419,25 @@ def _check_table(name: str, table, count: str) -> list[str]:
         raise MissingColumnError(f"Table {name!r} passed to {_FUNC} has no count column {count!r}.")
     values = table[count]
     if not pd.api.types.is_numeric_dtype(numeric_view(values.dtype)) or values.isna().any():
-        raise InvalidParameterError(f"The count column {count!r} of table {name!r} must hold whole numbers without gaps.")
+        raise InvalidParameterError(
+            f"The count column {count!r} of table {name!r} must hold whole numbers without gaps."
+        )
     v = values.to_numpy(dtype=np.float64)
     if (v < 0).any() or not np.all(np.floor(v) == v):
-        raise InvalidParameterError(f"The count column {count!r} of table {name!r} must hold non-negative whole numbers.")
+        raise InvalidParameterError(
+            f"The count column {count!r} of table {name!r} must hold non-negative whole numbers."
+        )
     dims = [c for c in table.columns if c != count]
     if not dims:
-        raise InvalidParameterError(f"Table {name!r} passed to {_FUNC} has no dimension columns besides {count!r}.")
+        raise InvalidParameterError(
+            f"Table {name!r} passed to {_FUNC} has no dimension columns besides {count!r}."
+        )
     return dims
 
 
-def apply_policy(table: pd.DataFrame, policy: SuppressionPolicy | str, *, count: str = "count") -> pd.DataFrame:
+def apply_policy(
+    table: pd.DataFrame, policy: SuppressionPolicy | str, *, count: str = "count"
+) -> pd.DataFrame:
     """The table as it would be published under ``policy``.
 
     Returns the dimension columns, ``shown`` (the published text: a number or a GSS symbol) and
@@ -436,10 +474,16 @@ def _joint_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
     categories of one dtype (their codes), else as Python objects."""
     if all(pd.api.types.is_integer_dtype(numeric_view(c.dtype)) and not c.hasnans for c in columns):
         joined = np.concatenate([c.to_numpy(dtype=np.int64) for c in columns])
-    elif all(isinstance(c.dtype, pd.CategoricalDtype) and c.dtype == columns[0].dtype for c in columns):
-        joined = np.concatenate([c.cat.codes.to_numpy(dtype=np.int64) for c in columns])  # -1: missing
+    elif all(
+        isinstance(c.dtype, pd.CategoricalDtype) and c.dtype == columns[0].dtype for c in columns
+    ):
+        joined = np.concatenate(
+            [c.cat.codes.to_numpy(dtype=np.int64) for c in columns]
+        )  # -1: missing
     else:  # one category per value, and one for every blank (NaN, None, NA, "", spaces): riskcalc._labels
-        joined = pd.concat([c.reset_index(drop=True).astype(object) for c in columns], ignore_index=True)
+        joined = pd.concat(
+            [c.reset_index(drop=True).astype(object) for c in columns], ignore_index=True
+        )
         codes, texts = column_codes(joined)
         return codes, len(texts)
     codes, uniques = pd.factorize(joined, use_na_sentinel=False)
@@ -465,13 +509,23 @@ def _links(dims: list[list[str]]) -> list[tuple[int, int, list[str]]]:
 
 
 #: The line that heads every output holding what the audit knows about protected cells.
-INTERNAL_NOTICE = ("INTERNAL: contains the true counts of suppressed and rounded cells (their feasible "
-                   "intervals); do not release.")
+INTERNAL_NOTICE = (
+    "INTERNAL: contains the true counts of suppressed and rounded cells (their feasible "
+    "intervals); do not release."
+)
 
 #: Columns of :attr:`AuditRelease.failing`: no interval, width or count.
 RELEASE_CELL_COLUMNS = ["table", "cell", "status", "shown", "verdict", "reason"]
 #: Columns of :attr:`AuditRelease.tables`: cell counts only, no pupils.
-RELEASE_TABLE_COLUMNS = ["table", "margin", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells"]
+RELEASE_TABLE_COLUMNS = [
+    "table",
+    "margin",
+    "cells",
+    "suppressed",
+    "rounded",
+    "exact_cells",
+    "narrow_cells",
+]
 
 
 def _mark(frame: pd.DataFrame, internal: bool) -> pd.DataFrame:
@@ -560,9 +614,13 @@ class AuditResult(Displayed):
         >>> r.for_release().failing[["cell", "shown", "verdict"]].to_dict("records")
         [{'cell': 'school=A, sex=F', 'shown': 'c', 'verdict': 'exact'}]
         """
-        failing = self.cells.loc[self.cells["verdict"] != "protected", RELEASE_CELL_COLUMNS].reset_index(drop=True)
+        failing = self.cells.loc[
+            self.cells["verdict"] != "protected", RELEASE_CELL_COLUMNS
+        ].reset_index(drop=True)
         tables = self.tables[RELEASE_TABLE_COLUMNS].reset_index(drop=True)
-        return AuditRelease(failing=_mark(failing, False), tables=_mark(tables, False), policy=self.policy)
+        return AuditRelease(
+            failing=_mark(failing, False), tables=_mark(tables, False), policy=self.policy
+        )
 
     def __repr__(self) -> str:
         return (
@@ -596,8 +654,10 @@ class AuditRelease:
 
     def __repr__(self) -> str:
         exact = int((self.failing["verdict"] == "exact").sum())
-        return (f"AuditRelease(policy={self.policy.name!r}, tables={len(self.tables)}, failing_cells={len(self.failing)}, "
-                f"exact={exact})")
+        return (
+            f"AuditRelease(policy={self.policy.name!r}, tables={len(self.tables)}, failing_cells={len(self.failing)}, "
+            f"exact={exact})"
+        )
 
 
 def audit_tables(
@@ -663,12 +723,27 @@ def audit_tables(
     >>> r.failing[["cell", "shown", "lower", "upper", "verdict"]].to_dict("records")
     [{'cell': 'a=x, b=p', 'shown': '5', 'lower': 5, 'upper': 7, 'verdict': 'narrow'}]
     """
-    return _audit_tables(tables, policy, margins=margins, count=count, suppressed=suppressed, method=method,
-                         details=bool(details))
+    return _audit_tables(
+        tables,
+        policy,
+        margins=margins,
+        count=count,
+        suppressed=suppressed,
+        method=method,
+        details=bool(details),
+    )
 
 
-def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=None, method="auto",
-                  details: bool | None = True) -> AuditResult:
+def _audit_tables(
+    tables,
+    policy,
+    *,
+    margins=None,
+    count="count",
+    suppressed=None,
+    method="auto",
+    details: bool | None = True,
+) -> AuditResult:
     """:func:`audit_tables`; ``details=None`` leaves the per-cell frame empty (for callers that
     read only the per-table summary: a national tier 3 has millions of cells)."""
     pol = _check_policy(policy, _FUNC)
@@ -676,11 +751,15 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
     if isinstance(tables, pd.DataFrame):
         tables = {"table": tables}
     if not isinstance(tables, Mapping) or not tables:
-        raise InvalidParameterError(f"The 'tables' parameter of {_FUNC} must be a non-empty mapping of names to DataFrames.")
+        raise InvalidParameterError(
+            f"The 'tables' parameter of {_FUNC} must be a non-empty mapping of names to DataFrames."
+        )
     margins = dict(margins or {})
     clash = set(tables) & set(margins)
     if clash:
-        raise InvalidParameterError(f"The names {sorted(clash)} are used both in 'tables' and 'margins' of {_FUNC}.")
+        raise InvalidParameterError(
+            f"The names {sorted(clash)} are used both in 'tables' and 'margins' of {_FUNC}."
+        )
     names = list(tables) + list(margins)
     frames = [tables[n] for n in tables] + [margins[n] for n in margins]
     is_margin = [False] * len(tables) + [True] * len(margins)
@@ -694,14 +773,29 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
     offset = 0
     for t, (n, f, d, m) in enumerate(zip(names, frames, dims, is_margin)):
         counts = f[count].to_numpy(dtype=np.int64)
-        status, shown, lo, hi, gap_lo, gap_hi = _protect(counts, pol, exact=m and pol.margins == "exact")
+        status, shown, lo, hi, gap_lo, gap_hi = _protect(
+            counts, pol, exact=m and pol.margins == "exact"
+        )
         if suppressed is not None and suppressed in f.columns:
             extra = f[suppressed].to_numpy(dtype=bool) & (status != _SUPPRESSED)
             status[extra] = _SUPPRESSED
             shown[extra] = np.nan
-            lo[extra], hi[extra], gap_lo[extra], gap_hi[extra] = _secondary_prior(pol, int(extra.sum()))
-        parts.append({"t": t, "counts": counts, "status": status, "shown": shown, "lo": lo, "hi": hi,
-                      "gap_lo": gap_lo, "gap_hi": gap_hi, "offset": offset})
+            lo[extra], hi[extra], gap_lo[extra], gap_hi[extra] = _secondary_prior(
+                pol, int(extra.sum())
+            )
+        parts.append(
+            {
+                "t": t,
+                "counts": counts,
+                "status": status,
+                "shown": shown,
+                "lo": lo,
+                "hi": hi,
+                "gap_lo": gap_lo,
+                "gap_hi": gap_hi,
+                "offset": offset,
+            }
+        )
         offset += len(f)
     n_var = offset
     status = np.concatenate([p["status"] for p in parts]) if parts else np.array([], np.int8)
@@ -724,19 +818,24 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
         n_solves, solver = 0, "closed form"
     else:
         Au, rhs = _equalities(frames, parts, links, lo, unknown, n_var)
-        lower, upper, n_solves, by_milp = _intervals(Au, rhs, lo[unknown], hi[unknown], gap_lo[unknown],
-                                                     gap_hi[unknown], method)
+        lower, upper, n_solves, by_milp = _intervals(
+            Au, rhs, lo[unknown], hi[unknown], gap_lo[unknown], gap_hi[unknown], method
+        )
         single = np.zeros(int(unknown.sum()), dtype=bool)
         if Au.shape[0]:
             lone_rows = np.flatnonzero(np.diff(Au.indptr) == 1)
             single[Au.indices[Au.indptr[lone_rows]]] = True
         milp_cells = int(by_milp.sum())
-        solver = "closed form" if n_solves == 0 else {
-            "milp": "scipy.optimize.milp (HiGHS)",
-            "lp": "scipy.optimize.linprog (HiGHS), LP relaxation: intervals may be wider than an attacker's",
-            "auto": "scipy.optimize.linprog (HiGHS), integral optima checked"
-            + (f"; scipy.optimize.milp for {milp_cells} cells" if milp_cells else ""),
-        }[method]
+        solver = (
+            "closed form"
+            if n_solves == 0
+            else {
+                "milp": "scipy.optimize.milp (HiGHS)",
+                "lp": "scipy.optimize.linprog (HiGHS), LP relaxation: intervals may be wider than an attacker's",
+                "auto": "scipy.optimize.linprog (HiGHS), integral optima checked"
+                + (f"; scipy.optimize.milp for {milp_cells} cells" if milp_cells else ""),
+            }[method]
+        )
 
     # verdicts for the audited cells, as codes into VERDICTS and _REASONS
     aud = np.flatnonzero(audited)
@@ -756,8 +855,25 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
     if details is None:
         cells = pd.DataFrame(columns=CELL_COLUMNS)
     else:
-        cells = _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot,
-                            verdict, reason, audited, n_var, pol, details)
+        cells = _cell_frame(
+            frames,
+            dims,
+            parts,
+            names,
+            table_of,
+            aud,
+            a_status,
+            lower,
+            upper,
+            width,
+            prot,
+            verdict,
+            reason,
+            audited,
+            n_var,
+            pol,
+            details,
+        )
 
     # per-table summary
     t = len(frames)
@@ -765,48 +881,87 @@ def _audit_tables(tables, policy, *, margins=None, count="count", suppressed=Non
     fails[aud[verdict != 2]] = True
     exact_v = np.zeros(n_var, dtype=bool)
     exact_v[aud[verdict == 0]] = True
-    summary = pd.DataFrame({
-        "table": names,
-        "margin": is_margin,
-        "cells": np.bincount(table_of, minlength=t),
-        "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
-        "suppressed": np.bincount(table_of, weights=status == _SUPPRESSED, minlength=t).astype(np.int64),
-        "rounded": np.bincount(table_of, weights=(status == _ROUNDED) | (status == _LOW), minlength=t).astype(np.int64),
-        "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
-        "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
-        "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(np.int64),
-        "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(np.int64),
-    })
-    return AuditResult(cells=_mark(cells, True), tables=_mark(summary, True), policy=pol, method=solver,
-                       n_solves=n_solves, milp_cells=milp_cells)
+    summary = pd.DataFrame(
+        {
+            "table": names,
+            "margin": is_margin,
+            "cells": np.bincount(table_of, minlength=t),
+            "pupils": np.bincount(table_of, weights=true, minlength=t).astype(np.int64),
+            "suppressed": np.bincount(table_of, weights=status == _SUPPRESSED, minlength=t).astype(
+                np.int64
+            ),
+            "rounded": np.bincount(
+                table_of, weights=(status == _ROUNDED) | (status == _LOW), minlength=t
+            ).astype(np.int64),
+            "exact_cells": np.bincount(table_of, weights=exact_v, minlength=t).astype(np.int64),
+            "narrow_cells": np.bincount(table_of, weights=fails, minlength=t).astype(np.int64),
+            "pupils_exact": np.bincount(table_of, weights=true * exact_v, minlength=t).astype(
+                np.int64
+            ),
+            "pupils_exposed": np.bincount(table_of, weights=true * fails, minlength=t).astype(
+                np.int64
+            ),
+        }
+    )
+    return AuditResult(
+        cells=_mark(cells, True),
+        tables=_mark(summary, True),
+        policy=pol,
+        method=solver,
+        n_solves=n_solves,
+        milp_cells=milp_cells,
+    )
 
 
-def _cell_frame(frames, dims, parts, names, table_of, aud, a_status, lower, upper, width, prot, verdict, reason,
-                audited, n_var, pol, details: bool) -> pd.DataFrame:
+def _cell_frame(
+    frames,
+    dims,
+    parts,
+    names,
+    table_of,
+    aud,
+    a_status,
+    lower,
+    upper,
+    width,
+    prot,
+    verdict,
+    reason,
+    audited,
+    n_var,
+    pol,
+    details: bool,
+) -> pd.DataFrame:
     """The per-cell frame of an audit (:data:`CELL_COLUMNS`), with each cell's dimension values
     and published text when ``details``, else categorical columns without per-cell text."""
     if details:
         shown_all = np.concatenate([_shown_text(p["status"], p["shown"], pol) for p in parts])
         cell_text = np.concatenate(
-            [_cell_labels(f.iloc[audited[p["offset"]:p["offset"] + len(f)]], d) for f, d, p in zip(frames, dims, parts)]
+            [
+                _cell_labels(f.iloc[audited[p["offset"] : p["offset"] + len(f)]], d)
+                for f, d, p in zip(frames, dims, parts)
+            ]
         )
         text = _texts
     else:  # the per-table summary only: no per-cell text, categorical columns
         shown_all = _categories(("",), np.zeros(n_var, dtype=np.int8))
         cell_text = _categories(("",), np.zeros(aud.shape[0], dtype=np.int8))
         text = _categories
-    cells = pd.DataFrame({
-        "table": text(names, table_of[aud]),
-        "cell": cell_text,
-        "status": text(STATUS_NAMES, a_status),
-        "shown": shown_all[aud],
-        "lower": lower.astype(np.int64),
-        "upper": pd.array(np.where(np.isinf(upper), 0, upper).astype(np.int64), dtype="Int64"),
-        "width": pd.array(np.where(np.isinf(width), 0, width).astype(np.int64), dtype="Int64"),
-        "protection": prot.astype(np.int64),
-        "verdict": text(VERDICTS, verdict),
-        "reason": text(_REASONS, reason),
-    }, columns=CELL_COLUMNS)
+    cells = pd.DataFrame(
+        {
+            "table": text(names, table_of[aud]),
+            "cell": cell_text,
+            "status": text(STATUS_NAMES, a_status),
+            "shown": shown_all[aud],
+            "lower": lower.astype(np.int64),
+            "upper": pd.array(np.where(np.isinf(upper), 0, upper).astype(np.int64), dtype="Int64"),
+            "width": pd.array(np.where(np.isinf(width), 0, width).astype(np.int64), dtype="Int64"),
+            "protection": prot.astype(np.int64),
+            "verdict": text(VERDICTS, verdict),
+            "reason": text(_REASONS, reason),
+        },
+        columns=CELL_COLUMNS,
+    )
     if np.isinf(upper).any():
         cells.loc[np.isinf(upper), ["upper", "width"]] = pd.NA
     return cells
@@ -823,7 +978,10 @@ def _equalities(frames, parts, links, lo, unknown, n_var):
         vals += [np.ones(len(gi)), -np.ones(len(gj))]
         n_rows += int(max(gi.max(initial=-1), gj.max(initial=-1)) + 1)
     if rows:
-        A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var))
+        A = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_rows, n_var),
+        )
     else:
         A = sp.csr_matrix((0, n_var))
     known = ~unknown
@@ -881,8 +1039,15 @@ def _cell_labels(frame: pd.DataFrame, dims: list[str]) -> np.ndarray:
     return labels[ids]
 
 
-def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarray, gap_lo: np.ndarray,
-               gap_hi: np.ndarray, mode: str):
+def _intervals(
+    Au: sp.csr_matrix,
+    rhs: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gap_lo: np.ndarray,
+    gap_hi: np.ndarray,
+    mode: str,
+):
     """Min and max of every unknown variable, batched over connected components.
 
     ``mode``: ``"lp"`` the LP relaxation (a cell's gap bridged); ``"milp"`` integer programmes;
@@ -954,8 +1119,16 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
                 relax = active_comp & ~integer
                 if relax.any():
                     sel = relax[var_comp[vars_r]]
-                    x[sel] = _solve(c[sel], Au[rows_r[relax[row_comp[rows_r]]]][:, vars_r[sel]],
-                                    rhs[rows_r[relax[row_comp[rows_r]]]], vars_r[sel], lo, hi_capped, None, None)
+                    x[sel] = _solve(
+                        c[sel],
+                        Au[rows_r[relax[row_comp[rows_r]]]][:, vars_r[sel]],
+                        rhs[rows_r[relax[row_comp[rows_r]]]],
+                        vars_r[sel],
+                        lo,
+                        hi_capped,
+                        None,
+                        None,
+                    )
                     n_solves += 1
                     if mode == "auto":
                         xs = x[sel]
@@ -965,8 +1138,16 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
                 if solve_int.any():
                     sel = solve_int[var_comp[vars_r]]
                     rows_int = rows_r[solve_int[row_comp[rows_r]]]
-                    x[sel] = _solve(c[sel], Au[rows_int][:, vars_r[sel]], rhs[rows_int], vars_r[sel], lo, hi_capped,
-                                    gap_lo, gap_hi)
+                    x[sel] = _solve(
+                        c[sel],
+                        Au[rows_int][:, vars_r[sel]],
+                        rhs[rows_int],
+                        vars_r[sel],
+                        lo,
+                        hi_capped,
+                        gap_lo,
+                        gap_hi,
+                    )
                     n_solves += 1
                     by_milp[vars_r[sel & target]] = True
                 vals = x[target]
@@ -981,8 +1162,13 @@ def _intervals(Au: sp.csr_matrix, rhs: np.ndarray, lo: np.ndarray, hi: np.ndarra
 
 def _check_consistent(val_min, val_max, lo, hi, gap_lo, gap_hi):
     in_gap = (val_min >= gap_lo - _TOL) & (val_min <= gap_hi + _TOL)  # nan gap: False
-    if (np.any(val_max - val_min > _TOL) or np.any(val_min < lo - _TOL) or np.any(val_max > hi + _TOL)
-            or np.any(in_gap) or np.any(np.abs(val_min - np.round(val_min)) > _TOL)):
+    if (
+        np.any(val_max - val_min > _TOL)
+        or np.any(val_min < lo - _TOL)
+        or np.any(val_max > hi + _TOL)
+        or np.any(in_gap)
+        or np.any(np.abs(val_min - np.round(val_min)) > _TOL)
+    ):
         raise InvalidParameterError(
             "The tables passed to audit_tables are inconsistent: their shared totals do not agree."
         )
@@ -993,7 +1179,12 @@ def _solve(c, A, b, idx, lo, hi, gap_lo, gap_hi) -> np.ndarray:
     programme when ``gap_lo`` is None, else the integer programme, where a variable with a gap
     ``[g0, g1]`` inside its bounds ``[l, u]`` has a binary ``z`` choosing a side:
     ``x >= l + (g1 + 1 - l) z`` and ``x <= g0 - 1 + (u - g0 + 1) z``."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # on first use: a slow import
+    from scipy.optimize import (
+        Bounds,
+        LinearConstraint,
+        linprog,
+        milp,
+    )  # on first use: a slow import
 
     lo, hi = lo[idx], hi[idx]
     if gap_lo is None:
@@ -1004,22 +1195,37 @@ def _solve(c, A, b, idx, lo, hi, gap_lo, gap_hi) -> np.ndarray:
         k = len(g)
         g0, g1 = gap_lo[idx][g], gap_hi[idx][g]
         rows, cols = np.concatenate([np.arange(k)] * 2), np.concatenate([g, n + np.arange(k)])
-        side = sp.csr_matrix((np.concatenate([np.ones(k), -(g1 + 1 - lo[g])]), (rows, cols)), shape=(k, n + k))
-        upper_side = sp.csr_matrix((np.concatenate([np.ones(k), -(hi[g] - g0 + 1)]), (rows, cols)), shape=(k, n + k))
-        constraints = [LinearConstraint(sp.hstack([A, sp.csr_matrix((A.shape[0], k))]).tocsr(), b, b)]
+        side = sp.csr_matrix(
+            (np.concatenate([np.ones(k), -(g1 + 1 - lo[g])]), (rows, cols)), shape=(k, n + k)
+        )
+        upper_side = sp.csr_matrix(
+            (np.concatenate([np.ones(k), -(hi[g] - g0 + 1)]), (rows, cols)), shape=(k, n + k)
+        )
+        constraints = [
+            LinearConstraint(sp.hstack([A, sp.csr_matrix((A.shape[0], k))]).tocsr(), b, b)
+        ]
         if k:
-            constraints += [LinearConstraint(side, lo[g], np.inf), LinearConstraint(upper_side, -np.inf, g0 - 1)]
+            constraints += [
+                LinearConstraint(side, lo[g], np.inf),
+                LinearConstraint(upper_side, -np.inf, g0 - 1),
+            ]
         # mip_rel_gap 0: the objective sums one target per component, and HiGHS's default
         # relative gap (1e-4) would let a large sum stop short of some component's optimum
-        res = milp(np.concatenate([c, np.zeros(k)]), constraints=constraints,
-                   bounds=Bounds(np.concatenate([lo, np.zeros(k)]), np.concatenate([hi, np.ones(k)])),
-                   integrality=np.ones(n + k), options={"mip_rel_gap": 0})
+        res = milp(
+            np.concatenate([c, np.zeros(k)]),
+            constraints=constraints,
+            bounds=Bounds(np.concatenate([lo, np.zeros(k)]), np.concatenate([hi, np.ones(k)])),
+            integrality=np.ones(n + k),
+            options={"mip_rel_gap": 0},
+        )
     if res.status != 0:
         if res.status == 2 or "nfeasible" in str(res.message):
             raise InvalidParameterError(
                 "The tables passed to audit_tables are inconsistent: no non-negative counts agree with every published total."
             )
-        raise InvalidParameterError(f"audit_tables: the solver stopped without an answer ({res.message}).")  # pragma: no cover
+        raise InvalidParameterError(
+            f"audit_tables: the solver stopped without an answer ({res.message})."
+        )  # pragma: no cover
     return res.x[: len(c)]
 
 
@@ -1051,7 +1257,9 @@ def tier3_audit(
     """
     pol = _check_policy(policy, "tier3_audit")
     if not isinstance(tables, Mapping):
-        raise InvalidParameterError("The 'tables' parameter of tier3_audit must be a mapping of names to DataFrames.")
+        raise InvalidParameterError(
+            "The 'tables' parameter of tier3_audit must be a mapping of names to DataFrames."
+        )
     by_level: dict[str, dict[str, pd.DataFrame]] = {}
     for name, frame in tables.items():
         dims = _check_table(name, frame, count)
@@ -1059,12 +1267,18 @@ def tier3_audit(
     rows = []
     for level, group in by_level.items():
         first = next(iter(group.values()))
-        shared = [c for c in first.columns if c != count and all(c in f.columns for f in group.values())]
-        margin = first.groupby(shared, observed=True, dropna=False, sort=True)[count].sum().reset_index()
+        shared = [
+            c for c in first.columns if c != count and all(c in f.columns for f in group.values())
+        ]
+        margin = (
+            first.groupby(shared, observed=True, dropna=False, sort=True)[count].sum().reset_index()
+        )
         name = f"{level}_totals"
         while name in group:
             name += "_"
-        result = _audit_tables(group, pol, margins={name: margin}, count=count, method=method, details=None)
+        result = _audit_tables(
+            group, pol, margins={name: margin}, count=count, method=method, details=None
+        )
         rows.append(result.tables[~result.tables["margin"]])
     if not rows:
         return pd.DataFrame(columns=TIER3_AUDIT_COLUMNS)

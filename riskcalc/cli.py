@@ -52,7 +52,9 @@ def _split_ints(text: str, option: str) -> list[int]:
         try:
             out.append(int(part))
         except ValueError:
-            raise UsageError(f"{option} takes comma-separated whole numbers; got {part!r}.") from None
+            raise UsageError(
+                f"{option} takes comma-separated whole numbers; got {part!r}."
+            ) from None
         if out[-1] < 1:
             raise UsageError(f"{option} takes whole numbers of at least 1; got {out[-1]}.")
     return out
@@ -65,22 +67,84 @@ def _split_ints(text: str, option: str) -> list[int]:
 
 def _configure_analyse(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", nargs="?", help="CSV, TSV, Parquet or Feather file of records")
-    p.add_argument("--example", action="store_true", help="analyse the small synthetic sample that ships with riskcalc")
-    p.add_argument("--qi", help="comma-separated quasi-identifier columns" + f" (with --example, default {EXAMPLE_QI})")
-    p.add_argument("--weights", metavar="COL", help="column of sampling weights (adds Fk rows and the individual risk)")
-    p.add_argument("--thresholds", default="2,3,5,10", help="k thresholds t: records in classes with fk < t (default 2,3,5,10)")
-    p.add_argument("--count-thresholds", default="1,2,3,5,10", help="small-cell thresholds t: cells with 0 < count <= t (default 1,2,3,5,10)")
-    p.add_argument("--missing", default="category", choices=["category", "raise", "wildcard"],
-                   help="missing values: a value of their own (category, default), an error (raise), or matching anything (wildcard, sdcMicro)")
-    p.add_argument("--alpha", type=float, default=1.0, help="with --missing wildcard: weight of a match through a missing value (default 1)")
-    p.add_argument("--risk-threshold", type=float, default=0.2, help="highest acceptable risk of one record, for records at risk (default 0.2)")
-    p.add_argument("--population", metavar="FILE", help="population table the extract was drawn from (journalist and marketer risk)")
-    p.add_argument("--sampling-fraction", type=float, help="the extract is a sample of this fraction of a population: estimate population uniqueness")
-    p.add_argument("--population-size", type=int, help="size of the population the extract was sampled from")
-    p.add_argument("--population-method", default="auto", choices=["auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"], help="population-uniqueness estimator (default auto: the forest model, with an interval)")
-    p.add_argument("--household", metavar="COL", help="household / sibling-group id column, for the household risk (needs --weights)")
-    p.add_argument("--risk-method", default="approx", choices=["approx", "exact"], help="individual-risk method (default approx)")
-    p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns: attribute disclosure")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="analyse the small synthetic sample that ships with riskcalc",
+    )
+    p.add_argument(
+        "--qi",
+        help="comma-separated quasi-identifier columns"
+        + f" (with --example, default {EXAMPLE_QI})",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="COL",
+        help="column of sampling weights (adds Fk rows and the individual risk)",
+    )
+    p.add_argument(
+        "--thresholds",
+        default="2,3,5,10",
+        help="k thresholds t: records in classes with fk < t (default 2,3,5,10)",
+    )
+    p.add_argument(
+        "--count-thresholds",
+        default="1,2,3,5,10",
+        help="small-cell thresholds t: cells with 0 < count <= t (default 1,2,3,5,10)",
+    )
+    p.add_argument(
+        "--missing",
+        default="category",
+        choices=["category", "raise", "wildcard"],
+        help="missing values: a value of their own (category, default), an error (raise), or matching anything (wildcard, sdcMicro)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=1.0,
+        help="with --missing wildcard: weight of a match through a missing value (default 1)",
+    )
+    p.add_argument(
+        "--risk-threshold",
+        type=float,
+        default=0.2,
+        help="highest acceptable risk of one record, for records at risk (default 0.2)",
+    )
+    p.add_argument(
+        "--population",
+        metavar="FILE",
+        help="population table the extract was drawn from (journalist and marketer risk)",
+    )
+    p.add_argument(
+        "--sampling-fraction",
+        type=float,
+        help="the extract is a sample of this fraction of a population: estimate population uniqueness",
+    )
+    p.add_argument(
+        "--population-size", type=int, help="size of the population the extract was sampled from"
+    )
+    p.add_argument(
+        "--population-method",
+        default="auto",
+        choices=["auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"],
+        help="population-uniqueness estimator (default auto: the forest model, with an interval)",
+    )
+    p.add_argument(
+        "--household",
+        metavar="COL",
+        help="household / sibling-group id column, for the household risk (needs --weights)",
+    )
+    p.add_argument(
+        "--risk-method",
+        default="approx",
+        choices=["approx", "exact"],
+        help="individual-risk method (default approx)",
+    )
+    p.add_argument(
+        "--sensitive",
+        metavar="COLS",
+        help="comma-separated sensitive columns: attribute disclosure",
+    )
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     _add_sheet_option(p)
     _add_normalise_option(p)
@@ -90,24 +154,37 @@ def _configure_analyse(p: argparse.ArgumentParser) -> None:
 
 
 def _add_sheet_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sheet", metavar="NAME|NUMBER",
-                   help="the sheet of an Excel workbook to read: its name, or its number counting from 1 "
-                        "(default: the first sheet)")
+    p.add_argument(
+        "--sheet",
+        metavar="NAME|NUMBER",
+        help="the sheet of an Excel workbook to read: its name, or its number counting from 1 "
+        "(default: the first sheet)",
+    )
 
 
 def _add_normalise_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--normalise", action="store_true",
-                   help="unify the spellings of each value before measuring: case and spaces, numbers, UK "
-                        "postcodes (DL10NG -> DL1 0NG), year groups (Year 5, Y5 -> 5), sex codes, dates (-> ISO, "
-                        "day first); each rule is reported and recorded in the provenance, the file is not changed")
+    p.add_argument(
+        "--normalise",
+        action="store_true",
+        help="unify the spellings of each value before measuring: case and spaces, numbers, UK "
+        "postcodes (DL10NG -> DL1 0NG), year groups (Year 5, Y5 -> 5), sex codes, dates (-> ISO, "
+        "day first); each rule is reported and recorded in the provenance, the file is not changed",
+    )
 
 
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", default="memory", choices=["memory", "spark"],
-                   help="where to compute: in memory (default) or on Spark, for Parquet datasets too big for "
-                        "memory (the active session, else local mode; needs riskcalc[spark])")
-    p.add_argument("--spark-master", metavar="URL", help="with --engine spark: the Spark master (default: the "
-                                                         "active session, else local[*])")
+    p.add_argument(
+        "--engine",
+        default="memory",
+        choices=["memory", "spark"],
+        help="where to compute: in memory (default) or on Spark, for Parquet datasets too big for "
+        "memory (the active session, else local mode; needs riskcalc[spark])",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default: the active session, else local[*])",
+    )
 
 
 def _engine(args, memory_function, spark_name: str):
@@ -124,8 +201,12 @@ def _engine(args, memory_function, spark_name: str):
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", default="text", choices=_render.FORMATS, help="output format (default text)")
-    p.add_argument("--out", metavar="FILE", help="write the table to FILE (atomically) instead of stdout")
+    p.add_argument(
+        "--format", default="text", choices=_render.FORMATS, help="output format (default text)"
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="write the table to FILE (atomically) instead of stdout"
+    )
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
@@ -137,11 +218,17 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if not args.example and not args.file:
         raise UsageError("give a FILE to analyse (or --example for the bundled sample).")
     path = _example_path() if args.example else Path(_stdin_file(args.file))
-    qi = _split_names(args.qi if args.qi is not None else (EXAMPLE_QI if args.example else None), "--qi")
+    qi = _split_names(
+        args.qi if args.qi is not None else (EXAMPLE_QI if args.example else None), "--qi"
+    )
     if not qi:
-        raise UsageError("--qi is required: name the quasi-identifier columns, e.g. --qi sex,date_of_birth,postcode.")
+        raise UsageError(
+            "--qi is required: name the quasi-identifier columns, e.g. --qi sex,date_of_birth,postcode."
+        )
     if args.household and not args.weights:
-        raise UsageError("--household needs --weights: the household risk combines individual risks.")
+        raise UsageError(
+            "--household needs --weights: the household risk combines individual risks."
+        )
     sensitive = _split_names(args.sensitive, "--sensitive")
     if args.out:
         _out_files(args, inputs=(path, args.population))
@@ -170,8 +257,13 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if args.format == "text":
         text = _text_header(prov) + _analyse.to_text(analysis)
     else:
-        text = _render.render(analysis.to_frame(), args.format, prov,
-                              title="Disclosure-risk measures on " + ", ".join(prov["parameters"].get("quasi_identifiers") or []))
+        text = _render.render(
+            analysis.to_frame(),
+            args.format,
+            prov,
+            title="Disclosure-risk measures on "
+            + ", ".join(prov["parameters"].get("quasi_identifiers") or []),
+        )
     _emit(text, args, prov, inputs=(path, args.population))
     return 0
 
@@ -223,7 +315,9 @@ def _out_files(args: argparse.Namespace, inputs=()) -> list[Path]:
     out = Path(args.out)
     if out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a folder; give the name of the file to write.")
-    targets = [out] + ([out.with_name(out.name + ".provenance.json")] if args.format != "json" else [])
+    targets = [out] + (
+        [out.with_name(out.name + ".provenance.json")] if args.format != "json" else []
+    )
     for target in targets:
         check_name_length(target)
         check_not_input(target, inputs)
@@ -267,16 +361,30 @@ def _add_input_options(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
     _add_sheet_option(p)
     _add_normalise_option(p)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
 
 
 def _configure_lattice(p: argparse.ArgumentParser) -> None:
     _add_input_options(p, "candidate quasi-identifier columns")
     p.add_argument("--max-size", type=int, help="largest combination of fields (default: all)")
-    p.add_argument("--thresholds", default="1,2,3,5,10", help="t for records and cells in classes of size <= t (default 1,2,3,5,10)")
-    p.add_argument("--threshold-by-size", help="one small-cell threshold per combination size, e.g. 1,2,3")
-    p.add_argument("--target", type=float, help="mark minimal combinations reaching this uniqueness share, e.g. 0.5")
+    p.add_argument(
+        "--thresholds",
+        default="1,2,3,5,10",
+        help="t for records and cells in classes of size <= t (default 1,2,3,5,10)",
+    )
+    p.add_argument(
+        "--threshold-by-size", help="one small-cell threshold per combination size, e.g. 1,2,3"
+    )
+    p.add_argument(
+        "--target",
+        type=float,
+        help="mark minimal combinations reaching this uniqueness share, e.g. 0.5",
+    )
     p.add_argument("--top", type=int, help="show only the N most identifying combinations")
     p.add_argument("--missing", default="category", choices=["category", "raise"])
     _add_output_options(p)
@@ -293,20 +401,25 @@ def _run_lattice(args: argparse.Namespace) -> int:
 
     fields = _split_names(args.fields, "--fields")
     if not fields:
-        raise UsageError("--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode.")
+        raise UsageError(
+            "--fields is required: name the candidate columns, e.g. --fields sex,date_of_birth,postcode."
+        )
     if args.top is not None and args.top < 1:
         raise UsageError(f"--top takes a whole number of at least 1; got {args.top}.")
     args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
-    table, quality = measured_table(args.file, fields, normalise_columns=args.normalise, sep=args.sep,
-                                    sheet=args.sheet)
+    table, quality = measured_table(
+        args.file, fields, normalise_columns=args.normalise, sep=args.sep, sheet=args.sheet
+    )
     result = field_lattice(
         table,
         fields,
         max_size=args.max_size,
         thresholds=_split_ints(args.thresholds, "--thresholds"),
-        threshold_by_size=_split_ints(args.threshold_by_size, "--threshold-by-size") if args.threshold_by_size else None,
+        threshold_by_size=_split_ints(args.threshold_by_size, "--threshold-by-size")
+        if args.threshold_by_size
+        else None,
         target=args.target,
         missing=args.missing,
         progress=args.progress,
@@ -315,13 +428,28 @@ def _run_lattice(args: argparse.Namespace) -> int:
     shown = args.top or (None if args.out else _LATTICE_SCREEN_ROWS)
     frame = result.top(shown) if shown else result.to_frame()
     if shown and not args.top and len(result.table) > shown:
-        print(f"riskcalc lattice: showing the {shown} most identifying of {len(result.table):,} "
-              "combinations; --top N shows more, --out FILE writes them all", file=sys.stderr)
-    prov = _provenance("field_lattice", args, result.n_records, {
-        "fields": fields, "max_size": result.max_size, "thresholds": list(result.thresholds),
-        "threshold_by_size": list(result.threshold_by_size) if result.threshold_by_size else None,
-        "target": args.target, "top": args.top, "missing": args.missing,
-    }, quality)
+        print(
+            f"riskcalc lattice: showing the {shown} most identifying of {len(result.table):,} "
+            "combinations; --top N shows more, --out FILE writes them all",
+            file=sys.stderr,
+        )
+    prov = _provenance(
+        "field_lattice",
+        args,
+        result.n_records,
+        {
+            "fields": fields,
+            "max_size": result.max_size,
+            "thresholds": list(result.thresholds),
+            "threshold_by_size": list(result.threshold_by_size)
+            if result.threshold_by_size
+            else None,
+            "target": args.target,
+            "top": args.top,
+            "missing": args.missing,
+        },
+        quality,
+    )
     flags = upper_bound_rows([None] * len(frame), frame["fields"], prov["data_quality"])
     if flags is not None:  # rows measured on a column still holding one value written two ways
         frame = frame.assign(upper_bound=flags)
@@ -337,9 +465,23 @@ def _run_lattice(args: argparse.Namespace) -> int:
 
 def _configure_suda(p: argparse.ArgumentParser) -> None:
     _add_input_options(p, "key variables")
-    p.add_argument("--max-msu", type=int, help="largest minimal sample unique to search for (default: all fields)")
-    p.add_argument("--dis-fraction", type=float, default=0.01, help="sampling fraction for DIS-SUDA (default 0.01)")
-    p.add_argument("--scoring", default="elliot", choices=["elliot", "ihsn"], help="MSU weights (default elliot)")
+    p.add_argument(
+        "--max-msu",
+        type=int,
+        help="largest minimal sample unique to search for (default: all fields)",
+    )
+    p.add_argument(
+        "--dis-fraction",
+        type=float,
+        default=0.01,
+        help="sampling fraction for DIS-SUDA (default 0.01)",
+    )
+    p.add_argument(
+        "--scoring",
+        default="elliot",
+        choices=["elliot", "ihsn"],
+        help="MSU weights (default elliot)",
+    )
     _add_output_options(p)
     p.set_defaults(func=_run_suda)
 
@@ -350,23 +492,44 @@ def _run_suda(args: argparse.Namespace) -> int:
 
     fields = _split_names(args.fields, "--fields")
     if not fields:
-        raise UsageError("--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity.")
+        raise UsageError(
+            "--fields is required: name the key variables, e.g. --fields sex,nc_year,ethnicity."
+        )
     args.file = _stdin_file(args.file)
     if args.out:
         _out_files(args, inputs=(args.file,))
-    table, quality = measured_table(args.file, fields, normalise_columns=args.normalise, sep=args.sep,
-                                    sheet=args.sheet)
-    result = suda(table, fields, max_msu=args.max_msu, dis_fraction=args.dis_fraction,
-                  scoring=args.scoring, progress=args.progress)
-    prov = _provenance("suda", args, result.n_records, {
-        "fields": fields, "max_msu": result.max_msu, "dis_fraction": result.dis_fraction,
-        "scoring": result.scoring,
-    }, quality)
+    table, quality = measured_table(
+        args.file, fields, normalise_columns=args.normalise, sep=args.sep, sheet=args.sheet
+    )
+    result = suda(
+        table,
+        fields,
+        max_msu=args.max_msu,
+        dis_fraction=args.dis_fraction,
+        scoring=args.scoring,
+        progress=args.progress,
+    )
+    prov = _provenance(
+        "suda",
+        args,
+        result.n_records,
+        {
+            "fields": fields,
+            "max_msu": result.max_msu,
+            "dis_fraction": result.dis_fraction,
+            "scoring": result.scoring,
+        },
+        quality,
+    )
     frame = suda_summary(result)
     if args.format == "text":
         text = _header(prov, "suda") + "\n" + _render.to_text(frame)
         text += "\nShare of the total SUDA score from MSUs holding each field:\n\n"
-        text += _render.to_text(result.field_contributions.assign(contribution=result.field_contributions["contribution"] / 100).rename(columns={"contribution": "share"}))
+        text += _render.to_text(
+            result.field_contributions.assign(
+                contribution=result.field_contributions["contribution"] / 100
+            ).rename(columns={"contribution": "share"})
+        )
     else:
         text = _render.render(frame, args.format, prov, title="SUDA2 special uniques")
     _emit(text, args, prov, inputs=(args.file,))
@@ -383,7 +546,13 @@ def suda_summary(result):
     for k, count in enumerate(result.msus_by_size, start=1):
         rows.append((f"MSUs of size {k}", int(count), None))
     scored = result.score[result.score > 0]
-    rows.append(("mean SUDA score (records with an MSU)", float(scored.mean()) if scored.size else 0.0, None))
+    rows.append(
+        (
+            "mean SUDA score (records with an MSU)",
+            float(scored.mean()) if scored.size else 0.0,
+            None,
+        )
+    )
     rows.append(("highest SUDA score", float(result.score.max()), None))
     for cut in (0.001, 0.01, 0.1):
         hit = int(np.count_nonzero(result.dis_score > cut))
@@ -421,29 +590,70 @@ def _header(prov: dict, command: str) -> str:
 
 
 def _configure_tiers(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pupils", type=int, default=1_000_000, help="pupils in the synthetic cohort (default 1,000,000)")
+    p.add_argument(
+        "--pupils",
+        type=int,
+        default=1_000_000,
+        help="pupils in the synthetic cohort (default 1,000,000)",
+    )
     p.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     _add_report_options(p)
-    p.add_argument("--what-if", action=argparse.BooleanOptionalAction, default=True,
-                   help="add the what-if comparison after one coarsening step (default on)")
-    p.add_argument("--target-k", type=int, help="also search the smallest coarsening giving every scenario this k")
-    p.add_argument("--max-suppressed", type=float, default=0.01, help="with --target-k: share of pupils that may be suppressed (default 0.01)")
-    p.add_argument("--history", action=argparse.BooleanOptionalAction, default=True,
-                   help="add the school-history section: tier 4 uniqueness as 1-5 years are linked, on a "
-                        "synthetic panel of 50,000 pupils (default on)")
-    p.add_argument("--attack", action=argparse.BooleanOptionalAction, default=False,
-                   help="add the simulated linkage attack section (needs the linkage extra; a "
-                        "cohort of 20,000 pupils; default off, see riskcalc attack)")
+    p.add_argument(
+        "--what-if",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add the what-if comparison after one coarsening step (default on)",
+    )
+    p.add_argument(
+        "--target-k",
+        type=int,
+        help="also search the smallest coarsening giving every scenario this k",
+    )
+    p.add_argument(
+        "--max-suppressed",
+        type=float,
+        default=0.01,
+        help="with --target-k: share of pupils that may be suppressed (default 0.01)",
+    )
+    p.add_argument(
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add the school-history section: tier 4 uniqueness as 1-5 years are linked, on a "
+        "synthetic panel of 50,000 pupils (default on)",
+    )
+    p.add_argument(
+        "--attack",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add the simulated linkage attack section (needs the linkage extra; a "
+        "cohort of 20,000 pupils; default off, see riskcalc attack)",
+    )
     p.set_defaults(func=_run_tiers)
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenarios", metavar="FILE", help="TOML file of intruder scenarios (default: the built-in ones)")
-    p.add_argument("--out", metavar="DIR", help="write CSV, JSON, Markdown, LaTeX and the HTML report to DIR")
-    p.add_argument("--format", default="markdown", choices=_render.FORMATS, help="table printed on stdout (default markdown)")
+    p.add_argument(
+        "--scenarios",
+        metavar="FILE",
+        help="TOML file of intruder scenarios (default: the built-in ones)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="write CSV, JSON, Markdown, LaTeX and the HTML report to DIR"
+    )
+    p.add_argument(
+        "--format",
+        default="markdown",
+        choices=_render.FORMATS,
+        help="table printed on stdout (default markdown)",
+    )
     p.add_argument("--force", action="store_true", help="replace files in --out")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress messages on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress messages on stderr (default: when stderr is a terminal)",
+    )
 
 
 def _run_tiers(args: argparse.Namespace) -> int:
@@ -454,7 +664,9 @@ def _run_tiers(args: argparse.Namespace) -> int:
     if args.target_k is not None and args.target_k < 1:
         raise UsageError(f"--target-k must be at least 1; got {args.target_k}.")
     if args.target_k is not None and not args.out:
-        raise UsageError("--target-k needs --out: the smallest coarsening is part of the HTML report.")
+        raise UsageError(
+            "--target-k needs --out: the smallest coarsening is part of the HTML report."
+        )
     if args.target_k is not None and args.target_k > args.pupils:
         raise UsageError(
             f"--target-k ({args.target_k:,}) is above --pupils ({args.pupils:,}): no coarsening "
@@ -465,23 +677,40 @@ def _run_tiers(args: argparse.Namespace) -> int:
     check_tiers_memory(args.pupils, report=bool(args.out))
     out = _prepare_out(args, inputs=(args.scenarios,))
     result = _job.tiers_job(
-        args.pupils, args.seed, scenarios=args.scenarios, report=out is not None, what_if=args.what_if,
-        target_k=args.target_k, max_suppressed=args.max_suppressed, progress=_progress_flag(args),
-        history=args.history, attack=args.attack,
+        args.pupils,
+        args.seed,
+        scenarios=args.scenarios,
+        report=out is not None,
+        what_if=args.what_if,
+        target_k=args.target_k,
+        max_suppressed=args.max_suppressed,
+        progress=_progress_flag(args),
+        history=args.history,
+        attack=args.attack,
     )
     return _finish_job(result, args, out)
 
 
 def _configure_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="an extract file (CSV/Parquet/Feather/Excel; - for standard input), a folder "
-                                "of them, or a folder of Parquet parts (one dataset)")
+    p.add_argument(
+        "path",
+        help="an extract file (CSV/Parquet/Feather/Excel; - for standard input), a folder "
+        "of them, or a folder of Parquet parts (one dataset)",
+    )
     p.add_argument("--sep", help="CSV delimiter (guessed from the header by default)")
-    p.add_argument("--sensitive", metavar="COLS", help="comma-separated sensitive columns for the attribute-"
-                                                       "disclosure table (default: the registry's, where present)")
+    p.add_argument(
+        "--sensitive",
+        metavar="COLS",
+        help="comma-separated sensitive columns for the attribute-"
+        "disclosure table (default: the registry's, where present)",
+    )
     _add_sheet_option(p)
-    p.add_argument("--columns", metavar="FIELD=COLUMN,...",
-                   help="map your column names onto the scenarios' field names, e.g. "
-                        "sex=Gender,date_of_birth=DOB (recorded in the provenance)")
+    p.add_argument(
+        "--columns",
+        metavar="FIELD=COLUMN,...",
+        help="map your column names onto the scenarios' field names, e.g. "
+        "sex=Gender,date_of_birth=DOB (recorded in the provenance)",
+    )
     _add_normalise_option(p)
     _add_report_options(p)
     _add_engine_options(p)
@@ -495,14 +724,24 @@ def _run_report(args: argparse.Namespace) -> int:
     args.path = _stdin_file(args.path)
     columns = parse_column_map(args.columns)
     out = _prepare_out(args, inputs=(args.path, args.scenarios))
-    result = _engine(args, _job.report_job, "report_job")(args.path, scenarios=args.scenarios, report=out is not None,
-                             progress=_progress_flag(args), sep=args.sep,
-                             sensitive=_split_names(args.sensitive, "--sensitive") or None,
-                             normalise=args.normalise, sheet=args.sheet, columns=columns or None)
+    result = _engine(args, _job.report_job, "report_job")(
+        args.path,
+        scenarios=args.scenarios,
+        report=out is not None,
+        progress=_progress_flag(args),
+        sep=args.sep,
+        sensitive=_split_names(args.sensitive, "--sensitive") or None,
+        normalise=args.normalise,
+        sheet=args.sheet,
+        columns=columns or None,
+    )
     _warn(args, result.table.provenance.get("data_quality"))
     if result.extra.get("not_measured"):
-        print(f"riskcalc {args.command}: note: {result.extra['not_measured']}; pass --scenarios FILE naming your "
-              "columns, or --columns FIELD=COLUMN to map them", file=sys.stderr)
+        print(
+            f"riskcalc {args.command}: note: {result.extra['not_measured']}; pass --scenarios FILE naming your "
+            "columns, or --columns FIELD=COLUMN to map them",
+            file=sys.stderr,
+        )
     return _finish_job(result, args, out)
 
 
@@ -533,7 +772,10 @@ def _finish_job(result, args, out: Path | None) -> int:
     if "coarsening" in result.extra:
         from .release.job import describe_coarsening
 
-        print(f"riskcalc {args.command}: {describe_coarsening(result.extra['coarsening'])}", file=sys.stderr)
+        print(
+            f"riskcalc {args.command}: {describe_coarsening(result.extra['coarsening'])}",
+            file=sys.stderr,
+        )
     if out is not None:
         from ._outputs import write_folder
 
@@ -615,6 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_synth(sub) -> None:
     from .release import synth as synth_cli
+
     p = sub.add_parser(
         "synth",
         help="generate a synthetic NPD-like cohort and its tier extracts",
@@ -626,6 +869,7 @@ def _add_synth(sub) -> None:
 
 def _add_attack(sub) -> None:
     from .release import attack as attack_cli
+
     p = sub.add_parser(
         "attack",
         help="a simulated linkage attack: intruder profiles linked to synthetic tier extracts",
@@ -769,8 +1013,12 @@ _NO_THREAD = "can't start new thread"
 
 def _looks_like_oom(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return ("out of memory" in text or "bad_alloc" in text or "cannot allocate memory" in text
-            or (isinstance(exc, RuntimeError) and _NO_THREAD in text))
+    return (
+        "out of memory" in text
+        or "bad_alloc" in text
+        or "cannot allocate memory" in text
+        or (isinstance(exc, RuntimeError) and _NO_THREAD in text)
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -65,7 +65,9 @@ class ClassSizesResult(RecordFrames):
         )
 
 
-def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", alpha=1.0) -> ClassSizesResult:
+def class_sizes(
+    data, quasi_identifiers, *, weights=None, missing="category", alpha=1.0
+) -> ClassSizesResult:
     r"""Sample frequency ``fk`` (and population estimate ``Fk``) of every record's key.
 
     The *key* of a record is its combination of values on the quasi-identifiers; its
@@ -125,13 +127,22 @@ def class_sizes(data, quasi_identifiers, *, weights=None, missing="category", al
     backend = backend_for(data, func=func)
     names = backend.names(quasi_identifiers, func=func)
     sizes = backend.record_sizes(names, missing=missing, func=func, weights=weights, alpha=alpha)
-    if sizes.frame is not None:  # the sizes stay where the data are: the user's table, with columns added
+    if (
+        sizes.frame is not None
+    ):  # the sizes stay where the data are: the user's table, with columns added
         return sizes.frame
     fk = sizes.fk
     if missing == "wildcard" and alpha in (0.0, 1.0):
         fk = np.rint(fk).astype(np.int64)
     return ClassSizesResult(
-        sizes.columns, missing, sizes.n_records, sizes.n_classes, fk, sizes.Fk, sizes.index, sizes.total_weight
+        sizes.columns,
+        missing,
+        sizes.n_records,
+        sizes.n_classes,
+        fk,
+        sizes.Fk,
+        sizes.index,
+        sizes.total_weight,
     )
 
 
@@ -174,4 +185,6 @@ def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistog
     func = "size_histogram"
     missing = check_missing_policy(missing, func)
     backend = backend_for(data, func=func)
-    return backend.size_histogram(backend.names(quasi_identifiers, func=func), missing=missing, func=func)
+    return backend.size_histogram(
+        backend.names(quasi_identifiers, func=func), missing=missing, func=func
+    )

@@ -46,6 +46,7 @@ __all__ = [
     "trajectory_uniqueness",
 ]
 
+
 # --------------------------------------------------------------------------------------------
 # uniqueness as censuses are linked
 # --------------------------------------------------------------------------------------------
@@ -92,25 +93,43 @@ class TrajectoryUniquenessResult(Displayed):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per number of linked censuses: counts, then shares."""
-        return pd.DataFrame({
-            "n_linked": self.n_linked,
-            "n_pupils": self.n_pupils,
-            "n_unique": self.n_unique,
-            "unique_share": [u / n if n else float("nan") for u, n in zip(self.n_unique, self.n_pupils)],
-            f"n_below_{self.k_threshold}": self.n_below_k,
-            f"below_{self.k_threshold}_share": [b / n if n else float("nan") for b, n in zip(self.n_below_k, self.n_pupils)],
-            "min_class": self.min_class,
-            "average_risk": self.average_risk,
-        })
+        return pd.DataFrame(
+            {
+                "n_linked": self.n_linked,
+                "n_pupils": self.n_pupils,
+                "n_unique": self.n_unique,
+                "unique_share": [
+                    u / n if n else float("nan") for u, n in zip(self.n_unique, self.n_pupils)
+                ],
+                f"n_below_{self.k_threshold}": self.n_below_k,
+                f"below_{self.k_threshold}_share": [
+                    b / n if n else float("nan") for b, n in zip(self.n_below_k, self.n_pupils)
+                ],
+                "min_class": self.min_class,
+                "average_risk": self.average_risk,
+            }
+        )
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}: {fmt.count_pct(u, n)}" for k, u, n in zip(self.n_linked, self.n_unique, self.n_pupils))
-        return (f"TrajectoryUniquenessResult(point={self.point!r}, static={list(self.static)}, "
-                f"unique by censuses linked {{{parts}}})")
+        parts = ", ".join(
+            f"{k}: {fmt.count_pct(u, n)}"
+            for k, u, n in zip(self.n_linked, self.n_unique, self.n_pupils)
+        )
+        return (
+            f"TrajectoryUniquenessResult(point={self.point!r}, static={list(self.static)}, "
+            f"unique by censuses linked {{{parts}}})"
+        )
 
 
-def trajectory_uniqueness(panel: pd.DataFrame, point: str = "urn", *, static=(), max_linked=None,
-                          order: str = "forward", k_threshold: int = 5) -> TrajectoryUniquenessResult:
+def trajectory_uniqueness(
+    panel: pd.DataFrame,
+    point: str = "urn",
+    *,
+    static=(),
+    max_linked=None,
+    order: str = "forward",
+    k_threshold: int = 5,
+) -> TrajectoryUniquenessResult:
     r"""Uniqueness and k of pupils' histories as 1, 2, ... censuses are linked.
 
     For each k, the quasi-identifier of pupil *i* is
@@ -168,19 +187,27 @@ def trajectory_uniqueness(panel: pd.DataFrame, point: str = "urn", *, static=(),
     func = "trajectory_uniqueness"
     if order not in ("forward", "backward"):
         raise InvalidParameterError(
-            f"The 'order' parameter of {func} must be 'forward' or 'backward'. Got {order!r} instead.")
+            f"The 'order' parameter of {func} must be 'forward' or 'backward'. Got {order!r} instead."
+        )
     k_threshold = check_int(k_threshold, "k_threshold", func, minimum=2)
     static = (static,) if isinstance(static, str) else tuple(static or ())
     backend = backend_for(panel, func=func)
-    linked = backend.trajectory_histograms(point, static=static, id="pupil_id", order=order, max_linked=max_linked,
-                                           func=func)
+    linked = backend.trajectory_histograms(
+        point, static=static, id="pupil_id", order=order, max_linked=max_linked, func=func
+    )
     hists = linked.histograms
     return TrajectoryUniquenessResult(
-        point=point, static=static, times=linked.times, order=order,
-        n_linked=tuple(range(1, len(hists) + 1)), n_pupils=tuple(h.n_records for h in hists),
+        point=point,
+        static=static,
+        times=linked.times,
+        order=order,
+        n_linked=tuple(range(1, len(hists) + 1)),
+        n_pupils=tuple(h.n_records for h in hists),
         n_unique=tuple(h.n_unique for h in hists),
-        n_below_k=tuple(int(h.records_below([k_threshold])[0]) for h in hists), k_threshold=k_threshold,
-        min_class=tuple(h.k for h in hists), average_risk=tuple(h.average_risk for h in hists),
+        n_below_k=tuple(int(h.records_below([k_threshold])[0]) for h in hists),
+        k_threshold=k_threshold,
+        min_class=tuple(h.k for h in hists),
+        average_risk=tuple(h.average_risk for h in hists),
     )
 
 
@@ -223,16 +250,28 @@ class PointsResult(Displayed):
     seed: int | None
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "p": self.p, "n_eligible": self.n_eligible, "n_singled_out": self.n_singled_out,
-            "singled_out_share": [s / e if e else float("nan") for s, e in zip(self.n_singled_out, self.n_eligible)],
-            "n_at_most_5": self.n_at_most_5,
-            "at_most_5_share": [s / e if e else float("nan") for s, e in zip(self.n_at_most_5, self.n_eligible)],
-            "mean_matches": self.mean_matches,
-        })
+        return pd.DataFrame(
+            {
+                "p": self.p,
+                "n_eligible": self.n_eligible,
+                "n_singled_out": self.n_singled_out,
+                "singled_out_share": [
+                    s / e if e else float("nan")
+                    for s, e in zip(self.n_singled_out, self.n_eligible)
+                ],
+                "n_at_most_5": self.n_at_most_5,
+                "at_most_5_share": [
+                    s / e if e else float("nan") for s, e in zip(self.n_at_most_5, self.n_eligible)
+                ],
+                "mean_matches": self.mean_matches,
+            }
+        )
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"p={p}: {fmt.count_pct(s, e)}" for p, s, e in zip(self.p, self.n_singled_out, self.n_eligible))
+        parts = ", ".join(
+            f"p={p}: {fmt.count_pct(s, e)}"
+            for p, s, e in zip(self.p, self.n_singled_out, self.n_eligible)
+        )
         return f"PointsResult(point={self.point!r}, how={self.how!r}, singled out {{{parts}}})"
 
 
@@ -276,8 +315,9 @@ def point_matches(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     return matches
 
 
-def points_singled_out(panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4, 5),
-                       how: str = "random", rng=None) -> PointsResult:
+def points_singled_out(
+    panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4, 5), how: str = "random", rng=None
+) -> PointsResult:
     r"""The share of pupils singled out by p known points of their history (de Montjoye).
 
     For pupil *i* with chosen census set :math:`S_i` (:math:`|S_i| = p`, censuses at which *i*
@@ -318,22 +358,28 @@ def points_singled_out(panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4
     func = "points_singled_out"
     if how not in ("random", "first", "first_last"):
         raise InvalidParameterError(
-            f"The 'how' parameter of {func} must be 'random', 'first' or 'first_last'. Got {how!r} instead.")
+            f"The 'how' parameter of {func} must be 'random', 'first' or 'first_last'. Got {how!r} instead."
+        )
     ps = (p,) if isinstance(p, numbers.Integral) and not isinstance(p, bool) else tuple(p)
     if not ps:
-        raise InvalidParameterError(f"The 'p' parameter of {func} must name at least one number of points.")
+        raise InvalidParameterError(
+            f"The 'p' parameter of {func} must name at least one number of points."
+        )
     ps = tuple(check_int(v, "p", func, minimum=1) for v in ps)
     seed = None
     if how == "random":
         if isinstance(rng, np.random.Generator):
             gen = rng
-        elif rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0):
+        elif rng is None or (
+            isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0
+        ):
             seed = None if rng is None else int(rng)
             gen = np.random.default_rng(seed)
         else:
             raise InvalidParameterError(
                 f"The 'rng' parameter of {func} must be an int seed >= 0, a numpy Generator or None. "
-                f"Got {rng!r} instead.")
+                f"Got {rng!r} instead."
+            )
     else:
         gen = None
     tr = trajectories(panel, point, func=func)
@@ -343,15 +389,24 @@ def points_singled_out(panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4
     for pv in ps:
         if pv > m:
             raise InvalidParameterError(
-                f"The 'p' parameter of {func} must be at most the number of censuses ({m}). Got {pv}.")
+                f"The 'p' parameter of {func} must be at most the number of censuses ({m}). Got {pv}."
+            )
         eligible, chosen = _choose_points(obs, pv, how, gen)
         got = point_matches(tr.codes, chosen)[eligible]
         out["elig"].append(int(eligible.sum()))
         out["single"].append(int(np.count_nonzero(got == 1)))
         out["five"].append(int(np.count_nonzero(got <= 5)))
         out["mean"].append(float(got.mean()) if len(got) else float("nan"))
-    return PointsResult(point, how, ps, tuple(out["elig"]), tuple(out["single"]), tuple(out["five"]),
-                        tuple(out["mean"]), seed)
+    return PointsResult(
+        point,
+        how,
+        ps,
+        tuple(out["elig"]),
+        tuple(out["single"]),
+        tuple(out["five"]),
+        tuple(out["mean"]),
+        seed,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,21 +454,34 @@ class LinkageResult(Displayed):
         return self.n_chain_correct / self.n_pupils_all if self.n_pupils_all else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "from": [a for a, _ in self.pairs], "to": [b for _, b in self.pairs],
-            "n_records": self.n_records, "n_one_to_one": self.n_one_to_one,
-            "n_correct": self.n_correct, "n_wrong": self.n_wrong,
-            "correct_share": [c / n if n else float("nan") for c, n in zip(self.n_correct, self.n_records)],
-        })
+        return pd.DataFrame(
+            {
+                "from": [a for a, _ in self.pairs],
+                "to": [b for _, b in self.pairs],
+                "n_records": self.n_records,
+                "n_one_to_one": self.n_one_to_one,
+                "n_correct": self.n_correct,
+                "n_wrong": self.n_wrong,
+                "correct_share": [
+                    c / n if n else float("nan") for c, n in zip(self.n_correct, self.n_records)
+                ],
+            }
+        )
 
     def __repr__(self) -> str:
-        return (f"LinkageResult(stable={list(self.stable)}, whole history linked: one release "
-                f"{fmt.count_pct(self.n_pupils_all, self.n_pupils_all)}, separate releases "
-                f"{fmt.count_pct(self.n_chain_correct, self.n_pupils_all)})")
+        return (
+            f"LinkageResult(stable={list(self.stable)}, whole history linked: one release "
+            f"{fmt.count_pct(self.n_pupils_all, self.n_pupils_all)}, separate releases "
+            f"{fmt.count_pct(self.n_chain_correct, self.n_pupils_all)})"
+        )
 
 
-def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_birth", "urn"), *,
-                 id: str = "pupil_id") -> LinkageResult:
+def linkage_risk(
+    panel: pd.DataFrame,
+    stable=("sex", "year_of_birth", "month_of_birth", "urn"),
+    *,
+    id: str = "pupil_id",
+) -> LinkageResult:
     r"""Linking a history: one release with a common id against separate yearly releases.
 
     Inside one release the pseudonymous id links every census of a pupil. Separate yearly
@@ -450,7 +518,8 @@ def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_
     if not isinstance(panel, pd.DataFrame):
         raise InvalidParameterError(
             f"The 'panel' parameter of {func} must be a pandas DataFrame in long form. "
-            f"Got {type(panel).__name__} instead.")
+            f"Got {type(panel).__name__} instead."
+        )
     stable = check_column_names(stable, panel.columns, name="stable", func=func)
     check_column_names([id, "academic_year"], panel.columns, name="id", func=func)
     t, labels = _time_labels(panel)
@@ -492,9 +561,17 @@ def linkage_risk(panel: pd.DataFrame, stable=("sex", "year_of_birth", "month_of_
         n_11.append(int(one.sum()))
         n_ok.append(int(correct.sum()))
         n_bad.append(int(wrong.sum()))
-    return LinkageResult(stable, tuple(labels), tuple(pairs), tuple(n_rec), tuple(n_11), tuple(n_ok),
-                         tuple(n_bad), int(present.all(axis=1).sum()), int(ok_chain.sum()))
-
+    return LinkageResult(
+        stable,
+        tuple(labels),
+        tuple(pairs),
+        tuple(n_rec),
+        tuple(n_11),
+        tuple(n_ok),
+        tuple(n_bad),
+        int(present.all(axis=1).sum()),
+        int(ok_chain.sum()),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,22 +606,40 @@ class HistoryDisclosureResult(Displayed):
     n_unique: tuple[int, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "n_linked": self.n_linked, "n_pupils": self.n_pupils,
-            "n_revealed": self.n_revealed,
-            "revealed_share": [r / n if n else float("nan") for r, n in zip(self.n_revealed, self.n_pupils)],
-            "n_unique": self.n_unique,
-            "unique_share": [u / n if n else float("nan") for u, n in zip(self.n_unique, self.n_pupils)],
-        })
+        return pd.DataFrame(
+            {
+                "n_linked": self.n_linked,
+                "n_pupils": self.n_pupils,
+                "n_revealed": self.n_revealed,
+                "revealed_share": [
+                    r / n if n else float("nan") for r, n in zip(self.n_revealed, self.n_pupils)
+                ],
+                "n_unique": self.n_unique,
+                "unique_share": [
+                    u / n if n else float("nan") for u, n in zip(self.n_unique, self.n_pupils)
+                ],
+            }
+        )
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}: {fmt.count_pct(r, n)}" for k, r, n in zip(self.n_linked, self.n_revealed, self.n_pupils))
-        return (f"HistoryDisclosureResult(point={self.point!r}, sensitive={self.sensitive!r}, "
-                f"revealed in classes of 2+ by censuses linked {{{parts}}})")
+        parts = ", ".join(
+            f"{k}: {fmt.count_pct(r, n)}"
+            for k, r, n in zip(self.n_linked, self.n_revealed, self.n_pupils)
+        )
+        return (
+            f"HistoryDisclosureResult(point={self.point!r}, sensitive={self.sensitive!r}, "
+            f"revealed in classes of 2+ by censuses linked {{{parts}}})"
+        )
 
 
-def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensitive: str = "fsm_eligible",
-                                 *, static=(), max_linked=None) -> HistoryDisclosureResult:
+def history_attribute_disclosure(
+    panel: pd.DataFrame,
+    point: str = "urn",
+    sensitive: str = "fsm_eligible",
+    *,
+    static=(),
+    max_linked=None,
+) -> HistoryDisclosureResult:
     r"""Pupils whose sensitive history (e.g. FSM in each year) their history class reveals.
 
     With :math:`q_i^{(k)}` the history quasi-identifier of :func:`trajectory_uniqueness` and
@@ -562,19 +657,28 @@ def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensit
        Data* 1(1), 3. https://doi.org/10.1145/1217299.1217302
     """
     func = "history_attribute_disclosure"
-    check_column_names([sensitive], panel.columns if isinstance(panel, pd.DataFrame) else [],
-                       name="sensitive", func=func)
+    check_column_names(
+        [sensitive],
+        panel.columns if isinstance(panel, pd.DataFrame) else [],
+        name="sensitive",
+        func=func,
+    )
     if sensitive == point:
         raise InvalidParameterError(
-            f"The 'sensitive' parameter of {func} must differ from 'point'.")
+            f"The 'sensitive' parameter of {func} must differ from 'point'."
+        )
     tr = trajectories(panel, point, static=static, func=func)
     sens_codes = tr.column(panel[sensitive])
     m = len(tr.times)
-    top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+    top = (
+        m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+    )
     ks, n_p, n_r, n_u = [], [], [], []
     for k in range(1, top + 1):
         keep = (tr.codes[:, :k] >= 0).any(axis=1)
-        qi = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [tr.codes[keep, j] for j in range(k)]
+        qi = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [
+            tr.codes[keep, j] for j in range(k)
+        ]
         if keep.any():
             f_q = _class_sizes(qi)
             f_qa = _class_sizes(qi + [sens_codes[keep, j] for j in range(k)])
@@ -584,4 +688,6 @@ def history_attribute_disclosure(panel: pd.DataFrame, point: str = "urn", sensit
         n_p.append(int(keep.sum()))
         n_r.append(int(np.count_nonzero((f_q >= 2) & (f_qa == f_q))))
         n_u.append(int(np.count_nonzero(f_q == 1)))
-    return HistoryDisclosureResult(point, sensitive, tr.static_names, tuple(ks), tuple(n_p), tuple(n_r), tuple(n_u))
+    return HistoryDisclosureResult(
+        point, sensitive, tr.static_names, tuple(ks), tuple(n_p), tuple(n_r), tuple(n_u)
+    )

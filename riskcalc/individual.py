@@ -73,7 +73,9 @@ class IndividualRiskResult(RecordFrames):
 
     def records_above(self, threshold: float) -> int:
         """Records whose individual risk exceeds ``threshold``."""
-        return int(np.count_nonzero(self.risk > check_share(threshold, "threshold", "records_above")))
+        return int(
+            np.count_nonzero(self.risk > check_share(threshold, "threshold", "records_above"))
+        )
 
     def threshold_for(self, max_global_risk: float) -> tuple[float, int]:
         """The risk threshold that keeps the global risk of the unprotected records under a bound.
@@ -231,7 +233,9 @@ def individual_risk(
             f"The 'weights' parameter of {func} is required: the individual risk needs sampling "
             "weights (without them use uniqueness(), whose risk is 1 / fk)."
         )
-    enc, part, w = prepare(data, quasi_identifiers, func=func, missing=missing, weights=weights, wildcard=True)
+    enc, part, w = prepare(
+        data, quasi_identifiers, func=func, missing=missing, weights=weights, wildcard=True
+    )
     check_sampling_weights(w, func)
     fk, Fk = record_frequencies(enc, part, missing, w, alpha)
     if missing == "wildcard":

@@ -93,7 +93,13 @@ class KAnonymityResult(Displayed):
 
 
 def k_anonymity(
-    data, quasi_identifiers, *, thresholds=DEFAULT_THRESHOLDS, weights=None, missing="category", alpha=1.0
+    data,
+    quasi_identifiers,
+    *,
+    thresholds=DEFAULT_THRESHOLDS,
+    weights=None,
+    missing="category",
+    alpha=1.0,
 ) -> KAnonymityResult:
     r"""k-anonymity level and the records violating it at each threshold.
 
@@ -156,7 +162,9 @@ def k_anonymity(
     names = backend.names(quasi_identifiers, func=func)
     weighted = None
     if missing == "wildcard":
-        sizes = backend.record_sizes(names, missing=missing, func=func, weights=weights, alpha=alpha)
+        sizes = backend.record_sizes(
+            names, missing=missing, func=func, weights=weights, alpha=alpha
+        )
         fk, class_id = sizes.fk, sizes.class_id
         class_fk = np.empty(sizes.n_classes)
         class_fk[class_id] = fk  # identical keys match identical records
@@ -171,7 +179,11 @@ def k_anonymity(
         if weights is None:
             hist = backend.size_histogram(names, missing=missing, func=func)
         else:
-            hist, weighted = backend.weighted_below(names, weights, thresholds, missing=missing, func=func)
+            hist, weighted = backend.weighted_below(
+                names, weights, thresholds, missing=missing, func=func
+            )
         classes, records = hist.classes_below(thresholds), hist.records_below(thresholds)
         k, n_records, n_classes = hist.k, hist.n_records, hist.n_classes
-    return KAnonymityResult(names, missing, n_records, n_classes, k, thresholds, records, classes, weighted)
+    return KAnonymityResult(
+        names, missing, n_records, n_classes, k, thresholds, records, classes, weighted
+    )

@@ -14,7 +14,12 @@ from . import _format as fmt
 from ._core.backend import backend_for
 from ._render import Displayed
 from ._validation import (
-    check_column_names, check_int, check_missing_policy, check_share, check_thresholds, check_thresholds_by_size,
+    check_column_names,
+    check_int,
+    check_missing_policy,
+    check_share,
+    check_thresholds,
+    check_thresholds_by_size,
 )
 from .exceptions import InvalidParameterError
 
@@ -70,7 +75,9 @@ class LatticeResult(Displayed):
 
     def row(self, fields) -> pd.Series:
         """The row of one combination (names in any order)."""
-        wanted = frozenset(check_column_names(fields, self.fields, name="fields", func="LatticeResult.row"))
+        wanted = frozenset(
+            check_column_names(fields, self.fields, name="fields", func="LatticeResult.row")
+        )
         match = self.table["fields"].map(frozenset) == wanted
         if not match.any():
             raise InvalidParameterError(
@@ -85,8 +92,12 @@ class LatticeResult(Displayed):
                 f"The 'by' parameter of LatticeResult.top must be a column of the table. Got {by!r}."
             )
         ascending = by in ("k",)
-        ordered = self.table.sort_values([by, "n_fields"], ascending=[ascending, True], kind="stable")
-        return ordered.head(check_int(n, "n", "LatticeResult.top", minimum=1)).reset_index(drop=True)
+        ordered = self.table.sort_values(
+            [by, "n_fields"], ascending=[ascending, True], kind="stable"
+        )
+        return ordered.head(check_int(n, "n", "LatticeResult.top", minimum=1)).reset_index(
+            drop=True
+        )
 
     def minimal(self, target: float) -> pd.DataFrame:
         """Combinations whose uniqueness share reaches ``target`` while no proper subset does.
@@ -119,10 +130,16 @@ class LatticeResult(Displayed):
             for size in range(1, self.max_size + 1):
                 row[f"size_{size}"] = float(np.mean(by_size[size])) if size in by_size else np.nan
             rows.append(row)
-        return pd.DataFrame(rows).sort_values("mean_increase", ascending=False, kind="stable").reset_index(drop=True)
+        return (
+            pd.DataFrame(rows)
+            .sort_values("mean_increase", ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
 
     def __repr__(self) -> str:
-        worst = self.table.sort_values(["unique_share", "n_fields"], ascending=[False, True]).iloc[0]
+        worst = self.table.sort_values(["unique_share", "n_fields"], ascending=[False, True]).iloc[
+            0
+        ]
         return (
             f"LatticeResult(fields=({fmt.qi_list(self.fields)}), max_size={self.max_size}, "
             f"n_combinations={len(self.table)}, n_records={fmt.count(self.n_records)}, "
@@ -230,8 +247,9 @@ def field_lattice(
     backend = backend_for(data, func=func)
     names = backend.names(fields, func=func, name="fields")
     p = len(names)
-    max_size, thresholds, by_size, target, n_subsets = _checked_parameters(p, max_size, thresholds,
-                                                                           threshold_by_size, target)
+    max_size, thresholds, by_size, target, n_subsets = _checked_parameters(
+        p, max_size, thresholds, threshold_by_size, target
+    )
     missing = check_missing_policy(missing, func)
     rows = {}
     thr = n = None
@@ -269,7 +287,9 @@ def _row_from_histogram(hist, thr, thresholds, by_size, size) -> dict:
 
 
 def _table(rows: dict, names, max_size: int, n: int) -> pd.DataFrame:
-    ordered = [s for m in range(1, max_size + 1) for s in itertools.combinations(range(len(names)), m)]
+    ordered = [
+        s for m in range(1, max_size + 1) for s in itertools.combinations(range(len(names)), m)
+    ]
     records = []
     for subset in ordered:
         row = rows[subset]
@@ -301,4 +321,11 @@ def _progress(total: int, progress, desc: str):
 
     if progress is None:
         progress = total > 64 and sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit="combination", disable=not progress, file=sys.stderr, leave=False)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="combination",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )

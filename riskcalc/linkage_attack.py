@@ -34,8 +34,13 @@ from ._compat import numeric_view
 from ._validation import check_column_names, check_int, show
 from .exceptions import EmptyTableError, InvalidParameterError, RiskCalcError
 
-__all__ = ["LinkageAttackResult", "linkage_attack", "MissingDependencyError", "DEFAULT_THRESHOLDS",
-           "COMPARISON_KINDS"]
+__all__ = [
+    "LinkageAttackResult",
+    "linkage_attack",
+    "MissingDependencyError",
+    "DEFAULT_THRESHOLDS",
+    "COMPARISON_KINDS",
+]
 
 #: Match-probability thresholds reported by default.
 DEFAULT_THRESHOLDS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
@@ -141,13 +146,15 @@ class LinkageAttackResult(Displayed):
         threshold = [np.nan] + list(self.thresholds if self.probabilistic else ())
         claimed = [self.exact_claimed, *self.claimed]
         correct = [self.exact_correct, *self.correct]
-        frame = pd.DataFrame({
-            "attack": attack,
-            "threshold": np.asarray(threshold, dtype=float),
-            "targets": np.full(len(attack), self.n_targets, dtype=np.int64),
-            "claimed": np.asarray(claimed, dtype=np.int64),
-            "correct": np.asarray(correct, dtype=np.int64),
-        })
+        frame = pd.DataFrame(
+            {
+                "attack": attack,
+                "threshold": np.asarray(threshold, dtype=float),
+                "targets": np.full(len(attack), self.n_targets, dtype=np.int64),
+                "claimed": np.asarray(claimed, dtype=np.int64),
+                "correct": np.asarray(correct, dtype=np.int64),
+            }
+        )
         frame["precision"] = _ratios(frame["correct"], frame["claimed"])
         frame["recall"] = _ratios(frame["correct"], frame["targets"])
         return frame
@@ -161,8 +168,10 @@ class LinkageAttackResult(Displayed):
             ("fk_below_5", self.n_fk_below_5),
             ("prosecutor_expected", self.expected_prosecutor),
             ("exact_reidentified", self.exact_correct),
-            ("probabilistic_reidentified" if self.probabilistic else "exact_reidentified_ref",
-             correct),
+            (
+                "probabilistic_reidentified" if self.probabilistic else "exact_reidentified_ref",
+                correct,
+            ),
         ]
         frame = pd.DataFrame(rows, columns=["measure", "count"])
         frame["count"] = frame["count"].astype(float)
@@ -270,14 +279,17 @@ def _joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, in
         if isinstance(b.dtype, pd.CategoricalDtype):
             b = b.astype(b.cat.categories.dtype) if not b.isna().any() else b.astype(object)
         try:
-            codes, uniques = pd.factorize(pd.concat([a, b], ignore_index=True), use_na_sentinel=True)
+            codes, uniques = pd.factorize(
+                pd.concat([a, b], ignore_index=True), use_na_sentinel=True
+            )
         except TypeError:
-            both = pd.concat([a.astype(str).where(a.notna()), b.astype(str).where(b.notna())],
-                             ignore_index=True)
+            both = pd.concat(
+                [a.astype(str).where(a.notna()), b.astype(str).where(b.notna())], ignore_index=True
+            )
             codes, uniques = pd.factorize(both, use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
         size = len(uniques)
-    return codes[: len(a)], codes[len(a):], size
+    return codes[: len(a)], codes[len(a) :], size
 
 
 def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, int]:
@@ -309,17 +321,24 @@ def _pair_count(ext_codes: list[np.ndarray], aux_codes: list[np.ndarray], sizes:
     return int(np.dot(ce.astype(np.float64), ca.astype(np.float64)))
 
 
-def _choose_blocking(fields, ext_codes, aux_codes, sizes, budget: int) -> tuple[tuple[str, ...], ...]:
+def _choose_blocking(
+    fields, ext_codes, aux_codes, sizes, budget: int
+) -> tuple[tuple[str, ...], ...]:
     """Blocking rules: single fields, then pairs, then triples, whose blocked pairs stay within
     ``budget``; the least restrictive first, none a superset of another, at most three."""
     cands = []
     idx = range(len(fields))
     for r in (1, 2, 3):
         for combo in itertools.combinations(idx, r):
-            pairs = _pair_count([ext_codes[i] for i in combo], [aux_codes[i] for i in combo],
-                                [sizes[i] for i in combo])
+            pairs = _pair_count(
+                [ext_codes[i] for i in combo],
+                [aux_codes[i] for i in combo],
+                [sizes[i] for i in combo],
+            )
             cands.append((pairs, combo))
-    fitting = sorted((c for c in cands if 0 < c[0] <= budget), key=lambda c: (-c[0], len(c[1]), c[1]))
+    fitting = sorted(
+        (c for c in cands if 0 < c[0] <= budget), key=lambda c: (-c[0], len(c[1]), c[1])
+    )
     chosen: list[tuple[int, ...]] = []
     for _, combo in fitting:
         if any(set(p) <= set(combo) for p in chosen):
@@ -335,7 +354,9 @@ def _choose_blocking(fields, ext_codes, aux_codes, sizes, budget: int) -> tuple[
     return tuple(tuple(fields[i] for i in combo) for combo in chosen)
 
 
-def _choose_em_rules(fields, ext_codes, aux_codes, sizes, n_aux: int) -> tuple[tuple[str, ...], ...]:
+def _choose_em_rules(
+    fields, ext_codes, aux_codes, sizes, n_aux: int
+) -> tuple[tuple[str, ...], ...]:
     """Training rules for expectation maximisation, one per field to train.
 
     EM separates matches from non-matches well when matches are between about 1% and 50% of
@@ -350,8 +371,11 @@ def _choose_em_rules(fields, ext_codes, aux_codes, sizes, n_aux: int) -> tuple[t
     cands = []
     for r in range(1, min(3, len(fields) - 1) + 1):
         for combo in itertools.combinations(range(len(fields)), r):
-            pairs = _pair_count([ext_codes[i] for i in combo], [aux_codes[i] for i in combo],
-                                [sizes[i] for i in combo])
+            pairs = _pair_count(
+                [ext_codes[i] for i in combo],
+                [aux_codes[i] for i in combo],
+                [sizes[i] for i in combo],
+            )
             if pairs > 0:
                 cands.append((pairs, combo))
     rules: list[tuple[str, ...]] = []
@@ -388,8 +412,12 @@ def _splink_frame(frame: pd.DataFrame, fields, kinds) -> pd.DataFrame:
     out = {"unique_id": np.arange(len(frame), dtype=np.int64)}
     for f in fields:
         s = frame[f].reset_index(drop=True)
-        textual = (isinstance(s.dtype, pd.CategoricalDtype) or kinds[f] in ("name", "postcode")
-                   or pd.api.types.is_string_dtype(s.dtype) or s.dtype == object)
+        textual = (
+            isinstance(s.dtype, pd.CategoricalDtype)
+            or kinds[f] in ("name", "postcode")
+            or pd.api.types.is_string_dtype(s.dtype)
+            or s.dtype == object
+        )
         if kinds[f] == "date":
             out[f] = pd.to_datetime(s).astype("datetime64[ns]")
         elif isinstance(s.dtype, pd.StringDtype):
@@ -405,7 +433,9 @@ def _splink_frame(frame: pd.DataFrame, fields, kinds) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, threads, u_pairs, em_pairs):
+def _probabilistic(
+    extract, auxiliary, fields, kinds, rules, em_rules, *, seed, threads, u_pairs, em_pairs
+):
     """Best extract candidate per auxiliary record: (aux row, extract row, probability)."""
     cl, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()
     import duckdb
@@ -449,13 +479,17 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
             for fix_u in (False, True):
                 try:
                     trainer.training.estimate_parameters_using_expectation_maximisation(
-                        block_on(*rule), fix_u_probabilities=fix_u, max_pairs=em_pairs)
+                        block_on(*rule), fix_u_probabilities=fix_u, max_pairs=em_pairs
+                    )
                     break
                 except ValueError:
                     continue
         model = copy.deepcopy(trainer.misc.save_model_to_json())
-        u_of = {(c["output_column_name"], lv.get("label_for_charts")): lv.get("u_probability")
-                for c in u_model["comparisons"] for lv in c["comparison_levels"]}
+        u_of = {
+            (c["output_column_name"], lv.get("label_for_charts")): lv.get("u_probability")
+            for c in u_model["comparisons"]
+            for lv in c["comparison_levels"]
+        }
         for comp in model["comparisons"]:
             for lev in comp["comparison_levels"]:
                 u = u_of.get((comp["output_column_name"], lev.get("label_for_charts")))
@@ -463,8 +497,11 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
                     lev["u_probability"] = u
         model["probability_two_random_records_match"] = 1.0 / len(extract)
         linker = Linker([left, right], model, log_level=None)
-        pred = linker.inference.predict(warning_mode="never") if _accepts_warning_mode(linker) \
+        pred = (
+            linker.inference.predict(warning_mode="never")
+            if _accepts_warning_mode(linker)
             else linker.inference.predict()
+        )
         name = pred.physical_name
         best = con.execute(f"""
             WITH t AS (
@@ -480,8 +517,11 @@ def _probabilistic(extract, auxiliary, fields, kinds, rules, em_rules, *, seed, 
         splink_log.setLevel(level)
         splink_log.propagate = propagate
         con.close()
-    return (np.asarray(best["a"], dtype=np.int64), np.asarray(best["e"], dtype=np.int64),
-            np.asarray(best["p"], dtype=np.float64))
+    return (
+        np.asarray(best["a"], dtype=np.int64),
+        np.asarray(best["e"], dtype=np.int64),
+        np.asarray(best["p"], dtype=np.float64),
+    )
 
 
 def _accepts_warning_mode(linker) -> bool:
@@ -499,11 +539,18 @@ def _calibration(models: dict[str, tuple[np.ndarray, np.ndarray]], bins: int) ->
         n = np.bincount(b, minlength=bins)
         s = np.bincount(b, weights=pred, minlength=bins)
         c = np.bincount(b, weights=hit.astype(np.float64), minlength=bins)
-        rows.append(pd.DataFrame({
-            "model": model, "bin_lower": edges[:-1], "bin_upper": edges[1:],
-            "n": n.astype(np.int64), "mean_predicted": _ratios(s, n),
-            "n_correct": np.round(c).astype(np.int64),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "bin_lower": edges[:-1],
+                    "bin_upper": edges[1:],
+                    "n": n.astype(np.int64),
+                    "mean_predicted": _ratios(s, n),
+                    "n_correct": np.round(c).astype(np.int64),
+                }
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     out["observed_rate"] = _ratios(out["n_correct"], out["n"])
     return out
@@ -519,7 +566,9 @@ def _flagged(values: pd.Series) -> np.ndarray:
     return (codes >= 0) & (codes != mode)
 
 
-def _attributes(extract, sensitive, attacks: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+def _attributes(
+    extract, sensitive, attacks: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> pd.DataFrame:
     rows = []
     for s in sensitive:
         codes, _ = pd.factorize(extract[s].reset_index(drop=True), use_na_sentinel=True)
@@ -530,18 +579,33 @@ def _attributes(extract, sensitive, attacks: dict[str, tuple[np.ndarray, np.ndar
             correct = cr == tr
             wrong = ~correct
             target_known = tr >= 0
-            differs = wrong & target_known & (codes[cr] != np.where(target_known, codes[np.maximum(tr, 0)], -2))
-            rows.append({
-                "sensitive": s, "attack": attack,
-                "claimed": int(ok.sum()),
-                "correct": int(correct.sum()),
-                "correct_flagged": int((correct & flag[cr]).sum()),
-                "wrong": int(wrong.sum()),
-                "wrong_flagged": int((wrong & flag[cr]).sum()),
-                "wrong_value_differs": int(differs.sum()),
-            })
-    cols = ["sensitive", "attack", "claimed", "correct", "correct_flagged", "wrong",
-            "wrong_flagged", "wrong_value_differs"]
+            differs = (
+                wrong
+                & target_known
+                & (codes[cr] != np.where(target_known, codes[np.maximum(tr, 0)], -2))
+            )
+            rows.append(
+                {
+                    "sensitive": s,
+                    "attack": attack,
+                    "claimed": int(ok.sum()),
+                    "correct": int(correct.sum()),
+                    "correct_flagged": int((correct & flag[cr]).sum()),
+                    "wrong": int(wrong.sum()),
+                    "wrong_flagged": int((wrong & flag[cr]).sum()),
+                    "wrong_value_differs": int(differs.sum()),
+                }
+            )
+    cols = [
+        "sensitive",
+        "attack",
+        "claimed",
+        "correct",
+        "correct_flagged",
+        "wrong",
+        "wrong_flagged",
+        "wrong_value_differs",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -675,26 +739,40 @@ def linkage_attack(
     auxiliary = _check_frame(auxiliary, "auxiliary")
     fields = check_column_names(fields, list(extract.columns), "fields", func, "the extract")
     check_column_names(fields, list(auxiliary.columns), "fields", func, "the auxiliary table")
-    (extract_id,) = check_column_names(extract_id, list(extract.columns), "extract_id", func, "the extract")
-    (auxiliary_id,) = check_column_names(auxiliary_id, list(auxiliary.columns), "auxiliary_id", func,
-                                         "the auxiliary table")
-    sensitive = check_column_names(sensitive, list(extract.columns), "sensitive", func, "the extract") \
-        if (sensitive is not None and len(sensitive)) else ()
+    (extract_id,) = check_column_names(
+        extract_id, list(extract.columns), "extract_id", func, "the extract"
+    )
+    (auxiliary_id,) = check_column_names(
+        auxiliary_id, list(auxiliary.columns), "auxiliary_id", func, "the auxiliary table"
+    )
+    sensitive = (
+        check_column_names(sensitive, list(extract.columns), "sensitive", func, "the extract")
+        if (sensitive is not None and len(sensitive))
+        else ()
+    )
     if not isinstance(probabilistic, (bool, np.bool_)):
         raise InvalidParameterError(
             f"The 'probabilistic' parameter of linkage_attack must be True or False. "
-            f"Got {show(probabilistic)} instead.")
+            f"Got {show(probabilistic)} instead."
+        )
     kinds = _check_comparisons(comparisons, fields, extract)
     reference_threshold = _check_probabilities(reference_threshold, "reference_threshold")
     if len(reference_threshold) != 1:
         raise InvalidParameterError(
-            "The 'reference_threshold' parameter of linkage_attack must be one number in (0, 1].")
+            "The 'reference_threshold' parameter of linkage_attack must be one number in (0, 1]."
+        )
     reference_threshold = reference_threshold[0]
-    thresholds = tuple(sorted(set(_check_probabilities(thresholds, "thresholds")) | {reference_threshold}))
+    thresholds = tuple(
+        sorted(set(_check_probabilities(thresholds, "thresholds")) | {reference_threshold})
+    )
     bins = check_int(bins, "bins", func, minimum=1, maximum=1000)
     seed = check_int(seed, "seed", func, minimum=0)
     threads = check_int(threads, "threads", func, minimum=1, maximum=256)
-    budget = max(10**6, 50 * len(auxiliary)) if max_pairs is None else check_int(max_pairs, "max_pairs", func)
+    budget = (
+        max(10**6, 50 * len(auxiliary))
+        if max_pairs is None
+        else check_int(max_pairs, "max_pairs", func)
+    )
 
     if blocking is not None:
         blocking = _check_blocking(blocking, fields)
@@ -702,7 +780,8 @@ def linkage_attack(
     if ext_ids.hasnans or not ext_ids.is_unique:
         raise InvalidParameterError(
             f"The 'extract_id' column {extract_id!r} of linkage_attack must hold distinct, "
-            "non-missing ids.")
+            "non-missing ids."
+        )
     true_row = np.asarray(ext_ids.get_indexer(auxiliary[auxiliary_id].to_numpy()), dtype=np.int64)
     is_target = true_row >= 0
     n_targets = int(is_target.sum())
@@ -740,8 +819,17 @@ def linkage_attack(
         if rules:
             em_rules = _choose_em_rules(fields, ext_codes, aux_codes, sizes, n_a)
             a_rows, e_rows, p = _probabilistic(
-                extract, auxiliary, fields, kinds, rules, em_rules, seed=seed, threads=threads,
-                u_pairs=float(min(10**7, max(10**6, 10 * n_a))), em_pairs=float(max(10**6, 2 * budget)))
+                extract,
+                auxiliary,
+                fields,
+                kinds,
+                rules,
+                em_rules,
+                seed=seed,
+                threads=threads,
+                u_pairs=float(min(10**7, max(10**6, 10 * n_a))),
+                em_pairs=float(max(10**6, 2 * budget)),
+            )
             best_row[a_rows] = e_rows
             best_p[a_rows] = p
         hit = (best_row >= 0) & (best_row == true_row)
@@ -750,8 +838,12 @@ def linkage_attack(
         # claims at threshold t: candidates with p >= t, counted by sorting once
         order = np.sort(best_p[has])
         hit_p = np.sort(best_p[hit])
-        claimed = tuple(int(v) for v in len(order) - np.searchsorted(order, thr - 1e-12, side="left"))
-        correct = tuple(int(v) for v in len(hit_p) - np.searchsorted(hit_p, thr - 1e-12, side="left"))
+        claimed = tuple(
+            int(v) for v in len(order) - np.searchsorted(order, thr - 1e-12, side="left")
+        )
+        correct = tuple(
+            int(v) for v in len(hit_p) - np.searchsorted(hit_p, thr - 1e-12, side="left")
+        )
         outcome = hit
     else:
         outcome = exact_ok
@@ -767,17 +859,31 @@ def linkage_attack(
         attacks[f"probabilistic@{reference_threshold:g}"] = (ref, true_row)
     attributes = _attributes(extract, sensitive, attacks)
     return LinkageAttackResult(
-        fields=tuple(fields), thresholds=thresholds if probabilistic else (),
+        fields=tuple(fields),
+        thresholds=thresholds if probabilistic else (),
         reference_threshold=reference_threshold,
-        n_extract=n_e, n_auxiliary=n_a, n_targets=n_targets,
+        n_extract=n_e,
+        n_auxiliary=n_a,
+        n_targets=n_targets,
         n_sample_unique=int(np.count_nonzero(true_fk == 1)),
         n_fk_below_5=int(np.count_nonzero(true_fk < 5)),
         expected_prosecutor=float(np.sum(1.0 / true_fk)) if n_targets else 0.0,
-        exact_claimed=int(np.count_nonzero(exact_row >= 0)), exact_correct=int(exact_ok.sum()),
-        probabilistic=bool(probabilistic), claimed=claimed, correct=correct, blocking=rules,
-        calibration=calibration, attributes=attributes,
-        links=pd.DataFrame({"exact_row": exact_row, "best_row": best_row,
-                            "best_probability": best_p, "true_row": true_row}),
+        exact_claimed=int(np.count_nonzero(exact_row >= 0)),
+        exact_correct=int(exact_ok.sum()),
+        probabilistic=bool(probabilistic),
+        claimed=claimed,
+        correct=correct,
+        blocking=rules,
+        calibration=calibration,
+        attributes=attributes,
+        links=pd.DataFrame(
+            {
+                "exact_row": exact_row,
+                "best_row": best_row,
+                "best_probability": best_p,
+                "true_row": true_row,
+            }
+        ),
         seed=seed,
     )
 
@@ -786,7 +892,8 @@ def _check_blocking(blocking, fields) -> tuple[tuple[str, ...], ...]:
     if isinstance(blocking, str) or not isinstance(blocking, Sequence) or not blocking:
         raise InvalidParameterError(
             "The 'blocking' parameter of linkage_attack must be a non-empty list of lists of "
-            f"linking fields. Got {show(blocking)} instead.")
+            f"linking fields. Got {show(blocking)} instead."
+        )
     rules = []
     for rule in blocking:
         rule = (rule,) if isinstance(rule, str) else tuple(rule)
@@ -794,6 +901,7 @@ def _check_blocking(blocking, fields) -> tuple[tuple[str, ...], ...]:
         if not rule or bad:
             raise InvalidParameterError(
                 "The 'blocking' parameter of linkage_attack must hold lists of linking fields. "
-                f"Got {show(list(rule))} instead.")
+                f"Got {show(list(rule))} instead."
+            )
         rules.append(rule)
     return tuple(rules)

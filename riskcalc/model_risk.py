@@ -264,11 +264,11 @@ class ModelRiskResult(RecordFrames):
 class _Cells:
     """The non-empty cells: each field's (observed) level per cell, and cell totals."""
 
-    levels: list          # observed levels per field
-    codes: np.ndarray     # (n_cells, n_fields) int64
-    f: np.ndarray         # sample count per cell
-    w: np.ndarray         # sum of weights per cell
-    p: np.ndarray         # sum of inclusion probabilities (1 / weight) per cell
+    levels: list  # observed levels per field
+    codes: np.ndarray  # (n_cells, n_fields) int64
+    f: np.ndarray  # sample count per cell
+    w: np.ndarray  # sum of weights per cell
+    p: np.ndarray  # sum of inclusion probabilities (1 / weight) per cell
     record_cell: np.ndarray
 
 
@@ -301,9 +301,9 @@ def _closure(interactions) -> list[tuple[int, ...]]:
 
 @dataclass
 class _Component:
-    fields: tuple           # field indices
-    shape: tuple            # levels of each
-    terms: list             # terms (tuples of positions within ``fields``), mains first
+    fields: tuple  # field indices
+    shape: tuple  # levels of each
+    terms: list  # terms (tuples of positions within ``fields``), mains first
     cell_index: np.ndarray  # each non-empty cell's index in the component table
     _design: sparse.csr_matrix | None = None
 
@@ -374,9 +374,9 @@ def _design(shape, terms) -> sparse.csr_matrix:
 
 @dataclass
 class _Fit:
-    log_mu: np.ndarray      # log fitted sample mean at each non-empty cell
-    comp_log: list          # per component: log of its factor over its table (for grid sums)
-    log_scale: float        # log mu over the grid = log_scale + sum of comp_log terms
+    log_mu: np.ndarray  # log fitted sample mean at each non-empty cell
+    comp_log: list  # per component: log of its factor over its table (for grid sums)
+    log_scale: float  # log mu over the grid = log_scale + sum of comp_log terms
     log_mu_empty: np.ndarray  # log mean of each non-empty cell under the grid formula
     converged: bool
     iterations: int
@@ -394,7 +394,13 @@ def _ipf(table: np.ndarray, terms) -> tuple[np.ndarray, bool, int]:
     maximal = [t for t in terms if not any(set(t) < set(u) for u in terms)]
     axes_all = tuple(range(table.ndim))
     fit = np.full(table.shape, table.sum() / table.size)
-    margins = [(tuple(a for a in axes_all if a not in t), table.sum(axis=tuple(a for a in axes_all if a not in t), keepdims=True)) for t in maximal]
+    margins = [
+        (
+            tuple(a for a in axes_all if a not in t),
+            table.sum(axis=tuple(a for a in axes_all if a not in t), keepdims=True),
+        )
+        for t in maximal
+    ]
     scale = max(float(table.sum()), 1.0)
     for it in range(1, 10 * _MAX_ITER + 1):
         for other, obs in margins:
@@ -461,12 +467,12 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
             marg = np.bincount(cells.codes[:, comp.fields[j]], weights=y, minlength=comp.shape[j])
             marg = np.maximum(marg, 1e-3)
             lo = s + sum(comp.shape[i] - 1 for i in range(j))
-            theta[lo:lo + comp.shape[j] - 1] = np.log(marg[1:] / marg[0])
+            theta[lo : lo + comp.shape[j] - 1] = np.log(marg[1:] / marg[0])
 
     def parts(th):
         comp_eta, logT, m, M = [], [], [], []
         for comp, s, wd in zip(comps, starts, widths):
-            eta = comp.design @ th[s:s + wd]
+            eta = comp.design @ th[s : s + wd]
             shift = eta.max() if eta.size else 0.0
             E = np.exp(eta - shift)
             T = E.sum()
@@ -502,8 +508,8 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
         u[0] = 1.0
         B = np.zeros((p, p))
         for s, wd, mm, MM in zip(starts, widths, m, M):
-            u[s:s + wd] = mm
-            B[s:s + wd, s:s + wd] = MM - np.outer(mm, mm)
+            u[s : s + wd] = mm
+            B[s : s + wd, s : s + wd] = MM - np.outer(mm, mm)
         grad = X.T @ (y - mu) - a0 * (Z * u - np.concatenate([Xt.T @ e_t, np.zeros(p - p0)]))
         H = (X.T @ X.multiply(mu[:, None])).toarray()
         Ht = (Xt.T @ Xt.multiply(e_t[:, None])).toarray()
@@ -593,6 +599,7 @@ def _impact(fit: _Fit, f: np.ndarray, pi: float) -> tuple[float, float]:
     summed over every cell of the table (empty cells included), as in Skinner and Shlomo
     (2008, section 4). The criterion is :math:`\hat B / \sqrt{\hat v}`.
     """
+
     def derivatives(m):
         e = np.exp(-m / pi)
         return e * (1 - m / pi), e * (m / pi - 2) / pi
@@ -672,7 +679,12 @@ def _check_bound(bound, func):
 
 
 def _check_z(value, func):
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value) and value > 0
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and value > 0
+    )
     if not ok:
         raise InvalidParameterError(
             f"The 'z_threshold' parameter of {func} must be a number > 0. Got {value!r} instead."
@@ -863,7 +875,15 @@ def model_risk(
             if best is None or best[0] >= abs(z):
                 break  # no supported interaction brings the impact closer to 0
             _, pair, B, z, fit, interactions, dev_now = best
-            steps.append(SelectionStep(tuple(names[i] for i in pair), _named(interactions, names), B, z, _tau(cells, fit)[0]))
+            steps.append(
+                SelectionStep(
+                    tuple(names[i] for i in pair),
+                    _named(interactions, names),
+                    B,
+                    z,
+                    _tau(cells, fit)[0],
+                )
+            )
 
     tau1, tau2, nu = _tau(cells, fit)
     mu = np.exp(fit.log_mu)
@@ -877,16 +897,35 @@ def model_risk(
     rec_unique = np.where(su, np.exp(-nu), 0.0)[cell]
     dev = _full_deviance(fit, cells)
     return ModelRiskResult(
-        tau1=tau1, tau2=tau2, gr1=gr1, gr2=gr2, n_population_uniques=n_pop,
-        population_size=float(w.sum()), method=method,
+        tau1=tau1,
+        tau2=tau2,
+        gr1=gr1,
+        gr2=gr2,
+        n_population_uniques=n_pop,
+        population_size=float(w.sum()),
+        method=method,
         terms=tuple((nm,) for nm in names) + _named(interactions, names),
-        selection=tuple(steps), impact=B, impact_z=z, converged=fit.converged,
-        iterations=fit.iterations, deviance=dev, n_parameters=fit.n_parameters,
-        n_cells=int(cells.f.shape[0]), grid_size=int(np.prod(cells.levels, dtype=np.float64)),
-        n_records=n, n_sample_uniques=int(np.count_nonzero(su)),
-        sampling_fraction=sampling_fraction, bound=bound, quasi_identifiers=names,
-        missing=part.missing, cell_counts=cells.f, cell_fitted=mu, cell_population_mean=lam,
-        cell_inclusion=pi, record_cell=cell, record_unique_prob=rec_unique,
+        selection=tuple(steps),
+        impact=B,
+        impact_z=z,
+        converged=fit.converged,
+        iterations=fit.iterations,
+        deviance=dev,
+        n_parameters=fit.n_parameters,
+        n_cells=int(cells.f.shape[0]),
+        grid_size=int(np.prod(cells.levels, dtype=np.float64)),
+        n_records=n,
+        n_sample_uniques=int(np.count_nonzero(su)),
+        sampling_fraction=sampling_fraction,
+        bound=bound,
+        quasi_identifiers=names,
+        missing=part.missing,
+        cell_counts=cells.f,
+        cell_fitted=mu,
+        cell_population_mean=lam,
+        cell_inclusion=pi,
+        record_cell=cell,
+        record_unique_prob=rec_unique,
         record_match_prob=match[cell],
     )
 

@@ -95,7 +95,13 @@ def _default_rules_path() -> Path:
 
 _NEEDED = {
     "frequency": {"threshold": int, "zeros": str, "class_disclosure": str},
-    "magnitude": {"threshold": int, "nk": list, "p_percent": float, "negative": str, "identical_values": str},
+    "magnitude": {
+        "threshold": int,
+        "nk": list,
+        "p_percent": float,
+        "negative": str,
+        "identical_values": str,
+    },
     "summary": {"threshold": int, "median": str, "extremes": str, "percent": str},
 }
 
@@ -106,9 +112,13 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataFileError(f"Cannot read the rules file {str(path)!r}: it does not exist.") from None
+        raise DataFileError(
+            f"Cannot read the rules file {str(path)!r}: it does not exist."
+        ) from None
     except (OSError, tomllib.TOMLDecodeError, UnicodeError) as exc:
-        raise DataFileError(f"Cannot read the rules file {path.name!r}: {str(exc).splitlines()[0]}") from None
+        raise DataFileError(
+            f"Cannot read the rules file {path.name!r}: {str(exc).splitlines()[0]}"
+        ) from None
     profiles = data.get("profiles", {})
     check_choice(profile, "profile", tuple(profiles) or ("(none in the file)",), "load_rules")
     spec = profiles[profile]
@@ -117,9 +127,15 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
         part = dict(spec.get(kind, {}))
         for key, typ in keys.items():
             if key not in part:
-                raise DataFileError(f"The rules file {path.name!r} lacks {kind}.{key} in profile {profile!r}.")
+                raise DataFileError(
+                    f"The rules file {path.name!r} lacks {kind}.{key} in profile {profile!r}."
+                )
             value = part[key]
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) if typ is float else isinstance(value, typ)
+            ok = (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                if typ is float
+                else isinstance(value, typ)
+            )
             if typ is int and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 ok = False
             if typ is str and value not in VERDICTS:
@@ -130,12 +146,27 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
                 )
         if kind == "magnitude":
             nk = part["nk"]
-            if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and p[0] >= 1
-                       and isinstance(p[1], (int, float)) and 0 < p[1] <= 1 for p in nk):
-                raise DataFileError(f"The rules file {path.name!r} has a bad magnitude.nk in profile {profile!r}: {nk!r}.")
+            if not all(
+                isinstance(p, list)
+                and len(p) == 2
+                and isinstance(p[0], int)
+                and p[0] >= 1
+                and isinstance(p[1], (int, float))
+                and 0 < p[1] <= 1
+                for p in nk
+            ):
+                raise DataFileError(
+                    f"The rules file {path.name!r} has a bad magnitude.nk in profile {profile!r}: {nk!r}."
+                )
             part["nk"] = [(int(n), float(k)) for n, k in nk]
         parts[kind] = part
-    return OutputRules(profile, str(spec.get("description", "")), parts["frequency"], parts["magnitude"], parts["summary"])
+    return OutputRules(
+        profile,
+        str(spec.get("description", "")),
+        parts["frequency"],
+        parts["magnitude"],
+        parts["summary"],
+    )
 
 
 def _rules(rules) -> OutputRules:
@@ -182,9 +213,15 @@ class OutputCheckResult(Displayed):
         for text in self.cells["rules"]:
             for rule in filter(None, text.split("; ")):
                 rule_counts[rule] = rule_counts.get(rule, 0) + 1
-        return {"output": self.name, "kind": self.kind, "profile": self.rules.profile, "verdict": self.verdict,
-                "cells": len(self.cells), **{f"cells_{k}": v for k, v in self.counts.items()},
-                "rules_triggered": dict(sorted(rule_counts.items()))}
+        return {
+            "output": self.name,
+            "kind": self.kind,
+            "profile": self.rules.profile,
+            "verdict": self.verdict,
+            "cells": len(self.cells),
+            **{f"cells_{k}": v for k, v in self.counts.items()},
+            "rules_triggered": dict(sorted(rule_counts.items())),
+        }
 
     def to_json(self, provenance: dict | None = None) -> str:
         doc = {"summary": self.summary(), "cells": self.cells.to_dict("records")}
@@ -194,16 +231,22 @@ class OutputCheckResult(Displayed):
 
     def to_markdown(self, provenance: dict | None = None) -> str:
         s = self.summary()
-        lines = [f"# Output check: {self.name}", "",
-                 f"- kind: {self.kind}", f"- rules: {self.rules.profile} ({self.rules.description})",
-                 f"- **verdict: {s['verdict'].upper()}**",
-                 f"- cells: {s['cells']} ({s['cells_pass']} pass, {s['cells_review']} review, {s['cells_fail']} fail)"]
+        lines = [
+            f"# Output check: {self.name}",
+            "",
+            f"- kind: {self.kind}",
+            f"- rules: {self.rules.profile} ({self.rules.description})",
+            f"- **verdict: {s['verdict'].upper()}**",
+            f"- cells: {s['cells']} ({s['cells_pass']} pass, {s['cells_review']} review, {s['cells_fail']} fail)",
+        ]
         for rule, n in s["rules_triggered"].items():
             lines.append(f"- {rule}: {n} cells")
         if provenance is not None:
             first = (provenance.get("inputs") or [provenance.get("input", {})])[0]
-            lines.append(f"- riskcalc {provenance.get('riskcalc_version', '')}; input "
-                         f"{first.get('source', '')} sha256 {first.get('sha256', '')}")
+            lines.append(
+                f"- riskcalc {provenance.get('riskcalc_version', '')}; input "
+                f"{first.get('source', '')} sha256 {first.get('sha256', '')}"
+            )
         flagged = self.cells[self.cells["verdict"] != "pass"]
         lines += ["", "## Cells needing action" if len(flagged) else "## No cell needs action", ""]
         if len(flagged):
@@ -216,8 +259,10 @@ class OutputCheckResult(Displayed):
 
     def __repr__(self) -> str:
         c = self.counts
-        return (f"OutputCheckResult({self.name!r}, kind={self.kind!r}, profile={self.rules.profile!r}, "
-                f"verdict={self.verdict!r}, cells={len(self.cells)}, fail={c['fail']}, review={c['review']})")
+        return (
+            f"OutputCheckResult({self.name!r}, kind={self.kind!r}, profile={self.rules.profile!r}, "
+            f"verdict={self.verdict!r}, cells={len(self.cells)}, fail={c['fail']}, review={c['review']})"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +285,9 @@ class CellValueError(InvalidParameterError):
     def __init__(self, column, func: str, requirement: str, rows: np.ndarray):
         self.column, self.func, self.requirement = column, func, requirement
         self.n_rows, self.first_row = int(len(rows)), int(rows[0])
-        super().__init__(self.text(f"The {column!r} column passed to {func}", f"row {self.first_row + 1}"))
+        super().__init__(
+            self.text(f"The {column!r} column passed to {func}", f"row {self.first_row + 1}")
+        )
 
     def text(self, what: str, where: str) -> str:
         return f"{what} {self.requirement}. Found {self.n_rows} (first at {where})."
@@ -249,7 +296,9 @@ class CellValueError(InvalidParameterError):
 def _column(frame: pd.DataFrame, col, func: str) -> pd.Series:
     v = frame[col]
     if isinstance(v, pd.DataFrame):
-        raise InvalidParameterError(f"The table passed to {func} has {v.shape[1]} columns named {col!r}; rename them.")
+        raise InvalidParameterError(
+            f"The table passed to {func} has {v.shape[1]} columns named {col!r}; rename them."
+        )
     return v
 
 
@@ -262,25 +311,40 @@ def _check_numeric(frame, col: str, func: str, *, whole: bool = False) -> np.nda
     """
     v = _column(frame, col, func)
     dtype = v.dtype
-    if (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
-            or isinstance(dtype, pd.PeriodDtype) or getattr(dtype, "kind", "") in "cmM"):
-        raise InvalidParameterError(f"The {col!r} column passed to {func} must hold numbers; it holds dates, "
-                                    "times or complex numbers.")
-    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(numeric_view(dtype))
-                                             and not isinstance(dtype, pd.CategoricalDtype)):
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+        or getattr(dtype, "kind", "") in "cmM"
+    ):
+        raise InvalidParameterError(
+            f"The {col!r} column passed to {func} must hold numbers; it holds dates, "
+            "times or complex numbers."
+        )
+    if pd.api.types.is_bool_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(numeric_view(dtype))
+        and not isinstance(dtype, pd.CategoricalDtype)
+    ):
         arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(arr)
         text = np.zeros(len(arr), dtype=bool)
     else:  # text, categories, mixed objects: each cell on its own
         obj = v.astype(object).to_numpy()
         missing = np.asarray(pd.isna(obj), dtype=bool) | np.fromiter(
-            (isinstance(x, str) and not x.strip() for x in obj), dtype=bool, count=len(obj))
+            (isinstance(x, str) and not x.strip() for x in obj), dtype=bool, count=len(obj)
+        )
         clean = np.where(missing, None, obj)
-        clean = np.array([float(x) if isinstance(x, (bool, np.bool_)) else x for x in clean], dtype=object) \
-            if any(isinstance(x, (bool, np.bool_)) for x in clean) else clean
+        clean = (
+            np.array(
+                [float(x) if isinstance(x, (bool, np.bool_)) else x for x in clean], dtype=object
+            )
+            if any(isinstance(x, (bool, np.bool_)) for x in clean)
+            else clean
+        )
         try:
             arr = pd.to_numeric(pd.Series(clean, dtype=object), errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan)
+                dtype=np.float64, na_value=np.nan
+            )
         except (TypeError, ValueError):  # objects to_numeric cannot even try
             arr = np.full(len(obj), np.nan)
         text = ~missing & np.isnan(arr)
@@ -292,9 +356,11 @@ def _check_numeric(frame, col: str, func: str, *, whole: bool = False) -> np.nda
         if bad.any():
             raise CellValueError(col, func, requirement, np.flatnonzero(bad))
     if whole:
-        wrong = (arr < 0) | (np.floor(arr) != arr) | (arr > 2.0 ** 53)
+        wrong = (arr < 0) | (np.floor(arr) != arr) | (arr > 2.0**53)
         if wrong.any():
-            raise CellValueError(col, func, "must hold whole, non-negative numbers (counts)", np.flatnonzero(wrong))
+            raise CellValueError(
+                col, func, "must hold whole, non-negative numbers (counts)", np.flatnonzero(wrong)
+            )
     return arr
 
 
@@ -354,7 +420,9 @@ def check_frequency_table(
     check_column_names([count], table.columns, "count", func)
     dims = [c for c in table.columns if c != count]
     if not dims:
-        raise InvalidParameterError(f"The table passed to {func} has no dimension columns besides {count!r}.")
+        raise InvalidParameterError(
+            f"The table passed to {func} has no dimension columns besides {count!r}."
+        )
     columns = list(columns) if columns is not None else dims[-1:]
     rows = list(rows) if rows is not None else [c for c in dims if c not in columns]
     check_column_names(columns, table.columns, "columns", func)
@@ -362,10 +430,14 @@ def check_frequency_table(
         check_column_names(rows, table.columns, "rows", func)
     for name_, cols in (("rows", rows), ("columns", columns)):
         if count in cols:
-            raise InvalidParameterError(f"The {name_!r} parameter of {func} names the count column {count!r}.")
+            raise InvalidParameterError(
+                f"The {name_!r} parameter of {func} names the count column {count!r}."
+            )
     both = [c for c in rows if c in columns]
     if both:
-        raise InvalidParameterError(f"The 'rows' and 'columns' parameters of {func} both name {both[0]!r}.")
+        raise InvalidParameterError(
+            f"The 'rows' and 'columns' parameters of {func} both name {both[0]!r}."
+        )
     n = _check_numeric(table, count, func, whole=True)
     rid, rlabels = _codes(table, rows)
     cid, clabels = _codes(table, columns)
@@ -374,17 +446,37 @@ def check_frequency_table(
     f = r.frequency
     v = _Verdicts(n_r * n_c)
     flat = grid.ravel()
-    v.apply((flat > 0) & (flat < f["threshold"]), "fail", f"threshold: fewer than {f['threshold']} units")
+    v.apply(
+        (flat > 0) & (flat < f["threshold"]),
+        "fail",
+        f"threshold: fewer than {f['threshold']} units",
+    )
     v.apply(flat == 0, f["zeros"], "zero cell")
     full_row = (grid > 0) & ((grid > 0).sum(axis=1, keepdims=True) == 1) & (n_c > 1)
     full_col = (grid > 0) & ((grid > 0).sum(axis=0, keepdims=True) == 1) & (n_r > 1)
-    v.apply(full_row.ravel(), f["class_disclosure"], "class disclosure: all units of the row in one category")
-    v.apply(full_col.ravel(), f["class_disclosure"], "class disclosure: all units of the column in one category")
+    v.apply(
+        full_row.ravel(),
+        f["class_disclosure"],
+        "class disclosure: all units of the row in one category",
+    )
+    v.apply(
+        full_col.ravel(),
+        f["class_disclosure"],
+        "class disclosure: all units of the column in one category",
+    )
     rl = np.repeat(rlabels, n_c)
     cl = np.tile(clabels, n_r)
     label = rl + ", " + cl if rows and len(cl) else cl
-    cells = pd.DataFrame({"cell": label, "statistic": "count", "n": flat.astype(np.int64),
-                          "verdict": v.verdicts(), "rules": v.rules}, columns=CELL_COLUMNS)
+    cells = pd.DataFrame(
+        {
+            "cell": label,
+            "statistic": "count",
+            "n": flat.astype(np.int64),
+            "verdict": v.verdicts(),
+            "rules": v.rules,
+        },
+        columns=CELL_COLUMNS,
+    )
     return OutputCheckResult(name, "frequency", r, cells)
 
 
@@ -435,7 +527,9 @@ def check_magnitude_table(
     func = "check_magnitude_table"
     r = _rules(rules)
     if not isinstance(records, pd.DataFrame):
-        raise InvalidParameterError(f"The 'records' parameter of {func} must be a pandas DataFrame.")
+        raise InvalidParameterError(
+            f"The 'records' parameter of {func} must be a pandas DataFrame."
+        )
     by = list(check_column_names(by, records.columns, "by", func))
     check_column_names([value], records.columns, "value", func)
     gid, x, labels = _unit_contributions(records, by, value, unit, func)
@@ -461,8 +555,16 @@ def check_magnitude_table(
     np.minimum.at(vmin, g, xs)
     np.maximum.at(vmax, g, xs)
     v.apply((n_g > 1) & (vmin == vmax), m["identical_values"], "all units have the same value")
-    cells = pd.DataFrame({"cell": labels, "statistic": f"sum of {value}", "n": n_g.astype(np.int64),
-                          "verdict": v.verdicts(), "rules": v.rules}, columns=CELL_COLUMNS)
+    cells = pd.DataFrame(
+        {
+            "cell": labels,
+            "statistic": f"sum of {value}",
+            "n": n_g.astype(np.int64),
+            "verdict": v.verdicts(),
+            "rules": v.rules,
+        },
+        columns=CELL_COLUMNS,
+    )
     return OutputCheckResult(name, "magnitude", r, cells)
 
 
@@ -489,12 +591,16 @@ def check_summary(
     func = "check_summary"
     r = _rules(rules)
     if not isinstance(records, pd.DataFrame):
-        raise InvalidParameterError(f"The 'records' parameter of {func} must be a pandas DataFrame.")
+        raise InvalidParameterError(
+            f"The 'records' parameter of {func} must be a pandas DataFrame."
+        )
     check_column_names([value], records.columns, "value", func)
     by = list(check_column_names(by, records.columns, "by", func)) if by else []
     stats = [statistics] if isinstance(statistics, str) else list(statistics)
     if not stats:
-        raise InvalidParameterError(f"The 'statistics' parameter of {func} must name at least one statistic.")
+        raise InvalidParameterError(
+            f"The 'statistics' parameter of {func} must name at least one statistic."
+        )
     for s in stats:
         check_choice(s, "statistics", SUMMARY_STATISTICS, func)
     x = _check_numeric(records, value, func)
@@ -521,8 +627,20 @@ def check_summary(
             rest = n_g - num
             small = ((num > 0) & (num < t)) | ((rest > 0) & (rest < t))
             v.apply(small, s["percent"], f"percentage: numerator or complement below {t} units")
-            v.apply((num == 0) | (rest == 0), s["percent"], "percentage of 0% or 100%: class disclosure")
+            v.apply(
+                (num == 0) | (rest == 0), s["percent"], "percentage of 0% or 100%: class disclosure"
+            )
             v.apply(n_g < t, "fail", f"threshold: fewer than {t} units")
-        frames.append(pd.DataFrame({"cell": labels, "statistic": f"{stat} of {value}", "n": n_g.astype(np.int64),
-                                    "verdict": v.verdicts(), "rules": v.rules}, columns=CELL_COLUMNS))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "cell": labels,
+                    "statistic": f"{stat} of {value}",
+                    "n": n_g.astype(np.int64),
+                    "verdict": v.verdicts(),
+                    "rules": v.rules,
+                },
+                columns=CELL_COLUMNS,
+            )
+        )
     return OutputCheckResult(name, "summary", r, pd.concat(frames, ignore_index=True))

@@ -66,7 +66,14 @@ special = lazy_module("scipy.special")
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._forest import fit_forest, unique_probability
-from ._validation import check_choice, check_histogram, check_int, check_missing_policy, check_share, check_whole
+from ._validation import (
+    check_choice,
+    check_histogram,
+    check_int,
+    check_missing_policy,
+    check_share,
+    check_whole,
+)
 from .exceptions import InvalidParameterError, RiskCalcError
 
 __all__ = [
@@ -150,9 +157,7 @@ class PopulationEstimate(Displayed):
         return (
             f"PopulationEstimate({self.method!r}, estimate={self.estimate:.6g}, "
             f"n_population_uniques={_expected(self.n_population_uniques)}, "
-            f"converged={self.converged}"
-            + (f", {params}" if params else "")
-            + ")"
+            f"converged={self.converged}" + (f", {params}" if params else "") + ")"
         )
 
 
@@ -248,7 +253,9 @@ class PopulationUniquenessResult(RecordFrames):
                 "This estimate has no per-record probabilities: the forest model was not fitted "
                 f"({_lower_first(self.fits['forest'].message)})"
             )
-        return pd.DataFrame({"fk": self.record_sizes, "population_unique_prob": self.record_probabilities})
+        return pd.DataFrame(
+            {"fk": self.record_sizes, "population_unique_prob": self.record_probabilities}
+        )
 
     @property
     def sample_uniqueness(self) -> float:
@@ -304,15 +311,21 @@ class PopulationUniquenessResult(RecordFrames):
         others = ", ".join(
             f"{m}={fmt.pct(v, 3)}" for m, v in self.estimates.items() if m != self.method_used
         )
-        interval = (f"interval=({_expected_bound(self.interval[0])}, "
-                    f"{_expected_bound(self.interval[1])}) at {self.confidence:.0%}")
+        interval = (
+            f"interval=({_expected_bound(self.interval[0])}, "
+            f"{_expected_bound(self.interval[1])}) at {self.confidence:.0%}"
+        )
         if self.trusted:
-            head = (f"n_population_uniques={_expected(self.n_population_uniques)}, "
-                    f"estimate={fmt.pct(self.estimate, 4)}, {interval}, trusted=True")
+            head = (
+                f"n_population_uniques={_expected(self.n_population_uniques)}, "
+                f"estimate={fmt.pct(self.estimate, 4)}, {interval}, trusted=True"
+            )
         else:  # the interval first: the estimate alone should not be quoted
-            head = (f"NOT TRUSTED: {interval}, caution={self.caution!r}, "
-                    f"n_population_uniques={_expected(self.n_population_uniques)}, "
-                    f"estimate={fmt.pct(self.estimate, 4)}")
+            head = (
+                f"NOT TRUSTED: {interval}, caution={self.caution!r}, "
+                f"n_population_uniques={_expected(self.n_population_uniques)}, "
+                f"estimate={fmt.pct(self.estimate, 4)}"
+            )
         return (
             f"PopulationUniquenessResult({head}, method_used={self.method_used!r}, "
             f"method={self.method!r}, reason={self.reason!r}, other estimates: {others}; "
@@ -351,15 +364,27 @@ def _trivial(method, s, c, n, N):
     c1 = int(c[0]) if s[0] == 1 else 0
     if c1 == 0:
         return PopulationEstimate(
-            method, 0.0, 0.0, True, {},
+            method,
+            0.0,
+            0.0,
+            True,
+            {},
             "No record is unique in the sample, so no population unique is estimated (as ARX).",
-            n, N, 0,
+            n,
+            N,
+            0,
         )
     if N == n:
         return PopulationEstimate(
-            method, float(c1), c1 / N, True, {},
+            method,
+            float(c1),
+            c1 / N,
+            True,
+            {},
             "The sample is the whole population: population uniques are the sample uniques.",
-            n, N, c1,
+            n,
+            N,
+            c1,
         )
     return None
 
@@ -467,7 +492,12 @@ def zayatz(sizes, counts, n, N) -> PopulationEstimate:
     p_hat = c1 / float(np.sum(weights))
     count = c1 * p_hat * N / n
     return _finish(
-        "zayatz", count, n, N, c1, {"conditional_uniqueness": p_hat},
+        "zayatz",
+        count,
+        n,
+        N,
+        c1,
+        {"conditional_uniqueness": p_hat},
         "Sample uniques weighted by the hypergeometric chance that they are population uniques.",
     )
 
@@ -580,7 +610,9 @@ class _PitmanLikelihood:
     def _parts(self, theta, alpha):
         _, s1, _, t1, _, _ = self._sums(theta, alpha)
         tail_theta = self._theta_sums(theta)[1]
-        tail_alpha = float(np.dot(self.c, special.digamma(self.s - alpha) - special.digamma(1 - alpha)))
+        tail_alpha = float(
+            np.dot(self.c, special.digamma(self.s - alpha) - special.digamma(1 - alpha))
+        )
         return s1, tail_theta, t1, tail_alpha
 
     def gradient(self, theta, alpha):
@@ -590,14 +622,18 @@ class _PitmanLikelihood:
     def gradient_scale(self, theta, alpha):
         """Sizes of the terms that cancel in each gradient component (for a relative test)."""
         s1, tail_theta, t1, tail_alpha = self._parts(theta, alpha)
-        return np.array([max(abs(s1) + abs(tail_theta), 1e-300), max(abs(t1) + abs(tail_alpha), 1e-300)])
+        return np.array(
+            [max(abs(s1) + abs(tail_theta), 1e-300), max(abs(t1) + abs(tail_alpha), 1e-300)]
+        )
 
     def hessian(self, theta, alpha):
         s, c = self.s, self.c
         _, _, s2, _, t2, t3 = self._sums(theta, alpha)
         h_tt = -s2 + self._theta_sums(theta)[2]
         h_ta = -t2
-        h_aa = -t3 - float(np.dot(c, special.polygamma(1, 1 - alpha) - special.polygamma(1, s - alpha)))
+        h_aa = -t3 - float(
+            np.dot(c, special.polygamma(1, 1 - alpha) - special.polygamma(1, s - alpha))
+        )
         return np.array([[h_tt, h_ta], [h_ta, h_aa]])
 
 
@@ -651,7 +687,11 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
     evaluations = 0
     try:
         res = optimize.minimize(
-            objective, z0, jac=True, method="BFGS", options={"maxiter": 500, "gtol": 1e-10},
+            objective,
+            z0,
+            jac=True,
+            method="BFGS",
+            options={"maxiter": 500, "gtol": 1e-10},
         )
         evaluations += int(res.nfev)
         theta, alpha = to_natural(res.x)
@@ -686,14 +726,24 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
     at_one = alpha > 1 - 1e-8 or (not rel <= _PITMAN_GTOL and alpha > 1 - 1e-3 and grad[1] > 0)
     if at_zero or at_one:
         edge = "0" if at_zero else "1"
-        return theta, alpha, False, (
-            f"the likelihood is largest at the boundary alpha -> {edge} (the optimiser stopped "
-            f"at alpha = {alpha:.3g}), where the model gives no population-uniques estimate"
-        ), evaluations
+        return (
+            theta,
+            alpha,
+            False,
+            (
+                f"the likelihood is largest at the boundary alpha -> {edge} (the optimiser stopped "
+                f"at alpha = {alpha:.3g}), where the model gives no population-uniques estimate"
+            ),
+            evaluations,
+        )
     if not rel <= _PITMAN_GTOL:
-        return theta, alpha, False, (
-            f"the score equations were not solved (relative gradient {rel:.2g})"
-        ), evaluations
+        return (
+            theta,
+            alpha,
+            False,
+            (f"the score equations were not solved (relative gradient {rel:.2g})"),
+            evaluations,
+        )
     eig = np.linalg.eigvalsh(hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
     if not np.all(eig < 0):
         return theta, alpha, False, "the solution is not a maximum of the likelihood", evaluations
@@ -783,8 +833,14 @@ def pitman(sizes, counts, n, N) -> PopulationEstimate:
     u = float(np.sum(c))
     if u < 2:
         return _finish(
-            "pitman", np.nan, n, N, c1, {},
-            "The sample has a single class; Pitman's two parameters cannot be estimated.", False,
+            "pitman",
+            np.nan,
+            n,
+            N,
+            c1,
+            {},
+            "The sample has a single class; Pitman's two parameters cannot be estimated.",
+            False,
         )
     lik = _PitmanLikelihood(s, c, n)
     start = _pitman_start(float(c1), c2, u, float(n)) or (1.0, 0.5)
@@ -837,13 +893,16 @@ def _snb_log_moments(log_alpha, logit_beta, K, f):
     log_1mbeta = -math.log1p(math.exp(logit_beta)) if logit_beta < 30 else -logit_beta
     d = (1 - f) * (1 - beta)
     log_1md = math.log1p(-d)
-    m1 = (
-        math.log(K) + math.log(f) + alpha * (log_beta - log_1md)
-        + math.log1p(alpha * d / (1 - d))
-    )
+    m1 = math.log(K) + math.log(f) + alpha * (log_beta - log_1md) + math.log1p(alpha * d / (1 - d))
     m2 = (
-        math.log(K) + 2 * math.log(f) - math.log(2) + math.log(alpha) + alpha * log_beta
-        + log_1mbeta + math.log(2 - (1 - alpha) * d) - (alpha + 2) * log_1md
+        math.log(K)
+        + 2 * math.log(f)
+        - math.log(2)
+        + math.log(alpha)
+        + alpha * log_beta
+        + log_1mbeta
+        + math.log(2 - (1 - alpha) * d)
+        - (alpha + 2) * log_1md
     )
     return m1, m2
 
@@ -933,13 +992,25 @@ def snb(sizes, counts, n, N) -> PopulationEstimate:
     params = {"n_population_classes": float(K)}
     if c2 == 0:
         return _finish(
-            "snb", np.nan, n, N, c1, params,
-            "SNB's fit failed: there are no classes of size 2 to match.", False,
+            "snb",
+            np.nan,
+            n,
+            N,
+            c1,
+            params,
+            "SNB's fit failed: there are no classes of size 2 to match.",
+            False,
         )
     if not (np.isfinite(K) and K > 0):
         return _finish(
-            "snb", np.nan, n, N, c1, params,
-            "SNB's fit failed: the number of population classes could not be estimated.", False,
+            "snb",
+            np.nan,
+            n,
+            N,
+            c1,
+            params,
+            "SNB's fit failed: the number of population classes could not be estimated.",
+            False,
         )
     target = np.array([math.log(c1), math.log(c2)])
 
@@ -954,7 +1025,9 @@ def snb(sizes, counts, n, N) -> PopulationEstimate:
     best = None
     for z0 in ((0.0, 0.0), (-2.0, -2.0), (2.0, 2.0), (-2.0, 2.0), (2.0, -2.0), (-4.0, -6.0)):
         with np.errstate(all="ignore"):
-            res = optimize.least_squares(residual, z0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+            res = optimize.least_squares(
+                residual, z0, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15
+            )
         if best is None or res.cost < best.cost:
             best = res
         if np.max(np.abs(res.fun)) < _SNB_TOL:
@@ -964,58 +1037,122 @@ def snb(sizes, counts, n, N) -> PopulationEstimate:
     params.update(alpha=alpha, beta=beta)
     if not np.max(np.abs(best.fun)) < _SNB_TOL:
         return _finish(
-            "snb", np.nan, n, N, c1, params,
+            "snb",
+            np.nan,
+            n,
+            N,
+            c1,
+            params,
             "SNB's fit failed: no (alpha, beta) matches the numbers of sample classes of sizes "
-            "1 and 2.", False,
+            "1 and 2.",
+            False,
         )
     count = K * beta**alpha
-    return _finish("snb", count, n, N, c1, params, "Moment equations for classes of size 1 and 2 solved.")
+    return _finish(
+        "snb", count, n, N, c1, params, "Moment equations for classes of size 1 and 2 solved."
+    )
 
 
 _ESTIMATORS = {"zayatz": zayatz, "pitman": pitman, "snb": snb}
-_LABEL = {"zayatz": "Zayatz", "pitman": "Pitman", "snb": "SNB", "loglinear": "The log-linear model",
-          "forest": "The forest model"}
+_LABEL = {
+    "zayatz": "Zayatz",
+    "pitman": "Pitman",
+    "snb": "SNB",
+    "loglinear": "The log-linear model",
+    "forest": "The forest model",
+}
 
 
-def _loglinear(enc, part, names, missing, n: int, N: int, c1: int, why: str = "") -> PopulationEstimate:
+def _loglinear(
+    enc, part, names, missing, n: int, N: int, c1: int, why: str = ""
+) -> PopulationEstimate:
     """The log-linear estimate of the number of population uniques, ``tau1 * N / n``."""
     if c1 == 0:
         return PopulationEstimate(
-            "loglinear", 0.0, 0.0, True, {},
-            "No record is unique in the sample, so no population unique is estimated.", n, N, 0,
+            "loglinear",
+            0.0,
+            0.0,
+            True,
+            {},
+            "No record is unique in the sample, so no population unique is estimated.",
+            n,
+            N,
+            0,
         )
     if N == n:
         return PopulationEstimate(
-            "loglinear", float(c1), c1 / N, True, {},
+            "loglinear",
+            float(c1),
+            c1 / N,
+            True,
+            {},
             "The sample is the whole population: population uniques are the sample uniques.",
-            n, N, c1,
+            n,
+            N,
+            c1,
         )
     if enc is None:  # the cells stay where the records are
         return PopulationEstimate(
-            "loglinear", float("nan"), float("nan"), False, {},
-            f"The log-linear model could not be fitted: {_lower_first(why)}", n, N, c1,
+            "loglinear",
+            float("nan"),
+            float("nan"),
+            False,
+            {},
+            f"The log-linear model could not be fitted: {_lower_first(why)}",
+            n,
+            N,
+            c1,
         )
     from .model_risk import model_risk
 
     try:
-        res = model_risk(enc, names, sampling_fraction=n / N, select="impact",
-                         max_interactions=LOGLINEAR_MAX_INTERACTIONS, missing=missing)
+        res = model_risk(
+            enc,
+            names,
+            sampling_fraction=n / N,
+            select="impact",
+            max_interactions=LOGLINEAR_MAX_INTERACTIONS,
+            missing=missing,
+        )
     except InvalidParameterError as exc:  # e.g. a component too large to hold
         return PopulationEstimate(
-            "loglinear", float("nan"), float("nan"), False, {},
-            f"The log-linear model could not be fitted: {_lower_first(str(exc))}", n, N, c1,
+            "loglinear",
+            float("nan"),
+            float("nan"),
+            False,
+            {},
+            f"The log-linear model could not be fitted: {_lower_first(str(exc))}",
+            n,
+            N,
+            c1,
         )
     count = res.tau1 * N / n
     params = {
-        "tau1": res.tau1, "tau2": res.tau2, "impact_z": res.impact_z,
-        "n_interactions": len(res.terms) - len(names), "deviance": res.deviance,
+        "tau1": res.tau1,
+        "tau2": res.tau2,
+        "impact_z": res.impact_z,
+        "n_interactions": len(res.terms) - len(names),
+        "deviance": res.deviance,
         "model": res.formula,
     }
     if not res.converged:
-        return _finish("loglinear", np.nan, n, N, c1, params,
-                       f"The log-linear fit of {res.formula} did not converge.", False)
+        return _finish(
+            "loglinear",
+            np.nan,
+            n,
+            N,
+            c1,
+            params,
+            f"The log-linear fit of {res.formula} did not converge.",
+            False,
+        )
     return _finish(
-        "loglinear", count, n, N, c1, params,
+        "loglinear",
+        count,
+        n,
+        N,
+        c1,
+        params,
         f"model {res.formula} (standardised impact {res.impact_z:.2f}); "
         f"{res.tau1:,.1f} of {c1:,} sample uniques expected to be population unique, "
         f"times N / n.",
@@ -1077,18 +1214,24 @@ def _value_ranks(enc, part, cells) -> np.ndarray:
         col = enc[name]
         cats = col.categories
         if hasattr(cats, "to_numpy"):  # pandas Index, pyarrow Array
-            labels = cats.to_numpy(zero_copy_only=False) if hasattr(cats, "to_pylist") else cats.to_numpy()
+            labels = (
+                cats.to_numpy(zero_copy_only=False)
+                if hasattr(cats, "to_pylist")
+                else cats.to_numpy()
+            )
         else:
             labels = np.asarray(cats if cats is not None else [], dtype=object)
         text = np.asarray(labels).astype(str)
         if text.shape[0] != col.n_levels - (col.missing_code is not None):
-            text = np.array([f"{c:012d}" for c in range(col.n_levels)], dtype=object)  # codes as text
+            text = np.array(
+                [f"{c:012d}" for c in range(col.n_levels)], dtype=object
+            )  # codes as text
         order = np.argsort(text, kind="stable")
         rank = np.empty(col.n_levels, dtype=np.int64)
         rank[order] = np.arange(order.shape[0])
         if col.missing_code is not None and order.shape[0] < col.n_levels:
             # the missing level: after every value (its code is the last, as the encoder gives it)
-            rank[order.shape[0]:] = order.shape[0]
+            rank[order.shape[0] :] = order.shape[0]
         seen = np.flatnonzero(np.bincount(col.codes, minlength=col.n_levels) > 0)
         ranks[:, j] = rank[seen][cells.codes[:, j]]
     return ranks
@@ -1144,7 +1287,7 @@ def _validate_weight(cells, ranks, n: int, f: float, seed: int):
     errors = []
     if len(runs) >= 2:
         for i, (terms, observed) in enumerate(runs):
-            w_other = _pooled_weight(runs[:i] + runs[i + 1:], float(n - m))
+            w_other = _pooled_weight(runs[:i] + runs[i + 1 :], float(n - m))
             predicted = float(unique_probability(terms, float(n - m), w_other).sum())
             errors.append(math.log((predicted + 1.0) / (observed + 1.0)))
     return support, errors, runs
@@ -1157,7 +1300,9 @@ def _design_sd(p: np.ndarray, count: float, f: float) -> float:
     return math.sqrt(float(np.sum(p * (1.0 - p))) / f**2 + max(count, 0.0) * (1.0 - f) / f)
 
 
-def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed: int, why: str = ""):
+def _forest_estimate(
+    enc, part, n: int, N: int, c1: int, confidence: float, seed: int, why: str = ""
+):
     """The default estimate: ``(PopulationEstimate, interval, record probabilities)``."""
     f = n / N
     z = float(special.ndtri(0.5 + confidence / 2.0))
@@ -1167,24 +1312,46 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
         # there been U, the sample would have missed all of them with chance (1 - f)^U
         hi = min(top, math.log(1.0 - confidence) / math.log1p(-f)) if f < 1 else 0.0
         est = PopulationEstimate(
-            "forest", 0.0, 0.0, True, {"interval_low": 0.0, "interval_high": hi},
+            "forest",
+            0.0,
+            0.0,
+            True,
+            {"interval_low": 0.0, "interval_high": hi},
             "No record is unique in the sample; population uniques missed by the sample are "
-            "bounded by the chance of missing them all.", n, N, 0,
+            "bounded by the chance of missing them all.",
+            n,
+            N,
+            0,
         )
         return est, (0.0, float(hi)), None if part is None else np.zeros(n)
     if N == n:
         est = PopulationEstimate(
-            "forest", float(c1), c1 / N, True, {"interval_low": float(c1), "interval_high": float(c1)},
+            "forest",
+            float(c1),
+            c1 / N,
+            True,
+            {"interval_low": float(c1), "interval_high": float(c1)},
             "The sample is the whole population: population uniques are the sample uniques.",
-            n, N, c1,
+            n,
+            N,
+            c1,
         )
-        record_p = None if part is None else (part.class_sizes[part.class_id] == 1).astype(np.float64)
+        record_p = (
+            None if part is None else (part.class_sizes[part.class_id] == 1).astype(np.float64)
+        )
         return est, (float(c1), float(c1)), record_p
     cells, why = _cells_of(enc, part, n) if part is not None else (None, why)
     if cells is None:
         est = PopulationEstimate(
-            "forest", float("nan"), float("nan"), False, {},
-            f"The forest model could not be fitted: {_lower_first(why)}", n, N, c1,
+            "forest",
+            float("nan"),
+            float("nan"),
+            False,
+            {},
+            f"The forest model could not be fitted: {_lower_first(why)}",
+            n,
+            N,
+            c1,
         )
         return est, (0.0, top), None
     su = cells.f == 1
@@ -1213,8 +1380,12 @@ def _forest_estimate(enc, part, n: int, N: int, c1: int, confidence: float, seed
     params = {
         "weight": w,
         "validation_error": sigma,
-        "validation_uniques": support, "fitted_count": low_model, "left_out_count": high_model,
-        "interval_low": lo, "interval_high": hi, "n_edges": len(edges),
+        "validation_uniques": support,
+        "fitted_count": low_model,
+        "left_out_count": high_model,
+        "interval_low": lo,
+        "interval_high": hi,
+        "n_edges": len(edges),
         "model": "; ".join(f"{a} -> {b}" for a, b in edges) or "independent fields",
     }
     message = (
@@ -1451,7 +1622,9 @@ def population_uniqueness(
 
     fits = {name: est(sizes, counts, n, N) for name, est in _ESTIMATORS.items()}
     fits["loglinear"] = _loglinear(enc, part, names, missing, n, N, c1, why)
-    fits["forest"], interval, record_p = _forest_estimate(enc, part, n, N, c1, confidence, seed, why)
+    fits["forest"], interval, record_p = _forest_estimate(
+        enc, part, n, N, c1, confidence, seed, why
+    )
     estimates = {name: fit.estimate for name, fit in fits.items()}
 
     if N == n:
@@ -1472,7 +1645,8 @@ def population_uniqueness(
         used = method
         count = fits[method].n_population_uniques
         reason = (
-            f"{_LABEL[method]} was requested." if fits[method].converged
+            f"{_LABEL[method]} was requested."
+            if fits[method].converged
             else f"{_LABEL[method]} was requested but its fit failed, so there is no estimate: "
             f"{_lower_first(fits[method].message)}"
         )
@@ -1514,8 +1688,10 @@ def population_uniqueness(
 
 
 def _check_confidence(value, func: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (
-        0.5 <= float(value) < 1
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not (0.5 <= float(value) < 1)
     ):
         raise InvalidParameterError(
             f"The 'confidence' parameter of {func} must be a number in [0.5, 1), the interval's "
@@ -1568,7 +1744,9 @@ def _lower_first(text: str) -> str:
 
 def _valid(fit: PopulationEstimate) -> bool:
     """ARX's test of a usable estimate: finite and non-zero."""
-    return fit.converged and math.isfinite(fit.n_population_uniques) and fit.n_population_uniques != 0
+    return (
+        fit.converged and math.isfinite(fit.n_population_uniques) and fit.n_population_uniques != 0
+    )
 
 
 def _dankar(f: float, fits: dict) -> tuple[str, str]:

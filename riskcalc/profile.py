@@ -47,8 +47,18 @@ from ._render import Displayed
 from ._validation import column_list
 from .exceptions import InvalidParameterError
 
-__all__ = ["ColumnProfile", "ProfileResult", "DataQuality", "profile_columns", "normalise", "canonical_values",
-           "detect_kind", "DATE_FORMATS", "KINDS", "RULES"]
+__all__ = [
+    "ColumnProfile",
+    "ProfileResult",
+    "DataQuality",
+    "profile_columns",
+    "normalise",
+    "canonical_values",
+    "detect_kind",
+    "DATE_FORMATS",
+    "KINDS",
+    "RULES",
+]
 
 #: Date spellings recognised in text columns: name -> regular expression with the named groups
 #: ``y``, ``m``, ``d``. Every format with a day and a month in one order reads the day first
@@ -81,7 +91,9 @@ RULES = {
 
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
 _WS = r"[\s\p{Zs}]+"
-_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"  # spaces removed; the inward code is the last 3
+_POSTCODE = (
+    r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"  # spaces removed; the inward code is the last 3
+)
 _POSTCODE_SPACED = r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
 _YEAR_PREFIX = r"(?:YEAR|YR|Y|NC ?YEAR|NCY|NC)"
 _YEAR_NUMBER = r"^" + _YEAR_PREFIX + r" ?0*(\d{1,2})$"
@@ -98,15 +110,91 @@ NAME_SHARE = 0.5
 #: Share of a text column's distinct values that must fit a kind for it to be detected.
 KIND_SHARE = 0.8
 
-_ID_WORDS = {"upn", "uln", "pmr", "forename", "forenames", "firstname", "surname", "lastname", "email",
-             "phone", "telephone", "mobile", "address", "nhs", "familyname", "givenname", "fullname",
-             "candidate", "ninumber", "nino"}
-_PERSON = {"pupil", "child", "student", "learner", "person", "candidate", "family", "given", "first", "last",
-           "middle", "full", "preferred", "legal", "former", "parent", "carer", "fore", "sur", "nick", "maiden"}
-_PLACE = {"school", "la", "lea", "establishment", "estab", "urn", "provider", "centre", "center", "region",
-          "area", "lsoa", "msoa", "local", "authority", "trust", "course", "subject", "file", "ward", "district",
-          "town", "street", "road", "country", "language", "ethnic", "ethnicity", "sen", "type", "column",
-          "sheet", "table", "record", "row", "batch", "census", "academy"}
+_ID_WORDS = {
+    "upn",
+    "uln",
+    "pmr",
+    "forename",
+    "forenames",
+    "firstname",
+    "surname",
+    "lastname",
+    "email",
+    "phone",
+    "telephone",
+    "mobile",
+    "address",
+    "nhs",
+    "familyname",
+    "givenname",
+    "fullname",
+    "candidate",
+    "ninumber",
+    "nino",
+}
+_PERSON = {
+    "pupil",
+    "child",
+    "student",
+    "learner",
+    "person",
+    "candidate",
+    "family",
+    "given",
+    "first",
+    "last",
+    "middle",
+    "full",
+    "preferred",
+    "legal",
+    "former",
+    "parent",
+    "carer",
+    "fore",
+    "sur",
+    "nick",
+    "maiden",
+}
+_PLACE = {
+    "school",
+    "la",
+    "lea",
+    "establishment",
+    "estab",
+    "urn",
+    "provider",
+    "centre",
+    "center",
+    "region",
+    "area",
+    "lsoa",
+    "msoa",
+    "local",
+    "authority",
+    "trust",
+    "course",
+    "subject",
+    "file",
+    "ward",
+    "district",
+    "town",
+    "street",
+    "road",
+    "country",
+    "language",
+    "ethnic",
+    "ethnicity",
+    "sen",
+    "type",
+    "column",
+    "sheet",
+    "table",
+    "record",
+    "row",
+    "batch",
+    "census",
+    "academy",
+}
 
 
 def _words(name: str) -> list[str]:
@@ -147,14 +235,14 @@ def _identifier_name(name: str) -> bool:
 #: What each normalisation rule's finding says, for ``n`` distinct values it would rewrite.
 _VARIANT_MESSAGES = {
     "value_types": "{n:,} distinct values are a value already there as another type (such as the number 7 "
-                   "and the text 7): the column mixes types",
+    "and the text 7): the column mixes types",
     "case_or_space": "{n:,} distinct values differ from another only by letter case or surrounding spaces",
     "inner_spaces": "{n:,} distinct values differ from another only by repeated spaces inside them",
     "number_spellings": "{n:,} numeric codes are written in more than one way (such as 01 and 1)",
     "postcode_spacing": "{n:,} distinct postcodes differ from another only by the space before the inward "
-                        "code (such as AB12CD and AB1 2CD)",
+    "code (such as AB12CD and AB1 2CD)",
     "year_group_labels": "{n:,} distinct year groups are another label of one already there (such as Year 5, "
-                         "Y5 and 5)",
+    "Y5 and 5)",
     "sex_codes": "{n:,} distinct sex codes are another spelling of one already there (such as female and F)",
     "date_formats": "{n:,} distinct dates are a date already there written in another format",
     "registry_codes": "{n:,} distinct codes are another spelling of a code of the registry's list",
@@ -246,29 +334,53 @@ class ColumnProfile:
         name = f"column {self.name!r}"
         if self.role == "other":  # a column checked for direct identifiers only
             if self.looks_like_identifier:
-                out.append({"column": self.name, "check": "direct_identifier", "count": 1, "messy": False,
-                            "message": f"{name}: {self._identifier_message()}"})
+                out.append(
+                    {
+                        "column": self.name,
+                        "check": "direct_identifier",
+                        "count": 1,
+                        "messy": False,
+                        "message": f"{name}: {self._identifier_message()}",
+                    }
+                )
             return out
 
         def add(check, count, message, messy=True):
-            out.append({"column": self.name, "check": check, "count": int(count), "messy": messy,
-                        "message": f"{name}: {message}"})
+            out.append(
+                {
+                    "column": self.name,
+                    "check": check,
+                    "count": int(count),
+                    "messy": messy,
+                    "message": f"{name}: {message}",
+                }
+            )
 
         if len(self.date_formats) > 1:
-            add("mixed_date_formats", len(self.date_formats),
-                f"dates written in {len(self.date_formats)} formats ({', '.join(self.date_formats)})", messy=False)
+            add(
+                "mixed_date_formats",
+                len(self.date_formats),
+                f"dates written in {len(self.date_formats)} formats ({', '.join(self.date_formats)})",
+                messy=False,
+            )
         for rule, n in self.variants:
             if rule in _VARIANT_MESSAGES:
                 add(rule, n, _VARIANT_MESSAGES[rule].format(n=n))
         if self.space_variants:
-            add("space_variants", self.space_variants,
+            add(
+                "space_variants",
+                self.space_variants,
                 f"{self.space_variants:,} distinct values differ from another only by spaces inside them; no rule "
-                "for this column's kind tells whether they are one value")
+                "for this column's kind tells whether they are one value",
+            )
         if self.unreadable and self.kind == "date":
-            add("unreadable_dates", self.unreadable,
+            add(
+                "unreadable_dates",
+                self.unreadable,
                 f"{self.unreadable:,} distinct values are not dates riskcalc can read (day-first formats only: a "
                 "month above 12 means the column may be month first); left as written",
-                messy=len(self.date_formats) > 1)
+                messy=len(self.date_formats) > 1,
+            )
         if self.looks_like_identifier:
             add("direct_identifier", 1, self._identifier_message(), messy=False)
         return out
@@ -278,8 +390,10 @@ class ColumnProfile:
         return [f["message"] for f in self.findings()]
 
     def _identifier_message(self) -> str:
-        return (f"looks like a direct identifier ({self.identifier_reason}); a direct identifier singles out "
-                "nearly every record on its own: release it only as a pseudonym, never as a quasi-identifier")
+        return (
+            f"looks like a direct identifier ({self.identifier_reason}); a direct identifier singles out "
+            "nearly every record on its own: release it only as a pseudonym, never as a quasi-identifier"
+        )
 
 
 @dataclass(frozen=True)
@@ -298,14 +412,25 @@ class ProfileResult(Displayed):
         """One row per column: the counts, the kind, the date formats as text and the identifier flag."""
         rows = []
         for c in self.columns:
-            rows.append({
-                "column": c.name, "dtype": c.dtype, "kind": c.kind, "n_records": c.n_records,
-                "n_distinct": c.n_distinct, "n_missing": c.n_missing, "smallest_class": c.smallest_class,
-                "case_or_space_variants": c.case_or_space_variants, "padded_values": c.padded_values,
-                "date_formats": ", ".join(c.date_formats), "number_spellings": c.number_spellings,
-                "variants": c.n_variants, "space_variants": c.space_variants, "unreadable": c.unreadable,
-                "looks_like_identifier": c.looks_like_identifier,
-            })
+            rows.append(
+                {
+                    "column": c.name,
+                    "dtype": c.dtype,
+                    "kind": c.kind,
+                    "n_records": c.n_records,
+                    "n_distinct": c.n_distinct,
+                    "n_missing": c.n_missing,
+                    "smallest_class": c.smallest_class,
+                    "case_or_space_variants": c.case_or_space_variants,
+                    "padded_values": c.padded_values,
+                    "date_formats": ", ".join(c.date_formats),
+                    "number_spellings": c.number_spellings,
+                    "variants": c.n_variants,
+                    "space_variants": c.space_variants,
+                    "unreadable": c.unreadable,
+                    "looks_like_identifier": c.looks_like_identifier,
+                }
+            )
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
@@ -377,7 +502,11 @@ def _dates(out: pa.Array) -> tuple[pa.Array, int]:
             continue
         parts = pc.extract_regex(_where(hit, out, _null_like(out)), pattern)
         text = pc.binary_join_element_wise(
-            parts.field("y"), pc.utf8_lpad(parts.field("m"), 2, "0"), pc.utf8_lpad(parts.field("d"), 2, "0"), "-")
+            parts.field("y"),
+            pc.utf8_lpad(parts.field("m"), 2, "0"),
+            pc.utf8_lpad(parts.field("d"), 2, "0"),
+            "-",
+        )
         stamp = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
         real = pc.fill_null(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), text), False)
         ok = pc.and_(hit, real)
@@ -414,7 +543,12 @@ def _steps(values: pa.Array, kind: str, codes=None) -> tuple[list[tuple[str, pa.
     elif kind == "code" and codes:
         code_array = pa.array([str(c) for c in codes], pa.string())
         canon = _steps(code_array, "text")[0][-1][1]
-        steps.append(("registry_codes", _lookup(out, dict(zip(canon.to_pylist(), code_array.to_pylist(), strict=True)))))
+        steps.append(
+            (
+                "registry_codes",
+                _lookup(out, dict(zip(canon.to_pylist(), code_array.to_pylist(), strict=True))),
+            )
+        )
     return steps, unreadable
 
 
@@ -463,8 +597,12 @@ def detect_kind(values) -> str:
     if {"F", "M"} <= sexes and others <= 3:
         return "sex"
     year = share(_YEAR_LIKE) + share(_RECEPTION)
-    labelled = pc.any(pc.or_(pc.match_substring_regex(out, r"^" + _YEAR_PREFIX + r" ?\d"),
-                             pc.match_substring_regex(out, _RECEPTION))).as_py()
+    labelled = pc.any(
+        pc.or_(
+            pc.match_substring_regex(out, r"^" + _YEAR_PREFIX + r" ?\d"),
+            pc.match_substring_regex(out, _RECEPTION),
+        )
+    ).as_py()
     if year >= 0.9 and labelled:
         return "year_group"
     return "text"
@@ -477,8 +615,10 @@ def _kind_spec(kinds, name):
     spec = kinds[name]
     kind, codes = (spec, None) if isinstance(spec, str) else (spec[0], tuple(spec[1]))
     if kind not in KINDS:
-        raise InvalidParameterError(f"The 'kinds' parameter gives column {name!r} the kind {kind!r}; "
-                                    f"kinds are {', '.join(KINDS)}.")
+        raise InvalidParameterError(
+            f"The 'kinds' parameter gives column {name!r} the kind {kind!r}; "
+            f"kinds are {', '.join(KINDS)}."
+        )
     return kind, codes
 
 
@@ -521,8 +661,16 @@ class _Stats:
 
 
 def _stats(values) -> _Stats:
-    return _Stats(values.name, values.dtype, values.n_records, values.n_distinct, values.n_missing, values.counts,
-                  values.text, values.levels)
+    return _Stats(
+        values.name,
+        values.dtype,
+        values.n_records,
+        values.n_distinct,
+        values.n_missing,
+        values.counts,
+        values.text,
+        values.levels,
+    )
 
 
 def _encoded_stats(enc, name: str) -> _Stats:
@@ -547,7 +695,9 @@ def _backend(data, columns, *, sep, sheet, func):
     return backend, ""
 
 
-def _column_stats(data, columns, *, sep=None, sheet=None, func="profile_columns") -> tuple[list[_Stats], str]:
+def _column_stats(
+    data, columns, *, sep=None, sheet=None, func="profile_columns"
+) -> tuple[list[_Stats], str]:
     backend, source = _backend(data, columns, sep=sep, sheet=sheet, func=func)
     return [_stats(v) for v in backend.column_values(columns, func=func)], source
 
@@ -571,8 +721,10 @@ def _identifier(stats: _Stats) -> str:
     if n >= 20 and d >= 50 and share >= NAME_SHARE:  # only then are its values read
         name_like = _name_like(stats.text)
         if name_like >= 0.9:
-            return (f"its values look like personal names: {fmt.pct(share, 1)} of them are distinct, and "
-                    f"{fmt.pct(name_like, 0)} of the distinct values are words of letters")
+            return (
+                f"its values look like personal names: {fmt.pct(share, 1)} of them are distinct, and "
+                f"{fmt.pct(name_like, 0)} of the distinct values are words of letters"
+            )
     return ""
 
 
@@ -604,17 +756,39 @@ def _profile(stats: _Stats, kind_spec=(None, None), role: str = "") -> ColumnPro
         final = steps[-1][1]
         space = before - _n_unique(pc.replace_substring_regex(final, _WS, ""))
         upper = dict(steps)["case_or_space"]
-        formats = tuple(label for label, pattern in DATE_FORMATS.items()
-                        if pc.any(pc.match_substring_regex(upper, pattern)).as_py())
+        formats = tuple(
+            label
+            for label, pattern in DATE_FORMATS.items()
+            if pc.any(pc.match_substring_regex(upper, pattern)).as_py()
+        )
     elif text is not None and role != "other":
         kind, kind_from = (kind or "text"), (kind_from or "content")
     reason = _identifier(stats)
-    return ColumnProfile(stats.name, stats.dtype, stats.n_records, stats.n_distinct, stats.n_missing, smallest,
-                         case, padded, formats, spellings, bool(reason), reason, kind or "", kind_from if kind else "",
-                         tuple(variants), space, unreadable, role)
+    return ColumnProfile(
+        stats.name,
+        stats.dtype,
+        stats.n_records,
+        stats.n_distinct,
+        stats.n_missing,
+        smallest,
+        case,
+        padded,
+        formats,
+        spellings,
+        bool(reason),
+        reason,
+        kind or "",
+        kind_from if kind else "",
+        tuple(variants),
+        space,
+        unreadable,
+        role,
+    )
 
 
-def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, sheet=None) -> ProfileResult:
+def profile_columns(
+    data, columns=None, *, sep=None, kinds=None, roles=None, sheet=None
+) -> ProfileResult:
     """Profile quasi-identifiers for the mess that changes disclosure-risk figures.
 
     Each text column's distinct values are put through the spelling rules of its kind
@@ -678,13 +852,20 @@ def _normalise_column(text: pa.Array, kind: str, codes) -> tuple[pa.Array, list[
     prev, before = text, len(text)
     for rule, values in steps:
         after = _n_unique(values)
-        rewritten = int(pc.sum(pc.fill_null(pc.not_equal(values, prev), True)).as_py() or 0) \
-            - int(pc.sum(pc.and_(pc.is_null(values), pc.is_null(prev))).as_py() or 0)
+        rewritten = int(pc.sum(pc.fill_null(pc.not_equal(values, prev), True)).as_py() or 0) - int(
+            pc.sum(pc.and_(pc.is_null(values), pc.is_null(prev))).as_py() or 0
+        )
         if rule == "value_types":  # values of other types, read as the text of one already there
             rewritten = before - after
         if rewritten:
-            rules.append({"rule": rule, "description": RULES[rule], "values_rewritten": rewritten,
-                          "merged": before - after})
+            rules.append(
+                {
+                    "rule": rule,
+                    "description": RULES[rule],
+                    "values_rewritten": rewritten,
+                    "merged": before - after,
+                }
+            )
         prev, before = values, after
     return steps[-1][1], rules, unreadable
 
@@ -754,16 +935,27 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
             values = col.categories
             arr = np.asarray(values) if values is not None else None
             # object stays object (pandas 1.5 would infer numbers from it, as pandas 2 does not)
-            labels = pd.Index(arr, dtype=object if arr.dtype == object else None) if arr is not None else None
+            labels = (
+                pd.Index(arr, dtype=object if arr.dtype == object else None)
+                if arr is not None
+                else None
+            )
             missing = codes == (col.missing_code if col.missing_code is not None else -2)
             if labels is not None and not labels.is_unique:
                 # equal values of different types (0 and 0.0) kept apart by the encoder: the
                 # values themselves, as objects (a Categorical refuses equal categories)
                 objects = np.asarray(values, dtype=object)
-                out[name] = pd.Series(np.where(missing, None, objects[np.where(missing, 0, codes)]), dtype=object)
+                out[name] = pd.Series(
+                    np.where(missing, None, objects[np.where(missing, 0, codes)]), dtype=object
+                )
             else:
-                out[name] = pd.Series(pd.Categorical.from_codes(np.where(missing, -1, codes), categories=labels)) \
-                    if labels is not None else pd.Series(codes)
+                out[name] = (
+                    pd.Series(
+                        pd.Categorical.from_codes(np.where(missing, -1, codes), categories=labels)
+                    )
+                    if labels is not None
+                    else pd.Series(codes)
+                )
             continue
         kind, given = _kind_spec(kinds, name)
         kind_from = "given" if kind else "content"
@@ -778,9 +970,19 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.Da
         per_record = np.full(codes.shape[0], -1, dtype=np.int64)
         observed = codes < col.n_distinct
         per_record[observed] = per_level[codes[observed]]
-        out[name] = pd.Series(pd.Categorical.from_codes(per_record, categories=pd.Index(uniq.to_pylist(), dtype=object)))
-        changes[name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(stats.n_distinct),
-                         "distinct_after": int(len(uniq)), "rules": rules, "unreadable": int(unreadable)}
+        out[name] = pd.Series(
+            pd.Categorical.from_codes(
+                per_record, categories=pd.Index(uniq.to_pylist(), dtype=object)
+            )
+        )
+        changes[name] = {
+            "kind": kind,
+            "kind_from": kind_from,
+            "distinct_before": int(stats.n_distinct),
+            "distinct_after": int(len(uniq)),
+            "rules": rules,
+            "unreadable": int(unreadable),
+        }
     frame = pd.DataFrame(out)
     if isinstance(data, pd.DataFrame):
         frame.index = data.index
@@ -811,8 +1013,13 @@ def normalise_and_profile(data, columns, *, kinds=None, roles=None, sep=None, sh
         return fixed, changes, profile_columns(fixed, columns, kinds=kinds, roles=roles)
     after: list[_Stats] = []
     fixed, changes = _remote_normalise(data, backend, columns, kinds, after=after)
-    kinds_used = {**dict(kinds or {}), **{c: changes[c]["kind"] for c in changes if c not in (kinds or {})}}
-    profiles = tuple(_profile(st, _kind_spec(kinds_used, st.name), roles.get(st.name, "")) for st in after)
+    kinds_used = {
+        **dict(kinds or {}),
+        **{c: changes[c]["kind"] for c in changes if c not in (kinds or {})},
+    }
+    profiles = tuple(
+        _profile(st, _kind_spec(kinds_used, st.name), roles.get(st.name, "")) for st in after
+    )
     return fixed, changes, ProfileResult(profiles, after[0].n_records if after else 0, "")
 
 
@@ -840,9 +1047,16 @@ def _remote_normalise(data, backend, columns, kinds, after=None):
         # Values rewritten without merging leave every class as it is: nothing to rewrite.
         if _n_unique(fixed) < stats.n_distinct and pc.any(changed).as_py():
             table = backend_for(table, func=func).replace_values(
-                stats.name, stats.text.filter(changed), fixed.filter(changed), func=func)
-        changes[stats.name] = {"kind": kind, "kind_from": kind_from, "distinct_before": int(stats.n_distinct),
-                               "distinct_after": _n_unique(fixed), "rules": rules, "unreadable": int(unreadable)}
+                stats.name, stats.text.filter(changed), fixed.filter(changed), func=func
+            )
+        changes[stats.name] = {
+            "kind": kind,
+            "kind_from": kind_from,
+            "distinct_before": int(stats.n_distinct),
+            "distinct_after": _n_unique(fixed),
+            "rules": rules,
+            "unreadable": int(unreadable),
+        }
         if after is not None:
             after.append(_after(stats, fixed))
     return table, changes
@@ -884,8 +1098,11 @@ class DataQuality:
     def combine(cls, items) -> DataQuality:
         """One block for figures measured on several inputs (the extracts of a report)."""
         items = list(items)
-        return cls(tuple(p for q in items for p in q.profiles), any(q.normalised for q in items),
-                   tuple(n for q in items for n in q.normalisation))
+        return cls(
+            tuple(p for q in items for p in q.profiles),
+            any(q.normalised for q in items),
+            tuple(n for q in items for n in q.normalisation),
+        )
 
     def findings(self) -> list[dict]:
         """Every finding: ``{"source", "column", "check", "count", "upper_bound", "lower_bound",
@@ -898,12 +1115,24 @@ class DataQuality:
         for prof in self.profiles:
             for col in prof.columns:
                 for f in col.findings():
-                    message = f"{prof.source}: {f['message']}" if several and prof.source else f["message"]
-                    out.append({"source": prof.source, "column": f["column"], "check": f["check"],
-                                "count": f["count"],
-                                "upper_bound": bool(f["messy"] and col.role in ("quasi_identifier", "")),
-                                "lower_bound": bool(f["messy"] and col.role == "sensitive"),
-                                "message": message})
+                    message = (
+                        f"{prof.source}: {f['message']}"
+                        if several and prof.source
+                        else f["message"]
+                    )
+                    out.append(
+                        {
+                            "source": prof.source,
+                            "column": f["column"],
+                            "check": f["check"],
+                            "count": f["count"],
+                            "upper_bound": bool(
+                                f["messy"] and col.role in ("quasi_identifier", "")
+                            ),
+                            "lower_bound": bool(f["messy"] and col.role == "sensitive"),
+                            "message": message,
+                        }
+                    )
         return out
 
     def upper_bound(self) -> list[dict]:
@@ -920,9 +1149,12 @@ class DataQuality:
     def lower_bound(self) -> list[dict]:
         """Sensitive columns still holding a value written in more than one way: attribute
         disclosure on them may be understated."""
-        return [{"source": prof.source, "column": col.name, "checks": list(col.messy_checks())}
-                for prof in self.profiles for col in prof.columns
-                if col.role == "sensitive" and col.messy_checks()]
+        return [
+            {"source": prof.source, "column": col.name, "checks": list(col.messy_checks())}
+            for prof in self.profiles
+            for col in prof.columns
+            if col.role == "sensitive" and col.messy_checks()
+        ]
 
     def summary(self) -> str:
         """One sentence: what the profile found, for the top of every output."""
@@ -938,8 +1170,14 @@ class DataQuality:
         input: records and columns profiled), ``normalised``, ``normalisation``, ``findings``,
         ``upper_bound``, ``lower_bound``, ``summary``."""
         doc = {
-            "checked": [{"source": p.source, "n_records": int(p.n_records), "columns": [c.name for c in p.columns]}
-                        for p in self.profiles],
+            "checked": [
+                {
+                    "source": p.source,
+                    "n_records": int(p.n_records),
+                    "columns": [c.name for c in p.columns],
+                }
+                for p in self.profiles
+            ],
             "normalised": bool(self.normalised),
             "normalisation": [dict(n) for n in self.normalisation],
             "findings": self.findings(),

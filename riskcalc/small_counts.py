@@ -51,11 +51,19 @@ class SmallCountResult(Displayed):
 
     @property
     def cells_at_most_share(self) -> np.ndarray:
-        return self.cells_at_most / self.n_cells if self.n_cells else np.full(len(self.thresholds), np.nan)
+        return (
+            self.cells_at_most / self.n_cells
+            if self.n_cells
+            else np.full(len(self.thresholds), np.nan)
+        )
 
     @property
     def records_in_cells_at_most_share(self) -> np.ndarray:
-        return self.records_in_cells_at_most / self.n_records if self.n_records else np.full(len(self.thresholds), np.nan)
+        return (
+            self.records_in_cells_at_most / self.n_records
+            if self.n_records
+            else np.full(len(self.thresholds), np.nan)
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per threshold: small cells and the records in them, counts then shares."""
@@ -143,6 +151,12 @@ def small_count_exposure(
     else:
         hist = backend.summed_histogram(names, count, missing=missing, func=func)
     return SmallCountResult(
-        names, missing, count is not None, hist.n_records, hist.n_classes, thresholds,
-        hist.classes_at_most(thresholds), hist.records_at_most(thresholds),
+        names,
+        missing,
+        count is not None,
+        hist.n_records,
+        hist.n_classes,
+        thresholds,
+        hist.classes_at_most(thresholds),
+        hist.records_at_most(thresholds),
     )

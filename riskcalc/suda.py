@@ -100,9 +100,13 @@ class SudaResult(RecordFrames):
                     cats = self._categories.get(name)
                     value = cats[code] if cats is not None and code < len(cats) else code
                     value = value.as_py() if hasattr(value, "as_py") else value
-                rows.append({"field": name, "value": value, "contribution": 100 * scores[code] / total})
+                rows.append(
+                    {"field": name, "value": value, "contribution": 100 * scores[code] / total}
+                )
         frame = pd.DataFrame(rows, columns=["field", "value", "contribution"])
-        return frame.sort_values("contribution", ascending=False, kind="stable").reset_index(drop=True)
+        return frame.sort_values("contribution", ascending=False, kind="stable").reset_index(
+            drop=True
+        )
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k + 1}: {fmt.count(c)}" for k, c in enumerate(self.msus_by_size))
@@ -120,11 +124,16 @@ def msu_weights(n_fields: int, max_msu: int, scoring: str) -> np.ndarray:
     if scoring == "elliot":
         return np.array([float(math.factorial(m - k)) for k in sizes])
     return np.array(
-        [(2.0 ** (m - k) - 1) * math.factorial(k) * math.factorial(m - k) / math.factorial(m) for k in sizes]
+        [
+            (2.0 ** (m - k) - 1) * math.factorial(k) * math.factorial(m - k) / math.factorial(m)
+            for k in sizes
+        ]
     )
 
 
-def suda(data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", progress=None) -> SudaResult:
+def suda(
+    data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", progress=None
+) -> SudaResult:
     r"""SUDA: minimal sample uniques per record, SUDA and DIS-SUDA scores.
 
     A *minimal sample unique* (MSU) of a record is a set of its values, on some of the fields,
@@ -209,8 +218,17 @@ def suda(data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", pro
         }
     )
     return SudaResult(
-        names, max_msu, float(dis_fraction), scoring, n, score, dis, msu_counts, contributions,
-        enc.index, {names[j]: value_scores[j] for j in range(p)},
+        names,
+        max_msu,
+        float(dis_fraction),
+        scoring,
+        n,
+        score,
+        dis,
+        msu_counts,
+        contributions,
+        enc.index,
+        {names[j]: value_scores[j] for j in range(p)},
         {c.name: c.categories for c in columns},
     )
 
@@ -230,7 +248,12 @@ def _find_msus(columns, max_msu, weights, n, progress):
 
     bar = _progress(total, progress, "suda")
     visited = []
-    for res in walk([columns[j].codes for j in order], [columns[j].n_levels for j in order], max_msu, unique_rows=True):
+    for res in walk(
+        [columns[j].codes for j in order],
+        [columns[j].n_levels for j in order],
+        max_msu,
+        unique_rows=True,
+    ):
         subset = frozenset(order[j] for j in res.subset)
         parent = frozenset(order[j] for j in res.subset[:-1])
         bits = unique[parent]
@@ -258,7 +281,9 @@ def _find_msus(columns, max_msu, weights, n, progress):
         w = weights[size - 1]
         for f in subset:
             field_scores[f] += w * rows.shape[0]
-            value_scores[f] += w * np.bincount(columns[f].codes[rows], minlength=columns[f].n_levels)
+            value_scores[f] += w * np.bincount(
+                columns[f].codes[rows], minlength=columns[f].n_levels
+            )
     return msu_counts, field_scores, value_scores
 
 
@@ -278,7 +303,9 @@ def _full_key_counts(enc, names) -> tuple[int, int]:
     return u.n_unique, u.n_pairs
 
 
-def dis_suda(score: np.ndarray, counts: tuple[int, int], fraction: float, n_fields: int) -> np.ndarray:
+def dis_suda(
+    score: np.ndarray, counts: tuple[int, int], fraction: float, n_fields: int
+) -> np.ndarray:
     """DIS-SUDA scores from SUDA scores (see :func:`suda`)."""
     n_unique, n_pairs = counts
     out = np.zeros_like(score, dtype=np.float64)

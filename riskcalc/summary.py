@@ -162,7 +162,11 @@ def risk_summary(
     alpha = check_alpha(alpha, func)
     enc = as_encoded(data, quasi_identifiers, func=func, weights=weights, sep=sep)
     qi = (quasi_identifiers,) if isinstance(quasi_identifiers, str) else tuple(quasi_identifiers)
-    sizes = class_sizes(enc, qi, weights=weights, missing=missing, alpha=alpha) if weights is not None else None
+    sizes = (
+        class_sizes(enc, qi, weights=weights, missing=missing, alpha=alpha)
+        if weights is not None
+        else None
+    )
     params = {
         "quasi_identifiers": list(qi),
         "weights": weights if isinstance(weights, str) or weights is None else "array",
@@ -173,9 +177,14 @@ def risk_summary(
     }
     return RiskSummary(
         uniqueness(enc, qi, missing=missing, alpha=alpha),
-        k_anonymity(enc, qi, thresholds=k_thresholds, weights=weights, missing=missing, alpha=alpha),
+        k_anonymity(
+            enc, qi, thresholds=k_thresholds, weights=weights, missing=missing, alpha=alpha
+        ),
         small_count_exposure(
-            enc, qi, thresholds=count_thresholds, missing="category" if missing == "wildcard" else missing
+            enc,
+            qi,
+            thresholds=count_thresholds,
+            missing="category" if missing == "wildcard" else missing,
         ),
         sizes,
         provenance(func, params, data, enc),

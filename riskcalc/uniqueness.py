@@ -147,12 +147,23 @@ def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> Uni
         sizes = backend.record_sizes(names, missing=missing, func=func, alpha=alpha)
         fk = sizes.fk
         return UniquenessResult(
-            names, missing, sizes.n_records, sizes.n_classes,
-            int(np.count_nonzero(np.isclose(fk, 1.0))), int(np.count_nonzero(np.isclose(fk, 2.0))),
-            float(np.mean(1.0 / fk)), 1.0 / float(fk.min()),
+            names,
+            missing,
+            sizes.n_records,
+            sizes.n_classes,
+            int(np.count_nonzero(np.isclose(fk, 1.0))),
+            int(np.count_nonzero(np.isclose(fk, 2.0))),
+            float(np.mean(1.0 / fk)),
+            1.0 / float(fk.min()),
         )
     hist = backend.size_histogram(names, missing=missing, func=func)
     return UniquenessResult(
-        names, missing, hist.n_records, hist.n_classes, hist.n_unique, hist.n_pairs,
-        hist.average_risk, hist.highest_risk,
+        names,
+        missing,
+        hist.n_records,
+        hist.n_classes,
+        hist.n_unique,
+        hist.n_pairs,
+        hist.average_risk,
+        hist.highest_risk,
     )

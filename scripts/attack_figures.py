@@ -45,8 +45,26 @@ def run_attack(pupils: int, seed: int) -> tuple[pd.DataFrame, str]:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "riskcalc", "attack", "--pupils", str(pupils), "--seed", str(seed),
-                        "--out", tmp, "--format", "json"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "riskcalc",
+                "attack",
+                "--pupils",
+                str(pupils),
+                "--seed",
+                str(seed),
+                "--out",
+                tmp,
+                "--format",
+                "json",
+            ],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         wall = time.perf_counter() - start
         load_after = os.getloadavg()[0]
         summary = pd.read_csv(Path(tmp) / "attack_summary.csv")
@@ -59,27 +77,36 @@ def render(summary: pd.DataFrame, timing: str | None, pupils: int, seed: int) ->
     """The table and the paragraph reading it, every number from ``summary``."""
     rows = summary[summary["sample_unique"].notna()]
     when = f"; {timing}" if timing else ""
-    lines = [f"`riskcalc attack --pupils {pupils} --seed {seed}` (all profiles, tiers 1, 2, 4{when}); regenerate "
-             "this block with `python scripts/attack_figures.py --write`:", "",
-             "| tier | intruder | targets | sample unique | prosecutor expected | exact correct / claimed | "
-             "linkage correct / claimed (p >= 0.5) |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"`riskcalc attack --pupils {pupils} --seed {seed}` (all profiles, tiers 1, 2, 4{when}); regenerate "
+        "this block with `python scripts/attack_figures.py --write`:",
+        "",
+        "| tier | intruder | targets | sample unique | prosecutor expected | exact correct / claimed | "
+        "linkage correct / claimed (p >= 0.5) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for _, r in rows.iterrows():
-        lines.append(f"| {int(r['tier'])} | {r['intruder']} | {_n(r['targets'])} | {_n(r['sample_unique'])} | "
-                     f"{_n(r['prosecutor_expected'])} | {_n(r['exact_correct'])} / {_n(r['exact_claimed'])} | "
-                     f"{_n(r['linkage_correct'])} / {_n(r['linkage_claimed'])} |")
+        lines.append(
+            f"| {int(r['tier'])} | {r['intruder']} | {_n(r['targets'])} | {_n(r['sample_unique'])} | "
+            f"{_n(r['prosecutor_expected'])} | {_n(r['exact_correct'])} / {_n(r['exact_claimed'])} | "
+            f"{_n(r['linkage_correct'])} / {_n(r['linkage_claimed'])} |"
+        )
     s = summary.set_index(["tier", "intruder"])
     sm1, sm2, sm4 = (s.loc[(t, "social_media")] for t in (1, 2, 4))
     cl1 = s.loc[(1, "class_list")]
     t = sm2["targets"]
     wrong2 = sm2["linkage_claimed"] - sm2["linkage_correct"]
-    prec2 = sm2["linkage_correct"] / sm2["linkage_claimed"] if sm2["linkage_claimed"] else float("nan")
+    prec2 = (
+        sm2["linkage_correct"] / sm2["linkage_claimed"] if sm2["linkage_claimed"] else float("nan")
+    )
     word = "overstates" if sm2["prosecutor_expected"] > sm2["linkage_correct"] else "understates"
-    tier4 = ("the fitted model gives no candidate a probability of 0.5: the linkage model understates a risk the "
-             f"exact attack still realises ({_n(sm4['exact_correct'])} children)"
-             if sm4["linkage_claimed"] == 0 else
-             f"the probabilistic attack is right on {_n(sm4['linkage_correct'])} of {_n(sm4['linkage_claimed'])} "
-             f"claims and the exact attack on {_n(sm4['exact_correct'])} of {_n(sm4['exact_claimed'])}")
+    tier4 = (
+        "the fitted model gives no candidate a probability of 0.5: the linkage model understates a risk the "
+        f"exact attack still realises ({_n(sm4['exact_correct'])} children)"
+        if sm4["linkage_claimed"] == 0
+        else f"the probabilistic attack is right on {_n(sm4['linkage_correct'])} of {_n(sm4['linkage_claimed'])} "
+        f"claims and the exact attack on {_n(sm4['exact_correct'])} of {_n(sm4['exact_claimed'])}"
+    )
     text = (
         "Reading it: on tier 1 an intruder with names re-identifies most targets (class list "
         f"{_pct(cl1['linkage_correct'], cl1['targets'])}, social media "
@@ -111,7 +138,12 @@ def _wrap(text: str, width: int = 100) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--from", dest="source", metavar="DIR", help="read DIR/attack_summary.csv instead of running")
+    ap.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        help="read DIR/attack_summary.csv instead of running",
+    )
     ap.add_argument("--pupils", type=int, default=PUPILS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--write", action="store_true", help="replace the block in docs/attack.md")

@@ -34,7 +34,9 @@ def main() -> None:
     # Academic year 2025/26: Year N pupils were born 1 Sep (2019 - N) .. 31 Aug (2020 - N).
     start = pd.to_datetime(pd.Series(2019 - year).astype(str) + "-09-01")
     dob = start + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
-    ethnic_codes = np.array(["WBRI", "WOTH", "APKN", "AIND", "BAFR", "BCRB", "MWBC", "CHNE", "AOTH", "WIRT"])
+    ethnic_codes = np.array(
+        ["WBRI", "WOTH", "APKN", "AIND", "BAFR", "BCRB", "MWBC", "CHNE", "AOTH", "WIRT"]
+    )
     ethnic_p = np.array([0.62, 0.08, 0.07, 0.05, 0.05, 0.03, 0.04, 0.01, 0.04, 0.01])
     sector = rng.integers(1, 9, 12)[school_idx]
     district = np.array(["NW1", "B12", "CB4"])[np.repeat(np.arange(3), 4)][school_idx]

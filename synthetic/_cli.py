@@ -19,6 +19,7 @@ from .exceptions import ExtractExistsError, SyntheticError
 
 __all__ = ["configure_parser", "run"]
 
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``synth`` options to ``parser``.
 
@@ -30,16 +31,28 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Generate a synthetic NPD-like pupil cohort and write tier 1, 2 and 4 extracts and "
         "tier 3 aggregate tables as Parquet files in DIR."
     )
-    parser.add_argument("--pupils", metavar="N", default="1000000",
-                        help="number of pupils (default: 1000000, as riskcalc tiers)")
-    parser.add_argument("--seed", metavar="S", default="0",
-                        help="random seed, a non-negative int (default: 0)")
-    parser.add_argument("--out", metavar="DIR", required=True,
-                        help="output directory (created if its parent exists)")
-    parser.add_argument("--tiers", metavar="T", default="1,2,3,4",
-                        help="comma-separated tiers to write (default: 1,2,3,4)")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite existing output files")
+    parser.add_argument(
+        "--pupils",
+        metavar="N",
+        default="1000000",
+        help="number of pupils (default: 1000000, as riskcalc tiers)",
+    )
+    parser.add_argument(
+        "--seed", metavar="S", default="0", help="random seed, a non-negative int (default: 0)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="output directory (created if its parent exists)",
+    )
+    parser.add_argument(
+        "--tiers",
+        metavar="T",
+        default="1,2,3,4",
+        help="comma-separated tiers to write (default: 1,2,3,4)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 
 def _parse_int(value: object, option: str, lo: int, hi: int | None = None) -> int:
@@ -80,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
         an output directory that cannot be created or written, or an existing output file
         without ``--force``.
     """
-    from .io import check_output_dir, tier_paths, write_tiers  # pyarrow: once the arguments are read
+    from .io import (
+        check_output_dir,
+        tier_paths,
+        write_tiers,
+    )  # pyarrow: once the arguments are read
 
     n = _parse_int(args.pupils, "--pupils", 1, MAX_PUPILS)
     seed = _parse_int(args.seed, "--seed", 0)
@@ -92,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 out.mkdir()
             except OSError as exc:
-                raise SyntheticError(f"--out directory cannot be created: '{out}' ({exc.strerror}).") from None
+                raise SyntheticError(
+                    f"--out directory cannot be created: '{out}' ({exc.strerror})."
+                ) from None
         else:
             raise SyntheticError(f"--out directory's parent does not exist: '{out}'.")
     check_output_dir(out, "riskcalc synth (--out)")

@@ -38,7 +38,11 @@ _LA_NUMBERS = ("population_k", "deprivation", "service_weight")
 
 @functools.cache
 def _local_authorities_cached() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    lines = [line for line in _read_text("local_authorities.csv").splitlines() if not line.startswith("#")]
+    lines = [
+        line
+        for line in _read_text("local_authorities.csv").splitlines()
+        if not line.startswith("#")
+    ]
     header, *rows = list(csv.reader(lines))
     return tuple(header), tuple(tuple(row) for row in rows)
 
@@ -54,8 +58,10 @@ def local_authorities() -> dict[str, Any]:
     """
     header, rows = _local_authorities_cached()
     columns = zip(*rows) if rows else ((),) * len(header)
-    return {name: np.array([float(v) for v in values]) if name in _LA_NUMBERS else tuple(values)
-            for name, values in zip(header, columns)}
+    return {
+        name: np.array([float(v) for v in values]) if name in _LA_NUMBERS else tuple(values)
+        for name, values in zip(header, columns)
+    }
 
 
 REGIONS: tuple[str, ...] = (

@@ -50,7 +50,11 @@ def _cum(p) -> np.ndarray:
 
 
 def form_families(
-    rng: np.random.Generator, *, school: np.ndarray, vyear: np.ndarray, sector: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    school: np.ndarray,
+    vyear: np.ndarray,
+    sector: np.ndarray,
     entry: np.ndarray | None = None,
 ) -> Families:
     """Group a chunk's pupils into families.

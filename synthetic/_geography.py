@@ -85,8 +85,21 @@ class Geography:
 
     def aux(self) -> dict:
         """The arrays a chunk keeps (``chunk.aux["geo"]``; the panel reads them)."""
-        names = ("school_sector", "pc_sec", "pc_lsoa", "sec_dis", "cw", "sec_lo", "sec_hi", "dis_lo",
-                 "dis_hi", "decile", "unit", "sec_label", "dis_label")
+        names = (
+            "school_sector",
+            "pc_sec",
+            "pc_lsoa",
+            "sec_dis",
+            "cw",
+            "sec_lo",
+            "sec_hi",
+            "dis_lo",
+            "dis_hi",
+            "decile",
+            "unit",
+            "sec_label",
+            "dis_label",
+        )
         return {name: getattr(self, name) for name in names}
 
 
@@ -115,9 +128,14 @@ def build_geography(plan: Plan, la: int) -> Geography:
     size = plan.school_size[school].astype(float)
     phase = plan.school_phase[school]
     cum = np.cumsum(sec_w)
-    school_sec = np.minimum(np.searchsorted(cum / cum[-1], rng.random(len(size)), side="right"), n_sec - 1)
+    school_sec = np.minimum(
+        np.searchsorted(cum / cum[-1], rng.random(len(size)), side="right"), n_sec - 1
+    )
     # where the LA's pupils live: each school's catchment shares spread over postcode weights
-    share = {k: np.array([_GEO["catchment"][p][k] for p in _PHASES]) for k in ("sector", "district", "la")}
+    share = {
+        k: np.array([_GEO["catchment"][p][k] for p in _PHASES])
+        for k in ("sector", "district", "la")
+    }
     school_dis = sec_dis[school_sec]
     dis_w = cw[dis_hi] - cw[dis_lo]
     home_w = np.empty((len(_PHASES), n_pc))
@@ -141,8 +159,23 @@ def build_geography(plan: Plan, la: int) -> Geography:
     dis_label = np.array([area + d for d in _district_label(dis_num)], dtype=object)
     sec_digit = steps - np.searchsorted(sec_dis, sec_dis, side="left")
     sec_label = dis_label[sec_dis] + " " + sec_digit.astype(str).astype(object)
-    return Geography(la, pc_lsoa, pc_sec, sec_dis, cw, sec_lo, sec_hi, dis_lo, dis_hi, unit, decile,
-                     school_sec, home_w, sec_label, dis_label)
+    return Geography(
+        la,
+        pc_lsoa,
+        pc_sec,
+        sec_dis,
+        cw,
+        sec_lo,
+        sec_hi,
+        dis_lo,
+        dis_hi,
+        unit,
+        decile,
+        school_sec,
+        home_w,
+        sec_label,
+        dis_label,
+    )
 
 
 # The geographies built in this process, for one plan at a time (a national cohort's take some
@@ -199,8 +232,12 @@ class RegionHomes:
         pos = np.empty(len(la), dtype=np.int64)
         for p in range(self.starts.shape[0]):  # a loop over the 4 phases
             m = phase == p
-            pos[m] = np.searchsorted(self.starts[p], self.shift[p, la[m]] + u[m] * self.total[p, la[m]],
-                                     side="right") - 1
+            pos[m] = (
+                np.searchsorted(
+                    self.starts[p], self.shift[p, la[m]] + u[m] * self.total[p, la[m]], side="right"
+                )
+                - 1
+            )
         return np.clip(pos, self.first[la], self.first[la] + self.n_pc[la] - 1)
 
     def postcode_labels(self, pos: np.ndarray) -> np.ndarray:
@@ -235,18 +272,30 @@ def build_region_homes(plan: Plan, region: int) -> RegionHomes:
     pairs = list(zip(geos, las.tolist(), strict=True))
     return RegionHomes(
         las=las,
-        starts=(np.concatenate([c + shift[:, [la]] for c, la in zip(home_cw, las.tolist(), strict=True)], axis=1)
-                if geos else np.zeros((k, 0))),
-        shift=shift, total=total, first=first, n_pc=n_pc,
+        starts=(
+            np.concatenate(
+                [c + shift[:, [la]] for c, la in zip(home_cw, las.tolist(), strict=True)], axis=1
+            )
+            if geos
+            else np.zeros((k, 0))
+        ),
+        shift=shift,
+        total=total,
+        first=first,
+        n_pc=n_pc,
         pc_key=cat([plan.la_pc_offset[la] + np.arange(g.n_pc) for g, la in pairs], np.int64),
         pc_sec=cat([g.pc_sec + s for g, s in zip(geos, sec_first, strict=True)], np.int64),
         pc_lsoa_key=cat([g.pc_lsoa + plan.la_lsoa_offset[la] for g, la in pairs], np.int64),
         pc_decile=cat([g.decile[g.pc_lsoa] for g in geos], np.int8),
         unit=cat([g.unit for g in geos], np.int16),
-        sec_key=cat([plan.la_sec_offset[la] + np.arange(len(g.sec_dis)) for g, la in pairs], np.int64),
+        sec_key=cat(
+            [plan.la_sec_offset[la] + np.arange(len(g.sec_dis)) for g, la in pairs], np.int64
+        ),
         sec_dis=cat([g.sec_dis + d for g, d in zip(geos, dis_first, strict=True)], np.int64),
         sec_label=cat([g.sec_label for g in geos], object),
-        dis_key=cat([plan.la_dis_offset[la] + np.arange(len(g.dis_label)) for g, la in pairs], np.int64),
+        dis_key=cat(
+            [plan.la_dis_offset[la] + np.arange(len(g.dis_label)) for g, la in pairs], np.int64
+        ),
         dis_label=cat([g.dis_label for g in geos], object),
     )
 

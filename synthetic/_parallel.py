@@ -99,7 +99,9 @@ def check_workers(workers: object, *, func: str) -> int:
     return int(workers)
 
 
-def chunk_columns(plan: Plan, la: int, samplers: Samplers = SAMPLERS, keep: frozenset | None = None) -> dict:
+def chunk_columns(
+    plan: Plan, la: int, samplers: Samplers = SAMPLERS, keep: frozenset | None = None
+) -> dict:
     """Run ``samplers`` on LA ``la``; return its columns (chunk rows, internal codes), only
     those in ``keep`` when given."""
     chunk = Chunk(plan=plan, la=la)
@@ -141,10 +143,10 @@ class ColumnStore:
         lo = int(self.plan.la_row_offset[la])
         for col, value in cols.items():
             if isinstance(value, LocalCategorical):
-                self.arrays[col][lo:lo + len(value.codes)] = value.codes
+                self.arrays[col][lo : lo + len(value.codes)] = value.codes
                 self.categories[col][la] = (value.categories, value.keys)
             else:
-                self.arrays[col][lo:lo + len(value)] = value
+                self.arrays[col][lo : lo + len(value)] = value
 
     def finish_categories(self, las: Iterable[int]) -> dict[str, np.ndarray]:
         """Map chunk-local codes to cohort codes in place; return each column's categories.
@@ -171,7 +173,9 @@ class ColumnStore:
                 lo = int(self.plan.la_row_offset[la])
                 hi = lo + int(self.plan.la_pupils[la])
                 remap = rank[k]
-                if len(remap) and np.array_equal(remap, remap[0] + np.arange(len(remap))):  # a shift
+                if len(remap) and np.array_equal(
+                    remap, remap[0] + np.arange(len(remap))
+                ):  # a shift
                     codes[lo:hi] += remap[0]
                 else:
                     codes[lo:hi] = remap[codes[lo:hi]]
@@ -205,7 +209,9 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
-def _init_worker(plan: Plan, samplers: Samplers, keep: frozenset | None, parent: int | None = None) -> None:
+def _init_worker(
+    plan: Plan, samplers: Samplers, keep: frozenset | None, parent: int | None = None
+) -> None:
     die_with_parent(parent)
     _WORKER["plan"] = plan
     _WORKER["samplers"] = samplers
@@ -217,8 +223,11 @@ def _run_one(la: int):
 
 
 def _categories_of(cols: dict) -> dict[str, tuple]:
-    return {col: (value.categories, value.keys) for col, value in cols.items()
-            if isinstance(value, LocalCategorical)}
+    return {
+        col: (value.categories, value.keys)
+        for col, value in cols.items()
+        if isinstance(value, LocalCategorical)
+    }
 
 
 # ---- fork: workers that write into the shared store
@@ -235,8 +244,17 @@ def _next_chunks(tasks: Sequence[int], counter: np.ndarray, lock):
             counter[1] += 1  # chunks done, for the progress bar
 
 
-def _fill_worker(plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks, counter, lock, conn,
-                 parent: int | None = None) -> None:
+def _fill_worker(
+    plan: Plan,
+    samplers: Samplers,
+    keep,
+    store: ColumnStore,
+    tasks,
+    counter,
+    lock,
+    conn,
+    parent: int | None = None,
+) -> None:
     """A forked worker: generate chunks until none is left, then send their category lists."""
     die_with_parent(parent)
     try:
@@ -259,8 +277,15 @@ def _fill_worker(plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks
 class _ForkedWorkers:
     """Worker processes forked now, generating ``tasks`` into ``store`` (shared memory)."""
 
-    def __init__(self, plan: Plan, samplers: Samplers, keep, store: ColumnStore, tasks: list[int],
-                 workers: int) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        samplers: Samplers,
+        keep,
+        store: ColumnStore,
+        tasks: list[int],
+        workers: int,
+    ) -> None:
         ctx = multiprocessing.get_context("fork")
         self.n_tasks = len(tasks)
         self.counter = _empty((2,), np.int64, shared=True)  # next chunk, chunks done
@@ -270,9 +295,22 @@ class _ForkedWorkers:
         try:
             for i in range(workers):
                 recv, send = ctx.Pipe(duplex=False)
-                process = ctx.Process(target=_fill_worker, name=f"synthetic-chunks-{i}", daemon=True,
-                                      args=(plan, samplers, keep, store, tasks, self.counter, lock, send,
-                                            os.getpid()))
+                process = ctx.Process(
+                    target=_fill_worker,
+                    name=f"synthetic-chunks-{i}",
+                    daemon=True,
+                    args=(
+                        plan,
+                        samplers,
+                        keep,
+                        store,
+                        tasks,
+                        self.counter,
+                        lock,
+                        send,
+                        os.getpid(),
+                    ),
+                )
                 process.start()
                 send.close()  # the worker holds the only write end: its death ends the pipe
                 self.processes.append(process)
@@ -335,7 +373,9 @@ class _ForkedWorkers:
 class Filling:
     """LA chunks being generated into a :class:`ColumnStore` (:func:`start_fill`)."""
 
-    def __init__(self, store: ColumnStore, tick: Callable[[], None], workers: _ForkedWorkers | None = None):
+    def __init__(
+        self, store: ColumnStore, tick: Callable[[], None], workers: _ForkedWorkers | None = None
+    ):
         self._store, self._tick, self._workers = store, tick, workers
 
     def finish(self) -> ColumnStore:
@@ -354,8 +394,15 @@ class Filling:
             workers.stop()
 
 
-def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SAMPLERS,
-               on_done: Callable[[], None] | None = None, *, keep: frozenset | None = None) -> Filling:
+def start_fill(
+    plan: Plan,
+    las: list[int],
+    workers: int,
+    samplers: Samplers = SAMPLERS,
+    on_done: Callable[[], None] | None = None,
+    *,
+    keep: frozenset | None = None,
+) -> Filling:
     """Start generating the chunks of ``las`` (LAs with pupils, ascending) into a
     :class:`ColumnStore`; :meth:`Filling.finish` waits for them.
 
@@ -373,8 +420,11 @@ def start_fill(plan: Plan, las: list[int], workers: int, samplers: Samplers = SA
     probe = min(las, key=lambda i: (int(plan.la_pupils[i]), i))
     rest = [la for la in las if la != probe]
     workers = min(int(workers), len(rest))
-    parallel = (workers > 1 and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
-                and not multiprocessing.current_process().daemon)  # a pool worker has no children
+    parallel = (
+        workers > 1
+        and int(plan.n_pupils) >= MIN_PARALLEL_PUPILS
+        and not multiprocessing.current_process().daemon
+    )  # a pool worker has no children
     method = start_method() if parallel else None
     first = chunk_columns(plan, probe, samplers, keep)
     store = ColumnStore(plan, first, shared=method == "fork")

@@ -119,7 +119,9 @@ def _ethnicity_prior(region_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for r, region in enumerate(REGIONS):
         row = mult[region]
         for j, code in enumerate(ETHNIC_MINOR):
-            group = "WBRI" if code == "WBRI" else ("WOTHERS" if major[code] == "WHIT" else major[code])
+            group = (
+                "WBRI" if code == "WBRI" else ("WOTHERS" if major[code] == "WHIT" else major[code])
+            )
             table[r, j] = row.get(code, row.get(group, 1.0))
     return national, table[region_idx] * national[None, :]
 
@@ -234,6 +236,7 @@ def build_plan(root: int, n_pupils: int) -> Plan:
             continue
         district_start[i] = counter.get(area[i], 0) + 1
         counter[area[i]] = counter.get(area[i], 0) + int(n_districts[i])
+
     def offsets(counts):
         return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 

@@ -57,7 +57,9 @@ class Chunk:
 
     @property
     def school_slice(self) -> slice:
-        return slice(int(self.plan.la_school_start[self.la]), int(self.plan.la_school_stop[self.la]))
+        return slice(
+            int(self.plan.la_school_start[self.la]), int(self.plan.la_school_stop[self.la])
+        )
 
     def school_attr(self, name: str) -> np.ndarray:
         """Per-school array of the plan for this LA's schools."""
@@ -98,10 +100,14 @@ _YEAR_W = _SCHOOLS["year_weights"]
 
 def _year_probs(phase: np.ndarray, sixth: np.ndarray) -> np.ndarray:
     table = {
-        (PS, False): _YEAR_W["PS"], (PS, True): _YEAR_W["PS"],
-        (SS, False): _YEAR_W["SS_no_sixth"], (SS, True): _YEAR_W["SS_sixth"],
-        (SP, False): _YEAR_W["SP"], (SP, True): _YEAR_W["SP"],
-        (PR, False): _YEAR_W["PR"], (PR, True): _YEAR_W["PR"],
+        (PS, False): _YEAR_W["PS"],
+        (PS, True): _YEAR_W["PS"],
+        (SS, False): _YEAR_W["SS_no_sixth"],
+        (SS, True): _YEAR_W["SS_sixth"],
+        (SP, False): _YEAR_W["SP"],
+        (SP, True): _YEAR_W["SP"],
+        (PR, False): _YEAR_W["PR"],
+        (PR, True): _YEAR_W["PR"],
     }
     out = np.empty((len(phase), N_YEARS))
     for (ph, sx), w in table.items():
@@ -150,8 +156,11 @@ def sample_date_of_birth(rng: np.random.Generator, chunk: Chunk) -> dict:
     dob = days[idx]
     y = dob.astype("datetime64[Y]").astype(np.int64) + 1970
     m = dob.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    return {"date_of_birth": dob, "year_of_birth": y.astype(np.int16),
-            "month_of_birth": m.astype(np.int8)}
+    return {
+        "date_of_birth": dob,
+        "year_of_birth": y.astype(np.int16),
+        "month_of_birth": m.astype(np.int8),
+    }
 
 
 def sample_enrol_status(rng: np.random.Generator, chunk: Chunk) -> dict:
@@ -194,8 +203,18 @@ def _unique_codes(idx: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), rank[idx]
 
 
-def _local_categorical(n: int, own_rows, own_local: np.ndarray, n_own: int, own_offset: int, own_labels,
-                       away_rows=None, away_value=None, away_key=None, away_labels=None) -> LocalCategorical:
+def _local_categorical(
+    n: int,
+    own_rows,
+    own_local: np.ndarray,
+    n_own: int,
+    own_offset: int,
+    own_labels,
+    away_rows=None,
+    away_value=None,
+    away_key=None,
+    away_labels=None,
+) -> LocalCategorical:
     """The chunk's categorical of one geography level (postcode, sector, district, LSOA).
 
     ``own_local`` numbers the level in the chunk's LA for the pupils living there (rows
@@ -212,8 +231,11 @@ def _local_categorical(n: int, own_rows, own_local: np.ndarray, n_own: int, own_
     codes = np.empty(n, dtype=np.int32)
     codes[own_rows] = inv
     codes[away_rows] = len(used) + inv_away
-    return LocalCategorical(codes, np.concatenate([labels, np.asarray(away_labels(used_away), dtype=object)]),
-                            np.concatenate([keys, away_key(used_away)]))
+    return LocalCategorical(
+        codes,
+        np.concatenate([labels, np.asarray(away_labels(used_away), dtype=object)]),
+        np.concatenate([keys, away_key(used_away)]),
+    )
 
 
 _CROSS = _GEO["cross_border"]
@@ -231,7 +253,9 @@ def _other_las(plan: Plan, la: int) -> tuple[np.ndarray, np.ndarray]:
     """The LAs a pupil of LA ``la`` may live in instead: the region's other LAs with pupils,
     and their cumulative weights (their pupils)."""
     region = plan.la_region_idx
-    cand = np.flatnonzero((region == region[la]) & (plan.la_pupils > 0) & (np.arange(len(region)) != la))
+    cand = np.flatnonzero(
+        (region == region[la]) & (plan.la_pupils > 0) & (np.arange(len(region)) != la)
+    )
     return cand, _cum(plan.la_pupils[cand]) if len(cand) else np.zeros(0)
 
 
@@ -245,7 +269,11 @@ def family_rates(rates: np.ndarray, phase: np.ndarray, eldest: np.ndarray) -> np
     clipped to [0, 1]; a phase with no eldest pupil gets 0).
     """
     k = len(PHASES)
-    counts = np.bincount(phase.astype(np.int64) * k + eldest, minlength=k * k).reshape(k, k).astype(float)
+    counts = (
+        np.bincount(phase.astype(np.int64) * k + eldest, minlength=k * k)
+        .reshape(k, k)
+        .astype(float)
+    )
     x = np.linalg.lstsq(counts, rates * counts.sum(axis=1), rcond=None)[0]
     return np.clip(x, 0.0, 1.0)
 
@@ -323,14 +351,21 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     from ._rng import stream
 
     vyear = chunk.aux.get("vyear", chunk.cols["nc_year"])
-    fam = form_families(stream(plan.root, "family", int(plan.la_code[la])), school=chunk.school,
-                        vyear=vyear, sector=pc_sec[pc], entry=chunk.aux.get("entry_step"))
+    fam = form_families(
+        stream(plan.root, "family", int(plan.la_code[la])),
+        school=chunk.school,
+        vyear=vyear,
+        sector=pc_sec[pc],
+        entry=chunk.aux.get("entry_step"),
+    )
     pc = pc[fam.root]
     chunk.aux["family"] = fam
     chunk.aux["pc"] = pc
     chunk.aux["geo"] = geo.aux()
     twins = fam.twin_of >= 0
-    dob_cols = {k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")}
+    dob_cols = {
+        k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")
+    }
     for k, col in dob_cols.items():
         col[twins] = col[fam.twin_of[twins]]
     # cross-border attendance: some families live in another LA of the region
@@ -348,11 +383,16 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         own_pc = pc[own]
         rows_own = np.flatnonzero(own)
         sec_pos = homes.pc_sec[pos]
-        levels = {"postcode": (pos, homes.pc_key.__getitem__, homes.postcode_labels),
-                  "postcode_sector": (sec_pos, homes.sec_key.__getitem__, homes.sec_label.__getitem__),
-                  "postcode_district": (homes.sec_dis[sec_pos], homes.dis_key.__getitem__,
-                                        homes.dis_label.__getitem__),
-                  "lsoa": (homes.pc_lsoa_key[pos], lambda k: k, _lsoa_labels)}
+        levels = {
+            "postcode": (pos, homes.pc_key.__getitem__, homes.postcode_labels),
+            "postcode_sector": (sec_pos, homes.sec_key.__getitem__, homes.sec_label.__getitem__),
+            "postcode_district": (
+                homes.sec_dis[sec_pos],
+                homes.dis_key.__getitem__,
+                homes.dis_label.__getitem__,
+            ),
+            "lsoa": (homes.pc_lsoa_key[pos], lambda k: k, _lsoa_labels),
+        }
     own_sec = pc_sec[own_pc]
     own_lsoa = geo.pc_lsoa[own_pc]
 
@@ -360,11 +400,18 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         if rows is None:
             return _local_categorical(n, None, local, size, offset, labels)
         value, key, away_labels = levels[name]
-        return _local_categorical(n, rows_own, local, size, offset, labels, rows, value, key, away_labels)
+        return _local_categorical(
+            n, rows_own, local, size, offset, labels, rows, value, key, away_labels
+        )
 
     lsoa_offset = int(plan.la_lsoa_offset[la])
-    lsoa = categorical("lsoa", own_lsoa, int(plan.la_n_lsoa[la]), lsoa_offset,
-                       lambda used: _lsoa_labels(used + lsoa_offset))
+    lsoa = categorical(
+        "lsoa",
+        own_lsoa,
+        int(plan.la_n_lsoa[la]),
+        lsoa_offset,
+        lambda used: _lsoa_labels(used + lsoa_offset),
+    )
     decile = geo.decile[own_lsoa]
     if rows is not None:
         decile = np.empty(n, dtype=np.int8)
@@ -379,11 +426,23 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
         "family_id": family_ids(plan.root, plan.la_row_offset[la] + fam.root),
         "n_siblings": n_sib,
         "birth_order": order,
-        "postcode": categorical("postcode", own_pc, n_pc, int(plan.la_pc_offset[la]), geo.postcode_labels),
-        "postcode_sector": categorical("postcode_sector", own_sec, len(sec_dis), int(plan.la_sec_offset[la]),
-                                       geo.sec_label.__getitem__),
-        "postcode_district": categorical("postcode_district", sec_dis[own_sec], len(geo.dis_label),
-                                         int(plan.la_dis_offset[la]), geo.dis_label.__getitem__),
+        "postcode": categorical(
+            "postcode", own_pc, n_pc, int(plan.la_pc_offset[la]), geo.postcode_labels
+        ),
+        "postcode_sector": categorical(
+            "postcode_sector",
+            own_sec,
+            len(sec_dis),
+            int(plan.la_sec_offset[la]),
+            geo.sec_label.__getitem__,
+        ),
+        "postcode_district": categorical(
+            "postcode_district",
+            sec_dis[own_sec],
+            len(geo.dis_label),
+            int(plan.la_dis_offset[la]),
+            geo.dis_label.__getitem__,
+        ),
         "postcode_area": plan.la_area_idx[home].astype(np.int16),
         "lsoa": lsoa,
         "idaci_decile": decile,
@@ -452,7 +511,9 @@ def sample_language(rng: np.random.Generator, chunk: Chunk) -> dict:
     minor = chunk.cols["ethnic_group_minor"]
     p_eth = np.array([_LANG["eal_probability"]["values"][c] for c in ETHNIC_MINOR])
     region = REGIONS[int(chunk.plan.la_region_idx[chunk.la])]
-    shift = _LANG["region_log_odds"]["values"].get(region, _LANG["region_log_odds"]["values"]["default"])
+    shift = _LANG["region_log_odds"]["values"].get(
+        region, _LANG["region_log_odds"]["values"]["default"]
+    )
     logit = np.log(p_eth / (1 - p_eth)) + shift
     eal = _shared(chunk, rng.random(chunk.n)) < _logistic(logit)[minor]
     lang = np.full(chunk.n, _LANG_IDX["ENG"], dtype=np.int16)
@@ -479,8 +540,9 @@ def sample_language(rng: np.random.Generator, chunk: Chunk) -> dict:
 # ------------------------------------------------------------------------------ SEN
 def sample_sen(rng: np.random.Generator, chunk: Chunk) -> dict:
     """SEN provision by year group, sex, IDACI and phase (special schools almost all EHCP)."""
-    pk, pe = sen_probs(chunk.cols["nc_year"], chunk.cols["sex"], chunk.cols["idaci_decile"],
-                       chunk.cols["phase"])
+    pk, pe = sen_probs(
+        chunk.cols["nc_year"], chunk.cols["sex"], chunk.cols["idaci_decile"], chunk.cols["phase"]
+    )
     return {"sen_provision": sen_from_uniform(rng.random(chunk.n), pk, pe)}
 
 
@@ -498,8 +560,10 @@ def sen_probs(year, sex, idaci_decile, phase) -> tuple[np.ndarray, np.ndarray]:
     dec = idaci_decile.astype(float)
     male = sex == 0
     probs = {}
-    for code, by_year, scale in (("K", "support_by_year", "support_scale"),
-                                 ("E", "ehcp_by_year", "ehcp_scale")):
+    for code, by_year, scale in (
+        ("K", "support_by_year", "support_scale"),
+        ("E", "ehcp_by_year", "ehcp_scale"),
+    ):
         r = cfg["male_rate_ratio"][code]
         sex_mult = np.where(male, 2 * r / (1 + r), 2 / (1 + r))
         base = np.asarray(cfg[by_year])[year] * cfg[scale]
@@ -514,8 +578,11 @@ def sen_probs(year, sex, idaci_decile, phase) -> tuple[np.ndarray, np.ndarray]:
 
 def sample_sen_type(rng: np.random.Generator, chunk: Chunk) -> dict:
     c = chunk.cols
-    return {"primary_sen_type": sen_type_from_uniform(rng.random(chunk.n), c["sen_provision"],
-                                                      c["nc_year"], c["sex"])}
+    return {
+        "primary_sen_type": sen_type_from_uniform(
+            rng.random(chunk.n), c["sen_provision"], c["nc_year"], c["sex"]
+        )
+    }
 
 
 def sen_type_from_uniform(u, prov, year, sex) -> np.ndarray:
@@ -548,8 +615,13 @@ def fsm_prob(idaci_decile, phase, sen_provision, ethnic_group_minor) -> np.ndarr
     sen_eff = np.array([cfg["sen_log_odds"][c] for c in ("N", "K", "E")])
     eth_eff = np.array([cfg["ethnicity_log_odds"][c] for c in ETHNIC_MINOR])
     dec = idaci_decile.astype(float)
-    x = (cfg["intercept"] + cfg["idaci_log_odds_per_decile"] * (dec - 5.5)
-         + phase_eff[phase] + sen_eff[sen_provision] + eth_eff[ethnic_group_minor])
+    x = (
+        cfg["intercept"]
+        + cfg["idaci_log_odds_per_decile"] * (dec - 5.5)
+        + phase_eff[phase]
+        + sen_eff[sen_provision]
+        + eth_eff[ethnic_group_minor]
+    )
     return _logistic(x)
 
 
@@ -574,10 +646,13 @@ def looked_after_prob(sen_provision, sex, idaci_decile, nc_year) -> np.ndarray:
     cfg = _CHAR["looked_after"]
     sen_mult = np.array([cfg["sen_multiplier"][c] for c in ("N", "K", "E")])
     dec = idaci_decile.astype(float)
-    p = (cfg["base"] * sen_mult[sen_provision]
-         * np.where(sex == 0, cfg["male_multiplier"], 1.0)
-         * np.exp(cfg["idaci_log_slope"] * (5.5 - dec))
-         * np.asarray(cfg["year_multiplier"])[nc_year])
+    p = (
+        cfg["base"]
+        * sen_mult[sen_provision]
+        * np.where(sex == 0, cfg["male_multiplier"], 1.0)
+        * np.exp(cfg["idaci_log_slope"] * (5.5 - dec))
+        * np.asarray(cfg["year_multiplier"])[nc_year]
+    )
     return np.minimum(p, 0.5)
 
 
@@ -610,17 +685,25 @@ def suspension_rate(cols: dict) -> np.ndarray:
     (sen_provision, sex, fsm_eligible, phase, nc_year)."""
     cfg = _CHAR["exclusions"]
     phase_m = np.array([cfg["phase_multiplier"][p] for p in PHASES])
-    return (cfg["suspension_base"] * _rate_mult(cols, cfg["rate_ratio"])
-            * phase_m[cols["phase"]] * np.asarray(cfg["year_multiplier"])[cols["nc_year"]])
+    return (
+        cfg["suspension_base"]
+        * _rate_mult(cols, cfg["rate_ratio"])
+        * phase_m[cols["phase"]]
+        * np.asarray(cfg["year_multiplier"])[cols["nc_year"]]
+    )
 
 
 def permanent_exclusion_prob(cols: dict, suspended: np.ndarray) -> np.ndarray:
     """P(permanent exclusion this year), higher after a suspension."""
     cfg = _CHAR["exclusions"]
     phase_m = np.array([cfg["pex_phase_multiplier"][p] for p in PHASES])
-    p = (cfg["pex_base"] * _rate_mult(cols, cfg["pex_rate_ratio"]) * phase_m[cols["phase"]]
-         * np.where(suspended, cfg["pex_if_suspended"], 1.0)
-         * np.asarray(cfg["year_multiplier"])[cols["nc_year"]])
+    p = (
+        cfg["pex_base"]
+        * _rate_mult(cols, cfg["pex_rate_ratio"])
+        * phase_m[cols["phase"]]
+        * np.where(suspended, cfg["pex_if_suspended"], 1.0)
+        * np.asarray(cfg["year_multiplier"])[cols["nc_year"]]
+    )
     return np.minimum(p, 0.5)
 
 
@@ -641,17 +724,22 @@ def sample_permanent_exclusion(rng: np.random.Generator, chunk: Chunk) -> dict:
 
 def sample_exclusion_reason(rng: np.random.Generator, chunk: Chunk) -> dict:
     c = chunk.cols
-    return {"exclusion_reason": exclusion_reason_from_uniform(
-        rng.random(chunk.n), c["permanent_exclusion"], c["suspensions"] > 0, c["nc_year"] <= 6)}
+    return {
+        "exclusion_reason": exclusion_reason_from_uniform(
+            rng.random(chunk.n), c["permanent_exclusion"], c["suspensions"] > 0, c["nc_year"] <= 6
+        )
+    }
 
 
 def exclusion_reason_from_uniform(u, pex, susp, primary) -> np.ndarray:
     """Reason code index (-1 if none): the permanent exclusion's, else the latest suspension's."""
     cfg = _CHAR["exclusions"]
     out = np.full(len(u), -1, dtype=np.int8)
-    for sel, key in ((pex, "pex_reasons"),
-                     (~pex & susp & primary, "suspension_reasons_primary"),
-                     (~pex & susp & ~primary, "suspension_reasons")):
+    for sel, key in (
+        (pex, "pex_reasons"),
+        (~pex & susp & primary, "suspension_reasons_primary"),
+        (~pex & susp & ~primary, "suspension_reasons"),
+    ):
         out[sel] = _pick(_cum(cfg[key]), u[sel])
     assert len(cfg["reason_codes"]) == len(EXCLUSION_REASONS)
     return out
@@ -700,15 +788,18 @@ def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarr
     u_group, u_tail, u_name = rng.random(chunk.n), rng.random(chunk.n), rng.random(chunk.n)
     fam = chunk.aux.get("family")
     if kind == "surname" and fam is not None:  # siblings usually carry the family surname
-        p_share = np.where(fam.lone_parent, FAMILY_CFG["surname_shared"]["lone_parent"],
-                           FAMILY_CFG["surname_shared"]["couple"])
+        p_share = np.where(
+            fam.lone_parent,
+            FAMILY_CFG["surname_shared"]["lone_parent"],
+            FAMILY_CFG["surname_shared"]["couple"],
+        )
         src = np.where(rng.random(chunk.n) < p_share, fam.root, np.arange(chunk.n))
         u_group, u_tail, u_name = u_group[src], u_tail[src], u_name[src]
     # name group from the pupil's minor ethnicity
     group = np.zeros(chunk.n, dtype=np.int8)
     order, bounds = _runs(minor, len(ETHNIC_MINOR))
     for code, (ids, cum) in enumerate(by_minor):
-        rows = order[bounds[code]:bounds[code + 1]]
+        rows = order[bounds[code] : bounds[code + 1]]
         if len(rows):
             group[rows] = ids[_pick(cum, u_group[rows])]
     # tail names share one table; head names come from the (group, sex) table
@@ -719,7 +810,7 @@ def _sample_names(rng: np.random.Generator, chunk: Chunk, kind: str) -> np.ndarr
     head = np.flatnonzero(~tail)
     order, bounds = _runs(key[head], len(groups))
     for k, g in enumerate(groups):
-        rows = head[order[bounds[k]:bounds[k + 1]]]
+        rows = head[order[bounds[k] : bounds[k + 1]]]
         if len(rows):
             out[rows] = g.head_idx[_pick(g.head_cum, u_name[rows])]
     return out
@@ -870,9 +961,22 @@ SAMPLER_COLUMNS: dict[str, tuple[str, ...]] = {
     "sex": ("sex",),
     "date_of_birth": ("date_of_birth", "year_of_birth", "month_of_birth"),
     "enrol_status": ("enrol_status",),
-    "postcode": ("date_of_birth", "year_of_birth", "month_of_birth", "family_id", "n_siblings",
-                 "birth_order", "postcode", "postcode_sector", "postcode_district", "postcode_area",
-                 "lsoa", "idaci_decile", "home_la", "home_region"),
+    "postcode": (
+        "date_of_birth",
+        "year_of_birth",
+        "month_of_birth",
+        "family_id",
+        "n_siblings",
+        "birth_order",
+        "postcode",
+        "postcode_sector",
+        "postcode_district",
+        "postcode_area",
+        "lsoa",
+        "idaci_decile",
+        "home_la",
+        "home_region",
+    ),
     "ethnicity_extended": ("ethnicity_extended", "ethnic_group_minor", "ethnic_group_major"),
     "first_language": ("first_language", "language_group", "eal"),
     "sen_provision": ("sen_provision",),
@@ -897,5 +1001,8 @@ def samplers_for(columns) -> tuple[tuple[str, Callable[[np.random.Generator, Chu
     them. A sampler reads only the columns of the samplers before it, and each draws from its
     own stream, so the columns of this prefix are the same as those of the full run."""
     wanted = set(columns)
-    last = max((i for i, (name, _) in enumerate(SAMPLERS) if wanted & set(SAMPLER_COLUMNS[name])), default=-1)
-    return SAMPLERS[:last + 1]
+    last = max(
+        (i for i, (name, _) in enumerate(SAMPLERS) if wanted & set(SAMPLER_COLUMNS[name])),
+        default=-1,
+    )
+    return SAMPLERS[: last + 1]

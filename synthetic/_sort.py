@@ -12,6 +12,7 @@ import numpy as np
 
 __all__ = ["argsort_by_key_then_uniform", "stable_argsort_int", "lexsort_ints"]
 
+
 def _stable_lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """The reference order (and the fallback): numpy's stable lexsort."""
     return np.lexsort(keys)

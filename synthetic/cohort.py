@@ -183,13 +183,20 @@ def _start(n_pupils, rng, progress, workers, columns, *, func: str) -> PendingCo
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
     bar = _progress_bar(len(las)) if progress else None
     samplers = SAMPLERS if wanted is None else samplers_for(wanted)
-    filling = start_fill(plan, las, n_workers, samplers, on_done=bar.update if bar else None, keep=wanted)
-    return PendingCohort(filling, las, {
-        "seed": root,
-        "n_pupils": n,
-        "generator_version": GENERATOR_VERSION,
-        "census": "spring 2023/24",
-    }, bar)
+    filling = start_fill(
+        plan, las, n_workers, samplers, on_done=bar.update if bar else None, keep=wanted
+    )
+    return PendingCohort(
+        filling,
+        las,
+        {
+            "seed": root,
+            "n_pupils": n,
+            "generator_version": GENERATOR_VERSION,
+            "census": "spring 2023/24",
+        },
+        bar,
+    )
 
 
 def _progress_bar(total: int):
@@ -213,7 +220,9 @@ class PendingCohort:
         """
         filling, self._filling = self._filling, None
         if filling is None:
-            raise RuntimeError("This cohort's result() has already been taken, or it was cancelled.")
+            raise RuntimeError(
+                "This cohort's result() has already been taken, or it was cancelled."
+            )
         try:
             store = filling.finish()
         finally:

@@ -33,35 +33,86 @@ from ._data import load_json
 from ._rng import root_entropy, stream
 from .exceptions import SyntheticError
 
-__all__ = ["IntruderProfile", "PROFILES", "profile", "auxiliary_table", "linking_view",
-           "COMPARISONS", "HOME_MOVE_RATE"]
+__all__ = [
+    "IntruderProfile",
+    "PROFILES",
+    "profile",
+    "auxiliary_table",
+    "linking_view",
+    "COMPARISONS",
+    "HOME_MOVE_RATE",
+]
 
 #: Families moving home per year (``panel.json`` ``home_move``: English Housing Survey order of
 #: magnitude, about 1 in 10 households a year; status [U]).
 HOME_MOVE_RATE: float = float(load_json("panel.json")["home_move"]["rate"])
 
 #: Knowledge fields an intruder profile may hold.
-KNOWABLE: tuple[str, ...] = ("forename", "surname", "surname_initial", "sex", "date_of_birth",
-                             "nc_year", "urn", "postcode", "postcode_district")
+KNOWABLE: tuple[str, ...] = (
+    "forename",
+    "surname",
+    "surname_initial",
+    "sex",
+    "date_of_birth",
+    "nc_year",
+    "urn",
+    "postcode",
+    "postcode_district",
+)
 
 #: How each linking field is compared by a probabilistic attack
 #: (``riskcalc.linkage_attack`` comparison kinds); fields not listed: exact.
-COMPARISONS: dict[str, str] = {"forename": "name", "surname": "name", "date_of_birth": "date",
-                               "postcode": "postcode"}
+COMPARISONS: dict[str, str] = {
+    "forename": "name",
+    "surname": "name",
+    "date_of_birth": "date",
+    "postcode": "postcode",
+}
 
 # a small table of common English nicknames (a rationale list written for this project, not
 # copied from any source); other names shorten to their first four letters
 _NICKNAMES = {
-    "Alexander": "Alex", "Alexandra": "Alex", "Amelia": "Millie", "Benjamin": "Ben",
-    "Charlotte": "Lottie", "Christopher": "Chris", "Daniel": "Dan", "Edward": "Ed",
-    "Elizabeth": "Lizzie", "Eleanor": "Ellie", "Florence": "Flo", "Frederick": "Freddie",
-    "Harrison": "Harry", "Henry": "Harry", "Isabella": "Bella", "Isabelle": "Izzy",
-    "Jacob": "Jake", "James": "Jamie", "Jessica": "Jess", "Jonathan": "Jon", "Joseph": "Joe",
-    "Joshua": "Josh", "Katherine": "Kate", "Matilda": "Tilly", "Matthew": "Matt",
-    "Michael": "Mike", "Nathaniel": "Nate", "Nicholas": "Nick", "Oliver": "Ollie",
-    "Olivia": "Liv", "Rebecca": "Becky", "Robert": "Rob", "Samuel": "Sam", "Samantha": "Sam",
-    "Sebastian": "Seb", "Sophia": "Sophie", "Theodore": "Teddy", "Thomas": "Tom",
-    "Victoria": "Tori", "William": "Will", "Zachary": "Zach",
+    "Alexander": "Alex",
+    "Alexandra": "Alex",
+    "Amelia": "Millie",
+    "Benjamin": "Ben",
+    "Charlotte": "Lottie",
+    "Christopher": "Chris",
+    "Daniel": "Dan",
+    "Edward": "Ed",
+    "Elizabeth": "Lizzie",
+    "Eleanor": "Ellie",
+    "Florence": "Flo",
+    "Frederick": "Freddie",
+    "Harrison": "Harry",
+    "Henry": "Harry",
+    "Isabella": "Bella",
+    "Isabelle": "Izzy",
+    "Jacob": "Jake",
+    "James": "Jamie",
+    "Jessica": "Jess",
+    "Jonathan": "Jon",
+    "Joseph": "Joe",
+    "Joshua": "Josh",
+    "Katherine": "Kate",
+    "Matilda": "Tilly",
+    "Matthew": "Matt",
+    "Michael": "Mike",
+    "Nathaniel": "Nate",
+    "Nicholas": "Nick",
+    "Oliver": "Ollie",
+    "Olivia": "Liv",
+    "Rebecca": "Becky",
+    "Robert": "Rob",
+    "Samuel": "Sam",
+    "Samantha": "Sam",
+    "Sebastian": "Seb",
+    "Sophia": "Sophie",
+    "Theodore": "Teddy",
+    "Thomas": "Tom",
+    "Victoria": "Tori",
+    "William": "Will",
+    "Zachary": "Zach",
 }
 
 
@@ -127,19 +178,28 @@ class IntruderProfile:
         if not self.knows or bad:
             raise SyntheticError(
                 f"The 'knows' parameter of IntruderProfile must name fields from {list(KNOWABLE)}. "
-                f"Got {list(self.knows)!r} instead.")
+                f"Got {list(self.knows)!r} instead."
+            )
         c = self.coverage
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 < c <= 1:
             raise SyntheticError(
                 f"The 'coverage' parameter of IntruderProfile must be a number in (0, 1]. "
-                f"Got {c!r} instead.")
-        for rate in ("nickname_rate", "misspelling_rate", "wrong_year_rate",
-                     "former_school_rate", "moved_rate", "missing_rate"):
+                f"Got {c!r} instead."
+            )
+        for rate in (
+            "nickname_rate",
+            "misspelling_rate",
+            "wrong_year_rate",
+            "former_school_rate",
+            "moved_rate",
+            "missing_rate",
+        ):
             v = getattr(self, rate)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 1:
                 raise SyntheticError(
                     f"The {rate!r} parameter of IntruderProfile must be a number in [0, 1]. "
-                    f"Got {v!r} instead.")
+                    f"Got {v!r} instead."
+                )
 
     def with_(self, **changes) -> "IntruderProfile":
         """A copy with some parameters changed (e.g. ``coverage=0.5`` or no errors)."""
@@ -147,68 +207,108 @@ class IntruderProfile:
 
     def error_free(self) -> "IntruderProfile":
         """The same knowledge without any error or missing value."""
-        return replace(self, nickname_rate=0.0, misspelling_rate=0.0, wrong_year_rate=0.0,
-                       former_school_rate=0.0, moved_rate=0.0, missing_rate=0.0)
+        return replace(
+            self,
+            nickname_rate=0.0,
+            misspelling_rate=0.0,
+            wrong_year_rate=0.0,
+            former_school_rate=0.0,
+            moved_rate=0.0,
+            missing_rate=0.0,
+        )
 
     def to_dict(self) -> dict:
         """Parameters as a JSON-able dict (for provenance)."""
-        return {"name": self.name, "knows": list(self.knows), "coverage": self.coverage,
-                "by_class": self.by_class, "nickname_rate": self.nickname_rate,
-                "misspelling_rate": self.misspelling_rate, "wrong_year_rate": self.wrong_year_rate,
-                "former_school_rate": self.former_school_rate, "moved_rate": self.moved_rate,
-                "missing_rate": self.missing_rate}
+        return {
+            "name": self.name,
+            "knows": list(self.knows),
+            "coverage": self.coverage,
+            "by_class": self.by_class,
+            "nickname_rate": self.nickname_rate,
+            "misspelling_rate": self.misspelling_rate,
+            "wrong_year_rate": self.wrong_year_rate,
+            "former_school_rate": self.former_school_rate,
+            "moved_rate": self.moved_rate,
+            "missing_rate": self.missing_rate,
+        }
 
 
 _ASSUME = "assumption (no published rate): "
-PROFILES: dict[str, IntruderProfile] = {p.name: p for p in (
-    IntruderProfile(
-        "social_media",
-        "A public social-media profile: forename (often a nickname), birthday, sex, current or "
-        "former school, home town (postcode district).",
-        ("forename", "sex", "date_of_birth", "urn", "postcode_district"),
-        coverage=0.10, nickname_rate=0.20, misspelling_rate=0.02, wrong_year_rate=0.10,
-        former_school_rate=0.20, moved_rate=HOME_MOVE_RATE, missing_rate=0.10,
-        sources={
-            "coverage": _ASSUME + "a tenth of pupils with a findable public profile naming a school.",
-            "nickname_rate": _ASSUME + "profiles use the name friends use; one in five differs from the legal forename.",
-            "misspelling_rate": _ASSUME + "a typing error in one name in fifty, the order of keying error rates reported in record-linkage work.",
-            "wrong_year_rate": _ASSUME + "children under 13 give an older age to join platforms; one in ten birth years off by one.",
-            "former_school_rate": _ASSUME + "profiles not updated after the Year 6 to 7 transfer or a move; one in five schools out of date.",
-            "moved_rate": "one year of home moves, panel.json home_move (English Housing Survey order of magnitude, [U]).",
-            "missing_rate": _ASSUME + "one in ten fields not shown on a profile.",
-        }),
-    IntruderProfile(
-        "neighbourhood_register",
-        "A household register (electoral roll, a residents' list): surname and full home postcode "
-        "of each child's household, partly out of date after moves.",
-        ("surname", "postcode"),
-        coverage=0.30, misspelling_rate=0.01, moved_rate=min(1.0, 2 * HOME_MOVE_RATE),
-        sources={
-            "coverage": _ASSUME + "a third of households traceable in a public register.",
-            "misspelling_rate": _ASSUME + "transcribed surnames, one error in a hundred.",
-            "moved_rate": "two years of home moves at panel.json home_move (a register about two years old).",
-        }),
-    IntruderProfile(
-        "local_news",
-        "A local news story or sports report: school, year group, sex and often the forename.",
-        ("forename", "sex", "nc_year", "urn"),
-        coverage=0.01, missing_rate=0.30, misspelling_rate=0.02,
-        sources={
-            "coverage": _ASSUME + "one pupil in a hundred named in local media in a year.",
-            "missing_rate": _ASSUME + "three stories in ten give no name (the missing rate applies to every field).",
-            "misspelling_rate": _ASSUME + "reporters' spelling of unusual names.",
-        }),
-    IntruderProfile(
-        "class_list",
-        "A leaked class list: school, year group, forename and surname initial of every child in "
-        "the class.",
-        ("urn", "nc_year", "forename", "surname_initial"),
-        coverage=0.05, by_class=True, nickname_rate=0.10,
-        sources={
-            "coverage": _ASSUME + "one school year group in twenty leaked (lists on a parents' group or a display).",
-            "nickname_rate": _ASSUME + "class lists use the preferred name; one in ten differs.",
-        }),
-)}
+PROFILES: dict[str, IntruderProfile] = {
+    p.name: p
+    for p in (
+        IntruderProfile(
+            "social_media",
+            "A public social-media profile: forename (often a nickname), birthday, sex, current or "
+            "former school, home town (postcode district).",
+            ("forename", "sex", "date_of_birth", "urn", "postcode_district"),
+            coverage=0.10,
+            nickname_rate=0.20,
+            misspelling_rate=0.02,
+            wrong_year_rate=0.10,
+            former_school_rate=0.20,
+            moved_rate=HOME_MOVE_RATE,
+            missing_rate=0.10,
+            sources={
+                "coverage": _ASSUME
+                + "a tenth of pupils with a findable public profile naming a school.",
+                "nickname_rate": _ASSUME
+                + "profiles use the name friends use; one in five differs from the legal forename.",
+                "misspelling_rate": _ASSUME
+                + "a typing error in one name in fifty, the order of keying error rates reported in record-linkage work.",
+                "wrong_year_rate": _ASSUME
+                + "children under 13 give an older age to join platforms; one in ten birth years off by one.",
+                "former_school_rate": _ASSUME
+                + "profiles not updated after the Year 6 to 7 transfer or a move; one in five schools out of date.",
+                "moved_rate": "one year of home moves, panel.json home_move (English Housing Survey order of magnitude, [U]).",
+                "missing_rate": _ASSUME + "one in ten fields not shown on a profile.",
+            },
+        ),
+        IntruderProfile(
+            "neighbourhood_register",
+            "A household register (electoral roll, a residents' list): surname and full home postcode "
+            "of each child's household, partly out of date after moves.",
+            ("surname", "postcode"),
+            coverage=0.30,
+            misspelling_rate=0.01,
+            moved_rate=min(1.0, 2 * HOME_MOVE_RATE),
+            sources={
+                "coverage": _ASSUME + "a third of households traceable in a public register.",
+                "misspelling_rate": _ASSUME + "transcribed surnames, one error in a hundred.",
+                "moved_rate": "two years of home moves at panel.json home_move (a register about two years old).",
+            },
+        ),
+        IntruderProfile(
+            "local_news",
+            "A local news story or sports report: school, year group, sex and often the forename.",
+            ("forename", "sex", "nc_year", "urn"),
+            coverage=0.01,
+            missing_rate=0.30,
+            misspelling_rate=0.02,
+            sources={
+                "coverage": _ASSUME + "one pupil in a hundred named in local media in a year.",
+                "missing_rate": _ASSUME
+                + "three stories in ten give no name (the missing rate applies to every field).",
+                "misspelling_rate": _ASSUME + "reporters' spelling of unusual names.",
+            },
+        ),
+        IntruderProfile(
+            "class_list",
+            "A leaked class list: school, year group, forename and surname initial of every child in "
+            "the class.",
+            ("urn", "nc_year", "forename", "surname_initial"),
+            coverage=0.05,
+            by_class=True,
+            nickname_rate=0.10,
+            sources={
+                "coverage": _ASSUME
+                + "one school year group in twenty leaked (lists on a parents' group or a display).",
+                "nickname_rate": _ASSUME
+                + "class lists use the preferred name; one in ten differs.",
+            },
+        ),
+    )
+}
 
 
 def profile(name: str) -> IntruderProfile:
@@ -217,7 +317,8 @@ def profile(name: str) -> IntruderProfile:
         return PROFILES[name]
     except (KeyError, TypeError):
         raise SyntheticError(
-            f"Unknown intruder profile {name!r}; known: {sorted(PROFILES)}.") from None
+            f"Unknown intruder profile {name!r}; known: {sorted(PROFILES)}."
+        ) from None
 
 
 # --------------------------------------------------------------------------------- noise
@@ -250,9 +351,13 @@ def _typos(names) -> np.ndarray:
     out = []
     for name in names:
         mid = max(1, len(name) // 2)
-        drop = name[:mid] + name[mid + 1:] if len(name) > 2 else name + name[-1:]
+        drop = name[:mid] + name[mid + 1 :] if len(name) > 2 else name + name[-1:]
         double = name[:mid] + name[mid] + name[mid:] if len(name) > 1 else name * 2
-        swap = name[:mid - 1] + name[mid] + name[mid - 1] + name[mid + 1:] if len(name) > 2 else name[::-1] + "e"
+        swap = (
+            name[: mid - 1] + name[mid] + name[mid - 1] + name[mid + 1 :]
+            if len(name) > 2
+            else name[::-1] + "e"
+        )
         if swap == name:
             swap = name + "e"
         out.append((drop, double, swap))
@@ -296,8 +401,9 @@ def _codes_of(s: pd.Series) -> np.ndarray:
     return pd.factorize(s, use_na_sentinel=True)[0].astype(np.int64)
 
 
-def _different_donors(value: np.ndarray, levels: list[np.ndarray], targets: np.ndarray,
-                      u: np.ndarray) -> np.ndarray:
+def _different_donors(
+    value: np.ndarray, levels: list[np.ndarray], targets: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """For each target row, a random other row whose value differs from the target's own.
 
     ``value`` holds integer codes over the whole cohort (-1 missing: never a donor); ``levels``
@@ -334,7 +440,9 @@ def _different_donors(value: np.ndarray, levels: list[np.ndarray], targets: np.n
     return donor
 
 
-def _replace_from(s: pd.Series, changed: np.ndarray, donor: np.ndarray, source: pd.Series) -> pd.Series:
+def _replace_from(
+    s: pd.Series, changed: np.ndarray, donor: np.ndarray, source: pd.Series
+) -> pd.Series:
     """``s`` (the covered pupils' values) with ``changed`` positions taken from the cohort rows
     ``donor`` of ``source`` (the same column over the whole cohort)."""
     use = changed & (donor >= 0)
@@ -343,7 +451,9 @@ def _replace_from(s: pd.Series, changed: np.ndarray, donor: np.ndarray, source: 
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy().copy()
         codes[use] = source.cat.codes.to_numpy()[donor[use]]
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=s.dtype), index=s.index, name=s.name)
+        return pd.Series(
+            pd.Categorical.from_codes(codes, dtype=s.dtype), index=s.index, name=s.name
+        )
     values = s.to_numpy().copy()
     values[use] = source.to_numpy()[donor[use]]
     return pd.Series(values, index=s.index, name=s.name).astype(s.dtype)
@@ -372,8 +482,12 @@ def _pool_levels(cohort: pd.DataFrame, columns: tuple[str, ...] = POOL_COLUMNS) 
     return [_codes_of(cohort[c]) for c in columns if c in cohort.columns]
 
 
-def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
-                    rng: int | np.random.Generator | None = 0) -> pd.DataFrame:
+def auxiliary_table(
+    cohort: pd.DataFrame,
+    intruder: IntruderProfile | str,
+    *,
+    rng: int | np.random.Generator | None = 0,
+) -> pd.DataFrame:
     """Draw an intruder's auxiliary table from a cohort.
 
     Parameters
@@ -397,12 +511,14 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
     if not isinstance(cohort, pd.DataFrame):
         raise SyntheticError(
             "The 'cohort' parameter of auxiliary_table must be a pandas DataFrame from "
-            f"generate_cohort. Got {type(cohort).__name__} instead.")
+            f"generate_cohort. Got {type(cohort).__name__} instead."
+        )
     p = profile(intruder) if isinstance(intruder, str) else intruder
     if not isinstance(p, IntruderProfile):
         raise SyntheticError(
             "The 'intruder' parameter of auxiliary_table must be an IntruderProfile or a profile "
-            f"name. Got {type(intruder).__name__} instead.")
+            f"name. Got {type(intruder).__name__} instead."
+        )
     need = ["pupil_id", "la_code"] + [("surname" if f == "surname_initial" else f) for f in p.knows]
     if p.by_class:
         need += ["urn", "nc_year"]
@@ -414,8 +530,9 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
     # ---- coverage: pupils, or whole (school, year group) classes
     r_cov = stream(root, "intruder:coverage")
     if p.by_class:
-        cls, _ = pd.factorize(pd.MultiIndex.from_arrays([cohort["urn"].to_numpy(),
-                                                         cohort["nc_year"].to_numpy()]))
+        cls, _ = pd.factorize(
+            pd.MultiIndex.from_arrays([cohort["urn"].to_numpy(), cohort["nc_year"].to_numpy()])
+        )
         keep = (r_cov.random(int(cls.max(initial=-1)) + 1) < p.coverage)[cls]
     else:
         keep = r_cov.random(n) < p.coverage
@@ -433,17 +550,23 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
     home_fields = [f for f in ("postcode_district", "postcode") if f in p.knows]
     if home_fields and moved.any():
         home_donor = np.full(m, -1, dtype=np.int64)
-        home_donor[moved] = _different_donors(_codes_of(cohort[home_fields[0]]),
-                                              _pool_levels(cohort, HOME_POOL_COLUMNS), rows[moved],
-                                              u_move[moved])
+        home_donor[moved] = _different_donors(
+            _codes_of(cohort[home_fields[0]]),
+            _pool_levels(cohort, HOME_POOL_COLUMNS),
+            rows[moved],
+            u_move[moved],
+        )
     for f in p.knows:
         r = stream(root, f"intruder:{f}")
         if f in ("forename", "surname"):
-            s = _noisy_names(base[f], r, p.nickname_rate if f == "forename" else 0.0,
-                             p.misspelling_rate)
+            s = _noisy_names(
+                base[f], r, p.nickname_rate if f == "forename" else 0.0, p.misspelling_rate
+            )
         elif f == "surname_initial":
-            s = pd.Series(pd.Categorical(base["surname"].astype(str).str[:1].where(base["surname"].notna())),
-                          name=f)
+            s = pd.Series(
+                pd.Categorical(base["surname"].astype(str).str[:1].where(base["surname"].notna())),
+                name=f,
+            )
         elif f == "date_of_birth":
             s = base[f].copy()
             wrong = (r.random(m) < p.wrong_year_rate) & s.notna().to_numpy()
@@ -455,14 +578,18 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
                 d = sub.dt.day.to_numpy()
                 d = np.where((mo == 2) & (d == 29) & ~_leap(y), 28, d)  # 29 Feb in a common year
                 vals = s.to_numpy().copy()
-                vals[wrong] = pd.to_datetime(pd.DataFrame({"year": y, "month": mo, "day": d})).to_numpy()
+                vals[wrong] = pd.to_datetime(
+                    pd.DataFrame({"year": y, "month": mo, "day": d})
+                ).to_numpy()
                 s = pd.Series(vals, name=f).astype(base[f].dtype)
         elif f == "urn":
             former = r.random(m) < p.former_school_rate
             u = r.random(m)
             donor = np.full(m, -1, dtype=np.int64)
             if former.any():
-                donor[former] = _different_donors(_codes_of(cohort[f]), levels, rows[former], u[former])
+                donor[former] = _different_donors(
+                    _codes_of(cohort[f]), levels, rows[former], u[former]
+                )
             s = _replace_from(base[f], former, donor, cohort[f])
         elif f in ("postcode", "postcode_district"):
             s = _replace_from(base[f], moved, home_donor, cohort[f]) if moved.any() else base[f]
@@ -472,8 +599,13 @@ def auxiliary_table(cohort: pd.DataFrame, intruder: IntruderProfile | str, *,
             s = _with_missing(s, stream(root, f"intruder:missing:{f}").random(m) < p.missing_rate)
         out[f] = s.reset_index(drop=True).rename(f)
     frame = pd.DataFrame(out)
-    frame.attrs = {"synthetic": {**cohort.attrs.get("synthetic", {}), "intruder": p.to_dict(),
-                                 "intruder_seed": root}}
+    frame.attrs = {
+        "synthetic": {
+            **cohort.attrs.get("synthetic", {}),
+            "intruder": p.to_dict(),
+            "intruder_seed": root,
+        }
+    }
     return frame
 
 
@@ -509,8 +641,10 @@ def _derive(aux: pd.DataFrame, src: str, col: str) -> pd.Series:
     return pd.Series(pd.Categorical(v.where(ok)), index=s.index, name=col)
 
 
-def linking_view(auxiliary: pd.DataFrame, extract: pd.DataFrame,
-                 ) -> tuple[tuple[str, ...], pd.DataFrame, pd.DataFrame]:
+def linking_view(
+    auxiliary: pd.DataFrame,
+    extract: pd.DataFrame,
+) -> tuple[tuple[str, ...], pd.DataFrame, pd.DataFrame]:
     """The fields an auxiliary table and an extract share, and both tables cut to them.
 
     Each known field is taken at the finest level the extract carries (:data:`_LEVELS`: a date

@@ -20,7 +20,14 @@ from .exceptions import ExtractExistsError, SyntheticError
 from .schema import FIELD_NAMES, field, pandas_dtype
 from .tiers import TIER3_BY, TIER3_CHARACTERISTICS, tier3_tables, tier_extract
 
-__all__ = ["write_extract", "write_tiers", "tier_paths", "read_extract", "read_metadata", "METADATA_KEY"]
+__all__ = [
+    "write_extract",
+    "write_tiers",
+    "tier_paths",
+    "read_extract",
+    "read_metadata",
+    "METADATA_KEY",
+]
 
 _UNIQUE_STRINGS = frozenset({"pupil_id", "upn"})
 
@@ -31,8 +38,13 @@ METADATA_KEY = b"synthetic"
 def _field_info(column: str) -> dict[str, Any]:
     if column in FIELD_NAMES:
         f = field(column)
-        return {"role": f.role.value, "tier": f.tier, "npd_item": f.npd_item,
-                "dtype": f.dtype, "ladder": list(f.ladder_names)}
+        return {
+            "role": f.role.value,
+            "tier": f.tier,
+            "npd_item": f.npd_item,
+            "dtype": f.dtype,
+            "ladder": list(f.ladder_names),
+        }
     if column == "count":
         return {"role": "count", "tier": None, "npd_item": None, "dtype": "int64", "ladder": []}
     return {"role": None, "tier": None, "npd_item": None, "dtype": None, "ladder": []}
@@ -139,9 +151,11 @@ def write_extract(
     os.close(fd)
     try:
         # unique strings (UPN, pupil id) are not worth a dictionary
-        dictionary = [c for c in table.column_names
-                      if not (pa.types.is_string(table.schema.field(c).type)
-                              and str(c) in _UNIQUE_STRINGS)]
+        dictionary = [
+            c
+            for c in table.column_names
+            if not (pa.types.is_string(table.schema.field(c).type) and str(c) in _UNIQUE_STRINGS)
+        ]
         pq.write_table(table, tmp, compression=compression, use_dictionary=dictionary)
         umask = os.umask(0o022)
         os.umask(umask)
@@ -175,8 +189,9 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         raise SyntheticError(f"The input file of read_metadata does not exist: '{path}'.")
     raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
     if raw is None:
-        raise SyntheticError(f"The file '{path}' has no synthetic metadata (not written by "
-                             f"write_extract).")
+        raise SyntheticError(
+            f"The file '{path}' has no synthetic metadata (not written by write_extract)."
+        )
     return json.loads(raw)
 
 
@@ -300,10 +315,16 @@ def write_tiers(
             frame = tier_extract(cohort, int(key[4:]))
         return write_extract(frame, paths[key], force=force)
 
-    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool, tqdm(
-        total=len(paths), desc="writing extracts", unit="file", disable=not progress,
-        file=sys.stderr,
-    ) as bar:
+    with (
+        ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool,
+        tqdm(
+            total=len(paths),
+            desc="writing extracts",
+            unit="file",
+            disable=not progress,
+            file=sys.stderr,
+        ) as bar,
+    ):
         for _ in pool.map(job, list(paths)):
             bar.update()
     return paths

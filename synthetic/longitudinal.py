@@ -43,7 +43,9 @@ def longitudinal_columns(tier: int) -> tuple[str, ...]:
 
 def _check_year(year: object, name: str) -> int:
     if isinstance(year, bool) or not isinstance(year, numbers.Integral):
-        raise SyntheticError(f"The '{name}' parameter must be an int academic year (2019 = 2019/20). Got {year!r}.")
+        raise SyntheticError(
+            f"The '{name}' parameter must be an int academic year (2019 = 2019/20). Got {year!r}."
+        )
     return int(year)
 
 
@@ -72,8 +74,9 @@ def _finish(frame: pd.DataFrame, tier: int, attrs: dict) -> pd.DataFrame:
     return out
 
 
-def cohort_extract(panel, *, year: int, tier: int = 4, census: str = "spring",
-                   from_nc_year: int = 7) -> pd.DataFrame:
+def cohort_extract(
+    panel, *, year: int, tier: int = 4, census: str = "spring", from_nc_year: int = 7
+) -> pd.DataFrame:
     """A KS4 cohort with its history: pupils in Year 11 in ``census`` of ``year``, every census of
     theirs from Year ``from_nc_year`` on (the years ``year - (11 - from_nc_year)`` .. ``year``),
     with the tier's columns per census and their KS2 and KS4 results.
@@ -98,13 +101,23 @@ def cohort_extract(panel, *, year: int, tier: int = 4, census: str = "spring",
     """
     year = _check_year(year, "year")
     if census not in CENSUSES:
-        raise SyntheticError(f"The 'census' parameter of cohort_extract must be one of {list(CENSUSES)}. Got {census!r}.")
-    if isinstance(from_nc_year, bool) or not isinstance(from_nc_year, numbers.Integral) or not 0 <= from_nc_year <= 11:
-        raise SyntheticError(f"The 'from_nc_year' parameter of cohort_extract must be an int in [0, 11]. Got {from_nc_year!r}.")
+        raise SyntheticError(
+            f"The 'census' parameter of cohort_extract must be one of {list(CENSUSES)}. Got {census!r}."
+        )
+    if (
+        isinstance(from_nc_year, bool)
+        or not isinstance(from_nc_year, numbers.Integral)
+        or not 0 <= from_nc_year <= 11
+    ):
+        raise SyntheticError(
+            f"The 'from_nc_year' parameter of cohort_extract must be an int in [0, 11]. Got {from_nc_year!r}."
+        )
     src = _source(panel, "cohort_extract")
     years = list(range(year - (11 - int(from_nc_year)), year + 1))
     if isinstance(src, Path):
-        roll = read_panel(src, academic_years=[year], censuses=[census], columns=["pupil_id", "nc_year"])
+        roll = read_panel(
+            src, academic_years=[year], censuses=[census], columns=["pupil_id", "nc_year"]
+        )
         ids = roll.loc[roll["nc_year"] == "11", "pupil_id"].astype(str).unique()
         ds = pds.dataset(src, format="parquet", partitioning="hive")
         expr = pds.field("academic_year").isin(years) & pds.field("pupil_id").isin(list(ids))
@@ -119,30 +132,46 @@ def cohort_extract(panel, *, year: int, tier: int = 4, census: str = "spring",
     codes = frame["nc_year"].cat.codes.to_numpy()
     frame = frame[(codes >= from_nc_year) & (codes <= 11)]
     if len(ids) == 0:
-        raise SyntheticError(f"The panel has no Year 11 pupils in the {census} census of {year}: check 'year'.")
+        raise SyntheticError(
+            f"The panel has no Year 11 pupils in the {census} census of {year}: check 'year'."
+        )
     return _finish(frame, tier, {**attrs, "extract": "cohort", "year": year, "years": years})
 
 
-def school_extract(panel, *, years: Sequence[int], tier: int = 4, urn: int | None = None,
-                   la_code: str | None = None) -> pd.DataFrame:
+def school_extract(
+    panel,
+    *,
+    years: Sequence[int],
+    tier: int = 4,
+    urn: int | None = None,
+    la_code: str | None = None,
+) -> pd.DataFrame:
     """One school's (``urn``) or one LA's (``la_code``) pupils over ``years``: every census row in
     which the pupil is at that school / in a school of that LA, with the tier's columns.
 
     A pupil who leaves and returns keeps one pupil id, so the extract links its spells.
     """
     if (urn is None) == (la_code is None):
-        raise SyntheticError("school_extract needs exactly one of the 'urn' and 'la_code' parameters.")
+        raise SyntheticError(
+            "school_extract needs exactly one of the 'urn' and 'la_code' parameters."
+        )
     try:
         years = [_check_year(y, "years") for y in years]
     except TypeError:
-        raise SyntheticError(f"The 'years' parameter of school_extract must be a sequence of ints. Got {years!r}.") from None
+        raise SyntheticError(
+            f"The 'years' parameter of school_extract must be a sequence of ints. Got {years!r}."
+        ) from None
     if not years:
         raise SyntheticError("The 'years' parameter of school_extract must not be empty.")
     src = _source(panel, "school_extract")
     if isinstance(src, Path):
         ds = pds.dataset(src, format="parquet", partitioning="hive")
         expr = pds.field("academic_year").isin(years)
-        expr &= (pds.field("urn") == int(urn)) if urn is not None else (pds.field("la_code") == str(la_code))
+        expr &= (
+            (pds.field("urn") == int(urn))
+            if urn is not None
+            else (pds.field("la_code") == str(la_code))
+        )
         frame = _to_frame(ds.to_table(filter=expr))
         meta = ds.schema.metadata or {}
         attrs = json.loads(meta[b"synthetic"].decode()) if b"synthetic" in meta else {}
@@ -153,11 +182,16 @@ def school_extract(panel, *, years: Sequence[int], tier: int = 4, urn: int | Non
         frame = p[sel]
         attrs = p.attrs.get("synthetic", {})
     what = {"urn": int(urn)} if urn is not None else {"la_code": str(la_code)}
-    return _finish(frame, tier, {**attrs, "extract": "school" if urn is not None else "la",
-                                 "years": years, **what})
+    return _finish(
+        frame,
+        tier,
+        {**attrs, "extract": "school" if urn is not None else "la", "years": years, **what},
+    )
 
 
-def history_wide(extract: pd.DataFrame, columns: Sequence[str] = ("urn", "nc_year")) -> pd.DataFrame:
+def history_wide(
+    extract: pd.DataFrame, columns: Sequence[str] = ("urn", "nc_year")
+) -> pd.DataFrame:
     """Lay a long extract out as one row per pupil: ``<column>@<year><census initial>`` per census.
 
     This is the pupil's history as quasi-identifiers (e.g. the school at each census); missing
@@ -167,10 +201,14 @@ def history_wide(extract: pd.DataFrame, columns: Sequence[str] = ("urn", "nc_yea
     need = {"pupil_id", "academic_year", "census", *columns}
     missing = need - set(extract.columns)
     if missing:
-        raise SyntheticError(f"The 'extract' parameter of history_wide lacks the column(s) {sorted(missing)}.")
+        raise SyntheticError(
+            f"The 'extract' parameter of history_wide lacks the column(s) {sorted(missing)}."
+        )
     pid_codes, pids = pd.factorize(extract["pupil_id"], sort=True)
-    time_key = extract["academic_year"].astype(np.int64).to_numpy() * 3 + pd.Categorical(
-        extract["census"].astype(str), categories=list(CENSUSES)).codes
+    time_key = (
+        extract["academic_year"].astype(np.int64).to_numpy() * 3
+        + pd.Categorical(extract["census"].astype(str), categories=list(CENSUSES)).codes
+    )
     t_codes, times = pd.factorize(time_key, sort=True)
     labels = [f"{t // 3}{CENSUSES[t % 3][:2]}" for t in np.asarray(times).tolist()]
     out = {"pupil_id": pd.array(np.asarray(pids, dtype=object), dtype=extract["pupil_id"].dtype)}
@@ -182,8 +220,14 @@ def history_wide(extract: pd.DataFrame, columns: Sequence[str] = ("urn", "nc_yea
             for j, lab in enumerate(labels):
                 out[f"{col}@{lab}"] = pd.Categorical.from_codes(grid[:, j], dtype=s.dtype)
         else:
-            vals = pd.array(s).astype("Float64") if s.dtype.kind == "f" else pd.array(s).astype("Int64")
-            grid = np.zeros((len(pids), len(labels)), dtype=np.float64 if s.dtype.kind == "f" else np.int64)
+            vals = (
+                pd.array(s).astype("Float64")
+                if s.dtype.kind == "f"
+                else pd.array(s).astype("Int64")
+            )
+            grid = np.zeros(
+                (len(pids), len(labels)), dtype=np.float64 if s.dtype.kind == "f" else np.int64
+            )
             mask = np.ones_like(grid, dtype=bool)
             grid[pid_codes, t_codes] = np.asarray(vals.fillna(0).to_numpy(), dtype=grid.dtype)
             mask[pid_codes, t_codes] = np.asarray(vals.isna())

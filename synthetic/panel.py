@@ -72,7 +72,11 @@ __all__ = [
 CENSUSES: tuple[str, ...] = ("autumn", "spring", "summer")
 #: Columns a panel adds to the registry fields: (name, tier). Attainment is tier 4 (npd-spec 1.4).
 PANEL_FIELDS: tuple[tuple[str, int], ...] = (
-    ("academic_year", 4), ("census", 4), ("ks2_reading", 4), ("ks2_maths", 4), ("attainment8", 4),
+    ("academic_year", 4),
+    ("census", 4),
+    ("ks2_reading", 4),
+    ("ks2_maths", 4),
+    ("attainment8", 4),
 )
 MAX_PANEL_PUPILS = 20_000_000
 
@@ -92,7 +96,11 @@ def panel_columns() -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------------ validation
 def _check_int(value: object, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= int(value) <= hi:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not lo <= int(value) <= hi
+    ):
         raise SyntheticError(
             f"The '{name}' parameter of generate_panel must be an int in the range [{lo}, {hi}]. "
             f"Got {value!r} instead."
@@ -195,8 +203,16 @@ def _panel_structure(spec: _Spec):
     return sampler
 
 
-_SKIP = {"primary_sen_type", "ever_fsm_6", "looked_after", "suspensions", "permanent_exclusion",
-         "exclusion_reason", "pupil_id", "upn"}
+_SKIP = {
+    "primary_sen_type",
+    "ever_fsm_6",
+    "looked_after",
+    "suspensions",
+    "permanent_exclusion",
+    "exclusion_reason",
+    "pupil_id",
+    "upn",
+}
 
 
 #: Fields only the panel's output reads (its dynamics do not): not drawn unless asked for.
@@ -219,15 +235,21 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     if spec.wants("upn"):
         # UPN: issued in the year the pupil entered Reception (first year minus its virtual year)
         saved = chunk.cols["nc_year"]
-        chunk.cols["nc_year"] = (chunk.aux["vyear"] + (plan.academic_year - spec.first_year)).astype(np.int64)
+        chunk.cols["nc_year"] = (
+            chunk.aux["vyear"] + (plan.academic_year - spec.first_year)
+        ).astype(np.int64)
         chunk.cols.update(sample_upn(stream(spec.root, "upn", key), chunk))
         chunk.cols["nc_year"] = saved
     # dates of birth: drawn for the plan's year, shifted to the pupil's entry year
     shift = chunk.aux["entry_t"] + (spec.first_year - plan.academic_year)
     dob = _shift_years(chunk.cols["date_of_birth"].astype("datetime64[D]"), shift)
     chunk.cols["date_of_birth"] = dob
-    chunk.cols["year_of_birth"] = (dob.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.int16)
-    chunk.cols["month_of_birth"] = (dob.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(np.int8)
+    chunk.cols["year_of_birth"] = (dob.astype("datetime64[Y]").astype(np.int64) + 1970).astype(
+        np.int16
+    )
+    chunk.cols["month_of_birth"] = (dob.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(
+        np.int8
+    )
     return chunk
 
 
@@ -316,10 +338,18 @@ class _GroupChooser:
         self.idx = np.concatenate([c.idx for c in choosers]).astype(np.int64)
         self.cw = _Segments([c.cw for c in choosers])
         for name in ("sec_lo", "sec_hi", "dis_lo", "dis_hi"):
-            setattr(self, name, np.concatenate([getattr(c, name) for c in choosers]).astype(np.int64))
+            setattr(
+                self, name, np.concatenate([getattr(c, name) for c in choosers]).astype(np.int64)
+            )
 
-    def choose(self, group: _Group, la: np.ndarray, home_sec: np.ndarray, share_sector: float,
-               share_district: float) -> np.ndarray:
+    def choose(
+        self,
+        group: _Group,
+        la: np.ndarray,
+        home_sec: np.ndarray,
+        share_sector: float,
+        share_district: float,
+    ) -> np.ndarray:
         """Local school index per row (``-1`` where the row's LA has no school of the phase);
         ``la`` ascending, ``home_sec`` in the group's sector numbers."""
         out = np.full(len(la), -1, dtype=np.int64)
@@ -331,7 +361,9 @@ class _GroupChooser:
         d = group.sec_dis[home_sec]
         dl, dh = self.dis_lo[d], self.dis_hi[d]
         sl, sh = self.sec_lo[home_sec], self.sec_hi[home_sec]
-        in_dis = (u >= share_sector) & (u < share_sector + share_district) | ((u < share_sector) & (sh == sl))
+        in_dis = (u >= share_sector) & (u < share_sector + share_district) | (
+            (u < share_sector) & (sh == sl)
+        )
         in_sec = (u < share_sector) & (sh > sl)
         in_dis &= dh > dl
         lo[in_dis], hi[in_dis] = dl[in_dis], dh[in_dis]
@@ -371,7 +403,9 @@ class _Setup:
         self.z_sen = rng.standard_normal(n)
         self.z_cla = rng.standard_normal(n)
         self.u_type = rng.random(n)
-        self.frailty = rng.gamma(_EXCL["suspension_dispersion"], 1.0 / _EXCL["suspension_dispersion"], n)
+        self.frailty = rng.gamma(
+            _EXCL["suspension_dispersion"], 1.0 / _EXCL["suspension_dispersion"], n
+        )
         self.last_fsm_year = np.full(n, -100, np.int64)
         # KS2 / KS4: persistent attainment latents; scores fixed at the first census in Year 6
         # (KS2) and Year 11 (KS4) from that census's FSM / SEN / EAL
@@ -384,7 +418,9 @@ class _Setup:
         # special school / AP targets by year group (this LA's first-census counts)
         ph0 = plan.school_phase[self.school]
         base = self.entry_step == 0
-        self.target = {p: np.bincount(self.year[base & (ph0 == p)], minlength=N_YEARS) for p in (SP, PR)}
+        self.target = {
+            p: np.bincount(self.year[base & (ph0 == p)], minlength=N_YEARS) for p in (SP, PR)
+        }
         # pre-panel FSM history (burn-in) for pupils on roll at the first census
         self._burn_in(c)
         # static output columns
@@ -401,8 +437,11 @@ class _Setup:
     @functools.cached_property
     def pc_label(self) -> np.ndarray:
         geo, unit = self.geo, self.geo["unit"]
-        return (geo["sec_label"][geo["pc_sec"]] + _INWARD[unit // 20].astype(object)
-                + _INWARD[unit % 20].astype(object))
+        return (
+            geo["sec_label"][geo["pc_sec"]]
+            + _INWARD[unit // 20].astype(object)
+            + _INWARD[unit % 20].astype(object)
+        )
 
     def _choosers(self):
         plan, la, geo = self.plan, self.la, self.geo
@@ -421,8 +460,12 @@ class _Setup:
         # the region's schools of each phase (cross-LA transfers), or England's when the region
         # has none (small cohorts only): ``self.region_key`` says which
         reg = int(plan.la_region_idx[la])
-        self.region_key = {p: reg if ((plan.school_phase == p) & (plan.la_region_idx[plan.school_la] == reg)).any()
-                           else -1 for p in (PS, SS, SP, PR)}
+        self.region_key = {
+            p: reg
+            if ((plan.school_phase == p) & (plan.la_region_idx[plan.school_la] == reg)).any()
+            else -1
+            for p in (PS, SS, SP, PR)
+        }
 
     def _burn_in(self, c):
         """FSM in the (up to) five years before the panel, for pupils on roll at the start."""
@@ -441,8 +484,27 @@ class _Setup:
             self.last_fsm_year[hit] = -k
 
     # -------------------------------------------------------------- output
-    def table(self, rows, t, census, year, sch, phase, pc, dec, sen, sen_type, fsm, ever, cla,
-              n_sib, order, ks2_ok, ks4_ok, state) -> pa.Table:
+    def table(
+        self,
+        rows,
+        t,
+        census,
+        year,
+        sch,
+        phase,
+        pc,
+        dec,
+        sen,
+        sen_type,
+        fsm,
+        ever,
+        cla,
+        n_sib,
+        order,
+        ks2_ok,
+        ks4_ok,
+        state,
+    ) -> pa.Table:
         """This LA's rows of one census as an Arrow table: ``rows`` and ``pc`` are the LA's own
         numbers; ``state`` is the group's per-row state at those rows (a :class:`_Rows`)."""
         plan, geo, c = self.plan, self.geo, self.chunk.cols
@@ -468,17 +530,29 @@ class _Setup:
             "region": lambda: _dict(plan.la_region_idx[school_la], REGIONS),
             "phase": lambda: _dict(phase, field("phase").codes),
             "enrol_status": lambda: _dict(c["enrol_status"][rows], field("enrol_status").codes),
-            "lsoa": lambda: coded(plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc],
-                                  lambda used: [f"E01{v + 1:06d}" for v in used.tolist()]),
+            "lsoa": lambda: coded(
+                plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc],
+                lambda used: [f"E01{v + 1:06d}" for v in used.tolist()],
+            ),
             "home_la": lambda: _dict(np.full(n, plan.la_code_idx[self.la]), field("home_la").codes),
             "home_region": lambda: _dict(np.full(n, plan.la_region_idx[self.la]), REGIONS),
             "idaci_decile": lambda: pa.array(dec),
             "postcode_sector": lambda: coded(sec, lambda used: geo["sec_label"][used]),
-            "postcode_district": lambda: coded(geo["sec_dis"][sec], lambda used: geo["dis_label"][used]),
-            "postcode_area": lambda: _dict(np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes),
-            "ethnic_group_minor": lambda: _dict(c["ethnic_group_minor"][rows], field("ethnic_group_minor").codes),
-            "ethnic_group_major": lambda: _dict(c["ethnic_group_major"][rows], field("ethnic_group_major").codes),
-            "language_group": lambda: _dict(c["language_group"][rows], field("language_group").codes),
+            "postcode_district": lambda: coded(
+                geo["sec_dis"][sec], lambda used: geo["dis_label"][used]
+            ),
+            "postcode_area": lambda: _dict(
+                np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes
+            ),
+            "ethnic_group_minor": lambda: _dict(
+                c["ethnic_group_minor"][rows], field("ethnic_group_minor").codes
+            ),
+            "ethnic_group_major": lambda: _dict(
+                c["ethnic_group_major"][rows], field("ethnic_group_major").codes
+            ),
+            "language_group": lambda: _dict(
+                c["language_group"][rows], field("language_group").codes
+            ),
             "eal": lambda: pa.array(c["eal"][rows]),
             "fsm_eligible": lambda: pa.array(fsm),
             "ever_fsm_6": lambda: pa.array(ever),
@@ -488,8 +562,12 @@ class _Setup:
             "surname": lambda: _names(c["surname"][rows], 1),
             "date_of_birth": lambda: pa.array(c["date_of_birth"][rows].astype("datetime64[ns]")),
             "postcode": lambda: coded(pc, lambda used: self.pc_label[used]),
-            "ethnicity_extended": lambda: _dict(c["ethnicity_extended"][rows], field("ethnicity_extended").codes),
-            "first_language": lambda: _dict(c["first_language"][rows], field("first_language").codes),
+            "ethnicity_extended": lambda: _dict(
+                c["ethnicity_extended"][rows], field("ethnicity_extended").codes
+            ),
+            "first_language": lambda: _dict(
+                c["first_language"][rows], field("first_language").codes
+            ),
             "primary_sen_type": lambda: _dict(sen_type, field("primary_sen_type").codes),
             "looked_after": lambda: pa.array(cla),
             "service_child": lambda: pa.array(c["service_child"][rows]),
@@ -506,7 +584,9 @@ class _Setup:
         }
         # Each column is built only when asked for (``generate_panel(columns=...)``).
         wanted = self.spec.columns
-        return pa.table({name: build() for name, build in data.items() if wanted is None or name in wanted})
+        return pa.table(
+            {name: build() for name, build in data.items() if wanted is None or name in wanted}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,7 +616,9 @@ class _Group:
         self.n_las = len(setups)
         self.row0 = _offsets(sizes)
         self.n = int(sizes.sum())
-        self.row_bounds = np.append(self.row0, self.n)  # LA j's rows: row_bounds[j]:row_bounds[j + 1]
+        self.row_bounds = np.append(
+            self.row0, self.n
+        )  # LA j's rows: row_bounds[j]:row_bounds[j + 1]
         self.la_of = np.repeat(np.arange(self.n_las), sizes)
         self.rngs = [s.rng for s in setups]
         geos = [s.geo for s in setups]
@@ -547,7 +629,9 @@ class _Group:
         self.pc_off = pc_off
 
         def side_by_side(get, shift=None):
-            return np.concatenate([get(s) + (0 if shift is None else shift[j]) for j, s in enumerate(setups)])
+            return np.concatenate(
+                [get(s) + (0 if shift is None else shift[j]) for j, s in enumerate(setups)]
+            )
 
         # geography, in the group's numbers
         self.pc_sec = side_by_side(lambda s: s.geo["pc_sec"], sec_off)
@@ -566,8 +650,25 @@ class _Group:
         self.root = side_by_side(lambda s: s.root, self.row0)
         self.is_root = self.root == np.arange(self.n)
         self.home = side_by_side(lambda s: s.home, pc_off)
-        for name in ("sex", "minor", "eal", "entry_step", "entry_year", "year", "school", "z_fsm", "z_sen",
-                     "z_cla", "u_type", "frailty", "last_fsm_year", "a_read", "a_math", "e_ks4", "dob_days"):
+        for name in (
+            "sex",
+            "minor",
+            "eal",
+            "entry_step",
+            "entry_year",
+            "year",
+            "school",
+            "z_fsm",
+            "z_sen",
+            "z_cla",
+            "u_type",
+            "frailty",
+            "last_fsm_year",
+            "a_read",
+            "a_math",
+            "e_ks4",
+            "dob_days",
+        ):
             setattr(self, name, side_by_side(lambda s, name=name: getattr(s, name)))
         n = self.n
         self.present = np.zeros(n, bool)
@@ -600,8 +701,13 @@ class _Group:
                 idx.append(np.flatnonzero(m))
                 cws.append(np.concatenate([[0.0], np.cumsum(cap.astype(float))]))
             slot = np.array([keys.index(s.region_key[p]) for s in setups], np.int64)
-            self.region[p] = (slot, np.array([len(i) for i in idx], np.int64), _offsets([len(i) for i in idx]),
-                              np.concatenate(idx), _Segments(cws))
+            self.region[p] = (
+                slot,
+                np.array([len(i) for i in idx], np.int64),
+                _offsets([len(i) for i in idx]),
+                np.concatenate(idx),
+                _Segments(cws),
+            )
 
     # -------------------------------------------------------------- random draws per LA
     def _per_la(self, la: np.ndarray, draw) -> np.ndarray:
@@ -610,7 +716,10 @@ class _Group:
             raise AssertionError("panel draws asked for rows out of LA order")
         counts = np.bincount(la, minlength=self.n_las)
         ends = np.cumsum(counts)
-        parts = [draw(self.rngs[j], int(ends[j] - counts[j]), int(ends[j])) for j in np.flatnonzero(counts)]
+        parts = [
+            draw(self.rngs[j], int(ends[j] - counts[j]), int(ends[j]))
+            for j in np.flatnonzero(counts)
+        ]
         if not parts:
             return draw(self.rngs[0], 0, 0)  # an empty draw of the right dtype (no state change)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -619,7 +728,9 @@ class _Group:
         return self._per_la(la, lambda rng, a, b: rng.random(b - a))
 
     def _ar1(self, z: np.ndarray, rho: float) -> np.ndarray:
-        return rho * z + np.sqrt(1.0 - rho * rho) * self._per_la(self.la_of, lambda rng, a, b: rng.standard_normal(b - a))
+        return rho * z + np.sqrt(1.0 - rho * rho) * self._per_la(
+            self.la_of, lambda rng, a, b: rng.standard_normal(b - a)
+        )
 
     def _region_pick(self, p: int, la: np.ndarray) -> np.ndarray:
         """Global indices of capacity-weighted schools of phase ``p`` in each row's region (in
@@ -730,7 +841,9 @@ class _Group:
         hm = _CFG["home_move"]
         mult = np.where(fsm_prev[self.root], hm["fsm_multiplier"], 1.0)
         fam_rows = self.is_root & (np.bincount(self.root[p], minlength=n) > 0)
-        moved_fam = fam_rows & (self.uniform(self.la_of) < self._home_move_base(fam_rows, mult, dt) * mult)
+        moved_fam = fam_rows & (
+            self.uniform(self.la_of) < self._home_move_base(fam_rows, mult, dt) * mult
+        )
         movers = np.flatnonzero(moved_fam)
         la = self.la_of[movers]
         old_dis = self.sec_dis[self.sector_of(self.home[movers])]
@@ -749,12 +862,18 @@ class _Group:
         far = other_dis[self.root]
         u = self.uniform(self.la_of)
         mainstream = (phase == PS) | (phase == SS)
-        p_home = np.where(phase == PS, np.where(far, sm["other_district"]["PS"], sm["same_district"]["PS"]),
-                          np.where(far, sm["other_district"]["SS"], sm["same_district"]["SS"]))
+        p_home = np.where(
+            phase == PS,
+            np.where(far, sm["other_district"]["PS"], sm["same_district"]["PS"]),
+            np.where(far, sm["other_district"]["SS"], sm["same_district"]["SS"]),
+        )
         sen = self.sen_prev
-        bmult = (np.where(fsm_prev, bg["fsm"], 1.0) * np.where(sen > 0, bg["sen"], 1.0)
-                 * np.where(self.susp > 0, bg["suspended"], 1.0)
-                 * np.where(self.low_ks2 & (self.year >= 7), bg["low_ks2"], 1.0))
+        bmult = (
+            np.where(fsm_prev, bg["fsm"], 1.0)
+            * np.where(sen > 0, bg["sen"], 1.0)
+            * np.where(self.susp > 0, bg["suspended"], 1.0)
+            * np.where(self.low_ks2 & (self.year >= 7), bg["low_ks2"], 1.0)
+        )
         p_bg = np.where(phase == PS, bg["PS"], bg["SS"]) * dt * bmult
         move = p & mainstream & ((fam_moved & (u < p_home)) | (~fam_moved & (u < p_bg)))
         rows = np.flatnonzero(move)
@@ -764,13 +883,16 @@ class _Group:
         ex = _CFG["exit_hazard"]
         em = _CFG["exit_multiplier"]
         h = np.array([ex["PS"], ex["SS"], ex["SP"], ex["PR"]])[phase] * dt
-        m = (np.where(fsm_prev, em["fsm"], 1.0)
-             * np.where(sen == K_, em["sen_K"], np.where(sen == E_, em["sen_E"], 1.0))
-             * np.where(self.low_ks2 & (self.year >= 7), em["low_ks2"], 1.0)
-             * np.where(self.susp > 0, em["suspended"], 1.0))
+        m = (
+            np.where(fsm_prev, em["fsm"], 1.0)
+            * np.where(sen == K_, em["sen_K"], np.where(sen == E_, em["sen_E"], 1.0))
+            * np.where(self.low_ks2 & (self.year >= 7), em["low_ks2"], 1.0)
+            * np.where(self.susp > 0, em["suspended"], 1.0)
+        )
         cell = self.la_of * 4 + phase
-        norm = (np.bincount(cell[p], weights=m[p], minlength=4 * self.n_las)
-                / np.maximum(np.bincount(cell[p], minlength=4 * self.n_las), 1))
+        norm = np.bincount(cell[p], weights=m[p], minlength=4 * self.n_las) / np.maximum(
+            np.bincount(cell[p], minlength=4 * self.n_las), 1
+        )
         hz = h * m / np.where(norm[cell] > 0, norm[cell], 1.0)
         self._leave(p & (self.uniform(self.la_of) < hz))
         # ---- permanently excluded pupils go to AP; special schools and AP refill by year group
@@ -834,14 +956,21 @@ class _Group:
         fresh = self.susp_year[rows] != t
         fr = rows[fresh]
         la = self.la_of[fr]
-        cols = {"sen_provision": sen[fresh], "sex": sex[fresh], "fsm_eligible": fsm[fresh],
-                "phase": phase[fresh], "nc_year": year[fresh]}
+        cols = {
+            "sen_provision": sen[fresh],
+            "sex": sex[fresh],
+            "fsm_eligible": fsm[fresh],
+            "phase": phase[fresh],
+            "nc_year": year[fresh],
+        }
         lam = suspension_rate(cols) * self.frailty[fr]
         count = self._per_la(la, lambda rng, a, b: rng.poisson(lam[a:b]))
         self.susp[fr] = np.minimum(count, 60)
         px = self.uniform(la) < permanent_exclusion_prob(cols, count > 0)
         self.pex[fr] = px
-        self.reason[fr] = exclusion_reason_from_uniform(self.uniform(la), px, count > 0, year[fresh] <= 6)
+        self.reason[fr] = exclusion_reason_from_uniform(
+            self.uniform(la), px, count > 0, year[fresh] <= 6
+        )
         self.susp_year[fr] = t
         self.pending_ap[fr[px & (phase[fresh] != PR)]] = True
         # remember for next step's hazards
@@ -859,44 +988,93 @@ class _Group:
         for j, setup in enumerate(self.las):
             a, b = int(bounds[j]), int(bounds[j + 1])
             r = rows[a:b]
-            state = _Rows(self.susp[r], self.pex[r], self.reason[r], self.ks2_reading[r], self.ks2_maths[r],
-                          self.att8[r])
-            yield setup, setup.table(r - self.row0[j], t, census, year[a:b], sch[a:b], phase[a:b],
-                                     pc[a:b] - self.pc_off[j], dec[a:b], sen[a:b], sen_type[a:b], fsm[a:b],
-                                     ever[a:b], cla[a:b], n_sib[r], order[r], ks2_ok[a:b], ks4_ok[a:b], state)
+            state = _Rows(
+                self.susp[r],
+                self.pex[r],
+                self.reason[r],
+                self.ks2_reading[r],
+                self.ks2_maths[r],
+                self.att8[r],
+            )
+            yield (
+                setup,
+                setup.table(
+                    r - self.row0[j],
+                    t,
+                    census,
+                    year[a:b],
+                    sch[a:b],
+                    phase[a:b],
+                    pc[a:b] - self.pc_off[j],
+                    dec[a:b],
+                    sen[a:b],
+                    sen_type[a:b],
+                    fsm[a:b],
+                    ever[a:b],
+                    cla[a:b],
+                    n_sib[r],
+                    order[r],
+                    ks2_ok[a:b],
+                    ks4_ok[a:b],
+                    state,
+                ),
+            )
 
     def _attainment(self, rows, year, fsm, ever, sen):
         """Fix KS2 at the first census in Year 6 or later, Attainment 8 at the first in Year 11+."""
         k2 = _CFG["ks2"]
         share = _CFG["national_shares"]
-        need = ~self.has_ks2[rows] & (year >= 6) & ~((self.entry_step[rows] > 0) & (self.entry_year[rows] >= 7))
+        need = (
+            ~self.has_ks2[rows]
+            & (year >= 6)
+            & ~((self.entry_step[rows] > 0) & (self.entry_year[rows] >= 7))
+        )
         r = rows[need]
         if len(r):
             f, sn = fsm[need], sen[need]
-            for name, z, outp in (("reading", self.a_read, self.ks2_reading), ("maths", self.a_math, self.ks2_maths)):
+            for name, z, outp in (
+                ("reading", self.a_read, self.ks2_reading),
+                ("maths", self.a_math, self.ks2_maths),
+            ):
                 k = k2[name]
-                eff = (k["fsm"] * (f - share["fsm"])
-                       + np.where(sn == K_, k["sen_K"], np.where(sn == E_, k["sen_E"], 0.0))
-                       - k["sen_K"] * share["sen_K"] - k["sen_E"] * share["sen_E"]
-                       + k["eal"] * (self.eal[r] - share["eal"]) + k["female"] * ((self.sex[r] == 1) - 0.49))
+                eff = (
+                    k["fsm"] * (f - share["fsm"])
+                    + np.where(sn == K_, k["sen_K"], np.where(sn == E_, k["sen_E"], 0.0))
+                    - k["sen_K"] * share["sen_K"]
+                    - k["sen_E"] * share["sen_E"]
+                    + k["eal"] * (self.eal[r] - share["eal"])
+                    + k["female"] * ((self.sex[r] == 1) - 0.49)
+                )
                 outp[r] = np.clip(np.rint(k["mean"] + k["sd"] * (0.85 * z[r] + eff)), 80, 120)
             self.has_ks2[r] = True
-            prior = ((self.ks2_reading[r] - k2["reading"]["mean"]) / k2["reading"]["sd"]
-                     + (self.ks2_maths[r] - k2["maths"]["mean"]) / k2["maths"]["sd"]) / 2
+            prior = (
+                (self.ks2_reading[r] - k2["reading"]["mean"]) / k2["reading"]["sd"]
+                + (self.ks2_maths[r] - k2["maths"]["mean"]) / k2["maths"]["sd"]
+            ) / 2
             self.low_ks2[r] = prior < -0.75
         need = ~self.has_ks4[rows] & (year >= 11)
         r = rows[need]
         if len(r):
             k4 = _CFG["ks4"]
-            prior = np.where(self.has_ks2[r],
-                             ((self.ks2_reading[r] - k2["reading"]["mean"]) / k2["reading"]["sd"]
-                              + (self.ks2_maths[r] - k2["maths"]["mean"]) / k2["maths"]["sd"]) / 2,
-                             (self.a_read[r] + self.a_math[r]) / 2)
+            prior = np.where(
+                self.has_ks2[r],
+                (
+                    (self.ks2_reading[r] - k2["reading"]["mean"]) / k2["reading"]["sd"]
+                    + (self.ks2_maths[r] - k2["maths"]["mean"]) / k2["maths"]["sd"]
+                )
+                / 2,
+                (self.a_read[r] + self.a_math[r]) / 2,
+            )
             sn = sen[need]
-            a8 = (k4["mean"] + k4["prior_slope"] * prior + k4["ever_fsm"] * (ever[need] - share["ever_fsm"])
-                  + np.where(sn == K_, k4["sen_K"], np.where(sn == E_, k4["sen_E"], 0.0))
-                  - k4["sen_K"] * share["sen_K"] - k4["sen_E"] * share["sen_E"]
-                  + k4["noise_sd"] * self.e_ks4[r])
+            a8 = (
+                k4["mean"]
+                + k4["prior_slope"] * prior
+                + k4["ever_fsm"] * (ever[need] - share["ever_fsm"])
+                + np.where(sn == K_, k4["sen_K"], np.where(sn == E_, k4["sen_E"], 0.0))
+                - k4["sen_K"] * share["sen_K"]
+                - k4["sen_E"] * share["sen_E"]
+                + k4["noise_sd"] * self.e_ks4[r]
+            )
             self.att8[r] = np.clip(np.rint(a8 * 2) / 2, k4["min"], k4["max"])
             self.has_ks4[r] = True
 
@@ -934,7 +1112,9 @@ def _dict(codes, categories) -> pa.DictionaryArray:
 def _strings(mat: np.ndarray) -> pa.Array:
     n, width = mat.shape
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat).tobytes()))
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat).tobytes())
+    )
 
 
 _NAME_CATS: list = []
@@ -943,7 +1123,9 @@ _NAME_CATS: list = []
 def _names(codes: np.ndarray, which: int) -> pa.DictionaryArray:
     if not _NAME_CATS:
         fn, sn = names_tables()
-        _NAME_CATS.extend([np.array(fn.categories, dtype=object), np.array(sn.categories, dtype=object)])
+        _NAME_CATS.extend(
+            [np.array(fn.categories, dtype=object), np.array(sn.categories, dtype=object)]
+        )
     used, inv = np.unique(codes, return_inverse=True)
     return _dict(inv, _NAME_CATS[which][used])
 
@@ -953,7 +1135,9 @@ def _iter_panel(spec: _Spec, progress: bool) -> Iterator[tuple[int, int, str, st
     """Each LA's table of each census: census by census within a group of LAs, groups in LA order."""
     plan = build_plan(spec.root, spec.n_pupils)
     las = [i for i in range(len(plan.la_code)) if plan.la_pupils[i] > 0]
-    bar = tqdm(total=len(las), desc="synthetic panel", unit="LA", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(las), desc="synthetic panel", unit="LA", disable=not progress, file=sys.stderr
+    )
     batch: list[_Setup] = []
     rows = 0
     for i, la in enumerate(las):
@@ -966,7 +1150,9 @@ def _iter_panel(spec: _Spec, progress: bool) -> Iterator[tuple[int, int, str, st
     bar.close()
 
 
-def _run_group(plan: Plan, setups: list[_Setup], spec: _Spec) -> Iterator[tuple[int, int, str, str, pa.Table]]:
+def _run_group(
+    plan: Plan, setups: list[_Setup], spec: _Spec
+) -> Iterator[tuple[int, int, str, str, pa.Table]]:
     group = _Group(plan, setups, spec)
     for s, (t, census) in enumerate(spec.steps):
         if t > 0 and census == spec.censuses[0]:
@@ -990,9 +1176,11 @@ class PanelDataset:
     censuses: tuple[str, ...]
 
     def __repr__(self) -> str:
-        return (f"PanelDataset({self.n_rows:,} rows in {self.n_files} files, {self.years} years from "
-                f"{self.first_year}/{(self.first_year + 1) % 100:02d}, censuses={list(self.censuses)}, "
-                f"seed={self.seed}, path='{self.path}')")
+        return (
+            f"PanelDataset({self.n_rows:,} rows in {self.n_files} files, {self.years} years from "
+            f"{self.first_year}/{(self.first_year + 1) % 100:02d}, censuses={list(self.censuses)}, "
+            f"seed={self.seed}, path='{self.path}')"
+        )
 
 
 def generate_panel(
@@ -1075,7 +1263,9 @@ def generate_panel(
     cens = _check_censuses(censuses)
     wanted = _check_columns(columns)
     root = root_entropy(rng, func="generate_panel")
-    spec = _Spec(root=root, n_pupils=n, years=years, first_year=first_year, censuses=cens, columns=wanted)
+    spec = _Spec(
+        root=root, n_pupils=n, years=years, first_year=first_year, censuses=cens, columns=wanted
+    )
     if out is None:
         parts: dict[int, list[pa.Table]] = {}
         for s, _t, _c, _la, table in _iter_panel(spec, progress):
@@ -1105,8 +1295,16 @@ def generate_panel(
         n_rows += table.num_rows
         n_files += 1
     tmp.rename(path)
-    return PanelDataset(path=path, n_rows=n_rows, n_files=n_files, seed=root, n_pupils=n,
-                        years=years, first_year=first_year, censuses=cens)
+    return PanelDataset(
+        path=path,
+        n_rows=n_rows,
+        n_files=n_files,
+        seed=root,
+        n_pupils=n,
+        years=years,
+        first_year=first_year,
+        censuses=cens,
+    )
 
 
 def _check_columns(columns) -> tuple[str, ...] | None:
@@ -1119,9 +1317,15 @@ def _check_columns(columns) -> tuple[str, ...] | None:
 
 
 def _meta(spec: _Spec) -> dict:
-    return {"seed": spec.root, "n_pupils": spec.n_pupils, "years": spec.years,
-            "first_year": spec.first_year, "censuses": list(spec.censuses),
-            "generator_version": GENERATOR_VERSION, "kind": "panel"}
+    return {
+        "seed": spec.root,
+        "n_pupils": spec.n_pupils,
+        "years": spec.years,
+        "first_year": spec.first_year,
+        "censuses": list(spec.censuses),
+        "generator_version": GENERATOR_VERSION,
+        "kind": "panel",
+    }
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
@@ -1130,16 +1334,23 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     table = table.unify_dictionaries() if hasattr(table, "unify_dictionaries") else table
     frame = restore_dtypes(table.to_pandas())
     frame["academic_year"] = frame["academic_year"].astype(np.int16)
-    frame["census"] = pd.Categorical(frame["census"].astype(str), categories=list(CENSUSES), ordered=True)
+    frame["census"] = pd.Categorical(
+        frame["census"].astype(str), categories=list(CENSUSES), ordered=True
+    )
     for col, dtype in (("ks2_reading", "Int8"), ("ks2_maths", "Int8"), ("attainment8", "Float32")):
         if col in frame.columns:
             frame[col] = frame[col].astype(dtype)
     return frame
 
 
-def read_panel(path: str | os.PathLike, *, academic_years: Sequence[int] | None = None,
-               censuses: Sequence[str] | None = None, columns: Sequence[str] | None = None,
-               la_codes: Sequence[str] | None = None) -> pd.DataFrame:
+def read_panel(
+    path: str | os.PathLike,
+    *,
+    academic_years: Sequence[int] | None = None,
+    censuses: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    la_codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Read (part of) a panel dataset written by :func:`generate_panel` into a DataFrame.
 
     Filters on the partitions (``academic_years``, ``censuses``) and on ``la_codes`` (the
@@ -1148,10 +1359,16 @@ def read_panel(path: str | os.PathLike, *, academic_years: Sequence[int] | None 
     """
     p = Path(path)
     if not p.is_dir():
-        raise SyntheticError(f"The 'path' parameter of read_panel must be a panel directory. Got '{p}'.")
+        raise SyntheticError(
+            f"The 'path' parameter of read_panel must be a panel directory. Got '{p}'."
+        )
     ds = pds.dataset(p, format="parquet", partitioning="hive")
     expr = None
-    for name, values in (("academic_year", academic_years), ("census", censuses), ("la_code", la_codes)):
+    for name, values in (
+        ("academic_year", academic_years),
+        ("census", censuses),
+        ("la_code", la_codes),
+    ):
         if values is not None:
             e = pds.field(name).isin(list(values))
             expr = e if expr is None else expr & e
@@ -1161,7 +1378,10 @@ def read_panel(path: str | os.PathLike, *, academic_years: Sequence[int] | None 
     first = pq.read_schema(next(iter(ds.files))).metadata or {}
     if b"synthetic" in first:
         frame.attrs["synthetic"] = json.loads(first[b"synthetic"].decode())
-    when = frame["academic_year"].to_numpy().astype(np.int64) * 3 + frame["census"].cat.codes.to_numpy()
+    when = (
+        frame["academic_year"].to_numpy().astype(np.int64) * 3
+        + frame["census"].cat.codes.to_numpy()
+    )
     if len(when) and (np.diff(when) < 0).any():  # the reader returns files in path order already
         frame = frame.iloc[np.argsort(when, kind="stable")].reset_index(drop=True)
     return frame
@@ -1175,5 +1395,7 @@ def _to_frame_partial(table: pa.Table) -> pd.DataFrame:
             if not (f.dtype == "category" and f.codes is None):
                 frame[col] = frame[col].astype(pandas_dtype(f))
     frame["academic_year"] = frame["academic_year"].astype(np.int16)
-    frame["census"] = pd.Categorical(frame["census"].astype(str), categories=list(CENSUSES), ordered=True)
+    frame["census"] = pd.Categorical(
+        frame["census"].astype(str), categories=list(CENSUSES), ordered=True
+    )
     return frame

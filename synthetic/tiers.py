@@ -129,13 +129,16 @@ def tier3_tables(
     _missing(cohort, ["nc_year", "sex"], "tier3_tables")
     tables: dict[str, pd.DataFrame] = {}
     provenance = cohort.attrs.get("synthetic", {})
-    encoded = {c: _encode(cohort[c]) for c in dict.fromkeys(by + ["nc_year", "sex"] + characteristics)}
+    encoded = {
+        c: _encode(cohort[c]) for c in dict.fromkeys(by + ["nc_year", "sex"] + characteristics)
+    }
     for level in by:
         for char in characteristics:
             keys = [level, "nc_year", "sex", char]
             table = _count_cells(cohort, keys, [encoded[k] for k in keys])
-            table.attrs = {"synthetic": {**provenance, "tier": 3, "by": level,
-                                         "characteristic": char}}
+            table.attrs = {
+                "synthetic": {**provenance, "tier": 3, "by": level, "characteristic": char}
+            }
             tables[f"{level}_x_{char}"] = table
     return tables
 
@@ -182,9 +185,13 @@ def _count_cells(cohort: pd.DataFrame, keys: list[str], encoded: list) -> pd.Dat
     for name, (codes, uniques, size), cell_codes in zip(keys, encoded, decoded):
         missing = cell_codes == size - 1
         if isinstance(uniques, pd.CategoricalDtype):
-            columns[name] = pd.Categorical.from_codes(np.where(missing, -1, cell_codes), dtype=uniques)
+            columns[name] = pd.Categorical.from_codes(
+                np.where(missing, -1, cell_codes), dtype=uniques
+            )
         else:
-            values = pd.Series(uniques).take(np.where(missing, 0, cell_codes)).reset_index(drop=True)
+            values = (
+                pd.Series(uniques).take(np.where(missing, 0, cell_codes)).reset_index(drop=True)
+            )
             if missing.any():
                 values = values.where(~missing)
             columns[name] = values.astype(cohort[name].dtype) if not missing.any() else values

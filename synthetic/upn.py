@@ -80,7 +80,9 @@ def upn_check_letters(digits: np.ndarray) -> np.ndarray:
     """
     digits = np.asarray(digits)
     total = np.zeros(len(digits), dtype=np.int64)
-    for j in range(digits.shape[1] if digits.ndim == 2 else 0):  # 12 column passes, no (n, 12) temporary
+    for j in range(
+        digits.shape[1] if digits.ndim == 2 else 0
+    ):  # 12 column passes, no (n, 12) temporary
         total += digits[:, j].astype(np.int64) * _WEIGHTS[j]
     table = np.frombuffer(UPN_LETTERS.encode("ascii"), dtype=np.uint8)
     return table[total % 23]

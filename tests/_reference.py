@@ -175,11 +175,15 @@ def small_cells(
     return len(small), sum(small)
 
 
-def n_cells(data: pd.DataFrame, columns: Sequence[str], count: Sequence[float] | None = None) -> int:
+def n_cells(
+    data: pd.DataFrame, columns: Sequence[str], count: Sequence[float] | None = None
+) -> int:
     return len(cell_totals(data, columns, count))
 
 
-def n_people(data: pd.DataFrame, columns: Sequence[str], count: Sequence[float] | None = None) -> int:
+def n_people(
+    data: pd.DataFrame, columns: Sequence[str], count: Sequence[float] | None = None
+) -> int:
     """Records (people) in the frequency table: the sum of its cell counts."""
     return sum(cell_totals(data, columns, count).values())
 

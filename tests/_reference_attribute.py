@@ -20,7 +20,9 @@ import pandas as pd
 from _reference import MISSING, column_values, keys
 
 
-def classes(data: pd.DataFrame, qi: Sequence[str], sensitive: str) -> tuple[list[tuple], dict[tuple, Counter]]:
+def classes(
+    data: pd.DataFrame, qi: Sequence[str], sensitive: str
+) -> tuple[list[tuple], dict[tuple, Counter]]:
     """``(key per record, key -> Counter of sensitive values)``."""
     ks = keys(data, qi)
     values = column_values(data, sensitive)
@@ -59,7 +61,7 @@ def recursive_l(counter: Counter, c: float) -> int:
     r = sorted(counter.values(), reverse=True)
     best = 0
     for l in range(1, len(r) + 2):
-        if r[0] < c * sum(r[l - 1:]):
+        if r[0] < c * sum(r[l - 1 :]):
             best = l
     return best
 

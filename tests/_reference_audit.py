@@ -20,7 +20,10 @@ def publish(n: int, policy, exact: bool = False) -> str:
     """The text a policy publishes for a true count ``n`` (GSS symbols for hidden cells)."""
     if exact:
         return str(n)
-    if policy.suppress_below > policy.suppress_from and policy.suppress_from <= n < policy.suppress_below:
+    if (
+        policy.suppress_below > policy.suppress_from
+        and policy.suppress_from <= n < policy.suppress_below
+    ):
         return policy.symbol
     if policy.round_to > 1:
         if n == 0:
@@ -31,7 +34,9 @@ def publish(n: int, policy, exact: bool = False) -> str:
     return str(n)
 
 
-def possible_values(n: int, policy, exact: bool = False, secondary: bool = False, cap: int | None = None) -> list[int]:
+def possible_values(
+    n: int, policy, exact: bool = False, secondary: bool = False, cap: int | None = None
+) -> list[int]:
     """Every count the attacker cannot rule out for a cell with true count ``n``: those the
     policy publishes as it publishes ``n``. A secondary suppression (shown as ``c`` though the
     rule would publish it) is any count the rule would *not* suppress, up to ``cap``."""
@@ -53,7 +58,9 @@ def kind(n: int, policy, exact: bool = False) -> str:
 
 
 def _named(tables, margins):
-    return [(n, f, False) for n, f in tables.items()] + [(n, f, True) for n, f in (margins or {}).items()]
+    return [(n, f, False) for n, f in tables.items()] + [
+        (n, f, True) for n, f in (margins or {}).items()
+    ]
 
 
 def _cells(tables, policy, margins, count, suppressed, cap):
@@ -64,7 +71,9 @@ def _cells(tables, policy, margins, count, suppressed, cap):
         for r in range(len(frame)):
             row = frame.iloc[r]
             n = int(row[count])
-            second = bool(suppressed is not None and suppressed in frame.columns and row[suppressed])
+            second = bool(
+                suppressed is not None and suppressed in frame.columns and row[suppressed]
+            )
             values = possible_values(n, policy, exact, secondary=second, cap=cap)
             k = "suppressed" if second else kind(n, policy, exact)
             cells.append((t, r, {d: row[d] for d in dims}, values, k))
@@ -116,7 +125,10 @@ def _enumerate(values: list[list[int]], checks: list, budget: int, keep: list | 
             if visited[0] > budget:
                 raise TooBig
             value[k] = v
-            if all(sum(value[a] for a in plus) == sum(value[b] for b in minus) for plus, minus in due[i]):
+            if all(
+                sum(value[a] for a in plus) == sum(value[b] for b in minus)
+                for plus, minus in due[i]
+            ):
                 extend(i + 1)
         del value[k]
 
@@ -139,8 +151,9 @@ def _checks(named, cells, count, suppressed):
     return checks
 
 
-def consistent_tables(tables: dict, policy, margins: dict | None = None, count: str = "count",
-                      budget: int = 200_000) -> list[tuple[dict, dict]]:
+def consistent_tables(
+    tables: dict, policy, margins: dict | None = None, count: str = "count", budget: int = 200_000
+) -> list[tuple[dict, dict]]:
     """Every pair (tables, margins) of true tables that the policy publishes as it publishes
     the given ones, the given ones included."""
     named = _named(tables, margins)
@@ -155,12 +168,24 @@ def consistent_tables(tables: dict, policy, margins: dict | None = None, count: 
             frames.append(frame.assign(**{count: [value[k + r] for r in range(len(frame))]}))
             k += len(frame)
         n = len(tables)
-        out.append((dict(zip(tables, frames[:n], strict=True)), dict(zip(margins or {}, frames[n:], strict=True))))
+        out.append(
+            (
+                dict(zip(tables, frames[:n], strict=True)),
+                dict(zip(margins or {}, frames[n:], strict=True)),
+            )
+        )
     return out
 
 
-def brute_force(tables: dict, policy, margins: dict | None = None, count: str = "count",
-                suppressed: str | None = None, cap: int | None = None, budget: int = 200_000):
+def brute_force(
+    tables: dict,
+    policy,
+    margins: dict | None = None,
+    count: str = "count",
+    suppressed: str | None = None,
+    cap: int | None = None,
+    budget: int = 200_000,
+):
     """{(table name, row position): (min, max)} of every suppressed or rounded cell, by enumeration."""
     named = _named(tables, margins)
     cells = _cells(tables, policy, margins, count, suppressed, cap)
@@ -174,8 +199,14 @@ def brute_force(tables: dict, policy, margins: dict | None = None, count: str = 
     return out
 
 
-def kinds(tables: dict, policy, margins: dict | None = None, count: str = "count", suppressed: str | None = None,
-          cap: int | None = None) -> dict:
+def kinds(
+    tables: dict,
+    policy,
+    margins: dict | None = None,
+    count: str = "count",
+    suppressed: str | None = None,
+    cap: int | None = None,
+) -> dict:
     """{(table name, row position): status} of every suppressed or rounded cell."""
     cells = _cells(tables, policy, margins, count, suppressed, cap)
     names = [n for n, _, _ in _named(tables, margins)]
@@ -186,7 +217,13 @@ def verdict(lo: int, hi: float, protection: int) -> str:
     return "exact" if hi == lo else "narrow" if hi - lo < protection else "protected"
 
 
-def as_lookup(result, tables: dict, margins: dict | None = None, count: str = "count", suppressed: str | None = None):
+def as_lookup(
+    result,
+    tables: dict,
+    margins: dict | None = None,
+    count: str = "count",
+    suppressed: str | None = None,
+):
     """{(table, row position): (lower, upper, verdict)} from an AuditResult, by matching cell labels."""
     out = {}
     for name, frame in list(tables.items()) + list((margins or {}).items()):

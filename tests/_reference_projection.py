@@ -45,6 +45,7 @@ def guessed_figures(frame: pd.DataFrame, used, guesses, thresholds=(3, 5, 10)) -
     only when every guess is right for it; a wrong guess looks up the class of its own values
     with the guessed field's value in place of the column.
     """
+
     def values(c):
         s = frame[c].astype(object)
         return [None if pd.isna(v) else str(v) for v in s.tolist()]

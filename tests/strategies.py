@@ -126,7 +126,9 @@ def _arrow_float(values, markers, alphabet):
     # Missing as an Arrow null (marker 0 or 1) or as a NaN stored in the Arrow array (marker 2).
     vals = [(float("nan") if m == 2 else None) if v is None else v for v, m in zip(values, markers)]
     typ = pa.float64()
-    return pd.Series(pd.array(pa.array(vals, type=typ, from_pandas=False), dtype=pd.ArrowDtype(typ)))
+    return pd.Series(
+        pd.array(pa.array(vals, type=typ, from_pandas=False), dtype=pd.ArrowDtype(typ))
+    )
 
 
 #: Integer categories: enough (with their unused levels) for several such columns to leave the
@@ -145,7 +147,9 @@ def _wide_category(values, markers, alphabet):
 
 def _arrow_dictionary(values, markers, alphabet):
     typ = pa.dictionary(pa.int32(), pa.string())
-    return pd.Series(pd.array(pa.array(values, type=pa.string()).dictionary_encode(), dtype=pd.ArrowDtype(typ)))
+    return pd.Series(
+        pd.array(pa.array(values, type=pa.string()).dictionary_encode(), dtype=pd.ArrowDtype(typ))
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -193,12 +197,23 @@ MISSING_RATES = st.sampled_from([0.0, 0.0, 0.1, 0.3, 0.7, 1.0])
 
 
 @st.composite
-def columns(draw, kind: str, n: int, *, missing_rate=MISSING_RATES, max_cardinality: int = 4,
-            int_extremes: bool = True, signed_zero: bool = True, wide_missing: bool = True,
-            pool=None) -> pd.Series:
+def columns(
+    draw,
+    kind: str,
+    n: int,
+    *,
+    missing_rate=MISSING_RATES,
+    max_cardinality: int = 4,
+    int_extremes: bool = True,
+    signed_zero: bool = True,
+    wide_missing: bool = True,
+    pool=None,
+) -> pd.Series:
     """One column of ``n`` values of ``kind``, from an alphabet of at most ``max_cardinality``
     distinct values, each value missing with probability ``missing_rate``."""
-    values_pool, build, can_miss = column_kinds(int_extremes=int_extremes, signed_zero=signed_zero)[kind]
+    values_pool, build, can_miss = column_kinds(int_extremes=int_extremes, signed_zero=signed_zero)[
+        kind
+    ]
     if pool is not None:
         values_pool = st.sampled_from(pool)
     # unique by repr, not ==, so that 0.0 and -0.0 can both be in an alphabet.
@@ -219,10 +234,22 @@ def columns(draw, kind: str, n: int, *, missing_rate=MISSING_RATES, max_cardinal
 
 
 @st.composite
-def frames(draw, *, min_rows: int = 1, max_rows: int = 60, min_cols: int = 1, max_cols: int = 6,
-           kinds=ALL_KINDS, missing_rate=MISSING_RATES, max_cardinality: int = 4,
-           int_extremes: bool = True, signed_zero: bool = True, wide_missing: bool = True,
-           index: bool = False, pool=None) -> pd.DataFrame:
+def frames(
+    draw,
+    *,
+    min_rows: int = 1,
+    max_rows: int = 60,
+    min_cols: int = 1,
+    max_cols: int = 6,
+    kinds=ALL_KINDS,
+    missing_rate=MISSING_RATES,
+    max_cardinality: int = 4,
+    int_extremes: bool = True,
+    signed_zero: bool = True,
+    wide_missing: bool = True,
+    index: bool = False,
+    pool=None,
+) -> pd.DataFrame:
     """A DataFrame with columns ``c0, c1, ...`` of kinds drawn from ``kinds``.
 
     ``index=True`` gives the frame a shuffled, non-default integer index, to check that
@@ -234,9 +261,16 @@ def frames(draw, *, min_rows: int = 1, max_rows: int = 60, min_cols: int = 1, ma
     for j in range(m):
         kind = draw(st.sampled_from(list(kinds)))
         data[f"c{j}"] = draw(
-            columns(kind, n, missing_rate=missing_rate, max_cardinality=max_cardinality,
-                    int_extremes=int_extremes, signed_zero=signed_zero,
-                    wide_missing=wide_missing, pool=pool)
+            columns(
+                kind,
+                n,
+                missing_rate=missing_rate,
+                max_cardinality=max_cardinality,
+                int_extremes=int_extremes,
+                signed_zero=signed_zero,
+                wide_missing=wide_missing,
+                pool=pool,
+            )
         )
     frame = pd.DataFrame(data)
     if index:

@@ -27,8 +27,12 @@ def exact_run():
 def test_summary_equals_a_direct_count(exact_run):
     cohort = synthetic.generate_cohort(1_500, rng=3)
     s = exact_run.summary.set_index(["tier", "intruder"])
-    assert set(s.index.get_level_values("intruder")) == {"social_media", "neighbourhood_register",
-                                                         "local_news", "class_list"}
+    assert set(s.index.get_level_values("intruder")) == {
+        "social_media",
+        "neighbourhood_register",
+        "local_news",
+        "class_list",
+    }
     aux = auxiliary_table(cohort, "class_list", rng=3 + 3)
     f, a, e = linking_view(aux, synthetic.tier_extract(cohort, 1))
     fk = e.groupby(list(f), observed=True)["pupil_id"].transform("size")
@@ -42,8 +46,15 @@ def test_summary_equals_a_direct_count(exact_run):
 
 
 def test_tables_are_counts_and_rates_only(exact_run):
-    for frame in (exact_run.summary, exact_run.thresholds, exact_run.calibration, exact_run.attributes):
-        assert not {"pupil_id", "forename", "surname", "postcode", "upn", "date_of_birth"} & set(frame.columns)
+    for frame in (
+        exact_run.summary,
+        exact_run.thresholds,
+        exact_run.calibration,
+        exact_run.attributes,
+    ):
+        assert not {"pupil_id", "forename", "surname", "postcode", "upn", "date_of_birth"} & set(
+            frame.columns
+        )
     text = b"".join(exact_run.files().values()).decode()
     cohort = synthetic.generate_cohort(1_500, rng=3)
     for pid in cohort["pupil_id"].head(50):
@@ -51,14 +62,32 @@ def test_tables_are_counts_and_rates_only(exact_run):
 
 
 def test_cli_writes_byte_identical_files(tmp_path):
-    args = ["attack", "--pupils", "1500", "--seed", "2", "--intruders", "class_list", "--tiers", "1"]
+    args = [
+        "attack",
+        "--pupils",
+        "1500",
+        "--seed",
+        "2",
+        "--intruders",
+        "class_list",
+        "--tiers",
+        "1",
+    ]
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(args + ["--out", str(a)]) == 0
     assert main(args + ["--out", str(b)]) == 0
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
-    assert {"attack_summary.csv", "attack_thresholds.csv", "attack_calibration.csv",
-            "attack_attributes.csv", "attack.json", "attack.html", "attack.md", "manifest.json"} <= set(names)
+    assert {
+        "attack_summary.csv",
+        "attack_thresholds.csv",
+        "attack_calibration.csv",
+        "attack_attributes.csv",
+        "attack.json",
+        "attack.html",
+        "attack.md",
+        "manifest.json",
+    } <= set(names)
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), n
     prov = json.loads((a / "attack.json").read_text())["provenance"]
@@ -67,12 +96,15 @@ def test_cli_writes_byte_identical_files(tmp_path):
     assert summary["linkage_correct"].iloc[0] > 0
 
 
-@pytest.mark.parametrize("args, text", [
-    (["--tiers", "3"], "tiers"),
-    (["--intruders", "nobody"], "intruders"),
-    (["--coverage", "0"], "--coverage"),
-    (["--pupils", "5"], "--pupils"),
-])
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        (["--tiers", "3"], "tiers"),
+        (["--intruders", "nobody"], "intruders"),
+        (["--coverage", "0"], "--coverage"),
+        (["--pupils", "5"], "--pupils"),
+    ],
+)
 def test_cli_bad_input_one_line(args, text, capsys):
     assert main(["attack", "--exact-only", "--pupils", "500"] + args) == 2
     err = capsys.readouterr().err.strip()
@@ -93,8 +125,11 @@ def test_report_section_has_a_table_and_chart_per_tier(exact_run):
 def test_tiers_attack_switch(monkeypatch):
     monkeypatch.setattr(attack_mod, "ATTACK_PUPILS", 800)
     real = attack_mod.attack_experiment
-    monkeypatch.setattr(attack_mod, "attack_experiment",
-                        lambda n, seed, **kw: real(n, seed, probabilistic=False, **kw))
+    monkeypatch.setattr(
+        attack_mod,
+        "attack_experiment",
+        lambda n, seed, **kw: real(n, seed, probabilistic=False, **kw),
+    )
     on = tiers_job(800, 1, what_if=False, history=False, attack=True)
     off = tiers_job(800, 1, what_if=False, history=False)
     assert 'id="linkage-attack"' in on.html and 'id="linkage-attack"' not in off.html

@@ -20,8 +20,18 @@ from riskcalc.individual import benedetti_franconi, household_risk
 
 def test_practice_guide_individual_risk(practice_guide):
     res = rc.individual_risk(practice_guide, PRACTICE_QI, weights="Weight")
-    expected = [0.00542452, 0.00542452, 0.025096439, 0.012563425, 0.028247279,
-                0.012563425, 0.029010932, 0.025096439, 0.007403834, 0.007403834]
+    expected = [
+        0.00542452,
+        0.00542452,
+        0.025096439,
+        0.012563425,
+        0.028247279,
+        0.012563425,
+        0.029010932,
+        0.025096439,
+        0.007403834,
+        0.007403834,
+    ]
     assert_allclose(res.risk, expected, rtol=1e-6)
     assert res.global_risk == pytest.approx(0.01582, abs=5e-6)
     assert res.expected_reidentifications == pytest.approx(0.1582, abs=5e-5)
@@ -30,7 +40,14 @@ def test_practice_guide_individual_risk(practice_guide):
 def _series(f, p, terms=400_000):
     """E[1/F] for F - f ~ NegBin(f, p), summed term by term (slow, obvious)."""
     m = np.arange(terms)
-    log_terms = gammaln(f + m) - gammaln(f) - gammaln(m + 1) + f * np.log(p) + m * np.log1p(-p) - np.log(f + m)
+    log_terms = (
+        gammaln(f + m)
+        - gammaln(f)
+        - gammaln(m + 1)
+        + f * np.log(p)
+        + m * np.log1p(-p)
+        - np.log(f + m)
+    )
     return float(np.exp(log_terms).sum())
 
 
@@ -92,7 +109,10 @@ def test_household_column(practice_guide):
     [
         ({"weights": None}, "'weights' parameter of individual_risk is required"),
         ({"method": "fast"}, "'method' parameter of individual_risk must be one of"),
-        ({"qual": 0}, "'qual' parameter of individual_risk must be a number in the range \\(0, 1\\]"),
+        (
+            {"qual": 0},
+            "'qual' parameter of individual_risk must be a number in the range \\(0, 1\\]",
+        ),
         ({"alpha": 2}, "'alpha' parameter of individual_risk"),
     ],
 )
@@ -108,7 +128,9 @@ def test_individual_risk_errors(practice_guide, kwargs, message):
 def test_practice_guide_wildcard_example():
     # SDC Practice Guide table 4.2: with missing values as wildcards fk = 2, 2, 3.
     df = pd.read_csv(oracle("02_sdcpractice_tab42_missing_wildcard/input.csv"))
-    assert_array_equal(rc.class_sizes(df, ["Gender", "Education", "Labor"], missing="wildcard").fk, [2, 2, 3])
+    assert_array_equal(
+        rc.class_sizes(df, ["Gender", "Education", "Labor"], missing="wildcard").fk, [2, 2, 3]
+    )
 
 
 def test_sdcmicro_freqcalc_na_frames():
@@ -118,7 +140,9 @@ def test_sdcmicro_freqcalc_na_frames():
     assert_allclose(res.Fk, [108, 45.5, 125, 56, 100, 100, 123.5, 108])
     # A record with every key missing matches every record.
     df = pd.read_csv(oracle("07_sdcmicro_freqcalc_tests/input_na_row_and_col.csv"))
-    assert_array_equal(rc.class_sizes(df, ["A", "B", "C"], missing="wildcard").fk, [4, 4, 8, 4, 4, 4, 2, 4])
+    assert_array_equal(
+        rc.class_sizes(df, ["A", "B", "C"], missing="wildcard").fk, [4, 4, 8, 4, 4, 4, 2, 4]
+    )
 
 
 def _wildcard_reference(df, qi, alpha):
@@ -157,11 +181,18 @@ def _wildcard_weighted_reference(df, qi, alpha, w):
 
 def test_wildcard_alpha_weights_by_who_carries_the_missing_value():
     # Issue 9: sdcMicro weights a match by who has the missing value.
-    df = pd.DataFrame({"a": [3, 3, 3, 3], "b": [1, 1, 1, 1], "c": [None, 4, 7, 4], "d": [2, 2, 2, 2]})
+    df = pd.DataFrame(
+        {"a": [3, 3, 3, 3], "b": [1, 1, 1, 1], "c": [None, 4, 7, 4], "d": [2, 2, 2, 2]}
+    )
     got = rc.class_sizes(df, list(df.columns), missing="wildcard", alpha=0.5).fk
     assert_allclose(got, [4, 2.5, 1.5, 2.5])
-    res = rc.class_sizes(df.assign(w=[10.0, 20.0, 30.0, 40.0]), list("abcd"), weights="w",
-                         missing="wildcard", alpha=0.5)
+    res = rc.class_sizes(
+        df.assign(w=[10.0, 20.0, 30.0, 40.0]),
+        list("abcd"),
+        weights="w",
+        missing="wildcard",
+        alpha=0.5,
+    )
     assert_allclose(res.Fk, [100, 20 + 40 + 5, 30 + 5, 20 + 40 + 5])
 
 
@@ -169,7 +200,9 @@ def test_wildcard_alpha_weights_by_who_carries_the_missing_value():
 @given(
     st.integers(1, 25).flatmap(
         lambda n: st.lists(
-            st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n), min_size=1, max_size=4
+            st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n),
+            min_size=1,
+            max_size=4,
         )
     ),
     st.sampled_from([0.0, 0.1, 0.5, 1.0]),
@@ -189,7 +222,9 @@ def test_wildcard_against_pairwise_reference(columns, alpha):
 
 def test_wildcard_not_offered_for_tables():
     df = pd.DataFrame({"a": ["x", None]})
-    with pytest.raises(rc.InvalidParameterError, match="'missing' parameter of small_count_exposure"):
+    with pytest.raises(
+        rc.InvalidParameterError, match="'missing' parameter of small_count_exposure"
+    ):
         rc.small_count_exposure(df, ["a"], missing="wildcard")
 
 
@@ -228,7 +263,9 @@ def test_population_from_files_with_other_dtypes(tmp_path, practice_guide):
     big.to_parquet(pop_path)
     res = rc.attacker_risk(practice_guide, PRACTICE_QI, population=pop_path)
     assert res.journalist_highest_risk == pytest.approx(1 / 3)
-    assert res.marketer_success_rate == pytest.approx(7 / 30)  # sum over 7 classes of f/F = 1/3, over 10
+    assert res.marketer_success_rate == pytest.approx(
+        7 / 30
+    )  # sum over 7 classes of f/F = 1/3, over 10
 
 
 def test_population_errors(practice_guide):
@@ -238,14 +275,21 @@ def test_population_errors(practice_guide):
     with pytest.raises(rc.InvalidParameterError, match="do not occur in the population"):
         rc.attacker_risk(practice_guide, PRACTICE_QI, population=pd.concat([other] * 2))
     with pytest.raises(rc.MissingColumnError, match="No column named 'Labor'"):
-        rc.attacker_risk(practice_guide, PRACTICE_QI, population=practice_guide.drop(columns="Labor"))
+        rc.attacker_risk(
+            practice_guide, PRACTICE_QI, population=practice_guide.drop(columns="Labor")
+        )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=2, max_size=40), st.data())
+@given(
+    st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=2, max_size=40),
+    st.data(),
+)
 def test_journalist_never_riskier_than_prosecutor(rows, data):
     pop = pd.DataFrame(rows, columns=["p", "q"])
-    take = data.draw(st.lists(st.integers(0, len(pop) - 1), min_size=1, max_size=len(pop), unique=True))
+    take = data.draw(
+        st.lists(st.integers(0, len(pop) - 1), min_size=1, max_size=len(pop), unique=True)
+    )
     res = rc.attacker_risk(pop.iloc[sorted(take)], ["p", "q"], population=pop)
     assert res.journalist_highest_risk <= res.prosecutor_highest_risk
     assert res.marketer_success_rate <= res.prosecutor_success_rate + 1e-12

@@ -102,14 +102,18 @@ def test_li2007_pymasq_variant():
     assert_allclose(res.t, 0.375, rtol=RTOL)
     # Nominal reading of the same numbers: every class shares no value with the others, so
     # each class is 1/2 * (3 * (1/3 - 1/9) + 6 * 1/9) = 2/3 from the table.
-    assert_allclose(t_closeness(df, ["col_0", "col_1", "col_2"], "sensitive", ordered=False).emd, [2 / 3] * 3)
+    assert_allclose(
+        t_closeness(df, ["col_0", "col_1", "col_2"], "sensitive", ordered=False).emd, [2 / 3] * 3
+    )
     # beta: q = 1/3 against p = 1/9 -> (1/3 - 1/9) / (1/9) = 2; -ln(1/9) = 2.197 > 2, so the
     # enhanced model agrees. delta = ln(3).
     assert_allclose(beta_likeness(df, ["col_0", "col_1", "col_2"], "sensitive").beta, 2.0)
     enh = beta_likeness(df, ["col_0", "col_1", "col_2"], "sensitive", enhanced=True)
     assert_allclose(enh.beta, 2.0)
     assert enh.records_over_cap == 0
-    assert_allclose(delta_disclosure(df, ["col_0", "col_1", "col_2"], "sensitive").delta, math.log(3))
+    assert_allclose(
+        delta_disclosure(df, ["col_0", "col_1", "col_2"], "sensitive").delta, math.log(3)
+    )
 
 
 def test_li2007_letters_variant_equal_distance():
@@ -123,7 +127,9 @@ def test_li2007_letters_variant_equal_distance():
     assert_allclose(res.t, 1 / 3, rtol=RTOL)
     # Alphabetical order A < B < C with the ordered distance: {A,B,A}: cumulative r = 1/3, 1/3,
     # 0 -> 2/3 / 2 = 1/3; {C,C,B}: -1/3, -1/3, 0 -> 1/3.
-    assert_allclose(t_closeness(df, qi, "sensitive", ordered=True).emd, [0, 1 / 3, 1 / 3], atol=1e-12)
+    assert_allclose(
+        t_closeness(df, qi, "sensitive", ordered=True).emd, [0, 1 / 3, 1 / 3], atol=1e-12
+    )
     # beta: q = 2/3 against 1/3 -> 1; delta = ln 2.
     assert_allclose(beta_likeness(df, qi, "sensitive").beta, 1.0)
     assert_allclose(delta_disclosure(df, qi, "sensitive").delta, math.log(2))
@@ -211,7 +217,9 @@ def test_ordered_categorical_uses_category_order():
     # SEN provision as an ordinal: none < support < ehcp. Alphabetical order would put
     # "ehcp" first and give a different distance.
     levels = ["none", "support", "ehcp"]
-    sen = pd.Categorical(["none", "none", "support", "ehcp", "none", "support"], categories=levels, ordered=True)
+    sen = pd.Categorical(
+        ["none", "none", "support", "ehcp", "none", "support"], categories=levels, ordered=True
+    )
     df = pd.DataFrame({"q": [1, 1, 1, 2, 2, 2], "sen": sen})
     res = t_closeness(df, ["q"], "sen", ordered=True)
     # table p = (3, 2, 1)/6; class 1 (2, 1, 0)/3: r = (1/6, 0, -1/6): cumulative 1/6, 1/6, 0
@@ -252,8 +260,21 @@ def test_single_value_table_and_single_class():
 # --------------------------------------------------------------------------------------------
 
 ORDERED_KINDS = (
-    "Int64", "Int8", "float64", "float32", "int8", "int16", "int32", "int64", "uint8", "uint64",
-    "arrow[int64]", "arrow[float64]", "datetime64[ns]", "arrow[timestamp]", "arrow[date32]",
+    "Int64",
+    "Int8",
+    "float64",
+    "float32",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint64",
+    "arrow[int64]",
+    "arrow[float64]",
+    "datetime64[ns]",
+    "arrow[timestamp]",
+    "arrow[date32]",
 )
 
 
@@ -261,7 +282,9 @@ ORDERED_KINDS = (
 def problems(draw, sensitive_kinds=S.ALL_KINDS, **kwargs):
     """A frame, quasi-identifiers and a sensitive column that is not one of them."""
     frame = draw(S.frames(min_cols=1, max_cols=4, index=draw(st.booleans()), **kwargs))
-    sens = draw(S.columns(draw(st.sampled_from(list(sensitive_kinds))), len(frame), max_cardinality=5))
+    sens = draw(
+        S.columns(draw(st.sampled_from(list(sensitive_kinds))), len(frame), max_cardinality=5)
+    )
     sens.index = frame.index
     frame = frame.assign(s=sens)
     qi = draw(S.quasi_identifiers(frame.drop(columns="s")))
@@ -286,14 +309,20 @@ def _as_input(frame, form):
 
 
 @FAST
-@given(problems(), st.sampled_from([0.5, 1, 1.5, 2, 3]), st.sampled_from(["frame", "arrow", "encoded"]),
-       st.booleans())
+@given(
+    problems(),
+    st.sampled_from([0.5, 1, 1.5, 2, 3]),
+    st.sampled_from(["frame", "arrow", "encoded"]),
+    st.booleans(),
+)
 def test_l_diversity_matches_reference(problem, c, form, sparse):
     frame, qi = problem
     with _count_path(sparse):
         res = l_diversity(_as_input(frame, form), qi, "s", c=c)
     assert_array_equal(res.distinct_l_per_record, ref.per_record(frame, qi, "s", ref.distinct_l))
-    assert_allclose(res.entropy_l_per_record, ref.per_record(frame, qi, "s", ref.entropy_l), rtol=RTOL)
+    assert_allclose(
+        res.entropy_l_per_record, ref.per_record(frame, qi, "s", ref.entropy_l), rtol=RTOL
+    )
     rec = ref.per_record(frame, qi, "s", lambda cnt: ref.recursive_l(cnt, c))
     assert_array_equal(res.recursive_l_per_record, rec)
     assert res.recursive_l == min(rec)
@@ -315,21 +344,40 @@ def test_nominal_measures_match_reference(problem, form, sparse):
         e = beta_likeness(data, qi, "s", enhanced=True)
         d = delta_disclosure(data, qi, "s")
         ad = attribute_disclosure(data, qi, ["s"])
-    assert_allclose(tc.emd_per_record, ref.per_record(frame, qi, "s", lambda c: ref.emd_equal(c, table)),
-                    rtol=RTOL, atol=1e-12)
-    assert_allclose(b.beta_per_record, ref.per_record(frame, qi, "s", lambda c: ref.beta(c, table)),
-                    rtol=RTOL, atol=1e-12)
-    assert_allclose(e.beta_per_record, ref.per_record(frame, qi, "s", lambda c: ref.beta(c, table, True)),
-                    rtol=RTOL, atol=1e-12)
-    assert_allclose(d.delta_per_record, ref.per_record(frame, qi, "s", lambda c: ref.delta(c, table)),
-                    rtol=RTOL, atol=1e-12)
+    assert_allclose(
+        tc.emd_per_record,
+        ref.per_record(frame, qi, "s", lambda c: ref.emd_equal(c, table)),
+        rtol=RTOL,
+        atol=1e-12,
+    )
+    assert_allclose(
+        b.beta_per_record,
+        ref.per_record(frame, qi, "s", lambda c: ref.beta(c, table)),
+        rtol=RTOL,
+        atol=1e-12,
+    )
+    assert_allclose(
+        e.beta_per_record,
+        ref.per_record(frame, qi, "s", lambda c: ref.beta(c, table, True)),
+        rtol=RTOL,
+        atol=1e-12,
+    )
+    assert_allclose(
+        d.delta_per_record,
+        ref.per_record(frame, qi, "s", lambda c: ref.delta(c, table)),
+        rtol=RTOL,
+        atol=1e-12,
+    )
     got = (ad.records_revealed[0], ad.records_revealed_nonunique[0], ad.classes_homogeneous[0])
     assert got == ref.homogeneous(frame, qi, "s")
 
 
 @FAST
-@given(problems(sensitive_kinds=ORDERED_KINDS, int_extremes=False), st.sampled_from(["frame", "arrow", "encoded"]),
-       st.booleans())
+@given(
+    problems(sensitive_kinds=ORDERED_KINDS, int_extremes=False),
+    st.sampled_from(["frame", "arrow", "encoded"]),
+    st.booleans(),
+)
 def test_ordered_emd_matches_reference(problem, form, sparse):
     frame, qi = problem
     table = ref.table_counts(frame, "s")
@@ -344,12 +392,22 @@ def test_ordered_emd_matches_reference(problem, form, sparse):
 def test_sparse_and_dense_cell_counts_agree(monkeypatch):
     rng = np.random.default_rng(12345678)
     n = 5000
-    df = pd.DataFrame({"a": rng.integers(0, 400, n), "b": rng.integers(0, 30, n), "s": rng.integers(0, 40, n)})
-    dense = [t_closeness(df, ["a", "b"], "s"), l_diversity(df, ["a", "b"], "s", c=2),
-             beta_likeness(df, ["a", "b"], "s"), delta_disclosure(df, ["a", "b"], "s")]
+    df = pd.DataFrame(
+        {"a": rng.integers(0, 400, n), "b": rng.integers(0, 30, n), "s": rng.integers(0, 40, n)}
+    )
+    dense = [
+        t_closeness(df, ["a", "b"], "s"),
+        l_diversity(df, ["a", "b"], "s", c=2),
+        beta_likeness(df, ["a", "b"], "s"),
+        delta_disclosure(df, ["a", "b"], "s"),
+    ]
     monkeypatch.setattr(crosstab, "small_key_space", lambda space, n: False)
-    sparse = [t_closeness(df, ["a", "b"], "s"), l_diversity(df, ["a", "b"], "s", c=2),
-              beta_likeness(df, ["a", "b"], "s"), delta_disclosure(df, ["a", "b"], "s")]
+    sparse = [
+        t_closeness(df, ["a", "b"], "s"),
+        l_diversity(df, ["a", "b"], "s", c=2),
+        beta_likeness(df, ["a", "b"], "s"),
+        delta_disclosure(df, ["a", "b"], "s"),
+    ]
     assert_allclose(dense[0].emd, sparse[0].emd, rtol=1e-12)
     assert_array_equal(dense[1].recursive_l_per_record, sparse[1].recursive_l_per_record)
     assert_allclose(dense[1].entropy_l_per_record, sparse[1].entropy_l_per_record, rtol=1e-12)
@@ -363,20 +421,29 @@ def test_sparse_and_dense_cell_counts_agree(monkeypatch):
 
 
 @FEW
-@given(problems(sensitive_kinds=ORDERED_KINDS, int_extremes=False), st.randoms(use_true_random=False))
+@given(
+    problems(sensitive_kinds=ORDERED_KINDS, int_extremes=False), st.randoms(use_true_random=False)
+)
 def test_row_order_never_matters(problem, rnd):
     frame, qi = problem
     perm = list(range(len(frame)))
     rnd.shuffle(perm)
     shuffled = frame.iloc[perm]
     a, b = l_diversity(frame, qi, "s", c=2), l_diversity(shuffled, qi, "s", c=2)
-    assert (a.distinct_l, a.recursive_l, a.records_revealed) == (b.distinct_l, b.recursive_l, b.records_revealed)
+    assert (a.distinct_l, a.recursive_l, a.records_revealed) == (
+        b.distinct_l,
+        b.recursive_l,
+        b.records_revealed,
+    )
     assert_allclose(a.entropy_l, b.entropy_l, rtol=RTOL)
     assert_array_equal(a.distinct_l_per_record[perm], b.distinct_l_per_record)
     for func in (t_closeness, beta_likeness, delta_disclosure):
         x, y = func(frame, qi, "s"), func(shuffled, qi, "s")
-        per_x = {"t_closeness": "emd_per_record", "beta_likeness": "beta_per_record",
-                 "delta_disclosure": "delta_per_record"}[func.__name__]
+        per_x = {
+            "t_closeness": "emd_per_record",
+            "beta_likeness": "beta_per_record",
+            "delta_disclosure": "delta_per_record",
+        }[func.__name__]
         assert_allclose(getattr(x, per_x)[perm], getattr(y, per_x), rtol=1e-9, atol=1e-12)
 
 
@@ -443,8 +510,14 @@ def hospital():
 @pytest.mark.parametrize("name", PUBLIC)
 def test_sensitive_that_is_a_quasi_identifier_is_an_error(hospital, name):
     func = getattr(attribute, name)
-    with pytest.raises(rc.InvalidParameterError, match="'city', which is also one of the 'quasi_identifiers'"):
-        func(hospital, ["gender", "city"], ["disease", "city"] if name == "attribute_disclosure" else "city")
+    with pytest.raises(
+        rc.InvalidParameterError, match="'city', which is also one of the 'quasi_identifiers'"
+    ):
+        func(
+            hospital,
+            ["gender", "city"],
+            ["disease", "city"] if name == "attribute_disclosure" else "city",
+        )
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -456,29 +529,47 @@ def test_unknown_sensitive_column_suggests_names(hospital, name):
 
 @pytest.mark.parametrize("name", PUBLIC)
 def test_bad_missing_policy(hospital, name):
-    with pytest.raises(rc.InvalidParameterError, match=f"The 'missing' parameter of {name} must be one of"):
+    with pytest.raises(
+        rc.InvalidParameterError, match=f"The 'missing' parameter of {name} must be one of"
+    ):
         getattr(attribute, name)(hospital, ["gender"], "disease", missing="drop")
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda d: l_diversity(d, ["gender"], ["disease"]),
-         "The 'sensitive' parameter of l_diversity must be a column name (str). Got ['disease'] instead."),
-        (lambda d: l_diversity(d, ["gender"], "disease", c=0),
-         "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got 0 instead."),
-        (lambda d: l_diversity(d, ["gender"], "disease", c=True),
-         "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got True instead."),
-        (lambda d: l_diversity(d, ["gender"], "disease", c=float("nan")),
-         "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got nan instead."),
-        (lambda d: t_closeness(d, ["gender"], "disease", ordered="yes"),
-         "The 'ordered' parameter of t_closeness must be True, False or None. Got 'yes' instead."),
-        (lambda d: beta_likeness(d, ["gender"], "disease", enhanced=None),
-         "The 'enhanced' parameter of beta_likeness must be True or False. Got None instead."),
-        (lambda d: attribute_disclosure(d, ["gender"], []),
-         "The 'sensitive_fields' parameter of attribute_disclosure must name at least one column."),
-        (lambda d: t_closeness(d, [], "disease"),
-         "The 'quasi_identifiers' parameter of t_closeness must name at least one column."),
+        (
+            lambda d: l_diversity(d, ["gender"], ["disease"]),
+            "The 'sensitive' parameter of l_diversity must be a column name (str). Got ['disease'] instead.",
+        ),
+        (
+            lambda d: l_diversity(d, ["gender"], "disease", c=0),
+            "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got 0 instead.",
+        ),
+        (
+            lambda d: l_diversity(d, ["gender"], "disease", c=True),
+            "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got True instead.",
+        ),
+        (
+            lambda d: l_diversity(d, ["gender"], "disease", c=float("nan")),
+            "The 'c' parameter of l_diversity must be a number in the range (0, inf). Got nan instead.",
+        ),
+        (
+            lambda d: t_closeness(d, ["gender"], "disease", ordered="yes"),
+            "The 'ordered' parameter of t_closeness must be True, False or None. Got 'yes' instead.",
+        ),
+        (
+            lambda d: beta_likeness(d, ["gender"], "disease", enhanced=None),
+            "The 'enhanced' parameter of beta_likeness must be True or False. Got None instead.",
+        ),
+        (
+            lambda d: attribute_disclosure(d, ["gender"], []),
+            "The 'sensitive_fields' parameter of attribute_disclosure must name at least one column.",
+        ),
+        (
+            lambda d: t_closeness(d, [], "disease"),
+            "The 'quasi_identifiers' parameter of t_closeness must name at least one column.",
+        ),
     ],
 )
 def test_parameter_messages(hospital, call, message):
@@ -508,7 +599,12 @@ def test_every_input_form_agrees(hospital, tmp_path):
 
 def test_results_are_frozen_and_keep_parameters(hospital):
     res = l_diversity(hospital, HOSPITAL_QI, "disease", c=3)
-    assert (res.quasi_identifiers, res.sensitive, res.c, res.missing) == (tuple(HOSPITAL_QI), "disease", 3.0, "category")
+    assert (res.quasi_identifiers, res.sensitive, res.c, res.missing) == (
+        tuple(HOSPITAL_QI),
+        "disease",
+        3.0,
+        "category",
+    )
     with pytest.raises(AttributeError):
         res.distinct_l = 5
     tc = t_closeness(hospital, HOSPITAL_QI, "disease", ordered=False)

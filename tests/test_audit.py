@@ -62,7 +62,9 @@ def test_exactly_recoverable_by_differencing(method):
 def test_bounded_narrower_than_protection():
     # one total, two suppressed cells 1 + 2 = 3: each in [1, 2] (rule alone says [1, 4])
     t = _frame(school=["A"] * 3, cat=["x", "y", "z"], count=[1, 2, 20])
-    r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[23])})
+    r = audit_tables(
+        {"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[23])}
+    )
     assert _interval(r, "t", "school=A, cat=x") == (1, 2, "narrow")
     assert _interval(r, "t", "school=A, cat=y") == (1, 2, "narrow")
     first = r.failing.iloc[0]
@@ -74,7 +76,9 @@ def test_bounded_narrower_than_protection():
 def test_safe_pattern():
     # 2 + 3 = 5: each suppressed cell can be anything in [1, 4]
     t = _frame(school=["A"] * 3, cat=["x", "y", "z"], count=[2, 3, 20])
-    r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[25])})
+    r = audit_tables(
+        {"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[25])}
+    )
     assert _interval(r, "t", "school=A, cat=x") == (1, 4, "protected")
     assert _interval(r, "t", "school=A, cat=y") == (1, 4, "protected")
     assert r.failing.empty and r.pupils_exposed == 0
@@ -85,10 +89,14 @@ def test_two_way_table_with_a_suppressed_rectangle(method):
     # 3 x 3 table, row and column totals published; the 2 x 2 block [[2, 3], [4, 2]] suppressed.
     # With x00 = t: x01 = 5 - t, x10 = 6 - t, x11 = t, all in [1, 4]  =>  t in [2, 4].
     counts = [[2, 3, 30], [4, 2, 40], [20, 25, 50]]
-    cells = _frame(r=np.repeat(["a", "b", "c"], 3), c=np.tile(["p", "q", "s"], 3), count=np.ravel(counts))
+    cells = _frame(
+        r=np.repeat(["a", "b", "c"], 3), c=np.tile(["p", "q", "s"], 3), count=np.ravel(counts)
+    )
     rows = cells.groupby("r", as_index=False)["count"].sum()
     cols = cells.groupby("c", as_index=False)["count"].sum()
-    r = audit_tables({"t": cells}, "dfe_suppress_below_5", margins={"rows": rows, "cols": cols}, method=method)
+    r = audit_tables(
+        {"t": cells}, "dfe_suppress_below_5", margins={"rows": rows, "cols": cols}, method=method
+    )
     assert _interval(r, "t", "r=a, c=p") == (2, 4, "narrow")
     assert _interval(r, "t", "r=a, c=q") == (1, 3, "narrow")
     assert _interval(r, "t", "r=b, c=p") == (2, 4, "narrow")
@@ -116,9 +124,15 @@ def test_unknown_rule_bounds_only_by_zero():
 
 
 def test_secondary_suppression_column():
-    t = _frame(school=["A"] * 3, cat=["x", "y", "z"], count=[3, 9, 20], secondary=[False, True, False])
-    r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[32])},
-                     suppressed="secondary")
+    t = _frame(
+        school=["A"] * 3, cat=["x", "y", "z"], count=[3, 9, 20], secondary=[False, True, False]
+    )
+    r = audit_tables(
+        {"t": t},
+        "dfe_suppress_below_5",
+        margins={"tot": _frame(school=["A"], count=[32])},
+        suppressed="secondary",
+    )
     # x in [1, 4] by the rule, y >= 0, x + y = 12  =>  x in [3, 4]... and y in [8, 11]
     assert _interval(r, "t", "school=A, cat=x")[:2] == (1, 4)
     assert _interval(r, "t", "school=A, cat=y")[:2] == (8, 11)
@@ -129,8 +143,16 @@ def test_secondary_suppression_column():
 
 @pytest.mark.parametrize(
     ("base", "n", "shown", "interval"),
-    [(5, 10, "10", (8, 12)), (5, 12, "10", (8, 12)), (5, 13, "15", (13, 17)), (5, 2, "low", (1, 2)),
-     (5, 3, "5", (3, 7)), (10, 10, "10", (5, 14)), (10, 4, "low", (1, 4)), (10, 15, "20", (15, 24))],
+    [
+        (5, 10, "10", (8, 12)),
+        (5, 12, "10", (8, 12)),
+        (5, 13, "15", (13, 17)),
+        (5, 2, "low", (1, 2)),
+        (5, 3, "5", (3, 7)),
+        (10, 10, "10", (5, 14)),
+        (10, 4, "low", (1, 4)),
+        (10, 15, "20", (15, 24)),
+    ],
 )
 def test_rounding_intervals(base, n, shown, interval):
     pol = SuppressionPolicy("r", round_to=base)
@@ -163,9 +185,17 @@ def test_issue_24_a_cell_shown_5_under_suppress_and_round_is_narrow():
         assert _interval(r, "t", "a=y, b=p") == (18, 22, "protected")
         assert _interval(r, "t", "a=y, b=q") == (38, 42, "protected")
         assert r.failing["reason"].tolist() == [
-            ("the rule: the symbol shown, read with the policy, leaves only this interval; "
-             "interval narrower than the protection level")]
-    assert apply_policy(t, "dfe_suppress_below_5_round_5")["shown"].tolist() == ["5", "30", "20", "40"]
+            (
+                "the rule: the symbol shown, read with the policy, leaves only this interval; "
+                "interval narrower than the protection level"
+            )
+        ]
+    assert apply_policy(t, "dfe_suppress_below_5_round_5")["shown"].tolist() == [
+        "5",
+        "30",
+        "20",
+        "40",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -194,7 +224,9 @@ def test_what_a_symbol_means(pol, n, shown, interval):
     r = audit_tables({"t": t}, pol)
     assert tuple(r.cells[["lower", "upper"]].iloc[0]) == interval
     if interval[0] == interval[1]:  # the rule alone discloses the count
-        assert r.cells["verdict"].iloc[0] == "exact" and r.cells["reason"].iloc[0].startswith("the rule")
+        assert r.cells["verdict"].iloc[0] == "exact" and r.cells["reason"].iloc[0].startswith(
+            "the rule"
+        )
 
 
 @pytest.mark.parametrize("method", ["auto", "milp"])
@@ -216,10 +248,17 @@ def test_a_gap_in_what_a_symbol_allows_is_kept(method):
 def test_secondary_suppression_is_not_in_the_suppressed_range():
     # x = 3 is suppressed by the rule ([1, 4]); y = 5 is a secondary suppression, so not 1-4:
     # 0 or at least 5. The total 28 - 20 gives x + y = 8: y in [5, 7], x in [1, 3].
-    t = _frame(school=["A"] * 3, cat=["x", "y", "z"], count=[3, 5, 20], secondary=[False, True, False])
+    t = _frame(
+        school=["A"] * 3, cat=["x", "y", "z"], count=[3, 5, 20], secondary=[False, True, False]
+    )
     for method in ("auto", "milp"):
-        r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": _frame(school=["A"], count=[28])},
-                         suppressed="secondary", method=method)
+        r = audit_tables(
+            {"t": t},
+            "dfe_suppress_below_5",
+            margins={"tot": _frame(school=["A"], count=[28])},
+            suppressed="secondary",
+            method=method,
+        )
         assert _interval(r, "t", "school=A, cat=x") == (1, 3, "narrow")
         assert _interval(r, "t", "school=A, cat=y")[:2] == (5, 7)
 
@@ -238,14 +277,20 @@ def test_a_fractional_lp_optimum_is_not_trusted(monkeypatch):
         return x + 0.25 if gap_lo is None else x  # a wrong, fractional "optimum"
 
     counts = [[2, 3, 30], [4, 2, 40], [20, 25, 50]]
-    cells = _frame(r=np.repeat(["a", "b", "c"], 3), c=np.tile(["p", "q", "s"], 3), count=np.ravel(counts))
-    margins = {"rows": cells.groupby("r", as_index=False)["count"].sum(),
-               "cols": cells.groupby("c", as_index=False)["count"].sum()}
+    cells = _frame(
+        r=np.repeat(["a", "b", "c"], 3), c=np.tile(["p", "q", "s"], 3), count=np.ravel(counts)
+    )
+    margins = {
+        "rows": cells.groupby("r", as_index=False)["count"].sum(),
+        "cols": cells.groupby("c", as_index=False)["count"].sum(),
+    }
     exact = audit_tables({"t": cells}, "dfe_suppress_below_5", margins=margins, method="milp").cells
     monkeypatch.setattr(audit, "_solve", fractional_lp)
     r = audit_tables({"t": cells}, "dfe_suppress_below_5", margins=margins)
     assert calls["milp"] == calls["lp"] > 0 and r.milp_cells == 4
-    pd.testing.assert_frame_equal(r.cells[["lower", "upper", "verdict"]], exact[["lower", "upper", "verdict"]])
+    pd.testing.assert_frame_equal(
+        r.cells[["lower", "upper", "verdict"]], exact[["lower", "upper", "verdict"]]
+    )
 
 
 # --- brute force -------------------------------------------------------------------------------
@@ -254,8 +299,11 @@ def test_a_fractional_lp_optimum_is_not_trusted(monkeypatch):
 #: inside a rounding interval, odd bases, totals exact or protected).
 CUSTOM_POLICIES = st.builds(
     lambda below, start, base, margins: SuppressionPolicy(
-        "custom", suppress_below=below, suppress_from=start, round_to=base, margins=margins),
-    st.sampled_from([0, 2, 3, 5]), st.sampled_from([0, 1, 2]), st.sampled_from([1, 2, 3, 5, 10]),
+        "custom", suppress_below=below, suppress_from=start, round_to=base, margins=margins
+    ),
+    st.sampled_from([0, 2, 3, 5]),
+    st.sampled_from([0, 1, 2]),
+    st.sampled_from([1, 2, 3, 5, 10]),
     st.sampled_from(["exact", "policy"]),
 )
 ALL_POLICIES = st.one_of(st.sampled_from(sorted(POLICIES)).map(policy), CUSTOM_POLICIES)
@@ -264,23 +312,34 @@ ALL_POLICIES = st.one_of(st.sampled_from(sorted(POLICIES)).map(policy), CUSTOM_P
 @st.composite
 def linked_tables(draw, policies=None):
     na, nb, nc = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    cube = np.array(draw(st.lists(st.integers(0, 7), min_size=na * nb * nc, max_size=na * nb * nc))).reshape(na, nb, nc)
+    cube = np.array(
+        draw(st.lists(st.integers(0, 7), min_size=na * nb * nc, max_size=na * nb * nc))
+    ).reshape(na, nb, nc)
     a, b, c = np.meshgrid(np.arange(na), np.arange(nb), np.arange(nc), indexing="ij")
     micro = pd.DataFrame({"a": a.ravel(), "b": b.ravel(), "c": c.ravel(), "count": cube.ravel()})
     t1 = micro.groupby(["a", "b"], as_index=False)["count"].sum()
     t2 = micro.groupby(["a", "c"], as_index=False)["count"].sum()
-    tables = {"ab": t1[t1["count"] > 0].reset_index(drop=True), "ac": t2[t2["count"] > 0].reset_index(drop=True)}
+    tables = {
+        "ab": t1[t1["count"] > 0].reset_index(drop=True),
+        "ac": t2[t2["count"] > 0].reset_index(drop=True),
+    }
     margins = {}
     if draw(st.booleans()):
         m = micro.groupby("a", as_index=False)["count"].sum()
         margins["a"] = m[m["count"] > 0].reset_index(drop=True)
-    pol = draw(policies if policies is not None else st.sampled_from([
-        SuppressionPolicy("s3", suppress_below=3),
-        SuppressionPolicy("s5", suppress_below=5),
-        SuppressionPolicy("r5", round_to=5, margins="policy"),
-        SuppressionPolicy("r5e", round_to=5, margins="exact"),
-        SuppressionPolicy("s3r5", suppress_below=3, round_to=5, margins="policy"),
-    ]))
+    pol = draw(
+        policies
+        if policies is not None
+        else st.sampled_from(
+            [
+                SuppressionPolicy("s3", suppress_below=3),
+                SuppressionPolicy("s5", suppress_below=5),
+                SuppressionPolicy("r5", round_to=5, margins="policy"),
+                SuppressionPolicy("r5e", round_to=5, margins="exact"),
+                SuppressionPolicy("s3r5", suppress_below=3, round_to=5, margins="policy"),
+            ]
+        )
+    )
     return tables, margins, pol
 
 
@@ -304,12 +363,16 @@ def audit_cases(draw):
     if layout == "star":
         tables, margins, _ = draw(linked_tables())
         return layout, tables, margins, draw(ALL_POLICIES)
-    shape = draw(st.sampled_from([(2, 2), (2, 3), (3, 3)] if layout == "two_way" else [(2, 2, 2), (2, 2, 3)]))
+    shape = draw(
+        st.sampled_from([(2, 2), (2, 3), (3, 3)] if layout == "two_way" else [(2, 2, 2), (2, 2, 3)])
+    )
     size = int(np.prod(shape))
     counts = np.array(draw(st.lists(st.integers(0, top), min_size=size, max_size=size)))
     grid = np.meshgrid(*[np.arange(s) for s in shape], indexing="ij")
     names = "abc"[: len(shape)]
-    micro = pd.DataFrame({n: g.ravel() for n, g in zip(names, grid, strict=True)} | {"count": counts})
+    micro = pd.DataFrame(
+        {n: g.ravel() for n, g in zip(names, grid, strict=True)} | {"count": counts}
+    )
     if draw(st.booleans()):  # zero cells listed or left out (both are published as 0 or c)
         micro = micro[micro["count"] > 0].reset_index(drop=True)
     if len(micro) == 0:
@@ -317,9 +380,15 @@ def audit_cases(draw):
     if layout == "two_way":
         margins = {"rows": _sums(micro, ["a"]), "cols": _sums(micro, ["b"])}
         if draw(st.booleans()):
-            margins["total"] = pd.DataFrame({"count": [int(micro["count"].sum())]}).assign(all="all")[["all", "count"]]
+            margins["total"] = pd.DataFrame({"count": [int(micro["count"].sum())]}).assign(
+                all="all"
+            )[["all", "count"]]
     else:
-        margins = {"ab": _sums(micro, ["a", "b"]), "ac": _sums(micro, ["a", "c"]), "bc": _sums(micro, ["b", "c"])}
+        margins = {
+            "ab": _sums(micro, ["a", "b"]),
+            "ac": _sums(micro, ["a", "c"]),
+            "bc": _sums(micro, ["b", "c"]),
+        }
     return layout, {"t": micro}, margins, draw(ALL_POLICIES)
 
 
@@ -342,7 +411,11 @@ def _check_against_brute_force(tables, margins, pol, method, suppressed=None, ca
     return result
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(audit_cases(), st.sampled_from(["auto", "lp", "milp"]))
 def test_every_policy_equals_brute_force(case, method):
     # Issue 24 item 3, the class: for every policy (presets and custom), every layout (the
@@ -350,10 +423,16 @@ def test_every_policy_equals_brute_force(case, method):
     # the min and max over all integer tables the release allows, and the verdict follows.
     layout, tables, margins, pol = case
     result = _check_against_brute_force(tables, margins, pol, method)
-    event(f"{layout}, {method}: {'integer programmes' if result.milp_cells else result.method.split(',')[0]}")
+    event(
+        f"{layout}, {method}: {'integer programmes' if result.milp_cells else result.method.split(',')[0]}"
+    )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(linked_tables(), st.sampled_from(["auto", "lp", "milp"]))
 def test_intervals_match_brute_force(case, method):
     tables, margins, pol = case
@@ -361,9 +440,16 @@ def test_intervals_match_brute_force(case, method):
     _check_against_brute_force(tables, margins, pol, method)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(linked_tables(policies=ALL_POLICIES.filter(lambda p: p.suppresses)), st.data(),
-       st.sampled_from(["auto", "milp"]))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(
+    linked_tables(policies=ALL_POLICIES.filter(lambda p: p.suppresses)),
+    st.data(),
+    st.sampled_from(["auto", "milp"]),
+)
 def test_secondary_suppressions_equal_brute_force(case, data, method):
     # A secondary suppression is a c the rule would have published: any count outside the
     # suppressed range (0 included), bounded here by the exact totals every cell sums to.
@@ -377,7 +463,9 @@ def test_secondary_suppressions_equal_brute_force(case, data, method):
     flag = np.zeros(len(t), dtype=bool)
     flag[data.draw(st.integers(0, len(t) - 1))] = True
     tables = {**tables, name: t.assign(secondary=flag)}
-    _check_against_brute_force(tables, margins, pol, method, suppressed="secondary", cap=int(micro["count"].max()))
+    _check_against_brute_force(
+        tables, margins, pol, method, suppressed="secondary", cap=int(micro["count"].max())
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -385,9 +473,20 @@ def test_secondary_suppressions_equal_brute_force(case, data, method):
 def test_row_order_and_table_order_never_matter(case, rnd):
     tables, margins, pol = case
     assume(all(len(t) for t in tables.values()))
-    base = audit_tables(tables, pol, margins=margins).cells.sort_values(["table", "cell"]).reset_index(drop=True)
-    shuffled = {k: v.sample(frac=1, random_state=rnd.randint(0, 10**6)) for k, v in reversed(list(tables.items()))}
-    again = audit_tables(shuffled, pol, margins=margins).cells.sort_values(["table", "cell"]).reset_index(drop=True)
+    base = (
+        audit_tables(tables, pol, margins=margins)
+        .cells.sort_values(["table", "cell"])
+        .reset_index(drop=True)
+    )
+    shuffled = {
+        k: v.sample(frac=1, random_state=rnd.randint(0, 10**6))
+        for k, v in reversed(list(tables.items()))
+    }
+    again = (
+        audit_tables(shuffled, pol, margins=margins)
+        .cells.sort_values(["table", "cell"])
+        .reset_index(drop=True)
+    )
     pd.testing.assert_frame_equal(base, again)
 
 
@@ -398,7 +497,9 @@ def test_closed_form_equals_lp(case):
     assume(all(len(t) for t in tables.values()))
     a = audit_tables(tables, pol, margins=margins, method="auto").cells
     b = audit_tables(tables, pol, margins=margins, method="milp").cells
-    pd.testing.assert_frame_equal(a[["table", "cell", "lower", "upper"]], b[["table", "cell", "lower", "upper"]])
+    pd.testing.assert_frame_equal(
+        a[["table", "cell", "lower", "upper"]], b[["table", "cell", "lower", "upper"]]
+    )
 
 
 # --- never the published value of a suppressed cell ---------------------------------------------
@@ -406,7 +507,11 @@ def test_closed_form_equals_lp(case):
 
 def test_no_true_value_of_a_protected_suppressed_cell_in_the_output():
     rng = np.random.default_rng(3)
-    t = _frame(school=np.repeat(np.arange(30), 4), cat=np.tile(list("wxyz"), 30), count=rng.integers(1, 12, 120))
+    t = _frame(
+        school=np.repeat(np.arange(30), 4),
+        cat=np.tile(list("wxyz"), 30),
+        count=rng.integers(1, 12, 120),
+    )
     tot = t.groupby("school", as_index=False)["count"].sum()
     r = audit_tables({"t": t}, "dfe_suppress_below_5", margins={"tot": tot})
     assert list(r.cells.columns) == CELL_COLUMNS
@@ -442,9 +547,11 @@ def test_tier3_audit_counts(tmp_path):
     # differencing is a special case: every suppressed cell alone in its total is exact
     t = tables["urn_x_fsm_eligible"]
     key = ["urn", "nc_year", "sex"]
-    small = (t["count"] < 5)
+    small = t["count"] < 5
     alone = small.groupby([t[k] for k in key]).transform("sum") == 1
-    assert out.set_index("table").loc["urn_x_fsm_eligible", "exact_cells"] >= int((small & alone).sum())
+    assert out.set_index("table").loc["urn_x_fsm_eligible", "exact_cells"] >= int(
+        (small & alone).sum()
+    )
     # row order follows the input; the result does not depend on it
     backwards = tier3_audit(dict(reversed(list(tables.items()))), "dfe_suppress_below_5")
     assert list(backwards["table"]) == list(reversed(list(tables)))
@@ -460,7 +567,13 @@ def test_tier3_audit_counts(tmp_path):
 
 
 def test_presets():
-    assert set(POLICIES) >= {"dfe_suppress_below_5", "dfe_suppress_1_2", "dfe_round_5", "dfe_round_10", "ons_srs_10"}
+    assert set(POLICIES) >= {
+        "dfe_suppress_below_5",
+        "dfe_suppress_1_2",
+        "dfe_round_5",
+        "dfe_round_10",
+        "ons_srs_10",
+    }
     assert policy("ons_srs_10").suppress_below == 10
     assert policy("dfe_round_5", protection=2).protection == 2
 
@@ -480,8 +593,11 @@ def test_bad_input_one_line():
     with pytest.raises(InvalidParameterError, match="'method'"):
         audit_tables({"t": t}, "dfe_round_5", method="simplex")
     with pytest.raises(InvalidParameterError, match="inconsistent"):
-        audit_tables({"t": _frame(g=["a", "a"], c=[1, 2], count=[2, 9])}, "dfe_suppress_below_5",
-                     margins={"m": _frame(g=["a"], count=[30])})
+        audit_tables(
+            {"t": _frame(g=["a", "a"], c=[1, 2], count=[2, 9])},
+            "dfe_suppress_below_5",
+            margins={"m": _frame(g=["a"], count=[30])},
+        )
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -494,8 +610,16 @@ def _write_folder(folder, tables, margins=None):
 
 
 # the report's files, and the manifest riskcalc's output writer adds to every folder it writes
-INTERNAL_FILES = sorted(["internal_audit.json", "internal_audit.md", "internal_audit.provenance.json",
-                         "internal_audit_cells.csv", "internal_audit_tables.csv", "manifest.json"])
+INTERNAL_FILES = sorted(
+    [
+        "internal_audit.json",
+        "internal_audit.md",
+        "internal_audit.provenance.json",
+        "internal_audit_cells.csv",
+        "internal_audit_tables.csv",
+        "manifest.json",
+    ]
+)
 RELEASE_FILES = sorted(f.replace("internal_", "release_") for f in INTERNAL_FILES)
 
 
@@ -542,7 +666,11 @@ def test_issue_24_every_output_with_intervals_is_marked_internal(school_folder, 
     assert all(p.name.startswith("internal_") for p in out.iterdir() if p.name != "manifest.json")
     assert (out / "internal_audit.md").read_text().startswith("INTERNAL:")
     doc = json.loads((out / "internal_audit.json").read_text())
-    assert list(doc)[:3] == ["internal", "disclosive", "notice"] and doc["internal"] and doc["disclosive"]
+    assert (
+        list(doc)[:3] == ["internal", "disclosive", "notice"]
+        and doc["internal"]
+        and doc["disclosive"]
+    )
     assert doc["provenance"]["internal"] and doc["provenance"]["disclosive"]
     assert json.loads((out / "internal_audit.provenance.json").read_text())["internal"] is True
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--format", "json"]) == 0
@@ -551,35 +679,68 @@ def test_issue_24_every_output_with_intervals_is_marked_internal(school_folder, 
     r = audit_tables(tables, "dfe_suppress_below_5", margins={"totals": margins["totals"]})
     assert "INTERNAL" in repr(r) and r.internal
     assert r.to_frame().attrs == {"internal": True, "disclosive": True}
-    assert r.cells.attrs["internal"] and r.tables.attrs["disclosive"] and r.failing.attrs["internal"]
+    assert (
+        r.cells.attrs["internal"] and r.tables.attrs["disclosive"] and r.failing.attrs["internal"]
+    )
 
 
 def test_issue_24_release_mode_lists_failing_cells_without_counts(school_folder, capsys):
     from riskcalc.cli import main
 
     d, tables, margins, out = school_folder
-    assert main(["audit-tables", str(d), "--margins", "totals.csv", "--for-release", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["audit-tables", str(d), "--margins", "totals.csv", "--for-release", "--out", str(out)]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
-    assert "INTERNAL" not in text and "3 to 3" not in text and "[3, 3]" not in text and "interval" not in text.lower().replace(
-        "no interval", "")
+    assert (
+        "INTERNAL" not in text
+        and "3 to 3" not in text
+        and "[3, 3]" not in text
+        and "interval" not in text.lower().replace("no interval", "")
+    )
     assert "| sex.csv | school=A, sex=F | suppressed | c | exact |" in text
     assert sorted(p.name for p in out.iterdir()) == RELEASE_FILES
     doc = json.loads((out / "release_audit.json").read_text())
     assert doc["internal"] is False and doc["disclosive"] is False and "cells" not in doc
-    assert [c["cell"] for c in doc["failing_cells"]] == ["school=B, fsm=Y", "school=A, sex=F"]  # files sorted by name
+    assert [c["cell"] for c in doc["failing_cells"]] == [
+        "school=B, fsm=Y",
+        "school=A, sex=F",
+    ]  # files sorted by name
     assert set(doc["failing_cells"][0]) == {"table", "cell", "status", "shown", "verdict", "reason"}
-    assert set(doc["tables"][0]) == {"table", "margin", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells"}
+    assert set(doc["tables"][0]) == {
+        "table",
+        "margin",
+        "cells",
+        "suppressed",
+        "rounded",
+        "exact_cells",
+        "narrow_cells",
+    }
     # the inputs are named, not hashed (a small table's hash is found by hashing the candidates)
-    assert doc["provenance"]["inputs"] == [{"source": n} for n in ("fsm.csv", "sex.csv", "totals.csv")]
+    assert doc["provenance"]["inputs"] == [
+        {"source": n} for n in ("fsm.csv", "sex.csv", "totals.csv")
+    ]
     cells = pd.read_csv(out / "release_audit_cells.csv")
     assert list(cells.columns) == ["table", "cell", "status", "shown", "verdict", "reason"]
-    release = audit_tables(tables, "dfe_suppress_below_5", margins={"totals": margins["totals"]}).for_release()
+    release = audit_tables(
+        tables, "dfe_suppress_below_5", margins={"totals": margins["totals"]}
+    ).for_release()
     assert not release.internal and "INTERNAL" not in repr(release)
     assert release.failing.attrs == {"internal": False, "disclosive": False}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(audit_cases(), st.data())
 def test_release_mode_depends_only_on_the_publication(tmp_path_factory, case, data):
     # The class behind item 4: the release report must hold nothing the tables hide. Any other
@@ -601,8 +762,16 @@ def test_release_mode_depends_only_on_the_publication(tmp_path_factory, case, da
     files = []
     for truth in ((tables, margins), other):
         _write_folder(root / "in", *truth)
-        args = ["audit-tables", str(root / "in"), "--policy", pol.name, "--for-release", "--out", str(root / "out"),
-                "--force"] + (["--margins", ",".join(f"{m}.csv" for m in margins)] if margins else [])
+        args = [
+            "audit-tables",
+            str(root / "in"),
+            "--policy",
+            pol.name,
+            "--for-release",
+            "--out",
+            str(root / "out"),
+            "--force",
+        ] + (["--margins", ",".join(f"{m}.csv" for m in margins)] if margins else [])
         assert main(args) == 0
         files.append({p.name: p.read_bytes() for p in sorted((root / "out").iterdir())})
     assert files[0] == files[1]
@@ -619,7 +788,9 @@ def test_cli_audit_tables_never_shows_a_protected_suppressed_value(tmp_path, cap
     d = tmp_path / "t"
     d.mkdir()
     # 2 + 3 in one total of 25: both protected in [1, 4]
-    pd.DataFrame({"school": ["A"] * 3, "cat": ["x", "y", "z"], "count": [2, 3, 20]}).to_csv(d / "t.csv", index=False)
+    pd.DataFrame({"school": ["A"] * 3, "cat": ["x", "y", "z"], "count": [2, 3, 20]}).to_csv(
+        d / "t.csv", index=False
+    )
     pd.DataFrame({"school": ["A"], "count": [25]}).to_csv(d / "m.csv", index=False)
     assert main(["audit-tables", str(d), "--margins", "m.csv", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -651,12 +822,17 @@ def test_summary_only_audit_agrees_with_the_detailed_one(case, as_text):
     tables, margins, pol = case
     assume(all(len(t) for t in tables.values()))
     if as_text:
-        tables = {k: v.assign(b=v["b"].map("b{}".format)) if "b" in v else v for k, v in tables.items()}
+        tables = {
+            k: v.assign(b=v["b"].map("b{}".format)) if "b" in v else v for k, v in tables.items()
+        }
     full = audit_tables(tables, pol, margins=margins)
     brief = audit_tables(tables, pol, margins=margins, details=False)
     pd.testing.assert_frame_equal(full.tables, brief.tables)
     for column in ("table", "status", "verdict", "reason"):
-        assert brief.cells[column].astype(object).tolist() == full.cells[column].astype(object).tolist()
+        assert (
+            brief.cells[column].astype(object).tolist()
+            == full.cells[column].astype(object).tolist()
+        )
     assert (brief.n_exact, brief.n_narrow) == (full.n_exact, full.n_narrow)
 
 
@@ -687,8 +863,18 @@ def test_blank_category_is_a_category_labelled_missing(tmp_path):
     folder.mkdir()
     (folder / "t.csv").write_text("LA,Sex,count\n206,F,12\n206,,3\n206,M,15\n208,F,20\n208,M,2\n")
     assert main(["audit-tables", str(folder)]) == 0
-    res = audit_tables({"t": pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
-                                           "count": [12, 3, 15, 20, 2]})}, "dfe_suppress_below_5")
+    res = audit_tables(
+        {
+            "t": pd.DataFrame(
+                {
+                    "LA": [206, 206, 206, 208, 208],
+                    "Sex": ["F", None, "M", "F", "M"],
+                    "count": [12, 3, 15, 20, 2],
+                }
+            )
+        },
+        "dfe_suppress_below_5",
+    )
     assert set(res.cells["cell"]) == {"LA=206, Sex=(missing)", "LA=208, Sex=M"}
 
 
@@ -696,16 +882,28 @@ _BLANKS = [None, np.nan, pd.NA, "", "  "]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.integers(0, 12), min_size=4, max_size=4), st.sampled_from(_BLANKS),
-       st.sampled_from(["dfe_suppress_below_5", "dfe_round_5", "dfe_suppress_below_5_round_5"]))
+@given(
+    st.lists(st.integers(0, 12), min_size=4, max_size=4),
+    st.sampled_from(_BLANKS),
+    st.sampled_from(["dfe_suppress_below_5", "dfe_round_5", "dfe_suppress_below_5_round_5"]),
+)
 def test_a_blank_category_audits_as_any_other_label(counts, blank, policy):
     """Relabelling a category never changes an interval: a blank category (any spelling of
     blank) gives the intervals the same table gives with the category written 'Z'."""
+
     def table(label):
-        return {"t": pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["p", label, "p", label], "count": counts})}
+        return {
+            "t": pd.DataFrame(
+                {"a": ["x", "x", "y", "y"], "b": ["p", label, "p", label], "count": counts}
+            )
+        }
 
     with_blank = audit_tables(table(blank), policy).cells
     with_z = audit_tables(table("Z"), policy).cells
-    assert list(with_blank["cell"].str.replace("b=(missing)", "b=Z", regex=False)) == list(with_z["cell"])
+    assert list(with_blank["cell"].str.replace("b=(missing)", "b=Z", regex=False)) == list(
+        with_z["cell"]
+    )
     cols = ["status", "shown", "lower", "upper", "verdict"]
-    pd.testing.assert_frame_equal(with_blank[cols].reset_index(drop=True), with_z[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        with_blank[cols].reset_index(drop=True), with_z[cols].reset_index(drop=True)
+    )

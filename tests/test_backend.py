@@ -26,17 +26,38 @@ from riskcalc._core.answers import AttributeFigures, ClosenessFigures, RecordSiz
 from riskcalc._core.memory import MemoryBackend
 from riskcalc.exceptions import InvalidParameterError
 
-QUESTIONS = [name for name, member in vars(engine.Backend).items()
-             if not name.startswith("_") and (callable(member) or isinstance(member, property))]
+QUESTIONS = [
+    name
+    for name, member in vars(engine.Backend).items()
+    if not name.startswith("_") and (callable(member) or isinstance(member, property))
+]
 
 
 def test_the_protocol_lists_the_questions():
-    assert {"names", "size_histogram", "lattice_histograms", "missing_counts", "weighted_below", "summed_histogram",
-            "size_pairs", "attribute_figures", "closeness_figures", "trajectory_histograms", "record_sizes",
-            "column_values", "replace_values", "encoded", "refuse", "columns", "holds_records"} <= set(QUESTIONS)
+    assert {
+        "names",
+        "size_histogram",
+        "lattice_histograms",
+        "missing_counts",
+        "weighted_below",
+        "summed_histogram",
+        "size_pairs",
+        "attribute_figures",
+        "closeness_figures",
+        "trajectory_histograms",
+        "record_sizes",
+        "column_values",
+        "replace_values",
+        "encoded",
+        "refuse",
+        "columns",
+        "holds_records",
+    } <= set(QUESTIONS)
 
 
-@pytest.mark.parametrize("cls", ["riskcalc._core.memory.MemoryBackend", "riskcalc._core.spark.SparkBackend"])
+@pytest.mark.parametrize(
+    "cls", ["riskcalc._core.memory.MemoryBackend", "riskcalc._core.spark.SparkBackend"]
+)
 def test_each_backend_answers_every_question(cls):
     """Every question of the protocol, with its keyword parameters (no pyspark needed)."""
     module, name = cls.rsplit(".", 1)
@@ -100,15 +121,29 @@ class RemoteBackend:
         return self._memory.names(requested, func=func, name=name)
 
     def refuse(self, what, func):
-        return InvalidParameterError(f"{what} of {func} cannot run on the remote table (test backend).")
+        return InvalidParameterError(
+            f"{what} of {func} cannot run on the remote table (test backend)."
+        )
 
     def encoded(self, columns, *, func, weights=None, name="quasi_identifiers"):
         raise self.refuse("Reading the records", func)
 
     def _no_arrays(self, answer):
-        arrays = {f.name: None for f in dataclasses.fields(answer)
-                  if f.name in ("distinct_per_class", "entropy_l_per_class", "recursive_l_per_class", "class_id",
-                                "index", "emd_per_class", "class_sizes", "levels")}
+        arrays = {
+            f.name: None
+            for f in dataclasses.fields(answer)
+            if f.name
+            in (
+                "distinct_per_class",
+                "entropy_l_per_class",
+                "recursive_l_per_class",
+                "class_id",
+                "index",
+                "emd_per_class",
+                "class_sizes",
+                "levels",
+            )
+        }
         return dataclasses.replace(answer, **arrays)
 
     def attribute_figures(self, *args, **kwargs):
@@ -147,8 +182,14 @@ def _headline(result) -> dict:
     out = {}
     for f in dataclasses.fields(result):
         v = getattr(result, f.name)
-        if v is None or isinstance(v, pd.Index) or (isinstance(v, np.ndarray) and f.name.endswith(
-                ("per_record", "per_class", "class_sizes", "class_id", "emd"))):
+        if (
+            v is None
+            or isinstance(v, pd.Index)
+            or (
+                isinstance(v, np.ndarray)
+                and f.name.endswith(("per_record", "per_class", "class_sizes", "class_id", "emd"))
+            )
+        ):
             continue
         out[f.name] = v
     return out
@@ -167,37 +208,46 @@ def _same(a: dict, b: dict):
 
 
 def _table(draw_values, n):
-    return pd.DataFrame({
-        "a": draw_values(["x", "y", None], n),
-        "b": draw_values([1, 2, 3], n),
-        "c": draw_values(["p", "q"], n),
-        "s": draw_values(["K", "E", "N", None], n),
-        "o": draw_values([1.5, 2.0, 7.0], n),
-        "w": draw_values([1.0, 2.5, 4.0], n),
-    })
+    return pd.DataFrame(
+        {
+            "a": draw_values(["x", "y", None], n),
+            "b": draw_values([1, 2, 3], n),
+            "c": draw_values(["p", "q"], n),
+            "s": draw_values(["K", "E", "N", None], n),
+            "o": draw_values([1.5, 2.0, 7.0], n),
+            "w": draw_values([1.0, 2.5, 4.0], n),
+        }
+    )
 
 
 @st.composite
 def tables(draw):
     n = draw(st.integers(1, 40))
-    return _table(lambda values, n: draw(st.lists(st.sampled_from(values), min_size=n, max_size=n)), n)
+    return _table(
+        lambda values, n: draw(st.lists(st.sampled_from(values), min_size=n, max_size=n)), n
+    )
 
 
 CALLS = {
     "size_histogram": lambda d: rc.size_histogram(d, ["a", "b"]),
     "k_anonymity": lambda d: rc.k_anonymity(d, ["a", "b"], thresholds=[2, 3, 5]),
-    "k_anonymity(weights)": lambda d: rc.k_anonymity(d, ["a", "b"], thresholds=[2, 3, 5], weights="w"),
+    "k_anonymity(weights)": lambda d: rc.k_anonymity(
+        d, ["a", "b"], thresholds=[2, 3, 5], weights="w"
+    ),
     "uniqueness": lambda d: rc.uniqueness(d, ["a", "b", "c"]),
     "small_count_exposure": lambda d: rc.small_count_exposure(d, ["a", "c"], thresholds=[1, 2, 3]),
-    "small_count_exposure(count)": lambda d: rc.small_count_exposure(d, ["a", "c"], thresholds=[1, 2], count="b"),
+    "small_count_exposure(count)": lambda d: rc.small_count_exposure(
+        d, ["a", "c"], thresholds=[1, 2], count="b"
+    ),
     "attacker_risk": lambda d: rc.attacker_risk(d, ["a", "b"], threshold=0.34),
     "l_diversity": lambda d: rc.l_diversity(d, ["a", "b"], "s", c=2),
     "t_closeness(ordered)": lambda d: rc.t_closeness(d, ["a"], "o"),
     "t_closeness(nominal)": lambda d: rc.t_closeness(d, ["a"], "s"),
     "attribute_disclosure": lambda d: rc.attribute_disclosure(d, ["a", "b"], ["s", "c"]),
     "field_lattice": lambda d: rc.field_lattice(d, ["a", "b", "c"], thresholds=[1, 2], target=0.1),
-    "population_uniqueness": lambda d: rc.population_uniqueness(d, ["a", "b"], sampling_fraction=0.5,
-                                                                method="zayatz"),
+    "population_uniqueness": lambda d: rc.population_uniqueness(
+        d, ["a", "b"], sampling_fraction=0.5, method="zayatz"
+    ),
 }
 
 
@@ -222,13 +272,16 @@ def test_every_measure_is_assembled_once_whatever_the_backend(df):
         engine._BACKENDS[:] = [e for e in engine._BACKENDS if e[1] is not RemoteBackend]
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: rc.suda(d, ["a", "b"]),
-    lambda d: rc.individual_risk(d, ["a"], weights="w"),
-    lambda d: rc.beta_likeness(d, ["a"], "s"),
-    lambda d: rc.model_risk(d, ["a", "b"], sampling_fraction=0.5),
-    lambda d: rc.uniqueness(d, ["a"], missing="wildcard"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: rc.suda(d, ["a", "b"]),
+        lambda d: rc.individual_risk(d, ["a"], weights="w"),
+        lambda d: rc.beta_likeness(d, ["a"], "s"),
+        lambda d: rc.model_risk(d, ["a", "b"], sampling_fraction=0.5),
+        lambda d: rc.uniqueness(d, ["a"], missing="wildcard"),
+    ],
+)
 def test_what_needs_the_records_is_refused_by_the_backend(remote_kind, call):
     df = _table(lambda values, n: [values[i % len(values)] for i in range(n)], 12)
     with pytest.raises(InvalidParameterError, match="cannot run on the remote table"):
@@ -238,7 +291,9 @@ def test_what_needs_the_records_is_refused_by_the_backend(remote_kind, call):
 def test_remote_arrays_are_none_and_sizes_stay_remote(remote_kind):
     df = _table(lambda values, n: [values[i % len(values)] for i in range(n)], 12)
     res = rc.l_diversity(Remote(df), ["a"], "s")
-    assert res.distinct_l_per_record is None and res.entropy_l_per_record is None and res.index is None
+    assert (
+        res.distinct_l_per_record is None and res.entropy_l_per_record is None and res.index is None
+    )
     assert rc.t_closeness(Remote(df), ["a"], "o").emd is None
     assert rc.class_sizes(Remote(df), ["a"]) == "sizes stay remote"
 
@@ -254,12 +309,19 @@ def test_population_uniqueness_without_records_has_no_per_record_figures(remote_
     is given, whatever the branch (a census, or no sample unique: both once read per-class
     arrays of a Spark partition and failed)."""
     df = pd.DataFrame({"a": [1, 1, 2, 2, 3, 3], "b": ["x"] * 6})
-    res = rc.population_uniqueness(Remote(df), ["a", "b"], sampling_fraction=fraction, method="zayatz")
+    res = rc.population_uniqueness(
+        Remote(df), ["a", "b"], sampling_fraction=fraction, method="zayatz"
+    )
     ref = rc.population_uniqueness(df, ["a", "b"], sampling_fraction=fraction, method="zayatz")
     assert res.record_probabilities is None and res.record_sizes is None
-    assert (res.n_population_uniques, res.method_used) == (ref.n_population_uniques, ref.method_used)
+    assert (res.n_population_uniques, res.method_used) == (
+        ref.n_population_uniques,
+        ref.method_used,
+    )
     uniques = pd.DataFrame({"a": [1, 2, 2, 3, 3, 4], "b": ["x"] * 6})
-    res = rc.population_uniqueness(Remote(uniques), ["a", "b"], sampling_fraction=0.5, method="auto")
+    res = rc.population_uniqueness(
+        Remote(uniques), ["a", "b"], sampling_fraction=0.5, method="auto"
+    )
     assert not res.fits["forest"].converged and not res.fits["loglinear"].converged
     assert "cannot run on the remote table" in res.fits["loglinear"].message
     assert res.record_probabilities is None and "Dankar" in res.reason

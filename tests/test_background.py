@@ -13,7 +13,9 @@ import pytest
 from riskcalc.release import background
 from riskcalc.release.background import Background, can_fork
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux only")
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the worker is forked on Linux only"
+)
 
 
 def _pid_and_square(x):
@@ -60,8 +62,14 @@ def _run_in_a_fresh_interpreter(script: str) -> None:
     here = os.path.dirname(__file__)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(here), here])}
     env.pop("RISKCALC_BACKGROUND", None)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
 
@@ -119,9 +127,13 @@ def test_parallel_started_reads_numbas_threading_layer(monkeypatch):
     monkeypatch.setattr(kernels, "_numba", types.SimpleNamespace())  # compiled kernels loaded
     monkeypatch.delitem(sys.modules, "numba.np.ufunc.parallel", raising=False)
     assert kernels.parallel_started() is False
-    monkeypatch.setitem(sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=True))
+    monkeypatch.setitem(
+        sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=True)
+    )
     assert kernels.parallel_started() is True
-    monkeypatch.setitem(sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=False))
+    monkeypatch.setitem(
+        sys.modules, "numba.np.ufunc.parallel", types.SimpleNamespace(_is_initialized=False)
+    )
     assert kernels.parallel_started() is False
 
 

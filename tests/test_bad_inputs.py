@@ -27,8 +27,20 @@ PUPILS = (
     "M,Oliver,2016-02-29,NE4 7QT,K112233445566,30\n"
     "F,Amelia,2017-08-17,DH1 0AW,Z998877665544,4\n"
 )
-SECRETS = ("Florence", "Oliver", "Amelia", "DH1 0AW", "NE4 7QT", "W840254521499", "K112233445566",
-           "Z998877665544", "2017-08-17", "2016-02-29", "Hélène", "many")
+SECRETS = (
+    "Florence",
+    "Oliver",
+    "Amelia",
+    "DH1 0AW",
+    "NE4 7QT",
+    "W840254521499",
+    "K112233445566",
+    "Z998877665544",
+    "2017-08-17",
+    "2016-02-29",
+    "Hélène",
+    "many",
+)
 
 TIER3 = "la_code,sex,count\n{a}\n"
 
@@ -87,8 +99,11 @@ def d(tmp_path) -> Path:
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 G = "{d}/good.csv"
@@ -98,65 +113,218 @@ QI = ["--qi", "sex,dob"]
 CASES = [
     # --- analyse ---------------------------------------------------------------------------
     ("analyse-ragged-row", ["analyse", "{d}/ragged.csv", *QI], ["ragged.csv", "row 5", "7 field"]),
-    ("analyse-headerless", ["analyse", "{d}/headerless.csv", *QI], ["headerless.csv", "does not look like a header"]),
+    (
+        "analyse-headerless",
+        ["analyse", "{d}/headerless.csv", *QI],
+        ["headerless.csv", "does not look like a header"],
+    ),
     ("analyse-json-as-csv", ["analyse", "{d}/json_as.csv", *QI], ["json_as.csv"]),
-    ("analyse-json-suffix", ["analyse", "{d}/records.json", *QI], ["records.json", "unknown file type '.json'"]),
-    ("analyse-xlsx", ["analyse", "{d}/sheet.xlsx", *QI], ["sheet.xlsx", "not a readable Excel workbook", "CSV UTF-8"]),
-    ("analyse-latin1", ["analyse", "{d}/latin1.csv", "--qi", "prénom"], ["latin1.csv", "not UTF-8"]),
-    ("analyse-duplicate-columns", ["analyse", "{d}/dup.csv", "--qi", "sex"], ["dup.csv", "duplicate column names 'sex'"]),
-    ("analyse-header-only", ["analyse", "{d}/header_only.csv", *QI], ["header_only.csv", "no records"]),
+    (
+        "analyse-json-suffix",
+        ["analyse", "{d}/records.json", *QI],
+        ["records.json", "unknown file type '.json'"],
+    ),
+    (
+        "analyse-xlsx",
+        ["analyse", "{d}/sheet.xlsx", *QI],
+        ["sheet.xlsx", "not a readable Excel workbook", "CSV UTF-8"],
+    ),
+    (
+        "analyse-latin1",
+        ["analyse", "{d}/latin1.csv", "--qi", "prénom"],
+        ["latin1.csv", "not UTF-8"],
+    ),
+    (
+        "analyse-duplicate-columns",
+        ["analyse", "{d}/dup.csv", "--qi", "sex"],
+        ["dup.csv", "duplicate column names 'sex'"],
+    ),
+    (
+        "analyse-header-only",
+        ["analyse", "{d}/header_only.csv", *QI],
+        ["header_only.csv", "no records"],
+    ),
     ("analyse-empty-file", ["analyse", "{d}/empty.csv", *QI], ["empty.csv", "empty"]),
     ("analyse-missing-file", ["analyse", "{d}/nope.csv", *QI], ["nope.csv", "No such file"]),
     ("analyse-unknown-column", ["analyse", G, "--qi", "gender"], ["'gender'", "good.csv"]),
     ("analyse-sep-two-chars", ["analyse", G, *QI, "--sep", "ab"], ["'sep'", "one character"]),
-    ("analyse-threshold-overflow", ["analyse", G, *QI, "--thresholds", "99999999999999999999999"], ["thresholds"]),
+    (
+        "analyse-threshold-overflow",
+        ["analyse", G, *QI, "--thresholds", "99999999999999999999999"],
+        ["thresholds"],
+    ),
     ("analyse-threshold-text", ["analyse", G, *QI, "--thresholds", "2,x"], ["--thresholds"]),
-    ("analyse-out-is-input", ["analyse", G, *QI, "--out", G, "--force"], ["would replace the input"]),
-    ("analyse-out-is-input-dotdot", ["analyse", G, *QI, "--out", "{d}/outdir/../good.csv", "--force"], ["would replace the input"]),
-    ("analyse-out-is-population", ["analyse", G, *QI, "--population", "{d}/pop.csv", "--out", "{d}/pop.csv", "--force"], ["would replace the input"]),
-    ("analyse-out-is-folder", ["analyse", G, *QI, "--out", "{d}/outdir", "--force"], ["outdir", "is a folder"]),
-    ("analyse-weights-zero", ["analyse", "{d}/zero_w.csv", "--qi", "sex", "--weights", "w"], ["'weights'", "at least 1"]),
-    ("analyse-weights-below-one", ["analyse", "{d}/small_w.csv", "--qi", "sex", "--weights", "w"], ["'weights'", "at least 1"]),
-    ("analyse-weights-boolean", ["analyse", "{d}/bool_w.csv", "--qi", "sex", "--weights", "w"], ["'w'", "must be numeric"]),
-    ("analyse-weights-text", ["analyse", G, *QI, "--weights", "first_name"], ["'first_name'", "must be numeric"]),
-    ("analyse-unknown-option", ["analyse", G, *QI, "--bogus"], ["unrecognized arguments: --bogus", "riskcalc analyse --help"]),
-    ("analyse-bad-choice", ["analyse", G, *QI, "--missing", "drop"], ["--missing", "riskcalc analyse --help"]),
+    (
+        "analyse-out-is-input",
+        ["analyse", G, *QI, "--out", G, "--force"],
+        ["would replace the input"],
+    ),
+    (
+        "analyse-out-is-input-dotdot",
+        ["analyse", G, *QI, "--out", "{d}/outdir/../good.csv", "--force"],
+        ["would replace the input"],
+    ),
+    (
+        "analyse-out-is-population",
+        ["analyse", G, *QI, "--population", "{d}/pop.csv", "--out", "{d}/pop.csv", "--force"],
+        ["would replace the input"],
+    ),
+    (
+        "analyse-out-is-folder",
+        ["analyse", G, *QI, "--out", "{d}/outdir", "--force"],
+        ["outdir", "is a folder"],
+    ),
+    (
+        "analyse-weights-zero",
+        ["analyse", "{d}/zero_w.csv", "--qi", "sex", "--weights", "w"],
+        ["'weights'", "at least 1"],
+    ),
+    (
+        "analyse-weights-below-one",
+        ["analyse", "{d}/small_w.csv", "--qi", "sex", "--weights", "w"],
+        ["'weights'", "at least 1"],
+    ),
+    (
+        "analyse-weights-boolean",
+        ["analyse", "{d}/bool_w.csv", "--qi", "sex", "--weights", "w"],
+        ["'w'", "must be numeric"],
+    ),
+    (
+        "analyse-weights-text",
+        ["analyse", G, *QI, "--weights", "first_name"],
+        ["'first_name'", "must be numeric"],
+    ),
+    (
+        "analyse-unknown-option",
+        ["analyse", G, *QI, "--bogus"],
+        ["unrecognized arguments: --bogus", "riskcalc analyse --help"],
+    ),
+    (
+        "analyse-bad-choice",
+        ["analyse", G, *QI, "--missing", "drop"],
+        ["--missing", "riskcalc analyse --help"],
+    ),
     ("analyse-alpha-text", ["analyse", G, *QI, "--alpha", "x"], ["--alpha"]),
     # --- lattice ---------------------------------------------------------------------------
-    ("lattice-ragged-row", ["lattice", "{d}/ragged.csv", "--fields", "sex,dob"], ["ragged.csv", "row 5"]),
-    ("lattice-headerless", ["lattice", "{d}/headerless.csv", "--fields", "sex,dob"], ["does not look like a header"]),
-    ("lattice-xlsx", ["lattice", "{d}/sheet.xlsx", "--fields", "sex"], ["not a readable Excel workbook"]),
+    (
+        "lattice-ragged-row",
+        ["lattice", "{d}/ragged.csv", "--fields", "sex,dob"],
+        ["ragged.csv", "row 5"],
+    ),
+    (
+        "lattice-headerless",
+        ["lattice", "{d}/headerless.csv", "--fields", "sex,dob"],
+        ["does not look like a header"],
+    ),
+    (
+        "lattice-xlsx",
+        ["lattice", "{d}/sheet.xlsx", "--fields", "sex"],
+        ["not a readable Excel workbook"],
+    ),
     ("lattice-latin1", ["lattice", "{d}/latin1.csv", "--fields", "sex"], ["not UTF-8"]),
-    ("lattice-duplicate-columns", ["lattice", "{d}/dup.csv", "--fields", "sex,dob"], ["duplicate column names"]),
-    ("lattice-huge-threshold", ["lattice", G, "--fields", "sex,dob", "--thresholds", "1000000000000000000"], ["thresholds"]),
-    ("lattice-out-is-input", ["lattice", G, "--fields", "sex,dob", "--out", G, "--force"], ["would replace the input"]),
+    (
+        "lattice-duplicate-columns",
+        ["lattice", "{d}/dup.csv", "--fields", "sex,dob"],
+        ["duplicate column names"],
+    ),
+    (
+        "lattice-huge-threshold",
+        ["lattice", G, "--fields", "sex,dob", "--thresholds", "1000000000000000000"],
+        ["thresholds"],
+    ),
+    (
+        "lattice-out-is-input",
+        ["lattice", G, "--fields", "sex,dob", "--out", G, "--force"],
+        ["would replace the input"],
+    ),
     ("lattice-sep-two-chars", ["lattice", G, "--fields", "sex", "--sep", ";;"], ["'sep'"]),
     ("lattice-missing-fields", ["lattice", G], ["--fields", "riskcalc lattice --help"]),
     ("lattice-top-zero", ["lattice", G, "--fields", "sex", "--top", "0"], ["--top"]),
     # --- suda ------------------------------------------------------------------------------
     ("suda-ragged-row", ["suda", "{d}/ragged.csv", "--fields", "sex,dob"], ["ragged.csv", "row 5"]),
-    ("suda-json-suffix", ["suda", "{d}/records.json", "--fields", "sex"], ["unknown file type '.json'"]),
-    ("suda-out-is-input", ["suda", G, "--fields", "sex,dob", "--out", G, "--force"], ["would replace the input"]),
+    (
+        "suda-json-suffix",
+        ["suda", "{d}/records.json", "--fields", "sex"],
+        ["unknown file type '.json'"],
+    ),
+    (
+        "suda-out-is-input",
+        ["suda", G, "--fields", "sex,dob", "--out", G, "--force"],
+        ["would replace the input"],
+    ),
     ("suda-sep-two-chars", ["suda", G, "--fields", "sex", "--sep", "ab"], ["'sep'"]),
     ("suda-header-only", ["suda", "{d}/header_only.csv", "--fields", "sex"], ["no records"]),
     ("suda-bad-scoring", ["suda", G, "--fields", "sex", "--scoring", "x"], ["--scoring"]),
     # --- tiers -----------------------------------------------------------------------------
     ("tiers-pupils-zero", ["tiers", "--pupils", "0"], ["--pupils"]),
     ("tiers-pupils-text", ["tiers", "--pupils", "lots"], ["--pupils", "riskcalc tiers --help"]),
-    ("tiers-target-k-without-out", ["tiers", "--pupils", "300", "--target-k", "5"], ["--target-k needs --out"]),
-    ("tiers-target-k-above-pupils", ["tiers", "--pupils", "300", "--target-k", "5000", "--out", "{d}/o1"], ["--target-k", "above"]),
-    ("tiers-scenarios-absent-fields", ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_absent.toml"], ["No scenario (nobody)"]),
-    ("tiers-scenarios-latin1", ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_latin1.toml"], ["scen_latin1.toml", "not UTF-8"]),
-    ("tiers-scenarios-bad-toml", ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_bad.toml"], ["scen_bad.toml", "TOML"]),
-    ("tiers-scenarios-missing", ["tiers", "--pupils", "300", "--scenarios", "{d}/nope.toml"], ["nope.toml"]),
-    ("tiers-out-is-file", ["tiers", "--pupils", "300", "--out", "{d}/a_file"], ["a_file", "not a folder"]),
-    ("tiers-out-not-empty", ["tiers", "--pupils", "300", "--out", "{d}/not_ours"], ["not_ours", "not empty"]),
-    ("tiers-out-not-ours-force", ["tiers", "--pupils", "300", "--out", "{d}/not_ours", "--force"], ["not_ours", "did not write"]),
-    ("tiers-out-holds-scenarios", ["tiers", "--pupils", "300", "--scenarios", "{d}/not_ours/s.toml", "--out", "{d}/not_ours", "--force"], ["would replace the input"]),
+    (
+        "tiers-target-k-without-out",
+        ["tiers", "--pupils", "300", "--target-k", "5"],
+        ["--target-k needs --out"],
+    ),
+    (
+        "tiers-target-k-above-pupils",
+        ["tiers", "--pupils", "300", "--target-k", "5000", "--out", "{d}/o1"],
+        ["--target-k", "above"],
+    ),
+    (
+        "tiers-scenarios-absent-fields",
+        ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_absent.toml"],
+        ["No scenario (nobody)"],
+    ),
+    (
+        "tiers-scenarios-latin1",
+        ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_latin1.toml"],
+        ["scen_latin1.toml", "not UTF-8"],
+    ),
+    (
+        "tiers-scenarios-bad-toml",
+        ["tiers", "--pupils", "300", "--scenarios", "{d}/scen_bad.toml"],
+        ["scen_bad.toml", "TOML"],
+    ),
+    (
+        "tiers-scenarios-missing",
+        ["tiers", "--pupils", "300", "--scenarios", "{d}/nope.toml"],
+        ["nope.toml"],
+    ),
+    (
+        "tiers-out-is-file",
+        ["tiers", "--pupils", "300", "--out", "{d}/a_file"],
+        ["a_file", "not a folder"],
+    ),
+    (
+        "tiers-out-not-empty",
+        ["tiers", "--pupils", "300", "--out", "{d}/not_ours"],
+        ["not_ours", "not empty"],
+    ),
+    (
+        "tiers-out-not-ours-force",
+        ["tiers", "--pupils", "300", "--out", "{d}/not_ours", "--force"],
+        ["not_ours", "did not write"],
+    ),
+    (
+        "tiers-out-holds-scenarios",
+        [
+            "tiers",
+            "--pupils",
+            "300",
+            "--scenarios",
+            "{d}/not_ours/s.toml",
+            "--out",
+            "{d}/not_ours",
+            "--force",
+        ],
+        ["would replace the input"],
+    ),
     ("tiers-bad-format", ["tiers", "--format", "pdf"], ["--format"]),
     # --- report ----------------------------------------------------------------------------
     ("report-same-label", ["report", "{d}/same_label"], ["'x'", "x.csv", "x.parquet"]),
-    ("report-t3-negative", ["report", "{d}/t3_negative"], ["'count'", "whole, non-negative", "row 1"]),
+    (
+        "report-t3-negative",
+        ["report", "{d}/t3_negative"],
+        ["'count'", "whole, non-negative", "row 1"],
+    ),
     ("report-t3-fraction", ["report", "{d}/t3_fraction"], ["'count'", "whole, non-negative"]),
     ("report-t3-empty-count", ["report", "{d}/t3_empty"], ["'count'", "missing"]),
     ("report-t3-text-count", ["report", "{d}/t3_text"], ["'count'", "must be numeric"]),
@@ -166,10 +334,18 @@ CASES = [
     ("report-xlsx", ["report", "{d}/sheet.xlsx"], ["not a readable Excel workbook"]),
     ("report-ragged", ["report", "{d}/ragged.csv"], ["ragged.csv", "row 5"]),
     ("report-latin1", ["report", "{d}/latin1.csv"], ["not UTF-8"]),
-    ("report-out-is-input-folder", ["report", "{d}/same_label", "--out", "{d}/same_label", "--force"], ["would replace the input"]),
+    (
+        "report-out-is-input-folder",
+        ["report", "{d}/same_label", "--out", "{d}/same_label", "--force"],
+        ["would replace the input"],
+    ),
     ("report-missing", ["report", "{d}/nowhere"], ["nowhere"]),
     ("report-sep-two-chars", ["report", G, "--sep", "ab"], ["'sep'"]),
-    ("report-scenarios-latin1", ["report", G, "--scenarios", "{d}/scen_latin1.toml"], ["not UTF-8"]),
+    (
+        "report-scenarios-latin1",
+        ["report", G, "--scenarios", "{d}/scen_latin1.toml"],
+        ["not UTF-8"],
+    ),
     # --- top level -------------------------------------------------------------------------
     ("no-command", [], ["riskcalc: error:", "riskcalc --help"]),
     ("unknown-command", ["analyze-this"], ["riskcalc: error:", "invalid choice"]),
@@ -183,7 +359,9 @@ def test_bad_input_gives_one_clean_line(case_id, argv, words, d, capsys):
     before = _hashes(d)
     code = main([a.format(d=d) for a in argv])
     out, err = capsys.readouterr()
-    command = argv[0] if argv and argv[0] in {"analyse", "lattice", "suda", "tiers", "report"} else None
+    command = (
+        argv[0] if argv and argv[0] in {"analyse", "lattice", "suda", "tiers", "report"} else None
+    )
     assert code == 2, err
     assert out == ""
     assert err.count("\n") == 1 and err.endswith("\n"), err
@@ -220,7 +398,9 @@ API_CASES = [
 
 
 @pytest.mark.parametrize("name, qi, message", API_CASES, ids=[c[0] for c in API_CASES])
-@pytest.mark.parametrize("function", ["uniqueness", "encode", "k_anonymity", "small_count_exposure"])
+@pytest.mark.parametrize(
+    "function", ["uniqueness", "encode", "k_anonymity", "small_count_exposure"]
+)
 def test_api_refuses_bad_files_in_one_line(name, qi, message, function, d):
     import riskcalc as rc
 
@@ -236,7 +416,9 @@ def test_feather_duplicate_columns_are_refused(tmp_path):
     import riskcalc as rc
 
     path = tmp_path / "dup.feather"
-    feather.write_feather(pa.Table.from_arrays([pa.array(["F"]), pa.array(["M"])], names=["sex", "sex"]), path)
+    feather.write_feather(
+        pa.Table.from_arrays([pa.array(["F"]), pa.array(["M"])], names=["sex", "sex"]), path
+    )
     with pytest.raises(rc.DataFileError, match="duplicate column names 'sex'"):
         rc.uniqueness(path, ["sex"])
 
@@ -251,7 +433,9 @@ def _json_rows(capsys, argv):
 
     assert main(argv) == 0
     out, _ = capsys.readouterr()
-    return {(r["section"], r["measure"], r["threshold"]): r["value"] for r in json.loads(out)["rows"]}
+    return {
+        (r["section"], r["measure"], r["threshold"]): r["value"] for r in json.loads(out)["rows"]
+    }
 
 
 def test_d01_long_integer_ids_stay_distinct(tmp_path, capsys):
@@ -293,9 +477,14 @@ def test_d01_weights_and_counts_from_csv_text_stay_numeric(tmp_path):
     assert np.issubdtype(np.asarray(sc.records_in_cells_at_most).dtype, np.integer)
 
 
-@pytest.mark.parametrize("command", [
-    ["analyse", "{x}", "--qi", "sex,dob"], ["lattice", "{x}", "--fields", "sex,dob"], ["suda", "{x}", "--fields", "sex,dob"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyse", "{x}", "--qi", "sex,dob"],
+        ["lattice", "{x}", "--fields", "sex,dob"],
+        ["suda", "{x}", "--fields", "sex,dob"],
+    ],
+)
 def test_d02_out_never_replaces_the_input(tmp_path, capsys, command):
     x = tmp_path / "x.csv"
     x.write_text(PUPILS)
@@ -316,10 +505,19 @@ def test_d03_tier3_counts_validated_like_small_count_exposure():
     import riskcalc as rc
     from riskcalc.release.tier3 import tier3_exposure
 
-    for bad, message in [(-3, "whole, non-negative"), (2.5, "whole, non-negative"), (None, "missing"),
-                         ("many", "must be numeric")]:
-        table = pd.DataFrame({"la": ["A", "A", "B"], "sex": ["F", "M", "F"],
-                              "count": pd.Series([bad, 5, 7], dtype=object)})
+    for bad, message in [
+        (-3, "whole, non-negative"),
+        (2.5, "whole, non-negative"),
+        (None, "missing"),
+        ("many", "must be numeric"),
+    ]:
+        table = pd.DataFrame(
+            {
+                "la": ["A", "A", "B"],
+                "sex": ["F", "M", "F"],
+                "count": pd.Series([bad, 5, 7], dtype=object),
+            }
+        )
         with pytest.raises(rc.InvalidParameterError, match=message):
             tier3_exposure({"t": table})
     good = pd.DataFrame({"la": ["A", "A", "B"], "sex": ["F", "M", "F"], "count": ["1", "5", "7"]})
@@ -330,7 +528,9 @@ def test_d04_report_labels_by_full_stem(tmp_path, capsys):
     folder = tmp_path / "ex"
     folder.mkdir()
     (folder / "x.csv").write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\n")
-    (folder / "x.backup.csv").write_text("sex,date_of_birth,postcode\nF,2017-01-01,A\nF,2017-01-01,A\nM,2017-01-02,B\n")
+    (folder / "x.backup.csv").write_text(
+        "sex,date_of_birth,postcode\nF,2017-01-01,A\nF,2017-01-01,A\nM,2017-01-02,B\n"
+    )
     assert main(["report", str(folder), "--format", "csv"]) == 0
     out, _ = capsys.readouterr()
     frame = pd.read_csv(io.StringIO(out))
@@ -407,10 +607,18 @@ def test_d07_ulimit_in_a_subprocess(tmp_path):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
 
-    proc = subprocess.run([sys.executable, "-m", "riskcalc", "tiers", "--pupils", "2000000"],
-                          capture_output=True, text=True, preexec_fn=limit, timeout=300, cwd=Path.cwd())
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskcalc", "tiers", "--pupils", "2000000"],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=300,
+        cwd=Path.cwd(),
+    )
     assert proc.returncode == 2, proc.stderr[-500:]
-    assert proc.stderr.count("\n") == 1 and "memory" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.stderr.count("\n") == 1 and "memory" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
 
 def test_d07_a_thread_refused_for_memory_is_one_line(monkeypatch, capsys):
@@ -456,7 +664,9 @@ def test_d08_force_replaces_the_whole_set(tmp_path, capsys):
     assert main(["tiers", "--pupils", "300", "--out", str(out), "--force", "--no-what-if"]) == 0
     assert not (out / "what_if.csv").exists()  # no file of the earlier run mixed in
     manifest = json.loads((out / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    assert sorted(manifest["files"]) == sorted(
+        p.name for p in out.iterdir() if p.name != "manifest.json"
+    )
     for name, info in manifest["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rc-")]
@@ -546,7 +756,9 @@ def test_d10_dollars_in_names_do_not_break_the_charts(tmp_path, capsys):
     (folder / "$tier^{1$.csv").write_text("sex,$d_{ob$\nF,1\nM,2\nF,1\n")
     scen = tmp_path / "s.toml"
     scen.write_text('["$\\\\frac{a$"]\nfields = ["sex", "$d_{ob$"]\n["plain"]\nfields = ["sex"]\n')
-    assert main(["report", str(folder), "--scenarios", str(scen), "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main(["report", str(folder), "--scenarios", str(scen), "--out", str(tmp_path / "o")]) == 0
+    )
     html = (tmp_path / "o" / "report.html").read_text()
     assert "data:image/png;base64," in html
 
@@ -569,8 +781,13 @@ def test_d10_non_ascii_output_on_an_ascii_terminal(tmp_path):
     path = tmp_path / "n.csv"
     path.write_text("prénom,sex\nA,F\nB,M\n", encoding="utf-8")
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    proc = subprocess.run([sys.executable, "-m", "riskcalc", "analyse", str(path), "--qi", "prénom"],
-                          capture_output=True, env=env, timeout=120, cwd=Path.cwd())
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskcalc", "analyse", str(path), "--qi", "prénom"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        cwd=Path.cwd(),
+    )
     err = proc.stderr.decode("ascii")
     assert proc.returncode == 2 and err.count("\n") == 1
     assert "PYTHONIOENCODING=utf-8" in err and "internal error" not in err
@@ -633,8 +850,11 @@ def test_d15_unknown_suffix_one_rule(tmp_path):
 
     path = tmp_path / "x.json"
     path.write_text("F,Florence\n")  # read as CSV, its first record would become "column names"
-    for call in (lambda: rc.encode(path), lambda: rc.uniqueness(path, ["sex"]),
-                 lambda: rc.attacker_risk(pd.DataFrame({"sex": ["F"]}), ["sex"], population=path)):
+    for call in (
+        lambda: rc.encode(path),
+        lambda: rc.uniqueness(path, ["sex"]),
+        lambda: rc.attacker_risk(pd.DataFrame({"sex": ["F"]}), ["sex"], population=path),
+    ):
         with pytest.raises(rc.DataFileError, match="unknown file type '.json'") as info:
             call()
         assert "Florence" not in str(info.value)
@@ -657,7 +877,9 @@ def test_d17_small_count_messages_name_the_count_column():
     with pytest.raises(rc.InvalidParameterError, match="also one of the 'columns'"):
         rc.small_count_exposure(pd.DataFrame({"a": ["x"], "n": [1]}), ["a", "n"], count="n")
     with pytest.raises(rc.InvalidParameterError) as info:
-        rc.small_count_exposure(pd.DataFrame({"a": ["x", "y"]}), ["a"], count=__import__("numpy").array([-3.0, 1.0]))
+        rc.small_count_exposure(
+            pd.DataFrame({"a": ["x", "y"]}), ["a"], count=__import__("numpy").array([-3.0, 1.0])
+        )
     assert "np.float64" not in str(info.value) and "-3" not in str(info.value)
 
 
@@ -665,9 +887,15 @@ def test_d17_long_out_names(tmp_path, capsys):
     x = tmp_path / "x.csv"
     x.write_text(PUPILS)
     name = "a" * 250
-    assert main(["analyse", str(x), "--qi", "sex", "--format", "json", "--out", str(tmp_path / name)]) == 0
+    assert (
+        main(["analyse", str(x), "--qi", "sex", "--format", "json", "--out", str(tmp_path / name)])
+        == 0
+    )
     assert (tmp_path / name).exists()
-    assert main(["tiers", "--pupils", "300", "--no-what-if", "--out", str(tmp_path / ("b" * 250))]) == 0
+    assert (
+        main(["tiers", "--pupils", "300", "--no-what-if", "--out", str(tmp_path / ("b" * 250))])
+        == 0
+    )
     assert (tmp_path / ("b" * 250) / "manifest.json").exists()
     # a sidecar that cannot have a name: refused before anything is written
     assert main(["analyse", str(x), "--qi", "sex", "--out", str(tmp_path / ("c" * 250))]) == 2
@@ -685,9 +913,16 @@ def test_d17_report_does_not_read_its_own_outputs(tmp_path, capsys):
     assert main(["report", str(out)]) == 2  # an output folder is not a folder of extracts
 
 
-@pytest.mark.parametrize("first_line", [
-    "F,Florence,2017-08-17", "M,Oliver,W840254521499", '{"sex": "F"}', "[1, 2]", "F,12.5,x",
-])
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "F,Florence,2017-08-17",
+        "M,Oliver,W840254521499",
+        '{"sex": "F"}',
+        "[1, 2]",
+        "F,12.5,x",
+    ],
+)
 def test_d11_a_record_as_header_is_never_listed(tmp_path, first_line):
     import riskcalc as rc
 
@@ -733,12 +968,22 @@ def _refused_in_one_line(folder: Path, argv: list[str], words: list[str], capsys
     return err
 
 
-@pytest.mark.parametrize("command", [["analyse", "--qi", "sex"], ["lattice", "--fields", "sex"],
-                                     ["suda", "--fields", "sex"], ["report"]])
-@pytest.mark.parametrize("name_chars, words", [
-    (140_000, ["longer than 128 KiB"]),        # one header cell over the csv module's field limit
-    (1_100_000, ["longer than 1 MiB"]),        # the whole first line over the 1 MiB header check
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyse", "--qi", "sex"],
+        ["lattice", "--fields", "sex"],
+        ["suda", "--fields", "sex"],
+        ["report"],
+    ],
+)
+@pytest.mark.parametrize(
+    "name_chars, words",
+    [
+        (140_000, ["longer than 128 KiB"]),  # one header cell over the csv module's field limit
+        (1_100_000, ["longer than 1 MiB"]),  # the whole first line over the 1 MiB header check
+    ],
+)
 def test_h26_a_huge_header_cell_is_one_line(tmp_path, capsys, command, name_chars, words):
     path = tmp_path / "wide.csv"
     path.write_text("x" * name_chars + ",sex\n1,F\n2,M\n")
@@ -753,8 +998,11 @@ def test_h26_a_huge_header_cell_through_the_api(tmp_path):
 
     path = tmp_path / "wide.csv"
     path.write_text("x" * 140_000 + ",sex\n1,F\n2,M\n")
-    for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: read_table(path),
-                 lambda: rc.profile_columns(path)):
+    for call in (
+        lambda: rc.uniqueness(path, ["sex"]),
+        lambda: read_table(path),
+        lambda: rc.profile_columns(path),
+    ):
         with pytest.raises(rc.DataFileError, match="wide.csv.*128 KiB") as info:
             call()
         assert "\n" not in str(info.value)
@@ -765,17 +1013,32 @@ def _workbook(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", [["analyse", "--qi", "sex"], ["lattice", "--fields", "sex"],
-                                     ["suda", "--fields", "sex"], ["report"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyse", "--qi", "sex"],
+        ["lattice", "--fields", "sex"],
+        ["suda", "--fields", "sex"],
+        ["report"],
+    ],
+)
 def test_h26_duplicate_columns_in_a_workbook_are_refused(tmp_path, capsys, command):
     import riskcalc as rc
 
-    path = _workbook(tmp_path / "dup.xlsx", ["sex", "sex", "dob"], [["F", "M", "2017-08-17"], ["M", "F", "2016-02-29"]])
+    path = _workbook(
+        tmp_path / "dup.xlsx",
+        ["sex", "sex", "dob"],
+        [["F", "M", "2017-08-17"], ["M", "F", "2016-02-29"]],
+    )
     argv = [command[0], str(path), *command[1:]]
     if command[0] == "report":
         argv += ["--out", str(tmp_path / "out")]
     _refused_in_one_line(tmp_path, argv, ["dup.xlsx", "duplicate column names 'sex'"], capsys)
-    for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: rc.encode(path), lambda: read_table(path)):
+    for call in (
+        lambda: rc.uniqueness(path, ["sex"]),
+        lambda: rc.encode(path),
+        lambda: read_table(path),
+    ):
         with pytest.raises(rc.DataFileError, match="duplicate column names 'sex'"):
             call()
 
@@ -783,7 +1046,11 @@ def test_h26_duplicate_columns_in_a_workbook_are_refused(tmp_path, capsys, comma
 def test_h26_a_workbook_with_distinct_names_reads_as_before(tmp_path):
     import riskcalc as rc
 
-    path = _workbook(tmp_path / "ok.xlsx", ["sex", "dob", "Sex"], [["F", "2017-08-17", "x"], ["M", "2016-02-29", "y"]])
+    path = _workbook(
+        tmp_path / "ok.xlsx",
+        ["sex", "dob", "Sex"],
+        [["F", "2017-08-17", "x"], ["M", "2016-02-29", "y"]],
+    )
     assert read_table(path).column_names == ["sex", "dob", "Sex"]
     assert rc.uniqueness(path, ["sex", "dob"]).n_unique == 2
 
@@ -818,7 +1085,9 @@ def test_h26_a_decompression_bomb_workbook_is_refused_before_inflating(tmp_path,
     if command[0] == "report":
         argv += ["--out", str(tmp_path / "out")]
     start = time.perf_counter()
-    err = _refused_in_one_line(tmp_path, argv, ["bomb.xlsx", "decompression bomb", "limit of 100-fold"], capsys)
+    err = _refused_in_one_line(
+        tmp_path, argv, ["bomb.xlsx", "decompression bomb", "limit of 100-fold"], capsys
+    )
     assert time.perf_counter() - start < 5, err
     for call in (lambda: rc.uniqueness(path, ["sex"]), lambda: read_table(path)):
         with pytest.raises(rc.DataFileError, match="decompression bomb"):
@@ -836,6 +1105,7 @@ def test_h26_a_workbook_over_the_inflated_size_limit_is_refused(tmp_path, monkey
         rc.uniqueness(path, ["sex"])
     assert "\n" not in str(info.value)
 
+
 # Issue 26, items 1 and 3: one output writer for every command that writes a set of files
 # ---------------------------------------------------------------------------------------------
 
@@ -846,9 +1116,14 @@ TABLE = "pc,sex,count\nA,F,3\nA,M,4\nB,F,6\nB,M,2\n"
 # Every subcommand that writes a folder: its arguments (``{in}`` is its input folder, ``None``
 # for a command that reads no file) and the files of that input folder.
 FOLDER_COMMANDS = {
-    "tiers": (["tiers", "--pupils", "300", "--no-what-if", "--no-history", "--scenarios", "{in}/s.toml"],
-              {"s.toml": GATE}),
-    "report": (["report", "{in}", "--scenarios", "{in}/s.toml"], {"x.csv": EXTRACT, "s.toml": GATE}),
+    "tiers": (
+        ["tiers", "--pupils", "300", "--no-what-if", "--no-history", "--scenarios", "{in}/s.toml"],
+        {"s.toml": GATE},
+    ),
+    "report": (
+        ["report", "{in}", "--scenarios", "{in}/s.toml"],
+        {"x.csv": EXTRACT, "s.toml": GATE},
+    ),
     "attack": (["attack", "--pupils", "50", "--exact-only"], None),
     "synth": (["synth", "--pupils", "200", "--tiers", "1,4"], None),
     "check-output": (["check-output", "{in}/t.csv"], {"t.csv": TABLE}),
@@ -866,7 +1141,9 @@ def _out_options() -> dict[str, str | None]:
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return {name: a.metavar for name, p in sub.choices.items() for a in p._actions if a.dest == "out"}
+    return {
+        name: a.metavar for name, p in sub.choices.items() for a in p._actions if a.dest == "out"
+    }
 
 
 def test_h26_every_command_with_out_is_covered():
@@ -893,7 +1170,9 @@ def _manifest_matches(out: Path, command: str) -> None:
 
     doc = json.loads((out / "manifest.json").read_text())
     assert doc["command"] == command
-    assert sorted(doc["files"]) == sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    assert sorted(doc["files"]) == sorted(
+        p.name for p in out.iterdir() if p.name != "manifest.json"
+    )
     for name, info in doc["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
 
@@ -910,13 +1189,17 @@ def _no_temporaries(root: Path) -> None:
     assert not [p for p in root.rglob(".rc-*")], "temporary files left behind"
 
 
-@pytest.mark.parametrize("command", [c for c, (_, files) in FOLDER_COMMANDS.items() if files is not None])
+@pytest.mark.parametrize(
+    "command", [c for c, (_, files) in FOLDER_COMMANDS.items() if files is not None]
+)
 def test_h26_out_is_never_an_input_folder(command, tmp_path, capsys):
     argv, folder = _setup(tmp_path, command)
     before = _hashes(tmp_path)
-    cases = [(folder, ["--out", "would replace the input"]),  # holds the input (file or folder)
-             (folder / "sub" / "..", ["--out", "would replace the input"]),
-             (tmp_path, ["--out", "would replace the input"])]
+    cases = [
+        (folder, ["--out", "would replace the input"]),  # holds the input (file or folder)
+        (folder / "sub" / "..", ["--out", "would replace the input"]),
+        (tmp_path, ["--out", "would replace the input"]),
+    ]
     if str(folder) in argv:  # the input is the folder itself: nothing may be written inside it
         cases.append((folder / "rep", ["--out", "is inside the input folder"]))
     for out, words in cases:
@@ -946,12 +1229,18 @@ def test_h26_a_folder_of_own_files_is_never_written(command, tmp_path, capsys):
     _no_temporaries(tmp_path)
 
 
-@pytest.mark.parametrize("error, code, words", [
-    (OSError(28, "No space left on device"), 2, ["--out", "No space left on device"]),
-    (KeyboardInterrupt(), 130, ["interrupted"]),
-], ids=["full-disk", "ctrl-c"])
+@pytest.mark.parametrize(
+    "error, code, words",
+    [
+        (OSError(28, "No space left on device"), 2, ["--out", "No space left on device"]),
+        (KeyboardInterrupt(), 130, ["interrupted"]),
+    ],
+    ids=["full-disk", "ctrl-c"],
+)
 @pytest.mark.parametrize("command", sorted(FOLDER_COMMANDS))
-def test_h26_a_failed_write_leaves_no_partial_set(command, error, code, words, tmp_path, capsys, monkeypatch):
+def test_h26_a_failed_write_leaves_no_partial_set(
+    command, error, code, words, tmp_path, capsys, monkeypatch
+):
     """A failure once every file is written, before the manifest: nothing appears, nothing of
     the run is left, and a riskcalc folder being replaced (--force) stays as it was."""
     from riskcalc import _outputs
@@ -1064,14 +1353,21 @@ def test_h26_sigkill_never_leaves_a_partial_set(stage, tmp_path):
         assert main(argv) == 0
         before = _hashes(out)
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    proc = subprocess.run([sys.executable, "-c", _KILL, stage, *argv, "--seed", "1", "--force"],
-                          capture_output=True, timeout=300, cwd=Path.cwd(), env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL, stage, *argv, "--seed", "1", "--force"],
+        capture_output=True,
+        timeout=300,
+        cwd=Path.cwd(),
+        env=env,
+    )
     assert proc.returncode == -9, proc.stderr[-500:]
     if stage == "manifest":
         assert not out.exists()
     else:
         assert not out.exists()  # killed between the two renames
-    assert [p for p in tmp_path.iterdir() if p.name.startswith(".rc-") and p.is_dir()]  # left by the kill
+    assert [
+        p for p in tmp_path.iterdir() if p.name.startswith(".rc-") and p.is_dir()
+    ]  # left by the kill
     if stage == "swap":  # the next run puts the previous set back, and refuses to replace it
         assert main(argv) == 2
         assert _hashes(out) == before
@@ -1089,9 +1385,27 @@ def test_h26_concurrent_synth_runs_leave_one_whole_set(tmp_path):
 
     out = tmp_path / "s"
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
-    runs = [subprocess.Popen([sys.executable, "-m", "riskcalc", "synth", "--pupils", "20000", "--seed", str(seed),
-                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                             cwd=Path.cwd()) for seed in (1, 2)]
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "riskcalc",
+                "synth",
+                "--pupils",
+                "20000",
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=Path.cwd(),
+        )
+        for seed in (1, 2)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read().decode()) for p in runs]
     assert sorted(code for code, _ in results) == [0, 2], results
     err = next(e for code, e in results if code == 2)
@@ -1108,7 +1422,9 @@ def test_h26_a_file_output_is_never_inside_an_input_folder(tmp_path, capsys):
         pd.read_csv(io.StringIO(PUPILS)).to_parquet(parts / f"part-{i}.parquet")
     before = _hashes(tmp_path)
     for name in ("r.txt", "r.parquet"):
-        assert main(["analyse", str(parts), "--qi", "sex", "--out", str(parts / name), "--force"]) == 2
+        assert (
+            main(["analyse", str(parts), "--qi", "sex", "--out", str(parts / name), "--force"]) == 2
+        )
         _one_error(capsys.readouterr().err, "analyse", "--out", "is inside the input folder")
     assert _hashes(tmp_path) == before
     assert main(["analyse", str(parts), "--qi", "sex", "--out", str(tmp_path / "r.txt")]) == 0
@@ -1164,8 +1480,19 @@ def test_h26_check_not_input_matches_a_path_reference(tmp_path_factory):
 def test_h26_report_sensitive_field_that_no_extract_holds(tmp_path, capsys):
     import synthetic
 
-    synthetic.tier_extract(synthetic.generate_cohort(800, rng=3), 1).to_parquet(tmp_path / "t1.parquet")
-    code = main(["report", str(tmp_path / "t1.parquet"), "--sensitive", "fsm_eligibel", "--out", str(tmp_path / "o")])
+    synthetic.tier_extract(synthetic.generate_cohort(800, rng=3), 1).to_parquet(
+        tmp_path / "t1.parquet"
+    )
+    code = main(
+        [
+            "report",
+            str(tmp_path / "t1.parquet"),
+            "--sensitive",
+            "fsm_eligibel",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len([e for e in err if "error" in e]) == 1
     assert "fsm_eligibel" in err[-1] and "fsm_eligible" in err[-1]  # did you mean
@@ -1183,4 +1510,6 @@ def test_h26_weights_whose_sum_overflows(tmp_path, capsys):
     from riskcalc.exceptions import InvalidParameterError
 
     with pytest.raises(InvalidParameterError, match="sums to more than"):
-        rc.individual_risk(pd.DataFrame({"sex": list("FMF")}), ["sex"], weights=np.array([1e308, 1e308, 2.0]))
+        rc.individual_risk(
+            pd.DataFrame({"sex": list("FMF")}), ["sex"], weights=np.array([1e308, 1e308, 2.0])
+        )

@@ -59,8 +59,12 @@ def test_project_dependencies_all_have_lower_bounds():
 def test_command_line_prints_constraints_and_one_line_errors(tmp_path):
     good = tmp_path / "pyproject.toml"
     good.write_text(PYPROJECT, encoding="utf-8")
-    out = subprocess.run([sys.executable, str(SCRIPT), str(good), "--extra", "spark"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), str(good), "--extra", "spark"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.split() == ["numpy==1.23.5", "pandas==1.5.3", "py-arrow==14.0.1", "pyspark==4.0"]
     bad = tmp_path / "bad.toml"
     bad.write_text('[project]\nname = "x"\ndependencies = ["numpy"]\n', encoding="utf-8")

@@ -69,7 +69,9 @@ def test_out_file_is_byte_identical_across_runs(tmp_path, capsys):
     assert json.loads(sidecar.read_text())["riskcalc_version"]
     code, _, err = run(capsys, "analyse", PRACTICE, "--qi", QI, "--out", str(a))
     assert code == 2 and "exists already; add --force" in err
-    assert main(["analyse", PRACTICE, "--qi", QI, "--format", "csv", "--out", str(a), "--force"]) == 0
+    assert (
+        main(["analyse", PRACTICE, "--qi", QI, "--format", "csv", "--out", str(a), "--force"]) == 0
+    )
 
 
 def test_no_rare_values_in_output(capsys):
@@ -85,9 +87,15 @@ def test_no_rare_values_in_output(capsys):
         (["analyse", PRACTICE, "--qi", "Residence,gender"], "Did you mean 'Gender'?"),
         (["analyse", PRACTICE], "--qi is required"),
         (["analyse", PRACTICE, "--qi", ""], "--qi takes comma-separated column names"),
-        (["analyse", PRACTICE, "--qi", QI, "--thresholds", "0"], "--thresholds takes whole numbers of at least 1; got 0"),
+        (
+            ["analyse", PRACTICE, "--qi", QI, "--thresholds", "0"],
+            "--thresholds takes whole numbers of at least 1; got 0",
+        ),
         (["analyse", PRACTICE, "--qi", QI, "--count-thresholds", "2,x"], "got 'x'"),
-        (["analyse", PRACTICE, "--qi", QI, "--weights", "Health"], "The column 'Health' must be numeric"),
+        (
+            ["analyse", PRACTICE, "--qi", QI, "--weights", "Health"],
+            "The column 'Health' must be numeric",
+        ),
         (["analyse"], "give a FILE to analyse"),
         (["analyse", PRACTICE, "--example"], "either FILE or --example"),
     ],
@@ -132,11 +140,15 @@ def test_python_dash_m_and_version():
 
 
 def test_lattice_command(capsys):
-    code, out, err = run(capsys, "lattice", PRACTICE, "--fields", QI, "--top", "3", "--target", "0.4")
+    code, out, err = run(
+        capsys, "lattice", PRACTICE, "--fields", QI, "--top", "3", "--target", "0.4"
+    )
     assert code == 0, err
     assert "Residence, Education" in out and "mean_increase" in out
     assert "Rural" not in out
-    code, out, _ = run(capsys, "lattice", PRACTICE, "--fields", QI, "--format", "json", "--max-size", "2")
+    code, out, _ = run(
+        capsys, "lattice", PRACTICE, "--fields", QI, "--format", "json", "--max-size", "2"
+    )
     doc = json.loads(out)
     assert len(doc["rows"]) == 10
     shares = [r["unique_share"] for r in doc["rows"]]
@@ -177,8 +189,19 @@ def test_analyse_all_sections(tmp_path, capsys):
     pop = tmp_path / "pop.csv"
     pd.concat([df] * 4).to_csv(pop, index=False)
     code, out, err = run(
-        capsys, "analyse", str(path), "--qi", QI, "--weights", "Weight", "--household", "hh",
-        "--population", str(pop), "--format", "json",
+        capsys,
+        "analyse",
+        str(path),
+        "--qi",
+        QI,
+        "--weights",
+        "Weight",
+        "--household",
+        "hh",
+        "--population",
+        str(pop),
+        "--format",
+        "json",
     )
     assert code == 0, err
     rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
@@ -189,7 +212,17 @@ def test_analyse_all_sections(tmp_path, capsys):
 
 def test_analyse_wildcard(tmp_path, capsys):
     path = "tests/data/oracles/02_sdcpractice_tab42_missing_wildcard/input.csv"
-    code, out, _ = run(capsys, "analyse", path, "--qi", "Gender,Education,Labor", "--missing", "wildcard", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "analyse",
+        path,
+        "--qi",
+        "Gender,Education,Labor",
+        "--missing",
+        "wildcard",
+        "--format",
+        "json",
+    )
     rows = {(r["section"], r["measure"], r["threshold"]): r for r in json.loads(out)["rows"]}
     assert rows[("quasi_identifiers", "n_unique", None)]["value"] == 0
     assert rows[("quasi_identifiers", "k", None)]["value"] == 2
@@ -202,8 +235,19 @@ def test_household_needs_weights(capsys):
 
 def test_analyse_sensitive_and_population_sections(capsys):
     path = "tests/data/oracles/03_sdcpractice_tab43_ldiversity/input.csv"
-    code, out, err = run(capsys, "analyse", path, "--qi", QI, "--sensitive", "Health",
-                         "--sampling-fraction", "0.5", "--format", "json")
+    code, out, err = run(
+        capsys,
+        "analyse",
+        path,
+        "--qi",
+        QI,
+        "--sensitive",
+        "Health",
+        "--sampling-fraction",
+        "0.5",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
     # Practice Guide table 4.3: distinct l per record 1,1,1,2,1,2,1,1,2,2 -> 6 records revealed

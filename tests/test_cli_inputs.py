@@ -23,8 +23,14 @@ def _messy(n=400, seed=5) -> pd.DataFrame:
     messy_sex = np.where(rng.random(n) < 0.2, np.char.add(messy_sex, " "), messy_sex)
     year = rng.integers(7, 12, n).astype(str)
     year = np.where(rng.random(n) < 0.3, np.char.add("0", year), year)
-    return pd.DataFrame({"sex": messy_sex, "nc_year": year, "urn": rng.choice([f"1{i:05d}" for i in range(8)], n),
-                         "fsm_eligible": rng.choice(["Y", "N"], n)})
+    return pd.DataFrame(
+        {
+            "sex": messy_sex,
+            "nc_year": year,
+            "urn": rng.choice([f"1{i:05d}" for i in range(8)], n),
+            "fsm_eligible": rng.choice(["Y", "N"], n),
+        }
+    )
 
 
 def test_excel_is_read_as_text(tmp_path, capsys):
@@ -33,10 +39,17 @@ def test_excel_is_read_as_text(tmp_path, capsys):
     df.to_excel(tmp_path / "x.xlsx", index=False)
     df.to_csv(tmp_path / "x.csv", index=False)
     qi = ["sex", "nc_year", "urn"]
-    assert repr(rc.uniqueness(tmp_path / "x.xlsx", qi)) == repr(rc.uniqueness(tmp_path / "x.csv", qi))
-    assert main(["analyse", str(tmp_path / "x.xlsx"), "--qi", ",".join(qi), "--format", "json"]) == 0
+    assert repr(rc.uniqueness(tmp_path / "x.xlsx", qi)) == repr(
+        rc.uniqueness(tmp_path / "x.csv", qi)
+    )
+    assert (
+        main(["analyse", str(tmp_path / "x.xlsx"), "--qi", ",".join(qi), "--format", "json"]) == 0
+    )
     doc = json.loads(capsys.readouterr().out)
-    assert doc["provenance"]["input"]["source"] == "x.xlsx" and len(doc["provenance"]["input"]["sha256"]) == 64
+    assert (
+        doc["provenance"]["input"]["source"] == "x.xlsx"
+        and len(doc["provenance"]["input"]["sha256"]) == 64
+    )
 
 
 def test_old_excel_and_ods_are_refused_in_one_line(tmp_path, capsys):
@@ -49,13 +62,33 @@ def test_old_excel_and_ods_are_refused_in_one_line(tmp_path, capsys):
 def test_standard_input_is_read_once(tmp_path):
     df = _messy()
     text = df.to_csv(index=False)
-    proc = subprocess.run([sys.executable, "-m", "riskcalc", "analyse", "-", "--qi", "sex,nc_year,urn",
-                           "--format", "json"], input=text, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "riskcalc",
+            "analyse",
+            "-",
+            "--qi",
+            "sex,nc_year,urn",
+            "--format",
+            "json",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["provenance"]["input"]["source"] == "stdin.csv"
     n_unique = [r for r in doc["rows"] if r["measure"] == "n_unique"][0]["value"]
-    assert n_unique == rc.uniqueness(pd.read_csv(io.StringIO(text), dtype=str), ["sex", "nc_year", "urn"]).n_unique
+    assert (
+        n_unique
+        == rc.uniqueness(
+            pd.read_csv(io.StringIO(text), dtype=str), ["sex", "nc_year", "urn"]
+        ).n_unique
+    )
 
 
 def test_a_folder_of_parquet_parts_is_one_dataset(tmp_path, capsys):
@@ -63,7 +96,7 @@ def test_a_folder_of_parquet_parts_is_one_dataset(tmp_path, capsys):
     folder = tmp_path / "parts"
     folder.mkdir()
     for i in range(4):
-        df.iloc[i * 100:(i + 1) * 100].to_parquet(folder / f"part-{i}.parquet")
+        df.iloc[i * 100 : (i + 1) * 100].to_parquet(folder / f"part-{i}.parquet")
     qi = ["sex", "nc_year", "urn"]
     assert repr(rc.uniqueness(folder, qi)) == repr(rc.uniqueness(df, qi))
     assert main(["analyse", str(folder), "--qi", ",".join(qi), "--format", "json"]) == 0
@@ -93,7 +126,10 @@ def test_messy_values_warn_and_normalise_is_recorded(tmp_path, capsys):
     assert value(fixed) < value(raw)
     assert fixed["provenance"]["parameters"]["normalise"] is True
     record = {n["column"]: n for n in fixed["provenance"]["data_quality"]["normalisation"]}
-    assert (record["sex"]["distinct_before"], record["sex"]["distinct_after"]) == (8, 2)  # F f "F " "f " M m ...
+    assert (record["sex"]["distinct_before"], record["sex"]["distinct_after"]) == (
+        8,
+        2,
+    )  # F f "F " "f " M m ...
     assert path.read_bytes() == before
 
 
@@ -102,8 +138,24 @@ def test_report_takes_sensitive_fields_for_own_files(tmp_path, capsys):
     path = tmp_path / "own.csv"
     df.to_csv(path, index=False)
     scen = tmp_path / "s.toml"
-    scen.write_text('[gate]\nfields = ["urn", "nc_year", "sex"]\nrationale = "A parent at the gate."\n')
-    assert main(["report", str(path), "--scenarios", str(scen), "--sensitive", "fsm_eligible", "--format", "json"]) == 0
+    scen.write_text(
+        '[gate]\nfields = ["urn", "nc_year", "sex"]\nrationale = "A parent at the gate."\n'
+    )
+    assert (
+        main(
+            [
+                "report",
+                str(path),
+                "--scenarios",
+                str(scen),
+                "--sensitive",
+                "fsm_eligible",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert [a["sensitive"] for a in doc["attributes"]] == ["fsm_eligible"]
     assert doc["provenance"]["data"] == "file" and doc["provenance"]["inputs"][0]["sha256"]
@@ -113,7 +165,10 @@ def test_lattice_on_screen_shows_the_most_identifying_first(tmp_path, capsys):
     df = _messy()
     path = tmp_path / "x.csv"
     df.to_csv(path, index=False)
-    assert main(["lattice", str(path), "--fields", "sex,nc_year,urn,fsm_eligible", "--format", "csv"]) == 0
+    assert (
+        main(["lattice", str(path), "--fields", "sex,nc_year,urn,fsm_eligible", "--format", "csv"])
+        == 0
+    )
     captured = capsys.readouterr()
     rows = pd.read_csv(io.StringIO(captured.out))
     assert len(rows) == 15  # fewer than the screen limit: every subset, sorted by risk

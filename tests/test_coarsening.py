@@ -70,8 +70,12 @@ def _brute_force(cohort, scenarios: dict, target_k: int, max_suppressed: float):
         knows[name] = _closure(known | {GUESSED_BY[g] for g in known if g in GUESSED_BY})
     memo = {}
     n = len(cohort)
-    for levels in sorted(itertools.product(*[range(m + 1) for m in lengths]), key=lambda v: (sum(v), v)):
-        told = _closure({level_name(f, lvl) for f, lvl in zip(fields, levels) if level_name(f, lvl) != WITHHELD})
+    for levels in sorted(
+        itertools.product(*[range(m + 1) for m in lengths]), key=lambda v: (sum(v), v)
+    ):
+        told = _closure(
+            {level_name(f, lvl) for f, lvl in zip(fields, levels) if level_name(f, lvl) != WITHHELD}
+        )
         figures = {}
         for name in scenarios:
             match = tuple(sorted(knows[name] & told))
@@ -90,8 +94,10 @@ def _brute_force(cohort, scenarios: dict, target_k: int, max_suppressed: float):
 def test_a_field_is_never_released_and_withheld_at_once(cohort):
     """The issue's case: scenarios knowing the date of birth and ones knowing the year and month
     of birth. No withheld field may still be told by another released field."""
-    scenarios = {"neighbour": ["sex", "date_of_birth", "postcode"],
-                 "gate": ["urn", "nc_year", "sex", "year_of_birth", "month_of_birth"]}
+    scenarios = {
+        "neighbour": ["sex", "date_of_birth", "postcode"],
+        "gate": ["urn", "nc_year", "sex", "year_of_birth", "month_of_birth"],
+    }
     res = rc.smallest_coarsening(cohort, 3, max_suppressed=0.05, scenarios=scenarios)
     released = {level for f, level in res.coarsening.items() if level != WITHHELD}
     released |= {f for fs in scenarios.values() for f in fs if f not in res.coarsening}
@@ -108,9 +114,11 @@ def test_the_gate_intruder_matches_on_a_coarsened_date_of_birth(cohort):
 
     info = _Information()
     gate = info.closure(["sex", "year_of_birth", "month_of_birth"])
-    for level, expected in [("date_of_birth", {"year_of_birth", "month_of_birth"}),
-                            ("year_month_of_birth", {"year_of_birth", "month_of_birth"}),
-                            ("year_of_birth", {"year_of_birth"})]:
+    for level, expected in [
+        ("date_of_birth", {"year_of_birth", "month_of_birth"}),
+        ("year_month_of_birth", {"year_of_birth", "month_of_birth"}),
+        ("year_of_birth", {"year_of_birth"}),
+    ]:
         assert gate & info.of(level) == expected
     assert not (gate & info.of("postcode"))
     scenarios = {"gate": ["sex", "year_of_birth", "month_of_birth"], "dob": ["date_of_birth"]}
@@ -124,37 +132,65 @@ def test_the_gate_intruder_matches_on_a_coarsened_date_of_birth(cohort):
 
 @pytest.mark.parametrize("target_k, max_suppressed", [(2, 0.0), (3, 0.02), (5, 0.05), (10, 0.1)])
 def test_equals_brute_force_on_overlapping_scenarios(cohort, target_k, max_suppressed):
-    scenarios = {"neighbour": ["sex", "date_of_birth", "postcode"],
-                 "gate": ["urn", "sex", "year_of_birth", "month_of_birth"],
-                 "area": ["lsoa", "sex"]}
-    res = rc.smallest_coarsening(cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios)
+    scenarios = {
+        "neighbour": ["sex", "date_of_birth", "postcode"],
+        "gate": ["urn", "sex", "year_of_birth", "month_of_birth"],
+        "area": ["lsoa", "sex"],
+    }
+    res = rc.smallest_coarsening(
+        cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios
+    )
     named, steps, figures = _brute_force(cohort, scenarios, target_k, max_suppressed)
     assert (res.coarsening, res.steps) == (named, steps)
     got = {r.scenario: (r.k_after, r.below_target) for r in res.result.itertuples()}
     assert got == figures
 
 
-_POOL = ["sex", "date_of_birth", "year_of_birth", "month_of_birth", "urn", "la_code", "nc_year",
-         "postcode", "lsoa", "ethnic_group_minor"]
+_POOL = [
+    "sex",
+    "date_of_birth",
+    "year_of_birth",
+    "month_of_birth",
+    "urn",
+    "la_code",
+    "nc_year",
+    "postcode",
+    "lsoa",
+    "ethnic_group_minor",
+]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(st.sampled_from(_POOL), min_size=1, max_size=3, unique=True), min_size=1, max_size=3),
-       st.sampled_from([2, 3, 5]), st.sampled_from([0.0, 0.05, 0.2]))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_POOL), min_size=1, max_size=3, unique=True),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([2, 3, 5]),
+    st.sampled_from([0.0, 0.05, 0.2]),
+)
 def test_random_scenarios_equal_brute_force(cohort, fields, target_k, max_suppressed):
     scenarios = {f"s{i}": fs for i, fs in enumerate(fields)}
     if sum(ladder_length(f) for fs in fields for f in set(fs)) > 14:
         return  # keep the brute force small
-    res = rc.smallest_coarsening(cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios)
+    res = rc.smallest_coarsening(
+        cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios
+    )
     named, steps, figures = _brute_force(cohort, scenarios, target_k, max_suppressed)
     assert (res.coarsening, res.steps) == (named, steps)
     assert {r.scenario: (r.k_after, r.below_target) for r in res.result.itertuples()} == figures
 
 
 def test_describe_names_released_levels_and_withheld_fields(cohort):
-    res = rc.smallest_coarsening(cohort, 3, max_suppressed=0.05,
-                                 scenarios={"a": ["sex", "date_of_birth", "postcode"]})
+    res = rc.smallest_coarsening(
+        cohort, 3, max_suppressed=0.05, scenarios={"a": ["sex", "date_of_birth", "postcode"]}
+    )
     text = res.describe()
     assert " -> " not in text
     for f, level in res.coarsening.items():
-        assert (f"{f} as {level}" in text) if level != WITHHELD else (f in text.split("withheld: ")[1])
+        assert (
+            (f"{f} as {level}" in text) if level != WITHHELD else (f in text.split("withheld: ")[1])
+        )

@@ -22,15 +22,17 @@ QI = ["sex", "year", "school"]
 def _frame() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     n = 60
-    return pd.DataFrame({
-        "sex": rng.choice(["F", "M"], n),
-        "year": rng.integers(7, 10, n),
-        "school": rng.choice(list("ABCDE"), n),
-        "fsm": rng.choice(["Y", "N"], n),
-        "sen": rng.choice(["K", "E", "N"], n),
-        "w": rng.uniform(5, 15, n).round(2),
-        "count": rng.integers(1, 6, n),
-    })
+    return pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "year": rng.integers(7, 10, n),
+            "school": rng.choice(list("ABCDE"), n),
+            "fsm": rng.choice(["Y", "N"], n),
+            "sen": rng.choice(["K", "E", "N"], n),
+            "w": rng.uniform(5, 15, n).round(2),
+            "count": rng.integers(1, 6, n),
+        }
+    )
 
 
 #: name -> call(data, quasi_identifiers): one valid call of every public measure.
@@ -63,8 +65,11 @@ NOT_MEASURES = {
     "pitman": "estimator on a histogram (tested with population_uniqueness)",
     "snb": "estimator on a histogram (tested with population_uniqueness)",
     "load_scenarios": "release layer: reads scenario files",
-    "risk_table": "release layer", "tier_risk_table": "release layer", "what_if": "release layer",
-    "smallest_coarsening": "release layer", "html_report": "release layer",
+    "risk_table": "release layer",
+    "tier_risk_table": "release layer",
+    "what_if": "release layer",
+    "smallest_coarsening": "release layer",
+    "html_report": "release layer",
     "audit_tables": "linked aggregate tables, not quasi-identifiers (tests/test_audit.py)",
     "tier3_audit": "linked aggregate tables (tests/test_audit.py)",
     "apply_policy": "applies a suppression policy to a table (tests/test_audit.py)",
@@ -87,8 +92,12 @@ def _public_functions() -> set[str]:
 
 def test_every_public_measure_is_registered():
     unlisted = _public_functions() - set(MEASURES) - set(NOT_MEASURES)
-    assert not unlisted, f"add these public functions to MEASURES or NOT_MEASURES: {sorted(unlisted)}"
-    assert not (set(MEASURES) | set(NOT_MEASURES)) - _public_functions(), "the registry names a function that is gone"
+    assert not unlisted, (
+        f"add these public functions to MEASURES or NOT_MEASURES: {sorted(unlisted)}"
+    )
+    assert not (set(MEASURES) | set(NOT_MEASURES)) - _public_functions(), (
+        "the registry names a function that is gone"
+    )
 
 
 def _headline(result) -> str:
@@ -111,8 +120,11 @@ def test_row_order_never_changes_the_headline(name):
     if name in ("suda", "individual_risk"):  # per-record arrays in the repr: compare sorted
         a, b = MEASURES[name](df, QI).to_frame(), MEASURES[name](shuffled, QI).to_frame()
         key = list(a.columns)
-        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                      b.sort_values(key).reset_index(drop=True), check_exact=False)
+        pd.testing.assert_frame_equal(
+            a.sort_values(key).reset_index(drop=True),
+            b.sort_values(key).reset_index(drop=True),
+            check_exact=False,
+        )
         return
     assert _headline(MEASURES[name](df, QI)) == _headline(MEASURES[name](shuffled, QI))
 
@@ -139,7 +151,9 @@ def test_results_are_frozen_and_tidy(name):
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_missing_column_is_named(name):
-    with pytest.raises(rc.MissingColumnError, match="No column named 'shcool'.*Did you mean 'school'"):
+    with pytest.raises(
+        rc.MissingColumnError, match="No column named 'shcool'.*Did you mean 'school'"
+    ):
         MEASURES[name](_frame(), ["sex", "shcool"])
 
 

@@ -222,7 +222,9 @@ def test_risk_summary_matches_reference(case, k_thresholds, count_thresholds):
         for t in set(k_thresholds):
             assert values[("records_below", t)] == ref.records_below(frame, qi, t)
             assert values[("classes_below", t)] == ref.classes_below(frame, qi, t)
-            assert values[("records_below_weighted", t)] == ref.records_below_weighted(frame, qi, w, t)
+            assert values[("records_below_weighted", t)] == ref.records_below_weighted(
+                frame, qi, w, t
+            )
         for t in set(count_thresholds):
             cells, records = ref.small_cells(frame, qi, t)
             assert values[("cells_at_most", t)] == cells
@@ -233,8 +235,13 @@ def test_risk_summary_matches_reference(case, k_thresholds, count_thresholds):
 
 
 @FAST
-@given(S.frames_and_qi(kinds=("category[wide]", "category[wide]", "category[wide]", "object", "Int64"),
-                       min_cols=2, max_rows=40))
+@given(
+    S.frames_and_qi(
+        kinds=("category[wide]", "category[wide]", "category[wide]", "object", "Int64"),
+        min_cols=2,
+        max_rows=40,
+    )
+)
 def test_large_key_spaces_match_reference(case):
     """Columns with 2**17 levels each: two of them leave the bincount path (the keys are sorted
     or hashed), four overflow the 2**62 mixed-radix key and force a compression."""
@@ -249,7 +256,9 @@ def test_large_key_spaces_match_reference(case):
         assert rc.k_anonymity(data, qi).k == ref.k(frame, qi), form
         u = rc.uniqueness(data, qi)
         assert (u.n_unique, u.n_pairs, u.n_classes) == (
-            ref.n_unique(frame, qi), ref.n_pairs(frame, qi), ref.n_classes(frame, qi)
+            ref.n_unique(frame, qi),
+            ref.n_pairs(frame, qi),
+            ref.n_classes(frame, qi),
         ), form
 
 
@@ -295,7 +304,11 @@ def test_missing_raise_raises_exactly_when_a_chosen_column_has_a_missing_value(c
 
 
 @FEW
-@given(S.frames_and_qi(kinds=tuple(k for k in S.ALL_KINDS if k not in ("category[int]", "arrow[dictionary]"))))
+@given(
+    S.frames_and_qi(
+        kinds=tuple(k for k in S.ALL_KINDS if k not in ("category[int]", "arrow[dictionary]"))
+    )
+)
 def test_parquet_and_feather_files_match_reference(case):
     frame, qi = case
     with tempfile.TemporaryDirectory() as tmp:
@@ -317,7 +330,8 @@ def test_parquet_and_feather_files_match_reference(case):
                 assert rc.k_anonymity(data, qi).k == ref.k(back, qi)
                 sc = rc.small_count_exposure(data, qi, thresholds=[1, 3])
                 assert sc.records_in_cells_at_most.tolist() == [
-                    ref.small_cells(back, qi, 1)[1], ref.small_cells(back, qi, 3)[1]
+                    ref.small_cells(back, qi, 1)[1],
+                    ref.small_cells(back, qi, 3)[1],
                 ]
 
 
@@ -339,7 +353,11 @@ def test_csv_files_of_text_match_reference(case, sep):
 
 
 @FEW
-@given(S.frames_and_qi(kinds=("int64", "Int64", "float64", "bool", "boolean", "object", "datetime64[ns]")))
+@given(
+    S.frames_and_qi(
+        kinds=("int64", "Int64", "float64", "bool", "boolean", "object", "datetime64[ns]")
+    )
+)
 def test_csv_files_match_reference_on_the_data_read_back(case):
     """CSV columns are labels: the classes are those of the text as written (read back as
     strings, null markers as missing), never of numbers inferred from it ("01" and "1", or
@@ -349,8 +367,9 @@ def test_csv_files_match_reference_on_the_data_read_back(case):
         path = Path(tmp) / "extract.csv"
         frame.to_csv(path, index=False)
         # every column as text, Arrow's null markers missing (pandas' dtype_backend needs 2.0)
-        as_text = pacsv.ConvertOptions(column_types=dict.fromkeys(frame.columns, pa.string()),
-                                       strings_can_be_null=True)
+        as_text = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(frame.columns, pa.string()), strings_can_be_null=True
+        )
         back = pacsv.read_csv(path, convert_options=as_text).to_pandas()
         assert_array_equal(rc.class_sizes(path, qi).fk, ref.fk(back, qi))
 
@@ -413,12 +432,20 @@ REGRESSIONS = settings(max_examples=60, deadline=None)
 
 
 @REGRESSIONS
-@given(S.frames_and_qi(kinds=("int8", "int16", "uint8", "int32", "int64", "uint64"), int_extremes=True,
-                       max_rows=10, max_cols=3))
+@given(
+    S.frames_and_qi(
+        kinds=("int8", "int16", "uint8", "int32", "int64", "uint64"),
+        int_extremes=True,
+        max_rows=10,
+        max_cols=3,
+    )
+)
 def test_numpy_ints_over_their_full_range_match_reference(case):
     frame, qi = case
     for form in FORMS:
-        assert_array_equal(rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form)
+        assert_array_equal(
+            rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form
+        )
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -431,12 +458,21 @@ def test_signed_zero_equals_zero_in_every_input_form(form, dtype):
 
 
 @REGRESSIONS
-@given(S.frames_and_qi(kinds=("float64", "float32", "arrow[float64]", "object"), signed_zero=True,
-                       max_rows=10, max_cols=3, pool=[0.0, -0.0, 1.0]))
+@given(
+    S.frames_and_qi(
+        kinds=("float64", "float32", "arrow[float64]", "object"),
+        signed_zero=True,
+        max_rows=10,
+        max_cols=3,
+        pool=[0.0, -0.0, 1.0],
+    )
+)
 def test_floats_with_signed_zero_match_reference(case):
     frame, qi = case
     for form in FORMS:
-        assert_array_equal(rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form)
+        assert_array_equal(
+            rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form
+        )
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -452,12 +488,17 @@ def test_categorical_with_int32_codes_and_a_missing_value(form):
 
 
 @REGRESSIONS
-@given(S.frames_and_qi(kinds=("category[wide]", "category", "Int64"), wide_missing=True,
-                       max_rows=10, max_cols=3))
+@given(
+    S.frames_and_qi(
+        kinds=("category[wide]", "category", "Int64"), wide_missing=True, max_rows=10, max_cols=3
+    )
+)
 def test_wide_categoricals_with_missing_values_match_reference(case):
     frame, qi = case
     for form in FORMS:
-        assert_array_equal(rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form)
+        assert_array_equal(
+            rc.class_sizes(as_input(frame, form), qi).fk, ref.fk(frame, qi), err_msg=form
+        )
 
 
 @pytest.mark.parametrize("encoded", [False, True])
@@ -465,7 +506,9 @@ def test_arrow_dictionary_with_repeated_values(encoded):
     """Regression (fixed): an Arrow dictionary may list a value twice (the format allows it; e.g. dictionaries
     built by hand or by other writers). Records pointing at either copy hold the same value, but
     riskcalc uses the dictionary indices as codes and puts them in different classes."""
-    column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2], pa.int32()), pa.array(["a", "a", "b"]))
+    column = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, 0, 2], pa.int32()), pa.array(["a", "a", "b"])
+    )
     table = pa.table({"a": column})
     decoded = pd.DataFrame({"a": column.cast(pa.string()).to_pylist()})
     assert ref.fk(decoded, ["a"]) == [3, 3, 3, 1]
@@ -474,8 +517,11 @@ def test_arrow_dictionary_with_repeated_values(encoded):
 
 
 @FEW
-@given(S.frames_and_qi(kinds=S.TEXT_KINDS + ("category[int]", "Int64", "float64"), max_rows=30),
-       st.integers(10, 40), st.integers(1, 5))
+@given(
+    S.frames_and_qi(kinds=S.TEXT_KINDS + ("category[int]", "Int64", "float64"), max_rows=30),
+    st.integers(10, 40),
+    st.integers(1, 5),
+)
 def test_parquet_with_many_row_groups_matches_reference(case, repeat, groups):
     """Parquet text columns with small dictionaries are read as Arrow dictionaries, one per row
     group; the row groups' dictionaries are merged. Repeating the rows keeps the dictionaries
@@ -510,12 +556,17 @@ def test_parquet_text_column_entirely_missing_in_several_row_groups(tmp_path):
 def test_arrow_chunks_with_empty_dictionaries():
     """Regression (fixed; same code path, in memory): a dictionary column of two all-null chunks."""
     chunk = pa.array([None, None], pa.string()).dictionary_encode()
-    table = pa.table({"a": pa.chunked_array([chunk, pa.array([None, None], pa.string()).dictionary_encode()])})
+    table = pa.table(
+        {"a": pa.chunked_array([chunk, pa.array([None, None], pa.string()).dictionary_encode()])}
+    )
     assert rc.class_sizes(table, ["a"]).fk.tolist() == [4, 4, 4, 4]
 
 
 def test_arrow_chunks_with_different_dictionaries():
-    chunks = [pa.array(v, pa.string()).dictionary_encode() for v in (["x", None, "y"], [None, "y", "z", "x"])]
+    chunks = [
+        pa.array(v, pa.string()).dictionary_encode()
+        for v in (["x", None, "y"], [None, "y", "z", "x"])
+    ]
     table = pa.table({"a": pa.chunked_array(chunks)})
     frame = table.to_pandas()
     assert rc.class_sizes(table, ["a"]).fk.tolist() == ref.fk(frame, ["a"]) == [2, 2, 2, 2, 2, 1, 2]

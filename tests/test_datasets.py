@@ -53,17 +53,26 @@ def test_a_corrupt_part_is_one_line_naming_it(corrupt, tmp_path, capsys, command
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("change,how", [
-    (lambda f: f.drop(columns=["sex"]), "no column 'sex'"),
-    # the text column's Arrow type is pandas' own (large_string on pandas 3, string before)
-    (lambda f: f.assign(year_of_birth=f["year_of_birth"].astype(str)), "'year_of_birth' is {b}, not int16"),
-    (lambda f: f.assign(extra=1), "other column(s) 'extra'"),
-])
+@pytest.mark.parametrize(
+    "change,how",
+    [
+        (lambda f: f.drop(columns=["sex"]), "no column 'sex'"),
+        # the text column's Arrow type is pandas' own (large_string on pandas 3, string before)
+        (
+            lambda f: f.assign(year_of_birth=f["year_of_birth"].astype(str)),
+            "'year_of_birth' is {b}, not int16",
+        ),
+        (lambda f: f.assign(extra=1), "other column(s) 'extra'"),
+    ],
+)
 @pytest.mark.parametrize("command", ["report", "analyse"])
 def test_parts_with_different_schemas_are_refused(tmp_path, capsys, change, how, command):
     d = _mixed(tmp_path, change)
-    args = ["report", str(d), "--out", str(tmp_path / "out")] if command == "report" else \
-        ["analyse", str(d), "--qi", "sex,year_of_birth"]
+    args = (
+        ["report", str(d), "--out", str(tmp_path / "out")]
+        if command == "report"
+        else ["analyse", str(d), "--qi", "sex,year_of_birth"]
+    )
     line = _one_line(capsys, *args)
     if "{b}" in how:
         how = how.format(b=pq.read_schema(d / "b.parquet").field("year_of_birth").type)

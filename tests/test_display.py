@@ -55,7 +55,13 @@ def test_every_value_is_escaped():
 def test_headline_rows_keep_brackets_and_labels_together():
     name, rows = headline_rows("R(a=1, b=(x, y), label: 2 cells, 3 records; c=4, {1: 2})")
     assert name == "R"
-    assert rows == [("a", "1"), ("b", "(x, y)"), ("label", "2 cells, 3 records"), ("c", "4"), ("", "{1: 2}")]
+    assert rows == [
+        ("a", "1"),
+        ("b", "(x, y)"),
+        ("label", "2 cells, 3 records"),
+        ("c", "4"),
+        ("", "{1: 2}"),
+    ]
     assert result_html(object()).startswith("<table")
 
 
@@ -72,10 +78,14 @@ PER_RECORD = {
 }
 
 
-@pytest.mark.parametrize(("name", "column", "per_record"), [
-    ("t_closeness", "emd", "emd_per_record"), ("beta_likeness", "beta", "beta_per_record"),
-    ("delta_disclosure", "delta", "delta_per_record"),
-])
+@pytest.mark.parametrize(
+    ("name", "column", "per_record"),
+    [
+        ("t_closeness", "emd", "emd_per_record"),
+        ("beta_likeness", "beta", "beta_per_record"),
+        ("delta_disclosure", "delta", "delta_per_record"),
+    ],
+)
 def test_attribute_results_give_each_record_its_class_figure(name, column, per_record):
     df = _frame()
     df.index = pd.Index(np.arange(len(df))[::-1] + 500, name="upn")
@@ -83,7 +93,9 @@ def test_attribute_results_give_each_record_its_class_figure(name, column, per_r
     frame = result.records_frame()
     assert frame.index.equals(df.index)
     np.testing.assert_array_equal(frame[column].to_numpy(), getattr(result, per_record))
-    sizes = df.groupby(QI, dropna=False)[QI[0]].transform("size").to_numpy()  # the obvious reference
+    sizes = (
+        df.groupby(QI, dropna=False)[QI[0]].transform("size").to_numpy()
+    )  # the obvious reference
     np.testing.assert_array_equal(frame["class_size"].to_numpy(), sizes)
 
 
@@ -98,7 +110,9 @@ def test_per_record_results_come_back_in_every_kind_of_frame(name):
     assert isinstance(arrow, pa.Table) and isinstance(polars, pl.DataFrame)
     assert arrow.num_rows == polars.height == len(df)
     for column in expected.columns:
-        np.testing.assert_array_equal(arrow.column(str(column)).to_numpy(), expected[column].to_numpy())
+        np.testing.assert_array_equal(
+            arrow.column(str(column)).to_numpy(), expected[column].to_numpy()
+        )
         np.testing.assert_array_equal(polars[str(column)].to_numpy(), expected[column].to_numpy())
 
 
@@ -131,9 +145,15 @@ def test_a_missing_optional_library_is_one_line(monkeypatch):
 
 
 def test_every_public_result_class_displays():
-    results = [n for n in rc.__all__ if isinstance(getattr(rc, n), type)
-               and (n.endswith("Result") or n in ("SizeHistogram", "Partition", "RiskSummary", "RiskTable",
-                                                   "PopulationEstimate"))]
+    results = [
+        n
+        for n in rc.__all__
+        if isinstance(getattr(rc, n), type)
+        and (
+            n.endswith("Result")
+            or n in ("SizeHistogram", "Partition", "RiskSummary", "RiskTable", "PopulationEstimate")
+        )
+    ]
     assert len(results) > 20
     missing = [n for n in results if not callable(getattr(getattr(rc, n), "_repr_html_", None))]
     assert not missing

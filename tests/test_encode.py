@@ -112,11 +112,11 @@ def test_fk_by_hash_buckets_equals_fk_by_class_ids():
     df.iloc[: n // 3] = df.iloc[: n // 3].assign(a=5, b=rng.integers(0, 40, n // 3))  # many repeats
     first = rc.partition(rc.encode(df), ["a", "b"])
     assert first.key_space > 4 * n
-    fk_buckets = first.fk.copy()            # through the bucket split
+    fk_buckets = first.fk.copy()  # through the bucket split
     hist_buckets = first.histogram
     n_classes = first.n_classes
     second = rc.partition(rc.encode(df), ["a", "b"])
-    _ = second.class_id                     # class ids first: fk from them
+    _ = second.class_id  # class ids first: fk from them
     assert_array_equal(fk_buckets, second.fk)
     assert_array_equal(hist_buckets[0], second.histogram[0])
     assert_array_equal(hist_buckets[1], second.histogram[1])
@@ -135,8 +135,10 @@ def test_weighted_fk_by_buckets_equals_by_class_ids():
     np.testing.assert_allclose(split.weighted_fk(w), by_ids.weighted_fk(w), rtol=1e-12)
 
 
-@pytest.mark.parametrize("n_levels, dtype", [(1, np.int8), (128, np.int8), (129, np.int16),
-                                             (32768, np.int16), (32769, np.int32)])
+@pytest.mark.parametrize(
+    "n_levels, dtype",
+    [(1, np.int8), (128, np.int8), (129, np.int16), (32768, np.int16), (32769, np.int32)],
+)
 def test_codes_take_the_narrowest_type_and_group_as_wide_codes(n_levels, dtype):
     """Codes are int8/int16/int32 by the number of levels (boundaries included), and class
     sizes on narrow codes equal those on the same codes as int64 (no wrap-around in mixing)."""
@@ -154,8 +156,19 @@ def test_codes_take_the_narrowest_type_and_group_as_wide_codes(n_levels, dtype):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.integers(-2, 2), st.booleans(), st.sampled_from([0.0, 1.0, 2.0, 1.5]),
-                          st.sampled_from(["1", "0", "a"]), st.none()), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-2, 2),
+            st.booleans(),
+            st.sampled_from([0.0, 1.0, 2.0, 1.5]),
+            st.sampled_from(["1", "0", "a"]),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_an_object_column_mixing_types_never_merges_values_of_different_types(values):
     """Python's equality merges 1, 1.0 and True (0 and False): the encoder keeps a value of one
     type apart from an equal one of another, so mixed spellings are never counted as one person
@@ -175,7 +188,16 @@ def test_equal_values_of_different_types_stay_themselves_and_normalise():
 
     df = pd.DataFrame({"x": pd.Series([0, 0.0, False, 0, None], dtype=object)})
     col = rc.encode(df, ["x"])["x"]
-    assert [(type(v).__name__, v) for v in col.categories] == [("int", 0), ("float", 0.0), ("bool", False)]
+    assert [(type(v).__name__, v) for v in col.categories] == [
+        ("int", 0),
+        ("float", 0.0),
+        ("bool", False),
+    ]
     fixed, _ = rc.normalise(df, ["x"])
-    assert [(type(v).__name__, v) for v in fixed["x"]] == [("int", 0), ("float", 0.0), ("bool", False),
-                                                           ("int", 0), ("NoneType", None)]
+    assert [(type(v).__name__, v) for v in fixed["x"]] == [
+        ("int", 0),
+        ("float", 0.0),
+        ("bool", False),
+        ("int", 0),
+        ("NoneType", None),
+    ]

@@ -34,8 +34,12 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
 def _unsafe_cells(text: str) -> list[str]:
     """Cells of a CSV text (header included) that a spreadsheet could run as a formula: they
     start with a trigger and are not a plain number."""
-    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row
-            if cell[:1] in TRIGGERS and not _PLAIN_NUMBER.fullmatch(cell)]
+    return [
+        cell
+        for row in csv.reader(io.StringIO(text, newline=""))
+        for cell in row
+        if cell[:1] in TRIGGERS and not _PLAIN_NUMBER.fullmatch(cell)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,8 +58,10 @@ def test_escape_formula_is_safe_and_reversible(text):
     assert escaped in (text, "'" + text)
 
 
-@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+sex", "-pc", "@SUM(A1)", "\tx", "\rx", "\nx",
-                                  "\0x", "-", "'=1"])
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("http://x")', "+sex", "-pc", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x", "-", "'=1"],
+)
 def test_formula_triggers_get_a_quote(text):
     assert _render.escape_formula(text) == "'" + text
 
@@ -69,8 +75,11 @@ def test_numbers_and_plain_text_are_left_alone(text):
 @given(
     names=st.lists(hostile_text, min_size=1, max_size=3, unique=True),
     values=st.lists(hostile_text, min_size=1, max_size=6),
-    numbers=st.lists(st.one_of(st.floats(-1e12, 1e12, allow_nan=False),
-                               st.integers(-10**6, 10**6)), min_size=1, max_size=6),
+    numbers=st.lists(
+        st.one_of(st.floats(-1e12, 1e12, allow_nan=False), st.integers(-(10**6), 10**6)),
+        min_size=1,
+        max_size=6,
+    ),
     as_tuple=st.booleans(),
 )
 def test_to_csv_parses_back_to_safe_cells_and_unchanged_numbers(names, values, numbers, as_tuple):
@@ -79,7 +88,9 @@ def test_to_csv_parses_back_to_safe_cells_and_unchanged_numbers(names, values, n
     frame = pd.DataFrame({names[0]: text_col})
     frame["-value_share"] = pd.Series([float(x) for x in numbers[:n]], dtype=np.float64)
     frame["@count"] = pd.Series([int(x) for x in numbers[:n]], dtype=np.int64)
-    frame["+mixed"] = pd.Series([numbers[i] if i % 2 else values[i] for i in range(n)], dtype=object)
+    frame["+mixed"] = pd.Series(
+        [numbers[i] if i % 2 else values[i] for i in range(n)], dtype=object
+    )
     for extra in names[1:]:
         if extra not in frame.columns:
             frame[extra] = values[:n]
@@ -112,8 +123,12 @@ def test_negative_numbers_stay_numbers():
 
 _BREAKS = ("\n", "\r", "\r\n", "\u2028", "\x0b", "\x0c", "\x85")
 PAYLOAD = r"\input{pwned}"
-with_break = st.builds(lambda a, br, b: a + br + PAYLOAD + b, st.text(max_size=8), st.sampled_from(_BREAKS),
-                       st.text(max_size=8))
+with_break = st.builds(
+    lambda a, br, b: a + br + PAYLOAD + b,
+    st.text(max_size=8),
+    st.sampled_from(_BREAKS),
+    st.text(max_size=8),
+)
 
 
 def _no_breaks(text: str) -> str:
@@ -131,10 +146,16 @@ def _check_latex(out: str, clean: str) -> None:
 
 
 def _prov(source: str, command: str) -> dict:
-    return {"riskcalc_version": "0", "function": "lattice", "command": command,
-            "input": {"source": source, "bytes": 1, "n_records": 2, "sha256": "ab"},
-            "data_quality": {"checked": [{"columns": [source]}], "findings": [
-                {"check": "x", "column": source, "message": f"column {source!r} is odd"}]}}
+    return {
+        "riskcalc_version": "0",
+        "function": "lattice",
+        "command": command,
+        "input": {"source": source, "bytes": 1, "n_records": 2, "sha256": "ab"},
+        "data_quality": {
+            "checked": [{"columns": [source]}],
+            "findings": [{"check": "x", "column": source, "message": f"column {source!r} is odd"}],
+        },
+    }
 
 
 @settings(max_examples=120, deadline=None)
@@ -143,11 +164,17 @@ def test_latex_keeps_line_breaks_of_the_input_out_of_its_lines(source, command, 
     frame = pd.DataFrame({name: [cell], "n": [1]})
     clean_frame = pd.DataFrame({_no_breaks(name): [_no_breaks(cell)], "n": [1]})
     out = _render.render(frame, "latex", _prov(source, command), title=title)
-    clean = _render.render(clean_frame, "latex", _prov(_no_breaks(source), _no_breaks(command)),
-                           title=_no_breaks(title))
+    clean = _render.render(
+        clean_frame,
+        "latex",
+        _prov(_no_breaks(source), _no_breaks(command)),
+        title=_no_breaks(title),
+    )
     _check_latex(out, clean)
     label = _render.to_latex(frame, caption=title, label=name)
-    _check_latex(label, _render.to_latex(clean_frame, caption=_no_breaks(title), label=_no_breaks(name)))
+    _check_latex(
+        label, _render.to_latex(clean_frame, caption=_no_breaks(title), label=_no_breaks(name))
+    )
 
 
 def test_latex_comment_holds_one_line():
@@ -191,20 +218,32 @@ def hostile(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     (root / "h.csv").write_text(
         f'"{COLUMN.replace(chr(34), chr(34) * 2)}",+sex,-pc,@yr\n'
-        "A,F,1,2\nB,M,1,3\n=1+1,F,2,3\nB,F,@x,-3\n", encoding="utf-8")
+        "A,F,1,2\nB,M,1,3\n=1+1,F,2,3\nB,F,@x,-3\n",
+        encoding="utf-8",
+    )
     (root / "sc.toml").write_text(
         "['" + HYPERLINK + "']\n"
         'fields = ["sex", "date_of_birth", "postcode"]\nrationale = "@evil"\n\n'
-        '["-neighbour"]\nfields = ["urn", "nc_year", "sex"]\nrationale = "+x"\n', encoding="utf-8")
+        '["-neighbour"]\nfields = ["urn", "nc_year", "sex"]\nrationale = "+x"\n',
+        encoding="utf-8",
+    )
     rep = root / "rep"
     rep.mkdir()
-    sample = pd.read_csv(_example_path(), dtype=str).head(600).rename(columns={"sex": "+Sex", "postcode": "@pc"})
+    sample = (
+        pd.read_csv(_example_path(), dtype=str)
+        .head(600)
+        .rename(columns={"sex": "+Sex", "postcode": "@pc"})
+    )
     sample.loc[:5, "+Sex"] = "=1+1"
     sample.to_csv(rep / "=evil.csv", index=False)
-    (rep / "@agg.csv").write_text("-la,+sex,count\n=A,F,3\n=A,M,4\n@B,F,6\n@B,M,2\n", encoding="utf-8")
+    (rep / "@agg.csv").write_text(
+        "-la,+sex,count\n=A,F,3\n=A,M,4\n@B,F,6\n@B,M,2\n", encoding="utf-8"
+    )
     tables = root / "tables"
     tables.mkdir()
-    (tables / "=x.csv").write_text("pc,sex,count\n=cmd|x,F,3\n=cmd|x,M,4\n-B,F,6\n-B,M,2\n", encoding="utf-8")
+    (tables / "=x.csv").write_text(
+        "pc,sex,count\n=cmd|x,F,3\n=cmd|x,M,4\n-B,F,6\n-B,M,2\n", encoding="utf-8"
+    )
     (tables / "@y.csv").write_text("-pc,count\n=cmd|x,7\n-B,8\n", encoding="utf-8")
     return root
 
@@ -214,11 +253,39 @@ def _argv(label: str, root: Path, out: Path) -> list[str]:
     tiers = ["tiers", "--pupils", "2000", "--scenarios", str(root / "sc.toml"), "--no-history"]
     report = ["report", str(root / "rep"), "--columns", "sex=+Sex,postcode=@pc"]
     return {
-        "analyse": ["analyse", h, "--qi", f"{COLUMN},+sex", "--sensitive", "@yr", "--format", "csv"],
-        "analyse --out": ["analyse", h, "--qi", f"{COLUMN},+sex", "--sensitive", "@yr", "--format", "csv",
-                          "--out", str(out / "a.csv")],
+        "analyse": [
+            "analyse",
+            h,
+            "--qi",
+            f"{COLUMN},+sex",
+            "--sensitive",
+            "@yr",
+            "--format",
+            "csv",
+        ],
+        "analyse --out": [
+            "analyse",
+            h,
+            "--qi",
+            f"{COLUMN},+sex",
+            "--sensitive",
+            "@yr",
+            "--format",
+            "csv",
+            "--out",
+            str(out / "a.csv"),
+        ],
         "lattice": ["lattice", h, "--fields", fields, "--format", "csv"],
-        "lattice --out": ["lattice", h, "--fields", fields, "--format", "csv", "--out", str(out / "l.csv")],
+        "lattice --out": [
+            "lattice",
+            h,
+            "--fields",
+            fields,
+            "--format",
+            "csv",
+            "--out",
+            str(out / "l.csv"),
+        ],
         "suda": ["suda", h, "--fields", fields, "--format", "csv"],
         "tiers": [*tiers, "--no-what-if", "--format", "csv"],
         "tiers --out": [*tiers, "--format", "csv", "--attack", "--out", str(out / "t")],
@@ -227,26 +294,42 @@ def _argv(label: str, root: Path, out: Path) -> list[str]:
         "attack": ["attack", "--pupils", "2000", "--exact-only", "--format", "csv"],
         "attack --out": ["attack", "--pupils", "2000", "--exact-only", "--out", str(out / "k")],
         "audit-tables --out": ["audit-tables", str(root / "tables"), "--out", str(out / "u")],
-        "audit-tables --for-release --out": ["audit-tables", str(root / "tables"), "--for-release",
-                                             "--out", str(out / "v")],
+        "audit-tables --for-release --out": [
+            "audit-tables",
+            str(root / "tables"),
+            "--for-release",
+            "--out",
+            str(out / "v"),
+        ],
     }[label]
 
 
 #: The escaped names each case must show (so the case is not vacuous: the hostile text reached it).
 EXPECT = {
-    "analyse": ["'@yr"], "analyse --out": ["'@yr"],
-    "lattice": ["'=HYPERLINK", "'+sex"], "lattice --out": ["'=HYPERLINK", "'+sex"], "suda": [],
-    "tiers": ["'=HYPERLINK", "'-neighbour"], "tiers --out": ["'=HYPERLINK", "'-neighbour"],
-    "report": ["'=evil"], "report --out": ["'=evil", "'@agg", "'-la"], "attack": [], "attack --out": [],
-    "audit-tables --out": ["'=x", "'@y"], "audit-tables --for-release --out": ["'=x", "'@y"],
+    "analyse": ["'@yr"],
+    "analyse --out": ["'@yr"],
+    "lattice": ["'=HYPERLINK", "'+sex"],
+    "lattice --out": ["'=HYPERLINK", "'+sex"],
+    "suda": [],
+    "tiers": ["'=HYPERLINK", "'-neighbour"],
+    "tiers --out": ["'=HYPERLINK", "'-neighbour"],
+    "report": ["'=evil"],
+    "report --out": ["'=evil", "'@agg", "'-la"],
+    "attack": [],
+    "attack --out": [],
+    "audit-tables --out": ["'=x", "'@y"],
+    "audit-tables --for-release --out": ["'=x", "'@y"],
 }
 
 
 def test_every_command_writing_csv_is_covered():
     """A new command with ``--format csv`` or CSV files must join the cases below."""
     parser = build_parser()
-    with_csv = {name for name, p in parser.commands.items()
-                if any(a.dest == "format" and "csv" in (a.choices or ()) for a in p._actions)}
+    with_csv = {
+        name
+        for name, p in parser.commands.items()
+        if any(a.dest == "format" and "csv" in (a.choices or ()) for a in p._actions)
+    }
     with_csv |= {"audit-tables", "attack", "tiers", "report"}  # write CSV files with --out
     covered = {label.split()[0] for label in EXPECT}
     assert with_csv - {"analyze"} <= covered
@@ -257,7 +340,10 @@ def test_every_csv_of_every_command_is_formula_safe(label, hostile, tmp_path, ca
     argv = _argv(label, hostile, tmp_path)
     assert main(argv) == 0, capsys.readouterr().err
     stdout = capsys.readouterr().out
-    texts = {str(p.relative_to(tmp_path)): p.read_text(encoding="utf-8") for p in sorted(tmp_path.rglob("*.csv"))}
+    texts = {
+        str(p.relative_to(tmp_path)): p.read_text(encoding="utf-8")
+        for p in sorted(tmp_path.rglob("*.csv"))
+    }
     if "--format" in argv and argv[argv.index("--format") + 1] == "csv" and stdout:
         texts["stdout"] = stdout
     assert texts
@@ -276,7 +362,9 @@ def test_audit_reports_escape_table_names_and_values(tmp_path):
     tables = tmp_path / "t"
     tables.mkdir()
     name = "a|b<script>"
-    (tables / f"{name}.csv").write_text("pc,sex,count\n<b>A|x</b>,F,3\n<b>A|x</b>,M,1\nB,F,6\nB,M,2\n")
+    (tables / f"{name}.csv").write_text(
+        "pc,sex,count\n<b>A|x</b>,F,3\n<b>A|x</b>,M,1\nB,F,6\nB,M,2\n"
+    )
     for extra, stem in (([], "internal_audit"), (["--for-release"], "release_audit")):
         out = tmp_path / f"out{len(extra)}"
         assert main(["audit-tables", str(tables), "--out", str(out), *extra]) == 0

@@ -22,7 +22,9 @@ from riskcalc.histories import (
 )
 
 
-def random_panel(seed: int, n: int, years: int, n_places: int, p_absent: float = 0.2) -> pd.DataFrame:
+def random_panel(
+    seed: int, n: int, years: int, n_places: int, p_absent: float = 0.2
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
@@ -34,11 +36,27 @@ def random_panel(seed: int, n: int, years: int, n_places: int, p_absent: float =
                 continue
             if rng.random() < 0.3:
                 place = rng.integers(0, n_places)
-            rows.append({"pupil_id": f"P{i:04d}", "academic_year": 2019 + y, "census": "spring",
-                         "urn": int(100 + place), "sex": "MF"[sex], "month_of_birth": int(mob)})
+            rows.append(
+                {
+                    "pupil_id": f"P{i:04d}",
+                    "academic_year": 2019 + y,
+                    "census": "spring",
+                    "urn": int(100 + place),
+                    "sex": "MF"[sex],
+                    "month_of_birth": int(mob),
+                }
+            )
     if not rows:
-        rows.append({"pupil_id": "P0", "academic_year": 2019, "census": "spring", "urn": 100,
-                     "sex": "M", "month_of_birth": 1})
+        rows.append(
+            {
+                "pupil_id": "P0",
+                "academic_year": 2019,
+                "census": "spring",
+                "urn": 100,
+                "sex": "M",
+                "month_of_birth": 1,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -50,8 +68,9 @@ def histories(panel, point="urn"):
     return out
 
 
-panels = st.builds(random_panel, st.integers(0, 10**6), st.integers(1, 40), st.integers(1, 5),
-                   st.integers(1, 6))
+panels = st.builds(
+    random_panel, st.integers(0, 10**6), st.integers(1, 40), st.integers(1, 5), st.integers(1, 6)
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -94,7 +113,12 @@ def test_point_matches_matches_reference(panel, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(panels, st.integers(1, 4), st.sampled_from(["random", "first", "first_last"]), st.integers(0, 99))
+@given(
+    panels,
+    st.integers(1, 4),
+    st.sampled_from(["random", "first", "first_last"]),
+    st.integers(0, 99),
+)
 def test_chosen_points_are_p_observed_censuses(panel, p, how, seed):
     tr = trajectories(panel, "urn")
     obs = tr.observed
@@ -108,7 +132,9 @@ def test_chosen_points_are_p_observed_censuses(panel, p, how, seed):
         if how == "first":
             assert (cols == seen[:p]).all()
         elif how == "first_last":
-            want = sorted(set(seen[: (p + 1) // 2]) | set(seen[len(seen) - p // 2:] if p // 2 else []))
+            want = sorted(
+                set(seen[: (p + 1) // 2]) | set(seen[len(seen) - p // 2 :] if p // 2 else [])
+            )
             assert list(cols) == want
 
 
@@ -147,7 +173,9 @@ def test_linkage_risk_matches_reference(panel):
     years = sorted(panel["academic_year"].unique())
     assert len(res.pairs) == len(years) - 1
     ok_all = {pid for pid in panel["pupil_id"].unique()}
-    present_all = {pid for pid, g in panel.groupby("pupil_id") if g["academic_year"].nunique() == len(years)}
+    present_all = {
+        pid for pid, g in panel.groupby("pupil_id") if g["academic_year"].nunique() == len(years)
+    }
     for j, (a, b) in enumerate(zip(years[:-1], years[1:])):
         A = panel[panel["academic_year"] == a]
         B = panel[panel["academic_year"] == b]
@@ -183,13 +211,20 @@ def test_history_attribute_disclosure_matches_reference(panel, seed):
     years = sorted(panel["academic_year"].unique())
     for k, n_p, n_r, n_u in zip(res.n_linked, res.n_pupils, res.n_revealed, res.n_unique):
         ys = years[:k]
-        q = {pid: (sex[pid],) + tuple(h.get(y) for y in ys) for pid, h in hist.items() if any(y in h for y in ys)}
+        q = {
+            pid: (sex[pid],) + tuple(h.get(y) for y in ys)
+            for pid, h in hist.items()
+            if any(y in h for y in ys)
+        }
         a = {pid: tuple(fsm[pid].get(y) for y in ys) for pid in q}
         classes = {}
         for pid, key in q.items():
             classes.setdefault(key, []).append(pid)
-        revealed = sum(1 for pid, key in q.items()
-                       if len(classes[key]) >= 2 and len({a[j] for j in classes[key]}) == 1)
+        revealed = sum(
+            1
+            for pid, key in q.items()
+            if len(classes[key]) >= 2 and len({a[j] for j in classes[key]}) == 1
+        )
         assert n_p == len(q) and n_r == revealed
         assert n_u == sum(1 for key in q.values() if len(classes[key]) == 1)
 

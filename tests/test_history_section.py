@@ -49,11 +49,17 @@ def _slow_counts(panel: pd.DataFrame, k: int) -> tuple[int, int, int]:
     present = {p for p, _ in place}
     keys = {p: static[p] + tuple(place.get((p, y), "absent") for y in years) for p in present}
     sizes = Counter(keys.values())
-    return len(present), sum(sizes[q] == 1 for q in keys.values()), sum(sizes[q] < 5 for q in keys.values())
+    return (
+        len(present),
+        sum(sizes[q] == 1 for q in keys.values()),
+        sum(sizes[q] < 5 for q in keys.values()),
+    )
 
 
 def test_figures_equal_a_direct_trajectory_uniqueness_call(panel, section):
-    point = panel["urn"].astype(str) + "|" + panel["nc_year"].astype(str)  # another coding of the pair
+    point = (
+        panel["urn"].astype(str) + "|" + panel["nc_year"].astype(str)
+    )  # another coding of the pair
     direct = trajectory_uniqueness(panel.assign(gate=point), "gate", static=STATIC).to_frame()
     got = section.to_frame()
     assert got["years_linked"].tolist() == [1, 2, 3, 4, 5]
@@ -69,7 +75,11 @@ def test_figures_equal_a_direct_trajectory_uniqueness_call(panel, section):
 @pytest.mark.parametrize("k", [1, 3])
 def test_figures_equal_a_slow_obvious_count(panel, section, k):
     row = section.to_frame().iloc[k - 1]
-    assert (int(row["n_records"]), int(row["n_unique"]), int(row["records_below_5"])) == _slow_counts(panel, k)
+    assert (
+        int(row["n_records"]),
+        int(row["n_unique"]),
+        int(row["records_below_5"]),
+    ) == _slow_counts(panel, k)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -93,11 +103,20 @@ def test_sentence_quotes_counts_with_denominators(section):
 
 def test_one_year_panel_sentence():
     sec = history_section(500, 1, years=1)
-    assert len(sec.to_frame()) == 1 and "linking" not in sec.sentence and "synthetic" in sec.sentence
+    assert (
+        len(sec.to_frame()) == 1 and "linking" not in sec.sentence and "synthetic" in sec.sentence
+    )
 
 
-@pytest.mark.parametrize("kwargs, name", [({"n_pupils": 0}, "n_pupils"), ({"n_pupils": 2.5}, "n_pupils"),
-                                          ({"years": 15}, "years"), ({"seed": -1}, "seed")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_pupils": 0}, "n_pupils"),
+        ({"n_pupils": 2.5}, "n_pupils"),
+        ({"years": 15}, "years"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_bad_parameters_name_themselves(kwargs, name):
     args = {"n_pupils": 100, "seed": 0, **kwargs}
     with pytest.raises(InvalidParameterError, match=f"'{name}'"):
@@ -107,12 +126,20 @@ def test_bad_parameters_name_themselves(kwargs, name):
 def test_job_carries_the_section(job, section):
     assert job.extra["history"].to_frame().equals(section.to_frame())
     files = job.files()
-    assert files["history.csv"].splitlines()[0].startswith("years_linked,academic_years,n_records,n_unique")
+    assert (
+        files["history.csv"]
+        .splitlines()[0]
+        .startswith("years_linked,academic_years,n_records,n_unique")
+    )
     assert {"chart_history.png", "chart_history.svg"} <= set(files)
     prov = json.loads(files["tier_table.json"])["provenance"]["history"]
-    assert prov["panel_pupils"] == PANEL_PUPILS and prov["panel_seed"] == SEED and prov["years"] == 5
+    assert (
+        prov["panel_pupils"] == PANEL_PUPILS and prov["panel_seed"] == SEED and prov["years"] == 5
+    )
     assert prov["per_census_fields"] == ["urn", "nc_year"] and prov["static_fields"] == STATIC
-    assert f"School history: synthetic panel of {PANEL_PUPILS:,} pupils" in files["chart_history.svg"]
+    assert (
+        f"School history: synthetic panel of {PANEL_PUPILS:,} pupils" in files["chart_history.svg"]
+    )
 
 
 def test_no_history_removes_it():
@@ -129,10 +156,28 @@ def test_cli_switch(tmp_path, monkeypatch):
 
     monkeypatch.setattr(history, "HISTORY_PUPILS", 1_000)  # the flag, not the panel size, is tested
     on, off = tmp_path / "on", tmp_path / "off"
-    assert main(["tiers", "--pupils", "800", "--out", str(on), "--no-progress", "--no-what-if"]) == 0
-    assert main(["tiers", "--pupils", "800", "--out", str(off), "--no-progress", "--no-what-if", "--no-history"]) == 0
+    assert (
+        main(["tiers", "--pupils", "800", "--out", str(on), "--no-progress", "--no-what-if"]) == 0
+    )
+    assert (
+        main(
+            [
+                "tiers",
+                "--pupils",
+                "800",
+                "--out",
+                str(off),
+                "--no-progress",
+                "--no-what-if",
+                "--no-history",
+            ]
+        )
+        == 0
+    )
     assert (on / "history.csv").is_file() and not (off / "history.csv").exists()
-    assert sorted(p.name for p in on.iterdir() if "history" not in p.name) == sorted(p.name for p in off.iterdir())
+    assert sorted(p.name for p in on.iterdir() if "history" not in p.name) == sorted(
+        p.name for p in off.iterdir()
+    )
 
 
 def test_default_size():
@@ -172,9 +217,13 @@ def test_report_shows_the_section_after_the_tier_tables(job):
     tier_sections = [i for i in ("tiers", "scenarios", "attributes", "tier3") if i in ids]
     assert ids.index("history") == max(ids.index(i) for i in tier_sections) + 1
     r = job.extra["history"].result
-    part = html[html.index('id="history"'):html.index("<h2", html.index('id="history"'))]
+    part = html[html.index('id="history"') : html.index("<h2", html.index('id="history"'))]
     assert job.extra["history"].sentence.replace("'", "&#x27;") in part
     assert "Years of history linked" in part and f"{r.n_unique[-1]:,}" in part
     assert "data:image/png;base64," in part
     alt = [a for a in parser.alts if "school-gate" in a]
-    assert len(alt) == 1 and f"{r.n_unique[0]:,} of {r.n_pupils[0]:,}" in alt[0] and "synthetic" in alt[0]
+    assert (
+        len(alt) == 1
+        and f"{r.n_unique[0]:,} of {r.n_pupils[0]:,}" in alt[0]
+        and "synthetic" in alt[0]
+    )

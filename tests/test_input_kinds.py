@@ -49,7 +49,9 @@ def _kinds(table: pa.Table) -> dict:
         "polars": lambda: pl.from_arrow(table),
         "polars-lazy": lambda: pl.from_arrow(table).lazy(),
         "arrow-table": lambda: table,
-        "arrow-reader": lambda: pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7)),
+        "arrow-reader": lambda: pa.RecordBatchReader.from_batches(
+            table.schema, table.to_batches(max_chunksize=7)
+        ),
         "arrow-dataset": lambda: ds.dataset(table),
         "duckdb": lambda: duckdb.connect().from_arrow(table),
         "capsule": lambda: Capsule(table),
@@ -92,7 +94,9 @@ def test_every_measure_on_every_kind_equals_pandas(name, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_missing_column_is_named_with_a_suggestion(kind):
     table = pa.Table.from_pandas(_frame(), preserve_index=False)
-    with pytest.raises(rc.MissingColumnError, match="No column named 'shcool'.*Did you mean 'school'"):
+    with pytest.raises(
+        rc.MissingColumnError, match="No column named 'shcool'.*Did you mean 'school'"
+    ):
         rc.uniqueness(_kinds(table)[kind](), ["sex", "shcool"])
 
 
@@ -104,7 +108,9 @@ def test_the_reported_case_polars_from_parquet(tmp_path):
     assert repr(rc.uniqueness(pl.read_parquet(path), QI)) == repr(rc.uniqueness(df, QI))
     assert repr(rc.uniqueness(pl.scan_parquet(path), QI)) == repr(rc.uniqueness(df, QI))
     assert repr(rc.uniqueness(ds.dataset(path), QI)) == repr(rc.uniqueness(df, QI))
-    assert repr(rc.uniqueness(duckdb.connect().read_parquet(str(path)), QI)) == repr(rc.uniqueness(df, QI))
+    assert repr(rc.uniqueness(duckdb.connect().read_parquet(str(path)), QI)) == repr(
+        rc.uniqueness(df, QI)
+    )
 
 
 def test_anything_else_is_one_line_naming_the_parameter_and_the_kinds():
@@ -113,7 +119,15 @@ def test_anything_else_is_one_line_naming_the_parameter_and_the_kinds():
     text = str(info.value)
     assert "\n" not in text
     assert "'data' parameter of uniqueness must be a table" in text and "Got dict instead" in text
-    for kind in ("pandas", "polars", "LazyFrame", "RecordBatchReader", "Dataset", "DuckDB", "__arrow_c_stream__"):
+    for kind in (
+        "pandas",
+        "polars",
+        "LazyFrame",
+        "RecordBatchReader",
+        "Dataset",
+        "DuckDB",
+        "__arrow_c_stream__",
+    ):
         assert kind in text
 
 
@@ -138,9 +152,11 @@ def test_encode_reads_every_kind():
 
 
 def test_recognising_a_kind_imports_no_optional_library():
-    code = ("import sys, riskcalc._core.frames as f, pandas as pd; "
-            "f.kind_of(object()); f.kind_of(pd.DataFrame()); "
-            "print(any(m in sys.modules for m in ('polars', 'duckdb', 'pyarrow.dataset', 'pyspark')))")
+    code = (
+        "import sys, riskcalc._core.frames as f, pandas as pd; "
+        "f.kind_of(object()); f.kind_of(pd.DataFrame()); "
+        "print(any(m in sys.modules for m in ('polars', 'duckdb', 'pyarrow.dataset', 'pyspark')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -172,19 +188,28 @@ def test_null_and_nan_are_one_missing_value_in_every_kind():
 
 def test_categoricals_enums_dates_and_string_types():
     n = 12
-    frame = pl.DataFrame({
-        "cat": pl.Series(["a", "b", None, "a"] * 3, dtype=pl.Categorical),
-        "enum": pl.Series(["u", "v", "u", None] * 3, dtype=pl.Enum(["u", "v", "w"])),
-        "day": [dt.date(2000, 1, 1), None, dt.date(2000, 1, 2)] * 4,
-        "when": [dt.datetime(2000, 1, 1, 12), dt.datetime(2000, 1, 1, 12), None, dt.datetime(1999, 1, 1)] * 3,
-        "text": ["x", "y", "x", None, "zz", "y"] * 2,
-    })
+    frame = pl.DataFrame(
+        {
+            "cat": pl.Series(["a", "b", None, "a"] * 3, dtype=pl.Categorical),
+            "enum": pl.Series(["u", "v", "u", None] * 3, dtype=pl.Enum(["u", "v", "w"])),
+            "day": [dt.date(2000, 1, 1), None, dt.date(2000, 1, 2)] * 4,
+            "when": [
+                dt.datetime(2000, 1, 1, 12),
+                dt.datetime(2000, 1, 1, 12),
+                None,
+                dt.datetime(1999, 1, 1),
+            ]
+            * 3,
+            "text": ["x", "y", "x", None, "zz", "y"] * 2,
+        }
+    )
     assert frame.height == n
     df = frame.to_pandas()
     cols = list(frame.columns)
     expected = rc.class_sizes(df, cols).fk
     for kind, obj in {
-        "polars": frame, "polars-lazy": frame.lazy(),
+        "polars": frame,
+        "polars-lazy": frame.lazy(),
         "large_string": frame.to_arrow(),
         "string_view": pa.RecordBatchReader.from_stream(frame),  # polars' newest Arrow types
         "duckdb": duckdb.connect().from_arrow(frame.to_arrow()),
@@ -194,8 +219,14 @@ def test_categoricals_enums_dates_and_string_types():
     for obj in (frame.lazy(), duckdb.connect().from_arrow(frame.to_arrow())):  # pushed down
         b = backend(obj, func="test")
         for sub in (["cat"], ["enum"], ["day"], ["when"], ["text"], cols):
-            h, r = b.size_histogram(tuple(sub), missing="category", func="t"), rc.size_histogram(df, sub)
-            assert (h.sizes.tolist(), h.counts.tolist()) == (r.sizes.tolist(), r.counts.tolist()), (b.kind, sub)
+            h, r = (
+                b.size_histogram(tuple(sub), missing="category", func="t"),
+                rc.size_histogram(df, sub),
+            )
+            assert (h.sizes.tolist(), h.counts.tolist()) == (r.sizes.tolist(), r.counts.tolist()), (
+                b.kind,
+                sub,
+            )
 
 
 @pytest.mark.parametrize("kind", ["polars", "polars-lazy", "duckdb", "arrow-dataset", "capsule"])
@@ -237,17 +268,24 @@ def test_weighted_sizes_and_summed_cells_pushed_down(kind):
     cells = b.summed_histogram(("sex", "year"), "count", missing="category", func="t")
     sums = df.groupby(["sex", "year"])["count"].sum().to_numpy()
     ref = rc.SizeHistogram.from_class_sizes(sums)
-    assert (cells.sizes.tolist(), cells.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist())
+    assert (cells.sizes.tolist(), cells.counts.tolist()) == (
+        ref.sizes.tolist(),
+        ref.counts.tolist(),
+    )
     bad = table.set_column(table.schema.get_field_index("w"), "w", pa.array([-1.0] + [1.0] * 59))
     with pytest.raises(rc.InvalidParameterError, match="'w' must be non-negative"):
-        backend(_kinds(bad)[kind](), func="t").weighted_below(tuple(QI), "w", [1.0], missing="category", func="t")
+        backend(_kinds(bad)[kind](), func="t").weighted_below(
+            tuple(QI), "w", [1.0], missing="category", func="t"
+        )
 
 
 @pytest.mark.parametrize("kind", frames.LAZY_KINDS)
 def test_an_empty_lazy_table_is_refused(kind):
     table = pa.Table.from_pandas(_frame().iloc[:0], preserve_index=False)
     with pytest.raises(rc.EmptyTableError):
-        backend(_kinds(table)[kind](), func="t").size_histogram(tuple(QI), missing="category", func="t")
+        backend(_kinds(table)[kind](), func="t").size_histogram(
+            tuple(QI), missing="category", func="t"
+        )
 
 
 def _arrow_or_none(df: pd.DataFrame) -> pa.Table | None:
@@ -258,8 +296,15 @@ def _arrow_or_none(df: pd.DataFrame) -> pa.Table | None:
 
 
 #: Measures that take any quasi-identifiers of any table (no sensitive or weight column).
-_ANY_TABLE = ("class_sizes", "size_histogram", "k_anonymity", "uniqueness", "small_count_exposure",
-              "risk_summary", "attacker_risk")
+_ANY_TABLE = (
+    "class_sizes",
+    "size_histogram",
+    "k_anonymity",
+    "uniqueness",
+    "small_count_exposure",
+    "risk_summary",
+    "attacker_risk",
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -298,10 +343,15 @@ def test_property_pushed_down_counts_equal_the_encoder(data):
     assert b.missing_counts(cols).tolist() == [enc[c].n_missing for c in cols]
     for subset, hist in b.lattice_histograms(cols, 3, missing="category", func="t"):
         ref = enc.partition([cols[i] for i in subset]).size_histogram
-        assert (hist.sizes.tolist(), hist.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist()), subset
+        assert (hist.sizes.tolist(), hist.counts.tolist()) == (
+            ref.sizes.tolist(),
+            ref.counts.tolist(),
+        ), subset
     # weighted class sizes and summed cells, pushed down, against the partition in memory
     n = len(df)
-    w = np.asarray(data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.25]), min_size=n, max_size=n)))
+    w = np.asarray(
+        data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.25]), min_size=n, max_size=n))
+    )
     c = np.asarray(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
     extra = table.append_column("__w", pa.array(w)).append_column("__n", pa.array(c))
     b = backend(_kinds(extra)[kind](), func="test")
@@ -313,11 +363,20 @@ def test_property_pushed_down_counts_equal_the_encoder(data):
     cells = b.summed_histogram(cols, "__n", missing="category", func="t")
     sums = np.bincount(part.class_id, weights=c, minlength=part.n_classes).astype(np.int64)
     ref = rc.SizeHistogram.from_class_sizes(sums)
-    assert (cells.sizes.tolist(), cells.counts.tolist()) == (ref.sizes.tolist(), ref.counts.tolist())
+    assert (cells.sizes.tolist(), cells.counts.tolist()) == (
+        ref.sizes.tolist(),
+        ref.counts.tolist(),
+    )
 
 
 #: Measures that read counts only: on a lazy table nothing is encoded, the engine counts.
-_COUNTS_ONLY = ("size_histogram", "k_anonymity", "uniqueness", "small_count_exposure", "field_lattice")
+_COUNTS_ONLY = (
+    "size_histogram",
+    "k_anonymity",
+    "uniqueness",
+    "small_count_exposure",
+    "field_lattice",
+)
 
 
 @pytest.mark.parametrize("kind", frames.LAZY_KINDS)
@@ -343,8 +402,11 @@ def test_a_population_of_any_kind(kind):
     expected = rc.attacker_risk(df, QI, population=pop)
     population = _kinds(pa.Table.from_pandas(pop, preserve_index=False))[kind]()
     assert repr(rc.attacker_risk(df, QI, population=population)) == repr(expected)
-    with pytest.raises(rc.InvalidParameterError, match=r"^The 'population' parameter of attacker_risk must be a "
-                                                       r"table: .* Got dict instead\.$"):
+    with pytest.raises(
+        rc.InvalidParameterError,
+        match=r"^The 'population' parameter of attacker_risk must be a "
+        r"table: .* Got dict instead\.$",
+    ):
         rc.attacker_risk(df, QI, population={"sex": ["F"]})
 
 
@@ -368,8 +430,11 @@ def test_each_backend_of_this_module_answers_every_question(cls):
 
     from riskcalc._core import backend as engine
 
-    questions = [n for n, m in vars(engine.Backend).items()
-                 if not n.startswith("_") and (callable(m) or isinstance(m, property))]
+    questions = [
+        n
+        for n, m in vars(engine.Backend).items()
+        if not n.startswith("_") and (callable(m) or isinstance(m, property))
+    ]
     assert cls.is_backend is True
     for q in questions:
         assert hasattr(cls, q), f"{cls.__name__} does not answer {q}"
@@ -378,7 +443,10 @@ def test_each_backend_of_this_module_answers_every_question(cls):
             have = inspect.signature(getattr(cls, q)).parameters
             for p in inspect.signature(member).parameters.values():
                 if p.name != "self" and p.kind is not p.VAR_KEYWORD:
-                    assert p.name in have or any(h.kind is h.VAR_KEYWORD for h in have.values()), (q, p.name)
+                    assert p.name in have or any(h.kind is h.VAR_KEYWORD for h in have.values()), (
+                        q,
+                        p.name,
+                    )
     table = pa.Table.from_pandas(_frame(), preserve_index=False)
     obj = _kinds(table)["polars-lazy" if cls is LazyBackend else "polars"]()
     b = backend(obj, func="t")
@@ -394,7 +462,13 @@ def test_narwhals_frames_are_read_as_the_native_frame_inside():
     df = _frame()
     expected = repr(rc.uniqueness(df, QI))
     table = pa.Table.from_pandas(df, preserve_index=False)
-    for native in (df, pl.from_arrow(table), pl.from_arrow(table).lazy(), duckdb.connect().from_arrow(table), table):
+    for native in (
+        df,
+        pl.from_arrow(table),
+        pl.from_arrow(table).lazy(),
+        duckdb.connect().from_arrow(table),
+        table,
+    ):
         wrapped = nw.from_native(native)
         assert repr(rc.uniqueness(wrapped, QI)) == expected, type(native)
         assert rc.encode(wrapped, QI).n_records == len(df)

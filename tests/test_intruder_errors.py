@@ -25,12 +25,22 @@ from synthetic.intruders import (
 )
 
 Z = 3.29  # two-sided 99.9% normal quantile
-ERRORS = ("nickname_rate", "misspelling_rate", "wrong_year_rate", "former_school_rate", "moved_rate",
-          "missing_rate")
+ERRORS = (
+    "nickname_rate",
+    "misspelling_rate",
+    "wrong_year_rate",
+    "former_school_rate",
+    "moved_rate",
+    "missing_rate",
+)
 #: the fields each error changes
-CHANGES = {"nickname_rate": ("forename",), "misspelling_rate": ("forename", "surname"),
-           "wrong_year_rate": ("date_of_birth",), "former_school_rate": ("urn",),
-           "moved_rate": ("postcode", "postcode_district")}
+CHANGES = {
+    "nickname_rate": ("forename",),
+    "misspelling_rate": ("forename", "surname"),
+    "wrong_year_rate": ("date_of_birth",),
+    "former_school_rate": ("urn",),
+    "moved_rate": ("postcode", "postcode_district"),
+}
 
 
 def _within(k: int, n: int, p: float, what: str) -> None:
@@ -40,7 +50,9 @@ def _within(k: int, n: int, p: float, what: str) -> None:
         assert k == round(n * p), f"{what}: {k} of {n}, expected rate {p}"
         return
     half = Z * np.sqrt(p * (1 - p) / n) + 0.5 / n
-    assert abs(k / n - p) <= half, f"{what}: realised {k}/{n} = {k / n:.4f}, parameter {p} (+- {half:.4f})"
+    assert abs(k / n - p) <= half, (
+        f"{what}: realised {k}/{n} = {k / n:.4f}, parameter {p} (+- {half:.4f})"
+    )
 
 
 def _truth(cohort: pd.DataFrame, aux: pd.DataFrame) -> pd.DataFrame:
@@ -108,8 +120,11 @@ def test_profiles_as_published_combine_their_errors_independently(n, name):
     aux = auxiliary_table(cohort, p.with_(coverage=1.0), rng=2)
     truth = _truth(cohort, aux)
     for f in p.knows:
-        rates = [getattr(p, e) for e, fields in CHANGES.items() if f in fields
-                 and not (e == "nickname_rate" and f != "forename")]
+        rates = [
+            getattr(p, e)
+            for e, fields in CHANGES.items()
+            if f in fields and not (e == "nickname_rate" and f != "forename")
+        ]
         expected = 1 - np.prod([1 - r for r in rates])
         if f != "surname_initial":
             k, m = _changed(aux, truth, f)
@@ -119,7 +134,12 @@ def test_profiles_as_published_combine_their_errors_independently(n, name):
     if p.by_class:
         classes = cohort.groupby(["urn", "nc_year"], observed=True).ngroups
         kept = covered[["pupil_id"]].merge(cohort[["pupil_id", "urn", "nc_year"]], on="pupil_id")
-        _within(kept.groupby(["urn", "nc_year"], observed=True).ngroups, classes, p.coverage, f"{name} coverage")
+        _within(
+            kept.groupby(["urn", "nc_year"], observed=True).ngroups,
+            classes,
+            p.coverage,
+            f"{name} coverage",
+        )
     else:
         _within(len(covered), len(cohort), p.coverage, f"{name} coverage")
 
@@ -141,13 +161,17 @@ def test_wrong_values_come_from_the_narrowest_pool_with_another_value():
     for n in (2_000, 20_000):
         cohort = _cohort(n)
         p = PROFILES["social_media"]
-        aux = auxiliary_table(cohort, _only(p, "former_school_rate").with_(former_school_rate=1.0), rng=5)
+        aux = auxiliary_table(
+            cohort, _only(p, "former_school_rate").with_(former_school_rate=1.0), rng=5
+        )
         truth = _truth(cohort, aux)
         school_la = dict(zip(cohort["urn"], cohort["la_code"].astype(str), strict=True))
         school_region = dict(zip(cohort["urn"], cohort["region"].astype(str), strict=True))
         la_schools = cohort.groupby("la_code", observed=True)["urn"].agg(set).to_dict()
         region_schools = cohort.groupby("region", observed=True)["urn"].agg(set).to_dict()
-        for own, new, la, region in zip(truth["urn"], aux["urn"], truth["la_code"], truth["region"], strict=True):
+        for own, new, la, region in zip(
+            truth["urn"], aux["urn"], truth["la_code"], truth["region"], strict=True
+        ):
             assert new != own
             if la_schools[la] - {own}:
                 assert school_la[new] == str(la)
@@ -171,27 +195,46 @@ def test_a_wrong_value_is_drawn_by_pupil_numbers_among_values_that_differ():
     got = np.bincount(value[donor], minlength=3)
     assert got.tolist() == [0, 1000, 2000]
     # a value nobody else lacks: no donor anywhere (the only case that keeps the true value)
-    assert (_different_donors(np.zeros(4, dtype=np.int64), [np.zeros(4, dtype=np.int64)], np.arange(4),
-                              np.full(4, 0.5)) == -1).all()
+    assert (
+        _different_donors(
+            np.zeros(4, dtype=np.int64),
+            [np.zeros(4, dtype=np.int64)],
+            np.arange(4),
+            np.full(4, 0.5),
+        )
+        == -1
+    ).all()
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_different_donors_matches_a_loop(data):
     n = data.draw(st.integers(1, 40))
-    value = np.array(data.draw(st.lists(st.integers(-1, 4), min_size=n, max_size=n)), dtype=np.int64)
+    value = np.array(
+        data.draw(st.lists(st.integers(-1, 4), min_size=n, max_size=n)), dtype=np.int64
+    )
     la = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), dtype=np.int64)
     region = la // 3  # nested in LA
-    targets = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=10)), dtype=np.int64)
-    u = np.array(data.draw(st.lists(st.floats(0, 1, exclude_max=True), min_size=len(targets),
-                                    max_size=len(targets))))
+    targets = np.array(
+        data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=10)), dtype=np.int64
+    )
+    u = np.array(
+        data.draw(
+            st.lists(
+                st.floats(0, 1, exclude_max=True), min_size=len(targets), max_size=len(targets)
+            )
+        )
+    )
     got = _different_donors(value, [la, region], targets, u)
     for t, ut, g in zip(targets, u, got, strict=True):
         expected = -1
         if value[t] >= 0:
             for level in (la, region, np.zeros(n, dtype=np.int64)):
-                pool = sorted((value[i], i) for i in range(n)
-                              if level[i] == level[t] and value[i] >= 0 and value[i] != value[t])
+                pool = sorted(
+                    (value[i], i)
+                    for i in range(n)
+                    if level[i] == level[t] and value[i] >= 0 and value[i] != value[t]
+                )
                 if pool:
                     expected = pool[int(ut * len(pool))][1]
                     break
@@ -199,8 +242,28 @@ def test_different_donors_matches_a_loop(data):
 
 
 def test_every_name_has_a_different_nickname_and_typos():
-    names = ["Thomas", "Tom", "Jack", "Ella", "Leo", "Mia", "Noah", "Ava", "Jo", "Al", "A", "Oliver", "Amy",
-             "Evie", "Zoe", "Anna", "Otto", "Lily", "Aa", "Bb"]
+    names = [
+        "Thomas",
+        "Tom",
+        "Jack",
+        "Ella",
+        "Leo",
+        "Mia",
+        "Noah",
+        "Ava",
+        "Jo",
+        "Al",
+        "A",
+        "Oliver",
+        "Amy",
+        "Evie",
+        "Zoe",
+        "Anna",
+        "Otto",
+        "Lily",
+        "Aa",
+        "Bb",
+    ]
     for name in names:
         assert _nickname(name) != name and _nickname(name), name
     typos = _typos(names + [_nickname(n) for n in names])

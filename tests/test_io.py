@@ -29,7 +29,9 @@ def expected_fk():
     return rc.class_sizes(FRAME.replace({"": None}), QI).fk
 
 
-@pytest.mark.parametrize("suffix, sep", [(".csv", ","), (".tsv", "\t"), (".txt", ";"), (".csv", "|")])
+@pytest.mark.parametrize(
+    "suffix, sep", [(".csv", ","), (".tsv", "\t"), (".txt", ";"), (".csv", "|")]
+)
 def test_delimited_text_with_sniffed_delimiter(tmp_path, suffix, sep):
     path = tmp_path / f"t{suffix}"
     FRAME.to_csv(path, sep=sep, index=False)
@@ -71,7 +73,9 @@ def test_read_only_requested_columns_and_suggest(tmp_path):
     path = tmp_path / "t.csv"
     FRAME.to_csv(path, index=False)
     assert read_table(path, ["year"]).column_names == ["year"]
-    with pytest.raises(rc.MissingColumnError, match=r"No column named 'Year' in 't.csv'. Did you mean 'year'"):
+    with pytest.raises(
+        rc.MissingColumnError, match=r"No column named 'Year' in 't.csv'. Did you mean 'year'"
+    ):
         read_table(path, ["Year"])
 
 
@@ -88,9 +92,21 @@ def test_strings_option_reads_text(tmp_path):
         (lambda p: p, "No such file"),
         (lambda p: (p.mkdir(), p)[1], "is a directory"),
         (lambda p: (p.write_text(""), p)[1], "is empty"),
-        (lambda p: (p.with_suffix(".xlsx").write_text("a\n1\n"), p.with_suffix(".xlsx"))[1], "not a readable Excel workbook"),
-        (lambda p: (p.with_suffix(".json").write_text("a\n1\n"), p.with_suffix(".json"))[1], "unknown file type '.json'"),
-        (lambda p: (p.with_suffix(".parquet").write_text("not parquet"), p.with_suffix(".parquet"))[1], "Cannot read"),
+        (
+            lambda p: (p.with_suffix(".xlsx").write_text("a\n1\n"), p.with_suffix(".xlsx"))[1],
+            "not a readable Excel workbook",
+        ),
+        (
+            lambda p: (p.with_suffix(".json").write_text("a\n1\n"), p.with_suffix(".json"))[1],
+            "unknown file type '.json'",
+        ),
+        (
+            lambda p: (
+                p.with_suffix(".parquet").write_text("not parquet"),
+                p.with_suffix(".parquet"),
+            )[1],
+            "Cannot read",
+        ),
     ],
 )
 def test_unreadable_files(tmp_path, make, message):
@@ -141,9 +157,17 @@ def test_csv_columns_are_text_unless_named_numeric(tmp_path):
     assert read_table(path, strings=False).column("id").type == pa.int64()
 
 
-@pytest.mark.parametrize("message", ["Unknown error: Failed to launch worker thread", "std::bad_alloc",
-                                     "Out of memory: realloc of size 64 failed"])
-def test_a_reader_out_of_threads_or_memory_blames_the_limits_not_the_file(tmp_path, monkeypatch, message):
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Unknown error: Failed to launch worker thread",
+        "std::bad_alloc",
+        "Out of memory: realloc of size 64 failed",
+    ],
+)
+def test_a_reader_out_of_threads_or_memory_blames_the_limits_not_the_file(
+    tmp_path, monkeypatch, message
+):
     """Issue 26, item 12: under ulimit -v, pyarrow's "Failed to launch worker thread" was
     reported as a fault of the file ("Cannot read 'x.csv': Unknown error: ...")."""
     import pyarrow as pa
@@ -161,7 +185,9 @@ def test_a_reader_out_of_threads_or_memory_blames_the_limits_not_the_file(tmp_pa
     monkeypatch.setattr(io_module, "csv_header", starved)
     with pytest.raises(InsufficientMemoryError, match="out of memory or threads") as info:
         rc.encode(path)
-    assert "x.csv'" in str(info.value) and "ulimit" in str(info.value) and "\n" not in str(info.value)
+    assert (
+        "x.csv'" in str(info.value) and "ulimit" in str(info.value) and "\n" not in str(info.value)
+    )
     # a fault of the file is still the file's
     from riskcalc.exceptions import DataFileError
 

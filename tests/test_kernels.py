@@ -142,7 +142,11 @@ def test_group_hash_tables_that_must_grow(monkeypatch, table_bits):
     n = 60_000
     skewed, pb = _one_partition_keys(n, 10**15, 8)
     assert pb > 0 and skewed.shape[0] == n
-    cases = [rng.integers(0, 10**15, n), rng.integers(0, 10**15, 3000)[rng.integers(0, 3000, n)], skewed]
+    cases = [
+        rng.integers(0, 10**15, n),
+        rng.integers(0, 10**15, 3000)[rng.integers(0, 3000, n)],
+        skewed,
+    ]
     for key in cases:
         ids_np, sizes_np = run_with("numpy", kernels.group, key, 10**15)
         check_labelling(key, ids_np, sizes_np)
@@ -177,13 +181,15 @@ def test_group_hash_partition_layout_in_place():
             starts, cursor, m = mod.hash_group_serial(key, pb, pkey, 18)
         else:
             starts, cursor, m = mod.hash_group(key, pb, chunks, pkey, 18)
-        part = ((key.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)).astype(np.int64)
+        part = ((key.astype(np.uint64) * np.uint64(kernels._GOLDEN)) >> np.uint64(64 - pb)).astype(
+            np.int64
+        )
         for p in range(1 << pb):
             local, uniques = pd.factorize(key[part == p], sort=False)
             a, b = starts[p], starts[p + 1]
             assert b - a == local.shape[0] and m[p] == uniques.shape[0]
             assert_array_equal(pkey[a:b] & 0xFFFFFFFF, local)
-            assert_array_equal(pkey[a:a + m[p]] >> 32, np.bincount(local))
+            assert_array_equal(pkey[a : a + m[p]] >> 32, np.bincount(local))
         assert cursor.shape == (chunks, 1 << pb)
         assert_array_equal(cursor[0], starts[:-1])
         # the second half gives the canonical numbering whatever the number of chunks
@@ -223,7 +229,12 @@ def test_hash_numbering_is_partition_then_first_appearance():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 300), st.integers(1, 1000), st.integers(0, 2**20), st.randoms(use_true_random=False))
+@given(
+    st.integers(0, 300),
+    st.integers(1, 1000),
+    st.integers(0, 2**20),
+    st.randoms(use_true_random=False),
+)
 def test_mix_compiled_equals_numpy(n, levels, top, rnd):
     key = np.array([rnd.randint(0, top) for _ in range(n)], dtype=np.int64)
     codes = np.array([rnd.randint(0, levels - 1) for _ in range(n)], dtype=np.int32)
@@ -260,12 +271,14 @@ def test_densify_key_order_and_fast_labelling_both_paths(space):
 
 def _frame(n, seed):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "a": rng.integers(0, 4, n),
-        "b": rng.choice(np.array(["x", "y", "z"], dtype=object), n),
-        "c": rng.integers(0, 10**9, n),
-        "d": rng.integers(0, 50, n),
-    })
+    return pd.DataFrame(
+        {
+            "a": rng.integers(0, 4, n),
+            "b": rng.choice(np.array(["x", "y", "z"], dtype=object), n),
+            "c": rng.integers(0, 10**9, n),
+            "d": rng.integers(0, 50, n),
+        }
+    )
 
 
 @pytest.mark.parametrize("qi", [["a", "b"], ["a", "c"], ["c", "d", "a", "b"]])
@@ -286,7 +299,8 @@ def _walk_summary(backend, codes, levels, max_size, threads, unique_rows):
         out = {}
         for res in walk(codes, levels, max_size, unique_rows=unique_rows, threads=threads):
             out[res.subset] = (
-                res.prior_unique, sorted(res.sizes.tolist()),
+                res.prior_unique,
+                sorted(res.sizes.tolist()),
                 None if res.new_unique_rows is None else res.new_unique_rows.tolist(),
             )
         return out
@@ -296,8 +310,11 @@ def _walk_summary(backend, codes, levels, max_size, threads, unique_rows):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.integers(1, 120), st.lists(st.integers(1, 6), min_size=1, max_size=5), st.integers(1, 5),
-    st.booleans(), st.randoms(use_true_random=False),
+    st.integers(1, 120),
+    st.lists(st.integers(1, 6), min_size=1, max_size=5),
+    st.integers(1, 5),
+    st.booleans(),
+    st.randoms(use_true_random=False),
 )
 def test_walk_compiled_equals_numpy(n, levels, max_size, unique_rows, rnd):
     codes = [np.array([rnd.randint(0, lv - 1) for _ in range(n)], dtype=np.int32) for lv in levels]
@@ -338,7 +355,13 @@ def test_walk_consumer_may_stop_early():
 
 
 def test_object_dates_encode_as_factorised():
-    days = [dt.date(2000, 1, 1), dt.date(1999, 12, 31), None, dt.date(9999, 12, 31), dt.date(1, 1, 1)]
+    days = [
+        dt.date(2000, 1, 1),
+        dt.date(1999, 12, 31),
+        None,
+        dt.date(9999, 12, 31),
+        dt.date(1, 1, 1),
+    ]
     values = pd.Series([days[i % 5] for i in range(997)], dtype=object)
     col = rc.encode(pd.DataFrame({"d": values}))["d"]
     assert col.n_missing == values.isna().sum()
@@ -350,11 +373,13 @@ def test_object_dates_encode_as_factorised():
 
 def test_temporal_columns_encode_by_integers():
     ts = pd.Series(pd.to_datetime(["2001-01-01", None, "2001-01-01", "1677-09-22", "2262-04-11"]))
-    arrow = pa.table({
-        "d": pa.array([dt.date(2000, 1, 1), None, dt.date(2000, 1, 1), dt.date(1970, 1, 1)]),
-        "t": pa.array([1, None, 1, -(2**62)], pa.timestamp("ns")),
-        "u": pa.array([None, None, None, None], pa.date32()),
-    })
+    arrow = pa.table(
+        {
+            "d": pa.array([dt.date(2000, 1, 1), None, dt.date(2000, 1, 1), dt.date(1970, 1, 1)]),
+            "t": pa.array([1, None, 1, -(2**62)], pa.timestamp("ns")),
+            "u": pa.array([None, None, None, None], pa.date32()),
+        }
+    )
     assert rc.class_sizes(pd.DataFrame({"t": ts}), ["t"]).fk.tolist() == [2, 1, 2, 1, 1]
     enc = rc.encode(arrow)
     assert enc["d"].n_missing == 1 and enc["d"].n_levels == 3
@@ -381,7 +406,9 @@ def _assert_same_encoding(col_a, col_b, values):
     assert len(set(zip(col_a.codes.tolist(), col_b.codes.tolist()))) == col_a.n_levels
     for col in (col_a, col_b):
         cats = np.asarray(col.categories.to_pylist() + [None], dtype=object)
-        codes = np.where(col.codes == (col.missing_code if col.n_missing else -1), len(cats) - 1, col.codes)
+        codes = np.where(
+            col.codes == (col.missing_code if col.n_missing else -1), len(cats) - 1, col.codes
+        )
         assert cats[codes].tolist() == values
 
 
@@ -443,8 +470,13 @@ def reference_class_values(labels, n_labels, codes):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 300), st.integers(1, 40), st.integers(1, 6), st.sampled_from([np.int8, np.int32, np.int64]),
-       st.randoms(use_true_random=False))
+@given(
+    st.integers(0, 300),
+    st.integers(1, 40),
+    st.integers(1, 6),
+    st.sampled_from([np.int8, np.int32, np.int64]),
+    st.randoms(use_true_random=False),
+)
 def test_class_values_compiled_equals_numpy_and_reference(n, n_labels, n_values, dtype, rnd):
     labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
     codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=dtype)
@@ -456,7 +488,9 @@ def test_class_values_compiled_equals_numpy_and_reference(n, n_labels, n_values,
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 300), st.integers(1, 40), st.integers(1, 6), st.randoms(use_true_random=False))
+@given(
+    st.integers(1, 300), st.integers(1, 40), st.integers(1, 6), st.randoms(use_true_random=False)
+)
 def test_homogeneous_tally_compiled_equals_numpy_and_reference(n, n_labels, n_values, rnd):
     labels = np.array([rnd.randrange(n_labels) for _ in range(n)], dtype=np.int32)
     codes = np.array([rnd.randrange(n_values) for _ in range(n)], dtype=np.int16)
@@ -464,8 +498,12 @@ def test_homogeneous_tally_compiled_equals_numpy_and_reference(n, n_labels, n_va
     values = reference_class_values(labels, n_labels, codes).astype(np.int32)
     modal = int(np.bincount(codes).argmax())
     homo = [c for c in range(n_labels) if values[c] != -2]
-    expected = (sum(int(sizes[c]) for c in homo), sum(int(sizes[c]) for c in homo if sizes[c] > 1),
-                sum(int(sizes[c]) for c in homo if values[c] != modal), len(homo))
+    expected = (
+        sum(int(sizes[c]) for c in homo),
+        sum(int(sizes[c]) for c in homo if sizes[c] > 1),
+        sum(int(sizes[c]) for c in homo if values[c] != modal),
+        len(homo),
+    )
     for backend in ("numpy", "numba"):
         assert run_with(backend, kernels.homogeneous_tally, values, sizes, modal) == expected
 
@@ -492,7 +530,9 @@ def test_key_spaces_past_int64_group_both_paths(n):
         assert_array_equal(sizes[ids], expected)
         class_key = np.empty(sizes.shape[0], np.uint64)
         class_key[ids] = key.view(np.uint64)
-        assert np.all(class_key[1:] > class_key[:-1])  # densify numbers classes in unsigned key order
+        assert np.all(
+            class_key[1:] > class_key[:-1]
+        )  # densify numbers classes in unsigned key order
 
 
 def test_homogeneous_counts_on_threads_equal_the_numpy_path():
@@ -502,8 +542,10 @@ def test_homogeneous_counts_on_threads_equal_the_numpy_path():
     rng = np.random.default_rng(4)
     n, n_labels = 20_000, 3_000
     labels = rng.integers(0, n_labels, n).astype(np.int32)
-    columns = [EncodedColumn(f"s{j}", rng.integers(0, lv, n).astype(np.int32), lv, 0, "int32")
-               for j, lv in enumerate([2, 3, 7, 40, 1])]
+    columns = [
+        EncodedColumn(f"s{j}", rng.integers(0, lv, n).astype(np.int32), lv, 0, "int32")
+        for j, lv in enumerate([2, 3, 7, 40, 1])
+    ]
     for c in columns[:3]:  # some homogeneous classes: one value for a block of labels
         c.codes[labels < 500] = 0
     expected = run_with("numpy", homogeneous_counts, labels, n_labels, columns)
@@ -519,8 +561,11 @@ def test_first_appearance_compiled_equals_numpy_and_reference(values, cap):
     expected = None
     if len(distinct) <= cap:
         rank = {k: r for r, k in enumerate(distinct)}
-        expected = ([rank[k] for k in key.tolist()], [key.tolist().count(k) for k in distinct],
-                    [key.tolist().index(k) for k in distinct])
+        expected = (
+            [rank[k] for k in key.tolist()],
+            [key.tolist().count(k) for k in distinct],
+            [key.tolist().index(k) for k in distinct],
+        )
     for backend in ("numba", "numpy"):
         got = run_with(backend, kernels.first_appearance, key, cap)
         if expected is None:
@@ -575,7 +620,9 @@ def test_object_columns_grouped_by_identity_encode_as_directly(kind):
     want = _direct_encoding(series)
     assert got.n_levels == want.n_levels and got.n_missing == want.n_missing
     assert_array_equal(got.codes, want.codes)
-    assert list(pd.Series(got.categories, dtype=object)) == list(pd.Series(want.categories, dtype=object))
+    assert list(pd.Series(got.categories, dtype=object)) == list(
+        pd.Series(want.categories, dtype=object)
+    )
 
 
 def test_object_columns_of_many_objects_or_unhashables_take_the_direct_path():
@@ -593,8 +640,10 @@ def test_object_columns_of_many_objects_or_unhashables_take_the_direct_path():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["bool", "int8", "uint8", "int16", "int32", "int64", "uint64"]),
-       st.lists(st.integers(-128, 127), min_size=1, max_size=300))
+@given(
+    st.sampled_from(["bool", "int8", "uint8", "int16", "int32", "int64", "uint64"]),
+    st.lists(st.integers(-128, 127), min_size=1, max_size=300),
+)
 def test_range_codes_compiled_equals_numpy_and_reference(dtype, values):
     info = np.iinfo(dtype) if dtype != "bool" else None
     if dtype == "bool":
@@ -640,9 +689,15 @@ def test_walk_histograms_are_the_tallies_of_the_class_sizes(threads):
 
     def histograms(backend):
         def go():
-            return {res.subset: (res.histogram(), SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique),
-                                 res.size_counts is not None)
-                    for res in walk(codes, levels, 4, threads=threads, histograms=True)}
+            return {
+                res.subset: (
+                    res.histogram(),
+                    SizeHistogram.from_class_sizes(res.sizes, extra_singletons=res.prior_unique),
+                    res.size_counts is not None,
+                )
+                for res in walk(codes, levels, 4, threads=threads, histograms=True)
+            }
+
         return run_with(backend, go)
 
     compiled, plain = histograms("numba"), histograms("numpy")

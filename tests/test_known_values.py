@@ -13,6 +13,7 @@ from conftest import ARX_QI, PRACTICE_QI, oracle
 
 # --- SDC Practice Guide, table 4.1 (values quoted in the project's foundation issue) ----------
 
+
 def test_practice_guide_fk_and_Fk(practice_guide):
     res = rc.class_sizes(practice_guide, PRACTICE_QI, weights="Weight")
     assert_array_equal(res.fk, [2, 2, 1, 2, 1, 2, 1, 1, 2, 2])
@@ -48,6 +49,7 @@ def test_practice_guide_from_file_matches_frame(practice_guide):
 
 # --- ARX adult (values quoted in the foundation issue, from ARX's own test suite) -------------
 
+
 def test_arx_adult_uniqueness(arx_adult):
     res = rc.uniqueness(arx_adult, ARX_QI)
     assert res.n_records == 30_162
@@ -64,6 +66,7 @@ def test_arx_adult_from_gzip_csv():
 
 # --- ARX example: prosecutor risk before and after generalisation (hand-computed) ------------
 
+
 def test_arx_prosecutor_example():
     raw = pd.read_csv(oracle("16_arx_example_prosecutor_risk/input.csv"))
     gen = pd.read_csv(oracle("16_arx_example_prosecutor_risk/input_generalised.csv"))
@@ -79,6 +82,7 @@ def test_arx_prosecutor_example():
 
 
 # --- sdcMicro test_freqCalc.R frame (hand-computed, matches sdcMicro's assertions) ------------
+
 
 def test_sdcmicro_freqcalc_frame():
     df = pd.read_csv(oracle("07_sdcmicro_freqcalc_tests/input.csv"))
@@ -117,6 +121,7 @@ def test_all_missing_row_is_its_own_class():
 
 # --- Small counts: SDC Practice Guide table (sdcMicro riskyCells rule 0 < count <= t) --------
 
+
 def test_small_counts_practice_guide_by_hand():
     df = pd.read_csv(oracle("13_sdcmicro_riskycells_small_counts/input.csv"))
     # Residence x Gender: Urban/Female 6, Urban/Male 3, Rural/Female 1.
@@ -153,18 +158,30 @@ DTYPE_CASES = {
     "object strings": pd.Series(["a", "b", "a", None, "b", None], dtype=object),
     "pandas str": pd.Series(["a", "b", "a", None, "b", None], dtype="string"),
     "arrow strings": pd.Series(["a", "b", "a", None, "b", None], dtype="string[pyarrow]"),
-    "categorical": pd.Categorical(["a", "b", "a", None, "b", None], categories=["b", "a", "unused"]),
-    "int64": pd.Series([5, -2**62, 5, 7, -2**62, 7], dtype="int64"),
+    "categorical": pd.Categorical(
+        ["a", "b", "a", None, "b", None], categories=["b", "a", "unused"]
+    ),
+    "int64": pd.Series([5, -(2**62), 5, 7, -(2**62), 7], dtype="int64"),
     "uint8": pd.Series([5, 0, 5, 255, 0, 255], dtype="uint8"),
     "nullable Int64": pd.Series([5, 6, 5, None, 6, None], dtype="Int64"),
     "float with NaN": pd.Series([0.5, 1.5, 0.5, np.nan, 1.5, np.nan]),
     "bool": pd.Series([True, False, True, True, False, True]),
     "nullable boolean": pd.Series([True, False, True, None, False, None], dtype="boolean"),
-    "datetime with NaT": pd.to_datetime(pd.Series(["2015-09-01", "2016-01-31", "2015-09-01", None, "2016-01-31", None])),
+    "datetime with NaT": pd.to_datetime(
+        pd.Series(["2015-09-01", "2016-01-31", "2015-09-01", None, "2016-01-31", None])
+    ),
     "arrow date": pd.Series(
-        pd.array([pd.Timestamp("2015-09-01").date(), pd.Timestamp("2016-01-31").date(),
-                  pd.Timestamp("2015-09-01").date(), None, pd.Timestamp("2016-01-31").date(), None],
-                 dtype="date32[pyarrow]")
+        pd.array(
+            [
+                pd.Timestamp("2015-09-01").date(),
+                pd.Timestamp("2016-01-31").date(),
+                pd.Timestamp("2015-09-01").date(),
+                None,
+                pd.Timestamp("2016-01-31").date(),
+                None,
+            ],
+            dtype="date32[pyarrow]",
+        )
     ),
     "arrow int": pd.Series([1, 2, 1, None, 2, None], dtype="int64[pyarrow]"),
 }

@@ -24,11 +24,17 @@ def practice():
 
 
 def test_practice_guide_all_fifteen_combinations(practice):
-    lat = rc.field_lattice(practice, PRACTICE_FIELDS, thresholds=[1, 2], threshold_by_size=[1, 2, 3, 4])
+    lat = rc.field_lattice(
+        practice, PRACTICE_FIELDS, thresholds=[1, 2], threshold_by_size=[1, 2, 3, 4]
+    )
     frame = lat.to_frame()
     assert len(frame) == 15
     assert frame["fields"].tolist()[:5] == [
-        ("Residence",), ("Gender",), ("Education",), ("Labor",), ("Residence", "Gender"),
+        ("Residence",),
+        ("Gender",),
+        ("Education",),
+        ("Labor",),
+        ("Residence", "Gender"),
     ]
     # Hand-derived cells (sdcMicro riskyCells rule, 0 < count <= t):
     # Gender: Female 7, Male 3 -> no cell <= 2.
@@ -43,7 +49,12 @@ def test_practice_guide_all_fifteen_combinations(practice):
     }
     for fields, (c1, r1, c2, r2) in expected.items():
         row = lat.row(fields)
-        assert (row.cells_at_most_1, row.records_in_cells_at_most_1, row.cells_at_most_2, row.records_in_cells_at_most_2) == (c1, r1, c2, r2)
+        assert (
+            row.cells_at_most_1,
+            row.records_in_cells_at_most_1,
+            row.cells_at_most_2,
+            row.records_in_cells_at_most_2,
+        ) == (c1, r1, c2, r2)
     # Per-size threshold: size-2 tables at t = 2, size-3 at t = 3.
     assert lat.row(["Education", "Labor"]).cells_at_size_threshold == 7
     assert lat.row(["Residence", "Gender", "Labor"]).size_threshold == 3
@@ -63,12 +74,24 @@ def frames_with_missing(draw):
         kind = draw(st.sampled_from(["str", "int", "float"]))
         card = draw(st.integers(1, 6))
         if kind == "str":
-            values = draw(st.lists(st.sampled_from([chr(97 + i) for i in range(card)] + [None]), min_size=n, max_size=n))
+            values = draw(
+                st.lists(
+                    st.sampled_from([chr(97 + i) for i in range(card)] + [None]),
+                    min_size=n,
+                    max_size=n,
+                )
+            )
             data[f"c{j}"] = pd.Series(values, dtype=object)
         elif kind == "int":
             data[f"c{j}"] = draw(st.lists(st.integers(-card, card), min_size=n, max_size=n))
         else:
-            values = draw(st.lists(st.sampled_from([0.5 * i for i in range(card)] + [np.nan]), min_size=n, max_size=n))
+            values = draw(
+                st.lists(
+                    st.sampled_from([0.5 * i for i in range(card)] + [np.nan]),
+                    min_size=n,
+                    max_size=n,
+                )
+            )
             data[f"c{j}"] = values
     return pd.DataFrame(data)
 
@@ -79,14 +102,22 @@ def test_every_row_equals_single_combination_measures_and_reference(df, max_size
     fields = list(df.columns)
     lat = rc.field_lattice(df, fields, max_size=max_size, thresholds=[1, 2, 3])
     frame = lat.to_frame()
-    expected_rows = sum(1 for m in range(1, min(max_size, len(fields)) + 1) for _ in itertools.combinations(fields, m))
+    expected_rows = sum(
+        1
+        for m in range(1, min(max_size, len(fields)) + 1)
+        for _ in itertools.combinations(fields, m)
+    )
     assert len(frame) == expected_rows
     for row in frame.itertuples(index=False):
         qi = list(row.fields)
         u = rc.uniqueness(df, qi)
         ka = rc.k_anonymity(df, qi, thresholds=[2, 3, 4])
         assert (row.n_classes, row.k, row.n_unique) == (u.n_classes, ka.k, u.n_unique)
-        assert [row.records_in_cells_at_most_1, row.records_in_cells_at_most_2, row.records_in_cells_at_most_3] == ka.records_below.tolist()
+        assert [
+            row.records_in_cells_at_most_1,
+            row.records_in_cells_at_most_2,
+            row.records_in_cells_at_most_3,
+        ] == ka.records_below.tolist()
         assert row.n_unique == ref.n_unique(df, qi)
         assert row.cells_at_most_2 == ref.small_cells(df, qi, 2)[0]
         assert row.average_risk == pytest.approx(ref.average_risk(df, qi), rel=1e-12)
@@ -126,7 +157,11 @@ def test_minimal_combinations_and_top(practice):
     lat = rc.field_lattice(practice, PRACTICE_FIELDS, target=0.4)
     minimal = lat.minimal(0.4)["fields"].tolist()
     # Uniqueness 0.4 is first reached by pairs with Education; Education alone reaches 0.3.
-    assert sorted(minimal) == [("Education", "Labor"), ("Gender", "Education"), ("Residence", "Education")]
+    assert sorted(minimal) == [
+        ("Education", "Labor"),
+        ("Gender", "Education"),
+        ("Residence", "Education"),
+    ]
     assert lat.to_frame()["minimal"].sum() == 3
     top = lat.top(3)
     assert top["unique_share"].tolist() == [0.4, 0.4, 0.4]
@@ -153,9 +188,15 @@ def test_max_size_limits_the_lattice(practice):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"max_size": 0}, "'max_size' parameter of field_lattice must be an int in the range \\[1, inf\\). Got 0"),
+        (
+            {"max_size": 0},
+            "'max_size' parameter of field_lattice must be an int in the range \\[1, inf\\). Got 0",
+        ),
         ({"thresholds": [0]}, "'thresholds' parameter of field_lattice"),
-        ({"target": 1.5}, "'target' parameter of field_lattice must be a number in the range \\(0, 1\\]"),
+        (
+            {"target": 1.5},
+            "'target' parameter of field_lattice must be a number in the range \\(0, 1\\]",
+        ),
         ({"threshold_by_size": [1]}, "must give a threshold for every size 1..4"),
         ({"missing": "drop"}, "'missing' parameter of field_lattice"),
     ],
@@ -199,6 +240,10 @@ def test_large_key_spaces_equal_single_combination_measures():
         u = rc.uniqueness(df, qi)
         ka = rc.k_anonymity(df, qi, thresholds=[2, 3, 4])
         assert (row.n_classes, row.n_unique, row.k) == (u.n_classes, u.n_unique, ka.k), qi
-        assert [row.records_in_cells_at_most_1, row.records_in_cells_at_most_2, row.records_in_cells_at_most_3] == ka.records_below.tolist()
+        assert [
+            row.records_in_cells_at_most_1,
+            row.records_in_cells_at_most_2,
+            row.records_in_cells_at_most_3,
+        ] == ka.records_below.tolist()
     s = rc.suda(df, list(df.columns), max_msu=2)
     assert s.n_with_msu <= rc.uniqueness(df, list(df.columns)).n_unique

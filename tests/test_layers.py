@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "riskcalc"
-SHARED = {"riskcalc._validation", "riskcalc.exceptions", "riskcalc._version", "riskcalc._format",
-          "riskcalc._provenance", "riskcalc._render", "riskcalc._outputs", "riskcalc._memory", "riskcalc._lazy",
-          "riskcalc._compat"}
+SHARED = {
+    "riskcalc._validation",
+    "riskcalc.exceptions",
+    "riskcalc._version",
+    "riskcalc._format",
+    "riskcalc._provenance",
+    "riskcalc._render",
+    "riskcalc._outputs",
+    "riskcalc._memory",
+    "riskcalc._lazy",
+    "riskcalc._compat",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -174,7 +183,11 @@ def test_no_import_cycles():
     ``riskcalc/__init__.py`` (which gathers the public names) is left out: it imports the
     measures by design, and a measure reaching it would be caught by the layer test above."""
     graph = {_module_name(p): _import_edges(p) for p in FILES}
-    graph = {m: {t for t in targets if t != "riskcalc"} for m, targets in graph.items() if m != "riskcalc"}
+    graph = {
+        m: {t for t in targets if t != "riskcalc"}
+        for m, targets in graph.items()
+        if m != "riskcalc"
+    }
     cycles = _cycles(graph)
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
@@ -184,14 +197,22 @@ def test_no_import_cycles():
 KNOWS_SPARK = {"riskcalc.release.spark_job", "riskcalc._provenance"}
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if _layer(_module_name(p)) != "engine"],
-                         ids=lambda p: str(p.relative_to(PKG)))
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FILES if _layer(_module_name(p)) != "engine"],
+    ids=lambda p: str(p.relative_to(PKG)),
+)
 def test_only_the_engine_knows_the_kinds_of_table(path):
     """Measures and the release layer ask the backend interface (riskcalc._core.backend); they
     never import a backend's module, nor test what kind of table they hold."""
     name = _module_name(path)
-    backends = {m for m in _riskcalc_imports(path)
-                if m.startswith(("riskcalc._core.spark", "riskcalc._core.memory"))}
+    backends = {
+        m
+        for m in _riskcalc_imports(path)
+        if m.startswith(("riskcalc._core.spark", "riskcalc._core.memory"))
+    }
     if name not in KNOWS_SPARK:
-        assert not backends, f"{name} imports {sorted(backends)}: ask riskcalc._core.backend instead"
+        assert not backends, (
+            f"{name} imports {sorted(backends)}: ask riskcalc._core.backend instead"
+        )
     assert "is_spark_frame" not in path.read_text(encoding="utf-8") or name in KNOWS_SPARK

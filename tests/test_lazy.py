@@ -14,8 +14,10 @@ from riskcalc._lazy import lazy_module
 
 
 def test_importing_riskcalc_and_the_main_job_defers_the_slow_scipy_modules():
-    code = ("import sys, riskcalc, riskcalc.cli, riskcalc.release.job; "
-            "print(sorted(m for m in ('scipy.special', 'scipy.optimize', 'scipy.linalg', 'scipy.sparse') if m in sys.modules))")
+    code = (
+        "import sys, riskcalc, riskcalc.cli, riskcalc.release.job; "
+        "print(sorted(m for m in ('scipy.special', 'scipy.optimize', 'scipy.linalg', 'scipy.sparse') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -35,9 +37,11 @@ def test_import_riskcalc_and_the_command_line_parser_load_no_pandas():
     """``import riskcalc`` and building the command line load neither pandas, pyarrow, numba
     nor matplotlib (Scientific Python's SPEC 1): ``riskcalc --help`` is quick, and the tiers
     job can start its cohort's workers first."""
-    code = ("import sys, riskcalc, riskcalc.cli; riskcalc.cli.build_parser(); "
-            "print(sorted(m for m in ('pandas', 'pyarrow', 'numba', 'matplotlib', 'scipy.special') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, riskcalc, riskcalc.cli; riskcalc.cli.build_parser(); "
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'numba', 'matplotlib', 'scipy.special') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

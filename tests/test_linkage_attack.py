@@ -32,8 +32,11 @@ def _kinds(fields):
 
 
 # ------------------------------------------------------------------------------ references
-def _reference_exact(ext: pd.DataFrame, aux: pd.DataFrame, fields, ext_id="pupil_id", aux_id="pupil_id"):
+def _reference_exact(
+    ext: pd.DataFrame, aux: pd.DataFrame, fields, ext_id="pupil_id", aux_id="pupil_id"
+):
     """Loop over records: a claim when exactly one extract record has the same values."""
+
     def key(row):
         return tuple(None if pd.isna(v) else v for v in row)
 
@@ -91,18 +94,28 @@ def test_error_free_full_coverage_copies_the_cohort(cohort):
     aux = auxiliary_table(cohort, p, rng=1)
     assert len(aux) == len(cohort)
     for f in p.knows:
-        assert np.array_equal(aux[f].astype(object).to_numpy(), cohort[f].astype(object).to_numpy()), f
+        assert np.array_equal(
+            aux[f].astype(object).to_numpy(), cohort[f].astype(object).to_numpy()
+        ), f
 
 
 def test_error_rates_are_respected(cohort):
-    p = profile("social_media").with_(coverage=1.0, missing_rate=0.0, nickname_rate=0.0,
-                                      misspelling_rate=0.0, former_school_rate=0.0, moved_rate=0.0,
-                                      wrong_year_rate=0.3)
+    p = profile("social_media").with_(
+        coverage=1.0,
+        missing_rate=0.0,
+        nickname_rate=0.0,
+        misspelling_rate=0.0,
+        former_school_rate=0.0,
+        moved_rate=0.0,
+        wrong_year_rate=0.3,
+    )
     aux = auxiliary_table(cohort, p, rng=2)
     diff = (aux["date_of_birth"].dt.year - cohort["date_of_birth"].dt.year).to_numpy()
     assert set(np.unique(diff)) <= {-1, 0, 1}
     assert abs(np.mean(diff != 0) - 0.3) < 0.04
-    same_day = aux["date_of_birth"].dt.month.to_numpy() == cohort["date_of_birth"].dt.month.to_numpy()
+    same_day = (
+        aux["date_of_birth"].dt.month.to_numpy() == cohort["date_of_birth"].dt.month.to_numpy()
+    )
     assert same_day.all()
 
 
@@ -164,15 +177,24 @@ def test_exact_attack_matches_reference_on_noisy_data(cohort):
     assert fr["recall"] == pytest.approx(correct / res.n_targets)
 
 
-_small = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.booleans()), min_size=1, max_size=40)
+_small = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 3), st.booleans()), min_size=1, max_size=40
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(_small, st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 60)), min_size=1, max_size=40))
+@given(
+    _small,
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 60)), min_size=1, max_size=40
+    ),
+)
 def test_exact_attack_property(ext_rows, aux_rows):
     ext = pd.DataFrame(ext_rows, columns=["a", "b", "c"]).assign(id=lambda d: np.arange(len(d)))
     aux = pd.DataFrame(aux_rows, columns=["a", "b", "id"])
-    res = linkage_attack(ext, aux, ["a", "b"], extract_id="id", auxiliary_id="id", probabilistic=False)
+    res = linkage_attack(
+        ext, aux, ["a", "b"], extract_id="id", auxiliary_id="id", probabilistic=False
+    )
     claimed, correct, claims = _reference_exact(ext, aux, ["a", "b"], "id", "id")
     assert (res.exact_claimed, res.exact_correct) == (claimed, correct)
     assert res.n_targets == int(aux["id"].isin(ext["id"]).sum())
@@ -189,8 +211,14 @@ def test_exact_attack_property(ext_rows, aux_rows):
 def tier1_attack(cohort):
     ext = synthetic.tier_extract(cohort, 1)
     f, aux, ext = linking_view(auxiliary_table(cohort, "social_media", rng=3), ext)
-    res = linkage_attack(ext, aux, f, comparisons=_kinds(f), seed=1,
-                         sensitive=["fsm_eligible", "sen_provision", "looked_after"])
+    res = linkage_attack(
+        ext,
+        aux,
+        f,
+        comparisons=_kinds(f),
+        seed=1,
+        sensitive=["fsm_eligible", "sen_provision", "looked_after"],
+    )
     return ext, aux, f, res
 
 
@@ -222,22 +250,39 @@ def test_attribute_and_calibration_tables(tier1_attack):
     row = att[(att["sensitive"] == "fsm_eligible") & att["attack"].str.startswith("prob")].iloc[0]
     assert row["claimed"] == len(ref) and row["wrong"] == len(wrong)
     fsm = ext["fsm_eligible"].to_numpy()
-    assert row["correct_flagged"] == int(sum(fsm[b] for b, t in zip(ref["best_row"], ref["true_row"]) if b == t))
-    assert row["wrong_value_differs"] == int(sum(fsm[b] != fsm[t] for b, t in zip(wrong["best_row"], wrong["true_row"]) if t >= 0))
+    assert row["correct_flagged"] == int(
+        sum(fsm[b] for b, t in zip(ref["best_row"], ref["true_row"]) if b == t)
+    )
+    assert row["wrong_value_differs"] == int(
+        sum(fsm[b] != fsm[t] for b, t in zip(wrong["best_row"], wrong["true_row"]) if t >= 0)
+    )
     cal = res.calibration
     fk = cal[cal["model"] == "fk"]
     assert fk["n"].sum() == res.n_targets
     lk = cal[cal["model"] == "linkage"]
     assert lk["n"].sum() == int((links["best_row"] >= 0).sum())
-    assert lk["n_correct"].sum() == int((links["best_row"] == links["true_row"]).sum() - ((links["best_row"] < 0) & (links["true_row"] < 0)).sum())
+    assert lk["n_correct"].sum() == int(
+        (links["best_row"] == links["true_row"]).sum()
+        - ((links["best_row"] < 0) & (links["true_row"] < 0)).sum()
+    )
 
 
 def test_probabilistic_is_byte_identical(cohort, tier1_attack):
     ext, aux, f, res = tier1_attack
-    again = linkage_attack(ext, aux, f, comparisons=_kinds(f), seed=1,
-                           sensitive=["fsm_eligible", "sen_provision", "looked_after"])
-    for a, b in ((res.to_frame(), again.to_frame()), (res.calibration, again.calibration),
-                 (res.attributes, again.attributes), (res.prediction_frame(), again.prediction_frame())):
+    again = linkage_attack(
+        ext,
+        aux,
+        f,
+        comparisons=_kinds(f),
+        seed=1,
+        sensitive=["fsm_eligible", "sen_provision", "looked_after"],
+    )
+    for a, b in (
+        (res.to_frame(), again.to_frame()),
+        (res.calibration, again.calibration),
+        (res.attributes, again.attributes),
+        (res.prediction_frame(), again.prediction_frame()),
+    ):
         assert a.to_csv(index=False).encode() == b.to_csv(index=False).encode()
     assert "LinkageAttackResult(targets=" in repr(res)
 
@@ -249,9 +294,19 @@ def test_more_noise_never_raises_recall():
     scales = (0.0, 1.0, 2.5)
 
     def noisy(scale):
-        return base.with_(**{r: min(1.0, getattr(base, r) * scale) for r in (
-            "nickname_rate", "misspelling_rate", "wrong_year_rate", "former_school_rate",
-            "moved_rate", "missing_rate")})
+        return base.with_(
+            **{
+                r: min(1.0, getattr(base, r) * scale)
+                for r in (
+                    "nickname_rate",
+                    "misspelling_rate",
+                    "wrong_year_rate",
+                    "former_school_rate",
+                    "moved_rate",
+                    "missing_rate",
+                )
+            }
+        )
 
     # exact attack: many seeds (cheap)
     exact = {s: [] for s in scales}
@@ -272,19 +327,22 @@ def test_more_noise_never_raises_recall():
 
 
 # ------------------------------------------------------------------------------ bad input
-@pytest.mark.parametrize("kwargs, match", [
-    ({"fields": ["nope"]}, "nope"),
-    ({"fields": []}, "'fields'"),
-    ({"thresholds": [0]}, "'thresholds'"),
-    ({"thresholds": "x"}, "'thresholds'"),
-    ({"reference_threshold": 2}, "'reference_threshold'"),
-    ({"comparisons": {"a": "fuzzy"}}, "'comparisons'"),
-    ({"comparisons": {"zz": "exact"}}, "'comparisons'"),
-    ({"blocking": [["zz"]]}, "'blocking'"),
-    ({"extract_id": "zz"}, "zz"),
-    ({"bins": 0}, "'bins'"),
-    ({"probabilistic": "yes"}, "'probabilistic'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"fields": ["nope"]}, "nope"),
+        ({"fields": []}, "'fields'"),
+        ({"thresholds": [0]}, "'thresholds'"),
+        ({"thresholds": "x"}, "'thresholds'"),
+        ({"reference_threshold": 2}, "'reference_threshold'"),
+        ({"comparisons": {"a": "fuzzy"}}, "'comparisons'"),
+        ({"comparisons": {"zz": "exact"}}, "'comparisons'"),
+        ({"blocking": [["zz"]]}, "'blocking'"),
+        ({"extract_id": "zz"}, "zz"),
+        ({"bins": 0}, "'bins'"),
+        ({"probabilistic": "yes"}, "'probabilistic'"),
+    ],
+)
 def test_bad_inputs_one_line(kwargs, match):
     ext = pd.DataFrame({"id": [1, 2, 3], "a": [1, 1, 2]})
     aux = pd.DataFrame({"id": [1, 3], "a": [1, 2]})
@@ -301,7 +359,9 @@ def test_bad_tables_one_line():
     with pytest.raises(rc.InvalidParameterError, match="distinct"):
         linkage_attack(ext, ext, ["a"], extract_id="id", auxiliary_id="id", probabilistic=False)
     with pytest.raises(rc.EmptyTableError):
-        linkage_attack(ext.iloc[:0], ext, ["a"], extract_id="id", auxiliary_id="id", probabilistic=False)
+        linkage_attack(
+            ext.iloc[:0], ext, ["a"], extract_id="id", auxiliary_id="id", probabilistic=False
+        )
     with pytest.raises(rc.InvalidParameterError, match="DataFrame"):
         linkage_attack([1], ext, ["a"], probabilistic=False)
 
@@ -313,5 +373,9 @@ def test_missing_splink_names_the_extra(monkeypatch):
         linkage_attack(ext, ext, ["a", "b"], extract_id="id", auxiliary_id="id")
     assert "\n" not in str(info.value)
     # the exact attack needs no Splink
-    assert linkage_attack(ext, ext, ["a", "b"], extract_id="id", auxiliary_id="id",
-                          probabilistic=False).exact_correct == 3
+    assert (
+        linkage_attack(
+            ext, ext, ["a", "b"], extract_id="id", auxiliary_id="id", probabilistic=False
+        ).exact_correct
+        == 3
+    )

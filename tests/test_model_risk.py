@@ -31,6 +31,7 @@ def sdc_table() -> pd.DataFrame:
 
 # --- sdcMicro's test values (tests/testthat/test_modRisk.R: ~ Var1 + Var2 + Var3) ----------
 
+
 @pytest.mark.parametrize(
     "method, gr1, gr2",
     [
@@ -52,6 +53,7 @@ def test_sdcmicro_modrisk_values(sdc_table, method, gr1, gr2):
 
 
 # --- a slow, obvious reference: the full table, statsmodels' GLM, the formulas -------------
+
 
 def _reference(df, qi, w, method="default", interactions=()):
     """Dense cross-classification + statsmodels Poisson GLM, as sdcMicro builds it."""
@@ -141,7 +143,11 @@ def test_tau_and_record_measures_against_formulas():
     pic = res.cell_inclusion
     nuc = lam * (1 - pic)
     k = np.arange(4000)[None, :]
-    logp = -nuc[:, None] + k * np.log(nuc[:, None]) - np.array([math.lgamma(i + 1) for i in range(4000)])[None, :]
+    logp = (
+        -nuc[:, None]
+        + k * np.log(nuc[:, None])
+        - np.array([math.lgamma(i + 1) for i in range(4000)])[None, :]
+    )
     direct = (np.exp(logp) / (cells["f"].to_numpy()[:, None] + k)).sum(axis=1)
     assert_allclose(res.record_match_prob, direct[res.record_cell], rtol=1e-9)
     unique = np.where(cells["f"] == 1, np.exp(-nuc), 0.0)
@@ -150,6 +156,7 @@ def test_tau_and_record_measures_against_formulas():
 
 
 # --- properties ----------------------------------------------------------------------------
+
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), perm_seed=st.integers(0, 10_000))
@@ -191,6 +198,7 @@ def test_ipf_equals_irls_with_interactions():
 
 
 # --- the impact criterion and the selection ------------------------------------------------
+
 
 def _impact_dense(df, qi, f_frac, interactions=()):
     w = np.full(len(df), 1 / f_frac)
@@ -271,6 +279,7 @@ def test_selection_steps_reduce_the_impact_and_are_recorded():
 
 # --- outputs -------------------------------------------------------------------------------
 
+
 def test_repr_and_frames(sdc_table):
     res = model_risk(sdc_table, SDC_QI, weights=sdc_table["weights"].to_numpy())
     text = repr(res)
@@ -279,7 +288,13 @@ def test_repr_and_frames(sdc_table):
     assert list(frame.columns) == ["measure", "value", "share"]
     assert frame.set_index("measure").loc["gr1", "value"] == pytest.approx(res.gr1)
     rec = res.records_frame()
-    assert len(rec) == 10 and set(rec.columns) == {"fk", "mu", "lambda", "unique_prob", "match_prob"}
+    assert len(rec) == 10 and set(rec.columns) == {
+        "fk",
+        "mu",
+        "lambda",
+        "unique_prob",
+        "match_prob",
+    }
 
 
 def test_bound_changes_only_the_denominator(sdc_table):
@@ -292,6 +307,7 @@ def test_bound_changes_only_the_denominator(sdc_table):
 
 
 # --- bad input -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "kwargs, match",
@@ -335,6 +351,7 @@ def test_missing_raise(sdc_table):
 
 # --- the CLI -------------------------------------------------------------------------------
 
+
 def test_analyse_shows_model_figures(capsys, tmp_path):
     import json
 
@@ -344,8 +361,18 @@ def test_analyse_shows_model_figures(capsys, tmp_path):
     path = tmp_path / "extract.csv"
     df.to_csv(path, index=False)
     qi = list(df.columns)
-    code = main(["analyse", str(path), "--qi", ",".join(qi), "--sampling-fraction", "0.1",
-                 "--format", "json"])
+    code = main(
+        [
+            "analyse",
+            str(path),
+            "--qi",
+            ",".join(qi),
+            "--sampling-fraction",
+            "0.1",
+            "--format",
+            "json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     rows = {(r["section"], r["measure"]): r for r in json.loads(out)["rows"]}
@@ -360,6 +387,7 @@ def test_analyse_shows_model_figures(capsys, tmp_path):
 
 
 # --- a small version of benchmarks/sim_population.py ----------------------------------------
+
 
 @pytest.mark.parametrize(
     "key, fraction",
@@ -409,7 +437,9 @@ def test_docstring_examples():
 def test_fits_match_statsmodels_on_random_tables(seed, method, interaction, levels):
     df, w = _random_table(seed, n=150, levels=levels)
     qi = list(df.columns)
-    inter = [("v0", "v1")] if interaction and df["v0"].nunique() > 1 and df["v1"].nunique() > 1 else []
+    inter = (
+        [("v0", "v1")] if interaction and df["v0"].nunique() > 1 and df["v1"].nunique() > 1 else []
+    )
     res = model_risk(df, qi, weights=w, method=method, terms=inter)
     ref, _ = _reference(df, qi, w, "default" if method == "IPF" else method, inter)
     mine = _cells_frame(res, df, qi).merge(ref, on=qi, suffixes=("", "_ref"))

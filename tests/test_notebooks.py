@@ -23,8 +23,14 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_researcher_tour.ipynb", "02_policy_brief.ipynb", "03_your_own_csv.ipynb", "04_safe_outputs.ipynb",
-         "05_histories.ipynb", "06_linkage_attack.ipynb"]
+NAMES = [
+    "01_researcher_tour.ipynb",
+    "02_policy_brief.ipynb",
+    "03_your_own_csv.ipynb",
+    "04_safe_outputs.ipynb",
+    "05_histories.ipynb",
+    "06_linkage_attack.ipynb",
+]
 SIZE_CELL = "N_PUPILS = 20_000"
 SMALL_SIZE = "N_PUPILS = 5_000"
 SECONDS_PER_NOTEBOOK = 45
@@ -73,7 +79,9 @@ def test_notebook_uses_the_public_api(name):
 def test_notebook_runs(name, tmp_path, monkeypatch):
     cells = _code_cells(_load(name))
     size_cells = [i for i, src in enumerate(cells) if SIZE_CELL in src]
-    assert len(size_cells) == 1, f"{name}: expected one cell with {SIZE_CELL!r}, found {len(size_cells)}"
+    assert len(size_cells) == 1, (
+        f"{name}: expected one cell with {SIZE_CELL!r}, found {len(size_cells)}"
+    )
     cells[size_cells[0]] = cells[size_cells[0]].replace(SIZE_CELL, SMALL_SIZE)
 
     monkeypatch.chdir(tmp_path)
@@ -90,7 +98,9 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
                 try:
                     exec(compile(src, f"<{name} code cell {i}>", "exec"), namespace)
                 except Exception as exc:
-                    raise AssertionError(f"{name}: code cell {i} raised {type(exc).__name__}: {exc}\n\n{src}") from exc
+                    raise AssertionError(
+                        f"{name}: code cell {i} raised {type(exc).__name__}: {exc}\n\n{src}"
+                    ) from exc
         finally:
             plt.close("all")
     elapsed = time.perf_counter() - start

@@ -40,13 +40,22 @@ def test_rules_file_profiles():
 def test_frequency_threshold_zeros_and_class_disclosure():
     # rows school A, B, C; columns sex F, M.  A: 12, 15 (pass).  B: 4, 20 (F fails the threshold).
     # C: 0 (not listed), 14 -> the zero is reviewed and M is a full cell (class disclosure).
-    t = pd.DataFrame({"school": ["A", "A", "B", "B", "C"], "sex": ["F", "M", "F", "M", "M"], "count": [12, 15, 4, 20, 14]})
+    t = pd.DataFrame(
+        {
+            "school": ["A", "A", "B", "B", "C"],
+            "sex": ["F", "M", "F", "M", "M"],
+            "count": [12, 15, 4, 20, 14],
+        }
+    )
     r = check_frequency_table(t, rules="ons_srs")
     v = _verdicts(r)
     assert v == {
-        "school=A, sex=F": "pass", "school=A, sex=M": "pass",
-        "school=B, sex=F": "fail", "school=B, sex=M": "pass",
-        "school=C, sex=F": "review", "school=C, sex=M": "fail",
+        "school=A, sex=F": "pass",
+        "school=A, sex=M": "pass",
+        "school=B, sex=F": "fail",
+        "school=B, sex=M": "pass",
+        "school=C, sex=F": "review",
+        "school=C, sex=M": "fail",
     }
     rules = dict(zip(r.cells["cell"], r.cells["rules"]))
     assert rules["school=B, sex=F"] == "threshold: fewer than 10 units"
@@ -54,7 +63,11 @@ def test_frequency_threshold_zeros_and_class_disclosure():
     assert r.verdict == "fail" and r.counts == {"pass": 3, "review": 1, "fail": 2}
     # DfE-style 5: 4 still fails; zeros pass; class disclosure is only reviewed
     v5 = _verdicts(check_frequency_table(t, rules="dfe_5"))
-    assert v5["school=B, sex=F"] == "fail" and v5["school=C, sex=F"] == "pass" and v5["school=C, sex=M"] == "review"
+    assert (
+        v5["school=B, sex=F"] == "fail"
+        and v5["school=C, sex=F"] == "pass"
+        and v5["school=C, sex=M"] == "review"
+    )
     # DfE-style 3: 4 passes
     assert _verdicts(check_frequency_table(t, rules="dfe_3"))["school=B, sex=F"] == "pass"
 
@@ -73,10 +86,12 @@ def test_magnitude_dominance_and_p_percent():
     # cell c: 11 units, 50, 45, nine of 1: top2 = 95/104 > 0.85 fails; p%: 104 - 95 = 9 >= 5 passes;
     #   top1 = 50/104 < 0.5 passes.
     # cell d: 3 units: threshold fails.
-    rec = pd.DataFrame({
-        "cell": ["a"] * 10 + ["b"] * 12 + ["c"] * 11 + ["d"] * 3,
-        "x": [100] + [1] * 9 + [10] * 12 + [50, 45] + [1] * 9 + [5, 6, 7],
-    })
+    rec = pd.DataFrame(
+        {
+            "cell": ["a"] * 10 + ["b"] * 12 + ["c"] * 11 + ["d"] * 3,
+            "x": [100] + [1] * 9 + [10] * 12 + [50, 45] + [1] * 9 + [5, 6, 7],
+        }
+    )
     r = check_magnitude_table(rec, ["cell"], "x", rules="ons_srs")
     rules = dict(zip(r.cells["cell"], r.cells["rules"]))
     v = _verdicts(r)
@@ -103,11 +118,13 @@ def test_negative_contributions_are_reviewed():
 
 def test_summaries_by_hand():
     # group g1: 12 pupils, 5 FSM; g2: 6 pupils; g3: 10 pupils all FSM
-    rec = pd.DataFrame({
-        "g": ["g1"] * 12 + ["g2"] * 6 + ["g3"] * 10,
-        "score": np.arange(28, dtype=float),
-        "fsm": [1] * 5 + [0] * 7 + [1, 0] * 3 + [1] * 10,
-    })
+    rec = pd.DataFrame(
+        {
+            "g": ["g1"] * 12 + ["g2"] * 6 + ["g3"] * 10,
+            "score": np.arange(28, dtype=float),
+            "fsm": [1] * 5 + [0] * 7 + [1, 0] * 3 + [1] * 10,
+        }
+    )
     r = check_summary(rec, "score", by=["g"], statistics=["mean", "median", "max"])
     got = {(c, s): v for c, s, v in zip(r.cells["cell"], r.cells["statistic"], r.cells["verdict"])}
     assert got[("g=g1", "mean of score")] == "pass"
@@ -134,8 +151,15 @@ def test_report_holds_no_values():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xy"), st.integers(1, 30)), min_size=1, max_size=6,
-                unique_by=lambda t: t[:2]), st.randoms(use_true_random=False))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from("xy"), st.integers(1, 30)),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda t: t[:2],
+    ),
+    st.randoms(use_true_random=False),
+)
 def test_frequency_verdicts_match_a_cell_by_cell_reading(cells, rnd):
     t = pd.DataFrame(cells, columns=["r", "c", "count"])
     r = check_frequency_table(t.sample(frac=1, random_state=rnd.randint(0, 1000)))
@@ -165,17 +189,38 @@ def test_cli_check_output(tmp_path, capsys):
     from riskcalc.cli import main
 
     f = tmp_path / "tab.csv"
-    pd.DataFrame({"school": ["A", "A", "B", "B"], "sex": ["F", "M", "F", "M"], "count": [12, 15, 4, 20]}).to_csv(f, index=False)
+    pd.DataFrame(
+        {"school": ["A", "A", "B", "B"], "sex": ["F", "M", "F", "M"], "count": [12, 15, 4, 20]}
+    ).to_csv(f, index=False)
     assert main(["check-output", str(f), "--out", str(tmp_path / "rep")]) == 0
     assert "verdict: FAIL" in capsys.readouterr().out
     doc = json.loads((tmp_path / "rep" / "tab.check.json").read_text())
-    assert doc["summary"]["cells_fail"] == 1 and doc["provenance"]["inputs"][0]["source"] == "tab.csv"
+    assert (
+        doc["summary"]["cells_fail"] == 1 and doc["provenance"]["inputs"][0]["source"] == "tab.csv"
+    )
     assert main(["check-output", str(f), "--profile", "dfe_3", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["verdict"] == "pass"
     rec = tmp_path / "rec.csv"
     pd.DataFrame({"g": ["a"] * 12, "v": range(12)}).to_csv(rec, index=False)
-    assert main(["check-output", str(rec), "--kind", "summary", "--value", "v", "--by", "g",
-                 "--statistics", "mean,max", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "check-output",
+                str(rec),
+                "--kind",
+                "summary",
+                "--value",
+                "v",
+                "--by",
+                "g",
+                "--statistics",
+                "mean,max",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["summary"]["cells_fail"] == 1
     assert main(["check-output", str(rec), "--kind", "magnitude", "--value", "v"]) == 2
     assert "--by is required" in capsys.readouterr().err
@@ -186,27 +231,55 @@ ISSUE_TABLE = "LA,Sex,count\n206,F,12\n206,,3\n206,M,15\n208,F,20\n208,M,22\n"
 
 
 def test_blank_category_is_labelled_and_gets_a_verdict():
-    t = pd.DataFrame({"LA": [206, 206, 206, 208, 208], "Sex": ["F", None, "M", "F", "M"],
-                      "count": [12, 3, 15, 20, 22]})
+    t = pd.DataFrame(
+        {
+            "LA": [206, 206, 206, 208, 208],
+            "Sex": ["F", None, "M", "F", "M"],
+            "count": [12, 3, 15, 20, 22],
+        }
+    )
     v = _verdicts(check_frequency_table(t))
     # the blank column holds 3 units, all in LA 206: threshold fails, and it is a full column
-    assert v == {"LA=206, Sex=F": "pass", "LA=206, Sex=M": "pass", "LA=206, Sex=(missing)": "fail",
-                 "LA=208, Sex=F": "pass", "LA=208, Sex=M": "pass", "LA=208, Sex=(missing)": "review"}
+    assert v == {
+        "LA=206, Sex=F": "pass",
+        "LA=206, Sex=M": "pass",
+        "LA=206, Sex=(missing)": "fail",
+        "LA=208, Sex=F": "pass",
+        "LA=208, Sex=M": "pass",
+        "LA=208, Sex=(missing)": "review",
+    }
     # every spelling of a blank is the same category: NaN, None, pd.NA, "", "  "
     for blank in (np.nan, pd.NA, "", "  "):
         t2 = t.assign(Sex=pd.Series(["F", blank, "M", "F", "M"], dtype=object))
         assert _verdicts(check_frequency_table(t2)) == v
     m = check_magnitude_table(t, ["LA", "Sex"], "count")
-    assert list(m.cells["cell"]) == ["LA=206, Sex=F", "LA=206, Sex=M", "LA=206, Sex=(missing)",
-                                     "LA=208, Sex=F", "LA=208, Sex=M"]
+    assert list(m.cells["cell"]) == [
+        "LA=206, Sex=F",
+        "LA=206, Sex=M",
+        "LA=206, Sex=(missing)",
+        "LA=208, Sex=F",
+        "LA=208, Sex=M",
+    ]
     s = check_summary(t, "count", by=["LA", "Sex"], statistics=["mean", "median"])
     assert "LA=206, Sex=(missing)" in set(s.cells["cell"]) and len(s.cells) == 10
 
 
 def test_a_real_category_spelt_missing_is_not_the_blank_one():
-    t = pd.DataFrame({"g": ["(missing)", None, "a,b", "x=y", 'say "hi"', " pad"], "count": [11, 12, 13, 14, 15, 16]})
+    t = pd.DataFrame(
+        {
+            "g": ["(missing)", None, "a,b", "x=y", 'say "hi"', " pad"],
+            "count": [11, 12, 13, 14, 15, 16],
+        }
+    )
     cells = check_frequency_table(t, rows=[], columns=["g"]).cells
-    assert list(cells["cell"]) == ['g=" pad"', 'g="(missing)"', 'g="a,b"', 'g="say \\"hi\\""', 'g="x=y"', "g=(missing)"]
+    assert list(cells["cell"]) == [
+        'g=" pad"',
+        'g="(missing)"',
+        'g="a,b"',
+        'g="say \\"hi\\""',
+        'g="x=y"',
+        "g=(missing)",
+    ]
     assert list(cells["n"]) == [16, 11, 13, 15, 14, 12]
 
 
@@ -220,39 +293,60 @@ def test_blank_in_an_integer_column_keeps_integer_labels():
 
 def test_blank_in_categorical_bool_datetime_and_mixed_columns():
     cat = pd.Series(pd.Categorical(["b", None, "a"], categories=["b", "a", "unused"]))
-    assert list(check_frequency_table(pd.DataFrame({"g": cat, "count": [10, 11, 12]})).cells["cell"]) == [
-        "g=b", "g=a", "g=(missing)"]
+    assert list(
+        check_frequency_table(pd.DataFrame({"g": cat, "count": [10, 11, 12]})).cells["cell"]
+    ) == ["g=b", "g=a", "g=(missing)"]
     b = pd.Series(pd.array([True, None, False], dtype="boolean"))
-    assert list(check_frequency_table(pd.DataFrame({"g": b, "count": [10, 11, 12]})).cells["cell"]) == [
-        "g=False", "g=True", "g=(missing)"]
+    assert list(
+        check_frequency_table(pd.DataFrame({"g": b, "count": [10, 11, 12]})).cells["cell"]
+    ) == ["g=False", "g=True", "g=(missing)"]
     d = pd.Series(pd.to_datetime(["2020-01-02", None, "2020-01-01"]))
-    assert list(check_frequency_table(pd.DataFrame({"g": d, "count": [10, 11, 12]})).cells["cell"]) == [
-        "g=2020-01-01", "g=2020-01-02", "g=(missing)"]
+    assert list(
+        check_frequency_table(pd.DataFrame({"g": d, "count": [10, 11, 12]})).cells["cell"]
+    ) == ["g=2020-01-01", "g=2020-01-02", "g=(missing)"]
     mixed = pd.Series([2, "1", None, 1, 2.5], dtype=object)  # numbers first, then quoted texts
-    assert list(check_frequency_table(pd.DataFrame({"g": mixed, "count": [10] * 5})).cells["cell"]) == [
-        "g=1", "g=2", "g=2.5", 'g="1"', "g=(missing)"]
+    assert list(
+        check_frequency_table(pd.DataFrame({"g": mixed, "count": [10] * 5})).cells["cell"]
+    ) == ["g=1", "g=2", "g=2.5", 'g="1"', "g=(missing)"]
 
 
-@pytest.mark.parametrize("kind", [[], ["--kind", "magnitude", "--by", "LA,Sex", "--value", "count"],
-                                  ["--kind", "summary", "--by", "LA,Sex", "--value", "count"]])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        [],
+        ["--kind", "magnitude", "--by", "LA,Sex", "--value", "count"],
+        ["--kind", "summary", "--by", "LA,Sex", "--value", "count"],
+    ],
+)
 @pytest.mark.parametrize("fmt", ["markdown", "json"])
 def test_cli_issue_table_with_a_blank(tmp_path, capsys, kind, fmt):
     from riskcalc.cli import main
 
     f = tmp_path / "f.csv"
     f.write_text(ISSUE_TABLE)
-    assert main(["check-output", str(f), *kind, "--format", fmt, "--out", str(tmp_path / "rep")]) == 0
+    assert (
+        main(["check-output", str(f), *kind, "--format", fmt, "--out", str(tmp_path / "rep")]) == 0
+    )
     out = capsys.readouterr().out
     doc = json.loads((tmp_path / "rep" / "f.check.json").read_text())
     labels = [c["cell"] for c in doc["cells"]]
     assert "LA=206, Sex=(missing)" in labels and "LA=206, Sex=F" in labels
     assert all(c["verdict"] in ("pass", "review", "fail") for c in doc["cells"])
-    assert "Sex=(missing)" in out and "Sex=(missing)" in (tmp_path / "rep" / "f.check.md").read_text()
+    assert (
+        "Sex=(missing)" in out and "Sex=(missing)" in (tmp_path / "rep" / "f.check.md").read_text()
+    )
 
 
-@pytest.mark.parametrize("cell, requirement", [("", "missing or blank"), ("x3", "numbers"),
-                                               ("-2", "whole, non-negative"), ("2.5", "whole, non-negative"),
-                                               ("inf", "finite")])
+@pytest.mark.parametrize(
+    "cell, requirement",
+    [
+        ("", "missing or blank"),
+        ("x3", "numbers"),
+        ("-2", "whole, non-negative"),
+        ("2.5", "whole, non-negative"),
+        ("inf", "finite"),
+    ],
+)
 def test_bad_count_cell_is_one_line_with_its_row(tmp_path, capsys, cell, requirement):
     from riskcalc.cli import main
 
@@ -276,9 +370,15 @@ def test_bad_value_cells_in_magnitude_and_summary(tmp_path, capsys):
     for kind in ("magnitude", "summary"):
         assert main(["check-output", str(rec), "--kind", kind, "--by", "g", "--value", "v"]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "'v' column of 'rec.parquet'" in err and "first at row 2)" in err
+        assert (
+            err.count("\n") == 1
+            and "'v' column of 'rec.parquet'" in err
+            and "first at row 2)" in err
+        )
         assert "123456" not in err and "1.5" not in err
-    with pytest.raises(InvalidParameterError, match="0/1 or booleans for 'percent'. Found 2 \\(first at row 1\\)"):
+    with pytest.raises(
+        InvalidParameterError, match="0/1 or booleans for 'percent'. Found 2 \\(first at row 1\\)"
+    ):
         check_summary(pd.DataFrame({"v": [2.0, 1.0, 3.0]}), "v", statistics="percent")
 
 
@@ -303,18 +403,25 @@ def _key(v):
 def dimension_frames(draw, min_rows=0, max_rows=14):
     frame = draw(frames(min_rows=min_rows, max_rows=max_rows, min_cols=1, max_cols=3))
     if draw(st.booleans()):  # a column mixing numbers, texts, dates and blanks
-        frame[f"c{frame.shape[1]}"] = pd.Series(draw(st.lists(st.sampled_from(MIXED), min_size=len(frame),
-                                                              max_size=len(frame))), dtype=object, index=frame.index)
+        frame[f"c{frame.shape[1]}"] = pd.Series(
+            draw(st.lists(st.sampled_from(MIXED), min_size=len(frame), max_size=len(frame))),
+            dtype=object,
+            index=frame.index,
+        )
     return frame
 
 
 @st.composite
 def counts(draw, n, *, valid):
     """A count column: whole non-negative numbers of several dtypes, or one bad cell."""
-    vals = draw(st.lists(st.one_of(st.integers(0, 12), st.integers(0, 2**40)), min_size=n, max_size=n))
+    vals = draw(
+        st.lists(st.one_of(st.integers(0, 12), st.integers(0, 2**40)), min_size=n, max_size=n)
+    )
     dtype = draw(st.sampled_from(["int64", "float64", "Int64", "object-text", "uint64"]))
-    col = pd.Series([str(v) for v in vals] if dtype == "object-text" else vals,
-                    dtype=object if dtype == "object-text" else dtype)
+    col = pd.Series(
+        [str(v) for v in vals] if dtype == "object-text" else vals,
+        dtype=object if dtype == "object-text" else dtype,
+    )
     bad_row = None
     if not valid and n:
         bad_row = draw(st.integers(0, n - 1))
@@ -349,7 +456,11 @@ def _reference_frequency(frame, rows, columns, count, threshold=10):
         for ck in ckeys:
             n = grid.get((rk, ck), 0)
             verdict = _cell_verdict(grid, rk, ck, list(rkeys), list(ckeys), threshold)
-            missing = tuple(c for c, k in zip(list(rows) + list(columns), rk + ck, strict=True) if k == ("<missing>",))
+            missing = tuple(
+                c
+                for c, k in zip(list(rows) + list(columns), rk + ck, strict=True)
+                if k == ("<missing>",)
+            )
             out.append((missing, n, verdict))
     return sorted(out)
 
@@ -393,10 +504,19 @@ def test_frequency_checker_never_crashes_and_labels_every_blank(data):
 @given(st.data())
 def test_magnitude_and_summary_checkers_never_crash(data):
     frame = data.draw(dimension_frames(max_rows=24))
-    by = data.draw(st.lists(st.sampled_from(list(frame.columns)), min_size=1, max_size=3, unique=True))
+    by = data.draw(
+        st.lists(st.sampled_from(list(frame.columns)), min_size=1, max_size=3, unique=True)
+    )
     n = len(frame)
-    values = data.draw(st.lists(st.one_of(st.floats(-5, 1e6, allow_nan=False), st.integers(0, 50),
-                                          st.just(SECRET_NUMBER)), min_size=n, max_size=n))
+    values = data.draw(
+        st.lists(
+            st.one_of(
+                st.floats(-5, 1e6, allow_nan=False), st.integers(0, 50), st.just(SECRET_NUMBER)
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
     bad_row = None
     v = pd.Series(values, dtype=float)
     if n and data.draw(st.booleans()):
@@ -405,8 +525,10 @@ def test_magnitude_and_summary_checkers_never_crash(data):
         v.iloc[bad_row] = data.draw(st.sampled_from([np.nan, None, SECRET_TEXT, float("-inf"), ""]))
     frame["v"] = v.to_numpy()
     unit = data.draw(st.sampled_from([None] + list(frame.columns[:-1])))
-    for call in (lambda: check_magnitude_table(frame, by, "v", unit=unit),
-                 lambda: check_summary(frame, "v", by=by, statistics=["mean", "median", "min", "max"])):
+    for call in (
+        lambda: check_magnitude_table(frame, by, "v", unit=unit),
+        lambda: check_summary(frame, "v", by=by, statistics=["mean", "median", "min", "max"]),
+    ):
         try:
             r = call()
         except RiskCalcError as exc:
@@ -419,15 +541,24 @@ def test_magnitude_and_summary_checkers_never_crash(data):
         assert cells["verdict"].isin(["pass", "review", "fail"]).all()
         keys = {tuple(_key(frame[c].iloc[i]) for c in by) for i in range(n)}
         per_stat = len(cells) // max(1, cells["statistic"].nunique())
-        assert per_stat == len(keys) and cells.groupby("statistic")["cell"].nunique().eq(len(keys)).all()
+        assert (
+            per_stat == len(keys)
+            and cells.groupby("statistic")["cell"].nunique().eq(len(keys)).all()
+        )
         assert sum(k == ("<missing>",) for key in keys for k in key) == sum(
-            label.split(", ").count(f"{c}=(missing)") for label in cells["cell"][:per_stat] for c in by)
+            label.split(", ").count(f"{c}=(missing)")
+            for label in cells["cell"][:per_stat]
+            for c in by
+        )
         text = r.to_markdown() + r.to_json({"riskcalc_version": "x"})
         assert "987654" not in text
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.data())
 def test_cli_checker_never_crashes_on_a_written_csv(tmp_path_factory, data):
     from riskcalc.cli import main
@@ -438,9 +569,24 @@ def test_cli_checker_never_crashes_on_a_written_csv(tmp_path_factory, data):
     frame["count"] = col.to_numpy()
     f = tmp_path_factory.mktemp("csv") / "t.csv"
     frame.to_csv(f, index=False)
-    kind = data.draw(st.sampled_from([[], ["--kind", "magnitude", "--by", "c0", "--value", "count"],
-                                      ["--kind", "summary", "--by", ",".join(frame.columns[:-1]), "--value", "count",
-                                       "--statistics", "mean,percent"]]))
+    kind = data.draw(
+        st.sampled_from(
+            [
+                [],
+                ["--kind", "magnitude", "--by", "c0", "--value", "count"],
+                [
+                    "--kind",
+                    "summary",
+                    "--by",
+                    ",".join(frame.columns[:-1]),
+                    "--value",
+                    "count",
+                    "--statistics",
+                    "mean,percent",
+                ],
+            ]
+        )
+    )
     import contextlib
     import io
 
@@ -450,17 +596,26 @@ def test_cli_checker_never_crashes_on_a_written_csv(tmp_path_factory, data):
     assert status in (0, 2), err.getvalue()
     if status == 2:
         line = err.getvalue()
-        assert line.count("\n") == 1 and line.startswith("riskcalc check-output: error:") and SECRET_TEXT not in line
+        assert (
+            line.count("\n") == 1
+            and line.startswith("riskcalc check-output: error:")
+            and SECRET_TEXT not in line
+        )
         return
     doc = json.loads(out.getvalue())
     assert all(c["verdict"] in ("pass", "review", "fail") for c in doc["cells"])
-    assert len({c["cell"] for c in doc["cells"]}) == len({(c["cell"], c["statistic"]) for c in doc["cells"]}) or \
-        kind[1:2] == ["summary"]
+    assert len({c["cell"] for c in doc["cells"]}) == len(
+        {(c["cell"], c["statistic"]) for c in doc["cells"]}
+    ) or kind[1:2] == ["summary"]
     if bad_row is None and not kind:  # a valid frequency table: every blank of the file is labelled
         # astype(object): pandas 1.5 maps no NaN of a categorical column
         blanks = {c for c in frame.columns[:-1] if frame[c].astype(object).map(_is_missing).any()}
-        labelled = {c for c in frame.columns[:-1] for cell in doc["cells"]
-                    if f"{c}=(missing)" in cell["cell"].split(", ")}
+        labelled = {
+            c
+            for c in frame.columns[:-1]
+            for cell in doc["cells"]
+            if f"{c}=(missing)" in cell["cell"].split(", ")
+        }
         assert labelled == blanks
 
 
@@ -485,10 +640,18 @@ def test_cli_subprocess_never_reports_an_internal_error(tmp_path, i, text):
     f.write_text(text)
     by = text.split("\n")[0].split(",")[0]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    for kind in ([], ["--kind", "magnitude", "--by", by, "--value", "count"],
-                 ["--kind", "summary", "--by", by, "--value", "count"]):
-        p = subprocess.run([sys.executable, "-m", "riskcalc", "check-output", str(f), *kind], capture_output=True,
-                           text=True, env=env, timeout=120)
+    for kind in (
+        [],
+        ["--kind", "magnitude", "--by", by, "--value", "count"],
+        ["--kind", "summary", "--by", by, "--value", "count"],
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "riskcalc", "check-output", str(f), *kind],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert p.returncode in (0, 2), p.stderr
         if p.returncode == 2:
             assert p.stderr.count("\n") == 1 and "internal error" not in p.stderr

@@ -128,7 +128,9 @@ def test_zayatz_matches_exact_hypergeometric(N):
     assert_allclose(est.n_population_uniques, expected, rtol=1e-12)
     # scipy's hypergeometric pmf agrees to its own precision.
     q = stats.hypergeom.pmf(1, N, sizes, n)
-    assert_allclose(est.parameters["conditional_uniqueness"], counts[0] * q[0] / np.dot(counts, q), rtol=1e-6)
+    assert_allclose(
+        est.parameters["conditional_uniqueness"], counts[0] * q[0] / np.dot(counts, q), rtol=1e-6
+    )
 
 
 def test_zayatz_ignores_order_and_empty_sizes():
@@ -157,19 +159,25 @@ def test_pitman_likelihood_closed_form_matches_direct_sums(theta, alpha):
     counts = np.array([25.0, 6, 3, 1])
     n = int(np.sum(sizes * counts))
     lik = _PitmanLikelihood(sizes, counts, n)
-    assert_allclose(lik.value(theta, alpha), direct_loglik(theta, alpha, sizes, counts, n), rtol=1e-11)
+    assert_allclose(
+        lik.value(theta, alpha), direct_loglik(theta, alpha, sizes, counts, n), rtol=1e-11
+    )
     # Gradient and Hessian against central differences of the direct likelihood.
     h = 1e-5
     f = lambda t, a: direct_loglik(t, a, sizes, counts, n)  # noqa: E731
     ht, ha = h * max(theta, 1), h * alpha
-    num_g = [(f(theta + ht, alpha) - f(theta - ht, alpha)) / (2 * ht),
-             (f(theta, alpha + ha) - f(theta, alpha - ha)) / (2 * ha)]
+    num_g = [
+        (f(theta + ht, alpha) - f(theta - ht, alpha)) / (2 * ht),
+        (f(theta, alpha + ha) - f(theta, alpha - ha)) / (2 * ha),
+    ]
     assert_allclose(lik.gradient(theta, alpha), num_g, rtol=1e-5, atol=1e-6)
     g = lik.gradient
-    num_h = np.array([
-        (g(theta + ht, alpha) - g(theta - ht, alpha)) / (2 * ht),
-        (g(theta, alpha + ha) - g(theta, alpha - ha)) / (2 * ha),
-    ])
+    num_h = np.array(
+        [
+            (g(theta + ht, alpha) - g(theta - ht, alpha)) / (2 * ht),
+            (g(theta, alpha + ha) - g(theta, alpha - ha)) / (2 * ha),
+        ]
+    )
     assert_allclose(lik.hessian(theta, alpha), num_h, rtol=1e-5, atol=1e-6)
 
 
@@ -192,7 +200,8 @@ def test_pitman_fit_is_the_likelihood_maximum():
     theta, alpha = est.parameters["theta"], est.parameters["alpha"]
     brute = optimize.minimize(
         lambda x: -direct_loglik(x[0], x[1], sizes, counts, n),
-        [theta * 1.3, min(alpha * 1.5, 0.9)], method="Nelder-Mead",
+        [theta * 1.3, min(alpha * 1.5, 0.9)],
+        method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000},
     )
     assert_allclose([theta, alpha], brute.x, rtol=1e-4)
@@ -222,7 +231,9 @@ def test_pitman_single_class_fails():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("alpha", "beta", "f"), [(0.4, 0.1, 0.2), (2.0, 0.6, 0.05), (0.05, 0.01, 0.5)])
+@pytest.mark.parametrize(
+    ("alpha", "beta", "f"), [(0.4, 0.1, 0.2), (2.0, 0.6, 0.05), (0.05, 0.01, 0.5)]
+)
 def test_snb_moments_match_series(alpha, beta, f):
     # F = 1 + G, G ~ NegBin(alpha, beta) (scipy: failures before alpha successes); each record
     # sampled with probability f. P(sample size 1) and P(sample size 2), summed directly.
@@ -253,11 +264,13 @@ def test_snb_fit_reproduces_sample_uniques_and_pairs():
     est = snb(sizes, counts, n, 4 * n)
     assert est.converged
     p = est.parameters
-    m1, m2 = _snb_log_moments(math.log(p["alpha"]), special.logit(p["beta"]),
-                              p["n_population_classes"], 0.25)
+    m1, m2 = _snb_log_moments(
+        math.log(p["alpha"]), special.logit(p["beta"]), p["n_population_classes"], 0.25
+    )
     assert_allclose([math.exp(m1), math.exp(m2)], [40, 10], rtol=1e-8)
-    assert_allclose(est.n_population_uniques,
-                    p["n_population_classes"] * p["beta"] ** p["alpha"], rtol=1e-12)
+    assert_allclose(
+        est.n_population_uniques, p["n_population_classes"] * p["beta"] ** p["alpha"], rtol=1e-12
+    )
 
 
 def test_snb_without_pairs_fails():
@@ -271,7 +284,9 @@ def test_snb_without_pairs_fails():
 # --------------------------------------------------------------------------------------------
 
 histograms = st.lists(
-    st.tuples(st.integers(1, 30), st.integers(1, 200)), min_size=1, max_size=8,
+    st.tuples(st.integers(1, 30), st.integers(1, 200)),
+    min_size=1,
+    max_size=8,
     unique_by=lambda t: t[0],
 )
 
@@ -332,8 +347,10 @@ def test_row_order_does_not_matter():
 def test_more_sampling_means_fewer_estimated_population_uniques_per_sample_unique():
     # For Zayatz, the chance that a sample unique is a population unique rises with f.
     sizes, counts = [1, 2, 3, 5], [40, 10, 4, 2]
-    p = [zayatz(sizes, counts, 82, round(82 / f)).parameters["conditional_uniqueness"]
-         for f in (0.01, 0.1, 0.5, 0.9)]
+    p = [
+        zayatz(sizes, counts, 82, round(82 / f)).parameters["conditional_uniqueness"]
+        for f in (0.01, 0.1, 0.5, 0.9)
+    ]
     assert np.all(np.diff(p) > 0)
 
 
@@ -411,25 +428,37 @@ def test_population_size_alone_and_both_agreeing():
     ("kwargs", "match"),
     [
         ({}, "Got neither"),
-        ({"sampling_fraction": 0},
-         r"The 'sampling_fraction' parameter of population_uniqueness must be a number in the "
-         r"range \(0, 1\]. Got 0 instead."),
+        (
+            {"sampling_fraction": 0},
+            r"The 'sampling_fraction' parameter of population_uniqueness must be a number in the "
+            r"range \(0, 1\]. Got 0 instead.",
+        ),
         ({"sampling_fraction": 1.5}, r"range \(0, 1\]. Got 1.5 instead"),
         ({"sampling_fraction": -0.1}, r"range \(0, 1\]"),
         ({"sampling_fraction": True}, r"range \(0, 1\]"),
         ({"sampling_fraction": "0.1"}, r"range \(0, 1\]"),
-        ({"population_size": 81},
-         r"The 'population_size' parameter of population_uniqueness must be an int in the range "
-         r"\[82, inf\).*Got 81 instead."),
-        ({"population_size": 1000.5}, r"must be an int in the range \[82, inf\). Got 1000.5 instead."),
+        (
+            {"population_size": 81},
+            r"The 'population_size' parameter of population_uniqueness must be an int in the range "
+            r"\[82, inf\).*Got 81 instead.",
+        ),
+        (
+            {"population_size": 1000.5},
+            r"must be an int in the range \[82, inf\). Got 1000.5 instead.",
+        ),
         ({"population_size": "1000"}, r"must be an int"),
         ({"population_size": float("inf")}, r"must be an int"),
         ({"sampling_fraction": 0.1, "population_size": 800}, "disagree"),
-        ({"sampling_fraction": 0.1, "method": "arx"},
-         r"The 'method' parameter of population_uniqueness must be one of 'auto', 'forest', "
-         r"'dankar', 'pitman', 'zayatz', 'snb', 'loglinear'. Got 'arx' instead."),
+        (
+            {"sampling_fraction": 0.1, "method": "arx"},
+            r"The 'method' parameter of population_uniqueness must be one of 'auto', 'forest', "
+            r"'dankar', 'pitman', 'zayatz', 'snb', 'loglinear'. Got 'arx' instead.",
+        ),
         ({"sampling_fraction": 0.1, "missing": "drop"}, r"The 'missing' parameter"),
-        ({"sampling_fraction": 0.1, "confidence": 1.0}, r"The 'confidence' parameter .* \[0.5, 1\)"),
+        (
+            {"sampling_fraction": 0.1, "confidence": 1.0},
+            r"The 'confidence' parameter .* \[0.5, 1\)",
+        ),
         ({"sampling_fraction": 0.1, "confidence": "90%"}, r"The 'confidence' parameter"),
         ({"sampling_fraction": 0.1, "rng": -1}, r"The 'rng' parameter"),
     ],
@@ -452,7 +481,10 @@ def test_missing_raise():
     ("args", "match"),
     [
         (([1, 2], [2, 1], 5, 10), "must equal the number of records"),
-        (([1, 2], [2, 1], 4, 3), r"The 'N' parameter of zayatz must be an int in the range \[4, inf\)"),
+        (
+            ([1, 2], [2, 1], 4, 3),
+            r"The 'N' parameter of zayatz must be an int in the range \[4, inf\)",
+        ),
         (([0, 2], [2, 1], 2, 10), "'sizes' parameter of zayatz must hold ints >= 1"),
         (([1, 2], [2, -1], 0, 10), "'counts' parameter of zayatz must hold ints >= 0"),
         (([1, 1], [2, 1], 3, 10), "distinct class sizes"),
@@ -475,13 +507,20 @@ def test_result_is_frozen_keeps_parameters_and_prints_headline():
     assert res.quasi_identifiers == ("key",) and res.missing == "category"
     assert res.n_sample_uniques == 40
     text = repr(res)
-    for part in ("estimate=", "n_population_uniques=", "method_used='zayatz'",
-                 "population_size=328", "n_records=82"):
+    for part in (
+        "estimate=",
+        "n_population_uniques=",
+        "method_used='zayatz'",
+        "population_size=328",
+        "n_records=82",
+    ):
         assert part in text
     frame = res.to_frame()
     assert list(frame["method"]) == ["zayatz", "pitman", "snb", "loglinear", "forest"]
     assert frame["chosen"].tolist() == [True, False, False, False, False]
-    assert {"n_population_uniques", "estimate", "converged", "theta", "alpha", "beta"} <= set(frame.columns)
+    assert {"n_population_uniques", "estimate", "converged", "theta", "alpha", "beta"} <= set(
+        frame.columns
+    )
     assert frame.loc[0, "estimate"] == res.estimate
 
 
@@ -509,7 +548,15 @@ def sim():
 def cohort():
     import synthetic
 
-    cols = ["sex", "nc_year", "ethnic_group_minor", "urn", "year_of_birth", "month_of_birth", "la_code"]
+    cols = [
+        "sex",
+        "nc_year",
+        "ethnic_group_minor",
+        "urn",
+        "year_of_birth",
+        "month_of_birth",
+        "la_code",
+    ]
     return synthetic.generate_cohort(50_000, rng=7, columns=cols)[cols]
 
 
@@ -522,8 +569,16 @@ SIM_KEYS = {
 @pytest.fixture(scope="module")
 def sim_samples(sim, cohort):
     population = sim.Population("tiny", "generate_cohort(50_000, rng=7)", lambda scale: cohort)
-    return sim.simulate([("tune", "tiny", tuple(SIM_KEYS))], fractions=(0.1, 0.5), reps=2, seed=3,
-                        workers=1, populations={"tiny": population}, keys=SIM_KEYS, log=lambda m: None)
+    return sim.simulate(
+        [("tune", "tiny", tuple(SIM_KEYS))],
+        fractions=(0.1, 0.5),
+        reps=2,
+        seed=3,
+        workers=1,
+        populations={"tiny": population},
+        keys=SIM_KEYS,
+        log=lambda m: None,
+    )
 
 
 def test_simulation_ballpark(sim, cohort, sim_samples):
@@ -532,7 +587,8 @@ def test_simulation_ballpark(sim, cohort, sim_samples):
     # one row per sample: 2 keys x 2 fractions x 2 samples
     assert len(samples) == 8
     assert set(zip(samples["key"], samples["fraction"], samples["rep"], strict=True)) == {
-        (k, f, r) for k in SIM_KEYS for f in (0.1, 0.5) for r in (0, 1)}
+        (k, f, r) for k in SIM_KEYS for f in (0.1, 0.5) for r in (0, 1)
+    }
     cell_table = sim.cells(samples)
     assert len(cell_table) == 4 and (cell_table["reps"] == 2).all()
     for row in samples.itertuples(index=False):
@@ -543,8 +599,16 @@ def test_simulation_ballpark(sim, cohort, sim_samples):
         rng = sim.sample_rng(3, "tiny", row.key, row.fraction, row.rep)
         idx = np.sort(rng.choice(N, size=int(round(row.fraction * N)), replace=False))
         sample = cohort.iloc[idx].reset_index(drop=True)
-        in_sample = sample.groupby(key, observed=True, dropna=False)[key[0]].transform("size").to_numpy() == 1
-        in_population = cohort.groupby(key, observed=True, dropna=False)[key[0]].transform("size").to_numpy()[idx] == 1
+        in_sample = (
+            sample.groupby(key, observed=True, dropna=False)[key[0]].transform("size").to_numpy()
+            == 1
+        )
+        in_population = (
+            cohort.groupby(key, observed=True, dropna=False)[key[0]]
+            .transform("size")
+            .to_numpy()[idx]
+            == 1
+        )
         assert row.n == len(sample) and row.sample_uniques == int(in_sample.sum())
         assert row.sample_uniques_pop_unique == int((in_sample & in_population).sum())
         # the figure read is the estimator's own on that sample (codes or labels alike)
@@ -571,7 +635,9 @@ def test_simulation_ballpark(sim, cohort, sim_samples):
     half = cell_table[cell_table["fraction"] == 0.5]
     assert (abs(half["estimate"] / half["truth"] - 1) < 0.35).all()
     text = sim.markdown(samples, title="tiny", settings="test", keys=SIM_KEYS)
-    cell_lines = [line for line in text.splitlines() if re.match(r"\| tiny \| \w+ \| 0\.[15] \|", line)]
+    cell_lines = [
+        line for line in text.splitlines() if re.match(r"\| tiny \| \w+ \| 0\.[15] \|", line)
+    ]
     assert len(cell_lines) == 4  # one line per cell
     assert "`school` = (sex, nc_year, ethnic_group_minor, urn)" in text
 
@@ -581,8 +647,16 @@ def test_simulation_population_with_missing_values(sim):
     a = rng.choice(np.array(["x", "y", "z", None], dtype=object), 3000, p=[0.5, 0.3, 0.19, 0.01])
     frame = pd.DataFrame({"a": a, "b": rng.integers(0, 400, 3000)})
     population = sim.Population("gaps", "strings with missing values", lambda scale: frame)
-    samples = sim.simulate([("heldout", "gaps", ("ab",))], fractions=(0.3,), reps=1, seed=1, workers=1,
-                           populations={"gaps": population}, keys={"ab": ("a", "b")}, log=lambda m: None)
+    samples = sim.simulate(
+        [("heldout", "gaps", ("ab",))],
+        fractions=(0.3,),
+        reps=1,
+        seed=1,
+        workers=1,
+        populations={"gaps": population},
+        keys={"ab": ("a", "b")},
+        log=lambda m: None,
+    )
     row = samples.iloc[0]
     sizes = frame.groupby(["a", "b"], dropna=False).size()
     assert row["truth"] == int((sizes == 1).sum())
@@ -596,8 +670,16 @@ def test_simulation_population_with_missing_values(sim):
 
 def test_simulation_same_figures_in_a_pool(sim, cohort, sim_samples):
     population = sim.Population("tiny", "generate_cohort(50_000, rng=7)", lambda scale: cohort)
-    again = sim.simulate([("tune", "tiny", ("dob_la",))], fractions=(0.1, 0.5), reps=2, seed=3,
-                         workers=2, populations={"tiny": population}, keys=SIM_KEYS, log=lambda m: None)
+    again = sim.simulate(
+        [("tune", "tiny", ("dob_la",))],
+        fractions=(0.1, 0.5),
+        reps=2,
+        seed=3,
+        workers=2,
+        populations={"tiny": population},
+        keys=SIM_KEYS,
+        log=lambda m: None,
+    )
     mine = sim_samples[sim_samples["key"] == "dob_la"].reset_index(drop=True)
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), mine.drop(columns="seconds"))
 
@@ -646,17 +728,19 @@ def test_simulation_class_ids_and_uniques(sim, n, n_cols, huge, seed):
     frame = pd.DataFrame(codes)
     expect = frame.groupby(key, sort=True).ngroup().to_numpy()
     assert np.array_equal(ids, expect)
-    assert np.array_equal(sim.uniques_mask(ids), frame.groupby(key)[key[0]].transform("size").to_numpy() == 1)
+    assert np.array_equal(
+        sim.uniques_mask(ids), frame.groupby(key)[key[0]].transform("size").to_numpy() == 1
+    )
 
 
 @pytest.mark.parametrize(
     ("estimate", "truth", "within", "beyond"),
     [
-        (149.0, 100, True, False),    # truth < 200: within 50 records
-        (151.0, 100, False, False),   # 51 off: outside the 50 records, but only 1.51x
-        (25.0, 10, True, True),       # within 50 records, yet 2.5x
-        (370.0, 300, True, False),    # 23% off
-        (380.0, 300, False, False),   # 27% off
+        (149.0, 100, True, False),  # truth < 200: within 50 records
+        (151.0, 100, False, False),  # 51 off: outside the 50 records, but only 1.51x
+        (25.0, 10, True, True),  # within 50 records, yet 2.5x
+        (370.0, 300, True, False),  # 23% off
+        (380.0, 300, False, False),  # 27% off
         (700.0, 300, False, True),
         (140.0, 300, False, True),
         (0.4, 0, True, False),
@@ -678,7 +762,9 @@ def test_simulation_target_rules(sim, estimate, truth, within, beyond):
 
 def _crossed(seed=0, n=2000):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"a": rng.integers(0, 40, n), "b": rng.integers(0, 25, n), "c": rng.integers(0, 3, n)})
+    return pd.DataFrame(
+        {"a": rng.integers(0, 40, n), "b": rng.integers(0, 25, n), "c": rng.integers(0, 3, n)}
+    )
 
 
 def test_default_is_the_forest_estimate_and_says_why():
@@ -720,7 +806,9 @@ def test_auto_falls_back_to_dankar_and_says_so(monkeypatch):
         population_uniqueness(df, ["key"], sampling_fraction=0.05)
     monkeypatch.undo()
     # ...but a table whose cells cannot be read (a Spark table) falls back, and says so
-    monkeypatch.setattr(pop, "_cells_of", lambda enc, part, n: (None, "The cells stay on the cluster."))
+    monkeypatch.setattr(
+        pop, "_cells_of", lambda enc, part, n: (None, "The cells stay on the cluster.")
+    )
     res = population_uniqueness(df, ["key"], sampling_fraction=0.05)
     assert not res.fits["forest"].converged and math.isnan(res.estimates["forest"])
     assert res.method_used == "zayatz"  # Dankar's rule, which itself falls back here
@@ -745,5 +833,3 @@ def test_repr_shows_reason_other_estimates_and_expected_count():
     # a census count is exact, and shown without the caveat
     census = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=1.0)
     assert "(expected" not in repr(census)
-
-

@@ -63,7 +63,9 @@ def tables(draw):
     k = draw(st.integers(1, 4))
     n = draw(st.integers(2, 60))
     levels = [draw(st.integers(1, 4)) for _ in range(k)]
-    rows = draw(st.lists(st.tuples(*[st.integers(0, L - 1) for L in levels]), min_size=n, max_size=n))
+    rows = draw(
+        st.lists(st.tuples(*[st.integers(0, L - 1) for L in levels]), min_size=n, max_size=n)
+    )
     df = pd.DataFrame(rows, columns=[f"f{i}" for i in range(k)])
     # a copied field makes a strong edge in some tables
     if k >= 2 and draw(st.booleans()):
@@ -162,7 +164,11 @@ def _sample(seed=0, n=3000):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.sampled_from([0.01, 0.05, 0.2, 0.6]), st.sampled_from([0.8, 0.9, 0.95]))
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([0.01, 0.05, 0.2, 0.6]),
+    st.sampled_from([0.8, 0.9, 0.95]),
+)
 def test_interval_holds_the_estimate_and_records_add_up(seed, f, confidence):
     df = _sample(seed, 400)
     res = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=f, confidence=confidence)
@@ -177,7 +183,9 @@ def test_interval_holds_the_estimate_and_records_add_up(seed, f, confidence):
     assert list(frame.columns) == ["fk", "population_unique_prob"] and len(frame) == len(df)
     # trusted means: the interval is within 25% (or 50 records) of the estimate on each side
     tol = max(0.25 * res.n_population_uniques, 50)
-    assert res.trusted == (hi - res.n_population_uniques <= tol and res.n_population_uniques - lo <= tol)
+    assert res.trusted == (
+        hi - res.n_population_uniques <= tol and res.n_population_uniques - lo <= tol
+    )
     assert (res.caution == "") == res.trusted
 
 
@@ -196,7 +204,9 @@ def test_deterministic_and_the_seed_only_moves_the_validation():
     assert repr(a) == repr(b) and np.array_equal(a.record_probabilities, b.record_probabilities)
     c = population_uniqueness(df, ["a", "b", "c"], sampling_fraction=0.1, rng=7)
     assert c.interval == a.interval  # the bounding models do not depend on the subsamples
-    assert c.fits["forest"].parameters["fitted_count"] == a.fits["forest"].parameters["fitted_count"]
+    assert (
+        c.fits["forest"].parameters["fitted_count"] == a.fits["forest"].parameters["fitted_count"]
+    )
 
 
 def test_census_is_exact_and_trusted():
@@ -261,7 +271,11 @@ def _auc(score, truth):
 
 
 @pytest.mark.parametrize(
-    "key", [["sex", "nc_year", "ethnic_group_minor", "fsm_eligible"], ["language_group", "sen_provision", "idaci_decile", "sex", "nc_year"]]
+    "key",
+    [
+        ["sex", "nc_year", "ethnic_group_minor", "fsm_eligible"],
+        ["language_group", "sen_provision", "idaci_decile", "sex", "nc_year"],
+    ],
 )
 def test_held_out_intervals_cover_and_records_rank(held_out_population, key):
     popn = held_out_population
@@ -270,8 +284,12 @@ def test_held_out_intervals_cover_and_records_rank(held_out_population, key):
     covered, scores, truths, runs = 0, [], [], 0
     for f in (0.05, 0.2):
         for seed in range(4):
-            idx = np.random.default_rng(100 + seed).choice(len(popn), int(f * len(popn)), replace=False)
-            res = population_uniqueness(popn.iloc[idx][key].reset_index(drop=True), key, sampling_fraction=f)
+            idx = np.random.default_rng(100 + seed).choice(
+                len(popn), int(f * len(popn)), replace=False
+            )
+            res = population_uniqueness(
+                popn.iloc[idx][key].reset_index(drop=True), key, sampling_fraction=f
+            )
             covered += res.interval[0] <= U <= res.interval[1]
             runs += 1
             su = res.record_sizes == 1

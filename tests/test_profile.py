@@ -49,29 +49,46 @@ def test_missing_and_smallest_class():
 
 
 def test_messages_carry_no_values():
-    df = pd.DataFrame({"postcode": ["AB1 2CD", "ab1 2cd", "ZZ9 9ZZ "], "dob": ["2015-09-01", "01/09/2015", "x"]})
+    df = pd.DataFrame(
+        {"postcode": ["AB1 2CD", "ab1 2cd", "ZZ9 9ZZ "], "dob": ["2015-09-01", "01/09/2015", "x"]}
+    )
     text = " ".join(rc.profile_columns(df).problems())
     for value in ("AB1", "ab1", "ZZ9", "2015", "09/2015"):
         assert value not in text
 
 
 def test_normalise_fixes_and_records_and_leaves_input_alone():
-    df = pd.DataFrame({"sex": ["F", "f", "M ", "M", None, ""], "year": ["07", "7", "8", "8.0", "9", "9"],
-                       "dob": ["2015-09-01", "01/09/2015", "2015-09-02", "20150903", "2015-09-01", None]})
+    df = pd.DataFrame(
+        {
+            "sex": ["F", "f", "M ", "M", None, ""],
+            "year": ["07", "7", "8", "8.0", "9", "9"],
+            "dob": ["2015-09-01", "01/09/2015", "2015-09-02", "20150903", "2015-09-01", None],
+        }
+    )
     before = df.copy()
     fixed, changes = rc.normalise(df, ["sex", "year", "dob"])
     pd.testing.assert_frame_equal(df, before)
     assert fixed["sex"].tolist()[:4] == ["F", "F", "M", "M"] and fixed["sex"].isna().sum() == 2
     assert fixed["year"].tolist() == ["7", "7", "8", "8", "9", "9"]
     assert fixed["dob"].tolist()[:4] == ["2015-09-01", "2015-09-01", "2015-09-02", "2015-09-03"]
-    assert (changes["sex"]["distinct_before"], changes["sex"]["distinct_after"]) == (5, 2)  # "" a value before
-    assert changes["sex"]["kind"] == "sex" and [r["rule"] for r in changes["sex"]["rules"]] == ["case_or_space"]
+    assert (changes["sex"]["distinct_before"], changes["sex"]["distinct_after"]) == (
+        5,
+        2,
+    )  # "" a value before
+    assert changes["sex"]["kind"] == "sex" and [r["rule"] for r in changes["sex"]["rules"]] == [
+        "case_or_space"
+    ]
     # fewer spellings can only merge classes: uniqueness never rises after normalisation
-    assert rc.uniqueness(fixed, ["sex", "year"]).n_unique <= rc.uniqueness(df, ["sex", "year"]).n_unique
+    assert (
+        rc.uniqueness(fixed, ["sex", "year"]).n_unique
+        <= rc.uniqueness(df, ["sex", "year"]).n_unique
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(["a", "A", " a", "b", "B ", "07", "7", "c"]), min_size=1, max_size=40))
+@given(
+    st.lists(st.sampled_from(["a", "A", " a", "b", "B ", "07", "7", "c"]), min_size=1, max_size=40)
+)
 def test_variant_count_against_a_direct_count(values):
     groups: dict = {}
     for v in set(values):
@@ -84,9 +101,14 @@ def test_values_no_record_holds_are_not_counted(tmp_path):
     """A sample of a categorical table keeps the whole table's categories (a Parquet dictionary
     too). Before, the profile counted them: a 10% sample's postcodes were "166.7% distinct" and
     flagged as a direct identifier, and spellings of unused categories read as messy values."""
-    used = pd.DataFrame({"sex": pd.Categorical(["F", "M"] * 50, categories=["F", "M", "f", " M"]),
-                         "pc": pd.Categorical([f"A{i % 40} 1AA" for i in range(100)],
-                                              categories=[f"A{i} 1AA" for i in range(400)])})
+    used = pd.DataFrame(
+        {
+            "sex": pd.Categorical(["F", "M"] * 50, categories=["F", "M", "f", " M"]),
+            "pc": pd.Categorical(
+                [f"A{i % 40} 1AA" for i in range(100)], categories=[f"A{i} 1AA" for i in range(400)]
+            ),
+        }
+    )
     p = rc.profile_columns(used, ["sex", "pc"])
     by = {c.name: c for c in p.columns}
     assert by["sex"].n_distinct == 2 and by["sex"].case_or_space_variants == 0
@@ -94,19 +116,35 @@ def test_values_no_record_holds_are_not_counted(tmp_path):
     assert p.problems() == []
     path = tmp_path / "s.parquet"
     used.to_parquet(path)
-    assert {c.name: c.n_distinct for c in rc.profile_columns(path, ["sex", "pc"]).columns} == {"sex": 2, "pc": 40}
+    assert {c.name: c.n_distinct for c in rc.profile_columns(path, ["sex", "pc"]).columns} == {
+        "sex": 2,
+        "pc": 40,
+    }
     frame, record = rc.normalise(used, ["sex", "pc"])
     assert list(frame["sex"].astype(str)) == list(used["sex"].astype(str))
     assert {name: r["distinct_before"] for name, r in record.items()} == {"sex": 2, "pc": 40}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["F", "M", "f ", " m", "X"]), min_size=1, max_size=30),
-       st.lists(st.sampled_from(["F", "M", "f ", " m", "X", "Y", "y"]), max_size=5))
+@given(
+    st.lists(st.sampled_from(["F", "M", "f ", " m", "X"]), min_size=1, max_size=30),
+    st.lists(st.sampled_from(["F", "M", "f ", " m", "X", "Y", "y"]), max_size=5),
+)
 def test_unused_categories_never_change_the_profile(values, extra):
     plain = pd.DataFrame({"c": pd.Categorical(values)})
     cats = list(dict.fromkeys(sorted(set(values)) + extra))
     wide = pd.DataFrame({"c": pd.Categorical(values, categories=cats)})
     a, b = (rc.profile_columns(f, ["c"]).columns[0] for f in (plain, wide))
-    assert (a.n_distinct, a.case_or_space_variants, a.padded_values, a.smallest_class, a.looks_like_identifier) == \
-           (b.n_distinct, b.case_or_space_variants, b.padded_values, b.smallest_class, b.looks_like_identifier)
+    assert (
+        a.n_distinct,
+        a.case_or_space_variants,
+        a.padded_values,
+        a.smallest_class,
+        a.looks_like_identifier,
+    ) == (
+        b.n_distinct,
+        b.case_or_space_variants,
+        b.padded_values,
+        b.smallest_class,
+        b.looks_like_identifier,
+    )

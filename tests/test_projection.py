@@ -40,16 +40,22 @@ def test_tier4_neighbour_is_measured_on_the_school_la_as_a_guess(cohort, table):
     assert row["projected"]
     assert row["fields"] == ("sex", "year_of_birth", "month_of_birth", "la_code~home_la")
     assert row["n_unique"] > 0
-    got = ref.guessed_figures(cohort, ("sex", "year_of_birth", "month_of_birth", "la_code"),
-                              (("la_code", "home_la"),))
+    got = ref.guessed_figures(
+        cohort, ("sex", "year_of_birth", "month_of_birth", "la_code"), (("la_code", "home_la"),)
+    )
     assert row["n_unique"] == got["n_unique"]
     assert [row["records_below_3"], row["records_below_5"], row["records_below_10"]] == got["below"]
     assert row["average_risk"] == pytest.approx(got["risk"])
-    assert (row["records_guessed_wrong"], row["records_wrongly_singled_out"]) == (got["wrong"], got["wrongly"])
+    assert (row["records_guessed_wrong"], row["records_wrongly_singled_out"]) == (
+        got["wrong"],
+        got["wrongly"],
+    )
     # the guess fails for exactly the pupils who cross an LA border, and then never counts
     away = int((cohort["home_la"].astype(str) != cohort["la_code"].astype(str)).sum())
     assert row["records_guessed_wrong"] == away > 0
-    plain = rc.uniqueness(synthetic.tier_extract(cohort, 4), ["sex", "year_of_birth", "month_of_birth", "la_code"])
+    plain = rc.uniqueness(
+        synthetic.tier_extract(cohort, 4), ["sex", "year_of_birth", "month_of_birth", "la_code"]
+    )
     assert row["n_unique"] < plain.n_unique
     # home_area knows the same on tier 4 (its LSOA gives the home LA, not the school's)
     assert rec.loc[(4, "home_area"), "fields"] == row["fields"]
@@ -115,7 +121,11 @@ def _check(fields, columns) -> tuple[str, ...]:
     for f in kept:  # nothing kept is implied by the rest
         assert f not in ref.closure(set(kept) - {f}), (fields, f)
     reached = ref.closure(kept)
-    cand = {h for h in known - reached if ref.guesses_of().get(h) in columns and ref.guesses_of()[h] not in reached}
+    cand = {
+        h
+        for h in known - reached
+        if ref.guesses_of().get(h) in columns and ref.guesses_of()[h] not in reached
+    }
     expected = {h for h in cand if not any(h in ref.closure([o]) for o in cand - {h})}
     assert {h for _, h in guesses} == expected, (fields, sorted(columns))
     assert all(c == ref.guesses_of()[h] and f"{c}~{h}" in got for c, h in guesses)
@@ -132,9 +142,13 @@ def test_every_field_on_every_tier(tier):
 
 
 @settings(max_examples=300, deadline=None)
-@given(fields=st.lists(st.sampled_from(QIS + ("my_own_column",)), min_size=1, max_size=8, unique=True),
-       columns=st.one_of(st.sampled_from(RECORD_TIERS).map(synthetic.columns_for_tier),
-                         st.sets(st.sampled_from(FIELD_NAMES + ("my_own_column",)), max_size=20)))
+@given(
+    fields=st.lists(st.sampled_from(QIS + ("my_own_column",)), min_size=1, max_size=8, unique=True),
+    columns=st.one_of(
+        st.sampled_from(RECORD_TIERS).map(synthetic.columns_for_tier),
+        st.sets(st.sampled_from(FIELD_NAMES + ("my_own_column",)), max_size=20),
+    ),
+)
 def test_projection_is_the_brute_force_closure(fields, columns):
     _check(tuple(fields), tuple(sorted(columns)) if isinstance(columns, set) else columns)
 
@@ -150,7 +164,10 @@ def test_dropping_implied_fields_changes_no_class(cohort):
             if not kept:
                 continue
             held = sorted(ref.closure(("sex", name)) & set(columns))
-            assert cohort.groupby(kept, observed=True).ngroups == cohort.groupby(held, observed=True).ngroups
+            assert (
+                cohort.groupby(kept, observed=True).ngroups
+                == cohort.groupby(held, observed=True).ngroups
+            )
 
 
 # ------------------------------------------------------------------------------ guessed figures
@@ -159,30 +176,39 @@ def _frame(data) -> pd.DataFrame:
     a = [d[0] for d in data]
     school = [d[1] for d in data]
     home = [d[2] for d in data]
-    return pd.DataFrame({"a": a, "la_code": pd.Categorical(school), "home_la": pd.Categorical(home)},
-                        index=pd.RangeIndex(n))
+    return pd.DataFrame(
+        {"a": a, "la_code": pd.Categorical(school), "home_la": pd.Categorical(home)},
+        index=pd.RangeIndex(n),
+    )
 
 
 _VALUE = st.one_of(st.none(), st.sampled_from(["201", "202", "203", "204"]))
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.lists(st.tuples(st.integers(0, 3), _VALUE, _VALUE), min_size=1, max_size=60),
-       as_text=st.booleans())
+@given(
+    data=st.lists(st.tuples(st.integers(0, 3), _VALUE, _VALUE), min_size=1, max_size=60),
+    as_text=st.booleans(),
+)
 def test_guessed_figures_equal_a_pupil_by_pupil_count(data, as_text):
     frame = _frame(data)
     if as_text:  # plain object columns: codes matched by value, not by position
         frame = frame.astype({"la_code": object, "home_la": object})
     enc = rc.encode(frame, ["a", "la_code", "home_la"])
     shell = pd.DataFrame(columns=["a", "la_code"])
-    records, attributes = _extract_rows("x", shell, [Scenario("s", ("a", "home_la"))], [], enc=enc, project=True)
+    records, attributes = _extract_rows(
+        "x", shell, [Scenario("s", ("a", "home_la"))], [], enc=enc, project=True
+    )
     (row,) = records
     assert row["fields"] == ("a", "la_code~home_la") and row["projected"] and not attributes
     got = ref.guessed_figures(frame, ("a", "la_code"), (("la_code", "home_la"),))
     assert row["n_unique"] == got["n_unique"]
     assert [row["records_below_3"], row["records_below_5"], row["records_below_10"]] == got["below"]
     assert row["average_risk"] == pytest.approx(got["risk"])
-    assert (row["records_guessed_wrong"], row["records_wrongly_singled_out"]) == (got["wrong"], got["wrongly"])
+    assert (row["records_guessed_wrong"], row["records_wrongly_singled_out"]) == (
+        got["wrong"],
+        got["wrongly"],
+    )
     assert (row["k"], row["n_classes"]) == (got["k"], got["n_classes"])
 
 
@@ -198,12 +224,17 @@ def test_without_the_truth_every_guess_counts_as_right(cohort):
 
 def test_a_coarsened_school_la_is_checked_against_the_home_region(cohort):
     """What-if: with the school's LA cut to its region, the guess is of the home region."""
-    rec = rc.tier_risk_table(cohort, tiers=(4,), coarsening={"la_code": "region"},
-                             attributes=False).records.set_index("scenario")
+    rec = rc.tier_risk_table(
+        cohort, tiers=(4,), coarsening={"la_code": "region"}, attributes=False
+    ).records.set_index("scenario")
     row = rec.loc["neighbour"]
     assert row["fields"] == ("sex", "year_of_birth", "month_of_birth", "la_code~home_la")
-    frame = cohort.assign(la_code=cohort["region"].astype(str), home_la=cohort["home_region"].astype(str))
-    got = ref.guessed_figures(frame, ("sex", "year_of_birth", "month_of_birth", "la_code"), (("la_code", "home_la"),))
+    frame = cohort.assign(
+        la_code=cohort["region"].astype(str), home_la=cohort["home_region"].astype(str)
+    )
+    got = ref.guessed_figures(
+        frame, ("sex", "year_of_birth", "month_of_birth", "la_code"), (("la_code", "home_la"),)
+    )
     assert (row["n_unique"], row["records_guessed_wrong"]) == (got["n_unique"], got["wrong"])
 
 

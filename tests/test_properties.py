@@ -78,7 +78,9 @@ def test_row_order_never_changes_any_figure(case):
     after = rc.class_sizes(shuffled, qi)
     assert_array_equal(after.fk, before.fk[order])
     assert after.to_frame().index.equals(shuffled.index)
-    assert_array_equal(after.to_frame()["fk"].to_numpy(), before.to_frame()["fk"].loc[shuffled.index].to_numpy())
+    assert_array_equal(
+        after.to_frame()["fk"].to_numpy(), before.to_frame()["fk"].loc[shuffled.index].to_numpy()
+    )
 
 
 @PROPS
@@ -334,7 +336,11 @@ def test_one_encoding_answers_many_queries(frame, data):
     queries exactly as fresh encodings do."""
     enc = rc.encode(frame)
     queries = data.draw(
-        st.lists(st.tuples(S.quasi_identifiers(frame), st.sampled_from(["category", "raise"])), min_size=1, max_size=14)
+        st.lists(
+            st.tuples(S.quasi_identifiers(frame), st.sampled_from(["category", "raise"])),
+            min_size=1,
+            max_size=14,
+        )
     )
     for qi, missing in queries:
         try:
@@ -377,8 +383,14 @@ def test_risk_summary_agrees_with_the_single_measures(case):
     frame, qi = case
     summary = rc.risk_summary(frame, qi)
     assert summary.uniqueness.n_unique == rc.uniqueness(frame, qi).n_unique
-    assert summary.k_anonymity.records_below.tolist() == rc.k_anonymity(frame, qi).records_below.tolist()
-    assert summary.small_counts.records_in_cells_at_most.tolist() == rc.small_count_exposure(frame, qi).records_in_cells_at_most.tolist()
+    assert (
+        summary.k_anonymity.records_below.tolist()
+        == rc.k_anonymity(frame, qi).records_below.tolist()
+    )
+    assert (
+        summary.small_counts.records_in_cells_at_most.tolist()
+        == rc.small_count_exposure(frame, qi).records_in_cells_at_most.tolist()
+    )
     table = summary.to_frame()
     assert list(table.columns) == ["measure", "threshold", "value", "share"]
     shares = table["share"].dropna().to_numpy()

@@ -17,22 +17,84 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_all_is_what_we_think():
     assert sorted(rc.__all__) == sorted(
         [
-            "__version__", "encode", "partition", "EncodedTable", "Partition", "class_sizes",
-            "k_anonymity", "uniqueness", "small_count_exposure", "risk_summary", "size_histogram", "SizeHistogram", "profile_columns", "normalise", "ProfileResult", "ColumnProfile",
-            "field_lattice", "suda", "LatticeResult", "SudaResult", "ClassSizesResult",
-            "attacker_risk", "individual_risk", "AttackerRiskResult", "IndividualRiskResult",
-            "population_uniqueness", "model_risk", "trajectory_uniqueness", "points_singled_out", "linkage_risk", "history_attribute_disclosure", "ModelRiskResult", "zayatz", "pitman", "snb", "PopulationUniquenessResult",
-            "PopulationEstimate", "load_scenarios", "risk_table", "tier_risk_table", "what_if",
-            "smallest_coarsening", "html_report", "Scenario", "RiskTable", "l_diversity",
-            "t_closeness", "beta_likeness", "delta_disclosure", "attribute_disclosure",
-            "LDiversityResult", "TClosenessResult", "BetaLikenessResult", "DeltaDisclosureResult",
-            "AttributeDisclosureResult", "KAnonymityResult", "UniquenessResult", "SmallCountResult",
-            "RiskSummary", "RiskCalcError", "InvalidParameterError", "MissingColumnError",
-            "EmptyTableError", "UnsupportedTypeError", "MissingValueError", "DataFileError",
-            "audit_tables", "tier3_audit", "apply_policy", "SuppressionPolicy", "AuditResult",
-            "check_frequency_table", "check_magnitude_table", "check_summary", "load_output_rules",
+            "__version__",
+            "encode",
+            "partition",
+            "EncodedTable",
+            "Partition",
+            "class_sizes",
+            "k_anonymity",
+            "uniqueness",
+            "small_count_exposure",
+            "risk_summary",
+            "size_histogram",
+            "SizeHistogram",
+            "profile_columns",
+            "normalise",
+            "ProfileResult",
+            "ColumnProfile",
+            "field_lattice",
+            "suda",
+            "LatticeResult",
+            "SudaResult",
+            "ClassSizesResult",
+            "attacker_risk",
+            "individual_risk",
+            "AttackerRiskResult",
+            "IndividualRiskResult",
+            "population_uniqueness",
+            "model_risk",
+            "trajectory_uniqueness",
+            "points_singled_out",
+            "linkage_risk",
+            "history_attribute_disclosure",
+            "ModelRiskResult",
+            "zayatz",
+            "pitman",
+            "snb",
+            "PopulationUniquenessResult",
+            "PopulationEstimate",
+            "load_scenarios",
+            "risk_table",
+            "tier_risk_table",
+            "what_if",
+            "smallest_coarsening",
+            "html_report",
+            "Scenario",
+            "RiskTable",
+            "l_diversity",
+            "t_closeness",
+            "beta_likeness",
+            "delta_disclosure",
+            "attribute_disclosure",
+            "LDiversityResult",
+            "TClosenessResult",
+            "BetaLikenessResult",
+            "DeltaDisclosureResult",
+            "AttributeDisclosureResult",
+            "KAnonymityResult",
+            "UniquenessResult",
+            "SmallCountResult",
+            "RiskSummary",
+            "RiskCalcError",
+            "InvalidParameterError",
+            "MissingColumnError",
+            "EmptyTableError",
+            "UnsupportedTypeError",
+            "MissingValueError",
+            "DataFileError",
+            "audit_tables",
+            "tier3_audit",
+            "apply_policy",
+            "SuppressionPolicy",
+            "AuditResult",
+            "check_frequency_table",
+            "check_magnitude_table",
+            "check_summary",
+            "load_output_rules",
             "OutputCheckResult",
-            "linkage_attack", "LinkageAttackResult",
+            "linkage_attack",
+            "LinkageAttackResult",
         ]
     )
     for name in rc.__all__:
@@ -51,14 +113,28 @@ def test_version_matches_metadata_when_installed():
 @pytest.mark.parametrize(
     "module",
     [
-        "riskcalc._core.encoding", "riskcalc.frequencies", "riskcalc.kanon", "riskcalc.uniqueness",
-        "riskcalc.small_counts", "riskcalc.lattice", "riskcalc.suda", "riskcalc.attacker",
-        "riskcalc.individual", "riskcalc.population", "riskcalc.attribute", "riskcalc.output_check",
-        "riskcalc._labels", "riskcalc.profile", "riskcalc.release.quality", "riskcalc.audit",
+        "riskcalc._core.encoding",
+        "riskcalc.frequencies",
+        "riskcalc.kanon",
+        "riskcalc.uniqueness",
+        "riskcalc.small_counts",
+        "riskcalc.lattice",
+        "riskcalc.suda",
+        "riskcalc.attacker",
+        "riskcalc.individual",
+        "riskcalc.population",
+        "riskcalc.attribute",
+        "riskcalc.output_check",
+        "riskcalc._labels",
+        "riskcalc.profile",
+        "riskcalc.release.quality",
+        "riskcalc.audit",
     ],
 )
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -84,7 +160,11 @@ def test_readme_example_output_is_current():
 
     out = tiers_job(1_000_000, 0, report=False).table.to_markdown().splitlines()
     text = (ROOT / "README.md").read_text()
-    shown = text.split("The first command prints the tier table", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    shown = (
+        text.split("The first command prints the tier table", 1)[1]
+        .split("```text\n", 1)[1]
+        .split("```", 1)[0]
+    )
     lines = [line for line in shown.splitlines() if line != "..."]
     assert len(lines) >= 10
     for line in lines:
@@ -102,7 +182,9 @@ def test_readme_library_example_output_is_current(tmp_path, monkeypatch):
     assert last.startswith("rc.uniqueness(")
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(code.rsplit("\n", 1)[0] + "\n_result = " + last + "\n", "README.md", "exec"), scope)
+    exec(
+        compile(code.rsplit("\n", 1)[0] + "\n_result = " + last + "\n", "README.md", "exec"), scope
+    )
     printed = repr(scope["_result"])
     assert printed.startswith(shown.rstrip(".)").rstrip(", ")), (printed, shown)
 
@@ -112,5 +194,9 @@ def test_the_citation_file_cites_this_version():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "CITATION.cff").read_text(encoding="utf-8")
-    versions = [line.split(":", 1)[1].strip().strip('"') for line in text.splitlines() if line.startswith("version:")]
+    versions = [
+        line.split(":", 1)[1].strip().strip('"')
+        for line in text.splitlines()
+        if line.startswith("version:")
+    ]
     assert versions == [rc.__version__]

@@ -26,7 +26,9 @@ def _rendered_cells(markdown: str) -> list[str]:
     out = _MD.render(markdown)
     body = out.split("<tbody>", 1)[1]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)
-    assert not any(re.search(r"<(?!/?td)[A-Za-z/!?]", c) for c in cells), out  # no tag inside a cell
+    assert not any(re.search(r"<(?!/?td)[A-Za-z/!?]", c) for c in cells), (
+        out
+    )  # no tag inside a cell
     return [html.unescape(c) for c in cells]
 
 
@@ -48,7 +50,9 @@ def test_markdown_small_shares_read_plainly():
     assert _rendered_cells(md) == ["43 (<0.1%)", "a > b", "AT&T", "&amp;"]
 
 
-@pytest.mark.parametrize("tag", ["<script>", "</td>", "<!-- x -->", "<?php", "<https://x.y>", "<b>x</b>"])
+@pytest.mark.parametrize(
+    "tag", ["<script>", "</td>", "<!-- x -->", "<?php", "<https://x.y>", "<b>x</b>"]
+)
 def test_markdown_never_emits_markup(tag):
     md = _render.to_markdown(pd.DataFrame({"c": [tag]}))
     assert _rendered_cells(md) == [tag]
@@ -58,11 +62,20 @@ def test_provenance_counts_get_separators_years_and_seeds_do_not():
     # Before: the report's provenance printed "first_year: 2,019" (issue 24, item 7).
     from riskcalc.release.report import _provenance_rows
 
-    rows = dict(_provenance_rows({
-        "cohort": {"seed": 12345, "n_pupils": 100000},
-        "parameters": {"tiers": [1, 2, 4], "k_thresholds": [3, 5, 10]},
-        "history": {"first_year": 2019, "panel_rows": 247278, "panel_seed": 4321, "years": 5},
-    }))
+    rows = dict(
+        _provenance_rows(
+            {
+                "cohort": {"seed": 12345, "n_pupils": 100000},
+                "parameters": {"tiers": [1, 2, 4], "k_thresholds": [3, 5, 10]},
+                "history": {
+                    "first_year": 2019,
+                    "panel_rows": 247278,
+                    "panel_seed": 4321,
+                    "years": 5,
+                },
+            }
+        )
+    )
     assert rows["Cohort: seed"] == "12345" and rows["Cohort: n pupils"] == "100,000"
     assert rows["History"] == "first_year: 2019; panel_rows: 247,278; panel_seed: 4321; years: 5"
 
@@ -78,28 +91,40 @@ def test_setting_separators_follow_the_name(value):
 
 def test_csv_counts_in_a_mixed_column_are_integers():
     # Before: `riskcalc suda --format csv` wrote "records,5520.0" (an object column of numbers).
-    frame = pd.DataFrame({"measure": ["records", "mean score", "none"],
-                          "value": pd.Series([5520.0, 1.25, None], dtype=object),
-                          "share": [1.0, None, 0.5]})
-    assert _render.to_csv(frame).splitlines() == ["measure,value,share", "records,5520,1.0",
-                                                  "mean score,1.25,", "none,,0.5"]
+    frame = pd.DataFrame(
+        {
+            "measure": ["records", "mean score", "none"],
+            "value": pd.Series([5520.0, 1.25, None], dtype=object),
+            "share": [1.0, None, 0.5],
+        }
+    )
+    assert _render.to_csv(frame).splitlines() == [
+        "measure,value,share",
+        "records,5520,1.0",
+        "mean score,1.25,",
+        "none,,0.5",
+    ]
 
 
 def test_suda_csv_writes_counts_as_integers(capsys):
     from riskcalc.cli import _example_path, main
 
-    assert main(["suda", str(_example_path()), "--fields", "sex,nc_year,urn",
-                 "--format", "csv"]) == 0
+    assert (
+        main(["suda", str(_example_path()), "--fields", "sex,nc_year,urn", "--format", "csv"]) == 0
+    )
     out = capsys.readouterr().out
     assert re.search(r"^records,\d+,1\.0$", out, flags=re.M), out
     assert not re.search(r"^[^,]*MSU[^,]*,\d+\.0,", out, flags=re.M), out
 
 
-@pytest.mark.parametrize("argv", [
-    ["analyse", "--example"],
-    ["lattice", "EXAMPLE", "--fields", "sex,nc_year,urn"],
-    ["suda", "EXAMPLE", "--fields", "sex,nc_year,urn"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyse", "--example"],
+        ["lattice", "EXAMPLE", "--fields", "sex,nc_year,urn"],
+        ["suda", "EXAMPLE", "--fields", "sex,nc_year,urn"],
+    ],
+)
 def test_every_latex_table_has_a_caption_and_a_label(argv, capsys):
     # Before: `--format latex` gave a bare tabular, with no caption or label (issue 24, item 7).
     from riskcalc.cli import _example_path, main
@@ -116,8 +141,13 @@ def test_every_latex_table_has_a_caption_and_a_label(argv, capsys):
 def test_tier_table_latex_has_a_caption_naming_synthetic_data():
     from riskcalc.release.tables import RiskTable, RECORD_COLUMNS, ATTRIBUTE_COLUMNS
 
-    table = RiskTable(pd.DataFrame(columns=RECORD_COLUMNS), pd.DataFrame(columns=ATTRIBUTE_COLUMNS),
-                      pd.DataFrame(), (), {"riskcalc_version": "x", "cohort": {"seed": 3, "n_pupils": 1000}})
+    table = RiskTable(
+        pd.DataFrame(columns=RECORD_COLUMNS),
+        pd.DataFrame(columns=ATTRIBUTE_COLUMNS),
+        pd.DataFrame(),
+        (),
+        {"riskcalc_version": "x", "cohort": {"seed": 3, "n_pupils": 1000}},
+    )
     tex = table.to_latex()
     assert r"\label{tab:riskcalc-tiers}" in tex
     assert "synthetic cohort of 1,000 pupils, seed 3" in tex and "not any real child" in tex

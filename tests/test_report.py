@@ -15,8 +15,14 @@ from hypothesis import strategies as st
 import riskcalc as rc
 import synthetic
 from riskcalc._provenance import describe_file
-from riskcalc.release.report import (SYNTHETIC_NOTE, citation, html_report, identifying_combinations,
-                                     key_findings, report_files)
+from riskcalc.release.report import (
+    SYNTHETIC_NOTE,
+    citation,
+    html_report,
+    identifying_combinations,
+    key_findings,
+    report_files,
+)
 from riskcalc.release.tables import pct_text, project_scenario, split_guesses
 
 
@@ -134,10 +140,18 @@ def test_key_findings_give_counts_with_denominators(table):
 # ------------------------------------------------------------------------------ number format
 
 
-@pytest.mark.parametrize("share, text", [
-    (0, "0%"), (1, "100%"), (14 / 1_000_000, "<0.1%"), (0.0045, "0.45%"), (0.123, "12.3%"),
-    (0.99995, ">99.9%"), (float("nan"), ""),
-])
+@pytest.mark.parametrize(
+    "share, text",
+    [
+        (0, "0%"),
+        (1, "100%"),
+        (14 / 1_000_000, "<0.1%"),
+        (0.0045, "0.45%"),
+        (0.123, "12.3%"),
+        (0.99995, ">99.9%"),
+        (float("nan"), ""),
+    ],
+)
 def test_percent_text(share, text):
     assert pct_text(share) == text
 
@@ -187,16 +201,31 @@ def test_projection_by_hand():
     tier2 = synthetic.columns_for_tier(2)
     tier4 = synthetic.columns_for_tier(4)
     neighbour = ("sex", "date_of_birth", "postcode")
-    assert project_scenario(neighbour, tier2) == ("sex", "year_of_birth", "month_of_birth", "postcode_sector", "lsoa")
+    assert project_scenario(neighbour, tier2) == (
+        "sex",
+        "year_of_birth",
+        "month_of_birth",
+        "postcode_sector",
+        "lsoa",
+    )
     # the postcode gives the LSOA, its home LA and region; tier 4 holds the school's LA and
     # region: the school's LA stands for the home LA, as a guess (and implies the region)
-    assert project_scenario(neighbour, tier4) == ("sex", "year_of_birth", "month_of_birth", "la_code~home_la")
+    assert project_scenario(neighbour, tier4) == (
+        "sex",
+        "year_of_birth",
+        "month_of_birth",
+        "la_code~home_la",
+    )
     assert project_scenario(("lsoa", "sex"), tier4) == ("sex", "la_code~home_la")
     # a tier that holds a field determining the home LA needs no guess
     assert project_scenario(neighbour, ("sex", "home_la", "la_code")) == ("sex", "home_la")
     assert project_scenario(("postcode",), ("region", "sex")) == ("region~home_region",)
     # a forename has no coarser version: dropped
-    assert project_scenario(("forename", "date_of_birth", "urn"), tier2) == ("year_of_birth", "month_of_birth", "urn")
+    assert project_scenario(("forename", "date_of_birth", "urn"), tier2) == (
+        "year_of_birth",
+        "month_of_birth",
+        "urn",
+    )
     # the school's LA is implied by the school: not listed twice
     assert project_scenario(("la_code", "urn", "sen_provision"), tier4) == ("urn",)
     assert project_scenario(("sex", "urn"), tier4) == ()  # nothing to project
@@ -214,12 +243,18 @@ def test_projected_rows_are_marked_and_equal_the_direct_measure(cohort, table):
         assert row.fields == project_scenario(names[row.scenario], columns)
         used, guesses = split_guesses(row.fields)
         u = rc.uniqueness(synthetic.tier_extract(cohort, row.tier), list(used))
-        if guesses:  # a unique pupil counts only where the guess is right (tests/test_projection.py)
+        if (
+            guesses
+        ):  # a unique pupil counts only where the guess is right (tests/test_projection.py)
             assert row.n_unique <= u.n_unique and row.n_records == u.n_records
         else:
             assert (row.n_unique, row.n_records) == (u.n_unique, u.n_records)
     # every scenario has a row on every tier it touches, so none reads as absent (zero) risk
-    assert set(zip(rec["tier"], rec["scenario"])) >= {(2, "neighbour"), (4, "neighbour"), (4, "home_area")}
+    assert set(zip(rec["tier"], rec["scenario"])) >= {
+        (2, "neighbour"),
+        (4, "neighbour"),
+        (4, "home_area"),
+    }
     assert "neighbour (projected)" in set(table.headline()["scenario"])
     plain = rc.tier_risk_table(cohort, project=False).records
     assert not plain["projected"].any() and len(plain) == len(rec) - len(proj)

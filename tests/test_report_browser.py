@@ -24,16 +24,30 @@ import synthetic
 from riskcalc.release.combinations import most_identifying, uniqueness_staircase
 from riskcalc.release.report import report_files
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+CHROMIUM = next(
+    (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
+    None,
+)
 PDFTOTEXT = shutil.which("pdftotext")
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
+    ),
 ]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--mute-audio"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
 
 #: Written into the page after layout: the viewport width and every element past its edge.
 MEASURE = """
@@ -69,8 +83,13 @@ window.addEventListener('load', function () {
 def _chromium(args, tmp_path: Path) -> subprocess.CompletedProcess:
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=120, check=True)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 class _Headers(HTMLParser):
@@ -104,29 +123,45 @@ def report(tmp_path_factory):
         identifying={1: most_identifying(tier1, fields, max_size=3)},
         staircase=("tier 1", uniqueness_staircase(tier1, fields)),
         what_if=rc.what_if(cohort, before=table),
-        coarsening=rc.smallest_coarsening(cohort, 2, max_suppressed=0.5,
-                                          scenarios={"gate": {"fields": ["urn", "nc_year", "sex"]}}),
+        coarsening=rc.smallest_coarsening(
+            cohort, 2, max_suppressed=0.5, scenarios={"gate": {"fields": ["urn", "nc_year", "sex"]}}
+        ),
     )
     folder = tmp_path_factory.mktemp("report")
     for name, content in files.items():
-        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        (folder / name).write_bytes(
+            content if isinstance(content, bytes) else content.encode("utf-8")
+        )
     return folder
 
 
 def _measure(report: Path, width: int, tmp_path: Path) -> dict:
     """Lay the report out in a frame ``width`` pixels wide (a headless window has a minimum
     width; a frame has none) and read back what the script inside it measured."""
-    inner = (report / "report.html").read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>")
+    inner = (
+        (report / "report.html").read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>")
+    )
     page = tmp_path / f"measure_{width}.html"
     page.write_text(
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
         f'<iframe style="width:{width}px;height:1000px;border:0" srcdoc="{html.escape(inner, quote=True)}">'
-        "</iframe></body></html>", encoding="utf-8")
-    dom = _chromium([f"--window-size={width + 100},1100", "--virtual-time-budget=15000", "--dump-dom",
-                     page.as_uri()], tmp_path).stdout
+        "</iframe></body></html>",
+        encoding="utf-8",
+    )
+    dom = _chromium(
+        [
+            f"--window-size={width + 100},1100",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        tmp_path,
+    ).stdout
     found = re.search(r'<pre id="measure">(.*?)</pre>', dom, re.S)
     assert found, "the measuring script did not run"
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&gt;", ">").replace("&amp;", "&"))
+    return json.loads(
+        found.group(1).replace("&quot;", '"').replace("&gt;", ">").replace("&amp;", "&")
+    )
 
 
 @pytest.mark.parametrize("width", [1400, 390])
@@ -138,12 +173,21 @@ def test_nothing_runs_past_the_viewport(report, width, tmp_path):
     assert m["page"] <= m["viewport"]
 
 
-@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is not installed (apt-get install poppler-utils)")
+@pytest.mark.skipif(
+    PDFTOTEXT is None, reason="pdftotext is not installed (apt-get install poppler-utils)"
+)
 def test_every_table_column_is_printed(report, tmp_path):
     pdf = tmp_path / "report.pdf"
-    _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", (report / "report.html").as_uri()], tmp_path)
-    text = subprocess.run([PDFTOTEXT, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    flat = re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text.replace("\u200b", "")))  # a header may wrap at a hyphen
+    _chromium(
+        ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", (report / "report.html").as_uri()],
+        tmp_path,
+    )
+    text = subprocess.run(
+        [PDFTOTEXT, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = re.sub(
+        r"-\s+", "-", re.sub(r"\s+", " ", text.replace("\u200b", ""))
+    )  # a header may wrap at a hyphen
     parser = _Headers()
     parser.feed((report / "report.html").read_text(encoding="utf-8"))
     headers = set(parser.headers)
@@ -170,7 +214,14 @@ def test_screenshots_render(report, tmp_path):
 
     for width in (1400, 390):
         shot = tmp_path / f"shot_{width}.png"
-        _chromium([f"--window-size={width},2000", f"--screenshot={shot}", (report / "report.html").as_uri()], tmp_path)
+        _chromium(
+            [
+                f"--window-size={width},2000",
+                f"--screenshot={shot}",
+                (report / "report.html").as_uri(),
+            ],
+            tmp_path,
+        )
         assert Image.open(shot).size[0] == width
 
 
@@ -183,7 +234,9 @@ def own_report(tmp_path_factory):
     path = folder / "pupil_level_extract_autumn_census_2024_final_v2.csv"
     frame = synthetic.tier_extract(synthetic.generate_cohort(2_000, rng=4), 2)
     frame.to_csv(path, index=False)
-    table = rc.risk_table({"autumn_2024": frame}, provenance={"inputs": [describe_file(path, len(frame))]})
+    table = rc.risk_table(
+        {"autumn_2024": frame}, provenance={"inputs": [describe_file(path, len(frame))]}
+    )
     (folder / "report.html").write_text(report_files(table)["report.html"], encoding="utf-8")
     return folder
 
@@ -221,8 +274,11 @@ def test_phone_charts_have_no_small_or_rotated_text(report):
     cohort = synthetic.generate_cohort(3_000, rng=5)
     table = rc.tier_risk_table(cohort)
     tier1 = synthetic.tier_extract(cohort, 1)
-    specs = rpt.chart_specs(table, staircase=("tier 1", uniqueness_staircase(tier1, ["sex", "date_of_birth", "postcode"])),
-                            what_if=rc.what_if(cohort, before=table))
+    specs = rpt.chart_specs(
+        table,
+        staircase=("tier 1", uniqueness_staircase(tier1, ["sex", "date_of_birth", "postcode"])),
+        what_if=rc.what_if(cohort, before=table),
+    )
     assert set(specs) == {"chart_tiers", "chart_staircase", "chart_what_if"}
     for builder, args in specs.values():
         fig = builder(*args, phone=True)
@@ -246,7 +302,9 @@ def attack_report(tmp_path_factory):
     from riskcalc.release.attack import attack_experiment
 
     cohort = synthetic.generate_cohort(4_000, rng=11)
-    files = report_files(rc.tier_risk_table(cohort), attack=attack_experiment(cohort=cohort, probabilistic=False))
+    files = report_files(
+        rc.tier_risk_table(cohort), attack=attack_experiment(cohort=cohort, probabilistic=False)
+    )
     folder = tmp_path_factory.mktemp("attack")
     (folder / "report.html").write_text(files["report.html"], encoding="utf-8")
     return folder

@@ -17,8 +17,21 @@ from riskcalc.audit import audit_tables
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.output_check import check_frequency_table
 
-ARROW_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint32(), pa.uint64(),
-               pa.float32(), pa.float64(), pa.bool_(), pa.string(), pa.date32(), pa.timestamp("ns")]
+ARROW_TYPES = [
+    pa.int8(),
+    pa.int16(),
+    pa.int32(),
+    pa.int64(),
+    pa.uint8(),
+    pa.uint32(),
+    pa.uint64(),
+    pa.float32(),
+    pa.float64(),
+    pa.bool_(),
+    pa.string(),
+    pa.date32(),
+    pa.timestamp("ns"),
+]
 
 
 @pytest.mark.parametrize("typ", ARROW_TYPES, ids=str)
@@ -32,8 +45,12 @@ def test_arrow_numbers_are_numbers_on_every_pandas(typ):
     assert pd.api.types.is_numeric_dtype(dtype) == (is_int or is_float)
 
 
-cells = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["F", "M"]),
-                           st.integers(0, 40)), min_size=1, max_size=6, unique_by=lambda t: t[:2])
+cells = st.lists(
+    st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["F", "M"]), st.integers(0, 40)),
+    min_size=1,
+    max_size=6,
+    unique_by=lambda t: t[:2],
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -64,4 +81,3 @@ def test_spark_before_4_is_refused_in_one_line(monkeypatch):
     for version in ("4.0.0", "4.1.0.dev1", "17.3.1"):
         monkeypatch.setattr(pyspark, "__version__", version)
         assert spark._functions() is sys.modules["pyspark.sql.functions"]
-

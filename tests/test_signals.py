@@ -14,7 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc and prctl")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="Linux /proc and prctl"
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -46,8 +48,22 @@ def _start_with_workers(tmp_path):
     workers once they exist."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "riskcalc", "tiers", "--pupils", "1500000", "--out", "o", "--no-progress"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "riskcalc",
+            "tiers",
+            "--pupils",
+            "1500000",
+            "--out",
+            "o",
+            "--no-progress",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,7 +85,9 @@ def test_sigterm_is_one_line_exit_143_and_leaves_nothing(tmp_path):
     assert err.strip().splitlines() == ["riskcalc: terminated"]
     time.sleep(0.5)
     assert not [k for k in kids if _alive(k)]
-    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no partial set, no temp folder, no lock
+    assert (
+        sorted(p.name for p in tmp_path.iterdir()) == []
+    )  # no partial set, no temp folder, no lock
 
 
 def test_workers_die_when_the_parent_is_killed(tmp_path):

@@ -52,7 +52,8 @@ def spark():
     from pyspark.sql import SparkSession
 
     session = (
-        SparkSession.builder.master("local[2]").appName("riskcalc-tests")
+        SparkSession.builder.master("local[2]")
+        .appName("riskcalc-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
@@ -102,7 +103,12 @@ def to_spark(spark, df: pd.DataFrame):
 
 #: Fields Spark leaves ``None`` (they would need every record or class on the driver).
 NOT_COLLECTED = {
-    "LDiversityResult": {"distinct_l_per_record", "entropy_l_per_record", "recursive_l_per_record", "index"},
+    "LDiversityResult": {
+        "distinct_l_per_record",
+        "entropy_l_per_record",
+        "recursive_l_per_record",
+        "index",
+    },
     "TClosenessResult": {"emd", "class_sizes", "class_id", "index"},
 }
 
@@ -138,9 +144,13 @@ def same(a, b, where=""):
             np.testing.assert_array_equal(a, b, err_msg=where)
         return
     if isinstance(a, float) and isinstance(b, float):
-        assert (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15), (where, a, b)
+        assert (math.isnan(a) and math.isnan(b)) or math.isclose(
+            a, b, rel_tol=1e-12, abs_tol=1e-15
+        ), (where, a, b)
         return
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):  # per history step: reals to rounding
+    if isinstance(a, (tuple, list)) and isinstance(
+        b, (tuple, list)
+    ):  # per history step: reals to rounding
         assert len(a) == len(b), (where, a, b)
         for i, (x, y) in enumerate(zip(a, b)):
             same(x, y, f"{where}[{i}] ")
@@ -171,24 +181,37 @@ def _population_same(a, b):
     assert not b.trusted and "logical bound" in b.caution and b.record_probabilities is None
 
 
-def compare(pdf, sdf, qi, *, sensitive=None, ordered=None, weights=None, count=None, missing="category"):
+def compare(
+    pdf, sdf, qi, *, sensitive=None, ordered=None, weights=None, count=None, missing="category"
+):
     """Every Spark-capable measure, in memory and on Spark, on one table."""
     calls = {
         "size_histogram": lambda d: rc.size_histogram(d, qi, missing=missing),
-        "k_anonymity": lambda d: rc.k_anonymity(d, qi, thresholds=[2, 3, 5], weights=weights, missing=missing),
+        "k_anonymity": lambda d: rc.k_anonymity(
+            d, qi, thresholds=[2, 3, 5], weights=weights, missing=missing
+        ),
         "uniqueness": lambda d: rc.uniqueness(d, qi, missing=missing),
-        "small_count_exposure": lambda d: rc.small_count_exposure(d, qi, thresholds=[1, 2, 3], missing=missing),
+        "small_count_exposure": lambda d: rc.small_count_exposure(
+            d, qi, thresholds=[1, 2, 3], missing=missing
+        ),
         "attacker_risk": lambda d: rc.attacker_risk(d, qi, threshold=0.34, missing=missing),
-        "field_lattice": lambda d: rc.field_lattice(d, qi, thresholds=[1, 2], target=0.1, missing=missing),
+        "field_lattice": lambda d: rc.field_lattice(
+            d, qi, thresholds=[1, 2], target=0.1, missing=missing
+        ),
     }
     if count is not None:
         calls["small_count_exposure(count)"] = lambda d: rc.small_count_exposure(
-            d, qi, count=count, thresholds=[1, 3], missing=missing)
+            d, qi, count=count, thresholds=[1, 3], missing=missing
+        )
     if sensitive is not None:
         calls["l_diversity"] = lambda d: rc.l_diversity(d, qi, sensitive[0], c=2, missing=missing)
-        calls["attribute_disclosure"] = lambda d: rc.attribute_disclosure(d, qi, sensitive, missing=missing)
+        calls["attribute_disclosure"] = lambda d: rc.attribute_disclosure(
+            d, qi, sensitive, missing=missing
+        )
         for s in sensitive:
-            calls[f"t_closeness({s})"] = lambda d, s=s: rc.t_closeness(d, qi, s, ordered=ordered, missing=missing)
+            calls[f"t_closeness({s})"] = lambda d, s=s: rc.t_closeness(
+                d, qi, s, ordered=ordered, missing=missing
+            )
     for name, call in calls.items():
         same(call(pdf), call(sdf), f"{name}: ")
 
@@ -207,7 +230,9 @@ def test_riskcalc_imports_and_runs_without_pyspark():
         "assert rc.k_anonymity(df, ['a']).k == 1 and not is_spark_frame(df)\n"
         "assert 'pyspark.sql' not in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.getcwd())
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=os.getcwd()
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -224,20 +249,74 @@ PRACTICE = ["Residence", "Gender", "Education", "Labor"]
 ORACLES = [
     # file, quasi-identifiers, sensitive fields, ordered, weights, count
     ("01_sdcpractice_tab41_individual_risk/input.csv", PRACTICE, ["Health"], None, "Weight", None),
-    ("06_sdcmicro_francdat/input_with_na.csv", ["Key1", "Key2", "Key3", "Key4"], ["Num3"], True, "w", None),
-    ("07_sdcmicro_freqcalc_tests/input_na_row_and_col.csv", ["A", "B", "C"], None, None, "weight", None),
-    ("09_sdcmicro_ldiversity_na_keys/input.csv", ["sex", "occupation", "ethnicity"], ["sensitive"], False, None, None),
-    ("13_sdcmicro_riskycells_small_counts/input.csv", ["Residence", "Gender", "Education"], None, None, None, "Weight"),
-    ("16_arx_example_prosecutor_risk/input.csv", ["age", "gender", "zipcode"], None, None, None, None),
-    ("19_pycanon_hospital/input.csv", ["age", "gender", "city"], ["disease", "religion"], None, None, None),
+    (
+        "06_sdcmicro_francdat/input_with_na.csv",
+        ["Key1", "Key2", "Key3", "Key4"],
+        ["Num3"],
+        True,
+        "w",
+        None,
+    ),
+    (
+        "07_sdcmicro_freqcalc_tests/input_na_row_and_col.csv",
+        ["A", "B", "C"],
+        None,
+        None,
+        "weight",
+        None,
+    ),
+    (
+        "09_sdcmicro_ldiversity_na_keys/input.csv",
+        ["sex", "occupation", "ethnicity"],
+        ["sensitive"],
+        False,
+        None,
+        None,
+    ),
+    (
+        "13_sdcmicro_riskycells_small_counts/input.csv",
+        ["Residence", "Gender", "Education"],
+        None,
+        None,
+        None,
+        "Weight",
+    ),
+    (
+        "16_arx_example_prosecutor_risk/input.csv",
+        ["age", "gender", "zipcode"],
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        "19_pycanon_hospital/input.csv",
+        ["age", "gender", "city"],
+        ["disease", "religion"],
+        None,
+        None,
+        None,
+    ),
     ("20_li2007_tcloseness_emd/input.csv", ["zip"], ["salary_k"], True, None, None),
 ]
 
 
-@pytest.mark.parametrize("name,qi,sensitive,ordered,weights,count", ORACLES, ids=[o[0].split("/")[0] for o in ORACLES])
-def test_oracle_tables_give_the_in_memory_results(spark, name, qi, sensitive, ordered, weights, count):
+@pytest.mark.parametrize(
+    "name,qi,sensitive,ordered,weights,count", ORACLES, ids=[o[0].split("/")[0] for o in ORACLES]
+)
+def test_oracle_tables_give_the_in_memory_results(
+    spark, name, qi, sensitive, ordered, weights, count
+):
     pdf = pd.read_csv(oracle(name))
-    compare(pdf, to_spark(spark, pdf), qi, sensitive=sensitive, ordered=ordered, weights=weights, count=count)
+    compare(
+        pdf,
+        to_spark(spark, pdf),
+        qi,
+        sensitive=sensitive,
+        ordered=ordered,
+        weights=weights,
+        count=count,
+    )
 
 
 def test_practice_guide_known_values_on_spark(spark, practice_guide):
@@ -263,16 +342,22 @@ def test_population_estimators_fit_on_the_driver(spark):
         _population_same(a, b)
 
 
-
 @pytest.mark.parametrize("fraction", [0.5, 1.0])
 def test_population_without_sample_uniques_or_a_census_on_spark(spark, fraction):
     """Both branches read a per-class array of the partition and raised SparkUnsupportedError;
     now the figures come from the histogram and there are no per-record probabilities."""
     pdf = pd.DataFrame({"a": [1, 1, 2, 2, 3, 3], "b": ["x"] * 6})
     a = rc.population_uniqueness(pdf, ["a", "b"], sampling_fraction=fraction, method="zayatz")
-    b = rc.population_uniqueness(to_spark(spark, pdf), ["a", "b"], sampling_fraction=fraction, method="zayatz")
-    assert (b.n_population_uniques, b.method_used, b.estimate) == (a.n_population_uniques, a.method_used, a.estimate)
+    b = rc.population_uniqueness(
+        to_spark(spark, pdf), ["a", "b"], sampling_fraction=fraction, method="zayatz"
+    )
+    assert (b.n_population_uniques, b.method_used, b.estimate) == (
+        a.n_population_uniques,
+        a.method_used,
+        a.estimate,
+    )
     assert b.record_probabilities is None and b.record_sizes is None
+
 
 # --------------------------------------------------------------------------------------------
 # Random mixed-type tables with missing values
@@ -282,19 +367,30 @@ def test_population_without_sample_uniques_or_a_census_on_spark(spark, fraction)
 @st.composite
 def mixed_tables(draw):
     n = draw(st.integers(1, 30))
+
     def column(values, missing):
-        return draw(st.lists(st.one_of(st.sampled_from(values), st.just(missing)) if draw(st.booleans())
-                             else st.sampled_from(values), min_size=n, max_size=n))
-    df = pd.DataFrame({
-        "i": pd.array(column([1, 2, 3, -7], None), dtype="Int64"),
-        "f": pd.array(column([0.5, 1.0, 2.5], np.nan), dtype="float64"),
-        "t": pd.array(column(["x", "y", "z", ""], None), dtype=object),
-        "b": pd.array(column([True, False], None), dtype="boolean"),
-        "s": pd.array(column(["K", "E", "N"], None), dtype=object),
-        "o": pd.array(column([0, 1, 2, 5, 9], None), dtype="Int64"),
-        "w": draw(st.lists(st.sampled_from([1.0, 2.5, 10.0]), min_size=n, max_size=n)),
-        "cnt": draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)),
-    })
+        return draw(
+            st.lists(
+                st.one_of(st.sampled_from(values), st.just(missing))
+                if draw(st.booleans())
+                else st.sampled_from(values),
+                min_size=n,
+                max_size=n,
+            )
+        )
+
+    df = pd.DataFrame(
+        {
+            "i": pd.array(column([1, 2, 3, -7], None), dtype="Int64"),
+            "f": pd.array(column([0.5, 1.0, 2.5], np.nan), dtype="float64"),
+            "t": pd.array(column(["x", "y", "z", ""], None), dtype=object),
+            "b": pd.array(column([True, False], None), dtype="boolean"),
+            "s": pd.array(column(["K", "E", "N"], None), dtype=object),
+            "o": pd.array(column([0, 1, 2, 5, 9], None), dtype="Int64"),
+            "w": draw(st.lists(st.sampled_from([1.0, 2.5, 10.0]), min_size=n, max_size=n)),
+            "cnt": draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)),
+        }
+    )
     qi = draw(st.lists(st.sampled_from(["i", "f", "t", "b"]), min_size=1, max_size=4, unique=True))
     return df, qi
 
@@ -313,8 +409,14 @@ def test_random_tables_give_the_in_memory_results(spark, table):
 
 def test_class_sizes_are_a_spark_column_equal_to_fk(spark):
     rng = np.random.default_rng(3)
-    pdf = pd.DataFrame({"id": np.arange(200), "a": rng.integers(0, 4, 200).astype(float),
-                        "b": rng.choice(["p", "q", None], 200), "w": rng.uniform(1, 3, 200)})
+    pdf = pd.DataFrame(
+        {
+            "id": np.arange(200),
+            "a": rng.integers(0, 4, 200).astype(float),
+            "b": rng.choice(["p", "q", None], 200),
+            "w": rng.uniform(1, 3, 200),
+        }
+    )
     pdf.loc[rng.random(200) < 0.2, "a"] = np.nan
     out = rc.class_sizes(to_spark(spark, pdf), ["a", "b"], weights="w")
     assert is_spark_frame(out)
@@ -324,13 +426,18 @@ def test_class_sizes_are_a_spark_column_equal_to_fk(spark):
     np.testing.assert_allclose(got["weighted_fk"].to_numpy(), ref.Fk, rtol=1e-12)
     # the obvious reference: pandas' own group sizes, NaN and None grouped together
     keys = pdf[["a", "b"]].astype(str)
-    np.testing.assert_array_equal(got["fk"].to_numpy(), keys.groupby(["a", "b"], dropna=False)["a"].transform("size").to_numpy())
+    np.testing.assert_array_equal(
+        got["fk"].to_numpy(),
+        keys.groupby(["a", "b"], dropna=False)["a"].transform("size").to_numpy(),
+    )
 
 
 def test_missing_raise_names_the_column(spark):
     pdf = pd.DataFrame({"a": [1, 2, 2], "b": ["x", None, "y"], "s": ["u", "v", None]})
     sdf = to_spark(spark, pdf)
-    with pytest.raises(rc.exceptions.MissingValueError, match=r"^Column 'b' has 1 missing value\(s\)"):
+    with pytest.raises(
+        rc.exceptions.MissingValueError, match=r"^Column 'b' has 1 missing value\(s\)"
+    ):
         rc.k_anonymity(sdf, ["a", "b"], missing="raise")
     with pytest.raises(rc.exceptions.MissingValueError, match="Column 'b'"):
         rc.class_sizes(sdf, ["b"], missing="raise")
@@ -339,18 +446,34 @@ def test_missing_raise_names_the_column(spark):
     assert rc.uniqueness(sdf, ["a"], missing="raise").n_unique == 1
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: rc.uniqueness(d, ["a"], missing="wildcard"),
-    lambda d: rc.class_sizes(d, ["a"], missing="wildcard"),
-    lambda d: rc.suda(d, ["a", "b"]),
-    lambda d: rc.individual_risk(d, ["a"], weights="w"),
-    lambda d: rc.beta_likeness(d, ["a"], "b"),
-    lambda d: rc.k_anonymity(d, ["a"], weights=np.ones(3)),
-    lambda d: rc.model_risk(d, ["a", "b"], sampling_fraction=0.5),
-], ids=["wildcard", "class_sizes-wildcard", "suda", "individual_risk", "beta_likeness", "weights-array", "model_risk"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: rc.uniqueness(d, ["a"], missing="wildcard"),
+        lambda d: rc.class_sizes(d, ["a"], missing="wildcard"),
+        lambda d: rc.suda(d, ["a", "b"]),
+        lambda d: rc.individual_risk(d, ["a"], weights="w"),
+        lambda d: rc.beta_likeness(d, ["a"], "b"),
+        lambda d: rc.k_anonymity(d, ["a"], weights=np.ones(3)),
+        lambda d: rc.model_risk(d, ["a", "b"], sampling_fraction=0.5),
+    ],
+    ids=[
+        "wildcard",
+        "class_sizes-wildcard",
+        "suda",
+        "individual_risk",
+        "beta_likeness",
+        "weights-array",
+        "model_risk",
+    ],
+)
 def test_what_needs_the_records_says_so_and_names_the_alternative(spark, call):
-    sdf = to_spark(spark, pd.DataFrame({"a": [1, 2, 2], "b": ["x", "y", "y"], "w": [1.0, 2.0, 3.0]}))
-    with pytest.raises(SparkUnsupportedError, match=r"cannot run on a Spark DataFrame.*in memory.*sample") as err:
+    sdf = to_spark(
+        spark, pd.DataFrame({"a": [1, 2, 2], "b": ["x", "y", "y"], "w": [1.0, 2.0, 3.0]})
+    )
+    with pytest.raises(
+        SparkUnsupportedError, match=r"cannot run on a Spark DataFrame.*in memory.*sample"
+    ) as err:
         call(sdf)
     assert "\n" not in str(err.value)
 
@@ -401,9 +524,13 @@ def test_fingerprint_is_order_free_and_sees_every_change(spark):
     fp = fingerprint(sdf)
     assert fp["n_records"] == 4
     assert fingerprint(sdf.repartition(3).orderBy("b")) == fp
-    changed = [pdf.assign(a=[1, 2, 3, 4]), pdf.iloc[:3], pdf.rename(columns={"a": "c"}),
-               pd.DataFrame({"a": [1, 2, 3, 3], "b": [None, "x", "y", "y"]}),
-               pdf.assign(a=pdf["a"].astype(float))]
+    changed = [
+        pdf.assign(a=[1, 2, 3, 4]),
+        pdf.iloc[:3],
+        pdf.rename(columns={"a": "c"}),
+        pd.DataFrame({"a": [1, 2, 3, 3], "b": [None, "x", "y", "y"]}),
+        pdf.assign(a=pdf["a"].astype(float)),
+    ]
     seen = {fp["fingerprint"]}
     for df in changed:
         seen.add(fingerprint(to_spark(spark, df))["fingerprint"])
@@ -417,10 +544,14 @@ def test_fingerprint_is_order_free_and_sees_every_change(spark):
 
 def _survey(n=400, seed=2):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "sex": rng.choice(["F", "M"], n), "year": rng.integers(7, 12, n),
-        "school": rng.choice([f"S{i}" for i in range(12)], n), "fsm": rng.choice(["Y", "N", None], n, p=[0.2, 0.75, 0.05]),
-    })
+    return pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "year": rng.integers(7, 12, n),
+            "school": rng.choice([f"S{i}" for i in range(12)], n),
+            "fsm": rng.choice(["Y", "N", None], n, p=[0.2, 0.75, 0.05]),
+        }
+    )
 
 
 def test_analyse_on_spark_gives_the_same_sections(spark, tmp_path):
@@ -437,7 +568,12 @@ def test_analyse_on_spark_gives_the_same_sections(spark, tmp_path):
         expected = a.sections[name]
         if name == "population":
             # the cell models (and the forest's interval) need the cells on the driver
-            cells = ["estimate_loglinear", "estimate_forest", "population_uniques_low", "population_uniques_high"]
+            cells = [
+                "estimate_loglinear",
+                "estimate_forest",
+                "population_uniques_low",
+                "population_uniques_high",
+            ]
             hi = frame.set_index("measure").loc["population_uniques_high", "value"]
             c1 = rc.uniqueness(_survey(), ["sex", "year", "school"]).n_unique
             assert hi == 800 - 400 + c1  # the logical bound: unsampled records plus sample uniques
@@ -445,7 +581,11 @@ def test_analyse_on_spark_gives_the_same_sections(spark, tmp_path):
             frame = frame[~frame["measure"].isin(cells)].reset_index(drop=True)
         pd.testing.assert_frame_equal(expected, frame, check_exact=False, rtol=1e-12)
     inp = b.provenance["input"]
-    assert b.provenance["data"] == "spark" and inp["source"] == "survey.parquet" and inp["n_records"] == 400
+    assert (
+        b.provenance["data"] == "spark"
+        and inp["source"] == "survey.parquet"
+        and inp["n_records"] == 400
+    )
     assert inp["fingerprint"] == fingerprint(spark.read.parquet(str(path)))["fingerprint"]
     with pytest.raises(SparkUnsupportedError, match="--weights"):
         spark_job.analyse(path, ["sex"], weights="year", spark=spark)
@@ -485,13 +625,20 @@ def test_trajectory_uniqueness_on_a_spark_panel(spark, tmp_path, order):
 
     panel = synthetic.generate_panel(600, years=3, rng=3)
     path = tmp_path / "panel"
-    panel[["pupil_id", "academic_year", "census", "urn", "sex", "postcode_district"]].to_parquet(path, partition_cols=["academic_year"])
-    spanel = spark.read.parquet(str(path))  # a partitioned Parquet dataset, as generate_panel writes
+    panel[["pupil_id", "academic_year", "census", "urn", "sex", "postcode_district"]].to_parquet(
+        path, partition_cols=["academic_year"]
+    )
+    spanel = spark.read.parquet(
+        str(path)
+    )  # a partitioned Parquet dataset, as generate_panel writes
     kw = dict(static=["sex"], order=order, k_threshold=3)
     a = trajectory_uniqueness(panel, "urn", **kw)
     b = trajectory_uniqueness(spanel, "urn", **kw)
     same(a, b)
-    same(trajectory_uniqueness(panel, "postcode_district", max_linked=2), trajectory_uniqueness(spanel, "postcode_district", max_linked=2))
+    same(
+        trajectory_uniqueness(panel, "postcode_district", max_linked=2),
+        trajectory_uniqueness(spanel, "postcode_district", max_linked=2),
+    )
     with pytest.raises(rc.InvalidParameterError, match="more than one row"):
         trajectory_uniqueness(spanel.unionByName(spanel.limit(1)), "urn")
 
@@ -513,12 +660,18 @@ def _messy_pupils(n=1_500, seed=6):
     import synthetic
 
     cohort = synthetic.generate_cohort(n, rng=seed)
-    clean = cohort[["sex", "postcode", "urn", "nc_year", "year_of_birth", "month_of_birth"]].astype(str)
+    clean = cohort[["sex", "postcode", "urn", "nc_year", "year_of_birth", "month_of_birth"]].astype(
+        str
+    )
     rng = np.random.default_rng(seed)
     messy = clean.copy()
     hit = lambda: rng.random(n) < 0.3  # noqa: E731
-    for col, fix in (("sex", str.lower), ("urn", lambda s: " " + s), ("postcode", lambda s: s.replace(" ", "")),
-                     ("nc_year", lambda s: "Year " + s if s.isdigit() else "Reception")):
+    for col, fix in (
+        ("sex", str.lower),
+        ("urn", lambda s: " " + s),
+        ("postcode", lambda s: s.replace(" ", "")),
+        ("nc_year", lambda s: "Year " + s if s.isdigit() else "Reception"),
+    ):
         v = messy[col].to_numpy(dtype=object)
         rows = hit()
         v[rows] = [fix(s) for s in v[rows]]
@@ -526,7 +679,9 @@ def _messy_pupils(n=1_500, seed=6):
     return clean, messy
 
 
-def test_messy_file_on_spark_carries_the_profile_and_normalises_on_the_cluster(spark, tmp_path, capsys):
+def test_messy_file_on_spark_carries_the_profile_and_normalises_on_the_cluster(
+    spark, tmp_path, capsys
+):
     from riskcalc.cli import main
     from riskcalc.release import analyse as memory
     from riskcalc.release import spark_job
@@ -536,17 +691,27 @@ def test_messy_file_on_spark_carries_the_profile_and_normalises_on_the_cluster(s
     messy.to_parquet(path)
     qi = ["urn", "nc_year", "sex", "postcode"]
     a, b = memory.analyse(path, qi), spark_job.analyse(path, qi, spark=spark)
-    assert b.provenance["data_quality"] == a.provenance["data_quality"]  # the same profile, on the cluster
+    assert (
+        b.provenance["data_quality"] == a.provenance["data_quality"]
+    )  # the same profile, on the cluster
     assert {u["column"] for u in b.provenance["data_quality"]["upper_bound"]} == set(qi)
-    a, b = memory.analyse(path, qi, normalise=True), spark_job.analyse(path, qi, spark=spark, normalise=True)
+    a, b = (
+        memory.analyse(path, qi, normalise=True),
+        spark_job.analyse(path, qi, spark=spark, normalise=True),
+    )
     assert b.provenance["data_quality"] == a.provenance["data_quality"]
     for name, frame in b.sections.items():
         pd.testing.assert_frame_equal(a.sections[name], frame, check_exact=False, rtol=1e-12)
     clean.to_parquet(tmp_path / "clean.parquet")
     want = memory.analyse(tmp_path / "clean.parquet", qi).sections["quasi_identifiers"]
-    pd.testing.assert_frame_equal(b.sections["quasi_identifiers"], want, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        b.sections["quasi_identifiers"], want, check_exact=False, rtol=1e-12
+    )
     # the command line warned of nothing on Spark before
-    assert main(["analyse", str(path), "--qi", ",".join(qi), "--engine", "spark", "--format", "json"]) == 0
+    assert (
+        main(["analyse", str(path), "--qi", ",".join(qi), "--engine", "spark", "--format", "json"])
+        == 0
+    )
     err = capsys.readouterr().err
     assert "riskcalc analyse: warning: column 'postcode'" in err and "upper bound" in err
 
@@ -560,11 +725,15 @@ def test_report_on_spark_carries_the_profile(spark, tmp_path):
     scen = {"gate": {"fields": ["urn", "nc_year", "sex"]}, "home": {"fields": ["sex", "postcode"]}}
     for normalise in (False, True):
         a = job.report_job(path, scenarios=scen, report=False, normalise=normalise)
-        b = spark_job.report_job(path, scenarios=scen, report=False, normalise=normalise, spark=spark)
+        b = spark_job.report_job(
+            path, scenarios=scen, report=False, normalise=normalise, spark=spark
+        )
         qa, qb = a.table.provenance["data_quality"], b.table.provenance["data_quality"]
         assert qa["findings"] == qb["findings"] and qa["upper_bound"] == qb["upper_bound"]
         assert qa["normalisation"] == qb["normalisation"]
-        pd.testing.assert_frame_equal(a.table.records, b.table.records, check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            a.table.records, b.table.records, check_exact=False, rtol=1e-12
+        )
         rows = json.loads(b.table.to_json())["records"]
         assert all(r.get("upper_bound") is True for r in rows) is (not normalise)
 
@@ -578,15 +747,33 @@ def test_report_on_spark_carries_the_profile(spark, tmp_path):
 def _cli(tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     env.pop("RISKCALC_SPARK_LOG", None)
-    return subprocess.run([sys.executable, "-m", "riskcalc", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "riskcalc", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda d: (d / "bad.parquet").write_bytes(b"PAR1" + b"x" * 64), "not a readable Parquet file"),
-    (lambda d: ((d / "ds").mkdir(), _survey().to_parquet(d / "ds" / "a.parquet"),
-                (d / "ds" / "b.parquet").write_bytes(b"PAR1garbage")), "b.parquet"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (
+            lambda d: (d / "bad.parquet").write_bytes(b"PAR1" + b"x" * 64),
+            "not a readable Parquet file",
+        ),
+        (
+            lambda d: (
+                (d / "ds").mkdir(),
+                _survey().to_parquet(d / "ds" / "a.parquet"),
+                (d / "ds" / "b.parquet").write_bytes(b"PAR1garbage"),
+            ),
+            "b.parquet",
+        ),
+    ],
+)
 def test_a_corrupt_parquet_input_is_one_line_before_spark_starts(tmp_path, make, match):
     make(tmp_path)
     target = "bad.parquet" if (tmp_path / "bad.parquet").exists() else "ds"
@@ -599,8 +786,17 @@ def test_a_corrupt_parquet_input_is_one_line_before_spark_starts(tmp_path, make,
 
 def test_an_unreachable_master_is_one_line(tmp_path):
     _survey().to_parquet(tmp_path / "s.parquet")
-    res = _cli(tmp_path, "analyse", "s.parquet", "--qi", "sex", "--engine", "spark",
-               "--spark-master", "spark://127.0.0.1:9")
+    res = _cli(
+        tmp_path,
+        "analyse",
+        "s.parquet",
+        "--qi",
+        "sex",
+        "--engine",
+        "spark",
+        "--spark-master",
+        "spark://127.0.0.1:9",
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "--spark-master" in lines[0] and "cannot be reached" in lines[0]
@@ -610,7 +806,9 @@ def test_a_valid_spark_run_prints_no_jvm_log(tmp_path):
     if _skip_reason():
         pytest.skip(_skip_reason())
     _survey().to_parquet(tmp_path / "s.parquet")
-    res = _cli(tmp_path, "analyse", "s.parquet", "--qi", "sex,year", "--engine", "spark", "--format", "csv")
+    res = _cli(
+        tmp_path, "analyse", "s.parquet", "--qi", "sex,year", "--engine", "spark", "--format", "csv"
+    )
     assert res.returncode == 0, res.stderr
     assert res.stderr.strip() == ""  # the JVM's warnings went to its own (temporary) log
 
@@ -631,6 +829,7 @@ def test_spark_errors_become_one_line(spark, tmp_path):
 # --------------------------------------------------------------------------------------------
 # Every public measure on the Spark backend (tests/test_common.py's registry)
 # --------------------------------------------------------------------------------------------
+
 
 def _headline(result) -> dict:
     """The figures a result reports, whatever the backend: its scalar fields (arrays, which
@@ -661,12 +860,15 @@ def test_every_measure_on_spark_gives_the_in_memory_figures_or_one_line(spark, n
         assert "\n" not in str(err) and "in memory" in str(err)
         return
     expected = MEASURES[name](pdf, QI)
-    if name == "population_uniqueness":  # on Spark the default is Dankar's rule (docs/population.md)
+    if (
+        name == "population_uniqueness"
+    ):  # on Spark the default is Dankar's rule (docs/population.md)
         assert not got.trusted and got.caution  # Dankar's rule picks an estimator of the histogram
         ref = rc.population_uniqueness(pdf, QI, sampling_fraction=0.2, method=got.method_used)
         assert got.estimate == pytest.approx(ref.estimate, rel=1e-9)
         return
     if name == "profile_columns":  # each column's type as its own library names it
+
         def strip(r):
             return [dataclasses.replace(c, dtype="") for c in r.columns]
 

@@ -31,11 +31,39 @@ from riskcalc._core.io import read_table
 # Random Arrow columns
 # --------------------------------------------------------------------------------------------
 
-_TEXT = ["a", "b", "F", "M", "007", "7", "", "x y", "é", "AB12 3CD", "a longer value", "yet another long one"]
+_TEXT = [
+    "a",
+    "b",
+    "F",
+    "M",
+    "007",
+    "7",
+    "",
+    "x y",
+    "é",
+    "AB12 3CD",
+    "a longer value",
+    "yet another long one",
+]
 _INTS = [0, 1, -1, 7, 2**40, -(2**62), 2**62 + 5]
 _FLOATS = [0.0, -0.0, 1.0, -1.5, float("nan"), float("inf"), 2.0**53]
-_KINDS = ["int64", "int8", "uint64", "float64", "float32", "bool", "string", "short_string", "large_string",
-          "dict_string", "dict_int", "timestamp", "date32", "binary", "decimal"]
+_KINDS = [
+    "int64",
+    "int8",
+    "uint64",
+    "float64",
+    "float32",
+    "bool",
+    "string",
+    "short_string",
+    "large_string",
+    "dict_string",
+    "dict_int",
+    "timestamp",
+    "date32",
+    "binary",
+    "decimal",
+]
 
 
 def _values(kind: str, draw_idx: list[int], nulls: list[bool]):
@@ -53,10 +81,19 @@ def _values(kind: str, draw_idx: list[int], nulls: list[bool]):
     elif kind == "short_string":
         pool = [t for t in _TEXT if len(t.encode()) <= 8]
     elif kind == "timestamp":
-        pool = [dt.datetime(2000, 1, 1), dt.datetime(1970, 1, 1), dt.datetime(2000, 1, 1, 0, 0, 1),
-                dt.datetime(1900, 5, 5)]
+        pool = [
+            dt.datetime(2000, 1, 1),
+            dt.datetime(1970, 1, 1),
+            dt.datetime(2000, 1, 1, 0, 0, 1),
+            dt.datetime(1900, 5, 5),
+        ]
     elif kind == "date32":
-        pool = [dt.date(2000, 1, 1), dt.date(2000, 1, 2), dt.date(1970, 1, 1), dt.date(9999, 12, 31)]
+        pool = [
+            dt.date(2000, 1, 1),
+            dt.date(2000, 1, 2),
+            dt.date(1970, 1, 1),
+            dt.date(9999, 12, 31),
+        ]
     elif kind == "binary":
         pool = [b"a", b"\x00b", b"", b"0123456789"]
     elif kind == "decimal":
@@ -67,11 +104,23 @@ def _values(kind: str, draw_idx: list[int], nulls: list[bool]):
 
 
 def _array(kind: str, values: list, rng: np.random.Generator) -> pa.Array:
-    typ = {"int64": pa.int64(), "int8": pa.int8(), "uint64": pa.uint64(), "float64": pa.float64(),
-           "float32": pa.float32(), "bool": pa.bool_(), "string": pa.string(), "short_string": pa.string(),
-           "large_string": pa.large_string(), "dict_string": pa.string(), "dict_int": pa.int64(),
-           "timestamp": pa.timestamp("us"), "date32": pa.date32(), "binary": pa.binary(),
-           "decimal": pa.decimal128(5, 2)}[kind]
+    typ = {
+        "int64": pa.int64(),
+        "int8": pa.int8(),
+        "uint64": pa.uint64(),
+        "float64": pa.float64(),
+        "float32": pa.float32(),
+        "bool": pa.bool_(),
+        "string": pa.string(),
+        "short_string": pa.string(),
+        "large_string": pa.large_string(),
+        "dict_string": pa.string(),
+        "dict_int": pa.int64(),
+        "timestamp": pa.timestamp("us"),
+        "date32": pa.date32(),
+        "binary": pa.binary(),
+        "decimal": pa.decimal128(5, 2),
+    }[kind]
     if kind == "float32":
         values = [None if v is None else float(np.float32(v)) for v in values]
     array = pa.array(values, type=typ)
@@ -83,7 +132,9 @@ def _array(kind: str, values: list, rng: np.random.Generator) -> pa.Array:
         order = list(rng.permutation(len(dictionary)))
         new = [dictionary[i] for i in order] + extra
         position = {old: j for j, old in enumerate(order)}
-        indices = pa.array([None if i is None else position[i] for i in array.indices.to_pylist()], pa.int32())
+        indices = pa.array(
+            [None if i is None else position[i] for i in array.indices.to_pylist()], pa.int32()
+        )
         array = pa.DictionaryArray.from_arrays(indices, pa.array(new, type=array.dictionary.type))
     return array
 
@@ -105,7 +156,10 @@ def batch_streams(draw):
         cols[f"c{j}_{kind}"] = (kind, _values(kind, idx, nulls))
     batches = []
     for start in range(0, n, size):
-        arrays = {name: _array(kind, values[start: start + size], rng) for name, (kind, values) in cols.items()}
+        arrays = {
+            name: _array(kind, values[start : start + size], rng)
+            for name, (kind, values) in cols.items()
+        }
         batches.append(pa.RecordBatch.from_pydict(arrays))  # pyarrow 14: no dict in record_batch
     return batches
 
@@ -136,7 +190,9 @@ def test_encode_batches_equals_encode_on_the_whole_table(batches):
         assert a.codes.dtype == b.codes.dtype
         assert pa.array(a.categories).equals(pa.array(b.categories)), name
     # every measure reads the combined partition
-    assert _same_partition(rc.partition(got, names).class_id, rc.partition(expected, names).class_id)
+    assert _same_partition(
+        rc.partition(got, names).class_id, rc.partition(expected, names).class_id
+    )
     h1, h2 = rc.size_histogram(got, names), rc.size_histogram(expected, names)
     assert_array_equal(h1.sizes, h2.sizes)
     assert_array_equal(h1.counts, h2.counts)
@@ -153,18 +209,22 @@ def test_encode_batches_on_a_large_table_gives_the_codes_of_encode(backend, batc
         n = 300_000
     rng = np.random.default_rng(3)
     postcodes = np.array([f"P{i:05d}" for i in range(40_000)], dtype=object)
-    table = pa.table({
-        "postcode": pa.array(postcodes[rng.integers(0, 40_000, n)], mask=rng.random(n) < 0.01),
-        "la": pa.array(postcodes[rng.integers(0, 150, n)]).dictionary_encode(),
-        "dob": pa.array(rng.integers(10_000, 15_000, n).astype("datetime64[D]")),
-        "upn": pa.array([f"A{i:012d}" for i in rng.integers(0, 10**12, n)]),
-        "id": pa.array(rng.integers(0, 2**64 - 1, n, dtype=np.uint64)),
-        "score": pa.array(rng.integers(0, 50, n) / 4.0),
-    })
+    table = pa.table(
+        {
+            "postcode": pa.array(postcodes[rng.integers(0, 40_000, n)], mask=rng.random(n) < 0.01),
+            "la": pa.array(postcodes[rng.integers(0, 150, n)]).dictionary_encode(),
+            "dob": pa.array(rng.integers(10_000, 15_000, n).astype("datetime64[D]")),
+            "upn": pa.array([f"A{i:012d}" for i in rng.integers(0, 10**12, n)]),
+            "id": pa.array(rng.integers(0, 2**64 - 1, n, dtype=np.uint64)),
+            "score": pa.array(rng.integers(0, 50, n) / 4.0),
+        }
+    )
     old = kernels.set_backend(backend if backend == "numpy" else "auto")
     try:
         expected = encode(table)
-        got = encode_batches(table.to_batches(max_chunksize=batch), table.schema, table.column_names)
+        got = encode_batches(
+            table.to_batches(max_chunksize=batch), table.schema, table.column_names
+        )
     finally:
         kernels.set_backend(old)
     for name in table.column_names:
@@ -176,10 +236,18 @@ def test_encode_batches_on_a_large_table_gives_the_codes_of_encode(backend, batc
 def test_a_dictionary_column_with_a_long_value_later_keeps_its_levels():
     """Short text packs into integers until a batch holds a longer value: the builder then
     turns into a dictionary merge, keeping the levels (and codes) seen so far."""
-    b1 = pa.RecordBatch.from_pydict({"a": pa.array(["x", "y", None, "x"]).dictionary_encode(),
-                                     "s": pa.array(["x", "y", None, "x"])})
-    b2 = pa.RecordBatch.from_pydict({"a": pa.array(["a value over eight bytes", "y"]).dictionary_encode(),
-                                     "s": pa.array(["a value over eight bytes", "y"])})
+    b1 = pa.RecordBatch.from_pydict(
+        {
+            "a": pa.array(["x", "y", None, "x"]).dictionary_encode(),
+            "s": pa.array(["x", "y", None, "x"]),
+        }
+    )
+    b2 = pa.RecordBatch.from_pydict(
+        {
+            "a": pa.array(["a value over eight bytes", "y"]).dictionary_encode(),
+            "s": pa.array(["a value over eight bytes", "y"]),
+        }
+    )
     got = encode_batches([b1, b2], b1.schema, ["a", "s"])
     whole = encode(pa.Table.from_batches([b1, b2]))
     for name in ("a", "s"):
@@ -209,14 +277,18 @@ def test_nested_columns_are_refused_in_one_line():
 
 def _table(n=5000, seed=0):
     rng = np.random.default_rng(seed)
-    return pa.table({
-        "sex": pa.array(rng.choice(["F", "M"], n)),
-        "school": pa.array(rng.integers(100000, 100400, n).astype(np.int32)),
-        "dob": pa.array(rng.integers(12000, 13000, n).astype("datetime64[D]")),
-        "pc": pa.array(np.array([f"AB{i} 1CD" for i in range(900)])[rng.integers(0, 900, n)]).dictionary_encode(),
-        "id": pa.array(["0" * 15 + str(i) for i in rng.integers(0, 10**4, n)]),
-        "w": pa.array(rng.random(n) + 1),
-    })
+    return pa.table(
+        {
+            "sex": pa.array(rng.choice(["F", "M"], n)),
+            "school": pa.array(rng.integers(100000, 100400, n).astype(np.int32)),
+            "dob": pa.array(rng.integers(12000, 13000, n).astype("datetime64[D]")),
+            "pc": pa.array(
+                np.array([f"AB{i} 1CD" for i in range(900)])[rng.integers(0, 900, n)]
+            ).dictionary_encode(),
+            "id": pa.array(["0" * 15 + str(i) for i in rng.integers(0, 10**4, n)]),
+            "w": pa.array(rng.random(n) + 1),
+        }
+    )
 
 
 @pytest.fixture()
@@ -321,8 +393,13 @@ def test_streaming_holds_a_batch_not_the_table(tmp_path):
     table = pa.table({c: pa.array(rng.integers(0, 1000, n)) for c in "abc"})  # 8 bytes a value
     path = tmp_path / "big.parquet"
     pq.write_table(table, path, row_group_size=1 << 16)
-    proc = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=str(Path(rc.__file__).parents[1]))
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(Path(rc.__file__).parents[1]),
+    )
     assert proc.returncode == 0, proc.stderr[-800:]
     records, peak = map(int, proc.stdout.split())
     assert records == n
@@ -335,8 +412,12 @@ def test_streaming_holds_a_batch_not_the_table(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(1, 40), min_size=1, max_size=5), st.integers(1, 3000),
-       st.sampled_from([1 << 10, 1 << 14, 1 << 30]), st.integers(0, 2**32 - 1))
+@given(
+    st.lists(st.integers(1, 40), min_size=1, max_size=5),
+    st.integers(1, 3000),
+    st.sampled_from([1 << 10, 1 << 14, 1 << 30]),
+    st.integers(0, 2**32 - 1),
+)
 def test_class_sizes_bounded_equal_the_grouping(levels, n, budget, seed):
     """Counting (a small key space) and hash passes (otherwise) give the class sizes of
     ``group_codes``, whatever the chunk and the budget."""

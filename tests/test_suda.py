@@ -120,7 +120,7 @@ def test_dis_suda_formula_by_hand():
     fraction, n_unique, n_pairs, m = 0.1, 2, 4, 4
     d = n_unique * fraction / (n_unique * fraction + n_pairs * (1 - fraction))
     q = 1 + (8 - m) / 20
-    a = 6.0 ** -q + 2.0 ** -q
+    a = 6.0**-q + 2.0**-q
     expected = [0.0] + [1 / (1 + (n_unique / d - n_unique) / (s**q * a)) for s in (6.0, 2.0)]
     assert_allclose(dis_suda(score, (n_unique, n_pairs), fraction, m), expected, rtol=1e-12)
     assert_allclose(dis_suda(score, (0, 4), fraction, m), 0.0)
@@ -142,7 +142,9 @@ def test_value_contributions_hide_values_unless_asked():
     labelled = res.value_contributions(labels=True)
     assert "Rural" in labelled["value"].tolist()
     # Rural (record 5) is a 1-MSU scoring 6 out of a total 34.
-    assert labelled.set_index(["field", "value"]).loc[("Residence", "Rural"), "contribution"] == pytest.approx(600 / 34)
+    assert labelled.set_index(["field", "value"]).loc[
+        ("Residence", "Rural"), "contribution"
+    ] == pytest.approx(600 / 34)
 
 
 def test_to_frame_and_repr():
@@ -158,7 +160,10 @@ def test_to_frame_and_repr():
     "kwargs, message",
     [
         ({"max_msu": 0}, "'max_msu' parameter of suda must be an int"),
-        ({"dis_fraction": 0}, "'dis_fraction' parameter of suda must be a number in the open range"),
+        (
+            {"dis_fraction": 0},
+            "'dis_fraction' parameter of suda must be a number in the open range",
+        ),
         ({"dis_fraction": 1.5}, "open range \\(0, 1\\)"),
         ({"scoring": "other"}, "'scoring' parameter of suda must be one of"),
     ],

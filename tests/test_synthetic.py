@@ -57,8 +57,10 @@ def _reference_check_letter(body: str) -> str:
 # ------------------------------------------------------------------------------------ UPN
 @pytest.mark.parametrize(
     ("body", "letter"),
-    [("801200005001", "B"),  # python-stdnum doctest, npd-spec 2.2
-     ("207000016049", "P")],  # sum 266 -> 13 -> P (Arbor's page says Q: arithmetic error)
+    [
+        ("801200005001", "B"),  # python-stdnum doctest, npd-spec 2.2
+        ("207000016049", "P"),
+    ],  # sum 266 -> 13 -> P (Arbor's page says Q: arithmetic error)
 )
 def test_upn_check_letter_vectors(body, letter):
     assert upn_check_letter(body) == letter
@@ -171,8 +173,11 @@ def test_cross_border_shares_are_the_published_ones(n, seed):
     away = c["home_la"].astype(str) != c["la_code"].astype(str)
     london = c["region"].astype(str).eq("London").map({True: "London", False: "default"})
     share = away.groupby([london, c["phase"].astype(str)], observed=True).mean()
-    for (where, phase), target in [(("default", "PS"), 0.038), (("default", "SS"), 0.070),
-                                   (("London", "SS"), 0.20)]:
+    for (where, phase), target in [
+        (("default", "PS"), 0.038),
+        (("default", "SS"), 0.070),
+        (("London", "SS"), 0.20),
+    ]:
         assert _CROSS[where][phase] == target
         assert abs(share[(where, phase)] - target) < 0.015, (where, phase, share[(where, phase)])
     assert 0.075 < share[("London", "PS")] < 0.11
@@ -180,8 +185,10 @@ def test_cross_border_shares_are_the_published_ones(n, seed):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pairs=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=400),
-       rates=st.lists(st.floats(0.0, 0.3), min_size=4, max_size=4))
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=400),
+    rates=st.lists(st.floats(0.0, 0.3), min_size=4, max_size=4),
+)
 def test_family_rates_give_each_phase_its_share(pairs, rates):
     """Families take the share of their eldest's phase; the shares are solved so that every
     phase's expected share is its rate whenever that is possible (no share outside [0, 1])."""
@@ -193,8 +200,12 @@ def test_family_rates_give_each_phase_its_share(pairs, rates):
     counts = np.zeros((4, 4))
     np.add.at(counts, (phase, eldest), 1)
     exact, *_ = np.linalg.lstsq(counts, rates * counts.sum(axis=1), rcond=None)
-    if ((exact >= 0) & (exact <= 1)).all() and np.linalg.matrix_rank(counts) == np.count_nonzero(counts.sum(axis=1)):
-        expected_share = (counts @ x)[counts.sum(axis=1) > 0] / counts.sum(axis=1)[counts.sum(axis=1) > 0]
+    if ((exact >= 0) & (exact <= 1)).all() and np.linalg.matrix_rank(counts) == np.count_nonzero(
+        counts.sum(axis=1)
+    ):
+        expected_share = (counts @ x)[counts.sum(axis=1) > 0] / counts.sum(axis=1)[
+            counts.sum(axis=1) > 0
+        ]
         np.testing.assert_allclose(expected_share, rates[counts.sum(axis=1) > 0], atol=1e-9)
 
 
@@ -210,8 +221,14 @@ def test_the_panel_keeps_homes_in_the_school_la_at_its_first_census():
         if not cross:
             chunk.aux["cross_border"] = False
         for name, sampler in _samplers.SAMPLERS[:4]:
-            chunk.cols.update(sampler(synthetic._rng.stream(plan.root, name, int(plan.la_code[la])), chunk))
-        outs.append(sample_geography(synthetic._rng.stream(plan.root, "postcode", int(plan.la_code[la])), chunk))
+            chunk.cols.update(
+                sampler(synthetic._rng.stream(plan.root, name, int(plan.la_code[la])), chunk)
+            )
+        outs.append(
+            sample_geography(
+                synthetic._rng.stream(plan.root, "postcode", int(plan.la_code[la])), chunk
+            )
+        )
     assert (outs[0]["home_la"] != plan.la_code_idx[la]).any()
     assert (outs[1]["home_la"] == plan.la_code_idx[la]).all()
 
@@ -224,8 +241,9 @@ def test_school_in_la_of_right_region(cohort):
     # a school (URN) has one LA, one phase; LAESTAB starts with the LA number
     per_school = cohort.groupby("urn")[["la_code", "phase", "laestab"]].nunique()
     assert (per_school == 1).all().all()
-    assert ((cohort["laestab"] // 10000).astype(str).str.zfill(3)
-            == cohort["la_code"].astype(str)).all()
+    assert (
+        (cohort["laestab"] // 10000).astype(str).str.zfill(3) == cohort["la_code"].astype(str)
+    ).all()
     assert cohort.groupby("laestab")["urn"].nunique().max() == 1
 
 
@@ -275,8 +293,14 @@ def test_sen_shares_and_sex_ratio(cohort):
 
 def test_ethnicity_shares_and_regional_variation(cohort):
     share = cohort["ethnic_group_minor"].value_counts(normalize=True)
-    targets = {"WBRI": (0.614, 0.03), "WOTH": (0.07, 0.015), "APKN": (0.046, 0.012),
-               "BAFR": (0.048, 0.012), "AIND": (0.040, 0.012), "MOTH": (0.028, 0.008)}
+    targets = {
+        "WBRI": (0.614, 0.03),
+        "WOTH": (0.07, 0.015),
+        "APKN": (0.046, 0.012),
+        "BAFR": (0.048, 0.012),
+        "AIND": (0.040, 0.012),
+        "MOTH": (0.028, 0.008),
+    }
     for code, (target, tol) in targets.items():
         assert abs(share[code] - target) < tol, (code, share[code])
     wbri = cohort["ethnic_group_minor"].eq("WBRI").groupby(cohort["region"], observed=True).mean()
@@ -285,7 +309,10 @@ def test_ethnicity_shares_and_regional_variation(cohort):
     ext = cohort["ethnicity_extended"].astype(str)
     minor = cohort["ethnic_group_minor"].astype(str)
     assert (ext.str[0] == minor.str[0]).all()
-    assert cohort.groupby("ethnic_group_minor", observed=True)["ethnic_group_major"].nunique().max() == 1
+    assert (
+        cohort.groupby("ethnic_group_minor", observed=True)["ethnic_group_major"].nunique().max()
+        == 1
+    )
 
 
 def test_language_eal_and_rare_flags(cohort):
@@ -354,7 +381,9 @@ def test_removing_or_adding_a_field_leaves_other_columns(monkeypatch):
     def noisy(rng, chunk):  # a new field that draws a lot of random numbers
         return {"extra_field": rng.random(chunk.n) < rng.random(chunk.n)}
 
-    monkeypatch.setattr(synthetic.cohort, "SAMPLERS", tuple(kept[:8] + [("extra", noisy)] + kept[8:]))
+    monkeypatch.setattr(
+        synthetic.cohort, "SAMPLERS", tuple(kept[:8] + [("extra", noisy)] + kept[8:])
+    )
     other = generate_cohort(8_000, rng=11)
     assert "disability" not in other and "service_child" not in other
     pd.testing.assert_frame_equal(base.drop(columns=["disability", "service_child"]), other)
@@ -363,16 +392,49 @@ def test_removing_or_adding_a_field_leaves_other_columns(monkeypatch):
 # ------------------------------------------------------------------------------ registry
 def test_registry_covers_cohort_and_roles(cohort):
     assert list(cohort.columns) == list(FIELD_NAMES)
-    required = {"pupil_id", "upn", "forename", "surname", "date_of_birth", "sex", "postcode",
-                "postcode_sector", "postcode_district", "lsoa", "idaci_decile",
-                "ethnicity_extended", "ethnic_group_minor", "ethnic_group_major",
-                "first_language", "eal", "fsm_eligible", "ever_fsm_6", "sen_provision",
-                "primary_sen_type", "looked_after", "service_child", "disability", "nc_year",
-                "urn", "laestab", "la_code", "region", "phase", "enrol_status", "suspensions",
-                "permanent_exclusion", "exclusion_reason"}
+    required = {
+        "pupil_id",
+        "upn",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "postcode_sector",
+        "postcode_district",
+        "lsoa",
+        "idaci_decile",
+        "ethnicity_extended",
+        "ethnic_group_minor",
+        "ethnic_group_major",
+        "first_language",
+        "eal",
+        "fsm_eligible",
+        "ever_fsm_6",
+        "sen_provision",
+        "primary_sen_type",
+        "looked_after",
+        "service_child",
+        "disability",
+        "nc_year",
+        "urn",
+        "laestab",
+        "la_code",
+        "region",
+        "phase",
+        "enrol_status",
+        "suspensions",
+        "permanent_exclusion",
+        "exclusion_reason",
+    }
     assert required <= set(FIELD_NAMES)
     assert {f.name for f in FIELDS if f.role is Role.DIRECT_IDENTIFIER} == {
-        "pupil_id", "upn", "forename", "surname", "family_id"}
+        "pupil_id",
+        "upn",
+        "forename",
+        "surname",
+        "family_id",
+    }
     assert field("fsm_eligible").role is Role.SENSITIVE
     for f in FIELDS:
         assert f.tier in (1, 2, 4)
@@ -396,8 +458,9 @@ def test_ladders_coarsen_monotonically(cohort, name):
         if rung.coarsen is not None:  # the function agrees with the column on the cohort
             from_func = rung.coarsen(sample[name])
             if rung.column is not None:
-                assert (from_func.astype(str).to_numpy()
-                        == sample[rung.column].astype(str).to_numpy()).all()
+                assert (
+                    from_func.astype(str).to_numpy() == sample[rung.column].astype(str).to_numpy()
+                ).all()
     # the coarser level is a function of the finer one
     finer = sample[name].astype(str)
     coarser = f.generalise(sample, 1).astype(str)
@@ -406,11 +469,13 @@ def test_ladders_coarsen_monotonically(cohort, name):
 
 def test_required_ladders():
     assert field("date_of_birth").ladder_names == ("year_month_of_birth", "year_of_birth")
-    assert field("postcode").ladder_names == ("postcode_sector", "postcode_district",
-                                               "postcode_area")
+    assert field("postcode").ladder_names == (
+        "postcode_sector",
+        "postcode_district",
+        "postcode_area",
+    )
     assert field("urn").ladder_names == ("la_code", "region")
-    assert field("ethnicity_extended").ladder_names == ("ethnic_group_minor",
-                                                         "ethnic_group_major")
+    assert field("ethnicity_extended").ladder_names == ("ethnic_group_minor", "ethnic_group_major")
     assert field("first_language").ladder_names == ("language_group",)
     with pytest.raises(SyntheticError, match="'postcode_town'"):
         field("postcode").generalise(pd.DataFrame({"postcode": ["LS6 2AB"]}), "postcode_town")
@@ -437,14 +502,18 @@ def test_tier_nesting():
 
 def test_tier3_tables(cohort):
     tables = tier3_tables(cohort)
-    assert set(tables) == {f"{b}_x_{c}" for b in ("urn", "la_code") for c in
-                           synthetic.tiers.TIER3_CHARACTERISTICS}
+    assert set(tables) == {
+        f"{b}_x_{c}" for b in ("urn", "la_code") for c in synthetic.tiers.TIER3_CHARACTERISTICS
+    }
     t = tables["urn_x_fsm_eligible"]
     assert list(t.columns) == ["urn", "nc_year", "sex", "fsm_eligible", "count"]
     assert t["count"].sum() == len(cohort) and (t["count"] >= 1).all()
     school = cohort["urn"].iloc[0]
-    direct = cohort[cohort["urn"] == school].groupby(
-        ["nc_year", "sex", "fsm_eligible"], observed=True).size()
+    direct = (
+        cohort[cohort["urn"] == school]
+        .groupby(["nc_year", "sex", "fsm_eligible"], observed=True)
+        .size()
+    )
     got = t[t["urn"] == school].set_index(["nc_year", "sex", "fsm_eligible"])["count"]
     assert got.sort_index().tolist() == direct.sort_index().tolist()
     assert (t["count"] <= 2).any()  # unsuppressed small cells are present
@@ -459,7 +528,9 @@ def test_generate_cohort_rejects_bad_n(bad):
 
 @pytest.mark.parametrize("bad", ["abc", -1, 1.5])
 def test_generate_cohort_rejects_bad_rng(bad):
-    with pytest.raises(SyntheticError, match=r"'rng' parameter of generate_cohort.*" + re.escape(repr(bad)[:3])):
+    with pytest.raises(
+        SyntheticError, match=r"'rng' parameter of generate_cohort.*" + re.escape(repr(bad)[:3])
+    ):
         generate_cohort(10, rng=bad)
 
 
@@ -487,5 +558,7 @@ def test_child_streams_are_distinct_per_field_and_chunk():
     assert draw(1, "sex", 202) != draw(2, "sex", 202)
     # fixed value: the hash must not depend on the process (unlike the built-in hash)
     import hashlib
+
     assert stable_hash("sex") == int.from_bytes(
-        hashlib.blake2b(b"sex", digest_size=8).digest(), "little")
+        hashlib.blake2b(b"sex", digest_size=8).digest(), "little"
+    )

@@ -25,8 +25,16 @@ def sibs(cohort):
 
 def test_siblings_share_home_and_family_characteristics(cohort, sibs):
     g = cohort.groupby("family_id", observed=True)
-    for col in ("postcode", "lsoa", "idaci_decile", "ethnicity_extended", "ethnic_group_minor",
-                "first_language", "eal", "la_code"):
+    for col in (
+        "postcode",
+        "lsoa",
+        "idaci_decile",
+        "ethnicity_extended",
+        "ethnic_group_minor",
+        "first_language",
+        "eal",
+        "la_code",
+    ):
         # la_code is the school's LA: siblings' schools are in the home LA in the cross-section
         assert (g[col].nunique(dropna=False) == 1).all(), col
     surname_same = (g["surname"].transform("nunique") == 1)[cohort["n_siblings"] > 0].mean()
@@ -40,11 +48,18 @@ def test_sibling_fields_count_and_order(cohort):
     size = cohort.groupby("family_id", observed=True)["pupil_id"].transform("size")
     assert (cohort["n_siblings"] == size - 1).all()
     # reference: a plain per-family rank by date of birth, ties by row order
-    ref = cohort.assign(_row=np.arange(len(cohort))).sort_values(
-        ["family_id", "date_of_birth", "_row"]).groupby("family_id", observed=True).cumcount() + 1
+    ref = (
+        cohort.assign(_row=np.arange(len(cohort)))
+        .sort_values(["family_id", "date_of_birth", "_row"])
+        .groupby("family_id", observed=True)
+        .cumcount()
+        + 1
+    )
     assert (cohort["birth_order"] == ref.sort_index()).all()
-    assert (cohort.groupby("family_id", observed=True)["birth_order"].max() == size.groupby(
-        cohort["family_id"]).max()).all()
+    assert (
+        cohort.groupby("family_id", observed=True)["birth_order"].max()
+        == size.groupby(cohort["family_id"]).max()
+    ).all()
 
 
 def test_twins_share_date_of_birth_school_and_year(cohort, sibs):
@@ -91,8 +106,9 @@ def test_form_families_structure(seed, n, n_sec, n_school):
     fam = form_families(np.random.default_rng(seed + 1), school=school, vyear=vyear, sector=sector)
     root = fam.root
     assert (root[root] == root).all()  # roots are their own root
-    frame = pd.DataFrame({"root": root, "v": vyear, "sector": sector, "school": school,
-                          "twin": fam.twin_of >= 0})
+    frame = pd.DataFrame(
+        {"root": root, "v": vyear, "sector": sector, "school": school, "twin": fam.twin_of >= 0}
+    )
     # the root is the eldest (highest virtual year); siblings (not second twins, who follow
     # their twin) were matched within the root's home sector
     assert (frame.groupby("root")["v"].max().to_numpy() == vyear[np.unique(root)]).all()
@@ -125,8 +141,9 @@ def test_household_risk_runs_on_real_households(cohort):
     import riskcalc as rc
 
     data = cohort[["sex", "nc_year", "postcode_district", "family_id"]].assign(w=20.0)
-    res = rc.individual_risk(data, ["sex", "nc_year", "postcode_district"], weights="w",
-                             household="family_id")
+    res = rc.individual_risk(
+        data, ["sex", "nc_year", "postcode_district"], weights="w", household="family_id"
+    )
     hh = pd.Series(res.household_risk, index=cohort.index)
     # 1 - prod(1 - r) over a household: at least each member's own risk, the same for siblings
     assert (res.household_risk >= res.risk - 1e-12).all()

@@ -56,7 +56,8 @@ def test_round_trip_restores_frame_and_metadata(cohort, tmp_path, tier):
 
 def test_round_trip_tier3_table(cohort, tmp_path):
     table = tier3_tables(cohort, by=["la_code"], characteristics=["sen_provision"])[
-        "la_code_x_sen_provision"]
+        "la_code_x_sen_provision"
+    ]
     path = write_extract(table, tmp_path / "t3.parquet")
     back = read_extract(path)
     pd.testing.assert_frame_equal(back, table)
@@ -127,18 +128,36 @@ def test_cli_writes_extracts(tmp_path, capsys):
     # existing files: refused without --force, accepted with it
     with pytest.raises(ExtractExistsError, match="--force"):
         _cli.run(args)
-    assert _cli.run(_parse(["--pupils", "2000", "--seed", "5", "--out", str(out),
-                            "--tiers", "1,3,4", "--force"])) == 0
+    assert (
+        _cli.run(
+            _parse(
+                [
+                    "--pupils",
+                    "2000",
+                    "--seed",
+                    "5",
+                    "--out",
+                    str(out),
+                    "--tiers",
+                    "1,3,4",
+                    "--force",
+                ]
+            )
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--pupils", "0"], "--pupils must be an integer in the range \\[1, .*Got '0'"),
-     (["--pupils", "-3"], "Got '-3'"),
-     (["--pupils", "many"], "Got 'many'"),
-     (["--seed", "-1"], "--seed must be an integer.*Got '-1'"),
-     (["--tiers", "1,5"], "--tiers .*bad tier '5'"),
-     (["--tiers", ""], "--tiers .*bad tier ''")],
+    [
+        (["--pupils", "0"], "--pupils must be an integer in the range \\[1, .*Got '0'"),
+        (["--pupils", "-3"], "Got '-3'"),
+        (["--pupils", "many"], "Got 'many'"),
+        (["--seed", "-1"], "--seed must be an integer.*Got '-1'"),
+        (["--tiers", "1,5"], "--tiers .*bad tier '5'"),
+        (["--tiers", ""], "--tiers .*bad tier ''"),
+    ],
 )
 def test_cli_bad_arguments(tmp_path, argv, message):
     args = _parse(["--pupils", "100", "--out", str(tmp_path / "o")] + argv)
@@ -160,14 +179,46 @@ def test_cli_bad_output_directory(tmp_path, monkeypatch):
 
 def test_public_api():
     assert set(synthetic.__all__) == {
-        "generate_cohort", "start_cohort", "PendingCohort", "FULL_POPULATION", "tier_extract", "tier3_tables", "write_extract",
-        "read_extract", "read_metadata", "write_tiers", "tier_paths", "FIELDS", "FIELD_NAMES", "Field", "Rung", "Role",
-        "field", "columns_for_tier", "quasi_identifiers", "sensitive_attributes",
-        "DETERMINES", "GUESSED_BY", "closure", "determines",
-        "direct_identifiers", "upn_check_letter", "is_valid_upn", "SyntheticError",
-        "ExtractExistsError", "GENERATOR_VERSION",
+        "generate_cohort",
+        "start_cohort",
+        "PendingCohort",
+        "FULL_POPULATION",
+        "tier_extract",
+        "tier3_tables",
+        "write_extract",
+        "read_extract",
+        "read_metadata",
+        "write_tiers",
+        "tier_paths",
+        "FIELDS",
+        "FIELD_NAMES",
+        "Field",
+        "Rung",
+        "Role",
+        "field",
+        "columns_for_tier",
+        "quasi_identifiers",
+        "sensitive_attributes",
+        "DETERMINES",
+        "GUESSED_BY",
+        "closure",
+        "determines",
+        "direct_identifiers",
+        "upn_check_letter",
+        "is_valid_upn",
+        "SyntheticError",
+        "ExtractExistsError",
+        "GENERATOR_VERSION",
         # the panel and its longitudinal extracts
-        "generate_panel", "read_panel", "PanelDataset", "panel_columns", "CENSUSES",
-        "cohort_extract", "school_extract", "history_wide", "longitudinal_columns"}
+        "generate_panel",
+        "read_panel",
+        "PanelDataset",
+        "panel_columns",
+        "CENSUSES",
+        "cohort_extract",
+        "school_extract",
+        "history_wide",
+        "longitudinal_columns",
+    }
     for name in synthetic.__all__:
         assert hasattr(synthetic, name)

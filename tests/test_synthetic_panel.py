@@ -33,7 +33,9 @@ def panel():
 
 @pytest.fixture(scope="module")
 def by_pupil(panel):
-    return panel.sort_values(["pupil_id", "academic_year", "census"], kind="stable").reset_index(drop=True)
+    return panel.sort_values(["pupil_id", "academic_year", "census"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _strs(s: pd.Series) -> np.ndarray:
@@ -62,8 +64,16 @@ def test_year_groups_advance_one_a_year_and_fixed_fields_never_change(by_pupil):
     ay = by_pupil["academic_year"].to_numpy().astype(int)
     assert (np.diff(year)[same[1:]] == np.diff(ay)[same[1:]]).all()  # no repeats modelled
     g = by_pupil.groupby("pupil_id", observed=True)
-    for col in ("date_of_birth", "sex", "upn", "family_id", "ethnicity_extended", "forename",
-                "surname", "first_language"):
+    for col in (
+        "date_of_birth",
+        "sex",
+        "upn",
+        "family_id",
+        "ethnicity_extended",
+        "forename",
+        "surname",
+        "first_language",
+    ):
         assert (g[col].nunique(dropna=False) == 1).all(), col
 
 
@@ -126,7 +136,9 @@ def test_ever_fsm6_is_fsm_in_the_last_six_years_of_the_panel(by_pupil):
     # any FSM census in years ay-5 .. ay of the same pupil (panel rows only)
     n = len(b)
     any6 = fsm.copy()
-    for lag in range(1, 6):  # compare with the row `lag` positions earlier when it is the same pupil
+    for lag in range(
+        1, 6
+    ):  # compare with the row `lag` positions earlier when it is the same pupil
         prev_same = np.r_[np.zeros(lag, bool), pid_codes[lag:] == pid_codes[:-lag]]
         prev_ok = prev_same & np.r_[np.zeros(lag, bool), ay[lag:] - ay[:-lag] <= 5]
         prev_fsm = np.r_[np.zeros(lag, bool), fsm[:-lag]]
@@ -135,7 +147,9 @@ def test_ever_fsm6_is_fsm_in_the_last_six_years_of_the_panel(by_pupil):
     assert (ever >= any6).all()  # implied by the panel's own history
     # pupils with no history before the panel (Reception in the first year, or later entrants)
     first = b.groupby("pupil_id", observed=True)[["academic_year", "nc_year"]].transform("first")
-    fresh = ((first["academic_year"] == FIRST) & (first["nc_year"] == "R")) | (first["academic_year"] > FIRST)
+    fresh = ((first["academic_year"] == FIRST) & (first["nc_year"] == "R")) | (
+        first["academic_year"] > FIRST
+    )
     assert fresh.sum() > 0.2 * n
     assert (ever[fresh.to_numpy()] == any6[fresh.to_numpy()]).all()
 
@@ -182,10 +196,15 @@ def test_fft_mobility_y7_to_spring_y11(panel):
     spring of Year 11 and a similar share change mainstream school; movers are more
     disadvantaged, more often SEN and have lower KS2 attainment."""
     target = load_json("panel.json")["targets"]
-    y7 = panel[(panel["academic_year"] == FIRST) & (panel["nc_year"] == "7") & (panel["phase"] == "SS")]
+    y7 = panel[
+        (panel["academic_year"] == FIRST) & (panel["nc_year"] == "7") & (panel["phase"] == "SS")
+    ]
     y11 = panel[panel["academic_year"] == FIRST + 4][["pupil_id", "urn", "phase"]].rename(
-        columns={"urn": "urn_y11", "phase": "phase_y11"})
-    m = y7[["pupil_id", "urn", "fsm_eligible", "sen_provision"]].merge(y11, on="pupil_id", how="left")
+        columns={"urn": "urn_y11", "phase": "phase_y11"}
+    )
+    m = y7[["pupil_id", "urn", "fsm_eligible", "sen_provision"]].merge(
+        y11, on="pupil_id", how="left"
+    )
     left = m["phase_y11"].isna() | (m["phase_y11"] != "SS")
     changed = ~left & (m["urn"] != m["urn_y11"])
     lo, hi = target["left_mainstream_by_spring_y11"]
@@ -210,7 +229,7 @@ def test_year7_transfer_stays_local_with_feeder_patterns(by_pupil):
     ss = by_pupil[by_pupil["phase"] == "SS"].groupby("la_code", observed=True)["urn"].nunique()
     rich = p["la_code"].astype(str).isin(ss[ss >= 1].index.astype(str)).to_numpy()
     assert rich.sum() > 200
-    own = (t["la_code"].astype(str).to_numpy() == p["la_code"].astype(str).to_numpy())
+    own = t["la_code"].astype(str).to_numpy() == p["la_code"].astype(str).to_numpy()
     assert own[rich].mean() > 0.85
     flows = pd.DataFrame({"from": p["urn"].to_numpy(), "to": t["urn"].to_numpy()})
     top = flows.groupby("from")["to"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
@@ -247,15 +266,20 @@ def test_attainment_at_the_right_years_and_correlated(panel):
     assert abs(a8.mean() - 46.3) < 2.5
     gap = a8[~y11["ever_fsm_6"]].mean() - a8[y11["ever_fsm_6"]].mean()
     assert 10 < gap < 20  # DfE 2023: 50.3 vs 35.0
-    assert a8[y11["sen_provision"] == "E"].mean() < a8[y11["sen_provision"] == "K"].mean() < a8[
-        y11["sen_provision"] == "N"].mean()
+    assert (
+        a8[y11["sen_provision"] == "E"].mean()
+        < a8[y11["sen_provision"] == "K"].mean()
+        < a8[y11["sen_provision"] == "N"].mean()
+    )
     assert np.corrcoef(y11["ks2_maths"].astype(float).fillna(104), a8)[0, 1] > 0.5
 
 
 # ------------------------------------------------------------------------------ determinism, io
 def _digest(path) -> dict:
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*.parquet"))}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*.parquet"))
+    }
 
 
 def test_same_seed_same_panel_byte_for_byte(tmp_path):
@@ -296,15 +320,18 @@ def test_several_censuses_a_year(tmp_path):
     assert (g == 1).all()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_pupils": 0}, "'n_pupils'"),
-    ({"years": 0}, "'years'"),
-    ({"years": 2.5}, "'years'"),
-    ({"first_year": 1990}, "'first_year'"),
-    ({"censuses": ("winter",)}, "'censuses'"),
-    ({"censuses": ()}, "'censuses'"),
-    ({"rng": -1}, "'rng'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_pupils": 0}, "'n_pupils'"),
+        ({"years": 0}, "'years'"),
+        ({"years": 2.5}, "'years'"),
+        ({"first_year": 1990}, "'first_year'"),
+        ({"censuses": ("winter",)}, "'censuses'"),
+        ({"censuses": ()}, "'censuses'"),
+        ({"rng": -1}, "'rng'"),
+    ],
+)
 def test_bad_parameters(kwargs, match):
     args = {"n_pupils": 1_000, **kwargs}
     with pytest.raises(SyntheticError, match=match):
@@ -319,7 +346,11 @@ def test_cohort_extract_has_history_back_to_year7(panel):
     assert "fsm_eligible" not in ex.columns and "attainment8" in ex.columns
     codes = ex["nc_year"].cat.codes
     assert codes.between(7, 11).all()
-    y11 = panel[(panel["academic_year"] == year) & (panel["census"] == "spring") & (panel["nc_year"] == "11")]
+    y11 = panel[
+        (panel["academic_year"] == year)
+        & (panel["census"] == "spring")
+        & (panel["nc_year"] == "11")
+    ]
     assert set(ex["pupil_id"]) == set(y11["pupil_id"])
     per = ex.groupby("pupil_id", observed=True).size()
     assert per.max() == 5 and (per == 5).mean() > 0.8  # most were on roll from Year 7
@@ -365,7 +396,10 @@ def test_history_wide_matches_a_plain_loop(panel):
         assert (pd.isna(a8) and pd.isna(row.attainment8)) or a8 == pytest.approx(row.attainment8)
     # a census a pupil was absent from is missing
     n_present = wide.filter(like="urn@").notna().sum(axis=1)
-    assert (n_present.to_numpy() == ex.groupby("pupil_id", observed=True).size().loc[wide["pupil_id"]].to_numpy()).all()
+    assert (
+        n_present.to_numpy()
+        == ex.groupby("pupil_id", observed=True).size().loc[wide["pupil_id"]].to_numpy()
+    ).all()
 
 
 def test_panel_columns_subset_is_the_full_panels_columns():
@@ -375,8 +409,17 @@ def test_panel_columns_subset_is_the_full_panels_columns():
     from synthetic.exceptions import SyntheticError
 
     full = synthetic.generate_panel(2_000, years=3, rng=11)
-    part = synthetic.generate_panel(2_000, years=3, rng=11, columns=["nc_year", "urn", "attainment8"])
-    assert list(part.columns) == ["academic_year", "census", "pupil_id", "nc_year", "urn", "attainment8"]
+    part = synthetic.generate_panel(
+        2_000, years=3, rng=11, columns=["nc_year", "urn", "attainment8"]
+    )
+    assert list(part.columns) == [
+        "academic_year",
+        "census",
+        "pupil_id",
+        "nc_year",
+        "urn",
+        "attainment8",
+    ]
     pd.testing.assert_frame_equal(part, full[part.columns])
     # the columns only the output reads (names, UPN, postcode and family id labels) are built
     # only when asked for, with the full panel's values
@@ -411,7 +454,9 @@ _ONE_LA_AT_A_TIME = {
 
 
 @pytest.mark.parametrize("n, years, censuses, seed", list(_ONE_LA_AT_A_TIME))
-def test_las_stepped_in_groups_give_the_panel_of_one_la_at_a_time(monkeypatch, n, years, censuses, seed):
+def test_las_stepped_in_groups_give_the_panel_of_one_la_at_a_time(
+    monkeypatch, n, years, censuses, seed
+):
     """Every LA draws from its own stream in the same order whatever group it is stepped in, and
     per-LA figures (family move rates, exit-hazard norms, refill deficits) stay per LA: groups
     of one LA, of a few and of all give the same panel, equal to the panel generated LA by LA."""
@@ -443,5 +488,7 @@ def test_segment_picks_equal_picks_on_each_segments_own_array():
     u = rng.random(len(seg))
     u[:50] = 0.0
     got = segments.pick(seg, lo, hi, u)
-    want = np.concatenate([_pick_in_range(cws[j], lo[seg == j], hi[seg == j], u[seg == j]) for j in range(len(cws))])
+    want = np.concatenate(
+        [_pick_in_range(cws[j], lo[seg == j], hi[seg == j], u[seg == j]) for j in range(len(cws))]
+    )
     np.testing.assert_array_equal(got, want)

@@ -45,7 +45,7 @@ def _reference_cohort(n: int, seed: int) -> pd.DataFrame:
             elif value.ndim == 2:
                 string_parts.setdefault(col, []).append(value)
             else:
-                arrays.setdefault(col, np.empty(n, dtype=value.dtype))[lo:lo + chunk.n] = value
+                arrays.setdefault(col, np.empty(n, dtype=value.dtype))[lo : lo + chunk.n] = value
     forenames, surnames = names_tables()
     names = {"forename": forenames.categories, "surname": surnames.categories}
     data: dict[str, object] = {}
@@ -54,15 +54,20 @@ def _reference_cohort(n: int, seed: int) -> pd.DataFrame:
         if name in cat_parts:  # the categories in key order, each once
             keys = sorted(cat_parts[name][1])
             code_of = {k: i for i, k in enumerate(keys)}
-            codes = np.array([code_of[k] for k in np.concatenate(cat_parts[name][0]).tolist()], dtype=np.int32)
+            codes = np.array(
+                [code_of[k] for k in np.concatenate(cat_parts[name][0]).tolist()], dtype=np.int32
+            )
             cats = pd.Index([cat_parts[name][1][k] for k in keys], dtype=object)
             data[name] = pd.Categorical.from_codes(codes, categories=cats)
         elif name in string_parts:
             mat = np.concatenate(string_parts[name])
-            data[name] = pd.array(mat.view(f"S{mat.shape[1]}").ravel().astype(str),
-                                  dtype=pd.StringDtype("pyarrow"))
+            data[name] = pd.array(
+                mat.view(f"S{mat.shape[1]}").ravel().astype(str), dtype=pd.StringDtype("pyarrow")
+            )
         elif f.dtype == "category" and f.codes is None:
-            data[name] = pd.Categorical.from_codes(arrays[name], categories=pd.Index(list(names[name]), dtype=object))
+            data[name] = pd.Categorical.from_codes(
+                arrays[name], categories=pd.Index(list(names[name]), dtype=object)
+            )
         elif f.dtype == "category":
             data[name] = pd.Categorical.from_codes(arrays[name], dtype=pandas_dtype(f))
         elif f.dtype.startswith("datetime64"):
@@ -201,8 +206,11 @@ from synthetic import _sort  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(-50, 50), min_size=0, max_size=300), st.integers(0, 2**32 - 1),
-       st.sampled_from([1, 2**26, 2**53]))
+@given(
+    st.lists(st.integers(-50, 50), min_size=0, max_size=300),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1, 2**26, 2**53]),
+)
 def test_key_then_uniform_equals_lexsort(keys, seed, grain):
     """Coarse uniforms (grain) force ties, which must fall back to lexsort's order."""
     key = np.array(keys, dtype=np.int64) * (1 if grain < 2**53 else 2**45)
@@ -211,8 +219,13 @@ def test_key_then_uniform_equals_lexsort(keys, seed, grain):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(-3, 3), st.integers(0, 2**40)),
-                min_size=0, max_size=200))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(-3, 3), st.integers(0, 2**40)),
+        min_size=0,
+        max_size=200,
+    )
+)
 def test_int_sorts_equal_the_stable_sorts(rows):
     a = np.array([r[0] for r in rows], dtype=np.int64)
     b = np.array([r[1] for r in rows], dtype=np.int64)
@@ -220,7 +233,9 @@ def test_int_sorts_equal_the_stable_sorts(rows):
     np.testing.assert_array_equal(_sort.lexsort_ints((b, a)), np.lexsort((b, a)))
     np.testing.assert_array_equal(_sort.lexsort_ints((big, a)), np.lexsort((big, a)))  # falls back
     np.testing.assert_array_equal(_sort.stable_argsort_int(a), np.argsort(a, kind="stable"))
-    np.testing.assert_array_equal(_sort.stable_argsort_int(big * 2**20), np.argsort(big * 2**20, kind="stable"))
+    np.testing.assert_array_equal(
+        _sort.stable_argsort_int(big * 2**20), np.argsort(big * 2**20, kind="stable")
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -310,8 +325,14 @@ def test_samplers_for_stops_after_the_last_field_asked_for():
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-@pytest.mark.parametrize("columns", [["sex", "postcode", "forename"], ["nc_year"],
-                                     [f for f in FIELD_NAMES if f not in {"upn", "pupil_id", "surname"}]])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["sex", "postcode", "forename"],
+        ["nc_year"],
+        [f for f in FIELD_NAMES if f not in {"upn", "pupil_id", "surname"}],
+    ],
+)
 def test_cohort_columns_subset_is_the_full_cohorts_columns(pool_for_small, workers, columns):
     """Asking for some fields gives exactly the full cohort's values for them, in registry
     order, with the same attributes, in the calling process and on the pool."""
@@ -330,19 +351,24 @@ def test_cohort_columns_skip_the_samplers_after_the_last_field(monkeypatch):
     def refuse(rng, chunk):
         raise AssertionError("a sampler after the last field asked for ran")
 
-    patched = tuple((n, refuse if n in {"surname", "upn", "pupil_id"} else s) for n, s in _samplers.SAMPLERS)
+    patched = tuple(
+        (n, refuse if n in {"surname", "upn", "pupil_id"} else s) for n, s in _samplers.SAMPLERS
+    )
     monkeypatch.setattr(_samplers, "SAMPLERS", patched)
     frame = generate_cohort(1_500, rng=2, columns=["sex", "forename", "postcode"])
     assert list(frame.columns) == [f for f in FIELD_NAMES if f in {"sex", "forename", "postcode"}]
     assert len(frame) == 1_500
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    (["sex", "no_such"], r"'columns' parameter of generate_cohort.*'no_such'"),
-    (5, r"'columns' parameter of generate_cohort must be a sequence of column names.*int"),
-    ([], r"'columns' parameter of generate_cohort must name at least one field"),
-    ([1], r"'columns' parameter of generate_cohort names columns it does not have: \[1\]"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (["sex", "no_such"], r"'columns' parameter of generate_cohort.*'no_such'"),
+        (5, r"'columns' parameter of generate_cohort must be a sequence of column names.*int"),
+        ([], r"'columns' parameter of generate_cohort must name at least one field"),
+        ([1], r"'columns' parameter of generate_cohort names columns it does not have: \[1\]"),
+    ],
+)
 def test_bad_columns_is_one_line_error(bad, message):
     with pytest.raises(SyntheticError, match=message) as info:
         generate_cohort(100, rng=1, columns=bad)
@@ -364,25 +390,33 @@ print("started with", started, "digest", h)
 """
 
 
-@pytest.mark.skipif(_parallel.start_method() != "fork", reason="workers go on after start_cohort only when forked")
+@pytest.mark.skipif(
+    _parallel.start_method() != "fork", reason="workers go on after start_cohort only when forked"
+)
 def test_a_cohort_starts_on_numpy_alone_and_gives_the_same_frame():
     """The main job starts its cohort before pandas is imported: starting one imports neither
     pandas nor pyarrow, and the frame is byte for byte the one-process frame."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _START_WITHOUT_PANDAS], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _START_WITHOUT_PANDAS], capture_output=True, text=True, check=True
+    ).stdout
     assert "started with [] digest" in out, out
-    expected = hashlib.sha256(generate_cohort(6_000, rng=8, workers=1).to_csv().encode()).hexdigest()
+    expected = hashlib.sha256(
+        generate_cohort(6_000, rng=8, workers=1).to_csv().encode()
+    ).hexdigest()
     assert out.split()[-1] == expected
 
 
 def test_start_cohort_result_equals_generate_cohort(pool_for_small):
     pending = synthetic.start_cohort(5_000, rng=3, workers=2, columns=["sex", "postcode", "urn"])
     frame = pending.result()
-    pd.testing.assert_frame_equal(frame, generate_cohort(5_000, rng=3, workers=1, columns=["sex", "postcode", "urn"]),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        frame,
+        generate_cohort(5_000, rng=3, workers=1, columns=["sex", "postcode", "urn"]),
+        check_exact=True,
+    )
     assert frame.attrs["synthetic"]["seed"] == 3
     with pytest.raises(RuntimeError, match="already been taken"):
         pending.result()
@@ -390,9 +424,13 @@ def test_start_cohort_result_equals_generate_cohort(pool_for_small):
 
 def test_start_cohort_checks_its_parameters_before_any_work():
     """One line each, naming the parameter and the function the user called."""
-    for bad, name in [(dict(n_pupils=0), "n_pupils"), (dict(n_pupils=10, columns=["no_such_field"]), "columns"),
-                      (dict(n_pupils=10, columns=[]), "columns"), (dict(n_pupils=10, workers=0), "workers"),
-                      (dict(n_pupils=10, rng="x"), "rng")]:
+    for bad, name in [
+        (dict(n_pupils=0), "n_pupils"),
+        (dict(n_pupils=10, columns=["no_such_field"]), "columns"),
+        (dict(n_pupils=10, columns=[]), "columns"),
+        (dict(n_pupils=10, workers=0), "workers"),
+        (dict(n_pupils=10, rng="x"), "rng"),
+    ]:
         with pytest.raises(SyntheticError) as info:
             synthetic.start_cohort(**bad)
         msg = str(info.value)
@@ -454,14 +492,19 @@ def test_the_la_table_reads_as_pandas_reads_it():
     from synthetic._data import _read_text, local_authorities
 
     ours = local_authorities()
-    theirs = pd.read_csv(io.StringIO(_read_text("local_authorities.csv")), comment="#",
-                         dtype={"la_code": str, "la_name": str, "region": str, "postcode_area": str})
+    theirs = pd.read_csv(
+        io.StringIO(_read_text("local_authorities.csv")),
+        comment="#",
+        dtype={"la_code": str, "la_name": str, "region": str, "postcode_area": str},
+    )
     assert list(ours) == list(theirs.columns)
     for name in theirs.columns:
         if theirs[name].dtype == object or isinstance(theirs[name].dtype, pd.StringDtype):
             assert ours[name] == tuple(theirs[name]), name
         else:
-            got = ours[name]  # strict: a float64 array (assert_array_equal's strict= needs numpy 1.24)
+            got = ours[
+                name
+            ]  # strict: a float64 array (assert_array_equal's strict= needs numpy 1.24)
             assert isinstance(got, np.ndarray) and got.dtype == np.float64, name
             np.testing.assert_array_equal(got, theirs[name].to_numpy(float))
     ours["population_k"][0] = -1.0  # a copy: the cached table is not changed

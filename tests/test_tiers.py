@@ -15,7 +15,12 @@ import riskcalc as rc
 import synthetic
 from riskcalc.cli import main
 from riskcalc.release.ladders import coarsen
-from riskcalc.release.tables import ATTRIBUTE_COLUMNS, RECORD_COLUMNS, revealed_records, split_guesses
+from riskcalc.release.tables import (
+    ATTRIBUTE_COLUMNS,
+    RECORD_COLUMNS,
+    revealed_records,
+    split_guesses,
+)
 from riskcalc.release.tier3 import AGGREGATE_COLUMNS, tier3_exposure
 
 from _reference_projection import guessed_figures
@@ -46,17 +51,33 @@ def test_every_figure_equals_the_direct_measure(cohort, table):
         used, guesses = split_guesses(row.fields)
         if guesses:  # counted pupil by pupil against the cohort's truth
             ref = guessed_figures(cohort, used, guesses)
-            assert (row.n_unique, row.k, row.n_classes) == (ref["n_unique"], ref["k"], ref["n_classes"])
+            assert (row.n_unique, row.k, row.n_classes) == (
+                ref["n_unique"],
+                ref["k"],
+                ref["n_classes"],
+            )
             assert [row.records_below_3, row.records_below_5, row.records_below_10] == ref["below"]
             assert row.average_risk == pytest.approx(ref["risk"])
-            assert (row.records_guessed_wrong, row.records_wrongly_singled_out) == (ref["wrong"], ref["wrongly"])
+            assert (row.records_guessed_wrong, row.records_wrongly_singled_out) == (
+                ref["wrong"],
+                ref["wrongly"],
+            )
             continue
         assert pd.isna(row.records_guessed_wrong) and pd.isna(row.records_wrongly_singled_out)
         qi = list(row.fields)
         u = rc.uniqueness(extract, qi)
         ka = rc.k_anonymity(extract, qi, thresholds=[3, 5, 10])
-        assert (row.n_records, row.n_classes, row.n_unique, row.k) == (u.n_records, u.n_classes, u.n_unique, ka.k)
-        assert [row.records_below_3, row.records_below_5, row.records_below_10] == ka.records_below.tolist()
+        assert (row.n_records, row.n_classes, row.n_unique, row.k) == (
+            u.n_records,
+            u.n_classes,
+            u.n_unique,
+            ka.k,
+        )
+        assert [
+            row.records_below_3,
+            row.records_below_5,
+            row.records_below_10,
+        ] == ka.records_below.tolist()
         assert row.unique_share == row.n_unique / row.n_records
         assert row.records_below_5_share == row.records_below_5 / row.n_records
         assert row.average_risk == pytest.approx(u.average_risk)
@@ -65,7 +86,9 @@ def test_every_figure_equals_the_direct_measure(cohort, table):
 def test_attribute_rows_equal_a_direct_count(cohort, table):
     tier1 = synthetic.tier_extract(cohort, 1)
     for row in table.attributes[table.attributes["tier"] == 1].head(12).itertuples(index=False):
-        qi = list(rc.load_scenarios()[[s.name for s in rc.load_scenarios()].index(row.scenario)].fields)
+        qi = list(
+            rc.load_scenarios()[[s.name for s in rc.load_scenarios()].index(row.scenario)].fields
+        )
         fk = rc.class_sizes(tier1, qi).fk
         fk_s = rc.class_sizes(tier1, qi + [row.sensitive]).fk
         assert row.records_revealed == int(np.count_nonzero(fk == fk_s))
@@ -102,7 +125,10 @@ def test_tier3_exposure_by_hand():
     from riskcalc.audit import SuppressionPolicy, tier3_audit
 
     rounded = tier3_audit({"t": t}, SuppressionPolicy("r5", round_to=5, margins="policy")).iloc[0]
-    assert (row.rounded_recoverable_cells, row.rounded_recoverable_records) == (rounded.exact_cells, rounded.pupils_exact)
+    assert (row.rounded_recoverable_cells, row.rounded_recoverable_records) == (
+        rounded.exact_cells,
+        rounded.pupils_exact,
+    )
 
 
 def test_golden_markdown_snapshot(table):
@@ -113,7 +139,10 @@ def test_golden_markdown_snapshot(table):
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
-        assert main(["tiers", "--pupils", "1500", "--seed", "5", "--out", str(out), "--no-progress"]) == 0
+        assert (
+            main(["tiers", "--pupils", "1500", "--seed", "5", "--out", str(out), "--no-progress"])
+            == 0
+        )
     names = sorted(p.name for p in a.iterdir())
     assert "report.html" in names and "tier_table.json" in names
     for name in names:
@@ -125,7 +154,12 @@ def test_coarsening_never_lowers_k_nor_raises_uniqueness(cohort, table):
     assert (what["k_after"] >= what["k_before"]).all()
     assert (what["unique_after"] <= what["unique_before"]).all()
     steps = [{"date_of_birth": 1}, {"date_of_birth": 2}, {"date_of_birth": "*"}]
-    ks = [rc.tier_risk_table(cohort, tiers=(1,), coarsening=c).records.set_index("scenario").loc["neighbour", "k"] for c in steps]
+    ks = [
+        rc.tier_risk_table(cohort, tiers=(1,), coarsening=c)
+        .records.set_index("scenario")
+        .loc["neighbour", "k"]
+        for c in steps
+    ]
     assert ks == sorted(ks)
 
 
@@ -154,8 +188,12 @@ def test_scenarios_from_toml_and_mapping(tmp_path):
     (s,) = rc.load_scenarios(path)
     assert s == rc.Scenario("pair", ("sex", "nc_year"), "test")
     assert rc.load_scenarios({"x": ["sex"]})[0].fields == ("sex",)
-    for bad, message in [({"x": {"fields": []}}, "non-empty list"), ({"x": {"rationale": "r"}}, "must have a 'fields' list"),
-                         ({"x": ["a", "a"]}, "names a field twice"), ({}, "No scenarios")]:
+    for bad, message in [
+        ({"x": {"fields": []}}, "non-empty list"),
+        ({"x": {"rationale": "r"}}, "must have a 'fields' list"),
+        ({"x": ["a", "a"]}, "names a field twice"),
+        ({}, "No scenarios"),
+    ]:
         with pytest.raises(rc.InvalidParameterError, match=message):
             rc.load_scenarios(bad)
     with pytest.raises(rc.DataFileError, match="No such scenario file"):
@@ -191,24 +229,45 @@ def test_html_report_parses_with_every_section_and_image(cohort, table):
     what = rc.what_if(cohort, before=table)
     html = rc.html_report(
         table,
-        identifying={1: most_identifying(tier1, ["sex", "urn", "nc_year", "month_of_birth"], max_size=2)},
-        staircase=("tier 1", uniqueness_staircase(tier1, ["sex", "urn", "nc_year", "month_of_birth"])),
+        identifying={
+            1: most_identifying(tier1, ["sex", "urn", "nc_year", "month_of_birth"], max_size=2)
+        },
+        staircase=(
+            "tier 1",
+            uniqueness_staircase(tier1, ["sex", "urn", "nc_year", "month_of_birth"]),
+        ),
         what_if=what,
     )
     parser = _Sections()
     parser.feed(html)
-    assert parser.ids == ["findings", "contents", "cite", "tiers", "scenarios", "attributes", "tier3", "lattice",
-                          "staircase", "whatif", "definitions", "provenance"]
+    assert parser.ids == [
+        "findings",
+        "contents",
+        "cite",
+        "tiers",
+        "scenarios",
+        "attributes",
+        "tier3",
+        "lattice",
+        "staircase",
+        "whatif",
+        "definitions",
+        "provenance",
+    ]
     assert parser.images == 3
     assert "http://" not in html and "https://" not in html  # self-contained
 
 
 def test_no_value_of_a_unique_record_appears_in_any_output(cohort, tmp_path):
     out = tmp_path / "out"
-    assert main(["tiers", "--pupils", "1500", "--seed", "5", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(["tiers", "--pupils", "1500", "--seed", "5", "--out", str(out), "--no-progress"]) == 0
+    )
     cohort = synthetic.generate_cohort(1500, rng=5)
     texts = "\n".join(p.read_text() for p in out.iterdir() if p.suffix != ".png")  # PNGs are pixels
-    texts = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", texts)  # images are pixels, not text
+    texts = re.sub(
+        r"data:image/png;base64,[A-Za-z0-9+/=]+", "", texts
+    )  # images are pixels, not text
     tokens = set(re.findall(r"[A-Za-z0-9]+", texts))
     # values that identify: names and ids of pupils unique on them (whole words), postcodes and
     # dates of birth (distinctive strings)
@@ -239,9 +298,13 @@ def test_report_command_on_own_files(tmp_path, capsys, cohort):
     folder = tmp_path / "extracts"
     folder.mkdir()
     synthetic.tier_extract(cohort, 2).to_parquet(folder / "tier2.parquet")
-    synthetic.tier3_tables(cohort)["urn_x_fsm_eligible"].to_csv(folder / "fsm_table.csv", index=False)
+    synthetic.tier3_tables(cohort)["urn_x_fsm_eligible"].to_csv(
+        folder / "fsm_table.csv", index=False
+    )
     out = tmp_path / "out"
-    assert main(["report", str(folder), "--out", str(out), "--no-progress", "--format", "json"]) == 0
+    assert (
+        main(["report", str(folder), "--out", str(out), "--no-progress", "--format", "json"]) == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert {r["tier"] for r in doc["records"]} == {"tier2"}
     assert [r["table"] for r in doc["aggregates"]] == ["fsm_table"]
@@ -290,7 +353,9 @@ def test_the_jobs_cohort_columns_hold_every_field_its_tables_read():
     from riskcalc.release.scenarios import load_scenarios
     from riskcalc.release.tables import cohort_fields
 
-    sets = [None] + [{f"only_{f}": {"fields": [f], "rationale": "test"}} for f in synthetic.FIELD_NAMES]
+    sets = [None] + [
+        {f"only_{f}": {"fields": [f], "rationale": "test"}} for f in synthetic.FIELD_NAMES
+    ]
     for spec in sets:
         scenarios = load_scenarios(spec)
         columns = set(_cohort_columns(scenarios))

@@ -28,13 +28,20 @@ MEASURES = {
 @pytest.fixture
 def frame():
     return pd.DataFrame(
-        {"sex": list("FMFM"), "date_of_birth": ["2015-01-02"] * 4, "postcode": ["AB1 2CD", None, "AB1 2CD", "EF3 4GH"], "w": [1.0, 2.0, 3.0, 4.0]}
+        {
+            "sex": list("FMFM"),
+            "date_of_birth": ["2015-01-02"] * 4,
+            "postcode": ["AB1 2CD", None, "AB1 2CD", "EF3 4GH"],
+            "w": [1.0, 2.0, 3.0, 4.0],
+        }
     )
 
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_missing_column_suggests_closest(name, frame):
-    with pytest.raises(rc.MissingColumnError, match=r"No column named 'postcod'.*Did you mean 'postcode'"):
+    with pytest.raises(
+        rc.MissingColumnError, match=r"No column named 'postcod'.*Did you mean 'postcode'"
+    ):
         MEASURES[name](frame, ["sex", "postcod"])
 
 
@@ -71,21 +78,29 @@ def test_empty_table(name, frame):
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_bad_missing_policy(name, frame):
-    with pytest.raises(rc.InvalidParameterError, match=r"'missing' parameter of .* must be one of 'category', 'raise'(, 'wildcard')?. Got 'drop' instead"):
+    with pytest.raises(
+        rc.InvalidParameterError,
+        match=r"'missing' parameter of .* must be one of 'category', 'raise'(, 'wildcard')?. Got 'drop' instead",
+    ):
         MEASURES[name](frame, ["sex"], missing="drop")
 
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_missing_raise_names_column_and_count(name, frame):
-    with pytest.raises(rc.MissingValueError, match=r"Column 'postcode' has 1 missing value\(s\) \(first at record 1"):
+    with pytest.raises(
+        rc.MissingValueError,
+        match=r"Column 'postcode' has 1 missing value\(s\) \(first at record 1",
+    ):
         MEASURES[name](frame, ["sex", "postcode"], missing="raise")
 
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_unsupported_data_type(name):
-    with pytest.raises(rc.InvalidParameterError,
-                       match=r"^The 'data' parameter of \w+ must be a table: a pandas or polars DataFrame, .* "
-                             r"Got list instead\.$"):
+    with pytest.raises(
+        rc.InvalidParameterError,
+        match=r"^The 'data' parameter of \w+ must be a table: a pandas or polars DataFrame, .* "
+        r"Got list instead\.$",
+    ):
         MEASURES[name]([[1, 2]], ["a"])
 
 
@@ -157,7 +172,9 @@ def test_nested_arrow_column_raises_unsupported_type():
 
 def test_aggregate_count_must_be_whole_and_non_negative():
     agg = pd.DataFrame({"a": ["x", "y"], "n": [1.5, 2]})
-    with pytest.raises(rc.InvalidParameterError, match="The count column 'n' must hold whole, non-negative numbers"):
+    with pytest.raises(
+        rc.InvalidParameterError, match="The count column 'n' must hold whole, non-negative numbers"
+    ):
         rc.small_count_exposure(agg, ["a"], count="n")
     agg = pd.DataFrame({"a": ["x", "y"], "n": [-1, 2]})
     with pytest.raises(rc.InvalidParameterError, match="must be non-negative"):

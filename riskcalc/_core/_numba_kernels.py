@@ -389,8 +389,22 @@ def _bits_for(distinct):
 
 
 @njit(nogil=True, cache=True)
-def refine(rows, has_rows, cid, has_cid, codes, levels, n_classes, want_next, want_lost,
-           key, ids, pkey, next_rows, next_cid):
+def refine(
+    rows,
+    has_rows,
+    cid,
+    has_cid,
+    codes,
+    levels,
+    n_classes,
+    want_next,
+    want_lost,
+    key,
+    ids,
+    pkey,
+    next_rows,
+    next_cid,
+):
     """Classes of the active records on one more field, and the next active set.
 
     ``rows`` are the active records (every record when not ``has_rows``) and ``cid`` their

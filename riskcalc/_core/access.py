@@ -18,6 +18,7 @@ from .partition import Partition
 
 __all__ = ["partition", "as_encoded", "prepare", "record_frequencies", "resolve_weights"]
 
+
 def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
     """Group the records of a table into equivalence classes on ``columns``.
 
@@ -41,15 +42,26 @@ def partition(data, columns, *, missing: str = "category", sep: str | None = Non
     return enc.partition(columns, missing)
 
 
-def as_encoded(data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers") -> EncodedTable:
+def as_encoded(
+    data, columns, *, func: str, weights=None, sep=None, name="quasi_identifiers"
+) -> EncodedTable:
     """Return an :class:`EncodedTable` holding ``columns`` (encoding raw data on the fly): the
     records, asked of the table's backend (:meth:`~riskcalc._core.backend.Backend.encoded`),
     which refuses in one line where the records are not here (a Spark DataFrame)."""
-    return backend_for(data, func=func, sep=sep).encoded(columns, func=func, weights=weights, name=name)
+    return backend_for(data, func=func, sep=sep).encoded(
+        columns, func=func, weights=weights, name=name
+    )
 
 
 def prepare(
-    data, quasi_identifiers, *, func: str, missing: str = "category", weights=None, sep=None, wildcard: bool = False
+    data,
+    quasi_identifiers,
+    *,
+    func: str,
+    missing: str = "category",
+    weights=None,
+    sep=None,
+    wildcard: bool = False,
 ):
     """Validate arguments and return ``(encoded_table, partition, weights_or_None)``.
 

@@ -18,8 +18,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .histogram import SizeHistogram
 
-__all__ = ["SizePairs", "AttributeFigures", "ClosenessFigures", "RecordSizes", "TrajectoryHistograms",
-           "ColumnValues", "population_too_small"]
+__all__ = [
+    "SizePairs",
+    "AttributeFigures",
+    "ClosenessFigures",
+    "RecordSizes",
+    "TrajectoryHistograms",
+    "ColumnValues",
+    "population_too_small",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,8 +134,6 @@ class TrajectoryHistograms:
 
     times: tuple[str, ...]
     histograms: tuple[SizeHistogram, ...]
-
-
 
 
 def population_too_small(n_population: int, n: int, func: str) -> InvalidParameterError:

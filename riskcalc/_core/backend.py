@@ -90,8 +90,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .histogram import SizeHistogram
 
 __all__ = [
-    "Backend", "AttributeFigures", "ClosenessFigures", "ColumnValues", "RecordSizes", "SizePairs",
-    "TrajectoryHistograms", "backend_for", "register_backend",
+    "Backend",
+    "AttributeFigures",
+    "ClosenessFigures",
+    "ColumnValues",
+    "RecordSizes",
+    "SizePairs",
+    "TrajectoryHistograms",
+    "backend_for",
+    "register_backend",
 ]
 
 
@@ -136,46 +143,81 @@ class Backend(Protocol):
         ``EmptyTableError`` (no records)."""
         ...
 
-    def lattice_histograms(self, columns: Sequence[str], max_size: int, *, missing: str,
-                           func: str) -> Iterator[tuple[tuple[int, ...], SizeHistogram]]:
+    def lattice_histograms(
+        self, columns: Sequence[str], max_size: int, *, missing: str, func: str
+    ) -> Iterator[tuple[tuple[int, ...], SizeHistogram]]:
         """``(subset, histogram)`` for every subset of ``columns`` (sorted tuples of positions)
         of 1 to ``max_size`` columns, in any order, one pair per subset."""
         ...
 
-    def weighted_below(self, columns: Sequence[str], weights, thresholds: Sequence[float], *,
-                       missing: str, func: str) -> tuple[SizeHistogram, np.ndarray]:
+    def weighted_below(
+        self,
+        columns: Sequence[str],
+        weights,
+        thresholds: Sequence[float],
+        *,
+        missing: str,
+        func: str,
+    ) -> tuple[SizeHistogram, np.ndarray]:
         """The histogram, and for each threshold ``t`` the records whose class's sum of
         ``weights`` (a column name, or one number per record where the records are here) is
         below ``t`` (int64). Weights are validated here: finite, non-negative, none missing."""
         ...
 
-    def summed_histogram(self, columns: Sequence[str], count, *, missing: str, func: str) -> SizeHistogram:
+    def summed_histogram(
+        self, columns: Sequence[str], count, *, missing: str, func: str
+    ) -> SizeHistogram:
         """Histogram of the cells of an aggregate table: a cell's size is the sum of ``count``
         (a column name, or one number per row where the records are here) over its rows.
         Counts are validated here: whole, non-negative, none missing."""
         ...
 
-    def size_pairs(self, columns: Sequence[str], population=None, *, missing: str, func: str) -> SizePairs:
+    def size_pairs(
+        self, columns: Sequence[str], population=None, *, missing: str, func: str
+    ) -> SizePairs:
         """The table's classes with their sizes in ``population`` (a table this backend can
         read; ``None``: the table is the population). Raises if ``population`` has fewer
         records than the table."""
         ...
 
-    def attribute_figures(self, quasi_identifiers: Sequence[str], sensitive: Sequence[str], *,
-                          missing: str, func: str, minority: bool = False, entropy: bool = False,
-                          c: float | None = None) -> list[AttributeFigures]:
+    def attribute_figures(
+        self,
+        quasi_identifiers: Sequence[str],
+        sensitive: Sequence[str],
+        *,
+        missing: str,
+        func: str,
+        minority: bool = False,
+        entropy: bool = False,
+        c: float | None = None,
+    ) -> list[AttributeFigures]:
         """:class:`AttributeFigures` of each sensitive column over the classes of
         ``quasi_identifiers`` (``missing`` applies to both)."""
         ...
 
-    def closeness_figures(self, quasi_identifiers: Sequence[str], sensitive: str, *,
-                          ordered: bool | None, missing: str, func: str) -> ClosenessFigures:
+    def closeness_figures(
+        self,
+        quasi_identifiers: Sequence[str],
+        sensitive: str,
+        *,
+        ordered: bool | None,
+        missing: str,
+        func: str,
+    ) -> ClosenessFigures:
         """:class:`ClosenessFigures` (earth mover's distance, ordered or equal distance;
         ``ordered=None``: ordered for numbers, dates and times)."""
         ...
 
-    def trajectory_histograms(self, point: str, *, static: Sequence[str], id: str, order: str,
-                              max_linked: int | None, func: str) -> TrajectoryHistograms:
+    def trajectory_histograms(
+        self,
+        point: str,
+        *,
+        static: Sequence[str],
+        id: str,
+        order: str,
+        max_linked: int | None,
+        func: str,
+    ) -> TrajectoryHistograms:
         """Histograms of pupils' histories of ``point`` (a panel with ``id``,
         ``academic_year`` and optionally ``census``) as 1, 2, ... censuses are linked, from the
         first (``order="forward"``) or the last census."""
@@ -193,14 +235,16 @@ class Backend(Protocol):
         (in memory, normalise builds a new table from the codes)."""
         ...
 
-    def record_sizes(self, columns: Sequence[str], *, missing: str, func: str, weights=None,
-                     alpha: float = 1.0) -> RecordSizes:
+    def record_sizes(
+        self, columns: Sequence[str], *, missing: str, func: str, weights=None, alpha: float = 1.0
+    ) -> RecordSizes:
         """Per-record class sizes where the data are (``missing`` may be ``"wildcard"`` where
         the records are here; weights validated here)."""
         ...
 
-    def encoded(self, columns: Sequence[str], *, func: str, weights=None,
-                name: str = "quasi_identifiers") -> EncodedTable:
+    def encoded(
+        self, columns: Sequence[str], *, func: str, weights=None, name: str = "quasi_identifiers"
+    ) -> EncodedTable:
         """The records of ``columns`` as an :class:`EncodedTable` (``weights``: a column name to
         keep alongside). Refused (:meth:`refuse`) where the records are not here."""
         ...
@@ -223,8 +267,9 @@ class Backend(Protocol):
 _BACKENDS: list[tuple[Callable[[object], bool], Callable[..., Backend]]] = []
 
 
-def register_backend(accepts: Callable[[object], bool], factory: Callable[..., Backend], *,
-                     first: bool = False) -> None:
+def register_backend(
+    accepts: Callable[[object], bool], factory: Callable[..., Backend], *, first: bool = False
+) -> None:
     """Add a kind of table: ``accepts(data)`` says whether ``factory(data, func=, sep=)`` builds
     its backend. ``first=True`` puts it before the kinds already known."""
     entry = (accepts, factory)

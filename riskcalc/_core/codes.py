@@ -195,7 +195,9 @@ class EncodedTable:
 def _column_values(table, name):
     if isinstance(table, pd.DataFrame):
         col = table[_frame_key(table, name)]
-        return col.to_numpy(dtype=np.float64, na_value=np.nan) if _is_numeric(col) else col.to_numpy()
+        return (
+            col.to_numpy(dtype=np.float64, na_value=np.nan) if _is_numeric(col) else col.to_numpy()
+        )
     col = table.column(name)
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
         return col.to_numpy(zero_copy_only=False).astype(np.float64)
@@ -204,7 +206,9 @@ def _column_values(table, name):
 
 def _is_numeric(series: pd.Series) -> bool:
     dtype = series.dtype
-    return pd.api.types.is_numeric_dtype(numeric_view(dtype)) and not pd.api.types.is_bool_dtype(dtype)
+    return pd.api.types.is_numeric_dtype(numeric_view(dtype)) and not pd.api.types.is_bool_dtype(
+        dtype
+    )
 
 
 def _frame_key(frame: pd.DataFrame, name: str):
@@ -228,7 +232,9 @@ def _unpack_short_strings(packed: np.ndarray, typ) -> pa.Array:
     data = raw[np.arange(8) < lengths[:, None]]
     wide = pa.types.is_large_string(typ) or pa.types.is_large_binary(typ)
     offsets = offsets if wide else offsets.astype(np.int32)
-    return pa.Array.from_buffers(typ, raw.shape[0], [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return pa.Array.from_buffers(
+        typ, raw.shape[0], [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _normalise_floats(array):

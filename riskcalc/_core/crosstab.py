@@ -19,8 +19,18 @@ from .grouping import small_key_space
 from .kernels import class_values, compiled, homogeneous_tally
 
 __all__ = [
-    "ClassValueTable", "class_value_table", "homogeneous_counts", "HomogeneousCounts", "per_class_sum", "entropy_l",
-    "recursive_l", "emd_equal", "emd_ordered", "is_orderable_by_default", "value_order", "value_ranks",
+    "ClassValueTable",
+    "class_value_table",
+    "homogeneous_counts",
+    "HomogeneousCounts",
+    "per_class_sum",
+    "entropy_l",
+    "recursive_l",
+    "emd_equal",
+    "emd_ordered",
+    "is_orderable_by_default",
+    "value_order",
+    "value_ranks",
 ]
 
 
@@ -66,7 +76,9 @@ class ClassValueTable:
         return self.value_counts[self.value] / self.n_records
 
 
-def class_value_table(labels: np.ndarray, class_sizes: np.ndarray, values: np.ndarray, n_values: int) -> ClassValueTable:
+def class_value_table(
+    labels: np.ndarray, class_sizes: np.ndarray, values: np.ndarray, n_values: int
+) -> ClassValueTable:
     """Build the table from one class label (``0 <= label < len(class_sizes)``) and one value
     code (``0 <= v < n_values``) per record."""
     n = int(labels.shape[0])
@@ -91,8 +103,13 @@ def class_value_table(labels: np.ndarray, class_sizes: np.ndarray, values: np.nd
     starts = np.flatnonzero(np.concatenate([[True], cls[1:] != cls[:-1]])) if cls.size else cls
     value_counts = np.bincount(values, minlength=n_values)
     return ClassValueTable(
-        cls, value, count.astype(np.int64), starts, np.asarray(class_sizes, dtype=np.int64),
-        value_counts.astype(np.int64), n,
+        cls,
+        value,
+        count.astype(np.int64),
+        starts,
+        np.asarray(class_sizes, dtype=np.int64),
+        value_counts.astype(np.int64),
+        n,
     )
 
 
@@ -115,8 +132,9 @@ class HomogeneousCounts:
     n_values: int
 
 
-def homogeneous_counts(labels: np.ndarray, n_labels: int, columns,
-                       sizes: np.ndarray | None = None) -> list[HomogeneousCounts]:
+def homogeneous_counts(
+    labels: np.ndarray, n_labels: int, columns, sizes: np.ndarray | None = None
+) -> list[HomogeneousCounts]:
     """:class:`HomogeneousCounts` of each value column over one class labelling.
 
     ``columns`` is a sequence of encoded columns (:class:`~riskcalc._core.encoding.EncodedColumn`:
@@ -235,7 +253,9 @@ def is_orderable_by_default(col) -> bool:
     if isinstance(cats, (pa.Array, pa.ChunkedArray)):
         t = cats.type
         return (
-            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or pa.types.is_decimal(t)
             or pa.types.is_temporal(t)
         )
     try:

@@ -27,17 +27,29 @@ from .io import read_table
 from . import kernels
 from .grouping import small_key_space
 from .codes import (  # noqa: F401 - re-exported: the engine and tests import them from here
-    _PARTITION_CACHE_BYTES, _PARTITION_CACHE_SIZE, EncodedColumn, EncodedTable, _column_values, _dictionary_key,
-    _frame_key, _is_numeric, _normalise_floats, _unpack_short_strings, code_dtype,
+    _PARTITION_CACHE_BYTES,
+    _PARTITION_CACHE_SIZE,
+    EncodedColumn,
+    EncodedTable,
+    _column_values,
+    _dictionary_key,
+    _frame_key,
+    _is_numeric,
+    _normalise_floats,
+    _unpack_short_strings,
+    code_dtype,
 )
 from .stream import encode_batches
 
-__all__ = ["EncodedColumn", "EncodedTable", "encode", "encode_batches", "encode_series", "encode_arrow",
-           "code_dtype"]
-
-
-
-
+__all__ = [
+    "EncodedColumn",
+    "EncodedTable",
+    "encode",
+    "encode_batches",
+    "encode_series",
+    "encode_arrow",
+    "code_dtype",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -45,7 +57,9 @@ __all__ = ["EncodedColumn", "EncodedTable", "encode", "encode_batches", "encode_
 # --------------------------------------------------------------------------------------------
 
 
-def encode(data, columns=None, *, weights: str | None = None, sep: str | None = None, sheet=None) -> EncodedTable:
+def encode(
+    data, columns=None, *, weights: str | None = None, sep: str | None = None, sheet=None
+) -> EncodedTable:
     """Encode the columns of a table as dense integer codes, once, for repeated measurement.
 
     Parameters
@@ -113,8 +127,11 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
     data = frames.unwrap(data)  # a narwhals frame: the native one inside
     if frames.is_native(data):
         src = frames.source(data, func="encode")
-        names = src.names if columns is None else check_column_names(columns, src.names, "columns", "encode",
-                                                                      src.label)
+        names = (
+            src.names
+            if columns is None
+            else check_column_names(columns, src.names, "columns", "encode", src.label)
+        )
         if weights is not None:
             check_column_names([weights], src.names, name="weights", func="encode", table=src.label)
         wanted = list(names) + ([weights] if weights is not None and weights not in names else [])
@@ -122,8 +139,11 @@ def encode(data, columns=None, *, weights: str | None = None, sep: str | None = 
         return encode_stream(batches, schema, names, weights=weights, source=src.label)
     names = wanted = None
     if columns is not None:
-        names = list(check_column_names(columns, _column_names(data, sep, sheet=sheet), "columns", "encode",
-                                        _label(data)))
+        names = list(
+            check_column_names(
+                columns, _column_names(data, sep, sheet=sheet), "columns", "encode", _label(data)
+            )
+        )
         wanted = names + ([weights] if weights is not None and weights not in names else [])
     if isinstance(data, (str, os.PathLike)) and not _is_excel(data):
         return _encode_file(data, names, wanted, weights, sep, sheet)
@@ -166,8 +186,9 @@ def _encode_file(path, names, wanted, weights, sep, sheet) -> EncodedTable:
     return stream_file(path, wanted, consume, sep=sep, sheet=sheet)
 
 
-def encode_stream(batches, schema: pa.Schema, names, *, weights: str | None = None,
-                  source: str = "") -> EncodedTable:
+def encode_stream(
+    batches, schema: pa.Schema, names, *, weights: str | None = None, source: str = ""
+) -> EncodedTable:
     """Encode Arrow record batches of ``names`` (and a ``weights`` column kept alongside): the
     foreign tables of :mod:`riskcalc._core.frames` (polars, DuckDB, Arrow streams and
     datasets) come in here, and go through the streaming encoder (:func:`encode_batches`:
@@ -211,7 +232,9 @@ def _load(data, columns, sep, sheet=None):
     """Return (table, index, source) where table is a DataFrame or an Arrow table."""
     if isinstance(data, pd.DataFrame):
         if len(set(map(str, data.columns))) != data.shape[1]:
-            dupes = sorted({str(c) for c in data.columns if list(map(str, data.columns)).count(str(c)) > 1})
+            dupes = sorted(
+                {str(c) for c in data.columns if list(map(str, data.columns)).count(str(c)) > 1}
+            )
             raise InvalidParameterError(
                 f"The table has duplicate column names: {', '.join(map(repr, dupes))}."
             )
@@ -232,12 +255,6 @@ def _table_names(table) -> list[str]:
 
 def _n_rows(table) -> int:
     return int(table.shape[0]) if isinstance(table, pd.DataFrame) else int(table.num_rows)
-
-
-
-
-
-
 
 
 def _encode_columns(table, names) -> dict[str, EncodedColumn]:
@@ -271,7 +288,9 @@ def encode_series(series: pd.Series, name: str) -> EncodedColumn:
     """Encode one pandas column (see :func:`encode`)."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return _finish(name, series.cat.codes.to_numpy(), len(dtype.categories), str(dtype), dtype.categories)
+        return _finish(
+            name, series.cat.codes.to_numpy(), len(dtype.categories), str(dtype), dtype.categories
+        )
     if isinstance(dtype, pd.ArrowDtype) or (
         isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", "") == "pyarrow"
     ):
@@ -309,15 +328,20 @@ def _encode_by_identity(name, values: np.ndarray, dtype: str) -> EncodedColumn |
     # The array's own buffer of object pointers, read as integers (the objects stay alive: the
     # array holds them). No object is dereferenced.
     addresses = np.ctypeslib.as_array((ctypes.c_ssize_t * n).from_address(values.ctypes.data))
-    grouped = kernels.first_appearance(addresses.astype(np.int64, copy=False), min(_IDENTITY_CAP, n // 4))
+    grouped = kernels.first_appearance(
+        addresses.astype(np.int64, copy=False), min(_IDENTITY_CAP, n // 4)
+    )
     del addresses
     if grouped is None:
         return None
     ids, sizes, first = grouped
     distinct = _encode_values(name, values[first], dtype)
-    n_missing = int(sizes[distinct.codes == distinct.missing_code].sum()) if distinct.n_missing else 0
-    return EncodedColumn(name, distinct.codes[ids], distinct.n_levels, n_missing, dtype,
-                         distinct.categories)
+    n_missing = (
+        int(sizes[distinct.codes == distinct.missing_code].sum()) if distinct.n_missing else 0
+    )
+    return EncodedColumn(
+        name, distinct.codes[ids], distinct.n_levels, n_missing, dtype, distinct.categories
+    )
 
 
 def _encode_values(name, values, dtype) -> EncodedColumn:
@@ -342,8 +366,11 @@ def _encode_values(name, values, dtype) -> EncodedColumn:
             f"Column {name!r} holds values that cannot be compared for equality "
             f"(dtype {dtype}): {exc}."
         ) from None
-    if isinstance(values, np.ndarray) and values.dtype == object \
-            and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed"):
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == object
+        and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed")
+    ):
         return _split_by_type(name, values, codes, str(dtype))
     return _finish(name, codes, len(uniques), str(dtype), uniques)
 
@@ -390,11 +417,15 @@ def _encode_temporal(name, values: np.ndarray, dtype: str) -> EncodedColumn:
     ints = values.view(np.int64)
     col = _encode_ints_missing(name, ints, ints == np.iinfo(np.int64).min, dtype)
     if col.categories is not None:
-        object.__setattr__(col, "categories", np.asarray(col.categories, dtype=np.int64).view(values.dtype))
+        object.__setattr__(
+            col, "categories", np.asarray(col.categories, dtype=np.int64).view(values.dtype)
+        )
     return col
 
 
-def _encode_ints_missing(name, ints: np.ndarray, missing: np.ndarray | None, dtype: str) -> EncodedColumn:
+def _encode_ints_missing(
+    name, ints: np.ndarray, missing: np.ndarray | None, dtype: str
+) -> EncodedColumn:
     """Integers some of which (``missing``) are missing values."""
     if missing is None or not missing.any():
         return _encode_small_ints(name, ints, dtype)
@@ -453,7 +484,9 @@ def encode_arrow(array, name: str, dtype: str | None = None) -> EncodedColumn:
     if pa.types.is_dictionary(typ):
         dictionaries = _distinct_dictionaries(array)
         if len(dictionaries) == 1:
-            dictionary, indices = _canonical_dictionary(array.chunk(0).dictionary, _chunk_indices(array))
+            dictionary, indices = _canonical_dictionary(
+                array.chunk(0).dictionary, _chunk_indices(array)
+            )
             return _from_dictionary(name, dictionary, indices, dtype)
         if sum(len(d) for d in dictionaries.values()) <= max(len(array) // 4, 1 << 16):
             return _from_dictionary(name, *_merge_dictionaries(array, dictionaries), dtype)
@@ -486,13 +519,22 @@ _CHUNKED_ENCODE_MIN = 1 << 18
 
 
 def _is_plain_temporal(typ) -> bool:
-    return (pa.types.is_date(typ) or pa.types.is_timestamp(typ) or pa.types.is_time(typ)
-            or pa.types.is_duration(typ))
+    return (
+        pa.types.is_date(typ)
+        or pa.types.is_timestamp(typ)
+        or pa.types.is_time(typ)
+        or pa.types.is_duration(typ)
+    )
 
 
 def _is_string(typ) -> bool:
-    return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
-            or pa.types.is_large_binary(typ) or _is_string_view(typ))
+    return (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+        or _is_string_view(typ)
+    )
 
 
 #: Arrow's string_view type (pyarrow >= 16); older pyarrow has no such type, so nothing is one.
@@ -519,8 +561,14 @@ def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedCo
             continue
         _, off_buf, data_buf = chunk.buffers()[:3]
         wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
-        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[chunk.offset: chunk.offset + m + 1]
-        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[
+            chunk.offset : chunk.offset + m + 1
+        ]
+        data = (
+            np.frombuffer(data_buf, dtype=np.uint8)
+            if data_buf is not None
+            else np.zeros(1, np.uint8)
+        )
         if data.shape[0] == 0:
             data = np.zeros(1, np.uint8)
         ok = mod.pack_short_strings(offsets, data, key, np.int64(start))
@@ -528,7 +576,7 @@ def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedCo
             return None
         if chunk.null_count:
             nulls = np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
-            key[start: start + m][nulls] = _NULL_PACKED
+            key[start : start + m][nulls] = _NULL_PACKED
         start += m
     ids, sizes = kernels.group(key, np.iinfo(np.int64).max)
     distinct = key[kernels.first_rows(ids, sizes.shape[0])]  # the packed value of each class
@@ -538,15 +586,19 @@ def _encode_short_strings(name, array: pa.ChunkedArray, dtype: str) -> EncodedCo
         null_class = int(np.flatnonzero(distinct == _NULL_PACKED)[0])
         remap = np.arange(sizes.shape[0], dtype=np.int64)
         remap[null_class] = -1
-        remap[null_class + 1:] -= 1
+        remap[null_class + 1 :] -= 1
         keep = np.ones(sizes.shape[0], dtype=bool)
         keep[null_class] = False
         categories = categories.filter(pa.array(keep))
         return _finish(name, remap[ids], sizes.shape[0] - 1, dtype, categories)
-    return EncodedColumn(name, ids.astype(code_dtype(sizes.shape[0]), copy=False), max(int(sizes.shape[0]), 1), 0, dtype,
-                         categories)
-
-
+    return EncodedColumn(
+        name,
+        ids.astype(code_dtype(sizes.shape[0]), copy=False),
+        max(int(sizes.shape[0]), 1),
+        0,
+        dtype,
+        categories,
+    )
 
 
 def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> EncodedColumn:
@@ -564,8 +616,6 @@ def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> Encode
     if len(dictionaries) == 1:
         return _from_dictionary(name, encoded.chunk(0).dictionary, _chunk_indices(encoded), dtype)
     return _from_dictionary(name, *_merge_dictionaries(encoded, dictionaries), dtype)
-
-
 
 
 def _canonical_dictionary(dictionary: pa.Array, indices: np.ndarray) -> tuple[pa.Array, np.ndarray]:
@@ -627,8 +677,6 @@ def _chunk_indices(array: pa.ChunkedArray) -> np.ndarray:
     if not parts:
         return np.zeros(0, np.int64)
     return np.concatenate(parts).astype(np.int64, copy=False)
-
-
 
 
 def _distinct_dictionaries(array: pa.ChunkedArray) -> dict:

@@ -40,9 +40,24 @@ import pyarrow as pa
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
-    "ACCEPTED", "VALUE_TABLES", "LAZY_KINDS", "Source", "is_narwhals", "unwrap", "kind_of", "is_native",
-    "is_lazy", "is_readable", "needs_cast", "source", "column_names", "label", "arrow_batches", "arrow_table",
-    "refuse", "quote_ident",
+    "ACCEPTED",
+    "VALUE_TABLES",
+    "LAZY_KINDS",
+    "Source",
+    "is_narwhals",
+    "unwrap",
+    "kind_of",
+    "is_native",
+    "is_lazy",
+    "is_readable",
+    "needs_cast",
+    "source",
+    "column_names",
+    "label",
+    "arrow_batches",
+    "arrow_table",
+    "refuse",
+    "quote_ident",
 ]
 
 #: What every ``data`` parameter accepts, as messages list it.
@@ -141,7 +156,10 @@ def is_readable(obj) -> bool:
     obj = unwrap(obj)
     if isinstance(obj, (str, os.PathLike, pa.Table)) or _isinstance(obj, "pandas", "DataFrame"):
         return True
-    if _isinstance(obj, "pyspark.sql", "DataFrame") or type(obj).__name__ in ("EncodedTable", "SparkTable"):
+    if _isinstance(obj, "pyspark.sql", "DataFrame") or type(obj).__name__ in (
+        "EncodedTable",
+        "SparkTable",
+    ):
         return True
     return kind_of(obj) is not None
 
@@ -344,7 +362,9 @@ def column_names(obj) -> list[str]:
     return source(obj).names
 
 
-def refuse(obj, *, name: str = "data", func: str | None = None, accepted: str = ACCEPTED) -> InvalidParameterError:
+def refuse(
+    obj, *, name: str = "data", func: str | None = None, accepted: str = ACCEPTED
+) -> InvalidParameterError:
     """The one line refusing a ``data`` argument of a kind no reader knows."""
     what = type(obj).__name__
     module = type(obj).__module__.split(".")[0]
@@ -377,7 +397,9 @@ def _batches(src: Source, columns: list[str], schema: pa.Schema) -> Iterator[pa.
         yield from obj.select(columns).to_arrow().to_batches()
     elif kind == "polars-lazy":
         query = obj.select(columns)
-        if not hasattr(query, "collect_batches"):  # an older polars has no streaming collect: only the columns, at once
+        if not hasattr(
+            query, "collect_batches"
+        ):  # an older polars has no streaming collect: only the columns, at once
             yield from query.collect().to_arrow().to_batches()
             return
         for frame in query.collect_batches(chunk_size=BATCH_ROWS):

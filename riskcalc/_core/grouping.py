@@ -23,8 +23,16 @@ from . import kernels
 from .kernels import small_key_space
 
 __all__ = [
-    "combine_codes", "group_codes", "small_key_space", "densify_by_bincount", "densify",
-    "densify_fast", "lone_keys", "sorted_unique_counts", "run_lengths", "class_sizes_bounded",
+    "combine_codes",
+    "group_codes",
+    "small_key_space",
+    "densify_by_bincount",
+    "densify",
+    "densify_fast",
+    "lone_keys",
+    "sorted_unique_counts",
+    "run_lengths",
+    "class_sizes_bounded",
 ]
 
 #: Largest mixed-radix key space before the partial key is compressed to dense ids: the full
@@ -65,7 +73,6 @@ def run_lengths(ordered: np.ndarray) -> np.ndarray:
     return np.diff(np.append(starts, n)).astype(np.int64)
 
 
-
 def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:
     """One int64 key per record for the combination of several code arrays.
 
@@ -93,7 +100,9 @@ def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarra
     return kernels.group(key, space)
 
 
-def densify_by_bincount(key: np.ndarray, space: int, id_dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+def densify_by_bincount(
+    key: np.ndarray, space: int, id_dtype=np.int32
+) -> tuple[np.ndarray, np.ndarray]:
     """Dense ids in increasing key order and class sizes, by ``bincount`` and ``cumsum``."""
     counts = np.bincount(key, minlength=space)
     present = counts > 0
@@ -120,7 +129,9 @@ def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     return rank[ids], sizes[order]
 
 
-def densify_fast(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def densify_fast(
+    key: np.ndarray, space: int, *, threads: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Dense ids and sizes for keys in ``[0, space)``; ids are labels in no promised order.
 
     ``threads=False`` keeps the compiled kernel on the calling thread (for callers running
@@ -133,7 +144,9 @@ def densify_fast(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[
 _CHUNK = 1 << 20
 
 
-def class_sizes_bounded(codes: list[np.ndarray], n_levels: list[int], budget: int = 1 << 28) -> np.ndarray:
+def class_sizes_bounded(
+    codes: list[np.ndarray], n_levels: list[int], budget: int = 1 << 28
+) -> np.ndarray:
     """The class sizes of the combination of several code arrays (as :func:`group_codes`
     gives them, in no promised order), without a key per record held for all records at once.
 
@@ -161,7 +174,9 @@ def class_sizes_bounded(codes: list[np.ndarray], n_levels: list[int], budget: in
             kernels.mix(key, col[start:stop], int(levels))
         return key
 
-    if 8 * space <= budget and small_key_space(space, n):  # as the partition's rule: at most 4 slots a record
+    if 8 * space <= budget and small_key_space(
+        space, n
+    ):  # as the partition's rule: at most 4 slots a record
         counts = np.zeros(space, np.int64)
         for start in range(0, n, _CHUNK):
             kernels.add_counts(keys(start, min(start + _CHUNK, n)), counts)

@@ -168,7 +168,9 @@ class SizeHistogram(Displayed):
         """One row per distinct size: ``size``, ``n_classes``, ``n_records``."""
         import pandas as pd
 
-        return pd.DataFrame({"size": self.sizes, "n_classes": self.counts, "n_records": self.sizes * self.counts})
+        return pd.DataFrame(
+            {"size": self.sizes, "n_classes": self.counts, "n_records": self.sizes * self.counts}
+        )
 
     def __repr__(self) -> str:
         from .. import _format as fmt
@@ -193,4 +195,6 @@ def weighted_below(values: np.ndarray, thresholds, *, inclusive: bool = False) -
     """Number of ``values`` ``< t`` (``<= t`` when ``inclusive``) per threshold."""
     ordered = np.sort(values)
     side = "right" if inclusive else "left"
-    return np.searchsorted(ordered, np.asarray(thresholds, dtype=np.float64), side=side).astype(np.int64)
+    return np.searchsorted(ordered, np.asarray(thresholds, dtype=np.float64), side=side).astype(
+        np.int64
+    )

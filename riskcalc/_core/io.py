@@ -67,7 +67,11 @@ def file_kind(path: Path) -> str:
     if kind in FEATHER_SUFFIXES:
         return "feather"
     shown = repr(kind) if kind else "(no suffix)"
-    hint = " Save the sheet as .xlsx or as CSV UTF-8 (Excel: File > Save As)." if kind in _EXCEL else ""
+    hint = (
+        " Save the sheet as .xlsx or as CSV UTF-8 (Excel: File > Save As)."
+        if kind in _EXCEL
+        else ""
+    )
     raise DataFileError(
         f"Cannot read {str(path)!r}: unknown file type {shown}. Use .csv, .tsv, .txt, .parquet, "
         f".feather, .xlsx or a folder of Parquet files.{hint}"
@@ -76,8 +80,13 @@ def file_kind(path: Path) -> str:
 
 def _parquet_parts(path: Path) -> list[Path]:
     """The Parquet files of a dataset folder (hive partitions included), in name order."""
-    return sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in PARQUET_SUFFIXES
-                  and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+    return sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and _suffix(p) in PARQUET_SUFFIXES
+        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    )
 
 
 def parquet_schema(path):
@@ -123,12 +132,21 @@ def check_parquet_parts(parts, root=None) -> None:
             missing = [n for n in base if n not in here]
             extra = [n for n in here if n not in base]
             retyped = [n for n in base if n in here and base[n] != here[n]]
-            how = "; ".join(x for x in (
-                f"no column {', '.join(map(repr, missing[:3]))}" if missing else "",
-                f"other column(s) {', '.join(map(repr, extra[:3]))}" if extra else "",
-                "column(s) of another type: " + ", ".join(f"{n!r} is {here[n]}, not {base[n]}" for n in retyped[:3])
-                if retyped else "",
-            ) if x) or "the columns in another order"
+            how = (
+                "; ".join(
+                    x
+                    for x in (
+                        f"no column {', '.join(map(repr, missing[:3]))}" if missing else "",
+                        f"other column(s) {', '.join(map(repr, extra[:3]))}" if extra else "",
+                        "column(s) of another type: "
+                        + ", ".join(f"{n!r} is {here[n]}, not {base[n]}" for n in retyped[:3])
+                        if retyped
+                        else "",
+                    )
+                    if x
+                )
+                or "the columns in another order"
+            )
             where = "" if root is None else f" {Path(root).name!r}"
             raise DataFileError(
                 f"The parts of the Parquet dataset{where} differ: {name(part)!r} against "
@@ -146,16 +164,24 @@ def _dataset(path: Path):
 
     parts = _parquet_parts(path)
     if not parts:
-        raise DataFileError(f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
-                            "folder of Parquet parts (one dataset).")
+        raise DataFileError(
+            f"{str(path)!r} is a folder with no Parquet files: give a data file, or a "
+            "folder of Parquet parts (one dataset)."
+        )
     stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p in parts for st in [p.stat()])
-    if stamp not in _CHECKED_DATASETS:  # a dataset is opened 2-3 times by one encode: footers read once
+    if (
+        stamp not in _CHECKED_DATASETS
+    ):  # a dataset is opened 2-3 times by one encode: footers read once
         check_parquet_parts(parts, root=path)
         if len(_CHECKED_DATASETS) >= 8:
             _CHECKED_DATASETS.clear()
         _CHECKED_DATASETS.add(stamp)
-    return ds.dataset([str(p) for p in parts], format="parquet",
-                      partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(path))
+    return ds.dataset(
+        [str(p) for p in parts],
+        format="parquet",
+        partitioning=ds.HivePartitioning.discover(),
+        partition_base_dir=str(path),
+    )
 
 
 def _need_openpyxl(path: Path) -> None:
@@ -194,7 +220,9 @@ def _check_inflation(path: Path) -> None:
             f"{XLSX_MAX_INFLATED // 2**20:,} MiB for a workbook (a decompression bomb?); save the sheet as CSV UTF-8."
         )
     for part in parts:
-        if part.file_size > _XLSX_RATIO_FLOOR and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1):
+        if part.file_size > _XLSX_RATIO_FLOOR and part.file_size > XLSX_MAX_RATIO * max(
+            part.compress_size, 1
+        ):
             ratio = part.file_size / max(part.compress_size, 1)
             raise DataFileError(
                 f"Cannot read {str(path)!r}: a part of it would inflate {ratio:,.0f}-fold, over the limit of "
@@ -231,7 +259,9 @@ def excel_sheet(path: str | os.PathLike, sheet=None) -> str:
     if sheet is None:
         return names[0]
     if isinstance(sheet, bool):
-        raise DataFileError(f"The sheet of {path.name!r} must be a name or a number from 1; got {sheet!r}.")
+        raise DataFileError(
+            f"The sheet of {path.name!r} must be a name or a number from 1; got {sheet!r}."
+        )
     if isinstance(sheet, str) and sheet in names:
         return sheet
     text = str(sheet).strip()
@@ -239,10 +269,14 @@ def excel_sheet(path: str | os.PathLike, sheet=None) -> str:
         number = int(text)
         if 1 <= number <= len(names):
             return names[number - 1]
-        raise DataFileError(f"The workbook {path.name!r} has {len(names)} sheet(s); there is no sheet "
-                            f"number {number} (sheets count from 1: {', '.join(map(repr, names))}).")
-    raise DataFileError(f"The workbook {path.name!r} has no sheet {text!r}; its sheets are "
-                        f"{', '.join(map(repr, names))}.")
+        raise DataFileError(
+            f"The workbook {path.name!r} has {len(names)} sheet(s); there is no sheet "
+            f"number {number} (sheets count from 1: {', '.join(map(repr, names))})."
+        )
+    raise DataFileError(
+        f"The workbook {path.name!r} has no sheet {text!r}; its sheets are "
+        f"{', '.join(map(repr, names))}."
+    )
 
 
 def _excel_header(path: Path, sheet=None) -> list[str]:
@@ -254,7 +288,9 @@ def _excel_header(path: Path, sheet=None) -> list[str]:
 
     name = excel_sheet(path, sheet)
     try:
-        names = [str(c) for c in pd.read_excel(path, sheet_name=name, nrows=0, engine="openpyxl").columns]
+        names = [
+            str(c) for c in pd.read_excel(path, sheet_name=name, nrows=0, engine="openpyxl").columns
+        ]
         book = openpyxl.load_workbook(path, read_only=True)
         try:
             first = next(book[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
@@ -282,7 +318,9 @@ def _read_excel(path: Path, columns=None, sheet=None) -> pa.Table:
 
 def _check_sheet(path: Path, kind: str, sheet) -> None:
     if sheet is not None and kind != "excel":
-        raise DataFileError(f"{path.name!r} is not an Excel workbook: a sheet applies to .xlsx and .xlsm files only.")
+        raise DataFileError(
+            f"{path.name!r} is not an Excel workbook: a sheet applies to .xlsx and .xlsm files only."
+        )
 
 
 def _not_utf8(path: Path) -> DataFileError:
@@ -318,7 +356,9 @@ def csv_header(path: Path, delimiter: str) -> list[str]:
     """Return the column names of a CSV file (the first line, byte-order mark removed)."""
     head = _head_text(path)
     if len(head) >= _HEADER_BYTES - 4 and "\n" not in head:
-        raise DataFileError(f"Cannot read {str(path)!r}: the first line is longer than 1 MiB; is it a CSV file?")
+        raise DataFileError(
+            f"Cannot read {str(path)!r}: the first line is longer than 1 MiB; is it a CSV file?"
+        )
     limit = csv.field_size_limit()
     try:
         row = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), None)
@@ -386,7 +426,9 @@ def _existing_file(path) -> Path:
         raise DataFileError(f"No such file: {str(path)!r}.")
     if path.is_dir():
         if not _parquet_parts(path):
-            raise DataFileError(f"{str(path)!r} is a directory with no Parquet files, not a data file.")
+            raise DataFileError(
+                f"{str(path)!r} is a directory with no Parquet files, not a data file."
+            )
         return path
     if not os.access(path, os.R_OK):
         raise DataFileError(f"Cannot read {str(path)!r}: permission denied.")
@@ -399,8 +441,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 #: What a reader's error says when the machine, not the file, is the problem.
-_RESOURCE_WORDS = ("failed to launch worker thread", "can't start new thread", "out of memory",
-                   "bad_alloc", "cannot allocate memory", "resource temporarily unavailable")
+_RESOURCE_WORDS = (
+    "failed to launch worker thread",
+    "can't start new thread",
+    "out of memory",
+    "bad_alloc",
+    "cannot allocate memory",
+    "resource temporarily unavailable",
+)
 
 
 def _read_error(path, exc: BaseException):
@@ -505,7 +553,9 @@ def read_table(
             import pyarrow.parquet as pq
 
             table = pq.read_table(
-                path, columns=columns, read_dictionary=_small_dictionary_columns(path, columns) or None
+                path,
+                columns=columns,
+                read_dictionary=_small_dictionary_columns(path, columns) or None,
             )
         elif kind == "parquet-dataset":
             table = _dataset(path).to_table(columns=columns)
@@ -568,13 +618,22 @@ def _stream(path: Path, kind: str, wanted: list[str], available: list[str], cons
     if kind == "parquet":  # row group by row group (a scanner would read ahead several)
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(path, read_dictionary=_small_dictionary_columns(path, wanted) or None)
+        parquet = pq.ParquetFile(
+            path, read_dictionary=_small_dictionary_columns(path, wanted) or None
+        )
         schema = pa.schema([parquet.schema_arrow.field(c) for c in wanted])
-        batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True)
+        batches = parquet.iter_batches(
+            batch_size=STREAM_BATCH_ROWS // 4, columns=wanted, use_threads=True
+        )
         return consume(schema, batches)
     dataset = _dataset(path)
-    scanner = dataset.scanner(columns=wanted, use_threads=True, batch_size=STREAM_BATCH_ROWS,
-                              batch_readahead=4, fragment_readahead=4)
+    scanner = dataset.scanner(
+        columns=wanted,
+        use_threads=True,
+        batch_size=STREAM_BATCH_ROWS,
+        batch_readahead=4,
+        fragment_readahead=4,
+    )
     return consume(scanner.projected_schema, iter(scanner.to_batches()))
 
 
@@ -602,14 +661,18 @@ def _stream_csv(path: Path, columns: list[str], header: list[str], consume, *, s
     import pyarrow.csv as pacsv
 
     delimiter = sep or sniff_delimiter(path)
-    convert = pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True,
-                                   column_types={c: pa.string() for c in columns})
+    convert = pacsv.ConvertOptions(
+        include_columns=columns,
+        strings_can_be_null=True,
+        column_types={c: pa.string() for c in columns},
+    )
     for newlines in (False, True):
         try:
             reader = pacsv.open_csv(
                 path,
-                read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1, use_threads=True,
-                                               block_size=_CSV_BLOCK),
+                read_options=pacsv.ReadOptions(
+                    column_names=list(header), skip_rows=1, use_threads=True, block_size=_CSV_BLOCK
+                ),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines),
                 convert_options=convert,
             )
@@ -654,7 +717,9 @@ def _small_dictionary_columns(path: Path, columns) -> list[str]:
     return out
 
 
-def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, strings: bool, numeric=()) -> pa.Table:
+def _read_csv(
+    path: Path, columns, header: list[str], *, sep: str | None, strings: bool, numeric=()
+) -> pa.Table:
     """Read delimited text with the header decoded once (byte-order mark removed).
 
     The fast path reads blocks in parallel assuming no quoted field holds a line break; when
@@ -681,7 +746,9 @@ def _read_csv(path: Path, columns, header: list[str], *, sep: str | None, string
         bad.clear()
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=list(header), skip_rows=1, use_threads=threads),
+            read_options=pacsv.ReadOptions(
+                column_names=list(header), skip_rows=1, use_threads=threads
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=newlines, invalid_row_handler=on_bad_row
             ),

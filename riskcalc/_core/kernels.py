@@ -39,9 +39,20 @@ import threading
 import numpy as np
 import pandas as pd
 
-__all__ = ["backend", "set_backend", "compiled", "mix", "group", "class_values", "homogeneous_tally", "MIXED",
-           "first_appearance", "first_rows", "range_codes",
-           "MIN_COMPILED"]
+__all__ = [
+    "backend",
+    "set_backend",
+    "compiled",
+    "mix",
+    "group",
+    "class_values",
+    "homogeneous_tally",
+    "MIXED",
+    "first_appearance",
+    "first_rows",
+    "range_codes",
+    "MIN_COMPILED",
+]
 
 #: Records below which ``"auto"`` keeps to numpy.
 MIN_COMPILED = 1 << 17
@@ -209,7 +220,9 @@ def group(key: np.ndarray, space: int, *, threads: bool = True) -> tuple[np.ndar
     pkey = np.empty(n, np.int64)
     if threads and not _forked:
         with _run_lock:
-            starts, cursor, m = mod.hash_group(key, pb, max(int(mod.n_threads()), 1), pkey, _TABLE_BITS)
+            starts, cursor, m = mod.hash_group(
+                key, pb, max(int(mod.n_threads()), 1), pkey, _TABLE_BITS
+            )
             sizes = np.empty(int(m.sum()), np.int64)
             mod.hash_ids(key, pb, pkey, starts, cursor, m, ids, sizes)
     else:
@@ -332,7 +345,9 @@ def class_values(labels: np.ndarray, n_labels: int, codes: np.ndarray) -> np.nda
     return values
 
 
-def homogeneous_tally(values: np.ndarray, sizes: np.ndarray, modal: int) -> tuple[int, int, int, int]:
+def homogeneous_tally(
+    values: np.ndarray, sizes: np.ndarray, modal: int
+) -> tuple[int, int, int, int]:
     """Over the homogeneous classes (``values`` of :func:`class_values` not :data:`MIXED`):
     their records, the records in those of two or more, the records whose value is not
     ``modal``, and the classes."""
@@ -341,8 +356,12 @@ def homogeneous_tally(values: np.ndarray, sizes: np.ndarray, modal: int) -> tupl
         return tuple(int(v) for v in mod.homogeneous_tally(values, sizes, np.int64(modal)))
     homo = values != MIXED
     homo_sizes = sizes[homo]
-    return (int(homo_sizes.sum()), int(homo_sizes[homo_sizes > 1].sum()),
-            int(sizes[homo & (values != modal)].sum()), int(np.count_nonzero(homo)))
+    return (
+        int(homo_sizes.sum()),
+        int(homo_sizes[homo_sizes > 1].sum()),
+        int(sizes[homo & (values != modal)].sum()),
+        int(np.count_nonzero(homo)),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,7 +406,9 @@ def first_rows(ids: np.ndarray, n_ids: int) -> np.ndarray:
     return first
 
 
-def range_codes(values: np.ndarray, lo: int, span: int, dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+def range_codes(
+    values: np.ndarray, lo: int, span: int, dtype=np.int32
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes (of the integer type ``dtype``, wide enough for ``span`` codes) of integers in
     ``[lo, lo + span)`` by increasing value, and the values present (``int64``, ascending): a
     counting pass and a lookup pass."""

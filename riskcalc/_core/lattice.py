@@ -110,8 +110,20 @@ def walk(
     workers = min(int(threads or os.cpu_count() or 1), len(codes))
     tally = mod.size_tally if histograms else None
     if workers <= 1:
-        yield from _visit_compiled(mod, root, (), 0, len(codes), codes, n_levels, max_size, n, unique_rows,
-                                   _Scratch(n), tally)
+        yield from _visit_compiled(
+            mod,
+            root,
+            (),
+            0,
+            len(codes),
+            codes,
+            n_levels,
+            max_size,
+            n,
+            unique_rows,
+            _Scratch(n),
+            tally,
+        )
         return
     yield from _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers, tally)
 
@@ -150,8 +162,20 @@ def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers,
                     next_first[0] += 1
                 if c >= p:
                     break
-                for res in _visit_compiled(mod, root, (), c, c + 1, codes, n_levels, max_size, n, unique_rows,
-                                           scratch, tally):
+                for res in _visit_compiled(
+                    mod,
+                    root,
+                    (),
+                    c,
+                    c + 1,
+                    codes,
+                    n_levels,
+                    max_size,
+                    n,
+                    unique_rows,
+                    scratch,
+                    tally,
+                ):
                     if not put(res):
                         return
         except BaseException as exc:  # handed to the consumer, raised there
@@ -159,7 +183,10 @@ def _walk_threads(mod, root, codes, n_levels, max_size, n, unique_rows, workers,
         finally:
             put(_DONE)
 
-    pool = [threading.Thread(target=work, name=f"riskcalc-walk-{i}", daemon=True) for i in range(workers)]
+    pool = [
+        threading.Thread(target=work, name=f"riskcalc-walk-{i}", daemon=True)
+        for i in range(workers)
+    ]
     for t in pool:
         t.start()
     done = 0
@@ -190,7 +217,9 @@ def _all_unique(state: _State) -> bool:
 def _unique_subset(subset, n, state: _State, unique_rows: bool) -> SubsetClasses:
     """The figures of a superset of an all-unique subset: nothing left to refine."""
     none = np.zeros(0, np.int64)
-    return SubsetClasses(subset, n, state.n_unique, none, none if unique_rows else None, (none, none))
+    return SubsetClasses(
+        subset, n, state.n_unique, none, none if unique_rows else None, (none, none)
+    )
 
 
 class _Scratch:
@@ -213,7 +242,9 @@ class _Scratch:
         return self._levels[depth]
 
 
-def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows, scratch, tally):
+def _visit_compiled(
+    mod, state, subset, start, stop, codes, n_levels, max_size, n, unique_rows, scratch, tally
+):
     """:func:`_visit` with each step one compiled call (:func:`_numba_kernels.refine`), and the
     class sizes tallied by ``tally`` when given."""
     p = len(codes)
@@ -222,28 +253,75 @@ def _visit_compiled(mod, state, subset, start, stop, codes, n_levels, max_size, 
         if _all_unique(state):
             yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
-                yield from _visit_compiled(mod, state, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                           unique_rows, scratch, tally)
+                yield from _visit_compiled(
+                    mod,
+                    state,
+                    child_subset,
+                    c + 1,
+                    p,
+                    codes,
+                    n_levels,
+                    max_size,
+                    n,
+                    unique_rows,
+                    scratch,
+                    tally,
+                )
             continue
         has_children = len(child_subset) < max_size and c + 1 < p
         has_rows = state.active is not None
         has_cid = state.class_id is not None
-        next_rows, next_cid = scratch.level(len(child_subset)) if has_children else (_NO_ROWS, _NO_IDS)
-        sizes, next_has_rows, n_next, n_next_classes, lost = mod.refine(
-            state.active if has_rows else _NO_ROWS, has_rows, state.class_id if has_cid else _NO_IDS, has_cid,
-            codes[c], np.int64(n_levels[c]), np.int64(state.n_classes), has_children, unique_rows,
-            scratch.key, scratch.ids, scratch.pkey, next_rows, next_cid,
+        next_rows, next_cid = (
+            scratch.level(len(child_subset)) if has_children else (_NO_ROWS, _NO_IDS)
         )
-        yield SubsetClasses(child_subset, n, state.n_unique, sizes, lost if unique_rows else None,
-                            None if tally is None else tally(sizes))
+        sizes, next_has_rows, n_next, n_next_classes, lost = mod.refine(
+            state.active if has_rows else _NO_ROWS,
+            has_rows,
+            state.class_id if has_cid else _NO_IDS,
+            has_cid,
+            codes[c],
+            np.int64(n_levels[c]),
+            np.int64(state.n_classes),
+            has_children,
+            unique_rows,
+            scratch.key,
+            scratch.ids,
+            scratch.pkey,
+            next_rows,
+            next_cid,
+        )
+        yield SubsetClasses(
+            child_subset,
+            n,
+            state.n_unique,
+            sizes,
+            lost if unique_rows else None,
+            None if tally is None else tally(sizes),
+        )
         if has_children:
             n_next = int(n_next)
             same_rows = n_next == (state.active.shape[0] if has_rows else n)
             active = (state.active if same_rows else next_rows[:n_next]) if next_has_rows else None
-            child = _State(active, next_cid[:n_next], int(n_next_classes),
-                           state.n_unique + int(sizes.shape[0]) - int(n_next_classes))
-            yield from _visit_compiled(mod, child, child_subset, c + 1, p, codes, n_levels, max_size, n,
-                                       unique_rows, scratch, tally)
+            child = _State(
+                active,
+                next_cid[:n_next],
+                int(n_next_classes),
+                state.n_unique + int(sizes.shape[0]) - int(n_next_classes),
+            )
+            yield from _visit_compiled(
+                mod,
+                child,
+                child_subset,
+                c + 1,
+                p,
+                codes,
+                n_levels,
+                max_size,
+                n,
+                unique_rows,
+                scratch,
+                tally,
+            )
 
 
 def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
@@ -253,7 +331,9 @@ def _visit(state, subset, start, codes, n_levels, max_size, n, unique_rows):
         if _all_unique(state):
             yield _unique_subset(child_subset, n, state, unique_rows)
             if len(child_subset) < max_size:
-                yield from _visit(state, child_subset, c + 1, codes, n_levels, max_size, n, unique_rows)
+                yield from _visit(
+                    state, child_subset, c + 1, codes, n_levels, max_size, n, unique_rows
+                )
             continue
         ids, sizes = _refine(state, codes[c], n_levels[c])
         has_children = len(child_subset) < max_size and c + 1 < p

@@ -34,7 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._validation import check_column_names
-from ..exceptions import EmptyTableError, InvalidParameterError, MissingValueError, UnsupportedTypeError
+from ..exceptions import (
+    EmptyTableError,
+    InvalidParameterError,
+    MissingValueError,
+    UnsupportedTypeError,
+)
 from . import frames
 from .histogram import SizeHistogram
 
@@ -121,11 +126,15 @@ class _DuckDB:
         if weights is not None:
             w = f"CAST({frames.quote_ident(weights)} AS DOUBLE)"
             wsel = f", {w} AS __rc_w"
-            wagg = (", sum(__rc_w) AS __rc_w, sum(CASE WHEN __rc_w IS NULL OR isnan(__rc_w) OR isinf(__rc_w) "
-                    "THEN 1 ELSE 0 END) AS __rc_bad, sum(CASE WHEN __rc_w < 0 THEN 1 ELSE 0 END) AS __rc_neg, "
-                    "sum(CASE WHEN __rc_w <> round(__rc_w) THEN 1 ELSE 0 END) AS __rc_frac")
-        sql = (f"SELECT count(*) AS __rc_n{wagg} FROM (SELECT {self._keys(names)}{wsel} FROM __rc_t) "
-               f"GROUP BY {groups}")
+            wagg = (
+                ", sum(__rc_w) AS __rc_w, sum(CASE WHEN __rc_w IS NULL OR isnan(__rc_w) OR isinf(__rc_w) "
+                "THEN 1 ELSE 0 END) AS __rc_bad, sum(CASE WHEN __rc_w < 0 THEN 1 ELSE 0 END) AS __rc_neg, "
+                "sum(CASE WHEN __rc_w <> round(__rc_w) THEN 1 ELSE 0 END) AS __rc_frac"
+            )
+        sql = (
+            f"SELECT count(*) AS __rc_n{wagg} FROM (SELECT {self._keys(names)}{wsel} FROM __rc_t) "
+            f"GROUP BY {groups}"
+        )
         return self._run(sql)
 
 
@@ -157,16 +166,24 @@ class _Polars:
         plans = []
         for s in subsets:
             keys = [f"__rc_k{i}" for i in range(len(s))]
-            plans.append(self.lf.select(self._keys(s)).group_by(keys).agg(pl.len().alias("__rc_n"))
-                         .group_by("__rc_n").agg(pl.len().alias("__rc_c")))
-        return [_histogram(t.column("__rc_n").to_numpy(), t.column("__rc_c").to_numpy())
-                for t in self._collect(plans)]
+            plans.append(
+                self.lf.select(self._keys(s))
+                .group_by(keys)
+                .agg(pl.len().alias("__rc_n"))
+                .group_by("__rc_n")
+                .agg(pl.len().alias("__rc_c"))
+            )
+        return [
+            _histogram(t.column("__rc_n").to_numpy(), t.column("__rc_c").to_numpy())
+            for t in self._collect(plans)
+        ]
 
     def null_counts(self, names) -> list[int]:
         import polars as pl
 
         plan = self.lf.select(self._keys(names)).select(
-            [pl.col(f"__rc_k{i}").null_count().alias(f"__rc_m{i}") for i in range(len(names))])
+            [pl.col(f"__rc_k{i}").null_count().alias(f"__rc_m{i}") for i in range(len(names))]
+        )
         out = self._collect([plan])[0].to_pydict()
         return [int(out[f"__rc_m{i}"][0]) for i in range(len(names))]
 
@@ -179,9 +196,12 @@ class _Polars:
         if weights is not None:
             sel.append(pl.col(weights).cast(pl.Float64).alias("__rc_w"))
             w = pl.col("__rc_w")
-            aggs += [w.sum().alias("__rc_w"),
-                     (w.is_null() | w.is_nan() | w.is_infinite()).sum().alias("__rc_bad"),
-                     (w < 0).sum().alias("__rc_neg"), (w != w.round()).sum().alias("__rc_frac")]
+            aggs += [
+                w.sum().alias("__rc_w"),
+                (w.is_null() | w.is_nan() | w.is_infinite()).sum().alias("__rc_bad"),
+                (w < 0).sum().alias("__rc_neg"),
+                (w != w.round()).sum().alias("__rc_frac"),
+            ]
         return self._collect([self.lf.select(sel).group_by(keys).agg(aggs)])[0]
 
 
@@ -229,7 +249,9 @@ class _Delegating:
         return tuple(self.source.names)
 
     def names(self, requested, *, func: str, name: str = "quasi_identifiers") -> tuple[str, ...]:
-        names = check_column_names(requested, self.source.names, name=name, func=func, table=self.label)
+        names = check_column_names(
+            requested, self.source.names, name=name, func=func, table=self.label
+        )
         for c in names:
             typ = self.source.schema.field(c).type
             if pa.types.is_nested(typ):
@@ -252,7 +274,9 @@ class _Delegating:
         names = self.names(columns, func=func, name=name)
         keep = weights if isinstance(weights, str) else None
         if keep is not None:
-            check_column_names([keep], self.source.names, name="weights", func=func, table=self.label)
+            check_column_names(
+                [keep], self.source.names, name="weights", func=func, table=self.label
+            )
         enc = self._enc
         todo = [c for c in names if enc is None or c not in enc.columns]
         if keep is not None and (enc is None or keep not in enc.weight_columns):
@@ -264,7 +288,11 @@ class _Delegating:
             # join or a group-by in another order each time): columns read in two queries
             # cannot be put side by side. Read every column needed so far again, in one query.
             todo = list(dict.fromkeys([*enc.columns, *names]))
-            todo_w = keep if keep is not None else (enc.weight_columns[0] if enc.weight_columns else None)
+            todo_w = (
+                keep
+                if keep is not None
+                else (enc.weight_columns[0] if enc.weight_columns else None)
+            )
             enc = None
         if todo or todo_w is not None:
             new = encode_native(self.source, todo or list(names[:1]), weights=todo_w)
@@ -282,7 +310,9 @@ class _Delegating:
         """The in-memory backend over the encoding of ``columns`` (and a weights column)."""
         from .memory import MemoryBackend
 
-        enc = self.encoded(columns, func=func, weights=weights if isinstance(weights, str) else None)
+        enc = self.encoded(
+            columns, func=func, weights=weights if isinstance(weights, str) else None
+        )
         return MemoryBackend(enc)
 
     def refuse(self, what: str, func: str | None) -> Exception:
@@ -298,52 +328,80 @@ class _Delegating:
         return self._memory(columns, func=func).size_histogram(columns, missing=missing, func=func)
 
     def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str):
-        return self._memory(columns, func=func).lattice_histograms(columns, max_size, missing=missing, func=func)
+        return self._memory(columns, func=func).lattice_histograms(
+            columns, max_size, missing=missing, func=func
+        )
 
     def weighted_below(self, columns, weights, thresholds, *, missing: str, func: str):
         return self._memory(columns, func=func, weights=weights).weighted_below(
-            columns, weights, thresholds, missing=missing, func=func)
+            columns, weights, thresholds, missing=missing, func=func
+        )
 
     def summed_histogram(self, columns, count, *, missing: str, func: str) -> SizeHistogram:
         return self._memory(columns, func=func, weights=count).summed_histogram(
-            columns, count, missing=missing, func=func)
+            columns, count, missing=missing, func=func
+        )
 
     def size_pairs(self, columns, population=None, *, missing: str, func: str):
-        return self._memory(columns, func=func).size_pairs(columns, population, missing=missing, func=func)
+        return self._memory(columns, func=func).size_pairs(
+            columns, population, missing=missing, func=func
+        )
 
-    def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, **options):
+    def attribute_figures(
+        self, quasi_identifiers, sensitive, *, missing: str, func: str, **options
+    ):
         cols = list(dict.fromkeys([*quasi_identifiers, *sensitive]))
         return self._memory(cols, func=func).attribute_figures(
-            quasi_identifiers, sensitive, missing=missing, func=func, **options)
+            quasi_identifiers, sensitive, missing=missing, func=func, **options
+        )
 
-    def closeness_figures(self, quasi_identifiers, sensitive: str, *, ordered, missing: str, func: str):
+    def closeness_figures(
+        self, quasi_identifiers, sensitive: str, *, ordered, missing: str, func: str
+    ):
         cols = list(dict.fromkeys([*quasi_identifiers, sensitive]))
         return self._memory(cols, func=func).closeness_figures(
-            quasi_identifiers, sensitive, ordered=ordered, missing=missing, func=func)
+            quasi_identifiers, sensitive, ordered=ordered, missing=missing, func=func
+        )
 
-    def trajectory_histograms(self, point: str, *, static, id: str, order: str, max_linked, func: str):
-        cols = [c for c in dict.fromkeys([id, point, *static, "academic_year", "census"]) if c in self.source.names]
+    def trajectory_histograms(
+        self, point: str, *, static, id: str, order: str, max_linked, func: str
+    ):
+        cols = [
+            c
+            for c in dict.fromkeys([id, point, *static, "academic_year", "census"])
+            if c in self.source.names
+        ]
         return self._memory(cols, func=func).trajectory_histograms(
-            point, static=static, id=id, order=order, max_linked=max_linked, func=func)
+            point, static=static, id=id, order=order, max_linked=max_linked, func=func
+        )
 
     def column_values(self, columns, *, func: str):
         return self._memory(columns, func=func).column_values(columns, func=func)
 
     def replace_values(self, column: str, before, after, *, func: str):
-        raise self.refuse("Rewriting values in place (the records are read here, and normalise returns a "
-                          "new table)", func)
+        raise self.refuse(
+            "Rewriting values in place (the records are read here, and normalise returns a "
+            "new table)",
+            func,
+        )
 
     def record_sizes(self, columns, *, missing: str, func: str, weights=None, alpha: float = 1.0):
         return self._memory(columns, func=func, weights=weights).record_sizes(
-            columns, missing=missing, func=func, weights=weights, alpha=alpha)
+            columns, missing=missing, func=func, weights=weights, alpha=alpha
+        )
 
 
 def _with_weights(enc, names):
     """The encoding restricted to ``names``, its weight columns kept."""
     from .encoding import EncodedTable
 
-    return EncodedTable({c: enc[c] for c in names}, enc.n_records, enc.index, enc.source,
-                        {w: enc.weights(w) for w in enc.weight_columns})
+    return EncodedTable(
+        {c: enc[c] for c in names},
+        enc.n_records,
+        enc.index,
+        enc.source,
+        {w: enc.weights(w) for w in enc.weight_columns},
+    )
 
 
 class FrameBackend(_Delegating):
@@ -409,15 +467,20 @@ class LazyBackend(_Delegating):
         # one grouping per distinct set of columns (a repeated or reordered subset is one)
         distinct = list(dict.fromkeys(frozenset(s) for s in subsets))
         first = {key: next(list(s) for s in subsets if frozenset(s) == key) for key in distinct}
-        hists = dict(zip(distinct, self._engine.histograms([first[k] for k in distinct]), strict=True))
+        hists = dict(
+            zip(distinct, self._engine.histograms([first[k] for k in distinct]), strict=True)
+        )
         return [self._nonempty(hists[frozenset(s)]) for s in subsets]
 
     def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str):
         from itertools import combinations
 
         columns = tuple(columns)
-        subsets = [combo for size in range(1, min(max_size, len(columns)) + 1)
-                   for combo in combinations(range(len(columns)), size)]
+        subsets = [
+            combo
+            for size in range(1, min(max_size, len(columns)) + 1)
+            for combo in combinations(range(len(columns)), size)
+        ]
         hists = self.histograms([tuple(columns[i] for i in s) for s in subsets], missing=missing)
         return iter(list(zip(subsets, hists, strict=True)))
 
@@ -430,27 +493,37 @@ class LazyBackend(_Delegating):
             self._nonempty(SizeHistogram.from_class_sizes(fk))
         bad = int(pc.sum(table.column("__rc_bad")).as_py() or 0)
         if bad:
-            raise InvalidParameterError(f"{what} must not hold missing or infinite values. Found {bad}.")
+            raise InvalidParameterError(
+                f"{what} must not hold missing or infinite values. Found {bad}."
+            )
         neg = int(pc.sum(table.column("__rc_neg")).as_py() or 0)
         if neg:
-            raise InvalidParameterError(f"{what} must be non-negative. Found {neg} negative value(s).")
+            raise InvalidParameterError(
+                f"{what} must be non-negative. Found {neg} negative value(s)."
+            )
         sums = table.column("__rc_w").to_numpy().astype(np.float64)
         if whole:
             frac = np.asarray(table.column("__rc_frac").to_numpy(), dtype=np.int64).sum()
             if frac:
                 raise InvalidParameterError(
-                    f"{what} must hold whole, non-negative numbers. Found {int(frac)} other value(s).")
+                    f"{what} must hold whole, non-negative numbers. Found {int(frac)} other value(s)."
+                )
         elif not np.isfinite(sums.sum()):
             raise InvalidParameterError(
                 f"{what} sums to more than a floating-point number can hold (over 1.8e308): every "
-                "population figure would be infinite. Are they weights (1 / inclusion probability)?")
+                "population figure would be infinite. Are they weights (1 / inclusion probability)?"
+            )
         return fk, sums
 
     def weighted_below(self, columns, weights, thresholds, *, missing: str, func: str):
         if not isinstance(weights, str):  # one number per record: the records are read here
             return super().weighted_below(columns, weights, thresholds, missing=missing, func=func)
-        check_column_names([weights], self.source.names, name="weights", func=func, table=self.label)
-        fk, Fk = self._classes(columns, weights, missing=missing, whole=False, what=f"The column {weights!r}")
+        check_column_names(
+            [weights], self.source.names, name="weights", func=func, table=self.label
+        )
+        fk, Fk = self._classes(
+            columns, weights, missing=missing, whole=False, what=f"The column {weights!r}"
+        )
         below = np.array([int(fk[Fk < t].sum()) for t in thresholds], dtype=np.int64)
         return SizeHistogram.from_class_sizes(fk), below
 
@@ -458,8 +531,13 @@ class LazyBackend(_Delegating):
         if not isinstance(count, str):
             return super().summed_histogram(columns, count, missing=missing, func=func)
         check_column_names([count], self.source.names, name="count", func=func, table=self.label)
-        _, sums = self._classes(columns, count, missing=missing, whole=True,
-                                what=f"The {count!r} column of {self.label}")
+        _, sums = self._classes(
+            columns,
+            count,
+            missing=missing,
+            whole=True,
+            what=f"The {count!r} column of {self.label}",
+        )
         return SizeHistogram.from_class_sizes(sums.astype(np.int64))
 
 

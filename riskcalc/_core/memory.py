@@ -33,7 +33,9 @@ from .partition import Partition, check_no_missing
 __all__ = ["MemoryBackend", "resolve_weights", "record_frequencies"]
 
 
-def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights") -> np.ndarray | None:
+def resolve_weights(
+    enc: EncodedTable, weights, func: str, name: str = "weights"
+) -> np.ndarray | None:
     """Per-record numbers (weights, counts) as float64, from a kept column name or an array."""
     if weights is None:
         return None
@@ -47,7 +49,9 @@ def resolve_weights(enc: EncodedTable, weights, func: str, name: str = "weights"
     return check_weights(weights, enc.n_records, func, name)
 
 
-def record_frequencies(enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0):
+def record_frequencies(
+    enc: EncodedTable, part: Partition, missing: str, weights, alpha: float = 1.0
+):
     """Per-record ``(fk, Fk or None)``: class sizes, or wildcard match counts (float64)."""
     if missing != "wildcard" or not any(enc[c].n_missing for c in part.columns):
         # Without missing values wildcard matching is plain equality.
@@ -89,8 +93,9 @@ class MemoryBackend:
 
     # -- the records ---------------------------------------------------------------------------
 
-    def encoded(self, columns: Sequence[str], *, func: str, weights=None,
-                name: str = "quasi_identifiers") -> EncodedTable:
+    def encoded(
+        self, columns: Sequence[str], *, func: str, weights=None, name: str = "quasi_identifiers"
+    ) -> EncodedTable:
         data = self.data
         if isinstance(data, EncodedTable):
             check_column_names(columns, data.columns, name=name, func=func)
@@ -101,7 +106,9 @@ class MemoryBackend:
             check_column_names([keep], self.columns, name="weights", func=func, table=self.label)
         return encode(data, names, weights=keep, sep=self.sep)
 
-    def _partition(self, columns, missing: str, func: str, weights=None) -> tuple[EncodedTable, Partition]:
+    def _partition(
+        self, columns, missing: str, func: str, weights=None
+    ) -> tuple[EncodedTable, Partition]:
         enc = self.encoded(columns, func=func, weights=weights)
         return enc, enc.partition(tuple(columns), missing)
 
@@ -123,10 +130,12 @@ class MemoryBackend:
         if missing == "raise":
             check_no_missing(enc, cols)
         return SizeHistogram.from_class_sizes(
-            class_sizes_bounded([c.codes for c in cols], [c.n_levels for c in cols]))
+            class_sizes_bounded([c.codes for c in cols], [c.n_levels for c in cols])
+        )
 
-    def lattice_histograms(self, columns, max_size: int, *, missing: str,
-                           func: str) -> Iterator[tuple[tuple[int, ...], SizeHistogram]]:
+    def lattice_histograms(
+        self, columns, max_size: int, *, missing: str, func: str
+    ) -> Iterator[tuple[tuple[int, ...], SizeHistogram]]:
         from .lattice import walk
 
         enc = self.encoded(columns, func=func, name="fields")
@@ -135,12 +144,17 @@ class MemoryBackend:
             check_no_missing(enc, cols)
         # most levels first: the walk refines the finest partitions earliest
         order = sorted(range(len(cols)), key=lambda j: -cols[j].n_levels)
-        for res in walk([cols[j].codes for j in order], [cols[j].n_levels for j in order], max_size,
-                        histograms=True):
+        for res in walk(
+            [cols[j].codes for j in order],
+            [cols[j].n_levels for j in order],
+            max_size,
+            histograms=True,
+        ):
             yield tuple(sorted(order[j] for j in res.subset)), res.histogram()
 
-    def weighted_below(self, columns, weights, thresholds, *, missing: str,
-                       func: str) -> tuple[SizeHistogram, np.ndarray]:
+    def weighted_below(
+        self, columns, weights, thresholds, *, missing: str, func: str
+    ) -> tuple[SizeHistogram, np.ndarray]:
         enc, part = self._partition(columns, missing, func, weights)
         w = resolve_weights(enc, weights, func)
         return part.size_histogram, weighted_below(part.weighted_fk(w), thresholds)
@@ -148,10 +162,16 @@ class MemoryBackend:
     def summed_histogram(self, columns, count, *, missing: str, func: str) -> SizeHistogram:
         enc = self.encoded(columns, func=func, weights=count, name="columns")
         part = enc.partition(tuple(columns), missing)
-        what = f"The count column {count!r}" if isinstance(count, str) else f"The 'count' parameter of {func}"
+        what = (
+            f"The count column {count!r}"
+            if isinstance(count, str)
+            else f"The 'count' parameter of {func}"
+        )
         counts = check_counts(resolve_weights(enc, count, func, name="count"), enc.n_records, what)
         labels, n_labels = part.labels()
-        return SizeHistogram.from_class_sizes(np.bincount(labels, weights=counts, minlength=n_labels))
+        return SizeHistogram.from_class_sizes(
+            np.bincount(labels, weights=counts, minlength=n_labels)
+        )
 
     def size_pairs(self, columns, population=None, *, missing: str, func: str) -> SizePairs:
         enc, part = self._partition(columns, missing, func)
@@ -159,15 +179,28 @@ class MemoryBackend:
         ones = np.ones(f.shape[0])
         if population is None:
             return SizePairs(f, f, ones, None)
-        F, n_population = _population_sizes(enc, part, population, tuple(columns), missing, self.sep, func)
+        F, n_population = _population_sizes(
+            enc, part, population, tuple(columns), missing, self.sep, func
+        )
         return SizePairs(f, F, ones, n_population)
 
-    def record_sizes(self, columns, *, missing: str, func: str, weights=None, alpha: float = 1.0) -> RecordSizes:
-        enc, part = self._partition(columns, "category" if missing == "wildcard" else missing, func, weights)
+    def record_sizes(
+        self, columns, *, missing: str, func: str, weights=None, alpha: float = 1.0
+    ) -> RecordSizes:
+        enc, part = self._partition(
+            columns, "category" if missing == "wildcard" else missing, func, weights
+        )
         w = resolve_weights(enc, weights, func)
         fk, Fk = record_frequencies(enc, part, missing, w, alpha)
         return RecordSizes(
-            part.columns, missing, part.n_records, part.n_classes, fk, Fk, part.class_id, enc.index,
+            part.columns,
+            missing,
+            part.n_records,
+            part.n_classes,
+            fk,
+            Fk,
+            part.class_id,
+            enc.index,
             None if w is None else float(w.sum()),
         )
 
@@ -178,7 +211,9 @@ class MemoryBackend:
         return [encoded_column_values(enc, c) for c in columns]
 
     def replace_values(self, column: str, before, after, *, func: str):
-        raise self.refuse("Rewriting values in place (in memory, normalise returns a new table)", func)
+        raise self.refuse(
+            "Rewriting values in place (in memory, normalise returns a new table)", func
+        )
 
     # -- the class x value table ---------------------------------------------------------------
 
@@ -190,8 +225,17 @@ class MemoryBackend:
             check_no_missing(enc, cols)
         return enc, part, cols
 
-    def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, minority: bool = False,
-                          entropy: bool = False, c: float | None = None) -> list[AttributeFigures]:
+    def attribute_figures(
+        self,
+        quasi_identifiers,
+        sensitive,
+        *,
+        missing: str,
+        func: str,
+        minority: bool = False,
+        entropy: bool = False,
+        c: float | None = None,
+    ) -> list[AttributeFigures]:
         from .crosstab import class_value_table, entropy_l, homogeneous_counts, recursive_l
 
         enc, part, cols = self._attribute_table(quasi_identifiers, sensitive, missing, func)
@@ -200,10 +244,21 @@ class MemoryBackend:
         if not (entropy or c is not None):  # homogeneity alone: one pass per field, no cells
             counts = homogeneous_counts(*part.labels(), cols, sizes=part.class_sizes)
             for col, h in zip(cols, counts, strict=True):
-                out.append(AttributeFigures(
-                    col.name, n, k, h.n_values, h.min_distinct, h.records_revealed, h.records_revealed_nonunique,
-                    h.classes_homogeneous, h.records_revealed_minority if minority else None,
-                    class_id=part.class_id, index=enc.index))
+                out.append(
+                    AttributeFigures(
+                        col.name,
+                        n,
+                        k,
+                        h.n_values,
+                        h.min_distinct,
+                        h.records_revealed,
+                        h.records_revealed_nonunique,
+                        h.classes_homogeneous,
+                        h.records_revealed_minority if minority else None,
+                        class_id=part.class_id,
+                        index=enc.index,
+                    )
+                )
             return out
         for col in cols:
             cells = class_value_table(part.class_id, part.class_sizes, col.codes, col.n_levels)
@@ -214,18 +269,41 @@ class MemoryBackend:
             rec = recursive_l(cells, c) if c is not None else None
             minor = None
             if minority:
-                minor = homogeneous_counts(*part.labels(), [col], sizes=sizes)[0].records_revealed_minority
-            out.append(AttributeFigures(
-                col.name, n, k, int(np.count_nonzero(cells.value_counts)), int(distinct.min()),
-                int(sizes[homogeneous].sum()), int(sizes[homogeneous & (sizes >= 2)].sum()),
-                int(np.count_nonzero(homogeneous)), minor,
-                None if ent is None else float(ent.min()), None if rec is None else int(rec.min()),
-                distinct, ent, rec, part.class_id, enc.index))
+                minor = homogeneous_counts(*part.labels(), [col], sizes=sizes)[
+                    0
+                ].records_revealed_minority
+            out.append(
+                AttributeFigures(
+                    col.name,
+                    n,
+                    k,
+                    int(np.count_nonzero(cells.value_counts)),
+                    int(distinct.min()),
+                    int(sizes[homogeneous].sum()),
+                    int(sizes[homogeneous & (sizes >= 2)].sum()),
+                    int(np.count_nonzero(homogeneous)),
+                    minor,
+                    None if ent is None else float(ent.min()),
+                    None if rec is None else int(rec.min()),
+                    distinct,
+                    ent,
+                    rec,
+                    part.class_id,
+                    enc.index,
+                )
+            )
         return out
 
-    def closeness_figures(self, quasi_identifiers, sensitive: str, *, ordered: bool | None, missing: str,
-                          func: str) -> ClosenessFigures:
-        from .crosstab import class_value_table, emd_equal, emd_ordered, is_orderable_by_default, value_ranks
+    def closeness_figures(
+        self, quasi_identifiers, sensitive: str, *, ordered: bool | None, missing: str, func: str
+    ) -> ClosenessFigures:
+        from .crosstab import (
+            class_value_table,
+            emd_equal,
+            emd_ordered,
+            is_orderable_by_default,
+            value_ranks,
+        )
 
         enc, part, (col,) = self._attribute_table(quasi_identifiers, (sensitive,), missing, func)
         if ordered is None:
@@ -242,27 +320,42 @@ class MemoryBackend:
         t = float(emd.max())
         at_t = np.isclose(emd, t, rtol=1e-9, atol=1e-12)
         return ClosenessFigures(
-            part.n_records, part.n_classes, m, bool(ordered), t, int(cells.class_sizes[at_t].sum()),
-            emd, cells.class_sizes, part.class_id, enc.index,
+            part.n_records,
+            part.n_classes,
+            m,
+            bool(ordered),
+            t,
+            int(cells.class_sizes[at_t].sum()),
+            emd,
+            cells.class_sizes,
+            part.class_id,
+            enc.index,
         )
 
     # -- panels --------------------------------------------------------------------------------
 
-    def trajectory_histograms(self, point: str, *, static, id: str, order: str, max_linked: int | None,
-                              func: str) -> TrajectoryHistograms:
+    def trajectory_histograms(
+        self, point: str, *, static, id: str, order: str, max_linked: int | None, func: str
+    ) -> TrajectoryHistograms:
         from .._validation import check_int
         from .grouping import group_codes
         from .panel import trajectories
 
         tr = trajectories(self.data, point, static=static, id=id, func=func)
         m = len(tr.times)
-        top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+        top = (
+            m
+            if max_linked is None
+            else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+        )
         hists = []
         for k in range(1, top + 1):
             cols = list(range(k)) if order == "forward" else list(range(m - k, m))
             sub = tr.codes[:, cols]
             keep = (sub >= 0).any(axis=1)
-            columns = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [sub[keep, j] for j in range(k)]
+            columns = [tr.static[keep, j] for j in range(tr.static.shape[1])] + [
+                sub[keep, j] for j in range(k)
+            ]
             if not keep.any():
                 hists.append(SizeHistogram.from_class_sizes(np.zeros(0, np.int64)))
                 continue
@@ -311,7 +404,9 @@ def _as_arrow(enc: EncodedTable, names, part, func):
         dictionary = cats if isinstance(cats, pa.Array) else pa.array(cats, from_pandas=True)
         codes = col.codes.astype(np.int32)
         mask = codes == col.missing_code if col.n_missing else None
-        indices = pa.array(np.where(mask, 0, codes) if mask is not None else codes, mask=mask, type=pa.int32())
+        indices = pa.array(
+            np.where(mask, 0, codes) if mask is not None else codes, mask=mask, type=pa.int32()
+        )
         arrays[name] = pa.DictionaryArray.from_arrays(indices, dictionary).cast(dictionary.type)
     return pa.table(arrays)
 
@@ -328,7 +423,9 @@ def _population_arrow(population, names, sep, func):
     if frames.is_native(population):  # polars, DuckDB, Arrow streams and datasets
         return frames.arrow_table(population, list(names), name="population", func=func)
     if isinstance(population, pd.DataFrame):
-        check_column_names(list(names), [str(c) for c in population.columns], name="population", func=func)
+        check_column_names(
+            list(names), [str(c) for c in population.columns], name="population", func=func
+        )
         return pa.Table.from_pandas(population[list(names)], preserve_index=False)
     if isinstance(population, pa.Table):
         check_column_names(list(names), population.column_names, name="population", func=func)

@@ -55,10 +55,13 @@ def _time_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     year = frame["academic_year"].to_numpy().astype(np.int64)
     if "census" in frame.columns:
         codes, uniq = pd.factorize(frame["census"], sort=False)
-        order = np.array([CENSUS_ORDER.get(str(u), -1) for u in np.asarray(uniq, dtype=object)], np.int64)
+        order = np.array(
+            [CENSUS_ORDER.get(str(u), -1) for u in np.asarray(uniq, dtype=object)], np.int64
+        )
         if (codes < 0).any() or (order < 0).any():
             raise InvalidParameterError(
-                "The 'census' column must hold 'autumn', 'spring' or 'summer'.")
+                "The 'census' column must hold 'autumn', 'spring' or 'summer'."
+            )
         cen = order[codes]
     else:
         cen = np.ones(len(frame), np.int64)
@@ -99,8 +102,14 @@ def _sorted_codes(values: pd.Series) -> np.ndarray:
     return rank[codes]
 
 
-def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str = "pupil_id",
-                 func: str = "trajectories") -> Trajectories:
+def trajectories(
+    panel: pd.DataFrame,
+    point: str = "urn",
+    *,
+    static=(),
+    id: str = "pupil_id",
+    func: str = "trajectories",
+) -> Trajectories:
     """Build the pupils x censuses matrix of ``point`` codes from a long table.
 
     Each place value gets one integer code (``pandas.factorize``, so equal values share a code
@@ -110,7 +119,8 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
     if not isinstance(panel, pd.DataFrame):
         raise InvalidParameterError(
             f"The 'panel' parameter of {func} must be a pandas DataFrame in long form (one row per "
-            f"pupil per census). Got {type(panel).__name__} instead.")
+            f"pupil per census). Got {type(panel).__name__} instead."
+        )
     static = check_column_names(static, panel.columns, name="static", func=func) if static else ()
     check_column_names([id, "academic_year", point], panel.columns, name="point", func=func)
     if len(panel) == 0:
@@ -124,7 +134,8 @@ def trajectories(panel: pd.DataFrame, point: str = "urn", *, static=(), id: str 
     row.reshape(-1)[flat] = np.arange(len(flat))
     if np.count_nonzero(row >= 0) != flat.shape[0]:  # two rows landed in one cell
         raise InvalidParameterError(
-            f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
+            f"The 'panel' parameter of {func} has more than one row for a pupil in a census."
+        )
     codes = np.where(row >= 0, place[np.maximum(row, 0)], -1)
     stat = np.zeros((n, len(static)), dtype=np.int64)
     if static:  # from the pupil's first census in the table
@@ -141,7 +152,9 @@ def class_sizes_of_codes(columns: list[np.ndarray]) -> np.ndarray:
 
     if not columns or columns[0].shape[0] == 0:
         return np.zeros(0 if not columns else columns[0].shape[0], dtype=np.int64)
-    shifted = [np.asarray(c, dtype=np.int64) - int(np.min(c)) for c in columns]  # sentinels may be < 0
+    shifted = [
+        np.asarray(c, dtype=np.int64) - int(np.min(c)) for c in columns
+    ]  # sentinels may be < 0
     ids, sizes = group_codes(shifted, [int(c.max()) + 1 for c in shifted])
     return sizes[ids]
 

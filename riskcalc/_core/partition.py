@@ -21,6 +21,7 @@ from .grouping import combine_codes, densify_fast, small_key_space
 
 __all__ = ["Partition", "build_partition", "check_no_missing"]
 
+
 @dataclass(frozen=True, eq=False)
 class Partition(Displayed):
     """The equivalence classes of a table on a set of columns.
@@ -110,7 +111,6 @@ class Partition(Displayed):
     def weighted_fk(self, weights: np.ndarray) -> np.ndarray:
         """Sum of ``weights`` in each record's class (``Fk`` per record, input order)."""
         return self.weighted_sizes(weights)[self.class_id]
-
 
 
 def build_partition(enc, columns: tuple[str, ...], missing: str) -> Partition:

@@ -39,9 +39,22 @@ from ..exceptions import EmptyTableError, InvalidParameterError, MissingValueErr
 from .histogram import SizeHistogram
 
 __all__ = [
-    "SparkUnsupportedError", "SparkBackend", "is_spark_frame", "unsupported", "class_table", "histogram_and_nulls",
-    "with_class_sizes", "null_counts", "fingerprint", "source_name", "key_columns", "spark_columns",
-    "lattice_histograms", "ALTERNATIVE", "WEIGHTED_FK", "DISTINCT_LIMIT",
+    "SparkUnsupportedError",
+    "SparkBackend",
+    "is_spark_frame",
+    "unsupported",
+    "class_table",
+    "histogram_and_nulls",
+    "with_class_sizes",
+    "null_counts",
+    "fingerprint",
+    "source_name",
+    "key_columns",
+    "spark_columns",
+    "lattice_histograms",
+    "ALTERNATIVE",
+    "WEIGHTED_FK",
+    "DISTINCT_LIMIT",
 ]
 
 #: What to do instead when a computation cannot run on Spark.
@@ -165,7 +178,9 @@ def fingerprint(sdf) -> dict:
 
 def spark_columns(sdf, requested, *, func: str, name: str = "quasi_identifiers") -> tuple[str, ...]:
     """Validate column names against a Spark table (the project's usual one-line errors)."""
-    names = check_column_names(requested, list(sdf.columns), name=name, func=func, table="the Spark table")
+    names = check_column_names(
+        requested, list(sdf.columns), name=name, func=func, table="the Spark table"
+    )
     clash = [c for c in names if c.startswith("__rc_")]
     if clash:
         raise InvalidParameterError(
@@ -200,14 +215,18 @@ def class_table(sdf, names, *, weights: str | None = None, extra=()):
     return sdf.groupBy(*key_columns(sdf, names)).agg(*aggs, *extra)
 
 
-def histogram_and_nulls(classes, names, *, count_nulls: bool, size: str = SIZE, extra: dict | None = None):
+def histogram_and_nulls(
+    classes, names, *, count_nulls: bool, size: str = SIZE, extra: dict | None = None
+):
     """``(SizeHistogram, NULL count per column or None)`` from a class table, in one job; with
     ``extra`` (name -> column over classes), ``(histogram, nulls, {name: sum})``."""
     F = _functions()
     aggs = [F.count(F.lit(1)).alias(CLASSES)]
     if count_nulls:
-        aggs += [F.sum(F.when(_col(c).isNull(), _col(size)).otherwise(0)).alias(f"__rc_null{i}")
-                 for i, c in enumerate(names)]
+        aggs += [
+            F.sum(F.when(_col(c).isNull(), _col(size)).otherwise(0)).alias(f"__rc_null{i}")
+            for i, c in enumerate(names)
+        ]
     aggs += [F.sum(col).alias(key) for key, col in (extra or {}).items()]
     rows = classes.groupBy(_col(size).alias(size)).agg(*aggs).collect()
     sizes = np.array([r[size] for r in rows], dtype=np.int64)
@@ -227,13 +246,24 @@ def null_counts(sdf, names) -> list[int]:
     """NULL (or NaN) count of each column, in one aggregation."""
     F = _functions()
     keys = key_columns(sdf, names)
-    row = sdf.agg(*[F.sum(F.when(k.isNull(), 1).otherwise(0)).alias(f"__rc_null{i}")
-                    for i, k in enumerate(keys)]).collect()[0]
+    row = sdf.agg(
+        *[
+            F.sum(F.when(k.isNull(), 1).otherwise(0)).alias(f"__rc_null{i}")
+            for i, k in enumerate(keys)
+        ]
+    ).collect()[0]
     return [int(row[f"__rc_null{i}"] or 0) for i in range(len(names))]
 
 
-def with_class_sizes(sdf, names, *, missing: str = "category", weights: str | None = None,
-                     fk: str = "fk", Fk: str = "Fk"):
+def with_class_sizes(
+    sdf,
+    names,
+    *,
+    missing: str = "category",
+    weights: str | None = None,
+    fk: str = "fk",
+    Fk: str = "Fk",
+):
     """The records of ``sdf`` with their class size ``fk`` (and, with ``weights``, the class's
     sum of weights ``Fk``) as columns: a window count over the quasi-identifiers, computed
     on the cluster. ``missing="raise"`` runs one aggregation first (to raise before returning)."""
@@ -251,8 +281,10 @@ def with_class_sizes(sdf, names, *, missing: str = "category", weights: str | No
 
 def _check_nonempty(n: int, func: str | None) -> None:
     if n == 0:
-        raise EmptyTableError(f"The Spark table{'' if func is None else ' given to ' + func} has no records; "
-                              "nothing to measure.")
+        raise EmptyTableError(
+            f"The Spark table{'' if func is None else ' given to ' + func} has no records; "
+            "nothing to measure."
+        )
 
 
 def _bad_values(name: str, *, whole: bool):
@@ -290,15 +322,17 @@ def lattice_histograms(sdf, names, subsets, *, strategy: str = "grouping_sets") 
         # grouping_id bit (p - 1 - j) is 1 when column j is *not* grouped
         gid = {sum(1 << (p - 1 - j) for j in range(p) if j not in sub): sub for sub in level}
         classes = keyed.groupingSets(sets, *[_col(c) for c in names]).agg(
-            F.count(F.lit(1)).alias(SIZE), F.grouping_id().alias("__rc_g"))
+            F.count(F.lit(1)).alias(SIZE), F.grouping_id().alias("__rc_g")
+        )
         rows = classes.groupBy("__rc_g", SIZE).agg(F.count(F.lit(1)).alias(CLASSES)).collect()
         by = {}
         for r in rows:
             by.setdefault(int(r["__rc_g"]), []).append((int(r[SIZE]), int(r[CLASSES])))
         for g, sub in gid.items():
             pairs = sorted(by.get(g, []))
-            out[sub] = SizeHistogram(np.array([a for a, _ in pairs], np.int64),
-                                     np.array([b for _, b in pairs], np.int64))
+            out[sub] = SizeHistogram(
+                np.array([a for a, _ in pairs], np.int64), np.array([b for _, b in pairs], np.int64)
+            )
     return out
 
 
@@ -309,7 +343,17 @@ DISTINCT_LIMIT = 2_000_000
 #: Name of the ``Fk`` column on Spark (whose column names ignore case, so ``fk``/``Fk`` would clash).
 WEIGHTED_FK = "weighted_fk"
 
-_ORDERED_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "date", "timestamp", "timestamp_ntz")
+_ORDERED_TYPES = (
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "date",
+    "timestamp",
+    "timestamp_ntz",
+)
 
 
 class SparkBackend:
@@ -341,13 +385,18 @@ class SparkBackend:
         self.names(columns, func=func, name=name)
         if weights is not None:
             raise self.refuse(f"The {'weights'!r} parameter", func)
-        raise self.refuse(func, None)  # "suda cannot run on a Spark DataFrame without collecting every record..."
+        raise self.refuse(
+            func, None
+        )  # "suda cannot run on a Spark DataFrame without collecting every record..."
 
     def _column_of(self, value, func: str, name: str) -> str:
         """A per-record parameter (weights, counts) as a column of the Spark table."""
         if not isinstance(value, str):
-            raise self.refuse(f"The {name!r} parameter given as an array (name a column of the Spark table "
-                              "instead)", func)
+            raise self.refuse(
+                f"The {name!r} parameter given as an array (name a column of the Spark table "
+                "instead)",
+                func,
+            )
         return self.names([value], func=func, name=name)[0]
 
     # -- counts --------------------------------------------------------------------------------
@@ -357,7 +406,9 @@ class SparkBackend:
 
     def _histogram(self, classes, names, missing, func, extra=None):
         """Histogram, NULL check and summed extra class aggregates, in one job."""
-        hist, nulls, sums = histogram_and_nulls(classes, names, count_nulls=missing == "raise", extra=extra or {})
+        hist, nulls, sums = histogram_and_nulls(
+            classes, names, count_nulls=missing == "raise", extra=extra or {}
+        )
         if nulls is not None:
             raise_on_nulls(names, nulls)
         _check_nonempty(hist.n_records, func)
@@ -367,14 +418,17 @@ class SparkBackend:
         names = list(columns)
         return self._histogram(class_table(self.frame, names), names, missing, func)[0]
 
-    def lattice_histograms(self, columns, max_size: int, *, missing: str, func: str,
-                           strategy: str = "grouping_sets"):
+    def lattice_histograms(
+        self, columns, max_size: int, *, missing: str, func: str, strategy: str = "grouping_sets"
+    ):
         import itertools
 
         names = list(columns)
         if missing == "raise":
             raise_on_nulls(names, null_counts(self.frame, names))
-        subsets = [s for m in range(1, max_size + 1) for s in itertools.combinations(range(len(names)), m)]
+        subsets = [
+            s for m in range(1, max_size + 1) for s in itertools.combinations(range(len(names)), m)
+        ]
         hists = lattice_histograms(self.frame, names, subsets, strategy=strategy)
         _check_nonempty(hists[subsets[0]].n_records, func)
         return iter([(s, hists[s]) for s in subsets])
@@ -384,26 +438,34 @@ class SparkBackend:
         names = list(columns)
         weights = self._column_of(weights, func, "weights")
         extra = {"__rc_bad": _col("__rc_bad")}
-        extra |= {f"__rc_t{i}": F.when(_col(WEIGHT) < float(t), _col(SIZE)).otherwise(0)
-                  for i, t in enumerate(thresholds)}
-        classes = class_table(self.frame, names, weights=weights, extra=(_bad_values(weights, whole=False),))
+        extra |= {
+            f"__rc_t{i}": F.when(_col(WEIGHT) < float(t), _col(SIZE)).otherwise(0)
+            for i, t in enumerate(thresholds)
+        }
+        classes = class_table(
+            self.frame, names, weights=weights, extra=(_bad_values(weights, whole=False),)
+        )
         hist, sums = self._histogram(classes, names, missing, func, extra)
         if sums["__rc_bad"]:
             raise InvalidParameterError(
                 f"The column {weights!r} must hold finite, non-negative numbers with no missing "
                 f"value. Found {int(sums['__rc_bad'])} other value(s)."
             )
-        return hist, np.array([int(sums[f"__rc_t{i}"]) for i in range(len(thresholds))], dtype=np.int64)
+        return hist, np.array(
+            [int(sums[f"__rc_t{i}"]) for i in range(len(thresholds))], dtype=np.int64
+        )
 
     def summed_histogram(self, columns, count, *, missing: str, func: str) -> SizeHistogram:
         F = _functions()
         names = list(columns)
         count = self._column_of(count, func, "count")
         cells = self.frame.groupBy(*key_columns(self.frame, names)).agg(
-            F.sum(_col(count).cast("double")).cast("long").alias(SIZE), _bad_values(count, whole=True)
+            F.sum(_col(count).cast("double")).cast("long").alias(SIZE),
+            _bad_values(count, whole=True),
         )
-        hist, nulls, sums = histogram_and_nulls(cells, names, count_nulls=missing == "raise",
-                                                   extra={"__rc_bad": _col("__rc_bad")})
+        hist, nulls, sums = histogram_and_nulls(
+            cells, names, count_nulls=missing == "raise", extra={"__rc_bad": _col("__rc_bad")}
+        )
         if sums["__rc_bad"]:
             raise InvalidParameterError(
                 f"The count column {count!r} must hold whole, non-negative numbers with no missing "
@@ -421,10 +483,17 @@ class SparkBackend:
         F = _functions()
         names = list(columns)
         sample = class_table(self.frame, names).select(
-            *[_col(c).alias(f"__rc_s{i}") for i, c in enumerate(names)], _col(SIZE).alias("__rc_fs"))
+            *[_col(c).alias(f"__rc_s{i}") for i, c in enumerate(names)], _col(SIZE).alias("__rc_fs")
+        )
         if population is None:
-            pairs = sample.select(_col("__rc_fs"), _col("__rc_fs").alias("__rc_fp"), *[
-                F.when(_col(f"__rc_s{i}").isNull(), 1).otherwise(0).alias(f"__rc_sn{i}") for i in range(len(names))])
+            pairs = sample.select(
+                _col("__rc_fs"),
+                _col("__rc_fs").alias("__rc_fp"),
+                *[
+                    F.when(_col(f"__rc_s{i}").isNull(), 1).otherwise(0).alias(f"__rc_sn{i}")
+                    for i in range(len(names))
+                ],
+            )
         else:
             if not is_spark_frame(population):
                 raise InvalidParameterError(
@@ -433,21 +502,40 @@ class SparkBackend:
                 )
             spark_columns(population, names, func=func, name="population")
             pop = class_table(population, names).select(
-                *[_col(c).alias(f"__rc_p{i}") for i, c in enumerate(names)], _col(SIZE).alias("__rc_fp"))
+                *[_col(c).alias(f"__rc_p{i}") for i, c in enumerate(names)],
+                _col(SIZE).alias("__rc_fp"),
+            )
             cond = None
             for i in range(len(names)):
                 eq = _col(f"__rc_s{i}").eqNullSafe(_col(f"__rc_p{i}"))
                 cond = eq if cond is None else cond & eq
-            pairs = sample.join(pop, cond, "full_outer").select(_col("__rc_fs"), _col("__rc_fp"), *[
-                F.when(_col(f"__rc_s{i}").isNull() & _col("__rc_fs").isNotNull(), 1).otherwise(0).alias(
-                    f"__rc_sn{i}") for i in range(len(names))])
-        rows = pairs.groupBy("__rc_fs", "__rc_fp").agg(
-            F.count(F.lit(1)).alias(CLASSES),
-            *[F.sum(_col(f"__rc_sn{i}") * F.coalesce(_col("__rc_fs"), F.lit(0))).alias(f"__rc_null{i}")
-              for i in range(len(names))],
-        ).collect()
+            pairs = sample.join(pop, cond, "full_outer").select(
+                _col("__rc_fs"),
+                _col("__rc_fp"),
+                *[
+                    F.when(_col(f"__rc_s{i}").isNull() & _col("__rc_fs").isNotNull(), 1)
+                    .otherwise(0)
+                    .alias(f"__rc_sn{i}")
+                    for i in range(len(names))
+                ],
+            )
+        rows = (
+            pairs.groupBy("__rc_fs", "__rc_fp")
+            .agg(
+                F.count(F.lit(1)).alias(CLASSES),
+                *[
+                    F.sum(_col(f"__rc_sn{i}") * F.coalesce(_col("__rc_fs"), F.lit(0))).alias(
+                        f"__rc_null{i}"
+                    )
+                    for i in range(len(names))
+                ],
+            )
+            .collect()
+        )
         if missing == "raise":
-            raise_on_nulls(names, [sum(r[f"__rc_null{i}"] or 0 for r in rows) for i in range(len(names))])
+            raise_on_nulls(
+                names, [sum(r[f"__rc_null{i}"] or 0 for r in rows) for i in range(len(names))]
+            )
         f_all = np.array([r["__rc_fs"] or 0 for r in rows], dtype=np.float64)
         F_all = np.array([r["__rc_fp"] or 0 for r in rows], dtype=np.float64)
         c_all = np.array([r[CLASSES] for r in rows], dtype=np.float64)
@@ -472,11 +560,17 @@ class SparkBackend:
         names = tuple(columns)
         if weights is not None:
             weights = self._column_of(weights, func, "weights")
-        taken = {c.lower() for c in self.frame.columns}  # Spark resolves names without regard to case
+        taken = {
+            c.lower() for c in self.frame.columns
+        }  # Spark resolves names without regard to case
         for name in ("fk", WEIGHTED_FK) if weights is not None else ("fk",):
             if name.lower() in taken:
-                raise InvalidParameterError(f"The Spark table given to {func} already has a column {name!r}.")
-        frame = with_class_sizes(self.frame, list(names), missing=missing, weights=weights, Fk=WEIGHTED_FK)
+                raise InvalidParameterError(
+                    f"The Spark table given to {func} already has a column {name!r}."
+                )
+        frame = with_class_sizes(
+            self.frame, list(names), missing=missing, weights=weights, Fk=WEIGHTED_FK
+        )
         return RecordSizes(names, missing, frame=frame)
 
     def column_values(self, columns, *, func: str):
@@ -490,8 +584,10 @@ class SparkBackend:
         sdf, names = self.frame, list(columns)
         aggs = [F.count(F.lit(1)).alias("__n")]
         for i, name in enumerate(names):
-            aggs += [F.approx_count_distinct(_col(name)).alias(f"__d{i}"),
-                     F.sum(F.when(_col(name).isNull(), 1).otherwise(0)).alias(f"__m{i}")]
+            aggs += [
+                F.approx_count_distinct(_col(name)).alias(f"__d{i}"),
+                F.sum(F.when(_col(name).isNull(), 1).otherwise(0)).alias(f"__m{i}"),
+            ]
         row = sdf.agg(*aggs).collect()[0]
         n = int(row["__n"])
         types = dict(sdf.dtypes)
@@ -501,7 +597,9 @@ class SparkBackend:
             n_missing = int(row[f"__m{i}"] or 0)
             approx = int(row[f"__d{i}"] or 0)
             if dtype == "string" and approx <= DISTINCT_LIMIT:
-                grouped = sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
+                grouped = (
+                    sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
+                )
                 table = grouped.toArrow()
                 values = text_values(table.column("value"))
                 counts = table.column("count").to_numpy().astype(np.int64)
@@ -509,14 +607,26 @@ class SparkBackend:
             else:
                 # the exact number of distinct values and the smallest class (the rarest value's
                 # count) in one GROUP BY; the counts themselves only when they are few
-                grouped = sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
+                grouped = (
+                    sdf.groupBy(_col(name).alias("value")).count().where(F.col("value").isNotNull())
+                )
                 if approx <= DISTINCT_LIMIT:
-                    counts = grouped.select("count").toArrow().column("count").to_numpy().astype(np.int64)
+                    counts = (
+                        grouped.select("count")
+                        .toArrow()
+                        .column("count")
+                        .to_numpy()
+                        .astype(np.int64)
+                    )
                     exact = int(counts.shape[0])
                 else:
-                    row = grouped.agg(F.count(F.lit(1)).alias("d"), F.min("count").alias("m")).collect()[0]
+                    row = grouped.agg(
+                        F.count(F.lit(1)).alias("d"), F.min("count").alias("m")
+                    ).collect()[0]
                     exact = int(row["d"] or 0)
-                    counts = np.array([int(row["m"])] if row["m"] is not None else [], dtype=np.int64)
+                    counts = np.array(
+                        [int(row["m"])] if row["m"] is not None else [], dtype=np.int64
+                    )
                 out.append(ColumnValues(name, dtype, n, exact, n_missing, counts, None))
         return out
 
@@ -526,10 +636,17 @@ class SparkBackend:
         import pyarrow as pa
 
         F = _functions()
-        mapping = self.frame.sparkSession.createDataFrame(pa.table({"__rc_raw": before, "__rc_canon": after}))
-        return (self.frame.join(mapping, _col(column) == F.col("__rc_raw"), "left")
-                .withColumn(column, F.when(F.col("__rc_raw").isNotNull(), F.col("__rc_canon")).otherwise(_col(column)))
-                .drop("__rc_raw", "__rc_canon"))
+        mapping = self.frame.sparkSession.createDataFrame(
+            pa.table({"__rc_raw": before, "__rc_canon": after})
+        )
+        return (
+            self.frame.join(mapping, _col(column) == F.col("__rc_raw"), "left")
+            .withColumn(
+                column,
+                F.when(F.col("__rc_raw").isNotNull(), F.col("__rc_canon")).otherwise(_col(column)),
+            )
+            .drop("__rc_raw", "__rc_canon")
+        )
 
     # -- the class x value table ---------------------------------------------------------------
 
@@ -537,17 +654,32 @@ class SparkBackend:
         """One row per non-empty (class, value) cell: the class's values, ``__rc_v`` and ``__rc_cnt``."""
         F = _functions()
         keys = key_columns(self.frame, list(qi) + [s])
-        return self.frame.groupBy(*keys).agg(F.count(F.lit(1)).alias("__rc_cnt")).withColumnRenamed(s, "__rc_v")
+        return (
+            self.frame.groupBy(*keys)
+            .agg(F.count(F.lit(1)).alias("__rc_cnt"))
+            .withColumnRenamed(s, "__rc_v")
+        )
 
     @staticmethod
     def _n_values(cells) -> int:
         F = _functions()
-        row = cells.agg(F.countDistinct(_col("__rc_v")).alias("d"),
-                        F.max(F.when(_col("__rc_v").isNull(), 1).otherwise(0)).alias("m")).collect()[0]
+        row = cells.agg(
+            F.countDistinct(_col("__rc_v")).alias("d"),
+            F.max(F.when(_col("__rc_v").isNull(), 1).otherwise(0)).alias("m"),
+        ).collect()[0]
         return int(row["d"]) + int(row["m"] or 0)
 
-    def attribute_figures(self, quasi_identifiers, sensitive, *, missing: str, func: str, minority: bool = False,
-                          entropy: bool = False, c: float | None = None):
+    def attribute_figures(
+        self,
+        quasi_identifiers,
+        sensitive,
+        *,
+        missing: str,
+        func: str,
+        minority: bool = False,
+        entropy: bool = False,
+        c: float | None = None,
+    ):
         """Per sensitive field, one job: the cells grouped per class (size, distinct values, and
         as asked the entropy's sum, the recursive-l count, whether the class holds the field's
         most common value -- ties: the first in Spark's order), then summed over the classes."""
@@ -569,23 +701,37 @@ class SparkBackend:
                 aggs.append(F.sum(cnt * F.log(cnt)).alias("clogc"))
             if c is not None:
                 by_class = Window.partitionBy(*[_col(q) for q in qi])
-                ranked = by_class.orderBy(cnt.desc()).rowsBetween(Window.unboundedPreceding, Window.currentRow)
-                tail = F.sum(cnt).over(by_class) - (F.sum(cnt).over(ranked) - cnt)  # r_l + ... + r_m
-                cells = cells.withColumn("__rc_ok", F.when(F.max(cnt).over(by_class) < float(c) * tail, 1).otherwise(0))
+                ranked = by_class.orderBy(cnt.desc()).rowsBetween(
+                    Window.unboundedPreceding, Window.currentRow
+                )
+                tail = F.sum(cnt).over(by_class) - (
+                    F.sum(cnt).over(ranked) - cnt
+                )  # r_l + ... + r_m
+                cells = cells.withColumn(
+                    "__rc_ok", F.when(F.max(cnt).over(by_class) < float(c) * tail, 1).otherwise(0)
+                )
                 aggs.append(F.sum(_col("__rc_ok")).alias("rec"))
             if minority:
                 top = cells.groupBy("__rc_v").agg(F.sum("__rc_cnt").alias("__rc_vc"))
-                top = top.withColumn("__rc_r", F.row_number().over(
-                    Window.orderBy(F.desc("__rc_vc"), _col("__rc_v").asc_nulls_last()))).where(_col("__rc_r") == 1)
+                top = top.withColumn(
+                    "__rc_r",
+                    F.row_number().over(
+                        Window.orderBy(F.desc("__rc_vc"), _col("__rc_v").asc_nulls_last())
+                    ),
+                ).where(_col("__rc_r") == 1)
                 top = top.select(_col("__rc_v").alias("__rc_top"))
                 cells = cells.join(F.broadcast(top), how="cross").withColumn(
-                    "__rc_modal", F.when(_col("__rc_v").eqNullSafe(_col("__rc_top")), 1).otherwise(0))
+                    "__rc_modal",
+                    F.when(_col("__rc_v").eqNullSafe(_col("__rc_top")), 1).otherwise(0),
+                )
                 aggs.append(F.max("__rc_modal").alias("modal"))
             classes = cells.groupBy(*[_col(q) for q in qi]).agg(*aggs)
             homo = _col("distinct") == 1
             size = _col("size")
             figures = [
-                F.sum(size).alias("n"), F.count(F.lit(1)).alias("k"), F.min("distinct").alias("dl"),
+                F.sum(size).alias("n"),
+                F.count(F.lit(1)).alias("k"),
+                F.min("distinct").alias("dl"),
                 F.sum(F.when(homo, size).otherwise(0)).alias("rr"),
                 F.sum(F.when(homo & (size >= 2), size).otherwise(0)).alias("rn"),
                 F.sum(F.when(homo, 1).otherwise(0)).alias("ch"),
@@ -598,21 +744,32 @@ class SparkBackend:
             if c is not None:
                 figures.append(F.min("rec").alias("rl"))
             if minority:
-                figures.append(F.sum(F.when(homo & (_col("modal") == 0), size).otherwise(0)).alias("mr"))
+                figures.append(
+                    F.sum(F.when(homo & (_col("modal") == 0), size).otherwise(0)).alias("mr")
+                )
             row = classes.agg(*figures).collect()[0]
             n = int(row["n"] or 0)
             _check_nonempty(n, func)
-            out.append(AttributeFigures(
-                s, n, int(row["k"]), self._n_values(cells), int(row["dl"]), int(row["rr"] or 0),
-                int(row["rn"] or 0), int(row["ch"] or 0),
-                int(row["mr"] or 0) if minority else None,
-                float(row["el"]) if entropy else None,
-                int(row["rl"]) if c is not None else None,
-            ))
+            out.append(
+                AttributeFigures(
+                    s,
+                    n,
+                    int(row["k"]),
+                    self._n_values(cells),
+                    int(row["dl"]),
+                    int(row["rr"] or 0),
+                    int(row["rn"] or 0),
+                    int(row["ch"] or 0),
+                    int(row["mr"] or 0) if minority else None,
+                    float(row["el"]) if entropy else None,
+                    int(row["rl"]) if c is not None else None,
+                )
+            )
         return out
 
-    def closeness_figures(self, quasi_identifiers, sensitive: str, *, ordered: bool | None, missing: str,
-                          func: str):
+    def closeness_figures(
+        self, quasi_identifiers, sensitive: str, *, ordered: bool | None, missing: str, func: str
+    ):
         """t-closeness on the cluster: the sensitive values ranked (NULL last) in Spark, the
         class x rank cells with a window per class; the ordered distance's closed form (see
         :func:`riskcalc._core.crosstab.emd_ordered`) evaluated per cell in Spark SQL against the
@@ -630,49 +787,63 @@ class SparkBackend:
             ordered = dtype in _ORDERED_TYPES or dtype.startswith("decimal")
         cells = self._cells(qi, s)
         values = cells.groupBy("__rc_v").agg(F.sum("__rc_cnt").alias("__rc_vc"))
-        values = values.withColumn("__rc_rank",
-                                   F.row_number().over(Window.orderBy(_col("__rc_v").asc_nulls_last())) - 1)
-        table = values.select("__rc_rank", "__rc_vc").orderBy("__rc_rank").collect()  # m numbers, no values
+        values = values.withColumn(
+            "__rc_rank", F.row_number().over(Window.orderBy(_col("__rc_v").asc_nulls_last())) - 1
+        )
+        table = (
+            values.select("__rc_rank", "__rc_vc").orderBy("__rc_rank").collect()
+        )  # m numbers, no values
         vc = np.array([r["__rc_vc"] for r in table], dtype=np.int64)
         m, n = int(vc.shape[0]), int(vc.sum())
         _check_nonempty(n, func)
         values = values.withColumnRenamed("__rc_v", "__rc_vv")
-        cells = cells.join(F.broadcast(values), _col("__rc_v").eqNullSafe(_col("__rc_vv"))).drop("__rc_vv")
+        cells = cells.join(F.broadcast(values), _col("__rc_v").eqNullSafe(_col("__rc_vv"))).drop(
+            "__rc_vv"
+        )
         by_class = Window.partitionBy(*[_col(q) for q in qi])
         cnt = _col("__rc_cnt")
         cells = cells.withColumn("__rc_size", F.sum(cnt).over(by_class))
         if not ordered or m <= 1:
             q, p = cnt / _col("__rc_size"), _col("__rc_vc") / float(n)
             per_class = cells.groupBy(*[_col(q_) for q_ in qi]).agg(
-                F.first("__rc_size").alias("size"), F.sum(F.abs(q - p) - p).alias("__rc_s"))
+                F.first("__rc_size").alias("size"), F.sum(F.abs(q - p) - p).alias("__rc_s")
+            )
             emd = F.lit(0.0) if ordered else F.lit(0.5) * (_col("__rc_s") + 1.0)  # ordered: m <= 1
         else:
             P = np.cumsum(vc) / n
             SP = np.concatenate([[0.0], np.cumsum(P)])
             by_rank = by_class.orderBy("__rc_rank")
-            within = F.sum(cnt).over(by_rank.rowsBetween(Window.unboundedPreceding, Window.currentRow))
+            within = F.sum(cnt).over(
+                by_rank.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+            )
             cells = cells.withColumn("__rc_Q", within / _col("__rc_size"))
             cells = cells.withColumn("__rc_b", F.lead("__rc_rank", 1, m).over(by_rank))
             cells = cells.withColumn("__rc_first", (F.row_number().over(by_rank) == 1))
             cells = cells.withColumn("__rc_seg", _ordered_segment(P, SP))
             per_class = cells.groupBy(*[_col(q_) for q_ in qi]).agg(
-                F.first("__rc_size").alias("size"), F.sum("__rc_seg").alias("__rc_s"))
+                F.first("__rc_size").alias("size"), F.sum("__rc_seg").alias("__rc_s")
+            )
             emd = _col("__rc_s") / float(m - 1)
-        per_class = per_class.select("size", F.least(F.greatest(emd, F.lit(0.0)), F.lit(1.0)).alias("emd"))
+        per_class = per_class.select(
+            "size", F.least(F.greatest(emd, F.lit(0.0)), F.lit(1.0)).alias("emd")
+        )
         per_class = per_class.persist()
         try:
             top = per_class.agg(F.max("emd").alias("t"), F.count(F.lit(1)).alias("k")).collect()[0]
             t = float(top["t"])
             near = F.abs(_col("emd") - t) <= 1e-12 + 1e-9 * abs(t)
-            at_t = per_class.agg(F.sum(F.when(near, _col("size")).otherwise(0)).alias("r")).collect()[0]["r"]
+            at_t = per_class.agg(
+                F.sum(F.when(near, _col("size")).otherwise(0)).alias("r")
+            ).collect()[0]["r"]
         finally:
             per_class.unpersist()
         return ClosenessFigures(n, int(top["k"]), m, bool(ordered), t, int(at_t))
 
     # -- panels --------------------------------------------------------------------------------
 
-    def trajectory_histograms(self, point: str, *, static, id: str, order: str, max_linked: int | None,
-                              func: str):
+    def trajectory_histograms(
+        self, point: str, *, static, id: str, order: str, max_linked: int | None, func: str
+    ):
         """The panel pivoted on the cluster to one row per pupil (the place at each census, an
         "absent" flag, the static fields of the pupil's first census), then one class-size
         histogram per number of censuses linked."""
@@ -686,17 +857,31 @@ class SparkBackend:
         F = _functions()
         year = _col("academic_year").cast("long")
         if "census" in panel.columns:
-            census = F.coalesce(*[F.when(_col("census") == name, F.lit(code)) for name, code in CENSUS_ORDER.items()],
-                                F.lit(-1))
+            census = F.coalesce(
+                *[
+                    F.when(_col("census") == name, F.lit(code))
+                    for name, code in CENSUS_ORDER.items()
+                ],
+                F.lit(-1),
+            )
         else:
             census = F.lit(1)
-        timed = panel.select(_col(id).alias("__rc_id"), (year * 3 + census).alias("__rc_t"), census.alias("__rc_cen"),
-                             *key_columns(panel, [point]), *key_columns(panel, list(static)))
-        times = [int(r["__rc_t"]) for r in timed.select("__rc_t").distinct().orderBy("__rc_t").collect()]
+        timed = panel.select(
+            _col(id).alias("__rc_id"),
+            (year * 3 + census).alias("__rc_t"),
+            census.alias("__rc_cen"),
+            *key_columns(panel, [point]),
+            *key_columns(panel, list(static)),
+        )
+        times = [
+            int(r["__rc_t"]) for r in timed.select("__rc_t").distinct().orderBy("__rc_t").collect()
+        ]
         if not times:
             raise InvalidParameterError(f"The 'panel' parameter of {func} has no rows.")
         if timed.where(_col("__rc_cen") < 0).limit(1).count():
-            raise InvalidParameterError("The 'census' column must hold 'autumn', 'spring' or 'summer'.")
+            raise InvalidParameterError(
+                "The 'census' column must hold 'autumn', 'spring' or 'summer'."
+            )
         names = {v: k for k, v in CENSUS_ORDER.items()}
         labels = tuple(f"{t // 3} {names[t % 3]}" for t in times)
         m = len(times)
@@ -705,14 +890,21 @@ class SparkBackend:
             at = _col("__rc_t") == t
             aggs.append(F.max(F.when(at, 1).otherwise(0)).alias(f"__rc_h{j}"))
             aggs.append(F.first(F.when(at, _col(point)), ignorenulls=True).alias(f"__rc_p{j}"))
-        aggs += [F.min_by(_col(s), _col("__rc_t")).alias(f"__rc_s{i}") for i, s in enumerate(static)]
+        aggs += [
+            F.min_by(_col(s), _col("__rc_t")).alias(f"__rc_s{i}") for i, s in enumerate(static)
+        ]
         pupils = timed.groupBy("__rc_id").agg(*aggs).persist()
         hists = []
         try:
             if pupils.where(_col("__rc_rows") > _col("__rc_times")).limit(1).count():
                 raise InvalidParameterError(
-                    f"The 'panel' parameter of {func} has more than one row for a pupil in a census.")
-            top = m if max_linked is None else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+                    f"The 'panel' parameter of {func} has more than one row for a pupil in a census."
+                )
+            top = (
+                m
+                if max_linked is None
+                else check_int(max_linked, "max_linked", func, minimum=1, maximum=m)
+            )
             for k in range(1, top + 1):
                 cols = list(range(k)) if order == "forward" else list(range(m - k, m))
                 present = None

@@ -63,7 +63,9 @@ class _Chunks:
         self.parts.append(None)
         return len(self.parts) - 1
 
-    def put(self, slot: int, codes: np.ndarray, n_levels: int, n_missing: int | None = None) -> None:
+    def put(
+        self, slot: int, codes: np.ndarray, n_levels: int, n_missing: int | None = None
+    ) -> None:
         codes = _narrow(codes, n_levels)
         self.n_missing += int(np.count_nonzero(codes < 0)) if n_missing is None else n_missing
         self.n += codes.shape[0]
@@ -72,7 +74,9 @@ class _Chunks:
     def add(self, codes: np.ndarray, n_levels: int, n_missing: int | None = None) -> None:
         self.put(self.reserve(), codes, n_levels, n_missing)
 
-    def finish(self, name, n_distinct: int, dtype: str, categories, order: np.ndarray | None = None):
+    def finish(
+        self, name, n_distinct: int, dtype: str, categories, order: np.ndarray | None = None
+    ):
         """The :class:`EncodedColumn`; ``order`` (optional) gives the final code of each
         first-appearance code. One gather per batch; batches are dropped as they are copied."""
         from .codes import EncodedColumn, code_dtype
@@ -89,7 +93,7 @@ class _Chunks:
         while parts:
             part = parts.pop()
             assert part is not None, "a batch left unmapped"
-            out[start: start + part.shape[0]] = lut[part]
+            out[start : start + part.shape[0]] = lut[part]
             start += part.shape[0]
         return EncodedColumn(name, out, n_levels, self.n_missing, dtype, categories)
 
@@ -124,7 +128,11 @@ class _KeyTable:
 
     def factorize(self, keys: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
         if not self.mod:
-            keys = keys.view(np.int64) if keys.dtype == np.uint64 else keys.astype(np.int64, copy=False)
+            keys = (
+                keys.view(np.int64)
+                if keys.dtype == np.uint64
+                else keys.astype(np.int64, copy=False)
+            )
             if nulls is not None and nulls.any():  # pandas' factorizer takes no mask before 2.0
                 codes = np.full(keys.shape[0], -1, np.int64)
                 valid = ~nulls
@@ -148,9 +156,18 @@ class _KeyTable:
         empty = np.zeros(0, np.bool_)
         if keys.dtype == np.uint64:
             keys = keys.view(np.int64)
-        self.count = int(self.mod.table_factorize(
-            np.ascontiguousarray(keys), empty if nulls is None else nulls, self.slot_keys,
-            self.slot_ids, self.shift, self.keys, self.count, out))
+        self.count = int(
+            self.mod.table_factorize(
+                np.ascontiguousarray(keys),
+                empty if nulls is None else nulls,
+                self.slot_keys,
+                self.slot_ids,
+                self.shift,
+                self.keys,
+                self.count,
+                out,
+            )
+        )
         return out
 
     def uniques(self) -> np.ndarray:
@@ -197,7 +214,9 @@ class _KeyBuilder:
         if order is not None:
             cats = np.empty_like(uniques)
             cats[order] = uniques
-        return self.chunks.finish(self.name, uniques.shape[0], self.dtype, self.categories(cats), order)
+        return self.chunks.finish(
+            self.name, uniques.shape[0], self.dtype, self.categories(cats), order
+        )
 
 
 _NO_NULLS = np.zeros(0, np.bool_)
@@ -220,7 +239,7 @@ def _ints(array: pa.Array, typ=None) -> np.ndarray:
     buf = array.buffers()[1]
     if buf is None or len(array) == 0:
         return np.zeros(0, dtype)
-    return np.frombuffer(buf, dtype=dtype)[array.offset: array.offset + len(array)]
+    return np.frombuffer(buf, dtype=dtype)[array.offset : array.offset + len(array)]
 
 
 class _IntBuilder(_KeyBuilder):
@@ -273,14 +292,19 @@ class _FloatBuilder(_KeyBuilder):
 
         array = _normalise_floats(array)
         nulls = _nulls(array)
-        values = array.fill_null(0.0).to_numpy(zero_copy_only=False) if array.null_count else \
-            array.to_numpy(zero_copy_only=False)
+        values = (
+            array.fill_null(0.0).to_numpy(zero_copy_only=False)
+            if array.null_count
+            else array.to_numpy(zero_copy_only=False)
+        )
         bits = values.view(np.int32 if values.dtype.itemsize == 4 else np.int64)
         return bits.astype(np.int64, copy=False), nulls
 
     def categories(self, uniques):
         if self.type.bit_width == 32:
-            return pa.array(uniques.astype(np.int32).view(np.float32), type=pa.float32()).cast(self.type)
+            return pa.array(uniques.astype(np.int32).view(np.float32), type=pa.float32()).cast(
+                self.type
+            )
         return pa.array(uniques.view(np.float64)).cast(self.type)
 
 
@@ -312,8 +336,14 @@ class _ShortStringBuilder(_KeyBuilder):
         _, off_buf, data_buf = chunk.buffers()[:3]
         wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
         m = len(chunk)
-        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[chunk.offset: chunk.offset + m + 1]
-        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+        offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[
+            chunk.offset : chunk.offset + m + 1
+        ]
+        data = (
+            np.frombuffer(data_buf, dtype=np.uint8)
+            if data_buf is not None
+            else np.zeros(1, np.uint8)
+        )
         if data.shape[0] == 0:
             data = np.zeros(1, np.uint8)
         return bool(self.mod.pack_short_strings(offsets, data, key, np.int64(0)))
@@ -382,14 +412,23 @@ class _KeyedDictionaryBuilder:
             lookups.append(self._last[2])
         mod = kernels.compiled(1 << 30) if self.values.table.mod else None
         if mod is not None:  # one compiled pass a batch, straight from Arrow's index buffers
-            out = np.empty(sum(len(a) for a in arrays), _narrow(np.zeros(0, np.int64), table.count).dtype)
+            out = np.empty(
+                sum(len(a) for a in arrays), _narrow(np.zeros(0, np.int64), table.count).dtype
+            )
             start = missing = 0
             for array, lookup in zip(arrays, lookups, strict=True):
                 indices = array.indices
                 if len(indices):
                     nulls = _nulls(indices)
-                    missing += int(mod.map_indices(_ints(indices), _NO_NULLS if nulls is None else nulls,
-                                                   lookup.astype(out.dtype, copy=False), out, np.int64(start)))
+                    missing += int(
+                        mod.map_indices(
+                            _ints(indices),
+                            _NO_NULLS if nulls is None else nulls,
+                            lookup.astype(out.dtype, copy=False),
+                            out,
+                            np.int64(start),
+                        )
+                    )
                 start += len(indices)
             self.chunks.add(out, table.count, missing)
             return self
@@ -417,7 +456,9 @@ class _KeyedDictionaryBuilder:
 
     def finish(self):
         uniques = self.values.uniques()
-        return self.chunks.finish(self.name, uniques.shape[0], self.dtype, self.values.categories(uniques))
+        return self.chunks.finish(
+            self.name, uniques.shape[0], self.dtype, self.values.categories(uniques)
+        )
 
 
 class _DictionaryBuilder:
@@ -495,7 +536,9 @@ class _DictionaryBuilder:
         from .codes import _normalise_floats
 
         parts = ([] if self.merged is None else [self.merged]) + [d for d, _ in self.pending]
-        values = pa.concat_arrays([p.cast(self.value_type) if p.type != self.value_type else p for p in parts])
+        values = pa.concat_arrays(
+            [p.cast(self.value_type) if p.type != self.value_type else p for p in parts]
+        )
         if pa.types.is_floating(values.type):
             values = _normalise_floats(values)
         try:
@@ -515,7 +558,7 @@ class _DictionaryBuilder:
         start = self.n_merged
         self.merged = dictionary
         for dictionary_, locals_ in self.pending:
-            lookup = np.append(codes[start: start + len(dictionary_)], -1)
+            lookup = np.append(codes[start : start + len(dictionary_)], -1)
             start += len(dictionary_)
             for slot, local in locals_:
                 self._map(lookup, local, slot)
@@ -532,8 +575,12 @@ class _DictionaryBuilder:
 
 
 def _is_string(typ) -> bool:
-    return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
-            or pa.types.is_large_binary(typ))
+    return (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+    )
 
 
 def column_builder(name: str, typ: pa.DataType):
@@ -561,8 +608,12 @@ def _scalar_builder(name: str, typ: pa.DataType):
         return _IntBuilder(name, typ)
     if pa.types.is_boolean(typ):
         return _BoolBuilder(name, typ)
-    if (pa.types.is_date(typ) or pa.types.is_timestamp(typ) or pa.types.is_time(typ)
-            or pa.types.is_duration(typ)):
+    if (
+        pa.types.is_date(typ)
+        or pa.types.is_timestamp(typ)
+        or pa.types.is_time(typ)
+        or pa.types.is_duration(typ)
+    ):
         return _TemporalBuilder(name, typ)
     if pa.types.is_floating(typ) and typ.bit_width in (32, 64):
         return _FloatBuilder(name, typ)
@@ -616,8 +667,15 @@ def _chunks_of(group, name: str) -> list[pa.Array]:
     return [a for a in out if len(a)]
 
 
-def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = None, source: str = "",
-                   threads: bool = True):
+def encode_batches(
+    batches,
+    schema: pa.Schema,
+    names,
+    *,
+    weights: str | None = None,
+    source: str = "",
+    threads: bool = True,
+):
     """Encode a stream of Arrow record batches, column by column, batch by batch.
 
     Parameters
@@ -672,7 +730,7 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
         items = [(n, _chunks_of(group, n)) for n in names]
         # threads pay for themselves on big groups only (a thread hand-off costs ~50 us)
         parallel = pool is not None and rows >= _PARALLEL_ROWS
-        for name, builder in (pool.map(one, items) if parallel else map(one, items)):
+        for name, builder in pool.map(one, items) if parallel else map(one, items):
             builders[name] = builder
         if weights is not None:
             kept.extend(_chunks_of(group, weights))
@@ -701,7 +759,9 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
             where = f" {source}" if source else ""
             raise EmptyTableError(f"The table{where} has no records; nothing to measure.")
         if pool is not None:
-            columns = dict(zip(names, pool.map(lambda n: builders.pop(n).finish(), names), strict=True))
+            columns = dict(
+                zip(names, pool.map(lambda n: builders.pop(n).finish(), names), strict=True)
+            )
         else:
             columns = {n: builders.pop(n).finish() for n in names}
     finally:
@@ -712,5 +772,7 @@ def encode_batches(batches, schema: pa.Schema, names, *, weights: str | None = N
     if weights is not None:
         table = pa.table({weights: pa.chunked_array(kept, type=schema.field(weights).type)})
         del kept
-        weight_values[weights] = check_weights(_column_values(table, weights), n_records, column=weights)
+        weight_values[weights] = check_weights(
+            _column_values(table, weights), n_records, column=weights
+        )
     return EncodedTable(columns, n_records, None, source, weight_values)

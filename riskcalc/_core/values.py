@@ -35,7 +35,9 @@ def mixed_as_text(values) -> pa.Array | None:
     ``"07"``), each as its text (``str``), missing values kept missing; ``None`` when no value
     is text (integers past int64, say: a numeric column, nothing to spell two ways). Distinct
     values may then share a text: the profile counts them as one value written two ways."""
-    index = pd.Index(np.asarray(values, dtype=object), dtype=object)  # pandas 1.5 would infer numbers
+    index = pd.Index(
+        np.asarray(values, dtype=object), dtype=object
+    )  # pandas 1.5 would infer numbers
     if pd.api.types.infer_dtype(index, skipna=True) not in ("mixed", "mixed-integer"):
         return None
     missing = np.asarray(index.isna())
@@ -59,4 +61,6 @@ def encoded_column_values(enc, name: str) -> ColumnValues:
             arr = mixed_as_text(cats)
         if arr is not None and pa.types.is_string(arr.type):
             text = arr if len(levels) == len(arr) else arr.take(pa.array(levels))
-    return ColumnValues(name, col.dtype, enc.n_records, len(levels), col.n_missing, counts, text, levels)
+    return ColumnValues(
+        name, col.dtype, enc.n_records, len(levels), col.n_missing, counts, text, levels
+    )

@@ -86,10 +86,12 @@ def _match_counts(columns, common, rows_p, rows_q, weights):
         counts = np.full(rows_p.shape[0], float(rows_q.shape[0]))
         return counts, (np.full(rows_p.shape[0], total_w) if weights is not None else None)
     rows = np.concatenate([rows_p, rows_q])
-    key, space = combine_codes([columns[j].codes[rows] for j in common], [columns[j].n_levels for j in common])
+    key, space = combine_codes(
+        [columns[j].codes[rows] for j in common], [columns[j].n_levels for j in common]
+    )
     ids, _ = densify(key, space)
     n_ids = int(ids.max()) + 1 if ids.shape[0] else 0
-    ids_p, ids_q = ids[: rows_p.shape[0]], ids[rows_p.shape[0]:]
+    ids_p, ids_q = ids[: rows_p.shape[0]], ids[rows_p.shape[0] :]
     counts = np.bincount(ids_q, minlength=n_ids).astype(np.float64)[ids_p]
     wsums = None
     if weights is not None:

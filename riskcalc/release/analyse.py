@@ -122,31 +122,56 @@ def analyse(
     profiled = list(dict.fromkeys(list(qi) + list(sensitive)))
     roles = {c: ("quasi_identifier" if c in set(qi) else "sensitive") for c in profiled}
     source = Path(str(path)).name
-    fixed, quality = quality_check(enc, profiled, roles=roles, normalise_columns=normalise, source=source)
+    fixed, quality = quality_check(
+        enc, profiled, roles=roles, normalise_columns=normalise, source=source
+    )
     if normalise:
         enc = _normalised(enc, fixed, household, weights)
     summary = risk_summary(
-        enc, qi, weights=weights, k_thresholds=k_thresholds, count_thresholds=count_thresholds,
-        missing=missing, alpha=alpha,
+        enc,
+        qi,
+        weights=weights,
+        k_thresholds=k_thresholds,
+        count_thresholds=count_thresholds,
+        missing=missing,
+        alpha=alpha,
     )
     sections = {"quasi_identifiers": summary.to_frame()}
-    attack = attacker_risk(enc, qi, population=population, threshold=risk_threshold,
-                           missing="category" if missing == "wildcard" else missing, sep=sep)
+    attack = attacker_risk(
+        enc,
+        qi,
+        population=population,
+        threshold=risk_threshold,
+        missing="category" if missing == "wildcard" else missing,
+        sep=sep,
+    )
     sections["attacker"] = _attacker_rows(attack)
     if weights is not None:
-        sections["individual"] = _individual_rows(enc, qi, weights, risk_method, household, missing, alpha, risk_threshold)
+        sections["individual"] = _individual_rows(
+            enc, qi, weights, risk_method, household, missing, alpha, risk_threshold
+        )
     if sampling_fraction is not None or population_size is not None:
-        sections["population"] = _population_rows(enc, qi, sampling_fraction, population_size, population_method, missing)
+        sections["population"] = _population_rows(
+            enc, qi, sampling_fraction, population_size, population_method, missing
+        )
         sections["model"] = _model_rows(enc, qi, sampling_fraction, population_size, missing)
     if sensitive:
         sections["attribute"] = _attribute_rows(enc, qi, sensitive, missing)
     params = {
-        "quasi_identifiers": list(qi), "weights": weights, "k_thresholds": list(k_thresholds),
-        "count_thresholds": list(count_thresholds), "missing": missing, "alpha": alpha,
-        "risk_threshold": risk_threshold, "population": str(population) if population else None,
-        "sampling_fraction": sampling_fraction, "population_size": population_size,
-        "population_method": population_method, "household": household,
-        "risk_method": risk_method, "sensitive": list(sensitive),
+        "quasi_identifiers": list(qi),
+        "weights": weights,
+        "k_thresholds": list(k_thresholds),
+        "count_thresholds": list(count_thresholds),
+        "missing": missing,
+        "alpha": alpha,
+        "risk_threshold": risk_threshold,
+        "population": str(population) if population else None,
+        "sampling_fraction": sampling_fraction,
+        "population_size": population_size,
+        "population_method": population_method,
+        "household": household,
+        "risk_method": risk_method,
+        "sensitive": list(sensitive),
     }
     params["normalise"] = bool(normalise)
     if sheet is not None:
@@ -183,11 +208,14 @@ def _attacker_rows(res) -> pd.DataFrame:
     return _rows(rows)
 
 
-def _individual_rows(enc, qi, weights, method, household, missing, alpha, threshold) -> pd.DataFrame:
+def _individual_rows(
+    enc, qi, weights, method, household, missing, alpha, threshold
+) -> pd.DataFrame:
     from ..individual import individual_risk
 
-    res = individual_risk(enc, qi, weights=weights, method=method, household=household,
-                          missing=missing, alpha=alpha)
+    res = individual_risk(
+        enc, qi, weights=weights, method=method, household=household, missing=missing, alpha=alpha
+    )
     above = res.records_above(threshold)
     rows = [
         ("global_risk", None, res.global_risk, None),
@@ -202,8 +230,14 @@ def _individual_rows(enc, qi, weights, method, household, missing, alpha, thresh
 def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
     from ..population import population_uniqueness
 
-    res = population_uniqueness(enc, qi, sampling_fraction=fraction, population_size=size,
-                                method=method, missing="category" if missing == "wildcard" else missing)
+    res = population_uniqueness(
+        enc,
+        qi,
+        sampling_fraction=fraction,
+        population_size=size,
+        method=method,
+        missing="category" if missing == "wildcard" else missing,
+    )
     lo, hi = res.interval
     N = res.population_size
     rows = [
@@ -215,10 +249,15 @@ def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
     for name, value in sorted(res.estimates.items()):
         rows.append((f"estimate_{name}", None, value, None))
     frame = _rows(rows)
-    verdict = ("the estimate can be quoted with its interval" if res.trusted
-               else f"NOT TRUSTED: {res.caution}")
-    frame.attrs["note"] = (f"estimator used: {res.method_used} ({res.reason}); interval at "
-                           f"{res.confidence:.0%} (the low and high rows); {verdict}")
+    verdict = (
+        "the estimate can be quoted with its interval"
+        if res.trusted
+        else f"NOT TRUSTED: {res.caution}"
+    )
+    frame.attrs["note"] = (
+        f"estimator used: {res.method_used} ({res.reason}); interval at "
+        f"{res.confidence:.0%} (the low and high rows); {verdict}"
+    )
     return frame
 
 
@@ -227,8 +266,13 @@ def _model_rows(enc, qi, fraction, size, missing) -> pd.DataFrame:
 
     n = enc.n_records
     f = fraction if fraction is not None else n / size
-    res = model_risk(enc, qi, sampling_fraction=f, select="impact",
-                     missing="category" if missing == "wildcard" else missing)
+    res = model_risk(
+        enc,
+        qi,
+        sampling_fraction=f,
+        select="impact",
+        missing="category" if missing == "wildcard" else missing,
+    )
     su = res.n_sample_uniques
     rows = [
         ("sample_uniques", None, su, su / n),
@@ -240,15 +284,19 @@ def _model_rows(enc, qi, fraction, size, missing) -> pd.DataFrame:
         ("impact_z", None, res.impact_z, None),
     ]
     frame = _rows(rows)
-    frame.attrs["note"] = (f"model {res.formula}; tau shares are of the sample uniques; expected "
-                           "counts are model expectations, not counts of pupils")
+    frame.attrs["note"] = (
+        f"model {res.formula}; tau shares are of the sample uniques; expected "
+        "counts are model expectations, not counts of pupils"
+    )
     return frame
 
 
 def _attribute_rows(enc, qi, sensitive, missing) -> pd.DataFrame:
     from ..attribute import attribute_disclosure
 
-    res = attribute_disclosure(enc, qi, list(sensitive), missing="category" if missing == "wildcard" else missing)
+    res = attribute_disclosure(
+        enc, qi, list(sensitive), missing="category" if missing == "wildcard" else missing
+    )
     rows = []
     for rec in res.to_frame().to_dict("records"):
         name = rec.pop("sensitive")
@@ -263,7 +311,9 @@ def to_text(analysis: Analysis) -> str:
     measure names."""
     out = [_render.text_quality(analysis.provenance)]
     for name, frame in analysis.sections.items():
-        shown = frame.assign(measure=frame["measure"].map(lambda m: LABELS.get(m, m.replace("_", " "))))
+        shown = frame.assign(
+            measure=frame["measure"].map(lambda m: LABELS.get(m, m.replace("_", " ")))
+        )
         shown = shown.rename(columns={"threshold": "t"})
         title = SECTION_TITLES.get(name, name)
         note = frame.attrs.get("note")

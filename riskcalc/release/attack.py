@@ -25,11 +25,23 @@ from .._validation import check_int
 from ..exceptions import InvalidParameterError
 
 pd = lazy_module("pandas")  # on first use: the command line's parser reads this module
-__all__ = ["AttackExperiment", "attack_experiment", "attack_section", "configure_parser", "run",
-           "SENSITIVE", "ATTACK_PUPILS"]
+__all__ = [
+    "AttackExperiment",
+    "attack_experiment",
+    "attack_section",
+    "configure_parser",
+    "run",
+    "SENSITIVE",
+    "ATTACK_PUPILS",
+]
 
 #: Sensitive fields whose disclosure through a link is tabulated, where the tier carries them.
-SENSITIVE: tuple[str, ...] = ("fsm_eligible", "sen_provision", "looked_after", "permanent_exclusion")
+SENSITIVE: tuple[str, ...] = (
+    "fsm_eligible",
+    "sen_provision",
+    "looked_after",
+    "permanent_exclusion",
+)
 _TIERS = (1, 2, 4)
 #: Cohort size of the attack section of ``riskcalc tiers --attack``.
 ATTACK_PUPILS = 20_000
@@ -68,12 +80,19 @@ class AttackExperiment:
             "attack_thresholds.csv": _render.to_csv(self.thresholds),
             "attack_calibration.csv": _render.to_csv(self.calibration),
             "attack_attributes.csv": _render.to_csv(self.attributes),
-            "attack.json": json.dumps({"provenance": prov,
-                                       "summary": json.loads(_render.to_json(self.summary))},
-                                      indent=2, sort_keys=True, default=str) + "\n",
+            "attack.json": json.dumps(
+                {"provenance": prov, "summary": json.loads(_render.to_json(self.summary))},
+                indent=2,
+                sort_keys=True,
+                default=str,
+            )
+            + "\n",
             "attack.html": _page(self),
-            "attack.md": "# Simulated linkage attack\n\n" + _render.to_markdown(self.summary)
-                         + "\n\n" + _render.markdown_provenance(prov) + "\n",
+            "attack.md": "# Simulated linkage attack\n\n"
+            + _render.to_markdown(self.summary)
+            + "\n\n"
+            + _render.markdown_provenance(prov)
+            + "\n",
         }
         return {k: v.encode("utf-8") for k, v in out.items()}
 
@@ -83,9 +102,11 @@ class AttackExperiment:
         return attack_section(self)
 
     def __repr__(self) -> str:
-        return (f"AttackExperiment({len(self.summary)} tier x intruder runs, "
-                f"tiers={sorted(set(self.summary['tier']))}, "
-                f"intruders={list(dict.fromkeys(self.summary['intruder']))})")
+        return (
+            f"AttackExperiment({len(self.summary)} tier x intruder runs, "
+            f"tiers={sorted(set(self.summary['tier']))}, "
+            f"intruders={list(dict.fromkeys(self.summary['intruder']))})"
+        )
 
 
 def _check_names(values, allowed, name):
@@ -96,14 +117,23 @@ def _check_names(values, allowed, name):
     if not values or bad:
         raise InvalidParameterError(
             f"The {name!r} parameter of attack_experiment must hold values from {list(allowed)}. "
-            f"Got {list(values)!r} instead.")
+            f"Got {list(values)!r} instead."
+        )
     return tuple(dict.fromkeys(values))
 
 
-def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, tiers=_TIERS,
-                      coverage: float | None = None, probabilistic: bool = True,
-                      reference_threshold: float = 0.5, progress: bool = False,
-                      cohort: pd.DataFrame | None = None) -> AttackExperiment:
+def attack_experiment(
+    n_pupils: int = 20_000,
+    seed: int = 0,
+    *,
+    intruders=None,
+    tiers=_TIERS,
+    coverage: float | None = None,
+    probabilistic: bool = True,
+    reference_threshold: float = 0.5,
+    progress: bool = False,
+    cohort: pd.DataFrame | None = None,
+) -> AttackExperiment:
     """Run the linkage attack for every tier and intruder profile on a synthetic cohort.
 
     Parameters
@@ -157,24 +187,43 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
                 summary.append({**key, "fields": "", "targets": len(aux)})
                 continue
             sens = [s for s in SENSITIVE if s in ext.columns]
-            res = linkage_attack(ext, aux, fields, sensitive=sens, probabilistic=probabilistic,
-                                 comparisons={k: v for k, v in COMPARISONS.items() if k in fields},
-                                 reference_threshold=reference_threshold, seed=seed)
+            res = linkage_attack(
+                ext,
+                aux,
+                fields,
+                sensitive=sens,
+                probabilistic=probabilistic,
+                comparisons={k: v for k, v in COMPARISONS.items() if k in fields},
+                reference_threshold=reference_threshold,
+                seed=seed,
+            )
             if progress:
                 print(f"attack: tier {tier}, {name}: {res!r}", file=sys.stderr)
             pred = res.prediction_frame().set_index("measure")["count"]
-            row = {**key, "fields": "+".join(fields), "targets": res.n_targets,
-                   "sample_unique": int(res.n_sample_unique), "fk_below_5": int(res.n_fk_below_5),
-                   "prosecutor_expected": float(pred["prosecutor_expected"]),
-                   "exact_claimed": res.exact_claimed, "exact_correct": res.exact_correct,
-                   "exact_precision": res.exact_precision, "exact_recall": res.exact_recall}
+            row = {
+                **key,
+                "fields": "+".join(fields),
+                "targets": res.n_targets,
+                "sample_unique": int(res.n_sample_unique),
+                "fk_below_5": int(res.n_fk_below_5),
+                "prosecutor_expected": float(pred["prosecutor_expected"]),
+                "exact_claimed": res.exact_claimed,
+                "exact_correct": res.exact_correct,
+                "exact_precision": res.exact_precision,
+                "exact_recall": res.exact_recall,
+            }
             if probabilistic:
                 j = res.thresholds.index(res.reference_threshold)
                 c, k = res.correct[j], res.claimed[j]
-                row.update({"linkage_claimed": k, "linkage_correct": c,
-                            "linkage_precision": c / k if k else np.nan,
-                            "linkage_recall": c / res.n_targets if res.n_targets else np.nan,
-                            "blocking": " | ".join("+".join(r) for r in res.blocking)})
+                row.update(
+                    {
+                        "linkage_claimed": k,
+                        "linkage_correct": c,
+                        "linkage_precision": c / k if k else np.nan,
+                        "linkage_recall": c / res.n_targets if res.n_targets else np.nan,
+                        "blocking": " | ".join("+".join(r) for r in res.blocking),
+                    }
+                )
             summary.append(row)
             thresholds.append(res.to_frame().assign(**key))
             calibration.append(res.calibration.assign(**key))
@@ -194,12 +243,23 @@ def attack_experiment(n_pupils: int = 20_000, seed: int = 0, *, intruders=None, 
         return out[front + [c for c in out.columns if c not in front]]
 
     meta = cohort.attrs.get("synthetic", {})
-    prov = provenance("attack_experiment", {
-        "n_pupils": int(len(cohort)), "seed": seed, "intruders": list(intruders), "tiers": list(tiers),
-        "coverage": coverage, "probabilistic": bool(probabilistic),
-        "reference_threshold": reference_threshold, "profiles": used,
-    }, cohort=meta or {"n_pupils": int(len(cohort))})
-    return AttackExperiment(summary, _stack(thresholds), _stack(calibration), _stack(attributes), prov)
+    prov = provenance(
+        "attack_experiment",
+        {
+            "n_pupils": int(len(cohort)),
+            "seed": seed,
+            "intruders": list(intruders),
+            "tiers": list(tiers),
+            "coverage": coverage,
+            "probabilistic": bool(probabilistic),
+            "reference_threshold": reference_threshold,
+            "profiles": used,
+        },
+        cohort=meta or {"n_pupils": int(len(cohort))},
+    )
+    return AttackExperiment(
+        summary, _stack(thresholds), _stack(calibration), _stack(attributes), prov
+    )
 
 
 # ------------------------------------------------------------------------------ HTML section
@@ -211,13 +271,16 @@ def _page(experiment: AttackExperiment) -> str:
     from .report import _CSS
 
     lines = _render.provenance_lines(experiment.provenance)
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Simulated linkage attack</title><style>{_CSS}</style></head><body>"
-            '<p class="banner">Synthetic data: no real pupil.</p>\n'
-            + attack_section(experiment)
-            + '\n<h2 id="provenance">Provenance</h2><pre class="mono">' + html.escape("\n".join(lines))
-            + "</pre></body></html>\n")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Simulated linkage attack</title><style>{_CSS}</style></head><body>"
+        '<p class="banner">Synthetic data: no real pupil.</p>\n'
+        + attack_section(experiment)
+        + '\n<h2 id="provenance">Provenance</h2><pre class="mono">'
+        + html.escape("\n".join(lines))
+        + "</pre></body></html>\n"
+    )
 
 
 def attack_section(experiment: AttackExperiment) -> str:
@@ -228,23 +291,42 @@ def attack_section(experiment: AttackExperiment) -> str:
     from .report import _table_html
 
     s = experiment.summary
-    parts = ['<section id="linkage-attack"><h2 id="attack">Simulated linkage attack</h2>',
-             "<p>An intruder's outside knowledge (with errors) linked to each tier extract. "
-             "<em>Predicted</em>: the share of the intruder's targets riskcalc calls at risk "
-             "(sample unique) and the prosecutor's expected share (mean 1/fk). <em>Actual</em>: "
-             "the share correctly re-identified by the exact attack and by probabilistic linkage "
-             "(Splink, Fellegi-Sunter) at the reference threshold. Precision is the share of "
-             "claims that are right: a wrong claim attributes another child's record to the "
-             "target.</p>"]
-    share_cols = [("sample_unique_share", "predicted: sample unique"),
-                  ("prosecutor_share", "predicted: prosecutor 1/fk"),
-                  ("exact_recall", "actual: exact attack"),
-                  ("linkage_recall", "actual: probabilistic")]
+    parts = [
+        '<section id="linkage-attack"><h2 id="attack">Simulated linkage attack</h2>',
+        "<p>An intruder's outside knowledge (with errors) linked to each tier extract. "
+        "<em>Predicted</em>: the share of the intruder's targets riskcalc calls at risk "
+        "(sample unique) and the prosecutor's expected share (mean 1/fk). <em>Actual</em>: "
+        "the share correctly re-identified by the exact attack and by probabilistic linkage "
+        "(Splink, Fellegi-Sunter) at the reference threshold. Precision is the share of "
+        "claims that are right: a wrong claim attributes another child's record to the "
+        "target.</p>",
+    ]
+    share_cols = [
+        ("sample_unique_share", "predicted: sample unique"),
+        ("prosecutor_share", "predicted: prosecutor 1/fk"),
+        ("exact_recall", "actual: exact attack"),
+        ("linkage_recall", "actual: probabilistic"),
+    ]
     for tier in sorted(set(s["tier"])):
         t = s[s["tier"] == tier]
-        cols = [c for c in ("intruder", "fields", "targets", "sample_unique", "prosecutor_expected",
-                            "exact_claimed", "exact_correct", "exact_precision", "linkage_claimed",
-                            "linkage_correct", "linkage_precision", "linkage_recall") if c in t]
+        cols = [
+            c
+            for c in (
+                "intruder",
+                "fields",
+                "targets",
+                "sample_unique",
+                "prosecutor_expected",
+                "exact_claimed",
+                "exact_correct",
+                "exact_precision",
+                "linkage_claimed",
+                "linkage_correct",
+                "linkage_precision",
+                "linkage_recall",
+            )
+            if c in t
+        ]
         parts.append(f"<h3>Tier {tier}</h3>")
         parts.append(_table_html(t[cols].reset_index(drop=True)))
         parts.append(_svg_bars(t, [c for c in share_cols if c[0] in t]))
@@ -267,42 +349,79 @@ def _svg_bars(t: pd.DataFrame, cols) -> str:
     y = 4
     out = []
     for ci, (_, label) in enumerate(cols):
-        out.append(f'<rect x="{left}" y="{y + 2}" width="11" height="11" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
-                   f'stroke-width="0.5"/><text x="{left + 17}" y="{y + 12}" font-size="{font}">{html.escape(label)}</text>')
+        out.append(
+            f'<rect x="{left}" y="{y + 2}" width="11" height="11" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
+            f'stroke-width="0.5"/><text x="{left + 17}" y="{y + 12}" font-size="{font}">{html.escape(label)}</text>'
+        )
         y += font + 5
     y += 6
     for _, row in t.iterrows():
-        out.append(f'<text x="{left}" y="{y + font}" font-size="{font}" font-weight="600">'
-                   f'{html.escape(str(row["intruder"]).replace("_", " "))}</text>')
+        out.append(
+            f'<text x="{left}" y="{y + font}" font-size="{font}" font-weight="600">'
+            f"{html.escape(str(row['intruder']).replace('_', ' '))}</text>"
+        )
         y += font + 4
         for ci, (col, label) in enumerate(cols):
             v = row.get(col)
             v = 0.0 if v is None or pd.isna(v) else float(v)
             w = round(v * scale, 1)
-            out.append(f'<rect x="{left}" y="{y}" width="{w}" height="{bar}" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
-                       f'stroke-width="0.5"><title>{html.escape(label)}: {100 * v:.1f}%</title></rect>'
-                       f'<text x="{left + w + 4}" y="{y + bar - 1}" font-size="{font - 1}">{100 * v:.1f}%</text>')
+            out.append(
+                f'<rect x="{left}" y="{y}" width="{w}" height="{bar}" fill="{_SVG_FILLS[ci % 4]}" stroke="#000" '
+                f'stroke-width="0.5"><title>{html.escape(label)}: {100 * v:.1f}%</title></rect>'
+                f'<text x="{left + w + 4}" y="{y + bar - 1}" font-size="{font - 1}">{100 * v:.1f}%</text>'
+            )
             y += bar + 2
         y += gap
-    return (f'<svg role="img" viewBox="0 0 {width} {y}" style="width:100%;max-width:{width * 1.4:.0f}px;height:auto;display:block" '
-            'xmlns="http://www.w3.org/2000/svg"><title>Predicted against actual re-identification</title>'
-            + "".join(out) + "</svg>")
+    return (
+        f'<svg role="img" viewBox="0 0 {width} {y}" style="width:100%;max-width:{width * 1.4:.0f}px;height:auto;display:block" '
+        'xmlns="http://www.w3.org/2000/svg"><title>Predicted against actual re-identification</title>'
+        + "".join(out)
+        + "</svg>"
+    )
 
 
 # ------------------------------------------------------------------------------ CLI
 def configure_parser(p: argparse.ArgumentParser) -> None:
     """Options of ``riskcalc attack``."""
-    p.add_argument("--pupils", type=int, default=20_000, help="pupils in the synthetic cohort (default 20,000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the cohort, intruder tables and linkage (default 0)")
-    p.add_argument("--intruders", help="comma-separated intruder profiles (default: all of social_media, "
-                                       "neighbourhood_register, local_news, class_list)")
+    p.add_argument(
+        "--pupils", type=int, default=20_000, help="pupils in the synthetic cohort (default 20,000)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the cohort, intruder tables and linkage (default 0)",
+    )
+    p.add_argument(
+        "--intruders",
+        help="comma-separated intruder profiles (default: all of social_media, "
+        "neighbourhood_register, local_news, class_list)",
+    )
     p.add_argument("--tiers", default="1,2,4", help="record-level tiers to attack (default 1,2,4)")
-    p.add_argument("--coverage", type=float, help="share of pupils every intruder knows about (default: each profile's own)")
-    p.add_argument("--exact-only", action="store_true", help="only the exact-match attack (no Splink needed)")
-    p.add_argument("--threshold", type=float, default=0.5, help="match-probability threshold of the summary (default 0.5)")
-    p.add_argument("--out", metavar="DIR", help="write the CSV tables, attack.json and attack.md to DIR")
+    p.add_argument(
+        "--coverage",
+        type=float,
+        help="share of pupils every intruder knows about (default: each profile's own)",
+    )
+    p.add_argument(
+        "--exact-only", action="store_true", help="only the exact-match attack (no Splink needed)"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="match-probability threshold of the summary (default 0.5)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="write the CSV tables, attack.json and attack.md to DIR"
+    )
     p.add_argument("--force", action="store_true", help="replace a riskcalc output folder at --out")
-    p.add_argument("--format", default="markdown", choices=_render.FORMATS, help="summary printed on stdout (default markdown)")
+    p.add_argument(
+        "--format",
+        default="markdown",
+        choices=_render.FORMATS,
+        help="summary printed on stdout (default markdown)",
+    )
     p.add_argument("--progress", action="store_true", help="one line per run on stderr")
 
 
@@ -314,18 +433,31 @@ def run(args: argparse.Namespace) -> int:
         return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
     if args.pupils < 10:
-        raise InvalidParameterError(f"--pupils must be a whole number of at least 10; got {args.pupils}.")
+        raise InvalidParameterError(
+            f"--pupils must be a whole number of at least 10; got {args.pupils}."
+        )
     try:
         tiers = [int(t) for t in names(args.tiers)]
     except ValueError:
-        raise InvalidParameterError(f"--tiers takes comma-separated tiers from 1, 2, 4; got {args.tiers!r}.") from None
+        raise InvalidParameterError(
+            f"--tiers takes comma-separated tiers from 1, 2, 4; got {args.tiers!r}."
+        ) from None
     if args.coverage is not None and not 0 < args.coverage <= 1:
         raise InvalidParameterError(f"--coverage must be a number in (0, 1]; got {args.coverage}.")
     out = check_folder_out(args.out, force=args.force)  # the attack reads no file
-    exp = attack_experiment(args.pupils, args.seed, intruders=names(args.intruders) or None,
-                            tiers=tiers, coverage=args.coverage, probabilistic=not args.exact_only,
-                            reference_threshold=args.threshold, progress=args.progress)
-    text = _render.render(exp.summary, args.format, exp.provenance if args.format == "json" else None)
+    exp = attack_experiment(
+        args.pupils,
+        args.seed,
+        intruders=names(args.intruders) or None,
+        tiers=tiers,
+        coverage=args.coverage,
+        probabilistic=not args.exact_only,
+        reference_threshold=args.threshold,
+        progress=args.progress,
+    )
+    text = _render.render(
+        exp.summary, args.format, exp.provenance if args.format == "json" else None
+    )
     if out is not None:  # the set first: a failed write prints no summary
         files = exp.files()
         write_folder(out, files, force=args.force, command="attack")

@@ -52,8 +52,12 @@ def can_fork() -> bool:
     """Whether a worker can be forked now, safely and usefully (see the module notes)."""
     if os.environ.get("RISKCALC_BACKGROUND", "1").strip() == "0":
         return False
-    return (sys.platform.startswith("linux") and _cores() > 1 and threading.active_count() == 1
-            and not parallel_started())
+    return (
+        sys.platform.startswith("linux")
+        and _cores() > 1
+        and threading.active_count() == 1
+        and not parallel_started()
+    )
 
 
 _DEAD = object()  # a result the worker could not give: the work is redone in the caller
@@ -121,7 +125,6 @@ class Result:
         self._value: list = []
         self._kept = False  # set by Background.keep when the worker keeps the value
 
-
     def ready(self) -> bool:
         if self._value:
             return True
@@ -161,8 +164,12 @@ class Background:
             ctx = multiprocessing.get_context("fork")
             tasks_r, self._tasks = ctx.Pipe(duplex=False)
             self._answers, results_w = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_serve, args=(tasks_r, results_w, os.getpid()), daemon=True,
-                                  name="riskcalc-background")
+            process = ctx.Process(
+                target=_serve,
+                args=(tasks_r, results_w, os.getpid()),
+                daemon=True,
+                name="riskcalc-background",
+            )
             try:
                 process.start()
             except OSError:  # fork refused (no memory, process limit): the work runs here
@@ -195,12 +202,16 @@ class Background:
         index = self._send(fn, args, kwargs, after=after) if after is not None else None
         return Result(self, index, lambda: fn(earlier(), *args, **kwargs), (), {})
 
-    def _send(self, fn, args, kwargs, *, keep: bool = False, after: int | None = None) -> int | None:
+    def _send(
+        self, fn, args, kwargs, *, keep: bool = False, after: int | None = None
+    ) -> int | None:
         """The number of the task sent to the worker, or ``None`` when it runs here."""
         if self._process is None:
             return None
         try:
-            payload = pickle.dumps((fn, args, kwargs, keep, after), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(
+                (fn, args, kwargs, keep, after), protocol=pickle.HIGHEST_PROTOCOL
+            )
         except Exception:  # noqa: BLE001 - work that does not pickle runs here
             return None
         try:

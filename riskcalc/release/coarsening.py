@@ -27,7 +27,6 @@ DEFAULT_COARSENING = {
 }
 
 
-
 def _check_cohort(cohort, func: str) -> None:
     if not isinstance(cohort, pd.DataFrame):
         raise InvalidParameterError(
@@ -36,7 +35,14 @@ def _check_cohort(cohort, func: str) -> None:
         )
 
 
-def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 2, 4), before: RiskTable | None = None) -> pd.DataFrame:
+def what_if(
+    cohort: pd.DataFrame,
+    coarsening=None,
+    *,
+    scenarios=None,
+    tiers=(1, 2, 4),
+    before: RiskTable | None = None,
+) -> pd.DataFrame:
     """Before/after table: each scenario's uniqueness and k on each tier, as released and after
     coarsening (default :data:`DEFAULT_COARSENING`).
 
@@ -45,8 +51,12 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
     ``unique_after``, ``unique_share_after``, ``k_after``.
     """
     _check_cohort(cohort, "what_if")
-    tiers = check_tiers(tiers, "what_if", allowed=(1, 2, 4),
-                        why=" (tier 3 holds aggregate tables, not records to coarsen)")
+    tiers = check_tiers(
+        tiers,
+        "what_if",
+        allowed=(1, 2, 4),
+        why=" (tier 3 holds aggregate tables, not records to coarsen)",
+    )
     coarsening = DEFAULT_COARSENING if coarsening is None else coarsening
     if not isinstance(coarsening, dict) or not coarsening:
         raise InvalidParameterError(
@@ -56,16 +66,27 @@ def what_if(cohort: pd.DataFrame, coarsening=None, *, scenarios=None, tiers=(1, 
     record_tiers = list(tiers)
     if before is None:
         before = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios)
-    after = tier_risk_table(cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening,
-                            attributes=False).records
+    after = tier_risk_table(
+        cohort, tiers=record_tiers, scenarios=scenarios, coarsening=coarsening, attributes=False
+    ).records
     keys = ["tier", "scenario"]
     merged = before.records[keys + ["n_unique", "unique_share", "k"]].merge(
         after[keys + ["n_unique", "unique_share", "k"]], on=keys, suffixes=("_before", "_after")
     )
     return merged.rename(
         columns={"n_unique_before": "unique_before", "n_unique_after": "unique_after"}
-    )[["tier", "scenario", "unique_before", "unique_share_before", "k_before",
-       "unique_after", "unique_share_after", "k_after"]]
+    )[
+        [
+            "tier",
+            "scenario",
+            "unique_before",
+            "unique_share_before",
+            "k_before",
+            "unique_after",
+            "unique_share_after",
+            "k_after",
+        ]
+    ]
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,9 @@ class CoarseningResult(Displayed):
         >>> CoarseningResult(5, 0.01, {"date_of_birth": "year_of_birth", "sex": "*"}, 3, pd.DataFrame()).describe()
         'date_of_birth as year_of_birth; withheld: sex'
         """
-        kept = [f"{label(f)} as {label(lvl)}" for f, lvl in self.coarsening.items() if lvl != WITHHELD]
+        kept = [
+            f"{label(f)} as {label(lvl)}" for f, lvl in self.coarsening.items() if lvl != WITHHELD
+        ]
         withheld = [label(f) for f, lvl in self.coarsening.items() if lvl == WITHHELD]
         parts = [", ".join(kept)] if kept else []
         if withheld:
@@ -162,9 +185,15 @@ class _Information:
         """``names`` less those another one determines (of two that determine each other, the
         first in sorted order): the same classes, fewest columns."""
         names = sorted(names)
-        return tuple(f for i, f in enumerate(names)
-                     if not any(f in self.of(g) and (g not in self.of(f) or j < i)
-                                for j, g in enumerate(names) if g != f))
+        return tuple(
+            f
+            for i, f in enumerate(names)
+            if not any(
+                f in self.of(g) and (g not in self.of(f) or j < i)
+                for j, g in enumerate(names)
+                if g != f
+            )
+        )
 
     def values(self, cohort: pd.DataFrame, name: str) -> pd.Series:
         if name in cohort.columns:
@@ -240,8 +269,13 @@ def smallest_coarsening(
     fields = sorted({f for s in scenarios for f in s.fields})
     lengths = {f: ladder_length(f) for f in fields}
     # what each field tells at each level: everything its released value determines
-    tells = {f: [info.of(name) if (name := _released_as(f, lvl)) else frozenset()
-                 for lvl in range(lengths[f] + 1)] for f in fields}
+    tells = {
+        f: [
+            info.of(name) if (name := _released_as(f, lvl)) else frozenset()
+            for lvl in range(lengths[f] + 1)
+        ]
+        for f in fields
+    }
     # what each intruder knows: the closure of its fields, and the field that usually holds the
     # value of one it knows but cannot see (the school's LA for the home LA) as if always right,
     # so the search errs on the safe side
@@ -253,8 +287,15 @@ def smallest_coarsening(
     relevant = {s.name: [f for f in fields if tells[f][0] & knows[s.name]] for s in scenarios}
     budget = max_suppressed * n
     # every name an intruder could match on, encoded once; each match is a partition of it
-    names = sorted(frozenset().union(*knows.values()) & frozenset().union(*(t for f in fields for t in tells[f])))
-    enc = encode(pd.DataFrame({m: info.values(cohort, m) for m in names}, index=cohort.index), names) if names else None
+    names = sorted(
+        frozenset().union(*knows.values())
+        & frozenset().union(*(t for f in fields for t in tells[f]))
+    )
+    enc = (
+        encode(pd.DataFrame({m: info.values(cohort, m) for m in names}, index=cohort.index), names)
+        if names
+        else None
+    )
     per_scenario: dict = {}
     per_match: dict = {}
 
@@ -276,7 +317,9 @@ def smallest_coarsening(
         return per_scenario[key]
 
     best = None
-    for levels in sorted(itertools.product(*[range(lengths[f] + 1) for f in fields]), key=lambda v: (sum(v), v)):
+    for levels in sorted(
+        itertools.product(*[range(lengths[f] + 1) for f in fields]), key=lambda v: (sum(v), v)
+    ):
         chosen = dict(zip(fields, levels))
         if all(figures(s, chosen)[1] <= budget for s in scenarios):
             best = chosen
@@ -286,7 +329,16 @@ def smallest_coarsening(
     rows = []
     for s in scenarios:
         k, low, match = figures(s, best)
-        rows.append({"scenario": s.name, "k_after": k, "below_target": low, "below_target_share": low / n,
-                     "matched_on": match})
+        rows.append(
+            {
+                "scenario": s.name,
+                "k_after": k,
+                "below_target": low,
+                "below_target_share": low / n,
+                "matched_on": match,
+            }
+        )
     named = {f: level_name(f, lvl) for f, lvl in best.items() if lvl}
-    return CoarseningResult(target_k, float(max_suppressed), named, int(sum(best.values())), pd.DataFrame(rows))
+    return CoarseningResult(
+        target_k, float(max_suppressed), named, int(sum(best.values())), pd.DataFrame(rows)
+    )

@@ -37,8 +37,12 @@ def most_identifying(data, fields, *, max_size=3, top=10, lattice=None) -> pd.Da
         lattice = field_lattice(data, list(fields), max_size=max_size, thresholds=[1, 4])
     rows = lattice_within(lattice, fields)
     rows = rows.loc[rows["n_fields"] <= max_size]
-    ordered = rows.sort_values(["unique_share", "n_fields"], ascending=[False, True], kind="stable").head(top)
-    return ordered.rename(columns={"records_in_cells_at_most_4": "records_below_5"})[IDENTIFYING_COLUMNS].reset_index(drop=True)
+    ordered = rows.sort_values(
+        ["unique_share", "n_fields"], ascending=[False, True], kind="stable"
+    ).head(top)
+    return ordered.rename(columns={"records_in_cells_at_most_4": "records_below_5"})[
+        IDENTIFYING_COLUMNS
+    ].reset_index(drop=True)
 
 
 def uniqueness_staircase(data, fields, *, max_steps=None, lattice=None) -> pd.DataFrame:
@@ -57,7 +61,9 @@ def uniqueness_staircase(data, fields, *, max_steps=None, lattice=None) -> pd.Da
     enc = as_encoded(data, fields, func="uniqueness_staircase", name="fields")
     n = enc.n_records
     steps = max_steps or len(fields)
-    chosen, rows = _steps_from_lattice(lattice, fields, steps, n) if lattice is not None else ([], [])
+    chosen, rows = (
+        _steps_from_lattice(lattice, fields, steps, n) if lattice is not None else ([], [])
+    )
     remaining = [f for f in fields if f not in chosen]
     n_unique = rows[-1]["n_unique"] if rows else 0
     active, ids, n_ids = _active_classes(enc, chosen)
@@ -67,7 +73,9 @@ def uniqueness_staircase(data, fields, *, max_steps=None, lattice=None) -> pd.Da
         best = None
         for f in remaining:
             col = enc[f]
-            cand_ids, sizes = densify_fast(ids * col.n_levels + col.codes[active], n_ids * col.n_levels)
+            cand_ids, sizes = densify_fast(
+                ids * col.n_levels + col.codes[active], n_ids * col.n_levels
+            )
             new_unique = int(np.count_nonzero(sizes == 1))
             if best is None or new_unique > best[1]:
                 best = (f, new_unique, cand_ids, sizes)
@@ -84,14 +92,21 @@ def uniqueness_staircase(data, fields, *, max_steps=None, lattice=None) -> pd.Da
 
 
 def _stair(step, field, chosen, n_unique, n) -> dict:
-    return {"step": step, "field": field, "fields": tuple(chosen), "n_unique": int(n_unique),
-            "unique_share": n_unique / n}
+    return {
+        "step": step,
+        "field": field,
+        "fields": tuple(chosen),
+        "n_unique": int(n_unique),
+        "unique_share": n_unique / n,
+    }
 
 
 def _steps_from_lattice(lattice, fields, steps, n) -> tuple[list[str], list[dict]]:
     """The first steps of the staircase read off a lattice's unique counts, as long as it holds
     every candidate (the same choice and tie-breaking as the refinement)."""
-    known = {frozenset(f): int(u) for f, u in zip(lattice.table["fields"], lattice.table["n_unique"])}
+    known = {
+        frozenset(f): int(u) for f, u in zip(lattice.table["fields"], lattice.table["n_unique"])
+    }
     chosen: list[str] = []
     rows: list[dict] = []
     n_unique = 0

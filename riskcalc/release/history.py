@@ -31,8 +31,22 @@ PER_CENSUS_FIELDS = ("urn", "nc_year")
 SCENARIO = "school_gate"
 FIRST_YEAR = 2019
 K_THRESHOLD = 5
-_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-            9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen", 14: "fourteen"}
+_NUMBERS = {
+    1: "one",
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+    11: "eleven",
+    12: "twelve",
+    13: "thirteen",
+    14: "fourteen",
+}
 
 
 def _academic(year: int) -> str:
@@ -88,47 +102,71 @@ class HistorySection:
         below = np.asarray(r.n_below_k, dtype=np.int64)
         t = r.k_threshold
         last = [self.first_year + k - 1 for k in r.n_linked]
-        span = [_academic(self.first_year) if k == 1 else f"{_academic(self.first_year)} to {_academic(y)}"
-                for k, y in zip(r.n_linked, last)]
-        return pd.DataFrame({
-            "years_linked": np.asarray(r.n_linked, dtype=np.int64),
-            "academic_years": span,
-            "n_records": n,
-            "n_unique": unique,
-            "unique_share": unique / n,
-            f"records_below_{t}": below,
-            f"records_below_{t}_share": below / n,
-            "k": np.asarray(r.min_class, dtype=np.int64),
-            "average_risk": np.asarray(r.average_risk, dtype=float),
-        })
+        span = [
+            _academic(self.first_year)
+            if k == 1
+            else f"{_academic(self.first_year)} to {_academic(y)}"
+            for k, y in zip(r.n_linked, last)
+        ]
+        return pd.DataFrame(
+            {
+                "years_linked": np.asarray(r.n_linked, dtype=np.int64),
+                "academic_years": span,
+                "n_records": n,
+                "n_unique": unique,
+                "unique_share": unique / n,
+                f"records_below_{t}": below,
+                f"records_below_{t}_share": below / n,
+                "k": np.asarray(r.min_class, dtype=np.int64),
+                "average_risk": np.asarray(r.average_risk, dtype=float),
+            }
+        )
 
     @property
     def sentence(self) -> str:
         """One sentence for a policy writer: counts with their denominators, and "synthetic"."""
         r = self.result
         first = f"{r.n_unique[0]:,} of {r.n_pupils[0]:,} pupils ({pct_text(r.n_unique[0] / r.n_pupils[0])})"
-        where = (f"In a synthetic panel of {self.n_pupils:,} pupils followed over {_NUMBERS.get(self.years, self.years)} "
-                 f"spring censuses ({_academic(self.first_year)} to {_academic(self.first_year + self.years - 1)})")
+        where = (
+            f"In a synthetic panel of {self.n_pupils:,} pupils followed over {_NUMBERS.get(self.years, self.years)} "
+            f"spring censuses ({_academic(self.first_year)} to {_academic(self.first_year + self.years - 1)})"
+        )
         if len(r.n_linked) == 1:
-            return (f"{where}, {first} are unique on their school, year group, sex and year and month of "
-                    f"birth in one census.")
+            return (
+                f"{where}, {first} are unique on their school, year group, sex and year and month of "
+                f"birth in one census."
+            )
         k = r.n_linked[-1]
         last = f"{r.n_unique[-1]:,} of {r.n_pupils[-1]:,} pupils ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})"
-        return (f"{where}, {first} are unique on their school, year group, sex and year and month of "
-                f"birth in one census; linking {_NUMBERS.get(k, k)} years of school history makes {last} unique.")
+        return (
+            f"{where}, {first} are unique on their school, year group, sex and year and month of "
+            f"birth in one census; linking {_NUMBERS.get(k, k)} years of school history makes {last} unique."
+        )
 
     def provenance(self) -> dict:
         """The section's entry in the provenance block."""
-        return {"panel_pupils": self.n_pupils, "panel_seed": self.seed, "years": self.years,
-                "censuses": "spring", "first_year": self.first_year, "panel_rows": self.n_rows,
-                "scenario": self.scenario, "per_census_fields": list(self.per_census),
-                "static_fields": list(self.static), "order": self.result.order}
+        return {
+            "panel_pupils": self.n_pupils,
+            "panel_seed": self.seed,
+            "years": self.years,
+            "censuses": "spring",
+            "first_year": self.first_year,
+            "panel_rows": self.n_rows,
+            "scenario": self.scenario,
+            "per_census_fields": list(self.per_census),
+            "static_fields": list(self.static),
+            "order": self.result.order,
+        }
 
     def __repr__(self) -> str:
         r = self.result
-        parts = ", ".join(f"{k}: {fmt.count_pct(u, n)}" for k, u, n in zip(r.n_linked, r.n_unique, r.n_pupils))
-        return (f"HistorySection(n_pupils={self.n_pupils:,}, seed={self.seed}, scenario={self.scenario!r}, "
-                f"unique by years linked {{{parts}}})")
+        parts = ", ".join(
+            f"{k}: {fmt.count_pct(u, n)}" for k, u, n in zip(r.n_linked, r.n_unique, r.n_pupils)
+        )
+        return (
+            f"HistorySection(n_pupils={self.n_pupils:,}, seed={self.seed}, scenario={self.scenario!r}, "
+            f"unique by years linked {{{parts}}})"
+        )
 
 
 def school_gate_point(panel: pd.DataFrame, per_census=PER_CENSUS_FIELDS) -> np.ndarray:
@@ -144,7 +182,9 @@ def school_gate_point(panel: pd.DataFrame, per_census=PER_CENSUS_FIELDS) -> np.n
     return np.ravel_multi_index(codes, sizes).astype(np.int64)
 
 
-def history_section(n_pupils: int = HISTORY_PUPILS, seed: int = 0, *, years: int = 5) -> HistorySection:
+def history_section(
+    n_pupils: int = HISTORY_PUPILS, seed: int = 0, *, years: int = 5
+) -> HistorySection:
     r"""Tier 4 school-gate uniqueness as 1, 2, ... ``years`` of school history are linked.
 
     Generates a synthetic panel of ``n_pupils`` pupils over ``years`` spring censuses from
@@ -187,11 +227,27 @@ def history_section(n_pupils: int = HISTORY_PUPILS, seed: int = 0, *, years: int
     scenario = next(s for s in DEFAULT_SCENARIOS if s.name == SCENARIO)
     per_census = tuple(f for f in scenario.fields if f in PER_CENSUS_FIELDS)
     static = tuple(f for f in scenario.fields if f not in PER_CENSUS_FIELDS)
-    panel = synthetic.generate_panel(n_pupils, years=years, first_year=FIRST_YEAR, censuses=("spring",), rng=seed,
-                                     columns=[*static, *per_census])
+    panel = synthetic.generate_panel(
+        n_pupils,
+        years=years,
+        first_year=FIRST_YEAR,
+        censuses=("spring",),
+        rng=seed,
+        columns=[*static, *per_census],
+    )
     frame = panel.loc[:, ["pupil_id", "academic_year", "census", *static]]
     frame["school_gate_point"] = school_gate_point(panel, per_census)
-    result = trajectory_uniqueness(frame, "school_gate_point", static=static, k_threshold=K_THRESHOLD)
-    return HistorySection(n_pupils=n_pupils, seed=seed, years=years, first_year=FIRST_YEAR,
-                          scenario=SCENARIO, per_census=per_census, static=static, n_rows=len(panel),
-                          result=result)
+    result = trajectory_uniqueness(
+        frame, "school_gate_point", static=static, k_threshold=K_THRESHOLD
+    )
+    return HistorySection(
+        n_pupils=n_pupils,
+        seed=seed,
+        years=years,
+        first_year=FIRST_YEAR,
+        scenario=SCENARIO,
+        per_census=per_census,
+        static=static,
+        n_rows=len(panel),
+        result=result,
+    )

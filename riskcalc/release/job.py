@@ -45,11 +45,15 @@ class JobResult:
         if "what_if" in self.extra:
             out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
         if "coarsening" in self.extra:
-            out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.extra["coarsening"]))
+            out["smallest_coarsening.csv"] = _render.to_csv(
+                coarsening_frame(self.extra["coarsening"])
+            )
         if "history" in self.extra:
             out["history.csv"] = _render.to_csv(self.extra["history"].to_frame())
         if "attack" in self.extra:  # the simulated linkage attack (tiers --attack)
-            out.update({k: v for k, v in self.extra["attack"].files().items() if k.endswith(".csv")})
+            out.update(
+                {k: v for k, v in self.extra["attack"].files().items() if k.endswith(".csv")}
+            )
         if self.html is not None:
             out["report.html"] = self.html
         out.update(self.extra.get("charts", {}))
@@ -70,9 +74,11 @@ def describe_coarsening(found) -> str:
     """One plain sentence about the smallest coarsening found (printed by the CLI)."""
     levels = found.describe() if found.coarsening else "no coarsening"
     worst = int(found.result["below_target"].max()) if len(found.result) else 0
-    return (f"smallest coarsening for k = {found.target_k} ({found.steps} ladder steps): {levels}; "
-            f"k is measured before suppression: at most {worst:,} pupils per scenario stay below "
-            f"{found.target_k} and would be suppressed (budget {found.max_suppressed:.1%})")
+    return (
+        f"smallest coarsening for k = {found.target_k} ({found.steps} ladder steps): {levels}; "
+        f"k is measured before suppression: at most {worst:,} pupils per scenario stay below "
+        f"{found.target_k} and would be suppressed (budget {found.max_suppressed:.1%})"
+    )
 
 
 class _Steps:
@@ -83,7 +89,9 @@ class _Steps:
     def __call__(self, message: str) -> None:
         return_free_memory()  # a stage boundary: what the last stage freed goes back to the system
         if self.enabled:
-            print(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
+            print(
+                f"[{time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True
+            )
 
 
 def _scenario_fields(table: RiskTable, columns) -> list[str]:
@@ -92,7 +100,11 @@ def _scenario_fields(table: RiskTable, columns) -> list[str]:
     import synthetic
 
     present, direct = set(columns), set(synthetic.direct_identifiers())
-    return list(dict.fromkeys(f for s in table.scenarios for f in s.fields if f in present and f not in direct))
+    return list(
+        dict.fromkeys(
+            f for s in table.scenarios for f in s.fields if f in present and f not in direct
+        )
+    )
 
 
 def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict, tuple]:
@@ -106,7 +118,9 @@ def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict,
     from .combinations import uniqueness_staircase
     from .report import identifying_combinations
 
-    fields_of = {label: _scenario_fields(table, extract.columns) for label, extract in extracts.items()}
+    fields_of = {
+        label: _scenario_fields(table, extract.columns) for label, extract in extracts.items()
+    }
     fields_of = {label: f for label, f in fields_of.items() if f}
     identifying = {}
     shared = encoded is not None
@@ -115,22 +129,31 @@ def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict,
         shared = all(set(f) <= set(widest) for f in fields_of.values())
     if shared and widest:
         step(f"lattice of {len(widest)} fields, shared by {len(fields_of)} extracts")
-        lattice = field_lattice(encoded, widest, max_size=min(LATTICE_MAX_SIZE, len(widest)), thresholds=[1, 4])
+        lattice = field_lattice(
+            encoded, widest, max_size=min(LATTICE_MAX_SIZE, len(widest)), thresholds=[1, 4]
+        )
         for label, fields in fields_of.items():
             identifying[label] = identifying_combinations(lattice, fields)
     else:
         for label, fields in fields_of.items():
             step(f"lattice of {len(fields)} fields, {label}")
-            lattice = field_lattice(extracts[label], fields, max_size=min(LATTICE_MAX_SIZE, len(fields)),
-                                    thresholds=[1, 4])
+            lattice = field_lattice(
+                extracts[label],
+                fields,
+                max_size=min(LATTICE_MAX_SIZE, len(fields)),
+                thresholds=[1, 4],
+            )
             identifying[label] = identifying_combinations(lattice, fields)
     if not fields_of:
         return identifying, None
     label, fields = next(iter(fields_of.items()))
     step(f"uniqueness staircase, {label}")
     # Its first steps (up to the lattice's size) are read off the shared lattice.
-    stairs = uniqueness_staircase(encoded if shared else extracts[label], fields,
-                                  lattice=lattice if shared and widest else None)
+    stairs = uniqueness_staircase(
+        encoded if shared else extracts[label],
+        fields,
+        lattice=lattice if shared and widest else None,
+    )
     return identifying, (f"tier {label}" if shared else str(label), stairs)
 
 
@@ -168,12 +191,17 @@ class _EarlyCharts:
         worker keeps, :meth:`Background.keep`) as soon as the worker has it: the chart does not
         wait for the value to come to this process and be asked for."""
         if name not in self.drawn:
-            self.drawn[name] = ((builder, (earlier, *args)), self.background.then(earlier, _draw_on, builder, args))
+            self.drawn[name] = (
+                (builder, (earlier, *args)),
+                self.background.then(earlier, _draw_on, builder, args),
+            )
 
     def render_all(self, draw, specs) -> list:
         pending = []
         for spec in specs:
-            early = next((result for drawn, result in self.drawn.values() if _same_chart(drawn, spec)), None)
+            early = next(
+                (result for drawn, result in self.drawn.values() if _same_chart(drawn, spec)), None
+            )
             pending.append(early or self.background.submit(draw, spec))
         return [result() for result in pending]
 
@@ -191,14 +219,33 @@ def _same_chart(a: tuple, b: tuple) -> bool:
     from .background import Result
 
     (builder_a, args_a), (builder_b, args_b) = a, b
-    return builder_a is builder_b and len(args_a) == len(args_b) and all(
-        x is y or (isinstance(x, str) and x == y) or (isinstance(x, Result) and x.ready() and x() is y)
-        for x, y in zip(args_a, args_b))
+    return (
+        builder_a is builder_b
+        and len(args_a) == len(args_b)
+        and all(
+            x is y
+            or (isinstance(x, str) and x == y)
+            or (isinstance(x, Result) and x.ready() and x() is y)
+            for x, y in zip(args_a, args_b)
+        )
+    )
 
 
-def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, target_k=None,
-              max_suppressed=0.01, progress=False, history=True, history_pupils=None,
-              attack=False, attack_pupils=None) -> JobResult:
+def tiers_job(
+    n_pupils,
+    seed,
+    *,
+    scenarios=None,
+    report=True,
+    what_if=True,
+    target_k=None,
+    max_suppressed=0.01,
+    progress=False,
+    history=True,
+    history_pupils=None,
+    attack=False,
+    attack_pupils=None,
+) -> JobResult:
     """Generate a cohort, build the tier table and (optionally) the HTML report.
 
     With ``report`` and ``history`` (the default), the report gains the longitudinal section
@@ -217,16 +264,31 @@ def tiers_job(n_pupils, seed, *, scenarios=None, report=True, what_if=True, targ
     # while this process imports pandas, pyarrow and the measures (about a second on one core)
     # and forks its background worker, which inherits those imports.
     step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
-    pending = synthetic.start_cohort(n_pupils, rng=seed, columns=_cohort_columns(load_scenarios(scenarios)))
+    pending = synthetic.start_cohort(
+        n_pupils, rng=seed, columns=_cohort_columns(load_scenarios(scenarios))
+    )
     try:
         from .background import Background
 
         _import_job_modules()
 
         with Background() as background:
-            return _tiers_job(background, pending, step, n_pupils, seed, scenarios=scenarios, report=report,
-                              what_if=what_if, target_k=target_k, max_suppressed=max_suppressed, history=history,
-                              history_pupils=history_pupils, attack=attack, attack_pupils=attack_pupils)
+            return _tiers_job(
+                background,
+                pending,
+                step,
+                n_pupils,
+                seed,
+                scenarios=scenarios,
+                report=report,
+                what_if=what_if,
+                target_k=target_k,
+                max_suppressed=max_suppressed,
+                history=history,
+                history_pupils=history_pupils,
+                attack=attack,
+                attack_pupils=attack_pupils,
+            )
     finally:
         pending.cancel()  # workers still running only if the job failed before collecting them
 
@@ -254,8 +316,23 @@ def _cohort_columns(scenarios) -> list[str]:
     return [f for f in synthetic.FIELD_NAMES if f not in direct]
 
 
-def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, what_if, target_k, max_suppressed,
-               history, history_pupils, attack, attack_pupils) -> JobResult:
+def _tiers_job(
+    background,
+    pending,
+    step,
+    n_pupils,
+    seed,
+    *,
+    scenarios,
+    report,
+    what_if,
+    target_k,
+    max_suppressed,
+    history,
+    history_pupils,
+    attack,
+    attack_pupils,
+) -> JobResult:
     import synthetic
 
     from .._core.encoding import encode
@@ -269,7 +346,11 @@ def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, 
     # The school-history panel needs nothing from the cohort: it runs on the other core while
     # the cohort's workers finish, and the worker keeps it for its chart; then matplotlib is
     # loaded there for the charts it will draw.
-    section_of = background.keep(history_section, history_size, seed, years=5) if report and history else None
+    section_of = (
+        background.keep(history_section, history_size, seed, years=5)
+        if report and history
+        else None
+    )
     if report and background.forked:
         background.submit(preload_charting)
     read = cohort_fields(synthetic.FIELD_NAMES, scenarios)
@@ -311,14 +392,21 @@ def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, 
     coarsening = None
     if target_k is not None:
         step(f"smallest coarsening for k = {target_k}")
-        coarsening = smallest_coarsening(cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios)
-        table.provenance["smallest_coarsening"] = {"target_k": target_k, "max_suppressed": max_suppressed,
-                                                   "coarsening": coarsening.coarsening}
+        coarsening = smallest_coarsening(
+            cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios
+        )
+        table.provenance["smallest_coarsening"] = {
+            "target_k": target_k,
+            "max_suppressed": max_suppressed,
+            "coarsening": coarsening.coarsening,
+        }
         result.extra["coarsening"] = coarsening
     section = None
     if section_of is not None:
         where = " (computed alongside, on another core)" if background.forked else ""
-        step(f"school history: synthetic panel of {history_size:,} pupils x 5 spring censuses{where}")
+        step(
+            f"school history: synthetic panel of {history_size:,} pupils x 5 spring censuses{where}"
+        )
         section = section_of()
         if charts is not None:
             charts.draw(chart_specs(table, history=section))
@@ -334,9 +422,17 @@ def _tiers_job(background, pending, step, n_pupils, seed, *, scenarios, report, 
         table.provenance["attack"] = attack_exp.provenance["parameters"]
         result.extra["attack"] = attack_exp
     step("HTML report")
-    _report(result, table, identifying=identifying, staircase=stairs, what_if=comparison, coarsening=coarsening,
-            history=section, attack=attack_exp,
-            render_all=charts.render_all if charts is not None else None)
+    _report(
+        result,
+        table,
+        identifying=identifying,
+        staircase=stairs,
+        what_if=comparison,
+        coarsening=coarsening,
+        history=section,
+        attack=attack_exp,
+        render_all=charts.render_all if charts is not None else None,
+    )
     step("done")
     return result
 
@@ -355,8 +451,11 @@ def _files(path: Path) -> list[Path]:
             raise DataFileError(
                 f"{str(path)!r} is a riskcalc output folder (it holds {MANIFEST}), not a folder of extracts."
             )
-        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in KNOWN_SUFFIXES
-                       and not p.name.startswith("."))
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and _suffix(p) in KNOWN_SUFFIXES and not p.name.startswith(".")
+        )
         if _is_parquet_dataset(path, files):
             return [path]
         if not files:
@@ -405,8 +504,11 @@ def measured_columns(columns, scenarios, sensitive=None) -> tuple[list[str], lis
 
     present = [str(c) for c in columns]
     fields = list(dict.fromkeys(f for s in scenarios if s.applies_to(present) for f in s.fields))
-    sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(present))
-            if c in set(present) and c not in set(fields)]
+    sens = [
+        c
+        for c in (sensitive if sensitive is not None else _sensitive_fields(present))
+        if c in set(present) and c not in set(fields)
+    ]
     return fields, sens
 
 
@@ -424,8 +526,11 @@ def scenario_coverage(scenarios, columns_of: dict, builtin: bool) -> tuple[str, 
         return "", []
     kind = "built-in " if builtin else ""
     lacking = ", ".join(dict.fromkeys(f for m in missing for f in m["missing"]))
-    text = (f"{len(missing)} of {len(scenarios)} {kind}scenarios not measured ("
-            + ", ".join(m["scenario"] for m in missing) + f"): no extract holds all their fields (missing: {lacking})")
+    text = (
+        f"{len(missing)} of {len(scenarios)} {kind}scenarios not measured ("
+        + ", ".join(m["scenario"] for m in missing)
+        + f"): no extract holds all their fields (missing: {lacking})"
+    )
     return text, missing
 
 
@@ -437,12 +542,18 @@ def _no_scenario_message(scenarios, columns_of: dict, builtin: bool, inputs=()) 
     lack = [f for f in needed if f not in have]
     kind = "the built-in scenarios" if builtin else "the scenarios"
     where = ", ".join(map(repr, columns_of)) or "the input"
-    sheets = [f" (read the first sheet, {i['sheet']!r}, of {i['source']!r}: it has {i['sheets']}; --sheet NAME "
-              "reads another)" for i in inputs if i.get("sheets", 1) > 1 and i.get("sheet_chosen") is None]
-    return (f"No scenario has all its fields in {where}{''.join(sheets[:1])}: {kind} need the columns "
-            f"{', '.join(needed)} (missing: {', '.join(lack) or 'none'}). Pass --scenarios FILE naming your own "
-            "columns (the shape of riskcalc/data/scenarios.toml), or map your columns onto the fields with "
-            "--columns FIELD=COLUMN,... (e.g. --columns sex=Gender,date_of_birth=DOB).")
+    sheets = [
+        f" (read the first sheet, {i['sheet']!r}, of {i['source']!r}: it has {i['sheets']}; --sheet NAME "
+        "reads another)"
+        for i in inputs
+        if i.get("sheets", 1) > 1 and i.get("sheet_chosen") is None
+    ]
+    return (
+        f"No scenario has all its fields in {where}{''.join(sheets[:1])}: {kind} need the columns "
+        f"{', '.join(needed)} (missing: {', '.join(lack) or 'none'}). Pass --scenarios FILE naming your own "
+        "columns (the shape of riskcalc/data/scenarios.toml), or map your columns onto the fields with "
+        "--columns FIELD=COLUMN,... (e.g. --columns sex=Gender,date_of_birth=DOB)."
+    )
 
 
 def _check_mapping_used(mapping: dict, columns_of: dict) -> None:
@@ -453,12 +564,32 @@ def _check_mapping_used(mapping: dict, columns_of: dict) -> None:
     for name, column in mapping.items():
         if not any(column in cols for cols in columns_of.values()):
             label, cols = next(iter(columns_of.items()))
-            raise MissingColumnError("--columns " + name + "=" + column + ": "
-                                     + missing_column_message(column, cols, repr(label)))
+            raise MissingColumnError(
+                "--columns "
+                + name
+                + "="
+                + column
+                + ": "
+                + missing_column_message(column, cols, repr(label))
+            )
 
 
-def measure_extracts(extracts, aggregates, columns_of: dict, scen, *, builtin: bool, sensitive, inputs, qualities,
-                     normalise: bool, mapping: dict, before=None, after=None, shown_inputs=()):
+def measure_extracts(
+    extracts,
+    aggregates,
+    columns_of: dict,
+    scen,
+    *,
+    builtin: bool,
+    sensitive,
+    inputs,
+    qualities,
+    normalise: bool,
+    mapping: dict,
+    before=None,
+    after=None,
+    shown_inputs=(),
+):
     """The tier table of a user's extracts, read and profiled (in memory or on Spark): one line
     when no scenario can be measured, the provenance (inputs, normalisation, the data-quality
     record, the column mapping, ``before`` / ``after`` items such as the engine or the sheet, the
@@ -466,29 +597,58 @@ def measure_extracts(extracts, aggregates, columns_of: dict, scen, *, builtin: b
     from ..profile import DataQuality
     from .tables import risk_table
 
-    if not any(measured_columns(cols, scen, [])[0] for cols in columns_of.values()) and not aggregates:
+    if (
+        not any(measured_columns(cols, scen, [])[0] for cols in columns_of.values())
+        and not aggregates
+    ):
         raise InvalidParameterError(_no_scenario_message(scen, columns_of, builtin, shown_inputs))
     if sensitive:  # a sensitive field no extract holds would be dropped without a word
         from .._validation import check_column_names
 
         held = sorted({c for cols in columns_of.values() for c in cols})
-        check_column_names(list(sensitive), held, name="sensitive", func="report", table="the extracts")
+        check_column_names(
+            list(sensitive), held, name="sensitive", func="report", table="the extracts"
+        )
     note, not_measured = scenario_coverage(scen, columns_of, builtin) if extracts else ("", [])
-    extra = {"inputs": inputs, "normalise": bool(normalise), **(before or {}),
-             "data_quality": DataQuality.combine(qualities).to_dict()}
+    extra = {
+        "inputs": inputs,
+        "normalise": bool(normalise),
+        **(before or {}),
+        "data_quality": DataQuality.combine(qualities).to_dict(),
+    }
     if mapping:
         extra["columns"] = mapping
     extra.update(after or {})
     if not_measured:
         extra["scenarios_not_measured"] = not_measured
-    table = risk_table(extracts, scenarios=scen, aggregates=aggregates or None, sensitive=sensitive,
-                       provenance=extra)
-    return table, JobResult(table, extra={"problems": [f["message"] for f in extra["data_quality"]["findings"]],
-                                          "not_measured": note})
+    table = risk_table(
+        extracts,
+        scenarios=scen,
+        aggregates=aggregates or None,
+        sensitive=sensitive,
+        provenance=extra,
+    )
+    return table, JobResult(
+        table,
+        extra={
+            "problems": [f["message"] for f in extra["data_quality"]["findings"]],
+            "not_measured": note,
+        },
+    )
 
 
-def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
-               normalise=False, sheet=None, columns=None) -> JobResult:
+def report_job(
+    path,
+    *,
+    scenarios=None,
+    report=True,
+    progress=False,
+    sep=None,
+    sensitive=None,
+    normalise=False,
+    sheet=None,
+    columns=None,
+) -> JobResult:
     """The tier table (and report) of the user's own extract file(s).
 
     Each record-level extract's measured columns (the fields of the scenarios it holds, and the
@@ -515,7 +675,9 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     fields_known = {f for s in scen for f in s.fields} | set(sensitive or ())
     for label, file in _labels(files).items():
         step(f"reading {file.name}")
-        table = read_table(file, sep=sep, numeric=("count",), sheet=sheet if file in excel else None)
+        table = read_table(
+            file, sep=sep, numeric=("count",), sheet=sheet if file in excel else None
+        )
         frame = table.to_pandas()
         del table
         if not len(frame):
@@ -541,24 +703,46 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
         roles = {**{f: "quasi_identifier" for f in fields}, **{c: "sensitive" for c in sens}}
         others = [c for c in columns_of[label] if c not in roles]
         step(f"profiling {file.name}")
-        fixed, quality = quality_check(frame, fields + sens, roles=roles, normalise_columns=normalise,
-                                       source=str(label), identifiers=others)
+        fixed, quality = quality_check(
+            frame,
+            fields + sens,
+            roles=roles,
+            normalise_columns=normalise,
+            source=str(label),
+            identifiers=others,
+        )
         if fixed is not None and len(fixed.columns):
             frame = frame.assign(**{c: fixed[c] for c in fixed.columns})
         qualities.append(quality)
         extracts[label] = frame
     _check_mapping_used(mapping, written)
     table, result = measure_extracts(
-        extracts, aggregates, {lab: columns_of[lab] for lab in extracts}, scen, builtin=scenarios is None,
-        sensitive=sensitive, inputs=inputs, qualities=qualities, normalise=normalise, mapping=mapping,
+        extracts,
+        aggregates,
+        {lab: columns_of[lab] for lab in extracts},
+        scen,
+        builtin=scenarios is None,
+        sensitive=sensitive,
+        inputs=inputs,
+        qualities=qualities,
+        normalise=normalise,
+        mapping=mapping,
         after={"sheet": sheet} if sheet is not None else {},
-        shown_inputs=[{**i, "sheet_chosen": sheet} for i in inputs])
+        shown_inputs=[{**i, "sheet_chosen": sheet} for i in inputs],
+    )
     if report and extracts:
-        measured = {label: e for label, e in extracts.items() if label in set(table.records["tier"])}
+        measured = {
+            label: e for label, e in extracts.items() if label in set(table.records["tier"])
+        }
         if measured:
             identifying, stairs = _extras(table, measured, step)
-            _report(result, table, title="How identifiable are these extracts?", identifying=identifying,
-                    staircase=stairs)
+            _report(
+                result,
+                table,
+                title="How identifiable are these extracts?",
+                identifying=identifying,
+                staircase=stairs,
+            )
         else:
             _report(result, table, title="How identifiable are these extracts?")
     elif report:

@@ -50,8 +50,9 @@ def coarsen(frame: pd.DataFrame, coarsening: Mapping[str, int | str], columns=No
     from .._validation import check_column_names
 
     # a field the table does not hold would be left as it is without a word
-    check_column_names(list(coarsening), list(frame.columns), name="coarsening", func="coarsen",
-                       table="the cohort")
+    check_column_names(
+        list(coarsening), list(frame.columns), name="coarsening", func="coarsen", table="the cohort"
+    )
     out = frame[list(columns)].copy() if columns is not None else frame.copy()
     for name, level in coarsening.items():
         if name not in out.columns or level in (0, name):

@@ -20,8 +20,17 @@ from ..profile import DataQuality, ProfileResult, normalise_and_profile
 from ..profile import normalise as _normalise_columns
 from ..profile import profile_columns as _profile_columns
 
-__all__ = ["registry_kinds", "quality_check", "upper_bound_rows", "attribute_bound_rows", "apply_column_map", "parse_column_map",
-           "measured_table", "profile_columns", "normalise"]
+__all__ = [
+    "registry_kinds",
+    "quality_check",
+    "upper_bound_rows",
+    "attribute_bound_rows",
+    "apply_column_map",
+    "parse_column_map",
+    "measured_table",
+    "profile_columns",
+    "normalise",
+]
 
 
 def registry_kinds(columns) -> dict:
@@ -60,8 +69,18 @@ def _kinds_used(profile: ProfileResult, kinds: dict) -> dict:
     return {c.name: kinds.get(c.name, c.kind) for c in profile.columns if c.kind}
 
 
-def quality_check(data, columns, *, roles=None, normalise_columns=False, source="", sep=None, sheet=None,
-                  identifiers=(), kinds=None):
+def quality_check(
+    data,
+    columns,
+    *,
+    roles=None,
+    normalise_columns=False,
+    source="",
+    sep=None,
+    sheet=None,
+    identifiers=(),
+    kinds=None,
+):
     """Profile ``columns`` (normalising them first when asked) and say what that means for the
     figures about to be measured on them.
 
@@ -90,19 +109,31 @@ def quality_check(data, columns, *, roles=None, normalise_columns=False, source=
     columns = list(dict.fromkeys(columns))
     roles = {c: (roles or {}).get(c, "quasi_identifier") for c in columns}
     kinds = {**registry_kinds(columns), **dict(kinds or {})}
-    profile = _profile_columns(data, columns, sep=sep, kinds=kinds, roles=roles, sheet=sheet) if columns else \
-        ProfileResult((), 0, "")
+    profile = (
+        _profile_columns(data, columns, sep=sep, kinds=kinds, roles=roles, sheet=sheet)
+        if columns
+        else ProfileResult((), 0, "")
+    )
     fixed, record = None, ()
     if normalise_columns and columns:
         used = _kinds_used(profile, kinds)
-        fixed, changes, profile = normalise_and_profile(data, columns, kinds=used, roles=roles, sep=sep, sheet=sheet)
-        record = tuple({"source": str(source), "column": c, **changes[c]} for c in columns if c in changes)
+        fixed, changes, profile = normalise_and_profile(
+            data, columns, kinds=used, roles=roles, sep=sep, sheet=sheet
+        )
+        record = tuple(
+            {"source": str(source), "column": c, **changes[c]} for c in columns if c in changes
+        )
     extra = ()
     others = [c for c in dict.fromkeys(identifiers) if c not in set(columns)]
     if others:
-        extra = _profile_columns(data, others, sep=sep, roles={c: "other" for c in others}, sheet=sheet).columns
-    n = profile.n_records if columns else (_profile_columns(data, others[:1], sep=sep, sheet=sheet).n_records
-                                           if others else 0)
+        extra = _profile_columns(
+            data, others, sep=sep, roles={c: "other" for c in others}, sheet=sheet
+        ).columns
+    n = (
+        profile.n_records
+        if columns
+        else (_profile_columns(data, others[:1], sep=sep, sheet=sheet).n_records if others else 0)
+    )
     result = ProfileResult(profile.columns + tuple(extra), n, str(source))
     return fixed, DataQuality((result,), bool(normalise_columns), record)
 
@@ -128,8 +159,10 @@ def upper_bound_rows(labels, fields, doc: dict | None) -> list[bool] | None:
     if not doc or not doc.get("upper_bound"):
         return None
     messy, several = _messy_by_source(doc, "upper_bound")
-    flags = [bool(messy.get(str(label) if several else None, set()) & _used(used))
-             for label, used in zip(labels, fields, strict=True)]
+    flags = [
+        bool(messy.get(str(label) if several else None, set()) & _used(used))
+        for label, used in zip(labels, fields, strict=True)
+    ]
     return flags if any(flags) else None
 
 
@@ -149,8 +182,15 @@ def attribute_bound_rows(labels, fields, sensitive, doc: dict | None) -> list[st
         key = str(label) if several else None
         over = bool(messy_qi.get(key, set()) & _used(used))
         under = sens in messy_sensitive.get(key, set())
-        out.append("direction unknown" if over and under else "upper bound" if over
-                   else "may be understated" if under else "")
+        out.append(
+            "direction unknown"
+            if over and under
+            else "upper bound"
+            if over
+            else "may be understated"
+            if under
+            else ""
+        )
     return out if any(out) else None
 
 
@@ -166,8 +206,10 @@ def parse_column_map(text: str | None, option: str = "--columns") -> dict[str, s
         field, sep, column = part.partition("=")
         field, column = field.strip(), column.strip()
         if not sep or not field or not column:
-            raise InvalidParameterError(f"{option} takes FIELD=COLUMN pairs separated by commas, such as "
-                                        f"sex=Gender,date_of_birth=DOB; got {part.strip()!r}.")
+            raise InvalidParameterError(
+                f"{option} takes FIELD=COLUMN pairs separated by commas, such as "
+                f"sex=Gender,date_of_birth=DOB; got {part.strip()!r}."
+            )
         if field in out:
             raise InvalidParameterError(f"{option} maps the field {field!r} twice.")
         if column in out.values():
@@ -176,7 +218,9 @@ def parse_column_map(text: str | None, option: str = "--columns") -> dict[str, s
     return out
 
 
-def apply_column_map(columns, mapping: dict, fields, *, where: str, option: str = "--columns") -> dict[str, str]:
+def apply_column_map(
+    columns, mapping: dict, fields, *, where: str, option: str = "--columns"
+) -> dict[str, str]:
     """The renaming ``{column: field}`` that ``mapping`` (``{field: column}``) makes of a table
     with ``columns``: checked, one clear line for a field no scenario names or a column that
     would clash. Columns the table lacks are skipped (the caller checks that each is somewhere)."""
@@ -187,13 +231,17 @@ def apply_column_map(columns, mapping: dict, fields, *, where: str, option: str 
     rename = {}
     for field, column in mapping.items():
         if field not in known:
-            raise InvalidParameterError(f"{option}: {field!r} is not a field of any scenario (the scenarios' "
-                                        f"fields are {', '.join(sorted(known))}).")
+            raise InvalidParameterError(
+                f"{option}: {field!r} is not a field of any scenario (the scenarios' "
+                f"fields are {', '.join(sorted(known))})."
+            )
         if column not in present:
             continue
         if field in present and field != column:
-            raise InvalidParameterError(f"{option}: {where} has both a column {field!r} and the column "
-                                        f"{column!r} mapped to it; map only one.")
+            raise InvalidParameterError(
+                f"{option}: {where} has both a column {field!r} and the column "
+                f"{column!r} mapped to it; map only one."
+            )
         rename[column] = field
     return rename
 
@@ -207,8 +255,9 @@ def measured_table(path, columns, *, normalise_columns=False, sep=None, sheet=No
     from .._core.encoding import encode
 
     enc = encode(path, columns, sep=sep, sheet=sheet)
-    fixed, quality = quality_check(enc, columns, roles=roles, normalise_columns=normalise_columns,
-                                   source=Path(str(path)).name)
+    fixed, quality = quality_check(
+        enc, columns, roles=roles, normalise_columns=normalise_columns, source=Path(str(path)).name
+    )
     if fixed is not None:
         out = encode(fixed, list(columns))
         out.source = enc.source
@@ -226,7 +275,9 @@ def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, she
         names = _all_columns(data, sep, sheet)
     else:
         names = list(column_list(columns, "columns", "profile_columns"))
-    return _profile_columns(data, names, sep=sep, kinds=_with_registry(kinds, names), roles=roles, sheet=sheet)
+    return _profile_columns(
+        data, names, sep=sep, kinds=_with_registry(kinds, names), roles=roles, sheet=sheet
+    )
 
 
 def _all_columns(data, sep, sheet):
@@ -244,10 +295,14 @@ def normalise(data, columns, *, sep=None, kinds=None, sheet=None):
 
 
 def _registry_doc(doc: str) -> str:
-    return doc.replace("    Parameters\n", "    Columns named as fields of the synthetic registry (``postcode``, ``nc_year``, ``sex``,\n"
-                       "    ``date_of_birth``, ``urn``, ``la_code``...) take the registry's kind\n"
-                       "    (:func:`riskcalc.release.quality.registry_kinds`) unless ``kinds`` says otherwise.\n\n"
-                       "    Parameters\n", 1)
+    return doc.replace(
+        "    Parameters\n",
+        "    Columns named as fields of the synthetic registry (``postcode``, ``nc_year``, ``sex``,\n"
+        "    ``date_of_birth``, ``urn``, ``la_code``...) take the registry's kind\n"
+        "    (:func:`riskcalc.release.quality.registry_kinds`) unless ``kinds`` says otherwise.\n\n"
+        "    Parameters\n",
+        1,
+    )
 
 
 def _docs() -> None:

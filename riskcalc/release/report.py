@@ -34,74 +34,153 @@ from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
 
-__all__ = ["html_report", "report_files", "chart_images", "chart_specs", "draw_chart", "identifying_combinations",
-           "uniqueness_staircase", "most_identifying", "SYNTHETIC_NOTE"]
+__all__ = [
+    "html_report",
+    "report_files",
+    "chart_images",
+    "chart_specs",
+    "draw_chart",
+    "identifying_combinations",
+    "uniqueness_staircase",
+    "most_identifying",
+    "SYNTHETIC_NOTE",
+]
 
 #: What a synthetic run says at the top of its report (and only a synthetic run).
-SYNTHETIC_NOTE = ("The data are synthetic: they imitate the structure of the National Pupil Database, "
-                  "not any real child.")
+SYNTHETIC_NOTE = (
+    "The data are synthetic: they imitate the structure of the National Pupil Database, "
+    "not any real child."
+)
 
 DEFINITIONS = [
     ("Equivalence class", "The records sharing the same values on the fields an intruder knows."),
-    ("k (smallest class)", "Size of the smallest equivalence class: every pupil hides among at least k "
-     "records (Sweeney 2002, doi:10.1142/S0218488502001648). A single pupil unique on the fields "
-     "makes k = 1, so k says only whether anyone is unique; the counts of unique pupils and of pupils "
-     "in classes below 5 say how many."),
-    ("Unique pupil (sample unique)", "A pupil whose combination of values no other record has (fk = 1)."),
-    ("In classes below t", "Pupils in classes of fewer than t records (fk < t), i.e. violating "
-     "t-anonymity."),
-    ("Average prosecutor risk", "Mean of 1/fk over records = classes / records: the expected share "
-     "re-identified by an intruder who knows the pupil is in the extract (El Emam & Dankar 2008, "
-     "doi:10.1197/jamia.M2716)."),
-    ("Projected scenario", "A scenario whose fields a tier does not all hold, measured on what the "
-     "intruder still knows there: the coarser versions of the missing fields the tier holds (a date "
-     "of birth gives the year and month of birth; a postcode its sector and LSOA; a school its local "
-     "authority). A scenario with no row on a tier is not zero risk: it only means none of its "
-     "fields, nor a coarser version of them, is in that tier."),
-    ("Revealed by a homogeneous class", "Pupils whose class on the intruder's fields holds a single "
-     "value of a sensitive field, so a match reveals it with certainty (the l = 1 case of "
-     "l-diversity; Machanavajjhala et al. 2007, doi:10.1145/1217299.1217302)."),
-    ("Small cells", "Cells of an aggregate table with 0 < count <= t: the threshold rule of mu-Argus "
-     "and sdcMicro riskyCells (Hundepool et al. 2012, doi:10.1002/9781118348239)."),
-    ("Recoverable cells", "Cells suppressed (below 5) or rounded (to 5) whose exact count can still be "
-     "worked out from the published totals and the linked tables: the attacker's feasible interval "
-     "(the smallest and largest values consistent with everything published) is a single value "
-     "(riskcalc.audit; the interval logic of tau-Argus audits, Hundepool et al. 2012)."),
-    ("Coarsening", "Replacing a field by a coarser version along its ladder (date of birth to month "
-     "to year; postcode to sector to district; school to LA to region; ethnicity minor to major "
-     "group), or withholding it."),
+    (
+        "k (smallest class)",
+        "Size of the smallest equivalence class: every pupil hides among at least k "
+        "records (Sweeney 2002, doi:10.1142/S0218488502001648). A single pupil unique on the fields "
+        "makes k = 1, so k says only whether anyone is unique; the counts of unique pupils and of pupils "
+        "in classes below 5 say how many.",
+    ),
+    (
+        "Unique pupil (sample unique)",
+        "A pupil whose combination of values no other record has (fk = 1).",
+    ),
+    (
+        "In classes below t",
+        "Pupils in classes of fewer than t records (fk < t), i.e. violating t-anonymity.",
+    ),
+    (
+        "Average prosecutor risk",
+        "Mean of 1/fk over records = classes / records: the expected share "
+        "re-identified by an intruder who knows the pupil is in the extract (El Emam & Dankar 2008, "
+        "doi:10.1197/jamia.M2716).",
+    ),
+    (
+        "Projected scenario",
+        "A scenario whose fields a tier does not all hold, measured on what the "
+        "intruder still knows there: the coarser versions of the missing fields the tier holds (a date "
+        "of birth gives the year and month of birth; a postcode its sector and LSOA; a school its local "
+        "authority). A scenario with no row on a tier is not zero risk: it only means none of its "
+        "fields, nor a coarser version of them, is in that tier.",
+    ),
+    (
+        "Revealed by a homogeneous class",
+        "Pupils whose class on the intruder's fields holds a single "
+        "value of a sensitive field, so a match reveals it with certainty (the l = 1 case of "
+        "l-diversity; Machanavajjhala et al. 2007, doi:10.1145/1217299.1217302).",
+    ),
+    (
+        "Small cells",
+        "Cells of an aggregate table with 0 < count <= t: the threshold rule of mu-Argus "
+        "and sdcMicro riskyCells (Hundepool et al. 2012, doi:10.1002/9781118348239).",
+    ),
+    (
+        "Recoverable cells",
+        "Cells suppressed (below 5) or rounded (to 5) whose exact count can still be "
+        "worked out from the published totals and the linked tables: the attacker's feasible interval "
+        "(the smallest and largest values consistent with everything published) is a single value "
+        "(riskcalc.audit; the interval logic of tau-Argus audits, Hundepool et al. 2012).",
+    ),
+    (
+        "Coarsening",
+        "Replacing a field by a coarser version along its ladder (date of birth to month "
+        "to year; postcode to sector to district; school to LA to region; ethnicity minor to major "
+        "group), or withholding it.",
+    ),
 ]
 
 #: Plain-English names of fields (report only; files keep the machine names).
 FIELD_LABELS = {
-    "urn": "school", "laestab": "school (LAESTAB)", "la_code": "local authority", "nc_year": "year group",
-    "sex": "sex", "date_of_birth": "date of birth", "year_of_birth": "year of birth",
-    "month_of_birth": "month of birth", "postcode": "postcode", "postcode_sector": "postcode sector",
-    "postcode_district": "postcode district", "postcode_area": "postcode area", "lsoa": "LSOA",
-    "year_month_of_birth": "year and month of birth", "ethnic_group_minor": "ethnic group (minor)", "ethnic_group_major": "ethnic group (major)",
-    "sen_provision": "SEN provision", "primary_sen_type": "primary SEN type", "fsm_eligible": "free meals",
-    "ever_fsm_6": "free meals, last 6 years", "eal": "English additional language", "forename": "forename",
-    "looked_after": "looked after", "service_child": "service child", "disability": "disability",
-    "suspensions": "suspensions", "permanent_exclusion": "permanent exclusion",
-    "exclusion_reason": "exclusion reason", "idaci_decile": "IDACI decile", "region": "region",
-    "home_la": "home local authority", "home_region": "home region",
+    "urn": "school",
+    "laestab": "school (LAESTAB)",
+    "la_code": "local authority",
+    "nc_year": "year group",
+    "sex": "sex",
+    "date_of_birth": "date of birth",
+    "year_of_birth": "year of birth",
+    "month_of_birth": "month of birth",
+    "postcode": "postcode",
+    "postcode_sector": "postcode sector",
+    "postcode_district": "postcode district",
+    "postcode_area": "postcode area",
+    "lsoa": "LSOA",
+    "year_month_of_birth": "year and month of birth",
+    "ethnic_group_minor": "ethnic group (minor)",
+    "ethnic_group_major": "ethnic group (major)",
+    "sen_provision": "SEN provision",
+    "primary_sen_type": "primary SEN type",
+    "fsm_eligible": "free meals",
+    "ever_fsm_6": "free meals, last 6 years",
+    "eal": "English additional language",
+    "forename": "forename",
+    "looked_after": "looked after",
+    "service_child": "service child",
+    "disability": "disability",
+    "suspensions": "suspensions",
+    "permanent_exclusion": "permanent exclusion",
+    "exclusion_reason": "exclusion reason",
+    "idaci_decile": "IDACI decile",
+    "region": "region",
+    "home_la": "home local authority",
+    "home_region": "home region",
 }
 
 #: Plain-English column headers (report only).
 COLUMN_LABELS = {
-    "tier": "Tier", "scenario": "Intruder scenario", "fields": "Fields known", "rationale": "Who and why",
-    "pupils": "Pupils", "n_records": "Pupils", "unique": "Unique pupils", "n_unique": "Unique pupils",
-    "unique_share": "Unique (% of pupils)", "k": "Smallest class (k)",
-    "below_5": "In classes below 5", "below_10": "In classes below 10", "average_risk": "Average risk",
-    "records_below_5": "In classes below 5", "n_fields": "Number of fields", "step": "Step",
+    "tier": "Tier",
+    "scenario": "Intruder scenario",
+    "fields": "Fields known",
+    "rationale": "Who and why",
+    "pupils": "Pupils",
+    "n_records": "Pupils",
+    "unique": "Unique pupils",
+    "n_unique": "Unique pupils",
+    "unique_share": "Unique (% of pupils)",
+    "k": "Smallest class (k)",
+    "below_5": "In classes below 5",
+    "below_10": "In classes below 10",
+    "average_risk": "Average risk",
+    "records_below_5": "In classes below 5",
+    "n_fields": "Number of fields",
+    "step": "Step",
     "field": "Field added",
-    "unique_before": "Unique, as released", "unique_share_before": "Unique (%), as released",
-    "k_before": "k, as released", "unique_after": "Unique, coarsened", "unique_share_after": "Unique (%), coarsened",
-    "k_after": "k, coarsened", "below_target": "Still below target", "below_target_share": "Still below target (%)",
-    "table": "Table", "dimensions": "Dimensions", "n_cells": "Non-empty cells",
-    "suppressed_cells": "Cells below 5 (suppressed)", "recoverable_cells": "Suppressed, yet recoverable",
-    "recoverable_records": "Pupils in recoverable cells", "rounded_recoverable_cells": "Rounded, yet recoverable",
-    "rounded_recoverable_records": "Pupils in recoverable rounded cells", "sensitive": "Sensitive field",
+    "unique_before": "Unique, as released",
+    "unique_share_before": "Unique (%), as released",
+    "k_before": "k, as released",
+    "unique_after": "Unique, coarsened",
+    "unique_share_after": "Unique (%), coarsened",
+    "k_after": "k, coarsened",
+    "below_target": "Still below target",
+    "below_target_share": "Still below target (%)",
+    "table": "Table",
+    "dimensions": "Dimensions",
+    "n_cells": "Non-empty cells",
+    "suppressed_cells": "Cells below 5 (suppressed)",
+    "recoverable_cells": "Suppressed, yet recoverable",
+    "recoverable_records": "Pupils in recoverable cells",
+    "rounded_recoverable_cells": "Rounded, yet recoverable",
+    "rounded_recoverable_records": "Pupils in recoverable rounded cells",
+    "sensitive": "Sensitive field",
     "upper_bound": "Upper bound (see Data quality)",
 }
 
@@ -115,7 +194,9 @@ def _field_label(name: str) -> str:
 
 def _has_guesses(rec: pd.DataFrame) -> bool:
     """Whether a row was measured with a best guess (the school's LA for the home LA)."""
-    return "records_guessed_wrong" in rec.columns and bool(rec["records_guessed_wrong"].notna().any())
+    return "records_guessed_wrong" in rec.columns and bool(
+        rec["records_guessed_wrong"].notna().any()
+    )
 
 
 def _guess_counts(rec: pd.DataFrame) -> str:
@@ -124,16 +205,24 @@ def _guess_counts(rec: pd.DataFrame) -> str:
     it), so the reader sees how much the guess costs the intruder."""
     rows = rec[rec["records_guessed_wrong"].notna()]
     parts = []
-    for (wrong, wrongly), sub in rows.groupby(["records_guessed_wrong", "records_wrongly_singled_out"], sort=False,
-                                               dropna=False):
+    for (wrong, wrongly), sub in rows.groupby(
+        ["records_guessed_wrong", "records_wrongly_singled_out"], sort=False, dropna=False
+    ):
         n = int(sub["n_records"].iloc[0])
         names = ", ".join(dict.fromkeys(sub["scenario"].str.replace("_", " ")))
         who = f"{int(wrong):,} of {n:,} pupils ({pct_text(wrong / n if n else 0)})"
-        wrongly_text = "" if pd.isna(wrongly) else (
-            f"; {int(wrongly):,} of them would be singled out wrongly (another pupil alone in the guessed class)")
+        wrongly_text = (
+            ""
+            if pd.isna(wrongly)
+            else (
+                f"; {int(wrongly):,} of them would be singled out wrongly (another pupil alone in the guessed class)"
+            )
+        )
         parts.append(f"for {names} the guess is wrong for {who}{wrongly_text}")
-    return ("A field shown as a guess (the school's local authority for the home one) counts a pupil only "
-            "when the guess is right: " + "; ".join(parts) + ".")
+    return (
+        "A field shown as a guess (the school's local authority for the home one) counts a pupil only "
+        "when the guess is right: " + "; ".join(parts) + "."
+    )
 
 
 def _fields_text(fields) -> str:
@@ -145,10 +234,12 @@ def _fields_text(fields) -> str:
 def _column_label(name: str) -> str:
     if name in COLUMN_LABELS:
         return COLUMN_LABELS[name]
-    for prefix, label in (("records_in_cells_at_most_", "Pupils in cells of at most "),
-                          ("cells_at_most_", "Cells of at most ")):
+    for prefix, label in (
+        ("records_in_cells_at_most_", "Pupils in cells of at most "),
+        ("cells_at_most_", "Cells of at most "),
+    ):
         if name.startswith(prefix):
-            return label + name[len(prefix):]
+            return label + name[len(prefix) :]
     return str(name).replace("_", " ").capitalize()
 
 
@@ -163,15 +254,19 @@ def citation(prov: dict) -> str:
     function = prov.get("function", "")
     if _render.is_synthetic(prov):
         c = prov.get("cohort", {})
-        data = (f"a synthetic cohort of {int(c.get('n_pupils', 0)):,} pupils (seed {c.get('seed')}, "
-                f"generator {c.get('generator_version', 'unknown')})")
+        data = (
+            f"a synthetic cohort of {int(c.get('n_pupils', 0)):,} pupils (seed {c.get('seed')}, "
+            f"generator {c.get('generator_version', 'unknown')})"
+        )
     elif _render.inputs_of(prov):
         data = "; ".join(_render.input_text(i) for i in _render.inputs_of(prov))
     else:
         data = "tables supplied in memory"
     command = f", command: {prov['command']}" if prov.get("command") else ""
-    return (f"Re-identification risk measured with riskcalc {version} ({function}) on {data}{command}. "
-            "Counts and shares only; no record values.")
+    return (
+        f"Re-identification risk measured with riskcalc {version} ({function}) on {data}{command}. "
+        "Counts and shares only; no record values."
+    )
 
 
 def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
@@ -179,8 +274,12 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     text = fmt.setting
 
-    labels = {"riskcalc_version": "riskcalc version", "function": "Function", "command": "Command line",
-              "data": "Data"}
+    labels = {
+        "riskcalc_version": "riskcalc version",
+        "function": "Function",
+        "command": "Command line",
+        "data": "Data",
+    }
     for key in ("riskcalc_version", "function", "command", "data"):
         if key in prov:
             rows.append((labels[key], text(prov[key], key)))
@@ -190,15 +289,28 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
         for key, value in info.items():
             if key == "columns":
                 value = list(value)
-            label = {"sha256": "SHA-256", "n_records": "records", "bytes": "size (bytes)"}.get(key, key)
+            label = {"sha256": "SHA-256", "n_records": "records", "bytes": "size (bytes)"}.get(
+                key, key
+            )
             rows.append((f"Input {i}: {label}", text(value, key)))
     for key, value in prov.get("parameters", {}).items():
         if key == "scenarios":
-            rows.append(("Parameter: scenarios", ", ".join(value) + " (fields in the scenario table)"))
+            rows.append(
+                ("Parameter: scenarios", ", ".join(value) + " (fields in the scenario table)")
+            )
         else:
             rows.append((f"Parameter: {key.replace('_', ' ')}", text(value, key)))
-    skip = {"riskcalc_version", "function", "command", "data", "cohort", "inputs", "input", "parameters",
-            "data_quality"}  # the data-quality block has its own section, at the top
+    skip = {
+        "riskcalc_version",
+        "function",
+        "command",
+        "data",
+        "cohort",
+        "inputs",
+        "input",
+        "parameters",
+        "data_quality",
+    }  # the data-quality block has its own section, at the top
     for key, value in prov.items():
         if key not in skip:
             rows.append((key.replace("_", " ").capitalize(), text(value, key)))
@@ -227,17 +339,29 @@ def key_findings(table: RiskTable) -> list[str]:
         flags = table.upper_bound()
 
         def bound(row) -> str:
-            return " (an upper bound: see Data quality)" if flags is not None and bool(flags.loc[row.name]) else ""
+            return (
+                " (an upper bound: see Data quality)"
+                if flags is not None and bool(flags.loc[row.name])
+                else ""
+            )
 
         out.append(
             f"On {noun} {worst['tier']}, an intruder in the {worst['scenario'].replace('_', ' ')} scenario "
             f"(knowing {_fields_text(worst['fields'])}) singles out {int(worst['n_unique']):,} of "
             f"{int(worst['n_records']):,} pupils ({pct_text(worst['unique_share'])}){bound(worst)}."
         )
-        by_tier = rec.sort_values("unique_share", ascending=False, kind="stable").groupby("tier", sort=False).head(1)
+        by_tier = (
+            rec.sort_values("unique_share", ascending=False, kind="stable")
+            .groupby("tier", sort=False)
+            .head(1)
+        )
         safest = by_tier.sort_values("unique_share", kind="stable").iloc[0]
         if safest["tier"] != worst["tier"]:
-            how = " (projected onto the fields it holds)" if bool(safest.get("projected", False)) else ""
+            how = (
+                " (projected onto the fields it holds)"
+                if bool(safest.get("projected", False))
+                else ""
+            )
             out.append(
                 f"Even on {noun} {safest['tier']}, the most identifying scenario, "
                 f"{safest['scenario'].replace('_', ' ')}{how}, singles out {int(safest['n_unique']):,} of "
@@ -247,8 +371,16 @@ def key_findings(table: RiskTable) -> list[str]:
     if len(att) and att["records_revealed_minority"].max() > 0:
         bounds = table.attribute_bound()
         a = att.sort_values("records_revealed_minority", ascending=False, kind="stable").iloc[0]
-        n = int(round(a["records_revealed_minority"] / a["records_revealed_minority_share"])) if a["records_revealed_minority_share"] else 0
-        mark = f" ({bounds.loc[a.name]}: see Data quality)" if bounds is not None and bounds.loc[a.name] else ""
+        n = (
+            int(round(a["records_revealed_minority"] / a["records_revealed_minority_share"]))
+            if a["records_revealed_minority_share"]
+            else 0
+        )
+        mark = (
+            f" ({bounds.loc[a.name]}: see Data quality)"
+            if bounds is not None and bounds.loc[a.name]
+            else ""
+        )
         out.append(
             f"Matching on the {a['scenario'].replace('_', ' ')} fields in {noun} {a['tier']} reveals the "
             f"{_field_label(a['sensitive'])} status of {int(a['records_revealed_minority']):,} of {n:,} pupils "
@@ -258,12 +390,16 @@ def key_findings(table: RiskTable) -> list[str]:
         agg = table.aggregates
         small = int(agg["cells_at_most_2"].sum())
         cells = int(agg["n_cells"].sum())
-        out.append(f"The {len(agg)} aggregate tables hold {small:,} cells of 1 or 2 pupils among {cells:,} "
-                   f"non-empty cells ({pct_text(small / cells if cells else 0)}).")
+        out.append(
+            f"The {len(agg)} aggregate tables hold {small:,} cells of 1 or 2 pupils among {cells:,} "
+            f"non-empty cells ({pct_text(small / cells if cells else 0)})."
+        )
     return out[:3]
 
 
-def identifying_combinations(lattice, fields, *, top: int = 10, min_gain: float = 0.01, exclude=None) -> pd.DataFrame:
+def identifying_combinations(
+    lattice, fields, *, top: int = 10, min_gain: float = 0.01, exclude=None
+) -> pd.DataFrame:
     """The minimal identifying combinations of ``fields`` read off a lattice, for the report.
 
     A combination is kept when every one of its fields adds to it: each subset with one field
@@ -284,7 +420,9 @@ def identifying_combinations(lattice, fields, *, top: int = 10, min_gain: float 
     if exclude is None:
         exclude = _direct_identifiers()
     keep = [f for f in fields if f not in set(exclude)]
-    rows = lattice_within(lattice, keep).rename(columns={"records_in_cells_at_most_4": "records_below_5"})
+    rows = lattice_within(lattice, keep).rename(
+        columns={"records_in_cells_at_most_4": "records_below_5"}
+    )
     return _minimal(rows, top, min_gain)[IDENTIFYING_COLUMNS]
 
 
@@ -301,10 +439,16 @@ def _minimal(rows: pd.DataFrame, top: int, min_gain: float = 0.01) -> pd.DataFra
     one-smaller subset present in ``rows`` (the empty set singles out no one)."""
     share = dict(zip(rows["fields"].map(frozenset), rows["unique_share"]))
     share[frozenset()] = 0.0
-    keep = [all(s - share.get(combo - {f}, -np.inf) >= min_gain for f in combo)
-            for combo, s in zip(rows["fields"].map(frozenset), rows["unique_share"])]
+    keep = [
+        all(s - share.get(combo - {f}, -np.inf) >= min_gain for f in combo)
+        for combo, s in zip(rows["fields"].map(frozenset), rows["unique_share"])
+    ]
     out = rows.loc[np.asarray(keep, dtype=bool)] if len(rows) else rows
-    return out.sort_values(["unique_share", "n_fields"], ascending=[False, True], kind="stable").head(top).reset_index(drop=True)
+    return (
+        out.sort_values(["unique_share", "n_fields"], ascending=[False, True], kind="stable")
+        .head(top)
+        .reset_index(drop=True)
+    )
 
 
 # -------------------------------------------------------------------------------------------
@@ -313,8 +457,13 @@ def _minimal(rows: pd.DataFrame, top: int, min_gain: float = 0.01) -> pd.DataFra
 
 _HATCHES = ["", "//", "..", "xx", "\\\\", "--", "++", "oo"]
 _GREYS = ["0.15", "0.45", "0.7", "0.85", "0.3", "0.6", "0.9", "0.05"]
-_RC = {"font.size": 9, "svg.hashsalt": "riskcalc", "svg.fonttype": "none", "hatch.linewidth": 0.6,
-       "text.parse_math": False}  # names from files and scenarios are text, not TeX
+_RC = {
+    "font.size": 9,
+    "svg.hashsalt": "riskcalc",
+    "svg.fonttype": "none",
+    "hatch.linewidth": 0.6,
+    "text.parse_math": False,
+}  # names from files and scenarios are text, not TeX
 #: PNG resolution: print quality (a 7.5-inch chart is 1,500 pixels wide).
 DPI = 200
 #: The phone rendition of every chart (shown below 700 CSS pixels): 3.8 inches wide, so on a
@@ -348,7 +497,10 @@ def _source(fig, prov: dict, extra: str = "") -> None:
     # Wrapped here, not by matplotlib: its wrapping measures any text with two "$" as TeX, and
     # file names may hold them.
     width = int(fig.get_figwidth() * 20)
-    lines = [textwrap.fill(part, width) for part in (_render.source_line(prov) + (f"\n{extra}" if extra else "")).split("\n")]
+    lines = [
+        textwrap.fill(part, width)
+        for part in (_render.source_line(prov) + (f"\n{extra}" if extra else "")).split("\n")
+    ]
     fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=7, color="0.2")
 
 
@@ -356,9 +508,16 @@ def _bar_labels(ax, bars, values, rotate: bool = False) -> None:
     for bar, v in zip(bars, values):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
-        ax.annotate(pct_text(v / 100), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=6.5,
-                    rotation=90 if rotate or bar.get_width() < 0.2 else 0)
+        ax.annotate(
+            pct_text(v / 100),
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            rotation=90 if rotate or bar.get_width() < 0.2 else 0,
+        )
 
 
 def _phone_bars(labels, series, *, title: str, xlabel: str, prov: dict, note: str = "", stars=None):
@@ -374,7 +533,10 @@ def _phone_bars(labels, series, *, title: str, xlabel: str, prov: dict, note: st
     line = lambda size: size * 1.3 / 72  # noqa: E731 - inches per line of text at ``size`` points
     n, k = len(labels), max(len(series), 1)
     title_lines = textwrap.wrap(title, 40)
-    source = [textwrap.fill(part, 46) for part in (_render.source_line(prov) + (f"\n{note}" if note else "")).split("\n")]
+    source = [
+        textwrap.fill(part, 46)
+        for part in (_render.source_line(prov) + (f"\n{note}" if note else "")).split("\n")
+    ]
     n_source = sum(part.count("\n") + 1 for part in source)
     ticks = ["\n".join(textwrap.wrap(str(lab), 17)) or " " for lab in labels]
     group = max(0.2 * k, line(pt + 0.5) * max(t.count("\n") + 1 for t in ticks)) + 0.1 if n else 0.3
@@ -387,13 +549,28 @@ def _phone_bars(labels, series, *, title: str, xlabel: str, prov: dict, note: st
     y = np.arange(n)
     for i, (name, values, grey, hatch) in enumerate(series):
         values = np.asarray(values, dtype=float)
-        bars = ax.barh(y + (i - (k - 1) / 2) * bar_h, np.nan_to_num(values), bar_h, label=name, color=grey,
-                       hatch=hatch, edgecolor="black", linewidth=0.5)
+        bars = ax.barh(
+            y + (i - (k - 1) / 2) * bar_h,
+            np.nan_to_num(values),
+            bar_h,
+            label=name,
+            color=grey,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.5,
+        )
         for j, (bar, v) in enumerate(zip(bars, values)):
             star = "*" if stars is not None and stars[i][j] else ""
             text = "not in it" if math.isnan(v) else pct_text(v / 100) + star
-            ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(2, 0),
-                        textcoords="offset points", ha="left", va="center", fontsize=pt)
+            ax.annotate(
+                text,
+                (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                xytext=(2, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=pt,
+            )
     ax.set_yticks(y, ticks, fontsize=pt + 0.5)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 130)
@@ -403,12 +580,29 @@ def _phone_bars(labels, series, *, title: str, xlabel: str, prov: dict, note: st
     ax.grid(axis="x", color="0.85", linewidth=0.5)
     ax.set_axisbelow(True)
     fig.subplots_adjust(left=0.37, right=0.97, top=1 - top / height, bottom=bottom / height)
-    fig.text(0.02, 1 - 0.06 / height, "\n".join(title_lines), ha="left", va="top", fontsize=pt + 2,
-             fontweight="bold")
+    fig.text(
+        0.02,
+        1 - 0.06 / height,
+        "\n".join(title_lines),
+        ha="left",
+        va="top",
+        fontsize=pt + 2,
+        fontweight="bold",
+    )
     if k > 1:
-        ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(-0.55, 1.0), ncol=min(k, 3), fontsize=pt,
-                  borderaxespad=0.1, handlelength=1.4, columnspacing=1.0)
-    fig.text(0.02, 0.04 / height, "\n".join(source), ha="left", va="bottom", fontsize=pt, color="0.2")
+        ax.legend(
+            frameon=False,
+            loc="lower left",
+            bbox_to_anchor=(-0.55, 1.0),
+            ncol=min(k, 3),
+            fontsize=pt,
+            borderaxespad=0.1,
+            handlelength=1.4,
+            columnspacing=1.0,
+        )
+    fig.text(
+        0.02, 0.04 / height, "\n".join(source), ha="left", va="bottom", fontsize=pt, color="0.2"
+    )
     return fig
 
 
@@ -418,50 +612,119 @@ def chart_tiers(table: RiskTable, phone: bool = False):
     rec = table.records
     scenarios = list(dict.fromkeys(rec["scenario"]))
     tiers = list(dict.fromkeys(rec["tier"]))
-    projected = rec["projected"].astype(bool) if "projected" in rec.columns else pd.Series(False, index=rec.index)
+    projected = (
+        rec["projected"].astype(bool)
+        if "projected" in rec.columns
+        else pd.Series(False, index=rec.index)
+    )
     if phone:
         noun = _noun(table.provenance)
         series, stars = [], []
         for i, tier in enumerate(tiers):
-            sub = rec[rec["tier"] == tier].assign(projected=projected[rec["tier"] == tier]).set_index("scenario")
-            series.append((f"{noun} {tier}", [100 * sub["unique_share"].get(s, np.nan) for s in scenarios],
-                           _GREYS[i % 8], _HATCHES[i % 8]))
+            sub = (
+                rec[rec["tier"] == tier]
+                .assign(projected=projected[rec["tier"] == tier])
+                .set_index("scenario")
+            )
+            series.append(
+                (
+                    f"{noun} {tier}",
+                    [100 * sub["unique_share"].get(s, np.nan) for s in scenarios],
+                    _GREYS[i % 8],
+                    _HATCHES[i % 8],
+                )
+            )
             stars.append([bool(sub["projected"].get(s, False)) for s in scenarios])
-        note = (f"* projected: measured on the coarser fields the {noun} holds. 'not in it': the {noun} lacks "
-                "the scenario's fields, which is not zero risk.")
-        return _phone_bars([s.replace("_", " ") for s in scenarios], series, stars=stars, note=note,
-                           title=f"Pupils unique by intruder scenario and {noun}",
-                           xlabel="pupils unique on the scenario's fields (%)", prov=table.provenance)
+        note = (
+            f"* projected: measured on the coarser fields the {noun} holds. 'not in it': the {noun} lacks "
+            "the scenario's fields, which is not zero risk."
+        )
+        return _phone_bars(
+            [s.replace("_", " ") for s in scenarios],
+            series,
+            stars=stars,
+            note=note,
+            title=f"Pupils unique by intruder scenario and {noun}",
+            xlabel="pupils unique on the scenario's fields (%)",
+            prov=table.provenance,
+        )
     fig, ax = _figure((7.5, 4.4))
     width = 0.8 / max(len(tiers), 1)
     x = np.arange(len(scenarios))
     for i, tier in enumerate(tiers):
-        sub = rec[rec["tier"] == tier].assign(projected=projected[rec["tier"] == tier]).set_index("scenario")
+        sub = (
+            rec[rec["tier"] == tier]
+            .assign(projected=projected[rec["tier"] == tier])
+            .set_index("scenario")
+        )
         values = [100 * sub["unique_share"].get(s, np.nan) for s in scenarios]
-        bars = ax.bar(x + i * width, np.nan_to_num(values), width, label=f"{_noun(table.provenance)} {tier}", color=_GREYS[i % 8],
-                      hatch=_HATCHES[i % 8], edgecolor="black", linewidth=0.5)
+        bars = ax.bar(
+            x + i * width,
+            np.nan_to_num(values),
+            width,
+            label=f"{_noun(table.provenance)} {tier}",
+            color=_GREYS[i % 8],
+            hatch=_HATCHES[i % 8],
+            edgecolor="black",
+            linewidth=0.5,
+        )
         for bar, s, v in zip(bars, scenarios, values):
             px = bar.get_x() + bar.get_width() / 2
             if math.isnan(v):
-                ax.text(px, 1, f"not in {_noun(table.provenance)}", rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
+                ax.text(
+                    px,
+                    1,
+                    f"not in {_noun(table.provenance)}",
+                    rotation=90,
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    color="0.3",
+                )
                 continue
             star = "*" if bool(sub["projected"].get(s, False)) else ""
-            ax.annotate(pct_text(v / 100) + star, (px, bar.get_height()), xytext=(0, 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=6,
-                        rotation=90 if len(tiers) > 2 else 0)
-    ax.set_xticks(x + width * (len(tiers) - 1) / 2, [s.replace("_", " ") for s in scenarios], rotation=20, ha="right")
+            ax.annotate(
+                pct_text(v / 100) + star,
+                (px, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                rotation=90 if len(tiers) > 2 else 0,
+            )
+    ax.set_xticks(
+        x + width * (len(tiers) - 1) / 2,
+        [s.replace("_", " ") for s in scenarios],
+        rotation=20,
+        ha="right",
+    )
     ax.set_ylabel("pupils unique on the scenario's fields (%)")
     ax.set_ylim(0, 118)
     ax.set_yticks(range(0, 101, 20))
     ax.set_title(f"Sample uniqueness by intruder scenario and {_noun(table.provenance)}", pad=20)
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(tiers), 4), fontsize=7)
+    ax.legend(
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=min(len(tiers), 4),
+        fontsize=7,
+    )
     ax.grid(axis="y", color="0.85", linewidth=0.5)
     noun = _noun(table.provenance)
-    note = (f"* projected: measured on the coarser fields the {noun} holds. 'not in {noun}': the {noun} "
-            "lacks the scenario's fields, which is not zero risk.") if projected.any() or rec.groupby("scenario")["tier"].nunique().lt(len(tiers)).any() else ""
+    note = (
+        (
+            f"* projected: measured on the coarser fields the {noun} holds. 'not in {noun}': the {noun} "
+            "lacks the scenario's fields, which is not zero risk."
+        )
+        if projected.any() or rec.groupby("scenario")["tier"].nunique().lt(len(tiers)).any()
+        else ""
+    )
     if _has_guesses(rec):
-        note += (" Some projections use the school's LA as a guess of the home LA, counting pupils only "
-                 "where it is right.")
+        note += (
+            " Some projections use the school's LA as a guess of the home LA, counting pupils only "
+            "where it is right."
+        )
     fig.subplots_adjust(bottom=0.24, right=0.98, left=0.08, top=0.86)
     _source(fig, table.provenance, note)
     return fig
@@ -470,9 +733,13 @@ def chart_tiers(table: RiskTable, phone: bool = False):
 def chart_staircase(stairs: pd.DataFrame, label: str, prov: dict, phone: bool = False):
     """Bars: unique share as fields are added, one bar per step, labelled with its share."""
     if phone:
-        return _phone_bars([f"+ {_field_label(f)}" for f in stairs["field"]],
-                           [("unique", 100 * stairs["unique_share"].to_numpy(dtype=float), "0.45", "")],
-                           title=f"Uniqueness staircase, {label}", xlabel="pupils unique (%)", prov=prov)
+        return _phone_bars(
+            [f"+ {_field_label(f)}" for f in stairs["field"]],
+            [("unique", 100 * stairs["unique_share"].to_numpy(dtype=float), "0.45", "")],
+            title=f"Uniqueness staircase, {label}",
+            xlabel="pupils unique (%)",
+            prov=prov,
+        )
     fig, ax = _figure((7.5, 3.9))
     y = 100 * stairs["unique_share"].to_numpy(dtype=float)
     x = np.arange(len(stairs))
@@ -495,16 +762,38 @@ def chart_what_if(what: pd.DataFrame, prov: dict, phone: bool = False):
     """Paired bars: unique share before and after coarsening, per tier and scenario."""
     labels = [f"T{t} {s.replace('_', ' ')}" for t, s in zip(what["tier"], what["scenario"])]
     if phone:
-        return _phone_bars(labels, [
-            ("as released", 100 * what["unique_share_before"].to_numpy(dtype=float), "0.25", ""),
-            ("coarsened", 100 * what["unique_share_after"].to_numpy(dtype=float), "0.8", "//"),
-        ], title="What-if: uniqueness before and after coarsening", xlabel="pupils unique (%)", prov=prov)
+        return _phone_bars(
+            labels,
+            [
+                (
+                    "as released",
+                    100 * what["unique_share_before"].to_numpy(dtype=float),
+                    "0.25",
+                    "",
+                ),
+                ("coarsened", 100 * what["unique_share_after"].to_numpy(dtype=float), "0.8", "//"),
+            ],
+            title="What-if: uniqueness before and after coarsening",
+            xlabel="pupils unique (%)",
+            prov=prov,
+        )
     fig, ax = _figure((7.5 if len(labels) <= 10 else 9.5, 4.4))
     x = np.arange(len(labels))
     before = 100 * what["unique_share_before"].to_numpy(dtype=float)
     after = 100 * what["unique_share_after"].to_numpy(dtype=float)
-    b1 = ax.bar(x - 0.2, before, 0.4, label="as released", color="0.25", edgecolor="black", linewidth=0.5)
-    b2 = ax.bar(x + 0.2, after, 0.4, label="coarsened", color="0.8", hatch="//", edgecolor="black", linewidth=0.5)
+    b1 = ax.bar(
+        x - 0.2, before, 0.4, label="as released", color="0.25", edgecolor="black", linewidth=0.5
+    )
+    b2 = ax.bar(
+        x + 0.2,
+        after,
+        0.4,
+        label="coarsened",
+        color="0.8",
+        hatch="//",
+        edgecolor="black",
+        linewidth=0.5,
+    )
     _bar_labels(ax, b1, before, rotate=len(labels) > 8)
     _bar_labels(ax, b2, after, rotate=len(labels) > 8)
     ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=7)
@@ -521,8 +810,10 @@ def chart_what_if(what: pd.DataFrame, prov: dict, phone: bool = False):
 
 def _history_source(history) -> str:
     """The panel behind the history chart, for its source line."""
-    return (f"School history: synthetic panel of {history.n_pupils:,} pupils, {history.years} spring censuses "
-            f"from {history.first_year}/{(history.first_year + 1) % 100:02d}, seed {history.seed}.")
+    return (
+        f"School history: synthetic panel of {history.n_pupils:,} pupils, {history.years} spring censuses "
+        f"from {history.first_year}/{(history.first_year + 1) % 100:02d}, seed {history.seed}."
+    )
 
 
 def chart_history(history, prov: dict, phone: bool = False):
@@ -531,28 +822,56 @@ def chart_history(history, prov: dict, phone: bool = False):
     t = history.result.k_threshold
     if phone:
         return _phone_bars(
-            [f"{k} year{'s' if k > 1 else ''}, {n:,} pupils" for k, n in zip(frame["years_linked"], frame["n_records"])],
-            [("unique", 100 * frame["unique_share"].to_numpy(dtype=float), "0.25", ""),
-             (f"in classes below {t}", 100 * frame[f"records_below_{t}_share"].to_numpy(dtype=float), "0.8", "//")],
+            [
+                f"{k} year{'s' if k > 1 else ''}, {n:,} pupils"
+                for k, n in zip(frame["years_linked"], frame["n_records"])
+            ],
+            [
+                ("unique", 100 * frame["unique_share"].to_numpy(dtype=float), "0.25", ""),
+                (
+                    f"in classes below {t}",
+                    100 * frame[f"records_below_{t}_share"].to_numpy(dtype=float),
+                    "0.8",
+                    "//",
+                ),
+            ],
             title="Tier 4 school-gate fields as years of school history are linked",
-            xlabel="pupils (%)", prov=prov, note=_history_source(history))
+            xlabel="pupils (%)",
+            prov=prov,
+            note=_history_source(history),
+        )
     fig, ax = _figure((7.5, 4.2))
     x = np.arange(len(frame))
     unique = 100 * frame["unique_share"].to_numpy(dtype=float)
     below = 100 * frame[f"records_below_{t}_share"].to_numpy(dtype=float)
-    b1 = ax.bar(x - 0.2, unique, 0.4, label="unique", color="0.25", edgecolor="black", linewidth=0.5)
-    b2 = ax.bar(x + 0.2, below, 0.4, label=f"in classes below {t}", color="0.8", hatch="//", edgecolor="black",
-                linewidth=0.5)
+    b1 = ax.bar(
+        x - 0.2, unique, 0.4, label="unique", color="0.25", edgecolor="black", linewidth=0.5
+    )
+    b2 = ax.bar(
+        x + 0.2,
+        below,
+        0.4,
+        label=f"in classes below {t}",
+        color="0.8",
+        hatch="//",
+        edgecolor="black",
+        linewidth=0.5,
+    )
     _bar_labels(ax, b1, unique)
     _bar_labels(ax, b2, below)
-    ticks = [f"{k} year{'s' if k > 1 else ''}\n{n:,} pupils" for k, n in zip(frame["years_linked"], frame["n_records"])]
+    ticks = [
+        f"{k} year{'s' if k > 1 else ''}\n{n:,} pupils"
+        for k, n in zip(frame["years_linked"], frame["n_records"])
+    ]
     ax.set_xticks(x, ticks, fontsize=7)
     ax.set_xlabel("spring censuses of school history linked (from the first)")
     ax.set_ylabel("pupils (%)")
     ax.set_ylim(0, 112)
     ax.set_yticks(range(0, 101, 20))
-    ax.set_title("Tier 4 school-gate fields: school and year group at each census, sex, birth month and year",
-                 fontsize=8.5)
+    ax.set_title(
+        "Tier 4 school-gate fields: school and year group at each census, sex, birth month and year",
+        fontsize=8.5,
+    )
     ax.legend(frameon=False, loc="upper left", fontsize=7)
     ax.grid(axis="y", color="0.85", linewidth=0.5)
     ax.set_axisbelow(True)
@@ -595,15 +914,22 @@ def _png(fig) -> bytes:
         rgba = np.asarray(canvas.buffer_rgba())
     finally:
         fig.dpi = dpi
-    grey = (bool((rgba[..., 3] == 255).all()) and np.array_equal(rgba[..., 0], rgba[..., 1])
-            and np.array_equal(rgba[..., 0], rgba[..., 2]))
-    image = Image.fromarray(np.ascontiguousarray(rgba[..., 0]) if grey else np.ascontiguousarray(rgba))
+    grey = (
+        bool((rgba[..., 3] == 255).all())
+        and np.array_equal(rgba[..., 0], rgba[..., 1])
+        and np.array_equal(rgba[..., 0], rgba[..., 2])
+    )
+    image = Image.fromarray(
+        np.ascontiguousarray(rgba[..., 0]) if grey else np.ascontiguousarray(rgba)
+    )
     out = io.BytesIO()
     image.save(out, format="png", dpi=(DPI, DPI))
     return out.getvalue()
 
 
-def chart_specs(table: RiskTable, *, staircase=None, what_if=None, history=None) -> dict[str, tuple]:
+def chart_specs(
+    table: RiskTable, *, staircase=None, what_if=None, history=None
+) -> dict[str, tuple]:
     """The report's charts that the given data make: ``{name: (builder, args)}``, each drawn by
     :func:`draw_chart` (so that a job can draw one as soon as its data is ready, elsewhere)."""
     prov = table.provenance
@@ -629,7 +955,9 @@ def draw_chart(spec: tuple) -> tuple[bytes, str, bytes]:
         return png, svg, _png(_no_math(builder(*args, phone=True)))
 
 
-def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None, render_all=None) -> dict[str, dict]:
+def chart_images(
+    table: RiskTable, *, staircase=None, what_if=None, history=None, render_all=None
+) -> dict[str, dict]:
     """Every chart of the report: ``{name: {"png": bytes, "svg": str, "phone_png": bytes, "alt": str,
     "caption": str}}`` (``phone_png``: the narrow rendition shown on phones)
     (names ``chart_tiers``, ``chart_staircase``, ``chart_what_if``, ``chart_history``).
@@ -642,42 +970,56 @@ def chart_images(table: RiskTable, *, staircase=None, what_if=None, history=None
         rec = table.records
         worst = rec.sort_values("unique_share", ascending=False, kind="stable").iloc[0]
         charts["chart_tiers"] = {
-            "alt": (f"Bar chart of the share of pupils unique on each intruder scenario's fields, one bar "
-                    f"per tier. Highest: tier {worst['tier']} {worst['scenario'].replace('_', ' ')}, "
-                    f"{int(worst['n_unique']):,} of {int(worst['n_records']):,} pupils "
-                    f"({pct_text(worst['unique_share'])}). Starred bars are projected scenarios."),
-            "caption": ("Share of pupils unique on each scenario's fields, by tier (hatching distinguishes "
-                        "tiers in grey-scale). Starred bars: the scenario projected onto the coarser fields "
-                        "the tier holds; 'not in tier' is not zero risk."),
+            "alt": (
+                f"Bar chart of the share of pupils unique on each intruder scenario's fields, one bar "
+                f"per tier. Highest: tier {worst['tier']} {worst['scenario'].replace('_', ' ')}, "
+                f"{int(worst['n_unique']):,} of {int(worst['n_records']):,} pupils "
+                f"({pct_text(worst['unique_share'])}). Starred bars are projected scenarios."
+            ),
+            "caption": (
+                "Share of pupils unique on each scenario's fields, by tier (hatching distinguishes "
+                "tiers in grey-scale). Starred bars: the scenario projected onto the coarser fields "
+                "the tier holds; 'not in tier' is not zero risk."
+            ),
         }
     if "chart_staircase" in specs:
         label, stairs = staircase
         last = stairs.iloc[-1]
         charts["chart_staircase"] = {
-            "alt": (f"Step chart of the share of pupils unique as fields are added ({label}), ending at "
-                    f"{int(last['n_unique']):,} pupils ({pct_text(last['unique_share'])}) with "
-                    f"{len(stairs)} fields."),
+            "alt": (
+                f"Step chart of the share of pupils unique as fields are added ({label}), ending at "
+                f"{int(last['n_unique']):,} pupils ({pct_text(last['unique_share'])}) with "
+                f"{len(stairs)} fields."
+            ),
             "caption": f"Share of pupils unique as fields are added, most identifying first ({label}).",
         }
     if "chart_what_if" in specs:
         charts["chart_what_if"] = {
-            "alt": (f"Paired bar chart of the share of pupils unique before and after coarsening, for "
-                    f"{len(what_if)} tier and scenario pairs."),
+            "alt": (
+                f"Paired bar chart of the share of pupils unique before and after coarsening, for "
+                f"{len(what_if)} tier and scenario pairs."
+            ),
             "caption": "Share of pupils unique before (dark) and after (hatched) coarsening.",
         }
     if "chart_history" in specs:
         r = history.result
         charts["chart_history"] = {
-            "alt": (f"Paired bar chart of the share of pupils of a synthetic panel unique on the tier 4 "
-                    f"school-gate fields, and in classes below {r.k_threshold}, as 1 to {r.n_linked[-1]} "
-                    f"years of school history are linked: from {r.n_unique[0]:,} of {r.n_pupils[0]:,} "
-                    f"pupils unique ({pct_text(r.n_unique[0] / r.n_pupils[0])}) to {r.n_unique[-1]:,} of "
-                    f"{r.n_pupils[-1]:,} ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})."),
-            "caption": (f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
-                        "years of school history are linked; synthetic panel."),
+            "alt": (
+                f"Paired bar chart of the share of pupils of a synthetic panel unique on the tier 4 "
+                f"school-gate fields, and in classes below {r.k_threshold}, as 1 to {r.n_linked[-1]} "
+                f"years of school history are linked: from {r.n_unique[0]:,} of {r.n_pupils[0]:,} "
+                f"pupils unique ({pct_text(r.n_unique[0] / r.n_pupils[0])}) to {r.n_unique[-1]:,} of "
+                f"{r.n_pupils[-1]:,} ({pct_text(r.n_unique[-1] / r.n_pupils[-1])})."
+            ),
+            "caption": (
+                f"Share of pupils unique (dark) and in classes below {r.k_threshold} (hatched) as "
+                "years of school history are linked; synthetic panel."
+            ),
         }
     ordered = [specs[name] for name in charts]
-    rendered = render_all(draw_chart, ordered) if render_all else [draw_chart(spec) for spec in ordered]
+    rendered = (
+        render_all(draw_chart, ordered) if render_all else [draw_chart(spec) for spec in ordered]
+    )
     for item, (png, svg, phone) in zip(charts.values(), rendered):
         item["png"], item["svg"], item["phone_png"] = png, svg, phone
     return charts
@@ -735,7 +1077,11 @@ table.kv{width:100%;table-layout:fixed}table.kv td{overflow-wrap:anywhere}table.
 def _cell_text(value, column: str) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if "share" in column or column == "average_risk" or column.endswith(("_precision", "_recall", "_rate")):
+    if (
+        "share" in column
+        or column == "average_risk"
+        or column.endswith(("_precision", "_recall", "_rate"))
+    ):
         return pct_text(value)
     if column == "fields" or isinstance(value, (tuple, list)):
         return _fields_text(value)
@@ -743,21 +1089,31 @@ def _cell_text(value, column: str) -> str:
         return str(value).replace("_", " " if column == "scenario" else "_\u200b")
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer()):
+    if isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and float(value).is_integer()
+    ):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.3g}"
     return str(value)
 
 
-def _table_html(frame: pd.DataFrame, *, labels: dict | None = None, cards: bool = True, caption: str = "",
-                css: str = "") -> str:
+def _table_html(
+    frame: pd.DataFrame,
+    *,
+    labels: dict | None = None,
+    cards: bool = True,
+    caption: str = "",
+    css: str = "",
+) -> str:
     """A table with plain-English headers (``labels`` overrides) and one number format."""
     frame = _display(frame)
     labels = labels or {}
     heads = [labels.get(c, _column_label(str(c))) for c in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype)) and frame[c].dtype != bool
-               for c in frame.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(numeric_view(frame[c].dtype)) and frame[c].dtype != bool
+        for c in frame.columns
+    ]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     rows = []
     for row in frame.itertuples(index=False):
@@ -779,20 +1135,36 @@ def _figure_html(chart: dict) -> str:
     png = base64.b64encode(chart["png"]).decode("ascii")
     phone = ""
     if chart.get("phone_png"):
-        phone = (f'<source media="screen and (max-width: 700px)" '
-                 f'srcset="data:image/png;base64,{base64.b64encode(chart["phone_png"]).decode("ascii")}">')
-    return (f'<figure><picture>{phone}<img alt="{html.escape(chart["alt"])}" src="data:image/png;base64,{png}">'
-            f"</picture><figcaption>{html.escape(chart['caption'])}</figcaption></figure>")
+        phone = (
+            f'<source media="screen and (max-width: 700px)" '
+            f'srcset="data:image/png;base64,{base64.b64encode(chart["phone_png"]).decode("ascii")}">'
+        )
+    return (
+        f'<figure><picture>{phone}<img alt="{html.escape(chart["alt"])}" src="data:image/png;base64,{png}">'
+        f"</picture><figcaption>{html.escape(chart['caption'])}</figcaption></figure>"
+    )
 
 
 def _headline_frame(table: RiskTable) -> pd.DataFrame:
     r = table.records
     head = table.headline()
     head["fields"] = r["fields"].to_numpy()
-    cols = ["tier", "scenario", "fields", "pupils", "unique", "unique_share", "below_5", "below_10", "average_risk"]
+    cols = [
+        "tier",
+        "scenario",
+        "fields",
+        "pupils",
+        "unique",
+        "unique_share",
+        "below_5",
+        "below_10",
+        "average_risk",
+    ]
     if not (r["k"] == r["k"].iloc[0]).all() if len(r) else False:
         cols.insert(6, "k")
-    if "upper_bound" in head.columns:  # rows measured on a field still holding one value written two ways
+    if (
+        "upper_bound" in head.columns
+    ):  # rows measured on a field still holding one value written two ways
         cols.append("upper_bound")
     return head[cols]
 
@@ -807,43 +1179,76 @@ def _quality_html(prov: dict) -> list[str]:
         return []
     upper = doc.get("upper_bound", [])
     several = len(doc.get("checked", [])) > 1
-    parts = ['<div class="quality"><h2 id="quality">Data quality</h2>',
-             f"<p><b>{html.escape(doc.get('summary') or _render.quality_summary(doc))}</b></p>"]
+    parts = [
+        '<div class="quality"><h2 id="quality">Data quality</h2>',
+        f"<p><b>{html.escape(doc.get('summary') or _render.quality_summary(doc))}</b></p>",
+    ]
     if upper:
         items = "".join(
             f"<li>{html.escape((u['source'] + ': ') if several else '')}<b>{html.escape(_field_label(u['column']))}</b> "
-            f"({html.escape(', '.join(c.replace('_', ' ') for c in u['checks']))})</li>" for u in upper)
-        parts.append('<p>Rows marked "upper bound" in the tables below are measured on a field that still holds '
-                     "one value written in more than one way. Each spelling counts as a value of its own, so "
-                     "pupils who share a value fall into separate classes: the counts of unique pupils and of "
-                     "pupils in small classes, and the average risk, are <b>upper bounds</b> (k a lower bound). "
-                     f"Fields concerned:</p><ul>{items}</ul>")
+            f"({html.escape(', '.join(c.replace('_', ' ') for c in u['checks']))})</li>"
+            for u in upper
+        )
+        parts.append(
+            '<p>Rows marked "upper bound" in the tables below are measured on a field that still holds '
+            "one value written in more than one way. Each spelling counts as a value of its own, so "
+            "pupils who share a value fall into separate classes: the counts of unique pupils and of "
+            "pupils in small classes, and the average risk, are <b>upper bounds</b> (k a lower bound). "
+            f"Fields concerned:</p><ul>{items}</ul>"
+        )
     for u in doc.get("lower_bound", []):
-        parts.append(f"<p>The sensitive field <b>{html.escape(_field_label(u['column']))}</b> holds one value "
-                     "written in more than one way: classes look more mixed than they are, so the pupils whose "
-                     "status a match reveals may be <b>understated</b>.</p>")
+        parts.append(
+            f"<p>The sensitive field <b>{html.escape(_field_label(u['column']))}</b> holds one value "
+            "written in more than one way: classes look more mixed than they are, so the pupils whose "
+            "status a match reveals may be <b>understated</b>.</p>"
+        )
     findings = doc.get("findings", [])
     if findings:
-        parts.append("<p>What the profile found (counts only, never a value):</p><ul>"
-                     + "".join(f"<li>{html.escape(f['message'])}</li>" for f in findings) + "</ul>")
+        parts.append(
+            "<p>What the profile found (counts only, never a value):</p><ul>"
+            + "".join(f"<li>{html.escape(f['message'])}</li>" for f in findings)
+            + "</ul>"
+        )
     if doc.get("normalisation"):
-        rows = [{"source": n.get("source", ""), "column": n["column"], "kind": n["kind"].replace("_", " "),
-                 "distinct_before": n["distinct_before"], "distinct_after": n["distinct_after"],
-                 "rules": "; ".join(f"{r['description']}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
-                                    for r in n.get("rules", [])) or "nothing to change"}
-                for n in doc["normalisation"]]
+        rows = [
+            {
+                "source": n.get("source", ""),
+                "column": n["column"],
+                "kind": n["kind"].replace("_", " "),
+                "distinct_before": n["distinct_before"],
+                "distinct_after": n["distinct_after"],
+                "rules": "; ".join(
+                    f"{r['description']}: {r['values_rewritten']:,} rewritten, {r['merged']:,} merged"
+                    for r in n.get("rules", [])
+                )
+                or "nothing to change",
+            }
+            for n in doc["normalisation"]
+        ]
         frame = pd.DataFrame(rows)
         if not several:
             frame = frame.drop(columns="source")
-        parts += ["<p>Normalised before measuring (the file itself was not changed): distinct values before "
-                  "and after, and each rule applied.</p>",
-                  _table_html(frame, labels={"source": "Extract", "column": "Column", "kind": "Kind",
-                                             "distinct_before": "Distinct before", "distinct_after": "Distinct after",
-                                             "rules": "Rules applied"})]
+        parts += [
+            "<p>Normalised before measuring (the file itself was not changed): distinct values before "
+            "and after, and each rule applied.</p>",
+            _table_html(
+                frame,
+                labels={
+                    "source": "Extract",
+                    "column": "Column",
+                    "kind": "Kind",
+                    "distinct_before": "Distinct before",
+                    "distinct_after": "Distinct after",
+                    "rules": "Rules applied",
+                },
+            ),
+        ]
     elif upper:
-        parts.append('<p class="note">riskcalc report --normalise unifies the spellings its rules know (case and '
-                     "spaces, numbers, UK postcodes, year groups, sex codes, dates) before measuring, and records "
-                     "each rule; the file is not changed.</p>")
+        parts.append(
+            '<p class="note">riskcalc report --normalise unifies the spellings its rules know (case and '
+            "spaces, numbers, UK postcodes, year groups, sex codes, dates) before measuring, and records "
+            "each rule; the file is not changed.</p>"
+        )
     parts.append("</div>")
     return parts
 
@@ -859,15 +1264,20 @@ def _attribute_tables(table: RiskTable, noun: str = "tier") -> list[str]:
         t.columns = [str(c).replace("_", " ") for c in t.columns]
         t = t.rename_axis("sensitive").reset_index()
         t["sensitive"] = t["sensitive"].map(_field_label)
-        out += [f"<h3>{noun.capitalize()} {html.escape(str(tier))}</h3>",
-                _table_html(t, labels={"sensitive": "Sensitive field"})]
+        out += [
+            f"<h3>{noun.capitalize()} {html.escape(str(tier))}</h3>",
+            _table_html(t, labels={"sensitive": "Sensitive field"}),
+        ]
     return out
 
 
 def _aggregate_tables(agg: pd.DataFrame) -> list[str]:
-    agg = agg.assign(dimensions=agg["dimensions"].map(
-        lambda d: " x ".join(_field_label(p.strip()) for p in str(d).split(" x "))))
-    ts = [c[len("cells_at_most_"):] for c in agg.columns if c.startswith("cells_at_most_")]
+    agg = agg.assign(
+        dimensions=agg["dimensions"].map(
+            lambda d: " x ".join(_field_label(p.strip()) for p in str(d).split(" x "))
+        )
+    )
+    ts = [c[len("cells_at_most_") :] for c in agg.columns if c.startswith("cells_at_most_")]
     base = ["table", "dimensions"]
     parts = [
         "<h3>Small cells</h3>",
@@ -875,46 +1285,85 @@ def _aggregate_tables(agg: pd.DataFrame) -> list[str]:
         "<h3>Pupils in small cells</h3>",
         _table_html(agg[base + [f"records_in_cells_at_most_{t}" for t in ts]]),
     ]
-    rest = [c for c in ("suppressed_cells", "recoverable_cells", "recoverable_records",
-                        "rounded_recoverable_cells", "rounded_recoverable_records") if c in agg.columns]
+    rest = [
+        c
+        for c in (
+            "suppressed_cells",
+            "recoverable_cells",
+            "recoverable_records",
+            "rounded_recoverable_cells",
+            "rounded_recoverable_records",
+        )
+        if c in agg.columns
+    ]
     if rest:
-        parts += ["<h3>If published with suppression below 5, or rounded to 5</h3>", _table_html(agg[base + rest])]
+        parts += [
+            "<h3>If published with suppression below 5, or rounded to 5</h3>",
+            _table_html(agg[base + rest]),
+        ]
     return parts
 
 
 def _history_html(history, charts: dict) -> list[str]:
     """The longitudinal section: the quotable sentence, the table, the chart."""
     t = history.result.k_threshold
-    labels = {"years_linked": "Years of history linked", "academic_years": "Spring censuses linked",
-              "n_records": "Pupils", "n_unique": "Unique pupils", "unique_share": "Unique (% of pupils)",
-              f"records_below_{t}": f"In classes below {t}", f"records_below_{t}_share": f"In classes below {t} (%)",
-              "k": "Smallest class (k)", "average_risk": "Average risk"}
-    parts = ['<h2 id="history">School history: uniqueness as years are linked</h2>',
-             f"<p><b>{html.escape(history.sentence)}</b></p>",
-             '<p class="note">A tier 4 extract spanning several years links each pupil\'s censuses through the '
-             "pseudonymous pupil id. Here the school-gate intruder knows the school and year group at each "
-             "linked spring census and the pupil's sex and year and month of birth. Pupils counted: those in at "
-             "least one linked census (Reception intakes and joiners add to the count). The panel is "
-             f"synthetic and separate from the cohort above ({history.n_pupils:,} pupils in its first census, "
-             f"seed {history.seed}); shares move with its size.</p>",
-             _table_html(history.to_frame(), labels=labels)]
+    labels = {
+        "years_linked": "Years of history linked",
+        "academic_years": "Spring censuses linked",
+        "n_records": "Pupils",
+        "n_unique": "Unique pupils",
+        "unique_share": "Unique (% of pupils)",
+        f"records_below_{t}": f"In classes below {t}",
+        f"records_below_{t}_share": f"In classes below {t} (%)",
+        "k": "Smallest class (k)",
+        "average_risk": "Average risk",
+    }
+    parts = [
+        '<h2 id="history">School history: uniqueness as years are linked</h2>',
+        f"<p><b>{html.escape(history.sentence)}</b></p>",
+        '<p class="note">A tier 4 extract spanning several years links each pupil\'s censuses through the '
+        "pseudonymous pupil id. Here the school-gate intruder knows the school and year group at each "
+        "linked spring census and the pupil's sex and year and month of birth. Pupils counted: those in at "
+        "least one linked census (Reception intakes and joiners add to the count). The panel is "
+        f"synthetic and separate from the cohort above ({history.n_pupils:,} pupils in its first census, "
+        f"seed {history.seed}); shares move with its size.</p>",
+        _table_html(history.to_frame(), labels=labels),
+    ]
     if "chart_history" in charts:
         parts.append(_figure_html(charts["chart_history"]))
     return parts
 
 
-def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarsening, history=None,
-           attack=None, render_all=None) -> tuple[str, dict]:
+def _build(
+    table: RiskTable,
+    *,
+    title,
+    identifying,
+    staircase,
+    what_if,
+    coarsening,
+    history=None,
+    attack=None,
+    render_all=None,
+) -> tuple[str, dict]:
     prov = table.provenance
     synthetic_data = _render.is_synthetic(prov)
     noun = _noun(prov)
-    charts = chart_images(table, staircase=staircase, what_if=what_if, history=history, render_all=render_all)
+    charts = chart_images(
+        table, staircase=staircase, what_if=what_if, history=history, render_all=render_all
+    )
     rec = table.records
     if synthetic_data:
         banner = html.escape(SYNTHETIC_NOTE)
     elif _render.inputs_of(prov):
-        banner = "Data: " + "; ".join(
-            f'<span class="mono">{html.escape(_render.input_text(i))}</span>' for i in _render.inputs_of(prov)) + "."
+        banner = (
+            "Data: "
+            + "; ".join(
+                f'<span class="mono">{html.escape(_render.input_text(i))}</span>'
+                for i in _render.inputs_of(prov)
+            )
+            + "."
+        )
     else:
         banner = "Data: tables supplied in memory; no input file was recorded."
 
@@ -925,109 +1374,171 @@ def _build(table: RiskTable, *, title, identifying, staircase, what_if, coarseni
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="banner">{banner}</p>',
-        '<p class="note">Figures from riskcalc ' + html.escape(str(prov.get("riskcalc_version", "")))
+        '<p class="note">Figures from riskcalc '
+        + html.escape(str(prov.get("riskcalc_version", "")))
         + ". Counts come before shares. No value of any record is shown.</p>",
     ]
     parts += _quality_html(prov)
     findings = key_findings(table)
     if findings:
-        parts.append('<div class="findings"><h2 id="findings">Key findings</h2>'
-                     + "".join(f"<p>{html.escape(s)}</p>" for s in findings) + "</div>")
+        parts.append(
+            '<div class="findings"><h2 id="findings">Key findings</h2>'
+            + "".join(f"<p>{html.escape(s)}</p>" for s in findings)
+            + "</div>"
+        )
     parts.append(_TOC_PLACE)
-    parts.append(f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(citation(prov))}</p></div>')
+    parts.append(
+        f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(citation(prov))}</p></div>'
+    )
     parts += [
         '<h2 id="tiers">Tier table: pupils an intruder could single out</h2>',
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
         "measure a scenario on a tier that lacks some of its fields, using the coarser versions the "
         "tier holds (the fields listed); a scenario with no row on a tier is not zero risk."
-        + (" " + html.escape(_guess_counts(rec)) if _has_guesses(rec) else "") + "</p>",
-        _table_html(_headline_frame(table), labels={"tier": noun.capitalize()}) if len(rec) else "<p>No record-level extract.</p>",
+        + (" " + html.escape(_guess_counts(rec)) if _has_guesses(rec) else "")
+        + "</p>",
+        _table_html(_headline_frame(table), labels={"tier": noun.capitalize()})
+        if len(rec)
+        else "<p>No record-level extract.</p>",
     ]
     if len(rec) and (rec["k"] == rec["k"].iloc[0]).all():
-        parts.append(f'<p class="note">The smallest class, k, is {int(rec["k"].iloc[0]):,} in every row, '
-                     "so it is left out: "
-                     + ("each scenario singles out at least one pupil on every tier. The counts of unique "
-                        "pupils and of pupils in classes below 5 and 10 say how many." if rec["k"].iloc[0] == 1
-                        else "it does not distinguish the rows.") + "</p>")
+        parts.append(
+            f'<p class="note">The smallest class, k, is {int(rec["k"].iloc[0]):,} in every row, '
+            "so it is left out: "
+            + (
+                "each scenario singles out at least one pupil on every tier. The counts of unique "
+                "pupils and of pupils in classes below 5 and 10 say how many."
+                if rec["k"].iloc[0] == 1
+                else "it does not distinguish the rows."
+            )
+            + "</p>"
+        )
     if "chart_tiers" in charts:
         parts.append(_figure_html(charts["chart_tiers"]))
     parts.append('<h2 id="scenarios">Intruder scenarios</h2>')
     for gap in prov.get("scenarios_not_measured", []):
-        parts.append(f'<p class="note">Not measured: {html.escape(gap["scenario"].replace("_", " "))}, as no extract '
-                     f"holds all its fields (missing: {html.escape(', '.join(gap['missing']))}). Pass --scenarios FILE "
-                     "naming your columns, or --columns FIELD=COLUMN to map them.</p>")
-    parts.append(_table_html(pd.DataFrame(
-        [{"scenario": s.name.replace("_", " "), "fields": s.fields, "rationale": s.rationale} for s in table.scenarios]
-    )))
+        parts.append(
+            f'<p class="note">Not measured: {html.escape(gap["scenario"].replace("_", " "))}, as no extract '
+            f"holds all its fields (missing: {html.escape(', '.join(gap['missing']))}). Pass --scenarios FILE "
+            "naming your columns, or --columns FIELD=COLUMN to map them.</p>"
+        )
+    parts.append(
+        _table_html(
+            pd.DataFrame(
+                [
+                    {
+                        "scenario": s.name.replace("_", " "),
+                        "fields": s.fields,
+                        "rationale": s.rationale,
+                    }
+                    for s in table.scenarios
+                ]
+            )
+        )
+    )
     if len(table.attributes):
-        parts += ['<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
-                  '<p class="note">Pupils (and their share of the tier) whose sensitive status is certain once '
-                  "matched on the scenario's fields, counting those revealed to hold a value other than the most "
-                  "common one (for instance, eligible for free meals or looked after). One row per sensitive "
-                  "field, one column per scenario; blank where the tier lacks the field or the intruder already "
-                  "knows it. Full counts, including pupils revealed to hold the common value, are in the CSV and "
-                  "JSON files.</p>"]
+        parts += [
+            '<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
+            '<p class="note">Pupils (and their share of the tier) whose sensitive status is certain once '
+            "matched on the scenario's fields, counting those revealed to hold a value other than the most "
+            "common one (for instance, eligible for free meals or looked after). One row per sensitive "
+            "field, one column per scenario; blank where the tier lacks the field or the intruder already "
+            "knows it. Full counts, including pupils revealed to hold the common value, are in the CSV and "
+            "JSON files.</p>",
+        ]
         parts += _attribute_tables(table, noun)
     if len(table.aggregates):
-        parts += ['<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
-                  '<p class="note">Each table counts pupils by every dimension listed. Published without '
-                  "suppression, cells of 1 and 2 point at one or two pupils. \"Recoverable\" cells would be worked "
-                  "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5. "
-                  "These figures come from the unprotected tables and are for the data owner: per table only "
-                  "(cells, and pupils summed over them), not cell by cell; the cells' feasible "
-                  "intervals are in the internal report of <code>riskcalc audit-tables</code>.</p>"]
+        parts += [
+            '<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
+            '<p class="note">Each table counts pupils by every dimension listed. Published without '
+            'suppression, cells of 1 and 2 point at one or two pupils. "Recoverable" cells would be worked '
+            "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5. "
+            "These figures come from the unprotected tables and are for the data owner: per table only "
+            "(cells, and pupils summed over them), not cell by cell; the cells' feasible "
+            "intervals are in the internal report of <code>riskcalc audit-tables</code>.</p>",
+        ]
         parts += _aggregate_tables(table.aggregates)
     if history is not None:
         parts += _history_html(history, charts)
-    if attack is not None:  # the simulated linkage attack (riskcalc.release.attack), which imports this module
+    if (
+        attack is not None
+    ):  # the simulated linkage attack (riskcalc.release.attack), which imports this module
         parts.append(attack.section_html())
     if identifying:
         exclude = set(_direct_identifiers())
         sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
-        parts += ['<h2 id="lattice">Most identifying combinations of fields</h2>',
-                  f'<p class="note">Every combination of up to {max(sizes, default=0)} of the scenarios\' fields '
-                  "was measured (the search stops there); shown are the minimal ones, where every field adds at "
-                  "least 1% of pupils to those singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
-                  "left out.</p>"]
+        parts += [
+            '<h2 id="lattice">Most identifying combinations of fields</h2>',
+            f'<p class="note">Every combination of up to {max(sizes, default=0)} of the scenarios\' fields '
+            "was measured (the search stops there); shown are the minimal ones, where every field adds at "
+            "least 1% of pupils to those singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
+            "left out.</p>",
+        ]
         for label, frame in identifying.items():
             frame = frame.loc[~frame["fields"].map(lambda f: bool(set(f) & exclude))]
-            parts += [f"<h3>{noun.capitalize()} {html.escape(str(label))}</h3>", _table_html(_minimal(frame, len(frame)))]
+            parts += [
+                f"<h3>{noun.capitalize()} {html.escape(str(label))}</h3>",
+                _table_html(_minimal(frame, len(frame))),
+            ]
     if staircase is not None:
         label, stairs = staircase
-        parts += ['<h2 id="staircase">Uniqueness staircase</h2>',
-                  '<p class="note">Fields added one at a time, each time the one that singles out the most '
-                  "pupils; it stops when every pupil is unique.</p>",
-                  _table_html(stairs.drop(columns=["fields"]).assign(field=stairs["field"].map(_field_label)))]
+        parts += [
+            '<h2 id="staircase">Uniqueness staircase</h2>',
+            '<p class="note">Fields added one at a time, each time the one that singles out the most '
+            "pupils; it stops when every pupil is unique.</p>",
+            _table_html(
+                stairs.drop(columns=["fields"]).assign(field=stairs["field"].map(_field_label))
+            ),
+        ]
         if "chart_staircase" in charts:
             parts.append(_figure_html(charts["chart_staircase"]))
     if what_if is not None:
         shown = what_if
         if "projected" in rec.columns and len(rec):
             flag = rec.set_index(["tier", "scenario"])["projected"]
-            proj = [bool(flag.get((t, s), False)) for t, s in zip(what_if["tier"], what_if["scenario"])]
-            shown = what_if.assign(scenario=[s + (" (projected)" if p else "") for s, p in zip(what_if["scenario"], proj)])
-        parts += ['<h2 id="whatif">What-if: a coarser release</h2>',
-                  '<p class="note">The same scenarios after coarsening: '
-                  + html.escape(", ".join(f"{_field_label(k)} to {_field_label(v)}" for k, v in prov.get("what_if_coarsening", {}).items()) or "as given")
-                  + ".</p>", _table_html(shown)]
+            proj = [
+                bool(flag.get((t, s), False)) for t, s in zip(what_if["tier"], what_if["scenario"])
+            ]
+            shown = what_if.assign(
+                scenario=[
+                    s + (" (projected)" if p else "") for s, p in zip(what_if["scenario"], proj)
+                ]
+            )
+        parts += [
+            '<h2 id="whatif">What-if: a coarser release</h2>',
+            '<p class="note">The same scenarios after coarsening: '
+            + html.escape(
+                ", ".join(
+                    f"{_field_label(k)} to {_field_label(v)}"
+                    for k, v in prov.get("what_if_coarsening", {}).items()
+                )
+                or "as given"
+            )
+            + ".</p>",
+            _table_html(shown),
+        ]
         if "chart_what_if" in charts:
             parts.append(_figure_html(charts["chart_what_if"]))
     if coarsening is not None:
         levels = coarsening.describe(_field_label)
-        parts += ['<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
-                  f'<p class="note">Target k = {coarsening.target_k}, allowing {pct_text(coarsening.max_suppressed)} of '
-                  f"pupils to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps). k is measured "
-                  "before suppression.</p>",
-                  _table_html(coarsening.result)]
+        parts += [
+            '<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
+            f'<p class="note">Target k = {coarsening.target_k}, allowing {pct_text(coarsening.max_suppressed)} of '
+            f"pupils to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps). k is measured "
+            "before suppression.</p>",
+            _table_html(coarsening.result),
+        ]
     parts.append('<h2 id="definitions">Definitions</h2><dl>')
     parts += [f"<dt><b>{html.escape(t)}</b></dt><dd>{html.escape(d)}</dd>" for t, d in DEFINITIONS]
     parts.append("</dl>")
     prov_frame = pd.DataFrame(_provenance_rows(prov), columns=["item", "value"])
-    parts += ['<h2 id="provenance">Provenance</h2>',
-              '<p class="note">Where these figures come from; the full record is in tier_table.json.</p>',
-              _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False, css="kv"),
-              '<p class="totop"><a href="#contents">Back to contents</a></p>',
-              "</body></html>"]
+    parts += [
+        '<h2 id="provenance">Provenance</h2>',
+        '<p class="note">Where these figures come from; the full record is in tier_table.json.</p>',
+        _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False, css="kv"),
+        '<p class="totop"><a href="#contents">Back to contents</a></p>',
+        "</body></html>",
+    ]
     text = "\n".join(parts) + "\n"
     return text.replace(_TOC_PLACE, _contents(text), 1), charts
 
@@ -1044,7 +1555,11 @@ def _contents(page: str) -> str:
 
     heads = re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', page)
     items = "".join(f'<li><a href="#{i}">{t}</a></li>' for i, t in heads if i != "findings")
-    return f'<nav id="contents" class="toc" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>' if items else ""
+    return (
+        f'<nav id="contents" class="toc" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>'
+        if items
+        else ""
+    )
 
 
 def html_report(
@@ -1086,8 +1601,16 @@ def html_report(
             "The 'table' parameter of html_report must be a RiskTable (from tier_risk_table or "
             f"risk_table). Got {type(table).__name__} instead."
         )
-    text, _ = _build(table, title=title, identifying=identifying, staircase=staircase, what_if=what_if,
-                     coarsening=coarsening, history=history, attack=attack)
+    text, _ = _build(
+        table,
+        title=title,
+        identifying=identifying,
+        staircase=staircase,
+        what_if=what_if,
+        coarsening=coarsening,
+        history=history,
+        attack=attack,
+    )
     return text
 
 

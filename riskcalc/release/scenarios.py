@@ -51,13 +51,19 @@ def _from_mapping(mapping: Mapping, source: str) -> tuple[Scenario, ...]:
                 f"'rationale'). Got {spec!r}."
             )
         fields = spec["fields"]
-        if isinstance(fields, str) or not fields or not all(isinstance(f, str) and f for f in fields):
+        if (
+            isinstance(fields, str)
+            or not fields
+            or not all(isinstance(f, str) and f for f in fields)
+        ):
             raise InvalidParameterError(
                 f"Scenario {name!r} in {source}: 'fields' must be a non-empty list of column "
                 f"names. Got {fields!r}."
             )
         if len(set(fields)) != len(fields):
-            raise InvalidParameterError(f"Scenario {name!r} in {source} names a field twice: {fields!r}.")
+            raise InvalidParameterError(
+                f"Scenario {name!r} in {source} names a field twice: {fields!r}."
+            )
         out.append(Scenario(str(name), tuple(fields), str(spec.get("rationale", ""))))
     if not out:
         raise InvalidParameterError(f"No scenarios in {source}.")

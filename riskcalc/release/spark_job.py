@@ -46,7 +46,9 @@ def check_source(source) -> None:
         return
     from .._core.io import _parquet_parts, check_parquet_parts
 
-    check_parquet_parts([path] if path.is_file() else _parquet_parts(path), root=None if path.is_file() else path)
+    check_parquet_parts(
+        [path] if path.is_file() else _parquet_parts(path), root=None if path.is_file() else path
+    )
 
 
 def check_master(master: str | None, timeout: float = 5.0) -> None:
@@ -56,7 +58,7 @@ def check_master(master: str | None, timeout: float = 5.0) -> None:
         return
     import socket
 
-    for hostport in master[len("spark://"):].split(","):
+    for hostport in master[len("spark://") :].split(","):
         host, _, port = hostport.partition(":")
         try:
             with socket.create_connection((host, int(port or 7077)), timeout=timeout):
@@ -79,7 +81,7 @@ def spark_error(exc) -> Exception | None:
     text = str(exc)
     for marker in ("org.apache.spark.", "java.", ": "):
         if marker in text:
-            text = text[text.index(marker):]
+            text = text[text.index(marker) :]
             break
     line = " ".join(text.split())
     line = line.split(" at org.")[0].split(" at java.")[0]
@@ -97,18 +99,27 @@ def session(master: str | None = None, *, app: str = "riskcalc"):
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise InvalidParameterError("--engine spark needs pyspark: pip install 'riskcalc[spark]'.") from exc
+        raise InvalidParameterError(
+            "--engine spark needs pyspark: pip install 'riskcalc[spark]'."
+        ) from exc
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
     master = master or "local[*]"
     # Parquet written by pandas holds nanosecond timestamps, which Spark reads only as longs
     # (the same values, so the same classes).
-    builder = SparkSession.builder.master(master).appName(app).config("spark.sql.legacy.parquet.nanosAsLong", "true")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+    )
     if master.startswith("local"):
         cores = os.cpu_count() or 2
-        builder = (builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores))))
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
+        )
     check_master(master)
     spark = _quietly(builder.getOrCreate)
     spark.sparkContext.setLogLevel("ERROR")
@@ -153,8 +164,12 @@ def read(spark, source):
         if suffix in (".parquet", ".pq"):
             return spark.read.parquet(text)
         if suffix in (".csv", ".tsv", ".txt"):
-            return spark.read.csv(text, header=True, inferSchema=True, sep="\t" if suffix == ".tsv" else ",")
-        raise DataFileError(f"{text!r}: --engine spark reads Parquet, Delta or CSV; convert it to Parquet first.")
+            return spark.read.csv(
+                text, header=True, inferSchema=True, sep="\t" if suffix == ".tsv" else ","
+            )
+        raise DataFileError(
+            f"{text!r}: --engine spark reads Parquet, Delta or CSV; convert it to Parquet first."
+        )
     if "://" in text:  # a cloud path (abfss://, s3a://, dbfs:/ ...): let Spark resolve it
         return spark.read.parquet(text)
     if "/" in text or "\\" in text or path.suffix:  # a path, not a table name: it does not exist
@@ -187,10 +202,29 @@ def _spark_errors(job):
 
 
 @_spark_errors
-def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresholds=(1, 2, 3, 5, 10),
-            missing="category", alpha=1.0, risk_threshold=0.2, population=None, sampling_fraction=None,
-            population_size=None, population_method="auto", household=None, risk_method="approx",
-            sensitive=(), sep=None, normalise=False, spark=None, spark_master=None, sheet=None):
+def analyse(
+    path,
+    qi,
+    *,
+    weights=None,
+    k_thresholds=(2, 3, 5, 10),
+    count_thresholds=(1, 2, 3, 5, 10),
+    missing="category",
+    alpha=1.0,
+    risk_threshold=0.2,
+    population=None,
+    sampling_fraction=None,
+    population_size=None,
+    population_method="auto",
+    household=None,
+    risk_method="approx",
+    sensitive=(),
+    sep=None,
+    normalise=False,
+    spark=None,
+    spark_master=None,
+    sheet=None,
+):
     """:func:`riskcalc.release.analyse.analyse` on Spark: the same sections and rows.
 
     ``path`` is a path or table name (read with :func:`read`) or a Spark DataFrame. The
@@ -224,7 +258,9 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
     profiled = list(dict.fromkeys(list(qi) + list(sensitive)))
     roles = {c: ("quasi_identifier" if c in set(qi) else "sensitive") for c in profiled}
     source = _name(path) if _is_frame(path) else Path(str(path).rstrip("/")).name
-    fixed, quality = quality_check(frame, profiled, roles=roles, normalise_columns=normalise, source=source)
+    fixed, quality = quality_check(
+        frame, profiled, roles=roles, normalise_columns=normalise, source=source
+    )
     raw, frame = frame, (fixed if fixed is not None else frame)
     missing_records = "category" if missing == "wildcard" else missing
     if missing == "wildcard":
@@ -235,35 +271,66 @@ def analyse(path, qi, *, weights=None, k_thresholds=(2, 3, 5, 10), count_thresho
         small_count_exposure(frame, qi, thresholds=count_thresholds, missing=missing),
     )
     sections = {"quasi_identifiers": summary.to_frame()}
-    pop_frame = None if population is None else (population if _is_frame(population) else read(spark, population))
-    attack = attacker_risk(frame, qi, population=pop_frame, threshold=risk_threshold, missing=missing_records)
+    pop_frame = (
+        None
+        if population is None
+        else (population if _is_frame(population) else read(spark, population))
+    )
+    attack = attacker_risk(
+        frame, qi, population=pop_frame, threshold=risk_threshold, missing=missing_records
+    )
     sections["attacker"] = memory._attacker_rows(attack)
     if sampling_fraction is not None or population_size is not None:
-        sections["population"] = memory._population_rows(frame, qi, sampling_fraction, population_size,
-                                                        population_method, missing)
+        sections["population"] = memory._population_rows(
+            frame, qi, sampling_fraction, population_size, population_method, missing
+        )
     if sensitive:
         sections["attribute"] = memory._attribute_rows(frame, qi, sensitive, missing)
     params = {
-        "quasi_identifiers": list(qi), "weights": weights, "k_thresholds": list(k_thresholds),
-        "count_thresholds": list(count_thresholds), "missing": missing, "alpha": alpha,
-        "risk_threshold": risk_threshold, "population": _name(population) if population is not None else None,
-        "sampling_fraction": sampling_fraction, "population_size": population_size,
-        "population_method": population_method, "household": household,
-        "risk_method": risk_method, "sensitive": list(sensitive), "normalise": bool(normalise), "engine": "spark",
+        "quasi_identifiers": list(qi),
+        "weights": weights,
+        "k_thresholds": list(k_thresholds),
+        "count_thresholds": list(count_thresholds),
+        "missing": missing,
+        "alpha": alpha,
+        "risk_threshold": risk_threshold,
+        "population": _name(population) if population is not None else None,
+        "sampling_fraction": sampling_fraction,
+        "population_size": population_size,
+        "population_method": population_method,
+        "household": household,
+        "risk_method": risk_method,
+        "sensitive": list(sensitive),
+        "normalise": bool(normalise),
+        "engine": "spark",
     }
     source = None if _is_frame(path) else path
     prov = provenance("analyse", params)
     prov["data"] = "spark"
     prov["input"] = describe_spark(raw, source)
     if pop_frame is not None:
-        prov["population"] = describe_spark(pop_frame, None if _is_frame(population) else population)
+        prov["population"] = describe_spark(
+            pop_frame, None if _is_frame(population) else population
+        )
     prov["data_quality"] = quality.to_dict()
     return memory.Analysis(sections, prov, [f["message"] for f in quality.findings()], quality)
 
 
 @_spark_errors
-def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, sensitive=None,
-               normalise=False, spark=None, spark_master=None, sheet=None, columns=None):
+def report_job(
+    path,
+    *,
+    scenarios=None,
+    report=True,
+    progress=False,
+    sep=None,
+    sensitive=None,
+    normalise=False,
+    spark=None,
+    spark_master=None,
+    sheet=None,
+    columns=None,
+):
     """:func:`riskcalc.release.job.report_job` on Spark: the tier table of each extract (a
     Parquet dataset folder, a folder of extract files, or one file), measured on the cluster,
     and the HTML report of that table.
@@ -275,7 +342,14 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
     and the staircase) are left out; aggregate tables (with a ``count`` column) are read into
     memory, as they are small by construction.
     """
-    from .job import _check_mapping_used, _files, _labels, _report, measure_extracts, measured_columns
+    from .job import (
+        _check_mapping_used,
+        _files,
+        _labels,
+        _report,
+        measure_extracts,
+        measured_columns,
+    )
     from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
 
@@ -307,15 +381,25 @@ def report_job(path, *, scenarios=None, report=True, progress=False, sep=None, s
             continue
         fields, sens = measured_columns(frame.columns, scen, sensitive)
         roles = {**{f: "quasi_identifier" for f in fields}, **{c: "sensitive" for c in sens}}
-        fixed, quality = quality_check(frame, fields + sens, roles=roles, normalise_columns=normalise,
-                                       source=str(label))
+        fixed, quality = quality_check(
+            frame, fields + sens, roles=roles, normalise_columns=normalise, source=str(label)
+        )
         qualities.append(quality)
         extracts[label] = fixed if fixed is not None else frame
     _check_mapping_used(mapping, written)
     table, result = measure_extracts(
-        extracts, aggregates, {lab: columns_of[lab] for lab in extracts}, scen, builtin=scenarios is None,
-        sensitive=sensitive, inputs=inputs, qualities=qualities, normalise=normalise, mapping=mapping,
-        before={"engine": "spark"})
+        extracts,
+        aggregates,
+        {lab: columns_of[lab] for lab in extracts},
+        scen,
+        builtin=scenarios is None,
+        sensitive=sensitive,
+        inputs=inputs,
+        qualities=qualities,
+        normalise=normalise,
+        mapping=mapping,
+        before={"engine": "spark"},
+    )
     if report:
         _report(result, table, title="How identifiable are these extracts?")
     return result

@@ -26,7 +26,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         if action.dest == "out":
             action.help = "output folder: a new or empty folder (its parent folders are created)"
         elif action.dest == "force":
-            action.help = "replace a riskcalc output folder at --out (never a folder of other files)"
+            action.help = (
+                "replace a riskcalc output folder at --out (never a folder of other files)"
+            )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -75,20 +75,49 @@ from .scenarios import Scenario, load_scenarios
 from .tier3 import AGGREGATE_COLUMNS, tier3_rows
 
 __all__ = [
-    "RiskTable", "risk_table", "tier_risk_table", "tier_extracts", "RECORD_COLUMNS",
-    "ATTRIBUTE_COLUMNS", "AGGREGATE_COLUMNS", "revealed_records", "project_scenario", "GUESS_MARK",
+    "RiskTable",
+    "risk_table",
+    "tier_risk_table",
+    "tier_extracts",
+    "RECORD_COLUMNS",
+    "ATTRIBUTE_COLUMNS",
+    "AGGREGATE_COLUMNS",
+    "revealed_records",
+    "project_scenario",
+    "GUESS_MARK",
     "split_guesses",
 ]
 
 K_THRESHOLDS = (3, 5, 10)
 RECORD_COLUMNS = [
-    "tier", "scenario", "fields", "n_records", "n_classes", "k", "n_unique", "unique_share",
-    "records_below_3", "records_below_3_share", "records_below_5", "records_below_5_share", "records_below_10", "records_below_10_share",
-    "average_risk", "projected", "records_guessed_wrong", "records_wrongly_singled_out",
+    "tier",
+    "scenario",
+    "fields",
+    "n_records",
+    "n_classes",
+    "k",
+    "n_unique",
+    "unique_share",
+    "records_below_3",
+    "records_below_3_share",
+    "records_below_5",
+    "records_below_5_share",
+    "records_below_10",
+    "records_below_10_share",
+    "average_risk",
+    "projected",
+    "records_guessed_wrong",
+    "records_wrongly_singled_out",
 ]
 ATTRIBUTE_COLUMNS = [
-    "tier", "scenario", "sensitive", "records_revealed", "records_revealed_share", "records_revealed_minority",
-    "records_revealed_minority_share", "projected",
+    "tier",
+    "scenario",
+    "sensitive",
+    "records_revealed",
+    "records_revealed_share",
+    "records_revealed_minority",
+    "records_revealed_minority_share",
+    "projected",
 ]
 
 
@@ -111,21 +140,29 @@ class RiskTable(_render.Displayed):
         pupils in classes below 5 and 10 (counts). A projected row's scenario reads
         ``"name (projected)"`` (see :func:`project_scenario`)."""
         r = self.records
-        projected = r["projected"].astype(bool) if "projected" in r.columns else pd.Series(False, index=r.index)
+        projected = (
+            r["projected"].astype(bool)
+            if "projected" in r.columns
+            else pd.Series(False, index=r.index)
+        )
         scenario = r["scenario"].where(~projected, r["scenario"] + " (projected)")
-        return _with_upper_bound(pd.DataFrame(
-            {
-                "tier": r["tier"],
-                "scenario": scenario,
-                "pupils": r["n_records"],
-                "unique": r["n_unique"],
-                "unique_share": r["unique_share"],
-                "k": r["k"],
-                "below_5": r["records_below_5"],
-                "below_10": r["records_below_10"],
-                "average_risk": r["average_risk"],
-            }
-        ), r, self.provenance)
+        return _with_upper_bound(
+            pd.DataFrame(
+                {
+                    "tier": r["tier"],
+                    "scenario": scenario,
+                    "pupils": r["n_records"],
+                    "unique": r["n_unique"],
+                    "unique_share": r["unique_share"],
+                    "k": r["k"],
+                    "below_5": r["records_below_5"],
+                    "below_10": r["records_below_10"],
+                    "average_risk": r["average_risk"],
+                }
+            ),
+            r,
+            self.provenance,
+        )
 
     def upper_bound(self) -> pd.Series | None:
         """Per row of ``records``: whether its figures are an upper bound of the risk, because a
@@ -153,37 +190,57 @@ class RiskTable(_render.Displayed):
         a = self.attributes
         if not len(a):
             return pd.DataFrame()
-        n_col, p_col = ("records_revealed_minority", "records_revealed_minority_share") if minority else ("records_revealed", "records_revealed_share")
+        n_col, p_col = (
+            ("records_revealed_minority", "records_revealed_minority_share")
+            if minority
+            else ("records_revealed", "records_revealed_share")
+        )
         bound = self.attribute_bound()
         if "projected" in a.columns:
-            a = a.assign(scenario=a["scenario"].where(~a["projected"].astype(bool), a["scenario"] + " (projected)"))
+            a = a.assign(
+                scenario=a["scenario"].where(
+                    ~a["projected"].astype(bool), a["scenario"] + " (projected)"
+                )
+            )
         marks = [f", {b}" if b else "" for b in bound] if bound is not None else [""] * len(a)
         cell = [f"{int(n):,} ({pct_text(p)}{m})" for n, p, m in zip(a[n_col], a[p_col], marks)]
         order = list(dict.fromkeys(a["sensitive"]))
-        wide = a.assign(cell=cell).pivot(index=["tier", "scenario"], columns="sensitive", values="cell")
+        wide = a.assign(cell=cell).pivot(
+            index=["tier", "scenario"], columns="sensitive", values="cell"
+        )
         keys = list(dict.fromkeys(zip(a["tier"], a["scenario"])))
         wide = wide.reindex(pd.MultiIndex.from_tuples(keys, names=["tier", "scenario"]))[order]
         return wide.reset_index().fillna("").rename_axis(columns=None)
 
     def to_markdown(self) -> str:
         """Markdown: the headline table, attribute disclosure and tier 3 small counts."""
-        parts = [_render.markdown_quality(self.provenance),
-                 "## Record-level tiers: pupils an intruder could single out\n",
-                 _render.to_markdown(_display(self.headline()))]
+        parts = [
+            _render.markdown_quality(self.provenance),
+            "## Record-level tiers: pupils an intruder could single out\n",
+            _render.to_markdown(_display(self.headline())),
+        ]
         if len(self.attributes):
-            parts += ["\n## Sensitive status revealed: pupils whose class shows a value other than the "
-                      "most common one (pupils, share)\n",
-                      _render.to_markdown(self.attribute_matrix())]
+            parts += [
+                "\n## Sensitive status revealed: pupils whose class shows a value other than the "
+                "most common one (pupils, share)\n",
+                _render.to_markdown(self.attribute_matrix()),
+            ]
         if len(self.aggregates):
-            parts += ["\n## Tier 3 aggregate tables: small cells\n",
-                      _render.to_markdown(_display(self.aggregates))]
+            parts += [
+                "\n## Tier 3 aggregate tables: small cells\n",
+                _render.to_markdown(_display(self.aggregates)),
+            ]
         return "".join(parts) + _render.markdown_provenance(self.provenance)
 
     def to_csv(self) -> dict[str, str]:
         """``{"records": csv, "attributes": csv, "aggregates": csv}`` (``\\n`` line ends)."""
         return {
-            "records": _render.to_csv(_display(_with_upper_bound(self.records, self.records, self.provenance))),
-            "attributes": _render.to_csv(_with_attribute_bound(self.attributes, self.records, self.provenance)),
+            "records": _render.to_csv(
+                _display(_with_upper_bound(self.records, self.records, self.provenance))
+            ),
+            "attributes": _render.to_csv(
+                _with_attribute_bound(self.attributes, self.records, self.provenance)
+            ),
             "aggregates": _render.to_csv(self.aggregates),
         }
 
@@ -192,12 +249,19 @@ class RiskTable(_render.Displayed):
         doc = {
             "provenance": self.provenance,
             "scenarios": [
-                {"name": s.name, "fields": list(s.fields), "rationale": s.rationale} for s in self.scenarios
+                {"name": s.name, "fields": list(s.fields), "rationale": s.rationale}
+                for s in self.scenarios
             ],
-            "records": json.loads(_render.to_json(_display(_with_upper_bound(self.records, self.records,
-                                                                              self.provenance))))["rows"],
-            "attributes": json.loads(_render.to_json(_with_attribute_bound(self.attributes, self.records,
-                                                                           self.provenance)))["rows"],
+            "records": json.loads(
+                _render.to_json(
+                    _display(_with_upper_bound(self.records, self.records, self.provenance))
+                )
+            )["rows"],
+            "attributes": json.loads(
+                _render.to_json(
+                    _with_attribute_bound(self.attributes, self.records, self.provenance)
+                )
+            )["rows"],
             "aggregates": json.loads(_render.to_json(self.aggregates))["rows"],
         }
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"
@@ -207,9 +271,15 @@ class RiskTable(_render.Displayed):
         captioned with what it shows and the data's source, labelled ``tab:riskcalc-tiers``; the
         data-quality paragraph before it."""
         title = "Pupils an intruder could single out, by extract and intruder scenario"
-        return (_render.latex_provenance(self.provenance) + _render.latex_quality(self.provenance)
-                + _render.to_latex(_display(self.headline()), caption=_render.latex_caption(title, self.provenance),
-                                   label="tab:riskcalc-tiers"))
+        return (
+            _render.latex_provenance(self.provenance)
+            + _render.latex_quality(self.provenance)
+            + _render.to_latex(
+                _display(self.headline()),
+                caption=_render.latex_caption(title, self.provenance),
+                label="tab:riskcalc-tiers",
+            )
+        )
 
     def __repr__(self) -> str:
         worst = self.records.sort_values("unique_share", ascending=False).head(1)
@@ -246,7 +316,9 @@ def pct_text(share) -> str:
     return f"{p:.2f}%" if p < 1 else f"{p:.1f}%"
 
 
-def _with_attribute_bound(attributes: pd.DataFrame, records: pd.DataFrame, prov: dict) -> pd.DataFrame:
+def _with_attribute_bound(
+    attributes: pd.DataFrame, records: pd.DataFrame, prov: dict
+) -> pd.DataFrame:
     """``attributes`` with a ``bound`` column when the data-quality block of ``prov`` qualifies
     some of its figures (each row's matched fields are its records row's); unchanged otherwise."""
     from .quality import attribute_bound_rows
@@ -273,7 +345,9 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     """Field tuples shown as "a, b, c" (strings are left as they are)."""
     if "fields" in frame.columns:
         frame = frame.assign(
-            fields=frame["fields"].map(lambda f: ", ".join(f) if isinstance(f, (tuple, list)) else f)
+            fields=frame["fields"].map(
+                lambda f: ", ".join(f) if isinstance(f, (tuple, list)) else f
+            )
         )
     return frame
 
@@ -317,7 +391,11 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
                 rows.append((Scenario(s.name, shown, s.rationale), used, guesses, True))
     if not rows:
         return [], []
-    sens = [c for c in (sensitive if sensitive is not None else _sensitive_fields(columns)) if c in columns]
+    sens = [
+        c
+        for c in (sensitive if sensitive is not None else _sensitive_fields(columns))
+        if c in columns
+    ]
     func = "risk_table"
     if enc is None:
         needed = list(dict.fromkeys([f for _, used, _, _ in rows for f in used] + sens))
@@ -348,12 +426,27 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
         unknown = [s for s in sens if s not in used]
         todo = [s for s in unknown if s not in revealed_by]
         if todo:
-            found = backend.attribute_figures(used, todo, missing="category", func=func, minority=True)
-            revealed_by.update({f.name: (f.records_homogeneous, f.records_homogeneous_minority) for f in found})
+            found = backend.attribute_figures(
+                used, todo, missing="category", func=func, minority=True
+            )
+            revealed_by.update(
+                {f.name: (f.records_homogeneous, f.records_homogeneous_minority) for f in found}
+            )
         for s in unknown:
             revealed, minority = revealed_by[s]
             n = figures.n_records
-            attributes.append((label, scenario.name, s, revealed, revealed / n, minority, minority / n, is_projected))
+            attributes.append(
+                (
+                    label,
+                    scenario.name,
+                    s,
+                    revealed,
+                    revealed / n,
+                    minority,
+                    minority / n,
+                    is_projected,
+                )
+            )
     return records, attributes
 
 
@@ -393,9 +486,15 @@ def _finest(candidates: list[str], closure) -> list[str]:
     """``candidates`` less those another one determines (of two that determine each other, the
     first is kept): the finest field of each chain, in the given order."""
     reach = {f: set(closure([f])) for f in candidates}
-    return [f for i, f in enumerate(candidates)
-            if not any(f in reach[g] and (g not in reach[f] or j < i)
-                       for j, g in enumerate(candidates) if g != f)]
+    return [
+        f
+        for i, f in enumerate(candidates)
+        if not any(
+            f in reach[g] and (g not in reach[f] or j < i)
+            for j, g in enumerate(candidates)
+            if g != f
+        )
+    ]
 
 
 def project_scenario(fields, columns) -> tuple[str, ...]:
@@ -438,8 +537,11 @@ def project_scenario(fields, columns) -> tuple[str, ...]:
     known = closure(fields)
     kept = _finest([f for f in known if f in present], closure)
     reached = set(closure(kept))
-    guesses = [f for f in known
-               if f not in reached and guessed_by.get(f) in present and guessed_by[f] not in reached]
+    guesses = [
+        f
+        for f in known
+        if f not in reached and guessed_by.get(f) in present and guessed_by[f] not in reached
+    ]
     guesses = _finest(guesses, closure)
     return tuple(kept) + tuple(f"{guessed_by[f]}{GUESS_MARK}{f}" for f in guesses)
 
@@ -459,17 +561,27 @@ class _Figures:
 
     @classmethod
     def of(cls, hist) -> "_Figures":
-        return cls(hist.n_records, hist.n_classes, hist.k, hist.n_unique,
-                   tuple(int(r) for r in hist.records_below(K_THRESHOLDS)), hist.average_risk)
+        return cls(
+            hist.n_records,
+            hist.n_classes,
+            hist.k,
+            hist.n_unique,
+            tuple(int(r) for r in hist.records_below(K_THRESHOLDS)),
+            hist.average_risk,
+        )
 
 
 def _codes_in(column, other) -> np.ndarray:
     """``other``'s codes in ``column``'s code space (matched by value; -1 for a value
     ``column`` does not hold; missing matches missing)."""
-    mine = pd.Index(np.asarray(column.categories if column.categories is not None else [], dtype=object))
+    mine = pd.Index(
+        np.asarray(column.categories if column.categories is not None else [], dtype=object)
+    )
     theirs = np.asarray(other.categories if other.categories is not None else [], dtype=object)
-    lookup = np.full(other.n_levels, -1, dtype=column.codes.dtype)  # narrow codes: 1-2 bytes a record
-    lookup[:other.n_distinct] = mine.get_indexer(pd.Index(theirs[:other.n_distinct]))
+    lookup = np.full(
+        other.n_levels, -1, dtype=column.codes.dtype
+    )  # narrow codes: 1-2 bytes a record
+    lookup[: other.n_distinct] = mine.get_indexer(pd.Index(theirs[: other.n_distinct]))
     if other.missing_code is not None and column.missing_code is not None:
         lookup[other.missing_code] = column.missing_code
     return lookup[other.codes]
@@ -500,7 +612,9 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
     # each wrong guess looks up its guessed class: its own values, the guessed ones in place of
     # the guesses' columns; a class of exactly one pupil (another one) is a false singling-out
     wrongly = 0
-    reachable = wrong[np.all([guessed[c][wrong] >= 0 for c, _ in guesses], axis=0)] if len(wrong) else wrong
+    reachable = (
+        wrong[np.all([guessed[c][wrong] >= 0 for c, _ in guesses], axis=0)] if len(wrong) else wrong
+    )
     if len(reachable):
         cols = list(dict.fromkeys(used))
         codes, levels = [], []
@@ -512,8 +626,16 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
         ids, _ = group_codes(codes, levels)
         counts = np.bincount(ids[:n], minlength=int(ids.max()) + 1)
         wrongly = int(np.count_nonzero(counts[ids[n:]] == 1))
-    return _Figures(n, hist.n_classes, hist.k, n_unique, below, average,
-                    guessed_wrong=int(len(wrong)), wrongly_singled_out=wrongly)
+    return _Figures(
+        n,
+        hist.n_classes,
+        hist.k,
+        n_unique,
+        below,
+        average,
+        guessed_wrong=int(len(wrong)),
+        wrongly_singled_out=wrongly,
+    )
 
 
 def revealed_records(part, columns) -> list[tuple[int, int]]:
@@ -590,7 +712,11 @@ def risk_table(
         raise InvalidParameterError(
             "The 'extracts' parameter of risk_table must be a mapping of label to record-level "
             "extract (e.g. {'1': tier1_frame}), non-empty unless 'aggregates' are given. Got "
-            + (f"{type(extracts).__name__} instead." if not isinstance(extracts, Mapping) else "an empty one.")
+            + (
+                f"{type(extracts).__name__} instead."
+                if not isinstance(extracts, Mapping)
+                else "an empty one."
+            )
         )
     scenarios = load_scenarios(scenarios)
     records, attributes = [], []
@@ -611,8 +737,11 @@ def risk_table(
     if "data_quality" not in extra and len(record_frame):
         extra["data_quality"] = _profile_extracts(extracts, record_frame, attribute_frame)
     prov = make_provenance(
-        "risk_table", _table_parameters(scenarios), inputs=extra.pop("inputs", None),
-        cohort=extra.pop("cohort", None), **extra,
+        "risk_table",
+        _table_parameters(scenarios),
+        inputs=extra.pop("inputs", None),
+        cohort=extra.pop("cohort", None),
+        **extra,
     )
     return RiskTable(record_frame, attribute_frame, aggregate_frame, scenarios, prov)
 
@@ -625,10 +754,16 @@ def _profile_extracts(extracts: Mapping, records: pd.DataFrame, attributes: pd.D
 
     found = []
     for label, extract in extracts.items():
-        fields = list(dict.fromkeys(f for fs in records.loc[records["tier"] == label, "fields"] for f in fs))
+        fields = list(
+            dict.fromkeys(f for fs in records.loc[records["tier"] == label, "fields"] for f in fs)
+        )
         if not fields:
             continue
-        sens = [s for s in dict.fromkeys(attributes.loc[attributes["tier"] == label, "sensitive"]) if s not in fields]
+        sens = [
+            s
+            for s in dict.fromkeys(attributes.loc[attributes["tier"] == label, "sensitive"])
+            if s not in fields
+        ]
         roles = {**{f: "quasi_identifier" for f in fields}, **{s: "sensitive" for s in sens}}
         found.append(quality_check(extract, fields + sens, roles=roles, source=str(label))[1])
     return DataQuality.combine(found).to_dict()
@@ -636,7 +771,9 @@ def _profile_extracts(extracts: Mapping, records: pd.DataFrame, attributes: pd.D
 
 def _table_parameters(scenarios, **more) -> dict:
     return {
-        "scenarios": {s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios},
+        "scenarios": {
+            s.name: {"fields": list(s.fields), "rationale": s.rationale} for s in scenarios
+        },
         "k_thresholds": list(K_THRESHOLDS),
         **more,
     }
@@ -649,9 +786,16 @@ def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFra
     return {t: synthetic.tier_extract(cohort, t) for t in tiers if t != 3}
 
 
-def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None, coarsening=None,
-                    encoded: EncodedTable | None = None, attributes: bool = True,
-                    project: bool = True) -> RiskTable:
+def tier_risk_table(
+    cohort: pd.DataFrame,
+    *,
+    tiers=(1, 2, 3, 4),
+    scenarios=None,
+    coarsening=None,
+    encoded: EncodedTable | None = None,
+    attributes: bool = True,
+    project: bool = True,
+) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
     The tiers hold the same pupils, so the cohort is encoded once and each scenario is measured
@@ -676,9 +820,13 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
     scenarios = load_scenarios(scenarios)
     record_tiers = [t for t in tiers if t != 3]
     tier_columns = {t: list(synthetic.columns_for_tier(t)) for t in record_tiers}
-    needed = cohort_fields(cohort, scenarios, attributes=attributes, tiers=record_tiers if project else ())
+    needed = cohort_fields(
+        cohort, scenarios, attributes=attributes, tiers=record_tiers if project else ()
+    )
     if coarsening:
-        cohort = coarsen(cohort, _with_truth(coarsening), columns=list(dict.fromkeys(needed + _dims_of_tier3())))
+        cohort = coarsen(
+            cohort, _with_truth(coarsening), columns=list(dict.fromkeys(needed + _dims_of_tier3()))
+        )
     usable = encoded is not None and not coarsening and set(needed) <= set(encoded.columns)
     enc = encoded if usable else encode(cohort, needed)
     memo: dict = {}
@@ -690,16 +838,21 @@ def tier_risk_table(cohort: pd.DataFrame, *, tiers=(1, 2, 3, 4), scenarios=None,
         tier3 = pool.submit(_tier3_rows, cohort) if 3 in tiers else None
         for t in record_tiers:
             shell = pd.DataFrame(columns=tier_columns[t])
-            r, a = _extract_rows(t, shell, scenarios, None if attributes else [], enc=enc, memo=memo,
-                                 project=project)
+            r, a = _extract_rows(
+                t, shell, scenarios, None if attributes else [], enc=enc, memo=memo, project=project
+            )
             records += r
             attribute_rows += a
             return_free_memory()
-        aggregates = tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
+        aggregates = (
+            tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
+        )
     return_free_memory()
     prov = make_provenance(
-        "tier_risk_table", _table_parameters(scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}),
-                                             project=bool(project)),
+        "tier_risk_table",
+        _table_parameters(
+            scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}), project=bool(project)
+        ),
         cohort=meta,
     )
     return RiskTable(
@@ -766,5 +919,14 @@ def _with_truth(coarsening: Mapping) -> dict:
 
 
 def _dims_of_tier3() -> list[str]:
-    return ["urn", "la_code", "nc_year", "sex", "ethnic_group_major", "ethnic_group_minor",
-            "fsm_eligible", "sen_provision", "eal"]
+    return [
+        "urn",
+        "la_code",
+        "nc_year",
+        "sex",
+        "ethnic_group_major",
+        "ethnic_group_minor",
+        "fsm_eligible",
+        "sen_provision",
+        "eal",
+    ]

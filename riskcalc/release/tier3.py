@@ -17,10 +17,16 @@ __all__ = ["tier3_exposure", "tier3_rows", "AGGREGATE_COLUMNS", "CELL_THRESHOLDS
 #: Cell-count thresholds of the tier 3 rows: cells with ``0 < count <= t``.
 CELL_THRESHOLDS = (1, 2, 3, 5, 10)
 AGGREGATE_COLUMNS = [
-    "table", "dimensions", "n_cells", "n_records",
+    "table",
+    "dimensions",
+    "n_cells",
+    "n_records",
     *[c for t in CELL_THRESHOLDS for c in (f"cells_at_most_{t}", f"records_in_cells_at_most_{t}")],
-    "suppressed_cells", "recoverable_cells", "recoverable_records",
-    "rounded_recoverable_cells", "rounded_recoverable_records",
+    "suppressed_cells",
+    "recoverable_cells",
+    "recoverable_records",
+    "rounded_recoverable_cells",
+    "rounded_recoverable_records",
 ]
 
 
@@ -42,16 +48,27 @@ def _shared_codes(encodings: dict) -> dict:
     """Integer codes of every table's dimensions that agree across tables (one number per
     distinct value of a dimension name), built on the tables' dictionaries, not their cells."""
     names = {d for enc, dims in encodings.values() for d in dims}
-    known = {d: np.unique(np.concatenate([_text_labels(enc[d]) for enc, dims in encodings.values() if d in dims]))
-             for d in names}
+    known = {
+        d: np.unique(
+            np.concatenate([_text_labels(enc[d]) for enc, dims in encodings.values() if d in dims])
+        )
+        for d in names
+    }
     out = {}
     for table, (enc, dims) in encodings.items():
-        out[table] = {d: np.searchsorted(known[d], _text_labels(enc[d]))[enc[d].codes] for d in dims}
+        out[table] = {
+            d: np.searchsorted(known[d], _text_labels(enc[d]))[enc[d].codes] for d in dims
+        }
     return out
 
 
-def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", suppress_below: int = 5,
-                   round_to: int = 5) -> pd.DataFrame:
+def tier3_exposure(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    count: str = "count",
+    suppress_below: int = 5,
+    round_to: int = 5,
+) -> pd.DataFrame:
     """Small-count exposure of aggregate tables, and what suppression or rounding leaves exposed.
 
     For each table: its dimensions, the non-empty cells and the pupils in them, the cells with
@@ -92,14 +109,25 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
             )
         if not len(table):
             raise InvalidParameterError(f"Tier 3 table {name!r} has no rows.")
-        values = check_counts(table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}")
+        values = check_counts(
+            table[count].to_numpy(), len(table), f"The {count!r} column of tier 3 table {name!r}"
+        )
         enc = encode(table, dims)
         checked[name] = (enc, dims, np.asarray(values, dtype=np.int64))
         labels, n_labels = enc.partition(tuple(dims), "category").labels()
         totals = np.bincount(labels, weights=values.astype(np.float64), minlength=n_labels)
         hist = SizeHistogram.from_class_sizes(totals)
-        row = {"table": name, "dimensions": " x ".join(dims), "n_cells": hist.n_classes, "n_records": hist.n_records}
-        for t, c, r in zip(CELL_THRESHOLDS, hist.classes_at_most(CELL_THRESHOLDS), hist.records_at_most(CELL_THRESHOLDS)):
+        row = {
+            "table": name,
+            "dimensions": " x ".join(dims),
+            "n_cells": hist.n_classes,
+            "n_records": hist.n_records,
+        }
+        for t, c, r in zip(
+            CELL_THRESHOLDS,
+            hist.classes_at_most(CELL_THRESHOLDS),
+            hist.records_at_most(CELL_THRESHOLDS),
+        ):
             row[f"cells_at_most_{t}"] = int(c)
             row[f"records_in_cells_at_most_{t}"] = int(r)
         rows.append(row)
@@ -109,11 +137,20 @@ def tier3_exposure(tables: Mapping[str, pd.DataFrame], *, count: str = "count", 
     # The audit reads only which cells share which totals: integer codes of the dimensions (the
     # same number for the same school in every table) instead of their text.
     codes = _shared_codes({name: (enc, dims) for name, (enc, dims, _) in checked.items()})
-    checked = {name: pd.DataFrame({**codes[name], count: values}) for name, (_, _, values) in checked.items()}
-    suppressed = tier3_audit(checked, SuppressionPolicy(f"suppress_below_{suppress_below}", suppress_below=suppress_below),
-                             count=count)
-    rounded = tier3_audit(checked, SuppressionPolicy(f"round_to_{round_to}", round_to=round_to, margins="policy"),
-                          count=count)
+    checked = {
+        name: pd.DataFrame({**codes[name], count: values})
+        for name, (_, _, values) in checked.items()
+    }
+    suppressed = tier3_audit(
+        checked,
+        SuppressionPolicy(f"suppress_below_{suppress_below}", suppress_below=suppress_below),
+        count=count,
+    )
+    rounded = tier3_audit(
+        checked,
+        SuppressionPolicy(f"round_to_{round_to}", round_to=round_to, margins="policy"),
+        count=count,
+    )
     frame["suppressed_cells"] = suppressed["suppressed"].to_numpy()
     frame["recoverable_cells"] = suppressed["exact_cells"].to_numpy()
     frame["recoverable_records"] = suppressed["pupils_exact"].to_numpy()
