@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -19,8 +20,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 try:
     import psutil
@@ -72,10 +74,8 @@ def tree_rss_bytes(pid: int) -> int:
         return 0
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(_psutil.Error):
             total += p.memory_info().rss
-        except _psutil.Error:
-            pass
     return total
 
 
@@ -193,7 +193,7 @@ class RssSampler:
             self.peak = max(self.peak, current_rss_bytes())
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self.peak = current_rss_bytes()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -220,7 +220,7 @@ class CpuMeter:
     2-core box means another process kept one core busy the whole time.
     """
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self.wall = self.own_cpu = self.other_busy = float("nan")
         if psutil is None:
             return self
@@ -316,7 +316,7 @@ def library_versions(names: Iterable[str]) -> dict[str, str]:
     for name in names:
         try:
             out[name] = str(getattr(import_module(name), "__version__", "?"))
-        except Exception as e:  # noqa: BLE001 - report, don't fail
+        except Exception as e:
             out[name] = f"not importable ({type(e).__name__})"
     return out
 

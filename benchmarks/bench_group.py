@@ -37,7 +37,7 @@ for p in (str(REPO), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from riskcalc._core import kernels  # noqa: E402
+from riskcalc._core import kernels
 
 
 def _with_backend(name):
@@ -63,9 +63,9 @@ def _drawn(n, distinct, seed):
 
 
 def _census10(n):
+    import _data
     import pyarrow.parquet as pq
 
-    import _data
     import riskcalc as rc
     from riskcalc._core.grouping import combine_codes
 

@@ -39,10 +39,9 @@ for p in (str(REPO), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import numpy as np  # noqa: E402
-
-import _data  # noqa: E402
-import _harness as H  # noqa: E402
+import _data
+import _harness as H
+import numpy as np
 
 QI_SETS: dict[str, tuple[str, ...]] = {
     "A": ("sex", "date_of_birth", "postcode"),
@@ -535,7 +534,7 @@ def riskcalc_importable() -> str | None:
         for name in ("encode", "class_sizes", "k_anonymity", "uniqueness"):
             getattr(riskcalc, name)
         return None
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return f"{type(e).__name__}: {e}"
 
 
@@ -710,8 +709,7 @@ def memory_rows(all_results: dict) -> list[list]:
     sizes = sorted({k[0] for k in by})
     tools = sorted({(k[1], k[2]) for k in by}, key=lambda x: (list(TOOLS).index(x[0]), x[1]))
     return [
-        [t, s] + [by.get((n, t, s), None) and by[(n, t, s)] / H.MiB for n in sizes]
-        for t, s in tools
+        [t, s] + [by.get((n, t, s)) and by[(n, t, s)] / H.MiB for n in sizes] for t, s in tools
     ], sizes
 
 

@@ -523,7 +523,10 @@ def targets(results, rc_time) -> list[str]:
 
 
 def meta() -> dict:
-    import numpy, pandas, polars, pyarrow
+    import numpy
+    import pandas
+    import polars
+    import pyarrow
 
     return {
         "python": platform.python_version(),

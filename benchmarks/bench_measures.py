@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
+from _harness import format_table, max_rss_bytes, median
 
-import riskcalc as rc  # noqa: E402
-import synthetic  # noqa: E402
-from _harness import format_table, max_rss_bytes, median  # noqa: E402
+import riskcalc as rc
+import synthetic
 
 QI = ["sex", "year_of_birth", "month_of_birth", "urn", "ethnic_group_minor"]
 SENSITIVE = "sen_provision"

@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import case_result, print_case, run_sampled  # noqa: E402
+from _harness import case_result, print_case, run_sampled
 
 FIELDS = (
     "sex",

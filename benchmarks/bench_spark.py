@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import case_result, print_case, run_sampled  # noqa: E402
+from _harness import case_result, print_case, run_sampled
 
 FIELDS = (
     "sex",
@@ -155,9 +155,8 @@ def case_lattice_per_subset(path, cores, driver_memory):
 
 
 def case_memory(path: str, cores: int, driver_memory: str) -> dict:
-    from synthetic import read_panel
-
     import riskcalc as rc
+    from synthetic import read_panel
 
     t = time.perf_counter()
     df = read_panel(path, columns=list(FIELDS))

@@ -40,8 +40,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import synthetic  # noqa: E402
-from synthetic import generate_cohort, write_tiers  # noqa: E402
+import synthetic
+from synthetic import generate_cohort, write_tiers
 
 # (label, columns, optional phase filter, npd-spec section 5 expectation under uniform spread)
 UNIQUENESS_KEYS = [
@@ -135,7 +135,7 @@ class TreePss:
             self._sample()
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "TreePss":
+    def __enter__(self) -> TreePss:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self

@@ -21,7 +21,6 @@ import os
 import sys
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import synthetic

@@ -28,10 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import synthetic  # noqa: E402
-from riskcalc._core.access import prepare  # noqa: E402
-from riskcalc._forest import fit_forest  # noqa: E402
-from riskcalc.model_risk import _cells  # noqa: E402
+import synthetic
+from riskcalc._core.access import prepare
+from riskcalc._forest import fit_forest
+from riskcalc.model_risk import _cells
 
 KEYS = {
     "dob_la": ("sex", "year_of_birth", "month_of_birth", "la_code"),

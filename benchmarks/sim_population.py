@@ -112,9 +112,9 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -122,9 +122,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import synthetic  # noqa: E402
-from riskcalc import encode, uniqueness  # noqa: E402
-from riskcalc.population import population_uniqueness  # noqa: E402
+import synthetic
+from riskcalc import encode, uniqueness
+from riskcalc.population import population_uniqueness
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 QUICK_FRACTIONS = (0.02, 0.1, 0.5)
@@ -672,7 +672,7 @@ def cells(samples: pd.DataFrame) -> pd.DataFrame:
             "low": float(g["low"].median()),
             "high": float(g["high"].median()),
             "auc": float(g["auc"].median()) if g["auc"].notna().any() else math.nan,
-            "trusted": int((g["trusted"] == True).sum()),  # noqa: E712 (None: not reported)
+            "trusted": int(g["trusted"].eq(True).sum()),  # None: not reported
             "has_trusted": bool(g["trusted"].notna().all()),
             "methods": ", ".join(f"{k} {v}" for k, v in g["method_used"].value_counts().items()),
             "seconds": float(g["seconds"].median()),
@@ -921,9 +921,9 @@ def by_fraction(samples: pd.DataFrame) -> pd.DataFrame:
                 "beyond_2x": int(b2),
                 "covered": int(cov),
                 "auc": g["auc"].median(),
-                "trusted": int((g["trusted"] == True).sum()),
+                "trusted": int(g["trusted"].eq(True).sum()),
             }
-        )  # noqa: E712
+        )
     return pd.DataFrame(out)
 
 
@@ -1135,7 +1135,7 @@ def main(argv=None) -> int:
         fractions = QUICK_FRACTIONS if args.quick else FRACTIONS
     reps = args.reps if args.reps is not None else (1 if args.quick else REPS)
     scale = QUICK_SCALE if args.quick else 1.0
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log = lambda m: print(m, file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     log(f"start {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, load {_load()}")
     subset = {}

@@ -330,8 +330,8 @@ if TYPE_CHECKING:  # what static analysis and IDEs see: the same names, imported
         zayatz,
     )
     from .profile import ColumnProfile, ProfileResult
-    from .release.quality import normalise, profile_columns
     from .release.coarsening import smallest_coarsening, what_if
+    from .release.quality import normalise, profile_columns
     from .release.report import html_report
     from .release.scenarios import Scenario, load_scenarios
     from .release.tables import RiskTable, risk_table, tier_risk_table

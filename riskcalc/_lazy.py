@@ -17,7 +17,7 @@ __all__ = ["lazy_module"]
 
 
 class _LazyModule:
-    __slots__ = ("_name", "_module")
+    __slots__ = ("_module", "_name")
 
     def __init__(self, name: str):
         self._name = name

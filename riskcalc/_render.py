@@ -50,7 +50,7 @@ def numeric_columns(frame: pd.DataFrame) -> list[bool]:
             out.append(False)
         elif pd.api.types.is_numeric_dtype(numeric_view(dtype)):
             out.append(True)
-        elif dtype == object:
+        elif pd.api.types.is_object_dtype(dtype):
             values = [
                 v
                 for v in frame[c].tolist()

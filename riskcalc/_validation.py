@@ -455,7 +455,7 @@ def check_thresholds_by_size(
     values, max_size: int, name: str = "threshold_by_size", func: str | None = None
 ) -> tuple[int, ...]:
     """One threshold per combination size ``1..max_size``."""
-    if isinstance(values, (int, np.integer)) or isinstance(values, (str, bytes)):
+    if isinstance(values, (int, np.integer, str, bytes)):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be a sequence with one threshold per "
             f"combination size (1..{max_size}). Got {show(values)} instead."

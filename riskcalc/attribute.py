@@ -203,7 +203,11 @@ class LDiversityResult(RecordFrames):
         """``records_revealed / n_records``."""
         return self.records_revealed / self.n_records
 
-    def is_l_diverse(self, l: int, kind: str = "distinct") -> bool:
+    def is_l_diverse(
+        self,
+        l: int,  # noqa: E741 (the l of l-diversity)
+        kind: str = "distinct",
+    ) -> bool:
         """Whether every class satisfies ``kind`` ("distinct", "entropy" or "recursive") l-diversity."""
         if kind == "distinct":
             return self.distinct_l >= l

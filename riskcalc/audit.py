@@ -83,14 +83,14 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._core.grouping import group_codes
 from ._compat import numeric_view
+from ._core.grouping import group_codes
+from ._labels import column_codes
+from ._labels import group_codes as group_codes_labelled
 from ._lazy import lazy_module
 from ._render import Displayed
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
-from ._labels import column_codes
-from ._labels import group_codes as group_codes_labelled
 
 sp = lazy_module("scipy.sparse")
 
@@ -765,13 +765,13 @@ def _audit_tables(
     is_margin = [False] * len(tables) + [True] * len(margins)
     dims = [_check_table(n, f, count) for n, f in zip(names, frames)]
     if suppressed is not None:
-        for n, f, d in zip(names, frames, dims):
+        for _n, _f, d in zip(names, frames, dims):
             if suppressed in d:
                 d.remove(suppressed)
     # per-cell arrays over all tables
     parts = []
     offset = 0
-    for t, (n, f, d, m) in enumerate(zip(names, frames, dims, is_margin)):
+    for t, (_n, f, _d, m) in enumerate(zip(names, frames, dims, is_margin)):
         counts = f[count].to_numpy(dtype=np.int64)
         status, shown, lo, hi, gap_lo, gap_hi = _protect(
             counts, pol, exact=m and pol.margins == "exact"

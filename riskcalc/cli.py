@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``riskcalc CMD: error: ... (see riskcalc CMD --help)``,
     without the usage block."""
 
-    def error(self, message: str):  # noqa: D102 - argparse API
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._render import Displayed
-from ._validation import check_column_names, check_int
 from ._core.backend import backend_for
 from ._core.panel import Trajectories, _time_labels, trajectories  # noqa: F401 - the history matrix, public here
 from ._core.panel import class_sizes_of_codes as _class_sizes
+from ._render import Displayed
+from ._validation import check_column_names, check_int
 from .exceptions import InvalidParameterError
 
 __all__ = [

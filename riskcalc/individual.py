@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ._lazy import lazy_module
-from ._render import RecordFrames
-
-special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.access import as_encoded, prepare, record_frequencies
 from ._core.encoding import EncodedTable
+from ._lazy import lazy_module
+from ._render import RecordFrames
 from ._validation import check_alpha, check_choice, check_sampling_weights, check_share
 from .exceptions import InvalidParameterError
+
+special = lazy_module("scipy.special")
 
 __all__ = ["IndividualRiskResult", "individual_risk", "benedetti_franconi"]
 

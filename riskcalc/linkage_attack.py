@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-from ._render import Displayed
 from ._compat import numeric_view
+from ._render import Displayed
 from ._validation import check_column_names, check_int, show
 from .exceptions import EmptyTableError, InvalidParameterError, RiskCalcError
 
@@ -162,7 +162,7 @@ class LinkageAttackResult(Displayed):
     def prediction_frame(self) -> pd.DataFrame:
         """Prediction against outcome, one row per measure: the count of targets the measure
         calls at risk (or expects re-identified) and the share, next to the re-identified."""
-        claimed, correct = self._at_reference()
+        _claimed, correct = self._at_reference()
         rows = [
             ("sample_unique", self.n_sample_unique),
             ("fk_below_5", self.n_fk_below_5),
@@ -558,7 +558,7 @@ def _calibration(models: dict[str, tuple[np.ndarray, np.ndarray]], bins: int) ->
 
 def _flagged(values: pd.Series) -> np.ndarray:
     """A sensitive value worth revealing: anything but the extract's most common value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, _uniques = pd.factorize(values, use_na_sentinel=True)
     valid = codes[codes >= 0]
     if len(valid) == 0:
         return np.zeros(len(values), dtype=bool)

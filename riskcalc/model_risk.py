@@ -61,17 +61,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from . import _format as fmt
+from ._core.access import prepare
 from ._lazy import lazy_module
 from ._render import RecordFrames
+from ._validation import check_choice, check_int, check_share
+from .exceptions import InvalidParameterError
 
 linalg = lazy_module("scipy.linalg")
 sparse = lazy_module("scipy.sparse")
 special = lazy_module("scipy.special")
-
-from . import _format as fmt
-from ._core.access import prepare
-from ._validation import check_choice, check_int, check_share
-from .exceptions import InvalidParameterError
 
 __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
@@ -497,7 +497,7 @@ def _fit_newton(cells: _Cells, comps, y, offset_ne, log_a0, covariate) -> _Fit:
     theta[0] = math.log(Y) - sum(logT) - log_a0
     ll, _, _ = loglik(theta)
     converged, it = False, 0
-    for it in range(1, _MAX_ITER + 1):
+    for it in range(1, _MAX_ITER + 1):  # noqa: B007 (it is reported after the loop)
         comp_eta, logT, m, M = parts(theta)
         Z = math.exp(theta[0] + sum(logT))
         eta_t = Xt @ theta[:p0]

@@ -57,15 +57,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from ._lazy import lazy_module
-from ._render import Displayed, RecordFrames
-
-optimize = lazy_module("scipy.optimize")
-special = lazy_module("scipy.special")
 
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._forest import fit_forest, unique_probability
+from ._lazy import lazy_module
+from ._render import Displayed, RecordFrames
 from ._validation import (
     check_choice,
     check_histogram,
@@ -75,6 +72,9 @@ from ._validation import (
     check_whole,
 )
 from .exceptions import InvalidParameterError, RiskCalcError
+
+optimize = lazy_module("scipy.optimize")
+special = lazy_module("scipy.special")
 
 __all__ = [
     "METHODS",
@@ -374,7 +374,7 @@ def _trivial(method, s, c, n, N):
             N,
             0,
         )
-    if N == n:
+    if n == N:
         return PopulationEstimate(
             method,
             float(c1),
@@ -1079,7 +1079,7 @@ def _loglinear(
             N,
             0,
         )
-    if N == n:
+    if n == N:
         return PopulationEstimate(
             "loglinear",
             float(c1),
@@ -1324,7 +1324,7 @@ def _forest_estimate(
             0,
         )
         return est, (0.0, float(hi)), None if part is None else np.zeros(n)
-    if N == n:
+    if n == N:
         est = PopulationEstimate(
             "forest",
             float(c1),
@@ -1426,7 +1426,7 @@ def resolve_population(n_records: int, sampling_fraction, population_size, func:
         N = check_whole(population_size, "population_size", func, minimum=n_records)
     if f is not None:
         implied = int(round(n_records / f))
-        if N is not None and N != implied:
+        if N is not None and implied != N:
             raise InvalidParameterError(
                 f"The 'sampling_fraction' and 'population_size' parameters of {func} disagree: "
                 f"{fmt.count(n_records)} records / {f!r} = {fmt.count(implied)} (rounded), not "
@@ -1627,7 +1627,7 @@ def population_uniqueness(
     )
     estimates = {name: fit.estimate for name, fit in fits.items()}
 
-    if N == n:
+    if n == N:
         used = "census"
         count = float(c1)
         reason = (
@@ -1662,7 +1662,7 @@ def population_uniqueness(
                 f"({_lower_first(fits['forest'].message).rstrip('.')}); Dankar's rule is "
                 f"used instead. {reason}"
             )
-    trusted, caution = _trust(count, interval, used, N == n, fits)
+    trusted, caution = _trust(count, interval, used, n == N, fits)
 
     return PopulationUniquenessResult(
         estimate=count / N if math.isfinite(count) else float("nan"),

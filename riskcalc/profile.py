@@ -30,6 +30,7 @@ and the rest of the profile, with the figures into every output.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -218,7 +219,7 @@ def _identifier_name(name: str) -> bool:
         return False
     if "".join(words) in _ID_WORDS or any(w in _ID_WORDS for w in words):
         return True
-    pairs = set(zip(words, words[1:], strict=False))
+    pairs = set(itertools.pairwise(words))
     if ("ni", "number") in pairs or ("national", "insurance") in pairs:
         return True
     for i, w in enumerate(words):

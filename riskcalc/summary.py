@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 from . import _format as fmt
 from ._core.access import as_encoded

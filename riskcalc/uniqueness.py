@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import _format as fmt
-import numpy as np
-
 from ._core.backend import backend_for
 from ._render import Displayed
 from ._validation import check_alpha, check_missing_policy

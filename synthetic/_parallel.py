@@ -265,11 +265,11 @@ def _fill_worker(
             categories[la] = _categories_of(cols)
             del cols
         message = ("ok", categories)
-    except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
+    except BaseException as exc:
         message = ("error", exc)
     try:
         conn.send(message)
-    except Exception:  # noqa: BLE001 - an error that does not pickle: its text
+    except Exception:
         conn.send(("error", RuntimeError(f"{type(message[1]).__name__}: {message[1]}")))
     conn.close()
 

@@ -366,7 +366,7 @@ def sample_geography(rng: np.random.Generator, chunk: Chunk) -> dict:
     dob_cols = {
         k: chunk.cols[k].copy() for k in ("date_of_birth", "year_of_birth", "month_of_birth")
     }
-    for k, col in dob_cols.items():
+    for _k, col in dob_cols.items():
         col[twins] = col[fam.twin_of[twins]]
     # cross-border attendance: some families live in another LA of the region
     away = cross_border_homes(plan, la, fam, phase) if chunk.aux.get("cross_border", True) else None

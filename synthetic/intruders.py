@@ -24,7 +24,8 @@ and month of birth against tiers 2 and 4, a postcode its sector against tier 2).
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field as dc_field, replace
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 
 import numpy as np
 import pandas as pd
@@ -201,11 +202,11 @@ class IntruderProfile:
                     f"Got {v!r} instead."
                 )
 
-    def with_(self, **changes) -> "IntruderProfile":
+    def with_(self, **changes) -> IntruderProfile:
         """A copy with some parameters changed (e.g. ``coverage=0.5`` or no errors)."""
         return replace(self, **changes)
 
-    def error_free(self) -> "IntruderProfile":
+    def error_free(self) -> IntruderProfile:
         """The same knowledge without any error or missing value."""
         return replace(
             self,

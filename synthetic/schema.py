@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 
-class Role(str, enum.Enum):
+class Role(str, enum.Enum):  # noqa: UP042 (StrEnum would change str(Role.X) in outputs)
     """Disclosure role of a field."""
 
     DIRECT_IDENTIFIER = "direct_identifier"

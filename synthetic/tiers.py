@@ -178,11 +178,11 @@ def _count_cells(cohort: pd.DataFrame, keys: list[str], encoded: list) -> pd.Dat
     columns: dict[str, object] = {}
     rest = cells
     decoded = []
-    for codes, uniques, size in reversed(encoded):
+    for _codes, _uniques, size in reversed(encoded):
         decoded.append(rest % size)
         rest = rest // size
     decoded.reverse()
-    for name, (codes, uniques, size), cell_codes in zip(keys, encoded, decoded):
+    for name, (_codes, uniques, size), cell_codes in zip(keys, encoded, decoded):
         missing = cell_codes == size - 1
         if isinstance(uniques, pd.CategoricalDtype):
             columns[name] = pd.Categorical.from_codes(

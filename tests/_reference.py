@@ -47,9 +47,7 @@ def is_missing(value) -> bool:
     if isinstance(value, (np.datetime64, np.timedelta64)):
         return bool(np.isnat(value))
     # pandas returns NaT as its own singleton; anything else that claims to be NaT:
-    if type(value).__name__ in ("NaTType", "NAType"):
-        return True
-    return False
+    return type(value).__name__ in ("NaTType", "NAType")
 
 
 def normalise(value):
@@ -139,7 +137,7 @@ def records_below_weighted(
     data: pd.DataFrame, columns: Sequence[str], weights: Sequence[float], t: int
 ) -> int:
     """Records whose estimated population frequency ``Fk < t``."""
-    return sum(1 for F in Fk(data, columns, weights) if F < t)
+    return sum(1 for F in Fk(data, columns, weights) if t > F)
 
 
 def average_risk(data: pd.DataFrame, columns: Sequence[str]) -> float:

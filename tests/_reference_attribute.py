@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import pandas as pd
-
 from _reference import MISSING, column_values, keys
 
 

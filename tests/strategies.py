@@ -152,7 +152,7 @@ def _arrow_dictionary(values, markers, alphabet):
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def column_kinds(*, int_extremes: bool = True, signed_zero: bool = True) -> dict:
     floats = FLOATS + ([-0.0] if signed_zero else [])
     float32 = FLOAT32 + ([-0.0] if signed_zero else [])

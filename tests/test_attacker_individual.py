@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PRACTICE_QI, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import gammaln
 
 import riskcalc as rc
-from conftest import PRACTICE_QI, oracle
 from riskcalc.individual import benedetti_franconi, household_risk
 
 # --- Individual risk: SDC Practice Guide table 4.1 (values quoted in the issue) --------------

@@ -11,18 +11,21 @@ import contextlib
 import doctest
 import math
 
+import _reference_attribute as ref
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import strategies as S
+from conftest import PRACTICE_QI, oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
-from riskcalc._core.encoding import EncodedColumn
-import riskcalc.attribute as attribute
 import riskcalc._core.crosstab as crosstab
+import riskcalc.attribute as attribute
+from riskcalc._core.encoding import EncodedColumn
 from riskcalc.attribute import (
     attribute_disclosure,
     beta_likeness,
@@ -30,10 +33,6 @@ from riskcalc.attribute import (
     l_diversity,
     t_closeness,
 )
-
-import _reference_attribute as ref
-import strategies as S
-from conftest import PRACTICE_QI, oracle
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -459,7 +458,7 @@ def test_bounds(problem):
     assert (res.recursive_l_per_record <= res.distinct_l_per_record).all()
     assert 0 <= res.records_revealed_share <= 1
     ad = attribute_disclosure(frame, qi, "s")
-    assert ((0 <= ad.records_revealed_share) & (ad.records_revealed_share <= 1)).all()
+    assert ((ad.records_revealed_share >= 0) & (ad.records_revealed_share <= 1)).all()
     assert ad.records_revealed_nonunique[0] <= ad.records_revealed[0]
     for ordered in (False, True):
         try:

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_audit import TooBig, as_lookup, brute_force, consistent_tables, kinds, verdict
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +23,6 @@ from riskcalc.audit import (
     tier3_audit,
 )
 from riskcalc.exceptions import InvalidParameterError, MissingColumnError
-
-from _reference_audit import TooBig, as_lookup, brute_force, consistent_tables, kinds, verdict
 
 
 def _frame(**cols):

@@ -740,9 +740,8 @@ def test_d09_latin1_is_named(tmp_path):
 
 
 def test_d10_target_k_above_n_in_the_api():
-    import synthetic
-
     import riskcalc as rc
+    import synthetic
     from riskcalc.release.coarsening import smallest_coarsening
 
     cohort = synthetic.generate_cohort(200, rng=0)

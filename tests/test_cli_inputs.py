@@ -82,7 +82,7 @@ def test_standard_input_is_read_once(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["provenance"]["input"]["source"] == "stdin.csv"
-    n_unique = [r for r in doc["rows"] if r["measure"] == "n_unique"][0]["value"]
+    n_unique = next(r for r in doc["rows"] if r["measure"] == "n_unique")["value"]
     assert (
         n_unique
         == rc.uniqueness(
@@ -122,7 +122,7 @@ def test_messy_values_warn_and_normalise_is_recorded(tmp_path, capsys):
     assert any("'nc_year'" in w and "more than one way" in w for w in warnings)
     assert main(["analyse", str(path), "--qi", qi, "--format", "json", "--normalise"]) == 0
     fixed = json.loads(capsys.readouterr().out)
-    value = lambda doc: [r for r in doc["rows"] if r["measure"] == "n_unique"][0]["value"]  # noqa: E731
+    value = lambda doc: next(r for r in doc["rows"] if r["measure"] == "n_unique")["value"]
     assert value(fixed) < value(raw)
     assert fixed["provenance"]["parameters"]["normalise"] is True
     record = {n["column"]: n for n in fixed["provenance"]["data_quality"]["normalisation"]}

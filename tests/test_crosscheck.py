@@ -10,19 +10,18 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import _reference as ref
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+import strategies as S
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
-
-import _reference as ref
-import strategies as S
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

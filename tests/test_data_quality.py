@@ -489,15 +489,13 @@ def _carried(lines, text) -> bool:
     from riskcalc._render import escape_latex, escape_markdown
 
     flat = " ".join(text.split())
-    forms = (
-        lambda line: {
-            line,
-            escape_markdown(line),
-            escape_latex(line),
-            line.replace("'", "&#x27;"),  # noqa: E731
-            json.dumps(line)[1:-1],
-        }
-    )
+    forms = lambda line: {
+        line,
+        escape_markdown(line),
+        escape_latex(line),
+        line.replace("'", "&#x27;"),
+        json.dumps(line)[1:-1],
+    }
     return all(any(" ".join(f.split()) in flat for f in forms(line)) for line in lines)
 
 
@@ -879,7 +877,7 @@ def test_a_mixed_type_column_is_read_as_text():
         "7",
     ]
     assert record["urn"]["distinct_before"] == 4 and record["urn"]["distinct_after"] == 2
-    assert [r["rule"] for r in record["urn"]["rules"]][0] == "value_types"
+    assert next(r["rule"] for r in record["urn"]["rules"]) == "value_types"
     # the figures on the unnormalised column carry the mark, the normalised ones do not
     from riskcalc.release.analyse import analyse
 

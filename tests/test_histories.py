@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -143,7 +144,7 @@ def test_points_first_last_equals_reference():
     res = points_singled_out(panel, p=2, how="first_last")
     hist = histories(panel)
     singled = eligible = 0
-    for pid, h in hist.items():
+    for _pid, h in hist.items():
         ys = sorted(h)
         if len(ys) < 2:
             continue
@@ -176,7 +177,7 @@ def test_linkage_risk_matches_reference(panel):
     present_all = {
         pid for pid, g in panel.groupby("pupil_id") if g["academic_year"].nunique() == len(years)
     }
-    for j, (a, b) in enumerate(zip(years[:-1], years[1:])):
+    for j, (a, b) in enumerate(itertools.pairwise(years)):
         A = panel[panel["academic_year"] == a]
         B = panel[panel["academic_year"] == b]
         key = lambda r: (r.sex, r.month_of_birth, r.urn)

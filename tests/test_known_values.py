@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ARX_QI, PRACTICE_QI, oracle
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
-from conftest import ARX_QI, PRACTICE_QI, oracle
-
 
 # --- SDC Practice Guide, table 4.1 (values quoted in the project's foundation issue) ----------
 

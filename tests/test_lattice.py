@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import itertools
 
+import _reference as ref
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import _reference as ref
 import riskcalc as rc
-from conftest import oracle
 
 PRACTICE_FIELDS = ["Residence", "Gender", "Education", "Labor"]
 

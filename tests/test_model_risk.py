@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 
@@ -12,8 +13,6 @@ from conftest import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-
-import importlib
 
 mr = importlib.import_module("riskcalc.model_risk")  # the module (rc.model_risk is the function)
 from riskcalc.exceptions import InvalidParameterError

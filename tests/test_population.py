@@ -9,12 +9,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ARX_QI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import optimize, special, stats
 
-from conftest import ARX_QI
 from riskcalc.exceptions import InvalidParameterError, MissingValueError
 from riskcalc.population import (
     METHODS,
@@ -164,7 +164,7 @@ def test_pitman_likelihood_closed_form_matches_direct_sums(theta, alpha):
     )
     # Gradient and Hessian against central differences of the direct likelihood.
     h = 1e-5
-    f = lambda t, a: direct_loglik(t, a, sizes, counts, n)  # noqa: E731
+    f = lambda t, a: direct_loglik(t, a, sizes, counts, n)
     ht, ha = h * max(theta, 1), h * alpha
     num_g = [
         (f(theta + ht, alpha) - f(theta - ht, alpha)) / (2 * ht),

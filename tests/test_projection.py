@@ -4,6 +4,8 @@ figures of a guessed row counted only where the guess is right (issue 24, item 1
 
 from __future__ import annotations
 
+import itertools
+
 import _reference_projection as ref
 import numpy as np
 import pandas as pd
@@ -96,7 +98,7 @@ def test_ladders_agree_with_the_graph():
     for f in synthetic.FIELDS:
         rungs = [r.column or r.name for r in f.ladder]
         names = [n for n in rungs if n in DETERMINES]
-        for finer, coarser in zip(names, names[1:], strict=False):
+        for finer, coarser in itertools.pairwise(names):
             assert coarser in synthetic.closure([finer]), (f.name, finer, coarser)
 
 

@@ -139,7 +139,7 @@ def test_every_latex_table_has_a_caption_and_a_label(argv, capsys):
 
 
 def test_tier_table_latex_has_a_caption_naming_synthetic_data():
-    from riskcalc.release.tables import RiskTable, RECORD_COLUMNS, ATTRIBUTE_COLUMNS
+    from riskcalc.release.tables import ATTRIBUTE_COLUMNS, RECORD_COLUMNS, RiskTable
 
     table = RiskTable(
         pd.DataFrame(columns=RECORD_COLUMNS),

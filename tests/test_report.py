@@ -277,7 +277,7 @@ def test_identifying_combinations_are_minimal_and_leave_out_direct_identifiers(c
     rows = identifying_combinations(lattice, fields, top=50)
     assert len(rows)
     assert not rows["fields"].map(lambda f: "forename" in f).any()
-    share = lambda f: rc.uniqueness(cohort, list(f)).n_unique / len(cohort) if f else 0.0  # noqa: E731
+    share = lambda f: rc.uniqueness(cohort, list(f)).n_unique / len(cohort) if f else 0.0
     for combo, s in zip(rows["fields"], rows["unique_share"]):
         assert s == pytest.approx(share(combo))
         for f in combo:  # every field adds at least one percentage point
@@ -303,8 +303,9 @@ def test_report_files_are_deterministic_png_and_svg(table):
     for name in a:
         assert a[name] == b[name], name
     assert a["chart_tiers.png"][:8] == b"\x89PNG\r\n\x1a\n"
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     assert Image.open(io.BytesIO(a["chart_tiers.png"])).size[0] >= 1400  # print resolution
     assert "Synthetic data imitating the National Pupil Database" in a["chart_tiers.svg"]

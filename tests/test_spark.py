@@ -22,14 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskcalc as rc
 from riskcalc._core.spark import SparkUnsupportedError, fingerprint, is_spark_frame
 from riskcalc.exceptions import DataFileError
-
-from conftest import oracle
 
 pytestmark = pytest.mark.slow
 
@@ -601,7 +600,7 @@ def test_cli_analyse_engine_spark(spark, tmp_path, capsys):
     memory_out = capsys.readouterr().out
     assert main(args + ["--engine", "spark"]) == 0
     spark_out = capsys.readouterr().out
-    rows = lambda text: [line for line in text.splitlines() if line and not line.startswith("#")]  # noqa: E731
+    rows = lambda text: [line for line in text.splitlines() if line and not line.startswith("#")]
     assert rows(spark_out) == rows(memory_out)
     assert main(args + ["--spark-master", "local[1]"]) == 2  # needs --engine spark
 
@@ -665,7 +664,7 @@ def _messy_pupils(n=1_500, seed=6):
     )
     rng = np.random.default_rng(seed)
     messy = clean.copy()
-    hit = lambda: rng.random(n) < 0.3  # noqa: E731
+    hit = lambda: rng.random(n) < 0.3
     for col, fix in (
         ("sex", str.lower),
         ("urn", lambda s: " " + s),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_suda import msus, naive_unique_subset_scores, scores
+from conftest import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
-from _reference_suda import msus, naive_unique_subset_scores, scores
-from conftest import oracle
 from riskcalc.suda import dis_suda, msu_weights
 
 PRACTICE_FIELDS = ["Residence", "Gender", "Education", "Labor"]

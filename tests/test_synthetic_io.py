@@ -14,6 +14,7 @@ import synthetic
 from synthetic import (
     ExtractExistsError,
     SyntheticError,
+    _cli,
     columns_for_tier,
     generate_cohort,
     read_extract,
@@ -22,7 +23,6 @@ from synthetic import (
     tier_extract,
     write_extract,
 )
-from synthetic import _cli
 
 SEED = 99
 

@@ -16,8 +16,7 @@ import pyarrow as pa
 import pytest
 
 import synthetic
-from synthetic import SyntheticError, generate_cohort
-from synthetic import _parallel
+from synthetic import SyntheticError, _parallel, generate_cohort
 from synthetic._plan import build_plan, names_tables
 from synthetic._rng import stream
 from synthetic._samplers import SAMPLERS, Chunk, LocalCategorical
@@ -200,9 +199,10 @@ def test_workers_run_the_cohort_modules_samplers(pool_for_small, monkeypatch):
 
 
 # ------------------------------------------------------------------------------ exact fast sorts
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from synthetic import _sort  # noqa: E402
+from synthetic import _sort
 
 
 @settings(max_examples=60, deadline=None)

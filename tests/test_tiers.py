@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_projection import guessed_figures
 
 import riskcalc as rc
 import synthetic
@@ -22,8 +23,6 @@ from riskcalc.release.tables import (
     split_guesses,
 )
 from riskcalc.release.tier3 import AGGREGATE_COLUMNS, tier3_exposure
-
-from _reference_projection import guessed_figures
 
 GOLDEN = Path(__file__).parent / "data" / "golden_tiers_3000.md"
 
@@ -348,7 +347,6 @@ def test_the_jobs_cohort_columns_hold_every_field_its_tables_read():
     scenarios' fields alone): every field :func:`cohort_fields` reads must be among them, for
     the built-in scenarios and for a scenario of each single field."""
     import synthetic
-
     from riskcalc.release.job import _cohort_columns
     from riskcalc.release.scenarios import load_scenarios
     from riskcalc.release.tables import cohort_fields

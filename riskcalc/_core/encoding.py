@@ -12,6 +12,7 @@ grouping the codes into classes, is :mod:`riskcalc._core.partition`.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,9 +24,7 @@ import pyarrow.compute as pc
 
 from .._validation import check_column_names, check_weights
 from ..exceptions import EmptyTableError, InvalidParameterError, UnsupportedTypeError
-from .io import read_table
 from . import kernels
-from .grouping import small_key_space
 from .codes import (  # noqa: F401 - re-exported: the engine and tests import them from here
     _PARTITION_CACHE_BYTES,
     _PARTITION_CACHE_SIZE,
@@ -39,6 +38,8 @@ from .codes import (  # noqa: F401 - re-exported: the engine and tests import th
     _unpack_short_strings,
     code_dtype,
 )
+from .grouping import small_key_space
+from .io import read_table
 from .stream import encode_batches
 
 __all__ = [
@@ -461,7 +462,7 @@ def _encode_small_ints(name, values: np.ndarray, dtype: str) -> EncodedColumn:
     n = values.shape[0]
     lo, hi = int(values.min()), int(values.max())
     span = hi - lo + 1
-    if -(1 << 62) <= lo and hi < (1 << 62) and small_key_space(span, n):
+    if lo >= -(1 << 62) and hi < (1 << 62) and small_key_space(span, n):
         codes, uniques = kernels.range_codes(values, lo, span, code_dtype(span))
         return EncodedColumn(name, codes, int(uniques.shape[0]), 0, dtype, uniques)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -607,7 +608,7 @@ def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> Encode
     workers = os.cpu_count() or 1
     n = len(array)
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)
-    slices = [array.slice(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+    slices = [array.slice(int(a), int(b - a)) for a, b in itertools.pairwise(bounds)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(pc.dictionary_encode, slices))
     chunks = [c for part in parts for c in part.chunks]

@@ -281,13 +281,9 @@ def source(obj, *, name: str = "data", func: str | None = None) -> Source:
     if kind is None:
         raise refuse(obj, name=name, func=func)
     reader = None
-    if kind == "polars":
+    if kind == "polars" or kind == "polars-lazy":
         schema = _polars_schema(obj)
-    elif kind == "polars-lazy":
-        schema = _polars_schema(obj)
-    elif kind == "arrow-table":
-        schema = obj.schema
-    elif kind == "arrow-dataset":
+    elif kind == "arrow-table" or kind == "arrow-dataset":
         schema = obj.schema
     elif kind == "duckdb":
         schema = _duckdb_schema(obj)

@@ -66,7 +66,7 @@ class SizeHistogram(Displayed):
     counts: np.ndarray
 
     @classmethod
-    def from_class_sizes(cls, class_sizes, *, extra_singletons: int = 0) -> "SizeHistogram":
+    def from_class_sizes(cls, class_sizes, *, extra_singletons: int = 0) -> SizeHistogram:
         """Histogram of an array of class sizes (zeros are ignored), plus ``extra_singletons``
         classes of size 1 that were counted elsewhere."""
         sizes = np.asarray(class_sizes, dtype=np.int64)
@@ -86,17 +86,17 @@ class SizeHistogram(Displayed):
                 counts = np.diff(np.append(starts, ordered.shape[0])).astype(np.int64)
         return cls(distinct, counts).with_singletons(extra_singletons)
 
-    def with_singletons(self, extra: int) -> "SizeHistogram":
+    def with_singletons(self, extra: int) -> SizeHistogram:
         """This histogram with ``extra`` more classes of size 1 (counted elsewhere)."""
         if not extra:
             return self
         return self.merge(SizeHistogram(np.ones(1, np.int64), np.full(1, extra, np.int64)))
 
     @classmethod
-    def empty(cls) -> "SizeHistogram":
+    def empty(cls) -> SizeHistogram:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
 
-    def merge(self, other: "SizeHistogram") -> "SizeHistogram":
+    def merge(self, other: SizeHistogram) -> SizeHistogram:
         """The histogram of the union of two disjoint sets of classes."""
         sizes = np.concatenate([self.sizes, other.sizes])
         counts = np.concatenate([self.counts, other.counts])

@@ -16,8 +16,8 @@ import numpy as np
 
 from .._render import Displayed
 from ..exceptions import MissingValueError
-from .histogram import SizeHistogram
 from .grouping import combine_codes, densify_fast, small_key_space
+from .histogram import SizeHistogram
 
 __all__ = ["Partition", "build_partition", "check_no_missing"]
 

@@ -137,7 +137,7 @@ def source_name(sdf) -> str:
     """A name for a Spark table: the folder (or file) its files share, else ``"spark DataFrame"``."""
     try:
         files = sorted(sdf.inputFiles())
-    except Exception:  # noqa: BLE001 - any Spark failure just means "no files to name"
+    except Exception:
         files = []
     if not files:
         return "spark DataFrame"

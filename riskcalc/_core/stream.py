@@ -192,7 +192,7 @@ class _KeyBuilder:
         to use from now on (a short-text builder may turn into a dictionary builder)."""
         return self.add(arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays))
 
-    def add(self, array: pa.Array) -> "_KeyBuilder":
+    def add(self, array: pa.Array) -> _KeyBuilder:
         keys, nulls = self.keys(array)
         codes = self.table.factorize(keys, nulls)
         self.chunks.add(codes, self.table.count)
@@ -273,7 +273,7 @@ class _TemporalBuilder(_KeyBuilder):
             return None
         lo, hi = int(uniques.min()), int(uniques.max())
         n_present = n - self.chunks.n_missing
-        if not (-(1 << 62) <= lo and hi < (1 << 62) and small_key_space(hi - lo + 1, n_present)):
+        if not (lo >= -(1 << 62) and hi < (1 << 62) and small_key_space(hi - lo + 1, n_present)):
             return None
         rank = np.empty(uniques.shape[0], np.int64)
         rank[np.argsort(uniques, kind="stable")] = np.arange(uniques.shape[0])
@@ -366,7 +366,7 @@ class _ShortStringBuilder(_KeyBuilder):
         rank[np.argsort(part, kind="stable")] = np.arange(uniques.shape[0])
         return rank
 
-    def _to_dictionary(self) -> "_DictionaryBuilder":
+    def _to_dictionary(self) -> _DictionaryBuilder:
         builder = _DictionaryBuilder(self.name, self.type)
         builder.merged = self.categories(self.uniques())
         builder.chunks = self.chunks
@@ -448,7 +448,7 @@ class _KeyedDictionaryBuilder:
     def _categories(self):
         return self.values.categories(self.values.uniques())
 
-    def _to_dictionary(self) -> "_DictionaryBuilder":
+    def _to_dictionary(self) -> _DictionaryBuilder:
         builder = _DictionaryBuilder(self.name, self.type)
         builder.merged = self._categories()
         builder.chunks = self.chunks

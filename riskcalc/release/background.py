@@ -90,7 +90,7 @@ def _serve(tasks, results, parent: int | None = None) -> None:
                 results.send(item)
             except (BrokenPipeError, EOFError):  # the caller has gone: nothing to answer
                 return
-            except Exception:  # noqa: BLE001 - a result that does not pickle: the caller redoes it
+            except Exception:
                 results.send((item[0], "dead", None))
 
     threading.Thread(target=read, daemon=True).start()
@@ -108,7 +108,7 @@ def _serve(tasks, results, parent: int | None = None) -> None:
             if keep:
                 kept[index] = value
             outbox.put((index, "ok", value))
-        except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
+        except BaseException as exc:
             outbox.put((index, "error", exc))
     outbox.put(None)
     writer.join()
@@ -212,7 +212,7 @@ class Background:
             payload = pickle.dumps(
                 (fn, args, kwargs, keep, after), protocol=pickle.HIGHEST_PROTOCOL
             )
-        except Exception:  # noqa: BLE001 - work that does not pickle runs here
+        except Exception:
             return None
         try:
             self._tasks.send((self._sent, payload))

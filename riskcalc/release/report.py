@@ -477,8 +477,8 @@ PHONE_MIN_PT = 7.0
 def preload_charting() -> None:
     """Import the parts of matplotlib the charts use (about 0.6 s of CPU), ahead of the charts:
     the main job has its worker process do it after the history section, before the charts."""
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_svg
     import matplotlib.figure  # noqa: F401
 
 

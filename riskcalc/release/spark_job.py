@@ -76,7 +76,7 @@ def spark_error(exc) -> Exception | None:
     py4j, or PySpark's own), or ``None`` for any other error: the first line of Spark's message,
     without the Java stack."""
     module = type(exc).__module__ or ""
-    if not (module.startswith("py4j") or module.startswith("pyspark")):
+    if not (module.startswith(("py4j", "pyspark"))):
         return None
     text = str(exc)
     for marker in ("org.apache.spark.", "java.", ": "):
@@ -139,14 +139,13 @@ def _quietly(start):
         saved = os.dup(2)
     except (OSError, ValueError):  # pragma: no cover - no file descriptor 2
         return start()
-    log = tempfile.TemporaryFile(prefix="riskcalc-spark-")
-    try:
-        os.dup2(log.fileno(), 2)
-        return start()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        log.close()
+    with tempfile.TemporaryFile(prefix="riskcalc-spark-") as log:
+        try:
+            os.dup2(log.fileno(), 2)
+            return start()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def read(spark, source):

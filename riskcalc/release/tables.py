@@ -54,19 +54,19 @@ same input gives byte-identical files.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._memory import return_free_memory
 from .. import _render
-from .._core.encoding import EncodedTable, encode
-from .._core.crosstab import homogeneous_counts
-from .._core.grouping import group_codes
 from .._core.backend import backend_for
+from .._core.crosstab import homogeneous_counts
+from .._core.encoding import EncodedTable, encode
+from .._core.grouping import group_codes
+from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
@@ -560,7 +560,7 @@ class _Figures:
     wrongly_singled_out: int | None = None
 
     @classmethod
-    def of(cls, hist) -> "_Figures":
+    def of(cls, hist) -> _Figures:
         return cls(
             hist.n_records,
             hist.n_classes,
