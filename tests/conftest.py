@@ -126,3 +126,38 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(
             f"tests/conftest.py SLOW_TESTS names tests that do not exist: {', '.join(stale)}"
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Which riskcalc is under test
+# --------------------------------------------------------------------------------------------
+
+
+def pytest_report_header(config):
+    import riskcalc
+    import synthetic
+
+    return [
+        f"riskcalc {riskcalc.__version__} from {Path(riskcalc.__file__).parent}",
+        f"synthetic from {Path(synthetic.__file__).parent}",
+    ]
+
+
+def pytest_configure(config):
+    """CI's lanes (.ci/run) test the installed wheel, not the checkout: with
+    ``RISKCALC_TEST_INSTALLED=1`` a riskcalc imported from the source tree is an error, since
+    the lanes would then prove nothing about what users install."""
+    import os
+
+    if os.environ.get("RISKCALC_TEST_INSTALLED") != "1":
+        return
+    import riskcalc
+    import synthetic
+
+    root = Path(__file__).resolve().parents[1]
+    for module in (riskcalc, synthetic):
+        if Path(module.__file__).resolve().parent == root / module.__name__:
+            raise pytest.UsageError(
+                f"RISKCALC_TEST_INSTALLED=1 but {module.__name__} was imported from the checkout "
+                f"({module.__file__}); run `python -P -m pytest` from the installed environment"
+            )

@@ -105,9 +105,23 @@ def test_version_matches_metadata_when_installed():
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        assert version("riskcalc") == rc.__version__
+        assert version("riskcalc-sdc") == rc.__version__
     except PackageNotFoundError:  # running from a plain checkout
-        pytest.skip("riskcalc is not installed")
+        pytest.skip("riskcalc-sdc is not installed")
+
+
+def test_distribution_name_is_ours():
+    """`riskcalc` on the package index is someone else's project: the distribution is
+    `riskcalc-sdc` and every install command in the docs says so (the import name stays)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    meta = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert meta["name"] == "riskcalc-sdc"
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        bad = re.findall(r"pip install riskcalc(?![-\w])", text)
+        assert not bad, f"{page.name} tells users to install the other project: {bad}"
 
 
 @pytest.mark.parametrize(
