@@ -123,6 +123,7 @@ def test_version_matches_metadata_when_installed():
         "riskcalc.attacker",
         "riskcalc.individual",
         "riskcalc.population",
+        "riskcalc._population_estimators",
         "riskcalc.attribute",
         "riskcalc.output_check",
         "riskcalc._labels",
