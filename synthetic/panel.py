@@ -234,9 +234,9 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     if spec.wants("upn"):
         # UPN: issued in the year the pupil entered Reception (first year minus its virtual year)
         saved = chunk.cols["nc_year"]
-        chunk.cols["nc_year"] = (
-            chunk.entry.vyear + (plan.academic_year - spec.first_year)
-        ).astype(np.int64)
+        chunk.cols["nc_year"] = (chunk.entry.vyear + (plan.academic_year - spec.first_year)).astype(
+            np.int64
+        )
         chunk.cols.update(sample_upn(stream(spec.root, "upn", key), chunk))
         chunk.cols["nc_year"] = saved
     # dates of birth: drawn for the plan's year, shifted to the pupil's entry year
@@ -537,9 +537,7 @@ class _Setup:
             "home_region": lambda: _dict(np.full(n, plan.la_region_idx[self.la]), REGIONS),
             "idaci_decile": lambda: pa.array(dec),
             "postcode_sector": lambda: coded(sec, lambda used: geo.sec_label[used]),
-            "postcode_district": lambda: coded(
-                geo.sec_dis[sec], lambda used: geo.dis_label[used]
-            ),
+            "postcode_district": lambda: coded(geo.sec_dis[sec], lambda used: geo.dis_label[used]),
             "postcode_area": lambda: _dict(
                 np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes
             ),
