@@ -329,7 +329,7 @@ def read_result(res, population_size: int) -> dict:
     probs = getattr(res, "record_probabilities", None)
     estimates = dict(res.estimates)
     if "dankar" not in estimates and hasattr(res, "fits"):
-        from riskcalc.population import _dankar
+        from riskcalc._population_estimators import _dankar
 
         chosen, _ = _dankar(res.sampling_fraction, res.fits)
         estimates["dankar"] = res.fits[chosen].estimate

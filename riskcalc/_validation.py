@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from . import _format as fmt
 from .exceptions import InvalidParameterError, MissingColumnError
 
 MISSING_POLICIES = ("category", "raise")
@@ -519,3 +520,45 @@ def check_histogram(sizes, counts, n, N, func: str | None = None):
         )
     N = check_whole(N, "N", func, n)
     return s, c, n, N
+
+
+def check_population(n_records: int, sampling_fraction, population_size, func: str):
+    """Return ``(sampling_fraction, population_size)`` from whichever was given.
+
+    ``population_size = round(n_records / sampling_fraction)``, as ARX derives it; if both are
+    given they must agree on that.
+    """
+    if sampling_fraction is None and population_size is None:
+        raise InvalidParameterError(
+            f"{func} needs the size of the population the extract was drawn from: give "
+            "'sampling_fraction' (a number in (0, 1]) or 'population_size' (an int >= the "
+            f"number of records, {n_records}). Got neither."
+        )
+    f = None
+    if sampling_fraction is not None:
+        f = check_share(sampling_fraction, "sampling_fraction", func)
+    N = None
+    if population_size is not None:
+        # at least the number of records in the extract
+        N = check_whole(population_size, "population_size", func, minimum=n_records)
+    if f is not None:
+        implied = int(round(n_records / f))
+        if N is not None and implied != N:
+            raise InvalidParameterError(
+                f"The 'sampling_fraction' and 'population_size' parameters of {func} disagree: "
+                f"{fmt.count(n_records)} records / {f!r} = {fmt.count(implied)} (rounded), not "
+                f"{fmt.count(N)}. Give one of them, or values with population_size == "
+                "round(n_records / sampling_fraction)."
+            )
+        return f, implied
+    return n_records / N, N
+
+
+def check_confidence(value, func: str | None = None) -> float:
+    """An interval's intended coverage: a number in [0.5, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.5 <= value < 1:
+        raise InvalidParameterError(
+            f"The 'confidence' parameter{_where(func)} must be a number in [0.5, 1), the "
+            f"interval's intended coverage (e.g. 0.9). Got {show(value)} instead."
+        )
+    return float(value)

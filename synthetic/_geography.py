@@ -1,7 +1,7 @@
 """One LA's home geography: postcodes in LSOAs in sectors in districts, and their labels.
 
 A pupil may live in another LA than its school's (cross-border attendance,
-:func:`synthetic._samplers.sample_geography`), so an LA's geography is needed by other LAs'
+:func:`synthetic._samplers.homes.sample_geography`), so an LA's geography is needed by other LAs'
 chunks too, and must be the same in each of them: it is drawn from its own stream,
 ``(seed, "geography", la_code)``, and depends only on the plan. :func:`la_geography` builds it
 once per process (a chunk's own LA and the few LAs its cross-border pupils live in) and keeps it
@@ -82,25 +82,6 @@ class Geography:
         u = self.unit[pc]
         letters = INWARD[u // 20].astype(object) + INWARD[u % 20].astype(object)
         return self.sec_label[self.pc_sec[pc]] + letters
-
-    def aux(self) -> dict:
-        """The arrays a chunk keeps (``chunk.aux["geo"]``; the panel reads them)."""
-        names = (
-            "school_sector",
-            "pc_sec",
-            "pc_lsoa",
-            "sec_dis",
-            "cw",
-            "sec_lo",
-            "sec_hi",
-            "dis_lo",
-            "dis_hi",
-            "decile",
-            "unit",
-            "sec_label",
-            "dis_label",
-        )
-        return {name: getattr(self, name) for name in names}
 
 
 def build_geography(plan: Plan, la: int) -> Geography:

@@ -34,26 +34,25 @@ from tqdm import tqdm
 
 from ._data import REGIONS, load_json
 from ._families import family_rank
+from ._geography import INWARD as _INWARD
 from ._plan import N_YEARS, Plan, build_plan, names_tables
 from ._rng import root_entropy, stream
-from ._samplers import (
-    _INWARD,
-    SAMPLERS,
-    Chunk,
-    _digits,
-    _year_probs,
-    exclusion_reason_from_uniform,
+from ._samplers import SAMPLERS
+from ._samplers.characteristics import (
     fsm_prob,
     looked_after_prob,
-    permanent_exclusion_prob,
-    sample_structure,
-    sample_upn,
-    school_columns,
     sen_from_uniform,
     sen_probs,
     sen_type_from_uniform,
+)
+from ._samplers.chunk import Chunk, PanelEntry
+from ._samplers.exclusions import (
+    exclusion_reason_from_uniform,
+    permanent_exclusion_prob,
     suspension_rate,
 )
+from ._samplers.identifiers import _digits, sample_upn
+from ._samplers.structure import _year_probs, sample_structure, school_columns
 from ._version import GENERATOR_VERSION
 from .cohort import FULL_POPULATION
 from .exceptions import ExtractExistsError, SyntheticError
@@ -195,9 +194,9 @@ def _panel_structure(spec: _Spec):
         entry_step = np.concatenate([np.zeros(n0, np.int64), t_e * n_c + term])
         chunk.school = school
         chunk.n = len(school)
-        chunk.aux["entry_t"] = entry_t
-        chunk.aux["entry_step"] = entry_step
-        chunk.aux["vyear"] = year.astype(np.int64) - entry_t
+        chunk.entry = PanelEntry(
+            entry_t=entry_t, entry_step=entry_step, vyear=year.astype(np.int64) - entry_t
+        )
         return school_columns(chunk, school, year, phase)
 
     return sampler
@@ -223,7 +222,7 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     chunk = Chunk(plan=plan, la=la)
     # homes stay in the chunk's LA (its pupils' home LA): a pupil's school may be in another LA
     # after a move or a transfer (the school choosers), not its home at the first census
-    chunk.aux["cross_border"] = False
+    chunk.cross_border = False
     key = int(plan.la_code[la])
     structure = _panel_structure(spec)
     skip = _SKIP | {f for f in _OUTPUT_ONLY if not spec.wants(f)}
@@ -235,13 +234,13 @@ def _build_chunk(plan: Plan, la: int, spec: _Spec) -> Chunk:
     if spec.wants("upn"):
         # UPN: issued in the year the pupil entered Reception (first year minus its virtual year)
         saved = chunk.cols["nc_year"]
-        chunk.cols["nc_year"] = (
-            chunk.aux["vyear"] + (plan.academic_year - spec.first_year)
-        ).astype(np.int64)
+        chunk.cols["nc_year"] = (chunk.entry.vyear + (plan.academic_year - spec.first_year)).astype(
+            np.int64
+        )
         chunk.cols.update(sample_upn(stream(spec.root, "upn", key), chunk))
         chunk.cols["nc_year"] = saved
     # dates of birth: drawn for the plan's year, shifted to the pupil's entry year
-    shift = chunk.aux["entry_t"] + (spec.first_year - plan.academic_year)
+    shift = chunk.entry.entry_t + (spec.first_year - plan.academic_year)
     dob = _shift_years(chunk.cols["date_of_birth"].astype("datetime64[D]"), shift)
     chunk.cols["date_of_birth"] = dob
     chunk.cols["year_of_birth"] = (dob.astype("datetime64[Y]").astype(np.int64) + 1970).astype(
@@ -286,7 +285,7 @@ def _complex(real: np.ndarray, imag: np.ndarray) -> np.ndarray:
 class _Segments:
     """Cumulative weights of several LAs side by side, each array from 0 as the LA's own.
 
-    :meth:`pick` is :func:`synthetic._samplers._pick_in_range` on each row's own segment, with
+    :meth:`pick` is :func:`synthetic._samplers.draw._pick_in_range` on each row's own segment, with
     identical results: the target weights are computed from the same numbers, and the search
     runs on (segment, weight) pairs, which numpy orders lexicographically as complex numbers.
     """
@@ -387,18 +386,18 @@ class _Setup:
         key = int(plan.la_code[la])
         self.rng = stream(spec.root, "panel.dynamics", key)
         rng = self.rng
-        geo = ch.aux["geo"]
+        geo = ch.homes.geo
         self.geo = geo
-        self.root = ch.aux["family"].root
+        self.root = ch.homes.family.root
         self.start = int(plan.la_school_start[la])
         c = ch.cols
         self.sex, self.minor = c["sex"], c["ethnic_group_minor"]
         self.eal = c["eal"]
-        self.entry_step = ch.aux["entry_step"]
+        self.entry_step = ch.entry.entry_step
         self.entry_year = c["nc_year"].astype(np.int8)
         self.year = c["nc_year"].astype(np.int8).copy()
         self.school = (self.start + ch.school).astype(np.int32)  # global school index
-        self.home = ch.aux["pc"].astype(np.int64).copy()  # per row; families share via root
+        self.home = ch.homes.pc.astype(np.int64).copy()  # per row; families share via root
         self.z_fsm = rng.standard_normal(n)
         self.z_sen = rng.standard_normal(n)
         self.z_cla = rng.standard_normal(n)
@@ -436,9 +435,9 @@ class _Setup:
 
     @functools.cached_property
     def pc_label(self) -> np.ndarray:
-        geo, unit = self.geo, self.geo["unit"]
+        geo, unit = self.geo, self.geo.unit
         return (
-            geo["sec_label"][geo["pc_sec"]]
+            geo.sec_label[geo.pc_sec]
             + _INWARD[unit // 20].astype(object)
             + _INWARD[unit % 20].astype(object)
         )
@@ -449,14 +448,14 @@ class _Setup:
         phase = plan.school_phase[sl]
         size = plan.school_size[sl].astype(float)
         sixth = plan.school_sixth[sl]
-        sec = geo["school_sector"]
+        sec = geo.school_sector
         n_sec, n_dis = int(plan.la_n_sectors[la]), int(plan.la_n_districts[la])
         local = np.arange(len(phase))
         self.chooser = {}
         for p in (PS, SS, SP, PR):
             m = phase == p
             cap = size[m] / np.where(p == SS, 5 + 1.22 * sixth[m], 1.0)
-            self.chooser[p] = _SchoolChooser(local[m], sec[m], geo["sec_dis"], cap, n_sec, n_dis)
+            self.chooser[p] = _SchoolChooser(local[m], sec[m], geo.sec_dis, cap, n_sec, n_dis)
         # the region's schools of each phase (cross-LA transfers), or England's when the region
         # has none (small cohorts only): ``self.region_key`` says which
         reg = int(plan.la_region_idx[la])
@@ -472,7 +471,7 @@ class _Setup:
         rho = _CFG["persistence"]["fsm"]
         z = self.z_fsm.copy()
         on0 = self.entry_step == 0
-        dec = self.geo["decile"][self.geo["pc_lsoa"][self.home[self.root]]]
+        dec = self.geo.decile[self.geo.pc_lsoa[self.home[self.root]]]
         sen = c["sen_provision"]
         for k in range(1, 6):
             z = _ar1(self.rng, z, rho)  # a stationary AR(1) is time-reversible
@@ -510,7 +509,7 @@ class _Setup:
         plan, geo, c = self.plan, self.geo, self.chunk.cols
         n = len(rows)
         school_la = plan.school_la[sch]
-        sec = geo["pc_sec"][pc]
+        sec = geo.pc_sec[pc]
 
         def coded(values, labels):  # a dictionary column of the values present
             used, inv = np.unique(values, return_inverse=True)
@@ -531,16 +530,14 @@ class _Setup:
             "phase": lambda: _dict(phase, field("phase").codes),
             "enrol_status": lambda: _dict(c["enrol_status"][rows], field("enrol_status").codes),
             "lsoa": lambda: coded(
-                plan.la_lsoa_offset[self.la] + geo["pc_lsoa"][pc],
+                plan.la_lsoa_offset[self.la] + geo.pc_lsoa[pc],
                 lambda used: [f"E01{v + 1:06d}" for v in used.tolist()],
             ),
             "home_la": lambda: _dict(np.full(n, plan.la_code_idx[self.la]), field("home_la").codes),
             "home_region": lambda: _dict(np.full(n, plan.la_region_idx[self.la]), REGIONS),
             "idaci_decile": lambda: pa.array(dec),
-            "postcode_sector": lambda: coded(sec, lambda used: geo["sec_label"][used]),
-            "postcode_district": lambda: coded(
-                geo["sec_dis"][sec], lambda used: geo["dis_label"][used]
-            ),
+            "postcode_sector": lambda: coded(sec, lambda used: geo.sec_label[used]),
+            "postcode_district": lambda: coded(geo.sec_dis[sec], lambda used: geo.dis_label[used]),
             "postcode_area": lambda: _dict(
                 np.full(n, plan.la_area_idx[self.la]), field("postcode_area").codes
             ),
@@ -622,10 +619,10 @@ class _Group:
         self.la_of = np.repeat(np.arange(self.n_las), sizes)
         self.rngs = [s.rng for s in setups]
         geos = [s.geo for s in setups]
-        pc_off = _offsets([len(g["pc_sec"]) for g in geos])
-        sec_off = _offsets([len(g["sec_dis"]) for g in geos])
-        dis_off = _offsets([len(g["dis_lo"]) for g in geos])
-        lsoa_off = _offsets([len(g["decile"]) for g in geos])
+        pc_off = _offsets([len(g.pc_sec) for g in geos])
+        sec_off = _offsets([len(g.sec_dis) for g in geos])
+        dis_off = _offsets([len(g.dis_lo) for g in geos])
+        lsoa_off = _offsets([len(g.decile) for g in geos])
         self.pc_off = pc_off
 
         def side_by_side(get, shift=None):
@@ -634,14 +631,14 @@ class _Group:
             )
 
         # geography, in the group's numbers
-        self.pc_sec = side_by_side(lambda s: s.geo["pc_sec"], sec_off)
-        self.pc_lsoa = side_by_side(lambda s: s.geo["pc_lsoa"], lsoa_off)
-        self.decile = side_by_side(lambda s: s.geo["decile"])
-        self.sec_dis = side_by_side(lambda s: s.geo["sec_dis"], dis_off)
-        self.dis_lo = side_by_side(lambda s: s.geo["dis_lo"])  # positions within the LA's postcodes
-        self.dis_hi = side_by_side(lambda s: s.geo["dis_hi"])
-        self.n_pc = np.array([len(g["pc_sec"]) for g in geos], np.int64)
-        self.homes = _Segments([g["cw"] for g in geos])
+        self.pc_sec = side_by_side(lambda s: s.geo.pc_sec, sec_off)
+        self.pc_lsoa = side_by_side(lambda s: s.geo.pc_lsoa, lsoa_off)
+        self.decile = side_by_side(lambda s: s.geo.decile)
+        self.sec_dis = side_by_side(lambda s: s.geo.sec_dis, dis_off)
+        self.dis_lo = side_by_side(lambda s: s.geo.dis_lo)  # positions within the LA's postcodes
+        self.dis_hi = side_by_side(lambda s: s.geo.dis_hi)
+        self.n_pc = np.array([len(g.pc_sec) for g in geos], np.int64)
+        self.homes = _Segments([g.cw for g in geos])
         self.chooser = {p: _GroupChooser([s.chooser[p] for s in setups]) for p in (PS, SS, SP, PR)}
         self._regions(setups)
         self.target = {p: np.stack([s.target[p] for s in setups]) for p in (SP, PR)}  # (LA, year)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-import riskcalc.population as pop
+import riskcalc._population_forest as pop
 from riskcalc._forest import _ALPHAS, fit_forest, unique_probability
 from riskcalc.population import population_uniqueness
 

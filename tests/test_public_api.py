@@ -137,6 +137,7 @@ def test_distribution_name_is_ours():
         "riskcalc.attacker",
         "riskcalc.individual",
         "riskcalc.population",
+        "riskcalc._population_estimators",
         "riskcalc.attribute",
         "riskcalc.output_check",
         "riskcalc._labels",

@@ -195,7 +195,7 @@ def test_family_rates_give_each_phase_its_share(pairs, rates):
     phase = np.array([p for p, _ in pairs])
     eldest = np.array([q for _, q in pairs])
     rates = np.array(rates)
-    x = _samplers.family_rates(rates, phase, eldest)
+    x = _samplers.homes.family_rates(rates, phase, eldest)
     assert ((x >= 0) & (x <= 1)).all()
     counts = np.zeros((4, 4))
     np.add.at(counts, (phase, eldest), 1)
@@ -211,7 +211,8 @@ def test_family_rates_give_each_phase_its_share(pairs, rates):
 
 def test_the_panel_keeps_homes_in_the_school_la_at_its_first_census():
     from synthetic._plan import build_plan
-    from synthetic._samplers import Chunk, sample_geography
+    from synthetic._samplers import Chunk
+    from synthetic._samplers.homes import sample_geography
 
     plan = build_plan(3, 20_000)
     la = int(np.argmax(plan.la_pupils))
@@ -219,7 +220,7 @@ def test_the_panel_keeps_homes_in_the_school_la_at_its_first_census():
     for cross in (True, False):
         chunk = Chunk(plan=plan, la=la)
         if not cross:
-            chunk.aux["cross_border"] = False
+            chunk.cross_border = False
         for name, sampler in _samplers.SAMPLERS[:4]:
             chunk.cols.update(
                 sampler(synthetic._rng.stream(plan.root, name, int(plan.la_code[la])), chunk)

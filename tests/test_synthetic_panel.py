@@ -472,7 +472,7 @@ def test_las_stepped_in_groups_give_the_panel_of_one_la_at_a_time(
 def test_segment_picks_equal_picks_on_each_segments_own_array():
     """``_Segments.pick`` (all LAs' cumulative weights side by side) is ``_pick_in_range`` on the
     row's own LA's array, ties and zero weights included."""
-    from synthetic._samplers import _pick_in_range
+    from synthetic._samplers.draw import _pick_in_range
     from synthetic.panel import _Segments
 
     rng = np.random.default_rng(3)

@@ -243,7 +243,7 @@ def test_int_sorts_equal_the_stable_sorts(rows):
 def test_unique_codes_equal_numpys_unique(values, extra):
     """The geography's chunk-local codes: ``np.unique(..., return_inverse=True)`` by a presence
     table, the same values and ranks."""
-    from synthetic._samplers import _unique_codes
+    from synthetic._samplers.homes import _unique_codes
 
     idx = np.array(values, dtype=np.int64)
     size = int(idx.max(initial=-1)) + 1 + extra

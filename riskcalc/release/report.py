@@ -23,6 +23,7 @@ import base64
 import html
 import io
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -1334,29 +1335,40 @@ def _history_html(history, charts: dict) -> list[str]:
     return parts
 
 
-def _build(
-    table: RiskTable,
-    *,
-    title,
-    identifying,
-    staircase,
-    what_if,
-    coarsening,
-    history=None,
-    attack=None,
-    render_all=None,
-) -> tuple[str, dict]:
-    prov = table.provenance
-    synthetic_data = _render.is_synthetic(prov)
-    noun = _noun(prov)
-    charts = chart_images(
-        table, staircase=staircase, what_if=what_if, history=history, render_all=render_all
-    )
-    rec = table.records
-    if synthetic_data:
-        banner = html.escape(SYNTHETIC_NOTE)
-    elif _render.inputs_of(prov):
-        banner = (
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What the sections of the report read: the table, its provenance, the drawn charts and
+    the optional sections' inputs (``None`` leaves a section out)."""
+
+    table: RiskTable
+    title: str
+    charts: dict
+    identifying: dict | None = None
+    staircase: tuple[str, pd.DataFrame] | None = None
+    what_if: pd.DataFrame | None = None
+    coarsening: object = None
+    history: object = None
+    attack: object = None
+
+    @property
+    def prov(self) -> dict:
+        return self.table.provenance
+
+    @property
+    def rec(self) -> pd.DataFrame:
+        return self.table.records
+
+    @property
+    def noun(self) -> str:
+        return _noun(self.prov)
+
+
+def _banner(prov: dict) -> str:
+    """The data statement under the title: synthetic, the input files, or tables in memory."""
+    if _render.is_synthetic(prov):
+        return html.escape(SYNTHETIC_NOTE)
+    if _render.inputs_of(prov):
+        return (
             "Data: "
             + "; ".join(
                 f'<span class="mono">{html.escape(_render.input_text(i))}</span>'
@@ -1364,59 +1376,94 @@ def _build(
             )
             + "."
         )
-    else:
-        banner = "Data: tables supplied in memory; no input file was recorded."
+    return "Data: tables supplied in memory; no input file was recorded."
 
-    parts = [
+
+def _head_section(page: _Page) -> list[str]:
+    """The document head, the title, the data statement and the version note."""
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="banner">{banner}</p>',
+        f"<title>{html.escape(page.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(page.title)}</h1>",
+        f'<p class="banner">{_banner(page.prov)}</p>',
         '<p class="note">Figures from riskcalc '
-        + html.escape(str(prov.get("riskcalc_version", "")))
+        + html.escape(str(page.prov.get("riskcalc_version", "")))
         + ". Counts come before shares. No value of any record is shown.</p>",
     ]
-    parts += _quality_html(prov)
-    findings = key_findings(table)
-    if findings:
-        parts.append(
-            '<div class="findings"><h2 id="findings">Key findings</h2>'
-            + "".join(f"<p>{html.escape(s)}</p>" for s in findings)
-            + "</div>"
+
+
+def _quality_section(page: _Page) -> list[str]:
+    """The data-quality notes of the inputs (:func:`_quality_html`)."""
+    return _quality_html(page.prov)
+
+
+def _findings_section(page: _Page) -> list[str]:
+    """The key findings (:func:`key_findings`), when there are any."""
+    findings = key_findings(page.table)
+    if not findings:
+        return []
+    return [
+        '<div class="findings"><h2 id="findings">Key findings</h2>'
+        + "".join(f"<p>{html.escape(s)}</p>" for s in findings)
+        + "</div>"
+    ]
+
+
+def _contents_section(page: _Page) -> list[str]:
+    """Where the table of contents goes, filled in once every section is known."""
+    return [_TOC_PLACE]
+
+
+def _cite_section(page: _Page) -> list[str]:
+    """How to cite these figures (:func:`citation`)."""
+    return [
+        f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(citation(page.prov))}</p></div>'
+    ]
+
+
+def _k_note(rec: pd.DataFrame) -> list[str]:
+    """A note when the smallest class k is the same in every row (the column is left out)."""
+    if not (len(rec) and (rec["k"] == rec["k"].iloc[0]).all()):
+        return []
+    return [
+        f'<p class="note">The smallest class, k, is {int(rec["k"].iloc[0]):,} in every row, '
+        "so it is left out: "
+        + (
+            "each scenario singles out at least one pupil on every tier. The counts of unique "
+            "pupils and of pupils in classes below 5 and 10 say how many."
+            if rec["k"].iloc[0] == 1
+            else "it does not distinguish the rows."
         )
-    parts.append(_TOC_PLACE)
-    parts.append(
-        f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(citation(prov))}</p></div>'
-    )
-    parts += [
+        + "</p>"
+    ]
+
+
+def _tiers_section(page: _Page) -> list[str]:
+    """The tier table: pupils an intruder could single out, per extract and scenario."""
+    rec = page.rec
+    parts = [
         '<h2 id="tiers">Tier table: pupils an intruder could single out</h2>',
         '<p class="note">One row per tier extract and intruder scenario. Rows marked "(projected)" '
         "measure a scenario on a tier that lacks some of its fields, using the coarser versions the "
         "tier holds (the fields listed); a scenario with no row on a tier is not zero risk."
         + (" " + html.escape(_guess_counts(rec)) if _has_guesses(rec) else "")
         + "</p>",
-        _table_html(_headline_frame(table), labels={"tier": noun.capitalize()})
+        _table_html(_headline_frame(page.table), labels={"tier": page.noun.capitalize()})
         if len(rec)
         else "<p>No record-level extract.</p>",
     ]
-    if len(rec) and (rec["k"] == rec["k"].iloc[0]).all():
-        parts.append(
-            f'<p class="note">The smallest class, k, is {int(rec["k"].iloc[0]):,} in every row, '
-            "so it is left out: "
-            + (
-                "each scenario singles out at least one pupil on every tier. The counts of unique "
-                "pupils and of pupils in classes below 5 and 10 say how many."
-                if rec["k"].iloc[0] == 1
-                else "it does not distinguish the rows."
-            )
-            + "</p>"
-        )
-    if "chart_tiers" in charts:
-        parts.append(_figure_html(charts["chart_tiers"]))
-    parts.append('<h2 id="scenarios">Intruder scenarios</h2>')
-    for gap in prov.get("scenarios_not_measured", []):
+    parts += _k_note(rec)
+    if "chart_tiers" in page.charts:
+        parts.append(_figure_html(page.charts["chart_tiers"]))
+    return parts
+
+
+def _scenarios_section(page: _Page) -> list[str]:
+    """The intruder scenarios measured, and those no extract could measure."""
+    parts = ['<h2 id="scenarios">Intruder scenarios</h2>']
+    for gap in page.prov.get("scenarios_not_measured", []):
         parts.append(
             f'<p class="note">Not measured: {html.escape(gap["scenario"].replace("_", " "))}, as no extract '
             f"holds all its fields (missing: {html.escape(', '.join(gap['missing']))}). Pass --scenarios FILE "
@@ -1431,114 +1478,217 @@ def _build(
                         "fields": s.fields,
                         "rationale": s.rationale,
                     }
-                    for s in table.scenarios
+                    for s in page.table.scenarios
                 ]
             )
         )
     )
-    if len(table.attributes):
+    return parts
+
+
+def _attributes_section(page: _Page) -> list[str]:
+    """Sensitive values revealed by homogeneous classes (:func:`_attribute_tables`)."""
+    if not len(page.table.attributes):
+        return []
+    return [
+        '<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
+        '<p class="note">Pupils (and their share of the tier) whose sensitive status is certain once '
+        "matched on the scenario's fields, counting those revealed to hold a value other than the most "
+        "common one (for instance, eligible for free meals or looked after). One row per sensitive "
+        "field, one column per scenario; blank where the tier lacks the field or the intruder already "
+        "knows it. Full counts, including pupils revealed to hold the common value, are in the CSV and "
+        "JSON files.</p>",
+        *_attribute_tables(page.table, page.noun),
+    ]
+
+
+def _tier3_section(page: _Page) -> list[str]:
+    """Tier 3 aggregate tables: their small cells (:func:`_aggregate_tables`)."""
+    if not len(page.table.aggregates):
+        return []
+    return [
+        '<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
+        '<p class="note">Each table counts pupils by every dimension listed. Published without '
+        'suppression, cells of 1 and 2 point at one or two pupils. "Recoverable" cells would be worked '
+        "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5. "
+        "These figures come from the unprotected tables and are for the data owner: per table only "
+        "(cells, and pupils summed over them), not cell by cell; the cells' feasible "
+        "intervals are in the internal report of <code>riskcalc audit-tables</code>.</p>",
+        *_aggregate_tables(page.table.aggregates),
+    ]
+
+
+def _history_section(page: _Page) -> list[str]:
+    """The school-history section (:func:`_history_html`), when given."""
+    return [] if page.history is None else _history_html(page.history, page.charts)
+
+
+def _attack_section(page: _Page) -> list[str]:
+    """The simulated linkage attack (:mod:`riskcalc.release.attack`, which imports this
+    module), when given."""
+    return [] if page.attack is None else [page.attack.section_html()]
+
+
+def _lattice_section(page: _Page) -> list[str]:
+    """The most identifying combinations of fields, minimal ones only, per extract."""
+    if not page.identifying:
+        return []
+    exclude = set(_direct_identifiers())
+    sizes = [int(f["n_fields"].max()) for f in page.identifying.values() if len(f)]
+    parts = [
+        '<h2 id="lattice">Most identifying combinations of fields</h2>',
+        f'<p class="note">Every combination of up to {max(sizes, default=0)} of the scenarios\' fields '
+        "was measured (the search stops there); shown are the minimal ones, where every field adds at "
+        "least 1% of pupils to those singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
+        "left out.</p>",
+    ]
+    for label, frame in page.identifying.items():
+        frame = frame.loc[~frame["fields"].map(lambda f: bool(set(f) & exclude))]
         parts += [
-            '<h2 id="attributes">Sensitive values revealed by homogeneous classes</h2>',
-            '<p class="note">Pupils (and their share of the tier) whose sensitive status is certain once '
-            "matched on the scenario's fields, counting those revealed to hold a value other than the most "
-            "common one (for instance, eligible for free meals or looked after). One row per sensitive "
-            "field, one column per scenario; blank where the tier lacks the field or the intruder already "
-            "knows it. Full counts, including pupils revealed to hold the common value, are in the CSV and "
-            "JSON files.</p>",
+            f"<h3>{page.noun.capitalize()} {html.escape(str(label))}</h3>",
+            _table_html(_minimal(frame, len(frame))),
         ]
-        parts += _attribute_tables(table, noun)
-    if len(table.aggregates):
-        parts += [
-            '<h2 id="tier3">Tier 3 aggregate tables: small cells</h2>',
-            '<p class="note">Each table counts pupils by every dimension listed. Published without '
-            'suppression, cells of 1 and 2 point at one or two pupils. "Recoverable" cells would be worked '
-            "out from the totals and linked tables if cells under 5 were suppressed, or all rounded to 5. "
-            "These figures come from the unprotected tables and are for the data owner: per table only "
-            "(cells, and pupils summed over them), not cell by cell; the cells' feasible "
-            "intervals are in the internal report of <code>riskcalc audit-tables</code>.</p>",
-        ]
-        parts += _aggregate_tables(table.aggregates)
-    if history is not None:
-        parts += _history_html(history, charts)
-    if (
-        attack is not None
-    ):  # the simulated linkage attack (riskcalc.release.attack), which imports this module
-        parts.append(attack.section_html())
-    if identifying:
-        exclude = set(_direct_identifiers())
-        sizes = [int(f["n_fields"].max()) for f in identifying.values() if len(f)]
-        parts += [
-            '<h2 id="lattice">Most identifying combinations of fields</h2>',
-            f'<p class="note">Every combination of up to {max(sizes, default=0)} of the scenarios\' fields '
-            "was measured (the search stops there); shown are the minimal ones, where every field adds at "
-            "least 1% of pupils to those singled out, most identifying first. Direct identifiers (names, UPN, pupil id) are "
-            "left out.</p>",
-        ]
-        for label, frame in identifying.items():
-            frame = frame.loc[~frame["fields"].map(lambda f: bool(set(f) & exclude))]
-            parts += [
-                f"<h3>{noun.capitalize()} {html.escape(str(label))}</h3>",
-                _table_html(_minimal(frame, len(frame))),
-            ]
-    if staircase is not None:
-        label, stairs = staircase
-        parts += [
-            '<h2 id="staircase">Uniqueness staircase</h2>',
-            '<p class="note">Fields added one at a time, each time the one that singles out the most '
-            "pupils; it stops when every pupil is unique.</p>",
-            _table_html(
-                stairs.drop(columns=["fields"]).assign(field=stairs["field"].map(_field_label))
-            ),
-        ]
-        if "chart_staircase" in charts:
-            parts.append(_figure_html(charts["chart_staircase"]))
-    if what_if is not None:
-        shown = what_if
-        if "projected" in rec.columns and len(rec):
-            flag = rec.set_index(["tier", "scenario"])["projected"]
-            proj = [
-                bool(flag.get((t, s), False)) for t, s in zip(what_if["tier"], what_if["scenario"])
-            ]
-            shown = what_if.assign(
-                scenario=[
-                    s + (" (projected)" if p else "") for s, p in zip(what_if["scenario"], proj)
-                ]
+    return parts
+
+
+def _staircase_section(page: _Page) -> list[str]:
+    """The uniqueness staircase of one extract, with its chart."""
+    if page.staircase is None:
+        return []
+    _, stairs = page.staircase
+    parts = [
+        '<h2 id="staircase">Uniqueness staircase</h2>',
+        '<p class="note">Fields added one at a time, each time the one that singles out the most '
+        "pupils; it stops when every pupil is unique.</p>",
+        _table_html(
+            stairs.drop(columns=["fields"]).assign(field=stairs["field"].map(_field_label))
+        ),
+    ]
+    if "chart_staircase" in page.charts:
+        parts.append(_figure_html(page.charts["chart_staircase"]))
+    return parts
+
+
+def _what_if_shown(what_if: pd.DataFrame, rec: pd.DataFrame) -> pd.DataFrame:
+    """The what-if table with "(projected)" after the scenarios projected in the tier table."""
+    if "projected" not in rec.columns or not len(rec):
+        return what_if
+    flag = rec.set_index(["tier", "scenario"])["projected"]
+    proj = [bool(flag.get((t, s), False)) for t, s in zip(what_if["tier"], what_if["scenario"])]
+    return what_if.assign(
+        scenario=[s + (" (projected)" if p else "") for s, p in zip(what_if["scenario"], proj)]
+    )
+
+
+def _what_if_section(page: _Page) -> list[str]:
+    """The same scenarios after one coarsening step, with its chart."""
+    if page.what_if is None:
+        return []
+    parts = [
+        '<h2 id="whatif">What-if: a coarser release</h2>',
+        '<p class="note">The same scenarios after coarsening: '
+        + html.escape(
+            ", ".join(
+                f"{_field_label(k)} to {_field_label(v)}"
+                for k, v in page.prov.get("what_if_coarsening", {}).items()
             )
-        parts += [
-            '<h2 id="whatif">What-if: a coarser release</h2>',
-            '<p class="note">The same scenarios after coarsening: '
-            + html.escape(
-                ", ".join(
-                    f"{_field_label(k)} to {_field_label(v)}"
-                    for k, v in prov.get("what_if_coarsening", {}).items()
-                )
-                or "as given"
-            )
-            + ".</p>",
-            _table_html(shown),
-        ]
-        if "chart_what_if" in charts:
-            parts.append(_figure_html(charts["chart_what_if"]))
-    if coarsening is not None:
-        levels = coarsening.describe(_field_label)
-        parts += [
-            '<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
-            f'<p class="note">Target k = {coarsening.target_k}, allowing {pct_text(coarsening.max_suppressed)} of '
-            f"pupils to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps). k is measured "
-            "before suppression.</p>",
-            _table_html(coarsening.result),
-        ]
-    parts.append('<h2 id="definitions">Definitions</h2><dl>')
-    parts += [f"<dt><b>{html.escape(t)}</b></dt><dd>{html.escape(d)}</dd>" for t, d in DEFINITIONS]
-    parts.append("</dl>")
-    prov_frame = pd.DataFrame(_provenance_rows(prov), columns=["item", "value"])
-    parts += [
+            or "as given"
+        )
+        + ".</p>",
+        _table_html(_what_if_shown(page.what_if, page.rec)),
+    ]
+    if "chart_what_if" in page.charts:
+        parts.append(_figure_html(page.charts["chart_what_if"]))
+    return parts
+
+
+def _coarsening_section(page: _Page) -> list[str]:
+    """The smallest coarsening reaching the target k (:func:`riskcalc.smallest_coarsening`)."""
+    coarsening = page.coarsening
+    if coarsening is None:
+        return []
+    levels = coarsening.describe(_field_label)
+    return [
+        '<h2 id="coarsening">Smallest coarsening to reach the target</h2>',
+        f'<p class="note">Target k = {coarsening.target_k}, allowing {pct_text(coarsening.max_suppressed)} of '
+        f"pupils to be suppressed: {html.escape(levels)} ({coarsening.steps} ladder steps). k is measured "
+        "before suppression.</p>",
+        _table_html(coarsening.result),
+    ]
+
+
+def _definitions_section(page: _Page) -> list[str]:
+    """The definitions of the measures (:data:`DEFINITIONS`)."""
+    return [
+        '<h2 id="definitions">Definitions</h2><dl>',
+        *(f"<dt><b>{html.escape(t)}</b></dt><dd>{html.escape(d)}</dd>" for t, d in DEFINITIONS),
+        "</dl>",
+    ]
+
+
+def _provenance_section(page: _Page) -> list[str]:
+    """Where the figures come from (:func:`_provenance_rows`), and the end of the document."""
+    prov_frame = pd.DataFrame(_provenance_rows(page.prov), columns=["item", "value"])
+    return [
         '<h2 id="provenance">Provenance</h2>',
         '<p class="note">Where these figures come from; the full record is in tier_table.json.</p>',
         _table_html(prov_frame, labels={"item": "Item", "value": "Value"}, cards=False, css="kv"),
         '<p class="totop"><a href="#contents">Back to contents</a></p>',
         "</body></html>",
     ]
+
+
+#: The report's sections in page order; each gives its HTML lines, none when it has nothing.
+_SECTIONS = (
+    _head_section,
+    _quality_section,
+    _findings_section,
+    _contents_section,
+    _cite_section,
+    _tiers_section,
+    _scenarios_section,
+    _attributes_section,
+    _tier3_section,
+    _history_section,
+    _attack_section,
+    _lattice_section,
+    _staircase_section,
+    _what_if_section,
+    _coarsening_section,
+    _definitions_section,
+    _provenance_section,
+)
+
+
+def _build(
+    table: RiskTable,
+    *,
+    title,
+    identifying,
+    staircase,
+    what_if,
+    coarsening,
+    history=None,
+    attack=None,
+    render_all=None,
+) -> tuple[str, dict]:
+    """The report's HTML (every section of :data:`_SECTIONS`, then the table of contents) and
+    its charts."""
+    charts = chart_images(
+        table, staircase=staircase, what_if=what_if, history=history, render_all=render_all
+    )
+    page = _Page(
+        table=table,
+        title=title,
+        charts=charts,
+        identifying=identifying,
+        staircase=staircase,
+        what_if=what_if,
+        coarsening=coarsening,
+        history=history,
+        attack=attack,
+    )
+    parts = [line for section in _SECTIONS for line in section(page)]
     text = "\n".join(parts) + "\n"
     return text.replace(_TOC_PLACE, _contents(text), 1), charts
 
