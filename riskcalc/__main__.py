@@ -1,5 +1,5 @@
 """``python -m riskcalc``: the same as the ``riskcalc`` command."""
 
-from .cli import console
+from ._cli import console
 
 console()

@@ -184,7 +184,7 @@ def return_free_memory() -> None:
         _libc.malloc_trim(0)
 
 
-#: Set by the ``riskcalc`` command (:func:`riskcalc.cli.console`) for its own process only.
+#: Set by the ``riskcalc`` command (:func:`riskcalc._cli.console`) for its own process only.
 _FREEZE_AFTER_IMPORTS = [False]
 
 

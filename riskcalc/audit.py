@@ -75,6 +75,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import _render
 from ._compat import numeric_view
 from ._core.grouping import group_codes
 from ._labels import column_codes
@@ -528,6 +530,19 @@ RELEASE_TABLE_COLUMNS = [
 ]
 
 
+#: The audit reports' column heads.
+_REPORT_HEADS = {
+    "exact_cells": "exact",
+    "narrow_cells": "narrow",
+    "pupils_exact": "pupils in exact cells",
+    "pupils_exposed": "pupils exposed",
+}
+
+
+def _policy_dict(policy: SuppressionPolicy) -> dict:
+    return {k: getattr(policy, k) for k in policy.__dataclass_fields__}
+
+
 def _mark(frame: pd.DataFrame, internal: bool) -> pd.DataFrame:
     frame.attrs["internal"] = internal
     frame.attrs["disclosive"] = internal
@@ -622,6 +637,80 @@ class AuditResult(Displayed):
             failing=_mark(failing, False), tables=_mark(tables, False), policy=self.policy
         )
 
+    def to_markdown(self, provenance: dict) -> str:
+        """The internal report (``riskcalc audit-tables``): a summary per table and the failing
+        cells with their feasible intervals (an exact cell's *is* its true count). INTERNAL.
+
+        Parameters
+        ----------
+        provenance : dict
+            The run's provenance (its ``riskcalc_version`` is shown).
+
+        Examples
+        --------
+        >>> import pandas as pd, riskcalc as rc
+        >>> t = pd.DataFrame({"school": ["A", "A"], "sex": ["F", "M"], "count": [3, 20]})
+        >>> r = rc.audit_tables({"t": t}, "dfe_suppress_below_5",
+        ...                     margins={"tot": pd.DataFrame({"school": ["A"], "count": [23]})})
+        >>> r.to_markdown({"riskcalc_version": "x"}).splitlines()[2]
+        '# Table audit (dfe_suppress_below_5): INTERNAL'
+        """
+        lines = [
+            f"{INTERNAL_NOTICE} For an output request use `riskcalc audit-tables --for-release`.",
+            "",
+            f"# Table audit ({self.policy.name}): INTERNAL",
+            "",
+            f"- tables: {len(self.tables)}; audited cells (suppressed or rounded): {self.n_audited}",
+            f"- exactly recoverable: {self.n_exact}; narrower than protection (exact included): {self.n_narrow}",
+            f"- solver: {self.method}; HiGHS calls: {self.n_solves}",
+            f"- riskcalc {provenance['riskcalc_version']}",
+            "",
+            # the shared renderer escapes every cell: a table's file name or a category is text
+            _render.to_markdown(
+                self.tables[
+                    [
+                        "table",
+                        "cells",
+                        "suppressed",
+                        "rounded",
+                        "exact_cells",
+                        "narrow_cells",
+                        "pupils_exact",
+                        "pupils_exposed",
+                    ]
+                ].rename(columns=_REPORT_HEADS)
+            ),
+        ]
+        fail = self.failing
+        lines += [f"## Failing cells ({len(fail)})", ""]
+        if len(fail):
+            # "lower to upper": no bracket for Markdown to escape
+            shown = fail.head(200).assign(
+                interval=lambda f: f["lower"].astype(str) + " to " + f["upper"].astype(str)
+            )
+            lines.append(
+                _render.to_markdown(
+                    shown[["table", "cell", "shown", "interval", "verdict", "reason"]]
+                )
+            )
+            if len(fail) > 200:
+                lines.append(f"\n({len(fail) - 200} more in internal_audit_cells.csv)")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self, provenance: dict) -> str:
+        """The internal report as JSON: the notice, provenance, policy, the per-table summary
+        and every audited cell. INTERNAL."""
+        doc = {
+            "internal": True,
+            "disclosive": True,
+            "notice": INTERNAL_NOTICE,
+            "provenance": provenance,
+            "policy": _policy_dict(self.policy),
+            "tables": self.tables.to_dict("records"),
+            "cells": json.loads(self.cells.to_json(orient="records")),
+        }
+        return json.dumps(doc, indent=2, default=int) + "\n"
+
     def __repr__(self) -> str:
         return (
             f"AuditResult(policy={self.policy.name!r}, tables={len(self.tables)}, "
@@ -651,6 +740,73 @@ class AuditRelease:
     policy: SuppressionPolicy
 
     internal: ClassVar[bool] = False
+
+    def to_markdown(self, provenance: dict) -> str:
+        """The report for an output request (``riskcalc audit-tables --for-release``): which
+        cells fail and why, nothing the tables hide.
+
+        Parameters
+        ----------
+        provenance : dict
+            The run's provenance (its ``riskcalc_version`` is shown).
+
+        Examples
+        --------
+        >>> import pandas as pd, riskcalc as rc
+        >>> t = pd.DataFrame({"school": ["A", "A"], "sex": ["F", "M"], "count": [3, 20]})
+        >>> r = rc.audit_tables({"t": t}, "dfe_suppress_below_5",
+        ...                     margins={"tot": pd.DataFrame({"school": ["A"], "count": [23]})})
+        >>> r.for_release().to_markdown({"riskcalc_version": "x"}).splitlines()[0]
+        '# Table audit (dfe_suppress_below_5): failing cells'
+        """
+        fail = self.failing
+        lines = [
+            f"# Table audit ({self.policy.name}): failing cells",
+            "",
+            (
+                "For an output request: no interval, width or count of a protected cell; everything here "
+                "follows from the published tables and the policy."
+            ),
+            "",
+            (
+                f"- tables: {len(self.tables)}; suppressed cells: {int(self.tables['suppressed'].sum())}; "
+                f"rounded cells: {int(self.tables['rounded'].sum())}"
+            ),
+            (
+                f"- exactly recoverable: {int((fail['verdict'] == 'exact').sum())}; "
+                f"narrower than protection (exact included): {len(fail)}"
+            ),
+            f"- riskcalc {provenance['riskcalc_version']}",
+            "",
+            _render.to_markdown(
+                self.tables[
+                    ["table", "cells", "suppressed", "rounded", "exact_cells", "narrow_cells"]
+                ].rename(columns=_REPORT_HEADS)
+            ),
+        ]
+        lines += [f"## Failing cells ({len(fail)})", ""]
+        if len(fail):
+            lines.append(
+                _render.to_markdown(
+                    fail.head(200)[["table", "cell", "status", "shown", "verdict", "reason"]]
+                )
+            )
+            if len(fail) > 200:
+                lines.append(f"\n({len(fail) - 200} more in release_audit_cells.csv)")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self, provenance: dict) -> str:
+        """The report for an output request as JSON: provenance, policy, the per-table cell
+        counts and the failing cells."""
+        doc = {
+            "internal": False,
+            "disclosive": False,
+            "provenance": provenance,
+            "policy": _policy_dict(self.policy),
+            "tables": self.tables.to_dict("records"),
+            "failing_cells": json.loads(self.failing.to_json(orient="records")),
+        }
+        return json.dumps(doc, indent=2, default=int) + "\n"
 
     def __repr__(self) -> str:
         exact = int((self.failing["verdict"] == "exact").sum())

@@ -81,6 +81,61 @@ class SudaResult(RecordFrames):
             frame[f"msu_size_{k + 1}"] = self.msu_counts[:, k]
         return frame
 
+    def summary(self) -> pd.DataFrame:
+        """Counts of MSUs and scores, without a record-level value (``riskcalc suda``'s table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``measure``, ``value``, ``share`` (of the records, where a count of records): the
+            records, the records with an MSU, the MSUs of each size 1..``max_msu``, the mean
+            SUDA score of the records with an MSU, the highest score, and the records whose
+            DIS-SUDA score exceeds 0.001, 0.01 and 0.1.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import riskcalc as rc
+        >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [1, 1, 1, 2, 2]})
+        >>> rc.suda(df, ["sex", "year"]).summary()[["measure", "value"]].head(2)
+                       measure value
+        0              records   5.0
+        1  records with an MSU   3.0
+        """
+        n = self.n_records
+        rows = [("records", n, 1.0), ("records with an MSU", self.n_with_msu, self.n_with_msu / n)]
+        for k, count in enumerate(self.msus_by_size, start=1):
+            rows.append((f"MSUs of size {k}", int(count), None))
+        scored = self.score[self.score > 0]
+        rows.append(
+            (
+                "mean SUDA score (records with an MSU)",
+                float(scored.mean()) if scored.size else 0.0,
+                None,
+            )
+        )
+        rows.append(("highest SUDA score", float(self.score.max()), None))
+        for cut in (0.001, 0.01, 0.1):
+            hit = int(np.count_nonzero(self.dis_score > cut))
+            rows.append((f"records with DIS-SUDA > {cut:g}", hit, hit / n))
+        return pd.DataFrame(rows, columns=["measure", "value", "share"]).astype({"value": object})
+
+    def field_shares(self) -> pd.DataFrame:
+        """:attr:`field_contributions` as shares: ``field``, ``share`` (0-1, percent / 100).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import riskcalc as rc
+        >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [1, 1, 1, 2, 2]})
+        >>> rc.suda(df, ["sex", "year"]).field_shares().columns.tolist()
+        ['field', 'share']
+        """
+        contributions = self.field_contributions
+        return contributions.assign(contribution=contributions["contribution"] / 100).rename(
+            columns={"contribution": "share"}
+        )
+
     def value_contributions(self, *, labels: bool = False) -> pd.DataFrame:
         """Share (percent) of the total score from MSUs holding each field value.
 

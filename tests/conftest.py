@@ -67,6 +67,7 @@ SLOW_MODULES = frozenset({"test_spark.py", "test_report_browser.py", "test_noteb
 SLOW_TESTS = frozenset(
     {
         "tests/test_formula_injection.py::test_every_csv_of_every_command_is_formula_safe",  # 24.4
+        "tests/test_signals.py::test_sigterm_at_any_point_of_a_run_is_one_line_exit_143",  # new
         "tests/test_linkage_attack.py::test_more_noise_never_raises_recall",  # 12.3
         "tests/test_crosscheck.py::test_large_key_spaces_match_reference",  # 11.8
         "tests/test_intruder_errors.py::test_error_rates_at_a_million_pupils",  # 10.5

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import synthetic
-from riskcalc.cli import main
+from riskcalc._cli import main
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.release import attack as attack_mod
 from riskcalc.release.attack import attack_experiment, attack_section

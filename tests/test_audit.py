@@ -633,7 +633,7 @@ def school_folder(tmp_path):
 
 
 def test_cli_audit_tables(school_folder, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     d, tables, margins, out = school_folder
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
@@ -656,7 +656,7 @@ def test_cli_audit_tables(school_folder, capsys):
 def test_issue_24_every_output_with_intervals_is_marked_internal(school_folder, capsys):
     # Issue 24 item 4: the report prints true counts (an exact cell's interval is its count):
     # the terminal text, every file name, the JSON and its provenance say it is internal.
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     d, tables, margins, out = school_folder
     assert main(["audit-tables", str(d), "--margins", "totals.csv", "--out", str(out)]) == 0
@@ -684,7 +684,7 @@ def test_issue_24_every_output_with_intervals_is_marked_internal(school_folder, 
 
 
 def test_issue_24_release_mode_lists_failing_cells_without_counts(school_folder, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     d, tables, margins, out = school_folder
     assert (
@@ -745,7 +745,7 @@ def test_release_mode_depends_only_on_the_publication(tmp_path_factory, case, da
     # The class behind item 4: the release report must hold nothing the tables hide. Any other
     # true tables that the policy publishes the same way give byte-identical release files,
     # so no true count of a protected cell (nor a sum of them) can be in them.
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     _, tables, margins, _ = case
     pol = policy(data.draw(st.sampled_from(sorted(POLICIES))))  # the policies the CLI offers
@@ -782,7 +782,7 @@ def test_release_mode_depends_only_on_the_publication(tmp_path_factory, case, da
 
 
 def test_cli_audit_tables_never_shows_a_protected_suppressed_value(tmp_path, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     d = tmp_path / "t"
     d.mkdir()
@@ -856,7 +856,7 @@ def test_dimensions_as_categories_audit_as_text(case):
 def test_blank_category_is_a_category_labelled_missing(tmp_path):
     """Before: a blank dimension value crashed the audit (``internal error: TypeError``, exit 3),
     as it crashed the output checker (issue 24, item 5's sibling)."""
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     folder = tmp_path / "d"
     folder.mkdir()

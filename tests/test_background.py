@@ -263,7 +263,7 @@ def spy(self, *args, **kwargs):
 _parallel._ForkedWorkers.__init__ = spy
 _parallel.usable_cores = lambda: 2  # a one-core machine would generate in this process
 import contextlib, io
-from riskcalc import cli
+from riskcalc import _cli as cli
 with contextlib.redirect_stdout(io.StringIO()):
     assert cli.main(["tiers", "--pupils", "200000", "--no-what-if", "--no-history", "--format", "csv"]) == 0
 assert forked_with == [[]], forked_with
@@ -280,7 +280,7 @@ def test_the_tiers_job_starts_its_cohort_before_importing_pandas():
 
 NATIVE_GARBAGE_PROCESS = """
 import contextlib, gc, io, os
-from riskcalc.cli import main
+from riskcalc._cli import main
 from riskcalc.release import background
 background._cores = lambda: 2
 # a Splink (DuckDB) run leaves garbage holding DuckDB's objects, whose threads a fork does not copy

@@ -1,6 +1,6 @@
 """Bad inputs across every subcommand, run from a table of cases (issue 10).
 
-Every case runs ``riskcalc.cli.main`` on small files made in a temporary folder and checks the
+Every case runs ``riskcalc._cli.main`` on small files made in a temporary folder and checks the
 contract for user mistakes: exit status 2, nothing on stdout, exactly one line on stderr that
 starts ``riskcalc CMD: error:``, names the file, column or parameter at fault, holds no
 traceback and no value from any record, and leaves every input file byte-for-byte unchanged.
@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pytest
 
+from riskcalc._cli import main
 from riskcalc._core.io import read_table
-from riskcalc.cli import main
 
 # One pupil-like record set. Every value below is "data": none may appear in a message.
 PUPILS = (
@@ -1136,7 +1136,7 @@ def _out_options() -> dict[str, str | None]:
     """``{subcommand: metavar of its --out}`` for every subcommand that has an --out option."""
     import argparse
 
-    from riskcalc.cli import build_parser
+    from riskcalc._cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -1320,7 +1320,7 @@ def test_h26_synth_output_is_a_folder_of_extracts(tmp_path, capsys):
 _KILL = """
 import os, signal, sys
 from riskcalc import _outputs
-from riskcalc.cli import main
+from riskcalc._cli import main
 stage = sys.argv[1]
 if stage == "manifest":  # every file written, no manifest yet
     def kill(*a, **k):

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from riskcalc.cli import main
+from riskcalc._cli import main
 
 PRACTICE = "tests/data/oracles/01_sdcpractice_tab41_individual_risk/input.csv"
 QI = "Residence,Gender,Education,Labor"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import riskcalc as rc
-from riskcalc.cli import main
+from riskcalc._cli import main
 
 
 def _messy(n=400, seed=5) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import riskcalc as rc
 import synthetic
-from riskcalc.cli import main
+from riskcalc._cli import main
 
 GATE = ["urn", "nc_year", "sex", "year_of_birth", "month_of_birth"]
 SCENARIOS = (

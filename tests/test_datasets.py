@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from riskcalc.cli import main
+from riskcalc._cli import main
 
 
 def _tier(n=400):

@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskcalc import _render
-from riskcalc.cli import _example_path, build_parser, main
+from riskcalc._cli import build_parser, main
+from riskcalc._cli._output import example_path as _example_path
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -357,7 +358,7 @@ def test_every_csv_of_every_command_is_formula_safe(label, hostile, tmp_path, ca
 def test_audit_reports_escape_table_names_and_values(tmp_path):
     """The audit's Markdown reports go through the shared renderer: a table's file name or a
     category holding Markdown or HTML is printed as text (issue 26, found while fixing item 10)."""
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     tables = tmp_path / "t"
     tables.mkdir()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import synthetic
-from riskcalc.cli import main
+from riskcalc._cli import main
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.histories import trajectory_uniqueness
 from riskcalc.release.history import HISTORY_PUPILS, history_section

@@ -4,7 +4,8 @@
 * measures (the flat modules of ``riskcalc``): import the engine and the shared helpers, never
   the release layer, the CLI or ``synthetic``;
 * release (``riskcalc/release``): the only riskcalc code that imports ``synthetic``; never the CLI;
-* CLI (``riskcalc/cli.py``, ``riskcalc/_cli_*.py``): parses, calls and prints.
+* CLI (``riskcalc/_cli/``, and ``riskcalc/__main__.py``): parses, calls and prints; the only
+  code that imports argparse, and imported by no library module.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _layer(module: str) -> str:
         return "engine"
     if module.startswith("riskcalc.release"):
         return "release"
-    if module in ("riskcalc.cli", "riskcalc.__main__") or module.startswith("riskcalc._cli"):
+    if module == "riskcalc.__main__" or module.startswith("riskcalc._cli"):
         return "cli"
     if module == "riskcalc":
         return "package"
@@ -214,3 +215,27 @@ def test_only_the_engine_knows_the_kinds_of_table(path):
             f"{name} imports {sorted(backends)}: ask riskcalc._core.backend instead"
         )
     assert "is_spark_frame" not in path.read_text(encoding="utf-8") or name in KNOWS_SPARK
+
+
+SYNTHETIC = Path(__file__).resolve().parents[1] / "synthetic"
+
+
+@pytest.mark.parametrize(
+    "path",
+    FILES + sorted(SYNTHETIC.rglob("*.py")),
+    ids=lambda p: str(p.relative_to(PKG.parent)),
+)
+def test_only_the_cli_parses_command_lines(path):
+    """argparse is imported by ``riskcalc/_cli/`` only: no library module (nor the generator)
+    defines options of its own, so every command's options are in one place."""
+    if path.is_relative_to(PKG) and _layer(_module_name(path)) == "cli":
+        return
+    assert "argparse" not in _imports(path), f"{path.name} imports argparse"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PKG)))
+def test_nothing_in_the_library_imports_the_cli(path):
+    """The command line sits on top: no library module imports ``riskcalc._cli``."""
+    if _layer(_module_name(path)) == "cli":
+        return
+    assert not {m for m in _import_edges(path) if _layer(m) == "cli"}, path.name

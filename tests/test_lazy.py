@@ -15,7 +15,7 @@ from riskcalc._lazy import lazy_module
 
 def test_importing_riskcalc_and_the_main_job_defers_the_slow_scipy_modules():
     code = (
-        "import sys, riskcalc, riskcalc.cli, riskcalc.release.job; "
+        "import sys, riskcalc, riskcalc._cli, riskcalc.release.job; "
         "print(sorted(m for m in ('scipy.special', 'scipy.optimize', 'scipy.linalg', 'scipy.sparse') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -38,7 +38,7 @@ def test_import_riskcalc_and_the_command_line_parser_load_no_pandas():
     nor matplotlib (Scientific Python's SPEC 1): ``riskcalc --help`` is quick, and the tiers
     job can start its cohort's workers first."""
     code = (
-        "import sys, riskcalc, riskcalc.cli; riskcalc.cli.build_parser(); "
+        "import sys, riskcalc, riskcalc._cli; riskcalc._cli.build_parser(); "
         "print(sorted(m for m in ('pandas', 'pyarrow', 'numba', 'matplotlib', 'scipy.special') "
         "if m in sys.modules))"
     )

@@ -354,7 +354,7 @@ def test_missing_raise(sdc_table):
 def test_analyse_shows_model_figures(capsys, tmp_path):
     import json
 
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     df, _ = _random_table(13, n=400)
     path = tmp_path / "extract.csv"

@@ -186,7 +186,7 @@ def test_bad_input(tmp_path):
 
 
 def test_cli_check_output(tmp_path, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     f = tmp_path / "tab.csv"
     pd.DataFrame(
@@ -320,7 +320,7 @@ def test_blank_in_categorical_bool_datetime_and_mixed_columns():
 )
 @pytest.mark.parametrize("fmt", ["markdown", "json"])
 def test_cli_issue_table_with_a_blank(tmp_path, capsys, kind, fmt):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     f = tmp_path / "f.csv"
     f.write_text(ISSUE_TABLE)
@@ -348,7 +348,7 @@ def test_cli_issue_table_with_a_blank(tmp_path, capsys, kind, fmt):
     ],
 )
 def test_bad_count_cell_is_one_line_with_its_row(tmp_path, capsys, cell, requirement):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     f = tmp_path / "t.csv"
     f.write_text(f"LA,Sex,count\n206,F,12\n206,M,{cell}\n208,F,987654\n")
@@ -363,7 +363,7 @@ def test_bad_count_cell_is_one_line_with_its_row(tmp_path, capsys, cell, require
 
 
 def test_bad_value_cells_in_magnitude_and_summary(tmp_path, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     rec = tmp_path / "rec.parquet"
     pd.DataFrame({"g": ["a", "a", "b"], "v": [1.5, np.nan, 123456.75]}).to_parquet(rec)
@@ -561,7 +561,7 @@ def test_magnitude_and_summary_checkers_never_crash(data):
 )
 @given(st.data())
 def test_cli_checker_never_crashes_on_a_written_csv(tmp_path_factory, data):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     frame = data.draw(dimension_frames(min_rows=1))
     valid = data.draw(st.booleans())

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from riskcalc import _render
-from riskcalc.cli import _example_path, main
+from riskcalc._cli import main
+from riskcalc._cli._output import example_path as _example_path
 
 _WHOLE_FLOAT = re.compile(r"^-?\d+\.0+$")
 

@@ -107,7 +107,8 @@ def test_csv_counts_in_a_mixed_column_are_integers():
 
 
 def test_suda_csv_writes_counts_as_integers(capsys):
-    from riskcalc.cli import _example_path, main
+    from riskcalc._cli import main
+    from riskcalc._cli._output import example_path as _example_path
 
     assert (
         main(["suda", str(_example_path()), "--fields", "sex,nc_year,urn", "--format", "csv"]) == 0
@@ -127,7 +128,8 @@ def test_suda_csv_writes_counts_as_integers(capsys):
 )
 def test_every_latex_table_has_a_caption_and_a_label(argv, capsys):
     # Before: `--format latex` gave a bare tabular, with no caption or label (issue 24, item 7).
-    from riskcalc.cli import _example_path, main
+    from riskcalc._cli import main
+    from riskcalc._cli._output import example_path as _example_path
 
     argv = [str(_example_path()) if a == "EXAMPLE" else a for a in argv]
     assert main(argv + ["--format", "latex"]) == 0

@@ -591,7 +591,7 @@ def test_analyse_on_spark_gives_the_same_sections(spark, tmp_path):
 
 
 def test_cli_analyse_engine_spark(spark, tmp_path, capsys):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     path = tmp_path / "survey.parquet"
     _survey().to_parquet(path)
@@ -645,7 +645,7 @@ def test_trajectory_uniqueness_on_a_spark_panel(spark, tmp_path, order):
 @pytest.mark.parametrize("source", ["missing_dir/survey.parquet", "survey.csv", "not a table!"])
 def test_cli_engine_spark_missing_source_is_one_line(spark, tmp_path, capsys, monkeypatch, source):
     # A path that does not exist, or a name Spark cannot parse, is one line naming it.
-    from riskcalc.cli import main
+    from riskcalc._cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["analyse", source, "--qi", "sex", "--engine", "spark"]) != 0
@@ -681,7 +681,7 @@ def _messy_pupils(n=1_500, seed=6):
 def test_messy_file_on_spark_carries_the_profile_and_normalises_on_the_cluster(
     spark, tmp_path, capsys
 ):
-    from riskcalc.cli import main
+    from riskcalc._cli import main
     from riskcalc.release import analyse as memory
     from riskcalc.release import spark_job
 

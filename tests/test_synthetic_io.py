@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import re
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -14,7 +14,6 @@ import synthetic
 from synthetic import (
     ExtractExistsError,
     SyntheticError,
-    _cli,
     columns_for_tier,
     generate_cohort,
     read_extract,
@@ -23,6 +22,7 @@ from synthetic import (
     tier_extract,
     write_extract,
 )
+from synthetic.io import check_output_dir
 
 SEED = 99
 
@@ -105,47 +105,33 @@ def test_write_errors(cohort, tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------------ CLI
-def _parse(argv):
-    parser = argparse.ArgumentParser(prog="riskcalc synth")
-    _cli.configure_parser(parser)
-    return parser.parse_args(argv)
+# ``riskcalc synth`` (riskcalc/_cli/synth.py; the generator's stand-alone synthetic/_cli.py,
+# which wrote the files one by one, is gone: the riskcalc command is the one way in).
+def _synth(capsys, *argv):
+    from riskcalc._cli import main
+
+    code = main(["synth", *argv])
+    return code, *capsys.readouterr()
 
 
 def test_cli_writes_extracts(tmp_path, capsys):
     out = tmp_path / "out"
-    args = _parse(["--pupils", "2000", "--seed", "5", "--out", str(out), "--tiers", "1,3,4"])
-    assert _cli.run(args) == 0
+    argv = ["--pupils", "2000", "--seed", "5", "--out", str(out), "--tiers", "1,3,4"]
+    code, printed, err = _synth(capsys, *argv)
+    assert code == 0
     names = sorted(p.name for p in out.iterdir())
     assert "tier1.parquet" in names and "tier4.parquet" in names and "tier2.parquet" not in names
     assert any(n.startswith("tier3_urn_x_") for n in names)
     meta = read_metadata(out / "tier1.parquet")
     assert meta["seed"] == 5 and meta["n_pupils"] == 2000 and meta["tier"] == 1
-    printed = capsys.readouterr()
-    assert "tier1.parquet" in printed.out
-    assert printed.err == ""  # no progress bar when stderr is not a terminal
+    assert "tier1.parquet" in printed
+    assert err == ""  # no progress bar when stderr is not a terminal
     expected = tier_extract(generate_cohort(2000, rng=5), 1)
     pd.testing.assert_frame_equal(read_extract(out / "tier1.parquet"), expected)
-    # existing files: refused without --force, accepted with it
-    with pytest.raises(ExtractExistsError, match="--force"):
-        _cli.run(args)
-    assert (
-        _cli.run(
-            _parse(
-                [
-                    "--pupils",
-                    "2000",
-                    "--seed",
-                    "5",
-                    "--out",
-                    str(out),
-                    "--tiers",
-                    "1,3,4",
-                    "--force",
-                ]
-            )
-        )
-        == 0
-    )
+    # an existing set: refused without --force, replaced with it
+    code, _, err = _synth(capsys, *argv)
+    assert code == 2 and "--force" in err
+    assert _synth(capsys, *argv, "--force")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -159,22 +145,29 @@ def test_cli_writes_extracts(tmp_path, capsys):
         (["--tiers", ""], "--tiers .*bad tier ''"),
     ],
 )
-def test_cli_bad_arguments(tmp_path, argv, message):
-    args = _parse(["--pupils", "100", "--out", str(tmp_path / "o")] + argv)
-    with pytest.raises(SyntheticError, match=message):
-        _cli.run(args)
+def test_cli_bad_arguments(tmp_path, capsys, argv, message):
+    code, out, err = _synth(capsys, "--pupils", "100", "--out", str(tmp_path / "o"), *argv)
+    assert code == 2 and out == ""
+    assert re.search(message, err) and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
 
 
-def test_cli_bad_output_directory(tmp_path, monkeypatch):
-    with pytest.raises(SyntheticError, match="parent does not exist"):
-        _cli.run(_parse(["--pupils", "100", "--out", str(tmp_path / "a" / "b")]))
+def test_cli_bad_output_directory(tmp_path, capsys, monkeypatch):
+    # riskcalc synth creates missing parents (the stand-alone writer refused them)
+    code, _, _ = _synth(capsys, "--pupils", "100", "--out", str(tmp_path / "a" / "b"))
+    assert code == 0 and (tmp_path / "a" / "b" / "manifest.json").exists()
     afile = tmp_path / "f"
     afile.write_text("x")
+    code, _, err = _synth(capsys, "--pupils", "100", "--out", str(afile))
+    assert code == 2 and "--out" in err and err.count("\n") == 1
+    # the generator's own check of an output directory (synthetic.io.check_output_dir)
+    with pytest.raises(SyntheticError, match="does not exist"):
+        check_output_dir(tmp_path / "nope", "f")
     with pytest.raises(SyntheticError, match="not a directory"):
-        _cli.run(_parse(["--pupils", "100", "--out", str(afile)]))
+        check_output_dir(afile, "f")
     monkeypatch.setattr(os, "access", lambda *a, **k: False)
     with pytest.raises(SyntheticError, match="not writable"):
-        _cli.run(_parse(["--pupils", "100", "--out", str(tmp_path)]))
+        check_output_dir(tmp_path, "f")
 
 
 def test_public_api():

@@ -14,7 +14,7 @@ from _reference_projection import guessed_figures
 
 import riskcalc as rc
 import synthetic
-from riskcalc.cli import main
+from riskcalc._cli import main
 from riskcalc.release.ladders import coarsen
 from riskcalc.release.tables import (
     ATTRIBUTE_COLUMNS,

@@ -5,13 +5,12 @@ draw the intruder's auxiliary table from the cohort, cut the tier extract, link 
 fields they share (:func:`synthetic.intruders.linking_view`) with
 :func:`riskcalc.linkage_attack`, and tabulate predicted against actual re-identification.
 Outputs hold counts and rates only, with provenance; the same pupils, seed and options give
-byte-identical files. ``riskcalc attack`` is the command; :func:`attack_section` the HTML
-report's section.
+byte-identical files. ``riskcalc attack`` (:mod:`riskcalc._cli.attack`) is the command;
+:func:`attack_section` the HTML report's section.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ __all__ = [
     "AttackExperiment",
     "attack_experiment",
     "attack_section",
-    "configure_parser",
-    "run",
     "SENSITIVE",
     "ATTACK_PUPILS",
 ]
@@ -379,90 +376,3 @@ def _svg_bars(t: pd.DataFrame, cols) -> str:
         + "".join(out)
         + "</svg>"
     )
-
-
-# ------------------------------------------------------------------------------ CLI
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    """Options of ``riskcalc attack``."""
-    p.add_argument(
-        "--pupils", type=int, default=20_000, help="pupils in the synthetic cohort (default 20,000)"
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seed of the cohort, intruder tables and linkage (default 0)",
-    )
-    p.add_argument(
-        "--intruders",
-        help="comma-separated intruder profiles (default: all of social_media, "
-        "neighbourhood_register, local_news, class_list)",
-    )
-    p.add_argument("--tiers", default="1,2,4", help="record-level tiers to attack (default 1,2,4)")
-    p.add_argument(
-        "--coverage",
-        type=float,
-        help="share of pupils every intruder knows about (default: each profile's own)",
-    )
-    p.add_argument(
-        "--exact-only", action="store_true", help="only the exact-match attack (no Splink needed)"
-    )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=0.5,
-        help="match-probability threshold of the summary (default 0.5)",
-    )
-    p.add_argument(
-        "--out", metavar="DIR", help="write the CSV tables, attack.json and attack.md to DIR"
-    )
-    p.add_argument("--force", action="store_true", help="replace a riskcalc output folder at --out")
-    p.add_argument(
-        "--format",
-        default="markdown",
-        choices=_render.FORMATS,
-        help="summary printed on stdout (default markdown)",
-    )
-    p.add_argument("--progress", action="store_true", help="one line per run on stderr")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``riskcalc attack``: parse, call :func:`attack_experiment`, print, write."""
-    from .._outputs import check_folder_out, write_folder
-
-    def names(text):
-        return [t.strip() for t in text.split(",") if t.strip()] if text else []
-
-    if args.pupils < 10:
-        raise InvalidParameterError(
-            f"--pupils must be a whole number of at least 10; got {args.pupils}."
-        )
-    try:
-        tiers = [int(t) for t in names(args.tiers)]
-    except ValueError:
-        raise InvalidParameterError(
-            f"--tiers takes comma-separated tiers from 1, 2, 4; got {args.tiers!r}."
-        ) from None
-    if args.coverage is not None and not 0 < args.coverage <= 1:
-        raise InvalidParameterError(f"--coverage must be a number in (0, 1]; got {args.coverage}.")
-    out = check_folder_out(args.out, force=args.force)  # the attack reads no file
-    exp = attack_experiment(
-        args.pupils,
-        args.seed,
-        intruders=names(args.intruders) or None,
-        tiers=tiers,
-        coverage=args.coverage,
-        probabilistic=not args.exact_only,
-        reference_threshold=args.threshold,
-        progress=args.progress,
-    )
-    text = _render.render(
-        exp.summary, args.format, exp.provenance if args.format == "json" else None
-    )
-    if out is not None:  # the set first: a failed write prints no summary
-        files = exp.files()
-        write_folder(out, files, force=args.force, command="attack")
-    print(text)
-    if out is not None:
-        print(f"wrote {len(files)} files and manifest.json to {out}", file=sys.stderr)
-    return 0

@@ -265,6 +265,29 @@ def measured_table(path, columns, *, normalise_columns=False, sep=None, sheet=No
     return enc, quality
 
 
+def run_provenance(
+    function: str,
+    path,
+    n_records: int,
+    params: dict,
+    quality=None,
+    *,
+    normalise: bool = False,
+    sheet=None,
+) -> dict:
+    """The provenance of a measure run on the table :func:`measured_table` read from ``path``
+    (``riskcalc lattice`` and ``riskcalc suda``): the file, the parameters (with ``normalise``
+    and, when given, ``sheet``) and the profile of the fields (``data_quality``)."""
+    from .._provenance import describe_file, provenance
+
+    info = describe_file(path, n_records)
+    params = {**params, "normalise": bool(normalise)}
+    if sheet is not None:
+        params["sheet"] = sheet
+    extra = {} if quality is None else {"data_quality": quality.to_dict()}
+    return provenance(function, params, inputs=[info], input=info, **extra)
+
+
 def _with_registry(kinds, columns) -> dict:
     return {**registry_kinds(columns), **dict(kinds or {})}
 
