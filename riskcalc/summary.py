@@ -153,6 +153,16 @@ def risk_summary(
     Returns
     -------
     RiskSummary
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [7, 7, 7, 8, 8]})
+    >>> summary = rc.risk_summary(df, ["sex", "year"])
+    >>> summary
+    RiskSummary(quasi_identifiers=(sex, year), n_records=5, k=1, sample_uniques=3 (60.00%), average_risk=0.8)
+    >>> summary.k_anonymity.k, summary.uniqueness.n_unique
+    (1, 3)
     """
     func = "risk_summary"
     k_thresholds = check_thresholds(k_thresholds, "k_thresholds", func)
