@@ -169,6 +169,14 @@ def start_cohort(
     ------
     SyntheticError
         As :func:`generate_cohort`, for a bad parameter (before any work starts).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> pending = synthetic.start_cohort(1_000, rng=0, workers=1)  # the work starts now
+    >>> cohort = pending.result()  # ... and this waits for it
+    >>> cohort.equals(synthetic.generate_cohort(1_000, rng=0))
+    True
     """
     return _start(n_pupils, rng, progress, workers, columns, func="start_cohort")
 

@@ -681,6 +681,13 @@ def field(name: str) -> Field:
     ------
     SyntheticError
         If ``name`` is not a registered field (the message suggests the closest names).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> postcode = synthetic.field("postcode")
+    >>> postcode.tier, postcode.role
+    (1, <Role.QUASI_IDENTIFIER: 'quasi_identifier'>)
     """
     try:
         return _BY_NAME[name]
@@ -799,7 +806,14 @@ def fields_for_tier(tier: int) -> tuple[Field, ...]:
 
 
 def columns_for_tier(tier: int) -> tuple[str, ...]:
-    """Return the column names of a record-level tier extract (1, 2 or 4)."""
+    """Return the column names of a record-level tier extract (1, 2 or 4).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.columns_for_tier(4)
+    ('pupil_id', 'sex', 'year_of_birth', 'month_of_birth', 'nc_year', 'urn', 'laestab', 'la_code', 'region', 'phase', 'enrol_status')
+    """
     return tuple(f.name for f in fields_for_tier(tier))
 
 
@@ -809,17 +823,38 @@ def _by_role(role: Role, tier: int | None) -> tuple[str, ...]:
 
 
 def quasi_identifiers(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the quasi-identifiers (of one tier extract, or of the whole cohort)."""
+    """Names of the quasi-identifiers (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.quasi_identifiers(4)
+    ('sex', 'year_of_birth', 'month_of_birth', 'nc_year', 'urn', 'laestab', 'la_code', 'region', 'phase', 'enrol_status')
+    """
     return _by_role(Role.QUASI_IDENTIFIER, tier)
 
 
 def sensitive_attributes(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the sensitive attributes (of one tier extract, or of the whole cohort)."""
+    """Names of the sensitive attributes (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.sensitive_attributes(2)
+    ('fsm_eligible', 'ever_fsm_6', 'sen_provision')
+    """
     return _by_role(Role.SENSITIVE, tier)
 
 
 def direct_identifiers(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the direct identifiers (of one tier extract, or of the whole cohort)."""
+    """Names of the direct identifiers (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.direct_identifiers()
+    ('pupil_id', 'upn', 'forename', 'surname', 'family_id')
+    """
     return _by_role(Role.DIRECT_IDENTIFIER, tier)
 
 
