@@ -570,6 +570,16 @@ class AuditResult(Displayed):
     milp_cells : int
         Audited cells whose minimum or maximum needed an integer programme (``method="auto"``:
         the LP optimum was fractional, or the cell's a-priori values have a gap).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"sex": list("FM"), "count": [3, 12]})
+    >>> audit = rc.audit_tables(table, "dfe_suppress_below_5")  # no total published with it
+    >>> audit
+    AuditResult(policy='dfe_suppress_below_5', tables=1, audited_cells=1, exact=0, narrower_than_protection=0, pupils_exposed=0; INTERNAL: holds true counts, not for release)
+    >>> audit.n_audited, audit.n_exact  # one suppressed cell, not recoverable
+    (1, 0)
     """
 
     cells: pd.DataFrame = field(repr=False)

@@ -195,6 +195,14 @@ class OutputCheckResult(Displayed):
     units ``n`` behind it (for a frequency table, the cell's count), the verdict and the rules
     that set it. No magnitude, mean or extreme value is kept. The report is meant for the output
     checker inside the secure environment, attached to the output request, not for release.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"sex": list("FM"), "count": [3, 12]})
+    >>> result = rc.check_frequency_table(table, count="count")
+    >>> result.verdict, result.counts
+    ('fail', {'pass': 1, 'review': 0, 'fail': 1})
     """
 
     name: str

@@ -52,6 +52,15 @@ class RiskSummary(Displayed):
         Present when sampling weights were given (holds ``Fk``).
     provenance : dict
         riskcalc version, parameters and a description of the input.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> summary = rc.risk_summary(df, ["sex", "year"])
+    >>> summary.to_frame().shape[0] > 0, summary.k_anonymity.k
+    (True, 1)
     """
 
     uniqueness: UniquenessResult

@@ -214,7 +214,15 @@ def _progress_bar(total: int):
 
 
 class PendingCohort:
-    """A cohort being generated (:func:`start_cohort`): :meth:`result` gives the frame, once."""
+    """A cohort being generated (:func:`start_cohort`): :meth:`result` gives the frame, once.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> pending = synthetic.start_cohort(500, rng=0, workers=1)
+    >>> pending.result().shape[0]
+    500
+    """
 
     def __init__(self, filling: Filling, las: list[int], attrs: dict, bar=None):
         self._filling: Filling | None = filling

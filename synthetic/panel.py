@@ -1171,7 +1171,15 @@ def _run_group(
 
 @dataclass(frozen=True, slots=True)
 class PanelDataset:
-    """A panel written as a partitioned Parquet dataset (``academic_year=*/census=*/LA.parquet``)."""
+    """A panel written as a partitioned Parquet dataset (``academic_year=*/census=*/LA.parquet``).
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> dataset = synthetic.generate_panel(500, years=2, rng=0, out=tempfile.mkdtemp() + "/panel")
+    >>> dataset.years, dataset.censuses, dataset.n_pupils
+    (2, ('spring',), 500)
+    """
 
     path: Path
     n_rows: int

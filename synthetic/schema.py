@@ -82,7 +82,16 @@ __all__ = [
 
 
 class Role(str, enum.Enum):  # noqa: UP042 (StrEnum would change str(Role.X) in outputs)
-    """Disclosure role of a field."""
+    """Disclosure role of a field.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> [role.value for role in synthetic.Role]
+    ['direct_identifier', 'quasi_identifier', 'sensitive']
+    >>> synthetic.field("fsm_eligible").role is synthetic.Role.SENSITIVE
+    True
+    """
 
     DIRECT_IDENTIFIER = "direct_identifier"
     """Identifies a pupil on its own (UPN, names, the pseudonymous id); kept out of lattices."""
@@ -196,6 +205,13 @@ class Rung:
         Registry fields that together carry exactly this level's information, when it is not a
         field itself (year and month of birth for ``year_month_of_birth``): what the level
         determines, and what determines it jointly.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> rung = synthetic.field("postcode").ladder[0]
+    >>> type(rung).__name__, rung.name
+    ('Rung', 'postcode_sector')
     """
 
     name: str
@@ -248,6 +264,13 @@ class Field:
     guessed_by : str or None
         A field that usually holds this one's value, not always (the school's LA for the home
         LA): an intruder's best guess of it from an extract that lacks it.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> dob = synthetic.field("date_of_birth")
+    >>> dob.role.value, dob.tier, dob.ladder_names
+    ('quasi_identifier', 1, ('year_month_of_birth', 'year_of_birth'))
     """
 
     name: str

@@ -25,6 +25,13 @@ class Scenario:
         The columns the intruder knows.
     rationale : str
         One line saying who the intruder is and why they know these fields.
+
+    Examples
+    --------
+    >>> import riskcalc as rc
+    >>> gate = rc.Scenario("school_gate", ("urn", "nc_year", "sex"), "A parent at the school gate.")
+    >>> gate.name, gate.fields
+    ('school_gate', ('urn', 'nc_year', 'sex'))
     """
 
     name: str

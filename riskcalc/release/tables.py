@@ -123,7 +123,20 @@ ATTRIBUTE_COLUMNS = [
 
 @dataclass(frozen=True)
 class RiskTable(_render.Displayed):
-    """Risk of every scenario on every extract; see the module docstring for the columns."""
+    """Risk of every scenario on every extract; see the module docstring for the columns.
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> table = rc.tier_risk_table(cohort, tiers=(4,), attributes=False)
+    >>> table.records[["tier", "scenario", "n_unique"]].head(2)
+       tier     scenario  n_unique
+    0     4  school_gate       159
+    1     4    neighbour       159
+    >>> print(table.to_markdown().splitlines()[0])
+    ## Record-level tiers: pupils an intruder could single out
+    """
 
     records: pd.DataFrame
     attributes: pd.DataFrame
