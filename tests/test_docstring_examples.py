@@ -35,3 +35,21 @@ def test_every_public_callable_has_an_example(package, name):
     assert any(line.lstrip().startswith(">>> ") for line in examples), (
         f"{package}.{name} has no Examples section with a doctest (numpydoc; see CONTRIBUTING.md)"
     )
+
+
+@pytest.mark.parametrize("page", ["index.md", "guide/researcher.md"])
+def test_the_docs_pages_examples_run(page):
+    """The worked examples of the documentation site (``>>>`` blocks in its Markdown pages)
+    print what the pages say they print."""
+    import doctest
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / page
+    result = doctest.testfile(
+        str(path),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0
