@@ -75,6 +75,7 @@ Safe outputs
 audit_tables          Feasible interval of every suppressed or rounded cell of linked tables
                       (what an attacker can still work out); exact and narrow cells.
 tier3_audit           The same for the synthetic tier 3 tables, per table.
+apply_policy          A table as it would be published under a ``SuppressionPolicy``.
 check_frequency_table Output checking (pass / review / fail per cell): threshold, zeros, class
 check_magnitude_table disclosure; (n, k) dominance and p%; means, medians, extremes and
 check_summary         percentages. Rules from ``load_output_rules`` (TOML).

@@ -55,6 +55,13 @@ class PopulationEstimate(Displayed):
         One sentence on how the value was obtained or why the estimator failed.
     n_records, population_size, n_sample_uniques : int
         The inputs.
+
+    Examples
+    --------
+    >>> import riskcalc as rc
+    >>> estimate = rc.zayatz([1, 2], [2, 1], n=4, N=40)  # 2 classes of 1, one class of 2
+    >>> type(estimate).__name__, estimate.method, estimate.n_sample_uniques
+    ('PopulationEstimate', 'zayatz', 2)
     """
 
     method: str
@@ -137,6 +144,15 @@ class PopulationUniquenessResult(RecordFrames):
         ``None`` when the model could not be fitted (a Spark table). See :meth:`records_frame`.
     record_sizes : numpy.ndarray or None
         Per record, input order: the size of its class in the extract.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.population_uniqueness(df, ["sex", "year"], sampling_fraction=0.1, method="zayatz")
+    >>> result.method, result.n_sample_uniques
+    ('zayatz', 2)
     """
 
     estimate: float

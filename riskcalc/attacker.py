@@ -39,6 +39,15 @@ class AttackerRiskResult(Displayed):
     marketer_success_rate : float
         Expected share of records re-identified when every record is matched:
         ``sum_j f_j / F_j / n``.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.attacker_risk(df, ["sex", "year"], population=pd.concat([df, df]))
+    >>> result.prosecutor_success_rate, result.journalist_success_rate, result.marketer_success_rate
+    (0.6666666666666666, 0.3333333333333333, 0.3333333333333333)
     """
 
     quasi_identifiers: tuple[str, ...]

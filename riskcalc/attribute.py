@@ -179,6 +179,15 @@ class LDiversityResult(RecordFrames):
         Largest *l* satisfied by each record's class, in input row order.
     index : pandas.Index
         Labels of the records.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.l_diversity(df, ["sex", "year"], "fsm")
+    >>> result.distinct_l, result.classes_homogeneous, result.is_l_diverse(2)
+    (1, 3, False)
     """
 
     quasi_identifiers: tuple[str, ...]
@@ -406,6 +415,15 @@ class TClosenessResult(RecordFrames):
     class_id : numpy.ndarray
         Class of each record, in input row order.
     index : pandas.Index
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.t_closeness(df, ["sex", "year"], "fsm")
+    >>> round(result.t, 4), result.is_t_close(0.5)
+    (0.5, True)
     """
 
     quasi_identifiers: tuple[str, ...]
@@ -586,6 +604,15 @@ class BetaLikenessResult(RecordFrames):
     class_sizes : numpy.ndarray of int64
     class_id : numpy.ndarray
     index : pandas.Index
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.beta_likeness(df, ["sex", "year"], "fsm")
+    >>> result.beta
+    1.0
     """
 
     quasi_identifiers: tuple[str, ...]
@@ -747,6 +774,15 @@ class DeltaDisclosureResult(RecordFrames):
     class_sizes : numpy.ndarray of int64
     class_id : numpy.ndarray
     index : pandas.Index
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.delta_disclosure(df, ["sex", "year"], "fsm")
+    >>> round(result.delta, 4)
+    0.6931
     """
 
     quasi_identifiers: tuple[str, ...]
@@ -903,6 +939,16 @@ class AttributeDisclosureResult(Displayed):
         homogeneous).
     n_values : numpy.ndarray of int64
         Distinct values of the field in the table.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.attribute_disclosure(df, ["sex", "year"], ["fsm"])
+    >>> result.to_frame()[["sensitive", "records_revealed"]]
+      sensitive  records_revealed
+    0       fsm                 4
     """
 
     quasi_identifiers: tuple[str, ...]

@@ -444,6 +444,15 @@ def apply_policy(
 
     Returns the dimension columns, ``shown`` (the published text: a number or a GSS symbol) and
     ``status`` (``published``, ``suppressed``, ``rounded`` or ``low``). The true count is not kept.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"sex": list("FM"), "count": [3, 12]})
+    >>> rc.apply_policy(table, "dfe_suppress_below_5")
+      sex shown      status
+    0   F     c  suppressed
+    1   M    12   published
     """
     pol = _check_policy(policy, "apply_policy")
     dims = _check_table("table", table, count)
@@ -576,6 +585,16 @@ class AuditResult(Displayed):
     milp_cells : int
         Audited cells whose minimum or maximum needed an integer programme (``method="auto"``:
         the LP optimum was fractional, or the cell's a-priori values have a gap).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"sex": list("FM"), "count": [3, 12]})
+    >>> audit = rc.audit_tables(table, "dfe_suppress_below_5")  # no total published with it
+    >>> audit
+    AuditResult(policy='dfe_suppress_below_5', tables=1, audited_cells=1, exact=0, narrower_than_protection=0, pupils_exposed=0; INTERNAL: holds true counts, not for release)
+    >>> audit.n_audited, audit.n_exact  # one suppressed cell, not recoverable
+    (1, 0)
     """
 
     cells: pd.DataFrame = field(repr=False)
@@ -1410,6 +1429,15 @@ def tier3_audit(
         One row per table, :data:`TIER3_AUDIT_COLUMNS`: cells, pupils, suppressed and rounded
         cells, cells exactly recoverable, cells narrower than the protection level (exact ones
         included), the pupils in the exact cells and the pupils in all failing cells.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"urn": [1, 1, 2, 2], "sex": list("FMFM"), "count": [3, 12, 9, 8]})
+    >>> audit = rc.tier3_audit({"urn_x_sex": table}, "dfe_suppress_below_5")
+    >>> audit[["table", "cells", "suppressed", "exact_cells", "pupils_exact"]]
+           table  cells  suppressed  exact_cells  pupils_exact
+    0  urn_x_sex      4           1            1             3
     """
     pol = _check_policy(policy, "tier3_audit")
     if not isinstance(tables, Mapping):

@@ -36,6 +36,17 @@ class ClassSizesResult(RecordFrames):
         Labels of the records, to align ``fk`` and ``Fk`` with the input.
     weight_total : float or None
         Sum of the weights: the estimated population size.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> sizes = rc.class_sizes(df, ["sex", "year"])
+    >>> sizes.fk.tolist()
+    [2, 2, 1, 1, 2, 2]
+    >>> sizes.to_frame().columns.tolist()
+    ['fk']
     """
 
     quasi_identifiers: tuple[str, ...]

@@ -354,6 +354,13 @@ def points_singled_out(
     .. [1] de Montjoye, Y.-A., Hidalgo, C. A., Verleysen, M. and Blondel, V. D. (2013). Unique in
        the crowd: the privacy bounds of human mobility. *Scientific Reports* 3, 1376.
        https://doi.org/10.1038/srep01376
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> panel = synthetic.generate_panel(1_000, years=3, rng=0, columns=["urn", "nc_year"])
+    >>> rc.points_singled_out(panel, "urn", p=(1, 2), rng=0)
+    PointsResult(point='urn', how='random', singled out {p=1: 1 (0.08%), p=2: 1 (0.10%)})
     """
     func = "points_singled_out"
     if how not in ("random", "first", "first_last"):
@@ -513,6 +520,13 @@ def linkage_risk(
     .. [1] El Emam, K., Buckeridge, D., Tamblyn, R., Neisa, A., Jonker, E. and Verma, A. (2011).
        The re-identification risk of Canadians from longitudinal demographics. *BMC Medical
        Informatics and Decision Making* 11:46. https://doi.org/10.1186/1472-6947-11-46
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> panel = synthetic.generate_panel(1_000, years=3, rng=0)
+    >>> rc.linkage_risk(panel)
+    LinkageResult(stable=['sex', 'year_of_birth', 'month_of_birth', 'urn'], whole history linked: one release 819 (100.00%), separate releases 97 (11.84%))
     """
     func = "linkage_risk"
     if not isinstance(panel, pd.DataFrame):
@@ -655,6 +669,13 @@ def history_attribute_disclosure(
     .. [1] Machanavajjhala, A., Kifer, D., Gehrke, J. and Venkitasubramaniam, M. (2007).
        l-diversity: privacy beyond k-anonymity. *ACM Transactions on Knowledge Discovery from
        Data* 1(1), 3. https://doi.org/10.1145/1217299.1217302
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> panel = synthetic.generate_panel(1_000, years=3, rng=0)
+    >>> rc.history_attribute_disclosure(panel, "urn", "fsm_eligible")
+    HistoryDisclosureResult(point='urn', sensitive='fsm_eligible', revealed in classes of 2+ by censuses linked {1: 2 (0.20%), 2: 9 (0.83%), 3: 17 (1.44%)})
     """
     func = "history_attribute_disclosure"
     check_column_names(

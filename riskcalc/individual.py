@@ -43,6 +43,15 @@ class IndividualRiskResult(RecordFrames):
         With a household column: the risk that at least one member of the record's household
         is re-identified, ``1 - prod(1 - r)`` over the household.
     index : pandas.Index
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.individual_risk(df.assign(w=10.0), ["sex", "year"], weights="w")
+    >>> round(result.global_risk, 4), round(result.expected_reidentifications, 3)
+    (0.1404, 0.842)
     """
 
     quasi_identifiers: tuple[str, ...]

@@ -39,6 +39,17 @@ class KAnonymityResult(Displayed):
     records_below_weighted : numpy.ndarray of int64 or None
         With sampling weights: records whose estimated population frequency ``Fk < t``
         (sdcMicro's ``kAnon_violations(weighted=TRUE)``).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.k_anonymity(df, ["sex", "year"], thresholds=[2, 3])
+    >>> result.k, result.is_k_anonymous(2)
+    (1, False)
+    >>> result.records_below.tolist(), result.records_below_share.tolist()
+    ([2, 6], [0.3333333333333333, 1.0])
     """
 
     quasi_identifiers: tuple[str, ...]

@@ -50,6 +50,17 @@ class LatticeResult(Displayed):
         The uniqueness share that marks *minimal* combinations, if given.
     table : pandas.DataFrame
         One row per combination; see :meth:`to_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> lattice = rc.field_lattice(df, ["sex", "year", "fsm"])
+    >>> lattice.top(2)[["fields", "n_unique"]]
+                 fields  n_unique
+    0  (sex, year, fsm)         4
+    1       (sex, year)         2
     """
 
     fields: tuple[str, ...]

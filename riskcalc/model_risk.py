@@ -164,6 +164,15 @@ class ModelRiskResult(RecordFrames):
         Per record: :math:`P(F_j = 1 \\mid f_j)` (0 for records not unique in the sample).
     record_match_prob : numpy.ndarray
         Per record: :math:`E(1 / F_j \\mid f_j)`, the chance a match on the key is correct.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.model_risk(df, ["sex", "year"], sampling_fraction=0.5)
+    >>> type(result).__name__, result.n_sample_uniques
+    ('ModelRiskResult', 2)
     """
 
     tau1: float

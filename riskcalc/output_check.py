@@ -107,7 +107,15 @@ _NEEDED = {
 
 
 def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> OutputRules:
-    """Read one profile of output-checking rules from a TOML file (default: the bundled one)."""
+    """Read one profile of output-checking rules from a TOML file (default: the bundled one).
+
+    Examples
+    --------
+    >>> import riskcalc as rc
+    >>> rules = rc.load_output_rules("ons_srs")
+    >>> rules
+    OutputRules(profile='ons_srs', description='ONS Secure Research Service: at least 10 units per cell or statistic (SDAP rules of thumb)')
+    """
     path = Path(path) if path is not None else _default_rules_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -187,6 +195,14 @@ class OutputCheckResult(Displayed):
     units ``n`` behind it (for a frequency table, the cell's count), the verdict and the rules
     that set it. No magnitude, mean or extreme value is kept. The report is meant for the output
     checker inside the secure environment, attached to the output request, not for release.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> table = pd.DataFrame({"sex": list("FM"), "count": [3, 12]})
+    >>> result = rc.check_frequency_table(table, count="count")
+    >>> result.verdict, result.counts
+    ('fail', {'pass': 1, 'review': 0, 'fail': 1})
     """
 
     name: str
@@ -523,6 +539,21 @@ def check_magnitude_table(
 
     ``unit`` names the contributor (a school, an employer) when several records belong to one;
     contributions are summed per unit before the dominance rules.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> records = pd.DataFrame({"region": ["N"] * 12 + ["S"] * 3,
+    ...                         "pay": [10.0 + i for i in range(12)] + [100.0, 1.0, 1.0]})
+    >>> result = rc.check_magnitude_table(records, ["region"], "pay")
+    >>> result
+    OutputCheckResult('magnitude table', kind='magnitude', profile='ons_srs', verdict='fail', cells=2, fail=1, review=0)
+    >>> result.cells[["cell", "n", "verdict"]]
+           cell   n verdict
+    0  region=N  12    pass
+    1  region=S   3    fail
+    >>> result.cells.loc[1, "rules"]  # few units, and one dominates
+    'threshold: fewer than 10 units; dominance (1, 0.5); dominance (2, 0.85); p% rule (p = 0.1)'
     """
     func = "check_magnitude_table"
     r = _rules(rules)
@@ -587,6 +618,16 @@ def check_summary(
     """Verdict per group and statistic of simple summaries of ``value`` (by ``by``).
 
     ``"percent"`` reads ``value`` as an indicator (true / 1 counts towards the numerator).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> records = pd.DataFrame({"school": ["A"] * 12 + ["B"] * 3, "score": range(15)})
+    >>> result = rc.check_summary(records, "score", by=["school"], statistics=["mean"])
+    >>> result.cells[["cell", "statistic", "n", "verdict", "rules"]]
+           cell      statistic   n verdict                           rules
+    0  school=A  mean of score  12    pass
+    1  school=B  mean of score   3    fail  threshold: fewer than 10 units
     """
     func = "check_summary"
     r = _rules(rules)

@@ -291,6 +291,14 @@ class ColumnProfile:
     role : str
         What the caller measures the column as (``"quasi_identifier"``, ``"sensitive"``, ...;
         ``""`` when not said): decides which way messy spellings bias the figures.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": ["F", "f", " F", "M"]})
+    >>> column = rc.profile_columns(df, ["sex"]).columns[0]
+    >>> column.name, column.kind, column.case_or_space_variants
+    ('sex', 'sex', 2)
     """
 
     name: str
@@ -399,7 +407,16 @@ class ColumnProfile:
 
 @dataclass(frozen=True)
 class ProfileResult(Displayed):
-    """Profiles of the quasi-identifiers of a table (:func:`profile_columns`)."""
+    """Profiles of the quasi-identifiers of a table (:func:`profile_columns`).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": ["F", "f", " F", "M"], "postcode": ["DL1 0NG", "DL10NG", "NW1 3BR", "NW1 3BR"]})
+    >>> profile = rc.profile_columns(df, ["sex", "postcode"])
+    >>> profile.problems()
+    ["column 'sex': 2 distinct values differ from another only by letter case or surrounding spaces", "column 'postcode': 1 distinct postcodes differ from another only by the space before the inward code (such as AB12CD and AB1 2CD)"]
+    """
 
     columns: tuple[ColumnProfile, ...]
     n_records: int

@@ -38,6 +38,15 @@ class SmallCountResult(Displayed):
         Non-empty cells whose count is at most ``t``, per threshold.
     records_in_cells_at_most : numpy.ndarray of int64
         Records in those cells, per threshold: the people a published table exposes.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.small_count_exposure(df, ["sex", "year"], thresholds=[1, 2])
+    >>> result.cells_at_most.tolist(), result.records_in_cells_at_most.tolist()
+    ([2, 4], [2, 6])
     """
 
     columns: tuple[str, ...]

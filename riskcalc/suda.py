@@ -47,6 +47,15 @@ class SudaResult(RecordFrames):
         that contain the field (shares add up to more than 100 because an MSU has several
         fields), as sdcMicro's ``attribute_contributions``.
     index : pandas.Index
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.suda(df, ["sex", "year", "fsm"])
+    >>> result.n_with_msu, result.msus_by_size
+    (4, array([0, 5, 0]))
     """
 
     fields: tuple[str, ...]

@@ -52,6 +52,15 @@ class RiskSummary(Displayed):
         Present when sampling weights were given (holds ``Fk``).
     provenance : dict
         riskcalc version, parameters and a description of the input.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> summary = rc.risk_summary(df, ["sex", "year"])
+    >>> summary.to_frame().shape[0] > 0, summary.k_anonymity.k
+    (True, 1)
     """
 
     uniqueness: UniquenessResult
@@ -153,6 +162,16 @@ def risk_summary(
     Returns
     -------
     RiskSummary
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [7, 7, 7, 8, 8]})
+    >>> summary = rc.risk_summary(df, ["sex", "year"])
+    >>> summary
+    RiskSummary(quasi_identifiers=(sex, year), n_records=5, k=1, sample_uniques=3 (60.00%), average_risk=0.8)
+    >>> summary.k_anonymity.k, summary.uniqueness.n_unique
+    (1, 3)
     """
     func = "risk_summary"
     k_thresholds = check_thresholds(k_thresholds, "k_thresholds", func)

@@ -33,6 +33,15 @@ class UniquenessResult(Displayed):
         equals ``n_classes / n_records``.
     highest_risk : float
         Highest prosecutor risk, ``1 / min fk``.
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> result = rc.uniqueness(df, ["sex", "year"])
+    >>> result.n_unique, result.unique_share, result.average_risk
+    (2, 0.3333333333333333, 0.6666666666666666)
     """
 
     quasi_identifiers: tuple[str, ...]

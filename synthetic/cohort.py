@@ -169,6 +169,14 @@ def start_cohort(
     ------
     SyntheticError
         As :func:`generate_cohort`, for a bad parameter (before any work starts).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> pending = synthetic.start_cohort(1_000, rng=0, workers=1)  # the work starts now
+    >>> cohort = pending.result()  # ... and this waits for it
+    >>> cohort.equals(synthetic.generate_cohort(1_000, rng=0))
+    True
     """
     return _start(n_pupils, rng, progress, workers, columns, func="start_cohort")
 
@@ -206,7 +214,15 @@ def _progress_bar(total: int):
 
 
 class PendingCohort:
-    """A cohort being generated (:func:`start_cohort`): :meth:`result` gives the frame, once."""
+    """A cohort being generated (:func:`start_cohort`): :meth:`result` gives the frame, once.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> pending = synthetic.start_cohort(500, rng=0, workers=1)
+    >>> pending.result().shape[0]
+    500
+    """
 
     def __init__(self, filling: Filling, las: list[int], attrs: dict, bar=None):
         self._filling: Filling | None = filling

@@ -112,6 +112,15 @@ def write_extract(
         If the directory does not exist or is not writable, or ``frame`` is not a DataFrame.
     ExtractExistsError
         If ``path`` exists and ``force`` is False.
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> path = synthetic.write_extract(synthetic.tier_extract(cohort, 4), tempfile.mkdtemp() + "/tier4.parquet",
+    ...                                tier=4, seed=0)
+    >>> path.name, synthetic.read_metadata(path)["tier"]
+    ('tier4.parquet', 4)
     """
     if not isinstance(frame, pd.DataFrame):
         raise SyntheticError(
@@ -183,7 +192,18 @@ def write_extract(
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Return the ``b"synthetic"`` metadata block of an extract written by :func:`write_extract`."""
+    """Return the ``b"synthetic"`` metadata block of an extract written by :func:`write_extract`.
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> path = synthetic.write_extract(synthetic.tier_extract(cohort, 4), tempfile.mkdtemp() + "/t.parquet",
+    ...                                tier=4, seed=0)
+    >>> meta = synthetic.read_metadata(path)
+    >>> meta["tier"], meta["seed"], sorted(meta)[:4]
+    (4, 0, ['columns', 'fields', 'generator', 'generator_version'])
+    """
     path = _check_path(path, "read_metadata")
     if not path.is_file():
         raise SyntheticError(f"The input file of read_metadata does not exist: '{path}'.")
@@ -203,6 +223,16 @@ def read_extract(path: str | os.PathLike) -> pd.DataFrame:
     pandas.DataFrame
         With ``attrs["synthetic"]`` set to the file's metadata block
         (see :func:`read_metadata`).
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> tier4 = synthetic.tier_extract(cohort, 4)
+    >>> path = synthetic.write_extract(tier4, tempfile.mkdtemp() + "/tier4.parquet", tier=4, seed=0)
+    >>> back = synthetic.read_extract(path)
+    >>> back.equals(tier4), back.attrs["synthetic"]["tier"]
+    (True, 4)
     """
     meta = read_metadata(path)
     frame = restore_dtypes(pq.read_table(path).to_pandas())
@@ -237,6 +267,12 @@ def tier_paths(out: str | os.PathLike, tiers: tuple[int, ...] = ALL_TIERS) -> di
     ``tier4.parquet`` and one ``tier3_<level>_x_<characteristic>.parquet`` per tier 3 table.
 
     Keys are ``"tier1"``, ``"tier2"``, ``"tier4"`` and ``"tier3:<level>_x_<characteristic>"``.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> {name: path.name for name, path in synthetic.tier_paths("out", tiers=(1, 4)).items()}
+    {'tier1': 'tier1.parquet', 'tier4': 'tier4.parquet'}
     """
     out = Path(out)
     paths = {f"tier{t}": out / f"tier{t}.parquet" for t in sorted(tiers) if t != 3}
@@ -289,6 +325,14 @@ def write_tiers(
         If ``tiers`` holds an unknown tier or ``out`` is not a writable directory.
     ExtractExistsError
         If a target file exists and ``force`` is False (nothing is written).
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> paths = synthetic.write_tiers(cohort, tempfile.mkdtemp(), tiers=(2, 4))
+    >>> sorted(p.name for p in paths.values())
+    ['tier2.parquet', 'tier4.parquet']
     """
     bad = [t for t in tiers if isinstance(t, bool) or t not in ALL_TIERS]
     if bad or not tiers:

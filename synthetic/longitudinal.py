@@ -29,7 +29,14 @@ __all__ = ["cohort_extract", "history_wide", "longitudinal_columns", "school_ext
 
 
 def longitudinal_columns(tier: int) -> tuple[str, ...]:
-    """Columns of a longitudinal tier extract: census keys, the tier's registry fields, attainment."""
+    """Columns of a longitudinal tier extract: census keys, the tier's registry fields, attainment.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.longitudinal_columns(4)
+    ('academic_year', 'census', 'pupil_id', 'sex', 'year_of_birth', 'month_of_birth', 'nc_year', 'urn', 'laestab', 'la_code', 'region', 'phase', 'enrol_status', 'ks2_reading', 'ks2_maths', 'attainment8')
+    """
     if isinstance(tier, bool) or tier not in RECORD_TIERS:
         raise SyntheticError(
             f"The 'tier' parameter must be one of {list(RECORD_TIERS)} for a longitudinal extract. "
@@ -98,6 +105,14 @@ def cohort_extract(
     -------
     pandas.DataFrame
         Long: one row per pupil per census, sorted by pupil, year and census.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> panel = synthetic.generate_panel(2_000, years=5, rng=0)
+    >>> ks4 = synthetic.cohort_extract(panel, year=2023)  # the 2023 KS4 cohort, back to year 7
+    >>> sorted(ks4["nc_year"].unique(), key=int)
+    ['7', '8', '9', '10', '11']
     """
     year = _check_year(year, "year")
     if census not in CENSUSES:
@@ -150,6 +165,15 @@ def school_extract(
     which the pupil is at that school / in a school of that LA, with the tier's columns.
 
     A pupil who leaves and returns keeps one pupil id, so the extract links its spells.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> panel = synthetic.generate_panel(2_000, years=3, rng=0)
+    >>> la = panel["la_code"].iloc[0]
+    >>> extract = synthetic.school_extract(panel, years=[2019, 2020, 2021], la_code=la)
+    >>> extract["la_code"].unique().tolist() == [la], sorted(extract["academic_year"].unique().tolist())
+    (True, [2019, 2020, 2021])
     """
     if (urn is None) == (la_code is None):
         raise SyntheticError(
@@ -197,6 +221,17 @@ def history_wide(
     This is the pupil's history as quasi-identifiers (e.g. the school at each census); missing
     where the pupil was not in the extract at that census. Built with one factorisation of the
     pupil ids and of the census times (no loop over pupils).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> panel = synthetic.generate_panel(500, years=2, rng=0)
+    >>> extract = synthetic.school_extract(panel, years=[2019, 2020], la_code=panel["la_code"].iloc[0])
+    >>> wide = synthetic.history_wide(extract)  # one row per pupil, a column per census
+    >>> wide.columns.tolist()
+    ['pupil_id', 'urn@2019sp', 'urn@2020sp', 'nc_year@2019sp', 'nc_year@2020sp']
+    >>> len(wide) == extract["pupil_id"].nunique()
+    True
     """
     need = {"pupil_id", "academic_year", "census", *columns}
     missing = need - set(extract.columns)

@@ -89,7 +89,14 @@ _PID_MOD = 9_999_999_967
 
 
 def panel_columns() -> tuple[str, ...]:
-    """Column names of a panel, in order: academic year, census, the registry, attainment."""
+    """Column names of a panel, in order: academic year, census, the registry, attainment.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.panel_columns()[:6]
+    ('academic_year', 'census', 'pupil_id', 'sex', 'year_of_birth', 'month_of_birth')
+    """
     return ("academic_year", "census") + FIELD_NAMES + ("ks2_reading", "ks2_maths", "attainment8")
 
 
@@ -1161,7 +1168,15 @@ def _run_group(
 
 @dataclass(frozen=True, slots=True)
 class PanelDataset:
-    """A panel written as a partitioned Parquet dataset (``academic_year=*/census=*/LA.parquet``)."""
+    """A panel written as a partitioned Parquet dataset (``academic_year=*/census=*/LA.parquet``).
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> dataset = synthetic.generate_panel(500, years=2, rng=0, out=tempfile.mkdtemp() + "/panel")
+    >>> dataset.years, dataset.censuses, dataset.n_pupils
+    (2, ('spring',), 500)
+    """
 
     path: Path
     n_rows: int
@@ -1353,6 +1368,15 @@ def read_panel(
     Filters on the partitions (``academic_years``, ``censuses``) and on ``la_codes`` (the
     school's LA) are pushed down to the Parquet reader, so one cohort or one LA never loads the
     whole panel.
+
+    Examples
+    --------
+    >>> import tempfile, synthetic
+    >>> out = tempfile.mkdtemp() + "/panel"
+    >>> dataset = synthetic.generate_panel(500, years=2, rng=0, out=out)
+    >>> spring = synthetic.read_panel(out, academic_years=[2020], columns=["pupil_id", "urn"])
+    >>> spring.columns.tolist(), spring["academic_year"].unique().tolist()
+    (['academic_year', 'census', 'pupil_id', 'urn'], [2020])
     """
     p = Path(path)
     if not p.is_dir():

@@ -82,7 +82,16 @@ __all__ = [
 
 
 class Role(str, enum.Enum):  # noqa: UP042 (StrEnum would change str(Role.X) in outputs)
-    """Disclosure role of a field."""
+    """Disclosure role of a field.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> [role.value for role in synthetic.Role]
+    ['direct_identifier', 'quasi_identifier', 'sensitive']
+    >>> synthetic.field("fsm_eligible").role is synthetic.Role.SENSITIVE
+    True
+    """
 
     DIRECT_IDENTIFIER = "direct_identifier"
     """Identifies a pupil on its own (UPN, names, the pseudonymous id); kept out of lattices."""
@@ -196,6 +205,13 @@ class Rung:
         Registry fields that together carry exactly this level's information, when it is not a
         field itself (year and month of birth for ``year_month_of_birth``): what the level
         determines, and what determines it jointly.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> rung = synthetic.field("postcode").ladder[0]
+    >>> type(rung).__name__, rung.name
+    ('Rung', 'postcode_sector')
     """
 
     name: str
@@ -248,6 +264,13 @@ class Field:
     guessed_by : str or None
         A field that usually holds this one's value, not always (the school's LA for the home
         LA): an intruder's best guess of it from an extract that lacks it.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> dob = synthetic.field("date_of_birth")
+    >>> dob.role.value, dob.tier, dob.ladder_names
+    ('quasi_identifier', 1, ('year_month_of_birth', 'year_of_birth'))
     """
 
     name: str
@@ -681,6 +704,13 @@ def field(name: str) -> Field:
     ------
     SyntheticError
         If ``name`` is not a registered field (the message suggests the closest names).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> postcode = synthetic.field("postcode")
+    >>> postcode.tier, postcode.role
+    (1, <Role.QUASI_IDENTIFIER: 'quasi_identifier'>)
     """
     try:
         return _BY_NAME[name]
@@ -799,7 +829,14 @@ def fields_for_tier(tier: int) -> tuple[Field, ...]:
 
 
 def columns_for_tier(tier: int) -> tuple[str, ...]:
-    """Return the column names of a record-level tier extract (1, 2 or 4)."""
+    """Return the column names of a record-level tier extract (1, 2 or 4).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.columns_for_tier(4)
+    ('pupil_id', 'sex', 'year_of_birth', 'month_of_birth', 'nc_year', 'urn', 'laestab', 'la_code', 'region', 'phase', 'enrol_status')
+    """
     return tuple(f.name for f in fields_for_tier(tier))
 
 
@@ -809,17 +846,38 @@ def _by_role(role: Role, tier: int | None) -> tuple[str, ...]:
 
 
 def quasi_identifiers(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the quasi-identifiers (of one tier extract, or of the whole cohort)."""
+    """Names of the quasi-identifiers (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.quasi_identifiers(4)
+    ('sex', 'year_of_birth', 'month_of_birth', 'nc_year', 'urn', 'laestab', 'la_code', 'region', 'phase', 'enrol_status')
+    """
     return _by_role(Role.QUASI_IDENTIFIER, tier)
 
 
 def sensitive_attributes(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the sensitive attributes (of one tier extract, or of the whole cohort)."""
+    """Names of the sensitive attributes (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.sensitive_attributes(2)
+    ('fsm_eligible', 'ever_fsm_6', 'sen_provision')
+    """
     return _by_role(Role.SENSITIVE, tier)
 
 
 def direct_identifiers(tier: int | None = None) -> tuple[str, ...]:
-    """Names of the direct identifiers (of one tier extract, or of the whole cohort)."""
+    """Names of the direct identifiers (of one tier extract, or of the whole cohort).
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.direct_identifiers()
+    ('pupil_id', 'upn', 'forename', 'surname', 'family_id')
+    """
     return _by_role(Role.DIRECT_IDENTIFIER, tier)
 
 

@@ -64,6 +64,14 @@ def tier_extract(cohort: pd.DataFrame, tier: int) -> pd.DataFrame:
     ------
     SyntheticError
         If ``tier`` is not 1, 2 or 4, or the cohort lacks a column of the tier.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> tier4 = synthetic.tier_extract(cohort, 4)
+    >>> tier4.shape, "postcode" in tier4, "postcode" in synthetic.tier_extract(cohort, 1)
+    ((1000, 11), False, True)
     """
     cohort = _check_cohort(cohort, "tier_extract")
     if isinstance(tier, bool) or tier not in RECORD_TIERS:
@@ -111,6 +119,16 @@ def tier3_tables(
     ------
     SyntheticError
         If a name in ``by`` or ``characteristics`` is not a column of the cohort.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> tables = synthetic.tier3_tables(cohort, by=["la_code"], characteristics=["fsm_eligible"])
+    >>> list(tables)
+    ['la_code_x_fsm_eligible']
+    >>> tables["la_code_x_fsm_eligible"].columns.tolist()
+    ['la_code', 'nc_year', 'sex', 'fsm_eligible', 'count']
     """
     cohort = _check_cohort(cohort, "tier3_tables")
     by, characteristics = list(by), list(characteristics)

@@ -48,6 +48,12 @@ def upn_check_letter(body: str) -> str:
     ------
     ValueError
         If ``body`` is not 12 characters of the allowed form.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.upn_check_letter("801200005001")  # the DfE specification's example
+    'B'
     """
     if not isinstance(body, str) or len(body) != 12:
         raise ValueError(f"UPN body must be a 12-character string. Got {body!r} instead.")
@@ -56,7 +62,14 @@ def upn_check_letter(body: str) -> str:
 
 
 def is_valid_upn(upn: str) -> bool:
-    """Return True if ``upn`` is 13 characters with a correct check letter."""
+    """Return True if ``upn`` is 13 characters with a correct check letter.
+
+    Examples
+    --------
+    >>> import synthetic
+    >>> synthetic.is_valid_upn("B801200005001"), synthetic.is_valid_upn("A801200005001")
+    (True, False)
+    """
     if not isinstance(upn, str) or len(upn) != 13:
         return False
     try:

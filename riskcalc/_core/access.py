@@ -36,6 +36,14 @@ def partition(data, columns, *, missing: str = "category", sep: str | None = Non
     Returns
     -------
     Partition
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "year": [7, 7, 7, 8, 8]})
+    >>> part = rc.partition(df, ["sex", "year"])
+    >>> part.n_classes, part.fk.tolist()  # four classes; each record's class size
+    (4, [2, 2, 1, 1, 1])
     """
     enc = as_encoded(data, columns, func="partition", sep=sep)
     missing = check_missing_policy(missing, "partition")

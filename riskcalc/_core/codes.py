@@ -117,6 +117,17 @@ class EncodedTable:
         outputs with the input.
     source : str
         Where the data came from (a file path, or the type of the in-memory object).
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> enc = rc.encode(df)
+    >>> enc.columns
+    ('sex', 'year', 'fsm')
+    >>> rc.k_anonymity(enc, ["sex", "year"]).k  # any measure accepts it
+    1
     """
 
     def __init__(

@@ -44,6 +44,17 @@ class Partition(Displayed):
         (``class_id``), not 12.
     key_space : int
     n_records : int
+
+    Examples
+    --------
+    >>> import pandas as pd, riskcalc as rc
+    >>> df = pd.DataFrame({"sex": list("FFMMFF"), "year": [7, 7, 7, 8, 8, 8],
+    ...                    "fsm": [True, True, False, False, True, False]})
+    >>> part = rc.partition(df, ["sex", "year"])
+    >>> part
+    Partition(columns=('sex', 'year'), missing='category', key_space=4, n_records=6)
+    >>> part.class_sizes.tolist(), part.class_id.tolist()
+    ([2, 2, 1, 1], [0, 0, 2, 3, 1, 1])
     """
 
     columns: tuple[str, ...]

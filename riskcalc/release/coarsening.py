@@ -49,6 +49,13 @@ def what_if(
     ``before`` may pass the table of the cohort as released, to save recomputing it. Columns:
     ``tier``, ``scenario``, ``unique_before``, ``unique_share_before``, ``k_before``,
     ``unique_after``, ``unique_share_after``, ``k_after``.
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(2_000, rng=0)
+    >>> rc.what_if(cohort, tiers=(4,)).columns.tolist()
+    ['tier', 'scenario', 'unique_before', 'unique_share_before', 'k_before', 'unique_after', 'unique_share_after', 'k_after']
     """
     _check_cohort(cohort, "what_if")
     tiers = check_tiers(
@@ -249,6 +256,14 @@ def smallest_coarsening(
     Returns
     -------
     CoarseningResult
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(2_000, rng=0)
+    >>> result = rc.smallest_coarsening(cohort, target_k=2)
+    >>> result
+    CoarseningResult(target_k=2, max_suppressed=0.01, steps=8, coarsening: date_of_birth as year_of_birth, postcode as postcode_sector; withheld: forename, month_of_birth, nc_year, sex)
     """
     from .._validation import check_fraction, check_int
 

@@ -1745,6 +1745,14 @@ def html_report(
     attack : AttackExperiment, optional
         :func:`riskcalc.release.attack.attack_experiment`: the simulated linkage attack section
         (a table and a chart per tier), placed after the history section.
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(2_000, rng=0)
+    >>> html = rc.html_report(rc.tier_risk_table(cohort, tiers=(4,), attributes=False))
+    >>> html.startswith("<!DOCTYPE html>"), "school_gate" in html
+    (True, True)
     """
     if not isinstance(table, RiskTable):
         raise InvalidParameterError(

@@ -25,6 +25,13 @@ class Scenario:
         The columns the intruder knows.
     rationale : str
         One line saying who the intruder is and why they know these fields.
+
+    Examples
+    --------
+    >>> import riskcalc as rc
+    >>> gate = rc.Scenario("school_gate", ("urn", "nc_year", "sex"), "A parent at the school gate.")
+    >>> gate.name, gate.fields
+    ('school_gate', ('urn', 'nc_year', 'sex'))
     """
 
     name: str
@@ -89,6 +96,14 @@ def load_scenarios(source=None) -> tuple[Scenario, ...]:
     Returns
     -------
     tuple of Scenario
+
+    Examples
+    --------
+    >>> import riskcalc as rc
+    >>> [s.name for s in rc.load_scenarios()]  # the built-in intruders
+    ['neighbour', 'classmate_parent', 'local_journalist', 'online_profile', 'school_gate', 'home_area']
+    >>> rc.load_scenarios({"gate": {"fields": ["urn", "nc_year", "sex"], "rationale": "A parent at the school gate."}})
+    (Scenario(name='gate', fields=('urn', 'nc_year', 'sex'), rationale='A parent at the school gate.'),)
     """
     if source is None:
         text = (resources.files("riskcalc") / "data" / "scenarios.toml").read_text(encoding="utf-8")

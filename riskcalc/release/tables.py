@@ -123,7 +123,20 @@ ATTRIBUTE_COLUMNS = [
 
 @dataclass(frozen=True)
 class RiskTable(_render.Displayed):
-    """Risk of every scenario on every extract; see the module docstring for the columns."""
+    """Risk of every scenario on every extract; see the module docstring for the columns.
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(1_000, rng=0)
+    >>> table = rc.tier_risk_table(cohort, tiers=(4,), attributes=False)
+    >>> table.records[["tier", "scenario", "n_unique"]].head(2)
+       tier     scenario  n_unique
+    0     4  school_gate       159
+    1     4    neighbour       159
+    >>> print(table.to_markdown().splitlines()[0])
+    ## Record-level tiers: pupils an intruder could single out
+    """
 
     records: pd.DataFrame
     attributes: pd.DataFrame
@@ -707,6 +720,17 @@ def risk_table(
     Returns
     -------
     RiskTable
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(2_000, rng=0)
+    >>> table = rc.risk_table({"4": synthetic.tier_extract(cohort, 4)})  # extracts by name
+    >>> table
+    RiskTable(1 extract x scenario rows, 0 attribute rows, 0 aggregate tables, most identifying: tier 4 school_gate (7.1% unique))
+    >>> table.records[["scenario", "n_unique", "k"]]
+          scenario  n_unique  k
+    0  school_gate       142  1
     """
     if not isinstance(extracts, Mapping) or not (extracts or aggregates):
         raise InvalidParameterError(
@@ -807,6 +831,14 @@ def tier_risk_table(
     the tier (:func:`project_scenario`) in a row marked ``projected``, so that an absent
     scenario never reads as no risk; a best guess in it (the school's LA for the home LA) is
     checked against the cohort's truth (``home_la``), coarsened as its column is.
+
+    Examples
+    --------
+    >>> import riskcalc as rc, synthetic
+    >>> cohort = synthetic.generate_cohort(2_000, rng=0)
+    >>> table = rc.tier_risk_table(cohort, tiers=(4,), attributes=False)
+    >>> table
+    RiskTable(6 extract x scenario rows, 0 attribute rows, 0 aggregate tables, most identifying: tier 4 school_gate (7.1% unique))
     """
     import synthetic
 
