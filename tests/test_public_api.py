@@ -118,9 +118,10 @@ def test_distribution_name_is_ours():
     root = Path(__file__).resolve().parents[1]
     meta = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     assert meta["name"] == "riskcalc-sdc"
-    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+    for page in [root / "README.md", root / "CONTRIBUTING.md", *sorted((root / "docs").rglob("*.md"))]:
         text = page.read_text(encoding="utf-8")
         bad = re.findall(r"pip install riskcalc(?![-\w])", text)
+        bad += re.findall(r"[\"'`]riskcalc\[", text)  # an extra of the other project
         assert not bad, f"{page.name} tells users to install the other project: {bad}"
 
 
