@@ -188,11 +188,12 @@ def test_readme_example_output_is_current():
 
 
 def test_readme_library_example_output_is_current(tmp_path, monkeypatch):
-    """The output shown under the README's library example is what its code prints (before:
-    the comment showed 5,504 unique pupils of another file, the code printed 98,322)."""
+    """The README's worked example runs, and the output it shows is what its code prints
+    (before: the comment showed 5,504 unique pupils of another file, the code printed 98,322)."""
     text = (ROOT / "README.md").read_text()
-    block = text.split("## The library", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    block = text.split("## A worked example", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     code, shown = block.split("\n# UniquenessResult(", 1)
+    rest = shown.split("\n", 1)[1]
     shown = "UniquenessResult(" + shown.splitlines()[0]
     last = code.strip().splitlines()[-1]
     assert last.startswith("rc.uniqueness(")
@@ -203,6 +204,7 @@ def test_readme_library_example_output_is_current(tmp_path, monkeypatch):
     )
     printed = repr(scope["_result"])
     assert printed.startswith(shown.rstrip(".)").rstrip(", ")), (printed, shown)
+    exec(compile(rest, "README.md", "exec"), scope)  # the rest of the example runs too
 
 
 def test_the_citation_file_cites_this_version():
