@@ -487,8 +487,8 @@ def _configure_suda(p: argparse.ArgumentParser) -> None:
 
 
 def _run_suda(args: argparse.Namespace) -> int:
+    from ._suda import suda
     from .release.quality import measured_table
-    from .suda import suda
 
     fields = _split_names(args.fields, "--fields")
     if not fields:

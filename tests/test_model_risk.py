@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 
@@ -14,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-mr = importlib.import_module("riskcalc.model_risk")  # the module (rc.model_risk is the function)
+import riskcalc._model_risk as mr  # the module (rc.model_risk is the function)
+from riskcalc._model_risk import model_risk
 from riskcalc.exceptions import InvalidParameterError
-from riskcalc.model_risk import model_risk
 
 sm = pytest.importorskip("statsmodels.api")
 

@@ -785,7 +785,7 @@ def test_default_is_the_forest_estimate_and_says_why():
 
 
 def test_loglinear_agrees_with_model_risk():
-    from riskcalc.model_risk import model_risk
+    from riskcalc._model_risk import model_risk
 
     df = _crossed(1)
     res = population_uniqueness(df, ["a", "b", "c"], population_size=40_000, method="loglinear")

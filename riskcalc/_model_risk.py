@@ -800,7 +800,7 @@ def model_risk(
     Examples
     --------
     >>> import pandas as pd
-    >>> from riskcalc.model_risk import model_risk
+    >>> from riskcalc import model_risk
     >>> df = pd.DataFrame({"sex": list("FFMMFMFMFM"), "year": [7, 7, 7, 8, 8, 9, 9, 10, 10, 10]})
     >>> res = model_risk(df, ["sex", "year"], sampling_fraction=1.0)
     >>> res.tau1 == res.n_sample_uniques  # a census: every sample unique is population unique
