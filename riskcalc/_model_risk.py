@@ -77,8 +77,6 @@ __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
 #: Accepted values of ``method`` (sdcMicro's names).
 METHODS = ("default", "CE", "PML", "weightedLLM", "IPF")
-#: Methods whose model involves the sampling weights (they need ``weights`` or a fraction).
-_WEIGHTED = ("CE", "PML", "weightedLLM")
 #: Largest table of a component with interactions (its cells are held densely).
 MAX_COMPONENT_CELLS = 1 << 23
 #: Largest number of parameters of a Newton fit (CE, weightedLLM), whose Hessian is dense.
@@ -381,12 +379,6 @@ class _Fit:
     converged: bool
     iterations: int
     n_parameters: int
-
-
-def _deviance(y, mu):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return float(2 * np.sum(t - (y - mu)))
 
 
 def _ipf(table: np.ndarray, terms) -> tuple[np.ndarray, bool, int]:
