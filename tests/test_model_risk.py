@@ -411,7 +411,7 @@ def test_small_simulation_near_the_truth(key, fraction):
         res = model_risk(sample, key, sampling_fraction=fraction, select="impact")
         errors.append(res.n_population_uniques / truth - 1)
         part = rc.partition(sample, list(key))
-        sizes, counts = part.histogram
+        sizes, counts = part.size_histogram.sizes, part.size_histogram.counts
         z = zayatz(sizes, counts, len(sample), len(pop))
         zayatz_errors.append(z.n_population_uniques / truth - 1)
     assert abs(np.mean(errors)) < 0.4

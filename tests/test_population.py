@@ -40,7 +40,7 @@ def histogram(df, columns):
     from riskcalc._core.access import prepare
 
     _, part, _ = prepare(df, columns, func="test", missing="category")
-    sizes, counts = part.histogram
+    sizes, counts = part.size_histogram.sizes, part.size_histogram.counts
     return sizes, counts, part.n_records
 
 
