@@ -322,7 +322,7 @@ def test_bound_changes_only_the_denominator(sdc_table):
         ({"sampling_fraction": 0.1, "terms": [("Var1", "Var1")]}, "repeats a field"),
         ({"sampling_fraction": 0.1, "terms": 5}, "'terms'"),
         ({"sampling_fraction": 0.1, "max_interactions": -1}, "'max_interactions'"),
-        ({"weights": np.full(10, 0.5)}, "sampling weights >= 1"),
+        ({"weights": np.full(10, 0.5)}, "sampling weights of at least 1"),
     ],
 )
 def test_bad_parameters(sdc_table, kwargs, match):
