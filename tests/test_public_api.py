@@ -18,27 +18,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_all_is_the_table_of_public_names():
     """``__all__`` and the lazy imports come from one table (``riskcalc._NAMES``): every row
-    names a distinct public name, its module exists, every name resolves, and the package
-    docstring lists every name under its section with its summary."""
+    names a distinct public name, its module exists and every name resolves (the docstring's
+    table: test_every_public_name_is_in_the_docstring_table)."""
     rows = [row for section in rc._NAMES.values() for row in section]
     names = [name for name, _, _ in rows]
     assert len(names) == len(set(names)), "a public name is listed twice"
     assert rc.__all__ == ["__version__", *names]
     assert set(rc._LAZY) == set(names)
-    for name, home, summary in rows:
+    for name, home, _ in rows:
         module, _, attr = home.partition(":")
         assert importlib.util.find_spec(f"riskcalc.{module}") is not None, (name, home)
         obj = getattr(rc, name)
         assert obj is getattr(importlib.import_module(f"riskcalc.{module}"), attr or name)
-        assert summary and summary.endswith(".") and "\n" not in summary, name
     for name in rc.__all__:
         assert hasattr(rc, name), name
-    doc = rc.__doc__
-    for section, section_rows in rc._NAMES.items():
-        assert f"\n{section}\n{'-' * len(section)}\n" in doc, section
-        for name, _, summary in section_rows:
-            line = next(x for x in doc.splitlines() if x.split(" ", 1)[0] == name)
-            assert summary.split()[0] in line, name
 
 
 def test_a_few_public_names_never_move():
@@ -62,10 +55,10 @@ def test_a_few_public_names_never_move():
         assert name in rc.__all__, name
 
 
-def _type_checking_imports() -> set[tuple[str, str, str]]:
+def _type_checking_imports(package: str) -> set[tuple[str, str, str]]:
     """``(module, attribute, bound name)`` of every import under ``if TYPE_CHECKING:`` in
-    riskcalc/__init__.py."""
-    tree = ast.parse((ROOT / "riskcalc" / "__init__.py").read_text(encoding="utf-8"))
+    ``<package>/__init__.py``."""
+    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
     blocks = [
         node
         for node in tree.body
@@ -82,16 +75,38 @@ def _type_checking_imports() -> set[tuple[str, str, str]]:
     return out
 
 
-def test_the_type_checking_imports_match_the_table():
+def _lazy_table(package: str) -> dict[str, tuple[str, str]]:
+    """Public name -> (module, attribute) of a package's ``_LAZY`` table."""
+    lazy = importlib.import_module(package)._LAZY
+    return {n: (h, n) if isinstance(h, str) else h for n, h in lazy.items()}
+
+
+@pytest.mark.parametrize("package", ["riskcalc", "synthetic"])
+def test_the_type_checking_imports_match_the_table(package):
     """What type checkers read (the static ``TYPE_CHECKING`` imports) is the table, name for
     name, each re-exported explicitly (``x as x``); the failure prints the block to paste."""
-    want = {(mod, attr, name) for name, (mod, attr) in rc._LAZY.items()}
-    got = _type_checking_imports()
+    want = {(mod, attr, name) for name, (mod, attr) in _lazy_table(package).items()}
+    got = _type_checking_imports(package)
     block = "\n".join(
         f"    from .{mod} import {attr} as {name}"
         for mod, attr, name in sorted(want, key=lambda t: (t[0], t[2]))
     )
-    assert got == want, f"replace the TYPE_CHECKING block of riskcalc/__init__.py by:\n{block}"
+    assert got == want, f"replace the TYPE_CHECKING block of {package}/__init__.py by:\n{block}"
+
+
+@pytest.mark.parametrize("package", ["riskcalc", "synthetic"])
+def test_every_public_name_is_in_the_docstring_table(package):
+    """The package docstring lists each public name of the table under its section, with the
+    first words of its summary."""
+    pkg = importlib.import_module(package)
+    lines = pkg.__doc__.splitlines()
+    for section, rows in pkg._NAMES.items():
+        assert f"\n{section}\n{'-' * len(section)}\n" in pkg.__doc__, section
+        for name, _, summary in rows:
+            assert summary and summary.endswith(".") and "\n" not in summary, name
+            line = next(x for x in lines if x.split(" ", 1)[0] == name)
+            assert summary.split()[0] in line, name
+            assert getattr(pkg, name) is not None
 
 
 def test_no_submodule_shares_a_public_name():
