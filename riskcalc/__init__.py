@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 # Section -> rows ``(public name, home, one-line summary)``; the home is the module under
-# ``riskcalc`` that defines the name, ``"module:attribute"`` where the name differs there. One
-# row a line: the formatter leaves the table as written.
+# ``riskcalc`` that defines the name (under that name). One row a line: the formatter leaves the
+# table as written.
 # fmt: off
 _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "Encoding and classes": (
@@ -132,7 +132,7 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("check_frequency_table", "output_check", "Output checking (pass / review / fail per cell) of a frequency table: threshold, zeros, class disclosure."),
         ("check_magnitude_table", "output_check", "The same for a table of totals: (n, k) dominance and p%."),
         ("check_summary", "output_check", "The same for means, medians, extremes and percentages."),
-        ("load_output_rules", "output_check:load_rules", "Output-checking rules (a profile of a TOML file; default: the bundled one)."),
+        ("load_output_rules", "output_check", "Output-checking rules (a profile of a TOML file; default: the bundled one)."),
         ("SuppressionPolicy", "audit", "How a releaser protects a frequency table before publishing it."),
         ("AuditResult", "audit", "What audit_tables and tier3_audit return."),
         ("OutputCheckResult", "output_check", "What the check_* functions return."),
@@ -149,12 +149,8 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 # fmt: on
 
-#: Public name -> (module under riskcalc, attribute), imported by :func:`__getattr__`.
-_LAZY: dict[str, tuple[str, str]] = {
-    name: (home.partition(":")[0], home.partition(":")[2] or name)
-    for rows in _NAMES.values()
-    for name, home, _ in rows
-}
+#: Public name -> the module under riskcalc that defines it, imported by :func:`__getattr__`.
+_LAZY: dict[str, str] = {name: home for rows in _NAMES.values() for name, home, _ in rows}
 
 __all__ = ["__version__", *_LAZY]
 
@@ -235,7 +231,7 @@ if TYPE_CHECKING:
     from .output_check import check_frequency_table as check_frequency_table
     from .output_check import check_magnitude_table as check_magnitude_table
     from .output_check import check_summary as check_summary
-    from .output_check import load_rules as load_output_rules  # noqa: F401 (public name differs)
+    from .output_check import load_output_rules as load_output_rules
     from .population import PopulationEstimate as PopulationEstimate
     from .population import PopulationUniquenessResult as PopulationUniquenessResult
     from .population import pitman as pitman
@@ -264,9 +260,9 @@ def _publish(module_name: str) -> None:
     """Bind every public name that ``riskcalc.<module_name>`` defines; its classes print as
     ``riskcalc.<Name>``, as they do in the documentation (and pickles name them so)."""
     module = importlib.import_module(f"{__name__}.{module_name}")
-    for name, (home, attr) in _LAZY.items():
+    for name, home in _LAZY.items():
         if home == module_name:
-            value = getattr(module, attr)
+            value = getattr(module, name)
             if isinstance(value, type):
                 try:
                     value.__module__ = __name__
@@ -278,7 +274,7 @@ def _publish(module_name: str) -> None:
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    _publish(_LAZY[name][0])
+    _publish(_LAZY[name])
     return globals()[name]
 
 

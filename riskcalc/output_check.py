@@ -72,6 +72,7 @@ __all__ = [
     "OutputRules",
     "OutputCheckResult",
     "load_rules",
+    "load_output_rules",
     "check_frequency_table",
     "check_magnitude_table",
     "check_summary",
@@ -174,6 +175,10 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
         parts["magnitude"],
         parts["summary"],
     )
+
+
+#: ``riskcalc.load_output_rules``: the package's name for :func:`load_rules`.
+load_output_rules = load_rules
 
 
 def _rules(rules, func: str) -> OutputRules:

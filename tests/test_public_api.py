@@ -26,10 +26,8 @@ def test_all_is_the_table_of_public_names():
     assert rc.__all__ == ["__version__", *names]
     assert set(rc._LAZY) == set(names)
     for name, home, _ in rows:
-        module, _, attr = home.partition(":")
-        assert importlib.util.find_spec(f"riskcalc.{module}") is not None, (name, home)
-        obj = getattr(rc, name)
-        assert obj is getattr(importlib.import_module(f"riskcalc.{module}"), attr or name)
+        assert importlib.util.find_spec(f"riskcalc.{home}") is not None, (name, home)
+        assert getattr(rc, name) is getattr(importlib.import_module(f"riskcalc.{home}"), name)
     for name in rc.__all__:
         assert hasattr(rc, name), name
 
@@ -77,8 +75,7 @@ def _type_checking_imports(package: str) -> set[tuple[str, str, str]]:
 
 def _lazy_table(package: str) -> dict[str, tuple[str, str]]:
     """Public name -> (module, attribute) of a package's ``_LAZY`` table."""
-    lazy = importlib.import_module(package)._LAZY
-    return {n: (h, n) if isinstance(h, str) else h for n, h in lazy.items()}
+    return {n: (h, n) for n, h in importlib.import_module(package)._LAZY.items()}
 
 
 @pytest.mark.parametrize("package", ["riskcalc", "synthetic"])
