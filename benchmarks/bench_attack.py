@@ -38,8 +38,7 @@ def _peak_mib() -> float:
 
 def self_check() -> None:
     import synthetic
-    from riskcalc import uniqueness
-    from riskcalc.linkage_attack import linkage_attack
+    from riskcalc import linkage_attack, uniqueness
     from synthetic.intruders import auxiliary_table, linking_view, profile
 
     cohort = synthetic.generate_cohort(3_000, rng=1)
@@ -55,7 +54,7 @@ def one_run(
     pupils: int, coverage: float, intruder: str, seed: int, threads: int, tier: int
 ) -> dict:
     import synthetic
-    from riskcalc.linkage_attack import linkage_attack
+    from riskcalc import linkage_attack
     from synthetic.intruders import COMPARISONS, auxiliary_table, linking_view, profile
 
     cohort = synthetic.generate_cohort(pupils, rng=seed)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import synthetic
 from riskcalc._core.access import prepare
 from riskcalc._forest import fit_forest
-from riskcalc.model_risk import _cells
+from riskcalc._model_risk import _cells
 
 KEYS = {
     "dob_la": ("sex", "year_of_birth", "month_of_birth", "la_code"),

@@ -4,82 +4,6 @@ Disclosure-risk measures for record-level data (built for pupil-level extracts s
 National Pupil Database, usable on any table), computed on a vectorised numpy core that handles
 millions of records on a laptop.
 
-Encoding and classes
---------------------
-encode                Encode columns once as dense integer codes, for many queries.
-partition             Equivalence classes (class id per record, class sizes) on a column set.
-EncodedTable          The encoded table that every measure accepts in place of raw data.
-
-Before measuring
-----------------
-profile_columns       Messy quasi-identifiers (case and space variants, mixed date formats, numbers
-                      spelt two ways, direct identifiers), counts only.
-normalise             The explicit opt-in fix: a normalised copy and what changed.
-
-Measures
---------
-class_sizes           ``fk`` (and ``Fk`` with sampling weights) per record, in input order.
-size_histogram        The class-size histogram (``SizeHistogram``), which every sample measure reads.
-k_anonymity           The k level; records and classes below thresholds.
-uniqueness            Sample uniques and pairs; average and highest prosecutor risk.
-small_count_exposure  Cells with counts at most t, and the records in them.
-risk_summary          All of the above from one partition, as one tidy table with provenance.
-
-Attacker models and population risk
------------------------------------
-attacker_risk         Prosecutor, journalist and marketer risk (El Emam; ARX), optionally against
-                      a population table.
-model_risk            Log-linear model risk (Skinner-Shlomo tau1/tau2, sdcMicro modRisk methods).
-individual_risk       Benedetti-Franconi individual risk with sampling weights, global risk,
-                      expected re-identifications, household risk (sdcMicro indivRisk).
-population_uniqueness Estimated share of population uniques when the extract is a sample
-                      (Zayatz, Pitman, SNB, Dankar's rule); zayatz, pitman, snb on a histogram.
-
-Attribute disclosure
---------------------
-l_diversity           Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
-t_closeness           Earth mover's distance between each class and the table (Li et al. 2007).
-beta_likeness         Basic and enhanced beta-likeness (Cao & Karras 2012).
-delta_disclosure      Largest log-ratio of class to table frequencies (Brickell & Shmatikov 2008).
-attribute_disclosure  Pupils whose sensitive value their class reveals, per sensitive field.
-
-Tier tables and reports
------------------------
-load_scenarios        Intruder scenarios (named field sets with a rationale) from TOML or a mapping.
-risk_table            Every scenario on every extract, attribute disclosure, tier 3 small counts.
-tier_risk_table       The same for a synthetic cohort's tier extracts (tiers 1-4).
-what_if               Uniqueness before and after coarsening along the registry's ladders.
-smallest_coarsening   Fewest ladder steps giving every scenario a target k.
-html_report           A self-contained HTML report with charts, definitions and provenance.
-
-Histories (pupils followed census after census)
------------------------------------------------
-trajectory_uniqueness Uniqueness of a pupil's history as more censuses are linked.
-points_singled_out    Pupils singled out by p known points of their history (de Montjoye).
-linkage_risk          One release with a common id against yearly releases linked on stable fields.
-history_attribute_disclosure  FSM/SEN histories revealed by a homogeneous history class.
-
-Simulated linkage attack
-------------------------
-linkage_attack        Link an intruder's auxiliary table to an extract (exact and Splink
-                      Fellegi-Sunter); correct and wrong claims against the truth.
-
-Field combinations
-------------------
-field_lattice         Every combination of fields up to a size: classes, k, uniques, small cells;
-                      minimal identifying combinations and each field's contribution.
-suda                  SUDA2: minimal sample uniques per record, SUDA and DIS-SUDA scores.
-
-Safe outputs
-------------
-audit_tables          Feasible interval of every suppressed or rounded cell of linked tables
-                      (what an attacker can still work out); exact and narrow cells.
-tier3_audit           The same for the synthetic tier 3 tables, per table.
-apply_policy          A table as it would be published under a ``SuppressionPolicy``.
-check_frequency_table Output checking (pass / review / fail per cell): threshold, zeros, class
-check_magnitude_table disclosure; (n, k) dominance and p%; means, medians, extremes and
-check_summary         percentages. Rules from ``load_output_rules`` (TOML).
-
 Inputs are *table-like*: pandas or polars DataFrames, polars LazyFrames, pyarrow Tables,
 RecordBatchReaders or Datasets, DuckDB relations, any table with the Arrow PyCapsule interface
 (``__arrow_c_stream__``), Spark DataFrames, or paths to CSV, Parquet, Feather or Excel files
@@ -91,264 +15,254 @@ value matches anything). Outputs hold counts and shares, never the values of rar
 
 Not in scope: perturbative disclosure control (noise, swapping, microaggregation) - see sdcMicro;
 optimal generalisation search - see ARX.
+
+The public names follow, by section (this table is built from ``riskcalc._NAMES``).
 """
 
+# One source of public names: the table ``_NAMES`` below. ``__all__``, the lazy imports
+# (:func:`__getattr__`) and the package docstring's table are derived from it; the
+# ``TYPE_CHECKING`` imports (what type checkers and IDEs read) are checked against it by
+# tests/test_public_api.py, whose failure message prints the block to paste.
+#
 # The public names are imported on first use (the pattern of Scientific Python's SPEC 1, "lazy
 # loading of submodules and functions"): ``import riskcalc`` then costs about 0.1 s instead of
 # a second of pandas, pyarrow and numba, and the ``riskcalc tiers`` job starts its cohort's
 # worker processes before it imports them (:func:`riskcalc.release.job.tiers_job`). The
 # errors and the version are imported now: every message a user sees names them.
+#
+# No submodule shares its name with a public name (the measures ``suda``, ``uniqueness``,
+# ``model_risk`` and ``linkage_attack`` live in ``_suda.py``, ... as scipy.stats does): importing
+# a submodule binds it on the package, and would otherwise hide the function.
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
+import textwrap
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .exceptions import (
-    DataFileError,
-    EmptyTableError,
-    InvalidParameterError,
-    MissingColumnError,
-    MissingValueError,
-    RiskCalcError,
-    UnsupportedTypeError,
-)
 
-#: Public name -> (module under riskcalc, attribute), imported by :func:`__getattr__`.
-_LAZY: dict[str, tuple[str, str]] = {
-    "EncodedTable": ("_core.encoding", "EncodedTable"),
-    "Partition": ("_core.partition", "Partition"),
-    "encode": ("_core.encoding", "encode"),
-    "partition": ("_core.access", "partition"),
-    "AttackerRiskResult": ("attacker", "AttackerRiskResult"),
-    "attacker_risk": ("attacker", "attacker_risk"),
-    "AttributeDisclosureResult": ("attribute", "AttributeDisclosureResult"),
-    "BetaLikenessResult": ("attribute", "BetaLikenessResult"),
-    "DeltaDisclosureResult": ("attribute", "DeltaDisclosureResult"),
-    "LDiversityResult": ("attribute", "LDiversityResult"),
-    "TClosenessResult": ("attribute", "TClosenessResult"),
-    "attribute_disclosure": ("attribute", "attribute_disclosure"),
-    "beta_likeness": ("attribute", "beta_likeness"),
-    "delta_disclosure": ("attribute", "delta_disclosure"),
-    "l_diversity": ("attribute", "l_diversity"),
-    "t_closeness": ("attribute", "t_closeness"),
-    "ClassSizesResult": ("frequencies", "ClassSizesResult"),
-    "SizeHistogram": ("frequencies", "SizeHistogram"),
-    "class_sizes": ("frequencies", "class_sizes"),
-    "size_histogram": ("frequencies", "size_histogram"),
-    "IndividualRiskResult": ("individual", "IndividualRiskResult"),
-    "individual_risk": ("individual", "individual_risk"),
-    "KAnonymityResult": ("kanon", "KAnonymityResult"),
-    "k_anonymity": ("kanon", "k_anonymity"),
-    "ColumnProfile": ("profile", "ColumnProfile"),
-    "ProfileResult": ("profile", "ProfileResult"),
-    "normalise": ("release.quality", "normalise"),
-    "profile_columns": ("release.quality", "profile_columns"),
-    "ModelRiskResult": ("model_risk", "ModelRiskResult"),
-    "model_risk": ("model_risk", "model_risk"),
-    "linkage_risk": ("histories", "linkage_risk"),
-    "points_singled_out": ("histories", "points_singled_out"),
-    "trajectory_uniqueness": ("histories", "trajectory_uniqueness"),
-    "history_attribute_disclosure": ("histories", "history_attribute_disclosure"),
-    "PopulationEstimate": ("population", "PopulationEstimate"),
-    "PopulationUniquenessResult": ("population", "PopulationUniquenessResult"),
-    "pitman": ("population", "pitman"),
-    "population_uniqueness": ("population", "population_uniqueness"),
-    "snb": ("population", "snb"),
-    "zayatz": ("population", "zayatz"),
-    "html_report": ("release.report", "html_report"),
-    "Scenario": ("release.scenarios", "Scenario"),
-    "load_scenarios": ("release.scenarios", "load_scenarios"),
-    "smallest_coarsening": ("release.coarsening", "smallest_coarsening"),
-    "what_if": ("release.coarsening", "what_if"),
-    "RiskTable": ("release.tables", "RiskTable"),
-    "risk_table": ("release.tables", "risk_table"),
-    "tier_risk_table": ("release.tables", "tier_risk_table"),
-    "LatticeResult": ("lattice", "LatticeResult"),
-    "field_lattice": ("lattice", "field_lattice"),
-    "SmallCountResult": ("small_counts", "SmallCountResult"),
-    "small_count_exposure": ("small_counts", "small_count_exposure"),
-    "SudaResult": ("suda", "SudaResult"),
-    "suda": ("suda", "suda"),
-    "RiskSummary": ("summary", "RiskSummary"),
-    "risk_summary": ("summary", "risk_summary"),
-    "UniquenessResult": ("uniqueness", "UniquenessResult"),
-    "uniqueness": ("uniqueness", "uniqueness"),
-    "LinkageAttackResult": ("linkage_attack", "LinkageAttackResult"),
-    "linkage_attack": ("linkage_attack", "linkage_attack"),
-    "AuditResult": ("audit", "AuditResult"),
-    "SuppressionPolicy": ("audit", "SuppressionPolicy"),
-    "apply_policy": ("audit", "apply_policy"),
-    "audit_tables": ("audit", "audit_tables"),
-    "tier3_audit": ("audit", "tier3_audit"),
-    "OutputCheckResult": ("output_check", "OutputCheckResult"),
-    "check_frequency_table": ("output_check", "check_frequency_table"),
-    "check_magnitude_table": ("output_check", "check_magnitude_table"),
-    "check_summary": ("output_check", "check_summary"),
-    "load_output_rules": ("output_check", "load_rules"),
+# Section -> rows ``(public name, home, one-line summary)``; the home is the module under
+# ``riskcalc`` that defines the name (under that name). One row a line: the formatter leaves the
+# table as written.
+# fmt: off
+_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Encoding and classes": (
+        ("encode", "_core.encoding", "Encode columns once as dense integer codes, for many queries."),
+        ("partition", "_core.access", "Equivalence classes (class id per record, class sizes) on a column set."),
+        ("EncodedTable", "_core.encoding", "The encoded table that every measure accepts in place of raw data."),
+        ("Partition", "_core.partition", "The equivalence classes of a table on a set of columns."),
+    ),
+    "Before measuring": (
+        ("profile_columns", "release.quality", "Messy quasi-identifiers (case and space variants, mixed date formats, numbers spelt two ways, direct identifiers), counts only."),
+        ("normalise", "release.quality", "The explicit opt-in fix: a normalised copy and what changed."),
+        ("ProfileResult", "profile", "What profile_columns found, per column."),
+        ("ColumnProfile", "profile", "What profile_columns found in one column (counts only, never values)."),
+    ),
+    "Measures": (
+        ("class_sizes", "frequencies", "``fk`` (and ``Fk`` with sampling weights) per record, in input order."),
+        ("size_histogram", "frequencies", "The class-size histogram (``SizeHistogram``), which every sample measure reads."),
+        ("k_anonymity", "kanon", "The k level; records and classes below thresholds."),
+        ("uniqueness", "_uniqueness", "Sample uniques and pairs; average and highest prosecutor risk."),
+        ("small_count_exposure", "small_counts", "Cells with counts at most t, and the records in them."),
+        ("risk_summary", "summary", "All of the above from one partition, as one tidy table with provenance."),
+        ("ClassSizesResult", "frequencies", "What class_sizes returns."),
+        ("SizeHistogram", "frequencies", "Class sizes and how many classes have each size."),
+        ("KAnonymityResult", "kanon", "What k_anonymity returns."),
+        ("UniquenessResult", "_uniqueness", "What uniqueness returns."),
+        ("SmallCountResult", "small_counts", "What small_count_exposure returns."),
+        ("RiskSummary", "summary", "What risk_summary returns."),
+    ),
+    "Attacker models and population risk": (
+        ("attacker_risk", "attacker", "Prosecutor, journalist and marketer risk (El Emam; ARX), optionally against a population table."),
+        ("model_risk", "_model_risk", "Log-linear model risk (Skinner-Shlomo tau1/tau2, sdcMicro modRisk methods)."),
+        ("individual_risk", "individual", "Benedetti-Franconi individual risk with sampling weights, global risk, expected re-identifications, household risk (sdcMicro indivRisk)."),
+        ("population_uniqueness", "population", "Estimated share of population uniques when the extract is a sample (Zayatz, Pitman, SNB, Dankar's rule)."),
+        ("zayatz", "population", "Zayatz's estimate of the population uniques, from a class-size histogram."),
+        ("pitman", "population", "Pitman-model estimate of the population uniques (Hoshino 2001), from a histogram."),
+        ("snb", "population", "Slide-negative-binomial estimate of the population uniques, from a histogram."),
+        ("AttackerRiskResult", "attacker", "What attacker_risk returns."),
+        ("ModelRiskResult", "_model_risk", "What model_risk returns."),
+        ("IndividualRiskResult", "individual", "What individual_risk returns."),
+        ("PopulationUniquenessResult", "population", "What population_uniqueness returns."),
+        ("PopulationEstimate", "population", "What zayatz, pitman and snb return."),
+    ),
+    "Attribute disclosure": (
+        ("l_diversity", "attribute", "Distinct, entropy and recursive (c, l)-diversity of a sensitive field."),
+        ("t_closeness", "attribute", "Earth mover's distance between each class and the table (Li et al. 2007)."),
+        ("beta_likeness", "attribute", "Basic and enhanced beta-likeness (Cao & Karras 2012)."),
+        ("delta_disclosure", "attribute", "Largest log-ratio of class to table frequencies (Brickell & Shmatikov 2008)."),
+        ("attribute_disclosure", "attribute", "Pupils whose sensitive value their class reveals, per sensitive field."),
+        ("LDiversityResult", "attribute", "What l_diversity returns."),
+        ("TClosenessResult", "attribute", "What t_closeness returns."),
+        ("BetaLikenessResult", "attribute", "What beta_likeness returns."),
+        ("DeltaDisclosureResult", "attribute", "What delta_disclosure returns."),
+        ("AttributeDisclosureResult", "attribute", "What attribute_disclosure returns."),
+    ),
+    "Tier tables and reports": (
+        ("load_scenarios", "release.scenarios", "Intruder scenarios (named field sets with a rationale) from TOML or a mapping."),
+        ("risk_table", "release.tables", "Every scenario on every extract, attribute disclosure, tier 3 small counts."),
+        ("tier_risk_table", "release.tables", "The same for a synthetic cohort's tier extracts (tiers 1-4)."),
+        ("what_if", "release.coarsening", "Uniqueness before and after coarsening along the registry's ladders."),
+        ("smallest_coarsening", "release.coarsening", "Fewest ladder steps giving every scenario a target k."),
+        ("html_report", "release.report", "A self-contained HTML report with charts, definitions and provenance."),
+        ("Scenario", "release.scenarios", "An intruder scenario: a named set of fields with its rationale."),
+        ("RiskTable", "release.tables", "What risk_table and tier_risk_table return."),
+    ),
+    "Histories (pupils followed census after census)": (
+        ("trajectory_uniqueness", "histories", "Uniqueness of a pupil's history as more censuses are linked."),
+        ("points_singled_out", "histories", "Pupils singled out by p known points of their history (de Montjoye)."),
+        ("linkage_risk", "histories", "One release with a common id against yearly releases linked on stable fields."),
+        ("history_attribute_disclosure", "histories", "FSM/SEN histories revealed by a homogeneous history class."),
+    ),
+    "Simulated linkage attack": (
+        ("linkage_attack", "_linkage_attack", "Link an intruder's auxiliary table to an extract (exact and Splink Fellegi-Sunter); correct and wrong claims against the truth."),
+        ("LinkageAttackResult", "_linkage_attack", "What linkage_attack returns."),
+    ),
+    "Field combinations": (
+        ("field_lattice", "lattice", "Every combination of fields up to a size: classes, k, uniques, small cells; minimal identifying combinations and each field's contribution."),
+        ("suda", "_suda", "SUDA2: minimal sample uniques per record, SUDA and DIS-SUDA scores."),
+        ("LatticeResult", "lattice", "What field_lattice returns."),
+        ("SudaResult", "_suda", "What suda returns."),
+    ),
+    "Safe outputs": (
+        ("audit_tables", "audit", "Feasible interval of every suppressed or rounded cell of linked tables (what an attacker can still work out); exact and narrow cells."),
+        ("tier3_audit", "audit", "The same for the synthetic tier 3 tables, per table."),
+        ("apply_policy", "audit", "A frequency table as it would be published under a suppression policy."),
+        ("check_frequency_table", "output_check", "Output checking (pass / review / fail per cell) of a frequency table: threshold, zeros, class disclosure."),
+        ("check_magnitude_table", "output_check", "The same for a table of totals: (n, k) dominance and p%."),
+        ("check_summary", "output_check", "The same for means, medians, extremes and percentages."),
+        ("load_output_rules", "output_check", "Output-checking rules (a profile of a TOML file; default: the bundled one)."),
+        ("SuppressionPolicy", "audit", "How a releaser protects a frequency table before publishing it."),
+        ("AuditResult", "audit", "What audit_tables and tier3_audit return."),
+        ("OutputCheckResult", "output_check", "What the check_* functions return."),
+    ),
+    "Errors (imported with the package)": (
+        ("RiskCalcError", "exceptions", "Base class of every error raised by riskcalc."),
+        ("InvalidParameterError", "exceptions", "A parameter has the wrong type or a value outside its allowed range (also ValueError, TypeError)."),
+        ("MissingColumnError", "exceptions", "A column named by the caller is not in the table (also KeyError)."),
+        ("EmptyTableError", "exceptions", "The table has no records (or none left after excluding missing values); also ValueError."),
+        ("UnsupportedTypeError", "exceptions", "A column holds values riskcalc cannot encode, e.g. lists (also TypeError)."),
+        ("MissingValueError", "exceptions", "A column holds missing values but the chosen policy forbids them (also ValueError)."),
+        ("DataFileError", "exceptions", "A data file cannot be found, read or written (also OSError)."),
+    ),
 }
+# fmt: on
 
-__all__ = [
-    "__version__",
-    "encode",
-    "partition",
-    "EncodedTable",
-    "Partition",
-    "class_sizes",
-    "size_histogram",
-    "profile_columns",
-    "normalise",
-    "ProfileResult",
-    "ColumnProfile",
-    "SizeHistogram",
-    "k_anonymity",
-    "uniqueness",
-    "small_count_exposure",
-    "risk_summary",
-    "field_lattice",
-    "suda",
-    "attacker_risk",
-    "individual_risk",
-    "population_uniqueness",
-    "model_risk",
-    "trajectory_uniqueness",
-    "points_singled_out",
-    "linkage_risk",
-    "history_attribute_disclosure",
-    "ModelRiskResult",
-    "l_diversity",
-    "t_closeness",
-    "beta_likeness",
-    "delta_disclosure",
-    "attribute_disclosure",
-    "zayatz",
-    "pitman",
-    "snb",
-    "load_scenarios",
-    "risk_table",
-    "tier_risk_table",
-    "what_if",
-    "smallest_coarsening",
-    "html_report",
-    "ClassSizesResult",
-    "KAnonymityResult",
-    "UniquenessResult",
-    "SmallCountResult",
-    "RiskSummary",
-    "LatticeResult",
-    "SudaResult",
-    "AttackerRiskResult",
-    "IndividualRiskResult",
-    "PopulationUniquenessResult",
-    "LDiversityResult",
-    "TClosenessResult",
-    "BetaLikenessResult",
-    "DeltaDisclosureResult",
-    "AttributeDisclosureResult",
-    "PopulationEstimate",
-    "Scenario",
-    "RiskTable",
-    "RiskCalcError",
-    "InvalidParameterError",
-    "MissingColumnError",
-    "EmptyTableError",
-    "UnsupportedTypeError",
-    "MissingValueError",
-    "DataFileError",
-    # safe outputs
-    "audit_tables",
-    "tier3_audit",
-    "apply_policy",
-    "SuppressionPolicy",
-    "AuditResult",
-    "check_frequency_table",
-    "check_magnitude_table",
-    "check_summary",
-    "load_output_rules",
-    "OutputCheckResult",
-    # simulated linkage attack
-    "linkage_attack",
-    "LinkageAttackResult",
-]
+#: Public name -> the module under riskcalc that defines it, imported by :func:`__getattr__`.
+_LAZY: dict[str, str] = {name: home for rows in _NAMES.values() for name, home, _ in rows}
 
-if TYPE_CHECKING:  # what static analysis and IDEs see: the same names, imported eagerly
-    from ._core.access import partition
-    from ._core.encoding import EncodedTable, encode
-    from ._core.partition import Partition
-    from .attacker import AttackerRiskResult, attacker_risk
-    from .attribute import (
-        AttributeDisclosureResult,
-        BetaLikenessResult,
-        DeltaDisclosureResult,
-        LDiversityResult,
-        TClosenessResult,
-        attribute_disclosure,
-        beta_likeness,
-        delta_disclosure,
-        l_diversity,
-        t_closeness,
-    )
-    from .audit import (
-        AuditResult,
-        SuppressionPolicy,
-        apply_policy,
-        audit_tables,
-        tier3_audit,
-    )
-    from .frequencies import (
-        ClassSizesResult,
-        SizeHistogram,
-        class_sizes,
-        size_histogram,
-    )
-    from .histories import (
-        history_attribute_disclosure,
-        linkage_risk,
-        points_singled_out,
-        trajectory_uniqueness,
-    )
-    from .individual import IndividualRiskResult, individual_risk
-    from .kanon import KAnonymityResult, k_anonymity
-    from .lattice import LatticeResult, field_lattice
-    from .linkage_attack import LinkageAttackResult, linkage_attack
-    from .model_risk import ModelRiskResult, model_risk
-    from .output_check import (
-        OutputCheckResult,
-        check_frequency_table,
-        check_magnitude_table,
-        check_summary,
-    )
-    from .output_check import load_rules as load_output_rules
-    from .population import (
-        PopulationEstimate,
-        PopulationUniquenessResult,
-        pitman,
-        population_uniqueness,
-        snb,
-        zayatz,
-    )
-    from .profile import ColumnProfile, ProfileResult
-    from .release.coarsening import smallest_coarsening, what_if
-    from .release.quality import normalise, profile_columns
-    from .release.report import html_report
-    from .release.scenarios import Scenario, load_scenarios
-    from .release.tables import RiskTable, risk_table, tier_risk_table
-    from .small_counts import SmallCountResult, small_count_exposure
-    from .suda import SudaResult, suda
-    from .summary import RiskSummary, risk_summary
-    from .uniqueness import UniquenessResult, uniqueness
+__all__ = ["__version__", *_LAZY]
+
+
+def _names_doc(width: int = 100, indent: int = 22) -> str:
+    """The docstring's table: a heading per section, a name and its summary per row."""
+    out = []
+    for section, rows in _NAMES.items():
+        out += ["", section, "-" * len(section)]
+        for name, _, summary in rows:
+            first = name.ljust(indent) if len(name) < indent else name + "  "
+            out += textwrap.wrap(
+                summary,
+                width,
+                initial_indent=first,
+                subsequent_indent=" " * indent,
+                break_on_hyphens=False,
+            )
+    return "\n".join(out) + "\n"
+
+
+__doc__ = (__doc__ or "") + _names_doc()
+
+# What type checkers and IDEs see: the same names, each re-exported explicitly (``x as x``);
+# tests/test_public_api.py checks this block against _NAMES.
+if TYPE_CHECKING:
+    from ._core.access import partition as partition
+    from ._core.encoding import EncodedTable as EncodedTable
+    from ._core.encoding import encode as encode
+    from ._core.partition import Partition as Partition
+    from ._linkage_attack import LinkageAttackResult as LinkageAttackResult
+    from ._linkage_attack import linkage_attack as linkage_attack
+    from ._model_risk import ModelRiskResult as ModelRiskResult
+    from ._model_risk import model_risk as model_risk
+    from ._suda import SudaResult as SudaResult
+    from ._suda import suda as suda
+    from ._uniqueness import UniquenessResult as UniquenessResult
+    from ._uniqueness import uniqueness as uniqueness
+    from .attacker import AttackerRiskResult as AttackerRiskResult
+    from .attacker import attacker_risk as attacker_risk
+    from .attribute import AttributeDisclosureResult as AttributeDisclosureResult
+    from .attribute import BetaLikenessResult as BetaLikenessResult
+    from .attribute import DeltaDisclosureResult as DeltaDisclosureResult
+    from .attribute import LDiversityResult as LDiversityResult
+    from .attribute import TClosenessResult as TClosenessResult
+    from .attribute import attribute_disclosure as attribute_disclosure
+    from .attribute import beta_likeness as beta_likeness
+    from .attribute import delta_disclosure as delta_disclosure
+    from .attribute import l_diversity as l_diversity
+    from .attribute import t_closeness as t_closeness
+    from .audit import AuditResult as AuditResult
+    from .audit import SuppressionPolicy as SuppressionPolicy
+    from .audit import apply_policy as apply_policy
+    from .audit import audit_tables as audit_tables
+    from .audit import tier3_audit as tier3_audit
+    from .exceptions import DataFileError as DataFileError
+    from .exceptions import EmptyTableError as EmptyTableError
+    from .exceptions import InvalidParameterError as InvalidParameterError
+    from .exceptions import MissingColumnError as MissingColumnError
+    from .exceptions import MissingValueError as MissingValueError
+    from .exceptions import RiskCalcError as RiskCalcError
+    from .exceptions import UnsupportedTypeError as UnsupportedTypeError
+    from .frequencies import ClassSizesResult as ClassSizesResult
+    from .frequencies import SizeHistogram as SizeHistogram
+    from .frequencies import class_sizes as class_sizes
+    from .frequencies import size_histogram as size_histogram
+    from .histories import history_attribute_disclosure as history_attribute_disclosure
+    from .histories import linkage_risk as linkage_risk
+    from .histories import points_singled_out as points_singled_out
+    from .histories import trajectory_uniqueness as trajectory_uniqueness
+    from .individual import IndividualRiskResult as IndividualRiskResult
+    from .individual import individual_risk as individual_risk
+    from .kanon import KAnonymityResult as KAnonymityResult
+    from .kanon import k_anonymity as k_anonymity
+    from .lattice import LatticeResult as LatticeResult
+    from .lattice import field_lattice as field_lattice
+    from .output_check import OutputCheckResult as OutputCheckResult
+    from .output_check import check_frequency_table as check_frequency_table
+    from .output_check import check_magnitude_table as check_magnitude_table
+    from .output_check import check_summary as check_summary
+    from .output_check import load_output_rules as load_output_rules
+    from .population import PopulationEstimate as PopulationEstimate
+    from .population import PopulationUniquenessResult as PopulationUniquenessResult
+    from .population import pitman as pitman
+    from .population import population_uniqueness as population_uniqueness
+    from .population import snb as snb
+    from .population import zayatz as zayatz
+    from .profile import ColumnProfile as ColumnProfile
+    from .profile import ProfileResult as ProfileResult
+    from .release.coarsening import smallest_coarsening as smallest_coarsening
+    from .release.coarsening import what_if as what_if
+    from .release.quality import normalise as normalise
+    from .release.quality import profile_columns as profile_columns
+    from .release.report import html_report as html_report
+    from .release.scenarios import Scenario as Scenario
+    from .release.scenarios import load_scenarios as load_scenarios
+    from .release.tables import RiskTable as RiskTable
+    from .release.tables import risk_table as risk_table
+    from .release.tables import tier_risk_table as tier_risk_table
+    from .small_counts import SmallCountResult as SmallCountResult
+    from .small_counts import small_count_exposure as small_count_exposure
+    from .summary import RiskSummary as RiskSummary
+    from .summary import risk_summary as risk_summary
 
 
 def _publish(module_name: str) -> None:
     """Bind every public name that ``riskcalc.<module_name>`` defines; its classes print as
-    ``riskcalc.<Name>``, as they do in the documentation."""
+    ``riskcalc.<Name>``, as they do in the documentation (and pickles name them so)."""
     module = importlib.import_module(f"{__name__}.{module_name}")
-    for name, (home, attr) in _LAZY.items():
+    for name, home in _LAZY.items():
         if home == module_name:
-            value = getattr(module, attr)
+            value = getattr(module, name)
             if isinstance(value, type):
                 try:
                     value.__module__ = __name__
@@ -360,7 +274,7 @@ def _publish(module_name: str) -> None:
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    _publish(_LAZY[name][0])
+    _publish(_LAZY[name])
     return globals()[name]
 
 
@@ -368,26 +282,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-class _Package(types.ModuleType):
-    """The package module: importing a submodule that shares its name with a public function
-    (``riskcalc.suda``, ``riskcalc.uniqueness``, ...) leaves ``riskcalc.<name>`` the function,
-    as the eager imports did (Python's import system would otherwise bind the submodule)."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-for _error in (
-    DataFileError,
-    EmptyTableError,
-    InvalidParameterError,
-    MissingColumnError,
-    MissingValueError,
-    RiskCalcError,
-    UnsupportedTypeError,
-):
-    _error.__module__ = __name__
-del _error
-sys.modules[__name__].__class__ = _Package
+_publish("exceptions")  # every message a user sees names these errors

@@ -36,7 +36,7 @@ VALIDATION_REPS = 11
 
 def _cells_of(enc, part, n):
     """The extract's non-empty cells (codes, counts, each record's cell), or why not."""
-    from .model_risk import _cells
+    from ._model_risk import _cells
 
     try:
         return _cells(enc, part, np.ones(n)), ""

@@ -1,6 +1,6 @@
 """The log-linear estimate of population uniques: a Poisson log-linear model of the sample's
 cell counts with interactions chosen by Skinner and Shlomo's impact criterion
-(:func:`riskcalc.model_risk.model_risk` with ``select="impact"``), giving the expected number of
+(:func:`riskcalc.model_risk` with ``select="impact"``), giving the expected number of
 population uniques :math:`\\hat\tau_1 / f` (``method="loglinear"`` of
 :func:`riskcalc.population_uniqueness`).
 
@@ -63,7 +63,7 @@ def _loglinear(
             N,
             c1,
         )
-    from .model_risk import model_risk
+    from ._model_risk import model_risk
 
     try:
         res = model_risk(

@@ -413,23 +413,6 @@ def latex_caption(title: str, prov: dict | None) -> str:
     return f"{title}. {source_line(prov)}" if prov else f"{title}."
 
 
-def to_html_table(frame: pd.DataFrame) -> str:
-    """An HTML ``<table>``, every cell escaped; numeric cells carry ``class="num"``."""
-    cells = _cells(frame)
-    numeric = numeric_columns(frame)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
-            for v, num in zip(row, numeric)
-        )
-        + "</tr>"
-        for row in cells
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _jsonable(value):
     if value is None or value is pd.NA:
         return None

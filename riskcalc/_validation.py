@@ -10,12 +10,12 @@ import difflib
 import math
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import _format as fmt
-from .exceptions import InvalidParameterError, MissingColumnError
+from .exceptions import EmptyTableError, InvalidParameterError, MissingColumnError
 
 MISSING_POLICIES = ("category", "raise")
 #: Policies of the measures that read per-record counts (class sizes, k, uniqueness, risks).
@@ -456,7 +456,7 @@ def check_thresholds_by_size(
     values, max_size: int, name: str = "threshold_by_size", func: str | None = None
 ) -> tuple[int, ...]:
     """One threshold per combination size ``1..max_size``."""
-    if isinstance(values, (int, np.integer, str, bytes)):
+    if isinstance(values, (int, np.integer, str, bytes)) or not isinstance(values, Iterable):
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be a sequence with one threshold per "
             f"combination size (1..{max_size}). Got {show(values)} instead."
@@ -562,3 +562,238 @@ def check_confidence(value, func: str | None = None) -> float:
             f"interval's intended coverage (e.g. 0.9). Got {show(value)} instead."
         )
     return float(value)
+
+
+def check_instance(value, types, name: str, func: str | None, what: str):
+    """``value`` if it is an instance of ``types``; ``what`` says what is expected."""
+    if not isinstance(value, types):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be {what}. "
+            f"Got {type(value).__name__} instead."
+        )
+    return value
+
+
+def check_frame(value, name: str, func: str | None, *, form: str = "", nonempty: bool = False):
+    """A pandas DataFrame (``form`` adds what shape, e.g. ``" in long form"``); with
+    ``nonempty``, an empty one is an :class:`EmptyTableError`."""
+    import pandas as pd
+
+    check_instance(value, pd.DataFrame, name, func, f"a pandas DataFrame{form}")
+    if nonempty and len(value) == 0:
+        raise EmptyTableError(f"The {name!r} table passed to {func} has no records.")
+    return value
+
+
+def check_exactly_one(func: str, **named) -> str:
+    """The name of the one parameter given (not ``None``) among ``named``, which maps each
+    parameter's name to ``(value, what it is)``."""
+    given = [name for name, (value, _) in named.items() if value is not None]
+    if len(given) != 1:
+        options = " and ".join(f"{name!r} ({what})" for name, (_, what) in named.items())
+        raise InvalidParameterError(
+            f"{func} needs exactly one of {options}. Got " + ("neither." if not given else "both.")
+        )
+    return given[0]
+
+
+def check_bound(value, name: str, func: str | None = None) -> float:
+    """A number >= 1, ``math.inf`` meaning no bound."""
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and value >= 1
+    if not ok or (isinstance(value, float) and math.isnan(value)):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a number >= 1 (math.inf for no bound). "
+            f"Got {show(value)} instead."
+        )
+    return float(value)
+
+
+def check_probabilities(values, name: str, func: str | None = None, *, one: bool = False):
+    """Distinct numbers in (0, 1], sorted: one number or a non-empty sequence; with ``one``, a
+    single number (a sequence holding it once is accepted)."""
+    if isinstance(values, numbers.Real) and not isinstance(values, bool):
+        values = (values,)
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a non-empty sequence of numbers in "
+            f"(0, 1]. Got {show(values)} instead."
+        )
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v <= 1:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} must hold numbers in (0, 1]. "
+                f"Got {show(v)} instead."
+            )
+        out.append(float(v))
+    out = sorted(set(out))
+    if one and len(out) != 1:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be one number in (0, 1]."
+        )
+    return tuple(out)
+
+
+def check_field_kinds(
+    value, fields: Sequence[str], kinds: Sequence[str], name: str, func: str | None = None
+) -> dict[str, str]:
+    """A mapping of some of ``fields`` to one of ``kinds`` each (``None``: an empty one)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a mapping of field to one of "
+            f"{list(kinds)}. Got {type(value).__name__} instead."
+        )
+    for f, kind in value.items():
+        if f not in fields:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} names {f!r}, which is not a linking field."
+            )
+        if kind not in kinds:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} must map fields to one of "
+                f"{list(kinds)}. Got {show(kind)} for {f!r} instead."
+            )
+    return dict(value)
+
+
+def check_field_groups(
+    value, fields: Sequence[str], name: str, func: str | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """A non-empty list of non-empty lists of ``fields`` (a name alone stands for a list of
+    one)."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be a non-empty list of lists of "
+            f"linking fields. Got {show(value)} instead."
+        )
+    groups = []
+    for group in value:
+        if not isinstance(group, Iterable):
+            group = [group]  # refused below, shown as the list it would be
+        group = (group,) if isinstance(group, str) else tuple(group)
+        if not group or any(not isinstance(f, str) or f not in fields for f in group):
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} must hold lists of linking fields. "
+                f"Got {show(list(group))} instead."
+            )
+        groups.append(group)
+    return tuple(groups)
+
+
+def check_terms(value, names: Sequence[str], func: str | None = None) -> list[tuple[str, ...]]:
+    """The interactions of a log-linear model (the terms of two or more fields) as tuples of
+    field names, from a formula (``"~ a + b + a:b"``, ``a*b`` as ``a:b``) or a sequence of
+    field names and tuples of them; every field one of ``names``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        raw = []
+        for part in value.strip().removeprefix("~").split("+"):
+            part = part.strip()
+            if not part:
+                raise InvalidParameterError(
+                    f"The 'terms' parameter{_where(func)} has an empty term. Got {value!r} instead."
+                )
+            sep = "*" if "*" in part else ":"
+            raw.append(tuple(p.strip() for p in part.split(sep)))
+    else:
+        try:
+            raw = [(t,) if isinstance(t, str) else tuple(t) for t in value]
+        except TypeError:
+            raise InvalidParameterError(
+                f"The 'terms' parameter{_where(func)} must be a formula string ('~ a + b + a:b') "
+                f"or a sequence of tuples of field names. Got {type(value).__name__} instead."
+            ) from None
+    for fields in raw:
+        for n in fields:
+            if n not in names:
+                raise InvalidParameterError(
+                    f"The 'terms' parameter{_where(func)} names {n!r}, which is not one of the "
+                    f"quasi_identifiers ({', '.join(names)})."
+                )
+        if len(set(fields)) != len(fields):
+            raise InvalidParameterError(
+                f"The 'terms' parameter{_where(func)} repeats a field within a term: {fields!r}."
+            )
+    return [fields for fields in raw if len(fields) >= 2]
+
+
+def check_int_list(value, name: str, func: str | None = None, *, minimum: int = 1, what: str):
+    """One int or a non-empty sequence of ints >= ``minimum``, as a tuple in the given order;
+    ``what`` names one of them (for the message of an empty sequence)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be an int or a sequence of ints. "
+            f"Got {show(value)} instead."
+        )
+    values = tuple(value)
+    if not values:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must name at least one {what}."
+        )
+    return tuple(check_int(v, name, func, minimum=minimum) for v in values)
+
+
+def check_rng(value, name: str = "rng", func: str | None = None):
+    """``(generator, seed)`` from an int seed >= 0 (``seed`` is it), a numpy Generator or
+    ``None`` (a fresh generator; ``seed`` is ``None`` for both)."""
+    if isinstance(value, np.random.Generator):
+        return value, None
+    if value is None or (
+        isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+    ):
+        seed = None if value is None else int(value)
+        return np.random.default_rng(seed), seed
+    raise InvalidParameterError(
+        f"The {name!r} parameter{_where(func)} must be an int seed >= 0, a numpy Generator or "
+        f"None. Got {show(value)} instead."
+    )
+
+
+def check_differs(value, other, name: str, other_name: str, func: str | None = None):
+    """``value`` unless it equals the ``other_name`` parameter's value."""
+    if value == other:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must differ from {other_name!r}."
+        )
+    return value
+
+
+def check_choices(
+    values, name: str, options: Sequence[str], func: str | None = None, *, what: str
+) -> list[str]:
+    """One of ``options`` or a non-empty sequence of them; ``what`` names one (the message of
+    an empty sequence)."""
+    if isinstance(values, str):
+        values = [values]
+    elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
+        values = list(values)
+    else:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must be one of "
+            f"{', '.join(repr(o) for o in options)} or a list of them. Got {show(values)} instead."
+        )
+    if not values:
+        raise InvalidParameterError(
+            f"The {name!r} parameter{_where(func)} must name at least one {what}."
+        )
+    return [check_choice(v, name, options, func) for v in values]
+
+
+def check_apart(count: str, rows: Sequence[str], columns: Sequence[str], func: str | None = None):
+    """The dimensions of a frequency table: ``rows`` and ``columns`` share no column, and
+    neither names the ``count`` column."""
+    for name, cols in (("rows", rows), ("columns", columns)):
+        if count in cols:
+            raise InvalidParameterError(
+                f"The {name!r} parameter{_where(func)} names the count column {count!r}."
+            )
+    both = [c for c in rows if c in columns]
+    if both:
+        raise InvalidParameterError(
+            f"The 'rows' and 'columns' parameters{_where(func)} both name {both[0]!r}."
+        )

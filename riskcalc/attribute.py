@@ -83,10 +83,6 @@ def _per_class_max(cells: _Cells, x: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(x, cells.starts)
 
 
-def _per_class_sum(cells: _Cells, x: np.ndarray) -> np.ndarray:
-    return np.bincount(cells.cls, weights=x, minlength=cells.n_classes)
-
-
 # --------------------------------------------------------------------------------------------
 # Argument handling shared by the measures
 # --------------------------------------------------------------------------------------------

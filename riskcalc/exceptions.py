@@ -1,4 +1,4 @@
-"""Exceptions and warnings raised by riskcalc.
+"""Exceptions raised by riskcalc.
 
 The tree::
 
@@ -10,8 +10,6 @@ The tree::
     ├── MissingValueError              (ValueError) missing values where the policy forbids them
     ├── DataFileError                  (OSError) a file that cannot be read or written
     └── InsufficientMemoryError        (MemoryError) a job that needs more memory than is available
-
-    RiskCalcWarning                    base class of riskcalc warnings (UserWarning)
 
 Every message names the function or file, the column or parameter, and the bad value, so that a
 command-line user sees one line that says what to change.
@@ -28,7 +26,6 @@ __all__ = [
     "MissingValueError",
     "DataFileError",
     "InsufficientMemoryError",
-    "RiskCalcWarning",
 ]
 
 
@@ -131,10 +128,6 @@ class DataFileError(RiskCalcError, OSError):
     ...     print(error)
     No such file: 'no_such_file.csv'.
     """
-
-
-class RiskCalcWarning(UserWarning):
-    """Base class of riskcalc warnings."""
 
 
 class InsufficientMemoryError(RiskCalcError, MemoryError):

@@ -19,7 +19,6 @@ extract (:func:`synthetic.cohort_extract`).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,15 @@ from ._core.backend import backend_for
 from ._core.panel import Trajectories, _time_labels, trajectories  # noqa: F401 - the history matrix, public here
 from ._core.panel import class_sizes_of_codes as _class_sizes
 from ._render import Displayed
-from ._validation import check_column_names, check_int
+from ._validation import (
+    check_choice,
+    check_column_names,
+    check_differs,
+    check_frame,
+    check_int,
+    check_int_list,
+    check_rng,
+)
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -185,10 +192,7 @@ def trajectory_uniqueness(
        https://doi.org/10.1038/srep01376
     """
     func = "trajectory_uniqueness"
-    if order not in ("forward", "backward"):
-        raise InvalidParameterError(
-            f"The 'order' parameter of {func} must be 'forward' or 'backward'. Got {order!r} instead."
-        )
+    check_choice(order, "order", ("forward", "backward"), func)
     k_threshold = check_int(k_threshold, "k_threshold", func, minimum=2)
     static = (static,) if isinstance(static, str) else tuple(static or ())
     backend = backend_for(panel, func=func)
@@ -363,32 +367,9 @@ def points_singled_out(
     PointsResult(point='urn', how='random', singled out {p=1: 1 (0.08%), p=2: 1 (0.10%)})
     """
     func = "points_singled_out"
-    if how not in ("random", "first", "first_last"):
-        raise InvalidParameterError(
-            f"The 'how' parameter of {func} must be 'random', 'first' or 'first_last'. Got {how!r} instead."
-        )
-    ps = (p,) if isinstance(p, numbers.Integral) and not isinstance(p, bool) else tuple(p)
-    if not ps:
-        raise InvalidParameterError(
-            f"The 'p' parameter of {func} must name at least one number of points."
-        )
-    ps = tuple(check_int(v, "p", func, minimum=1) for v in ps)
-    seed = None
-    if how == "random":
-        if isinstance(rng, np.random.Generator):
-            gen = rng
-        elif rng is None or (
-            isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0
-        ):
-            seed = None if rng is None else int(rng)
-            gen = np.random.default_rng(seed)
-        else:
-            raise InvalidParameterError(
-                f"The 'rng' parameter of {func} must be an int seed >= 0, a numpy Generator or None. "
-                f"Got {rng!r} instead."
-            )
-    else:
-        gen = None
+    check_choice(how, "how", ("random", "first", "first_last"), func)
+    ps = check_int_list(p, "p", func, minimum=1, what="number of points")
+    gen, seed = check_rng(rng, "rng", func) if how == "random" else (None, None)
     tr = trajectories(panel, point, func=func)
     obs = tr.observed
     m = obs.shape[1]
@@ -529,11 +510,7 @@ def linkage_risk(
     LinkageResult(stable=['sex', 'year_of_birth', 'month_of_birth', 'urn'], whole history linked: one release 819 (100.00%), separate releases 97 (11.84%))
     """
     func = "linkage_risk"
-    if not isinstance(panel, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'panel' parameter of {func} must be a pandas DataFrame in long form. "
-            f"Got {type(panel).__name__} instead."
-        )
+    check_frame(panel, "panel", func, form=" in long form")
     stable = check_column_names(stable, panel.columns, name="stable", func=func)
     check_column_names([id, "academic_year"], panel.columns, name="id", func=func)
     t, labels = _time_labels(panel)
@@ -684,10 +661,7 @@ def history_attribute_disclosure(
         name="sensitive",
         func=func,
     )
-    if sensitive == point:
-        raise InvalidParameterError(
-            f"The 'sensitive' parameter of {func} must differ from 'point'."
-        )
+    check_differs(sensitive, point, "sensitive", "point", func)
     tr = trajectories(panel, point, static=static, func=func)
     sens_codes = tr.column(panel[sensitive])
     m = len(tr.times)

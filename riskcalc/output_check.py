@@ -58,13 +58,21 @@ import pandas as pd
 from ._compat import numeric_view
 from ._labels import MISSING_LABEL, column_codes, group_codes
 from ._render import Displayed
-from ._validation import check_choice, check_column_names
+from ._validation import (
+    check_apart,
+    check_choice,
+    check_choices,
+    check_column_names,
+    check_frame,
+    check_instance,
+)
 from .exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
     "OutputRules",
     "OutputCheckResult",
     "load_rules",
+    "load_output_rules",
     "check_frequency_table",
     "check_magnitude_table",
     "check_summary",
@@ -177,14 +185,14 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
     )
 
 
-def _rules(rules) -> OutputRules:
-    if isinstance(rules, OutputRules):
-        return rules
+#: ``riskcalc.load_output_rules``: the package's name for :func:`load_rules`.
+load_output_rules = load_rules
+
+
+def _rules(rules, func: str) -> OutputRules:
     if isinstance(rules, str):
         return load_rules(rules)
-    raise InvalidParameterError(
-        f"The 'rules' parameter must be an OutputRules or a profile name. Got {type(rules).__name__} instead."
-    )
+    return check_instance(rules, OutputRules, "rules", func, "an OutputRules or a profile name")
 
 
 @dataclass(frozen=True)
@@ -430,9 +438,8 @@ def check_frequency_table(
     [('LA=206, Sex=(missing)', 3, 'fail'), ('LA=208, Sex=(missing)', 0, 'review')]
     """
     func = "check_frequency_table"
-    r = _rules(rules)
-    if not isinstance(table, pd.DataFrame):
-        raise InvalidParameterError(f"The 'table' parameter of {func} must be a pandas DataFrame.")
+    r = _rules(rules, func)
+    check_frame(table, "table", func)
     check_column_names([count], table.columns, "count", func)
     dims = [c for c in table.columns if c != count]
     if not dims:
@@ -444,16 +451,7 @@ def check_frequency_table(
     check_column_names(columns, table.columns, "columns", func)
     if rows:
         check_column_names(rows, table.columns, "rows", func)
-    for name_, cols in (("rows", rows), ("columns", columns)):
-        if count in cols:
-            raise InvalidParameterError(
-                f"The {name_!r} parameter of {func} names the count column {count!r}."
-            )
-    both = [c for c in rows if c in columns]
-    if both:
-        raise InvalidParameterError(
-            f"The 'rows' and 'columns' parameters of {func} both name {both[0]!r}."
-        )
+    check_apart(count, rows, columns, func)
     n = _check_numeric(table, count, func, whole=True)
     rid, rlabels = _codes(table, rows)
     cid, clabels = _codes(table, columns)
@@ -556,11 +554,8 @@ def check_magnitude_table(
     'threshold: fewer than 10 units; dominance (1, 0.5); dominance (2, 0.85); p% rule (p = 0.1)'
     """
     func = "check_magnitude_table"
-    r = _rules(rules)
-    if not isinstance(records, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'records' parameter of {func} must be a pandas DataFrame."
-        )
+    r = _rules(rules, func)
+    check_frame(records, "records", func)
     by = list(check_column_names(by, records.columns, "by", func))
     check_column_names([value], records.columns, "value", func)
     gid, x, labels = _unit_contributions(records, by, value, unit, func)
@@ -630,20 +625,11 @@ def check_summary(
     1  school=B  mean of score   3    fail  threshold: fewer than 10 units
     """
     func = "check_summary"
-    r = _rules(rules)
-    if not isinstance(records, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'records' parameter of {func} must be a pandas DataFrame."
-        )
+    r = _rules(rules, func)
+    check_frame(records, "records", func)
     check_column_names([value], records.columns, "value", func)
     by = list(check_column_names(by, records.columns, "by", func)) if by else []
-    stats = [statistics] if isinstance(statistics, str) else list(statistics)
-    if not stats:
-        raise InvalidParameterError(
-            f"The 'statistics' parameter of {func} must name at least one statistic."
-        )
-    for s in stats:
-        check_choice(s, "statistics", SUMMARY_STATISTICS, func)
+    stats = check_choices(statistics, "statistics", SUMMARY_STATISTICS, func, what="statistic")
     x = _check_numeric(records, value, func)
     gid, labels = _codes(records, by)
     n_cells = len(labels)

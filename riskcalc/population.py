@@ -15,7 +15,7 @@ that number divided by :math:`N` (as ARX reports it).
 * :func:`snb` - Chen and Keller-McNulty (1998): the slide negative binomial model, fitted by
   matching the numbers of sample classes of size one and two [4]_.
 * ``"loglinear"`` - a Poisson log-linear model of the cell counts with interactions chosen by
-  Skinner and Shlomo's impact criterion (:func:`riskcalc.model_risk.model_risk`) [6]_: the
+  Skinner and Shlomo's impact criterion (:func:`riskcalc.model_risk`) [6]_: the
   expected number of population uniques :math:`\hat\tau_1 / f`.
 * ``"forest"`` - a forest of smoothed field-to-field conditionals (Chow and Liu 1968 [7]_;
   ``riskcalc._forest``) giving each sample unique's chance of being a population unique, with
@@ -150,7 +150,7 @@ def population_uniqueness(
       which the expected number of subsample uniques that stay unique in the extract equals the
       number that do;
     * ``"loglinear"`` - a Poisson log-linear model of the sample's cell counts
-      (:func:`riskcalc.model_risk.model_risk` with ``select="impact"``: main effects, then up
+      (:func:`riskcalc.model_risk` with ``select="impact"``: main effects, then up
       to ``LOGLINEAR_MAX_INTERACTIONS`` two-way interactions that Skinner and Shlomo's impact
       criterion asks for and the data support), giving the
       expected number of population uniques :math:`\hat U = \hat\tau_1 / f`, with

@@ -11,13 +11,13 @@ from . import _format as fmt
 from ._core.access import as_encoded
 from ._provenance import provenance
 from ._render import Displayed
+from ._uniqueness import UniquenessResult, uniqueness
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes
 from .kanon import DEFAULT_THRESHOLDS as K_THRESHOLDS
 from .kanon import KAnonymityResult, k_anonymity
 from .small_counts import DEFAULT_THRESHOLDS as COUNT_THRESHOLDS
 from .small_counts import SmallCountResult, small_count_exposure
-from .uniqueness import UniquenessResult, uniqueness
 
 __all__ = ["RiskSummary", "risk_summary", "MEASURE_LABELS"]
 

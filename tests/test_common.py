@@ -35,27 +35,29 @@ def _frame() -> pd.DataFrame:
     )
 
 
-#: name -> call(data, quasi_identifiers): one valid call of every public measure.
+#: name -> call(data, quasi_identifiers, **keywords): one valid call of every public measure.
 MEASURES = {
-    "partition": lambda d, q: rc.partition(d, q),
-    "class_sizes": lambda d, q: rc.class_sizes(d, q),
-    "size_histogram": lambda d, q: rc.size_histogram(d, q),
-    "k_anonymity": lambda d, q: rc.k_anonymity(d, q),
-    "uniqueness": lambda d, q: rc.uniqueness(d, q),
-    "small_count_exposure": lambda d, q: rc.small_count_exposure(d, q),
-    "risk_summary": lambda d, q: rc.risk_summary(d, q),
-    "field_lattice": lambda d, q: rc.field_lattice(d, q, max_size=2),
-    "suda": lambda d, q: rc.suda(d, q, max_msu=2),
-    "attacker_risk": lambda d, q: rc.attacker_risk(d, q),
-    "individual_risk": lambda d, q: rc.individual_risk(d, q, weights="w"),
-    "population_uniqueness": lambda d, q: rc.population_uniqueness(d, q, sampling_fraction=0.2),
-    "l_diversity": lambda d, q: rc.l_diversity(d, q, "sen"),
-    "t_closeness": lambda d, q: rc.t_closeness(d, q, "sen"),
-    "beta_likeness": lambda d, q: rc.beta_likeness(d, q, "sen"),
-    "delta_disclosure": lambda d, q: rc.delta_disclosure(d, q, "sen"),
-    "attribute_disclosure": lambda d, q: rc.attribute_disclosure(d, q, ["sen", "fsm"]),
-    "profile_columns": lambda d, q: rc.profile_columns(d, q),
-    "model_risk": lambda d, q: rc.model_risk(d, q, sampling_fraction=0.2),
+    "partition": lambda d, q, **kw: rc.partition(d, q, **kw),
+    "class_sizes": lambda d, q, **kw: rc.class_sizes(d, q, **kw),
+    "size_histogram": lambda d, q, **kw: rc.size_histogram(d, q, **kw),
+    "k_anonymity": lambda d, q, **kw: rc.k_anonymity(d, q, **kw),
+    "uniqueness": lambda d, q, **kw: rc.uniqueness(d, q, **kw),
+    "small_count_exposure": lambda d, q, **kw: rc.small_count_exposure(d, q, **kw),
+    "risk_summary": lambda d, q, **kw: rc.risk_summary(d, q, **kw),
+    "field_lattice": lambda d, q, **kw: rc.field_lattice(d, q, max_size=2, **kw),
+    "suda": lambda d, q, **kw: rc.suda(d, q, max_msu=2, **kw),
+    "attacker_risk": lambda d, q, **kw: rc.attacker_risk(d, q, **kw),
+    "individual_risk": lambda d, q, **kw: rc.individual_risk(d, q, weights="w", **kw),
+    "population_uniqueness": lambda d, q, **kw: rc.population_uniqueness(
+        d, q, sampling_fraction=0.2, **kw
+    ),
+    "l_diversity": lambda d, q, **kw: rc.l_diversity(d, q, "sen", **kw),
+    "t_closeness": lambda d, q, **kw: rc.t_closeness(d, q, "sen", **kw),
+    "beta_likeness": lambda d, q, **kw: rc.beta_likeness(d, q, "sen", **kw),
+    "delta_disclosure": lambda d, q, **kw: rc.delta_disclosure(d, q, "sen", **kw),
+    "attribute_disclosure": lambda d, q, **kw: rc.attribute_disclosure(d, q, ["sen", "fsm"], **kw),
+    "profile_columns": lambda d, q, **kw: rc.profile_columns(d, q, **kw),
+    "model_risk": lambda d, q, **kw: rc.model_risk(d, q, sampling_fraction=0.2, **kw),
 }
 
 #: Public functions that are not measures of a table on quasi-identifiers, and why.
@@ -168,3 +170,114 @@ def test_encoded_and_raw_inputs_agree(name):
     df = _frame()
     enc = rc.encode(df, weights="w")
     assert _headline(MEASURES[name](df, QI)) == _headline(MEASURES[name](enc, QI))
+
+
+# --- bad input: one clear error naming the parameter, column or file at fault (from the
+# registry of tests/test_validation.py, folded in: every measure below is checked) -----------
+
+
+#: Measures without a ``missing=`` policy, and why.
+NO_MISSING_POLICY = {
+    "suda": "sdcMicro's rule: a missing item matches nothing and is never part of an MSU",
+    "profile_columns": "profiles the values as they are, missing ones included",
+}
+WITH_MISSING_POLICY = sorted(set(MEASURES) - set(NO_MISSING_POLICY))
+
+
+def test_the_exceptions_name_registered_measures():
+    assert set(NO_MISSING_POLICY) <= set(MEASURES)
+
+
+@pytest.fixture
+def small_frame() -> pd.DataFrame:
+    """Four records; one missing postcode (record 1)."""
+    return pd.DataFrame(
+        {
+            "sex": list("FMFM"),
+            "date_of_birth": ["2015-01-02"] * 4,
+            "postcode": ["AB1 2CD", None, "AB1 2CD", "EF3 4GH"],
+            "w": [1.0, 2.0, 3.0, 4.0],
+            "sen": list("KNKE"),
+            "fsm": list("YNNY"),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_missing_column_suggests_closest(name, small_frame):
+    with pytest.raises(
+        rc.MissingColumnError, match=r"No column named 'postcod'.*Did you mean 'postcode'"
+    ):
+        MEASURES[name](small_frame, ["sex", "postcod"])
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_missing_column_is_a_keyerror_with_plain_message(name, small_frame):
+    with pytest.raises(KeyError) as info:
+        MEASURES[name](small_frame, ["nope"])
+    assert str(info.value).startswith("No column named 'nope'")
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_empty_quasi_identifier_list(name, small_frame):
+    with pytest.raises(rc.InvalidParameterError, match="must name at least one column"):
+        MEASURES[name](small_frame, [])
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_duplicate_quasi_identifier(name, small_frame):
+    with pytest.raises(rc.InvalidParameterError, match="names the column 'sex' twice"):
+        MEASURES[name](small_frame, ["sex", "sex"])
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_non_string_column_name(name, small_frame):
+    with pytest.raises(rc.InvalidParameterError, match="Got 3 instead"):
+        MEASURES[name](small_frame, ["sex", 3])
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_empty_table(name, small_frame):
+    with pytest.raises(rc.EmptyTableError, match="no records"):
+        MEASURES[name](small_frame.iloc[:0], ["sex"])
+
+
+@pytest.mark.parametrize("name", WITH_MISSING_POLICY)
+def test_bad_missing_policy(name, small_frame):
+    with pytest.raises(
+        rc.InvalidParameterError,
+        match=r"'missing' parameter of .* must be one of 'category', 'raise'(, 'wildcard')?. Got 'drop' instead",
+    ):
+        MEASURES[name](small_frame, ["sex"], missing="drop")
+
+
+@pytest.mark.parametrize("name", WITH_MISSING_POLICY)
+def test_missing_raise_names_column_and_count(name, small_frame):
+    with pytest.raises(
+        rc.MissingValueError,
+        match=r"Column 'postcode' has 1 missing value\(s\) \(first at record 1",
+    ):
+        MEASURES[name](small_frame, ["sex", "postcode"], missing="raise")
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_unsupported_data_type(name):
+    with pytest.raises(
+        rc.InvalidParameterError,
+        match=r"^The 'data' parameter of \w+ must be a table: a pandas or polars DataFrame, .* "
+        r"Got list instead\.$",
+    ):
+        MEASURES[name]([[1, 2]], ["a"])
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_unreadable_file(name, tmp_path):
+    with pytest.raises(rc.DataFileError, match="No such file"):
+        MEASURES[name](tmp_path / "absent.csv", ["a"])
+
+
+@pytest.mark.parametrize("name", ["k_anonymity", "small_count_exposure"])
+@pytest.mark.parametrize("bad", [0, -1, [2, 0], "3", [2.5], [], [True]])
+def test_bad_thresholds(name, bad, small_frame):
+    with pytest.raises(rc.InvalidParameterError, match="'thresholds' parameter"):
+        MEASURES[name](small_frame, ["sex"], thresholds=bad)

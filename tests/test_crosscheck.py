@@ -112,7 +112,7 @@ def test_partition_matches_reference(case):
         for key, cid in zip(keys, ids):
             assert first_id.setdefault(key, cid) == cid, form
         assert len(set(first_id.values())) == len(first_id), form
-        sizes, n_of_size = part.histogram
+        sizes, n_of_size = part.size_histogram.sizes, part.size_histogram.counts
         assert dict(zip(sizes.tolist(), n_of_size.tolist())) == dict(ref.histogram(frame, qi)), form
 
 

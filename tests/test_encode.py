@@ -113,13 +113,13 @@ def test_fk_by_hash_buckets_equals_fk_by_class_ids():
     first = rc.partition(rc.encode(df), ["a", "b"])
     assert first.key_space > 4 * n
     fk_buckets = first.fk.copy()  # through the bucket split
-    hist_buckets = first.histogram
+    hist_buckets = first.size_histogram
     n_classes = first.n_classes
     second = rc.partition(rc.encode(df), ["a", "b"])
     _ = second.class_id  # class ids first: fk from them
     assert_array_equal(fk_buckets, second.fk)
-    assert_array_equal(hist_buckets[0], second.histogram[0])
-    assert_array_equal(hist_buckets[1], second.histogram[1])
+    assert_array_equal(hist_buckets.sizes, second.size_histogram.sizes)
+    assert_array_equal(hist_buckets.counts, second.size_histogram.counts)
     assert n_classes == second.n_classes == len(set(zip(df["a"], df["b"])))
 
 

@@ -47,13 +47,13 @@ def test_import_riskcalc_and_the_command_line_parser_load_no_pandas():
 
 
 def test_every_public_name_resolves_and_submodules_do_not_shadow_functions():
-    """A submodule named as its function (``riskcalc.suda``, ``uniqueness``, ``model_risk``,
-    ``linkage_attack``) leaves ``riskcalc.<name>`` the function once imported, as the eager
-    package did; the public classes print as ``riskcalc.<Name>``."""
+    """Importing the module of a measure (``riskcalc._suda``, ``_uniqueness``, ``_model_risk``,
+    ``_linkage_attack``) leaves ``riskcalc.<name>`` the function; the public classes print as
+    ``riskcalc.<Name>``."""
     code = """
 import importlib, types, riskcalc
 for name in ("suda", "uniqueness", "model_risk", "linkage_attack"):
-    importlib.import_module(f"riskcalc.{name}")
+    importlib.import_module(f"riskcalc._{name}")
     assert callable(getattr(riskcalc, name)) and not isinstance(getattr(riskcalc, name), types.ModuleType), name
 for name in riskcalc.__all__:
     assert hasattr(riskcalc, name), name

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import riskcalc as rc
 import synthetic
-from riskcalc.linkage_attack import MissingDependencyError, linkage_attack
+from riskcalc._linkage_attack import MissingDependencyError, linkage_attack
 from synthetic.intruders import COMPARISONS, PROFILES, auxiliary_table, linking_view, profile
 
 pytest.importorskip("splink")

@@ -38,7 +38,7 @@ def histogram(df, columns):
     from riskcalc._core.access import prepare
 
     _, part, _ = prepare(df, columns, func="test", missing="category")
-    sizes, counts = part.histogram
+    sizes, counts = part.size_histogram.sizes, part.size_histogram.counts
     return sizes, counts, part.n_records
 
 
@@ -783,7 +783,7 @@ def test_default_is_the_forest_estimate_and_says_why():
 
 
 def test_loglinear_agrees_with_model_risk():
-    from riskcalc.model_risk import model_risk
+    from riskcalc._model_risk import model_risk
 
     df = _crossed(1)
     res = population_uniqueness(df, ["a", "b", "c"], population_size=40_000, method="loglinear")

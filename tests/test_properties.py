@@ -41,7 +41,7 @@ def figures(data, qi, *, thresholds=K_THRESHOLDS) -> dict:
         "records_in_cells_at_most": sc.records_in_cells_at_most.tolist(),
         "n_cells": sc.n_cells,
         "class_sizes": sorted(part.class_sizes.tolist()),
-        "histogram": [a.tolist() for a in part.histogram],
+        "histogram": [part.size_histogram.sizes.tolist(), part.size_histogram.counts.tolist()],
     }
 
 
@@ -158,7 +158,7 @@ def test_class_sizes_sum_to_the_number_of_records(case):
     part = rc.partition(frame, qi)
     assert int(part.class_sizes.sum()) == len(frame) == part.n_records
     assert (part.class_sizes >= 1).all()
-    sizes, n_of_size = part.histogram
+    sizes, n_of_size = part.size_histogram.sizes, part.size_histogram.counts
     assert int((sizes * n_of_size).sum()) == len(frame)
     assert int(n_of_size.sum()) == part.n_classes
     assert list(sizes) == sorted(set(sizes.tolist()))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import riskcalc as rc
-from riskcalc.suda import dis_suda, msu_weights
+from riskcalc._suda import dis_suda, msu_weights
 
 PRACTICE_FIELDS = ["Residence", "Gender", "Education", "Labor"]
 

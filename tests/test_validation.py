@@ -1,7 +1,9 @@
 """Bad input gets one clear error naming the parameter, column, value or file at fault.
 
-Registry-driven (scikit-learn's test_common style): every public measure is checked against the
-same list of bad inputs, so a new measure gets these tests by being added to MEASURES.
+The checks every public measure passes (missing or duplicate columns, empty tables, bad data
+types, the missing-value policy, thresholds) run from the one registry, tests/test_common.py;
+here are the checks of particular parameters (weights, counts, thresholds) and of the helpers
+in riskcalc/_validation.py.
 """
 
 from __future__ import annotations
@@ -10,19 +12,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import riskcalc as rc
-
-MEASURES = {
-    "class_sizes": rc.class_sizes,
-    "k_anonymity": rc.k_anonymity,
-    "uniqueness": rc.uniqueness,
-    "small_count_exposure": rc.small_count_exposure,
-    "risk_summary": rc.risk_summary,
-    "partition": rc.partition,
-    "attacker_risk": rc.attacker_risk,
-    "individual_risk": lambda data, qi, **kw: rc.individual_risk(data, qi, weights=[1.0] * 4, **kw),
-}
+from riskcalc import _validation as v
 
 
 @pytest.fixture
@@ -35,86 +29,6 @@ def frame():
             "w": [1.0, 2.0, 3.0, 4.0],
         }
     )
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_missing_column_suggests_closest(name, frame):
-    with pytest.raises(
-        rc.MissingColumnError, match=r"No column named 'postcod'.*Did you mean 'postcode'"
-    ):
-        MEASURES[name](frame, ["sex", "postcod"])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_missing_column_is_a_keyerror_with_plain_message(name, frame):
-    with pytest.raises(KeyError) as info:
-        MEASURES[name](frame, ["nope"])
-    assert str(info.value).startswith("No column named 'nope'")
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_empty_quasi_identifier_list(name, frame):
-    with pytest.raises(rc.InvalidParameterError, match="must name at least one column"):
-        MEASURES[name](frame, [])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_duplicate_quasi_identifier(name, frame):
-    with pytest.raises(rc.InvalidParameterError, match="names the column 'sex' twice"):
-        MEASURES[name](frame, ["sex", "sex"])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_non_string_column_name(name, frame):
-    with pytest.raises(rc.InvalidParameterError, match="Got 3 instead"):
-        MEASURES[name](frame, ["sex", 3])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_empty_table(name, frame):
-    with pytest.raises(rc.EmptyTableError, match="no records"):
-        MEASURES[name](frame.iloc[:0], ["sex"])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_bad_missing_policy(name, frame):
-    with pytest.raises(
-        rc.InvalidParameterError,
-        match=r"'missing' parameter of .* must be one of 'category', 'raise'(, 'wildcard')?. Got 'drop' instead",
-    ):
-        MEASURES[name](frame, ["sex"], missing="drop")
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_missing_raise_names_column_and_count(name, frame):
-    with pytest.raises(
-        rc.MissingValueError,
-        match=r"Column 'postcode' has 1 missing value\(s\) \(first at record 1",
-    ):
-        MEASURES[name](frame, ["sex", "postcode"], missing="raise")
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_unsupported_data_type(name):
-    with pytest.raises(
-        rc.InvalidParameterError,
-        match=r"^The 'data' parameter of \w+ must be a table: a pandas or polars DataFrame, .* "
-        r"Got list instead\.$",
-    ):
-        MEASURES[name]([[1, 2]], ["a"])
-
-
-@pytest.mark.parametrize("name", sorted(MEASURES))
-def test_unreadable_file(name, tmp_path):
-    with pytest.raises(rc.DataFileError, match="No such file"):
-        MEASURES[name](tmp_path / "absent.csv", ["a"])
-
-
-@pytest.mark.parametrize("name", ["k_anonymity", "small_count_exposure"])
-@pytest.mark.parametrize("bad", [0, -1, [2, 0], "3", [2.5], [], [True]])
-def test_bad_thresholds(name, bad, frame):
-    with pytest.raises(rc.InvalidParameterError, match="'thresholds' parameter"):
-        MEASURES[name](frame, ["sex"], thresholds=bad)
 
 
 def test_thresholds_are_sorted_and_deduplicated(frame):
@@ -198,3 +112,112 @@ def test_errors_are_also_builtin_types():
     assert issubclass(rc.InvalidParameterError, TypeError)
     assert issubclass(rc.MissingColumnError, KeyError)
     assert issubclass(rc.DataFileError, OSError)
+
+
+# --- the parameter checks of riskcalc/_validation.py: bad values are one clear line ---------
+
+
+_JUNK = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=3)
+    | st.sampled_from(["sex", "year", "exact", "mean", "a:b", "~ sex + ", "sex*year"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.sampled_from(["sex", "year", "zz"]), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+
+#: Every parameter check of _validation.py that takes a user's value, bound to its other
+#: arguments: it returns or raises InvalidParameterError / EmptyTableError, nothing else.
+CHECKS = {
+    "check_choice": lambda x: v.check_choice(x, "how", ("a", "b"), "f"),
+    "check_choices": lambda x: v.check_choices(x, "statistics", ("mean",), "f", what="statistic"),
+    "check_tiers": lambda x: v.check_tiers(x, "f"),
+    "check_alpha": lambda x: v.check_alpha(x, "f"),
+    "check_thresholds": lambda x: v.check_thresholds(x, "thresholds", "f"),
+    "check_int": lambda x: v.check_int(x, "n", "f"),
+    "check_share": lambda x: v.check_share(x, "share", "f"),
+    "column_list": lambda x: v.column_list(x, "columns", "f"),
+    "check_sep": v.check_sep,
+    "check_column_name": lambda x: v.check_column_name(x, "f"),
+    "check_positive": lambda x: v.check_positive(x, "z", "f"),
+    "check_bool": lambda x: v.check_bool(x, "flag", "f"),
+    "check_whole": lambda x: v.check_whole(x, "n", "f"),
+    "check_fraction": lambda x: v.check_fraction(x, "share", "f"),
+    "check_open_fraction": lambda x: v.check_open_fraction(x, "share", "f"),
+    "check_thresholds_by_size": lambda x: v.check_thresholds_by_size(x, 2, func="f"),
+    "check_instance": lambda x: v.check_instance(x, dict, "rules", "f", "a dict"),
+    "check_frame": lambda x: v.check_frame(x, "table", "f", nonempty=True),
+    "check_bound": lambda x: v.check_bound(x, "bound", "f"),
+    "check_probabilities": lambda x: v.check_probabilities(x, "thresholds", "f"),
+    "check_probability": lambda x: v.check_probabilities(x, "threshold", "f", one=True),
+    "check_field_kinds": lambda x: v.check_field_kinds(x, ("sex", "year"), ("exact",), "c", "f"),
+    "check_field_groups": lambda x: v.check_field_groups(x, ("sex", "year"), "blocking", "f"),
+    "check_terms": lambda x: v.check_terms(x, ("sex", "year"), "f"),
+    "check_int_list": lambda x: v.check_int_list(x, "p", "f", what="number of points"),
+    "check_rng": lambda x: v.check_rng(x, "rng", "f"),
+    "check_differs": lambda x: v.check_differs(x, "urn", "sensitive", "point", "f"),
+}
+
+
+def test_every_parameter_check_is_in_the_property_test():
+    """A new ``check_*`` of _validation.py joins CHECKS (or is named here as taking no user
+    value directly)."""
+    internal = {
+        "check_column_names",  # column_list, then names against a table (the registry tests)
+        "check_missing_policy",  # check_choice
+        "check_weights",  # arrays: tests above
+        "check_counts",  # arrays: tests above
+        "check_sampling_weights",  # arrays, after check_weights
+        "check_histogram",  # arrays: tests/test_population.py
+        "check_exactly_one",  # presence of two parameters: tests/test_model_risk.py
+        "check_apart",  # column lists already checked by check_column_names
+    }
+    public = {n for n in dir(v) if n.startswith("check_")} | {"column_list"}
+    assert public - internal == set(CHECKS) - {"check_probability"}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+@settings(max_examples=150, deadline=None)
+@given(value=_JUNK)
+def test_a_bad_value_is_one_clear_error(name, value):
+    try:
+        CHECKS[name](value)
+    except (rc.InvalidParameterError, rc.EmptyTableError) as exc:
+        message = str(exc)
+        assert message and "\n" not in message
+        assert "Traceback" not in message
+
+
+def _public_calls():
+    from test_histories import random_panel
+
+    df = pd.DataFrame({"id": [1, 2, 3, 4], "sex": list("FFMM"), "yob": [10, 11, 10, 10]})
+    panel = random_panel(1, 10, 2, 3)
+    kw = {"extract_id": "id", "auxiliary_id": "id", "probabilistic": False}
+    return {
+        "points_singled_out p=1.5": lambda: rc.points_singled_out(panel, p=1.5),
+        "points_singled_out p=None": lambda: rc.points_singled_out(panel, p=None),
+        "points_singled_out p=True": lambda: rc.points_singled_out(panel, p=True),
+        "linkage_attack blocking=[1]": lambda: rc.linkage_attack(
+            df, df, ["sex", "yob"], blocking=[1], **kw
+        ),
+        "field_lattice threshold_by_size=2.5": lambda: rc.field_lattice(
+            df, ["sex", "yob"], threshold_by_size=2.5
+        ),
+        "check_summary statistics=5": lambda: rc.check_summary(df.assign(v=1.0), "v", statistics=5),
+    }
+
+
+@pytest.mark.parametrize("call", sorted(_public_calls()))
+def test_a_value_of_the_wrong_type_is_one_line_naming_the_parameter(call):
+    """Before: each of these escaped as a bare ``TypeError`` ('float' object is not iterable,
+    ...), a traceback at the command line; found by the property test above."""
+    name = call.split()[1].split("=")[0]
+    with pytest.raises(rc.InvalidParameterError, match=f"The '{name}' parameter of "):
+        _public_calls()[call]()

@@ -37,8 +37,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._suda import suda
     from ..release.quality import measured_table, run_provenance
-    from ..suda import suda
 
     fields = args.fields
     args.file = stdin_file(args.file)

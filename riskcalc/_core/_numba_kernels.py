@@ -62,14 +62,6 @@ def _count_and_rank(key, counts):
     return sizes
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def group_small(key, counts, ids):
-    sizes = _count_and_rank(key, counts)
-    for i in prange(key.shape[0]):
-        ids[i] = counts[key[i]]
-    return sizes
-
-
 @njit(nogil=True, cache=True)
 def group_small_serial(key, counts, ids):
     sizes = _count_and_rank(key, counts)

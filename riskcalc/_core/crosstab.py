@@ -61,11 +61,6 @@ class ClassValueTable:
         return np.diff(np.append(self.starts, self.cls.shape[0])).astype(np.int64)
 
     @property
-    def first_value(self) -> np.ndarray:
-        """The smallest value code present in each class (its only one when homogeneous)."""
-        return self.value[self.starts]
-
-    @property
     def q(self) -> np.ndarray:
         """Share of each cell's value within its class."""
         return self.count / self.class_sizes[self.cls]

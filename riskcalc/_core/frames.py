@@ -54,7 +54,6 @@ __all__ = [
     "source",
     "column_names",
     "label",
-    "arrow_batches",
     "arrow_table",
     "refuse",
     "quote_ident",
@@ -373,18 +372,6 @@ def refuse(
 # --------------------------------------------------------------------------------------------
 # Streaming the asked-for columns as Arrow record batches
 # --------------------------------------------------------------------------------------------
-
-
-def arrow_batches(obj, columns) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """``(schema, batches)``: only ``columns`` of ``obj``, streamed as Arrow record batches.
-
-    polars: ``select`` then ``to_arrow`` (a DataFrame: no copy of numbers) or, for a
-    LazyFrame, its streaming engine batch by batch; DuckDB: ``select`` then an Arrow reader;
-    a Dataset: ``to_batches(columns=...)`` (only those columns are read from disk); a
-    PyCapsule stream: its batches, projected one at a time.
-    """
-    src = obj if isinstance(obj, Source) else source(obj)
-    return src.batches(columns)
 
 
 def _batches(src: Source, columns: list[str], schema: pa.Schema) -> Iterator[pa.RecordBatch]:

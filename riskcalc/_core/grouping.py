@@ -7,7 +7,7 @@ The one home of the rules every grouping in riskcalc follows:
   bits (:func:`combine_codes`); keys are held in ``int64`` arrays (values of ``2**63`` or more
   read as negative), and every kernel compares or hashes their bits, never their sign;
 * when the key space is at most a few times the number of records (:func:`small_key_space`),
-  keys are numbered by ``bincount`` and ``cumsum`` (:func:`densify_by_bincount`);
+  keys are numbered by ``bincount`` and ``cumsum`` (:func:`riskcalc._core.kernels.group`);
 * otherwise a hash table numbers them (:func:`densify_fast`, any labelling; :func:`densify`,
   labels in key order).
 
@@ -26,12 +26,8 @@ __all__ = [
     "combine_codes",
     "group_codes",
     "small_key_space",
-    "densify_by_bincount",
     "densify",
     "densify_fast",
-    "lone_keys",
-    "sorted_unique_counts",
-    "run_lengths",
     "class_sizes_bounded",
 ]
 
@@ -39,38 +35,6 @@ __all__ = [
 #: unsigned 64 bits (ten census fields, postcode and school included, fit without compressing).
 _MAX_KEY_SPACE = 1 << 64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (odd, so a bijection)
-
-
-def lone_keys(key: np.ndarray) -> np.ndarray:
-    """Mask of the records whose key no other record has, found by counting hash buckets.
-
-    A record alone in its bucket is certainly alone with its key; a record sharing a bucket
-    may or may not share its key (the mask is then false). About 2 n buckets: one multiply,
-    one shift, one ``bincount``.
-    """
-    n = key.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    bits = min(max(16, int(np.ceil(np.log2(2 * n)))), 40)
-    bucket = ((key.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
-    return np.bincount(bucket, minlength=1 << bits)[bucket] == 1
-
-
-def sorted_unique_counts(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array and how often each occurs (one pass, no hashing)."""
-    if ordered.shape[0] == 0:
-        return ordered, np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    return ordered[starts], np.diff(np.append(starts, ordered.shape[0])).astype(np.int64)
-
-
-def run_lengths(ordered: np.ndarray) -> np.ndarray:
-    """Lengths of the runs of equal values in a sorted array."""
-    n = ordered.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    return np.diff(np.append(starts, n)).astype(np.int64)
 
 
 def combine_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarray, int]:
@@ -98,16 +62,6 @@ def group_codes(codes: list[np.ndarray], n_levels: list[int]) -> tuple[np.ndarra
     """Dense class ids and class sizes for the combination of several code arrays."""
     key, space = combine_codes(codes, n_levels)
     return kernels.group(key, space)
-
-
-def densify_by_bincount(
-    key: np.ndarray, space: int, id_dtype=np.int32
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ids in increasing key order and class sizes, by ``bincount`` and ``cumsum``."""
-    counts = np.bincount(key, minlength=space)
-    present = counts > 0
-    remap = (np.cumsum(present, dtype=np.int64) - 1).astype(id_dtype)
-    return remap[key], counts[present].astype(np.int64)
 
 
 def densify(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:

@@ -42,10 +42,6 @@ class _State:
     n_classes: int  # classes among the active records
     n_unique: int  # records already unique (not active)
 
-    @property
-    def n_active(self) -> int:
-        return int(self.class_id.shape[0]) if self.class_id is not None else -1
-
 
 @dataclass(frozen=True, eq=False)
 class SubsetClasses:

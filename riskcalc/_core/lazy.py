@@ -23,7 +23,7 @@ figures are those of the same data given as a pandas DataFrame:
 
 Whatever needs the records themselves (per-record class sizes, the class x value table, SUDA,
 the wildcard rule) is answered by the in-memory backend over :meth:`_Delegating.encoded`: only
-the asked-for columns are streamed as Arrow batches (:func:`riskcalc._core.frames.arrow_batches`)
+the asked-for columns are streamed as Arrow batches (:meth:`riskcalc._core.frames.Source.batches`)
 into one encoding per backend (one backend per measure call).
 """
 

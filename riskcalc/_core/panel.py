@@ -157,6 +157,3 @@ def class_sizes_of_codes(columns: list[np.ndarray]) -> np.ndarray:
     ]  # sentinels may be < 0
     ids, sizes = group_codes(shifted, [int(c.max()) + 1 for c in shifted])
     return sizes[ids]
-
-
-_CENSUS_ORDER = CENSUS_ORDER  # the name riskcalc.histories used

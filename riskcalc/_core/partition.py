@@ -16,7 +16,7 @@ import numpy as np
 
 from .._render import Displayed
 from ..exceptions import MissingValueError
-from .grouping import combine_codes, densify_fast, small_key_space
+from .grouping import combine_codes, densify_fast
 from .histogram import SizeHistogram
 
 __all__ = ["Partition", "build_partition", "check_no_missing"]
@@ -67,10 +67,6 @@ class Partition(Displayed):
     def n_classes(self) -> int:
         return int(self.class_sizes.shape[0])
 
-    @property
-    def _small_space(self) -> bool:
-        return small_key_space(self.key_space, self.n_records)
-
     @cached_property
     def class_sizes(self) -> np.ndarray:
         """Number of records in each class (int64), in class-id order."""
@@ -98,12 +94,6 @@ class Partition(Displayed):
     def fk(self) -> np.ndarray:
         """Size of each record's class, in input row order (computed on each call, not kept)."""
         return self.class_sizes[self.class_id]
-
-    @cached_property
-    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(sizes, n_classes_of_size)``: the distinct class sizes, ascending, and their counts."""
-        hist = self.size_histogram
-        return hist.sizes, hist.counts
 
     @cached_property
     def size_histogram(self) -> SizeHistogram:

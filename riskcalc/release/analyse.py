@@ -262,7 +262,7 @@ def _population_rows(enc, qi, fraction, size, method, missing) -> pd.DataFrame:
 
 
 def _model_rows(enc, qi, fraction, size, missing) -> pd.DataFrame:
-    from ..model_risk import model_risk
+    from .._model_risk import model_risk
 
     n = enc.n_records
     f = fraction if fraction is not None else n / size

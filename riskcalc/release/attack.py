@@ -162,7 +162,7 @@ def attack_experiment(
     import synthetic
     from synthetic.intruders import COMPARISONS, PROFILES, auxiliary_table, linking_view
 
-    from ..linkage_attack import linkage_attack
+    from .._linkage_attack import linkage_attack
 
     func = "attack_experiment"
     seed = check_int(seed, "seed", func, minimum=0)

@@ -233,11 +233,11 @@ def analyse(
     normalised there through a join with the small mapping of the values a rule rewrites
     (:func:`riskcalc.release.quality.quality_check`).
     """
+    from .._uniqueness import uniqueness
     from ..attacker import attacker_risk
     from ..kanon import k_anonymity
     from ..small_counts import small_count_exposure
     from ..summary import RiskSummary
-    from ..uniqueness import uniqueness
     from . import analyse as memory
 
     func = "analyse --engine spark"

@@ -78,7 +78,6 @@ __all__ = [
     "RiskTable",
     "risk_table",
     "tier_risk_table",
-    "tier_extracts",
     "RECORD_COLUMNS",
     "ATTRIBUTE_COLUMNS",
     "AGGREGATE_COLUMNS",
@@ -801,13 +800,6 @@ def _table_parameters(scenarios, **more) -> dict:
         "k_thresholds": list(K_THRESHOLDS),
         **more,
     }
-
-
-def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFrame]:
-    """Record-level tier extracts of a synthetic cohort."""
-    import synthetic
-
-    return {t: synthetic.tier_extract(cohort, t) for t in tiers if t != 3}
 
 
 def tier_risk_table(

@@ -361,7 +361,7 @@ def _set_bits(bits: np.ndarray, rows: np.ndarray) -> None:
 
 def _full_key_counts(enc, names) -> tuple[int, int]:
     """Sample uniques and records in pairs on all fields (missing as a category)."""
-    from .uniqueness import uniqueness
+    from ._uniqueness import uniqueness
 
     u = uniqueness(enc, names)
     return u.n_unique, u.n_pairs

@@ -21,8 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +30,16 @@ import pandas as pd
 from . import _format as fmt
 from ._compat import numeric_view
 from ._render import Displayed
-from ._validation import check_column_names, check_int, show
-from .exceptions import EmptyTableError, InvalidParameterError, RiskCalcError
+from ._validation import (
+    check_bool,
+    check_column_names,
+    check_field_groups,
+    check_field_kinds,
+    check_frame,
+    check_int,
+    check_probabilities,
+)
+from .exceptions import InvalidParameterError, RiskCalcError
 
 __all__ = [
     "LinkageAttackResult",
@@ -213,64 +220,16 @@ def _ratios(a, b) -> np.ndarray:
     return out
 
 
-# ------------------------------------------------------------------------------ validation
-def _check_frame(value, name: str) -> pd.DataFrame:
-    if not isinstance(value, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of linkage_attack must be a pandas DataFrame. "
-            f"Got {type(value).__name__} instead."
-        )
-    if len(value) == 0:
-        raise EmptyTableError(f"The {name!r} table passed to linkage_attack has no records.")
-    return value
-
-
-def _check_probabilities(values, name: str) -> tuple[float, ...]:
-    if isinstance(values, numbers.Real) and not isinstance(values, bool):
-        values = (values,)
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of linkage_attack must be a non-empty sequence of numbers in "
-            f"(0, 1]. Got {show(values)} instead."
-        )
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v <= 1:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of linkage_attack must hold numbers in (0, 1]. "
-                f"Got {show(v)} instead."
-            )
-        out.append(float(v))
-    return tuple(sorted(set(out)))
-
-
-def _check_comparisons(comparisons, fields, extract) -> dict[str, str]:
+def _comparison_kinds(comparisons, fields, extract, func: str) -> dict[str, str]:
+    """Each linking field's comparison: a date column's is ``"date"``, others ``"exact"``,
+    unless ``comparisons`` says otherwise."""
     kinds = {}
     for f in fields:
         kinds[f] = "date" if pd.api.types.is_datetime64_any_dtype(extract[f].dtype) else "exact"
-    if comparisons is None:
-        return kinds
-    if not isinstance(comparisons, Mapping):
-        raise InvalidParameterError(
-            "The 'comparisons' parameter of linkage_attack must be a mapping of field to one of "
-            f"{list(COMPARISON_KINDS)}. Got {type(comparisons).__name__} instead."
-        )
-    for f, kind in comparisons.items():
-        if f not in fields:
-            raise InvalidParameterError(
-                f"The 'comparisons' parameter of linkage_attack names {f!r}, which is not a "
-                "linking field."
-            )
-        if kind not in COMPARISON_KINDS:
-            raise InvalidParameterError(
-                f"The 'comparisons' parameter of linkage_attack must map fields to one of "
-                f"{list(COMPARISON_KINDS)}. Got {show(kind)} for {f!r} instead."
-            )
-        kinds[f] = kind
+    kinds.update(check_field_kinds(comparisons, fields, COMPARISON_KINDS, "comparisons", func))
     return kinds
 
 
-# ------------------------------------------------------------------------------ encoding
 def _joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
     """Codes of two columns over their union of values; missing is -1."""
     a = a.reset_index(drop=True)
@@ -744,8 +703,8 @@ def linkage_attack(
     (2, 2, 2)
     """
     func = "linkage_attack"
-    extract = _check_frame(extract, "extract")
-    auxiliary = _check_frame(auxiliary, "auxiliary")
+    extract = check_frame(extract, "extract", func, nonempty=True)
+    auxiliary = check_frame(auxiliary, "auxiliary", func, nonempty=True)
     fields = check_column_names(fields, list(extract.columns), "fields", func, "the extract")
     check_column_names(fields, list(auxiliary.columns), "fields", func, "the auxiliary table")
     (extract_id,) = check_column_names(
@@ -759,20 +718,13 @@ def linkage_attack(
         if (sensitive is not None and len(sensitive))
         else ()
     )
-    if not isinstance(probabilistic, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The 'probabilistic' parameter of linkage_attack must be True or False. "
-            f"Got {show(probabilistic)} instead."
-        )
-    kinds = _check_comparisons(comparisons, fields, extract)
-    reference_threshold = _check_probabilities(reference_threshold, "reference_threshold")
-    if len(reference_threshold) != 1:
-        raise InvalidParameterError(
-            "The 'reference_threshold' parameter of linkage_attack must be one number in (0, 1]."
-        )
-    reference_threshold = reference_threshold[0]
+    check_bool(probabilistic, "probabilistic", func)
+    kinds = _comparison_kinds(comparisons, fields, extract, func)
+    (reference_threshold,) = check_probabilities(
+        reference_threshold, "reference_threshold", func, one=True
+    )
     thresholds = tuple(
-        sorted(set(_check_probabilities(thresholds, "thresholds")) | {reference_threshold})
+        sorted(set(check_probabilities(thresholds, "thresholds", func)) | {reference_threshold})
     )
     bins = check_int(bins, "bins", func, minimum=1, maximum=1000)
     seed = check_int(seed, "seed", func, minimum=0)
@@ -784,7 +736,7 @@ def linkage_attack(
     )
 
     if blocking is not None:
-        blocking = _check_blocking(blocking, fields)
+        blocking = check_field_groups(blocking, fields, "blocking", func)
     ext_ids = pd.Index(extract[extract_id].to_numpy())
     if ext_ids.hasnans or not ext_ids.is_unique:
         raise InvalidParameterError(
@@ -895,22 +847,3 @@ def linkage_attack(
         ),
         seed=seed,
     )
-
-
-def _check_blocking(blocking, fields) -> tuple[tuple[str, ...], ...]:
-    if isinstance(blocking, str) or not isinstance(blocking, Sequence) or not blocking:
-        raise InvalidParameterError(
-            "The 'blocking' parameter of linkage_attack must be a non-empty list of lists of "
-            f"linking fields. Got {show(blocking)} instead."
-        )
-    rules = []
-    for rule in blocking:
-        rule = (rule,) if isinstance(rule, str) else tuple(rule)
-        bad = [f for f in rule if f not in fields]
-        if not rule or bad:
-            raise InvalidParameterError(
-                "The 'blocking' parameter of linkage_attack must hold lists of linking fields. "
-                f"Got {show(list(rule))} instead."
-            )
-        rules.append(rule)
-    return tuple(rules)

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +65,16 @@ from . import _format as fmt
 from ._core.access import prepare
 from ._lazy import lazy_module
 from ._render import RecordFrames
-from ._validation import check_choice, check_int, check_share
+from ._validation import (
+    check_bound,
+    check_choice,
+    check_exactly_one,
+    check_int,
+    check_positive,
+    check_sampling_weights,
+    check_share,
+    check_terms,
+)
 from .exceptions import InvalidParameterError
 
 linalg = lazy_module("scipy.linalg")
@@ -77,8 +85,6 @@ __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
 #: Accepted values of ``method`` (sdcMicro's names).
 METHODS = ("default", "CE", "PML", "weightedLLM", "IPF")
-#: Methods whose model involves the sampling weights (they need ``weights`` or a fraction).
-_WEIGHTED = ("CE", "PML", "weightedLLM")
 #: Largest table of a component with interactions (its cells are held densely).
 MAX_COMPONENT_CELLS = 1 << 23
 #: Largest number of parameters of a Newton fit (CE, weightedLLM), whose Hessian is dense.
@@ -392,12 +398,6 @@ class _Fit:
     n_parameters: int
 
 
-def _deviance(y, mu):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return float(2 * np.sum(t - (y - mu)))
-
-
 def _ipf(table: np.ndarray, terms) -> tuple[np.ndarray, bool, int]:
     """Iterative proportional fitting of a hierarchical model to a dense table."""
     maximal = [t for t in terms if not any(set(t) < set(u) for u in terms)]
@@ -637,68 +637,7 @@ def _impact(fit: _Fit, f: np.ndarray, pi: float) -> tuple[float, float]:
 def _parse_terms(terms, names, func) -> list[tuple[int, ...]]:
     """Interactions (tuples of field indices) from a formula string or a sequence of tuples."""
     pos = {n: i for i, n in enumerate(names)}
-    if terms is None:
-        return []
-    if isinstance(terms, str):
-        text = terms.strip()
-        text = text.removeprefix("~")
-        raw = []
-        for part in text.split("+"):
-            part = part.strip()
-            if not part:
-                raise InvalidParameterError(
-                    f"The 'terms' parameter of {func} has an empty term. Got {terms!r} instead."
-                )
-            sep = "*" if "*" in part else ":"
-            fields = tuple(p.strip() for p in part.split(sep))
-            raw.append(fields)
-    else:
-        try:
-            raw = [(t,) if isinstance(t, str) else tuple(t) for t in terms]
-        except TypeError:
-            raise InvalidParameterError(
-                f"The 'terms' parameter of {func} must be a formula string ('~ a + b + a:b') or a "
-                f"sequence of tuples of field names. Got {type(terms).__name__} instead."
-            ) from None
-    out = []
-    for fields in raw:
-        for n in fields:
-            if n not in pos:
-                raise InvalidParameterError(
-                    f"The 'terms' parameter of {func} names {n!r}, which is not one of the "
-                    f"quasi_identifiers ({fmt.qi_list(names)})."
-                )
-        if len(set(fields)) != len(fields):
-            raise InvalidParameterError(
-                f"The 'terms' parameter of {func} repeats a field within a term: {fields!r}."
-            )
-        if len(fields) >= 2:
-            out.append(tuple(sorted(pos[n] for n in fields)))
-    return _closure(out)
-
-
-def _check_bound(bound, func):
-    ok = not isinstance(bound, bool) and isinstance(bound, numbers.Real) and bound >= 1
-    if not ok or (isinstance(bound, float) and math.isnan(bound)):
-        raise InvalidParameterError(
-            f"The 'bound' parameter of {func} must be a number >= 1 (math.inf for no bound). "
-            f"Got {bound!r} instead."
-        )
-    return float(bound)
-
-
-def _check_z(value, func):
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-        and value > 0
-    )
-    if not ok:
-        raise InvalidParameterError(
-            f"The 'z_threshold' parameter of {func} must be a number > 0. Got {value!r} instead."
-        )
-    return float(value)
+    return _closure([tuple(sorted(pos[n] for n in t)) for t in check_terms(terms, names, func)])
 
 
 def model_risk(
@@ -809,7 +748,7 @@ def model_risk(
     Examples
     --------
     >>> import pandas as pd
-    >>> from riskcalc.model_risk import model_risk
+    >>> from riskcalc import model_risk
     >>> df = pd.DataFrame({"sex": list("FFMMFMFMFM"), "year": [7, 7, 7, 8, 8, 9, 9, 10, 10, 10]})
     >>> res = model_risk(df, ["sex", "year"], sampling_fraction=1.0)
     >>> res.tau1 == res.n_sample_uniques  # a census: every sample unique is population unique
@@ -819,24 +758,20 @@ def model_risk(
     method = check_choice(method, "method", METHODS, func)
     if select is not None:
         select = check_choice(select, "select", ("impact",), func)
-    z_threshold = _check_z(z_threshold, func)
-    bound = _check_bound(bound, func)
-    if (weights is None) == (sampling_fraction is None):
-        raise InvalidParameterError(
-            f"{func} needs exactly one of 'weights' (sampling weights, 1 / inclusion "
-            "probability) and 'sampling_fraction' (a number in (0, 1]). Got "
-            + ("neither." if weights is None else "both.")
-        )
+    z_threshold = check_positive(z_threshold, "z_threshold", func)
+    bound = check_bound(bound, "bound", func)
+    check_exactly_one(
+        func,
+        weights=(weights, "sampling weights, 1 / inclusion probability"),
+        sampling_fraction=(sampling_fraction, "a number in (0, 1]"),
+    )
     enc, part, w = prepare(data, quasi_identifiers, func=func, missing=missing, weights=weights)
     n = part.n_records
     if sampling_fraction is not None:
         sampling_fraction = check_share(sampling_fraction, "sampling_fraction", func)
         w = np.full(n, 1.0 / sampling_fraction)
-    elif np.any(w < 1):
-        raise InvalidParameterError(
-            f"The 'weights' parameter of {func} must hold sampling weights >= 1 (1 / inclusion "
-            f"probability). Found {int(np.count_nonzero(w < 1))} below 1."
-        )
+    else:
+        w = check_sampling_weights(w, func)
     names = part.columns
     cells = _cells(enc, part, w)
     interactions = _parse_terms(terms, names, func)
