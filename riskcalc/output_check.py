@@ -185,7 +185,7 @@ def load_rules(profile: str = "ons_srs", path: str | Path | None = None) -> Outp
     )
 
 
-#: ``riskcalc.load_output_rules``: the package's name for :func:`load_rules`.
+# ``riskcalc.load_output_rules``: the package's name for :func:`load_rules`.
 load_output_rules = load_rules
 
 

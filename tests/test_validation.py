@@ -162,6 +162,9 @@ CHECKS = {
     "check_int_list": lambda x: v.check_int_list(x, "p", "f", what="number of points"),
     "check_rng": lambda x: v.check_rng(x, "rng", "f"),
     "check_differs": lambda x: v.check_differs(x, "urn", "sensitive", "point", "f"),
+    "check_confidence": lambda x: v.check_confidence(x, "f"),
+    "check_population": lambda x: v.check_population(100, x, None, "f"),
+    "check_population_size": lambda x: v.check_population(100, None, x, "f"),
 }
 
 
@@ -179,7 +182,7 @@ def test_every_parameter_check_is_in_the_property_test():
         "check_apart",  # column lists already checked by check_column_names
     }
     public = {n for n in dir(v) if n.startswith("check_")} | {"column_list"}
-    assert public - internal == set(CHECKS) - {"check_probability"}
+    assert public - internal == set(CHECKS) - {"check_probability", "check_population_size"}
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
