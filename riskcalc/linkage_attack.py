@@ -611,17 +611,17 @@ def _attributes(
 
 # ------------------------------------------------------------------------------ the measure
 def linkage_attack(
-    extract,
-    auxiliary,
-    fields,
+    extract: pd.DataFrame,
+    auxiliary: pd.DataFrame,
+    fields: Sequence[str],
     *,
     extract_id: str = "pupil_id",
     auxiliary_id: str = "pupil_id",
-    sensitive=(),
+    sensitive: Sequence[str] = (),
     probabilistic: bool = True,
     comparisons: Mapping[str, str] | None = None,
-    blocking=None,
-    thresholds=DEFAULT_THRESHOLDS,
+    blocking: Sequence[Sequence[str]] | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     reference_threshold: float = 0.5,
     max_pairs: int | None = None,
     bins: int = 10,

@@ -57,7 +57,9 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -66,6 +68,7 @@ from . import _format as fmt
 from ._core.access import prepare
 from ._lazy import lazy_module
 from ._render import RecordFrames
+from ._typing import Fields, MissingPolicy, TableLike, Weights
 from ._validation import check_choice, check_int, check_share
 from .exceptions import InvalidParameterError
 
@@ -76,7 +79,8 @@ special = lazy_module("scipy.special")
 __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
 #: Accepted values of ``method`` (sdcMicro's names).
-METHODS = ("default", "CE", "PML", "weightedLLM", "IPF")
+ModelRiskMethod = Literal["default", "CE", "PML", "weightedLLM", "IPF"]
+METHODS: tuple[ModelRiskMethod, ...] = ("default", "CE", "PML", "weightedLLM", "IPF")
 #: Methods whose model involves the sampling weights (they need ``weights`` or a fraction).
 _WEIGHTED = ("CE", "PML", "weightedLLM")
 #: Largest table of a component with interactions (its cells are held densely).
@@ -693,18 +697,18 @@ def _check_z(value, func):
 
 
 def model_risk(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    weights=None,
-    sampling_fraction=None,
-    terms=None,
-    method="default",
-    select=None,
-    z_threshold=DEFAULT_Z,
-    max_interactions=None,
-    bound=math.inf,
-    missing="category",
+    weights: Weights | None = None,
+    sampling_fraction: float | None = None,
+    terms: str | Sequence[Sequence[str]] | None = None,
+    method: ModelRiskMethod = "default",
+    select: Literal["impact"] | None = None,
+    z_threshold: float = DEFAULT_Z,
+    max_interactions: int | None = None,
+    bound: float = math.inf,
+    missing: MissingPolicy = "category",
 ) -> ModelRiskResult:
     r"""Re-identification risk from a Poisson log-linear model of the population frequencies.
 

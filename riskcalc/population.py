@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ from ._core.backend import backend_for
 from ._forest import fit_forest, unique_probability
 from ._lazy import lazy_module
 from ._render import Displayed, RecordFrames
+from ._typing import ArrayLike, Fields, MissingPolicy, TableLike
 from ._validation import (
     check_choice,
     check_histogram,
@@ -88,7 +90,16 @@ __all__ = [
 ]
 
 #: Accepted values of ``method``.
-METHODS = ("auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear")
+PopulationMethod = Literal["auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"]
+METHODS: tuple[PopulationMethod, ...] = (
+    "auto",
+    "forest",
+    "dankar",
+    "pitman",
+    "zayatz",
+    "snb",
+    "loglinear",
+)
 #: Interactions the log-linear estimate may add (a cost cap: each step tries every pair of
 #: fields; the simulation in docs/population.md never chose more than 3).
 LOGLINEAR_MAX_INTERACTIONS = 3
@@ -428,7 +439,7 @@ def _log_p_one(sizes: np.ndarray, n: int, N: int) -> np.ndarray:
     return np.log(sizes) + math.log(n / N) + cum[idx]
 
 
-def zayatz(sizes, counts, n, N) -> PopulationEstimate:
+def zayatz(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Zayatz's estimate of the number of population uniques from a sample's class sizes.
 
     .. math::
@@ -750,7 +761,7 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
     return theta, alpha, True, "", evaluations
 
 
-def pitman(sizes, counts, n, N) -> PopulationEstimate:
+def pitman(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Pitman-model estimate of the number of population uniques (Hoshino 2001).
 
     The population's class sizes are modelled by Pitman's two-parameter sampling formula
@@ -907,7 +918,7 @@ def _snb_log_moments(log_alpha, logit_beta, K, f):
     return m1, m2
 
 
-def snb(sizes, counts, n, N) -> PopulationEstimate:
+def snb(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Slide-negative-binomial estimate of the number of population uniques.
 
     Chen and Keller-McNulty (1998) model the size :math:`F` of each of the :math:`K` non-empty
@@ -1438,15 +1449,15 @@ def resolve_population(n_records: int, sampling_fraction, population_size, func:
 
 
 def population_uniqueness(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    sampling_fraction=None,
-    population_size=None,
-    method="auto",
-    missing="category",
-    confidence=0.9,
-    rng=0,
+    sampling_fraction: float | None = None,
+    population_size: int | None = None,
+    method: PopulationMethod = "auto",
+    missing: MissingPolicy = "category",
+    confidence: float = 0.9,
+    rng: int = 0,
 ) -> PopulationUniquenessResult:
     r"""Estimated share of population uniques when the extract is a sample of a population.
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._compat import numeric_view
+from .._typing import Fields
 from .partition import Partition, build_partition
 
 __all__ = ["EncodedColumn", "EncodedTable", "code_dtype"]
@@ -126,7 +127,7 @@ class EncodedTable:
         index: pd.Index | None = None,
         source: str = "",
         weights: dict[str, np.ndarray] | None = None,
-    ):
+    ) -> None:
         self._columns = dict(columns)
         self.n_records = int(n_records)
         self.index = index if index is not None else pd.RangeIndex(self.n_records)
@@ -173,7 +174,7 @@ class EncodedTable:
     def weight_columns(self) -> tuple[str, ...]:
         return tuple(self._weights)
 
-    def partition(self, columns, missing: str = "category") -> Partition:
+    def partition(self, columns: Fields, missing: str = "category") -> Partition:
         """The (cached) :class:`Partition` of the records on ``columns``.
 
         ``missing`` is ``"category"`` or ``"raise"``; columns must have been encoded. The last

@@ -21,10 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from .._render import Displayed
+from .._typing import ArrayLike
 
 __all__ = ["SizeHistogram", "below", "weighted_below"]
 
@@ -66,7 +71,9 @@ class SizeHistogram(Displayed):
     counts: np.ndarray
 
     @classmethod
-    def from_class_sizes(cls, class_sizes, *, extra_singletons: int = 0) -> SizeHistogram:
+    def from_class_sizes(
+        cls, class_sizes: ArrayLike, *, extra_singletons: int = 0
+    ) -> SizeHistogram:
         """Histogram of an array of class sizes (zeros are ignored), plus ``extra_singletons``
         classes of size 1 that were counted elsewhere."""
         sizes = np.asarray(class_sizes, dtype=np.int64)
@@ -148,23 +155,23 @@ class SizeHistogram(Displayed):
         cum_records = np.concatenate([[0], np.cumsum(self.sizes * self.counts, dtype=np.int64)])
         return cum_classes[idx], cum_records[idx]
 
-    def records_below(self, thresholds) -> np.ndarray:
+    def records_below(self, thresholds: ArrayLike) -> np.ndarray:
         """Records in classes of size ``< t``, per threshold."""
         return self._cumulative(thresholds, "left")[1]
 
-    def classes_below(self, thresholds) -> np.ndarray:
+    def classes_below(self, thresholds: ArrayLike) -> np.ndarray:
         """Classes of size ``< t``, per threshold."""
         return self._cumulative(thresholds, "left")[0]
 
-    def records_at_most(self, thresholds) -> np.ndarray:
+    def records_at_most(self, thresholds: ArrayLike) -> np.ndarray:
         """Records in classes (cells) of size ``<= t``, per threshold."""
         return self._cumulative(thresholds, "right")[1]
 
-    def classes_at_most(self, thresholds) -> np.ndarray:
+    def classes_at_most(self, thresholds: ArrayLike) -> np.ndarray:
         """Classes (cells) of size ``<= t``, per threshold."""
         return self._cumulative(thresholds, "right")[0]
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per distinct size: ``size``, ``n_classes``, ``n_records``."""
         import pandas as pd
 

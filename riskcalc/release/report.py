@@ -23,6 +23,7 @@ import base64
 import html
 import io
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,11 @@ from .._compat import numeric_view
 from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
+
+if TYPE_CHECKING:
+    from .attack import AttackExperiment
+    from .coarsening import CoarseningResult
+    from .history import HistorySection
 
 __all__ = [
     "html_report",
@@ -1569,9 +1575,9 @@ def html_report(
     identifying: dict | None = None,
     staircase: tuple[str, pd.DataFrame] | None = None,
     what_if: pd.DataFrame | None = None,
-    coarsening=None,
-    history=None,
-    attack=None,
+    coarsening: CoarseningResult | None = None,
+    history: HistorySection | None = None,
+    attack: AttackExperiment | None = None,
 ) -> str:
     """Render the report as one HTML document (a string).
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
+from .._typing import Scenarios
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = ["Scenario", "DEFAULT_SCENARIOS", "load_scenarios"]
@@ -31,7 +32,7 @@ class Scenario:
     fields: tuple[str, ...]
     rationale: str = ""
 
-    def applies_to(self, columns) -> bool:
+    def applies_to(self, columns: Iterable[str]) -> bool:
         """Whether a table with ``columns`` holds every field of the scenario."""
         available = set(columns)
         return all(f in available for f in self.fields)
@@ -76,7 +77,7 @@ def _toml_reason(exc) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def load_scenarios(source=None) -> tuple[Scenario, ...]:
+def load_scenarios(source: Scenarios = None) -> tuple[Scenario, ...]:
     """Scenarios from a TOML file, a mapping, or (``None``) the defaults.
 
     Parameters

@@ -54,9 +54,10 @@ same input gives byte-identical files.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,7 @@ from .._core.encoding import EncodedTable, encode
 from .._core.grouping import group_codes
 from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
+from .._typing import Scenarios, TableLike
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
@@ -677,11 +679,11 @@ def _record_row(label, scenario: Scenario, figures: _Figures, projected: bool = 
 
 
 def risk_table(
-    extracts: Mapping,
+    extracts: Mapping[Any, TableLike],
     *,
-    scenarios=None,
+    scenarios: Scenarios = None,
     aggregates: Mapping[str, pd.DataFrame] | None = None,
-    sensitive=None,
+    sensitive: Sequence[str] | None = None,
     provenance: dict | None = None,
 ) -> RiskTable:
     """Risk of every scenario on every record-level extract, and tier 3 small counts.
@@ -789,9 +791,9 @@ def tier_extracts(cohort: pd.DataFrame, tiers=(1, 2, 4)) -> dict[int, pd.DataFra
 def tier_risk_table(
     cohort: pd.DataFrame,
     *,
-    tiers=(1, 2, 3, 4),
-    scenarios=None,
-    coarsening=None,
+    tiers: Sequence[int] = (1, 2, 3, 4),
+    scenarios: Scenarios = None,
+    coarsening: dict[str, str] | None = None,
     encoded: EncodedTable | None = None,
     attributes: bool = True,
     project: bool = True,
