@@ -332,6 +332,12 @@ class _GroupChooser:
     """The :class:`_SchoolChooser` of one phase of every LA of a group, side by side: sector and
     district ranges are indexed by the group's sector and district numbers."""
 
+    # set in __init__ by name (setattr): the LAs' ranges concatenated
+    sec_lo: np.ndarray
+    sec_hi: np.ndarray
+    dis_lo: np.ndarray
+    dis_hi: np.ndarray
+
     def __init__(self, choosers: Sequence[_SchoolChooser]):
         self.n = np.array([c.n for c in choosers], np.int64)
         self.idx_base = _offsets(self.n)
@@ -609,6 +615,25 @@ class _Group:
     LAs before it). A pass over a set of rows that draws random numbers takes each LA's draws
     from its own stream (:meth:`_per_la`), so the rows of a pass must be in LA order.
     """
+
+    # per-row state set in __init__ by name (setattr): the LAs' arrays side by side
+    sex: np.ndarray
+    minor: np.ndarray
+    eal: np.ndarray
+    entry_step: np.ndarray
+    entry_year: np.ndarray
+    year: np.ndarray
+    school: np.ndarray
+    z_fsm: np.ndarray
+    z_sen: np.ndarray
+    z_cla: np.ndarray
+    u_type: np.ndarray
+    frailty: np.ndarray
+    last_fsm_year: np.ndarray
+    a_read: np.ndarray
+    a_math: np.ndarray
+    e_ks4: np.ndarray
+    dob_days: np.ndarray
 
     def __init__(self, plan: Plan, setups: Sequence[_Setup], spec: _Spec):
         self.plan, self.spec, self.las = plan, spec, list(setups)
