@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import _render
 from ._provenance import describe_file, provenance
 from .exceptions import DataFileError, RiskCalcError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The engine's reader (pyarrow) is imported by the commands that read, not by the parser:
 # building the command line loads neither pyarrow nor pandas.
@@ -361,7 +365,8 @@ def run_audit_tables(args: argparse.Namespace) -> int:
         if args.protection is None
         else audit.policy(args.policy, protection=args.protection)
     )
-    tables, margins = {}, {}
+    tables: dict[str, pd.DataFrame] = {}
+    margins: dict[str, pd.DataFrame] = {}
     for p in files:
         (margins if p.name in margin_names else tables)[p.name] = _read_frame(p, args.sep)
     if not tables:

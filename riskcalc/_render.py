@@ -895,6 +895,10 @@ class RecordFrames(Displayed):
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # every result class defines it
+
+        def to_frame(self) -> pd.DataFrame: ...
+
     def _records(self):
         method = getattr(self, "records_frame", None)
         return method() if callable(method) else self.to_frame()

@@ -393,7 +393,7 @@ def points_singled_out(
     tr = trajectories(panel, point, func=func)
     obs = tr.observed
     m = obs.shape[1]
-    out = {"elig": [], "single": [], "five": [], "mean": []}
+    out: dict[str, list] = {"elig": [], "single": [], "five": [], "mean": []}
     for pv in ps:
         if pv > m:
             raise InvalidParameterError(

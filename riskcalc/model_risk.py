@@ -59,7 +59,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -72,9 +72,12 @@ from ._typing import Fields, MissingPolicy, TableLike, Weights
 from ._validation import check_choice, check_int, check_share
 from .exceptions import InvalidParameterError
 
-linalg = lazy_module("scipy.linalg")
-sparse = lazy_module("scipy.sparse")
-special = lazy_module("scipy.special")
+if TYPE_CHECKING:
+    from scipy import linalg, sparse, special
+else:
+    linalg = lazy_module("scipy.linalg")
+    sparse = lazy_module("scipy.sparse")
+    special = lazy_module("scipy.special")
 
 __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
@@ -296,7 +299,7 @@ def _cells(enc, part, weights) -> _Cells:
 
 def _closure(interactions) -> list[tuple[int, ...]]:
     """Hierarchical closure of the interaction terms (every sub-term of order >= 2)."""
-    out = set()
+    out: set[tuple[int, ...]] = set()
     for t in interactions:
         for r in range(2, len(t) + 1):
             out.update(itertools.combinations(sorted(t), r))

@@ -74,7 +74,7 @@ class RiskSummary(Displayed):
         """
         u, ka, sc = self.uniqueness, self.k_anonymity, self.small_counts
         n = u.n_records
-        rows = [
+        rows: list[tuple[str, int | None, float | None, float | None]] = [
             ("n_records", None, n, 1.0),
             ("n_classes", None, u.n_classes, u.n_classes / n),
             ("k", None, ka.k, None),

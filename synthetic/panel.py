@@ -112,7 +112,7 @@ def _check_censuses(censuses: object) -> tuple[str, ...]:
     if isinstance(censuses, str):
         censuses = (censuses,)
     try:
-        items = tuple(censuses)  # type: ignore[arg-type]
+        items: tuple[object, ...] = tuple(censuses)  # type: ignore[arg-type]
     except TypeError:
         items = ()
     if not items or any(c not in CENSUSES for c in items) or len(set(items)) != len(items):

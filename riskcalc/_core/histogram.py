@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -148,7 +148,9 @@ class SizeHistogram(Displayed):
 
     # -- thresholds --------------------------------------------------------------------------
 
-    def _cumulative(self, thresholds, side: str) -> tuple[np.ndarray, np.ndarray]:
+    def _cumulative(
+        self, thresholds, side: Literal["left", "right"]
+    ) -> tuple[np.ndarray, np.ndarray]:
         t = np.asarray(thresholds, dtype=np.float64)
         idx = np.searchsorted(self.sizes, t, side=side)
         cum_classes = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
@@ -201,7 +203,7 @@ def below(sizes: np.ndarray, n_of_size: np.ndarray, thresholds, *, inclusive: bo
 def weighted_below(values: np.ndarray, thresholds, *, inclusive: bool = False) -> np.ndarray:
     """Number of ``values`` ``< t`` (``<= t`` when ``inclusive``) per threshold."""
     ordered = np.sort(values)
-    side = "right" if inclusive else "left"
+    side: Literal["left", "right"] = "right" if inclusive else "left"
     return np.searchsorted(ordered, np.asarray(thresholds, dtype=np.float64), side=side).astype(
         np.int64
     )

@@ -325,7 +325,7 @@ def lattice_histograms(sdf, names, subsets, *, strategy: str = "grouping_sets") 
             F.count(F.lit(1)).alias(SIZE), F.grouping_id().alias("__rc_g")
         )
         rows = classes.groupBy("__rc_g", SIZE).agg(F.count(F.lit(1)).alias(CLASSES)).collect()
-        by = {}
+        by: dict[int, list[tuple[int, int]]] = {}
         for r in rows:
             by.setdefault(int(r["__rc_g"]), []).append((int(r[SIZE]), int(r[CLASSES])))
         for g, sub in gid.items():

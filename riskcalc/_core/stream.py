@@ -26,7 +26,9 @@ them), the same missing values (nulls, NaN, NaT), values of different types apar
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -650,7 +652,7 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-_TRIM = None
+_TRIM: Callable[[int], int] | Literal[False] | None = None  # libc's malloc_trim, once looked up
 
 #: Batches are encoded in groups of about this many rows (consecutive small batches together).
 _GROUP_ROWS = 1 << 17
@@ -660,7 +662,7 @@ _PARALLEL_ROWS = 1 << 15
 
 def _chunks_of(group, name: str) -> list[pa.Array]:
     """The arrays of column ``name`` in a group of record batches (or tables: their chunks)."""
-    out = []
+    out: list[pa.Array] = []
     for batch in group:
         column = batch.column(name)
         out.extend(column.chunks if isinstance(column, pa.ChunkedArray) else [column])

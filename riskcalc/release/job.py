@@ -15,12 +15,14 @@ from .._provenance import describe_file
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .background import Background
     from .tables import RiskTable
-
-# The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and the
-# measures (:func:`tiers_job`): this module imports them where they are used.
-pd = lazy_module("pandas")
+else:
+    # The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and
+    # the measures (:func:`tiers_job`): this module imports them where they are used.
+    pd = lazy_module("pandas")
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
 LATTICE_MAX_SIZE = 3

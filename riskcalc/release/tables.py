@@ -382,7 +382,9 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     guessed field) from ``enc`` and has no attribute rows.
     """
     columns = _columns(extract)
-    rows = [(s, s.fields, (), False) for s in scenarios if s.applies_to(columns)]
+    rows: list[tuple[Scenario, tuple[str, ...], tuple[tuple[str, str], ...], bool]] = [
+        (s, s.fields, (), False) for s in scenarios if s.applies_to(columns)
+    ]
     if project:
         for s in scenarios:
             if s.applies_to(columns):
