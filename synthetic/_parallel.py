@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
+import numpy.typing as npt
 
 from ._plan import Plan
 from ._rng import stream
@@ -113,7 +114,7 @@ def chunk_columns(
     return {col: value for col, value in chunk.cols.items() if col in keep}
 
 
-def _empty(shape: tuple[int, ...], dtype: np.dtype, shared: bool) -> np.ndarray:
+def _empty(shape: tuple[int, ...], dtype: npt.DTypeLike, shared: bool) -> np.ndarray:
     dtype = np.dtype(dtype)
     count = math.prod(shape)
     if not shared:

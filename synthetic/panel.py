@@ -22,6 +22,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 from pathlib import Path
 
 import numpy as np
@@ -1208,6 +1209,32 @@ class PanelDataset:
         )
 
 
+@overload
+def generate_panel(
+    n_pupils: int = ...,
+    *,
+    years: int = ...,
+    first_year: int = ...,
+    censuses: Sequence[str] | str = ...,
+    rng: int | np.random.Generator | None = ...,
+    out: None = None,
+    force: bool = ...,
+    progress: bool = ...,
+    columns: Sequence[str] | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def generate_panel(
+    n_pupils: int = ...,
+    *,
+    years: int = ...,
+    first_year: int = ...,
+    censuses: Sequence[str] | str = ...,
+    rng: int | np.random.Generator | None = ...,
+    out: str | os.PathLike,
+    force: bool = ...,
+    progress: bool = ...,
+    columns: Sequence[str] | None = ...,
+) -> PanelDataset: ...
 def generate_panel(
     n_pupils: int = FULL_POPULATION,
     *,

@@ -29,6 +29,8 @@ into one encoding per backend (one backend per measure call).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -235,7 +237,7 @@ class _Delegating:
     asked-for columns. Each column is encoded at most once per backend (one backend per
     measure call): a second question adds the columns it needs to the same encoding."""
 
-    is_backend = True
+    is_backend: ClassVar[bool] = True
     holds_records = True
 
     def __init__(self, data, *, func: str | None = None, sep=None):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from typing import ClassVar
 
 import numpy as np
 
@@ -361,7 +362,7 @@ class SparkBackend:
     is Spark SQL run on the cluster; what reaches the driver is a histogram or a handful of
     numbers. Per-record and per-class arrays are ``None``; the records are refused."""
 
-    is_backend = True
+    is_backend: ClassVar[bool] = True
     kind = "spark"
     holds_records = False
     label = "the Spark table"

@@ -480,7 +480,7 @@ class _DictionaryBuilder:
         self.name, self.type, self.dtype = name, typ, str(typ)
         self.value_type = typ.value_type if pa.types.is_dictionary(typ) else typ
         self.merged: pa.Array | None = None
-        self.pending: list[tuple[pa.Array, list[np.ndarray]]] = []
+        self.pending: list[tuple[pa.Array, list[tuple[int, np.ndarray]]]] = []
         self.pending_of: dict = {}
         self.pending_entries = 0
         self.chunks = _Chunks()

@@ -109,7 +109,9 @@ def _scenario_fields(table: RiskTable, columns) -> list[str]:
     )
 
 
-def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict, tuple]:
+def _extras(
+    table: RiskTable, extracts: dict, step, encoded=None
+) -> tuple[dict, tuple[str, pd.DataFrame] | None]:
     """The minimal identifying combinations per extract and the staircase of the first.
 
     Extracts whose scenario fields are nested (the tiers of one cohort: tier 1's fields hold

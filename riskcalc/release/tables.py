@@ -642,7 +642,7 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
     )
 
 
-def revealed_records(part, columns) -> list[tuple[int, int]]:
+def revealed_records(part, columns) -> tuple[int, int] | list[tuple[int, int]]:
     """For each of ``columns`` (encoded columns, or one): the records in classes of ``part``
     holding a single value of it (homogeneous classes), and how many of them hold a value other
     than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
