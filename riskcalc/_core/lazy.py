@@ -29,7 +29,7 @@ into one encoding per backend (one backend per measure call).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +44,9 @@ from ..exceptions import (
 )
 from . import frames
 from .histogram import SizeHistogram
+
+if TYPE_CHECKING:
+    from .encoding import EncodedTable
 
 __all__ = ["LazyBackend", "FrameBackend", "backend", "encode_native"]
 
@@ -244,7 +247,7 @@ class _Delegating:
         self.source = frames.source(data, func=func)
         self.kind = self.source.kind
         self.label = self.source.label
-        self._enc = None
+        self._enc: EncodedTable | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -186,7 +186,9 @@ class _KeyBuilder:
         self.table = _KeyTable()
         self.chunks = _Chunks()
 
-    def keys(self, array: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
+    def keys(
+        self, array: pa.Array
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:  # pragma: no cover
         raise NotImplementedError
 
     def add_many(self, arrays: list[pa.Array]):
