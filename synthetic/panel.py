@@ -22,8 +22,8 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
