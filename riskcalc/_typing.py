@@ -4,11 +4,16 @@ The aliases are strings for the type checker and for readers (``help()``, the AP
 importing this module imports nothing but :mod:`typing`. The table libraries they name are
 imported only under ``TYPE_CHECKING`` (polars' pattern for optional dependencies): none of
 polars, DuckDB or Spark has to be installed for riskcalc to run.
+
+tests/test_layers.py counts type-only imports as edges and forbids cycles: this module imports
+only ``_core.codes`` (for :class:`EncodedTable`, under ``TYPE_CHECKING``), so ``_core.codes``
+and the modules it imports spell their few types out instead of importing them from here; the
+scenario sources (``Scenarios``) are defined next to ``Scenario`` in ``release/scenarios.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
@@ -22,8 +27,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset as pads
     import pyspark.sql
 
-    from ._core.encoding import EncodedTable
-    from .release.scenarios import Scenario
+    from ._core.codes import EncodedTable
 
 __all__ = [
     "ArrayLike",
@@ -32,7 +36,6 @@ __all__ = [
     "MissingPolicy",
     "PathLikeStr",
     "RecordMissingPolicy",
-    "Scenarios",
     "Seed",
     "TableLike",
     "Thresholds",
@@ -78,9 +81,6 @@ MissingPolicy: TypeAlias = Literal["category", "raise"]
 #: value matches anything).
 RecordMissingPolicy: TypeAlias = Literal["category", "raise", "wildcard"]
 
-#: Intruder scenarios (:func:`riskcalc.load_scenarios`): a TOML file, a mapping
-#: ``{name: {"fields": [...], "rationale": "..."}}``, Scenario objects, or None (the defaults).
-Scenarios: TypeAlias = "str | PathLike[str] | Mapping[str, object] | Sequence[Scenario] | None"
 
 #: A random seed: an int, a :class:`numpy.random.Generator`, or None (fresh entropy).
 Seed: TypeAlias = "int | np.random.Generator | None"

@@ -12,6 +12,10 @@ import inspect
 import sys
 import types
 
+import numpy as np
+import pandas as pd
+import pytest
+
 import riskcalc
 import synthetic
 
@@ -134,3 +138,50 @@ def test_the_check_sees_a_missing_annotation():
         return x
 
     assert _missing("bare", bare) == ["bare: parameter 'x'", "bare: return"]
+
+
+def _fields_parameters() -> list[tuple[str, str]]:
+    """(function, parameter) of every public riskcalc measure whose parameter is annotated
+    ``Fields`` (one name, or a sequence of names)."""
+    found = []
+    for name, function in _public_functions().items():
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+        if name.startswith("riskcalc.") and list(signature.parameters)[:1] == ["data"]:
+            for parameter in signature.parameters.values():
+                if parameter.annotation in ("Fields", "Fields | None"):
+                    found.append((name.removeprefix("riskcalc."), parameter.name))
+    return found
+
+
+#: What the measures need besides the table and the field lists, to run on the table below.
+_REQUIRED = {
+    "individual_risk": {"weights": "w"},
+    "population_uniqueness": {"sampling_fraction": 0.1},
+    "model_risk": {"sampling_fraction": 0.1},
+}
+
+
+@pytest.mark.parametrize(("function", "parameter"), _fields_parameters())
+def test_a_fields_parameter_takes_one_name_as_that_column(function, parameter):
+    """The annotation ``Fields`` says one name is accepted: it must mean the one column (never
+    its letters, as ``list("urn")`` would; tier3_tables and check_frequency_table did)."""
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame(
+        {
+            "a": rng.integers(0, 5, n),
+            "b": rng.integers(0, 4, n),
+            "s": rng.integers(0, 3, n),
+            "w": rng.random(n) * 5 + 1,
+        }
+    )
+    measure = getattr(riskcalc, function)
+    args: dict[str, object] = {"data": table, **_REQUIRED.get(function, {})}
+    for p in inspect.signature(measure).parameters.values():
+        if p.name != "data" and p.default is inspect.Parameter.empty and p.kind != p.KEYWORD_ONLY:
+            args[p.name] = "s" if p.name.startswith("sensitive") else ["a"]
+    one = "s" if parameter.startswith("sensitive") else "a"
+    as_name = measure(**{**args, parameter: one})
+    as_list = measure(**{**args, parameter: [one]})
+    frames = [r.to_frame() if hasattr(r, "to_frame") else r for r in (as_name, as_list)]
+    assert repr(frames[0]) == repr(frames[1])

@@ -9,6 +9,7 @@ which both import this module and neither of which it imports.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._compat import numeric_view
-from .._typing import Fields
 from .partition import Partition, build_partition
 
 __all__ = ["EncodedColumn", "EncodedTable", "code_dtype"]
@@ -174,7 +174,7 @@ class EncodedTable:
     def weight_columns(self) -> tuple[str, ...]:
         return tuple(self._weights)
 
-    def partition(self, columns: Fields, missing: str = "category") -> Partition:
+    def partition(self, columns: str | Sequence[str], missing: str = "category") -> Partition:
         """The (cached) :class:`Partition` of the records on ``columns``.
 
         ``missing`` is ``"category"`` or ``"raise"``; columns must have been encoded. The last

@@ -27,9 +27,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    from numpy.typing import ArrayLike
 
 from .._render import Displayed
-from .._typing import ArrayLike
 
 __all__ = ["SizeHistogram", "below", "weighted_below"]
 

@@ -11,11 +11,10 @@ import pandas as pd
 
 from .._core.encoding import encode
 from .._render import Displayed
-from .._typing import Scenarios
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import WITHHELD, ladder_length, level_name
-from .scenarios import load_scenarios
+from .scenarios import Scenarios, load_scenarios
 from .tables import RiskTable, tier_risk_table
 
 __all__ = ["what_if", "smallest_coarsening", "CoarseningResult", "DEFAULT_COARSENING"]

@@ -23,7 +23,7 @@ import base64
 import html
 import io
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,16 @@ from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
 
 if TYPE_CHECKING:
-    from .attack import AttackExperiment
     from .coarsening import CoarseningResult
     from .history import HistorySection
+
+
+class HtmlSection(Protocol):
+    """A section the report places as it renders itself: the simulated linkage attack
+    (:class:`riskcalc.release.attack.AttackExperiment`, which imports this module)."""
+
+    def section_html(self) -> str: ...
+
 
 __all__ = [
     "html_report",
@@ -1577,7 +1584,7 @@ def html_report(
     what_if: pd.DataFrame | None = None,
     coarsening: CoarseningResult | None = None,
     history: HistorySection | None = None,
-    attack: AttackExperiment | None = None,
+    attack: HtmlSection | None = None,
 ) -> str:
     """Render the report as one HTML document (a string).
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TypeAlias
 
-from .._typing import Scenarios
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = ["Scenario", "DEFAULT_SCENARIOS", "load_scenarios"]
@@ -75,6 +75,11 @@ def _toml_reason(exc) -> str:
     """The parser's reason and position, without quoting the file's text."""
     text = " ".join(str(exc).split())
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+#: What :func:`load_scenarios` reads (``scenarios=`` of the tables): a TOML file, a mapping
+#: ``{name: {"fields": [...], "rationale": "..."}}``, Scenario objects, or None (the defaults).
+Scenarios: TypeAlias = "str | os.PathLike[str] | Mapping[str, object] | Sequence[Scenario] | None"
 
 
 def load_scenarios(source: Scenarios = None) -> tuple[Scenario, ...]:

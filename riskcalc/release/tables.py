@@ -69,11 +69,11 @@ from .._core.encoding import EncodedTable, encode
 from .._core.grouping import group_codes
 from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
-from .._typing import Scenarios, TableLike
+from .._typing import TableLike
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
-from .scenarios import Scenario, load_scenarios
+from .scenarios import Scenario, Scenarios, load_scenarios
 from .tier3 import AGGREGATE_COLUMNS, tier3_rows
 
 __all__ = [
