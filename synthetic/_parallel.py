@@ -323,12 +323,12 @@ class _ForkedWorkers:
     def done(self) -> int:
         return int(self.counter[1])
 
-    def collect(self, tick: Callable[[], None]) -> dict[int, dict[str, list]]:
+    def collect(self, tick: Callable[[], None]) -> dict[int, dict[str, tuple]]:
         """Wait for every worker; return the chunks' category lists (raising a worker's error,
         or :class:`BrokenProcessPool` for a worker that died)."""
         from multiprocessing.connection import wait
 
-        categories: dict[int, dict[str, list]] = {}
+        categories: dict[int, dict[str, tuple]] = {}
         pending = list(self.conns)
         ticked = 0
         try:
