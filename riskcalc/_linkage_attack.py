@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -579,17 +579,17 @@ def _attributes(
 
 # ------------------------------------------------------------------------------ the measure
 def linkage_attack(
-    extract,
-    auxiliary,
-    fields,
+    extract: pd.DataFrame,
+    auxiliary: pd.DataFrame,
+    fields: Sequence[str],
     *,
     extract_id: str = "pupil_id",
     auxiliary_id: str = "pupil_id",
-    sensitive=(),
+    sensitive: Sequence[str] = (),
     probabilistic: bool = True,
     comparisons: Mapping[str, str] | None = None,
-    blocking=None,
-    thresholds=DEFAULT_THRESHOLDS,
+    blocking: Sequence[Sequence[str]] | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     reference_threshold: float = 0.5,
     max_pairs: int | None = None,
     bins: int = 10,

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Literal
 
 from .exceptions import InsufficientMemoryError
+
+if TYPE_CHECKING:
+    import ctypes
 
 __all__ = [
     "available_bytes",
@@ -156,7 +160,7 @@ def check_tiers_memory(n_pupils: int, *, report: bool) -> None:
     )
 
 
-_libc = None
+_libc: ctypes.CDLL | Literal[False] | None = None  # glibc, once looked up
 
 
 def return_free_memory() -> None:

@@ -56,7 +56,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -65,6 +67,7 @@ from . import _format as fmt
 from ._core.access import prepare
 from ._lazy import lazy_module
 from ._render import RecordFrames
+from ._typing import Fields, MissingPolicy, TableLike, Weights
 from ._validation import (
     check_bound,
     check_choice,
@@ -77,14 +80,18 @@ from ._validation import (
 )
 from .exceptions import InvalidParameterError
 
-linalg = lazy_module("scipy.linalg")
-sparse = lazy_module("scipy.sparse")
-special = lazy_module("scipy.special")
+if TYPE_CHECKING:
+    from scipy import linalg, sparse, special
+else:
+    linalg = lazy_module("scipy.linalg")
+    sparse = lazy_module("scipy.sparse")
+    special = lazy_module("scipy.special")
 
 __all__ = ["METHODS", "ModelRiskResult", "SelectionStep", "model_risk"]
 
 #: Accepted values of ``method`` (sdcMicro's names).
-METHODS = ("default", "CE", "PML", "weightedLLM", "IPF")
+ModelRiskMethod = Literal["default", "CE", "PML", "weightedLLM", "IPF"]
+METHODS: tuple[ModelRiskMethod, ...] = ("default", "CE", "PML", "weightedLLM", "IPF")
 #: Largest table of a component with interactions (its cells are held densely).
 MAX_COMPONENT_CELLS = 1 << 23
 #: Largest number of parameters of a Newton fit (CE, weightedLLM), whose Hessian is dense.
@@ -307,7 +314,7 @@ def _cells(enc, part, weights) -> _Cells:
 
 def _closure(interactions) -> list[tuple[int, ...]]:
     """Hierarchical closure of the interaction terms (every sub-term of order >= 2)."""
-    out = set()
+    out: set[tuple[int, ...]] = set()
     for t in interactions:
         for r in range(2, len(t) + 1):
             out.update(itertools.combinations(sorted(t), r))
@@ -641,18 +648,18 @@ def _parse_terms(terms, names, func) -> list[tuple[int, ...]]:
 
 
 def model_risk(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    weights=None,
-    sampling_fraction=None,
-    terms=None,
-    method="default",
-    select=None,
-    z_threshold=DEFAULT_Z,
-    max_interactions=None,
-    bound=math.inf,
-    missing="category",
+    weights: Weights | None = None,
+    sampling_fraction: float | None = None,
+    terms: str | Sequence[Sequence[str]] | None = None,
+    method: ModelRiskMethod = "default",
+    select: Literal["impact"] | None = None,
+    z_threshold: float = DEFAULT_Z,
+    max_interactions: int | None = None,
+    bound: float = math.inf,
+    missing: MissingPolicy = "category",
 ) -> ModelRiskResult:
     r"""Re-identification risk from a Poisson log-linear model of the population frequencies.
 

@@ -25,6 +25,7 @@ import numpy as np
 from . import _format as fmt
 from ._lazy import lazy_module
 from ._population_results import _LABEL, PopulationEstimate, _finish
+from ._typing import ArrayLike
 from ._validation import check_histogram
 
 optimize = lazy_module("scipy.optimize")
@@ -101,7 +102,7 @@ def _log_p_one(sizes: np.ndarray, n: int, N: int) -> np.ndarray:
     return np.log(sizes) + math.log(n / N) + cum[idx]
 
 
-def zayatz(sizes, counts, n, N) -> PopulationEstimate:
+def zayatz(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Zayatz's estimate of the number of population uniques from a sample's class sizes.
 
     .. math::
@@ -423,7 +424,7 @@ def _fit_pitman(lik: _PitmanLikelihood, start):
     return theta, alpha, True, "", evaluations
 
 
-def pitman(sizes, counts, n, N) -> PopulationEstimate:
+def pitman(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Pitman-model estimate of the number of population uniques (Hoshino 2001).
 
     The population's class sizes are modelled by Pitman's two-parameter sampling formula
@@ -580,7 +581,7 @@ def _snb_log_moments(log_alpha, logit_beta, K, f):
     return m1, m2
 
 
-def snb(sizes, counts, n, N) -> PopulationEstimate:
+def snb(sizes: ArrayLike, counts: ArrayLike, n: int, N: int) -> PopulationEstimate:
     r"""Slide-negative-binomial estimate of the number of population uniques.
 
     Chen and Keller-McNulty (1998) model the size :math:`F` of each of the :math:`K` non-empty

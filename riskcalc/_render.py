@@ -15,13 +15,20 @@ import html
 import json
 import math
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._lazy import lazy_module
 from .exceptions import RiskCalcError
 
-pd = lazy_module("pandas")  # imported on first use: the command line parses before pandas is loaded
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+else:
+    # imported on first use: the command line parses before pandas is loaded
+    pd = lazy_module("pandas")
 
 FORMATS = ("text", "csv", "json", "markdown", "latex")
 
@@ -871,11 +878,15 @@ class RecordFrames(Displayed):
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # every result class defines it
+
+        def to_frame(self) -> pd.DataFrame: ...
+
     def _records(self):
         method = getattr(self, "records_frame", None)
         return method() if callable(method) else self.to_frame()
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """One row per record (input order and index), as a pandas DataFrame."""
         return self._records()
 
@@ -895,12 +906,12 @@ class RecordFrames(Displayed):
             out[str(c)] = frame[c].to_numpy()
         return out
 
-    def to_arrow(self):
+    def to_arrow(self) -> pa.Table:
         """One row per record (input order), as a ``pyarrow.Table`` (numbers not copied)."""
         pa = _need("pyarrow", "to_arrow")
         return pa.table(self._columns())
 
-    def to_polars(self):
+    def to_polars(self) -> pl.DataFrame:
         """One row per record (input order), as a ``polars.DataFrame``."""
         pl = _need("polars", "to_polars")
         return pl.DataFrame(self._columns())

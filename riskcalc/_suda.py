@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,12 @@ from . import _format as fmt
 from ._core.access import as_encoded
 from ._core.lattice import walk
 from ._render import RecordFrames
+from ._typing import Fields, TableLike
 from ._validation import check_choice, check_int, check_open_fraction
 
 __all__ = ["SudaResult", "suda"]
 
-SCORINGS = ("elliot", "ihsn")
+SCORINGS: tuple[Literal["elliot", "ihsn"], ...] = ("elliot", "ihsn")
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,13 @@ def msu_weights(n_fields: int, max_msu: int, scoring: str) -> np.ndarray:
 
 
 def suda(
-    data, fields, *, max_msu=None, dis_fraction=0.01, scoring="elliot", progress=None
+    data: TableLike,
+    fields: Fields,
+    *,
+    max_msu: int | None = None,
+    dis_fraction: float = 0.01,
+    scoring: Literal["elliot", "ihsn"] = "elliot",
+    progress: bool | None = None,
 ) -> SudaResult:
     r"""SUDA: minimal sample uniques per record, SUDA and DIS-SUDA scores.
 

@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._render import Displayed
+from ._typing import Fields, RecordMissingPolicy, TableLike
 from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["UniquenessResult", "uniqueness"]
@@ -95,7 +96,13 @@ class UniquenessResult(Displayed):
         )
 
 
-def uniqueness(data, quasi_identifiers, *, missing="category", alpha=1.0) -> UniquenessResult:
+def uniqueness(
+    data: TableLike,
+    quasi_identifiers: Fields,
+    *,
+    missing: RecordMissingPolicy = "category",
+    alpha: float = 1.0,
+) -> UniquenessResult:
     r"""Sample uniques, pairs, and average and highest prosecutor risk.
 
     .. math::

@@ -11,15 +11,19 @@ import math
 import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, TypeVar, cast, overload
 
 import numpy as np
 
 from . import _format as fmt
+from ._typing import MissingPolicy, RecordMissingPolicy
 from .exceptions import EmptyTableError, InvalidParameterError, MissingColumnError
 
-MISSING_POLICIES = ("category", "raise")
+_S = TypeVar("_S", bound=str)
+
+MISSING_POLICIES: tuple[MissingPolicy, ...] = ("category", "raise")
 #: Policies of the measures that read per-record counts (class sizes, k, uniqueness, risks).
-RECORD_MISSING_POLICIES = ("category", "raise", "wildcard")
+RECORD_MISSING_POLICIES: tuple[RecordMissingPolicy, ...] = ("category", "raise", "wildcard")
 
 
 #: Largest threshold accepted: beyond it every class is "small" anyway, and larger numbers
@@ -40,14 +44,14 @@ def show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_choice(value, name: str, options: Sequence[str], func: str | None = None) -> str:
+def check_choice(value: object, name: str, options: Sequence[_S], func: str | None = None) -> _S:
     """Return ``value`` if it is one of ``options``; raise otherwise."""
     if not isinstance(value, str) or value not in options:
         choices = ", ".join(repr(o) for o in options)
         raise InvalidParameterError(
             f"The {name!r} parameter{_where(func)} must be one of {choices}. Got {show(value)} instead."
         )
-    return value
+    return cast(_S, value)  # one of the options: their type
 
 
 def check_tiers(
@@ -76,7 +80,17 @@ def check_tiers(
     return tuple(out)
 
 
-def check_missing_policy(value, func: str | None = None, *, wildcard: bool = False) -> str:
+@overload
+def check_missing_policy(
+    value: object, func: str | None = None, *, wildcard: Literal[False] = False
+) -> MissingPolicy: ...
+@overload
+def check_missing_policy(
+    value: object, func: str | None = None, *, wildcard: bool
+) -> RecordMissingPolicy: ...
+def check_missing_policy(
+    value: object, func: str | None = None, *, wildcard: bool = False
+) -> RecordMissingPolicy:
     """Validate the ``missing=`` keyword (``"wildcard"`` only where ``wildcard`` is true)."""
     return check_choice(
         value, "missing", RECORD_MISSING_POLICIES if wildcard else MISSING_POLICIES, func

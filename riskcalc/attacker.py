@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._render import Displayed
+from ._typing import Fields, MissingPolicy, TableLike
 from ._validation import check_missing_policy, check_share
 from .exceptions import InvalidParameterError
 
@@ -109,7 +110,13 @@ class AttackerRiskResult(Displayed):
 
 
 def attacker_risk(
-    data, quasi_identifiers, *, population=None, threshold=0.2, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    *,
+    population: TableLike | None = None,
+    threshold: float = 0.2,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> AttackerRiskResult:
     r"""Prosecutor, journalist and marketer risk of an extract.
 

@@ -42,6 +42,7 @@ from ._core.crosstab import ClassValueTable, class_value_table
 from ._core.encoding import EncodedColumn
 from ._core.partition import check_no_missing
 from ._render import Displayed, RecordFrames
+from ._typing import Fields, MissingPolicy, TableLike
 from ._validation import check_bool, check_column_name, check_missing_policy, check_positive
 from .exceptions import InvalidParameterError
 
@@ -248,7 +249,13 @@ class LDiversityResult(RecordFrames):
 
 
 def l_diversity(
-    data, quasi_identifiers, sensitive, *, c=None, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    sensitive: str,
+    *,
+    c: float | None = None,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> LDiversityResult:
     r"""Distinct, entropy and recursive (c, l)-diversity of a sensitive field.
 
@@ -470,7 +477,13 @@ class TClosenessResult(RecordFrames):
 
 
 def t_closeness(
-    data, quasi_identifiers, sensitive, *, ordered=None, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    sensitive: str,
+    *,
+    ordered: bool | None = None,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> TClosenessResult:
     r"""t-closeness: how far each class's distribution of a sensitive field is from the table's.
 
@@ -657,7 +670,13 @@ class BetaLikenessResult(RecordFrames):
 
 
 def beta_likeness(
-    data, quasi_identifiers, sensitive, *, enhanced=False, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    sensitive: str,
+    *,
+    enhanced: bool = False,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> BetaLikenessResult:
     r"""Beta-likeness: the largest relative gain in an intruder's belief about a sensitive value.
 
@@ -824,7 +843,12 @@ class DeltaDisclosureResult(RecordFrames):
 
 
 def delta_disclosure(
-    data, quasi_identifiers, sensitive, *, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    sensitive: str,
+    *,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> DeltaDisclosureResult:
     r"""delta-disclosure privacy: the largest log ratio of a class's share of a value to the table's.
 
@@ -999,7 +1023,12 @@ class AttributeDisclosureResult(Displayed):
 
 
 def attribute_disclosure(
-    data, quasi_identifiers, sensitive_fields, *, missing="category", sep=None
+    data: TableLike,
+    quasi_identifiers: Fields,
+    sensitive_fields: Fields,
+    *,
+    missing: MissingPolicy = "category",
+    sep: str | None = None,
 ) -> AttributeDisclosureResult:
     r"""How many pupils have a sensitive value that their class reveals with certainty.
 

@@ -79,7 +79,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -94,7 +94,10 @@ from ._render import Displayed
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
 
-sp = lazy_module("scipy.sparse")
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 __all__ = [
     "SuppressionPolicy",
@@ -511,7 +514,7 @@ def _links(dims: list[list[str]]) -> list[tuple[int, int, list[str]]]:
                 members = common_sets.setdefault(common, [])
                 if t not in members:
                     members.append(t)
-    links = []
+    links: list[tuple[int, int, list[str]]] = []
     for common, members in common_sets.items():
         hubs = [t for t in members if tuple(sorted(dims[t])) == tuple(sorted(common))]
         hub = hubs[0] if hubs else members[0]

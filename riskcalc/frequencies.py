@@ -11,6 +11,7 @@ from . import _format as fmt
 from ._core.backend import backend_for
 from ._core.histogram import SizeHistogram
 from ._render import RecordFrames
+from ._typing import Fields, MissingPolicy, RecordMissingPolicy, TableLike, Weights
 from ._validation import check_alpha, check_missing_policy
 
 __all__ = ["ClassSizesResult", "class_sizes", "size_histogram", "SizeHistogram"]
@@ -77,7 +78,12 @@ class ClassSizesResult(RecordFrames):
 
 
 def class_sizes(
-    data, quasi_identifiers, *, weights=None, missing="category", alpha=1.0
+    data: TableLike,
+    quasi_identifiers: Fields,
+    *,
+    weights: Weights | None = None,
+    missing: RecordMissingPolicy = "category",
+    alpha: float = 1.0,
 ) -> ClassSizesResult:
     r"""Sample frequency ``fk`` (and population estimate ``Fk``) of every record's key.
 
@@ -157,7 +163,9 @@ def class_sizes(
     )
 
 
-def size_histogram(data, quasi_identifiers, *, missing="category") -> SizeHistogram:
+def size_histogram(
+    data: TableLike, quasi_identifiers: Fields, *, missing: MissingPolicy = "category"
+) -> SizeHistogram:
     r"""The class-size histogram of a table on its quasi-identifiers.
 
     The sufficient statistic of every sample measure (ARX's ``RiskModelHistogram``): the

@@ -19,7 +19,9 @@ extract (:func:`synthetic.cohort_extract`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ from ._core.backend import backend_for
 from ._core.panel import Trajectories, _time_labels, trajectories  # noqa: F401 - the history matrix, public here
 from ._core.panel import class_sizes_of_codes as _class_sizes
 from ._render import Displayed
+from ._typing import Seed
 from ._validation import (
     check_choice,
     check_column_names,
@@ -132,9 +135,9 @@ def trajectory_uniqueness(
     panel: pd.DataFrame,
     point: str = "urn",
     *,
-    static=(),
-    max_linked=None,
-    order: str = "forward",
+    static: Sequence[str] = (),
+    max_linked: int | None = None,
+    order: Literal["forward", "backward"] = "forward",
     k_threshold: int = 5,
 ) -> TrajectoryUniquenessResult:
     r"""Uniqueness and k of pupils' histories as 1, 2, ... censuses are linked.
@@ -320,7 +323,12 @@ def point_matches(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
 
 
 def points_singled_out(
-    panel: pd.DataFrame, point: str = "urn", *, p=(1, 2, 3, 4, 5), how: str = "random", rng=None
+    panel: pd.DataFrame,
+    point: str = "urn",
+    *,
+    p: int | Sequence[int] = (1, 2, 3, 4, 5),
+    how: Literal["random", "first", "first_last"] = "random",
+    rng: Seed = None,
 ) -> PointsResult:
     r"""The share of pupils singled out by p known points of their history (de Montjoye).
 
@@ -373,7 +381,7 @@ def points_singled_out(
     tr = trajectories(panel, point, func=func)
     obs = tr.observed
     m = obs.shape[1]
-    out = {"elig": [], "single": [], "five": [], "mean": []}
+    out: dict[str, list] = {"elig": [], "single": [], "five": [], "mean": []}
     for pv in ps:
         if pv > m:
             raise InvalidParameterError(
@@ -466,7 +474,7 @@ class LinkageResult(Displayed):
 
 def linkage_risk(
     panel: pd.DataFrame,
-    stable=("sex", "year_of_birth", "month_of_birth", "urn"),
+    stable: Sequence[str] = ("sex", "year_of_birth", "month_of_birth", "urn"),
     *,
     id: str = "pupil_id",
 ) -> LinkageResult:
@@ -628,8 +636,8 @@ def history_attribute_disclosure(
     point: str = "urn",
     sensitive: str = "fsm_eligible",
     *,
-    static=(),
-    max_linked=None,
+    static: Sequence[str] = (),
+    max_linked: int | None = None,
 ) -> HistoryDisclosureResult:
     r"""Pupils whose sensitive history (e.g. FSM in each year) their history class reveals.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from ._core.access import as_encoded, prepare, record_frequencies
 from ._core.encoding import EncodedTable
 from ._lazy import lazy_module
 from ._render import RecordFrames
+from ._typing import ArrayLike, Fields, RecordMissingPolicy, TableLike, Weights
 from ._validation import check_alpha, check_choice, check_sampling_weights, check_share
 from .exceptions import InvalidParameterError
 
@@ -19,7 +21,7 @@ special = lazy_module("scipy.special")
 
 __all__ = ["IndividualRiskResult", "individual_risk", "benedetti_franconi"]
 
-METHODS = ("approx", "exact")
+METHODS: tuple[Literal["approx", "exact"], ...] = ("approx", "exact")
 
 
 @dataclass(frozen=True)
@@ -170,15 +172,15 @@ def benedetti_franconi(fk, Fk, method: str = "approx") -> np.ndarray:
 
 
 def individual_risk(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    weights,
-    method="approx",
-    qual=1.0,
-    household=None,
-    missing="category",
-    alpha=1.0,
+    weights: Weights,
+    method: Literal["approx", "exact"] = "approx",
+    qual: float = 1.0,
+    household: str | ArrayLike | None = None,
+    missing: RecordMissingPolicy = "category",
+    alpha: float = 1.0,
 ) -> IndividualRiskResult:
     r"""Individual re-identification risk of each record, and the global risk (sdcMicro).
 

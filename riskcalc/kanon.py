@@ -11,6 +11,7 @@ from . import _format as fmt
 from ._core.backend import backend_for
 from ._core.histogram import weighted_below
 from ._render import Displayed
+from ._typing import Fields, RecordMissingPolicy, TableLike, Thresholds, Weights
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 
 __all__ = ["KAnonymityResult", "k_anonymity"]
@@ -104,13 +105,13 @@ class KAnonymityResult(Displayed):
 
 
 def k_anonymity(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    thresholds=DEFAULT_THRESHOLDS,
-    weights=None,
-    missing="category",
-    alpha=1.0,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    weights: Weights | None = None,
+    missing: RecordMissingPolicy = "category",
+    alpha: float = 1.0,
 ) -> KAnonymityResult:
     r"""k-anonymity level and the records violating it at each threshold.
 

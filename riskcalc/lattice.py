@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._render import Displayed
+from ._typing import Fields, MissingPolicy, TableLike, Thresholds
 from ._validation import (
     check_column_names,
     check_int,
@@ -84,7 +86,7 @@ class LatticeResult(Displayed):
         """
         return self.table.copy()
 
-    def row(self, fields) -> pd.Series:
+    def row(self, fields: Fields) -> pd.Series:
         """The row of one combination (names in any order)."""
         wanted = frozenset(
             check_column_names(fields, self.fields, name="fields", func="LatticeResult.row")
@@ -159,7 +161,9 @@ class LatticeResult(Displayed):
         )
 
 
-def _checked_parameters(p: int, max_size, thresholds, threshold_by_size, target):
+def _checked_parameters(
+    p: int, max_size, thresholds, threshold_by_size, target
+) -> tuple[int, tuple[int, ...], tuple[int, ...] | None, float | None, int]:
     """``field_lattice``'s size, thresholds and target, validated, and the number of subsets
     (shared by the Spark path)."""
     func = "field_lattice"
@@ -181,15 +185,15 @@ def _checked_parameters(p: int, max_size, thresholds, threshold_by_size, target)
 
 
 def field_lattice(
-    data,
-    fields,
+    data: TableLike,
+    fields: Fields,
     *,
-    max_size=None,
-    thresholds=DEFAULT_THRESHOLDS,
-    threshold_by_size=None,
-    target=None,
-    missing="category",
-    progress=None,
+    max_size: int | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    threshold_by_size: Sequence[int] | None = None,
+    target: float | None = None,
+    missing: MissingPolicy = "category",
+    progress: bool | None = None,
 ) -> LatticeResult:
     r"""Risk figures for every non-empty combination of ``fields`` up to ``max_size`` fields.
 

@@ -414,8 +414,8 @@ def check_frequency_table(
     table: pd.DataFrame,
     *,
     count: str = "count",
-    rows: Sequence[str] | None = None,
-    columns: Sequence[str] | None = None,
+    rows: str | Sequence[str] | None = None,
+    columns: str | Sequence[str] | None = None,
     rules: OutputRules | str = "ons_srs",
     name: str = "frequency table",
 ) -> OutputCheckResult:
@@ -446,6 +446,9 @@ def check_frequency_table(
         raise InvalidParameterError(
             f"The table passed to {func} has no dimension columns besides {count!r}."
         )
+    # one name (a string) is one column, as in every field list (list("Sex") is S, e, x)
+    columns = [columns] if isinstance(columns, str) else columns
+    rows = [rows] if isinstance(rows, str) else rows
     columns = list(columns) if columns is not None else dims[-1:]
     rows = list(rows) if rows is not None else [c for c in dims if c not in columns]
     check_column_names(columns, table.columns, "columns", func)

@@ -60,6 +60,7 @@ References
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
@@ -87,6 +88,7 @@ from ._population_results import (
 from ._population_trust import TRUST_COUNT as TRUST_COUNT
 from ._population_trust import TRUST_SHARE as TRUST_SHARE
 from ._population_trust import _trust
+from ._typing import Fields, MissingPolicy, TableLike
 from ._validation import (
     check_choice,
     check_confidence,
@@ -107,21 +109,30 @@ __all__ = [
 ]
 
 #: Accepted values of ``method``.
-METHODS = ("auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear")
+PopulationMethod = Literal["auto", "forest", "dankar", "pitman", "zayatz", "snb", "loglinear"]
+METHODS: tuple[PopulationMethod, ...] = (
+    "auto",
+    "forest",
+    "dankar",
+    "pitman",
+    "zayatz",
+    "snb",
+    "loglinear",
+)
 #: Estimators whose estimates every call reports.
 ESTIMATORS = ("zayatz", "pitman", "snb", "loglinear", "forest")
 
 
 def population_uniqueness(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    sampling_fraction=None,
-    population_size=None,
-    method="auto",
-    missing="category",
-    confidence=0.9,
-    rng=0,
+    sampling_fraction: float | None = None,
+    population_size: int | None = None,
+    method: PopulationMethod = "auto",
+    missing: MissingPolicy = "category",
+    confidence: float = 0.9,
+    rng: int = 0,
 ) -> PopulationUniquenessResult:
     r"""Estimated share of population uniques when the extract is a sample of a population.
 

@@ -45,6 +45,7 @@ from . import _render
 from ._core.backend import backend_for
 from ._core.values import encoded_column_values, mixed_as_text, text_values
 from ._render import Displayed
+from ._typing import Fields, TableLike
 from ._validation import column_list
 from .exceptions import InvalidParameterError
 
@@ -805,7 +806,13 @@ def _profile(stats: _Stats, kind_spec=(None, None), role: str = "") -> ColumnPro
 
 
 def profile_columns(
-    data, columns=None, *, sep=None, kinds=None, roles=None, sheet=None
+    data: TableLike,
+    columns: Fields | None = None,
+    *,
+    sep: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    roles: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
 ) -> ProfileResult:
     """Profile quasi-identifiers for the mess that changes disclosure-risk figures.
 
@@ -888,7 +895,14 @@ def _normalise_column(text: pa.Array, kind: str, codes) -> tuple[pa.Array, list[
     return steps[-1][1], rules, unreadable
 
 
-def normalise(data, columns, *, sep=None, kinds=None, sheet=None) -> tuple[pd.DataFrame, dict]:
+def normalise(
+    data: TableLike,
+    columns: Fields,
+    *,
+    sep: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """A normalised copy of the text columns among ``columns``, and a record of what changed.
 
     Each text value is rewritten as its canonical form under the spelling rules of its column's

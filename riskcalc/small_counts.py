@@ -10,6 +10,7 @@ import pandas as pd
 from . import _format as fmt
 from ._core.backend import backend_for
 from ._render import Displayed
+from ._typing import ArrayLike, Fields, MissingPolicy, TableLike, Thresholds
 from ._validation import check_missing_policy, check_thresholds
 from .exceptions import InvalidParameterError
 
@@ -98,7 +99,12 @@ class SmallCountResult(Displayed):
 
 
 def small_count_exposure(
-    data, columns, *, thresholds=DEFAULT_THRESHOLDS, count=None, missing="category"
+    data: TableLike,
+    columns: Fields,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    count: str | ArrayLike | None = None,
+    missing: MissingPolicy = "category",
 ) -> SmallCountResult:
     r"""Cells of the frequency table of ``columns`` with counts at most each threshold.
 

@@ -11,6 +11,7 @@ from . import _format as fmt
 from ._core.access import as_encoded
 from ._provenance import provenance
 from ._render import Displayed
+from ._typing import Fields, RecordMissingPolicy, TableLike, Thresholds, Weights
 from ._uniqueness import UniquenessResult, uniqueness
 from ._validation import check_alpha, check_missing_policy, check_thresholds
 from .frequencies import ClassSizesResult, class_sizes
@@ -82,7 +83,7 @@ class RiskSummary(Displayed):
         """
         u, ka, sc = self.uniqueness, self.k_anonymity, self.small_counts
         n = u.n_records
-        rows = [
+        rows: list[tuple[str, int | None, float | None, float | None]] = [
             ("n_records", None, n, 1.0),
             ("n_classes", None, u.n_classes, u.n_classes / n),
             ("k", None, ka.k, None),
@@ -128,15 +129,15 @@ def _plain(value):
 
 
 def risk_summary(
-    data,
-    quasi_identifiers,
+    data: TableLike,
+    quasi_identifiers: Fields,
     *,
-    weights=None,
-    k_thresholds=K_THRESHOLDS,
-    count_thresholds=COUNT_THRESHOLDS,
-    missing="category",
-    alpha=1.0,
-    sep=None,
+    weights: Weights | None = None,
+    k_thresholds: Thresholds = K_THRESHOLDS,
+    count_thresholds: Thresholds = COUNT_THRESHOLDS,
+    missing: RecordMissingPolicy = "category",
+    alpha: float = 1.0,
+    sep: str | None = None,
 ) -> RiskSummary:
     """Compute class sizes once and read every basic measure off them.
 

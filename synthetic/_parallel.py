@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
+import numpy.typing as npt
 
 from ._plan import Plan
 from ._rng import stream
@@ -113,7 +114,7 @@ def chunk_columns(
     return {col: value for col, value in chunk.cols.items() if col in keep}
 
 
-def _empty(shape: tuple[int, ...], dtype: np.dtype, shared: bool) -> np.ndarray:
+def _empty(shape: tuple[int, ...], dtype: npt.DTypeLike, shared: bool) -> np.ndarray:
     dtype = np.dtype(dtype)
     count = math.prod(shape)
     if not shared:
@@ -322,12 +323,12 @@ class _ForkedWorkers:
     def done(self) -> int:
         return int(self.counter[1])
 
-    def collect(self, tick: Callable[[], None]) -> dict[int, dict[str, list]]:
+    def collect(self, tick: Callable[[], None]) -> dict[int, dict[str, tuple]]:
         """Wait for every worker; return the chunks' category lists (raising a worker's error,
         or :class:`BrokenProcessPool` for a worker that died)."""
         from multiprocessing.connection import wait
 
-        categories: dict[int, dict[str, list]] = {}
+        categories: dict[int, dict[str, tuple]] = {}
         pending = list(self.conns)
         ticked = 0
         try:

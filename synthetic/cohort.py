@@ -25,6 +25,7 @@ from .schema import FIELD_NAMES, check_column_names, field, pandas_dtype
 
 if TYPE_CHECKING:
     import pandas as pd
+    from tqdm import tqdm
 
 __all__ = ["FULL_POPULATION", "MAX_PUPILS", "PendingCohort", "generate_cohort", "start_cohort"]
 
@@ -224,7 +225,9 @@ class PendingCohort:
     500
     """
 
-    def __init__(self, filling: Filling, las: list[int], attrs: dict, bar=None):
+    def __init__(
+        self, filling: Filling, las: list[int], attrs: dict, bar: tqdm | None = None
+    ) -> None:
         self._filling: Filling | None = filling
         self._las, self._attrs, self._bar = las, attrs, bar
 

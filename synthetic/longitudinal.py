@@ -82,7 +82,12 @@ def _finish(frame: pd.DataFrame, tier: int, attrs: dict) -> pd.DataFrame:
 
 
 def cohort_extract(
-    panel, *, year: int, tier: int = 4, census: str = "spring", from_nc_year: int = 7
+    panel: pd.DataFrame | str | os.PathLike[str],
+    *,
+    year: int,
+    tier: int = 4,
+    census: str = "spring",
+    from_nc_year: int = 7,
 ) -> pd.DataFrame:
     """A KS4 cohort with its history: pupils in Year 11 in ``census`` of ``year``, every census of
     theirs from Year ``from_nc_year`` on (the years ``year - (11 - from_nc_year)`` .. ``year``),
@@ -154,7 +159,7 @@ def cohort_extract(
 
 
 def school_extract(
-    panel,
+    panel: pd.DataFrame | str | os.PathLike[str],
     *,
     years: Sequence[int],
     tier: int = 4,

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ def _check_censuses(censuses: object) -> tuple[str, ...]:
     if isinstance(censuses, str):
         censuses = (censuses,)
     try:
-        items = tuple(censuses)  # type: ignore[arg-type]
+        items: tuple[object, ...] = tuple(censuses)  # type: ignore[arg-type]
     except TypeError:
         items = ()
     if not items or any(c not in CENSUSES for c in items) or len(set(items)) != len(items):
@@ -337,6 +338,12 @@ class _SchoolChooser:
 class _GroupChooser:
     """The :class:`_SchoolChooser` of one phase of every LA of a group, side by side: sector and
     district ranges are indexed by the group's sector and district numbers."""
+
+    # set in __init__ by name (setattr): the LAs' ranges concatenated
+    sec_lo: np.ndarray
+    sec_hi: np.ndarray
+    dis_lo: np.ndarray
+    dis_hi: np.ndarray
 
     def __init__(self, choosers: Sequence[_SchoolChooser]):
         self.n = np.array([c.n for c in choosers], np.int64)
@@ -613,6 +620,25 @@ class _Group:
     LAs before it). A pass over a set of rows that draws random numbers takes each LA's draws
     from its own stream (:meth:`_per_la`), so the rows of a pass must be in LA order.
     """
+
+    # per-row state set in __init__ by name (setattr): the LAs' arrays side by side
+    sex: np.ndarray
+    minor: np.ndarray
+    eal: np.ndarray
+    entry_step: np.ndarray
+    entry_year: np.ndarray
+    year: np.ndarray
+    school: np.ndarray
+    z_fsm: np.ndarray
+    z_sen: np.ndarray
+    z_cla: np.ndarray
+    u_type: np.ndarray
+    frailty: np.ndarray
+    last_fsm_year: np.ndarray
+    a_read: np.ndarray
+    a_math: np.ndarray
+    e_ks4: np.ndarray
+    dob_days: np.ndarray
 
     def __init__(self, plan: Plan, setups: Sequence[_Setup], spec: _Spec):
         self.plan, self.spec, self.las = plan, spec, list(setups)
@@ -1195,6 +1221,32 @@ class PanelDataset:
         )
 
 
+@overload
+def generate_panel(
+    n_pupils: int = ...,
+    *,
+    years: int = ...,
+    first_year: int = ...,
+    censuses: Sequence[str] | str = ...,
+    rng: int | np.random.Generator | None = ...,
+    out: None = None,
+    force: bool = ...,
+    progress: bool = ...,
+    columns: Sequence[str] | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def generate_panel(
+    n_pupils: int = ...,
+    *,
+    years: int = ...,
+    first_year: int = ...,
+    censuses: Sequence[str] | str = ...,
+    rng: int | np.random.Generator | None = ...,
+    out: str | os.PathLike,
+    force: bool = ...,
+    progress: bool = ...,
+    columns: Sequence[str] | None = ...,
+) -> PanelDataset: ...
 def generate_panel(
     n_pupils: int = FULL_POPULATION,
     *,

@@ -773,7 +773,7 @@ def determines(name: str) -> tuple[str, ...]:
     return DETERMINES[field(name).name]
 
 
-def closure(fields) -> tuple[str, ...]:
+def closure(fields: str | Iterable[str]) -> tuple[str, ...]:
     """Every field that ``fields`` determine, themselves included: the transitive closure of
     :data:`DETERMINES`, what an intruder who knows ``fields`` knows.
 

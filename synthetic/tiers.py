@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -131,13 +131,18 @@ def tier3_tables(
     ['la_code', 'nc_year', 'sex', 'fsm_eligible', 'count']
     """
     cohort = _check_cohort(cohort, "tier3_tables")
-    by, characteristics = list(by), list(characteristics)
-    for param, names in (("by", by), ("characteristics", characteristics)):
-        if isinstance(names, str) or not names:
+    lists: dict[str, list[str]] = {}
+    for param, given in (("by", by), ("characteristics", characteristics)):
+        # one name is refused as a whole (list("urn") would be the columns u, r and n)
+        named = list(given) if isinstance(given, Iterable) and not isinstance(given, str) else []
+        if not named:
             raise SyntheticError(
                 f"The '{param}' parameter of tier3_tables must be a non-empty sequence of column "
-                f"names. Got {names!r} instead."
+                f"names. Got {given!r} instead."
             )
+        lists[param] = named
+    by, characteristics = lists["by"], lists["characteristics"]
+    for param, names in (("by", by), ("characteristics", characteristics)):
         bad = [c for c in names if c not in cohort.columns]
         if bad:
             raise SyntheticError(

@@ -27,6 +27,7 @@ SHARED = {
     "riskcalc._memory",
     "riskcalc._lazy",
     "riskcalc._compat",
+    "riskcalc._typing",
 }
 
 

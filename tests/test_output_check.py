@@ -657,3 +657,33 @@ def test_cli_subprocess_never_reports_an_internal_error(tmp_path, i, text):
             assert p.stderr.count("\n") == 1 and "internal error" not in p.stderr
         else:
             assert "verdict:" in p.stdout
+
+
+@given(
+    names=st.lists(
+        st.text(alphabet="abcdefghXYZ_", min_size=1, max_size=4),
+        min_size=2,
+        max_size=3,
+        unique=True,
+    ),
+    counts=st.lists(st.integers(0, 30), min_size=1, max_size=12),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_one_name_is_one_column_in_every_field_list(names, counts):
+    """A field-list parameter given one name (a string) reads it as that column, as riskcalc's
+    measures do: ``columns="Sex"`` once read as the columns 'S', 'e', 'x' ("No column named
+    'S'"). The class: rows= and columns= of check_frequency_table, by= of the other checks."""
+    rng = np.random.default_rng(len(counts))
+    dims = {c: rng.integers(0, 3, len(counts)) for c in names}
+    table = pd.DataFrame({**dims, "count": counts})
+    row, col = names[0], names[-1]
+    as_list = check_frequency_table(table, rows=[row], columns=[col])
+    as_name = check_frequency_table(table, rows=row, columns=col)
+    pd.testing.assert_frame_equal(as_name.cells, as_list.cells)
+    assert as_name.verdict == as_list.verdict
+    records = pd.DataFrame({**dims, "value": rng.random(len(counts))})
+    for check in (check_magnitude_table, check_summary):
+        pd.testing.assert_frame_equal(
+            check(records, value="value", by=row).cells,
+            check(records, value="value", by=[row]).cells,
+        )

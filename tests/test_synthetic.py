@@ -549,6 +549,30 @@ def test_tier_errors(cohort):
     assert issubclass(SyntheticError, ValueError)
 
 
+@pytest.mark.parametrize("param", ["by", "characteristics"])
+@given(
+    bad=st.one_of(
+        st.text(min_size=1, max_size=12),  # one name, not a sequence of names (found by mypy)
+        st.none(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.just(()),
+        st.just([]),
+    )
+)
+@settings(max_examples=25, deadline=None)
+def test_tier3_tables_rejects_a_field_list_that_is_not_a_sequence_of_names(cohort, param, bad):
+    """A string is refused as a whole (``list("urn")`` would read as the columns u, r, n), and
+    anything else that is no non-empty sequence of names gets the same one line, never a
+    TypeError from the library's own code."""
+    with pytest.raises(
+        SyntheticError,
+        match=rf"The '{param}' parameter of tier3_tables must be a non-empty sequence of column "
+        rf"names\. Got {re.escape(repr(bad))} instead\.",
+    ):
+        tier3_tables(cohort, **{param: bad})
+
+
 def test_child_streams_are_distinct_per_field_and_chunk():
     from synthetic._rng import stable_hash, stream
 

@@ -10,6 +10,7 @@ the backend directly (:mod:`riskcalc._core.backend`).
 
 from __future__ import annotations
 
+from .._typing import Fields, MissingPolicy, TableLike
 from .._validation import check_missing_policy
 from .backend import backend_for
 from .encoding import EncodedTable
@@ -19,7 +20,9 @@ from .partition import Partition
 __all__ = ["partition", "as_encoded", "prepare", "record_frequencies", "resolve_weights"]
 
 
-def partition(data, columns, *, missing: str = "category", sep: str | None = None) -> Partition:
+def partition(
+    data: TableLike, columns: Fields, *, missing: MissingPolicy = "category", sep: str | None = None
+) -> Partition:
     """Group the records of a table into equivalence classes on ``columns``.
 
     Parameters

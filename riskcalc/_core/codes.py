@@ -9,6 +9,7 @@ which both import this module and neither of which it imports.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -137,7 +138,7 @@ class EncodedTable:
         index: pd.Index | None = None,
         source: str = "",
         weights: dict[str, np.ndarray] | None = None,
-    ):
+    ) -> None:
         self._columns = dict(columns)
         self.n_records = int(n_records)
         self.index = index if index is not None else pd.RangeIndex(self.n_records)
@@ -184,7 +185,7 @@ class EncodedTable:
     def weight_columns(self) -> tuple[str, ...]:
         return tuple(self._weights)
 
-    def partition(self, columns, missing: str = "category") -> Partition:
+    def partition(self, columns: str | Sequence[str], missing: str = "category") -> Partition:
         """The (cached) :class:`Partition` of the records on ``columns``.
 
         ``missing`` is ``"category"`` or ``"raise"``; columns must have been encoded. The last

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._typing import Fields, TableLike
 from .._validation import check_column_names, check_weights
 from ..exceptions import EmptyTableError, InvalidParameterError, UnsupportedTypeError
 from . import kernels
@@ -59,7 +60,12 @@ __all__ = [
 
 
 def encode(
-    data, columns=None, *, weights: str | None = None, sep: str | None = None, sheet=None
+    data: TableLike,
+    columns: Fields | None = None,
+    *,
+    weights: str | None = None,
+    sep: str | None = None,
+    sheet: str | int | None = None,
 ) -> EncodedTable:
     """Encode the columns of a table as dense integer codes, once, for repeated measurement.
 

@@ -21,8 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
 
 from .._render import Displayed
 
@@ -66,7 +71,9 @@ class SizeHistogram(Displayed):
     counts: np.ndarray
 
     @classmethod
-    def from_class_sizes(cls, class_sizes, *, extra_singletons: int = 0) -> SizeHistogram:
+    def from_class_sizes(
+        cls, class_sizes: ArrayLike, *, extra_singletons: int = 0
+    ) -> SizeHistogram:
         """Histogram of an array of class sizes (zeros are ignored), plus ``extra_singletons``
         classes of size 1 that were counted elsewhere."""
         sizes = np.asarray(class_sizes, dtype=np.int64)
@@ -141,30 +148,32 @@ class SizeHistogram(Displayed):
 
     # -- thresholds --------------------------------------------------------------------------
 
-    def _cumulative(self, thresholds, side: str) -> tuple[np.ndarray, np.ndarray]:
+    def _cumulative(
+        self, thresholds, side: Literal["left", "right"]
+    ) -> tuple[np.ndarray, np.ndarray]:
         t = np.asarray(thresholds, dtype=np.float64)
         idx = np.searchsorted(self.sizes, t, side=side)
         cum_classes = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
         cum_records = np.concatenate([[0], np.cumsum(self.sizes * self.counts, dtype=np.int64)])
         return cum_classes[idx], cum_records[idx]
 
-    def records_below(self, thresholds) -> np.ndarray:
+    def records_below(self, thresholds: ArrayLike) -> np.ndarray:
         """Records in classes of size ``< t``, per threshold."""
         return self._cumulative(thresholds, "left")[1]
 
-    def classes_below(self, thresholds) -> np.ndarray:
+    def classes_below(self, thresholds: ArrayLike) -> np.ndarray:
         """Classes of size ``< t``, per threshold."""
         return self._cumulative(thresholds, "left")[0]
 
-    def records_at_most(self, thresholds) -> np.ndarray:
+    def records_at_most(self, thresholds: ArrayLike) -> np.ndarray:
         """Records in classes (cells) of size ``<= t``, per threshold."""
         return self._cumulative(thresholds, "right")[1]
 
-    def classes_at_most(self, thresholds) -> np.ndarray:
+    def classes_at_most(self, thresholds: ArrayLike) -> np.ndarray:
         """Classes (cells) of size ``<= t``, per threshold."""
         return self._cumulative(thresholds, "right")[0]
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per distinct size: ``size``, ``n_classes``, ``n_records``."""
         import pandas as pd
 
@@ -194,7 +203,7 @@ def below(sizes: np.ndarray, n_of_size: np.ndarray, thresholds, *, inclusive: bo
 def weighted_below(values: np.ndarray, thresholds, *, inclusive: bool = False) -> np.ndarray:
     """Number of ``values`` ``< t`` (``<= t`` when ``inclusive``) per threshold."""
     ordered = np.sort(values)
-    side = "right" if inclusive else "left"
+    side: Literal["left", "right"] = "right" if inclusive else "left"
     return np.searchsorted(ordered, np.asarray(thresholds, dtype=np.float64), side=side).astype(
         np.int64
     )

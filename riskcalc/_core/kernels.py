@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import os
 import threading
+import types
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -65,7 +67,8 @@ if _backend not in _BACKENDS:  # pragma: no cover - a mistyped environment varia
 _GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing multiplier (odd, so a bijection on 64 bits)
 _BINCOUNT_FACTOR = 4  # the small-key-space rule, shared with grouping.small_key_space
 
-_numba = None  # the compiled module namespace once loaded, False when numba is unavailable
+# the compiled module namespace once loaded, False when numba is unavailable
+_numba: types.ModuleType | Literal[False] | None = None
 _load_lock = threading.Lock()
 # The 'workqueue' threading layer (used where neither OpenMP nor TBB is found) must not be
 # entered by two Python threads at once: parallel kernels are serialised by this lock.

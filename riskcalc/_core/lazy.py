@@ -29,6 +29,8 @@ into one encoding per backend (one backend per measure call).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,6 +44,9 @@ from ..exceptions import (
 )
 from . import frames
 from .histogram import SizeHistogram
+
+if TYPE_CHECKING:
+    from .encoding import EncodedTable
 
 __all__ = ["LazyBackend", "FrameBackend", "backend", "encode_native"]
 
@@ -235,14 +240,14 @@ class _Delegating:
     asked-for columns. Each column is encoded at most once per backend (one backend per
     measure call): a second question adds the columns it needs to the same encoding."""
 
-    is_backend = True
+    is_backend: ClassVar[bool] = True
     holds_records = True
 
     def __init__(self, data, *, func: str | None = None, sep=None):
         self.source = frames.source(data, func=func)
         self.kind = self.source.kind
         self.label = self.source.label
-        self._enc = None
+        self._enc: EncodedTable | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:

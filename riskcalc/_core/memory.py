@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def record_frequencies(
 class MemoryBackend:
     """:class:`~riskcalc._core.backend.Backend` over records held (or read) in memory."""
 
-    is_backend = True
+    is_backend: ClassVar[bool] = True
     kind = "memory"
     holds_records = True
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from typing import ClassVar
 
 import numpy as np
 
@@ -325,7 +326,7 @@ def lattice_histograms(sdf, names, subsets, *, strategy: str = "grouping_sets") 
             F.count(F.lit(1)).alias(SIZE), F.grouping_id().alias("__rc_g")
         )
         rows = classes.groupBy("__rc_g", SIZE).agg(F.count(F.lit(1)).alias(CLASSES)).collect()
-        by = {}
+        by: dict[int, list[tuple[int, int]]] = {}
         for r in rows:
             by.setdefault(int(r["__rc_g"]), []).append((int(r[SIZE]), int(r[CLASSES])))
         for g, sub in gid.items():
@@ -361,7 +362,7 @@ class SparkBackend:
     is Spark SQL run on the cluster; what reaches the driver is a histogram or a handful of
     numbers. Per-record and per-class arrays are ``None``; the records are refused."""
 
-    is_backend = True
+    is_backend: ClassVar[bool] = True
     kind = "spark"
     holds_records = False
     label = "the Spark table"

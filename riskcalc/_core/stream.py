@@ -26,7 +26,9 @@ them), the same missing values (nulls, NaN, NaT), values of different types apar
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -184,7 +186,9 @@ class _KeyBuilder:
         self.table = _KeyTable()
         self.chunks = _Chunks()
 
-    def keys(self, array: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
+    def keys(
+        self, array: pa.Array
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:  # pragma: no cover
         raise NotImplementedError
 
     def add_many(self, arrays: list[pa.Array]):
@@ -478,7 +482,7 @@ class _DictionaryBuilder:
         self.name, self.type, self.dtype = name, typ, str(typ)
         self.value_type = typ.value_type if pa.types.is_dictionary(typ) else typ
         self.merged: pa.Array | None = None
-        self.pending: list[tuple[pa.Array, list[np.ndarray]]] = []
+        self.pending: list[tuple[pa.Array, list[tuple[int, np.ndarray]]]] = []
         self.pending_of: dict = {}
         self.pending_entries = 0
         self.chunks = _Chunks()
@@ -650,7 +654,7 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-_TRIM = None
+_TRIM: Callable[[int], int] | Literal[False] | None = None  # libc's malloc_trim, once looked up
 
 #: Batches are encoded in groups of about this many rows (consecutive small batches together).
 _GROUP_ROWS = 1 << 17
@@ -660,7 +664,7 @@ _PARALLEL_ROWS = 1 << 15
 
 def _chunks_of(group, name: str) -> list[pa.Array]:
     """The arrays of column ``name`` in a group of record batches (or tables: their chunks)."""
-    out = []
+    out: list[pa.Array] = []
     for batch in group:
         column = batch.column(name)
         out.extend(column.chunks if isinstance(column, pa.ChunkedArray) else [column])

@@ -217,7 +217,7 @@ def _individual_rows(
         enc, qi, weights=weights, method=method, household=household, missing=missing, alpha=alpha
     )
     above = res.records_above(threshold)
-    rows = [
+    rows: list[tuple[str, float | None, float | None, float | None]] = [
         ("global_risk", None, res.global_risk, None),
         ("expected_reidentifications", None, res.expected_reidentifications, None),
         ("records_above_threshold", threshold, above, above / res.n_records),

@@ -15,6 +15,7 @@ import json
 import sys
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,7 +25,10 @@ from .._provenance import provenance
 from .._validation import check_int
 from ..exceptions import InvalidParameterError
 
-pd = lazy_module("pandas")  # on first use: the command line's parser reads this module
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # on first use: the command line's parser reads this module
 __all__ = [
     "AttackExperiment",
     "attack_experiment",

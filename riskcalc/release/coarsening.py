@@ -4,6 +4,7 @@ smallest coarsening that brings every scenario to a target k."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,7 +14,7 @@ from .._render import Displayed
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import WITHHELD, ladder_length, level_name
-from .scenarios import load_scenarios
+from .scenarios import Scenarios, load_scenarios
 from .tables import RiskTable, tier_risk_table
 
 __all__ = ["what_if", "smallest_coarsening", "CoarseningResult", "DEFAULT_COARSENING"]
@@ -37,10 +38,10 @@ def _check_cohort(cohort, func: str) -> None:
 
 def what_if(
     cohort: pd.DataFrame,
-    coarsening=None,
+    coarsening: dict[str, str] | None = None,
     *,
-    scenarios=None,
-    tiers=(1, 2, 4),
+    scenarios: Scenarios = None,
+    tiers: Sequence[int] = (1, 2, 4),
     before: RiskTable | None = None,
 ) -> pd.DataFrame:
     """Before/after table: each scenario's uniqueness and k on each tier, as released and after
@@ -121,7 +122,7 @@ class CoarseningResult(Displayed):
     steps: int
     result: pd.DataFrame
 
-    def describe(self, label=str) -> str:
+    def describe(self, label: Callable[[str], str] = str) -> str:
         """The coarsening in words: each field released at a coarser level (``date_of_birth as
         year_of_birth``), then the fields withheld; ``label`` names a field for people.
 
@@ -219,7 +220,11 @@ def _released_as(field: str, level: int) -> str | None:
 
 
 def smallest_coarsening(
-    cohort: pd.DataFrame, target_k: int, *, max_suppressed: float = 0.01, scenarios=None
+    cohort: pd.DataFrame,
+    target_k: int,
+    *,
+    max_suppressed: float = 0.01,
+    scenarios: Scenarios = None,
 ) -> CoarseningResult:
     """The smallest coarsening (fewest ladder steps in total) under which every scenario leaves
     at most ``max_suppressed`` of the records in classes smaller than ``target_k``.

@@ -15,12 +15,14 @@ from .._provenance import describe_file
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .background import Background
     from .tables import RiskTable
-
-# The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and the
-# measures (:func:`tiers_job`): this module imports them where they are used.
-pd = lazy_module("pandas")
+else:
+    # The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and
+    # the measures (:func:`tiers_job`): this module imports them where they are used.
+    pd = lazy_module("pandas")
 
 #: Fields of the lattice and the staircase: the scenarios' fields present in the extract.
 LATTICE_MAX_SIZE = 3
@@ -107,7 +109,9 @@ def _scenario_fields(table: RiskTable, columns) -> list[str]:
     )
 
 
-def _extras(table: RiskTable, extracts: dict, step, encoded=None) -> tuple[dict, tuple]:
+def _extras(
+    table: RiskTable, extracts: dict, step, encoded=None
+) -> tuple[dict, tuple[str, pd.DataFrame] | None]:
     """The minimal identifying combinations per extract and the staircase of the first.
 
     Extracts whose scenario fields are nested (the tiers of one cohort: tier 1's fields hold

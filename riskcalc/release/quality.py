@@ -15,10 +15,17 @@ was fixed (that is the ``normalisation`` record).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .._typing import Fields, TableLike
 from .._validation import column_list
 from ..profile import DataQuality, ProfileResult, normalise_and_profile
 from ..profile import normalise as _normalise_columns
 from ..profile import profile_columns as _profile_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "registry_kinds",
@@ -292,7 +299,15 @@ def _with_registry(kinds, columns) -> dict:
     return {**registry_kinds(columns), **dict(kinds or {})}
 
 
-def profile_columns(data, columns=None, *, sep=None, kinds=None, roles=None, sheet=None):
+def profile_columns(
+    data: TableLike,
+    columns: Fields | None = None,
+    *,
+    sep: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    roles: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+) -> ProfileResult:
     # the docstring is riskcalc.profile.profile_columns's, with the registry's kinds (below)
     if columns is None:
         names = _all_columns(data, sep, sheet)
@@ -311,7 +326,14 @@ def _all_columns(data, sep, sheet):
     return _column_names(data, sep, sheet=sheet)
 
 
-def normalise(data, columns, *, sep=None, kinds=None, sheet=None):
+def normalise(
+    data: TableLike,
+    columns: Fields,
+    *,
+    sep: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+) -> tuple[pd.DataFrame, dict]:
     # the docstring is riskcalc.profile.normalise's, with the registry's kinds (below)
     names = list(column_list(columns, "columns", "normalise"))
     return _normalise_columns(data, names, sep=sep, kinds=_with_registry(kinds, names), sheet=sheet)

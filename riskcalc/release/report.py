@@ -24,6 +24,7 @@ import html
 import io
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,18 @@ from .._compat import numeric_view
 from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
+
+if TYPE_CHECKING:
+    from .coarsening import CoarseningResult
+    from .history import HistorySection
+
+
+class HtmlSection(Protocol):
+    """A section the report places as it renders itself: the simulated linkage attack
+    (:class:`riskcalc.release.attack.AttackExperiment`, which imports this module)."""
+
+    def section_html(self) -> str: ...
+
 
 __all__ = [
     "html_report",
@@ -1719,9 +1732,9 @@ def html_report(
     identifying: dict | None = None,
     staircase: tuple[str, pd.DataFrame] | None = None,
     what_if: pd.DataFrame | None = None,
-    coarsening=None,
-    history=None,
-    attack=None,
+    coarsening: CoarseningResult | None = None,
+    history: HistorySection | None = None,
+    attack: HtmlSection | None = None,
 ) -> str:
     """Render the report as one HTML document (a string).
 

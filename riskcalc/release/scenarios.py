@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TypeAlias
 
 from ..exceptions import DataFileError, InvalidParameterError
 
@@ -38,7 +39,7 @@ class Scenario:
     fields: tuple[str, ...]
     rationale: str = ""
 
-    def applies_to(self, columns) -> bool:
+    def applies_to(self, columns: Iterable[str]) -> bool:
         """Whether a table with ``columns`` holds every field of the scenario."""
         available = set(columns)
         return all(f in available for f in self.fields)
@@ -83,7 +84,12 @@ def _toml_reason(exc) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def load_scenarios(source=None) -> tuple[Scenario, ...]:
+#: What :func:`load_scenarios` reads (``scenarios=`` of the tables): a TOML file, a mapping
+#: ``{name: {"fields": [...], "rationale": "..."}}``, Scenario objects, or None (the defaults).
+Scenarios: TypeAlias = "str | os.PathLike[str] | Mapping[str, object] | Sequence[Scenario] | None"
+
+
+def load_scenarios(source: Scenarios = None) -> tuple[Scenario, ...]:
     """Scenarios from a TOML file, a mapping, or (``None``) the defaults.
 
     Parameters

@@ -54,9 +54,10 @@ same input gives byte-identical files.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,10 +69,11 @@ from .._core.encoding import EncodedTable, encode
 from .._core.grouping import group_codes
 from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
+from .._typing import TableLike
 from .._validation import check_tiers
 from ..exceptions import InvalidParameterError
 from .ladders import coarsen
-from .scenarios import Scenario, load_scenarios
+from .scenarios import Scenario, Scenarios, load_scenarios
 from .tier3 import AGGREGATE_COLUMNS, tier3_rows
 
 __all__ = [
@@ -392,7 +394,9 @@ def _extract_rows(label, extract, scenarios, sensitive, *, enc=None, memo=None, 
     guessed field) from ``enc`` and has no attribute rows.
     """
     columns = _columns(extract)
-    rows = [(s, s.fields, (), False) for s in scenarios if s.applies_to(columns)]
+    rows: list[tuple[Scenario, tuple[str, ...], tuple[tuple[str, str], ...], bool]] = [
+        (s, s.fields, (), False) for s in scenarios if s.applies_to(columns)
+    ]
     if project:
         for s in scenarios:
             if s.applies_to(columns):
@@ -650,7 +654,7 @@ def _guessed_figures(enc, part, used, guesses) -> _Figures:
     )
 
 
-def revealed_records(part, columns) -> list[tuple[int, int]]:
+def revealed_records(part, columns) -> tuple[int, int] | list[tuple[int, int]]:
     """For each of ``columns`` (encoded columns, or one): the records in classes of ``part``
     holding a single value of it (homogeneous classes), and how many of them hold a value other
     than the column's most common one (:func:`riskcalc._core.crosstab.homogeneous_counts`)."""
@@ -689,11 +693,11 @@ def _record_row(label, scenario: Scenario, figures: _Figures, projected: bool = 
 
 
 def risk_table(
-    extracts: Mapping,
+    extracts: Mapping[Any, TableLike],
     *,
-    scenarios=None,
+    scenarios: Scenarios = None,
     aggregates: Mapping[str, pd.DataFrame] | None = None,
-    sensitive=None,
+    sensitive: Sequence[str] | None = None,
     provenance: dict | None = None,
 ) -> RiskTable:
     """Risk of every scenario on every record-level extract, and tier 3 small counts.
@@ -805,9 +809,9 @@ def _table_parameters(scenarios, **more) -> dict:
 def tier_risk_table(
     cohort: pd.DataFrame,
     *,
-    tiers=(1, 2, 3, 4),
-    scenarios=None,
-    coarsening=None,
+    tiers: Sequence[int] = (1, 2, 3, 4),
+    scenarios: Scenarios = None,
+    coarsening: dict[str, str] | None = None,
     encoded: EncodedTable | None = None,
     attributes: bool = True,
     project: bool = True,
