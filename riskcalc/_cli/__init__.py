@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import ModuleType
 
 from .._version import __version__
 from . import analyse, attack, audit_tables, check_output, lattice, report, suda, synth, tiers
@@ -23,7 +24,7 @@ from ._options import Parser, UsageError
 __all__ = ["UsageError", "build_parser", "console", "main"]
 
 #: ``(name, aliases, module)`` of every command, in the order ``riskcalc --help`` lists them.
-COMMANDS = (
+COMMANDS: tuple[tuple[str, list[str], ModuleType], ...] = (
     ("analyse", ["analyze"], analyse),
     ("lattice", [], lattice),
     ("suda", [], suda),

@@ -27,6 +27,9 @@ class Parser(argparse.ArgumentParser):
     argument) print ``riskcalc CMD: error: MESSAGE (see riskcalc CMD --help)``.
     """
 
+    #: every command name (aliases included) to its subparser; set by :func:`build_parser`
+    commands: dict[str, argparse.ArgumentParser]
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("exit_on_error", False)  # parse_known_args below reports the error
         super().__init__(*args, **kwargs)

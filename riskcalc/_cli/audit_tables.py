@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import _options as o
 from ._output import finish_folder, prepare_out
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = "what an attacker can still work out from suppressed / rounded linked tables"
 DESCRIPTION = (
@@ -99,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         if args.protection is None
         else audit.policy(args.policy, protection=args.protection)
     )
-    tables, margins = {}, {}
+    tables: dict[str, pd.DataFrame] = {}
+    margins: dict[str, pd.DataFrame] = {}
     for p in files:
         (margins if p.name in margin_names else tables)[p.name] = read_frame(p, args.sep)
     if not tables:

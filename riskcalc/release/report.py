@@ -1359,9 +1359,9 @@ class _Page:
     identifying: dict | None = None
     staircase: tuple[str, pd.DataFrame] | None = None
     what_if: pd.DataFrame | None = None
-    coarsening: object = None
-    history: object = None
-    attack: object = None
+    coarsening: CoarseningResult | None = None
+    history: HistorySection | None = None
+    attack: HtmlSection | None = None
 
     @property
     def prov(self) -> dict:
