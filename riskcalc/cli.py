@@ -736,9 +736,9 @@ def _run_report(args: argparse.Namespace) -> int:
         columns=columns or None,
     )
     _warn(args, result.table.provenance.get("data_quality"))
-    if result.extra.get("not_measured"):
+    if result.not_measured:
         print(
-            f"riskcalc {args.command}: note: {result.extra['not_measured']}; pass --scenarios FILE naming your "
+            f"riskcalc {args.command}: note: {result.not_measured}; pass --scenarios FILE naming your "
             "columns, or --columns FIELD=COLUMN to map them",
             file=sys.stderr,
         )
@@ -769,11 +769,11 @@ def _finish_job(result, args, out: Path | None) -> int:
         text = table.to_latex()
     else:
         text = _render.text_quality(table.provenance) + _render.to_text(_display_headline(table))
-    if "coarsening" in result.extra:
+    if result.coarsening is not None:
         from .release.job import describe_coarsening
 
         print(
-            f"riskcalc {args.command}: {describe_coarsening(result.extra['coarsening'])}",
+            f"riskcalc {args.command}: {describe_coarsening(result.coarsening)}",
             file=sys.stderr,
         )
     if out is not None:

@@ -795,6 +795,7 @@ def tier_risk_table(
     encoded: EncodedTable | None = None,
     attributes: bool = True,
     project: bool = True,
+    provenance: dict | None = None,
 ) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
@@ -807,6 +808,8 @@ def tier_risk_table(
     the tier (:func:`project_scenario`) in a row marked ``projected``, so that an absent
     scenario never reads as no risk; a best guess in it (the school's LA for the home LA) is
     checked against the cohort's truth (``home_la``), coarsened as its column is.
+    ``provenance`` adds entries to the table's provenance block, after the cohort's (the main
+    job's sections: :func:`riskcalc.release.job.tiers_job`).
     """
     import synthetic
 
@@ -854,6 +857,7 @@ def tier_risk_table(
             scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}), project=bool(project)
         ),
         cohort=meta,
+        **(provenance or {}),
     )
     return RiskTable(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
