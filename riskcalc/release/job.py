@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_module
-from .._memory import imports_done, return_free_memory
+from .._memory import fit_address_space_limit, imports_done, return_free_memory
 from .._outputs import MANIFEST
 from .._provenance import describe_file
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
@@ -310,6 +310,7 @@ def run_tiers(options: TiersOptions) -> JobResult:
 
     from .scenarios import load_scenarios
 
+    fit_address_space_limit()  # under ulimit -v: the space needed depends on the data alone
     step = _Steps(options.progress)
     # The cohort first: its worker processes need numpy alone, so they generate the LA chunks
     # while this process imports pandas, pyarrow and the measures (about a second on one core)
@@ -760,6 +761,7 @@ def report_job(
     from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
 
+    fit_address_space_limit()
     step = _Steps(progress)
     mapping = dict(columns or {})
     scen = load_scenarios(scenarios)

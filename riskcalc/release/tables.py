@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +65,7 @@ from .._core.backend import backend_for
 from .._core.crosstab import homogeneous_counts
 from .._core.encoding import EncodedTable, encode
 from .._core.grouping import group_codes
+from .._core.threads import Alongside
 from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
 from .._validation import check_tiers
@@ -836,9 +836,10 @@ def tier_risk_table(
     records, attribute_rows = [], []
     # Tier 3 (aggregate tables from the cohort, and their audits) shares nothing with the
     # record tiers: it runs on a thread of its own, alongside them (much of both is compiled or
-    # numpy work that releases the GIL).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskcalc-tier3") as pool:
-        tier3 = pool.submit(_tier3_rows, cohort) if 3 in tiers else None
+    # numpy work that releases the GIL), except under an address-space limit
+    # (:class:`riskcalc._core.threads.Alongside`).
+    tier3 = Alongside(_tier3_rows, cohort, name="riskcalc-tier3") if 3 in tiers else None
+    try:
         for t in record_tiers:
             shell = pd.DataFrame(columns=tier_columns[t])
             r, a = _extract_rows(
@@ -847,9 +848,11 @@ def tier_risk_table(
             records += r
             attribute_rows += a
             return_free_memory()
-        aggregates = (
-            tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
-        )
+    except BaseException:
+        if tier3 is not None:  # its thread ends before the error goes on: no work left running
+            tier3.abandon()
+        raise
+    aggregates = tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
     return_free_memory()
     prov = make_provenance(
         "tier_risk_table",
