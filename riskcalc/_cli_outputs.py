@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import _render
-from ._provenance import describe_file, provenance
+from ._provenance import code_identity, describe_file, provenance
 from .exceptions import DataFileError, RiskCalcError
 
 # The engine's reader (pyarrow) is imported by the commands that read, not by the parser:
@@ -264,7 +264,7 @@ def _audit_markdown(result, prov: dict) -> str:
         f"- tables: {len(result.tables)}; audited cells (suppressed or rounded): {result.n_audited}",
         f"- exactly recoverable: {result.n_exact}; narrower than protection (exact included): {result.n_narrow}",
         f"- solver: {result.method}; HiGHS calls: {result.n_solves}",
-        f"- riskcalc {prov['riskcalc_version']}",
+        f"- riskcalc {code_identity(prov)}",
         "",
         # the shared renderer escapes every cell: a table's file name or a category is text
         _render.to_markdown(
@@ -316,7 +316,7 @@ def _release_markdown(release, prov: dict) -> str:
             f"- exactly recoverable: {int((fail['verdict'] == 'exact').sum())}; "
             f"narrower than protection (exact included): {len(fail)}"
         ),
-        f"- riskcalc {prov['riskcalc_version']}",
+        f"- riskcalc {code_identity(prov)}",
         "",
         _render.to_markdown(
             release.tables[

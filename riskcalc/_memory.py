@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ._core import threads
 from .exceptions import InsufficientMemoryError
 
 __all__ = [
@@ -62,32 +63,14 @@ def _meminfo_available() -> int | None:
     return None
 
 
-def _address_space_limit() -> int | None:
-    """The soft ``ulimit -v`` (``RLIMIT_AS``) in bytes, ``None`` when unlimited or unknown."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    return None if soft == resource.RLIM_INFINITY or soft < 0 else int(soft)
-
-
 def address_space_limited() -> bool:
-    """Whether this process runs under a finite address-space limit (``ulimit -v``).
-
-    Under one, an allocation that does not fit fails (rather than the operating system
-    over-committing), and where it fails decides what the user sees: in numpy a
-    :class:`MemoryError` (one line), in pandas' hash tables, which do not check what ``malloc``
-    returns, a segmentation fault. So a job under such a limit runs its work on one thread
-    (:func:`riskcalc.release.tables.tier_risk_table`), where the first allocation to fail is
-    the same from run to run, and keeps the allocators from reserving address space ahead of
-    need (:func:`fit_address_space_limit`).
-    """
-    return _address_space_limit() is not None
+    """Whether this process runs under a finite address-space limit (``ulimit -v``): see
+    :func:`riskcalc._core.threads.address_space_limited`."""
+    return threads.address_space_limited()
 
 
 def _address_space_room() -> int | None:
-    soft = _address_space_limit()
+    soft = threads.address_space_limit()
     if soft is None:
         return None
     used = None

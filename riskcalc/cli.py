@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import _render
+from ._provenance import code_identity
 from ._version import __version__
 from .exceptions import RiskCalcError
 
@@ -298,8 +299,7 @@ def _stdin_file(name: str | None) -> str | None:
 def _text_header(prov: dict) -> str:
     params, inp = prov["parameters"], prov["input"]
     lines = [
-        f"riskcalc {prov['riskcalc_version']} - analyse {inp['source']} "
-        f"({inp['n_records']:,} records)",
+        f"riskcalc {code_identity(prov)} - analyse {inp['source']} ({inp['n_records']:,} records)",
         f"quasi-identifiers: {', '.join(params['quasi_identifiers'])}",
         f"missing values: {params['missing']}"
         + (f"; weights: {params['weights']}" if params["weights"] else ""),
@@ -579,7 +579,7 @@ def _provenance(function: str, args, n_records: int, params: dict, quality=None)
 def _header(prov: dict, command: str) -> str:
     inp, params = prov["input"], prov["parameters"]
     return (
-        f"riskcalc {prov['riskcalc_version']} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
+        f"riskcalc {code_identity(prov)} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
         f"fields: {', '.join(params['fields'])}\n" + _render.text_quality(prov)
     )
 

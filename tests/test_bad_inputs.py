@@ -661,7 +661,7 @@ def test_d07_under_a_ulimit_tier3_runs_in_the_calling_thread(monkeypatch):
     import threading
 
     import synthetic
-    from riskcalc import _memory
+    from riskcalc._core import threads
     from riskcalc.release import tables
 
     ran_on = []
@@ -674,7 +674,7 @@ def test_d07_under_a_ulimit_tier3_runs_in_the_calling_thread(monkeypatch):
     monkeypatch.setattr(tables, "_tier3_rows", spy)
     cohort = synthetic.generate_cohort(1_500, rng=2)
     free = tables.tier_risk_table(cohort)
-    monkeypatch.setattr(_memory, "_address_space_limit", lambda: 1536 * 2**20)
+    monkeypatch.setattr(threads, "address_space_limit", lambda: 1536 * 2**20)
     limited = tables.tier_risk_table(cohort)
     assert ran_on == [False, True]
     assert limited.to_json() == free.to_json()
@@ -686,12 +686,13 @@ def test_d07_allocators_fit_an_address_space_limit(monkeypatch):
     import pyarrow as pa
 
     from riskcalc import _memory
+    from riskcalc._core import threads
 
     before = pa.default_memory_pool()
     try:
         assert _memory.fit_address_space_limit() is False
         assert pa.default_memory_pool().backend_name == before.backend_name
-        monkeypatch.setattr(_memory, "_address_space_limit", lambda: 1536 * 2**20)
+        monkeypatch.setattr(threads, "address_space_limit", lambda: 1536 * 2**20)
         assert _memory.fit_address_space_limit() is True
         assert pa.default_memory_pool().backend_name == "system"
     finally:

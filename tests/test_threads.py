@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskcalc import _memory
+from riskcalc._core import threads
 from riskcalc._core.threads import Alongside, map_threads
 
 
@@ -45,7 +45,7 @@ def test_map_threads_is_the_serial_map(items, failing, workers):
 def test_map_threads_is_serial_under_an_address_space_limit(monkeypatch):
     import threading
 
-    monkeypatch.setattr(_memory, "_address_space_limit", lambda: 2**30)
+    monkeypatch.setattr(threads, "address_space_limit", lambda: 2**30)
     seen = map_threads(lambda _: threading.current_thread().name, range(6), 3)
     assert set(seen) == {threading.main_thread().name}
 

@@ -21,9 +21,30 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 
-from .._memory import address_space_limited
+__all__ = ["Alongside", "map_threads", "address_space_limit", "address_space_limited"]
 
-__all__ = ["Alongside", "map_threads"]
+
+def address_space_limit() -> int | None:
+    """The soft ``ulimit -v`` (``RLIMIT_AS``) in bytes, ``None`` when unlimited or unknown."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY or soft < 0 else int(soft)
+
+
+def address_space_limited() -> bool:
+    """Whether this process runs under a finite address-space limit (``ulimit -v``).
+
+    Under one, an allocation that does not fit fails (rather than the operating system
+    over-committing), and where it fails decides what the user sees: in numpy a
+    :class:`MemoryError` (one line), in pandas' hash tables, which do not check what ``malloc``
+    returns, a segmentation fault. So work runs on one thread under such a limit (see the
+    module notes), and the allocators are kept from reserving address space ahead of need
+    (:func:`riskcalc._memory.fit_address_space_limit`).
+    """
+    return address_space_limit() is not None
 
 
 class Alongside:
