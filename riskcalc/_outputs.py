@@ -346,10 +346,12 @@ def _hash_file(path: Path) -> tuple[int, str]:
 
 
 def _manifest_doc(entries: Mapping[str, tuple[int, str]], command: str | None) -> bytes:
+    from ._provenance import code_commit
     from ._version import __version__
 
     doc = {
         "riskcalc_version": __version__,
+        "riskcalc_commit": code_commit(),
         "files": {
             name: {"bytes": size, "sha256": sha} for name, (size, sha) in sorted(entries.items())
         },

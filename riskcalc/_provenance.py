@@ -1,7 +1,7 @@
 """Provenance: the one home of what every output records about where its figures came from.
 
 Every table, report and sidecar carries the block :func:`provenance` builds: the riskcalc
-version, the function and its parameters, the command line when run from the CLI, and the
+version and the commit of the code (:func:`code_commit`), the function and its parameters, the command line when run from the CLI, and the
 source of the data: a *synthetic* cohort (seed, size, generator version) or the user's files
 (name, size in bytes, SHA-256, records). No wall-clock time is recorded, so the same input and
 parameters give byte-identical files.
@@ -19,6 +19,8 @@ from ._version import __version__
 
 __all__ = [
     "provenance",
+    "code_commit",
+    "code_identity",
     "describe_file",
     "describe_input",
     "describe_cohort",
@@ -32,6 +34,67 @@ __all__ = [
 _COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "riskcalc_command", default=None
 )
+
+
+#: What :func:`code_commit` says when the code's commit cannot be known.
+UNKNOWN_COMMIT = "unknown"
+_CODE_COMMIT: list[str] = []
+
+
+def code_commit() -> str:
+    """The git commit of the code running, as the provenance records it.
+
+    A built package (wheel or sdist) carries the commit it was built from in
+    ``riskcalc/_commit.py`` (written by ``setup.py``), preferred when present; code run from a
+    checkout reads its ``.git`` files (:mod:`riskcalc._gitcommit`, no ``git`` process), with
+    ``"-modified"`` appended when the code under ``riskcalc/`` or ``synthetic/`` differs from
+    the commit's index (content compared, so the same files say the same); else
+    :data:`UNKNOWN_COMMIT`. Read once per process.
+    """
+    if not _CODE_COMMIT:
+        _CODE_COMMIT.append(_find_commit())
+    return _CODE_COMMIT[0]
+
+
+def _find_commit(root: Path | None = None) -> str:
+    """The built package's commit, else the checkout's at ``root`` (default: the folder
+    holding the package), else :data:`UNKNOWN_COMMIT`."""
+    if root is None:
+        try:
+            from ._commit import COMMIT  # type: ignore[import-not-found]
+
+            return str(COMMIT)
+        except ImportError:
+            pass
+    from . import _gitcommit
+
+    root = Path(__file__).resolve().parent.parent if root is None else Path(root)
+    try:
+        commit = _gitcommit.checkout_commit(root)
+        if commit is None:
+            return UNKNOWN_COMMIT
+        return commit + ("-modified" if _gitcommit.modified(root) else "")
+    except (OSError, ValueError):
+        return UNKNOWN_COMMIT
+
+
+def code_identity(prov: dict | None = None) -> str:
+    """The code's identity as people read it: ``"0.4.0 (commit 5a5b4faaa589)"`` (the first 12
+    hex digits; ``"commit unknown"``, ``", modified"``), of a provenance block (its
+    ``riskcalc_version`` and ``riskcalc_commit``), or of the code running.
+
+    Examples
+    --------
+    >>> code_identity({"riskcalc_version": "0.4.0", "riskcalc_commit": "5a5b4faaa589caa8da74912a047dc07765630619"})
+    '0.4.0 (commit 5a5b4faaa589)'
+    >>> code_identity({"riskcalc_version": "0.4.0", "riskcalc_commit": "unknown"})
+    '0.4.0 (commit unknown)'
+    """
+    from ._render import identity_text
+
+    if prov is None:
+        prov = {"riskcalc_version": __version__, "riskcalc_commit": code_commit()}
+    return identity_text(prov)
 
 
 def set_command(argv) -> contextvars.Token:
@@ -144,12 +207,17 @@ def provenance(
 ) -> dict:
     """The provenance block.
 
-    Keys: ``riskcalc_version``, ``function``, ``parameters``, ``command`` (when run from the
+    Keys: ``riskcalc_version``, ``riskcalc_commit`` (:func:`code_commit`), ``function``, ``parameters``, ``command`` (when run from the
     CLI), ``data`` (``"synthetic"``, ``"file"`` or ``"in-memory"``), then ``input`` (one encoded
     input, from ``data``/``encoded``), ``inputs`` (a list of :func:`describe_file` blocks) or
     ``cohort`` (:func:`describe_cohort`), and any ``extra`` entries.
     """
-    block: dict = {"riskcalc_version": __version__, "function": function, "parameters": parameters}
+    block: dict = {
+        "riskcalc_version": __version__,
+        "riskcalc_commit": code_commit(),
+        "function": function,
+        "parameters": parameters,
+    }
     if command_line() is not None:
         block["command"] = command_line()
     if cohort is not None:

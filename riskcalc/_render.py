@@ -417,7 +417,7 @@ def latex_label(text: str) -> str:
 def latex_caption(title: str, prov: dict | None) -> str:
     """A table caption: the title, then the data's source (:func:`source_line`), so a table
     pasted into a paper keeps its provenance."""
-    return f"{title}. {source_line(prov)}" if prov else f"{title}."
+    return f"{title}. {source_line(prov).replace(chr(10), ' ')}" if prov else f"{title}."
 
 
 def _jsonable(value):
@@ -474,8 +474,37 @@ def input_text(info: dict, full_hash: bool = True) -> str:
     return f"{info.get('source', 'input')}" + (f" ({', '.join(bits)})" if bits else "")
 
 
+def identity_text(prov: dict) -> str:
+    """The code's identity in a provenance block as people read it (its ``riskcalc_version``
+    and the first 12 hex digits of its ``riskcalc_commit``): see
+    :func:`riskcalc._provenance.code_identity`."""
+    version = str(prov.get("riskcalc_version", ""))
+    commit = prov.get("riskcalc_commit")
+    if not commit:
+        return version
+    sha, _, state = str(commit).partition("-")
+    short = sha[:12] if sha != "unknown" else sha
+    return f"{version} (commit {short}{', ' + state if state else ''})"
+
+
 def source_line(prov: dict) -> str:
-    """One line naming the data behind the figures, as printed inside every chart."""
+    """The lines naming the data and the code behind the figures, as printed inside every
+    chart: the data (with the riskcalc version), then the code's commit on a line of its own
+    (so that the data's line wraps the same whatever the commit)."""
+    return _data_line(prov) + _commit_line(prov)
+
+
+def _commit_line(prov: dict) -> str:
+    commit = prov.get("riskcalc_commit")
+    if not commit:
+        return ""
+    sha, _, state = str(commit).partition("-")
+    return f"\nriskcalc commit {sha[:12] if sha != 'unknown' else sha}" + (
+        f" ({state})" if state else ""
+    )
+
+
+def _data_line(prov: dict) -> str:
     version = prov.get("riskcalc_version", "")
     if is_synthetic(prov):
         c = prov.get("cohort", {})
@@ -500,7 +529,7 @@ def provenance_lines(prov: dict | None) -> list[str]:
     (a synthetic cohort, or each input file with its size, records and SHA-256)."""
     if not prov:
         return []
-    lines = [f"riskcalc {prov.get('riskcalc_version', '')}, {prov.get('function', '')}"]
+    lines = [f"riskcalc {identity_text(prov)}, {prov.get('function', '')}"]
     if prov.get("command"):
         lines.append(f"command: {prov['command']}")
     cohort = prov.get("cohort")

@@ -90,6 +90,7 @@ from ._core.grouping import group_codes
 from ._labels import column_codes
 from ._labels import group_codes as group_codes_labelled
 from ._lazy import lazy_module
+from ._provenance import code_identity
 from ._render import Displayed
 from ._validation import check_choice, check_int
 from .exceptions import InvalidParameterError, MissingColumnError
@@ -685,7 +686,7 @@ class AuditResult(Displayed):
             f"- tables: {len(self.tables)}; audited cells (suppressed or rounded): {self.n_audited}",
             f"- exactly recoverable: {self.n_exact}; narrower than protection (exact included): {self.n_narrow}",
             f"- solver: {self.method}; HiGHS calls: {self.n_solves}",
-            f"- riskcalc {provenance['riskcalc_version']}",
+            f"- riskcalc {code_identity(provenance)}",
             "",
             # the shared renderer escapes every cell: a table's file name or a category is text
             _render.to_markdown(
@@ -798,7 +799,7 @@ class AuditRelease:
                 f"- exactly recoverable: {int((fail['verdict'] == 'exact').sum())}; "
                 f"narrower than protection (exact included): {len(fail)}"
             ),
-            f"- riskcalc {provenance['riskcalc_version']}",
+            f"- riskcalc {code_identity(provenance)}",
             "",
             _render.to_markdown(
                 self.tables[

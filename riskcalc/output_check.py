@@ -57,6 +57,7 @@ import pandas as pd
 
 from ._compat import numeric_view
 from ._labels import MISSING_LABEL, column_codes, group_codes
+from ._provenance import code_identity
 from ._render import Displayed
 from ._validation import (
     check_apart,
@@ -268,7 +269,7 @@ class OutputCheckResult(Displayed):
         if provenance is not None:
             first = (provenance.get("inputs") or [provenance.get("input", {})])[0]
             lines.append(
-                f"- riskcalc {provenance.get('riskcalc_version', '')}; input "
+                f"- riskcalc {code_identity(provenance)}; input "
                 f"{first.get('source', '')} sha256 {first.get('sha256', '')}"
             )
         flagged = self.cells[self.cells["verdict"] != "pass"]

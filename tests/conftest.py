@@ -82,6 +82,8 @@ SLOW_TESTS = frozenset(
         "tests/test_background.py::test_forked_worker_runs_elsewhere_gives_the_same_files_and_a_killed_one_is_replaced",  # 3.4
         "tests/test_tiers.py::test_same_seed_gives_byte_identical_files",  # 3.3
         "tests/test_bad_inputs.py::test_d07_ulimit_in_a_subprocess",  # 3.2
+        "tests/test_bad_inputs.py::test_d07_a_cohort_the_check_admits_runs_under_the_ulimit",  # 7
+        "tests/test_identity.py::test_an_installed_wheel_names_the_commit_it_was_built_from",  # 5
         "tests/test_history_section.py::test_same_seed_gives_byte_identical_files",  # 3.0
         "tests/test_outputs_csv.py::test_every_command_wrote_csv",  # 3.0
         "tests/test_linkage_attack.py::test_probabilistic_is_byte_identical",  # 2.7

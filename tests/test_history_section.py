@@ -124,7 +124,7 @@ def test_bad_parameters_name_themselves(kwargs, name):
 
 
 def test_job_carries_the_section(job, section):
-    assert job.extra["history"].to_frame().equals(section.to_frame())
+    assert job.history.to_frame().equals(section.to_frame())
     files = job.files()
     assert (
         files["history.csv"]
@@ -145,7 +145,7 @@ def test_job_carries_the_section(job, section):
 def test_no_history_removes_it():
     res = tiers_job(1_500, SEED, what_if=False, history=False)
     files = res.files()
-    assert "history" not in res.extra
+    assert res.history is None
     assert not {"history.csv", "chart_history.png", "chart_history.svg"} & set(files)
     assert "history" not in json.loads(files["tier_table.json"])["provenance"]
     assert 'id="history"' not in files["report.html"]
@@ -216,9 +216,9 @@ def test_report_shows_the_section_after_the_tier_tables(job):
     assert "history" in ids
     tier_sections = [i for i in ("tiers", "scenarios", "attributes", "tier3") if i in ids]
     assert ids.index("history") == max(ids.index(i) for i in tier_sections) + 1
-    r = job.extra["history"].result
+    r = job.history.result
     part = html[html.index('id="history"') : html.index("<h2", html.index('id="history"'))]
-    assert job.extra["history"].sentence.replace("'", "&#x27;") in part
+    assert job.history.sentence.replace("'", "&#x27;") in part
     assert "Years of history linked" in part and f"{r.n_unique[-1]:,}" in part
     assert "data:image/png;base64," in part
     alt = [a for a in parser.alts if "school-gate" in a]

@@ -22,6 +22,8 @@ SHARED = {
     "riskcalc._version",
     "riskcalc._format",
     "riskcalc._provenance",
+    "riskcalc._gitcommit",
+    "riskcalc._commit",
     "riskcalc._render",
     "riskcalc._outputs",
     "riskcalc._memory",

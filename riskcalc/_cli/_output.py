@@ -151,11 +151,11 @@ def finish_job(result, args: argparse.Namespace, out: Path | None) -> int:
         from ..release.tables import _display
 
         text = _render.text_quality(table.provenance) + _render.to_text(_display(table.headline()))
-    if "coarsening" in result.extra:
+    if result.coarsening is not None:
         from ..release.job import describe_coarsening
 
         print(
-            f"riskcalc {args.command}: {describe_coarsening(result.extra['coarsening'])}",
+            f"riskcalc {args.command}: {describe_coarsening(result.coarsening)}",
             file=sys.stderr,
         )
     return finish_folder(args, out, result.files() if out is not None else {}, text)

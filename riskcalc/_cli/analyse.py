@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from .. import _render
+from .._provenance import code_identity
 from . import _options as o
 from ._output import emit, example_path, out_files, stdin_file, warn
 
@@ -165,8 +166,7 @@ def run(args: argparse.Namespace) -> int:
 def _text_header(prov: dict) -> str:
     params, inp = prov["parameters"], prov["input"]
     lines = [
-        f"riskcalc {prov['riskcalc_version']} - analyse {inp['source']} "
-        f"({inp['n_records']:,} records)",
+        f"riskcalc {code_identity(prov)} - analyse {inp['source']} ({inp['n_records']:,} records)",
         f"quasi-identifiers: {', '.join(params['quasi_identifiers'])}",
         f"missing values: {params['missing']}"
         + (f"; weights: {params['weights']}" if params["weights"] else ""),

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import _render
+from .._provenance import code_identity
 from . import _options as o
 from ._output import emit, out_files, stdin_file, warn
 
@@ -113,6 +114,6 @@ def header(prov: dict, command: str) -> str:
     """The text output's first lines (lattice and suda): version, file, records, fields."""
     inp, params = prov["input"], prov["parameters"]
     return (
-        f"riskcalc {prov['riskcalc_version']} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
+        f"riskcalc {code_identity(prov)} - {command} {inp['source']} ({inp['n_records']:,} records)\n"
         f"fields: {', '.join(params['fields'])}\n" + _render.text_quality(prov)
     )

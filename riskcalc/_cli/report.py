@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
         columns=args.columns or None,
     )
     warn(args, result.table.provenance.get("data_quality"))
-    if result.extra.get("not_measured"):
+    if result.not_measured:
         print(
-            f"riskcalc {args.command}: note: {result.extra['not_measured']}; pass --scenarios FILE "
+            f"riskcalc {args.command}: note: {result.not_measured}; pass --scenarios FILE "
             "naming your columns, or --columns FIELD=COLUMN to map them",
             file=sys.stderr,
         )

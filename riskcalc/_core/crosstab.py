@@ -10,13 +10,13 @@ Only the non-empty cells are kept, sorted by (class, value). They come from one 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .grouping import small_key_space
 from .kernels import class_values, compiled, homogeneous_tally
+from .threads import map_threads
 
 __all__ = [
     "ClassValueTable",
@@ -163,8 +163,7 @@ def homogeneous_counts(
         return [one(c) for c in columns]
     # The compiled passes release the GIL: one field per core (a field's scratch is freed as
     # soon as its counts are taken, so at most one per thread is alive).
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskcalc-homogeneous") as pool:
-        return list(pool.map(one, columns))
+    return map_threads(one, columns, workers, name="riskcalc-homogeneous")
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from .codes import (  # noqa: F401 - re-exported: the engine and tests import th
 from .grouping import small_key_space
 from .io import read_table
 from .stream import encode_batches
+from .threads import map_threads
 
 __all__ = [
     "EncodedColumn",
@@ -274,8 +274,7 @@ def _encode_columns(table, names) -> dict[str, EncodedColumn]:
     if workers <= 1:
         return {n: one(n) for n in names}
     # pandas' hash tables and Arrow's kernels release the GIL: columns encode in parallel.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(zip(names, pool.map(one, names)))
+    return dict(zip(names, map_threads(one, names, workers, name="riskcalc-encode")))
 
 
 def _finish(name, codes, n_distinct, dtype, categories) -> EncodedColumn:
@@ -615,8 +614,7 @@ def _encode_strings_parallel(name, array: pa.ChunkedArray, dtype: str) -> Encode
     n = len(array)
     bounds = np.linspace(0, n, workers + 1).astype(np.int64)
     slices = [array.slice(int(a), int(b - a)) for a, b in itertools.pairwise(bounds)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(pc.dictionary_encode, slices))
+    parts = map_threads(pc.dictionary_encode, slices, workers, name="riskcalc-encode")
     chunks = [c for part in parts for c in part.chunks]
     encoded = pa.chunked_array(chunks, type=parts[0].type)
     dictionaries = _distinct_dictionaries(encoded)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_module
-from .._memory import imports_done, return_free_memory
+from .._memory import fit_address_space_limit, imports_done, return_free_memory
 from .._outputs import MANIFEST
 from .._provenance import describe_file
 from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
@@ -17,7 +17,10 @@ from ..exceptions import DataFileError, EmptyTableError, InvalidParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .attack import AttackExperiment
     from .background import Background
+    from .coarsening import CoarseningResult
+    from .history import HistorySection
     from .tables import RiskTable
 else:
     # The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and
@@ -28,13 +31,69 @@ else:
 LATTICE_MAX_SIZE = 3
 
 
+@dataclass(frozen=True)
+class TiersOptions:
+    """The parameters of the main job (:func:`tiers_job`), in one frozen record.
+
+    ``n_pupils`` and ``seed`` make the synthetic cohort; ``scenarios`` the intruder scenarios
+    (default: the built-in ones). With ``report`` the job adds the HTML report and its
+    sections: the what-if comparison (``what_if``), the smallest coarsening for ``target_k``
+    (within ``max_suppressed``), the longitudinal section (``history``, on a panel of
+    ``history_pupils``, default ``HISTORY_PUPILS``) and the simulated linkage attack
+    (``attack``, on a cohort of ``attack_pupils``, default ``ATTACK_PUPILS``). ``progress``
+    prints the stages on standard error.
+    """
+
+    n_pupils: int
+    seed: int | None = 0
+    scenarios: object = None
+    report: bool = True
+    what_if: bool = True
+    target_k: int | None = None
+    max_suppressed: float = 0.01
+    progress: bool = False
+    history: bool = True
+    history_pupils: int | None = None
+    attack: bool = False
+    attack_pupils: int | None = None
+
+    @property
+    def history_size(self) -> int:
+        """Pupils in the longitudinal section's panel."""
+        from .history import HISTORY_PUPILS
+
+        return HISTORY_PUPILS if self.history_pupils is None else int(self.history_pupils)
+
+    @property
+    def attack_size(self) -> int:
+        """Pupils in the linkage attack's cohort."""
+        from .attack import ATTACK_PUPILS
+
+        return ATTACK_PUPILS if self.attack_pupils is None else int(self.attack_pupils)
+
+
 @dataclass
 class JobResult:
-    """The table and everything written with it."""
+    """The table and everything written with it: one field per section of the job.
+
+    ``html`` and ``charts`` are the HTML report and its chart files (``report`` jobs);
+    ``what_if`` the what-if comparison, ``coarsening`` the smallest coarsening
+    (:class:`~riskcalc.release.coarsening.CoarseningResult`), ``history`` the longitudinal
+    section (:class:`~riskcalc.release.history.HistorySection`), ``attack`` the simulated
+    linkage attack (:class:`~riskcalc.release.attack.AttackExperiment`), each ``None`` when
+    not asked for; ``problems`` the data-quality findings and ``not_measured`` the sentence
+    naming the scenarios no extract holds (``report`` on the user's files, else empty).
+    """
 
     table: RiskTable
     html: str | None = None
-    extra: dict = field(default_factory=dict)
+    charts: dict[str, str | bytes] = field(default_factory=dict)
+    what_if: pd.DataFrame | None = None
+    coarsening: CoarseningResult | None = None
+    history: HistorySection | None = None
+    attack: AttackExperiment | None = None
+    problems: list[str] = field(default_factory=list)
+    not_measured: str = ""
 
     def files(self) -> dict[str, str | bytes]:
         t = self.table
@@ -44,21 +103,17 @@ class JobResult:
         out["tier_table.tex"] = t.to_latex()
         from .. import _render
 
-        if "what_if" in self.extra:
-            out["what_if.csv"] = _render.to_csv(self.extra["what_if"])
-        if "coarsening" in self.extra:
-            out["smallest_coarsening.csv"] = _render.to_csv(
-                coarsening_frame(self.extra["coarsening"])
-            )
-        if "history" in self.extra:
-            out["history.csv"] = _render.to_csv(self.extra["history"].to_frame())
-        if "attack" in self.extra:  # the simulated linkage attack (tiers --attack)
-            out.update(
-                {k: v for k, v in self.extra["attack"].files().items() if k.endswith(".csv")}
-            )
+        if self.what_if is not None:
+            out["what_if.csv"] = _render.to_csv(self.what_if)
+        if self.coarsening is not None:
+            out["smallest_coarsening.csv"] = _render.to_csv(coarsening_frame(self.coarsening))
+        if self.history is not None:
+            out["history.csv"] = _render.to_csv(self.history.to_frame())
+        if self.attack is not None:  # the simulated linkage attack (tiers --attack)
+            out.update({k: v for k, v in self.attack.files().items() if k.endswith(".csv")})
         if self.html is not None:
             out["report.html"] = self.html
-        out.update(self.extra.get("charts", {}))
+        out.update(self.charts)
         return out
 
 
@@ -96,16 +151,14 @@ class _Steps:
             )
 
 
-def _scenario_fields(table: RiskTable, columns) -> list[str]:
+def _scenario_fields(scenarios, columns) -> list[str]:
     """The scenarios' fields present in an extract, direct identifiers (names, UPN) left out:
     they single out every pupil by themselves and belong in no combination search."""
     import synthetic
 
-    present, direct = set(columns), set(synthetic.direct_identifiers())
+    present, direct = {str(c) for c in columns}, set(synthetic.direct_identifiers())
     return list(
-        dict.fromkeys(
-            f for s in table.scenarios for f in s.fields if f in present and f not in direct
-        )
+        dict.fromkeys(f for s in scenarios for f in s.fields if f in present and f not in direct)
     )
 
 
@@ -123,7 +176,8 @@ def _extras(
     from .report import identifying_combinations
 
     fields_of = {
-        label: _scenario_fields(table, extract.columns) for label, extract in extracts.items()
+        label: _scenario_fields(table.scenarios, _columns_of(extract))
+        for label, extract in extracts.items()
     }
     fields_of = {label: f for label, f in fields_of.items() if f}
     identifying = {}
@@ -161,13 +215,18 @@ def _extras(
     return identifying, (f"tier {label}" if shared else str(label), stairs)
 
 
+def _columns_of(extract) -> list[str]:
+    """An extract's columns: a frame's, or those an encoding holds."""
+    return [str(c) for c in extract.columns]
+
+
 def _report(result: JobResult, table: RiskTable, **kwargs) -> None:
     """The HTML report and its charts (PNG and SVG files) into ``result``."""
     from .report import report_files
 
     files = report_files(table, **kwargs)
     result.html = files.pop("report.html")
-    result.extra["charts"] = files
+    result.charts = files
 
 
 class _EarlyCharts:
@@ -235,41 +294,36 @@ def _same_chart(a: tuple, b: tuple) -> bool:
     )
 
 
-def tiers_job(
-    n_pupils,
-    seed,
-    *,
-    scenarios=None,
-    report=True,
-    what_if=True,
-    target_k=None,
-    max_suppressed=0.01,
-    progress=False,
-    history=True,
-    history_pupils=None,
-    attack=False,
-    attack_pupils=None,
-) -> JobResult:
+def tiers_job(n_pupils, seed, **options) -> JobResult:
     """Generate a cohort, build the tier table and (optionally) the HTML report.
 
-    With ``report`` and ``history`` (the default), the report gains the longitudinal section
-    (:func:`riskcalc.release.history.history_section` on a synthetic panel of
-    ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
-    same seed): ``extra["history"]``, ``history.csv``, its chart and the panel's seed and size
-    in the provenance. With ``report`` and ``attack`` (off by default: it adds about a minute),
-    the report gains the simulated linkage attack on a cohort of ``attack_pupils`` pupils
-    (default ``ATTACK_PUPILS`` = 20,000, same seed) and the ``attack_*.csv`` tables."""
+    ``options`` are the other fields of :class:`TiersOptions` (an unknown name is a
+    ``TypeError``). With ``report`` and ``history`` (the default), the report gains the
+    longitudinal section (:func:`riskcalc.release.history.history_section` on a synthetic panel
+    of ``history_pupils`` pupils, default ``HISTORY_PUPILS`` = 50,000, five spring censuses, the
+    same seed): :attr:`JobResult.history`, ``history.csv``, its chart and the panel's seed and
+    size in the provenance. With ``report`` and ``attack`` (off by default: it adds about a
+    minute), the report gains the simulated linkage attack on a cohort of ``attack_pupils``
+    pupils (default ``ATTACK_PUPILS`` = 20,000, same seed) and the ``attack_*.csv`` tables."""
+    return run_tiers(TiersOptions(n_pupils, seed, **options))
+
+
+def run_tiers(options: TiersOptions) -> JobResult:
+    """:func:`tiers_job` on its parameters in one record."""
     import synthetic
 
     from .scenarios import load_scenarios
 
-    step = _Steps(progress)
+    fit_address_space_limit()  # under ulimit -v: the space needed depends on the data alone
+    step = _Steps(options.progress)
     # The cohort first: its worker processes need numpy alone, so they generate the LA chunks
     # while this process imports pandas, pyarrow and the measures (about a second on one core)
     # and forks its background worker, which inherits those imports.
-    step(f"generating {n_pupils:,} synthetic pupils (seed {seed})")
+    step(f"generating {options.n_pupils:,} synthetic pupils (seed {options.seed})")
     pending = synthetic.start_cohort(
-        n_pupils, rng=seed, columns=_cohort_columns(load_scenarios(scenarios))
+        options.n_pupils,
+        rng=options.seed,
+        columns=_cohort_columns(load_scenarios(options.scenarios)),
     )
     try:
         from .background import Background
@@ -277,22 +331,7 @@ def tiers_job(
         _import_job_modules()
 
         with Background() as background:
-            return _tiers_job(
-                background,
-                pending,
-                step,
-                n_pupils,
-                seed,
-                scenarios=scenarios,
-                report=report,
-                what_if=what_if,
-                target_k=target_k,
-                max_suppressed=max_suppressed,
-                history=history,
-                history_pupils=history_pupils,
-                attack=attack,
-                attack_pupils=attack_pupils,
-            )
+            return _tiers_job(background, pending, step, options)
     finally:
         pending.cancel()  # workers still running only if the job failed before collecting them
 
@@ -320,125 +359,171 @@ def _cohort_columns(scenarios) -> list[str]:
     return [f for f in synthetic.FIELD_NAMES if f not in direct]
 
 
-def _tiers_job(
-    background,
-    pending,
-    step,
-    n_pupils,
-    seed,
-    *,
-    scenarios,
-    report,
-    what_if,
-    target_k,
-    max_suppressed,
-    history,
-    history_pupils,
-    attack,
-    attack_pupils,
-) -> JobResult:
+def _tiers_job(background, pending, step, options: TiersOptions) -> JobResult:
     import synthetic
 
     from .._core.encoding import encode
     from . import coarsening as _coarsening
-    from .coarsening import DEFAULT_COARSENING, smallest_coarsening
-    from .history import HISTORY_PUPILS, history_section
+    from .history import history_section
     from .report import chart_specs, preload_charting
     from .tables import cohort_fields, tier_risk_table
 
-    history_size = HISTORY_PUPILS if history_pupils is None else history_pupils
+    scenarios, report = options.scenarios, options.report
     # The school-history panel needs nothing from the cohort: it runs on the other core while
     # the cohort's workers finish, and the worker keeps it for its chart; then matplotlib is
     # loaded there for the charts it will draw.
     section_of = (
-        background.keep(history_section, history_size, seed, years=5)
-        if report and history
+        background.keep(history_section, options.history_size, options.seed, years=5)
+        if report and options.history
         else None
     )
     if report and background.forked:
         background.submit(preload_charting)
     read = cohort_fields(synthetic.FIELD_NAMES, scenarios)
     cohort = pending.result()
+    _check_measurable(scenarios, cohort.columns)
     step("encoding")
     encoded = encode(cohort, read)
-    fields = list(cohort.columns)
+    # The sections the table's provenance records come first: the provenance is complete when
+    # the table is built, and never changes after.
+    sections = _Sections()
+    if report:
+        sections = _provenance_sections(options, cohort, section_of, background, step)
     step("tier table")
-    table = tier_risk_table(cohort, scenarios=scenarios, encoded=encoded)
-    if not len(table.records):
-        names = ", ".join(s.name for s in table.scenarios)
-        raise InvalidParameterError(
-            f"No scenario ({names}) has all its fields in any record-level tier of the synthetic "
-            f"cohort: nothing to measure. Check the field names in --scenarios against "
-            f"the cohort's fields: {', '.join(map(str, fields))}."
-        )
+    table = tier_risk_table(
+        cohort,
+        scenarios=scenarios,
+        encoded=encoded,
+        provenance=sections.provenance(options) if report else None,
+    )
+    _check_measurable(scenarios, cohort.columns, table)
     result = JobResult(table)
     if not report:
         return result
     charts = _EarlyCharts(background) if background.forked else None
-    if charts is not None:  # the history chart too when the section is done (usually, by now)
+    if charts is not None:  # the history chart too when the section is done
         charts.draw(chart_specs(table))
         if section_of is not None:
             from .report import chart_history
 
             charts.draw_on("chart_history", section_of, chart_history, table.provenance)
-    comparison = None
-    if what_if:  # before the lattice, so that its chart is drawn meanwhile
+    if options.what_if:  # before the lattice, so that its chart is drawn meanwhile
         step("what-if coarsening")
-        comparison = _coarsening.what_if(cohort, scenarios=scenarios, before=table)
+        result.what_if = _coarsening.what_if(cohort, scenarios=scenarios, before=table)
         if charts is not None:
-            charts.draw(chart_specs(table, what_if=comparison))
-        table.provenance["what_if_coarsening"] = dict(DEFAULT_COARSENING)
-        result.extra["what_if"] = comparison
+            charts.draw(chart_specs(table, what_if=result.what_if))
     extracts = {t: pd.DataFrame(columns=list(synthetic.columns_for_tier(t))) for t in (1, 2, 4)}
     identifying, stairs = _extras(table, extracts, step, encoded=encoded)
     if charts is not None:
         charts.draw(chart_specs(table, staircase=stairs))
-    coarsening = None
-    if target_k is not None:
-        step(f"smallest coarsening for k = {target_k}")
-        coarsening = smallest_coarsening(
-            cohort, target_k, max_suppressed=max_suppressed, scenarios=scenarios
-        )
-        table.provenance["smallest_coarsening"] = {
-            "target_k": target_k,
-            "max_suppressed": max_suppressed,
-            "coarsening": coarsening.coarsening,
-        }
-        result.extra["coarsening"] = coarsening
-    section = None
-    if section_of is not None:
-        where = " (computed alongside, on another core)" if background.forked else ""
-        step(
-            f"school history: synthetic panel of {history_size:,} pupils x 5 spring censuses{where}"
-        )
-        section = section_of()
-        if charts is not None:
-            charts.draw(chart_specs(table, history=section))
-        table.provenance["history"] = section.provenance()
-        result.extra["history"] = section
-    attack_exp = None
-    if attack:
-        from .attack import ATTACK_PUPILS, attack_experiment
-
-        size = ATTACK_PUPILS if attack_pupils is None else attack_pupils
-        step(f"linkage attack: synthetic cohort of {size:,} pupils, 4 intruder profiles x 3 tiers")
-        attack_exp = attack_experiment(size, seed)
-        table.provenance["attack"] = attack_exp.provenance["parameters"]
-        result.extra["attack"] = attack_exp
+    result.coarsening, result.history, result.attack = (
+        sections.coarsening,
+        sections.history,
+        sections.attack,
+    )
+    if charts is not None and result.history is not None:
+        charts.draw(chart_specs(table, history=result.history))
     step("HTML report")
     _report(
         result,
         table,
         identifying=identifying,
         staircase=stairs,
-        what_if=comparison,
-        coarsening=coarsening,
-        history=section,
-        attack=attack_exp,
+        what_if=result.what_if,
+        coarsening=result.coarsening,
+        history=result.history,
+        attack=result.attack,
         render_all=charts.render_all if charts is not None else None,
     )
     step("done")
     return result
+
+
+@dataclass(frozen=True)
+class _Sections:
+    """The sections of the main job that its table's provenance records."""
+
+    coarsening: CoarseningResult | None = None
+    history: HistorySection | None = None
+    attack: AttackExperiment | None = None
+
+    def provenance(self, options: TiersOptions) -> dict:
+        """The table's provenance entries after the cohort's, in the order the report lists
+        them: the what-if coarsening, the smallest coarsening, the history panel, the attack."""
+        from .coarsening import DEFAULT_COARSENING
+
+        extra: dict = {}
+        if options.what_if:
+            extra["what_if_coarsening"] = dict(DEFAULT_COARSENING)
+        if self.coarsening is not None:
+            extra["smallest_coarsening"] = {
+                "target_k": options.target_k,
+                "max_suppressed": options.max_suppressed,
+                "coarsening": self.coarsening.coarsening,
+            }
+        if self.history is not None:
+            extra["history"] = self.history.provenance()
+        if self.attack is not None:
+            extra["attack"] = self.attack.provenance["parameters"]
+        return extra
+
+
+def _provenance_sections(options: TiersOptions, cohort, section_of, background, step) -> _Sections:
+    """The smallest coarsening, the history section and the linkage attack, as asked for."""
+    from .coarsening import smallest_coarsening
+
+    coarsening = history = attack = None
+    if options.target_k is not None:
+        step(f"smallest coarsening for k = {options.target_k}")
+        coarsening = smallest_coarsening(
+            cohort,
+            options.target_k,
+            max_suppressed=options.max_suppressed,
+            scenarios=options.scenarios,
+        )
+    if section_of is not None:
+        where = " (computed alongside, on another core)" if background.forked else ""
+        step(
+            f"school history: synthetic panel of {options.history_size:,} pupils x 5 spring "
+            f"censuses{where}"
+        )
+        history = section_of()
+    if options.attack:
+        from .attack import attack_experiment
+
+        step(
+            f"linkage attack: synthetic cohort of {options.attack_size:,} pupils, "
+            "4 intruder profiles x 3 tiers"
+        )
+        attack = attack_experiment(options.attack_size, options.seed)
+    return _Sections(coarsening, history, attack)
+
+
+def _check_measurable(scenarios, fields, table: RiskTable | None = None) -> None:
+    """One line when no scenario has its fields (or a projection of them) in a record-level tier
+    of the synthetic cohort (``fields``: its columns), so that the tier table has no row: before
+    any work, and again on the ``table`` once built."""
+    import synthetic
+
+    from .scenarios import load_scenarios
+    from .tables import project_scenario
+
+    scen = load_scenarios(scenarios)
+    if table is not None:
+        if len(table.records):
+            return
+    else:
+        tiers = [list(synthetic.columns_for_tier(t)) for t in (1, 2, 4)]
+        if any(
+            s.applies_to(cols) or project_scenario(s.fields, cols) for cols in tiers for s in scen
+        ):
+            return
+    names = ", ".join(s.name for s in scen)
+    raise InvalidParameterError(
+        f"No scenario ({names}) has all its fields in any record-level tier of the synthetic "
+        f"cohort: nothing to measure. Check the field names in --scenarios against "
+        f"the cohort's fields: {', '.join(map(str, fields))}."
+    )
 
 
 def _files(path: Path) -> list[Path]:
@@ -498,6 +583,19 @@ def _labels(files: list[Path]) -> dict[str, Path]:
             )
         labels[label] = file
     return labels
+
+
+def _with_columns(encoded, replaced):
+    """``encoded`` with the columns of ``replaced`` (an encoding of the same records) in their
+    place, in the same order."""
+    from .._core.codes import EncodedTable
+
+    return EncodedTable(
+        {c: replaced[c] if c in replaced.columns else encoded[c] for c in encoded.columns},
+        encoded.n_records,
+        encoded.index,
+        encoded.source,
+    )
 
 
 def measured_columns(columns, scenarios, sensitive=None) -> tuple[list[str], list[str]]:
@@ -634,10 +732,8 @@ def measure_extracts(
     )
     return table, JobResult(
         table,
-        extra={
-            "problems": [f["message"] for f in extra["data_quality"]["findings"]],
-            "not_measured": note,
-        },
+        problems=[f["message"] for f in extra["data_quality"]["findings"]],
+        not_measured=note,
     )
 
 
@@ -664,10 +760,12 @@ def report_job(
     ``columns`` (``{field: column}``) maps the files' column names onto the scenario fields
     (recorded in the provenance).
     """
+    from .._core.encoding import encode
     from .._core.io import file_kind, read_table
     from .quality import apply_column_map, quality_check
     from .scenarios import load_scenarios
 
+    fit_address_space_limit()
     step = _Steps(progress)
     mapping = dict(columns or {})
     scen = load_scenarios(scenarios)
@@ -707,8 +805,12 @@ def report_job(
         roles = {**{f: "quasi_identifier" for f in fields}, **{c: "sensitive" for c in sens}}
         others = [c for c in columns_of[label] if c not in roles]
         step(f"profiling {file.name}")
+        # Encoded once, for every section: the profile, the tier table, the lattice and the
+        # staircase (a column --normalise rewrites is encoded again, as the new values it is).
+        encoded = encode(frame, columns_of[label])
+        del frame
         fixed, quality = quality_check(
-            frame,
+            encoded,
             fields + sens,
             roles=roles,
             normalise_columns=normalise,
@@ -716,9 +818,9 @@ def report_job(
             identifiers=others,
         )
         if fixed is not None and len(fixed.columns):
-            frame = frame.assign(**{c: fixed[c] for c in fixed.columns})
+            encoded = _with_columns(encoded, encode(fixed, [str(c) for c in fixed.columns]))
         qualities.append(quality)
-        extracts[label] = frame
+        extracts[label] = encoded
     _check_mapping_used(mapping, written)
     table, result = measure_extracts(
         extracts,

@@ -32,6 +32,7 @@ import pandas as pd
 from .. import _format as fmt
 from .. import _render
 from .._compat import numeric_view
+from .._provenance import code_identity
 from ..exceptions import InvalidParameterError
 from .combinations import most_identifying, uniqueness_staircase
 from .tables import RiskTable, _display, pct_text
@@ -264,7 +265,7 @@ def _column_label(name: str) -> str:
 
 def citation(prov: dict) -> str:
     """A ready-made citation sentence for the report's figures."""
-    version = prov.get("riskcalc_version", "")
+    version = code_identity(prov)
     function = prov.get("function", "")
     if _render.is_synthetic(prov):
         c = prov.get("cohort", {})
@@ -290,11 +291,12 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
 
     labels = {
         "riskcalc_version": "riskcalc version",
+        "riskcalc_commit": "riskcalc commit",
         "function": "Function",
         "command": "Command line",
         "data": "Data",
     }
-    for key in ("riskcalc_version", "function", "command", "data"):
+    for key in ("riskcalc_version", "riskcalc_commit", "function", "command", "data"):
         if key in prov:
             rows.append((labels[key], text(prov[key], key)))
     for key, value in prov.get("cohort", {}).items():
@@ -316,6 +318,7 @@ def _provenance_rows(prov: dict) -> list[tuple[str, str]]:
             rows.append((f"Parameter: {key.replace('_', ' ')}", text(value, key)))
     skip = {
         "riskcalc_version",
+        "riskcalc_commit",
         "function",
         "command",
         "data",
@@ -1402,7 +1405,7 @@ def _head_section(page: _Page) -> list[str]:
         f"<h1>{html.escape(page.title)}</h1>",
         f'<p class="banner">{_banner(page.prov)}</p>',
         '<p class="note">Figures from riskcalc '
-        + html.escape(str(page.prov.get("riskcalc_version", "")))
+        + html.escape(code_identity(page.prov))
         + ". Counts come before shares. No value of any record is shown.</p>",
     ]
 

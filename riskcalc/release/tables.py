@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +66,7 @@ from .._core.backend import backend_for
 from .._core.crosstab import homogeneous_counts
 from .._core.encoding import EncodedTable, encode
 from .._core.grouping import group_codes
+from .._core.threads import Alongside
 from .._memory import return_free_memory
 from .._provenance import provenance as make_provenance
 from .._typing import TableLike
@@ -815,6 +815,7 @@ def tier_risk_table(
     encoded: EncodedTable | None = None,
     attributes: bool = True,
     project: bool = True,
+    provenance: dict | None = None,
 ) -> RiskTable:
     """:func:`risk_table` of a synthetic cohort's tier extracts (and tier 3 tables).
 
@@ -827,6 +828,8 @@ def tier_risk_table(
     the tier (:func:`project_scenario`) in a row marked ``projected``, so that an absent
     scenario never reads as no risk; a best guess in it (the school's LA for the home LA) is
     checked against the cohort's truth (``home_la``), coarsened as its column is.
+    ``provenance`` adds entries to the table's provenance block, after the cohort's (the main
+    job's sections: :func:`riskcalc.release.job.tiers_job`).
 
     Examples
     --------
@@ -861,9 +864,10 @@ def tier_risk_table(
     records, attribute_rows = [], []
     # Tier 3 (aggregate tables from the cohort, and their audits) shares nothing with the
     # record tiers: it runs on a thread of its own, alongside them (much of both is compiled or
-    # numpy work that releases the GIL).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskcalc-tier3") as pool:
-        tier3 = pool.submit(_tier3_rows, cohort) if 3 in tiers else None
+    # numpy work that releases the GIL), except under an address-space limit
+    # (:class:`riskcalc._core.threads.Alongside`).
+    tier3 = Alongside(_tier3_rows, cohort, name="riskcalc-tier3") if 3 in tiers else None
+    try:
         for t in record_tiers:
             shell = pd.DataFrame(columns=tier_columns[t])
             r, a = _extract_rows(
@@ -872,9 +876,11 @@ def tier_risk_table(
             records += r
             attribute_rows += a
             return_free_memory()
-        aggregates = (
-            tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
-        )
+    except BaseException:
+        if tier3 is not None:  # its thread ends before the error goes on: no work left running
+            tier3.abandon()
+        raise
+    aggregates = tier3.result() if tier3 is not None else pd.DataFrame(columns=AGGREGATE_COLUMNS)
     return_free_memory()
     prov = make_provenance(
         "tier_risk_table",
@@ -882,6 +888,7 @@ def tier_risk_table(
             scenarios, tiers=list(tiers), coarsening=dict(coarsening or {}), project=bool(project)
         ),
         cohort=meta,
+        **(provenance or {}),
     )
     return RiskTable(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
