@@ -122,7 +122,7 @@ def test_an_installed_wheel_names_the_commit_it_was_built_from(tmp_path):
     )
     if proc.returncode != 0:
         pytest.skip("the wheel could not be built here: " + proc.stderr[-300:])
-    (wheel,) = (tmp_path / "dist").glob("riskcalc-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("riskcalc_sdc-*.whl")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
         z.extractall(site)
