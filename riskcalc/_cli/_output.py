@@ -35,6 +35,20 @@ def stdin_file(name: str | None) -> str | None:
     return str(path)
 
 
+def read_measured(args: argparse.Namespace, fields: list[str]):
+    """The input of a command measuring one file (lattice, suda): standard input saved to a
+    file, ``--out`` checked before any work, the file read with only ``fields`` and profiled.
+    Returns ``(table, data-quality findings)``."""
+    from ..release.quality import measured_table
+
+    args.file = stdin_file(args.file)
+    if args.out:
+        out_files(args, inputs=(args.file,))
+    return measured_table(
+        args.file, fields, normalise_columns=args.normalise, sep=args.sep, sheet=args.sheet
+    )
+
+
 def progress_flag(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() if args.progress is None else bool(args.progress)
 

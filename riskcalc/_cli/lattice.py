@@ -8,7 +8,7 @@ import sys
 from .. import _render
 from .._provenance import code_identity
 from . import _options as o
-from ._output import emit, out_files, stdin_file, warn
+from ._output import emit, read_measured, warn
 
 HELP = "risk of every combination of fields up to a size"
 DESCRIPTION = "Classes, k, sample uniques and small cells for every combination of --fields."
@@ -48,15 +48,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..lattice import field_lattice
-    from ..release.quality import measured_table, run_provenance, upper_bound_rows
+    from ..release.quality import run_provenance, upper_bound_rows
 
     fields = args.fields
-    args.file = stdin_file(args.file)
-    if args.out:
-        out_files(args, inputs=(args.file,))
-    table, quality = measured_table(
-        args.file, fields, normalise_columns=args.normalise, sep=args.sep, sheet=args.sheet
-    )
+    table, quality = read_measured(args, fields)
     result = field_lattice(
         table,
         fields,

@@ -6,7 +6,7 @@ import argparse
 
 from .. import _render
 from . import _options as o
-from ._output import emit, out_files, stdin_file, warn
+from ._output import emit, read_measured, warn
 from .lattice import header
 
 HELP = "SUDA2 minimal sample uniques and scores"
@@ -38,15 +38,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._suda import suda
-    from ..release.quality import measured_table, run_provenance
+    from ..release.quality import run_provenance
 
     fields = args.fields
-    args.file = stdin_file(args.file)
-    if args.out:
-        out_files(args, inputs=(args.file,))
-    table, quality = measured_table(
-        args.file, fields, normalise_columns=args.normalise, sep=args.sep, sheet=args.sheet
-    )
+    table, quality = read_measured(args, fields)
     result = suda(
         table,
         fields,
