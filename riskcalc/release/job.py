@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .background import Background
     from .coarsening import CoarseningResult
     from .history import HistorySection
+    from .scenarios import Scenarios
     from .tables import RiskTable
 else:
     # The tiers job starts its cohort's worker processes before it imports pandas, pyarrow and
@@ -46,7 +47,7 @@ class TiersOptions:
 
     n_pupils: int
     seed: int | None = 0
-    scenarios: object = None
+    scenarios: Scenarios = None
     report: bool = True
     what_if: bool = True
     target_k: int | None = None
@@ -97,7 +98,9 @@ class JobResult:
 
     def files(self) -> dict[str, str | bytes]:
         t = self.table
-        out = {f"tier_table_{name}.csv": text for name, text in t.to_csv().items()}
+        out: dict[str, str | bytes] = {
+            f"tier_table_{name}.csv": text for name, text in t.to_csv().items()
+        }
         out["tier_table.json"] = t.to_json()
         out["tier_table.md"] = t.to_markdown()
         out["tier_table.tex"] = t.to_latex()
@@ -495,7 +498,8 @@ def _provenance_sections(options: TiersOptions, cohort, section_of, background, 
             f"linkage attack: synthetic cohort of {options.attack_size:,} pupils, "
             "4 intruder profiles x 3 tiers"
         )
-        attack = attack_experiment(options.attack_size, options.seed)
+        # a seed of None (a fresh cohort) is refused there, in one line naming 'seed'
+        attack = attack_experiment(options.attack_size, options.seed)  # type: ignore[arg-type]
     return _Sections(coarsening, history, attack)
 
 
