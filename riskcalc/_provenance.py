@@ -61,7 +61,7 @@ def _find_commit(root: Path | None = None) -> str:
     holding the package), else :data:`UNKNOWN_COMMIT`."""
     if root is None:
         try:
-            from ._commit import COMMIT  # type: ignore[import-not-found]
+            from ._commit import COMMIT  # type: ignore[import-not-found, unused-ignore]  # built packages only
 
             return str(COMMIT)
         except ImportError:
