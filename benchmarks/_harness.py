@@ -24,6 +24,21 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+#: The ten panel fields the read and Spark benchmarks key on (bench_read.py, bench_spark.py).
+PANEL_FIELDS = (
+    "sex",
+    "date_of_birth",
+    "nc_year",
+    "ethnic_group_minor",
+    "fsm_eligible",
+    "eal",
+    "sen_provision",
+    "la_code",
+    "urn",
+    "postcode",
+)
+
+
 try:
     import psutil
 except ImportError:  # the harness still works, without sampled RSS

@@ -46,20 +46,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import case_result, print_case, run_sampled
+from _harness import PANEL_FIELDS, case_result, print_case, run_sampled
 
-FIELDS = (
-    "sex",
-    "date_of_birth",
-    "nc_year",
-    "ethnic_group_minor",
-    "fsm_eligible",
-    "eal",
-    "sen_provision",
-    "la_code",
-    "urn",
-    "postcode",
-)
+FIELDS = PANEL_FIELDS
 #: The national panel: 8.5 million pupils x 5 censuses.
 PANELS = {"national": 42_500_000}
 

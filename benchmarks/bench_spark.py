@@ -40,20 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _harness import case_result, print_case, run_sampled
+from _harness import PANEL_FIELDS, case_result, print_case, run_sampled
 
-FIELDS = (
-    "sex",
-    "date_of_birth",
-    "nc_year",
-    "ethnic_group_minor",
-    "fsm_eligible",
-    "eal",
-    "sen_provision",
-    "la_code",
-    "urn",
-    "postcode",
-)
+FIELDS = PANEL_FIELDS
 YEARS = 5
 
 
