@@ -45,6 +45,9 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("history_wide", "longitudinal", "A long extract as one row per pupil (school / year group per census)."),
         ("longitudinal_columns", "longitudinal", "The columns of a longitudinal tier extract."),
     ),
+    "Release ledger": (
+        ("generate_ledger", "ledger", "A synthetic DfE third-party release register: the published tallies by period and tier, repeat recipients, tier item lists."),
+    ),
     "Extracts": (
         ("tier_extract", "tiers", "Record-level extract of tier 1, 2 or 4 (columns from the registry)."),
         ("tier3_tables", "tiers", "Tier 3 aggregate counts: school or LA x year group x sex x characteristic."),
@@ -122,6 +125,7 @@ if TYPE_CHECKING:
     from .io import tier_paths as tier_paths
     from .io import write_extract as write_extract
     from .io import write_tiers as write_tiers
+    from .ledger import generate_ledger as generate_ledger
     from .longitudinal import cohort_extract as cohort_extract
     from .longitudinal import history_wide as history_wide
     from .longitudinal import longitudinal_columns as longitudinal_columns
