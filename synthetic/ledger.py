@@ -366,7 +366,11 @@ def generate_ledger(
     la_codes = tuple(local_authorities()["la_code"])
     template_rng = stream(root, "ledger.fields")
     shape_rng = stream(root, "ledger.shape")
-    fields, years, year_groups, populations, references = [], [], [], [], []
+    fields: list[tuple[str, ...]] = []
+    years: list[tuple[int, ...]] = []
+    year_groups: list[tuple[int, ...]] = []
+    populations: list[str] = []
+    references: list[str] = []
     for i in range(n):  # 887 rows of tuples: assembled once, not a measure's hot path
         t = int(shape_tier[i])
         names = list(FIELD_TEMPLATES[t])

@@ -147,9 +147,10 @@ def _whole(value: object, what: str) -> int:
         raise _Bad(f"must hold whole numbers ({what}).")
     if isinstance(value, numbers.Integral):
         return int(value)
-    if not math.isfinite(float(value)) or float(value) != int(value):
+    number = float(value)
+    if not math.isfinite(number) or number != int(number):
         raise _Bad(f"must hold whole numbers ({what}).")
-    return int(value)
+    return int(number)
 
 
 def _tier(value: object) -> int | None:
