@@ -138,7 +138,7 @@ def test_contract_columns_and_values(ledgers, seed):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_recipients_repeat_with_a_heavy_tail(seed):
-    """The documented shape: ~220-260 recipients, most with one release, a few with tens."""
+    """The documented shape: ~220-290 recipients, most with one release, a few with tens."""
     counts = synthetic.generate_ledger(rng=seed)["recipient"].value_counts()
     assert 150 <= len(counts) <= 400
     assert (counts == 1).mean() >= 1 / 3
