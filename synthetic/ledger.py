@@ -31,12 +31,12 @@ Everything else is an assumption [U], chosen to give realistic shapes, and named
   a new recipient with probability ``(theta + d K) / (n + theta)`` (``K`` recipients after ``n``
   releases), otherwise to an earlier recipient ``k`` with probability ``(c_k - d) / (n + theta)``
   (``c_k`` its releases so far). The number of releases per recipient then has a power-law tail
-  (``P(c) ~ c^(-1 - d)``): most recipients receive one release, a few receive tens, as the register
-  shows regular research users (university departments, research charities) alongside one-off
-  requesters. No published count of distinct recipients was found; the parameters are an
-  assumption [U] giving roughly 220-290 recipients for 887 releases (seeds 0-4: 224-286) (the tests check the
-  heavy tail: the most frequent recipient receives several per cent of the releases, while over
-  a third of the recipients receive exactly one).
+  (``P(c) ~ c^(-1 - d)``): most recipients receive one release, a few receive tens (the shape
+  expected of regular research users beside one-off requesters; the register itself was not
+  read). No published count of distinct recipients was found; the parameters are an
+  assumption [U] giving roughly 220-290 recipients for 887 releases (seeds 0-4: 224-286). The
+  tests check the heavy tail: over a third of the recipients receive exactly one release, the
+  busiest several per cent of all releases, the top 5 % of recipients over a quarter.
 * **Recipient type** of a new recipient: university 0.40, think tank 0.10, charity 0.12,
   consultancy 0.12, commercial 0.10, newspaper 0.04, public body 0.10, other 0.02 [U]
   (defenddigitalme lists all these kinds among recipients [V]; the shares are not published).
