@@ -305,6 +305,8 @@ def test_missing_and_unknown_columns(tmp_path):
     _fails(_csv(tmp_path, GOOD.rsplit(",", 1)[0], header=header), "'reference' is missing")
     header = HEADER.replace("tier", "teir")
     _fails(_csv(tmp_path, GOOD, header=header), "'teir'", "Did you mean 'tier'?")
+    header = HEADER.replace("recipient,", "release_id,", 1)
+    _fails(_csv(tmp_path, GOOD, header=header), "'release_id' appears twice")
 
 
 def test_wrong_number_of_values(tmp_path):

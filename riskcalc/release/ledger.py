@@ -332,6 +332,9 @@ def _assemble(columns: Mapping[str, list[object]]) -> pd.DataFrame:
 
 def _check_columns(present: Sequence[str], where: str, exc_type: type[Exception]) -> None:
     present = [str(c) for c in present]
+    for i, column in enumerate(present):
+        if column in present[:i]:
+            raise exc_type(f"{where}: the column {column!r} appears twice.")
     for column in present:
         if column not in LEDGER_COLUMNS:
             close = difflib.get_close_matches(column, LEDGER_COLUMNS, n=1, cutoff=0.6)
