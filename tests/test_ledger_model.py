@@ -307,6 +307,7 @@ def test_missing_and_unknown_columns(tmp_path):
     _fails(_csv(tmp_path, GOOD, header=header), "'teir'", "Did you mean 'tier'?")
     header = HEADER.replace("recipient,", "release_id,", 1)
     _fails(_csv(tmp_path, GOOD, header=header), "'release_id' appears twice")
+    _fails(_csv(tmp_path, GOOD, header=GOOD), "does not look like a header", absent=("uni-a",))
 
 
 def test_wrong_number_of_values(tmp_path):

@@ -59,6 +59,7 @@ from synthetic.ledger import LEDGER_COLUMNS, RECIPIENT_TYPES, REFERENCES
 from synthetic.schema import FIELD_NAMES, LA_CODES
 
 from .._outputs import write_files
+from .._validation import looks_like_data
 from ..exceptions import DataFileError, InvalidParameterError
 
 __all__ = [
@@ -335,6 +336,14 @@ def _check_columns(present: Sequence[str], where: str, exc_type: type[Exception]
     for i, column in enumerate(present):
         if column in present[:i]:
             raise exc_type(f"{where}: the column {column!r} appears twice.")
+    unknown = [c for c in present if c not in LEDGER_COLUMNS]
+    if unknown and looks_like_data(unknown):  # a record where the header should be: quote none
+        raise exc_type(
+            f"{where}: the first line does not look like a header (it holds numbers, dates or "
+            "quoted records). The first line must name the columns: "
+            + ", ".join(LEDGER_COLUMNS)
+            + "."
+        )
     for column in present:
         if column not in LEDGER_COLUMNS:
             close = difflib.get_close_matches(column, LEDGER_COLUMNS, n=1, cutoff=0.6)
