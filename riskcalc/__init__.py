@@ -115,6 +115,10 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("linkage_risk", "histories", "One release with a common id against yearly releases linked on stable fields."),
         ("history_attribute_disclosure", "histories", "FSM/SEN histories revealed by a homogeneous history class."),
     ),
+    "Release ledger (every release made so far)": (
+        ("ledger_exposure", "release.exposure", "How many recipients of a ledger of releases can single out each child, joined on their pupil references; per recipient and per child."),
+        ("LedgerExposureResult", "release.exposure", "What ledger_exposure returns."),
+    ),
     "Simulated linkage attack": (
         ("linkage_attack", "_linkage_attack", "Link an intruder's auxiliary table to an extract (exact and Splink Fellegi-Sunter); correct and wrong claims against the truth."),
         ("LinkageAttackResult", "_linkage_attack", "What linkage_attack returns."),
@@ -242,6 +246,8 @@ if TYPE_CHECKING:
     from .profile import ProfileResult as ProfileResult
     from .release.coarsening import smallest_coarsening as smallest_coarsening
     from .release.coarsening import what_if as what_if
+    from .release.exposure import LedgerExposureResult as LedgerExposureResult
+    from .release.exposure import ledger_exposure as ledger_exposure
     from .release.quality import normalise as normalise
     from .release.quality import profile_columns as profile_columns
     from .release.report import html_report as html_report

@@ -1,0 +1,578 @@
+r"""The release ledger: how many recipients can single out a child across every release.
+
+A *ledger* is a table of releases (one row each): ``release_id``, ``date``, ``recipient``,
+``recipient_type``, ``tier``, ``fields`` (tuple of panel columns), ``years`` (tuple of
+``academic_year`` values of the panel: 2019 = the 2019/20 censuses), ``year_groups`` (tuple of
+NC years, empty = all), ``population`` and ``reference``. The panel is long: one row per pupil
+per census (:func:`synthetic.generate_panel`), keyed by ``pupil_id``; a census is
+``(academic_year, census)``.
+
+Definitions
+-----------
+*What a release holds.* Release :math:`r` holds the cell :math:`(t, f)` of child :math:`c`
+(census :math:`t`, field :math:`f`) when :math:`f \in F_r`, the academic year of :math:`t` is in
+:math:`Y_r`, the child has a row at :math:`t` whose ``nc_year`` is in :math:`G_r` (any when
+:math:`G_r` is empty), and the row is in the population: ``"all"``; ``"las:<code>,..."`` (the
+row's school LA ``la_code`` is one of the codes, so a child who moves LA leaves the release);
+``"sample:<p>"`` (a pupil-level sample: child :math:`c` is in it when
+:math:`u_r(c) < p`, with :math:`u_r` uniform draws per pupil, pupils in sorted ``pupil_id``
+order, from a generator seeded by ``(sample_seed, blake2b(release_id))``: the same child in or
+out of every census of the release, independent samples for different releases). A release
+``"aggregate"`` holds no records and is skipped.
+
+*Records.* A recipient :math:`R` holds its releases; they are joined on the pupil reference when
+they share one: every ``"pmr"`` release of :math:`R` forms one joined group (the PMR is one
+national reference), every ``"apmr"`` release of :math:`R` another (the anonymised PMR is
+persistent within a recipient, and differs from the PMR), and each ``"none"`` release is a group
+of its own. A release links its own rows (every individual-level extract carries a row key of its
+own), so a group's record of a child is the child's history: the cells any release of the group
+holds, over the group's censuses. Groups that share no reference stay separate record sets; how
+reliably they could be linked on shared fields is what :func:`riskcalc.linkage_risk` measures.
+The result does not guess it: it reports per recipient the record sets it holds
+(``n_record_sets``) and the links not made (``n_unjoined = n_record_sets - 1``), so exposure is a
+lower bound where ``n_unjoined > 0``.
+
+*Singled out.* For scenario :math:`S` (the fields the intruder knows), the key of child
+:math:`c` in group :math:`g` is
+
+.. math::
+
+    q_g(c) = \big(v_{c,t,f} \text{ if } g \text{ holds } (c, t, f) \text{ else } \bot\big)_{(t, f)
+    \in C_g}, \qquad C_g = \{(t, f) : f \in S,\ g \text{ holds } (c', t, f) \text{ for some } c'\}
+
+(exact values, no projection or generalisation: a release holding ``month_of_birth`` does not
+match a scenario field ``date_of_birth``; a missing value is a value of its own; :math:`\bot`,
+"not held", is one more value, as "absent" is in :func:`riskcalc.trajectory_uniqueness`). The
+intruder is assumed to know the scenario fields at every census the record covers. With
+:math:`f_g(c) = \#\{c' \in \text{records of } g : q_g(c') = q_g(c)\}`, :math:`c` is singled out
+by :math:`g` when :math:`f_g(c) = 1` and :math:`q_g(c)` has at least one held cell (a record
+holding none of the scenario's fields singles out nobody), and by :math:`R` when it is singled
+out by one of :math:`R`'s groups. Per child,
+
+.. math::
+
+    E(c) = \#\{R : R \text{ singles out } c\}.
+
+Computation: the per-release held masks are computed once per distinct
+``(years, year_groups, population)`` and the class sizes once per distinct group
+``{(F_r \cap S, years, year_groups, population)}``, shared across releases and recipients;
+each group is one call of the engine's grouping kernel on the children's cells; per-child counts
+are boolean sums per recipient. The loops run over releases, groups and cells, never over
+children or classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _format as fmt
+from .._core.panel import _time_labels, _value_codes
+from .._core.panel import class_sizes_of_codes as _class_sizes
+from .._render import Displayed
+from .._validation import check_frame, check_int
+from ..exceptions import InvalidParameterError, MissingColumnError
+from .scenarios import Scenario, load_scenarios
+
+__all__ = ["LedgerExposureResult", "ledger_exposure", "LEDGER_COLUMNS"]
+
+#: The columns a ledger frame must have.
+LEDGER_COLUMNS = (
+    "release_id",
+    "recipient",
+    "fields",
+    "years",
+    "year_groups",
+    "population",
+    "reference",
+)
+_REFERENCES = ("pmr", "apmr", "none")
+_BY = ("nc_year", "fsm_eligible", "sen_provision", "region")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerExposureResult(Displayed):
+    """How many recipients of a ledger can single out each child of a panel.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    scenario_fields : tuple of str
+    n_children : int
+        Distinct pupils in the panel (the denominator of every share).
+    n_releases : int
+        Releases in the ledger.
+    n_aggregate : int
+        Releases skipped as aggregate (no records).
+    n_recipients : int
+    median, p90 : float
+        Median and 90th percentile of :math:`E(c)` over the children (``inverted_cdf``: the
+        smallest count reached by at least half, 90%, of the children).
+    thresholds : tuple of int
+        The exposure levels counted (default 1, 5, 20 recipients).
+    n_at_least : tuple of int
+        Children singled out by at least that many recipients.
+    share_at_least : tuple of float
+    per_recipient : pandas.DataFrame
+        One row per recipient (sorted by name): ``recipient``, ``recipient_type``,
+        ``n_releases``, ``n_record_releases`` (not aggregate), ``n_record_sets``,
+        ``n_unjoined``, ``n_held`` (children in any of its records), ``n_singled_out``,
+        ``share_of_held``, ``share_of_panel``.
+    per_child : pandas.DataFrame
+        One row per pupil, sorted by ``pupil_id``: ``n_recipients`` and the breakdown fields
+        (``nc_year``, ``fsm_eligible``, ``sen_provision``, ``region``, those the panel has) at
+        the child's last census in the panel.
+    by : pandas.DataFrame
+        Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k`` and
+        ``share_at_least_k``.
+    """
+
+    scenario: str
+    scenario_fields: tuple[str, ...]
+    n_children: int
+    n_releases: int
+    n_aggregate: int
+    n_recipients: int
+    median: float
+    p90: float
+    thresholds: tuple[int, ...]
+    n_at_least: tuple[int, ...]
+    share_at_least: tuple[float, ...]
+    per_recipient: pd.DataFrame = field(repr=False)
+    per_child: pd.DataFrame = field(repr=False)
+    by: pd.DataFrame = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The headline figures, one row per exposure level: counts, then shares."""
+        return pd.DataFrame(
+            {
+                "scenario": self.scenario,
+                "at_least_recipients": list(self.thresholds),
+                "n_children": self.n_children,
+                "n_exposed": list(self.n_at_least),
+                "exposed_share": list(self.share_at_least),
+                "median": self.median,
+                "p90": self.p90,
+            }
+        )
+
+    def __repr__(self) -> str:
+        levels = ", ".join(
+            f">={k}: {fmt.count_pct(n, self.n_children)}"
+            for k, n in zip(self.thresholds, self.n_at_least)
+        )
+        return (
+            f"LedgerExposureResult(scenario={self.scenario!r}, {self.n_children:,} children, "
+            f"{self.n_recipients} recipients, {self.n_releases} releases; recipients singling "
+            f"a child out: median {self.median:g}, p90 {self.p90:g}; {levels})"
+        )
+
+
+def _scenario(scenario: Any, func: str) -> tuple[str, tuple[str, ...]]:
+    if isinstance(scenario, Scenario):
+        return scenario.name, tuple(scenario.fields)
+    if isinstance(scenario, str):
+        known = {s.name: s for s in load_scenarios()}
+        if scenario not in known:
+            raise InvalidParameterError(
+                f"The 'scenario' parameter of {func} must be a Scenario, a list of fields or one of "
+                f"{', '.join(repr(k) for k in known)}. Got {scenario!r}."
+            )
+        return scenario, tuple(known[scenario].fields)
+    if isinstance(scenario, Sequence) and scenario and all(isinstance(f, str) for f in scenario):
+        return "custom", tuple(dict.fromkeys(scenario))
+    raise InvalidParameterError(
+        f"The 'scenario' parameter of {func} must be a Scenario, a scenario name or a non-empty "
+        f"list of field names. Got {type(scenario).__name__}."
+    )
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None or (not isinstance(value, (tuple, list, np.ndarray)) and pd.isna(value)):
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    release_id: str
+    recipient: str
+    fields: tuple[str, ...]
+    years: tuple[int, ...]
+    year_groups: tuple[str, ...]
+    population: str
+    reference: str
+
+    @property
+    def pop_key(self) -> tuple:
+        """What decides the rows held (the release id only for a sample: samples differ)."""
+        own = self.release_id if self.population.startswith("sample:") else ""
+        return (self.years, self.year_groups, self.population, own)
+
+
+def _releases(ledger: pd.DataFrame, func: str) -> list[_Release]:
+    check_frame(ledger, "ledger", func)
+    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
+    if missing:
+        raise MissingColumnError(f"The ledger given to {func} has no column {missing[0]!r}.")
+    out = []
+    for i, row in enumerate(ledger[list(LEDGER_COLUMNS)].itertuples(index=False)):
+        ref = str(row.reference)
+        if ref not in _REFERENCES:
+            raise InvalidParameterError(
+                f"Ledger row {i + 1}: 'reference' must be one of 'pmr', 'apmr', 'none'."
+            )
+        pop = str(row.population).strip()
+        if not (
+            pop in ("all", "aggregate") or pop.startswith("las:") or pop.startswith("sample:")
+        ):
+            raise InvalidParameterError(
+                f"Ledger row {i + 1}: 'population' must be 'all', 'aggregate', 'sample:<fraction>' "
+                "or 'las:<code>,...'."
+            )
+        if pop.startswith("sample:"):
+            try:
+                frac = float(pop[len("sample:") :])
+            except ValueError:
+                frac = float("nan")
+            if not 0 < frac <= 1:
+                raise InvalidParameterError(
+                    f"Ledger row {i + 1}: the sample fraction of 'population' must be in (0, 1]."
+                )
+        out.append(
+            _Release(
+                str(row.release_id),
+                str(row.recipient),
+                tuple(sorted({str(f) for f in _as_tuple(row.fields)})),
+                tuple(sorted({int(y) for y in _as_tuple(row.years)})),
+                tuple(sorted({str(g) for g in _as_tuple(row.year_groups)})),
+                pop,
+                ref,
+            )
+        )
+    return out
+
+
+def sample_draws(release_id: str, n_pupils: int, sample_seed: int) -> np.ndarray:
+    """The uniform draw of each pupil (pupils in sorted id order) for a sampled release."""
+    h = int.from_bytes(hashlib.blake2b(release_id.encode("utf-8"), digest_size=8).digest(), "big")
+    return np.random.default_rng([sample_seed, h]).random(n_pupils)
+
+
+class _Panel:
+    """The panel as pupil x census matrices (pupils in sorted id order)."""
+
+    def __init__(self, panel: pd.DataFrame, id: str, func: str):
+        self.frame = panel
+        codes, uniq = pd.factorize(panel[id], sort=True)
+        if (codes < 0).any():
+            raise InvalidParameterError(f"The {id!r} column of the panel has missing values.")
+        self.pid = codes.astype(np.int64)
+        self.ids = np.asarray(uniq, dtype=object)
+        self.t, self.labels = _time_labels(panel)
+        self.n, self.m = len(self.ids), len(self.labels)
+        if pd.DataFrame({"p": self.pid, "t": self.t}).duplicated().any():
+            raise InvalidParameterError(
+                f"The panel given to {func} has two rows for one pupil in one census."
+            )
+        self.year = panel["academic_year"].to_numpy().astype(np.int64)
+        self._values: dict[str, np.ndarray] = {}
+        self._held: dict[tuple, np.ndarray] = {}
+
+    def values(self, f: str) -> np.ndarray:
+        """Pupils x censuses codes of a field; -1 where the pupil has no row."""
+        if f not in self._values:
+            out = np.full((self.n, self.m), -1, np.int64)
+            out[self.pid, self.t] = _value_codes(self.frame[f])
+            self._values[f] = out
+        return self._values[f]
+
+    def held(self, rel: _Release, sample_seed: int) -> np.ndarray:
+        """Pupils x censuses: the release holds the child's row at that census."""
+        key = rel.pop_key
+        if key not in self._held:
+            rows = np.isin(self.year, np.asarray(rel.years, np.int64))
+            if rel.year_groups:
+                rows &= self.frame["nc_year"].astype(str).isin(rel.year_groups).to_numpy()
+            pop = rel.population
+            if pop.startswith("las:"):
+                las = [s.strip() for s in pop[len("las:") :].split(",") if s.strip()]
+                rows &= self.frame["la_code"].astype(str).isin(las).to_numpy()
+            elif pop.startswith("sample:"):
+                frac = float(pop[len("sample:") :])
+                rows &= (sample_draws(rel.release_id, self.n, sample_seed) < frac)[self.pid]
+            out = np.zeros((self.n, self.m), bool)
+            out[self.pid[rows], self.t[rows]] = True
+            self._held[key] = out
+        return self._held[key]
+
+
+def _group_singled(
+    panel: _Panel, group: list[_Release], fields: tuple[str, ...], sample_seed: int
+) -> np.ndarray:
+    """Children singled out by one joined group of releases (bool per pupil)."""
+    held_by_field: dict[str, np.ndarray] = {}
+    for rel in group:
+        for f in fields:
+            if f in rel.fields:
+                h = panel.held(rel, sample_seed)
+                held_by_field[f] = held_by_field[f] | h if f in held_by_field else h
+    out = np.zeros(panel.n, bool)
+    if not held_by_field:
+        return out
+    cells = []
+    for f in sorted(held_by_field):
+        h = held_by_field[f]
+        v = panel.values(f)
+        for t in np.flatnonzero(h.any(axis=0)).tolist():
+            cells.append(np.where(h[:, t], v[:, t], -1))
+    any_held = np.zeros(panel.n, bool)
+    for h in held_by_field.values():
+        any_held |= h.any(axis=1)
+    rec = np.flatnonzero(any_held)
+    fk = _class_sizes([c[rec] for c in cells])
+    out[rec[fk == 1]] = True
+    return out
+
+
+def _check_fields(releases: list[_Release], scenario_fields, columns, func: str) -> None:
+    cols = set(columns)
+    for need in ("academic_year", "pupil_id"):
+        if need not in cols:
+            raise MissingColumnError(f"The panel given to {func} has no column {need!r}.")
+    for f in scenario_fields:
+        if f not in cols:
+            raise MissingColumnError(
+                f"The panel given to {func} has no column {f!r} (a field of the scenario)."
+            )
+    for rel in releases:
+        if rel.population == "aggregate":
+            continue
+        if rel.year_groups and "nc_year" not in cols:
+            raise MissingColumnError(
+                f"Release {rel.release_id!r} selects year groups: the panel has no 'nc_year'."
+            )
+        if rel.population.startswith("las:") and "la_code" not in cols:
+            raise MissingColumnError(
+                f"Release {rel.release_id!r} selects LAs: the panel has no 'la_code'."
+            )
+
+
+def _groups(rels: list[_Release]) -> list[list[_Release]]:
+    """A recipient's record sets: its pmr releases, its apmr releases, each 'none' release."""
+    pmr = [r for r in rels if r.reference == "pmr"]
+    apmr = [r for r in rels if r.reference == "apmr"]
+    out = [g for g in (pmr, apmr) if g]
+    return out + [[r] for r in rels if r.reference == "none"]
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    return float(np.quantile(x, q, method="inverted_cdf")) if len(x) else float("nan")
+
+
+def _levels(x: np.ndarray, thresholds) -> tuple[list[int], list[float]]:
+    n = [int(np.count_nonzero(x >= k)) for k in thresholds]
+    return n, [c / len(x) if len(x) else float("nan") for c in n]
+
+
+def ledger_exposure(
+    panel: pd.DataFrame,
+    ledger: pd.DataFrame,
+    scenario: Scenario | str | Sequence[str],
+    *,
+    thresholds: Sequence[int] = (1, 5, 20),
+    by: Sequence[str] = _BY,
+    sample_seed: int = 0,
+) -> LedgerExposureResult:
+    r"""How many recipients of a ledger of releases can single out each child of a panel.
+
+    Each release holds, for the pupils of its population, years and year groups, the columns
+    ``fields``. A recipient's releases are joined on their pupil reference when they share one
+    (``"pmr"``: all its PMR releases; ``"apmr"``: all its aPMR releases; ``"none"``: not
+    joined), giving one record per child per joined group: the cells (census, field) the
+    group's releases hold. Child :math:`c` is singled out by recipient :math:`R` under scenario
+    :math:`S` when, in one of :math:`R`'s groups :math:`g`, its key (its values on the cells
+    :math:`(t, f)`, :math:`f \in S`, of :math:`g`, "not held" where :math:`g` does not hold the
+    child's cell) is unique among :math:`g`'s records and holds at least one value:
+    :math:`f_g(c) = 1`. The exposure of a child is
+
+    .. math::
+
+        E(c) = \#\{R : \exists g \in \mathrm{groups}(R),\ f_g(c) = 1\},
+
+    reported as a distribution (median, 90th percentile, children with
+    :math:`E(c) \ge 1, 5, 20`), per recipient (children it singles out) and by year group, FSM,
+    SEN and region. Fields match exactly (no projection: ``month_of_birth`` does not answer a
+    ``date_of_birth`` scenario). Groups without a shared reference are not linked on their
+    common fields: each recipient's ``n_unjoined`` says how many links were not made, and its
+    count is then a lower bound. The full definitions are in the docstring of
+    :mod:`riskcalc.release.exposure`.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long table, one row per pupil per census: ``pupil_id``, ``academic_year``, optionally
+        ``census``, the fields released (``nc_year`` for year groups, ``la_code`` for LA
+        populations), e.g. :func:`synthetic.generate_panel`.
+    ledger : pandas.DataFrame
+        One row per release: ``release_id``, ``recipient``, ``fields``, ``years``,
+        ``year_groups``, ``population``, ``reference`` (``recipient_type``, ``date`` and
+        ``tier`` are carried along when present).
+    scenario : Scenario, str or sequence of str
+        What the intruder knows: a :class:`Scenario`, the name of a built-in scenario
+        (:func:`load_scenarios`) or field names.
+    thresholds : sequence of int, default (1, 5, 20)
+        Exposure levels: children singled out by at least that many recipients.
+    by : sequence of str
+        Breakdown fields (those the panel has), read at each child's last census.
+    sample_seed : int, default 0
+        Seed of the pupil samples of ``"sample:<fraction>"`` releases.
+
+    Returns
+    -------
+    LedgerExposureResult
+
+    References
+    ----------
+    .. [1] Article 29 Data Protection Working Party (2014). Opinion 05/2014 on Anonymisation
+       Techniques (WP216), section 3: singling out, linkability, inference.
+    .. [2] El Emam, K., Buckeridge, D., Tamblyn, R., Neisa, A., Jonker, E. and Verma, A. (2011).
+       The re-identification risk of Canadians from longitudinal demographics. *BMC Medical
+       Informatics and Decision Making* 11:46. https://doi.org/10.1186/1472-6947-11-46
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import riskcalc as rc
+    >>> panel = pd.DataFrame({"pupil_id": ["a", "b", "c", "a", "b", "c"],
+    ...                       "academic_year": [2019, 2019, 2019, 2020, 2020, 2020],
+    ...                       "urn": [1, 1, 2, 1, 2, 2], "sex": list("FMFFMF")})
+    >>> ledger = pd.DataFrame({"release_id": ["r1", "r2"], "recipient": ["uni", "firm"],
+    ...                        "fields": [("urn",), ("urn", "sex")], "years": [(2019,), (2019, 2020)],
+    ...                        "year_groups": [(), ()], "population": ["all", "all"],
+    ...                        "reference": ["pmr", "none"]})
+    >>> res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
+    >>> res.per_child["n_recipients"].tolist()  # c: unique school in 2019; a, b: histories
+    [1, 1, 2]
+    >>> res.per_recipient[["recipient", "n_singled_out"]].values.tolist()
+    [['firm', 3], ['uni', 1]]
+    """
+    func = "ledger_exposure"
+    check_frame(panel, "panel", func, form=" in long form")
+    name, fields = _scenario(scenario, func)
+    thr = tuple(check_int(k, "thresholds", func, minimum=1) for k in thresholds)
+    sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
+    releases = _releases(ledger, func)
+    _check_fields(releases, fields, panel.columns, func)
+    pn = _Panel(panel, "pupil_id", func)
+
+    rtype: dict[str, str] = {}
+    if "recipient_type" in ledger.columns:
+        for rel, t in zip(releases, ledger["recipient_type"].astype(str).tolist()):
+            rtype.setdefault(rel.recipient, t)
+
+    by_recipient: dict[str, list[_Release]] = {}
+    for rel in releases:
+        by_recipient.setdefault(rel.recipient, []).append(rel)
+    cache: dict[frozenset, np.ndarray] = {}
+    exposure = np.zeros(pn.n, np.int64)
+    rows = []
+    for recipient in sorted(by_recipient):
+        all_rels = by_recipient[recipient]
+        rels = [r for r in all_rels if r.population != "aggregate"]
+        groups = _groups(rels)
+        singled = np.zeros(pn.n, bool)
+        for g in groups:
+            key = frozenset(
+                (tuple(f for f in r.fields if f in fields), r.pop_key)
+                for r in g
+                if any(f in fields for f in r.fields)
+            )
+            if key not in cache:
+                cache[key] = np.packbits(_group_singled(pn, g, fields, sample_seed))
+            singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
+        held = np.zeros(pn.n, bool)
+        for r in rels:
+            held |= pn.held(r, sample_seed).any(axis=1)
+        exposure += singled
+        n_held, n_single = int(held.sum()), int(singled.sum())
+        rows.append(
+            {
+                "recipient": recipient,
+                "recipient_type": rtype.get(recipient, ""),
+                "n_releases": len(all_rels),
+                "n_record_releases": len(rels),
+                "n_record_sets": len(groups),
+                "n_unjoined": max(len(groups) - 1, 0),
+                "n_held": n_held,
+                "n_singled_out": n_single,
+                "share_of_held": n_single / n_held if n_held else float("nan"),
+                "share_of_panel": n_single / pn.n if pn.n else float("nan"),
+            }
+        )
+    per_recipient = pd.DataFrame(
+        rows,
+        columns=[
+            "recipient",
+            "recipient_type",
+            "n_releases",
+            "n_record_releases",
+            "n_record_sets",
+            "n_unjoined",
+            "n_held",
+            "n_singled_out",
+            "share_of_held",
+            "share_of_panel",
+        ],
+    )
+
+    per_child = pd.DataFrame({"pupil_id": pn.ids.astype(str), "n_recipients": exposure})
+    by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
+    if by_cols:
+        # each child's last census: the row with the largest census index per pupil
+        order = np.lexsort((pn.t, pn.pid))
+        last = order[np.r_[pn.pid[order][1:] != pn.pid[order][:-1], True]]
+        for b in by_cols:
+            col = panel[b].iloc[last].reset_index(drop=True)
+            per_child[b] = col.to_numpy()
+    by_rows = []
+    for b in by_cols:
+        codes, uniq = pd.factorize(per_child[b], sort=True, use_na_sentinel=False)
+        for j, value in enumerate(uniq):
+            x = exposure[codes == j]
+            n_at, share_at = _levels(x, thr)
+            row: dict[str, Any] = {
+                "field": b,
+                "value": str(value),
+                "n_children": len(x),
+                "median": _quantile(x, 0.5),
+                "p90": _quantile(x, 0.9),
+            }
+            row |= {f"n_at_least_{k}": n for k, n in zip(thr, n_at)}
+            row |= {f"share_at_least_{k}": s for k, s in zip(thr, share_at)}
+            by_rows.append(row)
+    n_at, share_at = _levels(exposure, thr)
+    return LedgerExposureResult(
+        scenario=name,
+        scenario_fields=fields,
+        n_children=pn.n,
+        n_releases=len(releases),
+        n_aggregate=sum(r.population == "aggregate" for r in releases),
+        n_recipients=len(by_recipient),
+        median=_quantile(exposure, 0.5),
+        p90=_quantile(exposure, 0.9),
+        thresholds=thr,
+        n_at_least=tuple(n_at),
+        share_at_least=tuple(share_at),
+        per_recipient=per_recipient,
+        per_child=per_child,
+        by=pd.DataFrame(by_rows),
+    )
