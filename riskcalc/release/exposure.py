@@ -32,22 +32,30 @@ The result does not guess it: it reports per recipient the record sets it holds
 (``n_record_sets``) and the links not made (``n_unjoined = n_record_sets - 1``), so exposure is a
 lower bound where ``n_unjoined > 0``.
 
-*Singled out.* For scenario :math:`S` (the fields the intruder knows), the key of child
-:math:`c` in group :math:`g` is
+*Singled out.* For scenario :math:`S` (the fields the intruder knows), only the releases of a
+group holding a field of :math:`S` count (:math:`g_S`; the others give the intruder nothing to
+match). The key of child :math:`c` in group :math:`g` is
 
 .. math::
 
-    q_g(c) = \big(v_{c,t,f} \text{ if } g \text{ holds } (c, t, f) \text{ else } \bot\big)_{(t, f)
-    \in C_g}, \qquad C_g = \{(t, f) : f \in S,\ g \text{ holds } (c', t, f) \text{ for some } c'\}
+    q_g(c) = \Big(\big(h_{r,t}(c)\big)_{r \in g_S,\, t},\ \big(v_{c,t,f} \text{ if } g_S
+    \text{ holds } (c, t, f) \text{ else } \bot\big)_{(t, f) \in C_g}\Big)
 
-(exact values, no projection or generalisation: a release holding ``month_of_birth`` does not
-match a scenario field ``date_of_birth``; a missing value is a value of its own; :math:`\bot`,
-"not held", is one more value, as "absent" is in :func:`riskcalc.trajectory_uniqueness`). The
-intruder is assumed to know the scenario fields at every census the record covers. With
-:math:`f_g(c) = \#\{c' \in \text{records of } g : q_g(c') = q_g(c)\}`, :math:`c` is singled out
-by :math:`g` when :math:`f_g(c) = 1` and :math:`q_g(c)` has at least one held cell (a record
-holding none of the scenario's fields singles out nobody), and by :math:`R` when it is singled
-out by one of :math:`R`'s groups. Per child,
+with :math:`h_{r,t}(c)` whether release :math:`r` holds the child's row at census :math:`t`,
+:math:`C_g = \{(t, f) : f \in S`, some release of :math:`g_S` holds field :math:`f` at
+:math:`t\}` and :math:`v_{c,t,f}` the child's value (exact values, no projection or
+generalisation: a release holding ``month_of_birth`` does not match a scenario field
+``date_of_birth``; a missing value is a value of its own; :math:`\bot`, "not held", is one more
+value, as "absent" is in :func:`riskcalc.trajectory_uniqueness`). The intruder is assumed to know
+the scenario fields at every census the record covers, and which of the group's releases hold
+the child: the single-release measure's assumption (the prosecutor knows the child is in the
+extract) carried to each release. That assumption is what makes the measure monotone: the
+recipient can always read one release's records alone, so joining a release to a group, or
+adding one, must never hide a child a release already singles out; with membership in the key,
+the joined classes refine each release's classes. With
+:math:`f_g(c) = \#\{c' \in \text{records of } g_S : q_g(c') = q_g(c)\}`, :math:`c` is singled
+out by :math:`g` when it is a record of :math:`g_S` and :math:`f_g(c) = 1`, and by :math:`R`
+when it is singled out by one of :math:`R`'s groups. Per child,
 
 .. math::
 
@@ -131,6 +139,19 @@ class LedgerExposureResult(Displayed):
     by : pandas.DataFrame
         Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k`` and
         ``share_at_least_k``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import riskcalc as rc
+    >>> panel = pd.DataFrame({"pupil_id": ["a", "b", "c"], "academic_year": 2019,
+    ...                       "urn": [1, 1, 2]})
+    >>> ledger = pd.DataFrame({"release_id": ["r1"], "recipient": ["uni"], "fields": [("urn",)],
+    ...                        "years": [(2019,)], "year_groups": [()], "population": ["all"],
+    ...                        "reference": ["none"]})
+    >>> res = rc.ledger_exposure(panel, ledger, ["urn"])
+    >>> res.n_at_least, res.share_at_least  # only c is alone in its school
+    ((1, 0, 0), (0.3333333333333333, 0.0, 0.0))
     """
 
     scenario: str
@@ -231,9 +252,7 @@ def _releases(ledger: pd.DataFrame, func: str) -> list[_Release]:
                 f"Ledger row {i + 1}: 'reference' must be one of 'pmr', 'apmr', 'none'."
             )
         pop = str(row.population).strip()
-        if not (
-            pop in ("all", "aggregate") or pop.startswith("las:") or pop.startswith("sample:")
-        ):
+        if not (pop in ("all", "aggregate") or pop.startswith(("las:", "sample:"))):
             raise InvalidParameterError(
                 f"Ledger row {i + 1}: 'population' must be 'all', 'aggregate', 'sample:<fraction>' "
                 "or 'las:<code>,...'."
@@ -318,27 +337,31 @@ class _Panel:
 def _group_singled(
     panel: _Panel, group: list[_Release], fields: tuple[str, ...], sample_seed: int
 ) -> np.ndarray:
-    """Children singled out by one joined group of releases (bool per pupil)."""
-    held_by_field: dict[str, np.ndarray] = {}
-    for rel in group:
-        for f in fields:
-            if f in rel.fields:
-                h = panel.held(rel, sample_seed)
-                held_by_field[f] = held_by_field[f] | h if f in held_by_field else h
+    """Children singled out by one joined group of releases (bool per pupil).
+
+    The key of a child: which of the group's releases hold it at each census (one column per
+    distinct population and census), then its value on each cell (census, scenario field) the
+    group holds, -1 ("not held") where no release of the group holds the child's cell."""
+    rels = [r for r in group if any(f in fields for f in r.fields)]
     out = np.zeros(panel.n, bool)
-    if not held_by_field:
+    if not rels:
         return out
-    cells = []
+    cols: list[np.ndarray] = []
+    held_by_field: dict[str, np.ndarray] = {}
+    any_held = np.zeros(panel.n, bool)
+    for pop in sorted({r.pop_key for r in rels}):
+        h = panel.held(next(r for r in rels if r.pop_key == pop), sample_seed)
+        any_held |= h.any(axis=1)
+        cols += [h[:, t].astype(np.int64) for t in np.flatnonzero(h.any(axis=0)).tolist()]
+        for f in fields:
+            if any(f in r.fields for r in rels if r.pop_key == pop):
+                held_by_field[f] = held_by_field[f] | h if f in held_by_field else h
     for f in sorted(held_by_field):
         h = held_by_field[f]
         v = panel.values(f)
-        for t in np.flatnonzero(h.any(axis=0)).tolist():
-            cells.append(np.where(h[:, t], v[:, t], -1))
-    any_held = np.zeros(panel.n, bool)
-    for h in held_by_field.values():
-        any_held |= h.any(axis=1)
+        cols += [np.where(h[:, t], v[:, t], -1) for t in np.flatnonzero(h.any(axis=0)).tolist()]
     rec = np.flatnonzero(any_held)
-    fk = _class_sizes([c[rec] for c in cells])
+    fk = _class_sizes([c[rec] for c in cols])
     out[rec[fk == 1]] = True
     return out
 
@@ -401,8 +424,9 @@ def ledger_exposure(
     group's releases hold. Child :math:`c` is singled out by recipient :math:`R` under scenario
     :math:`S` when, in one of :math:`R`'s groups :math:`g`, its key (its values on the cells
     :math:`(t, f)`, :math:`f \in S`, of :math:`g`, "not held" where :math:`g` does not hold the
-    child's cell) is unique among :math:`g`'s records and holds at least one value:
-    :math:`f_g(c) = 1`. The exposure of a child is
+    child's cell, and which of :math:`g`'s releases hold the child at each census) is unique
+    among :math:`g`'s records: :math:`f_g(c) = 1`. Only releases holding a scenario field
+    count. The exposure of a child is
 
     .. math::
 
