@@ -1,0 +1,399 @@
+"""The release ledger's exposure (riskcalc.release.exposure) against a slow obvious reference.
+
+The reference loops over children and recipients with dicts of tuples; it shares with the fast
+path only the documented definition of a sample release's draws (``sample_draws``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import riskcalc as rc
+import synthetic
+from riskcalc.release.exposure import sample_draws
+
+FIELDS = (
+    "sex",
+    "year_of_birth",
+    "month_of_birth",
+    "nc_year",
+    "urn",
+    "la_code",
+    "ethnic_group_major",
+    "fsm_eligible",
+    "sen_provision",
+    "postcode_district",
+    "ks2_reading",
+)
+COLUMNS = [*FIELDS, "region"]
+YEARS = (2019, 2020, 2021)
+
+
+@functools.lru_cache(maxsize=4)
+def _panel(seed: int, n: int = 2_000) -> pd.DataFrame:
+    return synthetic.generate_panel(n, years=3, first_year=2019, rng=seed, columns=COLUMNS)
+
+
+def _las(panel: pd.DataFrame) -> list[str]:
+    return sorted(panel["la_code"].astype(str).unique().tolist())
+
+
+# ------------------------------------------------------------------------------------------
+# the slow obvious reference
+# ------------------------------------------------------------------------------------------
+_NA = ("<missing>",)
+_BOTTOM = ("<not held>",)
+
+
+def _value(v):
+    return _NA if pd.isna(v) else v
+
+
+def reference(panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_seed: int = 0):
+    """(per child exposure dict, per recipient (n_held, n_singled_out) dict)."""
+    ids = sorted(set(panel["pupil_id"].tolist()))
+    index = {p: i for i, p in enumerate(ids)}
+    census = panel["census"].astype(str) if "census" in panel.columns else ["spring"] * len(panel)
+    rows: dict[tuple, dict] = {}  # (pupil, (year, census)) -> row
+    for rec, cen in zip(panel.to_dict("records"), census):
+        rows[(rec["pupil_id"], (int(rec["academic_year"]), str(cen)))] = rec
+
+    def holds(rel) -> set:
+        pop = rel["population"]
+        if pop == "aggregate":
+            return set()
+        draws = None
+        if pop.startswith("sample:"):
+            draws = sample_draws(str(rel["release_id"]), len(ids), sample_seed)
+        out = set()
+        for (pid, t), rec in rows.items():
+            if t[0] not in set(int(y) for y in rel["years"]):
+                continue
+            if rel["year_groups"] and str(rec["nc_year"]) not in {
+                str(g) for g in rel["year_groups"]
+            }:
+                continue
+            if pop.startswith("las:") and str(rec["la_code"]) not in pop[4:].split(","):
+                continue
+            if draws is not None and not draws[index[pid]] < float(pop[7:]):
+                continue
+            out.add((pid, t))
+        return out
+
+    releases = ledger.to_dict("records")
+    held = [holds(r) for r in releases]
+    exposure = {p: 0 for p in ids}
+    per_recipient = {}
+    for recipient in sorted({r["recipient"] for r in releases}):
+        mine = [i for i, r in enumerate(releases) if r["recipient"] == recipient]
+        groups = []
+        for ref in ("pmr", "apmr"):
+            g = [i for i in mine if releases[i]["reference"] == ref]
+            if g:
+                groups.append(g)
+        groups += [[i] for i in mine if releases[i]["reference"] == "none"]
+        singled = set()
+        for g in groups:
+            gs = [i for i in g if set(releases[i]["fields"]) & set(fields)]
+            records = {pid for i in gs for pid, _ in held[i]}
+            times = sorted({t for i in gs for _, t in held[i]})
+            cells = sorted(
+                {
+                    (t, f)
+                    for i in gs
+                    for _, t in held[i]
+                    for f in fields
+                    if f in releases[i]["fields"]
+                }
+            )
+            keys = {}
+            for pid in records:
+                member = tuple((pid, t) in held[i] for i in gs for t in times)
+                vals = []
+                for t, f in cells:
+                    if any((pid, t) in held[i] and f in releases[i]["fields"] for i in gs):
+                        vals.append(_value(rows[(pid, t)][f]))
+                    else:
+                        vals.append(_BOTTOM)
+                keys[pid] = (member, tuple(vals))
+            counts = Counter(keys.values())
+            singled |= {pid for pid, k in keys.items() if counts[k] == 1}
+        n_held = len({pid for i in mine for pid, _ in held[i]})
+        per_recipient[recipient] = (n_held, len(singled))
+        for pid in singled:
+            exposure[pid] += 1
+    return exposure, per_recipient
+
+
+def _inverted_cdf(values, q):
+    xs = sorted(values)
+    return float(xs[max(math.ceil(q * len(xs)) - 1, 0)])
+
+
+def _check_against_reference(panel, ledger, fields, sample_seed=0):
+    res = rc.ledger_exposure(panel, ledger, list(fields), sample_seed=sample_seed)
+    exp, per_rec = reference(panel, ledger, fields, sample_seed)
+    got = dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients"].tolist()))
+    assert got == exp
+    fast = {
+        r: (h, s)
+        for r, h, s in res.per_recipient[["recipient", "n_held", "n_singled_out"]].itertuples(
+            index=False
+        )
+    }
+    assert fast == per_rec
+    values = list(exp.values())
+    assert res.median == _inverted_cdf(values, 0.5)
+    assert res.p90 == _inverted_cdf(values, 0.9)
+    assert res.n_at_least == tuple(sum(v >= k for v in values) for k in (1, 5, 20))
+    assert res.n_children == len(values)
+    return res
+
+
+# ------------------------------------------------------------------------------------------
+# ledgers
+# ------------------------------------------------------------------------------------------
+def _ledger(rows) -> pd.DataFrame:
+    cols = ["release_id", "recipient", "fields", "years", "year_groups", "population", "reference"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame.insert(1, "date", pd.Timestamp("2015-01-01"))
+    frame.insert(3, "recipient_type", "university")
+    frame.insert(4, "tier", pd.array([1] * len(frame), dtype="Int8"))
+    return frame
+
+
+def _hand_ledger(las):
+    return _ledger(
+        [
+            ("r1", "uni", ("urn", "nc_year", "sex"), (2019,), (), "all", "pmr"),
+            ("r2", "uni", ("month_of_birth", "year_of_birth"), (2020, 2021), (), "all", "pmr"),
+            ("r3", "firm", ("sex", "month_of_birth", "urn"), (2021,), ("6", "7"), "all", "none"),
+            ("r4", "firm", ("postcode_district",), (2019, 2020), (), f"las:{las[0]}", "none"),
+            ("r5", "paper", ("urn", "sex"), (2019,), (), "sample:0.3", "apmr"),
+            ("r6", "paper", ("year_of_birth", "month_of_birth"), (2019,), (), "sample:0.3", "apmr"),
+            ("r7", "paper", ("urn",), (2020,), (), "aggregate", "none"),
+            ("r8", "charity", ("ks2_reading", "sen_provision"), YEARS, (), "all", "pmr"),
+        ]
+    )
+
+
+SCENARIO = ("urn", "nc_year", "sex", "year_of_birth", "month_of_birth")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hand_ledger_equals_the_reference(seed):
+    panel = _panel(seed)
+    res = _check_against_reference(panel, _hand_ledger(_las(panel)), SCENARIO)
+    assert res.n_aggregate == 1 and res.n_releases == 8
+    # a real exposure: the school-gate fields single out many children
+    assert res.n_at_least[0] > 0
+
+
+@pytest.mark.parametrize("scenario", ["school_gate", "home_area", "classmate_parent"])
+def test_built_in_scenarios_equal_the_reference(scenario):
+    panel = _panel(0)
+    fields = next(s.fields for s in rc.load_scenarios() if s.name == scenario)
+    panel = panel.assign(
+        lsoa=panel["postcode_district"].astype(str), ethnic_group_minor=panel["ethnic_group_major"]
+    )
+    ledger = _hand_ledger(_las(panel))
+    ledger.loc[1, "fields"] = ("lsoa", "month_of_birth", "ethnic_group_minor")
+    res = rc.ledger_exposure(panel, ledger, scenario)
+    exp, _ = reference(panel, ledger, fields)
+    assert res.scenario == scenario
+    assert dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients"])) == exp
+
+
+@st.composite
+def ledgers(draw, las):
+    n = draw(st.integers(1, 6))
+    rows = []
+    for i in range(n):
+        fields = tuple(draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=4)))
+        years = tuple(sorted(draw(st.sets(st.sampled_from(YEARS), min_size=1))))
+        groups = tuple(draw(st.sets(st.sampled_from(["R", "3", "6", "7", "10"]), max_size=3)))
+        pop = draw(
+            st.sampled_from(
+                [
+                    "all",
+                    "all",
+                    "sample:0.5",
+                    "sample:0.2",
+                    f"las:{las[0]}",
+                    f"las:{','.join(las[:3])}",
+                    "aggregate",
+                ]
+            )
+        )
+        ref = draw(st.sampled_from(["pmr", "apmr", "none"]))
+        rows.append(
+            (f"r{i}", draw(st.sampled_from(["a", "b", "c"])), fields, years, groups, pop, ref)
+        )
+    return _ledger(rows)
+
+
+SLOW = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+@SLOW
+@given(data=st.data(), seed=st.sampled_from([0, 1]))
+def test_random_ledgers_equal_the_reference(data, seed):
+    panel = _panel(seed)
+    ledger = data.draw(ledgers(_las(panel)))
+    fields = tuple(data.draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=5)))
+    sample_seed = data.draw(st.integers(0, 3))
+    _check_against_reference(panel, ledger, fields, sample_seed)
+
+
+# ------------------------------------------------------------------------------------------
+# properties
+# ------------------------------------------------------------------------------------------
+def _exposure(panel, ledger, fields) -> np.ndarray:
+    return rc.ledger_exposure(panel, ledger, list(fields)).per_child["n_recipients"].to_numpy()
+
+
+@SLOW
+@given(data=st.data())
+def test_adding_a_release_never_lowers_exposure(data):
+    panel = _panel(0)
+    las = _las(panel)
+    ledger = data.draw(ledgers(las))
+    extra = data.draw(ledgers(las)).iloc[[0]].assign(release_id="extra")
+    fields = tuple(data.draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=5)))
+    before = _exposure(panel, ledger, fields)
+    after = _exposure(panel, pd.concat([ledger, extra], ignore_index=True), fields)
+    assert (after >= before).all()
+
+
+@SLOW
+@given(data=st.data())
+def test_a_persistent_reference_never_lowers_exposure(data):
+    panel = _panel(1)
+    ledger = data.draw(ledgers(_las(panel)))
+    fields = tuple(data.draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=5)))
+    recipient = ledger["recipient"].iloc[0]
+    new_ref = data.draw(st.sampled_from(["pmr", "apmr"]))
+    switched = ledger.copy()
+    mine = (switched["recipient"] == recipient) & (switched["reference"] == "none")
+    switched.loc[mine, "reference"] = new_ref
+    assert (_exposure(panel, switched, fields) >= _exposure(panel, ledger, fields)).all()
+
+
+@pytest.mark.parametrize(
+    "fields,years,population",
+    [
+        (("urn", "sex", "month_of_birth"), (2019,), "all"),
+        (("postcode_district", "year_of_birth", "sex"), (2021,), "all"),
+        (("urn", "nc_year", "sex", "year_of_birth", "month_of_birth"), (2020,), "las"),
+    ],
+)
+def test_one_release_equals_single_release_uniqueness(fields, years, population):
+    panel = _panel(2)
+    las = _las(panel)
+    pop = f"las:{las[0]},{las[1]}" if population == "las" else "all"
+    ledger = _ledger([("r1", "uni", fields, years, (), pop, "none")])
+    res = rc.ledger_exposure(panel, ledger, list(fields) + ["ethnic_group_major"])
+    rows = panel[panel["academic_year"].isin(years)]
+    if population == "las":
+        rows = rows[rows["la_code"].astype(str).isin([las[0], las[1]])]
+    uniq = rc.uniqueness(rows, list(fields))
+    assert res.per_recipient["n_singled_out"].iloc[0] == uniq.n_unique
+    assert res.per_recipient["n_held"].iloc[0] == len(rows)
+    assert res.n_at_least[0] == uniq.n_unique
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_row_order_never_changes_a_figure(seed):
+    panel = _panel(seed)
+    ledger = _hand_ledger(_las(panel))
+    shuffled = panel.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    a = rc.ledger_exposure(panel, ledger, list(SCENARIO))
+    b = rc.ledger_exposure(shuffled, ledger, list(SCENARIO))
+    pd.testing.assert_frame_equal(a.per_child, b.per_child)
+    pd.testing.assert_frame_equal(a.per_recipient, b.per_recipient)
+    pd.testing.assert_frame_equal(a.by, b.by)
+    assert repr(a) == repr(b)
+
+
+def test_ledger_row_order_never_changes_a_figure():
+    panel = _panel(0)
+    ledger = _hand_ledger(_las(panel))
+    a = rc.ledger_exposure(panel, ledger, list(SCENARIO))
+    b = rc.ledger_exposure(panel, ledger.iloc[::-1].reset_index(drop=True), list(SCENARIO))
+    pd.testing.assert_frame_equal(a.per_child, b.per_child)
+    pd.testing.assert_frame_equal(a.per_recipient, b.per_recipient)
+
+
+# ------------------------------------------------------------------------------------------
+# what the result says
+# ------------------------------------------------------------------------------------------
+def test_unjoined_record_sets_are_counted():
+    panel = _panel(0)
+    ledger = _hand_ledger(_las(panel))
+    res = rc.ledger_exposure(panel, ledger, list(SCENARIO))
+    table = res.per_recipient.set_index("recipient")
+    assert table.loc["uni", "n_record_sets"] == 1 and table.loc["uni", "n_unjoined"] == 0
+    assert table.loc["firm", "n_record_sets"] == 2 and table.loc["firm", "n_unjoined"] == 1
+    assert table.loc["paper", "n_releases"] == 3 and table.loc["paper", "n_record_releases"] == 2
+
+
+def test_breakdown_and_headline():
+    panel = _panel(0)
+    res = rc.ledger_exposure(panel, _hand_ledger(_las(panel)), list(SCENARIO))
+    assert set(res.by["field"]) == {"nc_year", "fsm_eligible", "sen_provision", "region"}
+    for _, part in res.by.groupby("field"):
+        assert part["n_children"].sum() == res.n_children
+        assert part["n_at_least_1"].sum() == res.n_at_least[0]
+    assert "children" in repr(res) and ">=1:" in repr(res)
+    frame = res.to_frame()
+    assert frame["n_exposed"].tolist() == list(res.n_at_least)
+    # the breakdown is read at each child's last census
+    last = panel.sort_values("academic_year").groupby("pupil_id", observed=True).tail(1)
+    want = dict(zip(last["pupil_id"], last["nc_year"].astype(str)))
+    got = dict(zip(res.per_child["pupil_id"], res.per_child["nc_year"].astype(str)))
+    assert got == want
+
+
+def test_a_release_without_scenario_fields_singles_out_nobody():
+    panel = _panel(0)
+    ledger = _ledger([("r1", "uni", ("ks2_reading",), YEARS, (), "all", "pmr")])
+    res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
+    assert res.n_at_least[0] == 0
+    assert res.per_recipient["n_held"].iloc[0] == res.n_children
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"reference": "persistent"}, "'reference'"),
+        ({"population": "some"}, "'population'"),
+        ({"population": "sample:1.5"}, "sample fraction"),
+    ],
+)
+def test_bad_ledger_rows_get_one_line(change, message):
+    panel = _panel(0)
+    ledger = _ledger([("r1", "uni", ("urn",), (2019,), (), "all", "pmr")]).assign(**change)
+    with pytest.raises(rc.InvalidParameterError, match=message) as info:
+        rc.ledger_exposure(panel, ledger, ["urn"])
+    assert "\n" not in str(info.value)
+
+
+def test_missing_columns_are_named():
+    panel = _panel(0)
+    ledger = _ledger([("r1", "uni", ("urn",), (2019,), (), "all", "pmr")])
+    with pytest.raises(rc.MissingColumnError, match="'population'"):
+        rc.ledger_exposure(panel, ledger.drop(columns="population"), ["urn"])
+    with pytest.raises(rc.MissingColumnError, match="'lsoa'"):
+        rc.ledger_exposure(panel, ledger, ["urn", "lsoa"])
+    with pytest.raises(rc.InvalidParameterError, match="scenario"):
+        rc.ledger_exposure(panel, ledger, "nobody")
