@@ -305,6 +305,7 @@ class _Panel:
         self.year = panel["academic_year"].to_numpy().astype(np.int64)
         self._values: dict[str, np.ndarray] = {}
         self._held: dict[tuple, np.ndarray] = {}
+        self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def values(self, f: str) -> np.ndarray:
         """Pupils x censuses codes of a field; -1 where the pupil has no row."""
@@ -314,17 +315,27 @@ class _Panel:
             self._values[f] = out
         return self._values[f]
 
+    def _member(self, column: str, allowed) -> np.ndarray:
+        """Rows whose ``column``, as text, is one of ``allowed`` (one factorisation per column,
+        then a lookup of the distinct values)."""
+        if column not in self._text:
+            codes, uniq = pd.factorize(self.frame[column], sort=False)
+            self._text[column] = (codes, np.asarray([str(u) for u in uniq], dtype=object))
+        codes, uniq = self._text[column]
+        ok = np.append(np.isin(uniq, np.asarray(list(allowed), dtype=object)), False)
+        return ok[codes]  # a missing value (code -1) is never selected
+
     def held(self, rel: _Release, sample_seed: int) -> np.ndarray:
         """Pupils x censuses: the release holds the child's row at that census."""
         key = rel.pop_key
         if key not in self._held:
             rows = np.isin(self.year, np.asarray(rel.years, np.int64))
             if rel.year_groups:
-                rows &= self.frame["nc_year"].astype(str).isin(rel.year_groups).to_numpy()
+                rows &= self._member("nc_year", rel.year_groups)
             pop = rel.population
             if pop.startswith("las:"):
                 las = [s.strip() for s in pop[len("las:") :].split(",") if s.strip()]
-                rows &= self.frame["la_code"].astype(str).isin(las).to_numpy()
+                rows &= self._member("la_code", las)
             elif pop.startswith("sample:"):
                 frac = float(pop[len("sample:") :])
                 rows &= (sample_draws(rel.release_id, self.n, sample_seed) < frac)[self.pid]
@@ -565,8 +576,8 @@ def ledger_exposure(
         order = np.lexsort((pn.t, pn.pid))
         last = order[np.r_[pn.pid[order][1:] != pn.pid[order][:-1], True]]
         for b in by_cols:
-            col = panel[b].iloc[last].reset_index(drop=True)
-            per_child[b] = col.to_numpy()
+            # pupils in sorted id order; a categorical keeps its categories' order
+            per_child[b] = panel[b].iloc[last].reset_index(drop=True)
     by_rows = []
     for b in by_cols:
         codes, uniq = pd.factorize(per_child[b], sort=True, use_na_sentinel=False)
