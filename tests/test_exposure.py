@@ -424,3 +424,16 @@ def test_joining_a_release_never_hides_a_child_it_already_singles_out():
         assert got == {"b1": 0, "b2": 0, "g1": 1, "g2": 0, "g3": 0}
         exp, _ = reference(panel, ledger, ("sex",))
         assert exp == got
+
+
+def test_the_mask_cache_budget_never_changes_a_figure(monkeypatch):
+    """With room for only a few held masks (evicted and rebuilt), the figures are the same."""
+    from riskcalc.release import exposure
+
+    panel = _panel(1)
+    ledger = _hand_ledger(_las(panel))
+    full = rc.ledger_exposure(panel, ledger, list(SCENARIO))
+    monkeypatch.setattr(exposure, "_HELD_BUDGET", 0)
+    small = rc.ledger_exposure(panel, ledger, list(SCENARIO))
+    pd.testing.assert_frame_equal(full.per_child, small.per_child)
+    pd.testing.assert_frame_equal(full.per_recipient, small.per_recipient)

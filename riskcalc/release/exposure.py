@@ -72,6 +72,7 @@ children or classes.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,8 @@ LEDGER_COLUMNS = (
 )
 _REFERENCES = ("pmr", "apmr", "none")
 _BY = ("nc_year", "fsm_eligible", "sen_provision", "region")
+#: Bytes of pupil x census masks kept for reuse across recipients (1 GiB).
+_HELD_BUDGET = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +307,9 @@ class _Panel:
             )
         self.year = panel["academic_year"].to_numpy().astype(np.int64)
         self._values: dict[str, np.ndarray] = {}
-        self._held: dict[tuple, np.ndarray] = {}
+        # held masks by population key, least recently used first, within a memory budget
+        self._held: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._held_max = max(4, _HELD_BUDGET // max(self.n * self.m, 1))
         self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def values(self, f: str) -> np.ndarray:
@@ -342,6 +347,9 @@ class _Panel:
             out = np.zeros((self.n, self.m), bool)
             out[self.pid[rows], self.t[rows]] = True
             self._held[key] = out
+            if len(self._held) > self._held_max:
+                self._held.popitem(last=False)
+        self._held.move_to_end(key)
         return self._held[key]
 
 
@@ -535,8 +543,8 @@ def ledger_exposure(
                 cache[key] = np.packbits(_group_singled(pn, g, fields, sample_seed))
             singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
         held = np.zeros(pn.n, bool)
-        for r in rels:
-            held |= pn.held(r, sample_seed).any(axis=1)
+        for pop in sorted({r.pop_key for r in rels}):
+            held |= pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
         exposure += singled
         n_held, n_single = int(held.sum()), int(singled.sum())
         rows.append(
