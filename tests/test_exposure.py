@@ -77,9 +77,9 @@ def reference(panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_seed: in
         for (pid, t), rec in rows.items():
             if t[0] not in set(int(y) for y in rel["years"]):
                 continue
-            if rel["year_groups"] and str(rec["nc_year"]) not in {
-                str(g) for g in rel["year_groups"]
-            }:
+            # the ledger writes Reception as 0, the panel as "R"
+            wanted = {"R" if str(g) in ("0", "R") else str(g) for g in rel["year_groups"]}
+            if rel["year_groups"] and str(rec["nc_year"]) not in wanted:
                 continue
             if pop.startswith("las:") and str(rec["la_code"]) not in pop[4:].split(","):
                 continue
@@ -219,7 +219,7 @@ def ledgers(draw, las):
     for i in range(n):
         fields = tuple(draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=4)))
         years = tuple(sorted(draw(st.sets(st.sampled_from(YEARS), min_size=1))))
-        groups = tuple(draw(st.sets(st.sampled_from(["R", "3", "6", "7", "10"]), max_size=3)))
+        groups = tuple(draw(st.sets(st.sampled_from(["R", 0, "3", 6, "7", 10]), max_size=3)))
         pop = draw(
             st.sampled_from(
                 [
@@ -437,3 +437,13 @@ def test_the_mask_cache_budget_never_changes_a_figure(monkeypatch):
     small = rc.ledger_exposure(panel, ledger, list(SCENARIO))
     pd.testing.assert_frame_equal(full.per_child, small.per_child)
     pd.testing.assert_frame_equal(full.per_recipient, small.per_recipient)
+
+
+def test_reception_is_year_group_zero_or_r():
+    panel = _panel(0)
+    a = _ledger([("r1", "uni", ("urn", "sex"), (2019,), (0, 6), "all", "none")])
+    b = _ledger([("r1", "uni", ("urn", "sex"), (2019,), ("R", "6"), "all", "none")])
+    ra, rb = (rc.ledger_exposure(panel, x, ["urn", "sex"]) for x in (a, b))
+    pd.testing.assert_frame_equal(ra.per_recipient, rb.per_recipient)
+    rows = panel[(panel["academic_year"] == 2019) & panel["nc_year"].isin(["R", "6"])]
+    assert ra.per_recipient["n_held"].iloc[0] == len(rows) > 0

@@ -3,7 +3,7 @@ r"""The release ledger: how many recipients can single out a child across every 
 A *ledger* is a table of releases (one row each): ``release_id``, ``date``, ``recipient``,
 ``recipient_type``, ``tier``, ``fields`` (tuple of panel columns), ``years`` (tuple of
 ``academic_year`` values of the panel: 2019 = the 2019/20 censuses), ``year_groups`` (tuple of
-NC years, empty = all), ``population`` and ``reference``. The panel is long: one row per pupil
+NC years, Reception written ``0`` or ``"R"``; empty = all), ``population`` and ``reference``. The panel is long: one row per pupil
 per census (:func:`synthetic.generate_panel`), keyed by ``pupil_id``; a census is
 ``(academic_year, census)``.
 
@@ -217,6 +217,19 @@ def _scenario(scenario: Any, func: str) -> tuple[str, tuple[str, ...]]:
     )
 
 
+def _nc_year(value: Any) -> str:
+    """An NC year as text: Reception is ``"R"`` whether written ``R`` or ``0`` (the ledger's
+    convention), ``"07"`` and ``7`` are ``"7"``."""
+    text = str(value).strip()
+    if text.upper() in ("R", "RECEPTION"):
+        return "R"
+    try:
+        number = int(float(text))
+    except ValueError:
+        return text
+    return "R" if number == 0 else str(number)
+
+
 def _as_tuple(value: Any) -> tuple:
     if value is None or (not isinstance(value, (tuple, list, np.ndarray)) and pd.isna(value)):
         return ()
@@ -275,7 +288,7 @@ def _releases(ledger: pd.DataFrame, func: str) -> list[_Release]:
                 str(row.recipient),
                 tuple(sorted({str(f) for f in _as_tuple(row.fields)})),
                 tuple(sorted({int(y) for y in _as_tuple(row.years)})),
-                tuple(sorted({str(g) for g in _as_tuple(row.year_groups)})),
+                tuple(sorted({_nc_year(g) for g in _as_tuple(row.year_groups)})),
                 pop,
                 ref,
             )
@@ -322,10 +335,11 @@ class _Panel:
 
     def _member(self, column: str, allowed) -> np.ndarray:
         """Rows whose ``column``, as text, is one of ``allowed`` (one factorisation per column,
-        then a lookup of the distinct values)."""
+        then a lookup of the distinct values); NC years as :func:`_nc_year` writes them."""
         if column not in self._text:
             codes, uniq = pd.factorize(self.frame[column], sort=False)
-            self._text[column] = (codes, np.asarray([str(u) for u in uniq], dtype=object))
+            text = _nc_year if column == "nc_year" else str
+            self._text[column] = (codes, np.asarray([text(u) for u in uniq], dtype=object))
         codes, uniq = self._text[column]
         ok = np.append(np.isin(uniq, np.asarray(list(allowed), dtype=object)), False)
         return ok[codes]  # a missing value (code -1) is never selected
