@@ -447,3 +447,17 @@ def test_reception_is_year_group_zero_or_r():
     pd.testing.assert_frame_equal(ra.per_recipient, rb.per_recipient)
     rows = panel[(panel["academic_year"] == 2019) & panel["nc_year"].isin(["R", "6"])]
     assert ra.per_recipient["n_held"].iloc[0] == len(rows) > 0
+
+
+def test_releases_outside_the_panel_are_counted():
+    panel = _panel(0)
+    ledger = _ledger(
+        [
+            ("r1", "uni", ("urn", "sex"), (2019,), (), "all", "pmr"),
+            ("r2", "uni", ("urn", "sex"), (2012, 2013), (), "all", "pmr"),
+            ("r3", "firm", ("urn",), (2020,), (), "las:999", "none"),
+        ]
+    )
+    res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
+    assert res.n_empty == 2
+    assert "2 holding no child of the panel" in repr(res)

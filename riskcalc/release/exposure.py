@@ -121,6 +121,9 @@ class LedgerExposureResult(Displayed):
         Releases in the ledger.
     n_aggregate : int
         Releases skipped as aggregate (no records).
+    n_empty : int
+        Record releases holding no child of the panel (their years are not the panel's, or
+        their population or year groups select nobody): the figures say nothing about them.
     n_recipients : int
     median, p90 : float
         Median and 90th percentile of :math:`E(c)` over the children (``inverted_cdf``: the
@@ -162,6 +165,7 @@ class LedgerExposureResult(Displayed):
     n_children: int
     n_releases: int
     n_aggregate: int
+    n_empty: int
     n_recipients: int
     median: float
     p90: float
@@ -191,10 +195,11 @@ class LedgerExposureResult(Displayed):
             f">={k}: {fmt.count_pct(n, self.n_children)}"
             for k, n in zip(self.thresholds, self.n_at_least)
         )
+        empty = f", {self.n_empty} holding no child of the panel" if self.n_empty else ""
         return (
             f"LedgerExposureResult(scenario={self.scenario!r}, {self.n_children:,} children, "
-            f"{self.n_recipients} recipients, {self.n_releases} releases; recipients singling "
-            f"a child out: median {self.median:g}, p90 {self.p90:g}; {levels})"
+            f"{self.n_recipients} recipients, {self.n_releases} releases{empty}; recipients "
+            f"singling a child out: median {self.median:g}, p90 {self.p90:g}; {levels})"
         )
 
 
@@ -541,6 +546,7 @@ def ledger_exposure(
         by_recipient.setdefault(rel.recipient, []).append(rel)
     cache: dict[frozenset, np.ndarray] = {}
     exposure = np.zeros(pn.n, np.int64)
+    n_empty = 0
     rows = []
     for recipient in sorted(by_recipient):
         all_rels = by_recipient[recipient]
@@ -558,7 +564,9 @@ def ledger_exposure(
             singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
         held = np.zeros(pn.n, bool)
         for pop in sorted({r.pop_key for r in rels}):
-            held |= pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
+            rows = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
+            held |= rows
+            n_empty += 0 if rows.any() else sum(r.pop_key == pop for r in rels)
         exposure += singled
         n_held, n_single = int(held.sum()), int(singled.sum())
         rows.append(
@@ -623,6 +631,7 @@ def ledger_exposure(
         n_children=pn.n,
         n_releases=len(releases),
         n_aggregate=sum(r.population == "aggregate" for r in releases),
+        n_empty=n_empty,
         n_recipients=len(by_recipient),
         median=_quantile(exposure, 0.5),
         p90=_quantile(exposure, 0.9),
