@@ -564,9 +564,9 @@ def ledger_exposure(
             singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
         held = np.zeros(pn.n, bool)
         for pop in sorted({r.pop_key for r in rels}):
-            rows = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
-            held |= rows
-            n_empty += 0 if rows.any() else sum(r.pop_key == pop for r in rels)
+            who = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
+            held |= who
+            n_empty += 0 if who.any() else sum(r.pop_key == pop for r in rels)
         exposure += singled
         n_held, n_single = int(held.sum()), int(singled.sum())
         rows.append(
