@@ -461,3 +461,17 @@ def test_releases_outside_the_panel_are_counted():
     res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
     assert res.n_empty == 2
     assert "2 holding no child of the panel" in repr(res)
+
+
+def test_several_censuses_a_year_equal_the_reference():
+    panel = synthetic.generate_panel(
+        1_000, years=2, first_year=2019, censuses=("autumn", "spring"), rng=3, columns=COLUMNS
+    )
+    ledger = _ledger(
+        [
+            ("r1", "uni", ("urn", "sex", "fsm_eligible"), (2019, 2020), (), "all", "pmr"),
+            ("r2", "uni", ("month_of_birth",), (2020,), (), "sample:0.5", "pmr"),
+            ("r3", "firm", ("urn", "sen_provision"), (2020,), (), "all", "none"),
+        ]
+    )
+    _check_against_reference(panel, ledger, ("urn", "sex", "month_of_birth", "sen_provision"))
