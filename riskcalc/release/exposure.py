@@ -538,7 +538,7 @@ def ledger_exposure(
 
     rtype: dict[str, str] = {}
     if "recipient_type" in ledger.columns:
-        for rel, t in zip(releases, ledger["recipient_type"].astype(str).tolist()):
+        for rel, t in zip(releases, ledger["recipient_type"].fillna("").astype(str).tolist()):
             rtype.setdefault(rel.recipient, t)
 
     by_recipient: dict[str, list[_Release]] = {}
