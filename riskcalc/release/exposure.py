@@ -326,15 +326,15 @@ class _Panel:
         self.year = panel["academic_year"].to_numpy().astype(np.int64)
         self._values: dict[str, np.ndarray] = {}
         # held masks by population key, least recently used first, within a memory budget
-        self._held: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._held: OrderedDict[tuple, _Held] = OrderedDict()
         self._held_max = max(4, _HELD_BUDGET // max(self.n * self.m, 1))
         self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def values(self, f: str) -> np.ndarray:
-        """Pupils x censuses codes of a field; -1 where the pupil has no row."""
+        """Censuses x pupils codes of a field; -1 where the pupil has no row."""
         if f not in self._values:
-            out = np.full((self.n, self.m), -1, np.int64)
-            out[self.pid, self.t] = _value_codes(self.frame[f])
+            out = np.full((self.m, self.n), -1, np.int64)
+            out[self.t, self.pid] = _value_codes(self.frame[f])
             self._values[f] = out
         return self._values[f]
 
@@ -349,8 +349,8 @@ class _Panel:
         ok = np.append(np.isin(uniq, np.asarray(list(allowed), dtype=object)), False)
         return ok[codes]  # a missing value (code -1) is never selected
 
-    def held(self, rel: _Release, sample_seed: int) -> np.ndarray:
-        """Pupils x censuses: the release holds the child's row at that census."""
+    def held(self, rel: _Release, sample_seed: int) -> _Held:
+        """Which children's rows the release holds, per census."""
         key = rel.pop_key
         if key not in self._held:
             rows = np.isin(self.year, np.asarray(rel.years, np.int64))
@@ -363,13 +363,26 @@ class _Panel:
             elif pop.startswith("sample:"):
                 frac = float(pop[len("sample:") :])
                 rows &= (sample_draws(rel.release_id, self.n, sample_seed) < frac)[self.pid]
-            out = np.zeros((self.n, self.m), bool)
-            out[self.pid[rows], self.t[rows]] = True
-            self._held[key] = out
+            mask = np.zeros((self.m, self.n), bool)
+            mask[self.t[rows], self.pid[rows]] = True
+            any_row = np.zeros(self.n, bool)
+            any_row[self.pid[rows]] = True
+            times = tuple(np.unique(self.t[rows]).tolist())
+            self._held[key] = _Held(mask, any_row, times)
             if len(self._held) > self._held_max:
                 self._held.popitem(last=False)
         self._held.move_to_end(key)
         return self._held[key]
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A population's rows: ``mask[t, p]`` (census-major, so one census is contiguous), the
+    children held at any census, and the censuses with a child held."""
+
+    mask: np.ndarray
+    any_row: np.ndarray
+    times: tuple[int, ...]
 
 
 def _group_singled(
@@ -384,22 +397,26 @@ def _group_singled(
     out = np.zeros(panel.n, bool)
     if not rels:
         return out
-    cols: list[np.ndarray] = []
-    held_by_field: dict[str, np.ndarray] = {}
+    pops = sorted({r.pop_key for r in rels})
+    helds = [panel.held(next(r for r in rels if r.pop_key == pop), sample_seed) for pop in pops]
     any_held = np.zeros(panel.n, bool)
-    for pop in sorted({r.pop_key for r in rels}):
-        h = panel.held(next(r for r in rels if r.pop_key == pop), sample_seed)
-        any_held |= h.any(axis=1)
-        cols += [h[:, t].astype(np.int64) for t in np.flatnonzero(h.any(axis=0)).tolist()]
+    for h in helds:
+        any_held |= h.any_row
+    rec = np.flatnonzero(any_held)
+    cols: list[np.ndarray] = []
+    by_field: dict[str, dict[int, np.ndarray]] = {}  # field -> census -> held (records only)
+    for pop, h in zip(pops, helds):
+        own = [h.mask[t][rec] for t in h.times]
+        cols += [c.astype(np.int64) for c in own]
         for f in fields:
             if any(f in r.fields for r in rels if r.pop_key == pop):
-                held_by_field[f] = held_by_field[f] | h if f in held_by_field else h
-    for f in sorted(held_by_field):
-        h = held_by_field[f]
+                cells = by_field.setdefault(f, {})
+                for t, c in zip(h.times, own):
+                    cells[t] = cells[t] | c if t in cells else c
+    for f in sorted(by_field):
         v = panel.values(f)
-        cols += [np.where(h[:, t], v[:, t], -1) for t in np.flatnonzero(h.any(axis=0)).tolist()]
-    rec = np.flatnonzero(any_held)
-    fk = _class_sizes([c[rec] for c in cols])
+        cols += [np.where(c, v[t][rec], -1) for t, c in sorted(by_field[f].items())]
+    fk = _class_sizes(cols)
     out[rec[fk == 1]] = True
     return out
 
@@ -564,7 +581,7 @@ def ledger_exposure(
             singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
         held = np.zeros(pn.n, bool)
         for pop in sorted({r.pop_key for r in rels}):
-            who = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any(axis=1)
+            who = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any_row
             held |= who
             n_empty += 0 if who.any() else sum(r.pop_key == pop for r in rels)
         exposure += singled
