@@ -475,3 +475,26 @@ def test_several_censuses_a_year_equal_the_reference():
         ]
     )
     _check_against_reference(panel, ledger, ("urn", "sex", "month_of_birth", "sen_provision"))
+
+
+@SLOW
+@given(
+    fields=st.sets(st.sampled_from(FIELDS), min_size=1, max_size=4),
+    year=st.sampled_from(YEARS),
+    n_las=st.integers(0, 3),
+    reference=st.sampled_from(["pmr", "apmr", "none"]),
+)
+def test_any_one_census_release_equals_uniqueness(fields, year, n_las, reference):
+    """A recipient with one single-census release singles out exactly the sample uniques of
+    its rows on the scenario's fields it holds (rc.uniqueness, missing values a category)."""
+    panel = _panel(1)
+    las = _las(panel)[:n_las]
+    pop = "las:" + ",".join(las) if las else "all"
+    ledger = _ledger([("r1", "uni", tuple(sorted(fields)), (year,), (), pop, reference)])
+    scenario = sorted(fields | {"region"})
+    res = rc.ledger_exposure(panel, ledger, scenario)
+    rows = panel[panel["academic_year"] == year]
+    if las:
+        rows = rows[rows["la_code"].astype(str).isin(las)]
+    uniq = rc.uniqueness(rows, sorted(fields))
+    assert res.per_recipient["n_singled_out"].iloc[0] == uniq.n_unique
