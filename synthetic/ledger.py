@@ -294,7 +294,7 @@ def generate_ledger(
     once. Recipients repeat with a heavy tail (a Pitman-Yor process, discount 0.5: the number of
     releases per recipient has a tail ``P(c) ~ c^-1.5``); fields follow the tier item lists; the
     shapes are a cohort followed to KS4, one census year, some LAs' pupils, or a sample. Every
-    assumption and its source: the module docstring of :mod:`synthetic.ledger` and
+    assumption and its source: the module docstring of ``synthetic.ledger`` and
     ``docs/synthetic.md`` ("The release ledger").
 
     Parameters
