@@ -461,6 +461,212 @@ def _levels(x: np.ndarray, thresholds) -> tuple[list[int], list[float]]:
     return n, [c / len(x) if len(x) else float("nan") for c in n]
 
 
+_RECIPIENT_COLUMNS = (
+    "recipient",
+    "recipient_type",
+    "n_releases",
+    "n_record_releases",
+    "n_record_sets",
+    "n_unjoined",
+    "n_held",
+    "n_singled_out",
+    "share_of_held",
+    "share_of_panel",
+)
+
+
+def check_thresholds(thresholds: Sequence[int], func: str) -> tuple[int, ...]:
+    """Exposure levels: whole numbers of at least 1, at least one of them."""
+    if isinstance(thresholds, (str, bytes)) or not isinstance(thresholds, Sequence):
+        raise InvalidParameterError(
+            f"The 'thresholds' parameter of {func} must be a sequence of whole numbers of at "
+            f"least 1. Got {type(thresholds).__name__}."
+        )
+    if not thresholds:
+        raise InvalidParameterError(f"The 'thresholds' parameter of {func} must not be empty.")
+    return tuple(check_int(k, "thresholds", func, minimum=1) for k in thresholds)
+
+
+class _Engine:
+    """One panel, one ledger, one scenario: who each group of releases singles out.
+
+    The class sizes of a group are computed once per distinct group (its releases' scenario
+    fields and populations), whoever holds it: recipients, cumulative ledgers, counterfactual
+    ledgers and coalitions all call :meth:`singled` and share the cache (bit-packed, n/8 bytes
+    per group)."""
+
+    def __init__(
+        self,
+        panel: pd.DataFrame,
+        ledger: pd.DataFrame,
+        name: str,
+        fields: tuple[str, ...],
+        releases: list[_Release],
+        pn: _Panel,
+        sample_seed: int,
+    ):
+        self.frame = panel
+        self.ledger = ledger
+        self.name = name
+        self.fields = fields
+        self.releases = releases
+        self.panel = pn
+        self.sample_seed = sample_seed
+        self.rtype: dict[str, str] = {}
+        if "recipient_type" in ledger.columns:
+            for rel, t in zip(releases, ledger["recipient_type"].fillna("").astype(str).tolist()):
+                self.rtype.setdefault(rel.recipient, t)
+        self.by_recipient: dict[str, list[_Release]] = {}
+        for rel in releases:
+            self.by_recipient.setdefault(rel.recipient, []).append(rel)
+        self.recipients = sorted(self.by_recipient)
+        self._cache: dict[frozenset, np.ndarray] = {}
+
+    @classmethod
+    def build(
+        cls,
+        panel: pd.DataFrame,
+        ledger: pd.DataFrame,
+        scenario: Any,
+        func: str,
+        *,
+        sample_seed: int = 0,
+    ) -> _Engine:
+        """Check the inputs (one clear line each) and encode the panel once."""
+        check_frame(panel, "panel", func, form=" in long form")
+        name, fields = _scenario(scenario, func)
+        sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
+        releases = _releases(ledger, func)
+        _check_fields(releases, fields, panel.columns, func)
+        pn = _Panel(panel, "pupil_id", func)
+        return cls(panel, ledger, name, fields, releases, pn, sample_seed)
+
+    def group_key(self, group: Sequence[_Release]) -> frozenset:
+        """What decides a group's class sizes: its releases' scenario fields and populations."""
+        return frozenset(
+            (tuple(f for f in r.fields if f in self.fields), r.pop_key)
+            for r in group
+            if any(f in self.fields for f in r.fields)
+        )
+
+    def singled(self, group: Sequence[_Release]) -> np.ndarray:
+        """Children singled out by one joined group of releases (bool per pupil)."""
+        key = self.group_key(group)
+        if key not in self._cache:
+            self._cache[key] = np.packbits(
+                _group_singled(self.panel, list(group), self.fields, self.sample_seed)
+            )
+        return np.unpackbits(self._cache[key], count=self.panel.n).astype(bool)
+
+    def recipient_singled(self, rels: Sequence[_Release]) -> np.ndarray:
+        """Children singled out by a recipient holding ``rels``: by any of its record sets."""
+        out = np.zeros(self.panel.n, bool)
+        for g in _groups([r for r in rels if r.population != "aggregate"]):
+            out |= self.singled(g)
+        return out
+
+    def held(self, rels: Sequence[_Release]) -> tuple[np.ndarray, int]:
+        """Children held in any record of ``rels``, and how many of ``rels`` hold nobody."""
+        pn = self.panel
+        held = np.zeros(pn.n, bool)
+        n_empty = 0
+        recs = [r for r in rels if r.population != "aggregate"]
+        for pop in sorted({r.pop_key for r in recs}):
+            who = pn.held(next(r for r in recs if r.pop_key == pop), self.sample_seed).any_row
+            held |= who
+            n_empty += 0 if who.any() else sum(r.pop_key == pop for r in recs)
+        return held, n_empty
+
+    def recipient_row(self, recipient: str, singled: np.ndarray) -> dict[str, Any]:
+        """One row of ``per_recipient``."""
+        all_rels = self.by_recipient[recipient]
+        rels = [r for r in all_rels if r.population != "aggregate"]
+        n_sets = len(_groups(rels))
+        held, n_empty = self.held(rels)
+        n_held, n_single, n = int(held.sum()), int(singled.sum()), self.panel.n
+        return {
+            "recipient": recipient,
+            "recipient_type": self.rtype.get(recipient, ""),
+            "n_releases": len(all_rels),
+            "n_record_releases": len(rels),
+            "n_record_sets": n_sets,
+            "n_unjoined": max(n_sets - 1, 0),
+            "n_held": n_held,
+            "n_singled_out": n_single,
+            "share_of_held": n_single / n_held if n_held else float("nan"),
+            "share_of_panel": n_single / n if n else float("nan"),
+            "_n_empty": n_empty,
+        }
+
+    def per_child(self, exposure: np.ndarray, by: Sequence[str]) -> pd.DataFrame:
+        """``pupil_id``, ``n_recipients`` and the breakdown fields at each child's last census."""
+        pn, panel = self.panel, self.frame
+        per_child = pd.DataFrame({"pupil_id": pn.ids.astype(str), "n_recipients": exposure})
+        by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
+        if by_cols:
+            # each child's last census: the row with the largest census index per pupil
+            order = np.lexsort((pn.t, pn.pid))
+            last = order[np.r_[pn.pid[order][1:] != pn.pid[order][:-1], True]]
+            for b in by_cols:
+                # pupils in sorted id order; a categorical keeps its categories' order
+                per_child[b] = panel[b].iloc[last].reset_index(drop=True)
+        return per_child
+
+    def result(
+        self,
+        exposure: np.ndarray,
+        rows: list[dict[str, Any]],
+        thr: tuple[int, ...],
+        by: Sequence[str],
+    ) -> LedgerExposureResult:
+        """The result of :func:`ledger_exposure` from per-child counts and recipient rows."""
+        n_empty = sum(r.pop("_n_empty", 0) for r in rows)
+        per_recipient = pd.DataFrame(rows, columns=list(_RECIPIENT_COLUMNS))
+        per_child = self.per_child(exposure, by)
+        n_at, share_at = _levels(exposure, thr)
+        return LedgerExposureResult(
+            scenario=self.name,
+            scenario_fields=self.fields,
+            n_children=self.panel.n,
+            n_releases=len(self.releases),
+            n_aggregate=sum(r.population == "aggregate" for r in self.releases),
+            n_empty=n_empty,
+            n_recipients=len(self.by_recipient),
+            median=_quantile(exposure, 0.5),
+            p90=_quantile(exposure, 0.9),
+            thresholds=thr,
+            n_at_least=tuple(n_at),
+            share_at_least=tuple(share_at),
+            per_recipient=per_recipient,
+            per_child=per_child,
+            by=breakdown(per_child, "n_recipients", thr),
+        )
+
+
+def breakdown(per_child: pd.DataFrame, column: str, thr: tuple[int, ...]) -> pd.DataFrame:
+    """Per breakdown field and value of ``per_child``: the distribution of ``column``."""
+    by_rows = []
+    exposure = per_child[column].to_numpy()
+    for b in per_child.columns:
+        if b in ("pupil_id", column) or b.startswith("n_recipients"):
+            continue
+        codes, uniq = pd.factorize(per_child[b], sort=True, use_na_sentinel=False)
+        for j, value in enumerate(uniq):
+            x = exposure[codes == j]
+            n_at, share_at = _levels(x, thr)
+            row: dict[str, Any] = {
+                "field": b,
+                "value": str(value),
+                "n_children": len(x),
+                "median": _quantile(x, 0.5),
+                "p90": _quantile(x, 0.9),
+            }
+            row |= {f"n_at_least_{k}": n for k, n in zip(thr, n_at)}
+            row |= {f"share_at_least_{k}": s for k, s in zip(thr, share_at)}
+            by_rows.append(row)
+    return pd.DataFrame(by_rows)
+
+
 def ledger_exposure(
     panel: pd.DataFrame,
     ledger: pd.DataFrame,
@@ -545,117 +751,13 @@ def ledger_exposure(
     [['firm', 3], ['uni', 1]]
     """
     func = "ledger_exposure"
-    check_frame(panel, "panel", func, form=" in long form")
-    name, fields = _scenario(scenario, func)
-    thr = tuple(check_int(k, "thresholds", func, minimum=1) for k in thresholds)
-    sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
-    releases = _releases(ledger, func)
-    _check_fields(releases, fields, panel.columns, func)
-    pn = _Panel(panel, "pupil_id", func)
-
-    rtype: dict[str, str] = {}
-    if "recipient_type" in ledger.columns:
-        for rel, t in zip(releases, ledger["recipient_type"].fillna("").astype(str).tolist()):
-            rtype.setdefault(rel.recipient, t)
-
-    by_recipient: dict[str, list[_Release]] = {}
-    for rel in releases:
-        by_recipient.setdefault(rel.recipient, []).append(rel)
-    cache: dict[frozenset, np.ndarray] = {}
+    eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed)
+    thr = check_thresholds(thresholds, func)
+    pn = eng.panel
     exposure = np.zeros(pn.n, np.int64)
-    n_empty = 0
     rows = []
-    for recipient in sorted(by_recipient):
-        all_rels = by_recipient[recipient]
-        rels = [r for r in all_rels if r.population != "aggregate"]
-        groups = _groups(rels)
-        singled = np.zeros(pn.n, bool)
-        for g in groups:
-            key = frozenset(
-                (tuple(f for f in r.fields if f in fields), r.pop_key)
-                for r in g
-                if any(f in fields for f in r.fields)
-            )
-            if key not in cache:
-                cache[key] = np.packbits(_group_singled(pn, g, fields, sample_seed))
-            singled |= np.unpackbits(cache[key], count=pn.n).astype(bool)
-        held = np.zeros(pn.n, bool)
-        for pop in sorted({r.pop_key for r in rels}):
-            who = pn.held(next(r for r in rels if r.pop_key == pop), sample_seed).any_row
-            held |= who
-            n_empty += 0 if who.any() else sum(r.pop_key == pop for r in rels)
+    for recipient in eng.recipients:
+        singled = eng.recipient_singled(eng.by_recipient[recipient])
         exposure += singled
-        n_held, n_single = int(held.sum()), int(singled.sum())
-        rows.append(
-            {
-                "recipient": recipient,
-                "recipient_type": rtype.get(recipient, ""),
-                "n_releases": len(all_rels),
-                "n_record_releases": len(rels),
-                "n_record_sets": len(groups),
-                "n_unjoined": max(len(groups) - 1, 0),
-                "n_held": n_held,
-                "n_singled_out": n_single,
-                "share_of_held": n_single / n_held if n_held else float("nan"),
-                "share_of_panel": n_single / pn.n if pn.n else float("nan"),
-            }
-        )
-    per_recipient = pd.DataFrame(
-        rows,
-        columns=[
-            "recipient",
-            "recipient_type",
-            "n_releases",
-            "n_record_releases",
-            "n_record_sets",
-            "n_unjoined",
-            "n_held",
-            "n_singled_out",
-            "share_of_held",
-            "share_of_panel",
-        ],
-    )
-
-    per_child = pd.DataFrame({"pupil_id": pn.ids.astype(str), "n_recipients": exposure})
-    by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
-    if by_cols:
-        # each child's last census: the row with the largest census index per pupil
-        order = np.lexsort((pn.t, pn.pid))
-        last = order[np.r_[pn.pid[order][1:] != pn.pid[order][:-1], True]]
-        for b in by_cols:
-            # pupils in sorted id order; a categorical keeps its categories' order
-            per_child[b] = panel[b].iloc[last].reset_index(drop=True)
-    by_rows = []
-    for b in by_cols:
-        codes, uniq = pd.factorize(per_child[b], sort=True, use_na_sentinel=False)
-        for j, value in enumerate(uniq):
-            x = exposure[codes == j]
-            n_at, share_at = _levels(x, thr)
-            row: dict[str, Any] = {
-                "field": b,
-                "value": str(value),
-                "n_children": len(x),
-                "median": _quantile(x, 0.5),
-                "p90": _quantile(x, 0.9),
-            }
-            row |= {f"n_at_least_{k}": n for k, n in zip(thr, n_at)}
-            row |= {f"share_at_least_{k}": s for k, s in zip(thr, share_at)}
-            by_rows.append(row)
-    n_at, share_at = _levels(exposure, thr)
-    return LedgerExposureResult(
-        scenario=name,
-        scenario_fields=fields,
-        n_children=pn.n,
-        n_releases=len(releases),
-        n_aggregate=sum(r.population == "aggregate" for r in releases),
-        n_empty=n_empty,
-        n_recipients=len(by_recipient),
-        median=_quantile(exposure, 0.5),
-        p90=_quantile(exposure, 0.9),
-        thresholds=thr,
-        n_at_least=tuple(n_at),
-        share_at_least=tuple(share_at),
-        per_recipient=per_recipient,
-        per_child=per_child,
-        by=pd.DataFrame(by_rows),
-    )
+        rows.append(eng.recipient_row(recipient, singled))
+    return eng.result(exposure, rows, thr, by)
