@@ -79,10 +79,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import _format as fmt
-from .._core.panel import _time_labels, _value_codes
-from .._core.panel import class_sizes_of_codes as _class_sizes
+from .._core.grouping import densify_fast, group_codes
+from .._core.panel import _time_labels
 from .._render import Displayed
 from .._validation import check_frame, check_int
 from ..exceptions import InvalidParameterError, MissingColumnError
@@ -104,6 +106,8 @@ _REFERENCES = ("pmr", "apmr", "none")
 _BY = ("nc_year", "fsm_eligible", "sen_provision", "region")
 #: Bytes of pupil x census masks kept for reuse across recipients (1 GiB).
 _HELD_BUDGET = 1 << 30
+#: Bytes of per-pupil codes of (field set, census) partitions kept for reuse (1 GiB).
+_CELLS_BUDGET = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,71 +312,127 @@ def sample_draws(release_id: str, n_pupils: int, sample_seed: int) -> np.ndarray
 
 
 class _Panel:
-    """The panel as pupil x census matrices (pupils in sorted id order)."""
+    """The panel as census x pupil matrices of integer codes (pupils in sorted id order).
+
+    Memory: ``pid`` (int32) and ``t`` (int8) per row; per field asked for, one census x pupil
+    int32 code matrix (:meth:`values`); per population, a census x pupil bool mask
+    (:meth:`held`, least recently used dropped past :data:`_HELD_BUDGET`); per field set and
+    census, one int32 dense code per pupil (:meth:`cells`, within :data:`_CELLS_BUDGET`)."""
 
     def __init__(self, panel: pd.DataFrame, id: str, func: str):
         self.frame = panel
-        codes, uniq = pd.factorize(panel[id], sort=True)
-        if (codes < 0).any():
+        ids = panel[id]
+        if ids.isna().any():
             raise InvalidParameterError(f"The {id!r} column of the panel has missing values.")
-        self.pid = codes.astype(np.int64)
-        self.ids = np.asarray(uniq, dtype=object)
-        self.t, self.labels = _time_labels(panel)
+        # hash codes, then one sort of the distinct ids only: pupils in sorted id order
+        codes, uniq = pd.factorize(ids, sort=False)
+        try:
+            order = np.asarray(pc.sort_indices(pa.array(uniq)))
+        except (TypeError, ValueError, pa.ArrowException):  # mixed types: numpy's order
+            order = np.argsort(np.asarray(uniq, dtype=object), kind="stable")
+        rank = np.empty(len(order), np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        self.pid = rank[codes]
+        self.ids = np.asarray(uniq, dtype=object)[order]
+        t, self.labels = _time_labels(panel)
+        self.t = t.astype(np.int8 if len(self.labels) < 128 else np.int32)
         self.n, self.m = len(self.ids), len(self.labels)
-        if pd.DataFrame({"p": self.pid, "t": self.t}).duplicated().any():
+        self.census_year = np.array([int(lab.split()[0]) for lab in self.labels], np.int64)
+        #: present[t, p]: the pupil has a row at census t
+        self.present = np.zeros((self.m, self.n), bool)
+        self.present[self.t, self.pid] = True
+        if int(np.count_nonzero(self.present)) != len(panel):
             raise InvalidParameterError(
                 f"The panel given to {func} has two rows for one pupil in one census."
             )
-        self.year = panel["academic_year"].to_numpy().astype(np.int64)
         self._values: dict[str, np.ndarray] = {}
+        self._uniques: dict[str, np.ndarray] = {}
         # held masks by population key, least recently used first, within a memory budget
         self._held: OrderedDict[tuple, _Held] = OrderedDict()
         self._held_max = max(4, _HELD_BUDGET // max(self.n * self.m, 1))
-        self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cells: OrderedDict[tuple, tuple[np.ndarray, int]] = OrderedDict()
+        self._cells_max = max(8, _CELLS_BUDGET // max(4 * self.n, 1))
+
+    @property
+    def year(self) -> np.ndarray:
+        """The academic year of each row."""
+        return self.census_year[self.t]
 
     def values(self, f: str) -> np.ndarray:
-        """Censuses x pupils codes of a field; -1 where the pupil has no row."""
+        """Censuses x pupils int32 codes of a field, equal iff the values are equal (a missing
+        value is one more value); -1 where the pupil has no row."""
         if f not in self._values:
-            out = np.full((self.m, self.n), -1, np.int64)
-            out[self.t, self.pid] = _value_codes(self.frame[f])
+            codes, uniq = pd.factorize(self.frame[f], sort=False)
+            codes = codes.astype(np.int32, copy=False)
+            codes[codes < 0] = len(uniq)  # missing: a value of its own
+            out = np.full((self.m, self.n), -1, np.int32)
+            out[self.t, self.pid] = codes
             self._values[f] = out
+            # the distinct values by code; the last (missing) is never selected by _member
+            self._uniques[f] = np.asarray(uniq, dtype=object)
         return self._values[f]
 
-    def _member(self, column: str, allowed) -> np.ndarray:
-        """Rows whose ``column``, as text, is one of ``allowed`` (one factorisation per column,
-        then a lookup of the distinct values); NC years as :func:`_nc_year` writes them."""
-        if column not in self._text:
-            codes, uniq = pd.factorize(self.frame[column], sort=False)
-            text = _nc_year if column == "nc_year" else str
-            self._text[column] = (codes, np.asarray([text(u) for u in uniq], dtype=object))
-        codes, uniq = self._text[column]
-        ok = np.append(np.isin(uniq, np.asarray(list(allowed), dtype=object)), False)
-        return ok[codes]  # a missing value (code -1) is never selected
+    def _member(self, column: str, allowed, t: int) -> np.ndarray:
+        """Pupils whose ``column`` at census ``t``, as text, is one of ``allowed``; NC years as
+        :func:`_nc_year` writes them; no row or a missing value is never selected."""
+        codes = self.values(column)[t]
+        uniq = self._uniques[column]
+        text = _nc_year if column == "nc_year" else str
+        ok = np.isin(np.asarray([text(u) for u in uniq], dtype=object), list(allowed))
+        ok = np.append(ok, [False, False])  # missing (len(uniq)), no row (-1)
+        return ok[codes]
 
     def held(self, rel: _Release, sample_seed: int) -> _Held:
         """Which children's rows the release holds, per census."""
         key = rel.pop_key
         if key not in self._held:
-            rows = np.isin(self.year, np.asarray(rel.years, np.int64))
-            if rel.year_groups:
-                rows &= self._member("nc_year", rel.year_groups)
-            pop = rel.population
-            if pop.startswith("las:"):
-                las = [s.strip() for s in pop[len("las:") :].split(",") if s.strip()]
-                rows &= self._member("la_code", las)
-            elif pop.startswith("sample:"):
-                frac = float(pop[len("sample:") :])
-                rows &= (sample_draws(rel.release_id, self.n, sample_seed) < frac)[self.pid]
             mask = np.zeros((self.m, self.n), bool)
-            mask[self.t[rows], self.pid[rows]] = True
-            any_row = np.zeros(self.n, bool)
-            any_row[self.pid[rows]] = True
-            times = tuple(np.unique(self.t[rows]).tolist())
+            sel = [t for t in range(self.m) if int(self.census_year[t]) in rel.years]
+            pop = rel.population
+            draws = None
+            if pop.startswith("sample:") and sel:
+                frac = float(pop[len("sample:") :])
+                draws = sample_draws(rel.release_id, self.n, sample_seed) < frac
+            for t in sel:
+                row = mask[t]
+                np.copyto(row, self.present[t])
+                if rel.year_groups:
+                    row &= self._member("nc_year", rel.year_groups, t)
+                if pop.startswith("las:"):
+                    las = [s.strip() for s in pop[len("las:") :].split(",") if s.strip()]
+                    row &= self._member("la_code", las, t)
+                if draws is not None:
+                    row &= draws
+            any_row = mask.any(axis=0)
+            times = tuple(t for t in sel if mask[t].any())
             self._held[key] = _Held(mask, any_row, times)
             if len(self._held) > self._held_max:
                 self._held.popitem(last=False)
         self._held.move_to_end(key)
         return self._held[key]
+
+    def cells(self, fields: tuple[str, ...], t: int) -> tuple[np.ndarray, int]:
+        """The pupils' dense codes (int32) of their values on ``fields`` at census ``t`` (equal
+        iff every value is equal), and the number of codes: one partition per field set and
+        census, shared by every group whose releases hold those cells."""
+        key = (fields, t)
+        if key not in self._cells:
+            cols = [self.values(f)[t] + 1 for f in fields]  # no row (-1) becomes 0
+            ids, sizes = group_codes(cols, [len(self._uniques[f]) + 2 for f in fields])
+            self._cells[key] = (ids.astype(np.int32, copy=False), int(len(sizes)))
+            if len(self._cells) > self._cells_max:
+                self._cells.popitem(last=False)
+        self._cells.move_to_end(key)
+        return self._cells[key]
+
+    def last_rows(self) -> np.ndarray:
+        """Each pupil's row at its last census (pupils in sorted id order)."""
+        last = np.full(self.n, -1, np.int64)
+        rows = np.arange(len(self.pid), dtype=np.int64)
+        for t in range(self.m):  # later censuses overwrite earlier ones
+            at = self.t == t
+            last[self.pid[at]] = rows[at]
+        return last
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,35 +450,77 @@ def _group_singled(
 ) -> np.ndarray:
     """Children singled out by one joined group of releases (bool per pupil).
 
-    The key of a child: which of the group's releases hold it at each census (one column per
-    distinct population and census), then its value on each cell (census, scenario field) the
-    group holds, -1 ("not held") where no release of the group holds the child's cell."""
+    The key of a child: which of the group's releases hold it at each census, then its value on
+    each cell (census, scenario field) the group holds, "not held" where no release of the group
+    holds the child's cell. Computed per census as two codes: the pattern of populations
+    holding the child (bits, then dense ids) and the dense code of its values on the fields those
+    populations hold (:meth:`_Panel.cells`, one partition per field set and census, shared
+    across groups); the pattern decides which fields are held, so the pair carries the whole
+    key's census part. The class sizes are those of the censuses' pairs combined."""
     rels = [r for r in group if any(f in fields for f in r.fields)]
     out = np.zeros(panel.n, bool)
     if not rels:
         return out
     pops = sorted({r.pop_key for r in rels})
     helds = [panel.held(next(r for r in rels if r.pop_key == pop), sample_seed) for pop in pops]
+    # the scenario fields each population's releases hold, as bits over the scenario fields
+    fbits = [
+        sum(
+            1 << j
+            for j, f in enumerate(fields)
+            if any(f in r.fields for r in rels if r.pop_key == pop)
+        )
+        for pop in pops
+    ]
     any_held = np.zeros(panel.n, bool)
     for h in helds:
         any_held |= h.any_row
     rec = np.flatnonzero(any_held)
+    if not len(rec):
+        return out
+    times = sorted({t for h in helds for t in h.times})
     cols: list[np.ndarray] = []
-    by_field: dict[str, dict[int, np.ndarray]] = {}  # field -> census -> held (records only)
-    for pop, h in zip(pops, helds):
-        own = [h.mask[t][rec] for t in h.times]
-        cols += [c.astype(np.int64) for c in own]
-        for f in fields:
-            if any(f in r.fields for r in rels if r.pop_key == pop):
-                cells = by_field.setdefault(f, {})
-                for t, c in zip(h.times, own):
-                    cells[t] = cells[t] | c if t in cells else c
-    for f in sorted(by_field):
-        v = panel.values(f)
-        cols += [np.where(c, v[t][rec], -1) for t, c in sorted(by_field[f].items())]
-    fk = _class_sizes(cols)
+    levels: list[int] = []
+    for t in times:
+        at = [(i, h.mask[t][rec]) for i, h in enumerate(helds) if t in h.times]
+        # pattern of populations holding the child at t (62 bits a word, words combined)
+        words = []
+        for w in range(0, len(at), 62):
+            word = np.zeros(len(rec), np.int64)
+            for b, (_, mask) in enumerate(at[w : w + 62]):
+                word |= mask.astype(np.int64) << b
+            words.append(word)
+        if len(words) == 1:
+            pat, pat_sizes = densify_fast(words[0], 1 << min(len(at), 62))
+        else:
+            pat, pat_sizes = group_codes(words, [1 << 62] * len(words))
+        # the fields held at t: the union of the holding populations' fields
+        held_bits = np.zeros(len(rec), np.int64)
+        for i, mask in at:
+            held_bits |= np.where(mask, fbits[i], 0)
+        z = np.zeros(len(rec), np.int32)
+        n_z = 1
+        present = np.bincount(held_bits, minlength=1 << len(fields))
+        for bits in np.flatnonzero(present[1:]) + 1:
+            sub = tuple(f for j, f in enumerate(fields) if bits >> j & 1)
+            codes, n_codes = panel.cells(sub, t)
+            who = held_bits == bits
+            z[who] = codes[rec[who]]
+            n_z = max(n_z, n_codes)
+        cols.append(pat.astype(np.int64) * n_z + z)
+        levels.append(len(pat_sizes) * n_z)
+    fk = _class_sizes_levels(cols, levels)
     out[rec[fk == 1]] = True
     return out
+
+
+def _class_sizes_levels(cols: list[np.ndarray], levels: list[int]) -> np.ndarray:
+    """Per-record class size on non-negative code columns with known numbers of levels."""
+    if len(cols) == 1:
+        ids, sizes = densify_fast(cols[0], levels[0])
+    else:
+        ids, sizes = group_codes(cols, levels)
+    return sizes[ids]
 
 
 def _check_fields(releases: list[_Release], scenario_fields, columns, func: str) -> None:
@@ -605,8 +707,7 @@ class _Engine:
         by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
         if by_cols:
             # each child's last census: the row with the largest census index per pupil
-            order = np.lexsort((pn.t, pn.pid))
-            last = order[np.r_[pn.pid[order][1:] != pn.pid[order][:-1], True]]
+            last = pn.last_rows()
             for b in by_cols:
                 # pupils in sorted id order; a categorical keeps its categories' order
                 per_child[b] = panel[b].iloc[last].reset_index(drop=True)
