@@ -84,7 +84,7 @@ import pyarrow.compute as pc
 
 from .. import _format as fmt
 from .._core.grouping import densify_fast, group_codes
-from .._core.panel import _time_labels
+from .._core.panel import _time_labels, long_frame
 from .._render import Displayed
 from .._validation import check_frame, check_int
 from ..exceptions import InvalidParameterError, MissingColumnError
@@ -490,10 +490,13 @@ def _group_singled(
             for b, (_, mask) in enumerate(at[w : w + 62]):
                 word |= mask.astype(np.int64) << b
             words.append(word)
-        if len(words) == 1:
-            pat, pat_sizes = densify_fast(words[0], 1 << min(len(at), 62))
+        # each word numbered densely first (a word's values reach 2**62: mixed with another
+        # word's they would leave 64 bits), then the words' ids combined
+        dense = [densify_fast(w, 1 << min(len(at) - 62 * i, 62)) for i, w in enumerate(words)]
+        if len(dense) == 1:
+            pat, pat_sizes = dense[0]
         else:
-            pat, pat_sizes = group_codes(words, [1 << 62] * len(words))
+            pat, pat_sizes = group_codes([d[0] for d in dense], [len(d[1]) for d in dense])
         # the fields held at t: the union of the holding populations' fields
         held_bits = np.zeros(len(rec), np.int64)
         for i, mask in at:
@@ -521,6 +524,18 @@ def _class_sizes_levels(cols: list[np.ndarray], levels: list[int]) -> np.ndarray
     else:
         ids, sizes = group_codes(cols, levels)
     return sizes[ids]
+
+
+def _panel_frame(panel: Any, fields: Sequence[str], extra: Sequence[str], func: str):
+    """The panel as a pandas DataFrame: as it is, or read with only the columns needed."""
+    if isinstance(panel, pd.DataFrame):
+        return check_frame(panel, "panel", func, form=" in long form")
+    if type(panel).__name__ == "PanelDataset" and hasattr(panel, "path"):
+        panel = panel.path  # synthetic.generate_panel(out=...): the Parquet dataset it wrote
+    if isinstance(panel, (pd.Series, np.ndarray, list, tuple, dict)) or panel is None:
+        return check_frame(panel, "panel", func, form=" in long form")
+    optional = ["census", "nc_year", "la_code", *extra]
+    return long_frame(panel, ["pupil_id", "academic_year", *fields], optional, func=func)
 
 
 def _check_fields(releases: list[_Release], scenario_fields, columns, func: str) -> None:
@@ -633,12 +648,19 @@ class _Engine:
         func: str,
         *,
         sample_seed: int = 0,
+        by: Sequence[str] = _BY,
+        columns: Sequence[str] = (),
     ) -> _Engine:
-        """Check the inputs (one clear line each) and encode the panel once."""
-        check_frame(panel, "panel", func, form=" in long form")
+        """Check the inputs (one clear line each) and encode the panel once.
+
+        A panel that is not a pandas DataFrame (a path, a :class:`synthetic.PanelDataset`, an
+        Arrow, polars or DuckDB table, a Spark DataFrame) is read once, only the columns the
+        measure needs: ``pupil_id``, ``academic_year``, the scenario's fields, and those of
+        ``census``, ``nc_year``, ``la_code``, ``by`` and ``columns`` the panel has."""
         name, fields = _scenario(scenario, func)
         sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
         releases = _releases(ledger, func)
+        panel = _panel_frame(panel, fields, [*by, *columns], func)
         _check_fields(releases, fields, panel.columns, func)
         pn = _Panel(panel, "pupil_id", func)
         return cls(panel, ledger, name, fields, releases, pn, sample_seed)
@@ -804,10 +826,13 @@ def ledger_exposure(
 
     Parameters
     ----------
-    panel : pandas.DataFrame
+    panel : pandas.DataFrame, path, PanelDataset, Arrow, polars or DuckDB table, or Spark DataFrame
         Long table, one row per pupil per census: ``pupil_id``, ``academic_year``, optionally
         ``census``, the fields released (``nc_year`` for year groups, ``la_code`` for LA
-        populations), e.g. :func:`synthetic.generate_panel`.
+        populations), e.g. :func:`synthetic.generate_panel`. A path (a CSV, Parquet or Feather
+        file, or a folder of Parquet parts such as ``generate_panel(out=...)`` writes) or a
+        foreign table is read once, only the columns needed; a Spark DataFrame is encoded on
+        the cluster and its integer codes collected once (docs/exposure.md, "Scale").
     ledger : pandas.DataFrame
         One row per release: ``release_id``, ``recipient``, ``fields``, ``years``,
         ``year_groups``, ``population``, ``reference`` (``recipient_type``, ``date`` and
@@ -852,7 +877,7 @@ def ledger_exposure(
     [['firm', 3], ['uni', 1]]
     """
     func = "ledger_exposure"
-    eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed)
+    eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed, by=by)
     thr = check_thresholds(thresholds, func)
     pn = eng.panel
     exposure = np.zeros(pn.n, np.int64)
