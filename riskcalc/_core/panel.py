@@ -200,4 +200,19 @@ def long_frame(data, required, optional=(), *, func: str, name: str = "panel") -
         from .frames import arrow_table
 
         table = arrow_table(data, wanted, name=name, func=func)
-    return table.to_pandas()
+    return _arrow_to_pandas(table)
+
+
+def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas one column at a time, each Arrow column released once
+    converted; text columns dictionary-encoded first (a categorical: 4-byte codes and the
+    distinct values once, not a string per row)."""
+    out = {}
+    for name in list(table.column_names):
+        col = table.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = pc.dictionary_encode(col.combine_chunks())
+        out[name] = col.to_pandas()
+        table = table.drop_columns([name])
+        del col
+    return pd.DataFrame(out)

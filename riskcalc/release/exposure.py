@@ -322,10 +322,21 @@ class _Panel:
     def __init__(self, panel: pd.DataFrame, id: str, func: str):
         self.frame = panel
         ids = panel[id]
-        if ids.isna().any():
-            raise InvalidParameterError(f"The {id!r} column of the panel has missing values.")
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # codes as they are, unused dropped
+            codes = ids.cat.codes.to_numpy()
+            uniq = ids.cat.categories
+            if (codes < 0).any():
+                raise InvalidParameterError(f"The {id!r} column of the panel has missing values.")
+            used = np.bincount(codes, minlength=len(uniq)) > 0
+            if not used.all():
+                codes = (np.cumsum(used) - 1)[codes]
+                uniq = uniq[used]
+        else:
+            if ids.isna().any():
+                raise InvalidParameterError(f"The {id!r} column of the panel has missing values.")
+            codes, uniq = pd.factorize(ids, sort=False)
+            uniq = pd.Index(uniq)
         # hash codes, then one sort of the distinct ids only: pupils in sorted id order
-        codes, uniq = pd.factorize(ids, sort=False)
         try:
             order = np.asarray(pc.sort_indices(pa.array(uniq)))
         except (TypeError, ValueError, pa.ArrowException):  # mixed types: numpy's order
@@ -333,7 +344,9 @@ class _Panel:
         rank = np.empty(len(order), np.int32)
         rank[order] = np.arange(len(order), dtype=np.int32)
         self.pid = rank[codes]
-        self.ids = np.asarray(uniq, dtype=object)[order]
+        del codes
+        #: the pupils' ids in sorted order (an Index: Arrow-backed text stays so)
+        self.ids = uniq.take(order)
         t, self.labels = _time_labels(panel)
         self.t = t.astype(np.int8 if len(self.labels) < 128 else np.int32)
         self.n, self.m = len(self.ids), len(self.labels)
