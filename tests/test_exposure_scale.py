@@ -211,3 +211,54 @@ def test_a_missing_column_of_a_path_is_named(written):
     with pytest.raises(rc.MissingColumnError, match="'forename'") as info:
         rc.ledger_exposure(dataset.path, ledger, ["forename", "sex"])
     assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------
+# Spark: encoded on the cluster, the codes collected once
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def spark():
+    from test_spark import _skip_reason
+
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("riskcalc-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("OFF")
+    return session
+
+
+@pytest.mark.slow
+def test_a_spark_panel_gives_the_figures_of_pandas(written, spark):
+    """A Spark panel (read from the Parquet dataset, with a missing value and a date column)
+    gives the in-memory figures; its text columns reach the driver as codes."""
+    from riskcalc._core.spark import collect_coded
+
+    dataset, frame, ledger = written
+    frame = frame.copy()
+    frame["sex"] = frame["sex"].astype(object)
+    frame.loc[frame.index[:40], "sex"] = None  # a missing value: a value of its own
+    frame["academic_year"] = frame["academic_year"].astype("int64")
+    sdf = spark.createDataFrame(
+        frame.astype(
+            {c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+        )
+    )
+    ref = rc.ledger_exposure(frame, ledger, list(SCENARIO))
+    res = rc.ledger_exposure(sdf, ledger, list(SCENARIO))
+    _same(res, ref, categories=False)
+    coded = collect_coded(sdf, ["pupil_id", "urn", "sex"])
+    assert isinstance(coded["pupil_id"].dtype, pd.CategoricalDtype)
+    assert coded["sex"].isna().sum() == 40
