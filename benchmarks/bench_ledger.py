@@ -78,6 +78,15 @@ def ledger_of(k: int):
     return pd.concat(parts, ignore_index=True).head(k)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process so far (user + system, every thread): what the work costs
+    whatever else the machine runs."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(args) -> None:
     if args.code:
         sys.path.insert(0, args.code)
@@ -128,6 +137,7 @@ def child(args) -> None:
         json.dumps(
             {
                 "read_s": t1 - t0,
+                "cpu_s": _cpu_seconds(),
                 "measure_s": t2 - t1,
                 "n_children": res.n_children,
                 "n_releases": res.n_releases,
