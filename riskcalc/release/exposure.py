@@ -84,7 +84,8 @@ import pyarrow.compute as pc
 
 from .. import _format as fmt
 from .._core.grouping import densify_fast, group_codes
-from .._core.panel import _time_labels, long_frame
+from .._core.longtable import long_frame
+from .._core.panel import _time_labels
 from .._render import Displayed
 from .._validation import check_frame, check_int
 from ..exceptions import InvalidParameterError, MissingColumnError
