@@ -262,3 +262,21 @@ def test_a_spark_panel_gives_the_figures_of_pandas(written, spark):
     coded = collect_coded(sdf, ["pupil_id", "urn", "sex"])
     assert isinstance(coded["pupil_id"].dtype, pd.CategoricalDtype)
     assert coded["sex"].isna().sum() == 40
+
+
+def test_a_scenario_of_over_62_fields():
+    """Field bits past int64 (a scenario of 70 fields, most absent from every release) take
+    the Python-integer path and agree with the per-cell key."""
+    panel = _panel(2, 600)
+    extra = {f"x{i}": (panel["urn"].to_numpy() + i) % 3 for i in range(66)}
+    panel = panel.assign(**extra)
+    fields = (*SCENARIO, *extra)
+    ledger = _ledger(
+        [
+            ("r1", "uni", ("urn", "x65"), (2019, 2020), (), "all", "pmr"),
+            ("r2", "uni", ("sex", "x0", "x64"), (2020,), (), "sample:0.5", "pmr"),
+            ("r3", "firm", ("x65", "month_of_birth"), (2021,), (), "all", "none"),
+        ]
+    )
+    assert len(fields) > 62
+    assert _every_group_agrees(panel, ledger, fields) == 2

@@ -495,40 +495,57 @@ def _group_singled(
     times = sorted({t for h in helds for t in h.times})
     cols: list[np.ndarray] = []
     levels: list[int] = []
+    wide = len(fields) > 62  # field bits beyond int64: Python integers (a slow, rare path)
     for t in times:
         at = [(i, h.mask[t][rec]) for i, h in enumerate(helds) if t in h.times]
-        # pattern of populations holding the child at t (62 bits a word, words combined)
-        words = []
-        for w in range(0, len(at), 62):
-            word = np.zeros(len(rec), np.int64)
-            for b, (_, mask) in enumerate(at[w : w + 62]):
-                word |= mask.astype(np.int64) << b
-            words.append(word)
-        # each word numbered densely first (a word's values reach 2**62: mixed with another
-        # word's they would leave 64 bits), then the words' ids combined
-        dense = [densify_fast(w, 1 << min(len(at) - 62 * i, 62)) for i, w in enumerate(words)]
-        if len(dense) == 1:
-            pat, pat_sizes = dense[0]
-        else:
-            pat, pat_sizes = group_codes([d[0] for d in dense], [len(d[1]) for d in dense])
-        # the fields held at t: the union of the holding populations' fields
-        held_bits = np.zeros(len(rec), np.int64)
+        pat, n_pat = _pattern(at, len(rec))
+        # the fields held under each pattern: the union of its populations' fields (bits),
+        # read at each pattern's first record; then the records' field sets
+        first = np.empty(n_pat, np.int64)
+        first[pat[::-1]] = np.arange(len(rec) - 1, -1, -1)
+        bits_of_pat = np.zeros(n_pat, object if wide else np.int64)
         for i, mask in at:
-            held_bits |= np.where(mask, fbits[i], 0)
+            bits_of_pat[mask[first]] |= fbits[i]
+        sets, set_of_pat = np.unique(bits_of_pat, return_inverse=True)
+        rec_set = set_of_pat.reshape(-1)[pat]
         z = np.zeros(len(rec), np.int32)
         n_z = 1
-        present = np.bincount(held_bits, minlength=1 << len(fields))
-        for bits in np.flatnonzero(present[1:]) + 1:
+        for s_id, bits in enumerate(sets.tolist()):
+            if not bits:
+                continue  # held by none of the populations at t: "not held", one value
             sub = tuple(f for j, f in enumerate(fields) if bits >> j & 1)
             codes, n_codes = panel.cells(sub, t)
-            who = held_bits == bits
+            who = np.flatnonzero(rec_set == s_id)
             z[who] = codes[rec[who]]
             n_z = max(n_z, n_codes)
         cols.append(pat.astype(np.int64) * n_z + z)
-        levels.append(len(pat_sizes) * n_z)
+        levels.append(n_pat * n_z)
     fk = _class_sizes_levels(cols, levels)
     out[rec[fk == 1]] = True
     return out
+
+
+def _pattern(at: list[tuple[int, np.ndarray]], n: int) -> tuple[np.ndarray, int]:
+    """Dense ids of the pattern of masks true at each record (bits of up to 62 masks a word,
+    in the narrowest unsigned type; each word numbered, then the words' ids combined), and the
+    number of ids."""
+    dense = []
+    for w in range(0, max(len(at), 1), 62):
+        part = at[w : w + 62]
+        dt = next(
+            d
+            for d, k in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
+            if len(part) <= k
+        )
+        word = np.zeros(n, dt)
+        for b, (_, mask) in enumerate(part):
+            bit = mask.view(np.uint8)
+            word |= (bit if dt is np.uint8 else bit.astype(dt)) << dt(b)
+        dense.append(densify_fast(word.astype(np.int64), 1 << max(len(part), 1)))
+    if len(dense) == 1:
+        return dense[0][0], len(dense[0][1])
+    ids, sizes = group_codes([d[0] for d in dense], [len(d[1]) for d in dense])
+    return ids, len(sizes)
 
 
 def _class_sizes_levels(cols: list[np.ndarray], levels: list[int]) -> np.ndarray:
