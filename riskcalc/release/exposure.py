@@ -863,7 +863,8 @@ def ledger_exposure(
         populations), e.g. :func:`synthetic.generate_panel`. A path (a CSV, Parquet or Feather
         file, or a folder of Parquet parts such as ``generate_panel(out=...)`` writes) or a
         foreign table is read once, only the columns needed; a Spark DataFrame is encoded on
-        the cluster and its integer codes collected once (docs/exposure.md, "Scale").
+        the cluster and its integer codes collected once (docs/exposure.md, "Panels that are
+        not pandas, and Spark").
     ledger : pandas.DataFrame
         One row per release: ``release_id``, ``recipient``, ``fields``, ``years``,
         ``year_groups``, ``population``, ``reference`` (``recipient_type``, ``date`` and
