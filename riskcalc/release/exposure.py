@@ -417,7 +417,7 @@ class _Panel:
                     row &= self._member("la_code", las, t)
                 if draws is not None:
                     row &= draws
-            any_row = mask.any(axis=0)
+            any_row: np.ndarray = np.asarray(mask.any(axis=0))
             times = tuple(t for t in sel if mask[t].any())
             self._held[key] = _Held(mask, any_row, times)
             if len(self._held) > self._held_max:
@@ -532,14 +532,14 @@ def _pattern(at: list[tuple[int, np.ndarray]], n: int) -> tuple[np.ndarray, int]
     dense = []
     for w in range(0, max(len(at), 1), 62):
         part = at[w : w + 62]
-        dt = next(
+        dt: Any = next(
             d
             for d, k in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
             if len(part) <= k
         )
-        word = np.zeros(n, dt)
+        word: Any = np.zeros(n, dt)
         for b, (_, mask) in enumerate(part):
-            bit = mask.view(np.uint8)
+            bit: Any = mask.view(np.uint8)
             word |= (bit if dt is np.uint8 else bit.astype(dt)) << dt(b)
         dense.append(densify_fast(word.astype(np.int64), 1 << max(len(part), 1)))
     if len(dense) == 1:
