@@ -46,13 +46,13 @@ def _cell_key_singled(panel, group, fields, sample_seed):
     rec = np.flatnonzero(any_held)
     cols = []
     by_field = {}
-    for pop, h in zip(pops, helds):
+    for pop, h in zip(pops, helds, strict=True):
         own = [h.mask[t][rec] for t in h.times]
         cols += [c.astype(np.int64) for c in own]
         for f in fields:
             if any(f in r.fields for r in rels if r.pop_key == pop):
                 cells = by_field.setdefault(f, {})
-                for t, c in zip(h.times, own):
+                for t, c in zip(h.times, own, strict=True):
                     cells[t] = cells[t] | c if t in cells else c
     for f in sorted(by_field):
         v = panel.values(f).astype(np.int64)
