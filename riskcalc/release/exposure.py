@@ -172,9 +172,14 @@ class LedgerExposureResult(Displayed):
     thresholds: tuple[int, ...]
     n_at_least: tuple[int, ...]
     share_at_least: tuple[float, ...]
+    median_linked: float
+    p90_linked: float
+    n_at_least_linked: tuple[int, ...]
+    share_at_least_linked: tuple[float, ...]
     per_recipient: pd.DataFrame = field(repr=False)
     per_child: pd.DataFrame = field(repr=False)
     by: pd.DataFrame = field(repr=False)
+    link_fields_missing: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The headline figures, one row per exposure level: counts, then shares."""
@@ -185,21 +190,37 @@ class LedgerExposureResult(Displayed):
                 "n_children": self.n_children,
                 "n_exposed": list(self.n_at_least),
                 "exposed_share": list(self.share_at_least),
+                "n_exposed_linked": list(self.n_at_least_linked),
+                "exposed_share_linked": list(self.share_at_least_linked),
                 "median": self.median,
                 "p90": self.p90,
+                "median_linked": self.median_linked,
+                "p90_linked": self.p90_linked,
             }
         )
 
     def __repr__(self) -> str:
+        def between(low: str, high: str) -> str:
+            return low if low == high else f"between {low} and {high}"
+
         levels = ", ".join(
-            f">={k}: {fmt.count_pct(n, self.n_children)}"
-            for k, n in zip(self.thresholds, self.n_at_least)
+            f">={k}: "
+            + between(fmt.count_pct(n, self.n_children), fmt.count_pct(u, self.n_children))
+            for k, n, u in zip(self.thresholds, self.n_at_least, self.n_at_least_linked)
         )
         empty = f", {self.n_empty} holding no child of the panel" if self.n_empty else ""
+        missing = (
+            f"; fields not in the panel, not compared when linking: "
+            f"{', '.join(self.link_fields_missing)}"
+            if self.link_fields_missing
+            else ""
+        )
         return (
             f"LedgerExposureResult(scenario={self.scenario!r}, {self.n_children:,} children, "
             f"{self.n_recipients} recipients, {self.n_releases} releases{empty}; recipients "
-            f"singling a child out: median {self.median:g}, p90 {self.p90:g}; {levels})"
+            f"singling a child out (record sets unjoined, then all linked): median "
+            f"{between(f'{self.median:g}', f'{self.median_linked:g}')}, p90 "
+            f"{between(f'{self.p90:g}', f'{self.p90_linked:g}')}; {levels}{missing})"
         )
 
 
@@ -421,6 +442,127 @@ def _group_singled(
     return out
 
 
+
+#: Bytes of censuses x pupils value codes of non-scenario fields kept for linking (512 MiB).
+_CODES_BUDGET = 1 << 29
+#: Fields never compared when linking record sets (the true pupil id scores the links).
+_NOT_LINKED = ("pupil_id",)
+
+
+def _compact_codes(panel: _Panel, f: str) -> np.ndarray:
+    """Censuses x pupils codes of a field in the smallest signed integer type; -1 where the
+    pupil has no row (a new array, not kept in the panel)."""
+    codes = _value_codes(panel.frame[f])
+    top = int(codes.max()) if len(codes) else 0
+    dtype = next(d for d in (np.int8, np.int16, np.int32, np.int64) if top < np.iinfo(d).max)
+    out = np.full((panel.m, panel.n), -1, dtype)
+    out[panel.t, panel.pid] = codes
+    return out
+
+
+def _records(panel: _Panel, rels: Sequence[_Release], sample_seed: int) -> np.ndarray:
+    """Children held in any record of ``rels`` (bool per pupil)."""
+    out = np.zeros(panel.n, bool)
+    for pop in sorted({r.pop_key for r in rels}):
+        out |= panel.held(next(r for r in rels if r.pop_key == pop), sample_seed).any_row
+    return out
+
+
+def _set_cells(
+    panel: _Panel, rels: Sequence[_Release], columns: frozenset, sample_seed: int
+) -> dict[tuple[int, str], list[_Release]]:
+    """The cells (census, field) a record set holds for some child, each with one release per
+    population holding it (fields the panel lacks are not cells: they cannot be compared)."""
+    cells: dict[tuple[int, str], dict[tuple, _Release]] = {}
+    for r in rels:
+        times = panel.held(r, sample_seed).times
+        for f in r.fields:
+            if f in columns and f not in _NOT_LINKED:
+                for t in times:
+                    cells.setdefault((t, f), {}).setdefault(r.pop_key, r)
+    return {c: [by_pop[k] for k in sorted(by_pop)] for c, by_pop in cells.items()}
+
+
+def _pair_links(
+    panel: _Panel,
+    a: Sequence[_Release],
+    b: Sequence[_Release],
+    columns: frozenset,
+    sample_seed: int,
+    codes,
+) -> tuple[np.ndarray | None, int]:
+    """Linking two record sets of one recipient on the cells both hold (the linkage_risk rule).
+
+    The link key of a record is its value on each shared cell (census, field), -1 ("not held")
+    where its set does not hold that cell for the child. A key held by exactly one record of
+    each set links the two records; the link is correct when they are the same pupil. Returns
+    the children linked correctly (bit-packed, None when the sets share no cell) and the number
+    of wrong links."""
+    ca, cb = _set_cells(panel, a, columns, sample_seed), _set_cells(panel, b, columns, sample_seed)
+    shared = sorted(set(ca) & set(cb))
+    if not shared:
+        return None, 0
+    rec_a = np.flatnonzero(_records(panel, a, sample_seed))
+    rec_b = np.flatnonzero(_records(panel, b, sample_seed))
+    na = len(rec_a)
+    masks: dict[tuple, np.ndarray] = {}
+
+    def held_cell(rels: list[_Release], t: int) -> np.ndarray:
+        key = (tuple(r.pop_key for r in rels), t)
+        if key not in masks:
+            m = np.zeros(panel.n, bool)
+            for r in rels:
+                m |= panel.held(r, sample_seed).mask[t]
+            masks[key] = m
+        return masks[key]
+
+    cols = []
+    for t, f in shared:
+        v = codes(f)[t]
+        col = np.empty(na + len(rec_b), np.int64)
+        col[:na] = np.where(held_cell(ca[(t, f)], t)[rec_a], v[rec_a], -1)
+        col[na:] = np.where(held_cell(cb[(t, f)], t)[rec_b], v[rec_b], -1)
+        cols.append(col + 1)  # "not held" is code 0
+    from .._core.grouping import group_codes
+
+    ids, sizes = group_codes(cols, [int(c.max()) + 1 for c in cols])
+    nc = len(sizes)
+    cnt_a = np.bincount(ids[:na], minlength=nc)
+    cnt_b = np.bincount(ids[na:], minlength=nc)
+    one = (cnt_a == 1) & (cnt_b == 1)
+    who_a = np.full(nc, -1, np.int64)
+    who_b = np.full(nc, -1, np.int64)
+    who_a[ids[:na]] = rec_a
+    who_b[ids[na:]] = rec_b
+    correct = one & (who_a == who_b)
+    ok = np.zeros(panel.n, bool)
+    ok[who_a[correct]] = True
+    return np.packbits(ok), int(np.count_nonzero(one & ~correct))
+
+
+def _connected(held: np.ndarray, edges: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Per row (child) of ``held`` (children x record sets): whether the edges (set a, set b,
+    bool per child: linked correctly) connect every set holding the child. Labels start as the
+    set index and take the smaller label across each edge until nothing changes (at most one
+    round per set); a child is linked when its held sets all carry one label."""
+    n, k = held.shape
+    label = np.tile(np.arange(k, dtype=np.int64), (n, 1))
+    for _ in range(k):
+        changed = False
+        for a, b, ok in edges:
+            rows = np.flatnonzero(ok)
+            lo = np.minimum(label[rows, a], label[rows, b])
+            if (label[rows, a] != lo).any() or (label[rows, b] != lo).any():
+                changed = True
+                label[rows, a] = lo
+                label[rows, b] = lo
+        if not changed:
+            break
+    top = np.where(held, label, -1).max(axis=1)
+    low = np.where(held, label, k).min(axis=1)
+    return top == low
+
+
 def _check_fields(releases: list[_Release], scenario_fields, columns, func: str) -> None:
     cols = set(columns)
     for need in ("academic_year", "pupil_id"):
@@ -472,6 +614,9 @@ _RECIPIENT_COLUMNS = (
     "n_singled_out",
     "share_of_held",
     "share_of_panel",
+    "n_singled_out_linked",
+    "link_rate",
+    "n_false_links",
 )
 
 
@@ -521,6 +666,9 @@ class _Engine:
             self.by_recipient.setdefault(rel.recipient, []).append(rel)
         self.recipients = sorted(self.by_recipient)
         self._cache: dict[frozenset, np.ndarray] = {}
+        self._columns = frozenset(str(c) for c in panel.columns)
+        self._pairs: dict[frozenset, tuple[np.ndarray | None, int]] = {}
+        self._codes: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @classmethod
     def build(
@@ -565,6 +713,70 @@ class _Engine:
             out |= self.singled(g)
         return out
 
+    def recipient_linked(self, rels: Sequence[_Release]) -> np.ndarray:
+        """Children singled out by a recipient holding ``rels`` with all its record sets joined
+        as if they shared one reference (one group of all its record releases): the
+        perfect-linkage bound, a superset of :meth:`recipient_singled` (release membership is
+        in the key)."""
+        return self.singled([r for r in rels if r.population != "aggregate"])
+
+    def link_codes(self, f: str) -> np.ndarray:
+        """Censuses x pupils codes of a field for linking: the panel's codes for a scenario
+        field, otherwise compact codes kept within a memory budget (least recently used
+        dropped first)."""
+        if f in self.fields:
+            return self.panel.values(f)
+        if f not in self._codes:
+            self._codes[f] = _compact_codes(self.panel, f)
+            used = sum(c.nbytes for c in self._codes.values())
+            while used > _CODES_BUDGET and len(self._codes) > 1:
+                used -= self._codes.popitem(last=False)[1].nbytes
+        self._codes.move_to_end(f)
+        return self._codes[f]
+
+    def set_key(self, rels: Sequence[_Release]) -> frozenset:
+        """What decides a record set's links: its releases' comparable fields and populations."""
+        return frozenset(
+            (tuple(f for f in r.fields if f in self._columns and f not in _NOT_LINKED), r.pop_key)
+            for r in rels
+        )
+
+    def pair_links(
+        self, a: Sequence[_Release], b: Sequence[_Release]
+    ) -> tuple[np.ndarray | None, int]:
+        """Children two record sets link correctly (bool per pupil, None when they share no
+        cell) and the wrong links, cached per distinct pair of sets (linking is symmetric)."""
+        key = frozenset((self.set_key(a), self.set_key(b)))
+        if key not in self._pairs:
+            self._pairs[key] = _pair_links(
+                self.panel, a, b, self._columns, self.sample_seed, self.link_codes
+            )
+        ok, bad = self._pairs[key]
+        return (None if ok is None else np.unpackbits(ok, count=self.panel.n).astype(bool)), bad
+
+    def link_stats(self, rels: Sequence[_Release]) -> tuple[float, int]:
+        """``(link_rate, n_false_links)`` of a recipient holding ``rels``.
+
+        ``link_rate``: of the children held in two or more of its record sets, the share whose
+        records the correct links (between pairs of sets sharing cells) join into one; NaN when
+        no child is held in two sets. ``n_false_links``: wrong links, summed over the pairs."""
+        sets = _groups([r for r in rels if r.population != "aggregate"])
+        if len(sets) < 2:
+            return float("nan"), 0
+        held = np.stack([_records(self.panel, s, self.sample_seed) for s in sets], axis=1)
+        multi = np.flatnonzero(np.count_nonzero(held, axis=1) >= 2)
+        edges, n_false = [], 0
+        for i in range(len(sets)):
+            for j in range(i + 1, len(sets)):
+                ok, bad = self.pair_links(sets[i], sets[j])
+                n_false += bad
+                if ok is not None:
+                    edges.append((i, j, ok[multi]))
+        if not len(multi):
+            return float("nan"), n_false
+        linked = _connected(held[multi], edges)
+        return float(np.count_nonzero(linked) / len(multi)), n_false
+
     def held(self, rels: Sequence[_Release]) -> tuple[np.ndarray, int]:
         """Children held in any record of ``rels``, and how many of ``rels`` hold nobody."""
         pn = self.panel
@@ -577,12 +789,18 @@ class _Engine:
             n_empty += 0 if who.any() else sum(r.pop_key == pop for r in recs)
         return held, n_empty
 
-    def recipient_row(self, recipient: str, singled: np.ndarray) -> dict[str, Any]:
-        """One row of ``per_recipient``."""
+    def recipient_row(
+        self, recipient: str, singled: np.ndarray, linked: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        """One row of ``per_recipient`` (``linked``: :meth:`recipient_linked`, computed when
+        not given)."""
         all_rels = self.by_recipient[recipient]
         rels = [r for r in all_rels if r.population != "aggregate"]
         n_sets = len(_groups(rels))
         held, n_empty = self.held(rels)
+        if linked is None:
+            linked = self.recipient_linked(rels)
+        link_rate, n_false = self.link_stats(rels)
         n_held, n_single, n = int(held.sum()), int(singled.sum()), self.panel.n
         return {
             "recipient": recipient,
@@ -595,13 +813,21 @@ class _Engine:
             "n_singled_out": n_single,
             "share_of_held": n_single / n_held if n_held else float("nan"),
             "share_of_panel": n_single / n if n else float("nan"),
+            "n_singled_out_linked": int(linked.sum()),
+            "link_rate": link_rate,
+            "n_false_links": n_false,
             "_n_empty": n_empty,
         }
 
-    def per_child(self, exposure: np.ndarray, by: Sequence[str]) -> pd.DataFrame:
-        """``pupil_id``, ``n_recipients`` and the breakdown fields at each child's last census."""
+    def per_child(
+        self, exposure: np.ndarray, by: Sequence[str], linked: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """``pupil_id``, ``n_recipients`` (and ``n_recipients_linked`` when given) and the
+        breakdown fields at each child's last census."""
         pn, panel = self.panel, self.frame
         per_child = pd.DataFrame({"pupil_id": pn.ids.astype(str), "n_recipients": exposure})
+        if linked is not None:
+            per_child["n_recipients_linked"] = linked
         by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
         if by_cols:
             # each child's last census: the row with the largest census index per pupil
@@ -618,12 +844,35 @@ class _Engine:
         rows: list[dict[str, Any]],
         thr: tuple[int, ...],
         by: Sequence[str],
+        linked: np.ndarray | None = None,
     ) -> LedgerExposureResult:
-        """The result of :func:`ledger_exposure` from per-child counts and recipient rows."""
+        """The result of :func:`ledger_exposure` from per-child counts (unjoined and, when
+        given, linked: otherwise computed over all recipients) and recipient rows."""
+        if linked is None:
+            linked = np.zeros(self.panel.n, np.int64)
+            for recipient in self.recipients:
+                linked += self.recipient_linked(self.by_recipient[recipient])
         n_empty = sum(r.pop("_n_empty", 0) for r in rows)
         per_recipient = pd.DataFrame(rows, columns=list(_RECIPIENT_COLUMNS))
-        per_child = self.per_child(exposure, by)
+        per_child = self.per_child(exposure, by, linked)
         n_at, share_at = _levels(exposure, thr)
+        n_at_l, share_at_l = _levels(linked, thr)
+        table = breakdown(per_child, "n_recipients", thr)
+        if len(table):
+            upper = breakdown(per_child, "n_recipients_linked", thr)
+            table["median_linked"] = upper["median"]
+            table["p90_linked"] = upper["p90"]
+            for k in thr:
+                table[f"n_at_least_linked_{k}"] = upper[f"n_at_least_{k}"]
+            for k in thr:
+                table[f"share_at_least_linked_{k}"] = upper[f"share_at_least_{k}"]
+        missing = {
+            f
+            for r in self.releases
+            if r.population != "aggregate"
+            for f in r.fields
+            if f not in self._columns
+        }
         return LedgerExposureResult(
             scenario=self.name,
             scenario_fields=self.fields,
@@ -637,9 +886,14 @@ class _Engine:
             thresholds=thr,
             n_at_least=tuple(n_at),
             share_at_least=tuple(share_at),
+            median_linked=_quantile(linked, 0.5),
+            p90_linked=_quantile(linked, 0.9),
+            n_at_least_linked=tuple(n_at_l),
+            share_at_least_linked=tuple(share_at_l),
             per_recipient=per_recipient,
             per_child=per_child,
-            by=breakdown(per_child, "n_recipients", thr),
+            by=table,
+            link_fields_missing=tuple(sorted(missing)),
         )
 
 
@@ -755,9 +1009,13 @@ def ledger_exposure(
     thr = check_thresholds(thresholds, func)
     pn = eng.panel
     exposure = np.zeros(pn.n, np.int64)
+    exposure_linked = np.zeros(pn.n, np.int64)
     rows = []
     for recipient in eng.recipients:
-        singled = eng.recipient_singled(eng.by_recipient[recipient])
+        rels = eng.by_recipient[recipient]
+        singled = eng.recipient_singled(rels)
+        linked = eng.recipient_linked(rels)
         exposure += singled
-        rows.append(eng.recipient_row(recipient, singled))
-    return eng.result(exposure, rows, thr, by)
+        exposure_linked += linked
+        rows.append(eng.recipient_row(recipient, singled, linked))
+    return eng.result(exposure, rows, thr, by, exposure_linked)
