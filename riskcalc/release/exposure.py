@@ -491,20 +491,23 @@ def _pair_links(
     sample_seed: int,
     codes,
 ) -> tuple[np.ndarray | None, int]:
-    """Linking two record sets of one recipient on the cells both hold (the linkage_risk rule).
+    """Linking two record sets of one recipient on the cells both hold (the linkage_risk rule
+    within coverage patterns).
 
-    The link key of a record is its value on each shared cell (census, field), -1 ("not held")
-    where its set does not hold that cell for the child. A key held by exactly one record of
-    each set links the two records; the link is correct when they are the same pupil. Returns
-    the children linked correctly (bit-packed, None when the sets share no cell) and the number
-    of wrong links."""
+    The shared cells are the (census, field) both sets hold for some child; a record *covers* a
+    shared cell when its set holds that cell for the child, and its coverage pattern is the
+    shared cells it covers. For each pair of patterns ``(P, Q)`` held by a child in both sets,
+    the records of ``a`` with pattern ``P`` and of ``b`` with pattern ``Q`` are compared on the
+    cells ``P`` and ``Q`` both cover: a value combination held by exactly one record on each
+    side links the two, correctly when they are the same pupil. One grouping per pattern pair;
+    returns the children linked correctly (bit-packed; None when the sets share no cell) and
+    the number of wrong links."""
     ca, cb = _set_cells(panel, a, columns, sample_seed), _set_cells(panel, b, columns, sample_seed)
     shared = sorted(set(ca) & set(cb))
     if not shared:
         return None, 0
-    rec_a = np.flatnonzero(_records(panel, a, sample_seed))
-    rec_b = np.flatnonzero(_records(panel, b, sample_seed))
-    na = len(rec_a)
+    from .._core.grouping import group_codes
+
     masks: dict[tuple, np.ndarray] = {}
 
     def held_cell(rels: list[_Release], t: int) -> np.ndarray:
@@ -516,28 +519,53 @@ def _pair_links(
             masks[key] = m
         return masks[key]
 
-    cols = []
-    for t, f in shared:
-        v = codes(f)[t]
-        col = np.empty(na + len(rec_b), np.int64)
-        col[:na] = np.where(held_cell(ca[(t, f)], t)[rec_a], v[rec_a], -1)
-        col[na:] = np.where(held_cell(cb[(t, f)], t)[rec_b], v[rec_b], -1)
-        cols.append(col + 1)  # "not held" is code 0
-    from .._core.grouping import group_codes
-
-    ids, sizes = group_codes(cols, [int(c.max()) + 1 for c in cols])
-    nc = len(sizes)
-    cnt_a = np.bincount(ids[:na], minlength=nc)
-    cnt_b = np.bincount(ids[na:], minlength=nc)
-    one = (cnt_a == 1) & (cnt_b == 1)
-    who_a = np.full(nc, -1, np.int64)
-    who_b = np.full(nc, -1, np.int64)
-    who_a[ids[:na]] = rec_a
-    who_b[ids[na:]] = rec_b
-    correct = one & (who_a == who_b)
+    sides = []
+    for rels, cells in ((a, ca), (b, cb)):
+        rec = np.flatnonzero(_records(panel, rels, sample_seed))
+        cover = np.stack([held_cell(cells[c], c[0])[rec] for c in shared])  # cells x records
+        # ``which``: each record's coverage pattern (dense ids on the packed bits)
+        packed = [row.astype(np.int64) for row in np.packbits(cover, axis=0)]
+        which, sizes = group_codes(packed, [256] * len(packed))
+        which = np.asarray(which, np.int64)
+        order = np.argsort(which, kind="stable")
+        bounds = np.r_[0, np.cumsum(sizes)]
+        groups = [order[bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+        first = order[bounds[:-1]]
+        pos = np.full(panel.n, -1, np.int64)
+        pos[rec] = np.arange(len(rec))
+        sides.append((rec, cover, groups, [cover[:, i] for i in first], pos, which))
+    (rec_a, _, groups_a, pats_a, pos_a, which_a) = sides[0]
+    (rec_b, _, groups_b, pats_b, pos_b, which_b) = sides[1]
+    both = np.flatnonzero((pos_a >= 0) & (pos_b >= 0))
+    pairs = np.unique(which_a[pos_a[both]] * len(groups_b) + which_b[pos_b[both]])
     ok = np.zeros(panel.n, bool)
-    ok[who_a[correct]] = True
-    return np.packbits(ok), int(np.count_nonzero(one & ~correct))
+    n_false = 0
+    for code in pairs.tolist():
+        p, q = divmod(code, len(groups_b))
+        ra, rb = rec_a[groups_a[p]], rec_b[groups_b[q]]
+        na = len(ra)
+        common = np.flatnonzero(pats_a[p] & pats_b[q])
+        if len(common):
+            cols = []
+            for i in common:
+                t, f = shared[i]
+                v = codes(f)[t]
+                cols.append(np.concatenate([v[ra], v[rb]]).astype(np.int64) + 1)
+            ids, sizes = group_codes(cols, [int(c.max()) + 1 for c in cols])
+        else:  # nothing to compare: one class
+            ids, sizes = np.zeros(na + len(rb), np.int64), np.array([na + len(rb)])
+        nc = len(sizes)
+        one = (np.bincount(ids[:na], minlength=nc) == 1) & (
+            np.bincount(ids[na:], minlength=nc) == 1
+        )
+        who_a = np.full(nc, -1, np.int64)
+        who_b = np.full(nc, -1, np.int64)
+        who_a[ids[:na]] = ra
+        who_b[ids[na:]] = rb
+        correct = one & (who_a == who_b)
+        ok[who_a[correct]] = True
+        n_false += int(np.count_nonzero(one & (who_a != who_b)))
+    return np.packbits(ok), n_false
 
 
 def _connected(held: np.ndarray, edges: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
