@@ -153,7 +153,7 @@ def reference_both(panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_see
         for pa, pb in {(cov_a[c], cov_b[c]) for c in rec_a & rec_b}:
             common = sorted(pa & pb)
 
-            def key(pid):
+            def key(pid, common=common):
                 return tuple(_value(rows[(pid, t)][f]) for t, f in common)
 
             side_a: dict[tuple, list] = {}
@@ -234,7 +234,9 @@ def _check_against_reference(panel, ledger, fields, sample_seed=0):
     exp, per_rec, exp_linked, per_rec_linked = reference_both(panel, ledger, fields, sample_seed)
     got = dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients"].tolist()))
     assert got == exp
-    got_linked = dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients_linked"].tolist()))
+    got_linked = dict(
+        zip(res.per_child["pupil_id"], res.per_child["n_recipients_linked"].tolist(), strict=True)
+    )
     assert got_linked == exp_linked
     table = res.per_recipient[["recipient", "n_singled_out_linked", "link_rate", "n_false_links"]]
     fast_linked = {r: (s, rate, f) for r, s, rate, f in table.itertuples(index=False)}
@@ -661,7 +663,7 @@ def test_linking_never_hides_a_child_and_one_set_changes_nothing(data, seed):
     res = rc.ledger_exposure(panel, ledger, list(fields))
     child = res.per_child
     assert (child["n_recipients_linked"] >= child["n_recipients"]).all()
-    assert all(u >= n for u, n in zip(res.n_at_least_linked, res.n_at_least))
+    assert all(u >= n for u, n in zip(res.n_at_least_linked, res.n_at_least, strict=True))
     table = res.per_recipient
     assert (table["n_singled_out_linked"] >= table["n_singled_out"]).all()
     one = table[table["n_record_sets"] <= 1]
@@ -714,7 +716,7 @@ def test_sets_sharing_a_unique_identifier_link_every_child():
     # unjoined: nobody is alone on sex in a; p7 (x=1) and p8 (x=2) are alone on x in b.
     # linked: p6..p9 (held by both) each have their own (sex, x); p0..p5 share sex
     assert row["n_singled_out"] == 2 and row["n_singled_out_linked"] == 4
-    got = dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients_linked"]))
+    got = dict(zip(res.per_child["pupil_id"], res.per_child["n_recipients_linked"], strict=True))
     assert [p for p, v in got.items() if v] == ["p6", "p7", "p8", "p9"]
 
 

@@ -26,11 +26,43 @@ national reference), every ``"apmr"`` release of :math:`R` another (the anonymis
 persistent within a recipient, and differs from the PMR), and each ``"none"`` release is a group
 of its own. A release links its own rows (every individual-level extract carries a row key of its
 own), so a group's record of a child is the child's history: the cells any release of the group
-holds, over the group's censuses. Groups that share no reference stay separate record sets; how
-reliably they could be linked on shared fields is what :func:`riskcalc.linkage_risk` measures.
-The result does not guess it: it reports per recipient the record sets it holds
-(``n_record_sets``) and the links not made (``n_unjoined = n_record_sets - 1``), so exposure is a
-lower bound where ``n_unjoined > 0``.
+holds, over the group's censuses. Groups that share no reference stay separate record sets
+(``n_record_sets`` per recipient, ``n_unjoined = n_record_sets - 1`` links not made); the
+recipient could still link them on the fields they share. The result gives two bounds and how
+feasible the links are:
+
+- *unjoined* (``n_recipients``, ``n_singled_out``, ``median``, ``n_at_least``, ...): each record
+  set on its own, a lower bound where ``n_unjoined > 0``;
+- *linked* (``n_recipients_linked``, ``n_singled_out_linked``, ``median_linked``,
+  ``n_at_least_linked``, ...): every record release of the recipient in one group, as if they
+  all shared one reference (perfect linkage), an upper bound; equal to the unjoined figure for a
+  recipient with one record set;
+- *link feasibility* (``link_rate``, ``n_false_links`` per recipient), the
+  :func:`riskcalc.linkage_risk` rule carried to record sets, defined below. It says how
+  reliably the sets could be linked; it does not move the linked count, which stays the
+  perfect-linkage bound.
+
+*Linking record sets.* For two record sets :math:`A, B` of one recipient, the shared cells are
+the :math:`(t, f)` both sets hold for some child, on every field the releases hold that the panel
+has (the recipient links on all it holds, not only the scenario fields; ``pupil_id`` is never
+compared; fields the panel lacks are listed in ``link_fields_missing`` and not compared, so
+linking is then understated). A record *covers* a shared cell when its set holds that cell for
+the child; its coverage pattern is the set of shared cells it covers. For each pair of patterns
+:math:`(P, Q)` held by some child in both sets, the records of :math:`A` with pattern :math:`P`
+and of :math:`B` with pattern :math:`Q` are compared on :math:`P \cap Q` (exact values, a
+missing value one more value): a value combination held by exactly one record on each side links
+the two records (:math:`n_A = n_B = 1`, as in :func:`riskcalc.linkage_risk`), correctly when
+they are the same pupil. The intruder is taken to know each record's coverage in both sets (the
+prosecutor assumption above); records of patterns no child of both sets has are not compared, so
+wrong links among them are not counted (none when no child is in both sets). A child held in two
+or more of the recipient's sets is *linked* when its correct links (over the pairs of sets that
+share cells) join all its records into one: a set sharing no cell with the others is never
+joined, a set joined through a third is. Per recipient, ``link_rate`` is the share of its
+children held in two or more of its sets that are linked (NaN when no child is held in two), and
+``n_false_links`` the wrong links summed over pairs of sets and patterns. Wrong links do not
+lower ``link_rate`` (a linker cannot tell them from right ones; they are counted apart), and a
+linker with fuzzier rules (values that changed, stable fields compared across censuses) could
+link more.
 
 *Singled out.* For scenario :math:`S` (the fields the intruder knows), only the releases of a
 group holding a field of :math:`S` count (:math:`g_S`; the others give the intruder nothing to
@@ -61,12 +93,22 @@ when it is singled out by one of :math:`R`'s groups. Per child,
 
     E(c) = \#\{R : R \text{ singles out } c\}.
 
+With :math:`\hat g(R)` the group of all of :math:`R`'s record releases, the linked count is
+
+.. math::
+
+    E^{+}(c) = \#\{R : f_{\hat g(R)}(c) = 1\} \ge E(c),
+
+since the joined classes refine each group's (membership is in the key).
+
 Computation: the per-release held masks are computed once per distinct
 ``(years, year_groups, population)`` and the class sizes once per distinct group
 ``{(F_r \cap S, years, year_groups, population)}``, shared across releases and recipients;
 each group is one call of the engine's grouping kernel on the children's cells; per-child counts
-are boolean sums per recipient. The loops run over releases, groups and cells, never over
-children or classes.
+are boolean sums per recipient. Links are computed once per distinct pair of record sets (their
+comparable fields and populations): one grouping per pair of coverage patterns; joining a
+child's records is a label propagation over the pairs, vectorised over children. The loops run
+over releases, groups, pairs, patterns and cells, never over children or classes.
 """
 
 from __future__ import annotations
@@ -133,18 +175,31 @@ class LedgerExposureResult(Displayed):
     n_at_least : tuple of int
         Children singled out by at least that many recipients.
     share_at_least : tuple of float
+        These figures keep each recipient's record sets unjoined: a lower bound where a
+        recipient holds sets without a shared reference.
+    median_linked, p90_linked, n_at_least_linked, share_at_least_linked
+        The same with each recipient's record sets all joined as if they shared one reference
+        (perfect linkage): an upper bound, equal to the unjoined figures when no recipient
+        holds two record sets.
     per_recipient : pandas.DataFrame
         One row per recipient (sorted by name): ``recipient``, ``recipient_type``,
         ``n_releases``, ``n_record_releases`` (not aggregate), ``n_record_sets``,
         ``n_unjoined``, ``n_held`` (children in any of its records), ``n_singled_out``,
-        ``share_of_held``, ``share_of_panel``.
+        ``share_of_held``, ``share_of_panel``, ``n_singled_out_linked`` (its record sets all
+        joined), ``link_rate`` (of the children held in two or more of its record sets, the
+        share its correct links on shared cells join into one; NaN when no child is in two)
+        and ``n_false_links`` (wrong links made by the same rule): see the module docstring.
     per_child : pandas.DataFrame
-        One row per pupil, sorted by ``pupil_id``: ``n_recipients`` and the breakdown fields
-        (``nc_year``, ``fsm_eligible``, ``sen_provision``, ``region``, those the panel has) at
-        the child's last census in the panel.
+        One row per pupil, sorted by ``pupil_id``: ``n_recipients``, ``n_recipients_linked``
+        and the breakdown fields (``nc_year``, ``fsm_eligible``, ``sen_provision``, ``region``,
+        those the panel has) at the child's last census in the panel.
     by : pandas.DataFrame
-        Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k`` and
-        ``share_at_least_k``.
+        Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k``,
+        ``share_at_least_k``, then the linked bound's ``median_linked``, ``p90_linked``,
+        ``n_at_least_linked_k`` and ``share_at_least_linked_k``.
+    link_fields_missing : tuple of str
+        Fields of record releases the panel does not have: not compared when linking record
+        sets (``link_rate`` is then understated).
 
     Examples
     --------
@@ -206,7 +261,9 @@ class LedgerExposureResult(Displayed):
         levels = ", ".join(
             f">={k}: "
             + between(fmt.count_pct(n, self.n_children), fmt.count_pct(u, self.n_children))
-            for k, n, u in zip(self.thresholds, self.n_at_least, self.n_at_least_linked)
+            for k, n, u in zip(
+                self.thresholds, self.n_at_least, self.n_at_least_linked, strict=True
+            )
         )
         empty = f", {self.n_empty} holding no child of the panel" if self.n_empty else ""
         missing = (
@@ -440,7 +497,6 @@ def _group_singled(
     fk = _class_sizes(cols)
     out[rec[fk == 1]] = True
     return out
-
 
 
 #: Bytes of censuses x pupils value codes of non-scenario fields kept for linking (512 MiB).
@@ -978,10 +1034,24 @@ def ledger_exposure(
     reported as a distribution (median, 90th percentile, children with
     :math:`E(c) \ge 1, 5, 20`), per recipient (children it singles out) and by year group, FSM,
     SEN and region. Fields match exactly (no projection: ``month_of_birth`` does not answer a
-    ``date_of_birth`` scenario). Groups without a shared reference are not linked on their
-    common fields: each recipient's ``n_unjoined`` says how many links were not made, and its
-    count is then a lower bound. The full definitions are in the docstring of
-    :mod:`riskcalc.release.exposure`.
+    ``date_of_birth`` scenario). Groups without a shared reference are not joined, so
+    :math:`E(c)` is a lower bound where a recipient holds several (``n_unjoined > 0``). The
+    upper bound joins all of a recipient's record releases in one group :math:`\hat g(R)`, as
+    if they shared one reference:
+
+    .. math::
+
+        E^{+}(c) = \#\{R : f_{\hat g(R)}(c) = 1\} \ge E(c)
+
+    (``n_recipients_linked``, ``median_linked``, ``n_at_least_linked``, ...). How feasible the
+    joins are is ``link_rate`` per recipient: two record sets are linked on the cells (census,
+    field: every field they hold, not only the scenario's) both hold, a record linking to the
+    one record of the other set with the same values when each is alone on them on its side
+    (:math:`n_A = n_B = 1`, the :func:`linkage_risk` rule, records compared within coverage
+    patterns); ``link_rate`` is the share of children held in two or more sets whose correct
+    links join all their records, ``n_false_links`` the links joining two different pupils.
+    It qualifies :math:`E^{+}`; it does not change it. The full definitions are in the
+    docstring of :mod:`riskcalc.release.exposure`.
 
     Parameters
     ----------
@@ -1031,6 +1101,19 @@ def ledger_exposure(
     [1, 1, 2]
     >>> res.per_recipient[["recipient", "n_singled_out"]].values.tolist()
     [['firm', 3], ['uni', 1]]
+
+    A recipient holding two record sets without a shared reference: joined, a's school in 2019
+    and sex in 2020 single her out; the sets share no cell, so nobody can be linked:
+
+    >>> ledger = pd.DataFrame({"release_id": ["r1", "r2"], "recipient": ["uni", "uni"],
+    ...                        "fields": [("urn",), ("sex",)], "years": [(2019,), (2020,)],
+    ...                        "year_groups": [(), ()], "population": ["all", "all"],
+    ...                        "reference": ["pmr", "none"]})
+    >>> res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
+    >>> res.per_child[["n_recipients", "n_recipients_linked"]].values.tolist()
+    [[0, 1], [1, 1], [1, 1]]
+    >>> res.per_recipient["n_record_sets"].tolist(), res.per_recipient["link_rate"].tolist()
+    ([2], [0.0])
     """
     func = "ledger_exposure"
     eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed)
