@@ -545,7 +545,7 @@ def _pair_links(
     b: Sequence[_Release],
     columns: frozenset,
     sample_seed: int,
-    codes,
+    census_codes,
 ) -> tuple[np.ndarray | None, int]:
     """Linking two record sets of one recipient on the cells both hold (the linkage_risk rule
     within coverage patterns).
@@ -557,7 +557,8 @@ def _pair_links(
     cells ``P`` and ``Q`` both cover: a value combination held by exactly one record on each
     side links the two, correctly when they are the same pupil. One grouping per pattern pair;
     returns the children linked correctly (bit-packed; None when the sets share no cell) and
-    the number of wrong links."""
+    the number of wrong links. ``census_codes(t, fields)``: one code per pupil, equal iff the
+    pupils' values on ``fields`` at census ``t`` are equal."""
     ca, cb = _set_cells(panel, a, columns, sample_seed), _set_cells(panel, b, columns, sample_seed)
     shared = sorted(set(ca) & set(cb))
     if not shared:
@@ -600,13 +601,15 @@ def _pair_links(
         p, q = divmod(code, len(groups_b))
         ra, rb = rec_a[groups_a[p]], rec_b[groups_b[q]]
         na = len(ra)
-        common = np.flatnonzero(pats_a[p] & pats_b[q])
-        if len(common):
+        by_census: dict[int, list[str]] = {}
+        for i in np.flatnonzero(pats_a[p] & pats_b[q]).tolist():
+            t, f = shared[i]
+            by_census.setdefault(t, []).append(f)
+        if by_census:  # one column per census: the fields compared there, combined
             cols = []
-            for i in common:
-                t, f = shared[i]
-                v = codes(f)[t]
-                cols.append(np.concatenate([v[ra], v[rb]]).astype(np.int64) + 1)
+            for t, fs in sorted(by_census.items()):
+                v = census_codes(t, tuple(fs))
+                cols.append(np.concatenate([v[ra], v[rb]]))
             ids, sizes = group_codes(cols, [int(c.max()) + 1 for c in cols])
         else:  # nothing to compare: one class
             ids, sizes = np.zeros(na + len(rb), np.int64), np.array([na + len(rb)])
@@ -753,6 +756,7 @@ class _Engine:
         self._columns = frozenset(str(c) for c in panel.columns)
         self._pairs: dict[frozenset, tuple[np.ndarray | None, int]] = {}
         self._codes: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._census: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
     @classmethod
     def build(
@@ -818,6 +822,26 @@ class _Engine:
         self._codes.move_to_end(f)
         return self._codes[f]
 
+    def census_codes(self, t: int, fields: tuple[str, ...]) -> np.ndarray:
+        """One non-negative code per pupil, equal iff the pupils' values on ``fields`` at census
+        ``t`` are equal (no row is one more value), cached within the codes' memory budget."""
+        key = (t, fields)
+        if key not in self._census:
+            cols = [self.link_codes(f)[t].astype(np.int64) + 1 for f in fields]
+            if len(cols) == 1:
+                code = cols[0]
+            else:
+                from .._core.grouping import group_codes
+
+                code = np.asarray(group_codes(cols, [int(c.max()) + 1 for c in cols])[0], np.int64)
+            self._census[key] = code
+            used = len(self._census) * code.nbytes
+            while used > _CODES_BUDGET and len(self._census) > 1:
+                self._census.popitem(last=False)
+                used -= code.nbytes
+        self._census.move_to_end(key)
+        return self._census[key]
+
     def set_key(self, rels: Sequence[_Release]) -> frozenset:
         """What decides a record set's links: its releases' comparable fields and populations."""
         return frozenset(
@@ -833,7 +857,7 @@ class _Engine:
         key = frozenset((self.set_key(a), self.set_key(b)))
         if key not in self._pairs:
             self._pairs[key] = _pair_links(
-                self.panel, a, b, self._columns, self.sample_seed, self.link_codes
+                self.panel, a, b, self._columns, self.sample_seed, self.census_codes
             )
         ok, bad = self._pairs[key]
         return (None if ok is None else np.unpackbits(ok, count=self.panel.n).astype(bool)), bad
