@@ -463,10 +463,10 @@ def test_one_release_equals_single_release_uniqueness(fields, years, population)
     assert res.n_at_least[0] == uniq.n_unique
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_row_order_never_changes_a_figure(seed):
+@pytest.mark.parametrize("seed,make", [(0, _hand_ledger), (1, _hand_ledger), (0, _linking_ledger)])
+def test_row_order_never_changes_a_figure(seed, make):
     panel = _panel(seed)
-    ledger = _hand_ledger(_las(panel))
+    ledger = make(_las(panel))
     shuffled = panel.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     a = rc.ledger_exposure(panel, ledger, list(SCENARIO))
     b = rc.ledger_exposure(shuffled, ledger, list(SCENARIO))
@@ -476,9 +476,10 @@ def test_row_order_never_changes_a_figure(seed):
     assert repr(a) == repr(b)
 
 
-def test_ledger_row_order_never_changes_a_figure():
+@pytest.mark.parametrize("make", [_hand_ledger, _linking_ledger])
+def test_ledger_row_order_never_changes_a_figure(make):
     panel = _panel(0)
-    ledger = _hand_ledger(_las(panel))
+    ledger = make(_las(panel))
     a = rc.ledger_exposure(panel, ledger, list(SCENARIO))
     b = rc.ledger_exposure(panel, ledger.iloc[::-1].reset_index(drop=True), list(SCENARIO))
     pd.testing.assert_frame_equal(a.per_child, b.per_child)
@@ -582,9 +583,10 @@ def test_the_mask_cache_budget_never_changes_a_figure(monkeypatch):
     from riskcalc.release import exposure
 
     panel = _panel(1)
-    ledger = _hand_ledger(_las(panel))
+    ledger = pd.concat([_hand_ledger(_las(panel)), _linking_ledger(_las(panel))], ignore_index=True)
     full = rc.ledger_exposure(panel, ledger, list(SCENARIO))
     monkeypatch.setattr(exposure, "_HELD_BUDGET", 0)
+    monkeypatch.setattr(exposure, "_CODES_BUDGET", 0)
     small = rc.ledger_exposure(panel, ledger, list(SCENARIO))
     pd.testing.assert_frame_equal(full.per_child, small.per_child)
     pd.testing.assert_frame_equal(full.per_recipient, small.per_recipient)
