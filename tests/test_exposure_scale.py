@@ -203,7 +203,11 @@ def test_a_path_reads_only_the_columns_needed(written, monkeypatch):
 
     monkeypatch.setattr(io, "read_table", spy)
     rc.ledger_exposure(dataset.path, ledger, list(SCENARIO), by=("region",))
-    assert set(asked[0]) == {"pupil_id", "academic_year", "census", *SCENARIO, "la_code", "region"}
+    # the scenario's fields, the selection and breakdown columns, and every field a release
+    # holds (the links between record sets compare them all), those the panel has
+    held = {f for fs in ledger["fields"] for f in fs} & set(frame.columns)
+    expected = {"pupil_id", "academic_year", "census", *SCENARIO, "la_code", "region", *held}
+    assert set(asked[0]) == expected
 
 
 def test_a_missing_column_of_a_path_is_named(written):

@@ -26,11 +26,43 @@ national reference), every ``"apmr"`` release of :math:`R` another (the anonymis
 persistent within a recipient, and differs from the PMR), and each ``"none"`` release is a group
 of its own. A release links its own rows (every individual-level extract carries a row key of its
 own), so a group's record of a child is the child's history: the cells any release of the group
-holds, over the group's censuses. Groups that share no reference stay separate record sets; how
-reliably they could be linked on shared fields is what :func:`riskcalc.linkage_risk` measures.
-The result does not guess it: it reports per recipient the record sets it holds
-(``n_record_sets``) and the links not made (``n_unjoined = n_record_sets - 1``), so exposure is a
-lower bound where ``n_unjoined > 0``.
+holds, over the group's censuses. Groups that share no reference stay separate record sets
+(``n_record_sets`` per recipient, ``n_unjoined = n_record_sets - 1`` links not made); the
+recipient could still link them on the fields they share. The result gives two bounds and how
+feasible the links are:
+
+- *unjoined* (``n_recipients``, ``n_singled_out``, ``median``, ``n_at_least``, ...): each record
+  set on its own, a lower bound where ``n_unjoined > 0``;
+- *linked* (``n_recipients_linked``, ``n_singled_out_linked``, ``median_linked``,
+  ``n_at_least_linked``, ...): every record release of the recipient in one group, as if they
+  all shared one reference (perfect linkage), an upper bound; equal to the unjoined figure for a
+  recipient with one record set;
+- *link feasibility* (``link_rate``, ``n_false_links`` per recipient), the
+  :func:`riskcalc.linkage_risk` rule carried to record sets, defined below. It says how
+  reliably the sets could be linked; it does not move the linked count, which stays the
+  perfect-linkage bound.
+
+*Linking record sets.* For two record sets :math:`A, B` of one recipient, the shared cells are
+the :math:`(t, f)` both sets hold for some child, on every field the releases hold that the panel
+has (the recipient links on all it holds, not only the scenario fields; ``pupil_id`` is never
+compared; fields the panel lacks are listed in ``link_fields_missing`` and not compared, so
+linking is then understated). A record *covers* a shared cell when its set holds that cell for
+the child; its coverage pattern is the set of shared cells it covers. For each pair of patterns
+:math:`(P, Q)` held by some child in both sets, the records of :math:`A` with pattern :math:`P`
+and of :math:`B` with pattern :math:`Q` are compared on :math:`P \cap Q` (exact values, a
+missing value one more value): a value combination held by exactly one record on each side links
+the two records (:math:`n_A = n_B = 1`, as in :func:`riskcalc.linkage_risk`), correctly when
+they are the same pupil. The intruder is taken to know each record's coverage in both sets (the
+prosecutor assumption above); records of patterns no child of both sets has are not compared, so
+wrong links among them are not counted (none when no child is in both sets). A child held in two
+or more of the recipient's sets is *linked* when its correct links (over the pairs of sets that
+share cells) join all its records into one: a set sharing no cell with the others is never
+joined, a set joined through a third is. Per recipient, ``link_rate`` is the share of its
+children held in two or more of its sets that are linked (NaN when no child is held in two), and
+``n_false_links`` the wrong links summed over pairs of sets and patterns. Wrong links do not
+lower ``link_rate`` (a linker cannot tell them from right ones; they are counted apart), and a
+linker with fuzzier rules (values that changed, stable fields compared across censuses) could
+link more.
 
 *Singled out.* For scenario :math:`S` (the fields the intruder knows), only the releases of a
 group holding a field of :math:`S` count (:math:`g_S`; the others give the intruder nothing to
@@ -61,12 +93,22 @@ when it is singled out by one of :math:`R`'s groups. Per child,
 
     E(c) = \#\{R : R \text{ singles out } c\}.
 
+With :math:`\hat g(R)` the group of all of :math:`R`'s record releases, the linked count is
+
+.. math::
+
+    E^{+}(c) = \#\{R : f_{\hat g(R)}(c) = 1\} \ge E(c),
+
+since the joined classes refine each group's (membership is in the key).
+
 Computation: the per-release held masks are computed once per distinct
 ``(years, year_groups, population)`` and the class sizes once per distinct group
 ``{(F_r \cap S, years, year_groups, population)}``, shared across releases and recipients;
 each group is one call of the engine's grouping kernel on the children's cells; per-child counts
-are boolean sums per recipient. The loops run over releases, groups and cells, never over
-children or classes.
+are boolean sums per recipient. Links are computed once per distinct pair of record sets (their
+comparable fields and populations): one grouping per pair of coverage patterns; joining a
+child's records is a label propagation over the pairs, vectorised over children. The loops run
+over releases, groups, pairs, patterns and cells, never over children or classes.
 """
 
 from __future__ import annotations
@@ -138,18 +180,31 @@ class LedgerExposureResult(Displayed):
     n_at_least : tuple of int
         Children singled out by at least that many recipients.
     share_at_least : tuple of float
+        These figures keep each recipient's record sets unjoined: a lower bound where a
+        recipient holds sets without a shared reference.
+    median_linked, p90_linked, n_at_least_linked, share_at_least_linked
+        The same with each recipient's record sets all joined as if they shared one reference
+        (perfect linkage): an upper bound, equal to the unjoined figures when no recipient
+        holds two record sets.
     per_recipient : pandas.DataFrame
         One row per recipient (sorted by name): ``recipient``, ``recipient_type``,
         ``n_releases``, ``n_record_releases`` (not aggregate), ``n_record_sets``,
         ``n_unjoined``, ``n_held`` (children in any of its records), ``n_singled_out``,
-        ``share_of_held``, ``share_of_panel``.
+        ``share_of_held``, ``share_of_panel``, ``n_singled_out_linked`` (its record sets all
+        joined), ``link_rate`` (of the children held in two or more of its record sets, the
+        share its correct links on shared cells join into one; NaN when no child is in two)
+        and ``n_false_links`` (wrong links made by the same rule): see the module docstring.
     per_child : pandas.DataFrame
-        One row per pupil, sorted by ``pupil_id``: ``n_recipients`` and the breakdown fields
-        (``nc_year``, ``fsm_eligible``, ``sen_provision``, ``region``, those the panel has) at
-        the child's last census in the panel.
+        One row per pupil, sorted by ``pupil_id``: ``n_recipients``, ``n_recipients_linked``
+        and the breakdown fields (``nc_year``, ``fsm_eligible``, ``sen_provision``, ``region``,
+        those the panel has) at the child's last census in the panel.
     by : pandas.DataFrame
-        Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k`` and
-        ``share_at_least_k``.
+        Per breakdown field and value: ``n_children``, ``median``, ``p90``, ``n_at_least_k``,
+        ``share_at_least_k``, then the linked bound's ``median_linked``, ``p90_linked``,
+        ``n_at_least_linked_k`` and ``share_at_least_linked_k``.
+    link_fields_missing : tuple of str
+        Fields of record releases the panel does not have: not compared when linking record
+        sets (``link_rate`` is then understated).
 
     Examples
     --------
@@ -177,9 +232,14 @@ class LedgerExposureResult(Displayed):
     thresholds: tuple[int, ...]
     n_at_least: tuple[int, ...]
     share_at_least: tuple[float, ...]
+    median_linked: float
+    p90_linked: float
+    n_at_least_linked: tuple[int, ...]
+    share_at_least_linked: tuple[float, ...]
     per_recipient: pd.DataFrame = field(repr=False)
     per_child: pd.DataFrame = field(repr=False)
     by: pd.DataFrame = field(repr=False)
+    link_fields_missing: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The headline figures, one row per exposure level: counts, then shares."""
@@ -190,21 +250,39 @@ class LedgerExposureResult(Displayed):
                 "n_children": self.n_children,
                 "n_exposed": list(self.n_at_least),
                 "exposed_share": list(self.share_at_least),
+                "n_exposed_linked": list(self.n_at_least_linked),
+                "exposed_share_linked": list(self.share_at_least_linked),
                 "median": self.median,
                 "p90": self.p90,
+                "median_linked": self.median_linked,
+                "p90_linked": self.p90_linked,
             }
         )
 
     def __repr__(self) -> str:
+        def between(low: str, high: str) -> str:
+            return low if low == high else f"between {low} and {high}"
+
         levels = ", ".join(
-            f">={k}: {fmt.count_pct(n, self.n_children)}"
-            for k, n in zip(self.thresholds, self.n_at_least)
+            f">={k}: "
+            + between(fmt.count_pct(n, self.n_children), fmt.count_pct(u, self.n_children))
+            for k, n, u in zip(
+                self.thresholds, self.n_at_least, self.n_at_least_linked, strict=True
+            )
         )
         empty = f", {self.n_empty} holding no child of the panel" if self.n_empty else ""
+        missing = (
+            f"; fields not in the panel, not compared when linking: "
+            f"{', '.join(self.link_fields_missing)}"
+            if self.link_fields_missing
+            else ""
+        )
         return (
             f"LedgerExposureResult(scenario={self.scenario!r}, {self.n_children:,} children, "
             f"{self.n_recipients} recipients, {self.n_releases} releases{empty}; recipients "
-            f"singling a child out: median {self.median:g}, p90 {self.p90:g}; {levels})"
+            f"singling a child out (record sets unjoined, then all linked): median "
+            f"{between(f'{self.median:g}', f'{self.median_linked:g}')}, p90 "
+            f"{between(f'{self.p90:g}', f'{self.p90_linked:g}')}; {levels}{missing})"
         )
 
 
@@ -569,6 +647,158 @@ def _panel_frame(panel: Any, fields: Sequence[str], extra: Sequence[str], func: 
     return long_frame(panel, ["pupil_id", "academic_year", *fields], optional, func=func)
 
 
+#: Bytes of censuses x pupils value codes of non-scenario fields kept for linking (512 MiB).
+_CODES_BUDGET = 1 << 29
+#: Fields never compared when linking record sets (the true pupil id scores the links).
+_NOT_LINKED = ("pupil_id",)
+
+
+def _compact_codes(panel: _Panel, f: str) -> np.ndarray:
+    """Censuses x pupils codes of a field in the smallest signed integer type; -1 where the
+    pupil has no row (a new array, not kept in the panel)."""
+    codes, uniq = pd.factorize(panel.frame[f], sort=False)
+    codes[codes < 0] = len(uniq)  # missing: a value of its own
+    top = int(codes.max()) if len(codes) else 0
+    dtype = next(d for d in (np.int8, np.int16, np.int32, np.int64) if top < np.iinfo(d).max)
+    out = np.full((panel.m, panel.n), -1, dtype)
+    out[panel.t, panel.pid] = codes
+    return out
+
+
+def _records(panel: _Panel, rels: Sequence[_Release], sample_seed: int) -> np.ndarray:
+    """Children held in any record of ``rels`` (bool per pupil)."""
+    out = np.zeros(panel.n, bool)
+    for pop in sorted({r.pop_key for r in rels}):
+        out |= panel.held(next(r for r in rels if r.pop_key == pop), sample_seed).any_row
+    return out
+
+
+def _set_cells(
+    panel: _Panel, rels: Sequence[_Release], columns: frozenset, sample_seed: int
+) -> dict[tuple[int, str], list[_Release]]:
+    """The cells (census, field) a record set holds for some child, each with one release per
+    population holding it (fields the panel lacks are not cells: they cannot be compared)."""
+    cells: dict[tuple[int, str], dict[tuple, _Release]] = {}
+    for r in rels:
+        times = panel.held(r, sample_seed).times
+        for f in r.fields:
+            if f in columns and f not in _NOT_LINKED:
+                for t in times:
+                    cells.setdefault((t, f), {}).setdefault(r.pop_key, r)
+    return {c: [by_pop[k] for k in sorted(by_pop)] for c, by_pop in cells.items()}
+
+
+def _pair_links(
+    panel: _Panel,
+    a: Sequence[_Release],
+    b: Sequence[_Release],
+    columns: frozenset,
+    sample_seed: int,
+    census_codes,
+) -> tuple[np.ndarray | None, int]:
+    """Linking two record sets of one recipient on the cells both hold (the linkage_risk rule
+    within coverage patterns).
+
+    The shared cells are the (census, field) both sets hold for some child; a record *covers* a
+    shared cell when its set holds that cell for the child, and its coverage pattern is the
+    shared cells it covers. For each pair of patterns ``(P, Q)`` held by a child in both sets,
+    the records of ``a`` with pattern ``P`` and of ``b`` with pattern ``Q`` are compared on the
+    cells ``P`` and ``Q`` both cover: a value combination held by exactly one record on each
+    side links the two, correctly when they are the same pupil. One grouping per pattern pair;
+    returns the children linked correctly (bit-packed; None when the sets share no cell) and
+    the number of wrong links. ``census_codes(t, fields)``: one code per pupil, equal iff the
+    pupils' values on ``fields`` at census ``t`` are equal."""
+    ca, cb = _set_cells(panel, a, columns, sample_seed), _set_cells(panel, b, columns, sample_seed)
+    shared = sorted(set(ca) & set(cb))
+    if not shared:
+        return None, 0
+    from .._core.grouping import group_codes
+
+    masks: dict[tuple, np.ndarray] = {}
+
+    def held_cell(rels: list[_Release], t: int) -> np.ndarray:
+        key = (tuple(r.pop_key for r in rels), t)
+        if key not in masks:
+            m = np.zeros(panel.n, bool)
+            for r in rels:
+                m |= panel.held(r, sample_seed).mask[t]
+            masks[key] = m
+        return masks[key]
+
+    sides = []
+    for rels, cells in ((a, ca), (b, cb)):
+        rec = np.flatnonzero(_records(panel, rels, sample_seed))
+        cover = np.stack([held_cell(cells[c], c[0])[rec] for c in shared])  # cells x records
+        # ``which``: each record's coverage pattern (dense ids on the packed bits)
+        packed = [row.astype(np.int64) for row in np.packbits(cover, axis=0)]
+        which, sizes = group_codes(packed, [256] * len(packed))
+        which = np.asarray(which, np.int64)
+        order = np.argsort(which, kind="stable")
+        bounds = np.r_[0, np.cumsum(sizes)]
+        groups = [order[bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+        first = order[bounds[:-1]]
+        pos = np.full(panel.n, -1, np.int64)
+        pos[rec] = np.arange(len(rec))
+        sides.append((rec, cover, groups, [cover[:, i] for i in first], pos, which))
+    (rec_a, _, groups_a, pats_a, pos_a, which_a) = sides[0]
+    (rec_b, _, groups_b, pats_b, pos_b, which_b) = sides[1]
+    both = np.flatnonzero((pos_a >= 0) & (pos_b >= 0))
+    pairs = np.unique(which_a[pos_a[both]] * len(groups_b) + which_b[pos_b[both]])
+    ok = np.zeros(panel.n, bool)
+    n_false = 0
+    for code in pairs.tolist():
+        p, q = divmod(code, len(groups_b))
+        ra, rb = rec_a[groups_a[p]], rec_b[groups_b[q]]
+        na = len(ra)
+        by_census: dict[int, list[str]] = {}
+        for i in np.flatnonzero(pats_a[p] & pats_b[q]).tolist():
+            t, f = shared[i]
+            by_census.setdefault(t, []).append(f)
+        if by_census:  # one column per census: the fields compared there, combined
+            cols = []
+            for t, fs in sorted(by_census.items()):
+                v = census_codes(t, tuple(fs))
+                cols.append(np.concatenate([v[ra], v[rb]]))
+            ids, sizes = group_codes(cols, [int(c.max()) + 1 for c in cols])
+        else:  # nothing to compare: one class
+            ids, sizes = np.zeros(na + len(rb), np.int64), np.array([na + len(rb)])
+        nc = len(sizes)
+        one = (np.bincount(ids[:na], minlength=nc) == 1) & (
+            np.bincount(ids[na:], minlength=nc) == 1
+        )
+        who_a = np.full(nc, -1, np.int64)
+        who_b = np.full(nc, -1, np.int64)
+        who_a[ids[:na]] = ra
+        who_b[ids[na:]] = rb
+        correct = one & (who_a == who_b)
+        ok[who_a[correct]] = True
+        n_false += int(np.count_nonzero(one & (who_a != who_b)))
+    return np.packbits(ok), n_false
+
+
+def _connected(held: np.ndarray, edges: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Per row (child) of ``held`` (children x record sets): whether the edges (set a, set b,
+    bool per child: linked correctly) connect every set holding the child. Labels start as the
+    set index and take the smaller label across each edge until nothing changes (at most one
+    round per set); a child is linked when its held sets all carry one label."""
+    n, k = held.shape
+    label = np.tile(np.arange(k, dtype=np.int64), (n, 1))
+    for _ in range(k):
+        changed = False
+        for a, b, ok in edges:
+            rows = np.flatnonzero(ok)
+            lo = np.minimum(label[rows, a], label[rows, b])
+            if (label[rows, a] != lo).any() or (label[rows, b] != lo).any():
+                changed = True
+                label[rows, a] = lo
+                label[rows, b] = lo
+        if not changed:
+            break
+    top = np.where(held, label, -1).max(axis=1)
+    low = np.where(held, label, k).min(axis=1)
+    return top == low
+
+
 def _check_fields(releases: list[_Release], scenario_fields, columns, func: str) -> None:
     cols = set(columns)
     for need in ("academic_year", "pupil_id"):
@@ -620,6 +850,9 @@ _RECIPIENT_COLUMNS = (
     "n_singled_out",
     "share_of_held",
     "share_of_panel",
+    "n_singled_out_linked",
+    "link_rate",
+    "n_false_links",
 )
 
 
@@ -669,6 +902,10 @@ class _Engine:
             self.by_recipient.setdefault(rel.recipient, []).append(rel)
         self.recipients = sorted(self.by_recipient)
         self._cache: dict[frozenset, np.ndarray] = {}
+        self._columns = frozenset(str(c) for c in panel.columns)
+        self._pairs: dict[frozenset, tuple[np.ndarray | None, int]] = {}
+        self._codes: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._census: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
     @classmethod
     def build(
@@ -691,7 +928,9 @@ class _Engine:
         name, fields = _scenario(scenario, func)
         sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
         releases = _releases(ledger, func)
-        panel = _panel_frame(panel, fields, [*by, *columns], func)
+        # every field a release holds: the links between record sets compare them all
+        held = sorted({f for r in releases for f in r.fields} - set(fields))
+        panel = _panel_frame(panel, fields, [*by, *columns, *held], func)
         _check_fields(releases, fields, panel.columns, func)
         pn = _Panel(panel, "pupil_id", func)
         return cls(panel, ledger, name, fields, releases, pn, sample_seed)
@@ -720,6 +959,90 @@ class _Engine:
             out |= self.singled(g)
         return out
 
+    def recipient_linked(self, rels: Sequence[_Release]) -> np.ndarray:
+        """Children singled out by a recipient holding ``rels`` with all its record sets joined
+        as if they shared one reference (one group of all its record releases): the
+        perfect-linkage bound, a superset of :meth:`recipient_singled` (release membership is
+        in the key)."""
+        return self.singled([r for r in rels if r.population != "aggregate"])
+
+    def link_codes(self, f: str) -> np.ndarray:
+        """Censuses x pupils codes of a field for linking: the panel's codes for a scenario
+        field, otherwise compact codes kept within a memory budget (least recently used
+        dropped first)."""
+        if f in self.fields:
+            return self.panel.values(f)
+        if f not in self._codes:
+            self._codes[f] = _compact_codes(self.panel, f)
+            used = sum(c.nbytes for c in self._codes.values())
+            while used > _CODES_BUDGET and len(self._codes) > 1:
+                used -= self._codes.popitem(last=False)[1].nbytes
+        self._codes.move_to_end(f)
+        return self._codes[f]
+
+    def census_codes(self, t: int, fields: tuple[str, ...]) -> np.ndarray:
+        """One non-negative code per pupil, equal iff the pupils' values on ``fields`` at census
+        ``t`` are equal (no row is one more value), cached within the codes' memory budget."""
+        key = (t, fields)
+        if key not in self._census:
+            cols = [self.link_codes(f)[t].astype(np.int64) + 1 for f in fields]
+            if len(cols) == 1:
+                code = cols[0]
+            else:
+                from .._core.grouping import group_codes
+
+                code = np.asarray(group_codes(cols, [int(c.max()) + 1 for c in cols])[0], np.int64)
+            self._census[key] = code
+            used = len(self._census) * code.nbytes
+            while used > _CODES_BUDGET and len(self._census) > 1:
+                self._census.popitem(last=False)
+                used -= code.nbytes
+        self._census.move_to_end(key)
+        return self._census[key]
+
+    def set_key(self, rels: Sequence[_Release]) -> frozenset:
+        """What decides a record set's links: its releases' comparable fields and populations."""
+        return frozenset(
+            (tuple(f for f in r.fields if f in self._columns and f not in _NOT_LINKED), r.pop_key)
+            for r in rels
+        )
+
+    def pair_links(
+        self, a: Sequence[_Release], b: Sequence[_Release]
+    ) -> tuple[np.ndarray | None, int]:
+        """Children two record sets link correctly (bool per pupil, None when they share no
+        cell) and the wrong links, cached per distinct pair of sets (linking is symmetric)."""
+        key = frozenset((self.set_key(a), self.set_key(b)))
+        if key not in self._pairs:
+            self._pairs[key] = _pair_links(
+                self.panel, a, b, self._columns, self.sample_seed, self.census_codes
+            )
+        ok, bad = self._pairs[key]
+        return (None if ok is None else np.unpackbits(ok, count=self.panel.n).astype(bool)), bad
+
+    def link_stats(self, rels: Sequence[_Release]) -> tuple[float, int]:
+        """``(link_rate, n_false_links)`` of a recipient holding ``rels``.
+
+        ``link_rate``: of the children held in two or more of its record sets, the share whose
+        records the correct links (between pairs of sets sharing cells) join into one; NaN when
+        no child is held in two sets. ``n_false_links``: wrong links, summed over the pairs."""
+        sets = _groups([r for r in rels if r.population != "aggregate"])
+        if len(sets) < 2:
+            return float("nan"), 0
+        held = np.stack([_records(self.panel, s, self.sample_seed) for s in sets], axis=1)
+        multi = np.flatnonzero(np.count_nonzero(held, axis=1) >= 2)
+        edges, n_false = [], 0
+        for i in range(len(sets)):
+            for j in range(i + 1, len(sets)):
+                ok, bad = self.pair_links(sets[i], sets[j])
+                n_false += bad
+                if ok is not None:
+                    edges.append((i, j, ok[multi]))
+        if not len(multi):
+            return float("nan"), n_false
+        linked = _connected(held[multi], edges)
+        return float(np.count_nonzero(linked) / len(multi)), n_false
+
     def held(self, rels: Sequence[_Release]) -> tuple[np.ndarray, int]:
         """Children held in any record of ``rels``, and how many of ``rels`` hold nobody."""
         pn = self.panel
@@ -732,12 +1055,18 @@ class _Engine:
             n_empty += 0 if who.any() else sum(r.pop_key == pop for r in recs)
         return held, n_empty
 
-    def recipient_row(self, recipient: str, singled: np.ndarray) -> dict[str, Any]:
-        """One row of ``per_recipient``."""
+    def recipient_row(
+        self, recipient: str, singled: np.ndarray, linked: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        """One row of ``per_recipient`` (``linked``: :meth:`recipient_linked`, computed when
+        not given)."""
         all_rels = self.by_recipient[recipient]
         rels = [r for r in all_rels if r.population != "aggregate"]
         n_sets = len(_groups(rels))
         held, n_empty = self.held(rels)
+        if linked is None:
+            linked = self.recipient_linked(rels)
+        link_rate, n_false = self.link_stats(rels)
         n_held, n_single, n = int(held.sum()), int(singled.sum()), self.panel.n
         return {
             "recipient": recipient,
@@ -750,13 +1079,21 @@ class _Engine:
             "n_singled_out": n_single,
             "share_of_held": n_single / n_held if n_held else float("nan"),
             "share_of_panel": n_single / n if n else float("nan"),
+            "n_singled_out_linked": int(linked.sum()),
+            "link_rate": link_rate,
+            "n_false_links": n_false,
             "_n_empty": n_empty,
         }
 
-    def per_child(self, exposure: np.ndarray, by: Sequence[str]) -> pd.DataFrame:
-        """``pupil_id``, ``n_recipients`` and the breakdown fields at each child's last census."""
+    def per_child(
+        self, exposure: np.ndarray, by: Sequence[str], linked: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """``pupil_id``, ``n_recipients`` (and ``n_recipients_linked`` when given) and the
+        breakdown fields at each child's last census."""
         pn, panel = self.panel, self.frame
         per_child = pd.DataFrame({"pupil_id": pn.ids.astype(str), "n_recipients": exposure})
+        if linked is not None:
+            per_child["n_recipients_linked"] = linked
         by_cols = [b for b in by if b in panel.columns and b != "pupil_id"]
         if by_cols:
             # each child's last census: the row with the largest census index per pupil
@@ -772,12 +1109,35 @@ class _Engine:
         rows: list[dict[str, Any]],
         thr: tuple[int, ...],
         by: Sequence[str],
+        linked: np.ndarray | None = None,
     ) -> LedgerExposureResult:
-        """The result of :func:`ledger_exposure` from per-child counts and recipient rows."""
+        """The result of :func:`ledger_exposure` from per-child counts (unjoined and, when
+        given, linked: otherwise computed over all recipients) and recipient rows."""
+        if linked is None:
+            linked = np.zeros(self.panel.n, np.int64)
+            for recipient in self.recipients:
+                linked += self.recipient_linked(self.by_recipient[recipient])
         n_empty = sum(r.pop("_n_empty", 0) for r in rows)
         per_recipient = pd.DataFrame(rows, columns=list(_RECIPIENT_COLUMNS))
-        per_child = self.per_child(exposure, by)
+        per_child = self.per_child(exposure, by, linked)
         n_at, share_at = _levels(exposure, thr)
+        n_at_l, share_at_l = _levels(linked, thr)
+        table = breakdown(per_child, "n_recipients", thr)
+        if len(table):
+            upper = breakdown(per_child, "n_recipients_linked", thr)
+            table["median_linked"] = upper["median"]
+            table["p90_linked"] = upper["p90"]
+            for k in thr:
+                table[f"n_at_least_linked_{k}"] = upper[f"n_at_least_{k}"]
+            for k in thr:
+                table[f"share_at_least_linked_{k}"] = upper[f"share_at_least_{k}"]
+        missing = {
+            f
+            for r in self.releases
+            if r.population != "aggregate"
+            for f in r.fields
+            if f not in self._columns
+        }
         return LedgerExposureResult(
             scenario=self.name,
             scenario_fields=self.fields,
@@ -791,9 +1151,14 @@ class _Engine:
             thresholds=thr,
             n_at_least=tuple(n_at),
             share_at_least=tuple(share_at),
+            median_linked=_quantile(linked, 0.5),
+            p90_linked=_quantile(linked, 0.9),
+            n_at_least_linked=tuple(n_at_l),
+            share_at_least_linked=tuple(share_at_l),
             per_recipient=per_recipient,
             per_child=per_child,
-            by=breakdown(per_child, "n_recipients", thr),
+            by=table,
+            link_fields_missing=tuple(sorted(missing)),
         )
 
 
@@ -850,10 +1215,24 @@ def ledger_exposure(
     reported as a distribution (median, 90th percentile, children with
     :math:`E(c) \ge 1, 5, 20`), per recipient (children it singles out) and by year group, FSM,
     SEN and region. Fields match exactly (no projection: ``month_of_birth`` does not answer a
-    ``date_of_birth`` scenario). Groups without a shared reference are not linked on their
-    common fields: each recipient's ``n_unjoined`` says how many links were not made, and its
-    count is then a lower bound. The full definitions are in the docstring of
-    :mod:`riskcalc.release.exposure`.
+    ``date_of_birth`` scenario). Groups without a shared reference are not joined, so
+    :math:`E(c)` is a lower bound where a recipient holds several (``n_unjoined > 0``). The
+    upper bound joins all of a recipient's record releases in one group :math:`\hat g(R)`, as
+    if they shared one reference:
+
+    .. math::
+
+        E^{+}(c) = \#\{R : f_{\hat g(R)}(c) = 1\} \ge E(c)
+
+    (``n_recipients_linked``, ``median_linked``, ``n_at_least_linked``, ...). How feasible the
+    joins are is ``link_rate`` per recipient: two record sets are linked on the cells (census,
+    field: every field they hold, not only the scenario's) both hold, a record linking to the
+    one record of the other set with the same values when each is alone on them on its side
+    (:math:`n_A = n_B = 1`, the :func:`linkage_risk` rule, records compared within coverage
+    patterns); ``link_rate`` is the share of children held in two or more sets whose correct
+    links join all their records, ``n_false_links`` the links joining two different pupils.
+    It qualifies :math:`E^{+}`; it does not change it. The full definitions are in the
+    docstring of :mod:`riskcalc.release.exposure`.
 
     Parameters
     ----------
@@ -907,15 +1286,32 @@ def ledger_exposure(
     [1, 1, 2]
     >>> res.per_recipient[["recipient", "n_singled_out"]].values.tolist()
     [['firm', 3], ['uni', 1]]
+
+    A recipient holding two record sets without a shared reference: joined, a's school in 2019
+    and sex in 2020 single her out; the sets share no cell, so nobody can be linked:
+
+    >>> ledger = pd.DataFrame({"release_id": ["r1", "r2"], "recipient": ["uni", "uni"],
+    ...                        "fields": [("urn",), ("sex",)], "years": [(2019,), (2020,)],
+    ...                        "year_groups": [(), ()], "population": ["all", "all"],
+    ...                        "reference": ["pmr", "none"]})
+    >>> res = rc.ledger_exposure(panel, ledger, ["urn", "sex"])
+    >>> res.per_child[["n_recipients", "n_recipients_linked"]].values.tolist()
+    [[0, 1], [1, 1], [1, 1]]
+    >>> res.per_recipient["n_record_sets"].tolist(), res.per_recipient["link_rate"].tolist()
+    ([2], [0.0])
     """
     func = "ledger_exposure"
     eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed, by=by)
     thr = check_thresholds(thresholds, func)
     pn = eng.panel
     exposure = np.zeros(pn.n, np.int64)
+    exposure_linked = np.zeros(pn.n, np.int64)
     rows = []
     for recipient in eng.recipients:
-        singled = eng.recipient_singled(eng.by_recipient[recipient])
+        rels = eng.by_recipient[recipient]
+        singled = eng.recipient_singled(rels)
+        linked = eng.recipient_linked(rels)
         exposure += singled
-        rows.append(eng.recipient_row(recipient, singled))
-    return eng.result(exposure, rows, thr, by)
+        exposure_linked += linked
+        rows.append(eng.recipient_row(recipient, singled, linked))
+    return eng.result(exposure, rows, thr, by, exposure_linked)
