@@ -118,6 +118,8 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "Release ledger (every release made so far)": (
         ("ledger_exposure", "release.exposure", "How many recipients of a ledger of releases can single out each child, joined on their pupil references; per recipient and per child."),
         ("LedgerExposureResult", "release.exposure", "What ledger_exposure returns."),
+        ("collusion_exposure", "release.collusion", "What coalitions of k recipients (greedy: a lower bound on the worst k) and all recipients pooled single out, joined on the national PMR; what a breach of each recipient exposes."),
+        ("CollusionResult", "release.collusion", "What collusion_exposure returns."),
     ),
     "Simulated linkage attack": (
         ("linkage_attack", "_linkage_attack", "Link an intruder's auxiliary table to an extract (exact and Splink Fellegi-Sunter); correct and wrong claims against the truth."),
@@ -246,6 +248,8 @@ if TYPE_CHECKING:
     from .profile import ProfileResult as ProfileResult
     from .release.coarsening import smallest_coarsening as smallest_coarsening
     from .release.coarsening import what_if as what_if
+    from .release.collusion import CollusionResult as CollusionResult
+    from .release.collusion import collusion_exposure as collusion_exposure
     from .release.exposure import LedgerExposureResult as LedgerExposureResult
     from .release.exposure import ledger_exposure as ledger_exposure
     from .release.quality import normalise as normalise
