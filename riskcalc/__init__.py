@@ -125,6 +125,8 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("apply_ledger_policy", "release.exposure_policies", "The ledger a LedgerPolicy would have left (a new frame)."),
         ("compare_policies", "release.exposure_policies", "Exposure as released and under each policy: children and exposures saved."),
         ("PolicyComparison", "release.exposure_policies", "What compare_policies returns."),
+        ("collusion_exposure", "release.collusion", "What coalitions of k recipients (greedy: a lower bound on the worst k) and all recipients pooled single out, joined on the national PMR; what a breach of each recipient exposes."),
+        ("CollusionResult", "release.collusion", "What collusion_exposure returns."),
     ),
     "Simulated linkage attack": (
         ("linkage_attack", "_linkage_attack", "Link an intruder's auxiliary table to an extract (exact and Splink Fellegi-Sunter); correct and wrong claims against the truth."),
@@ -253,6 +255,8 @@ if TYPE_CHECKING:
     from .profile import ProfileResult as ProfileResult
     from .release.coarsening import smallest_coarsening as smallest_coarsening
     from .release.coarsening import what_if as what_if
+    from .release.collusion import CollusionResult as CollusionResult
+    from .release.collusion import collusion_exposure as collusion_exposure
     from .release.exposure import LedgerExposureResult as LedgerExposureResult
     from .release.exposure import ledger_exposure as ledger_exposure
     from .release.exposure_policies import LEDGER_POLICIES as LEDGER_POLICIES
