@@ -55,7 +55,7 @@ __all__ = [
 
 #: Pupils in the first census of the default synthetic panel: the whole job (six scenarios,
 #: the timeline, the policies, collusion, the report) runs in well under a minute.
-DEFAULT_PUPILS = 25_000
+DEFAULT_PUPILS = 20_000
 #: The default panel's academic years: 2006/07 (the generator's first) to 2015/16 (the
 #: register's last), spring censuses.
 FIRST_YEAR, N_YEARS = 2006, 10
@@ -324,7 +324,7 @@ def headline_row(res, scenario) -> dict[str, Any]:
         "median": res.median,
         "p90": res.p90,
     }
-    for k, n, s in zip(res.thresholds, res.n_at_least, res.share_at_least):
+    for k, n, s in zip(res.thresholds, res.n_at_least, res.share_at_least, strict=True):
         row[f"n_at_least_{k}"] = n
         row[f"share_at_least_{k}"] = s
     return row
@@ -598,12 +598,13 @@ def _caveats(options: LedgerOptions, res, panel_block: dict, ledger_block: dict)
         out.append(
             f"Synthetic panel: {options.n_pupils:,} pupils in the first census "
             f"({res.n_children:,} children over the spring censuses of {FIRST_YEAR}/"
-            f"{(FIRST_YEAR + 1) % 100:02d}-{FIRST_YEAR + N_YEARS - 1}/{(FIRST_YEAR + N_YEARS) % 100:02d},"
-            f" seed {options.seed}), not the national population (about {NATIONAL_PUPILS:,} pupils "
-            "a census). Counts are of this panel. The generator scales schools, postcodes and "
-            "LSOAs with the panel so their sizes stay realistic, so shares are comparable across "
-            "sizes, yet they move with it (school_gate, singled out by 20 or more recipients: "
-            "30.9% at 20,000 pupils, 31.5% at 50,000, 34.1% at 100,000, seed 0). No real child."
+            f"{(FIRST_YEAR + 1) % 100:02d}-{FIRST_YEAR + N_YEARS - 1}/"
+            f"{(FIRST_YEAR + N_YEARS) % 100:02d}, seed {options.seed}), not the national "
+            f"population (about {NATIONAL_PUPILS:,} pupils a census): counts are of this panel. "
+            "The generator scales schools, postcodes and LSOAs with the panel so their sizes stay "
+            "realistic, so shares are comparable across sizes, yet they move with it "
+            '(docs/usage.md, "riskcalc ledger", compares 20,000, 50,000 and 100,000 pupils). '
+            "No real child."
         )
     if options.synthetic_ledger:
         out.append(
@@ -637,9 +638,7 @@ def _caveats(options: LedgerOptions, res, panel_block: dict, ledger_block: dict)
 
 def _levels_text(row, thresholds) -> dict[str, str]:
     n = int(row["n_children"])
-    return {
-        f">= {k} recipients": fmt.count_pct(int(row[f"n_at_least_{k}"]), n) for k in thresholds
-    }
+    return {f">= {k} recipients": fmt.count_pct(int(row[f"n_at_least_{k}"]), n) for k in thresholds}
 
 
 def headline_display(headline: pd.DataFrame, thresholds) -> pd.DataFrame:
@@ -669,7 +668,7 @@ def recipients_display(recipients: pd.DataFrame, top: int) -> pd.DataFrame:
             "children held": head["n_held"].map(lambda v: f"{int(v):,}"),
             "singled out": [
                 fmt.count_pct(int(a), int(b)) if b else "0"
-                for a, b in zip(head["n_singled_out"], head["n_held"])
+                for a, b in zip(head["n_singled_out"], head["n_held"], strict=True)
             ],
         }
     )
@@ -697,8 +696,8 @@ def text_summary(result: LedgerJobResult) -> str:
         "",
         _render.to_text(headline_display(result.headline, thr)).rstrip(),
         "",
-        f"Recipients singling out most children ({res.scenario}, top {min(o.top, len(result.recipients))}"
-        f" of {len(result.recipients):,}):",
+        f"Recipients singling out most children ({res.scenario}, top "
+        f"{min(o.top, len(result.recipients))} of {len(result.recipients):,}):",
         "",
         _render.to_text(recipients_display(result.recipients, o.top)).rstrip(),
     ]

@@ -58,21 +58,29 @@ def chart_timeline(result, phone: bool = False):
     prov = result.provenance
     years = frame["year"].astype(int).tolist()
     series = [
-        (f"by {k}+ recipient{'s' if k > 1 else ''}", 100 * frame[f"share_at_least_{k}"].to_numpy(float))
+        (
+            f"by {k}+ recipient{'s' if k > 1 else ''}",
+            100 * frame[f"share_at_least_{k}"].to_numpy(float),
+        )
         for k in thr
     ]
-    title = f"Children singled out as releases accumulate ({result.main.scenario.replace('_', ' ')})"
+    title = (
+        f"Children singled out as releases accumulate ({result.main.scenario.replace('_', ' ')})"
+    )
     if phone:
         return _r._phone_bars(
             [f"by end {y}" for y in years],
-            [(name, v, grey, hatch) for (name, v), grey, hatch in zip(series, _r._GREYS, _r._HATCHES)],
+            [
+                (name, v, grey, hatch)
+                for (name, v), grey, hatch in zip(series, _r._GREYS, _r._HATCHES, strict=False)
+            ],
             title=title,
             xlabel="children of the panel (%)",
             prov=prov,
             note=_data_note(result),
         )
     fig, ax = _r._figure((7.5, 4.4))
-    for (name, values), (style, marker, grey) in zip(series, _LINES):
+    for (name, values), (style, marker, grey) in zip(series, _LINES, strict=False):
         ax.plot(years, values, linestyle=style, marker=marker, color=grey, label=name, lw=1.4, ms=4)
         if len(values):
             ax.annotate(
@@ -105,8 +113,7 @@ def chart_distribution(result, phone: bool = False):
     labels = frame["n_recipients"].astype(str).tolist()
     values = 100 * frame["share"].to_numpy(float)
     title = (
-        "How many recipients can single out each child "
-        f"({result.main.scenario.replace('_', ' ')})"
+        f"How many recipients can single out each child ({result.main.scenario.replace('_', ' ')})"
     )
     if phone:
         return _r._phone_bars(
@@ -158,8 +165,8 @@ def ledger_charts(result) -> dict[str, dict]:
                 f"{', '.join(map(str, k))} recipients as releases accumulate, {int(first['year'])} "
                 f"to {int(last['year'])}: by the end, "
                 + ", ".join(
-                    f"{int(last[f'n_at_least_{t}']):,} children ({pct_text(last[f'share_at_least_{t}'])}) "
-                    f"by {t} or more"
+                    f"{int(last[f'n_at_least_{t}']):,} children "
+                    f"({pct_text(last[f'share_at_least_{t}'])}) by {t} or more"
                     for t in k
                 )
                 + "."
@@ -178,7 +185,10 @@ def ledger_charts(result) -> dict[str, dict]:
                 f"out, in {len(d)} bins; the largest bin is {mode['n_recipients']} recipients, "
                 f"{int(mode['n_children']):,} children ({pct_text(mode['share'])})."
             ),
-            "caption": "Children by the number of recipients that can single them out.",
+            "caption": (
+                "Children by the number of recipients that can single them out (bins of "
+                "unequal width: read the labels)."
+            ),
         }
     return charts
 
@@ -225,8 +235,8 @@ def _headline_html(result) -> list[str]:
         "p90": "90th percentile",
         **_level_labels(thr),
     }
-    n_at = dict(zip(thr, res.n_at_least))
-    share = dict(zip(thr, res.share_at_least))
+    n_at = dict(zip(thr, res.n_at_least, strict=True))
+    share = dict(zip(thr, res.share_at_least, strict=True))
     sentence = (
         f"Under the {res.scenario.replace('_', ' ')} scenario, {n_at[thr[0]]:,} of the panel's "
         f"{res.n_children:,} children ({pct_text(share[thr[0]])}) can be singled out by at least "
@@ -275,8 +285,10 @@ def _recipients_html(result) -> list[str]:
         "share_of_held",
     ]
     return [
-        f'<h2 id="ledger-recipients">Recipients singling out most children ({html.escape(res.scenario.replace("_", " "))})</h2>',
-        f'<p class="note">The {len(top)} of {len(result.recipients):,} recipients singling out most '
+        '<h2 id="ledger-recipients">Recipients singling out most children '
+        f"({html.escape(res.scenario.replace('_', ' '))})</h2>",
+        f'<p class="note">The {len(top)} of {len(result.recipients):,} recipients singling out '
+        "most "
         "children (all of them in ledger_recipients.csv). Record sets: the recipient's releases "
         "joined on a shared pupil reference; sets not joined are links not made, so a count is a "
         "lower bound where there are any.</p>",
@@ -346,14 +358,11 @@ def _by_html(result) -> list[str]:
     cols += [f"n_at_least_{k}" for k in thr] + [f"share_at_least_{k}" for k in thr]
     if "withheld" in by.columns:
         cols.append("withheld")
-    note = (
-        "Each child counted once, at their last census in the panel."
-        + (
-            " Empty cells are withheld (small numbers of children of your panel): see the "
-            "column 'Withheld'."
-            if "withheld" in by.columns
-            else ""
-        )
+    note = "Each child counted once, at their last census in the panel." + (
+        " Empty cells are withheld (small numbers of children of your panel): see the "
+        "column 'Withheld'."
+        if "withheld" in by.columns
+        else ""
     )
     return [
         '<h2 id="ledger-by">Who is exposed: by year group, free school meals, SEN and region</h2>',
@@ -455,7 +464,8 @@ def _cite(result) -> list[str]:
         f"{_data_note(result)[:-1]}{command}. Counts and shares only; no record values."
     )
     return [
-        f'<div class="cite"><h2 id="cite">How to cite these figures</h2><p>{html.escape(text)}</p></div>'
+        '<div class="cite"><h2 id="cite">How to cite these figures</h2>'
+        f"<p>{html.escape(text)}</p></div>"
     ]
 
 
@@ -477,7 +487,9 @@ def _provenance_html(result) -> list[str]:
     ]
 
 
-def ledger_html(result, charts: dict, title: str = "How exposed are children across releases?") -> str:
+def ledger_html(
+    result, charts: dict, title: str = "How exposed are children across releases?"
+) -> str:
     """The report page: the ledger section, its charts and tables, the provenance."""
     parts = [
         *_head(result, title),
