@@ -21,9 +21,10 @@ check-output``'s default profile (ONS SRS, ``riskcalc/data/output_rules.toml``):
 fewer than :func:`min_cell` children shows no figure (its count, median, 90th percentile and
 levels are withheld); a count at a level whose number of children, or whose complement in the
 cell, is between 1 and ``min_cell - 1`` is withheld with its share; when a field has exactly one
-withheld cell, the next smallest cell of that field is withheld too, so that the first cannot be
-worked out from the panel's total. The distribution's tail is top-coded on a user's panel: the
-highest bins are merged until the last holds at least ``min_cell`` children. A synthetic panel
+withheld cell (or exactly one withheld count at a level), the next smallest cell (count) of that
+field is withheld too, so that the first cannot be worked out from the panel's total. In the
+distribution of a user's panel, a bin of 1 to ``min_cell - 1`` children is merged with the bin
+below it. A synthetic panel
 holds no real child and is shown whole.
 """
 
@@ -337,31 +338,38 @@ def recipient_table(per_recipient: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def distribution(exposure: np.ndarray, *, top_code: int = 0) -> pd.DataFrame:
+def distribution(exposure: np.ndarray, *, min_count: int = 0) -> pd.DataFrame:
     """Children per number of recipients singling them out, in :data:`BINS`.
 
-    With ``top_code`` > 0 the highest non-empty bins are merged until the last holds at least
-    ``top_code`` children (the tail of a user's panel)."""
+    With ``min_count`` > 0 (a user's panel) a bin of 1 to ``min_count - 1`` children is merged
+    into the bin below it (the first bin into the one above), again until every bin holds none
+    or at least ``min_count`` children (or one bin is left)."""
     x = np.asarray(exposure)
     n = len(x)
     rows = []
-    for label, lo, hi in BINS:
+    for _, lo, hi in BINS:
         inside = (x >= lo) if hi is None else ((x >= lo) & (x <= hi))
-        rows.append([label, lo, hi, int(np.count_nonzero(inside))])
-    if top_code > 0:
-        last = max((i for i, r in enumerate(rows) if r[3]), default=-1)
-        while last > 1 and 0 < rows[last][3] < top_code:
-            prev = last - 1
-            rows[prev][3] += rows[last][3]
-            rows[prev][2] = None
-            rows[last][3] = 0
-            rows[prev][0] = f"{rows[prev][1]}+"
-            del rows[last]
-            last = prev
-        # empty bins above the merged one are dropped with it
-        rows = [r for i, r in enumerate(rows) if i <= last or r[3]]
-    frame = pd.DataFrame(rows, columns=["n_recipients", "lowest", "highest", "n_children"])
-    frame["highest"] = frame["highest"].astype("Int64")
+        rows.append([lo, hi, int(np.count_nonzero(inside))])
+    while min_count > 0 and len(rows) > 1:
+        small = [i for i, r in enumerate(rows) if 0 < r[2] < min_count]
+        if not small:
+            break
+        i = small[0]
+        j = i - 1 if i > 0 else 1
+        a, b = sorted((i, j))
+        rows[a] = [rows[a][0], rows[b][1], rows[a][2] + rows[b][2]]
+        del rows[b]
+    labels = [
+        f"{lo}+" if hi is None else (str(lo) if lo == hi else f"{lo}-{hi}") for lo, hi, _ in rows
+    ]
+    frame = pd.DataFrame(
+        {
+            "n_recipients": labels,
+            "lowest": [r[0] for r in rows],
+            "highest": pd.array([r[1] for r in rows], dtype="Int64"),
+            "n_children": [r[2] for r in rows],
+        }
+    )
     frame["share"] = frame["n_children"] / n if n else np.nan
     return frame
 
@@ -379,6 +387,8 @@ def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
     stats = ["n_children", "median", "p90"]
     levels = [(f"n_at_least_{k}", f"share_at_least_{k}") for k in thresholds]
     small = n < t
+    out = out.reset_index(drop=True)
+    by = by.reset_index(drop=True)
     for col in out.columns:
         if col not in ("field", "value"):
             out[col] = out[col].astype("Float64")
@@ -404,6 +414,21 @@ def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
             k = count_col.rsplit("_", 1)[1]
             note = f"at least {k}: count or its complement below {t}"
             reason[i] = f"{reason[i]}; {note}" if reason[i] else note
+    # and per level, as per cell: a field with one withheld count loses its next smallest count
+    # (the field's counts add up to the panel's, printed in the headline)
+    groups = list(out.groupby("field", sort=False).indices.values())
+    for count_col, share_col in levels:
+        hidden = out[count_col].isna().to_numpy()
+        c = by[count_col].to_numpy(dtype=np.int64)
+        for idx in groups:
+            idx = np.asarray(idx)
+            if hidden[idx].sum() == 1 and len(idx) > 1:
+                others = idx[~hidden[idx]]
+                j = others[np.lexsort((others, c[others]))[0]]
+                out.loc[out.index[j], [count_col, share_col]] = pd.NA
+                k = count_col.rsplit("_", 1)[1]
+                note = f"at least {k}: withheld so that a smaller count cannot be worked out"
+                reason[j] = f"{reason[j]}; {note}" if reason[j] else note
     out["withheld"] = reason
     return out
 
@@ -501,7 +526,7 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
     t = min_cell()
     recipients = recipient_table(res.per_recipient)
     exposure = res.per_child["n_recipients"].to_numpy()
-    dist = distribution(exposure, top_code=0 if options.synthetic_panel else t)
+    dist = distribution(exposure, min_count=0 if options.synthetic_panel else t)
     by = res.by if options.synthetic_panel else protect_breakdown(res.by, thr, t)
     timeline = policies = collusion = breach = None
     if options.timeline:
@@ -534,9 +559,10 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
             "threshold, as riskcalc check-output's default), with the next smallest cell of a "
             "field when only one cell is withheld; the column 'withheld' says which and why."
         )
-    if not options.synthetic_panel and dist["highest"].isna().iloc[-1] and len(dist) < len(BINS):
+    if not options.synthetic_panel and len(dist) < len(BINS):
         notes.append(
-            f"Distribution: the highest bins are merged until the last holds at least {t} children."
+            f"Distribution: bins of 1 to {t - 1} children are merged with the bin below them "
+            "(ONS SRS threshold)."
         )
     parameters = {
         "scenarios": [s.name for s in scenarios],
