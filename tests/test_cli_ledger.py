@@ -1,4 +1,4 @@
-"""``riskcalc ledger``: the release ledger on a panel, its files, determinism and one-line errors."""
+"""``riskcalc ledger``: a release ledger on a panel: files, determinism, one-line errors."""
 
 from __future__ import annotations
 

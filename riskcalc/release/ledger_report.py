@@ -211,11 +211,37 @@ _RECIPIENT_LABELS = {
 }
 
 
+def _levels_combined(frame: pd.DataFrame, thr, total=None) -> pd.DataFrame:
+    """``n_at_least_k`` and ``share_at_least_k`` as one text column each, "count (share)"
+    (a withheld count stays empty), so that the wide tables fit a page."""
+    out = frame.copy()
+    for k in thr:
+        n_col, s_col = f"n_at_least_{k}", f"share_at_least_{k}"
+        if n_col not in out.columns:
+            continue
+        cells = []
+        for n, share in zip(out[n_col], out[s_col], strict=True):
+            if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)):
+                cells.append("")
+            else:
+                cells.append(f"{int(n):,} ({pct_text(share)})")
+        out[n_col] = pd.Series(cells, index=out.index, dtype=object)
+        out = out.drop(columns=[s_col])
+    return out
+
+
+_BY_LABELS = {
+    "nc_year": "Year group",
+    "fsm_eligible": "Free school meals",
+    "sen_provision": "SEN provision",
+    "region": "Region",
+}
+
+
 def _level_labels(thr) -> dict[str, str]:
     out = {}
     for k in thr:
-        out[f"n_at_least_{k}"] = f"By {k}+ recipients"
-        out[f"share_at_least_{k}"] = f"By {k}+ (%)"
+        out[f"n_at_least_{k}"] = f"By {k}+ recipient{'s' if k > 1 else ''} (%)"
     return out
 
 
@@ -248,7 +274,8 @@ def _headline_html(result) -> list[str]:
         )
         + f"; half the children by at least {res.median:g}."
     )
-    cols = [c for c in head.columns if c not in ("n_aggregate",)]
+    cols = [c for c in head.columns if c not in ("n_aggregate", "n_releases", "n_recipients")]
+    head = _levels_combined(head[cols], thr)
     return [
         '<h2 id="ledger">Release ledger: how many recipients can single out each child</h2>',
         f"<p><b>{html.escape(sentence)}</b></p>",
@@ -257,7 +284,9 @@ def _headline_html(result) -> list[str]:
         "values on the scenario's fields at every census the set covers, and which releases hold "
         "the child, match no other child's. Counts come before shares; shares are of the panel's "
         "children.</p>",
-        _r._table_html(head[cols], labels=labels),
+        f'<p class="note">{res.n_releases:,} releases ({res.n_aggregate:,} aggregate, not '
+        f"measured) to {res.n_recipients:,} recipients.</p>",
+        _r._table_html(head, labels=labels),
     ]
 
 
@@ -328,7 +357,7 @@ def _timeline_html(result, charts) -> list[str]:
         "n_exposures": "Recipient-child pairs singled out",
         **_level_labels(thr),
     }
-    cols = [c for c in tl.columns if c in labels]
+    cols = [c for c in tl.columns if c in labels or c.startswith("share_at_least_")]
     parts = [
         '<h2 id="ledger-timeline">Exposure as the releases accumulate</h2>',
         '<p class="note">Each row counts every release dated up to the end of its year: the '
@@ -336,7 +365,8 @@ def _timeline_html(result, charts) -> list[str]:
     ]
     if "chart_ledger_timeline" in charts:
         parts.append(_r._figure_html(charts["chart_ledger_timeline"]))
-    parts.append(_r._table_html(tl[cols], labels=labels))
+    shown = _levels_combined(tl[cols], thr).assign(year=tl["year"].astype(int).astype(str))
+    parts.append(_r._table_html(shown, labels=labels))
     return parts
 
 
@@ -367,7 +397,12 @@ def _by_html(result) -> list[str]:
     return [
         '<h2 id="ledger-by">Who is exposed: by year group, free school meals, SEN and region</h2>',
         f'<p class="note">{html.escape(note)}</p>',
-        _r._table_html(by[cols], labels=labels),
+        _r._table_html(
+            _levels_combined(by[cols], thr).assign(
+                field=by["field"].map(_BY_LABELS).fillna(by["field"])
+            ),
+            labels=labels,
+        ),
     ]
 
 
@@ -387,12 +422,12 @@ def _policies_html(result) -> list[str]:
         "n_exposures_saved": "Pairs no longer singled out",
         **_level_labels(thr),
     }
-    cols = [c for c in p.columns if c in labels]
+    cols = [c for c in p.columns if c in labels or c.startswith("share_at_least_")]
     return [
         '<h2 id="ledger-policies">What if the releases had followed another policy</h2>',
         '<p class="note">The same panel and scenario under counterfactual ledgers: the first row '
         "is the ledger as released.</p>",
-        _r._table_html(p[cols], labels=labels),
+        _r._table_html(_levels_combined(p[cols], thr), labels=labels),
     ]
 
 
@@ -460,7 +495,7 @@ def _cite(result) -> list[str]:
     prov = result.provenance
     command = f", command: {prov['command']}" if prov.get("command") else ""
     text = (
-        f"Release-ledger exposure measured with riskcalc {code_identity(prov)} (ledger_job) on "
+        f"Release-ledger exposure measured with riskcalc {code_identity(prov)} (ledger_job). "
         f"{_data_note(result)[:-1]}{command}. Counts and shares only; no record values."
     )
     return [
