@@ -27,12 +27,11 @@ def _data_note(result) -> str:
     """The panel and ledger behind the figures, for each chart's source lines."""
     o, res = result.options, result.main
     if o.synthetic_panel:
-        from .ledger_job import FIRST_YEAR, N_YEARS
-
+        block = result.provenance["parameters"]["panel"]
+        first, last = int(block["first_year"]), int(block["first_year"]) + int(block["years"]) - 1
         panel = (
             f"synthetic panel of {o.n_pupils:,} pupils ({res.n_children:,} children), spring "
-            f"censuses {FIRST_YEAR}/{(FIRST_YEAR + 1) % 100:02d}-"
-            f"{FIRST_YEAR + N_YEARS - 1}/{(FIRST_YEAR + N_YEARS) % 100:02d}"
+            f"censuses {first}/{(first + 1) % 100:02d}-{last}/{(last + 1) % 100:02d}"
         )
     else:
         panel = f"panel {_name(o.panel)} ({res.n_children:,} children)"
