@@ -346,7 +346,7 @@ def distribution(exposure: np.ndarray, *, min_count: int = 0) -> pd.DataFrame:
     or at least ``min_count`` children (or one bin is left)."""
     x = np.asarray(exposure)
     n = len(x)
-    rows = []
+    rows: list[list[Any]] = []
     for _, lo, hi in BINS:
         inside = (x >= lo) if hi is None else ((x >= lo) & (x <= hi))
         rows.append([lo, hi, int(np.count_nonzero(inside))])
@@ -482,9 +482,10 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
             "n_releases": len(ledger),
         }
     else:
-        step(f"reading the ledger {Path(options.ledger).name}")
-        ledger = read_ledger(options.ledger)
-        info = describe_file(options.ledger, len(ledger))
+        ledger_path = str(options.ledger)
+        step(f"reading the ledger {Path(ledger_path).name}")
+        ledger = read_ledger(ledger_path)
+        info = describe_file(ledger_path, len(ledger))
         inputs.append(info)
         ledger_block = {"file": info["source"], "n_releases": len(ledger)}
     if not len(ledger):
@@ -503,9 +504,10 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
         }
         missing_scen: list[str] = []
     else:
-        step(f"reading the panel {Path(options.panel).name}")
-        panel = read_panel(options.panel, scenarios)
-        info = describe_file(options.panel, len(panel))
+        panel_path = str(options.panel)
+        step(f"reading the panel {Path(panel_path).name}")
+        panel = read_panel(panel_path, scenarios)
+        info = describe_file(panel_path, len(panel))
         inputs.append(info)
         panel_block = {"file": info["source"], "n_rows": len(panel)}
         scenarios, main, missing_scen = _usable_scenarios(

@@ -141,11 +141,8 @@ def chart_distribution(result, phone: bool = False):
 
 
 def _draw(builder, result) -> dict:
-    from matplotlib import rc_context
-
-    with rc_context(_r._RC):
-        png, svg = _r._render_chart(builder(result))
-        phone = _r._png(_r._no_math(builder(result, phone=True)))
+    """The PNG and SVG of a chart and its phone rendition (the tier report's drawing)."""
+    png, svg, phone = _r.draw_chart((builder, (result,)))
     return {"png": png, "svg": svg, "phone_png": phone}
 
 
