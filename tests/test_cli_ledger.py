@@ -328,3 +328,36 @@ def test_distribution_merges_small_bins(values, t):
     if len(coded) > 1:
         n = coded["n_children"]
         assert not ((n > 0) & (n < t)).any()
+
+
+def test_json_format_is_the_headline_with_provenance(capsys):
+    code, out, err = run(
+        capsys,
+        "ledger",
+        "--pupils",
+        "300",
+        "--scenario",
+        "school_gate,neighbour",
+        "--no-timeline",
+        "--no-policies",
+        "--no-collusion",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [r["scenario"] for r in doc["rows"]] == ["school_gate", "neighbour"]
+    assert doc["provenance"]["function"] == "ledger_job"
+    assert doc["provenance"]["cohort"]["n_pupils"] == 300
+
+
+def test_panel_with_a_bad_year_is_one_line(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "pupil_id,academic_year,urn,nc_year,sex,year_of_birth,month_of_birth\n"
+        "a,2013,1,5,F,2004,3\nb,twenty,1,5,M,2004,3\n"
+    )
+    code, _, err = run(capsys, "ledger", "--panel", path, "--scenario", "school_gate")
+    assert code == 2 and err.count("\n") == 1
+    assert "p.csv" in err and "line 3" in err and "'academic_year'" in err
+    assert "twenty" not in err  # never a value from the file
