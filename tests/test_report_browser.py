@@ -401,3 +401,32 @@ def test_ledger_phone_charts_have_no_small_or_rotated_text():
         assert all(t.get_rotation() == 0 for t in texts), builder.__name__
         svg_source = " ".join(t.get_text() for t in texts)
         assert "synthetic" in svg_source.lower()  # the source line is inside the image
+
+
+@pytest.fixture(scope="module")
+def own_ledger_report(tmp_path_factory):
+    """The ledger report on a user's panel and ledger files: long names, hashes, withheld cells."""
+    from riskcalc.release.ledger import write_ledger_csv
+    from riskcalc.release.ledger_job import BY, ledger_job
+
+    folder = tmp_path_factory.mktemp("own_ledger")
+    cols = ["urn", "nc_year", "sex", "year_of_birth", "month_of_birth", "la_code", *BY]
+    panel = synthetic.generate_panel(500, first_year=2011, years=5, rng=3, columns=cols)
+    panel_path = folder / "national_pupil_database_panel_extract_2011_2015_final_v3.csv"
+    panel.to_csv(panel_path, index=False)
+    ledger_path = folder / "dfe_third_party_release_register_2012_2014_as_published.csv"
+    write_ledger_csv(synthetic.generate_ledger(3, period="2012-2014").iloc[:100], ledger_path)
+    result = ledger_job(ledger=str(ledger_path), panel=str(panel_path), scenarios=("school_gate",))
+    assert (result.by["withheld"] != "").any()
+    out = folder / "out"
+    out.mkdir()
+    for name, content in result.files().items():
+        (out / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return out
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_own_ledger_report_fits(own_ledger_report, width, tmp_path):
+    m = _measure(own_ledger_report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]
