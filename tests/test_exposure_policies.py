@@ -267,6 +267,13 @@ def test_hand_policies_select_as_documented():
     assert got["release_id"].tolist() == ledger["release_id"].tolist()
     got = rc.apply_ledger_policy(ledger, "no-newspapers")
     assert got["release_id"].tolist() == ["r1", "r2", "r3", "r4", "r8"]
+    # an unclassified tier is never selected by a tier; the date bounds are inclusive
+    got = rc.apply_ledger_policy(ledger, rc.LedgerPolicy("t1", "", tiers=(1,)))
+    assert got["release_id"].tolist() == ["r2", "r5", "r7", "r8"]
+    bounds = rc.LedgerPolicy("b", "", dated_from="2014-12-31", dated_until="2015-06-30")
+    assert rc.apply_ledger_policy(ledger, bounds)["release_id"].tolist() == [
+        "r1", "r2", "r6", "r7", "r8"
+    ]  # fmt: skip
 
 
 @SLOW
