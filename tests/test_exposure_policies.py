@@ -149,7 +149,9 @@ def _check_timeline(panel, ledger, fields, sample_seed=0):
         got = {k: row[k] for k in want}
         assert got == want, row["year"]
     # the last row is the whole ledger
-    whole = _row_of(rc.ledger_exposure(panel, ledger, list(fields), sample_seed=sample_seed))
+    res = rc.ledger_exposure(panel, ledger, list(fields), sample_seed=sample_seed)
+    whole = _row_of(res)
+    assert tl.n_empty == res.n_empty and tl.n_children == res.n_children
     assert {k: tl.frame.iloc[-1][k] for k in whole} == whole
     # exposure never falls as releases accumulate
     for c in [*COUNTS, "n_exposures", "median", "p90"]:
@@ -306,7 +308,9 @@ def test_a_policy_never_raises_any_childs_exposure(data, seed):
     base = _per_child(panel, ledger, fields)
     first = cmp.frame.iloc[0]
     assert first["policy"] == "as released"
-    want = _row_of(rc.ledger_exposure(panel, ledger, list(fields)))
+    res = rc.ledger_exposure(panel, ledger, list(fields))
+    assert cmp.n_empty == res.n_empty
+    want = _row_of(res)
     want.pop("n_recipients")
     assert {k: first[k] for k in want} == want
     for policy, (_, row) in zip(pols, cmp.frame.iloc[1:].iterrows(), strict=True):

@@ -448,6 +448,10 @@ class ExposureTimeline(Displayed):
     scenario_fields : tuple of str
     n_children : int
         Distinct pupils in the panel (the denominator of every share).
+    n_empty : int
+        Record releases of the ledger holding no child of the panel (their years are not the
+        panel's, or their population or year groups select nobody): the timeline says nothing
+        about them, whatever their date.
     thresholds : tuple of int
     frame : pandas.DataFrame
         One row per calendar year of the release dates, ascending: ``year``, ``until``
@@ -475,6 +479,7 @@ class ExposureTimeline(Displayed):
     scenario: str
     scenario_fields: tuple[str, ...]
     n_children: int
+    n_empty: int
     thresholds: tuple[int, ...]
     frame: pd.DataFrame = field(repr=False)
 
@@ -484,6 +489,8 @@ class ExposureTimeline(Displayed):
 
     def __repr__(self) -> str:
         head = f"ExposureTimeline(scenario={self.scenario!r}, {self.n_children:,} children"
+        if self.n_empty:
+            head += f", {self.n_empty} releases holding no child of the panel"
         if self.frame.empty:
             return head + ", no releases)"
         first, last = self.frame.iloc[0], self.frame.iloc[-1]
@@ -597,7 +604,8 @@ def exposure_over_time(
     frame = pd.DataFrame(rows, columns=columns)
     for c in ("year", "n_releases", "n_recipients", "n_exposures"):
         frame[c] = frame[c].astype(np.int64)
-    return ExposureTimeline(eng.name, eng.fields, n, thr, frame)
+    n_empty = eng.held(eng.releases)[1]
+    return ExposureTimeline(eng.name, eng.fields, n, n_empty, thr, frame)
 
 
 # ------------------------------------------------------------------------------------------
@@ -612,6 +620,9 @@ class PolicyComparison(Displayed):
     scenario : str
     scenario_fields : tuple of str
     n_children : int
+    n_empty : int
+        Record releases of the ledger as released holding no child of the panel: what a policy
+        does to them changes no figure here.
     thresholds : tuple of int
     policies : tuple of LedgerPolicy
         The policies compared, in the order of the rows after the first.
@@ -641,6 +652,7 @@ class PolicyComparison(Displayed):
     scenario: str
     scenario_fields: tuple[str, ...]
     n_children: int
+    n_empty: int
     thresholds: tuple[int, ...]
     policies: tuple[LedgerPolicy, ...]
     frame: pd.DataFrame = field(repr=False)
@@ -658,8 +670,9 @@ class PolicyComparison(Displayed):
                 f"{row['policy']}: saves {fmt.count_pct(row['n_children_saved'], n)} children, "
                 f"{int(row['n_exposures_saved']):,} exposures"
             )
+        empty = f", {self.n_empty} releases holding no child of the panel" if self.n_empty else ""
         return (
-            f"PolicyComparison(scenario={self.scenario!r}, {n:,} children, "
+            f"PolicyComparison(scenario={self.scenario!r}, {n:,} children{empty}, "
             f"{len(self.policies)} policies; {'; '.join(parts)})"
         )
 
@@ -782,4 +795,5 @@ def compare_policies(
     frame = pd.DataFrame(rows, columns=columns)
     for c in ("n_releases", "n_exposures", "n_children_saved", "n_exposures_saved"):
         frame[c] = frame[c].astype(np.int64)
-    return PolicyComparison(eng.name, eng.fields, n, thr, pols, frame)
+    n_empty = eng.held(eng.releases)[1]
+    return PolicyComparison(eng.name, eng.fields, n, n_empty, thr, pols, frame)
