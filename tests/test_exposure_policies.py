@@ -199,6 +199,11 @@ def test_dates_as_text_read_like_dates():
     a = rc.exposure_over_time(panel, ledger, list(SCENARIO))
     b = rc.exposure_over_time(panel, as_text, list(SCENARIO))
     pd.testing.assert_frame_equal(a.frame, b.frame)
+    # a date with a time zone is the day where it was made (never moved to UTC's day)
+    late = ledger.assign(date=ledger["date"] + pd.Timedelta(hours=23))
+    c = rc.exposure_over_time(panel, late.assign(date=late["date"].dt.tz_localize("Etc/GMT+5")),
+                              list(SCENARIO))  # fmt: skip
+    pd.testing.assert_frame_equal(a.frame, c.frame)
 
 
 def _count_group_computations(monkeypatch) -> list:

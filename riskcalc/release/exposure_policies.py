@@ -303,7 +303,9 @@ def _release_dates(ledger: pd.DataFrame, func: str) -> np.ndarray:
             f"The ledger given to {func} has no column 'date' (the release dates, YYYY-MM-DD)."
         )
     col = ledger["date"]
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        dates = col.dt.tz_localize(None)  # the day where the release was made
+    elif pd.api.types.is_datetime64_any_dtype(col.dtype):
         dates = col
     else:
         dates = pd.to_datetime(col.astype("object"), format="ISO8601", errors="coerce")
