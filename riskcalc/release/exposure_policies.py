@@ -521,7 +521,8 @@ def exposure_over_time(
 ) -> ExposureTimeline:
     r"""Cumulative exposure as a ledger's releases accumulate, one row per calendar year.
 
-    For each calendar year :math:`y` of the release dates (column ``date``), the releases dated
+    For each calendar year :math:`y` in which a release is dated (column ``date``; a year
+    without a release has no row), the releases dated
     up to :math:`y`-12-31, :math:`L_y = \{r : \mathrm{year}(\mathrm{date}_r) \le y\}`, give each
     child its exposure
 
@@ -713,8 +714,9 @@ def compare_policies(
         The ledger frame as released (with the columns the policies select by).
     scenario : Scenario, str or sequence of str
         What the intruder knows.
-    policies : sequence of LedgerPolicy or str, optional
-        Policies or names of built-in ones (:data:`LEDGER_POLICIES`); default: every built-in.
+    policies : sequence of LedgerPolicy or str, or mapping of name to LedgerPolicy, optional
+        Policies or names of built-in ones (:data:`LEDGER_POLICIES`), one row each in the order
+        given; default: every built-in.
     thresholds : sequence of int, default (1, 5, 20)
     sample_seed : int, default 0
         Seed of the pupil samples of ``"sample:<fraction>"`` releases (the same draws under every
