@@ -262,6 +262,10 @@ def test_built_in_policies():
         "drop the releases with tier 1, recipient_type 'commercial', dated 2015-01-01 or later"
     )
     assert "reference 'none'" in rc.LEDGER_POLICIES["apmr-per-release"].rule
+    # the same criteria in any order are the same policy, printed the same
+    a = rc.LedgerPolicy("x", "", recipient_types=("newspaper", "commercial"), tiers=(2, 1))
+    b = rc.LedgerPolicy("x", "", recipient_types={"commercial", "newspaper"}, tiers=[1, 2])
+    assert a == b and a.rule == b.rule and a.recipient_types == ("commercial", "newspaper")
 
 
 def test_hand_policies_select_as_documented():

@@ -104,7 +104,7 @@ def _text_tuple(value: Any, name: str, policy: str, options: Sequence[str]) -> t
                 f"{', '.join(repr(o) for o in options)}."
             )
         out.append(item)
-    return tuple(dict.fromkeys(out))
+    return tuple(o for o in options if o in out)  # canonical order: a set prints the same
 
 
 @dataclass(frozen=True, slots=True)
