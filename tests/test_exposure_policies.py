@@ -149,7 +149,9 @@ def _check_timeline(panel, ledger, fields, sample_seed=0):
         got = {k: row[k] for k in want}
         assert got == want, row["year"]
     # the last row is the whole ledger
-    whole = _row_of(rc.ledger_exposure(panel, ledger, list(fields), sample_seed=sample_seed))
+    res = rc.ledger_exposure(panel, ledger, list(fields), sample_seed=sample_seed)
+    whole = _row_of(res)
+    assert tl.n_empty == res.n_empty and tl.n_children == res.n_children
     assert {k: tl.frame.iloc[-1][k] for k in whole} == whole
     # exposure never falls as releases accumulate
     for c in [*COUNTS, "n_exposures", "median", "p90"]:
@@ -197,6 +199,11 @@ def test_dates_as_text_read_like_dates():
     a = rc.exposure_over_time(panel, ledger, list(SCENARIO))
     b = rc.exposure_over_time(panel, as_text, list(SCENARIO))
     pd.testing.assert_frame_equal(a.frame, b.frame)
+    # a date with a time zone is the day where it was made (never moved to UTC's day)
+    late = ledger.assign(date=ledger["date"] + pd.Timedelta(hours=23))
+    c = rc.exposure_over_time(panel, late.assign(date=late["date"].dt.tz_localize("Etc/GMT+5")),
+                              list(SCENARIO))  # fmt: skip
+    pd.testing.assert_frame_equal(a.frame, c.frame)
 
 
 def _count_group_computations(monkeypatch) -> list:
@@ -255,6 +262,10 @@ def test_built_in_policies():
         "drop the releases with tier 1, recipient_type 'commercial', dated 2015-01-01 or later"
     )
     assert "reference 'none'" in rc.LEDGER_POLICIES["apmr-per-release"].rule
+    # the same criteria in any order are the same policy, printed the same
+    a = rc.LedgerPolicy("x", "", recipient_types=("newspaper", "commercial"), tiers=(2, 1))
+    b = rc.LedgerPolicy("x", "", recipient_types={"commercial", "newspaper"}, tiers=[1, 2])
+    assert a == b and a.rule == b.rule and a.recipient_types == ("commercial", "newspaper")
 
 
 def test_hand_policies_select_as_documented():
@@ -267,6 +278,13 @@ def test_hand_policies_select_as_documented():
     assert got["release_id"].tolist() == ledger["release_id"].tolist()
     got = rc.apply_ledger_policy(ledger, "no-newspapers")
     assert got["release_id"].tolist() == ["r1", "r2", "r3", "r4", "r8"]
+    # an unclassified tier is never selected by a tier; the date bounds are inclusive
+    got = rc.apply_ledger_policy(ledger, rc.LedgerPolicy("t1", "", tiers=(1,)))
+    assert got["release_id"].tolist() == ["r2", "r5", "r7", "r8"]
+    bounds = rc.LedgerPolicy("b", "", dated_from="2014-12-31", dated_until="2015-06-30")
+    assert rc.apply_ledger_policy(ledger, bounds)["release_id"].tolist() == [
+        "r1", "r2", "r6", "r7", "r8"
+    ]  # fmt: skip
 
 
 @SLOW
@@ -299,7 +317,9 @@ def test_a_policy_never_raises_any_childs_exposure(data, seed):
     base = _per_child(panel, ledger, fields)
     first = cmp.frame.iloc[0]
     assert first["policy"] == "as released"
-    want = _row_of(rc.ledger_exposure(panel, ledger, list(fields)))
+    res = rc.ledger_exposure(panel, ledger, list(fields))
+    assert cmp.n_empty == res.n_empty
+    want = _row_of(res)
     want.pop("n_recipients")
     assert {k: first[k] for k in want} == want
     for policy, (_, row) in zip(pols, cmp.frame.iloc[1:].iterrows(), strict=True):

@@ -104,7 +104,7 @@ def _text_tuple(value: Any, name: str, policy: str, options: Sequence[str]) -> t
                 f"{', '.join(repr(o) for o in options)}."
             )
         out.append(item)
-    return tuple(dict.fromkeys(out))
+    return tuple(o for o in options if o in out)  # canonical order: a set prints the same
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +303,9 @@ def _release_dates(ledger: pd.DataFrame, func: str) -> np.ndarray:
             f"The ledger given to {func} has no column 'date' (the release dates, YYYY-MM-DD)."
         )
     col = ledger["date"]
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        dates = col.dt.tz_localize(None)  # the day where the release was made
+    elif pd.api.types.is_datetime64_any_dtype(col.dtype):
         dates = col
     else:
         dates = pd.to_datetime(col.astype("object"), format="ISO8601", errors="coerce")
@@ -448,6 +450,10 @@ class ExposureTimeline(Displayed):
     scenario_fields : tuple of str
     n_children : int
         Distinct pupils in the panel (the denominator of every share).
+    n_empty : int
+        Record releases of the ledger holding no child of the panel (their years are not the
+        panel's, or their population or year groups select nobody): the timeline says nothing
+        about them, whatever their date.
     thresholds : tuple of int
     frame : pandas.DataFrame
         One row per calendar year of the release dates, ascending: ``year``, ``until``
@@ -475,6 +481,7 @@ class ExposureTimeline(Displayed):
     scenario: str
     scenario_fields: tuple[str, ...]
     n_children: int
+    n_empty: int
     thresholds: tuple[int, ...]
     frame: pd.DataFrame = field(repr=False)
 
@@ -484,6 +491,8 @@ class ExposureTimeline(Displayed):
 
     def __repr__(self) -> str:
         head = f"ExposureTimeline(scenario={self.scenario!r}, {self.n_children:,} children"
+        if self.n_empty:
+            head += f", {self.n_empty} releases holding no child of the panel"
         if self.frame.empty:
             return head + ", no releases)"
         first, last = self.frame.iloc[0], self.frame.iloc[-1]
@@ -512,7 +521,8 @@ def exposure_over_time(
 ) -> ExposureTimeline:
     r"""Cumulative exposure as a ledger's releases accumulate, one row per calendar year.
 
-    For each calendar year :math:`y` of the release dates (column ``date``), the releases dated
+    For each calendar year :math:`y` in which a release is dated (column ``date``; a year
+    without a release has no row), the releases dated
     up to :math:`y`-12-31, :math:`L_y = \{r : \mathrm{year}(\mathrm{date}_r) \le y\}`, give each
     child its exposure
 
@@ -597,7 +607,8 @@ def exposure_over_time(
     frame = pd.DataFrame(rows, columns=columns)
     for c in ("year", "n_releases", "n_recipients", "n_exposures"):
         frame[c] = frame[c].astype(np.int64)
-    return ExposureTimeline(eng.name, eng.fields, n, thr, frame)
+    n_empty = eng.held(eng.releases)[1]
+    return ExposureTimeline(eng.name, eng.fields, n, n_empty, thr, frame)
 
 
 # ------------------------------------------------------------------------------------------
@@ -612,6 +623,9 @@ class PolicyComparison(Displayed):
     scenario : str
     scenario_fields : tuple of str
     n_children : int
+    n_empty : int
+        Record releases of the ledger as released holding no child of the panel: what a policy
+        does to them changes no figure here.
     thresholds : tuple of int
     policies : tuple of LedgerPolicy
         The policies compared, in the order of the rows after the first.
@@ -641,6 +655,7 @@ class PolicyComparison(Displayed):
     scenario: str
     scenario_fields: tuple[str, ...]
     n_children: int
+    n_empty: int
     thresholds: tuple[int, ...]
     policies: tuple[LedgerPolicy, ...]
     frame: pd.DataFrame = field(repr=False)
@@ -658,8 +673,9 @@ class PolicyComparison(Displayed):
                 f"{row['policy']}: saves {fmt.count_pct(row['n_children_saved'], n)} children, "
                 f"{int(row['n_exposures_saved']):,} exposures"
             )
+        empty = f", {self.n_empty} releases holding no child of the panel" if self.n_empty else ""
         return (
-            f"PolicyComparison(scenario={self.scenario!r}, {n:,} children, "
+            f"PolicyComparison(scenario={self.scenario!r}, {n:,} children{empty}, "
             f"{len(self.policies)} policies; {'; '.join(parts)})"
         )
 
@@ -698,8 +714,9 @@ def compare_policies(
         The ledger frame as released (with the columns the policies select by).
     scenario : Scenario, str or sequence of str
         What the intruder knows.
-    policies : sequence of LedgerPolicy or str, optional
-        Policies or names of built-in ones (:data:`LEDGER_POLICIES`); default: every built-in.
+    policies : sequence of LedgerPolicy or str, or mapping of name to LedgerPolicy, optional
+        Policies or names of built-in ones (:data:`LEDGER_POLICIES`), one row each in the order
+        given; default: every built-in.
     thresholds : sequence of int, default (1, 5, 20)
     sample_seed : int, default 0
         Seed of the pupil samples of ``"sample:<fraction>"`` releases (the same draws under every
@@ -782,4 +799,5 @@ def compare_policies(
     frame = pd.DataFrame(rows, columns=columns)
     for c in ("n_releases", "n_exposures", "n_children_saved", "n_exposures_saved"):
         frame[c] = frame[c].astype(np.int64)
-    return PolicyComparison(eng.name, eng.fields, n, thr, pols, frame)
+    n_empty = eng.held(eng.releases)[1]
+    return PolicyComparison(eng.name, eng.fields, n, n_empty, thr, pols, frame)
