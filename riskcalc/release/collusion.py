@@ -181,11 +181,12 @@ class _Pooled:
     population); ``rec`` the children in any pooled record; ``done`` those singled out;
     ``live`` the other records (pupil indices) and ``cid`` their dense class ids."""
 
-    __slots__ = ("cid", "done", "eng", "items", "live", "n_classes", "rec")
+    __slots__ = ("cid", "done", "eng", "items", "levels", "live", "n_classes", "rec")
 
     def __init__(self, eng: _Engine):
         n = eng.panel.n
         self.eng = eng
+        self.levels: dict[str, int] = {}  # codes of each field (+1 for "not held"), shared
         self.items: frozenset = frozenset()
         self.rec = np.zeros(n, bool)
         self.done = np.zeros(n, bool)
@@ -249,7 +250,9 @@ class _Pooled:
                 if not holders:
                     continue
                 v = pn.values(f)
-                levels = int(v.max()) + 2
+                if f not in self.levels:
+                    self.levels[f] = int(v.max()) + 2
+                levels = self.levels[f]
                 for t in sorted({t for h in holders for t in h.times}):
                     cell = np.zeros(len(idx), bool)
                     for h in holders:
@@ -261,7 +264,7 @@ class _Pooled:
         else:
             ids, single = np.zeros(0, np.int64), np.zeros(0, bool)
         out = _Pooled.__new__(_Pooled)
-        out.eng = eng
+        out.eng, out.levels = eng, self.levels
         out.items = self.items | {
             (tuple(f for f in r.fields if f in eng.fields), r.pop_key) for r in new
         }
