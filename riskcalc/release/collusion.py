@@ -181,11 +181,12 @@ class _Pooled:
     population); ``rec`` the children in any pooled record; ``done`` those singled out;
     ``live`` the other records (pupil indices) and ``cid`` their dense class ids."""
 
-    __slots__ = ("cid", "done", "eng", "items", "live", "n_classes", "rec")
+    __slots__ = ("cid", "done", "eng", "items", "levels", "live", "n_classes", "rec")
 
     def __init__(self, eng: _Engine):
         n = eng.panel.n
         self.eng = eng
+        self.levels: dict[str, int] = {}  # codes of each field (+1 for "not held"), shared
         self.items: frozenset = frozenset()
         self.rec = np.zeros(n, bool)
         self.done = np.zeros(n, bool)
@@ -249,7 +250,9 @@ class _Pooled:
                 if not holders:
                     continue
                 v = pn.values(f)
-                levels = int(v.max()) + 2
+                if f not in self.levels:
+                    self.levels[f] = int(v.max()) + 2
+                levels = self.levels[f]
                 for t in sorted({t for h in holders for t in h.times}):
                     cell = np.zeros(len(idx), bool)
                     for h in holders:
@@ -261,7 +264,7 @@ class _Pooled:
         else:
             ids, single = np.zeros(0, np.int64), np.zeros(0, bool)
         out = _Pooled.__new__(_Pooled)
-        out.eng = eng
+        out.eng, out.levels = eng, self.levels
         out.items = self.items | {
             (tuple(f for f in r.fields if f in eng.fields), r.pop_key) for r in new
         }
@@ -402,15 +405,17 @@ def collusion_exposure(
             f"The 'k' parameter of {func} must be at most 'candidates' ({n_cand}). Got {ks[-1]}."
         )
     n = eng.panel.n
-    # per recipient: its pmr releases, the union of its other record sets, its own count
+    # per recipient: its pmr releases and its own count; the union of every recipient's
+    # record sets other than the PMR (masks are kept for the candidates only: n bytes each)
     pmr: dict[str, list[_Release]] = {}
-    other: dict[str, np.ndarray] = {}
     own: dict[str, int] = {}
+    every_other = np.zeros(n, bool)
     rows = []
     for name in eng.recipients:
         rels = [r for r in eng.by_recipient[name] if r.population != "aggregate"]
         pmr[name] = [r for r in rels if r.reference == "pmr"]
-        other[name] = mask = _other(eng, name)
+        mask = _other(eng, name)
+        every_other |= mask
         own[name] = _count(mask, eng.singled(pmr[name])) if pmr[name] else int(mask.sum())
         rows.append(
             {
@@ -427,6 +432,7 @@ def collusion_exposure(
     ).reset_index(drop=True)
     pool_names = breach["recipient"].tolist()[:n_cand]
     rank = {name: i for i, name in enumerate(pool_names)}
+    other = {name: _other(eng, name) for name in pool_names}  # from the engine's cache
     reported = tuple(x for x in ks if x <= len(pool_names))
     skipped = tuple(x for x in ks if x > len(pool_names))
 
@@ -459,16 +465,15 @@ def collusion_exposure(
             if best is None or score < best[0]:
                 best = (score, name, trial)
         assert best is not None
-        _, name, pooled = best
+        (count, _), name, pooled = best
+        best = None  # one pooled state held between steps
         members.append(name)
         others = others | other[name]
         if step in reported:
-            row(step, "; ".join(members), -best[0][0], max(own[m] for m in members))
+            row(step, "; ".join(members), -count, max(own[m] for m in members))
 
+    del pooled, other
     everyone = _Pooled(eng).add([r for name in eng.recipients for r in pmr[name]])
-    every_other = np.zeros(n, bool)
-    for name in eng.recipients:
-        every_other |= other[name]
     row(
         len(eng.recipients),
         _ALL,
