@@ -35,15 +35,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .. import _format as fmt
 from .. import _render
+from .._lazy import lazy_module
 from .._provenance import describe_file, provenance
 from ..exceptions import DataFileError, InvalidParameterError, MissingColumnError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    # the command line's parser reads this module's defaults: pandas is imported on first use
+    pd = lazy_module("pandas")
 
 __all__ = [
     "LedgerOptions",
