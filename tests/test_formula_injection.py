@@ -248,7 +248,10 @@ def hostile(tmp_path_factory) -> Path:
     (tables / "@y.csv").write_text("-pc,count\n=cmd|x,7\n-B,8\n", encoding="utf-8")
     ledger = root / "ledger"
     ledger.mkdir()
-    head = "release_id,date,recipient,recipient_type,tier,fields,years,year_groups,population,reference"
+    head = (
+        "release_id,date,recipient,recipient_type,tier,fields,years,year_groups,population,"
+        "reference"
+    )
     fields = "sex;year_of_birth;month_of_birth;nc_year;urn"
     (ledger / "l.csv").write_text(
         f"{head}\nR1,2014-05-02,=evil,university,4,{fields},2012;2013,,all,apmr\n"
