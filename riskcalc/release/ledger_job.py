@@ -579,6 +579,7 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
         "top": options.top,
         "per_child": options.per_child,
         "min_cell": t,
+        "sample_seed": 0,
         "ledger": ledger_block,
         "panel": panel_block,
     }

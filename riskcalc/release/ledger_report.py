@@ -268,7 +268,11 @@ def _headline_html(result) -> list[str]:
             if len(thr) > 1
             else ""
         )
-        + f"; half the children by at least {res.median:g}."
+        + (
+            "; at least half the children are singled out by no recipient."
+            if res.median == 0
+            else f"; at least half the children by {res.median:g} or more."
+        )
     )
     cols = [c for c in head.columns if c not in ("n_aggregate", "n_releases", "n_recipients")]
     head = _levels_combined(head[cols], thr)
