@@ -89,6 +89,7 @@ NOT_MEASURES = {
     "exposure_over_time": "panel and dated ledger (tests/test_exposure_policies.py)",
     "compare_policies": "panel and ledger under policies (tests/test_exposure_policies.py)",
     "apply_ledger_policy": "returns a counterfactual ledger (tests/test_exposure_policies.py)",
+    "collusion_exposure": "panel and ledger, coalitions of recipients (tests/test_collusion.py)",
 }
 
 
