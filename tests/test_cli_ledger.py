@@ -361,3 +361,35 @@ def test_panel_with_a_bad_year_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert "p.csv" in err and "line 3" in err and "'academic_year'" in err
     assert "twenty" not in err  # never a value from the file
+
+
+def test_parquet_panel_and_toml_ledger_give_the_csv_figures(own_files, tmp_path, capsys):
+    """The package's readers: the same panel as Parquet and the same ledger as TOML give the
+    same figures as the CSV files."""
+    from riskcalc.release.ledger import read_ledger, write_ledger_toml
+
+    _, panel_path, ledger_path = own_files
+    parquet = tmp_path / "panel.parquet"
+    pd.read_csv(panel_path, dtype=str).to_parquet(parquet, index=False)
+    toml = tmp_path / "ledger.toml"
+    write_ledger_toml(read_ledger(ledger_path), toml)
+    outs = []
+    for panel, ledger in ((panel_path, ledger_path), (parquet, toml)):
+        code, out, err = run(
+            capsys,
+            "ledger",
+            "--ledger",
+            ledger,
+            "--panel",
+            panel,
+            "--scenario",
+            "school_gate",
+            "--no-timeline",
+            "--no-policies",
+            "--no-collusion",
+            "--format",
+            "csv",
+        )
+        assert code == 0, err
+        outs.append(out)
+    assert outs[0] == outs[1]
