@@ -116,7 +116,7 @@ def chart_distribution(result, phone: bool = False):
     )
     if phone:
         return _r._phone_bars(
-            [f"{lab} recipients" for lab in labels],
+            [f"{lab} recipient{'' if lab == '1' else 's'}" for lab in labels],
             [("children", values, "0.45", "")],
             title=title,
             xlabel="children of the panel (%)",
