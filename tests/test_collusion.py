@@ -31,7 +31,7 @@ from test_exposure import (
 
 import riskcalc as rc
 from riskcalc.exceptions import InvalidParameterError
-from riskcalc.release.collusion import _Pooled, coalition_singled
+from riskcalc.release.collusion import _Pooled, coalition_singled, collusion_of_engine
 from riskcalc.release.exposure import _Engine, sample_draws
 
 
@@ -408,3 +408,17 @@ def test_bad_k_and_candidates_get_one_line(kwargs, message):
         rc.collusion_exposure(panel, _hand_ledger(_las(panel)), list(SCENARIO), **kwargs)
     text = str(err.value)
     assert message in text and "\n" not in text and "collusion_exposure" in text
+
+
+def test_an_engine_shared_with_ledger_exposure_computes_no_record_set_twice():
+    panel = _panel(0)
+    ledger = _greedy_ledger(_las(panel))
+    eng = _engine(panel, ledger, SCENARIO)
+    for name in eng.recipients:  # what ledger_exposure computes
+        eng.recipient_singled(eng.by_recipient[name])
+    cached = dict(eng._cache)
+    shared = collusion_of_engine(eng, k=(1, 2, 3))
+    assert eng._cache.keys() == cached.keys()  # only the pooled PMR sets are new work
+    alone = rc.collusion_exposure(panel, ledger, list(SCENARIO), k=(1, 2, 3))
+    pd.testing.assert_frame_equal(shared.frame, alone.frame)
+    pd.testing.assert_frame_equal(shared.breach, alone.breach)

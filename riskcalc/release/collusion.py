@@ -398,6 +398,19 @@ def collusion_exposure(
     """
     func = "collusion_exposure"
     eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed)
+    return collusion_of_engine(eng, k=k, candidates=candidates, func=func)
+
+
+def collusion_of_engine(
+    eng: _Engine,
+    *,
+    k: int | Sequence[int] = (1, 2, 3, 5),
+    candidates: int = 20,
+    func: str = "collusion_exposure",
+) -> CollusionResult:
+    """:func:`collusion_exposure` on an engine already built (a caller also computing
+    :func:`riskcalc.ledger_exposure` or other measures on the same panel, ledger and scenario
+    shares its cache of record sets: the groups are then not computed twice)."""
     ks = _check_k(k, func)
     n_cand = check_int(candidates, "candidates", func, minimum=1)
     if ks[-1] > n_cand:
