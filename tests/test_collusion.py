@@ -366,7 +366,7 @@ def test_sizes_above_the_recipients_are_skipped_and_said():
     assert res.k == (1, 2, 3) and res.k_skipped == (5,)
     assert res.frame["k"].tolist() == [1, 2, 3, 4]
     text = repr(res)
-    assert "k=5 skipped" in text and "lower bound" in text
+    assert "sizes skipped (fewer recipients): 5" in text and "lower bound" in text
     assert res.n_candidates == 4 and res.n_recipients == 4
     assert res.to_frame().equals(res.frame)
     assert list(res.breach.columns) == [

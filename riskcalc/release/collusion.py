@@ -147,29 +147,23 @@ class CollusionResult(Displayed):
     def __repr__(self) -> str:
         rows = self.frame.to_dict("records")
         parts = [
-            f"k={r['k']}: {fmt.count_pct(int(r['n_singled_out']), self.n_children)}"
+            f"coalition of {r['k']}: {fmt.count_pct(int(r['n_singled_out']), self.n_children)}"
             for r in rows[:-1]
         ]
-        every = rows[-1] if rows else None
-        tail = (
-            f"; all {self.n_recipients} pooled: "
-            f"{fmt.count_pct(int(every['n_singled_out']), self.n_children)}"
-            if every
-            else ""
-        )
-        worst = self.breach.iloc[0] if len(self.breach) else None
-        breach = (
-            f"; worst breach ({worst['recipient']}): "
-            f"{fmt.count_pct(int(worst['n_singled_out']), self.n_children)}"
-            if worst is not None
-            else ""
-        )
-        skipped = f"; k={', '.join(map(str, self.k_skipped))} skipped" if self.k_skipped else ""
+        if rows:
+            every = fmt.count_pct(int(rows[-1]["n_singled_out"]), self.n_children)
+            parts.append(f"all {self.n_recipients} recipients pooled: {every}")
+        if self.k_skipped:
+            parts.append(f"sizes skipped (fewer recipients): {', '.join(map(str, self.k_skipped))}")
+        if len(self.breach):
+            worst = self.breach.iloc[0]
+            count = fmt.count_pct(int(worst["n_singled_out"]), self.n_children)
+            parts.append(f"worst breach: {worst['recipient']}, {count}")
         return (
             f"CollusionResult(scenario={self.scenario!r}, {self.n_children:,} children, "
             f"{self.n_recipients} recipients; greedy coalitions among the top "
-            f"{self.n_candidates} (lower bounds on the worst coalition of k): "
-            f"{', '.join(parts)}{skipped}{tail}{breach})"
+            f"{self.n_candidates}: lower bounds on the worst coalition of each size; "
+            f"{'; '.join(parts)})"
         )
 
 
