@@ -394,6 +394,8 @@ def test_deterministic_and_row_order_free():
     "kwargs, message",
     [
         ({"k": 0}, "'k'"),
+        ({"k": True}, "Got bool."),
+        ({"k": None}, "Got NoneType."),
         ({"k": ()}, "'k'"),
         ({"k": "3"}, "'k'"),
         ({"k": (1, 2.5)}, "'k'"),

@@ -278,9 +278,10 @@ def _check_k(k: Any, func: str) -> tuple[int, ...]:
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
         k = (k,)
     if isinstance(k, (str, bytes)) or not isinstance(k, Sequence) or not k:
+        got = repr(k) if isinstance(k, (str, bytes, Sequence)) else type(k).__name__
         raise InvalidParameterError(
             f"The 'k' parameter of {func} must be a whole number of at least 1 or a non-empty "
-            f"sequence of them. Got {type(k).__name__ if not isinstance(k, Sequence) else k!r}."
+            f"sequence of them. Got {got}."
         )
     return tuple(sorted({check_int(x, "k", func, minimum=1) for x in k}))
 
