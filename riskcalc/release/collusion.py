@@ -29,8 +29,11 @@ among the ``candidates`` recipients singling out most children alone, start with
 singling out most, then add at each step the candidate raising :math:`N` most (ties: the
 candidate singling out more alone, then the name). The greedy coalition is a coalition of
 :math:`k` recipients, so its count is a **lower bound** on the worst coalition of :math:`k`;
-for :math:`k = 1` it is exact among the candidates. A recipient outside the candidates, or a
-choice greedy passes over, can do worse.
+for :math:`k = 1` it is exact (the candidates are the recipients singling out most alone). A
+recipient outside the candidates, or a choice greedy passes over, can do worse, and no
+approximation ratio is claimed: :math:`N` is not submodular (pooled PMR records can single out
+children no member singles out alone, so two recipients can be worth more together than the sum
+of what each adds), so the :math:`1 - 1/e` guarantee of greedy maximum coverage does not hold.
 
 *Breach.* An intruder who obtains one recipient's holdings can single out what that recipient
 can: its ``n_singled_out`` of :func:`riskcalc.ledger_exposure`.
@@ -336,8 +339,9 @@ def collusion_exposure(
     search over sets of recipients. Reported instead is the **greedy** coalition: among the
     ``candidates`` recipients with the largest :math:`N(\{R\})`, the best one, then at each
     step the candidate raising :math:`N` most (ties: larger :math:`N(\{R\})`, then name). Its
-    count is a **lower bound** on the worst coalition of :math:`k` (exact for :math:`k = 1`
-    among the candidates; the greedy coalitions of successive sizes are nested). The last row
+    count is a **lower bound** on the worst coalition of :math:`k`, with no approximation ratio
+    (pooling makes :math:`N` non-submodular); it is exact for :math:`k = 1`, and the greedy
+    coalitions of successive sizes are nested. The last row
     pools every recipient of the ledger. ``breach`` lists, per recipient, what an intruder who
     obtains its holdings can single out: its ``n_singled_out`` of :func:`ledger_exposure`.
 
@@ -373,7 +377,8 @@ def collusion_exposure(
        Techniques (WP216), section 3: singling out, linkability, inference.
     .. [2] Nemhauser, G. L., Wolsey, L. A. and Fisher, M. L. (1978). An analysis of
        approximations for maximizing submodular set functions. *Mathematical Programming*
-       14, 265-294. https://doi.org/10.1007/BF01588971
+       14, 265-294. https://doi.org/10.1007/BF01588971 (the greedy search; its guarantee needs
+       submodularity, which pooling breaks)
 
     Examples
     --------
