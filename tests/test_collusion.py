@@ -424,3 +424,25 @@ def test_an_engine_shared_with_ledger_exposure_computes_no_record_set_twice():
     alone = rc.collusion_exposure(panel, ledger, list(SCENARIO), k=(1, 2, 3))
     pd.testing.assert_frame_equal(shared.frame, alone.frame)
     pd.testing.assert_frame_equal(shared.breach, alone.breach)
+
+
+def test_greedy_can_miss_the_worst_coalition():
+    """Why the figure is a lower bound: B and C single out little alone and much together
+    (pooled on the PMR), so greedy, starting from A (the worst alone), never pairs them."""
+    panel = _panel(0)
+    ledger = _ledger(
+        [
+            ("a1", "A", ("urn", "sex", "nc_year"), (2019,), (), "all", "none"),
+            ("b1", "B", ("urn", "month_of_birth"), (2019,), (), "all", "pmr"),
+            ("c1", "C", ("sex", "month_of_birth"), (2020,), (), "all", "pmr"),
+        ]
+    )
+    eng = _engine(panel, ledger, SCENARIO)
+    ref = Reference(panel, ledger, SCENARIO)
+    alone = {r: len(ref.coalition([r])) for r in "ABC"}
+    pair = len(ref.coalition(["B", "C"]))
+    assert alone["A"] > max(alone["B"], alone["C"]) and pair > alone["B"] + alone["C"]
+    res = rc.collusion_exposure(panel, ledger, list(SCENARIO), k=(1, 2))
+    greedy = res.frame.iloc[1]
+    assert greedy["recipients"].startswith("A; ")
+    assert greedy["n_singled_out"] < pair == _exhaustive(eng, 2)
