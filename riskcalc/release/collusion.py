@@ -445,7 +445,12 @@ def collusion_of_engine(
     ).reset_index(drop=True)
     pool_names = breach["recipient"].tolist()[:n_cand]
     rank = {name: i for i, name in enumerate(pool_names)}
-    other = {name: _other(eng, name) for name in pool_names}  # from the engine's cache
+    # the candidates' other record sets, bit-packed (n / 8 bytes each), from the engine's cache
+    packed = {name: np.packbits(_other(eng, name)) for name in pool_names}
+
+    def other(name: str) -> np.ndarray:
+        return np.unpackbits(packed[name], count=n).view(bool)
+
     reported = tuple(x for x in ks if x <= len(pool_names))
     skipped = tuple(x for x in ks if x > len(pool_names))
 
@@ -473,7 +478,7 @@ def collusion_of_engine(
                 continue
             trial = pooled.add(pmr[name])
             # alone, the best candidate is the first (its count is ledger_exposure's)
-            count = own[name] if step == 1 else _count(trial.done, others, other[name])
+            count = own[name] if step == 1 else _count(trial.done, others, other(name))
             score = (-count, rank[name])
             if best is None or score < best[0]:
                 best = (score, name, trial)
@@ -481,11 +486,12 @@ def collusion_of_engine(
         (count, _), name, pooled = best
         best = None  # one pooled state held between steps
         members.append(name)
-        others = others | other[name]
+        others = others | other(name)
         if step in reported:
             row(step, "; ".join(members), -count, max(own[m] for m in members))
 
-    del pooled, other
+    del pooled
+    packed.clear()
     everyone = _Pooled(eng).add([r for name in eng.recipients for r in pmr[name]])
     row(
         len(eng.recipients),
