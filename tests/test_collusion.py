@@ -266,6 +266,8 @@ def _props(panel, ledger, fields, candidates=20):
     frame = res.frame
     # breach: ledger_exposure's count per recipient, most exposing first
     assert dict(zip(res.breach["recipient"], res.breach["n_singled_out"], strict=True)) == own
+    held = dict(zip(le.per_recipient["recipient"], le.per_recipient["n_held"], strict=True))
+    assert dict(zip(res.breach["recipient"], res.breach["n_held"], strict=True)) == held
     assert res.breach["n_singled_out"].is_monotonic_decreasing
     pool = res.breach["recipient"].tolist()[:n_cand]
     # k = 1 is the best single recipient among the candidates
@@ -373,6 +375,7 @@ def test_sizes_above_the_recipients_are_skipped_and_said():
         "recipient",
         "recipient_type",
         "n_releases",
+        "n_held",
         "n_singled_out",
         "share_singled_out",
     ]

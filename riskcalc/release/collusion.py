@@ -80,6 +80,7 @@ _BREACH_COLUMNS = (
     "recipient",
     "recipient_type",
     "n_releases",
+    "n_held",
     "n_singled_out",
     "share_singled_out",
 )
@@ -114,9 +115,10 @@ class CollusionResult(Displayed):
         ``n_singled_out_best_member`` (the most any member singles out alone) and ``gain``
         (``n_singled_out - n_singled_out_best_member``: what pooling adds).
     breach : pandas.DataFrame
-        One row per recipient: ``recipient``, ``recipient_type``, ``n_releases``,
-        ``n_singled_out`` (what an intruder holding its records can single out) and
-        ``share_singled_out``; most exposing first (ties by name).
+        One row per recipient: ``recipient``, ``recipient_type``, ``n_releases``, ``n_held``
+        (children in any of its records: whose records a breach leaks), ``n_singled_out`` (those
+        an intruder holding its records can single out) and ``share_singled_out`` (of the
+        panel); most exposing first (ties by name).
 
     Examples
     --------
@@ -435,6 +437,7 @@ def collusion_of_engine(
                 "recipient": name,
                 "recipient_type": eng.rtype.get(name, ""),
                 "n_releases": len(eng.by_recipient[name]),
+                "n_held": int(eng.held(rels)[0].sum()),
                 "n_singled_out": own[name],
                 "share_singled_out": own[name] / n if n else float("nan"),
             }
