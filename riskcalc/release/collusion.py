@@ -221,9 +221,14 @@ class _Pooled:
         for h in helds:
             rec_new |= h.any_row
         joining = np.flatnonzero(rec_new & ~self.rec)
-        idx = np.concatenate([self.live, joining])
+        # a class none of whose records the new releases hold keeps its records (their new
+        # columns are all "not held"): only the touched classes are grouped again
+        touched = np.zeros(self.n_classes, bool)
+        touched[self.cid[rec_new[self.live]]] = True
+        sel = touched[self.cid]
+        idx = np.concatenate([self.live[sel], joining])
         # records only the new releases hold share one class under the pool (nothing held)
-        key = np.concatenate([self.cid, np.full(len(joining), self.n_classes, np.int64)])
+        key = np.concatenate([self.cid[sel], np.full(len(joining), self.n_classes, np.int64)])
         space = self.n_classes + 1
 
         def fold(col: np.ndarray, levels: int) -> None:
@@ -270,9 +275,12 @@ class _Pooled:
         out.rec = self.rec | rec_new
         out.done = self.done.copy()
         out.done[idx[single]] = True
-        out.live = idx[~single]
+        out.live = np.concatenate([self.live[~sel], idx[~single]])
         if len(out.live):
-            cid, sizes = kernels.group(ids[~single].astype(np.int64), int(ids.max()) + 1)
+            # the untouched classes keep their ids, the regrouped ones follow; then dense ids
+            regrouped = ids[~single].astype(np.int64) + self.n_classes
+            space = self.n_classes + (int(ids.max()) + 1 if len(ids) else 0)
+            cid, sizes = kernels.group(np.concatenate([self.cid[~sel], regrouped]), space)
             out.cid, out.n_classes = cid.astype(np.int64), int(sizes.shape[0])
         else:
             out.cid, out.n_classes = np.zeros(0, np.int64), 0
