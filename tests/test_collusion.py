@@ -31,7 +31,7 @@ from test_exposure import (
 
 import riskcalc as rc
 from riskcalc.exceptions import InvalidParameterError
-from riskcalc.release.collusion import _Pooled, coalition_singled
+from riskcalc.release.collusion import _Pooled, coalition_singled, collusion_of_engine
 from riskcalc.release.exposure import _Engine, sample_draws
 
 
@@ -266,6 +266,8 @@ def _props(panel, ledger, fields, candidates=20):
     frame = res.frame
     # breach: ledger_exposure's count per recipient, most exposing first
     assert dict(zip(res.breach["recipient"], res.breach["n_singled_out"], strict=True)) == own
+    held = dict(zip(le.per_recipient["recipient"], le.per_recipient["n_held"], strict=True))
+    assert dict(zip(res.breach["recipient"], res.breach["n_held"], strict=True)) == held
     assert res.breach["n_singled_out"].is_monotonic_decreasing
     pool = res.breach["recipient"].tolist()[:n_cand]
     # k = 1 is the best single recipient among the candidates
@@ -366,13 +368,14 @@ def test_sizes_above_the_recipients_are_skipped_and_said():
     assert res.k == (1, 2, 3) and res.k_skipped == (5,)
     assert res.frame["k"].tolist() == [1, 2, 3, 4]
     text = repr(res)
-    assert "k=5 skipped" in text and "lower bound" in text
+    assert "sizes skipped (fewer recipients): 5" in text and "lower bound" in text
     assert res.n_candidates == 4 and res.n_recipients == 4
     assert res.to_frame().equals(res.frame)
     assert list(res.breach.columns) == [
         "recipient",
         "recipient_type",
         "n_releases",
+        "n_held",
         "n_singled_out",
         "share_singled_out",
     ]
@@ -394,6 +397,8 @@ def test_deterministic_and_row_order_free():
     "kwargs, message",
     [
         ({"k": 0}, "'k'"),
+        ({"k": True}, "Got bool."),
+        ({"k": None}, "Got NoneType."),
         ({"k": ()}, "'k'"),
         ({"k": "3"}, "'k'"),
         ({"k": (1, 2.5)}, "'k'"),
@@ -408,3 +413,39 @@ def test_bad_k_and_candidates_get_one_line(kwargs, message):
         rc.collusion_exposure(panel, _hand_ledger(_las(panel)), list(SCENARIO), **kwargs)
     text = str(err.value)
     assert message in text and "\n" not in text and "collusion_exposure" in text
+
+
+def test_an_engine_shared_with_ledger_exposure_computes_no_record_set_twice():
+    panel = _panel(0)
+    ledger = _greedy_ledger(_las(panel))
+    eng = _engine(panel, ledger, SCENARIO)
+    for name in eng.recipients:  # what ledger_exposure computes
+        eng.recipient_singled(eng.by_recipient[name])
+    cached = dict(eng._cache)
+    shared = collusion_of_engine(eng, k=(1, 2, 3))
+    assert eng._cache.keys() == cached.keys()  # only the pooled PMR sets are new work
+    alone = rc.collusion_exposure(panel, ledger, list(SCENARIO), k=(1, 2, 3))
+    pd.testing.assert_frame_equal(shared.frame, alone.frame)
+    pd.testing.assert_frame_equal(shared.breach, alone.breach)
+
+
+def test_greedy_can_miss_the_worst_coalition():
+    """Why the figure is a lower bound: B and C single out little alone and much together
+    (pooled on the PMR), so greedy, starting from A (the worst alone), never pairs them."""
+    panel = _panel(0)
+    ledger = _ledger(
+        [
+            ("a1", "A", ("urn", "sex", "nc_year"), (2019,), (), "all", "none"),
+            ("b1", "B", ("urn", "month_of_birth"), (2019,), (), "all", "pmr"),
+            ("c1", "C", ("sex", "month_of_birth"), (2020,), (), "all", "pmr"),
+        ]
+    )
+    eng = _engine(panel, ledger, SCENARIO)
+    ref = Reference(panel, ledger, SCENARIO)
+    alone = {r: len(ref.coalition([r])) for r in "ABC"}
+    pair = len(ref.coalition(["B", "C"]))
+    assert alone["A"] > max(alone["B"], alone["C"]) and pair > alone["B"] + alone["C"]
+    res = rc.collusion_exposure(panel, ledger, list(SCENARIO), k=(1, 2))
+    greedy = res.frame.iloc[1]
+    assert greedy["recipients"].startswith("A; ")
+    assert greedy["n_singled_out"] < pair == _exhaustive(eng, 2)

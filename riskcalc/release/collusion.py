@@ -29,8 +29,11 @@ among the ``candidates`` recipients singling out most children alone, start with
 singling out most, then add at each step the candidate raising :math:`N` most (ties: the
 candidate singling out more alone, then the name). The greedy coalition is a coalition of
 :math:`k` recipients, so its count is a **lower bound** on the worst coalition of :math:`k`;
-for :math:`k = 1` it is exact among the candidates. A recipient outside the candidates, or a
-choice greedy passes over, can do worse.
+for :math:`k = 1` it is exact (the candidates are the recipients singling out most alone). A
+recipient outside the candidates, or a choice greedy passes over, can do worse, and no
+approximation ratio is claimed: :math:`N` is not submodular (pooled PMR records can single out
+children no member singles out alone, so two recipients can be worth more together than the sum
+of what each adds), so the :math:`1 - 1/e` guarantee of greedy maximum coverage does not hold.
 
 *Breach.* An intruder who obtains one recipient's holdings can single out what that recipient
 can: its ``n_singled_out`` of :func:`riskcalc.ledger_exposure`.
@@ -77,6 +80,7 @@ _BREACH_COLUMNS = (
     "recipient",
     "recipient_type",
     "n_releases",
+    "n_held",
     "n_singled_out",
     "share_singled_out",
 )
@@ -111,9 +115,10 @@ class CollusionResult(Displayed):
         ``n_singled_out_best_member`` (the most any member singles out alone) and ``gain``
         (``n_singled_out - n_singled_out_best_member``: what pooling adds).
     breach : pandas.DataFrame
-        One row per recipient: ``recipient``, ``recipient_type``, ``n_releases``,
-        ``n_singled_out`` (what an intruder holding its records can single out) and
-        ``share_singled_out``; most exposing first (ties by name).
+        One row per recipient: ``recipient``, ``recipient_type``, ``n_releases``, ``n_held``
+        (children in any of its records: whose records a breach leaks), ``n_singled_out`` (those
+        an intruder holding its records can single out) and ``share_singled_out`` (of the
+        panel); most exposing first (ties by name).
 
     Examples
     --------
@@ -147,29 +152,23 @@ class CollusionResult(Displayed):
     def __repr__(self) -> str:
         rows = self.frame.to_dict("records")
         parts = [
-            f"k={r['k']}: {fmt.count_pct(int(r['n_singled_out']), self.n_children)}"
+            f"coalition of {r['k']}: {fmt.count_pct(int(r['n_singled_out']), self.n_children)}"
             for r in rows[:-1]
         ]
-        every = rows[-1] if rows else None
-        tail = (
-            f"; all {self.n_recipients} pooled: "
-            f"{fmt.count_pct(int(every['n_singled_out']), self.n_children)}"
-            if every
-            else ""
-        )
-        worst = self.breach.iloc[0] if len(self.breach) else None
-        breach = (
-            f"; worst breach ({worst['recipient']}): "
-            f"{fmt.count_pct(int(worst['n_singled_out']), self.n_children)}"
-            if worst is not None
-            else ""
-        )
-        skipped = f"; k={', '.join(map(str, self.k_skipped))} skipped" if self.k_skipped else ""
+        if rows:
+            every = fmt.count_pct(int(rows[-1]["n_singled_out"]), self.n_children)
+            parts.append(f"all {self.n_recipients} recipients pooled: {every}")
+        if self.k_skipped:
+            parts.append(f"sizes skipped (fewer recipients): {', '.join(map(str, self.k_skipped))}")
+        if len(self.breach):
+            worst = self.breach.iloc[0]
+            count = fmt.count_pct(int(worst["n_singled_out"]), self.n_children)
+            parts.append(f"worst breach: {worst['recipient']}, {count}")
         return (
             f"CollusionResult(scenario={self.scenario!r}, {self.n_children:,} children, "
             f"{self.n_recipients} recipients; greedy coalitions among the top "
-            f"{self.n_candidates} (lower bounds on the worst coalition of k): "
-            f"{', '.join(parts)}{skipped}{tail}{breach})"
+            f"{self.n_candidates}: lower bounds on the worst coalition of each size; "
+            f"{'; '.join(parts)})"
         )
 
 
@@ -222,9 +221,14 @@ class _Pooled:
         for h in helds:
             rec_new |= h.any_row
         joining = np.flatnonzero(rec_new & ~self.rec)
-        idx = np.concatenate([self.live, joining])
+        # a class none of whose records the new releases hold keeps its records (their new
+        # columns are all "not held"): only the touched classes are grouped again
+        touched = np.zeros(self.n_classes, bool)
+        touched[self.cid[rec_new[self.live]]] = True
+        sel = touched[self.cid]
+        idx = np.concatenate([self.live[sel], joining])
         # records only the new releases hold share one class under the pool (nothing held)
-        key = np.concatenate([self.cid, np.full(len(joining), self.n_classes, np.int64)])
+        key = np.concatenate([self.cid[sel], np.full(len(joining), self.n_classes, np.int64)])
         space = self.n_classes + 1
 
         def fold(col: np.ndarray, levels: int) -> None:
@@ -271,9 +275,12 @@ class _Pooled:
         out.rec = self.rec | rec_new
         out.done = self.done.copy()
         out.done[idx[single]] = True
-        out.live = idx[~single]
+        out.live = np.concatenate([self.live[~sel], idx[~single]])
         if len(out.live):
-            cid, sizes = kernels.group(ids[~single].astype(np.int64), int(ids.max()) + 1)
+            # the untouched classes keep their ids, the regrouped ones follow; then dense ids
+            regrouped = ids[~single].astype(np.int64) + self.n_classes
+            space = self.n_classes + (int(ids.max()) + 1 if len(ids) else 0)
+            cid, sizes = kernels.group(np.concatenate([self.cid[~sel], regrouped]), space)
             out.cid, out.n_classes = cid.astype(np.int64), int(sizes.shape[0])
         else:
             out.cid, out.n_classes = np.zeros(0, np.int64), 0
@@ -284,9 +291,10 @@ def _check_k(k: Any, func: str) -> tuple[int, ...]:
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
         k = (k,)
     if isinstance(k, (str, bytes)) or not isinstance(k, Sequence) or not k:
+        got = repr(k) if isinstance(k, (str, bytes, Sequence)) else type(k).__name__
         raise InvalidParameterError(
             f"The 'k' parameter of {func} must be a whole number of at least 1 or a non-empty "
-            f"sequence of them. Got {type(k).__name__ if not isinstance(k, Sequence) else k!r}."
+            f"sequence of them. Got {got}."
         )
     return tuple(sorted({check_int(x, "k", func, minimum=1) for x in k}))
 
@@ -341,8 +349,9 @@ def collusion_exposure(
     search over sets of recipients. Reported instead is the **greedy** coalition: among the
     ``candidates`` recipients with the largest :math:`N(\{R\})`, the best one, then at each
     step the candidate raising :math:`N` most (ties: larger :math:`N(\{R\})`, then name). Its
-    count is a **lower bound** on the worst coalition of :math:`k` (exact for :math:`k = 1`
-    among the candidates; the greedy coalitions of successive sizes are nested). The last row
+    count is a **lower bound** on the worst coalition of :math:`k`, with no approximation ratio
+    (pooling makes :math:`N` non-submodular); it is exact for :math:`k = 1`, and the greedy
+    coalitions of successive sizes are nested. The last row
     pools every recipient of the ledger. ``breach`` lists, per recipient, what an intruder who
     obtains its holdings can single out: its ``n_singled_out`` of :func:`ledger_exposure`.
 
@@ -378,7 +387,8 @@ def collusion_exposure(
        Techniques (WP216), section 3: singling out, linkability, inference.
     .. [2] Nemhauser, G. L., Wolsey, L. A. and Fisher, M. L. (1978). An analysis of
        approximations for maximizing submodular set functions. *Mathematical Programming*
-       14, 265-294. https://doi.org/10.1007/BF01588971
+       14, 265-294. https://doi.org/10.1007/BF01588971 (the greedy search; its guarantee needs
+       submodularity, which pooling breaks)
 
     Examples
     --------
@@ -398,6 +408,19 @@ def collusion_exposure(
     """
     func = "collusion_exposure"
     eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed)
+    return collusion_of_engine(eng, k=k, candidates=candidates, func=func)
+
+
+def collusion_of_engine(
+    eng: _Engine,
+    *,
+    k: int | Sequence[int] = (1, 2, 3, 5),
+    candidates: int = 20,
+    func: str = "collusion_exposure",
+) -> CollusionResult:
+    """:func:`collusion_exposure` on an engine already built (a caller also computing
+    :func:`riskcalc.ledger_exposure` or other measures on the same panel, ledger and scenario
+    shares its cache of record sets: the groups are then not computed twice)."""
     ks = _check_k(k, func)
     n_cand = check_int(candidates, "candidates", func, minimum=1)
     if ks[-1] > n_cand:
@@ -422,6 +445,7 @@ def collusion_exposure(
                 "recipient": name,
                 "recipient_type": eng.rtype.get(name, ""),
                 "n_releases": len(eng.by_recipient[name]),
+                "n_held": int(eng.held(rels)[0].sum()),
                 "n_singled_out": own[name],
                 "share_singled_out": own[name] / n if n else float("nan"),
             }
@@ -432,7 +456,12 @@ def collusion_exposure(
     ).reset_index(drop=True)
     pool_names = breach["recipient"].tolist()[:n_cand]
     rank = {name: i for i, name in enumerate(pool_names)}
-    other = {name: _other(eng, name) for name in pool_names}  # from the engine's cache
+    # the candidates' other record sets, bit-packed (n / 8 bytes each), from the engine's cache
+    packed = {name: np.packbits(_other(eng, name)) for name in pool_names}
+
+    def other(name: str) -> np.ndarray:
+        return np.unpackbits(packed[name], count=n).view(bool)
+
     reported = tuple(x for x in ks if x <= len(pool_names))
     skipped = tuple(x for x in ks if x > len(pool_names))
 
@@ -460,7 +489,7 @@ def collusion_exposure(
                 continue
             trial = pooled.add(pmr[name])
             # alone, the best candidate is the first (its count is ledger_exposure's)
-            count = own[name] if step == 1 else _count(trial.done, others, other[name])
+            count = own[name] if step == 1 else _count(trial.done, others, other(name))
             score = (-count, rank[name])
             if best is None or score < best[0]:
                 best = (score, name, trial)
@@ -468,11 +497,12 @@ def collusion_exposure(
         (count, _), name, pooled = best
         best = None  # one pooled state held between steps
         members.append(name)
-        others = others | other[name]
+        others = others | other(name)
         if step in reported:
             row(step, "; ".join(members), -count, max(own[m] for m in members))
 
-    del pooled, other
+    del pooled
+    packed.clear()
     everyone = _Pooled(eng).add([r for name in eng.recipients for r in pmr[name]])
     row(
         len(eng.recipients),
