@@ -118,6 +118,15 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "Release ledger (every release made so far)": (
         ("ledger_exposure", "release.exposure", "How many recipients of a ledger of releases can single out each child, joined on their pupil references; per recipient and per child."),
         ("LedgerExposureResult", "release.exposure", "What ledger_exposure returns."),
+        ("exposure_over_time", "release.exposure_policies", "Cumulative exposure as a ledger's releases accumulate, one row per calendar year of their dates."),
+        ("ExposureTimeline", "release.exposure_policies", "What exposure_over_time returns."),
+        ("LedgerPolicy", "release.exposure_policies", "A counterfactual ledger policy: releases selected by tier, recipient type, date and reference, dropped or unjoined."),
+        ("LEDGER_POLICIES", "release.exposure_policies", "The built-in ledger policies, by name."),
+        ("apply_ledger_policy", "release.exposure_policies", "The ledger a LedgerPolicy would have left (a new frame)."),
+        ("compare_policies", "release.exposure_policies", "Exposure as released and under each policy: children and exposures saved."),
+        ("PolicyComparison", "release.exposure_policies", "What compare_policies returns."),
+        ("collusion_exposure", "release.collusion", "What coalitions of k recipients (greedy: a lower bound on the worst k) and all recipients pooled single out, joined on the national PMR; what a breach of each recipient exposes."),
+        ("CollusionResult", "release.collusion", "What collusion_exposure returns."),
     ),
     "Simulated linkage attack": (
         ("linkage_attack", "_linkage_attack", "Link an intruder's auxiliary table to an extract (exact and Splink Fellegi-Sunter); correct and wrong claims against the truth."),
@@ -246,8 +255,17 @@ if TYPE_CHECKING:
     from .profile import ProfileResult as ProfileResult
     from .release.coarsening import smallest_coarsening as smallest_coarsening
     from .release.coarsening import what_if as what_if
+    from .release.collusion import CollusionResult as CollusionResult
+    from .release.collusion import collusion_exposure as collusion_exposure
     from .release.exposure import LedgerExposureResult as LedgerExposureResult
     from .release.exposure import ledger_exposure as ledger_exposure
+    from .release.exposure_policies import LEDGER_POLICIES as LEDGER_POLICIES
+    from .release.exposure_policies import ExposureTimeline as ExposureTimeline
+    from .release.exposure_policies import LedgerPolicy as LedgerPolicy
+    from .release.exposure_policies import PolicyComparison as PolicyComparison
+    from .release.exposure_policies import apply_ledger_policy as apply_ledger_policy
+    from .release.exposure_policies import compare_policies as compare_policies
+    from .release.exposure_policies import exposure_over_time as exposure_over_time
     from .release.quality import normalise as normalise
     from .release.quality import profile_columns as profile_columns
     from .release.report import html_report as html_report

@@ -1227,6 +1227,13 @@ def test_h26_a_workbook_over_the_inflated_size_limit_is_refused(tmp_path, monkey
 GATE = '[gate]\nfields = ["sex", "date_of_birth"]\n'
 EXTRACT = "sex,date_of_birth,postcode\nF,2017-01-01,A\nM,2017-01-02,B\nF,2017-01-01,A\n"
 TABLE = "pc,sex,count\nA,F,3\nA,M,4\nB,F,6\nB,M,2\n"
+LEDGER = (
+    "release_id,date,recipient,recipient_type,tier,fields,years,year_groups,population,reference\n"
+    "R1,2014-05-02,uni,university,4,sex;year_of_birth;month_of_birth;nc_year;urn,2013,,all,apmr\n"
+)
+PANEL = "pupil_id,academic_year,urn,nc_year,sex,year_of_birth,month_of_birth\n" + "".join(
+    f"p{i},2013,{i % 2},7,{'FM'[i % 2]},2002,{1 + i % 4}\n" for i in range(12)
+)
 
 # Every subcommand that writes a folder: its arguments (``{in}`` is its input folder, ``None``
 # for a command that reads no file) and the files of that input folder.
@@ -1243,6 +1250,10 @@ FOLDER_COMMANDS = {
     "synth": (["synth", "--pupils", "200", "--tiers", "1,4"], None),
     "check-output": (["check-output", "{in}/t.csv"], {"t.csv": TABLE}),
     "audit-tables": (["audit-tables", "{in}"], {"t.csv": TABLE}),
+    "ledger": (
+        ["ledger", "--ledger", "{in}/l.csv", "--panel", "{in}/p.csv", "--scenario", "school_gate"],
+        {"l.csv": LEDGER, "p.csv": PANEL},
+    ),
 }
 # Every subcommand that writes one file (and its provenance sidecar): test_d02 covers them.
 FILE_COMMANDS = {"analyse", "analyze", "lattice", "suda"}  # analyze: an alias

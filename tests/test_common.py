@@ -85,6 +85,11 @@ NOT_MEASURES = {
     "linkage_risk": "panel measure (tests/test_histories.py)",
     "history_attribute_disclosure": "panel measure (tests/test_histories.py)",
     "linkage_attack": "links an auxiliary table to an extract with a truth id (tests/test_linkage_attack.py)",
+    "ledger_exposure": "panel and ledger of releases (tests/test_exposure.py)",
+    "exposure_over_time": "panel and dated ledger (tests/test_exposure_policies.py)",
+    "compare_policies": "panel and ledger under policies (tests/test_exposure_policies.py)",
+    "apply_ledger_policy": "returns a counterfactual ledger (tests/test_exposure_policies.py)",
+    "collusion_exposure": "panel and ledger, coalitions of recipients (tests/test_collusion.py)",
 }
 
 

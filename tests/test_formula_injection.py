@@ -246,6 +246,26 @@ def hostile(tmp_path_factory) -> Path:
         "pc,sex,count\n=cmd|x,F,3\n=cmd|x,M,4\n-B,F,6\n-B,M,2\n", encoding="utf-8"
     )
     (tables / "@y.csv").write_text("-pc,count\n=cmd|x,7\n-B,8\n", encoding="utf-8")
+    ledger = root / "ledger"
+    ledger.mkdir()
+    head = (
+        "release_id,date,recipient,recipient_type,tier,fields,years,year_groups,population,"
+        "reference"
+    )
+    fields = "sex;year_of_birth;month_of_birth;nc_year;urn"
+    (ledger / "l.csv").write_text(
+        f"{head}\nR1,2014-05-02,=evil,university,4,{fields},2012;2013,,all,apmr\n"
+        f"R2,2014-06-02,@firm,commercial,1,{fields},2013,,all,pmr\n",
+        encoding="utf-8",
+    )
+    rows = ["pupil_id,academic_year,urn,nc_year,sex,year_of_birth,month_of_birth,region"]
+    for i in range(60):
+        for year in (2012, 2013):
+            region = "=cmd|x" if i % 2 else "-B"
+            rows.append(
+                f"p{i},{year},{i % 3},{year - 2006},{'FM'[i % 2]},2001,{1 + i % 12},{region}"
+            )
+    (ledger / "p.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root
 
 
@@ -253,7 +273,18 @@ def _argv(label: str, root: Path, out: Path) -> list[str]:
     h, fields = str(root / "h.csv"), f"{COLUMN},+sex,-pc,@yr"
     tiers = ["tiers", "--pupils", "2000", "--scenarios", str(root / "sc.toml"), "--no-history"]
     report = ["report", str(root / "rep"), "--columns", "sex=+Sex,postcode=@pc"]
+    ledger = [
+        "ledger",
+        "--ledger",
+        str(root / "ledger" / "l.csv"),
+        "--panel",
+        str(root / "ledger" / "p.csv"),
+        "--scenario",
+        "school_gate",
+    ]
     return {
+        "ledger": [*ledger, "--format", "csv"],
+        "ledger --out": [*ledger, "--out", str(out / "g")],
         "analyse": [
             "analyse",
             h,
@@ -307,6 +338,8 @@ def _argv(label: str, root: Path, out: Path) -> list[str]:
 
 #: The escaped names each case must show (so the case is not vacuous: the hostile text reached it).
 EXPECT = {
+    "ledger": [],
+    "ledger --out": ["'=evil", "'@firm", "'=cmd|x", "'-B"],
     "analyse": ["'@yr"],
     "analyse --out": ["'@yr"],
     "lattice": ["'=HYPERLINK", "'+sex"],

@@ -30,6 +30,7 @@ NAMES = [
     "04_safe_outputs.ipynb",
     "05_histories.ipynb",
     "06_linkage_attack.ipynb",
+    "07_release_ledger.ipynb",
 ]
 SIZE_CELL = "N_PUPILS = 20_000"
 SMALL_SIZE = "N_PUPILS = 5_000"

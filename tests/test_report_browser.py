@@ -317,3 +317,116 @@ def test_attack_section_fits(attack_report, width, tmp_path):
     m = _measure(attack_report, width, tmp_path)
     assert m["bad"] == [] and m["page"] <= m["viewport"]
     assert "#attack" in m["toc"]
+
+
+@pytest.fixture(scope="module")
+def ledger_report(tmp_path_factory):
+    """The report of ``riskcalc ledger`` (every section) on a small synthetic panel."""
+    from riskcalc.release.ledger_job import ledger_job
+
+    result = ledger_job(n_pupils=600, scenarios=("school_gate", "neighbour"))
+    folder = tmp_path_factory.mktemp("ledger")
+    for name, content in result.files().items():
+        (folder / name).write_bytes(
+            content if isinstance(content, bytes) else content.encode("utf-8")
+        )
+    return folder
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_ledger_report_fits(ledger_report, width, tmp_path):
+    m = _measure(ledger_report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]
+    assert m["images"] == 2  # the timeline and the distribution
+    assert m["toc"] and set(m["toc"]) == set(m["heads"]) - {"#contents"}
+    for section in ("#ledger", "#ledger-timeline", "#ledger-policies", "#ledger-collusion"):
+        assert section in m["toc"]
+    from riskcalc.release import report as rpt
+
+    for img in m["shown"]:
+        inches = img["natural"] / rpt.DPI
+        if width == 390:  # the phone rendition, its smallest text 9 pixels or more
+            assert inches == pytest.approx(rpt.PHONE_WIDTH_IN, abs=0.01)
+            assert rpt.PHONE_MIN_PT / 72 * img["width"] / inches >= 9.0
+        else:
+            assert inches >= 7.5
+
+
+@pytest.mark.skipif(
+    PDFTOTEXT is None, reason="pdftotext is not installed (apt-get install poppler-utils)"
+)
+def test_ledger_report_prints_every_column(ledger_report, tmp_path):
+    pdf = tmp_path / "ledger.pdf"
+    _chromium(
+        [
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            (ledger_report / "report.html").as_uri(),
+        ],
+        tmp_path,
+    )
+    text = subprocess.run(
+        [PDFTOTEXT, "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = re.sub(r"-\s+", "-", re.sub(r"\s+", " ", text.replace("\u200b", "")))
+    parser = _Headers()
+    parser.feed((ledger_report / "report.html").read_text(encoding="utf-8"))
+    headers = set(parser.headers)
+    assert {
+        "Children no longer singled out",
+        "Gain from pooling",
+        "Children singled out",
+    } <= headers
+    missing = [h for h in sorted(headers) if re.sub(r"\s+", " ", h) not in flat]
+    assert missing == []
+    assert "The data are synthetic" in flat
+
+
+def test_ledger_phone_charts_have_no_small_or_rotated_text():
+    from matplotlib.text import Text
+
+    from riskcalc.release import report as rpt
+    from riskcalc.release.ledger_job import ledger_job
+    from riskcalc.release.ledger_report import chart_distribution, chart_timeline
+
+    result = ledger_job(
+        n_pupils=400, scenarios=("school_gate",), policies=False, collusion=False, report=False
+    )
+    for builder in (chart_timeline, chart_distribution):
+        fig = builder(result, phone=True)
+        texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        assert fig.get_figwidth() == pytest.approx(rpt.PHONE_WIDTH_IN)
+        assert min(t.get_fontsize() for t in texts) >= rpt.PHONE_MIN_PT
+        assert all(t.get_rotation() == 0 for t in texts), builder.__name__
+        svg_source = " ".join(t.get_text() for t in texts)
+        assert "synthetic" in svg_source.lower()  # the source line is inside the image
+
+
+@pytest.fixture(scope="module")
+def own_ledger_report(tmp_path_factory):
+    """The ledger report on a user's panel and ledger files: long names, hashes, withheld cells."""
+    from riskcalc.release.ledger import write_ledger_csv
+    from riskcalc.release.ledger_job import BY, ledger_job
+
+    folder = tmp_path_factory.mktemp("own_ledger")
+    cols = ["urn", "nc_year", "sex", "year_of_birth", "month_of_birth", "la_code", *BY]
+    panel = synthetic.generate_panel(500, first_year=2011, years=5, rng=3, columns=cols)
+    panel_path = folder / "national_pupil_database_panel_extract_2011_2015_final_v3.csv"
+    panel.to_csv(panel_path, index=False)
+    ledger_path = folder / "dfe_third_party_release_register_2012_2014_as_published.csv"
+    write_ledger_csv(synthetic.generate_ledger(3, period="2012-2014").iloc[:100], ledger_path)
+    result = ledger_job(ledger=str(ledger_path), panel=str(panel_path), scenarios=("school_gate",))
+    assert (result.by["withheld"] != "").any()
+    out = folder / "out"
+    out.mkdir()
+    for name, content in result.files().items():
+        (out / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return out
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_own_ledger_report_fits(own_ledger_report, width, tmp_path):
+    m = _measure(own_ledger_report, width, tmp_path)
+    assert m["viewport"] == pytest.approx(width, abs=20)
+    assert m["bad"] == [] and m["page"] <= m["viewport"]

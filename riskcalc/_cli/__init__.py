@@ -1,7 +1,7 @@
 """The ``riskcalc`` command line: it parses, calls the library and prints.
 
 One module per command (:mod:`.analyse`, :mod:`.lattice`, :mod:`.suda`, :mod:`.tiers`,
-:mod:`.report`, :mod:`.synth`, :mod:`.attack`, :mod:`.check_output`, :mod:`.audit_tables`),
+:mod:`.report`, :mod:`.synth`, :mod:`.attack`, :mod:`.check_output`, :mod:`.audit_tables`, :mod:`.ledger`),
 each with ``HELP``, ``DESCRIPTION``, ``configure(parser)`` and ``run(args)``; the parser, the
 option checks and the shared options in :mod:`._options`; writing outputs in :mod:`._output`;
 exit statuses and signals in :mod:`._errors`. Nothing in the library imports this package.
@@ -17,7 +17,18 @@ import sys
 from types import ModuleType
 
 from .._version import __version__
-from . import analyse, attack, audit_tables, check_output, lattice, report, suda, synth, tiers
+from . import (
+    analyse,
+    attack,
+    audit_tables,
+    check_output,
+    lattice,
+    ledger,
+    report,
+    suda,
+    synth,
+    tiers,
+)
 from ._errors import exit_status, run_handling_sigterm
 from ._options import Parser, UsageError
 
@@ -34,6 +45,7 @@ COMMANDS: tuple[tuple[str, list[str], ModuleType], ...] = (
     ("attack", [], attack),
     ("check-output", [], check_output),
     ("audit-tables", [], audit_tables),
+    ("ledger", [], ledger),
 )
 
 
