@@ -116,7 +116,10 @@ _NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("history_attribute_disclosure", "histories", "FSM/SEN histories revealed by a homogeneous history class."),
     ),
     "Release ledger (every release made so far)": (
-        ("ledger_exposure", "release.exposure", "How many recipients of a ledger of releases can single out each child, joined on their pupil references; per recipient and per child."),
+        ("read_ledger", "release.ledger", "A ledger of releases from CSV or TOML (or a frame, or release mappings), checked against the field registry."),
+        ("write_ledger_csv", "release.ledger", "Write a ledger as CSV (atomically), as read_ledger reads it."),
+        ("write_ledger_toml", "release.ledger", "Write a ledger as TOML (atomically), as read_ledger reads it."),
+        ("ledger_exposure", "release.exposure", "How many recipients of a ledger of releases can single out each child: record sets unjoined (lower bound) and linked (upper bound), with link feasibility; per recipient and per child."),
         ("LedgerExposureResult", "release.exposure", "What ledger_exposure returns."),
         ("exposure_over_time", "release.exposure_policies", "Cumulative exposure as a ledger's releases accumulate, one row per calendar year of their dates."),
         ("ExposureTimeline", "release.exposure_policies", "What exposure_over_time returns."),
@@ -266,6 +269,9 @@ if TYPE_CHECKING:
     from .release.exposure_policies import apply_ledger_policy as apply_ledger_policy
     from .release.exposure_policies import compare_policies as compare_policies
     from .release.exposure_policies import exposure_over_time as exposure_over_time
+    from .release.ledger import read_ledger as read_ledger
+    from .release.ledger import write_ledger_csv as write_ledger_csv
+    from .release.ledger import write_ledger_toml as write_ledger_toml
     from .release.quality import normalise as normalise
     from .release.quality import profile_columns as profile_columns
     from .release.report import html_report as html_report
