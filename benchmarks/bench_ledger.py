@@ -125,7 +125,7 @@ def child(args) -> None:
     else:
         panel = args.panel
     t1 = time.perf_counter()
-    res = rc.ledger_exposure(panel, ledger, args.scenario)
+    res = rc.ledger_exposure(panel, ledger, args.scenario, links=not args.no_links)
     t2 = time.perf_counter()
     per_child = res.per_child
     digest = hashlib.blake2b(
@@ -145,6 +145,8 @@ def child(args) -> None:
                 "median": res.median,
                 "p90": res.p90,
                 "n_at_least": list(res.n_at_least),
+                "n_at_least_linked": list(res.n_at_least_linked),
+                "links": not args.no_links,
                 "digest": digest,
             }
         )
@@ -157,6 +159,11 @@ def main() -> None:
     ap.add_argument("--releases", default="887", help="comma-separated ledger sizes")
     ap.add_argument("--scenario", default="school_gate")
     ap.add_argument("--read", choices=("path", "pandas"), default="path")
+    ap.add_argument(
+        "--no-links",
+        action="store_true",
+        help="ledger_exposure(links=False): both bounds, no link_rate / n_false_links",
+    )
     ap.add_argument("--code", help="another checkout of riskcalc to run instead")
     ap.add_argument("--json", help="append each case as a JSON line to this file")
     ap.add_argument("--timeout", type=float, default=3600)
@@ -204,11 +211,14 @@ def main() -> None:
         ]
         if args.code:
             argv += ["--code", args.code]
+        if args.no_links:
+            argv += ["--no-links"]
         head = {
             "panel": os.path.basename(args.panel.rstrip("/")),
             "releases": k,
             "scenario": args.scenario,
             "read": args.read,
+            "links": not args.no_links,
             "code": args.code or "this checkout",
             "cores": os.cpu_count(),
         }
