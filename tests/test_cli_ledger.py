@@ -261,6 +261,12 @@ def _by_frame(draw_sizes, draw_counts, thr=(1, 5, 20)):
             for k, c in zip(thr, counts, strict=True):
                 row[f"n_at_least_{k}"] = c
                 row[f"share_at_least_{k}"] = c / n if n else np.nan
+            # the linked bound: at least the unjoined counts, at most the cell
+            row["median_linked"], row["p90_linked"] = 2.0, 3.0
+            for k, c in zip(thr, counts, strict=True):
+                cl = min(n, c + (j + len(f)) % 7)
+                row[f"n_at_least_linked_{k}"] = cl
+                row[f"share_at_least_linked_{k}"] = cl / n if n else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -287,15 +293,19 @@ def test_protected_breakdown_shows_no_small_count(sizes, data):
     out = lj.protect_breakdown(by, (1, 5, 20), t)
     n = out["n_children"]
     assert not ((n.notna()) & (n < t)).any()
-    for k in (1, 5, 20):
-        c = out[f"n_at_least_{k}"]
-        shown = c.notna()
-        assert not (shown & (c > 0) & (c < t)).any()
-        comp = by["n_children"] - by[f"n_at_least_{k}"]
-        assert not (shown & (comp > 0) & (comp < t)).any()
-        assert (out[f"share_at_least_{k}"].isna() | shown).all()
-        for _, g in out.groupby("field"):
-            assert int(g[f"n_at_least_{k}"].isna().sum()) != 1 or len(g) == 1
+    # a withheld cell shows no figure at all, whatever its columns (fail closed)
+    figures = [c for c in by.columns if c not in ("field", "value")]
+    assert out.loc[n.isna(), figures].isna().all().all()
+    for kind in ("", "_linked"):
+        for k in (1, 5, 20):
+            c = out[f"n_at_least{kind}_{k}"]
+            shown = c.notna()
+            assert not (shown & (c > 0) & (c < t)).any()
+            comp = by["n_children"] - by[f"n_at_least{kind}_{k}"]
+            assert not (shown & (comp > 0) & (comp < t)).any()
+            assert (out[f"share_at_least{kind}_{k}"].isna() | shown).all()
+            for _, g in out.groupby("field"):
+                assert int(g[f"n_at_least{kind}_{k}"].isna().sum()) != 1 or len(g) == 1
     for _, g in out.groupby("field"):
         withheld = int(g["n_children"].isna().sum())
         assert withheld != 1 or len(g) == 1

@@ -334,6 +334,14 @@ def headline_row(res, scenario) -> dict[str, Any]:
     for k, n, s in zip(res.thresholds, res.n_at_least, res.share_at_least, strict=True):
         row[f"n_at_least_{k}"] = n
         row[f"share_at_least_{k}"] = s
+    # the upper bound: every recipient's record sets linked as if they shared a reference
+    row["median_linked"] = res.median_linked
+    row["p90_linked"] = res.p90_linked
+    for k, n, s in zip(
+        res.thresholds, res.n_at_least_linked, res.share_at_least_linked, strict=True
+    ):
+        row[f"n_at_least_linked_{k}"] = n
+        row[f"share_at_least_linked_{k}"] = s
     return row
 
 
@@ -380,6 +388,12 @@ def distribution(exposure: np.ndarray, *, min_count: int = 0) -> pd.DataFrame:
     return frame
 
 
+def _level_name(count_col: str) -> str:
+    """``n_at_least_5`` -> "at least 5"; ``n_at_least_linked_5`` -> "at least 5 if linked"."""
+    k = count_col.rsplit("_", 1)[1]
+    return f"at least {k} if linked" if "_linked_" in count_col else f"at least {k}"
+
+
 def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
     """The breakdown of a user's panel with its small cells withheld (module notes): figures
     of cells under ``t`` children, counts (and their shares) whose number or complement is
@@ -390,8 +404,19 @@ def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
     out = by.copy()
     n = out["n_children"].to_numpy(dtype=np.int64)
     reason = [""] * len(out)
-    stats = ["n_children", "median", "p90"]
-    levels = [(f"n_at_least_{k}", f"share_at_least_{k}") for k in thresholds]
+    # every count column, the unjoined and the linked bounds alike, with its share
+    levels = [
+        (f"n_at_least{kind}_{k}", f"share_at_least{kind}_{k}")
+        for kind in ("", "_linked")
+        for k in thresholds
+        if f"n_at_least{kind}_{k}" in by.columns
+    ]
+    # fail closed: a small cell withholds every figure, including columns added later
+    stats = [
+        c
+        for c in by.columns
+        if c not in ("field", "value") and c not in {x for p in levels for x in p}
+    ]
     small = n < t
     out = out.reset_index(drop=True)
     by = by.reset_index(drop=True)
@@ -417,8 +442,7 @@ def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
         risky = ~small & (((c > 0) & (c < t)) | ((n - c > 0) & (n - c < t)))
         out.loc[risky, [count_col, share_col]] = pd.NA
         for i in np.flatnonzero(risky):
-            k = count_col.rsplit("_", 1)[1]
-            note = f"at least {k}: count or its complement below {t}"
+            note = f"{_level_name(count_col)}: count or its complement below {t}"
             reason[i] = f"{reason[i]}; {note}" if reason[i] else note
     # and per level, as per cell: a field with one withheld count loses its next smallest count
     # (the field's counts add up to the panel's, printed in the headline)
@@ -432,8 +456,10 @@ def protect_breakdown(by: pd.DataFrame, thresholds, t: int) -> pd.DataFrame:
                 others = idx[~hidden[idx]]
                 j = others[np.lexsort((others, c[others]))[0]]
                 out.loc[out.index[j], [count_col, share_col]] = pd.NA
-                k = count_col.rsplit("_", 1)[1]
-                note = f"at least {k}: withheld so that a smaller count cannot be worked out"
+                note = (
+                    f"{_level_name(count_col)}: withheld so that a smaller count cannot be "
+                    "worked out"
+                )
                 reason[j] = f"{reason[j]}; {note}" if reason[j] else note
     out["withheld"] = reason
     return out
@@ -656,8 +682,11 @@ def _caveats(options: LedgerOptions, res, panel_block: dict, ledger_block: dict)
         out.append(f"{res.n_aggregate:,} aggregate releases (tables of counts) are not measured.")
     if (res.per_recipient["n_unjoined"] > 0).any():
         out.append(
-            "Record sets without a shared pupil reference are not linked to each other: for "
-            "recipients holding several, the count is a lower bound."
+            "Record sets without a shared pupil reference are counted both ways: unjoined (the "
+            "count, a lower bound) and all linked as if they shared one ('if linked', an upper "
+            "bound); 'link rate' is the share of the children held in two or more of a "
+            "recipient's record sets that exact matching on the fields they share links "
+            "correctly, not a probability for one child."
         )
     out.append(
         "Singled out is unique on the scenario's exact fields (k = 1): not a confirmed "
@@ -687,6 +716,9 @@ def headline_display(headline: pd.DataFrame, thresholds) -> pd.DataFrame:
                 "median": f"{r['median']:g}",
                 "p90": f"{r['p90']:g}",
                 **_levels_text(r, thresholds),
+                "if linked: " + " / ".join(f">= {k}" for k in thresholds): " / ".join(
+                    fmt.pct(float(r[f"share_at_least_linked_{k}"])) for k in thresholds
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -705,6 +737,8 @@ def recipients_display(recipients: pd.DataFrame, top: int) -> pd.DataFrame:
                 fmt.count_pct(int(a), int(b)) if b else "0"
                 for a, b in zip(head["n_singled_out"], head["n_held"], strict=True)
             ],
+            "if linked": head["n_singled_out_linked"].map(lambda v: f"{int(v):,}"),
+            "link rate": head["link_rate"].map(lambda v: "-" if pd.isna(v) else fmt.pct(v)),
         }
     )
 

@@ -204,6 +204,8 @@ _RECIPIENT_LABELS = {
     "n_singled_out": "Children singled out",
     "share_of_held": "Singled out (% of held)",
     "share_of_panel": "Singled out (% of panel)",
+    "n_singled_out_linked": "If its sets were linked",
+    "link_rate": "Link rate",
 }
 
 
@@ -274,7 +276,22 @@ def _headline_html(result) -> list[str]:
             else f"; at least half the children by {res.median:g} or more."
         )
     )
-    cols = [c for c in head.columns if c not in ("n_aggregate", "n_releases", "n_recipients")]
+    if "n_at_least_linked_" + str(thr[0]) in head.columns:
+        linked = [int(head.iloc[0][f"n_at_least_linked_{k}"]) for k in thr]
+        if linked != [n_at[k] for k in thr]:
+            sentence += (
+                " With every recipient's record sets linked as if they shared a pupil reference "
+                "(an upper bound): "
+                + ", ".join(
+                    f"{n:,} ({pct_text(n / res.n_children)}) by {k}+" for k, n in zip(thr, linked)
+                )
+                + "."
+            )
+    cols = [
+        c
+        for c in head.columns
+        if c not in ("n_aggregate", "n_releases", "n_recipients") and "linked" not in c
+    ]
     head = _levels_combined(head[cols], thr)
     return [
         '<h2 id="ledger">Release ledger: how many recipients can single out each child</h2>',
@@ -312,7 +329,10 @@ def _recipients_html(result) -> list[str]:
         "n_held",
         "n_singled_out",
         "share_of_held",
+        "n_singled_out_linked",
+        "link_rate",
     ]
+    cols = [c for c in cols if c in top.columns]
     return [
         '<h2 id="ledger-recipients">Recipients singling out most children '
         f"({html.escape(res.scenario.replace('_', ' '))})</h2>",
@@ -320,7 +340,9 @@ def _recipients_html(result) -> list[str]:
         "most "
         "children (all of them in ledger_recipients.csv). Record sets: the recipient's releases "
         "joined on a shared pupil reference; sets not joined are links not made, so a count is a "
-        "lower bound where there are any.</p>",
+        "lower bound where there are any, and 'if its sets were linked' the upper bound. The "
+        "link rate is the share of the children held in two or more of its sets that exact "
+        "matching on the fields the sets share links correctly.</p>",
         _r._table_html(top[cols], labels=_RECIPIENT_LABELS),
     ]
 
