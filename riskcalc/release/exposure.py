@@ -928,18 +928,20 @@ class _Engine:
         sample_seed: int = 0,
         by: Sequence[str] = _BY,
         columns: Sequence[str] = (),
+        links: bool = True,
     ) -> _Engine:
         """Check the inputs (one clear line each) and encode the panel once.
 
         A panel that is not a pandas DataFrame (a path, a :class:`synthetic.PanelDataset`, an
         Arrow, polars or DuckDB table, a Spark DataFrame) is read once, only the columns the
         measure needs: ``pupil_id``, ``academic_year``, the scenario's fields, and those of
-        ``census``, ``nc_year``, ``la_code``, ``by`` and ``columns`` the panel has."""
+        ``census``, ``nc_year``, ``la_code``, ``by`` and ``columns`` the panel has, and with
+        ``links`` every field a release holds (the links compare them all)."""
         name, fields = _scenario(scenario, func)
         sample_seed = check_int(sample_seed, "sample_seed", func, minimum=0)
         releases = _releases(ledger, func)
         # every field a release holds: the links between record sets compare them all
-        held = sorted({f for r in releases for f in r.fields} - set(fields))
+        held = sorted({f for r in releases for f in r.fields} - set(fields)) if links else []
         panel = _panel_frame(panel, fields, [*by, *columns, *held], func)
         _check_fields(releases, fields, panel.columns, func)
         pn = _Panel(panel, "pupil_id", func)
@@ -1325,7 +1327,7 @@ def ledger_exposure(
     """
     func = "ledger_exposure"
     links = check_bool(links, "links", func)
-    eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed, by=by)
+    eng = _Engine.build(panel, ledger, scenario, func, sample_seed=sample_seed, by=by, links=links)
     thr = check_thresholds(thresholds, func)
     pn = eng.panel
     exposure = np.zeros(pn.n, np.int64)
