@@ -403,3 +403,46 @@ def test_parquet_panel_and_toml_ledger_give_the_csv_figures(own_files, tmp_path,
         assert code == 0, err
         outs.append(out)
     assert outs[0] == outs[1]
+
+
+def test_a_messy_panel_is_profiled_and_can_be_normalised(own_files, tmp_path, capsys):
+    """A user's panel with one value written two ways: the figures are said to be upper bounds
+    (stderr, the notes, the provenance's data-quality block, no data value quoted); with
+    --normalise the spellings are unified before measuring (the file is not changed) and the
+    figures equal those of the clean panel."""
+    _, panel_path, ledger_path = own_files
+    clean = pd.read_csv(panel_path)
+    messy = clean.copy()
+    messy["sex"] = messy["sex"].astype(str)
+    rows = np.arange(len(messy)) % 5 == 0
+    messy.loc[rows, "sex"] = messy.loc[rows, "sex"].str.lower()
+    messy_path = tmp_path / "messy_panel.csv"
+    messy.to_csv(messy_path, index=False)
+    before = messy_path.read_bytes()
+    args = ["ledger", "--ledger", ledger_path, "--scenario", "school_gate", "--format", "json"]
+    runs = {}
+    for name, extra in (
+        ("clean", ["--panel", panel_path]),
+        ("messy", ["--panel", messy_path, "--out", tmp_path / "messy"]),
+        ("normalised", ["--panel", messy_path, "--normalise", "--out", tmp_path / "norm"]),
+    ):
+        code, out, err = run(capsys, *args, *extra)
+        assert code == 0, err
+        runs[name] = (json.loads(out), err)
+    assert messy_path.read_bytes() == before
+    doc, err = runs["messy"]
+    assert "upper bound" in err and "'sex'" in err
+    assert "traceback" not in err.lower()
+    prov = doc["provenance"]
+    assert any(u["column"] == "sex" for u in prov["data_quality"]["upper_bound"])
+    notes = json.loads((tmp_path / "messy" / "ledger.json").read_text())["notes"]
+    assert any("upper bound" in n for n in notes)
+    # the messy spelling splits classes: more children singled out than on the clean panel
+    head = {k: doc["rows"][0][k] for k in ("n_at_least_1", "n_at_least_5")}
+    clean_head = {k: runs["clean"][0]["rows"][0][k] for k in head}
+    assert head["n_at_least_1"] >= clean_head["n_at_least_1"]
+    assert head != clean_head
+    norm, err = runs["normalised"]
+    assert "normalised" in err
+    assert norm["provenance"]["parameters"]["normalise"] is True
+    assert {k: norm["rows"][0][k] for k in head} == clean_head

@@ -7,7 +7,7 @@ import sys
 
 from .. import _render
 from . import _options as o
-from ._output import finish_folder, prepare_out, progress_flag
+from ._output import finish_folder, prepare_out, progress_flag, warn
 
 HELP = "the release ledger: how many recipients can single out each child across every release"
 DESCRIPTION = (
@@ -105,6 +105,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         choices=_render.FORMATS,
         help="what stdout shows: a readable summary (text, default) or the headline table",
     )
+    o.add_normalise_option(p)
     p.add_argument("--force", action="store_true", help="replace files in --out")
     o.add_progress_option(p, "progress messages on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=run)
@@ -145,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
         collusion=args.collusion,
         report=out is not None,
         progress=progress_flag(args),
+        normalise=args.normalise,
     )
+    warn(args, result.provenance.get("data_quality"))
     if args.format == "text":
         text = result.to_text()
     else:

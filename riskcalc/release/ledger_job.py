@@ -126,6 +126,7 @@ class LedgerOptions:
     collusion: bool = True
     report: bool = True
     progress: bool = False
+    normalise: bool = False
 
     @property
     def synthetic_panel(self) -> bool:
@@ -479,16 +480,6 @@ def ledger_job(**options) -> LedgerJobResult:
     return run_ledger(LedgerOptions(**options))
 
 
-def _optional(name: str):
-    """A measure built on another branch of issue 29, or None when this build lacks it."""
-    import riskcalc
-
-    try:
-        return getattr(riskcalc, name)
-    except AttributeError:
-        return None
-
-
 def run_ledger(options: LedgerOptions) -> LedgerJobResult:
     """:func:`ledger_job` on its parameters in one record."""
     import riskcalc as rc
@@ -523,6 +514,7 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
     if not len(ledger):
         raise DataFileError("The ledger holds no release.")
     # the panel
+    quality_doc: dict | None = None  # the data-quality profile of a user's panel
     if options.synthetic_panel:
         step(f"synthetic panel of {options.n_pupils:,} pupils (seed {options.seed})")
         panel = synthetic_panel(options.n_pupils, options.seed, scenarios)
@@ -549,6 +541,20 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
             notes.append(
                 "Not measured (the panel lacks a field of theirs): " + ", ".join(missing_scen) + "."
             )
+        # the data-quality profile of the fields measured: a value written two ways splits a
+        # class, so a figure on a messy field is an upper bound (said in the notes and on stderr)
+        from .quality import quality_check
+
+        step("profiling the panel")
+        measured = sorted({f for s in scenarios for f in s.fields})
+        fixed, quality = quality_check(
+            panel, measured, normalise_columns=options.normalise, source=Path(panel_path).name
+        )
+        if fixed is not None and len(fixed.columns):
+            # this job's own copy of the panel (the file is not changed)
+            panel = panel.assign(**{str(c): fixed[c].to_numpy() for c in fixed.columns})
+        quality_doc = quality.to_dict()
+        notes.extend(f"Data quality: {line}" for line in _render.quality_lines(quality_doc))
     # the measures
     results = {}
     for s in scenarios:
@@ -564,27 +570,15 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
     by = res.by if options.synthetic_panel else protect_breakdown(res.by, thr, t)
     timeline = policies = collusion = breach = None
     if options.timeline:
-        func = _optional("exposure_over_time")
-        if func is None:
-            notes.append("Exposure over time: not available in this build of riskcalc.")
-        else:
-            step(f"exposure over time, {main}")
-            timeline = func(panel, ledger, main_scenario, thresholds=thr).frame
+        step(f"exposure over time, {main}")
+        timeline = rc.exposure_over_time(panel, ledger, main_scenario, thresholds=thr).frame
     if options.policies:
-        func = _optional("compare_policies")
-        if func is None:
-            notes.append("Policies: not available in this build of riskcalc.")
-        else:
-            step(f"policies, {main}")
-            policies = func(panel, ledger, main_scenario, thresholds=thr).frame
+        step(f"policies, {main}")
+        policies = rc.compare_policies(panel, ledger, main_scenario, thresholds=thr).frame
     if options.collusion:
-        func = _optional("collusion_exposure")
-        if func is None:
-            notes.append("Collusion: not available in this build of riskcalc.")
-        else:
-            step(f"collusion, {main}")
-            coll = func(panel, ledger, main_scenario)
-            collusion, breach = coll.frame, coll.breach
+        step(f"collusion, {main}")
+        coll = rc.collusion_exposure(panel, ledger, main_scenario)
+        collusion, breach = coll.frame, coll.breach
     notes = _caveats(options, res, panel_block, ledger_block) + notes
     if not options.synthetic_panel and (by["withheld"] != "").any():
         notes.append(
@@ -604,6 +598,7 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
         "thresholds": list(thr),
         "top": options.top,
         "per_child": options.per_child,
+        "normalise": options.normalise,
         "min_cell": t,
         "sample_seed": 0,
         "ledger": ledger_block,
@@ -621,7 +616,7 @@ def run_ledger(options: LedgerOptions) -> LedgerJobResult:
         extra = {"inputs": inputs} if inputs else {}
         prov = provenance("ledger_job", parameters, cohort=cohort, **extra)
     else:
-        prov = provenance("ledger_job", parameters, inputs=inputs)
+        prov = provenance("ledger_job", parameters, inputs=inputs, data_quality=quality_doc)
     result = LedgerJobResult(
         options=options,
         provenance=prov,
