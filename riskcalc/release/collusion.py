@@ -44,7 +44,8 @@ boolean masks. The only new class sizes are those of the pooled PMR sets, comput
 the classes of :math:`K \cup \{R\}` on the pooled PMR releases refine those of :math:`K`, so the
 grouping runs on the children :math:`K` does not yet single out plus those only :math:`R`
 holds, keyed by their class under :math:`K` and the columns of :math:`R`'s releases not already
-pooled, one column at a time (memory: a key and one column).
+pooled, one column at a time (memory: a key and one column). A class under :math:`K` none of
+whose records :math:`R` holds is carried over as it is.
 """
 
 from __future__ import annotations
