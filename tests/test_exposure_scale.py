@@ -220,32 +220,12 @@ def test_a_missing_column_of_a_path_is_named(written):
 # ------------------------------------------------------------------------------------------
 # Spark: encoded on the cluster, the codes collected once
 # ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def spark():
-    from test_spark import _skip_reason
-
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("riskcalc-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("OFF")
-    return session
+# the one local Spark session of the tests (skipped with its reason without pyspark or Java)
+from test_spark import spark  # noqa: F401
 
 
 @pytest.mark.slow
-def test_a_spark_panel_gives_the_figures_of_pandas(written, spark):
+def test_a_spark_panel_gives_the_figures_of_pandas(written, spark):  # noqa: F811
     """A Spark panel (read from the Parquet dataset, with a missing value and a date column)
     gives the in-memory figures; its text columns reach the driver as codes."""
     from riskcalc._core.spark import collect_coded
