@@ -26,13 +26,14 @@ from test_exposure import (
     _ledger,
     _panel,
     _value,
+    held_rows,
     ledgers,
 )
 
 import riskcalc as rc
 from riskcalc.exceptions import InvalidParameterError
 from riskcalc.release.collusion import _Pooled, coalition_singled, collusion_of_engine
-from riskcalc.release.exposure import _Engine, sample_draws
+from riskcalc.release.exposure import _Engine
 
 
 # ------------------------------------------------------------------------------------------
@@ -44,31 +45,12 @@ class Reference:
     def __init__(self, panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_seed=0):
         self.fields = tuple(fields)
         ids = sorted(set(panel["pupil_id"].tolist()))
-        index = {p: i for i, p in enumerate(ids)}
         self.rows = {
             (rec["pupil_id"], (int(rec["academic_year"]), "spring")): rec
             for rec in panel.to_dict("records")
         }
         self.releases = ledger.to_dict("records")
-        self.held = []
-        for rel in self.releases:
-            pop = rel["population"]
-            out = set()
-            draws = None
-            if pop.startswith("sample:"):
-                draws = sample_draws(str(rel["release_id"]), len(ids), sample_seed)
-            for (pid, t), rec in self.rows.items():
-                if pop == "aggregate" or t[0] not in {int(y) for y in rel["years"]}:
-                    continue
-                wanted = {"R" if str(g) in ("0", "R") else str(g) for g in rel["year_groups"]}
-                if rel["year_groups"] and str(rec["nc_year"]) not in wanted:
-                    continue
-                if pop.startswith("las:") and str(rec["la_code"]) not in pop[4:].split(","):
-                    continue
-                if draws is not None and not draws[index[pid]] < float(pop[7:]):
-                    continue
-                out.add((pid, t))
-            self.held.append(out)
+        self.held = [held_rows(self.rows, ids, rel, sample_seed) for rel in self.releases]
         self.recipients = sorted({r["recipient"] for r in self.releases})
 
     def group(self, g: list[int]) -> set:

@@ -57,6 +57,32 @@ def _value(v):
     return _NA if pd.isna(v) else v
 
 
+def held_rows(rows: dict, ids: list, rel, sample_seed: int = 0) -> set:
+    """The (pupil, census) rows a release holds, by a loop over the rows (the reference of
+    the engine's held masks; ``rows`` maps (pupil, (year, census)) to the row)."""
+    index = {p: i for i, p in enumerate(ids)}
+    pop = rel["population"]
+    if pop == "aggregate":
+        return set()
+    draws = None
+    if pop.startswith("sample:"):
+        draws = sample_draws(str(rel["release_id"]), len(ids), sample_seed)
+    out = set()
+    for (pid, t), rec in rows.items():
+        if t[0] not in set(int(y) for y in rel["years"]):
+            continue
+        # the ledger writes Reception as 0, the panel as "R"
+        wanted = {"R" if str(g) in ("0", "R") else str(g) for g in rel["year_groups"]}
+        if rel["year_groups"] and str(rec["nc_year"]) not in wanted:
+            continue
+        if pop.startswith("las:") and str(rec["la_code"]) not in pop[4:].split(","):
+            continue
+        if draws is not None and not draws[index[pid]] < float(pop[7:]):
+            continue
+        out.add((pid, t))
+    return out
+
+
 def reference(panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_seed: int = 0):
     """(per child exposure dict, per recipient (n_held, n_singled_out) dict)."""
     exposure, per_recipient, _, _ = reference_both(panel, ledger, fields, sample_seed)
@@ -68,36 +94,13 @@ def reference_both(panel: pd.DataFrame, ledger: pd.DataFrame, fields, sample_see
     with each recipient's record sets all joined, per recipient (n_singled_out_linked,
     link_rate, n_false_links))."""
     ids = sorted(set(panel["pupil_id"].tolist()))
-    index = {p: i for i, p in enumerate(ids)}
     census = panel["census"].astype(str) if "census" in panel.columns else ["spring"] * len(panel)
     rows: dict[tuple, dict] = {}  # (pupil, (year, census)) -> row
     for rec, cen in zip(panel.to_dict("records"), census):
         rows[(rec["pupil_id"], (int(rec["academic_year"]), str(cen)))] = rec
 
-    def holds(rel) -> set:
-        pop = rel["population"]
-        if pop == "aggregate":
-            return set()
-        draws = None
-        if pop.startswith("sample:"):
-            draws = sample_draws(str(rel["release_id"]), len(ids), sample_seed)
-        out = set()
-        for (pid, t), rec in rows.items():
-            if t[0] not in set(int(y) for y in rel["years"]):
-                continue
-            # the ledger writes Reception as 0, the panel as "R"
-            wanted = {"R" if str(g) in ("0", "R") else str(g) for g in rel["year_groups"]}
-            if rel["year_groups"] and str(rec["nc_year"]) not in wanted:
-                continue
-            if pop.startswith("las:") and str(rec["la_code"]) not in pop[4:].split(","):
-                continue
-            if draws is not None and not draws[index[pid]] < float(pop[7:]):
-                continue
-            out.add((pid, t))
-        return out
-
     releases = ledger.to_dict("records")
-    held = [holds(r) for r in releases]
+    held = [held_rows(rows, ids, r, sample_seed) for r in releases]
     exposure = {p: 0 for p in ids}
     exposure_linked = {p: 0 for p in ids}
     per_recipient, per_recipient_linked = {}, {}
