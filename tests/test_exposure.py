@@ -825,3 +825,64 @@ def test_both_bounds_are_shown():
     child = res.per_child.assign(v=res.per_child["nc_year"].astype(str))
     want = child.groupby("v")["n_recipients_linked"].apply(lambda x: int((x >= 1).sum()))
     assert nc["n_at_least_linked_1"].to_dict() == want.to_dict()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(["x", "", None, 2013.5, float("nan"), "2012/13"]),
+    st.integers(0, 3),
+)
+def test_a_bad_academic_year_is_one_line_for_every_panel_measure(bad, where):
+    """Property: a panel whose 'academic_year' holds a non-year anywhere gives one
+    InvalidParameterError naming the column and the row, never the value, in every panel
+    measure (the check lives in the shared census labelling)."""
+    years = [2013, 2013, 2014, 2014]
+    years[where] = bad
+    panel = pd.DataFrame(
+        {
+            "pupil_id": ["a", "b", "a", "b"],
+            "academic_year": pd.Series(years, dtype=object),
+            "urn": [1, 2, 1, 2],
+            "sex": list("FMFM"),
+        }
+    )
+    ledger = pd.DataFrame(
+        {
+            "release_id": ["r1"],
+            "recipient": ["uni"],
+            "fields": [("urn",)],
+            "years": [(2013,)],
+            "year_groups": [()],
+            "population": ["all"],
+            "reference": ["none"],
+        }
+    )
+    calls = (
+        lambda: rc.ledger_exposure(panel, ledger, ["urn"]),
+        lambda: rc.trajectory_uniqueness(panel, "urn"),
+        lambda: rc.linkage_risk(panel, ["sex", "urn"]),
+    )
+    for call in calls:
+        with pytest.raises(rc.exceptions.InvalidParameterError) as err:
+            call()
+        text = str(err.value)
+        assert "'academic_year'" in text and f"row {where + 1}" in text and "\n" not in text
+        if bad not in (None, ""):
+            assert str(bad) not in text
+
+
+def test_an_empty_panel_is_one_line():
+    panel = pd.DataFrame(columns=["pupil_id", "academic_year", "urn"])
+    ledger = pd.DataFrame(
+        {
+            "release_id": ["r1"],
+            "recipient": ["uni"],
+            "fields": [("urn",)],
+            "years": [(2013,)],
+            "year_groups": [()],
+            "population": ["all"],
+            "reference": ["none"],
+        }
+    )
+    with pytest.raises(rc.exceptions.InvalidParameterError, match="has no rows"):
+        rc.ledger_exposure(panel, ledger, ["urn"])

@@ -51,8 +51,22 @@ class Trajectories:
         return self.codes >= 0
 
 
+def _academic_years(values: pd.Series) -> np.ndarray:
+    """The ``academic_year`` column as int64, or one clear error naming the first bad row (its
+    position, never its value): whole numbers, no missing value."""
+    number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(number) | (number != np.round(number))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise InvalidParameterError(
+            "The 'academic_year' column must hold whole years (2013 for 2013/14), with no missing "
+            f"value; row {row:,} does not."
+        )
+    return number.astype(np.int64)
+
+
 def _time_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    year = frame["academic_year"].to_numpy().astype(np.int64)
+    year = _academic_years(frame["academic_year"])
     if "census" in frame.columns:
         codes, uniq = pd.factorize(frame["census"], sort=False)
         order = np.array(

@@ -944,6 +944,8 @@ class _Engine:
         held = sorted({f for r in releases for f in r.fields} - set(fields)) if links else []
         panel = _panel_frame(panel, fields, [*by, *columns, *held], func)
         _check_fields(releases, fields, panel.columns, func)
+        if not len(panel):
+            raise InvalidParameterError(f"The panel given to {func} has no rows.")
         pn = _Panel(panel, "pupil_id", func)
         return cls(panel, ledger, name, fields, releases, pn, sample_seed)
 
